@@ -1,0 +1,73 @@
+// berthd: the berth daemon. A thin main over the server library.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "server/config.h"
+#include "server/daemon.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"berthd: the berth daemon (GPU scheduler and subsidy ledger)"};
+  std::string config_path, listen, state_dir;
+  bool print_default = false;
+  app.add_option("-c,--config", config_path, "TOML configuration file (default: the embedded one)");
+  app.add_option("--listen", listen, "override the listen address, host:port (port 0: any free port)");
+  app.add_option("--state-dir", state_dir, "override the state directory");
+  app.add_flag("--print-default-config", print_default, "print the embedded default configuration and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (print_default) {
+    std::cout << berth::server::default_config_toml();
+    return 0;
+  }
+  auto config = config_path.empty() ? berth::server::parse_config(berth::server::default_config_toml(), "(embedded default)")
+                                    : berth::server::load_config_file(config_path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "berthd: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  if (!listen.empty()) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) {
+      std::fprintf(stderr, "berthd: --listen must be host:port\n");
+      return 2;
+    }
+    config->listen_host = listen.substr(0, colon);
+    try {
+      config->listen_port = std::stoi(listen.substr(colon + 1));
+    } catch (...) {
+      std::fprintf(stderr, "berthd: --listen port is not a number\n");
+      return 2;
+    }
+  }
+  if (!state_dir.empty()) config->state_dir = state_dir;
+
+  // SIGINT/SIGTERM stop the daemon in an orderly way; handled on a thread with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto daemon = berth::server::Daemon::Open(std::move(*config));
+  if (!daemon.ok()) {
+    std::fprintf(stderr, "berthd: %s\n", daemon.status().message().c_str());
+    return 1;
+  }
+  berth::server::Daemon* d = daemon->get();
+  std::thread([d, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "berthd: stopping on signal %d\n", sig);
+    d->stop();
+  }).detach();
+  const berth::Status st = d->run();
+  if (!st.ok()) {
+    std::fprintf(stderr, "berthd: %s\n", st.message().c_str());
+    return 1;
+  }
+  return 0;
+}

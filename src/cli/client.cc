@@ -1,0 +1,210 @@
+#include "cli/client.h"
+
+#include <httplib.h>
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxReplyBytes = 64 * 1024 * 1024;
+constexpr time_t kConnectTimeoutS = 5;
+constexpr time_t kReadTimeoutS = 60;
+constexpr size_t kErrorBodyShown = 200;
+
+bool unreserved(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+         ch == '.' || ch == '_' || ch == '~';
+}
+
+Code code_from_name(const std::string& name) {
+  for (Code code : {Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied, Code::kNotFound,
+                    Code::kConflict, Code::kInsufficientFunds, Code::kPayloadTooLarge, Code::kUnavailable,
+                    Code::kInternal}) {
+    if (name == code_name(code)) return code;
+  }
+  return Code::kInternal;
+}
+
+Code code_from_http(int http_status) {
+  switch (http_status) {
+    case 400: return Code::kInvalidArgument;
+    case 401: return Code::kUnauthenticated;
+    case 403: return Code::kPermissionDenied;
+    case 404: return Code::kNotFound;
+    case 409: return Code::kConflict;
+    case 413: return Code::kPayloadTooLarge;
+    case 503: return Code::kUnavailable;
+    default: return Code::kInternal;
+  }
+}
+
+std::string describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection: return "connection failed; is berthd running there?";
+    case httplib::Error::ConnectionTimeout: return "connection timed out";
+    case httplib::Error::Read: return "no complete reply (read failed or timed out)";
+    case httplib::Error::Write: return "the request could not be sent";
+    case httplib::Error::Canceled: return "the reply was larger than " + std::to_string(kMaxReplyBytes) + " bytes";
+    default: return httplib::to_string(error);
+  }
+}
+
+Result<int> parse_port(std::string_view text, std::string_view url) {
+  if (text.empty() || text.size() > 5) return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
+  int port = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
+    port = port * 10 + (ch - '0');
+  }
+  if (port < 1 || port > 65535) return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
+  return port;
+}
+
+}  // namespace
+
+Result<ServerUrl> parse_server_url(std::string_view url) {
+  std::string_view rest = url;
+  const size_t scheme_end = rest.find("://");
+  if (scheme_end != std::string_view::npos) {
+    if (rest.substr(0, scheme_end) != "http")
+      return Status::Invalid("server URL '" + std::string(url) + "': only http:// is supported (no TLS)");
+    rest.remove_prefix(scheme_end + 3);
+  }
+  ServerUrl out;
+  const size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    std::string_view base = rest.substr(slash);
+    while (base.ends_with("/")) base.remove_suffix(1);
+    out.base_path = std::string(base);
+  }
+  std::string_view port_text;
+  if (authority.starts_with("[")) {  // [IPv6]:port
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Status::Invalid("server URL '" + std::string(url) + "' is malformed");
+    out.host = std::string(authority.substr(1, close - 1));
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && !after.starts_with(":"))
+      return Status::Invalid("server URL '" + std::string(url) + "' is malformed");
+    if (!after.empty()) port_text = after.substr(1);
+  } else {
+    const size_t colon = authority.find(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) return Status::Invalid("server URL '" + std::string(url) + "' has no host");
+  if (!port_text.empty() || authority.ends_with(":")) {
+    Result<int> port = parse_port(port_text, url);
+    if (!port.ok()) return port.status();
+    out.port = *port;
+  }
+  return out;
+}
+
+std::string path_segment(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (unreserved(ch)) {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [key, value] : params) {
+    if (value.empty()) continue;
+    out += out.empty() ? '?' : '&';
+    out += path_segment(key) + "=" + path_segment(value);
+  }
+  return out;
+}
+
+Status status_from_reply(int http_status, std::string_view body) {
+  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
+    const json& error = parsed["error"];
+    const std::string message =
+        error.contains("message") && error["message"].is_string() ? error["message"].get<std::string>() : "(no message)";
+    const Code code = error.contains("code") && error["code"].is_string()
+                          ? code_from_name(error["code"].get<std::string>())
+                          : code_from_http(http_status);
+    return Status(code, message);
+  }
+  std::string shown(body.substr(0, kErrorBodyShown));
+  if (body.size() > kErrorBodyShown) shown += "...";
+  return Status(code_from_http(http_status),
+                "server replied HTTP " + std::to_string(http_status) + (shown.empty() ? "" : ": " + shown));
+}
+
+Result<std::unique_ptr<HttpApi>> HttpApi::Create(const std::string& url, const std::string& token) {
+  Result<ServerUrl> parsed = parse_server_url(url);
+  if (!parsed.ok()) return parsed.status();
+  return std::unique_ptr<HttpApi>(new HttpApi(url, std::move(*parsed), token));
+}
+
+HttpApi::HttpApi(std::string url, ServerUrl parsed, const std::string& token)
+    : url_(std::move(url)), parsed_(std::move(parsed)),
+      http_(std::make_unique<httplib::Client>(parsed_.host, parsed_.port)) {
+  http_->set_connection_timeout(kConnectTimeoutS);
+  http_->set_read_timeout(kReadTimeoutS);
+  http_->set_write_timeout(kReadTimeoutS);
+  if (!token.empty()) http_->set_bearer_token_auth(token);
+}
+
+HttpApi::~HttpApi() = default;
+
+namespace {
+
+// Sends one request, reading at most kMaxReplyBytes of reply.
+Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Request request) {
+  std::string reply;
+  request.content_receiver = [&reply](const char* data, size_t length, uint64_t, uint64_t) {
+    if (reply.size() + length > kMaxReplyBytes) return false;
+    reply.append(data, length);
+    return true;
+  };
+  const httplib::Result result = http.send(request);
+  if (!result) return Status(Code::kUnavailable, "could not reach the berth server at " + url + ": " +
+                                                     describe(result.error()));
+  const int status = result->status;
+  if (status < 200 || status > 299) return status_from_reply(status, reply);
+  if (reply.empty()) return json();
+  json parsed = json::parse(reply, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return Status::Internal("the server at " + url + " sent a reply that is not JSON");
+  return parsed;
+}
+
+}  // namespace
+
+Result<json> HttpApi::get(const std::string& path) {
+  httplib::Request request;
+  request.method = "GET";
+  request.path = parsed_.base_path + path;
+  request.set_header("Accept", "application/json");
+  return exchange(*http_, url_, std::move(request));
+}
+
+Result<json> HttpApi::post(const std::string& path, const json& body) {
+  httplib::Request request;
+  request.method = "POST";
+  request.path = parsed_.base_path + path;
+  request.set_header("Accept", "application/json");
+  request.set_header("Content-Type", "application/json");
+  try {
+    request.body = body.dump();
+  } catch (const json::exception&) {
+    // nlohmann::json refuses to encode strings that are not UTF-8, such as a Latin-1 script.
+    return Status::Invalid("the request holds text that is not valid UTF-8 (check the script's encoding)");
+  }
+  return exchange(*http_, url_, std::move(request));
+}
+
+}  // namespace berth::cli

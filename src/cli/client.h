@@ -1,0 +1,73 @@
+// Talking to berthd: the REST API as the commands see it, and its HTTP implementation.
+//
+// Commands depend only on the Api interface, so tests drive them with a hand-written fake.
+// HttpApi speaks plain HTTP (no TLS) through cpp-httplib. Every call is synchronous and
+// returns the decoded JSON reply, or a Status: a non-2xx reply carries the server's own error
+// code and message; a failed connection names the server that could not be reached.
+// Not thread-safe; use one HttpApi per thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace berth::cli {
+
+class Api {
+ public:
+  virtual ~Api() = default;
+  // `path` starts with "/v1/" and is already encoded (see path_segment and query_string).
+  virtual Result<nlohmann::json> get(const std::string& path) = 0;
+  virtual Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) = 0;
+};
+
+// A server address split up: "http://host:port/base" -> {host, port, "/base"}.
+struct ServerUrl {
+  std::string host;       // a name, an IPv4 address, or an IPv6 address without brackets
+  int port = 80;
+  std::string base_path;  // "" or "/prefix" without a trailing slash
+};
+
+// Accepts "http://host[:port][/base]" and, for convenience, "host[:port]". Refuses other schemes.
+Result<ServerUrl> parse_server_url(std::string_view url);
+
+// Percent-encodes one path segment or query value (RFC 3986 unreserved characters pass).
+std::string path_segment(std::string_view text);
+
+// "?k=v&k2=v2" with values encoded; pairs with an empty value are left out; "" when none remain.
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& params);
+
+// The Status for a non-2xx reply: the code and message from {"error":{"code","message"}} when
+// the body has them, otherwise the HTTP status and the start of the body.
+Status status_from_reply(int http_status, std::string_view body);
+
+class HttpApi final : public Api {
+ public:
+  // Checks the URL; opens no connection yet. An empty token sends no Authorization header.
+  static Result<std::unique_ptr<HttpApi>> Create(const std::string& url, const std::string& token);
+  ~HttpApi() override;
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  Result<nlohmann::json> get(const std::string& path) override;
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) override;
+
+ private:
+  HttpApi(std::string url, ServerUrl parsed, const std::string& token);
+
+  std::string url_;  // as the user gave it, for messages
+  ServerUrl parsed_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+}  // namespace berth::cli

@@ -1,0 +1,182 @@
+#include "common/timefmt.h"
+
+#include <array>
+#include <cstdio>
+#include <vector>
+
+namespace berth {
+namespace {
+
+constexpr int64_t kSecondsPerDay = 86'400;
+// A field of at most 9 digits keeps every sum below 2^63 (10^9 days is ~8.6e13 s).
+constexpr size_t kMaxFieldDigits = 9;
+
+// Parses a run of ASCII digits; refuses empty, signs, spaces and overlong fields.
+bool parse_field(std::string_view text, int64_t* value) {
+  if (text.empty() || text.size() > kMaxFieldDigits) return false;
+  int64_t v = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return false;
+    v = v * 10 + (ch - '0');
+  }
+  *value = v;
+  return true;
+}
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t at = text.find(sep, start);
+    parts.push_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return parts;
+    start = at + 1;
+  }
+}
+
+// Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// The inverse of days_from_civil.
+void civil_from_days(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp + (mp < 10 ? 3 : -9);
+  *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
+}
+
+bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int64_t days_in_month(int64_t y, int64_t m) {
+  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[static_cast<size_t>(m - 1)];
+}
+
+// Reads exactly `width` digits at text[pos].
+bool fixed_digits(std::string_view text, size_t pos, size_t width, int64_t* value) {
+  if (pos + width > text.size()) return false;
+  return parse_field(text.substr(pos, width), value);
+}
+
+Status bad_duration(std::string_view text, const std::string& why) {
+  return Status::Invalid("time '" + std::string(text) + "' " + why +
+                         " (use MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)");
+}
+
+// Parses the "HH:MM:SS"-like part after "D-" (hours first, each later field below 60/24).
+Result<int64_t> parse_after_days(std::string_view full, std::string_view rest) {
+  const auto parts = split(rest, ':');
+  if (parts.size() > 3) return bad_duration(full, "has too many fields");
+  std::array<int64_t, 3> hms = {0, 0, 0};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!parse_field(parts[i], &hms[i])) return bad_duration(full, "is not a duration");
+  }
+  if (hms[0] >= 24 || hms[1] >= 60 || hms[2] >= 60) return bad_duration(full, "has a field out of range");
+  return hms[0] * 3600 + hms[1] * 60 + hms[2];
+}
+
+// Parses "MM", "MM:SS" or "HH:MM:SS": the first field is unbounded, later ones below 60.
+Result<int64_t> parse_without_days(std::string_view full) {
+  const auto parts = split(full, ':');
+  if (parts.size() > 3) return bad_duration(full, "has too many fields");
+  std::array<int64_t, 3> f = {0, 0, 0};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!parse_field(parts[i], &f[i])) return bad_duration(full, "is not a duration");
+    if (i > 0 && f[i] >= 60) return bad_duration(full, "has a field out of range");
+  }
+  switch (parts.size()) {
+    case 1: return f[0] * 60;
+    case 2: return f[0] * 60 + f[1];
+    default: return f[0] * 3600 + f[1] * 60 + f[2];
+  }
+}
+
+}  // namespace
+
+Result<int64_t> parse_duration_s(std::string_view text) {
+  if (text == "UNLIMITED" || text == "INFINITE" || text == "unlimited" || text == "infinite")
+    return Status::Invalid("time '" + std::string(text) + "' is unlimited; berth needs a time limit to hold money");
+  if (text.empty()) return bad_duration(text, "is empty");
+  const size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return parse_without_days(text);
+  int64_t days = 0;
+  if (!parse_field(text.substr(0, dash), &days)) return bad_duration(text, "is not a duration");
+  const std::string_view rest = text.substr(dash + 1);
+  if (rest.empty()) return bad_duration(text, "has no hours after the day");
+  Result<int64_t> within = parse_after_days(text, rest);
+  if (!within.ok()) return within.status();
+  return days * kSecondsPerDay + *within;
+}
+
+std::string format_duration(int64_t seconds) {
+  const bool negative = seconds < 0;
+  // Negating INT64_MIN overflows; no real duration is that long, so clamp it.
+  const uint64_t mag = negative ? static_cast<uint64_t>(-(seconds + 1)) + 1 : static_cast<uint64_t>(seconds);
+  const uint64_t days = mag / kSecondsPerDay;
+  const uint64_t rem = mag % kSecondsPerDay;
+  char buf[64];
+  if (days > 0) {
+    std::snprintf(buf, sizeof buf, "%s%llu-%02llu:%02llu:%02llu", negative ? "-" : "",
+                  static_cast<unsigned long long>(days), static_cast<unsigned long long>(rem / 3600),
+                  static_cast<unsigned long long>(rem / 60 % 60), static_cast<unsigned long long>(rem % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%s%02llu:%02llu:%02llu", negative ? "-" : "",
+                  static_cast<unsigned long long>(rem / 3600), static_cast<unsigned long long>(rem / 60 % 60),
+                  static_cast<unsigned long long>(rem % 60));
+  }
+  return buf;
+}
+
+Result<int64_t> parse_time_ms(std::string_view text) {
+  const std::string shown(text);
+  const auto bad = [&shown](const std::string& why) {
+    return Status::Invalid("time '" + shown + "' " + why + " (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)");
+  };
+  if (text.size() != 10 && text.size() != 20) return bad("is not a date");
+  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!fixed_digits(text, 0, 4, &y) || text[4] != '-' || !fixed_digits(text, 5, 2, &mo) || text[7] != '-' ||
+      !fixed_digits(text, 8, 2, &d))
+    return bad("is not a date");
+  if (text.size() == 20) {
+    if (text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != 'Z' || !fixed_digits(text, 11, 2, &h) ||
+        !fixed_digits(text, 14, 2, &mi) || !fixed_digits(text, 17, 2, &s))
+      return bad("is not a date and time");
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return bad("has no such day");
+  if (h > 23 || mi > 59 || s > 59) return bad("has no such time of day");
+  const int64_t days = days_from_civil(y, mo, d);
+  return ((days * kSecondsPerDay) + h * 3600 + mi * 60 + s) * 1000;
+}
+
+std::string format_time_ms(int64_t ms) {
+  // Floor division, so that times before the epoch land on the right second.
+  int64_t secs = ms / 1000;
+  if (ms % 1000 < 0) secs -= 1;
+  int64_t days = secs / kSecondsPerDay;
+  int64_t rem = secs % kSecondsPerDay;
+  if (rem < 0) {
+    rem += kSecondsPerDay;
+    days -= 1;
+  }
+  int64_t y = 0, m = 0, d = 0;
+  civil_from_days(days, &y, &m, &d);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
+                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(rem / 3600),
+                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  return buf;
+}
+
+}  // namespace berth

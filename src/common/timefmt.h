@@ -1,0 +1,25 @@
+// Durations and dates as users write them, turned into integers with units.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace berth {
+
+// Slurm's time formats: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM", "D-HH:MM:SS".
+// Returns seconds. "UNLIMITED"/"INFINITE" are refused (berth needs a limit to hold money).
+Result<int64_t> parse_duration_s(std::string_view text);
+
+// Formats seconds as Slurm does: "D-HH:MM:SS" or "HH:MM:SS".
+std::string format_duration(int64_t seconds);
+
+// "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC) to milliseconds since the Unix epoch.
+Result<int64_t> parse_time_ms(std::string_view text);
+
+// Milliseconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ".
+std::string format_time_ms(int64_t ms);
+
+}  // namespace berth

@@ -1,0 +1,146 @@
+#include "core/cluster.h"
+
+#include <bit>
+
+#include "core/check.h"
+
+namespace berth::core {
+
+Result<Cluster> Cluster::Create(ClusterConfig config) {
+  if (config.nodes.empty()) return Status::Invalid("the cluster has no nodes");
+  if (config.partitions.empty()) return Status::Invalid("the cluster has no partitions");
+  Cluster c;
+  for (size_t i = 0; i < config.nodes.size(); ++i) {
+    Node n = config.nodes[i];
+    if (!n.id.valid()) n.id = NodeId(i + 1);
+    if (n.id.value != i + 1) return Status::Invalid("node ids must be 1..n in order");
+    if (n.name.empty()) return Status::Invalid("node " + std::to_string(i + 1) + " has no name");
+    if (n.gpus < 0 || n.gpus > 64) return Status::Invalid("node " + n.name + ": gpus must be 0..64");
+    if (c.node_by_name(n.name)) return Status::Invalid("node name " + n.name + " is used twice");
+    c.nodes_.push_back(n);
+    c.busy_mask_.push_back(0);
+    c.total_gpus_ += n.gpus;
+  }
+  for (const GpuPrice& p : config.prices) {
+    if (p.gpu_model.empty()) return Status::Invalid("a price has no gpu_model");
+    if (p.per_gpu_hour_minor < 0) return Status::Invalid("price of " + p.gpu_model + " is negative");
+    if (c.price(p.gpu_model)) return Status::Invalid("gpu model " + p.gpu_model + " is priced twice");
+    c.prices_.push_back(p);
+  }
+  for (const Node& n : c.nodes_) {
+    if (n.gpus > 0 && !c.price(n.gpu_model))
+      return Status::Invalid("node " + n.name + ": gpu model '" + n.gpu_model + "' has no price");
+  }
+  bool have_default = false;
+  for (size_t i = 0; i < config.partitions.size(); ++i) {
+    const Partition& p = config.partitions[i];
+    if (p.name.empty()) return Status::Invalid("a partition has no name");
+    if (p.max_time_s <= 0) return Status::Invalid("partition " + p.name + ": max time must be positive");
+    if (p.default_time_s <= 0 || p.default_time_s > p.max_time_s)
+      return Status::Invalid("partition " + p.name + ": default time must be in 1..max time");
+    if (c.partition(p.name)) return Status::Invalid("partition " + p.name + " is defined twice");
+    if (p.is_default) {
+      if (have_default) return Status::Invalid("more than one default partition");
+      have_default = true;
+      c.default_partition_ = i;
+    }
+    c.partitions_.push_back(p);
+  }
+  if (!have_default) c.partitions_[0].is_default = true;
+  return c;
+}
+
+const Node* Cluster::node(NodeId id) const {
+  if (id.value == 0 || id.value > nodes_.size()) return nullptr;
+  return &nodes_[id.value - 1];
+}
+
+const Node* Cluster::node_by_name(const std::string& name) const {
+  for (const Node& n : nodes_)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+const Partition* Cluster::partition(const std::string& name) const {
+  if (name.empty()) return &partitions_[default_partition_];
+  for (const Partition& p : partitions_)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const Partition& Cluster::default_partition() const { return partitions_[default_partition_]; }
+
+std::optional<Minor> Cluster::price(const std::string& gpu_model) const {
+  for (const GpuPrice& p : prices_)
+    if (p.gpu_model == gpu_model) return p.per_gpu_hour_minor;
+  return std::nullopt;
+}
+
+bool Cluster::has_model(const std::string& gpu_model) const {
+  for (const Node& n : nodes_)
+    if (n.gpu_model == gpu_model && n.gpus > 0) return true;
+  return false;
+}
+
+int Cluster::max_gpus_per_node(const std::string& gpu_model) const {
+  int best = 0;
+  for (const Node& n : nodes_) {
+    if (n.state == NodeState::kDown) continue;
+    if (!gpu_model.empty() && n.gpu_model != gpu_model) continue;
+    best = std::max(best, n.gpus);
+  }
+  return best;
+}
+
+int Cluster::free_gpus(NodeId id) const {
+  const Node* n = node(id);
+  BERTH_CHECK(n != nullptr, "free_gpus of an unknown node");
+  return n->gpus - std::popcount(busy_mask_[id.value - 1]);
+}
+
+std::vector<int> Cluster::allocate(NodeId id, int count) {
+  BERTH_CHECK(free_gpus(id) >= count, "allocate more GPUs than free");
+  uint64_t& mask = busy_mask_[id.value - 1];
+  std::vector<int> out;
+  out.reserve(static_cast<size_t>(count));
+  for (int g = 0; g < nodes_[id.value - 1].gpus && static_cast<int>(out.size()) < count; ++g) {
+    if (!(mask >> g & 1u)) {
+      mask |= uint64_t{1} << g;
+      out.push_back(g);
+    }
+  }
+  used_gpus_ += count;
+  return out;
+}
+
+void Cluster::release(NodeId id, const std::vector<int>& gpu_ids) {
+  BERTH_CHECK(node(id) != nullptr, "release on an unknown node");
+  uint64_t& mask = busy_mask_[id.value - 1];
+  for (int g : gpu_ids) {
+    BERTH_CHECK(g >= 0 && g < 64 && (mask >> g & 1u), "release of a GPU not in use");
+    mask &= ~(uint64_t{1} << g);
+  }
+  used_gpus_ -= static_cast<int>(gpu_ids.size());
+}
+
+Status Cluster::reserve(NodeId id, const std::vector<int>& gpu_ids) {
+  const Node* n = node(id);
+  if (n == nullptr) return Status::NotFound("node " + std::to_string(id.value));
+  uint64_t& mask = busy_mask_[id.value - 1];
+  uint64_t want = 0;
+  for (int g : gpu_ids) {
+    if (g < 0 || g >= n->gpus) return Status::Invalid("GPU " + std::to_string(g) + " is not on node " + n->name);
+    want |= uint64_t{1} << g;
+  }
+  if (mask & want) return Status::Conflict("GPU already in use on node " + n->name);
+  mask |= want;
+  used_gpus_ += static_cast<int>(gpu_ids.size());
+  return Status::Ok();
+}
+
+void Cluster::set_state(NodeId id, NodeState state) {
+  BERTH_CHECK(node(id) != nullptr, "set_state on an unknown node");
+  nodes_[id.value - 1].state = state;
+}
+
+}  // namespace berth::core

@@ -1,0 +1,558 @@
+#include "core/engine.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/check.h"
+
+namespace berth::core {
+
+namespace {
+constexpr int kPhaseSubsidyHold = 1;
+constexpr int kPhaseCopayHold = 2;
+constexpr int kPhaseSubsidyPost = 3;
+constexpr int kPhaseCopayPost = 4;
+constexpr uint64_t kSequenceTransferBit = uint64_t{1} << 62;
+constexpr size_t kMaxJobNameChars = 256;
+}  // namespace
+
+TransferId Engine::job_transfer_id(JobId job, int restarts, int phase) {
+  BERTH_CHECK(job.value < (uint64_t{1} << 46) && restarts >= 0 && restarts < (1 << 13), "job transfer id range");
+  return TransferId(job.value << 16 | static_cast<uint64_t>(restarts) << 3 | static_cast<uint64_t>(phase));
+}
+
+Engine::Engine(Cluster cluster) : cluster_(std::move(cluster)) {}
+
+Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now_ms) {
+  auto cluster = Cluster::Create(std::move(config));
+  if (!cluster.ok()) return cluster.status();
+  std::unique_ptr<Engine> e(new Engine(std::move(*cluster)));
+  const struct { AccountId id; AccountKind kind; bool no_overdraft; const char* name; } system[] = {
+      {kProgrammeSourceAccount, AccountKind::kSource, false, "programme source"},
+      {kExternalAccount, AccountKind::kExternal, false, "external payments"},
+      {kRevenueAccount, AccountKind::kRevenue, true, "centre revenue"},
+  };
+  for (const auto& s : system) {
+    Account a;
+    a.id = s.id;
+    a.kind = s.kind;
+    a.no_overdraft = s.no_overdraft;
+    a.name = s.name;
+    BERTH_RETURN_IF_ERROR(e->ledger_.create_account(a, now_ms));
+  }
+  return e;
+}
+
+Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const ChangeSet& rows) {
+  auto cluster = Cluster::Create(std::move(config));
+  if (!cluster.ok()) return cluster.status();
+  std::unique_ptr<Engine> e(new Engine(std::move(*cluster)));
+  for (const Org& o : rows.orgs) BERTH_RETURN_IF_ERROR(e->funding_.add_org(o));
+  for (const Project& p : rows.projects) BERTH_RETURN_IF_ERROR(e->funding_.add_project(p));
+  for (const Scheme& s : rows.schemes) BERTH_RETURN_IF_ERROR(e->funding_.add_scheme(s));
+  for (const Award& a : rows.awards) BERTH_RETURN_IF_ERROR(e->funding_.add_award(a));
+  for (const Account& a : rows.accounts) BERTH_RETURN_IF_ERROR(e->ledger_.restore_account(a));
+  std::unordered_map<TransferId, const PendingUpdate*> states;
+  for (const PendingUpdate& u : rows.pending) states[u.id] = &u;
+  for (const Transfer& t : rows.transfers) {
+    PendingState state = PendingState::kNone;
+    Minor posted = 0;
+    if (auto it = states.find(t.id); it != states.end()) {
+      state = it->second->state;
+      posted = it->second->posted_minor;
+    }
+    BERTH_RETURN_IF_ERROR(e->ledger_.restore_transfer(t, state, posted));
+  }
+  BERTH_RETURN_IF_ERROR(e->ledger_.verify());
+  for (const TopUp& t : rows.topups) {
+    if (!t.reference.empty()) e->topup_refs_[t.reference] = e->topups_.size();
+    e->topups_.push_back(t);
+  }
+  for (const Job& j : rows.jobs) {
+    if (j.id.value != e->jobs_.size() + 1) return Status::Internal("job ids are not in sequence at " + std::to_string(j.id.value));
+    e->jobs_.push_back(j);
+    Job& job = e->jobs_.back();
+    if (job.state == JobState::kPending) e->scheduler_.enqueue(job);
+    if (job.state == JobState::kRunning) {
+      BERTH_RETURN_IF_ERROR(e->cluster_.reserve(job.node, job.gpu_ids));
+      e->project_gpus_[job.project.value] += job.gpus;
+    }
+  }
+  e->next_account_id_ = rows.next_account_id;
+  e->next_transfer_seq_ = rows.next_transfer_seq;
+  e->orgs_saved_ = rows.orgs.size();
+  e->projects_saved_ = rows.projects.size();
+  e->schemes_saved_ = rows.schemes.size();
+  e->awards_saved_ = rows.awards.size();
+  e->topups_saved_ = rows.topups.size();
+  e->ledger_.drain_changes();
+  BERTH_RETURN_IF_ERROR(e->verify());
+  return e;
+}
+
+Account Engine::new_account(AccountKind kind, uint64_t owner, const std::string& name) {
+  Account a;
+  a.id = AccountId(next_account_id_++);
+  a.kind = kind;
+  a.no_overdraft = true;
+  a.owner = owner;
+  a.name = name;
+  return a;
+}
+
+TransferId Engine::next_transfer_id() { return TransferId(kSequenceTransferBit | next_transfer_seq_++); }
+
+Status Engine::apply_transfer(const Transfer& t, int64_t now_ms) {
+  const TransferResult r = ledger_.create_transfer(t, now_ms);
+  if (r == TransferResult::kOk) return Status::Ok();
+  if (r == TransferResult::kExceedsCredits) {
+    const Account* a = ledger_.account(t.debit);
+    return Status::Funds("account " + std::to_string(t.debit.value) + " (" + (a ? a->name : "?") + ") has " +
+                         format_amount(a ? a->available() : 0) + " available, " + format_amount(t.amount) +
+                         " needed");
+  }
+  return Status::Internal(std::string("transfer refused: ") + transfer_result_name(r));
+}
+
+// ---- administration ----
+
+Result<Org> Engine::create_org(const std::string& name, OrgKind kind, int64_t now_ms) {
+  Org o{OrgId(funding_.orgs().size() + 1), name, kind, now_ms};
+  BERTH_RETURN_IF_ERROR(funding_.add_org(o));
+  return o;
+}
+
+Result<Project> Engine::create_project(OrgId org, const std::string& name, int64_t now_ms) {
+  Project p{ProjectId(funding_.projects().size() + 1), org, name, AccountId(next_account_id_), now_ms};
+  BERTH_RETURN_IF_ERROR(funding_.check_project(p));
+  const Account wallet = new_account(AccountKind::kWallet, p.id.value, "wallet of " + name);
+  BERTH_CHECK(ledger_.create_account(wallet, now_ms).ok(), "create wallet account");
+  BERTH_CHECK(funding_.add_project(p).ok(), "add checked project");
+  return p;
+}
+
+Result<Scheme> Engine::create_scheme(const std::string& name, int64_t rate_bps, uint32_t eligible_kinds,
+                                     Shortfall shortfall, Minor fund_minor, int64_t now_ms) {
+  Scheme s{SchemeId(funding_.schemes().size() + 1), name, rate_bps, eligible_kinds, shortfall,
+           AccountId(next_account_id_), now_ms};
+  BERTH_RETURN_IF_ERROR(funding_.check_scheme(s));
+  if (fund_minor < 0) return Status::Invalid("fund must not be negative");
+  const Account fund = new_account(AccountKind::kFund, s.id.value, "fund of " + name);
+  BERTH_CHECK(ledger_.create_account(fund, now_ms).ok(), "create fund account");
+  BERTH_CHECK(funding_.add_scheme(s).ok(), "add checked scheme");
+  if (fund_minor > 0) BERTH_RETURN_IF_ERROR(fund_scheme(s.id, fund_minor, now_ms));
+  return s;
+}
+
+Status Engine::fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms) {
+  const Scheme* s = funding_.scheme(scheme);
+  if (!s) return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
+  if (amount_minor <= 0) return Status::Invalid("amount must be positive");
+  Transfer t;
+  t.id = next_transfer_id();
+  t.debit = kProgrammeSourceAccount;
+  t.credit = s->fund;
+  t.amount = amount_minor;
+  t.code = kCodeFundScheme;
+  t.ref = scheme.value;
+  return apply_transfer(t, now_ms);
+}
+
+Result<Award> Engine::create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
+                                   int64_t start_ms, int64_t end_ms, int64_t now_ms) {
+  Award a{AwardId(funding_.awards().size() + 1), scheme, project, AccountId(next_account_id_), amount_minor,
+          gpu_level, start_ms, end_ms, now_ms};
+  BERTH_RETURN_IF_ERROR(funding_.check_award(a));
+  const Scheme* s = funding_.scheme(scheme);
+  const Minor left = ledger_.account(s->fund)->available();
+  if (left < amount_minor)
+    return Status::Funds("scheme '" + s->name + "' has " + format_amount(left) + " left in its fund, the award asks " +
+                         format_amount(amount_minor));
+  const Account acct = new_account(AccountKind::kAward, a.id.value,
+                                   "award " + std::to_string(a.id.value) + " of " + funding_.project(project)->name);
+  BERTH_CHECK(ledger_.create_account(acct, now_ms).ok(), "create award account");
+  Transfer t;
+  t.id = next_transfer_id();
+  t.debit = s->fund;
+  t.credit = acct.id;
+  t.amount = amount_minor;
+  t.code = kCodeAwardGrant;
+  t.ref = a.id.value;
+  BERTH_CHECK(apply_transfer(t, now_ms).ok(), "grant a checked award");
+  BERTH_CHECK(funding_.add_award(a).ok(), "add checked award");
+  return a;
+}
+
+Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::string& reference, int64_t now_ms,
+                             bool* replayed) {
+  if (replayed) *replayed = false;
+  const Project* p = funding_.project(project);
+  if (!p) return Status::NotFound("project " + std::to_string(project.value) + " not found");
+  if (amount_minor <= 0) return Status::Invalid("top-up amount must be positive");
+  if (reference.size() > 128) return Status::Invalid("payment reference is longer than 128 characters");
+  if (!reference.empty()) {
+    if (auto it = topup_refs_.find(reference); it != topup_refs_.end()) {
+      const TopUp& first = topups_[it->second];
+      if (first.project != project || first.amount_minor != amount_minor)
+        return Status::Conflict("payment reference '" + reference + "' was already used for " +
+                                format_amount(first.amount_minor) + " to project " + std::to_string(first.project.value));
+      if (replayed) *replayed = true;
+      return first;
+    }
+  }
+  Transfer t;
+  t.id = next_transfer_id();
+  t.debit = kExternalAccount;
+  t.credit = p->wallet;
+  t.amount = amount_minor;
+  t.code = kCodeTopUp;
+  t.ref = project.value;
+  BERTH_RETURN_IF_ERROR(apply_transfer(t, now_ms));
+  TopUp topup{t.id, project, amount_minor, reference, now_ms};
+  if (!reference.empty()) topup_refs_[reference] = topups_.size();
+  topups_.push_back(topup);
+  return topup;
+}
+
+// ---- jobs ----
+
+Status Engine::validate_request(const JobRequest& r, const Partition** partition) const {
+  const Project* p = funding_.project(r.project);
+  if (!p) return Status::NotFound("project " + std::to_string(r.project.value) + " not found");
+  if (r.gpus < 1) return Status::Invalid("a job needs at least 1 GPU, got " + std::to_string(r.gpus));
+  if (r.name.size() > kMaxJobNameChars) return Status::Invalid("job name is longer than 256 characters");
+  if (!r.gpu_model.empty() && !cluster_.has_model(r.gpu_model))
+    return Status::Invalid("no node has GPU model '" + r.gpu_model + "'");
+  const int largest = cluster_.max_gpus_per_node(r.gpu_model);
+  if (r.gpus > largest)
+    return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but the largest node" +
+                           (r.gpu_model.empty() ? "" : " of model " + r.gpu_model) + " has " + std::to_string(largest));
+  const Partition* part = cluster_.partition(r.partition);
+  if (!part) return Status::Invalid("partition '" + r.partition + "' does not exist");
+  if (r.time_limit_s < 0) return Status::Invalid("time limit must not be negative");
+  if (r.time_limit_s > part->max_time_s)
+    return Status::Invalid("time limit " + std::to_string(r.time_limit_s) + " s is over partition '" + part->name +
+                           "' limit of " + std::to_string(part->max_time_s) + " s");
+  *partition = part;
+  return Status::Ok();
+}
+
+Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms) const {
+  Quote q;
+  q.gpu_model = gpu_model;
+  q.time_limit_s = job.time_limit_s;
+  q.price_per_gpu_hour_minor = cluster_.price(gpu_model).value_or(0);
+  q.max_cost_minor = gpu_cost_minor(q.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000);
+  BERTH_CHECK(q.max_cost_minor >= 0, "max cost overflow");
+  const Project* p = funding_.project(job.project);
+  const Minor wallet_left = ledger_.account(p->wallet)->available();
+  q.subsidy_minor = 0;
+  if (const Award* a = funding_.active_award(job.project, now_ms)) {
+    const Scheme* s = funding_.scheme(a->scheme);
+    const Minor share = subsidy_share_minor(q.max_cost_minor, s->rate_bps);
+    if (ledger_.account(a->account)->available() >= share) {
+      q.award = a->id;
+      q.rate_bps = s->rate_bps;
+      q.subsidy_minor = share;
+    } else if (s->shortfall == Shortfall::kWait) {
+      q.reason = PendingReason::kInsufficientFunds;
+    }
+  }
+  q.copay_minor = q.max_cost_minor - q.subsidy_minor;
+  if (q.reason == PendingReason::kNone && wallet_left < q.copay_minor) q.reason = PendingReason::kInsufficientFunds;
+  q.affordable = q.reason == PendingReason::kNone;
+  return q;
+}
+
+Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
+  const Partition* part = nullptr;
+  BERTH_RETURN_IF_ERROR(validate_request(request, &part));
+  Job job;
+  job.project = request.project;
+  job.gpus = request.gpus;
+  job.time_limit_s = request.time_limit_s > 0 ? request.time_limit_s : part->default_time_s;
+  // Without a model constraint, quote the dearest model the job could run on.
+  std::string model = request.gpu_model;
+  if (model.empty()) {
+    Minor best = -1;
+    for (const Node& n : cluster_.nodes()) {
+      const Minor p = cluster_.price(n.gpu_model).value_or(0);
+      if (n.gpus >= request.gpus && n.state != NodeState::kDown && p > best) {
+        best = p;
+        model = n.gpu_model;
+      }
+    }
+  }
+  return price(job, model, now_ms);
+}
+
+Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
+  const Partition* part = nullptr;
+  BERTH_RETURN_IF_ERROR(validate_request(r, &part));
+  if (const Award* a = funding_.active_award(r.project, now_ms); a && r.gpus > a->gpu_level)
+    return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but the project's award caps it at " +
+                           std::to_string(a->gpu_level));
+  Job job;
+  job.id = JobId(jobs_.size() + 1);
+  job.name = r.name.empty() ? "job" : r.name;
+  job.user = r.user;
+  job.project = r.project;
+  job.org = funding_.project(r.project)->org;
+  job.tier = r.tier;
+  job.gpus = r.gpus;
+  job.gpu_model = r.gpu_model;
+  job.partition = part->name;
+  job.time_limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
+  job.requeue = r.requeue;
+  job.submit_ms = now_ms;
+  job.reason = PendingReason::kNone;
+  job.launch = r.launch;
+  jobs_.push_back(std::move(job));
+  scheduler_.enqueue(jobs_.back());
+  touch(jobs_.back());
+  return jobs_.back().id;
+}
+
+Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
+  if (id.value == 0 || id.value > jobs_.size()) return Status::NotFound("job " + std::to_string(id.value) + " not found");
+  Job& job = jobs_[id.value - 1];
+  if (job.state == JobState::kPending) {
+    scheduler_.dequeue(job);
+    job.state = JobState::kCancelled;
+    job.reason = PendingReason::kNone;
+    job.end_ms = now_ms;
+    touch(job);
+    return false;
+  }
+  if (job.state == JobState::kRunning) {
+    job.cancel_requested = true;
+    touch(job);
+    return true;
+  }
+  return Status::Conflict("job " + std::to_string(id.value) + " already ended (" + job_state_name(job.state) + ")");
+}
+
+PendingReason Engine::admit(Job& job, const Node& node, int64_t now_ms) {
+  const Award* award = funding_.active_award(job.project, now_ms);
+  if (award && project_gpus_in_use(job.project) + job.gpus > award->gpu_level) return PendingReason::kAwardCap;
+  const Quote q = price(job, node.gpu_model, now_ms);
+  if (!q.affordable) return q.reason;
+  const Project* p = funding_.project(job.project);
+  Transfer holds[2];
+  size_t n = 0;
+  if (q.subsidy_minor > 0) {
+    Transfer& t = holds[n++];
+    t.id = job_transfer_id(job.id, job.restarts, kPhaseSubsidyHold);
+    t.debit = funding_.award(q.award)->account;
+    t.credit = kRevenueAccount;
+    t.amount = q.subsidy_minor;
+    t.flags = kPending;
+    t.code = kCodeJobSubsidy;
+    t.ref = job.id.value;
+  }
+  if (q.copay_minor > 0) {
+    Transfer& t = holds[n++];
+    t.id = job_transfer_id(job.id, job.restarts, kPhaseCopayHold);
+    t.debit = p->wallet;
+    t.credit = kRevenueAccount;
+    t.amount = q.copay_minor;
+    t.flags = kPending;
+    t.code = kCodeJobCopay;
+    t.ref = job.id.value;
+  }
+  if (n == 2) holds[0].flags |= kLinked;
+  if (n > 0) {
+    const auto results = ledger_.create_transfers(std::span<const Transfer>(holds, n), now_ms);
+    for (TransferResult r : results)
+      if (r != TransferResult::kOk) return PendingReason::kInsufficientFunds;
+  }
+  job.state = JobState::kRunning;
+  job.reason = PendingReason::kNone;
+  job.start_ms = now_ms;
+  job.node = node.id;
+  job.gpu_ids = cluster_.allocate(node.id, job.gpus);
+  job.award = q.award;
+  job.rate_bps = q.rate_bps;
+  job.price_per_gpu_hour_minor = q.price_per_gpu_hour_minor;
+  job.max_cost_minor = q.max_cost_minor;
+  job.subsidy_held_minor = q.subsidy_minor;
+  job.copay_held_minor = q.copay_minor;
+  project_gpus_[job.project.value] += job.gpus;
+  touch(job);
+  return PendingReason::kNone;
+}
+
+std::vector<JobId> Engine::schedule(int64_t now_ms) {
+  return scheduler_.pass(
+      cluster_, [this](JobId id) -> Job& { return jobs_[id.value - 1]; },
+      [this, now_ms](Job& job, const Node& node) { return admit(job, node, now_ms); },
+      [this](Job& job, PendingReason reason) {
+        if (job.reason != reason) {
+          job.reason = reason;
+          touch(job);
+        }
+      });
+}
+
+void Engine::settle(Job& job, int64_t runtime_ms) {
+  Minor cost = gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, runtime_ms);
+  BERTH_CHECK(cost >= 0, "cost overflow");
+  cost = std::min(cost, job.max_cost_minor);
+  const Minor subsidy = std::min(subsidy_share_minor(cost, job.rate_bps), job.subsidy_held_minor);
+  const Minor copay = cost - subsidy;
+  BERTH_CHECK(copay >= 0 && copay <= job.copay_held_minor, "co-payment exceeds its hold");
+  Transfer posts[2];
+  size_t n = 0;
+  if (job.subsidy_held_minor > 0) {
+    Transfer& t = posts[n++];
+    t.id = job_transfer_id(job.id, job.restarts, kPhaseSubsidyPost);
+    t.pending_id = job_transfer_id(job.id, job.restarts, kPhaseSubsidyHold);
+    t.amount = subsidy;
+    t.flags = kPostPending;
+    t.code = kCodeJobSubsidy;
+    t.ref = job.id.value;
+  }
+  if (job.copay_held_minor > 0) {
+    Transfer& t = posts[n++];
+    t.id = job_transfer_id(job.id, job.restarts, kPhaseCopayPost);
+    t.pending_id = job_transfer_id(job.id, job.restarts, kPhaseCopayHold);
+    t.amount = copay;
+    t.flags = kPostPending;
+    t.code = kCodeJobCopay;
+    t.ref = job.id.value;
+  }
+  if (n == 2) posts[0].flags |= kLinked;
+  if (n > 0) {
+    const auto results = ledger_.create_transfers(std::span<const Transfer>(posts, n), job.start_ms + runtime_ms);
+    for (TransferResult r : results) BERTH_CHECK(r == TransferResult::kOk, transfer_result_name(r));
+  }
+  job.cost_minor += cost;
+  job.subsidy_minor += subsidy;
+  job.copay_minor += copay;
+}
+
+Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t now_ms) {
+  if (id.value == 0 || id.value > jobs_.size()) return Status::NotFound("job " + std::to_string(id.value) + " not found");
+  Job& job = jobs_[id.value - 1];
+  if (job.state != JobState::kRunning)
+    return Status::Conflict("job " + std::to_string(id.value) + " is not running (" + job_state_name(job.state) + ")");
+  end_ms = std::clamp(end_ms, job.start_ms, std::max(job.start_ms, now_ms));
+  settle(job, end_ms - job.start_ms);
+  cluster_.release(job.node, job.gpu_ids);
+  project_gpus_[job.project.value] -= job.gpus;
+  job.exit_code = end.exit_code;
+  job.term_signal = end.term_signal;
+  job.end_ms = end_ms;
+  if (end.lost && job.requeue && !job.cancel_requested && job.restarts + 1 < (1 << 13)) {
+    job.restarts += 1;
+    job.state = JobState::kPending;
+    job.reason = PendingReason::kNone;
+    job.start_ms = job.end_ms = 0;
+    job.node = NodeId();
+    job.gpu_ids.clear();
+    job.award = AwardId();
+    job.max_cost_minor = job.subsidy_held_minor = job.copay_held_minor = 0;
+    scheduler_.enqueue(job);
+  } else if (end.lost) {
+    job.state = JobState::kNodeFail;
+  } else if (end.cancelled || job.cancel_requested) {
+    job.state = JobState::kCancelled;
+  } else if (end.timed_out) {
+    job.state = JobState::kTimeout;
+  } else if (end.exit_code == 0 && end.term_signal == 0) {
+    job.state = JobState::kCompleted;
+  } else {
+    job.state = JobState::kFailed;
+  }
+  touch(job);
+  return Status::Ok();
+}
+
+size_t Engine::expire(int64_t now_ms) { return ledger_.expire_pending(now_ms); }
+
+// ---- queries ----
+
+const Job* Engine::job(JobId id) const {
+  if (id.value == 0 || id.value > jobs_.size()) return nullptr;
+  return &jobs_[id.value - 1];
+}
+
+std::vector<JobId> Engine::running_jobs() const {
+  std::vector<JobId> out;
+  for (const Job& j : jobs_)
+    if (j.state == JobState::kRunning) out.push_back(j.id);
+  return out;
+}
+
+int Engine::project_gpus_in_use(ProjectId project) const {
+  auto it = project_gpus_.find(project.value);
+  return it == project_gpus_.end() ? 0 : it->second;
+}
+
+// ---- persistence ----
+
+ChangeSet Engine::drain_changes() {
+  ChangeSet c;
+  c.orgs.assign(funding_.orgs().begin() + static_cast<long>(orgs_saved_), funding_.orgs().end());
+  c.projects.assign(funding_.projects().begin() + static_cast<long>(projects_saved_), funding_.projects().end());
+  c.schemes.assign(funding_.schemes().begin() + static_cast<long>(schemes_saved_), funding_.schemes().end());
+  c.awards.assign(funding_.awards().begin() + static_cast<long>(awards_saved_), funding_.awards().end());
+  c.topups.assign(topups_.begin() + static_cast<long>(topups_saved_), topups_.end());
+  orgs_saved_ = funding_.orgs().size();
+  projects_saved_ = funding_.projects().size();
+  schemes_saved_ = funding_.schemes().size();
+  awards_saved_ = funding_.awards().size();
+  topups_saved_ = topups_.size();
+  std::vector<uint64_t> ids(dirty_jobs_.begin(), dirty_jobs_.end());
+  std::sort(ids.begin(), ids.end());
+  c.jobs.reserve(ids.size());
+  for (uint64_t id : ids) c.jobs.push_back(jobs_[id - 1]);
+  dirty_jobs_.clear();
+  LedgerChanges lc = ledger_.drain_changes();
+  std::sort(lc.accounts.begin(), lc.accounts.end());
+  lc.accounts.erase(std::unique(lc.accounts.begin(), lc.accounts.end()), lc.accounts.end());
+  for (AccountId id : lc.accounts) c.accounts.push_back(*ledger_.account(id));
+  for (TransferId id : lc.transfers) c.transfers.push_back(*ledger_.transfer(id));
+  std::sort(lc.pending_states.begin(), lc.pending_states.end());
+  lc.pending_states.erase(std::unique(lc.pending_states.begin(), lc.pending_states.end()), lc.pending_states.end());
+  for (TransferId id : lc.pending_states) c.pending.push_back({id, ledger_.pending_state(id), ledger_.posted_amount(id)});
+  c.next_job_id = jobs_.size() + 1;
+  c.next_account_id = next_account_id_;
+  c.next_transfer_seq = next_transfer_seq_;
+  return c;
+}
+
+ChangeSet Engine::snapshot() const {
+  ChangeSet c;
+  c.orgs = funding_.orgs();
+  c.projects = funding_.projects();
+  c.schemes = funding_.schemes();
+  c.awards = funding_.awards();
+  c.topups = topups_;
+  c.jobs = jobs_;
+  for (const Account* a : ledger_.accounts()) c.accounts.push_back(*a);
+  c.transfers = ledger_.transfers_in_order();
+  for (const Transfer& t : c.transfers)
+    if (t.flags & kPending) c.pending.push_back({t.id, ledger_.pending_state(t.id), ledger_.posted_amount(t.id)});
+  c.next_job_id = jobs_.size() + 1;
+  c.next_account_id = next_account_id_;
+  c.next_transfer_seq = next_transfer_seq_;
+  return c;
+}
+
+Status Engine::verify() const {
+  BERTH_RETURN_IF_ERROR(ledger_.verify());
+  for (const Job& j : jobs_) {
+    const std::string name = "job " + std::to_string(j.id.value);
+    if (j.subsidy_minor + j.copay_minor != j.cost_minor) return Status::Internal(name + ": subsidy + co-payment != cost");
+    if (j.subsidy_minor > subsidy_share_minor(j.cost_minor, j.rate_bps) && j.subsidy_minor > 0)
+      return Status::Internal(name + ": subsidy above floor(rate * cost)");
+    if (j.state == JobState::kRunning && j.award.valid()) {
+      const Award* a = funding_.award(j.award);
+      if (!a || !a->active_at(j.start_ms)) return Status::Internal(name + ": held outside its award's dates");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace berth::core

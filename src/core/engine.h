@@ -1,0 +1,188 @@
+// The Engine: berth's one deterministic state machine (ledger, funding, cluster, scheduler).
+//
+// berthd, berth sim and the tests all drive an Engine. It takes commands with the time
+// `now_ms` passed in, returns results, and records what changed so the owner can persist
+// it (drain_changes) before acknowledging anything. No I/O, no clock, no randomness.
+// Not thread-safe: one thread owns it.
+//
+// A job's money (DESIGN.md "Money and the ledger"):
+//   start  -> two linked pending transfers: award -> revenue for S = floor(r*M) and
+//             wallet -> revenue for M - S, where M = price * GPUs * time limit;
+//   end    -> post s = min(floor(r*C), S) and C - s, C the cost of the time it ran (<= M);
+//   never ran -> nothing was held; a requeued job is held afresh on its next start.
+// Hold ids are derived from the job id, its restart count and the phase, so a replayed
+// command can never hold or charge twice.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/status.h"
+#include "core/cluster.h"
+#include "core/funding.h"
+#include "core/ledger.h"
+#include "core/model.h"
+#include "core/scheduler.h"
+
+namespace berth::core {
+
+// The accounts every centre has.
+inline constexpr AccountId kProgrammeSourceAccount{1};  // where public funding enters
+inline constexpr AccountId kExternalAccount{2};          // where tenants' payments enter
+inline constexpr AccountId kRevenueAccount{3};           // the centre's revenue
+
+struct JobRequest {
+  std::string name;
+  std::string user;
+  ProjectId project;
+  int gpus = 1;
+  std::string gpu_model;   // "" = any
+  std::string partition;   // "" = the default partition
+  int64_t time_limit_s = 0;  // 0 = the partition's default
+  Tier tier = Tier::kNormal;
+  bool requeue = false;
+  std::string launch;      // opaque to the core
+};
+
+struct Quote {
+  Minor max_cost_minor = 0;
+  Minor subsidy_minor = 0;
+  Minor copay_minor = 0;
+  int64_t rate_bps = 0;
+  AwardId award;
+  Minor price_per_gpu_hour_minor = 0;
+  std::string gpu_model;     // the model priced
+  int64_t time_limit_s = 0;
+  bool affordable = false;
+  PendingReason reason = PendingReason::kNone;  // why not affordable
+};
+
+// How a running job ended, as the executor saw it.
+struct JobEnd {
+  int exit_code = 0;
+  int term_signal = 0;
+  bool timed_out = false;
+  bool cancelled = false;
+  bool lost = false;  // the node or berthd lost it: NODE_FAIL, or requeued if asked
+};
+
+struct PendingUpdate {
+  TransferId id;
+  PendingState state;
+  Minor posted_minor;
+};
+
+// Rows to write: everything created or changed since the last drain (or, from snapshot(),
+// everything). Counters let restore continue the id sequences.
+struct ChangeSet {
+  std::vector<Org> orgs;
+  std::vector<Project> projects;
+  std::vector<Scheme> schemes;
+  std::vector<Award> awards;
+  std::vector<TopUp> topups;
+  std::vector<Job> jobs;
+  std::vector<Account> accounts;
+  std::vector<Transfer> transfers;   // in the order applied
+  std::vector<PendingUpdate> pending;
+  uint64_t next_job_id = 1;
+  uint64_t next_account_id = 4;
+  uint64_t next_transfer_seq = 1;
+  bool empty() const {
+    return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
+           jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
+  }
+};
+
+class Engine {
+ public:
+  // A fresh centre: creates the system accounts.
+  static Result<std::unique_ptr<Engine>> Create(ClusterConfig cluster, int64_t now_ms);
+  // A centre reloaded from its rows (as written from drain_changes). Verifies the books and
+  // re-allocates the GPUs of running jobs; running jobs stay RUNNING for the owner to settle
+  // (job_ended with lost) once it knows their processes are gone.
+  static Result<std::unique_ptr<Engine>> Restore(ClusterConfig cluster, const ChangeSet& rows);
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Administration.
+  Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
+  Result<Project> create_project(OrgId org, const std::string& name, int64_t now_ms);
+  // Creates a scheme with its fund account, funded with `fund_minor` from the programme source.
+  Result<Scheme> create_scheme(const std::string& name, int64_t rate_bps, uint32_t eligible_kinds,
+                               Shortfall shortfall, Minor fund_minor, int64_t now_ms);
+  Status fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms);
+  // Grants an award: moves `amount_minor` from the scheme's fund to a new award account.
+  Result<Award> create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
+                             int64_t start_ms, int64_t end_ms, int64_t now_ms);
+  // Pays into a project's wallet. A reference seen before returns the first top-up when the
+  // project and amount agree (replayed = true), and a Conflict otherwise.
+  Result<TopUp> top_up(ProjectId project, Minor amount_minor, const std::string& reference,
+                       int64_t now_ms, bool* replayed = nullptr);
+
+  // Jobs.
+  Result<Quote> quote(const JobRequest& request, int64_t now_ms) const;
+  // Accepts a job, or refuses one that is malformed or can never run. Returns its id.
+  Result<JobId> submit(const JobRequest& request, int64_t now_ms);
+  // Pending: CANCELLED at once. Running: marks cancel_requested and returns true, and the
+  // owner terminates the process; the job ends through job_ended. Final: Conflict.
+  Result<bool> cancel(JobId job, int64_t now_ms);
+  // Starts what can start; returns the jobs started (RUNNING, GPUs allocated, money held).
+  std::vector<JobId> schedule(int64_t now_ms);
+  // Ends a running job: frees its GPUs and settles its money for the time it ran, ending at
+  // end_ms (clamped to [start, now]). A job that is not running: Conflict, nothing changes.
+  Status job_ended(JobId job, const JobEnd& end, int64_t end_ms, int64_t now_ms);
+  // Expires pending transfers whose timeout passed.
+  size_t expire(int64_t now_ms);
+
+  // Queries.
+  const Job* job(JobId id) const;
+  const std::vector<Job>& jobs() const { return jobs_; }   // by id; index = id - 1
+  std::vector<JobId> running_jobs() const;
+  const Funding& funding() const { return funding_; }
+  const Cluster& cluster() const { return cluster_; }
+  const Ledger& ledger() const { return ledger_; }
+  const std::vector<TopUp>& topups() const { return topups_; }
+  // GPUs held by a project's running jobs.
+  int project_gpus_in_use(ProjectId project) const;
+
+  // Persistence.
+  ChangeSet drain_changes();
+  ChangeSet snapshot() const;
+  // Full check of the books (ledger verify + every settled job's split). O(n).
+  Status verify() const;
+
+  static TransferId job_transfer_id(JobId job, int restarts, int phase);
+
+ private:
+  explicit Engine(Cluster cluster);
+  Account new_account(AccountKind kind, uint64_t owner, const std::string& name) ;
+  TransferId next_transfer_id();
+  Status validate_request(const JobRequest& request, const Partition** partition) const;
+  Quote price(const Job& job, const std::string& gpu_model, int64_t now_ms) const;
+  PendingReason admit(Job& job, const Node& node, int64_t now_ms);
+  void settle(Job& job, int64_t runtime_ms);
+  void touch(const Job& job) { dirty_jobs_.insert(job.id.value); }
+  Status apply_transfer(const Transfer& t, int64_t now_ms);
+
+  Cluster cluster_;
+  Funding funding_;
+  Ledger ledger_;
+  Scheduler scheduler_;
+  std::vector<Job> jobs_;
+  std::vector<TopUp> topups_;
+  std::unordered_map<std::string, size_t> topup_refs_;
+  std::unordered_map<uint64_t, int> project_gpus_;  // project id -> GPUs of running jobs
+  uint64_t next_account_id_ = 4;
+  uint64_t next_transfer_seq_ = 1;
+  // Changes not yet drained.
+  size_t orgs_saved_ = 0, projects_saved_ = 0, schemes_saved_ = 0, awards_saved_ = 0, topups_saved_ = 0;
+  std::unordered_set<uint64_t> dirty_jobs_;
+};
+
+}  // namespace berth::core

@@ -1,0 +1,134 @@
+#include "core/funding.h"
+
+#include <cctype>
+
+namespace berth::core {
+
+Status validate_name(const std::string& what, const std::string& name) {
+  if (name.empty() || name.size() > 64)
+    return Status::Invalid(what + " name must be 1 to 64 characters");
+  if (!std::isalnum(static_cast<unsigned char>(name[0])))
+    return Status::Invalid(what + " name '" + name + "' must start with a letter or digit");
+  bool all_digits = true;
+  for (char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (!std::isalnum(c) && ch != '.' && ch != '_' && ch != '-')
+      return Status::Invalid(what + " name '" + name + "' may only hold letters, digits, '.', '_' and '-'");
+    if (!std::isdigit(c)) all_digits = false;
+  }
+  if (all_digits) return Status::Invalid(what + " name '" + name + "' must not be a number (numbers are ids)");
+  return Status::Ok();
+}
+
+namespace {
+template <typename T, typename IdT>
+const T* by_id(const std::vector<T>& items, IdT id) {
+  if (id.value == 0 || id.value > items.size()) return nullptr;
+  return &items[id.value - 1];
+}
+template <typename T, typename IdT>
+const T* by_name(const std::vector<T>& items, const std::unordered_map<std::string, IdT>& names,
+                 const std::string& name) {
+  auto it = names.find(name);
+  return it == names.end() ? nullptr : by_id(items, it->second);
+}
+template <typename T>
+Status next_in_sequence(const std::vector<T>& items, uint64_t id, const char* what) {
+  if (id != items.size() + 1)
+    return Status::Internal(std::string(what) + " id " + std::to_string(id) + " is out of sequence");
+  return Status::Ok();
+}
+}  // namespace
+
+Status Funding::check_org(const Org& org) const {
+  BERTH_RETURN_IF_ERROR(validate_name("organisation", org.name));
+  if (org_names_.count(org.name)) return Status::Conflict("organisation '" + org.name + "' already exists");
+  return Status::Ok();
+}
+
+Status Funding::add_org(const Org& org) {
+  BERTH_RETURN_IF_ERROR(check_org(org));
+  BERTH_RETURN_IF_ERROR(next_in_sequence(orgs_, org.id.value, "organisation"));
+  orgs_.push_back(org);
+  org_names_[org.name] = org.id;
+  return Status::Ok();
+}
+
+Status Funding::check_project(const Project& project) const {
+  BERTH_RETURN_IF_ERROR(validate_name("project", project.name));
+  if (project_names_.count(project.name)) return Status::Conflict("project '" + project.name + "' already exists");
+  if (!org(project.org)) return Status::NotFound("organisation " + std::to_string(project.org.value) + " not found");
+  return Status::Ok();
+}
+
+Status Funding::add_project(const Project& project) {
+  BERTH_RETURN_IF_ERROR(check_project(project));
+  BERTH_RETURN_IF_ERROR(next_in_sequence(projects_, project.id.value, "project"));
+  projects_.push_back(project);
+  project_names_[project.name] = project.id;
+  return Status::Ok();
+}
+
+Status Funding::check_scheme(const Scheme& scheme) const {
+  BERTH_RETURN_IF_ERROR(validate_name("scheme", scheme.name));
+  if (scheme_names_.count(scheme.name)) return Status::Conflict("scheme '" + scheme.name + "' already exists");
+  if (scheme.rate_bps < 0 || scheme.rate_bps > 10'000)
+    return Status::Invalid("subsidy rate must be 0 to 10000 basis points, got " + std::to_string(scheme.rate_bps));
+  if (scheme.eligible_kinds == 0) return Status::Invalid("scheme '" + scheme.name + "' has no eligible organisation kinds");
+  return Status::Ok();
+}
+
+Status Funding::add_scheme(const Scheme& scheme) {
+  BERTH_RETURN_IF_ERROR(check_scheme(scheme));
+  BERTH_RETURN_IF_ERROR(next_in_sequence(schemes_, scheme.id.value, "scheme"));
+  schemes_.push_back(scheme);
+  scheme_names_[scheme.name] = scheme.id;
+  return Status::Ok();
+}
+
+Status Funding::check_award(const Award& award) const {
+  const Scheme* s = scheme(award.scheme);
+  if (!s) return Status::NotFound("scheme " + std::to_string(award.scheme.value) + " not found");
+  const Project* p = project(award.project);
+  if (!p) return Status::NotFound("project " + std::to_string(award.project.value) + " not found");
+  const Org* o = org(p->org);
+  if (!s->eligible(o->kind))
+    return Status::Denied("organisation '" + o->name + "' (" + org_kind_name(o->kind) +
+                          ") is not eligible for scheme '" + s->name + "'");
+  if (award.amount_minor <= 0) return Status::Invalid("award amount must be positive");
+  if (award.gpu_level <= 0) return Status::Invalid("award GPU level must be at least 1");
+  if (award.end_ms <= award.start_ms) return Status::Invalid("award end date must be after its start date");
+  return Status::Ok();
+}
+
+Status Funding::add_award(const Award& award) {
+  BERTH_RETURN_IF_ERROR(check_award(award));
+  BERTH_RETURN_IF_ERROR(next_in_sequence(awards_, award.id.value, "award"));
+  awards_.push_back(award);
+  project_awards_[award.project.value].push_back(award.id);
+  return Status::Ok();
+}
+
+const Org* Funding::org(OrgId id) const { return by_id(orgs_, id); }
+const Org* Funding::org_by_name(const std::string& n) const { return by_name(orgs_, org_names_, n); }
+const Project* Funding::project(ProjectId id) const { return by_id(projects_, id); }
+const Project* Funding::project_by_name(const std::string& n) const { return by_name(projects_, project_names_, n); }
+const Scheme* Funding::scheme(SchemeId id) const { return by_id(schemes_, id); }
+const Scheme* Funding::scheme_by_name(const std::string& n) const { return by_name(schemes_, scheme_names_, n); }
+const Award* Funding::award(AwardId id) const { return by_id(awards_, id); }
+
+const std::vector<AwardId>& Funding::awards_of(ProjectId project) const {
+  static const std::vector<AwardId> kNone;
+  auto it = project_awards_.find(project.value);
+  return it == project_awards_.end() ? kNone : it->second;
+}
+
+const Award* Funding::active_award(ProjectId project, int64_t now_ms) const {
+  for (AwardId id : awards_of(project)) {
+    const Award* a = award(id);
+    if (a->active_at(now_ms)) return a;
+  }
+  return nullptr;
+}
+
+}  // namespace berth::core

@@ -1,0 +1,62 @@
+// Funding: organisations, their projects, schemes and awards, with the rules that
+// govern them (unique names, eligibility, validity dates). Money moves in the ledger;
+// the Engine ties the two together.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "core/model.h"
+
+namespace berth::core {
+
+class Funding {
+ public:
+  // Adders check the entity's own fields and name uniqueness; ids are assigned by the caller
+  // and must be the next in sequence (1, 2, ...), which keeps lookups O(1).
+  Status add_org(const Org& org);
+  Status add_project(const Project& project);
+  Status add_scheme(const Scheme& scheme);
+  Status add_award(const Award& award);
+  // The same checks without adding, so a caller can check before it moves money.
+  Status check_org(const Org& org) const;
+  Status check_project(const Project& project) const;
+  Status check_scheme(const Scheme& scheme) const;
+  Status check_award(const Award& award) const;
+
+  const Org* org(OrgId id) const;
+  const Org* org_by_name(const std::string& name) const;
+  const Project* project(ProjectId id) const;
+  const Project* project_by_name(const std::string& name) const;
+  const Scheme* scheme(SchemeId id) const;
+  const Scheme* scheme_by_name(const std::string& name) const;
+  const Award* award(AwardId id) const;
+
+  const std::vector<Org>& orgs() const { return orgs_; }
+  const std::vector<Project>& projects() const { return projects_; }
+  const std::vector<Scheme>& schemes() const { return schemes_; }
+  const std::vector<Award>& awards() const { return awards_; }
+  const std::vector<AwardId>& awards_of(ProjectId project) const;
+
+  // The award that pays for a project's jobs at now_ms: the earliest granted one whose
+  // validity covers now. nullptr when none.
+  const Award* active_award(ProjectId project, int64_t now_ms) const;
+
+ private:
+  std::vector<Org> orgs_;
+  std::vector<Project> projects_;
+  std::vector<Scheme> schemes_;
+  std::vector<Award> awards_;
+  std::unordered_map<std::string, OrgId> org_names_;
+  std::unordered_map<std::string, ProjectId> project_names_;
+  std::unordered_map<std::string, SchemeId> scheme_names_;
+  std::unordered_map<uint64_t, std::vector<AwardId>> project_awards_;
+};
+
+// Names of orgs, projects, schemes: 1..64 characters of [A-Za-z0-9._-], starting with a
+// letter or digit (so they never look like a number's sign or an option).
+Status validate_name(const std::string& what, const std::string& name);
+
+}  // namespace berth::core

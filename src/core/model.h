@@ -1,0 +1,149 @@
+// The entities of berth's core: organisations, projects, schemes, awards, nodes, jobs.
+// Plain structs; the rules that govern them live in funding, cluster, scheduler and engine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/money.h"
+
+namespace berth::core {
+
+enum class OrgKind : uint8_t { kStartup = 0, kEnterprise, kUniversity, kInstitute, kOther };
+inline constexpr int kOrgKindCount = 5;
+const char* org_kind_name(OrgKind kind);
+bool parse_org_kind(const std::string& text, OrgKind* out);
+
+struct Org {
+  OrgId id;
+  std::string name;
+  OrgKind kind = OrgKind::kOther;
+  int64_t created_ms = 0;
+};
+
+struct Project {
+  ProjectId id;
+  OrgId org;
+  std::string name;
+  AccountId wallet;
+  int64_t created_ms = 0;
+};
+
+// What happens when an award cannot cover a job's subsidy share.
+enum class Shortfall : uint8_t { kWallet = 0, kWait = 1 };
+const char* shortfall_name(Shortfall s);
+bool parse_shortfall(const std::string& text, Shortfall* out);
+
+struct Scheme {
+  SchemeId id;
+  std::string name;
+  int64_t rate_bps = 0;            // subsidy rate, 0..10000
+  uint32_t eligible_kinds = 0;     // bit (1 << OrgKind)
+  Shortfall shortfall = Shortfall::kWallet;
+  AccountId fund;
+  int64_t created_ms = 0;
+  bool eligible(OrgKind kind) const { return (eligible_kinds >> static_cast<int>(kind)) & 1u; }
+};
+
+struct Award {
+  AwardId id;
+  SchemeId scheme;
+  ProjectId project;
+  AccountId account;
+  Minor amount_minor = 0;  // granted
+  int gpu_level = 0;       // cap on the project's concurrently held GPUs while active
+  int64_t start_ms = 0;    // valid in [start_ms, end_ms)
+  int64_t end_ms = 0;
+  int64_t created_ms = 0;
+  bool active_at(int64_t now_ms) const { return start_ms <= now_ms && now_ms < end_ms; }
+};
+
+struct TopUp {
+  TransferId transfer;
+  ProjectId project;
+  Minor amount_minor = 0;
+  std::string reference;
+  int64_t created_ms = 0;
+};
+
+enum class NodeState : uint8_t { kUp = 0, kDrain, kDown };
+const char* node_state_name(NodeState s);
+
+struct Node {
+  NodeId id;
+  std::string name;
+  std::string gpu_model;
+  int gpus = 0;             // at most 64
+  int cpus = 0;
+  int64_t memory_mb = 0;
+  NodeState state = NodeState::kUp;
+};
+
+struct Partition {
+  std::string name;
+  int64_t max_time_s = 0;
+  int64_t default_time_s = 0;
+  bool is_default = false;
+};
+
+struct GpuPrice {
+  std::string gpu_model;
+  Minor per_gpu_hour_minor = 0;
+};
+
+enum class JobState : uint8_t {
+  kPending = 0, kRunning, kCompleted, kFailed, kCancelled, kTimeout, kPreempted, kNodeFail
+};
+const char* job_state_name(JobState s);
+bool parse_job_state(const std::string& text, JobState* out);
+inline bool is_final(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
+
+enum class PendingReason : uint8_t {
+  kNone = 0, kPriority, kResources, kInsufficientFunds, kAwardCap
+};
+const char* pending_reason_name(PendingReason r);
+
+enum class Tier : uint8_t { kHigh = 0, kNormal = 1, kSpot = 2 };
+const char* tier_name(Tier t);
+bool parse_tier(const std::string& text, Tier* out);
+
+struct Job {
+  JobId id;
+  std::string name;
+  std::string user;
+  ProjectId project;
+  OrgId org;
+  JobState state = JobState::kPending;
+  PendingReason reason = PendingReason::kNone;
+  Tier tier = Tier::kNormal;
+  int gpus = 1;
+  std::string gpu_model;     // empty: any
+  std::string partition;
+  int64_t time_limit_s = 0;
+  bool requeue = false;
+  int restarts = 0;          // times requeued; part of its hold ids
+  int64_t submit_ms = 0;
+  int64_t start_ms = 0;      // 0 until started
+  int64_t end_ms = 0;        // 0 until ended
+  NodeId node;
+  std::vector<int> gpu_ids;
+  int exit_code = 0;
+  int term_signal = 0;
+  bool cancel_requested = false;
+  // Money, in minor units. Holds are placed at start and settled at end.
+  AwardId award;             // the award holding the subsidy share (0: none)
+  int64_t rate_bps = 0;      // the subsidy rate applied
+  Minor price_per_gpu_hour_minor = 0;  // the price when it started
+  Minor max_cost_minor = 0;
+  Minor subsidy_held_minor = 0;
+  Minor copay_held_minor = 0;
+  Minor cost_minor = 0;
+  Minor subsidy_minor = 0;
+  Minor copay_minor = 0;
+  // How to run it (workdir, script, outputs, env) as JSON; opaque to the core.
+  std::string launch;
+};
+
+}  // namespace berth::core

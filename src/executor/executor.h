@@ -1,0 +1,58 @@
+// Executors run what the scheduler decided.
+//
+// An Executor starts a job's command in its own process group with its GPUs in
+// CUDA_VISIBLE_DEVICES and BERTH_JOB_ID set, sends stdout and stderr to files,
+// enforces the time limit (SIGTERM, a grace period, then SIGKILL) and reports
+// each job's end exactly once through the callback given at construction.
+// The callback runs on an executor thread; it must be cheap and thread-safe
+// (berthd only queues an event for its core thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/status.h"
+
+namespace berth::executor {
+
+struct LaunchSpec {
+  JobId job;
+  std::string script_path;        // executable file to run (a script with #! or not; see below)
+  std::vector<std::string> args;  // extra arguments to the script
+  std::string workdir;            // cwd of the job; must exist
+  std::string stdout_path;        // created/truncated, mode 0644
+  std::string stderr_path;        // may equal stdout_path (then both go to one file)
+  std::vector<int> gpus;          // GPU indices on this node, for CUDA_VISIBLE_DEVICES
+  std::map<std::string, std::string> env;  // extra environment (added to berthd's own)
+  int64_t time_limit_ms = 0;      // > 0: SIGTERM to the group at the limit, SIGKILL after grace
+  int64_t grace_ms = 10'000;
+};
+
+struct JobExit {
+  JobId job;
+  int exit_code = 0;     // when exited normally
+  int term_signal = 0;   // when killed by a signal (0 otherwise)
+  bool timed_out = false;   // the executor ended it for its time limit
+  bool cancelled = false;   // the executor ended it because terminate() was called
+  int64_t runtime_ms = 0;   // measured by the executor's monotonic clock
+};
+
+using ExitCallback = std::function<void(const JobExit&)>;
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Starts the job. Returns the process group id (== pid of the leader).
+  virtual Result<int> launch(const LaunchSpec& spec) = 0;
+  // Asks a running job to stop: SIGTERM to its group, SIGKILL after grace_ms.
+  // Its end is still reported through the callback, with cancelled = true.
+  virtual Status terminate(JobId job, int64_t grace_ms) = 0;
+  // Jobs launched and not yet reported.
+  virtual size_t running() const = 0;
+};
+
+}  // namespace berth::executor

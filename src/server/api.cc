@@ -1,0 +1,500 @@
+// The REST API (docs/api.md): authentication and parsing on the HTTP threads, everything
+// that reads or changes state as Work on the core thread.
+#include <httplib.h>
+
+#include <fstream>
+#include <sys/stat.h>
+
+#include "common/money.h"
+#include "common/timefmt.h"
+#include "server/daemon.h"
+#include "server/views.h"
+
+namespace berth::server {
+
+namespace {
+
+using Handler = std::function<Reply(CoreContext&, const Principal&, const json& body, const httplib::Request&)>;
+
+Reply ok(json body, int status = 200) { return {status, std::move(body)}; }
+Reply fail(const Status& st) { return error_reply(st); }
+
+// Field readers: a missing required field or a wrong type is a 400 naming the field.
+Result<std::string> str_field(const json& b, const char* key, bool required, const std::string& def = "") {
+  if (!b.contains(key) || b[key].is_null()) {
+    if (required) return Status::Invalid(std::string("field '") + key + "' is required");
+    return def;
+  }
+  if (!b[key].is_string()) return Status::Invalid(std::string("field '") + key + "' must be a string");
+  return b[key].get<std::string>();
+}
+
+Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t def = 0) {
+  if (!b.contains(key) || b[key].is_null()) {
+    if (required) return Status::Invalid(std::string("field '") + key + "' is required");
+    return def;
+  }
+  if (!b[key].is_number_integer()) return Status::Invalid(std::string("field '") + key + "' must be an integer");
+  return b[key].get<int64_t>();
+}
+
+Result<Minor> amount_field(const json& b, const char* key) {
+  if (!b.contains(key) || b[key].is_null()) return Status::Invalid(std::string("field '") + key + "' is required");
+  if (b[key].is_number_integer()) return parse_amount(std::to_string(b[key].get<int64_t>()));
+  if (!b[key].is_string()) return Status::Invalid(std::string("field '") + key + "' must be a decimal string like \"12.50\"");
+  auto a = parse_amount(b[key].get<std::string>());
+  if (!a.ok()) return Status::Invalid(std::string("field '") + key + "': " + a.status().message());
+  return a;
+}
+
+Result<int64_t> date_field(const json& b, const char* key) {
+  auto s = str_field(b, key, true);
+  if (!s.ok()) return s.status();
+  auto t = parse_time_ms(*s);
+  if (!t.ok()) return Status::Invalid(std::string("field '") + key + "': " + t.status().message());
+  return t;
+}
+
+#define TRY_ASSIGN(var, expr)                        \
+  auto var##_r = (expr);                             \
+  if (!var##_r.ok()) return fail(var##_r.status());  \
+  auto var = std::move(*var##_r)
+
+// An id (number, or a string of digits) or a name.
+template <typename T, typename ById, typename ByName>
+const T* resolve(const json& ref, ById by_id, ByName by_name) {
+  if (ref.is_number_unsigned() || ref.is_number_integer()) return by_id(ref.get<uint64_t>());
+  if (!ref.is_string()) return nullptr;
+  const std::string s = ref.get<std::string>();
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return by_id(std::stoull(s));
+  return by_name(s);
+}
+
+Result<const core::Org*> find_org(const core::Engine& e, const json& ref, const Principal& who) {
+  const core::Org* o = resolve<core::Org>(
+      ref, [&](uint64_t id) { return e.funding().org(OrgId(id)); },
+      [&](const std::string& n) { return e.funding().org_by_name(n); });
+  if (!o || !who.sees(o->id)) return Status::NotFound("organisation " + ref.dump() + " not found");
+  return o;
+}
+
+Result<const core::Project*> find_project(const core::Engine& e, const json& ref, const Principal& who) {
+  const core::Project* p = resolve<core::Project>(
+      ref, [&](uint64_t id) { return e.funding().project(ProjectId(id)); },
+      [&](const std::string& n) { return e.funding().project_by_name(n); });
+  if (!p || !who.sees(p->org)) return Status::NotFound("project " + ref.dump() + " not found");
+  return p;
+}
+
+Result<const core::Scheme*> find_scheme(const core::Engine& e, const json& ref) {
+  const core::Scheme* s = resolve<core::Scheme>(
+      ref, [&](uint64_t id) { return e.funding().scheme(SchemeId(id)); },
+      [&](const std::string& n) { return e.funding().scheme_by_name(n); });
+  if (!s) return Status::NotFound("scheme " + ref.dump() + " not found");
+  return s;
+}
+
+Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who) {
+  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid("job id '" + id_text + "' is not a number");
+  const core::Job* j = e.job(JobId(std::stoull(id_text)));
+  if (!j) return Status::NotFound("job " + id_text + " not found");
+  if (!who.sees(j->org)) return Status::Denied("job " + id_text + " belongs to another organisation");
+  return j;
+}
+
+Status need_admin(const Principal& who) {
+  return who.admin() ? Status::Ok() : Status::Denied("only an admin may do this");
+}
+
+// Reads the fields of a job request (submit and quote). Resolution of names happens here
+// too, on the core thread.
+Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit) {
+  core::JobRequest r;
+  if (!b.contains("project")) return Status::Invalid("field 'project' is required");
+  auto p = find_project(e, b["project"], who);
+  if (!p.ok()) return p.status();
+  r.project = (*p)->id;
+  auto gpus = int_field(b, "gpus", true);
+  if (!gpus.ok()) return gpus.status();
+  if (*gpus < 1 || *gpus > 1'000'000) return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
+  r.gpus = static_cast<int>(*gpus);
+  auto limit = int_field(b, "time_limit_s", false, 0);
+  if (!limit.ok()) return limit.status();
+  if (*limit < 0) return Status::Invalid("field 'time_limit_s' must not be negative");
+  r.time_limit_s = *limit;
+  auto model = str_field(b, "gpu_model", false);
+  if (!model.ok()) return model.status();
+  r.gpu_model = *model;
+  auto part = str_field(b, "partition", false);
+  if (!part.ok()) return part.status();
+  r.partition = *part;
+  auto tier = str_field(b, "tier", false, "normal");
+  if (!tier.ok()) return tier.status();
+  if (!core::parse_tier(*tier, &r.tier)) return Status::Invalid("tier must be high, normal or spot, got '" + *tier + "'");
+  if (!for_submit) return r;
+  auto name = str_field(b, "name", false, "job");
+  if (!name.ok()) return name.status();
+  r.name = *name;
+  r.user = who.user;
+  if (b.contains("requeue") && !b["requeue"].is_null()) {
+    if (!b["requeue"].is_boolean()) return Status::Invalid("field 'requeue' must be true or false");
+    r.requeue = b["requeue"].get<bool>();
+  }
+  return r;
+}
+
+// The launch description kept with the job: where it runs and where its output goes.
+Result<json> launch_json(const json& b) {
+  auto workdir = str_field(b, "workdir", true);
+  if (!workdir.ok()) return workdir.status();
+  if (workdir->empty() || (*workdir)[0] != '/') return Status::Invalid("field 'workdir' must be an absolute path");
+  auto out = str_field(b, "output", false, "berth-%j.out");
+  if (!out.ok()) return out.status();
+  auto err = str_field(b, "error", false, "");
+  if (!err.ok()) return err.status();
+  auto absolute = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : *workdir + "/" + p; };
+  json l = {{"workdir", *workdir}, {"stdout", absolute(*out)}, {"stderr", absolute(err->empty() ? *out : *err)}};
+  json args = json::array();
+  if (b.contains("args") && !b["args"].is_null()) {
+    if (!b["args"].is_array()) return Status::Invalid("field 'args' must be an array of strings");
+    for (const auto& a : b["args"]) {
+      if (!a.is_string()) return Status::Invalid("field 'args' must be an array of strings");
+      args.push_back(a);
+    }
+  }
+  l["args"] = args;
+  json env = json::object();
+  if (b.contains("env") && !b["env"].is_null()) {
+    if (!b["env"].is_object()) return Status::Invalid("field 'env' must be an object of strings");
+    for (const auto& [k, v] : b["env"].items()) {
+      if (!v.is_string() || k.empty() || k.find('=') != std::string::npos)
+        return Status::Invalid("field 'env' must map names to strings");
+      env[k] = v;
+    }
+  }
+  l["env"] = env;
+  return l;
+}
+
+bool write_script(const std::string& path, const std::string& script) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << script;
+  f.close();
+  return f.good() && chmod(path.c_str(), 0700) == 0;
+}
+
+}  // namespace
+
+void Daemon::install_routes(httplib::Server& srv) {
+  srv.set_payload_max_length(config_.max_body_bytes);
+  srv.new_task_queue = [n = config_.http_threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
+  srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    Status st(Code::kNotFound, "no such endpoint");
+    if (res.status == 413) st = Status(Code::kPayloadTooLarge, "request body is larger than 1 MiB");
+    else if (res.status == 400) st = Status::Invalid("malformed HTTP request");
+    else if (res.status != 404) st = Status(Code::kInternal, "HTTP error " + std::to_string(res.status));
+    res.set_content(error_reply(st).body.dump(), "application/json");
+  });
+  srv.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(error_reply(Status::Internal("internal error")).body.dump(), "application/json");
+  });
+
+  // Wraps a handler: authenticate, parse the body, run on the core thread, reply as JSON.
+  auto route = [this](Handler h, bool needs_body) {
+    return [this, h, needs_body](const httplib::Request& req, httplib::Response& res) {
+      auto send = [&res](const Reply& r) {
+        res.status = r.status;
+        res.set_content(r.body.dump(), "application/json");
+      };
+      const std::string auth = req.get_header_value("Authorization");
+      if (auth.rfind("Bearer ", 0) != 0) return send(fail(Status::Unauthenticated("missing bearer token")));
+      const auto who = tokens_.find_token(auth.substr(7));
+      if (!who) return send(fail(Status::Unauthenticated("unknown token")));
+      json body = json::object();
+      if (needs_body) {
+        if (req.body.size() > config_.max_body_bytes)
+          return send(fail(Status(Code::kPayloadTooLarge, "request body is larger than 1 MiB")));
+        body = json::parse(req.body, nullptr, false);
+        if (body.is_discarded()) return send(fail(Status::Invalid("request body is not valid JSON")));
+        if (!body.is_object()) return send(fail(Status::Invalid("request body must be a JSON object")));
+      }
+      const Principal principal = *who;
+      send(call([&](CoreContext& ctx) { return h(ctx, principal, body, req); }));
+    };
+  };
+  auto get = [&](const char* path, Handler h) { srv.Get(path, route(std::move(h), false)); };
+  auto post = [&](const char* path, Handler h) { srv.Post(path, route(std::move(h), true)); };
+
+  srv.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(json{{"status", "ok"}, {"currency", config_.currency}, {"version", "0.1.0"}}.dump(),
+                    "application/json");
+  });
+
+  get("/v1/whoami", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    json out = {{"user", who.user}, {"role", who.admin() ? "admin" : "member"}};
+    if (const core::Org* o = c.engine.funding().org(who.org)) {
+      out["org_id"] = o->id.value;
+      out["org"] = o->name;
+    }
+    return ok(out);
+  });
+
+  post("/v1/tokens", [this](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    TRY_ASSIGN(user, str_field(b, "user", true));
+    TRY_ASSIGN(role, str_field(b, "role", false, "member"));
+    if (role != "member" && role != "admin") return fail(Status::Invalid("role must be member or admin"));
+    if (user.empty() || user.size() > 64) return fail(Status::Invalid("user must be 1 to 64 characters"));
+    OrgId org;
+    if (role == "member") {
+      if (!b.contains("org")) return fail(Status::Invalid("field 'org' is required for a member"));
+      TRY_ASSIGN(o, find_org(c.engine, b["org"], who));
+      org = o->id;
+    }
+    const std::string token = new_token();
+    if (auto st = store().put_token({token_hash(token), user, role, org.value, c.now_ms}); !st.ok()) return fail(st);
+    tokens_.add(token_hash(token), Principal{user, role == "admin" ? Role::kAdmin : Role::kMember, org});
+    return ok({{"token", token}, {"user", user}, {"role", role}, {"org_id", org.value}}, 201);
+  });
+
+  post("/v1/orgs", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    TRY_ASSIGN(name, str_field(b, "name", true));
+    TRY_ASSIGN(kind_text, str_field(b, "kind", false, "other"));
+    core::OrgKind kind;
+    if (!core::parse_org_kind(kind_text, &kind))
+      return fail(Status::Invalid("kind must be startup, enterprise, university, institute or other, got '" + kind_text + "'"));
+    TRY_ASSIGN(org, c.engine.create_org(name, kind, c.now_ms));
+    return ok(org_json(org), 201);
+  });
+  get("/v1/orgs", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    json list = json::array();
+    for (const core::Org& o : c.engine.funding().orgs())
+      if (who.sees(o.id)) list.push_back(org_json(o));
+    return ok({{"orgs", list}});
+  });
+
+  post("/v1/projects", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    TRY_ASSIGN(name, str_field(b, "name", true));
+    if (!b.contains("org")) return fail(Status::Invalid("field 'org' is required"));
+    TRY_ASSIGN(org, find_org(c.engine, b["org"], who));
+    TRY_ASSIGN(p, c.engine.create_project(org->id, name, c.now_ms));
+    return ok(project_json(c.engine, p), 201);
+  });
+  get("/v1/projects", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    json list = json::array();
+    for (const core::Project& p : c.engine.funding().projects())
+      if (who.sees(p.org)) list.push_back(project_json(c.engine, p));
+    return ok({{"projects", list}});
+  });
+  post("/v1/projects/:project/topups", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(p, find_project(c.engine, json(req.path_params.at("project")), who));
+    TRY_ASSIGN(amount, amount_field(b, "amount"));
+    TRY_ASSIGN(reference, str_field(b, "reference", false));
+    bool replayed = false;
+    TRY_ASSIGN(t, c.engine.top_up(p->id, amount, reference, c.now_ms, &replayed));
+    const core::Account* w = c.engine.ledger().account(p->wallet);
+    return ok({{"transfer_id", t.transfer.value}, {"project_id", p->id.value}, {"amount", format_amount(t.amount_minor)},
+               {"reference", t.reference}, {"wallet_balance", format_amount(w->balance())}, {"replayed", replayed}},
+              replayed ? 200 : 201);
+  });
+  get("/v1/projects/:project/balance", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(p, find_project(c.engine, json(req.path_params.at("project")), who));
+    return ok(balance_json(c.engine, *p));
+  });
+
+  post("/v1/schemes", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    TRY_ASSIGN(name, str_field(b, "name", true));
+    TRY_ASSIGN(rate, int_field(b, "rate_bps", true));
+    uint32_t kinds = 0;
+    if (!b.contains("eligible_kinds") || !b["eligible_kinds"].is_array())
+      return fail(Status::Invalid("field 'eligible_kinds' must be a list such as [\"university\"]"));
+    for (const auto& k : b["eligible_kinds"]) {
+      core::OrgKind kind;
+      if (!k.is_string() || !core::parse_org_kind(k.get<std::string>(), &kind))
+        return fail(Status::Invalid("unknown organisation kind " + k.dump() + " in 'eligible_kinds'"));
+      kinds |= 1u << static_cast<int>(kind);
+    }
+    TRY_ASSIGN(shortfall_text, str_field(b, "shortfall", false, "wallet"));
+    core::Shortfall shortfall;
+    if (!core::parse_shortfall(shortfall_text, &shortfall))
+      return fail(Status::Invalid("shortfall must be wallet or wait, got '" + shortfall_text + "'"));
+    Minor fund = 0;
+    if (b.contains("fund")) {
+      TRY_ASSIGN(f, amount_field(b, "fund"));
+      fund = f;
+    }
+    TRY_ASSIGN(s, c.engine.create_scheme(name, rate, kinds, shortfall, fund, c.now_ms));
+    return ok(scheme_json(c.engine, s), 201);
+  });
+  post("/v1/schemes/:scheme/fund", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    TRY_ASSIGN(s, find_scheme(c.engine, json(req.path_params.at("scheme"))));
+    TRY_ASSIGN(amount, amount_field(b, "amount"));
+    if (auto st = c.engine.fund_scheme(s->id, amount, c.now_ms); !st.ok()) return fail(st);
+    return ok(scheme_json(c.engine, *s), 201);
+  });
+  get("/v1/schemes", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
+    json list = json::array();
+    for (const core::Scheme& s : c.engine.funding().schemes()) list.push_back(scheme_json(c.engine, s));
+    return ok({{"schemes", list}});
+  });
+
+  post("/v1/awards", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    if (!b.contains("scheme") || !b.contains("project"))
+      return fail(Status::Invalid("fields 'scheme' and 'project' are required"));
+    TRY_ASSIGN(s, find_scheme(c.engine, b["scheme"]));
+    TRY_ASSIGN(p, find_project(c.engine, b["project"], who));
+    TRY_ASSIGN(amount, amount_field(b, "amount"));
+    TRY_ASSIGN(level, int_field(b, "gpu_level", true));
+    if (level < 1 || level > 1'000'000) return fail(Status::Invalid("field 'gpu_level' must be at least 1"));
+    TRY_ASSIGN(start, date_field(b, "start"));
+    TRY_ASSIGN(end, date_field(b, "end"));
+    TRY_ASSIGN(a, c.engine.create_award(s->id, p->id, amount, static_cast<int>(level), start, end, c.now_ms));
+    return ok(award_json(c.engine, a), 201);
+  });
+  get("/v1/awards", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    json list = json::array();
+    for (const core::Award& a : c.engine.funding().awards())
+      if (who.sees(c.engine.funding().project(a.project)->org)) list.push_back(award_json(c.engine, a));
+    return ok({{"awards", list}});
+  });
+
+  post("/v1/quote", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    TRY_ASSIGN(r, job_request(c.engine, b, who, false));
+    TRY_ASSIGN(q, c.engine.quote(r, c.now_ms));
+    return ok(quote_json(q));
+  });
+
+  post("/v1/jobs", [this](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    TRY_ASSIGN(r, job_request(c.engine, b, who, true));
+    TRY_ASSIGN(launch, launch_json(b));
+    TRY_ASSIGN(script, str_field(b, "script", true));
+    if (script.empty()) return fail(Status::Invalid("field 'script' is empty"));
+    r.launch = launch.dump();
+    TRY_ASSIGN(q, c.engine.quote(r, c.now_ms));
+    TRY_ASSIGN(id, c.engine.submit(r, c.now_ms));
+    if (!write_script(script_path(id), script)) {
+      (void)c.engine.cancel(id, c.now_ms);  // the job never ran: nothing to charge
+      return fail(Status::Internal("cannot store the job's script"));
+    }
+    json out = job_json(c.engine, *c.engine.job(id));
+    out["quote"] = quote_json(q);
+    return ok(out, 201);
+  });
+  get("/v1/jobs", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    std::vector<core::JobState> states;
+    if (req.has_param("state")) {
+      std::string s = req.get_param_value("state");
+      for (size_t start = 0; start <= s.size();) {
+        size_t comma = s.find(',', start);
+        if (comma == std::string::npos) comma = s.size();
+        core::JobState st;
+        const std::string one = s.substr(start, comma - start);
+        if (!core::parse_job_state(one, &st)) return fail(Status::Invalid("unknown job state '" + one + "'"));
+        states.push_back(st);
+        start = comma + 1;
+      }
+    }
+    ProjectId project;
+    if (req.has_param("project")) {
+      TRY_ASSIGN(p, find_project(c.engine, json(req.get_param_value("project")), who));
+      project = p->id;
+    }
+    const std::string user = req.has_param("user") ? req.get_param_value("user") : "";
+    int64_t limit = 1000;
+    if (req.has_param("limit")) {
+      try {
+        limit = std::stoll(req.get_param_value("limit"));
+      } catch (...) {
+        return fail(Status::Invalid("limit must be a number"));
+      }
+      if (limit < 1 || limit > 100'000) return fail(Status::Invalid("limit must be 1 to 100000"));
+    }
+    json list = json::array();
+    for (const core::Job& j : c.engine.jobs()) {
+      if (!who.sees(j.org)) continue;
+      if (!states.empty() && std::find(states.begin(), states.end(), j.state) == states.end()) continue;
+      if (project.valid() && j.project != project) continue;
+      if (!user.empty() && j.user != user) continue;
+      list.push_back(job_json(c.engine, j));
+      if (static_cast<int64_t>(list.size()) >= limit) break;
+    }
+    return ok({{"jobs", list}});
+  });
+  get("/v1/jobs/:id", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(j, find_job(c.engine, req.path_params.at("id"), who));
+    return ok(job_json(c.engine, *j));
+  });
+  post("/v1/jobs/:id/cancel", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(j, find_job(c.engine, req.path_params.at("id"), who));
+    TRY_ASSIGN(running, c.engine.cancel(j->id, c.now_ms));
+    if (running) c.terminate.push_back(j->id);
+    return ok(job_json(c.engine, *j));
+  });
+
+  get("/v1/accounts", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    json list = json::array();
+    for (const core::Account* a : c.engine.ledger().accounts()) {
+      if (!who.admin()) {
+        OrgId owner_org;
+        if (a->kind == core::AccountKind::kWallet) {
+          if (const auto* p = c.engine.funding().project(ProjectId(a->owner))) owner_org = p->org;
+        } else if (a->kind == core::AccountKind::kAward) {
+          if (const auto* aw = c.engine.funding().award(AwardId(a->owner)))
+            owner_org = c.engine.funding().project(aw->project)->org;
+        }
+        if (!owner_org.valid() || owner_org != who.org) continue;
+      }
+      list.push_back(account_json(*a));
+    }
+    return ok({{"accounts", list}});
+  });
+  get("/v1/transfers", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    uint64_t account = 0, job = 0;
+    try {
+      if (req.has_param("account")) account = std::stoull(req.get_param_value("account"));
+      if (req.has_param("job")) job = std::stoull(req.get_param_value("job"));
+    } catch (...) {
+      return fail(Status::Invalid("account and job must be numbers"));
+    }
+    if (!who.admin()) {
+      // Members see the transfers of their own organisation's jobs only.
+      if (job == 0) return fail(Status::Denied("members may list transfers of one of their jobs (?job=ID)"));
+      TRY_ASSIGN(j, find_job(c.engine, std::to_string(job), who));
+      (void)j;
+    }
+    json list = json::array();
+    const core::Ledger& l = c.engine.ledger();
+    for (const core::Transfer& t : l.transfers_in_order()) {
+      if (job && !((t.code == core::kCodeJobSubsidy || t.code == core::kCodeJobCopay) && t.ref == job)) continue;
+      if (account) {
+        const core::Transfer* base = t.pending_id.valid() ? l.transfer(t.pending_id) : &t;
+        if (base->debit.value != account && base->credit.value != account) continue;
+      }
+      list.push_back(transfer_json(l, t));
+      if (list.size() >= 10'000) break;
+    }
+    return ok({{"transfers", list}});
+  });
+  get("/v1/nodes", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
+    json list = json::array();
+    for (const core::Node& n : c.engine.cluster().nodes()) list.push_back(node_json(c.engine, n));
+    return ok({{"nodes", list}});
+  });
+  get("/v1/partitions", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
+    json list = json::array();
+    for (const core::Partition& p : c.engine.cluster().partitions())
+      list.push_back({{"name", p.name}, {"max_time_s", p.max_time_s}, {"default_time_s", p.default_time_s},
+                      {"default", p.is_default}});
+    return ok({{"partitions", list}});
+  });
+}
+
+}  // namespace berth::server

@@ -1,0 +1,125 @@
+#include "server/config.h"
+
+#include <fstream>
+#include <sstream>
+#include <toml.hpp>
+
+#include "common/money.h"
+#include "common/timefmt.h"
+
+namespace berth::server {
+
+const char* default_config_toml() {
+  return R"(# berthd configuration (the embedded default).
+# Money is in the centre's currency, with up to 4 decimals.
+listen = "127.0.0.1:8765"
+state_dir = "berth-state"
+currency = "HKD"
+
+[executor]
+grace_s = 10            # seconds between SIGTERM and SIGKILL when a job is stopped
+
+# The price list: per GPU-hour of each GPU model.
+[[gpu_models]]
+name = "H100"
+price_per_gpu_hour = "30.0000"
+
+# This machine, as one node of 8 logical GPUs.
+[[nodes]]
+name = "local"
+gpu_model = "H100"
+gpus = 8
+cpus = 16
+memory_mb = 65536
+
+[[partitions]]
+name = "gpu"
+max_time = "7-00:00:00"
+default_time = "1:00:00"
+default = true
+)";
+}
+
+namespace {
+
+Status bad(const std::string& origin, const std::string& what) {
+  return Status::Invalid("configuration " + origin + ": " + what);
+}
+
+Result<DaemonConfig> parse_value(const toml::value& root, const std::string& origin) {
+  DaemonConfig c;
+  const std::string listen = toml::find_or<std::string>(root, "listen", "127.0.0.1:8765");
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return bad(origin, "listen must be host:port, got '" + listen + "'");
+  c.listen_host = listen.substr(0, colon);
+  try {
+    c.listen_port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return bad(origin, "listen port is not a number in '" + listen + "'");
+  }
+  if (c.listen_port < 0 || c.listen_port > 65535) return bad(origin, "listen port out of range");
+  c.state_dir = toml::find_or<std::string>(root, "state_dir", c.state_dir);
+  c.currency = toml::find_or<std::string>(root, "currency", c.currency);
+  if (root.contains("executor")) {
+    const auto& ex = toml::find(root, "executor");
+    c.grace_ms = toml::find_or<int64_t>(ex, "grace_s", 10) * 1000;
+    if (c.grace_ms < 0) return bad(origin, "executor.grace_s must not be negative");
+  }
+  for (const auto& m : toml::find_or<std::vector<toml::value>>(root, "gpu_models", {})) {
+    core::GpuPrice p;
+    p.gpu_model = toml::find<std::string>(m, "name");
+    const std::string price = toml::find<std::string>(m, "price_per_gpu_hour");
+    auto minor = parse_amount(price);
+    if (!minor.ok()) return bad(origin, "gpu model " + p.gpu_model + ": " + minor.status().message());
+    p.per_gpu_hour_minor = *minor;
+    c.cluster.prices.push_back(p);
+  }
+  for (const auto& n : toml::find_or<std::vector<toml::value>>(root, "nodes", {})) {
+    core::Node node;
+    node.name = toml::find<std::string>(n, "name");
+    node.gpu_model = toml::find<std::string>(n, "gpu_model");
+    node.gpus = toml::find<int>(n, "gpus");
+    node.cpus = toml::find_or<int>(n, "cpus", 0);
+    node.memory_mb = toml::find_or<int64_t>(n, "memory_mb", 0);
+    c.cluster.nodes.push_back(node);
+  }
+  for (const auto& p : toml::find_or<std::vector<toml::value>>(root, "partitions", {})) {
+    core::Partition part;
+    part.name = toml::find<std::string>(p, "name");
+    auto max = parse_duration_s(toml::find_or<std::string>(p, "max_time", "7-00:00:00"));
+    if (!max.ok()) return bad(origin, "partition " + part.name + " max_time: " + max.status().message());
+    auto def = parse_duration_s(toml::find_or<std::string>(p, "default_time", "1:00:00"));
+    if (!def.ok()) return bad(origin, "partition " + part.name + " default_time: " + def.status().message());
+    part.max_time_s = *max;
+    part.default_time_s = std::min(*def, *max);
+    part.is_default = toml::find_or<bool>(p, "default", false);
+    c.cluster.partitions.push_back(part);
+  }
+  if (c.cluster.nodes.empty()) return bad(origin, "no [[nodes]]");
+  if (c.cluster.partitions.empty()) return bad(origin, "no [[partitions]]");
+  auto check = core::Cluster::Create(c.cluster);
+  if (!check.ok()) return bad(origin, check.status().message());
+  return c;
+}
+
+}  // namespace
+
+Result<DaemonConfig> parse_config(const std::string& text, const std::string& origin) {
+  try {
+    std::istringstream in(text);
+    const toml::value root = toml::parse(in, origin);
+    return parse_value(root, origin);
+  } catch (const std::exception& e) {
+    return bad(origin, e.what());
+  }
+}
+
+Result<DaemonConfig> load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read configuration file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace berth::server

@@ -1,0 +1,31 @@
+// berthd's configuration: one TOML file describing the centre, or the embedded default
+// (this machine as one node of 8 logical GPUs, state in ./berth-state, 127.0.0.1:8765).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "core/cluster.h"
+
+namespace berth::server {
+
+struct DaemonConfig {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8765;               // 0: any free port (written to <state_dir>/berthd.port)
+  std::string state_dir = "berth-state";  // database, admin token, job scripts
+  std::string currency = "HKD";
+  int64_t grace_ms = 10'000;            // between SIGTERM and SIGKILL
+  size_t max_body_bytes = 1 << 20;
+  int http_threads = 8;
+  core::ClusterConfig cluster;
+};
+
+// The embedded default configuration, as TOML (also what `berthd --print-default-config` shows).
+const char* default_config_toml();
+
+// Parses configuration text; `origin` names it in error messages.
+Result<DaemonConfig> parse_config(const std::string& toml_text, const std::string& origin);
+Result<DaemonConfig> load_config_file(const std::string& path);
+
+}  // namespace berth::server

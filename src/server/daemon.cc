@@ -1,0 +1,306 @@
+#include "server/daemon.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <httplib.h>
+#include <set>
+
+#include "core/check.h"
+#include "executor/local_executor.h"
+
+namespace berth::server {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+constexpr size_t kMaxBatch = 4096;        // requests applied per batch
+constexpr int64_t kHeartbeatMs = 1000;    // berthd records it is alive at least this often
+
+void log_line(const std::string& msg) { std::fprintf(stderr, "berthd: %s\n", msg.c_str()); }
+
+// Reads a process's environment; empty when it cannot be read (not ours, or gone).
+std::string read_environ(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/environ", std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Kills the process groups of jobs left running by an earlier berthd of this state dir.
+// A process is ours only if its environment names both this state dir and a running job.
+void kill_orphans(const std::string& state_dir, const std::set<uint64_t>& running) {
+  DIR* proc = opendir("/proc");
+  if (!proc) return;
+  const std::string marker = std::string("BERTH_STATE_DIR=") + state_dir + '\0';
+  while (dirent* d = readdir(proc)) {
+    const std::string pid = d->d_name;
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string env = read_environ(pid);
+    if (env.find(marker) == std::string::npos) continue;
+    const size_t at = env.find("BERTH_JOB_ID=");
+    if (at == std::string::npos) continue;
+    const uint64_t job = std::strtoull(env.c_str() + at + 13, nullptr, 10);
+    if (!running.count(job)) continue;
+    const pid_t p = static_cast<pid_t>(std::stol(pid));
+    const pid_t group = getpgid(p);
+    if (group > 1) kill(-group, SIGKILL);
+    kill(p, SIGKILL);
+    log_line("killed orphaned process " + pid + " of job " + std::to_string(job));
+  }
+  closedir(proc);
+}
+
+std::string expand_pattern(std::string pattern, const core::Job& job) {
+  for (size_t at; (at = pattern.find("%j")) != std::string::npos;) pattern.replace(at, 2, std::to_string(job.id.value));
+  for (size_t at; (at = pattern.find("%x")) != std::string::npos;) pattern.replace(at, 2, job.name);
+  return pattern;
+}
+}  // namespace
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Reply error_reply(const Status& st) {
+  return {http_status(st.code()), json{{"error", {{"code", code_name(st.code())}, {"message", st.message()}}}}};
+}
+
+Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}
+
+Daemon::~Daemon() {
+  stop();
+  if (core_thread_.joinable()) core_thread_.join();
+}
+
+std::string Daemon::admin_token_path() const { return state_dir_ + "/admin.token"; }
+std::string Daemon::script_path(JobId job) const { return state_dir_ + "/jobs/" + std::to_string(job.value) + ".sh"; }
+
+Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
+  std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
+  std::error_code ec;
+  fs::create_directories(fs::path(d->config_.state_dir) / "jobs", ec);
+  if (ec) return Status::Internal("cannot create state directory " + d->config_.state_dir + ": " + ec.message());
+  d->state_dir_ = fs::canonical(d->config_.state_dir).string();
+  chmod(d->state_dir_.c_str(), 0700);
+  auto store = store::SqliteStore::Open(d->state_dir_ + "/berth.db");
+  if (!store.ok()) return store.status();
+  d->store_ = std::move(*store);
+  int64_t last_alive_ms = 0;
+  auto rows = d->store_->load(&last_alive_ms);
+  if (!rows.ok()) return rows.status();
+  const int64_t now = wall_clock_ms();
+  const bool fresh = rows->accounts.empty();
+  auto engine = fresh ? core::Engine::Create(d->config_.cluster, now) : core::Engine::Restore(d->config_.cluster, *rows);
+  if (!engine.ok()) return Status(engine.status().code(), "cannot load the state: " + engine.status().message());
+  d->engine_ = std::move(*engine);
+  BERTH_RETURN_IF_ERROR(d->store_->put_nodes(d->engine_->cluster().nodes()));
+  BERTH_RETURN_IF_ERROR(d->recover(fresh ? now : last_alive_ms));
+  BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
+  Daemon* self = d.get();
+  d->executor_ = std::make_unique<executor::LocalExecutor>([self](const executor::JobExit& exit) {
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->exits_.push_back(exit);
+    }
+    self->wake_.notify_one();
+  });
+  return d;
+}
+
+// Jobs that were running when the last berthd stopped have lost their supervisor: their
+// processes are killed, and they end as NODE_FAIL (or are requeued) charged up to the last
+// moment berthd was known alive.
+Status Daemon::recover(int64_t last_alive_ms) {
+  const std::vector<JobId> running = engine_->running_jobs();
+  const int64_t now = wall_clock_ms();
+  if (!running.empty()) {
+    std::set<uint64_t> ids;
+    for (JobId id : running) ids.insert(id.value);
+    kill_orphans(state_dir_, ids);
+    for (JobId id : running) {
+      core::JobEnd end;
+      end.lost = true;
+      BERTH_RETURN_IF_ERROR(engine_->job_ended(id, end, last_alive_ms, now));
+      log_line("job " + std::to_string(id.value) + " was running when berthd stopped: " +
+               core::job_state_name(engine_->job(id)->state));
+    }
+  }
+  BERTH_RETURN_IF_ERROR(store_->commit(engine_->drain_changes(), now));
+  last_commit_ms_ = now;
+  return Status::Ok();
+}
+
+Status Daemon::ensure_admin_token() {
+  auto rows = store_->tokens();
+  if (!rows.ok()) return rows.status();
+  bool have_admin = false;
+  for (const store::TokenRow& r : *rows) {
+    Principal p{r.user, r.role == "admin" ? Role::kAdmin : Role::kMember, OrgId(r.org_id)};
+    tokens_.add(r.token_hash, p);
+    have_admin |= p.admin();
+  }
+  if (have_admin && fs::exists(admin_token_path())) return Status::Ok();
+  // First start (or the admin token file was removed): make a new admin token.
+  const std::string token = new_token();
+  BERTH_RETURN_IF_ERROR(store_->put_token({token_hash(token), "admin", "admin", 0, wall_clock_ms()}));
+  tokens_.add(token_hash(token), Principal{"admin", Role::kAdmin, OrgId()});
+  const std::string path = admin_token_path();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return Status::Internal("cannot write " + path);
+  fchmod(fd, 0600);
+  const std::string line = token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) return Status::Internal("cannot write " + path);
+  log_line("admin token written to " + path);
+  return Status::Ok();
+}
+
+Reply Daemon::call(Work work) {
+  auto task = std::make_unique<Task>();
+  task->work = std::move(work);
+  std::future<Reply> reply = task->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return error_reply(Status(Code::kUnavailable, "berthd is shutting down"));
+    tasks_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+  return reply.get();
+}
+
+void Daemon::core_loop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(kHeartbeatMs),
+                     [this] { return stopping_ || !tasks_.empty() || !exits_.empty(); });
+      if (stopping_) break;
+    }
+    run_batch();
+  }
+  // Answer whatever is still queued so no HTTP thread waits forever.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& t : tasks_) t->done.set_value(error_reply(Status(Code::kUnavailable, "berthd is shutting down")));
+  tasks_.clear();
+}
+
+void Daemon::run_batch() {
+  std::vector<std::unique_ptr<Task>> batch;
+  std::vector<executor::JobExit> exits;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!tasks_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(tasks_.front()));
+      tasks_.pop_front();
+    }
+    exits.assign(exits_.begin(), exits_.end());
+    exits_.clear();
+  }
+  const int64_t now = wall_clock_ms();
+  CoreContext ctx{*engine_, now, {}};
+  for (const executor::JobExit& x : exits) {
+    core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false};
+    const Status st = engine_->job_ended(x.job, end, now, now);
+    if (!st.ok()) log_line("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
+  }
+  std::vector<Reply> replies;
+  replies.reserve(batch.size());
+  for (auto& t : batch) {
+    try {
+      replies.push_back(t->work(ctx));
+    } catch (const std::exception& e) {
+      replies.push_back(error_reply(Status::Invalid(std::string("bad request: ") + e.what())));
+    }
+  }
+  engine_->expire(now);
+  const std::vector<JobId> started = engine_->schedule(now);
+  core::ChangeSet changes = engine_->drain_changes();
+  if (!changes.empty() || now - last_commit_ms_ >= kHeartbeatMs) {
+    const Status st = store_->commit(changes, now);
+    if (!st.ok()) {
+      // The in-memory state is ahead of the disk; the only safe course is to stop and
+      // let a restart reload what was committed. Nothing of this batch was acknowledged.
+      log_line("FATAL: commit failed, stopping: " + st.ToString());
+      std::_Exit(70);
+    }
+    last_commit_ms_ = now;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(replies[i]));
+  for (JobId id : ctx.terminate) {
+    const Status st = executor_->terminate(id, config_.grace_ms);
+    if (!st.ok()) log_line("cancel of job " + std::to_string(id.value) + ": " + st.ToString());
+  }
+  for (JobId id : started) launch(id);
+}
+
+void Daemon::launch(JobId id) {
+  const core::Job& job = *engine_->job(id);
+  const json l = json::parse(job.launch, nullptr, false);
+  executor::LaunchSpec spec;
+  spec.job = id;
+  spec.script_path = script_path(id);
+  if (!l.is_discarded()) {
+    spec.workdir = l.value("workdir", "/");
+    spec.stdout_path = expand_pattern(l.value("stdout", ""), job);
+    spec.stderr_path = expand_pattern(l.value("stderr", spec.stdout_path), job);
+    for (const auto& a : l.value("args", json::array())) spec.args.push_back(a.get<std::string>());
+    for (const auto& [k, v] : l.value("env", json::object()).items()) spec.env[k] = v.get<std::string>();
+  }
+  spec.gpus = job.gpu_ids;
+  spec.env["BERTH_STATE_DIR"] = state_dir_;
+  spec.env["BERTH_JOB_NAME"] = job.name;
+  spec.env["BERTH_PROJECT"] = engine_->funding().project(job.project)->name;
+  spec.env["SLURM_JOB_ID"] = std::to_string(id.value);
+  spec.time_limit_ms = job.time_limit_s * 1000;
+  spec.grace_ms = config_.grace_ms;
+  auto pid = executor_->launch(spec);
+  if (!pid.ok()) {
+    // It never ran: report it as failed at once; it is charged only for the instant it held.
+    log_line("job " + std::to_string(id.value) + " could not start: " + pid.status().message());
+    std::lock_guard<std::mutex> lock(mu_);
+    exits_.push_back(executor::JobExit{id, 127, 0, false, false, 0});
+    wake_.notify_one();
+  }
+}
+
+Status Daemon::run() {
+  http_ = std::make_unique<httplib::Server>();
+  install_routes(*http_);
+  if (config_.listen_port == 0) {
+    port_ = http_->bind_to_any_port(config_.listen_host);
+  } else {
+    port_ = http_->bind_to_port(config_.listen_host, config_.listen_port) ? config_.listen_port : -1;
+  }
+  if (port_ <= 0)
+    return Status(Code::kUnavailable, "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port));
+  {
+    std::ofstream(state_dir_ + "/berthd.port") << port_ << "\n";
+  }
+  core_thread_ = std::thread([this] { core_loop(); });
+  log_line("listening on http://" + config_.listen_host + ":" + std::to_string(port_) + " (state in " + state_dir_ + ")");
+  http_->listen_after_bind();
+  stop();
+  if (core_thread_.joinable()) core_thread_.join();
+  return Status::Ok();
+}
+
+void Daemon::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (http_) http_->stop();
+}
+
+}  // namespace berth::server

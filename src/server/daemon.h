@@ -1,0 +1,108 @@
+// berthd: one Engine, its SQLite store, the local executor and the HTTP API.
+//
+// Threads: HTTP worker threads parse and authenticate requests, then hand each one to the
+// core thread as a Work item and wait. The core thread applies everything in batches:
+// job ends reported by the executor, then the waiting requests, then a scheduling pass;
+// it commits the batch's changes to the store in one transaction, and only then replies
+// and launches the jobs started (group commit). A crash therefore loses nothing that was
+// acknowledged, and a job is never running without its start (and money hold) on disk.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/engine.h"
+#include "executor/executor.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "store/sqlite_store.h"
+
+namespace httplib { class Server; }
+
+namespace berth::server {
+
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+};
+Reply error_reply(const Status& status);
+
+// What a request's work may see and ask for, on the core thread.
+struct CoreContext {
+  core::Engine& engine;
+  int64_t now_ms;
+  std::vector<JobId> terminate;  // running jobs to stop once the batch is committed
+};
+
+class Daemon {
+ public:
+  using Work = std::function<Reply(CoreContext&)>;
+
+  // Loads (or creates) the state in config.state_dir, settles jobs lost while berthd was
+  // down, and makes sure an admin token exists.
+  static Result<std::unique_ptr<Daemon>> Open(DaemonConfig config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Serves until stop(); returns when the HTTP server and the core thread have ended.
+  Status run();
+  void stop();
+
+  // Runs `work` on the core thread within the next batch and returns its reply once the
+  // batch is committed. Called from HTTP threads.
+  Reply call(Work work);
+
+  const DaemonConfig& config() const { return config_; }
+  TokenTable& tokens() { return tokens_; }
+  store::SqliteStore& store() { return *store_; }
+  int port() const { return port_; }
+  std::string admin_token_path() const;
+  // Where a job's script is kept.
+  std::string script_path(JobId job) const;
+
+ private:
+  explicit Daemon(DaemonConfig config);
+  Status recover(int64_t last_alive_ms);
+  Status ensure_admin_token();
+  void core_loop();
+  void run_batch();
+  void launch(JobId job);
+  void install_routes(httplib::Server& server);
+
+  struct Task {
+    Work work;
+    std::promise<Reply> done;
+  };
+
+  DaemonConfig config_;
+  std::string state_dir_;  // absolute
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<core::Engine> engine_;
+  std::unique_ptr<executor::Executor> executor_;
+  std::unique_ptr<httplib::Server> http_;
+  TokenTable tokens_;
+  int port_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Task>> tasks_;
+  std::deque<executor::JobExit> exits_;
+  bool stopping_ = false;
+  int64_t last_commit_ms_ = 0;
+  std::thread core_thread_;
+};
+
+int64_t wall_clock_ms();
+
+}  // namespace berth::server

@@ -1,0 +1,147 @@
+#include "server/views.h"
+
+#include "common/money.h"
+#include "common/timefmt.h"
+
+namespace berth::server {
+
+using core::Engine;
+
+json time_json(int64_t ms) { return ms == 0 ? json(nullptr) : json(format_time_ms(ms)); }
+
+json org_json(const core::Org& o) {
+  return {{"id", o.id.value}, {"name", o.name}, {"kind", core::org_kind_name(o.kind)}, {"created", time_json(o.created_ms)}};
+}
+
+json project_json(const Engine& e, const core::Project& p) {
+  return {{"id", p.id.value}, {"name", p.name}, {"org_id", p.org.value}, {"org", e.funding().org(p.org)->name},
+          {"wallet_account", p.wallet.value}, {"created", time_json(p.created_ms)}};
+}
+
+json scheme_json(const Engine& e, const core::Scheme& s) {
+  json kinds = json::array();
+  for (int k = 0; k < core::kOrgKindCount; ++k)
+    if (s.eligible(static_cast<core::OrgKind>(k))) kinds.push_back(core::org_kind_name(static_cast<core::OrgKind>(k)));
+  const core::Account* fund = e.ledger().account(s.fund);
+  return {{"id", s.id.value}, {"name", s.name}, {"rate_bps", s.rate_bps}, {"eligible_kinds", kinds},
+          {"shortfall", core::shortfall_name(s.shortfall)}, {"fund_account", s.fund.value},
+          {"fund_balance", format_amount(fund->balance())}, {"fund_available", format_amount(fund->available())}};
+}
+
+json award_json(const Engine& e, const core::Award& a) {
+  const core::Account* acct = e.ledger().account(a.account);
+  const core::Scheme* s = e.funding().scheme(a.scheme);
+  const Minor spent = acct->debits_posted;
+  return {{"id", a.id.value}, {"scheme_id", a.scheme.value}, {"scheme", s->name}, {"rate_bps", s->rate_bps},
+          {"project_id", a.project.value}, {"project", e.funding().project(a.project)->name},
+          {"account", a.account.value}, {"gpu_level", a.gpu_level}, {"start", time_json(a.start_ms)},
+          {"end", time_json(a.end_ms)}, {"granted", format_amount(a.amount_minor)},
+          {"held", format_amount(acct->debits_pending)}, {"spent", format_amount(spent)},
+          {"left", format_amount(acct->available())}};
+}
+
+json job_json(const Engine& e, const core::Job& j) {
+  const bool running = j.state == core::JobState::kRunning;
+  const bool ended = core::is_final(j.state);
+  json launch = json::object();
+  if (!j.launch.empty()) launch = json::parse(j.launch, nullptr, false);
+  if (launch.is_discarded()) launch = json::object();
+  json out = {
+      {"id", j.id.value}, {"name", j.name}, {"user", j.user}, {"project_id", j.project.value},
+      {"project", e.funding().project(j.project)->name}, {"org_id", j.org.value},
+      {"state", core::job_state_name(j.state)},
+      {"reason", j.state == core::JobState::kPending ? json(core::pending_reason_name(j.reason)) : json(nullptr)},
+      {"tier", core::tier_name(j.tier)}, {"gpus", j.gpus},
+      {"gpu_model", j.gpu_model.empty() ? json(nullptr) : json(j.gpu_model)}, {"partition", j.partition},
+      {"time_limit_s", j.time_limit_s}, {"submit_time", time_json(j.submit_ms)},
+      {"start_time", time_json(j.start_ms)}, {"end_time", time_json(j.end_ms)},
+      {"node", j.node.valid() ? json(e.cluster().node(j.node)->name) : json(nullptr)}, {"gpu_ids", j.gpu_ids},
+      {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},
+      {"signal", ended && j.term_signal ? json(j.term_signal) : json(nullptr)},
+      {"requeue", j.requeue}, {"restarts", j.restarts}, {"cancel_requested", j.cancel_requested},
+      {"workdir", launch.value("workdir", "")}, {"stdout", launch.value("stdout", "")},
+      {"stderr", launch.value("stderr", "")},
+      {"award_id", j.award.valid() ? json(j.award.value) : json(nullptr)}, {"rate_bps", j.rate_bps},
+      {"max_cost", running ? json(format_amount(j.max_cost_minor)) : json(nullptr)},
+      {"subsidy_held", running ? json(format_amount(j.subsidy_held_minor)) : json(nullptr)},
+      {"copay_held", running ? json(format_amount(j.copay_held_minor)) : json(nullptr)},
+      {"cost", ended || j.restarts ? json(format_amount(j.cost_minor)) : json(nullptr)},
+      {"subsidy", ended || j.restarts ? json(format_amount(j.subsidy_minor)) : json(nullptr)},
+      {"copay", ended || j.restarts ? json(format_amount(j.copay_minor)) : json(nullptr)},
+      {"runtime_s", j.start_ms && j.end_ms ? json((j.end_ms - j.start_ms) / 1000.0) : json(nullptr)},
+  };
+  return out;
+}
+
+json account_json(const core::Account& a) {
+  return {{"id", a.id.value}, {"kind", core::account_kind_name(a.kind)}, {"name", a.name}, {"owner", a.owner},
+          {"balance", format_amount(a.balance())}, {"held", format_amount(a.debits_pending)},
+          {"available", format_amount(a.available())}, {"debits_posted", format_amount(a.debits_posted)},
+          {"credits_posted", format_amount(a.credits_posted)}};
+}
+
+const char* transfer_code_name(uint32_t code) {
+  switch (code) {
+    case core::kCodeFundScheme: return "fund_scheme";
+    case core::kCodeAwardGrant: return "award_grant";
+    case core::kCodeTopUp: return "top_up";
+    case core::kCodeJobSubsidy: return "job_subsidy";
+    case core::kCodeJobCopay: return "job_copay";
+    case core::kCodeAwardReturn: return "award_return";
+    case core::kCodeRefund: return "refund";
+    case core::kCodeAdjustment: return "adjustment";
+    default: return "other";
+  }
+}
+
+json transfer_json(const core::Ledger& l, const core::Transfer& t) {
+  json flags = json::array();
+  if (t.flags & core::kLinked) flags.push_back("linked");
+  if (t.flags & core::kPending) flags.push_back("pending");
+  if (t.flags & core::kPostPending) flags.push_back("post_pending");
+  if (t.flags & core::kVoidPending) flags.push_back("void_pending");
+  AccountId debit = t.debit, credit = t.credit;
+  if ((t.flags & (core::kPostPending | core::kVoidPending)) && !debit.valid()) {
+    if (const core::Transfer* p = l.transfer(t.pending_id)) {
+      debit = p->debit;
+      credit = p->credit;
+    }
+  }
+  json out = {{"id", t.id.value}, {"debit", debit.value}, {"credit", credit.value},
+              {"amount", format_amount(t.amount)}, {"flags", flags},
+              {"pending_id", t.pending_id.valid() ? json(t.pending_id.value) : json(nullptr)},
+              {"code", transfer_code_name(t.code)}, {"ref", t.ref}, {"time", time_json(t.timestamp_ms)}};
+  if (t.flags & core::kPending) out["state"] = core::pending_state_name(l.pending_state(t.id));
+  return out;
+}
+
+json node_json(const Engine& e, const core::Node& n) {
+  json jobs = json::array();
+  for (JobId id : e.running_jobs())
+    if (e.job(id)->node == n.id) jobs.push_back(id.value);
+  return {{"id", n.id.value}, {"name", n.name}, {"gpu_model", n.gpu_model}, {"gpus", n.gpus},
+          {"gpus_free", e.cluster().free_gpus(n.id)}, {"cpus", n.cpus}, {"memory_mb", n.memory_mb},
+          {"state", core::node_state_name(n.state)}, {"jobs", jobs}};
+}
+
+json quote_json(const core::Quote& q) {
+  return {{"max_cost", format_amount(q.max_cost_minor)}, {"subsidy", format_amount(q.subsidy_minor)},
+          {"copay", format_amount(q.copay_minor)}, {"rate_bps", q.rate_bps},
+          {"award_id", q.award.valid() ? json(q.award.value) : json(nullptr)},
+          {"price_per_gpu_hour", format_amount(q.price_per_gpu_hour_minor)}, {"gpu_model", q.gpu_model},
+          {"time_limit_s", q.time_limit_s}, {"affordable", q.affordable},
+          {"reason", q.affordable ? json(nullptr) : json(core::pending_reason_name(q.reason))}};
+}
+
+json balance_json(const Engine& e, const core::Project& p) {
+  const core::Account* w = e.ledger().account(p.wallet);
+  json awards = json::array();
+  for (AwardId id : e.funding().awards_of(p.id)) awards.push_back(award_json(e, *e.funding().award(id)));
+  return {{"project_id", p.id.value}, {"project", p.name},
+          {"wallet", {{"account", p.wallet.value}, {"balance", format_amount(w->balance())},
+                      {"held", format_amount(w->debits_pending)}, {"available", format_amount(w->available())},
+                      {"spent", format_amount(w->debits_posted)}}},
+          {"awards", awards}};
+}
+
+}  // namespace berth::server

@@ -1,0 +1,25 @@
+// JSON views of the core's entities, as docs/api.md describes them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/engine.h"
+
+namespace berth::server {
+
+using json = nlohmann::json;
+
+json time_json(int64_t ms);  // null for 0
+json org_json(const core::Org& o);
+json project_json(const core::Engine& e, const core::Project& p);
+json scheme_json(const core::Engine& e, const core::Scheme& s);
+json award_json(const core::Engine& e, const core::Award& a);
+json job_json(const core::Engine& e, const core::Job& j);
+json account_json(const core::Account& a);
+json transfer_json(const core::Ledger& l, const core::Transfer& t);
+json node_json(const core::Engine& e, const core::Node& n);
+json quote_json(const core::Quote& q);
+json balance_json(const core::Engine& e, const core::Project& p);
+const char* transfer_code_name(uint32_t code);
+
+}  // namespace berth::server

@@ -1,0 +1,394 @@
+// Engine behaviour: funding rules, budget-aware admission, exact settlement, job states.
+#include "core/engine.h"
+
+#include <gtest/gtest.h>
+
+namespace berth::core {
+namespace {
+
+constexpr int64_t kHour = 3'600'000;
+constexpr int64_t kT0 = 1'800'000'000'000;  // a fixed virtual "now"
+constexpr Minor kPrice = 300'000;           // 30.0000 per GPU-hour
+
+ClusterConfig two_nodes() {
+  ClusterConfig c;
+  c.nodes = {Node{NodeId(), "a1", "A100", 4, 32, 1000, NodeState::kUp},
+             Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
+  c.prices = {{"A100", 200'000}, {"H100", kPrice}};
+  c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
+  return c;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto e = Engine::Create(two_nodes(), kT0);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine = std::move(*e);
+    org = engine->create_org("hku", OrgKind::kUniversity, kT0)->id;
+    project = engine->create_project(org, "vision", kT0)->id;
+    auto s = engine->create_scheme("ai-subsidy", 7000, 1u << static_cast<int>(OrgKind::kUniversity),
+                                   Shortfall::kWallet, 1'000'000'0000, kT0);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    scheme = s->id;
+  }
+
+  AwardId grant(Minor amount, int gpu_level) {
+    auto a = engine->create_award(scheme, project, amount, gpu_level, kT0 - kHour, kT0 + 1000 * kHour, kT0);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? a->id : AwardId();
+  }
+  void top_up(Minor amount) { ASSERT_TRUE(engine->top_up(project, amount, "", kT0).ok()); }
+
+  JobId submit(int gpus, int64_t limit_s = 3600, const std::string& model = "H100", Tier tier = Tier::kNormal,
+               int64_t now = kT0) {
+    JobRequest r;
+    r.project = project;
+    r.gpus = gpus;
+    r.time_limit_s = limit_s;
+    r.gpu_model = model;
+    r.tier = tier;
+    auto id = engine->submit(r, now);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : JobId();
+  }
+  const Account& wallet() { return *engine->ledger().account(engine->funding().project(project)->wallet); }
+  const Account& award_account(AwardId a) { return *engine->ledger().account(engine->funding().award(a)->account); }
+  const Account& revenue() { return *engine->ledger().account(kRevenueAccount); }
+  const Job& job(JobId id) { return *engine->job(id); }
+
+  std::unique_ptr<Engine> engine;
+  OrgId org;
+  ProjectId project;
+  SchemeId scheme;
+};
+
+TEST_F(EngineTest, QuoteSplitsMaxCostAtTheSchemeRate) {
+  grant(100'0000, 8);
+  top_up(100'0000);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 2;
+  r.time_limit_s = 3600;
+  r.gpu_model = "H100";
+  auto q = engine->quote(r, kT0);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->max_cost_minor, 600'000);   // 30 x 2 GPUs x 1 h = 60.0000
+  EXPECT_EQ(q->subsidy_minor, 420'000);    // 70 %
+  EXPECT_EQ(q->copay_minor, 180'000);
+  EXPECT_TRUE(q->affordable);
+}
+
+TEST_F(EngineTest, StartHoldsSubsidyAndCopayAsTwoPendingTransfers) {
+  const AwardId a = grant(100'0000, 8);
+  top_up(100'0000);
+  const JobId id = submit(2);
+  const auto started = engine->schedule(kT0);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(job(id).state, JobState::kRunning);
+  EXPECT_EQ(engine->cluster().node(job(id).node)->name, "h1");
+  EXPECT_EQ(award_account(a).debits_pending, 420'000);
+  EXPECT_EQ(wallet().debits_pending, 180'000);
+  EXPECT_EQ(revenue().credits_pending, 600'000);
+  EXPECT_TRUE(engine->verify().ok());
+}
+
+TEST_F(EngineTest, SettleChargesTheTimeRunSplitExactly) {
+  const AwardId a = grant(100'0000, 8);
+  top_up(100'0000);
+  const JobId id = submit(3);
+  engine->schedule(kT0);
+  const int64_t ran_ms = 1'234'567;
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + ran_ms, kT0 + ran_ms).ok());
+  const Minor cost = kPrice * 3 * ran_ms / kHour;     // floored
+  const Minor subsidy = cost * 7000 / 10000;          // floored
+  EXPECT_EQ(job(id).state, JobState::kCompleted);
+  EXPECT_EQ(job(id).cost_minor, cost);
+  EXPECT_EQ(job(id).subsidy_minor, subsidy);
+  EXPECT_EQ(job(id).copay_minor, cost - subsidy);
+  EXPECT_EQ(award_account(a).debits_posted, subsidy);
+  EXPECT_EQ(award_account(a).debits_pending, 0);
+  EXPECT_EQ(wallet().debits_posted, cost - subsidy);
+  EXPECT_EQ(wallet().debits_pending, 0);
+  EXPECT_EQ(revenue().credits_posted, cost);
+  EXPECT_EQ(engine->cluster().used_gpus(), 0);
+  EXPECT_TRUE(engine->verify().ok());
+}
+
+TEST_F(EngineTest, ChargeNeverExceedsTheHeldMaximum) {
+  grant(100'0000, 8);
+  top_up(100'0000);
+  const JobId id = submit(1, 60);
+  engine->schedule(kT0);
+  // Ends long after its limit (the grace period, a slow kill): charged the limit only.
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{0, 15, true, false, false}, kT0 + kHour, kT0 + kHour).ok());
+  EXPECT_EQ(job(id).state, JobState::kTimeout);
+  EXPECT_EQ(job(id).cost_minor, kPrice / 60);
+}
+
+TEST_F(EngineTest, NoMoneyMeansInsufficientFundsAndNothingHeld) {
+  const JobId id = submit(1);  // no award, empty wallet
+  EXPECT_TRUE(engine->schedule(kT0).empty());
+  EXPECT_EQ(job(id).state, JobState::kPending);
+  EXPECT_EQ(job(id).reason, PendingReason::kInsufficientFunds);
+  EXPECT_EQ(revenue().credits_pending, 0);
+  top_up(30'0000);  // exactly the maximum cost
+  EXPECT_EQ(engine->schedule(kT0).size(), 1u);
+  EXPECT_EQ(wallet().available(), 0);
+}
+
+TEST_F(EngineTest, WithoutAnAwardTheWalletPaysAll) {
+  top_up(100'0000);
+  const JobId id = submit(1);
+  engine->schedule(kT0);
+  EXPECT_EQ(job(id).subsidy_held_minor, 0);
+  EXPECT_EQ(job(id).copay_held_minor, kPrice);
+}
+
+TEST_F(EngineTest, ShortfallWalletHoldsAllFromTheWalletWhenTheAwardIsShort) {
+  const AwardId a = grant(1, 8);  // 0.0001 left: cannot cover a subsidy share
+  top_up(100'0000);
+  const JobId id = submit(1);
+  ASSERT_EQ(engine->schedule(kT0).size(), 1u);
+  EXPECT_EQ(job(id).subsidy_held_minor, 0);
+  EXPECT_EQ(job(id).copay_held_minor, kPrice);
+  EXPECT_EQ(award_account(a).debits_pending, 0);
+}
+
+TEST_F(EngineTest, ShortfallWaitLeavesTheJobPending) {
+  auto s = engine->create_scheme("strict", 7000, 1u << static_cast<int>(OrgKind::kUniversity), Shortfall::kWait,
+                                 100'0000, kT0);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(engine->create_award(s->id, project, 1, 8, kT0 - kHour, kT0 + kHour, kT0).ok());
+  top_up(100'0000);
+  const JobId id = submit(1);
+  EXPECT_TRUE(engine->schedule(kT0).empty());
+  EXPECT_EQ(job(id).reason, PendingReason::kInsufficientFunds);
+}
+
+TEST_F(EngineTest, AwardGpuLevelCapsConcurrentGpus) {
+  grant(1000'0000, 4);
+  top_up(1000'0000);
+  const JobId first = submit(3);
+  const JobId second = submit(2);
+  engine->schedule(kT0);
+  EXPECT_EQ(job(first).state, JobState::kRunning);
+  EXPECT_EQ(job(second).reason, PendingReason::kAwardCap);
+  ASSERT_TRUE(engine->job_ended(first, JobEnd{}, kT0 + 1000, kT0 + 1000).ok());
+  engine->schedule(kT0 + 1000);
+  EXPECT_EQ(job(second).state, JobState::kRunning);
+}
+
+TEST_F(EngineTest, SubmitRefusesWhatCanNeverRun) {
+  grant(100'0000, 6);
+  JobRequest r;
+  r.project = project;
+  r.time_limit_s = 60;
+  r.gpus = 0;
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.gpus = 9;  // the largest node has 8
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.gpus = 7;  // over the award's GPU level
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.gpus = 5;
+  r.gpu_model = "A100";  // the A100 node has 4
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.gpu_model = "V100";
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.gpu_model = "";
+  r.time_limit_s = 25 * 3600;  // over the partition's 24 h
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.time_limit_s = 60;
+  r.partition = "nope";
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.partition = "";
+  r.project = ProjectId(99);
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kNotFound);
+  EXPECT_TRUE(engine->jobs().empty());
+}
+
+TEST_F(EngineTest, HighTierGoesFirstThenSubmitOrder) {
+  top_up(1000'0000);
+  const JobId normal = submit(8, 3600, "H100", Tier::kNormal, kT0);
+  const JobId high = submit(8, 3600, "H100", Tier::kHigh, kT0 + 1);
+  const JobId later = submit(8, 3600, "H100", Tier::kNormal, kT0 + 2);
+  engine->schedule(kT0 + 2);
+  EXPECT_EQ(job(high).state, JobState::kRunning);
+  EXPECT_EQ(job(normal).reason, PendingReason::kResources);
+  EXPECT_EQ(job(later).reason, PendingReason::kPriority);
+}
+
+TEST_F(EngineTest, FirstFitHonoursTheGpuModel) {
+  top_up(1000'0000);
+  const JobId any = submit(2, 3600, "");
+  const JobId h100 = submit(2, 3600, "H100");
+  engine->schedule(kT0);
+  EXPECT_EQ(engine->cluster().node(job(any).node)->name, "a1");
+  EXPECT_EQ(engine->cluster().node(job(h100).node)->name, "h1");
+  EXPECT_EQ(job(any).price_per_gpu_hour_minor, 200'000);  // priced at the node it runs on
+}
+
+TEST_F(EngineTest, CancelPendingReleasesNothingBecauseNothingWasHeld) {
+  const JobId id = submit(1);
+  auto r = engine->cancel(id, kT0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(job(id).state, JobState::kCancelled);
+  EXPECT_EQ(engine->cancel(id, kT0).status().code(), Code::kConflict);
+  top_up(100'0000);
+  EXPECT_TRUE(engine->schedule(kT0).empty());
+}
+
+TEST_F(EngineTest, CancelRunningChargesTheTimeRun) {
+  top_up(100'0000);
+  const JobId id = submit(1);
+  engine->schedule(kT0);
+  auto r = engine->cancel(id, kT0 + 10);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(job(id).state, JobState::kRunning);
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{0, 15, false, true, false}, kT0 + 60'000, kT0 + 60'000).ok());
+  EXPECT_EQ(job(id).state, JobState::kCancelled);
+  EXPECT_EQ(job(id).cost_minor, kPrice / 60);
+  EXPECT_EQ(wallet().debits_pending, 0);
+}
+
+TEST_F(EngineTest, LostJobWithRequeueIsChargedThenHeldAfresh) {
+  top_up(100'0000);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 1;
+  r.time_limit_s = 3600;
+  r.gpu_model = "H100";
+  r.requeue = true;
+  const JobId id = *engine->submit(r, kT0);
+  engine->schedule(kT0);
+  JobEnd lost;
+  lost.lost = true;
+  ASSERT_TRUE(engine->job_ended(id, lost, kT0 + 60'000, kT0 + 120'000).ok());
+  EXPECT_EQ(job(id).state, JobState::kPending);
+  EXPECT_EQ(job(id).restarts, 1);
+  EXPECT_EQ(job(id).cost_minor, kPrice / 60);
+  EXPECT_EQ(engine->schedule(kT0 + 120'000).size(), 1u);
+  EXPECT_EQ(wallet().debits_pending, kPrice);
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + 180'000, kT0 + 180'000).ok());
+  EXPECT_EQ(job(id).cost_minor, 2 * (kPrice / 60));
+  EXPECT_TRUE(engine->verify().ok());
+}
+
+TEST_F(EngineTest, LostJobWithoutRequeueIsNodeFail) {
+  top_up(100'0000);
+  const JobId id = submit(1);
+  engine->schedule(kT0);
+  JobEnd lost;
+  lost.lost = true;
+  ASSERT_TRUE(engine->job_ended(id, lost, kT0 + 60'000, kT0 + 999'000).ok());
+  EXPECT_EQ(job(id).state, JobState::kNodeFail);
+  EXPECT_EQ(job(id).cost_minor, kPrice / 60);  // only up to the moment it was lost
+}
+
+TEST_F(EngineTest, EndingAJobTwiceIsRefusedAndChargesOnce) {
+  top_up(100'0000);
+  const JobId id = submit(1);
+  engine->schedule(kT0);
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + 60'000, kT0 + 60'000).ok());
+  EXPECT_EQ(engine->job_ended(id, JobEnd{}, kT0 + 90'000, kT0 + 90'000).code(), Code::kConflict);
+  EXPECT_EQ(wallet().debits_posted, kPrice / 60);
+}
+
+TEST_F(EngineTest, NonZeroExitIsFailed) {
+  top_up(100'0000);
+  const JobId id = submit(1);
+  engine->schedule(kT0);
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{3, 0, false, false, false}, kT0 + 1, kT0 + 1).ok());
+  EXPECT_EQ(job(id).state, JobState::kFailed);
+  EXPECT_EQ(job(id).exit_code, 3);
+}
+
+TEST(FundingTest, IneligibleOrganisationGetsNoAwardAndNothingMoves) {
+  auto e = std::move(*Engine::Create(two_nodes(), kT0));
+  const OrgId startup = e->create_org("acme", OrgKind::kStartup, kT0)->id;
+  const ProjectId p = e->create_project(startup, "llm", kT0)->id;
+  const SchemeId s = e->create_scheme("unis-only", 7000, 1u << static_cast<int>(OrgKind::kUniversity),
+                                      Shortfall::kWallet, 100'0000, kT0)->id;
+  const size_t transfers = e->ledger().transfer_count();
+  auto a = e->create_award(s, p, 10'0000, 8, kT0, kT0 + kHour, kT0);
+  EXPECT_EQ(a.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(e->ledger().transfer_count(), transfers);
+  EXPECT_TRUE(e->funding().awards().empty());
+}
+
+TEST(FundingTest, AwardsNeverExceedTheFund) {
+  auto e = std::move(*Engine::Create(two_nodes(), kT0));
+  const OrgId o = e->create_org("hku", OrgKind::kUniversity, kT0)->id;
+  const ProjectId p = e->create_project(o, "vision", kT0)->id;
+  const SchemeId s = e->create_scheme("small", 7000, 1u << static_cast<int>(OrgKind::kUniversity),
+                                      Shortfall::kWallet, 100'0000, kT0)->id;
+  ASSERT_TRUE(e->create_award(s, p, 60'0000, 8, kT0, kT0 + kHour, kT0).ok());
+  EXPECT_EQ(e->create_award(s, p, 40'0001, 8, kT0, kT0 + kHour, kT0).status().code(), Code::kInsufficientFunds);
+  EXPECT_TRUE(e->create_award(s, p, 40'0000, 8, kT0, kT0 + kHour, kT0).ok());
+  EXPECT_EQ(e->ledger().account(e->funding().scheme(s)->fund)->balance(), 0);
+}
+
+TEST(FundingTest, BadFieldsAreRefused) {
+  auto e = std::move(*Engine::Create(two_nodes(), kT0));
+  EXPECT_EQ(e->create_org("", OrgKind::kOther, kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(e->create_org("12", OrgKind::kOther, kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(e->create_org("a b", OrgKind::kOther, kT0).status().code(), Code::kInvalidArgument);
+  const OrgId o = e->create_org("hku", OrgKind::kUniversity, kT0)->id;
+  EXPECT_EQ(e->create_org("hku", OrgKind::kOther, kT0).status().code(), Code::kConflict);
+  EXPECT_EQ(e->create_project(OrgId(9), "x", kT0).status().code(), Code::kNotFound);
+  const ProjectId p = e->create_project(o, "vision", kT0)->id;
+  EXPECT_EQ(e->create_scheme("s", 10'001, 1, Shortfall::kWallet, 0, kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(e->create_scheme("s", 7000, 0, Shortfall::kWallet, 0, kT0).status().code(), Code::kInvalidArgument);
+  const SchemeId s = e->create_scheme("s", 7000, 1u << static_cast<int>(OrgKind::kUniversity), Shortfall::kWallet,
+                                      100'0000, kT0)->id;
+  EXPECT_EQ(e->create_award(s, p, 10, 8, kT0 + kHour, kT0, kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(e->create_award(s, p, 0, 8, kT0, kT0 + kHour, kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(e->create_award(s, p, 10, 0, kT0, kT0 + kHour, kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(e->top_up(p, 0, "", kT0).status().code(), Code::kInvalidArgument);
+  // Nothing above created an account beyond the system ones, the wallet and the fund.
+  EXPECT_EQ(e->ledger().account_count(), 5u);
+}
+
+TEST(FundingTest, TopUpReferenceIsIdempotent) {
+  auto e = std::move(*Engine::Create(two_nodes(), kT0));
+  const OrgId o = e->create_org("hku", OrgKind::kUniversity, kT0)->id;
+  const ProjectId p = e->create_project(o, "vision", kT0)->id;
+  bool replayed = true;
+  ASSERT_TRUE(e->top_up(p, 10'0000, "INV-1", kT0, &replayed).ok());
+  EXPECT_FALSE(replayed);
+  ASSERT_TRUE(e->top_up(p, 10'0000, "INV-1", kT0, &replayed).ok());
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(e->top_up(p, 20'0000, "INV-1", kT0).status().code(), Code::kConflict);
+  EXPECT_EQ(e->ledger().account(e->funding().project(p)->wallet)->balance(), 10'0000);
+}
+
+TEST_F(EngineTest, RestoreFromASnapshotGivesTheSameState) {
+  grant(100'0000, 8);
+  top_up(100'0000);
+  const JobId a = submit(2);
+  submit(1);
+  engine->schedule(kT0);
+  ASSERT_TRUE(engine->job_ended(a, JobEnd{}, kT0 + 5000, kT0 + 5000).ok());
+  const JobId c = submit(8);
+  engine->schedule(kT0 + 5000);
+  const ChangeSet rows = engine->snapshot();
+  auto restored = Engine::Restore(two_nodes(), rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  const Engine& r = **restored;
+  EXPECT_EQ(r.jobs().size(), engine->jobs().size());
+  EXPECT_EQ(r.cluster().used_gpus(), engine->cluster().used_gpus());
+  EXPECT_EQ(r.job(c)->state, engine->job(c)->state);
+  EXPECT_EQ(r.ledger().transfer_count(), engine->ledger().transfer_count());
+  for (const Account* acct : engine->ledger().accounts()) {
+    const Account* b = r.ledger().account(acct->id);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->debits_posted, acct->debits_posted);
+    EXPECT_EQ(b->debits_pending, acct->debits_pending);
+    EXPECT_EQ(b->credits_posted, acct->credits_posted);
+  }
+}
+
+}  // namespace
+}  // namespace berth::core
