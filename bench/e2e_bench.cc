@@ -1,0 +1,97 @@
+// End-to-end throughput: N one-GPU jobs running `true` on berthd's 8 logical GPUs, from the
+// first submit until all have finished. Starts a real berthd (SQLite, real processes) in a
+// temporary state directory. Prints one JSON line.
+//
+//   e2e_bench [--jobs N] [--clients C] [--via-cli]
+//
+// Submissions go over HTTP with keep-alive from C client threads, or, with --via-cli, one
+// `berth submit` process per job (as sbatch is run per job in Slurm's baseline).
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "../tests/integration/harness.h"
+
+using namespace berth::testing;
+
+int main(int argc, char** argv) {
+  int jobs = 1000, clients = 8;
+  bool via_cli = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--jobs" && i + 1 < argc) jobs = std::atoi(argv[++i]);
+    else if (a == "--clients" && i + 1 < argc) clients = std::atoi(argv[++i]);
+    else if (a == "--via-cli") via_cli = true;
+    else {
+      std::cerr << "usage: e2e_bench [--jobs N] [--clients C] [--via-cli]\n";
+      return 2;
+    }
+  }
+  const std::string dir = temp_dir("e2e-bench");
+  const std::string work = dir + "/work";
+  fs::create_directories(work);
+  Berthd d(dir + "/state");
+  d.start();
+  auto must = [&](const std::string& path, const std::string& body) {
+    auto [st, j] = d.api("POST", path, body);
+    if (st / 100 != 2) {
+      std::cerr << path << " -> " << st << " " << j.dump() << "\n";
+      std::exit(1);
+    }
+  };
+  must("/v1/orgs", R"({"name":"bench","kind":"university"})");
+  must("/v1/projects", R"({"name":"bench","org":"bench"})");
+  must("/v1/schemes", R"({"name":"s","rate_bps":7000,"eligible_kinds":["university"],"fund":"100000000"})");
+  must("/v1/awards", R"({"scheme":"s","project":"bench","amount":"10000000","gpu_level":8,"start":"2020-01-01","end":"2100-01-01"})");
+  must("/v1/projects/bench/topups", R"({"amount":"10000000"})");
+  const std::string body = R"({"project":"bench","gpus":1,"time_limit_s":600,"script":"#!/bin/sh\ntrue\n","workdir":")" +
+                           work + R"(","output":"/dev/null"})";
+
+  const auto t0 = std::chrono::steady_clock::now();
+  std::atomic<int> next{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      httplib::Client http("127.0.0.1", d.port());
+      http.set_keep_alive(true);
+      const httplib::Headers h = {{"Authorization", "Bearer " + d.admin_token()}};
+      while (next.fetch_add(1) < jobs) {
+        if (via_cli) {
+          if (berth_cli(d, "submit --parsable -A bench --gpus 1 --time 10 -o /dev/null --wrap true", "", work).exit_code)
+            ++failed;
+        } else {
+          auto r = http.Post("/v1/jobs", h, body, "application/json");
+          if (!r || r->status != 201) ++failed;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto t1 = std::chrono::steady_clock::now();
+  httplib::Client http("127.0.0.1", d.port());
+  const httplib::Headers h = {{"Authorization", "Bearer " + d.admin_token()}};
+  while (true) {
+    auto r = http.Get("/v1/jobs?state=PENDING,RUNNING&limit=1", h);
+    if (r && r->status == 200 && json::parse(r->body)["jobs"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  auto r = http.Get("/v1/jobs?state=COMPLETED&limit=100000", h);
+  const size_t completed = json::parse(r->body)["jobs"].size();
+  const double submit_s = std::chrono::duration<double>(t1 - t0).count();
+  const double total_s = std::chrono::duration<double>(t2 - t0).count();
+  std::cout << json{{"jobs", jobs},
+                    {"completed", completed},
+                    {"failed_submits", failed.load()},
+                    {"mode", via_cli ? "cli" : "http"},
+                    {"clients", clients},
+                    {"submit_s", submit_s},
+                    {"total_s", total_s},
+                    {"jobs_per_s", jobs / total_s}}
+                   .dump()
+            << std::endl;
+  d.stop();
+  fs::remove_all(dir);
+  return completed == static_cast<size_t>(jobs) && failed == 0 ? 0 : 1;
+}

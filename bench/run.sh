@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make bench: the ledger micro-benchmark, berth's end-to-end throughput, and Slurm's on the
+# same machine in the same run (when it can be installed: needs root and Debian's slurm-wlm).
+set -euo pipefail
+BUILD=${1:-build}
+N=${BENCH_JOBS:-1000}
+cd "$(dirname "$0")/.."
+echo "== ledger: hold + settle pairs, single thread"
+"$BUILD/ledger_bench" --benchmark_min_time=1 2>/dev/null | grep -E "^(BM_|---|Benchmark)" || true
+echo "== berth end to end: $N one-GPU jobs running 'true' on 8 logical GPUs"
+berth_http=$(BERTH_BIN_DIR=$BUILD "$BUILD/e2e_bench" --jobs "$N")
+echo "berth (HTTP submit): $berth_http"
+berth_cli=$(BERTH_BIN_DIR=$BUILD "$BUILD/e2e_bench" --jobs "$N" --via-cli)
+echo "berth (one 'berth submit' process per job): $berth_cli"
+rate() { sed -E 's/.*"jobs_per_s":([0-9.]+).*/\1/'; }
+if [ "$(id -u)" -eq 0 ] && [ -x /work/shared/tools/slurm-baseline.sh -o -f ../shared/tools/slurm-baseline.sh ]; then
+  script=../shared/tools/slurm-baseline.sh
+  [ -f "$script" ] || script=/work/shared/tools/slurm-baseline.sh
+  echo "== Slurm on this machine, same 8 GPUs ($script $N)"
+  slurm=$(bash "$script" "$N" | tail -1)
+  echo "$slurm"
+  s_rate=$(echo "$slurm" | sed -E 's/.* ([0-9.]+) jobs\/s.*/\1/')
+  b_rate=$(echo "$berth_http" | rate)
+  c_rate=$(echo "$berth_cli" | rate)
+  python3 -c "print(f'berth/slurm: {float(\"$b_rate\")/float(\"$s_rate\"):.1f}x (HTTP), {float(\"$c_rate\")/float(\"$s_rate\"):.1f}x (CLI per job)')" 2>/dev/null ||
+    echo "berth $b_rate jobs/s (HTTP), $c_rate (CLI); slurm $s_rate jobs/s"
+else
+  echo "(Slurm baseline skipped: needs root and ../shared/tools/slurm-baseline.sh)"
+fi

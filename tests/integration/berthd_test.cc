@@ -1,0 +1,192 @@
+// End to end: a real berthd, the real CLI, real processes, SQLite on disk, SIGKILL and restart.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <set>
+
+#include "common/money.h"
+#include "harness.h"
+
+namespace berth::testing {
+namespace {
+
+
+class BerthdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    work = dir + "/work";
+    fs::create_directories(work);
+    daemon = std::make_unique<Berthd>(dir + "/state");
+    daemon->start();
+  }
+  void TearDown() override {
+    daemon.reset();
+    if (!HasFailure()) fs::remove_all(dir);
+  }
+
+  CliResult cli(const std::string& args, const std::string& token = "") { return berth_cli(*daemon, args, token, work); }
+  void must(const std::string& args) {
+    const CliResult r = cli(args);
+    ASSERT_EQ(r.exit_code, 0) << "berth " << args << "\n" << r.out;
+  }
+  // A centre with one university, one project with a 70% award and a funded wallet.
+  void make_centre() {
+    must("org create hku --kind university");
+    must("project create vision --org hku");
+    must("scheme create ai-subsidy --rate 70% --fund 100000 --eligible university,institute --shortfall wallet");
+    must("award create --scheme ai-subsidy --project vision --amount 50000 --gpus 8 --start 2020-01-01 --end 2100-01-01");
+    must("topup vision 10000 --reference INV-1");
+  }
+  uint64_t submit(const std::string& args) {
+    const CliResult r = cli("submit --parsable -A vision " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return std::strtoull(r.out.c_str(), nullptr, 10);
+  }
+  json job(uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second; }
+  std::string state(uint64_t id) { return job(id).value("state", "?"); }
+
+  std::string dir, work;
+  std::unique_ptr<Berthd> daemon;
+};
+
+Minor amount(const json& v) { return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0; }
+
+TEST_F(BerthdTest, BadInputGetsTheRightStatusAndChangesNothing) {
+  make_centre();
+  auto [st0, jobs0] = daemon->api("GET", "/v1/jobs");
+  ASSERT_EQ(st0, 200);
+  const std::string good = R"({"project":"vision","gpus":1,"script":"#!/bin/sh\ntrue\n","workdir":")" + work + R"("})";
+  auto with = [&](const std::string& field) {
+    json b = json::parse(good);
+    json patch = json::parse("{" + field + "}");
+    b.update(patch);
+    return b.dump();
+  };
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", good, "").first, 401);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", good, "not-a-token").first, 401);
+  auto [s400, e400] = daemon->api("POST", "/v1/jobs", "{\"project\": ");
+  EXPECT_EQ(s400, 400);
+  EXPECT_NE(e400["error"]["message"].get<std::string>().find("JSON"), std::string::npos);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("gpus":0)")).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("gpus":-2)")).first, 400);
+  auto [s_many, e_many] = daemon->api("POST", "/v1/jobs", with(R"("gpus":9)"));
+  EXPECT_EQ(s_many, 400);
+  EXPECT_NE(e_many["error"]["message"].get<std::string>().find("largest node"), std::string::npos);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("time_limit_s":999999999)")).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("gpu_model":"V100")")).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("project":"nope")")).first, 404);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("gpus":"two")")).first, 400);
+  const std::string huge = with("\"name\":\"" + std::string(2 << 20, 'x') + "\"");
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", huge).first, 413);
+  EXPECT_EQ(daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"1.00001"})").first, 400);
+  EXPECT_EQ(daemon->api("GET", "/v1/jobs/12345").first, 404);
+  EXPECT_EQ(daemon->api("GET", "/v1/nothing-here").first, 404);
+
+  // Another organisation's member sees none of vision's jobs and may not touch them.
+  must("org create acme --kind startup");
+  must("project create llm --org acme");
+  auto [st_tok, tok] = daemon->api("POST", "/v1/tokens", R"({"user":"bob","org":"acme"})");
+  ASSERT_EQ(st_tok, 201);
+  const std::string bob = tok["token"];
+  auto [st_job, j] = daemon->api("POST", "/v1/jobs", with(R"("script":"#!/bin/sh\nsleep 30\n")"));
+  ASSERT_EQ(st_job, 201) << j.dump();
+  const std::string jid = std::to_string(j["id"].get<uint64_t>());
+  EXPECT_EQ(daemon->api("GET", "/v1/jobs/" + jid, "", bob).first, 403);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + jid + "/cancel", "{}", bob).first, 403);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", good, bob).first, 404);  // vision is not visible to bob
+  EXPECT_EQ(daemon->api("POST", "/v1/orgs", R"({"name":"evil","kind":"other"})", bob).first, 403);
+  EXPECT_EQ(daemon->api("GET", "/v1/jobs", "", bob).second["jobs"].size(), 0u);
+  EXPECT_EQ(daemon->api("GET", "/v1/projects/vision/balance", "", bob).first, 404);
+
+  // Cancel twice: the second is a conflict.
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + jid + "/cancel", "{}").first, 200);
+  ASSERT_TRUE(eventually([&] { return state(std::stoull(jid)) == "CANCELLED"; }));
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + jid + "/cancel", "{}").first, 409);
+
+  // Bad CLI input: a message and a non-zero exit, and nothing submitted.
+  const CliResult zero = cli("submit -A vision --gpus 0 --wrap true");
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_NE(zero.out.find("GPU"), std::string::npos) << zero.out;
+  const CliResult many = cli("submit -A vision --gpus 64 --wrap true");
+  EXPECT_NE(many.exit_code, 0);
+  EXPECT_NE(many.out.find("largest node"), std::string::npos) << many.out;
+
+  EXPECT_TRUE(daemon->up());
+  EXPECT_EQ(daemon->api("GET", "/v1/jobs").second["jobs"].size(), jobs0["jobs"].size() + 1);
+}
+
+TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
+  make_centre();
+  std::vector<uint64_t> short_jobs;
+  for (int i = 0; i < 6; ++i) short_jobs.push_back(submit("--gpus 1 --time 5 --wrap 'echo hello-" + std::to_string(i) + "'"));
+  for (uint64_t id : short_jobs) {
+    ASSERT_TRUE(eventually([&] { return state(id) == "COMPLETED"; })) << job(id).dump();
+    EXPECT_EQ(read_file(work + "/berth-" + std::to_string(id) + ".out").substr(0, 6), "hello-");
+  }
+  // Long jobs that will be running when berthd is killed; one asks to be requeued.
+  const std::string sleeper = "--time 10 --wrap 'echo $$ > pid-$BERTH_JOB_ID; sleep 300'";
+  const uint64_t lost1 = submit("--gpus 2 " + sleeper);
+  const uint64_t lost2 = submit("--gpus 1 " + sleeper);
+  const uint64_t requeued = submit("--gpus 1 --requeue " + sleeper);
+  std::map<uint64_t, int> pids;
+  for (uint64_t id : {lost1, lost2, requeued}) {
+    const std::string f = work + "/pid-" + std::to_string(id);
+    ASSERT_TRUE(eventually([&] { return state(id) == "RUNNING" && !read_file(f).empty(); })) << job(id).dump();
+    pids[id] = std::atoi(read_file(f).c_str());
+  }
+  daemon->kill_hard();
+  daemon->start();
+
+  // Every acknowledged job is there; the lost ones ended as NODE_FAIL, or were requeued.
+  for (uint64_t id : short_jobs) EXPECT_EQ(state(id), "COMPLETED");
+  EXPECT_EQ(state(lost1), "NODE_FAIL");
+  EXPECT_EQ(state(lost2), "NODE_FAIL");
+  EXPECT_EQ(job(requeued)["restarts"], 1);
+  // Their processes were killed: nothing of a lost job keeps its GPUs.
+  for (auto [id, pid] : pids) {
+    EXPECT_TRUE(eventually([&] {
+      const std::string s = read_file("/proc/" + std::to_string(pid) + "/stat");
+      return s.empty() || s.find(") Z") != std::string::npos;
+    })) << "job " << id << " process " << pid << " still alive";
+  }
+  // The requeued job runs again and can be cancelled.
+  ASSERT_TRUE(eventually([&] { return state(requeued) == "RUNNING"; }));
+  must("cancel " + std::to_string(requeued));
+  ASSERT_TRUE(eventually([&] { return state(requeued) == "CANCELLED"; }));
+
+  // Books: every job's charge is split exactly, posted once, and all accounts sum to zero.
+  Minor charged = 0;
+  for (uint64_t id = 1; id <= requeued; ++id) {
+    const json j = job(id);
+    const Minor cost = amount(j["cost"]), subsidy = amount(j["subsidy"]), copay = amount(j["copay"]);
+    EXPECT_EQ(subsidy + copay, cost) << j.dump();
+    EXPECT_LE(subsidy, cost * 7000 / 10000) << j.dump();
+    charged += cost;
+    auto [st, tr] = daemon->api("GET", "/v1/transfers?job=" + std::to_string(id));
+    ASSERT_EQ(st, 200);
+    std::set<uint64_t> posted;
+    Minor posted_sum = 0;
+    for (const json& t : tr["transfers"]) {
+      if (t["flags"].dump().find("post_pending") == std::string::npos) continue;
+      EXPECT_TRUE(posted.insert(t["pending_id"].get<uint64_t>()).second) << "hold posted twice: " << tr.dump();
+      posted_sum += amount(t["amount"]);
+    }
+    EXPECT_EQ(posted_sum, cost) << tr.dump();
+  }
+  Minor total = 0, revenue = 0, held = 0;
+  for (const json& a : daemon->api("GET", "/v1/accounts").second["accounts"]) {
+    total += amount(a["balance"]);
+    held += amount(a["held"]);
+    if (a["kind"] == "revenue") revenue = amount(a["balance"]);
+  }
+  EXPECT_EQ(total, 0);
+  EXPECT_EQ(held, 0);
+  EXPECT_EQ(revenue, charged);
+  const CliResult balance = cli("balance vision");
+  EXPECT_EQ(balance.exit_code, 0) << balance.out;
+}
+
+}  // namespace
+}  // namespace berth::testing

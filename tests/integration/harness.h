@@ -1,0 +1,156 @@
+// A real berthd in a temporary state directory on a free port, and the real berth CLI.
+// Used by the integration tests; nothing here is faked.
+#pragma once
+
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace berth::testing {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+inline std::string bin_dir() {
+  const char* d = std::getenv("BERTH_BIN_DIR");
+  return d ? d : ".";
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Polls `ready` every 20 ms until it is true or `timeout` passes. Returns whether it became true.
+template <typename F>
+bool eventually(F ready, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ready();
+}
+
+class Berthd {
+ public:
+  explicit Berthd(std::string state_dir, std::string config_path = "")
+      : state_dir_(std::move(state_dir)), config_path_(std::move(config_path)) {}
+  ~Berthd() { kill_hard(); }
+
+  void start() {
+    fs::remove(state_dir_ + "/berthd.port");
+    std::vector<std::string> args = {bin_dir() + "/berthd", "--listen", "127.0.0.1:0", "--state-dir", state_dir_};
+    if (!config_path_.empty()) {
+      args.push_back("--config");
+      args.push_back(config_path_);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    const std::string log = state_dir_ + ".log";
+    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0)
+      throw std::runtime_error("cannot start berthd");
+    posix_spawn_file_actions_destroy(&fa);
+    if (!eventually([&] { return fs::exists(state_dir_ + "/berthd.port") && up(); }))
+      throw std::runtime_error("berthd did not come up: " + read_file(log));
+    token_ = read_file(state_dir_ + "/admin.token");
+    while (!token_.empty() && token_.back() == '\n') token_.pop_back();
+  }
+
+  bool up() {
+    port_ = std::atoi(read_file(state_dir_ + "/berthd.port").c_str());
+    if (port_ <= 0) return false;
+    httplib::Client c("127.0.0.1", port_);
+    auto r = c.Get("/v1/health");
+    return r && r->status == 200;
+  }
+
+  void kill_hard() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  const std::string& admin_token() const { return token_; }
+  const std::string& state_dir() const { return state_dir_; }
+
+  // A raw API call; returns {status, body as JSON (or the raw text under "raw")}.
+  std::pair<int, json> api(const std::string& method, const std::string& path, const std::string& body = "",
+                           const std::string& token = "<admin>") const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    httplib::Headers h;
+    const std::string t = token == "<admin>" ? token_ : token;
+    if (!t.empty()) h.emplace("Authorization", "Bearer " + t);
+    httplib::Result r = method == "GET" ? c.Get(path.c_str(), h) : c.Post(path.c_str(), h, body, "application/json");
+    if (!r) return {0, json()};
+    json j = json::parse(r->body, nullptr, false);
+    if (j.is_discarded()) j = json{{"raw", r->body}};
+    return {r->status, j};
+  }
+
+ private:
+  std::string state_dir_;
+  std::string config_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string token_;
+};
+
+struct CliResult {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs the berth CLI against a server with a token, from `cwd`.
+inline CliResult berth_cli(const Berthd& d, const std::string& args, const std::string& token = "",
+                           const std::string& cwd = "") {
+  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + "BERTH_SERVER=" + d.url() +
+                          " BERTH_TOKEN=" + (token.empty() ? d.admin_token() : token) + " " + bin_dir() +
+                          "/berth " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128, out};
+}
+
+inline std::string temp_dir(const std::string& name) {
+  const std::string d = (fs::temp_directory_path() / ("berth-it-" + name + "-" + std::to_string(getpid()))).string();
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+}  // namespace berth::testing
