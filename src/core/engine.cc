@@ -453,10 +453,10 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     job.award = AwardId();
     job.max_cost_minor = job.subsidy_held_minor = job.copay_held_minor = 0;
     scheduler_.enqueue(job);
-  } else if (end.lost) {
-    job.state = JobState::kNodeFail;
   } else if (end.cancelled || job.cancel_requested) {
     job.state = JobState::kCancelled;
+  } else if (end.lost) {
+    job.state = JobState::kNodeFail;
   } else if (end.timed_out) {
     job.state = JobState::kTimeout;
   } else if (end.exit_code == 0 && end.term_signal == 0) {

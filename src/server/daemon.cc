@@ -188,10 +188,40 @@ void Daemon::core_loop() {
     }
     run_batch();
   }
-  // Answer whatever is still queued so no HTTP thread waits forever.
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& t : tasks_) t->done.set_value(error_reply(Status(Code::kUnavailable, "berthd is shutting down")));
-  tasks_.clear();
+  {
+    // Answer whatever is still queued so no HTTP thread waits forever.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : tasks_) t->done.set_value(error_reply(Status(Code::kUnavailable, "berthd is shutting down")));
+    tasks_.clear();
+  }
+  stop_running_jobs();
+}
+
+// An orderly stop ends the jobs it supervises rather than leaving them to run unbilled:
+// each gets SIGTERM and its grace period, then ends as NODE_FAIL (or is requeued if it
+// asked to be), charged for exactly the time it ran.
+void Daemon::stop_running_jobs() {
+  const std::vector<JobId> running = engine_->running_jobs();
+  if (running.empty()) return;
+  log_line("stopping " + std::to_string(running.size()) + " running job(s)");
+  for (JobId id : running) (void)executor_->terminate(id, config_.grace_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.grace_ms + 5000);
+  std::unique_lock<std::mutex> lock(mu_);
+  wake_.wait_until(lock, deadline, [&] { return exits_.size() >= running.size(); });
+  std::vector<executor::JobExit> exits(exits_.begin(), exits_.end());
+  exits_.clear();
+  lock.unlock();
+  const int64_t now = wall_clock_ms();
+  for (const executor::JobExit& x : exits) {
+    if (x.cancelled) continue;  // it ended on its own just before the stop: a normal end
+    (void)engine_->job_ended(x.job, core::JobEnd{x.exit_code, x.term_signal, x.timed_out, false, false}, now, now);
+  }
+  core::JobEnd lost;
+  lost.lost = true;
+  for (JobId id : running)
+    if (engine_->job(id)->state == core::JobState::kRunning) (void)engine_->job_ended(id, lost, now, now);
+  const Status st = store_->commit(engine_->drain_changes(), now);
+  if (!st.ok()) log_line("commit at shutdown failed: " + st.ToString());
 }
 
 void Daemon::run_batch() {

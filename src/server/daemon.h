@@ -77,6 +77,7 @@ class Daemon {
   Status ensure_admin_token();
   void core_loop();
   void run_batch();
+  void stop_running_jobs();
   void launch(JobId job);
   void install_routes(httplib::Server& server);
 

@@ -1,0 +1,188 @@
+#include "cli/app.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/views.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+// No file the CLI reads (script, token, config) has a reason to be larger.
+constexpr size_t kMaxFileBytes = 16 * 1024 * 1024;
+
+Result<std::string> read_stream(std::FILE* file, const std::string& what) {
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, file)) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxFileBytes) return Status::Invalid(what + " is larger than 16 MiB");
+  }
+  if (std::ferror(file)) return Status::Internal("cannot read " + what + ": " + std::strerror(errno));
+  return text;
+}
+
+Result<std::string> read_whole_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    const int err = errno;
+    return Status(err == ENOENT ? Code::kNotFound : Code::kInvalidArgument, std::strerror(err));
+  }
+  Result<std::string> text = read_stream(file, path);
+  std::fclose(file);
+  return text;
+}
+
+std::optional<std::string> read_all_stdin() {
+  if (isatty(STDIN_FILENO)) return std::nullopt;
+  Result<std::string> text = read_stream(stdin, "standard input");
+  if (!text.ok()) return std::nullopt;
+  return *text;
+}
+
+std::string current_dir() {
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::current_path(ec);
+  return ec ? std::string() : path.string();
+}
+
+// CLI11 wants argv with the program name first.
+int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv = {"berth"};
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e, ctx.out(), ctx.err());  // --help
+    ctx.err() << "berth: error: " << e.what() << "\nRun with --help for more information.\n";
+    return e.get_exit_code();
+  }
+  if (!ctx.action) {
+    ctx.err() << app.help();
+    return 1;
+  }
+  const Status status = ctx.action();
+  if (status.ok()) return 0;
+  // An empty message means the command already reported each failure itself.
+  if (!status.message().empty()) ctx.err() << "berth: error: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+Result<Api*> Context::api() {
+  if (api_) return api_.get();
+  Result<Connection> connection = resolve_connection(connection_flags, io_.getenv, io_.read_file);
+  if (!connection.ok()) return connection.status();
+  Result<std::unique_ptr<Api>> api = io_.connect(connection->server, connection->token);
+  if (!api.ok()) return api.status();
+  token_source_ = connection->token_source;
+  api_ = std::move(*api);
+  return api_.get();
+}
+
+Result<json> Context::with_hint(Result<json> reply) const {
+  if (reply.ok() || reply.status().code() != Code::kUnauthenticated) return reply;
+  const std::string hint = token_source_.empty()
+                               ? " (no token found: use --token, BERTH_TOKEN, BERTH_TOKEN_FILE or token = \"...\" "
+                                 "in ~/.config/berth/cli.toml)"
+                               : " (token from " + token_source_ + ")";
+  return Status(reply.status().code(), reply.status().message() + hint);
+}
+
+Result<json> Context::get(const std::string& path) {
+  Result<Api*> client = api();
+  if (!client.ok()) return client.status();
+  return with_hint((*client)->get(path));
+}
+
+Result<json> Context::post(const std::string& path, const json& body) {
+  Result<Api*> client = api();
+  if (!client.ok()) return client.status();
+  return with_hint((*client)->post(path, body));
+}
+
+void Context::print(const json& reply, const std::string& text) const {
+  if (json_output) {
+    out() << reply.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  } else {
+    out() << text;
+  }
+}
+
+void on_run(CLI::App* sub, Context& ctx, std::function<Status()> action) {
+  sub->callback([&ctx, action = std::move(action)] { ctx.action = action; });
+}
+
+Status run_listing(Context& ctx, const std::string& path, const char* key, std::string (*render)(const json&)) {
+  Result<json> reply = ctx.get(path);
+  if (!reply.ok()) return reply.status();
+  ctx.print(*reply, render(items(*reply, key)));
+  return Status::Ok();
+}
+
+CliIo process_io() {
+  CliIo io;
+  io.out = &std::cout;
+  io.err = &std::cerr;
+  io.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+  io.read_file = read_whole_file;
+  io.read_stdin = read_all_stdin;
+  io.cwd = current_dir;
+  io.now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  io.connect = [](const std::string& server, const std::string& token) -> Result<std::unique_ptr<Api>> {
+    Result<std::unique_ptr<HttpApi>> api = HttpApi::Create(server, token);
+    if (!api.ok()) return api.status();
+    return std::unique_ptr<Api>(std::move(*api));
+  };
+  return io;
+}
+
+int run_cli(const std::vector<std::string>& args, const CliIo& io) {
+  CLI::App app{"berth: run GPU jobs on a subsidised compute centre and follow their money.", "berth"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  Context ctx(io);
+  app.add_option("--server", ctx.connection_flags.server, "berthd URL (default $BERTH_SERVER, cli.toml, " +
+                                                              std::string(kDefaultServer) + ")");
+  app.add_option("--token", ctx.connection_flags.token, "bearer token (default $BERTH_TOKEN, $BERTH_TOKEN_FILE, "
+                                                        "cli.toml, ./berth-state/admin.token)");
+  app.add_flag("--json", ctx.json_output, "print the server's JSON instead of a table");
+  add_job_commands(app, ctx);
+  add_money_commands(app, ctx);
+  add_admin_commands(app, ctx);
+  try {
+    return parse_and_run(app, ctx, args);
+  } catch (const std::exception& e) {
+    // A reply of an unexpected shape can make nlohmann::json throw; report it, do not crash.
+    io.err->flush();
+    *io.err << "berth: error: internal: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int run_cli(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return run_cli(args, process_io());
+}
+
+}  // namespace berth::cli

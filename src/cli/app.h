@@ -1,0 +1,46 @@
+// The `berth` command-line client: entry point and the seams it uses to touch the world.
+//
+// run_cli(argc, argv) is what src/bin/berth.cc calls. Everything the commands do outside the
+// process (read files, the environment, stdin, the clock, the server) goes through CliIo, so
+// tests run whole commands against a fake Api and string streams.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/client.h"
+#include "cli/config.h"
+#include "common/status.h"
+
+namespace berth::cli {
+
+struct CliIo {
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  GetEnvFn getenv;
+  ReadFileFn read_file;
+  // The whole of stdin, or nullopt when stdin is a terminal (nothing was piped in).
+  std::function<std::optional<std::string>()> read_stdin;
+  std::function<std::string()> cwd;    // absolute
+  std::function<int64_t()> now_ms;     // wall clock, for "running for" columns only
+  // Opens the API at a server URL with a token (may be empty).
+  std::function<Result<std::unique_ptr<Api>>(const std::string& server, const std::string& token)> connect;
+};
+
+// The real process: std::cout/cerr, getenv, the file system, the system clock, HttpApi.
+CliIo process_io();
+
+// Runs one command line. `args` excludes the program name. Returns the exit status: 0 on
+// success, 1 on a usage or server error (after printing "berth: error: ..." to err), or
+// CLI11's own code for errors it detects while parsing.
+int run_cli(const std::vector<std::string>& args, const CliIo& io);
+
+// main()'s entry point.
+int run_cli(int argc, char** argv);
+
+}  // namespace berth::cli

@@ -1,0 +1,89 @@
+// Internal to the CLI: the state one command line shares, and the functions that register each
+// group of subcommands. A subcommand's callback only records what to run (Context::action);
+// run_cli runs it after CLI11 has finished parsing, so parse errors never reach the server.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/app.h"
+#include "cli/client.h"
+#include "cli/config.h"
+#include "common/status.h"
+
+namespace berth::cli {
+
+class Context {
+ public:
+  explicit Context(const CliIo& io) : io_(io) {}
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const CliIo& io() const { return io_; }
+  std::ostream& out() const { return *io_.out; }
+  std::ostream& err() const { return *io_.err; }
+
+  // Global flags, bound by run_cli.
+  bool json_output = false;
+  ConnectionFlags connection_flags;
+
+  // What the parsed command line asks for; set by a subcommand's callback.
+  std::function<Status()> action;
+
+  // The API, connected on first use (so that `--help` and local errors need no server).
+  Result<Api*> api();
+
+  // GET/POST through api(), adding a hint to 401 replies about where a token may come from.
+  Result<nlohmann::json> get(const std::string& path);
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
+
+  // Prints `reply` as indented JSON when --json was given, otherwise `text`.
+  void print(const nlohmann::json& reply, const std::string& text) const;
+
+  // Storage for a subcommand's flag values, alive as long as the Context.
+  template <typename T>
+  T& make() {
+    auto holder = std::make_unique<Holder<T>>();
+    T& value = holder->value;
+    owned_.push_back(std::move(holder));
+    return value;
+  }
+
+ private:
+  struct HolderBase {
+    virtual ~HolderBase() = default;
+  };
+  template <typename T>
+  struct Holder : HolderBase {
+    T value{};
+  };
+
+  Result<nlohmann::json> with_hint(Result<nlohmann::json> reply) const;
+
+  const CliIo& io_;
+  std::unique_ptr<Api> api_;
+  std::string token_source_;
+  std::vector<std::unique_ptr<HolderBase>> owned_;
+};
+
+// submit, quote, queue, show, cancel
+void add_job_commands(CLI::App& app, Context& ctx);
+// balance, transfers, topup, scheme ..., award ...
+void add_money_commands(CLI::App& app, Context& ctx);
+// org ..., project ..., token create, whoami, nodes
+void add_admin_commands(CLI::App& app, Context& ctx);
+
+// Sets ctx.action when `sub` is chosen.
+void on_run(CLI::App* sub, Context& ctx, std::function<Status()> action);
+
+// GETs `path` and prints the array under `key` with `render`, or the whole reply with --json.
+Status run_listing(Context& ctx, const std::string& path, const char* key,
+                   std::string (*render)(const nlohmann::json&));
+
+}  // namespace berth::cli

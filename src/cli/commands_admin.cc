@@ -1,0 +1,109 @@
+// org create|list, project create|list, token create, whoami, nodes.
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/request.h"
+#include "cli/table.h"
+#include "cli/views.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+struct OrgFlags {
+  std::string name, kind;
+};
+
+struct ProjectFlags {
+  std::string name, org;
+};
+
+struct TokenFlags {
+  std::string user, role = "member";
+  std::optional<std::string> org;
+};
+
+Status run_org_create(Context& ctx, const OrgFlags& f) {
+  Result<json> org = ctx.post("/v1/orgs", json{{"name", f.name}, {"kind", f.kind}});
+  if (!org.ok()) return org.status();
+  ctx.print(*org, "Created org " + cell(*org, "id") + " (" + f.name + ", " + f.kind + ")\n");
+  return Status::Ok();
+}
+
+Status run_project_create(Context& ctx, const ProjectFlags& f) {
+  Result<json> project = ctx.post("/v1/projects", json{{"name", f.name}, {"org", name_or_id(f.org)}});
+  if (!project.ok()) return project.status();
+  ctx.print(*project, "Created project " + cell(*project, "id") + " (" + f.name + ", org " + f.org + ", wallet account " +
+                          cell(*project, "wallet_account") + ")\n");
+  return Status::Ok();
+}
+
+// Prints the bare token so that `berth token create ... > alice.token` works.
+Status run_token_create(Context& ctx, const TokenFlags& f) {
+  json body = {{"user", f.user}, {"role", f.role}};
+  if (f.org) body["org"] = name_or_id(*f.org);
+  Result<json> reply = ctx.post("/v1/tokens", body);
+  if (!reply.ok()) return reply.status();
+  ctx.print(*reply, cell(*reply, "token") + "\n");
+  return Status::Ok();
+}
+
+Status run_whoami(Context& ctx) {
+  Result<json> me = ctx.get("/v1/whoami");
+  if (!me.ok()) return me.status();
+  ctx.print(*me, render_whoami(*me));
+  return Status::Ok();
+}
+
+void add_org(CLI::App& app, Context& ctx) {
+  CLI::App* org = app.add_subcommand("org", "organisations");
+  org->require_subcommand(1);
+  auto& f = ctx.make<OrgFlags>();
+  CLI::App* create = org->add_subcommand("create", "register an organisation (admin)");
+  create->add_option("name", f.name, "organisation name")->required();
+  create->add_option("--kind", f.kind, "startup, enterprise, university, institute or other")
+      ->required()
+      ->check(CLI::IsMember({"startup", "enterprise", "university", "institute", "other"}));
+  on_run(create, ctx, [&ctx, &f] { return run_org_create(ctx, f); });
+  CLI::App* list = org->add_subcommand("list", "list organisations");
+  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/orgs", "orgs", render_orgs); });
+}
+
+void add_project(CLI::App& app, Context& ctx) {
+  CLI::App* project = app.add_subcommand("project", "projects");
+  project->require_subcommand(1);
+  auto& f = ctx.make<ProjectFlags>();
+  CLI::App* create = project->add_subcommand("create", "create a project with its wallet (admin)");
+  create->add_option("name", f.name, "project name")->required();
+  create->add_option("--org", f.org, "organisation name or id")->required();
+  on_run(create, ctx, [&ctx, &f] { return run_project_create(ctx, f); });
+  CLI::App* list = project->add_subcommand("list", "list projects");
+  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/projects", "projects", render_projects); });
+}
+
+void add_token(CLI::App& app, Context& ctx) {
+  CLI::App* token = app.add_subcommand("token", "API tokens");
+  token->require_subcommand(1);
+  auto& f = ctx.make<TokenFlags>();
+  CLI::App* create = token->add_subcommand("create", "issue a token for a user (admin); prints the token");
+  create->add_option("--user", f.user, "user name")->required();
+  create->add_option("--org", f.org, "the user's organisation (name or id)");
+  create->add_option("--role", f.role, "member (default) or admin")->check(CLI::IsMember({"member", "admin"}));
+  on_run(create, ctx, [&ctx, &f] { return run_token_create(ctx, f); });
+}
+
+}  // namespace
+
+void add_admin_commands(CLI::App& app, Context& ctx) {
+  add_org(app, ctx);
+  add_project(app, ctx);
+  add_token(app, ctx);
+  CLI::App* whoami = app.add_subcommand("whoami", "the user and role of the current token");
+  on_run(whoami, ctx, [&ctx] { return run_whoami(ctx); });
+  CLI::App* nodes = app.add_subcommand("nodes", "list nodes and their free GPUs");
+  on_run(nodes, ctx, [&ctx] { return run_listing(ctx, "/v1/nodes", "nodes", render_nodes); });
+}
+
+}  // namespace berth::cli

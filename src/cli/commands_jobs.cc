@@ -1,0 +1,216 @@
+// submit, quote, queue, show, cancel.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/job_flags.h"
+#include "cli/request.h"
+#include "cli/table.h"
+#include "cli/views.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+struct SubmitFlags {
+  JobFlags job;
+  std::string script_path;
+  std::vector<std::string> args;
+  std::optional<std::string> wrap;
+  bool parsable = false;
+};
+
+struct QueueFlags {
+  std::string state, project, user;
+  bool all = false;
+};
+
+std::string basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Status check_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid("job id '" + id + "' is not a number");
+  return Status::Ok();
+}
+
+// A batch script and the name sbatch would give its job when none is set.
+struct Script {
+  std::string text;
+  std::string default_name;
+};
+
+Result<Script> load_script(Context& ctx, const SubmitFlags& f) {
+  if (f.wrap) {
+    if (!f.script_path.empty()) return Status::Invalid("script arguments are not allowed with --wrap");
+    return Script{wrap_command(*f.wrap), "wrap"};
+  }
+  if (!f.script_path.empty()) {
+    Result<std::string> text = ctx.io().read_file(f.script_path);
+    if (!text.ok()) return Status::Invalid("cannot read batch script '" + f.script_path + "': " + text.status().message());
+    return Script{std::move(*text), basename(f.script_path)};
+  }
+  std::optional<std::string> piped = ctx.io().read_stdin();
+  if (!piped) return Status::Invalid("no batch script: name a file, pipe one to standard input, or use --wrap");
+  return Script{std::move(*piped), "sbatch"};
+}
+
+// Options from the script's #SBATCH lines overlaid with the flags; warnings go to stderr.
+Result<JobOptions> merged_options(Context& ctx, const JobFlags& flags, const std::string& script,
+                                  JobOptions defaults) {
+  Result<JobOptions> from_flags = to_options(flags);
+  if (!from_flags.ok()) return from_flags.status();
+  Result<SbatchScript> parsed = parse_sbatch(script);
+  if (!parsed.ok()) return Status::Invalid("batch script: " + parsed.status().message());
+  for (const std::string& warning : parsed->warnings) ctx.err() << "berth: warning: " << warning << "\n";
+  return overlay(overlay(std::move(defaults), parsed->options), *from_flags);
+}
+
+Status run_submit(Context& ctx, const SubmitFlags& f) {
+  Result<Script> script = load_script(ctx, f);
+  if (!script.ok()) return script.status();
+  JobOptions defaults;
+  defaults.name = script->default_name;
+  Result<JobOptions> options = merged_options(ctx, f.job, script->text, std::move(defaults));
+  if (!options.ok()) return options.status();
+  Result<json> body = build_submit_request(*options, script->text, f.args, ctx.io().cwd());
+  if (!body.ok()) return body.status();
+  Result<json> job = ctx.post("/v1/jobs", *body);
+  if (!job.ok()) return job.status();
+  if (f.parsable && !ctx.json_output) {
+    ctx.out() << cell(*job, "id") << "\n";
+  } else {
+    ctx.print(*job, "Submitted batch job " + cell(*job, "id") + "\n");
+  }
+  return Status::Ok();
+}
+
+Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_path) {
+  std::string script;
+  if (!script_path.empty()) {
+    Result<std::string> text = ctx.io().read_file(script_path);
+    if (!text.ok()) return Status::Invalid("cannot read batch script '" + script_path + "': " + text.status().message());
+    script = std::move(*text);
+  }
+  Result<JobOptions> options = merged_options(ctx, flags, script, JobOptions{});
+  if (!options.ok()) return options.status();
+  Result<json> body = build_quote_request(*options);
+  if (!body.ok()) return body.status();
+  Result<json> quote = ctx.post("/v1/quote", *body);
+  if (!quote.ok()) return quote.status();
+  ctx.print(*quote, render_quote(*quote));
+  return Status::Ok();
+}
+
+std::string state_filter(const QueueFlags& f) {
+  if (f.all) return "";
+  if (f.state.empty()) return "PENDING,RUNNING";
+  std::string out;
+  size_t start = 0;
+  while (start <= f.state.size()) {
+    const size_t comma = f.state.find(',', start);
+    const std::string part = f.state.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out += (out.empty() ? "" : ",") + state_name(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Status run_queue(Context& ctx, const QueueFlags& f) {
+  const std::string path =
+      "/v1/jobs" + query_string({{"state", state_filter(f)}, {"project", f.project}, {"user", f.user}});
+  Result<json> reply = ctx.get(path);
+  if (!reply.ok()) return reply.status();
+  ctx.print(*reply, render_jobs(items(*reply, "jobs"), ctx.io().now_ms()));
+  return Status::Ok();
+}
+
+Status run_show(Context& ctx, const std::string& id) {
+  BERTH_RETURN_IF_ERROR(check_job_id(id));
+  Result<json> job = ctx.get("/v1/jobs/" + id);
+  if (!job.ok()) return job.status();
+  ctx.print(*job, render_job(*job));
+  return Status::Ok();
+}
+
+// Cancels each job in turn; one failure does not stop the others.
+Status run_cancel(Context& ctx, const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) BERTH_RETURN_IF_ERROR(check_job_id(id));
+  json replies = json::array();
+  bool failed = false;
+  for (const std::string& id : ids) {
+    Result<json> job = ctx.post("/v1/jobs/" + id + "/cancel", json::object());
+    if (!job.ok()) {
+      ctx.err() << "berth: error: job " << id << ": " << job.status().message() << "\n";
+      failed = true;
+      continue;
+    }
+    replies.push_back(*job);
+    const std::string state = cell(*job, "state");
+    if (!ctx.json_output)
+      ctx.out() << (state == "CANCELLED" ? "Cancelled job " + id : "Cancelling job " + id + " (" + state + ")") << "\n";
+  }
+  if (ctx.json_output) ctx.print(json{{"jobs", replies}}, "");
+  return failed ? Status::Invalid("") : Status::Ok();
+}
+
+void add_submit(CLI::App& app, Context& ctx) {
+  auto& f = ctx.make<SubmitFlags>();
+  CLI::App* sub = app.add_subcommand("submit", "submit a batch script (reads its #SBATCH lines, as sbatch does)");
+  add_job_flags(sub, f.job);
+  sub->add_option("--wrap", f.wrap, "submit this shell command instead of a script");
+  sub->add_flag("--parsable", f.parsable, "print only the job id");
+  sub->add_option("script", f.script_path, "batch script (default: standard input)");
+  sub->add_option("args", f.args, "arguments passed to the script");
+  sub->positionals_at_end();
+  on_run(sub, ctx, [&ctx, &f] { return run_submit(ctx, f); });
+}
+
+void add_quote(CLI::App& app, Context& ctx) {
+  auto& f = ctx.make<SubmitFlags>();
+  CLI::App* sub = app.add_subcommand("quote", "price a job without submitting it");
+  add_job_flags(sub, f.job);
+  sub->add_option("script", f.script_path, "batch script whose #SBATCH lines to read");
+  on_run(sub, ctx, [&ctx, &f] { return run_quote(ctx, f.job, f.script_path); });
+}
+
+void add_queue(CLI::App& app, Context& ctx) {
+  auto& f = ctx.make<QueueFlags>();
+  CLI::App* sub = app.add_subcommand("queue", "list jobs (default: pending and running)");
+  CLI::Option* state = sub->add_option("-t,--state", f.state, "states, comma-separated (PD, R, COMPLETED, ...)");
+  sub->add_option("--project,-A", f.project, "only this project");
+  sub->add_option("-u,--user", f.user, "only this user");
+  sub->add_flag("-a,--all", f.all, "jobs in every state")->excludes(state);
+  on_run(sub, ctx, [&ctx, &f] { return run_queue(ctx, f); });
+}
+
+void add_show(CLI::App& app, Context& ctx) {
+  auto& id = ctx.make<std::string>();
+  CLI::App* sub = app.add_subcommand("show", "show one job");
+  sub->add_option("id", id, "job id")->required();
+  on_run(sub, ctx, [&ctx, &id] { return run_show(ctx, id); });
+}
+
+void add_cancel(CLI::App& app, Context& ctx) {
+  auto& ids = ctx.make<std::vector<std::string>>();
+  CLI::App* sub = app.add_subcommand("cancel", "cancel jobs");
+  sub->add_option("ids", ids, "job ids")->required();
+  on_run(sub, ctx, [&ctx, &ids] { return run_cancel(ctx, ids); });
+}
+
+}  // namespace
+
+void add_job_commands(CLI::App& app, Context& ctx) {
+  add_submit(app, ctx);
+  add_quote(app, ctx);
+  add_queue(app, ctx);
+  add_show(app, ctx);
+  add_cancel(app, ctx);
+}
+
+}  // namespace berth::cli

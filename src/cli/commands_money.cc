@@ -1,0 +1,222 @@
+// balance, transfers, topup, scheme create|fund|list, award create|list.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/request.h"
+#include "cli/table.h"
+#include "cli/views.h"
+#include "common/timefmt.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kOrgKinds = {"startup", "enterprise", "university", "institute", "other"};
+
+struct TransferFlags {
+  std::string account, job;
+};
+
+struct TopupFlags {
+  std::string project, amount;
+  std::optional<std::string> reference;
+};
+
+struct SchemeFlags {
+  std::string name, rate;
+  std::optional<std::string> fund, shortfall;
+  std::vector<std::string> eligible;
+};
+
+struct FundFlags {
+  std::string scheme, amount;
+};
+
+struct AwardFlags {
+  std::string scheme, project, amount, start, end;
+  int64_t gpus = 0;
+};
+
+Status check_number(const char* what, const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid(std::string(what) + " '" + text + "' is not a number");
+  return Status::Ok();
+}
+
+Result<std::vector<json>> all_balances(Context& ctx) {
+  Result<json> projects = ctx.get("/v1/projects");
+  if (!projects.ok()) return projects.status();
+  std::vector<json> out;
+  for (const json& project : items(*projects, "projects")) {
+    Result<json> balance = ctx.get("/v1/projects/" + path_segment(cell(project, "id")) + "/balance");
+    if (!balance.ok()) return balance.status();
+    out.push_back(std::move(*balance));
+  }
+  return out;
+}
+
+Status run_balance(Context& ctx, const std::string& project) {
+  if (!project.empty()) {
+    Result<json> balance = ctx.get("/v1/projects/" + path_segment(project) + "/balance");
+    if (!balance.ok()) return balance.status();
+    ctx.print(*balance, render_balances({*balance}));
+    return Status::Ok();
+  }
+  Result<std::vector<json>> balances = all_balances(ctx);
+  if (!balances.ok()) return balances.status();
+  ctx.print(json{{"balances", *balances}}, render_balances(*balances));
+  return Status::Ok();
+}
+
+Status run_transfers(Context& ctx, const TransferFlags& f) {
+  if (!f.account.empty()) BERTH_RETURN_IF_ERROR(check_number("account id", f.account));
+  if (!f.job.empty()) BERTH_RETURN_IF_ERROR(check_number("job id", f.job));
+  Result<json> reply = ctx.get("/v1/transfers" + query_string({{"account", f.account}, {"job", f.job}}));
+  if (!reply.ok()) return reply.status();
+  ctx.print(*reply, render_transfers(items(*reply, "transfers")));
+  return Status::Ok();
+}
+
+Status run_topup(Context& ctx, const TopupFlags& f) {
+  Result<std::string> amount = checked_amount(f.amount);
+  if (!amount.ok()) return amount.status();
+  json body = {{"amount", *amount}};
+  if (f.reference) body["reference"] = *f.reference;
+  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/topups", body);
+  if (!reply.ok()) return reply.status();
+  ctx.print(*reply, "Topped up " + f.project + " by " + cell(*reply, "amount") + " (transfer " +
+                        cell(*reply, "transfer_id") + "); wallet balance " + cell(*reply, "wallet_balance") + "\n");
+  return Status::Ok();
+}
+
+Result<json> scheme_body(const SchemeFlags& f) {
+  Result<int64_t> rate = parse_rate_bps(f.rate);
+  if (!rate.ok()) return rate.status();
+  json body = {{"name", f.name}, {"rate_bps", *rate}};
+  if (f.fund) {
+    Result<std::string> fund = checked_amount(*f.fund);
+    if (!fund.ok()) return Status::Invalid("--fund: " + fund.status().message());
+    body["fund"] = *fund;
+  }
+  if (!f.eligible.empty()) body["eligible_kinds"] = f.eligible;
+  if (f.shortfall) body["shortfall"] = *f.shortfall;
+  return body;
+}
+
+Status run_scheme_create(Context& ctx, const SchemeFlags& f) {
+  Result<json> body = scheme_body(f);
+  if (!body.ok()) return body.status();
+  Result<json> scheme = ctx.post("/v1/schemes", *body);
+  if (!scheme.ok()) return scheme.status();
+  ctx.print(*scheme, "Created scheme " + cell(*scheme, "id") + " (" + f.name + ", " +
+                         format_rate((*body)["rate_bps"].get<int64_t>()) + ")\n");
+  return Status::Ok();
+}
+
+Status run_scheme_fund(Context& ctx, const FundFlags& f) {
+  Result<std::string> amount = checked_amount(f.amount);
+  if (!amount.ok()) return amount.status();
+  Result<json> scheme = ctx.post("/v1/schemes/" + path_segment(f.scheme) + "/fund", json{{"amount", *amount}});
+  if (!scheme.ok()) return scheme.status();
+  ctx.print(*scheme, "Scheme " + f.scheme + " fund balance: " + cell(*scheme, "fund_balance") + "\n");
+  return Status::Ok();
+}
+
+Result<json> award_body(const AwardFlags& f) {
+  Result<std::string> amount = checked_amount(f.amount);
+  if (!amount.ok()) return Status::Invalid("--amount: " + amount.status().message());
+  if (f.gpus < 1) return Status::Invalid("--gpus: the award's GPU level must be at least 1");
+  Result<int64_t> start = parse_time_ms(f.start);
+  if (!start.ok()) return Status::Invalid("--start: " + start.status().message());
+  Result<int64_t> end = parse_time_ms(f.end);
+  if (!end.ok()) return Status::Invalid("--end: " + end.status().message());
+  if (*end <= *start) return Status::Invalid("--end must be after --start");
+  return json{{"scheme", name_or_id(f.scheme)}, {"project", name_or_id(f.project)}, {"amount", *amount},
+              {"gpu_level", f.gpus}, {"start", f.start}, {"end", f.end}};
+}
+
+Status run_award_create(Context& ctx, const AwardFlags& f) {
+  Result<json> body = award_body(f);
+  if (!body.ok()) return body.status();
+  Result<json> award = ctx.post("/v1/awards", *body);
+  if (!award.ok()) return award.status();
+  ctx.print(*award, "Created award " + cell(*award, "id") + " (" + f.project + " from " + f.scheme + ")\n");
+  return Status::Ok();
+}
+
+void add_balance_and_transfers(CLI::App& app, Context& ctx) {
+  auto& project = ctx.make<std::string>();
+  CLI::App* balance = app.add_subcommand("balance", "wallet and award balances (all visible projects by default)");
+  balance->add_option("project", project, "project name or id");
+  on_run(balance, ctx, [&ctx, &project] { return run_balance(ctx, project); });
+
+  auto& tf = ctx.make<TransferFlags>();
+  CLI::App* transfers = app.add_subcommand("transfers", "ledger transfers");
+  transfers->add_option("--account", tf.account, "only transfers to or from this account id");
+  transfers->add_option("--job", tf.job, "only transfers for this job id");
+  on_run(transfers, ctx, [&ctx, &tf] { return run_transfers(ctx, tf); });
+
+  auto& top = ctx.make<TopupFlags>();
+  CLI::App* topup = app.add_subcommand("topup", "add money to a project's wallet");
+  topup->add_option("project", top.project, "project name or id")->required();
+  topup->add_option("amount", top.amount, "amount in currency units, at most 4 decimals")->required();
+  topup->add_option("--reference", top.reference, "payment reference; repeating it does not pay twice");
+  on_run(topup, ctx, [&ctx, &top] { return run_topup(ctx, top); });
+}
+
+void add_scheme(CLI::App& app, Context& ctx) {
+  CLI::App* scheme = app.add_subcommand("scheme", "funding schemes (admin)");
+  scheme->require_subcommand(1);
+
+  auto& sf = ctx.make<SchemeFlags>();
+  CLI::App* create = scheme->add_subcommand("create", "create a scheme");
+  create->add_option("name", sf.name, "scheme name")->required();
+  create->add_option("--rate", sf.rate, "subsidy rate: 70%, 7000bps or 0.7")->required();
+  create->add_option("--fund", sf.fund, "initial fund");
+  create->add_option("--eligible", sf.eligible, "organisation kinds, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::IsMember(kOrgKinds));
+  create->add_option("--shortfall", sf.shortfall, "when an award cannot cover a job: wallet or wait")
+      ->check(CLI::IsMember({"wallet", "wait"}));
+  on_run(create, ctx, [&ctx, &sf] { return run_scheme_create(ctx, sf); });
+
+  auto& ff = ctx.make<FundFlags>();
+  CLI::App* fund = scheme->add_subcommand("fund", "add money to a scheme's fund");
+  fund->add_option("scheme", ff.scheme, "scheme name or id")->required();
+  fund->add_option("amount", ff.amount, "amount")->required();
+  on_run(fund, ctx, [&ctx, &ff] { return run_scheme_fund(ctx, ff); });
+
+  CLI::App* list = scheme->add_subcommand("list", "list schemes");
+  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/schemes", "schemes", render_schemes); });
+}
+
+void add_award(CLI::App& app, Context& ctx) {
+  CLI::App* award = app.add_subcommand("award", "awards of a scheme to projects");
+  award->require_subcommand(1);
+
+  auto& af = ctx.make<AwardFlags>();
+  CLI::App* create = award->add_subcommand("create", "award money from a scheme to a project (admin)");
+  create->add_option("--scheme", af.scheme, "scheme name or id")->required();
+  create->add_option("--project", af.project, "project name or id")->required();
+  create->add_option("--amount", af.amount, "amount")->required();
+  create->add_option("--gpus", af.gpus, "GPU level: the most GPUs the project may hold at once")->required();
+  create->add_option("--start", af.start, "first day, YYYY-MM-DD (UTC)")->required();
+  create->add_option("--end", af.end, "end, YYYY-MM-DD (UTC)")->required();
+  on_run(create, ctx, [&ctx, &af] { return run_award_create(ctx, af); });
+
+  CLI::App* list = award->add_subcommand("list", "list awards");
+  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/awards", "awards", render_awards); });
+}
+
+}  // namespace
+
+void add_money_commands(CLI::App& app, Context& ctx) {
+  add_balance_and_transfers(app, ctx);
+  add_scheme(app, ctx);
+  add_award(app, ctx);
+}
+
+}  // namespace berth::cli

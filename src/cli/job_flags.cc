@@ -1,0 +1,87 @@
+#include "cli/job_flags.h"
+
+#include "cli/request.h"
+
+namespace berth::cli {
+namespace {
+
+Status flag_error(const char* flag, const Status& status) {
+  return Status::Invalid(std::string(flag) + ": " + status.message());
+}
+
+Status apply_gpus(const JobFlags& flags, JobOptions* options) {
+  if (flags.gpus && flags.gres) return Status::Invalid("give --gpus or --gres, not both");
+  Result<GpuRequest> request = GpuRequest{};
+  if (flags.gpus) {
+    request = parse_gpus(*flags.gpus);
+    if (!request.ok()) return flag_error("--gpus", request.status());
+  } else if (flags.gres) {
+    request = parse_gres(*flags.gres);
+    if (!request.ok()) return flag_error("--gres", request.status());
+  } else {
+    return Status::Ok();
+  }
+  options->gpus = request->count;
+  if (request->model) options->gpu_model = request->model;
+  return Status::Ok();
+}
+
+Status require_value(const char* flag, const std::optional<std::string>& value, std::optional<std::string>* field) {
+  if (!value) return Status::Ok();
+  if (value->empty()) return Status::Invalid(std::string(flag) + " needs a value");
+  *field = *value;
+  return Status::Ok();
+}
+
+}  // namespace
+
+void add_job_flags(CLI::App* sub, JobFlags& f) {
+  sub->add_option("-G,--gpus", f.gpus, "GPUs for the job: N or MODEL:N");
+  sub->add_option("--gres", f.gres, "Slurm-style GPU request: gpu:N or gpu:MODEL:N");
+  sub->add_option("-t,--time", f.time, "time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS");
+  sub->add_option("-J,--job-name", f.name, "job name");
+  sub->add_option("-A,--account", f.account, "project to charge (name or id)");
+  sub->add_option("-p,--partition", f.partition, "partition");
+  sub->add_option("-o,--output", f.output, "stdout file (%j = job id, %x = job name)");
+  sub->add_option("-e,--error", f.error, "stderr file (default: with stdout)");
+  sub->add_option("-C,--gpu-model,--constraint", f.gpu_model, "GPU model, e.g. H100");
+  sub->add_option("--tier", f.tier, "normal, high or spot")->check(CLI::IsMember({"normal", "high", "spot"}));
+  sub->add_option("-N,--nodes", f.nodes, "nodes (only 1 is supported)");
+  sub->add_flag("--requeue", f.requeue, "requeue the job if it is preempted or its node fails");
+  sub->add_flag("--no-requeue", f.no_requeue, "never requeue the job");
+}
+
+Result<JobOptions> to_options(const JobFlags& f) {
+  JobOptions options;
+  BERTH_RETURN_IF_ERROR(apply_gpus(f, &options));
+  if (f.time) {
+    Result<int64_t> seconds = parse_time_limit_s(*f.time);
+    if (!seconds.ok()) return flag_error("--time", seconds.status());
+    options.time_limit_s = *seconds;
+  }
+  if (f.gpu_model) {
+    Result<std::string> model = parse_gpu_model(*f.gpu_model);
+    if (!model.ok()) return flag_error("--gpu-model", model.status());
+    options.gpu_model = *model;
+  }
+  if (f.nodes) {
+    Result<int64_t> nodes = parse_node_count(*f.nodes);
+    if (!nodes.ok()) return flag_error("--nodes", nodes.status());
+    options.nodes = *nodes;
+  }
+  if (f.tier) {
+    BERTH_RETURN_IF_ERROR(check_tier(*f.tier));
+    options.tier = *f.tier;
+  }
+  BERTH_RETURN_IF_ERROR(require_value("--job-name", f.name, &options.name));
+  BERTH_RETURN_IF_ERROR(require_value("--account", f.account, &options.project));
+  BERTH_RETURN_IF_ERROR(require_value("--partition", f.partition, &options.partition));
+  BERTH_RETURN_IF_ERROR(require_value("--output", f.output, &options.output));
+  BERTH_RETURN_IF_ERROR(require_value("--error", f.error, &options.error));
+  if (f.requeue && f.no_requeue) return Status::Invalid("give --requeue or --no-requeue, not both");
+  if (f.requeue) options.requeue = true;
+  if (f.no_requeue) options.requeue = false;
+  return options;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,29 @@
+// The job flags shared by `berth submit` and `berth quote`, and how they become JobOptions.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/sbatch.h"
+#include "common/status.h"
+
+namespace berth::cli {
+
+// Flag values exactly as typed; validated by to_options() so that errors read the same as for
+// #SBATCH lines.
+struct JobFlags {
+  std::optional<std::string> gpus, gres, time, name, account, partition, output, error, gpu_model, tier, nodes;
+  bool requeue = false;
+  bool no_requeue = false;
+};
+
+// Registers the flags on `sub`.
+void add_job_flags(CLI::App* sub, JobFlags& flags);
+
+// Validates the flags and returns the options they set (unset flags stay unset).
+// --gpus and --gres both set the GPU count; giving both is an error.
+Result<JobOptions> to_options(const JobFlags& flags);
+
+}  // namespace berth::cli

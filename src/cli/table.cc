@@ -1,0 +1,136 @@
+#include "cli/table.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <utility>
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+struct StateCode {
+  const char* name;
+  const char* code;
+};
+
+constexpr std::array kStates = {
+    StateCode{"PENDING", "PD"},   StateCode{"RUNNING", "R"},    StateCode{"COMPLETED", "CD"},
+    StateCode{"FAILED", "F"},     StateCode{"CANCELLED", "CA"}, StateCode{"TIMEOUT", "TO"},
+    StateCode{"PREEMPTED", "PR"}, StateCode{"NODE_FAIL", "NF"},
+};
+
+std::string upper(std::string text) {
+  for (char& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return text;
+}
+
+// Display width: counts UTF-8 code points, not bytes, so names with accents line up.
+size_t width(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char ch : text) {
+    if ((ch & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)), right_(headers_.size(), false) {}
+
+Table& Table::align_right(size_t column) {
+  if (column < right_.size()) right_[column] = true;
+  return *this;
+}
+
+void Table::add_row(std::vector<std::string> cells) {
+  cells.resize(headers_.size());
+  rows_.push_back(std::move(cells));
+}
+
+std::string Table::render() const {
+  std::vector<size_t> widths(headers_.size());
+  for (size_t c = 0; c < headers_.size(); ++c) {
+    widths[c] = width(headers_[c]);
+    for (const auto& row : rows_) widths[c] = std::max(widths[c], width(row[c]));
+  }
+  std::string out;
+  const auto emit = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      const std::string pad(widths[c] - width(row[c]), ' ');
+      if (c > 0) line += "  ";
+      line += right_[c] ? pad + row[c] : row[c] + pad;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  };
+  emit(headers_);
+  for (const auto& row : rows_) emit(row);
+  return out;
+}
+
+std::string cell(const json& value) {
+  if (value.is_null()) return "-";
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
+  if (value.is_array()) {
+    std::string out;
+    for (const json& item : value) out += (out.empty() ? "" : ",") + cell(item);
+    return out.empty() ? "-" : out;
+  }
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string cell(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) return "-";
+  return cell(object.at(key));
+}
+
+std::string format_rate(int64_t bps) {
+  std::string out = std::to_string(bps / 100);
+  const int64_t frac = bps % 100;
+  if (frac != 0) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, ".%02lld", static_cast<long long>(frac < 0 ? -frac : frac));
+    std::string f = buf;
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  return out + "%";
+}
+
+std::string format_elapsed(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  const int64_t days = seconds / 86400, hours = seconds / 3600 % 24, minutes = seconds / 60 % 60, secs = seconds % 60;
+  char buf[64];
+  if (days > 0) {
+    std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(days),
+                  static_cast<long long>(hours), static_cast<long long>(minutes), static_cast<long long>(secs));
+  } else if (hours > 0) {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(hours),
+                  static_cast<long long>(minutes), static_cast<long long>(secs));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(minutes), static_cast<long long>(secs));
+  }
+  return buf;
+}
+
+std::string state_code(const std::string& state) {
+  for (const StateCode& s : kStates) {
+    if (state == s.name) return s.code;
+  }
+  return state;
+}
+
+std::string state_name(const std::string& code) {
+  const std::string wanted = upper(code);
+  for (const StateCode& s : kStates) {
+    if (wanted == s.code || wanted == s.name) return s.name;
+  }
+  return wanted;
+}
+
+}  // namespace berth::cli

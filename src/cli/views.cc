@@ -1,0 +1,205 @@
+#include "cli/views.h"
+
+#include <algorithm>
+#include <set>
+
+#include "cli/table.h"
+#include "common/timefmt.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+int64_t int_field(const json& object, const char* key, int64_t fallback) {
+  if (object.is_object() && object.contains(key) && object[key].is_number_integer()) return object[key].get<int64_t>();
+  return fallback;
+}
+
+std::string string_field(const json& object, const char* key) {
+  if (object.is_object() && object.contains(key) && object[key].is_string()) return object[key].get<std::string>();
+  return "";
+}
+
+// The first of several keys that is present, for fields whose name may differ between versions.
+std::string first_cell(const json& object, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    if (object.is_object() && object.contains(key) && !object[key].is_null()) return cell(object, key);
+  }
+  return "-";
+}
+
+// "2026-01-01T00:00:00Z" -> "2026-01-01"; other times unchanged.
+std::string short_date(const json& object, const char* key) {
+  std::string text = cell(object, key);
+  if (text.size() == 20 && text.ends_with("T00:00:00Z")) text.resize(10);
+  return text;
+}
+
+std::string rate_cell(const json& object) {
+  if (object.is_object() && object.contains("rate_bps") && object["rate_bps"].is_number_integer())
+    return format_rate(object["rate_bps"].get<int64_t>());
+  return "-";
+}
+
+int64_t job_elapsed_s(const json& job, int64_t now_ms) {
+  const int64_t runtime = int_field(job, "runtime_s", -1);
+  if (runtime >= 0) return runtime;
+  if (string_field(job, "state") != "RUNNING") return 0;
+  Result<int64_t> start = parse_time_ms(string_field(job, "start_time"));
+  return start.ok() ? (now_ms - *start) / 1000 : 0;
+}
+
+std::string job_gpus(const json& job) {
+  const std::string count = cell(job, "gpus");
+  const std::string model = string_field(job, "gpu_model");
+  return model.empty() ? count : model + ":" + count;
+}
+
+std::string job_where(const json& job) {
+  if (string_field(job, "state") == "PENDING") return "(" + first_cell(job, {"reason"}) + ")";
+  return cell(job, "node");
+}
+
+}  // namespace
+
+const json& items(const json& reply, const char* key) {
+  static const json kEmpty = json::array();
+  if (reply.is_object() && reply.contains(key) && reply[key].is_array()) return reply[key];
+  return kEmpty;
+}
+
+std::string render_jobs(const json& jobs, int64_t now_ms) {
+  Table table({"JOBID", "PROJECT", "NAME", "USER", "ST", "TIME", "GPUS", "NODELIST(REASON)"});
+  table.align_right(0).align_right(5).align_right(6);
+  for (const json& job : jobs) {
+    table.add_row({cell(job, "id"), cell(job, "project"), cell(job, "name"), cell(job, "user"),
+                   state_code(cell(job, "state")), format_elapsed(job_elapsed_s(job, now_ms)), job_gpus(job),
+                   job_where(job)});
+  }
+  return table.render();
+}
+
+std::string render_fields(const json& object, const std::vector<std::string>& first) {
+  if (!object.is_object()) return cell(object) + "\n";
+  std::vector<std::string> keys;
+  for (const std::string& key : first) {
+    if (object.contains(key)) keys.push_back(key);
+  }
+  const std::set<std::string> named(first.begin(), first.end());
+  for (const auto& [key, value] : object.items()) {
+    if (!named.contains(key)) keys.push_back(key);  // json objects iterate in sorted order
+  }
+  size_t width = 0;
+  for (const std::string& key : keys) width = std::max(width, key.size());
+  std::string out;
+  for (const std::string& key : keys) {
+    out += key + ":" + std::string(width - key.size() + 1, ' ') + cell(object, key.c_str()) + "\n";
+  }
+  return out;
+}
+
+std::string render_job(const json& job) {
+  return render_fields(job, {"id", "name", "user", "project", "state", "reason", "tier", "gpus", "gpu_model",
+                             "partition", "time_limit_s", "submit_time", "start_time", "end_time", "node",
+                             "gpu_ids", "exit_code", "runtime_s", "max_cost", "subsidy_held", "copay_held", "cost",
+                             "subsidy", "copay", "workdir", "stdout", "stderr"});
+}
+
+std::string render_quote(const json& quote) {
+  Table table({"FIELD", "VALUE"});
+  table.add_row({"max cost", cell(quote, "max_cost")});
+  table.add_row({"subsidy", cell(quote, "subsidy")});
+  table.add_row({"co-payment", cell(quote, "copay")});
+  table.add_row({"rate", rate_cell(quote)});
+  table.add_row({"award", cell(quote, "award_id")});
+  table.add_row({"price per GPU-hour", cell(quote, "price_per_gpu_hour")});
+  std::string affordable = cell(quote, "affordable");
+  if (affordable == "no" && !string_field(quote, "reason").empty()) affordable += " (" + cell(quote, "reason") + ")";
+  table.add_row({"affordable", affordable});
+  // The header row is noise for a two-column sheet; drop it.
+  const std::string text = table.render();
+  return text.substr(text.find('\n') + 1);
+}
+
+std::string render_balances(const std::vector<json>& balances) {
+  Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE"});
+  wallets.align_right(1).align_right(2).align_right(3);
+  Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT"});
+  for (size_t c : {1, 3, 4, 7, 8, 9, 10}) awards.align_right(c);
+  for (const json& balance : balances) {
+    const std::string project = first_cell(balance, {"project", "project_id"});
+    const json wallet = balance.is_object() && balance.contains("wallet") ? balance["wallet"] : json::object();
+    wallets.add_row({project, cell(wallet, "balance"), cell(wallet, "held"), cell(wallet, "available")});
+    for (const json& award : items(balance, "awards")) {
+      awards.add_row({project, cell(award, "id"), cell(award, "scheme"), rate_cell(award), cell(award, "gpu_level"),
+                      short_date(award, "start"), short_date(award, "end"), cell(award, "granted"),
+                      cell(award, "held"), cell(award, "spent"), cell(award, "left")});
+    }
+  }
+  std::string out = wallets.render();
+  out += "\n";
+  out += awards.rows() > 0 ? awards.render() : "No awards.\n";
+  return out;
+}
+
+std::string render_nodes(const json& nodes) {
+  Table table({"NAME", "STATE", "MODEL", "GPUS", "FREE", "CPUS", "MEMORY_MB", "JOBS"});
+  for (size_t c : {3, 4, 5, 6}) table.align_right(c);
+  for (const json& node : nodes) {
+    table.add_row({cell(node, "name"), cell(node, "state"), cell(node, "gpu_model"), cell(node, "gpus"),
+                   cell(node, "gpus_free"), cell(node, "cpus"), cell(node, "memory_mb"), cell(node, "jobs")});
+  }
+  return table.render();
+}
+
+std::string render_transfers(const json& transfers) {
+  Table table({"ID", "TIME", "DEBIT", "CREDIT", "AMOUNT", "CODE", "REF", "STATE", "FLAGS"});
+  for (size_t c : {0, 2, 3, 4}) table.align_right(c);
+  for (const json& t : transfers) {
+    table.add_row({cell(t, "id"), cell(t, "time"), cell(t, "debit"), cell(t, "credit"), cell(t, "amount"),
+                   cell(t, "code"), cell(t, "ref"), cell(t, "state"), cell(t, "flags")});
+  }
+  return table.render();
+}
+
+std::string render_orgs(const json& orgs) {
+  Table table({"ID", "NAME", "KIND"});
+  table.align_right(0);
+  for (const json& org : orgs) table.add_row({cell(org, "id"), cell(org, "name"), cell(org, "kind")});
+  return table.render();
+}
+
+std::string render_projects(const json& projects) {
+  Table table({"ID", "NAME", "ORG", "WALLET_ACCOUNT"});
+  table.align_right(0).align_right(3);
+  for (const json& p : projects) {
+    table.add_row({cell(p, "id"), cell(p, "name"), first_cell(p, {"org", "org_id"}), cell(p, "wallet_account")});
+  }
+  return table.render();
+}
+
+std::string render_schemes(const json& schemes) {
+  Table table({"ID", "NAME", "RATE", "ELIGIBLE", "SHORTFALL", "FUND_ACCOUNT", "FUND_BALANCE"});
+  table.align_right(0).align_right(2).align_right(5).align_right(6);
+  for (const json& s : schemes) {
+    table.add_row({cell(s, "id"), cell(s, "name"), rate_cell(s), cell(s, "eligible_kinds"), cell(s, "shortfall"),
+                   cell(s, "fund_account"), cell(s, "fund_balance")});
+  }
+  return table.render();
+}
+
+std::string render_awards(const json& awards) {
+  Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT"});
+  for (size_t c : {0, 3, 4, 7, 8, 9, 10}) table.align_right(c);
+  for (const json& a : awards) {
+    table.add_row({cell(a, "id"), first_cell(a, {"scheme", "scheme_id"}), first_cell(a, {"project", "project_id"}),
+                   rate_cell(a), cell(a, "gpu_level"), short_date(a, "start"), short_date(a, "end"),
+                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "left")});
+  }
+  return table.render();
+}
+
+std::string render_whoami(const json& me) { return render_fields(me, {"user", "role", "org", "org_id"}); }
+
+}  // namespace berth::cli

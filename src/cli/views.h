@@ -1,0 +1,36 @@
+// How the CLI prints the server's replies as text. Pure functions from JSON (shaped as in
+// docs/api.md) to text; they tolerate missing fields, printing "-", so that a newer or older
+// server never makes a listing fail.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::cli {
+
+// The array under `key` in a listing reply such as {"jobs":[...]}; empty when absent.
+const nlohmann::json& items(const nlohmann::json& reply, const char* key);
+
+// squeue-like: JOBID PROJECT NAME USER ST TIME GPUS NODELIST(REASON). A running job's TIME is
+// counted up to `now_ms`; a finished job's is its runtime.
+std::string render_jobs(const nlohmann::json& jobs, int64_t now_ms);
+
+// One object as "key: value" lines: the keys in `first` in that order, then the rest sorted.
+std::string render_fields(const nlohmann::json& object, const std::vector<std::string>& first);
+
+std::string render_job(const nlohmann::json& job);
+std::string render_quote(const nlohmann::json& quote);
+// Replies of GET /v1/projects/{p}/balance: a wallet table, then an awards table.
+std::string render_balances(const std::vector<nlohmann::json>& balances);
+std::string render_nodes(const nlohmann::json& nodes);
+std::string render_transfers(const nlohmann::json& transfers);
+std::string render_orgs(const nlohmann::json& orgs);
+std::string render_projects(const nlohmann::json& projects);
+std::string render_schemes(const nlohmann::json& schemes);
+std::string render_awards(const nlohmann::json& awards);
+std::string render_whoami(const nlohmann::json& me);
+
+}  // namespace berth::cli

@@ -1,0 +1,108 @@
+// LocalExecutor: runs jobs as processes on this machine.
+//
+// launch() starts the job with posix_spawn as the leader of a new process group (pgid == pid),
+// with stdin from /dev/null, stdout/stderr to the spec's files, the spec's workdir as cwd, a clean
+// signal state (empty mask, default dispositions) and no descriptor of berthd beyond 0-2. A script
+// whose first bytes are "#!" is executed directly (it must be executable); any other script is run
+// as `/bin/sh script args...`. Relative script and output paths resolve against berthd's cwd.
+//
+// Two threads serve all jobs:
+//  - the reaper waits (poll on one pidfd per job, no busy polling) for each leader to exit, then
+//    SIGKILLs the rest of its group — before reaping the leader, so the pgid cannot have been
+//    reused — so that nothing of a finished job keeps holding its GPUs; it then reports the end
+//    exactly once through the callback. pidfds wait only for this executor's own children, so
+//    several executors (and other child processes) can live in one process.
+//  - the timer sleeps until the earliest deadline (time limit or end of a grace period) and
+//    sends SIGTERM / SIGKILL to the whole group.
+//
+// Processes that leave the group (setsid, setpgid) escape the sweep; that needs cgroups.
+//
+// Thread-safety: all methods may be called from any thread, including from the callback.
+// running() drops just before the callback for that job runs.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "executor/executor.h"
+
+namespace berth::executor {
+
+class LocalExecutor final : public Executor {
+ public:
+  explicit LocalExecutor(ExitCallback on_exit);
+  // Stops the threads; it does NOT end running jobs (a restarted berthd recovers them with
+  // kill_orphan_job) and reports nothing more. Call kill_all() first to end them.
+  ~LocalExecutor() override;
+  LocalExecutor(const LocalExecutor&) = delete;
+  LocalExecutor& operator=(const LocalExecutor&) = delete;
+
+  // Errors: kInvalidArgument for an unusable spec (invalid job id, missing workdir, missing or
+  // unreadable script, a #! script that is not executable, an output file that cannot be opened,
+  // a malformed env name), kConflict if the job is already running, kInternal if the spawn
+  // itself fails. On error nothing is left running and nothing will be reported.
+  Result<int> launch(const LaunchSpec& spec) override;
+  // kNotFound if the job is not running (or its end is already being reported).
+  Status terminate(JobId job, int64_t grace_ms) override;
+  size_t running() const override;
+
+  // Ends every running job as terminate() would (cancelled = true): SIGTERM now, SIGKILL after
+  // grace_ms. Blocks until every end has been reported through the callback; returns false if
+  // some job was still unreported wait_ms after the SIGKILL (a process stuck in the kernel).
+  bool kill_all(int64_t grace_ms = 0, int64_t wait_ms = 30'000);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  enum class NextSignal { kNone, kTerm, kKill };
+
+  struct Job {
+    JobId id;
+    int pgid = 0;
+    int pidfd = -1;
+    Clock::time_point start;
+    int64_t grace_ms = 0;
+    bool timed_out = false;
+    bool cancelled = false;
+    NextSignal next = NextSignal::kNone;  // what the timer sends at next_at
+    Clock::time_point next_at;
+  };
+
+  void reaper_loop();
+  void timer_loop();
+  // Reports the job if its leader has exited. Called on the reaper thread only.
+  void reap(JobId id);
+  // Replaces the job's pending signal. Requires mu_.
+  void schedule(Job& job, NextSignal next, Clock::time_point at);
+  // SIGTERM now, SIGKILL at now + grace unless one is due sooner. Requires mu_.
+  void cancel_locked(Job& job, int64_t grace_ms);
+  void wake_reaper();
+
+  const ExitCallback on_exit_;
+  const int wake_fd_;  // eventfd: tells the reaper the job set changed or it must stop
+
+  std::mutex launch_mu_;  // serialises launch(), so a job id is checked and added atomically
+  mutable std::mutex mu_;
+  std::condition_variable timer_cv_;
+  std::condition_variable idle_cv_;  // signalled after each report, for kill_all()
+  bool stop_ = false;
+  std::unordered_map<JobId, Job> jobs_;
+  std::set<std::pair<Clock::time_point, uint64_t>> deadlines_;  // (next_at, job id)
+  size_t reporting_ = 0;  // jobs removed from jobs_ whose callback has not returned yet
+
+  std::thread reaper_;
+  std::thread timer_;
+};
+
+// Crash recovery: SIGKILLs process group `pgid` if it still belongs to `job`, that is if its
+// leader — or, once the leader is gone, any member of the group — has BERTH_JOB_ID=<job> in its
+// /proc/<pid>/environ. A pid reused by an unrelated process is therefore never killed, nor is
+// berthd's own group. Returns whether a group was signalled.
+bool kill_orphan_job(int pgid, JobId job);
+
+}  // namespace berth::executor

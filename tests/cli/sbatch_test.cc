@@ -1,0 +1,303 @@
+#include "cli/sbatch.h"
+
+#include <gtest/gtest.h>
+
+namespace berth::cli {
+namespace {
+
+SbatchScript parse_ok(std::string_view script) {
+  Result<SbatchScript> r = parse_sbatch(script);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : SbatchScript{};
+}
+
+std::string parse_error(std::string_view script) {
+  Result<SbatchScript> r = parse_sbatch(script);
+  EXPECT_FALSE(r.ok()) << "expected an error for:\n" << script;
+  return r.ok() ? "" : r.status().message();
+}
+
+TEST(Sbatch, ReadsTheUsualOptions) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/bash\n"
+      "#SBATCH --job-name=train\n"
+      "#SBATCH --account=vision\n"
+      "#SBATCH --partition=gpu\n"
+      "#SBATCH --gres=gpu:2\n"
+      "#SBATCH --time=1:30:00\n"
+      "#SBATCH --output=logs/%x-%j.out\n"
+      "#SBATCH --error=logs/%x-%j.err\n"
+      "#SBATCH --nodes=1\n"
+      "#SBATCH --requeue\n"
+      "python train.py\n");
+  EXPECT_EQ(s.options.name, "train");
+  EXPECT_EQ(s.options.project, "vision");
+  EXPECT_EQ(s.options.partition, "gpu");
+  EXPECT_EQ(s.options.gpus, 2);
+  EXPECT_FALSE(s.options.gpu_model.has_value());
+  EXPECT_EQ(s.options.time_limit_s, 5400);
+  EXPECT_EQ(s.options.output, "logs/%x-%j.out");
+  EXPECT_EQ(s.options.error, "logs/%x-%j.err");
+  EXPECT_EQ(s.options.nodes, 1);
+  EXPECT_EQ(s.options.requeue, true);
+  EXPECT_FALSE(s.options.tier.has_value());
+  EXPECT_TRUE(s.warnings.empty());
+}
+
+TEST(Sbatch, SeparateValueAndShortForms) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n"
+      "#SBATCH --job-name train\n"
+      "#SBATCH -A vision -p gpu\n"
+      "#SBATCH -G 4 -t 10\n"
+      "#SBATCH -o out.txt -e err.txt -N 1\n");
+  EXPECT_EQ(s.options.name, "train");
+  EXPECT_EQ(s.options.project, "vision");
+  EXPECT_EQ(s.options.partition, "gpu");
+  EXPECT_EQ(s.options.gpus, 4);
+  EXPECT_EQ(s.options.time_limit_s, 600);
+  EXPECT_EQ(s.options.output, "out.txt");
+  EXPECT_EQ(s.options.error, "err.txt");
+  EXPECT_EQ(s.options.nodes, 1);
+}
+
+TEST(Sbatch, AttachedShortValues) {
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH -Jtrain -G2 -t1-00 -N1\n");
+  EXPECT_EQ(s.options.name, "train");
+  EXPECT_EQ(s.options.gpus, 2);
+  EXPECT_EQ(s.options.time_limit_s, 86400);
+  EXPECT_EQ(s.options.nodes, 1);
+}
+
+TEST(Sbatch, GresWithModelSetsModel) {
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --gres=gpu:H100:8\n");
+  EXPECT_EQ(s.options.gpus, 8);
+  EXPECT_EQ(s.options.gpu_model, "H100");
+}
+
+TEST(Sbatch, GresWithoutCountMeansOneGpu) {
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --gres=gpu\n").options.gpus, 1);
+}
+
+TEST(Sbatch, GpusWithModel) {
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --gpus=a100-80gb:3\n");
+  EXPECT_EQ(s.options.gpus, 3);
+  EXPECT_EQ(s.options.gpu_model, "a100-80gb");
+}
+
+TEST(Sbatch, GpusPerNodeSetsTheCount) {
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --gpus-per-node=4\n").options.gpus, 4);
+}
+
+TEST(Sbatch, ConstraintIsTheGpuModel) {
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --constraint=H100\n#SBATCH -G 1\n");
+  EXPECT_EQ(s.options.gpu_model, "H100");
+  EXPECT_EQ(s.options.gpus, 1);
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH -C L40S\n").options.gpu_model, "L40S");
+}
+
+TEST(Sbatch, ConstraintExpressionsAreRefused) {
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --constraint=H100|A100\n").find("line 2: --constraint"),
+            std::string::npos);
+}
+
+TEST(Sbatch, NoRequeue) {
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --requeue\n#SBATCH --no-requeue\n").options.requeue, false);
+}
+
+TEST(Sbatch, LaterLinesOverrideEarlierOnes) {
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH -J first\n#SBATCH -J second\n#SBATCH --gres=gpu:H100:2\n"
+                                  "#SBATCH --gpus=4\n");
+  EXPECT_EQ(s.options.name, "second");
+  EXPECT_EQ(s.options.gpus, 4);
+  EXPECT_EQ(s.options.gpu_model, "H100");  // --gpus=4 names no model, so the gres model stays.
+}
+
+TEST(Sbatch, StopsAtTheFirstCommand) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/bash\n"
+      "#SBATCH -J early\n"
+      "echo hello\n"
+      "#SBATCH -J late\n"
+      "#SBATCH --bogus\n");
+  EXPECT_EQ(s.options.name, "early");
+}
+
+TEST(Sbatch, CommentsAndBlankLinesDoNotEndTheBlock) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/bash\n"
+      "\n"
+      "# The training job.\n"
+      "   \t\n"
+      "   # an indented comment\n"
+      "#SBATCH -J later\n"
+      "srun python x.py\n");
+  EXPECT_EQ(s.options.name, "later");
+}
+
+TEST(Sbatch, OnlyColumnOneDirectivesCount) {
+  // Slurm reads "#SBATCH" only at the start of a line; "##SBATCH" and indented ones are comments.
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n"
+      "##SBATCH -J disabled\n"
+      "  #SBATCH -J indented\n"
+      "#SBATCHX -J glued\n"
+      "#SBATCH -J real\n");
+  EXPECT_EQ(s.options.name, "real");
+}
+
+TEST(Sbatch, WorksWithoutShebang) { EXPECT_EQ(parse_ok("#SBATCH -G 1\n").options.gpus, 1); }
+
+TEST(Sbatch, EmptyScriptHasNoOptions) {
+  const SbatchScript s = parse_ok("");
+  EXPECT_FALSE(s.options.gpus.has_value());
+  EXPECT_FALSE(s.options.name.has_value());
+}
+
+TEST(Sbatch, HandlesCrLfLineEndings) {
+  const SbatchScript s = parse_ok("#!/bin/sh\r\n#SBATCH -J dos\r\n#SBATCH --gres=gpu:2\r\necho\r\n");
+  EXPECT_EQ(s.options.name, "dos");
+  EXPECT_EQ(s.options.gpus, 2);
+}
+
+TEST(Sbatch, QuotedValuesAndTrailingComments) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n"
+      "#SBATCH --job-name=\"my job\"   # a comment\n"
+      "#SBATCH -o \"out dir/x.out\"\n"
+      "#SBATCH -e a\\ b.err\n"
+      "#SBATCH --account=\"vis#ion\"\n");
+  EXPECT_EQ(s.options.name, "my job");
+  EXPECT_EQ(s.options.output, "out dir/x.out");
+  EXPECT_EQ(s.options.error, "a b.err");
+  EXPECT_EQ(s.options.project, "vis#ion");
+}
+
+TEST(Sbatch, UnterminatedQuoteNamesTheLine) {
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -J \"open\n").find("line 2"), std::string::npos);
+}
+
+TEST(Sbatch, UniquePrefixesOfLongOptions) {
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --part=gpu --job=x --acc=vision\n");
+  EXPECT_EQ(s.options.partition, "gpu");
+  EXPECT_EQ(s.options.name, "x");
+  EXPECT_EQ(s.options.project, "vision");
+}
+
+TEST(Sbatch, AmbiguousPrefixIsAnError) {
+  // "--gpus" is exact, but "--gp" matches --gpus and --gpus-per-node.
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --gp=2\n").find("ambiguous"), std::string::npos);
+}
+
+TEST(Sbatch, UnknownOptionNamesLineAndOption) {
+  const std::string message = parse_error("#!/bin/sh\n#SBATCH -J x\n#SBATCH --array=1-10\n");
+  EXPECT_NE(message.find("line 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("--array"), std::string::npos) << message;
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -w node1\n").find("-w"), std::string::npos);
+}
+
+TEST(Sbatch, StrayWordIsAnError) {
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH gpu\n").find("line 2"), std::string::npos);
+}
+
+TEST(Sbatch, HarmlessOptionsAreIgnoredWithWarnings) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n"
+      "#SBATCH --mail-type=END --mail-user=a@b.c\n"
+      "#SBATCH --ntasks=4 -c 8 --mem=64G\n"
+      "#SBATCH --exclusive\n"
+      "#SBATCH -G 1\n");
+  EXPECT_EQ(s.options.gpus, 1);
+  ASSERT_EQ(s.warnings.size(), 6u);
+  EXPECT_NE(s.warnings[0].find("line 2: --mail-type"), std::string::npos) << s.warnings[0];
+  EXPECT_NE(s.warnings[3].find("line 3: -c"), std::string::npos) << s.warnings[3];
+  EXPECT_NE(s.warnings[5].find("line 4: --exclusive"), std::string::npos) << s.warnings[5];
+}
+
+TEST(Sbatch, IgnoredOptionStillConsumesItsValue) {
+  // "--mem 4G" must not leave "4G" behind as a stray word.
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --mem 4G -J x\n");
+  EXPECT_EQ(s.options.name, "x");
+}
+
+TEST(Sbatch, MissingValueIsAnError) {
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --time\n").find("--time needs a value"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -J\n").find("-J needs a value"), std::string::npos);
+}
+
+TEST(Sbatch, FlagWithValueIsAnError) {
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --requeue=yes\n").find("takes no value"), std::string::npos);
+}
+
+TEST(Sbatch, BadValuesNameLineAndOption) {
+  std::string m = parse_error("#!/bin/sh\n#SBATCH --gres=gpu:0\n");
+  EXPECT_NE(m.find("line 2: --gres"), std::string::npos) << m;
+  m = parse_error("#!/bin/sh\n#SBATCH --time=forever\n");
+  EXPECT_NE(m.find("line 2: --time"), std::string::npos) << m;
+  EXPECT_FALSE(parse_sbatch("#!/bin/sh\n#SBATCH --time=UNLIMITED\n").ok());
+  EXPECT_FALSE(parse_sbatch("#!/bin/sh\n#SBATCH --time=0\n").ok());
+  EXPECT_FALSE(parse_sbatch("#!/bin/sh\n#SBATCH -G -1\n").ok());
+  EXPECT_FALSE(parse_sbatch("#!/bin/sh\n#SBATCH --nodes=1-2\n").ok());
+  EXPECT_FALSE(parse_sbatch("#!/bin/sh\n#SBATCH --nodes=0\n").ok());
+  EXPECT_FALSE(parse_sbatch("#!/bin/sh\n#SBATCH --job-name=\n").ok());
+}
+
+TEST(Sbatch, MultiNodeCountIsStoredForTheServerToJudge) {
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH -N 2\n").options.nodes, 2);
+}
+
+TEST(Sbatch, TierIsNotAScriptOption) {
+  EXPECT_FALSE(parse_sbatch("#!/bin/sh\n#SBATCH --tier=spot\n").ok());
+}
+
+TEST(ParseGres, Forms) {
+  Result<GpuRequest> r = parse_gres("gpu:H100:2");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->count, 2);
+  EXPECT_EQ(r->model, "H100");
+  r = parse_gres("gpu:3");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->count, 3);
+  EXPECT_FALSE(r->model.has_value());
+  for (const char* bad : {"", "gpu:", "gpu:0", "gpu:-1", "gpu:x", "mps:100", "gpu:2,mps:10", "gpu:H100:", "gpu::2",
+                          "gpu:1.5", "gpu:H 100:2"}) {
+    EXPECT_FALSE(parse_gres(bad).ok()) << bad;
+  }
+}
+
+TEST(ParseGpus, CountAndModel) {
+  EXPECT_EQ(parse_gpus("8")->count, 8);
+  EXPECT_EQ(parse_gpus("H100:8")->model, "H100");
+  for (const char* bad : {"", "0", "-2", "two", "H100:", ":2", "99999999"}) {
+    EXPECT_FALSE(parse_gpus(bad).ok()) << bad;
+  }
+}
+
+TEST(ParseTimeLimit, RefusesZeroBecauseSlurmReadsItAsUnlimited) {
+  EXPECT_EQ(*parse_time_limit_s("1"), 60);
+  Result<int64_t> zero = parse_time_limit_s("0");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("no limit"), std::string::npos);
+  EXPECT_FALSE(parse_time_limit_s("00:00:00").ok());
+}
+
+TEST(Overlay, TopFieldsWinAndOthersStay) {
+  JobOptions base;
+  base.gpus = 2;
+  base.gpu_model = "H100";
+  base.name = "script-name";
+  base.requeue = true;
+  JobOptions top;
+  top.gpus = 4;
+  top.requeue = false;
+  top.tier = "spot";
+  const JobOptions merged = overlay(base, top);
+  EXPECT_EQ(merged.gpus, 4);
+  EXPECT_EQ(merged.gpu_model, "H100");
+  EXPECT_EQ(merged.name, "script-name");
+  EXPECT_EQ(merged.requeue, false);
+  EXPECT_EQ(merged.tier, "spot");
+}
+
+}  // namespace
+}  // namespace berth::cli

@@ -1,0 +1,174 @@
+#include "cli/table.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/views.h"
+#include "common/timefmt.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+TEST(Table, AlignsColumnsAndTrimsTrailingBlanks) {
+  Table table({"ID", "NAME", "KIND"});
+  table.add_row({"1", "hku", "university"});
+  table.add_row({"12", "a-much-longer-name", "x"});
+  EXPECT_EQ(table.render(),
+            "ID  NAME                KIND\n"
+            "1   hku                 university\n"
+            "12  a-much-longer-name  x\n");
+}
+
+TEST(Table, RightAlignedColumns) {
+  Table table({"ID", "AMOUNT"});
+  table.align_right(0).align_right(1);
+  table.add_row({"1", "12.5000"});
+  table.add_row({"100", "1000000.0000"});
+  EXPECT_EQ(table.render(),
+            " ID        AMOUNT\n"
+            "  1       12.5000\n"
+            "100  1000000.0000\n");
+}
+
+TEST(Table, ShortRowsArePadded) {
+  Table table({"A", "B"});
+  table.add_row({"x"});
+  EXPECT_EQ(table.render(), "A  B\nx\n");
+}
+
+TEST(Table, CountsUtf8CharactersNotBytes) {
+  Table table({"NAME", "X"});
+  table.add_row({"école", "1"});
+  table.add_row({"abcde", "2"});
+  EXPECT_EQ(table.render(), "NAME   X\nécole  1\nabcde  2\n");
+}
+
+TEST(Cell, RendersJsonValues) {
+  const json obj = {{"s", "text"}, {"n", 42}, {"b", true}, {"f", false}, {"z", nullptr},
+                    {"a", {"x", "y"}}, {"e", json::array()}};
+  EXPECT_EQ(cell(obj, "s"), "text");
+  EXPECT_EQ(cell(obj, "n"), "42");
+  EXPECT_EQ(cell(obj, "b"), "yes");
+  EXPECT_EQ(cell(obj, "f"), "no");
+  EXPECT_EQ(cell(obj, "z"), "-");
+  EXPECT_EQ(cell(obj, "missing"), "-");
+  EXPECT_EQ(cell(obj, "a"), "x,y");
+  EXPECT_EQ(cell(obj, "e"), "-");
+  EXPECT_EQ(cell(json("not an object"), "k"), "-");
+}
+
+TEST(FormatRate, PercentWithoutNeedlessDecimals) {
+  EXPECT_EQ(format_rate(7000), "70%");
+  EXPECT_EQ(format_rate(7050), "70.5%");
+  EXPECT_EQ(format_rate(7055), "70.55%");
+  EXPECT_EQ(format_rate(1), "0.01%");
+  EXPECT_EQ(format_rate(0), "0%");
+  EXPECT_EQ(format_rate(10000), "100%");
+}
+
+TEST(FormatElapsed, SqueueStyle) {
+  EXPECT_EQ(format_elapsed(0), "0:00");
+  EXPECT_EQ(format_elapsed(307), "5:07");
+  EXPECT_EQ(format_elapsed(3723), "1:02:03");
+  EXPECT_EQ(format_elapsed(2 * 86400 + 3723), "2-01:02:03");
+  EXPECT_EQ(format_elapsed(-5), "0:00");
+}
+
+TEST(StateCodes, BothWays) {
+  EXPECT_EQ(state_code("PENDING"), "PD");
+  EXPECT_EQ(state_code("RUNNING"), "R");
+  EXPECT_EQ(state_code("NODE_FAIL"), "NF");
+  EXPECT_EQ(state_code("WEIRD"), "WEIRD");
+  EXPECT_EQ(state_name("pd"), "PENDING");
+  EXPECT_EQ(state_name("R"), "RUNNING");
+  EXPECT_EQ(state_name("completed"), "COMPLETED");
+  EXPECT_EQ(state_name("ca"), "CANCELLED");
+  EXPECT_EQ(state_name("bogus"), "BOGUS");
+}
+
+TEST(RenderJobs, SqueueColumns) {
+  const int64_t now = *parse_time_ms("2026-03-01T12:00:00Z");
+  const json jobs = json::array({
+      {{"id", 12}, {"project", "vision"}, {"name", "train"}, {"user", "alice"}, {"state", "RUNNING"},
+       {"gpus", 2}, {"gpu_model", "H100"}, {"node", "local"}, {"start_time", "2026-03-01T11:58:55Z"},
+       {"runtime_s", nullptr}, {"reason", nullptr}},
+      {{"id", 13}, {"project", "vision"}, {"name", "eval"}, {"user", "bob"}, {"state", "PENDING"}, {"gpus", 8},
+       {"gpu_model", nullptr}, {"node", nullptr}, {"reason", "InsufficientFunds"}},
+      {{"id", 9}, {"project", "nlp"}, {"name", "done"}, {"user", "carol"}, {"state", "COMPLETED"}, {"gpus", 1},
+       {"node", "local"}, {"runtime_s", 3723}},
+  });
+  EXPECT_EQ(render_jobs(jobs, now),
+            "JOBID  PROJECT  NAME   USER   ST     TIME    GPUS  NODELIST(REASON)\n"
+            "   12  vision   train  alice  R      1:05  H100:2  local\n"
+            "   13  vision   eval   bob    PD     0:00       8  (InsufficientFunds)\n"
+            "    9  nlp      done   carol  CD  1:02:03       1  local\n");
+}
+
+TEST(RenderJobs, EmptyListIsJustTheHeader) {
+  EXPECT_EQ(render_jobs(json::array(), 0), "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n");
+}
+
+TEST(RenderFields, NamedKeysFirstThenTheRest) {
+  const json obj = {{"zeta", 1}, {"id", 5}, {"alpha", "a"}, {"name", "n"}};
+  EXPECT_EQ(render_fields(obj, {"id", "name", "absent"}),
+            "id:    5\n"
+            "name:  n\n"
+            "alpha: a\n"
+            "zeta:  1\n");
+}
+
+TEST(RenderBalances, WalletAndAwardTables) {
+  const json balance = {
+      {"project_id", 1},
+      {"project", "vision"},
+      {"wallet", {{"balance", "1000.0000"}, {"held", "30.0000"}, {"available", "970.0000"}}},
+      {"awards",
+       {{{"id", 1}, {"scheme", "ai-subsidy"}, {"rate_bps", 7000}, {"gpu_level", 8}, {"start", "2026-01-01T00:00:00Z"},
+         {"end", "2027-01-01T00:00:00Z"}, {"granted", "200000.0000"}, {"held", "70.0000"}, {"spent", "0.0000"},
+         {"left", "199930.0000"}}}}};
+  EXPECT_EQ(render_balances({balance}),
+            "PROJECT    BALANCE     HELD  AVAILABLE\n"
+            "vision   1000.0000  30.0000   970.0000\n"
+            "\n"
+            "PROJECT  AWARD  SCHEME      RATE  GPUS  START       END             GRANTED     HELD   SPENT         LEFT\n"
+            "vision       1  ai-subsidy   70%     8  2026-01-01  2027-01-01  200000.0000  70.0000  0.0000  199930.0000\n");
+}
+
+TEST(RenderBalances, NoAwards) {
+  const json balance = {{"project", "p"}, {"wallet", {{"balance", "0.0000"}}}, {"awards", json::array()}};
+  const std::string text = render_balances({balance});
+  EXPECT_NE(text.find("No awards."), std::string::npos);
+  EXPECT_NE(text.find("p        0.0000     -          -"), std::string::npos) << text;
+}
+
+TEST(RenderQuote, ShowsAffordabilityAndReason) {
+  const json quote = {{"max_cost", "200.0000"}, {"subsidy", "140.0000"}, {"copay", "60.0000"},
+                      {"rate_bps", 7000},       {"award_id", 1},         {"price_per_gpu_hour", "100.0000"},
+                      {"affordable", false},    {"reason", "InsufficientFunds"}};
+  const std::string text = render_quote(quote);
+  EXPECT_NE(text.find("max cost            200.0000"), std::string::npos) << text;
+  EXPECT_NE(text.find("rate                70%"), std::string::npos) << text;
+  EXPECT_NE(text.find("affordable          no (InsufficientFunds)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("FIELD"), std::string::npos);
+}
+
+TEST(RenderListings, ToleratesMissingFields) {
+  EXPECT_EQ(render_orgs(json::array({{{"id", 1}, {"name", "hku"}}})), "ID  NAME  KIND\n 1  hku   -\n");
+  const std::string awards = render_awards(json::array({{{"id", 3}, {"amount", "5.0000"}}}));
+  EXPECT_NE(awards.find("5.0000"), std::string::npos) << awards;
+  EXPECT_NE(render_schemes(json::array({{{"name", "s"}, {"rate_bps", 9000}, {"eligible_kinds", {"startup"}}}}))
+                .find("90%  startup"),
+            std::string::npos);
+  EXPECT_NE(render_nodes(json::array({{{"name", "local"}, {"jobs", {12, 13}}}})).find("12,13"), std::string::npos);
+  EXPECT_NE(render_transfers(json::array({{{"id", 4}, {"flags", {"pending"}}}})).find("pending"), std::string::npos);
+}
+
+TEST(Items, FindsTheArrayOrNothing) {
+  EXPECT_EQ(items(json{{"jobs", {1, 2}}}, "jobs").size(), 2u);
+  EXPECT_TRUE(items(json{{"jobs", nullptr}}, "jobs").empty());
+  EXPECT_TRUE(items(json::array(), "jobs").empty());
+}
+
+}  // namespace
+}  // namespace berth::cli

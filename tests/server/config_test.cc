@@ -1,0 +1,76 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+namespace berth::server {
+namespace {
+
+TEST(ConfigTest, EmbeddedDefaultIsOneNodeOfEightGpus) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listen_host, "127.0.0.1");
+  EXPECT_EQ(c->listen_port, 8765);
+  ASSERT_EQ(c->cluster.nodes.size(), 1u);
+  EXPECT_EQ(c->cluster.nodes[0].gpus, 8);
+  ASSERT_EQ(c->cluster.prices.size(), 1u);
+  EXPECT_EQ(c->cluster.prices[0].per_gpu_hour_minor, 300'000);
+  EXPECT_EQ(c->cluster.partitions[0].max_time_s, 7 * 24 * 3600);
+  EXPECT_EQ(c->grace_ms, 10'000);
+}
+
+TEST(ConfigTest, ErrorsNameTheProblem) {
+  auto expect_error = [](const std::string& text, const std::string& needle) {
+    auto c = parse_config(text, "centre.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find(needle), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("centre.toml"), std::string::npos);
+  };
+  const std::string part = "[[partitions]]\nname = \"gpu\"\n";
+  const std::string model = "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n";
+  const std::string node = "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n";
+  expect_error(model + part, "no [[nodes]]");
+  expect_error(model + node, "no [[partitions]]");
+  expect_error(node + part, "has no price");
+  expect_error("listen = \"nowhere\"\n" + model + node + part, "host:port");
+  expect_error("[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.00001\"\n" + node + part, "minor unit");
+  expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"forever\"\n", "max_time");
+  expect_error("this is = not toml [", "centre.toml");
+}
+
+TEST(ConfigTest, SeveralNodesAndModels) {
+  auto c = parse_config(R"(
+listen = "127.0.0.1:0"
+state_dir = "/tmp/x"
+[[gpu_models]]
+name = "A100"
+price_per_gpu_hour = "20.5"
+[[gpu_models]]
+name = "H100"
+price_per_gpu_hour = "30"
+[[nodes]]
+name = "a1"
+gpu_model = "A100"
+gpus = 4
+[[nodes]]
+name = "h1"
+gpu_model = "H100"
+gpus = 8
+[[partitions]]
+name = "short"
+max_time = "1:00:00"
+default_time = "10"
+[[partitions]]
+name = "long"
+max_time = "2-00:00:00"
+default = true
+)", "t");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listen_port, 0);
+  EXPECT_EQ(c->cluster.nodes.size(), 2u);
+  EXPECT_EQ(c->cluster.prices[0].per_gpu_hour_minor, 205'000);
+  EXPECT_EQ(c->cluster.partitions[0].default_time_s, 600);
+  EXPECT_TRUE(c->cluster.partitions[1].is_default);
+}
+
+}  // namespace
+}  // namespace berth::server
