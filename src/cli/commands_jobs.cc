@@ -70,6 +70,13 @@ Result<JobOptions> merged_options(Context& ctx, const JobFlags& flags, const std
   return overlay(overlay(std::move(defaults), parsed->options), *from_flags);
 }
 
+// CLI11 hands on everything after the script, so a "--" that separates the script from its
+// arguments arrives as the first argument; it is berth's separator, not the script's.
+std::vector<std::string> script_args(std::vector<std::string> args) {
+  if (!args.empty() && args.front() == "--") args.erase(args.begin());
+  return args;
+}
+
 Status run_submit(Context& ctx, const SubmitFlags& f) {
   Result<Script> script = load_script(ctx, f);
   if (!script.ok()) return script.status();
@@ -77,7 +84,7 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
   defaults.name = script->default_name;
   Result<JobOptions> options = merged_options(ctx, f.job, script->text, std::move(defaults));
   if (!options.ok()) return options.status();
-  Result<json> body = build_submit_request(*options, script->text, f.args, ctx.io().cwd());
+  Result<json> body = build_submit_request(*options, script->text, script_args(f.args), ctx.io().cwd());
   if (!body.ok()) return body.status();
   Result<json> job = ctx.post("/v1/jobs", *body);
   if (!job.ok()) return job.status();

@@ -101,7 +101,7 @@ Result<json> scheme_body(const SchemeFlags& f) {
     if (!fund.ok()) return Status::Invalid("--fund: " + fund.status().message());
     body["fund"] = *fund;
   }
-  if (!f.eligible.empty()) body["eligible_kinds"] = f.eligible;
+  body["eligible_kinds"] = f.eligible;
   if (f.shortfall) body["shortfall"] = *f.shortfall;
   return body;
 }
@@ -177,6 +177,7 @@ void add_scheme(CLI::App& app, Context& ctx) {
   create->add_option("--rate", sf.rate, "subsidy rate: 70%, 7000bps or 0.7")->required();
   create->add_option("--fund", sf.fund, "initial fund");
   create->add_option("--eligible", sf.eligible, "organisation kinds, comma-separated")
+      ->required()
       ->delimiter(',')
       ->check(CLI::IsMember(kOrgKinds));
   create->add_option("--shortfall", sf.shortfall, "when an award cannot cover a job: wallet or wait")

@@ -11,8 +11,12 @@ namespace {
 
 using nlohmann::json;
 
+// An integer field; a fractional number (a server sending runtime_s as 12.5) is truncated.
 int64_t int_field(const json& object, const char* key, int64_t fallback) {
-  if (object.is_object() && object.contains(key) && object[key].is_number_integer()) return object[key].get<int64_t>();
+  if (!object.is_object() || !object.contains(key)) return fallback;
+  const json& value = object[key];
+  if (value.is_number_integer()) return value.get<int64_t>();
+  if (value.is_number_float()) return static_cast<int64_t>(value.get<double>());
   return fallback;
 }
 

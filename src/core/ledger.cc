@@ -32,6 +32,12 @@ namespace {
 constexpr uint32_t kKnownFlags = kLinked | kPending | kPostPending | kVoidPending;
 constexpr uint32_t kKindFlags = kPending | kPostPending | kVoidPending;
 
+// Unknown bits, or more than one of pending / post / void.
+inline bool bad_flags(uint32_t flags) {
+  const uint32_t kinds = flags & kKindFlags;
+  return (flags & ~kKnownFlags) != 0 || (kinds & (kinds - 1)) != 0;
+}
+
 // a + b into *out; false on overflow.
 inline bool add(Minor a, Minor b, Minor* out) { return !__builtin_add_overflow(a, b, out); }
 
@@ -112,7 +118,7 @@ bool Transfer::same_fields(const Transfer& o) const {
 // IdIndex
 
 uint64_t Ledger::IdIndex::find(uint64_t key) const {
-  if (slots_.empty()) return kMissing;
+  if (slots_.empty() || key == 0) return kMissing;  // key 0 marks an empty slot
   const size_t mask = slots_.size() - 1;
   for (size_t i = home(key);; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
@@ -389,7 +395,7 @@ void Ledger::rollback_chain(const ChangeMark& mark) {
 
 TransferResult Ledger::apply(const Transfer& t, int64_t now_ms, bool in_chain) {
   if (!t.id.valid()) return TransferResult::kIdMustNotBeZero;
-  if ((t.flags & ~kKnownFlags) != 0 || std::popcount(t.flags & kKindFlags) > 1) {
+  if (bad_flags(t.flags)) {
     return TransferResult::kFlagsAreMutuallyExclusive;
   }
   const uint64_t existing = transfer_index_.find(t.id.value);
@@ -522,13 +528,11 @@ TransferResult Ledger::apply_resolution(const Transfer& t, int64_t now_ms, bool 
   set_balances(*debit, d);
   set_balances(*credit, c);
   set_totals(tot);
-  PendingInfo& resolved = pending_info_[ppos];
-  resolved.state = post ? PendingState::kPosted : PendingState::kVoided;
-  resolved.posted = posted;
+  pending_info_[ppos] = PendingInfo{post ? PendingState::kPosted : PendingState::kVoided, posted};
   changes_.pending_states.push_back(p.id);
-  // `p` may dangle once append() grows transfers_; it is not used after this point.
+  // append() may move transfers_ and pending_info_: `p` is not used after it.
   append(t, debit->id, credit->id, now_ms, /*pending=*/false);
-  BERTH_CHECK(resolved.posted <= transfers_[ppos].amount, "ledger: posted more than held");
+  BERTH_CHECK(pending_info_[ppos].posted <= transfers_[ppos].amount, "ledger: posted more than held");
   check_account(*debit);
   check_account(*credit);
   check_totals();
@@ -538,16 +542,16 @@ TransferResult Ledger::apply_resolution(const Transfer& t, int64_t now_ms, bool 
 void Ledger::append(const Transfer& t, AccountId debit, AccountId credit, int64_t now_ms,
                     bool pending) {
   const uint64_t pos = transfers_.size();
-  transfers_.push_back(t);
+  transfers_.push_back(t);  // `t` is not used after this: it may have lived in transfers_
   Transfer& stored = transfers_.back();
   stored.debit = debit;
   stored.credit = credit;
   stored.timestamp_ms = now_ms;
   pending_info_.push_back(PendingInfo{pending ? PendingState::kPending : PendingState::kNone, 0});
-  transfer_index_.insert(t.id.value, pos);
+  transfer_index_.insert(stored.id.value, pos);
   changes_.accounts.push_back(debit);
   changes_.accounts.push_back(credit);
-  changes_.transfers.push_back(t.id);
+  changes_.transfers.push_back(stored.id);
 }
 
 size_t Ledger::expire_pending(int64_t now_ms) {
@@ -584,7 +588,7 @@ Status Ledger::restore_transfer(const Transfer& t, PendingState state, Minor pos
   if (transfer_index_.find(t.id.value) != IdIndex::kMissing) {
     return Status::Conflict(which + " exists");
   }
-  if ((t.flags & ~kKnownFlags) != 0 || std::popcount(t.flags & kKindFlags) > 1) {
+  if (bad_flags(t.flags)) {
     return Status::Invalid(which + ": bad flags");
   }
   if (find_account(t.debit) == nullptr || find_account(t.credit) == nullptr) {
@@ -644,7 +648,7 @@ Status Ledger::verify() const {
     const Transfer& t = transfers_[i];
     if (!t.id.valid()) return fail("a transfer has id 0");
     if (transfer_index_.find(t.id.value) != i) return fail(tid(t) + ": index mismatch");
-    if ((t.flags & ~kKnownFlags) != 0 || std::popcount(t.flags & kKindFlags) > 1) {
+    if (bad_flags(t.flags)) {
       return fail(tid(t) + ": bad flags");
     }
     const uint64_t d = account_pos(t.debit), c = account_pos(t.credit);

@@ -119,6 +119,10 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   if (!gpus.ok()) return gpus.status();
   if (*gpus < 1 || *gpus > 1'000'000) return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
   r.gpus = static_cast<int>(*gpus);
+  auto nodes = int_field(b, "nodes", false, 1);
+  if (!nodes.ok()) return nodes.status();
+  if (*nodes != 1)
+    return Status::Invalid("field 'nodes' is " + std::to_string(*nodes) + ": only single-node jobs are supported for now");
   auto limit = int_field(b, "time_limit_s", false, 0);
   if (!limit.ok()) return limit.status();
   if (*limit < 0) return Status::Invalid("field 'time_limit_s' must not be negative");
@@ -291,8 +295,8 @@ void Daemon::install_routes(httplib::Server& srv) {
       if (who.sees(p.org)) list.push_back(project_json(c.engine, p));
     return ok({{"projects", list}});
   });
-  post("/v1/projects/:project/topups", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
-    TRY_ASSIGN(p, find_project(c.engine, json(req.path_params.at("project")), who));
+  post("/v1/projects/([^/]+)/topups", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
     TRY_ASSIGN(amount, amount_field(b, "amount"));
     TRY_ASSIGN(reference, str_field(b, "reference", false));
     bool replayed = false;
@@ -302,8 +306,8 @@ void Daemon::install_routes(httplib::Server& srv) {
                {"reference", t.reference}, {"wallet_balance", format_amount(w->balance())}, {"replayed", replayed}},
               replayed ? 200 : 201);
   });
-  get("/v1/projects/:project/balance", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-    TRY_ASSIGN(p, find_project(c.engine, json(req.path_params.at("project")), who));
+  get("/v1/projects/([^/]+)/balance", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
     return ok(balance_json(c.engine, *p));
   });
 
@@ -332,9 +336,9 @@ void Daemon::install_routes(httplib::Server& srv) {
     TRY_ASSIGN(s, c.engine.create_scheme(name, rate, kinds, shortfall, fund, c.now_ms));
     return ok(scheme_json(c.engine, s), 201);
   });
-  post("/v1/schemes/:scheme/fund", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+  post("/v1/schemes/([^/]+)/fund", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
     if (auto st = need_admin(who); !st.ok()) return fail(st);
-    TRY_ASSIGN(s, find_scheme(c.engine, json(req.path_params.at("scheme"))));
+    TRY_ASSIGN(s, find_scheme(c.engine, json(req.matches[1].str())));
     TRY_ASSIGN(amount, amount_field(b, "amount"));
     if (auto st = c.engine.fund_scheme(s->id, amount, c.now_ms); !st.ok()) return fail(st);
     return ok(scheme_json(c.engine, *s), 201);
@@ -428,12 +432,12 @@ void Daemon::install_routes(httplib::Server& srv) {
     }
     return ok({{"jobs", list}});
   });
-  get("/v1/jobs/:id", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-    TRY_ASSIGN(j, find_job(c.engine, req.path_params.at("id"), who));
+  get("/v1/jobs/([^/]+)", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
     return ok(job_json(c.engine, *j));
   });
-  post("/v1/jobs/:id/cancel", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-    TRY_ASSIGN(j, find_job(c.engine, req.path_params.at("id"), who));
+  post("/v1/jobs/([^/]+)/cancel", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
     TRY_ASSIGN(running, c.engine.cancel(j->id, c.now_ms));
     if (running) c.terminate.push_back(j->id);
     return ok(job_json(c.engine, *j));

@@ -15,6 +15,7 @@
 
 #include "core/check.h"
 #include "executor/local_executor.h"
+#include "server/views.h"
 
 namespace berth::server {
 
@@ -58,11 +59,6 @@ void kill_orphans(const std::string& state_dir, const std::set<uint64_t>& runnin
   closedir(proc);
 }
 
-std::string expand_pattern(std::string pattern, const core::Job& job) {
-  for (size_t at; (at = pattern.find("%j")) != std::string::npos;) pattern.replace(at, 2, std::to_string(job.id.value));
-  for (size_t at; (at = pattern.find("%x")) != std::string::npos;) pattern.replace(at, 2, job.name);
-  return pattern;
-}
 }  // namespace
 
 int64_t wall_clock_ms() {
@@ -281,8 +277,8 @@ void Daemon::launch(JobId id) {
   spec.script_path = script_path(id);
   if (!l.is_discarded()) {
     spec.workdir = l.value("workdir", "/");
-    spec.stdout_path = expand_pattern(l.value("stdout", ""), job);
-    spec.stderr_path = expand_pattern(l.value("stderr", spec.stdout_path), job);
+    spec.stdout_path = expand_job_pattern(l.value("stdout", ""), job);
+    spec.stderr_path = expand_job_pattern(l.value("stderr", spec.stdout_path), job);
     for (const auto& a : l.value("args", json::array())) spec.args.push_back(a.get<std::string>());
     for (const auto& [k, v] : l.value("env", json::object()).items()) spec.env[k] = v.get<std::string>();
   }

@@ -7,6 +7,12 @@ namespace berth::server {
 
 using core::Engine;
 
+std::string expand_job_pattern(std::string pattern, const core::Job& job) {
+  for (size_t at; (at = pattern.find("%j")) != std::string::npos;) pattern.replace(at, 2, std::to_string(job.id.value));
+  for (size_t at; (at = pattern.find("%x")) != std::string::npos;) pattern.replace(at, 2, job.name);
+  return pattern;
+}
+
 json time_json(int64_t ms) { return ms == 0 ? json(nullptr) : json(format_time_ms(ms)); }
 
 json org_json(const core::Org& o) {
@@ -59,8 +65,8 @@ json job_json(const Engine& e, const core::Job& j) {
       {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},
       {"signal", ended && j.term_signal ? json(j.term_signal) : json(nullptr)},
       {"requeue", j.requeue}, {"restarts", j.restarts}, {"cancel_requested", j.cancel_requested},
-      {"workdir", launch.value("workdir", "")}, {"stdout", launch.value("stdout", "")},
-      {"stderr", launch.value("stderr", "")},
+      {"workdir", launch.value("workdir", "")}, {"stdout", expand_job_pattern(launch.value("stdout", ""), j)},
+      {"stderr", expand_job_pattern(launch.value("stderr", ""), j)},
       {"award_id", j.award.valid() ? json(j.award.value) : json(nullptr)}, {"rate_bps", j.rate_bps},
       {"max_cost", running ? json(format_amount(j.max_cost_minor)) : json(nullptr)},
       {"subsidy_held", running ? json(format_amount(j.subsidy_held_minor)) : json(nullptr)},
@@ -68,7 +74,8 @@ json job_json(const Engine& e, const core::Job& j) {
       {"cost", ended || j.restarts ? json(format_amount(j.cost_minor)) : json(nullptr)},
       {"subsidy", ended || j.restarts ? json(format_amount(j.subsidy_minor)) : json(nullptr)},
       {"copay", ended || j.restarts ? json(format_amount(j.copay_minor)) : json(nullptr)},
-      {"runtime_s", j.start_ms && j.end_ms ? json((j.end_ms - j.start_ms) / 1000.0) : json(nullptr)},
+      {"runtime_s", j.start_ms && j.end_ms ? json((j.end_ms - j.start_ms) / 1000) : json(nullptr)},
+      {"runtime_ms", j.start_ms && j.end_ms ? json(j.end_ms - j.start_ms) : json(nullptr)},
   };
   return out;
 }

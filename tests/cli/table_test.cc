@@ -96,7 +96,7 @@ TEST(RenderJobs, SqueueColumns) {
       {{"id", 13}, {"project", "vision"}, {"name", "eval"}, {"user", "bob"}, {"state", "PENDING"}, {"gpus", 8},
        {"gpu_model", nullptr}, {"node", nullptr}, {"reason", "InsufficientFunds"}},
       {{"id", 9}, {"project", "nlp"}, {"name", "done"}, {"user", "carol"}, {"state", "COMPLETED"}, {"gpus", 1},
-       {"node", "local"}, {"runtime_s", 3723}},
+       {"node", "local"}, {"runtime_s", 3723.9}},
   });
   EXPECT_EQ(render_jobs(jobs, now),
             "JOBID  PROJECT  NAME   USER   ST     TIME    GPUS  NODELIST(REASON)\n"
@@ -139,7 +139,7 @@ TEST(RenderBalances, NoAwards) {
   const json balance = {{"project", "p"}, {"wallet", {{"balance", "0.0000"}}}, {"awards", json::array()}};
   const std::string text = render_balances({balance});
   EXPECT_NE(text.find("No awards."), std::string::npos);
-  EXPECT_NE(text.find("p        0.0000     -          -"), std::string::npos) << text;
+  EXPECT_NE(text.find("p         0.0000     -          -"), std::string::npos) << text;
 }
 
 TEST(RenderQuote, ShowsAffordabilityAndReason) {

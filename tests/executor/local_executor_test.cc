@@ -2,6 +2,7 @@
 // a process disappearing) with a generous limit; no test asserts how fast anything happens.
 #include "executor/local_executor.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -218,6 +219,18 @@ TEST_F(LocalExecutorTest, RunsInWorkdirWithStdinFromDevNull) {
   s.workdir = (dir_ / "work").string();
   EXPECT_EQ(run(s).exit_code, 0);
   EXPECT_EQ(read_file(s.stdout_path), fs::canonical(dir_ / "work").string() + "\nend\n");
+}
+
+TEST_F(LocalExecutorTest, JobInheritsNoOtherDescriptorOfTheParent) {
+  // A descriptor without close-on-exec, like a listening socket a library opened carelessly.
+  int fd = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::dup2(fd, 100), 100);
+  ::close(fd);
+  LaunchSpec s = spec(1, script("s", "#!/bin/sh\nif [ -e /proc/$$/fd/100 ]; then echo leaked; else echo clean; fi\n"));
+  EXPECT_EQ(run(s).exit_code, 0);
+  ::close(100);
+  EXPECT_EQ(read_file(s.stdout_path), "clean\n");
 }
 
 TEST_F(LocalExecutorTest, ScriptWithoutShebangRunsViaShWithArgs) {

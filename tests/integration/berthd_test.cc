@@ -176,7 +176,9 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
     EXPECT_EQ(posted_sum, cost) << tr.dump();
   }
   Minor total = 0, revenue = 0, held = 0;
-  for (const json& a : daemon->api("GET", "/v1/accounts").second["accounts"]) {
+  const json accounts = daemon->api("GET", "/v1/accounts").second["accounts"];
+  ASSERT_GE(accounts.size(), 6u);
+  for (const json& a : accounts) {
     total += amount(a["balance"]);
     held += amount(a["held"]);
     if (a["kind"] == "revenue") revenue = amount(a["balance"]);

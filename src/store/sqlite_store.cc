@@ -1,0 +1,796 @@
+#include "store/sqlite_store.h"
+
+#include <charconv>
+#include <initializer_list>
+
+#include "store/schema.h"
+
+namespace berth::store {
+
+using sqlite::Stmt;
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5'000;
+
+// Meta rows.
+constexpr const char* kMetaNextJobId = "next_job_id";
+constexpr const char* kMetaNextAccountId = "next_account_id";
+constexpr const char* kMetaNextTransferSeq = "next_transfer_seq";
+constexpr const char* kMetaLastAliveMs = "last_alive_ms";
+
+// Column lists, shared by the statements that write a table and the ones that read it back,
+// so the two cannot drift apart. Binding and reading follow the same order.
+constexpr std::initializer_list<const char*> kOrgColumns = {"id", "name", "kind", "created_ms"};
+constexpr std::initializer_list<const char*> kProjectColumns = {"id", "org_id", "name", "wallet_account_id",
+                                                                "created_ms"};
+constexpr std::initializer_list<const char*> kSchemeColumns = {
+    "id", "name", "rate_bps", "eligible_kinds", "eligible_kinds_text", "shortfall", "fund_account_id", "created_ms"};
+constexpr std::initializer_list<const char*> kAwardColumns = {
+    "id", "scheme_id", "project_id", "account_id", "amount_minor", "gpu_level", "start_ms", "end_ms", "created_ms"};
+constexpr std::initializer_list<const char*> kAccountColumns = {
+    "id",   "kind", "no_overdraft", "owner_id", "name", "debits_pending_minor", "debits_posted_minor",
+    "credits_pending_minor", "credits_posted_minor", "created_ms"};
+constexpr std::initializer_list<const char*> kTransferColumns = {
+    "id",   "debit_account_id", "credit_account_id", "amount_minor", "flags", "flags_text", "pending_id",
+    "timeout_ms", "code", "code_name", "ref", "timestamp_ms", "pending_state"};
+constexpr std::initializer_list<const char*> kTopUpColumns = {"transfer_id", "project_id", "amount_minor",
+                                                              "reference", "created_ms"};
+constexpr std::initializer_list<const char*> kJobColumns = {
+    "id",         "name",         "user_name",       "project_id",     "org_id",
+    "state",      "reason",       "tier",            "gpus",           "gpu_model",
+    "partition_name", "time_limit_s", "requeue",     "restarts",       "submit_ms",
+    "start_ms",   "end_ms",       "node_id",         "gpu_ids",        "exit_code",
+    "term_signal", "cancel_requested", "award_id",   "rate_bps",       "price_per_gpu_hour_minor",
+    "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
+    "copay_minor", "launch"};
+constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
+                                                             "cpus", "memory_mb", "state"};
+constexpr std::initializer_list<const char*> kTokenColumns = {"token_hash", "user_name", "role", "org_id",
+                                                              "created_ms"};
+
+std::string join_columns(std::initializer_list<const char*> columns, const char* prefix = "") {
+  std::string out;
+  for (const char* c : columns) {
+    if (!out.empty()) out += ", ";
+    out += prefix;
+    out += c;
+  }
+  return out;
+}
+
+// "INSERT INTO t (a, b) VALUES (?, ?)", and with a conflict key, an upsert that updates
+// every other column: "... ON CONFLICT (a) DO UPDATE SET b = excluded.b".
+std::string insert_sql(const char* table, std::initializer_list<const char*> columns, const char* key = nullptr) {
+  std::string sql = std::string("INSERT INTO ") + table + " (" + join_columns(columns) + ") VALUES (";
+  for (size_t i = 0; i < columns.size(); ++i) sql += i == 0 ? "?" : ", ?";
+  sql += ")";
+  if (key != nullptr) {
+    sql += std::string(" ON CONFLICT (") + key + ") DO UPDATE SET ";
+    bool first = true;
+    for (const char* c : columns) {
+      if (std::string_view(c) == key) continue;
+      if (!first) sql += ", ";
+      first = false;
+      sql += std::string(c) + " = excluded." + c;
+    }
+  }
+  return sql;
+}
+
+std::string select_sql(const char* table, std::initializer_list<const char*> columns, const char* order_by) {
+  return "SELECT " + join_columns(columns) + " FROM " + table + " ORDER BY " + order_by;
+}
+
+// Adds what was being written to a failed Status; builds no string when all is well.
+Status with_context(Status st, const char* what, uint64_t id) {
+  if (st.ok()) return st;
+  return Status(st.code(), std::string(what) + " " + std::to_string(id) + ": " + st.message());
+}
+
+Status bad_value(const char* table, const char* column, uint64_t id, const std::string& text) {
+  return Status::Internal("store: " + std::string(table) + " " + std::to_string(id) + " has " + column + " '" + text +
+                          "', which this berth does not know");
+}
+
+// ---- enums as text ----
+
+// Parses an enum through its name function, trying the values first..last.
+template <typename E>
+bool parse_named(const std::string& text, const char* (*name)(E), int first, int last, E* out) {
+  for (int v = first; v <= last; ++v) {
+    if (text == name(static_cast<E>(v))) {
+      *out = static_cast<E>(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool parse_account_kind(const std::string& text, core::AccountKind* out) {
+  return parse_named(text, &core::account_kind_name, static_cast<int>(core::AccountKind::kSource),
+                     static_cast<int>(core::AccountKind::kExternal), out);
+}
+bool parse_pending_state(const std::string& text, core::PendingState* out) {
+  return parse_named(text, &core::pending_state_name, static_cast<int>(core::PendingState::kNone),
+                     static_cast<int>(core::PendingState::kExpired), out);
+}
+// pending_reason_name() indexes a table, so only the values it knows may be tried: keep
+// the last one here in step with model.h.
+bool parse_pending_reason(const std::string& text, core::PendingReason* out) {
+  return parse_named(text, &core::pending_reason_name, static_cast<int>(core::PendingReason::kNone),
+                     static_cast<int>(core::PendingReason::kAwardCap), out);
+}
+
+// "university,institute" for the readable column next to the bitmask.
+std::string eligible_kinds_text(uint32_t kinds) {
+  std::string out;
+  for (int k = 0; k < core::kOrgKindCount; ++k) {
+    if (((kinds >> k) & 1u) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += core::org_kind_name(static_cast<core::OrgKind>(k));
+  }
+  return out;
+}
+
+// "pending,linked" for the readable column next to the flag bits.
+std::string flags_text(uint32_t flags) {
+  static constexpr struct {
+    uint32_t bit;
+    const char* name;
+  } kNames[] = {{core::kPending, "pending"},
+                {core::kPostPending, "post_pending"},
+                {core::kVoidPending, "void_pending"},
+                {core::kLinked, "linked"}};
+  std::string out;
+  for (const auto& n : kNames) {
+    if ((flags & n.bit) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += n.name;
+  }
+  return out;
+}
+
+const char* transfer_code_name(uint32_t code) {
+  switch (code) {
+    case core::kCodeOther: return "other";
+    case core::kCodeFundScheme: return "fund_scheme";
+    case core::kCodeAwardGrant: return "award_grant";
+    case core::kCodeTopUp: return "top_up";
+    case core::kCodeJobSubsidy: return "job_subsidy";
+    case core::kCodeJobCopay: return "job_copay";
+    case core::kCodeAwardReturn: return "award_return";
+    case core::kCodeRefund: return "refund";
+    case core::kCodeAdjustment: return "adjustment";
+  }
+  return "unknown";
+}
+
+std::string gpu_ids_text(const std::vector<int>& ids) {
+  std::string out;
+  for (int id : ids) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id);
+  }
+  return out;
+}
+
+bool parse_gpu_ids(const std::string& text, std::vector<int>* out) {
+  out->clear();
+  if (text.empty()) return true;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (true) {
+    int id = 0;
+    const auto [next, ec] = std::from_chars(p, end, id);
+    if (ec != std::errc() || next == p) return false;
+    out->push_back(id);
+    if (next == end) return true;
+    if (*next != ',') return false;
+    p = next + 1;
+  }
+}
+
+// Prepares a statement used once (reads at load time).
+Result<Stmt> prepare_once(sqlite3* db, const std::string& sql) { return Stmt::Prepare(db, sql, /*persistent=*/false); }
+
+// Runs `sql` and calls read_row(stmt) for each row until done or an error.
+template <typename ReadRow>
+Status for_each_row(sqlite3* db, const std::string& sql, ReadRow&& read_row) {
+  auto s = prepare_once(db, sql);
+  if (!s.ok()) return s.status();
+  while (true) {
+    auto row = s->step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    BERTH_RETURN_IF_ERROR(read_row(*s));
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Opening and migrations
+
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0)
+    return Status::Invalid("the store needs a database file path, got '" + path + "'");
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  sqlite::DbPtr db(raw);  // owns the handle even when the open failed
+  if (rc != SQLITE_OK) return sqlite::Error(raw, rc, "open " + path);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+
+  // WAL persists in the file; synchronous, foreign_keys and the busy timeout are per connection.
+  {
+    auto mode = Stmt::Prepare(raw, "PRAGMA journal_mode = WAL", false);
+    if (!mode.ok()) return mode.status();
+    auto row = mode->step();
+    if (!row.ok()) return row.status();
+    const std::string got = *row ? mode->col_text() : "";
+    mode->reset();
+    if (got != "wal") return Status::Internal("sqlite: cannot put " + path + " in WAL mode (journal mode '" + got + "')");
+  }
+  BERTH_RETURN_IF_ERROR(sqlite::Exec(raw, "PRAGMA synchronous = FULL"));
+  BERTH_RETURN_IF_ERROR(sqlite::Exec(raw, "PRAGMA foreign_keys = ON"));
+  {
+    auto fk = Stmt::Prepare(raw, "PRAGMA foreign_keys", false);
+    if (!fk.ok()) return fk.status();
+    auto row = fk->step();
+    if (!row.ok()) return row.status();
+    const bool on = *row && fk->col_i64() == 1;
+    fk->reset();
+    if (!on) return Status::Internal("sqlite: this SQLite does not enforce foreign keys");
+  }
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db)));
+  auto prepare = [&](Stmt* stmt, const std::string& sql) -> Status {
+    auto s = Stmt::Prepare(store->db_.get(), sql, /*persistent=*/true);
+    if (!s.ok()) return s.status();
+    *stmt = std::move(*s);
+    return Status::Ok();
+  };
+  BERTH_RETURN_IF_ERROR(prepare(&store->begin_, "BEGIN IMMEDIATE"));
+  BERTH_RETURN_IF_ERROR(prepare(&store->commit_, "COMMIT"));
+  BERTH_RETURN_IF_ERROR(prepare(&store->rollback_, "ROLLBACK"));
+  BERTH_RETURN_IF_ERROR(store->migrate());
+  BERTH_RETURN_IF_ERROR(store->prepare_statements());
+  return store;
+}
+
+template <typename Write>
+Status SqliteStore::in_transaction(const char* what, Write&& write) {
+  begin_.reset();
+  Status st = begin_.run();
+  if (st.ok()) {
+    st = write();
+    if (st.ok()) {
+      commit_.reset();
+      st = commit_.run();
+    }
+    if (!st.ok()) rollback();
+  }
+  if (st.ok()) return st;
+  return Status(st.code(), std::string(what) + ": " + st.message());
+}
+
+void SqliteStore::rollback() {
+  // Some errors (a full disk, an I/O error) make SQLite roll back by itself.
+  if (sqlite3_get_autocommit(db_.get()) != 0) return;
+  rollback_.reset();
+  // A failed ROLLBACK leaves nothing better to do: SQLite rolls the journal back when the
+  // connection is next used or reopened, and the caller already reports the first error.
+  (void)rollback_.run();
+}
+
+namespace {
+
+Result<int> current_version(sqlite3* db) {
+  auto s = prepare_once(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!s.ok()) return s.status();
+  auto row = s->step();
+  if (!row.ok()) return row.status();
+  const int version = *row ? static_cast<int>(s->col_i64()) : 0;
+  s->reset();
+  return version;
+}
+
+}  // namespace
+
+Status SqliteStore::migrate() {
+  BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), kSchemaVersionTable));
+  const int latest = migrations().back().version;
+  for (const Migration& m : migrations()) {
+    // Read the version inside the write transaction, so that two processes opening a new
+    // file at once apply each migration once.
+    BERTH_RETURN_IF_ERROR(in_transaction("schema migration", [&]() -> Status {
+      auto version = current_version(db_.get());
+      if (!version.ok()) return version.status();
+      if (*version > latest)
+        return Status::Internal("the database has schema version " + std::to_string(*version) +
+                                ", newer than this berth knows (" + std::to_string(latest) + ")");
+      if (*version >= m.version) return Status::Ok();
+      if (*version != m.version - 1)
+        return Status::Internal("schema version " + std::to_string(*version) + " cannot take migration " +
+                                std::to_string(m.version));
+      BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), m.sql));
+      auto insert = prepare_once(db_.get(), "INSERT INTO schema_version (version, description) VALUES (?, ?)");
+      if (!insert.ok()) return insert.status();
+      insert->bind_i64(m.version).bind_text(m.description);
+      return insert->run();
+    }));
+  }
+  auto version = current_version(db_.get());
+  if (!version.ok()) return version.status();
+  schema_version_ = *version;
+  return Status::Ok();
+}
+
+Status SqliteStore::prepare_statements() {
+  sqlite3* db = db_.get();
+  const struct {
+    Stmt* stmt;
+    std::string sql;
+  } statements[] = {
+      {&insert_org_, insert_sql("orgs", kOrgColumns)},
+      {&insert_project_, insert_sql("projects", kProjectColumns)},
+      {&insert_scheme_, insert_sql("schemes", kSchemeColumns)},
+      {&insert_award_, insert_sql("awards", kAwardColumns)},
+      {&insert_topup_, insert_sql("topups", kTopUpColumns)},
+      {&upsert_account_, insert_sql("accounts", kAccountColumns, "id")},
+      {&insert_transfer_, insert_sql("transfers", kTransferColumns)},
+      {&update_pending_,
+       "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS NOT NULL"},
+      {&upsert_job_, insert_sql("jobs", kJobColumns, "id")},
+      {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
+  };
+  for (const auto& s : statements) {
+    auto prepared = Stmt::Prepare(db, s.sql, /*persistent=*/true);
+    if (!prepared.ok()) return prepared.status();
+    *s.stmt = std::move(*prepared);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+Status SqliteStore::commit(const core::ChangeSet& changes, int64_t now_ms) {
+  return in_transaction("commit", [&] { return write_changes(changes, now_ms); });
+}
+
+Status SqliteStore::touch_alive(int64_t now_ms) {
+  return in_transaction("heartbeat", [&] { return write_meta(kMetaLastAliveMs, now_ms); });
+}
+
+// Rows are written in the order their foreign keys need: accounts before the projects,
+// schemes and awards that own them, transfers before their pending states and top-ups.
+Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
+  for (const core::Org& o : c.orgs) BERTH_RETURN_IF_ERROR(write_org(o));
+  for (const core::Account& a : c.accounts) BERTH_RETURN_IF_ERROR(write_account(a));
+  for (const core::Project& p : c.projects) BERTH_RETURN_IF_ERROR(write_project(p));
+  for (const core::Scheme& s : c.schemes) BERTH_RETURN_IF_ERROR(write_scheme(s));
+  for (const core::Award& a : c.awards) BERTH_RETURN_IF_ERROR(write_award(a));
+  for (const core::Transfer& t : c.transfers) BERTH_RETURN_IF_ERROR(write_transfer(t));
+  for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
+  for (const core::TopUp& t : c.topups) BERTH_RETURN_IF_ERROR(write_topup(t));
+  for (const core::Job& j : c.jobs) BERTH_RETURN_IF_ERROR(write_job(j));
+  BERTH_RETURN_IF_ERROR(write_meta(kMetaNextJobId, static_cast<int64_t>(c.next_job_id)));
+  BERTH_RETURN_IF_ERROR(write_meta(kMetaNextAccountId, static_cast<int64_t>(c.next_account_id)));
+  BERTH_RETURN_IF_ERROR(write_meta(kMetaNextTransferSeq, static_cast<int64_t>(c.next_transfer_seq)));
+  return write_meta(kMetaLastAliveMs, now_ms);
+}
+
+Status SqliteStore::write_org(const core::Org& o) {
+  Stmt& s = insert_org_;
+  s.reset();
+  s.bind_u64(o.id.value).bind_text(o.name).bind_text(core::org_kind_name(o.kind)).bind_i64(o.created_ms);
+  return with_context(s.run(), "org", o.id.value);
+}
+
+Status SqliteStore::write_project(const core::Project& p) {
+  Stmt& s = insert_project_;
+  s.reset();
+  s.bind_u64(p.id.value).bind_u64(p.org.value).bind_text(p.name).bind_u64(p.wallet.value).bind_i64(p.created_ms);
+  return with_context(s.run(), "project", p.id.value);
+}
+
+Status SqliteStore::write_scheme(const core::Scheme& x) {
+  Stmt& s = insert_scheme_;
+  s.reset();
+  s.bind_u64(x.id.value)
+      .bind_text(x.name)
+      .bind_i64(x.rate_bps)
+      .bind_i64(x.eligible_kinds)
+      .bind_text(eligible_kinds_text(x.eligible_kinds))
+      .bind_text(core::shortfall_name(x.shortfall))
+      .bind_u64(x.fund.value)
+      .bind_i64(x.created_ms);
+  return with_context(s.run(), "scheme", x.id.value);
+}
+
+Status SqliteStore::write_award(const core::Award& a) {
+  Stmt& s = insert_award_;
+  s.reset();
+  s.bind_u64(a.id.value)
+      .bind_u64(a.scheme.value)
+      .bind_u64(a.project.value)
+      .bind_u64(a.account.value)
+      .bind_i64(a.amount_minor)
+      .bind_i64(a.gpu_level)
+      .bind_i64(a.start_ms)
+      .bind_i64(a.end_ms)
+      .bind_i64(a.created_ms);
+  return with_context(s.run(), "award", a.id.value);
+}
+
+Status SqliteStore::write_account(const core::Account& a) {
+  Stmt& s = upsert_account_;
+  s.reset();
+  s.bind_u64(a.id.value)
+      .bind_text(core::account_kind_name(a.kind))
+      .bind_bool(a.no_overdraft)
+      .bind_u64(a.owner)
+      .bind_text(a.name)
+      .bind_i64(a.debits_pending)
+      .bind_i64(a.debits_posted)
+      .bind_i64(a.credits_pending)
+      .bind_i64(a.credits_posted)
+      .bind_i64(a.created_ms);
+  return with_context(s.run(), "account", a.id.value);
+}
+
+Status SqliteStore::write_transfer(const core::Transfer& t) {
+  Stmt& s = insert_transfer_;
+  s.reset();
+  s.bind_u64(t.id.value)
+      .bind_u64(t.debit.value)
+      .bind_u64(t.credit.value)
+      .bind_i64(t.amount)
+      .bind_i64(t.flags)
+      .bind_text(flags_text(t.flags))
+      .bind_id_or_null(t.pending_id.value)
+      .bind_i64(t.timeout_ms)
+      .bind_i64(t.code)
+      .bind_text(transfer_code_name(t.code))
+      .bind_u64(t.ref)
+      .bind_i64(t.timestamp_ms);
+  // A pending transfer starts pending; later PendingUpdates record how it was resolved.
+  if (t.flags & core::kPending) {
+    s.bind_text(core::pending_state_name(core::PendingState::kPending));
+  } else {
+    s.bind_null();
+  }
+  return with_context(s.run(), "transfer", t.id.value);
+}
+
+Status SqliteStore::write_pending(const core::PendingUpdate& u) {
+  Stmt& s = update_pending_;
+  s.reset();
+  s.bind_text(core::pending_state_name(u.state)).bind_i64(u.posted_minor).bind_u64(u.id.value);
+  BERTH_RETURN_IF_ERROR(with_context(s.run(), "pending state of transfer", u.id.value));
+  if (s.changes() != 1)
+    return Status::Internal("store: pending state for transfer " + std::to_string(u.id.value) +
+                            ", which is not a stored pending transfer");
+  return Status::Ok();
+}
+
+Status SqliteStore::write_topup(const core::TopUp& t) {
+  Stmt& s = insert_topup_;
+  s.reset();
+  s.bind_u64(t.transfer.value)
+      .bind_u64(t.project.value)
+      .bind_i64(t.amount_minor)
+      .bind_text(t.reference)
+      .bind_i64(t.created_ms);
+  return with_context(s.run(), "top-up", t.transfer.value);
+}
+
+Status SqliteStore::write_job(const core::Job& j) {
+  Stmt& s = upsert_job_;
+  s.reset();
+  s.bind_u64(j.id.value)
+      .bind_text(j.name)
+      .bind_text(j.user)
+      .bind_u64(j.project.value)
+      .bind_u64(j.org.value)
+      .bind_text(core::job_state_name(j.state))
+      .bind_text(core::pending_reason_name(j.reason))
+      .bind_text(core::tier_name(j.tier))
+      .bind_i64(j.gpus)
+      .bind_text(j.gpu_model)
+      .bind_text(j.partition)
+      .bind_i64(j.time_limit_s)
+      .bind_bool(j.requeue)
+      .bind_i64(j.restarts)
+      .bind_i64(j.submit_ms)
+      .bind_i64(j.start_ms)
+      .bind_i64(j.end_ms)
+      .bind_id_or_null(j.node.value)
+      .bind_text(gpu_ids_text(j.gpu_ids))
+      .bind_i64(j.exit_code)
+      .bind_i64(j.term_signal)
+      .bind_bool(j.cancel_requested)
+      .bind_id_or_null(j.award.value)
+      .bind_i64(j.rate_bps)
+      .bind_i64(j.price_per_gpu_hour_minor)
+      .bind_i64(j.max_cost_minor)
+      .bind_i64(j.subsidy_held_minor)
+      .bind_i64(j.copay_held_minor)
+      .bind_i64(j.cost_minor)
+      .bind_i64(j.subsidy_minor)
+      .bind_i64(j.copay_minor)
+      .bind_text(j.launch);
+  return with_context(s.run(), "job", j.id.value);
+}
+
+Status SqliteStore::write_meta(const char* name, int64_t value) {
+  Stmt& s = upsert_meta_;
+  s.reset();
+  s.bind_text(name).bind_i64(value);
+  Status st = s.run();
+  if (st.ok()) return st;
+  return Status(st.code(), std::string("meta ") + name + ": " + st.message());
+}
+
+Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
+  auto del = prepare_once(db_.get(), "DELETE FROM nodes");
+  if (!del.ok()) return del.status();
+  auto ins = prepare_once(db_.get(), insert_sql("nodes", kNodeColumns));
+  if (!ins.ok()) return ins.status();
+  return in_transaction("put nodes", [&]() -> Status {
+    BERTH_RETURN_IF_ERROR(del->run());
+    for (const core::Node& n : nodes) {
+      ins->reset();
+      ins->bind_u64(n.id.value)
+          .bind_text(n.name)
+          .bind_text(n.gpu_model)
+          .bind_i64(n.gpus)
+          .bind_i64(n.cpus)
+          .bind_i64(n.memory_mb)
+          .bind_text(core::node_state_name(n.state));
+      BERTH_RETURN_IF_ERROR(with_context(ins->run(), "node", n.id.value));
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::put_token(const TokenRow& row) {
+  auto s = prepare_once(db_.get(), insert_sql("tokens", kTokenColumns, "token_hash"));
+  if (!s.ok()) return s.status();
+  return in_transaction("put token", [&] {
+    s->bind_text(row.token_hash).bind_text(row.user).bind_text(row.role).bind_u64(row.org_id).bind_i64(row.created_ms);
+    return s->run();
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+Result<std::vector<TokenRow>> SqliteStore::tokens() {
+  auto s = prepare_once(db_.get(), select_sql("tokens", kTokenColumns, "rowid"));
+  if (!s.ok()) return s.status();
+  std::vector<TokenRow> out;
+  while (true) {
+    auto row = s->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    TokenRow t;
+    t.token_hash = s->col_text();
+    t.user = s->col_text();
+    t.role = s->col_text();
+    t.org_id = s->col_u64();
+    t.created_ms = s->col_i64();
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
+  // One read transaction: a consistent snapshot even if another connection writes.
+  BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), "BEGIN"));
+  core::ChangeSet rows;
+  int64_t alive_ms = 0;
+  Status st = load_meta(&rows, &alive_ms);
+  if (st.ok()) st = load_orgs(&rows);
+  if (st.ok()) st = load_projects(&rows);
+  if (st.ok()) st = load_schemes(&rows);
+  if (st.ok()) st = load_awards(&rows);
+  if (st.ok()) st = load_accounts(&rows);
+  if (st.ok()) st = load_transfers(&rows);
+  if (st.ok()) st = load_topups(&rows);
+  if (st.ok()) st = load_jobs(&rows);
+  if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
+  if (!st.ok()) {
+    rollback();
+    return Status(st.code(), "load: " + st.message());
+  }
+  if (last_alive_ms != nullptr) *last_alive_ms = alive_ms;
+  return rows;
+}
+
+Status SqliteStore::load_meta(core::ChangeSet* rows, int64_t* last_alive_ms) {
+  return for_each_row(db_.get(), "SELECT name, value FROM meta ORDER BY name", [&](Stmt& s) {
+    const std::string name = s.col_text();
+    const int64_t value = s.col_i64();
+    if (name == kMetaNextJobId) rows->next_job_id = static_cast<uint64_t>(value);
+    if (name == kMetaNextAccountId) rows->next_account_id = static_cast<uint64_t>(value);
+    if (name == kMetaNextTransferSeq) rows->next_transfer_seq = static_cast<uint64_t>(value);
+    if (name == kMetaLastAliveMs) *last_alive_ms = value;
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_orgs(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("orgs", kOrgColumns, "id"), [&](Stmt& s) {
+    core::Org o;
+    o.id = OrgId(s.col_u64());
+    o.name = s.col_text();
+    const std::string kind = s.col_text();
+    o.created_ms = s.col_i64();
+    if (!core::parse_org_kind(kind, &o.kind)) return bad_value("org", "kind", o.id.value, kind);
+    rows->orgs.push_back(std::move(o));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_projects(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("projects", kProjectColumns, "id"), [&](Stmt& s) {
+    core::Project p;
+    p.id = ProjectId(s.col_u64());
+    p.org = OrgId(s.col_u64());
+    p.name = s.col_text();
+    p.wallet = AccountId(s.col_u64());
+    p.created_ms = s.col_i64();
+    rows->projects.push_back(std::move(p));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_schemes(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("schemes", kSchemeColumns, "id"), [&](Stmt& s) {
+    core::Scheme x;
+    x.id = SchemeId(s.col_u64());
+    x.name = s.col_text();
+    x.rate_bps = s.col_i64();
+    x.eligible_kinds = static_cast<uint32_t>(s.col_i64());
+    (void)s.col_text();  // eligible_kinds_text: for people; the bitmask is authoritative
+    const std::string shortfall = s.col_text();
+    x.fund = AccountId(s.col_u64());
+    x.created_ms = s.col_i64();
+    if (!core::parse_shortfall(shortfall, &x.shortfall)) return bad_value("scheme", "shortfall", x.id.value, shortfall);
+    rows->schemes.push_back(std::move(x));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_awards(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("awards", kAwardColumns, "id"), [&](Stmt& s) {
+    core::Award a;
+    a.id = AwardId(s.col_u64());
+    a.scheme = SchemeId(s.col_u64());
+    a.project = ProjectId(s.col_u64());
+    a.account = AccountId(s.col_u64());
+    a.amount_minor = s.col_i64();
+    a.gpu_level = static_cast<int>(s.col_i64());
+    a.start_ms = s.col_i64();
+    a.end_ms = s.col_i64();
+    a.created_ms = s.col_i64();
+    rows->awards.push_back(a);
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_accounts(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("accounts", kAccountColumns, "id"), [&](Stmt& s) {
+    core::Account a;
+    a.id = AccountId(s.col_u64());
+    const std::string kind = s.col_text();
+    a.no_overdraft = s.col_bool();
+    a.owner = s.col_u64();
+    a.name = s.col_text();
+    a.debits_pending = s.col_i64();
+    a.debits_posted = s.col_i64();
+    a.credits_pending = s.col_i64();
+    a.credits_posted = s.col_i64();
+    a.created_ms = s.col_i64();
+    if (!parse_account_kind(kind, &a.kind)) return bad_value("account", "kind", a.id.value, kind);
+    rows->accounts.push_back(std::move(a));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_transfers(core::ChangeSet* rows) {
+  const std::string sql =
+      "SELECT " + join_columns(kTransferColumns) + ", posted_minor FROM transfers ORDER BY seq";
+  return for_each_row(db_.get(), sql, [&](Stmt& s) {
+    core::Transfer t;
+    t.id = TransferId(s.col_u64());
+    t.debit = AccountId(s.col_u64());
+    t.credit = AccountId(s.col_u64());
+    t.amount = s.col_i64();
+    t.flags = static_cast<uint32_t>(s.col_i64());
+    (void)s.col_text();  // flags_text
+    t.pending_id = TransferId(s.col_u64());  // NULL reads as 0
+    t.timeout_ms = s.col_i64();
+    t.code = static_cast<uint32_t>(s.col_i64());
+    (void)s.col_text();  // code_name
+    t.ref = s.col_u64();
+    t.timestamp_ms = s.col_i64();
+    const bool has_state = !s.col_is_null();
+    const std::string state = s.col_text();
+    const Minor posted = s.col_i64();
+    if (has_state) {
+      core::PendingUpdate u{t.id, core::PendingState::kNone, posted};
+      if (!parse_pending_state(state, &u.state)) return bad_value("transfer", "pending_state", t.id.value, state);
+      rows->pending.push_back(u);
+    }
+    rows->transfers.push_back(t);
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_topups(core::ChangeSet* rows) {
+  const std::string sql = "SELECT " + join_columns(kTopUpColumns, "topups.") +
+                          " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
+  return for_each_row(db_.get(), sql, [&](Stmt& s) {
+    core::TopUp t;
+    t.transfer = TransferId(s.col_u64());
+    t.project = ProjectId(s.col_u64());
+    t.amount_minor = s.col_i64();
+    t.reference = s.col_text();
+    t.created_ms = s.col_i64();
+    rows->topups.push_back(std::move(t));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_jobs(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("jobs", kJobColumns, "id"), [&](Stmt& s) {
+    core::Job j;
+    j.id = JobId(s.col_u64());
+    j.name = s.col_text();
+    j.user = s.col_text();
+    j.project = ProjectId(s.col_u64());
+    j.org = OrgId(s.col_u64());
+    const std::string state = s.col_text();
+    const std::string reason = s.col_text();
+    const std::string tier = s.col_text();
+    j.gpus = static_cast<int>(s.col_i64());
+    j.gpu_model = s.col_text();
+    j.partition = s.col_text();
+    j.time_limit_s = s.col_i64();
+    j.requeue = s.col_bool();
+    j.restarts = static_cast<int>(s.col_i64());
+    j.submit_ms = s.col_i64();
+    j.start_ms = s.col_i64();
+    j.end_ms = s.col_i64();
+    j.node = NodeId(s.col_u64());  // NULL reads as 0
+    const std::string gpu_ids = s.col_text();
+    j.exit_code = static_cast<int>(s.col_i64());
+    j.term_signal = static_cast<int>(s.col_i64());
+    j.cancel_requested = s.col_bool();
+    j.award = AwardId(s.col_u64());  // NULL reads as 0
+    j.rate_bps = s.col_i64();
+    j.price_per_gpu_hour_minor = s.col_i64();
+    j.max_cost_minor = s.col_i64();
+    j.subsidy_held_minor = s.col_i64();
+    j.copay_held_minor = s.col_i64();
+    j.cost_minor = s.col_i64();
+    j.subsidy_minor = s.col_i64();
+    j.copay_minor = s.col_i64();
+    j.launch = s.col_text();
+    if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
+    if (!parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
+    if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);
+    if (!parse_gpu_ids(gpu_ids, &j.gpu_ids)) return bad_value("job", "gpu_ids", j.id.value, gpu_ids);
+    rows->jobs.push_back(std::move(j));
+    return Status::Ok();
+  });
+}
+
+}  // namespace berth::store

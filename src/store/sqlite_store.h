@@ -1,0 +1,116 @@
+// The SQLite store: berth's state as plain relational tables in one database file.
+//
+// Contract
+// - Open() creates or opens the file in WAL mode with synchronous=FULL, so a commit that
+//   returned Ok survives a crash of the process or the machine; foreign keys are enforced.
+//   It applies any missing schema migrations (schema.h), each once in its own transaction.
+// - commit() writes one ChangeSet from core::Engine::drain_changes() in ONE transaction:
+//   either every row and the meta counters are written, or nothing is (the database is
+//   exactly as before and the Status says why).
+// - load() reads everything back as a ChangeSet fit for core::Engine::Restore().
+// - Errors from SQLite become a Status carrying SQLite's message: kUnavailable when another
+//   connection holds the database locked past the busy timeout, kInternal otherwise.
+//
+// Tables (src/store/README.md): orgs, projects, schemes, awards, topups, accounts, transfers,
+// jobs, nodes, tokens, meta, schema_version; an operator may read them with any SQL tool
+// while berthd runs (WAL readers do not block the writer).
+//
+// Not thread-safe: one thread owns a store. Statements are prepared once and reused.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "core/engine.h"
+#include "core/model.h"
+#include "store/sqlite_db.h"
+
+namespace berth::store {
+
+struct TokenRow {
+  std::string token_hash;
+  std::string user;
+  std::string role;
+  uint64_t org_id = 0;
+  int64_t created_ms = 0;
+};
+
+class SqliteStore {
+ public:
+  // Opens or creates the database at `path` (a file; not ":memory:").
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+  ~SqliteStore();
+
+  // Writes one batch of changes and the meta counters, with last_alive_ms = now_ms, in one
+  // transaction. Rows that change (accounts, jobs, pending states) are upserted; append-only
+  // rows (orgs, projects, schemes, awards, topups, transfers) are inserted, so a row written
+  // twice is an error. An empty ChangeSet still records the counters and now_ms.
+  Status commit(const core::ChangeSet& changes, int64_t now_ms);
+
+  // Records that berthd was alive at now_ms (a heartbeat), in its own small transaction.
+  Status touch_alive(int64_t now_ms);
+
+  // Reads every row back: orgs, projects, schemes, awards and jobs by id, accounts by id,
+  // transfers and topups in the order applied, the state of every pending transfer, and
+  // the meta counters (the ChangeSet defaults when never written). *last_alive_ms is the
+  // last commit's or heartbeat's now_ms, 0 if none.
+  Result<core::ChangeSet> load(int64_t* last_alive_ms);
+
+  // Replaces the nodes table with `nodes` (informational, for SQL users).
+  Status put_nodes(const std::vector<core::Node>& nodes);
+
+  // Adds a token, or replaces the row with the same token_hash.
+  Status put_token(const TokenRow& row);
+  // All tokens, in the order first added.
+  Result<std::vector<TokenRow>> tokens();
+
+  // The schema version of the open database (the last migration applied).
+  int schema_version() const { return schema_version_; }
+
+ private:
+  explicit SqliteStore(sqlite::DbPtr db) : db_(std::move(db)) {}
+
+  Status migrate();
+  Status prepare_statements();
+  // Runs `write` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it or the commit fails.
+  template <typename Write>
+  Status in_transaction(const char* what, Write&& write);
+  void rollback();
+
+  Status write_changes(const core::ChangeSet& changes, int64_t now_ms);
+  Status write_org(const core::Org& org);
+  Status write_project(const core::Project& project);
+  Status write_scheme(const core::Scheme& scheme);
+  Status write_award(const core::Award& award);
+  Status write_account(const core::Account& account);
+  Status write_transfer(const core::Transfer& transfer);
+  Status write_pending(const core::PendingUpdate& update);
+  Status write_topup(const core::TopUp& topup);
+  Status write_job(const core::Job& job);
+  Status write_meta(const char* name, int64_t value);
+
+  Status load_meta(core::ChangeSet* rows, int64_t* last_alive_ms);
+  Status load_orgs(core::ChangeSet* rows);
+  Status load_projects(core::ChangeSet* rows);
+  Status load_schemes(core::ChangeSet* rows);
+  Status load_awards(core::ChangeSet* rows);
+  Status load_accounts(core::ChangeSet* rows);
+  Status load_transfers(core::ChangeSet* rows);
+  Status load_topups(core::ChangeSet* rows);
+  Status load_jobs(core::ChangeSet* rows);
+
+  sqlite::DbPtr db_;
+  int schema_version_ = 0;
+  // Statements of the hot path (commit), prepared once.
+  sqlite::Stmt begin_, commit_, rollback_;
+  sqlite::Stmt insert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
+  sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
+};
+
+}  // namespace berth::store

@@ -1,0 +1,397 @@
+// Whole command lines run against a fake server: what is sent, what is printed, exit codes.
+#include "cli/app.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+
+#include "common/timefmt.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+struct Call {
+  std::string method, path;
+  json body;
+};
+
+// Records every request and answers from a table keyed by "METHOD path".
+struct FakeServer {
+  std::vector<Call> calls;
+  std::map<std::string, Result<json>> replies;
+  std::string connected_server, connected_token;
+
+  void reply(const std::string& key, Result<json> value) { replies.insert_or_assign(key, std::move(value)); }
+  Result<json> answer(const std::string& method, const std::string& path, json body) {
+    calls.push_back({method, path, std::move(body)});
+    auto it = replies.find(method + " " + path);
+    if (it == replies.end()) return Status::NotFound("fake has no reply for " + method + " " + path);
+    return it->second;
+  }
+};
+
+class FakeApi final : public Api {
+ public:
+  explicit FakeApi(FakeServer* server) : server_(server) {}
+  Result<json> get(const std::string& path) override { return server_->answer("GET", path, nullptr); }
+  Result<json> post(const std::string& path, const json& body) override {
+    return server_->answer("POST", path, body);
+  }
+
+ private:
+  FakeServer* server_;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  int run(const std::vector<std::string>& args) {
+    out_.str("");
+    err_.str("");
+    CliIo io;
+    io.out = &out_;
+    io.err = &err_;
+    io.getenv = [this](const std::string& name) -> std::optional<std::string> {
+      auto it = env_.find(name);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    };
+    io.read_file = [this](const std::string& path) -> Result<std::string> {
+      auto it = files_.find(path);
+      if (it == files_.end()) return Status::NotFound("No such file or directory");
+      return it->second;
+    };
+    io.read_stdin = [this] { return stdin_; };
+    io.cwd = [] { return std::string("/home/alice/proj"); };
+    io.now_ms = [] { return *parse_time_ms("2026-03-01T12:00:00Z"); };
+    io.connect = [this](const std::string& server, const std::string& token) -> Result<std::unique_ptr<Api>> {
+      server_.connected_server = server;
+      server_.connected_token = token;
+      return std::unique_ptr<Api>(new FakeApi(&server_));
+    };
+    return run_cli(args, io);
+  }
+  const Call& only_call() {
+    EXPECT_EQ(server_.calls.size(), 1u);
+    static const Call kNone;
+    return server_.calls.empty() ? kNone : server_.calls.back();
+  }
+
+  FakeServer server_;
+  std::ostringstream out_, err_;
+  std::map<std::string, std::string> env_, files_;
+  std::optional<std::string> stdin_;
+};
+
+const char kTrainScript[] =
+    "#!/bin/bash\n"
+    "#SBATCH --account=vision\n"
+    "#SBATCH --job-name=from-script\n"
+    "#SBATCH --gres=gpu:H100:2\n"
+    "#SBATCH --time=30\n"
+    "#SBATCH --mail-type=END\n"
+    "python train.py \"$@\"\n";
+
+TEST_F(CliTest, SubmitSendsScriptOptionsAndWorkdir) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 42}, {"state", "PENDING"}});
+  ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();
+  const Call& call = only_call();
+  EXPECT_EQ(call.path, "/v1/jobs");
+  const json expected = {{"project", "vision"}, {"name", "from-script"},    {"gpus", 2},
+                         {"gpu_model", "H100"}, {"time_limit_s", 1800},      {"script", kTrainScript},
+                         {"args", json::array()}, {"workdir", "/home/alice/proj"}};
+  EXPECT_EQ(call.body, expected);
+  EXPECT_EQ(out_.str(), "Submitted batch job 42\n");
+  EXPECT_NE(err_.str().find("berth: warning: line 6: --mail-type"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, SubmitFlagsOverrideTheScript) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 43}});
+  ASSERT_EQ(run({"submit", "-G", "4", "--time=2:00:00", "-J", "flagged", "-A", "12", "--tier", "spot", "--requeue",
+                 "-p", "gpu", "-o", "out-%j", "-e", "err-%j", "-N", "1", "job.sh", "--lr", "0.1"}),
+            0)
+      << err_.str();
+  const json& body = only_call().body;
+  EXPECT_EQ(body["gpus"], 4);
+  EXPECT_EQ(body["gpu_model"], "H100");  // Not overridden: the flags named no model.
+  EXPECT_EQ(body["time_limit_s"], 7200);
+  EXPECT_EQ(body["name"], "flagged");
+  EXPECT_EQ(body["project"], 12);
+  EXPECT_EQ(body["tier"], "spot");
+  EXPECT_EQ(body["requeue"], true);
+  EXPECT_EQ(body["partition"], "gpu");
+  EXPECT_EQ(body["output"], "out-%j");
+  EXPECT_EQ(body["error"], "err-%j");
+  EXPECT_EQ(body["nodes"], 1);
+  EXPECT_EQ(body["args"], json({"--lr", "0.1"}));  // Everything after the script belongs to it.
+}
+
+TEST_F(CliTest, SubmitArgsAfterDoubleDash) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 44}});
+  ASSERT_EQ(run({"submit", "job.sh", "--", "-x", "y"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body["args"], json({"-x", "y"}));
+}
+
+TEST_F(CliTest, SubmitGpuModelFlagAndGresFlag) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 1}});
+  ASSERT_EQ(run({"submit", "--gres=gpu:A100:8", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body["gpu_model"], "A100");
+  EXPECT_EQ(server_.calls.back().body["gpus"], 8);
+  ASSERT_EQ(run({"submit", "--constraint", "L40S", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body["gpu_model"], "L40S");
+}
+
+TEST_F(CliTest, SubmitWrapMakesAScriptNamedWrap) {
+  server_.reply("POST /v1/jobs", json{{"id", 5}});
+  ASSERT_EQ(run({"submit", "--wrap", "nvidia-smi -L", "-G", "1", "-A", "vision"}), 0) << err_.str();
+  const json& body = only_call().body;
+  EXPECT_EQ(body["script"], "#!/bin/sh\nnvidia-smi -L\n");
+  EXPECT_EQ(body["name"], "wrap");
+}
+
+TEST_F(CliTest, SubmitReadsStdinWhenNoScriptIsNamed) {
+  stdin_ = "#!/bin/sh\n#SBATCH -A vision -G 1\necho\n";
+  server_.reply("POST /v1/jobs", json{{"id", 6}});
+  ASSERT_EQ(run({"submit"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body["name"], "sbatch");
+}
+
+TEST_F(CliTest, SubmitWithoutAnyScriptIsRefused) {
+  EXPECT_EQ(run({"submit", "-G", "1", "-A", "v"}), 1);
+  EXPECT_NE(err_.str().find("berth: error: no batch script"), std::string::npos) << err_.str();
+  EXPECT_TRUE(server_.calls.empty());
+}
+
+TEST_F(CliTest, SubmitParsableAndJson) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 42}, {"state", "PENDING"}});
+  ASSERT_EQ(run({"submit", "--parsable", "job.sh"}), 0);
+  EXPECT_EQ(out_.str(), "42\n");
+  ASSERT_EQ(run({"--json", "submit", "job.sh"}), 0);
+  EXPECT_EQ(json::parse(out_.str()), json({{"id", 42}, {"state", "PENDING"}}));
+  ASSERT_EQ(run({"submit", "--json", "job.sh"}), 0);  // A global flag may follow the subcommand.
+  EXPECT_EQ(json::parse(out_.str())["id"], 42);
+}
+
+TEST_F(CliTest, BadLocalInputNeverReachesTheServer) {
+  files_["job.sh"] = kTrainScript;
+  files_["bad.sh"] = "#!/bin/sh\n#SBATCH --array=1-3\n";
+  const std::vector<std::vector<std::string>> cases = {
+      {"submit", "-G", "0", "job.sh"},          {"submit", "-G", "-2", "job.sh"},
+      {"submit", "--time", "soon", "job.sh"},   {"submit", "--time", "UNLIMITED", "job.sh"},
+      {"submit", "--nodes", "0", "job.sh"},     {"submit", "bad.sh"},
+      {"submit", "missing.sh"},                 {"submit", "-G", "1", "--gres", "gpu:1", "job.sh"},
+      {"topup", "vision", "10.00001"},          {"topup", "vision", "-5"},
+      {"scheme", "fund", "s", "1.23456"},       {"scheme", "create", "s", "--rate", "170%", "--eligible", "startup"},
+      {"award", "create", "--scheme", "s", "--project", "p", "--amount", "1", "--gpus", "0", "--start",
+       "2026-01-01", "--end", "2027-01-01"},
+      {"award", "create", "--scheme", "s", "--project", "p", "--amount", "1", "--gpus", "1", "--start",
+       "2026-02-30", "--end", "2027-01-01"},
+      {"award", "create", "--scheme", "s", "--project", "p", "--amount", "1", "--gpus", "1", "--start",
+       "2027-01-01", "--end", "2026-01-01"},
+      {"show", "abc"},                           {"cancel", "1", "x"},
+      {"quote", "-A", "vision"},                 {"transfers", "--job", "12a"},
+  };
+  for (const auto& args : cases) {
+    EXPECT_EQ(run(args), 1) << args[0] << " " << args[1];
+    EXPECT_NE(err_.str().find("berth: error: "), std::string::npos) << err_.str();
+  }
+  EXPECT_TRUE(server_.calls.empty());
+}
+
+TEST_F(CliTest, ScriptErrorsNameTheLine) {
+  files_["bad.sh"] = "#!/bin/sh\n#SBATCH -J ok\n#SBATCH --array=1-3\n";
+  EXPECT_EQ(run({"submit", "bad.sh"}), 1);
+  EXPECT_NE(err_.str().find("line 3"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("--array"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, UsageErrorsKeepCli11ExitCodes) {
+  EXPECT_NE(run({"submit", "--tier", "urgent", "x"}), 0);
+  EXPECT_NE(err_.str().find("berth: error: "), std::string::npos);
+  EXPECT_NE(run({"frobnicate"}), 0);
+  EXPECT_NE(run({"org", "create", "x", "--kind", "bank"}), 0);
+  EXPECT_NE(run({"show"}), 0);
+  EXPECT_TRUE(server_.calls.empty());
+}
+
+TEST_F(CliTest, HelpExitsZero) {
+  EXPECT_EQ(run({"--help"}), 0);
+  EXPECT_NE(out_.str().find("submit"), std::string::npos);
+  EXPECT_EQ(run({"submit", "--help"}), 0);
+  EXPECT_NE(out_.str().find("--wrap"), std::string::npos);
+}
+
+TEST_F(CliTest, ServerErrorsPrintTheServersMessage) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", Status::Funds("project vision cannot afford 200.0000"));
+  EXPECT_EQ(run({"submit", "job.sh"}), 1);
+  EXPECT_EQ(err_.str(), "berth: warning: line 6: --mail-type is not used by berth; ignored\n"
+                        "berth: error: project vision cannot afford 200.0000\n");
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CliTest, UnauthenticatedGetsATokenHint) {
+  server_.reply("GET /v1/whoami", Status::Unauthenticated("missing token"));
+  EXPECT_EQ(run({"whoami"}), 1);
+  EXPECT_NE(err_.str().find("missing token (no token found"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"--token", "t", "whoami"}), 1);
+  EXPECT_NE(err_.str().find("(token from --token)"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, ConnectionSettingsReachConnect) {
+  server_.reply("GET /v1/whoami", json{{"user", "root"}, {"role", "admin"}});
+  files_["berth-state/admin.token"] = "local-admin\n";
+  ASSERT_EQ(run({"whoami"}), 0);
+  EXPECT_EQ(server_.connected_server, "http://127.0.0.1:8765");
+  EXPECT_EQ(server_.connected_token, "local-admin");
+  env_["BERTH_SERVER"] = "http://env:1";
+  env_["BERTH_TOKEN"] = "env-token";
+  ASSERT_EQ(run({"whoami"}), 0);
+  EXPECT_EQ(server_.connected_server, "http://env:1");
+  EXPECT_EQ(server_.connected_token, "env-token");
+  ASSERT_EQ(run({"--server", "http://flag:2", "--token", "flag-token", "whoami"}), 0);
+  EXPECT_EQ(server_.connected_server, "http://flag:2");
+  EXPECT_EQ(server_.connected_token, "flag-token");
+  EXPECT_EQ(out_.str(), "user: root\nrole: admin\n");
+}
+
+TEST_F(CliTest, QueueDefaultsToPendingAndRunning) {
+  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING",
+                json{{"jobs", {{{"id", 1}, {"project", "p"}, {"name", "n"}, {"user", "u"}, {"state", "PENDING"},
+                                {"gpus", 1}, {"reason", "Priority"}}}}});
+  ASSERT_EQ(run({"queue"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n"
+            "    1  p        n     u     PD  0:00     1  (Priority)\n");
+}
+
+TEST_F(CliTest, QueueFilters) {
+  server_.reply("GET /v1/jobs?state=COMPLETED%2CFAILED&project=vision&user=bob", json{{"jobs", json::array()}});
+  ASSERT_EQ(run({"queue", "--state", "cd,f", "--project", "vision", "--user", "bob"}), 0) << err_.str();
+  server_.reply("GET /v1/jobs", json{{"jobs", json::array()}});
+  ASSERT_EQ(run({"queue", "--all"}), 0) << err_.str();
+  EXPECT_NE(run({"queue", "--all", "--state", "R"}), 0);
+}
+
+TEST_F(CliTest, ShowPrintsFields) {
+  server_.reply("GET /v1/jobs/12", json{{"id", 12}, {"name", "train"}, {"state", "RUNNING"}});
+  ASSERT_EQ(run({"show", "12"}), 0);
+  EXPECT_EQ(out_.str(), "id:    12\nname:  train\nstate: RUNNING\n");
+}
+
+TEST_F(CliTest, CancelGoesOnAfterAFailure) {
+  server_.reply("POST /v1/jobs/1/cancel", json{{"id", 1}, {"state", "CANCELLED"}});
+  server_.reply("POST /v1/jobs/2/cancel", Status::Denied("job 2 belongs to another organisation"));
+  server_.reply("POST /v1/jobs/3/cancel", json{{"id", 3}, {"state", "RUNNING"}});
+  EXPECT_EQ(run({"cancel", "1", "2", "3"}), 1);
+  EXPECT_EQ(server_.calls.size(), 3u);
+  EXPECT_EQ(out_.str(), "Cancelled job 1\nCancelling job 3 (RUNNING)\n");
+  EXPECT_EQ(err_.str(), "berth: error: job 2: job 2 belongs to another organisation\n");
+}
+
+TEST_F(CliTest, QuoteFromFlagsOrScript) {
+  server_.reply("POST /v1/quote", json{{"max_cost", "100.0000"}, {"affordable", true}, {"rate_bps", 7000}});
+  ASSERT_EQ(run({"quote", "-A", "vision", "-G", "2", "-t", "1:00:00", "--gpu-model", "H100"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body,
+            json({{"project", "vision"}, {"gpus", 2}, {"time_limit_s", 3600}, {"gpu_model", "H100"}}));
+  EXPECT_NE(out_.str().find("affordable          yes"), std::string::npos) << out_.str();
+  files_["job.sh"] = kTrainScript;
+  ASSERT_EQ(run({"quote", "job.sh", "-G", "1"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body["gpus"], 1);
+  EXPECT_EQ(server_.calls.back().body["project"], "vision");
+}
+
+TEST_F(CliTest, BalanceOfOneProjectAndOfAll) {
+  const json vision = {{"project", "vision"}, {"wallet", {{"balance", "1.0000"}}}, {"awards", json::array()}};
+  server_.reply("GET /v1/projects/vision/balance", vision);
+  ASSERT_EQ(run({"balance", "vision"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("vision    1.0000"), std::string::npos) << out_.str();
+  server_.reply("GET /v1/projects", json{{"projects", {{{"id", 1}, {"name", "vision"}}, {{"id", 2}}}}});
+  server_.reply("GET /v1/projects/1/balance", vision);
+  server_.reply("GET /v1/projects/2/balance", json{{"project", "nlp"}});
+  ASSERT_EQ(run({"--json", "balance"}), 0) << err_.str();
+  EXPECT_EQ(json::parse(out_.str())["balances"].size(), 2u);
+}
+
+TEST_F(CliTest, ProjectNamesAreEncodedInPaths) {
+  server_.reply("POST /v1/projects/my%20proj/topups", json{{"amount", "5.0000"}});
+  ASSERT_EQ(run({"topup", "my proj", "5", "--reference", "INV-1"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body, json({{"amount", "5.0000"}, {"reference", "INV-1"}}));
+}
+
+TEST_F(CliTest, AdminCreateBodies) {
+  server_.reply("POST /v1/orgs", json{{"id", 1}});
+  ASSERT_EQ(run({"org", "create", "hku", "--kind", "university"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"name", "hku"}, {"kind", "university"}}));
+  EXPECT_EQ(out_.str(), "Created org 1 (hku, university)\n");
+
+  server_.reply("POST /v1/projects", json{{"id", 2}, {"wallet_account", 7}});
+  ASSERT_EQ(run({"project", "create", "vision", "--org", "1"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"name", "vision"}, {"org", 1}}));
+
+  server_.reply("POST /v1/schemes", json{{"id", 3}});
+  ASSERT_EQ(run({"scheme", "create", "ai-subsidy", "--rate", "70%", "--fund", "1000000", "--eligible",
+                 "university,startup", "--shortfall", "wait"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"name", "ai-subsidy"},
+                                             {"rate_bps", 7000},
+                                             {"fund", "1000000.0000"},
+                                             {"eligible_kinds", {"university", "startup"}},
+                                             {"shortfall", "wait"}}));
+
+  server_.reply("POST /v1/schemes/ai-subsidy/fund", json{{"fund_balance", "1500000.0000"}});
+  ASSERT_EQ(run({"scheme", "fund", "ai-subsidy", "500000"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"amount", "500000.0000"}}));
+
+  server_.reply("POST /v1/awards", json{{"id", 4}});
+  ASSERT_EQ(run({"award", "create", "--scheme", "ai-subsidy", "--project", "vision", "--amount", "200000", "--gpus",
+                 "8", "--start", "2026-01-01", "--end", "2027-01-01"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"scheme", "ai-subsidy"},
+                                             {"project", "vision"},
+                                             {"amount", "200000.0000"},
+                                             {"gpu_level", 8},
+                                             {"start", "2026-01-01"},
+                                             {"end", "2027-01-01"}}));
+}
+
+TEST_F(CliTest, TokenCreatePrintsOnlyTheToken) {
+  server_.reply("POST /v1/tokens", json{{"token", "tok-123"}, {"user", "alice"}});
+  ASSERT_EQ(run({"token", "create", "--user", "alice", "--org", "hku"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body, json({{"user", "alice"}, {"role", "member"}, {"org", "hku"}}));
+  EXPECT_EQ(out_.str(), "tok-123\n");
+}
+
+TEST_F(CliTest, ListingsPrintTablesOrJson) {
+  server_.reply("GET /v1/orgs", json{{"orgs", {{{"id", 1}, {"name", "hku"}, {"kind", "university"}}}}});
+  ASSERT_EQ(run({"org", "list"}), 0);
+  EXPECT_EQ(out_.str(), "ID  NAME  KIND\n 1  hku   university\n");
+  ASSERT_EQ(run({"org", "list", "--json"}), 0);
+  EXPECT_EQ(json::parse(out_.str())["orgs"][0]["name"], "hku");
+  for (const auto& [args, key] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"project", "list"}, "GET /v1/projects"},
+           {{"scheme", "list"}, "GET /v1/schemes"},
+           {{"award", "list"}, "GET /v1/awards"},
+           {{"nodes"}, "GET /v1/nodes"},
+           {{"transfers", "--account", "7", "--job", "12"}, "GET /v1/transfers?account=7&job=12"}}) {
+    server_.reply(key, json::object());
+    EXPECT_EQ(run(args), 0) << key << ": " << err_.str();
+  }
+}
+
+TEST_F(CliTest, GroupWithoutSubcommandIsAUsageError) {
+  EXPECT_NE(run({"org"}), 0);
+  EXPECT_NE(run({}), 0);
+}
+
+}  // namespace
+}  // namespace berth::cli

@@ -1,0 +1,202 @@
+#include "cli/client.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+TEST(ServerUrl, Forms) {
+  Result<ServerUrl> u = parse_server_url("http://127.0.0.1:8765");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, 8765);
+  EXPECT_EQ(u->base_path, "");
+  u = parse_server_url("http://gpu.example.org/berth/");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "gpu.example.org");
+  EXPECT_EQ(u->port, 80);
+  EXPECT_EQ(u->base_path, "/berth");
+  u = parse_server_url("localhost:9000");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "localhost");
+  EXPECT_EQ(u->port, 9000);
+  u = parse_server_url("http://[::1]:8765");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, 8765);
+}
+
+TEST(ServerUrl, RefusesTlsAndGarbage) {
+  Result<ServerUrl> u = parse_server_url("https://x:443");
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.status().message().find("only http://"), std::string::npos);
+  for (const char* bad : {"", "http://", "http://:80", "http://x:", "http://x:0", "http://x:70000", "http://x:ab",
+                          "ftp://x", "http://[::1"}) {
+    EXPECT_FALSE(parse_server_url(bad).ok()) << bad;
+  }
+}
+
+TEST(PathSegment, EncodesReservedCharacters) {
+  EXPECT_EQ(path_segment("vision"), "vision");
+  EXPECT_EQ(path_segment("a b/c?d"), "a%20b%2Fc%3Fd");
+  EXPECT_EQ(path_segment("é"), "%C3%A9");
+  EXPECT_EQ(path_segment("a-b_c.d~e"), "a-b_c.d~e");
+}
+
+TEST(QueryString, SkipsEmptyValues) {
+  EXPECT_EQ(query_string({}), "");
+  EXPECT_EQ(query_string({{"state", ""}}), "");
+  EXPECT_EQ(query_string({{"state", "PENDING,RUNNING"}, {"project", ""}, {"user", "al ice"}}),
+            "?state=PENDING%2CRUNNING&user=al%20ice");
+}
+
+TEST(StatusFromReply, UsesTheServersErrorObject) {
+  Status s = status_from_reply(409, R"({"error":{"code":"insufficient_funds","message":"wallet is short"}})");
+  EXPECT_EQ(s.code(), Code::kInsufficientFunds);
+  EXPECT_EQ(s.message(), "wallet is short");
+  s = status_from_reply(404, R"({"error":{"message":"no such job"}})");
+  EXPECT_EQ(s.code(), Code::kNotFound);
+  EXPECT_EQ(s.message(), "no such job");
+}
+
+TEST(StatusFromReply, FallsBackToHttpStatusAndBody) {
+  Status s = status_from_reply(502, "<html>Bad Gateway</html>");
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_EQ(s.message(), "server replied HTTP 502: <html>Bad Gateway</html>");
+  s = status_from_reply(401, "");
+  EXPECT_EQ(s.code(), Code::kUnauthenticated);
+  EXPECT_EQ(s.message(), "server replied HTTP 401");
+  s = status_from_reply(400, std::string(1000, 'x'));
+  EXPECT_LT(s.message().size(), 260u);
+}
+
+// A real HTTP server on a free local port, answering a few paths the way berthd would.
+class HttpApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.Get("/v1/whoami", [](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_header_value("Authorization") != "Bearer secret") {
+        res.status = 401;
+        res.set_content(R"({"error":{"code":"unauthenticated","message":"unknown token"}})", "application/json");
+        return;
+      }
+      res.set_content(R"({"user":"alice","role":"member"})", "application/json");
+    });
+    server_.Post("/v1/jobs", [](const httplib::Request& req, httplib::Response& res) {
+      const json body = json::parse(req.body);
+      res.status = 201;
+      res.set_content(json{{"id", 7}, {"echo", body}}.dump(), "application/json");
+    });
+    server_.Get("/v1/broken", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("not json", "text/plain");
+    });
+    server_.Get("/base/v1/whoami", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"user":"prefixed"})", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 200 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  void TearDown() override {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::unique_ptr<HttpApi> api(const std::string& token, const std::string& suffix = "") {
+    Result<std::unique_ptr<HttpApi>> a = HttpApi::Create(url() + suffix, token);
+    EXPECT_TRUE(a.ok());
+    return std::move(*a);
+  }
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+TEST_F(HttpApiTest, SendsBearerTokenAndDecodesJson) {
+  Result<json> me = api("secret")->get("/v1/whoami");
+  ASSERT_TRUE(me.ok()) << me.status().ToString();
+  EXPECT_EQ((*me)["user"], "alice");
+}
+
+TEST_F(HttpApiTest, ErrorReplyBecomesStatusWithServerMessage) {
+  Result<json> me = api("wrong")->get("/v1/whoami");
+  ASSERT_FALSE(me.ok());
+  EXPECT_EQ(me.status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(me.status().message(), "unknown token");
+  Result<json> none = api("")->get("/v1/whoami");
+  EXPECT_EQ(none.status().code(), Code::kUnauthenticated);
+}
+
+TEST_F(HttpApiTest, PostsJsonBody) {
+  Result<json> reply = api("secret")->post("/v1/jobs", json{{"gpus", 2}});
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ((*reply)["id"], 7);
+  EXPECT_EQ((*reply)["echo"]["gpus"], 2);
+}
+
+TEST_F(HttpApiTest, UnknownPathIsNotFound) {
+  Result<json> reply = api("secret")->get("/v1/nope");
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), Code::kNotFound);
+}
+
+TEST_F(HttpApiTest, NonJsonReplyIsAnError) {
+  Result<json> reply = api("secret")->get("/v1/broken");
+  ASSERT_FALSE(reply.ok());
+  EXPECT_NE(reply.status().message().find("not JSON"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, BasePathIsPrefixed) {
+  Result<json> reply = api("secret", "/base/")->get("/v1/whoami");
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ((*reply)["user"], "prefixed");
+}
+
+TEST_F(HttpApiTest, InvalidUtf8IsRefusedLocally) {
+  Result<json> reply = api("secret")->post("/v1/jobs", json{{"script", std::string("#!/bin/sh\n# caf\xe9\n")}});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(reply.status().message().find("UTF-8"), std::string::npos);
+}
+
+TEST(HttpApi, ConnectionFailureNamesTheServer) {
+  // Bind a free port without listening, then close it, so that nothing is there to answer.
+  int port = 0;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port = ntohs(addr.sin_port);
+    ::close(fd);
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  Result<std::unique_ptr<HttpApi>> api = HttpApi::Create(url, "t");
+  ASSERT_TRUE(api.ok());
+  Result<json> reply = (*api)->get("/v1/health");
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), Code::kUnavailable);
+  EXPECT_NE(reply.status().message().find(url), std::string::npos) << reply.status().message();
+}
+
+TEST(HttpApi, CreateRefusesBadUrl) { EXPECT_FALSE(HttpApi::Create("https://x", "").ok()); }
+
+}  // namespace
+}  // namespace berth::cli

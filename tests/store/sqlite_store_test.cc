@@ -1,0 +1,663 @@
+// The SQLite store: schema migrations, batches committed all or nothing, and a round trip
+// through real files that restores an Engine exactly as it was.
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/engine.h"
+#include "store/schema.h"
+
+namespace berth::store {
+namespace {
+
+namespace fs = std::filesystem;
+using core::ChangeSet;
+using core::Engine;
+
+constexpr int64_t kMinute = 60'000;
+constexpr int64_t kHour = 3'600'000;
+constexpr int64_t kT0 = 1'800'000'000'000;  // a fixed virtual "now"
+constexpr Minor kUnit = kMinorPerUnit;
+
+core::ClusterConfig small_cluster() {
+  core::ClusterConfig c;
+  c.nodes = {core::Node{NodeId(), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp}};
+  c.prices = {{"H100", 30 * kUnit}};  // 30.0000 per GPU-hour
+  c.partitions = {core::Partition{"gpu", 24 * 3600, 3600, true}};
+  return c;
+}
+
+// A read-only view of the database file through its own connection, as an operator's SQL
+// tool would see it.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
+    EXPECT_EQ(rc, SQLITE_OK) << sqlite3_errmsg(db_);
+  }
+  ~RawDb() { sqlite3_close_v2(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  // Every row of the result, columns joined by '|', NULL as "NULL".
+  std::vector<std::string> rows(const std::string& sql) {
+    std::vector<std::string> out;
+    sqlite3_stmt* s = nullptr;
+    const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << sqlite3_errmsg(db_);
+    if (rc != SQLITE_OK) return out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < sqlite3_column_count(s); ++c) {
+        if (c > 0) row += '|';
+        const unsigned char* text = sqlite3_column_text(s, c);
+        row += text ? reinterpret_cast<const char*>(text) : "NULL";
+      }
+      out.push_back(row);
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+  std::string one(const std::string& sql) {
+    const auto r = rows(sql);
+    EXPECT_EQ(r.size(), 1u) << sql;
+    return r.empty() ? "" : r[0];
+  }
+  // Every row of every table, in rowid order: equal dumps mean equal databases.
+  std::string dump() {
+    std::string out;
+    for (const std::string& table : rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+      out += "== " + table + "\n";
+      for (const std::string& row : rows("SELECT * FROM \"" + table + "\" ORDER BY rowid")) out += row + "\n";
+    }
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// ---- field-by-field comparison of rows ----
+
+void expect_same(const core::Org& a, const core::Org& b) {
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+}
+void expect_same(const core::Project& a, const core::Project& b) {
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.org.value, b.org.value);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.wallet.value, b.wallet.value);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+}
+void expect_same(const core::Scheme& a, const core::Scheme& b) {
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.rate_bps, b.rate_bps);
+  EXPECT_EQ(a.eligible_kinds, b.eligible_kinds);
+  EXPECT_EQ(a.shortfall, b.shortfall);
+  EXPECT_EQ(a.fund.value, b.fund.value);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+}
+void expect_same(const core::Award& a, const core::Award& b) {
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.scheme.value, b.scheme.value);
+  EXPECT_EQ(a.project.value, b.project.value);
+  EXPECT_EQ(a.account.value, b.account.value);
+  EXPECT_EQ(a.amount_minor, b.amount_minor);
+  EXPECT_EQ(a.gpu_level, b.gpu_level);
+  EXPECT_EQ(a.start_ms, b.start_ms);
+  EXPECT_EQ(a.end_ms, b.end_ms);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+}
+void expect_same(const core::TopUp& a, const core::TopUp& b) {
+  EXPECT_EQ(a.transfer.value, b.transfer.value);
+  EXPECT_EQ(a.project.value, b.project.value);
+  EXPECT_EQ(a.amount_minor, b.amount_minor);
+  EXPECT_EQ(a.reference, b.reference);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+}
+void expect_same(const core::Account& a, const core::Account& b) {
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.no_overdraft, b.no_overdraft);
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.debits_pending, b.debits_pending);
+  EXPECT_EQ(a.debits_posted, b.debits_posted);
+  EXPECT_EQ(a.credits_pending, b.credits_pending);
+  EXPECT_EQ(a.credits_posted, b.credits_posted);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+}
+void expect_same(const core::Transfer& a, const core::Transfer& b) {
+  EXPECT_TRUE(a.same_fields(b)) << "transfer " << a.id.value << " vs " << b.id.value;
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.debit.value, b.debit.value);
+  EXPECT_EQ(a.credit.value, b.credit.value);
+  EXPECT_EQ(a.amount, b.amount);
+  EXPECT_EQ(a.flags, b.flags);
+  EXPECT_EQ(a.pending_id.value, b.pending_id.value);
+  EXPECT_EQ(a.timeout_ms, b.timeout_ms);
+  EXPECT_EQ(a.code, b.code);
+  EXPECT_EQ(a.ref, b.ref);
+  EXPECT_EQ(a.timestamp_ms, b.timestamp_ms);
+}
+void expect_same(const core::PendingUpdate& a, const core::PendingUpdate& b) {
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.posted_minor, b.posted_minor);
+}
+void expect_same(const core::Job& a, const core::Job& b) {
+  SCOPED_TRACE("job " + std::to_string(a.id.value));
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.user, b.user);
+  EXPECT_EQ(a.project.value, b.project.value);
+  EXPECT_EQ(a.org.value, b.org.value);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.tier, b.tier);
+  EXPECT_EQ(a.gpus, b.gpus);
+  EXPECT_EQ(a.gpu_model, b.gpu_model);
+  EXPECT_EQ(a.partition, b.partition);
+  EXPECT_EQ(a.time_limit_s, b.time_limit_s);
+  EXPECT_EQ(a.requeue, b.requeue);
+  EXPECT_EQ(a.restarts, b.restarts);
+  EXPECT_EQ(a.submit_ms, b.submit_ms);
+  EXPECT_EQ(a.start_ms, b.start_ms);
+  EXPECT_EQ(a.end_ms, b.end_ms);
+  EXPECT_EQ(a.node.value, b.node.value);
+  EXPECT_EQ(a.gpu_ids, b.gpu_ids);
+  EXPECT_EQ(a.exit_code, b.exit_code);
+  EXPECT_EQ(a.term_signal, b.term_signal);
+  EXPECT_EQ(a.cancel_requested, b.cancel_requested);
+  EXPECT_EQ(a.award.value, b.award.value);
+  EXPECT_EQ(a.rate_bps, b.rate_bps);
+  EXPECT_EQ(a.price_per_gpu_hour_minor, b.price_per_gpu_hour_minor);
+  EXPECT_EQ(a.max_cost_minor, b.max_cost_minor);
+  EXPECT_EQ(a.subsidy_held_minor, b.subsidy_held_minor);
+  EXPECT_EQ(a.copay_held_minor, b.copay_held_minor);
+  EXPECT_EQ(a.cost_minor, b.cost_minor);
+  EXPECT_EQ(a.subsidy_minor, b.subsidy_minor);
+  EXPECT_EQ(a.copay_minor, b.copay_minor);
+  EXPECT_EQ(a.launch, b.launch);
+}
+
+template <typename T>
+void expect_same_list(const char* what, const std::vector<T>& a, const std::vector<T>& b) {
+  SCOPED_TRACE(what);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) expect_same(a[i], b[i]);
+}
+
+void expect_same_rows(const ChangeSet& got, const ChangeSet& want) {
+  expect_same_list("orgs", got.orgs, want.orgs);
+  expect_same_list("projects", got.projects, want.projects);
+  expect_same_list("schemes", got.schemes, want.schemes);
+  expect_same_list("awards", got.awards, want.awards);
+  expect_same_list("topups", got.topups, want.topups);
+  expect_same_list("accounts", got.accounts, want.accounts);
+  expect_same_list("transfers", got.transfers, want.transfers);
+  expect_same_list("pending", got.pending, want.pending);
+  expect_same_list("jobs", got.jobs, want.jobs);
+  EXPECT_EQ(got.next_job_id, want.next_job_id);
+  EXPECT_EQ(got.next_account_id, want.next_account_id);
+  EXPECT_EQ(got.next_transfer_seq, want.next_transfer_seq);
+}
+
+// ---- the fixture ----
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "berth_store_test_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (fs::path(dir_) / "berth.db").string();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<SqliteStore> open() {
+    auto s = SqliteStore::Open(path_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  // Commits what the engine changed since the last commit, as berthd does after each batch.
+  void commit(int64_t now_ms) {
+    const Status st = store_->commit(engine_->drain_changes(), now_ms);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  core::JobRequest request(const std::string& name, int gpus, int64_t limit_s, bool requeue = false) {
+    core::JobRequest r;
+    r.name = name;
+    r.user = "alice";
+    r.project = project_;
+    r.gpus = gpus;
+    r.gpu_model = "H100";
+    r.time_limit_s = limit_s;
+    r.requeue = requeue;
+    r.launch = R"({"script":"run.sh","env":{"NOTE":"a \"quoted\" ünïcode, value"}})";
+    return r;
+  }
+  JobId submit(const core::JobRequest& r, int64_t now_ms) {
+    auto id = engine_->submit(r, now_ms);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : JobId();
+  }
+
+  // A centre's story, committed step by step: an organisation, a project, a scheme with its
+  // fund, an award, a top-up; five jobs of which one completes (settled), one is cancelled
+  // while pending, one is asked to cancel while running, one is lost and requeued, and two
+  // are running with money held at the end.
+  void run_story() {
+    auto e = Engine::Create(small_cluster(), kT0);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+    commit(kT0);
+
+    auto org = engine_->create_org("hku", core::OrgKind::kUniversity, kT0);
+    ASSERT_TRUE(org.ok()) << org.status().ToString();
+    commit(kT0);
+    auto project = engine_->create_project(org->id, "vision", kT0);
+    ASSERT_TRUE(project.ok()) << project.status().ToString();
+    project_ = project->id;
+    commit(kT0);
+    const uint32_t kinds = 1u << static_cast<int>(core::OrgKind::kUniversity) |
+                           1u << static_cast<int>(core::OrgKind::kInstitute);
+    auto scheme = engine_->create_scheme("ai-subsidy", 7000, kinds, core::Shortfall::kWallet, 1'000'000 * kUnit, kT0);
+    ASSERT_TRUE(scheme.ok()) << scheme.status().ToString();
+    commit(kT0);
+    auto award = engine_->create_award(scheme->id, project_, 1'000 * kUnit, 8, kT0 - kHour, kT0 + 1000 * kHour, kT0);
+    ASSERT_TRUE(award.ok()) << award.status().ToString();
+    commit(kT0);
+    auto topup = engine_->top_up(project_, 500 * kUnit, "pay-1", kT0);
+    ASSERT_TRUE(topup.ok()) << topup.status().ToString();
+    commit(kT0);
+
+    jobs_.push_back(submit(request("train", 2, 3600), kT0 + 1));       // completes
+    jobs_.push_back(submit(request("big", 4, 2 * 3600), kT0 + 2));     // cancel asked while running
+    jobs_.push_back(submit(request("wait", 4, 3600), kT0 + 3));        // waits for GPUs, then runs
+    jobs_.push_back(submit(request("whole", 8, 3600), kT0 + 4));       // cancelled while pending
+    jobs_.push_back(submit(request("flaky", 1, 3600, true), kT0 + 5)); // lost, requeued
+    commit(kT0 + 5);
+
+    const int64_t t1 = kT0 + kMinute;
+    EXPECT_EQ(engine_->schedule(t1).size(), 3u);  // train, big, flaky: 7 of 8 GPUs
+    commit(t1);
+    EXPECT_EQ(engine_->job(jobs_[2])->reason, core::PendingReason::kResources);
+
+    const int64_t t2 = t1 + 30 * kMinute;
+    ASSERT_TRUE(engine_->job_ended(jobs_[0], core::JobEnd{}, t2, t2).ok());
+    commit(t2);
+    ASSERT_TRUE(engine_->cancel(jobs_[3], t2).ok());
+    auto asked = engine_->cancel(jobs_[1], t2);
+    ASSERT_TRUE(asked.ok() && *asked);
+    commit(t2);
+    core::JobEnd lost;
+    lost.lost = true;
+    ASSERT_TRUE(engine_->job_ended(jobs_[4], lost, t2, t2).ok());
+    commit(t2);
+
+    const int64_t t3 = t2 + kMinute;
+    EXPECT_EQ(engine_->schedule(t3).size(), 1u);  // wait: 4 GPUs; flaky waits for one
+    commit(t3);
+
+    // The story reached every state it means to test.
+    ASSERT_EQ(engine_->job(jobs_[0])->state, core::JobState::kCompleted);
+    ASSERT_GT(engine_->job(jobs_[0])->cost_minor, 0);
+    ASSERT_EQ(engine_->job(jobs_[1])->state, core::JobState::kRunning);
+    ASSERT_TRUE(engine_->job(jobs_[1])->cancel_requested);
+    ASSERT_EQ(engine_->job(jobs_[2])->state, core::JobState::kRunning);
+    ASSERT_EQ(engine_->job(jobs_[3])->state, core::JobState::kCancelled);
+    ASSERT_EQ(engine_->job(jobs_[4])->state, core::JobState::kPending);
+    ASSERT_EQ(engine_->job(jobs_[4])->restarts, 1);
+    ASSERT_TRUE(engine_->verify().ok());
+  }
+
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Engine> engine_;
+  ProjectId project_;
+  std::vector<JobId> jobs_;
+};
+
+// ---- schema ----
+
+TEST_F(SqliteStoreTest, OpenCreatesTheSchema) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  const int latest = migrations().back().version;
+  EXPECT_EQ(store_->schema_version(), latest);
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("PRAGMA journal_mode"), "wal");
+  const auto tables = raw.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  for (const char* t : {"accounts", "awards", "jobs", "meta", "nodes", "orgs", "projects", "schema_version", "schemes",
+                        "tokens", "topups", "transfers"}) {
+    EXPECT_NE(std::find(tables.begin(), tables.end(), t), tables.end()) << t;
+  }
+  EXPECT_EQ(raw.one("SELECT COUNT(*), MIN(version), MAX(version) FROM schema_version"),
+            std::to_string(migrations().size()) + "|1|" + std::to_string(latest));
+}
+
+TEST_F(SqliteStoreTest, ReopeningDoesNotReapplyMigrations) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  std::string before;
+  {
+    RawDb raw(path_);
+    before = raw.dump();
+  }
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), migrations().back().version);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.dump(), before);  // schema_version rows, applied_at included, untouched
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerBerth) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version (version, description) VALUES (999, 'future')", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = SqliteStore::Open(path_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("newer"), std::string::npos) << s.status().ToString();
+}
+
+TEST_F(SqliteStoreTest, RefusesAPathThatIsNotAFile) {
+  EXPECT_FALSE(SqliteStore::Open(":memory:").ok());
+  EXPECT_FALSE(SqliteStore::Open("").ok());
+  auto s = SqliteStore::Open(dir_ + "/no/such/dir/berth.db");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("sqlite"), std::string::npos) << s.status().ToString();
+}
+
+TEST_F(SqliteStoreTest, AFreshDatabaseLoadsEmpty) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  int64_t alive = -1;
+  auto rows = store_->load(&alive);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_TRUE(rows->empty());
+  EXPECT_TRUE(rows->accounts.empty());
+  EXPECT_EQ(rows->next_job_id, 1u);
+  EXPECT_EQ(rows->next_account_id, 4u);
+  EXPECT_EQ(rows->next_transfer_seq, 1u);
+  EXPECT_EQ(alive, 0);
+}
+
+// ---- round trip ----
+
+TEST_F(SqliteStoreTest, RoundTripRestoresTheEngineExactly) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  const ChangeSet want = engine_->snapshot();
+  ASSERT_FALSE(want.pending.empty());
+  store_.reset();
+
+  store_ = open();  // a restart: a new connection to the same file
+  ASSERT_NE(store_, nullptr);
+  int64_t alive = 0;
+  auto rows = store_->load(&alive);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(alive, kT0 + 32 * kMinute);
+  expect_same_rows(*rows, want);
+
+  auto restored = Engine::Restore(small_cluster(), *rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_TRUE((*restored)->verify().ok()) << (*restored)->verify().ToString();
+  expect_same_rows((*restored)->snapshot(), want);
+  EXPECT_EQ((*restored)->cluster().used_gpus(), engine_->cluster().used_gpus());
+}
+
+TEST_F(SqliteStoreTest, ARestoredEngineKeepsCommittingWhereItLeftOff) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  auto restored = Engine::Restore(small_cluster(), *rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+
+  // The same commands on the original and the restored engine; only the restored one's
+  // changes go to the store. The holds posted now were written in earlier batches.
+  const int64_t t4 = kT0 + 50 * kMinute;
+  for (Engine* e : {engine_.get(), restored->get()}) {
+    ASSERT_TRUE(e->job_ended(jobs_[1], core::JobEnd{0, 15, false, true, false}, t4, t4).ok());
+    ASSERT_TRUE(e->job_ended(jobs_[2], core::JobEnd{1, 0, false, false, false}, t4, t4).ok());
+    EXPECT_EQ(e->schedule(t4).size(), 1u);  // flaky runs again, held afresh
+    ASSERT_TRUE(e->top_up(project_, 7 * kUnit, "pay-2", t4).ok());
+  }
+  ASSERT_TRUE(store_->commit((*restored)->drain_changes(), t4).ok());
+
+  auto again = store_->load(nullptr);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  expect_same_rows(*again, engine_->snapshot());
+  auto restored_again = Engine::Restore(small_cluster(), *again);
+  ASSERT_TRUE(restored_again.ok()) << restored_again.status().ToString();
+  EXPECT_TRUE((*restored_again)->verify().ok());
+}
+
+TEST_F(SqliteStoreTest, ASnapshotCommitsAsOneBatch) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  const ChangeSet want = engine_->snapshot();
+
+  store_.reset();
+  path_ = (fs::path(dir_) / "copy.db").string();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_TRUE(store_->commit(want, kT0).ok());
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, want);
+}
+
+TEST_F(SqliteStoreTest, TablesReadAsPlainSql) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  ASSERT_TRUE(store_->put_nodes(engine_->cluster().nodes()).ok());
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT kind FROM orgs WHERE name = 'hku'"), "university");
+  EXPECT_EQ(raw.one("SELECT eligible_kinds_text, shortfall, rate_bps FROM schemes"), "university,institute|wallet|7000");
+  EXPECT_EQ(raw.one("SELECT kind FROM accounts WHERE id = 3"), "revenue");
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM accounts WHERE kind = 'wallet'"), "1");
+  EXPECT_EQ(raw.one("SELECT state, reason, tier, gpu_ids, node_id FROM jobs WHERE name = 'train'"),
+            "COMPLETED|None|normal|0,1|1");
+  EXPECT_EQ(raw.one("SELECT state, reason, restarts, node_id, award_id FROM jobs WHERE name = 'flaky'"),
+            "PENDING|Resources|1|NULL|NULL");
+  const core::Job& train = *engine_->job(jobs_[0]);
+  EXPECT_EQ(raw.one("SELECT cost_minor, subsidy_minor, copay_minor FROM jobs WHERE name = 'train'"),
+            std::to_string(train.cost_minor) + "|" + std::to_string(train.subsidy_minor) + "|" +
+                std::to_string(train.copay_minor));
+  EXPECT_EQ(raw.one("SELECT json_extract(launch, '$.script') FROM jobs WHERE id = 1"), "run.sh");
+  // Holds of running jobs are pending; those of ended runs were posted.
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM transfers WHERE pending_state = 'pending'"), "4");
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM transfers WHERE pending_state = 'posted'"), "4");
+  EXPECT_EQ(raw.one("SELECT code_name, flags_text FROM transfers WHERE id = " +
+                    std::to_string(Engine::job_transfer_id(jobs_[0], 0, 1).value)),
+            "job_subsidy|pending,linked");
+  EXPECT_EQ(raw.one("SELECT reference, amount_minor FROM topups"), "pay-1|" + std::to_string(500 * kUnit));
+  EXPECT_EQ(raw.one("SELECT balance_minor FROM account_balances WHERE kind = 'source'"),
+            std::to_string(-1'000'000 * kUnit));
+  EXPECT_EQ(raw.one("SELECT name, gpu_model, gpus, state FROM nodes"), "n1|H100|8|up");
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE name = 'next_job_id'"), "6");
+}
+
+// ---- atomicity ----
+
+TEST_F(SqliteStoreTest, AFailedCommitLeavesTheDatabaseExactlyAsBefore) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  const ChangeSet good = engine_->snapshot();
+  std::string before;
+  {
+    RawDb raw(path_);
+    before = raw.dump();
+  }
+
+  // Each batch writes good rows first and then one that the schema refuses.
+  ChangeSet dangling;  // a transfer from an account that does not exist
+  dangling.orgs.push_back(core::Org{OrgId(99), "late", core::OrgKind::kStartup, kT0});
+  dangling.accounts.push_back(good.accounts.back());
+  dangling.accounts.back().credits_posted += 1;
+  dangling.jobs.push_back(good.jobs.front());
+  dangling.jobs.front().name = "renamed";
+  core::Transfer t = good.transfers.front();
+  t.id = TransferId(12345);
+  t.debit = AccountId(999);
+  dangling.transfers.push_back(t);
+  dangling.next_job_id = 77;
+
+  ChangeSet repeated;  // an append-only row written twice
+  repeated.accounts.push_back(good.accounts.back());
+  repeated.orgs.push_back(good.orgs.front());
+
+  ChangeSet unknown_pending;  // the state of a transfer that was never written
+  unknown_pending.orgs.push_back(core::Org{OrgId(99), "late", core::OrgKind::kStartup, kT0});
+  unknown_pending.pending.push_back({TransferId(4242), core::PendingState::kPosted, 1});
+
+  ChangeSet job_of_nobody;  // a job whose project does not exist
+  job_of_nobody.jobs.push_back(good.jobs.front());
+  job_of_nobody.jobs.front().id = JobId(50);
+  job_of_nobody.jobs.front().project = ProjectId(9);
+
+  for (const ChangeSet* bad : {&dangling, &repeated, &unknown_pending, &job_of_nobody}) {
+    const Status st = store_->commit(*bad, kT0 + 99 * kHour);
+    EXPECT_FALSE(st.ok());
+    EXPECT_EQ(st.code(), Code::kInternal) << st.ToString();
+    RawDb raw(path_);
+    EXPECT_EQ(raw.dump(), before);
+  }
+  EXPECT_NE(store_->commit(dangling, kT0).message().find("FOREIGN KEY"), std::string::npos);
+  EXPECT_NE(store_->commit(repeated, kT0).message().find("UNIQUE"), std::string::npos);
+
+  // The store is still usable, and loads what was there.
+  ASSERT_TRUE(store_->touch_alive(kT0 + 100 * kHour).ok());
+  int64_t alive = 0;
+  auto rows = store_->load(&alive);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(alive, kT0 + 100 * kHour);
+  expect_same_rows(*rows, good);
+}
+
+// ---- heartbeat, tokens, nodes ----
+
+TEST_F(SqliteStoreTest, LastAliveRoundTrips) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  int64_t alive = -1;
+  ASSERT_TRUE(store_->load(&alive).ok());
+  EXPECT_EQ(alive, 0);
+
+  ASSERT_TRUE(store_->touch_alive(kT0 + 5).ok());
+  ASSERT_TRUE(store_->load(&alive).ok());
+  EXPECT_EQ(alive, kT0 + 5);
+
+  ASSERT_TRUE(store_->commit(ChangeSet{}, kT0 + 9).ok());  // an empty batch is a heartbeat too
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_TRUE(store_->load(&alive).ok());
+  EXPECT_EQ(alive, kT0 + 9);
+}
+
+TEST_F(SqliteStoreTest, TokensRoundTrip) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_TRUE(store_->put_token({"hash-a", "admin", "admin", 0, kT0}).ok());
+  ASSERT_TRUE(store_->put_token({"hash-b", "bob", "member", 7, kT0 + 1}).ok());
+  ASSERT_TRUE(store_->put_token({"hash-a", "admin", "member", 3, kT0 + 2}).ok());  // replaces the row
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+
+  auto tokens = store_->tokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  ASSERT_EQ(tokens->size(), 2u);
+  const TokenRow& a = (*tokens)[0];
+  EXPECT_EQ(a.token_hash, "hash-a");
+  EXPECT_EQ(a.user, "admin");
+  EXPECT_EQ(a.role, "member");
+  EXPECT_EQ(a.org_id, 3u);
+  EXPECT_EQ(a.created_ms, kT0 + 2);
+  const TokenRow& b = (*tokens)[1];
+  EXPECT_EQ(b.token_hash, "hash-b");
+  EXPECT_EQ(b.user, "bob");
+  EXPECT_EQ(b.role, "member");
+  EXPECT_EQ(b.org_id, 7u);
+  EXPECT_EQ(b.created_ms, kT0 + 1);
+}
+
+TEST_F(SqliteStoreTest, PutNodesReplacesTheTable) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  std::vector<core::Node> nodes = {
+      core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp},
+      core::Node{NodeId(2), "n2", "A100", 4, 32, 256'000, core::NodeState::kDrain},
+  };
+  ASSERT_TRUE(store_->put_nodes(nodes).ok());
+  nodes.pop_back();
+  nodes[0].state = core::NodeState::kDown;
+  ASSERT_TRUE(store_->put_nodes(nodes).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT id, name, gpu_model, gpus, cpus, memory_mb, state FROM nodes"),
+            std::vector<std::string>{"1|n1|H100|8|64|512000|down"});
+}
+
+// ---- WAL: more than one connection ----
+
+TEST_F(SqliteStoreTest, ASecondConnectionReadsWhatTheFirstCommitted) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+
+  auto second = open();  // while the first is still open
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->schema_version(), store_->schema_version());
+  auto rows = second->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, engine_->snapshot());
+
+  // The first keeps writing; the second sees each new commit.
+  ASSERT_TRUE(engine_->job_ended(jobs_[2], core::JobEnd{}, kT0 + 40 * kMinute, kT0 + 40 * kMinute).ok());
+  commit(kT0 + 40 * kMinute);
+  int64_t alive = 0;
+  rows = second->load(&alive);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(alive, kT0 + 40 * kMinute);
+  expect_same_rows(*rows, engine_->snapshot());
+}
+
+}  // namespace
+}  // namespace berth::store
