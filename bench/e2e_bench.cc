@@ -55,11 +55,12 @@ int main(int argc, char** argv) {
     threads.emplace_back([&] {
       httplib::Client http("127.0.0.1", d.port());
       http.set_keep_alive(true);
+      http.set_tcp_nodelay(true);
       const httplib::Headers h = {{"Authorization", "Bearer " + d.admin_token()}};
       while (next.fetch_add(1) < jobs) {
         if (via_cli) {
-          if (berth_cli(d, "submit --parsable -A bench --gpus 1 --time 10 -o /dev/null --wrap true", "", work).exit_code)
-            ++failed;
+          const CliResult r = berth_cli(d, "submit --parsable -A bench --gpus 1 --time 10 -o /dev/null --wrap true", "", work);
+          if (r.exit_code != 0 && failed++ == 0) std::cerr << "berth submit failed: " << r.out << "\n";
         } else {
           auto r = http.Post("/v1/jobs", h, body, "application/json");
           if (!r || r->status != 201) ++failed;

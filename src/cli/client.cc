@@ -154,6 +154,7 @@ HttpApi::HttpApi(std::string url, ServerUrl parsed, const std::string& token)
     : url_(std::move(url)), parsed_(std::move(parsed)),
       http_(std::make_unique<httplib::Client>(parsed_.host, parsed_.port)) {
   http_->set_connection_timeout(kConnectTimeoutS);
+  http_->set_tcp_nodelay(true);  // small requests: no Nagle delay waiting for an ACK
   http_->set_read_timeout(kReadTimeoutS);
   http_->set_write_timeout(kReadTimeoutS);
   if (!token.empty()) http_->set_bearer_token_auth(token);

@@ -192,6 +192,7 @@ bool write_script(const std::string& path, const std::string& script) {
 
 void Daemon::install_routes(httplib::Server& srv) {
   srv.set_payload_max_length(config_.max_body_bytes);
+  srv.set_tcp_nodelay(true);  // replies are small: send them without waiting for ACKs
   srv.new_task_queue = [n = config_.http_threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;

@@ -25,9 +25,10 @@ namespace berth::testing {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+
 inline std::string bin_dir() {
   const char* d = std::getenv("BERTH_BIN_DIR");
-  return d ? d : ".";
+  return fs::absolute(d ? d : ".").string();
 }
 
 inline std::string read_file(const std::string& path) {
