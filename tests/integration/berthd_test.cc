@@ -78,6 +78,10 @@ TEST_F(BerthdTest, BadInputGetsTheRightStatusAndChangesNothing) {
   EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("gpu_model":"V100")")).first, 400);
   EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("project":"nope")")).first, 404);
   EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("gpus":"two")")).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("nodes":2)")).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("workdir":"relative/dir")")).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", with(R"("tier":"gold")")).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", "[1,2,3]").first, 400);
   const std::string huge = with("\"name\":\"" + std::string(2 << 20, 'x') + "\"");
   EXPECT_EQ(daemon->api("POST", "/v1/jobs", huge).first, 413);
   EXPECT_EQ(daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"1.00001"})").first, 400);
