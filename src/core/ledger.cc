@@ -22,7 +22,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <unordered_set>
 
 #include "core/check.h"
 
@@ -365,10 +364,7 @@ void Ledger::apply_chain(std::span<const Transfer> chain, int64_t now_ms, Transf
     }
     results[k] = r;
   }
-  for (const auto& entry : chain_expiry_) {
-    expiry_heap_.push_back(entry);
-    std::push_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
-  }
+  for (const Deadline& deadline : chain_expiry_) schedule_expiry(deadline);
   chain_expiry_.clear();
   undo_.clear();
 }
@@ -464,8 +460,7 @@ TransferResult Ledger::apply_new(const Transfer& t, int64_t now_ms, bool in_chai
     if (in_chain) {
       chain_expiry_.emplace_back(expires_ms, pos);
     } else {
-      expiry_heap_.emplace_back(expires_ms, pos);
-      std::push_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
+      schedule_expiry({expires_ms, pos});
     }
   }
   check_account(*debit);
@@ -554,12 +549,31 @@ void Ledger::append(const Transfer& t, AccountId debit, AccountId credit, int64_
   changes_.transfers.push_back(stored.id);
 }
 
+void Ledger::schedule_expiry(Deadline deadline) {
+  if (expiry_fifo_head_ == expiry_fifo_.size() || expiry_fifo_.back() <= deadline) {
+    expiry_fifo_.push_back(deadline);
+  } else {
+    expiry_heap_.push_back(deadline);
+    std::push_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
+  }
+}
+
 size_t Ledger::expire_pending(int64_t now_ms) {
   size_t expired = 0;
-  while (!expiry_heap_.empty() && expiry_heap_.front().first <= now_ms) {
-    const uint64_t pos = expiry_heap_.front().second;
-    std::pop_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
-    expiry_heap_.pop_back();
+  for (;;) {
+    // The earliest deadline is at the FIFO's head or the heap's top.
+    const bool fifo_due = expiry_fifo_head_ < expiry_fifo_.size() &&
+                          expiry_fifo_[expiry_fifo_head_].first <= now_ms;
+    const bool heap_due = !expiry_heap_.empty() && expiry_heap_.front().first <= now_ms;
+    if (!fifo_due && !heap_due) break;
+    uint64_t pos;
+    if (fifo_due && (!heap_due || expiry_fifo_[expiry_fifo_head_] <= expiry_heap_.front())) {
+      pos = expiry_fifo_[expiry_fifo_head_++].second;
+    } else {
+      pos = expiry_heap_.front().second;
+      std::pop_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
+      expiry_heap_.pop_back();
+    }
     PendingInfo& info = pending_info_[pos];
     if (info.state != PendingState::kPending) continue;  // resolved before its deadline
     const Transfer& p = transfers_[pos];
@@ -578,6 +592,14 @@ size_t Ledger::expire_pending(int64_t now_ms) {
     check_account(*credit);
     check_totals();
     ++expired;
+  }
+  // Drop the FIFO's done prefix once it is most of the vector: amortized O(1) per entry.
+  if (expiry_fifo_head_ == expiry_fifo_.size()) {
+    expiry_fifo_.clear();
+    expiry_fifo_head_ = 0;
+  } else if (expiry_fifo_head_ >= 1024 && expiry_fifo_head_ * 2 >= expiry_fifo_.size()) {
+    expiry_fifo_.erase(expiry_fifo_.begin(), expiry_fifo_.begin() + static_cast<ptrdiff_t>(expiry_fifo_head_));
+    expiry_fifo_head_ = 0;
   }
   return expired;
 }
@@ -613,8 +635,7 @@ Status Ledger::restore_transfer(const Transfer& t, PendingState state, Minor pos
   pending_info_.push_back(PendingInfo{pending ? state : PendingState::kNone, posted_amount});
   transfer_index_.insert(t.id.value, pos);
   if (pending && state == PendingState::kPending && t.timeout_ms > 0) {
-    expiry_heap_.emplace_back(expires_ms, pos);
-    std::push_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
+    schedule_expiry({expires_ms, pos});
   }
   return Status::Ok();
 }
@@ -699,8 +720,18 @@ Status Ledger::verify() const {
   }
 
   // Expiry leaves no transfer: release the holds stored as expired, then compare states.
-  std::unordered_set<uint64_t> in_heap;
-  for (const auto& [expires_ms, pos] : expiry_heap_) in_heap.insert(pos);
+  std::vector<bool> scheduled(transfers_.size(), false);
+  for (const auto& [expires_ms, pos] : expiry_heap_) {
+    if (pos >= transfers_.size()) return fail("expiry heap names no transfer");
+    scheduled[pos] = true;
+  }
+  for (size_t k = expiry_fifo_head_; k < expiry_fifo_.size(); ++k) {
+    if (k > expiry_fifo_head_ && expiry_fifo_[k] < expiry_fifo_[k - 1]) {
+      return fail("expiry queue out of order");
+    }
+    if (expiry_fifo_[k].second >= transfers_.size()) return fail("expiry queue names no transfer");
+    scheduled[expiry_fifo_[k].second] = true;
+  }
   for (size_t i = 0; i < transfers_.size(); ++i) {
     const Transfer& t = transfers_[i];
     if (!(t.flags & kPending)) continue;
@@ -721,7 +752,7 @@ Status Ledger::verify() const {
                   std::to_string(states[i].posted));
     }
     if (stored.posted > t.amount) return fail(tid(t) + ": posted more than held");
-    if (stored.state == PendingState::kPending && t.timeout_ms > 0 && !in_heap.count(i)) {
+    if (stored.state == PendingState::kPending && t.timeout_ms > 0 && !scheduled[i]) {
       return fail(tid(t) + ": pending with a timeout but not scheduled to expire");
     }
   }

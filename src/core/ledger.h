@@ -249,10 +249,17 @@ class Ledger {
   std::vector<Transfer> transfers_;                 // in the order applied
   std::vector<PendingInfo> pending_info_;           // parallel to transfers_
   IdIndex transfer_index_;                          // id -> position in transfers_
-  // (expires_ms, position in transfers_) of pending transfers with a timeout, a min-heap.
-  // Entries of transfers resolved before expiry stay until popped, then are skipped.
-  std::vector<std::pair<int64_t, uint64_t>> expiry_heap_;
-  std::vector<std::pair<int64_t, uint64_t>> chain_expiry_;  // pushed when the chain commits
+  // When pending transfers with a timeout expire: (expires_ms, position in transfers_).
+  // Deadlines usually arrive in order (now_ms only grows and timeouts repeat), so they are
+  // queued in a FIFO that stays sorted, O(1) each way; one earlier than the FIFO's last goes
+  // to a min-heap instead. Entries of transfers resolved before their deadline stay until
+  // their turn comes, and are then skipped.
+  using Deadline = std::pair<int64_t, uint64_t>;
+  void schedule_expiry(Deadline deadline);
+  std::vector<Deadline> expiry_fifo_;  // sorted; entries before expiry_fifo_head_ are done
+  size_t expiry_fifo_head_ = 0;
+  std::vector<Deadline> expiry_heap_;
+  std::vector<Deadline> chain_expiry_;  // scheduled when the chain commits
   std::vector<Undo> undo_;                                  // reused between chains
   Minor total_debits_posted_ = 0, total_credits_posted_ = 0;
   Minor total_debits_pending_ = 0, total_credits_pending_ = 0;

@@ -386,6 +386,24 @@ TEST_F(LedgerTest, ExpirePendingReleasesHoldsWhoseTimeoutPassed) {
   expect_balanced();
 }
 
+TEST_F(LedgerTest, ExpiryFollowsDeadlinesNotArrivalOrder) {
+  fund();
+  ASSERT_EQ(ledger_.create_transfer(hold(10, kWallet, kRevenue, 1, 2'000), now_), R::kOk);
+  ASSERT_EQ(ledger_.create_transfer(hold(11, kWallet, kRevenue, 2, 500), now_ + 100), R::kOk);
+  ASSERT_EQ(ledger_.create_transfer(hold(12, kWallet, kRevenue, 4, 3'000), now_ + 100), R::kOk);
+  ASSERT_EQ(ledger_.create_transfer(hold(13, kWallet, kRevenue, 8, 100), now_ + 200), R::kOk);
+  EXPECT_EQ(ledger_.expire_pending(now_ + 300), 1u);  // 13
+  EXPECT_EQ(ledger_.pending_state(TransferId{13}), PendingState::kExpired);
+  EXPECT_EQ(ledger_.expire_pending(now_ + 600), 1u);  // 11
+  EXPECT_EQ(ledger_.pending_state(TransferId{11}), PendingState::kExpired);
+  expect_balanced();
+  EXPECT_EQ(ledger_.expire_pending(now_ + 2'000), 1u);  // 10
+  EXPECT_EQ(ledger_.pending_state(TransferId{12}), PendingState::kPending);
+  EXPECT_EQ(ledger_.expire_pending(now_ + 3'100), 1u);  // 12
+  EXPECT_EQ(acct(kWallet).debits_pending, 0);
+  expect_balanced();
+}
+
 TEST_F(LedgerTest, PostOrVoidOfExpiredPendingRefused) {
   fund();
   ASSERT_EQ(ledger_.create_transfer(hold(10, kWallet, kRevenue, 300, 1'000), now_), R::kOk);
