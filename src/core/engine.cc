@@ -468,6 +468,20 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   return Status::Ok();
 }
 
+Result<std::vector<JobId>> Engine::set_node_state(NodeId node, NodeState state, int64_t now_ms) {
+  if (!cluster_.node(node)) return Status::NotFound("node " + std::to_string(node.value) + " not found");
+  std::vector<JobId> ended;
+  if (state == NodeState::kDown) {
+    for (const Job& j : jobs_)
+      if (j.state == JobState::kRunning && j.node == node) ended.push_back(j.id);
+    JobEnd lost;
+    lost.lost = true;
+    for (JobId id : ended) BERTH_CHECK(job_ended(id, lost, now_ms, now_ms).ok(), "end a running job");
+  }
+  cluster_.set_state(node, state);
+  return ended;
+}
+
 size_t Engine::expire(int64_t now_ms) { return ledger_.expire_pending(now_ms); }
 
 // ---- queries ----

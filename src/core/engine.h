@@ -137,6 +137,10 @@ class Engine {
   // Ends a running job: frees its GPUs and settles its money for the time it ran, ending at
   // end_ms (clamped to [start, now]). A job that is not running: Conflict, nothing changes.
   Status job_ended(JobId job, const JobEnd& end, int64_t end_ms, int64_t now_ms);
+  // Marks a node up, drained (runs what it has, takes nothing new) or down. Going down ends
+  // its running jobs as lost: NODE_FAIL, or requeued if they asked, charged up to now.
+  // Returns the jobs that ended (the owner stops their processes).
+  Result<std::vector<JobId>> set_node_state(NodeId node, NodeState state, int64_t now_ms);
   // Expires pending transfers whose timeout passed.
   size_t expire(int64_t now_ms);
 
