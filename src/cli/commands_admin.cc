@@ -104,6 +104,25 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
   on_run(whoami, ctx, [&ctx] { return run_whoami(ctx); });
   CLI::App* nodes = app.add_subcommand("nodes", "list nodes and their free GPUs");
   on_run(nodes, ctx, [&ctx] { return run_listing(ctx, "/v1/nodes", "nodes", render_nodes); });
+
+  struct NodeStateFlags {
+    std::string state;
+    std::string name;
+  };
+  auto& nf = ctx.make<NodeStateFlags>();
+  CLI::App* node = app.add_subcommand("node", "change a node's state (admin): drain, down or resume");
+  node->add_option("state", nf.state, "drain (finish running jobs, take no new ones), down (end its jobs), resume")
+      ->required()
+      ->check(CLI::IsMember({"drain", "down", "resume", "up"}));
+  node->add_option("name", nf.name, "node name")->required();
+  on_run(node, ctx, [&ctx, &nf] {
+    auto reply = ctx.post("/v1/nodes/" + nf.name + "/state", nlohmann::json{{"state", nf.state}});
+    if (!reply.ok()) return reply.status();
+    std::string text = "Node " + nf.name + " is " + reply->value("state", "?");
+    if (!reply->value("jobs_ended", nlohmann::json::array()).empty()) text += "; jobs ended: " + (*reply)["jobs_ended"].dump();
+    ctx.print(*reply, text + "\n");
+    return Status::Ok();
+  });
 }
 
 }  // namespace berth::cli

@@ -1,6 +1,9 @@
 #include "core/cluster.h"
 
+#include <algorithm>
 #include <bit>
+#include <climits>
+#include <cstdint>
 
 #include "core/check.h"
 
@@ -47,7 +50,70 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
     c.partitions_.push_back(p);
   }
   if (!have_default) c.partitions_[0].is_default = true;
+  // Models, cheapest first (best fit prefers the cheaper of two equally good nodes).
+  for (const Node& n : c.nodes_)
+    if (c.model_index(n.gpu_model) < 0) c.models_.push_back(n.gpu_model);
+  std::stable_sort(c.models_.begin(), c.models_.end(), [&c](const std::string& a, const std::string& b) {
+    return c.price(a).value_or(0) < c.price(b).value_or(0);
+  });
+  c.buckets_.resize(c.models_.size());
+  c.free_by_model_.assign(c.models_.size(), 0);
+  for (const Node& n : c.nodes_) {
+    const int m = c.model_index(n.gpu_model);
+    c.node_model_.push_back(m);
+    auto& b = c.buckets_[static_cast<size_t>(m)];
+    if (b.size() < static_cast<size_t>(n.gpus) + 1) b.resize(static_cast<size_t>(n.gpus) + 1);
+  }
+  c.filed_free_.assign(c.nodes_.size(), -1);
+  for (size_t i = 0; i < c.nodes_.size(); ++i) c.file(i);
   return c;
+}
+
+int Cluster::model_index(const std::string& gpu_model) const {
+  for (size_t i = 0; i < models_.size(); ++i)
+    if (models_[i] == gpu_model) return static_cast<int>(i);
+  return -1;
+}
+
+void Cluster::file(size_t i) {
+  if (nodes_[i].state != NodeState::kUp || nodes_[i].gpus == 0) return;
+  const int f = nodes_[i].gpus - std::popcount(busy_mask_[i]);
+  buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].insert(static_cast<uint32_t>(i));
+  filed_free_[i] = f;
+  free_by_model_[static_cast<size_t>(node_model_[i])] += f;
+}
+
+void Cluster::unfile(size_t i) {
+  const int f = filed_free_[i];
+  if (f < 0) return;
+  buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].erase(static_cast<uint32_t>(i));
+  filed_free_[i] = -1;
+  free_by_model_[static_cast<size_t>(node_model_[i])] -= f;
+}
+
+NodeId Cluster::best_fit(int model, int gpus, const std::vector<char>* skip) const {
+  const size_t first = model < 0 ? 0 : static_cast<size_t>(model);
+  const size_t last = model < 0 ? models_.size() : first + 1;
+  size_t most = 0;
+  for (size_t m = first; m < last; ++m) most = std::max(most, buckets_[m].size());
+  for (size_t f = static_cast<size_t>(std::max(gpus, 1)); f < most; ++f) {
+    for (size_t m = first; m < last; ++m) {
+      if (f >= buckets_[m].size()) continue;
+      for (uint32_t n : buckets_[m][f]) {  // lowest node id first
+        if (skip == nullptr || !(*skip)[n]) return NodeId(n + 1);
+      }
+    }
+  }
+  return NodeId();
+}
+
+bool Cluster::fits_now(int model, int gpus) const {
+  const size_t first = model < 0 ? 0 : static_cast<size_t>(model);
+  const size_t last = model < 0 ? models_.size() : first + 1;
+  for (size_t m = first; m < last; ++m)
+    for (size_t f = static_cast<size_t>(std::max(gpus, 1)); f < buckets_[m].size(); ++f)
+      if (!buckets_[m][f].empty()) return true;
+  return false;
 }
 
 const Node* Cluster::node(NodeId id) const {
@@ -100,6 +166,7 @@ int Cluster::free_gpus(NodeId id) const {
 
 std::vector<int> Cluster::allocate(NodeId id, int count) {
   BERTH_CHECK(free_gpus(id) >= count, "allocate more GPUs than free");
+  unfile(id.value - 1);
   uint64_t& mask = busy_mask_[id.value - 1];
   std::vector<int> out;
   out.reserve(static_cast<size_t>(count));
@@ -110,17 +177,20 @@ std::vector<int> Cluster::allocate(NodeId id, int count) {
     }
   }
   used_gpus_ += count;
+  file(id.value - 1);
   return out;
 }
 
 void Cluster::release(NodeId id, const std::vector<int>& gpu_ids) {
   BERTH_CHECK(node(id) != nullptr, "release on an unknown node");
+  unfile(id.value - 1);
   uint64_t& mask = busy_mask_[id.value - 1];
   for (int g : gpu_ids) {
     BERTH_CHECK(g >= 0 && g < 64 && (mask >> g & 1u), "release of a GPU not in use");
     mask &= ~(uint64_t{1} << g);
   }
   used_gpus_ -= static_cast<int>(gpu_ids.size());
+  file(id.value - 1);
 }
 
 Status Cluster::reserve(NodeId id, const std::vector<int>& gpu_ids) {
@@ -133,14 +203,18 @@ Status Cluster::reserve(NodeId id, const std::vector<int>& gpu_ids) {
     want |= uint64_t{1} << g;
   }
   if (mask & want) return Status::Conflict("GPU already in use on node " + n->name);
+  unfile(id.value - 1);
   mask |= want;
+  file(id.value - 1);
   used_gpus_ += static_cast<int>(gpu_ids.size());
   return Status::Ok();
 }
 
 void Cluster::set_state(NodeId id, NodeState state) {
   BERTH_CHECK(node(id) != nullptr, "set_state on an unknown node");
+  unfile(id.value - 1);
   nodes_[id.value - 1].state = state;
+  file(id.value - 1);
 }
 
 }  // namespace berth::core

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -47,11 +48,32 @@ class Cluster {
   Status reserve(NodeId id, const std::vector<int>& gpu_ids);
   void set_state(NodeId id, NodeState state);
 
+  // The free-capacity index, for placement in O(GPUs per node) rather than O(nodes).
+  // Models are numbered 0..model_count()-1; -1 means "any model".
+  int model_count() const { return static_cast<int>(models_.size()); }
+  int model_index(const std::string& gpu_model) const;  // -1 when "" or unknown
+  const std::string& model_name(int index) const { return models_[static_cast<size_t>(index)]; }
+  // Best fit: an up node of the model (or any model when -1) with the fewest free GPUs that
+  // still holds `gpus`, skipping nodes whose flag in `skip` is set (skip may be null).
+  // Among equals, the cheaper model first, then the lower node id. Invalid NodeId if none.
+  NodeId best_fit(int model, int gpus, const std::vector<char>* skip) const;
+  // Up nodes of the model (or any) with at least `gpus` free, ignoring `skip`: 0 means
+  // nothing fits now.
+  bool fits_now(int model, int gpus) const;
+  int free_gpus_of_model(int model) const { return free_by_model_[static_cast<size_t>(model)]; }
+
  private:
+  void file(size_t node);    // put an up node in the bucket of its free count
+  void unfile(size_t node);  // take it out
   std::vector<Node> nodes_;
   std::vector<uint64_t> busy_mask_;  // per node, bit i = GPU i in use
   std::vector<GpuPrice> prices_;
   std::vector<Partition> partitions_;
+  std::vector<std::string> models_;              // by index, cheapest first
+  std::vector<int> node_model_;                  // node index -> model index
+  std::vector<std::vector<std::set<uint32_t>>> buckets_;  // [model][free] -> node indices
+  std::vector<int> filed_free_;                  // node index -> bucket it is in, -1 if none
+  std::vector<int> free_by_model_;               // free GPUs on up nodes, per model
   size_t default_partition_ = 0;
   int total_gpus_ = 0;
   int used_gpus_ = 0;

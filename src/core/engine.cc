@@ -1,6 +1,7 @@
 #include "core/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include "core/check.h"
@@ -21,12 +22,41 @@ TransferId Engine::job_transfer_id(JobId job, int restarts, int phase) {
   return TransferId(job.value << 16 | static_cast<uint64_t>(restarts) << 3 | static_cast<uint64_t>(phase));
 }
 
-Engine::Engine(Cluster cluster) : cluster_(std::move(cluster)) {}
+Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
+    : cluster_(std::move(cluster)),
+      scheduling_(std::move(scheduling)),
+      scheduler_(scheduling_.backfill, scheduling_.backfill_depth),
+      fairshare_(scheduling_.usage_half_life_s) {}
 
-Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now_ms) {
+void Engine::apply_shares() {
+  for (const Org& o : funding_.orgs())
+    if (auto it = scheduling_.org_shares.find(o.name); it != scheduling_.org_shares.end()) fairshare_.set_shares(o.id, it->second);
+  for (const Project& p : funding_.projects())
+    if (auto it = scheduling_.project_shares.find(p.name); it != scheduling_.project_shares.end())
+      fairshare_.set_shares(p.id, it->second);
+}
+
+void Engine::enqueue(Job& job, int64_t now_ms) {
+  job.priority = job_priority(job, scheduling_.weights, fairshare_.factor(job.org, job.project), cluster_.total_gpus(), now_ms);
+  job.expected_start_ms = 0;
+  scheduler_.enqueue(job);
+}
+
+// Priorities change with age and usage; like Slurm, they are recomputed periodically rather
+// than continuously, which keeps the queue's order fixed between recomputations.
+void Engine::recompute_priorities(int64_t now_ms) {
+  fairshare_.decay(now_ms);
+  const std::vector<JobId> pending = scheduler_.pending_in_order();
+  scheduler_.clear_queue();
+  for (JobId id : pending) enqueue(jobs_[id.value - 1], now_ms);
+  priorities_at_ms_ = now_ms;
+}
+
+Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now_ms, SchedulerConfig scheduling) {
   auto cluster = Cluster::Create(std::move(config));
   if (!cluster.ok()) return cluster.status();
-  std::unique_ptr<Engine> e(new Engine(std::move(*cluster)));
+  std::unique_ptr<Engine> e(new Engine(std::move(*cluster), std::move(scheduling)));
+  e->priorities_at_ms_ = now_ms;
   const struct { AccountId id; AccountKind kind; bool no_overdraft; const char* name; } system[] = {
       {kProgrammeSourceAccount, AccountKind::kSource, false, "programme source"},
       {kExternalAccount, AccountKind::kExternal, false, "external payments"},
@@ -43,10 +73,11 @@ Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now
   return e;
 }
 
-Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const ChangeSet& rows) {
+Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const ChangeSet& rows,
+                                                SchedulerConfig scheduling) {
   auto cluster = Cluster::Create(std::move(config));
   if (!cluster.ok()) return cluster.status();
-  std::unique_ptr<Engine> e(new Engine(std::move(*cluster)));
+  std::unique_ptr<Engine> e(new Engine(std::move(*cluster), std::move(scheduling)));
   for (const Org& o : rows.orgs) BERTH_RETURN_IF_ERROR(e->funding_.add_org(o));
   for (const Project& p : rows.projects) BERTH_RETURN_IF_ERROR(e->funding_.add_project(p));
   for (const Scheme& s : rows.schemes) BERTH_RETURN_IF_ERROR(e->funding_.add_scheme(s));
@@ -68,14 +99,27 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     if (!t.reference.empty()) e->topup_refs_[t.reference] = e->topups_.size();
     e->topups_.push_back(t);
   }
+  e->apply_shares();
+  // Fair share: past usage from the jobs' own records, decayed to the latest moment recorded.
+  int64_t latest_ms = 0;
+  for (const Job& j : rows.jobs) latest_ms = std::max({latest_ms, j.submit_ms, j.start_ms, j.end_ms});
   for (const Job& j : rows.jobs) {
     if (j.id.value != e->jobs_.size() + 1) return Status::Internal("job ids are not in sequence at " + std::to_string(j.id.value));
     e->jobs_.push_back(j);
-    Job& job = e->jobs_.back();
-    if (job.state == JobState::kPending) e->scheduler_.enqueue(job);
+    if (j.start_ms > 0 && j.end_ms > j.start_ms) {
+      const double age_s = static_cast<double>(latest_ms - j.end_ms) / 1000.0;
+      const double k = scheduling.usage_half_life_s > 0 ? std::exp2(-age_s / static_cast<double>(scheduling.usage_half_life_s)) : 1;
+      e->fairshare_.add_usage(j.org, j.project, k * j.gpus * static_cast<double>(j.end_ms - j.start_ms) / 1000.0);
+    }
+  }
+  e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
+  e->priorities_at_ms_ = latest_ms;
+  for (Job& job : e->jobs_) {
+    if (job.state == JobState::kPending) e->enqueue(job, latest_ms);
     if (job.state == JobState::kRunning) {
       BERTH_RETURN_IF_ERROR(e->cluster_.reserve(job.node, job.gpu_ids));
       e->project_gpus_[job.project.value] += job.gpus;
+      e->scheduler_.running(job);
     }
   }
   e->next_account_id_ = rows.next_account_id;
@@ -119,6 +163,7 @@ Status Engine::apply_transfer(const Transfer& t, int64_t now_ms) {
 Result<Org> Engine::create_org(const std::string& name, OrgKind kind, int64_t now_ms) {
   Org o{OrgId(funding_.orgs().size() + 1), name, kind, now_ms};
   BERTH_RETURN_IF_ERROR(funding_.add_org(o));
+  if (auto it = scheduling_.org_shares.find(name); it != scheduling_.org_shares.end()) fairshare_.set_shares(o.id, it->second);
   return o;
 }
 
@@ -128,6 +173,8 @@ Result<Project> Engine::create_project(OrgId org, const std::string& name, int64
   const Account wallet = new_account(AccountKind::kWallet, p.id.value, "wallet of " + name);
   BERTH_CHECK(ledger_.create_account(wallet, now_ms).ok(), "create wallet account");
   BERTH_CHECK(funding_.add_project(p).ok(), "add checked project");
+  if (auto it = scheduling_.project_shares.find(name); it != scheduling_.project_shares.end())
+    fairshare_.set_shares(p.id, it->second);
   return p;
 }
 
@@ -308,7 +355,7 @@ Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
   job.reason = PendingReason::kNone;
   job.launch = r.launch;
   jobs_.push_back(std::move(job));
-  scheduler_.enqueue(jobs_.back());
+  enqueue(jobs_.back(), now_ms);
   touch(jobs_.back());
   return jobs_.back().id;
 }
@@ -377,16 +424,20 @@ PendingReason Engine::admit(Job& job, const Node& node, int64_t now_ms) {
   job.max_cost_minor = q.max_cost_minor;
   job.subsidy_held_minor = q.subsidy_minor;
   job.copay_held_minor = q.copay_minor;
+  job.expected_start_ms = 0;
   project_gpus_[job.project.value] += job.gpus;
+  scheduler_.running(job);
   touch(job);
   return PendingReason::kNone;
 }
 
 std::vector<JobId> Engine::schedule(int64_t now_ms) {
+  if (now_ms - priorities_at_ms_ >= scheduling_.priority_recalc_ms) recompute_priorities(now_ms);
   return scheduler_.pass(
-      cluster_, [this](JobId id) -> Job& { return jobs_[id.value - 1]; },
+      cluster_, now_ms, [this](JobId id) -> Job& { return jobs_[id.value - 1]; },
       [this, now_ms](Job& job, const Node& node) { return admit(job, node, now_ms); },
-      [this](Job& job, PendingReason reason) {
+      [this](Job& job, PendingReason reason, int64_t expected_start_ms) {
+        job.expected_start_ms = expected_start_ms;
         if (job.reason != reason) {
           job.reason = reason;
           touch(job);
@@ -438,6 +489,9 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     return Status::Conflict("job " + std::to_string(id.value) + " is not running (" + job_state_name(job.state) + ")");
   end_ms = std::clamp(end_ms, job.start_ms, std::max(job.start_ms, now_ms));
   settle(job, end_ms - job.start_ms);
+  scheduler_.ended(job);
+  fairshare_.decay(now_ms);
+  fairshare_.add_usage(job.org, job.project, job.gpus * static_cast<double>(end_ms - job.start_ms) / 1000.0);
   cluster_.release(job.node, job.gpu_ids);
   project_gpus_[job.project.value] -= job.gpus;
   job.exit_code = end.exit_code;
@@ -452,7 +506,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     job.gpu_ids.clear();
     job.award = AwardId();
     job.max_cost_minor = job.subsidy_held_minor = job.copay_held_minor = 0;
-    scheduler_.enqueue(job);
+    enqueue(job, now_ms);
   } else if (end.cancelled || job.cancel_requested) {
     job.state = JobState::kCancelled;
   } else if (end.lost) {

@@ -27,6 +27,7 @@
 #include "core/funding.h"
 #include "core/ledger.h"
 #include "core/model.h"
+#include "core/priority.h"
 #include "core/scheduler.h"
 
 namespace berth::core {
@@ -101,11 +102,13 @@ struct ChangeSet {
 class Engine {
  public:
   // A fresh centre: creates the system accounts.
-  static Result<std::unique_ptr<Engine>> Create(ClusterConfig cluster, int64_t now_ms);
+  static Result<std::unique_ptr<Engine>> Create(ClusterConfig cluster, int64_t now_ms,
+                                                SchedulerConfig scheduling = {});
   // A centre reloaded from its rows (as written from drain_changes). Verifies the books and
   // re-allocates the GPUs of running jobs; running jobs stay RUNNING for the owner to settle
   // (job_ended with lost) once it knows their processes are gone.
-  static Result<std::unique_ptr<Engine>> Restore(ClusterConfig cluster, const ChangeSet& rows);
+  static Result<std::unique_ptr<Engine>> Restore(ClusterConfig cluster, const ChangeSet& rows,
+                                                 SchedulerConfig scheduling = {});
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -154,6 +157,8 @@ class Engine {
   const std::vector<TopUp>& topups() const { return topups_; }
   // GPUs held by a project's running jobs.
   int project_gpus_in_use(ProjectId project) const;
+  const FairShare& fairshare() const { return fairshare_; }
+  const Scheduler& scheduler() const { return scheduler_; }
 
   // Persistence.
   ChangeSet drain_changes();
@@ -164,7 +169,10 @@ class Engine {
   static TransferId job_transfer_id(JobId job, int restarts, int phase);
 
  private:
-  explicit Engine(Cluster cluster);
+  Engine(Cluster cluster, SchedulerConfig scheduling);
+  void recompute_priorities(int64_t now_ms);
+  void enqueue(Job& job, int64_t now_ms);
+  void apply_shares();
   Account new_account(AccountKind kind, uint64_t owner, const std::string& name) ;
   TransferId next_transfer_id();
   Status validate_request(const JobRequest& request, const Partition** partition) const;
@@ -177,7 +185,10 @@ class Engine {
   Cluster cluster_;
   Funding funding_;
   Ledger ledger_;
+  SchedulerConfig scheduling_;
   Scheduler scheduler_;
+  FairShare fairshare_;
+  int64_t priorities_at_ms_ = 0;
   std::vector<Job> jobs_;
   std::vector<TopUp> topups_;
   std::unordered_map<std::string, size_t> topup_refs_;

@@ -132,6 +132,9 @@ struct Job {
   int exit_code = 0;
   int term_signal = 0;
   bool cancel_requested = false;
+  // Scheduling state derived afresh after a restart (not stored).
+  int64_t priority = 0;
+  int64_t expected_start_ms = 0;  // where backfill reserved resources for it; 0 = not planned
   // Money, in minor units. Holds are placed at start and settled at end.
   AwardId award;             // the award holding the subsidy share (0: none)
   int64_t rate_bps = 0;      // the subsidy rate applied

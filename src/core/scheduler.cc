@@ -1,38 +1,85 @@
 #include "core/scheduler.h"
 
+#include <algorithm>
+
 namespace berth::core {
 
-const Node* Scheduler::first_fit(const Cluster& cluster, const Job& job) {
-  for (const Node& n : cluster.nodes()) {
-    if (n.state != NodeState::kUp) continue;
-    if (!job.gpu_model.empty() && n.gpu_model != job.gpu_model) continue;
-    if (cluster.free_gpus(n.id) >= job.gpus) return &n;
-  }
-  return nullptr;
+std::vector<JobId> Scheduler::pending_in_order() const {
+  std::vector<JobId> out;
+  out.reserve(queue_.size());
+  for (const QueueKey& k : queue_) out.push_back(k.id);
+  return out;
 }
 
-std::vector<JobId> Scheduler::pass(Cluster& cluster, const Lookup& lookup, const Admit& admit,
-                                  const Wait& wait) {
-  std::vector<JobId> started;
-  bool blocked_by_resources = false;
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    Job& job = lookup(it->id);
-    PendingReason reason;
-    const Node* node = cluster.used_gpus() < cluster.total_gpus() ? first_fit(cluster, job) : nullptr;
-    if (node == nullptr) {
-      reason = blocked_by_resources ? PendingReason::kPriority : PendingReason::kResources;
-      blocked_by_resources = true;
-    } else {
-      reason = admit(job, *node);
-    }
-    if (reason == PendingReason::kNone) {
-      started.push_back(job.id);
-      it = queue_.erase(it);
-    } else {
-      wait(job, reason);
-      ++it;
+bool Scheduler::reserve(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup, NodeId* node,
+                        int64_t* at_ms) {
+  const int model = cluster.model_index(job.gpu_model);
+  freed_.resize(cluster.nodes().size(), 0);
+  bool found = false;
+  for (const auto& [end_ms, id] : ends_) {
+    const Job& r = lookup(JobId(id));
+    const size_t n = r.node.value - 1;
+    const Node& nd = cluster.nodes()[n];
+    if (nd.state != NodeState::kUp) continue;
+    if (model >= 0 && nd.gpu_model != job.gpu_model) continue;
+    if (freed_[n] == 0) touched_.push_back(static_cast<uint32_t>(n));
+    freed_[n] += r.gpus;
+    if (cluster.free_gpus(r.node) + freed_[n] >= job.gpus) {
+      *node = r.node;
+      *at_ms = std::max(end_ms, now_ms);
+      found = true;
+      break;
     }
   }
+  for (uint32_t n : touched_) freed_[n] = 0;
+  touched_.clear();
+  return found;
+}
+
+std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
+                                   const Wait& wait) {
+  std::vector<JobId> started;
+  reserved_.resize(cluster.nodes().size(), 0);
+  NodeId reserved_node;
+  int64_t shadow_ms = 0;
+  bool have_reservation = false;
+  bool blocked = false;
+  int after = 0;
+  last_examined_ = 0;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (have_reservation && ++after > depth_) break;
+    ++last_examined_;
+    Job& job = lookup(it->id);
+    const int model = cluster.model_index(job.gpu_model);
+    NodeId node;
+    if (cluster.fits_now(model, job.gpus)) {
+      node = cluster.best_fit(model, job.gpus, have_reservation ? &reserved_ : nullptr);
+      // The reserved node is usable by a job that is sure to end before the reservation.
+      if (!node.valid() && have_reservation && now_ms + job.time_limit_s * 1000 <= shadow_ms)
+        node = cluster.best_fit(model, job.gpus, nullptr);
+    }
+    if (node.valid()) {
+      const PendingReason reason = admit(job, *cluster.node(node));
+      if (reason == PendingReason::kNone) {
+        started.push_back(job.id);
+        it = queue_.erase(it);
+        continue;
+      }
+      wait(job, reason, 0);
+      ++it;
+      continue;
+    }
+    if (!blocked && backfill_ && reserve(cluster, job, now_ms, lookup, &reserved_node, &shadow_ms)) {
+      reserved_[reserved_node.value - 1] = 1;
+      have_reservation = true;
+      wait(job, PendingReason::kResources, shadow_ms);
+    } else {
+      wait(job, blocked ? PendingReason::kPriority : PendingReason::kResources, 0);
+    }
+    blocked = true;
+    ++it;
+  }
+  if (have_reservation) reserved_[reserved_node.value - 1] = 0;
   return started;
 }
 

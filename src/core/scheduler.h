@@ -1,9 +1,17 @@
-// The scheduler: the order in which pending jobs are considered and where each fits.
+// The scheduler: the order pending jobs are considered in, where each fits, and EASY backfill.
 //
-// This first scheduler orders by tier (high, normal, spot) then submit time, and places
-// each job first-fit on one node that is up, has the job's GPU model and enough free GPUs.
-// It does not block behind a job that cannot start (no reservations yet). Whether a job
-// that fits may start (money, award caps) is the Admission's decision, made by the Engine.
+// Pending jobs are ordered by priority (see priority.h), then submit time, then id. A pass
+// walks them in that order and starts every job that fits now and is admitted (money, caps:
+// the Engine's Admission). Placement is best fit: the node of the job's model with the fewest
+// free GPUs that still holds it, which keeps whole nodes free for large jobs.
+//
+// EASY backfill: the first job that cannot start for want of GPUs gets a reservation: the
+// node that will first have room for it, judging by running jobs' time limits, and the time
+// it will (its expected start). Jobs behind it may start before it only where they cannot
+// delay it: on other nodes, or on the reserved node if their time limit ends by then. The
+// pass examines at most `depth` jobs after the reservation (like Slurm's bf_max_job_test);
+// the reserved job itself is always examined first, so no job is starved by the bound, and
+// age raises every waiting job's priority until it is first.
 #pragma once
 
 #include <functional>
@@ -16,13 +24,13 @@
 namespace berth::core {
 
 struct QueueKey {
-  Tier tier;
+  int64_t neg_priority;
   int64_t submit_ms;
   JobId id;
   auto operator<=>(const QueueKey&) const = default;
 };
 
-inline QueueKey queue_key(const Job& job) { return {job.tier, job.submit_ms, job.id}; }
+inline QueueKey queue_key(const Job& job) { return {-job.priority, job.submit_ms, job.id}; }
 
 class Scheduler {
  public:
@@ -30,22 +38,42 @@ class Scheduler {
   // allocated, money held), or the reason it must wait.
   using Admit = std::function<PendingReason(Job& job, const Node& node)>;
   using Lookup = std::function<Job&(JobId)>;
-  // Records why a job that was not started waits.
-  using Wait = std::function<void(Job& job, PendingReason reason)>;
+  // Records why a job that was not started waits, and when it is expected to start (0: unknown).
+  using Wait = std::function<void(Job& job, PendingReason reason, int64_t expected_start_ms)>;
+
+  Scheduler(bool backfill = true, int depth = 10'000) : backfill_(backfill), depth_(depth) {}
 
   void enqueue(const Job& job) { queue_.insert(queue_key(job)); }
   void dequeue(const Job& job) { queue_.erase(queue_key(job)); }
   size_t pending() const { return queue_.size(); }
+  // The pending jobs in order (for recomputing priorities).
+  std::vector<JobId> pending_in_order() const;
+  void clear_queue() { queue_.clear(); }
 
-  // One scheduling pass: considers pending jobs in order, starts those that fit and are
-  // admitted, and sets every other pending job's reason. Returns the jobs started.
-  std::vector<JobId> pass(Cluster& cluster, const Lookup& lookup, const Admit& admit, const Wait& wait);
+  // Running jobs and when their time limits end, for reservations.
+  void running(const Job& job) { ends_.insert({job.start_ms + job.time_limit_s * 1000, job.id.value}); }
+  void ended(const Job& job) { ends_.erase({job.start_ms + job.time_limit_s * 1000, job.id.value}); }
 
-  // The first node that is up, of the job's model ("" = any), with enough free GPUs.
-  static const Node* first_fit(const Cluster& cluster, const Job& job);
+  // One scheduling pass at now_ms. Returns the jobs started.
+  std::vector<JobId> pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
+                          const Wait& wait);
+
+  // How many jobs the last pass examined (for benchmarks).
+  size_t last_examined() const { return last_examined_; }
 
  private:
+  // Finds the node that first has room for `job` as running jobs end; false if none will.
+  bool reserve(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup, NodeId* node,
+               int64_t* at_ms);
+
+  bool backfill_;
+  int depth_;
   std::set<QueueKey> queue_;
+  std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
+  std::vector<char> reserved_;                   // per node index, during a pass
+  std::vector<int> freed_;                       // per node index, while reserving
+  std::vector<uint32_t> touched_;
+  size_t last_examined_ = 0;
 };
 
 }  // namespace berth::core

@@ -493,6 +493,25 @@ void Daemon::install_routes(httplib::Server& srv) {
     for (const core::Node& n : c.engine.cluster().nodes()) list.push_back(node_json(c.engine, n));
     return ok({{"nodes", list}});
   });
+  post("/v1/nodes/([^/]+)/state", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    const std::string name = req.matches[1].str();
+    const core::Node* n = c.engine.cluster().node_by_name(name);
+    if (!n) return fail(Status::NotFound("node '" + name + "' not found"));
+    TRY_ASSIGN(state_text, str_field(b, "state", true));
+    core::NodeState state;
+    if (state_text == "up" || state_text == "resume") state = core::NodeState::kUp;
+    else if (state_text == "drain") state = core::NodeState::kDrain;
+    else if (state_text == "down") state = core::NodeState::kDown;
+    else return fail(Status::Invalid("state must be up, drain or down, got '" + state_text + "'"));
+    TRY_ASSIGN(ended, c.engine.set_node_state(n->id, state, c.now_ms));
+    for (JobId id : ended) c.terminate.push_back(id);  // their processes must go too
+    json out = node_json(c.engine, *c.engine.cluster().node(n->id));
+    json ids = json::array();
+    for (JobId id : ended) ids.push_back(id.value);
+    out["jobs_ended"] = ids;
+    return ok(out);
+  });
   get("/v1/partitions", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
     json list = json::array();
     for (const core::Partition& p : c.engine.cluster().partitions())

@@ -37,6 +37,22 @@ name = "gpu"
 max_time = "7-00:00:00"
 default_time = "1:00:00"
 default = true
+
+# Multifactor priority (Slurm's model) and EASY backfill.
+[scheduler]
+weight_age = 1000
+weight_fairshare = 10000
+weight_tier = 100000
+weight_size = 0          # > 0 favours large jobs
+max_age = "7-00:00:00"
+usage_half_life = "7-00:00:00"
+backfill = true
+backfill_depth = 10000
+
+# Fair-share shares per organisation or project (1 when not listed), e.g.
+# [[shares]]
+# org = "hku"
+# shares = 10
 )";
 }
 
@@ -94,6 +110,32 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     part.default_time_s = std::min(*def, *max);
     part.is_default = toml::find_or<bool>(p, "default", false);
     c.cluster.partitions.push_back(part);
+  }
+  if (root.contains("scheduler")) {
+    const auto& sc = toml::find(root, "scheduler");
+    core::SchedulerConfig& k = c.scheduling;
+    k.weights.age = toml::find_or<int64_t>(sc, "weight_age", k.weights.age);
+    k.weights.fairshare = toml::find_or<int64_t>(sc, "weight_fairshare", k.weights.fairshare);
+    k.weights.tier = toml::find_or<int64_t>(sc, "weight_tier", k.weights.tier);
+    k.weights.size = toml::find_or<int64_t>(sc, "weight_size", k.weights.size);
+    for (int64_t w : {k.weights.age, k.weights.fairshare, k.weights.tier, k.weights.size})
+      if (w < 0 || w > 1'000'000'000) return bad(origin, "scheduler weights must be 0 to 1000000000");
+    auto max_age = parse_duration_s(toml::find_or<std::string>(sc, "max_age", "7-00:00:00"));
+    if (!max_age.ok()) return bad(origin, "scheduler.max_age: " + max_age.status().message());
+    k.weights.max_age_s = *max_age;
+    auto half = parse_duration_s(toml::find_or<std::string>(sc, "usage_half_life", "7-00:00:00"));
+    if (!half.ok()) return bad(origin, "scheduler.usage_half_life: " + half.status().message());
+    k.usage_half_life_s = *half;
+    k.backfill = toml::find_or<bool>(sc, "backfill", true);
+    k.backfill_depth = static_cast<int>(toml::find_or<int64_t>(sc, "backfill_depth", int64_t{k.backfill_depth}));
+    if (k.backfill_depth < 1) return bad(origin, "scheduler.backfill_depth must be at least 1");
+  }
+  for (const auto& sh : toml::find_or<std::vector<toml::value>>(root, "shares", {})) {
+    const int64_t n = toml::find<int64_t>(sh, "shares");
+    if (n < 0) return bad(origin, "shares must not be negative");
+    if (sh.contains("org")) c.scheduling.org_shares[toml::find<std::string>(sh, "org")] = n;
+    else if (sh.contains("project")) c.scheduling.project_shares[toml::find<std::string>(sh, "project")] = n;
+    else return bad(origin, "a [[shares]] entry needs org or project");
   }
   if (c.cluster.nodes.empty()) return bad(origin, "no [[nodes]]");
   if (c.cluster.partitions.empty()) return bad(origin, "no [[partitions]]");

@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "core/cluster.h"
+#include "core/priority.h"
 
 namespace berth::server {
 
@@ -19,6 +20,7 @@ struct DaemonConfig {
   size_t max_body_bytes = 1 << 20;
   int http_threads = 8;
   core::ClusterConfig cluster;
+  core::SchedulerConfig scheduling;
 };
 
 // The embedded default configuration, as TOML (also what `berthd --print-default-config` shows).

@@ -95,7 +95,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   if (!rows.ok()) return rows.status();
   const int64_t now = wall_clock_ms();
   const bool fresh = rows->accounts.empty();
-  auto engine = fresh ? core::Engine::Create(d->config_.cluster, now) : core::Engine::Restore(d->config_.cluster, *rows);
+  auto engine = fresh ? core::Engine::Create(d->config_.cluster, now, d->config_.scheduling)
+                     : core::Engine::Restore(d->config_.cluster, *rows, d->config_.scheduling);
   if (!engine.ok()) return Status(engine.status().code(), "cannot load the state: " + engine.status().message());
   d->engine_ = std::move(*engine);
   BERTH_RETURN_IF_ERROR(d->store_->put_nodes(d->engine_->cluster().nodes()));

@@ -58,6 +58,8 @@ json job_json(const Engine& e, const core::Job& j) {
       {"state", core::job_state_name(j.state)},
       {"reason", j.state == core::JobState::kPending ? json(core::pending_reason_name(j.reason)) : json(nullptr)},
       {"tier", core::tier_name(j.tier)}, {"gpus", j.gpus},
+      {"priority", j.state == core::JobState::kPending ? json(j.priority) : json(nullptr)},
+      {"expected_start", j.state == core::JobState::kPending ? time_json(j.expected_start_ms) : json(nullptr)},
       {"gpu_model", j.gpu_model.empty() ? json(nullptr) : json(j.gpu_model)}, {"partition", j.partition},
       {"time_limit_s", j.time_limit_s}, {"submit_time", time_json(j.submit_ms)},
       {"start_time", time_json(j.start_ms)}, {"end_time", time_json(j.end_ms)},

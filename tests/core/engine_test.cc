@@ -305,6 +305,41 @@ TEST_F(EngineTest, NonZeroExitIsFailed) {
   EXPECT_EQ(job(id).exit_code, 3);
 }
 
+TEST_F(EngineTest, FairShareFavoursTheProjectThatUsedLess) {
+  const ProjectId heavy = project;
+  const ProjectId light = engine->create_project(org, "light", kT0)->id;
+  ASSERT_TRUE(engine->top_up(heavy, 1000'0000, "", kT0).ok());
+  ASSERT_TRUE(engine->top_up(light, 1000'0000, "", kT0).ok());
+  JobRequest r;
+  r.gpus = 8;
+  r.gpu_model = "H100";
+  r.time_limit_s = 3600;
+  r.project = heavy;
+  const JobId used = *engine->submit(r, kT0);
+  engine->schedule(kT0);
+  ASSERT_TRUE(engine->job_ended(used, JobEnd{}, kT0 + kHour, kT0 + kHour).ok());
+  // Both submit at the same moment; the node fits one. The light project goes first.
+  const int64_t t = kT0 + kHour + 1;
+  const JobId heavy_job = *engine->submit(r, t);
+  r.project = light;
+  const JobId light_job = *engine->submit(r, t);
+  EXPECT_GT(job(light_job).priority, job(heavy_job).priority);
+  engine->schedule(t);
+  EXPECT_EQ(job(light_job).state, JobState::kRunning);
+  EXPECT_EQ(job(heavy_job).state, JobState::kPending);
+  EXPECT_GT(engine->fairshare().usage(heavy), 8 * 3600 - 1);
+}
+
+TEST_F(EngineTest, PendingJobShowsWhenBackfillExpectsItToStart) {
+  top_up(1000'0000);
+  const JobId first = submit(8, 3600);
+  const JobId second = submit(8, 3600);
+  engine->schedule(kT0);
+  EXPECT_EQ(job(first).state, JobState::kRunning);
+  EXPECT_EQ(job(second).reason, PendingReason::kResources);
+  EXPECT_EQ(job(second).expected_start_ms, kT0 + kHour);
+}
+
 TEST(FundingTest, IneligibleOrganisationGetsNoAwardAndNothingMoves) {
   auto e = std::move(*Engine::Create(two_nodes(), kT0));
   const OrgId startup = e->create_org("acme", OrgKind::kStartup, kT0)->id;

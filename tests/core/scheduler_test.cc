@@ -19,8 +19,10 @@ Cluster make_cluster() {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  Job& add(int gpus, Tier tier, int64_t submit_ms, const std::string& model = "") {
+  Job& add(int gpus, Tier tier, int64_t submit_ms, const std::string& model = "", int64_t limit_s = 3600) {
     Job j;
+    j.time_limit_s = limit_s;
+    j.priority = tier == Tier::kHigh ? 100 : tier == Tier::kNormal ? 50 : 0;
     j.id = JobId(jobs.size() + 1);
     j.gpus = gpus;
     j.tier = tier;
@@ -33,21 +35,27 @@ class SchedulerTest : public ::testing::Test {
   // Admits everything that fits, unless its id is refused.
   std::vector<JobId> pass() {
     return scheduler.pass(
-        cluster, [this](JobId id) -> Job& { return jobs.at(id.value); },
+        cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
         [this](Job& job, const Node& node) {
           if (refused.count(job.id.value)) return PendingReason::kInsufficientFunds;
           job.node = node.id;
           job.gpu_ids = cluster.allocate(node.id, job.gpus);
           job.state = JobState::kRunning;
+          job.start_ms = now;
+          scheduler.running(job);
           return PendingReason::kNone;
         },
-        [](Job& job, PendingReason r) { job.reason = r; });
+        [](Job& job, PendingReason r, int64_t expected) {
+          job.reason = r;
+          job.expected_start_ms = expected;
+        });
   }
 
   Cluster cluster = make_cluster();
   Scheduler scheduler;
   std::map<uint64_t, Job> jobs;
   std::set<uint64_t> refused;
+  int64_t now = 1'000'000;
 };
 
 TEST_F(SchedulerTest, StartsInTierThenSubmitOrder) {
@@ -101,6 +109,63 @@ TEST_F(SchedulerTest, NeverMoreGpusThanTheClusterHas) {
   EXPECT_EQ(pass().size(), 12u);
   EXPECT_EQ(cluster.used_gpus(), 12);
   EXPECT_EQ(scheduler.pending(), 8u);
+}
+
+TEST_F(SchedulerTest, BestFitKeepsWholeNodesFree) {
+  cluster = [] {
+    ClusterConfig c;
+    c.nodes = {Node{NodeId(), "a", "H100", 8, 0, 0, NodeState::kUp}, Node{NodeId(), "b", "H100", 8, 0, 0, NodeState::kUp}};
+    c.prices = {{"H100", 2}};
+    c.partitions = {Partition{"gpu", 3600, 60, true}};
+    return std::move(*Cluster::Create(c));
+  }();
+  add(6, Tier::kNormal, 1);
+  add(2, Tier::kNormal, 2);
+  add(8, Tier::kNormal, 3);
+  EXPECT_EQ(pass().size(), 3u);
+  EXPECT_EQ(cluster.node(jobs[1].node)->name, "a");
+  EXPECT_EQ(cluster.node(jobs[2].node)->name, "a");  // the tightest fit, not the empty node
+  EXPECT_EQ(cluster.node(jobs[3].node)->name, "b");
+}
+
+// One 8-GPU node (b) busy with 6 GPUs for an hour. The top job needs all 8: it is reserved
+// node b in an hour. A short job that ends before then may use the 2 free GPUs; a long one may not.
+TEST_F(SchedulerTest, EasyBackfillStartsOnlyJobsThatCannotDelayTheReservation) {
+  add(6, Tier::kHigh, 0, "H100", 3600);
+  add(4, Tier::kHigh, 0, "A100", 3600);  // fills node a
+  EXPECT_EQ(pass().size(), 2u);
+  Job& big = add(8, Tier::kHigh, 1, "H100", 3600);
+  Job& long_job = add(2, Tier::kNormal, 2, "H100", 7200);
+  Job& short_job = add(2, Tier::kNormal, 3, "H100", 1800);
+  now += 1000;
+  const auto started = pass();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0], short_job.id);
+  EXPECT_EQ(big.reason, PendingReason::kResources);
+  EXPECT_EQ(big.expected_start_ms, now - 1000 + 3600 * 1000);
+  EXPECT_EQ(long_job.reason, PendingReason::kPriority);
+  EXPECT_EQ(long_job.state, JobState::kPending);
+}
+
+TEST_F(SchedulerTest, ReservationIsOnTheNodeThatFreesFirst) {
+  add(4, Tier::kHigh, 0, "A100", 600);   // node a, ends in 10 min
+  add(8, Tier::kHigh, 0, "H100", 3600);  // node b, ends in 1 h
+  pass();
+  Job& next = add(4, Tier::kHigh, 1, "", 60);
+  pass();
+  EXPECT_EQ(next.reason, PendingReason::kResources);
+  EXPECT_EQ(next.expected_start_ms, now + 600 * 1000);
+}
+
+TEST_F(SchedulerTest, WithoutBackfillLowerJobsStartGreedily) {
+  scheduler = Scheduler(false, 0);
+  add(6, Tier::kHigh, 0, "H100", 3600);
+  pass();
+  Job& big = add(8, Tier::kHigh, 1, "H100", 3600);
+  Job& long_job = add(2, Tier::kNormal, 2, "H100", 7200);
+  pass();
+  EXPECT_EQ(big.expected_start_ms, 0);
+  EXPECT_EQ(long_job.state, JobState::kRunning);
 }
 
 }  // namespace

@@ -1,0 +1,71 @@
+// Multifactor priority, Slurm's model: a weighted sum of factors in [0, 1].
+//
+//   priority = w_age * min(age, max_age) / max_age
+//            + w_fairshare * F
+//            + w_tier * (high 1, normal 0.5, spot 0)
+//            + w_size * GPUs / GPUs in the cluster
+//
+// F, the fair-share factor, is the mean of the organisation's and the project's
+// 2^(-U/S), where U is its share of all decayed past usage (GPU-seconds, halving every
+// half-life) and S its share of all shares (configured; 1 by default). A tenant that used
+// less than its share gets F near 1; one that used far more gets F near 0.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "common/ids.h"
+#include "core/model.h"
+
+namespace berth::core {
+
+struct PriorityWeights {
+  int64_t age = 1'000;
+  int64_t fairshare = 10'000;
+  int64_t tier = 100'000;
+  int64_t size = 0;  // > 0 favours large jobs, as Slurm's PriorityWeightJobSize
+  int64_t max_age_s = 7 * 86'400;
+};
+
+struct SchedulerConfig {
+  PriorityWeights weights;
+  int64_t usage_half_life_s = 7 * 86'400;
+  int64_t priority_recalc_ms = 60'000;  // priorities are recomputed this often (and on submit)
+  bool backfill = true;                 // EASY: the top blocked job gets a reservation
+  int backfill_depth = 10'000;          // pending jobs examined per pass after that reservation
+  std::unordered_map<std::string, int64_t> org_shares;      // by name; 1 when absent
+  std::unordered_map<std::string, int64_t> project_shares;  // by name; 1 when absent
+};
+
+// Decayed usage per organisation and project, and the fair-share factor from it.
+class FairShare {
+ public:
+  explicit FairShare(int64_t half_life_s = 7 * 86'400) : half_life_s_(half_life_s) {}
+  void set_shares(OrgId org, int64_t shares);
+  void set_shares(ProjectId project, int64_t shares);
+  // Records usage; call decay(now) first so it is added at the current scale.
+  void add_usage(OrgId org, ProjectId project, double gpu_seconds);
+  // Decays every usage to now_ms.
+  void decay(int64_t now_ms);
+  double factor(OrgId org, ProjectId project) const;
+  double usage(OrgId org) const;
+  double usage(ProjectId project) const;
+
+ private:
+  struct Entry {
+    double usage = 0;
+    int64_t shares = 1;
+  };
+  static double part(const std::unordered_map<uint64_t, Entry>& all, uint64_t id, double total_usage,
+                     int64_t total_shares);
+  int64_t half_life_s_;
+  int64_t decayed_to_ms_ = 0;
+  std::unordered_map<uint64_t, Entry> orgs_, projects_;
+  double org_usage_ = 0, project_usage_ = 0;
+  int64_t org_shares_ = 0, project_shares_ = 0;
+};
+
+int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare, int total_gpus, int64_t now_ms);
+
+}  // namespace berth::core
