@@ -25,7 +25,7 @@ TransferId Engine::job_transfer_id(JobId job, int restarts, int phase) {
 Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
     : cluster_(std::move(cluster)),
       scheduling_(std::move(scheduling)),
-      scheduler_(scheduling_.backfill, scheduling_.backfill_depth),
+      scheduler_(scheduling_.backfill, scheduling_.backfill_depth, scheduling_.preemption),
       fairshare_(scheduling_.usage_half_life_s) {}
 
 void Engine::apply_shares() {
@@ -289,6 +289,7 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   q.gpu_model = gpu_model;
   q.time_limit_s = job.time_limit_s;
   q.price_per_gpu_hour_minor = cluster_.price(gpu_model).value_or(0);
+  if (job.tier == Tier::kSpot) q.price_per_gpu_hour_minor = mul_div_floor(q.price_per_gpu_hour_minor, scheduling_.spot_price_bps, 10'000);
   q.max_cost_minor = gpu_cost_minor(q.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000);
   BERTH_CHECK(q.max_cost_minor >= 0, "max cost overflow");
   const Project* p = funding_.project(job.project);
@@ -318,6 +319,7 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
   job.project = request.project;
   job.gpus = request.gpus;
   job.time_limit_s = request.time_limit_s > 0 ? request.time_limit_s : part->default_time_s;
+  job.tier = request.tier;
   // Without a model constraint, quote the dearest model the job could run on.
   std::string model = request.gpu_model;
   if (model.empty()) {
@@ -442,7 +444,17 @@ std::vector<JobId> Engine::schedule(int64_t now_ms) {
           job.reason = reason;
           touch(job);
         }
+      },
+      [this](Job& victim) {
+        victim.preempt_requested = true;
+        preemptions_.push_back(victim.id);
       });
+}
+
+std::vector<JobId> Engine::take_preemptions() {
+  std::vector<JobId> out;
+  out.swap(preemptions_);
+  return out;
 }
 
 void Engine::settle(Job& job, int64_t runtime_ms) {
@@ -497,7 +509,9 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   job.exit_code = end.exit_code;
   job.term_signal = end.term_signal;
   job.end_ms = end_ms;
-  if (end.lost && job.requeue && !job.cancel_requested && job.restarts + 1 < (1 << 13)) {
+  const bool requeue = (end.lost && job.requeue) || job.preempt_requested;
+  job.preempt_requested = false;
+  if (requeue && !job.cancel_requested && job.restarts + 1 < (1 << 13)) {
     job.restarts += 1;
     job.state = JobState::kPending;
     job.reason = PendingReason::kNone;

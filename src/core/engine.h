@@ -137,6 +137,9 @@ class Engine {
   Result<bool> cancel(JobId job, int64_t now_ms);
   // Starts what can start; returns the jobs started (RUNNING, GPUs allocated, money held).
   std::vector<JobId> schedule(int64_t now_ms);
+  // Spot jobs the last passes asked to stop for a higher tier: the owner terminates them
+  // (TERM, grace, KILL); when they end (job_ended) they are charged and requeued.
+  std::vector<JobId> take_preemptions();
   // Ends a running job: frees its GPUs and settles its money for the time it ran, ending at
   // end_ms (clamped to [start, now]). A job that is not running: Conflict, nothing changes.
   Status job_ended(JobId job, const JobEnd& end, int64_t end_ms, int64_t now_ms);
@@ -189,6 +192,7 @@ class Engine {
   Scheduler scheduler_;
   FairShare fairshare_;
   int64_t priorities_at_ms_ = 0;
+  std::vector<JobId> preemptions_;
   std::vector<Job> jobs_;
   std::vector<TopUp> topups_;
   std::unordered_map<std::string, size_t> topup_refs_;

@@ -135,6 +135,7 @@ struct Job {
   // Scheduling state derived afresh after a restart (not stored).
   int64_t priority = 0;
   int64_t expected_start_ms = 0;  // where backfill reserved resources for it; 0 = not planned
+  bool preempt_requested = false;  // a spot job being stopped for a higher tier; requeued when it ends
   // Money, in minor units. Holds are placed at start and settled at end.
   AwardId award;             // the award holding the subsidy share (0: none)
   int64_t rate_bps = 0;      // the subsidy rate applied

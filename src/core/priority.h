@@ -34,6 +34,8 @@ struct SchedulerConfig {
   int64_t priority_recalc_ms = 60'000;  // priorities are recomputed this often (and on submit)
   bool backfill = true;                 // EASY: the top blocked job gets a reservation
   int backfill_depth = 10'000;          // pending jobs examined per pass after that reservation
+  int64_t spot_price_bps = 5'000;       // spot jobs pay this share of the list price
+  bool preemption = true;               // normal and high jobs may preempt spot jobs
   std::unordered_map<std::string, int64_t> org_shares;      // by name; 1 when absent
   std::unordered_map<std::string, int64_t> project_shares;  // by name; 1 when absent
 };

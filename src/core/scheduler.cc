@@ -1,6 +1,7 @@
 #include "core/scheduler.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace berth::core {
 
@@ -36,8 +37,38 @@ bool Scheduler::reserve(const Cluster& cluster, const Job& job, int64_t now_ms, 
   return found;
 }
 
+bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt,
+                            NodeId* node) {
+  freed_.resize(cluster.nodes().size(), 0);
+  size_t chosen = SIZE_MAX;
+  for (auto it = spot_.rbegin(); it != spot_.rend(); ++it) {  // youngest first
+    const Job& r = lookup(JobId(it->second));
+    const size_t n = r.node.value - 1;
+    const Node& nd = cluster.nodes()[n];
+    if (nd.state != NodeState::kUp || (!job.gpu_model.empty() && nd.gpu_model != job.gpu_model)) continue;
+    if (freed_[n] == 0) touched_.push_back(static_cast<uint32_t>(n));
+    freed_[n] += r.gpus;
+    if (cluster.free_gpus(r.node) + freed_[n] >= job.gpus) {
+      chosen = n;
+      break;
+    }
+  }
+  for (uint32_t n : touched_) freed_[n] = 0;
+  touched_.clear();
+  if (chosen == SIZE_MAX) return false;
+  *node = NodeId(chosen + 1);
+  int need = job.gpus - cluster.free_gpus(*node);
+  for (auto it = spot_.rbegin(); it != spot_.rend() && need > 0; ++it) {
+    Job& r = lookup(JobId(it->second));
+    if (r.node != *node) continue;
+    need -= r.gpus;
+    if (!r.preempt_requested) preempt(r);
+  }
+  return true;
+}
+
 std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
-                                   const Wait& wait) {
+                                   const Wait& wait, const Preempt& preempt) {
   std::vector<JobId> started;
   reserved_.resize(cluster.nodes().size(), 0);
   NodeId reserved_node;
@@ -69,7 +100,14 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
       ++it;
       continue;
     }
-    if (!blocked && backfill_ && reserve(cluster, job, now_ms, lookup, &reserved_node, &shadow_ms)) {
+    if (!blocked && preemption_ && preempt && job.tier != Tier::kSpot &&
+        preempt_for(cluster, job, lookup, preempt, &reserved_node)) {
+      // Its node is held for it (nothing can end before "now") until the spot jobs have gone.
+      shadow_ms = now_ms;
+      reserved_[reserved_node.value - 1] = 1;
+      have_reservation = true;
+      wait(job, PendingReason::kResources, now_ms);
+    } else if (!blocked && backfill_ && reserve(cluster, job, now_ms, lookup, &reserved_node, &shadow_ms)) {
       reserved_[reserved_node.value - 1] = 1;
       have_reservation = true;
       wait(job, PendingReason::kResources, shadow_ms);

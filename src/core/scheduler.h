@@ -40,8 +40,11 @@ class Scheduler {
   using Lookup = std::function<Job&(JobId)>;
   // Records why a job that was not started waits, and when it is expected to start (0: unknown).
   using Wait = std::function<void(Job& job, PendingReason reason, int64_t expected_start_ms)>;
+  // Asks a running spot job to stop so a higher tier can have its GPUs.
+  using Preempt = std::function<void(Job& victim)>;
 
-  Scheduler(bool backfill = true, int depth = 10'000) : backfill_(backfill), depth_(depth) {}
+  Scheduler(bool backfill = true, int depth = 10'000, bool preemption = true)
+      : backfill_(backfill), preemption_(preemption), depth_(depth) {}
 
   void enqueue(const Job& job) { queue_.insert(queue_key(job)); }
   void dequeue(const Job& job) { queue_.erase(queue_key(job)); }
@@ -51,12 +54,20 @@ class Scheduler {
   void clear_queue() { queue_.clear(); }
 
   // Running jobs and when their time limits end, for reservations.
-  void running(const Job& job) { ends_.insert({job.start_ms + job.time_limit_s * 1000, job.id.value}); }
-  void ended(const Job& job) { ends_.erase({job.start_ms + job.time_limit_s * 1000, job.id.value}); }
+  void running(const Job& job) {
+    ends_.insert({job.start_ms + job.time_limit_s * 1000, job.id.value});
+    if (job.tier == Tier::kSpot) spot_.insert({job.start_ms, job.id.value});
+  }
+  void ended(const Job& job) {
+    ends_.erase({job.start_ms + job.time_limit_s * 1000, job.id.value});
+    if (job.tier == Tier::kSpot) spot_.erase({job.start_ms, job.id.value});
+  }
 
-  // One scheduling pass at now_ms. Returns the jobs started.
+  // One scheduling pass at now_ms. Returns the jobs started. The first normal or high job
+  // that cannot start for want of GPUs may preempt spot jobs (youngest first, on the one node
+  // where that frees enough); it then holds that node until they have gone.
   std::vector<JobId> pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
-                          const Wait& wait);
+                          const Wait& wait, const Preempt& preempt = nullptr);
 
   // How many jobs the last pass examined (for benchmarks).
   size_t last_examined() const { return last_examined_; }
@@ -65,11 +76,15 @@ class Scheduler {
   // Finds the node that first has room for `job` as running jobs end; false if none will.
   bool reserve(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup, NodeId* node,
                int64_t* at_ms);
+  // Finds the node where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
+  bool preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt, NodeId* node);
 
   bool backfill_;
+  bool preemption_;
   int depth_;
   std::set<QueueKey> queue_;
   std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
+  std::set<std::pair<int64_t, uint64_t>> spot_;  // (start, job id) of running spot jobs
   std::vector<char> reserved_;                   // per node index, during a pass
   std::vector<int> freed_;                       // per node index, while reserving
   std::vector<uint32_t> touched_;

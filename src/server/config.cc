@@ -48,6 +48,8 @@ max_age = "7-00:00:00"
 usage_half_life = "7-00:00:00"
 backfill = true
 backfill_depth = 10000
+preemption = true       # normal and high jobs may preempt spot jobs (TERM, grace, requeue)
+spot_price_bps = 5000   # spot jobs pay 50% of the list price
 
 # Fair-share shares per organisation or project (1 when not listed), e.g.
 # [[shares]]
@@ -127,6 +129,9 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     if (!half.ok()) return bad(origin, "scheduler.usage_half_life: " + half.status().message());
     k.usage_half_life_s = *half;
     k.backfill = toml::find_or<bool>(sc, "backfill", true);
+    k.preemption = toml::find_or<bool>(sc, "preemption", true);
+    k.spot_price_bps = toml::find_or<int64_t>(sc, "spot_price_bps", k.spot_price_bps);
+    if (k.spot_price_bps < 0 || k.spot_price_bps > 10'000) return bad(origin, "scheduler.spot_price_bps must be 0 to 10000");
     k.backfill_depth = static_cast<int>(toml::find_or<int64_t>(sc, "backfill_depth", int64_t{k.backfill_depth}));
     if (k.backfill_depth < 1) return bad(origin, "scheduler.backfill_depth must be at least 1");
   }

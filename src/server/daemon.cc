@@ -251,6 +251,7 @@ void Daemon::run_batch() {
   }
   engine_->expire(now);
   const std::vector<JobId> started = engine_->schedule(now);
+  for (JobId id : engine_->take_preemptions()) ctx.terminate.push_back(id);
   core::ChangeSet changes = engine_->drain_changes();
   if (!changes.empty() || now - last_commit_ms_ >= kHeartbeatMs) {
     const Status st = store_->commit(changes, now);

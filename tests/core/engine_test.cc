@@ -340,6 +340,55 @@ TEST_F(EngineTest, PendingJobShowsWhenBackfillExpectsItToStart) {
   EXPECT_EQ(job(second).expected_start_ms, kT0 + kHour);
 }
 
+TEST_F(EngineTest, SpotJobsPayTheSpotShareOfTheListPrice) {
+  top_up(1000'0000);
+  const JobId spot = submit(2, 3600, "H100", Tier::kSpot);
+  engine->schedule(kT0);
+  EXPECT_EQ(job(spot).price_per_gpu_hour_minor, kPrice / 2);
+  EXPECT_EQ(job(spot).max_cost_minor, kPrice);  // 2 GPUs x 1 h at half price
+}
+
+TEST_F(EngineTest, NormalJobPreemptsTheYoungestSpotJobsAndTheyAreRequeued) {
+  top_up(1000'0000);
+  const JobId old_spot = submit(4, 3600, "H100", Tier::kSpot, kT0);
+  const JobId young_spot = submit(4, 3600, "H100", Tier::kSpot, kT0);
+  engine->schedule(kT0);
+  ASSERT_EQ(job(old_spot).state, JobState::kRunning);
+  ASSERT_EQ(job(young_spot).state, JobState::kRunning);  // same start: the higher id is younger
+  const int64_t t = kT0 + 60'000;
+  const JobId normal = submit(4, 3600, "H100", Tier::kNormal, t);
+  EXPECT_TRUE(engine->schedule(t).empty());
+  EXPECT_EQ(engine->take_preemptions(), std::vector<JobId>{young_spot});
+  EXPECT_TRUE(engine->take_preemptions().empty());
+  EXPECT_EQ(job(normal).reason, PendingReason::kResources);
+  EXPECT_EQ(job(normal).expected_start_ms, t);
+  // While the spot job is still stopping, nobody else is asked to stop and nothing takes its node.
+  const JobId small = submit(1, 600, "H100", Tier::kNormal, t);
+  EXPECT_TRUE(engine->schedule(t + 1).empty());
+  EXPECT_TRUE(engine->take_preemptions().empty());
+  // It stops after its grace period: charged 70 s at the spot price, requeued.
+  ASSERT_TRUE(engine->job_ended(young_spot, JobEnd{0, 15, false, true, false}, t + 10'000, t + 10'000).ok());
+  EXPECT_EQ(job(young_spot).state, JobState::kPending);
+  EXPECT_EQ(job(young_spot).restarts, 1);
+  EXPECT_EQ(job(young_spot).cost_minor, gpu_cost_minor(kPrice / 2, 4, 70'000));
+  engine->schedule(t + 10'000);
+  EXPECT_EQ(job(normal).state, JobState::kRunning);
+  EXPECT_EQ(job(small).state, JobState::kPending);  // the node is full again: 4 spot + 4 normal
+  EXPECT_EQ(job(young_spot).state, JobState::kPending);
+  EXPECT_EQ(job(old_spot).state, JobState::kRunning);
+  EXPECT_TRUE(engine->verify().ok());
+}
+
+TEST_F(EngineTest, SpotJobsNeverPreemptEachOther) {
+  top_up(1000'0000);
+  submit(8, 3600, "H100", Tier::kSpot, kT0);
+  engine->schedule(kT0);
+  const JobId other = submit(8, 3600, "H100", Tier::kSpot, kT0 + 1);
+  engine->schedule(kT0 + 1);
+  EXPECT_TRUE(engine->take_preemptions().empty());
+  EXPECT_EQ(job(other).reason, PendingReason::kResources);
+}
+
 TEST(FundingTest, IneligibleOrganisationGetsNoAwardAndNothingMoves) {
   auto e = std::move(*Engine::Create(two_nodes(), kT0));
   const OrgId startup = e->create_org("acme", OrgKind::kStartup, kT0)->id;
