@@ -36,6 +36,28 @@ void Engine::apply_shares() {
       fairshare_.set_shares(p.id, it->second);
 }
 
+const Limit* Engine::org_limit(OrgId org) const {
+  if (scheduling_.org_limits.empty()) return nullptr;
+  auto it = scheduling_.org_limits.find(funding_.org(org)->name);
+  return it == scheduling_.org_limits.end() ? nullptr : &it->second;
+}
+
+const Limit* Engine::project_limit(ProjectId project) const {
+  if (scheduling_.project_limits.empty()) return nullptr;
+  auto it = scheduling_.project_limits.find(funding_.project(project)->name);
+  return it == scheduling_.project_limits.end() ? nullptr : &it->second;
+}
+
+void Engine::count_pending(const Job& job, int delta) {
+  project_pending_[job.project.value] += delta;
+  org_pending_[job.org.value] += delta;
+}
+
+void Engine::count_running(const Job& job, int sign) {
+  project_gpus_[job.project.value] += sign * job.gpus;
+  org_gpus_[job.org.value] += sign * job.gpus;
+}
+
 void Engine::enqueue(Job& job, int64_t now_ms) {
   job.priority = job_priority(job, scheduling_.weights, fairshare_.factor(job.org, job.project), cluster_.total_gpus(), now_ms);
   job.expected_start_ms = 0;
@@ -115,10 +137,13 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
   e->priorities_at_ms_ = latest_ms;
   for (Job& job : e->jobs_) {
-    if (job.state == JobState::kPending) e->enqueue(job, latest_ms);
+    if (job.state == JobState::kPending) {
+      e->enqueue(job, latest_ms);
+      e->count_pending(job, +1);
+    }
     if (job.state == JobState::kRunning) {
       BERTH_RETURN_IF_ERROR(e->cluster_.reserve(job.node, job.gpu_ids));
-      e->project_gpus_[job.project.value] += job.gpus;
+      e->count_running(job, +1);
       e->scheduler_.running(job);
     }
   }
@@ -338,6 +363,23 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
 Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(validate_request(r, &part));
+  const Project* project = funding_.project(r.project);
+  const Org* org = funding_.org(project->org);
+  if (!part->allowed_orgs.empty() &&
+      std::find(part->allowed_orgs.begin(), part->allowed_orgs.end(), org->name) == part->allowed_orgs.end())
+    return Status::Denied("partition '" + part->name + "' is not open to organisation '" + org->name + "'");
+  for (const Limit* l : {project_limit(project->id), org_limit(org->id)}) {
+    if (!l) continue;
+    const bool of_project = l == project_limit(project->id);
+    const std::string who = of_project ? "project '" + project->name + "'" : "organisation '" + org->name + "'";
+    if (l->max_gpus >= 0 && r.gpus > l->max_gpus)
+      return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but " + who + " may use at most " +
+                             std::to_string(l->max_gpus) + " at once");
+    const int64_t waiting = of_project ? project_pending_[project->id.value] : org_pending_[org->id.value];
+    if (l->max_pending >= 0 && waiting >= l->max_pending)
+      return Status::Conflict("QuotaLimit: " + who + " already has " + std::to_string(waiting) +
+                              " pending jobs, its limit");
+  }
   if (const Award* a = funding_.active_award(r.project, now_ms); a && r.gpus > a->gpu_level)
     return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but the project's award caps it at " +
                            std::to_string(a->gpu_level));
@@ -358,6 +400,7 @@ Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
   job.launch = r.launch;
   jobs_.push_back(std::move(job));
   enqueue(jobs_.back(), now_ms);
+  count_pending(jobs_.back(), +1);
   touch(jobs_.back());
   return jobs_.back().id;
 }
@@ -367,6 +410,7 @@ Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
   Job& job = jobs_[id.value - 1];
   if (job.state == JobState::kPending) {
     scheduler_.dequeue(job);
+    count_pending(job, -1);
     job.state = JobState::kCancelled;
     job.reason = PendingReason::kNone;
     job.end_ms = now_ms;
@@ -384,6 +428,10 @@ Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
 PendingReason Engine::admit(Job& job, const Node& node, int64_t now_ms) {
   const Award* award = funding_.active_award(job.project, now_ms);
   if (award && project_gpus_in_use(job.project) + job.gpus > award->gpu_level) return PendingReason::kAwardCap;
+  if (const Limit* l = project_limit(job.project); l && l->max_gpus >= 0 && project_gpus_in_use(job.project) + job.gpus > l->max_gpus)
+    return PendingReason::kQuotaLimit;
+  if (const Limit* l = org_limit(job.org); l && l->max_gpus >= 0 && org_gpus_[job.org.value] + job.gpus > l->max_gpus)
+    return PendingReason::kQuotaLimit;
   const Quote q = price(job, node.gpu_model, now_ms);
   if (!q.affordable) return q.reason;
   const Project* p = funding_.project(job.project);
@@ -427,7 +475,8 @@ PendingReason Engine::admit(Job& job, const Node& node, int64_t now_ms) {
   job.subsidy_held_minor = q.subsidy_minor;
   job.copay_held_minor = q.copay_minor;
   job.expected_start_ms = 0;
-  project_gpus_[job.project.value] += job.gpus;
+  count_running(job, +1);
+  count_pending(job, -1);
   scheduler_.running(job);
   touch(job);
   return PendingReason::kNone;
@@ -505,7 +554,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   fairshare_.decay(now_ms);
   fairshare_.add_usage(job.org, job.project, job.gpus * static_cast<double>(end_ms - job.start_ms) / 1000.0);
   cluster_.release(job.node, job.gpu_ids);
-  project_gpus_[job.project.value] -= job.gpus;
+  count_running(job, -1);
   job.exit_code = end.exit_code;
   job.term_signal = end.term_signal;
   job.end_ms = end_ms;
@@ -521,6 +570,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     job.award = AwardId();
     job.max_cost_minor = job.subsidy_held_minor = job.copay_held_minor = 0;
     enqueue(job, now_ms);
+    count_pending(job, +1);
   } else if (end.cancelled || job.cancel_requested) {
     job.state = JobState::kCancelled;
   } else if (end.lost) {

@@ -176,6 +176,10 @@ class Engine {
   void recompute_priorities(int64_t now_ms);
   void enqueue(Job& job, int64_t now_ms);
   void apply_shares();
+  const Limit* org_limit(OrgId org) const;
+  const Limit* project_limit(ProjectId project) const;
+  void count_pending(const Job& job, int delta);
+  void count_running(const Job& job, int sign);
   Account new_account(AccountKind kind, uint64_t owner, const std::string& name) ;
   TransferId next_transfer_id();
   Status validate_request(const JobRequest& request, const Partition** partition) const;
@@ -197,6 +201,8 @@ class Engine {
   std::vector<TopUp> topups_;
   std::unordered_map<std::string, size_t> topup_refs_;
   std::unordered_map<uint64_t, int> project_gpus_;  // project id -> GPUs of running jobs
+  std::unordered_map<uint64_t, int> org_gpus_;      // org id -> GPUs of running jobs
+  std::unordered_map<uint64_t, int64_t> project_pending_, org_pending_;  // jobs waiting
   uint64_t next_account_id_ = 4;
   uint64_t next_transfer_seq_ = 1;
   // Changes not yet drained.

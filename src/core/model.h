@@ -86,6 +86,7 @@ struct Partition {
   int64_t max_time_s = 0;
   int64_t default_time_s = 0;
   bool is_default = false;
+  std::vector<std::string> allowed_orgs;  // organisation names; empty = open to all
 };
 
 struct GpuPrice {
@@ -101,9 +102,11 @@ bool parse_job_state(const std::string& text, JobState* out);
 inline bool is_final(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
 
 enum class PendingReason : uint8_t {
-  kNone = 0, kPriority, kResources, kInsufficientFunds, kAwardCap
+  kNone = 0, kPriority, kResources, kInsufficientFunds, kAwardCap, kQuotaLimit
 };
+inline constexpr int kPendingReasonCount = 6;
 const char* pending_reason_name(PendingReason r);
+bool parse_pending_reason(const std::string& text, PendingReason* out);
 
 enum class Tier : uint8_t { kHigh = 0, kNormal = 1, kSpot = 2 };
 const char* tier_name(Tier t);

@@ -28,6 +28,12 @@ struct PriorityWeights {
   int64_t max_age_s = 7 * 86'400;
 };
 
+// Caps on an organisation or project (Slurm's GrpTRES=gres/gpu and MaxSubmitJobs).
+struct Limit {
+  int64_t max_gpus = -1;     // GPUs in use at once; -1 = no cap
+  int64_t max_pending = -1;  // jobs waiting at once; further submits are refused; -1 = no cap
+};
+
 struct SchedulerConfig {
   PriorityWeights weights;
   int64_t usage_half_life_s = 7 * 86'400;
@@ -36,6 +42,8 @@ struct SchedulerConfig {
   int backfill_depth = 10'000;          // pending jobs examined per pass after that reservation
   int64_t spot_price_bps = 5'000;       // spot jobs pay this share of the list price
   bool preemption = true;               // normal and high jobs may preempt spot jobs
+  std::unordered_map<std::string, Limit> org_limits;      // by name
+  std::unordered_map<std::string, Limit> project_limits;  // by name
   std::unordered_map<std::string, int64_t> org_shares;      // by name; 1 when absent
   std::unordered_map<std::string, int64_t> project_shares;  // by name; 1 when absent
 };

@@ -37,6 +37,7 @@ name = "gpu"
 max_time = "7-00:00:00"
 default_time = "1:00:00"
 default = true
+# allowed_orgs = ["hku"]  # only these organisations may use it (default: all)
 
 # Multifactor priority (Slurm's model) and EASY backfill.
 [scheduler]
@@ -50,6 +51,12 @@ backfill = true
 backfill_depth = 10000
 preemption = true       # normal and high jobs may preempt spot jobs (TERM, grace, requeue)
 spot_price_bps = 5000   # spot jobs pay 50% of the list price
+
+# Caps per organisation or project, e.g.
+# [[limits]]
+# project = "vision"
+# max_gpus = 16        # GPUs in use at once (jobs beyond wait as QuotaLimit)
+# max_pending = 1000   # jobs waiting at once (further submits are refused)
 
 # Fair-share shares per organisation or project (1 when not listed), e.g.
 # [[shares]]
@@ -111,6 +118,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     part.max_time_s = *max;
     part.default_time_s = std::min(*def, *max);
     part.is_default = toml::find_or<bool>(p, "default", false);
+    part.allowed_orgs = toml::find_or<std::vector<std::string>>(p, "allowed_orgs", {});
     c.cluster.partitions.push_back(part);
   }
   if (root.contains("scheduler")) {
@@ -134,6 +142,15 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     if (k.spot_price_bps < 0 || k.spot_price_bps > 10'000) return bad(origin, "scheduler.spot_price_bps must be 0 to 10000");
     k.backfill_depth = static_cast<int>(toml::find_or<int64_t>(sc, "backfill_depth", int64_t{k.backfill_depth}));
     if (k.backfill_depth < 1) return bad(origin, "scheduler.backfill_depth must be at least 1");
+  }
+  for (const auto& l : toml::find_or<std::vector<toml::value>>(root, "limits", {})) {
+    core::Limit limit;
+    limit.max_gpus = toml::find_or<int64_t>(l, "max_gpus", -1);
+    limit.max_pending = toml::find_or<int64_t>(l, "max_pending", -1);
+    if (limit.max_gpus < -1 || limit.max_pending < -1) return bad(origin, "limits must not be negative");
+    if (l.contains("org")) c.scheduling.org_limits[toml::find<std::string>(l, "org")] = limit;
+    else if (l.contains("project")) c.scheduling.project_limits[toml::find<std::string>(l, "project")] = limit;
+    else return bad(origin, "a [[limits]] entry needs org or project");
   }
   for (const auto& sh : toml::find_or<std::vector<toml::value>>(root, "shares", {})) {
     const int64_t n = toml::find<int64_t>(sh, "shares");

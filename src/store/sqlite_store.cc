@@ -118,8 +118,7 @@ bool parse_pending_state(const std::string& text, core::PendingState* out) {
 // pending_reason_name() indexes a table, so only the values it knows may be tried: keep
 // the last one here in step with model.h.
 bool parse_pending_reason(const std::string& text, core::PendingReason* out) {
-  return parse_named(text, &core::pending_reason_name, static_cast<int>(core::PendingReason::kNone),
-                     static_cast<int>(core::PendingReason::kAwardCap), out);
+  return core::parse_pending_reason(text, out);
 }
 
 // "university,institute" for the readable column next to the bitmask.

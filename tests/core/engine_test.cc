@@ -389,6 +389,55 @@ TEST_F(EngineTest, SpotJobsNeverPreemptEachOther) {
   EXPECT_EQ(job(other).reason, PendingReason::kResources);
 }
 
+TEST(LimitsTest, GpuCapsHoldJobsAsQuotaLimitAndPendingCapsRefuseSubmits) {
+  SchedulerConfig sc;
+  sc.project_limits["vision"] = Limit{4, 2};
+  sc.org_limits["hku"] = Limit{6, -1};
+  auto e = std::move(*Engine::Create(two_nodes(), kT0, sc));
+  const OrgId o = e->create_org("hku", OrgKind::kUniversity, kT0)->id;
+  const ProjectId vision = e->create_project(o, "vision", kT0)->id;
+  const ProjectId audio = e->create_project(o, "audio", kT0)->id;
+  ASSERT_TRUE(e->top_up(vision, 1000'0000, "", kT0).ok());
+  ASSERT_TRUE(e->top_up(audio, 1000'0000, "", kT0).ok());
+  JobRequest r;
+  r.project = vision;
+  r.gpu_model = "H100";
+  r.time_limit_s = 3600;
+  r.gpus = 5;
+  EXPECT_EQ(e->submit(r, kT0).status().code(), Code::kInvalidArgument);  // over the project's cap: never runs
+  r.gpus = 3;
+  const JobId a = *e->submit(r, kT0);
+  const JobId b = *e->submit(r, kT0);
+  EXPECT_EQ(e->submit(r, kT0).status().code(), Code::kConflict);  // two already waiting
+  r.project = audio;
+  const JobId c = *e->submit(r, kT0);
+  e->schedule(kT0);
+  EXPECT_EQ(e->job(a)->state, JobState::kRunning);
+  EXPECT_EQ(e->job(b)->reason, PendingReason::kQuotaLimit);  // vision would hold 6 > 4
+  EXPECT_EQ(e->job(c)->state, JobState::kRunning);           // hku now holds 6 of its 6
+  r.gpus = 1;
+  const JobId d = *e->submit(r, kT0);
+  e->schedule(kT0);
+  EXPECT_EQ(e->job(d)->reason, PendingReason::kQuotaLimit);  // the organisation's cap
+  ASSERT_TRUE(e->job_ended(a, JobEnd{}, kT0 + 1000, kT0 + 1000).ok());
+  e->schedule(kT0 + 1000);
+  EXPECT_EQ(e->job(b)->state, JobState::kRunning);
+}
+
+TEST(LimitsTest, PartitionOpenOnlyToListedOrganisations) {
+  ClusterConfig c = two_nodes();
+  c.partitions.push_back(Partition{"private", 3600, 600, false, {"hku"}});
+  auto e = std::move(*Engine::Create(c, kT0));
+  const OrgId hku = e->create_org("hku", OrgKind::kUniversity, kT0)->id;
+  const OrgId acme = e->create_org("acme", OrgKind::kStartup, kT0)->id;
+  JobRequest r;
+  r.partition = "private";
+  r.project = e->create_project(acme, "llm", kT0)->id;
+  EXPECT_EQ(e->submit(r, kT0).status().code(), Code::kPermissionDenied);
+  r.project = e->create_project(hku, "vision", kT0)->id;
+  EXPECT_TRUE(e->submit(r, kT0).ok());
+}
+
 TEST(FundingTest, IneligibleOrganisationGetsNoAwardAndNothingMoves) {
   auto e = std::move(*Engine::Create(two_nodes(), kT0));
   const OrgId startup = e->create_org("acme", OrgKind::kStartup, kT0)->id;

@@ -63,6 +63,17 @@ default_time = "10"
 name = "long"
 max_time = "2-00:00:00"
 default = true
+allowed_orgs = ["hku"]
+[scheduler]
+weight_size = 50
+backfill = false
+spot_price_bps = 2500
+[[limits]]
+project = "vision"
+max_gpus = 16
+[[shares]]
+org = "hku"
+shares = 10
 )", "t");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->listen_port, 0);
@@ -70,6 +81,13 @@ default = true
   EXPECT_EQ(c->cluster.prices[0].per_gpu_hour_minor, 205'000);
   EXPECT_EQ(c->cluster.partitions[0].default_time_s, 600);
   EXPECT_TRUE(c->cluster.partitions[1].is_default);
+  EXPECT_EQ(c->cluster.partitions[1].allowed_orgs, std::vector<std::string>{"hku"});
+  EXPECT_EQ(c->scheduling.weights.size, 50);
+  EXPECT_FALSE(c->scheduling.backfill);
+  EXPECT_EQ(c->scheduling.spot_price_bps, 2500);
+  EXPECT_EQ(c->scheduling.project_limits.at("vision").max_gpus, 16);
+  EXPECT_EQ(c->scheduling.project_limits.at("vision").max_pending, -1);
+  EXPECT_EQ(c->scheduling.org_shares.at("hku"), 10);
 }
 
 }  // namespace
