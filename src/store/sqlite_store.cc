@@ -115,11 +115,6 @@ bool parse_pending_state(const std::string& text, core::PendingState* out) {
   return parse_named(text, &core::pending_state_name, static_cast<int>(core::PendingState::kNone),
                      static_cast<int>(core::PendingState::kExpired), out);
 }
-// pending_reason_name() indexes a table, so only the values it knows may be tried: keep
-// the last one here in step with model.h.
-bool parse_pending_reason(const std::string& text, core::PendingReason* out) {
-  return core::parse_pending_reason(text, out);
-}
 
 // "university,institute" for the readable column next to the bitmask.
 std::string eligible_kinds_text(uint32_t kinds) {
@@ -784,7 +779,7 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     j.copay_minor = s.col_i64();
     j.launch = s.col_text();
     if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
-    if (!parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
+    if (!core::parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
     if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);
     if (!parse_gpu_ids(gpu_ids, &j.gpu_ids)) return bad_value("job", "gpu_ids", j.id.value, gpu_ids);
     rows->jobs.push_back(std::move(j));
