@@ -27,3 +27,5 @@ if [ "$(id -u)" -eq 0 ] && [ -x /work/shared/tools/slurm-baseline.sh -o -f ../sh
 else
   echo "(Slurm baseline skipped: needs root and ../shared/tools/slurm-baseline.sh)"
 fi
+echo "== scheduler: berth bench sched, 8 GPUs per node, 10 jobs per node, single thread"
+bash bench/sched.sh "$BUILD"

@@ -72,12 +72,14 @@ class Context {
   std::vector<std::unique_ptr<HolderBase>> owned_;
 };
 
-// submit, quote, queue, show, cancel
+// submit, quote, queue, show, cancel, hold, release
 void add_job_commands(CLI::App& app, Context& ctx);
 // balance, transfers, topup, scheme ..., award ...
 void add_money_commands(CLI::App& app, Context& ctx);
 // org ..., project ..., token create, whoami, nodes
 void add_admin_commands(CLI::App& app, Context& ctx);
+// bench sched (runs locally, no server)
+void add_bench_commands(CLI::App& app, Context& ctx);
 
 // Sets ctx.action when `sub` is chosen.
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> action);

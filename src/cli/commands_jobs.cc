@@ -1,4 +1,4 @@
-// submit, quote, queue, show, cancel.
+// submit, quote, queue, show, cancel, hold, release.
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,7 +91,10 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
   if (f.parsable && !ctx.json_output) {
     ctx.out() << cell(*job, "id") << "\n";
   } else {
-    ctx.print(*job, "Submitted batch job " + cell(*job, "id") + "\n");
+    std::string text = "Submitted batch job " + cell(*job, "id");
+    if (job->is_object() && job->contains("array_task_ids") && (*job)["array_task_ids"].is_array())
+      text += " (job array, " + std::to_string((*job)["array_task_ids"].size()) + " tasks)";
+    ctx.print(*job, text + "\n");
   }
   return Status::Ok();
 }
@@ -166,10 +169,31 @@ Status run_cancel(Context& ctx, const std::vector<std::string>& ids) {
   return failed ? Status::Invalid("") : Status::Ok();
 }
 
+// Holds or releases each job in turn, like cancel; one failure does not stop the others.
+Status run_hold_or_release(Context& ctx, const std::vector<std::string>& ids, bool hold) {
+  for (const std::string& id : ids) BERTH_RETURN_IF_ERROR(check_job_id(id));
+  const std::string action = hold ? "hold" : "release";
+  json replies = json::array();
+  bool failed = false;
+  for (const std::string& id : ids) {
+    Result<json> job = ctx.post("/v1/jobs/" + id + "/" + action, json::object());
+    if (!job.ok()) {
+      ctx.err() << "berth: error: job " << id << ": " << job.status().message() << "\n";
+      failed = true;
+      continue;
+    }
+    replies.push_back(*job);
+    if (!ctx.json_output) ctx.out() << (hold ? "Held job " : "Released job ") << id << "\n";
+  }
+  if (ctx.json_output) ctx.print(json{{"jobs", replies}}, "");
+  return failed ? Status::Invalid("") : Status::Ok();
+}
+
 void add_submit(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<SubmitFlags>();
   CLI::App* sub = app.add_subcommand("submit", "submit a batch script (reads its #SBATCH lines, as sbatch does)");
   add_job_flags(sub, f.job);
+  add_submit_flags(sub, f.job);
   sub->add_option("--wrap", f.wrap, "submit this shell command instead of a script");
   sub->add_flag("--parsable", f.parsable, "print only the job id");
   sub->add_option("script", f.script_path, "batch script (default: standard input)");
@@ -210,6 +234,14 @@ void add_cancel(CLI::App& app, Context& ctx) {
   on_run(sub, ctx, [&ctx, &ids] { return run_cancel(ctx, ids); });
 }
 
+void add_hold_release(CLI::App& app, Context& ctx, bool hold) {
+  auto& ids = ctx.make<std::vector<std::string>>();
+  CLI::App* sub = hold ? app.add_subcommand("hold", "hold pending jobs: they are not started until released")
+                       : app.add_subcommand("release", "release held jobs");
+  sub->add_option("ids", ids, "job ids")->required();
+  on_run(sub, ctx, [&ctx, &ids, hold] { return run_hold_or_release(ctx, ids, hold); });
+}
+
 }  // namespace
 
 void add_job_commands(CLI::App& app, Context& ctx) {
@@ -218,6 +250,8 @@ void add_job_commands(CLI::App& app, Context& ctx) {
   add_queue(app, ctx);
   add_show(app, ctx);
   add_cancel(app, ctx);
+  add_hold_release(app, ctx, /*hold=*/true);
+  add_hold_release(app, ctx, /*hold=*/false);
 }
 
 }  // namespace berth::cli

@@ -51,6 +51,13 @@ void add_job_flags(CLI::App* sub, JobFlags& f) {
   sub->add_flag("--no-requeue", f.no_requeue, "never requeue the job");
 }
 
+void add_submit_flags(CLI::App* sub, JobFlags& f) {
+  sub->add_flag("-H,--hold", f.hold, "submit the job held: it waits until 'berth release ID'");
+  sub->add_option("-d,--dependency", f.dependency,
+                  "run after other jobs: afterok:ID[:ID...], afterany:ID, afternotok:ID, comma-separated");
+  sub->add_option("-a,--array", f.array, "submit a job array: indexes 0-15, 1,3,5 or 0-99:10, %N runs at most N at once");
+}
+
 Result<JobOptions> to_options(const JobFlags& f) {
   JobOptions options;
   BERTH_RETURN_IF_ERROR(apply_gpus(f, &options));
@@ -81,6 +88,17 @@ Result<JobOptions> to_options(const JobFlags& f) {
   if (f.requeue && f.no_requeue) return Status::Invalid("give --requeue or --no-requeue, not both");
   if (f.requeue) options.requeue = true;
   if (f.no_requeue) options.requeue = false;
+  if (f.hold) options.hold = true;
+  if (f.dependency) {
+    Result<std::string> dependency = parse_dependency(*f.dependency);
+    if (!dependency.ok()) return flag_error("--dependency", dependency.status());
+    options.dependency = *dependency;
+  }
+  if (f.array) {
+    Result<std::string> array = parse_array(*f.array);
+    if (!array.ok()) return flag_error("--array", array.status());
+    options.array = *array;
+  }
   return options;
 }
 

@@ -17,10 +17,17 @@ struct JobFlags {
   std::optional<std::string> gpus, gres, time, name, account, partition, output, error, gpu_model, tier, nodes;
   bool requeue = false;
   bool no_requeue = false;
+  // Only on `berth submit` (see add_submit_flags).
+  std::optional<std::string> dependency, array;
+  bool hold = false;
 };
 
 // Registers the flags on `sub`.
 void add_job_flags(CLI::App* sub, JobFlags& flags);
+
+// Registers the flags that only make sense when submitting: --hold/-H, --dependency/-d,
+// --array/-a.
+void add_submit_flags(CLI::App* sub, JobFlags& flags);
 
 // Validates the flags and returns the options they set (unset flags stay unset).
 // --gpus and --gres both set the GPU count; giving both is an error.

@@ -61,6 +61,17 @@ Result<json> build_submit_request(const JobOptions& options, const std::string& 
   if (options.output) body["output"] = *options.output;
   if (options.error) body["error"] = *options.error;
   if (options.requeue) body["requeue"] = *options.requeue;
+  if (options.hold && *options.hold) body["hold"] = true;
+  if (options.dependency) {
+    Result<std::string> dependency = parse_dependency(*options.dependency);
+    if (!dependency.ok()) return dependency.status();
+    body["dependency"] = *dependency;
+  }
+  if (options.array) {
+    Result<std::string> array = parse_array(*options.array);
+    if (!array.ok()) return array.status();
+    body["array"] = *array;
+  }
   return body;
 }
 

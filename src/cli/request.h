@@ -21,7 +21,7 @@ namespace berth::cli {
 inline constexpr size_t kMaxScriptBytes = 512 * 1024;
 
 // The body of POST /v1/jobs. Requires a project, a GPU count, a script that starts with "#!"
-// (as sbatch does) and an absolute workdir.
+// (as sbatch does) and an absolute workdir. Carries "hold", "dependency" and "array" when set.
 Result<nlohmann::json> build_submit_request(const JobOptions& options, const std::string& script,
                                             const std::vector<std::string>& args, const std::string& workdir);
 

@@ -1,5 +1,6 @@
 #include "cli/sbatch.h"
 
+#include <algorithm>
 #include <array>
 
 #include "common/timefmt.h"
@@ -10,7 +11,7 @@ namespace {
 // What an option does once its value is known.
 enum class Effect {
   kGres, kGpus, kGpusPerNode, kTime, kName, kAccount, kPartition, kOutput, kError, kNodes,
-  kRequeue, kNoRequeue, kConstraint,
+  kRequeue, kNoRequeue, kConstraint, kHold, kDependency, kArray,
   kIgnored,  // accepted for compatibility, changes nothing, warns
 };
 
@@ -35,6 +36,9 @@ constexpr std::array kOptions = {
     OptionSpec{"requeue", '\0', false, Effect::kRequeue},
     OptionSpec{"no-requeue", '\0', false, Effect::kNoRequeue},
     OptionSpec{"constraint", 'C', true, Effect::kConstraint},
+    OptionSpec{"hold", 'H', false, Effect::kHold},
+    OptionSpec{"dependency", 'd', true, Effect::kDependency},
+    OptionSpec{"array", 'a', true, Effect::kArray},
     // Harmless for berth: they neither change what runs nor what it costs.
     OptionSpec{"mail-type", '\0', true, Effect::kIgnored},
     OptionSpec{"mail-user", '\0', true, Effect::kIgnored},
@@ -161,6 +165,19 @@ Status apply(Effect effect, std::string_view value, JobOptions* options) {
       options->gpu_model = *model;
       return Status::Ok();
     }
+    case Effect::kHold: options->hold = true; return Status::Ok();
+    case Effect::kDependency: {
+      Result<std::string> dependency = parse_dependency(value);
+      if (!dependency.ok()) return dependency.status();
+      options->dependency = *dependency;
+      return Status::Ok();
+    }
+    case Effect::kArray: {
+      Result<std::string> array = parse_array(value);
+      if (!array.ok()) return array.status();
+      options->array = *array;
+      return Status::Ok();
+    }
     case Effect::kIgnored: return Status::Ok();
   }
   return Status::Internal("unhandled option");
@@ -254,6 +271,9 @@ JobOptions overlay(JobOptions base, const JobOptions& top) {
   take(base.nodes, top.nodes);
   take(base.requeue, top.requeue);
   take(base.tier, top.tier);
+  take(base.hold, top.hold);
+  take(base.dependency, top.dependency);
+  take(base.array, top.array);
   return base;
 }
 
@@ -337,6 +357,94 @@ Result<int64_t> parse_node_count(std::string_view value) {
   const int64_t count = std::stoll(std::string(value));
   if (count < 1) return Status::Invalid("node count must be at least 1");
   return count;
+}
+
+namespace {
+
+// Splits on `sep`, keeping empty parts (so that "1,,2" is refused rather than read as "1,2").
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t at = text.find(sep, start);
+    parts.push_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return parts;
+    start = at + 1;
+  }
+}
+
+// A whole number of at most `max_digits` digits.
+bool read_number(std::string_view text, size_t max_digits, int64_t* out) {
+  if (!all_digits(text) || text.size() > max_digits) return false;
+  *out = std::stoll(std::string(text));
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> parse_dependency(std::string_view value) {
+  const std::string shown(value);
+  const auto bad = [&shown](const std::string& why) {
+    return Status::Invalid("dependency '" + shown + "' " + why +
+                           " (write TYPE:ID[:ID...][,TYPE:ID...] with TYPE afterok, afterany or afternotok)");
+  };
+  if (value.empty()) return bad("is empty");
+  if (value.find('?') != std::string_view::npos) return bad("uses '?' (either-of), which berth does not support");
+  for (std::string_view part : split(value, ',')) {
+    const std::vector<std::string_view> fields = split(part, ':');
+    const std::string_view type = fields.front();
+    if (type != "afterok" && type != "afterany" && type != "afternotok") {
+      if (type.empty()) return bad("has an empty part");
+      return bad("has type '" + std::string(type) + "', which berth does not support");
+    }
+    if (fields.size() < 2) return bad("names no job for " + std::string(type));
+    for (size_t i = 1; i < fields.size(); ++i) {
+      int64_t id = 0;
+      if (!read_number(fields[i], 15, &id) || id < 1)
+        return bad("has '" + std::string(fields[i]) + "', which is not a job id");
+    }
+  }
+  return shown;
+}
+
+Result<std::string> parse_array(std::string_view value) {
+  const std::string shown(value);
+  const auto bad = [&shown](const std::string& why) {
+    return Status::Invalid("array '" + shown + "' " + why + " (write e.g. 0-15, 1,3,5, 0-99:10 or 0-9%2)");
+  };
+  std::string_view indexes = value;
+  const size_t percent = value.find('%');
+  if (percent != std::string_view::npos) {
+    indexes = value.substr(0, percent);
+    int64_t throttle = 0;
+    if (!read_number(value.substr(percent + 1), 7, &throttle) || throttle < 1)
+      return bad("has a throttle that is not a whole number of tasks >= 1 after %");
+  }
+  if (indexes.empty()) return bad("has no indexes");
+  std::vector<int64_t> all;
+  for (std::string_view item : split(indexes, ',')) {
+    const size_t colon = item.find(':');
+    const std::string_view range = item.substr(0, colon);
+    const size_t dash = range.find('-');
+    int64_t first = 0, last = 0, step = 1;
+    if (!read_number(range.substr(0, dash), 7, &first))
+      return bad("has '" + std::string(item) + "', which is not an index or a range");
+    last = first;
+    if (dash != std::string_view::npos && !read_number(range.substr(dash + 1), 7, &last))
+      return bad("has '" + std::string(item) + "', which is not an index or a range");
+    if (colon != std::string_view::npos && (!read_number(item.substr(colon + 1), 7, &step) || step < 1))
+      return bad("has a step in '" + std::string(item) + "' that is not a whole number >= 1");
+    if (last < first) return bad("has the range '" + std::string(item) + "', which ends before it starts");
+    if (last > kMaxArrayIndex) return bad("has an index above " + std::to_string(kMaxArrayIndex));
+    for (int64_t i = first; i <= last; i += step) {
+      all.push_back(i);
+      if (static_cast<int64_t>(all.size()) > kMaxArrayTasks)
+        return bad("has more than " + std::to_string(kMaxArrayTasks) + " tasks");
+    }
+  }
+  std::sort(all.begin(), all.end());
+  if (std::adjacent_find(all.begin(), all.end()) != all.end()) return bad("repeats an index");
+  return shown;
 }
 
 }  // namespace berth::cli

@@ -35,6 +35,9 @@ struct JobOptions {
   std::optional<int64_t> nodes;         // --nodes / -N (the server accepts only 1 for now)
   std::optional<bool> requeue;          // --requeue / --no-requeue
   std::optional<std::string> tier;      // berth's own --tier flag; never read from a script
+  std::optional<bool> hold;             // --hold / -H: submitted held, runs once released
+  std::optional<std::string> dependency;  // --dependency / -d: "afterok:12:13,afterany:14"
+  std::optional<std::string> array;     // --array / -a: "0-9%2", "1,3,5", "0-99:10"
 };
 
 // Returns `base` with every field that is set in `top` replaced by top's value. Fields are
@@ -63,5 +66,17 @@ Result<int64_t> parse_gpu_count(std::string_view value);     // a whole number >
 Result<std::string> parse_gpu_model(std::string_view value); // "H100", "a100-80gb"; not "a|b"
 Result<int64_t> parse_time_limit_s(std::string_view value);  // a Slurm duration above zero
 Result<int64_t> parse_node_count(std::string_view value);    // a whole number >= 1
+
+// A --dependency value: comma-separated TYPE:ID[:ID...] with TYPE afterok, afterany or
+// afternotok ("afterok:12:13,afterany:14"). Returns it unchanged; the server resolves the ids.
+Result<std::string> parse_dependency(std::string_view value);
+
+// An --array value as Slurm writes it: comma-separated indexes and ranges N, N-M or N-M:STEP,
+// then an optional %MAX throttle ("0-15", "1,3,5", "0-99:10", "0-9%2"). At most kMaxArrayTasks
+// distinct indexes, each 0..kMaxArrayIndex (the server's limits). Returns it unchanged; the
+// server expands it.
+inline constexpr int64_t kMaxArrayTasks = 10'000;
+inline constexpr int64_t kMaxArrayIndex = 1'000'000;
+Result<std::string> parse_array(std::string_view value);
 
 }  // namespace berth::cli

@@ -60,6 +60,14 @@ std::string job_gpus(const json& job) {
   return model.empty() ? count : model + ":" + count;
 }
 
+// squeue's JOBID: "12_3" for task 3 of array 12, the id otherwise.
+std::string job_id_cell(const json& job) {
+  const int64_t array_id = int_field(job, "array_id", 0);
+  const int64_t index = int_field(job, "array_index", -1);
+  if (array_id > 0 && index >= 0) return std::to_string(array_id) + "_" + std::to_string(index);
+  return cell(job, "id");
+}
+
 std::string job_where(const json& job) {
   if (string_field(job, "state") == "PENDING") return "(" + first_cell(job, {"reason"}) + ")";
   return cell(job, "node");
@@ -77,7 +85,7 @@ std::string render_jobs(const json& jobs, int64_t now_ms) {
   Table table({"JOBID", "PROJECT", "NAME", "USER", "ST", "TIME", "GPUS", "NODELIST(REASON)"});
   table.align_right(0).align_right(5).align_right(6);
   for (const json& job : jobs) {
-    table.add_row({cell(job, "id"), cell(job, "project"), cell(job, "name"), cell(job, "user"),
+    table.add_row({job_id_cell(job), cell(job, "project"), cell(job, "name"), cell(job, "user"),
                    state_code(cell(job, "state")), format_elapsed(job_elapsed_s(job, now_ms)), job_gpus(job),
                    job_where(job)});
   }
@@ -104,7 +112,8 @@ std::string render_fields(const json& object, const std::vector<std::string>& fi
 }
 
 std::string render_job(const json& job) {
-  return render_fields(job, {"id", "name", "user", "project", "state", "reason", "tier", "gpus", "gpu_model",
+  return render_fields(job, {"id", "name", "user", "project", "state", "reason", "held", "dependency", "array_id",
+                             "array_index", "tier", "gpus", "gpu_model",
                              "partition", "time_limit_s", "submit_time", "start_time", "end_time", "node",
                              "gpu_ids", "exit_code", "runtime_s", "max_cost", "subsidy_held", "copay_held", "cost",
                              "subsidy", "copay", "workdir", "stdout", "stderr"});

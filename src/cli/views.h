@@ -15,7 +15,8 @@ namespace berth::cli {
 const nlohmann::json& items(const nlohmann::json& reply, const char* key);
 
 // squeue-like: JOBID PROJECT NAME USER ST TIME GPUS NODELIST(REASON). A running job's TIME is
-// counted up to `now_ms`; a finished job's is its runtime.
+// counted up to `now_ms`; a finished job's is its runtime. An array task's JOBID is
+// ARRAYID_INDEX ("12_3"), as squeue shows it.
 std::string render_jobs(const nlohmann::json& jobs, int64_t now_ms);
 
 // One object as "key: value" lines: the keys in `first` in that order, then the rest sorted.

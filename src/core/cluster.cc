@@ -58,9 +58,12 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
   });
   c.buckets_.resize(c.models_.size());
   c.free_by_model_.assign(c.models_.size(), 0);
+  c.max_gpus_by_model_.assign(c.models_.size(), 0);
   for (const Node& n : c.nodes_) {
     const int m = c.model_index(n.gpu_model);
     c.node_model_.push_back(m);
+    c.max_gpus_by_model_[static_cast<size_t>(m)] = std::max(c.max_gpus_by_model_[static_cast<size_t>(m)], n.gpus);
+    c.max_gpus_ = std::max(c.max_gpus_, n.gpus);
     auto& b = c.buckets_[static_cast<size_t>(m)];
     if (b.size() < static_cast<size_t>(n.gpus) + 1) b.resize(static_cast<size_t>(n.gpus) + 1);
   }
@@ -143,19 +146,14 @@ std::optional<Minor> Cluster::price(const std::string& gpu_model) const {
 }
 
 bool Cluster::has_model(const std::string& gpu_model) const {
-  for (const Node& n : nodes_)
-    if (n.gpu_model == gpu_model && n.gpus > 0) return true;
-  return false;
+  const int m = model_index(gpu_model);
+  return m >= 0 && max_gpus_by_model_[static_cast<size_t>(m)] > 0;
 }
 
 int Cluster::max_gpus_per_node(const std::string& gpu_model) const {
-  int best = 0;
-  for (const Node& n : nodes_) {
-    if (n.state == NodeState::kDown) continue;
-    if (!gpu_model.empty() && n.gpu_model != gpu_model) continue;
-    best = std::max(best, n.gpus);
-  }
-  return best;
+  if (gpu_model.empty()) return max_gpus_;
+  const int m = model_index(gpu_model);
+  return m < 0 ? 0 : max_gpus_by_model_[static_cast<size_t>(m)];
 }
 
 int Cluster::free_gpus(NodeId id) const {

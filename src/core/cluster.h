@@ -34,7 +34,8 @@ class Cluster {
   std::optional<Minor> price(const std::string& gpu_model) const;
   const std::vector<GpuPrice>& prices() const { return prices_; }
   bool has_model(const std::string& gpu_model) const;
-  // Largest GPU count on one node of the model ("" = any model), counting nodes not down.
+  // Largest GPU count on one node of the model ("" = any model), counting every node (a node
+  // that is down may come back).
   int max_gpus_per_node(const std::string& gpu_model) const;
 
   int free_gpus(NodeId id) const;
@@ -74,6 +75,8 @@ class Cluster {
   std::vector<std::vector<std::set<uint32_t>>> buckets_;  // [model][free] -> node indices
   std::vector<int> filed_free_;                  // node index -> bucket it is in, -1 if none
   std::vector<int> free_by_model_;               // free GPUs on up nodes, per model
+  std::vector<int> max_gpus_by_model_;           // largest node of each model
+  int max_gpus_ = 0;                             // largest node of any model
   size_t default_partition_ = 0;
   int total_gpus_ = 0;
   int used_gpus_ = 0;

@@ -56,6 +56,56 @@ void Engine::count_pending(const Job& job, int delta) {
 void Engine::count_running(const Job& job, int sign) {
   project_gpus_[job.project.value] += sign * job.gpus;
   org_gpus_[job.org.value] += sign * job.gpus;
+  if (job.array_id.valid()) array_running_[job.array_id.value] += sign;
+}
+
+Engine::DepState Engine::dependency_state(const Job& job) const {
+  DepState state = DepState::kMet;
+  for (const Dependency& d : job.dependencies) {
+    const Job& other = jobs_[d.job.value - 1];
+    if (!is_final(other.state)) {
+      state = DepState::kWaiting;
+      continue;
+    }
+    const bool ok = other.state == JobState::kCompleted;
+    if ((d.type == DependencyType::kAfterOk && !ok) || (d.type == DependencyType::kAfterNotOk && ok)) return DepState::kNever;
+  }
+  return state;
+}
+
+void Engine::queue_or_park(Job& job, int64_t now_ms) {
+  PendingReason reason = PendingReason::kNone;
+  if (job.held) {
+    reason = PendingReason::kJobHeldUser;
+  } else if (!job.dependencies.empty()) {
+    const DepState d = dependency_state(job);
+    if (d == DepState::kWaiting) reason = PendingReason::kDependency;
+    if (d == DepState::kNever) reason = PendingReason::kDependencyNeverSatisfied;
+  }
+  if (reason == PendingReason::kNone) {
+    enqueue(job, now_ms);
+    // A reason from the last pass (Resources, InsufficientFunds, ...) stands until the next.
+    const bool was_parked = job.reason == PendingReason::kJobHeldUser || job.reason == PendingReason::kDependency ||
+                            job.reason == PendingReason::kDependencyNeverSatisfied;
+    if (!was_parked) return;
+  } else {
+    job.expected_start_ms = 0;
+  }
+  if (job.reason != reason) {
+    job.reason = reason;
+    touch(job);
+  }
+}
+
+void Engine::resolve_dependents(const Job& job, int64_t now_ms) {
+  auto it = dependents_.find(job.id.value);
+  if (it == dependents_.end()) return;
+  const std::vector<uint64_t> waiting = std::move(it->second);
+  dependents_.erase(it);
+  for (uint64_t id : waiting) {
+    Job& d = jobs_[id - 1];
+    if (d.state == JobState::kPending && !d.held && d.reason != PendingReason::kNone) queue_or_park(d, now_ms);
+  }
 }
 
 void Engine::enqueue(Job& job, int64_t now_ms) {
@@ -70,7 +120,14 @@ void Engine::recompute_priorities(int64_t now_ms) {
   fairshare_.decay(now_ms);
   const std::vector<JobId> pending = scheduler_.pending_in_order();
   scheduler_.clear_queue();
-  for (JobId id : pending) enqueue(jobs_[id.value - 1], now_ms);
+  std::unordered_map<uint64_t, double> factor;  // per project: the same for all its jobs
+  for (JobId id : pending) {
+    Job& job = jobs_[id.value - 1];
+    auto [it, fresh] = factor.try_emplace(job.project.value, 0.0);
+    if (fresh) it->second = fairshare_.factor(job.org, job.project);
+    job.priority = job_priority(job, scheduling_.weights, it->second, cluster_.total_gpus(), now_ms);
+    scheduler_.enqueue(job);
+  }
   priorities_at_ms_ = now_ms;
 }
 
@@ -137,10 +194,17 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
   e->priorities_at_ms_ = latest_ms;
   for (Job& job : e->jobs_) {
-    if (job.state == JobState::kPending) {
-      e->enqueue(job, latest_ms);
-      e->count_pending(job, +1);
+    if (job.state != JobState::kPending) continue;
+    for (const Dependency& d : job.dependencies) {
+      if (d.job.value == 0 || d.job.value > rows.jobs.size())
+        return Status::Internal("job " + std::to_string(job.id.value) + " depends on a job that does not exist");
+      if (!is_final(rows.jobs[d.job.value - 1].state)) e->dependents_[d.job.value].push_back(job.id.value);
     }
+    e->queue_or_park(job, latest_ms);
+    e->count_pending(job, +1);
+  }
+  e->dirty_jobs_.clear();  // restoring changes nothing that needs writing
+  for (Job& job : e->jobs_) {
     if (job.state == JobState::kRunning) {
       BERTH_RETURN_IF_ERROR(e->cluster_.reserve(job.node, job.gpu_ids));
       e->count_running(job, +1);
@@ -362,7 +426,46 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
 
 Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
   const Partition* part = nullptr;
+  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms));
+  return accept(r, *part, now_ms);
+}
+
+Result<std::vector<JobId>> Engine::submit_array(const JobRequest& r, const std::vector<int>& indices, int throttle,
+                                                int64_t now_ms) {
+  const Partition* part = nullptr;
+  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms));
+  if (indices.empty() || indices.size() > static_cast<size_t>(kMaxArrayTasks))
+    return Status::Invalid("an array needs 1 to " + std::to_string(kMaxArrayTasks) + " tasks");
+  if (throttle < 0) return Status::Invalid("array throttle must not be negative");
+  for (const Limit* l : {project_limit(r.project), org_limit(funding_.project(r.project)->org)}) {
+    const int64_t waiting = l == project_limit(r.project) ? project_pending_[r.project.value]
+                                                           : org_pending_[funding_.project(r.project)->org.value];
+    if (l && l->max_pending >= 0 && waiting + static_cast<int64_t>(indices.size()) > l->max_pending)
+      return Status::Conflict("QuotaLimit: the array's " + std::to_string(indices.size()) +
+                              " tasks would exceed the pending-job limit of " + std::to_string(l->max_pending));
+  }
+  std::vector<JobId> ids;
+  const JobId first(jobs_.size() + 1);
+  for (int index : indices) {
+    auto id = accept(r, *part, now_ms);
+    BERTH_CHECK(id.ok(), "accept a checked array task");
+    Job& task = jobs_[id->value - 1];
+    task.array_id = first;
+    task.array_index = index;
+    task.array_throttle = throttle;
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
+Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t now_ms) {
+  const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(validate_request(r, &part));
+  *out = part;
+  for (const Dependency& d : r.dependencies)
+    if (d.job.value == 0 || d.job.value > jobs_.size())
+      return Status::NotFound("dependency job " + std::to_string(d.job.value) + " not found");
+  if (r.dependencies.size() > 64) return Status::Invalid("a job may depend on at most 64 jobs");
   const Project* project = funding_.project(r.project);
   const Org* org = funding_.org(project->org);
   if (!part->allowed_orgs.empty() &&
@@ -383,6 +486,11 @@ Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
   if (const Award* a = funding_.active_award(r.project, now_ms); a && r.gpus > a->gpu_level)
     return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but the project's award caps it at " +
                            std::to_string(a->gpu_level));
+  return Status::Ok();
+}
+
+Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, int64_t now_ms) {
+  const Partition* part = &partition;
   Job job;
   job.id = JobId(jobs_.size() + 1);
   job.name = r.name.empty() ? "job" : r.name;
@@ -398,11 +506,15 @@ Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
   job.submit_ms = now_ms;
   job.reason = PendingReason::kNone;
   job.launch = r.launch;
+  job.held = r.hold;
+  job.dependencies = r.dependencies;
   jobs_.push_back(std::move(job));
-  enqueue(jobs_.back(), now_ms);
-  count_pending(jobs_.back(), +1);
-  touch(jobs_.back());
-  return jobs_.back().id;
+  Job& added = jobs_.back();
+  for (const Dependency& d : added.dependencies) dependents_[d.job.value].push_back(added.id.value);
+  queue_or_park(added, now_ms);
+  count_pending(added, +1);
+  touch(added);
+  return added.id;
 }
 
 Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
@@ -415,6 +527,7 @@ Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
     job.reason = PendingReason::kNone;
     job.end_ms = now_ms;
     touch(job);
+    resolve_dependents(job, now_ms);
     return false;
   }
   if (job.state == JobState::kRunning) {
@@ -425,7 +538,33 @@ Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
   return Status::Conflict("job " + std::to_string(id.value) + " already ended (" + job_state_name(job.state) + ")");
 }
 
+Status Engine::hold(JobId id, int64_t now_ms) {
+  if (id.value == 0 || id.value > jobs_.size()) return Status::NotFound("job " + std::to_string(id.value) + " not found");
+  Job& job = jobs_[id.value - 1];
+  if (job.state != JobState::kPending)
+    return Status::Conflict("job " + std::to_string(id.value) + " is " + job_state_name(job.state) + ": only a pending job can be held");
+  if (job.held) return Status::Ok();
+  scheduler_.dequeue(job);
+  job.held = true;
+  queue_or_park(job, now_ms);
+  touch(job);
+  return Status::Ok();
+}
+
+Status Engine::release(JobId id, int64_t now_ms) {
+  if (id.value == 0 || id.value > jobs_.size()) return Status::NotFound("job " + std::to_string(id.value) + " not found");
+  Job& job = jobs_[id.value - 1];
+  if (job.state != JobState::kPending || !job.held)
+    return Status::Conflict("job " + std::to_string(id.value) + " is not held");
+  job.held = false;
+  queue_or_park(job, now_ms);
+  touch(job);
+  return Status::Ok();
+}
+
 PendingReason Engine::admit(Job& job, const Node& node, int64_t now_ms) {
+  if (job.array_throttle > 0 && array_running_[job.array_id.value] >= job.array_throttle)
+    return PendingReason::kJobArrayTaskLimit;
   const Award* award = funding_.active_award(job.project, now_ms);
   if (award && project_gpus_in_use(job.project) + job.gpus > award->gpu_level) return PendingReason::kAwardCap;
   if (const Limit* l = project_limit(job.project); l && l->max_gpus >= 0 && project_gpus_in_use(job.project) + job.gpus > l->max_gpus)
@@ -558,7 +697,9 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   job.exit_code = end.exit_code;
   job.term_signal = end.term_signal;
   job.end_ms = end_ms;
-  const bool requeue = (end.lost && job.requeue) || job.preempt_requested;
+  // A preempted job is requeued when it was stopped; one that ended on its own during its
+  // grace period simply ended.
+  const bool requeue = (end.lost && job.requeue) || (job.preempt_requested && (end.cancelled || end.lost));
   job.preempt_requested = false;
   if (requeue && !job.cancel_requested && job.restarts + 1 < (1 << 13)) {
     job.restarts += 1;
@@ -583,6 +724,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     job.state = JobState::kFailed;
   }
   touch(job);
+  if (is_final(job.state)) resolve_dependents(job, now_ms);
   return Status::Ok();
 }
 

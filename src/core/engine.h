@@ -47,6 +47,8 @@ struct JobRequest {
   int64_t time_limit_s = 0;  // 0 = the partition's default
   Tier tier = Tier::kNormal;
   bool requeue = false;
+  bool hold = false;                     // submit held: not scheduled until released
+  std::vector<Dependency> dependencies;  // jobs that must end (as each type asks) first
   std::string launch;      // opaque to the core
 };
 
@@ -132,6 +134,13 @@ class Engine {
   Result<Quote> quote(const JobRequest& request, int64_t now_ms) const;
   // Accepts a job, or refuses one that is malformed or can never run. Returns its id.
   Result<JobId> submit(const JobRequest& request, int64_t now_ms);
+  // A job array: one job per index, all accepted or none; at most `throttle` (0: any number)
+  // of its tasks run at once. Returns the tasks' ids in index order; the first is the array id.
+  Result<std::vector<JobId>> submit_array(const JobRequest& request, const std::vector<int>& indices, int throttle,
+                                          int64_t now_ms);
+  // Holds a pending job (it is not scheduled until released) or releases it.
+  Status hold(JobId job, int64_t now_ms);
+  Status release(JobId job, int64_t now_ms);
   // Pending: CANCELLED at once. Running: marks cancel_requested and returns true, and the
   // owner terminates the process; the job ends through job_ended. Final: Conflict.
   Result<bool> cancel(JobId job, int64_t now_ms);
@@ -180,6 +189,15 @@ class Engine {
   const Limit* project_limit(ProjectId project) const;
   void count_pending(const Job& job, int delta);
   void count_running(const Job& job, int sign);
+  Result<JobId> accept(const JobRequest& request, const Partition& partition, int64_t now_ms);
+  Status check_submit(const JobRequest& request, const Partition** partition, int64_t now_ms);
+  // Puts a pending job in the scheduler's queue if it is not held and its dependencies are
+  // met; otherwise records why it waits.
+  void queue_or_park(Job& job, int64_t now_ms);
+  enum class DepState { kMet, kWaiting, kNever };
+  DepState dependency_state(const Job& job) const;
+  // A job reached a final state: the jobs waiting on it may now be ready, or never will be.
+  void resolve_dependents(const Job& job, int64_t now_ms);
   Account new_account(AccountKind kind, uint64_t owner, const std::string& name) ;
   TransferId next_transfer_id();
   Status validate_request(const JobRequest& request, const Partition** partition) const;
@@ -197,6 +215,8 @@ class Engine {
   FairShare fairshare_;
   int64_t priorities_at_ms_ = 0;
   std::vector<JobId> preemptions_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> dependents_;  // job -> pending jobs waiting on it
+  std::unordered_map<uint64_t, int> array_running_;                 // array id -> tasks running
   std::vector<Job> jobs_;
   std::vector<TopUp> topups_;
   std::unordered_map<std::string, size_t> topup_refs_;

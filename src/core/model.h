@@ -102,13 +102,32 @@ bool parse_job_state(const std::string& text, JobState* out);
 inline bool is_final(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
 
 enum class PendingReason : uint8_t {
-  kNone = 0, kPriority, kResources, kInsufficientFunds, kAwardCap, kQuotaLimit
+  kNone = 0, kPriority, kResources, kInsufficientFunds, kAwardCap, kQuotaLimit,
+  kJobHeldUser, kDependency, kDependencyNeverSatisfied, kJobArrayTaskLimit
 };
-inline constexpr int kPendingReasonCount = 6;
+inline constexpr int kPendingReasonCount = 10;
 const char* pending_reason_name(PendingReason r);
 bool parse_pending_reason(const std::string& text, PendingReason* out);
 
 enum class Tier : uint8_t { kHigh = 0, kNormal = 1, kSpot = 2 };
+
+// A dependency on another job, as Slurm's --dependency=afterok:ID etc.
+enum class DependencyType : uint8_t { kAfterOk = 0, kAfterAny, kAfterNotOk };
+struct Dependency {
+  DependencyType type = DependencyType::kAfterOk;
+  JobId job;
+  bool operator==(const Dependency&) const = default;
+};
+const char* dependency_type_name(DependencyType t);
+// "afterok:12:13,afterany:14" <-> dependencies. parse returns false on malformed text.
+bool parse_dependencies(const std::string& text, std::vector<Dependency>* out);
+std::string format_dependencies(const std::vector<Dependency>& deps);
+
+// Slurm's --array: "0-15", "1,3,5", "0-99:10", each optionally ending in "%N" (at most N tasks
+// running at once). At most kMaxArrayTasks indices, each 0..kMaxArrayIndex, no duplicates.
+inline constexpr int kMaxArrayTasks = 10'000;
+inline constexpr int kMaxArrayIndex = 1'000'000;
+bool parse_array_spec(const std::string& text, std::vector<int>* indices, int* throttle, std::string* error);
 const char* tier_name(Tier t);
 bool parse_tier(const std::string& text, Tier* out);
 
@@ -139,6 +158,12 @@ struct Job {
   int64_t priority = 0;
   int64_t expected_start_ms = 0;  // where backfill reserved resources for it; 0 = not planned
   bool preempt_requested = false;  // a spot job being stopped for a higher tier; requeued when it ends
+  // Holds, dependencies and arrays.
+  bool held = false;                  // held by a user or admin: not scheduled until released
+  std::vector<Dependency> dependencies;  // all must be satisfied before it is scheduled
+  JobId array_id;                     // the first task's id, for a task of a job array
+  int array_index = -1;               // its index in the array (-1: not an array task)
+  int array_throttle = 0;             // at most this many of the array's tasks run at once (0: no cap)
   // Money, in minor units. Holds are placed at start and settled at end.
   AwardId award;             // the award holding the subsidy share (0: none)
   int64_t rate_bps = 0;      // the subsidy rate applied

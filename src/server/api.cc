@@ -141,10 +141,15 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   if (!name.ok()) return name.status();
   r.name = *name;
   r.user = who.user;
-  if (b.contains("requeue") && !b["requeue"].is_null()) {
-    if (!b["requeue"].is_boolean()) return Status::Invalid("field 'requeue' must be true or false");
-    r.requeue = b["requeue"].get<bool>();
+  for (auto [key, flag] : {std::pair<const char*, bool*>{"requeue", &r.requeue}, {"hold", &r.hold}}) {
+    if (!b.contains(key) || b[key].is_null()) continue;
+    if (!b[key].is_boolean()) return Status::Invalid(std::string("field '") + key + "' must be true or false");
+    *flag = b[key].get<bool>();
   }
+  auto dependency = str_field(b, "dependency", false);
+  if (!dependency.ok()) return dependency.status();
+  if (!dependency->empty() && !core::parse_dependencies(*dependency, &r.dependencies))
+    return Status::Invalid("field 'dependency' must look like afterok:12[:13][,afterany:14] (afterok, afterany, afternotok)");
   return r;
 }
 
@@ -383,14 +388,34 @@ void Daemon::install_routes(httplib::Server& srv) {
     TRY_ASSIGN(script, str_field(b, "script", true));
     if (script.empty()) return fail(Status::Invalid("field 'script' is empty"));
     r.launch = launch.dump();
+    TRY_ASSIGN(array, str_field(b, "array", false));
+    std::vector<int> indices;
+    int throttle = 0;
+    std::string array_error;
+    if (!array.empty() && !core::parse_array_spec(array, &indices, &throttle, &array_error))
+      return fail(Status::Invalid("field 'array': " + array_error));
     TRY_ASSIGN(q, c.engine.quote(r, c.now_ms));
-    TRY_ASSIGN(id, c.engine.submit(r, c.now_ms));
-    if (!write_script(script_path(id), script)) {
-      (void)c.engine.cancel(id, c.now_ms);  // the job never ran: nothing to charge
-      return fail(Status::Internal("cannot store the job's script"));
+    std::vector<JobId> ids;
+    if (array.empty()) {
+      TRY_ASSIGN(id, c.engine.submit(r, c.now_ms));
+      ids.push_back(id);
+    } else {
+      TRY_ASSIGN(tasks, c.engine.submit_array(r, indices, throttle, c.now_ms));
+      ids = std::move(tasks);
     }
-    json out = job_json(c.engine, *c.engine.job(id));
+    for (JobId id : ids) {
+      if (!write_script(script_path(id), script)) {
+        for (JobId undo : ids) (void)c.engine.cancel(undo, c.now_ms);  // never ran: nothing to charge
+        return fail(Status::Internal("cannot store the job's script"));
+      }
+    }
+    json out = job_json(c.engine, *c.engine.job(ids.front()));
     out["quote"] = quote_json(q);
+    if (!array.empty()) {
+      json task_ids = json::array();
+      for (JobId id : ids) task_ids.push_back(id.value);
+      out["array_task_ids"] = task_ids;
+    }
     return ok(out, 201);
   });
   get("/v1/jobs", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
@@ -444,6 +469,15 @@ void Daemon::install_routes(httplib::Server& srv) {
     return ok(job_json(c.engine, *j));
   });
 
+  for (const char* action : {"hold", "release"}) {
+    const bool hold = std::string(action) == "hold";
+    post((std::string("/v1/jobs/([^/]+)/") + action).c_str(),
+         [hold](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+           TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
+           if (auto st = hold ? c.engine.hold(j->id, c.now_ms) : c.engine.release(j->id, c.now_ms); !st.ok()) return fail(st);
+           return ok(job_json(c.engine, *j));
+         });
+  }
   get("/v1/accounts", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
     json list = json::array();
     for (const core::Account* a : c.engine.ledger().accounts()) {

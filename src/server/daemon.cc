@@ -289,6 +289,10 @@ void Daemon::launch(JobId id) {
   spec.env["BERTH_JOB_NAME"] = job.name;
   spec.env["BERTH_PROJECT"] = engine_->funding().project(job.project)->name;
   spec.env["SLURM_JOB_ID"] = std::to_string(id.value);
+  if (job.array_id.valid()) {
+    for (const char* k : {"BERTH_ARRAY_JOB_ID", "SLURM_ARRAY_JOB_ID"}) spec.env[k] = std::to_string(job.array_id.value);
+    for (const char* k : {"BERTH_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_ID"}) spec.env[k] = std::to_string(job.array_index);
+  }
   spec.time_limit_ms = job.time_limit_s * 1000;
   spec.grace_ms = config_.grace_ms;
   auto pid = executor_->launch(spec);

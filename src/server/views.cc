@@ -10,6 +10,10 @@ using core::Engine;
 std::string expand_job_pattern(std::string pattern, const core::Job& job) {
   for (size_t at; (at = pattern.find("%j")) != std::string::npos;) pattern.replace(at, 2, std::to_string(job.id.value));
   for (size_t at; (at = pattern.find("%x")) != std::string::npos;) pattern.replace(at, 2, job.name);
+  const std::string array = job.array_id.valid() ? std::to_string(job.array_id.value) : std::to_string(job.id.value);
+  const std::string index = job.array_index >= 0 ? std::to_string(job.array_index) : "0";
+  for (size_t at; (at = pattern.find("%A")) != std::string::npos;) pattern.replace(at, 2, array);
+  for (size_t at; (at = pattern.find("%a")) != std::string::npos;) pattern.replace(at, 2, index);
   return pattern;
 }
 
@@ -67,6 +71,10 @@ json job_json(const Engine& e, const core::Job& j) {
       {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},
       {"signal", ended && j.term_signal ? json(j.term_signal) : json(nullptr)},
       {"requeue", j.requeue}, {"restarts", j.restarts}, {"cancel_requested", j.cancel_requested},
+      {"held", j.held},
+      {"dependency", j.dependencies.empty() ? json(nullptr) : json(core::format_dependencies(j.dependencies))},
+      {"array_id", j.array_id.valid() ? json(j.array_id.value) : json(nullptr)},
+      {"array_index", j.array_index >= 0 ? json(j.array_index) : json(nullptr)},
       {"workdir", launch.value("workdir", "")}, {"stdout", expand_job_pattern(launch.value("stdout", ""), j)},
       {"stderr", expand_job_pattern(launch.value("stderr", ""), j)},
       {"award_id", j.award.valid() ? json(j.award.value) : json(nullptr)}, {"rate_bps", j.rate_bps},

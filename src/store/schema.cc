@@ -166,9 +166,24 @@ CREATE VIEW account_balances AS
   FROM accounts;
 )sql";
 
+// Holds, dependencies and job arrays. dependencies is the --dependency text
+// ("afterok:12:13,afterany:14", '' for none). array_id is the array's first task's id, NULL for
+// a job that is not an array task; it has no foreign key, because the tasks of one array are
+// written in the same batch in no particular order. array_index is -1 for a job that is not an
+// array task; array_throttle 0 means no cap ("%N" of --array).
+constexpr const char* kHoldsDependenciesArrays = R"sql(
+ALTER TABLE jobs ADD COLUMN held INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1));
+ALTER TABLE jobs ADD COLUMN dependencies TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN array_id INTEGER;
+ALTER TABLE jobs ADD COLUMN array_index INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE jobs ADD COLUMN array_throttle INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_by_array ON jobs(array_id) WHERE array_id IS NOT NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
+    {3, "job holds, dependencies and arrays", kHoldsDependenciesArrays},
 };
 
 }  // namespace

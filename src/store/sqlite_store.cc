@@ -43,7 +43,8 @@ constexpr std::initializer_list<const char*> kJobColumns = {
     "start_ms",   "end_ms",       "node_id",         "gpu_ids",        "exit_code",
     "term_signal", "cancel_requested", "award_id",   "rate_bps",       "price_per_gpu_hour_minor",
     "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
-    "copay_minor", "launch"};
+    "copay_minor", "launch",       "held",            "dependencies",   "array_id",
+    "array_index", "array_throttle"};
 constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
                                                              "cpus", "memory_mb", "state"};
 constexpr std::initializer_list<const char*> kTokenColumns = {"token_hash", "user_name", "role", "org_id",
@@ -518,7 +519,12 @@ Status SqliteStore::write_job(const core::Job& j) {
       .bind_i64(j.cost_minor)
       .bind_i64(j.subsidy_minor)
       .bind_i64(j.copay_minor)
-      .bind_text(j.launch);
+      .bind_text(j.launch)
+      .bind_bool(j.held)
+      .bind_text(core::format_dependencies(j.dependencies))
+      .bind_id_or_null(j.array_id.value)
+      .bind_i64(j.array_index)
+      .bind_i64(j.array_throttle);
   return with_context(s.run(), "job", j.id.value);
 }
 
@@ -778,10 +784,17 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     j.subsidy_minor = s.col_i64();
     j.copay_minor = s.col_i64();
     j.launch = s.col_text();
+    j.held = s.col_bool();
+    const std::string dependencies = s.col_text();
+    j.array_id = JobId(s.col_u64());  // NULL reads as 0
+    j.array_index = static_cast<int>(s.col_i64());
+    j.array_throttle = static_cast<int>(s.col_i64());
     if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
     if (!core::parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
     if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);
     if (!parse_gpu_ids(gpu_ids, &j.gpu_ids)) return bad_value("job", "gpu_ids", j.id.value, gpu_ids);
+    if (!dependencies.empty() && !core::parse_dependencies(dependencies, &j.dependencies))
+      return bad_value("job", "dependencies", j.id.value, dependencies);
     rows->jobs.push_back(std::move(j));
     return Status::Ok();
   });

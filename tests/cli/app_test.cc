@@ -130,6 +130,52 @@ TEST_F(CliTest, SubmitFlagsOverrideTheScript) {
   EXPECT_EQ(body["args"], json({"--lr", "0.1"}));  // Everything after the script belongs to it.
 }
 
+TEST_F(CliTest, SubmitHoldDependencyAndArrayFlags) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 50}, {"array_id", 50}, {"array_index", 0},
+                                      {"array_task_ids", {50, 51, 52, 53, 54}}});
+  ASSERT_EQ(run({"submit", "-H", "-d", "afterok:12:13,afterany:14", "-a", "0-8:2%2", "job.sh"}), 0) << err_.str();
+  const json& body = only_call().body;
+  EXPECT_EQ(body["hold"], true);
+  EXPECT_EQ(body["dependency"], "afterok:12:13,afterany:14");
+  EXPECT_EQ(body["array"], "0-8:2%2");
+  EXPECT_EQ(out_.str(), "Submitted batch job 50 (job array, 5 tasks)\n");
+
+  server_.calls.clear();
+  ASSERT_EQ(run({"submit", "--hold", "--dependency=afternotok:7", "--array=1,3,5", "--parsable", "job.sh"}), 0)
+      << err_.str();
+  EXPECT_EQ(only_call().body["dependency"], "afternotok:7");
+  EXPECT_EQ(only_call().body["array"], "1,3,5");
+  EXPECT_EQ(only_call().body["hold"], true);
+  EXPECT_EQ(out_.str(), "50\n");
+
+  server_.calls.clear();
+  ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();  // none of them unless asked
+  EXPECT_FALSE(only_call().body.contains("hold"));
+  EXPECT_FALSE(only_call().body.contains("dependency"));
+  EXPECT_FALSE(only_call().body.contains("array"));
+}
+
+TEST_F(CliTest, SubmitReadsHoldDependencyAndArrayFromTheScript) {
+  files_["job.sh"] =
+      "#!/bin/bash\n#SBATCH -A vision -G 1\n#SBATCH --hold\n#SBATCH --dependency=afterany:9\n#SBATCH -a 0-3%1\necho\n";
+  server_.reply("POST /v1/jobs", json{{"id", 60}});
+  ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body["hold"], true);
+  EXPECT_EQ(only_call().body["dependency"], "afterany:9");
+  EXPECT_EQ(only_call().body["array"], "0-3%1");
+  server_.calls.clear();
+  ASSERT_EQ(run({"submit", "-d", "afterok:10", "--array", "5", "job.sh"}), 0) << err_.str();  // flags win
+  EXPECT_EQ(only_call().body["dependency"], "afterok:10");
+  EXPECT_EQ(only_call().body["array"], "5");
+  EXPECT_EQ(only_call().body["hold"], true);
+}
+
+TEST_F(CliTest, QuoteHasNoHoldDependencyOrArrayFlags) {
+  EXPECT_NE(run({"quote", "-A", "vision", "-G", "1", "--hold"}), 0);
+  EXPECT_TRUE(server_.calls.empty());
+}
+
 TEST_F(CliTest, SubmitArgsAfterDoubleDash) {
   files_["job.sh"] = kTrainScript;
   server_.reply("POST /v1/jobs", json{{"id", 44}});
@@ -181,7 +227,8 @@ TEST_F(CliTest, SubmitParsableAndJson) {
 
 TEST_F(CliTest, BadLocalInputNeverReachesTheServer) {
   files_["job.sh"] = kTrainScript;
-  files_["bad.sh"] = "#!/bin/sh\n#SBATCH --array=1-3\n";
+  files_["bad.sh"] = "#!/bin/sh\n#SBATCH --licenses=matlab\n";
+  files_["badarray.sh"] = "#!/bin/sh\n#SBATCH --array=3-1\n";
   const std::vector<std::vector<std::string>> cases = {
       {"submit", "-G", "0", "job.sh"},          {"submit", "-G", "-2", "job.sh"},
       {"submit", "--time", "soon", "job.sh"},   {"submit", "--time", "UNLIMITED", "job.sh"},
@@ -197,6 +244,10 @@ TEST_F(CliTest, BadLocalInputNeverReachesTheServer) {
        "2027-01-01", "--end", "2026-01-01"},
       {"show", "abc"},                           {"cancel", "1", "x"},
       {"quote", "-A", "vision"},                 {"transfers", "--job", "12a"},
+      {"submit", "-d", "after:12", "job.sh"},    {"submit", "--dependency", "afterok", "job.sh"},
+      {"submit", "-a", "0-9%0", "job.sh"},       {"submit", "--array", "1,,2", "job.sh"},
+      {"submit", "badarray.sh"},                 {"hold", "12", "x"},
+      {"release", "1_2"},
   };
   for (const auto& args : cases) {
     EXPECT_EQ(run(args), 1) << args[0] << " " << args[1];
@@ -206,10 +257,13 @@ TEST_F(CliTest, BadLocalInputNeverReachesTheServer) {
 }
 
 TEST_F(CliTest, ScriptErrorsNameTheLine) {
-  files_["bad.sh"] = "#!/bin/sh\n#SBATCH -J ok\n#SBATCH --array=1-3\n";
+  files_["bad.sh"] = "#!/bin/sh\n#SBATCH -J ok\n#SBATCH --licenses=matlab\n";
   EXPECT_EQ(run({"submit", "bad.sh"}), 1);
   EXPECT_NE(err_.str().find("line 3"), std::string::npos) << err_.str();
-  EXPECT_NE(err_.str().find("--array"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("--licenses"), std::string::npos) << err_.str();
+  files_["bad.sh"] = "#!/bin/sh\n#SBATCH -J ok\n#SBATCH --dependency=afterok:x\n";
+  EXPECT_EQ(run({"submit", "bad.sh"}), 1);
+  EXPECT_NE(err_.str().find("line 3: --dependency: dependency 'afterok:x'"), std::string::npos) << err_.str();
 }
 
 TEST_F(CliTest, UsageErrorsKeepCli11ExitCodes) {
@@ -294,6 +348,47 @@ TEST_F(CliTest, CancelGoesOnAfterAFailure) {
   EXPECT_EQ(server_.calls.size(), 3u);
   EXPECT_EQ(out_.str(), "Cancelled job 1\nCancelling job 3 (RUNNING)\n");
   EXPECT_EQ(err_.str(), "berth: error: job 2: job 2 belongs to another organisation\n");
+}
+
+TEST_F(CliTest, HoldAndReleaseGoOnAfterAFailure) {
+  server_.reply("POST /v1/jobs/1/hold", json{{"id", 1}, {"held", true}, {"state", "PENDING"}});
+  server_.reply("POST /v1/jobs/2/hold", Status::Invalid("job 2 is RUNNING; only a pending job can be held"));
+  server_.reply("POST /v1/jobs/3/hold", json{{"id", 3}, {"held", true}, {"state", "PENDING"}});
+  EXPECT_EQ(run({"hold", "1", "2", "3"}), 1);
+  ASSERT_EQ(server_.calls.size(), 3u);
+  EXPECT_EQ(server_.calls[0].path, "/v1/jobs/1/hold");
+  EXPECT_EQ(server_.calls[0].method, "POST");
+  EXPECT_EQ(server_.calls[0].body, json::object());
+  EXPECT_EQ(out_.str(), "Held job 1\nHeld job 3\n");
+  EXPECT_EQ(err_.str(), "berth: error: job 2: job 2 is RUNNING; only a pending job can be held\n");
+
+  server_.calls.clear();
+  server_.reply("POST /v1/jobs/1/release", json{{"id", 1}, {"held", false}, {"state", "PENDING"}});
+  ASSERT_EQ(run({"release", "1"}), 0) << err_.str();
+  EXPECT_EQ(only_call().path, "/v1/jobs/1/release");
+  EXPECT_EQ(only_call().body, json::object());
+  EXPECT_EQ(out_.str(), "Released job 1\n");
+
+  ASSERT_EQ(run({"--json", "release", "1"}), 0) << err_.str();
+  EXPECT_EQ(json::parse(out_.str()), json({{"jobs", {{{"id", 1}, {"held", false}, {"state", "PENDING"}}}}}));
+}
+
+TEST_F(CliTest, QueueShowsArrayTasksLikeSqueue) {
+  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING",
+                json{{"jobs",
+                      {{{"id", 12}, {"project", "p"}, {"name", "a"}, {"user", "u"}, {"state", "PENDING"},
+                        {"gpus", 1}, {"reason", "JobArrayTaskLimit"}, {"array_id", 12}, {"array_index", 0}},
+                       {{"id", 15}, {"project", "p"}, {"name", "a"}, {"user", "u"}, {"state", "PENDING"},
+                        {"gpus", 1}, {"reason", "Dependency"}, {"array_id", 12}, {"array_index", 3}},
+                       {{"id", 16}, {"project", "p"}, {"name", "b"}, {"user", "u"}, {"state", "PENDING"},
+                        {"gpus", 1}, {"reason", "JobHeldUser"}, {"array_id", nullptr}, {"array_index", nullptr},
+                        {"held", true}}}}});
+  ASSERT_EQ(run({"queue"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n"
+            " 12_0  p        a     u     PD  0:00     1  (JobArrayTaskLimit)\n"
+            " 12_3  p        a     u     PD  0:00     1  (Dependency)\n"
+            "   16  p        b     u     PD  0:00     1  (JobHeldUser)\n");
 }
 
 TEST_F(CliTest, QuoteFromFlagsOrScript) {

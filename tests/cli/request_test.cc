@@ -49,6 +49,39 @@ TEST(SubmitRequest, CarriesEveryOption) {
   EXPECT_EQ((*body)["args"], json({"--lr", "0.1"}));
 }
 
+TEST(SubmitRequest, CarriesHoldDependencyAndArray) {
+  JobOptions o = minimal();
+  o.hold = true;
+  o.dependency = "afterok:12:13,afterany:14";
+  o.array = "0-9%2";
+  Result<json> body = build_submit_request(o, kScript, {}, "/w");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ((*body)["hold"], true);
+  EXPECT_EQ((*body)["dependency"], "afterok:12:13,afterany:14");
+  EXPECT_EQ((*body)["array"], "0-9%2");
+
+  o.hold = false;  // not held: the field is left out, as the server's default
+  body = build_submit_request(o, kScript, {}, "/w");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_FALSE(body->contains("hold"));
+
+  // A quote prices one job: none of them is sent.
+  Result<json> quote = build_quote_request(o);
+  ASSERT_TRUE(quote.ok()) << quote.status().ToString();
+  EXPECT_FALSE(quote->contains("dependency"));
+  EXPECT_FALSE(quote->contains("array"));
+}
+
+TEST(SubmitRequest, RefusesBadDependencyOrArray) {
+  JobOptions o = minimal();
+  o.dependency = "afterok:abc";
+  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("dependency 'afterok:abc'"),
+            std::string::npos);
+  o = minimal();
+  o.array = "0-9%0";
+  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("array '0-9%0'"), std::string::npos);
+}
+
 TEST(SubmitRequest, NumericProjectIsAnId) {
   JobOptions o = minimal();
   o.project = "12";

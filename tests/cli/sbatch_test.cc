@@ -190,10 +190,85 @@ TEST(Sbatch, AmbiguousPrefixIsAnError) {
 }
 
 TEST(Sbatch, UnknownOptionNamesLineAndOption) {
-  const std::string message = parse_error("#!/bin/sh\n#SBATCH -J x\n#SBATCH --array=1-10\n");
+  const std::string message = parse_error("#!/bin/sh\n#SBATCH -J x\n#SBATCH --licenses=matlab\n");
   EXPECT_NE(message.find("line 3"), std::string::npos) << message;
-  EXPECT_NE(message.find("--array"), std::string::npos) << message;
+  EXPECT_NE(message.find("--licenses"), std::string::npos) << message;
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -w node1\n").find("-w"), std::string::npos);
+}
+
+TEST(Sbatch, HoldDependencyAndArray) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n"
+      "#SBATCH --hold\n"
+      "#SBATCH --dependency=afterok:12:13,afterany:14\n"
+      "#SBATCH --array=0-15%4\n");
+  EXPECT_EQ(s.options.hold, true);
+  EXPECT_EQ(s.options.dependency, "afterok:12:13,afterany:14");
+  EXPECT_EQ(s.options.array, "0-15%4");
+  EXPECT_TRUE(s.warnings.empty());
+
+  const SbatchScript short_forms = parse_ok("#!/bin/sh\n#SBATCH -H -d afternotok:7 -a1,3,5\n");
+  EXPECT_EQ(short_forms.options.hold, true);
+  EXPECT_EQ(short_forms.options.dependency, "afternotok:7");
+  EXPECT_EQ(short_forms.options.array, "1,3,5");
+
+  const SbatchScript none = parse_ok("#!/bin/sh\n#SBATCH -G 1\n");
+  EXPECT_FALSE(none.options.hold);
+  EXPECT_FALSE(none.options.dependency);
+  EXPECT_FALSE(none.options.array);
+}
+
+TEST(Sbatch, HoldDependencyAndArrayErrorsNameLineAndOption) {
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --hold=yes\n").find("line 2: --hold takes no value"),
+            std::string::npos);
+  std::string message = parse_error("#!/bin/sh\n#SBATCH -J x\n#SBATCH --dependency=singleton\n");
+  EXPECT_NE(message.find("line 3: --dependency"), std::string::npos) << message;
+  message = parse_error("#!/bin/sh\n#SBATCH --array=9-1\n");
+  EXPECT_NE(message.find("line 2: --array"), std::string::npos) << message;
+  // "--a" now matches --account and --array, as with sbatch itself.
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --a=x\n").find("ambiguous"), std::string::npos);
+}
+
+TEST(ParseDependency, AcceptsSlurmForms) {
+  for (const char* text : {"afterok:12", "afterok:12:13", "afterany:14", "afternotok:1", "afterok:12:13,afterany:14",
+                           "afterok:1,afterok:2"}) {
+    Result<std::string> r = parse_dependency(text);
+    ASSERT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+    EXPECT_EQ(*r, text);
+  }
+}
+
+TEST(ParseDependency, RefusesWhatBerthDoesNotSupport) {
+  for (const char* text : {"", "afterok", "afterok:", "afterok:12:", "afterok::12", "afterok:0", "afterok:x",
+                           "afterok:-3", "after:12", "aftercorr:12", "singleton", "afterok:12,", ",afterok:12",
+                           "afterok:12?afterany:13", "afterok:12_3", "AFTEROK:12", "afterok:1234567890123456"}) {
+    Result<std::string> r = parse_dependency(text);
+    EXPECT_FALSE(r.ok()) << "'" << text << "'";
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("afterok, afterany or afternotok"), std::string::npos);
+    }
+  }
+  EXPECT_NE(parse_dependency("after:12").status().message().find("type 'after'"), std::string::npos);
+}
+
+TEST(ParseArray, AcceptsSlurmForms) {
+  for (const char* text : {"0-15", "1,3,5", "0-99:10", "0-9%2", "7", "0-3,10,20-30:5%4", "5-5", "0-999999:100",
+                           "1000000", "0-9999"}) {
+    Result<std::string> r = parse_array(text);
+    ASSERT_TRUE(r.ok()) << text << ": " << r.status().ToString();
+    EXPECT_EQ(*r, text);
+  }
+}
+
+TEST(ParseArray, RefusesMalformedArrays) {
+  for (const char* text : {"", "%2", "0-9%", "0-9%0", "0-9%x", "9-1", "1,,2", "1,", ",1", "-1", "1-", "a-b",
+                           "0-9:0", "0-9:", "1000001", "0-1000001:1000", "1-3%2%2", "0-9 ", "0-10000",
+                           "1-5,5", "0-9:2,4"}) {
+    EXPECT_FALSE(parse_array(text).ok()) << "'" << text << "'";
+  }
+  EXPECT_NE(parse_array("9-1").status().message().find("ends before it starts"), std::string::npos);
+  EXPECT_NE(parse_array("0-10000").status().message().find("more than 10000 tasks"), std::string::npos);
+  EXPECT_NE(parse_array("1-5,3").status().message().find("repeats"), std::string::npos);
 }
 
 TEST(Sbatch, StrayWordIsAnError) {
@@ -279,6 +354,19 @@ TEST(ParseTimeLimit, RefusesZeroBecauseSlurmReadsItAsUnlimited) {
   ASSERT_FALSE(zero.ok());
   EXPECT_NE(zero.status().message().find("no limit"), std::string::npos);
   EXPECT_FALSE(parse_time_limit_s("00:00:00").ok());
+}
+
+TEST(Overlay, HoldDependencyAndArrayAreFieldsLikeTheOthers) {
+  JobOptions base;
+  base.hold = true;
+  base.dependency = "afterok:1";
+  base.array = "0-3";
+  JobOptions top;
+  top.array = "1,2";
+  const JobOptions got = overlay(base, top);
+  EXPECT_EQ(got.hold, true);
+  EXPECT_EQ(got.dependency, "afterok:1");
+  EXPECT_EQ(got.array, "1,2");
 }
 
 TEST(Overlay, TopFieldsWinAndOthersStay) {

@@ -105,6 +105,39 @@ TEST(RenderJobs, SqueueColumns) {
             "    9  nlp      done   carol  CD  1:02:03       1  local\n");
 }
 
+TEST(RenderJobs, ArrayTasksShowAsArrayIdUnderscoreIndex) {
+  const json jobs = json::array({
+      {{"id", 20}, {"project", "p"}, {"name", "sweep"}, {"user", "u"}, {"state", "RUNNING"}, {"gpus", 1},
+       {"node", "local"}, {"runtime_s", 5}, {"array_id", 20}, {"array_index", 0}},
+      {{"id", 29}, {"project", "p"}, {"name", "sweep"}, {"user", "u"}, {"state", "PENDING"}, {"gpus", 1},
+       {"reason", "JobArrayTaskLimit"}, {"array_id", 20}, {"array_index", 90}},
+      {{"id", 30}, {"project", "p"}, {"name", "solo"}, {"user", "u"}, {"state", "PENDING"}, {"gpus", 1},
+       {"reason", "DependencyNeverSatisfied"}, {"array_id", nullptr}, {"array_index", nullptr}},
+      {{"id", 31}, {"project", "p"}, {"name", "old"}, {"user", "u"}, {"state", "PENDING"}, {"gpus", 1},
+       {"reason", "JobHeldUser"}},  // an older server: no array fields
+  });
+  EXPECT_EQ(render_jobs(jobs, 0),
+            "JOBID  PROJECT  NAME   USER  ST  TIME  GPUS  NODELIST(REASON)\n"
+            " 20_0  p        sweep  u     R   0:05     1  local\n"
+            "20_90  p        sweep  u     PD  0:00     1  (JobArrayTaskLimit)\n"
+            "   30  p        solo   u     PD  0:00     1  (DependencyNeverSatisfied)\n"
+            "   31  p        old    u     PD  0:00     1  (JobHeldUser)\n");
+}
+
+TEST(RenderJob, ShowsHoldDependencyAndArrayAfterTheReason) {
+  const json job = {{"id", 15},         {"state", "PENDING"},  {"reason", "Dependency"}, {"held", false},
+                    {"dependency", "afterok:12"}, {"array_id", 12}, {"array_index", 3}, {"gpus", 1}};
+  EXPECT_EQ(render_job(job),
+            "id:          15\n"
+            "state:       PENDING\n"
+            "reason:      Dependency\n"
+            "held:        no\n"
+            "dependency:  afterok:12\n"
+            "array_id:    12\n"
+            "array_index: 3\n"
+            "gpus:        1\n");
+}
+
 TEST(RenderJobs, EmptyListIsJustTheHeader) {
   EXPECT_EQ(render_jobs(json::array(), 0), "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n");
 }

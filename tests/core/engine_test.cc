@@ -389,6 +389,65 @@ TEST_F(EngineTest, SpotJobsNeverPreemptEachOther) {
   EXPECT_EQ(job(other).reason, PendingReason::kResources);
 }
 
+TEST_F(EngineTest, HeldJobWaitsUntilReleased) {
+  top_up(100'0000);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 1;
+  r.time_limit_s = 600;
+  r.hold = true;
+  const JobId id = *engine->submit(r, kT0);
+  EXPECT_TRUE(engine->schedule(kT0).empty());
+  EXPECT_EQ(job(id).reason, PendingReason::kJobHeldUser);
+  ASSERT_TRUE(engine->release(id, kT0 + 1).ok());
+  EXPECT_EQ(engine->release(id, kT0 + 1).code(), Code::kConflict);
+  EXPECT_EQ(engine->schedule(kT0 + 1).size(), 1u);
+  EXPECT_EQ(engine->hold(id, kT0 + 2).code(), Code::kConflict);  // running: too late
+}
+
+TEST_F(EngineTest, AfterOkRunsWhenTheFirstCompletesAndNeverIfItFails) {
+  top_up(100'0000);
+  const JobId first = submit(1, 600);
+  const JobId other = submit(1, 600);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 1;
+  r.time_limit_s = 600;
+  r.dependencies = {{DependencyType::kAfterOk, first}};
+  const JobId after_ok = *engine->submit(r, kT0);
+  r.dependencies = {{DependencyType::kAfterOk, other}};
+  const JobId never = *engine->submit(r, kT0);
+  r.dependencies = {{DependencyType::kAfterAny, other}};
+  const JobId any = *engine->submit(r, kT0);
+  r.dependencies = {{DependencyType::kAfterOk, JobId(999)}};
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kNotFound);
+  engine->schedule(kT0);
+  EXPECT_EQ(job(after_ok).reason, PendingReason::kDependency);
+  ASSERT_TRUE(engine->job_ended(first, JobEnd{}, kT0 + 1000, kT0 + 1000).ok());
+  ASSERT_TRUE(engine->job_ended(other, JobEnd{1, 0, false, false, false}, kT0 + 1000, kT0 + 1000).ok());
+  engine->schedule(kT0 + 1000);
+  EXPECT_EQ(job(after_ok).state, JobState::kRunning);
+  EXPECT_EQ(job(any).state, JobState::kRunning);
+  EXPECT_EQ(job(never).reason, PendingReason::kDependencyNeverSatisfied);
+}
+
+TEST_F(EngineTest, ArrayTasksRespectTheThrottle) {
+  top_up(1000'0000);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 1;
+  r.time_limit_s = 600;
+  auto ids = engine->submit_array(r, {0, 1, 2, 3, 4}, 2, kT0);
+  ASSERT_TRUE(ids.ok());
+  ASSERT_EQ(ids->size(), 5u);
+  EXPECT_EQ(job((*ids)[3]).array_id, (*ids)[0]);
+  EXPECT_EQ(job((*ids)[3]).array_index, 3);
+  EXPECT_EQ(engine->schedule(kT0).size(), 2u);
+  EXPECT_EQ(job((*ids)[2]).reason, PendingReason::kJobArrayTaskLimit);
+  ASSERT_TRUE(engine->job_ended((*ids)[0], JobEnd{}, kT0 + 1000, kT0 + 1000).ok());
+  EXPECT_EQ(engine->schedule(kT0 + 1000).size(), 1u);
+}
+
 TEST(LimitsTest, GpuCapsHoldJobsAsQuotaLimitAndPendingCapsRefuseSubmits) {
   SchedulerConfig sc;
   sc.project_limits["vision"] = Limit{4, 2};

@@ -194,5 +194,41 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
   EXPECT_EQ(balance.exit_code, 0) << balance.out;
 }
 
+TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
+  make_centre();
+  auto submit_json = [&](const std::string& extra, const std::string& script) {
+    json b = {{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 600}, {"workdir", work}, {"script", script}};
+    b.update(json::parse("{" + extra + "}"));
+    auto [st, j] = daemon->api("POST", "/v1/jobs", b.dump());
+    EXPECT_EQ(st, 201) << j.dump();
+    return j;
+  };
+  const json first = submit_json(R"("name":"first")", "#!/bin/sh\nsleep 0.3\n");
+  const uint64_t first_id = first["id"];
+  const json after = submit_json(R"("dependency":"afterok:)" + std::to_string(first_id) + R"(")", "#!/bin/sh\necho after\n");
+  EXPECT_EQ(after["reason"], "Dependency");
+  const json held = submit_json(R"("hold":true)", "#!/bin/sh\necho held\n");
+  EXPECT_EQ(held["reason"], "JobHeldUser");
+  const json array = submit_json(R"("array":"0-3%2","output":"arr-%A_%a.out")", "#!/bin/sh\necho task $SLURM_ARRAY_TASK_ID\n");
+  ASSERT_EQ(array["array_task_ids"].size(), 4u);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", json{{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"script", "#!/bin/sh\n"}, {"array", "5-1"}}.dump()).first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs", json{{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"script", "#!/bin/sh\n"}, {"dependency", "after:x"}}.dump()).first, 400);
+
+  const uint64_t after_id = after["id"], held_id = held["id"];
+  ASSERT_TRUE(eventually([&] { return state(after_id) == "COMPLETED"; })) << job(after_id).dump();
+  EXPECT_GE(job(after_id)["start_time"].get<std::string>(), job(first_id)["end_time"].get<std::string>());
+  const uint64_t array_id = array["id"];
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t id = array["array_task_ids"][i];
+    ASSERT_TRUE(eventually([&] { return state(id) == "COMPLETED"; })) << job(id).dump();
+    EXPECT_EQ(read_file(work + "/arr-" + std::to_string(array_id) + "_" + std::to_string(i) + ".out"),
+              "task " + std::to_string(i) + "\n");
+  }
+  EXPECT_EQ(state(held_id), "PENDING");
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/release", "{}").first, 200);
+  ASSERT_TRUE(eventually([&] { return state(held_id) == "COMPLETED"; }));
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/hold", "{}").first, 409);
+}
+
 }  // namespace
 }  // namespace berth::testing

@@ -190,6 +190,11 @@ void expect_same(const core::Job& a, const core::Job& b) {
   EXPECT_EQ(a.subsidy_minor, b.subsidy_minor);
   EXPECT_EQ(a.copay_minor, b.copay_minor);
   EXPECT_EQ(a.launch, b.launch);
+  EXPECT_EQ(a.held, b.held);
+  EXPECT_EQ(a.dependencies, b.dependencies);
+  EXPECT_EQ(a.array_id.value, b.array_id.value);
+  EXPECT_EQ(a.array_index, b.array_index);
+  EXPECT_EQ(a.array_throttle, b.array_throttle);
 }
 
 template <typename T>
@@ -511,6 +516,159 @@ TEST_F(SqliteStoreTest, TablesReadAsPlainSql) {
             std::to_string(-1'000'000 * kUnit));
   EXPECT_EQ(raw.one("SELECT name, gpu_model, gpus, state FROM nodes"), "n1|H100|8|up");
   EXPECT_EQ(raw.one("SELECT value FROM meta WHERE name = 'next_job_id'"), "6");
+}
+
+// ---- holds, dependencies and arrays ----
+
+TEST_F(SqliteStoreTest, HoldsDependenciesAndArrayTasksRoundTrip) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  ChangeSet want = engine_->snapshot();
+  ASSERT_EQ(want.jobs.size(), 5u);
+  // Job 5 (pending) is held; job 4 waits on two jobs of one type and one of another; jobs 2
+  // and 3 are tasks 0 and 7 of array 2, at most 2 running at once.
+  core::Job& held = want.jobs[4];
+  held.held = true;
+  held.reason = core::PendingReason::kJobHeldUser;
+  core::Job& dependent = want.jobs[3];
+  dependent.dependencies = {{core::DependencyType::kAfterOk, JobId(1)},
+                            {core::DependencyType::kAfterOk, JobId(2)},
+                            {core::DependencyType::kAfterNotOk, JobId(3)}};
+  dependent.reason = core::PendingReason::kDependencyNeverSatisfied;
+  for (int i : {1, 2}) {
+    want.jobs[i].array_id = want.jobs[1].id;
+    want.jobs[i].array_throttle = 2;
+  }
+  want.jobs[1].array_index = 0;
+  want.jobs[2].array_index = 7;
+
+  store_.reset();
+  path_ = (fs::path(dir_) / "holds.db").string();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  // A task may be written before the first task of its array: no foreign key on array_id.
+  ChangeSet reversed = want;
+  std::reverse(reversed.jobs.begin(), reversed.jobs.end());
+  const Status st = store_->commit(reversed, kT0);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  store_.reset();
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, want);
+  ASSERT_EQ(rows->jobs.size(), 5u);
+  EXPECT_TRUE(rows->jobs[4].held);
+  EXPECT_EQ(rows->jobs[4].reason, core::PendingReason::kJobHeldUser);
+  ASSERT_EQ(rows->jobs[3].dependencies.size(), 3u);
+  EXPECT_EQ(rows->jobs[3].dependencies[2].type, core::DependencyType::kAfterNotOk);
+  EXPECT_EQ(rows->jobs[3].dependencies[2].job.value, 3u);
+  EXPECT_EQ(rows->jobs[2].array_id.value, 2u);
+  EXPECT_EQ(rows->jobs[2].array_index, 7);
+  EXPECT_EQ(rows->jobs[0].array_index, -1);
+  EXPECT_EQ(rows->jobs[0].array_id.value, 0u);
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT id, held, dependencies, array_id, array_index, array_throttle, reason FROM jobs "
+                     "ORDER BY id"),
+            (std::vector<std::string>{"1|0||NULL|-1|0|None", "2|0||2|0|2|None", "3|0||2|7|2|None",
+                                      "4|0|afterok:1:2,afternotok:3|NULL|-1|0|DependencyNeverSatisfied",
+                                      "5|1||NULL|-1|0|JobHeldUser"}));
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM jobs WHERE array_id = 2"), "2");
+}
+
+TEST_F(SqliteStoreTest, ABadDependencyTextIsReportedOnLoad) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET dependencies = 'before:1' WHERE id = 4", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_NE(rows.status().message().find("dependencies 'before:1'"), std::string::npos) << rows.status().ToString();
+}
+
+// A database written by the berth before migration 3 (schema version 2) opens, migrates, and
+// its jobs read back with the defaults: not held, no dependencies, not an array task.
+TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion2) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
+      sqlite3_free(err);
+    };
+    exec(kSchemaVersionTable);
+    for (const Migration& m : migrations()) {
+      if (m.version > 2) break;
+      exec(m.sql);
+      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
+           m.description + "')");
+    }
+    exec("INSERT INTO orgs VALUES (1, 'hku', 'university', 0)");
+    exec("INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)");
+    exec("INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)");
+    exec("INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
+         "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}')");
+    exec("INSERT INTO meta VALUES ('next_job_id', 2)");
+    sqlite3_close(db);
+  }
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), migrations().back().version);
+  EXPECT_GE(store_->schema_version(), 3);
+
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->jobs.size(), 1u);
+  const core::Job& j = rows->jobs[0];
+  EXPECT_EQ(j.name, "old");
+  EXPECT_EQ(j.reason, core::PendingReason::kPriority);
+  EXPECT_EQ(j.gpus, 2);
+  EXPECT_FALSE(j.held);
+  EXPECT_TRUE(j.dependencies.empty());
+  EXPECT_EQ(j.array_id.value, 0u);
+  EXPECT_EQ(j.array_index, -1);
+  EXPECT_EQ(j.array_throttle, 0);
+  EXPECT_EQ(rows->next_job_id, 2u);
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.one("SELECT held, dependencies, array_id, array_index, array_throttle FROM jobs"), "0||NULL|-1|0");
+    EXPECT_EQ(raw.one("SELECT COUNT(*), MAX(version) FROM schema_version"),
+              std::to_string(migrations().size()) + "|" + std::to_string(migrations().back().version));
+  }
+
+  // The migrated table takes new rows with the new columns, and refuses a bad held.
+  core::Job updated = j;
+  updated.held = true;
+  updated.dependencies = {{core::DependencyType::kAfterAny, JobId(9)}};
+  ChangeSet batch;
+  batch.jobs.push_back(updated);
+  batch.next_job_id = 2;
+  ASSERT_TRUE(store_->commit(batch, kT0).ok());
+  auto again = store_->load(nullptr);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->jobs.size(), 1u);
+  expect_same(again->jobs[0], updated);
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_NE(sqlite3_exec(db, "UPDATE jobs SET held = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
 }
 
 // ---- atomicity ----

@@ -1,0 +1,162 @@
+#include "sim/virtual_cluster.h"
+
+#include <algorithm>
+#include <climits>
+
+#include "core/check.h"
+
+namespace berth::sim {
+
+VirtualCluster::VirtualCluster(std::unique_ptr<core::Engine> engine, int64_t start_ms, int64_t preempt_grace_ms)
+    : engine_(std::move(engine)), now_ms_(start_ms), preempt_grace_ms_(preempt_grace_ms) {}
+
+Result<std::unique_ptr<VirtualCluster>> VirtualCluster::Create(core::ClusterConfig config, int64_t start_ms,
+                                                               SimOptions options) {
+  if (options.preempt_grace_ms < 0) return Status::Invalid("the preemption grace period must not be negative");
+  auto engine = core::Engine::Create(std::move(config), start_ms, std::move(options.scheduling));
+  if (!engine.ok()) return engine.status();
+  return std::unique_ptr<VirtualCluster>(
+      new VirtualCluster(std::move(*engine), start_ms, options.preempt_grace_ms));
+}
+
+VirtualCluster::SimJob& VirtualCluster::sim_job(JobId id) {
+  BERTH_CHECK(id.valid(), "job id 0");
+  // Jobs submitted on engine() directly have no entry yet: they run until their limit.
+  if (jobs_.size() < id.value) jobs_.resize(id.value);
+  return jobs_[id.value - 1];
+}
+
+Result<JobId> VirtualCluster::submit(const core::JobRequest& request, const SimProcess& process) {
+  if (process.runtime_ms && *process.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
+  auto id = engine_->submit(request, now_ms_);
+  if (!id.ok()) return id.status();
+  sim_job(*id).process = process;
+  dirty_ = true;
+  return *id;
+}
+
+Result<bool> VirtualCluster::cancel(JobId id) {
+  auto running = engine_->cancel(id, now_ms_);
+  if (!running.ok()) return running.status();
+  if (*running) {
+    // The executor would signal the process now; here it is gone at once.
+    core::JobEnd end;
+    end.cancelled = true;
+    BERTH_CHECK(engine_->job_ended(id, end, now_ms_, now_ms_).ok(), "end a cancelled running job");
+    invalidate(id);
+  }
+  dirty_ = true;
+  return *running;
+}
+
+Result<std::vector<JobId>> VirtualCluster::set_node_state(NodeId node, core::NodeState state) {
+  auto ended = engine_->set_node_state(node, state, now_ms_);
+  if (!ended.ok()) return ended.status();
+  for (JobId id : *ended) invalidate(id);
+  dirty_ = true;
+  return ended;
+}
+
+void VirtualCluster::book_end(JobId id) {
+  const core::Job& job = *engine_->job(id);
+  SimJob& sim = sim_job(id);
+  sim.attempt += 1;  // a fresh attempt: any end booked for an earlier one is stale
+  const int64_t limit_ms = job.time_limit_s * 1000;
+  const int64_t run_ms = sim.process.runtime_ms ? std::min(*sim.process.runtime_ms, limit_ms) : limit_ms;
+  ends_.push(EndEvent{job.start_ms + run_ms, id.value, sim.attempt, false});
+}
+
+void VirtualCluster::pass() {
+  engine_->expire(now_ms_);
+  for (JobId id : engine_->schedule(now_ms_)) book_end(id);
+  // TERM now; the process is gone when the grace period ends, unless it ends sooner itself.
+  for (JobId id : engine_->take_preemptions()) {
+    ends_.push(EndEvent{now_ms_ + preempt_grace_ms_, id.value, sim_job(id).attempt, true});
+    preemptions_ += 1;
+  }
+  dirty_ = false;
+}
+
+void VirtualCluster::flush() { run_until(now_ms_); }
+
+bool VirtualCluster::end_job(const EndEvent& event) {
+  const JobId id(event.job);
+  const core::Job* job = engine_->job(id);
+  const SimJob& sim = sim_job(id);
+  // Stale: the job was cancelled, lost, requeued or preempted after this end was booked.
+  if (job == nullptr || job->state != core::JobState::kRunning || sim.attempt != event.attempt) return false;
+  core::JobEnd end;
+  const int64_t limit_ms = job->time_limit_s * 1000;
+  if (event.preempted) {
+    end.term_signal = 15;  // SIGTERM; the engine requeues a job it asked to stop
+    end.cancelled = true;  // stopped by the owner, as the executor reports a terminate()
+  } else if (!sim.process.runtime_ms || *sim.process.runtime_ms > limit_ms) {
+    end.timed_out = true;
+  } else {
+    end.exit_code = sim.process.exit_code;
+  }
+  BERTH_CHECK(engine_->job_ended(id, end, event.at_ms, now_ms_).ok(), "end a running job");
+  job_ends_ += 1;
+  return true;
+}
+
+int64_t VirtualCluster::next_award_boundary_ms() {
+  const std::vector<core::Award>& awards = engine_->funding().awards();
+  if (awards.size() != awards_seen_) {
+    // Awards are few and rarely added: rebuild the sorted boundaries when one is.
+    award_boundaries_ms_.clear();
+    for (const core::Award& a : awards) {
+      award_boundaries_ms_.push_back(a.start_ms);
+      award_boundaries_ms_.push_back(a.end_ms);
+    }
+    std::sort(award_boundaries_ms_.begin(), award_boundaries_ms_.end());
+    award_boundaries_ms_.erase(std::unique(award_boundaries_ms_.begin(), award_boundaries_ms_.end()),
+                               award_boundaries_ms_.end());
+    awards_seen_ = awards.size();
+  }
+  auto it = std::upper_bound(award_boundaries_ms_.begin(), award_boundaries_ms_.end(), now_ms_);
+  return it == award_boundaries_ms_.end() ? INT64_MAX : *it;
+}
+
+std::optional<int64_t> VirtualCluster::next_event_ms() {
+  int64_t next = next_award_boundary_ms();
+  if (!ends_.empty()) next = std::min(next, ends_.top().at_ms);
+  if (next == INT64_MAX) return std::nullopt;
+  return next;
+}
+
+void VirtualCluster::run_until(int64_t t_ms) {
+  if (dirty_) pass();
+  while (true) {
+    const int64_t boundary = next_award_boundary_ms();
+    const int64_t next = ends_.empty() ? boundary : std::min(boundary, ends_.top().at_ms);
+    if (next > t_ms) break;
+    // Events are never booked in the past: a job starts at now and runs for >= 0.
+    BERTH_CHECK(next >= now_ms_, "an event in the past");
+    now_ms_ = next;
+    bool changed = next == boundary;
+    while (!ends_.empty() && ends_.top().at_ms == now_ms_) {
+      const EndEvent event = ends_.top();
+      ends_.pop();
+      changed |= end_job(event);
+    }
+    // Only stale events: nothing changed, so there is nothing to schedule.
+    if (changed) pass();
+  }
+}
+
+Status VirtualCluster::advance_to(int64_t t_ms) {
+  if (t_ms < now_ms_)
+    return Status::Invalid("cannot move the clock back from " + std::to_string(now_ms_) + " to " + std::to_string(t_ms));
+  run_until(t_ms);
+  now_ms_ = t_ms;
+  return Status::Ok();
+}
+
+Status VirtualCluster::advance_by(int64_t duration_ms) {
+  if (duration_ms < 0) return Status::Invalid("cannot advance by a negative duration");
+  if (duration_ms > INT64_MAX - now_ms_) return Status::Invalid("the clock would overflow");
+  return advance_to(now_ms_ + duration_ms);
+}
+
+}  // namespace berth::sim
