@@ -1,4 +1,5 @@
 #include "cli/sbatch.h"
+#include "common/strings.h"
 
 #include <algorithm>
 #include <array>
@@ -361,17 +362,6 @@ Result<int64_t> parse_node_count(std::string_view value) {
 
 namespace {
 
-// Splits on `sep`, keeping empty parts (so that "1,,2" is refused rather than read as "1,2").
-std::vector<std::string_view> split(std::string_view text, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t at = text.find(sep, start);
-    parts.push_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) return parts;
-    start = at + 1;
-  }
-}
 
 // A whole number of at most `max_digits` digits.
 bool read_number(std::string_view text, size_t max_digits, int64_t* out) {

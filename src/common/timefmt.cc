@@ -1,4 +1,5 @@
 #include "common/timefmt.h"
+#include "common/strings.h"
 
 #include <array>
 #include <cstdio>
@@ -23,16 +24,6 @@ bool parse_field(std::string_view text, int64_t* value) {
   return true;
 }
 
-std::vector<std::string_view> split(std::string_view text, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t at = text.find(sep, start);
-    parts.push_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) return parts;
-    start = at + 1;
-  }
-}
 
 // Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
 int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {

@@ -68,6 +68,20 @@ const char* account_kind_name(AccountKind kind) {
   return "unknown";
 }
 
+const char* transfer_code_name(uint32_t code) {
+  switch (code) {
+    case kCodeFundScheme: return "fund_scheme";
+    case kCodeAwardGrant: return "award_grant";
+    case kCodeTopUp: return "top_up";
+    case kCodeJobSubsidy: return "job_subsidy";
+    case kCodeJobCopay: return "job_copay";
+    case kCodeAwardReturn: return "award_return";
+    case kCodeRefund: return "refund";
+    case kCodeAdjustment: return "adjustment";
+    default: return "other";
+  }
+}
+
 const char* transfer_result_name(TransferResult result) {
   switch (result) {
     case TransferResult::kOk: return "ok";

@@ -99,6 +99,8 @@ enum TransferCode : uint32_t {
   kCodeAdjustment = 8,
 };
 
+const char* transfer_code_name(uint32_t code);  // "job_subsidy", ...; "other" when unknown
+
 enum class TransferResult : uint8_t {
   kOk = 0,
   kExists,                    // same id, same fields: already applied (idempotent retry)

@@ -97,19 +97,6 @@ json account_json(const core::Account& a) {
           {"credits_posted", format_amount(a.credits_posted)}};
 }
 
-const char* transfer_code_name(uint32_t code) {
-  switch (code) {
-    case core::kCodeFundScheme: return "fund_scheme";
-    case core::kCodeAwardGrant: return "award_grant";
-    case core::kCodeTopUp: return "top_up";
-    case core::kCodeJobSubsidy: return "job_subsidy";
-    case core::kCodeJobCopay: return "job_copay";
-    case core::kCodeAwardReturn: return "award_return";
-    case core::kCodeRefund: return "refund";
-    case core::kCodeAdjustment: return "adjustment";
-    default: return "other";
-  }
-}
 
 json transfer_json(const core::Ledger& l, const core::Transfer& t) {
   json flags = json::array();
@@ -127,7 +114,7 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t) {
   json out = {{"id", t.id.value}, {"debit", debit.value}, {"credit", credit.value},
               {"amount", format_amount(t.amount)}, {"flags", flags},
               {"pending_id", t.pending_id.valid() ? json(t.pending_id.value) : json(nullptr)},
-              {"code", transfer_code_name(t.code)}, {"ref", t.ref}, {"time", time_json(t.timestamp_ms)}};
+              {"code", core::transfer_code_name(t.code)}, {"ref", t.ref}, {"time", time_json(t.timestamp_ms)}};
   if (t.flags & core::kPending) out["state"] = core::pending_state_name(l.pending_state(t.id));
   return out;
 }

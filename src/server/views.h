@@ -20,7 +20,6 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t);
 json node_json(const core::Engine& e, const core::Node& n);
 json quote_json(const core::Quote& q);
 json balance_json(const core::Engine& e, const core::Project& p);
-const char* transfer_code_name(uint32_t code);
 // An output path pattern with Slurm's %j (job id) and %x (job name) filled in.
 std::string expand_job_pattern(std::string pattern, const core::Job& job);
 

@@ -146,20 +146,6 @@ std::string flags_text(uint32_t flags) {
   return out;
 }
 
-const char* transfer_code_name(uint32_t code) {
-  switch (code) {
-    case core::kCodeOther: return "other";
-    case core::kCodeFundScheme: return "fund_scheme";
-    case core::kCodeAwardGrant: return "award_grant";
-    case core::kCodeTopUp: return "top_up";
-    case core::kCodeJobSubsidy: return "job_subsidy";
-    case core::kCodeJobCopay: return "job_copay";
-    case core::kCodeAwardReturn: return "award_return";
-    case core::kCodeRefund: return "refund";
-    case core::kCodeAdjustment: return "adjustment";
-  }
-  return "unknown";
-}
 
 std::string gpu_ids_text(const std::vector<int>& ids) {
   std::string out;
@@ -451,7 +437,7 @@ Status SqliteStore::write_transfer(const core::Transfer& t) {
       .bind_id_or_null(t.pending_id.value)
       .bind_i64(t.timeout_ms)
       .bind_i64(t.code)
-      .bind_text(transfer_code_name(t.code))
+      .bind_text(core::transfer_code_name(t.code))
       .bind_u64(t.ref)
       .bind_i64(t.timestamp_ms);
   // A pending transfer starts pending; later PendingUpdates record how it was resolved.
