@@ -512,6 +512,9 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
   Job& added = jobs_.back();
   for (const Dependency& d : added.dependencies) dependents_[d.job.value].push_back(added.id.value);
   queue_or_park(added, now_ms);
+  // Until a pass looks at it (a bounded pass may not reach it at once), a job queued behind
+  // others waits for Priority.
+  if (added.reason == PendingReason::kNone && scheduler_.pending() > 1) added.reason = PendingReason::kPriority;
   count_pending(added, +1);
   touch(added);
   return added.id;
