@@ -130,6 +130,7 @@ std::string render_quote(const json& quote) {
   std::string affordable = cell(quote, "affordable");
   if (affordable == "no" && !string_field(quote, "reason").empty()) affordable += " (" + cell(quote, "reason") + ")";
   table.add_row({"affordable", affordable});
+  if (quote.contains("earliest_start")) table.add_row({"earliest start", cell(quote, "earliest_start")});
   // The header row is noise for a two-column sheet; drop it.
   const std::string text = table.render();
   return text.substr(text.find('\n') + 1);

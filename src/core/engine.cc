@@ -421,7 +421,12 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
       }
     }
   }
-  return price(job, model, now_ms);
+  job.gpu_model = request.gpu_model;
+  Quote q = price(job, model, now_ms);
+  int64_t at = 0;
+  if (scheduler_.earliest_start(cluster_, job, now_ms, [this](JobId id) -> const Job& { return jobs_[id.value - 1]; }, &at))
+    q.earliest_start_ms = at;
+  return q;
 }
 
 Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {

@@ -63,6 +63,9 @@ struct Quote {
   int64_t time_limit_s = 0;
   bool affordable = false;
   PendingReason reason = PendingReason::kNone;  // why not affordable
+  // The earliest it could start if it were first in line (running jobs ending at their time
+  // limits); 0 when no node will have room. Jobs ahead of it in the queue may delay it.
+  int64_t earliest_start_ms = 0;
 };
 
 // How a running job ended, as the executor saw it.

@@ -12,9 +12,14 @@ std::vector<JobId> Scheduler::pending_in_order() const {
   return out;
 }
 
-bool Scheduler::reserve(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup, NodeId* node,
-                        int64_t* at_ms) {
+bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
+                               int64_t* at_ms, NodeId* node) const {
   const int model = cluster.model_index(job.gpu_model);
+  if (cluster.fits_now(model, job.gpus)) {
+    *at_ms = now_ms;
+    if (node) *node = cluster.best_fit(model, job.gpus, nullptr);
+    return true;
+  }
   freed_.resize(cluster.nodes().size(), 0);
   bool found = false;
   for (const auto& [end_ms, id] : ends_) {
@@ -26,7 +31,7 @@ bool Scheduler::reserve(const Cluster& cluster, const Job& job, int64_t now_ms, 
     if (freed_[n] == 0) touched_.push_back(static_cast<uint32_t>(n));
     freed_[n] += r.gpus;
     if (cluster.free_gpus(r.node) + freed_[n] >= job.gpus) {
-      *node = r.node;
+      if (node) *node = r.node;
       *at_ms = std::max(end_ms, now_ms);
       found = true;
       break;
@@ -107,7 +112,9 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
       reserved_[reserved_node.value - 1] = 1;
       have_reservation = true;
       wait(job, PendingReason::kResources, now_ms);
-    } else if (!blocked && backfill_ && reserve(cluster, job, now_ms, lookup, &reserved_node, &shadow_ms)) {
+    } else if (!blocked && backfill_ &&
+               earliest_start(cluster, job, now_ms, [&lookup](JobId id) -> const Job& { return lookup(id); },
+                              &shadow_ms, &reserved_node)) {
       reserved_[reserved_node.value - 1] = 1;
       have_reservation = true;
       wait(job, PendingReason::kResources, shadow_ms);

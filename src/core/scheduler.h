@@ -38,6 +38,7 @@ class Scheduler {
   // allocated, money held), or the reason it must wait.
   using Admit = std::function<PendingReason(Job& job, const Node& node)>;
   using Lookup = std::function<Job&(JobId)>;
+  using ConstLookup = std::function<const Job&(JobId)>;
   // Records why a job that was not started waits, and when it is expected to start (0: unknown).
   using Wait = std::function<void(Job& job, PendingReason reason, int64_t expected_start_ms)>;
   // Asks a running spot job to stop so a higher tier can have its GPUs.
@@ -69,13 +70,17 @@ class Scheduler {
   std::vector<JobId> pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
                           const Wait& wait, const Preempt& preempt = nullptr);
 
+  // When `job` could start at the earliest if it were first in line: now if it fits now,
+  // else when enough running jobs will have reached their time limits on one node. False if
+  // no node will ever have room (e.g. all its nodes are down).
+  bool earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
+                      int64_t* at_ms, NodeId* node = nullptr) const;
+
   // How many jobs the last pass examined (for benchmarks).
   size_t last_examined() const { return last_examined_; }
 
  private:
   // Finds the node that first has room for `job` as running jobs end; false if none will.
-  bool reserve(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup, NodeId* node,
-               int64_t* at_ms);
   // Finds the node where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
   bool preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt, NodeId* node);
 
@@ -86,8 +91,8 @@ class Scheduler {
   std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
   std::set<std::pair<int64_t, uint64_t>> spot_;  // (start, job id) of running spot jobs
   std::vector<char> reserved_;                   // per node index, during a pass
-  std::vector<int> freed_;                       // per node index, while reserving
-  std::vector<uint32_t> touched_;
+  mutable std::vector<int> freed_;               // per node index, while reserving (scratch)
+  mutable std::vector<uint32_t> touched_;
   size_t last_examined_ = 0;
 };
 

@@ -134,7 +134,8 @@ json quote_json(const core::Quote& q) {
           {"award_id", q.award.valid() ? json(q.award.value) : json(nullptr)},
           {"price_per_gpu_hour", format_amount(q.price_per_gpu_hour_minor)}, {"gpu_model", q.gpu_model},
           {"time_limit_s", q.time_limit_s}, {"affordable", q.affordable},
-          {"reason", q.affordable ? json(nullptr) : json(core::pending_reason_name(q.reason))}};
+          {"reason", q.affordable ? json(nullptr) : json(core::pending_reason_name(q.reason))},
+          {"earliest_start", time_json(q.earliest_start_ms)}};
 }
 
 json balance_json(const Engine& e, const core::Project& p) {

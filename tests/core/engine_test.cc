@@ -330,6 +330,21 @@ TEST_F(EngineTest, FairShareFavoursTheProjectThatUsedLess) {
   EXPECT_GT(engine->fairshare().usage(heavy), 8 * 3600 - 1);
 }
 
+TEST_F(EngineTest, QuoteTellsTheEarliestStart) {
+  top_up(1000'0000);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 8;
+  r.gpu_model = "H100";
+  r.time_limit_s = 3600;
+  EXPECT_EQ(engine->quote(r, kT0)->earliest_start_ms, kT0);
+  submit(6, 1800);
+  engine->schedule(kT0);
+  EXPECT_EQ(engine->quote(r, kT0 + 5)->earliest_start_ms, kT0 + kHour / 2);
+  r.gpus = 2;
+  EXPECT_EQ(engine->quote(r, kT0 + 5)->earliest_start_ms, kT0 + 5);
+}
+
 TEST_F(EngineTest, PendingJobShowsWhenBackfillExpectsItToStart) {
   top_up(1000'0000);
   const JobId first = submit(8, 3600);
