@@ -118,16 +118,12 @@ void Engine::enqueue(Job& job, int64_t now_ms) {
 // than continuously, which keeps the queue's order fixed between recomputations.
 void Engine::recompute_priorities(int64_t now_ms) {
   fairshare_.decay(now_ms);
-  const std::vector<JobId> pending = scheduler_.pending_in_order();
-  scheduler_.clear_queue();
   std::unordered_map<uint64_t, double> factor;  // per project: the same for all its jobs
-  for (JobId id : pending) {
-    Job& job = jobs_[id.value - 1];
+  scheduler_.rekey([this](JobId id) -> Job& { return jobs_[id.value - 1]; }, [&](Job& job) {
     auto [it, fresh] = factor.try_emplace(job.project.value, 0.0);
     if (fresh) it->second = fairshare_.factor(job.org, job.project);
     job.priority = job_priority(job, scheduling_.weights, it->second, cluster_.total_gpus(), now_ms);
-    scheduler_.enqueue(job);
-  }
+  });
   priorities_at_ms_ = now_ms;
 }
 

@@ -5,12 +5,6 @@
 
 namespace berth::core {
 
-std::vector<JobId> Scheduler::pending_in_order() const {
-  std::vector<JobId> out;
-  out.reserve(queue_.size());
-  for (const QueueKey& k : queue_) out.push_back(k.id);
-  return out;
-}
 
 bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
                                int64_t* at_ms, NodeId* node) const {

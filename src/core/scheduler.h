@@ -50,9 +50,20 @@ class Scheduler {
   void enqueue(const Job& job) { queue_.insert(queue_key(job)); }
   void dequeue(const Job& job) { queue_.erase(queue_key(job)); }
   size_t pending() const { return queue_.size(); }
-  // The pending jobs in order (for recomputing priorities).
-  std::vector<JobId> pending_in_order() const;
-  void clear_queue() { queue_.clear(); }
+  // Recomputes every queued job's priority with `reprioritise(Job&)` and re-sorts the queue,
+  // reusing its nodes (no allocation).
+  template <typename F>
+  void rekey(const Lookup& lookup, F reprioritise) {
+    std::set<QueueKey> old;
+    old.swap(queue_);
+    while (!old.empty()) {
+      auto node = old.extract(old.begin());
+      Job& job = lookup(node.value().id);
+      reprioritise(job);
+      node.value() = queue_key(job);
+      queue_.insert(std::move(node));
+    }
+  }
 
   // Running jobs and when their time limits end, for reservations.
   void running(const Job& job) {
