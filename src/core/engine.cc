@@ -427,24 +427,17 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
 
 Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
   const Partition* part = nullptr;
-  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms));
+  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms, 1));
   return accept(r, *part, now_ms);
 }
 
 Result<std::vector<JobId>> Engine::submit_array(const JobRequest& r, const std::vector<int>& indices, int throttle,
                                                 int64_t now_ms) {
   const Partition* part = nullptr;
-  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms));
+  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms, static_cast<int64_t>(indices.size())));
   if (indices.empty() || indices.size() > static_cast<size_t>(kMaxArrayTasks))
     return Status::Invalid("an array needs 1 to " + std::to_string(kMaxArrayTasks) + " tasks");
   if (throttle < 0) return Status::Invalid("array throttle must not be negative");
-  for (const Limit* l : {project_limit(r.project), org_limit(funding_.project(r.project)->org)}) {
-    const int64_t waiting = l == project_limit(r.project) ? project_pending_[r.project.value]
-                                                           : org_pending_[funding_.project(r.project)->org.value];
-    if (l && l->max_pending >= 0 && waiting + static_cast<int64_t>(indices.size()) > l->max_pending)
-      return Status::Conflict("QuotaLimit: the array's " + std::to_string(indices.size()) +
-                              " tasks would exceed the pending-job limit of " + std::to_string(l->max_pending));
-  }
   std::vector<JobId> ids;
   const JobId first(jobs_.size() + 1);
   for (int index : indices) {
@@ -459,7 +452,7 @@ Result<std::vector<JobId>> Engine::submit_array(const JobRequest& r, const std::
   return ids;
 }
 
-Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t now_ms) {
+Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t now_ms, int64_t jobs) {
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(validate_request(r, &part));
   *out = part;
@@ -472,17 +465,21 @@ Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t 
   if (!part->allowed_orgs.empty() &&
       std::find(part->allowed_orgs.begin(), part->allowed_orgs.end(), org->name) == part->allowed_orgs.end())
     return Status::Denied("partition '" + part->name + "' is not open to organisation '" + org->name + "'");
-  for (const Limit* l : {project_limit(project->id), org_limit(org->id)}) {
-    if (!l) continue;
-    const bool of_project = l == project_limit(project->id);
-    const std::string who = of_project ? "project '" + project->name + "'" : "organisation '" + org->name + "'";
-    if (l->max_gpus >= 0 && r.gpus > l->max_gpus)
-      return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but " + who + " may use at most " +
-                             std::to_string(l->max_gpus) + " at once");
-    const int64_t waiting = of_project ? project_pending_[project->id.value] : org_pending_[org->id.value];
-    if (l->max_pending >= 0 && waiting >= l->max_pending)
-      return Status::Conflict("QuotaLimit: " + who + " already has " + std::to_string(waiting) +
-                              " pending jobs, its limit");
+  const struct {
+    const Limit* limit;
+    std::string who;
+    int64_t waiting;
+  } caps[] = {{project_limit(project->id), "project '" + project->name + "'", project_pending_[project->id.value]},
+              {org_limit(org->id), "organisation '" + org->name + "'", org_pending_[org->id.value]}};
+  for (const auto& cap : caps) {
+    if (!cap.limit) continue;
+    if (cap.limit->max_gpus >= 0 && r.gpus > cap.limit->max_gpus)
+      return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but " + cap.who +
+                             " may use at most " + std::to_string(cap.limit->max_gpus) + " at once");
+    if (cap.limit->max_pending >= 0 && cap.waiting + jobs > cap.limit->max_pending)
+      return Status::Conflict("QuotaLimit: " + cap.who + " has " + std::to_string(cap.waiting) + " pending jobs; " +
+                              std::to_string(jobs) + " more would exceed its limit of " +
+                              std::to_string(cap.limit->max_pending));
   }
   if (const Award* a = funding_.active_award(r.project, now_ms); a && r.gpus > a->gpu_level)
     return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but the project's award caps it at " +

@@ -193,7 +193,8 @@ class Engine {
   void count_pending(const Job& job, int delta);
   void count_running(const Job& job, int sign);
   Result<JobId> accept(const JobRequest& request, const Partition& partition, int64_t now_ms);
-  Status check_submit(const JobRequest& request, const Partition** partition, int64_t now_ms);
+  // Everything that refuses a submit of `jobs` jobs like `request` (an array submits many).
+  Status check_submit(const JobRequest& request, const Partition** partition, int64_t now_ms, int64_t jobs);
   // Puts a pending job in the scheduler's queue if it is not held and its dependencies are
   // met; otherwise records why it waits.
   void queue_or_park(Job& job, int64_t now_ms);

@@ -524,7 +524,9 @@ void Daemon::install_routes(httplib::Server& srv) {
   });
   get("/v1/nodes", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
     json list = json::array();
-    for (const core::Node& n : c.engine.cluster().nodes()) list.push_back(node_json(c.engine, n));
+    std::vector<std::vector<JobId>> on_node(c.engine.cluster().nodes().size());
+    for (JobId id : c.engine.running_jobs()) on_node[c.engine.job(id)->node.value - 1].push_back(id);
+    for (const core::Node& n : c.engine.cluster().nodes()) list.push_back(node_json(c.engine, n, on_node[n.id.value - 1]));
     return ok({{"nodes", list}});
   });
   post("/v1/nodes/([^/]+)/state", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
@@ -540,7 +542,10 @@ void Daemon::install_routes(httplib::Server& srv) {
     else return fail(Status::Invalid("state must be up, drain or down, got '" + state_text + "'"));
     TRY_ASSIGN(ended, c.engine.set_node_state(n->id, state, c.now_ms));
     for (JobId id : ended) c.terminate.push_back(id);  // their processes must go too
-    json out = node_json(c.engine, *c.engine.cluster().node(n->id));
+    std::vector<JobId> on_node;
+    for (JobId id : c.engine.running_jobs())
+      if (c.engine.job(id)->node == n->id) on_node.push_back(id);
+    json out = node_json(c.engine, *c.engine.cluster().node(n->id), on_node);
     json ids = json::array();
     for (JobId id : ended) ids.push_back(id.value);
     out["jobs_ended"] = ids;

@@ -119,10 +119,9 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t) {
   return out;
 }
 
-json node_json(const Engine& e, const core::Node& n) {
+json node_json(const Engine& e, const core::Node& n, const std::vector<JobId>& running) {
   json jobs = json::array();
-  for (JobId id : e.running_jobs())
-    if (e.job(id)->node == n.id) jobs.push_back(id.value);
+  for (JobId id : running) jobs.push_back(id.value);
   return {{"id", n.id.value}, {"name", n.name}, {"gpu_model", n.gpu_model}, {"gpus", n.gpus},
           {"gpus_free", e.cluster().free_gpus(n.id)}, {"cpus", n.cpus}, {"memory_mb", n.memory_mb},
           {"state", core::node_state_name(n.state)}, {"jobs", jobs}};

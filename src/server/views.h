@@ -17,7 +17,8 @@ json award_json(const core::Engine& e, const core::Award& a);
 json job_json(const core::Engine& e, const core::Job& j);
 json account_json(const core::Account& a);
 json transfer_json(const core::Ledger& l, const core::Transfer& t);
-json node_json(const core::Engine& e, const core::Node& n);
+// `jobs`: the ids of the jobs running on the node.
+json node_json(const core::Engine& e, const core::Node& n, const std::vector<JobId>& jobs);
 json quote_json(const core::Quote& q);
 json balance_json(const core::Engine& e, const core::Project& p);
 // An output path pattern with Slurm's %j (job id) and %x (job name) filled in.
