@@ -41,10 +41,12 @@ struct JobRequest {
   std::string name;
   std::string user;
   ProjectId project;
-  int gpus = 1;
+  int gpus = 1;            // in all; with nodes > 1, an equal share on each node
+  int nodes = 1;
   std::string gpu_model;   // "" = any
   std::string partition;   // "" = the default partition
   int64_t time_limit_s = 0;  // 0 = the partition's default
+  int64_t estimate_s = 0;    // a runtime for backfill to plan with (<= limit); 0 = predict or limit
   Tier tier = Tier::kNormal;
   bool requeue = false;
   bool hold = false;                     // submit held: not scheduled until released

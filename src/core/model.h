@@ -79,6 +79,8 @@ struct Node {
   int cpus = 0;
   int64_t memory_mb = 0;
   NodeState state = NodeState::kUp;
+  std::string domain;       // topology: its rack or NVLink domain ("" = none); a gang job is
+                            // kept within one domain where possible
 };
 
 struct Partition {
@@ -131,6 +133,13 @@ bool parse_array_spec(const std::string& text, std::vector<int>* indices, int* t
 const char* tier_name(Tier t);
 bool parse_tier(const std::string& text, Tier* out);
 
+// Where a running job's GPUs are on one node.
+struct Placement {
+  NodeId node;
+  std::vector<int> gpu_ids;
+  bool operator==(const Placement&) const = default;
+};
+
 struct Job {
   JobId id;
   std::string name;
@@ -140,17 +149,21 @@ struct Job {
   JobState state = JobState::kPending;
   PendingReason reason = PendingReason::kNone;
   Tier tier = Tier::kNormal;
-  int gpus = 1;
+  int gpus = 1;              // in all; a gang job has gpus / nodes on each of its nodes
+  int nodes = 1;             // a gang job starts on all of its nodes at once or not at all
   std::string gpu_model;     // empty: any
   std::string partition;
   int64_t time_limit_s = 0;
+  int64_t estimate_s = 0;    // the runtime backfill plans with (<= time limit; 0: the time limit):
+                             // predicted from the project's history when no limit was given
   bool requeue = false;
   int restarts = 0;          // times requeued; part of its hold ids
   int64_t submit_ms = 0;
   int64_t start_ms = 0;      // 0 until started
   int64_t end_ms = 0;        // 0 until ended
-  NodeId node;
-  std::vector<int> gpu_ids;
+  NodeId node;               // its (first) node while running: where its batch script runs
+  std::vector<int> gpu_ids;  // the GPUs it holds there
+  std::vector<Placement> more_nodes;  // a gang job's other nodes and GPUs, in node order
   int exit_code = 0;
   int term_signal = 0;
   bool cancel_requested = false;
@@ -174,6 +187,9 @@ struct Job {
   Minor cost_minor = 0;
   Minor subsidy_minor = 0;
   Minor copay_minor = 0;
+  int gpus_per_node() const { return gpus / nodes; }
+  // The time backfill expects it to run for.
+  int64_t planned_s() const { return estimate_s > 0 ? estimate_s : time_limit_s; }
   // How to run it (workdir, script, outputs, env) as JSON; opaque to the core.
   std::string launch;
 };

@@ -75,4 +75,23 @@ int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare,
   return static_cast<int64_t>(std::llround(p));
 }
 
+const char* queue_order_name(QueueOrder o) {
+  switch (o) {
+    case QueueOrder::kPriority: return "priority";
+    case QueueOrder::kFifo: return "fifo";
+    case QueueOrder::kShortest: return "shortest";
+  }
+  return "?";
+}
+
+bool parse_queue_order(const std::string& text, QueueOrder* out) {
+  for (QueueOrder o : {QueueOrder::kPriority, QueueOrder::kFifo, QueueOrder::kShortest}) {
+    if (text == queue_order_name(o)) {
+      *out = o;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace berth::core

@@ -34,8 +34,20 @@ struct Limit {
   int64_t max_pending = -1;  // jobs waiting at once; further submits are refused; -1 = no cap
 };
 
+// The order pending jobs are considered in.
+enum class QueueOrder : uint8_t {
+  kPriority = 0,  // multifactor priority (then submit time)
+  kFifo,          // submit time only
+  kShortest,      // smallest planned GPU-time (GPUs x planned runtime) first, aged (see scheduler.h)
+};
+const char* queue_order_name(QueueOrder o);
+bool parse_queue_order(const std::string& text, QueueOrder* out);
+
 struct SchedulerConfig {
   PriorityWeights weights;
+  QueueOrder order = QueueOrder::kPriority;
+  bool conservative = false;            // every blocked job gets a reservation, not just the first
+  bool predict_runtimes = true;         // jobs without a time limit: plan with the project's history
   int64_t usage_half_life_s = 7 * 86'400;
   int64_t priority_recalc_ms = 60'000;  // priorities are recomputed this often (and on submit)
   bool backfill = true;                 // EASY: the top blocked job gets a reservation
