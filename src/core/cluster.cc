@@ -67,6 +67,22 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
     auto& b = c.buckets_[static_cast<size_t>(m)];
     if (b.size() < static_cast<size_t>(n.gpus) + 1) b.resize(static_cast<size_t>(n.gpus) + 1);
   }
+  // Topology: one domain per (model, domain name), when any node names a domain.
+  for (const Node& n : c.nodes_) c.topology_ = c.topology_ || !n.domain.empty();
+  if (c.topology_) {
+    std::vector<std::pair<int, std::string>> keys;
+    c.model_domains_.resize(c.models_.size());
+    for (size_t i = 0; i < c.nodes_.size(); ++i) {
+      const std::pair<int, std::string> key{c.node_model_[i], c.nodes_[i].domain};
+      size_t d = std::find(keys.begin(), keys.end(), key) - keys.begin();
+      if (d == keys.size()) {
+        keys.push_back(key);
+        c.model_domains_[static_cast<size_t>(key.first)].push_back(static_cast<int>(d));
+        c.domain_buckets_.emplace_back(c.buckets_[static_cast<size_t>(key.first)].size());
+      }
+      c.node_domain_.push_back(static_cast<int>(d));
+    }
+  }
   c.filed_free_.assign(c.nodes_.size(), -1);
   for (size_t i = 0; i < c.nodes_.size(); ++i) c.file(i);
   return c;
@@ -82,6 +98,7 @@ void Cluster::file(size_t i) {
   if (nodes_[i].state != NodeState::kUp || nodes_[i].gpus == 0) return;
   const int f = nodes_[i].gpus - std::popcount(busy_mask_[i]);
   buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].insert(static_cast<uint32_t>(i));
+  if (topology_) domain_buckets_[static_cast<size_t>(node_domain_[i])][static_cast<size_t>(f)].insert(static_cast<uint32_t>(i));
   filed_free_[i] = f;
   free_by_model_[static_cast<size_t>(node_model_[i])] += f;
 }
@@ -90,11 +107,12 @@ void Cluster::unfile(size_t i) {
   const int f = filed_free_[i];
   if (f < 0) return;
   buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].erase(static_cast<uint32_t>(i));
+  if (topology_) domain_buckets_[static_cast<size_t>(node_domain_[i])][static_cast<size_t>(f)].erase(static_cast<uint32_t>(i));
   filed_free_[i] = -1;
   free_by_model_[static_cast<size_t>(node_model_[i])] -= f;
 }
 
-NodeId Cluster::best_fit(int model, int gpus, const std::vector<char>* skip) const {
+NodeId Cluster::best_fit(int model, int gpus, const Skip& skip) const {
   const size_t first = model < 0 ? 0 : static_cast<size_t>(model);
   const size_t last = model < 0 ? models_.size() : first + 1;
   size_t most = 0;
@@ -103,20 +121,76 @@ NodeId Cluster::best_fit(int model, int gpus, const std::vector<char>* skip) con
     for (size_t m = first; m < last; ++m) {
       if (f >= buckets_[m].size()) continue;
       for (uint32_t n : buckets_[m][f]) {  // lowest node id first
-        if (skip == nullptr || !(*skip)[n]) return NodeId(n + 1);
+        if (!skip.skips(n)) return NodeId(n + 1);
       }
     }
   }
   return NodeId();
 }
 
-bool Cluster::fits_now(int model, int gpus) const {
+bool Cluster::fits_now(int model, int nodes, int per_node) const {
   const size_t first = model < 0 ? 0 : static_cast<size_t>(model);
   const size_t last = model < 0 ? models_.size() : first + 1;
-  for (size_t m = first; m < last; ++m)
-    for (size_t f = static_cast<size_t>(std::max(gpus, 1)); f < buckets_[m].size(); ++f)
-      if (!buckets_[m][f].empty()) return true;
+  for (size_t m = first; m < last; ++m) {
+    size_t have = 0;
+    for (size_t f = static_cast<size_t>(std::max(per_node, 1)); f < buckets_[m].size(); ++f) {
+      have += buckets_[m][f].size();
+      if (have >= static_cast<size_t>(nodes)) return true;
+    }
+  }
   return false;
+}
+
+bool Cluster::take(const std::set<uint32_t>* buckets, size_t levels, int per_node, int nodes, const Skip& skip,
+                   std::vector<NodeId>* out) const {
+  const size_t begin = out->size();
+  for (size_t f = static_cast<size_t>(std::max(per_node, 1)); f < levels; ++f) {
+    for (uint32_t n : buckets[f]) {
+      if (skip.skips(n)) continue;
+      out->push_back(NodeId(n + 1));
+      if (out->size() - begin == static_cast<size_t>(nodes)) {
+        std::sort(out->begin() + static_cast<std::ptrdiff_t>(begin), out->end());
+        return true;
+      }
+    }
+  }
+  out->resize(begin);
+  return false;
+}
+
+bool Cluster::place(int model, int nodes, int per_node, const Skip& skip, std::vector<NodeId>* out) const {
+  if (nodes == 1) {
+    const NodeId n = best_fit(model, per_node, skip);
+    if (n.valid()) out->push_back(n);
+    return n.valid();
+  }
+  const size_t first = model < 0 ? 0 : static_cast<size_t>(model);
+  const size_t last = model < 0 ? models_.size() : first + 1;
+  for (size_t m = first; m < last; ++m) {
+    const size_t levels = buckets_[m].size();
+    if (topology_ && nodes > 1) {
+      // Domains with enough nodes that have room (before reservations), fewest first.
+      std::vector<std::pair<size_t, int>> domains;
+      for (int d : model_domains_[m]) {
+        size_t have = 0;
+        const auto& b = domain_buckets_[static_cast<size_t>(d)];
+        for (size_t f = static_cast<size_t>(std::max(per_node, 1)); f < levels; ++f) have += b[f].size();
+        if (have >= static_cast<size_t>(nodes)) domains.push_back({have, d});
+      }
+      std::sort(domains.begin(), domains.end());
+      for (const auto& [have, d] : domains)
+        if (take(domain_buckets_[static_cast<size_t>(d)].data(), levels, per_node, nodes, skip, out)) return true;
+    }
+    if (take(buckets_[m].data(), levels, per_node, nodes, skip, out)) return true;
+  }
+  return false;
+}
+
+int Cluster::nodes_with(int model, int per_node) const {
+  int count = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if ((model < 0 || node_model_[i] == model) && nodes_[i].gpus >= per_node) ++count;
+  return count;
 }
 
 const Node* Cluster::node(NodeId id) const {

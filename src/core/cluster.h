@@ -2,6 +2,8 @@
 // GPUs are in use. Pure bookkeeping; the scheduler decides, the cluster records.
 #pragma once
 
+#include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -54,13 +56,48 @@ class Cluster {
   int model_count() const { return static_cast<int>(models_.size()); }
   int model_index(const std::string& gpu_model) const;  // -1 when "" or unknown
   const std::string& model_name(int index) const { return models_[static_cast<size_t>(index)]; }
-  // Best fit: an up node of the model (or any model when -1) with the fewest free GPUs that
-  // still holds `gpus`, skipping nodes whose flag in `skip` is set (skip may be null).
-  // Among equals, the cheaper model first, then the lower node id. Invalid NodeId if none.
-  NodeId best_fit(int model, int gpus, const std::vector<char>* skip) const;
-  // Up nodes of the model (or any) with at least `gpus` free, ignoring `skip`: 0 means
-  // nothing fits now.
-  bool fits_now(int model, int gpus) const;
+  // Whether some up node of the model (or any) has `gpus` free, ignoring reservations.
+  bool fits_now(int model, int gpus) const { return fits_now(model, 1, gpus); }
+
+  // Nodes held back for jobs ahead in the queue: node index -> the time its reservation
+  // begins (kNotReserved: none). A job ending at `end_ms` may use a node whose reservation
+  // begins no earlier than that.
+  static constexpr int64_t kNotReserved = INT64_MAX;
+  struct Skip {
+    const std::vector<int64_t>* reserved_from_ms = nullptr;
+    int64_t end_ms = 0;
+    bool skips(uint32_t node) const { return reserved_from_ms != nullptr && (*reserved_from_ms)[node] < end_ms; }
+  };
+  // Whether `nodes` up nodes of one model (the given one, or any when -1) each have
+  // `per_node` GPUs free, ignoring reservations.
+  bool fits_now(int model, int nodes, int per_node) const;
+  // Chooses `nodes` up nodes of one model, each with `per_node` free GPUs, that `skip` does
+  // not hold back; appends them to `out` in node order and returns true, or returns false.
+  // Best fit: the nodes with the fewest free GPUs that still suffice, the cheaper model
+  // first, then the lower node id. With a topology (nodes with domains), a gang is kept in
+  // one domain where one has room: the domain with the fewest suitable nodes, so large
+  // domains stay whole for large gangs; otherwise it spans domains.
+  bool place(int model, int nodes, int per_node, const Skip& skip, std::vector<NodeId>* out) const;
+  // Best fit for one node: an up node of the model (or any model when -1) with the fewest
+  // free GPUs that still holds `gpus`, not held back by `skip`. Among equals, the cheaper
+  // model first, then the lower node id. Invalid NodeId if none.
+  NodeId best_fit(int model, int gpus, const Skip& skip) const;
+  NodeId best_fit(int model, int gpus) const { return best_fit(model, gpus, Skip{}); }
+  // Calls visit(node index) for up nodes of the model (any when -1) with at least `per_node`
+  // free GPUs, fewest free first, until visit returns false.
+  template <typename F>
+  void for_each_with_room(int model, int per_node, F visit) const {
+    const size_t first = model < 0 ? 0 : static_cast<size_t>(model);
+    const size_t last = model < 0 ? models_.size() : first + 1;
+    for (size_t m = first; m < last; ++m)
+      for (size_t f = static_cast<size_t>(std::max(per_node, 1)); f < buckets_[m].size(); ++f)
+        for (uint32_t n : buckets_[m][f])
+          if (!visit(n)) return;
+  }
+  // Nodes of the model (any when -1) with at least `per_node` GPUs, whatever their state
+  // (a node that is down may come back). O(nodes).
+  int nodes_with(int model, int per_node) const;
+  bool has_topology() const { return topology_; }
   int free_gpus_of_model(int model) const { return free_by_model_[static_cast<size_t>(model)]; }
 
  private:
@@ -72,6 +109,13 @@ class Cluster {
   std::vector<Partition> partitions_;
   std::vector<std::string> models_;              // by index, cheapest first
   std::vector<int> node_model_;                  // node index -> model index
+  // Topology: domains are (model, domain name) pairs; kept only when some node has one.
+  bool topology_ = false;
+  std::vector<int> node_domain_;                               // node index -> domain
+  std::vector<std::vector<int>> model_domains_;                // model -> its domains
+  std::vector<std::vector<std::set<uint32_t>>> domain_buckets_;  // [domain][free] -> nodes
+  bool take(const std::set<uint32_t>* buckets, size_t levels, int per_node, int nodes, const Skip& skip,
+            std::vector<NodeId>* out) const;
   std::vector<std::vector<std::set<uint32_t>>> buckets_;  // [model][free] -> node indices
   std::vector<int> filed_free_;                  // node index -> bucket it is in, -1 if none
   std::vector<int> free_by_model_;               // free GPUs on up nodes, per model

@@ -25,7 +25,11 @@ TransferId Engine::job_transfer_id(JobId job, int restarts, int phase) {
 Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
     : cluster_(std::move(cluster)),
       scheduling_(std::move(scheduling)),
-      scheduler_(scheduling_.backfill, scheduling_.backfill_depth, scheduling_.preemption),
+      scheduler_(Scheduler::Options{.backfill = scheduling_.backfill,
+                                    .conservative = scheduling_.conservative,
+                                    .strict = scheduling_.strict,
+                                    .preemption = scheduling_.preemption,
+                                    .depth = scheduling_.backfill_depth}),
       fairshare_(scheduling_.usage_half_life_s) {}
 
 void Engine::apply_shares() {
@@ -109,7 +113,7 @@ void Engine::resolve_dependents(const Job& job, int64_t now_ms) {
 }
 
 void Engine::enqueue(Job& job, int64_t now_ms) {
-  job.priority = job_priority(job, scheduling_.weights, fairshare_.factor(job.org, job.project), cluster_.total_gpus(), now_ms);
+  job.priority = queue_priority(job, scheduling_, fairshare_.factor(job.org, job.project), cluster_.total_gpus(), now_ms);
   job.expected_start_ms = 0;
   scheduler_.enqueue(job);
 }
@@ -122,7 +126,7 @@ void Engine::recompute_priorities(int64_t now_ms) {
   scheduler_.rekey([this](JobId id) -> Job& { return jobs_[id.value - 1]; }, [&](Job& job) {
     auto [it, fresh] = factor.try_emplace(job.project.value, 0.0);
     if (fresh) it->second = fairshare_.factor(job.org, job.project);
-    job.priority = job_priority(job, scheduling_.weights, it->second, cluster_.total_gpus(), now_ms);
+    job.priority = queue_priority(job, scheduling_, it->second, cluster_.total_gpus(), now_ms);
   });
   priorities_at_ms_ = now_ms;
 }
@@ -181,6 +185,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   for (const Job& j : rows.jobs) {
     if (j.id.value != e->jobs_.size() + 1) return Status::Internal("job ids are not in sequence at " + std::to_string(j.id.value));
     e->jobs_.push_back(j);
+    e->learn_runtime(j);
     if (j.start_ms > 0 && j.end_ms > j.start_ms) {
       const double age_s = static_cast<double>(latest_ms - j.end_ms) / 1000.0;
       const double k = scheduling.usage_half_life_s > 0 ? std::exp2(-age_s / static_cast<double>(scheduling.usage_half_life_s)) : 1;
@@ -203,6 +208,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   for (Job& job : e->jobs_) {
     if (job.state == JobState::kRunning) {
       BERTH_RETURN_IF_ERROR(e->cluster_.reserve(job.node, job.gpu_ids));
+      for (const Placement& p : job.more_nodes) BERTH_RETURN_IF_ERROR(e->cluster_.reserve(p.node, p.gpu_ids));
       e->count_running(job, +1);
       e->scheduler_.running(job);
     }
@@ -352,13 +358,26 @@ Status Engine::validate_request(const JobRequest& r, const Partition** partition
   const Project* p = funding_.project(r.project);
   if (!p) return Status::NotFound("project " + std::to_string(r.project.value) + " not found");
   if (r.gpus < 1) return Status::Invalid("a job needs at least 1 GPU, got " + std::to_string(r.gpus));
+  if (r.nodes < 1) return Status::Invalid("a job needs at least 1 node, got " + std::to_string(r.nodes));
+  if (r.gpus % r.nodes != 0)
+    return Status::Invalid("a job on " + std::to_string(r.nodes) + " nodes needs the same GPUs on each: " +
+                           std::to_string(r.gpus) + " GPUs do not divide evenly");
   if (r.name.size() > kMaxJobNameChars) return Status::Invalid("job name is longer than 256 characters");
   if (!r.gpu_model.empty() && !cluster_.has_model(r.gpu_model))
     return Status::Invalid("no node has GPU model '" + r.gpu_model + "'");
+  const int per_node = r.gpus / r.nodes;
   const int largest = cluster_.max_gpus_per_node(r.gpu_model);
-  if (r.gpus > largest)
-    return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but the largest node" +
+  if (per_node > largest)
+    return Status::Invalid("the job asks for " + std::to_string(per_node) + " GPUs per node but the largest node" +
                            (r.gpu_model.empty() ? "" : " of model " + r.gpu_model) + " has " + std::to_string(largest));
+  if (r.nodes > 1) {
+    const int suitable = cluster_.nodes_with(cluster_.model_index(r.gpu_model), per_node);
+    if (r.nodes > suitable)
+      return Status::Invalid("the job asks for " + std::to_string(r.nodes) + " nodes with " + std::to_string(per_node) +
+                             " GPUs but the cluster has " + std::to_string(suitable) +
+                             (r.gpu_model.empty() ? "" : " of model " + r.gpu_model));
+  }
+  if (r.estimate_s < 0) return Status::Invalid("runtime estimate must not be negative");
   const Partition* part = cluster_.partition(r.partition);
   if (!part) return Status::Invalid("partition '" + r.partition + "' does not exist");
   if (r.time_limit_s < 0) return Status::Invalid("time limit must not be negative");
@@ -403,7 +422,9 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
   Job job;
   job.project = request.project;
   job.gpus = request.gpus;
+  job.nodes = request.nodes;
   job.time_limit_s = request.time_limit_s > 0 ? request.time_limit_s : part->default_time_s;
+  job.estimate_s = estimate(request, job.time_limit_s);
   job.tier = request.tier;
   // Without a model constraint, quote the dearest model the job could run on.
   std::string model = request.gpu_model;
@@ -411,7 +432,7 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
     Minor best = -1;
     for (const Node& n : cluster_.nodes()) {
       const Minor p = cluster_.price(n.gpu_model).value_or(0);
-      if (n.gpus >= request.gpus && n.state != NodeState::kDown && p > best) {
+      if (n.gpus >= request.gpus / request.nodes && n.state != NodeState::kDown && p > best) {
         best = p;
         model = n.gpu_model;
       }
@@ -497,9 +518,11 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
   job.org = funding_.project(r.project)->org;
   job.tier = r.tier;
   job.gpus = r.gpus;
+  job.nodes = r.nodes;
   job.gpu_model = r.gpu_model;
   job.partition = part->name;
   job.time_limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
+  job.estimate_s = estimate(r, job.time_limit_s);
   job.requeue = r.requeue;
   job.submit_ms = now_ms;
   job.reason = PendingReason::kNone;
@@ -563,7 +586,8 @@ Status Engine::release(JobId id, int64_t now_ms) {
   return Status::Ok();
 }
 
-PendingReason Engine::admit(Job& job, const Node& node, int64_t now_ms) {
+PendingReason Engine::admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms) {
+  const Node& node = *cluster_.node(nodes.front());  // a gang's nodes are all of one model
   if (job.array_throttle > 0 && array_running_[job.array_id.value] >= job.array_throttle)
     return PendingReason::kJobArrayTaskLimit;
   const Award* award = funding_.active_award(job.project, now_ms);
@@ -607,7 +631,10 @@ PendingReason Engine::admit(Job& job, const Node& node, int64_t now_ms) {
   job.reason = PendingReason::kNone;
   job.start_ms = now_ms;
   job.node = node.id;
-  job.gpu_ids = cluster_.allocate(node.id, job.gpus);
+  job.gpu_ids = cluster_.allocate(node.id, job.gpus_per_node());
+  job.more_nodes.clear();
+  for (size_t i = 1; i < nodes.size(); ++i)
+    job.more_nodes.push_back(Placement{nodes[i], cluster_.allocate(nodes[i], job.gpus_per_node())});
   job.award = q.award;
   job.rate_bps = q.rate_bps;
   job.price_per_gpu_hour_minor = q.price_per_gpu_hour_minor;
@@ -626,7 +653,7 @@ std::vector<JobId> Engine::schedule(int64_t now_ms) {
   if (now_ms - priorities_at_ms_ >= scheduling_.priority_recalc_ms) recompute_priorities(now_ms);
   return scheduler_.pass(
       cluster_, now_ms, [this](JobId id) -> Job& { return jobs_[id.value - 1]; },
-      [this, now_ms](Job& job, const Node& node) { return admit(job, node, now_ms); },
+      [this, now_ms](Job& job, const std::vector<NodeId>& nodes) { return admit(job, nodes, now_ms); },
       [this](Job& job, PendingReason reason, int64_t expected_start_ms) {
         job.expected_start_ms = expected_start_ms;
         if (job.reason != reason) {
@@ -694,6 +721,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   fairshare_.decay(now_ms);
   fairshare_.add_usage(job.org, job.project, job.gpus * static_cast<double>(end_ms - job.start_ms) / 1000.0);
   cluster_.release(job.node, job.gpu_ids);
+  for (const Placement& p : job.more_nodes) cluster_.release(p.node, p.gpu_ids);
   count_running(job, -1);
   job.exit_code = end.exit_code;
   job.term_signal = end.term_signal;
@@ -709,6 +737,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     job.start_ms = job.end_ms = 0;
     job.node = NodeId();
     job.gpu_ids.clear();
+    job.more_nodes.clear();
     job.award = AwardId();
     job.max_cost_minor = job.subsidy_held_minor = job.copay_held_minor = 0;
     enqueue(job, now_ms);
@@ -725,6 +754,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     job.state = JobState::kFailed;
   }
   touch(job);
+  learn_runtime(job);
   if (is_final(job.state)) resolve_dependents(job, now_ms);
   return Status::Ok();
 }
@@ -734,13 +764,30 @@ Result<std::vector<JobId>> Engine::set_node_state(NodeId node, NodeState state, 
   std::vector<JobId> ended;
   if (state == NodeState::kDown) {
     for (const Job& j : jobs_)
-      if (j.state == JobState::kRunning && j.node == node) ended.push_back(j.id);
+      if (j.state == JobState::kRunning && j.runs_on(node)) ended.push_back(j.id);
     JobEnd lost;
     lost.lost = true;
     for (JobId id : ended) BERTH_CHECK(job_ended(id, lost, now_ms, now_ms).ok(), "end a running job");
   }
   cluster_.set_state(node, state);
   return ended;
+}
+
+int64_t Engine::estimate(const JobRequest& r, int64_t time_limit_s) const {
+  int64_t planned = 0;
+  if (r.estimate_s > 0) {
+    planned = r.estimate_s;
+  } else if (r.time_limit_s == 0 && scheduling_.predict_runtimes) {
+    if (auto p = predictor_.predict(r.project, r.gpus)) planned = *p;
+  }
+  planned = std::min(planned, time_limit_s);
+  return planned == time_limit_s ? 0 : planned;
+}
+
+void Engine::learn_runtime(const Job& job) {
+  const bool own_end = job.state == JobState::kCompleted || job.state == JobState::kFailed || job.state == JobState::kTimeout;
+  if (own_end && job.end_ms > job.start_ms && job.start_ms > 0)
+    predictor_.record(job.project, job.gpus, (job.end_ms - job.start_ms + 999) / 1000);
 }
 
 size_t Engine::expire(int64_t now_ms) { return ledger_.expire_pending(now_ms); }

@@ -27,6 +27,7 @@
 #include "core/funding.h"
 #include "core/ledger.h"
 #include "core/model.h"
+#include "core/predictor.h"
 #include "core/priority.h"
 #include "core/scheduler.h"
 
@@ -176,6 +177,7 @@ class Engine {
   int project_gpus_in_use(ProjectId project) const;
   const FairShare& fairshare() const { return fairshare_; }
   const Scheduler& scheduler() const { return scheduler_; }
+  const RuntimePredictor& predictor() const { return predictor_; }
 
   // Persistence.
   ChangeSet drain_changes();
@@ -208,8 +210,13 @@ class Engine {
   TransferId next_transfer_id();
   Status validate_request(const JobRequest& request, const Partition** partition) const;
   Quote price(const Job& job, const std::string& gpu_model, int64_t now_ms) const;
-  PendingReason admit(Job& job, const Node& node, int64_t now_ms);
+  PendingReason admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms);
   void settle(Job& job, int64_t runtime_ms);
+  // The runtime backfill plans a new job with: its request's estimate, or (without a time
+  // limit) its project's history; 0 when that is its time limit.
+  int64_t estimate(const JobRequest& r, int64_t time_limit_s) const;
+  // Adds a job that ended on its own to the runtime history.
+  void learn_runtime(const Job& job);
   void touch(const Job& job) { dirty_jobs_.insert(job.id.value); }
   Status apply_transfer(const Transfer& t, int64_t now_ms);
 
@@ -219,6 +226,7 @@ class Engine {
   SchedulerConfig scheduling_;
   Scheduler scheduler_;
   FairShare fairshare_;
+  RuntimePredictor predictor_;
   int64_t priorities_at_ms_ = 0;
   std::vector<JobId> preemptions_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> dependents_;  // job -> pending jobs waiting on it

@@ -188,6 +188,12 @@ struct Job {
   Minor subsidy_minor = 0;
   Minor copay_minor = 0;
   int gpus_per_node() const { return gpus / nodes; }
+  bool runs_on(NodeId n) const {
+    if (node == n) return true;
+    for (const Placement& p : more_nodes)
+      if (p.node == n) return true;
+    return false;
+  }
   // The time backfill expects it to run for.
   int64_t planned_s() const { return estimate_s > 0 ? estimate_s : time_limit_s; }
   // How to run it (workdir, script, outputs, env) as JSON; opaque to the core.

@@ -75,6 +75,19 @@ int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare,
   return static_cast<int64_t>(std::llround(p));
 }
 
+int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms) {
+  switch (config.order) {
+    case QueueOrder::kPriority: return job_priority(job, config.weights, fairshare, total_gpus, now_ms);
+    case QueueOrder::kFifo: return 0;
+    case QueueOrder::kShortest: {
+      constexpr int64_t kTierStep = int64_t{1} << 52;  // above any GPU-time: 64 GPUs x 2^46 s
+      const int64_t gpu_s = std::min<int64_t>(int64_t{job.gpus} * job.planned_s(), kTierStep - 1);
+      return (2 - static_cast<int64_t>(job.tier)) * kTierStep - gpu_s;
+    }
+  }
+  return 0;
+}
+
 const char* queue_order_name(QueueOrder o) {
   switch (o) {
     case QueueOrder::kPriority: return "priority";

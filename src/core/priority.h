@@ -47,6 +47,7 @@ struct SchedulerConfig {
   PriorityWeights weights;
   QueueOrder order = QueueOrder::kPriority;
   bool conservative = false;            // every blocked job gets a reservation, not just the first
+  bool strict = false;                  // the first job that cannot start blocks all behind it (FIFO)
   bool predict_runtimes = true;         // jobs without a time limit: plan with the project's history
   int64_t usage_half_life_s = 7 * 86'400;
   int64_t priority_recalc_ms = 60'000;  // priorities are recomputed this often (and on submit)
@@ -89,5 +90,10 @@ class FairShare {
 };
 
 int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare, int total_gpus, int64_t now_ms);
+
+// The priority that orders the queue under config.order: the multifactor priority; 0 for
+// FIFO (submit time decides); or, for shortest-first, tier first (high, normal, spot), then
+// the smallest planned GPU-time (GPUs x planned runtime).
+int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms);
 
 }  // namespace berth::core

@@ -1,95 +1,164 @@
 #include "core/scheduler.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 
 namespace berth::core {
 
+namespace {
 
-bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
-                               int64_t* at_ms, NodeId* node) const {
+// Calls f(node, GPUs there) for each node a running job holds.
+template <typename F>
+void for_each_node(const Job& job, F f) {
+  f(job.node, static_cast<int>(job.gpu_ids.size()));
+  for (const Placement& p : job.more_nodes) f(p.node, static_cast<int>(p.gpu_ids.size()));
+}
+
+// The models a job's gang must be placed within: its own, or each in turn when it takes any
+// model and needs several nodes (a gang never mixes models). A single-node job with any
+// model is one search over all models (-1).
+template <typename F>
+bool for_each_model(const Cluster& cluster, const Job& job, F f) {
   const int model = cluster.model_index(job.gpu_model);
-  if (cluster.fits_now(model, job.gpus)) {
-    *at_ms = now_ms;
-    if (node) *node = cluster.best_fit(model, job.gpus, nullptr);
-    return true;
-  }
-  freed_.resize(cluster.nodes().size(), 0);
-  bool found = false;
-  for (const auto& [end_ms, id] : ends_) {
-    const Job& r = lookup(JobId(id));
-    const size_t n = r.node.value - 1;
-    const Node& nd = cluster.nodes()[n];
-    if (nd.state != NodeState::kUp) continue;
-    if (model >= 0 && nd.gpu_model != job.gpu_model) continue;
-    if (freed_[n] == 0) touched_.push_back(static_cast<uint32_t>(n));
-    freed_[n] += r.gpus;
-    if (cluster.free_gpus(r.node) + freed_[n] >= job.gpus) {
-      if (node) *node = r.node;
-      *at_ms = std::max(end_ms, now_ms);
+  if (model >= 0 || job.nodes == 1 || cluster.model_count() == 1) return f(model >= 0 ? model : (job.nodes == 1 ? -1 : 0));
+  bool any = false;
+  for (int m = 0; m < cluster.model_count(); ++m) any = f(m) || any;
+  return any;
+}
+
+}  // namespace
+
+template <typename It>
+bool Scheduler::gather(const Cluster& cluster, const Job& job, int model, It begin, It end, const ConstLookup& lookup,
+                       const std::vector<int64_t>* reserved, int64_t* key, std::vector<NodeId>* out) const {
+  const int per = job.gpus_per_node();
+  const size_t need = static_cast<size_t>(job.nodes);
+  const size_t count = cluster.nodes().size();
+  freed_.resize(count, 0);
+  counted_.resize(count, 0);
+  out->clear();
+  auto is_reserved = [reserved](uint32_t n) { return reserved != nullptr && (*reserved)[n] != Cluster::kNotReserved; };
+  cluster.for_each_with_room(model, per, [&](uint32_t n) {
+    if (is_reserved(n)) return true;
+    counted_[n] = 1;
+    touched_.push_back(n);
+    out->push_back(NodeId(n + 1));
+    return out->size() < need;
+  });
+  bool found = out->size() >= need;
+  if (found) *key = INT64_MIN;
+  const std::string* model_name = model >= 0 ? &cluster.model_name(model) : nullptr;
+  for (It it = begin; !found && it != end; ++it) {
+    const Job& r = lookup(JobId(it->second));
+    for_each_node(r, [&](NodeId node, int gpus) {
+      const uint32_t n = static_cast<uint32_t>(node.value - 1);
+      if (counted_[n] || is_reserved(n)) return;
+      const Node& nd = cluster.nodes()[n];
+      if (nd.state != NodeState::kUp || (model_name && nd.gpu_model != *model_name)) return;
+      if (freed_[n] == 0) touched_.push_back(n);
+      freed_[n] += gpus;
+      if (cluster.free_gpus(node) + freed_[n] >= per) {
+        counted_[n] = 1;
+        out->push_back(node);
+      }
+    });
+    if (out->size() >= need) {
       found = true;
-      break;
+      *key = it->first;
     }
   }
-  for (uint32_t n : touched_) freed_[n] = 0;
+  for (uint32_t n : touched_) freed_[n] = counted_[n] = 0;
   touched_.clear();
-  return found;
+  if (!found) return false;
+  out->resize(need);
+  std::sort(out->begin(), out->end());
+  return true;
+}
+
+bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
+                               int64_t* at_ms, std::vector<NodeId>* nodes, const std::vector<int64_t>* reserved) const {
+  std::vector<NodeId> best, candidate;
+  int64_t best_key = INT64_MAX;
+  const bool found = for_each_model(cluster, job, [&](int model) {
+    int64_t key = 0;
+    if (!gather(cluster, job, model, ends_.begin(), ends_.end(), lookup, reserved, &key, &candidate)) return false;
+    if (key < best_key) {
+      best_key = key;
+      best.swap(candidate);
+    }
+    return true;
+  });
+  if (!found) return false;
+  *at_ms = std::max(best_key, now_ms);
+  if (nodes) nodes->swap(best);
+  return true;
 }
 
 bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt,
-                            NodeId* node) {
-  freed_.resize(cluster.nodes().size(), 0);
-  size_t chosen = SIZE_MAX;
-  for (auto it = spot_.rbegin(); it != spot_.rend(); ++it) {  // youngest first
-    const Job& r = lookup(JobId(it->second));
-    const size_t n = r.node.value - 1;
-    const Node& nd = cluster.nodes()[n];
-    if (nd.state != NodeState::kUp || (!job.gpu_model.empty() && nd.gpu_model != job.gpu_model)) continue;
-    if (freed_[n] == 0) touched_.push_back(static_cast<uint32_t>(n));
-    freed_[n] += r.gpus;
-    if (cluster.free_gpus(r.node) + freed_[n] >= job.gpus) {
-      chosen = n;
-      break;
-    }
+                            std::vector<NodeId>* nodes) {
+  const ConstLookup const_lookup = [&lookup](JobId id) -> const Job& { return lookup(id); };
+  int64_t key = 0;
+  bool found = false;
+  for_each_model(cluster, job, [&](int model) {  // the first model where spot jobs make room
+    found = found || gather(cluster, job, model, spot_.rbegin(), spot_.rend(), const_lookup, &reserved_, &key, nodes);
+    return found;
+  });
+  if (!found) return false;
+  // Stop the youngest spot jobs on those nodes until each has room.
+  const int per = job.gpus_per_node();
+  int short_nodes = 0;
+  for (NodeId n : *nodes) {
+    freed_[n.value - 1] = per - cluster.free_gpus(n);  // GPUs still to free there
+    touched_.push_back(static_cast<uint32_t>(n.value - 1));
+    if (freed_[n.value - 1] > 0) ++short_nodes;
+  }
+  for (auto it = spot_.rbegin(); it != spot_.rend() && short_nodes > 0; ++it) {
+    Job& r = lookup(JobId(it->second));
+    bool helps = false;
+    for_each_node(r, [&](NodeId n, int) { helps = helps || freed_[n.value - 1] > 0; });
+    if (!helps) continue;
+    for_each_node(r, [&](NodeId n, int gpus) {
+      int& short_by = freed_[n.value - 1];
+      if (short_by > 0 && short_by - gpus <= 0) --short_nodes;
+      short_by -= gpus;
+    });
+    if (!r.preempt_requested) preempt(r);
   }
   for (uint32_t n : touched_) freed_[n] = 0;
   touched_.clear();
-  if (chosen == SIZE_MAX) return false;
-  *node = NodeId(chosen + 1);
-  int need = job.gpus - cluster.free_gpus(*node);
-  for (auto it = spot_.rbegin(); it != spot_.rend() && need > 0; ++it) {
-    Job& r = lookup(JobId(it->second));
-    if (r.node != *node) continue;
-    need -= r.gpus;
-    if (!r.preempt_requested) preempt(r);
-  }
   return true;
+}
+
+void Scheduler::reserve(const std::vector<NodeId>& nodes, int64_t from_ms) {
+  for (NodeId n : nodes) {
+    int64_t& from = reserved_[n.value - 1];
+    if (from == Cluster::kNotReserved) reserved_nodes_.push_back(static_cast<uint32_t>(n.value - 1));
+    from = std::min(from, from_ms);
+  }
 }
 
 std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
                                    const Wait& wait, const Preempt& preempt) {
+  const ConstLookup const_lookup = [&lookup](JobId id) -> const Job& { return lookup(id); };
   std::vector<JobId> started;
-  reserved_.resize(cluster.nodes().size(), 0);
-  NodeId reserved_node;
-  int64_t shadow_ms = 0;
+  reserved_.resize(cluster.nodes().size(), Cluster::kNotReserved);
+  std::vector<NodeId> reserving;
   bool have_reservation = false;
   bool blocked = false;
   int after = 0;
   last_examined_ = 0;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    if (have_reservation && ++after > depth_) break;
+    if (have_reservation && ++after > options_.depth) break;
     ++last_examined_;
     Job& job = lookup(it->id);
     const int model = cluster.model_index(job.gpu_model);
-    NodeId node;
-    if (cluster.fits_now(model, job.gpus)) {
-      node = cluster.best_fit(model, job.gpus, have_reservation ? &reserved_ : nullptr);
-      // The reserved node is usable by a job that is sure to end before the reservation.
-      if (!node.valid() && have_reservation && now_ms + job.time_limit_s * 1000 <= shadow_ms)
-        node = cluster.best_fit(model, job.gpus, nullptr);
-    }
-    if (node.valid()) {
-      const PendingReason reason = admit(job, *cluster.node(node));
+    const int per = job.gpus_per_node();
+    placed_.clear();
+    // A reserved node is usable by a job that is sure to end before its reservation begins.
+    const Cluster::Skip skip{have_reservation ? &reserved_ : nullptr, now_ms + job.planned_s() * 1000};
+    if (cluster.fits_now(model, job.nodes, per) && cluster.place(model, job.nodes, per, skip, &placed_)) {
+      const PendingReason reason = admit(job, placed_);
       if (reason == PendingReason::kNone) {
         started.push_back(job.id);
         it = queue_.erase(it);
@@ -99,26 +168,28 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
       ++it;
       continue;
     }
-    if (!blocked && preemption_ && preempt && job.tier != Tier::kSpot &&
-        preempt_for(cluster, job, lookup, preempt, &reserved_node)) {
-      // Its node is held for it (nothing can end before "now") until the spot jobs have gone.
-      shadow_ms = now_ms;
-      reserved_[reserved_node.value - 1] = 1;
+    int64_t at_ms = 0;
+    if (!blocked && options_.preemption && preempt && job.tier != Tier::kSpot &&
+        preempt_for(cluster, job, lookup, preempt, &reserving)) {
+      // Its nodes are held for it (nothing can end before "now") until the spot jobs have gone.
+      reserve(reserving, now_ms);
       have_reservation = true;
       wait(job, PendingReason::kResources, now_ms);
-    } else if (!blocked && backfill_ &&
-               earliest_start(cluster, job, now_ms, [&lookup](JobId id) -> const Job& { return lookup(id); },
-                              &shadow_ms, &reserved_node)) {
-      reserved_[reserved_node.value - 1] = 1;
+    } else if ((!blocked || options_.conservative) && options_.backfill &&
+               earliest_start(cluster, job, now_ms, const_lookup, &at_ms, &reserving,
+                              have_reservation ? &reserved_ : nullptr)) {
+      reserve(reserving, at_ms);
       have_reservation = true;
-      wait(job, PendingReason::kResources, shadow_ms);
+      wait(job, blocked ? PendingReason::kPriority : PendingReason::kResources, at_ms);
     } else {
       wait(job, blocked ? PendingReason::kPriority : PendingReason::kResources, 0);
     }
     blocked = true;
     ++it;
+    if (options_.strict) break;
   }
-  if (have_reservation) reserved_[reserved_node.value - 1] = 0;
+  for (uint32_t n : reserved_nodes_) reserved_[n] = Cluster::kNotReserved;
+  reserved_nodes_.clear();
   return started;
 }
 

@@ -1,17 +1,22 @@
-// The scheduler: the order pending jobs are considered in, where each fits, and EASY backfill.
+// The scheduler: the order pending jobs are considered in, where each fits, and backfill.
 //
-// Pending jobs are ordered by priority (see priority.h), then submit time, then id. A pass
-// walks them in that order and starts every job that fits now and is admitted (money, caps:
-// the Engine's Admission). Placement is best fit: the node of the job's model with the fewest
-// free GPUs that still holds it, which keeps whole nodes free for large jobs.
+// Pending jobs are ordered by priority (see priority.h; the Engine sets it from its queue
+// order), then submit time, then id. A pass walks them in that order and starts every job
+// that fits now and is admitted (money, caps: the Engine's Admission). Placement is the
+// Cluster's best fit: the nodes of the job's model with the fewest free GPUs that still hold
+// it, which keeps whole nodes free for large jobs; a gang (multi-node) job gets all its nodes
+// at once, within one topology domain where possible, or waits.
 //
-// EASY backfill: the first job that cannot start for want of GPUs gets a reservation: the
-// node that will first have room for it, judging by running jobs' time limits, and the time
-// it will (its expected start). Jobs behind it may start before it only where they cannot
-// delay it: on other nodes, or on the reserved node if their time limit ends by then. The
-// pass examines at most `depth` jobs after the reservation (like Slurm's bf_max_job_test);
-// the reserved job itself is always examined first, so no job is starved by the bound, and
-// age raises every waiting job's priority until it is first.
+// Backfill plans with each job's planned runtime (Job::planned_s: its time limit, or a
+// runtime predicted from its project's history). EASY (the default): the first job that
+// cannot start for want of GPUs gets a reservation: the nodes that will first have room for
+// it as running jobs end, and the time they will (its expected start). Jobs behind it may
+// start before it only where they cannot delay it: on other nodes, or on its nodes if they
+// will have ended by then. Conservative: every job that cannot start gets such a reservation,
+// on nodes not already reserved for a job ahead, so a job starts early only if it delays no
+// job ahead of it. A pass examines at most `depth` jobs after the first reservation (like
+// Slurm's bf_max_job_test); the top blocked job is always examined first, so no job is
+// starved by the bound, and age raises every waiting job's priority until it is first.
 #pragma once
 
 #include <functional>
@@ -34,9 +39,9 @@ inline QueueKey queue_key(const Job& job) { return {-job.priority, job.submit_ms
 
 class Scheduler {
  public:
-  // Admission for a job that fits on `node`: returns kNone after starting it (GPUs
-  // allocated, money held), or the reason it must wait.
-  using Admit = std::function<PendingReason(Job& job, const Node& node)>;
+  // Admission for a job that fits on `nodes` (one per node it asked for, in node order):
+  // returns kNone after starting it (GPUs allocated, money held), or the reason it must wait.
+  using Admit = std::function<PendingReason(Job& job, const std::vector<NodeId>& nodes)>;
   using Lookup = std::function<Job&(JobId)>;
   using ConstLookup = std::function<const Job&(JobId)>;
   // Records why a job that was not started waits, and when it is expected to start (0: unknown).
@@ -44,8 +49,15 @@ class Scheduler {
   // Asks a running spot job to stop so a higher tier can have its GPUs.
   using Preempt = std::function<void(Job& victim)>;
 
-  Scheduler(bool backfill = true, int depth = 10'000, bool preemption = true)
-      : backfill_(backfill), preemption_(preemption), depth_(depth) {}
+  struct Options {
+    bool backfill = true;       // EASY: the top blocked job gets a reservation
+    bool conservative = false;  // with backfill: every blocked job gets one
+    bool strict = false;        // the first job that cannot start blocks every job behind it
+    bool preemption = true;     // normal and high jobs may preempt spot jobs
+    int depth = 10'000;         // jobs examined per pass after the first reservation
+  };
+  explicit Scheduler(Options options) : options_(options) {}
+  Scheduler() : Scheduler(Options{}) {}
 
   void enqueue(const Job& job) { queue_.insert(queue_key(job)); }
   void dequeue(const Job& job) { queue_.erase(queue_key(job)); }
@@ -65,44 +77,55 @@ class Scheduler {
     }
   }
 
-  // Running jobs and when their time limits end, for reservations.
+  // Running jobs and when they are planned to end, for reservations.
   void running(const Job& job) {
-    ends_.insert({job.start_ms + job.time_limit_s * 1000, job.id.value});
+    ends_.insert({job.start_ms + job.planned_s() * 1000, job.id.value});
     if (job.tier == Tier::kSpot) spot_.insert({job.start_ms, job.id.value});
   }
   void ended(const Job& job) {
-    ends_.erase({job.start_ms + job.time_limit_s * 1000, job.id.value});
+    ends_.erase({job.start_ms + job.planned_s() * 1000, job.id.value});
     if (job.tier == Tier::kSpot) spot_.erase({job.start_ms, job.id.value});
   }
 
   // One scheduling pass at now_ms. Returns the jobs started. The first normal or high job
-  // that cannot start for want of GPUs may preempt spot jobs (youngest first, on the one node
-  // where that frees enough); it then holds that node until they have gone.
+  // that cannot start for want of GPUs may preempt spot jobs (youngest first, on the nodes
+  // where that frees enough); it then holds those nodes until they have gone.
   std::vector<JobId> pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
                           const Wait& wait, const Preempt& preempt = nullptr);
 
   // When `job` could start at the earliest if it were first in line: now if it fits now,
-  // else when enough running jobs will have reached their time limits on one node. False if
-  // no node will ever have room (e.g. all its nodes are down).
+  // else when enough running jobs will have reached their planned ends on the nodes it needs.
+  // False if its nodes will never have room (e.g. they are down). `nodes` (may be null)
+  // receives the nodes; `reserved` (may be null) marks nodes it must not count on.
   bool earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
-                      int64_t* at_ms, NodeId* node = nullptr) const;
+                      int64_t* at_ms, std::vector<NodeId>* nodes = nullptr,
+                      const std::vector<int64_t>* reserved = nullptr) const;
 
   // How many jobs the last pass examined (for benchmarks).
   size_t last_examined() const { return last_examined_; }
 
  private:
-  // Finds the node that first has room for `job` as running jobs end; false if none will.
-  // Finds the node where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
-  bool preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt, NodeId* node);
+  // Walks running jobs from `begin` to `end` (pairs of (key, job id)), giving their GPUs back
+  // in thought, until `job.nodes` nodes not in `reserved` would have room for it (counting
+  // nodes that have room now). Fills `out` with them and `key` with the key of the job that
+  // completed the set (or INT64_MIN when nodes have room now); false if the walk ends first.
+  template <typename It>
+  bool gather(const Cluster& cluster, const Job& job, int model, It begin, It end, const ConstLookup& lookup,
+              const std::vector<int64_t>* reserved, int64_t* key, std::vector<NodeId>* out) const;
+  // Finds nodes where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
+  bool preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt,
+                   std::vector<NodeId>* nodes);
+  void reserve(const std::vector<NodeId>& nodes, int64_t from_ms);
 
-  bool backfill_;
-  bool preemption_;
-  int depth_;
+  Options options_;
   std::set<QueueKey> queue_;
   std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
   std::set<std::pair<int64_t, uint64_t>> spot_;  // (start, job id) of running spot jobs
-  std::vector<char> reserved_;                   // per node index, during a pass
+  std::vector<int64_t> reserved_;                // per node index, during a pass: reserved from (0: not)
+  std::vector<uint32_t> reserved_nodes_;         // nodes reserved this pass, to clear after it
+  std::vector<NodeId> placed_;                   // scratch
   mutable std::vector<int> freed_;               // per node index, while reserving (scratch)
+  mutable std::vector<char> counted_;            // per node index, while reserving (scratch)
   mutable std::vector<uint32_t> touched_;
   size_t last_examined_ = 0;
 };

@@ -597,5 +597,118 @@ TEST_F(EngineTest, RestoreFromASnapshotGivesTheSameState) {
   }
 }
 
+// Three 8-GPU H100 nodes for gang jobs.
+ClusterConfig three_h100() {
+  ClusterConfig c;
+  for (const char* name : {"g1", "g2", "g3"}) c.nodes.push_back(Node{NodeId(), name, "H100", 8, 64, 1000, NodeState::kUp});
+  c.prices = {{"H100", kPrice}};
+  c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
+  return c;
+}
+
+class GangTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine = std::move(*Engine::Create(three_h100(), kT0));
+    org = engine->create_org("hku", OrgKind::kUniversity, kT0)->id;
+    project = engine->create_project(org, "llm", kT0)->id;
+    ASSERT_TRUE(engine->top_up(project, 10'000'0000, "", kT0).ok());
+  }
+  Result<JobId> submit(int gpus, int nodes, int64_t limit_s = 3600, int64_t now = kT0) {
+    JobRequest r;
+    r.project = project;
+    r.gpus = gpus;
+    r.nodes = nodes;
+    r.time_limit_s = limit_s;
+    return engine->submit(r, now);
+  }
+  std::unique_ptr<Engine> engine;
+  OrgId org;
+  ProjectId project;
+};
+
+TEST_F(GangTest, HoldsTheMoneyOfAllItsGpusAsOne) {
+  const JobId gang = *submit(16, 2);
+  ASSERT_EQ(engine->schedule(kT0).size(), 1u);
+  const Job& j = *engine->job(gang);
+  EXPECT_EQ(j.state, JobState::kRunning);
+  EXPECT_EQ(j.more_nodes.size(), 1u);
+  EXPECT_EQ(j.max_cost_minor, 16 * kPrice);  // 16 GPUs for an hour, one hold
+  EXPECT_EQ(j.copay_held_minor, 16 * kPrice);
+  EXPECT_EQ(engine->cluster().used_gpus(), 16);
+  ASSERT_TRUE(engine->job_ended(gang, JobEnd{}, kT0 + kHour / 2, kT0 + kHour / 2).ok());
+  EXPECT_EQ(engine->job(gang)->cost_minor, 8 * kPrice);  // half an hour of 16 GPUs
+  EXPECT_EQ(engine->cluster().used_gpus(), 0);
+  EXPECT_TRUE(engine->verify().ok());
+}
+
+TEST_F(GangTest, RefusesWhatCanNeverBePlaced) {
+  EXPECT_TRUE(submit(12, 2).ok()) << "6 GPUs on each of 2 nodes";
+  EXPECT_EQ(submit(9, 2).status().code(), Code::kInvalidArgument);   // does not divide
+  EXPECT_EQ(submit(32, 4).status().code(), Code::kInvalidArgument);  // only 3 nodes
+  EXPECT_EQ(submit(32, 2).status().code(), Code::kInvalidArgument);  // 16 per node
+  EXPECT_EQ(submit(2, 0).status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(submit(24, 3).ok());
+}
+
+TEST_F(GangTest, ANodeGoingDownEndsTheGangOnAllItsNodes) {
+  const JobId gang = *submit(16, 2);
+  engine->schedule(kT0);
+  const NodeId second = engine->job(gang)->more_nodes[0].node;
+  auto ended = engine->set_node_state(second, NodeState::kDown, kT0 + kHour / 4);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(*ended, std::vector<JobId>{gang});
+  EXPECT_EQ(engine->job(gang)->state, JobState::kNodeFail);
+  EXPECT_EQ(engine->job(gang)->cost_minor, 4 * kPrice);  // charged for the quarter hour it ran
+  EXPECT_EQ(engine->cluster().used_gpus(), 0);
+}
+
+TEST_F(GangTest, RestoreReallocatesEveryNodeOfARunningGang) {
+  const JobId gang = *submit(16, 2);
+  engine->schedule(kT0);
+  auto restored = Engine::Restore(three_h100(), engine->snapshot());
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ((*restored)->cluster().used_gpus(), 16);
+  EXPECT_EQ((*restored)->job(gang)->more_nodes, engine->job(gang)->more_nodes);
+}
+
+TEST_F(GangTest, JobsWithoutALimitArePlannedWithTheProjectsRecentRuntimes) {
+  // Two finished 8-GPU jobs ran 10 and 20 minutes: the next is planned for 15.
+  for (int64_t minutes : {10, 20}) {
+    const JobId id = *submit(8, 1, 0);
+    engine->schedule(kT0);
+    ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + minutes * 60'000, kT0 + minutes * 60'000).ok());
+  }
+  const JobId next = *submit(8, 1, 0, kT0 + kHour);
+  EXPECT_EQ(engine->job(next)->time_limit_s, 3600);  // the partition's default still ends it
+  EXPECT_EQ(engine->job(next)->estimate_s, 15 * 60);
+  EXPECT_EQ(engine->job(next)->planned_s(), 15 * 60);
+  // A different size falls back to the project's history; a given limit is planned as is.
+  EXPECT_EQ(engine->job(*submit(16, 2, 0, kT0 + kHour))->estimate_s, 15 * 60);
+  EXPECT_EQ(engine->job(*submit(8, 1, 1800, kT0 + kHour))->estimate_s, 0);
+  // A restored engine learns the same history.
+  auto restored = Engine::Restore(three_h100(), engine->snapshot());
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ((*restored)->predictor().predict(project, 8), 15 * 60);
+}
+
+TEST_F(GangTest, ShortestFirstOrdersByPlannedGpuTime) {
+  SchedulerConfig config;
+  config.order = QueueOrder::kShortest;
+  engine = std::move(*Engine::Create(three_h100(), kT0, config));
+  org = engine->create_org("o", OrgKind::kUniversity, kT0)->id;
+  project = engine->create_project(org, "p", kT0)->id;
+  ASSERT_TRUE(engine->top_up(project, 10'000'0000, "", kT0).ok());
+  const JobId fill = *submit(24, 3, 600);
+  engine->schedule(kT0);
+  const JobId long_small = *submit(8, 1, 7200);   // 57,600 GPU-s
+  const JobId short_big = *submit(16, 2, 1200);   // 19,200 GPU-s: first
+  ASSERT_TRUE(engine->job_ended(fill, JobEnd{}, kT0 + 600'000, kT0 + 600'000).ok());
+  const auto started = engine->schedule(kT0 + 600'000);
+  ASSERT_EQ(started.size(), 2u);
+  EXPECT_EQ(started[0], short_big);
+  EXPECT_EQ(started[1], long_small);
+}
+
 }  // namespace
 }  // namespace berth::core

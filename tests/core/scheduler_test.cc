@@ -19,8 +19,9 @@ Cluster make_cluster() {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  Job& add(int gpus, Tier tier, int64_t submit_ms, const std::string& model = "", int64_t limit_s = 3600) {
+  Job& add(int gpus, Tier tier, int64_t submit_ms, const std::string& model = "", int64_t limit_s = 3600, int nodes = 1) {
     Job j;
+    j.nodes = nodes;
     j.time_limit_s = limit_s;
     j.priority = tier == Tier::kHigh ? 100 : tier == Tier::kNormal ? 50 : 0;
     j.id = JobId(jobs.size() + 1);
@@ -36,10 +37,12 @@ class SchedulerTest : public ::testing::Test {
   std::vector<JobId> pass() {
     return scheduler.pass(
         cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
-        [this](Job& job, const Node& node) {
+        [this](Job& job, const std::vector<NodeId>& nodes) {
           if (refused.count(job.id.value)) return PendingReason::kInsufficientFunds;
-          job.node = node.id;
-          job.gpu_ids = cluster.allocate(node.id, job.gpus);
+          job.node = nodes[0];
+          job.gpu_ids = cluster.allocate(nodes[0], job.gpus_per_node());
+          for (size_t i = 1; i < nodes.size(); ++i)
+            job.more_nodes.push_back({nodes[i], cluster.allocate(nodes[i], job.gpus_per_node())});
           job.state = JobState::kRunning;
           job.start_ms = now;
           scheduler.running(job);
@@ -158,7 +161,7 @@ TEST_F(SchedulerTest, ReservationIsOnTheNodeThatFreesFirst) {
 }
 
 TEST_F(SchedulerTest, WithoutBackfillLowerJobsStartGreedily) {
-  scheduler = Scheduler(false, 0);
+  scheduler = Scheduler(Scheduler::Options{.backfill = false, .depth = 0});
   add(6, Tier::kHigh, 0, "H100", 3600);
   pass();
   Job& big = add(8, Tier::kHigh, 1, "H100", 3600);
@@ -166,6 +169,151 @@ TEST_F(SchedulerTest, WithoutBackfillLowerJobsStartGreedily) {
   pass();
   EXPECT_EQ(big.expected_start_ms, 0);
   EXPECT_EQ(long_job.state, JobState::kRunning);
+}
+
+// Eight H100 nodes: n1-n2 in NVLink domain d1, n3-n5 in d2, n6-n8 in d3.
+Cluster topology_cluster() {
+  ClusterConfig c;
+  const char* domains[] = {"d1", "d1", "d2", "d2", "d2", "d3", "d3", "d3"};
+  for (int i = 0; i < 8; ++i) {
+    Node n{NodeId(), "n" + std::to_string(i + 1), "H100", 8, 0, 0, NodeState::kUp};
+    n.domain = domains[i];
+    c.nodes.push_back(n);
+  }
+  c.prices = {{"H100", 2}};
+  c.partitions = {Partition{"gpu", 86'400, 60, true}};
+  return std::move(*Cluster::Create(c));
+}
+
+std::vector<std::string> node_names(const Cluster& cluster, const Job& job) {
+  std::vector<std::string> out;
+  if (job.node.valid()) out.push_back(cluster.node(job.node)->name);
+  for (const Placement& p : job.more_nodes) out.push_back(cluster.node(p.node)->name);
+  return out;
+}
+
+using Names = std::vector<std::string>;
+
+TEST_F(SchedulerTest, AGangStartsOnAllItsNodesAtOnce) {
+  cluster = topology_cluster();
+  Job& gang = add(16, Tier::kNormal, 1, "", 3600, 2);
+  ASSERT_EQ(pass().size(), 1u);
+  EXPECT_EQ(node_names(cluster, gang), (Names{"n1", "n2"}));
+  EXPECT_EQ(gang.gpu_ids, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(gang.more_nodes[0].gpu_ids.size(), 8u);
+  EXPECT_EQ(cluster.used_gpus(), 16);
+}
+
+TEST_F(SchedulerTest, AGangStaysInOneDomainWherePossible) {
+  cluster = topology_cluster();
+  add(1, Tier::kHigh, 0, "", 3600);  // n1 (best fit, lowest id): d1 now has one whole node
+  ASSERT_EQ(pass().size(), 1u);
+  // Two 8-GPU nodes: d1 has one, d2 and d3 three each; the smallest domain that holds it.
+  Job& two = add(16, Tier::kNormal, 1, "", 3600, 2);
+  ASSERT_EQ(pass().size(), 1u);
+  EXPECT_EQ(node_names(cluster, two), (Names{"n3", "n4"}));
+  // Three nodes: only d3 still has three.
+  Job& three = add(24, Tier::kNormal, 2, "", 3600, 3);
+  ASSERT_EQ(pass().size(), 1u);
+  EXPECT_EQ(node_names(cluster, three), (Names{"n6", "n7", "n8"}));
+  // Two more: no domain has two whole nodes left (n2 in d1, n5 in d2): it spans them.
+  Job& spans = add(16, Tier::kNormal, 3, "", 3600, 2);
+  ASSERT_EQ(pass().size(), 1u);
+  EXPECT_EQ(node_names(cluster, spans), (Names{"n2", "n5"}));
+}
+
+TEST_F(SchedulerTest, AGangWaitsRatherThanStartingOnPart) {
+  cluster = topology_cluster();
+  for (int i = 0; i < 7; ++i) add(8, Tier::kHigh, 0, "", 3600);
+  ASSERT_EQ(pass().size(), 7u);
+  Job& gang = add(16, Tier::kNormal, 1, "", 3600, 2);
+  EXPECT_TRUE(pass().empty());
+  EXPECT_EQ(gang.state, JobState::kPending);
+  EXPECT_EQ(gang.reason, PendingReason::kResources);
+  EXPECT_EQ(gang.expected_start_ms, now + 3600 * 1000);  // when the first running job ends
+  EXPECT_EQ(cluster.used_gpus(), 56);
+}
+
+// n1 half busy for an hour, n2-n7 busy for two, n8 idle. A 2-node gang is reserved n8 and n1
+// (whole in an hour). A 30-minute job may backfill on n1's free GPUs; a 2-hour one may not.
+TEST_F(SchedulerTest, BackfillCannotDelayAGangsReservation) {
+  cluster = topology_cluster();
+  add(4, Tier::kHigh, 0, "", 3600);  // n1
+  for (int i = 0; i < 6; ++i) add(8, Tier::kHigh, 0, "", 7200);  // n2..n7 (best fit skips n1)
+  ASSERT_EQ(pass().size(), 7u);
+  Job& gang = add(16, Tier::kNormal, 1, "", 3600, 2);
+  Job& long_job = add(4, Tier::kNormal, 2, "", 7200);
+  Job& short_job = add(4, Tier::kNormal, 3, "", 1800);
+  const auto started = pass();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0], short_job.id);
+  EXPECT_EQ(node_names(cluster, short_job), (Names{"n1"}));
+  EXPECT_EQ(gang.expected_start_ms, now + 3600 * 1000);
+  EXPECT_EQ(long_job.state, JobState::kPending);
+}
+
+// Both nodes half busy for an hour. The first in line needs all of b (H100) in an hour, the
+// second all of a (A100). A 2-hour job fits on a now: EASY starts it (it cannot delay the
+// first), conservative does not (it would delay the second).
+TEST_F(SchedulerTest, ConservativeBackfillProtectsEveryJobAhead) {
+  for (bool conservative : {false, true}) {
+    cluster = make_cluster();
+    jobs.clear();
+    scheduler = Scheduler(Scheduler::Options{.conservative = conservative});
+    add(2, Tier::kHigh, 0, "A100", 3600);  // a: 2 of 4 busy for an hour
+    add(4, Tier::kHigh, 0, "H100", 3600);  // b: 4 of 8 busy for an hour
+    ASSERT_EQ(pass().size(), 2u);
+    Job& first = add(8, Tier::kHigh, 1, "H100", 3600);   // b in an hour
+    Job& second = add(4, Tier::kHigh, 2, "A100", 3600);  // a in an hour
+    Job& filler = add(2, Tier::kNormal, 3, "A100", 7200);  // fits on a now, but for 2 hours
+    pass();
+    EXPECT_EQ(first.expected_start_ms, now + 3600 * 1000);
+    if (conservative) {
+      EXPECT_EQ(second.expected_start_ms, now + 3600 * 1000);
+      EXPECT_EQ(filler.state, JobState::kPending) << "it would delay the second job";
+    } else {
+      EXPECT_EQ(second.expected_start_ms, 0);
+      EXPECT_EQ(filler.state, JobState::kRunning) << "EASY protects only the first";
+    }
+  }
+}
+
+TEST_F(SchedulerTest, StrictOrderLetsNothingPassABlockedJob) {
+  scheduler = Scheduler(Scheduler::Options{.backfill = false, .strict = true});
+  add(6, Tier::kHigh, 0, "H100", 3600);
+  pass();
+  Job& big = add(8, Tier::kHigh, 1, "H100", 3600);
+  Job& small = add(1, Tier::kNormal, 2, "", 60);
+  EXPECT_TRUE(pass().empty());
+  EXPECT_EQ(big.reason, PendingReason::kResources);
+  EXPECT_EQ(small.state, JobState::kPending);
+}
+
+TEST_F(SchedulerTest, AGangPreemptsTheYoungestSpotJobsOnEnoughNodes) {
+  cluster = topology_cluster();
+  std::vector<JobId> preempted;
+  for (int i = 0; i < 8; ++i) add(8, Tier::kSpot, i, "", 3600);  // n1..n8, n8's the youngest
+  ASSERT_EQ(pass().size(), 8u);
+  for (auto& [id, j] : jobs) {  // started a millisecond apart, in id order
+    scheduler.ended(j);
+    j.start_ms = now + static_cast<int64_t>(id);
+    scheduler.running(j);
+  }
+  Job& gang = add(16, Tier::kNormal, 10, "", 3600, 2);
+  scheduler.pass(
+      cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
+      [](Job&, const std::vector<NodeId>&) { return PendingReason::kNone; },
+      [](Job& job, PendingReason r, int64_t expected) {
+        job.reason = r;
+        job.expected_start_ms = expected;
+      },
+      [&preempted](Job& victim) {
+        victim.preempt_requested = true;
+        preempted.push_back(victim.id);
+      });
+  EXPECT_EQ(preempted, (std::vector<JobId>{JobId(8), JobId(7)}));
+  EXPECT_EQ(gang.reason, PendingReason::kResources);
+  EXPECT_EQ(gang.expected_start_ms, now);
 }
 
 }  // namespace
