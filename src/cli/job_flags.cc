@@ -10,18 +10,25 @@ Status flag_error(const char* flag, const Status& status) {
 }
 
 Status apply_gpus(const JobFlags& flags, JobOptions* options) {
-  if (flags.gpus && flags.gres) return Status::Invalid("give --gpus or --gres, not both");
+  if ((flags.gpus ? 1 : 0) + (flags.gres ? 1 : 0) + (flags.gpus_per_node ? 1 : 0) > 1)
+    return Status::Invalid("give one of --gpus, --gres and --gpus-per-node");
   Result<GpuRequest> request = GpuRequest{};
+  bool per_node = true;  // --gres and --gpus-per-node count per node; --gpus in all
   if (flags.gpus) {
     request = parse_gpus(*flags.gpus);
+    per_node = false;
     if (!request.ok()) return flag_error("--gpus", request.status());
   } else if (flags.gres) {
     request = parse_gres(*flags.gres);
     if (!request.ok()) return flag_error("--gres", request.status());
+  } else if (flags.gpus_per_node) {
+    request = parse_gpus(*flags.gpus_per_node);
+    if (!request.ok()) return flag_error("--gpus-per-node", request.status());
   } else {
     return Status::Ok();
   }
   options->gpus = request->count;
+  options->gpus_per_node = per_node;
   if (request->model) options->gpu_model = request->model;
   return Status::Ok();
 }
@@ -36,8 +43,9 @@ Status require_value(const char* flag, const std::optional<std::string>& value, 
 }  // namespace
 
 void add_job_flags(CLI::App* sub, JobFlags& f) {
-  sub->add_option("-G,--gpus", f.gpus, "GPUs for the job: N or MODEL:N");
-  sub->add_option("--gres", f.gres, "Slurm-style GPU request: gpu:N or gpu:MODEL:N");
+  sub->add_option("-G,--gpus", f.gpus, "GPUs for the job in all: N or MODEL:N");
+  sub->add_option("--gres", f.gres, "Slurm-style GPU request per node: gpu:N or gpu:MODEL:N");
+  sub->add_option("--gpus-per-node", f.gpus_per_node, "GPUs on each node: N or MODEL:N");
   sub->add_option("-t,--time", f.time, "time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS");
   sub->add_option("-J,--job-name", f.name, "job name");
   sub->add_option("-A,--account", f.account, "project to charge (name or id)");
@@ -46,7 +54,7 @@ void add_job_flags(CLI::App* sub, JobFlags& f) {
   sub->add_option("-e,--error", f.error, "stderr file (default: with stdout)");
   sub->add_option("-C,--gpu-model,--constraint", f.gpu_model, "GPU model, e.g. H100");
   sub->add_option("--tier", f.tier, "normal, high or spot")->check(CLI::IsMember({"normal", "high", "spot"}));
-  sub->add_option("-N,--nodes", f.nodes, "nodes (only 1 is supported)");
+  sub->add_option("-N,--nodes", f.nodes, "nodes: a multi-node job starts on all of them at once");
   sub->add_flag("--requeue", f.requeue, "requeue the job if it is preempted or its node fails");
   sub->add_flag("--no-requeue", f.no_requeue, "never requeue the job");
 }

@@ -29,7 +29,7 @@ Result<json> job_shape(const JobOptions& options) {
   if (options.tier) BERTH_RETURN_IF_ERROR(check_tier(*options.tier));
   json body = json::object();
   body["project"] = name_or_id(*options.project);
-  body["gpus"] = *options.gpus;
+  body[options.gpus_per_node.value_or(false) ? "gpus_per_node" : "gpus"] = *options.gpus;
   if (options.nodes) body["nodes"] = *options.nodes;
   if (options.time_limit_s) body["time_limit_s"] = *options.time_limit_s;
   if (options.gpu_model) body["gpu_model"] = *options.gpu_model;

@@ -132,9 +132,11 @@ Status require_nonempty(std::string_view value, std::optional<std::string>* fiel
   return Status::Ok();
 }
 
-Status set_gpus(Result<GpuRequest> request, JobOptions* options) {
+// Slurm's --gpus counts GPUs in all; --gres=gpu:N and --gpus-per-node count them per node.
+Status set_gpus(Result<GpuRequest> request, bool per_node, JobOptions* options) {
   if (!request.ok()) return request.status();
   options->gpus = request->count;
+  options->gpus_per_node = per_node;
   if (request->model) options->gpu_model = request->model;
   return Status::Ok();
 }
@@ -148,9 +150,9 @@ Status set_count(Result<int64_t> count, std::optional<int64_t>* field) {
 // Applies one option's value to `options`.
 Status apply(Effect effect, std::string_view value, JobOptions* options) {
   switch (effect) {
-    case Effect::kGres: return set_gpus(parse_gres(value), options);
-    case Effect::kGpus: return set_gpus(parse_gpus(value), options);
-    case Effect::kGpusPerNode: return set_gpus(parse_gpus(value), options);
+    case Effect::kGres: return set_gpus(parse_gres(value), true, options);
+    case Effect::kGpus: return set_gpus(parse_gpus(value), false, options);
+    case Effect::kGpusPerNode: return set_gpus(parse_gpus(value), true, options);
     case Effect::kTime: return set_count(parse_time_limit_s(value), &options->time_limit_s);
     case Effect::kName: return require_nonempty(value, &options->name);
     case Effect::kAccount: return require_nonempty(value, &options->project);
@@ -261,7 +263,10 @@ JobOptions overlay(JobOptions base, const JobOptions& top) {
   const auto take = [](auto& field, const auto& over) {
     if (over) field = over;
   };
-  take(base.gpus, top.gpus);
+  if (top.gpus) {  // a count and whether it is per node go together
+    base.gpus = top.gpus;
+    base.gpus_per_node = top.gpus_per_node;
+  }
   take(base.gpu_model, top.gpu_model);
   take(base.time_limit_s, top.time_limit_s);
   take(base.name, top.name);

@@ -24,7 +24,8 @@ namespace berth::cli {
 // What a job asks for. Every field is optional so that layers (defaults, script, flags) can be
 // overlaid field by field; the server applies its own defaults to what is still missing.
 struct JobOptions {
-  std::optional<int64_t> gpus;          // --gpus / -G / --gres=gpu:N
+  std::optional<int64_t> gpus;          // --gpus / -G (in all), --gres=gpu:N / --gpus-per-node (per node)
+  std::optional<bool> gpus_per_node;    // set with gpus: true when that count is per node
   std::optional<std::string> gpu_model; // --gres=gpu:MODEL:N, --gpus=MODEL:N, --constraint
   std::optional<int64_t> time_limit_s;  // --time / -t
   std::optional<std::string> name;      // --job-name / -J
@@ -32,7 +33,7 @@ struct JobOptions {
   std::optional<std::string> partition; // --partition / -p
   std::optional<std::string> output;    // --output / -o
   std::optional<std::string> error;     // --error / -e
-  std::optional<int64_t> nodes;         // --nodes / -N (the server accepts only 1 for now)
+  std::optional<int64_t> nodes;         // --nodes / -N: a gang job on that many nodes at once
   std::optional<bool> requeue;          // --requeue / --no-requeue
   std::optional<std::string> tier;      // berth's own --tier flag; never read from a script
   std::optional<bool> hold;             // --hold / -H: submitted held, runs once released

@@ -68,8 +68,14 @@ std::string job_id_cell(const json& job) {
   return cell(job, "id");
 }
 
+// squeue's NODELIST(REASON): the nodes a running gang holds, comma-separated.
 std::string job_where(const json& job) {
   if (string_field(job, "state") == "PENDING") return "(" + first_cell(job, {"reason"}) + ")";
+  if (job.contains("node_list") && job["node_list"].is_array() && job["node_list"].size() > 1) {
+    std::string out;
+    for (const json& n : job["node_list"]) out += (out.empty() ? "" : ",") + (n.is_string() ? n.get<std::string>() : "?");
+    return out;
+  }
   return cell(job, "node");
 }
 
@@ -113,8 +119,8 @@ std::string render_fields(const json& object, const std::vector<std::string>& fi
 
 std::string render_job(const json& job) {
   return render_fields(job, {"id", "name", "user", "project", "state", "reason", "held", "dependency", "array_id",
-                             "array_index", "tier", "gpus", "gpu_model",
-                             "partition", "time_limit_s", "submit_time", "start_time", "end_time", "node",
+                             "array_index", "tier", "gpus", "nodes", "gpus_per_node", "gpu_model",
+                             "partition", "time_limit_s", "planned_runtime_s", "submit_time", "start_time", "end_time", "node_list",
                              "gpu_ids", "exit_code", "runtime_s", "max_cost", "subsidy_held", "copay_held", "cost",
                              "subsidy", "copay", "workdir", "stdout", "stderr"});
 }

@@ -115,14 +115,22 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   auto p = find_project(e, b["project"], who);
   if (!p.ok()) return p.status();
   r.project = (*p)->id;
-  auto gpus = int_field(b, "gpus", true);
-  if (!gpus.ok()) return gpus.status();
-  if (*gpus < 1 || *gpus > 1'000'000) return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
-  r.gpus = static_cast<int>(*gpus);
+  // GPUs: "gpus" in all, or "gpus_per_node" on each of "nodes" (Slurm's --gpus and
+  // --gpus-per-node); when both are given they must agree.
   auto nodes = int_field(b, "nodes", false, 1);
   if (!nodes.ok()) return nodes.status();
-  if (*nodes != 1)
-    return Status::Invalid("field 'nodes' is " + std::to_string(*nodes) + ": only single-node jobs are supported for now");
+  if (*nodes < 1 || *nodes > 100'000) return Status::Invalid("field 'nodes' must be 1 to 100000, got " + std::to_string(*nodes));
+  auto per_node = int_field(b, "gpus_per_node", false, 0);
+  if (!per_node.ok()) return per_node.status();
+  if (*per_node < 0 || *per_node > 64) return Status::Invalid("field 'gpus_per_node' must be 1 to 64, got " + std::to_string(*per_node));
+  auto gpus = int_field(b, "gpus", *per_node == 0, *per_node * *nodes);
+  if (!gpus.ok()) return gpus.status();
+  if (*gpus < 1 || *gpus > 1'000'000) return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
+  if (*per_node > 0 && *gpus != *per_node * *nodes)
+    return Status::Invalid("field 'gpus' is " + std::to_string(*gpus) + " but 'gpus_per_node' x 'nodes' is " +
+                           std::to_string(*per_node * *nodes));
+  r.gpus = static_cast<int>(*gpus);
+  r.nodes = static_cast<int>(*nodes);
   auto limit = int_field(b, "time_limit_s", false, 0);
   if (!limit.ok()) return limit.status();
   if (*limit < 0) return Status::Invalid("field 'time_limit_s' must not be negative");
@@ -525,7 +533,11 @@ void Daemon::install_routes(httplib::Server& srv) {
   get("/v1/nodes", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
     json list = json::array();
     std::vector<std::vector<JobId>> on_node(c.engine.cluster().nodes().size());
-    for (JobId id : c.engine.running_jobs()) on_node[c.engine.job(id)->node.value - 1].push_back(id);
+    for (JobId id : c.engine.running_jobs()) {
+      const core::Job& j = *c.engine.job(id);
+      on_node[j.node.value - 1].push_back(id);
+      for (const core::Placement& p : j.more_nodes) on_node[p.node.value - 1].push_back(id);
+    }
     for (const core::Node& n : c.engine.cluster().nodes()) list.push_back(node_json(c.engine, n, on_node[n.id.value - 1]));
     return ok({{"nodes", list}});
   });
@@ -544,7 +556,7 @@ void Daemon::install_routes(httplib::Server& srv) {
     for (JobId id : ended) c.terminate.push_back(id);  // their processes must go too
     std::vector<JobId> on_node;
     for (JobId id : c.engine.running_jobs())
-      if (c.engine.job(id)->node == n->id) on_node.push_back(id);
+      if (c.engine.job(id)->runs_on(n->id)) on_node.push_back(id);
     json out = node_json(c.engine, *c.engine.cluster().node(n->id), on_node);
     json ids = json::array();
     for (JobId id : ended) ids.push_back(id.value);

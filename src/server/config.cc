@@ -31,6 +31,7 @@ gpu_model = "H100"
 gpus = 8
 cpus = 16
 memory_mb = 65536
+# domain = "nvl1"     # its rack or NVLink domain: multi-node jobs are kept within one where possible
 
 [[partitions]]
 name = "gpu"
@@ -41,6 +42,7 @@ default = true
 
 # Multifactor priority (Slurm's model) and EASY backfill.
 [scheduler]
+order = "priority"       # priority (multifactor) | fifo | shortest (smallest planned GPU-time first)
 weight_age = 1000
 weight_fairshare = 10000
 weight_tier = 100000
@@ -48,6 +50,8 @@ weight_size = 0          # > 0 favours large jobs
 max_age = "7-00:00:00"
 usage_half_life = "7-00:00:00"
 backfill = true
+conservative = false     # true: every waiting job gets a reservation, not only the first
+predict_runtimes = true  # jobs without a time limit are planned with their project's recent runtimes
 backfill_depth = 10000
 preemption = true       # normal and high jobs may preempt spot jobs (TERM, grace, requeue)
 spot_price_bps = 5000   # spot jobs pay 50% of the list price
@@ -106,6 +110,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     node.gpus = toml::find<int>(n, "gpus");
     node.cpus = toml::find_or<int>(n, "cpus", 0);
     node.memory_mb = toml::find_or<int64_t>(n, "memory_mb", 0);
+    node.domain = toml::find_or<std::string>(n, "domain", "");
     c.cluster.nodes.push_back(node);
   }
   for (const auto& p : toml::find_or<std::vector<toml::value>>(root, "partitions", {})) {
@@ -137,6 +142,11 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     if (!half.ok()) return bad(origin, "scheduler.usage_half_life: " + half.status().message());
     k.usage_half_life_s = *half;
     k.backfill = toml::find_or<bool>(sc, "backfill", true);
+    k.conservative = toml::find_or<bool>(sc, "conservative", false);
+    k.predict_runtimes = toml::find_or<bool>(sc, "predict_runtimes", true);
+    const std::string order = toml::find_or<std::string>(sc, "order", "priority");
+    if (!core::parse_queue_order(order, &k.order))
+      return bad(origin, "scheduler.order must be priority, fifo or shortest, got '" + order + "'");
     k.preemption = toml::find_or<bool>(sc, "preemption", true);
     k.spot_price_bps = toml::find_or<int64_t>(sc, "spot_price_bps", k.spot_price_bps);
     if (k.spot_price_bps < 0 || k.spot_price_bps > 10'000) return bad(origin, "scheduler.spot_price_bps must be 0 to 10000");

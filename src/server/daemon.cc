@@ -289,6 +289,12 @@ void Daemon::launch(JobId id) {
   spec.env["BERTH_JOB_NAME"] = job.name;
   spec.env["BERTH_PROJECT"] = engine_->funding().project(job.project)->name;
   spec.env["SLURM_JOB_ID"] = std::to_string(id.value);
+  // A gang job's script runs on its first node, as sbatch's does; it learns the others here.
+  std::string node_list = engine_->cluster().node(job.node)->name;
+  for (const core::Placement& p : job.more_nodes) node_list += "," + engine_->cluster().node(p.node)->name;
+  for (const char* k : {"BERTH_JOB_NODELIST", "SLURM_JOB_NODELIST"}) spec.env[k] = node_list;
+  for (const char* k : {"BERTH_JOB_NUM_NODES", "SLURM_JOB_NUM_NODES", "SLURM_NNODES"}) spec.env[k] = std::to_string(job.nodes);
+  spec.env["SLURM_GPUS_PER_NODE"] = std::to_string(job.gpus_per_node());
   if (job.array_id.valid()) {
     for (const char* k : {"BERTH_ARRAY_JOB_ID", "SLURM_ARRAY_JOB_ID"}) spec.env[k] = std::to_string(job.array_id.value);
     for (const char* k : {"BERTH_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_ID"}) spec.env[k] = std::to_string(job.array_index);

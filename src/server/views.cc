@@ -50,6 +50,14 @@ json award_json(const Engine& e, const core::Award& a) {
           {"left", format_amount(acct->available())}};
 }
 
+// The nodes a running job holds, first (where its script runs) first; empty otherwise.
+static json node_list(const core::Engine& e, const core::Job& j) {
+  json out = json::array();
+  if (j.node.valid()) out.push_back(e.cluster().node(j.node)->name);
+  for (const core::Placement& p : j.more_nodes) out.push_back(e.cluster().node(p.node)->name);
+  return out;
+}
+
 json job_json(const Engine& e, const core::Job& j) {
   const bool running = j.state == core::JobState::kRunning;
   const bool ended = core::is_final(j.state);
@@ -68,6 +76,8 @@ json job_json(const Engine& e, const core::Job& j) {
       {"time_limit_s", j.time_limit_s}, {"submit_time", time_json(j.submit_ms)},
       {"start_time", time_json(j.start_ms)}, {"end_time", time_json(j.end_ms)},
       {"node", j.node.valid() ? json(e.cluster().node(j.node)->name) : json(nullptr)}, {"gpu_ids", j.gpu_ids},
+      {"nodes", j.nodes}, {"gpus_per_node", j.gpus_per_node()}, {"node_list", node_list(e, j)},
+      {"planned_runtime_s", j.planned_s()},
       {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},
       {"signal", ended && j.term_signal ? json(j.term_signal) : json(nullptr)},
       {"requeue", j.requeue}, {"restarts", j.restarts}, {"cancel_requested", j.cancel_requested},

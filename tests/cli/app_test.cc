@@ -100,7 +100,7 @@ TEST_F(CliTest, SubmitSendsScriptOptionsAndWorkdir) {
   ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();
   const Call& call = only_call();
   EXPECT_EQ(call.path, "/v1/jobs");
-  const json expected = {{"project", "vision"}, {"name", "from-script"},    {"gpus", 2},
+  const json expected = {{"project", "vision"}, {"name", "from-script"},    {"gpus_per_node", 2},
                          {"gpu_model", "H100"}, {"time_limit_s", 1800},      {"script", kTrainScript},
                          {"args", json::array()}, {"workdir", "/home/alice/proj"}};
   EXPECT_EQ(call.body, expected);
@@ -188,7 +188,11 @@ TEST_F(CliTest, SubmitGpuModelFlagAndGresFlag) {
   server_.reply("POST /v1/jobs", json{{"id", 1}});
   ASSERT_EQ(run({"submit", "--gres=gpu:A100:8", "job.sh"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body["gpu_model"], "A100");
-  EXPECT_EQ(server_.calls.back().body["gpus"], 8);
+  EXPECT_EQ(server_.calls.back().body["gpus_per_node"], 8);  // Slurm's --gres counts per node
+  ASSERT_EQ(run({"submit", "--gpus-per-node=4", "-N", "2", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body["gpus_per_node"], 4);
+  EXPECT_EQ(server_.calls.back().body["nodes"], 2);
+  EXPECT_FALSE(server_.calls.back().body.contains("gpus"));
   ASSERT_EQ(run({"submit", "--constraint", "L40S", "job.sh"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body["gpu_model"], "L40S");
 }

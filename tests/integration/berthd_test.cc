@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -228,6 +229,54 @@ TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
   EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/release", "{}").first, 200);
   ASSERT_TRUE(eventually([&] { return state(held_id) == "COMPLETED"; }));
   EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/hold", "{}").first, 409);
+}
+
+// A centre of three 4-GPU nodes, two in one NVLink domain: a 2-node job runs once, on the
+// first of its nodes, knows all of them, and is charged for all its GPUs.
+TEST(BerthdGang, AMultiNodeJobRunsOnAllItsNodesAndPaysForAll) {
+  const std::string dir = temp_dir("gang");
+  const std::string work = dir + "/work";
+  fs::create_directories(work);
+  {
+    std::ofstream config(dir + "/berth.toml");
+    config << "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"36\"\n";
+    for (const char* node : {"x1\"\ndomain = \"solo", "a1\"\ndomain = \"nvl-a", "a2\"\ndomain = \"nvl-a"})
+      config << "[[nodes]]\nname = \"" << node << "\"\ngpu_model = \"H100\"\ngpus = 4\n";
+    config << "[[partitions]]\nname = \"gpu\"\nmax_time = \"1:00:00\"\ndefault_time = \"0:10:00\"\n";
+  }
+  Berthd daemon(dir + "/state", dir + "/berth.toml");
+  daemon.start();
+  for (const char* args : {"org create hku --kind university", "project create llm --org hku", "topup llm 100 --reference T1"})
+    ASSERT_EQ(berth_cli(daemon, args, "", work).exit_code, 0) << args;
+  const std::string script =
+      "#!/bin/sh\n#SBATCH -A llm -N 2 --gpus-per-node=4 -t 10\n"
+      "echo \"$SLURM_JOB_NUM_NODES $SLURM_JOB_NODELIST $CUDA_VISIBLE_DEVICES\"\nsleep 0.2\n";
+  {
+    std::ofstream(work + "/gang.sh") << script;
+  }
+  const CliResult r = berth_cli(daemon, "submit --parsable gang.sh", "", work);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string id = std::to_string(std::strtoull(r.out.c_str(), nullptr, 10));
+  json j;
+  ASSERT_TRUE(eventually([&] {
+    j = daemon.api("GET", "/v1/jobs/" + id).second;
+    return j.value("state", "") == "COMPLETED";
+  })) << j.dump();
+  EXPECT_EQ(j["nodes"], 2);
+  EXPECT_EQ(j["gpus"], 8);
+  EXPECT_EQ(j["node_list"], json({"a1", "a2"}));  // kept within its NVLink domain
+  EXPECT_EQ(read_file(work + "/berth-" + id + ".out"), "2 a1,a2 0,1,2,3\n");
+  // 8 GPUs x 36 per GPU-hour, for the time it ran: at least 0.2 s is 0.0160.
+  EXPECT_GE(*parse_amount(j["cost"].get<std::string>(), true), 160);
+  // A gang that could never be placed is refused, and says why.
+  const auto [status, body] = daemon.api("POST", "/v1/jobs",
+      json{{"project", "llm"}, {"nodes", 4}, {"gpus_per_node", 4}, {"workdir", work}, {"script", "#!/bin/sh\n"}}.dump());
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body.dump().find("4 nodes"), std::string::npos) << body.dump();
+  EXPECT_EQ(daemon.api("POST", "/v1/jobs",
+      json{{"project", "llm"}, {"nodes", 2}, {"gpus", 6}, {"gpus_per_node", 4}, {"workdir", work}, {"script", "#!/bin/sh\n"}}.dump()).first, 400);
+  daemon.stop();
+  fs::remove_all(dir);
 }
 
 }  // namespace
