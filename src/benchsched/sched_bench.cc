@@ -186,7 +186,8 @@ Status Bench::build_centre() {
   out_["rss_mb_before"] = round_to(proc_status_mb("VmRSS"), 1);
   heap_before_mb_ = heap_in_use_mb();
 
-  // Every fifth node is an A100 node, the rest H100: a fixed 80/20 mix at any size.
+  // Every fifth node is an A100 node, the rest H100: a fixed 80/20 mix at any size. Nodes sit
+  // in NVLink domains of 32 (each domain one model), which gang jobs are kept within.
   core::ClusterConfig config;
   config.nodes.reserve(static_cast<size_t>(o_.nodes));
   for (int i = 0; i < o_.nodes; ++i) {
@@ -198,6 +199,8 @@ Status Bench::build_centre() {
     n.gpus = o_.gpus_per_node;
     n.cpus = 16 * o_.gpus_per_node;
     n.memory_mb = int64_t{128} * 1024 * o_.gpus_per_node;
+    const int of_model = i % 5 == 4 ? i / 5 : i - i / 5;  // its index among nodes of its model
+    n.domain = n.gpu_model + "-nvl" + std::to_string(of_model / 32);
     config.nodes.push_back(std::move(n));
   }
   for (const Model& m : kModels) config.prices.push_back({m.name, m.per_gpu_hour_minor});
@@ -248,6 +251,11 @@ bool Bench::submit_next(int64_t now_ms) {
   r.user = "u" + std::to_string(s.project + 1);
   r.project = ProjectId(static_cast<uint64_t>(s.project + 1));
   r.gpus = s.gpus;
+  // A job larger than a node is a gang of whole nodes (16-64 GPUs on 8-GPU nodes: 2-8 nodes).
+  if (s.gpus > o_.gpus_per_node) {
+    r.nodes = (s.gpus + o_.gpus_per_node - 1) / o_.gpus_per_node;
+    r.gpus = r.nodes * o_.gpus_per_node;
+  }
   if (s.model >= 0) r.gpu_model = kModels[s.model].name;
   r.time_limit_s = s.time_limit_s;
   r.tier = s.tier;
@@ -490,8 +498,8 @@ Status Bench::finish() {
       "Engine::schedule call after one event (a job ends or arrives) with the cluster full and ~jobs pending. "
       "rss_mb = VmRSS once that state is built; heap_mb_state = heap grown since before Engine::Create at "
       "that point (includes the bench's own ~16 bytes/job); core_heap_mb_end = the Engine's heap at the end "
-      "(all jobs ever submitted, all transfers). refused = submissions the Engine refused (today: jobs "
-      "larger than one node). insufficient_funds_waits = job rows drained with reason InsufficientFunds. "
+      "(all jobs ever submitted, all transfers). refused = submissions the Engine refused (none expected: "
+      "jobs larger than a node run as gangs of whole nodes, within a 32-node NVLink domain where possible). insufficient_funds_waits = job rows drained with reason InsufficientFunds. "
       "preempted = spot jobs the Engine asked to stop (take_preemptions); the bench ends each 30 s later "
       "(TERM, grace) and the Engine requeues it (requeued).";
   return Status::Ok();
