@@ -170,6 +170,7 @@ int run_cli(const std::vector<std::string>& args, const CliIo& io) {
   add_money_commands(app, ctx);
   add_admin_commands(app, ctx);
   add_bench_commands(app, ctx);
+  add_sim_commands(app, ctx);
   try {
     return parse_and_run(app, ctx, args);
   } catch (const std::exception& e) {

@@ -80,6 +80,8 @@ void add_money_commands(CLI::App& app, Context& ctx);
 void add_admin_commands(CLI::App& app, Context& ctx);
 // bench sched (runs locally, no server)
 void add_bench_commands(CLI::App& app, Context& ctx);
+// sim (replays a trace locally, no server)
+void add_sim_commands(CLI::App& app, Context& ctx);
 
 // Sets ctx.action when `sub` is chosen.
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> action);

@@ -777,7 +777,7 @@ int64_t Engine::estimate(const JobRequest& r, int64_t time_limit_s) const {
   int64_t planned = 0;
   if (r.estimate_s > 0) {
     planned = r.estimate_s;
-  } else if (r.time_limit_s == 0 && scheduling_.predict_runtimes) {
+  } else if (scheduling_.predict_runtimes && (r.time_limit_s == 0 || scheduling_.predict_with_limit)) {
     if (auto p = predictor_.predict(r.project, r.gpus)) planned = *p;
   }
   planned = std::min(planned, time_limit_s);

@@ -49,6 +49,7 @@ struct SchedulerConfig {
   bool conservative = false;            // every blocked job gets a reservation, not just the first
   bool strict = false;                  // the first job that cannot start blocks all behind it (FIFO)
   bool predict_runtimes = true;         // jobs without a time limit: plan with the project's history
+  bool predict_with_limit = false;      // and jobs with one too (the prediction is capped by it)
   int64_t usage_half_life_s = 7 * 86'400;
   int64_t priority_recalc_ms = 60'000;  // priorities are recomputed this often (and on submit)
   bool backfill = true;                 // EASY: the top blocked job gets a reservation

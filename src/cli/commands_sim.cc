@@ -1,0 +1,275 @@
+// berth sim: replays a real workload trace through the core on a virtual clock (no server) and
+// reports waits, utilisation, fairness and, with --economics, how each tenant's subsidy is
+// spent. See src/sim/replay.h for what each policy and estimate means.
+#include <unistd.h>
+
+#include <toml.hpp>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "common/money.h"
+#include "server/config.h"
+#include "sim/progress.h"
+#include "sim/replay.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+struct SimFlags {
+  std::string trace;
+  std::string format;
+  std::string from, to;
+  bool skip_bad = false;
+  std::string cluster;
+  int nodes = 0;
+  int gpus_per_node = 8;
+  std::string gpu_model = "GPU";
+  std::string tenant_pools;
+  std::string policy = "default";
+  std::string estimates = "predict";
+  std::string economics;
+  std::string report;
+  bool no_progress = false;
+};
+
+Result<int64_t> parse_day_or_time_s(const std::string& flag, const std::string& text) {
+  std::string t = text;
+  if (t.size() == 10) t += " 00:00:00";  // a date: its midnight, UTC
+  auto s = sim::parse_utc_timestamp_s(t);
+  if (!s) return Status::Invalid(flag + ": '" + text + "' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM:SS)");
+  return *s;
+}
+
+Result<Minor> amount_field(const toml::value& v, const char* key, const std::string& where) {
+  if (!v.contains(key)) return Minor{0};
+  const toml::value& f = v.at(key);
+  std::string text;
+  if (f.is_string()) text = f.as_string();
+  else if (f.is_integer()) text = std::to_string(f.as_integer());
+  else return Status::Invalid(where + "." + key + " must be an amount such as \"1000.50\"");
+  auto amount = parse_amount(text);
+  if (!amount.ok()) return Status::Invalid(where + "." + key + ": " + amount.status().message());
+  return *amount;
+}
+
+Result<sim::TenantMoney> tenant_money(const toml::value& v, const std::string& where) {
+  sim::TenantMoney m;
+  auto award = amount_field(v, "award", where);
+  if (!award.ok()) return award.status();
+  m.award_minor = *award;
+  auto wallet = amount_field(v, "wallet", where);
+  if (!wallet.ok()) return wallet.status();
+  m.wallet_minor = *wallet;
+  m.gpu_level = static_cast<int>(toml::find_or<int64_t>(v, "gpu_level", m.gpu_level));
+  m.award_days = toml::find_or<int64_t>(v, "days", m.award_days);
+  if (m.gpu_level < 1 || m.award_days < 1) return Status::Invalid(where + ": gpu_level and days must be at least 1");
+  return m;
+}
+
+// The economics file: prices ([[gpu_models]] as in berthd's configuration), [scheme] and the
+// tenants' awards and wallets ([[tenants]], [others] for the rest).
+Result<sim::Economics> load_economics(const std::string& path, const core::ClusterConfig& cluster) {
+  sim::Economics e;
+  try {
+    const toml::value root = toml::parse(path);
+    for (const auto& m : toml::find_or<std::vector<toml::value>>(root, "gpu_models", {})) {
+      auto price = amount_field(m, "price_per_gpu_hour", path + ": gpu_models");
+      if (!price.ok()) return price.status();
+      e.prices.push_back({toml::find<std::string>(m, "name"), *price});
+    }
+    if (e.prices.empty()) e.prices = cluster.prices;
+    if (e.prices.empty()) return Status::Invalid(path + ": no prices: give [[gpu_models]] with price_per_gpu_hour");
+    if (!root.contains("scheme")) return Status::Invalid(path + ": no [scheme] (rate, fund, shortfall)");
+    const toml::value& s = toml::find(root, "scheme");
+    const std::string rate = toml::find_or<std::string>(s, "rate", "70%");
+    if (rate.empty() || rate.back() != '%') return Status::Invalid(path + ": scheme.rate must look like \"70%\"");
+    auto bps = parse_amount(rate.substr(0, rate.size() - 1));
+    if (!bps.ok() || *bps > 100 * 10'000 || *bps % 100 != 0)
+      return Status::Invalid(path + ": scheme.rate must be 0% to 100% with at most two decimals, got '" + rate + "'");
+    e.rate_bps = *bps / 100;
+    auto fund = amount_field(s, "fund", path + ": scheme");
+    if (!fund.ok()) return fund.status();
+    e.fund_minor = *fund;
+    const std::string shortfall = toml::find_or<std::string>(s, "shortfall", "wallet");
+    if (!core::parse_shortfall(shortfall, &e.shortfall))
+      return Status::Invalid(path + ": scheme.shortfall must be wallet or wait, got '" + shortfall + "'");
+    for (const auto& t : toml::find_or<std::vector<toml::value>>(root, "tenants", {})) {
+      const std::string name = toml::find<std::string>(t, "name");
+      auto m = tenant_money(t, path + ": tenant " + name);
+      if (!m.ok()) return m.status();
+      if (!e.tenants.emplace(name, *m).second) return Status::Invalid(path + ": tenant " + name + " is listed twice");
+    }
+    if (root.contains("others")) {
+      auto m = tenant_money(toml::find(root, "others"), path + ": others");
+      if (!m.ok()) return m.status();
+      e.others = *m;
+    }
+  } catch (const std::exception& ex) {
+    return Status::Invalid(std::string("economics: ") + ex.what());
+  }
+  return e;
+}
+
+Result<core::ClusterConfig> cluster_from(const SimFlags& f) {
+  if (!f.cluster.empty()) {
+    if (f.nodes > 0) return Status::Invalid("give --cluster or --nodes, not both");
+    auto config = server::load_config_file(f.cluster);
+    if (!config.ok()) return config.status();
+    return config->cluster;
+  }
+  if (f.nodes < 1 && f.tenant_pools.empty())
+    return Status::Invalid("no cluster: give --cluster FILE (berthd's format), --nodes N --gpus-per-node G, or --tenant-pools FILE");
+  core::ClusterConfig c;
+  for (int i = 0; i < std::max(1, f.nodes); ++i) {
+    core::Node n;
+    n.name = "n" + std::to_string(i + 1);
+    n.gpu_model = f.gpu_model;
+    n.gpus = f.gpus_per_node;
+    c.nodes.push_back(n);
+  }
+  return c;
+}
+
+json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Policy policy, sim::Estimates estimates) {
+  json m = sim::compute_metrics(r.jobs, r.total_gpus);
+  m["policy"] = sim::policy_name(policy);
+  m["estimates"] = estimates_name(estimates);
+  m["gpus"] = r.total_gpus;
+  m["jobs_skipped"] = trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool + r.skipped_too_large;
+  m["skipped"] = {{"bad_rows", trace.skipped_bad}, {"unusable_rows", trace.skipped_unusable},
+                  {"tenant_without_pool", r.skipped_no_pool}, {"too_large", r.skipped_too_large}};
+  m["gpus_rounded_up"] = r.gpus_rounded_up;
+  m["never_started"] = r.never_started;
+  if (!r.money.empty()) {
+    json money = json::object();
+    for (const auto& [tenant, t] : r.money.items()) {
+      json out = {{"cost", format_amount(t["cost_minor"].get<int64_t>())},
+                  {"subsidy", format_amount(t["subsidy_minor"].get<int64_t>())},
+                  {"copay", format_amount(t["copay_minor"].get<int64_t>())}};
+      const json& ran_out = t["award_ran_out_s"];
+      out["award_ran_out_day"] = ran_out.is_null() ? json(nullptr) : json(ran_out.get<int64_t>() / 86'400);
+      out["award_ran_out_s"] = ran_out;
+      money[tenant] = out;
+    }
+    m["money"] = money;
+    m["jobs_delayed_by_funds"] = r.jobs_delayed_by_funds;
+  }
+  return m;
+}
+
+std::string seconds_cell(const json& m, const char* key) {
+  if (!m.contains(key) || !m[key].is_number()) return "-";
+  return std::to_string(static_cast<int64_t>(std::llround(m[key].get<double>())));
+}
+
+Status run_sim(Context& ctx, const SimFlags& f) {
+  sim::TraceFormat format;
+  if (!sim::parse_trace_format(f.format, &format))
+    return Status::Invalid("--format must be swf, philly, pai or csv, got '" + f.format + "'");
+  sim::TraceOptions options;
+  options.skip_bad = f.skip_bad;
+  if (!f.from.empty()) {
+    auto s = parse_day_or_time_s("--from", f.from);
+    if (!s.ok()) return s.status();
+    options.from_epoch_s = *s;
+  }
+  if (!f.to.empty()) {
+    auto s = parse_day_or_time_s("--to", f.to);
+    if (!s.ok()) return s.status();
+    options.to_epoch_s = *s + (f.to.size() == 10 ? 86'400 : 0);  // a date includes its whole day
+  }
+  auto policies = sim::parse_policies(f.policy);
+  if (!policies.ok()) return Status::Invalid("--policy: " + policies.status().message());
+  sim::Estimates estimates;
+  if (!sim::parse_estimates(f.estimates, &estimates))
+    return Status::Invalid("--estimates must be limit, predict or oracle, got '" + f.estimates + "'");
+  auto cluster = cluster_from(f);
+  if (!cluster.ok()) return cluster.status();
+  std::vector<std::pair<std::string, int>> pools;
+  if (!f.tenant_pools.empty()) {
+    auto p = sim::read_tenant_pools(f.tenant_pools);
+    if (!p.ok()) return p.status();
+    pools = std::move(*p);
+  }
+  std::optional<sim::Economics> economics;
+  if (!f.economics.empty()) {
+    auto e = load_economics(f.economics, *cluster);
+    if (!e.ok()) return e.status();
+    economics = std::move(*e);
+  }
+  auto trace = sim::read_trace(f.trace, format, options);
+  if (!trace.ok()) return trace.status();
+  for (const std::string& note : trace->notes) ctx.err() << "berth: note: " << note << "\n";
+
+  std::vector<sim::PolicyRun> runs;
+  std::vector<sim::AwardSeries> awards;
+  json all = json::array();
+  int64_t total_gpus = 0;
+  const bool show_progress = !f.no_progress && ctx.io().err == &std::cerr;
+  for (sim::Policy policy : *policies) {
+    sim::ReplayConfig config;
+    config.cluster = *cluster;
+    config.pools = pools;
+    config.policy = policy;
+    config.estimates = estimates;
+    config.economics = economics ? &*economics : nullptr;
+    sim::Progress bar(stderr, show_progress ? static_cast<int64_t>(trace->jobs.size()) : 0,
+                      std::string("sim ") + sim::policy_name(policy));
+    config.progress = [&bar](int64_t done, int64_t) { bar.update(done); };
+    auto result = sim::replay(*trace, config);
+    bar.finish();
+    if (!result.ok()) return result.status();
+    json m = result_json(*result, *trace, policy, estimates);
+    total_gpus = result->total_gpus;
+    runs.push_back(sim::PolicyRun{sim::policy_name(policy), m, result->jobs});
+    if (awards.empty()) awards = result->awards;
+    all.push_back(m);
+  }
+  json out = all[0];
+  if (all.size() > 1) out["policies"] = all;
+  if (!f.report.empty()) {
+    BERTH_RETURN_IF_ERROR(sim::write_report(f.report, out, runs, total_gpus, awards));
+    ctx.err() << "berth: report written to " << f.report << "/index.html\n";
+  }
+  Table table({"POLICY", "JOBS", "AVG_JCT_S", "P50_JCT_S", "P99_JCT_S", "AVG_WAIT_S", "P99_WAIT_S", "SLOWDOWN", "UTIL", "JAIN"});
+  for (const json& m : all) {
+    char util[16], slow[16], jain[16];
+    std::snprintf(util, sizeof util, "%.1f%%", 100 * m.value("utilization", 0.0));
+    std::snprintf(slow, sizeof slow, "%.2f", m.value("avg_bounded_slowdown", 0.0));
+    std::snprintf(jain, sizeof jain, "%.3f", m.value("jain_fairness", 0.0));
+    table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})), seconds_cell(m, "avg_jct_s"),
+                   seconds_cell(m, "p50_jct_s"), seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
+                   seconds_cell(m, "p99_wait_s"), slow, util, jain});
+  }
+  ctx.print(out, table.render());
+  return Status::Ok();
+}
+
+}  // namespace
+
+void add_sim_commands(CLI::App& app, Context& ctx) {
+  auto& f = ctx.make<SimFlags>();
+  CLI::App* sim = app.add_subcommand("sim", "replay a workload trace through berth's scheduler and ledger, offline");
+  sim->add_option("trace", f.trace, "the trace file")->required();
+  sim->add_option("--format", f.format, "swf, philly, pai or csv (submit_s,runtime_s,gpus[,tenant,time_limit_s,gpu_model,nodes])")
+      ->required();
+  sim->add_option("--from", f.from, "keep jobs submitted from this date (YYYY-MM-DD, UTC; dated traces)");
+  sim->add_option("--to", f.to, "... up to and including this date");
+  sim->add_flag("--skip-bad", f.skip_bad, "count and skip malformed rows instead of stopping at the first");
+  sim->add_option("--cluster", f.cluster, "the cluster: a berthd configuration file ([[nodes]], [[gpu_models]])");
+  sim->add_option("--nodes", f.nodes, "or: this many identical nodes")->check(CLI::Range(1, 1'000'000));
+  sim->add_option("--gpus-per-node", f.gpus_per_node, "GPUs on each node")->capture_default_str()->check(CLI::Range(1, 64));
+  sim->add_option("--gpu-model", f.gpu_model, "their GPU model")->capture_default_str();
+  sim->add_option("--tenant-pools", f.tenant_pools, "CSV tenant,nodes: each tenant gets its own nodes (like --nodes)");
+  sim->add_option("--policy", f.policy, "fifo, easy, multifactor, sjf, default; several comma-separated, or all")
+      ->capture_default_str();
+  sim->add_option("--estimates", f.estimates, "runtimes backfill plans with: limit, predict or oracle")->capture_default_str();
+  sim->add_option("--economics", f.economics, "TOML: prices, [scheme] rate/fund/shortfall, [[tenants]] award/wallet");
+  sim->add_option("--report", f.report, "write metrics.json, jobs.csv and index.html (plots) into this folder");
+  sim->add_flag("--no-progress", f.no_progress, "no progress bar");
+  on_run(sim, ctx, [&ctx, &f] { return run_sim(ctx, f); });
+}
+
+}  // namespace berth::cli

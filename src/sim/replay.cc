@@ -1,0 +1,333 @@
+#include "sim/replay.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/engine.h"
+#include "sim/virtual_cluster.h"
+
+namespace berth::sim {
+
+namespace {
+
+constexpr Policy kPolicies[] = {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf, Policy::kDefault};
+constexpr int64_t kDefaultOriginMs = 1'767'225'600'000;  // 2026-01-01, for traces without dates
+
+core::SchedulerConfig scheduling_for(Policy policy, Estimates estimates) {
+  core::SchedulerConfig s;
+  s.preemption = false;  // traces have no tiers
+  s.predict_runtimes = estimates == Estimates::kPredict;
+  s.predict_with_limit = estimates == Estimates::kPredict;
+  switch (policy) {
+    case Policy::kFifo:
+      s.order = core::QueueOrder::kFifo;
+      s.backfill = false;
+      s.strict = true;
+      break;
+    case Policy::kEasy:
+      s.order = core::QueueOrder::kFifo;
+      break;
+    case Policy::kMultifactor:
+      s.order = core::QueueOrder::kPriority;
+      break;
+    case Policy::kSjf:
+    case Policy::kDefault:
+      s.order = core::QueueOrder::kShortest;
+      break;
+  }
+  return s;
+}
+
+// One cluster's replay: the jobs (indices into the trace) that run on it.
+class PoolReplay {
+ public:
+  PoolReplay(const Trace& trace, const ReplayConfig& config, ReplayResult* result)
+      : trace_(trace), config_(config), result_(result) {}
+
+  Status run(core::ClusterConfig cluster, const std::vector<size_t>& jobs, int64_t* done, int64_t total) {
+    origin_ms_ = trace_.start_epoch_s > 0 ? trace_.start_epoch_s * 1000 : kDefaultOriginMs;
+    // One partition longer than any job.
+    int64_t longest_s = 86'400;
+    for (size_t i : jobs) longest_s = std::max({longest_s, trace_.jobs[i].runtime_s + 1, trace_.jobs[i].time_limit_s});
+    cluster.partitions = {core::Partition{"sim", longest_s, longest_s, true, {}}};
+    cluster.prices.clear();
+    for (const core::Node& n : cluster.nodes) {
+      if (std::any_of(cluster.prices.begin(), cluster.prices.end(), [&](const core::GpuPrice& p) { return p.gpu_model == n.gpu_model; }))
+        continue;
+      Minor price = 0;
+      if (config_.economics)
+        for (const core::GpuPrice& p : config_.economics->prices)
+          if (p.gpu_model == n.gpu_model) price = p.per_gpu_hour_minor;
+      cluster.prices.push_back({n.gpu_model, price});
+    }
+    per_node_ = 0;
+    for (const core::Node& n : cluster.nodes) per_node_ = std::max(per_node_, n.gpus);
+    for (const core::Node& n : cluster.nodes) total_gpus_ += n.gpus;
+    result_->total_gpus += total_gpus_;
+    auto vc = VirtualCluster::Create(cluster, origin_ms_, SimOptions{scheduling_for(config_.policy, config_.estimates), 0});
+    if (!vc.ok()) return vc.status();
+    vc_ = std::move(*vc);
+    core::Engine& e = vc_->engine();
+    if (config_.economics) {
+      auto scheme = e.create_scheme("sim", config_.economics->rate_bps, ~0u, config_.economics->shortfall,
+                                    config_.economics->fund_minor, origin_ms_);
+      if (!scheme.ok()) return Status::Invalid("economics: " + scheme.status().message());
+      scheme_ = scheme->id;
+    }
+    for (size_t i : jobs) {
+      const TraceJob& t = trace_.jobs[i];
+      const int64_t at_ms = origin_ms_ + t.submit_s * 1000;
+      BERTH_RETURN_IF_ERROR(vc_->advance_to(at_ms));
+      drain();
+      auto project = project_for(t.tenant);
+      if (!project.ok()) return project.status();
+      core::JobRequest r = request(t, *project);
+      if (r.nodes * per_node_ < r.gpus || r.gpus > total_gpus_) {
+        ++result_->skipped_too_large;
+      } else {
+        auto id = vc_->submit(r, SimProcess{t.runtime_s * 1000, 0});
+        if (id.ok()) {
+          trace_index_.push_back(i);
+        } else {
+          ++result_->skipped_too_large;  // e.g. more nodes of a model than the cluster has
+        }
+      }
+      if (config_.progress && (++*done % std::max<int64_t>(1, total / 100) == 0)) config_.progress(*done, total);
+    }
+    while (auto next = vc_->next_event_ms()) {
+      BERTH_RETURN_IF_ERROR(vc_->advance_to(*next));
+      drain();
+    }
+    BERTH_RETURN_IF_ERROR(e.verify());
+    collect();
+    return Status::Ok();
+  }
+
+ private:
+  core::JobRequest request(const TraceJob& t, ProjectId project) {
+    core::JobRequest r;
+    r.project = project;
+    r.name = "t" + std::to_string(t.id);
+    r.gpus = std::max(1, t.gpus);
+    r.nodes = t.nodes > 0 ? t.nodes : (r.gpus + per_node_ - 1) / std::max(1, per_node_);
+    if (r.gpus % r.nodes != 0) {
+      r.gpus = (r.gpus / r.nodes + 1) * r.nodes;
+      ++result_->gpus_rounded_up;
+    }
+    r.gpu_model = t.gpu_model;
+    if (!r.gpu_model.empty() && !vc_->engine().cluster().has_model(r.gpu_model)) r.gpu_model.clear();
+    const bool oracle = config_.estimates == Estimates::kOracle || config_.policy == Policy::kSjf;
+    r.time_limit_s = t.time_limit_s;
+    if (oracle) r.estimate_s = std::max<int64_t>(1, t.runtime_s);
+    return r;
+  }
+
+  Result<ProjectId> project_for(const std::string& tenant) {
+    if (auto it = projects_.find(tenant); it != projects_.end()) return it->second;
+    core::Engine& e = vc_->engine();
+    // The engine's names may not be numbers (those are ids); trace tenants often are.
+    const std::string name = "tenant-" + (tenant.empty() ? std::string("none") : tenant);
+    auto org = e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms());
+    if (!org.ok()) return org.status();
+    auto project = e.create_project(org->id, name, vc_->now_ms());
+    if (!project.ok()) return project.status();
+    if (config_.economics) {
+      auto it = config_.economics->tenants.find(tenant);
+      const TenantMoney& m = it != config_.economics->tenants.end() ? it->second : config_.economics->others;
+      if (m.award_minor > 0) {
+        auto award = e.create_award(scheme_, project->id, m.award_minor, m.gpu_level, origin_ms_,
+                                    origin_ms_ + m.award_days * 86'400'000, vc_->now_ms());
+        if (!award.ok()) return Status::Invalid("economics: award for tenant '" + name + "': " + award.status().message());
+        awards_[project->id.value] = award->id;
+      }
+      if (m.wallet_minor > 0) {
+        auto topup = e.top_up(project->id, m.wallet_minor, "", vc_->now_ms());
+        if (!topup.ok()) return Status::Invalid("economics: wallet for tenant '" + name + "': " + topup.status().message());
+      }
+      vc_->mark_dirty();
+    }
+    tenants_[project->id.value] = tenant;
+    projects_[tenant] = project->id;
+    return project->id;
+  }
+
+  // Jobs that waited for money, seen as their rows change.
+  void drain() {
+    if (!config_.economics) return;
+    const core::ChangeSet changes = vc_->engine().drain_changes();
+    for (const core::Job& j : changes.jobs)
+      if (j.reason == core::PendingReason::kInsufficientFunds) waited_.insert({j.id.value, true});
+  }
+
+  void collect() {
+    const core::Engine& e = vc_->engine();
+    std::unordered_map<uint64_t, std::vector<std::pair<int64_t, Minor>>> subsidy_by_award;
+    for (size_t k = 0; k < e.jobs().size(); ++k) {
+      const core::Job& j = e.jobs()[k];
+      if (j.start_ms == 0 || j.end_ms == 0) {
+        ++result_->never_started;
+        continue;
+      }
+      JobOutcome o;
+      o.id = trace_.jobs[trace_index_[k]].id;
+      o.tenant = tenants_[j.project.value];
+      o.submit_s = (j.submit_ms - origin_ms_) / 1000;
+      o.start_s = (j.start_ms - origin_ms_) / 1000;
+      o.end_s = (j.end_ms - origin_ms_) / 1000;
+      o.gpus = j.gpus;
+      o.cost_minor = j.cost_minor;
+      o.subsidy_minor = j.subsidy_minor;
+      o.waited_for_funds = waited_.count(j.id.value) > 0;
+      if (o.waited_for_funds) ++result_->jobs_delayed_by_funds;
+      result_->jobs.push_back(o);
+      if (!config_.economics) continue;
+      json& t = result_->money[o.tenant.empty() ? "(none)" : o.tenant];
+      if (t.is_null()) t = {{"cost_minor", 0}, {"subsidy_minor", 0}, {"copay_minor", 0}, {"award_ran_out_s", nullptr}};
+      t["cost_minor"] = t["cost_minor"].get<int64_t>() + j.cost_minor;
+      t["subsidy_minor"] = t["subsidy_minor"].get<int64_t>() + j.subsidy_minor;
+      t["copay_minor"] = t["copay_minor"].get<int64_t>() + j.copay_minor;
+      // The award ran out when a job of its tenant first started unsubsidised while it was valid.
+      if (auto a = awards_.find(j.project.value); a != awards_.end()) {
+        const core::Award* award = e.funding().award(a->second);
+        if (!j.award.valid() && award->active_at(j.start_ms)) {
+          json& ran_out = t["award_ran_out_s"];
+          if (ran_out.is_null() || ran_out.get<int64_t>() > o.start_s) ran_out = o.start_s;
+        }
+        if (j.subsidy_minor > 0) subsidy_by_award[a->second.value].push_back({o.end_s, j.subsidy_minor});
+      }
+    }
+    for (const auto& [project, award_id] : awards_) {
+      const core::Award* award = e.funding().award(award_id);
+      AwardSeries series;
+      series.tenant = tenants_[project];
+      auto& spent = subsidy_by_award[award_id.value];
+      std::sort(spent.begin(), spent.end());
+      Minor left = award->amount_minor;
+      series.left_minor.push_back({0, left});
+      for (const auto& [at_s, amount] : spent) {
+        left -= amount;
+        if (!series.left_minor.empty() && series.left_minor.back().first == at_s)
+          series.left_minor.back().second = left;
+        else
+          series.left_minor.push_back({at_s, left});
+      }
+      result_->awards.push_back(std::move(series));
+    }
+  }
+
+  using json = nlohmann::json;
+  const Trace& trace_;
+  const ReplayConfig& config_;
+  ReplayResult* result_;
+  std::unique_ptr<VirtualCluster> vc_;
+  int64_t origin_ms_ = 0;
+  int per_node_ = 1;
+  int64_t total_gpus_ = 0;
+  SchemeId scheme_;
+  std::vector<size_t> trace_index_;  // engine job id - 1 -> trace index
+  std::unordered_map<std::string, ProjectId> projects_;
+  std::unordered_map<uint64_t, std::string> tenants_;  // project id -> tenant
+  std::map<uint64_t, AwardId> awards_;                 // project id -> award
+  std::unordered_map<uint64_t, bool> waited_;
+};
+
+}  // namespace
+
+const char* policy_name(Policy p) {
+  switch (p) {
+    case Policy::kFifo: return "fifo";
+    case Policy::kEasy: return "easy";
+    case Policy::kMultifactor: return "multifactor";
+    case Policy::kSjf: return "sjf";
+    case Policy::kDefault: return "default";
+  }
+  return "?";
+}
+
+bool parse_policy(const std::string& text, Policy* out) {
+  for (Policy p : kPolicies)
+    if (text == policy_name(p)) {
+      *out = p;
+      return true;
+    }
+  return false;
+}
+
+Result<std::vector<Policy>> parse_policies(const std::string& text) {
+  if (text == "all") return std::vector<Policy>(std::begin(kPolicies), std::end(kPolicies));
+  std::vector<Policy> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string word = text.substr(start, comma - start);
+    Policy p;
+    if (!parse_policy(word, &p))
+      return Status::Invalid("unknown policy '" + word + "' (fifo, easy, multifactor, sjf, default or all)");
+    if (std::find(out.begin(), out.end(), p) != out.end()) return Status::Invalid("policy '" + word + "' is given twice");
+    out.push_back(p);
+    start = comma + 1;
+  }
+  return out;
+}
+
+const char* estimates_name(Estimates e) {
+  switch (e) {
+    case Estimates::kLimit: return "limit";
+    case Estimates::kPredict: return "predict";
+    case Estimates::kOracle: return "oracle";
+  }
+  return "?";
+}
+
+bool parse_estimates(const std::string& text, Estimates* out) {
+  for (Estimates e : {Estimates::kLimit, Estimates::kPredict, Estimates::kOracle})
+    if (text == estimates_name(e)) {
+      *out = e;
+      return true;
+    }
+  return false;
+}
+
+Result<ReplayResult> replay(const Trace& trace, const ReplayConfig& config) {
+  if (config.cluster.nodes.empty()) return Status::Invalid("the simulated cluster has no nodes");
+  ReplayResult result;
+  result.start_epoch_s = trace.start_epoch_s;
+  result.money = nlohmann::json::object();
+  int64_t done = 0;
+  const int64_t total = static_cast<int64_t>(trace.jobs.size());
+  if (config.pools.empty()) {
+    std::vector<size_t> all(trace.jobs.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    PoolReplay pool(trace, config, &result);
+    BERTH_RETURN_IF_ERROR(pool.run(config.cluster, all, &done, total));
+  } else {
+    std::unordered_map<std::string, std::vector<size_t>> by_tenant;
+    for (size_t i = 0; i < trace.jobs.size(); ++i) by_tenant[trace.jobs[i].tenant].push_back(i);
+    for (const auto& [tenant, nodes] : config.pools) {
+      auto it = by_tenant.find(tenant);
+      if (it == by_tenant.end() || nodes <= 0) continue;
+      core::ClusterConfig cluster;
+      const core::Node& like = config.cluster.nodes.front();
+      for (int n = 0; n < nodes; ++n) {
+        core::Node node = like;
+        node.id = NodeId();
+        node.name = tenant + "-" + std::to_string(n + 1);
+        cluster.nodes.push_back(node);
+      }
+      PoolReplay pool(trace, config, &result);
+      BERTH_RETURN_IF_ERROR(pool.run(cluster, it->second, &done, total));
+      by_tenant.erase(it);
+    }
+    for (const auto& [tenant, jobs] : by_tenant) result.skipped_no_pool += static_cast<int64_t>(jobs.size());
+    // A tenant's pool without jobs still counts toward capacity.
+    for (const auto& [tenant, nodes] : config.pools)
+      if (std::none_of(trace.jobs.begin(), trace.jobs.end(), [&](const TraceJob& j) { return j.tenant == tenant; }))
+        result.total_gpus += int64_t{nodes} * config.cluster.nodes.front().gpus;
+    std::stable_sort(result.jobs.begin(), result.jobs.end(),
+                     [](const JobOutcome& a, const JobOutcome& b) { return a.submit_s < b.submit_s; });
+  }
+  if (config.progress) config.progress(total, total);
+  return result;
+}
+
+}  // namespace berth::sim

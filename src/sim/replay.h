@@ -1,0 +1,101 @@
+// Replay: a trace's jobs through the real core on a virtual clock (berth sim).
+//
+// Each trace job becomes a JobRequest submitted at its submit time to a VirtualCluster (the
+// same Engine berthd runs); its simulated process runs for the trace's runtime. Tenants become
+// an organisation and a project each. Nothing is sampled or randomised: a replay is a pure
+// function of the trace and the configuration.
+//
+// Policies map onto the scheduler's settings:
+//   fifo         strict submit order: the first job that cannot start blocks all behind it
+//   easy         submit order with EASY backfill
+//   multifactor  Slurm-like multifactor priority (age, fair share) with EASY backfill
+//   sjf          smallest GPU-time first using the true runtimes, with backfill (a reference
+//                no real scheduler can reach: it knows the future)
+//   default      berth's best without an oracle: smallest planned GPU-time first (planned =
+//                the estimate chosen by --estimates), with EASY backfill
+// Estimates (what backfill and shortest-first plan with): limit (the trace's time limits; none
+// known: the partition's), predict (the engine's own prediction from each tenant's finished
+// jobs, capped by the limit), oracle (the true runtime).
+//
+// The cluster: the given nodes, or with tenant pools one cluster per tenant of that many nodes
+// like the first configured node (Helios's replay of Philly gives each virtual cluster its own
+// nodes); jobs of tenants without a pool are skipped and counted. A job that could never be
+// placed (more GPUs than its cluster) is skipped and counted. A job larger than a node is a
+// gang of ceil(gpus / GPUs per node) nodes, its GPUs rounded up to fill them evenly (counted).
+// The replay has one partition whose longest time is above every job's runtime and limit.
+//
+// Money (optional): prices per GPU-hour, a scheme (rate, fund, shortfall rule) and per tenant
+// an award (amount, GPU level, days) and a wallet; the engine holds and settles every job
+// exactly as berthd does. Without economics every price is zero.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/money.h"
+#include "common/status.h"
+#include "core/cluster.h"
+#include "core/model.h"
+#include "sim/metrics.h"
+#include "sim/report.h"
+#include "sim/trace.h"
+
+namespace berth::sim {
+
+enum class Policy { kFifo, kEasy, kMultifactor, kSjf, kDefault };
+enum class Estimates { kLimit, kPredict, kOracle };
+const char* policy_name(Policy p);
+bool parse_policy(const std::string& text, Policy* out);
+// "fifo,easy,sjf" -> policies in that order; "all" -> all five. Error names the bad word.
+Result<std::vector<Policy>> parse_policies(const std::string& text);
+const char* estimates_name(Estimates e);
+bool parse_estimates(const std::string& text, Estimates* out);
+
+struct TenantMoney {
+  Minor award_minor = 0;   // 0: no award
+  int gpu_level = 1 << 20;  // the award's GPU level
+  int64_t award_days = 365;
+  Minor wallet_minor = 0;
+};
+
+struct Economics {
+  std::vector<core::GpuPrice> prices;  // per GPU model of the cluster
+  int64_t rate_bps = 7000;
+  Minor fund_minor = 0;
+  core::Shortfall shortfall = core::Shortfall::kWallet;
+  std::map<std::string, TenantMoney> tenants;
+  TenantMoney others;  // tenants not listed
+};
+
+struct ReplayConfig {
+  core::ClusterConfig cluster;  // its nodes (its partitions and prices are replaced)
+  std::vector<std::pair<std::string, int>> pools;  // tenant -> nodes; empty: one shared cluster
+  Policy policy = Policy::kDefault;
+  Estimates estimates = Estimates::kPredict;
+  const Economics* economics = nullptr;  // optional
+  std::function<void(int64_t done, int64_t total)> progress;  // called at most ~100 times
+};
+
+struct ReplayResult {
+  std::vector<JobOutcome> jobs;  // every job that ran, in trace order
+  int64_t total_gpus = 0;
+  int64_t skipped_no_pool = 0;   // tenant without a pool
+  int64_t skipped_too_large = 0; // more GPUs (or nodes) than its cluster has
+  int64_t gpus_rounded_up = 0;   // gangs whose GPUs were rounded up to fill whole nodes
+  int64_t never_started = 0;     // jobs still pending at the end (e.g. never affordable)
+  int64_t jobs_delayed_by_funds = 0;
+  nlohmann::json money;          // per tenant: cost, subsidy, copay, award_ran_out (null if never)
+  std::vector<AwardSeries> awards;  // award money left over time, per tenant with an award
+  int64_t start_epoch_s = 0;
+};
+
+// Replays `trace`. Errors: a configuration the engine refuses (e.g. no nodes).
+Result<ReplayResult> replay(const Trace& trace, const ReplayConfig& config);
+
+}  // namespace berth::sim

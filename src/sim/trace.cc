@@ -1,0 +1,634 @@
+#include "sim/trace.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace berth::sim {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+
+std::string with_commas(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits a CSV line on ',' into `out` (reused to avoid allocations), trimming each field.
+void split_csv(std::string_view line, std::vector<std::string_view>* out) {
+  out->clear();
+  size_t start = 0;
+  while (true) {
+    const size_t at = line.find(',', start);
+    if (at == std::string_view::npos) {
+      out->push_back(trim(line.substr(start)));
+      return;
+    }
+    out->push_back(trim(line.substr(start, at - start)));
+    start = at + 1;
+  }
+}
+
+void split_whitespace(std::string_view line, std::vector<std::string_view>* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) out->push_back(line.substr(start, i - start));
+  }
+}
+
+// A whole decimal integer, optionally signed, and nothing else.
+bool parse_int(std::string_view s, int64_t* out) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+// A finite decimal number ("66", "66.0", "-1", "1e3").
+bool parse_number(std::string_view s, double* out) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size() && std::isfinite(*out);
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// ---------------------------------------------------------------------------------------------
+// Files and lines
+
+Status read_whole_file(const std::string& path, std::string* out) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::Internal(path + ": cannot open");
+  }
+  out->clear();
+  // Reserve the file's size up front so that reading does not copy as the buffer grows.
+  if (std::fseek(f, 0, SEEK_END) == 0) {
+    const long size = std::ftell(f);
+    if (size > 0 && size <= kMaxTraceBytes) out->reserve(static_cast<size_t>(size));
+    std::rewind(f);
+  }
+  char buffer[1 << 16];
+  while (true) {
+    const size_t n = std::fread(buffer, 1, sizeof buffer, f);
+    out->append(buffer, n);
+    if (static_cast<int64_t>(out->size()) > kMaxTraceBytes) {
+      std::fclose(f);
+      return Status::Invalid(path + ": larger than " + with_commas(kMaxTraceBytes) + " bytes");
+    }
+    if (n < sizeof buffer) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Status::Internal(path + ": read failed");
+  return Status::Ok();
+}
+
+// Yields the non-blank lines of a buffer with their 1-based numbers, without a trailing '\r'.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view data) : data_(data) {}
+  bool next(std::string_view* line, int* number) {
+    while (pos_ < data_.size()) {
+      const size_t at = data_.find('\n', pos_);
+      const size_t end = at == std::string_view::npos ? data_.size() : at;
+      std::string_view text = data_.substr(pos_, end - pos_);
+      pos_ = end + 1;
+      ++number_;
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      if (trim(text).empty()) continue;
+      *line = text;
+      *number = number_;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+  int number_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Collecting rows
+
+// What a row parser says about one row.
+enum class RowKind { kJob, kUnusable };
+
+// Gathers rows into a Trace: raw submit times (in the trace's own base) until finish().
+class Collector {
+ public:
+  Collector(const std::string& path, const TraceOptions& options, std::string_view data)
+      : path_(path), options_(options) {
+    trace_.jobs.reserve(static_cast<size_t>(std::count(data.begin(), data.end(), '\n')) + 1);
+  }
+
+  std::string where(int line) const { return path_ + ":" + std::to_string(line) + ": "; }
+
+  // Applies skip_bad to a row's outcome: true to go on, false to stop with *status.
+  bool take(Status row_status, RowKind kind, TraceJob&& job, Status* status) {
+    if (!row_status.ok()) {
+      if (!options_.skip_bad) {
+        *status = std::move(row_status);
+        return false;
+      }
+      ++trace_.skipped_bad;
+      return true;
+    }
+    if (kind == RowKind::kUnusable) {
+      ++trace_.skipped_unusable;
+      return true;
+    }
+    trace_.jobs.push_back(std::move(job));
+    return true;
+  }
+
+  Trace& trace() { return trace_; }
+
+  // Applies the window (epoch = date_base_s + raw submit when dated), makes submits relative
+  // to the earliest kept one and sorts.
+  Result<Trace> finish(std::optional<int64_t> date_base_s) {
+    const bool windowed = options_.from_epoch_s.has_value() || options_.to_epoch_s.has_value();
+    if (windowed && !date_base_s.has_value())
+      return Status::Invalid(path_ + ": this trace has no dates, so a from/to window cannot apply "
+                                     "(Philly traces and SWF logs with UnixStartTime have them)");
+    std::vector<TraceJob>& jobs = trace_.jobs;
+    if (windowed) {
+      const int64_t from = options_.from_epoch_s.value_or(std::numeric_limits<int64_t>::min());
+      const int64_t to = options_.to_epoch_s.value_or(std::numeric_limits<int64_t>::max());
+      const size_t before = jobs.size();
+      std::erase_if(jobs, [&](const TraceJob& j) {
+        const int64_t epoch = *date_base_s + j.submit_s;
+        return epoch < from || epoch >= to;
+      });
+      trace_.skipped_window = static_cast<int64_t>(before - jobs.size());
+    }
+    int64_t earliest = 0;
+    if (!jobs.empty()) {
+      earliest = std::min_element(jobs.begin(), jobs.end(), [](const TraceJob& a, const TraceJob& b) {
+                   return a.submit_s < b.submit_s;
+                 })->submit_s;
+      for (TraceJob& j : jobs) j.submit_s -= earliest;
+    }
+    if (date_base_s.has_value()) trace_.start_epoch_s = *date_base_s + earliest;
+    std::sort(jobs.begin(), jobs.end(), [](const TraceJob& a, const TraceJob& b) {
+      if (a.submit_s != b.submit_s) return a.submit_s < b.submit_s;
+      return a.id < b.id;
+    });
+    if (trace_.skipped_bad > 0)
+      trace_.notes.insert(trace_.notes.begin(), with_commas(trace_.skipped_bad) + " malformed rows skipped.");
+    if (trace_.skipped_window > 0)
+      trace_.notes.push_back(with_commas(trace_.skipped_window) + " jobs submitted outside the window left out; " +
+                             with_commas(static_cast<int64_t>(jobs.size())) + " kept.");
+    return std::move(trace_);
+  }
+
+ private:
+  const std::string& path_;
+  const TraceOptions& options_;
+  Trace trace_;
+};
+
+// Column positions found by header name.
+class Columns {
+ public:
+  // Maps each header field; `known` lists names that may appear (empty: any), `required` those
+  // that must. Unknown names are an error only when `strict`.
+  Status read(const std::string& where, std::string_view header, const std::vector<std::string>& required,
+              const std::vector<std::string>& optional, bool strict) {
+    std::vector<std::string_view> fields;
+    split_csv(header, &fields);
+    count_ = fields.size();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const std::string name(fields[i]);
+      const bool known = std::find(required.begin(), required.end(), name) != required.end() ||
+                         std::find(optional.begin(), optional.end(), name) != optional.end();
+      if (!known) {
+        if (strict) {
+          std::string all;
+          for (const auto& n : required) all += (all.empty() ? "" : ", ") + n;
+          for (const auto& n : optional) all += ", " + n;
+          return Status::Invalid(where + "unknown column " + quoted(name) + " (known: " + all + ")");
+        }
+        continue;
+      }
+      if (!index_.emplace(name, i).second) return Status::Invalid(where + "column " + quoted(name) + " appears twice");
+    }
+    for (const auto& name : required)
+      if (!index_.count(name)) return Status::Invalid(where + "the header has no " + quoted(name) + " column");
+    return Status::Ok();
+  }
+  size_t count() const { return count_; }
+  // The column's index, or -1 when absent.
+  int at(const std::string& name) const {
+    const auto it = index_.find(name);
+    return it == index_.end() ? -1 : static_cast<int>(it->second);
+  }
+
+ private:
+  std::map<std::string, size_t> index_;
+  size_t count_ = 0;
+};
+
+Status field_count_error(const std::string& where, size_t got, size_t want) {
+  return Status::Invalid(where + "has " + std::to_string(got) + " fields; the header has " + std::to_string(want));
+}
+
+// An integer field in [lo, hi].
+Status int_field(const std::string& where, const char* name, std::string_view text, int64_t lo, int64_t hi,
+                 int64_t* out) {
+  if (!parse_int(text, out)) return Status::Invalid(where + name + " " + quoted(text) + " is not a whole number");
+  if (*out < lo || *out > hi)
+    return Status::Invalid(where + name + " " + quoted(text) + " is out of range [" + std::to_string(lo) + ", " +
+                           std::to_string(hi) + "]");
+  return Status::Ok();
+}
+
+constexpr int64_t kMaxGpus = 1'000'000;
+constexpr int64_t kMaxSeconds = int64_t{1} << 40;  // ~35,000 years: room for any epoch or duration
+
+// ---------------------------------------------------------------------------------------------
+// SWF
+
+Status parse_swf_row(const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
+                     RowKind* kind) {
+  if (f.size() != 18) return Status::Invalid(where + "has " + std::to_string(f.size()) + " fields; SWF has 18");
+  static const char* const kNames[18] = {"job number",   "submit time",    "wait time",      "run time",
+                                         "allocated processors", "average CPU time", "used memory",
+                                         "requested processors", "requested time", "requested memory",
+                                         "status", "user id", "group id", "executable", "queue", "partition",
+                                         "preceding job", "think time"};
+  // Fields 1-5, 8, 9 and 12 are used and must be whole numbers; the rest need only be numbers
+  // (some logs record average CPU time with a fraction).
+  static constexpr bool kUsed[18] = {true, true, true, true, true, false, false, true, true,
+                                     false, false, true, false, false, false, false, false, false};
+  int64_t v[18] = {};
+  for (int i = 0; i < 18; ++i) {
+    if (kUsed[i]) {
+      if (!parse_int(f[i], &v[i]))
+        return Status::Invalid(where + "field " + std::to_string(i + 1) + " (" + kNames[i] + ") " + quoted(f[i]) +
+                               " is not a whole number");
+    } else {
+      double d;
+      if (!parse_number(f[i], &d))
+        return Status::Invalid(where + "field " + std::to_string(i + 1) + " (" + kNames[i] + ") " + quoted(f[i]) +
+                               " is not a number");
+    }
+  }
+  const int64_t procs = v[4] != -1 ? v[4] : v[7];
+  if (v[1] < 0 || v[3] < 0 || procs < 1) {
+    *kind = RowKind::kUnusable;
+    return Status::Ok();
+  }
+  if (procs > kMaxGpus || v[1] > kMaxSeconds || v[3] > kMaxSeconds || v[8] > kMaxSeconds)
+    return Status::Invalid(where + "a value is too large (processors, submit, run or requested time)");
+  job->id = v[0];
+  job->submit_s = v[1];
+  job->log_wait_s = v[2] < 0 ? -1 : v[2];
+  job->runtime_s = v[3];
+  job->gpus = static_cast<int>(procs);
+  job->time_limit_s = v[8] > 0 ? v[8] : 0;
+  job->tenant = v[11] >= 0 ? "u" + std::to_string(v[11]) : "";
+  *kind = RowKind::kJob;
+  return Status::Ok();
+}
+
+Result<Trace> read_swf(const std::string& path, std::string_view data, const TraceOptions& options) {
+  Collector c(path, options, data);
+  std::optional<int64_t> unix_start_s;
+  LineReader lines(data);
+  std::string_view line;
+  int number = 0;
+  std::vector<std::string_view> fields;
+  Status status;
+  while (lines.next(&line, &number)) {
+    const std::string_view t = trim(line);
+    if (t.front() == ';') {
+      constexpr std::string_view kKey = "UnixStartTime:";
+      const std::string_view body = trim(t.substr(1));
+      int64_t v;
+      if (body.substr(0, kKey.size()) == kKey && parse_int(trim(body.substr(kKey.size())), &v)) unix_start_s = v;
+      continue;
+    }
+    split_whitespace(t, &fields);
+    TraceJob job;
+    job.line = number;
+    RowKind kind = RowKind::kJob;
+    const std::string where = c.where(number);
+    Status row_status = parse_swf_row(where, fields, &job, &kind);
+    if (!c.take(std::move(row_status), kind, std::move(job), &status)) return status;
+  }
+  if (c.trace().skipped_unusable > 0)
+    c.trace().notes.push_back(with_commas(c.trace().skipped_unusable) +
+                              " jobs skipped: unknown submit or run time, or no processors.");
+  return c.finish(unix_start_s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Philly
+
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  // Howard Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar.
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool digits(std::string_view s, size_t at, size_t n, int64_t* out) {
+  *out = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    *out = *out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_utc_timestamp_s(std::string_view s) {
+  if (!s.empty() && s.back() == 'Z') s.remove_suffix(1);
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+      s[16] != ':')
+    return std::nullopt;
+  int64_t y, mo, d, h, mi, se;
+  if (!digits(s, 0, 4, &y) || !digits(s, 5, 2, &mo) || !digits(s, 8, 2, &d) || !digits(s, 11, 2, &h) ||
+      !digits(s, 14, 2, &mi) || !digits(s, 17, 2, &se))
+    return std::nullopt;
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12) return std::nullopt;
+  if (d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
+  if (h > 23 || mi > 59 || se > 59) return std::nullopt;
+  return days_from_civil(y, mo, d) * 86'400 + h * 3600 + mi * 60 + se;
+}
+
+namespace {
+
+Result<Trace> read_philly(const std::string& path, std::string_view data, const TraceOptions& options) {
+  Collector c(path, options, data);
+  LineReader lines(data);
+  std::string_view line;
+  int number = 0;
+  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row");
+  Columns cols;
+  BERTH_RETURN_IF_ERROR(cols.read(c.where(number), line, {"timestamp", "duration", "num_gpus", "cluster"},
+                                  {"gpu_time"}, false));
+  const int ts = cols.at("timestamp"), dur = cols.at("duration"), gp = cols.at("num_gpus"), cl = cols.at("cluster");
+  std::vector<std::string_view> f;
+  Status status;
+  int64_t row = 0;
+  while (lines.next(&line, &number)) {
+    ++row;
+    split_csv(line, &f);
+    TraceJob job;
+    job.line = number;
+    job.id = row;
+    RowKind kind = RowKind::kJob;
+    auto parse = [&]() -> Status {
+      const std::string where = c.where(number);
+      if (f.size() != cols.count()) return field_count_error(where, f.size(), cols.count());
+      const std::optional<int64_t> epoch = parse_utc_timestamp_s(f[ts]);
+      if (!epoch) return Status::Invalid(where + "timestamp " + quoted(f[ts]) + " is not YYYY-MM-DD HH:MM:SS");
+      double seconds;
+      if (!parse_number(f[dur], &seconds) || seconds < 0 || seconds > static_cast<double>(kMaxSeconds))
+        return Status::Invalid(where + "duration " + quoted(f[dur]) + " is not a number of seconds >= 0");
+      int64_t gpus;
+      BERTH_RETURN_IF_ERROR(int_field(where, "num_gpus", f[gp], 0, kMaxGpus, &gpus));
+      if (gpus == 0) {
+        kind = RowKind::kUnusable;
+        return Status::Ok();
+      }
+      job.submit_s = *epoch;
+      job.runtime_s = std::llround(seconds);
+      job.gpus = static_cast<int>(gpus);
+      job.tenant = std::string(f[cl]);
+      return Status::Ok();
+    };
+    Status row_status = parse();  // before the call below reads `kind` and moves `job`
+    if (!c.take(std::move(row_status), kind, std::move(job), &status)) return status;
+  }
+  if (c.trace().skipped_unusable > 0)
+    c.trace().notes.push_back(with_commas(c.trace().skipped_unusable) + " jobs with no GPUs skipped.");
+  return c.finish(0);  // submit_s holds epoch seconds
+}
+
+// ---------------------------------------------------------------------------------------------
+// PAI openb pods
+
+Result<Trace> read_pai(const std::string& path, std::string_view data, const TraceOptions& options) {
+  Collector c(path, options, data);
+  LineReader lines(data);
+  std::string_view line;
+  int number = 0;
+  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row");
+  Columns cols;
+  BERTH_RETURN_IF_ERROR(cols.read(c.where(number), line,
+                                  {"num_gpu", "gpu_milli", "gpu_spec", "qos", "creation_time", "deletion_time",
+                                   "scheduled_time"},
+                                  {}, false));
+  const int ng = cols.at("num_gpu"), gm = cols.at("gpu_milli"), gs = cols.at("gpu_spec"), qos = cols.at("qos"),
+            ct = cols.at("creation_time"), dt = cols.at("deletion_time"), st = cols.at("scheduled_time");
+  std::vector<std::string_view> f;
+  Status status;
+  int64_t row = 0, no_gpu = 0, unplaced = 0, multi_model = 0, rounded = 0;
+  while (lines.next(&line, &number)) {
+    ++row;
+    split_csv(line, &f);
+    TraceJob job;
+    job.line = number;
+    job.id = row;
+    RowKind kind = RowKind::kJob;
+    bool fractional = false, several_models = false;
+    auto parse = [&]() -> Status {
+      const std::string where = c.where(number);
+      if (f.size() != cols.count()) return field_count_error(where, f.size(), cols.count());
+      int64_t gpus, milli, created, deleted = -1, scheduled = -1;
+      BERTH_RETURN_IF_ERROR(int_field(where, "num_gpu", f[ng], 0, kMaxGpus, &gpus));
+      BERTH_RETURN_IF_ERROR(int_field(where, "gpu_milli", f[gm], 0, 1000, &milli));
+      BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxSeconds, &created));
+      if (!f[dt].empty()) BERTH_RETURN_IF_ERROR(int_field(where, "deletion_time", f[dt], 0, kMaxSeconds, &deleted));
+      if (!f[st].empty())
+        BERTH_RETURN_IF_ERROR(int_field(where, "scheduled_time", f[st], 0, kMaxSeconds, &scheduled));
+      if (gpus == 0) {
+        kind = RowKind::kUnusable;
+        ++no_gpu;
+        return Status::Ok();
+      }
+      if (deleted < 0 || scheduled < 0) {
+        kind = RowKind::kUnusable;
+        ++unplaced;
+        return Status::Ok();
+      }
+      if (scheduled < created)
+        return Status::Invalid(where + "scheduled_time " + quoted(f[st]) + " is before creation_time " + quoted(f[ct]));
+      if (deleted < scheduled)
+        return Status::Invalid(where + "deletion_time " + quoted(f[dt]) + " is before scheduled_time " + quoted(f[st]));
+      std::string_view spec = f[gs];
+      const size_t bar = spec.find('|');
+      several_models = bar != std::string_view::npos;
+      if (several_models) spec = trim(spec.substr(0, bar));
+      job.submit_s = created;
+      job.runtime_s = deleted - scheduled;
+      job.gpus = static_cast<int>(gpus);
+      job.gpu_model = std::string(spec);
+      job.tenant = std::string(f[qos]);
+      fractional = milli < 1000;
+      return Status::Ok();
+    };
+    Status row_status = parse();
+    if (row_status.ok() && kind == RowKind::kJob) {
+      rounded += fractional ? 1 : 0;
+      multi_model += several_models ? 1 : 0;
+    }
+    if (!c.take(std::move(row_status), kind, std::move(job), &status)) return status;
+  }
+  Trace& t = c.trace();
+  t.rounded_up = rounded;
+  if (no_gpu > 0) t.notes.push_back(with_commas(no_gpu) + " pods with no GPU skipped.");
+  if (unplaced > 0) t.notes.push_back(with_commas(unplaced) + " pods never scheduled (no scheduled or deletion time) skipped.");
+  if (rounded > 0) t.notes.push_back(with_commas(rounded) + " pods with fractional GPUs rounded up to whole GPUs.");
+  if (multi_model > 0)
+    t.notes.push_back(with_commas(multi_model) + " pods accept several GPU models; each was given the first listed.");
+  return c.finish(std::nullopt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// berth CSV
+
+Result<Trace> read_csv(const std::string& path, std::string_view data, const TraceOptions& options) {
+  Collector c(path, options, data);
+  LineReader lines(data);
+  std::string_view line;
+  int number = 0;
+  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row");
+  Columns cols;
+  BERTH_RETURN_IF_ERROR(cols.read(c.where(number), line, {"submit_s", "runtime_s", "gpus"},
+                                  {"id", "tenant", "time_limit_s", "gpu_model", "nodes"}, true));
+  const int sub = cols.at("submit_s"), run = cols.at("runtime_s"), gp = cols.at("gpus"), id = cols.at("id"),
+            ten = cols.at("tenant"), lim = cols.at("time_limit_s"), mod = cols.at("gpu_model"), nod = cols.at("nodes");
+  std::vector<std::string_view> f;
+  Status status;
+  int64_t row = 0;
+  while (lines.next(&line, &number)) {
+    ++row;
+    split_csv(line, &f);
+    TraceJob job;
+    job.line = number;
+    job.id = row;
+    auto parse = [&]() -> Status {
+      const std::string where = c.where(number);
+      if (f.size() != cols.count()) return field_count_error(where, f.size(), cols.count());
+      int64_t v;
+      BERTH_RETURN_IF_ERROR(int_field(where, "submit_s", f[sub], -kMaxSeconds, kMaxSeconds, &job.submit_s));
+      BERTH_RETURN_IF_ERROR(int_field(where, "runtime_s", f[run], 0, kMaxSeconds, &job.runtime_s));
+      BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
+      job.gpus = static_cast<int>(v);
+      if (id >= 0 && !f[id].empty())
+        BERTH_RETURN_IF_ERROR(int_field(where, "id", f[id], std::numeric_limits<int64_t>::min(),
+                                        std::numeric_limits<int64_t>::max(), &job.id));
+      if (ten >= 0) job.tenant = std::string(f[ten]);
+      if (lim >= 0 && !f[lim].empty())
+        BERTH_RETURN_IF_ERROR(int_field(where, "time_limit_s", f[lim], 0, kMaxSeconds, &job.time_limit_s));
+      if (mod >= 0) job.gpu_model = std::string(f[mod]);
+      if (nod >= 0 && !f[nod].empty()) {
+        BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
+        job.nodes = static_cast<int>(v);
+      }
+      return Status::Ok();
+    };
+    Status row_status = parse();  // before the call below moves `job`
+    if (!c.take(std::move(row_status), RowKind::kJob, std::move(job), &status)) return status;
+  }
+  return c.finish(std::nullopt);
+}
+
+}  // namespace
+
+bool parse_trace_format(const std::string& text, TraceFormat* out) {
+  static const std::pair<const char*, TraceFormat> kNames[] = {
+      {"swf", TraceFormat::kSwf}, {"philly", TraceFormat::kPhilly}, {"pai", TraceFormat::kPai}, {"csv", TraceFormat::kCsv}};
+  for (const auto& [name, format] : kNames) {
+    if (text == name) {
+      *out = format;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* trace_format_name(TraceFormat format) {
+  switch (format) {
+    case TraceFormat::kSwf: return "swf";
+    case TraceFormat::kPhilly: return "philly";
+    case TraceFormat::kPai: return "pai";
+    case TraceFormat::kCsv: return "csv";
+  }
+  return "?";
+}
+
+Result<Trace> read_trace(const std::string& path, TraceFormat format, const TraceOptions& options) {
+  if (options.from_epoch_s && options.to_epoch_s && *options.from_epoch_s >= *options.to_epoch_s)
+    return Status::Invalid("the window is empty: from must be before to");
+  std::string data;
+  BERTH_RETURN_IF_ERROR(read_whole_file(path, &data));
+  switch (format) {
+    case TraceFormat::kSwf: return read_swf(path, data, options);
+    case TraceFormat::kPhilly: return read_philly(path, data, options);
+    case TraceFormat::kPai: return read_pai(path, data, options);
+    case TraceFormat::kCsv: return read_csv(path, data, options);
+  }
+  return Status::Internal("unknown trace format");
+}
+
+Result<std::vector<std::pair<std::string, int>>> read_tenant_pools(const std::string& path) {
+  std::string data;
+  BERTH_RETURN_IF_ERROR(read_whole_file(path, &data));
+  LineReader lines(data);
+  std::string_view line;
+  int number = 0;
+  std::vector<std::pair<std::string, int>> pools;
+  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row and tenant,nodes rows");
+  std::set<std::string> seen;
+  std::vector<std::string_view> f;
+  while (lines.next(&line, &number)) {
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    split_csv(line, &f);
+    if (f.size() != 2) return Status::Invalid(where + "has " + std::to_string(f.size()) + " fields; expected tenant,nodes");
+    if (f[0].empty()) return Status::Invalid(where + "the tenant is empty");
+    int64_t nodes;
+    BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[1], 0, kMaxGpus, &nodes));
+    std::string tenant(f[0]);
+    if (!seen.insert(tenant).second) return Status::Invalid(where + "tenant " + quoted(tenant) + " appears twice");
+    pools.emplace_back(std::move(tenant), static_cast<int>(nodes));
+  }
+  return pools;
+}
+
+}  // namespace berth::sim
