@@ -35,6 +35,33 @@ Result<JobId> VirtualCluster::submit(const core::JobRequest& request, const SimP
   return *id;
 }
 
+Result<std::vector<JobId>> VirtualCluster::submit_array(const core::JobRequest& request,
+                                                        const std::vector<int>& indices, int throttle,
+                                                        const std::vector<SimProcess>& processes) {
+  if (processes.size() != 1 && processes.size() != indices.size())
+    return Status::Invalid("an array needs one process for all its tasks or one per task (" +
+                           std::to_string(indices.size()) + "), not " + std::to_string(processes.size()));
+  for (const SimProcess& p : processes)
+    if (p.runtime_ms && *p.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
+  auto ids = engine_->submit_array(request, indices, throttle, now_ms_);
+  if (!ids.ok()) return ids.status();
+  for (size_t i = 0; i < ids->size(); ++i) sim_job((*ids)[i]).process = processes[processes.size() == 1 ? 0 : i];
+  dirty_ = true;
+  return ids;
+}
+
+Status VirtualCluster::hold(JobId id) {
+  BERTH_RETURN_IF_ERROR(engine_->hold(id, now_ms_));
+  dirty_ = true;
+  return Status::Ok();
+}
+
+Status VirtualCluster::release(JobId id) {
+  BERTH_RETURN_IF_ERROR(engine_->release(id, now_ms_));
+  dirty_ = true;
+  return Status::Ok();
+}
+
 Result<bool> VirtualCluster::cancel(JobId id) {
   auto running = engine_->cancel(id, now_ms_);
   if (!running.ok()) return running.status();

@@ -9,10 +9,11 @@
 // A spot job the scheduler preempts (Engine::take_preemptions) is sent TERM: its process
 // stops preempt_grace_ms later (or at its own end, if sooner) and the engine requeues it.
 //
-// Time only moves through advance_to / advance_by. Commands (submit, cancel, set_node_state,
-// or anything done on engine() directly) happen at now_ms() and form one batch, like one
-// berthd batch: the scheduling pass for them runs at the next flush(), which advance_to calls
-// first. While advancing, events are processed in time order and the scheduler runs:
+// Time only moves through advance_to / advance_by. Commands (submit, submit_array, hold,
+// release, cancel, set_node_state, or anything done on engine() directly) happen at now_ms()
+// and form one batch, like one berthd batch: the scheduling pass for them runs at the next
+// flush(), which advance_to calls first. While advancing, events are processed in time order
+// and the scheduler runs:
 //   - after each batch of simultaneous job ends (in job id order), at their exact time;
 //   - at each award's start and end (subsidy appears or goes: what can start changes).
 // It runs at no other time: not at the target of an advance unless commands are waiting, nor
@@ -69,6 +70,16 @@ class VirtualCluster {
 
   // Submits a job at now_ms(); its process behaves as `process` once started.
   Result<JobId> submit(const core::JobRequest& request, const SimProcess& process = {});
+  // Submits a job array at now_ms() (Engine::submit_array: all tasks or none, at most
+  // `throttle` running at once, 0 = no cap). `processes` has one entry per index, task i
+  // behaving as processes[i], or a single entry all tasks share. Returns the tasks' ids in
+  // index order.
+  Result<std::vector<JobId>> submit_array(const core::JobRequest& request, const std::vector<int>& indices,
+                                          int throttle, const std::vector<SimProcess>& processes);
+  // Holds a pending job at now_ms() (it is not scheduled until released), or releases it.
+  // Holding a job that is not pending, or releasing one that is not held, is a Conflict.
+  Status hold(JobId job);
+  Status release(JobId job);
   // Cancels a job at now_ms(): a pending one is CANCELLED; a running one ends now, CANCELLED,
   // charged for the time it ran. Returns whether it was running.
   Result<bool> cancel(JobId job);

@@ -161,6 +161,7 @@ class Driver {
   Status define_partition(const std::vector<std::string>& w);
   Status define_scheduler(const std::vector<std::string>& w);
   Status define_limit(const std::vector<std::string>& w);
+  Status define_share(const std::vector<std::string>& w);
   Result<bool> on_off(Options& o, std::string_view key, bool current);
   Status start(int64_t start_ms);
   Status ensure_started();
@@ -174,6 +175,7 @@ class Driver {
   Status topup(const std::vector<std::string>& w);
   Status submit(const std::vector<std::string>& w);
   Status cancel(const std::vector<std::string>& w);
+  Status hold_or_release(const std::vector<std::string>& w);
   Status node_state(const std::vector<std::string>& w);
 
   // Expectations (w without the leading "expect").
@@ -364,7 +366,8 @@ Result<bool> Driver::on_off(Options& o, std::string_view key, bool current) {
   return *v == "on";
 }
 
-// scheduler [backfill=on|off] [preemption=on|off] [spot_price=P%] [grace=D]
+// scheduler [backfill=on|off] [preemption=on|off] [spot_price=P%] [grace=D] [half_life=D]
+//           [w_age=N] [w_fairshare=N] [w_tier=N] [w_size=N]
 Status Driver::define_scheduler(const std::vector<std::string>& w) {
   if (vc_) return bad("the scheduler is set before `start`");
   Options o({w.begin() + 1, w.end()});
@@ -381,6 +384,19 @@ Status Driver::define_scheduler(const std::vector<std::string>& w) {
     SCENARIO_ASSIGN(grace, duration_ms(*g));
     options_.preempt_grace_ms = grace;
   }
+  if (const auto h = o.take("half_life")) {
+    SCENARIO_ASSIGN(half_life_ms, duration_ms(*h));
+    if (half_life_ms <= 0 || half_life_ms % kSecondMs != 0) return bad("half_life is a positive number of whole seconds");
+    c.usage_half_life_s = half_life_ms / kSecondMs;
+  }
+  const struct { const char* key; int64_t* weight; } weights[] = {{"w_age", &c.weights.age},
+                                                                  {"w_fairshare", &c.weights.fairshare},
+                                                                  {"w_tier", &c.weights.tier},
+                                                                  {"w_size", &c.weights.size}};
+  for (const auto& weight : weights) {
+    SCENARIO_ASSIGN(n, count_option(o, weight.key));
+    if (n) *weight.weight = *n;
+  }
   return no_leftovers(o);
 }
 
@@ -395,6 +411,15 @@ Status Driver::define_limit(const std::vector<std::string>& w) {
   core::Limit& limit = (w[1] == "org" ? options_.scheduling.org_limits : options_.scheduling.project_limits)[w[2]];
   if (gpus) limit.max_gpus = *gpus;
   if (pending) limit.max_pending = *pending;
+  return Status::Ok();
+}
+
+// share org|project NAME N: its fair share (1 when not given), for org or project NAME.
+Status Driver::define_share(const std::vector<std::string>& w) {
+  if (vc_) return bad("shares are set before `start`");
+  if (w.size() != 4 || (w[1] != "org" && w[1] != "project")) return bad("usage: share org|project NAME N");
+  SCENARIO_ASSIGN(n, integer(w[3], "a share"));
+  (w[1] == "org" ? options_.scheduling.org_shares : options_.scheduling.project_shares)[w[2]] = n;
   return Status::Ok();
 }
 
@@ -492,7 +517,8 @@ Status Driver::topup(const std::vector<std::string>& w) {
 
 Status Driver::submit(const std::vector<std::string>& w) {
   if (w.size() < 2) return bad("usage: submit PROJECT [gpus=N] [time=D] [run=D] [exit=N] [model=M] [partition=P] "
-                               "[tier=high|normal|spot] [requeue] [name=X] [user=U]");
+                               "[tier=high|normal|spot] [requeue] [name=X] [user=U] [hold] [after=DEPS] "
+                               "[array=SPEC [runs=D,D,...]]");
   SCENARIO_ASSIGN(p, project(w[1]));
   Options o({w.begin() + 2, w.end()});
   core::JobRequest r;
@@ -518,14 +544,49 @@ Status Driver::submit(const std::vector<std::string>& w) {
   if (const auto t = o.take("tier"); t && !core::parse_tier(*t, &r.tier))
     return bad("tier must be high, normal or spot, got '" + *t + "'");
   r.requeue = o.flag("requeue");
+  r.hold = o.flag("hold");
+  const auto after = o.take("after"), dependency = o.take("dependency");
+  if (after && dependency) return bad("write after= or dependency=, not both");
+  if (const auto& deps = after ? after : dependency; deps && !core::parse_dependencies(*deps, &r.dependencies))
+    return bad("dependencies '" + *deps + "' are not like afterok:3,afterany:4:5 (or afternotok)");
+  const auto array = o.take("array");
+  const auto runs = o.take("runs");
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
-  return vc_->submit(r, process).status();
+  if (!array) {
+    if (runs) return bad("runs= gives each task of an array its runtime; this submit has no array=");
+    return vc_->submit(r, process).status();
+  }
+  std::vector<int> indices;
+  int throttle = 0;
+  std::string error;
+  if (!core::parse_array_spec(*array, &indices, &throttle, &error)) return bad(error);
+  std::vector<sim::SimProcess> processes{process};
+  if (runs) {
+    if (process.runtime_ms) return bad("write run= (every task) or runs= (each task), not both");
+    processes.clear();
+    std::istringstream in(*runs);
+    for (std::string d; std::getline(in, d, ',');) {
+      SCENARIO_ASSIGN(run_ms, duration_ms(d));
+      processes.push_back(sim::SimProcess{run_ms, process.exit_code});
+    }
+    if (processes.size() != indices.size())
+      return bad("runs= has " + std::to_string(processes.size()) + " runtimes for " + std::to_string(indices.size()) +
+                 " tasks");
+  }
+  return vc_->submit_array(r, indices, throttle, processes).status();
 }
 
 Status Driver::cancel(const std::vector<std::string>& w) {
   if (w.size() != 2) return bad("usage: cancel JOB");
   SCENARIO_ASSIGN(id, job(w[1]));
   return vc_->cancel(id).status();
+}
+
+// hold JOB | release JOB
+Status Driver::hold_or_release(const std::vector<std::string>& w) {
+  if (w.size() != 2) return bad("usage: " + w[0] + " JOB");
+  SCENARIO_ASSIGN(id, job(w[1]));
+  return w[0] == "hold" ? vc_->hold(id) : vc_->release(id);
 }
 
 Status Driver::node_state(const std::vector<std::string>& w) {
@@ -615,8 +676,8 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   m.money("copay", copay, j->copay_minor);
   m.money("max", max, j->max_cost_minor);
   m.count("restarts", restarts, j->restarts);
-  if (start_at) m.compare("start", format_time(*start_at), format_time(j->start_ms));
-  if (end_at) m.compare("end", format_time(*end_at), format_time(j->end_ms));
+  if (start_at) m.compare("start", format_time(*start_at), j->start_ms ? format_time(j->start_ms) : "(not started)");
+  if (end_at) m.compare("end", format_time(*end_at), j->end_ms ? format_time(j->end_ms) : "(not ended)");
   if (expected_at)
     m.compare("expected start", format_time(*expected_at),
               j->expected_start_ms ? format_time(j->expected_start_ms) : std::string("(not planned)"));
@@ -792,6 +853,7 @@ Status Driver::line(const std::vector<std::string>& w) {
   if (verb == "partition") return define_partition(w);
   if (verb == "scheduler") return define_scheduler(w);
   if (verb == "limit") return define_limit(w);
+  if (verb == "share") return define_share(w);
   if (verb == "start") {
     if (w.size() > 2) return bad("usage: start [DATE]");
     int64_t at = 0;
@@ -828,6 +890,7 @@ Status Driver::line(const std::vector<std::string>& w) {
   else if (verb == "topup") st = topup(w);
   else if (verb == "submit") st = submit(w);
   else if (verb == "cancel") st = cancel(w);
+  else if (verb == "hold" || verb == "release") st = hold_or_release(w);
   else return bad("unknown command '" + verb + "'");
   // Administration done on the engine directly is part of this time's batch too.
   if (st.ok()) vc_->mark_dirty();

@@ -74,5 +74,34 @@ TEST(ScenarioDriverTest, UnknownNameInsideExpectRefusedIsAMistakeNotARefusal) {
   EXPECT_EQ(o.failures[0], "n.scenario:7: no project named 'nobody'");
 }
 
+TEST(ScenarioDriverTest, MalformedArrayOrDependencyIsAMistakeNotARefusal) {
+  const struct {
+    const char* line;
+    const char* failure;
+  } cases[] = {
+      {"submit vision array=0-2 runs=1h,2h", "m.scenario:7: runs= has 2 runtimes for 3 tasks"},
+      {"submit vision runs=1h", "m.scenario:7: runs= gives each task of an array its runtime; this submit has no array="},
+      {"expect refused submit vision array=3-1",
+       "m.scenario:7: array range '3-1' is not N or N-M with N <= M <= 1000000"},
+      {"expect refused submit vision after=afterok",
+       "m.scenario:7: dependencies 'afterok' are not like afterok:3,afterany:4:5 (or afternotok)"},
+  };
+  for (const auto& c : cases) {
+    const Outcome o = run_scenario(std::string(kSetup) + c.line + "\n", "m.scenario");
+    ASSERT_EQ(o.failures.size(), 1u) << c.line;
+    EXPECT_EQ(o.failures[0], c.failure);
+  }
+}
+
+TEST(ScenarioDriverTest, UnstartedJobShowsNoStartTime) {
+  const Outcome o = run_scenario(std::string(kSetup) +
+                                     "submit vision gpus=2 hold\n"
+                                     "expect job 1 PENDING reason=JobHeldUser start=+0s\n",
+                                 "s.scenario");
+  ASSERT_EQ(o.failures.size(), 1u);
+  EXPECT_EQ(o.failures[0],
+            "s.scenario:8: expect job 1: start: expected 2026-01-01T00:00:00Z (+0s), found (not started)");
+}
+
 }  // namespace
 }  // namespace berth::scenario

@@ -210,6 +210,50 @@ TEST(VirtualClusterTest, RuntimeOverTheLimitTimesOutAtTheLimit) {
   EXPECT_EQ(vc->engine().job(at_limit)->exit_code, 3);
 }
 
+TEST(VirtualClusterTest, ArrayTasksRunTheirOwnProcessesOrOneShared) {
+  auto vc = make_centre();
+  core::JobRequest r;
+  r.project = ProjectId(1);
+  r.time_limit_s = 3600;
+  SimProcess short_run, failing;
+  short_run.runtime_ms = 10 * kMinute;
+  failing.runtime_ms = 20 * kMinute;
+  failing.exit_code = 2;
+  // Neither one process nor one per task: refused, and no job is created.
+  EXPECT_FALSE(vc->submit_array(r, {0, 1, 2}, 0, {short_run, failing}).ok());
+  EXPECT_TRUE(vc->engine().jobs().empty());
+  const std::vector<JobId> own = *vc->submit_array(r, {0, 1}, 0, {short_run, failing});
+  const std::vector<JobId> shared = *vc->submit_array(r, {4, 5}, 0, {short_run});
+  ASSERT_EQ(own.size(), 2u);
+  ASSERT_EQ(shared.size(), 2u);
+  ASSERT_TRUE(vc->advance_by(kHour).ok());
+  const core::Engine& e = vc->engine();
+  EXPECT_EQ(e.job(own[0])->state, JobState::kCompleted);
+  EXPECT_EQ(e.job(own[0])->end_ms, kT0 + 10 * kMinute);
+  EXPECT_EQ(e.job(own[1])->state, JobState::kFailed);
+  EXPECT_EQ(e.job(own[1])->end_ms, kT0 + 20 * kMinute);
+  for (JobId id : shared) {
+    EXPECT_EQ(e.job(id)->state, JobState::kCompleted);
+    EXPECT_EQ(e.job(id)->end_ms, kT0 + 10 * kMinute);
+  }
+}
+
+TEST(VirtualClusterTest, ReleasedJobIsScheduledAtTheNextFlush) {
+  auto vc = make_centre();
+  core::JobRequest r;
+  r.project = ProjectId(1);
+  r.time_limit_s = 3600;
+  r.hold = true;
+  const JobId id = *vc->submit(r);
+  ASSERT_TRUE(vc->advance_by(kMinute).ok());
+  EXPECT_EQ(vc->engine().job(id)->reason, core::PendingReason::kJobHeldUser);
+  ASSERT_TRUE(vc->release(id).ok());
+  vc->flush();  // nothing else happened: the release alone must bring a pass
+  EXPECT_EQ(vc->engine().job(id)->state, JobState::kRunning);
+  EXPECT_EQ(vc->engine().job(id)->start_ms, kT0 + kMinute);
+  EXPECT_FALSE(vc->hold(id).ok());  // running
+}
+
 TEST(VirtualClusterTest, RefusesToMoveTheClockBack) {
   auto vc = make_centre();
   ASSERT_TRUE(vc->advance_by(kMinute).ok());
