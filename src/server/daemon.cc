@@ -99,8 +99,19 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
                      : core::Engine::Restore(d->config_.cluster, *rows, d->config_.scheduling);
   if (!engine.ok()) return Status(engine.status().code(), "cannot load the state: " + engine.status().message());
   d->engine_ = std::move(*engine);
-  BERTH_RETURN_IF_ERROR(d->store_->put_nodes(d->engine_->cluster().nodes()));
   BERTH_RETURN_IF_ERROR(d->recover(fresh ? now : last_alive_ms));
+  // An administrator's drain or down outlives a restart: each configured node takes the state
+  // stored under its name. After recover(), so that no running job is ended a second time.
+  auto stored_nodes = d->store_->nodes();
+  if (!stored_nodes.ok()) return stored_nodes.status();
+  for (const core::Node& s : *stored_nodes) {
+    const core::Node* n = d->engine_->cluster().node_by_name(s.name);
+    if (n == nullptr || n->state == s.state) continue;
+    auto ended = d->engine_->set_node_state(n->id, s.state, now);
+    if (!ended.ok()) return ended.status();
+  }
+  BERTH_RETURN_IF_ERROR(d->store_->put_nodes(d->engine_->cluster().nodes()));
+  for (const core::Node& n : d->engine_->cluster().nodes()) d->stored_node_states_.push_back(n.state);
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
   Daemon* self = d.get();
   d->executor_ = std::make_unique<executor::LocalExecutor>([self](const executor::JobExit& exit) {
@@ -262,6 +273,18 @@ void Daemon::run_batch() {
       std::_Exit(70);
     }
     last_commit_ms_ = now;
+  }
+  // Node states changed in this batch (POST /v1/nodes/{name}/state) are on disk before any
+  // reply, like the batch's other changes.
+  const std::vector<core::Node>& nodes = engine_->cluster().nodes();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].state == stored_node_states_[i]) continue;
+    const Status st = store_->put_node_state(nodes[i].name, nodes[i].state);
+    if (!st.ok()) {
+      log_line("FATAL: recording the state of node " + nodes[i].name + " failed, stopping: " + st.ToString());
+      std::_Exit(70);
+    }
+    stored_node_states_[i] = nodes[i].state;
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(replies[i]));
   for (JobId id : ctx.terminate) {

@@ -101,6 +101,7 @@ class Daemon {
   std::deque<executor::JobExit> exits_;
   bool stopping_ = false;
   int64_t last_commit_ms_ = 0;
+  std::vector<core::NodeState> stored_node_states_;  // what the nodes table holds, in cluster().nodes() order
   std::thread core_thread_;
 };
 

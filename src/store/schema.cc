@@ -180,10 +180,23 @@ ALTER TABLE jobs ADD COLUMN array_throttle INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX jobs_by_array ON jobs(array_id) WHERE array_id IS NOT NULL;
 )sql";
 
+// Gang jobs, runtime estimates and node topology. nodes is a job's node count (1 unless a gang
+// job); more_nodes a running gang job's nodes after its first, as text "4:0,1,2,3;7:0,1,2,3"
+// (node id, ':', its GPU ids; ';' between nodes; '' for none), the first staying in node_id and
+// gpu_ids. estimate_s is the runtime backfill plans with, 0 for the time limit. A node's domain
+// is its rack or NVLink domain, '' for none.
+constexpr const char* kGangsEstimatesDomains = R"sql(
+ALTER TABLE jobs ADD COLUMN nodes INTEGER NOT NULL DEFAULT 1 CHECK (nodes >= 1);
+ALTER TABLE jobs ADD COLUMN more_nodes TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN estimate_s INTEGER NOT NULL DEFAULT 0 CHECK (estimate_s >= 0);
+ALTER TABLE nodes ADD COLUMN domain TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
     {3, "job holds, dependencies and arrays", kHoldsDependenciesArrays},
+    {4, "gang jobs, runtime estimates and node domains", kGangsEstimatesDomains},
 };
 
 }  // namespace

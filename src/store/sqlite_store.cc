@@ -1,7 +1,9 @@
 #include "store/sqlite_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <initializer_list>
+#include <string_view>
 
 #include "store/schema.h"
 
@@ -44,9 +46,9 @@ constexpr std::initializer_list<const char*> kJobColumns = {
     "term_signal", "cancel_requested", "award_id",   "rate_bps",       "price_per_gpu_hour_minor",
     "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
     "copay_minor", "launch",       "held",            "dependencies",   "array_id",
-    "array_index", "array_throttle"};
+    "array_index", "array_throttle", "nodes",         "more_nodes",     "estimate_s"};
 constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
-                                                             "cpus", "memory_mb", "state"};
+                                                             "cpus", "memory_mb", "state",     "domain"};
 constexpr std::initializer_list<const char*> kTokenColumns = {"token_hash", "user_name", "role", "org_id",
                                                               "created_ms"};
 
@@ -116,6 +118,10 @@ bool parse_pending_state(const std::string& text, core::PendingState* out) {
   return parse_named(text, &core::pending_state_name, static_cast<int>(core::PendingState::kNone),
                      static_cast<int>(core::PendingState::kExpired), out);
 }
+bool parse_node_state(const std::string& text, core::NodeState* out) {
+  return parse_named(text, &core::node_state_name, static_cast<int>(core::NodeState::kUp),
+                     static_cast<int>(core::NodeState::kDown), out);
+}
 
 // "university,institute" for the readable column next to the bitmask.
 std::string eligible_kinds_text(uint32_t kinds) {
@@ -169,6 +175,40 @@ bool parse_gpu_ids(const std::string& text, std::vector<int>* out) {
     if (next == end) return true;
     if (*next != ',') return false;
     p = next + 1;
+  }
+}
+
+// A gang job's nodes after its first: "4:0,1,2,3;7:0,1,2,3" (node id, ':', its GPU ids, ';'
+// between nodes), '' for none.
+std::string more_nodes_text(const std::vector<core::Placement>& placements) {
+  std::string out;
+  for (const core::Placement& p : placements) {
+    if (!out.empty()) out += ';';
+    out += std::to_string(p.node.value) + ':' + gpu_ids_text(p.gpu_ids);
+  }
+  return out;
+}
+
+// The inverse of more_nodes_text; false on malformed text (a node id that is not a positive
+// integer, a missing ':', an empty entry, a bad GPU id list).
+bool parse_more_nodes(const std::string& text, std::vector<core::Placement>* out) {
+  out->clear();
+  if (text.empty()) return true;
+  size_t start = 0;
+  while (true) {
+    const size_t end = std::min(text.find(';', start), text.size());
+    const std::string_view entry(text.data() + start, end - start);
+    const size_t colon = entry.find(':');
+    if (colon == std::string_view::npos) return false;
+    uint64_t node = 0;
+    const auto [next, ec] = std::from_chars(entry.data(), entry.data() + colon, node);
+    if (ec != std::errc() || next != entry.data() + colon || node == 0) return false;
+    core::Placement p;
+    p.node = NodeId(node);
+    if (!parse_gpu_ids(std::string(entry.substr(colon + 1)), &p.gpu_ids)) return false;
+    out->push_back(std::move(p));
+    if (end == text.size()) return true;
+    start = end + 1;
   }
 }
 
@@ -510,7 +550,10 @@ Status SqliteStore::write_job(const core::Job& j) {
       .bind_text(core::format_dependencies(j.dependencies))
       .bind_id_or_null(j.array_id.value)
       .bind_i64(j.array_index)
-      .bind_i64(j.array_throttle);
+      .bind_i64(j.array_throttle)
+      .bind_i64(j.nodes)
+      .bind_text(more_nodes_text(j.more_nodes))
+      .bind_i64(j.estimate_s);
   return with_context(s.run(), "job", j.id.value);
 }
 
@@ -538,9 +581,21 @@ Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
           .bind_i64(n.gpus)
           .bind_i64(n.cpus)
           .bind_i64(n.memory_mb)
-          .bind_text(core::node_state_name(n.state));
+          .bind_text(core::node_state_name(n.state))
+          .bind_text(n.domain);
       BERTH_RETURN_IF_ERROR(with_context(ins->run(), "node", n.id.value));
     }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::put_node_state(const std::string& name, core::NodeState state) {
+  auto s = prepare_once(db_.get(), "UPDATE nodes SET state = ? WHERE name = ?");
+  if (!s.ok()) return s.status();
+  return in_transaction("put node state", [&]() -> Status {
+    s->bind_text(core::node_state_name(state)).bind_text(name);
+    BERTH_RETURN_IF_ERROR(s->run());
+    if (s->changes() == 0) return Status::NotFound("store: no node named '" + name + "'");
     return Status::Ok();
   });
 }
@@ -573,6 +628,26 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
     t.created_ms = s->col_i64();
     out.push_back(std::move(t));
   }
+  return out;
+}
+
+Result<std::vector<core::Node>> SqliteStore::nodes() {
+  std::vector<core::Node> out;
+  const Status st = for_each_row(db_.get(), select_sql("nodes", kNodeColumns, "id"), [&](Stmt& s) {
+    core::Node n;
+    n.id = NodeId(s.col_u64());
+    n.name = s.col_text();
+    n.gpu_model = s.col_text();
+    n.gpus = static_cast<int>(s.col_i64());
+    n.cpus = static_cast<int>(s.col_i64());
+    n.memory_mb = s.col_i64();
+    const std::string state = s.col_text();
+    n.domain = s.col_text();
+    if (!parse_node_state(state, &n.state)) return bad_value("node", "state", n.id.value, state);
+    out.push_back(std::move(n));
+    return Status::Ok();
+  });
+  if (!st.ok()) return Status(st.code(), "read nodes: " + st.message());
   return out;
 }
 
@@ -775,12 +850,16 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     j.array_id = JobId(s.col_u64());  // NULL reads as 0
     j.array_index = static_cast<int>(s.col_i64());
     j.array_throttle = static_cast<int>(s.col_i64());
+    j.nodes = static_cast<int>(s.col_i64());
+    const std::string more_nodes = s.col_text();
+    j.estimate_s = s.col_i64();
     if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
     if (!core::parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
     if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);
     if (!parse_gpu_ids(gpu_ids, &j.gpu_ids)) return bad_value("job", "gpu_ids", j.id.value, gpu_ids);
     if (!dependencies.empty() && !core::parse_dependencies(dependencies, &j.dependencies))
       return bad_value("job", "dependencies", j.id.value, dependencies);
+    if (!parse_more_nodes(more_nodes, &j.more_nodes)) return bad_value("job", "more_nodes", j.id.value, more_nodes);
     rows->jobs.push_back(std::move(j));
     return Status::Ok();
   });

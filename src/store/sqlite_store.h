@@ -8,6 +8,8 @@
 //   either every row and the meta counters are written, or nothing is (the database is
 //   exactly as before and the Status says why).
 // - load() reads everything back as a ChangeSet fit for core::Engine::Restore().
+// - Node states are kept apart from the ChangeSet (put_nodes, put_node_state, nodes()), since
+//   the core does not report them as changes.
 // - Errors from SQLite become a Status carrying SQLite's message: kUnavailable when another
 //   connection holds the database locked past the busy timeout, kInternal otherwise.
 //
@@ -62,8 +64,21 @@ class SqliteStore {
   // last commit's or heartbeat's now_ms, 0 if none.
   Result<core::ChangeSet> load(int64_t* last_alive_ms);
 
-  // Replaces the nodes table with `nodes` (informational, for SQL users).
+  // Nodes. The nodes table holds the nodes of the running configuration with their state
+  // (up / drain / down) and domain. The configuration decides which nodes exist; the state is
+  // the administrator's, and outlives a restart: at start berthd reads the stored nodes with
+  // nodes(), gives each configured node of the same name its stored state, then writes the
+  // result with put_nodes(); after an administrator changes a node's state it records it with
+  // put_node_state().
+
+  // Replaces the nodes table with `nodes`, each with its state and domain, in one transaction.
   Status put_nodes(const std::vector<core::Node>& nodes);
+  // Sets the state of the stored node named `name`, in its own small transaction.
+  // kNotFound (and nothing written) if no stored node has that name.
+  Status put_node_state(const std::string& name, core::NodeState state);
+  // The nodes table as last written, by id: an empty list before the first put_nodes. A state
+  // this berth does not know is an error (kInternal) naming the node.
+  Result<std::vector<core::Node>> nodes();
 
   // Adds a token, or replaces the row with the same token_hash.
   Status put_token(const TokenRow& row);

@@ -233,17 +233,19 @@ TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
 
 // A centre of three 4-GPU nodes, two in one NVLink domain: a 2-node job runs once, on the
 // first of its nodes, knows all of them, and is charged for all its GPUs.
+void write_gang_config(const std::string& dir) {
+  std::ofstream config(dir + "/berth.toml");
+  config << "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"36\"\n";
+  for (const char* node : {"x1\"\ndomain = \"solo", "a1\"\ndomain = \"nvl-a", "a2\"\ndomain = \"nvl-a"})
+    config << "[[nodes]]\nname = \"" << node << "\"\ngpu_model = \"H100\"\ngpus = 4\n";
+  config << "[[partitions]]\nname = \"gpu\"\nmax_time = \"1:00:00\"\ndefault_time = \"0:10:00\"\n";
+}
+
 TEST(BerthdGang, AMultiNodeJobRunsOnAllItsNodesAndPaysForAll) {
   const std::string dir = temp_dir("gang");
   const std::string work = dir + "/work";
   fs::create_directories(work);
-  {
-    std::ofstream config(dir + "/berth.toml");
-    config << "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"36\"\n";
-    for (const char* node : {"x1\"\ndomain = \"solo", "a1\"\ndomain = \"nvl-a", "a2\"\ndomain = \"nvl-a"})
-      config << "[[nodes]]\nname = \"" << node << "\"\ngpu_model = \"H100\"\ngpus = 4\n";
-    config << "[[partitions]]\nname = \"gpu\"\nmax_time = \"1:00:00\"\ndefault_time = \"0:10:00\"\n";
-  }
+  write_gang_config(dir);
   Berthd daemon(dir + "/state", dir + "/berth.toml");
   daemon.start();
   for (const char* args : {"org create hku --kind university", "project create llm --org hku", "topup llm 100 --reference T1"})
@@ -275,6 +277,36 @@ TEST(BerthdGang, AMultiNodeJobRunsOnAllItsNodesAndPaysForAll) {
   EXPECT_NE(body.dump().find("4 nodes"), std::string::npos) << body.dump();
   EXPECT_EQ(daemon.api("POST", "/v1/jobs",
       json{{"project", "llm"}, {"nodes", 2}, {"gpus", 6}, {"gpus_per_node", 4}, {"workdir", work}, {"script", "#!/bin/sh\n"}}.dump()).first, 400);
+  daemon.stop();
+  fs::remove_all(dir);
+}
+
+// SIGKILL with a gang running and a node drained: after the restart the drain holds, the gang
+// is settled as lost on both its nodes, and every GPU is free again.
+TEST(BerthdGang, NodeStatesAndGangPlacementsSurviveACrash) {
+  const std::string dir = temp_dir("gang-crash");
+  const std::string work = dir + "/work";
+  fs::create_directories(work);
+  write_gang_config(dir);
+  Berthd daemon(dir + "/state", dir + "/berth.toml");
+  daemon.start();
+  for (const char* args : {"org create hku --kind university", "project create llm --org hku", "topup llm 100 --reference T1",
+                           "node drain x1"})
+    ASSERT_EQ(berth_cli(daemon, args, "", work).exit_code, 0) << args;
+  const auto [status, submitted] = daemon.api("POST", "/v1/jobs",
+      json{{"project", "llm"}, {"nodes", 2}, {"gpus_per_node", 4}, {"workdir", work}, {"script", "#!/bin/sh\nsleep 60\n"}}.dump());
+  ASSERT_EQ(status, 201) << submitted.dump();
+  const std::string id = std::to_string(submitted["id"].get<uint64_t>());
+  ASSERT_TRUE(eventually([&] { return daemon.api("GET", "/v1/jobs/" + id).second.value("state", "") == "RUNNING"; }));
+  daemon.kill_hard();
+  daemon.start();
+  const json j = daemon.api("GET", "/v1/jobs/" + id).second;
+  EXPECT_EQ(j["state"], "NODE_FAIL") << j.dump();
+  EXPECT_EQ(j["node_list"], json({"a1", "a2"})) << j.dump();
+  const json nodes = daemon.api("GET", "/v1/nodes").second["nodes"];
+  ASSERT_EQ(nodes.size(), 3u);
+  EXPECT_EQ(nodes[0]["state"], "drain") << nodes.dump();
+  for (const json& n : nodes) EXPECT_EQ(n["gpus_free"], 4) << n.dump();
   daemon.stop();
   fs::remove_all(dir);
 }

@@ -195,6 +195,20 @@ void expect_same(const core::Job& a, const core::Job& b) {
   EXPECT_EQ(a.array_id.value, b.array_id.value);
   EXPECT_EQ(a.array_index, b.array_index);
   EXPECT_EQ(a.array_throttle, b.array_throttle);
+  EXPECT_EQ(a.nodes, b.nodes);
+  EXPECT_EQ(a.more_nodes, b.more_nodes);
+  EXPECT_EQ(a.estimate_s, b.estimate_s);
+}
+void expect_same(const core::Node& a, const core::Node& b) {
+  SCOPED_TRACE("node " + a.name);
+  EXPECT_EQ(a.id.value, b.id.value);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.gpu_model, b.gpu_model);
+  EXPECT_EQ(a.gpus, b.gpus);
+  EXPECT_EQ(a.cpus, b.cpus);
+  EXPECT_EQ(a.memory_mb, b.memory_mb);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.domain, b.domain);
 }
 
 template <typename T>
@@ -671,6 +685,186 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion2) {
   }
 }
 
+// ---- gang jobs, runtime estimates, node domains (migration 4) ----
+
+TEST_F(SqliteStoreTest, GangJobsAndEstimatesRoundTrip) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  ChangeSet want = engine_->snapshot();
+  ASSERT_EQ(want.jobs.size(), 5u);
+  // Job 2 (running) is a gang job on three nodes, 4 GPUs on each; it and job 5 (pending) plan
+  // with an estimate shorter than their limit.
+  core::Job& gang = want.jobs[1];
+  ASSERT_EQ(gang.state, core::JobState::kRunning);
+  gang.gpus = 12;
+  gang.nodes = 3;
+  gang.more_nodes = {core::Placement{NodeId(4), {0, 1, 2, 3}}, core::Placement{NodeId(7), {4, 5, 6, 7}}};
+  gang.estimate_s = 1800;
+  want.jobs[4].nodes = 2;
+  want.jobs[4].estimate_s = 600;
+
+  store_.reset();
+  path_ = (fs::path(dir_) / "gang.db").string();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  const Status st = store_->commit(want, kT0);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  store_.reset();
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, want);
+  ASSERT_EQ(rows->jobs.size(), 5u);
+  EXPECT_EQ(rows->jobs[1].gpus_per_node(), 4);
+  EXPECT_TRUE(rows->jobs[1].runs_on(NodeId(7)));
+  EXPECT_EQ(rows->jobs[1].planned_s(), 1800);
+  EXPECT_TRUE(rows->jobs[4].more_nodes.empty());
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT id, nodes, node_id, gpu_ids, more_nodes, estimate_s FROM jobs ORDER BY id"),
+            (std::vector<std::string>{"1|1|1|0,1||0", "2|3|1|2,3,4,5|4:0,1,2,3;7:4,5,6,7|1800",
+                                      "3|1|1|0,1,6,7||0", "4|1|NULL|||0", "5|2|NULL|||600"}));
+}
+
+TEST_F(SqliteStoreTest, TheSchemaRefusesANodeCountBelowOneAndANegativeEstimate) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  std::string before;
+  {
+    RawDb raw(path_);
+    before = raw.dump();
+  }
+  const ChangeSet good = engine_->snapshot();
+  ChangeSet no_nodes;
+  no_nodes.jobs.push_back(good.jobs.front());
+  no_nodes.jobs.front().nodes = 0;
+  ChangeSet negative_estimate;
+  negative_estimate.jobs.push_back(good.jobs.front());
+  negative_estimate.jobs.front().estimate_s = -1;
+  for (const ChangeSet* bad : {&no_nodes, &negative_estimate}) {
+    const Status st = store_->commit(*bad, kT0 + kHour);
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("CHECK"), std::string::npos) << st.ToString();
+    EXPECT_NE(st.message().find("job 1"), std::string::npos) << st.ToString();
+    RawDb raw(path_);
+    EXPECT_EQ(raw.dump(), before);
+  }
+}
+
+TEST_F(SqliteStoreTest, AMalformedMoreNodesIsRefusedOnLoad) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  store_.reset();
+  for (const char* text : {"4", "4:0,1;", ";4:0", "0:1", ":1", "4:a", "4:0;;7:0", "-3:0", "4:0,1 ;7:0", "4:0:1",
+                           "4,5:0", "x:0"}) {
+    SCOPED_TRACE(text);
+    {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+      const std::string sql = std::string("UPDATE jobs SET more_nodes = '") + text + "' WHERE id = 2";
+      ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+      sqlite3_close(db);
+    }
+    store_ = open();
+    ASSERT_NE(store_, nullptr);
+    auto rows = store_->load(nullptr);
+    ASSERT_FALSE(rows.ok());
+    EXPECT_EQ(rows.status().code(), Code::kInternal);
+    EXPECT_NE(rows.status().message().find(std::string("job 2 has more_nodes '") + text + "'"), std::string::npos)
+        << rows.status().ToString();
+    store_.reset();
+  }
+  // Well-formed text, an empty GPU list included (what the store writes it reads back), loads.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET more_nodes = '12:0,7;3:' WHERE id = 2", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->jobs[1].more_nodes,
+            (std::vector<core::Placement>{core::Placement{NodeId(12), {0, 7}}, core::Placement{NodeId(3), {}}}));
+}
+
+// A database written by the berth before migration 4 (schema version 3) opens, migrates, and
+// reads back with the defaults: one node, no more nodes, no estimate, no domain.
+TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion3) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
+      sqlite3_free(err);
+    };
+    exec(kSchemaVersionTable);
+    for (const Migration& m : migrations()) {
+      if (m.version > 3) break;
+      exec(m.sql);
+      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
+           m.description + "')");
+    }
+    exec("INSERT INTO orgs VALUES (1, 'hku', 'university', 0)");
+    exec("INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)");
+    exec("INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)");
+    exec("INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
+         "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}', 1, 'afterok:9', NULL, -1, 0)");
+    exec("INSERT INTO nodes VALUES (1, 'n1', 'H100', 8, 64, 512000, 'drain')");
+    exec("INSERT INTO meta VALUES ('next_job_id', 2)");
+    sqlite3_close(db);
+  }
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), migrations().back().version);
+  EXPECT_GE(store_->schema_version(), 4);
+
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->jobs.size(), 1u);
+  const core::Job& j = rows->jobs[0];
+  EXPECT_EQ(j.name, "old");
+  EXPECT_TRUE(j.held);
+  ASSERT_EQ(j.dependencies.size(), 1u);
+  EXPECT_EQ(j.nodes, 1);
+  EXPECT_TRUE(j.more_nodes.empty());
+  EXPECT_EQ(j.estimate_s, 0);
+  auto nodes = store_->nodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].state, core::NodeState::kDrain);
+  EXPECT_EQ((*nodes)[0].domain, "");
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.one("SELECT nodes, more_nodes, estimate_s FROM jobs"), "1||0");
+    EXPECT_EQ(raw.one("SELECT domain FROM nodes"), "");
+    EXPECT_EQ(raw.one("SELECT COUNT(*), MAX(version) FROM schema_version"),
+              std::to_string(migrations().size()) + "|" + std::to_string(migrations().back().version));
+  }
+
+  // The migrated tables take the new columns.
+  core::Job updated = j;
+  updated.nodes = 2;
+  updated.estimate_s = 120;
+  ChangeSet batch;
+  batch.jobs.push_back(updated);
+  batch.next_job_id = 2;
+  ASSERT_TRUE(store_->commit(batch, kT0).ok());
+  auto again = store_->load(nullptr);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->jobs.size(), 1u);
+  expect_same(again->jobs[0], updated);
+}
+
 // ---- atomicity ----
 
 TEST_F(SqliteStoreTest, AFailedCommitLeavesTheDatabaseExactlyAsBefore) {
@@ -775,6 +969,83 @@ TEST_F(SqliteStoreTest, TokensRoundTrip) {
   EXPECT_EQ(b.role, "member");
   EXPECT_EQ(b.org_id, 7u);
   EXPECT_EQ(b.created_ms, kT0 + 1);
+}
+
+TEST_F(SqliteStoreTest, NodesRoundTripWithTheirDomains) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto none = store_->nodes();
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+
+  const std::vector<core::Node> want = {
+      core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp, "rack-a"},
+      core::Node{NodeId(2), "n2", "H100", 8, 64, 512'000, core::NodeState::kDrain, "rack-a"},
+      core::Node{NodeId(3), "n3", "A100", 4, 32, 256'000, core::NodeState::kDown, ""},
+  };
+  ASSERT_TRUE(store_->put_nodes(want).ok());
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto got = store_->nodes();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  expect_same_list("nodes", *got, want);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT name, state, domain FROM nodes ORDER BY id"),
+            (std::vector<std::string>{"n1|up|rack-a", "n2|drain|rack-a", "n3|down|"}));
+}
+
+// berthd's restart: the configured nodes are written again, each keeping the state an
+// administrator set before the restart.
+TEST_F(SqliteStoreTest, ANodeStatePersistsAcrossReopen) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  std::vector<core::Node> configured = {
+      core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp, "rack-a"},
+      core::Node{NodeId(2), "n2", "H100", 8, 64, 512'000, core::NodeState::kUp, "rack-b"},
+  };
+  ASSERT_TRUE(store_->put_nodes(configured).ok());
+  ASSERT_TRUE(store_->put_node_state("n2", core::NodeState::kDrain).ok());
+  ASSERT_TRUE(store_->put_node_state("n1", core::NodeState::kDown).ok());
+  ASSERT_TRUE(store_->put_node_state("n1", core::NodeState::kUp).ok());
+  const Status missing = store_->put_node_state("n9", core::NodeState::kDown);
+  EXPECT_EQ(missing.code(), Code::kNotFound) << missing.ToString();
+  EXPECT_NE(missing.message().find("'n9'"), std::string::npos) << missing.ToString();
+  store_.reset();
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto stored = store_->nodes();
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->size(), 2u);
+  EXPECT_EQ((*stored)[0].state, core::NodeState::kUp);
+  EXPECT_EQ((*stored)[1].state, core::NodeState::kDrain);
+  // The configuration now adds n3 and moves n2 to another domain; n2 keeps its drain.
+  configured.push_back(core::Node{NodeId(3), "n3", "A100", 4, 32, 256'000, core::NodeState::kUp, ""});
+  configured[1].domain = "rack-c";
+  for (core::Node& n : configured)
+    for (const core::Node& s : *stored)
+      if (s.name == n.name) n.state = s.state;
+  ASSERT_TRUE(store_->put_nodes(configured).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT name, state, domain FROM nodes ORDER BY id"),
+            (std::vector<std::string>{"n1|up|rack-a", "n2|drain|rack-c", "n3|up|"}));
+}
+
+TEST_F(SqliteStoreTest, AnUnknownNodeStateIsReportedOnRead) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_TRUE(store_->put_nodes({core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp, ""}}).ok());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE nodes SET state = 'sleeping'", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto nodes = store_->nodes();
+  ASSERT_FALSE(nodes.ok());
+  EXPECT_NE(nodes.status().message().find("node 1 has state 'sleeping'"), std::string::npos)
+      << nodes.status().ToString();
 }
 
 TEST_F(SqliteStoreTest, PutNodesReplacesTheTable) {
