@@ -586,16 +586,33 @@ Status Engine::release(JobId id, int64_t now_ms) {
   return Status::Ok();
 }
 
-PendingReason Engine::admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms) {
-  const Node& node = *cluster_.node(nodes.front());  // a gang's nodes are all of one model
-  if (job.array_throttle > 0 && array_running_[job.array_id.value] >= job.array_throttle)
-    return PendingReason::kJobArrayTaskLimit;
+PendingReason Engine::cap_reason(const Job& job, int64_t now_ms) const {
+  if (job.array_throttle > 0) {
+    auto it = array_running_.find(job.array_id.value);
+    if (it != array_running_.end() && it->second >= job.array_throttle) return PendingReason::kJobArrayTaskLimit;
+  }
   const Award* award = funding_.active_award(job.project, now_ms);
   if (award && project_gpus_in_use(job.project) + job.gpus > award->gpu_level) return PendingReason::kAwardCap;
   if (const Limit* l = project_limit(job.project); l && l->max_gpus >= 0 && project_gpus_in_use(job.project) + job.gpus > l->max_gpus)
     return PendingReason::kQuotaLimit;
-  if (const Limit* l = org_limit(job.org); l && l->max_gpus >= 0 && org_gpus_[job.org.value] + job.gpus > l->max_gpus)
-    return PendingReason::kQuotaLimit;
+  if (const Limit* l = org_limit(job.org); l && l->max_gpus >= 0) {
+    auto it = org_gpus_.find(job.org.value);
+    if ((it == org_gpus_.end() ? 0 : it->second) + job.gpus > l->max_gpus) return PendingReason::kQuotaLimit;
+  }
+  return PendingReason::kNone;
+}
+
+PendingReason Engine::refusal(const Job& job, int64_t now_ms) const {
+  if (const PendingReason r = cap_reason(job, now_ms); r != PendingReason::kNone) return r;
+  // Money, at the cheapest model it may run on: if even that is unaffordable, it must wait.
+  const std::string& model = job.gpu_model.empty() ? cluster_.model_name(0) : job.gpu_model;
+  const Quote q = price(job, model, now_ms);
+  return q.affordable ? PendingReason::kNone : q.reason;
+}
+
+PendingReason Engine::admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms) {
+  const Node& node = *cluster_.node(nodes.front());  // a gang's nodes are all of one model
+  if (const PendingReason r = cap_reason(job, now_ms); r != PendingReason::kNone) return r;
   const Quote q = price(job, node.gpu_model, now_ms);
   if (!q.affordable) return q.reason;
   const Project* p = funding_.project(job.project);
@@ -664,7 +681,8 @@ std::vector<JobId> Engine::schedule(int64_t now_ms) {
       [this](Job& victim) {
         victim.preempt_requested = true;
         preemptions_.push_back(victim.id);
-      });
+      },
+      [this, now_ms](const Job& job) { return refusal(job, now_ms); });
 }
 
 std::vector<JobId> Engine::take_preemptions() {

@@ -211,6 +211,10 @@ class Engine {
   Status validate_request(const JobRequest& request, const Partition** partition) const;
   Quote price(const Job& job, const std::string& gpu_model, int64_t now_ms) const;
   PendingReason admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms);
+  // Why a job could not start now whatever GPUs were free (array throttle, award level, caps),
+  // or kNone; refusal() adds money, priced at the cheapest model the job may use.
+  PendingReason cap_reason(const Job& job, int64_t now_ms) const;
+  PendingReason refusal(const Job& job, int64_t now_ms) const;
   void settle(Job& job, int64_t runtime_ms);
   // The runtime backfill plans a new job with: its request's estimate, or (without a time
   // limit) its project's history; 0 when that is its time limit.

@@ -5,16 +5,26 @@
 
 namespace berth::core {
 
+namespace {
+
+// Sets one entry's shares and keeps the total right: a new entry was not counted before.
+template <typename Map, typename Entry>
+void set_entry_shares(Map& all, uint64_t id, int64_t shares, int64_t* total) {
+  auto [it, inserted] = all.try_emplace(id);
+  Entry& e = it->second;
+  const int64_t now = std::max<int64_t>(shares, 0);
+  *total += now - (inserted ? 0 : e.shares);
+  e.shares = now;
+}
+
+}  // namespace
+
 void FairShare::set_shares(OrgId org, int64_t shares) {
-  Entry& e = orgs_[org.value];
-  org_shares_ += std::max<int64_t>(shares, 0) - e.shares;
-  e.shares = std::max<int64_t>(shares, 0);
+  set_entry_shares<decltype(orgs_), Entry>(orgs_, org.value, shares, &org_shares_);
 }
 
 void FairShare::set_shares(ProjectId project, int64_t shares) {
-  Entry& e = projects_[project.value];
-  project_shares_ += std::max<int64_t>(shares, 0) - e.shares;
-  e.shares = std::max<int64_t>(shares, 0);
+  set_entry_shares<decltype(projects_), Entry>(projects_, project.value, shares, &project_shares_);
 }
 
 void FairShare::add_usage(OrgId org, ProjectId project, double gpu_seconds) {

@@ -139,7 +139,7 @@ void Scheduler::reserve(const std::vector<NodeId>& nodes, int64_t from_ms) {
 }
 
 std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
-                                   const Wait& wait, const Preempt& preempt) {
+                                   const Wait& wait, const Preempt& preempt, const Refusal& refusal) {
   const ConstLookup const_lookup = [&lookup](JobId id) -> const Job& { return lookup(id); };
   std::vector<JobId> started;
   reserved_.resize(cluster.nodes().size(), Cluster::kNotReserved);
@@ -167,6 +167,13 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
       wait(job, reason, 0);
       ++it;
       continue;
+    }
+    if (refusal) {
+      if (const PendingReason reason = refusal(job); reason != PendingReason::kNone) {
+        wait(job, reason, 0);
+        ++it;
+        continue;
+      }
     }
     int64_t at_ms = 0;
     if (!blocked && options_.preemption && preempt && job.tier != Tier::kSpot &&

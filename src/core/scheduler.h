@@ -48,6 +48,10 @@ class Scheduler {
   using Wait = std::function<void(Job& job, PendingReason reason, int64_t expected_start_ms)>;
   // Asks a running spot job to stop so a higher tier can have its GPUs.
   using Preempt = std::function<void(Job& victim)>;
+  // Why a job that does not fit now could not start even if it did (caps, money), or kNone.
+  // Such a job waits with that reason and gets no reservation, as Slurm's backfill skips jobs
+  // held by limits: reserving GPUs it cannot use would only keep others off them.
+  using Refusal = std::function<PendingReason(const Job& job)>;
 
   struct Options {
     bool backfill = true;       // EASY: the top blocked job gets a reservation
@@ -91,7 +95,7 @@ class Scheduler {
   // that cannot start for want of GPUs may preempt spot jobs (youngest first, on the nodes
   // where that frees enough); it then holds those nodes until they have gone.
   std::vector<JobId> pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
-                          const Wait& wait, const Preempt& preempt = nullptr);
+                          const Wait& wait, const Preempt& preempt = nullptr, const Refusal& refusal = nullptr);
 
   // When `job` could start at the earliest if it were first in line: now if it fits now,
   // else when enough running jobs will have reached their planned ends on the nodes it needs.

@@ -278,6 +278,31 @@ TEST_F(SchedulerTest, ConservativeBackfillProtectsEveryJobAhead) {
   }
 }
 
+// A job held back by a cap waits with that reason and reserves nothing: the job behind it,
+// which would otherwise be kept off the reserved node, starts.
+TEST_F(SchedulerTest, AJobHeldByACapGetsNoReservation) {
+  add(6, Tier::kHigh, 0, "H100", 3600);
+  pass();
+  Job& capped = add(8, Tier::kHigh, 1, "H100", 3600);
+  Job& next = add(2, Tier::kNormal, 2, "H100", 7200);
+  scheduler.pass(
+      cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
+      [this](Job& job, const std::vector<NodeId>& nodes) {
+        job.node = nodes[0];
+        job.gpu_ids = cluster.allocate(nodes[0], job.gpus);
+        job.state = JobState::kRunning;
+        return PendingReason::kNone;
+      },
+      [](Job& job, PendingReason r, int64_t expected) {
+        job.reason = r;
+        job.expected_start_ms = expected;
+      },
+      nullptr, [&capped](const Job& job) { return job.id == capped.id ? PendingReason::kQuotaLimit : PendingReason::kNone; });
+  EXPECT_EQ(capped.reason, PendingReason::kQuotaLimit);
+  EXPECT_EQ(capped.expected_start_ms, 0);
+  EXPECT_EQ(next.state, JobState::kRunning);
+}
+
 TEST_F(SchedulerTest, StrictOrderLetsNothingPassABlockedJob) {
   scheduler = Scheduler(Scheduler::Options{.backfill = false, .strict = true});
   add(6, Tier::kHigh, 0, "H100", 3600);
