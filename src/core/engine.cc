@@ -124,6 +124,16 @@ void Engine::recompute_priorities(int64_t now_ms) {
   fairshare_.decay(now_ms);
   std::unordered_map<uint64_t, double> factor;  // per project: the same for all its jobs
   scheduler_.rekey([this](JobId id) -> Job& { return jobs_[id.value - 1]; }, [&](Job& job) {
+    // A job submitted before its project had any history gets a prediction once it has one.
+    // (Re-predicting every waiting job from the latest runtimes was measured worse: the jobs
+    // that finish first are the short ones, so predictions drift short.)
+    if (job.estimate_from_history && job.estimate_s == 0) {
+      const int64_t planned = predicted_s(job.project, job.gpus, job.time_limit_s);
+      if (planned != job.estimate_s) {
+        job.estimate_s = planned;
+        touch(job);
+      }
+    }
     auto [it, fresh] = factor.try_emplace(job.project.value, 0.0);
     if (fresh) it->second = fairshare_.factor(job.org, job.project);
     job.priority = queue_priority(job, scheduling_, it->second, cluster_.total_gpus(), now_ms);
@@ -185,7 +195,6 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   for (const Job& j : rows.jobs) {
     if (j.id.value != e->jobs_.size() + 1) return Status::Internal("job ids are not in sequence at " + std::to_string(j.id.value));
     e->jobs_.push_back(j);
-    e->learn_runtime(j);
     if (j.start_ms > 0 && j.end_ms > j.start_ms) {
       const double age_s = static_cast<double>(latest_ms - j.end_ms) / 1000.0;
       const double k = scheduling.usage_half_life_s > 0 ? std::exp2(-age_s / static_cast<double>(scheduling.usage_half_life_s)) : 1;
@@ -193,6 +202,14 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     }
   }
   e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
+  // The runtime history, replayed in the order jobs ended.
+  std::vector<const Job*> by_end;
+  for (const Job& j : e->jobs_)
+    if (j.start_ms > 0 && j.end_ms > 0 && is_final(j.state)) by_end.push_back(&j);
+  std::sort(by_end.begin(), by_end.end(), [](const Job* a, const Job* b) {
+    return a->end_ms != b->end_ms ? a->end_ms < b->end_ms : a->id < b->id;
+  });
+  for (const Job* j : by_end) e->learn_runtime(*j);
   e->priorities_at_ms_ = latest_ms;
   for (Job& job : e->jobs_) {
     if (job.state != JobState::kPending) continue;
@@ -201,6 +218,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
         return Status::Internal("job " + std::to_string(job.id.value) + " depends on a job that does not exist");
       if (!is_final(rows.jobs[d.job.value - 1].state)) e->dependents_[d.job.value].push_back(job.id.value);
     }
+    // Not stored: a waiting job with a predicted runtime goes on being re-predicted.
+    job.estimate_from_history = scheduling.predict_runtimes && job.estimate_s > 0;
     e->queue_or_park(job, latest_ms);
     e->count_pending(job, +1);
   }
@@ -523,6 +542,7 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
   job.partition = part->name;
   job.time_limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
   job.estimate_s = estimate(r, job.time_limit_s);
+  job.estimate_from_history = r.estimate_s == 0 && predicts(r);
   job.requeue = r.requeue;
   job.submit_ms = now_ms;
   job.reason = PendingReason::kNone;
@@ -668,6 +688,8 @@ PendingReason Engine::admit(Job& job, const std::vector<NodeId>& nodes, int64_t 
 
 std::vector<JobId> Engine::schedule(int64_t now_ms) {
   if (now_ms - priorities_at_ms_ >= scheduling_.priority_recalc_ms) recompute_priorities(now_ms);
+  scheduler_.replan_overdue(now_ms, [this](JobId id) -> Job& { return jobs_[id.value - 1]; },
+                            [this](const Job& job) { touch(job); });
   return scheduler_.pass(
       cluster_, now_ms, [this](JobId id) -> Job& { return jobs_[id.value - 1]; },
       [this, now_ms](Job& job, const std::vector<NodeId>& nodes) { return admit(job, nodes, now_ms); },
@@ -791,15 +813,18 @@ Result<std::vector<JobId>> Engine::set_node_state(NodeId node, NodeState state, 
   return ended;
 }
 
+bool Engine::predicts(const JobRequest& r) const {
+  return scheduling_.predict_runtimes && (r.time_limit_s == 0 || scheduling_.predict_with_limit);
+}
+
+int64_t Engine::predicted_s(ProjectId project, int gpus, int64_t time_limit_s) const {
+  const auto p = predictor_.predict(project, gpus);
+  return p && *p < time_limit_s ? *p : 0;
+}
+
 int64_t Engine::estimate(const JobRequest& r, int64_t time_limit_s) const {
-  int64_t planned = 0;
-  if (r.estimate_s > 0) {
-    planned = r.estimate_s;
-  } else if (scheduling_.predict_runtimes && (r.time_limit_s == 0 || scheduling_.predict_with_limit)) {
-    if (auto p = predictor_.predict(r.project, r.gpus)) planned = *p;
-  }
-  planned = std::min(planned, time_limit_s);
-  return planned == time_limit_s ? 0 : planned;
+  if (r.estimate_s > 0) return r.estimate_s < time_limit_s ? r.estimate_s : 0;
+  return predicts(r) ? predicted_s(r.project, r.gpus, time_limit_s) : 0;
 }
 
 void Engine::learn_runtime(const Job& job) {

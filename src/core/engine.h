@@ -219,7 +219,11 @@ class Engine {
   // The runtime backfill plans a new job with: its request's estimate, or (without a time
   // limit) its project's history; 0 when that is its time limit.
   int64_t estimate(const JobRequest& r, int64_t time_limit_s) const;
-  // Adds a job that ended on its own to the runtime history.
+  bool predicts(const JobRequest& r) const;  // whether its runtime is planned from history
+  // The predicted runtime of a job of the project on `gpus`, 0 when none or not below the limit.
+  int64_t predicted_s(ProjectId project, int gpus, int64_t time_limit_s) const;
+  // Tells the runtime history how a job that started ended: its runtime when it ended on its
+  // own, else to forget it.
   void learn_runtime(const Job& job);
   void touch(const Job& job) { dirty_jobs_.insert(job.id.value); }
   Status apply_transfer(const Transfer& t, int64_t now_ms);

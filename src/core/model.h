@@ -171,6 +171,7 @@ struct Job {
   int64_t priority = 0;
   int64_t expected_start_ms = 0;  // where backfill reserved resources for it; 0 = not planned
   bool preempt_requested = false;  // a spot job being stopped for a higher tier; requeued when it ends
+  bool estimate_from_history = false;  // estimate_s is predicted, and refreshed while it waits
   // Holds, dependencies and arrays.
   bool held = false;                  // held by a user or admin: not scheduled until released
   std::vector<Dependency> dependencies;  // all must be satisfied before it is scheduled

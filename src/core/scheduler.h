@@ -19,6 +19,7 @@
 // starved by the bound, and age raises every waiting job's priority until it is first.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <vector>
@@ -91,6 +92,30 @@ class Scheduler {
     if (job.tier == Tier::kSpot) spot_.erase({job.start_ms, job.id.value});
   }
 
+  // Running jobs that have outlived their planned runtime (an underestimate) would make
+  // reservations start "now" and stop all backfill on their nodes. Like EASY++ (Tsafrir et
+  // al.), such a job is replanned: it is expected to run twice as long as it has so far,
+  // within its time limit. `replanned(job)` is told of each (its estimate_s changed).
+  template <typename F>
+  void replan_overdue(int64_t now_ms, const Lookup& lookup, F replanned) {
+    overdue_.clear();
+    for (auto it = ends_.begin(); it != ends_.end() && it->first <= now_ms;) {
+      overdue_.push_back(it->second);
+      it = ends_.erase(it);
+    }
+    for (uint64_t id : overdue_) {
+      Job& job = lookup(JobId(id));
+      const int64_t elapsed_s = std::max<int64_t>(0, (now_ms - job.start_ms) / 1000);
+      const int64_t planned = std::max(2 * elapsed_s, job.planned_s() + 60);
+      const int64_t estimate = planned < job.time_limit_s ? planned : 0;
+      if (estimate != job.estimate_s) {
+        job.estimate_s = estimate;
+        replanned(job);
+      }
+      ends_.insert({job.start_ms + job.planned_s() * 1000, id});
+    }
+  }
+
   // One scheduling pass at now_ms. Returns the jobs started. The first normal or high job
   // that cannot start for want of GPUs may preempt spot jobs (youngest first, on the nodes
   // where that frees enough); it then holds those nodes until they have gone.
@@ -128,6 +153,7 @@ class Scheduler {
   std::vector<int64_t> reserved_;                // per node index, during a pass: reserved from (0: not)
   std::vector<uint32_t> reserved_nodes_;         // nodes reserved this pass, to clear after it
   std::vector<NodeId> placed_;                   // scratch
+  std::vector<uint64_t> overdue_;                // scratch
   mutable std::vector<int> freed_;               // per node index, while reserving (scratch)
   mutable std::vector<char> counted_;            // per node index, while reserving (scratch)
   mutable std::vector<uint32_t> touched_;

@@ -303,6 +303,26 @@ TEST_F(SchedulerTest, AJobHeldByACapGetsNoReservation) {
   EXPECT_EQ(next.state, JobState::kRunning);
 }
 
+// A running job planned for 10 minutes is still running after 30: it is replanned to run 60
+// in all, so the job waiting for its node is expected then (not "now", which would stop
+// all backfill on the node), and a 20-minute job may backfill beside it.
+TEST_F(SchedulerTest, AJobThatOutlivesItsPredictionIsReplanned) {
+  Job& running = add(6, Tier::kHigh, 0, "H100", 7200);
+  running.estimate_s = 600;
+  pass();
+  ASSERT_EQ(running.state, JobState::kRunning);
+  now += 1800 * 1000;
+  int replanned = 0;
+  scheduler.replan_overdue(now, [this](JobId id) -> Job& { return jobs.at(id.value); }, [&](const Job&) { ++replanned; });
+  EXPECT_EQ(replanned, 1);
+  EXPECT_EQ(running.estimate_s, 3600);
+  Job& big = add(8, Tier::kHigh, 1, "H100", 3600);
+  Job& filler = add(2, Tier::kNormal, 2, "H100", 1200);
+  pass();
+  EXPECT_EQ(big.expected_start_ms, running.start_ms + 3600 * 1000);
+  EXPECT_EQ(filler.state, JobState::kRunning);
+}
+
 TEST_F(SchedulerTest, StrictOrderLetsNothingPassABlockedJob) {
   scheduler = Scheduler(Scheduler::Options{.backfill = false, .strict = true});
   add(6, Tier::kHigh, 0, "H100", 3600);
