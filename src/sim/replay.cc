@@ -76,9 +76,7 @@ class PoolReplay {
     }
     for (size_t i : jobs) {
       const TraceJob& t = trace_.jobs[i];
-      const int64_t at_ms = origin_ms_ + t.submit_s * 1000;
-      BERTH_RETURN_IF_ERROR(vc_->advance_to(at_ms));
-      drain();
+      BERTH_RETURN_IF_ERROR(advance_to(origin_ms_ + t.submit_s * 1000));
       auto project = project_for(t.tenant);
       if (!project.ok()) return project.status();
       core::JobRequest r = request(t, *project);
@@ -88,12 +86,15 @@ class PoolReplay {
         auto id = vc_->submit(r, SimProcess{t.runtime_s * 1000, 0});
         if (id.ok()) {
           trace_index_.push_back(i);
+          if (r.gpus != std::max(1, t.gpus)) ++result_->gpus_rounded_up;
         } else {
           ++result_->skipped_too_large;  // e.g. more nodes of a model than the cluster has
         }
       }
       if (config_.progress && (++*done % std::max<int64_t>(1, total / 100) == 0)) config_.progress(*done, total);
     }
+    vc_->flush();  // the last submissions' pass: on an idle cluster nothing else is booked
+    drain();
     while (auto next = vc_->next_event_ms()) {
       BERTH_RETURN_IF_ERROR(vc_->advance_to(*next));
       drain();
@@ -110,10 +111,7 @@ class PoolReplay {
     r.name = "t" + std::to_string(t.id);
     r.gpus = std::max(1, t.gpus);
     r.nodes = t.nodes > 0 ? t.nodes : (r.gpus + per_node_ - 1) / std::max(1, per_node_);
-    if (r.gpus % r.nodes != 0) {
-      r.gpus = (r.gpus / r.nodes + 1) * r.nodes;
-      ++result_->gpus_rounded_up;
-    }
+    if (r.gpus % r.nodes != 0) r.gpus = (r.gpus / r.nodes + 1) * r.nodes;  // counted once accepted
     r.gpu_model = t.gpu_model;
     if (!r.gpu_model.empty() && !vc_->engine().cluster().has_model(r.gpu_model)) r.gpu_model.clear();
     const bool oracle = config_.estimates == Estimates::kOracle || config_.policy == Policy::kSjf;
@@ -151,12 +149,27 @@ class PoolReplay {
     return project->id;
   }
 
+  // Moves the clock; with money, one event time at a time, so that a job seen waiting for
+  // money is seen at the time of the pass that left it waiting.
+  Status advance_to(int64_t at_ms) {
+    if (!config_.economics) return vc_->advance_to(at_ms);
+    vc_->flush();
+    drain();
+    for (auto next = vc_->next_event_ms(); next && *next <= at_ms; next = vc_->next_event_ms()) {
+      BERTH_RETURN_IF_ERROR(vc_->advance_to(*next));
+      drain();
+    }
+    BERTH_RETURN_IF_ERROR(vc_->advance_to(at_ms));
+    drain();
+    return Status::Ok();
+  }
+
   // Jobs that waited for money, seen as their rows change.
   void drain() {
     if (!config_.economics) return;
     const core::ChangeSet changes = vc_->engine().drain_changes();
     for (const core::Job& j : changes.jobs)
-      if (j.reason == core::PendingReason::kInsufficientFunds) waited_.insert({j.id.value, true});
+      if (j.reason == core::PendingReason::kInsufficientFunds) waited_.insert({j.id.value, vc_->now_ms()});
   }
 
   void collect() {
@@ -186,12 +199,18 @@ class PoolReplay {
       t["cost_minor"] = t["cost_minor"].get<int64_t>() + j.cost_minor;
       t["subsidy_minor"] = t["subsidy_minor"].get<int64_t>() + j.subsidy_minor;
       t["copay_minor"] = t["copay_minor"].get<int64_t>() + j.copay_minor;
-      // The award ran out when a job of its tenant first started unsubsidised while it was valid.
+      // The award ran out when a job of its tenant first could not be subsidised while it was
+      // valid: it started paying all from the wallet, or it waited for money.
       if (auto a = awards_.find(j.project.value); a != awards_.end()) {
         const core::Award* award = e.funding().award(a->second);
-        if (!j.award.valid() && award->active_at(j.start_ms)) {
+        int64_t short_at_ms = -1;
+        if (auto w = waited_.find(j.id.value); w != waited_.end()) short_at_ms = w->second;
+        if (!j.award.valid() && award->active_at(j.start_ms) && (short_at_ms < 0 || j.start_ms < short_at_ms))
+          short_at_ms = j.start_ms;
+        if (short_at_ms >= 0 && award->active_at(short_at_ms)) {
+          const int64_t at_s = (short_at_ms - origin_ms_) / 1000;
           json& ran_out = t["award_ran_out_s"];
-          if (ran_out.is_null() || ran_out.get<int64_t>() > o.start_s) ran_out = o.start_s;
+          if (ran_out.is_null() || ran_out.get<int64_t>() > at_s) ran_out = at_s;
         }
         if (j.subsidy_minor > 0) subsidy_by_award[a->second.value].push_back({o.end_s, j.subsidy_minor});
       }
@@ -228,7 +247,7 @@ class PoolReplay {
   std::unordered_map<std::string, ProjectId> projects_;
   std::unordered_map<uint64_t, std::string> tenants_;  // project id -> tenant
   std::map<uint64_t, AwardId> awards_;                 // project id -> award
-  std::unordered_map<uint64_t, bool> waited_;
+  std::unordered_map<uint64_t, int64_t> waited_;  // job id -> when first seen waiting for money
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/money.h"
+#include "sim/text.h"
 
 namespace berth::sim {
 namespace {
@@ -47,16 +48,6 @@ std::string fmt(const char* format, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, format, v);
   return buf;
-}
-
-std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
 }
 
 // A duration for people: "45 s", "12.5 min", "3.2 h", "4.1 d".

@@ -9,21 +9,13 @@
 #include <map>
 #include <set>
 
+#include "sim/text.h"
+
 namespace berth::sim {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
-
-std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -258,6 +250,54 @@ Status field_count_error(const std::string& where, size_t got, size_t want) {
   return Status::Invalid(where + "has " + std::to_string(got) + " fields; the header has " + std::to_string(want));
 }
 
+// A CSV trace whose columns are found by header name (Philly, PAI, berth CSV): the header row,
+// then each data row split into fields, checked against the header's field count, given its
+// line and data-row number (its id unless the parser sets one) and handed to the Collector.
+class CsvTable {
+ public:
+  CsvTable(const std::string& path, std::string_view data, Collector* collector)
+      : path_(path), lines_(data), collector_(collector) {}
+
+  Status read_header(const std::vector<std::string>& required, const std::vector<std::string>& optional, bool strict) {
+    std::string_view line;
+    int number = 0;
+    if (!lines_.next(&line, &number)) return Status::Invalid(path_ + ": empty; expected a header row");
+    return cols_.read(collector_->where(number), line, required, optional, strict);
+  }
+  int at(const std::string& name) const { return cols_.at(name); }
+
+  // Calls parse(where, fields, &job, &kind) for each data row; stops at the first malformed row
+  // unless skip_bad. `kind` starts as kJob.
+  template <typename Parse>
+  Status rows(Parse parse) {
+    std::string_view line;
+    int number = 0;
+    std::vector<std::string_view> f;
+    Status status;
+    int64_t row = 0;
+    while (lines_.next(&line, &number)) {
+      ++row;
+      split_csv(line, &f);
+      TraceJob job;
+      job.line = number;
+      job.id = row;
+      RowKind kind = RowKind::kJob;
+      const std::string where = collector_->where(number);
+      // Parsed before the call below reads `kind` and moves `job`.
+      Status row_status =
+          f.size() != cols_.count() ? field_count_error(where, f.size(), cols_.count()) : parse(where, f, &job, &kind);
+      if (!collector_->take(std::move(row_status), kind, std::move(job), &status)) return status;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const std::string& path_;
+  LineReader lines_;
+  Collector* collector_;
+  Columns cols_;
+};
+
 // An integer field in [lo, hi].
 Status int_field(const std::string& where, const char* name, std::string_view text, int64_t lo, int64_t hi,
                  int64_t* out) {
@@ -393,47 +433,28 @@ namespace {
 
 Result<Trace> read_philly(const std::string& path, std::string_view data, const TraceOptions& options) {
   Collector c(path, options, data);
-  LineReader lines(data);
-  std::string_view line;
-  int number = 0;
-  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row");
-  Columns cols;
-  BERTH_RETURN_IF_ERROR(cols.read(c.where(number), line, {"timestamp", "duration", "num_gpus", "cluster"},
-                                  {"gpu_time"}, false));
-  const int ts = cols.at("timestamp"), dur = cols.at("duration"), gp = cols.at("num_gpus"), cl = cols.at("cluster");
-  std::vector<std::string_view> f;
-  Status status;
-  int64_t row = 0;
-  while (lines.next(&line, &number)) {
-    ++row;
-    split_csv(line, &f);
-    TraceJob job;
-    job.line = number;
-    job.id = row;
-    RowKind kind = RowKind::kJob;
-    auto parse = [&]() -> Status {
-      const std::string where = c.where(number);
-      if (f.size() != cols.count()) return field_count_error(where, f.size(), cols.count());
-      const std::optional<int64_t> epoch = parse_utc_timestamp_s(f[ts]);
-      if (!epoch) return Status::Invalid(where + "timestamp " + quoted(f[ts]) + " is not YYYY-MM-DD HH:MM:SS");
-      double seconds;
-      if (!parse_number(f[dur], &seconds) || seconds < 0 || seconds > static_cast<double>(kMaxSeconds))
-        return Status::Invalid(where + "duration " + quoted(f[dur]) + " is not a number of seconds >= 0");
-      int64_t gpus;
-      BERTH_RETURN_IF_ERROR(int_field(where, "num_gpus", f[gp], 0, kMaxGpus, &gpus));
-      if (gpus == 0) {
-        kind = RowKind::kUnusable;
-        return Status::Ok();
-      }
-      job.submit_s = *epoch;
-      job.runtime_s = std::llround(seconds);
-      job.gpus = static_cast<int>(gpus);
-      job.tenant = std::string(f[cl]);
+  CsvTable table(path, data, &c);
+  BERTH_RETURN_IF_ERROR(table.read_header({"timestamp", "duration", "num_gpus", "cluster"}, {"gpu_time"}, false));
+  const int ts = table.at("timestamp"), dur = table.at("duration"), gp = table.at("num_gpus"), cl = table.at("cluster");
+  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
+                                       RowKind* kind) -> Status {
+    const std::optional<int64_t> epoch = parse_utc_timestamp_s(f[ts]);
+    if (!epoch) return Status::Invalid(where + "timestamp " + quoted(f[ts]) + " is not YYYY-MM-DD HH:MM:SS");
+    double seconds;
+    if (!parse_number(f[dur], &seconds) || seconds < 0 || seconds > static_cast<double>(kMaxSeconds))
+      return Status::Invalid(where + "duration " + quoted(f[dur]) + " is not a number of seconds >= 0");
+    int64_t gpus;
+    BERTH_RETURN_IF_ERROR(int_field(where, "num_gpus", f[gp], 0, kMaxGpus, &gpus));
+    if (gpus == 0) {
+      *kind = RowKind::kUnusable;
       return Status::Ok();
-    };
-    Status row_status = parse();  // before the call below reads `kind` and moves `job`
-    if (!c.take(std::move(row_status), kind, std::move(job), &status)) return status;
-  }
+    }
+    job->submit_s = *epoch;
+    job->runtime_s = std::llround(seconds);
+    job->gpus = static_cast<int>(gpus);
+    job->tenant = std::string(f[cl]);
+    return Status::Ok();
+  }));
   if (c.trace().skipped_unusable > 0)
     c.trace().notes.push_back(with_commas(c.trace().skipped_unusable) + " jobs with no GPUs skipped.");
   return c.finish(0);  // submit_s holds epoch seconds
@@ -444,71 +465,48 @@ Result<Trace> read_philly(const std::string& path, std::string_view data, const 
 
 Result<Trace> read_pai(const std::string& path, std::string_view data, const TraceOptions& options) {
   Collector c(path, options, data);
-  LineReader lines(data);
-  std::string_view line;
-  int number = 0;
-  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row");
-  Columns cols;
-  BERTH_RETURN_IF_ERROR(cols.read(c.where(number), line,
-                                  {"num_gpu", "gpu_milli", "gpu_spec", "qos", "creation_time", "deletion_time",
-                                   "scheduled_time"},
-                                  {}, false));
-  const int ng = cols.at("num_gpu"), gm = cols.at("gpu_milli"), gs = cols.at("gpu_spec"), qos = cols.at("qos"),
-            ct = cols.at("creation_time"), dt = cols.at("deletion_time"), st = cols.at("scheduled_time");
-  std::vector<std::string_view> f;
-  Status status;
-  int64_t row = 0, no_gpu = 0, unplaced = 0, multi_model = 0, rounded = 0;
-  while (lines.next(&line, &number)) {
-    ++row;
-    split_csv(line, &f);
-    TraceJob job;
-    job.line = number;
-    job.id = row;
-    RowKind kind = RowKind::kJob;
-    bool fractional = false, several_models = false;
-    auto parse = [&]() -> Status {
-      const std::string where = c.where(number);
-      if (f.size() != cols.count()) return field_count_error(where, f.size(), cols.count());
-      int64_t gpus, milli, created, deleted = -1, scheduled = -1;
-      BERTH_RETURN_IF_ERROR(int_field(where, "num_gpu", f[ng], 0, kMaxGpus, &gpus));
-      BERTH_RETURN_IF_ERROR(int_field(where, "gpu_milli", f[gm], 0, 1000, &milli));
-      BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxSeconds, &created));
-      if (!f[dt].empty()) BERTH_RETURN_IF_ERROR(int_field(where, "deletion_time", f[dt], 0, kMaxSeconds, &deleted));
-      if (!f[st].empty())
-        BERTH_RETURN_IF_ERROR(int_field(where, "scheduled_time", f[st], 0, kMaxSeconds, &scheduled));
-      if (gpus == 0) {
-        kind = RowKind::kUnusable;
-        ++no_gpu;
-        return Status::Ok();
-      }
-      if (deleted < 0 || scheduled < 0) {
-        kind = RowKind::kUnusable;
-        ++unplaced;
-        return Status::Ok();
-      }
-      if (scheduled < created)
-        return Status::Invalid(where + "scheduled_time " + quoted(f[st]) + " is before creation_time " + quoted(f[ct]));
-      if (deleted < scheduled)
-        return Status::Invalid(where + "deletion_time " + quoted(f[dt]) + " is before scheduled_time " + quoted(f[st]));
-      std::string_view spec = f[gs];
-      const size_t bar = spec.find('|');
-      several_models = bar != std::string_view::npos;
-      if (several_models) spec = trim(spec.substr(0, bar));
-      job.submit_s = created;
-      job.runtime_s = deleted - scheduled;
-      job.gpus = static_cast<int>(gpus);
-      job.gpu_model = std::string(spec);
-      job.tenant = std::string(f[qos]);
-      fractional = milli < 1000;
+  CsvTable table(path, data, &c);
+  BERTH_RETURN_IF_ERROR(table.read_header(
+      {"num_gpu", "gpu_milli", "gpu_spec", "qos", "creation_time", "deletion_time", "scheduled_time"}, {}, false));
+  const int ng = table.at("num_gpu"), gm = table.at("gpu_milli"), gs = table.at("gpu_spec"), qos = table.at("qos"),
+            ct = table.at("creation_time"), dt = table.at("deletion_time"), st = table.at("scheduled_time");
+  int64_t no_gpu = 0, unplaced = 0, multi_model = 0, rounded = 0;
+  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
+                                       RowKind* kind) -> Status {
+    int64_t gpus, milli, created, deleted = -1, scheduled = -1;
+    BERTH_RETURN_IF_ERROR(int_field(where, "num_gpu", f[ng], 0, kMaxGpus, &gpus));
+    BERTH_RETURN_IF_ERROR(int_field(where, "gpu_milli", f[gm], 0, 1000, &milli));
+    BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxSeconds, &created));
+    if (!f[dt].empty()) BERTH_RETURN_IF_ERROR(int_field(where, "deletion_time", f[dt], 0, kMaxSeconds, &deleted));
+    if (!f[st].empty()) BERTH_RETURN_IF_ERROR(int_field(where, "scheduled_time", f[st], 0, kMaxSeconds, &scheduled));
+    if (gpus == 0) {
+      *kind = RowKind::kUnusable;
+      ++no_gpu;
       return Status::Ok();
-    };
-    Status row_status = parse();
-    if (row_status.ok() && kind == RowKind::kJob) {
-      rounded += fractional ? 1 : 0;
-      multi_model += several_models ? 1 : 0;
     }
-    if (!c.take(std::move(row_status), kind, std::move(job), &status)) return status;
-  }
+    if (deleted < 0 || scheduled < 0) {
+      *kind = RowKind::kUnusable;
+      ++unplaced;
+      return Status::Ok();
+    }
+    if (scheduled < created)
+      return Status::Invalid(where + "scheduled_time " + quoted(f[st]) + " is before creation_time " + quoted(f[ct]));
+    if (deleted < scheduled)
+      return Status::Invalid(where + "deletion_time " + quoted(f[dt]) + " is before scheduled_time " + quoted(f[st]));
+    std::string_view spec = f[gs];
+    const size_t bar = spec.find('|');
+    if (bar != std::string_view::npos) {
+      spec = trim(spec.substr(0, bar));
+      ++multi_model;  // counted here, where the row is known to be a kept job
+    }
+    job->submit_s = created;
+    job->runtime_s = deleted - scheduled;
+    job->gpus = static_cast<int>(gpus);
+    job->gpu_model = std::string(spec);
+    job->tenant = std::string(f[qos]);
+    if (milli < 1000) ++rounded;
+    return Status::Ok();
+  }));
   Trace& t = c.trace();
   t.rounded_up = rounded;
   if (no_gpu > 0) t.notes.push_back(with_commas(no_gpu) + " pods with no GPU skipped.");
@@ -524,48 +522,32 @@ Result<Trace> read_pai(const std::string& path, std::string_view data, const Tra
 
 Result<Trace> read_csv(const std::string& path, std::string_view data, const TraceOptions& options) {
   Collector c(path, options, data);
-  LineReader lines(data);
-  std::string_view line;
-  int number = 0;
-  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row");
-  Columns cols;
-  BERTH_RETURN_IF_ERROR(cols.read(c.where(number), line, {"submit_s", "runtime_s", "gpus"},
-                                  {"id", "tenant", "time_limit_s", "gpu_model", "nodes"}, true));
-  const int sub = cols.at("submit_s"), run = cols.at("runtime_s"), gp = cols.at("gpus"), id = cols.at("id"),
-            ten = cols.at("tenant"), lim = cols.at("time_limit_s"), mod = cols.at("gpu_model"), nod = cols.at("nodes");
-  std::vector<std::string_view> f;
-  Status status;
-  int64_t row = 0;
-  while (lines.next(&line, &number)) {
-    ++row;
-    split_csv(line, &f);
-    TraceJob job;
-    job.line = number;
-    job.id = row;
-    auto parse = [&]() -> Status {
-      const std::string where = c.where(number);
-      if (f.size() != cols.count()) return field_count_error(where, f.size(), cols.count());
-      int64_t v;
-      BERTH_RETURN_IF_ERROR(int_field(where, "submit_s", f[sub], -kMaxSeconds, kMaxSeconds, &job.submit_s));
-      BERTH_RETURN_IF_ERROR(int_field(where, "runtime_s", f[run], 0, kMaxSeconds, &job.runtime_s));
-      BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
-      job.gpus = static_cast<int>(v);
-      if (id >= 0 && !f[id].empty())
-        BERTH_RETURN_IF_ERROR(int_field(where, "id", f[id], std::numeric_limits<int64_t>::min(),
-                                        std::numeric_limits<int64_t>::max(), &job.id));
-      if (ten >= 0) job.tenant = std::string(f[ten]);
-      if (lim >= 0 && !f[lim].empty())
-        BERTH_RETURN_IF_ERROR(int_field(where, "time_limit_s", f[lim], 0, kMaxSeconds, &job.time_limit_s));
-      if (mod >= 0) job.gpu_model = std::string(f[mod]);
-      if (nod >= 0 && !f[nod].empty()) {
-        BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
-        job.nodes = static_cast<int>(v);
-      }
-      return Status::Ok();
-    };
-    Status row_status = parse();  // before the call below moves `job`
-    if (!c.take(std::move(row_status), RowKind::kJob, std::move(job), &status)) return status;
-  }
+  CsvTable table(path, data, &c);
+  BERTH_RETURN_IF_ERROR(table.read_header({"submit_s", "runtime_s", "gpus"},
+                                          {"id", "tenant", "time_limit_s", "gpu_model", "nodes"}, true));
+  const int sub = table.at("submit_s"), run = table.at("runtime_s"), gp = table.at("gpus"), id = table.at("id"),
+            ten = table.at("tenant"), lim = table.at("time_limit_s"), mod = table.at("gpu_model"),
+            nod = table.at("nodes");
+  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
+                                       RowKind*) -> Status {
+    int64_t v;
+    BERTH_RETURN_IF_ERROR(int_field(where, "submit_s", f[sub], -kMaxSeconds, kMaxSeconds, &job->submit_s));
+    BERTH_RETURN_IF_ERROR(int_field(where, "runtime_s", f[run], 0, kMaxSeconds, &job->runtime_s));
+    BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
+    job->gpus = static_cast<int>(v);
+    if (id >= 0 && !f[id].empty())
+      BERTH_RETURN_IF_ERROR(int_field(where, "id", f[id], std::numeric_limits<int64_t>::min(),
+                                      std::numeric_limits<int64_t>::max(), &job->id));
+    if (ten >= 0) job->tenant = std::string(f[ten]);
+    if (lim >= 0 && !f[lim].empty())
+      BERTH_RETURN_IF_ERROR(int_field(where, "time_limit_s", f[lim], 0, kMaxSeconds, &job->time_limit_s));
+    if (mod >= 0) job->gpu_model = std::string(f[mod]);
+    if (nod >= 0 && !f[nod].empty()) {
+      BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
+      job->nodes = static_cast<int>(v);
+    }
+    return Status::Ok();
+  }));
   return c.finish(std::nullopt);
 }
 

@@ -6,26 +6,19 @@
 #include <numeric>
 #include <vector>
 
+#include "sim/sim_testing.h"
+
 namespace berth::sim {
 namespace {
 
-JobOutcome job(int64_t id, const std::string& tenant, int64_t submit_s, int64_t start_s, int64_t end_s, int gpus) {
-  JobOutcome j;
-  j.id = id;
-  j.tenant = tenant;
-  j.submit_s = submit_s;
-  j.start_s = start_s;
-  j.end_s = end_s;
-  j.gpus = gpus;
-  return j;
-}
+using testing::outcome;
 
 // Three jobs on one 8-GPU node:
 //   1 (a): submitted 0, runs 0-100 on 8 GPUs;
 //   2 (b): submitted 0, waits for 1, runs 100-300 on 4 GPUs;
 //   3 (a): submitted 50, runs 100-105 on 4 GPUs beside 2.
 std::vector<JobOutcome> three_jobs() {
-  return {job(1, "a", 0, 0, 100, 8), job(2, "b", 0, 100, 300, 4), job(3, "a", 50, 100, 105, 4)};
+  return {outcome(1, "a", 0, 0, 100, 8), outcome(2, "b", 0, 100, 300, 4), outcome(3, "a", 50, 100, 105, 4)};
 }
 
 TEST(Metrics, ThreeJobsOnOneNode) {
@@ -55,7 +48,7 @@ TEST(Metrics, ThreeJobsOnOneNode) {
 }
 
 TEST(Metrics, OneTenantIsPerfectlyFair) {
-  const nlohmann::json m = compute_metrics({job(1, "", 0, 0, 10, 1), job(2, "", 0, 1000, 1010, 1)}, 1);
+  const nlohmann::json m = compute_metrics({outcome(1, "", 0, 0, 10, 1), outcome(2, "", 0, 1000, 1010, 1)}, 1);
   EXPECT_DOUBLE_EQ(m["jain_fairness"].get<double>(), 1.0);
   EXPECT_TRUE(m["tenants"].contains(""));
 }
@@ -125,7 +118,7 @@ TEST(UtilizationSeries, ThreeBucketsOfThreeJobs) {
 
 TEST(UtilizationSeries, LongJobsSpanBucketsExactly) {
   // One GPU busy 15-85 s of 0-100 s, ten buckets: 5 s of bucket 1, all of 2-7, 5 s of bucket 8.
-  const std::vector<double> u = utilization_series({job(1, "", 0, 15, 85, 1), job(2, "", 0, 100, 100, 1)}, 1, 10);
+  const std::vector<double> u = utilization_series({outcome(1, "", 0, 15, 85, 1), outcome(2, "", 0, 100, 100, 1)}, 1, 10);
   ASSERT_EQ(u.size(), 10u);
   const std::vector<double> want = {0, 0.5, 1, 1, 1, 1, 1, 1, 0.5, 0};
   for (size_t i = 0; i < 10; ++i) EXPECT_NEAR(u[i], want[i], 1e-12) << i;

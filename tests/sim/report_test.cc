@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/sim_testing.h"
+
 namespace berth::sim {
 namespace {
 
@@ -37,30 +39,17 @@ bool has_non_finite(const std::string& html) {
   return false;
 }
 
-JobOutcome job(int64_t id, const std::string& tenant, int64_t submit_s, int64_t start_s, int64_t end_s, int gpus,
-               int64_t cost_minor = 0, int64_t subsidy_minor = 0) {
-  JobOutcome j;
-  j.id = id;
-  j.tenant = tenant;
-  j.submit_s = submit_s;
-  j.start_s = start_s;
-  j.end_s = end_s;
-  j.gpus = gpus;
-  j.cost_minor = cost_minor;
-  j.subsidy_minor = subsidy_minor;
-  return j;
-}
+using testing::outcome;
 
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/berth_report_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-    runs_.push_back(PolicyRun{"fifo", {}, {job(1, "a", 0, 0, 3600, 8, 12'3456, 8'6419), job(2, "b,c", 0, 3600, 7200, 4),
-                                           job(3, "a", 60, 3600, 3700, 2)}});
-    runs_.push_back(PolicyRun{"sjf<x>", {}, {job(1, "a", 0, 100, 3700, 8), job(2, "b,c", 0, 3700, 7300, 4),
-                                             job(3, "a", 60, 0, 100, 2)}});
+    root_ = testing::make_temp_dir("berth_report_");
+    ASSERT_FALSE(root_.empty());
+    runs_.push_back(PolicyRun{"fifo", {}, {outcome(1, "a", 0, 0, 3600, 8, 12'3456, 8'6419),
+                                           outcome(2, "b,c", 0, 3600, 7200, 4), outcome(3, "a", 60, 3600, 3700, 2)}});
+    runs_.push_back(PolicyRun{"sjf<x>", {}, {outcome(1, "a", 0, 100, 3700, 8), outcome(2, "b,c", 0, 3700, 7300, 4),
+                                             outcome(3, "a", 60, 0, 100, 2)}});
     for (PolicyRun& r : runs_) r.metrics = compute_metrics(r.jobs, 8);
     metrics_ = {{"policies", {{"fifo", runs_[0].metrics}, {"sjf<x>", runs_[1].metrics}}}, {"total_gpus", 8}};
   }
@@ -140,7 +129,7 @@ TEST(Report, HandlesNoRunsAndManyTenants) {
   EXPECT_EQ(count(empty, "<svg"), 3u);
   EXPECT_FALSE(has_non_finite(empty));
   PolicyRun run{"fifo", {}, {}};
-  for (int i = 0; i < 50; ++i) run.jobs.push_back(job(i, "t" + std::to_string(i), 0, i, 2 * i + 1, 1));
+  for (int i = 0; i < 50; ++i) run.jobs.push_back(outcome(i, "t" + std::to_string(i), 0, i, 2 * i + 1, 1));
   run.metrics = compute_metrics(run.jobs, 4);
   const std::string html = report_html({run}, 4, {});
   EXPECT_NE(html.find("the 20 with the most jobs, of 50"), std::string::npos);

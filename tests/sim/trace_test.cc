@@ -11,32 +11,55 @@
 #include <set>
 #include <string>
 
+#include "sim/sim_testing.h"
+
 namespace berth::sim {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string data_file(const std::string& name) { return (fs::path(__FILE__).parent_path() / "data" / name).string(); }
-
-// tests/sim/trace_test.cc -> <repo>/../shared/traces
-fs::path real_traces() { return fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "traces"; }
-
-#define SKIP_WITHOUT_REAL_TRACES()                                                      \
-  do {                                                                                  \
-    if (!fs::is_directory(real_traces())) GTEST_SKIP() << "no " << real_traces().string(); \
-  } while (0)
-
-// Writes `content` to a fresh file under the test temp dir and returns its path.
-std::string temp_file(const std::string& name, const std::string& content) {
-  const std::string path = ::testing::TempDir() + "/berth_trace_test_" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
-}
+using testing::data_file;
+using testing::real_traces;
+using testing::temp_file;
 
 Trace read_ok(const std::string& path, TraceFormat format, const TraceOptions& options = {}) {
   Result<Trace> t = read_trace(path, format, options);
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return t.ok() ? std::move(*t) : Trace{};
+}
+
+// The read fails, naming `what` (typically "<path>:<line>: <field> ...").
+void expect_malformed(const std::string& path, TraceFormat format, const std::string& what) {
+  Result<Trace> t = read_trace(path, format, {});
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find(what), std::string::npos) << t.status().message();
+}
+
+// The read stops at the first malformed row, naming `what`; with skip_bad it keeps `kept` jobs
+// and counts `bad` rows skipped. Returns the trace read with skip_bad.
+Trace expect_bad_rows(const std::string& path, TraceFormat format, const std::string& what, size_t kept, int64_t bad) {
+  expect_malformed(path, format, what);
+  TraceOptions options;
+  options.skip_bad = true;
+  Trace t = read_ok(path, format, options);
+  EXPECT_EQ(t.jobs.size(), kept);
+  EXPECT_EQ(t.skipped_bad, bad);
+  return t;
+}
+
+// Every field of `got` is `want`'s.
+void expect_job(const TraceJob& got, const TraceJob& want) {
+  SCOPED_TRACE("job " + std::to_string(want.id));
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.submit_s, want.submit_s);
+  EXPECT_EQ(got.runtime_s, want.runtime_s);
+  EXPECT_EQ(got.gpus, want.gpus);
+  EXPECT_EQ(got.nodes, want.nodes);
+  EXPECT_EQ(got.tenant, want.tenant);
+  EXPECT_EQ(got.time_limit_s, want.time_limit_s);
+  EXPECT_EQ(got.gpu_model, want.gpu_model);
+  EXPECT_EQ(got.log_wait_s, want.log_wait_s);
+  EXPECT_EQ(got.line, want.line);
 }
 
 TEST(TraceFormat, ParsesTheFourNames) {
@@ -74,31 +97,12 @@ TEST(SwfTrace, ReadsFieldsSkipsUnusableAndDatesFromHeader) {
   EXPECT_EQ(t.skipped_bad, 0);
   EXPECT_EQ(t.start_epoch_s, 1'000'000 + 90);
   // Sorted by submit, then id; the earliest submit is 0.
-  const TraceJob& a = t.jobs[0];
-  EXPECT_EQ(a.id, 2);
-  EXPECT_EQ(a.submit_s, 0);
-  EXPECT_EQ(a.runtime_s, 30);
-  EXPECT_EQ(a.gpus, 4);  // allocated -1: the requested count
-  EXPECT_EQ(a.time_limit_s, 0);
-  EXPECT_EQ(a.tenant, "");
-  EXPECT_EQ(a.log_wait_s, -1);
-  EXPECT_EQ(a.line, 6);
-  const TraceJob& b = t.jobs[1];
-  EXPECT_EQ(b.id, 5);
-  EXPECT_EQ(b.submit_s, 0);
-  EXPECT_EQ(b.gpus, 1);
-  EXPECT_EQ(b.tenant, "u7");
-  EXPECT_EQ(b.time_limit_s, 100);
-  EXPECT_EQ(b.log_wait_s, 7);
-  const TraceJob& c = t.jobs[2];
-  EXPECT_EQ(c.id, 1);
-  EXPECT_EQ(c.submit_s, 10);
-  EXPECT_EQ(c.runtime_s, 50);
-  EXPECT_EQ(c.gpus, 2);
-  EXPECT_EQ(c.tenant, "u3");
-  EXPECT_EQ(c.time_limit_s, 60);
-  EXPECT_EQ(c.log_wait_s, 5);
-  EXPECT_EQ(c.nodes, 0);
+  // Job 2: allocated -1, so the requested 4 processors; no requested time, user or wait.
+  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 30, .gpus = 4, .line = 6});
+  expect_job(t.jobs[1], {.id = 5, .submit_s = 0, .runtime_s = 20, .gpus = 1, .tenant = "u7", .time_limit_s = 100,
+                         .log_wait_s = 7, .line = 9});
+  expect_job(t.jobs[2], {.id = 1, .submit_s = 10, .runtime_s = 50, .gpus = 2, .tenant = "u3", .time_limit_s = 60,
+                         .log_wait_s = 5, .line = 5});
   EXPECT_FALSE(t.notes.empty());
 }
 
@@ -124,10 +128,7 @@ TEST(SwfTrace, SkipBadCountsMalformedRows) {
 TEST(SwfTrace, NonNumericFieldIsNamed) {
   const std::string path =
       temp_file("word.swf", "1 0 0 ten 1 -1 -1 1 60 -1 1 3 1 -1 -1 -1 -1 -1\n");
-  Result<Trace> t = read_trace(path, TraceFormat::kSwf, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find(path + ":1: field 4 (run time) 'ten'"), std::string::npos)
-      << t.status().message();
+  expect_malformed(path, TraceFormat::kSwf, path + ":1: field 4 (run time) 'ten'");
 }
 
 TEST(SwfTrace, WindowUsesUnixStartTime) {
@@ -167,20 +168,11 @@ TEST(PhillyTrace, ReadsRowsWithCrLfAndATrailingBlankLine) {
   ASSERT_EQ(t.jobs.size(), 3u);
   EXPECT_EQ(t.skipped_unusable, 1);  // 0 GPUs
   EXPECT_EQ(t.start_epoch_s, 1506815999);
-  EXPECT_EQ(t.jobs[0].id, 2);
-  EXPECT_EQ(t.jobs[0].submit_s, 0);
-  EXPECT_EQ(t.jobs[0].runtime_s, 11);  // 10.5 rounds to nearest, half away from zero
-  EXPECT_EQ(t.jobs[0].gpus, 2);
-  EXPECT_EQ(t.jobs[0].tenant, "vcB");
-  EXPECT_EQ(t.jobs[0].line, 3);
-  EXPECT_EQ(t.jobs[1].id, 1);
-  EXPECT_EQ(t.jobs[1].submit_s, 11);
-  EXPECT_EQ(t.jobs[1].runtime_s, 66);
-  EXPECT_EQ(t.jobs[1].tenant, "vcA");
-  EXPECT_EQ(t.jobs[2].id, 4);
-  EXPECT_EQ(t.jobs[2].gpus, 8);
-  EXPECT_EQ(t.jobs[2].log_wait_s, -1);
-  EXPECT_EQ(t.jobs[2].time_limit_s, 0);
+  // 10.5 s rounds to the nearest second, half away from zero: 11.
+  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 11, .gpus = 2, .tenant = "vcB", .line = 3});
+  expect_job(t.jobs[1], {.id = 1, .submit_s = 11, .runtime_s = 66, .gpus = 1, .tenant = "vcA", .line = 2});
+  // Submitted 2017-12-01 00:00:00, 61 days and 1 s after the earliest.
+  expect_job(t.jobs[2], {.id = 4, .submit_s = 61 * 86'400 + 1, .runtime_s = 100, .gpus = 8, .tenant = "vcC", .line = 5});
 }
 
 TEST(PhillyTrace, WindowKeepsFromInclusiveToExclusive) {
@@ -202,21 +194,10 @@ TEST(PhillyTrace, BadTimestampAndMissingColumn) {
                                      "2017/10/01 00:00:10,66.0,1,66.0,vcA\n"
                                      "2017-10-01 00:00:10,-3,1,66.0,vcA\n"
                                      "2017-10-01 00:00:10,66.0,1,66.0\n");
-  Result<Trace> t = read_trace(path, TraceFormat::kPhilly, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find(path + ":3: timestamp '2017/10/01 00:00:10'"), std::string::npos)
-      << t.status().message();
-  TraceOptions skip;
-  skip.skip_bad = true;
-  const Trace kept = read_ok(path, TraceFormat::kPhilly, skip);
-  EXPECT_EQ(kept.jobs.size(), 1u);
-  EXPECT_EQ(kept.skipped_bad, 3);
+  const Trace kept = expect_bad_rows(path, TraceFormat::kPhilly, path + ":3: timestamp '2017/10/01 00:00:10'", 1, 3);
 
   const std::string no_cluster = temp_file("no_cluster.csv", "timestamp,duration,num_gpus\n");
-  t = read_trace(no_cluster, TraceFormat::kPhilly, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find(no_cluster + ":1: the header has no 'cluster' column"), std::string::npos)
-      << t.status().message();
+  expect_malformed(no_cluster, TraceFormat::kPhilly, no_cluster + ":1: the header has no 'cluster' column");
 }
 
 TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
@@ -225,24 +206,12 @@ TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
   EXPECT_EQ(t.skipped_unusable, 2);  // no GPU; never scheduled
   EXPECT_EQ(t.rounded_up, 1);
   EXPECT_EQ(t.start_epoch_s, 0);
-  const TraceJob& p1 = t.jobs[0];
-  EXPECT_EQ(p1.id, 2);
-  EXPECT_EQ(p1.submit_s, 0);
-  EXPECT_EQ(p1.runtime_s, 20);  // deletion - scheduled
-  EXPECT_EQ(p1.gpus, 1);
-  EXPECT_EQ(p1.gpu_model, "V100M16");
-  EXPECT_EQ(p1.tenant, "BE");
-  const TraceJob& p0 = t.jobs[1];
-  EXPECT_EQ(p0.id, 1);
-  EXPECT_EQ(p0.submit_s, 50);
-  EXPECT_EQ(p0.runtime_s, 380);
-  EXPECT_EQ(p0.gpu_model, "");
-  EXPECT_EQ(p0.tenant, "LS");
-  const TraceJob& p4 = t.jobs[2];
-  EXPECT_EQ(p4.id, 5);
-  EXPECT_EQ(p4.submit_s, 250);
-  EXPECT_EQ(p4.gpus, 8);
-  EXPECT_EQ(p4.gpu_model, "G3");
+  // p1 asks for 460 milli-GPU of "V100M16|V100M32": one whole V100M16; runtime = deletion - scheduled.
+  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 20, .gpus = 1, .tenant = "BE", .gpu_model = "V100M16",
+                         .line = 3});
+  expect_job(t.jobs[1], {.id = 1, .submit_s = 50, .runtime_s = 380, .gpus = 1, .tenant = "LS", .line = 2});
+  expect_job(t.jobs[2], {.id = 5, .submit_s = 250, .runtime_s = 100, .gpus = 8, .tenant = "Burstable",
+                         .gpu_model = "G3", .line = 6});
   bool rounded_note = false, model_note = false;
   for (const std::string& n : t.notes) {
     rounded_note = rounded_note || n.find("rounded up") != std::string::npos;
@@ -256,30 +225,15 @@ TEST(PaiTrace, DeletionBeforeScheduledIsMalformed) {
   const std::string path = temp_file("bad_pai.csv",
                                      "name,num_gpu,gpu_milli,gpu_spec,qos,creation_time,deletion_time,scheduled_time\n"
                                      "p0,1,1000,,LS,10,5,10\n");
-  Result<Trace> t = read_trace(path, TraceFormat::kPai, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find(path + ":2: deletion_time"), std::string::npos) << t.status().message();
+  expect_malformed(path, TraceFormat::kPai, path + ":2: deletion_time");
 }
 
 TEST(CsvTrace, ReadsColumnsInAnyOrder) {
   const Trace t = read_ok(data_file("small_jobs.csv"), TraceFormat::kCsv);
   ASSERT_EQ(t.jobs.size(), 2u);
-  EXPECT_EQ(t.jobs[0].tenant, "bob");
-  EXPECT_EQ(t.jobs[0].id, 2);
-  EXPECT_EQ(t.jobs[0].submit_s, 0);
-  EXPECT_EQ(t.jobs[0].runtime_s, 60);
-  EXPECT_EQ(t.jobs[0].gpus, 2);
-  EXPECT_EQ(t.jobs[0].nodes, 0);
-  EXPECT_EQ(t.jobs[0].gpu_model, "");
-  EXPECT_EQ(t.jobs[0].time_limit_s, 0);
-  EXPECT_EQ(t.jobs[1].tenant, "alice");
-  EXPECT_EQ(t.jobs[1].id, 1);
-  EXPECT_EQ(t.jobs[1].submit_s, 50);
-  EXPECT_EQ(t.jobs[1].runtime_s, 3600);
-  EXPECT_EQ(t.jobs[1].gpus, 8);
-  EXPECT_EQ(t.jobs[1].nodes, 1);
-  EXPECT_EQ(t.jobs[1].gpu_model, "H100");
-  EXPECT_EQ(t.jobs[1].time_limit_s, 7200);
+  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 60, .gpus = 2, .tenant = "bob", .line = 3});
+  expect_job(t.jobs[1], {.id = 1, .submit_s = 50, .runtime_s = 3600, .gpus = 8, .nodes = 1, .tenant = "alice",
+                         .time_limit_s = 7200, .gpu_model = "H100", .line = 2});
 }
 
 TEST(CsvTrace, IdColumnIsTheJobId) {
@@ -291,19 +245,13 @@ TEST(CsvTrace, IdColumnIsTheJobId) {
 
 TEST(CsvTrace, HeaderErrorsNameTheColumn) {
   std::string path = temp_file("unknown.csv", "submit_s,runtime_s,gpus,colour\n0,1,1,red\n");
-  Result<Trace> t = read_trace(path, TraceFormat::kCsv, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find(path + ":1: unknown column 'colour'"), std::string::npos) << t.status().message();
+  expect_malformed(path, TraceFormat::kCsv, path + ":1: unknown column 'colour'");
 
   path = temp_file("missing.csv", "submit_s,runtime_s\n0,1\n");
-  t = read_trace(path, TraceFormat::kCsv, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find("no 'gpus' column"), std::string::npos) << t.status().message();
+  expect_malformed(path, TraceFormat::kCsv, "no 'gpus' column");
 
   path = temp_file("twice.csv", "submit_s,runtime_s,gpus,gpus\n0,1,1,1\n");
-  t = read_trace(path, TraceFormat::kCsv, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find("'gpus' appears twice"), std::string::npos) << t.status().message();
+  expect_malformed(path, TraceFormat::kCsv, "'gpus' appears twice");
 
   path = temp_file("empty.csv", "");
   EXPECT_FALSE(read_trace(path, TraceFormat::kCsv, {}).ok());
@@ -317,15 +265,7 @@ TEST(CsvTrace, BadValuesNameLineAndField) {
                                      "6,-1,1\n"
                                      "7,10\n"
                                      "8,x,1\n");
-  Result<Trace> t = read_trace(path, TraceFormat::kCsv, {});
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find(path + ":3: gpus '0' is out of range"), std::string::npos)
-      << t.status().message();
-  TraceOptions skip;
-  skip.skip_bad = true;
-  const Trace kept = read_ok(path, TraceFormat::kCsv, skip);
-  EXPECT_EQ(kept.jobs.size(), 1u);
-  EXPECT_EQ(kept.skipped_bad, 4);
+  const Trace kept = expect_bad_rows(path, TraceFormat::kCsv, path + ":3: gpus '0' is out of range", 1, 4);
   ASSERT_FALSE(kept.notes.empty());
   EXPECT_NE(kept.notes[0].find("4 malformed rows skipped"), std::string::npos);
 }

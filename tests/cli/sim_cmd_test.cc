@@ -1,0 +1,231 @@
+// berth sim end to end through run_cli: the JSON it prints, the report it writes, and the
+// errors it gives for bad input. The trace files are small temporary files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/app.h"
+#include "sim/sim_testing.h"
+
+namespace berth::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// One 4-GPU node under EASY with limits (see tests/sim/replay_test.cc, EasyBackfills...):
+// job 1 runs 0-100, 2 100-150 (wait 90), 3 backfills 20-70, 4 runs 150-350 (wait 120).
+constexpr char kTrace[] =
+    "submit_s,runtime_s,gpus,tenant,time_limit_s\n"
+    "0,100,2,a,100\n"
+    "10,50,4,b,50\n"
+    "20,50,1,a,50\n"
+    "30,200,1,b,200\n";
+
+class SimCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = sim::testing::make_temp_dir("berth_sim_cmd_");
+    ASSERT_FALSE(dir_.empty());
+    trace_ = write("jobs.csv", kTrace);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& content) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  int run(const std::vector<std::string>& args) {
+    out_.str("");
+    err_.str("");
+    const CliIo io{
+        .out = &out_,
+        .err = &err_,
+        .getenv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
+        .read_file = [](const std::string&) -> Result<std::string> { return Status::NotFound("no files"); },
+        .read_stdin = [] { return std::optional<std::string>(); },
+        .cwd = [] { return std::string("/tmp"); },
+        .now_ms = [] { return int64_t{0}; },
+        .connect = [](const std::string&, const std::string&) -> Result<std::unique_ptr<Api>> {
+          return Status::Internal("berth sim must not connect to a server");
+        },
+    };
+    return run_cli(args, io);
+  }
+
+  // `berth sim TRACE --format csv --nodes 1 --gpus-per-node 4 --estimates limit ...more`.
+  std::vector<std::string> sim_args(const std::vector<std::string>& more) const {
+    std::vector<std::string> args = {"sim", trace_, "--format", "csv", "--nodes", "1", "--gpus-per-node", "4",
+                                     "--estimates", "limit", "--no-progress"};
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  }
+
+  json run_json(const std::vector<std::string>& args) {
+    const int rc = run(args);
+    EXPECT_EQ(rc, 0) << err_.str();
+    if (rc != 0) return json();
+    return json::parse(out_.str());
+  }
+
+  // Fails with a non-zero exit, no output, and `what` in the error.
+  void expect_error(const std::vector<std::string>& args, const std::string& what) {
+    EXPECT_NE(run(args), 0);
+    EXPECT_NE(err_.str().find(what), std::string::npos) << err_.str();
+    EXPECT_EQ(out_.str(), "");
+  }
+
+  fs::path dir_;
+  std::string trace_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(SimCommandTest, JsonHasTheHeadlineMetrics) {
+  const json m = run_json(sim_args({"--policy", "easy", "--json"}));
+  for (const char* key : {"jobs", "jobs_skipped", "makespan_s", "utilization", "avg_jct_s", "p50_jct_s", "p99_jct_s",
+                          "avg_wait_s", "p50_wait_s", "p99_wait_s", "avg_bounded_slowdown", "jain_fairness", "tenants"})
+    EXPECT_TRUE(m.contains(key)) << key << " in " << m.dump();
+  EXPECT_FALSE(m.contains("policies"));
+  EXPECT_EQ(m["policy"], "easy");
+  EXPECT_EQ(m["estimates"], "limit");
+  EXPECT_EQ(m["jobs"], 4);
+  EXPECT_EQ(m["jobs_skipped"], 0);
+  EXPECT_EQ(m["gpus"], 4);
+  EXPECT_EQ(m["makespan_s"], 350);
+  // Waits 0, 90, 0, 120; JCTs 100, 140, 50, 320.
+  EXPECT_DOUBLE_EQ(m["avg_wait_s"].get<double>(), 52.5);
+  EXPECT_EQ(m["p50_wait_s"], 0);
+  EXPECT_EQ(m["p99_wait_s"], 120);
+  EXPECT_DOUBLE_EQ(m["avg_jct_s"].get<double>(), 152.5);
+  EXPECT_EQ(m["p99_jct_s"], 320);
+  // GPU-seconds 200 + 200 + 50 + 200 = 650 over 4 GPUs x 350 s.
+  EXPECT_NEAR(m["utilization"].get<double>(), 650.0 / 1400.0, 1e-9);
+  EXPECT_EQ(m["tenants"].size(), 2u);
+  EXPECT_EQ(m["tenants"]["b"]["jobs"], 2);
+  EXPECT_FALSE(m.contains("money"));
+}
+
+TEST_F(SimCommandTest, SeveralPoliciesAreListed) {
+  const json m = run_json(sim_args({"--policy", "fifo,easy", "--json"}));
+  ASSERT_TRUE(m.contains("policies"));
+  ASSERT_EQ(m["policies"].size(), 2u);
+  EXPECT_EQ(m["policies"][0]["policy"], "fifo");
+  EXPECT_EQ(m["policies"][1]["policy"], "easy");
+  EXPECT_EQ(m["policy"], "fifo");  // the top level is the first policy's
+  // Strict FIFO: job 3 waits for job 2 (150-200, wait 130).
+  EXPECT_EQ(m["policies"][0]["p99_wait_s"], 130);
+  EXPECT_EQ(m["policies"][1]["p99_wait_s"], 120);
+}
+
+TEST_F(SimCommandTest, TableWithoutJson) {
+  ASSERT_EQ(run(sim_args({"--policy", "all"})), 0) << err_.str();
+  for (const char* word : {"POLICY", "AVG_JCT_S", "fifo", "easy", "multifactor", "sjf", "default"})
+    EXPECT_NE(out_.str().find(word), std::string::npos) << word << " in\n" << out_.str();
+}
+
+TEST_F(SimCommandTest, ReportWritesTheThreeFiles) {
+  const fs::path report = dir_ / "report";
+  ASSERT_EQ(run(sim_args({"--policy", "fifo,sjf", "--report", report.string()})), 0) << err_.str();
+  for (const char* name : {"metrics.json", "jobs.csv", "index.html"}) EXPECT_TRUE(fs::is_regular_file(report / name)) << name;
+  std::ifstream metrics(report / "metrics.json");
+  const json m = json::parse(metrics);
+  EXPECT_EQ(m["policies"].size(), 2u);
+  std::ifstream jobs(report / "jobs.csv");
+  std::string line;
+  int rows = 0;
+  std::getline(jobs, line);
+  EXPECT_EQ(line.rfind("policy,id,tenant,submit_s,start_s,end_s,gpus,wait_s", 0), 0u) << line;
+  while (std::getline(jobs, line)) ++rows;
+  EXPECT_EQ(rows, 8);  // 4 jobs x 2 policies
+  EXPECT_NE(err_.str().find("report written to"), std::string::npos);
+}
+
+TEST_F(SimCommandTest, EconomicsAddsMoney) {
+  const std::string economics = write("economics.toml",
+                                      "[[gpu_models]]\nname = \"GPU\"\nprice_per_gpu_hour = \"36\"\n"
+                                      "[scheme]\nrate = \"70%\"\nfund = \"1000000\"\nshortfall = \"wallet\"\n"
+                                      "[[tenants]]\nname = \"a\"\naward = \"1000\"\nwallet = \"100\"\n"
+                                      "[others]\nwallet = \"100\"\n");
+  const json m = run_json(sim_args({"--policy", "easy", "--economics", economics, "--json"}));
+  ASSERT_TRUE(m.contains("money")) << m.dump();
+  // a: 2 GPUs x 100 s + 1 GPU x 50 s = 250 GPU-s at 36/h = 2.5000; 70% of it subsidised.
+  EXPECT_EQ(m["money"]["a"]["cost"], "2.5000");
+  EXPECT_EQ(m["money"]["a"]["subsidy"], "1.7500");
+  EXPECT_EQ(m["money"]["a"]["copay"], "0.7500");
+  EXPECT_TRUE(m["money"]["a"]["award_ran_out_s"].is_null());
+  // b has no award: its wallet pays 4 x 50 + 1 x 200 = 400 GPU-s = 4.0000.
+  EXPECT_EQ(m["money"]["b"]["cost"], "4.0000");
+  EXPECT_EQ(m["money"]["b"]["subsidy"], "0.0000");
+  EXPECT_EQ(m["jobs_delayed_by_funds"], 0);
+}
+
+TEST_F(SimCommandTest, BadEconomicsIsAnError) {
+  const std::string economics = write("bad.toml", "[[gpu_models]]\nname = \"GPU\"\nprice_per_gpu_hour = \"1\"\n"
+                                                  "[scheme]\nrate = \"70\"\n");
+  expect_error(sim_args({"--economics", economics}), "scheme.rate must look like \"70%\"");
+}
+
+TEST_F(SimCommandTest, UnknownFormat) {
+  expect_error({"sim", trace_, "--format", "xml", "--nodes", "1"}, "--format must be swf, philly, pai or csv, got 'xml'");
+}
+
+TEST_F(SimCommandTest, UnknownPolicy) {
+  expect_error(sim_args({"--policy", "easy,lifo"}), "unknown policy 'lifo'");
+}
+
+TEST_F(SimCommandTest, UnknownEstimates) {
+  expect_error({"sim", trace_, "--format", "csv", "--nodes", "1", "--estimates", "guess"},
+               "--estimates must be limit, predict or oracle, got 'guess'");
+}
+
+TEST_F(SimCommandTest, MalformedRowNamesFileAndLine) {
+  trace_ = write("bad.csv", std::string(kTrace) + "40,ten,1,a,10\n");
+  expect_error(sim_args({}), trace_ + ":6: runtime_s 'ten' is not a whole number");
+}
+
+TEST_F(SimCommandTest, SkipBadCountsTheRow) {
+  trace_ = write("bad.csv", std::string(kTrace) + "40,ten,1,a,10\n");
+  const json m = run_json(sim_args({"--skip-bad", "--json"}));
+  EXPECT_EQ(m["jobs"], 4);
+  EXPECT_EQ(m["jobs_skipped"], 1);
+  EXPECT_EQ(m["skipped"]["bad_rows"], 1);
+  EXPECT_NE(err_.str().find("1 malformed rows skipped."), std::string::npos) << err_.str();
+}
+
+TEST_F(SimCommandTest, MissingTraceFile) {
+  trace_ = (dir_ / "nope.csv").string();
+  expect_error(sim_args({}), trace_ + ": no such file");
+}
+
+TEST_F(SimCommandTest, ClusterAndNodesTogether) {
+  expect_error(sim_args({"--cluster", (dir_ / "berthd.toml").string()}), "give --cluster or --nodes, not both");
+}
+
+TEST_F(SimCommandTest, NoClusterAtAll) {
+  expect_error({"sim", trace_, "--format", "csv"}, "no cluster");
+}
+
+TEST_F(SimCommandTest, WindowOnADatelessTrace) {
+  expect_error(sim_args({"--from", "2017-10-01"}), "has no dates");
+}
+
+TEST_F(SimCommandTest, BadDate) {
+  expect_error(sim_args({"--from", "10/01/2017"}), "--from: '10/01/2017' is not a date");
+}
+
+TEST_F(SimCommandTest, TenantPoolsSkipTenantsWithoutAPool) {
+  const std::string pools = write("pools.csv", "vc,nodes\na,1\n");
+  const json m = run_json({"sim", trace_, "--format", "csv", "--tenant-pools", pools, "--gpus-per-node", "4",
+                           "--policy", "easy", "--no-progress", "--json"});
+  EXPECT_EQ(m["jobs"], 2);
+  EXPECT_EQ(m["jobs_skipped"], 2);
+  EXPECT_EQ(m["skipped"]["tenant_without_pool"], 2);
+  EXPECT_EQ(m["gpus"], 4);
+}
+
+}  // namespace
+}  // namespace berth::cli

@@ -1,0 +1,423 @@
+// Replay: hand-made traces whose schedule is worked out by hand in a comment, run through the
+// real core, asserting each job's exact start, end and wait; then slices of the real traces
+// (skipped when /work/shared/traces is absent) checked for invariants any schedule must keep.
+#include "sim/replay.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/sim_testing.h"
+
+namespace berth::sim {
+namespace {
+
+using testing::real_traces;
+
+// A trace job. Its time limit is its runtime unless given, so that backfill (--estimates
+// limit) plans with the truth and a job's money held at start is its whole cost.
+TraceJob trace_job(int64_t id, int64_t submit_s, int gpus, int64_t runtime_s, const std::string& tenant = "t",
+                   int64_t time_limit_s = -1) {
+  return TraceJob{.id = id, .submit_s = submit_s, .runtime_s = runtime_s, .gpus = gpus, .tenant = tenant,
+                  .time_limit_s = time_limit_s < 0 ? runtime_s : time_limit_s};
+}
+
+Trace trace_of(std::vector<TraceJob> jobs) {
+  Trace t;
+  t.jobs = std::move(jobs);
+  return t;
+}
+
+core::ClusterConfig nodes(int count, int gpus_per_node) {
+  core::ClusterConfig c;
+  for (int i = 0; i < count; ++i) {
+    core::Node n;
+    n.name = "n" + std::to_string(i + 1);
+    n.gpu_model = "GPU";
+    n.gpus = gpus_per_node;
+    c.nodes.push_back(n);
+  }
+  return c;
+}
+
+ReplayConfig config_for(core::ClusterConfig cluster, Policy policy, Estimates estimates = Estimates::kLimit) {
+  ReplayConfig c;
+  c.cluster = std::move(cluster);
+  c.policy = policy;
+  c.estimates = estimates;
+  return c;
+}
+
+ReplayResult replay_ok(const Trace& trace, const ReplayConfig& config) {
+  Result<ReplayResult> r = replay(trace, config);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(*r) : ReplayResult{};
+}
+
+struct Expected {
+  int64_t id, start_s, end_s;
+};
+
+// Every job in `want` ran exactly then (wait = start - submit), and no other job ran.
+void expect_schedule(const ReplayResult& r, const Trace& trace, const std::vector<Expected>& want) {
+  std::map<int64_t, const JobOutcome*> by_id;
+  for (const JobOutcome& o : r.jobs) by_id[o.id] = &o;
+  EXPECT_EQ(r.jobs.size(), want.size());
+  for (const Expected& w : want) {
+    SCOPED_TRACE("job " + std::to_string(w.id));
+    auto it = by_id.find(w.id);
+    ASSERT_NE(it, by_id.end());
+    const JobOutcome& o = *it->second;
+    const auto t = std::find_if(trace.jobs.begin(), trace.jobs.end(), [&](const TraceJob& j) { return j.id == w.id; });
+    ASSERT_NE(t, trace.jobs.end());
+    EXPECT_EQ(o.submit_s, t->submit_s);
+    EXPECT_EQ(o.start_s, w.start_s);
+    EXPECT_EQ(o.end_s, w.end_s);
+    EXPECT_EQ(o.start_s - o.submit_s, w.start_s - t->submit_s);  // the wait
+  }
+}
+
+// One node of 4 GPUs:
+//   1: submit 0,  2 GPUs, 100 s -> runs 0-100.
+//   2: submit 10, 4 GPUs,  50 s -> blocked (2 free); the first blocked job.
+//   3: submit 20, 1 GPU,   50 s
+//   4: submit 30, 1 GPU,  200 s
+Trace blocked_head() {
+  return trace_of({trace_job(1, 0, 2, 100), trace_job(2, 10, 4, 50), trace_job(3, 20, 1, 50), trace_job(4, 30, 1, 200)});
+}
+
+// EASY: job 2 is reserved the whole node at 100 (when 1 ends). Job 3 fits in a free GPU and
+// ends at 70, before 100: it backfills, 20-70. Job 4 would hold a GPU until 230, past 100,
+// delaying 2: it waits. 2 runs 100-150 (wait 90), then 4 runs 150-350 (wait 120).
+TEST(Replay, EasyBackfillsAShortJobButNotALongOne) {
+  const Trace t = blocked_head();
+  const ReplayResult r = replay_ok(t, config_for(nodes(1, 4), Policy::kEasy));
+  expect_schedule(r, t, {{1, 0, 100}, {2, 100, 150}, {3, 20, 70}, {4, 150, 350}});
+  EXPECT_EQ(r.total_gpus, 4);
+  EXPECT_EQ(r.never_started, 0);
+}
+
+// Strict FIFO: nothing passes the blocked job 2. 2 runs 100-150; then 3 and 4 start together
+// at 150: 3 runs 150-200 (wait 130), 4 runs 150-350 (wait 120).
+TEST(Replay, FifoLetsNothingPassTheBlockedJob) {
+  const Trace t = blocked_head();
+  const ReplayResult r = replay_ok(t, config_for(nodes(1, 4), Policy::kFifo));
+  expect_schedule(r, t, {{1, 0, 100}, {2, 100, 150}, {3, 150, 200}, {4, 150, 350}});
+}
+
+// SJF on one 4-GPU node, by GPU-time (GPUs x true runtime), not by runtime:
+//   1: submit 0,  4 GPUs, 100 s -> runs 0-100; meanwhile the rest arrive:
+//   2: submit 10, 4 GPUs, 300 s (1,200 GPU-s)
+//   3: submit 20, 4 GPUs, 100 s (  400 GPU-s)
+//   4: submit 30, 2 GPUs, 100 s (  200 GPU-s)
+//   5: submit 30, 4 GPUs,  60 s (  240 GPU-s; the shortest runtime, but not the least GPU-time)
+// At 100 the order is 4, 5, 3, 2: 4 starts (100-200); 5 is blocked and reserved the node at
+// 200; 3 and 2 need all 4 GPUs and wait. 5 runs 200-260, 3 260-360, 2 360-660.
+// The time limits are all 1,000 s, so only the oracle runtimes tell the jobs apart.
+TEST(Replay, SjfOrdersByGpuTime) {
+  const Trace t = trace_of({trace_job(1, 0, 4, 100, "t", 1000), trace_job(2, 10, 4, 300, "t", 1000),
+                            trace_job(3, 20, 4, 100, "t", 1000), trace_job(4, 30, 2, 100, "t", 1000),
+                            trace_job(5, 30, 4, 60, "t", 1000)});
+  const ReplayResult r = replay_ok(t, config_for(nodes(1, 4), Policy::kSjf));
+  expect_schedule(r, t, {{1, 0, 100}, {2, 360, 660}, {3, 260, 360}, {4, 100, 200}, {5, 200, 260}});
+
+  // With the limits alone (all 1,000 s), default orders by GPUs x limit: 4 (2,000) first, then
+  // 2, 3 and 5 tie at 4,000 and go in submit order: 2 200-500, 3 500-600, 5 600-660.
+  const ReplayResult d = replay_ok(t, config_for(nodes(1, 4), Policy::kDefault, Estimates::kLimit));
+  expect_schedule(d, t, {{1, 0, 100}, {2, 200, 500}, {3, 500, 600}, {4, 100, 200}, {5, 600, 660}});
+}
+
+// Three 8-GPU nodes:
+//   1: submit 0, 16 GPUs, 100 s -> a gang of 2 nodes, 0-100.
+//   2: submit 0,  9 GPUs,  50 s -> 2 nodes of 5 GPUs (rounded up to 10, counted); only one
+//      node is free, so it waits for 1: 100-150.
+//   3: submit 5,  8 GPUs,  50 s -> the free node, ending at 55, before 2's reservation: 5-55.
+TEST(Replay, JobsLargerThanANodeRunAsGangs) {
+  const Trace t = trace_of({trace_job(1, 0, 16, 100), trace_job(2, 0, 9, 50), trace_job(3, 5, 8, 50)});
+  const ReplayResult r = replay_ok(t, config_for(nodes(3, 8), Policy::kEasy));
+  expect_schedule(r, t, {{1, 0, 100}, {2, 100, 150}, {3, 5, 55}});
+  std::vector<int> gpus;
+  for (const JobOutcome& o : r.jobs) gpus.push_back(o.gpus);
+  EXPECT_EQ(gpus, (std::vector<int>{16, 10, 8}));  // 9 rounded up to 5 on each of 2 nodes
+  EXPECT_EQ(r.gpus_rounded_up, 1);
+  EXPECT_EQ(r.total_gpus, 24);
+}
+
+// Two 8-GPU nodes (16 GPUs): 24 GPUs (3 nodes) can never run; neither can 4 GPUs asked on 3
+// nodes (more nodes than the cluster has). Both are skipped as too large; 3 takes the whole
+// cluster, 0-10, and 4 (submitted at 5) follows it, 10-20.
+TEST(Replay, JobsLargerThanTheClusterAreSkipped) {
+  TraceJob three_nodes = trace_job(2, 0, 4, 10);
+  three_nodes.nodes = 3;
+  const Trace t =
+      trace_of({trace_job(1, 0, 24, 10), three_nodes, trace_job(3, 0, 16, 10), trace_job(4, 5, 1, 10)});
+  const ReplayResult r = replay_ok(t, config_for(nodes(2, 8), Policy::kEasy));
+  expect_schedule(r, t, {{3, 0, 10}, {4, 10, 20}});
+  EXPECT_EQ(r.skipped_too_large, 2);
+}
+
+// The last jobs submitted to an idle cluster start at once: one 4-GPU node, job 1 (submit 0,
+// 1 GPU, 10 s) runs 0-10; job 2 (submit 100, 1 GPU, 10 s) finds the node idle: 100-110.
+TEST(Replay, LastJobOnAnIdleClusterStarts) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 10), trace_job(2, 100, 1, 10)});
+  const ReplayResult r = replay_ok(t, config_for(nodes(1, 4), Policy::kEasy));
+  expect_schedule(r, t, {{1, 0, 10}, {2, 100, 110}});
+  EXPECT_EQ(r.never_started, 0);
+}
+
+// Pools of 4-GPU nodes: a has 1 node, b 2, d 3 (and no jobs); c has none.
+//   a1: submit 0,  4 GPUs, 100 s -> 0-100;   a2: submit 10, 4 GPUs, 100 s -> waits for a1: 100-200.
+//   b1: submit 0,  8 GPUs,  50 s -> both of b's nodes, 0-50;
+//   b2: submit 10, 4 GPUs,  10 s -> waits for b1 (a's and d's free nodes are not b's): 50-60.
+//   c1: skipped, counted. Capacity: 4 + 8 + 12 = 24 GPUs (d's pool counts though it is idle).
+TEST(Replay, TenantPoolsAreIndependentClusters) {
+  const Trace t = trace_of({trace_job(1, 0, 4, 100, "a"), trace_job(2, 0, 8, 50, "b"), trace_job(3, 0, 1, 10, "c"),
+                            trace_job(4, 10, 4, 100, "a"), trace_job(5, 10, 4, 10, "b")});
+  ReplayConfig config = config_for(nodes(1, 4), Policy::kEasy);
+  config.pools = {{"a", 1}, {"b", 2}, {"d", 3}};
+  const ReplayResult r = replay_ok(t, config);
+  expect_schedule(r, t, {{1, 0, 100}, {4, 100, 200}, {2, 0, 50}, {5, 50, 60}});
+  EXPECT_EQ(r.skipped_no_pool, 1);
+  EXPECT_EQ(r.total_gpus, 24);
+  // Outcomes come back in submit order across pools (stable: pool order within a second).
+  std::vector<int64_t> ids;
+  for (const JobOutcome& o : r.jobs) ids.push_back(o.id);
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 4, 5}));
+  EXPECT_EQ(r.jobs[0].tenant, "a");
+  EXPECT_EQ(r.jobs[1].tenant, "b");
+}
+
+TEST(Replay, AClusterWithoutNodesIsRefused) {
+  EXPECT_FALSE(replay(blocked_head(), config_for(core::ClusterConfig{}, Policy::kEasy)).ok());
+}
+
+// Prices of 10.0000 per GPU-hour (100,000 minor), a 70% scheme and tenant "lab" with an award.
+Economics lab_economics(Minor award_minor, Minor wallet_minor) {
+  Economics e;
+  e.prices = {{"GPU", 100'000}};
+  e.rate_bps = 7000;
+  e.fund_minor = 1'000'000'000;
+  e.tenants["lab"] = TenantMoney{award_minor, 1 << 20, 365, wallet_minor};
+  return e;
+}
+
+// `trace` under EASY with limits on `cluster`, with `economics`.
+ReplayResult replay_with(const Trace& trace, const Economics& economics, core::ClusterConfig cluster) {
+  ReplayConfig config = config_for(std::move(cluster), Policy::kEasy);
+  config.economics = &economics;
+  return replay_ok(trace, config);
+}
+
+// Three 1-GPU jobs of lab, an hour each, all submitted at 0.
+Trace three_lab_hours() {
+  return trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab"), trace_job(3, 0, 1, 3600, "lab")});
+}
+
+// One node of 2 GPUs, tenant lab with an award of 1,000.0000 (10,000,000 minor), wallet 100:
+//   1: submit 0, 1 GPU, 3,600 s -> 0-3600;     cost 100,000, subsidy 70,000, copay 30,000.
+//   2: submit 0, 2 GPUs, 1,800 s -> 3600-5400;  cost 100,000, subsidy 70,000, copay 30,000.
+//   3: submit 0, 1 GPU,   900 s -> backfills 0-900; cost 25,000, subsidy 17,500, copay 7,500.
+// Sums: cost 225,000, subsidy 157,500, copay 67,500; the award never runs out. Award money
+// left, by job end: 10,000,000 at 0, 9,982,500 at 900, 9,912,500 at 3,600, 9,842,500 at 5,400.
+TEST(Replay, EconomicsSplitsEachJobsCostAtTheSchemeRate) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 2, 1800, "lab"),
+                            trace_job(3, 0, 1, 900, "lab")});
+  const ReplayResult r = replay_with(t, lab_economics(10'000'000, 1'000'000), nodes(1, 2));
+  expect_schedule(r, t, {{1, 0, 3600}, {2, 3600, 5400}, {3, 0, 900}});
+  const nlohmann::json& lab = r.money["lab"];
+  EXPECT_EQ(lab["cost_minor"], 225'000);
+  EXPECT_EQ(lab["subsidy_minor"], 157'500);
+  EXPECT_EQ(lab["copay_minor"], 67'500);
+  EXPECT_TRUE(lab["award_ran_out_s"].is_null());
+  ASSERT_EQ(r.jobs.size(), 3u);
+  EXPECT_EQ(r.jobs[0].cost_minor, 100'000);
+  EXPECT_EQ(r.jobs[0].subsidy_minor, 70'000);
+  EXPECT_EQ(r.jobs[2].cost_minor, 25'000);
+  EXPECT_EQ(r.jobs[2].subsidy_minor, 17'500);
+  ASSERT_EQ(r.awards.size(), 1u);
+  EXPECT_EQ(r.awards[0].tenant, "lab");
+  const std::vector<std::pair<int64_t, int64_t>> left = {
+      {0, 10'000'000}, {900, 9'982'500}, {3600, 9'912'500}, {5400, 9'842'500}};
+  EXPECT_EQ(r.awards[0].left_minor, left);
+  EXPECT_EQ(r.jobs_delayed_by_funds, 0);
+}
+
+// One node of 1 GPU, an award of 10.0000 (100,000 minor), wallet 100, shortfall = wallet;
+// three 1-GPU jobs of 3,600 s (cost 100,000 each) submitted at 0 run one after another:
+//   1: 0-3600, subsidy 70,000: 30,000 of the award left, less than the next job's 70,000 share;
+//   2: 3600-7200 and 3: 7200-10800 run unsubsidised; the wallet pays 100,000 each.
+// Sums: cost 300,000, subsidy 70,000, copay 230,000; the award ran out at 3,600 (2's start).
+TEST(Replay, AnAwardTooSmallRunsOutAtTheFirstUnsubsidisedStart) {
+  const Trace t = three_lab_hours();
+  const ReplayResult r = replay_with(t, lab_economics(100'000, 1'000'000), nodes(1, 1));
+  expect_schedule(r, t, {{1, 0, 3600}, {2, 3600, 7200}, {3, 7200, 10800}});
+  const nlohmann::json& lab = r.money["lab"];
+  EXPECT_EQ(lab["cost_minor"], 300'000);
+  EXPECT_EQ(lab["subsidy_minor"], 70'000);
+  EXPECT_EQ(lab["copay_minor"], 230'000);
+  EXPECT_EQ(lab["award_ran_out_s"], 3600);
+  ASSERT_EQ(r.awards.size(), 1u);
+  const std::vector<std::pair<int64_t, int64_t>> left = {{0, 100'000}, {3600, 30'000}};
+  EXPECT_EQ(r.awards[0].left_minor, left);
+}
+
+// The same with shortfall = wait and a one-day award: after job 1, jobs 2 and 3 wait for
+// money (the award cannot cover their share) until the award ends at 86,400; then, with no
+// award, the wallet pays all: 2 runs 86400-90000 and 3 90000-93600, both delayed by funds.
+TEST(Replay, ShortfallWaitHoldsJobsUntilTheAwardEnds) {
+  const Trace t = three_lab_hours();
+  Economics e = lab_economics(100'000, 1'000'000);
+  e.shortfall = core::Shortfall::kWait;
+  e.tenants["lab"].award_days = 1;
+  const ReplayResult r = replay_with(t, e, nodes(1, 1));
+  expect_schedule(r, t, {{1, 0, 3600}, {2, 86400, 90000}, {3, 90000, 93600}});
+  EXPECT_EQ(r.jobs_delayed_by_funds, 2);
+  EXPECT_EQ(r.money["lab"]["subsidy_minor"], 70'000);
+  // With job 1's share held, the award could not cover another at once: it ran out at 0.
+  EXPECT_EQ(r.money["lab"]["award_ran_out_s"], 0);
+}
+
+// A tenant with neither award nor wallet cannot pay for any job at a non-zero price: its jobs
+// never start and are counted; other tenants run.
+TEST(Replay, JobsNobodyCanPayForNeverStart) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 60, "lab"), trace_job(2, 0, 1, 60, "broke")});
+  const ReplayResult r = replay_with(t, lab_economics(100'000, 1'000'000), nodes(1, 2));
+  expect_schedule(r, t, {{1, 0, 60}});
+  EXPECT_EQ(r.never_started, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real traces
+
+Trace read_real(const std::string& relative, TraceFormat format, const TraceOptions& options = {}) {
+  Result<Trace> t = read_trace((real_traces() / relative).string(), format, options);
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return t.ok() ? std::move(*t) : Trace{};
+}
+
+// The first `n` jobs of KTH-SP2 (100 nodes of one processor, here one GPU).
+Trace kth_head(size_t n) {
+  Trace t = read_real("swf/KTH-SP2-1996-2.1-cln.swf", TraceFormat::kSwf);
+  if (t.jobs.size() > n) t.jobs.resize(n);
+  return t;
+}
+
+// One week of Philly, Oct 1-7 2017.
+Trace philly_week() {
+  TraceOptions options;
+  options.from_epoch_s = *parse_utc_timestamp_s("2017-10-01 00:00:00");
+  options.to_epoch_s = *parse_utc_timestamp_s("2017-10-08 00:00:00");
+  return read_real("philly/jobs.csv", TraceFormat::kPhilly, options);
+}
+
+// What every replay must keep: each job runs once, starts no earlier than it was submitted,
+// runs exactly its runtime (or until its time limit), and the GPUs in use never exceed the
+// cluster's at any instant (ends before starts at the same second); utilisation in (0, 1].
+// `expected_jobs` counts the jobs that ran and those that never started.
+void expect_invariants(const Trace& trace, const ReplayResult& r, size_t expected_jobs) {
+  EXPECT_EQ(r.jobs.size() + static_cast<size_t>(r.never_started), expected_jobs);
+  std::map<int64_t, const TraceJob*> by_id;
+  for (const TraceJob& j : trace.jobs) by_id[j.id] = &j;
+  std::vector<std::pair<int64_t, int64_t>> events;  // (time, GPU change)
+  std::map<int64_t, int> seen;
+  for (const JobOutcome& o : r.jobs) {
+    ASSERT_EQ(++seen[o.id], 1) << "job " << o.id << " ran twice";
+    const TraceJob& t = *by_id.at(o.id);
+    ASSERT_EQ(o.submit_s, t.submit_s) << "job " << o.id;
+    ASSERT_GE(o.start_s, o.submit_s) << "job " << o.id;
+    const int64_t runs_s = t.time_limit_s > 0 ? std::min(t.runtime_s, t.time_limit_s) : t.runtime_s;
+    ASSERT_EQ(o.end_s - o.start_s, runs_s) << "job " << o.id;
+    ASSERT_GE(o.gpus, t.gpus) << "job " << o.id;
+    events.push_back({o.start_s, o.gpus});
+    events.push_back({o.end_s, -o.gpus});
+  }
+  std::sort(events.begin(), events.end());  // at one time, ends (negative) first
+  int64_t busy = 0, peak = 0;
+  for (const auto& [at_s, change] : events) {
+    busy += change;
+    peak = std::max(peak, busy);
+  }
+  EXPECT_EQ(busy, 0);
+  EXPECT_LE(peak, r.total_gpus);
+  EXPECT_GT(peak, 0);
+  const nlohmann::json m = compute_metrics(r.jobs, r.total_gpus);
+  EXPECT_GT(m["utilization"].get<double>(), 0.0);
+  EXPECT_LE(m["utilization"].get<double>(), 1.0);
+}
+
+TEST(ReplayRealTrace, KthHeadUnderEasyKeepsTheInvariants) {
+  SKIP_WITHOUT_REAL_TRACES();
+  const Trace t = kth_head(2000);
+  ASSERT_EQ(t.jobs.size(), 2000u);
+  for (Policy p : {Policy::kFifo, Policy::kEasy, Policy::kSjf}) {
+    SCOPED_TRACE(policy_name(p));
+    const ReplayResult r = replay_ok(t, config_for(nodes(100, 1), p, Estimates::kLimit));
+    expect_invariants(t, r, t.jobs.size());
+    EXPECT_EQ(r.never_started, 0);
+    EXPECT_EQ(r.total_gpus, 100);
+  }
+}
+
+TEST(ReplayRealTrace, PhillyWeekOnSharedNodesKeepsTheInvariants) {
+  SKIP_WITHOUT_REAL_TRACES();
+  const Trace t = philly_week();
+  ASSERT_GT(t.jobs.size(), 1000u);
+  const ReplayResult r = replay_ok(t, config_for(nodes(64, 8), Policy::kDefault, Estimates::kPredict));
+  expect_invariants(t, r, t.jobs.size() - static_cast<size_t>(r.skipped_too_large));
+  EXPECT_EQ(r.never_started, 0);
+  EXPECT_EQ(r.total_gpus, 512);
+}
+
+TEST(ReplayRealTrace, PhillyWeekOnTenantPoolsKeepsTheInvariants) {
+  SKIP_WITHOUT_REAL_TRACES();
+  const Trace t = philly_week();
+  Result<std::vector<std::pair<std::string, int>>> pools =
+      read_tenant_pools((real_traces() / "philly" / "philly_vc_nodes.csv").string());
+  ASSERT_TRUE(pools.ok()) << pools.status().ToString();
+  ReplayConfig config = config_for(nodes(1, 8), Policy::kDefault, Estimates::kPredict);
+  config.pools = *pools;
+  const ReplayResult r = replay_ok(t, config);
+  expect_invariants(t, r, t.jobs.size() - static_cast<size_t>(r.skipped_no_pool + r.skipped_too_large));
+  EXPECT_EQ(r.total_gpus, 2816);
+  EXPECT_EQ(r.never_started, 0);  // 11cb48's pool is idle at its last submit: that job too
+}
+
+bool same_outcomes(const std::vector<JobOutcome>& a, const std::vector<JobOutcome>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const JobOutcome& x, const JobOutcome& y) {
+    return x.id == y.id && x.tenant == y.tenant && x.submit_s == y.submit_s && x.start_s == y.start_s &&
+           x.end_s == y.end_s && x.gpus == y.gpus && x.cost_minor == y.cost_minor &&
+           x.subsidy_minor == y.subsidy_minor && x.waited_for_funds == y.waited_for_funds;
+  });
+}
+
+// Multifactor priority (age, decayed fair share) is the policy most exposed to when passes run;
+// two replays of the same input must still agree job for job.
+TEST(ReplayRealTrace, TwoReplaysGiveIdenticalOutcomes) {
+  SKIP_WITHOUT_REAL_TRACES();
+  const Trace t = kth_head(2000);
+  const ReplayConfig config = config_for(nodes(100, 1), Policy::kMultifactor, Estimates::kPredict);
+  const ReplayResult a = replay_ok(t, config);
+  const ReplayResult b = replay_ok(t, config);
+  ASSERT_EQ(a.jobs.size(), t.jobs.size());
+  EXPECT_TRUE(same_outcomes(a.jobs, b.jobs));
+}
+
+TEST(Replay, TwoReplaysOfAHandMadeTraceAreIdentical) {
+  const Trace t = blocked_head();
+  Economics e = lab_economics(100'000, 1'000'000);
+  e.others = e.tenants["lab"];  // blocked_head's tenant "t" has the same award and wallet
+  for (Policy p : {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf, Policy::kDefault}) {
+    ReplayConfig config = config_for(nodes(1, 4), p, Estimates::kPredict);
+    config.economics = &e;
+    const ReplayResult a = replay_ok(t, config);
+    const ReplayResult b = replay_ok(t, config);
+    EXPECT_TRUE(same_outcomes(a.jobs, b.jobs)) << policy_name(p);
+    EXPECT_EQ(a.money, b.money) << policy_name(p);
+  }
+}
+
+}  // namespace
+}  // namespace berth::sim
