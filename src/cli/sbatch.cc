@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/strings.h"
 #include "common/timefmt.h"
 
 namespace berth::cli {
@@ -312,14 +313,17 @@ Result<int64_t> parse_gpu_count(std::string_view value) {
   return count;
 }
 
+// One model, or several that will all do separated by '|' (Slurm's --constraint "H100|A100").
 Result<std::string> parse_gpu_model(std::string_view value) {
   if (value.empty()) return Status::Invalid("GPU model is empty");
-  for (char ch : value) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-                    ch == '_' || ch == '.';
+  for (std::string_view name : split(value, '|')) {
+    bool ok = !name.empty();
+    for (char ch : name)
+      ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                  ch == '_' || ch == '.');
     if (!ok)
-      return Status::Invalid("'" + std::string(value) + "' is not a GPU model (berth takes one model name, " +
-                             "not a constraint expression)");
+      return Status::Invalid("'" + std::string(value) + "' is not a GPU model or a list of models such as H100|A100 " +
+                             "(berth takes model names, not other constraint expressions)");
   }
   return std::string(value);
 }

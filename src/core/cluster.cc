@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "common/strings.h"
 #include "core/check.h"
 
 namespace berth::core {
@@ -219,15 +220,48 @@ std::optional<Minor> Cluster::price(const std::string& gpu_model) const {
   return std::nullopt;
 }
 
-bool Cluster::has_model(const std::string& gpu_model) const {
-  const int m = model_index(gpu_model);
-  return m >= 0 && max_gpus_by_model_[static_cast<size_t>(m)] > 0;
+const std::vector<int>& Cluster::models_for(const std::string& constraint) const {
+  static const std::vector<int> kAny{-1};
+  if (constraint.empty()) return kAny;  // most jobs: no hashing
+  auto [it, fresh] = constraints_.try_emplace(constraint);
+  if (!fresh) return it->second;
+  std::vector<int>& out = it->second;
+  for (std::string_view name : split(constraint, '|')) {
+    const int m = model_index(std::string(name));
+    if (m < 0) {
+      out.clear();
+      return out;
+    }
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  }
+  std::sort(out.begin(), out.end());  // model indices are in price order
+  return out;
 }
 
-int Cluster::max_gpus_per_node(const std::string& gpu_model) const {
-  if (gpu_model.empty()) return max_gpus_;
-  const int m = model_index(gpu_model);
-  return m < 0 ? 0 : max_gpus_by_model_[static_cast<size_t>(m)];
+bool Cluster::has_model(const std::string& constraint) const {
+  const std::vector<int>& models = models_for(constraint);
+  if (models.empty()) return false;
+  for (int m : models)
+    if (m >= 0 && max_gpus_by_model_[static_cast<size_t>(m)] == 0) return false;
+  return true;
+}
+
+int Cluster::max_gpus_per_node(const std::string& constraint) const {
+  int most = 0;
+  for (int m : models_for(constraint)) most = std::max(most, m < 0 ? max_gpus_ : max_gpus_by_model_[static_cast<size_t>(m)]);
+  return most;
+}
+
+int Cluster::gang_capacity(const std::string& constraint, int per_node) const {
+  int most = 0;
+  for (int m : models_for(constraint)) {
+    if (m >= 0) {
+      most = std::max(most, nodes_with(m, per_node));
+    } else {
+      for (int each = 0; each < model_count(); ++each) most = std::max(most, nodes_with(each, per_node));
+    }
+  }
+  return most;
 }
 
 int Cluster::free_gpus(NodeId id) const {

@@ -35,10 +35,15 @@ class Cluster {
   // Price per GPU-hour of a model, or nullopt when the model is not priced.
   std::optional<Minor> price(const std::string& gpu_model) const;
   const std::vector<GpuPrice>& prices() const { return prices_; }
-  bool has_model(const std::string& gpu_model) const;
-  // Largest GPU count on one node of the model ("" = any model), counting every node (a node
-  // that is down may come back).
-  int max_gpus_per_node(const std::string& gpu_model) const;
+  // A job's GPU model constraint is one model ("H100"), several that will all do, as Slurm's
+  // --constraint "H100|A100", or "" for any. has_model: every model named has GPUs here.
+  bool has_model(const std::string& constraint) const;
+  // The model indices a constraint allows, cheapest first; {-1} for any; {} when it names a
+  // model the cluster does not have. Cached: O(1) after a constraint's first use.
+  const std::vector<int>& models_for(const std::string& constraint) const;
+  // Largest GPU count on one node the constraint allows, counting every node (a node that is
+  // down may come back).
+  int max_gpus_per_node(const std::string& constraint) const;
 
   int free_gpus(NodeId id) const;
   int total_gpus() const { return total_gpus_; }
@@ -97,6 +102,9 @@ class Cluster {
   // Nodes of the model (any when -1) with at least `per_node` GPUs, whatever their state
   // (a node that is down may come back). O(nodes).
   int nodes_with(int model, int per_node) const;
+  // The most nodes of any one model the constraint allows with at least `per_node` GPUs: how
+  // large a gang could ever be placed. O(nodes).
+  int gang_capacity(const std::string& constraint, int per_node) const;
   bool has_topology() const { return topology_; }
   int free_gpus_of_model(int model) const { return free_by_model_[static_cast<size_t>(model)]; }
 
@@ -122,6 +130,7 @@ class Cluster {
   std::vector<int> max_gpus_by_model_;           // largest node of each model
   int max_gpus_ = 0;                             // largest node of any model
   size_t default_partition_ = 0;
+  mutable std::unordered_map<std::string, std::vector<int>> constraints_;  // models_for's cache
   int total_gpus_ = 0;
   int used_gpus_ = 0;
 };

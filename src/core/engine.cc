@@ -390,7 +390,7 @@ Status Engine::validate_request(const JobRequest& r, const Partition** partition
     return Status::Invalid("the job asks for " + std::to_string(per_node) + " GPUs per node but the largest node" +
                            (r.gpu_model.empty() ? "" : " of model " + r.gpu_model) + " has " + std::to_string(largest));
   if (r.nodes > 1) {
-    const int suitable = cluster_.nodes_with(cluster_.model_index(r.gpu_model), per_node);
+    const int suitable = cluster_.gang_capacity(r.gpu_model, per_node);
     if (r.nodes > suitable)
       return Status::Invalid("the job asks for " + std::to_string(r.nodes) + " nodes with " + std::to_string(per_node) +
                              " GPUs but the cluster has " + std::to_string(suitable) +
@@ -445,16 +445,17 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
   job.time_limit_s = request.time_limit_s > 0 ? request.time_limit_s : part->default_time_s;
   job.estimate_s = estimate(request, job.time_limit_s);
   job.tier = request.tier;
-  // Without a model constraint, quote the dearest model the job could run on.
-  std::string model = request.gpu_model;
-  if (model.empty()) {
-    Minor best = -1;
-    for (const Node& n : cluster_.nodes()) {
-      const Minor p = cluster_.price(n.gpu_model).value_or(0);
-      if (n.gpus >= request.gpus / request.nodes && n.state != NodeState::kDown && p > best) {
-        best = p;
-        model = n.gpu_model;
-      }
+  // Quote the dearest model the job could run on (of those its constraint allows).
+  const std::vector<int>& allowed = cluster_.models_for(request.gpu_model);
+  const bool any = allowed.size() == 1 && allowed[0] < 0;
+  std::string model = any || allowed.empty() ? std::string() : cluster_.model_name(allowed.back());
+  Minor best = -1;
+  for (const Node& n : cluster_.nodes()) {
+    const Minor p = cluster_.price(n.gpu_model).value_or(0);
+    const bool ok = any || std::find(allowed.begin(), allowed.end(), cluster_.model_index(n.gpu_model)) != allowed.end();
+    if (ok && n.gpus >= request.gpus / request.nodes && n.state != NodeState::kDown && p > best) {
+      best = p;
+      model = n.gpu_model;
     }
   }
   job.gpu_model = request.gpu_model;
@@ -625,8 +626,8 @@ PendingReason Engine::cap_reason(const Job& job, int64_t now_ms) const {
 PendingReason Engine::refusal(const Job& job, int64_t now_ms) const {
   if (const PendingReason r = cap_reason(job, now_ms); r != PendingReason::kNone) return r;
   // Money, at the cheapest model it may run on: if even that is unaffordable, it must wait.
-  const std::string& model = job.gpu_model.empty() ? cluster_.model_name(0) : job.gpu_model;
-  const Quote q = price(job, model, now_ms);
+  const int cheapest = cluster_.models_for(job.gpu_model).front();  // validated: not empty
+  const Quote q = price(job, cluster_.model_name(cheapest < 0 ? 0 : cheapest), now_ms);
   return q.affordable ? PendingReason::kNone : q.reason;
 }
 

@@ -15,15 +15,19 @@ void for_each_node(const Job& job, F f) {
   for (const Placement& p : job.more_nodes) f(p.node, static_cast<int>(p.gpu_ids.size()));
 }
 
-// The models a job's gang must be placed within: its own, or each in turn when it takes any
-// model and needs several nodes (a gang never mixes models). A single-node job with any
-// model is one search over all models (-1).
+// Calls f(model) for each model a job may be placed on, cheapest first: those its constraint
+// names, or -1 (any) for a single-node job without one; a gang without one tries each model
+// in turn, as a gang never mixes models. Returns whether f returned true for any.
 template <typename F>
 bool for_each_model(const Cluster& cluster, const Job& job, F f) {
-  const int model = cluster.model_index(job.gpu_model);
-  if (model >= 0 || job.nodes == 1 || cluster.model_count() == 1) return f(model >= 0 ? model : (job.nodes == 1 ? -1 : 0));
   bool any = false;
-  for (int m = 0; m < cluster.model_count(); ++m) any = f(m) || any;
+  for (int model : cluster.models_for(job.gpu_model)) {
+    if (model >= 0 || job.nodes == 1 || cluster.model_count() == 1) {
+      any = f(model >= 0 || job.nodes == 1 ? model : 0) || any;
+    } else {
+      for (int m = 0; m < cluster.model_count(); ++m) any = f(m) || any;
+    }
+  }
   return any;
 }
 
@@ -152,12 +156,18 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
     if (have_reservation && ++after > options_.depth) break;
     ++last_examined_;
     Job& job = lookup(it->id);
-    const int model = cluster.model_index(job.gpu_model);
     const int per = job.gpus_per_node();
     placed_.clear();
     // A reserved node is usable by a job that is sure to end before its reservation begins.
     const Cluster::Skip skip{have_reservation ? &reserved_ : nullptr, now_ms + job.planned_s() * 1000};
-    if (cluster.fits_now(model, job.nodes, per) && cluster.place(model, job.nodes, per, skip, &placed_)) {
+    bool fits = false;
+    for (int model : cluster.models_for(job.gpu_model)) {
+      if (cluster.fits_now(model, job.nodes, per) && cluster.place(model, job.nodes, per, skip, &placed_)) {
+        fits = true;
+        break;
+      }
+    }
+    if (fits) {
       const PendingReason reason = admit(job, placed_);
       if (reason == PendingReason::kNone) {
         started.push_back(job.id);
@@ -168,7 +178,9 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
       ++it;
       continue;
     }
-    if (refusal) {
+    // Only a job that would reserve nodes or preempt is asked (pricing every blocked job
+    // would cost a pass over a long queue dearly); the others wait for Priority anyway.
+    if (refusal && (!blocked || options_.conservative)) {
       if (const PendingReason reason = refusal(job); reason != PendingReason::kNone) {
         wait(job, reason, 0);
         ++it;

@@ -96,9 +96,15 @@ TEST(Sbatch, ConstraintIsTheGpuModel) {
   EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH -C L40S\n").options.gpu_model, "L40S");
 }
 
-TEST(Sbatch, ConstraintExpressionsAreRefused) {
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --constraint=H100|A100\n").find("line 2: --constraint"),
-            std::string::npos);
+TEST(Sbatch, ConstraintMayListModelsThatWillAllDo) {
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --constraint=H100|A100\n").options.gpu_model, "H100|A100");
+}
+
+TEST(Sbatch, OtherConstraintExpressionsAreRefused) {
+  for (const char* bad : {"H100&A100", "H100|", "|A100", "[H100*2]"})
+    EXPECT_NE(parse_error(std::string("#!/bin/sh\n#SBATCH --constraint=") + bad + "\n").find("line 2: --constraint"),
+              std::string::npos)
+        << bad;
 }
 
 TEST(Sbatch, NoRequeue) {

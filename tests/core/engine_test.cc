@@ -642,6 +642,28 @@ TEST_F(GangTest, HoldsTheMoneyOfAllItsGpusAsOne) {
   EXPECT_TRUE(engine->verify().ok());
 }
 
+TEST_F(EngineTest, AModelListIsValidatedAndQuotedAtItsDearestModel) {
+  top_up(1000'0000);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 4;
+  r.time_limit_s = 3600;
+  r.gpu_model = "A100|H100";
+  auto q = engine->quote(r, kT0);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->gpu_model, "H100");
+  EXPECT_EQ(q->max_cost_minor, 4 * kPrice);
+  r.gpu_model = "A100|B200";
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
+  r.gpu_model = "A100|H100";
+  r.gpus = 8;  // only the H100 node holds 8
+  const JobId id = *engine->submit(r, kT0);
+  engine->schedule(kT0);
+  ASSERT_EQ(engine->job(id)->state, JobState::kRunning);
+  EXPECT_EQ(engine->cluster().node(engine->job(id)->node)->gpu_model, "H100");
+  EXPECT_EQ(engine->job(id)->max_cost_minor, 8 * kPrice);
+}
+
 TEST_F(GangTest, RefusesWhatCanNeverBePlaced) {
   EXPECT_TRUE(submit(12, 2).ok()) << "6 GPUs on each of 2 nodes";
   EXPECT_EQ(submit(9, 2).status().code(), Code::kInvalidArgument);   // does not divide

@@ -90,6 +90,19 @@ TEST_F(SchedulerTest, GpuModelConstraintIsHonoured) {
   EXPECT_EQ(cluster.node(jobs[1].node)->name, "b");
 }
 
+TEST_F(SchedulerTest, AModelListTakesTheCheapestModelWithRoom) {
+  Job& either = add(4, Tier::kNormal, 1, "H100|A100");
+  Job& second = add(4, Tier::kNormal, 2, "A100|H100");
+  Job& third = add(4, Tier::kNormal, 3, "A100|H100");
+  EXPECT_EQ(pass().size(), 3u);
+  EXPECT_EQ(cluster.node(either.node)->name, "a");  // A100 is the cheaper
+  EXPECT_EQ(cluster.node(second.node)->name, "b");  // a is full: the other model
+  EXPECT_EQ(cluster.node(third.node)->name, "b");
+  Job& none = add(1, Tier::kNormal, 4, "A100|H100");
+  EXPECT_TRUE(pass().empty());
+  EXPECT_EQ(none.reason, PendingReason::kResources);
+}
+
 TEST_F(SchedulerTest, DrainedAndDownNodesTakeNoJobs) {
   cluster.set_state(NodeId(2), NodeState::kDrain);
   add(8, Tier::kNormal, 1);
