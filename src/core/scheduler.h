@@ -14,7 +14,11 @@
 // start before it only where they cannot delay it: on other nodes, or on its nodes if they
 // will have ended by then. Conservative: every job that cannot start gets such a reservation,
 // on nodes not already reserved for a job ahead, so a job starts early only if it delays no
-// job ahead of it. A pass examines at most `depth` jobs after the first reservation (like
+// job ahead of it. (A blocked job whose every candidate node is already reserved gets no
+// reservation and no expected start until nodes free up: reservations do not yet stack in
+// time on one node, as a full availability profile would.) Plans are only as good as the
+// runtimes they use: a job planned with a predicted runtime that runs longer can delay a
+// reservation, which a time limit never does; such a job is replanned (replan_overdue). A pass examines at most `depth` jobs after the first reservation (like
 // Slurm's bf_max_job_test); the top blocked job is always examined first, so no job is
 // starved by the bound, and age raises every waiting job's priority until it is first.
 #pragma once

@@ -316,11 +316,12 @@ std::string Driver::format_time(int64_t ms) const {
 
 Status Driver::define_node(const std::vector<std::string>& w) {
   if (vc_) return bad("nodes are defined before `start`; after it, write `node NAME up|drain|down`");
-  if (w.size() < 4) return bad("usage: node NAME MODEL GPUS [cpus=N] [mem=MB]");
+  if (w.size() < 4) return bad("usage: node NAME MODEL GPUS [cpus=N] [mem=MB] [domain=D]");
   SCENARIO_ASSIGN(gpus, integer(w[3], "GPUs"));
   Options o({w.begin() + 4, w.end()});
   SCENARIO_ASSIGN(cpus, count_option(o, "cpus"));
   SCENARIO_ASSIGN(mem, count_option(o, "mem"));
+  const std::string domain = o.take("domain").value_or("");
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   core::Node n;
   n.name = w[1];
@@ -328,6 +329,7 @@ Status Driver::define_node(const std::vector<std::string>& w) {
   n.gpus = static_cast<int>(gpus);
   n.cpus = static_cast<int>(cpus.value_or(64));
   n.memory_mb = mem.value_or(512 * 1024);
+  n.domain = domain;
   config_.nodes.push_back(n);
   return Status::Ok();
 }
@@ -367,15 +369,24 @@ Result<bool> Driver::on_off(Options& o, std::string_view key, bool current) {
 }
 
 // scheduler [backfill=on|off] [preemption=on|off] [spot_price=P%] [grace=D] [half_life=D]
-//           [w_age=N] [w_fairshare=N] [w_tier=N] [w_size=N]
+//           [w_age=N] [w_fairshare=N] [w_tier=N] [w_size=N] [conservative=on|off]
+//           [order=priority|fifo|shortest] [strict=on|off] [predict=on|off]
 Status Driver::define_scheduler(const std::vector<std::string>& w) {
   if (vc_) return bad("the scheduler is set before `start`");
   Options o({w.begin() + 1, w.end()});
   core::SchedulerConfig& c = options_.scheduling;
   SCENARIO_ASSIGN(backfill, on_off(o, "backfill", c.backfill));
   SCENARIO_ASSIGN(preemption, on_off(o, "preemption", c.preemption));
+  SCENARIO_ASSIGN(conservative, on_off(o, "conservative", c.conservative));
+  SCENARIO_ASSIGN(strict, on_off(o, "strict", c.strict));
+  SCENARIO_ASSIGN(predict, on_off(o, "predict", c.predict_runtimes));
   c.backfill = backfill;
   c.preemption = preemption;
+  c.conservative = conservative;
+  c.strict = strict;
+  c.predict_runtimes = predict;
+  if (const auto order = o.take("order"); order && !core::parse_queue_order(*order, &c.order))
+    return bad("order must be priority, fifo or shortest, got '" + *order + "'");
   if (const auto p = o.take("spot_price")) {
     SCENARIO_ASSIGN(bps, percent_bps(*p));
     c.spot_price_bps = bps;
@@ -516,15 +527,24 @@ Status Driver::topup(const std::vector<std::string>& w) {
 }
 
 Status Driver::submit(const std::vector<std::string>& w) {
-  if (w.size() < 2) return bad("usage: submit PROJECT [gpus=N] [time=D] [run=D] [exit=N] [model=M] [partition=P] "
+  if (w.size() < 2) return bad("usage: submit PROJECT [gpus=N] [nodes=N] [gpus_per_node=N] [time=D] [run=D] [exit=N] "
+                               "[model=M] [partition=P] "
                                "[tier=high|normal|spot] [requeue] [name=X] [user=U] [hold] [after=DEPS] "
                                "[array=SPEC [runs=D,D,...]]");
   SCENARIO_ASSIGN(p, project(w[1]));
   Options o({w.begin() + 2, w.end()});
   core::JobRequest r;
   r.project = p;
+  // GPUs as the API takes them: gpus= in all, or gpus_per_node= on each of nodes=.
   SCENARIO_ASSIGN(gpus, count_option(o, "gpus"));
-  r.gpus = static_cast<int>(gpus.value_or(1));
+  SCENARIO_ASSIGN(nodes, count_option(o, "nodes"));
+  SCENARIO_ASSIGN(per_node, count_option(o, "gpus_per_node"));
+  if (nodes.value_or(1) > 100'000 || per_node.value_or(0) > 1'000) return bad("nodes= or gpus_per_node= is too large");
+  r.nodes = static_cast<int>(nodes.value_or(1));
+  if (per_node && gpus && *gpus != *per_node * r.nodes)
+    return bad("gpus=" + std::to_string(*gpus) + " is not gpus_per_node x nodes (" + std::to_string(*per_node * r.nodes) +
+               ")");
+  r.gpus = static_cast<int>(per_node ? *per_node * r.nodes : gpus.value_or(1));
   if (const auto t = o.take("time")) {
     SCENARIO_ASSIGN(limit_ms, duration_ms(*t));
     if (limit_ms % kSecondMs != 0) return bad("a time limit is whole seconds");
@@ -618,10 +638,10 @@ Status Driver::expect_refused(const std::vector<std::string>& w) {
   return Status::Ok();
 }
 
-// expect job ID STATE [on NODE] [reason=R] [cost=X] [subsidy=X] [copay=X] [max=X] [restarts=N]
-//                     [start=TIME] [end=TIME] [expected=TIME]
+// expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] [subsidy=X] [copay=X] [max=X] [restarts=N]
+//                     [start=TIME] [end=TIME] [expected=TIME] [planned=D]
 Status Driver::expect_job(const std::vector<std::string>& w) {
-  if (w.size() < 3) return bad("usage: expect job ID STATE [on NODE] [reason=R] [cost=X] ...");
+  if (w.size() < 3) return bad("usage: expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] ...");
   SCENARIO_ASSIGN(id, job(w[1]));
   JobState state;
   if (!core::parse_job_state(w[2], &state)) return bad("unknown job state '" + w[2] + "'");
@@ -630,8 +650,11 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   if (w.size() >= 5 && w[3] == "on") {
     on = w[4];
     rest = 5;
-    SCENARIO_ASSIGN(n, node(*on));
-    (void)n;
+    std::istringstream names(*on);
+    for (std::string name; std::getline(names, name, ',');) {
+      SCENARIO_ASSIGN(n, node(name));
+      (void)n;
+    }
   }
   Options o({w.begin() + static_cast<long>(rest), w.end()});
   const auto reason = o.take("reason");
@@ -655,6 +678,11 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
     SCENARIO_ASSIGN(v, time_ms(*t));
     expected_at = v;
   }
+  std::optional<int64_t> planned_ms;
+  if (const auto d = o.take("planned")) {
+    SCENARIO_ASSIGN(v, duration_ms(*d));
+    planned_ms = v;
+  }
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
 
   const Job* j = engine().job(id);
@@ -667,8 +695,11 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   if (j->state == JobState::kPending) found_state += std::string(" (reason=") + core::pending_reason_name(j->reason) + ")";
   if (j->state != state) m.compare("state", w[2], found_state);
   if (on) {
-    const core::Node* n = engine().cluster().node(j->node);
-    m.compare("node", *on, n ? n->name : "(none)");
+    // Its nodes in order: the first (where its batch script runs), then a gang's others.
+    const core::Node* first = engine().cluster().node(j->node);
+    std::string names = first ? first->name : "(none)";
+    for (const core::Placement& p : j->more_nodes) names += "," + engine().cluster().node(p.node)->name;
+    m.compare(j->more_nodes.empty() && on->find(',') == std::string::npos ? "node" : "nodes", *on, names);
   }
   if (reason) m.compare("reason", *reason, core::pending_reason_name(j->reason));
   m.money("cost", cost, j->cost_minor);
@@ -681,6 +712,7 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   if (expected_at)
     m.compare("expected start", format_time(*expected_at),
               j->expected_start_ms ? format_time(j->expected_start_ms) : std::string("(not planned)"));
+  if (planned_ms) m.compare("planned", format_span(*planned_ms), format_span(j->planned_s() * kSecondMs));
   if (!m.text().empty()) fail("expect job " + w[1] + ": " + m.text());
   return Status::Ok();
 }

@@ -103,5 +103,46 @@ TEST(ScenarioDriverTest, UnstartedJobShowsNoStartTime) {
             "s.scenario:8: expect job 1: start: expected 2026-01-01T00:00:00Z (+0s), found (not started)");
 }
 
+
+TEST(ScenarioDriverTest, GangJobShowsItsNodesInOrderAndItsPlannedRuntime) {
+  const Outcome o = run_scenario(
+      "node n1 H100 8\n"
+      "node n2 H100 8\n"
+      "price H100 30\n"
+      "start 2026-01-01\n"
+      "org hku university\n"
+      "project vision hku\n"
+      "topup vision 1000\n"
+      "submit vision gpus_per_node=4 nodes=2 time=1h\n"
+      "expect job 1 RUNNING on n1,n2 planned=1h max=240\n"  // line 9
+      "expect job 1 RUNNING on n2,n1 planned=2h\n"          // line 10
+      "expect job 1 RUNNING on n1\n"                        // line 11
+      "submit vision gpus=6 gpus_per_node=4 nodes=2\n",     // line 12
+      "g.scenario");
+  ASSERT_EQ(o.failures.size(), 3u);
+  EXPECT_EQ(o.failures[0], "g.scenario:10: expect job 1: nodes: expected n2,n1, found n1,n2; planned: expected 2h, found 1h");
+  EXPECT_EQ(o.failures[1], "g.scenario:11: expect job 1: nodes: expected n1, found n1,n2");
+  EXPECT_EQ(o.failures[2], "g.scenario:12: gpus=6 is not gpus_per_node x nodes (8)");
+}
+
+TEST(ScenarioDriverTest, SchedulerOptionsAreCheckedBeforeStart) {
+  const struct {
+    const char* line;
+    const char* failure;
+  } cases[] = {
+      {"scheduler order=lifo", "o.scenario:1: order must be priority, fifo or shortest, got 'lifo'"},
+      {"scheduler conservative=yes", "o.scenario:1: conservative must be on or off, got 'yes'"},
+  };
+  for (const auto& c : cases) {
+    const Outcome o = run_scenario(std::string(c.line) + "\n", "o.scenario");
+    ASSERT_EQ(o.failures.size(), 1u) << c.line;
+    EXPECT_EQ(o.failures[0], c.failure);
+  }
+  const Outcome ok = run_scenario("scheduler conservative=on order=fifo strict=off predict=off\nnode n1 H100 8\n"
+                                  "price H100 30\nstart\nexpect gpus free=8\n",
+                                  "ok.scenario");
+  EXPECT_TRUE(ok.ok()) << (ok.failures.empty() ? "" : ok.failures[0]);
+}
+
 }  // namespace
 }  // namespace berth::scenario
