@@ -310,7 +310,7 @@ class SqliteStoreTest : public ::testing::Test {
 
     jobs_.push_back(submit(request("train", 2, 3600), kT0 + 1));       // completes
     jobs_.push_back(submit(request("big", 4, 2 * 3600), kT0 + 2));     // cancel asked while running
-    jobs_.push_back(submit(request("wait", 4, 3600), kT0 + 3));        // waits for GPUs, then runs
+    jobs_.push_back(submit(request("wait", 4, 3600), kT0 + 3));        // waits (award's 8 GPUs), then runs
     jobs_.push_back(submit(request("whole", 8, 3600), kT0 + 4));       // cancelled while pending
     jobs_.push_back(submit(request("flaky", 1, 3600, true), kT0 + 5)); // lost, requeued
     commit(kT0 + 5);
@@ -318,7 +318,7 @@ class SqliteStoreTest : public ::testing::Test {
     const int64_t t1 = kT0 + kMinute;
     EXPECT_EQ(engine_->schedule(t1).size(), 3u);  // train, big, flaky: 7 of 8 GPUs
     commit(t1);
-    EXPECT_EQ(engine_->job(jobs_[2])->reason, core::PendingReason::kResources);
+    EXPECT_EQ(engine_->job(jobs_[2])->reason, core::PendingReason::kAwardCap);  // 7 + 4 > the award's 8
 
     const int64_t t2 = t1 + 30 * kMinute;
     ASSERT_TRUE(engine_->job_ended(jobs_[0], core::JobEnd{}, t2, t2).ok());
@@ -513,7 +513,7 @@ TEST_F(SqliteStoreTest, TablesReadAsPlainSql) {
   EXPECT_EQ(raw.one("SELECT state, reason, tier, gpu_ids, node_id FROM jobs WHERE name = 'train'"),
             "COMPLETED|None|normal|0,1|1");
   EXPECT_EQ(raw.one("SELECT state, reason, restarts, node_id, award_id FROM jobs WHERE name = 'flaky'"),
-            "PENDING|Resources|1|NULL|NULL");
+            "PENDING|AwardCap|1|NULL|NULL");  // requeued; the award's 8 GPUs are in use
   const core::Job& train = *engine_->job(jobs_[0]);
   EXPECT_EQ(raw.one("SELECT cost_minor, subsidy_minor, copay_minor FROM jobs WHERE name = 'train'"),
             std::to_string(train.cost_minor) + "|" + std::to_string(train.subsidy_minor) + "|" +
