@@ -24,6 +24,7 @@ using AccountId = Id<struct AccountTag>;
 using TransferId = Id<struct TransferTag>;
 using JobId = Id<struct JobTag>;
 using NodeId = Id<struct NodeTag>;
+using ApplicationId = Id<struct ApplicationTag>;
 
 }  // namespace berth
 
