@@ -168,6 +168,7 @@ int run_cli(const std::vector<std::string>& args, const CliIo& io) {
   app.add_flag("--json", ctx.json_output, "print the server's JSON instead of a table");
   add_job_commands(app, ctx);
   add_money_commands(app, ctx);
+  add_funding_commands(app, ctx);
   add_admin_commands(app, ctx);
   add_bench_commands(app, ctx);
   add_sim_commands(app, ctx);

@@ -76,6 +76,8 @@ class Context {
 void add_job_commands(CLI::App& app, Context& ctx);
 // balance, transfers, topup, scheme ..., award ...
 void add_money_commands(CLI::App& app, Context& ctx);
+// apply ..., review ... (funding applications)
+void add_funding_commands(CLI::App& app, Context& ctx);
 // org ..., project ..., token create, whoami, nodes
 void add_admin_commands(CLI::App& app, Context& ctx);
 // bench sched (runs locally, no server)

@@ -90,7 +90,8 @@ void add_token(CLI::App& app, Context& ctx) {
   CLI::App* create = token->add_subcommand("create", "issue a token for a user (admin); prints the token");
   create->add_option("--user", f.user, "user name")->required();
   create->add_option("--org", f.org, "the user's organisation (name or id)");
-  create->add_option("--role", f.role, "member (default) or admin")->check(CLI::IsMember({"member", "admin"}));
+  create->add_option("--role", f.role, "member (default), reviewer or admin")
+      ->check(CLI::IsMember({"member", "reviewer", "admin"}));
   on_run(create, ctx, [&ctx, &f] { return run_token_create(ctx, f); });
 }
 

@@ -27,7 +27,8 @@ struct TopupFlags {
 
 struct SchemeFlags {
   std::string name, rate;
-  std::optional<std::string> fund, shortfall;
+  std::optional<std::string> fund, shortfall, exceptional_rate, cap, window_open, window_close;
+  std::optional<int64_t> validity_days;
   std::vector<std::string> eligible;
 };
 
@@ -103,6 +104,19 @@ Result<json> scheme_body(const SchemeFlags& f) {
   }
   body["eligible_kinds"] = f.eligible;
   if (f.shortfall) body["shortfall"] = *f.shortfall;
+  if (f.exceptional_rate) {
+    Result<int64_t> bps = parse_rate_bps(*f.exceptional_rate);
+    if (!bps.ok()) return Status::Invalid("--exceptional-rate: " + bps.status().message());
+    body["exceptional_rate_bps"] = *bps;
+  }
+  if (f.cap) {
+    Result<std::string> cap = checked_amount(*f.cap);
+    if (!cap.ok()) return Status::Invalid("--cap: " + cap.status().message());
+    body["cap_per_project"] = *cap;
+  }
+  if (f.window_open) body["window_open"] = *f.window_open;
+  if (f.window_close) body["window_close"] = *f.window_close;
+  if (f.validity_days) body["award_validity_days"] = *f.validity_days;
   return body;
 }
 
@@ -182,6 +196,11 @@ void add_scheme(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember(kOrgKinds));
   create->add_option("--shortfall", sf.shortfall, "when an award cannot cover a job: wallet or wait")
       ->check(CLI::IsMember({"wallet", "wait"}));
+  create->add_option("--exceptional-rate", sf.exceptional_rate, "a higher rate only a reviewer can grant, e.g. 90%");
+  create->add_option("--cap", sf.cap, "the most one project may be awarded in all");
+  create->add_option("--window-open", sf.window_open, "applications open, YYYY-MM-DD (UTC)");
+  create->add_option("--window-close", sf.window_close, "applications close, YYYY-MM-DD (UTC)");
+  create->add_option("--award-validity", sf.validity_days, "the longest an award lasts, in days");
   on_run(create, ctx, [&ctx, &sf] { return run_scheme_create(ctx, sf); });
 
   auto& ff = ctx.make<FundFlags>();

@@ -222,4 +222,44 @@ std::string render_awards(const json& awards) {
 
 std::string render_whoami(const json& me) { return render_fields(me, {"user", "role", "org", "org_id"}); }
 
+std::string render_applications(const json& applications) {
+  Table table({"ID", "SCHEME", "PROJECT", "STATE", "AMOUNT", "GPUS", "DAYS", "SCORE", "GRANTED", "AWARD"});
+  for (size_t c : {0, 4, 5, 6, 7, 8, 9}) table.align_right(c);
+  for (const json& a : applications) {
+    table.add_row({cell(a, "id"), cell(a, "scheme"), cell(a, "project"), cell(a, "state"), cell(a, "amount"),
+                   cell(a, "gpu_level"), cell(a, "duration_days"), cell(a, "score"),
+                   a.contains("approved_amount") ? cell(a, "approved_amount") : "-",
+                   a.contains("award_id") && !a["award_id"].is_null() ? cell(a, "award_id") : "-"});
+  }
+  return table.render();
+}
+
+std::string render_application(const json& application) {
+  json fields = application;
+  fields.erase("reviews");
+  fields.erase("history");
+  std::string out = render_fields(fields, {"id", "scheme", "project", "org", "state", "amount", "gpu_level",
+                                           "gpu_model", "duration_days", "score", "approved_amount",
+                                           "approved_gpu_level", "approved_duration_days", "approved_rate_bps",
+                                           "award_id", "rejection_reason", "justification", "planned_work"});
+  if (application.contains("reviews") && !application["reviews"].empty()) {
+    Table reviews({"REVIEWER", "SCORE", "SCORES", "COMMENT"});
+    reviews.align_right(1);
+    for (const json& r : application["reviews"]) {
+      std::string scores;
+      for (const auto& [name, v] : r["scores"].items()) scores += (scores.empty() ? "" : " ") + name + "=" + cell(v);
+      reviews.add_row({cell(r, "reviewer"), cell(r, "score"), scores, cell(r, "comment")});
+    }
+    out += "\nReviews\n" + reviews.render();
+  }
+  if (application.contains("history")) {
+    Table history({"SEQ", "AT", "USER", "ACTION", "NOTE"});
+    history.align_right(0);
+    for (const json& h : application["history"])
+      history.add_row({cell(h, "seq"), cell(h, "at"), cell(h, "user"), cell(h, "action"), cell(h, "note")});
+    out += "\nHistory\n" + history.render();
+  }
+  return out;
+}
+
 }  // namespace berth::cli

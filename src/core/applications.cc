@@ -418,9 +418,12 @@ Status Applications::approve(const Actor& actor, ApplicationId id, const Approva
   a->approved_minor = terms.amount_minor;
   a->approved_gpu_level = terms.gpu_level > 0 ? terms.gpu_level : a->terms.gpu_level;
   a->approved_duration_days = terms.duration_days > 0 ? terms.duration_days : a->terms.duration_days;
+  a->approved_rate_bps = terms.rate_bps;
   std::string note = "granted " + format_amount(a->approved_minor) + " of " + format_amount(a->terms.amount_minor) +
                      " for " + num(a->approved_gpu_level) + " GPUs over " + num(a->approved_duration_days) +
-                     " days; weighted score " + format_score(a->weighted_score_e4);
+                     " days";
+  if (terms.rate_bps > 0) note += " at " + num(terms.rate_bps) + " bps";
+  note += "; weighted score " + format_score(a->weighted_score_e4);
   record(*a, actor, ApplicationAction::kApproved, now_ms, with_note(std::move(note), terms.note));
   return Status::Ok();
 }
@@ -550,6 +553,33 @@ void Applications::record(ApplicationId app, SchemeId scheme, const std::string&
   e.note = std::move(note);
   events_.push_back(std::move(e));
   if (app.valid()) ++events_of_[app.value];
+}
+
+Status Applications::restore(std::vector<Application> apps, std::map<uint64_t, std::vector<Criterion>> criteria,
+                             std::vector<ApplicationEvent> events) {
+  Applications fresh;
+  for (size_t i = 0; i < apps.size(); ++i) {
+    const Application& a = apps[i];
+    if (a.id.value != i + 1) return Status::Internal("application ids are not in sequence at " + app_name(a.id));
+    fresh.by_project_[a.project.value].push_back(a.id);
+    fresh.by_scheme_[a.scheme.value].push_back(a.id);
+    if (!a.reviews.empty()) ++fresh.reviewed_in_scheme_[a.scheme.value];
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    const ApplicationEvent& e = events[i];
+    if (e.seq != i + 1) return Status::Internal("application events are not in sequence at " + num(static_cast<int64_t>(e.seq)));
+    if (e.application.valid()) {
+      if (e.application.value > apps.size())
+        return Status::Internal("application event " + num(static_cast<int64_t>(e.seq)) + " names " +
+                                app_name(e.application) + ", which does not exist");
+      ++fresh.events_of_[e.application.value];
+    }
+  }
+  fresh.apps_ = std::move(apps);
+  fresh.criteria_ = std::move(criteria);
+  fresh.events_ = std::move(events);
+  *this = std::move(fresh);
+  return Status::Ok();
 }
 
 }  // namespace berth::core

@@ -128,6 +128,9 @@ struct ApprovalTerms {
   Minor amount_minor = 0;   // 1..requested, and no more than the fund has left
   int gpu_level = 0;        // 0: as asked; else 1..asked
   int duration_days = 0;    // 0: as asked; else 1..asked
+  // The award's subsidy rate, recorded as granted. The Engine checks it against the scheme
+  // (its rate, or its exceptional rate); 0 records no rate.
+  int64_t rate_bps = 0;
   std::string note;         // optional, recorded in the history
 };
 
@@ -152,6 +155,7 @@ struct Application {
   Minor approved_minor = 0;
   int approved_gpu_level = 0;
   int approved_duration_days = 0;
+  int64_t approved_rate_bps = 0;
   std::string rejection_reason;
   std::string withdrawal_note;
   AwardId award;             // set by record_award() once the Engine has created it
@@ -223,6 +227,13 @@ class Applications {
   // The Engine links an approved application to the award it created. Recording the same
   // award again is a no-op (a replay); a different one is a Conflict.
   Status record_award(ApplicationId id, AwardId award, int64_t now_ms);
+
+  // Rebuilds the module from its persisted rows: applications by id (1, 2, ...), each scheme's
+  // criteria, and the history in seq order. Checks that ids and seqs run in sequence and that
+  // every event names an application that exists; on error the module is left empty.
+  Status restore(std::vector<Application> apps, std::map<uint64_t, std::vector<Criterion>> criteria,
+                 std::vector<ApplicationEvent> events);
+  const std::map<uint64_t, std::vector<Criterion>>& all_criteria() const { return criteria_; }
 
   // Queries. Lists are in id order.
   const Application* get(ApplicationId id) const;

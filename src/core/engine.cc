@@ -188,6 +188,12 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     if (!t.reference.empty()) e->topup_refs_[t.reference] = e->topups_.size();
     e->topups_.push_back(t);
   }
+  BERTH_RETURN_IF_ERROR(e->applications_.restore(rows.applications, rows.criteria, rows.application_events));
+  for (const Application& a : rows.applications)
+    if (a.award.valid() && !e->funding_.award(a.award))
+      return Status::Internal("application " + std::to_string(a.id.value) + " names award " +
+                              std::to_string(a.award.value) + ", which does not exist");
+  e->application_events_saved_ = rows.application_events.size();
   e->apply_shares();
   // Fair share: past usage from the jobs' own records, decayed to the latest moment recorded.
   int64_t latest_ms = 0;
@@ -290,11 +296,31 @@ Result<Project> Engine::create_project(OrgId org, const std::string& name, int64
 
 Result<Scheme> Engine::create_scheme(const std::string& name, int64_t rate_bps, uint32_t eligible_kinds,
                                      Shortfall shortfall, Minor fund_minor, int64_t now_ms) {
-  Scheme s{SchemeId(funding_.schemes().size() + 1), name, rate_bps, eligible_kinds, shortfall,
-           AccountId(next_account_id_), now_ms};
+  SchemeSpec spec;
+  spec.name = name;
+  spec.rate_bps = rate_bps;
+  spec.eligible_kinds = eligible_kinds;
+  spec.shortfall = shortfall;
+  return create_scheme(spec, fund_minor, now_ms);
+}
+
+Result<Scheme> Engine::create_scheme(const SchemeSpec& spec, Minor fund_minor, int64_t now_ms) {
+  Scheme s;
+  s.id = SchemeId(funding_.schemes().size() + 1);
+  s.name = spec.name;
+  s.rate_bps = spec.rate_bps;
+  s.eligible_kinds = spec.eligible_kinds;
+  s.shortfall = spec.shortfall;
+  s.fund = AccountId(next_account_id_);
+  s.created_ms = now_ms;
+  s.exceptional_rate_bps = spec.exceptional_rate_bps;
+  s.cap_per_project_minor = spec.cap_per_project_minor;
+  s.window_open_ms = spec.window_open_ms;
+  s.window_close_ms = spec.window_close_ms;
+  s.award_validity_days = spec.award_validity_days;
   BERTH_RETURN_IF_ERROR(funding_.check_scheme(s));
   if (fund_minor < 0) return Status::Invalid("fund must not be negative");
-  const Account fund = new_account(AccountKind::kFund, s.id.value, "fund of " + name);
+  const Account fund = new_account(AccountKind::kFund, s.id.value, "fund of " + spec.name);
   BERTH_CHECK(ledger_.create_account(fund, now_ms).ok(), "create fund account");
   BERTH_CHECK(funding_.add_scheme(s).ok(), "add checked scheme");
   if (fund_minor > 0) BERTH_RETURN_IF_ERROR(fund_scheme(s.id, fund_minor, now_ms));
@@ -315,22 +341,43 @@ Status Engine::fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms) 
   return apply_transfer(t, now_ms);
 }
 
-Result<Award> Engine::create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
-                                   int64_t start_ms, int64_t end_ms, int64_t now_ms) {
-  Award a{AwardId(funding_.awards().size() + 1), scheme, project, AccountId(next_account_id_), amount_minor,
+Minor Engine::awarded_minor(SchemeId scheme, ProjectId project) const {
+  Minor total = 0;
+  for (AwardId id : funding_.awards_of(project)) {
+    const Award* a = funding_.award(id);
+    if (a->scheme == scheme) total += a->amount_minor;
+  }
+  return total;
+}
+
+Status Engine::check_cap(const Scheme& s, ProjectId project, Minor more_minor) const {
+  if (s.cap_per_project_minor == 0) return Status::Ok();
+  const Minor already = awarded_minor(s.id, project);
+  if (already + more_minor <= s.cap_per_project_minor) return Status::Ok();
+  return Status::Conflict("scheme '" + s.name + "' caps a project at " + format_amount(s.cap_per_project_minor) +
+                          "; project " + funding_.project(project)->name + " has been awarded " + format_amount(already) +
+                          " and this would add " + format_amount(more_minor));
+}
+
+Result<Award> Engine::grant_award(const Scheme& s, ProjectId project, Minor amount_minor, int gpu_level,
+                                  int64_t start_ms, int64_t end_ms, int64_t rate_bps, ApplicationId application,
+                                  int64_t now_ms) {
+  Award a{AwardId(funding_.awards().size() + 1), s.id, project, AccountId(next_account_id_), amount_minor,
           gpu_level, start_ms, end_ms, now_ms};
+  a.rate_bps = rate_bps;
+  a.application = application;
   BERTH_RETURN_IF_ERROR(funding_.check_award(a));
-  const Scheme* s = funding_.scheme(scheme);
-  const Minor left = ledger_.account(s->fund)->available();
+  BERTH_RETURN_IF_ERROR(check_cap(s, project, amount_minor));
+  const Minor left = ledger_.account(s.fund)->available();
   if (left < amount_minor)
-    return Status::Funds("scheme '" + s->name + "' has " + format_amount(left) + " left in its fund, the award asks " +
+    return Status::Funds("scheme '" + s.name + "' has " + format_amount(left) + " left in its fund, the award asks " +
                          format_amount(amount_minor));
   const Account acct = new_account(AccountKind::kAward, a.id.value,
                                    "award " + std::to_string(a.id.value) + " of " + funding_.project(project)->name);
   BERTH_CHECK(ledger_.create_account(acct, now_ms).ok(), "create award account");
   Transfer t;
   t.id = next_transfer_id();
-  t.debit = s->fund;
+  t.debit = s.fund;
   t.credit = acct.id;
   t.amount = amount_minor;
   t.code = kCodeAwardGrant;
@@ -338,6 +385,109 @@ Result<Award> Engine::create_award(SchemeId scheme, ProjectId project, Minor amo
   BERTH_CHECK(apply_transfer(t, now_ms).ok(), "grant a checked award");
   BERTH_CHECK(funding_.add_award(a).ok(), "add checked award");
   return a;
+}
+
+Result<Award> Engine::create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
+                                   int64_t start_ms, int64_t end_ms, int64_t now_ms) {
+  const Scheme* s = funding_.scheme(scheme);
+  if (!s) return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
+  return grant_award(*s, project, amount_minor, gpu_level, start_ms, end_ms, s->rate_bps, ApplicationId(), now_ms);
+}
+
+// ---- applications ----
+
+Result<Applicant> Engine::applicant(ProjectId project) const {
+  const Project* p = funding_.project(project);
+  if (!p) return Status::NotFound("project " + std::to_string(project.value) + " not found");
+  return Applicant{p->org, funding_.org(p->org)->kind};
+}
+
+SchemeRules Engine::rules(SchemeId scheme) const {
+  SchemeRules r;
+  const Scheme* s = funding_.scheme(scheme);
+  if (!s) return r;
+  r.eligible_kinds = s->eligible_kinds;
+  r.window_open_ms = s->window_open_ms;
+  if (s->window_close_ms != 0) r.window_close_ms = s->window_close_ms;
+  r.cap_per_project_minor = s->cap_per_project_minor;
+  return r;
+}
+
+Status Engine::set_criteria(const Actor& actor, SchemeId scheme, const std::vector<Criterion>& criteria,
+                            int64_t now_ms) {
+  if (!funding_.scheme(scheme)) return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
+  BERTH_RETURN_IF_ERROR(applications_.set_criteria(actor, scheme, criteria, now_ms));
+  touch_criteria(scheme);
+  return Status::Ok();
+}
+
+Result<ApplicationId> Engine::draft_application(const Actor& actor, SchemeId scheme, ProjectId project,
+                                                const ApplicationTerms& terms, int64_t now_ms) {
+  if (!funding_.scheme(scheme)) return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
+  auto who = applicant(project);
+  if (!who.ok()) return who.status();
+  return applications_.draft(actor, scheme, project, *who, rules(scheme), terms, now_ms);
+}
+
+Status Engine::update_application(const Actor& actor, ApplicationId id, const ApplicationTerms& terms,
+                                  int64_t now_ms) {
+  const Application* app = applications_.get(id);
+  if (!app) return Status::NotFound("application " + std::to_string(id.value) + " not found");
+  return applications_.update(actor, id, rules(app->scheme), terms, now_ms);
+}
+
+Status Engine::submit_application(const Actor& actor, ApplicationId id, int64_t now_ms) {
+  const Application* app = applications_.get(id);
+  if (!app) return Status::NotFound("application " + std::to_string(id.value) + " not found");
+  auto who = applicant(app->project);
+  if (!who.ok()) return who.status();
+  // The cap counts what the project has been awarded already, not only this application.
+  if (actor.role == FundingRole::kMember && actor.org == app->org)
+    BERTH_RETURN_IF_ERROR(check_cap(*funding_.scheme(app->scheme), app->project, app->terms.amount_minor));
+  return applications_.submit(actor, id, *who, rules(app->scheme), now_ms);
+}
+
+Status Engine::review_application(const Actor& actor, ApplicationId id, const std::vector<CriterionScore>& scores,
+                                  const std::string& comment, int64_t now_ms) {
+  return applications_.review(actor, id, scores, comment, now_ms);
+}
+
+Status Engine::reject_application(const Actor& actor, ApplicationId id, const std::string& reason, int64_t now_ms) {
+  return applications_.reject(actor, id, reason, now_ms);
+}
+
+Status Engine::withdraw_application(const Actor& actor, ApplicationId id, const std::string& note, int64_t now_ms) {
+  return applications_.withdraw(actor, id, note, now_ms);
+}
+
+Result<Award> Engine::approve_application(const Actor& actor, ApplicationId id, const Approval& approval,
+                                          int64_t now_ms) {
+  const Application* app = applications_.get(id);
+  if (!app) return Status::NotFound("application " + std::to_string(id.value) + " not found");
+  const Scheme& s = *funding_.scheme(app->scheme);
+  ApprovalTerms terms;
+  terms.amount_minor = approval.amount_minor > 0 ? approval.amount_minor : app->terms.amount_minor;
+  terms.gpu_level = approval.gpu_level;
+  terms.duration_days = approval.duration_days;
+  terms.note = approval.note;
+  if (approval.amount_minor < 0) return Status::Invalid("approved amount must be positive");
+  if (approval.exceptional_rate && s.exceptional_rate_bps == 0)
+    return Status::Invalid("scheme '" + s.name + "' has no exceptional rate to grant");
+  terms.rate_bps = approval.exceptional_rate ? s.exceptional_rate_bps : s.rate_bps;
+  const Minor fund_left = ledger_.account(s.fund)->available();
+  BERTH_RETURN_IF_ERROR(applications_.check_approve(actor, id, terms, fund_left));
+  BERTH_RETURN_IF_ERROR(check_cap(s, app->project, terms.amount_minor));
+  int days = terms.duration_days > 0 ? terms.duration_days : app->terms.duration_days;
+  if (s.award_validity_days > 0) days = std::min(days, s.award_validity_days);
+  terms.duration_days = days;
+  const int level = terms.gpu_level > 0 ? terms.gpu_level : app->terms.gpu_level;
+  const int64_t end_ms = now_ms + static_cast<int64_t>(days) * 86'400'000;
+  // Everything that could refuse has been checked: the award is granted, then recorded.
+  auto award = grant_award(s, app->project, terms.amount_minor, level, now_ms, end_ms, terms.rate_bps, id, now_ms);
+  BERTH_CHECK(award.ok(), "grant a checked approval");
+  BERTH_CHECK(applications_.approve(actor, id, terms, fund_left, now_ms).ok(), "approve a checked application");
+  BERTH_CHECK(applications_.record_award(id, award->id, now_ms).ok(), "record a new award");
+  return award;
 }
 
 Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::string& reference, int64_t now_ms,
@@ -420,10 +570,10 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   q.subsidy_minor = 0;
   if (const Award* a = funding_.active_award(job.project, now_ms)) {
     const Scheme* s = funding_.scheme(a->scheme);
-    const Minor share = subsidy_share_minor(q.max_cost_minor, s->rate_bps);
+    const Minor share = subsidy_share_minor(q.max_cost_minor, a->rate_bps);
     if (ledger_.account(a->account)->available() >= share) {
       q.award = a->id;
-      q.rate_bps = s->rate_bps;
+      q.rate_bps = a->rate_bps;
       q.subsidy_minor = share;
     } else if (s->shortfall == Shortfall::kWait) {
       q.reason = PendingReason::kInsufficientFunds;
@@ -869,6 +1019,12 @@ ChangeSet Engine::drain_changes() {
   schemes_saved_ = funding_.schemes().size();
   awards_saved_ = funding_.awards().size();
   topups_saved_ = topups_.size();
+  c.application_events = applications_.events_since(application_events_saved_);
+  for (ApplicationId id : applications_.changed_since(application_events_saved_))
+    c.applications.push_back(*applications_.get(id));
+  application_events_saved_ = applications_.events().size();
+  for (uint64_t scheme : dirty_criteria_) c.criteria[scheme] = applications_.criteria(SchemeId(scheme));
+  dirty_criteria_.clear();
   std::vector<uint64_t> ids(dirty_jobs_.begin(), dirty_jobs_.end());
   std::sort(ids.begin(), ids.end());
   c.jobs.reserve(ids.size());
@@ -895,6 +1051,9 @@ ChangeSet Engine::snapshot() const {
   c.schemes = funding_.schemes();
   c.awards = funding_.awards();
   c.topups = topups_;
+  c.applications = applications_.all();
+  c.application_events = applications_.events();
+  c.criteria = applications_.all_criteria();
   c.jobs = jobs_;
   for (const Account* a : ledger_.accounts()) c.accounts.push_back(*a);
   c.transfers = ledger_.transfers_in_order();

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/applications.h"
 #include "core/cluster.h"
 #include "core/funding.h"
 #include "core/ledger.h"
@@ -37,6 +39,29 @@ namespace berth::core {
 inline constexpr AccountId kProgrammeSourceAccount{1};  // where public funding enters
 inline constexpr AccountId kExternalAccount{2};          // where tenants' payments enter
 inline constexpr AccountId kRevenueAccount{3};           // the centre's revenue
+
+// A new scheme's terms (Scheme's fields that its creator chooses).
+struct SchemeSpec {
+  std::string name;
+  int64_t rate_bps = 0;
+  uint32_t eligible_kinds = 0;     // bit (1 << OrgKind)
+  Shortfall shortfall = Shortfall::kWallet;
+  int64_t exceptional_rate_bps = 0;  // 0: none
+  Minor cap_per_project_minor = 0;   // 0: no cap
+  int64_t window_open_ms = 0;        // applications are submitted in [open, close)
+  int64_t window_close_ms = 0;       // 0: no end
+  int award_validity_days = 0;       // 0: as long as asked
+};
+
+// What a reviewer grants on approval (ApprovalTerms, plus whether the scheme's exceptional
+// rate applies).
+struct Approval {
+  Minor amount_minor = 0;   // 0: as asked
+  int gpu_level = 0;        // 0: as asked
+  int duration_days = 0;    // 0: as asked (capped by the scheme's award validity)
+  bool exceptional_rate = false;
+  std::string note;
+};
 
 struct JobRequest {
   std::string name;
@@ -94,6 +119,9 @@ struct ChangeSet {
   std::vector<Scheme> schemes;
   std::vector<Award> awards;
   std::vector<TopUp> topups;
+  std::vector<Application> applications;             // upserted: created or changed
+  std::vector<ApplicationEvent> application_events;  // appended, in seq order
+  std::map<uint64_t, std::vector<Criterion>> criteria;  // scheme -> criteria, replaced whole
   std::vector<Job> jobs;
   std::vector<Account> accounts;
   std::vector<Transfer> transfers;   // in the order applied
@@ -103,7 +131,7 @@ struct ChangeSet {
   uint64_t next_transfer_seq = 1;
   bool empty() const {
     return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
-           jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
+           applications.empty() && application_events.empty() && criteria.empty() && jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
   }
 };
 
@@ -125,12 +153,33 @@ class Engine {
   Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
   Result<Project> create_project(OrgId org, const std::string& name, int64_t now_ms);
   // Creates a scheme with its fund account, funded with `fund_minor` from the programme source.
+  Result<Scheme> create_scheme(const SchemeSpec& spec, Minor fund_minor, int64_t now_ms);
   Result<Scheme> create_scheme(const std::string& name, int64_t rate_bps, uint32_t eligible_kinds,
                                Shortfall shortfall, Minor fund_minor, int64_t now_ms);
   Status fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms);
   // Grants an award: moves `amount_minor` from the scheme's fund to a new award account.
   Result<Award> create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
                              int64_t start_ms, int64_t end_ms, int64_t now_ms);
+
+  // Applications (docs/funding.md): the paperwork lives in Applications; the Engine supplies
+  // what it cannot know (the project's organisation and kind, the scheme's rules) and moves
+  // the money on approval.
+  Status set_criteria(const Actor& actor, SchemeId scheme, const std::vector<Criterion>& criteria, int64_t now_ms);
+  Result<ApplicationId> draft_application(const Actor& actor, SchemeId scheme, ProjectId project,
+                                          const ApplicationTerms& terms, int64_t now_ms);
+  Status update_application(const Actor& actor, ApplicationId id, const ApplicationTerms& terms, int64_t now_ms);
+  Status submit_application(const Actor& actor, ApplicationId id, int64_t now_ms);
+  Status review_application(const Actor& actor, ApplicationId id, const std::vector<CriterionScore>& scores,
+                            const std::string& comment, int64_t now_ms);
+  Status reject_application(const Actor& actor, ApplicationId id, const std::string& reason, int64_t now_ms);
+  Status withdraw_application(const Actor& actor, ApplicationId id, const std::string& note, int64_t now_ms);
+  // Approves a submitted, reviewed application and, in the same command, moves the granted
+  // amount from the scheme's fund to a new award valid from now for the granted days. Refused
+  // (nothing changed) when it asks more than the fund has left or than the scheme's cap per
+  // project leaves the project, or an exceptional rate the scheme does not have.
+  Result<Award> approve_application(const Actor& actor, ApplicationId id, const Approval& approval, int64_t now_ms);
+  const Applications& applications() const { return applications_; }
+
   // Pays into a project's wallet. A reference seen before returns the first top-up when the
   // project and amount agree (replayed = true), and a Conflict otherwise.
   Result<TopUp> top_up(ProjectId project, Minor amount_minor, const std::string& reference,
@@ -227,6 +276,14 @@ class Engine {
   void learn_runtime(const Job& job);
   void touch(const Job& job) { dirty_jobs_.insert(job.id.value); }
   Status apply_transfer(const Transfer& t, int64_t now_ms);
+  Result<Award> grant_award(const Scheme& scheme, ProjectId project, Minor amount_minor, int gpu_level,
+                            int64_t start_ms, int64_t end_ms, int64_t rate_bps, ApplicationId application,
+                            int64_t now_ms);
+  Minor awarded_minor(SchemeId scheme, ProjectId project) const;  // all awards of the scheme to the project
+  Status check_cap(const Scheme& scheme, ProjectId project, Minor more_minor) const;
+  Result<Applicant> applicant(ProjectId project) const;
+  SchemeRules rules(SchemeId scheme) const;
+  void touch_criteria(SchemeId scheme) { dirty_criteria_.insert(scheme.value); }
 
   Cluster cluster_;
   Funding funding_;
@@ -240,6 +297,7 @@ class Engine {
   std::unordered_map<uint64_t, std::vector<uint64_t>> dependents_;  // job -> pending jobs waiting on it
   std::unordered_map<uint64_t, int> array_running_;                 // array id -> tasks running
   std::vector<Job> jobs_;
+  Applications applications_;
   std::vector<TopUp> topups_;
   std::unordered_map<std::string, size_t> topup_refs_;
   std::unordered_map<uint64_t, int> project_gpus_;  // project id -> GPUs of running jobs
@@ -250,6 +308,8 @@ class Engine {
   // Changes not yet drained.
   size_t orgs_saved_ = 0, projects_saved_ = 0, schemes_saved_ = 0, awards_saved_ = 0, topups_saved_ = 0;
   std::unordered_set<uint64_t> dirty_jobs_;
+  size_t application_events_saved_ = 0;
+  std::unordered_set<uint64_t> dirty_criteria_;
 };
 
 }  // namespace berth::core

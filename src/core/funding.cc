@@ -75,6 +75,18 @@ Status Funding::check_scheme(const Scheme& scheme) const {
   if (scheme.rate_bps < 0 || scheme.rate_bps > 10'000)
     return Status::Invalid("subsidy rate must be 0 to 10000 basis points, got " + std::to_string(scheme.rate_bps));
   if (scheme.eligible_kinds == 0) return Status::Invalid("scheme '" + scheme.name + "' has no eligible organisation kinds");
+  if (scheme.exceptional_rate_bps != 0 &&
+      (scheme.exceptional_rate_bps <= scheme.rate_bps || scheme.exceptional_rate_bps > 10'000))
+    return Status::Invalid("exceptional rate must be above the subsidy rate (" + std::to_string(scheme.rate_bps) +
+                           " bps) and at most 10000 basis points, got " + std::to_string(scheme.exceptional_rate_bps));
+  if (scheme.cap_per_project_minor < 0) return Status::Invalid("cap per project must not be negative");
+  if (scheme.window_open_ms < 0 || scheme.window_close_ms < 0)
+    return Status::Invalid("application window dates must not be before 1970");
+  if (scheme.window_close_ms != 0 && scheme.window_close_ms <= scheme.window_open_ms)
+    return Status::Invalid("application window must close after it opens");
+  if (scheme.award_validity_days < 0 || scheme.award_validity_days > 3650)
+    return Status::Invalid("award validity must be 0 (as asked) to 3650 days, got " +
+                           std::to_string(scheme.award_validity_days));
   return Status::Ok();
 }
 
@@ -98,6 +110,9 @@ Status Funding::check_award(const Award& award) const {
   if (award.amount_minor <= 0) return Status::Invalid("award amount must be positive");
   if (award.gpu_level <= 0) return Status::Invalid("award GPU level must be at least 1");
   if (award.end_ms <= award.start_ms) return Status::Invalid("award end date must be after its start date");
+  if (award.rate_bps != s->rate_bps && (s->exceptional_rate_bps == 0 || award.rate_bps != s->exceptional_rate_bps))
+    return Status::Invalid("award rate " + std::to_string(award.rate_bps) + " bps is neither scheme '" + s->name +
+                           "''s rate nor its exceptional rate");
   return Status::Ok();
 }
 

@@ -44,6 +44,16 @@ struct Scheme {
   Shortfall shortfall = Shortfall::kWallet;
   AccountId fund;
   int64_t created_ms = 0;
+  // The rules of its applications (docs/funding.md). A reviewer may grant the exceptional rate
+  // (0: none; else above rate_bps, at most 10000) when approving; the cap bounds what one
+  // project may be awarded from the scheme in all (0: no cap); applications are submitted in
+  // [window_open_ms, window_close_ms) (0 close: no end); an award lasts at most
+  // award_validity_days (0: as long as was asked).
+  int64_t exceptional_rate_bps = 0;
+  Minor cap_per_project_minor = 0;
+  int64_t window_open_ms = 0;
+  int64_t window_close_ms = 0;
+  int award_validity_days = 0;
   bool eligible(OrgKind kind) const { return (eligible_kinds >> static_cast<int>(kind)) & 1u; }
 };
 
@@ -57,6 +67,8 @@ struct Award {
   int64_t start_ms = 0;    // valid in [start_ms, end_ms)
   int64_t end_ms = 0;
   int64_t created_ms = 0;
+  int64_t rate_bps = 0;         // its subsidy rate: the scheme's, or the exceptional one granted
+  ApplicationId application;    // the application it was granted on (0: awarded directly)
   bool active_at(int64_t now_ms) const { return start_ms <= now_ms && now_ms < end_ms; }
 };
 

@@ -2,7 +2,9 @@
 // that reads or changes state as Work on the core thread.
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sys/stat.h>
 
 #include "common/money.h"
@@ -103,6 +105,76 @@ Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_t
   return j;
 }
 
+// The core's view of who acts: a member of their organisation, or a reviewer (an admin acts
+// as the centre's first scheme officer).
+core::Actor actor_of(const Principal& who) {
+  core::Actor a;
+  a.user = who.user;
+  a.role = who.role == Role::kMember ? core::FundingRole::kMember : core::FundingRole::kReviewer;
+  a.org = who.org;
+  return a;
+}
+
+// An application the caller may see: a member sees their organisation's only (others are 404,
+// as for projects); reviewers and admins see all.
+Result<const core::Application*> find_application(const core::Engine& e, const std::string& id_text,
+                                                  const Principal& who) {
+  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid("application id '" + id_text + "' is not a number");
+  const core::Application* a = e.applications().get(ApplicationId(std::stoull(id_text)));
+  if (!a || (!who.reads_funding() && !who.sees(a->org))) return Status::NotFound("application " + id_text + " not found");
+  return a;
+}
+
+// The terms of an application: every field is required for a new one; an update (base given)
+// keeps the fields it does not name.
+Result<core::ApplicationTerms> terms_field(const json& b, const core::ApplicationTerms* base) {
+  core::ApplicationTerms t;
+  if (base) t = *base;
+  const bool required = base == nullptr;
+  if (required || (b.contains("amount") && !b["amount"].is_null())) {
+    auto amount = amount_field(b, "amount");
+    if (!amount.ok()) return amount.status();
+    t.amount_minor = *amount;
+  }
+  auto level = int_field(b, "gpu_level", required, t.gpu_level);
+  if (!level.ok()) return level.status();
+  auto days = int_field(b, "duration_days", required, t.duration_days);
+  if (!days.ok()) return days.status();
+  if (*level < 0 || *level > core::kMaxGpuLevel)
+    return Status::Invalid("field 'gpu_level' must be 1 to " + std::to_string(core::kMaxGpuLevel));
+  if (*days < 0 || *days > core::kMaxDurationDays)
+    return Status::Invalid("field 'duration_days' must be 1 to " + std::to_string(core::kMaxDurationDays));
+  t.gpu_level = static_cast<int>(*level);
+  t.duration_days = static_cast<int>(*days);
+  auto model = str_field(b, "gpu_model", false, t.gpu_model);
+  if (!model.ok()) return model.status();
+  t.gpu_model = *model;
+  auto why = str_field(b, "justification", required, t.justification);
+  if (!why.ok()) return why.status();
+  t.justification = *why;
+  auto plan = str_field(b, "planned_work", false, t.planned_work);
+  if (!plan.ok()) return plan.status();
+  t.planned_work = *plan;
+  return t;
+}
+
+// [{"name": "impact", "weight_bps": 4000}, ...]
+Result<std::vector<core::Criterion>> criteria_field(const json& b) {
+  if (!b.contains("criteria") || !b["criteria"].is_array())
+    return Status::Invalid("field 'criteria' must be a list of {\"name\", \"weight_bps\"}");
+  std::vector<core::Criterion> out;
+  for (const json& c : b["criteria"]) {
+    if (!c.is_object()) return Status::Invalid("each criterion must be an object with 'name' and 'weight_bps'");
+    auto name = str_field(c, "name", true);
+    if (!name.ok()) return name.status();
+    auto weight = int_field(c, "weight_bps", true);
+    if (!weight.ok()) return weight.status();
+    out.push_back({*name, *weight});
+  }
+  return out;
+}
+
 Status need_admin(const Principal& who) {
   return who.admin() ? Status::Ok() : Status::Denied("only an admin may do this");
 }
@@ -111,6 +183,7 @@ Status need_admin(const Principal& who) {
 // too, on the core thread.
 Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit) {
   core::JobRequest r;
+  if (who.reviewer()) return Status::Denied("a reviewer cannot submit or price jobs");
   if (!b.contains("project")) return Status::Invalid("field 'project' is required");
   auto p = find_project(e, b["project"], who);
   if (!p.ok()) return p.status();
@@ -252,7 +325,7 @@ void Daemon::install_routes(httplib::Server& srv) {
   });
 
   get("/v1/whoami", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
-    json out = {{"user", who.user}, {"role", who.admin() ? "admin" : "member"}};
+    json out = {{"user", who.user}, {"role", role_name(who.role)}};
     if (const core::Org* o = c.engine.funding().org(who.org)) {
       out["org_id"] = o->id.value;
       out["org"] = o->name;
@@ -264,7 +337,8 @@ void Daemon::install_routes(httplib::Server& srv) {
     if (auto st = need_admin(who); !st.ok()) return fail(st);
     TRY_ASSIGN(user, str_field(b, "user", true));
     TRY_ASSIGN(role, str_field(b, "role", false, "member"));
-    if (role != "member" && role != "admin") return fail(Status::Invalid("role must be member or admin"));
+    Role parsed = Role::kMember;
+    if (!parse_role(role, &parsed)) return fail(Status::Invalid("role must be member, reviewer or admin, got '" + role + "'"));
     if (user.empty() || user.size() > 64) return fail(Status::Invalid("user must be 1 to 64 characters"));
     OrgId org;
     if (role == "member") {
@@ -274,7 +348,7 @@ void Daemon::install_routes(httplib::Server& srv) {
     }
     const std::string token = new_token();
     if (auto st = store().put_token({token_hash(token), user, role, org.value, c.now_ms}); !st.ok()) return fail(st);
-    tokens_.add(token_hash(token), Principal{user, role == "admin" ? Role::kAdmin : Role::kMember, org});
+    tokens_.add(token_hash(token), Principal{user, parsed, org});
     return ok({{"token", token}, {"user", user}, {"role", role}, {"org_id", org.value}}, 201);
   });
 
@@ -310,6 +384,7 @@ void Daemon::install_routes(httplib::Server& srv) {
     return ok({{"projects", list}});
   });
   post("/v1/projects/([^/]+)/topups", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (who.reviewer()) return fail(Status::Denied("a reviewer cannot move wallet money"));
     TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
     TRY_ASSIGN(amount, amount_field(b, "amount"));
     TRY_ASSIGN(reference, str_field(b, "reference", false));
@@ -347,7 +422,29 @@ void Daemon::install_routes(httplib::Server& srv) {
       TRY_ASSIGN(f, amount_field(b, "fund"));
       fund = f;
     }
-    TRY_ASSIGN(s, c.engine.create_scheme(name, rate, kinds, shortfall, fund, c.now_ms));
+    core::SchemeSpec spec;
+    spec.name = name;
+    spec.rate_bps = rate;
+    spec.eligible_kinds = kinds;
+    spec.shortfall = shortfall;
+    TRY_ASSIGN(exceptional, int_field(b, "exceptional_rate_bps", false));
+    spec.exceptional_rate_bps = exceptional;
+    if (b.contains("cap_per_project") && !b["cap_per_project"].is_null()) {
+      TRY_ASSIGN(cap, amount_field(b, "cap_per_project"));
+      spec.cap_per_project_minor = cap;
+    }
+    if (b.contains("window_open") && !b["window_open"].is_null()) {
+      TRY_ASSIGN(open, date_field(b, "window_open"));
+      spec.window_open_ms = open;
+    }
+    if (b.contains("window_close") && !b["window_close"].is_null()) {
+      TRY_ASSIGN(close, date_field(b, "window_close"));
+      spec.window_close_ms = close;
+    }
+    TRY_ASSIGN(validity, int_field(b, "award_validity_days", false));
+    if (validity < 0 || validity > 3650) return fail(Status::Invalid("field 'award_validity_days' must be 0 to 3650"));
+    spec.award_validity_days = static_cast<int>(validity);
+    TRY_ASSIGN(s, c.engine.create_scheme(spec, fund, c.now_ms));
     return ok(scheme_json(c.engine, s), 201);
   });
   post("/v1/schemes/([^/]+)/fund", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
@@ -380,8 +477,118 @@ void Daemon::install_routes(httplib::Server& srv) {
   get("/v1/awards", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
     json list = json::array();
     for (const core::Award& a : c.engine.funding().awards())
-      if (who.sees(c.engine.funding().project(a.project)->org)) list.push_back(award_json(c.engine, a));
+      if (who.reads_funding() || who.sees(c.engine.funding().project(a.project)->org))
+        list.push_back(award_json(c.engine, a));
     return ok({{"awards", list}});
+  });
+
+  // ---- funding applications (docs/funding.md) ----
+  post("/v1/schemes/([^/]+)/criteria", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(s, find_scheme(c.engine, json(req.matches[1].str())));
+    TRY_ASSIGN(criteria, criteria_field(b));
+    if (auto st = c.engine.set_criteria(actor_of(who), s->id, criteria, c.now_ms); !st.ok()) return fail(st);
+    return ok(criteria_json(c.engine.applications().criteria(s->id)), 201);
+  });
+  get("/v1/schemes/([^/]+)/criteria", [](CoreContext& c, const Principal&, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(s, find_scheme(c.engine, json(req.matches[1].str())));
+    return ok(criteria_json(c.engine.applications().criteria(s->id)));
+  });
+  post("/v1/applications", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+    if (!b.contains("scheme") || !b.contains("project"))
+      return fail(Status::Invalid("fields 'scheme' and 'project' are required"));
+    TRY_ASSIGN(s, find_scheme(c.engine, b["scheme"]));
+    TRY_ASSIGN(p, find_project(c.engine, b["project"], who));
+    TRY_ASSIGN(terms, terms_field(b, nullptr));
+    TRY_ASSIGN(id, c.engine.draft_application(actor_of(who), s->id, p->id, terms, c.now_ms));
+    return ok(application_json(c.engine, *c.engine.applications().get(id), true), 201);
+  });
+  get("/v1/applications", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    const core::Scheme* scheme = nullptr;
+    if (req.has_param("scheme")) {
+      TRY_ASSIGN(s, find_scheme(c.engine, json(req.get_param_value("scheme"))));
+      scheme = s;
+    }
+    std::optional<core::ApplicationState> state;
+    if (req.has_param("state")) {
+      core::ApplicationState st;
+      if (!core::parse_application_state(req.get_param_value("state"), &st))
+        return fail(Status::Invalid("state must be draft, submitted, approved, rejected or withdrawn, got '" +
+                                    req.get_param_value("state") + "'"));
+      state = st;
+    }
+    json list = json::array();
+    for (const core::Application& a : c.engine.applications().all()) {
+      if (!who.reads_funding() && !who.sees(a.org)) continue;
+      if (scheme && a.scheme != scheme->id) continue;
+      if (state && a.state != *state) continue;
+      list.push_back(application_json(c.engine, a, false));
+    }
+    return ok({{"applications", list}});
+  });
+  get("/v1/applications/([^/]+)", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_application(c.engine, req.matches[1].str(), who));
+    return ok(application_json(c.engine, *a, true));
+  });
+  post("/v1/applications/([^/]+)/update", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_application(c.engine, req.matches[1].str(), who));
+    TRY_ASSIGN(terms, terms_field(b, &a->terms));
+    if (auto st = c.engine.update_application(actor_of(who), a->id, terms, c.now_ms); !st.ok()) return fail(st);
+    return ok(application_json(c.engine, *c.engine.applications().get(a->id), true));
+  });
+  post("/v1/applications/([^/]+)/submit", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_application(c.engine, req.matches[1].str(), who));
+    if (auto st = c.engine.submit_application(actor_of(who), a->id, c.now_ms); !st.ok()) return fail(st);
+    return ok(application_json(c.engine, *c.engine.applications().get(a->id), true));
+  });
+  post("/v1/applications/([^/]+)/withdraw", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_application(c.engine, req.matches[1].str(), who));
+    TRY_ASSIGN(note, str_field(b, "note", false));
+    if (auto st = c.engine.withdraw_application(actor_of(who), a->id, note, c.now_ms); !st.ok()) return fail(st);
+    return ok(application_json(c.engine, *c.engine.applications().get(a->id), true));
+  });
+  post("/v1/applications/([^/]+)/reviews", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_application(c.engine, req.matches[1].str(), who));
+    if (!b.contains("scores") || !b["scores"].is_object())
+      return fail(Status::Invalid("field 'scores' must be an object of criterion name to score 0..100"));
+    std::vector<core::CriterionScore> scores;
+    for (const auto& [name, v] : b["scores"].items()) {
+      if (!v.is_number_integer()) return fail(Status::Invalid("score of '" + name + "' must be an integer 0..100"));
+      scores.push_back({name, static_cast<int>(std::clamp<int64_t>(v.get<int64_t>(), -1, 1000))});
+    }
+    TRY_ASSIGN(comment, str_field(b, "comment", false));
+    if (auto st = c.engine.review_application(actor_of(who), a->id, scores, comment, c.now_ms); !st.ok()) return fail(st);
+    return ok(application_json(c.engine, *c.engine.applications().get(a->id), true), 201);
+  });
+  post("/v1/applications/([^/]+)/approve", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_application(c.engine, req.matches[1].str(), who));
+    core::Approval approval;
+    if (b.contains("amount") && !b["amount"].is_null()) {
+      TRY_ASSIGN(amount, amount_field(b, "amount"));
+      if (amount <= 0) return fail(Status::Invalid("field 'amount' must be positive"));
+      approval.amount_minor = amount;
+    }
+    TRY_ASSIGN(level, int_field(b, "gpu_level", false));
+    TRY_ASSIGN(days, int_field(b, "duration_days", false));
+    if (level < 0 || level > core::kMaxGpuLevel) return fail(Status::Invalid("field 'gpu_level' is out of range"));
+    if (days < 0 || days > core::kMaxDurationDays) return fail(Status::Invalid("field 'duration_days' is out of range"));
+    approval.gpu_level = static_cast<int>(level);
+    approval.duration_days = static_cast<int>(days);
+    if (b.contains("exceptional_rate") && !b["exceptional_rate"].is_null()) {
+      if (!b["exceptional_rate"].is_boolean()) return fail(Status::Invalid("field 'exceptional_rate' must be true or false"));
+      approval.exceptional_rate = b["exceptional_rate"].get<bool>();
+    }
+    TRY_ASSIGN(note, str_field(b, "note", false));
+    approval.note = note;
+    TRY_ASSIGN(award, c.engine.approve_application(actor_of(who), a->id, approval, c.now_ms));
+    return ok({{"application", application_json(c.engine, *c.engine.applications().get(a->id), true)},
+               {"award", award_json(c.engine, award)}},
+              201);
+  });
+  post("/v1/applications/([^/]+)/reject", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_application(c.engine, req.matches[1].str(), who));
+    TRY_ASSIGN(reason, str_field(b, "reason", true));
+    if (auto st = c.engine.reject_application(actor_of(who), a->id, reason, c.now_ms); !st.ok()) return fail(st);
+    return ok(application_json(c.engine, *c.engine.applications().get(a->id), true));
   });
 
   post("/v1/quote", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {

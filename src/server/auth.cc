@@ -51,4 +51,23 @@ size_t TokenTable::size() const {
   return by_hash_.size();
 }
 
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::kAdmin: return "admin";
+    case Role::kMember: return "member";
+    case Role::kReviewer: return "reviewer";
+  }
+  return "member";
+}
+
+bool parse_role(const std::string& text, Role* out) {
+  for (Role r : {Role::kAdmin, Role::kMember, Role::kReviewer}) {
+    if (text == role_name(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace berth::server

@@ -1,5 +1,7 @@
 // Bearer tokens. A token is 32 random bytes in hex; only its SHA-256 is stored.
-// Roles: admin (everything) and member (one organisation's projects, jobs and money).
+// Roles: admin (everything), member (one organisation's projects, jobs and money) and reviewer
+// (a scheme's officer: reads schemes, awards and applications of every organisation, sets
+// criteria, scores, approves and rejects; submits no job and moves no wallet money).
 #pragma once
 
 #include <cstdint>
@@ -12,13 +14,18 @@
 
 namespace berth::server {
 
-enum class Role { kAdmin, kMember };
+enum class Role { kAdmin, kMember, kReviewer };
+const char* role_name(Role r);                          // "admin", "member", "reviewer"
+bool parse_role(const std::string& text, Role* out);
 
 struct Principal {
   std::string user;
   Role role = Role::kMember;
   OrgId org;  // for members
   bool admin() const { return role == Role::kAdmin; }
+  bool reviewer() const { return role == Role::kReviewer; }
+  // Whether it reads every organisation's funding records (schemes, awards, applications).
+  bool reads_funding() const { return role != Role::kMember; }
   bool sees(OrgId other) const { return admin() || org == other; }
 };
 

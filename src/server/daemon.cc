@@ -152,7 +152,9 @@ Status Daemon::ensure_admin_token() {
   if (!rows.ok()) return rows.status();
   bool have_admin = false;
   for (const store::TokenRow& r : *rows) {
-    Principal p{r.user, r.role == "admin" ? Role::kAdmin : Role::kMember, OrgId(r.org_id)};
+    Role role = Role::kMember;  // a role this berth does not know reads as a member of no organisation
+    if (!parse_role(r.role, &role)) role = Role::kMember;
+    Principal p{r.user, role, OrgId(r.org_id)};
     tokens_.add(r.token_hash, p);
     have_admin |= p.admin();
   }

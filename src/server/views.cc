@@ -35,14 +35,78 @@ json scheme_json(const Engine& e, const core::Scheme& s) {
   const core::Account* fund = e.ledger().account(s.fund);
   return {{"id", s.id.value}, {"name", s.name}, {"rate_bps", s.rate_bps}, {"eligible_kinds", kinds},
           {"shortfall", core::shortfall_name(s.shortfall)}, {"fund_account", s.fund.value},
-          {"fund_balance", format_amount(fund->balance())}, {"fund_available", format_amount(fund->available())}};
+          {"fund_balance", format_amount(fund->balance())}, {"fund_available", format_amount(fund->available())},
+          {"exceptional_rate_bps", s.exceptional_rate_bps},
+          {"cap_per_project", s.cap_per_project_minor > 0 ? json(format_amount(s.cap_per_project_minor)) : json()},
+          {"window_open", time_json(s.window_open_ms)}, {"window_close", time_json(s.window_close_ms)},
+          {"award_validity_days", s.award_validity_days}};
+}
+
+json criteria_json(const std::vector<core::Criterion>& criteria) {
+  json list = json::array();
+  for (const core::Criterion& c : criteria) list.push_back({{"name", c.name}, {"weight_bps", c.weight_bps}});
+  return {{"criteria", list}};
+}
+
+json application_json(const core::Engine& e, const core::Application& a, bool with_detail) {
+  const core::Scheme* s = e.funding().scheme(a.scheme);
+  json out = {{"id", a.id.value},
+              {"scheme_id", a.scheme.value},
+              {"scheme", s->name},
+              {"project_id", a.project.value},
+              {"project", e.funding().project(a.project)->name},
+              {"org_id", a.org.value},
+              {"org", e.funding().org(a.org)->name},
+              {"state", core::application_state_name(a.state)},
+              {"amount", format_amount(a.terms.amount_minor)},
+              {"gpu_level", a.terms.gpu_level},
+              {"gpu_model", a.terms.gpu_model},
+              {"duration_days", a.terms.duration_days},
+              {"justification", a.terms.justification},
+              {"planned_work", a.terms.planned_work},
+              {"created", time_json(a.created_ms)},
+              {"created_by", a.created_by},
+              {"updated", time_json(a.updated_ms)},
+              {"submitted", time_json(a.submitted_ms)},
+              {"submitted_by", a.submitted_by},
+              {"decided", time_json(a.decided_ms)},
+              {"decided_by", a.decided_by},
+              {"reviews_count", a.reviews.size()},
+              {"score", core::format_score(a.weighted_score_e4)}};
+  if (a.state == core::ApplicationState::kApproved) {
+    out["approved_amount"] = format_amount(a.approved_minor);
+    out["approved_gpu_level"] = a.approved_gpu_level;
+    out["approved_duration_days"] = a.approved_duration_days;
+    out["approved_rate_bps"] = a.approved_rate_bps;
+  }
+  if (a.state == core::ApplicationState::kRejected) out["rejection_reason"] = a.rejection_reason;
+  if (a.state == core::ApplicationState::kWithdrawn) out["withdrawal_note"] = a.withdrawal_note;
+  out["award_id"] = a.award.valid() ? json(a.award.value) : json();
+  if (!with_detail) return out;
+  const std::vector<core::Criterion>& criteria = e.applications().criteria(a.scheme);
+  json reviews = json::array();
+  for (const core::Review& r : a.reviews) {
+    json scores = json::object();
+    for (size_t i = 0; i < r.scores.size() && i < criteria.size(); ++i) scores[criteria[i].name] = r.scores[i];
+    reviews.push_back({{"reviewer", r.reviewer}, {"scores", scores}, {"score", core::format_score(r.weighted_score_e4)},
+                       {"comment", r.comment}, {"at", time_json(r.at_ms)}});
+  }
+  out["reviews"] = reviews;
+  json history = json::array();
+  for (const core::ApplicationEvent& ev : e.applications().events())
+    if (ev.application == a.id)
+      history.push_back({{"seq", ev.seq}, {"at", time_json(ev.at_ms)}, {"user", ev.user},
+                         {"action", core::application_action_name(ev.action)}, {"note", ev.note}});
+  out["history"] = history;
+  return out;
 }
 
 json award_json(const Engine& e, const core::Award& a) {
   const core::Account* acct = e.ledger().account(a.account);
   const core::Scheme* s = e.funding().scheme(a.scheme);
   const Minor spent = acct->debits_posted;
-  return {{"id", a.id.value}, {"scheme_id", a.scheme.value}, {"scheme", s->name}, {"rate_bps", s->rate_bps},
+  return {{"id", a.id.value}, {"scheme_id", a.scheme.value}, {"scheme", s->name}, {"rate_bps", a.rate_bps},
+          {"application_id", a.application.valid() ? json(a.application.value) : json()},
           {"project_id", a.project.value}, {"project", e.funding().project(a.project)->name},
           {"account", a.account.value}, {"gpu_level", a.gpu_level}, {"start", time_json(a.start_ms)},
           {"end", time_json(a.end_ms)}, {"granted", format_amount(a.amount_minor)},

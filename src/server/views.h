@@ -14,6 +14,9 @@ json org_json(const core::Org& o);
 json project_json(const core::Engine& e, const core::Project& p);
 json scheme_json(const core::Engine& e, const core::Scheme& s);
 json award_json(const core::Engine& e, const core::Award& a);
+// An application; with_detail adds its reviews and its history.
+json application_json(const core::Engine& e, const core::Application& a, bool with_detail);
+json criteria_json(const std::vector<core::Criterion>& criteria);
 json job_json(const core::Engine& e, const core::Job& j);
 json account_json(const core::Account& a);
 json transfer_json(const core::Ledger& l, const core::Transfer& t);

@@ -192,11 +192,85 @@ ALTER TABLE jobs ADD COLUMN estimate_s INTEGER NOT NULL DEFAULT 0 CHECK (estimat
 ALTER TABLE nodes ADD COLUMN domain TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Funding applications and the rules of schemes (docs/funding.md). Scheme rules default to
+// none (no exceptional rate, no cap, always open, awards as long as asked); an award's rate
+// is its scheme's for older rows. applications holds the terms asked and granted (upserted);
+// application_reviews one row per reviewer in the order they first reviewed (scores in the
+// order of the scheme's criteria, "80,70,90"); scheme_criteria a scheme's criteria in order;
+// application_events the append-only history. An award's application_id has no foreign key:
+// an award is written before the application that names it, in the same batch.
+constexpr const char* kApplications = R"sql(
+ALTER TABLE schemes ADD COLUMN exceptional_rate_bps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE schemes ADD COLUMN cap_per_project_minor INTEGER NOT NULL DEFAULT 0 CHECK (cap_per_project_minor >= 0);
+ALTER TABLE schemes ADD COLUMN window_open_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE schemes ADD COLUMN window_close_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE schemes ADD COLUMN award_validity_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE awards ADD COLUMN rate_bps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE awards ADD COLUMN application_id INTEGER;
+UPDATE awards SET rate_bps = (SELECT rate_bps FROM schemes WHERE schemes.id = awards.scheme_id);
+CREATE TABLE applications (
+  id INTEGER PRIMARY KEY,
+  scheme_id INTEGER NOT NULL REFERENCES schemes(id),
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  org_id INTEGER NOT NULL REFERENCES orgs(id),
+  state TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  gpu_level INTEGER NOT NULL,
+  gpu_model TEXT NOT NULL,
+  duration_days INTEGER NOT NULL,
+  justification TEXT NOT NULL,
+  planned_work TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  submitted_ms INTEGER NOT NULL,
+  submitted_by TEXT NOT NULL,
+  decided_ms INTEGER NOT NULL,
+  decided_by TEXT NOT NULL,
+  weighted_score_e4 INTEGER NOT NULL,
+  approved_minor INTEGER NOT NULL,
+  approved_gpu_level INTEGER NOT NULL,
+  approved_duration_days INTEGER NOT NULL,
+  approved_rate_bps INTEGER NOT NULL,
+  rejection_reason TEXT NOT NULL,
+  withdrawal_note TEXT NOT NULL,
+  award_id INTEGER REFERENCES awards(id)
+);
+CREATE INDEX applications_by_project ON applications(project_id);
+CREATE TABLE application_reviews (
+  application_id INTEGER NOT NULL REFERENCES applications(id),
+  position INTEGER NOT NULL,
+  reviewer TEXT NOT NULL,
+  scores TEXT NOT NULL,
+  weighted_score_e4 INTEGER NOT NULL,
+  comment TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (application_id, position)
+);
+CREATE TABLE scheme_criteria (
+  scheme_id INTEGER NOT NULL REFERENCES schemes(id),
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  weight_bps INTEGER NOT NULL CHECK (weight_bps > 0),
+  PRIMARY KEY (scheme_id, position)
+);
+CREATE TABLE application_events (
+  seq INTEGER PRIMARY KEY,
+  application_id INTEGER REFERENCES applications(id),
+  scheme_id INTEGER NOT NULL REFERENCES schemes(id),
+  at_ms INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  note TEXT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
     {3, "job holds, dependencies and arrays", kHoldsDependenciesArrays},
     {4, "gang jobs, runtime estimates and node domains", kGangsEstimatesDomains},
+    {5, "funding applications and scheme rules", kApplications},
 };
 
 }  // namespace

@@ -27,9 +27,24 @@ constexpr std::initializer_list<const char*> kOrgColumns = {"id", "name", "kind"
 constexpr std::initializer_list<const char*> kProjectColumns = {"id", "org_id", "name", "wallet_account_id",
                                                                 "created_ms"};
 constexpr std::initializer_list<const char*> kSchemeColumns = {
-    "id", "name", "rate_bps", "eligible_kinds", "eligible_kinds_text", "shortfall", "fund_account_id", "created_ms"};
+    "id",         "name",       "rate_bps",         "eligible_kinds",        "eligible_kinds_text",
+    "shortfall",  "fund_account_id", "created_ms",  "exceptional_rate_bps",  "cap_per_project_minor",
+    "window_open_ms", "window_close_ms", "award_validity_days"};
 constexpr std::initializer_list<const char*> kAwardColumns = {
-    "id", "scheme_id", "project_id", "account_id", "amount_minor", "gpu_level", "start_ms", "end_ms", "created_ms"};
+    "id",     "scheme_id", "project_id", "account_id", "amount_minor", "gpu_level", "start_ms", "end_ms",
+    "created_ms", "rate_bps", "application_id"};
+constexpr std::initializer_list<const char*> kApplicationColumns = {
+    "id",           "scheme_id",     "project_id",   "org_id",         "state",
+    "amount_minor", "gpu_level",     "gpu_model",    "duration_days",  "justification",
+    "planned_work", "created_ms",    "created_by",   "updated_ms",     "submitted_ms",
+    "submitted_by", "decided_ms",    "decided_by",   "weighted_score_e4", "approved_minor",
+    "approved_gpu_level", "approved_duration_days", "approved_rate_bps", "rejection_reason", "withdrawal_note",
+    "award_id"};
+constexpr std::initializer_list<const char*> kReviewColumns = {
+    "application_id", "position", "reviewer", "scores", "weighted_score_e4", "comment", "at_ms"};
+constexpr std::initializer_list<const char*> kCriterionColumns = {"scheme_id", "position", "name", "weight_bps"};
+constexpr std::initializer_list<const char*> kApplicationEventColumns = {
+    "seq", "application_id", "scheme_id", "at_ms", "user_name", "action", "note"};
 constexpr std::initializer_list<const char*> kAccountColumns = {
     "id",   "kind", "no_overdraft", "owner_id", "name", "debits_pending_minor", "debits_posted_minor",
     "credits_pending_minor", "credits_posted_minor", "created_ms"};
@@ -367,6 +382,12 @@ Status SqliteStore::prepare_statements() {
       {&update_pending_,
        "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS NOT NULL"},
       {&upsert_job_, insert_sql("jobs", kJobColumns, "id")},
+      {&upsert_application_, insert_sql("applications", kApplicationColumns, "id")},
+      {&delete_reviews_, "DELETE FROM application_reviews WHERE application_id = ?"},
+      {&insert_review_, insert_sql("application_reviews", kReviewColumns)},
+      {&delete_criteria_, "DELETE FROM scheme_criteria WHERE scheme_id = ?"},
+      {&insert_criterion_, insert_sql("scheme_criteria", kCriterionColumns)},
+      {&insert_application_event_, insert_sql("application_events", kApplicationEventColumns)},
       {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
   };
   for (const auto& s : statements) {
@@ -399,6 +420,9 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const core::Transfer& t : c.transfers) BERTH_RETURN_IF_ERROR(write_transfer(t));
   for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
   for (const core::TopUp& t : c.topups) BERTH_RETURN_IF_ERROR(write_topup(t));
+  for (const auto& [scheme, criteria] : c.criteria) BERTH_RETURN_IF_ERROR(write_criteria(scheme, criteria));
+  for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
+  for (const core::ApplicationEvent& e : c.application_events) BERTH_RETURN_IF_ERROR(write_application_event(e));
   for (const core::Job& j : c.jobs) BERTH_RETURN_IF_ERROR(write_job(j));
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextJobId, static_cast<int64_t>(c.next_job_id)));
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextAccountId, static_cast<int64_t>(c.next_account_id)));
@@ -430,7 +454,12 @@ Status SqliteStore::write_scheme(const core::Scheme& x) {
       .bind_text(eligible_kinds_text(x.eligible_kinds))
       .bind_text(core::shortfall_name(x.shortfall))
       .bind_u64(x.fund.value)
-      .bind_i64(x.created_ms);
+      .bind_i64(x.created_ms)
+      .bind_i64(x.exceptional_rate_bps)
+      .bind_i64(x.cap_per_project_minor)
+      .bind_i64(x.window_open_ms)
+      .bind_i64(x.window_close_ms)
+      .bind_i64(x.award_validity_days);
   return with_context(s.run(), "scheme", x.id.value);
 }
 
@@ -445,8 +474,85 @@ Status SqliteStore::write_award(const core::Award& a) {
       .bind_i64(a.gpu_level)
       .bind_i64(a.start_ms)
       .bind_i64(a.end_ms)
-      .bind_i64(a.created_ms);
+      .bind_i64(a.created_ms)
+      .bind_i64(a.rate_bps)
+      .bind_id_or_null(a.application.value);
   return with_context(s.run(), "award", a.id.value);
+}
+
+Status SqliteStore::write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria) {
+  delete_criteria_.reset();
+  delete_criteria_.bind_u64(scheme);
+  BERTH_RETURN_IF_ERROR(with_context(delete_criteria_.run(), "criteria of scheme", scheme));
+  for (size_t i = 0; i < criteria.size(); ++i) {
+    Stmt& s = insert_criterion_;
+    s.reset();
+    s.bind_u64(scheme).bind_i64(static_cast<int64_t>(i)).bind_text(criteria[i].name).bind_i64(criteria[i].weight_bps);
+    BERTH_RETURN_IF_ERROR(with_context(s.run(), "criteria of scheme", scheme));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::write_application(const core::Application& a) {
+  Stmt& s = upsert_application_;
+  s.reset();
+  s.bind_u64(a.id.value)
+      .bind_u64(a.scheme.value)
+      .bind_u64(a.project.value)
+      .bind_u64(a.org.value)
+      .bind_text(core::application_state_name(a.state))
+      .bind_i64(a.terms.amount_minor)
+      .bind_i64(a.terms.gpu_level)
+      .bind_text(a.terms.gpu_model)
+      .bind_i64(a.terms.duration_days)
+      .bind_text(a.terms.justification)
+      .bind_text(a.terms.planned_work)
+      .bind_i64(a.created_ms)
+      .bind_text(a.created_by)
+      .bind_i64(a.updated_ms)
+      .bind_i64(a.submitted_ms)
+      .bind_text(a.submitted_by)
+      .bind_i64(a.decided_ms)
+      .bind_text(a.decided_by)
+      .bind_i64(a.weighted_score_e4)
+      .bind_i64(a.approved_minor)
+      .bind_i64(a.approved_gpu_level)
+      .bind_i64(a.approved_duration_days)
+      .bind_i64(a.approved_rate_bps)
+      .bind_text(a.rejection_reason)
+      .bind_text(a.withdrawal_note)
+      .bind_id_or_null(a.award.value);
+  BERTH_RETURN_IF_ERROR(with_context(s.run(), "application", a.id.value));
+  delete_reviews_.reset();
+  delete_reviews_.bind_u64(a.id.value);
+  BERTH_RETURN_IF_ERROR(with_context(delete_reviews_.run(), "reviews of application", a.id.value));
+  for (size_t i = 0; i < a.reviews.size(); ++i) {
+    const core::Review& r = a.reviews[i];
+    Stmt& w = insert_review_;
+    w.reset();
+    w.bind_u64(a.id.value)
+        .bind_i64(static_cast<int64_t>(i))
+        .bind_text(r.reviewer)
+        .bind_text(gpu_ids_text(r.scores))
+        .bind_i64(r.weighted_score_e4)
+        .bind_text(r.comment)
+        .bind_i64(r.at_ms);
+    BERTH_RETURN_IF_ERROR(with_context(w.run(), "reviews of application", a.id.value));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::write_application_event(const core::ApplicationEvent& e) {
+  Stmt& s = insert_application_event_;
+  s.reset();
+  s.bind_u64(e.seq)
+      .bind_id_or_null(e.application.value)
+      .bind_u64(e.scheme.value)
+      .bind_i64(e.at_ms)
+      .bind_text(e.user)
+      .bind_text(core::application_action_name(e.action))
+      .bind_text(e.note);
+  return with_context(s.run(), "application event", e.seq);
 }
 
 Status SqliteStore::write_account(const core::Account& a) {
@@ -665,6 +771,7 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   if (st.ok()) st = load_transfers(&rows);
   if (st.ok()) st = load_topups(&rows);
   if (st.ok()) st = load_jobs(&rows);
+  if (st.ok()) st = load_applications(&rows);
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -723,6 +830,11 @@ Status SqliteStore::load_schemes(core::ChangeSet* rows) {
     const std::string shortfall = s.col_text();
     x.fund = AccountId(s.col_u64());
     x.created_ms = s.col_i64();
+    x.exceptional_rate_bps = s.col_i64();
+    x.cap_per_project_minor = s.col_i64();
+    x.window_open_ms = s.col_i64();
+    x.window_close_ms = s.col_i64();
+    x.award_validity_days = static_cast<int>(s.col_i64());
     if (!core::parse_shortfall(shortfall, &x.shortfall)) return bad_value("scheme", "shortfall", x.id.value, shortfall);
     rows->schemes.push_back(std::move(x));
     return Status::Ok();
@@ -741,6 +853,8 @@ Status SqliteStore::load_awards(core::ChangeSet* rows) {
     a.start_ms = s.col_i64();
     a.end_ms = s.col_i64();
     a.created_ms = s.col_i64();
+    a.rate_bps = s.col_i64();
+    a.application = ApplicationId(s.col_u64());  // NULL reads as 0: awarded directly
     rows->awards.push_back(a);
     return Status::Ok();
   });
@@ -806,6 +920,82 @@ Status SqliteStore::load_topups(core::ChangeSet* rows) {
     t.reference = s.col_text();
     t.created_ms = s.col_i64();
     rows->topups.push_back(std::move(t));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_applications(core::ChangeSet* rows) {
+  BERTH_RETURN_IF_ERROR(for_each_row(db_.get(), select_sql("applications", kApplicationColumns, "id"), [&](Stmt& s) {
+    core::Application a;
+    a.id = ApplicationId(s.col_u64());
+    a.scheme = SchemeId(s.col_u64());
+    a.project = ProjectId(s.col_u64());
+    a.org = OrgId(s.col_u64());
+    const std::string state = s.col_text();
+    a.terms.amount_minor = s.col_i64();
+    a.terms.gpu_level = static_cast<int>(s.col_i64());
+    a.terms.gpu_model = s.col_text();
+    a.terms.duration_days = static_cast<int>(s.col_i64());
+    a.terms.justification = s.col_text();
+    a.terms.planned_work = s.col_text();
+    a.created_ms = s.col_i64();
+    a.created_by = s.col_text();
+    a.updated_ms = s.col_i64();
+    a.submitted_ms = s.col_i64();
+    a.submitted_by = s.col_text();
+    a.decided_ms = s.col_i64();
+    a.decided_by = s.col_text();
+    a.weighted_score_e4 = s.col_i64();
+    a.approved_minor = s.col_i64();
+    a.approved_gpu_level = static_cast<int>(s.col_i64());
+    a.approved_duration_days = static_cast<int>(s.col_i64());
+    a.approved_rate_bps = s.col_i64();
+    a.rejection_reason = s.col_text();
+    a.withdrawal_note = s.col_text();
+    a.award = AwardId(s.col_u64());
+    if (!core::parse_application_state(state, &a.state)) return bad_value("application", "state", a.id.value, state);
+    rows->applications.push_back(std::move(a));
+    return Status::Ok();
+  }));
+  BERTH_RETURN_IF_ERROR(for_each_row(
+      db_.get(), select_sql("application_reviews", kReviewColumns, "application_id, position"), [&](Stmt& s) {
+        const uint64_t app = s.col_u64();
+        (void)s.col_i64();  // position: the order of the rows
+        core::Review r;
+        r.reviewer = s.col_text();
+        const std::string scores = s.col_text();
+        r.weighted_score_e4 = s.col_i64();
+        r.comment = s.col_text();
+        r.at_ms = s.col_i64();
+        if (app == 0 || app > rows->applications.size())
+          return Status::Internal("store: a review names application " + std::to_string(app) + ", which does not exist");
+        if (!parse_gpu_ids(scores, &r.scores)) return bad_value("application review of", "scores", app, scores);
+        rows->applications[app - 1].reviews.push_back(std::move(r));
+        return Status::Ok();
+      }));
+  BERTH_RETURN_IF_ERROR(for_each_row(
+      db_.get(), select_sql("scheme_criteria", kCriterionColumns, "scheme_id, position"), [&](Stmt& s) {
+        const uint64_t scheme = s.col_u64();
+        (void)s.col_i64();  // position
+        core::Criterion c;
+        c.name = s.col_text();
+        c.weight_bps = s.col_i64();
+        rows->criteria[scheme].push_back(std::move(c));
+        return Status::Ok();
+      }));
+  return for_each_row(db_.get(), select_sql("application_events", kApplicationEventColumns, "seq"), [&](Stmt& s) {
+    core::ApplicationEvent e;
+    e.seq = s.col_u64();
+    e.application = ApplicationId(s.col_u64());
+    e.scheme = SchemeId(s.col_u64());
+    e.at_ms = s.col_i64();
+    e.user = s.col_text();
+    const std::string action = s.col_text();
+    e.note = s.col_text();
+    if (!parse_named(action, &core::application_action_name, static_cast<int>(core::ApplicationAction::kCriteriaSet),
+                     static_cast<int>(core::ApplicationAction::kAwarded), &e.action))
+      return bad_value("application event", "action", e.seq, action);
+    rows->application_events.push_back(std::move(e));
     return Status::Ok();
   });
 }

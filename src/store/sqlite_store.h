@@ -109,6 +109,9 @@ class SqliteStore {
   Status write_topup(const core::TopUp& topup);
   Status write_job(const core::Job& job);
   Status write_meta(const char* name, int64_t value);
+  Status write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria);
+  Status write_application(const core::Application& application);
+  Status write_application_event(const core::ApplicationEvent& event);
 
   Status load_meta(core::ChangeSet* rows, int64_t* last_alive_ms);
   Status load_orgs(core::ChangeSet* rows);
@@ -119,6 +122,7 @@ class SqliteStore {
   Status load_transfers(core::ChangeSet* rows);
   Status load_topups(core::ChangeSet* rows);
   Status load_jobs(core::ChangeSet* rows);
+  Status load_applications(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
   int schema_version_ = 0;
@@ -126,6 +130,8 @@ class SqliteStore {
   sqlite::Stmt begin_, commit_, rollback_;
   sqlite::Stmt insert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
+  sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_, insert_criterion_;
+  sqlite::Stmt insert_application_event_;
 };
 
 }  // namespace berth::store
