@@ -107,6 +107,11 @@ void expect_same(const core::Scheme& a, const core::Scheme& b) {
   EXPECT_EQ(a.shortfall, b.shortfall);
   EXPECT_EQ(a.fund.value, b.fund.value);
   EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.exceptional_rate_bps, b.exceptional_rate_bps);
+  EXPECT_EQ(a.cap_per_project_minor, b.cap_per_project_minor);
+  EXPECT_EQ(a.window_open_ms, b.window_open_ms);
+  EXPECT_EQ(a.window_close_ms, b.window_close_ms);
+  EXPECT_EQ(a.award_validity_days, b.award_validity_days);
 }
 void expect_same(const core::Award& a, const core::Award& b) {
   EXPECT_EQ(a.id.value, b.id.value);
@@ -118,6 +123,8 @@ void expect_same(const core::Award& a, const core::Award& b) {
   EXPECT_EQ(a.start_ms, b.start_ms);
   EXPECT_EQ(a.end_ms, b.end_ms);
   EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.rate_bps, b.rate_bps);
+  EXPECT_EQ(a.application.value, b.application.value);
 }
 void expect_same(const core::TopUp& a, const core::TopUp& b) {
   EXPECT_EQ(a.transfer.value, b.transfer.value);
@@ -228,6 +235,9 @@ void expect_same_rows(const ChangeSet& got, const ChangeSet& want) {
   expect_same_list("transfers", got.transfers, want.transfers);
   expect_same_list("pending", got.pending, want.pending);
   expect_same_list("jobs", got.jobs, want.jobs);
+  EXPECT_EQ(got.applications, want.applications);
+  EXPECT_EQ(got.application_events, want.application_events);
+  EXPECT_EQ(got.criteria, want.criteria);
   EXPECT_EQ(got.next_job_id, want.next_job_id);
   EXPECT_EQ(got.next_account_id, want.next_account_id);
   EXPECT_EQ(got.next_transfer_seq, want.next_transfer_seq);
@@ -863,6 +873,119 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion3) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   ASSERT_EQ(again->jobs.size(), 1u);
   expect_same(again->jobs[0], updated);
+}
+
+TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto e = Engine::Create(small_cluster(), kT0);
+  ASSERT_TRUE(e.ok());
+  engine_ = std::move(*e);
+  const OrgId org = engine_->create_org("hku", core::OrgKind::kUniversity, kT0)->id;
+  project_ = engine_->create_project(org, "vision", kT0)->id;
+  core::SchemeSpec spec;
+  spec.name = "ai-subsidy";
+  spec.rate_bps = 7000;
+  spec.eligible_kinds = 1u << static_cast<int>(core::OrgKind::kUniversity);
+  spec.exceptional_rate_bps = 9000;
+  spec.cap_per_project_minor = 800 * kUnit;
+  spec.window_open_ms = kT0 - kHour;
+  spec.window_close_ms = kT0 + 100 * kHour;
+  spec.award_validity_days = 90;
+  const SchemeId scheme = engine_->create_scheme(spec, 10'000 * kUnit, kT0)->id;
+  commit(kT0);
+  const core::Actor alice{"alice", core::FundingRole::kMember, org};
+  const core::Actor rita{"rita", core::FundingRole::kReviewer, OrgId()};
+  const core::Actor victor{"victor", core::FundingRole::kReviewer, OrgId()};
+  ASSERT_TRUE(engine_->set_criteria(rita, scheme, {{"impact", 7000}, {"plan", 3000}}, kT0).ok());
+  commit(kT0);
+  core::ApplicationTerms terms;
+  terms.amount_minor = 500 * kUnit;
+  terms.gpu_level = 4;
+  terms.gpu_model = "H100";
+  terms.duration_days = 120;
+  terms.justification = "a 'quoted', ünïcode justification";
+  terms.planned_work = "line one\nline two";
+  std::vector<ApplicationId> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto id = engine_->draft_application(alice, scheme, project_, terms, kT0 + i);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ids.push_back(*id);
+  }
+  commit(kT0 + 4);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine_->submit_application(alice, ids[i], kT0 + 10).ok());
+  commit(kT0 + 10);
+  ASSERT_TRUE(engine_->review_application(rita, ids[0], {{"impact", 90}, {"plan", 60}}, "good", kT0 + 20).ok());
+  ASSERT_TRUE(engine_->review_application(victor, ids[0], {{"impact", 70}, {"plan", 80}}, "", kT0 + 21).ok());
+  ASSERT_TRUE(engine_->review_application(rita, ids[0], {{"impact", 95}, {"plan", 60}}, "revised", kT0 + 22).ok());
+  commit(kT0 + 22);
+  core::Approval approval;
+  approval.amount_minor = 400 * kUnit;
+  approval.exceptional_rate = true;
+  ASSERT_TRUE(engine_->approve_application(rita, ids[0], approval, kT0 + 30).ok());
+  ASSERT_TRUE(engine_->reject_application(rita, ids[1], "not now", kT0 + 31).ok());
+  ASSERT_TRUE(engine_->withdraw_application(alice, ids[2], "changed plans", kT0 + 32).ok());
+  commit(kT0 + 32);
+  const ChangeSet want = engine_->snapshot();
+  ASSERT_EQ(want.applications.size(), 4u);
+  ASSERT_EQ(want.applications[0].reviews.size(), 2u);
+  store_.reset();
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, want);
+  auto restored = Engine::Restore(small_cluster(), *rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  expect_same_rows((*restored)->snapshot(), want);
+  EXPECT_EQ((*restored)->funding().awards()[0].rate_bps, 9000);
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.one("SELECT state, approved_rate_bps, award_id FROM applications WHERE id = 1"), "approved|9000|1");
+    EXPECT_EQ(raw.one("SELECT COUNT(*) FROM application_events"), std::to_string(want.application_events.size()));
+    EXPECT_EQ(raw.one("SELECT scores FROM application_reviews WHERE application_id = 1 AND position = 0"), "95,60");
+  }
+}
+
+TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion4) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
+      sqlite3_free(err);
+    };
+    exec(kSchemaVersionTable);
+    for (const Migration& m : migrations()) {
+      if (m.version > 4) break;
+      exec(m.sql);
+      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
+           m.description + "')");
+    }
+    exec("INSERT INTO orgs VALUES (1, 'hku', 'university', 0)");
+    exec("INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)");
+    exec("INSERT INTO accounts VALUES (5, 'fund', 1, 1, 'fund', 0, 0, 0, 0, 0)");
+    exec("INSERT INTO accounts VALUES (6, 'award', 1, 1, 'award', 0, 0, 0, 0, 0)");
+    exec("INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)");
+    exec("INSERT INTO schemes VALUES (1, 'ai', 7000, 4, 'university', 'wallet', 5, 0)");
+    exec("INSERT INTO awards VALUES (1, 1, 1, 6, 0, 8, 0, 1000, 0)");
+    sqlite3_close(db);
+  }
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_GE(store_->schema_version(), 5);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->schemes.size(), 1u);
+  EXPECT_EQ(rows->schemes[0].exceptional_rate_bps, 0);
+  EXPECT_EQ(rows->schemes[0].window_close_ms, 0);
+  ASSERT_EQ(rows->awards.size(), 1u);
+  EXPECT_EQ(rows->awards[0].rate_bps, 7000);  // the scheme's rate, as it was paid before
+  EXPECT_FALSE(rows->awards[0].application.valid());
+  EXPECT_TRUE(rows->applications.empty());
 }
 
 // ---- atomicity ----

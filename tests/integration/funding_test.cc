@@ -1,0 +1,195 @@
+// The funding programme's story over a real berthd and the real CLI: a scheme with its rules, a
+// reviewer's criteria, a member's application, review, approval into an award, and the refusals
+// of each role; everything survives a SIGKILL.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "common/money.h"
+#include "harness.h"
+
+namespace berth::testing {
+namespace {
+
+class FundingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    work = dir + "/work";
+    fs::create_directories(work);
+    daemon = std::make_unique<Berthd>(dir + "/state");
+    daemon->start();
+    must("org create hku --kind university");
+    must("project create vision --org hku");
+    must("org create acme --kind startup");
+    must("project create llm --org acme");
+    must("scheme create ai-subsidy --rate 70% --exceptional-rate 90% --fund 1000000 --eligible university,institute"
+         " --cap 600000 --window-open 2020-01-01 --window-close 2100-01-01 --award-validity 365");
+    must("scheme create closed --rate 50% --fund 1000 --eligible university --window-open 2020-01-01"
+         " --window-close 2021-01-01");
+    alice = token("alice", "member", "hku");
+    bob = token("bob", "member", "acme");
+    rita = token("rita", "reviewer", "");
+    victor = token("victor", "reviewer", "");
+  }
+  void TearDown() override {
+    daemon.reset();
+    if (!HasFailure()) fs::remove_all(dir);
+  }
+
+  std::string token(const std::string& user, const std::string& role, const std::string& org) {
+    const CliResult r = cli("token create --user " + user + " --role " + role + (org.empty() ? "" : " --org " + org));
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::string t = r.out;
+    while (!t.empty() && t.back() == '\n') t.pop_back();
+    return t;
+  }
+  CliResult cli(const std::string& args, const std::string& tok = "") { return berth_cli(*daemon, args, tok, work); }
+  void must(const std::string& args, const std::string& tok = "") {
+    const CliResult r = cli(args, tok);
+    ASSERT_EQ(r.exit_code, 0) << "berth " << args << "\n" << r.out;
+  }
+  json app(int id, const std::string& tok = "<admin>") {
+    return daemon->api("GET", "/v1/applications/" + std::to_string(id), "", tok).second;
+  }
+  json scheme(const std::string& name) {
+    const json schemes = daemon->api("GET", "/v1/schemes").second["schemes"];
+    for (const json& s : schemes)
+      if (s["name"] == name) return s;
+    return json();
+  }
+  // Drafts and submits an application of vision's to ai-subsidy as alice; returns its id.
+  int apply(const std::string& amount) {
+    const CliResult r = cli("--json apply draft --scheme ai-subsidy --project vision --amount " + amount +
+                                " --gpus 8 --days 180 --justification 'harbour vision model'",
+                            alice);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const int id = json::parse(r.out, nullptr, false).value("id", 0);
+    EXPECT_EQ(cli("apply submit " + std::to_string(id), alice).exit_code, 0);
+    return id;
+  }
+
+  std::string dir, work, alice, bob, rita, victor;
+  std::unique_ptr<Berthd> daemon;
+};
+
+TEST_F(FundingTest, ApplyReviewApproveGrantsAnAwardAndEveryStepIsRecorded) {
+  must("review criteria ai-subsidy impact=60% plan=40%", rita);
+  const int id = apply("500000");
+  ASSERT_GT(id, 0);
+  // A member cannot score or approve; a reviewer scores.
+  EXPECT_NE(cli("review score " + std::to_string(id) + " impact=80 plan=70", alice).exit_code, 0);
+  must("review score " + std::to_string(id) + " impact=80 plan=70 --comment 'strong team'", rita);
+  EXPECT_EQ(app(id)["score"], "76.0000");
+  const CliResult denied = cli("review approve " + std::to_string(id), alice);
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_NE(denied.out.find("reviewer"), std::string::npos) << denied.out;
+  // Approve less than asked, at the exceptional rate.
+  const CliResult ok = cli("review approve " + std::to_string(id) + " --amount 400000 --exceptional-rate --note 'trimmed'", rita);
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("award 1 of 400000.0000 for 8 GPUs at 90%"), std::string::npos) << ok.out;
+  const json a = app(id, alice);
+  EXPECT_EQ(a["state"], "approved");
+  EXPECT_EQ(a["award_id"], 1);
+  EXPECT_EQ(a["approved_rate_bps"], 9000);
+  std::vector<std::string> actions;
+  for (const json& h : a["history"]) actions.push_back(h["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"drafted", "submitted", "reviewed", "approved", "awarded"}));
+  EXPECT_EQ(a["history"][3]["user"], "rita");
+  EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "600000.0000");
+  const json awards = daemon->api("GET", "/v1/awards", "", alice).second["awards"];
+  ASSERT_EQ(awards.size(), 1u);
+  EXPECT_EQ(awards[0]["rate_bps"], 9000);
+  EXPECT_EQ(awards[0]["granted"], "400000.0000");
+  // The CLI shows it, and the listing has it.
+  const CliResult show = cli("apply show " + std::to_string(id), alice);
+  EXPECT_EQ(show.exit_code, 0);
+  EXPECT_NE(show.out.find("strong team"), std::string::npos) << show.out;
+  EXPECT_NE(cli("apply list --state approved", rita).out.find("vision"), std::string::npos);
+
+  // Everything survives a crash.
+  daemon->kill_hard();
+  daemon->start();
+  const json again = app(id);
+  EXPECT_EQ(again["state"], "approved");
+  EXPECT_EQ(again["history"].size(), 5u);
+  EXPECT_EQ(again["reviews"][0]["comment"], "strong team");
+  EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "600000.0000");
+  EXPECT_EQ(scheme("ai-subsidy")["exceptional_rate_bps"], 9000);
+  // The cap (600,000 per project) counts the 400,000 already awarded.
+  const CliResult over = cli("--json apply draft --scheme ai-subsidy --project vision --amount 300000 --gpus 8"
+                             " --days 30 --justification more", alice);
+  ASSERT_EQ(over.exit_code, 0) << over.out;
+  const int second = json::parse(over.out)["id"];
+  const CliResult capped = cli("apply submit " + std::to_string(second), alice);
+  EXPECT_NE(capped.exit_code, 0);
+  EXPECT_NE(capped.out.find("caps a project"), std::string::npos) << capped.out;
+}
+
+TEST_F(FundingTest, TwoReviewersApprovingAtOnceGrantOneAward) {
+  must("review criteria ai-subsidy merit=100%", rita);
+  const int id = apply("100000");
+  must("review score " + std::to_string(id) + " merit=90", rita);
+  const std::string path = "/v1/applications/" + std::to_string(id) + "/approve";
+  auto first = std::async(std::launch::async, [&] { return daemon->api("POST", path, "{}", rita).first; });
+  auto second = std::async(std::launch::async, [&] { return daemon->api("POST", path, "{}", victor).first; });
+  std::vector<int> codes = {first.get(), second.get()};
+  std::sort(codes.begin(), codes.end());
+  EXPECT_EQ(codes, (std::vector<int>{201, 409}));
+  EXPECT_EQ(daemon->api("GET", "/v1/awards").second["awards"].size(), 1u);
+  EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "900000.0000");
+}
+
+TEST_F(FundingTest, BadInputAndWrongRolesAreRefusedAndChangeNothing) {
+  must("review criteria ai-subsidy merit=100%", rita);
+  auto post = [&](const std::string& path, const std::string& body, const std::string& tok) {
+    return daemon->api("POST", path, body, tok);
+  };
+  const std::string draft = R"({"scheme":"ai-subsidy","project":"vision","amount":"1000","gpu_level":4,"duration_days":30,"justification":"why"})";
+  // A reviewer drafts nothing and spends nothing; a member sets no criteria.
+  EXPECT_EQ(post("/v1/applications", draft, rita).first, 404);  // a reviewer is in no organisation
+  EXPECT_EQ(post("/v1/projects/vision/topups", R"({"amount":"10"})", rita).first, 403);
+  EXPECT_EQ(post("/v1/jobs", R"({"project":"vision","gpus":1,"script":"x"})", rita).first, 403);
+  EXPECT_EQ(post("/v1/schemes/ai-subsidy/criteria", R"({"criteria":[{"name":"x","weight_bps":10000}]})", alice).first, 403);
+  // Another organisation cannot apply for vision, nor see its applications.
+  EXPECT_EQ(post("/v1/applications", draft, bob).first, 404);
+  // An ineligible organisation; a closed window; a fraction below the minor unit; bad fields.
+  auto [st_inel, inel] = post("/v1/applications", R"({"scheme":"ai-subsidy","project":"llm","amount":"10","gpu_level":1,"duration_days":1,"justification":"x"})", bob);
+  EXPECT_EQ(st_inel, 403) << inel.dump();
+  auto [st_closed, closed] = post("/v1/applications", R"({"scheme":"closed","project":"vision","amount":"10","gpu_level":1,"duration_days":1,"justification":"x"})", alice);
+  EXPECT_EQ(st_closed, 409) << closed.dump();
+  EXPECT_NE(closed["error"]["message"].get<std::string>().find("closed"), std::string::npos) << closed.dump();
+  EXPECT_EQ(post("/v1/applications", R"({"scheme":"ai-subsidy","project":"vision","amount":"1.00001","gpu_level":1,"duration_days":1,"justification":"x"})", alice).first, 400);
+  EXPECT_EQ(post("/v1/applications", R"({"scheme":"ai-subsidy","project":"vision","amount":"10","gpu_level":1,"duration_days":1})", alice).first, 400);
+  EXPECT_EQ(post("/v1/applications", R"({"scheme":"ai-subsidy","project":"vision","amount":"10","gpu_level":"8","duration_days":1,"justification":"x"})", alice).first, 400);
+  EXPECT_EQ(daemon->api("GET", "/v1/applications", "", rita).second["applications"].size(), 0u);
+
+  const int id = apply("1000");
+  EXPECT_EQ(daemon->api("GET", "/v1/applications/" + std::to_string(id), "", bob).first, 404);
+  EXPECT_EQ(daemon->api("GET", "/v1/applications", "", bob).second["applications"].size(), 0u);
+  EXPECT_EQ(daemon->api("GET", "/v1/applications/abc").first, 400);
+  EXPECT_EQ(daemon->api("GET", "/v1/applications?state=pending").first, 400);
+  // Approving before any review, more than asked, or a score out of range.
+  const std::string path = "/v1/applications/" + std::to_string(id);
+  EXPECT_EQ(post(path + "/approve", "{}", rita).first, 409);
+  EXPECT_EQ(post(path + "/reviews", R"({"scores":{"merit":101}})", rita).first, 400);
+  EXPECT_EQ(post(path + "/reviews", R"({"scores":{"luck":50}})", rita).first, 400);
+  must("review score " + std::to_string(id) + " merit=50", rita);
+  EXPECT_EQ(post(path + "/approve", R"({"amount":"1000.0001"})", rita).first, 400);
+  EXPECT_EQ(post(path + "/reject", "{}", rita).first, 400);  // a reason is required
+  // Rejected with a reason: final; a withdrawal afterwards is a conflict.
+  EXPECT_EQ(post(path + "/reject", R"({"reason":"out of scope"})", rita).first, 200);
+  EXPECT_EQ(post(path + "/withdraw", "{}", alice).first, 409);
+  EXPECT_EQ(app(id, alice)["rejection_reason"], "out of scope");
+  EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "1000000.0000");
+  EXPECT_EQ(daemon->api("GET", "/v1/awards").second["awards"].size(), 0u);
+  // The CLI says what is wrong and exits non-zero.
+  const CliResult bad = cli("apply draft --scheme ai-subsidy --project vision --amount 1.00001 --gpus 1 --days 1"
+                            " --justification x", alice);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("--amount"), std::string::npos) << bad.out;
+  EXPECT_TRUE(daemon->up());
+}
+
+}  // namespace
+}  // namespace berth::testing
