@@ -205,3 +205,39 @@ TEST(Items, FindsTheArrayOrNothing) {
 
 }  // namespace
 }  // namespace berth::cli
+
+namespace berth::cli {
+namespace {
+
+TEST(RenderApplications, OneRowEachWithWhatWasGranted) {
+  const json apps = json::array(
+      {{{"id", 1}, {"scheme", "ai"}, {"project", "vision"}, {"state", "approved"}, {"amount", "300.0000"},
+        {"gpu_level", 8}, {"duration_days", 180}, {"score", "76.0000"}, {"approved_amount", "250.0000"},
+        {"award_id", 4}},
+       {{"id", 2}, {"scheme", "ai"}, {"project", "nlp"}, {"state", "draft"}, {"amount", "10.0000"},
+        {"gpu_level", 1}, {"duration_days", 7}, {"score", "0.0000"}, {"award_id", nullptr}}});
+  EXPECT_EQ(render_applications(apps),
+            "ID  SCHEME  PROJECT  STATE       AMOUNT  GPUS  DAYS    SCORE   GRANTED  AWARD\n"
+            " 1  ai      vision   approved  300.0000     8   180  76.0000  250.0000      4\n"
+            " 2  ai      nlp      draft      10.0000     1     7   0.0000         -      -\n");
+}
+
+TEST(RenderApplication, FieldsThenReviewsThenHistory) {
+  const json app = {{"id", 1}, {"state", "submitted"}, {"amount", "300.0000"},
+                    {"reviews", {{{"reviewer", "rita"}, {"score", "76.0000"}, {"scores", {{"impact", 80}, {"plan", 70}}},
+                                  {"comment", "strong"}}}},
+                    {"history", {{{"seq", 1}, {"at", "2026-01-01T00:00:00Z"}, {"user", "alice"}, {"action", "drafted"},
+                                  {"note", "asked 300.0000"}}}}};
+  const std::string text = render_application(app);
+  EXPECT_EQ(text.find("id:"), 0u) << text;
+  const size_t reviews = text.find("Reviews\nREVIEWER");
+  const size_t history = text.find("History\nSEQ");
+  ASSERT_NE(reviews, std::string::npos) << text;
+  ASSERT_NE(history, std::string::npos) << text;
+  EXPECT_LT(reviews, history);
+  EXPECT_NE(text.find("impact=80 plan=70"), std::string::npos) << text;
+  EXPECT_NE(text.find("alice"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace berth::cli
