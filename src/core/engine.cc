@@ -194,6 +194,12 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
       return Status::Internal("application " + std::to_string(a.id.value) + " names award " +
                               std::to_string(a.award.value) + ", which does not exist");
   e->application_events_saved_ = rows.application_events.size();
+  for (size_t i = 0; i < rows.audit.size(); ++i)
+    if (rows.audit[i].seq != i + 1) return Status::Internal("audit records are not in sequence at " + std::to_string(i + 1));
+  e->audit_ = rows.audit;
+  e->audit_saved_ = rows.audit.size();
+  for (const Award& a : rows.awards)
+    if (a.returned_ms == 0) e->unreturned_awards_.insert({a.end_ms, a.id.value});
   e->apply_shares();
   // Fair share: past usage from the jobs' own records, decayed to the latest moment recorded.
   int64_t latest_ms = 0;
@@ -323,6 +329,8 @@ Result<Scheme> Engine::create_scheme(const SchemeSpec& spec, Minor fund_minor, i
   const Account fund = new_account(AccountKind::kFund, s.id.value, "fund of " + spec.name);
   BERTH_CHECK(ledger_.create_account(fund, now_ms).ok(), "create fund account");
   BERTH_CHECK(funding_.add_scheme(s).ok(), "add checked scheme");
+  record_audit("scheme.create", "scheme " + std::to_string(s.id.value), 0, TransferId(),
+               "'" + s.name + "' at " + std::to_string(s.rate_bps) + " bps", now_ms);
   if (fund_minor > 0) BERTH_RETURN_IF_ERROR(fund_scheme(s.id, fund_minor, now_ms));
   return s;
 }
@@ -338,7 +346,10 @@ Status Engine::fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms) 
   t.amount = amount_minor;
   t.code = kCodeFundScheme;
   t.ref = scheme.value;
-  return apply_transfer(t, now_ms);
+  BERTH_RETURN_IF_ERROR(apply_transfer(t, now_ms));
+  record_audit("scheme.fund", "scheme " + std::to_string(scheme.value), amount_minor, t.id,
+               "from the programme source", now_ms);
+  return Status::Ok();
 }
 
 Minor Engine::awarded_minor(SchemeId scheme, ProjectId project) const {
@@ -384,7 +395,127 @@ Result<Award> Engine::grant_award(const Scheme& s, ProjectId project, Minor amou
   t.ref = a.id.value;
   BERTH_CHECK(apply_transfer(t, now_ms).ok(), "grant a checked award");
   BERTH_CHECK(funding_.add_award(a).ok(), "add checked award");
+  unreturned_awards_.insert({a.end_ms, a.id.value});
+  record_audit("award.grant", "award " + std::to_string(a.id.value), amount_minor, t.id,
+               (application.valid() ? "on application " + std::to_string(application.value) : std::string("directly")) +
+                   " to project " + funding_.project(project)->name + " for " + std::to_string(gpu_level) + " GPUs at " +
+                   std::to_string(rate_bps) + " bps",
+               now_ms);
   return a;
+}
+
+Result<Award*> Engine::open_award(AwardId id, const char* what, int64_t now_ms) {
+  Award* a = funding_.mutable_award(id);
+  if (!a) return Status::NotFound("award " + std::to_string(id.value) + " not found");
+  if (a->end_ms <= now_ms)
+    return Status::Conflict("award " + std::to_string(id.value) + " ended at " + std::to_string(a->end_ms) +
+                            " ms; an award that has ended cannot be " + what);
+  return a;
+}
+
+Result<Award> Engine::supplement_award(AwardId id, Minor amount_minor, int64_t new_end_ms, const std::string& note,
+                                       int64_t now_ms) {
+  auto found = open_award(id, "supplemented", now_ms);
+  if (!found.ok()) return found.status();
+  Award& a = **found;
+  if (amount_minor < 0) return Status::Invalid("a supplement's amount must not be negative");
+  if (new_end_ms != 0 && new_end_ms <= a.end_ms)
+    return Status::Invalid("a supplement may only move the award's end later, not to or before its current end");
+  if (amount_minor == 0 && new_end_ms == 0) return Status::Invalid("a supplement adds money, time or both");
+  if (note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
+  const Scheme& s = *funding_.scheme(a.scheme);
+  BERTH_RETURN_IF_ERROR(check_cap(s, a.project, amount_minor));
+  const Minor left = ledger_.account(s.fund)->available();
+  if (left < amount_minor)
+    return Status::Funds("scheme '" + s.name + "' has " + format_amount(left) + " left in its fund, the supplement asks " +
+                         format_amount(amount_minor));
+  TransferId moved;
+  if (amount_minor > 0) {
+    Transfer t;
+    t.id = next_transfer_id();
+    t.debit = s.fund;
+    t.credit = a.account;
+    t.amount = amount_minor;
+    t.code = kCodeAwardGrant;
+    t.ref = a.id.value;
+    BERTH_CHECK(apply_transfer(t, now_ms).ok(), "supplement a checked award");
+    a.amount_minor += amount_minor;
+    moved = t.id;
+  }
+  if (new_end_ms != 0) {
+    unreturned_awards_.erase({a.end_ms, a.id.value});
+    a.end_ms = new_end_ms;
+    unreturned_awards_.insert({a.end_ms, a.id.value});
+  }
+  touch_award(a.id);
+  std::string what = amount_minor > 0 ? "added " + format_amount(amount_minor) : std::string("no money");
+  if (new_end_ms != 0) what += "; ends at " + std::to_string(new_end_ms) + " ms";
+  record_audit("award.supplement", "award " + std::to_string(a.id.value), amount_minor, moved,
+               note.empty() ? what : what + ": " + note, now_ms);
+  return a;
+}
+
+Result<Award> Engine::close_award(AwardId id, const std::string& reason, int64_t now_ms) {
+  auto found = open_award(id, "closed", now_ms);
+  if (!found.ok()) return found.status();
+  if (reason.empty()) return Status::Invalid("closing an award early needs a reason");
+  if (reason.size() > 2000) return Status::Invalid("reason is longer than 2000 characters");
+  Award& a = **found;
+  unreturned_awards_.erase({a.end_ms, a.id.value});
+  a.end_ms = std::max(now_ms, a.start_ms + 1);
+  a.closed_ms = now_ms;
+  unreturned_awards_.insert({a.end_ms, a.id.value});
+  touch_award(a.id);
+  record_audit("award.close", "award " + std::to_string(a.id.value), 0, TransferId(), reason, now_ms);
+  return_ended_awards(now_ms);
+  return *funding_.award(id);
+}
+
+void Engine::return_ended_awards(int64_t now_ms) {
+  for (auto it = unreturned_awards_.begin(); it != unreturned_awards_.end() && it->first <= now_ms;) {
+    Award& a = *funding_.mutable_award(AwardId(it->second));
+    const Account& acct = *ledger_.account(a.account);
+    if (acct.debits_pending > 0) {  // a running job still holds on it: wait for its settlement
+      ++it;
+      continue;
+    }
+    const Minor left = acct.balance();
+    TransferId moved;
+    if (left > 0) {
+      Transfer t;
+      t.id = next_transfer_id();
+      t.debit = a.account;
+      t.credit = funding_.scheme(a.scheme)->fund;
+      t.amount = left;
+      t.code = kCodeAwardReturn;
+      t.ref = a.id.value;
+      BERTH_CHECK(apply_transfer(t, now_ms).ok(), "return an award's remainder");
+      moved = t.id;
+    }
+    a.returned_ms = now_ms;
+    a.returned_minor = left;
+    touch_award(a.id);
+    const std::string old_actor = actor_;
+    actor_ = "system";
+    record_audit("award.return", "award " + std::to_string(a.id.value), left, moved,
+                 "ended with every hold settled: the unspent remainder returns to the fund", now_ms);
+    actor_ = old_actor;
+    it = unreturned_awards_.erase(it);
+  }
+}
+
+void Engine::record_audit(const std::string& action, const std::string& subject, Minor amount_minor,
+                          TransferId transfer, std::string note, int64_t now_ms) {
+  AuditRecord r;
+  r.seq = audit_.size() + 1;
+  r.at_ms = now_ms;
+  r.user = actor_;
+  r.action = action;
+  r.subject = subject;
+  r.amount_minor = amount_minor;
+  r.transfer = transfer;
+  r.note = std::move(note);
+  audit_.push_back(std::move(r));
 }
 
 Result<Award> Engine::create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
@@ -518,6 +649,8 @@ Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::s
   TopUp topup{t.id, project, amount_minor, reference, now_ms};
   if (!reference.empty()) topup_refs_[reference] = topups_.size();
   topups_.push_back(topup);
+  record_audit("wallet.topup", "project " + std::to_string(project.value), amount_minor, t.id,
+               reference.empty() ? "no payment reference" : "payment reference " + reference, now_ms);
   return topup;
 }
 
@@ -984,7 +1117,11 @@ void Engine::learn_runtime(const Job& job) {
     predictor_.record(job.project, job.gpus, (job.end_ms - job.start_ms + 999) / 1000);
 }
 
-size_t Engine::expire(int64_t now_ms) { return ledger_.expire_pending(now_ms); }
+size_t Engine::expire(int64_t now_ms) {
+  const size_t expired = ledger_.expire_pending(now_ms);
+  return_ended_awards(now_ms);
+  return expired;
+}
 
 // ---- queries ----
 
@@ -1012,7 +1149,13 @@ ChangeSet Engine::drain_changes() {
   c.orgs.assign(funding_.orgs().begin() + static_cast<long>(orgs_saved_), funding_.orgs().end());
   c.projects.assign(funding_.projects().begin() + static_cast<long>(projects_saved_), funding_.projects().end());
   c.schemes.assign(funding_.schemes().begin() + static_cast<long>(schemes_saved_), funding_.schemes().end());
-  c.awards.assign(funding_.awards().begin() + static_cast<long>(awards_saved_), funding_.awards().end());
+  for (uint64_t id : dirty_awards_)
+    if (id <= awards_saved_) c.awards.push_back(*funding_.award(AwardId(id)));
+  std::sort(c.awards.begin(), c.awards.end(), [](const Award& a, const Award& b) { return a.id < b.id; });
+  c.awards.insert(c.awards.end(), funding_.awards().begin() + static_cast<long>(awards_saved_), funding_.awards().end());
+  dirty_awards_.clear();
+  c.audit.assign(audit_.begin() + static_cast<long>(audit_saved_), audit_.end());
+  audit_saved_ = audit_.size();
   c.topups.assign(topups_.begin() + static_cast<long>(topups_saved_), topups_.end());
   orgs_saved_ = funding_.orgs().size();
   projects_saved_ = funding_.projects().size();
@@ -1051,6 +1194,7 @@ ChangeSet Engine::snapshot() const {
   c.schemes = funding_.schemes();
   c.awards = funding_.awards();
   c.topups = topups_;
+  c.audit = audit_;
   c.applications = applications_.all();
   c.application_events = applications_.events();
   c.criteria = applications_.all_criteria();
@@ -1074,7 +1218,10 @@ Status Engine::verify() const {
       return Status::Internal(name + ": subsidy above floor(rate * cost)");
     if (j.state == JobState::kRunning && j.award.valid()) {
       const Award* a = funding_.award(j.award);
-      if (!a || !a->active_at(j.start_ms)) return Status::Internal(name + ": held outside its award's dates");
+      // An award closed early may end at the moment a job on it started.
+      const bool valid_then = a && a->start_ms <= j.start_ms &&
+                              (j.start_ms < a->end_ms || (a->closed_ms != 0 && j.start_ms <= a->closed_ms));
+      if (!valid_then) return Status::Internal(name + ": held outside its award's dates");
     }
   }
   return Status::Ok();

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -117,8 +118,9 @@ struct ChangeSet {
   std::vector<Org> orgs;
   std::vector<Project> projects;
   std::vector<Scheme> schemes;
-  std::vector<Award> awards;
+  std::vector<Award> awards;                         // upserted: granted or changed
   std::vector<TopUp> topups;
+  std::vector<AuditRecord> audit;                    // appended, in seq order
   std::vector<Application> applications;             // upserted: created or changed
   std::vector<ApplicationEvent> application_events;  // appended, in seq order
   std::map<uint64_t, std::vector<Criterion>> criteria;  // scheme -> criteria, replaced whole
@@ -131,7 +133,7 @@ struct ChangeSet {
   uint64_t next_transfer_seq = 1;
   bool empty() const {
     return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
-           applications.empty() && application_events.empty() && criteria.empty() && jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
+           audit.empty() && applications.empty() && application_events.empty() && criteria.empty() && jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
   }
 };
 
@@ -148,6 +150,11 @@ class Engine {
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+
+  // Who the next commands act for, as the audit record names them (the owner sets it per
+  // request; "system" by default, and for berth's own steps).
+  void set_actor(std::string user) { actor_ = user.empty() ? "system" : std::move(user); }
+  const std::string& actor() const { return actor_; }
 
   // Administration.
   Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
@@ -180,6 +187,16 @@ class Engine {
   Result<Award> approve_application(const Actor& actor, ApplicationId id, const Approval& approval, int64_t now_ms);
   const Applications& applications() const { return applications_; }
 
+  // Adds money (from the scheme's fund, within its cap) and optionally time (new_end_ms later
+  // than the award's end; 0 keeps it) to an award that has not ended.
+  Result<Award> supplement_award(AwardId award, Minor amount_minor, int64_t new_end_ms, const std::string& note,
+                                 int64_t now_ms);
+  // Ends an award now: it holds nothing for new jobs; its running jobs settle on their holds,
+  // and then what is left returns to the fund.
+  Result<Award> close_award(AwardId award, const std::string& reason, int64_t now_ms);
+  // The append-only record of who changed money or awards, and why.
+  const std::vector<AuditRecord>& audit() const { return audit_; }
+
   // Pays into a project's wallet. A reference seen before returns the first top-up when the
   // project and amount agree (replayed = true), and a Conflict otherwise.
   Result<TopUp> top_up(ProjectId project, Minor amount_minor, const std::string& reference,
@@ -211,7 +228,8 @@ class Engine {
   // its running jobs as lost: NODE_FAIL, or requeued if they asked, charged up to now.
   // Returns the jobs that ended (the owner stops their processes).
   Result<std::vector<JobId>> set_node_state(NodeId node, NodeState state, int64_t now_ms);
-  // Expires pending transfers whose timeout passed.
+  // Expires pending transfers whose timeout passed, and returns to its fund what is left of each
+  // award that has ended once no hold on it is open. Returns the transfers expired.
   size_t expire(int64_t now_ms);
 
   // Queries.
@@ -284,6 +302,12 @@ class Engine {
   Result<Applicant> applicant(ProjectId project) const;
   SchemeRules rules(SchemeId scheme) const;
   void touch_criteria(SchemeId scheme) { dirty_criteria_.insert(scheme.value); }
+  void touch_award(AwardId award) { dirty_awards_.insert(award.value); }
+  void record_audit(const std::string& action, const std::string& subject, Minor amount_minor, TransferId transfer,
+                    std::string note, int64_t now_ms);
+  // Returns what is left of ended awards whose holds are all settled (see expire()).
+  void return_ended_awards(int64_t now_ms);
+  Result<Award*> open_award(AwardId id, const char* what, int64_t now_ms);
 
   Cluster cluster_;
   Funding funding_;
@@ -309,6 +333,11 @@ class Engine {
   size_t orgs_saved_ = 0, projects_saved_ = 0, schemes_saved_ = 0, awards_saved_ = 0, topups_saved_ = 0;
   std::unordered_set<uint64_t> dirty_jobs_;
   size_t application_events_saved_ = 0;
+  std::string actor_ = "system";
+  std::vector<AuditRecord> audit_;
+  size_t audit_saved_ = 0;
+  std::unordered_set<uint64_t> dirty_awards_;
+  std::set<std::pair<int64_t, uint64_t>> unreturned_awards_;  // (end_ms, award id) not yet returned
   std::unordered_set<uint64_t> dirty_criteria_;
 };
 

@@ -131,6 +131,7 @@ const Project* Funding::project_by_name(const std::string& n) const { return by_
 const Scheme* Funding::scheme(SchemeId id) const { return by_id(schemes_, id); }
 const Scheme* Funding::scheme_by_name(const std::string& n) const { return by_name(schemes_, scheme_names_, n); }
 const Award* Funding::award(AwardId id) const { return by_id(awards_, id); }
+Award* Funding::mutable_award(AwardId id) { return const_cast<Award*>(by_id(awards_, id)); }
 
 const std::vector<AwardId>& Funding::awards_of(ProjectId project) const {
   static const std::vector<AwardId> kNone;

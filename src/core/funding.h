@@ -33,6 +33,8 @@ class Funding {
   const Scheme* scheme(SchemeId id) const;
   const Scheme* scheme_by_name(const std::string& name) const;
   const Award* award(AwardId id) const;
+  // For the Engine's changes to an award (supplements, closure, return); nullptr when none.
+  Award* mutable_award(AwardId id);
 
   const std::vector<Org>& orgs() const { return orgs_; }
   const std::vector<Project>& projects() const { return projects_; }

@@ -69,7 +69,26 @@ struct Award {
   int64_t created_ms = 0;
   int64_t rate_bps = 0;         // its subsidy rate: the scheme's, or the exceptional one granted
   ApplicationId application;    // the application it was granted on (0: awarded directly)
+  int64_t closed_ms = 0;        // closed early at (its end_ms was brought forward to it); 0: not
+  // Once it has ended and every hold on it is settled, what was left went back to the fund.
+  int64_t returned_ms = 0;      // 0: not yet
+  Minor returned_minor = 0;
   bool active_at(int64_t now_ms) const { return start_ms <= now_ms && now_ms < end_ms; }
+};
+
+// One step of the audit record: who changed money or an award, what, when and why. Job holds
+// and settlements are not here: their transfers name the job, and the job its user.
+struct AuditRecord {
+  uint64_t seq = 0;          // 1, 2, ...
+  int64_t at_ms = 0;
+  std::string user;          // who acted ("system" for berth's own steps, such as an award's return)
+  std::string action;        // "scheme.create", "scheme.fund", "award.grant", "award.supplement",
+                             // "award.close", "award.return", "wallet.topup", ...
+  std::string subject;       // what it changed: "scheme 1", "award 3", "project 2"
+  Minor amount_minor = 0;    // the money moved (0: none)
+  TransferId transfer;       // the transfer that moved it (0: none)
+  std::string note;          // why
+  bool operator==(const AuditRecord&) const = default;
 };
 
 struct TopUp {

@@ -105,6 +105,23 @@ Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_t
   return j;
 }
 
+Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text) {
+  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid("award id '" + id_text + "' is not a number");
+  const core::Award* a = e.funding().award(AwardId(std::stoull(id_text)));
+  if (!a) return Status::NotFound("award " + id_text + " not found");
+  return a;
+}
+
+// An optional integer query parameter (?after=10).
+Result<int64_t> query_int(const httplib::Request& req, const char* key, int64_t def) {
+  if (!req.has_param(key)) return def;
+  const std::string v = req.get_param_value(key);
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid(std::string("query parameter '") + key + "' must be a whole number, got '" + v + "'");
+  return static_cast<int64_t>(std::stoll(v));
+}
+
 // The core's view of who acts: a member of their organisation, or a reviewer (an admin acts
 // as the centre's first scheme officer).
 core::Actor actor_of(const Principal& who) {
@@ -313,7 +330,12 @@ void Daemon::install_routes(httplib::Server& srv) {
         if (!body.is_object()) return send(fail(Status::Invalid("request body must be a JSON object")));
       }
       const Principal principal = *who;
-      send(call([&](CoreContext& ctx) { return h(ctx, principal, body, req); }));
+      send(call([&](CoreContext& ctx) {
+        ctx.engine.set_actor(principal.user);  // the audit record names who acted
+        Reply r = h(ctx, principal, body, req);
+        ctx.engine.set_actor("system");
+        return r;
+      }));
     };
   };
   auto get = [&](const char* path, Handler h) { srv.Get(path, route(std::move(h), false)); };
@@ -480,6 +502,42 @@ void Daemon::install_routes(httplib::Server& srv) {
       if (who.reads_funding() || who.sees(c.engine.funding().project(a.project)->org))
         list.push_back(award_json(c.engine, a));
     return ok({{"awards", list}});
+  });
+
+  post("/v1/awards/([^/]+)/supplement", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (!who.reads_funding()) return fail(Status::Denied("only a reviewer or an admin may supplement an award"));
+    TRY_ASSIGN(a, find_award(c.engine, req.matches[1].str()));
+    Minor amount = 0;
+    if (b.contains("amount") && !b["amount"].is_null()) {
+      TRY_ASSIGN(m, amount_field(b, "amount"));
+      amount = m;
+    }
+    int64_t end_ms = 0;
+    if (b.contains("end") && !b["end"].is_null()) {
+      TRY_ASSIGN(e, date_field(b, "end"));
+      end_ms = e;
+    }
+    TRY_ASSIGN(note, str_field(b, "note", false));
+    TRY_ASSIGN(award, c.engine.supplement_award(a->id, amount, end_ms, note, c.now_ms));
+    return ok(award_json(c.engine, award), 201);
+  });
+  post("/v1/awards/([^/]+)/close", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (!who.reads_funding()) return fail(Status::Denied("only a reviewer or an admin may close an award"));
+    TRY_ASSIGN(a, find_award(c.engine, req.matches[1].str()));
+    TRY_ASSIGN(reason, str_field(b, "reason", true));
+    TRY_ASSIGN(award, c.engine.close_award(a->id, reason, c.now_ms));
+    return ok(award_json(c.engine, award));
+  });
+  get("/v1/audit", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    if (!who.reads_funding()) return fail(Status::Denied("only a reviewer or an admin may read the audit record"));
+    TRY_ASSIGN(after, query_int(req, "after", 0));
+    TRY_ASSIGN(limit, query_int(req, "limit", 1000));
+    if (limit < 1 || limit > 10'000) return fail(Status::Invalid("limit must be 1 to 10000"));
+    json list = json::array();
+    const auto& audit = c.engine.audit();
+    for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0)); i < audit.size() && list.size() < static_cast<size_t>(limit); ++i)
+      list.push_back(audit_json(audit[i]));
+    return ok({{"audit", list}});
   });
 
   // ---- funding applications (docs/funding.md) ----

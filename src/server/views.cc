@@ -42,6 +42,12 @@ json scheme_json(const Engine& e, const core::Scheme& s) {
           {"award_validity_days", s.award_validity_days}};
 }
 
+json audit_json(const core::AuditRecord& r) {
+  return {{"seq", r.seq},       {"at", time_json(r.at_ms)}, {"user", r.user},
+          {"action", r.action}, {"subject", r.subject},    {"amount", format_amount(r.amount_minor)},
+          {"transfer_id", r.transfer.valid() ? json(r.transfer.value) : json()}, {"note", r.note}};
+}
+
 json criteria_json(const std::vector<core::Criterion>& criteria) {
   json list = json::array();
   for (const core::Criterion& c : criteria) list.push_back({{"name", c.name}, {"weight_bps", c.weight_bps}});
@@ -104,14 +110,15 @@ json application_json(const core::Engine& e, const core::Application& a, bool wi
 json award_json(const Engine& e, const core::Award& a) {
   const core::Account* acct = e.ledger().account(a.account);
   const core::Scheme* s = e.funding().scheme(a.scheme);
-  const Minor spent = acct->debits_posted;
+  const Minor spent = acct->debits_posted - a.returned_minor;  // what its jobs used; a return is not spending
   return {{"id", a.id.value}, {"scheme_id", a.scheme.value}, {"scheme", s->name}, {"rate_bps", a.rate_bps},
           {"application_id", a.application.valid() ? json(a.application.value) : json()},
           {"project_id", a.project.value}, {"project", e.funding().project(a.project)->name},
           {"account", a.account.value}, {"gpu_level", a.gpu_level}, {"start", time_json(a.start_ms)},
           {"end", time_json(a.end_ms)}, {"granted", format_amount(a.amount_minor)},
           {"held", format_amount(acct->debits_pending)}, {"spent", format_amount(spent)},
-          {"left", format_amount(acct->available())}};
+          {"left", format_amount(acct->available())}, {"closed", time_json(a.closed_ms)},
+          {"returned", time_json(a.returned_ms)}, {"returned_amount", format_amount(a.returned_minor)}};
 }
 
 // The nodes a running job holds, first (where its script runs) first; empty otherwise.

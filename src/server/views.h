@@ -16,6 +16,7 @@ json scheme_json(const core::Engine& e, const core::Scheme& s);
 json award_json(const core::Engine& e, const core::Award& a);
 // An application; with_detail adds its reviews and its history.
 json application_json(const core::Engine& e, const core::Application& a, bool with_detail);
+json audit_json(const core::AuditRecord& r);
 json criteria_json(const std::vector<core::Criterion>& criteria);
 json job_json(const core::Engine& e, const core::Job& j);
 json account_json(const core::Account& a);

@@ -192,7 +192,10 @@ ALTER TABLE jobs ADD COLUMN estimate_s INTEGER NOT NULL DEFAULT 0 CHECK (estimat
 ALTER TABLE nodes ADD COLUMN domain TEXT NOT NULL DEFAULT '';
 )sql";
 
-// Funding applications and the rules of schemes (docs/funding.md). Scheme rules default to
+// Funding applications, the rules of schemes, the life of awards and the audit record
+// (docs/funding.md). Awards are now upserted: supplements change amount_minor and end_ms, an
+// early closure sets closed_ms and end_ms, the return of the remainder returned_ms and
+// returned_minor. audit is append-only: who changed money or an award, what, when and why. Scheme rules default to
 // none (no exceptional rate, no cap, always open, awards as long as asked); an award's rate
 // is its scheme's for older rows. applications holds the terms asked and granted (upserted);
 // application_reviews one row per reviewer in the order they first reviewed (scores in the
@@ -207,6 +210,9 @@ ALTER TABLE schemes ADD COLUMN window_close_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE schemes ADD COLUMN award_validity_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE awards ADD COLUMN rate_bps INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE awards ADD COLUMN application_id INTEGER;
+ALTER TABLE awards ADD COLUMN closed_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE awards ADD COLUMN returned_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE awards ADD COLUMN returned_minor INTEGER NOT NULL DEFAULT 0 CHECK (returned_minor >= 0);
 UPDATE awards SET rate_bps = (SELECT rate_bps FROM schemes WHERE schemes.id = awards.scheme_id);
 CREATE TABLE applications (
   id INTEGER PRIMARY KEY,
@@ -253,6 +259,16 @@ CREATE TABLE scheme_criteria (
   name TEXT NOT NULL,
   weight_bps INTEGER NOT NULL CHECK (weight_bps > 0),
   PRIMARY KEY (scheme_id, position)
+);
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL,
+  transfer_id INTEGER REFERENCES transfers(id),
+  note TEXT NOT NULL
 );
 CREATE TABLE application_events (
   seq INTEGER PRIMARY KEY,

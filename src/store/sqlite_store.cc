@@ -32,7 +32,9 @@ constexpr std::initializer_list<const char*> kSchemeColumns = {
     "window_open_ms", "window_close_ms", "award_validity_days"};
 constexpr std::initializer_list<const char*> kAwardColumns = {
     "id",     "scheme_id", "project_id", "account_id", "amount_minor", "gpu_level", "start_ms", "end_ms",
-    "created_ms", "rate_bps", "application_id"};
+    "created_ms", "rate_bps", "application_id", "closed_ms", "returned_ms", "returned_minor"};
+constexpr std::initializer_list<const char*> kAuditColumns = {
+    "seq", "at_ms", "user_name", "action", "subject", "amount_minor", "transfer_id", "note"};
 constexpr std::initializer_list<const char*> kApplicationColumns = {
     "id",           "scheme_id",     "project_id",   "org_id",         "state",
     "amount_minor", "gpu_level",     "gpu_model",    "duration_days",  "justification",
@@ -375,7 +377,8 @@ Status SqliteStore::prepare_statements() {
       {&insert_org_, insert_sql("orgs", kOrgColumns)},
       {&insert_project_, insert_sql("projects", kProjectColumns)},
       {&insert_scheme_, insert_sql("schemes", kSchemeColumns)},
-      {&insert_award_, insert_sql("awards", kAwardColumns)},
+      {&insert_award_, insert_sql("awards", kAwardColumns, "id")},
+      {&insert_audit_, insert_sql("audit", kAuditColumns)},
       {&insert_topup_, insert_sql("topups", kTopUpColumns)},
       {&upsert_account_, insert_sql("accounts", kAccountColumns, "id")},
       {&insert_transfer_, insert_sql("transfers", kTransferColumns)},
@@ -420,6 +423,7 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const core::Transfer& t : c.transfers) BERTH_RETURN_IF_ERROR(write_transfer(t));
   for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
   for (const core::TopUp& t : c.topups) BERTH_RETURN_IF_ERROR(write_topup(t));
+  for (const core::AuditRecord& r : c.audit) BERTH_RETURN_IF_ERROR(write_audit(r));
   for (const auto& [scheme, criteria] : c.criteria) BERTH_RETURN_IF_ERROR(write_criteria(scheme, criteria));
   for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
   for (const core::ApplicationEvent& e : c.application_events) BERTH_RETURN_IF_ERROR(write_application_event(e));
@@ -476,8 +480,25 @@ Status SqliteStore::write_award(const core::Award& a) {
       .bind_i64(a.end_ms)
       .bind_i64(a.created_ms)
       .bind_i64(a.rate_bps)
-      .bind_id_or_null(a.application.value);
+      .bind_id_or_null(a.application.value)
+      .bind_i64(a.closed_ms)
+      .bind_i64(a.returned_ms)
+      .bind_i64(a.returned_minor);
   return with_context(s.run(), "award", a.id.value);
+}
+
+Status SqliteStore::write_audit(const core::AuditRecord& r) {
+  Stmt& s = insert_audit_;
+  s.reset();
+  s.bind_u64(r.seq)
+      .bind_i64(r.at_ms)
+      .bind_text(r.user)
+      .bind_text(r.action)
+      .bind_text(r.subject)
+      .bind_i64(r.amount_minor)
+      .bind_id_or_null(r.transfer.value)
+      .bind_text(r.note);
+  return with_context(s.run(), "audit record", r.seq);
 }
 
 Status SqliteStore::write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria) {
@@ -772,6 +793,7 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   if (st.ok()) st = load_topups(&rows);
   if (st.ok()) st = load_jobs(&rows);
   if (st.ok()) st = load_applications(&rows);
+  if (st.ok()) st = load_audit(&rows);
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -855,6 +877,9 @@ Status SqliteStore::load_awards(core::ChangeSet* rows) {
     a.created_ms = s.col_i64();
     a.rate_bps = s.col_i64();
     a.application = ApplicationId(s.col_u64());  // NULL reads as 0: awarded directly
+    a.closed_ms = s.col_i64();
+    a.returned_ms = s.col_i64();
+    a.returned_minor = s.col_i64();
     rows->awards.push_back(a);
     return Status::Ok();
   });
@@ -996,6 +1021,22 @@ Status SqliteStore::load_applications(core::ChangeSet* rows) {
                      static_cast<int>(core::ApplicationAction::kAwarded), &e.action))
       return bad_value("application event", "action", e.seq, action);
     rows->application_events.push_back(std::move(e));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_audit(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("audit", kAuditColumns, "seq"), [&](Stmt& s) {
+    core::AuditRecord r;
+    r.seq = s.col_u64();
+    r.at_ms = s.col_i64();
+    r.user = s.col_text();
+    r.action = s.col_text();
+    r.subject = s.col_text();
+    r.amount_minor = s.col_i64();
+    r.transfer = TransferId(s.col_u64());
+    r.note = s.col_text();
+    rows->audit.push_back(std::move(r));
     return Status::Ok();
   });
 }

@@ -52,7 +52,7 @@ class SqliteStore {
   // Writes one batch of changes and the meta counters, with last_alive_ms = now_ms, in one
   // transaction. Rows that change (accounts, jobs, pending states) are upserted; append-only
   // rows (orgs, projects, schemes, awards, topups, transfers) are inserted, so a row written
-  // twice is an error. An empty ChangeSet still records the counters and now_ms.
+  // twice is an error. Awards are upserted too (supplements, closure, return). An empty ChangeSet still records the counters and now_ms.
   Status commit(const core::ChangeSet& changes, int64_t now_ms);
 
   // Records that berthd was alive at now_ms (a heartbeat), in its own small transaction.
@@ -109,6 +109,7 @@ class SqliteStore {
   Status write_topup(const core::TopUp& topup);
   Status write_job(const core::Job& job);
   Status write_meta(const char* name, int64_t value);
+  Status write_audit(const core::AuditRecord& record);
   Status write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria);
   Status write_application(const core::Application& application);
   Status write_application_event(const core::ApplicationEvent& event);
@@ -123,6 +124,7 @@ class SqliteStore {
   Status load_topups(core::ChangeSet* rows);
   Status load_jobs(core::ChangeSet* rows);
   Status load_applications(core::ChangeSet* rows);
+  Status load_audit(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
   int schema_version_ = 0;
@@ -131,7 +133,7 @@ class SqliteStore {
   sqlite::Stmt insert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
   sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_, insert_criterion_;
-  sqlite::Stmt insert_application_event_;
+  sqlite::Stmt insert_application_event_, insert_audit_;
 };
 
 }  // namespace berth::store

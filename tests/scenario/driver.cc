@@ -172,6 +172,8 @@ class Driver {
   Status scheme_cmd(const std::vector<std::string>& w);
   Status fund(const std::vector<std::string>& w);
   Status award(const std::vector<std::string>& w);
+  Status supplement(const std::vector<std::string>& w);
+  Status close_award(const std::vector<std::string>& w);
   Status topup(const std::vector<std::string>& w);
   Status submit(const std::vector<std::string>& w);
   Status cancel(const std::vector<std::string>& w);
@@ -516,6 +518,33 @@ Status Driver::award(const std::vector<std::string>& w) {
   return engine().create_award(s, p, *amount, static_cast<int>(*gpus), from, to, now()).status();
 }
 
+// supplement AWARD [amount=X] [to=TIME]: more money from the fund, a later end, or both.
+Status Driver::supplement(const std::vector<std::string>& w) {
+  if (w.size() < 3) return bad("usage: supplement AWARD [amount=X] [to=TIME]");
+  SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
+  Options o({w.begin() + 2, w.end()});
+  SCENARIO_ASSIGN(amount, money_option(o, "amount"));
+  int64_t to = 0;
+  if (const auto t = o.take("to")) {
+    SCENARIO_ASSIGN(v, time_ms(*t));
+    to = v;
+  }
+  BERTH_RETURN_IF_ERROR(no_leftovers(o));
+  return engine()
+      .supplement_award(AwardId(static_cast<uint64_t>(id)), amount.value_or(0), to, "scenario", now())
+      .status();
+}
+
+// close AWARD reason=WORD: ends an award early.
+Status Driver::close_award(const std::vector<std::string>& w) {
+  if (w.size() < 2) return bad("usage: close AWARD reason=WORD");
+  SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
+  Options o({w.begin() + 2, w.end()});
+  const std::string reason = o.take("reason").value_or("");
+  BERTH_RETURN_IF_ERROR(no_leftovers(o));
+  return engine().close_award(AwardId(static_cast<uint64_t>(id)), reason, now()).status();
+}
+
 Status Driver::topup(const std::vector<std::string>& w) {
   if (w.size() < 3) return bad("usage: topup PROJECT AMOUNT [ref=REFERENCE]");
   SCENARIO_ASSIGN(p, project(w[1]));
@@ -735,9 +764,10 @@ Status Driver::expect_balance(const std::vector<std::string>& w) {
   return Status::Ok();
 }
 
-// expect award ID [spent=X] [held=X] [left=X]
+// expect award ID [spent=X] [held=X] [left=X] [returned=X]: spent by jobs, held by running
+// jobs, left to spend, and returned to the fund after the award ended.
 Status Driver::expect_award(const std::vector<std::string>& w) {
-  if (w.size() < 2) return bad("usage: expect award ID [spent=X] [held=X] [left=X]");
+  if (w.size() < 2) return bad("usage: expect award ID [spent=X] [held=X] [left=X] [returned=X]");
   SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
   const core::Award* award = engine().funding().award(AwardId(static_cast<uint64_t>(id)));
   if (!award) return bad("no award " + w[1]);
@@ -745,10 +775,12 @@ Status Driver::expect_award(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(spent, money_option(o, "spent"));
   SCENARIO_ASSIGN(held, money_option(o, "held"));
   SCENARIO_ASSIGN(left, money_option(o, "left"));
+  SCENARIO_ASSIGN(returned, money_option(o, "returned"));
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   const core::Account& a = *engine().ledger().account(award->account);
   Mismatches m;
-  m.money("spent", spent, a.debits_posted);
+  m.money("spent", spent, a.debits_posted - award->returned_minor);
+  m.money("returned", returned, award->returned_minor);
   m.money("held", held, a.debits_pending);
   m.money("left", left, a.available());
   if (!m.text().empty()) fail("expect award " + w[1] + ": " + m.text());
@@ -919,6 +951,8 @@ Status Driver::line(const std::vector<std::string>& w) {
   else if (verb == "scheme") st = scheme_cmd(w);
   else if (verb == "fund") st = fund(w);
   else if (verb == "award") st = award(w);
+  else if (verb == "supplement") st = supplement(w);
+  else if (verb == "close") st = close_award(w);
   else if (verb == "topup") st = topup(w);
   else if (verb == "submit") st = submit(w);
   else if (verb == "cancel") st = cancel(w);
