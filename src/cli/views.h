@@ -33,5 +33,7 @@ std::string render_projects(const nlohmann::json& projects);
 std::string render_schemes(const nlohmann::json& schemes);
 std::string render_awards(const nlohmann::json& awards);
 std::string render_whoami(const nlohmann::json& me);
+// The reply of GET /v1/reconcile: a one-line summary, then a table of the differences listed.
+std::string render_reconcile(const nlohmann::json& reply);
 
 }  // namespace berth::cli
