@@ -74,7 +74,7 @@ class Context {
 
 // submit, quote, queue, show, cancel, hold, release
 void add_job_commands(CLI::App& app, Context& ctx);
-// balance, transfers, topup, scheme ..., award ...
+// balance, transfers, topup, reconcile, scheme ..., award ...
 void add_money_commands(CLI::App& app, Context& ctx);
 // apply ..., review ... (funding applications)
 void add_funding_commands(CLI::App& app, Context& ctx);

@@ -1,4 +1,4 @@
-// balance, transfers, topup, scheme create|fund|list, award create|list.
+// balance, transfers, topup, reconcile, scheme create|fund|list, award create|list.
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,6 +93,15 @@ Status run_topup(Context& ctx, const TopupFlags& f) {
   return Status::Ok();
 }
 
+// Exits 1 when the books show any difference; the differences printed are the message.
+Status run_reconcile(Context& ctx) {
+  Result<json> reply = ctx.get("/v1/reconcile");
+  if (!reply.ok()) return reply.status();
+  ctx.print(*reply, render_reconcile(*reply));
+  if (reply->is_object() && reply->value("ok", false)) return Status::Ok();
+  return Status(Code::kConflict, "");
+}
+
 Result<json> scheme_body(const SchemeFlags& f) {
   Result<int64_t> rate = parse_rate_bps(f.rate);
   if (!rate.ok()) return rate.status();
@@ -179,6 +188,11 @@ void add_balance_and_transfers(CLI::App& app, Context& ctx) {
   topup->add_option("amount", top.amount, "amount in currency units, at most 4 decimals")->required();
   topup->add_option("--reference", top.reference, "payment reference; repeating it does not pay twice");
   on_run(topup, ctx, [&ctx, &top] { return run_topup(ctx, top); });
+
+  CLI::App* reconcile = app.add_subcommand(
+      "reconcile", "recompute every balance and job charge from the transfers and report differences (admin); "
+                   "exits 1 if there are any");
+  on_run(reconcile, ctx, [&ctx] { return run_reconcile(ctx); });
 }
 
 void add_scheme(CLI::App& app, Context& ctx) {

@@ -183,6 +183,29 @@ std::string render_transfers(const json& transfers) {
   return table.render();
 }
 
+std::string render_reconcile(const json& reply) {
+  const json empty = json::object();
+  const json& checked = reply.is_object() && reply.contains("checked") ? reply["checked"] : empty;
+  auto counted = [&](const char* key, const std::string& noun) {
+    const std::string n = cell(checked, key);
+    return n + " " + noun + (n == "1" ? "" : "s");
+  };
+  std::string out = "Reconciled " + counted("accounts", "account") + ", " + counted("transfers", "transfer") + ", " +
+                    counted("jobs", "job") + " and " + counted("topups", "top-up");
+  const json& differences = items(reply, "differences");
+  const int64_t found = int_field(reply, "differences_found", static_cast<int64_t>(differences.size()));
+  if (found == 0 && reply.is_object() && reply.value("ok", false)) return out + ": no differences.\n";
+  out += ": " + std::to_string(found) + (found == 1 ? " difference" : " differences");
+  if (static_cast<int64_t>(differences.size()) < found) out += " (" + std::to_string(differences.size()) + " listed)";
+  out += ".\n";
+  Table table({"SOURCE", "KIND", "ENTITY", "ID", "FIELD", "EXPECTED", "FOUND", "MESSAGE"});
+  for (size_t c : {3, 5, 6}) table.align_right(c);
+  for (const json& d : differences)
+    table.add_row({cell(d, "source"), cell(d, "kind"), cell(d, "entity"), cell(d, "id"), cell(d, "field"),
+                   cell(d, "expected"), cell(d, "found"), cell(d, "message")});
+  return out + table.render();
+}
+
 std::string render_orgs(const json& orgs) {
   Table table({"ID", "NAME", "KIND"});
   table.align_right(0);

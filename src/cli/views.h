@@ -36,5 +36,7 @@ std::string render_whoami(const nlohmann::json& me);
 std::string render_applications(const nlohmann::json& applications);
 // One application: its fields, then its reviews and its history.
 std::string render_application(const nlohmann::json& application);
+// The reply of GET /v1/reconcile: a one-line summary, then a table of the differences listed.
+std::string render_reconcile(const nlohmann::json& reply);
 
 }  // namespace berth::cli

@@ -9,16 +9,12 @@
 namespace berth::core {
 
 namespace {
-constexpr int kPhaseSubsidyHold = 1;
-constexpr int kPhaseCopayHold = 2;
-constexpr int kPhaseSubsidyPost = 3;
-constexpr int kPhaseCopayPost = 4;
 constexpr uint64_t kSequenceTransferBit = uint64_t{1} << 62;
 constexpr size_t kMaxJobNameChars = 256;
 }  // namespace
 
 TransferId Engine::job_transfer_id(JobId job, int restarts, int phase) {
-  BERTH_CHECK(job.value < (uint64_t{1} << 46) && restarts >= 0 && restarts < (1 << 13), "job transfer id range");
+  BERTH_CHECK(job.value < kMaxJobIdForTransfers && restarts >= 0 && restarts < kMaxRestarts, "job transfer id range");
   return TransferId(job.value << 16 | static_cast<uint64_t>(restarts) << 3 | static_cast<uint64_t>(phase));
 }
 
@@ -1054,7 +1050,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   // grace period simply ended.
   const bool requeue = (end.lost && job.requeue) || (job.preempt_requested && (end.cancelled || end.lost));
   job.preempt_requested = false;
-  if (requeue && !job.cancel_requested && job.restarts + 1 < (1 << 13)) {
+  if (requeue && !job.cancel_requested && job.restarts + 1 < kMaxRestarts) {
     job.restarts += 1;
     job.state = JobState::kPending;
     job.reason = PendingReason::kNone;

@@ -252,6 +252,15 @@ class Engine {
   // Full check of the books (ledger verify + every settled job's split). O(n).
   Status verify() const;
 
+  // The phases of a job's money in each run (restarts): the two holds placed at its start and
+  // the two posts that settle them at its end. job_transfer_id(job, restarts, phase) is the id
+  // of each, so a replayed command can never hold or charge twice, and reconcile finds them.
+  static constexpr int kPhaseSubsidyHold = 1;
+  static constexpr int kPhaseCopayHold = 2;
+  static constexpr int kPhaseSubsidyPost = 3;
+  static constexpr int kPhaseCopayPost = 4;
+  static constexpr uint64_t kMaxJobIdForTransfers = uint64_t{1} << 46;  // ids below this
+  static constexpr int kMaxRestarts = 1 << 13;                            // restarts below this
   static TransferId job_transfer_id(JobId job, int restarts, int phase);
 
  private:

@@ -828,6 +828,17 @@ void Daemon::install_routes(httplib::Server& srv) {
     out["jobs_ended"] = ids;
     return ok(out);
   });
+  // Reconciles the rows as committed (read back from the store on the core thread, so they are
+  // exactly what the last commit left) and the live engine's snapshot, which may be ahead by
+  // this batch's changes. O(rows) on the core thread, which waits meanwhile: an operator's check.
+  get("/v1/reconcile", [this](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    int64_t last_alive_ms = 0;
+    TRY_ASSIGN(rows, store().load(&last_alive_ms));
+    const core::ReconcileOptions options;
+    return ok(reconcile_json(core::reconcile(rows, options), core::reconcile(c.engine.snapshot(), options),
+                             options.max_listed));
+  });
   get("/v1/partitions", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
     json list = json::array();
     for (const core::Partition& p : c.engine.cluster().partitions())

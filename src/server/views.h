@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/engine.h"
+#include "core/reconcile.h"
 
 namespace berth::server {
 
@@ -25,6 +26,10 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t);
 json node_json(const core::Engine& e, const core::Node& n, const std::vector<JobId>& jobs);
 json quote_json(const core::Quote& q);
 json balance_json(const core::Engine& e, const core::Project& p);
+json difference_json(const core::Difference& d, const char* source);
+// GET /v1/reconcile: the store's rows as committed and the live engine's, each reconciled;
+// at most `max_listed` differences listed in all, the store's first.
+json reconcile_json(const core::ReconcileReport& store, const core::ReconcileReport& engine, size_t max_listed);
 // An output path pattern with Slurm's %j (job id) and %x (job name) filled in.
 std::string expand_job_pattern(std::string pattern, const core::Job& job);
 

@@ -419,6 +419,28 @@ TEST_F(CliTest, BalanceOfOneProjectAndOfAll) {
   EXPECT_EQ(json::parse(out_.str())["balances"].size(), 2u);
 }
 
+TEST_F(CliTest, ReconcileExitsZeroWhenCleanAndOneOnAnyDifference) {
+  const json checked = {{"accounts", 7}, {"transfers", 20}, {"jobs", 5}, {"topups", 1}};
+  server_.reply("GET /v1/reconcile", json{{"ok", true}, {"checked", checked}, {"differences_found", 0},
+                                          {"differences", json::array()}});
+  ASSERT_EQ(run({"reconcile"}), 0) << err_.str();
+  EXPECT_EQ(only_call().path, "/v1/reconcile");
+  EXPECT_EQ(out_.str(), "Reconciled 7 accounts, 20 transfers, 5 jobs and 1 top-up: no differences.\n");
+
+  const json difference = {{"source", "store"},     {"kind", "job_subsidy"}, {"entity", "job"},
+                           {"id", 3},               {"field", "subsidy"},    {"expected", "1.0000"},
+                           {"found", "0.9999"},     {"message", "job 3 subsidy against its runs' charges"}};
+  server_.reply("GET /v1/reconcile", json{{"ok", false}, {"checked", checked}, {"differences_found", 2},
+                                          {"differences", json::array({difference})}});
+  EXPECT_EQ(run({"reconcile"}), 1);
+  EXPECT_NE(out_.str().find("2 differences (1 listed)"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("job_subsidy"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("0.9999"), std::string::npos) << out_.str();
+  EXPECT_EQ(err_.str(), "");  // the differences are the message
+  EXPECT_EQ(run({"reconcile", "--json"}), 1);
+  EXPECT_EQ(json::parse(out_.str())["differences"][0]["kind"], "job_subsidy");
+}
+
 TEST_F(CliTest, ProjectNamesAreEncodedInPaths) {
   server_.reply("POST /v1/projects/my%20proj/topups", json{{"amount", "5.0000"}});
   ASSERT_EQ(run({"topup", "my proj", "5", "--reference", "INV-1"}), 0) << err_.str();

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include <sqlite3.h>
+
 #include "common/money.h"
 #include "harness.h"
 
@@ -193,6 +195,10 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
   EXPECT_EQ(revenue, charged);
   const CliResult balance = cli("balance vision");
   EXPECT_EQ(balance.exit_code, 0) << balance.out;
+  // Reconciliation agrees, for the jobs lost to the SIGKILL and the requeued one's two runs too.
+  const CliResult reconciled = cli("reconcile");
+  EXPECT_EQ(reconciled.exit_code, 0) << reconciled.out;
+  EXPECT_NE(reconciled.out.find("no differences"), std::string::npos) << reconciled.out;
 }
 
 TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
@@ -309,6 +315,67 @@ TEST(BerthdGang, NodeStatesAndGangPlacementsSurviveACrash) {
   for (const json& n : nodes) EXPECT_EQ(n["gpus_free"], 4) << n.dump();
   daemon.stop();
   fs::remove_all(dir);
+}
+
+// Runs one SQL statement on a database file no one else has open; returns the rows it changed.
+int sql(const std::string& path, const std::string& statement) {
+  sqlite3* db = nullptr;
+  int changed = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
+      sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK)
+    changed = sqlite3_changes(db);
+  sqlite3_close(db);
+  return changed;
+}
+
+TEST_F(BerthdTest, ReconcileAgreesWithRealJobsAndReportsATamperedStore) {
+  make_centre();
+  const uint64_t ran = submit("--gpus 1 --time 30 --wrap 'sleep 1'");
+  const uint64_t failed = submit("--gpus 2 --time 30 --wrap 'exit 3'");
+  const uint64_t cancelled = submit("--gpus 1 --time 30 --wrap 'sleep 300'");
+  ASSERT_TRUE(eventually([&] { return state(ran) == "COMPLETED" && state(failed) == "FAILED"; }));
+  ASSERT_TRUE(eventually([&] { return state(cancelled) == "RUNNING"; }));
+  must("cancel " + std::to_string(cancelled));
+  ASSERT_TRUE(eventually([&] { return state(cancelled) == "CANCELLED"; }));
+
+  const CliResult clean = cli("reconcile");
+  EXPECT_EQ(clean.exit_code, 0) << clean.out;
+  EXPECT_NE(clean.out.find("3 jobs"), std::string::npos) << clean.out;
+  auto [st, report] = daemon->api("GET", "/v1/reconcile");
+  ASSERT_EQ(st, 200) << report.dump();
+  EXPECT_EQ(report["ok"], true) << report.dump();
+  EXPECT_EQ(report["checked"]["jobs"], 3);
+  EXPECT_EQ(report["checked"]["topups"], 1);
+  EXPECT_EQ(report["engine"]["ok"], true) << report.dump();
+  EXPECT_EQ(report["differences"].size(), 0u);
+
+  // A member may not reconcile the centre's books.
+  auto [st_tok, tok] = daemon->api("POST", "/v1/tokens", R"({"user":"alice","org":"hku"})");
+  ASSERT_EQ(st_tok, 201);
+  const std::string alice = tok["token"];
+  auto [st_member, denied] = daemon->api("GET", "/v1/reconcile", "", alice);
+  EXPECT_EQ(st_member, 403);
+  EXPECT_EQ(denied["error"]["code"], "permission_denied") << denied.dump();
+  EXPECT_EQ(cli("reconcile", alice).exit_code, 1);
+
+  // Moving a minor unit of a job's subsidy to its co-payment in the database keeps the job's
+  // own sums right, so berthd restarts; reconciliation finds it against the job's transfers.
+  ASSERT_GT(amount(job(ran)["subsidy"]), 0) << job(ran).dump();
+  daemon->stop();
+  ASSERT_EQ(sql(daemon->state_dir() + "/berth.db", "UPDATE jobs SET subsidy_minor = subsidy_minor - 1, "
+                                                   "copay_minor = copay_minor + 1 WHERE id = " + std::to_string(ran)),
+            1);
+  daemon->start();
+  const CliResult tampered = cli("reconcile");
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.out;
+  EXPECT_NE(tampered.out.find("job_subsidy"), std::string::npos) << tampered.out;
+  auto [st2, found] = daemon->api("GET", "/v1/reconcile");
+  ASSERT_EQ(st2, 200);
+  EXPECT_EQ(found["ok"], false);
+  bool reported = false;
+  for (const json& d : found["differences"])
+    reported |= d["source"] == "store" && d["kind"] == "job_subsidy" && d["entity"] == "job" && d["id"] == ran;
+  EXPECT_TRUE(reported) << found.dump(2);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "common/timefmt.h"
 #include "core/engine.h"
+#include "core/reconcile.h"
 #include "sim/virtual_cluster.h"
 
 namespace berth::scenario {
@@ -865,11 +866,16 @@ Status Driver::expect_jobs(const std::vector<std::string>& w) {
   return Status::Ok();
 }
 
-// expect books balanced: the engine's full check, and debits equal credits.
+// expect books balanced: the engine's full check, debits equal credits, and reconciliation of
+// its snapshot finds no difference.
 Status Driver::expect_books(const std::vector<std::string>& w) {
   if (w.size() != 2 || w[1] != "balanced") return bad("usage: expect books balanced");
   const Status st = engine().verify();
   if (!st.ok()) fail("expect books balanced: " + st.ToString());
+  const core::ReconcileReport reconciled = core::reconcile(engine().snapshot());
+  if (!reconciled.ok())
+    fail("expect books balanced: reconcile finds " + std::to_string(reconciled.differences_found) +
+         " difference(s), the first: " + reconciled.differences.front().message);
   const core::Ledger& l = engine().ledger();
   if (l.total_debits_posted() != l.total_credits_posted() || l.total_debits_pending() != l.total_credits_pending())
     fail("expect books balanced: posted debits " + format_amount(l.total_debits_posted()) + " vs credits " +

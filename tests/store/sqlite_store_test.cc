@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "core/reconcile.h"
 #include "store/schema.h"
 
 namespace berth::store {
@@ -463,6 +464,44 @@ TEST_F(SqliteStoreTest, RoundTripRestoresTheEngineExactly) {
   EXPECT_TRUE((*restored)->verify().ok()) << (*restored)->verify().ToString();
   expect_same_rows((*restored)->snapshot(), want);
   EXPECT_EQ((*restored)->cluster().used_gpus(), engine_->cluster().used_gpus());
+}
+
+TEST_F(SqliteStoreTest, ReconcileReadsTheRowsEvenWhereRestoreRefusesThem) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  int64_t alive = 0;
+  auto rows = store_->load(&alive);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  const core::ReconcileReport clean = core::reconcile(*rows);
+  EXPECT_TRUE(clean.ok()) << clean.differences_found << " difference(s), first: "
+                          << (clean.differences.empty() ? "" : clean.differences[0].message);
+  EXPECT_EQ(clean.jobs_checked, jobs_.size());
+  store_.reset();
+
+  // An operator's UPDATE gives the wallet a minor unit its transfers never paid in.
+  const AccountId wallet = engine_->funding().project(project_)->wallet;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  const std::string update =
+      "UPDATE accounts SET credits_posted_minor = credits_posted_minor + 1 WHERE id = " + std::to_string(wallet.value);
+  EXPECT_EQ(sqlite3_exec(db, update.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close_v2(db);
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto tampered = store_->load(&alive);
+  ASSERT_TRUE(tampered.ok()) << tampered.status().ToString();
+  EXPECT_FALSE(Engine::Restore(small_cluster(), *tampered).ok());  // berthd would refuse to start
+  const core::ReconcileReport r = core::reconcile(*tampered);
+  ASSERT_FALSE(r.differences.empty());
+  const core::Difference& d = r.differences[0];
+  EXPECT_EQ(d.kind, core::DifferenceKind::kAccountBalance);
+  EXPECT_EQ(d.entity, core::EntityKind::kAccount);
+  EXPECT_EQ(d.id, wallet.value);
+  EXPECT_EQ(d.field, "credits_posted");
+  EXPECT_EQ(d.found, d.expected + 1);
 }
 
 TEST_F(SqliteStoreTest, ARestoredEngineKeepsCommittingWhereItLeftOff) {
