@@ -9,10 +9,6 @@
 namespace berth::core {
 
 namespace {
-constexpr int kPhaseSubsidyHold = 1;
-constexpr int kPhaseCopayHold = 2;
-constexpr int kPhaseSubsidyPost = 3;
-constexpr int kPhaseCopayPost = 4;
 constexpr uint64_t kSequenceTransferBit = uint64_t{1} << 62;
 constexpr size_t kMaxJobNameChars = 256;
 }  // namespace

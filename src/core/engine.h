@@ -185,7 +185,13 @@ class Engine {
   // Full check of the books (ledger verify + every settled job's split). O(n).
   Status verify() const;
 
+  // The ids of a job run's transfers: run `restarts` (0 for the first), one of the phases below.
+  // Statements find a run's holds and settlements through them.
   static TransferId job_transfer_id(JobId job, int restarts, int phase);
+  static constexpr int kPhaseSubsidyHold = 1;
+  static constexpr int kPhaseCopayHold = 2;
+  static constexpr int kPhaseSubsidyPost = 3;
+  static constexpr int kPhaseCopayPost = 4;
 
  private:
   Engine(Cluster cluster, SchedulerConfig scheduling);
