@@ -63,6 +63,21 @@ bool held_until_posted(const Ledger& ledger, const Transfer* hold) {
   return state == PendingState::kPending || state == PendingState::kPosted;
 }
 
+// A run's line without its money: the job's own fields and the run's times.
+JobCharge charge_of(const Job& job, int run, int64_t start_ms, int64_t end_ms) {
+  JobCharge c;
+  c.job = job.id;
+  c.run = run;
+  c.name = job.name;
+  c.user = job.user;
+  c.state = run == job.restarts ? job_state_name(job.state) : "REQUEUED";
+  c.gpus = job.gpus;
+  c.start_ms = start_ms;
+  c.end_ms = end_ms;
+  c.gpu_ms = static_cast<int64_t>(job.gpus) * (end_ms - start_ms);
+  return c;
+}
+
 // Adds the lines of one run of `job` to the statement: a charge when its settlement falls in
 // the period, a held run when it held money at the close.
 void add_run(const Engine& engine, const AwardsByAccount& awards, const Job& job, int run, ProjectStatement* st) {
@@ -72,19 +87,8 @@ void add_run(const Engine& engine, const AwardsByAccount& awards, const Job& job
   const Transfer* hold = r.hold();
   if (!hold) {
     // A run that cost nothing left no transfers; only the job's last run is in its record.
-    if (last && is_final(job.state) && job.start_ms > 0 && job.end_ms >= st->from_ms && job.end_ms < st->to_ms) {
-      JobCharge c;
-      c.job = job.id;
-      c.run = run;
-      c.name = job.name;
-      c.user = job.user;
-      c.state = job_state_name(job.state);
-      c.gpus = job.gpus;
-      c.start_ms = job.start_ms;
-      c.end_ms = job.end_ms;
-      c.gpu_ms = static_cast<int64_t>(job.gpus) * (job.end_ms - job.start_ms);
-      st->jobs.push_back(std::move(c));
-    }
+    if (last && is_final(job.state) && job.start_ms > 0 && job.end_ms >= st->from_ms && job.end_ms < st->to_ms)
+      st->jobs.push_back(charge_of(job, run, job.start_ms, job.end_ms));
     return;
   }
   const Transfer* post = r.post();
@@ -103,16 +107,7 @@ void add_run(const Engine& engine, const AwardsByAccount& awards, const Job& job
     return;
   }
   if (post->timestamp_ms < st->from_ms) return;
-  JobCharge c;
-  c.job = job.id;
-  c.run = run;
-  c.name = job.name;
-  c.user = job.user;
-  c.state = last ? job_state_name(job.state) : "REQUEUED";
-  c.gpus = job.gpus;
-  c.start_ms = hold->timestamp_ms;
-  c.end_ms = post->timestamp_ms;
-  c.gpu_ms = static_cast<int64_t>(job.gpus) * (c.end_ms - c.start_ms);
+  JobCharge c = charge_of(job, run, hold->timestamp_ms, post->timestamp_ms);
   c.subsidy_minor = r.subsidy_post ? r.subsidy_post->amount : 0;
   c.copay_minor = r.copay_post ? r.copay_post->amount : 0;
   c.cost_minor = c.subsidy_minor + c.copay_minor;

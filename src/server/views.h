@@ -20,7 +20,8 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t);
 // `jobs`: the ids of the jobs running on the node.
 json node_json(const core::Engine& e, const core::Node& n, const std::vector<JobId>& jobs);
 json quote_json(const core::Quote& q);
-json balance_json(const core::Engine& e, const core::Project& p);
+// The wallet, and each award with its rate of spending and when it runs out (core/statements.h).
+json balance_json(const core::Engine& e, const core::Project& p, int64_t now_ms);
 // An output path pattern with Slurm's %j (job id) and %x (job name) filled in.
 std::string expand_job_pattern(std::string pattern, const core::Job& job);
 
