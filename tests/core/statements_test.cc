@@ -109,21 +109,6 @@ void expect_balanced(const ProjectStatement& st) {
   for (const JobCharge& j : st.jobs) EXPECT_EQ(j.subsidy_minor + j.copay_minor, j.cost_minor) << j.job.value;
 }
 
-TEST(MonthTest, ParsesAMonthIntoItsHalfOpenInterval) {
-  auto nov = parse_month("2026-11");
-  ASSERT_TRUE(nov.ok());
-  EXPECT_EQ(nov->from_ms, at("2026-11-01"));
-  EXPECT_EQ(nov->to_ms, at("2026-12-01"));
-  auto dec = parse_month("2026-12");
-  ASSERT_TRUE(dec.ok());
-  EXPECT_EQ(dec->to_ms, at("2027-01-01"));
-  EXPECT_EQ(parse_month("2028-02")->to_ms - parse_month("2028-02")->from_ms, 29 * kMsPerDay);
-  for (const char* bad : {"", "2026", "2026-1", "2026-13", "2026-00", "26-11", "2026/11", "2026-11-01", "2026-1a"})
-    EXPECT_FALSE(parse_month(bad).ok()) << bad;
-  EXPECT_EQ(format_month(at("2026-11-30T23:59:59Z")), "2026-11");
-  EXPECT_EQ(month_of_ms(at("2026-11-30T23:59:59Z")).from_ms, at("2026-11-01"));
-}
-
 TEST_F(StatementTest, NovemberListsJobsEndedInItTopUpsAndBalances) {
   play();
   const ProjectStatement st = statement("2026-11");
