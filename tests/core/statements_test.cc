@@ -33,12 +33,11 @@ int64_t at(const char* text) { return *parse_time_ms(text); }
 class StatementTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ClusterConfig c;
-    c.nodes = {Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
-    c.prices = {{"H100", kPrice}};
-    c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
+    cluster.nodes = {Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
+    cluster.prices = {{"H100", kPrice}};
+    cluster.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
     const int64_t t0 = at("2026-10-01");
-    auto e = Engine::Create(c, t0);
+    auto e = Engine::Create(cluster, t0);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine = std::move(*e);
     const OrgId hku = engine->create_org("hku", OrgKind::kUniversity, t0)->id;
@@ -95,6 +94,24 @@ class StatementTest : public ::testing::Test {
     return st.ok() ? *st : ProjectStatement{};
   }
 
+  // Adds a posted transfer to stored rows, with the balances it moves, as a store would hold it.
+  static void add_posted(ChangeSet& rows, uint64_t id, AccountId from, AccountId to, Minor amount, uint32_t code,
+                         const char* when) {
+    Transfer t;
+    t.id = TransferId(id);
+    t.debit = from;
+    t.credit = to;
+    t.amount = amount;
+    t.code = code;
+    t.timestamp_ms = at(when);
+    rows.transfers.push_back(t);
+    for (Account& a : rows.accounts) {
+      if (a.id == from) a.debits_posted += amount;
+      if (a.id == to) a.credits_posted += amount;
+    }
+  }
+
+  ClusterConfig cluster;
   std::unique_ptr<Engine> engine;
   ProjectId vision, nlp;
   SchemeId scheme;
@@ -231,6 +248,36 @@ TEST_F(StatementTest, ARequeuedJobShowsEachRun) {
   expect_balanced(st);
 }
 
+// No command makes refunds or adjustments yet, but the books may hold them (a later version, or
+// an operator's correction): here they are added to the stored rows and the engine restored.
+TEST_F(StatementTest, OtherWalletMovementsAreListedByCodeWithTheirSign) {
+  play();
+  ChangeSet rows = engine->snapshot();
+  const AccountId wallet = engine->funding().project(vision)->wallet;
+  auto transfer = [&](uint64_t id, AccountId from, AccountId to, Minor amount, uint32_t code, const char* when) {
+    add_posted(rows, id, from, to, amount, code, when);
+  };
+  transfer(900'001, kRevenueAccount, wallet, 12 * kUnit, kCodeRefund, "2026-11-20T00:00:00Z");
+  transfer(900'002, wallet, kRevenueAccount, 2 * kUnit, kCodeAdjustment, "2026-11-21T00:00:00Z");
+  transfer(900'003, kRevenueAccount, wallet, 1 * kUnit, 99, "2026-11-22T00:00:00Z");  // a code not known here
+  auto restored = Engine::Restore(cluster, rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  const MonthRange nov = *parse_month("2026-11");
+  auto st = project_statement(**restored, vision, nov.from_ms, nov.to_ms);
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ(st->other.size(), 3u);
+  EXPECT_EQ(st->other[0].code, kCodeRefund);
+  EXPECT_EQ(st->other[0].amount_minor, 12 * kUnit);
+  EXPECT_EQ(st->other[1].code, kCodeAdjustment);
+  EXPECT_EQ(st->other[1].amount_minor, -2 * kUnit);
+  EXPECT_EQ(st->other[2].code, 99u);
+  EXPECT_EQ(st->other_credits_minor, 13 * kUnit);
+  EXPECT_EQ(st->other_debits_minor, 2 * kUnit);
+  EXPECT_EQ(st->closing_minor, (1293 + 12 - 2 + 1) * kUnit);
+  EXPECT_EQ(st->jobs.size(), 2u);  // the job lines are unchanged
+  expect_balanced(*st);
+}
+
 TEST_F(StatementTest, RefusesAnUnknownProjectAndAnEmptyPeriod) {
   EXPECT_EQ(project_statement(*engine, ProjectId(99), 0, 1).status().code(), Code::kNotFound);
   EXPECT_EQ(project_statement(*engine, vision, 5, 5).status().code(), Code::kInvalidArgument);
@@ -348,6 +395,29 @@ TEST_F(StatementTest, SchemeReportForTheFunder) {
   EXPECT_EQ(nov->capacity_gpu_ms, 8 * (30 * 24 + 2) * kHour);
   EXPECT_EQ(scheme_report(*engine, scheme, now, now).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(scheme_report(*engine, SchemeId(9), now).status().code(), Code::kNotFound);
+}
+
+TEST_F(StatementTest, SchemeReportTakesReturnsOffWhatIsCommitted) {
+  play();
+  end(d, "2026-12-01T02:00:00Z");
+  ChangeSet rows = engine->snapshot();
+  const AccountId fund = engine->funding().scheme(scheme)->fund;
+  add_posted(rows, 900'001, engine->funding().award(award)->account, fund, 265 * kUnit, kCodeAwardReturn,
+             "2026-12-01T03:00:00Z");
+  auto restored = Engine::Restore(cluster, rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  auto r = scheme_report(**restored, scheme, at("2026-12-01T04:00:00Z"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->funded_minor, 1'000'000 * kUnit);  // a return is not new funding
+  EXPECT_EQ(r->returned_minor, 265 * kUnit);
+  EXPECT_EQ(r->committed_minor, (2500 - 265) * kUnit);
+  EXPECT_EQ(r->remaining_minor, (1'000'000 - 2500 + 265) * kUnit);
+  EXPECT_EQ(r->committed_minor, r->spent_minor + r->held_minor + r->unspent_minor);
+  // The award's balance: 2000 - 735 spent - 265 returned = 1000 left.
+  auto bal = project_balance(**restored, vision, at("2026-12-01T04:00:00Z"));
+  ASSERT_TRUE(bal.ok());
+  EXPECT_EQ(bal->awards[0].spent_minor, 735 * kUnit);
+  EXPECT_EQ(bal->awards[0].left_minor, 1000 * kUnit);
 }
 
 TEST_F(StatementTest, SchemeReportCountsHeldAndExpiredAwards) {
