@@ -92,25 +92,37 @@ Result<Api*> Context::api() {
   return api_.get();
 }
 
-Result<json> Context::with_hint(Result<json> reply) const {
-  if (reply.ok() || reply.status().code() != Code::kUnauthenticated) return reply;
+Status Context::with_hint(const Status& status) const {
+  if (status.code() != Code::kUnauthenticated) return status;
   const std::string hint = token_source_.empty()
                                ? " (no token found: use --token, BERTH_TOKEN, BERTH_TOKEN_FILE or token = \"...\" "
                                  "in ~/.config/berth/cli.toml)"
                                : " (token from " + token_source_ + ")";
-  return Status(reply.status().code(), reply.status().message() + hint);
+  return Status(status.code(), status.message() + hint);
 }
 
 Result<json> Context::get(const std::string& path) {
   Result<Api*> client = api();
   if (!client.ok()) return client.status();
-  return with_hint((*client)->get(path));
+  Result<json> reply = (*client)->get(path);
+  if (!reply.ok()) return with_hint(reply.status());
+  return reply;
 }
 
 Result<json> Context::post(const std::string& path, const json& body) {
   Result<Api*> client = api();
   if (!client.ok()) return client.status();
-  return with_hint((*client)->post(path, body));
+  Result<json> reply = (*client)->post(path, body);
+  if (!reply.ok()) return with_hint(reply.status());
+  return reply;
+}
+
+Result<std::string> Context::get_text(const std::string& path) {
+  Result<Api*> client = api();
+  if (!client.ok()) return client.status();
+  Result<std::string> reply = (*client)->get_text(path);
+  if (!reply.ok()) return with_hint(reply.status());
+  return reply;
 }
 
 void Context::print(const json& reply, const std::string& text) const {
@@ -170,6 +182,7 @@ int run_cli(const std::vector<std::string>& args, const CliIo& io) {
   add_money_commands(app, ctx);
   add_funding_commands(app, ctx);
   add_admin_commands(app, ctx);
+  add_report_commands(app, ctx);
   add_bench_commands(app, ctx);
   add_sim_commands(app, ctx);
   try {

@@ -164,8 +164,8 @@ HttpApi::~HttpApi() = default;
 
 namespace {
 
-// Sends one request, reading at most kMaxReplyBytes of reply.
-Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Request request) {
+// Sends one request, reading at most kMaxReplyBytes of reply; the body of a 2xx reply.
+Result<std::string> exchange_text(httplib::Client& http, const std::string& url, httplib::Request request) {
   std::string reply;
   request.content_receiver = [&reply](const char* data, size_t length, uint64_t, uint64_t) {
     if (reply.size() + length > kMaxReplyBytes) return false;
@@ -177,6 +177,14 @@ Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Re
                                                      describe(result.error()));
   const int status = result->status;
   if (status < 200 || status > 299) return status_from_reply(status, reply);
+  return reply;
+}
+
+// The same, decoded as JSON.
+Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Request request) {
+  Result<std::string> text = exchange_text(http, url, std::move(request));
+  if (!text.ok()) return text.status();
+  const std::string& reply = *text;
   if (reply.empty()) return json();
   json parsed = json::parse(reply, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::Internal("the server at " + url + " sent a reply that is not JSON");
@@ -191,6 +199,13 @@ Result<json> HttpApi::get(const std::string& path) {
   request.path = parsed_.base_path + path;
   request.set_header("Accept", "application/json");
   return exchange(*http_, url_, std::move(request));
+}
+
+Result<std::string> HttpApi::get_text(const std::string& path) {
+  httplib::Request request;
+  request.method = "GET";
+  request.path = parsed_.base_path + path;
+  return exchange_text(*http_, url_, std::move(request));
 }
 
 Result<json> HttpApi::post(const std::string& path, const json& body) {

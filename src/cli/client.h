@@ -29,6 +29,9 @@ class Api {
   // `path` starts with "/v1/" and is already encoded (see path_segment and query_string).
   virtual Result<nlohmann::json> get(const std::string& path) = 0;
   virtual Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) = 0;
+  // A GET whose reply is not JSON (a statement as CSV or HTML): the body as it came. Errors
+  // are still the server's JSON errors, turned into a Status.
+  virtual Result<std::string> get_text(const std::string& path) = 0;
 };
 
 // A server address split up: "http://host:port/base" -> {host, port, "/base"}.
@@ -61,6 +64,7 @@ class HttpApi final : public Api {
 
   Result<nlohmann::json> get(const std::string& path) override;
   Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) override;
+  Result<std::string> get_text(const std::string& path) override;
 
  private:
   HttpApi(std::string url, ServerUrl parsed, const std::string& token);

@@ -42,6 +42,8 @@ class Context {
   // GET/POST through api(), adding a hint to 401 replies about where a token may come from.
   Result<nlohmann::json> get(const std::string& path);
   Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
+  // A GET whose reply is text (CSV, HTML), with the same hint.
+  Result<std::string> get_text(const std::string& path);
 
   // Prints `reply` as indented JSON when --json was given, otherwise `text`.
   void print(const nlohmann::json& reply, const std::string& text) const;
@@ -64,7 +66,7 @@ class Context {
     T value{};
   };
 
-  Result<nlohmann::json> with_hint(Result<nlohmann::json> reply) const;
+  Status with_hint(const Status& status) const;
 
   const CliIo& io_;
   std::unique_ptr<Api> api_;
@@ -80,6 +82,8 @@ void add_money_commands(CLI::App& app, Context& ctx);
 void add_funding_commands(CLI::App& app, Context& ctx);
 // org ..., project ..., token create, whoami, nodes
 void add_admin_commands(CLI::App& app, Context& ctx);
+// statement, report scheme
+void add_report_commands(CLI::App& app, Context& ctx);
 // bench sched (runs locally, no server)
 void add_bench_commands(CLI::App& app, Context& ctx);
 // sim (replays a trace locally, no server)

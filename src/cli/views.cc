@@ -46,6 +46,31 @@ std::string rate_cell(const json& object) {
   return "-";
 }
 
+// When an award runs out at its recent rate: a date, or why there is none.
+std::string run_out_cell(const json& award) {
+  const std::string state = string_field(award, "run_out");
+  if (state == "runs_out") return short_date(award, "runs_out_at").substr(0, 10);
+  if (state == "ends_first") return "ends before running out";
+  if (state == "no_spending") return "no spending";
+  if (state.empty()) return "-";
+  return state;  // exhausted, inactive, or a state a newer server knows
+}
+
+// A two-column sheet without its header row; amounts read better right-aligned.
+std::string sheet(const std::vector<std::pair<std::string, std::string>>& rows, bool align_values_right = false) {
+  Table table({"FIELD", "VALUE"});
+  if (align_values_right) table.align_right(1);
+  for (const auto& [label, value] : rows) table.add_row({label, value});
+  const std::string text = table.render();
+  return text.substr(text.find('\n') + 1);
+}
+
+// A run of a job as the statement names it: "12", or "12.1" for its second run.
+std::string run_cell(const json& line) {
+  const int64_t run = int_field(line, "run", 0);
+  return cell(line, "job_id") + (run > 0 ? "." + std::to_string(run) : "");
+}
+
 int64_t job_elapsed_s(const json& job, int64_t now_ms) {
   const int64_t runtime = int_field(job, "runtime_s", -1);
   if (runtime >= 0) return runtime;
@@ -126,27 +151,23 @@ std::string render_job(const json& job) {
 }
 
 std::string render_quote(const json& quote) {
-  Table table({"FIELD", "VALUE"});
-  table.add_row({"max cost", cell(quote, "max_cost")});
-  table.add_row({"subsidy", cell(quote, "subsidy")});
-  table.add_row({"co-payment", cell(quote, "copay")});
-  table.add_row({"rate", rate_cell(quote)});
-  table.add_row({"award", cell(quote, "award_id")});
-  table.add_row({"price per GPU-hour", cell(quote, "price_per_gpu_hour")});
   std::string affordable = cell(quote, "affordable");
   if (affordable == "no" && !string_field(quote, "reason").empty()) affordable += " (" + cell(quote, "reason") + ")";
-  table.add_row({"affordable", affordable});
-  if (quote.contains("earliest_start")) table.add_row({"earliest start", cell(quote, "earliest_start")});
-  // The header row is noise for a two-column sheet; drop it.
-  const std::string text = table.render();
-  return text.substr(text.find('\n') + 1);
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"max cost", cell(quote, "max_cost")}, {"subsidy", cell(quote, "subsidy")},
+      {"co-payment", cell(quote, "copay")},  {"rate", rate_cell(quote)},
+      {"award", cell(quote, "award_id")},    {"price per GPU-hour", cell(quote, "price_per_gpu_hour")},
+      {"affordable", affordable}};
+  if (quote.contains("earliest_start")) rows.push_back({"earliest start", cell(quote, "earliest_start")});
+  return sheet(rows);
 }
 
 std::string render_balances(const std::vector<json>& balances) {
   Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE"});
   wallets.align_right(1).align_right(2).align_right(3);
-  Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT"});
-  for (size_t c : {1, 3, 4, 7, 8, 9, 10}) awards.align_right(c);
+  Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT",
+                "PER_DAY", "RUNS_OUT"});
+  for (size_t c : {1, 3, 4, 7, 8, 9, 10, 11}) awards.align_right(c);
   for (const json& balance : balances) {
     const std::string project = first_cell(balance, {"project", "project_id"});
     const json wallet = balance.is_object() && balance.contains("wallet") ? balance["wallet"] : json::object();
@@ -154,12 +175,82 @@ std::string render_balances(const std::vector<json>& balances) {
     for (const json& award : items(balance, "awards")) {
       awards.add_row({project, cell(award, "id"), cell(award, "scheme"), rate_cell(award), cell(award, "gpu_level"),
                       short_date(award, "start"), short_date(award, "end"), cell(award, "granted"),
-                      cell(award, "held"), cell(award, "spent"), cell(award, "left")});
+                      cell(award, "held"), cell(award, "spent"), cell(award, "left"), cell(award, "spent_per_day"),
+                      run_out_cell(award)});
     }
   }
   std::string out = wallets.render();
   out += "\n";
   out += awards.rows() > 0 ? awards.render() : "No awards.\n";
+  return out;
+}
+
+std::string render_statement(const json& st) {
+  const json totals = st.is_object() && st.contains("totals") ? st["totals"] : json::object();
+  std::string out = "Statement of " + cell(st, "project") + " (" + cell(st, "org") + ") for " +
+                    short_date(st, "from") + " to " + short_date(st, "to") + ", in " + cell(st, "currency") + "\n\n";
+  out += sheet({{"opening balance", cell(st, "opening_balance")},
+                {"top-ups", cell(totals, "topups")},
+                {"other credits", cell(totals, "other_credits")},
+                {"co-payments", cell(totals, "copay")},
+                {"other debits", cell(totals, "other_debits")},
+                {"closing balance", cell(st, "closing_balance")},
+                {"held at close", cell(st, "held_at_close")},
+                {"jobs", cell(totals, "jobs")},
+                {"GPU-hours", cell(totals, "gpu_hours")},
+                {"gross cost", cell(totals, "cost")},
+                {"subsidy", cell(totals, "subsidy")}},
+               /*align_values_right=*/true);
+  Table jobs({"JOBID", "NAME", "USER", "STATE", "GPUS", "START", "END", "GPU_HOURS", "GROSS", "SUBSIDY", "COPAY",
+              "AWARD"});
+  for (size_t c : {0, 4, 7, 8, 9, 10, 11}) jobs.align_right(c);
+  for (const json& j : items(st, "jobs")) {
+    jobs.add_row({run_cell(j), cell(j, "name"), cell(j, "user"), cell(j, "state"), cell(j, "gpus"), cell(j, "start"),
+                  cell(j, "end"), cell(j, "gpu_hours"), cell(j, "cost"), cell(j, "subsidy"), cell(j, "copay"),
+                  cell(j, "award_id")});
+  }
+  out += "\n" + (jobs.rows() > 0 ? "Jobs charged (each when it ended):\n" + jobs.render() : "No jobs charged.\n");
+  Table topups({"TIME", "REFERENCE", "AMOUNT"});
+  topups.align_right(2);
+  for (const json& t : items(st, "topups")) topups.add_row({cell(t, "time"), cell(t, "reference"), cell(t, "amount")});
+  out += "\n" + (topups.rows() > 0 ? "Top-ups:\n" + topups.render() : "No top-ups.\n");
+  Table other({"TIME", "CODE", "TRANSFER", "AMOUNT"});
+  other.align_right(2).align_right(3);
+  for (const json& m : items(st, "other"))
+    other.add_row({cell(m, "time"), cell(m, "code"), cell(m, "transfer_id"), cell(m, "amount")});
+  if (other.rows() > 0) out += "\nOther movements (refunds, adjustments):\n" + other.render();
+  Table held({"JOBID", "NAME", "GPUS", "START", "COPAY_HELD", "SUBSIDY_HELD"});
+  for (size_t c : {0, 2, 4, 5}) held.align_right(c);
+  for (const json& h : items(st, "held"))
+    held.add_row({run_cell(h), cell(h, "name"), cell(h, "gpus"), cell(h, "start"), cell(h, "copay_held"),
+                  cell(h, "subsidy_held")});
+  if (held.rows() > 0) out += "\nRunning at the close (held, not yet charged):\n" + held.render();
+  return out;
+}
+
+std::string render_scheme_report(const json& r) {
+  const json awards = r.is_object() && r.contains("awards") ? r["awards"] : json::object();
+  const json orgs = r.is_object() && r.contains("organisations") ? r["organisations"] : json::object();
+  const json projects = r.is_object() && r.contains("projects") ? r["projects"] : json::object();
+  const json capacity = r.is_object() && r.contains("capacity") ? r["capacity"] : json::object();
+  std::string share = "-";
+  if (capacity.contains("share_bps") && capacity["share_bps"].is_number_integer())
+    share = format_rate(capacity["share_bps"].get<int64_t>());
+  std::string out = "Scheme " + cell(r, "scheme") + " (" + rate_cell(r) + "), as of " + cell(r, "as_of") + ", in " +
+                    cell(r, "currency") + "\n\n";
+  out += sheet({{"funded", cell(r, "funded")},
+                {"committed to awards", cell(r, "committed")},
+                {"spent (subsidy paid)", cell(r, "spent")},
+                {"held by running jobs", cell(r, "held")},
+                {"unspent in awards", cell(r, "unspent_in_awards")},
+                {"remaining in the fund", cell(r, "remaining")},
+                {"awards", cell(awards, "total") + " (" + cell(awards, "active") + " active, " + cell(awards, "expired") +
+                               " expired, " + cell(awards, "upcoming") + " upcoming)"},
+                {"organisations", cell(orgs, "awarded") + " awarded, " + cell(orgs, "subsidised") + " with usage"},
+                {"projects", cell(projects, "awarded") + " awarded, " + cell(projects, "subsidised") + " with usage"},
+                {"GPU-hours subsidised", cell(r, "subsidised_gpu_hours")},
+                {"share of capacity", share + " of " + cell(capacity, "gpu_hours") + " GPU-hours from " +
+                                          short_date(capacity, "from") + " to " + short_date(capacity, "to")}});
   return out;
 }
 

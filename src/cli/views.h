@@ -24,8 +24,14 @@ std::string render_fields(const nlohmann::json& object, const std::vector<std::s
 
 std::string render_job(const nlohmann::json& job);
 std::string render_quote(const nlohmann::json& quote);
-// Replies of GET /v1/projects/{p}/balance: a wallet table, then an awards table.
+// Replies of GET /v1/projects/{p}/balance: a wallet table, then an awards table with each
+// award's spending per day and when it runs out at that rate.
 std::string render_balances(const std::vector<nlohmann::json>& balances);
+// GET /v1/projects/{p}/statement: the balances, then the jobs, top-ups, other movements and
+// the runs holding money at the close.
+std::string render_statement(const nlohmann::json& statement);
+// GET /v1/schemes/{s}/report, as a sheet of figures.
+std::string render_scheme_report(const nlohmann::json& report);
 std::string render_nodes(const nlohmann::json& nodes);
 std::string render_transfers(const nlohmann::json& transfers);
 std::string render_orgs(const nlohmann::json& orgs);

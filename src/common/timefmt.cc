@@ -170,4 +170,48 @@ std::string format_time_ms(int64_t ms) {
   return buf;
 }
 
+namespace {
+
+// Midnight of the first day of month `m` (1..12) of year `y`, in ms since the epoch.
+int64_t month_start_ms(int64_t y, int64_t m) { return days_from_civil(y, m, 1) * kSecondsPerDay * 1000; }
+
+MonthRange month_range(int64_t y, int64_t m) {
+  const int64_t next_y = m == 12 ? y + 1 : y;
+  const int64_t next_m = m == 12 ? 1 : m + 1;
+  return {month_start_ms(y, m), month_start_ms(next_y, next_m)};
+}
+
+// The civil year and month of a time, flooring times before the epoch to the right day.
+void year_month_of_ms(int64_t ms, int64_t* y, int64_t* m) {
+  const int64_t ms_per_day = kSecondsPerDay * 1000;
+  int64_t days = ms / ms_per_day;
+  if (ms % ms_per_day < 0) days -= 1;
+  int64_t d = 0;
+  civil_from_days(days, y, m, &d);
+}
+
+}  // namespace
+
+Result<MonthRange> parse_month(std::string_view text) {
+  int64_t y = 0, m = 0;
+  if (text.size() != 7 || !fixed_digits(text, 0, 4, &y) || text[4] != '-' || !fixed_digits(text, 5, 2, &m) || m < 1 ||
+      m > 12)
+    return Status::Invalid("month '" + std::string(text) + "' is not a month (use YYYY-MM, for example 2026-11)");
+  return month_range(y, m);
+}
+
+MonthRange month_of_ms(int64_t ms) {
+  int64_t y = 0, m = 0;
+  year_month_of_ms(ms, &y, &m);
+  return month_range(y, m);
+}
+
+std::string format_month(int64_t ms) {
+  int64_t y = 0, m = 0;
+  year_month_of_ms(ms, &y, &m);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y), static_cast<long long>(m));
+  return buf;
+}
+
 }  // namespace berth

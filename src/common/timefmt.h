@@ -22,4 +22,19 @@ Result<int64_t> parse_time_ms(std::string_view text);
 // Milliseconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ".
 std::string format_time_ms(int64_t ms);
 
+// A UTC calendar month as the half-open interval [from_ms, to_ms) of its first and the next
+// month's first midnight.
+struct MonthRange {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+};
+
+// "YYYY-MM" (exactly four digits, a dash, two digits, month 01..12) to its month. Anything else
+// is refused with a message that quotes the text.
+Result<MonthRange> parse_month(std::string_view text);
+
+// The UTC month that contains `ms`, and its name "YYYY-MM".
+MonthRange month_of_ms(int64_t ms);
+std::string format_month(int64_t ms);
+
 }  // namespace berth

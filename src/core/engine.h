@@ -254,7 +254,8 @@ class Engine {
 
   // The phases of a job's money in each run (restarts): the two holds placed at its start and
   // the two posts that settle them at its end. job_transfer_id(job, restarts, phase) is the id
-  // of each, so a replayed command can never hold or charge twice, and reconcile finds them.
+  // of each, so a replayed command can never hold or charge twice, and reconcile and
+  // statements find them.
   static constexpr int kPhaseSubsidyHold = 1;
   static constexpr int kPhaseCopayHold = 2;
   static constexpr int kPhaseSubsidyPost = 3;

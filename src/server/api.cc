@@ -9,6 +9,8 @@
 
 #include "common/money.h"
 #include "common/timefmt.h"
+#include "core/statements.h"
+#include "server/statement_views.h"
 #include "server/daemon.h"
 #include "server/views.h"
 
@@ -192,6 +194,22 @@ Result<std::vector<core::Criterion>> criteria_field(const json& b) {
   return out;
 }
 
+// A reply in another format than JSON (a statement's CSV or HTML page).
+Reply text_reply(std::string text, const char* content_type) {
+  Reply r;
+  r.content_type = content_type;
+  r.text = std::move(text);
+  return r;
+}
+
+// ?month=YYYY-MM, the current UTC month when absent.
+Result<MonthRange> month_param(const httplib::Request& req, int64_t now_ms) {
+  if (!req.has_param("month")) return month_of_ms(now_ms);
+  auto month = parse_month(req.get_param_value("month"));
+  if (!month.ok()) return Status::Invalid("query parameter 'month': " + month.status().message());
+  return month;
+}
+
 Status need_admin(const Principal& who) {
   return who.admin() ? Status::Ok() : Status::Denied("only an admin may do this");
 }
@@ -315,6 +333,7 @@ void Daemon::install_routes(httplib::Server& srv) {
     return [this, h, needs_body](const httplib::Request& req, httplib::Response& res) {
       auto send = [&res](const Reply& r) {
         res.status = r.status;
+        if (!r.content_type.empty()) return res.set_content(r.text, r.content_type);
         res.set_content(r.body.dump(), "application/json");
       };
       const std::string auth = req.get_header_value("Authorization");
@@ -419,7 +438,21 @@ void Daemon::install_routes(httplib::Server& srv) {
   });
   get("/v1/projects/([^/]+)/balance", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
-    return ok(balance_json(c.engine, *p));
+    return ok(balance_json(c.engine, *p, c.now_ms));
+  });
+  get("/v1/projects/([^/]+)/statement", [this](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
+    TRY_ASSIGN(month, month_param(req, c.now_ms));
+    const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
+    if (format != "json" && format != "csv" && format != "html")
+      return fail(Status::Invalid("query parameter 'format' must be json, csv or html, got '" + format + "'"));
+    TRY_ASSIGN(st, core::project_statement(c.engine, p->id, month.from_ms, month.to_ms));
+    if (format == "csv") return text_reply(statement_csv(st), "text/csv; charset=utf-8");
+    if (format == "html") return text_reply(statement_html(st, config_.currency), "text/html; charset=utf-8");
+    json out = statement_json(st);
+    out["month"] = format_month(month.from_ms);
+    out["currency"] = config_.currency;
+    return ok(out);
   });
 
   post("/v1/schemes", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
@@ -480,6 +513,21 @@ void Daemon::install_routes(httplib::Server& srv) {
     json list = json::array();
     for (const core::Scheme& s : c.engine.funding().schemes()) list.push_back(scheme_json(c.engine, s));
     return ok({{"schemes", list}});
+  });
+
+  // Aggregate, public figures: any authenticated caller may read them.
+  get("/v1/schemes/([^/]+)/report", [this](CoreContext& c, const Principal&, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(s, find_scheme(c.engine, json(req.matches[1].str())));
+    int64_t from_ms = 0;
+    if (req.has_param("from")) {
+      auto from = parse_time_ms(req.get_param_value("from"));
+      if (!from.ok()) return fail(Status::Invalid("query parameter 'from': " + from.status().message()));
+      from_ms = *from;
+    }
+    TRY_ASSIGN(r, core::scheme_report(c.engine, s->id, c.now_ms, from_ms));
+    json out = scheme_report_json(r);
+    out["currency"] = config_.currency;
+    return ok(out);
   });
 
   post("/v1/awards", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {

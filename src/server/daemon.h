@@ -34,6 +34,9 @@ namespace berth::server {
 struct Reply {
   int status = 200;
   nlohmann::json body;
+  // A reply that is not JSON (a statement as CSV or HTML): sent as `text` with this type.
+  std::string content_type;
+  std::string text;
 };
 Reply error_reply(const Status& status);
 

@@ -2,6 +2,7 @@
 
 #include "common/money.h"
 #include "common/timefmt.h"
+#include "server/statement_views.h"
 
 namespace berth::server {
 
@@ -247,14 +248,24 @@ json quote_json(const core::Quote& q) {
           {"earliest_start", time_json(q.earliest_start_ms)}};
 }
 
-json balance_json(const Engine& e, const core::Project& p) {
+json balance_json(const Engine& e, const core::Project& p, int64_t now_ms) {
   const core::Account* w = e.ledger().account(p.wallet);
+  // The award entries are award_json's, with the rate of spending and the run-out estimate.
+  auto balance = core::project_balance(e, p.id, now_ms);
   json awards = json::array();
-  for (AwardId id : e.funding().awards_of(p.id)) awards.push_back(award_json(e, *e.funding().award(id)));
+  for (AwardId id : e.funding().awards_of(p.id)) {
+    json award = award_json(e, *e.funding().award(id));
+    if (balance.ok()) {
+      for (const core::AwardBalance& b : balance->awards)
+        if (b.award == id) award.update(award_balance_json(b));
+    }
+    awards.push_back(std::move(award));
+  }
   return {{"project_id", p.id.value}, {"project", p.name},
           {"wallet", {{"account", p.wallet.value}, {"balance", format_amount(w->balance())},
                       {"held", format_amount(w->debits_pending)}, {"available", format_amount(w->available())},
                       {"spent", format_amount(w->debits_posted)}}},
+          {"as_of", time_json(now_ms)},
           {"awards", awards}};
 }
 

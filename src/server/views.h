@@ -30,6 +30,8 @@ json difference_json(const core::Difference& d, const char* source);
 // GET /v1/reconcile: the store's rows as committed and the live engine's, each reconciled;
 // at most `max_listed` differences listed in all, the store's first.
 json reconcile_json(const core::ReconcileReport& store, const core::ReconcileReport& engine, size_t max_listed);
+// The wallet, and each award with its rate of spending and when it runs out (core/statements.h).
+json balance_json(const core::Engine& e, const core::Project& p, int64_t now_ms);
 // An output path pattern with Slurm's %j (job id) and %x (job name) filled in.
 std::string expand_job_pattern(std::string pattern, const core::Job& job);
 

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/money.h"
+#include "common/strings.h"
 #include "sim/text.h"
 
 namespace berth::sim {
@@ -17,32 +18,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Text
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
 
 std::string fmt(const char* format, double v) {
   char buf[64];

@@ -40,6 +40,12 @@ class FakeApi final : public Api {
   Result<json> post(const std::string& path, const json& body) override {
     return server_->answer("POST", path, body);
   }
+  // Text replies are kept as JSON strings in the same table.
+  Result<std::string> get_text(const std::string& path) override {
+    Result<json> reply = server_->answer("GET", path, nullptr);
+    if (!reply.ok()) return reply.status();
+    return reply->is_string() ? reply->get<std::string>() : reply->dump();
+  }
 
  private:
   FakeServer* server_;
@@ -405,6 +411,41 @@ TEST_F(CliTest, QuoteFromFlagsOrScript) {
   ASSERT_EQ(run({"quote", "job.sh", "-G", "1"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body["gpus"], 1);
   EXPECT_EQ(server_.calls.back().body["project"], "vision");
+}
+
+TEST_F(CliTest, StatementAsTableCsvOrHtml) {
+  const json st = {{"project", "vision"}, {"org", "hku"}, {"opening_balance", "1.0000"}, {"jobs", json::array()}};
+  server_.reply("GET /v1/projects/vision/statement?month=2026-11", st);
+  ASSERT_EQ(run({"statement", "vision", "--month", "2026-11"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("Statement of vision (hku)"), std::string::npos) << out_.str();
+  ASSERT_EQ(run({"statement", "vision", "--month", "2026-11", "--json"}), 0) << err_.str();
+  EXPECT_EQ(json::parse(out_.str()), st);
+  server_.reply("GET /v1/projects/vision/statement?month=2026-11&format=csv", json("type,time\r\nopening,x\r\n"));
+  ASSERT_EQ(run({"statement", "vision", "--month", "2026-11", "--csv"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "type,time\r\nopening,x\r\n");  // as the server sent it
+  server_.reply("GET /v1/projects/vision/statement?format=html", json("<!DOCTYPE html>\n"));
+  ASSERT_EQ(run({"statement", "vision", "--html"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "<!DOCTYPE html>\n");
+}
+
+TEST_F(CliTest, StatementRefusesABadMonthOrTwoFormatsBeforeAsking) {
+  EXPECT_EQ(run({"statement", "vision", "--month", "2026-13"}), 1);
+  EXPECT_NE(err_.str().find("--month: month '2026-13' is not a month"), std::string::npos) << err_.str();
+  EXPECT_NE(run({"statement", "vision", "--csv", "--html"}), 0);
+  EXPECT_EQ(run({"--json", "statement", "vision", "--csv"}), 1);
+  EXPECT_NE(err_.str().find("--json cannot be combined"), std::string::npos) << err_.str();
+  EXPECT_TRUE(server_.calls.empty());
+  server_.reply("GET /v1/projects/other/statement", Status::NotFound("project \"other\" not found"));
+  EXPECT_EQ(run({"statement", "other"}), 1);
+  EXPECT_NE(err_.str().find("not found"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, ReportScheme) {
+  server_.reply("GET /v1/schemes/ai-subsidy/report?from=2026-11-01", json{{"scheme", "ai-subsidy"}, {"rate_bps", 7000}});
+  ASSERT_EQ(run({"report", "scheme", "ai-subsidy", "--from", "2026-11-01"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("Scheme ai-subsidy (70%)"), std::string::npos) << out_.str();
+  EXPECT_EQ(run({"report", "scheme", "ai-subsidy", "--from", "November"}), 1);
+  EXPECT_NE(err_.str().find("--from"), std::string::npos) << err_.str();
 }
 
 TEST_F(CliTest, BalanceOfOneProjectAndOfAll) {

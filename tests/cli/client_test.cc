@@ -159,6 +159,16 @@ TEST_F(HttpApiTest, NonJsonReplyIsAnError) {
   EXPECT_NE(reply.status().message().find("not JSON"), std::string::npos);
 }
 
+TEST_F(HttpApiTest, TextReplyComesAsItIsAndErrorsStayStatuses) {
+  Result<std::string> text = api("secret")->get_text("/v1/broken");
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(*text, "not json");
+  Result<std::string> denied = api("wrong")->get_text("/v1/whoami");
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(denied.status().message(), "unknown token");
+}
+
 TEST_F(HttpApiTest, BasePathIsPrefixed) {
   Result<json> reply = api("secret", "/base/")->get("/v1/whoami");
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();

@@ -159,13 +159,70 @@ TEST(RenderBalances, WalletAndAwardTables) {
       {"awards",
        {{{"id", 1}, {"scheme", "ai-subsidy"}, {"rate_bps", 7000}, {"gpu_level", 8}, {"start", "2026-01-01T00:00:00Z"},
          {"end", "2027-01-01T00:00:00Z"}, {"granted", "200000.0000"}, {"held", "70.0000"}, {"spent", "0.0000"},
-         {"left", "199930.0000"}}}}};
+         {"left", "199930.0000"}, {"spent_per_day", "12.5000"}, {"run_out", "runs_out"},
+         {"runs_out_at", "2026-08-09T10:11:12Z"}}}}};
   EXPECT_EQ(render_balances({balance}),
             "PROJECT    BALANCE     HELD  AVAILABLE\n"
             "vision   1000.0000  30.0000   970.0000\n"
             "\n"
-            "PROJECT  AWARD  SCHEME      RATE  GPUS  START       END             GRANTED     HELD   SPENT         LEFT\n"
-            "vision       1  ai-subsidy   70%     8  2026-01-01  2027-01-01  200000.0000  70.0000  0.0000  199930.0000\n");
+            "PROJECT  AWARD  SCHEME      RATE  GPUS  START       END             GRANTED     HELD   SPENT         LEFT"
+            "  PER_DAY  RUNS_OUT\n"
+            "vision       1  ai-subsidy   70%     8  2026-01-01  2027-01-01  200000.0000  70.0000  0.0000  199930.0000"
+            "  12.5000  2026-08-09\n");
+}
+
+TEST(RenderBalances, SaysWhyAnAwardHasNoRunOutDate) {
+  auto with = [](const char* run_out) {
+    return json{{"project", "p"}, {"awards", {{{"id", 1}, {"run_out", run_out}}}}};
+  };
+  EXPECT_NE(render_balances({with("ends_first")}).find("ends before running out"), std::string::npos);
+  EXPECT_NE(render_balances({with("no_spending")}).find("no spending"), std::string::npos);
+  EXPECT_NE(render_balances({with("exhausted")}).find("exhausted"), std::string::npos);
+  // An older server sends no estimate: the column shows "-".
+  const std::string old = render_balances({json{{"project", "p"}, {"awards", {{{"id", 1}}}}}});
+  EXPECT_NE(old.find("RUNS_OUT"), std::string::npos);
+}
+
+TEST(RenderStatement, BalancesJobsTopUpsAndHolds) {
+  const json st = {
+      {"project", "vision"}, {"org", "hku"}, {"currency", "HKD"}, {"from", "2026-11-01T00:00:00Z"},
+      {"to", "2026-12-01T00:00:00Z"}, {"opening_balance", "928.0000"}, {"closing_balance", "1293.0000"},
+      {"held_at_close", "180.0000"},
+      {"totals", {{"jobs", 1}, {"gpu_hours", "5.0000"}, {"cost", "150.0000"}, {"subsidy", "105.0000"},
+                  {"copay", "45.0000"}, {"topups", "500.0000"}, {"other_credits", "0.0000"},
+                  {"other_debits", "0.0000"}}},
+      {"jobs", {{{"job_id", 2}, {"run", 1}, {"name", "B"}, {"user", "alice"}, {"state", "COMPLETED"}, {"gpus", 1},
+                 {"start", "2026-10-31T22:00:00Z"}, {"end", "2026-11-01T03:00:00Z"}, {"gpu_hours", "5.0000"},
+                 {"cost", "150.0000"}, {"subsidy", "105.0000"}, {"copay", "45.0000"}, {"award_id", 1}}}},
+      {"topups", {{{"time", "2026-11-05T12:00:00Z"}, {"reference", "INV-2"}, {"amount", "500.0000"}}}},
+      {"other", json::array()},
+      {"held", {{{"job_id", 4}, {"run", 0}, {"name", "D"}, {"gpus", 2}, {"start", "2026-11-30T20:00:00Z"},
+                 {"copay_held", "180.0000"}, {"subsidy_held", "420.0000"}}}}};
+  const std::string text = render_statement(st);
+  EXPECT_EQ(text.rfind("Statement of vision (hku) for 2026-11-01 to 2026-12-01, in HKD\n", 0), 0u) << text;
+  EXPECT_NE(text.find("opening balance   928.0000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("closing balance  1293.0000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  2.1  B     alice  COMPLETED"), std::string::npos) << text;
+  EXPECT_NE(text.find("INV-2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Other movements"), std::string::npos) << text;
+  EXPECT_NE(text.find("Running at the close"), std::string::npos) << text;
+  EXPECT_NE(render_statement(json::object()).find("No jobs charged."), std::string::npos);
+}
+
+TEST(RenderSchemeReport, FiguresAndShare) {
+  const json r = {{"scheme", "ai-subsidy"}, {"rate_bps", 7000}, {"as_of", "2026-12-01T02:00:00Z"},
+                  {"currency", "HKD"}, {"funded", "1000000.0000"}, {"spent", "735.0000"},
+                  {"awards", {{"total", 2}, {"active", 2}, {"expired", 0}, {"upcoming", 0}}},
+                  {"organisations", {{"awarded", 1}, {"subsidised", 1}}},
+                  {"capacity", {{"share_bps", 29}, {"gpu_hours", "11728.0000"}, {"from", "2026-10-01T00:00:00Z"},
+                                {"to", "2026-12-01T02:00:00Z"}}}};
+  const std::string text = render_scheme_report(r);
+  EXPECT_EQ(text.rfind("Scheme ai-subsidy (70%), as of 2026-12-01T02:00:00Z, in HKD\n", 0), 0u) << text;
+  EXPECT_NE(text.find("spent (subsidy paid)   735.0000"), std::string::npos) << text;
+  EXPECT_NE(text.find("2 (2 active, 0 expired, 0 upcoming)"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.29% of 11728.0000 GPU-hours from 2026-10-01 to 2026-12-01T02:00:00Z"), std::string::npos)
+      << text;
+  EXPECT_NE(render_scheme_report(json::object()).find("share of capacity"), std::string::npos);
 }
 
 TEST(RenderBalances, NoAwards) {

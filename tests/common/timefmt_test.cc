@@ -136,5 +136,34 @@ TEST(FormatTime, RoundTripsEveryDayOfSeveralYears) {
   }
 }
 
+TEST(ParseMonth, AMonthIsItsHalfOpenInterval) {
+  auto nov = parse_month("2026-11");
+  ASSERT_TRUE(nov.ok());
+  EXPECT_EQ(nov->from_ms, time_ms("2026-11-01"));
+  EXPECT_EQ(nov->to_ms, time_ms("2026-12-01"));
+  auto dec = parse_month("2026-12");
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ(dec->to_ms, time_ms("2027-01-01"));  // December ends in the next year
+  auto feb = parse_month("2028-02");
+  ASSERT_TRUE(feb.ok());
+  EXPECT_EQ(feb->to_ms - feb->from_ms, 29 * int64_t{86400000});  // a leap year
+}
+
+TEST(ParseMonth, RefusesAnythingElseNamingTheText) {
+  for (const char* bad : {"", "2026", "2026-1", "2026-13", "2026-00", "26-11", "2026/11", "2026-11-01", "2026-1a",
+                          " 2026-11", "-026-11"}) {
+    auto m = parse_month(bad);
+    ASSERT_FALSE(m.ok()) << bad;
+    EXPECT_NE(m.status().message().find(std::string("'") + bad + "'"), std::string::npos) << m.status().message();
+  }
+}
+
+TEST(MonthOf, TheMonthAroundAnInstant) {
+  EXPECT_EQ(format_month(time_ms("2026-11-30T23:59:59Z")), "2026-11");
+  EXPECT_EQ(month_of_ms(time_ms("2026-11-30T23:59:59Z")).from_ms, time_ms("2026-11-01"));
+  EXPECT_EQ(month_of_ms(time_ms("2026-12-01")).from_ms, time_ms("2026-12-01"));
+  EXPECT_EQ(format_month(-1), "1969-12");
+}
+
 }  // namespace
 }  // namespace berth

@@ -237,6 +237,110 @@ TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
   EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/hold", "{}").first, 409);
 }
 
+// A statement served in JSON, CSV and HTML, and printed by the CLI; a member of another
+// organisation cannot read it; the scheme report is open to any token.
+TEST_F(BerthdTest, StatementsReportsAndBalancesOverTheApiAndCli) {
+  make_centre();
+  // A name that must be escaped on the HTML page and quoted in the CSV.
+  const json body = {{"project", "vision"}, {"name", "<b>tag</b>, & \"quoted\""}, {"gpus", 2}, {"time_limit_s", 60},
+                     {"workdir", work}, {"script", "#!/bin/sh\nsleep 0.2\n"}};
+  auto [st_job, j] = daemon->api("POST", "/v1/jobs", body.dump());
+  ASSERT_EQ(st_job, 201) << j.dump();
+  const uint64_t id = j["id"];
+  ASSERT_TRUE(eventually([&] { return state(id) == "COMPLETED"; })) << job(id).dump();
+  const std::string month = job(id)["end_time"].get<std::string>().substr(0, 7);
+  const std::string path = "/v1/projects/vision/statement?month=" + month;
+
+  auto [st_json, stmt] = daemon->api("GET", path);
+  ASSERT_EQ(st_json, 200) << stmt.dump();
+  EXPECT_EQ(stmt["month"], month);
+  EXPECT_EQ(stmt["project"], "vision");
+  ASSERT_EQ(stmt["jobs"].size(), 1u) << stmt.dump();
+  const json& line = stmt["jobs"][0];
+  EXPECT_EQ(line["job_id"], id);
+  EXPECT_EQ(amount(line["subsidy"]) + amount(line["copay"]), amount(line["cost"]));
+  EXPECT_EQ(amount(line["cost"]), amount(job(id)["cost"]));
+  EXPECT_EQ(line["gpu_ms"], 2 * job(id)["runtime_ms"].get<int64_t>());
+  ASSERT_EQ(stmt["topups"].size(), 1u);
+  EXPECT_EQ(stmt["topups"][0]["reference"], "INV-1");
+  EXPECT_EQ(amount(stmt["opening_balance"]) + amount(stmt["credits"]) - amount(stmt["debits"]),
+            amount(stmt["closing_balance"]));
+  EXPECT_EQ(amount(stmt["closing_balance"]), amount(daemon->api("GET", "/v1/projects/vision/balance").second["wallet"]["balance"]));
+
+  httplib::Client http("127.0.0.1", daemon->port());
+  const httplib::Headers auth = {{"Authorization", "Bearer " + daemon->admin_token()}};
+  auto csv = http.Get((path + "&format=csv").c_str(), auth);
+  ASSERT_TRUE(csv);
+  EXPECT_EQ(csv->status, 200);
+  EXPECT_EQ(csv->get_header_value("Content-Type").rfind("text/csv", 0), 0u);
+  EXPECT_EQ(csv->body.rfind("type,time,reference,description,", 0), 0u) << csv->body;
+  EXPECT_NE(csv->body.find("\r\nopening,"), std::string::npos);
+  EXPECT_NE(csv->body.find("\r\ntopup,"), std::string::npos);
+  EXPECT_NE(csv->body.find(",\"<b>tag</b>, & \"\"quoted\"\"\","), std::string::npos) << csv->body;
+  EXPECT_NE(csv->body.find("\r\nclosing,"), std::string::npos);
+  auto html = http.Get((path + "&format=html").c_str(), auth);
+  ASSERT_TRUE(html);
+  EXPECT_EQ(html->status, 200);
+  EXPECT_EQ(html->get_header_value("Content-Type").rfind("text/html", 0), 0u);
+  EXPECT_EQ(html->body.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html->body.find("&lt;b&gt;tag&lt;/b&gt;, &amp; &quot;quoted&quot;"), std::string::npos);
+  EXPECT_EQ(html->body.find("<b>tag"), std::string::npos);
+  for (const char* external : {"<script", "<link", "src=", "http://", "https://"})
+    EXPECT_EQ(html->body.find(external), std::string::npos) << external;
+
+  // Bad input: 400 naming the parameter, in JSON, whatever the format asked.
+  auto [st_bad, bad] = daemon->api("GET", "/v1/projects/vision/statement?month=2026-13&format=csv");
+  EXPECT_EQ(st_bad, 400);
+  EXPECT_NE(bad["error"]["message"].get<std::string>().find("'month'"), std::string::npos) << bad.dump();
+  auto [st_fmt, fmt] = daemon->api("GET", path + "&format=pdf");
+  EXPECT_EQ(st_fmt, 400);
+  EXPECT_NE(fmt["error"]["message"].get<std::string>().find("'format'"), std::string::npos) << fmt.dump();
+
+  // Another organisation's member: vision's statement does not exist for them; the scheme's
+  // aggregate report does.
+  must("org create acme --kind startup");
+  auto [st_tok, tok] = daemon->api("POST", "/v1/tokens", R"({"user":"bob","org":"acme"})");
+  ASSERT_EQ(st_tok, 201);
+  const std::string bob = tok["token"];
+  EXPECT_EQ(daemon->api("GET", path, "", bob).first, 404);
+  EXPECT_EQ(cli("statement vision --month " + month, bob).exit_code, 1);
+  auto [st_rep, rep] = daemon->api("GET", "/v1/schemes/ai-subsidy/report", "", bob);
+  ASSERT_EQ(st_rep, 200) << rep.dump();
+  EXPECT_EQ(amount(rep["spent"]), amount(line["subsidy"]));
+  EXPECT_EQ(rep["subsidised_gpu_ms"], line["gpu_ms"]);
+  EXPECT_EQ(rep["projects"]["subsidised"], 1);
+  EXPECT_EQ(amount(rep["committed"]), 50000 * kMinorPerUnit);
+  EXPECT_EQ(daemon->api("GET", "/v1/schemes/nope/report", "", bob).first, 404);
+
+  // The balance keeps its fields and adds each award's rate and run-out estimate.
+  const json balance = daemon->api("GET", "/v1/projects/vision/balance").second;
+  ASSERT_EQ(balance["awards"].size(), 1u);
+  EXPECT_TRUE(balance["awards"][0].contains("left"));
+  EXPECT_EQ(balance["awards"][0]["active"], true);
+  EXPECT_TRUE(balance["awards"][0].contains("run_out")) << balance.dump();
+
+  // The CLI prints the same statement three ways, and refuses a bad month before asking.
+  const CliResult text = cli("statement vision --month " + month);
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_NE(text.out.find("Statement of vision (hku)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("INV-1"), std::string::npos) << text.out;
+  const CliResult as_csv = cli("statement vision --month " + month + " --csv");
+  EXPECT_EQ(as_csv.exit_code, 0);
+  EXPECT_EQ(as_csv.out, csv->body);
+  const CliResult as_html = cli("statement vision --month " + month + " --html");
+  EXPECT_EQ(as_html.exit_code, 0);
+  EXPECT_EQ(as_html.out, html->body);
+  const CliResult bad_month = cli("statement vision --month 11-2026");
+  EXPECT_NE(bad_month.exit_code, 0);
+  EXPECT_NE(bad_month.out.find("--month"), std::string::npos) << bad_month.out;
+  const CliResult report = cli("report scheme ai-subsidy", bob);
+  EXPECT_EQ(report.exit_code, 0) << report.out;
+  EXPECT_NE(report.out.find("Scheme ai-subsidy (70%)"), std::string::npos) << report.out;
+  const CliResult bal = cli("balance vision");
+  EXPECT_EQ(bal.exit_code, 0) << bal.out;
+  EXPECT_NE(bal.out.find("RUNS_OUT"), std::string::npos) << bal.out;
+}
+
 // A centre of three 4-GPU nodes, two in one NVLink domain: a 2-node job runs once, on the
 // first of its nodes, knows all of them, and is charged for all its GPUs.
 void write_gang_config(const std::string& dir) {

@@ -1,0 +1,271 @@
+#include "server/statement_views.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "common/money.h"
+#include "common/strings.h"
+#include "common/timefmt.h"
+#include "server/views.h"
+
+namespace berth::server {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t kMsPerHour = 3'600'000;
+
+json id_or_null(uint64_t id) { return id == 0 ? json(nullptr) : json(id); }
+
+std::string time_text(int64_t ms) { return ms == 0 ? "" : format_time_ms(ms); }
+
+// The columns of a statement's line items, shared by the CSV and the HTML page.
+enum Column : size_t {
+  kType, kTime, kReference, kDescription, kUser, kState, kGpus, kStart, kEnd, kGpuHours, kGpuMs, kGross,
+  kSubsidy, kCopay, kHeld, kWallet, kBalance, kAward, kColumns
+};
+constexpr std::array<const char*, kColumns> kHeaders = {
+    "type", "time", "reference", "description", "user", "state", "gpus", "start", "end", "gpu_hours", "gpu_ms",
+    "gross", "subsidy", "copay", "held", "wallet", "balance", "award_id"};
+using Row = std::array<std::string, kColumns>;
+
+// Every line item in the order the CSV and the page print them, with the running balance.
+std::vector<Row> statement_rows(const core::ProjectStatement& st) {
+  struct Dated {
+    int64_t time_ms;
+    int order;  // ties: top-ups, then jobs, then other movements
+    Row row;
+    Minor wallet_minor;
+  };
+  std::vector<Dated> dated;
+  for (const core::WalletMovement& m : st.topups) {
+    Row r;
+    r[kType] = "topup";
+    r[kReference] = m.reference;
+    r[kDescription] = "top-up";
+    dated.push_back({m.time_ms, 0, r, m.amount_minor});
+  }
+  for (const core::JobCharge& j : st.jobs) {
+    Row r;
+    r[kType] = "job";
+    r[kReference] = std::to_string(j.job.value) + (j.run > 0 ? "." + std::to_string(j.run) : "");
+    r[kDescription] = j.name;
+    r[kUser] = j.user;
+    r[kState] = j.state;
+    r[kGpus] = std::to_string(j.gpus);
+    r[kStart] = time_text(j.start_ms);
+    r[kEnd] = time_text(j.end_ms);
+    r[kGpuHours] = format_gpu_hours(j.gpu_ms);
+    r[kGpuMs] = std::to_string(j.gpu_ms);
+    r[kGross] = format_amount(j.cost_minor);
+    r[kSubsidy] = format_amount(j.subsidy_minor);
+    r[kCopay] = format_amount(j.copay_minor);
+    r[kAward] = j.award.valid() ? std::to_string(j.award.value) : "";
+    dated.push_back({j.end_ms, 1, r, -j.copay_minor});
+  }
+  for (const core::WalletMovement& m : st.other) {
+    Row r;
+    r[kType] = core::transfer_code_name(m.code);
+    r[kReference] = m.reference.empty() ? std::to_string(m.transfer.value) : m.reference;
+    r[kDescription] = std::string(m.amount_minor > 0 ? "credit" : "debit") + " (" + core::transfer_code_name(m.code) + ")";
+    dated.push_back({m.time_ms, 2, r, m.amount_minor});
+  }
+  std::stable_sort(dated.begin(), dated.end(), [](const Dated& a, const Dated& b) {
+    return a.time_ms != b.time_ms ? a.time_ms < b.time_ms : a.order < b.order;
+  });
+  std::vector<Row> rows;
+  Row opening;
+  opening[kType] = "opening";
+  opening[kTime] = time_text(st.from_ms);
+  opening[kDescription] = "opening balance";
+  opening[kBalance] = format_amount(st.opening_minor);
+  rows.push_back(opening);
+  Minor balance = st.opening_minor;
+  for (Dated& d : dated) {
+    balance += d.wallet_minor;
+    d.row[kTime] = time_text(d.time_ms);
+    d.row[kWallet] = format_amount(d.wallet_minor);
+    d.row[kBalance] = format_amount(balance);
+    rows.push_back(std::move(d.row));
+  }
+  for (const core::HeldRun& h : st.held_at_close) {
+    Row r;
+    r[kType] = "held";
+    r[kTime] = time_text(st.to_ms);
+    r[kReference] = std::to_string(h.job.value) + (h.run > 0 ? "." + std::to_string(h.run) : "");
+    r[kDescription] = h.name + " (running at the close)";
+    r[kGpus] = std::to_string(h.gpus);
+    r[kStart] = time_text(h.start_ms);
+    r[kHeld] = format_amount(h.copay_held_minor);
+    r[kAward] = h.award.valid() ? std::to_string(h.award.value) : "";
+    rows.push_back(r);
+  }
+  Row closing;
+  closing[kType] = "closing";
+  closing[kTime] = time_text(st.to_ms);
+  closing[kDescription] = "closing balance";
+  closing[kGpuHours] = format_gpu_hours(st.jobs_gpu_ms);
+  closing[kGpuMs] = std::to_string(st.jobs_gpu_ms);
+  closing[kGross] = format_amount(st.jobs_cost_minor);
+  closing[kSubsidy] = format_amount(st.jobs_subsidy_minor);
+  closing[kCopay] = format_amount(st.jobs_copay_minor);
+  closing[kHeld] = format_amount(st.held_at_close_minor);
+  closing[kWallet] = format_amount(st.closing_minor - st.opening_minor);
+  closing[kBalance] = format_amount(st.closing_minor);
+  rows.push_back(closing);
+  return rows;
+}
+
+const char kPageStyle[] =
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em;color:#111}"
+    "h1{font-size:1.4em;margin:0 0 .2em}p.sub{margin:0 0 1.2em;color:#444}"
+    "table{border-collapse:collapse;width:100%;font-size:.85em;margin-bottom:1.2em}"
+    "th,td{border-bottom:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
+    "th{background:#f2f2f2}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "tr.total td{font-weight:bold;border-top:2px solid #111}"
+    "table.summary{width:auto}"
+    "@media print{body{margin:0}th{background:none}}";
+
+std::string html_cell(const std::string& text, bool number, const char* tag = "td") {
+  return std::string("<") + tag + (number ? " class=\"n\"" : "") + ">" + html_escape(text) + "</" + tag + ">";
+}
+
+}  // namespace
+
+std::string format_gpu_hours(int64_t gpu_ms) {
+  // Hours with 4 decimals are the same digits as an amount of 1/10,000 units.
+  return format_amount(gpu_ms < 0 ? -mul_div_floor(-gpu_ms, 10'000, kMsPerHour) : mul_div_floor(gpu_ms, 10'000, kMsPerHour));
+}
+
+json statement_json(const core::ProjectStatement& st) {
+  json jobs = json::array();
+  for (const core::JobCharge& j : st.jobs) {
+    jobs.push_back({{"job_id", j.job.value}, {"run", j.run}, {"name", j.name}, {"user", j.user}, {"state", j.state},
+                    {"gpus", j.gpus}, {"start", time_json(j.start_ms)}, {"end", time_json(j.end_ms)},
+                    {"gpu_ms", j.gpu_ms}, {"gpu_hours", format_gpu_hours(j.gpu_ms)},
+                    {"cost", format_amount(j.cost_minor)}, {"subsidy", format_amount(j.subsidy_minor)},
+                    {"copay", format_amount(j.copay_minor)}, {"award_id", id_or_null(j.award.value)}});
+  }
+  json topups = json::array();
+  for (const core::WalletMovement& m : st.topups)
+    topups.push_back({{"transfer_id", m.transfer.value}, {"time", time_json(m.time_ms)},
+                      {"amount", format_amount(m.amount_minor)}, {"reference", m.reference}});
+  json other = json::array();
+  for (const core::WalletMovement& m : st.other)
+    other.push_back({{"transfer_id", m.transfer.value}, {"time", time_json(m.time_ms)},
+                     {"code", core::transfer_code_name(m.code)}, {"amount", format_amount(m.amount_minor)}});
+  json held = json::array();
+  for (const core::HeldRun& h : st.held_at_close)
+    held.push_back({{"job_id", h.job.value}, {"run", h.run}, {"name", h.name}, {"gpus", h.gpus},
+                    {"start", time_json(h.start_ms)}, {"copay_held", format_amount(h.copay_held_minor)},
+                    {"subsidy_held", format_amount(h.subsidy_held_minor)}, {"award_id", id_or_null(h.award.value)}});
+  return {{"project_id", st.project.value},
+          {"project", st.project_name},
+          {"org_id", st.org.value},
+          {"org", st.org_name},
+          {"from", time_json(st.from_ms)},
+          {"to", time_json(st.to_ms)},
+          {"opening_balance", format_amount(st.opening_minor)},
+          {"closing_balance", format_amount(st.closing_minor)},
+          {"credits", format_amount(st.credits_minor())},
+          {"debits", format_amount(st.debits_minor())},
+          {"held_at_close", format_amount(st.held_at_close_minor)},
+          {"totals",
+           {{"jobs", st.jobs.size()}, {"gpu_ms", st.jobs_gpu_ms}, {"gpu_hours", format_gpu_hours(st.jobs_gpu_ms)},
+            {"cost", format_amount(st.jobs_cost_minor)}, {"subsidy", format_amount(st.jobs_subsidy_minor)},
+            {"copay", format_amount(st.jobs_copay_minor)}, {"topups", format_amount(st.topups_minor)},
+            {"other_credits", format_amount(st.other_credits_minor)},
+            {"other_debits", format_amount(st.other_debits_minor)}}},
+          {"jobs", jobs},
+          {"topups", topups},
+          {"other", other},
+          {"held", held}};
+}
+
+std::string statement_csv(const core::ProjectStatement& st) {
+  std::string out;
+  auto line = [&out](const auto& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
+    out += "\r\n";  // RFC 4180 line ends
+  };
+  line(kHeaders);
+  for (const Row& r : statement_rows(st)) line(r);
+  return out;
+}
+
+std::string statement_html(const core::ProjectStatement& st, const std::string& currency) {
+  const std::string title = "Statement: " + st.project_name + " (" + st.org_name + "), " + time_text(st.from_ms).substr(0, 10) +
+                            " to " + time_text(st.to_ms).substr(0, 10);
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
+                    "</title><style>" + kPageStyle + "</style></head><body>\n";
+  out += "<h1>" + html_escape(title) + "</h1>\n";
+  out += "<p class=\"sub\">Period [" + html_escape(time_text(st.from_ms)) + ", " + html_escape(time_text(st.to_ms)) +
+         "), amounts in " + html_escape(currency) +
+         ". A job is charged when it ends; money held by jobs running at the close is shown, not deducted.</p>\n";
+  const std::pair<const char*, Minor> summary[] = {
+      {"Opening balance", st.opening_minor}, {"Top-ups", st.topups_minor},
+      {"Other credits", st.other_credits_minor}, {"Co-payments", st.copay_debits_minor},
+      {"Other debits", st.other_debits_minor}, {"Closing balance", st.closing_minor},
+      {"Held at close", st.held_at_close_minor}, {"Gross cost of jobs", st.jobs_cost_minor},
+      {"Subsidy", st.jobs_subsidy_minor}};
+  out += "<table class=\"summary\">";
+  for (const auto& [label, amount] : summary) out += "<tr>" + html_cell(label, false, "th") + html_cell(format_amount(amount), true) + "</tr>";
+  out += "<tr>" + html_cell("GPU-hours", false, "th") + html_cell(format_gpu_hours(st.jobs_gpu_ms), true) + "</tr></table>\n";
+  static constexpr std::array<Column, 13> kShown = {kTime, kType, kReference, kDescription, kUser, kState, kGpus,
+                                                    kGpuHours, kGross, kSubsidy, kCopay, kWallet, kBalance};
+  static constexpr std::array<const char*, 13> kShownHeaders = {"Time", "Item", "Ref", "Description", "User", "State",
+                                                                "GPUs", "GPU-hours", "Gross", "Subsidy", "Co-pay",
+                                                                "Wallet", "Balance"};
+  auto numeric = [](Column c) { return c == kGpus || c >= kGpuHours; };
+  out += "<table><thead><tr>";
+  for (size_t i = 0; i < kShown.size(); ++i) out += html_cell(kShownHeaders[i], numeric(kShown[i]), "th");
+  out += "</tr></thead><tbody>\n";
+  for (const Row& r : statement_rows(st)) {
+    out += r[kType] == "closing" ? "<tr class=\"total\">" : "<tr>";
+    for (Column c : kShown) out += html_cell(c == kCopay && r[kType] == "held" ? r[kHeld] + " held" : r[c], numeric(c));
+    out += "</tr>\n";
+  }
+  out += "</tbody></table>\n</body></html>\n";
+  return out;
+}
+
+json scheme_report_json(const core::SchemeReport& r) {
+  return {{"scheme_id", r.scheme.value},
+          {"scheme", r.name},
+          {"rate_bps", r.rate_bps},
+          {"as_of", time_json(r.now_ms)},
+          {"funded", format_amount(r.funded_minor)},
+          {"granted", format_amount(r.granted_minor)},
+          {"returned", format_amount(r.returned_minor)},
+          {"committed", format_amount(r.committed_minor)},
+          {"spent", format_amount(r.spent_minor)},
+          {"held", format_amount(r.held_minor)},
+          {"unspent_in_awards", format_amount(r.unspent_minor)},
+          {"remaining", format_amount(r.remaining_minor)},
+          {"awards", {{"total", r.awards}, {"active", r.awards_active}, {"expired", r.awards_expired},
+                      {"upcoming", r.awards_upcoming}}},
+          {"organisations", {{"awarded", r.orgs_awarded}, {"subsidised", r.orgs_subsidised}}},
+          {"projects", {{"awarded", r.projects_awarded}, {"subsidised", r.projects_subsidised}}},
+          {"subsidised_runs", r.subsidised_runs},
+          {"subsidised_gpu_ms", r.subsidised_gpu_ms},
+          {"subsidised_gpu_hours", format_gpu_hours(r.subsidised_gpu_ms)},
+          {"capacity", {{"from", time_json(r.period_from_ms)}, {"to", time_json(r.now_ms)},
+                        {"gpu_ms", r.capacity_gpu_ms}, {"gpu_hours", format_gpu_hours(r.capacity_gpu_ms)},
+                        {"subsidised_gpu_ms", r.period_subsidised_gpu_ms},
+                        {"subsidised_gpu_hours", format_gpu_hours(r.period_subsidised_gpu_ms)},
+                        {"share_bps", r.capacity_share_bps}}}};
+}
+
+json award_balance_json(const core::AwardBalance& b) {
+  const bool dated = b.run_out == core::RunOut::kRunsOut || b.run_out == core::RunOut::kEndsFirst;
+  return {{"active", b.active},
+          {"spent_window_from", time_json(b.window_from_ms)},
+          {"spent_in_window", format_amount(b.window_spent_minor)},
+          {"spent_per_day", format_amount(b.spent_per_day_minor)},
+          {"run_out", core::run_out_name(b.run_out)},
+          {"runs_out_at", b.run_out == core::RunOut::kRunsOut ? time_json(b.run_out_ms) : json(nullptr)},
+          {"would_run_out_at", dated ? time_json(b.run_out_ms) : json(nullptr)}};
+}
+
+}  // namespace berth::server
