@@ -233,6 +233,11 @@ std::string render_scheme_report(const json& r) {
   const json orgs = r.is_object() && r.contains("organisations") ? r["organisations"] : json::object();
   const json projects = r.is_object() && r.contains("projects") ? r["projects"] : json::object();
   const json capacity = r.is_object() && r.contains("capacity") ? r["capacity"] : json::object();
+  const json apps = r.is_object() && r.contains("applications") ? r["applications"] : json::object();
+  std::string by_state;
+  if (apps.contains("by_state") && apps["by_state"].is_object())
+    for (const auto& [state, n] : apps["by_state"].items())
+      if (n.is_number_integer() && n.get<int64_t>() > 0) by_state += (by_state.empty() ? "" : ", ") + cell(n) + " " + state;
   std::string share = "-";
   if (capacity.contains("share_bps") && capacity["share_bps"].is_number_integer())
     share = format_rate(capacity["share_bps"].get<int64_t>());
@@ -248,6 +253,8 @@ std::string render_scheme_report(const json& r) {
                                " expired, " + cell(awards, "upcoming") + " upcoming)"},
                 {"organisations", cell(orgs, "awarded") + " awarded, " + cell(orgs, "subsidised") + " with usage"},
                 {"projects", cell(projects, "awarded") + " awarded, " + cell(projects, "subsidised") + " with usage"},
+                {"applications", cell(apps, "total") + (by_state.empty() ? "" : " (" + by_state + ")")},
+                {"asked / granted on them", cell(apps, "applied") + " / " + cell(apps, "approved")},
                 {"GPU-hours subsidised", cell(r, "subsidised_gpu_hours")},
                 {"share of capacity", share + " of " + cell(capacity, "gpu_hours") + " GPU-hours from " +
                                           short_date(capacity, "from") + " to " + short_date(capacity, "to")}});

@@ -240,6 +240,12 @@ Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_
     }
   }
   r.committed_minor = r.granted_minor - r.returned_minor;
+  r.applications = engine.applications().counts(s->id);
+  for (ApplicationId id : engine.applications().of_scheme(s->id)) {
+    const Application& app = *engine.applications().get(id);
+    if (app.state != ApplicationState::kDraft) r.applied_minor += app.terms.amount_minor;
+    if (app.state == ApplicationState::kApproved) r.approved_minor += app.approved_minor;
+  }
   r.remaining_minor = ledger.account(s->fund)->available();
   r.orgs_subsidised = static_cast<int>(orgs_used.size());
   r.projects_subsidised = static_cast<int>(projects_used.size());

@@ -147,6 +147,11 @@ struct SchemeReport {
   int64_t period_subsidised_gpu_ms = 0;
   int64_t capacity_gpu_ms = 0;
   int64_t capacity_share_bps = 0;
+
+  // The scheme's applications by state (docs/funding.md), with the amounts asked and granted.
+  ApplicationCounts applications;
+  Minor applied_minor = 0;    // asked for by submitted or decided applications
+  Minor approved_minor = 0;   // granted on approved applications
 };
 
 // NotFound for an unknown scheme; Invalid when period_from_ms is not before now_ms.

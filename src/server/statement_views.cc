@@ -230,6 +230,18 @@ std::string statement_html(const core::ProjectStatement& st, const std::string& 
   return out;
 }
 
+// Applications by state ("draft": 1, "submitted": 2, ...), their total, and the money asked
+// (by applications past draft) and granted.
+static json applications_json(const core::SchemeReport& r) {
+  json by_state = json::object();
+  for (int i = 0; i < core::kApplicationStateCount; ++i) {
+    const auto state = static_cast<core::ApplicationState>(i);
+    by_state[core::application_state_name(state)] = r.applications.of(state);
+  }
+  return {{"total", r.applications.total()}, {"by_state", by_state},
+          {"applied", format_amount(r.applied_minor)}, {"approved", format_amount(r.approved_minor)}};
+}
+
 json scheme_report_json(const core::SchemeReport& r) {
   return {{"scheme_id", r.scheme.value},
           {"scheme", r.name},
@@ -254,7 +266,8 @@ json scheme_report_json(const core::SchemeReport& r) {
                         {"gpu_ms", r.capacity_gpu_ms}, {"gpu_hours", format_gpu_hours(r.capacity_gpu_ms)},
                         {"subsidised_gpu_ms", r.period_subsidised_gpu_ms},
                         {"subsidised_gpu_hours", format_gpu_hours(r.period_subsidised_gpu_ms)},
-                        {"share_bps", r.capacity_share_bps}}}};
+                        {"share_bps", r.capacity_share_bps}}},
+          {"applications", applications_json(r)}};
 }
 
 json award_balance_json(const core::AwardBalance& b) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/engine.h"
+#include "core/statements.h"
 
 namespace berth::core {
 namespace {
@@ -219,6 +220,27 @@ TEST_F(EngineApplicationsTest, ApplicationsSurviveRestoreFromTheirRows) {
   // Criteria stay fixed after reviews, across the restore too.
   auto& mutable_engine = **restored;
   EXPECT_EQ(mutable_engine.set_criteria(rita, scheme, {{"only", 10000}}, kT0 + 5 * kDay).code(), Code::kConflict);
+}
+
+TEST_F(EngineApplicationsTest, TheSchemeReportCountsApplicationsByStateWithWhatWasAskedAndGranted) {
+  const ApplicationId approved = ready(300'000 * kUnit);
+  Approval approval;
+  approval.amount_minor = 200'000 * kUnit;
+  ASSERT_TRUE(engine->approve_application(rita, approved, approval, kT0 + 3 * kDay).ok());
+  const ApplicationId rejected = ready(50'000 * kUnit);
+  ASSERT_TRUE(engine->reject_application(rita, rejected, "out of scope", kT0 + 3 * kDay).ok());
+  ready(10'000 * kUnit);                                                                    // submitted
+  ASSERT_TRUE(engine->draft_application(alice, scheme, project, terms(7 * kUnit), kT0).ok());  // a draft
+  auto r = scheme_report(*engine, scheme, kT0 + 4 * kDay);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->applications.total(), 4);
+  EXPECT_EQ(r->applications.of(ApplicationState::kApproved), 1);
+  EXPECT_EQ(r->applications.of(ApplicationState::kRejected), 1);
+  EXPECT_EQ(r->applications.of(ApplicationState::kSubmitted), 1);
+  EXPECT_EQ(r->applications.of(ApplicationState::kDraft), 1);
+  EXPECT_EQ(r->applied_minor, 360'000 * kUnit);   // drafts are not asked yet
+  EXPECT_EQ(r->approved_minor, 200'000 * kUnit);
+  EXPECT_EQ(r->granted_minor, 200'000 * kUnit);
 }
 
 }  // namespace
