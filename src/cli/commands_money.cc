@@ -47,6 +47,60 @@ Status check_number(const char* what, const std::string& text) {
   return Status::Ok();
 }
 
+struct SupplementFlags {
+  std::string id;
+  std::optional<std::string> amount, end, note;
+};
+
+struct CloseFlags {
+  std::string id, reason;
+};
+
+struct OrderFlags {
+  std::string project;
+  std::vector<std::string> awards;
+};
+
+Status run_supplement(Context& ctx, const SupplementFlags& f) {
+  BERTH_RETURN_IF_ERROR(check_number("award id", f.id));
+  if (!f.amount && !f.end) return Status::Invalid("a supplement needs --amount, --end or both");
+  json body = json::object();
+  if (f.amount) {
+    Result<std::string> amount = checked_amount(*f.amount);
+    if (!amount.ok()) return Status::Invalid("--amount: " + amount.status().message());
+    body["amount"] = *amount;
+  }
+  if (f.end) body["end"] = *f.end;
+  if (f.note) body["note"] = *f.note;
+  Result<json> award = ctx.post("/v1/awards/" + f.id + "/supplement", body);
+  if (!award.ok()) return award.status();
+  ctx.print(*award, "Award " + f.id + ": granted " + cell(*award, "granted") + ", ends " + cell(*award, "end") + "\n");
+  return Status::Ok();
+}
+
+Status run_close(Context& ctx, const CloseFlags& f) {
+  BERTH_RETURN_IF_ERROR(check_number("award id", f.id));
+  Result<json> award = ctx.post("/v1/awards/" + f.id + "/close", json{{"reason", f.reason}});
+  if (!award.ok()) return award.status();
+  const bool returned = award->contains("returned") && !(*award)["returned"].is_null();
+  ctx.print(*award, "Closed award " + f.id + (returned ? "; " + cell(*award, "returned_amount") + " returned to the fund"
+                                                       : "; what is left returns to the fund once its running jobs settle") +
+                        "\n");
+  return Status::Ok();
+}
+
+Status run_funding_order(Context& ctx, const OrderFlags& f) {
+  json ids = json::array();
+  for (const std::string& a : f.awards) {
+    BERTH_RETURN_IF_ERROR(check_number("award id", a));
+    ids.push_back(std::stoull(a));
+  }
+  Result<json> balance = ctx.post("/v1/projects/" + path_segment(f.project) + "/funding-order", json{{"awards", ids}});
+  if (!balance.ok()) return balance.status();
+  ctx.print(*balance, render_balances({*balance}));
+  return Status::Ok();
+}
+
 Result<std::vector<json>> all_balances(Context& ctx) {
   Result<json> projects = ctx.get("/v1/projects");
   if (!projects.ok()) return projects.status();
@@ -243,6 +297,29 @@ void add_award(CLI::App& app, Context& ctx) {
 
   CLI::App* list = award->add_subcommand("list", "list awards");
   on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/awards", "awards", render_awards); });
+
+  auto& sf = ctx.make<SupplementFlags>();
+  CLI::App* supplement = award->add_subcommand("supplement", "add money from the fund, time, or both (reviewer)");
+  supplement->add_option("id", sf.id, "award id")->required();
+  supplement->add_option("--amount", sf.amount, "money to add from the scheme's fund");
+  supplement->add_option("--end", sf.end, "a later end, YYYY-MM-DD (UTC)");
+  supplement->add_option("--note", sf.note, "why, for the audit record");
+  on_run(supplement, ctx, [&ctx, &sf] { return run_supplement(ctx, sf); });
+
+  auto& cf = ctx.make<CloseFlags>();
+  CLI::App* close = award->add_subcommand("close", "end an award now; the unspent rest returns to the fund (reviewer)");
+  close->add_option("id", cf.id, "award id")->required();
+  close->add_option("--reason", cf.reason, "why, for the audit record")->required();
+  on_run(close, ctx, [&ctx, &cf] { return run_close(ctx, cf); });
+
+  auto& of = ctx.make<OrderFlags>();
+  CLI::App* order = app.add_subcommand("funding-order", "the order a project's awards pay in (first pays first)");
+  order->add_option("project", of.project, "project name or id")->required();
+  order->add_option("awards", of.awards, "award ids, first paying first (none: the order granted)");
+  on_run(order, ctx, [&ctx, &of] { return run_funding_order(ctx, of); });
+
+  CLI::App* audit = app.add_subcommand("audit", "who changed money or awards, what, when and why (reviewer)");
+  on_run(audit, ctx, [&ctx] { return run_listing(ctx, "/v1/audit", "audit", render_audit); });
 }
 
 }  // namespace

@@ -254,7 +254,7 @@ std::string render_scheme_report(const json& r) {
                 {"organisations", cell(orgs, "awarded") + " awarded, " + cell(orgs, "subsidised") + " with usage"},
                 {"projects", cell(projects, "awarded") + " awarded, " + cell(projects, "subsidised") + " with usage"},
                 {"applications", cell(apps, "total") + (by_state.empty() ? "" : " (" + by_state + ")")},
-                {"asked / granted on them", cell(apps, "applied") + " / " + cell(apps, "approved")},
+                {"asked / granted", cell(apps, "applied") + " / " + cell(apps, "approved")},
                 {"GPU-hours subsidised", cell(r, "subsidised_gpu_hours")},
                 {"share of capacity", share + " of " + cell(capacity, "gpu_hours") + " GPU-hours from " +
                                           short_date(capacity, "from") + " to " + short_date(capacity, "to")}});
@@ -342,6 +342,17 @@ std::string render_awards(const json& awards) {
 }
 
 std::string render_whoami(const json& me) { return render_fields(me, {"user", "role", "org", "org_id"}); }
+
+std::string render_audit(const json& records) {
+  Table table({"SEQ", "AT", "USER", "ACTION", "SUBJECT", "AMOUNT", "TRANSFER", "NOTE"});
+  for (size_t c : {0, 5, 6}) table.align_right(c);
+  for (const json& r : records) {
+    table.add_row({cell(r, "seq"), cell(r, "at"), cell(r, "user"), cell(r, "action"), cell(r, "subject"),
+                   cell(r, "amount"), r.contains("transfer_id") && !r["transfer_id"].is_null() ? cell(r, "transfer_id") : "-",
+                   cell(r, "note")});
+  }
+  return table.render();
+}
 
 std::string render_applications(const json& applications) {
   Table table({"ID", "SCHEME", "PROJECT", "STATE", "AMOUNT", "GPUS", "DAYS", "SCORE", "GRANTED", "AWARD"});

@@ -39,6 +39,7 @@ std::string render_projects(const nlohmann::json& projects);
 std::string render_schemes(const nlohmann::json& schemes);
 std::string render_awards(const nlohmann::json& awards);
 std::string render_whoami(const nlohmann::json& me);
+std::string render_audit(const nlohmann::json& records);
 std::string render_applications(const nlohmann::json& applications);
 // One application: its fields, then its reviews and its history.
 std::string render_application(const nlohmann::json& application);

@@ -190,6 +190,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
       return Status::Internal("application " + std::to_string(a.id.value) + " names award " +
                               std::to_string(a.award.value) + ", which does not exist");
   e->application_events_saved_ = rows.application_events.size();
+  for (const auto& [project, order] : rows.funding_orders)
+    BERTH_RETURN_IF_ERROR(e->funding_.set_funding_order(ProjectId(project), order));
   for (size_t i = 0; i < rows.audit.size(); ++i)
     if (rows.audit[i].seq != i + 1) return Status::Internal("audit records are not in sequence at " + std::to_string(i + 1));
   e->audit_ = rows.audit;
@@ -398,6 +400,17 @@ Result<Award> Engine::grant_award(const Scheme& s, ProjectId project, Minor amou
                    std::to_string(rate_bps) + " bps",
                now_ms);
   return a;
+}
+
+Status Engine::set_funding_order(ProjectId project, const std::vector<AwardId>& order, int64_t now_ms) {
+  BERTH_RETURN_IF_ERROR(funding_.set_funding_order(project, order));
+  dirty_funding_orders_.insert(project.value);
+  std::string text;
+  for (AwardId id : order) text += (text.empty() ? "award " : ", award ") + std::to_string(id.value);
+  record_audit("project.funding_order", "project " + std::to_string(project.value), 0, TransferId(),
+               order.empty() ? "back to the order granted" : "pays in the order " + text + ", then the rest as granted",
+               now_ms);
+  return Status::Ok();
 }
 
 Result<Award*> Engine::open_award(AwardId id, const char* what, int64_t now_ms) {
@@ -697,17 +710,35 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   const Project* p = funding_.project(job.project);
   const Minor wallet_left = ledger_.account(p->wallet)->available();
   q.subsidy_minor = 0;
-  if (const Award* a = funding_.active_award(job.project, now_ms)) {
-    const Scheme* s = funding_.scheme(a->scheme);
+  // The sources in the project's order: the first that can cover its share pays it.
+  const Award* first = nullptr;
+  auto try_source = [&](const Award* a) {
+    if (!first) first = a;
     const Minor share = subsidy_share_minor(q.max_cost_minor, a->rate_bps);
-    if (ledger_.account(a->account)->available() >= share) {
-      q.award = a->id;
-      q.rate_bps = a->rate_bps;
-      q.subsidy_minor = share;
-    } else if (s->shortfall == Shortfall::kWait) {
-      q.reason = PendingReason::kInsufficientFunds;
+    if (ledger_.account(a->account)->available() < share) return false;
+    q.award = a->id;
+    q.rate_bps = a->rate_bps;
+    q.subsidy_minor = share;
+    return true;
+  };
+  bool paid = false;
+  if (funding_.funding_order(job.project).empty()) {  // the common case, without building a list
+    for (AwardId id : funding_.awards_of(job.project)) {
+      const Award* a = funding_.award(id);
+      if (a->active_at(now_ms) && try_source(a)) {
+        paid = true;
+        break;
+      }
     }
+  } else {
+    for (const Award* a : funding_.active_sources(job.project, now_ms))
+      if (try_source(a)) {
+        paid = true;
+        break;
+      }
   }
+  if (!paid && first && funding_.scheme(first->scheme)->shortfall == Shortfall::kWait)
+    q.reason = PendingReason::kInsufficientFunds;
   q.copay_minor = q.max_cost_minor - q.subsidy_minor;
   if (q.reason == PendingReason::kNone && wallet_left < q.copay_minor) q.reason = PendingReason::kInsufficientFunds;
   q.affordable = q.reason == PendingReason::kNone;
@@ -1164,6 +1195,8 @@ ChangeSet Engine::drain_changes() {
   application_events_saved_ = applications_.events().size();
   for (uint64_t scheme : dirty_criteria_) c.criteria[scheme] = applications_.criteria(SchemeId(scheme));
   dirty_criteria_.clear();
+  for (uint64_t project : dirty_funding_orders_) c.funding_orders[project] = funding_.funding_order(ProjectId(project));
+  dirty_funding_orders_.clear();
   std::vector<uint64_t> ids(dirty_jobs_.begin(), dirty_jobs_.end());
   std::sort(ids.begin(), ids.end());
   c.jobs.reserve(ids.size());
@@ -1194,6 +1227,7 @@ ChangeSet Engine::snapshot() const {
   c.applications = applications_.all();
   c.application_events = applications_.events();
   c.criteria = applications_.all_criteria();
+  for (const auto& [project, order] : funding_.funding_orders()) c.funding_orders[project] = order;
   c.jobs = jobs_;
   for (const Account* a : ledger_.accounts()) c.accounts.push_back(*a);
   c.transfers = ledger_.transfers_in_order();

@@ -124,6 +124,7 @@ struct ChangeSet {
   std::vector<Application> applications;             // upserted: created or changed
   std::vector<ApplicationEvent> application_events;  // appended, in seq order
   std::map<uint64_t, std::vector<Criterion>> criteria;  // scheme -> criteria, replaced whole
+  std::map<uint64_t, std::vector<AwardId>> funding_orders;  // project -> stated order, replaced whole
   std::vector<Job> jobs;
   std::vector<Account> accounts;
   std::vector<Transfer> transfers;   // in the order applied
@@ -133,7 +134,7 @@ struct ChangeSet {
   uint64_t next_transfer_seq = 1;
   bool empty() const {
     return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
-           audit.empty() && applications.empty() && application_events.empty() && criteria.empty() && jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
+           audit.empty() && funding_orders.empty() && applications.empty() && application_events.empty() && criteria.empty() && jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
   }
 };
 
@@ -194,6 +195,12 @@ class Engine {
   // Ends an award now: it holds nothing for new jobs; its running jobs settle on their holds,
   // and then what is left returns to the fund.
   Result<Award> close_award(AwardId award, const std::string& reason, int64_t now_ms);
+  // States the order in which a project's funding sources (its awards) pay for its jobs: a job's
+  // subsidy comes from the first active source in that order that can cover its share, at that
+  // source's rate; when none can, the first active source's scheme rule decides (the wallet pays
+  // all, or the job waits). Awards not named follow in the order granted; an empty list returns
+  // to that default.
+  Status set_funding_order(ProjectId project, const std::vector<AwardId>& order, int64_t now_ms);
   // The append-only record of who changed money or awards, and why.
   const std::vector<AuditRecord>& audit() const { return audit_; }
 
@@ -313,6 +320,7 @@ class Engine {
   SchemeRules rules(SchemeId scheme) const;
   void touch_criteria(SchemeId scheme) { dirty_criteria_.insert(scheme.value); }
   void touch_award(AwardId award) { dirty_awards_.insert(award.value); }
+  std::unordered_set<uint64_t> dirty_funding_orders_;
   void record_audit(const std::string& action, const std::string& subject, Minor amount_minor, TransferId transfer,
                     std::string note, int64_t now_ms);
   // Returns what is left of ended awards whose holds are all settled (see expire()).

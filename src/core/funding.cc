@@ -1,5 +1,6 @@
 #include "core/funding.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace berth::core {
@@ -139,12 +140,57 @@ const std::vector<AwardId>& Funding::awards_of(ProjectId project) const {
   return it == project_awards_.end() ? kNone : it->second;
 }
 
+std::vector<const Award*> Funding::funding_sources(ProjectId project) const {
+  std::vector<const Award*> out;
+  const std::vector<AwardId>& stated = funding_order(project);
+  for (AwardId id : stated) out.push_back(award(id));
+  for (AwardId id : awards_of(project))
+    if (std::find(stated.begin(), stated.end(), id) == stated.end()) out.push_back(award(id));
+  return out;
+}
+
+std::vector<const Award*> Funding::active_sources(ProjectId project, int64_t now_ms) const {
+  std::vector<const Award*> out = funding_sources(project);
+  std::erase_if(out, [now_ms](const Award* a) { return !a->active_at(now_ms); });
+  return out;
+}
+
 const Award* Funding::active_award(ProjectId project, int64_t now_ms) const {
-  for (AwardId id : awards_of(project)) {
-    const Award* a = award(id);
-    if (a->active_at(now_ms)) return a;
+  if (funding_order(project).empty()) {  // the common case, without building a list
+    for (AwardId id : awards_of(project)) {
+      const Award* a = award(id);
+      if (a->active_at(now_ms)) return a;
+    }
+    return nullptr;
   }
-  return nullptr;
+  const std::vector<const Award*> active = active_sources(project, now_ms);
+  return active.empty() ? nullptr : active.front();
+}
+
+Status Funding::check_funding_order(ProjectId project, const std::vector<AwardId>& order) const {
+  if (!this->project(project)) return Status::NotFound("project " + std::to_string(project.value) + " not found");
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Award* a = award(order[i]);
+    if (!a || a->project != project)
+      return Status::Invalid("award " + std::to_string(order[i].value) + " is not an award of project " +
+                             this->project(project)->name);
+    for (size_t j = 0; j < i; ++j)
+      if (order[j] == order[i]) return Status::Invalid("award " + std::to_string(order[i].value) + " is named twice");
+  }
+  return Status::Ok();
+}
+
+Status Funding::set_funding_order(ProjectId project, const std::vector<AwardId>& order) {
+  BERTH_RETURN_IF_ERROR(check_funding_order(project, order));
+  if (order.empty()) funding_order_.erase(project.value);
+  else funding_order_[project.value] = order;
+  return Status::Ok();
+}
+
+const std::vector<AwardId>& Funding::funding_order(ProjectId project) const {
+  static const std::vector<AwardId> kDefault;
+  auto it = funding_order_.find(project.value);
+  return it == funding_order_.end() ? kDefault : it->second;
 }
 
 }  // namespace berth::core

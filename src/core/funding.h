@@ -42,9 +42,21 @@ class Funding {
   const std::vector<Award>& awards() const { return awards_; }
   const std::vector<AwardId>& awards_of(ProjectId project) const;
 
-  // The award that pays for a project's jobs at now_ms: the earliest granted one whose
-  // validity covers now. nullptr when none.
+  // A project's funding sources (its awards, from any scheme: a government scheme, a partner's
+  // credit line or voucher) in the order they pay: the awards named by set_funding_order first,
+  // in that order, then the others in the order granted.
+  std::vector<const Award*> funding_sources(ProjectId project) const;
+  // Those valid at now_ms, in the same order.
+  std::vector<const Award*> active_sources(ProjectId project, int64_t now_ms) const;
+  // The project's primary source at now_ms: the first active one. nullptr when none. Its GPU
+  // level caps the project's GPUs.
   const Award* active_award(ProjectId project, int64_t now_ms) const;
+  // States the order a project's sources pay in: distinct awards of the project; the project's
+  // awards not named follow in the order granted. An empty list returns to that default.
+  Status check_funding_order(ProjectId project, const std::vector<AwardId>& order) const;
+  Status set_funding_order(ProjectId project, const std::vector<AwardId>& order);
+  const std::vector<AwardId>& funding_order(ProjectId project) const;  // as stated; empty: default
+  const std::unordered_map<uint64_t, std::vector<AwardId>>& funding_orders() const { return funding_order_; }
 
  private:
   std::vector<Org> orgs_;
@@ -55,6 +67,7 @@ class Funding {
   std::unordered_map<std::string, ProjectId> project_names_;
   std::unordered_map<std::string, SchemeId> scheme_names_;
   std::unordered_map<uint64_t, std::vector<AwardId>> project_awards_;
+  std::unordered_map<uint64_t, std::vector<AwardId>> funding_order_;  // project -> stated order
 };
 
 // Names of orgs, projects, schemes: 1..64 characters of [A-Za-z0-9._-], starting with a

@@ -436,6 +436,20 @@ void Daemon::install_routes(httplib::Server& srv) {
                {"reference", t.reference}, {"wallet_balance", format_amount(w->balance())}, {"replayed", replayed}},
               replayed ? 200 : 201);
   });
+  post("/v1/projects/([^/]+)/funding-order", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (who.reviewer()) return fail(Status::Denied("a reviewer does not choose how a project pays"));
+    TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
+    if (!b.contains("awards") || !b["awards"].is_array())
+      return fail(Status::Invalid("field 'awards' must be a list of award ids, the first paying first"));
+    std::vector<AwardId> order;
+    for (const json& id : b["awards"]) {
+      if (!id.is_number_unsigned()) return fail(Status::Invalid("field 'awards' must hold award ids, got " + id.dump()));
+      order.emplace_back(id.get<uint64_t>());
+    }
+    if (order.size() > 64) return fail(Status::Invalid("field 'awards' names at most 64 awards"));
+    if (auto st = c.engine.set_funding_order(p->id, order, c.now_ms); !st.ok()) return fail(st);
+    return ok(balance_json(c.engine, *p, c.now_ms));
+  });
   get("/v1/projects/([^/]+)/balance", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
     return ok(balance_json(c.engine, *p, c.now_ms));

@@ -252,9 +252,12 @@ json balance_json(const Engine& e, const core::Project& p, int64_t now_ms) {
   const core::Account* w = e.ledger().account(p.wallet);
   // The award entries are award_json's, with the rate of spending and the run-out estimate.
   auto balance = core::project_balance(e, p.id, now_ms);
+  // In the order the sources pay (funding_order: 1 pays first).
   json awards = json::array();
-  for (AwardId id : e.funding().awards_of(p.id)) {
-    json award = award_json(e, *e.funding().award(id));
+  for (const core::Award* source : e.funding().funding_sources(p.id)) {
+    const AwardId id = source->id;
+    json award = award_json(e, *source);
+    award["funding_order"] = awards.size() + 1;
     if (balance.ok()) {
       for (const core::AwardBalance& b : balance->awards)
         if (b.award == id) award.update(award_balance_json(b));

@@ -195,7 +195,8 @@ ALTER TABLE nodes ADD COLUMN domain TEXT NOT NULL DEFAULT '';
 // Funding applications, the rules of schemes, the life of awards and the audit record
 // (docs/funding.md). Awards are now upserted: supplements change amount_minor and end_ms, an
 // early closure sets closed_ms and end_ms, the return of the remainder returned_ms and
-// returned_minor. audit is append-only: who changed money or an award, what, when and why. Scheme rules default to
+// returned_minor. audit is append-only: who changed money or an award, what, when and why.
+// funding_order is the order a project's awards pay in, where one was stated (replaced whole). Scheme rules default to
 // none (no exceptional rate, no cap, always open, awards as long as asked); an award's rate
 // is its scheme's for older rows. applications holds the terms asked and granted (upserted);
 // application_reviews one row per reviewer in the order they first reviewed (scores in the
@@ -259,6 +260,12 @@ CREATE TABLE scheme_criteria (
   name TEXT NOT NULL,
   weight_bps INTEGER NOT NULL CHECK (weight_bps > 0),
   PRIMARY KEY (scheme_id, position)
+);
+CREATE TABLE funding_order (
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  position INTEGER NOT NULL,
+  award_id INTEGER NOT NULL REFERENCES awards(id),
+  PRIMARY KEY (project_id, position)
 );
 CREATE TABLE audit (
   seq INTEGER PRIMARY KEY,

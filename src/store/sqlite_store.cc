@@ -379,6 +379,8 @@ Status SqliteStore::prepare_statements() {
       {&insert_scheme_, insert_sql("schemes", kSchemeColumns)},
       {&insert_award_, insert_sql("awards", kAwardColumns, "id")},
       {&insert_audit_, insert_sql("audit", kAuditColumns)},
+      {&delete_funding_order_, "DELETE FROM funding_order WHERE project_id = ?"},
+      {&insert_funding_order_, "INSERT INTO funding_order (project_id, position, award_id) VALUES (?, ?, ?)"},
       {&insert_topup_, insert_sql("topups", kTopUpColumns)},
       {&upsert_account_, insert_sql("accounts", kAccountColumns, "id")},
       {&insert_transfer_, insert_sql("transfers", kTransferColumns)},
@@ -424,6 +426,7 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
   for (const core::TopUp& t : c.topups) BERTH_RETURN_IF_ERROR(write_topup(t));
   for (const core::AuditRecord& r : c.audit) BERTH_RETURN_IF_ERROR(write_audit(r));
+  for (const auto& [project, order] : c.funding_orders) BERTH_RETURN_IF_ERROR(write_funding_order(project, order));
   for (const auto& [scheme, criteria] : c.criteria) BERTH_RETURN_IF_ERROR(write_criteria(scheme, criteria));
   for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
   for (const core::ApplicationEvent& e : c.application_events) BERTH_RETURN_IF_ERROR(write_application_event(e));
@@ -485,6 +488,19 @@ Status SqliteStore::write_award(const core::Award& a) {
       .bind_i64(a.returned_ms)
       .bind_i64(a.returned_minor);
   return with_context(s.run(), "award", a.id.value);
+}
+
+Status SqliteStore::write_funding_order(uint64_t project, const std::vector<AwardId>& order) {
+  delete_funding_order_.reset();
+  delete_funding_order_.bind_u64(project);
+  BERTH_RETURN_IF_ERROR(with_context(delete_funding_order_.run(), "funding order of project", project));
+  for (size_t i = 0; i < order.size(); ++i) {
+    Stmt& s = insert_funding_order_;
+    s.reset();
+    s.bind_u64(project).bind_i64(static_cast<int64_t>(i)).bind_u64(order[i].value);
+    BERTH_RETURN_IF_ERROR(with_context(s.run(), "funding order of project", project));
+  }
+  return Status::Ok();
 }
 
 Status SqliteStore::write_audit(const core::AuditRecord& r) {
@@ -794,6 +810,7 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   if (st.ok()) st = load_jobs(&rows);
   if (st.ok()) st = load_applications(&rows);
   if (st.ok()) st = load_audit(&rows);
+  if (st.ok()) st = load_funding_orders(&rows);
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -1023,6 +1040,15 @@ Status SqliteStore::load_applications(core::ChangeSet* rows) {
     rows->application_events.push_back(std::move(e));
     return Status::Ok();
   });
+}
+
+Status SqliteStore::load_funding_orders(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), "SELECT project_id, award_id FROM funding_order ORDER BY project_id, position",
+                      [&](Stmt& s) {
+                        const uint64_t project = s.col_u64();
+                        rows->funding_orders[project].push_back(AwardId(s.col_u64()));
+                        return Status::Ok();
+                      });
 }
 
 Status SqliteStore::load_audit(core::ChangeSet* rows) {

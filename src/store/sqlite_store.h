@@ -110,6 +110,7 @@ class SqliteStore {
   Status write_job(const core::Job& job);
   Status write_meta(const char* name, int64_t value);
   Status write_audit(const core::AuditRecord& record);
+  Status write_funding_order(uint64_t project, const std::vector<AwardId>& order);
   Status write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria);
   Status write_application(const core::Application& application);
   Status write_application_event(const core::ApplicationEvent& event);
@@ -125,6 +126,7 @@ class SqliteStore {
   Status load_jobs(core::ChangeSet* rows);
   Status load_applications(core::ChangeSet* rows);
   Status load_audit(core::ChangeSet* rows);
+  Status load_funding_orders(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
   int schema_version_ = 0;
@@ -133,7 +135,7 @@ class SqliteStore {
   sqlite::Stmt insert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
   sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_, insert_criterion_;
-  sqlite::Stmt insert_application_event_, insert_audit_;
+  sqlite::Stmt insert_application_event_, insert_audit_, delete_funding_order_, insert_funding_order_;
 };
 
 }  // namespace berth::store

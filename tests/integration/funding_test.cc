@@ -191,5 +191,38 @@ TEST_F(FundingTest, BadInputAndWrongRolesAreRefusedAndChangeNothing) {
   EXPECT_TRUE(daemon->up());
 }
 
+TEST_F(FundingTest, AwardsAreSupplementedOrderedAndClosedAndTheAuditRecordSaysWhoAndWhy) {
+  must("award create --scheme ai-subsidy --project vision --amount 1000 --gpus 8 --start 2020-01-01 --end 2099-01-01");
+  must("scheme create partner --rate 100% --fund 500 --eligible university");
+  must("award create --scheme partner --project vision --amount 200 --gpus 8 --start 2020-01-01 --end 2099-01-01");
+  // Only a reviewer or the admin supplements or closes; a member states the funding order.
+  EXPECT_NE(cli("award supplement 1 --amount 10", alice).exit_code, 0);
+  must("award supplement 1 --amount 500 --note 'second phase'", rita);
+  EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "998500.0000");
+  EXPECT_NE(cli("funding-order vision 2 1", rita).exit_code, 0);
+  must("funding-order vision 2 1", alice);
+  const json balance = daemon->api("GET", "/v1/projects/vision/balance", "", alice).second;
+  ASSERT_EQ(balance["awards"].size(), 2u);
+  EXPECT_EQ(balance["awards"][0]["id"], 2);
+  EXPECT_EQ(balance["awards"][0]["funding_order"], 1);
+  EXPECT_NE(cli("funding-order vision 2 7", alice).exit_code, 0);  // not one of vision's awards
+  // Closing returns what is left at once when no job holds on it.
+  const CliResult closed = cli("award close 2 --reason 'partner left'", rita);
+  ASSERT_EQ(closed.exit_code, 0) << closed.out;
+  EXPECT_NE(closed.out.find("200.0000 returned to the fund"), std::string::npos) << closed.out;
+  EXPECT_EQ(scheme("partner")["fund_balance"], "500.0000");
+  EXPECT_NE(cli("award close 2 --reason again", rita).exit_code, 0);  // it has ended
+  // The audit record names who did what and why, and survives a crash.
+  daemon->kill_hard();
+  daemon->start();
+  const CliResult audit = cli("audit", rita);
+  ASSERT_EQ(audit.exit_code, 0) << audit.out;
+  for (const char* expected : {"award.supplement", "second phase", "project.funding_order", "alice", "award.close",
+                               "partner left", "award.return"})
+    EXPECT_NE(audit.out.find(expected), std::string::npos) << expected << "\n" << audit.out;
+  EXPECT_EQ(daemon->api("GET", "/v1/audit", "", alice).first, 403);
+  EXPECT_EQ(cli("reconcile").exit_code, 0) << cli("reconcile").out;
+}
+
 }  // namespace
 }  // namespace berth::testing

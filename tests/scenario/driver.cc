@@ -175,6 +175,7 @@ class Driver {
   Status award(const std::vector<std::string>& w);
   Status supplement(const std::vector<std::string>& w);
   Status close_award(const std::vector<std::string>& w);
+  Status funding_order(const std::vector<std::string>& w);
   Status topup(const std::vector<std::string>& w);
   Status submit(const std::vector<std::string>& w);
   Status cancel(const std::vector<std::string>& w);
@@ -536,6 +537,18 @@ Status Driver::supplement(const std::vector<std::string>& w) {
       .status();
 }
 
+// order PROJECT [AWARD...]: the order the project's awards pay in (none: the order granted).
+Status Driver::funding_order(const std::vector<std::string>& w) {
+  if (w.size() < 2) return bad("usage: order PROJECT [AWARD...]");
+  SCENARIO_ASSIGN(p, project(w[1]));
+  std::vector<AwardId> order;
+  for (size_t i = 2; i < w.size(); ++i) {
+    SCENARIO_ASSIGN(id, integer(w[i], "an award id"));
+    order.emplace_back(static_cast<uint64_t>(id));
+  }
+  return engine().set_funding_order(p, order, now());
+}
+
 // close AWARD reason=WORD: ends an award early.
 Status Driver::close_award(const std::vector<std::string>& w) {
   if (w.size() < 2) return bad("usage: close AWARD reason=WORD");
@@ -669,7 +682,7 @@ Status Driver::expect_refused(const std::vector<std::string>& w) {
 }
 
 // expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] [subsidy=X] [copay=X] [max=X] [restarts=N]
-//                     [start=TIME] [end=TIME] [expected=TIME] [planned=D]
+//                     [award=N] [start=TIME] [end=TIME] [expected=TIME] [planned=D]
 Status Driver::expect_job(const std::vector<std::string>& w) {
   if (w.size() < 3) return bad("usage: expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] ...");
   SCENARIO_ASSIGN(id, job(w[1]));
@@ -695,6 +708,7 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(copay, money_option(o, "copay"));
   SCENARIO_ASSIGN(max, money_option(o, "max"));
   SCENARIO_ASSIGN(restarts, count_option(o, "restarts"));
+  SCENARIO_ASSIGN(award, count_option(o, "award"));  // the funding source that paid (0: none)
   std::optional<int64_t> start_at, end_at, expected_at;
   if (const auto t = o.take("start")) {
     SCENARIO_ASSIGN(v, time_ms(*t));
@@ -737,6 +751,7 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   m.money("copay", copay, j->copay_minor);
   m.money("max", max, j->max_cost_minor);
   m.count("restarts", restarts, j->restarts);
+  m.count("award", award, static_cast<int64_t>(j->award.value));
   if (start_at) m.compare("start", format_time(*start_at), j->start_ms ? format_time(j->start_ms) : "(not started)");
   if (end_at) m.compare("end", format_time(*end_at), j->end_ms ? format_time(j->end_ms) : "(not ended)");
   if (expected_at)
@@ -959,6 +974,7 @@ Status Driver::line(const std::vector<std::string>& w) {
   else if (verb == "award") st = award(w);
   else if (verb == "supplement") st = supplement(w);
   else if (verb == "close") st = close_award(w);
+  else if (verb == "order") st = funding_order(w);
   else if (verb == "topup") st = topup(w);
   else if (verb == "submit") st = submit(w);
   else if (verb == "cancel") st = cancel(w);

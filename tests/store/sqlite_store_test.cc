@@ -126,6 +126,9 @@ void expect_same(const core::Award& a, const core::Award& b) {
   EXPECT_EQ(a.created_ms, b.created_ms);
   EXPECT_EQ(a.rate_bps, b.rate_bps);
   EXPECT_EQ(a.application.value, b.application.value);
+  EXPECT_EQ(a.closed_ms, b.closed_ms);
+  EXPECT_EQ(a.returned_ms, b.returned_ms);
+  EXPECT_EQ(a.returned_minor, b.returned_minor);
 }
 void expect_same(const core::TopUp& a, const core::TopUp& b) {
   EXPECT_EQ(a.transfer.value, b.transfer.value);
@@ -239,6 +242,8 @@ void expect_same_rows(const ChangeSet& got, const ChangeSet& want) {
   EXPECT_EQ(got.applications, want.applications);
   EXPECT_EQ(got.application_events, want.application_events);
   EXPECT_EQ(got.criteria, want.criteria);
+  EXPECT_EQ(got.audit, want.audit);
+  EXPECT_EQ(got.funding_orders, want.funding_orders);
   EXPECT_EQ(got.next_job_id, want.next_job_id);
   EXPECT_EQ(got.next_account_id, want.next_account_id);
   EXPECT_EQ(got.next_transfer_seq, want.next_transfer_seq);
@@ -965,6 +970,20 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
   ASSERT_TRUE(engine_->reject_application(rita, ids[1], "not now", kT0 + 31).ok());
   ASSERT_TRUE(engine_->withdraw_application(alice, ids[2], "changed plans", kT0 + 32).ok());
   commit(kT0 + 32);
+  // A second award, a supplement, a stated funding order, and an early closure whose remainder
+  // returns at once (no job holds on it): awards are upserted, the audit record appended.
+  auto direct = engine_->create_award(scheme, project_, 100 * kUnit, 2, kT0, kT0 + 1000 * kHour, kT0 + 33);
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  commit(kT0 + 33);
+  engine_->set_actor("rita");
+  ASSERT_TRUE(engine_->supplement_award(AwardId(1), 50 * kUnit, kT0 + 3000 * kHour, "more work", kT0 + 34).ok());
+  ASSERT_TRUE(engine_->set_funding_order(project_, {direct->id, AwardId(1)}, kT0 + 34).ok());
+  commit(kT0 + 34);
+  ASSERT_TRUE(engine_->close_award(direct->id, "project moved", kT0 + 35).ok());
+  engine_->set_actor("system");
+  commit(kT0 + 35);
+  ASSERT_EQ(engine_->funding().award(direct->id)->returned_minor, 100 * kUnit);
+  ASSERT_GE(engine_->audit().size(), 6u);
   const ChangeSet want = engine_->snapshot();
   ASSERT_EQ(want.applications.size(), 4u);
   ASSERT_EQ(want.applications[0].reviews.size(), 2u);
@@ -979,6 +998,9 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   expect_same_rows((*restored)->snapshot(), want);
   EXPECT_EQ((*restored)->funding().awards()[0].rate_bps, 9000);
+  EXPECT_EQ((*restored)->funding().awards()[0].amount_minor, 450 * kUnit);
+  EXPECT_EQ((*restored)->audit().back().action, "award.return");
+  EXPECT_EQ((*restored)->audit()[(*restored)->audit().size() - 2].user, "rita");
   {
     RawDb raw(path_);
     EXPECT_EQ(raw.one("SELECT state, approved_rate_bps, award_id FROM applications WHERE id = 1"), "approved|9000|1");
