@@ -1,4 +1,5 @@
 // balance, transfers, topup, reconcile, scheme create|fund|list, award create|list.
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +9,9 @@
 #include "cli/table.h"
 #include "cli/views.h"
 #include "common/timefmt.h"
+#include "core/reconcile.h"
+#include "server/views.h"
+#include "store/sqlite_store.h"
 
 namespace berth::cli {
 namespace {
@@ -147,9 +151,24 @@ Status run_topup(Context& ctx, const TopupFlags& f) {
   return Status::Ok();
 }
 
+// Reconciles a state directory's database without a server: for an operator whose berthd will
+// not start on the rows (Restore refuses books that do not verify) or is stopped.
+Result<json> reconcile_offline(const std::string& state_dir) {
+  const std::string path = state_dir + "/berth.db";
+  if (!std::filesystem::is_regular_file(path)) return Status::NotFound("no berth database at " + path);
+  auto store = store::SqliteStore::Open(path);
+  if (!store.ok()) return store.status();
+  auto rows = (*store)->load(nullptr);
+  if (!rows.ok()) return rows.status();
+  const core::ReconcileOptions options;
+  json reply = server::reconcile_json(core::reconcile(*rows, options), core::ReconcileReport{}, options.max_listed);
+  reply.erase("engine");  // no engine runs here: the store's rows are all there is
+  return reply;
+}
+
 // Exits 1 when the books show any difference; the differences printed are the message.
-Status run_reconcile(Context& ctx) {
-  Result<json> reply = ctx.get("/v1/reconcile");
+Status run_reconcile(Context& ctx, const std::string& state_dir) {
+  Result<json> reply = state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(state_dir);
   if (!reply.ok()) return reply.status();
   ctx.print(*reply, render_reconcile(*reply));
   if (reply->is_object() && reply->value("ok", false)) return Status::Ok();
@@ -246,7 +265,10 @@ void add_balance_and_transfers(CLI::App& app, Context& ctx) {
   CLI::App* reconcile = app.add_subcommand(
       "reconcile", "recompute every balance and job charge from the transfers and report differences (admin); "
                    "exits 1 if there are any");
-  on_run(reconcile, ctx, [&ctx] { return run_reconcile(ctx); });
+  auto& state_dir = ctx.make<std::string>();
+  reconcile->add_option("--state-dir", state_dir,
+                        "reconcile this state directory's database directly, without a server (berthd may be stopped)");
+  on_run(reconcile, ctx, [&ctx, &state_dir] { return run_reconcile(ctx, state_dir); });
 }
 
 void add_scheme(CLI::App& app, Context& ctx) {

@@ -480,6 +480,26 @@ TEST_F(BerthdTest, ReconcileAgreesWithRealJobsAndReportsATamperedStore) {
   for (const json& d : found["differences"])
     reported |= d["source"] == "store" && d["kind"] == "job_subsidy" && d["entity"] == "job" && d["id"] == ran;
   EXPECT_TRUE(reported) << found.dump(2);
+
+  // With berthd stopped, the operator reconciles the state directory itself; a wallet balance
+  // edited in the database (which berthd would refuse to start on) is named too.
+  daemon->stop();
+  const std::string state = daemon->state_dir();
+  const CliResult offline = cli("reconcile --state-dir '" + state + "'");
+  EXPECT_EQ(offline.exit_code, 1) << offline.out;
+  EXPECT_NE(offline.out.find("job_subsidy"), std::string::npos) << offline.out;
+  ASSERT_EQ(sql(state + "/berth.db", "UPDATE accounts SET credits_posted_minor = credits_posted_minor + 7 "
+                                     "WHERE kind = 'wallet'"),
+            1);
+  const CliResult wallet = cli("--json reconcile --state-dir '" + state + "'");
+  EXPECT_EQ(wallet.exit_code, 1) << wallet.out;
+  const json offline_report = json::parse(wallet.out.substr(0, wallet.out.rfind('}') + 1), nullptr, false);
+  ASSERT_TRUE(offline_report.is_object()) << wallet.out;
+  bool balance_named = false;
+  for (const json& d : offline_report["differences"]) balance_named |= d["entity"] == "account";
+  EXPECT_TRUE(balance_named) << offline_report.dump(2);
+  EXPECT_FALSE(offline_report.contains("engine"));
+  EXPECT_NE(cli("reconcile --state-dir /nonexistent/berth").exit_code, 0);
 }
 
 }  // namespace
