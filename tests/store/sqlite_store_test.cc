@@ -145,6 +145,7 @@ void expect_same(const core::Account& a, const core::Account& b) {
   EXPECT_EQ(a.credits_pending, b.credits_pending);
   EXPECT_EQ(a.credits_posted, b.credits_posted);
   EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.credit_limit_minor, b.credit_limit_minor);
 }
 void expect_same(const core::Transfer& a, const core::Transfer& b) {
   EXPECT_TRUE(a.same_fields(b)) << "transfer " << a.id.value << " vs " << b.id.value;
@@ -206,6 +207,7 @@ void expect_same(const core::Job& a, const core::Job& b) {
   EXPECT_EQ(a.nodes, b.nodes);
   EXPECT_EQ(a.more_nodes, b.more_nodes);
   EXPECT_EQ(a.estimate_s, b.estimate_s);
+  EXPECT_EQ(a.refunded_minor, b.refunded_minor);
 }
 void expect_same(const core::Node& a, const core::Node& b) {
   SCOPED_TRACE("node " + a.name);
@@ -1025,6 +1027,84 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion4) {
   EXPECT_EQ(rows->awards[0].rate_bps, 7000);  // the scheme's rate, as it was paid before
   EXPECT_FALSE(rows->awards[0].application.valid());
   EXPECT_TRUE(rows->applications.empty());
+}
+
+TEST_F(SqliteStoreTest, CreditLimitsAndRefundsRoundTrip) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  ASSERT_TRUE(engine_->set_credit_limit(project_, 250 * kUnit, "trusted", kT0 + kHour).ok());
+  commit(kT0 + kHour);
+  const core::Job& done = *engine_->job(jobs_[0]);
+  auto refunded = engine_->refund_job(done.id, done.cost_minor / 2, "slow node", kT0 + kHour);
+  ASSERT_TRUE(refunded.ok()) << refunded.status().ToString();
+  commit(kT0 + kHour);
+  ASSERT_TRUE(engine_->adjust_wallet(project_, -3 * kUnit, "correction", kT0 + kHour).ok());
+  commit(kT0 + kHour);
+  const ChangeSet want = engine_->snapshot();
+  store_.reset();
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, want);
+  auto restored = Engine::Restore(small_cluster(), *rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  const core::Project& p = *(*restored)->funding().project(project_);
+  EXPECT_EQ((*restored)->ledger().account(p.wallet)->credit_limit_minor, 250 * kUnit);
+  EXPECT_EQ((*restored)->job(jobs_[0])->refunded_minor, done.cost_minor / 2);
+  EXPECT_TRUE(core::reconcile(*rows).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT credit_limit_minor FROM accounts WHERE id = " + std::to_string(p.wallet.value)),
+            std::to_string(250 * kUnit));
+  EXPECT_EQ(raw.one("SELECT refunded_minor FROM jobs WHERE id = " + std::to_string(jobs_[0].value)),
+            std::to_string(done.cost_minor / 2));
+}
+
+TEST_F(SqliteStoreTest, TheSchemaRefusesARefundAboveTheCost) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  ChangeSet bad;
+  bad.jobs.push_back(*engine_->job(jobs_[0]));
+  bad.jobs.front().refunded_minor = bad.jobs.front().cost_minor + 1;
+  const Status st = store_->commit(bad, kT0 + kHour);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("CHECK"), std::string::npos) << st.ToString();
+}
+
+TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion5) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
+      sqlite3_free(err);
+    };
+    exec(kSchemaVersionTable);
+    for (const Migration& m : migrations()) {
+      if (m.version > 5) break;
+      exec(m.sql);
+      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
+           m.description + "')");
+    }
+    exec("INSERT INTO orgs VALUES (1, 'hku', 'university', 0)");
+    exec("INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)");
+    exec("INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)");
+    sqlite3_close(db);
+  }
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), 6);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->accounts.size(), 1u);
+  EXPECT_EQ(rows->accounts[0].credit_limit_minor, 0);  // an older wallet has no credit
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'refunded_minor'"), "1");
 }
 
 // ---- atomicity ----
