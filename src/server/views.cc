@@ -206,7 +206,7 @@ json account_json(const core::Account& a) {
   return {{"id", a.id.value}, {"kind", core::account_kind_name(a.kind)}, {"name", a.name}, {"owner", a.owner},
           {"balance", format_amount(a.balance())}, {"held", format_amount(a.debits_pending)},
           {"available", format_amount(a.available())}, {"debits_posted", format_amount(a.debits_posted)},
-          {"credits_posted", format_amount(a.credits_posted)}};
+          {"credits_posted", format_amount(a.credits_posted)}, {"credit_limit", format_amount(a.credit_limit_minor)}};
 }
 
 
