@@ -99,11 +99,13 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
 
   // Every step is in the audit record under the admin's name, with its reason.
   std::vector<std::string> actions;
-  for (const json& r : daemon->api("GET", "/v1/audit?limit=1000").second["audit"])
+  const json audit = daemon->api("GET", "/v1/audit?limit=1000").second;
+  for (const json& r : audit["audit"])
     if (r["action"].get<std::string>().rfind("wallet.", 0) == 0 && r["action"] != "wallet.topup")
       actions.push_back(r["action"]);
   EXPECT_EQ(actions, (std::vector<std::string>{"wallet.credit_limit", "wallet.refund", "wallet.refund", "wallet.adjust",
-                                               "wallet.adjust", "wallet.adjust"}));
+                                               "wallet.adjust", "wallet.adjust"}))
+      << audit.dump();
 
   // The books reconcile, before and after a crash; the limit and the refunds persist.
   const CliResult clean = cli("reconcile");
