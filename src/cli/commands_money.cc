@@ -1,4 +1,5 @@
-// balance, transfers, topup, reconcile, scheme create|fund|list, award create|list.
+// balance, transfers, topup, credit-limit, refund, adjust, reconcile, scheme create|fund|list,
+// award create|list|supplement|close, funding-order, audit.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -27,6 +28,20 @@ struct TransferFlags {
 struct TopupFlags {
   std::string project, amount;
   std::optional<std::string> reference;
+};
+
+struct CreditLimitFlags {
+  std::string project, limit;
+  std::optional<std::string> note;
+};
+
+struct RefundFlags {
+  std::string job, reason;
+  std::optional<std::string> amount;
+};
+
+struct AdjustFlags {
+  std::string project, amount, reason;
 };
 
 struct SchemeFlags {
@@ -166,6 +181,50 @@ Result<json> reconcile_offline(const std::string& state_dir) {
   return reply;
 }
 
+Status run_credit_limit(Context& ctx, const CreditLimitFlags& f) {
+  Result<std::string> limit = checked_amount(f.limit);
+  if (!limit.ok()) return limit.status();
+  json body = {{"limit", *limit}};
+  if (f.note) body["note"] = *f.note;
+  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/credit-limit", body);
+  if (!reply.ok()) return reply.status();
+  const json wallet = reply->value("wallet", json::object());
+  ctx.print(*reply, "Credit limit of " + f.project + "'s wallet: " + cell(wallet, "credit_limit") + "; spendable " +
+                        cell(wallet, "spendable") + "\n");
+  return Status::Ok();
+}
+
+Status run_refund(Context& ctx, const RefundFlags& f) {
+  BERTH_RETURN_IF_ERROR(check_number("job id", f.job));
+  if (f.reason.empty()) return Status::Invalid("--reason must not be empty");
+  json body = {{"reason", f.reason}};
+  if (f.amount) {
+    Result<std::string> amount = checked_amount(*f.amount);
+    if (!amount.ok()) return Status::Invalid("--amount: " + amount.status().message());
+    body["amount"] = *amount;
+  }
+  Result<json> reply = ctx.post("/v1/jobs/" + f.job + "/refund", body);
+  if (!reply.ok()) return reply.status();
+  const json refund = reply->value("refund", json::object());
+  ctx.print(*reply, "Refunded " + cell(refund, "amount") + " of job " + f.job + " (refunded in all " +
+                        cell(*reply, "refunded") + " of " + cell(*reply, "cost") + ")\n");
+  return Status::Ok();
+}
+
+Status run_adjust(Context& ctx, const AdjustFlags& f) {
+  Result<std::string> amount = checked_amount(f.amount, true);
+  if (!amount.ok()) return amount.status();
+  if (f.reason.empty()) return Status::Invalid("--reason must not be empty");
+  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/adjustments",
+                                json{{"amount", *amount}, {"reason", f.reason}});
+  if (!reply.ok()) return reply.status();
+  const json adjustment = reply->value("adjustment", json::object());
+  const json wallet = reply->value("wallet", json::object());
+  ctx.print(*reply, "Adjusted " + f.project + "'s wallet by " + cell(adjustment, "amount") + " (transfer " +
+                        cell(adjustment, "transfer_id") + "); balance " + cell(wallet, "balance") + "\n");
+  return Status::Ok();
+}
+
 // Exits 1 when the books show any difference; the differences printed are the message.
 Status run_reconcile(Context& ctx, const std::string& state_dir) {
   Result<json> reply = state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(state_dir);
@@ -261,6 +320,29 @@ void add_balance_and_transfers(CLI::App& app, Context& ctx) {
   topup->add_option("amount", top.amount, "amount in currency units, at most 4 decimals")->required();
   topup->add_option("--reference", top.reference, "payment reference; repeating it does not pay twice");
   on_run(topup, ctx, [&ctx, &top] { return run_topup(ctx, top); });
+
+  auto& cl = ctx.make<CreditLimitFlags>();
+  CLI::App* credit = app.add_subcommand("credit-limit", "how far below zero a project's wallet may go (admin; 0: none)");
+  credit->add_option("project", cl.project, "project name or id")->required();
+  credit->add_option("amount", cl.limit, "the limit in currency units, at most 4 decimals")->required();
+  credit->add_option("--note", cl.note, "why (kept in the audit record)");
+  on_run(credit, ctx, [&ctx, &cl] { return run_credit_limit(ctx, cl); });
+
+  auto& rf = ctx.make<RefundFlags>();
+  CLI::App* refund = app.add_subcommand(
+      "refund", "refund (part of) an ended job's charge (admin): the subsidy part returns to the funder");
+  refund->add_option("job", rf.job, "job id")->required();
+  refund->add_option("--amount", rf.amount, "how much (default: all that is left to refund)");
+  refund->add_option("--reason", rf.reason, "why (kept in the audit record)")->required();
+  on_run(refund, ctx, [&ctx, &rf] { return run_refund(ctx, rf); });
+
+  auto& af = ctx.make<AdjustFlags>();
+  CLI::App* adjust = app.add_subcommand(
+      "adjust", "credit (positive) or debit (negative) a project's wallet against the centre's revenue (admin)");
+  adjust->add_option("project", af.project, "project name or id")->required();
+  adjust->add_option("amount", af.amount, "signed amount, e.g. 5 or -3.5 (or after --: -- -3.5)")->required();
+  adjust->add_option("--reason", af.reason, "why (kept in the audit record)")->required();
+  on_run(adjust, ctx, [&ctx, &af] { return run_adjust(ctx, af); });
 
   CLI::App* reconcile = app.add_subcommand(
       "reconcile", "recompute every balance and job charge from the transfers and report differences (admin); "

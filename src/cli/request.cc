@@ -110,8 +110,8 @@ json name_or_id(std::string_view ref) {
   return std::string(ref);
 }
 
-Result<std::string> checked_amount(std::string_view text) {
-  Result<Minor> minor = parse_amount(text);
+Result<std::string> checked_amount(std::string_view text, bool allow_negative) {
+  Result<Minor> minor = parse_amount(text, allow_negative);
   if (!minor.ok()) return minor.status();
   return format_amount(*minor);
 }

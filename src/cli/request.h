@@ -38,9 +38,10 @@ Result<int64_t> parse_rate_bps(std::string_view text);
 // anything else a name (a JSON string).
 nlohmann::json name_or_id(std::string_view ref);
 
-// Checks that `text` is an amount the API accepts (at most 4 decimals, not negative) and
+// Checks that `text` is an amount the API accepts (at most 4 decimals; negative only where
+// allow_negative, for an adjustment) and
 // returns it in the API's canonical form ("12.5" -> "12.5000"; ".5" and "+5" normalised too).
-Result<std::string> checked_amount(std::string_view text);
+Result<std::string> checked_amount(std::string_view text, bool allow_negative = false);
 
 // "normal", "high" or "spot".
 Status check_tier(std::string_view tier);

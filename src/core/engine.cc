@@ -272,8 +272,9 @@ Status Engine::apply_transfer(const Transfer& t, int64_t now_ms) {
   if (r == TransferResult::kExceedsCredits) {
     const Account* a = ledger_.account(t.debit);
     return Status::Funds("account " + std::to_string(t.debit.value) + " (" + (a ? a->name : "?") + ") has " +
-                         format_amount(a ? a->available() : 0) + " available, " + format_amount(t.amount) +
-                         " needed");
+                         format_amount(a ? a->spendable() : 0) + " available" +
+                         (a && a->credit_limit_minor > 0 ? " counting its credit limit" : "") + ", " +
+                         format_amount(t.amount) + " needed");
   }
   return Status::Internal(std::string("transfer refused: ") + transfer_result_name(r));
 }
@@ -708,7 +709,8 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   q.max_cost_minor = gpu_cost_minor(q.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000);
   BERTH_CHECK(q.max_cost_minor >= 0, "max cost overflow");
   const Project* p = funding_.project(job.project);
-  const Minor wallet_left = ledger_.account(p->wallet)->available();
+  // The wallet's credit limit counts: a job is held while the wallet plus its credit covers it.
+  const Minor wallet_left = ledger_.account(p->wallet)->spendable();
   q.subsidy_minor = 0;
   // The sources in the project's order: the first that can cover its share pays it.
   const Award* first = nullptr;
@@ -1244,6 +1246,7 @@ Status Engine::verify() const {
   for (const Job& j : jobs_) {
     const std::string name = "job " + std::to_string(j.id.value);
     if (j.subsidy_minor + j.copay_minor != j.cost_minor) return Status::Internal(name + ": subsidy + co-payment != cost");
+    if (j.refunded_minor < 0 || j.refunded_minor > j.cost_minor) return Status::Internal(name + ": refunded more than its cost");
     if (j.subsidy_minor > subsidy_share_minor(j.cost_minor, j.rate_bps) && j.subsidy_minor > 0)
       return Status::Internal(name + ": subsidy above floor(rate * cost)");
     if (j.state == JobState::kRunning && j.award.valid()) {

@@ -209,6 +209,34 @@ class Engine {
   Result<TopUp> top_up(ProjectId project, Minor amount_minor, const std::string& reference,
                        int64_t now_ms, bool* replayed = nullptr);
 
+  // Wallets (docs/wallets.md). Each is refused with nothing changed when the project or job is
+  // unknown (NotFound), an amount or reason is bad (Invalid), or the money is not there
+  // (Conflict / InsufficientFunds), and is audited ("wallet.credit_limit", "wallet.refund",
+  // "wallet.adjust") under the actor set by set_actor.
+  //
+  // Sets how far below zero the project's wallet may go (0..kMaxCreditLimitMinor; 0: not at
+  // all). Holds count: a job is held only while the wallet plus its credit covers its
+  // co-payment. A limit below what the wallet already uses is a Conflict.
+  Status set_credit_limit(ProjectId project, Minor credit_limit_minor, const std::string& note, int64_t now_ms);
+  // Refunds part of an ended job's charge (amount_minor > 0, at most what was charged less what
+  // was refunded before). The refund splits as the charge did: of the job's refunds in all,
+  // floor(refunded * subsidy / cost) returns to the funder and the rest to the wallet; this
+  // refund's subsidy part is that floor after it less the floor before it, so the funder never
+  // gets back more than it paid, the wallet never more than its co-payment, and a refund of
+  // the whole charge returns each exactly. The subsidy part goes to the award that paid it
+  // while the award has not ended (end_ms > now), else to its scheme's fund; never to the
+  // wallet. Transfers from the centre's revenue (kCodeRefund, ref = the job), linked: all or
+  // nothing. A reason is required. Returns the amount refunded.
+  Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason, int64_t now_ms);
+  // What can still be refunded of a job: its cost less its refunds (0 for a job not ended).
+  Minor refundable_minor(const Job& job) const;
+  // Moves money between the centre's revenue and a project's wallet (kCodeAdjustment, ref =
+  // the project): a positive amount is a credit to the wallet (goodwill), a negative one a
+  // debit (a correction), never taking the wallet below its floor (0 less its credit limit,
+  // counting holds). A reason is required. Returns the transfer.
+  Result<TransferId> adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,
+                                   int64_t now_ms);
+
   // Jobs.
   Result<Quote> quote(const JobRequest& request, int64_t now_ms) const;
   // Accepts a job, or refuses one that is malformed or can never run. Returns its id.

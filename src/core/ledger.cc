@@ -43,15 +43,28 @@ inline bool add(Minor a, Minor b, Minor* out) { return !__builtin_add_overflow(a
 std::string describe(const Account& a) {
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "account %" PRIu64 " (%s, no_overdraft=%d): debits_pending=%" PRId64
+                "account %" PRIu64 " (%s, no_overdraft=%d, credit_limit=%" PRId64 "): debits_pending=%" PRId64
                 " debits_posted=%" PRId64 " credits_pending=%" PRId64 " credits_posted=%" PRId64,
-                a.id.value, account_kind_name(a.kind), a.no_overdraft ? 1 : 0, a.debits_pending,
-                a.debits_posted, a.credits_pending, a.credits_posted);
+                a.id.value, account_kind_name(a.kind), a.no_overdraft ? 1 : 0, a.credit_limit_minor,
+                a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted);
   return buf;
 }
 
 bool valid_kind(AccountKind kind) {
   return kind >= AccountKind::kSource && kind <= AccountKind::kExternal;
+}
+
+// A credit limit only means something on an account that may not be overdrawn.
+bool valid_credit_limit(const Account& a) {
+  return a.credit_limit_minor >= 0 && a.credit_limit_minor <= kMaxCreditLimitMinor &&
+         (a.no_overdraft || a.credit_limit_minor == 0);
+}
+
+// Whether a no_overdraft account is within its floor: debits (posted and held) at most its
+// credits plus its credit limit. All four fields are non-negative and the limit is bounded, so
+// nothing here overflows.
+bool within_floor(const Account& a) {
+  return a.debits_pending <= a.credits_posted - a.debits_posted + a.credit_limit_minor;
 }
 
 }  // namespace
@@ -227,8 +240,7 @@ void Ledger::check_account(const Account& a) const {
   const bool non_negative = a.debits_pending >= 0 && a.debits_posted >= 0 &&
                             a.credits_pending >= 0 && a.credits_posted >= 0;
   // With all four non-negative, credits_posted - debits_posted cannot overflow.
-  const bool covered =
-      !a.no_overdraft || (non_negative && a.debits_pending <= a.credits_posted - a.debits_posted);
+  const bool covered = !a.no_overdraft || (non_negative && within_floor(a));
   if (__builtin_expect(!non_negative || !covered, 0)) {
     std::fprintf(stderr, "berth: ledger invariant violated: %s: %s\n",
                  non_negative ? "no_overdraft account below zero counting holds"
@@ -257,6 +269,7 @@ Status Ledger::create_account(const Account& account, int64_t now_ms) {
       account.credits_pending != 0 || account.credits_posted != 0) {
     return Status::Invalid("a new account's balances must be zero");
   }
+  if (!valid_credit_limit(account)) return Status::Invalid("bad credit limit");
   if (find_account(account.id) != nullptr) {
     return Status::Conflict("account " + std::to_string(account.id.value) + " exists");
   }
@@ -276,6 +289,10 @@ Status Ledger::restore_account(const Account& account) {
     return Status::Invalid("restored account " + std::to_string(account.id.value) +
                            " has a negative balance field");
   }
+  if (!valid_credit_limit(account)) {
+    return Status::Invalid("restored account " + std::to_string(account.id.value) +
+                           " has a credit limit that is negative, too large or on an account that may be overdrawn");
+  }
   if (find_account(account.id) != nullptr) {
     return Status::Conflict("account " + std::to_string(account.id.value) + " exists");
   }
@@ -289,6 +306,25 @@ Status Ledger::restore_account(const Account& account) {
   set_totals(t);
   account_index_.insert(account.id.value, accounts_.size());
   accounts_.push_back(std::make_unique<Account>(account));
+  return Status::Ok();
+}
+
+Status Ledger::set_credit_limit(AccountId id, Minor credit_limit_minor) {
+  Account* a = find_account(id);
+  if (a == nullptr) return Status::NotFound("account " + std::to_string(id.value) + " not found");
+  Account changed = *a;
+  changed.credit_limit_minor = credit_limit_minor;
+  if (!valid_credit_limit(changed)) {
+    return Status::Invalid("a credit limit is 0.." + format_amount(kMaxCreditLimitMinor) +
+                           ", on an account that may not be overdrawn");
+  }
+  if (!within_floor(changed)) {
+    return Status::Conflict("account " + std::to_string(id.value) + " already uses " +
+                            format_amount(-a->available()) + " of credit; its limit cannot go below that");
+  }
+  if (a->credit_limit_minor == credit_limit_minor) return Status::Ok();
+  a->credit_limit_minor = credit_limit_minor;
+  changes_.accounts.push_back(id);
   return Status::Ok();
 }
 
@@ -439,10 +475,10 @@ TransferResult Ledger::apply_new(const Transfer& t, int64_t now_ms, bool in_chai
 
   Balances d = balances_of(*debit), c = balances_of(*credit), tot = totals();
   if (debit->no_overdraft) {
-    // debits_posted + debits_pending + amount <= credits_posted, without overflowing: all are
-    // non-negative, and the account's invariant gives debits_posted <= credits_posted.
-    const Minor available = d.credits_posted - d.debits_posted - d.debits_pending;
-    if (t.amount > available) return TransferResult::kExceedsCredits;
+    // debits_posted + debits_pending + amount <= credits_posted + credit limit, without
+    // overflowing: all are non-negative, the limit is bounded, and the account's invariant
+    // keeps its debits within its credits plus its limit.
+    if (t.amount > debit->spendable()) return TransferResult::kExceedsCredits;
   }
   int64_t expires_ms = 0;
   bool fits;
@@ -786,8 +822,9 @@ Status Ledger::verify() const {
         a.credits_posted < 0) {
       return fail(describe(a) + ": negative balance field");
     }
-    if (a.no_overdraft && a.debits_pending > a.credits_posted - a.debits_posted) {
-      return fail(describe(a) + ": below zero counting holds");
+    if (!valid_credit_limit(a)) return fail(describe(a) + ": bad credit limit");
+    if (a.no_overdraft && !within_floor(a)) {
+      return fail(describe(a) + ": below its floor (zero less its credit limit) counting holds");
     }
   }
   if (tot.debits_posted != total_debits_posted_ || tot.credits_posted != total_credits_posted_ ||

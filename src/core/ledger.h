@@ -4,7 +4,9 @@
 // - Every movement of money is a Transfer from a debit account to a credit account.
 //   Total debits equal total credits at all times, posted and pending separately.
 // - An account created with no_overdraft (funds, awards, wallets) can never have
-//   debits_posted + debits_pending > credits_posted: held money counts as spent.
+//   debits_posted + debits_pending > credits_posted + credit_limit_minor: held money counts
+//   as spent. The credit limit is 0 (none) unless set_credit_limit gave the account one; it
+//   lets a wallet go below zero, down to -credit_limit_minor.
 // - Two-phase: a transfer with kPending reserves `amount`; a later transfer with
 //   kPostPending (posting `amount` <= the pending amount, releasing the rest) or
 //   kVoidPending resolves it, exactly once. A pending transfer with timeout_ms > 0
@@ -49,7 +51,9 @@ const char* account_kind_name(AccountKind kind);
 struct Account {
   AccountId id;
   AccountKind kind = AccountKind::kWallet;
-  bool no_overdraft = true;  // debits_posted + debits_pending <= credits_posted
+  bool no_overdraft = true;  // debits_posted + debits_pending <= credits_posted + credit_limit_minor
+  // How far below zero a no_overdraft account may go (0: not at all), 0..kMaxCreditLimitMinor.
+  Minor credit_limit_minor = 0;
   uint64_t owner = 0;        // the project, award, scheme ... id this account belongs to (informational)
   std::string name;
   Minor debits_pending = 0;
@@ -61,7 +65,14 @@ struct Account {
   Minor balance() const { return credits_posted - debits_posted; }
   // What can still be debited: balance less outstanding holds.
   Minor available() const { return credits_posted - debits_posted - debits_pending; }
+  // What can still be debited counting the credit limit: what a no_overdraft account may
+  // still spend or hold.
+  Minor spendable() const { return available() + credit_limit_minor; }
 };
+
+// The largest credit limit an account may have (HK$100bn at 4 decimals): large enough for any
+// centre, small enough that balances plus a limit never overflow.
+inline constexpr Minor kMaxCreditLimitMinor = Minor{1'000'000'000'000'000};
 
 enum TransferFlags : uint32_t {
   kLinked = 1u << 0,
@@ -153,6 +164,11 @@ class Ledger {
   // Applies transfers in order (linked chains all or nothing); one result per transfer.
   std::vector<TransferResult> create_transfers(std::span<const Transfer> batch, int64_t now_ms);
   TransferResult create_transfer(const Transfer& transfer, int64_t now_ms);
+
+  // Sets a no_overdraft account's credit limit (0..kMaxCreditLimitMinor). Invalid: an account
+  // that may be overdrawn anyway, or a limit out of range. Conflict: a limit below what the
+  // account already uses (it would put it past its floor now). Recorded as a changed account.
+  Status set_credit_limit(AccountId id, Minor credit_limit_minor);
 
   // Releases every pending transfer whose timeout has passed. Returns how many expired.
   size_t expire_pending(int64_t now_ms);

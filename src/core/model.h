@@ -219,6 +219,9 @@ struct Job {
   Minor cost_minor = 0;
   Minor subsidy_minor = 0;
   Minor copay_minor = 0;
+  // Refunded after it ended (Engine::refund_job), in all: at most cost_minor. Of it, the
+  // subsidy part floor(refunded * subsidy / cost) went back to the funder, the rest to the wallet.
+  Minor refunded_minor = 0;
   int gpus_per_node() const { return gpus / nodes; }
   bool runs_on(NodeId n) const {
     if (node == n) return true;

@@ -30,6 +30,7 @@ const char* difference_kind_name(DifferenceKind kind) {
     case DifferenceKind::kHoldOutsideAward: return "hold_outside_award";
     case DifferenceKind::kTopUpTransfer: return "topup_transfer";
     case DifferenceKind::kTopUpUnrecorded: return "topup_unrecorded";
+    case DifferenceKind::kJobRefund: return "job_refund";
   }
   return "unknown";
 }
@@ -98,6 +99,7 @@ class Reconciler {
     check_pending_states();
     for (const Job& job : rows_.jobs) check_job(job);
     check_unclaimed_job_transfers();
+    check_unclaimed_refunds();
     check_topups();
   }
 
@@ -127,7 +129,11 @@ class Reconciler {
     for (const Award& a : rows_.awards) award_by_account_[a.account.value] = &a;
     for (const Award& a : rows_.awards) award_by_id_[a.id.value] = &a;
     for (const Scheme& s : rows_.schemes) scheme_by_id_[s.id.value] = &s;
+    for (const Scheme& s : rows_.schemes) fund_accounts_.insert(s.fund.value);
     for (const Project& p : rows_.projects) project_by_id_[p.id.value] = &p;
+    for (const Transfer& t : rows_.transfers)
+      if (t.code == kCodeRefund) refunds_by_job_[t.ref].push_back(&t);
+    for (const Job& j : rows_.jobs) job_ids_.insert(j.id.value);
     resolved_by_.assign(rows_.transfers.size(), kNone);
     balances_.assign(rows_.accounts.size(), WideBalances{});
   }
@@ -247,11 +253,20 @@ class Reconciler {
         add(DifferenceKind::kUnprotectedAccount, EntityKind::kAccount, a.id.value, "no_overdraft", false, 1, 0,
             "account " + std::to_string(a.id.value) + " (" + account_kind_name(a.kind) +
                 ") may be overdrawn; fund, award and wallet accounts never may.");
-      if (a.no_overdraft && b.debits_posted + b.debits_pending > b.credits_posted)
-        add_money(DifferenceKind::kOverdraft, EntityKind::kAccount, a.id.value, "debits", clamp64(b.credits_posted),
-                  clamp64(b.debits_posted + b.debits_pending),
+      // Only a wallet may have a credit limit; funds and awards never go below zero.
+      const bool limit_allowed = a.kind == AccountKind::kWallet && a.no_overdraft;
+      if (a.credit_limit_minor < 0 || a.credit_limit_minor > kMaxCreditLimitMinor ||
+          (!limit_allowed && a.credit_limit_minor != 0))
+        add_money(DifferenceKind::kUnprotectedAccount, EntityKind::kAccount, a.id.value, "credit_limit", 0,
+                  a.credit_limit_minor,
+                  "account " + std::to_string(a.id.value) + " (" + account_kind_name(a.kind) +
+                      ") has a credit limit only a wallet may have, within 0.." + format_amount(kMaxCreditLimitMinor));
+      const Wide floor_credit = limit_allowed ? Wide{a.credit_limit_minor} : Wide{0};
+      if (a.no_overdraft && b.debits_posted + b.debits_pending > b.credits_posted + floor_credit)
+        add_money(DifferenceKind::kOverdraft, EntityKind::kAccount, a.id.value, "debits",
+                  clamp64(b.credits_posted + floor_credit), clamp64(b.debits_posted + b.debits_pending),
                   "account " + std::to_string(a.id.value) + " (" + a.name +
-                      ") owes more than it holds, counting holds: debits at most its credits");
+                      ") owes more than it holds, counting holds: debits at most its credits and its credit limit");
       stored_dp += a.debits_posted;
       stored_dq += a.debits_pending;
       stored_cp += a.credits_posted;
@@ -396,6 +411,56 @@ class Reconciler {
       if (t.expected != t.found)
         add_money(t.kind, EntityKind::kJob, job.id.value, t.field, clamp64(t.expected), t.found,
                   name + " " + t.what + " against its runs' charges");
+    check_refunds(job);
+  }
+
+  // A job's refunds: single-phase transfers from the centre's revenue (kCodeRefund, ref = the
+  // job) summing to its refunded amount, at most its cost; of them, the wallet's share is the
+  // rest of floor(refunded * subsidy / cost), which went to awards or funds, never to a wallet.
+  void check_refunds(const Job& job) {
+    const std::string name = jid(job.id.value);
+    auto it = refunds_by_job_.find(job.id.value);
+    Wide total = 0, to_wallet = 0;
+    auto p = project_by_id_.find(job.project.value);
+    const AccountId wallet = p == project_by_id_.end() ? AccountId() : p->second->wallet;
+    if (it != refunds_by_job_.end()) {
+      for (const Transfer* t : it->second) {
+        total += t->amount;
+        const bool to_funder = award_by_account_.count(t->credit.value) || fund_accounts_.count(t->credit.value);
+        if (t->credit == wallet) {
+          to_wallet += t->amount;
+        } else if (!to_funder) {
+          add(DifferenceKind::kJobRefund, EntityKind::kTransfer, t->id.value, "credit", false,
+              static_cast<int64_t>(wallet.value), static_cast<int64_t>(t->credit.value),
+              tid(t->id.value) + " refunds " + name + " to account " + std::to_string(t->credit.value) +
+                  ", neither its project's wallet nor an award or fund.");
+        }
+        if (t->debit != kRevenueAccount || (t->flags & ~uint32_t{kLinked}) != 0)
+          add(DifferenceKind::kJobRefund, EntityKind::kTransfer, t->id.value, "debit", false,
+              static_cast<int64_t>(kRevenueAccount.value), static_cast<int64_t>(t->debit.value),
+              tid(t->id.value) + " refunds " + name + " but is not a single-phase transfer from the centre's revenue.");
+      }
+    }
+    if (total != job.refunded_minor)
+      add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded", clamp64(total),
+                job.refunded_minor, name + " refunded against its refund transfers");
+    if (job.refunded_minor < 0 || job.refunded_minor > job.cost_minor)
+      add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded", job.cost_minor,
+                job.refunded_minor, name + " refunded more than it was charged (or a negative amount)");
+    if (job.cost_minor <= 0 || total != job.refunded_minor || total > job.cost_minor || total < 0) return;
+    const Wide subsidy = mul_div_floor(job.refunded_minor, job.subsidy_minor, job.cost_minor);
+    if (subsidy >= 0 && to_wallet != total - subsidy)
+      add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded_to_wallet",
+                clamp64(total - subsidy), clamp64(to_wallet),
+                name + " refunds paid to its wallet (the co-payment's share of what was refunded)");
+  }
+
+  void check_unclaimed_refunds() {
+    for (const auto& [ref, transfers] : refunds_by_job_)
+      if (!job_ids_.count(ref))
+        for (const Transfer* t : transfers)
+          add_money(DifferenceKind::kJobRefund, EntityKind::kTransfer, t->id.value, "ref", 0, t->amount,
+                    tid(t->id.value) + " is a refund of job " + std::to_string(ref) + ", which has no row");
   }
 
   // The run the job row describes. Returns whether it finished (and is to be charged).
@@ -566,6 +631,9 @@ class Reconciler {
   std::unordered_map<uint64_t, const Award*> award_by_account_, award_by_id_;
   std::unordered_map<uint64_t, const Scheme*> scheme_by_id_;
   std::unordered_map<uint64_t, const Project*> project_by_id_;
+  std::unordered_set<uint64_t> fund_accounts_;                        // scheme fund account ids
+  std::unordered_set<uint64_t> job_ids_;
+  std::unordered_map<uint64_t, std::vector<const Transfer*>> refunds_by_job_;  // job id -> its refunds
   std::vector<WideBalances> balances_;  // recomputed, parallel to rows_.accounts
   std::vector<size_t> resolved_by_;     // per transfer: the position of the one resolving it, or kNone
   std::unordered_set<uint64_t> claimed_;  // job transfers found in some run of a job

@@ -20,6 +20,11 @@
 //     posts of its two holds are s and C - s; the job's cost, subsidy and co-payment are the
 //     sums over its runs, and subsidy + co-payment = cost; a subsidy hold lies within its
 //     award's validity dates; a running job's holds of this run are pending and match it;
+//   * each job's refunds (kCodeRefund, ref = the job): single-phase transfers from the
+//     centre's revenue summing to the job's refunded_minor, at most its cost; the ones to its
+//     project's wallet sum to refunded - floor(refunded * subsidy / cost) and the others go
+//     to an award or a scheme's fund; a refund naming no job is a difference. A wallet's
+//     credit limit counts in its floor; no other account may have one;
 //   * each top-up has its transfer, external account to the project's wallet, of the same
 //     amount, and every top-up transfer has its top-up row.
 // - Limit: a job row keeps the price and the times of its last run only. An earlier run's
@@ -64,6 +69,7 @@ enum class DifferenceKind : uint8_t {
   kHoldOutsideAward,     // a subsidy hold placed outside its award's validity dates
   kTopUpTransfer,        // a top-up without its transfer, or with another amount or wallet
   kTopUpUnrecorded,      // a top-up transfer without its top-up row
+  kJobRefund,            // a job's refunds disagree with its refunded amount, its cost or its split
 };
 const char* difference_kind_name(DifferenceKind kind);  // "account_balance", ...
 

@@ -42,11 +42,13 @@ Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t
   return b[key].get<int64_t>();
 }
 
-Result<Minor> amount_field(const json& b, const char* key) {
+// A money field: a decimal string (or an integer) in currency units; a sign only where
+// allow_negative (an adjustment).
+Result<Minor> amount_field(const json& b, const char* key, bool allow_negative = false) {
   if (!b.contains(key) || b[key].is_null()) return Status::Invalid(std::string("field '") + key + "' is required");
-  if (b[key].is_number_integer()) return parse_amount(std::to_string(b[key].get<int64_t>()));
+  if (b[key].is_number_integer()) return parse_amount(std::to_string(b[key].get<int64_t>()), allow_negative);
   if (!b[key].is_string()) return Status::Invalid(std::string("field '") + key + "' must be a decimal string like \"12.50\"");
-  auto a = parse_amount(b[key].get<std::string>());
+  auto a = parse_amount(b[key].get<std::string>(), allow_negative);
   if (!a.ok()) return Status::Invalid(std::string("field '") + key + "': " + a.status().message());
   return a;
 }
@@ -802,6 +804,42 @@ void Daemon::install_routes(httplib::Server& srv) {
     TRY_ASSIGN(running, c.engine.cancel(j->id, c.now_ms));
     if (running) c.terminate.push_back(j->id);
     return ok(job_json(c.engine, *j));
+  });
+
+  // Wallets (admin only): a credit limit, a refund of a job's charge, an adjustment.
+  post("/v1/projects/([^/]+)/credit-limit", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (!who.admin()) return fail(Status::Denied("only an admin may set a wallet's credit limit"));
+    TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
+    TRY_ASSIGN(limit, amount_field(b, "limit"));
+    TRY_ASSIGN(note, str_field(b, "note", false));
+    if (auto st = c.engine.set_credit_limit(p->id, limit, note, c.now_ms); !st.ok()) return fail(st);
+    return ok(balance_json(c.engine, *p, c.now_ms));
+  });
+  post("/v1/jobs/([^/]+)/refund", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (!who.admin()) return fail(Status::Denied("only an admin may refund a job"));
+    TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
+    TRY_ASSIGN(reason, str_field(b, "reason", true));
+    Minor amount = c.engine.refundable_minor(*j);  // absent: the whole refundable rest
+    if (b.contains("amount") && !b["amount"].is_null()) {
+      TRY_ASSIGN(asked, amount_field(b, "amount"));
+      amount = asked;
+    } else if (amount == 0 && core::is_final(j->state)) {
+      return fail(Status::Conflict("job " + std::to_string(j->id.value) + " has nothing left to refund"));
+    }
+    TRY_ASSIGN(refunded, c.engine.refund_job(j->id, amount, reason, c.now_ms));
+    json out = job_json(c.engine, *j);
+    out["refund"] = {{"amount", format_amount(refunded)}, {"transfer_id", c.engine.audit().back().transfer.value}};
+    return ok(out, 201);
+  });
+  post("/v1/projects/([^/]+)/adjustments", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (!who.admin()) return fail(Status::Denied("only an admin may adjust a wallet"));
+    TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
+    TRY_ASSIGN(amount, amount_field(b, "amount", true));
+    TRY_ASSIGN(reason, str_field(b, "reason", true));
+    TRY_ASSIGN(transfer, c.engine.adjust_wallet(p->id, amount, reason, c.now_ms));
+    json out = balance_json(c.engine, *p, c.now_ms);
+    out["adjustment"] = {{"amount", format_amount(amount)}, {"transfer_id", transfer.value}};
+    return ok(out, 201);
   });
 
   for (const char* action : {"hold", "release"}) {

@@ -195,6 +195,7 @@ json job_json(const Engine& e, const core::Job& j) {
       {"cost", ended || j.restarts ? json(format_amount(j.cost_minor)) : json(nullptr)},
       {"subsidy", ended || j.restarts ? json(format_amount(j.subsidy_minor)) : json(nullptr)},
       {"copay", ended || j.restarts ? json(format_amount(j.copay_minor)) : json(nullptr)},
+      {"refunded", format_amount(j.refunded_minor)},
       {"runtime_s", j.start_ms && j.end_ms ? json((j.end_ms - j.start_ms) / 1000) : json(nullptr)},
       {"runtime_ms", j.start_ms && j.end_ms ? json(j.end_ms - j.start_ms) : json(nullptr)},
   };
@@ -205,7 +206,7 @@ json account_json(const core::Account& a) {
   return {{"id", a.id.value}, {"kind", core::account_kind_name(a.kind)}, {"name", a.name}, {"owner", a.owner},
           {"balance", format_amount(a.balance())}, {"held", format_amount(a.debits_pending)},
           {"available", format_amount(a.available())}, {"debits_posted", format_amount(a.debits_posted)},
-          {"credits_posted", format_amount(a.credits_posted)}};
+          {"credits_posted", format_amount(a.credits_posted)}, {"credit_limit", format_amount(a.credit_limit_minor)}};
 }
 
 
@@ -267,6 +268,8 @@ json balance_json(const Engine& e, const core::Project& p, int64_t now_ms) {
   return {{"project_id", p.id.value}, {"project", p.name},
           {"wallet", {{"account", p.wallet.value}, {"balance", format_amount(w->balance())},
                       {"held", format_amount(w->debits_pending)}, {"available", format_amount(w->available())},
+                      {"credit_limit", format_amount(w->credit_limit_minor)},
+                      {"spendable", format_amount(w->spendable())},
                       {"spent", format_amount(w->debits_posted)}}},
           {"as_of", time_json(now_ms)},
           {"awards", awards}};

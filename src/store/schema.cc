@@ -288,12 +288,21 @@ CREATE TABLE application_events (
 );
 )sql";
 
+// Migration 6: wallets. accounts.credit_limit_minor is how far below zero a wallet may go (0:
+// not at all, as for every older row); jobs.refunded_minor is what has been refunded of a
+// job's charge in all (0 for older rows), never more than its cost.
+constexpr const char* kWallets = R"sql(
+ALTER TABLE accounts ADD COLUMN credit_limit_minor INTEGER NOT NULL DEFAULT 0 CHECK (credit_limit_minor >= 0);
+ALTER TABLE jobs ADD COLUMN refunded_minor INTEGER NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0 AND refunded_minor <= cost_minor);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
     {3, "job holds, dependencies and arrays", kHoldsDependenciesArrays},
     {4, "gang jobs, runtime estimates and node domains", kGangsEstimatesDomains},
     {5, "funding applications and scheme rules", kApplications},
+    {6, "wallet credit limits and job refunds", kWallets},
 };
 
 }  // namespace

@@ -49,7 +49,7 @@ constexpr std::initializer_list<const char*> kApplicationEventColumns = {
     "seq", "application_id", "scheme_id", "at_ms", "user_name", "action", "note"};
 constexpr std::initializer_list<const char*> kAccountColumns = {
     "id",   "kind", "no_overdraft", "owner_id", "name", "debits_pending_minor", "debits_posted_minor",
-    "credits_pending_minor", "credits_posted_minor", "created_ms"};
+    "credits_pending_minor", "credits_posted_minor", "created_ms", "credit_limit_minor"};
 constexpr std::initializer_list<const char*> kTransferColumns = {
     "id",   "debit_account_id", "credit_account_id", "amount_minor", "flags", "flags_text", "pending_id",
     "timeout_ms", "code", "code_name", "ref", "timestamp_ms", "pending_state"};
@@ -63,7 +63,8 @@ constexpr std::initializer_list<const char*> kJobColumns = {
     "term_signal", "cancel_requested", "award_id",   "rate_bps",       "price_per_gpu_hour_minor",
     "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
     "copay_minor", "launch",       "held",            "dependencies",   "array_id",
-    "array_index", "array_throttle", "nodes",         "more_nodes",     "estimate_s"};
+    "array_index", "array_throttle", "nodes",         "more_nodes",     "estimate_s",
+    "refunded_minor"};
 constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
                                                              "cpus", "memory_mb", "state",     "domain"};
 constexpr std::initializer_list<const char*> kTokenColumns = {"token_hash", "user_name", "role", "org_id",
@@ -604,7 +605,8 @@ Status SqliteStore::write_account(const core::Account& a) {
       .bind_i64(a.debits_posted)
       .bind_i64(a.credits_pending)
       .bind_i64(a.credits_posted)
-      .bind_i64(a.created_ms);
+      .bind_i64(a.created_ms)
+      .bind_i64(a.credit_limit_minor);
   return with_context(s.run(), "account", a.id.value);
 }
 
@@ -696,7 +698,8 @@ Status SqliteStore::write_job(const core::Job& j) {
       .bind_i64(j.array_throttle)
       .bind_i64(j.nodes)
       .bind_text(more_nodes_text(j.more_nodes))
-      .bind_i64(j.estimate_s);
+      .bind_i64(j.estimate_s)
+      .bind_i64(j.refunded_minor);
   return with_context(s.run(), "job", j.id.value);
 }
 
@@ -915,6 +918,7 @@ Status SqliteStore::load_accounts(core::ChangeSet* rows) {
     a.credits_pending = s.col_i64();
     a.credits_posted = s.col_i64();
     a.created_ms = s.col_i64();
+    a.credit_limit_minor = s.col_i64();
     if (!parse_account_kind(kind, &a.kind)) return bad_value("account", "kind", a.id.value, kind);
     rows->accounts.push_back(std::move(a));
     return Status::Ok();
@@ -1110,6 +1114,7 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     j.nodes = static_cast<int>(s.col_i64());
     const std::string more_nodes = s.col_text();
     j.estimate_s = s.col_i64();
+    j.refunded_minor = s.col_i64();
     if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
     if (!core::parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
     if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);

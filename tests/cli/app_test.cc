@@ -258,6 +258,11 @@ TEST_F(CliTest, BadLocalInputNeverReachesTheServer) {
       {"submit", "-a", "0-9%0", "job.sh"},       {"submit", "--array", "1,,2", "job.sh"},
       {"submit", "badarray.sh"},                 {"hold", "12", "x"},
       {"release", "1_2"},
+      {"credit-limit", "vision", "-5"},          {"credit-limit", "vision", "1.00001"},
+      {"refund", "12", "--reason", ""},          {"refund", "12x", "--reason", "r"},
+      {"refund", "12", "--amount", "-1", "--reason", "r"},
+      {"adjust", "vision", "-3.00001", "--reason", "r"},
+      {"adjust", "vision", "3", "--reason", ""},
   };
   for (const auto& args : cases) {
     EXPECT_EQ(run(args), 1) << args[0] << " " << args[1];
@@ -486,6 +491,35 @@ TEST_F(CliTest, ProjectNamesAreEncodedInPaths) {
   server_.reply("POST /v1/projects/my%20proj/topups", json{{"amount", "5.0000"}});
   ASSERT_EQ(run({"topup", "my proj", "5", "--reference", "INV-1"}), 0) << err_.str();
   EXPECT_EQ(only_call().body, json({{"amount", "5.0000"}, {"reference", "INV-1"}}));
+}
+
+TEST_F(CliTest, WalletCommandsSendTheirBodies) {
+  server_.reply("POST /v1/projects/vision/credit-limit",
+                json{{"wallet", {{"credit_limit", "5000.0000"}, {"spendable", "5010.0000"}}}});
+  ASSERT_EQ(run({"credit-limit", "vision", "5000", "--note", "trusted"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"limit", "5000.0000"}, {"note", "trusted"}}));
+  EXPECT_EQ(out_.str(), "Credit limit of vision's wallet: 5000.0000; spendable 5010.0000\n");
+
+  server_.reply("POST /v1/jobs/12/refund",
+                json{{"refunded", "12.5000"}, {"cost", "30.0000"}, {"refund", {{"amount", "12.5000"}}}});
+  out_.str("");
+  ASSERT_EQ(run({"refund", "12", "--amount", "12.5", "--reason", "slow node"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"amount", "12.5000"}, {"reason", "slow node"}}));
+  EXPECT_EQ(out_.str(), "Refunded 12.5000 of job 12 (refunded in all 12.5000 of 30.0000)\n");
+  ASSERT_EQ(run({"refund", "12", "--reason", "all of it"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"reason", "all of it"}}));  // the whole rest
+
+  server_.reply("POST /v1/projects/vision/adjustments",
+                json{{"adjustment", {{"amount", "-3.5000"}, {"transfer_id", 9}}}, {"wallet", {{"balance", "6.5000"}}}});
+  // A negative amount is taken as typed, and after a -- separator.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"adjust", "vision", "-3.5", "--reason", "fix"},
+           {"adjust", "vision", "--reason", "fix", "--", "-3.5"}}) {
+    out_.str("");
+    ASSERT_EQ(run(args), 0) << err_.str();
+    EXPECT_EQ(server_.calls.back().body, json({{"amount", "-3.5000"}, {"reason", "fix"}}));
+    EXPECT_EQ(out_.str(), "Adjusted vision's wallet by -3.5000 (transfer 9); balance 6.5000\n");
+  }
 }
 
 TEST_F(CliTest, AdminCreateBodies) {

@@ -163,6 +163,55 @@ TEST_F(LedgerTest, NoOverdraftRefusesSpendingMoreThanCredits) {
   expect_balanced();
 }
 
+TEST_F(LedgerTest, ACreditLimitLowersTheFloorOfANoOverdraftAccount) {
+  fund();
+  ASSERT_TRUE(ledger_.set_credit_limit(kWallet, 300).ok());
+  EXPECT_EQ(ledger_.drain_changes().accounts, std::vector<AccountId>{kWallet});  // persisted as a changed account
+  EXPECT_EQ(acct(kWallet).spendable(), 1300);
+  EXPECT_EQ(ledger_.create_transfer(hold(10, kWallet, kRevenue, 1200), now_), R::kOk);
+  EXPECT_EQ(ledger_.create_transfer(single(11, kWallet, kRevenue, 101), now_), R::kExceedsCredits);
+  EXPECT_EQ(ledger_.create_transfer(single(11, kWallet, kRevenue, 100), now_), R::kOk);
+  EXPECT_EQ(acct(kWallet).available(), -300);
+  // Below what is used, on an account that may be overdrawn anyway, or out of range: refused.
+  EXPECT_EQ(ledger_.set_credit_limit(kWallet, 299).code(), Code::kConflict);
+  EXPECT_EQ(ledger_.set_credit_limit(kSource, 1).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ledger_.set_credit_limit(kWallet, -1).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ledger_.set_credit_limit(kWallet, kMaxCreditLimitMinor + 1).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ledger_.set_credit_limit(AccountId(99), 1).code(), Code::kNotFound);
+  EXPECT_EQ(acct(kWallet).credit_limit_minor, 300);
+  expect_balanced();
+}
+
+TEST_F(LedgerTest, VerifyHoldsARestoredAccountToItsCreditLimit) {
+  Ledger restored;
+  Account wallet;
+  wallet.id = kWallet;
+  wallet.kind = AccountKind::kWallet;
+  wallet.credit_limit_minor = 50;
+  ASSERT_TRUE(restored.restore_account(wallet).ok());
+  Account source;
+  source.id = kSource;
+  source.kind = AccountKind::kSource;
+  source.no_overdraft = false;
+  ASSERT_TRUE(restored.restore_account(source).ok());
+  Transfer t = single(1, kWallet, kSource, 60);
+  t.timestamp_ms = 1;
+  // The restored balances must match the transfers, so this writes them as the replay will.
+  Ledger tampered;
+  wallet.debits_posted = 60;
+  source.credits_posted = 60;
+  ASSERT_TRUE(tampered.restore_account(wallet).ok());
+  ASSERT_TRUE(tampered.restore_account(source).ok());
+  ASSERT_TRUE(tampered.restore_transfer(t, PendingState::kNone, 0).ok());
+  const Status st = tampered.verify();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("credit limit"), std::string::npos) << st.ToString();
+  Account overdrawable = source;
+  overdrawable.id = AccountId(77);
+  overdrawable.credit_limit_minor = 1;
+  EXPECT_EQ(restored.restore_account(overdrawable).code(), Code::kInvalidArgument);
+}
+
 TEST_F(LedgerTest, NoOverdraftCountsHoldsAsSpent) {
   fund();
   EXPECT_EQ(ledger_.create_transfer(hold(10, kAward, kRevenue, 600), now_), R::kOk);

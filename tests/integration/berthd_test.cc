@@ -15,25 +15,8 @@ namespace berth::testing {
 namespace {
 
 
-class BerthdTest : public ::testing::Test {
+class BerthdTest : public DaemonTest {
  protected:
-  void SetUp() override {
-    dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    work = dir + "/work";
-    fs::create_directories(work);
-    daemon = std::make_unique<Berthd>(dir + "/state");
-    daemon->start();
-  }
-  void TearDown() override {
-    daemon.reset();
-    if (!HasFailure()) fs::remove_all(dir);
-  }
-
-  CliResult cli(const std::string& args, const std::string& token = "") { return berth_cli(*daemon, args, token, work); }
-  void must(const std::string& args) {
-    const CliResult r = cli(args);
-    ASSERT_EQ(r.exit_code, 0) << "berth " << args << "\n" << r.out;
-  }
   // A centre with one university, one project with a 70% award and a funded wallet.
   void make_centre() {
     must("org create hku --kind university");
@@ -49,9 +32,6 @@ class BerthdTest : public ::testing::Test {
   }
   json job(uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second; }
   std::string state(uint64_t id) { return job(id).value("state", "?"); }
-
-  std::string dir, work;
-  std::unique_ptr<Berthd> daemon;
 };
 
 Minor amount(const json& v) { return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0; }

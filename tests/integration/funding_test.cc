@@ -11,14 +11,10 @@
 namespace berth::testing {
 namespace {
 
-class FundingTest : public ::testing::Test {
+class FundingTest : public DaemonTest {
  protected:
   void SetUp() override {
-    dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    work = dir + "/work";
-    fs::create_directories(work);
-    daemon = std::make_unique<Berthd>(dir + "/state");
-    daemon->start();
+    DaemonTest::SetUp();
     must("org create hku --kind university");
     must("project create vision --org hku");
     must("org create acme --kind startup");
@@ -32,10 +28,6 @@ class FundingTest : public ::testing::Test {
     rita = token("rita", "reviewer", "");
     victor = token("victor", "reviewer", "");
   }
-  void TearDown() override {
-    daemon.reset();
-    if (!HasFailure()) fs::remove_all(dir);
-  }
 
   std::string token(const std::string& user, const std::string& role, const std::string& org) {
     const CliResult r = cli("token create --user " + user + " --role " + role + (org.empty() ? "" : " --org " + org));
@@ -43,11 +35,6 @@ class FundingTest : public ::testing::Test {
     std::string t = r.out;
     while (!t.empty() && t.back() == '\n') t.pop_back();
     return t;
-  }
-  CliResult cli(const std::string& args, const std::string& tok = "") { return berth_cli(*daemon, args, tok, work); }
-  void must(const std::string& args, const std::string& tok = "") {
-    const CliResult r = cli(args, tok);
-    ASSERT_EQ(r.exit_code, 0) << "berth " << args << "\n" << r.out;
   }
   json app(int id, const std::string& tok = "<admin>") {
     return daemon->api("GET", "/v1/applications/" + std::to_string(id), "", tok).second;
@@ -69,8 +56,7 @@ class FundingTest : public ::testing::Test {
     return id;
   }
 
-  std::string dir, work, alice, bob, rita, victor;
-  std::unique_ptr<Berthd> daemon;
+  std::string alice, bob, rita, victor;
 };
 
 TEST_F(FundingTest, ApplyReviewApproveGrantsAnAwardAndEveryStepIsRecorded) {

@@ -2,6 +2,7 @@
 // Used by the integration tests; nothing here is faked.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -153,5 +155,30 @@ inline std::string temp_dir(const std::string& name) {
   fs::create_directories(d);
   return d;
 }
+
+// A test with its own berthd in a fresh temporary directory (kept when the test fails, for its
+// log), and a work folder the CLI runs in.
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    work = dir + "/work";
+    fs::create_directories(work);
+    daemon = std::make_unique<Berthd>(dir + "/state");
+    daemon->start();
+  }
+  void TearDown() override {
+    daemon.reset();
+    if (!HasFailure()) fs::remove_all(dir);
+  }
+  CliResult cli(const std::string& args, const std::string& token = "") { return berth_cli(*daemon, args, token, work); }
+  void must(const std::string& args, const std::string& token = "") {
+    const CliResult r = cli(args, token);
+    ASSERT_EQ(r.exit_code, 0) << "berth " << args << "\n" << r.out;
+  }
+
+  std::string dir, work;
+  std::unique_ptr<Berthd> daemon;
+};
 
 }  // namespace berth::testing

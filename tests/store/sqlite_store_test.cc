@@ -148,6 +148,7 @@ void expect_same(const core::Account& a, const core::Account& b) {
   EXPECT_EQ(a.credits_pending, b.credits_pending);
   EXPECT_EQ(a.credits_posted, b.credits_posted);
   EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.credit_limit_minor, b.credit_limit_minor);
 }
 void expect_same(const core::Transfer& a, const core::Transfer& b) {
   EXPECT_TRUE(a.same_fields(b)) << "transfer " << a.id.value << " vs " << b.id.value;
@@ -209,6 +210,7 @@ void expect_same(const core::Job& a, const core::Job& b) {
   EXPECT_EQ(a.nodes, b.nodes);
   EXPECT_EQ(a.more_nodes, b.more_nodes);
   EXPECT_EQ(a.estimate_s, b.estimate_s);
+  EXPECT_EQ(a.refunded_minor, b.refunded_minor);
 }
 void expect_same(const core::Node& a, const core::Node& b) {
   SCOPED_TRACE("node " + a.name);
@@ -362,6 +364,27 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_EQ(engine_->job(jobs_[4])->state, core::JobState::kPending);
     ASSERT_EQ(engine_->job(jobs_[4])->restarts, 1);
     ASSERT_TRUE(engine_->verify().ok());
+  }
+
+  // Writes a database as a berth at schema `version` left it: its migrations, then `rows`.
+  void write_old_database(int version, const std::vector<std::string>& rows) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
+      sqlite3_free(err);
+    };
+    exec(kSchemaVersionTable);
+    for (const Migration& m : migrations()) {
+      if (m.version > version) break;
+      exec(m.sql);
+      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
+           m.description + "')");
+    }
+    for (const std::string& row : rows) exec(row);
+    sqlite3_close(db);
   }
 
   std::string dir_;
@@ -669,30 +692,14 @@ TEST_F(SqliteStoreTest, ABadDependencyTextIsReportedOnLoad) {
 // A database written by the berth before migration 3 (schema version 2) opens, migrates, and
 // its jobs read back with the defaults: not held, no dependencies, not an array task.
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion2) {
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    auto exec = [&](const std::string& sql) {
-      char* err = nullptr;
-      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-      sqlite3_free(err);
-    };
-    exec(kSchemaVersionTable);
-    for (const Migration& m : migrations()) {
-      if (m.version > 2) break;
-      exec(m.sql);
-      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
-           m.description + "')");
-    }
-    exec("INSERT INTO orgs VALUES (1, 'hku', 'university', 0)");
-    exec("INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)");
-    exec("INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)");
-    exec("INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
-         "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}')");
-    exec("INSERT INTO meta VALUES ('next_job_id', 2)");
-    sqlite3_close(db);
-  }
+  write_old_database(2, {
+      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+      "INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
+      "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}')",
+      "INSERT INTO meta VALUES ('next_job_id', 2)",
+  });
   store_ = open();
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->schema_version(), migrations().back().version);
@@ -852,31 +859,15 @@ TEST_F(SqliteStoreTest, AMalformedMoreNodesIsRefusedOnLoad) {
 // A database written by the berth before migration 4 (schema version 3) opens, migrates, and
 // reads back with the defaults: one node, no more nodes, no estimate, no domain.
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion3) {
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    auto exec = [&](const std::string& sql) {
-      char* err = nullptr;
-      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-      sqlite3_free(err);
-    };
-    exec(kSchemaVersionTable);
-    for (const Migration& m : migrations()) {
-      if (m.version > 3) break;
-      exec(m.sql);
-      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
-           m.description + "')");
-    }
-    exec("INSERT INTO orgs VALUES (1, 'hku', 'university', 0)");
-    exec("INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)");
-    exec("INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)");
-    exec("INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
-         "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}', 1, 'afterok:9', NULL, -1, 0)");
-    exec("INSERT INTO nodes VALUES (1, 'n1', 'H100', 8, 64, 512000, 'drain')");
-    exec("INSERT INTO meta VALUES ('next_job_id', 2)");
-    sqlite3_close(db);
-  }
+  write_old_database(3, {
+      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+      "INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
+      "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}', 1, 'afterok:9', NULL, -1, 0)",
+      "INSERT INTO nodes VALUES (1, 'n1', 'H100', 8, 64, 512000, 'drain')",
+      "INSERT INTO meta VALUES ('next_job_id', 2)",
+  });
   store_ = open();
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->schema_version(), migrations().back().version);
@@ -1010,31 +1001,15 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
 }
 
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion4) {
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    auto exec = [&](const std::string& sql) {
-      char* err = nullptr;
-      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-      EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-      sqlite3_free(err);
-    };
-    exec(kSchemaVersionTable);
-    for (const Migration& m : migrations()) {
-      if (m.version > 4) break;
-      exec(m.sql);
-      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
-           m.description + "')");
-    }
-    exec("INSERT INTO orgs VALUES (1, 'hku', 'university', 0)");
-    exec("INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)");
-    exec("INSERT INTO accounts VALUES (5, 'fund', 1, 1, 'fund', 0, 0, 0, 0, 0)");
-    exec("INSERT INTO accounts VALUES (6, 'award', 1, 1, 'award', 0, 0, 0, 0, 0)");
-    exec("INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)");
-    exec("INSERT INTO schemes VALUES (1, 'ai', 7000, 4, 'university', 'wallet', 5, 0)");
-    exec("INSERT INTO awards VALUES (1, 1, 1, 6, 0, 8, 0, 1000, 0)");
-    sqlite3_close(db);
-  }
+  write_old_database(4, {
+      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+      "INSERT INTO accounts VALUES (5, 'fund', 1, 1, 'fund', 0, 0, 0, 0, 0)",
+      "INSERT INTO accounts VALUES (6, 'award', 1, 1, 'award', 0, 0, 0, 0, 0)",
+      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+      "INSERT INTO schemes VALUES (1, 'ai', 7000, 4, 'university', 'wallet', 5, 0)",
+      "INSERT INTO awards VALUES (1, 1, 1, 6, 0, 8, 0, 1000, 0)",
+  });
   store_ = open();
   ASSERT_NE(store_, nullptr);
   EXPECT_GE(store_->schema_version(), 5);
@@ -1047,6 +1022,68 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion4) {
   EXPECT_EQ(rows->awards[0].rate_bps, 7000);  // the scheme's rate, as it was paid before
   EXPECT_FALSE(rows->awards[0].application.valid());
   EXPECT_TRUE(rows->applications.empty());
+}
+
+TEST_F(SqliteStoreTest, CreditLimitsAndRefundsRoundTrip) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  ASSERT_TRUE(engine_->set_credit_limit(project_, 250 * kUnit, "trusted", kT0 + kHour).ok());
+  commit(kT0 + kHour);
+  const core::Job& done = *engine_->job(jobs_[0]);
+  auto refunded = engine_->refund_job(done.id, done.cost_minor / 2, "slow node", kT0 + kHour);
+  ASSERT_TRUE(refunded.ok()) << refunded.status().ToString();
+  commit(kT0 + kHour);
+  ASSERT_TRUE(engine_->adjust_wallet(project_, -3 * kUnit, "correction", kT0 + kHour).ok());
+  commit(kT0 + kHour);
+  const ChangeSet want = engine_->snapshot();
+  store_.reset();
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, want);
+  auto restored = Engine::Restore(small_cluster(), *rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  const core::Project& p = *(*restored)->funding().project(project_);
+  EXPECT_EQ((*restored)->ledger().account(p.wallet)->credit_limit_minor, 250 * kUnit);
+  EXPECT_EQ((*restored)->job(jobs_[0])->refunded_minor, done.cost_minor / 2);
+  EXPECT_TRUE(core::reconcile(*rows).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT credit_limit_minor FROM accounts WHERE id = " + std::to_string(p.wallet.value)),
+            std::to_string(250 * kUnit));
+  EXPECT_EQ(raw.one("SELECT refunded_minor FROM jobs WHERE id = " + std::to_string(jobs_[0].value)),
+            std::to_string(done.cost_minor / 2));
+}
+
+TEST_F(SqliteStoreTest, TheSchemaRefusesARefundAboveTheCost) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  ChangeSet bad;
+  bad.jobs.push_back(*engine_->job(jobs_[0]));
+  bad.jobs.front().refunded_minor = bad.jobs.front().cost_minor + 1;
+  const Status st = store_->commit(bad, kT0 + kHour);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("CHECK"), std::string::npos) << st.ToString();
+}
+
+TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion5) {
+  write_old_database(5, {
+      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+  });
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_GE(store_->schema_version(), 6);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->accounts.size(), 1u);
+  EXPECT_EQ(rows->accounts[0].credit_limit_minor, 0);  // an older wallet has no credit
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'refunded_minor'"), "1");
 }
 
 // ---- atomicity ----

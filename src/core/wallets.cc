@@ -1,0 +1,159 @@
+// The Engine's wallet commands: credit limits, refunds of a job's charge and adjustments.
+// The rules are in engine.h and docs/wallets.md.
+#include <algorithm>
+#include <vector>
+
+#include "core/check.h"
+#include "core/engine.h"
+
+namespace berth::core {
+
+namespace {
+constexpr size_t kMaxReasonChars = 2000;
+
+Status check_reason(const std::string& reason, const char* what) {
+  if (reason.empty()) return Status::Invalid(std::string(what) + " needs a reason");
+  if (reason.size() > kMaxReasonChars) return Status::Invalid("reason is longer than 2000 characters");
+  return Status::Ok();
+}
+}  // namespace
+
+Status Engine::set_credit_limit(ProjectId project, Minor credit_limit_minor, const std::string& note, int64_t now_ms) {
+  const Project* p = funding_.project(project);
+  if (!p) return Status::NotFound("project " + std::to_string(project.value) + " not found");
+  if (credit_limit_minor < 0 || credit_limit_minor > kMaxCreditLimitMinor)
+    return Status::Invalid("a credit limit is 0 to " + format_amount(kMaxCreditLimitMinor) + ", not " +
+                           format_amount(credit_limit_minor));
+  if (note.size() > kMaxReasonChars) return Status::Invalid("note is longer than 2000 characters");
+  const Minor before = ledger_.account(p->wallet)->credit_limit_minor;
+  if (Status s = ledger_.set_credit_limit(p->wallet, credit_limit_minor); !s.ok()) {
+    if (s.code() != Code::kConflict) return s;
+    return Status::Conflict("project " + p->name + "'s wallet already uses " +
+                            format_amount(-ledger_.account(p->wallet)->available()) +
+                            " of credit (holds count); its credit limit cannot go below that");
+  }
+  const std::string what = "from " + format_amount(before) + " to " + format_amount(credit_limit_minor);
+  record_audit("wallet.credit_limit", "project " + std::to_string(project.value), credit_limit_minor, TransferId(),
+               note.empty() ? what : what + ": " + note, now_ms);
+  return Status::Ok();
+}
+
+Minor Engine::refundable_minor(const Job& job) const {
+  return is_final(job.state) ? job.cost_minor - job.refunded_minor : 0;
+}
+
+Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string& reason, int64_t now_ms) {
+  if (id.value == 0 || id.value > jobs_.size()) return Status::NotFound("job " + std::to_string(id.value) + " not found");
+  Job& job = jobs_[id.value - 1];
+  const std::string name = "job " + std::to_string(id.value);
+  BERTH_RETURN_IF_ERROR(check_reason(reason, "a refund"));
+  if (amount_minor <= 0) return Status::Invalid("a refund's amount must be positive, not " + format_amount(amount_minor));
+  if (!is_final(job.state))
+    return Status::Conflict(name + " is " + job_state_name(job.state) + ": only a job that has ended can be refunded");
+  if (job.cost_minor == 0) return Status::Conflict(name + " was charged nothing: there is nothing to refund");
+  const Minor refundable = refundable_minor(job);
+  if (amount_minor > refundable)
+    return Status::Conflict(name + " was charged " + format_amount(job.cost_minor) + " and refunded " +
+                            format_amount(job.refunded_minor) + " before: at most " + format_amount(refundable) +
+                            " can be refunded, not " + format_amount(amount_minor));
+
+  // The subsidy part, cumulative over the job's refunds so that rounding never gives the
+  // funder more than it paid nor the wallet more than its co-payment.
+  const Minor after = job.refunded_minor + amount_minor;
+  const Minor subsidy_before = mul_div_floor(job.refunded_minor, job.subsidy_minor, job.cost_minor);
+  const Minor subsidy_after = mul_div_floor(after, job.subsidy_minor, job.cost_minor);
+  BERTH_CHECK(subsidy_before >= 0 && subsidy_after >= subsidy_before && subsidy_after <= job.subsidy_minor,
+              "refund's subsidy part");
+  const Minor copay_part = amount_minor - (subsidy_after - subsidy_before);
+
+  // Each run's subsidy came from the award it was held on. Refunded subsidy is taken from the
+  // runs in order: the refunds' cumulative subsidy [subsidy_before, subsidy_after) is split
+  // over the runs' cumulative payments, so no award gets back more than it paid.
+  std::vector<std::pair<AccountId, Minor>> to;  // credited account -> amount, in order
+  auto credit = [&to](AccountId account, Minor amount) {
+    if (amount <= 0) return;
+    for (auto& [a, m] : to)
+      if (a == account) {
+        m += amount;
+        return;
+      }
+    to.emplace_back(account, amount);
+  };
+  const Project& project = *funding_.project(job.project);
+  credit(project.wallet, copay_part);
+  Minor paid_before = 0;  // subsidy paid by the runs before run k
+  for (int k = 0; k <= job.restarts && paid_before < subsidy_after; ++k) {
+    const TransferId hold_id = job_transfer_id(job.id, k, kPhaseSubsidyHold);
+    const Transfer* hold = ledger_.transfer(hold_id);
+    if (!hold) continue;
+    const Minor paid = ledger_.posted_amount(hold_id);
+    const Minor from = std::max(paid_before, subsidy_before), until = std::min(paid_before + paid, subsidy_after);
+    paid_before += paid;
+    if (until <= from) continue;
+    const Account& award_account = *ledger_.account(hold->debit);
+    const Award* award = funding_.award(AwardId(award_account.owner));
+    BERTH_CHECK(award && award->account == award_account.id, "a subsidy hold's account is its award's");
+    // An award that has ended has returned (or will return) its remainder to the fund; money
+    // refunded after its end goes to the fund directly, so the return stays exactly once.
+    credit(award->end_ms > now_ms ? award->account : funding_.scheme(award->scheme)->fund, until - from);
+  }
+  BERTH_CHECK(paid_before >= subsidy_after, "the job's subsidy posts cover its subsidy");
+
+  std::vector<Transfer> batch;
+  for (size_t i = 0; i < to.size(); ++i) {
+    Transfer t;
+    t.id = next_transfer_id();
+    t.debit = kRevenueAccount;
+    t.credit = to[i].first;
+    t.amount = to[i].second;
+    t.flags = i + 1 < to.size() ? uint32_t{kLinked} : 0u;
+    t.code = kCodeRefund;
+    t.ref = job.id.value;
+    batch.push_back(t);
+  }
+  const auto results = ledger_.create_transfers(batch, now_ms);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i] == TransferResult::kOk) continue;
+    next_transfer_seq_ -= batch.size();  // nothing was applied: the ids were not used
+    if (results[i] == TransferResult::kExceedsCredits)
+      return Status::Funds("the centre's revenue has " + format_amount(ledger_.account(kRevenueAccount)->available()) +
+                           " available, the refund needs " + format_amount(amount_minor));
+    if (results[i] != TransferResult::kLinkedEventFailed)
+      return Status::Internal(std::string("refund transfer refused: ") + transfer_result_name(results[i]));
+  }
+  job.refunded_minor = after;
+  touch(job);
+  std::string split = format_amount(copay_part) + " to the wallet";
+  for (size_t i = 0; i < to.size(); ++i)
+    if (to[i].first != project.wallet)
+      split += ", " + format_amount(to[i].second) + " to account " + std::to_string(to[i].first.value) + " (" +
+               ledger_.account(to[i].first)->name + ")";
+  record_audit("wallet.refund", name, amount_minor, batch.front().id, reason + " (" + split + ")", now_ms);
+  return amount_minor;
+}
+
+Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,
+                                         int64_t now_ms) {
+  const Project* p = funding_.project(project);
+  if (!p) return Status::NotFound("project " + std::to_string(project.value) + " not found");
+  BERTH_RETURN_IF_ERROR(check_reason(reason, "an adjustment"));
+  if (signed_amount_minor == 0) return Status::Invalid("an adjustment's amount must not be zero");
+  if (signed_amount_minor == INT64_MIN) return Status::Invalid("an adjustment's amount is out of range");
+  const bool to_wallet = signed_amount_minor > 0;
+  Transfer t;
+  t.debit = to_wallet ? kRevenueAccount : p->wallet;
+  t.credit = to_wallet ? p->wallet : kRevenueAccount;
+  t.amount = to_wallet ? signed_amount_minor : -signed_amount_minor;
+  t.code = kCodeAdjustment;
+  t.ref = project.value;
+  t.id = next_transfer_id();
+  if (Status s = apply_transfer(t, now_ms); !s.ok()) {
+    --next_transfer_seq_;  // not applied: the id was not used
+    return s;
+  }
+  record_audit("wallet.adjust", "project " + std::to_string(project.value), signed_amount_minor, t.id,
+               std::string(to_wallet ? "credit to the wallet: " : "debit from the wallet: ") + reason, now_ms);
+  return t.id;
+}
+
+}  // namespace berth::core
