@@ -89,6 +89,7 @@ class AuthzTest : public ::testing::Test {
     must("POST", "/v1/schemes/ai/criteria", R"({"criteria":[{"name":"merit","weight_bps":10000}]})", victor);
     job = fresh_job();
     application = fresh_draft();
+    open_applications.clear();  // the shared draft stays a draft
     node = must("GET", "/v1/nodes")["nodes"][0].value("name", "");
   }
   void TearDown() override {
@@ -309,7 +310,8 @@ TEST_F(AuthzTest, EveryRouteAnswersEachRoleAsDocumented) {
 TEST_F(AuthzTest, ListsShowEachRoleOnlyWhatItMaySee) {
   auto ids = [&](const std::string& path, const std::string& key, const std::string& tok) {
     std::set<uint64_t> out;
-    for (const json& o : must("GET", path, "", tok)[key]) out.insert(o.value("id", uint64_t{0}));
+    const json list = must("GET", path, "", tok);  // kept: a loop over a temporary's member would dangle
+    for (const json& o : list[key]) out.insert(o.value("id", uint64_t{0}));
     return out;
   };
   const uint64_t job_id = std::stoull(job), app_id = std::stoull(application), award_id = std::stoull(award);

@@ -22,7 +22,7 @@
 namespace berth::testing {
 namespace {
 
-constexpr int kOps = 250;
+constexpr int kOps = 300;
 
 Minor amount_of(const json& v) { return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0; }
 
@@ -120,6 +120,7 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
       return;
     }
     ASSERT_EQ(status, 200) << where() << ": " << out.dump();
+    ++replays_;
     EXPECT_TRUE(out.value("replayed", false)) << where();
     EXPECT_EQ(out.value("transfer_id", uint64_t{0}), first.transfer) << where();
   }
@@ -211,7 +212,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
   // ---- the end ----
 
   bool all_ended() {
-    for (const json& j : must("GET", "/v1/jobs")["jobs"]) {
+    const json jobs = must("GET", "/v1/jobs");  // kept: a loop over a temporary's member would dangle
+    for (const json& j : jobs["jobs"]) {
       const std::string s = j.value("state", "");
       if (s == "PENDING" || s == "RUNNING") return false;
     }
@@ -221,7 +223,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
   void check_end() {
     what_ = "the end";
     // Jobs still waiting (for money or GPUs) are cancelled; every job then finishes.
-    for (const json& j : must("GET", "/v1/jobs?state=PENDING")["jobs"])
+    const json pending = must("GET", "/v1/jobs?state=PENDING");
+    for (const json& j : pending["jobs"])
       (void)api("POST", "/v1/jobs/" + std::to_string(j.value("id", 0)) + "/cancel", "{}");
     ASSERT_TRUE(eventually([&] { return all_ended(); }, std::chrono::seconds(60))) << where();
 
@@ -233,7 +236,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     // Every acknowledged top-up is there exactly once, and there is no other.
     std::map<uint64_t, int> topup_transfers;
     std::map<uint64_t, Minor> topup_amounts;
-    for (const json& t : must("GET", "/v1/transfers")["transfers"]) {
+    const json transfers = must("GET", "/v1/transfers");
+    for (const json& t : transfers["transfers"]) {
       if (t.value("code", "") != "top_up") continue;
       topup_transfers[t.value("id", uint64_t{0})]++;
       topup_amounts[t.value("id", uint64_t{0})] = amount_of(t["amount"]);
@@ -252,6 +256,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     for (const json& j : jobs) {
       present.insert(j.value("id", uint64_t{0}));
       copays[j.value("project", "")] += amount_of(j["copay"]);
+      ended_as_[j.value("state", "")]++;
+      requeued_ += j.value("restarts", 0) > 0;
     }
     for (const std::string& p : projects_) {
       const json balance = must("GET", "/v1/projects/" + p + "/balance");
@@ -280,9 +286,16 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
       if (HasFatalFailure()) return;
     }
     check_end();
-    std::cout << "seed " << seed_ << ": " << kOps << " ops, " << crashes_ << " crashes, " << jobs_.size() << " jobs, "
-              << acked_topups_.size() << " top-ups, " << applications_.size() << " applications\n";
+    std::cout << "seed " << seed_ << ": " << kOps << " ops, " << crashes_ << " crashes, " << jobs_.size() << " jobs ("
+              << ended_as_["COMPLETED"] << " completed, " << ended_as_["FAILED"] << " failed, " << ended_as_["CANCELLED"]
+              << " cancelled, " << ended_as_["NODE_FAIL"] << " lost, " << requeued_ << " requeued), "
+              << acked_topups_.size() << " top-ups, " << replays_ << " replays, " << applications_.size()
+              << " applications\n";
+    // The run reached what it means to test.
     EXPECT_GT(crashes_, 0);
+    EXPECT_GT(replays_, 0);
+    EXPECT_GT(ended_as_["COMPLETED"], 0);
+    EXPECT_GT(ended_as_["FAILED"], 0);
   }
 
   uint64_t seed_ = 0;
@@ -295,7 +308,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
   std::vector<uint64_t> jobs_;
   std::map<uint64_t, std::string> seen_ended_;
   std::vector<std::string> applications_;
-  int op_ = 0, crashes_ = 0, next_reference_ = 0;
+  int op_ = 0, crashes_ = 0, next_reference_ = 0, replays_ = 0, requeued_ = 0;
+  std::map<std::string, int> ended_as_;  // jobs by final state
   std::string what_ = "start";
 };
 
