@@ -82,10 +82,10 @@ class AuthzTest : public ::testing::Test {
          R"({"name":"ai","rate_bps":7000,"exceptional_rate_bps":9000,"eligible_kinds":["university"],"fund":"1000000"})");
     award = std::to_string(fresh_award_id());
     must("POST", "/v1/projects/vision/topups", R"({"amount":"5000","reference":"INV-1"})");
-    alice = token("alice", "member", "hku");
-    bob = token("bob", "member", "acme");
-    rita = token("rita", "reviewer");
-    victor = token("victor", "reviewer");
+    alice = make_token(*daemon, "alice", "member", "hku");
+    bob = make_token(*daemon, "bob", "member", "acme");
+    rita = make_token(*daemon, "rita", "reviewer");
+    victor = make_token(*daemon, "victor", "reviewer");
     must("POST", "/v1/schemes/ai/criteria", R"({"criteria":[{"name":"merit","weight_bps":10000}]})", victor);
     job = fresh_job();
     application = fresh_draft();
@@ -104,15 +104,7 @@ class AuthzTest : public ::testing::Test {
   }
   json must(const std::string& method, const std::string& path, const std::string& body = "{}",
             const std::string& tok = "<admin>") {
-    auto [status, out] = call(method, path, body, tok);
-    EXPECT_TRUE(status >= 200 && status < 300) << method << " " << path << " " << body << " -> " << status << " "
-                                               << out.dump();
-    return out;
-  }
-  std::string token(const std::string& user, const std::string& role, const std::string& org = "") {
-    json b = {{"user", user}, {"role", role}};
-    if (!org.empty()) b["org"] = org;
-    return must("POST", "/v1/tokens", b.dump()).value("token", "");
+    return must_succeed(*daemon, method, path, body, tok);
   }
   std::string unique(const std::string& prefix) { return prefix + std::to_string(++counter); }
 

@@ -61,15 +61,7 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
   }
   json must(const std::string& method, const std::string& path, const std::string& body = "{}",
             const std::string& tok = "<admin>") {
-    auto [status, out] = api(method, path, body, tok);
-    EXPECT_TRUE(status >= 200 && status < 300) << where() << ": " << method << " " << path << " -> " << status << " "
-                                               << out.dump();
-    return out;
-  }
-  std::string token(const std::string& user, const std::string& role, const std::string& org = "") {
-    json b = {{"user", user}, {"role", role}};
-    if (!org.empty()) b["org"] = org;
-    return must("POST", "/v1/tokens", b.dump()).value("token", "");
+    return must_succeed(*daemon_, method, path, body, tok, where());
   }
 
   // Two organisations, three projects; a scheme with criteria; a funded wallet for each.
@@ -81,9 +73,9 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
       must("POST", "/v1/projects", body);
     must("POST", "/v1/schemes",
          R"({"name":"ai","rate_bps":7000,"exceptional_rate_bps":9000,"eligible_kinds":["university"],"fund":"100000"})");
-    alice_ = token("alice", "member", "hku");
-    bob_ = token("bob", "member", "acme");
-    rita_ = token("rita", "reviewer");
+    alice_ = make_token(*daemon_, "alice", "member", "hku");
+    bob_ = make_token(*daemon_, "bob", "member", "acme");
+    rita_ = make_token(*daemon_, "rita", "reviewer");
     must("POST", "/v1/schemes/ai/criteria", R"({"criteria":[{"name":"merit","weight_bps":10000}]})", rita_);
     for (const std::string& p : projects_) top_up(p, 200 * kMinorPerUnit, "seed-" + p, daemon_->admin_token());
   }
