@@ -246,7 +246,7 @@ const std::vector<Route>& routes() {
       {"POST", "/v1/jobs/([^/]+)/release", [](A& t) { return "/v1/jobs/" + t.fresh_job() + "/release"; }, none, ok, ok,
        denied, denied},
       {"GET", "/v1/accounts", fixed("/v1/accounts"), none, ok, ok, ok, ok},
-      // Members and reviewers list the transfers of one job at a time, a job they may see.
+      // Members list the transfers of one of their jobs at a time (?job=); reviewers see no job's.
       {"GET", "/v1/transfers", [](A& t) { return "/v1/transfers?job=" + t.job; }, none, ok, ok, denied, denied},
       {"GET", "/v1/nodes", fixed("/v1/nodes"), none, ok, ok, ok, ok},
       {"POST", "/v1/nodes/([^/]+)/state", [](A& t) { return "/v1/nodes/" + t.node + "/state"; },

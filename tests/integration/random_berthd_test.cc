@@ -214,11 +214,9 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
 
   void check_end() {
     what_ = "the end";
-    // Jobs still waiting (for money or GPUs) are cancelled; every job then finishes.
-    const json pending = must("GET", "/v1/jobs?state=PENDING");
-    for (const json& j : pending["jobs"])
-      (void)api("POST", "/v1/jobs/" + std::to_string(j.value("id", 0)) + "/cancel", "{}");
-    ASSERT_TRUE(eventually([&] { return all_ended(); }, std::chrono::seconds(60))) << where();
+    // Every job can run (money and GPUs suffice, and they are short): all of them finish.
+    ASSERT_TRUE(eventually([&] { return all_ended(); }, std::chrono::seconds(90)))
+        << where() << ": " << must("GET", "/v1/jobs?state=PENDING,RUNNING").dump();
 
     const json reconciled = must("GET", "/v1/reconcile");
     EXPECT_TRUE(reconciled.value("ok", false)) << where() << ": " << reconciled.dump();
