@@ -128,7 +128,6 @@ class Reconciler {
     for (const PendingUpdate& u : rows_.pending) stored_state_[u.id.value] = &u;
     for (const Award& a : rows_.awards) award_by_account_[a.account.value] = &a;
     for (const Award& a : rows_.awards) award_by_id_[a.id.value] = &a;
-    for (const Scheme& s : rows_.schemes) scheme_by_id_[s.id.value] = &s;
     for (const Scheme& s : rows_.schemes) fund_accounts_.insert(s.fund.value);
     for (const Project& p : rows_.projects) project_by_id_[p.id.value] = &p;
     for (const Transfer& t : rows_.transfers)
@@ -344,7 +343,7 @@ class Reconciler {
     return t;
   }
 
-  // The rate of a subsidy hold: its award's scheme's; checks the award is the job's project's
+  // The rate of a subsidy hold: its award's own; checks the award is the job's project's
   // and the hold lies within the award's dates.
   int64_t subsidy_rate(const Job& job, const Transfer& hold) {
     auto a = award_by_account_.find(hold.debit.value);
@@ -356,13 +355,16 @@ class Reconciler {
       return 0;
     }
     const Award& award = *a->second;
-    if (!award.active_at(hold.timestamp_ms))
+    // An award closed early ends at the moment it was closed, which may be the moment a job on
+    // it started (Engine::verify allows the same): a hold placed up to then was placed in time.
+    const bool before_closing = award.closed_ms != 0 && award.start_ms <= hold.timestamp_ms &&
+                                hold.timestamp_ms <= award.closed_ms;
+    if (!award.active_at(hold.timestamp_ms) && !before_closing)
       add(DifferenceKind::kHoldOutsideAward, EntityKind::kTransfer, hold.id.value, "timestamp_ms", false,
           award.start_ms, hold.timestamp_ms,
           tid(hold.id.value) + " holds subsidy of award " + std::to_string(award.id.value) +
               " outside its validity dates.");
-    auto s = scheme_by_id_.find(award.scheme.value);
-    return s == scheme_by_id_.end() ? 0 : s->second->rate_bps;
+    return award.rate_bps;  // the scheme's, or the exceptional rate granted on approval
   }
 
   void check_copay_hold(const Job& job, const Transfer& hold) {
@@ -477,7 +479,7 @@ class Reconciler {
     }
     if (run->subsidy_hold && run->rate_bps != job.rate_bps)
       add(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "rate_bps", false, run->rate_bps, job.rate_bps,
-          name + "'s subsidy rate is not its award's scheme's rate.");
+          name + "'s subsidy rate is not its award's rate.");
     run->max_cost_minor = job.max_cost_minor;
     run->rate_bps = job.rate_bps;
     run->start_ms = job.start_ms;
@@ -629,7 +631,6 @@ class Reconciler {
   std::unordered_map<uint64_t, size_t> transfer_pos_;  // transfer id -> position of its first row
   std::unordered_map<uint64_t, const PendingUpdate*> stored_state_;  // hold id -> its stored state
   std::unordered_map<uint64_t, const Award*> award_by_account_, award_by_id_;
-  std::unordered_map<uint64_t, const Scheme*> scheme_by_id_;
   std::unordered_map<uint64_t, const Project*> project_by_id_;
   std::unordered_set<uint64_t> fund_accounts_;                        // scheme fund account ids
   std::unordered_set<uint64_t> job_ids_;

@@ -842,15 +842,17 @@ void Daemon::install_routes(httplib::Server& srv) {
     return ok(out, 201);
   });
 
-  for (const char* action : {"hold", "release"}) {
-    const bool hold = std::string(action) == "hold";
-    post((std::string("/v1/jobs/([^/]+)/") + action).c_str(),
-         [hold](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-           TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
-           if (auto st = hold ? c.engine.hold(j->id, c.now_ms) : c.engine.release(j->id, c.now_ms); !st.ok()) return fail(st);
-           return ok(job_json(c.engine, *j));
-         });
-  }
+  // Each route is registered under its literal path, so the routes can be listed by reading
+  // this file (tests/integration/authz_test.cc checks that every one has an entry).
+  auto hold_or_release = [](bool hold) -> Handler {
+    return [hold](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+      TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
+      if (auto st = hold ? c.engine.hold(j->id, c.now_ms) : c.engine.release(j->id, c.now_ms); !st.ok()) return fail(st);
+      return ok(job_json(c.engine, *j));
+    };
+  };
+  post("/v1/jobs/([^/]+)/hold", hold_or_release(true));
+  post("/v1/jobs/([^/]+)/release", hold_or_release(false));
   get("/v1/accounts", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
     json list = json::array();
     for (const core::Account* a : c.engine.ledger().accounts()) {

@@ -321,5 +321,90 @@ TEST_F(ReconcileTest, TheListIsCappedButEveryDifferenceIsCounted) {
   EXPECT_FALSE(capped.ok());
 }
 
+// Awards with their own terms, on a fresh centre with room to run jobs. Both cases were found
+// by the randomized run (tests/store/random_restart_test.cc).
+class ReconcileAwardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto e = Engine::Create(two_nodes(), kT0);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine = std::move(*e);
+    org = engine->create_org("hku", OrgKind::kUniversity, kT0)->id;
+    vision = engine->create_project(org, "vision", kT0)->id;
+    SchemeSpec spec;
+    spec.name = "ai-subsidy";
+    spec.rate_bps = 7000;
+    spec.exceptional_rate_bps = 9000;
+    spec.eligible_kinds = 1u << static_cast<int>(OrgKind::kUniversity);
+    auto s = engine->create_scheme(spec, 1'000'000'0000, kT0);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    scheme = s->id;
+    ASSERT_TRUE(engine->top_up(vision, 1000'0000, "", kT0).ok());
+  }
+  // Starts a one-GPU H100 job of vision's at `at`.
+  JobId start_job(int64_t at) {
+    JobRequest r;
+    r.project = vision;
+    r.gpus = 1;
+    r.gpu_model = "H100";
+    r.time_limit_s = 3600;
+    auto id = engine->submit(r, at);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_EQ(engine->schedule(at).size(), 1u);
+    return id.ok() ? *id : JobId();
+  }
+
+  std::unique_ptr<Engine> engine;
+  OrgId org;
+  ProjectId vision;
+  SchemeId scheme;
+};
+
+TEST_F(ReconcileAwardTest, AJobOnAnAwardAtItsExceptionalRateReconcilesClean) {
+  const Actor member{"alice", FundingRole::kMember, org};
+  const Actor reviewer{"rita", FundingRole::kReviewer, OrgId()};
+  ASSERT_TRUE(engine->set_criteria(reviewer, scheme, {{"merit", 10'000}}, kT0).ok());
+  ApplicationTerms terms;
+  terms.amount_minor = 500'0000;
+  terms.gpu_level = 8;
+  terms.duration_days = 30;
+  terms.justification = "a model";
+  auto app = engine->draft_application(member, scheme, vision, terms, kT0);
+  ASSERT_TRUE(app.ok()) << app.status().ToString();
+  ASSERT_TRUE(engine->submit_application(member, *app, kT0).ok());
+  ASSERT_TRUE(engine->review_application(reviewer, *app, {{"merit", 80}}, "", kT0).ok());
+  Approval approval;
+  approval.exceptional_rate = true;
+  auto award = engine->approve_application(reviewer, *app, approval, kT0);
+  ASSERT_TRUE(award.ok()) << award.status().ToString();
+  ASSERT_EQ(award->rate_bps, 9000);
+  const JobId job = start_job(kT0 + 1);
+  ASSERT_EQ(engine->job(job)->rate_bps, 9000);
+  ASSERT_TRUE(engine->job_ended(job, JobEnd{}, kT0 + kHour / 2, kT0 + kHour / 2).ok());
+  const ReconcileReport r = reconcile(engine->snapshot());
+  EXPECT_TRUE(r.ok()) << describe(r);  // the job's rate is its award's, not its scheme's 7000
+}
+
+TEST_F(ReconcileAwardTest, AHoldPlacedTheMomentItsAwardClosesReconcilesClean) {
+  auto award = engine->create_award(scheme, vision, 500'0000, 8, kT0, kT0 + 1000 * kHour, kT0);
+  ASSERT_TRUE(award.ok()) << award.status().ToString();
+  const int64_t at = kT0 + kHour;
+  const JobId job = start_job(at);
+  ASSERT_EQ(engine->job(job)->award, award->id);
+  ASSERT_TRUE(engine->close_award(award->id, "ended early", at).ok());  // in the same batch
+  ASSERT_TRUE(engine->verify().ok());
+  const ReconcileReport running = reconcile(engine->snapshot());
+  EXPECT_TRUE(running.ok()) << describe(running);
+  ASSERT_TRUE(engine->job_ended(job, JobEnd{}, at + kHour / 2, at + kHour / 2).ok());
+  const ReconcileReport ended = reconcile(engine->snapshot());
+  EXPECT_TRUE(ended.ok()) << describe(ended);
+  // A hold placed after the closing moment is still reported.
+  ChangeSet rows = engine->snapshot();
+  Transfer* hold = transfer(rows, Engine::job_transfer_id(job, 0, Engine::kPhaseSubsidyHold));
+  ASSERT_NE(hold, nullptr);
+  hold->timestamp_ms = at + 1;
+  EXPECT_TRUE(has(reconcile(rows), DifferenceKind::kHoldOutsideAward, EntityKind::kTransfer, hold->id.value));
+}
+
 }  // namespace
 }  // namespace berth::core

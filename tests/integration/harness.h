@@ -129,6 +129,25 @@ class Berthd {
   std::string token_;
 };
 
+// A request that must succeed (2xx): a failure is reported, after `context` where one is given,
+// and the reply is returned either way.
+inline json must_succeed(const Berthd& d, const std::string& method, const std::string& path, const std::string& body,
+                         const std::string& token = "<admin>", const std::string& context = "") {
+  auto [status, out] = d.api(method, path, body, token);
+  EXPECT_TRUE(status >= 200 && status < 300) << context << (context.empty() ? "" : ": ") << method << " " << path
+                                              << " " << body << " -> " << status << " " << out.dump();
+  return out;
+}
+
+// A new token for `user` with `role` ("member", "reviewer" or "admin"), made by the admin;
+// `org` names a member's organisation.
+inline std::string make_token(const Berthd& d, const std::string& user, const std::string& role,
+                              const std::string& org = "") {
+  json b = {{"user", user}, {"role", role}};
+  if (!org.empty()) b["org"] = org;
+  return must_succeed(d, "POST", "/v1/tokens", b.dump()).value("token", "");
+}
+
 struct CliResult {
   int exit_code;
   std::string out;  // stdout and stderr together
