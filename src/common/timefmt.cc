@@ -1,6 +1,7 @@
 #include "common/timefmt.h"
 #include "common/strings.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <vector>
@@ -212,6 +213,30 @@ std::string format_month(int64_t ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y), static_cast<long long>(m));
   return buf;
+}
+
+}  // namespace berth
+
+namespace berth {
+
+int64_t add_months_ms(int64_t ms, int months) {
+  const int64_t ms_per_day = kSecondsPerDay * 1000;
+  int64_t days = ms / ms_per_day;
+  int64_t time_of_day_ms = ms % ms_per_day;
+  if (time_of_day_ms < 0) {
+    time_of_day_ms += ms_per_day;
+    days -= 1;
+  }
+  int64_t y = 0, m = 0, d = 0;
+  civil_from_days(days, &y, &m, &d);
+  const int64_t index = y * 12 + (m - 1) + months;  // months since year 0, floored below
+  const int64_t new_y = index >= 0 ? index / 12 : (index - 11) / 12;
+  const int64_t new_m = index - new_y * 12 + 1;
+  // The day clamps to the new month's last day (Jan 31 + 1 month = Feb 28 or 29).
+  const MonthRange r = month_range(new_y, new_m);
+  const int64_t month_days = (r.to_ms - r.from_ms) / ms_per_day;
+  const int64_t new_d = std::min(d, month_days);
+  return days_from_civil(new_y, new_m, new_d) * ms_per_day + time_of_day_ms;
 }
 
 }  // namespace berth
