@@ -126,6 +126,8 @@ void expect_same(const core::Award& a, const core::Award& b) {
   EXPECT_EQ(a.created_ms, b.created_ms);
   EXPECT_EQ(a.rate_bps, b.rate_bps);
   EXPECT_EQ(a.application.value, b.application.value);
+  EXPECT_EQ(a.report_every_months, b.report_every_months);
+  EXPECT_EQ(a.report_grace_days, b.report_grace_days);
 }
 void expect_same(const core::TopUp& a, const core::TopUp& b) {
   EXPECT_EQ(a.transfer.value, b.transfer.value);
@@ -238,6 +240,8 @@ void expect_same_rows(const ChangeSet& got, const ChangeSet& want) {
   expect_same_list("jobs", got.jobs, want.jobs);
   EXPECT_EQ(got.applications, want.applications);
   EXPECT_EQ(got.application_events, want.application_events);
+  EXPECT_EQ(got.reports, want.reports);
+  EXPECT_EQ(got.report_events, want.report_events);
   EXPECT_EQ(got.criteria, want.criteria);
   EXPECT_EQ(got.next_job_id, want.next_job_id);
   EXPECT_EQ(got.next_account_id, want.next_account_id);
@@ -985,6 +989,52 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
     EXPECT_EQ(raw.one("SELECT COUNT(*) FROM application_events"), std::to_string(want.application_events.size()));
     EXPECT_EQ(raw.one("SELECT scores FROM application_reviews WHERE application_id = 1 AND position = 0"), "95,60");
   }
+}
+
+TEST_F(SqliteStoreTest, ProgressReportsRoundTripAcrossBatches) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto e = Engine::Create(small_cluster(), kT0);
+  ASSERT_TRUE(e.ok());
+  engine_ = std::move(*e);
+  const OrgId org = engine_->create_org("hku", core::OrgKind::kUniversity, kT0)->id;
+  project_ = engine_->create_project(org, "vision", kT0)->id;
+  const SchemeId scheme = engine_->create_scheme("ai-subsidy", 7000, 1u << static_cast<int>(core::OrgKind::kUniversity),
+                                                 core::Shortfall::kWallet, 10'000 * kUnit, kT0)->id;
+  auto award = engine_->create_award(scheme, project_, 100 * kUnit, 4, kT0, kT0 + 4000 * kHour, kT0, 1, 2);
+  ASSERT_TRUE(award.ok()) << award.status().ToString();
+  commit(kT0);
+  const core::Actor alice{"alice", core::FundingRole::kMember, org};
+  const core::Actor rita{"rita", core::FundingRole::kReviewer, OrgId()};
+  const int64_t due = engine_->report_standing(award->id, kT0).next_due_ms;
+  ASSERT_GT(due, kT0);
+  ASSERT_TRUE(engine_->submit_report(alice, award->id, 1, "first 'draft'\nwith a line", due).ok());
+  commit(due);
+  ASSERT_TRUE(engine_->return_report(rita, award->id, 1, "add the numbers", due + 1).ok());
+  ASSERT_TRUE(engine_->submit_report(alice, award->id, 1, "with the numbers", due + 2).ok());
+  commit(due + 2);
+  ASSERT_TRUE(engine_->accept_report(rita, award->id, 1, due + 3).ok());
+  ASSERT_TRUE(engine_->submit_report(alice, award->id, 2, "second", due + 4).ok());
+  commit(due + 4);
+  const ChangeSet want = engine_->snapshot();
+  ASSERT_EQ(want.reports.size(), 2u);
+  ASSERT_EQ(want.report_events.size(), 5u);
+  store_.reset();
+
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  expect_same_rows(*rows, want);
+  auto restored = Engine::Restore(small_cluster(), *rows);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  expect_same_rows((*restored)->snapshot(), want);
+  EXPECT_EQ((*restored)->funding().award(award->id)->report_grace_days, 2);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT state, submissions, decided_by FROM progress_reports WHERE award_id = 1 AND period = 1"),
+            "accepted|2|rita");
+  EXPECT_EQ(raw.one("SELECT report_every_months, report_grace_days FROM awards WHERE id = 1"), "1|2");
+  EXPECT_EQ(raw.one("SELECT action, note FROM progress_report_events WHERE seq = 2"), "returned|add the numbers");
 }
 
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion4) {
