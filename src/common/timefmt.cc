@@ -182,13 +182,15 @@ MonthRange month_range(int64_t y, int64_t m) {
   return {month_start_ms(y, m), month_start_ms(next_y, next_m)};
 }
 
-// The civil year and month of a time, flooring times before the epoch to the right day.
+constexpr int64_t kMsPerDay = kSecondsPerDay * 1000;
+
+// The day of a time since the epoch, floored, so that times before the epoch land on the right day.
+int64_t day_of_ms(int64_t ms) { return ms / kMsPerDay - (ms % kMsPerDay < 0 ? 1 : 0); }
+
+// The civil year and month of a time.
 void year_month_of_ms(int64_t ms, int64_t* y, int64_t* m) {
-  const int64_t ms_per_day = kSecondsPerDay * 1000;
-  int64_t days = ms / ms_per_day;
-  if (ms % ms_per_day < 0) days -= 1;
   int64_t d = 0;
-  civil_from_days(days, y, m, &d);
+  civil_from_days(day_of_ms(ms), y, m, &d);
 }
 
 }  // namespace
@@ -220,13 +222,8 @@ std::string format_month(int64_t ms) {
 namespace berth {
 
 int64_t add_months_ms(int64_t ms, int months) {
-  const int64_t ms_per_day = kSecondsPerDay * 1000;
-  int64_t days = ms / ms_per_day;
-  int64_t time_of_day_ms = ms % ms_per_day;
-  if (time_of_day_ms < 0) {
-    time_of_day_ms += ms_per_day;
-    days -= 1;
-  }
+  const int64_t days = day_of_ms(ms);
+  const int64_t time_of_day_ms = ms - days * kMsPerDay;
   int64_t y = 0, m = 0, d = 0;
   civil_from_days(days, &y, &m, &d);
   const int64_t index = y * 12 + (m - 1) + months;  // months since year 0, floored below
@@ -234,9 +231,8 @@ int64_t add_months_ms(int64_t ms, int months) {
   const int64_t new_m = index - new_y * 12 + 1;
   // The day clamps to the new month's last day (Jan 31 + 1 month = Feb 28 or 29).
   const MonthRange r = month_range(new_y, new_m);
-  const int64_t month_days = (r.to_ms - r.from_ms) / ms_per_day;
-  const int64_t new_d = std::min(d, month_days);
-  return days_from_civil(new_y, new_m, new_d) * ms_per_day + time_of_day_ms;
+  const int64_t new_d = std::min(d, (r.to_ms - r.from_ms) / kMsPerDay);
+  return days_from_civil(new_y, new_m, new_d) * kMsPerDay + time_of_day_ms;
 }
 
 }  // namespace berth

@@ -108,42 +108,35 @@ Status ProgressReports::submit(const Actor& actor, const ReportTerms& terms, int
   return Status::Ok();
 }
 
-Result<ProgressReport*> ProgressReports::submitted(const Actor& actor, AwardId award, int period, const char* what) {
+Status ProgressReports::decide(const Actor& actor, AwardId award, int period, ReportState to,
+                               const std::string& reason, int64_t now_ms) {
   BERTH_RETURN_IF_ERROR(check_acting_user(actor));
+  const bool accepting = to == ReportState::kAccepted;
+  const std::string what = accepting ? "accept" : "return";
   const std::string name = report_name(award, period);
-  if (actor.role != FundingRole::kReviewer) return Status::Denied("only a reviewer may " + std::string(what) + " " + name);
+  if (actor.role != FundingRole::kReviewer) return Status::Denied("only a reviewer may " + what + " " + name);
+  if (!accepting) BERTH_RETURN_IF_ERROR(check_free_text("the reason for returning a report", reason, kMaxReasonBytes, true));
   auto it = reports_.find({award.value, period});
   if (it == reports_.end()) return Status::NotFound(name + " has not been submitted");
   ProgressReport& r = it->second;
   if (r.state != ReportState::kSubmitted)
     return Status::Conflict(name + " is " + report_state_name(r.state) + " (by " + r.decided_by + " at " +
                             format_time_ms(r.decided_ms) + "); only a submitted report can be " + what + "ed");
-  return &r;
+  r.state = to;
+  r.decided_ms = now_ms;
+  r.decided_by = actor.user;
+  if (!accepting) r.return_reason = reason;
+  record(r, actor.user, accepting ? ReportAction::kAccepted : ReportAction::kReturned, now_ms, reason);
+  return Status::Ok();
 }
 
 Status ProgressReports::accept(const Actor& actor, AwardId award, int period, int64_t now_ms) {
-  auto found = submitted(actor, award, period, "accept");
-  if (!found.ok()) return found.status();
-  ProgressReport& r = **found;
-  r.state = ReportState::kAccepted;
-  r.decided_ms = now_ms;
-  r.decided_by = actor.user;
-  record(r, actor.user, ReportAction::kAccepted, now_ms, "");
-  return Status::Ok();
+  return decide(actor, award, period, ReportState::kAccepted, "", now_ms);
 }
 
 Status ProgressReports::return_report(const Actor& actor, AwardId award, int period, const std::string& reason,
                                       int64_t now_ms) {
-  BERTH_RETURN_IF_ERROR(check_free_text("the reason for returning a report", reason, kMaxReasonBytes, true));
-  auto found = submitted(actor, award, period, "return");
-  if (!found.ok()) return found.status();
-  ProgressReport& r = **found;
-  r.state = ReportState::kReturned;
-  r.decided_ms = now_ms;
-  r.decided_by = actor.user;
-  r.return_reason = reason;
-  record(r, actor.user, ReportAction::kReturned, now_ms, reason);
-  return Status::Ok();
+  return decide(actor, award, period, ReportState::kReturned, reason, now_ms);
 }
 
 ReportStanding ProgressReports::standing(const ReportTerms& terms, int64_t now_ms) const {

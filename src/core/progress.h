@@ -146,7 +146,9 @@ class ProgressReports {
   Status restore(std::vector<ProgressReport> reports, std::vector<ReportEvent> events);
 
  private:
-  Result<ProgressReport*> submitted(const Actor& actor, AwardId award, int period, const char* what);
+  // A reviewer accepts (to = kAccepted) or returns, with a reason, a submitted report.
+  Status decide(const Actor& actor, AwardId award, int period, ReportState to, const std::string& reason,
+                int64_t now_ms);
   void record(const ProgressReport& r, const std::string& user, ReportAction action, int64_t now_ms, std::string note);
 
   std::map<std::pair<uint64_t, int>, ProgressReport> reports_;  // (award, period) -> report

@@ -159,12 +159,15 @@ class EngineReportsTest : public ::testing::Test {
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     return a->id;
   }
-  JobId submit(int64_t now) {
+  JobRequest one_gpu_hour() const {
     JobRequest r;
     r.project = project;
     r.gpus = 1;
     r.time_limit_s = 3600;
-    auto id = engine->submit(r, now);
+    return r;
+  }
+  JobId submit(int64_t now) {
+    auto id = engine->submit(one_gpu_hour(), now);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return *id;
   }
@@ -181,11 +184,7 @@ TEST_F(EngineReportsTest, WalletRuleOverdueMeansTheWalletPaysAllUntilAccepted) {
   ASSERT_EQ(engine->schedule(due - kHour).size(), 1u);
   EXPECT_EQ(job(before).subsidy_held_minor, 210'000);
 
-  JobRequest r;
-  r.project = project;
-  r.gpus = 1;
-  r.time_limit_s = 3600;
-  auto q = engine->quote(r, due);
+  auto q = engine->quote(one_gpu_hour(), due);
   ASSERT_TRUE(q.ok());
   EXPECT_TRUE(q->affordable);
   EXPECT_EQ(q->subsidy_minor, 0);
@@ -214,11 +213,7 @@ TEST_F(EngineReportsTest, WaitRuleOverdueJobsWaitWithTheReason) {
   const JobId id = submit(due);
   EXPECT_TRUE(engine->schedule(due).empty());
   EXPECT_EQ(job(id).reason, PendingReason::kProgressReportOverdue);
-  JobRequest r;
-  r.project = project;
-  r.gpus = 1;
-  r.time_limit_s = 3600;
-  auto q = engine->quote(r, due);
+  auto q = engine->quote(one_gpu_hour(), due);
   ASSERT_TRUE(q.ok());
   EXPECT_FALSE(q->affordable);
   EXPECT_EQ(q->reason, PendingReason::kProgressReportOverdue);
