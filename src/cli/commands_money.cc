@@ -158,9 +158,11 @@ Result<json> award_body(const AwardFlags& f) {
   Result<int64_t> end = parse_time_ms(f.end);
   if (!end.ok()) return Status::Invalid("--end: " + end.status().message());
   if (*end <= *start) return Status::Invalid("--end must be after --start");
-  return json{{"scheme", name_or_id(f.scheme)}, {"project", name_or_id(f.project)}, {"amount", *amount},
-              {"gpu_level", f.gpus}, {"start", f.start}, {"end", f.end}, {"report_every_months", f.report_every},
-              {"report_grace_days", f.report_grace}};
+  json body = {{"scheme", name_or_id(f.scheme)}, {"project", name_or_id(f.project)}, {"amount", *amount},
+               {"gpu_level", f.gpus}, {"start", f.start}, {"end", f.end}};
+  if (f.report_every != 0) body["report_every_months"] = f.report_every;
+  if (f.report_grace != 0) body["report_grace_days"] = f.report_grace;
+  return body;
 }
 
 Status run_award_create(Context& ctx, const AwardFlags& f) {

@@ -35,7 +35,11 @@ Status print_step(Context& ctx, const Result<json>& reply) {
 }
 
 std::string render_reports(const json& reply) {
-  const json& award = reply.contains("award") ? reply["award"] : json::object();
+  const json none = json::object();
+  const json empty = json::array();
+  const json& award = reply.contains("award") ? reply["award"] : none;
+  const json& due_dates = reply.contains("due") ? reply["due"] : empty;
+  const json& reports = reply.contains("reports") ? reply["reports"] : empty;
   std::string out = "Award " + cell(award, "id") + ": a report every " + cell(award, "report_every_months") +
                     " months; next due " + cell(award, "next_report_due") +
                     (award.value("reports_overdue", false) ? "; period " + cell(award, "overdue_report_period") +
@@ -44,17 +48,16 @@ std::string render_reports(const json& reply) {
                     "\n";
   Table table({"PERIOD", "DUE", "STATE", "SUBMITTED", "BY", "DECIDED", "BY", "REASON"});
   table.align_right(0);
-  int period = 0;
-  for (const json& due : reply.contains("due") ? reply["due"] : json::array()) {
-    ++period;
+  for (size_t i = 0; i < due_dates.size(); ++i) {
+    const int64_t period = static_cast<int64_t>(i) + 1;
     const json* found = nullptr;
-    for (const json& r : reply.contains("reports") ? reply["reports"] : json::array())
-      if (r.value("period", 0) == period) found = &r;
+    for (const json& r : reports)
+      if (r.is_object() && r.value("period", int64_t{0}) == period) found = &r;
     if (!found) {
-      table.add_row({std::to_string(period), cell(due), "-"});
+      table.add_row({std::to_string(period), cell(due_dates[i]), "-"});
       continue;
     }
-    table.add_row({std::to_string(period), cell(due), cell(*found, "state"), cell(*found, "submitted"),
+    table.add_row({std::to_string(period), cell(due_dates[i]), cell(*found, "state"), cell(*found, "submitted"),
                    cell(*found, "submitted_by"), cell(*found, "decided"), cell(*found, "decided_by"),
                    cell(*found, "return_reason")});
   }
