@@ -276,6 +276,24 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
+  // Closes the store, opens it again and loads it: the rows, and an engine restored from them,
+  // must be `want` exactly. Returns the restored engine (nullptr after a failure).
+  std::unique_ptr<Engine> reopen_and_restore(const ChangeSet& want) {
+    store_.reset();
+    store_ = open();
+    EXPECT_NE(store_, nullptr);
+    if (!store_) return nullptr;
+    auto rows = store_->load(nullptr);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok()) return nullptr;
+    expect_same_rows(*rows, want);
+    auto restored = Engine::Restore(small_cluster(), *rows);
+    EXPECT_TRUE(restored.ok()) << restored.status().ToString();
+    if (!restored.ok()) return nullptr;
+    expect_same_rows((*restored)->snapshot(), want);
+    return std::move(*restored);
+  }
+
   core::JobRequest request(const std::string& name, int gpus, int64_t limit_s, bool requeue = false) {
     core::JobRequest r;
     r.name = name;
@@ -972,17 +990,9 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
   const ChangeSet want = engine_->snapshot();
   ASSERT_EQ(want.applications.size(), 4u);
   ASSERT_EQ(want.applications[0].reviews.size(), 2u);
-  store_.reset();
-
-  store_ = open();
-  ASSERT_NE(store_, nullptr);
-  auto rows = store_->load(nullptr);
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  expect_same_rows(*rows, want);
-  auto restored = Engine::Restore(small_cluster(), *rows);
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  expect_same_rows((*restored)->snapshot(), want);
-  EXPECT_EQ((*restored)->funding().awards()[0].rate_bps, 9000);
+  const std::unique_ptr<Engine> restored = reopen_and_restore(want);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->funding().awards()[0].rate_bps, 9000);
   {
     RawDb raw(path_);
     EXPECT_EQ(raw.one("SELECT state, approved_rate_bps, award_id FROM applications WHERE id = 1"), "approved|9000|1");
@@ -1019,17 +1029,9 @@ TEST_F(SqliteStoreTest, ProgressReportsRoundTripAcrossBatches) {
   const ChangeSet want = engine_->snapshot();
   ASSERT_EQ(want.reports.size(), 2u);
   ASSERT_EQ(want.report_events.size(), 5u);
-  store_.reset();
-
-  store_ = open();
-  ASSERT_NE(store_, nullptr);
-  auto rows = store_->load(nullptr);
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  expect_same_rows(*rows, want);
-  auto restored = Engine::Restore(small_cluster(), *rows);
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  expect_same_rows((*restored)->snapshot(), want);
-  EXPECT_EQ((*restored)->funding().award(award->id)->report_grace_days, 2);
+  const std::unique_ptr<Engine> restored = reopen_and_restore(want);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->funding().award(award->id)->report_grace_days, 2);
   RawDb raw(path_);
   EXPECT_EQ(raw.one("SELECT state, submissions, decided_by FROM progress_reports WHERE award_id = 1 AND period = 1"),
             "accepted|2|rita");
