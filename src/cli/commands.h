@@ -74,6 +74,12 @@ class Context {
   std::vector<std::unique_ptr<HolderBase>> owned_;
 };
 
+// The whole of a text file the user names (a justification, a report), or Invalid.
+Result<std::string> read_text_file(const std::string& path);
+
+// report submit|accept|return|list, beside report scheme (under the `report` command given).
+void add_progress_report_commands(CLI::App& report, Context& ctx);
+
 // submit, quote, queue, show, cancel, hold, release
 void add_job_commands(CLI::App& app, Context& ctx);
 // balance, transfers, topup, reconcile, scheme ..., award ...

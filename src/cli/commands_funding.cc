@@ -47,7 +47,7 @@ struct ScoreFlags {
 struct ApproveFlags {
   std::string id;
   std::optional<std::string> amount, note;
-  std::optional<int64_t> gpus, days;
+  std::optional<int64_t> gpus, days, report_every, report_grace;
   bool exceptional = false;
 };
 
@@ -55,14 +55,6 @@ Status check_id(const std::string& id) {
   if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid("application id '" + id + "' is not a number");
   return Status::Ok();
-}
-
-Result<std::string> read_text_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::Invalid("cannot read " + path);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 // The JSON body of a draft (every field) or an update (the fields given).
@@ -137,6 +129,8 @@ Result<json> approve_body(const ApproveFlags& f) {
   if (f.gpus) body["gpu_level"] = *f.gpus;
   if (f.days) body["duration_days"] = *f.days;
   if (f.exceptional) body["exceptional_rate"] = true;
+  if (f.report_every) body["report_every_months"] = *f.report_every;
+  if (f.report_grace) body["report_grace_days"] = *f.report_grace;
   if (f.note) body["note"] = *f.note;
   return body;
 }
@@ -284,6 +278,8 @@ void add_review(CLI::App& app, Context& ctx) {
   approve->add_option("--days", af.days, "duration granted in days (default: as asked)");
   approve->add_flag("--exceptional-rate", af.exceptional, "grant the scheme's exceptional subsidy rate");
   approve->add_option("--note", af.note, "a note for the record");
+  approve->add_option("--report-every", af.report_every, "require a progress report every N months (default: none)");
+  approve->add_option("--report-grace", af.report_grace, "days after each due date before a report is overdue");
   on_run(approve, ctx, [&ctx, &af] {
     BERTH_RETURN_IF_ERROR(check_id(af.id));
     Result<json> body = approve_body(af);
@@ -306,6 +302,15 @@ void add_review(CLI::App& app, Context& ctx) {
 }
 
 }  // namespace
+
+Result<std::string> read_text_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::Invalid("cannot read " + path);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
 
 void add_funding_commands(CLI::App& app, Context& ctx) {
   add_apply(app, ctx);

@@ -58,6 +58,7 @@ struct FundFlags {
 struct AwardFlags {
   std::string scheme, project, amount, start, end;
   int64_t gpus = 0;
+  int64_t report_every = 0, report_grace = 0;  // progress reports every N months (0: none), grace days
 };
 
 Status check_number(const char* what, const std::string& text) {
@@ -289,8 +290,11 @@ Result<json> award_body(const AwardFlags& f) {
   Result<int64_t> end = parse_time_ms(f.end);
   if (!end.ok()) return Status::Invalid("--end: " + end.status().message());
   if (*end <= *start) return Status::Invalid("--end must be after --start");
-  return json{{"scheme", name_or_id(f.scheme)}, {"project", name_or_id(f.project)}, {"amount", *amount},
-              {"gpu_level", f.gpus}, {"start", f.start}, {"end", f.end}};
+  json body = {{"scheme", name_or_id(f.scheme)}, {"project", name_or_id(f.project)}, {"amount", *amount},
+               {"gpu_level", f.gpus}, {"start", f.start}, {"end", f.end}};
+  if (f.report_every != 0) body["report_every_months"] = f.report_every;
+  if (f.report_grace != 0) body["report_grace_days"] = f.report_grace;
+  return body;
 }
 
 Status run_award_create(Context& ctx, const AwardFlags& f) {
@@ -397,6 +401,8 @@ void add_award(CLI::App& app, Context& ctx) {
   create->add_option("--gpus", af.gpus, "GPU level: the most GPUs the project may hold at once")->required();
   create->add_option("--start", af.start, "first day, YYYY-MM-DD (UTC)")->required();
   create->add_option("--end", af.end, "end, YYYY-MM-DD (UTC)")->required();
+  create->add_option("--report-every", af.report_every, "require a progress report every N months (default: none)");
+  create->add_option("--report-grace", af.report_grace, "days after each due date before a report is overdue");
   on_run(create, ctx, [&ctx, &af] { return run_award_create(ctx, af); });
 
   CLI::App* list = award->add_subcommand("list", "list awards");

@@ -64,13 +64,14 @@ void add_report_commands(CLI::App& app, Context& ctx) {
   csv->excludes(html);
   on_run(statement, ctx, [&ctx, &sf] { return run_statement(ctx, sf); });
 
-  CLI::App* report = app.add_subcommand("report", "reports for funders");
+  CLI::App* report = app.add_subcommand("report", "reports for funders, and awards' progress reports");
   report->require_subcommand(1);
   auto& rf = ctx.make<ReportFlags>();
   CLI::App* scheme = report->add_subcommand("scheme", "a scheme's money, awards, reach and share of the centre");
   scheme->add_option("scheme", rf.scheme, "scheme name or id")->required();
   scheme->add_option("--from", rf.from, "start the capacity period here, YYYY-MM-DD (default: the scheme's creation)");
   on_run(scheme, ctx, [&ctx, &rf] { return run_scheme_report(ctx, rf); });
+  add_progress_report_commands(*report, ctx);
 }
 
 }  // namespace berth::cli

@@ -331,12 +331,16 @@ std::string render_schemes(const json& schemes) {
 }
 
 std::string render_awards(const json& awards) {
-  Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT"});
+  Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT",
+               "REPORT DUE"});
   for (size_t c : {0, 3, 4, 7, 8, 9, 10}) table.align_right(c);
   for (const json& a : awards) {
+    // The next progress report's due date, and OVERDUE while one is (the award then pays nothing new).
+    std::string report = short_date(a, "next_report_due");
+    if (a.is_object() && a.value("reports_overdue", false)) report += " OVERDUE";
     table.add_row({cell(a, "id"), first_cell(a, {"scheme", "scheme_id"}), first_cell(a, {"project", "project_id"}),
                    rate_cell(a), cell(a, "gpu_level"), short_date(a, "start"), short_date(a, "end"),
-                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "left")});
+                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "left"), report});
   }
   return table.render();
 }

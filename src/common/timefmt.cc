@@ -1,6 +1,7 @@
 #include "common/timefmt.h"
 #include "common/strings.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <vector>
@@ -181,13 +182,15 @@ MonthRange month_range(int64_t y, int64_t m) {
   return {month_start_ms(y, m), month_start_ms(next_y, next_m)};
 }
 
-// The civil year and month of a time, flooring times before the epoch to the right day.
+constexpr int64_t kMsPerDay = kSecondsPerDay * 1000;
+
+// The day of a time since the epoch, floored, so that times before the epoch land on the right day.
+int64_t day_of_ms(int64_t ms) { return ms / kMsPerDay - (ms % kMsPerDay < 0 ? 1 : 0); }
+
+// The civil year and month of a time.
 void year_month_of_ms(int64_t ms, int64_t* y, int64_t* m) {
-  const int64_t ms_per_day = kSecondsPerDay * 1000;
-  int64_t days = ms / ms_per_day;
-  if (ms % ms_per_day < 0) days -= 1;
   int64_t d = 0;
-  civil_from_days(days, y, m, &d);
+  civil_from_days(day_of_ms(ms), y, m, &d);
 }
 
 }  // namespace
@@ -212,6 +215,24 @@ std::string format_month(int64_t ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y), static_cast<long long>(m));
   return buf;
+}
+
+}  // namespace berth
+
+namespace berth {
+
+int64_t add_months_ms(int64_t ms, int months) {
+  const int64_t days = day_of_ms(ms);
+  const int64_t time_of_day_ms = ms - days * kMsPerDay;
+  int64_t y = 0, m = 0, d = 0;
+  civil_from_days(days, &y, &m, &d);
+  const int64_t index = y * 12 + (m - 1) + months;  // months since year 0, floored below
+  const int64_t new_y = index >= 0 ? index / 12 : (index - 11) / 12;
+  const int64_t new_m = index - new_y * 12 + 1;
+  // The day clamps to the new month's last day (Jan 31 + 1 month = Feb 28 or 29).
+  const MonthRange r = month_range(new_y, new_m);
+  const int64_t new_d = std::min(d, (r.to_ms - r.from_ms) / kMsPerDay);
+  return days_from_civil(new_y, new_m, new_d) * kMsPerDay + time_of_day_ms;
 }
 
 }  // namespace berth

@@ -37,4 +37,9 @@ Result<MonthRange> parse_month(std::string_view text);
 MonthRange month_of_ms(int64_t ms);
 std::string format_month(int64_t ms);
 
+// `ms` moved by `months` calendar months (UTC; negative moves back), keeping the time of day
+// and the day of the month, clamped to the new month's last day: Jan 31 + 1 month is Feb 28
+// (Feb 29 in a leap year). Exact for any time a Result-free caller may hold (years 0..9999).
+int64_t add_months_ms(int64_t ms, int months);
+
 }  // namespace berth

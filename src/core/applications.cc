@@ -137,6 +137,12 @@ int64_t ApplicationCounts::total() const {
   return n;
 }
 
+Status check_free_text(const char* field, const std::string& text, size_t max_bytes, bool required) {
+  return check_text(field, text, max_bytes, required);
+}
+
+Status check_acting_user(const Actor& actor) { return check_actor(actor); }
+
 std::string format_score(int64_t score_e4) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%lld.%04lld", static_cast<long long>(score_e4 / 10'000),

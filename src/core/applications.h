@@ -272,6 +272,12 @@ class Applications {
   std::vector<ApplicationEvent> events_;
 };
 
+// Checks shared by the core's paperwork (applications, progress reports): free text bounded to
+// max_bytes with no control characters but tab and line breaks (required: not empty), and an
+// acting user who is named.
+Status check_free_text(const char* field, const std::string& text, size_t max_bytes, bool required);
+Status check_acting_user(const Actor& actor);
+
 // "87.2500": a weighted score in points with four decimals.
 std::string format_score(int64_t score_e4);
 

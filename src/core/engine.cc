@@ -192,6 +192,11 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   e->application_events_saved_ = rows.application_events.size();
   for (const auto& [project, order] : rows.funding_orders)
     BERTH_RETURN_IF_ERROR(e->funding_.set_funding_order(ProjectId(project), order));
+  for (const ProgressReport& r : rows.reports)
+    if (!e->funding_.award(r.award))
+      return Status::Internal("a progress report names award " + std::to_string(r.award.value) + ", which does not exist");
+  BERTH_RETURN_IF_ERROR(e->reports_.restore(rows.reports, rows.report_events));
+  e->report_events_saved_ = rows.report_events.size();
   for (size_t i = 0; i < rows.audit.size(); ++i)
     if (rows.audit[i].seq != i + 1) return Status::Internal("audit records are not in sequence at " + std::to_string(i + 1));
   e->audit_ = rows.audit;
@@ -371,11 +376,13 @@ Status Engine::check_cap(const Scheme& s, ProjectId project, Minor more_minor) c
 
 Result<Award> Engine::grant_award(const Scheme& s, ProjectId project, Minor amount_minor, int gpu_level,
                                   int64_t start_ms, int64_t end_ms, int64_t rate_bps, ApplicationId application,
-                                  int64_t now_ms) {
+                                  int report_every_months, int report_grace_days, int64_t now_ms) {
   Award a{AwardId(funding_.awards().size() + 1), s.id, project, AccountId(next_account_id_), amount_minor,
           gpu_level, start_ms, end_ms, now_ms};
   a.rate_bps = rate_bps;
   a.application = application;
+  a.report_every_months = report_every_months;
+  a.report_grace_days = report_grace_days;
   BERTH_RETURN_IF_ERROR(funding_.check_award(a));
   BERTH_RETURN_IF_ERROR(check_cap(s, project, amount_minor));
   const Minor left = ledger_.account(s.fund)->available();
@@ -398,7 +405,10 @@ Result<Award> Engine::grant_award(const Scheme& s, ProjectId project, Minor amou
   record_audit("award.grant", "award " + std::to_string(a.id.value), amount_minor, t.id,
                (application.valid() ? "on application " + std::to_string(application.value) : std::string("directly")) +
                    " to project " + funding_.project(project)->name + " for " + std::to_string(gpu_level) + " GPUs at " +
-                   std::to_string(rate_bps) + " bps",
+                   std::to_string(rate_bps) + " bps" +
+                   (report_every_months > 0 ? ", a progress report every " + std::to_string(report_every_months) +
+                                                  " months"
+                                            : std::string()),
                now_ms);
   return a;
 }
@@ -529,10 +539,52 @@ void Engine::record_audit(const std::string& action, const std::string& subject,
 }
 
 Result<Award> Engine::create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
-                                   int64_t start_ms, int64_t end_ms, int64_t now_ms) {
+                                   int64_t start_ms, int64_t end_ms, int64_t now_ms, int report_every_months,
+                                   int report_grace_days) {
   const Scheme* s = funding_.scheme(scheme);
   if (!s) return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
-  return grant_award(*s, project, amount_minor, gpu_level, start_ms, end_ms, s->rate_bps, ApplicationId(), now_ms);
+  return grant_award(*s, project, amount_minor, gpu_level, start_ms, end_ms, s->rate_bps, ApplicationId(),
+                     report_every_months, report_grace_days, now_ms);
+}
+
+// ---- progress reports ----
+
+Result<ReportTerms> Engine::report_terms(AwardId id) const {
+  const Award* a = funding_.award(id);
+  if (!a) return Status::NotFound("award " + std::to_string(id.value) + " not found");
+  return ReportTerms::of(*a, funding_.project(a->project)->org);
+}
+
+Status Engine::submit_report(const Actor& actor, AwardId award, int period, const std::string& text, int64_t now_ms) {
+  auto terms = report_terms(award);
+  if (!terms.ok()) return terms.status();
+  return reports_.submit(actor, *terms, period, text, now_ms);
+}
+
+Status Engine::accept_report(const Actor& actor, AwardId award, int period, int64_t now_ms) {
+  if (!funding_.award(award)) return Status::NotFound("award " + std::to_string(award.value) + " not found");
+  return reports_.accept(actor, award, period, now_ms);
+}
+
+Status Engine::return_report(const Actor& actor, AwardId award, int period, const std::string& reason,
+                             int64_t now_ms) {
+  if (!funding_.award(award)) return Status::NotFound("award " + std::to_string(award.value) + " not found");
+  return reports_.return_report(actor, award, period, reason, now_ms);
+}
+
+ReportStanding Engine::report_standing(AwardId award, int64_t now_ms) const {
+  auto terms = report_terms(award);
+  return terms.ok() ? reports_.standing(*terms, now_ms) : ReportStanding{};
+}
+
+int64_t Engine::next_report_overdue_ms(int64_t after_ms) const {
+  int64_t next = 0;
+  for (const Award& a : funding_.awards()) {
+    if (a.report_every_months == 0 || a.end_ms <= after_ms) continue;
+    const int64_t at = reports_.next_overdue_ms(ReportTerms::of(a, funding_.project(a.project)->org), after_ms);
+    if (at != 0 && (next == 0 || at < next)) next = at;
+  }
+  return next;
 }
 
 // ---- applications ----
@@ -612,6 +664,7 @@ Result<Award> Engine::approve_application(const Actor& actor, ApplicationId id, 
   terms.duration_days = approval.duration_days;
   terms.note = approval.note;
   if (approval.amount_minor < 0) return Status::Invalid("approved amount must be positive");
+  BERTH_RETURN_IF_ERROR(check_report_rule(approval.report_every_months, approval.report_grace_days));
   if (approval.exceptional_rate && s.exceptional_rate_bps == 0)
     return Status::Invalid("scheme '" + s.name + "' has no exceptional rate to grant");
   terms.rate_bps = approval.exceptional_rate ? s.exceptional_rate_bps : s.rate_bps;
@@ -624,7 +677,8 @@ Result<Award> Engine::approve_application(const Actor& actor, ApplicationId id, 
   const int level = terms.gpu_level > 0 ? terms.gpu_level : app->terms.gpu_level;
   const int64_t end_ms = now_ms + static_cast<int64_t>(days) * 86'400'000;
   // Everything that could refuse has been checked: the award is granted, then recorded.
-  auto award = grant_award(s, app->project, terms.amount_minor, level, now_ms, end_ms, terms.rate_bps, id, now_ms);
+  auto award = grant_award(s, app->project, terms.amount_minor, level, now_ms, end_ms, terms.rate_bps, id,
+                           approval.report_every_months, approval.report_grace_days, now_ms);
   BERTH_CHECK(award.ok(), "grant a checked approval");
   BERTH_CHECK(applications_.approve(actor, id, terms, fund_left, now_ms).ok(), "approve a checked application");
   BERTH_CHECK(applications_.record_award(id, award->id, now_ms).ok(), "record a new award");
@@ -717,6 +771,12 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   auto try_source = [&](const Award* a) {
     if (!first) first = a;
     const Minor share = subsidy_share_minor(q.max_cost_minor, a->rate_bps);
+    // An overdue progress report withholds the award's subsidy exactly as an award that
+    // cannot cover the share does: the next source is tried, then the first's scheme rule.
+    if (a->report_every_months > 0 && report_standing(a->id, now_ms).overdue()) {
+      if (!q.report_overdue_award.valid()) q.report_overdue_award = a->id;
+      return false;
+    }
     if (ledger_.account(a->account)->available() < share) return false;
     q.award = a->id;
     q.rate_bps = a->rate_bps;
@@ -740,7 +800,8 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
       }
   }
   if (!paid && first && funding_.scheme(first->scheme)->shortfall == Shortfall::kWait)
-    q.reason = PendingReason::kInsufficientFunds;
+    q.reason = q.report_overdue_award == first->id ? PendingReason::kProgressReportOverdue
+                                                   : PendingReason::kInsufficientFunds;
   q.copay_minor = q.max_cost_minor - q.subsidy_minor;
   if (q.reason == PendingReason::kNone && wallet_left < q.copay_minor) q.reason = PendingReason::kInsufficientFunds;
   q.affordable = q.reason == PendingReason::kNone;
@@ -1195,6 +1256,9 @@ ChangeSet Engine::drain_changes() {
   for (ApplicationId id : applications_.changed_since(application_events_saved_))
     c.applications.push_back(*applications_.get(id));
   application_events_saved_ = applications_.events().size();
+  c.report_events = reports_.events_since(report_events_saved_);
+  c.reports = reports_.changed_since(report_events_saved_);
+  report_events_saved_ = reports_.events().size();
   for (uint64_t scheme : dirty_criteria_) c.criteria[scheme] = applications_.criteria(SchemeId(scheme));
   dirty_criteria_.clear();
   for (uint64_t project : dirty_funding_orders_) c.funding_orders[project] = funding_.funding_order(ProjectId(project));
@@ -1230,6 +1294,8 @@ ChangeSet Engine::snapshot() const {
   c.application_events = applications_.events();
   c.criteria = applications_.all_criteria();
   for (const auto& [project, order] : funding_.funding_orders()) c.funding_orders[project] = order;
+  c.reports = reports_.all();
+  c.report_events = reports_.events();
   c.jobs = jobs_;
   for (const Account* a : ledger_.accounts()) c.accounts.push_back(*a);
   c.transfers = ledger_.transfers_in_order();

@@ -32,6 +32,7 @@
 #include "core/model.h"
 #include "core/predictor.h"
 #include "core/priority.h"
+#include "core/progress.h"
 #include "core/scheduler.h"
 
 namespace berth::core {
@@ -61,6 +62,10 @@ struct Approval {
   int gpu_level = 0;        // 0: as asked
   int duration_days = 0;    // 0: as asked (capped by the scheme's award validity)
   bool exceptional_rate = false;
+  // Progress reports the award requires (core/progress.h): every this many months (0: none),
+  // overdue this many days after each due date.
+  int report_every_months = 0;
+  int report_grace_days = 0;
   std::string note;
 };
 
@@ -92,6 +97,9 @@ struct Quote {
   int64_t time_limit_s = 0;
   bool affordable = false;
   PendingReason reason = PendingReason::kNone;  // why not affordable
+  // The project's award has an overdue progress report, so it pays no subsidy now (the
+  // scheme's shortfall rule decides: the wallet pays all, or the job waits).
+  AwardId report_overdue_award;
   // The earliest it could start if it were first in line (running jobs ending at their time
   // limits); 0 when no node will have room. Jobs ahead of it in the queue may delay it.
   int64_t earliest_start_ms = 0;
@@ -125,6 +133,8 @@ struct ChangeSet {
   std::vector<ApplicationEvent> application_events;  // appended, in seq order
   std::map<uint64_t, std::vector<Criterion>> criteria;  // scheme -> criteria, replaced whole
   std::map<uint64_t, std::vector<AwardId>> funding_orders;  // project -> stated order, replaced whole
+  std::vector<ProgressReport> reports;               // upserted: submitted or decided
+  std::vector<ReportEvent> report_events;            // appended, in seq order
   std::vector<Job> jobs;
   std::vector<Account> accounts;
   std::vector<Transfer> transfers;   // in the order applied
@@ -134,7 +144,9 @@ struct ChangeSet {
   uint64_t next_transfer_seq = 1;
   bool empty() const {
     return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
-           audit.empty() && funding_orders.empty() && applications.empty() && application_events.empty() && criteria.empty() && jobs.empty() && accounts.empty() && transfers.empty() && pending.empty();
+           audit.empty() && funding_orders.empty() && applications.empty() && application_events.empty() &&
+           criteria.empty() && reports.empty() && report_events.empty() && jobs.empty() && accounts.empty() &&
+           transfers.empty() && pending.empty();
   }
 };
 
@@ -165,9 +177,27 @@ class Engine {
   Result<Scheme> create_scheme(const std::string& name, int64_t rate_bps, uint32_t eligible_kinds,
                                Shortfall shortfall, Minor fund_minor, int64_t now_ms);
   Status fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms);
-  // Grants an award: moves `amount_minor` from the scheme's fund to a new award account.
+  // Grants an award: moves `amount_minor` from the scheme's fund to a new award account. It
+  // requires a progress report every report_every_months months (0: none; at most 120),
+  // overdue report_grace_days days (0..365) after each due date.
   Result<Award> create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
-                             int64_t start_ms, int64_t end_ms, int64_t now_ms);
+                             int64_t start_ms, int64_t end_ms, int64_t now_ms, int report_every_months = 0,
+                             int report_grace_days = 0);
+
+  // Progress reports (core/progress.h, docs/funding.md): a member of the project's organisation
+  // submits the report for a period; a reviewer accepts it or returns it with a reason. While
+  // any report of an award is overdue, the award pays for no new job: each falls back to the
+  // scheme's shortfall rule (the wallet pays all, or it waits with ProgressReportOverdue).
+  // Running jobs keep their holds. Refused commands change nothing.
+  Status submit_report(const Actor& actor, AwardId award, int period, const std::string& text, int64_t now_ms);
+  Status accept_report(const Actor& actor, AwardId award, int period, int64_t now_ms);
+  Status return_report(const Actor& actor, AwardId award, int period, const std::string& reason, int64_t now_ms);
+  const ProgressReports& reports() const { return reports_; }
+  // Where an award stands with its reports at now_ms (all zero for an unknown award).
+  ReportStanding report_standing(AwardId award, int64_t now_ms) const;
+  // The first moment after after_ms at which any award's report becomes overdue; 0 when none
+  // will. An owner that runs scheduling passes only at events (berth sim) adds it to them.
+  int64_t next_report_overdue_ms(int64_t after_ms) const;
 
   // Applications (docs/funding.md): the paperwork lives in Applications; the Engine supplies
   // what it cannot know (the project's organisation and kind, the scheme's rules) and moves
@@ -341,7 +371,8 @@ class Engine {
   Status apply_transfer(const Transfer& t, int64_t now_ms);
   Result<Award> grant_award(const Scheme& scheme, ProjectId project, Minor amount_minor, int gpu_level,
                             int64_t start_ms, int64_t end_ms, int64_t rate_bps, ApplicationId application,
-                            int64_t now_ms);
+                            int report_every_months, int report_grace_days, int64_t now_ms);
+  Result<ReportTerms> report_terms(AwardId award) const;
   Minor awarded_minor(SchemeId scheme, ProjectId project) const;  // all awards of the scheme to the project
   Status check_cap(const Scheme& scheme, ProjectId project, Minor more_minor) const;
   Result<Applicant> applicant(ProjectId project) const;
@@ -368,6 +399,8 @@ class Engine {
   std::unordered_map<uint64_t, int> array_running_;                 // array id -> tasks running
   std::vector<Job> jobs_;
   Applications applications_;
+  ProgressReports reports_;
+  size_t report_events_saved_ = 0;
   std::vector<TopUp> topups_;
   std::unordered_map<std::string, size_t> topup_refs_;
   std::unordered_map<uint64_t, int> project_gpus_;  // project id -> GPUs of running jobs

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/progress.h"
+
 namespace berth::core {
 
 Status validate_name(const std::string& what, const std::string& name) {
@@ -111,6 +113,7 @@ Status Funding::check_award(const Award& award) const {
   if (award.amount_minor <= 0) return Status::Invalid("award amount must be positive");
   if (award.gpu_level <= 0) return Status::Invalid("award GPU level must be at least 1");
   if (award.end_ms <= award.start_ms) return Status::Invalid("award end date must be after its start date");
+  BERTH_RETURN_IF_ERROR(check_report_rule(award.report_every_months, award.report_grace_days));
   if (award.rate_bps != s->rate_bps && (s->exceptional_rate_bps == 0 || award.rate_bps != s->exceptional_rate_bps))
     return Status::Invalid("award rate " + std::to_string(award.rate_bps) + " bps is neither scheme '" + s->name +
                            "''s rate nor its exceptional rate");

@@ -22,7 +22,7 @@ const char* const kJobStates[] = {"PENDING", "RUNNING", "COMPLETED", "FAILED",
                                   "CANCELLED", "TIMEOUT", "PREEMPTED", "NODE_FAIL"};
 const char* const kReasons[] = {"None",         "Priority",   "Resources",  "InsufficientFunds", "AwardCap",
                                 "QuotaLimit",   "JobHeldUser", "Dependency", "DependencyNeverSatisfied",
-                                "JobArrayTaskLimit"};
+                                "JobArrayTaskLimit", "ProgressReportOverdue"};
 const char* const kDependencyTypes[] = {"afterok", "afterany", "afternotok"};
 static_assert(sizeof(kReasons) / sizeof(kReasons[0]) == kPendingReasonCount);
 const char* const kTiers[] = {"high", "normal", "spot"};

@@ -73,6 +73,11 @@ struct Award {
   // Once it has ended and every hold on it is settled, what was left went back to the fund.
   int64_t returned_ms = 0;      // 0: not yet
   Minor returned_minor = 0;
+  // Progress reports (core/progress.h): one is due every report_every_months calendar months
+  // from start_ms while before end_ms (0: none required); a report not accepted by its due date
+  // plus report_grace_days is overdue, and while one is, the award pays for no new job.
+  int report_every_months = 0;
+  int report_grace_days = 0;
   bool active_at(int64_t now_ms) const { return start_ms <= now_ms && now_ms < end_ms; }
 };
 
@@ -136,9 +141,10 @@ inline bool is_final(JobState s) { return s != JobState::kPending && s != JobSta
 
 enum class PendingReason : uint8_t {
   kNone = 0, kPriority, kResources, kInsufficientFunds, kAwardCap, kQuotaLimit,
-  kJobHeldUser, kDependency, kDependencyNeverSatisfied, kJobArrayTaskLimit
+  kJobHeldUser, kDependency, kDependencyNeverSatisfied, kJobArrayTaskLimit,
+  kProgressReportOverdue  // its project's award has an overdue progress report and the scheme waits
 };
-inline constexpr int kPendingReasonCount = 10;
+inline constexpr int kPendingReasonCount = 11;
 const char* pending_reason_name(PendingReason r);
 bool parse_pending_reason(const std::string& text, PendingReason* out);
 

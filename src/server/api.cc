@@ -117,6 +117,16 @@ Result<const core::Award*> find_award(const core::Engine& e, const std::string& 
   return a;
 }
 
+// An award the caller may see: a member sees their organisation's only (others are 404, as
+// for projects); reviewers and admins see all.
+Result<const core::Award*> find_visible_award(const core::Engine& e, const std::string& id_text, const Principal& who) {
+  auto a = find_award(e, id_text);
+  if (!a.ok()) return a.status();
+  if (!who.reads_funding() && !who.sees(e.funding().project((*a)->project)->org))
+    return Status::NotFound("award " + id_text + " not found");
+  return a;
+}
+
 // An optional integer query parameter (?after=10).
 Result<int64_t> query_int(const httplib::Request& req, const char* key, int64_t def) {
   if (!req.has_param(key)) return def;
@@ -134,6 +144,14 @@ core::Actor actor_of(const Principal& who) {
   a.role = who.role == Role::kMember ? core::FundingRole::kMember : core::FundingRole::kReviewer;
   a.org = who.org;
   return a;
+}
+
+// A report rule from a request's fields, in range for the core to judge further.
+Result<std::pair<int, int>> report_rule(int64_t every_months, int64_t grace_days) {
+  // Narrowed so that a huge number is still out of the core's range, not wrapped into it.
+  const auto narrow = [](int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, -1, 1'000'000)); };
+  BERTH_RETURN_IF_ERROR(core::check_report_rule(narrow(every_months), narrow(grace_days)));
+  return std::make_pair(narrow(every_months), narrow(grace_days));
 }
 
 // An application the caller may see: a member sees their organisation's only (others are 404,
@@ -557,14 +575,18 @@ void Daemon::install_routes(httplib::Server& srv) {
     if (level < 1 || level > 1'000'000) return fail(Status::Invalid("field 'gpu_level' must be at least 1"));
     TRY_ASSIGN(start, date_field(b, "start"));
     TRY_ASSIGN(end, date_field(b, "end"));
-    TRY_ASSIGN(a, c.engine.create_award(s->id, p->id, amount, static_cast<int>(level), start, end, c.now_ms));
-    return ok(award_json(c.engine, a), 201);
+    TRY_ASSIGN(every, int_field(b, "report_every_months", false));
+    TRY_ASSIGN(grace, int_field(b, "report_grace_days", false));
+    TRY_ASSIGN(rule, report_rule(every, grace));
+    TRY_ASSIGN(a, c.engine.create_award(s->id, p->id, amount, static_cast<int>(level), start, end, c.now_ms,
+                                        rule.first, rule.second));
+    return ok(award_json(c.engine, a, c.now_ms), 201);
   });
   get("/v1/awards", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
     json list = json::array();
     for (const core::Award& a : c.engine.funding().awards())
       if (who.reads_funding() || who.sees(c.engine.funding().project(a.project)->org))
-        list.push_back(award_json(c.engine, a));
+        list.push_back(award_json(c.engine, a, c.now_ms));
     return ok({{"awards", list}});
   });
 
@@ -583,15 +605,45 @@ void Daemon::install_routes(httplib::Server& srv) {
     }
     TRY_ASSIGN(note, str_field(b, "note", false));
     TRY_ASSIGN(award, c.engine.supplement_award(a->id, amount, end_ms, note, c.now_ms));
-    return ok(award_json(c.engine, award), 201);
+    return ok(award_json(c.engine, award, c.now_ms), 201);
   });
   post("/v1/awards/([^/]+)/close", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
     if (!who.reads_funding()) return fail(Status::Denied("only a reviewer or an admin may close an award"));
     TRY_ASSIGN(a, find_award(c.engine, req.matches[1].str()));
     TRY_ASSIGN(reason, str_field(b, "reason", true));
     TRY_ASSIGN(award, c.engine.close_award(a->id, reason, c.now_ms));
-    return ok(award_json(c.engine, award));
+    return ok(award_json(c.engine, award, c.now_ms));
   });
+  // ---- progress reports (docs/funding.md) ----
+  get("/v1/awards/([^/]+)/reports", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_visible_award(c.engine, req.matches[1].str(), who));
+    return ok(reports_json(c.engine, *a, c.now_ms));
+  });
+  post("/v1/awards/([^/]+)/reports", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    TRY_ASSIGN(a, find_visible_award(c.engine, req.matches[1].str(), who));
+    TRY_ASSIGN(period, int_field(b, "period", true));
+    if (period < 1 || period > core::kMaxReportPeriods) return fail(Status::Invalid("field 'period' is out of range"));
+    TRY_ASSIGN(text, str_field(b, "text", true));
+    if (auto st = c.engine.submit_report(actor_of(who), a->id, static_cast<int>(period), text, c.now_ms); !st.ok())
+      return fail(st);
+    return ok(report_json(*c.engine.reports().get(a->id, static_cast<int>(period))), 201);
+  });
+  post("/v1/awards/([^/]+)/reports/([0-9]+)/(accept|return)",
+       [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+         TRY_ASSIGN(a, find_visible_award(c.engine, req.matches[1].str(), who));
+         const std::string period_text = req.matches[2].str();
+         if (period_text.size() > 6) return fail(Status::Invalid("period '" + period_text + "' is out of range"));
+         const int period = std::stoi(period_text);
+         Status st;
+         if (req.matches[3].str() == "accept") {
+           st = c.engine.accept_report(actor_of(who), a->id, period, c.now_ms);
+         } else {
+           TRY_ASSIGN(reason, str_field(b, "reason", true));
+           st = c.engine.return_report(actor_of(who), a->id, period, reason, c.now_ms);
+         }
+         if (!st.ok()) return fail(st);
+         return ok(report_json(*c.engine.reports().get(a->id, period)));
+       });
   get("/v1/audit", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     if (!who.reads_funding()) return fail(Status::Denied("only a reviewer or an admin may read the audit record"));
     TRY_ASSIGN(after, query_int(req, "after", 0));
@@ -701,9 +753,14 @@ void Daemon::install_routes(httplib::Server& srv) {
     }
     TRY_ASSIGN(note, str_field(b, "note", false));
     approval.note = note;
+    TRY_ASSIGN(every, int_field(b, "report_every_months", false));
+    TRY_ASSIGN(grace, int_field(b, "report_grace_days", false));
+    TRY_ASSIGN(rule, report_rule(every, grace));
+    approval.report_every_months = rule.first;
+    approval.report_grace_days = rule.second;
     TRY_ASSIGN(award, c.engine.approve_application(actor_of(who), a->id, approval, c.now_ms));
     return ok({{"application", application_json(c.engine, *c.engine.applications().get(a->id), true)},
-               {"award", award_json(c.engine, award)}},
+               {"award", award_json(c.engine, award, c.now_ms)}},
               201);
   });
   post("/v1/applications/([^/]+)/reject", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {

@@ -137,7 +137,8 @@ json application_json(const core::Engine& e, const core::Application& a, bool wi
   return out;
 }
 
-json award_json(const Engine& e, const core::Award& a) {
+json award_json(const Engine& e, const core::Award& a, int64_t now_ms) {
+  const core::ReportStanding reports = e.report_standing(a.id, now_ms);
   const core::Account* acct = e.ledger().account(a.account);
   const core::Scheme* s = e.funding().scheme(a.scheme);
   const Minor spent = acct->debits_posted - a.returned_minor;  // what its jobs used; a return is not spending
@@ -148,7 +149,31 @@ json award_json(const Engine& e, const core::Award& a) {
           {"end", time_json(a.end_ms)}, {"granted", format_amount(a.amount_minor)},
           {"held", format_amount(acct->debits_pending)}, {"spent", format_amount(spent)},
           {"left", format_amount(acct->available())}, {"closed", time_json(a.closed_ms)},
-          {"returned", time_json(a.returned_ms)}, {"returned_amount", format_amount(a.returned_minor)}};
+          {"returned", time_json(a.returned_ms)}, {"returned_amount", format_amount(a.returned_minor)},
+          {"report_every_months", a.report_every_months}, {"report_grace_days", a.report_grace_days},
+          {"next_report_period", reports.next_period == 0 ? json() : json(reports.next_period)},
+          {"next_report_due", time_json(reports.next_due_ms)}, {"reports_overdue", reports.overdue()},
+          {"overdue_report_period", reports.overdue() ? json(reports.overdue_period) : json()}};
+}
+
+json report_json(const core::ProgressReport& r) {
+  return {{"award_id", r.award.value}, {"period", r.period}, {"due", time_json(r.due_ms)},
+          {"state", core::report_state_name(r.state)}, {"text", r.text}, {"submitted", time_json(r.submitted_ms)},
+          {"submitted_by", r.submitted_by}, {"decided", time_json(r.decided_ms)}, {"decided_by", r.decided_by},
+          {"return_reason", r.return_reason}, {"submissions", r.submissions}};
+}
+
+json reports_json(const Engine& e, const core::Award& a, int64_t now_ms) {
+  json due = json::array();
+  for (int64_t at : core::report_due_dates(a.start_ms, a.end_ms, a.report_every_months)) due.push_back(time_json(at));
+  json reports = json::array();
+  for (const core::ProgressReport* r : e.reports().of_award(a.id)) reports.push_back(report_json(*r));
+  json history = json::array();
+  for (const core::ReportEvent& ev : e.reports().events())
+    if (ev.award == a.id)
+      history.push_back({{"seq", ev.seq}, {"period", ev.period}, {"at", time_json(ev.at_ms)}, {"user", ev.user},
+                         {"action", core::report_action_name(ev.action)}, {"note", ev.note}});
+  return {{"award", award_json(e, a, now_ms)}, {"due", due}, {"reports", reports}, {"history", history}};
 }
 
 // The nodes a running job holds, first (where its script runs) first; empty otherwise.
@@ -246,6 +271,7 @@ json quote_json(const core::Quote& q) {
           {"price_per_gpu_hour", format_amount(q.price_per_gpu_hour_minor)}, {"gpu_model", q.gpu_model},
           {"time_limit_s", q.time_limit_s}, {"affordable", q.affordable},
           {"reason", q.affordable ? json(nullptr) : json(core::pending_reason_name(q.reason))},
+          {"report_overdue_award_id", q.report_overdue_award.valid() ? json(q.report_overdue_award.value) : json()},
           {"earliest_start", time_json(q.earliest_start_ms)}};
 }
 
@@ -257,7 +283,7 @@ json balance_json(const Engine& e, const core::Project& p, int64_t now_ms) {
   json awards = json::array();
   for (const core::Award* source : e.funding().funding_sources(p.id)) {
     const AwardId id = source->id;
-    json award = award_json(e, *source);
+    json award = award_json(e, *source, now_ms);
     award["funding_order"] = awards.size() + 1;
     if (balance.ok()) {
       for (const core::AwardBalance& b : balance->awards)

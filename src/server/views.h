@@ -14,7 +14,12 @@ json time_json(int64_t ms);  // null for 0
 json org_json(const core::Org& o);
 json project_json(const core::Engine& e, const core::Project& p);
 json scheme_json(const core::Engine& e, const core::Scheme& s);
-json award_json(const core::Engine& e, const core::Award& a);
+// An award as of now_ms, with where it stands with its progress reports.
+json award_json(const core::Engine& e, const core::Award& a, int64_t now_ms);
+// An award's progress reports: the award, its due dates, each period's latest report and the
+// history of who submitted, accepted or returned which.
+json report_json(const core::ProgressReport& r);
+json reports_json(const core::Engine& e, const core::Award& a, int64_t now_ms);
 // An application; with_detail adds its reviews and its history.
 json application_json(const core::Engine& e, const core::Application& a, bool with_detail);
 json audit_json(const core::AuditRecord& r);

@@ -142,7 +142,11 @@ int64_t VirtualCluster::next_award_boundary_ms() {
     awards_seen_ = awards.size();
   }
   auto it = std::upper_bound(award_boundaries_ms_.begin(), award_boundaries_ms_.end(), now_ms_);
-  return it == award_boundaries_ms_.end() ? INT64_MAX : *it;
+  const int64_t boundary = it == award_boundaries_ms_.end() ? INT64_MAX : *it;
+  // A progress report falling overdue changes what an award pays for, so it is a moment to
+  // schedule at, too (computed afresh: an accepted report moves it).
+  const int64_t report = engine_->next_report_overdue_ms(now_ms_);
+  return report != 0 ? std::min(boundary, report) : boundary;
 }
 
 std::optional<int64_t> VirtualCluster::next_event_ms() {

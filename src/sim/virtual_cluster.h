@@ -132,7 +132,7 @@ class VirtualCluster {
   // Ends the job of a due event; false when the event was stale.
   bool end_job(const EndEvent& event);
   // The first award start or end strictly after now_ms_, or INT64_MAX.
-  int64_t next_award_boundary_ms();
+  int64_t next_award_boundary_ms();  // an award starting or ending, or a report falling overdue
 
   std::unique_ptr<core::Engine> engine_;
   int64_t now_ms_;

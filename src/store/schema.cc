@@ -296,6 +296,36 @@ ALTER TABLE accounts ADD COLUMN credit_limit_minor INTEGER NOT NULL DEFAULT 0 CH
 ALTER TABLE jobs ADD COLUMN refunded_minor INTEGER NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0 AND refunded_minor <= cost_minor);
 )sql";
 
+// Progress reports (core/progress.h): the award's rule, each period's latest report, and the
+// append-only history of who submitted, accepted or returned which.
+constexpr const char* kProgressReports = R"sql(
+ALTER TABLE awards ADD COLUMN report_every_months INTEGER NOT NULL DEFAULT 0 CHECK (report_every_months >= 0);
+ALTER TABLE awards ADD COLUMN report_grace_days INTEGER NOT NULL DEFAULT 0 CHECK (report_grace_days >= 0);
+CREATE TABLE progress_reports (
+  award_id INTEGER NOT NULL REFERENCES awards(id),
+  period INTEGER NOT NULL CHECK (period >= 1),
+  due_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  text TEXT NOT NULL,
+  submitted_ms INTEGER NOT NULL,
+  submitted_by TEXT NOT NULL,
+  decided_ms INTEGER NOT NULL,
+  decided_by TEXT NOT NULL,
+  return_reason TEXT NOT NULL,
+  submissions INTEGER NOT NULL,
+  PRIMARY KEY (award_id, period)
+);
+CREATE TABLE progress_report_events (
+  seq INTEGER PRIMARY KEY,
+  award_id INTEGER NOT NULL REFERENCES awards(id),
+  period INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  note TEXT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -303,6 +333,7 @@ constexpr Migration kMigrations[] = {
     {4, "gang jobs, runtime estimates and node domains", kGangsEstimatesDomains},
     {5, "funding applications and scheme rules", kApplications},
     {6, "wallet credit limits and job refunds", kWallets},
+    {7, "progress reports", kProgressReports},
 };
 
 }  // namespace

@@ -32,7 +32,8 @@ constexpr std::initializer_list<const char*> kSchemeColumns = {
     "window_open_ms", "window_close_ms", "award_validity_days"};
 constexpr std::initializer_list<const char*> kAwardColumns = {
     "id",     "scheme_id", "project_id", "account_id", "amount_minor", "gpu_level", "start_ms", "end_ms",
-    "created_ms", "rate_bps", "application_id", "closed_ms", "returned_ms", "returned_minor"};
+    "created_ms", "rate_bps", "application_id", "closed_ms", "returned_ms", "returned_minor",
+    "report_every_months", "report_grace_days"};
 constexpr std::initializer_list<const char*> kAuditColumns = {
     "seq", "at_ms", "user_name", "action", "subject", "amount_minor", "transfer_id", "note"};
 constexpr std::initializer_list<const char*> kApplicationColumns = {
@@ -47,6 +48,11 @@ constexpr std::initializer_list<const char*> kReviewColumns = {
 constexpr std::initializer_list<const char*> kCriterionColumns = {"scheme_id", "position", "name", "weight_bps"};
 constexpr std::initializer_list<const char*> kApplicationEventColumns = {
     "seq", "application_id", "scheme_id", "at_ms", "user_name", "action", "note"};
+constexpr std::initializer_list<const char*> kReportColumns = {
+    "award_id",   "period",     "due_ms",       "state",         "text",         "submitted_ms",
+    "submitted_by", "decided_ms", "decided_by", "return_reason", "submissions"};
+constexpr std::initializer_list<const char*> kReportEventColumns = {
+    "seq", "award_id", "period", "at_ms", "user_name", "action", "note"};
 constexpr std::initializer_list<const char*> kAccountColumns = {
     "id",   "kind", "no_overdraft", "owner_id", "name", "debits_pending_minor", "debits_posted_minor",
     "credits_pending_minor", "credits_posted_minor", "created_ms", "credit_limit_minor"};
@@ -394,6 +400,8 @@ Status SqliteStore::prepare_statements() {
       {&delete_criteria_, "DELETE FROM scheme_criteria WHERE scheme_id = ?"},
       {&insert_criterion_, insert_sql("scheme_criteria", kCriterionColumns)},
       {&insert_application_event_, insert_sql("application_events", kApplicationEventColumns)},
+      {&upsert_report_, insert_sql("progress_reports", kReportColumns, "award_id, period")},
+      {&insert_report_event_, insert_sql("progress_report_events", kReportEventColumns)},
       {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
   };
   for (const auto& s : statements) {
@@ -431,6 +439,8 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const auto& [scheme, criteria] : c.criteria) BERTH_RETURN_IF_ERROR(write_criteria(scheme, criteria));
   for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
   for (const core::ApplicationEvent& e : c.application_events) BERTH_RETURN_IF_ERROR(write_application_event(e));
+  for (const core::ProgressReport& r : c.reports) BERTH_RETURN_IF_ERROR(write_report(r));
+  for (const core::ReportEvent& e : c.report_events) BERTH_RETURN_IF_ERROR(write_report_event(e));
   for (const core::Job& j : c.jobs) BERTH_RETURN_IF_ERROR(write_job(j));
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextJobId, static_cast<int64_t>(c.next_job_id)));
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextAccountId, static_cast<int64_t>(c.next_account_id)));
@@ -487,7 +497,9 @@ Status SqliteStore::write_award(const core::Award& a) {
       .bind_id_or_null(a.application.value)
       .bind_i64(a.closed_ms)
       .bind_i64(a.returned_ms)
-      .bind_i64(a.returned_minor);
+      .bind_i64(a.returned_minor)
+      .bind_i64(a.report_every_months)
+      .bind_i64(a.report_grace_days);
   return with_context(s.run(), "award", a.id.value);
 }
 
@@ -591,6 +603,36 @@ Status SqliteStore::write_application_event(const core::ApplicationEvent& e) {
       .bind_text(core::application_action_name(e.action))
       .bind_text(e.note);
   return with_context(s.run(), "application event", e.seq);
+}
+
+Status SqliteStore::write_report(const core::ProgressReport& r) {
+  Stmt& s = upsert_report_;
+  s.reset();
+  s.bind_u64(r.award.value)
+      .bind_i64(r.period)
+      .bind_i64(r.due_ms)
+      .bind_text(core::report_state_name(r.state))
+      .bind_text(r.text)
+      .bind_i64(r.submitted_ms)
+      .bind_text(r.submitted_by)
+      .bind_i64(r.decided_ms)
+      .bind_text(r.decided_by)
+      .bind_text(r.return_reason)
+      .bind_i64(r.submissions);
+  return with_context(s.run(), "progress report of award", r.award.value);
+}
+
+Status SqliteStore::write_report_event(const core::ReportEvent& e) {
+  Stmt& s = insert_report_event_;
+  s.reset();
+  s.bind_u64(e.seq)
+      .bind_u64(e.award.value)
+      .bind_i64(e.period)
+      .bind_i64(e.at_ms)
+      .bind_text(e.user)
+      .bind_text(core::report_action_name(e.action))
+      .bind_text(e.note);
+  return with_context(s.run(), "progress report event", e.seq);
 }
 
 Status SqliteStore::write_account(const core::Account& a) {
@@ -814,6 +856,7 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   if (st.ok()) st = load_applications(&rows);
   if (st.ok()) st = load_audit(&rows);
   if (st.ok()) st = load_funding_orders(&rows);
+  if (st.ok()) st = load_reports(&rows);
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -900,6 +943,8 @@ Status SqliteStore::load_awards(core::ChangeSet* rows) {
     a.closed_ms = s.col_i64();
     a.returned_ms = s.col_i64();
     a.returned_minor = s.col_i64();
+    a.report_every_months = static_cast<int>(s.col_i64());
+    a.report_grace_days = static_cast<int>(s.col_i64());
     rows->awards.push_back(a);
     return Status::Ok();
   });
@@ -1053,6 +1098,40 @@ Status SqliteStore::load_funding_orders(core::ChangeSet* rows) {
                         rows->funding_orders[project].push_back(AwardId(s.col_u64()));
                         return Status::Ok();
                       });
+}
+
+Status SqliteStore::load_reports(core::ChangeSet* rows) {
+  BERTH_RETURN_IF_ERROR(
+      for_each_row(db_.get(), select_sql("progress_reports", kReportColumns, "award_id, period"), [&](Stmt& s) {
+        core::ProgressReport r;
+        r.award = AwardId(s.col_u64());
+        r.period = static_cast<int>(s.col_i64());
+        r.due_ms = s.col_i64();
+        const std::string state = s.col_text();
+        r.text = s.col_text();
+        r.submitted_ms = s.col_i64();
+        r.submitted_by = s.col_text();
+        r.decided_ms = s.col_i64();
+        r.decided_by = s.col_text();
+        r.return_reason = s.col_text();
+        r.submissions = static_cast<int>(s.col_i64());
+        if (!core::parse_report_state(state, &r.state)) return bad_value("progress report", "state", r.award.value, state);
+        rows->reports.push_back(std::move(r));
+        return Status::Ok();
+      }));
+  return for_each_row(db_.get(), select_sql("progress_report_events", kReportEventColumns, "seq"), [&](Stmt& s) {
+    core::ReportEvent e;
+    e.seq = s.col_u64();
+    e.award = AwardId(s.col_u64());
+    e.period = static_cast<int>(s.col_i64());
+    e.at_ms = s.col_i64();
+    e.user = s.col_text();
+    const std::string action = s.col_text();
+    e.note = s.col_text();
+    if (!core::parse_report_action(action, &e.action)) return bad_value("progress report event", "action", e.seq, action);
+    rows->report_events.push_back(std::move(e));
+    return Status::Ok();
+  });
 }
 
 Status SqliteStore::load_audit(core::ChangeSet* rows) {

@@ -114,6 +114,8 @@ class SqliteStore {
   Status write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria);
   Status write_application(const core::Application& application);
   Status write_application_event(const core::ApplicationEvent& event);
+  Status write_report(const core::ProgressReport& report);
+  Status write_report_event(const core::ReportEvent& event);
 
   Status load_meta(core::ChangeSet* rows, int64_t* last_alive_ms);
   Status load_orgs(core::ChangeSet* rows);
@@ -127,6 +129,7 @@ class SqliteStore {
   Status load_applications(core::ChangeSet* rows);
   Status load_audit(core::ChangeSet* rows);
   Status load_funding_orders(core::ChangeSet* rows);
+  Status load_reports(core::ChangeSet* rows);  // progress reports and their history
 
   sqlite::DbPtr db_;
   int schema_version_ = 0;
@@ -136,6 +139,7 @@ class SqliteStore {
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
   sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_, insert_criterion_;
   sqlite::Stmt insert_application_event_, insert_audit_, delete_funding_order_, insert_funding_order_;
+  sqlite::Stmt upsert_report_, insert_report_event_;
 };
 
 }  // namespace berth::store

@@ -560,6 +560,27 @@ TEST_F(CliTest, AdminCreateBodies) {
                                              {"end", "2027-01-01"}}));
 }
 
+TEST_F(CliTest, ProgressReportCommandsPostTheirSteps) {
+  const json report = {{"award_id", 3}, {"period", 2}, {"state", "submitted"}, {"due", "2026-03-31T00:00:00Z"}};
+  server_.reply("POST /v1/awards/3/reports", report);
+  ASSERT_EQ(run({"report", "submit", "3", "--period", "2", "--text", "trained the model"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"period", 2}, {"text", "trained the model"}}));
+  EXPECT_EQ(out_.str(), "Report for period 2 of award 3: submitted (due 2026-03-31T00:00:00Z)\n");
+
+  server_.reply("POST /v1/awards/3/reports/2/return", report);
+  ASSERT_EQ(run({"report", "return", "3", "2", "--reason", "add numbers"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, json({{"reason", "add numbers"}}));
+  server_.reply("POST /v1/awards/3/reports/2/accept", report);
+  ASSERT_EQ(run({"report", "accept", "3", "2"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().path, "/v1/awards/3/reports/2/accept");
+
+  // Without a text, and with a bad award id, nothing is sent.
+  const size_t calls = server_.calls.size();
+  EXPECT_NE(run({"report", "submit", "3", "--period", "2"}), 0);
+  EXPECT_NE(run({"report", "accept", "x3", "2"}), 0);
+  EXPECT_EQ(server_.calls.size(), calls);
+}
+
 TEST_F(CliTest, TokenCreatePrintsOnlyTheToken) {
   server_.reply("POST /v1/tokens", json{{"token", "tok-123"}, {"user", "alice"}});
   ASSERT_EQ(run({"token", "create", "--user", "alice", "--org", "hku"}), 0) << err_.str();

@@ -165,5 +165,18 @@ TEST(MonthOf, TheMonthAroundAnInstant) {
   EXPECT_EQ(format_month(-1), "1969-12");
 }
 
+TEST(AddMonthsTest, ClampsTheDayToTheMonthsEnd) {
+  auto at = [](const char* t) { return *parse_time_ms(t); };
+  EXPECT_EQ(add_months_ms(at("2026-01-31"), 1), at("2026-02-28"));
+  EXPECT_EQ(add_months_ms(at("2028-01-31"), 1), at("2028-02-29"));  // a leap year
+  EXPECT_EQ(add_months_ms(at("2026-01-31"), 2), at("2026-03-31"));
+  EXPECT_EQ(add_months_ms(at("2026-03-31"), 1), at("2026-04-30"));
+  EXPECT_EQ(add_months_ms(at("2026-11-15T10:20:30Z"), 3), at("2027-02-15T10:20:30Z"));  // over a year end
+  EXPECT_EQ(add_months_ms(at("2026-12-31"), 12), at("2027-12-31"));
+  EXPECT_EQ(add_months_ms(at("2026-03-31"), -1), at("2026-02-28"));
+  EXPECT_EQ(add_months_ms(0, -1), -31LL * 86'400'000);  // 1969-12-01, before the epoch
+  EXPECT_EQ(add_months_ms(at("2026-05-05"), 0), at("2026-05-05"));
+}
+
 }  // namespace
 }  // namespace berth

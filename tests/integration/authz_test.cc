@@ -146,6 +146,19 @@ class AuthzTest : public ::testing::Test {
     EXPECT_TRUE(eventually([&] { return must("GET", "/v1/jobs/" + charged).value("state", "") == "COMPLETED"; }));
     return charged;
   }
+  // An award of vision's that asks for a report every 120 months from 2020: period 1 has begun.
+  std::string reporting_award() {
+    return std::to_string(
+        must("POST", "/v1/awards",
+             R"({"scheme":"ai","project":"vision","amount":"10","gpu_level":8,"start":"2020-01-01","end":"2100-01-01","report_every_months":120})")
+            .value("id", 0));
+  }
+  // One with period 1's report submitted by alice, awaiting review.
+  std::string reported_award() {
+    const std::string id = reporting_award();
+    must("POST", "/v1/awards/" + id + "/reports", R"({"period":1,"text":"what we did"})", alice);
+    return id;
+  }
   std::string fresh_scheme() {
     const json b = {{"name", unique("scheme")}, {"rate_bps", 5000}, {"eligible_kinds", {"university"}}, {"fund", "1000"}};
     return std::to_string(must("POST", "/v1/schemes", b.dump()).value("id", 0));
@@ -222,6 +235,13 @@ const std::vector<Route>& routes() {
        [](A& t) { return "/v1/awards/" + std::to_string(t.fresh_award_id()) + "/close"; },
        fixed(R"({"reason":"ended early"})"), ok, denied, denied, ok},
       {"GET", "/v1/audit", fixed("/v1/audit"), none, ok, denied, denied, ok},
+      // Progress reports: the project's members submit, reviewers (and the admin) decide.
+      {"GET", "/v1/awards/([^/]+)/reports", [](A& t) { return "/v1/awards/" + t.award + "/reports"; }, none, ok, ok,
+       hidden, ok},
+      {"POST", "/v1/awards/([^/]+)/reports", [](A& t) { return "/v1/awards/" + t.reporting_award() + "/reports"; },
+       fixed(R"({"period":1,"text":"progress so far"})"), denied, ok, hidden, denied},
+      {"POST", "/v1/awards/([^/]+)/reports/([0-9]+)/(accept|return)",
+       [](A& t) { return "/v1/awards/" + t.reported_award() + "/reports/1/accept"; }, none, ok, denied, hidden, ok},
       {"POST", "/v1/schemes/([^/]+)/criteria", [](A& t) { return "/v1/schemes/" + t.fresh_scheme() + "/criteria"; },
        fixed(R"({"criteria":[{"name":"merit","weight_bps":10000}]})"), ok, denied, denied, ok},
       {"GET", "/v1/schemes/([^/]+)/criteria", fixed("/v1/schemes/ai/criteria"), none, ok, ok, ok, ok},

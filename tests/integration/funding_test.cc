@@ -3,6 +3,8 @@
 // of each role; everything survives a SIGKILL.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <ctime>
 #include <future>
 
 #include "common/money.h"
@@ -208,6 +210,83 @@ TEST_F(FundingTest, AwardsAreSupplementedOrderedAndClosedAndTheAuditRecordSaysWh
     EXPECT_NE(audit.out.find(expected), std::string::npos) << expected << "\n" << audit.out;
   EXPECT_EQ(daemon->api("GET", "/v1/audit", "", alice).first, 403);
   EXPECT_EQ(cli("reconcile").exit_code, 0) << cli("reconcile").out;
+}
+
+// The first day of the month `months_from_now` months from the current UTC month, as
+// "YYYY-MM-01" (berthd runs on the wall clock, so the award's dates are set around it).
+std::string first_of_month(int months_from_now) {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  int month = utc.tm_year * 12 + utc.tm_mon + months_from_now;  // months since 1900-01
+  char text[32];
+  std::snprintf(text, sizeof text, "%04d-%02d-01", 1900 + month / 12, month % 12 + 1);
+  return text;
+}
+
+// Progress reports over berthd and the CLI. The award starts on the first of the month three
+// months ago and asks for a report every 2 months: period 1 was due on the first of last month
+// (overdue by 28 days or more), period 2 is due on the first of next month, whatever the day
+// the test runs.
+TEST_F(FundingTest, AnOverdueProgressReportStopsTheSubsidyUntilAReviewerAcceptsIt) {
+  const json grant = {{"scheme", "ai-subsidy"}, {"project", "vision"}, {"amount", "1000"}, {"gpu_level", 8},
+                      {"start", first_of_month(-3)}, {"end", "2100-01-01"}, {"report_every_months", 2}};
+  const std::string period1_due = first_of_month(-1) + "T00:00:00Z";
+  const std::string period2_due = first_of_month(1) + "T00:00:00Z";
+  const auto [status, award] = daemon->api("POST", "/v1/awards", grant.dump());
+  ASSERT_EQ(status, 201) << award.dump();
+  EXPECT_EQ(award["report_every_months"], 2);
+  EXPECT_EQ(award["reports_overdue"], true);
+  EXPECT_EQ(award["overdue_report_period"], 1);
+  EXPECT_EQ(award["next_report_due"], period1_due);
+  const json request = {{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 3600}};
+  const json quote = daemon->api("POST", "/v1/quote", request.dump(), alice).second;
+  EXPECT_EQ(quote["subsidy"], "0.0000") << quote.dump();
+  EXPECT_EQ(quote["report_overdue_award_id"], 1) << quote.dump();
+
+  // Only a member of hku submits; only a reviewer decides.
+  EXPECT_NE(cli("report submit 1 --period 1 --text done", bob).exit_code, 0);
+  EXPECT_NE(cli("report submit 1 --period 1 --text done", rita).exit_code, 0);
+  must("report submit 1 --period 1 --text 'first draft'", alice);
+  EXPECT_NE(cli("report accept 1 1", alice).exit_code, 0);
+  must("report return 1 1 --reason 'give the GPU-hours used'", rita);
+  {
+    std::ofstream f(work + "/report.txt");
+    f << "Trained the harbour model on 4 GPUs.\nGPU-hours used: 12,000.\n";
+  }
+  must("report submit 1 --period 1 --file report.txt", alice);
+  const CliResult accepted = cli("report accept 1 1", rita);
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.out;
+  EXPECT_NE(accepted.out.find("period 1 of award 1: accepted"), std::string::npos) << accepted.out;
+
+  const CliResult list = cli("report list 1", alice);
+  ASSERT_EQ(list.exit_code, 0) << list.out;
+  EXPECT_NE(list.out.find("accepted"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(first_of_month(1)), std::string::npos) << list.out;
+  EXPECT_EQ(daemon->api("GET", "/v1/awards/1/reports", "", bob).first, 404);
+  EXPECT_EQ(daemon->api("POST", "/v1/quote", request.dump(), alice).second["report_overdue_award_id"], json());
+
+  // It survives a crash: the report, its history and the award's rule.
+  daemon->kill_hard();
+  daemon->start();
+  const json reports = daemon->api("GET", "/v1/awards/1/reports", "", rita).second;
+  EXPECT_EQ(reports["award"]["reports_overdue"], false) << reports.dump();
+  EXPECT_EQ(reports["award"]["next_report_due"], period2_due);
+  ASSERT_EQ(reports["reports"].size(), 1u);
+  EXPECT_EQ(reports["reports"][0]["state"], "accepted");
+  EXPECT_EQ(reports["reports"][0]["submissions"], 2);
+  EXPECT_NE(reports["reports"][0]["text"].get<std::string>().find("12,000"), std::string::npos);
+  std::vector<std::string> actions;
+  for (const json& h : reports["history"]) actions.push_back(h["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"submitted", "returned", "submitted", "accepted"}));
+
+  // A reviewer may require reports when approving an application.
+  must("review criteria ai-subsidy impact=60% plan=40%", rita);
+  const int id = apply("1000");
+  must("review score " + std::to_string(id) + " impact=80 plan=70", rita);
+  const CliResult approved = cli("--json review approve " + std::to_string(id) + " --report-every 3", rita);
+  ASSERT_EQ(approved.exit_code, 0) << approved.out;
+  EXPECT_EQ(json::parse(approved.out)["award"]["report_every_months"], 3);
 }
 
 }  // namespace

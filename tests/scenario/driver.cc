@@ -176,6 +176,7 @@ class Driver {
   Status supplement(const std::vector<std::string>& w);
   Status close_award(const std::vector<std::string>& w);
   Status funding_order(const std::vector<std::string>& w);
+  Status report(const std::vector<std::string>& w);
   Status topup(const std::vector<std::string>& w);
   Status submit(const std::vector<std::string>& w);
   Status cancel(const std::vector<std::string>& w);
@@ -499,7 +500,7 @@ Status Driver::fund(const std::vector<std::string>& w) {
 }
 
 Status Driver::award(const std::vector<std::string>& w) {
-  if (w.size() < 3) return bad("usage: award PROJECT SCHEME amount=X gpus=N [from=TIME] [to=TIME]");
+  if (w.size() < 3) return bad("usage: award PROJECT SCHEME amount=X gpus=N [from=TIME] [to=TIME] [reports=MONTHS] [grace=DAYS]");
   SCENARIO_ASSIGN(p, project(w[1]));
   SCENARIO_ASSIGN(s, scheme(w[2]));
   Options o({w.begin() + 3, w.end()});
@@ -516,8 +517,40 @@ Status Driver::award(const std::vector<std::string>& w) {
     SCENARIO_ASSIGN(v, time_ms(*t));
     to = v;
   }
+  SCENARIO_ASSIGN(every, count_option(o, "reports"));
+  SCENARIO_ASSIGN(grace, count_option(o, "grace"));
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
-  return engine().create_award(s, p, *amount, static_cast<int>(*gpus), from, to, now()).status();
+  return engine()
+      .create_award(s, p, *amount, static_cast<int>(*gpus), from, to, now(), static_cast<int>(every.value_or(0)),
+                    static_cast<int>(grace.value_or(0)))
+      .status();
+}
+
+// report AWARD PERIOD submit [by=USER] [text=WORD] | accept [by=USER] | return reason=WORD [by=USER]:
+// a member of the award's organisation submits (mia by default), a reviewer decides (rita).
+// as=member|reviewer acts in the other role, to show a refusal.
+Status Driver::report(const std::vector<std::string>& w) {
+  if (w.size() < 4) return bad("usage: report AWARD PERIOD submit|accept|return [reason=WORD] [text=WORD] [by=USER] [as=ROLE]");
+  SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
+  SCENARIO_ASSIGN(period, integer(w[2], "a report period"));
+  const AwardId award(static_cast<uint64_t>(id));
+  const core::Award* a = engine().funding().award(award);
+  if (!a) return Status::NotFound("no award " + w[1]);
+  const std::string& step = w[3];
+  Options o({w.begin() + 4, w.end()});
+  const std::string role = o.take("as").value_or(step == "submit" ? "member" : "reviewer");
+  core::Actor actor;
+  actor.role = role == "member" ? core::FundingRole::kMember : core::FundingRole::kReviewer;
+  actor.user = o.take("by").value_or(actor.role == core::FundingRole::kMember ? "mia" : "rita");
+  actor.org = engine().funding().project(a->project)->org;
+  const std::string text = o.take("text").value_or("progress");
+  const std::string reason = o.take("reason").value_or("");
+  BERTH_RETURN_IF_ERROR(no_leftovers(o));
+  const int k = static_cast<int>(period);
+  if (step == "submit") return engine().submit_report(actor, award, k, text, now());
+  if (step == "accept") return engine().accept_report(actor, award, k, now());
+  if (step == "return") return engine().return_report(actor, award, k, reason, now());
+  return bad("a report step is submit, accept or return, not '" + step + "'");
 }
 
 // supplement AWARD [amount=X] [to=TIME]: more money from the fund, a later end, or both.
@@ -783,7 +816,7 @@ Status Driver::expect_balance(const std::vector<std::string>& w) {
 // expect award ID [spent=X] [held=X] [left=X] [returned=X]: spent by jobs, held by running
 // jobs, left to spend, and returned to the fund after the award ended.
 Status Driver::expect_award(const std::vector<std::string>& w) {
-  if (w.size() < 2) return bad("usage: expect award ID [spent=X] [held=X] [left=X] [returned=X]");
+  if (w.size() < 2) return bad("usage: expect award ID [spent=X] [held=X] [left=X] [returned=X] [overdue=yes|no] [next_due=TIME]");
   SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
   const core::Award* award = engine().funding().award(AwardId(static_cast<uint64_t>(id)));
   if (!award) return bad("no award " + w[1]);
@@ -792,9 +825,18 @@ Status Driver::expect_award(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(held, money_option(o, "held"));
   SCENARIO_ASSIGN(left, money_option(o, "left"));
   SCENARIO_ASSIGN(returned, money_option(o, "returned"));
+  const std::optional<std::string> overdue = o.take("overdue");
+  std::optional<int64_t> next_due;
+  if (const auto t = o.take("next_due")) {
+    SCENARIO_ASSIGN(v, time_ms(*t));
+    next_due = v;
+  }
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   const core::Account& a = *engine().ledger().account(award->account);
   Mismatches m;
+  const core::ReportStanding standing = engine().report_standing(award->id, now());
+  if (overdue) m.compare("overdue", *overdue, standing.overdue() ? "yes" : "no");
+  if (next_due) m.compare("next_due", format_time(*next_due), standing.next_due_ms ? format_time(standing.next_due_ms) : "(none)");
   m.money("spent", spent, a.debits_posted - award->returned_minor);
   m.money("returned", returned, award->returned_minor);
   m.money("held", held, a.debits_pending);
@@ -975,6 +1017,7 @@ Status Driver::line(const std::vector<std::string>& w) {
   else if (verb == "supplement") st = supplement(w);
   else if (verb == "close") st = close_award(w);
   else if (verb == "order") st = funding_order(w);
+  else if (verb == "report") st = report(w);
   else if (verb == "topup") st = topup(w);
   else if (verb == "submit") st = submit(w);
   else if (verb == "cancel") st = cancel(w);

@@ -254,6 +254,30 @@ TEST(VirtualClusterTest, ReleasedJobIsScheduledAtTheNextFlush) {
   EXPECT_FALSE(vc->hold(id).ok());  // running
 }
 
+TEST(VirtualClusterTest, AReportFallingOverdueIsAnEventForAWaitingJob) {
+  auto vc = VirtualCluster::Create(small_cluster(), kT0, {});
+  ASSERT_TRUE(vc.ok());
+  core::Engine& e = (*vc)->engine();
+  const OrgId org = e.create_org("hku", core::OrgKind::kUniversity, kT0)->id;
+  const ProjectId p = e.create_project(org, "vision", kT0)->id;
+  const SchemeId s = e.create_scheme("strict", 7000, ~0u >> (32 - core::kOrgKindCount), core::Shortfall::kWait,
+                                     100'000'0000, kT0)->id;
+  // An award too small for any job's share, so the job waits; a report is due a month in.
+  ASSERT_TRUE(e.create_award(s, p, 1, 8, kT0, kT0 + 300 * 24 * kHour, kT0, 1).ok());
+  ASSERT_TRUE(e.top_up(p, 1'000'0000, "", kT0).ok());
+  core::JobRequest r;
+  r.project = p;
+  r.time_limit_s = 3600;
+  const JobId id = *(*vc)->submit(r);
+  (*vc)->flush();
+  EXPECT_EQ(e.job(id)->reason, core::PendingReason::kInsufficientFunds);
+  const int64_t due_ms = kT0 + 31 * 24 * kHour;  // 2026-02-01
+  EXPECT_EQ((*vc)->next_event_ms(), std::optional<int64_t>(due_ms));
+  // Nothing else happens: the due date alone must bring a pass, which shows the new reason.
+  ASSERT_TRUE((*vc)->advance_by(40 * 24 * kHour).ok());
+  EXPECT_EQ(e.job(id)->reason, core::PendingReason::kProgressReportOverdue);
+}
+
 TEST(VirtualClusterTest, RefusesToMoveTheClockBack) {
   auto vc = make_centre();
   ASSERT_TRUE(vc->advance_by(kMinute).ok());

@@ -129,6 +129,8 @@ void expect_same(const core::Award& a, const core::Award& b) {
   EXPECT_EQ(a.closed_ms, b.closed_ms);
   EXPECT_EQ(a.returned_ms, b.returned_ms);
   EXPECT_EQ(a.returned_minor, b.returned_minor);
+  EXPECT_EQ(a.report_every_months, b.report_every_months);
+  EXPECT_EQ(a.report_grace_days, b.report_grace_days);
 }
 void expect_same(const core::TopUp& a, const core::TopUp& b) {
   EXPECT_EQ(a.transfer.value, b.transfer.value);
@@ -243,6 +245,8 @@ void expect_same_rows(const ChangeSet& got, const ChangeSet& want) {
   expect_same_list("jobs", got.jobs, want.jobs);
   EXPECT_EQ(got.applications, want.applications);
   EXPECT_EQ(got.application_events, want.application_events);
+  EXPECT_EQ(got.reports, want.reports);
+  EXPECT_EQ(got.report_events, want.report_events);
   EXPECT_EQ(got.criteria, want.criteria);
   EXPECT_EQ(got.audit, want.audit);
   EXPECT_EQ(got.funding_orders, want.funding_orders);
@@ -277,6 +281,24 @@ class SqliteStoreTest : public ::testing::Test {
   void commit(int64_t now_ms) {
     const Status st = store_->commit(engine_->drain_changes(), now_ms);
     ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  // Closes the store, opens it again and loads it: the rows, and an engine restored from them,
+  // must be `want` exactly. Returns the restored engine (nullptr after a failure).
+  std::unique_ptr<Engine> reopen_and_restore(const ChangeSet& want) {
+    store_.reset();
+    store_ = open();
+    EXPECT_NE(store_, nullptr);
+    if (!store_) return nullptr;
+    auto rows = store_->load(nullptr);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok()) return nullptr;
+    expect_same_rows(*rows, want);
+    auto restored = Engine::Restore(small_cluster(), *rows);
+    EXPECT_TRUE(restored.ok()) << restored.status().ToString();
+    if (!restored.ok()) return nullptr;
+    expect_same_rows((*restored)->snapshot(), want);
+    return std::move(*restored);
   }
 
   core::JobRequest request(const std::string& name, int gpus, int64_t limit_s, bool requeue = false) {
@@ -978,26 +1000,56 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
   const ChangeSet want = engine_->snapshot();
   ASSERT_EQ(want.applications.size(), 4u);
   ASSERT_EQ(want.applications[0].reviews.size(), 2u);
-  store_.reset();
-
-  store_ = open();
-  ASSERT_NE(store_, nullptr);
-  auto rows = store_->load(nullptr);
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  expect_same_rows(*rows, want);
-  auto restored = Engine::Restore(small_cluster(), *rows);
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  expect_same_rows((*restored)->snapshot(), want);
-  EXPECT_EQ((*restored)->funding().awards()[0].rate_bps, 9000);
-  EXPECT_EQ((*restored)->funding().awards()[0].amount_minor, 450 * kUnit);
-  EXPECT_EQ((*restored)->audit().back().action, "award.return");
-  EXPECT_EQ((*restored)->audit()[(*restored)->audit().size() - 2].user, "rita");
+  const std::unique_ptr<Engine> restored = reopen_and_restore(want);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->funding().awards()[0].rate_bps, 9000);
+  EXPECT_EQ(restored->funding().awards()[0].amount_minor, 450 * kUnit);
+  EXPECT_EQ(restored->audit().back().action, "award.return");
+  EXPECT_EQ(restored->audit()[restored->audit().size() - 2].user, "rita");
   {
     RawDb raw(path_);
     EXPECT_EQ(raw.one("SELECT state, approved_rate_bps, award_id FROM applications WHERE id = 1"), "approved|9000|1");
     EXPECT_EQ(raw.one("SELECT COUNT(*) FROM application_events"), std::to_string(want.application_events.size()));
     EXPECT_EQ(raw.one("SELECT scores FROM application_reviews WHERE application_id = 1 AND position = 0"), "95,60");
   }
+}
+
+TEST_F(SqliteStoreTest, ProgressReportsRoundTripAcrossBatches) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto e = Engine::Create(small_cluster(), kT0);
+  ASSERT_TRUE(e.ok());
+  engine_ = std::move(*e);
+  const OrgId org = engine_->create_org("hku", core::OrgKind::kUniversity, kT0)->id;
+  project_ = engine_->create_project(org, "vision", kT0)->id;
+  const SchemeId scheme = engine_->create_scheme("ai-subsidy", 7000, 1u << static_cast<int>(core::OrgKind::kUniversity),
+                                                 core::Shortfall::kWallet, 10'000 * kUnit, kT0)->id;
+  auto award = engine_->create_award(scheme, project_, 100 * kUnit, 4, kT0, kT0 + 4000 * kHour, kT0, 1, 2);
+  ASSERT_TRUE(award.ok()) << award.status().ToString();
+  commit(kT0);
+  const core::Actor alice{"alice", core::FundingRole::kMember, org};
+  const core::Actor rita{"rita", core::FundingRole::kReviewer, OrgId()};
+  const int64_t due = engine_->report_standing(award->id, kT0).next_due_ms;
+  ASSERT_GT(due, kT0);
+  ASSERT_TRUE(engine_->submit_report(alice, award->id, 1, "first 'draft'\nwith a line", due).ok());
+  commit(due);
+  ASSERT_TRUE(engine_->return_report(rita, award->id, 1, "add the numbers", due + 1).ok());
+  ASSERT_TRUE(engine_->submit_report(alice, award->id, 1, "with the numbers", due + 2).ok());
+  commit(due + 2);
+  ASSERT_TRUE(engine_->accept_report(rita, award->id, 1, due + 3).ok());
+  ASSERT_TRUE(engine_->submit_report(alice, award->id, 2, "second", due + 4).ok());
+  commit(due + 4);
+  const ChangeSet want = engine_->snapshot();
+  ASSERT_EQ(want.reports.size(), 2u);
+  ASSERT_EQ(want.report_events.size(), 5u);
+  const std::unique_ptr<Engine> restored = reopen_and_restore(want);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->funding().award(award->id)->report_grace_days, 2);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT state, submissions, decided_by FROM progress_reports WHERE award_id = 1 AND period = 1"),
+            "accepted|2|rita");
+  EXPECT_EQ(raw.one("SELECT report_every_months, report_grace_days FROM awards WHERE id = 1"), "1|2");
+  EXPECT_EQ(raw.one("SELECT action, note FROM progress_report_events WHERE seq = 2"), "returned|add the numbers");
 }
 
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion4) {
