@@ -177,6 +177,12 @@ class Driver {
   Status close_award(const std::vector<std::string>& w);
   Status funding_order(const std::vector<std::string>& w);
   Status report(const std::vector<std::string>& w);
+  Status criteria(const std::vector<std::string>& w);
+  Status apply(const std::vector<std::string>& w);
+  Status review(const std::vector<std::string>& w);
+  Status decide(const std::vector<std::string>& w);
+  Status expect_application(const std::vector<std::string>& w);
+  Result<ApplicationId> application(const std::string& text);
   Status topup(const std::vector<std::string>& w);
   Status submit(const std::vector<std::string>& w);
   Status cancel(const std::vector<std::string>& w);
@@ -570,6 +576,108 @@ Status Driver::supplement(const std::vector<std::string>& w) {
       .status();
 }
 
+// The people of an application's story: a member of the applying organisation ("member"), and
+// the scheme's reviewer ("reviewer").
+core::Actor reviewer_actor() { return core::Actor{"reviewer", core::FundingRole::kReviewer, OrgId()}; }
+
+Result<ApplicationId> Driver::application(const std::string& text) {
+  SCENARIO_ASSIGN(id, integer(text, "an application id"));
+  if (!engine().applications().get(ApplicationId(static_cast<uint64_t>(id)))) return bad("no application " + text);
+  return ApplicationId(static_cast<uint64_t>(id));
+}
+
+// criteria SCHEME NAME=P% [NAME=P%...]: the scheme's weighted review criteria.
+Status Driver::criteria(const std::vector<std::string>& w) {
+  if (w.size() < 3) return bad("usage: criteria SCHEME NAME=P% [NAME=P%...]");
+  SCENARIO_ASSIGN(s, scheme(w[1]));
+  std::vector<core::Criterion> list;
+  for (size_t i = 2; i < w.size(); ++i) {
+    const size_t eq = w[i].find('=');
+    if (eq == std::string::npos) return bad("a criterion is NAME=P%, got '" + w[i] + "'");
+    SCENARIO_ASSIGN(bps, percent_bps(w[i].substr(eq + 1)));
+    list.push_back({w[i].substr(0, eq), bps});
+  }
+  return engine().set_criteria(reviewer_actor(), s, list, now());
+}
+
+// apply PROJECT SCHEME amount=X gpus=N days=D: a member drafts and submits an application.
+Status Driver::apply(const std::vector<std::string>& w) {
+  if (w.size() < 3) return bad("usage: apply PROJECT SCHEME amount=X gpus=N days=D");
+  SCENARIO_ASSIGN(p, project(w[1]));
+  SCENARIO_ASSIGN(s, scheme(w[2]));
+  Options o({w.begin() + 3, w.end()});
+  SCENARIO_ASSIGN(amount, money_option(o, "amount"));
+  SCENARIO_ASSIGN(gpus, count_option(o, "gpus"));
+  SCENARIO_ASSIGN(days, count_option(o, "days"));
+  BERTH_RETURN_IF_ERROR(no_leftovers(o));
+  if (!amount || !gpus || !days) return bad("an application needs amount=, gpus= and days=");
+  const core::Actor member{"member", core::FundingRole::kMember, engine().funding().project(p)->org};
+  core::ApplicationTerms terms;
+  terms.amount_minor = *amount;
+  terms.gpu_level = static_cast<int>(*gpus);
+  terms.duration_days = static_cast<int>(*days);
+  terms.justification = "scenario";
+  auto id = engine().draft_application(member, s, p, terms, now());
+  if (!id.ok()) return id.status();
+  return engine().submit_application(member, *id, now());
+}
+
+// review APP NAME=SCORE [NAME=SCORE...]: the reviewer scores a submitted application.
+Status Driver::review(const std::vector<std::string>& w) {
+  if (w.size() < 3) return bad("usage: review APP NAME=SCORE [NAME=SCORE...]");
+  SCENARIO_ASSIGN(id, application(w[1]));
+  std::vector<core::CriterionScore> scores;
+  for (size_t i = 2; i < w.size(); ++i) {
+    const size_t eq = w[i].find('=');
+    if (eq == std::string::npos) return bad("a score is NAME=SCORE, got '" + w[i] + "'");
+    SCENARIO_ASSIGN(score, integer(w[i].substr(eq + 1), "a score"));
+    scores.push_back({w[i].substr(0, eq), static_cast<int>(score)});
+  }
+  return engine().review_application(reviewer_actor(), id, scores, "", now());
+}
+
+// approve APP [amount=X] [days=D] [reports=MONTHS] [exceptional] | reject APP reason=WORD
+Status Driver::decide(const std::vector<std::string>& w) {
+  if (w.size() < 2) return bad("usage: approve APP [amount=X] [days=D] [reports=MONTHS] [exceptional] | reject APP reason=WORD");
+  SCENARIO_ASSIGN(id, application(w[1]));
+  std::vector<std::string> rest(w.begin() + 2, w.end());
+  bool exceptional = false;
+  std::erase_if(rest, [&](const std::string& word) { return word == "exceptional" && (exceptional = true); });
+  Options o(rest);
+  if (w[0] == "reject") {
+    const std::string reason = o.take("reason").value_or("");
+    BERTH_RETURN_IF_ERROR(no_leftovers(o));
+    return engine().reject_application(reviewer_actor(), id, reason, now());
+  }
+  SCENARIO_ASSIGN(amount, money_option(o, "amount"));
+  SCENARIO_ASSIGN(days, count_option(o, "days"));
+  SCENARIO_ASSIGN(reports, count_option(o, "reports"));
+  BERTH_RETURN_IF_ERROR(no_leftovers(o));
+  core::Approval approval;
+  approval.amount_minor = amount.value_or(0);
+  approval.duration_days = static_cast<int>(days.value_or(0));
+  approval.report_every_months = static_cast<int>(reports.value_or(0));
+  approval.exceptional_rate = exceptional;
+  return engine().approve_application(reviewer_actor(), id, approval, now()).status();
+}
+
+// expect application ID STATE [award=N]
+Status Driver::expect_application(const std::vector<std::string>& w) {
+  if (w.size() < 3) return bad("usage: expect application ID STATE [award=N]");
+  SCENARIO_ASSIGN(id, application(w[1]));
+  core::ApplicationState state;
+  if (!core::parse_application_state(w[2], &state)) return bad("unknown application state '" + w[2] + "'");
+  Options o({w.begin() + 3, w.end()});
+  SCENARIO_ASSIGN(award, count_option(o, "award"));
+  BERTH_RETURN_IF_ERROR(no_leftovers(o));
+  const core::Application& a = *engine().applications().get(id);
+  Mismatches m;
+  if (a.state != state) m.compare("state", w[2], core::application_state_name(a.state));
+  m.count("award", award, static_cast<int64_t>(a.award.value));
+  if (!m.text().empty()) fail("expect application " + w[1] + ": " + m.text());
+  return Status::Ok();
+}
+
 // order PROJECT [AWARD...]: the order the project's awards pay in (none: the order granted).
 Status Driver::funding_order(const std::vector<std::string>& w) {
   if (w.size() < 2) return bad("usage: order PROJECT [AWARD...]");
@@ -956,6 +1064,7 @@ Status Driver::expect(const std::vector<std::string>& w) {
   if (what == "job") return expect_job(rest);
   if (what == "balance") return expect_balance(rest);
   if (what == "award") return expect_award(rest);
+  if (what == "application") return expect_application(rest);
   if (what == "fund") return expect_fund(rest);
   if (what == "revenue") return expect_revenue(rest);
   if (what == "gpus") return expect_gpus(rest);
@@ -1017,6 +1126,10 @@ Status Driver::line(const std::vector<std::string>& w) {
   else if (verb == "supplement") st = supplement(w);
   else if (verb == "close") st = close_award(w);
   else if (verb == "order") st = funding_order(w);
+  else if (verb == "criteria") st = criteria(w);
+  else if (verb == "apply") st = apply(w);
+  else if (verb == "review") st = review(w);
+  else if (verb == "approve" || verb == "reject") st = decide(w);
   else if (verb == "report") st = report(w);
   else if (verb == "topup") st = topup(w);
   else if (verb == "submit") st = submit(w);
