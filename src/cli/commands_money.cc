@@ -37,11 +37,12 @@ struct CreditLimitFlags {
 
 struct RefundFlags {
   std::string job, reason;
-  std::optional<std::string> amount;
+  std::optional<std::string> amount, reference;
 };
 
 struct AdjustFlags {
   std::string project, amount, reason;
+  std::optional<std::string> reference;
 };
 
 struct SchemeFlags {
@@ -204,10 +205,12 @@ Status run_refund(Context& ctx, const RefundFlags& f) {
     if (!amount.ok()) return Status::Invalid("--amount: " + amount.status().message());
     body["amount"] = *amount;
   }
+  if (f.reference) body["reference"] = *f.reference;
   Result<json> reply = ctx.post("/v1/jobs/" + f.job + "/refund", body);
   if (!reply.ok()) return reply.status();
   const json refund = reply->value("refund", json::object());
-  ctx.print(*reply, "Refunded " + cell(refund, "amount") + " of job " + f.job + " (refunded in all " +
+  const bool replayed = reply->value("replayed", false);
+  ctx.print(*reply, std::string(replayed ? "Already refunded " : "Refunded ") + cell(refund, "amount") + " of job " + f.job + " (refunded in all " +
                         cell(*reply, "refunded") + " of " + cell(*reply, "cost") + ")\n");
   return Status::Ok();
 }
@@ -216,8 +219,9 @@ Status run_adjust(Context& ctx, const AdjustFlags& f) {
   Result<std::string> amount = checked_amount(f.amount, true);
   if (!amount.ok()) return amount.status();
   if (f.reason.empty()) return Status::Invalid("--reason must not be empty");
-  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/adjustments",
-                                json{{"amount", *amount}, {"reason", f.reason}});
+  json body = {{"amount", *amount}, {"reason", f.reason}};
+  if (f.reference) body["reference"] = *f.reference;
+  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/adjustments", body);
   if (!reply.ok()) return reply.status();
   const json adjustment = reply->value("adjustment", json::object());
   const json wallet = reply->value("wallet", json::object());
@@ -338,6 +342,7 @@ void add_balance_and_transfers(CLI::App& app, Context& ctx) {
   refund->add_option("job", rf.job, "job id")->required();
   refund->add_option("--amount", rf.amount, "how much (default: all that is left to refund)");
   refund->add_option("--reason", rf.reason, "why (kept in the audit record)")->required();
+  refund->add_option("--reference", rf.reference, "your reference; repeating it does not refund twice");
   on_run(refund, ctx, [&ctx, &rf] { return run_refund(ctx, rf); });
 
   auto& af = ctx.make<AdjustFlags>();
@@ -346,6 +351,7 @@ void add_balance_and_transfers(CLI::App& app, Context& ctx) {
   adjust->add_option("project", af.project, "project name or id")->required();
   adjust->add_option("amount", af.amount, "signed amount, e.g. 5 or -3.5 (or after --: -- -3.5)")->required();
   adjust->add_option("--reason", af.reason, "why (kept in the audit record)")->required();
+  adjust->add_option("--reference", af.reference, "your reference; repeating it does not adjust twice");
   on_run(adjust, ctx, [&ctx, &af] { return run_adjust(ctx, af); });
 
   CLI::App* reconcile = app.add_subcommand(

@@ -201,6 +201,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     if (rows.audit[i].seq != i + 1) return Status::Internal("audit records are not in sequence at " + std::to_string(i + 1));
   e->audit_ = rows.audit;
   e->audit_saved_ = rows.audit.size();
+  for (size_t i = 0; i < e->audit_.size(); ++i)
+    if (!e->audit_[i].reference.empty()) e->money_refs_[e->audit_[i].reference] = i;
   for (const Award& a : rows.awards)
     if (a.returned_ms == 0) e->unreturned_awards_.insert({a.end_ms, a.id.value});
   e->apply_shares();

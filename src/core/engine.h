@@ -266,6 +266,17 @@ class Engine {
   // counting holds). A reason is required. Returns the transfer.
   Result<TransferId> adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,
                                    int64_t now_ms);
+  // The same, made idempotent by the caller's reference (1..128 characters), as a top-up's
+  // payment reference is: a reference seen before with the same action, subject and amount
+  // returns the first result (*replayed = true) and changes nothing; with anything else it is a
+  // Conflict. A refund's amount 0 means the whole refundable rest (and replays any amount).
+  // The audit record keeps the reference, so it outlives a restart.
+  Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason, const std::string& reference,
+                           int64_t now_ms, bool* replayed);
+  Result<TransferId> adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,
+                                   const std::string& reference, int64_t now_ms, bool* replayed);
+  // The audit record of a refund or adjustment made with `reference`; nullptr when none.
+  const AuditRecord* money_reference(const std::string& reference) const;
 
   // Jobs.
   Result<Quote> quote(const JobRequest& request, int64_t now_ms) const;
@@ -415,6 +426,10 @@ class Engine {
   std::string actor_ = "system";
   std::vector<AuditRecord> audit_;
   size_t audit_saved_ = 0;
+  std::unordered_map<std::string, size_t> money_refs_;  // refund/adjustment reference -> audit index
+  Result<const AuditRecord*> check_money_reference(const std::string& reference, const std::string& action,
+                                                   const std::string& subject, Minor amount_minor) const;
+  void remember_money_reference(const std::string& reference);
   std::unordered_set<uint64_t> dirty_awards_;
   std::set<std::pair<int64_t, uint64_t>> unreturned_awards_;  // (end_ms, award id) not yet returned
   std::unordered_set<uint64_t> dirty_criteria_;

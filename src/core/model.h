@@ -93,6 +93,7 @@ struct AuditRecord {
   Minor amount_minor = 0;    // the money moved (0: none)
   TransferId transfer;       // the transfer that moved it (0: none)
   std::string note;          // why
+  std::string reference;     // the caller's idempotency key, for refunds and adjustments ("" none)
   bool operator==(const AuditRecord&) const = default;
 };
 

@@ -156,4 +156,68 @@ Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_
   return t.id;
 }
 
+const AuditRecord* Engine::money_reference(const std::string& reference) const {
+  auto it = money_refs_.find(reference);
+  return it == money_refs_.end() ? nullptr : &audit_[it->second];
+}
+
+// The earlier record when `reference` replays the same action on the same subject for the same
+// amount (amount 0: any), nullptr when the reference is new; a Conflict when it was used for
+// something else.
+Result<const AuditRecord*> Engine::check_money_reference(const std::string& reference, const std::string& action,
+                                                         const std::string& subject, Minor amount_minor) const {
+  if (reference.size() > 128) return Status::Invalid("reference is longer than 128 characters");
+  const AuditRecord* r = money_reference(reference);
+  if (!r) return static_cast<const AuditRecord*>(nullptr);
+  if (r->action == action && r->subject == subject && (amount_minor == 0 || r->amount_minor == amount_minor)) return r;
+  return Status::Conflict("reference '" + reference + "' was already used for " + r->action + " of " +
+                          format_amount(r->amount_minor) + " on " + r->subject);
+}
+
+void Engine::remember_money_reference(const std::string& reference) {
+  audit_.back().reference = reference;
+  money_refs_[reference] = audit_.size() - 1;
+}
+
+Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string& reason, const std::string& reference,
+                                 int64_t now_ms, bool* replayed) {
+  if (replayed) *replayed = false;
+  if (!reference.empty()) {
+    auto earlier = check_money_reference(reference, "wallet.refund", "job " + std::to_string(id.value), amount_minor);
+    if (!earlier.ok()) return earlier.status();
+    if (*earlier) {
+      if (replayed) *replayed = true;
+      return (*earlier)->amount_minor;
+    }
+  }
+  if (amount_minor == 0) {
+    const Job* j = job(id);
+    if (!j) return Status::NotFound("job " + std::to_string(id.value) + " not found");
+    amount_minor = refundable_minor(*j);
+    if (amount_minor == 0 && is_final(j->state))
+      return Status::Conflict("job " + std::to_string(id.value) + " has nothing left to refund");
+  }
+  auto refunded = refund_job(id, amount_minor, reason, now_ms);
+  if (refunded.ok() && !reference.empty()) remember_money_reference(reference);
+  return refunded;
+}
+
+Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,
+                                         const std::string& reference, int64_t now_ms, bool* replayed) {
+  if (replayed) *replayed = false;
+  if (!reference.empty()) {
+    if (signed_amount_minor == 0) return Status::Invalid("an adjustment's amount must not be zero");
+    auto earlier = check_money_reference(reference, "wallet.adjust", "project " + std::to_string(project.value),
+                                         signed_amount_minor);
+    if (!earlier.ok()) return earlier.status();
+    if (*earlier) {
+      if (replayed) *replayed = true;
+      return (*earlier)->transfer;
+    }
+  }
+  auto transfer = adjust_wallet(project, signed_amount_minor, reason, now_ms);
+  if (transfer.ok() && !reference.empty()) remember_money_reference(reference);
+  return transfer;
+}
+
 }  // namespace berth::core

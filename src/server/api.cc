@@ -876,27 +876,34 @@ void Daemon::install_routes(httplib::Server& srv) {
     if (!who.admin()) return fail(Status::Denied("only an admin may refund a job"));
     TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
     TRY_ASSIGN(reason, str_field(b, "reason", true));
-    Minor amount = c.engine.refundable_minor(*j);  // absent: the whole refundable rest
+    TRY_ASSIGN(reference, str_field(b, "reference", false));
+    Minor amount = 0;  // absent: the whole refundable rest
     if (b.contains("amount") && !b["amount"].is_null()) {
       TRY_ASSIGN(asked, amount_field(b, "amount"));
+      if (asked <= 0) return fail(Status::Invalid("field 'amount' must be positive"));
       amount = asked;
-    } else if (amount == 0 && core::is_final(j->state)) {
-      return fail(Status::Conflict("job " + std::to_string(j->id.value) + " has nothing left to refund"));
     }
-    TRY_ASSIGN(refunded, c.engine.refund_job(j->id, amount, reason, c.now_ms));
+    bool replayed = false;
+    TRY_ASSIGN(refunded, c.engine.refund_job(j->id, amount, reason, reference, c.now_ms, &replayed));
+    const core::AuditRecord* record = reference.empty() ? &c.engine.audit().back() : c.engine.money_reference(reference);
     json out = job_json(c.engine, *j);
-    out["refund"] = {{"amount", format_amount(refunded)}, {"transfer_id", c.engine.audit().back().transfer.value}};
-    return ok(out, 201);
+    out["refund"] = {{"amount", format_amount(refunded)}, {"transfer_id", record->transfer.value},
+                     {"reference", reference}};
+    out["replayed"] = replayed;
+    return ok(out, replayed ? 200 : 201);
   });
   post("/v1/projects/([^/]+)/adjustments", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
     if (!who.admin()) return fail(Status::Denied("only an admin may adjust a wallet"));
     TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
     TRY_ASSIGN(amount, amount_field(b, "amount", true));
     TRY_ASSIGN(reason, str_field(b, "reason", true));
-    TRY_ASSIGN(transfer, c.engine.adjust_wallet(p->id, amount, reason, c.now_ms));
+    TRY_ASSIGN(reference, str_field(b, "reference", false));
+    bool replayed = false;
+    TRY_ASSIGN(transfer, c.engine.adjust_wallet(p->id, amount, reason, reference, c.now_ms, &replayed));
     json out = balance_json(c.engine, *p, c.now_ms);
-    out["adjustment"] = {{"amount", format_amount(amount)}, {"transfer_id", transfer.value}};
-    return ok(out, 201);
+    out["adjustment"] = {{"amount", format_amount(amount)}, {"transfer_id", transfer.value}, {"reference", reference}};
+    out["replayed"] = replayed;
+    return ok(out, replayed ? 200 : 201);
   });
 
   // Each route is registered under its literal path, so the routes can be listed by reading

@@ -75,7 +75,8 @@ json scheme_json(const Engine& e, const core::Scheme& s) {
 json audit_json(const core::AuditRecord& r) {
   return {{"seq", r.seq},       {"at", time_json(r.at_ms)}, {"user", r.user},
           {"action", r.action}, {"subject", r.subject},    {"amount", format_amount(r.amount_minor)},
-          {"transfer_id", r.transfer.valid() ? json(r.transfer.value) : json()}, {"note", r.note}};
+          {"transfer_id", r.transfer.valid() ? json(r.transfer.value) : json()}, {"note", r.note},
+          {"reference", r.reference.empty() ? json() : json(r.reference)}};
 }
 
 json criteria_json(const std::vector<core::Criterion>& criteria) {

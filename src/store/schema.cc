@@ -326,6 +326,13 @@ CREATE TABLE progress_report_events (
 );
 )sql";
 
+// The caller's reference that makes a refund or an adjustment idempotent ('' for none, as for
+// every older record); unique where given.
+constexpr const char* kMoneyReferences = R"sql(
+ALTER TABLE audit ADD COLUMN reference TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX audit_by_reference ON audit(reference) WHERE reference != '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -334,6 +341,7 @@ constexpr Migration kMigrations[] = {
     {5, "funding applications and scheme rules", kApplications},
     {6, "wallet credit limits and job refunds", kWallets},
     {7, "progress reports", kProgressReports},
+    {8, "refund and adjustment references", kMoneyReferences},
 };
 
 }  // namespace

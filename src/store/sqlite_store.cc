@@ -35,7 +35,7 @@ constexpr std::initializer_list<const char*> kAwardColumns = {
     "created_ms", "rate_bps", "application_id", "closed_ms", "returned_ms", "returned_minor",
     "report_every_months", "report_grace_days"};
 constexpr std::initializer_list<const char*> kAuditColumns = {
-    "seq", "at_ms", "user_name", "action", "subject", "amount_minor", "transfer_id", "note"};
+    "seq", "at_ms", "user_name", "action", "subject", "amount_minor", "transfer_id", "note", "reference"};
 constexpr std::initializer_list<const char*> kApplicationColumns = {
     "id",           "scheme_id",     "project_id",   "org_id",         "state",
     "amount_minor", "gpu_level",     "gpu_model",    "duration_days",  "justification",
@@ -526,7 +526,8 @@ Status SqliteStore::write_audit(const core::AuditRecord& r) {
       .bind_text(r.subject)
       .bind_i64(r.amount_minor)
       .bind_id_or_null(r.transfer.value)
-      .bind_text(r.note);
+      .bind_text(r.note)
+      .bind_text(r.reference);
   return with_context(s.run(), "audit record", r.seq);
 }
 
@@ -1145,6 +1146,7 @@ Status SqliteStore::load_audit(core::ChangeSet* rows) {
     r.amount_minor = s.col_i64();
     r.transfer = TransferId(s.col_u64());
     r.note = s.col_text();
+    r.reference = s.col_text();
     rows->audit.push_back(std::move(r));
     return Status::Ok();
   });

@@ -357,3 +357,55 @@ TEST_F(WalletTest, RestoreKeepsLimitsAndRefundsAndReconcileCatchesTampering) {
 
 }  // namespace
 }  // namespace berth::core
+
+namespace berth::core {
+namespace {
+
+TEST_F(WalletTest, ARefundOrAdjustmentWithAReferenceIsAppliedOnceEvenAcrossARestart) {
+  grant(100'0000);
+  top_up(100'0000);
+  const JobId id = ran(1, kHour);  // cost 30
+  bool replayed = true;
+  auto first = engine->refund_job(id, 10'0000, "slow node", "RF-1", kT0 + 2 * kHour, &replayed);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(replayed);
+  const Books after_first = books();
+  // The same request again: the first result, and nothing changes.
+  auto again = engine->refund_job(id, 10'0000, "slow node", "RF-1", kT0 + 3 * kHour, &replayed);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(*again, 10'0000);
+  EXPECT_EQ(books(), after_first);
+  // The reference used for something else: refused, nothing changes.
+  EXPECT_EQ(engine->refund_job(id, 5'0000, "slow node", "RF-1", kT0, &replayed).status().code(), Code::kConflict);
+  EXPECT_EQ(engine->adjust_wallet(project, 1'0000, "goodwill", "RF-1", kT0, &replayed).status().code(), Code::kConflict);
+  EXPECT_EQ(books(), after_first);
+  // The whole rest (amount 0), then its replay.
+  auto rest = engine->refund_job(id, 0, "all of it", "RF-2", kT0 + 3 * kHour, &replayed);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(*rest, 20'0000);
+  EXPECT_EQ(job(id).refunded_minor, 30'0000);
+  auto rest_again = engine->refund_job(id, 0, "all of it", "RF-2", kT0 + 4 * kHour, &replayed);
+  ASSERT_TRUE(rest_again.ok()) << rest_again.status().ToString();
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(*rest_again, 20'0000);
+  EXPECT_EQ(engine->refund_job(id, 0, "more", "", kT0 + 4 * kHour, &replayed).status().code(), Code::kConflict);
+  // An adjustment with a reference, replayed after a restart from the rows.
+  auto adj = engine->adjust_wallet(project, -2'0000, "correction", "ADJ-1", kT0 + 5 * kHour, &replayed);
+  ASSERT_TRUE(adj.ok()) << adj.status().ToString();
+  auto restored = Engine::Restore(one_node(), engine->snapshot());
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  engine = std::move(*restored);
+  const Books before_replay = books();
+  auto adj_again = engine->adjust_wallet(project, -2'0000, "correction", "ADJ-1", kT0 + 6 * kHour, &replayed);
+  ASSERT_TRUE(adj_again.ok()) << adj_again.status().ToString();
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(*adj_again, *adj);
+  EXPECT_EQ(books(), before_replay);
+  EXPECT_EQ(engine->money_reference("ADJ-1")->action, "wallet.adjust");
+  EXPECT_EQ(engine->refund_job(id, 1, "x", std::string(129, 'r'), kT0, &replayed).status().code(), Code::kInvalidArgument);
+  expect_clean();
+}
+
+}  // namespace
+}  // namespace berth::core

@@ -96,6 +96,14 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
   EXPECT_EQ(st_floor, 409) << floor.dump();
   EXPECT_EQ(floor["error"]["code"], "insufficient_funds") << floor.dump();
   EXPECT_EQ(amount(wallet()["balance"]) - before_adjust, -5 * kMinorPerUnit);
+  // With a reference, a retried adjustment is applied once; the reference used otherwise is 409.
+  const std::string adjust_path = "/v1/projects/vision/adjustments";
+  must("adjust vision 1 --reason goodwill --reference ADJ-9");
+  auto [st_replay, replay] = daemon->api("POST", adjust_path, R"({"amount":"1","reason":"goodwill","reference":"ADJ-9"})");
+  EXPECT_EQ(st_replay, 200) << replay.dump();
+  EXPECT_EQ(replay["replayed"], true) << replay.dump();
+  EXPECT_EQ(daemon->api("POST", adjust_path, R"({"amount":"2","reason":"goodwill","reference":"ADJ-9"})").first, 409);
+  EXPECT_EQ(amount(wallet()["balance"]) - before_adjust, -4 * kMinorPerUnit);
 
   // Every step is in the audit record under the admin's name, with its reason.
   std::vector<std::string> actions;
@@ -104,7 +112,7 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
     if (r["action"].get<std::string>().rfind("wallet.", 0) == 0 && r["action"] != "wallet.topup")
       actions.push_back(r["action"]);
   EXPECT_EQ(actions, (std::vector<std::string>{"wallet.credit_limit", "wallet.refund", "wallet.refund", "wallet.adjust",
-                                               "wallet.adjust", "wallet.adjust"}))
+                                               "wallet.adjust", "wallet.adjust", "wallet.adjust"}))
       << audit.dump();
 
   // The books reconcile, before and after a crash; the limit and the refunds persist.
