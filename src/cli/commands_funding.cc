@@ -57,6 +57,19 @@ Status check_id(const std::string& id) {
   return Status::Ok();
 }
 
+// The granted or asked amount, GPU level and days, where given (drafts, updates, approvals).
+Status add_grant_fields(json& body, const std::optional<std::string>& amount, const std::optional<int64_t>& gpus,
+                        const std::optional<int64_t>& days) {
+  if (amount) {
+    Result<std::string> checked = checked_amount(*amount);
+    if (!checked.ok()) return Status::Invalid("--amount: " + checked.status().message());
+    body["amount"] = *checked;
+  }
+  if (gpus) body["gpu_level"] = *gpus;
+  if (days) body["duration_days"] = *days;
+  return Status::Ok();
+}
+
 // The JSON body of a draft (every field) or an update (the fields given).
 Result<json> terms_body(const TermsFlags& f, bool is_update) {
   json body = json::object();
@@ -64,13 +77,7 @@ Result<json> terms_body(const TermsFlags& f, bool is_update) {
     body["scheme"] = name_or_id(f.scheme);
     body["project"] = name_or_id(f.project);
   }
-  if (f.amount) {
-    Result<std::string> amount = checked_amount(*f.amount);
-    if (!amount.ok()) return Status::Invalid("--amount: " + amount.status().message());
-    body["amount"] = *amount;
-  }
-  if (f.gpus) body["gpu_level"] = *f.gpus;
-  if (f.days) body["duration_days"] = *f.days;
+  BERTH_RETURN_IF_ERROR(add_grant_fields(body, f.amount, f.gpus, f.days));
   if (f.gpu_model) body["gpu_model"] = *f.gpu_model;
   if (f.justification && f.justification_file)
     return Status::Invalid("give --justification or --justification-file, not both");
@@ -121,13 +128,7 @@ Result<json> score_body(const ScoreFlags& f) {
 
 Result<json> approve_body(const ApproveFlags& f) {
   json body = json::object();
-  if (f.amount) {
-    Result<std::string> amount = checked_amount(*f.amount);
-    if (!amount.ok()) return Status::Invalid("--amount: " + amount.status().message());
-    body["amount"] = *amount;
-  }
-  if (f.gpus) body["gpu_level"] = *f.gpus;
-  if (f.days) body["duration_days"] = *f.days;
+  BERTH_RETURN_IF_ERROR(add_grant_fields(body, f.amount, f.gpus, f.days));
   if (f.exceptional) body["exceptional_rate"] = true;
   if (f.report_every) body["report_every_months"] = *f.report_every;
   if (f.report_grace) body["report_grace_days"] = *f.report_grace;

@@ -517,11 +517,9 @@ void Engine::return_ended_awards(int64_t now_ms) {
     a.returned_ms = now_ms;
     a.returned_minor = left;
     touch_award(a.id);
-    const std::string old_actor = actor_;
-    actor_ = "system";
     record_audit("award.return", "award " + std::to_string(a.id.value), left, moved,
                  "ended with every hold settled: the unspent remainder returns to the fund", now_ms);
-    actor_ = old_actor;
+    audit_.back().user = "system";  // berth's own step, whichever request's pass it fell in
     it = unreturned_awards_.erase(it);
   }
 }

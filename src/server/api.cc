@@ -100,19 +100,26 @@ Result<const core::Scheme*> find_scheme(const core::Engine& e, const json& ref) 
   return s;
 }
 
-Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who) {
+// An id in a path: 1 to 18 digits, else a 400 naming what it should have been.
+Result<uint64_t> path_id(const std::string& id_text, const char* what) {
   if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
-    return Status::Invalid("job id '" + id_text + "' is not a number");
-  const core::Job* j = e.job(JobId(std::stoull(id_text)));
+    return Status::Invalid(std::string(what) + " id '" + id_text + "' is not a number");
+  return std::stoull(id_text);
+}
+
+Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who) {
+  auto id = path_id(id_text, "job");
+  if (!id.ok()) return id.status();
+  const core::Job* j = e.job(JobId(*id));
   if (!j) return Status::NotFound("job " + id_text + " not found");
   if (!who.sees(j->org)) return Status::Denied("job " + id_text + " belongs to another organisation");
   return j;
 }
 
 Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text) {
-  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
-    return Status::Invalid("award id '" + id_text + "' is not a number");
-  const core::Award* a = e.funding().award(AwardId(std::stoull(id_text)));
+  auto id = path_id(id_text, "award");
+  if (!id.ok()) return id.status();
+  const core::Award* a = e.funding().award(AwardId(*id));
   if (!a) return Status::NotFound("award " + id_text + " not found");
   return a;
 }
@@ -158,9 +165,9 @@ Result<std::pair<int, int>> report_rule(int64_t every_months, int64_t grace_days
 // as for projects); reviewers and admins see all.
 Result<const core::Application*> find_application(const core::Engine& e, const std::string& id_text,
                                                   const Principal& who) {
-  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
-    return Status::Invalid("application id '" + id_text + "' is not a number");
-  const core::Application* a = e.applications().get(ApplicationId(std::stoull(id_text)));
+  auto id = path_id(id_text, "application");
+  if (!id.ok()) return id.status();
+  const core::Application* a = e.applications().get(ApplicationId(*id));
   if (!a || (!who.reads_funding() && !who.sees(a->org))) return Status::NotFound("application " + id_text + " not found");
   return a;
 }
