@@ -29,6 +29,9 @@ struct SimFlags {
   std::string tenant_pools;
   std::string policy = "default";
   std::string estimates = "predict";
+  double demote_after_gpu_hours = 1;
+  int64_t restart_overhead_s = 30;
+  int64_t preempt_exempt_s = 900;
   std::string economics;
   std::string report;
   bool no_progress = false;
@@ -142,6 +145,7 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
                   {"tenant_without_pool", r.skipped_no_pool}, {"too_large", r.skipped_too_large}};
   m["gpus_rounded_up"] = r.gpus_rounded_up;
   m["never_started"] = r.never_started;
+  m["preemptions"] = r.preemptions;
   if (!r.money.empty()) {
     json money = json::object();
     for (const auto& [tenant, t] : r.money.items()) {
@@ -214,6 +218,9 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     config.pools = pools;
     config.policy = policy;
     config.estimates = estimates;
+    config.demote_after_gpu_s = std::llround(f.demote_after_gpu_hours * 3600);
+    config.restart_overhead_s = f.restart_overhead_s;
+    config.preempt_exempt_s = f.preempt_exempt_s;
     config.economics = economics ? &*economics : nullptr;
     sim::Progress bar(stderr, show_progress ? static_cast<int64_t>(trace->jobs.size()) : 0,
                       std::string("sim ") + sim::policy_name(policy));
@@ -246,7 +253,8 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     BERTH_RETURN_IF_ERROR(sim::write_report(f.report, out, runs, total_gpus, awards));
     ctx.err() << "berth: report written to " << f.report << "/index.html\n";
   }
-  Table table({"POLICY", "JOBS", "AVG_JCT_S", "P50_JCT_S", "P99_JCT_S", "AVG_WAIT_S", "P99_WAIT_S", "SLOWDOWN", "UTIL", "JAIN"});
+  Table table({"POLICY", "JOBS", "AVG_JCT_S", "P50_JCT_S", "P99_JCT_S", "AVG_WAIT_S", "P99_WAIT_S", "SLOWDOWN", "UTIL", "JAIN",
+               "PREEMPTED"});
   for (const json& m : all) {
     char util[16], slow[16], jain[16];
     std::snprintf(util, sizeof util, "%.1f%%", 100 * m.value("utilization", 0.0));
@@ -254,7 +262,7 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     std::snprintf(jain, sizeof jain, "%.3f", m.value("jain_fairness", 0.0));
     table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})), seconds_cell(m, "avg_jct_s"),
                    seconds_cell(m, "p50_jct_s"), seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
-                   seconds_cell(m, "p99_wait_s"), slow, util, jain});
+                   seconds_cell(m, "p99_wait_s"), slow, util, jain, std::to_string(m.value("preemptions", int64_t{0}))});
   }
   ctx.print(out, table.render() + log_line);
   return Status::Ok();
@@ -279,6 +287,18 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
   sim->add_option("--policy", f.policy, "fifo, easy, multifactor, sjf, default; several comma-separated, or all")
       ->capture_default_str();
   sim->add_option("--estimates", f.estimates, "runtimes backfill plans with: limit, predict or oracle")->capture_default_str();
+  sim->add_option("--demote-after", f.demote_after_gpu_hours,
+                  "default: GPU-hours a job runs before jobs that have had less may preempt it (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  sim->add_option("--restart-overhead", f.restart_overhead_s,
+                  "default: seconds a preempted job takes to resume from its checkpoint")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400}));
+  sim->add_option("--preempt-exempt", f.preempt_exempt_s,
+                  "default: seconds a job runs after each start before it may be preempted")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400}));
   sim->add_option("--economics", f.economics, "TOML: prices, [scheme] rate/fund/shortfall, [[tenants]] award/wallet");
   sim->add_option("--report", f.report, "write metrics.json, jobs.csv and index.html (plots) into this folder");
   sim->add_flag("--no-progress", f.no_progress, "no progress bar");

@@ -25,7 +25,9 @@ Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
                                     .conservative = scheduling_.conservative,
                                     .strict = scheduling_.strict,
                                     .preemption = scheduling_.preemption,
-                                    .depth = scheduling_.backfill_depth}),
+                                    .depth = scheduling_.backfill_depth,
+                                    .demote_after_gpu_s = scheduling_.demote_after_gpu_s,
+                                    .preempt_exempt_s = scheduling_.preempt_exempt_s}),
       fairshare_(scheduling_.usage_half_life_s) {}
 
 void Engine::apply_shares() {
@@ -1146,6 +1148,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   job.preempt_requested = false;
   if (requeue && !job.cancel_requested && job.restarts + 1 < kMaxRestarts) {
     job.restarts += 1;
+    job.ran_ms += end_ms - job.start_ms;
     job.state = JobState::kPending;
     job.reason = PendingReason::kNone;
     job.start_ms = job.end_ms = 0;
@@ -1203,8 +1206,9 @@ int64_t Engine::estimate(const JobRequest& r, int64_t time_limit_s) const {
 
 void Engine::learn_runtime(const Job& job) {
   const bool own_end = job.state == JobState::kCompleted || job.state == JobState::kFailed || job.state == JobState::kTimeout;
+  // A job requeued before (preempted, or its node lost) ran for all its attempts together.
   if (own_end && job.end_ms > job.start_ms && job.start_ms > 0)
-    predictor_.record(job.project, job.gpus, (job.end_ms - job.start_ms + 999) / 1000);
+    predictor_.record(job.project, job.gpus, (job.ran_ms + job.end_ms - job.start_ms + 999) / 1000);
 }
 
 size_t Engine::expire(int64_t now_ms) {

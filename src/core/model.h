@@ -196,6 +196,7 @@ struct Job {
                              // predicted from the project's history when no limit was given
   bool requeue = false;
   int restarts = 0;          // times requeued; part of its hold ids
+  int64_t ran_ms = 0;        // how long its earlier attempts ran (those before a requeue)
   int64_t submit_ms = 0;
   int64_t start_ms = 0;      // 0 until started
   int64_t end_ms = 0;        // 0 until ended
@@ -238,6 +239,11 @@ struct Job {
   }
   // The time backfill expects it to run for.
   int64_t planned_s() const { return estimate_s > 0 ? estimate_s : time_limit_s; }
+  // The GPU-seconds it has had so far, over every attempt (its attained service).
+  int64_t attained_gpu_s(int64_t now_ms) const {
+    const int64_t running_ms = state == JobState::kRunning && now_ms > start_ms ? now_ms - start_ms : 0;
+    return int64_t{gpus} * ((ran_ms + running_ms) / 1000);
+  }
   // How to run it (workdir, script, outputs, env) as JSON; opaque to the core.
   std::string launch;
 };

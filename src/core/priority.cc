@@ -85,14 +85,21 @@ int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare,
   return static_cast<int64_t>(std::llround(p));
 }
 
+bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms) {
+  return config.demote_after_gpu_s > 0 && job.attained_gpu_s(now_ms) >= config.demote_after_gpu_s;
+}
+
 int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms) {
+  const bool demote = demoted(job, config, now_ms);
+  constexpr int64_t kDemoted = int64_t{1} << 50;  // below any multifactor priority (weights <= 1e9 each)
   switch (config.order) {
-    case QueueOrder::kPriority: return job_priority(job, config.weights, fairshare, total_gpus, now_ms);
-    case QueueOrder::kFifo: return 0;
+    case QueueOrder::kPriority: return job_priority(job, config.weights, fairshare, total_gpus, now_ms) - (demote ? kDemoted : 0);
+    case QueueOrder::kFifo: return demote ? -kDemoted : 0;
     case QueueOrder::kShortest: {
-      constexpr int64_t kTierStep = int64_t{1} << 52;  // above any GPU-time: 64 GPUs x 2^46 s
-      const int64_t gpu_s = std::min<int64_t>(int64_t{job.gpus} * job.planned_s(), kTierStep - 1);
-      return (2 - static_cast<int64_t>(job.tier)) * kTierStep - gpu_s;
+      constexpr int64_t kTierStep = int64_t{1} << 52;  // above any GPU-time: 64 GPUs x 2^45 s, twice
+      constexpr int64_t kBand = kTierStep / 2;         // within a tier: not demoted, then demoted
+      const int64_t gpu_s = std::min<int64_t>(int64_t{job.gpus} * job.planned_s(), kBand - 1);
+      return (2 - static_cast<int64_t>(job.tier)) * kTierStep + (demote ? 0 : kBand) - gpu_s;
     }
   }
   return 0;

@@ -38,7 +38,7 @@ struct Limit {
 enum class QueueOrder : uint8_t {
   kPriority = 0,  // multifactor priority (then submit time)
   kFifo,          // submit time only
-  kShortest,      // smallest planned GPU-time (GPUs x planned runtime) first, aged (see scheduler.h)
+  kShortest,      // smallest planned GPU-time (GPUs x planned runtime) first
 };
 const char* queue_order_name(QueueOrder o);
 bool parse_queue_order(const std::string& text, QueueOrder* out);
@@ -56,6 +56,11 @@ struct SchedulerConfig {
   int backfill_depth = 10'000;          // pending jobs examined per pass after that reservation
   int64_t spot_price_bps = 5'000;       // spot jobs pay this share of the list price
   bool preemption = true;               // normal and high jobs may preempt spot jobs
+  // Least attained service (0: off). A job that has had this many GPU-seconds, over all its
+  // attempts, is demoted: it queues behind every job of its tier that has not, and while it
+  // runs, if it asked to be requeued, a job that has not may preempt it (see scheduler.h).
+  int64_t demote_after_gpu_s = 0;
+  int64_t preempt_exempt_s = 0;  // no job is preempted in its first seconds of a run (Slurm's PreemptExemptTime)
   std::unordered_map<std::string, Limit> org_limits;      // by name
   std::unordered_map<std::string, Limit> project_limits;  // by name
   std::unordered_map<std::string, int64_t> org_shares;      // by name; 1 when absent
@@ -94,7 +99,10 @@ int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare,
 
 // The priority that orders the queue under config.order: the multifactor priority; 0 for
 // FIFO (submit time decides); or, for shortest-first, tier first (high, normal, spot), then
-// the smallest planned GPU-time (GPUs x planned runtime).
+// the smallest planned GPU-time (GPUs x planned runtime). With demote_after_gpu_s, a demoted
+// job comes after every job that is not: of its tier under shortest-first, of any tier under
+// the other orders (where tier is only a weight or nothing).
+bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms);
 int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms);
 
 }  // namespace berth::core

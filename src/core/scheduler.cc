@@ -99,17 +99,46 @@ bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t n
   return true;
 }
 
-bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt,
-                            std::vector<NodeId>* nodes) {
+bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup,
+                            const Preempt& preempt, std::vector<NodeId>* nodes) {
   const ConstLookup const_lookup = [&lookup](JobId id) -> const Job& { return lookup(id); };
+  // Who may be stopped, in the order they are: the youngest spot jobs first; then, for a job
+  // not demoted itself, demoted jobs of no higher tier, the fewest GPUs first (stopping a large
+  // job for a small one would leave most of its GPUs to jobs that need no preemption, and a
+  // large job finds a whole node again only with difficulty), then the most attained. Jobs
+  // that started less than preempt_exempt_s ago are left alone. Listed once a pass (nothing
+  // starts running during one).
+  if (!victims_listed_) {
+    victims_listed_ = true;
+    victims_.clear();
+    for (auto it = spot_.rbegin(); it != spot_.rend(); ++it)
+      if (!exempt(lookup(JobId(it->second)), now_ms)) victims_.push_back({0, it->second});
+    spot_victims_ = victims_.size();
+    for (auto it = requeueable_.rbegin(); it != requeueable_.rend(); ++it) {
+      const Job& r = lookup(JobId(it->second));
+      if (demoted(r, now_ms) && !exempt(r, now_ms)) victims_.push_back({victim_key(r, now_ms), it->second});
+    }
+    std::stable_sort(victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_), victims_.end());
+  }
+  // Demoted jobs are victims only of jobs not demoted, of their tier or higher.
+  auto end = victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_);
+  if (!demoted(job, now_ms) && job.tier != Tier::kSpot) {
+    if (job.tier == Tier::kHigh) {
+      end = victims_.end();
+    } else {
+      end = std::stable_partition(end, victims_.end(), [&](const auto& v) { return lookup(JobId(v.second)).tier != Tier::kHigh; });
+    }
+  }
+  const auto begin = victims_.begin();
+  if (begin == end) return false;
   int64_t key = 0;
   bool found = false;
-  for_each_model(cluster, job, [&](int model) {  // the first model where spot jobs make room
-    found = found || gather(cluster, job, model, spot_.rbegin(), spot_.rend(), const_lookup, &reserved_, &key, nodes);
+  for_each_model(cluster, job, [&](int model) {  // the first model where stopping jobs makes room
+    found = found || gather(cluster, job, model, begin, end, const_lookup, &reserved_, &key, nodes);
     return found;
   });
   if (!found) return false;
-  // Stop the youngest spot jobs on those nodes until each has room.
+  // Stop jobs on those nodes, in that order, until each has room.
   const int per = job.gpus_per_node();
   int short_nodes = 0;
   for (NodeId n : *nodes) {
@@ -117,7 +146,7 @@ bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, const Lookup
     touched_.push_back(static_cast<uint32_t>(n.value - 1));
     if (freed_[n.value - 1] > 0) ++short_nodes;
   }
-  for (auto it = spot_.rbegin(); it != spot_.rend() && short_nodes > 0; ++it) {
+  for (auto it = begin; it != end && short_nodes > 0; ++it) {
     Job& r = lookup(JobId(it->second));
     bool helps = false;
     for_each_node(r, [&](NodeId n, int) { helps = helps || freed_[n.value - 1] > 0; });
@@ -152,6 +181,9 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
   bool blocked = false;
   int after = 0;
   last_examined_ = 0;
+  victims_listed_ = false;
+  int no_victims_single = INT_MAX;
+  std::pair<int, int> no_victims_gang = {INT_MAX, INT_MAX};  // (nodes, GPUs per node)
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (have_reservation && ++after > options_.depth) break;
     ++last_examined_;
@@ -188,9 +220,29 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
       }
     }
     int64_t at_ms = 0;
-    if (!blocked && options_.preemption && preempt && job.tier != Tier::kSpot &&
-        preempt_for(cluster, job, lookup, preempt, &reserving)) {
-      // Its nodes are held for it (nothing can end before "now") until the spot jobs have gone.
+    // Preemption that failed this pass fails again for a later normal job (not demoted) of any
+    // model as large or larger, as reservations only grow: tracked by GPUs per node for
+    // single-node jobs, by (nodes, GPUs per node) for gangs.
+    const bool plain = job.tier == Tier::kNormal && job.gpu_model.empty() && !demoted(job, now_ms);
+    bool may_preempt = options_.preemption && preempt && job.tier != Tier::kSpot &&
+                       (!blocked || (options_.demote_after_gpu_s > 0 && !demoted(job, now_ms)));
+    if (may_preempt && plain)
+      may_preempt = job.nodes == 1 ? per < no_victims_single
+                                   : job.nodes < no_victims_gang.first || per < no_victims_gang.second;
+    if (may_preempt && blocked && refusal) {  // a later job is asked only now, before anything is stopped for it
+      if (const PendingReason reason = refusal(job); reason != PendingReason::kNone) {
+        wait(job, reason, 0);
+        ++it;
+        continue;
+      }
+    }
+    const bool preempting = may_preempt && preempt_for(cluster, job, now_ms, lookup, preempt, &reserving);
+    if (may_preempt && !preempting && plain) {
+      if (job.nodes == 1) no_victims_single = std::min(no_victims_single, per);
+      else if (job.nodes <= no_victims_gang.first && per <= no_victims_gang.second) no_victims_gang = {job.nodes, per};
+    }
+    if (preempting) {
+      // Its nodes are held for it (nothing can end before "now") until the stopped jobs have gone.
       reserve(reserving, now_ms);
       have_reservation = true;
       wait(job, PendingReason::kResources, now_ms);

@@ -21,6 +21,17 @@
 // reservation, which a time limit never does; such a job is replanned (replan_overdue). A pass examines at most `depth` jobs after the first reservation (like
 // Slurm's bf_max_job_test); the top blocked job is always examined first, so no job is
 // starved by the bound, and age raises every waiting job's priority until it is first.
+//
+// Least attained service (demote_after_gpu_s > 0), as Tiresias's discretised LAS (Gu et al.,
+// NSDI'19): runtimes are unknown, but in these workloads a job that has already run long is
+// likely to run much longer. A job that has had demote_after_gpu_s GPU-seconds, over all its
+// attempts, is demoted: it queues behind the jobs that have not (priority.h), and while it runs,
+// if it asked to be requeued, the first blocked job that is not demoted (nor spot) may preempt
+// it, as it may preempt spot jobs: spot jobs go first, then demoted jobs of no higher tier, the
+// fewest GPUs first, then the most attained. Unlike spot preemption, every such blocked job may preempt, not only the
+// first: a short new job should not wait behind a large one that finds nothing to stop (each
+// keeps the nodes it freed). A preempted job is requeued and starts again later (from its last
+// checkpoint, if it keeps one: the simulator's model of a training job).
 #pragma once
 
 #include <algorithm>
@@ -64,6 +75,8 @@ class Scheduler {
     bool strict = false;        // the first job that cannot start blocks every job behind it
     bool preemption = true;     // normal and high jobs may preempt spot jobs
     int depth = 10'000;         // jobs examined per pass after the first reservation
+    int64_t demote_after_gpu_s = 0;  // least attained service (0: off)
+    int64_t preempt_exempt_s = 0;    // a job is not preempted in its first seconds of a run (Slurm's PreemptExemptTime)
   };
   explicit Scheduler(Options options) : options_(options) {}
   Scheduler() : Scheduler(Options{}) {}
@@ -90,10 +103,12 @@ class Scheduler {
   void running(const Job& job) {
     ends_.insert({job.start_ms + job.planned_s() * 1000, job.id.value});
     if (job.tier == Tier::kSpot) spot_.insert({job.start_ms, job.id.value});
+    else if (demotable(job)) requeueable_.insert({job.start_ms, job.id.value});
   }
   void ended(const Job& job) {
     ends_.erase({job.start_ms + job.planned_s() * 1000, job.id.value});
     if (job.tier == Tier::kSpot) spot_.erase({job.start_ms, job.id.value});
+    else if (demotable(job)) requeueable_.erase({job.start_ms, job.id.value});
   }
 
   // Running jobs that have outlived their planned runtime (an underestimate) would make
@@ -146,14 +161,31 @@ class Scheduler {
   bool gather(const Cluster& cluster, const Job& job, int model, It begin, It end, const ConstLookup& lookup,
               const std::vector<int64_t>* reserved, int64_t* key, std::vector<NodeId>* out) const;
   // Finds nodes where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
-  bool preempt_for(const Cluster& cluster, const Job& job, const Lookup& lookup, const Preempt& preempt,
-                   std::vector<NodeId>* nodes);
+  bool preempt_for(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup,
+                   const Preempt& preempt, std::vector<NodeId>* nodes);
+  // A running job that preemption may stop once it is demoted.
+  bool demotable(const Job& job) const { return options_.demote_after_gpu_s > 0 && job.requeue; }
+  bool demoted(const Job& job, int64_t now_ms) const {
+    return options_.demote_after_gpu_s > 0 && job.attained_gpu_s(now_ms) >= options_.demote_after_gpu_s;
+  }
+  bool exempt(const Job& job, int64_t now_ms) const {
+    return options_.preempt_exempt_s > 0 && now_ms - job.start_ms < options_.preempt_exempt_s * 1000;
+  }
+  // Orders demoted victims: fewest GPUs first, then the most attained.
+  static int64_t victim_key(const Job& job, int64_t now_ms) {
+    constexpr int64_t kAttained = (int64_t{1} << 40) - 1;
+    return int64_t{job.gpus} << 40 | (kAttained - std::min(kAttained, job.attained_gpu_s(now_ms)));
+  }
   void reserve(const std::vector<NodeId>& nodes, int64_t from_ms);
 
   Options options_;
   std::set<QueueKey> queue_;
   std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
   std::set<std::pair<int64_t, uint64_t>> spot_;  // (start, job id) of running spot jobs
+  std::set<std::pair<int64_t, uint64_t>> requeueable_;  // (start, job id) of others that may be demoted
+  std::vector<std::pair<int64_t, uint64_t>> victims_;   // during a pass: who may be preempted, in order
+  size_t spot_victims_ = 0;                             // of them, the spot jobs (first)
+  bool victims_listed_ = false;                         // victims_ is this pass's
   std::vector<int64_t> reserved_;                // per node index, during a pass: reserved from (0: not)
   std::vector<uint32_t> reserved_nodes_;         // nodes reserved this pass, to clear after it
   std::vector<NodeId> placed_;                   // scratch

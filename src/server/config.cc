@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <toml.hpp>
@@ -55,6 +56,10 @@ predict_runtimes = true  # jobs without a time limit are planned with their proj
 backfill_depth = 10000
 preemption = true       # normal and high jobs may preempt spot jobs (TERM, grace, requeue)
 spot_price_bps = 5000   # spot jobs pay 50% of the list price
+demote_after_gpu_hours = 0  # > 0: least attained service. A job that has had this many GPU-hours
+                            # queues behind those that have not, and one of them may preempt it
+                            # if it was submitted with --requeue (it should checkpoint)
+preempt_exempt_time = "0"   # no job is preempted before it has run this long since it started
 
 # Caps per organisation or project, e.g.
 # [[limits]]
@@ -148,6 +153,16 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     if (!core::parse_queue_order(order, &k.order))
       return bad(origin, "scheduler.order must be priority, fifo or shortest, got '" + order + "'");
     k.preemption = toml::find_or<bool>(sc, "preemption", true);
+    if (sc.contains("demote_after_gpu_hours")) {
+      const toml::value& v = toml::find(sc, "demote_after_gpu_hours");
+      const double hours = v.is_integer() ? static_cast<double>(v.as_integer()) : v.is_floating() ? v.as_floating() : -1;
+      if (!(hours >= 0 && hours <= 1e9))
+        return bad(origin, "scheduler.demote_after_gpu_hours must be a number of GPU-hours from 0 (off) to 1000000000");
+      k.demote_after_gpu_s = std::llround(hours * 3600);
+    }
+    auto exempt = parse_duration_s(toml::find_or<std::string>(sc, "preempt_exempt_time", "0"));
+    if (!exempt.ok()) return bad(origin, "scheduler.preempt_exempt_time: " + exempt.status().message());
+    k.preempt_exempt_s = *exempt;
     k.spot_price_bps = toml::find_or<int64_t>(sc, "spot_price_bps", k.spot_price_bps);
     if (k.spot_price_bps < 0 || k.spot_price_bps > 10'000) return bad(origin, "scheduler.spot_price_bps must be 0 to 10000");
     k.backfill_depth = static_cast<int>(toml::find_or<int64_t>(sc, "backfill_depth", int64_t{k.backfill_depth}));

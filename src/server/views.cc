@@ -207,7 +207,7 @@ json job_json(const Engine& e, const core::Job& j) {
       {"planned_runtime_s", j.planned_s()},
       {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},
       {"signal", ended && j.term_signal ? json(j.term_signal) : json(nullptr)},
-      {"requeue", j.requeue}, {"restarts", j.restarts}, {"cancel_requested", j.cancel_requested},
+      {"requeue", j.requeue}, {"restarts", j.restarts}, {"ran_s", j.ran_ms / 1000}, {"cancel_requested", j.cancel_requested},
       {"held", j.held},
       {"dependency", j.dependencies.empty() ? json(nullptr) : json(core::format_dependencies(j.dependencies))},
       {"array_id", j.array_id.valid() ? json(j.array_id.value) : json(nullptr)},

@@ -21,10 +21,11 @@ struct Group {
   void add(const JobOutcome& j) {
     assert(j.submit_s <= j.start_s && j.start_s <= j.end_s && j.gpus >= 0);
     const int64_t wait = j.start_s - j.submit_s;
-    const int64_t run = j.end_s - j.start_s;
-    jct_s.push_back(j.end_s - j.submit_s);
+    const int64_t run = j.run_s();
+    const int64_t jct = j.end_s - j.submit_s;
+    jct_s.push_back(jct);
     wait_s.push_back(wait);
-    slowdown_sum += std::max(1.0, static_cast<double>(wait + run) / static_cast<double>(std::max(run, kSlowdownFloorS)));
+    slowdown_sum += std::max(1.0, static_cast<double>(jct) / static_cast<double>(std::max(run, kSlowdownFloorS)));
     gpu_seconds += run * j.gpus;
     cost_minor += j.cost_minor;
     subsidy_minor += j.subsidy_minor;
@@ -126,9 +127,9 @@ std::vector<double> utilization_series_between(const std::vector<JobOutcome>& jo
   // array, so the cost is O(jobs + buckets) however long the jobs run.
   std::vector<double> whole(static_cast<size_t>(buckets) + 1, 0.0);
   const double width_s = static_cast<double>(to_s - from_s) / buckets;
-  for (const JobOutcome& j : jobs) {
-    const int64_t s = std::max(j.start_s, from_s), e = std::min(j.end_s, to_s);
-    if (e <= s || j.gpus <= 0) continue;
+  auto add = [&](const JobOutcome& j, int64_t start_s, int64_t end_s) {
+    const int64_t s = std::max(start_s, from_s), e = std::min(end_s, to_s);
+    if (e <= s || j.gpus <= 0) return;
     const double x = static_cast<double>(s - from_s) / width_s;
     const double y = static_cast<double>(e - from_s) / width_s;
     const int b0 = std::min(static_cast<int>(x), buckets - 1);
@@ -136,12 +137,16 @@ std::vector<double> utilization_series_between(const std::vector<JobOutcome>& jo
     const double g = j.gpus;
     if (b0 == b1) {
       partial[b0] += g * (y - x);
-      continue;
+      return;
     }
     partial[b0] += g * (b0 + 1 - x);
     partial[b1] += g * (y - b1);
     whole[b0 + 1] += g;
     whole[b1] -= g;
+  };
+  for (const JobOutcome& j : jobs) {
+    if (j.runs_s.empty()) add(j, j.start_s, j.end_s);
+    for (const auto& [start_s, end_s] : j.runs_s) add(j, start_s, end_s);
   }
   double running = 0;
   for (int i = 0; i < buckets; ++i) {

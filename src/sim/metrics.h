@@ -1,8 +1,9 @@
 // Metrics of a replay: what happened to each job, summed up the way scheduling papers report it.
 //
 // All times are seconds on the replay's clock (the trace's submit_s base). For a job,
-//   wait = start - submit,  run = end - start,  JCT (job completion time) = end - submit,
-//   bounded slowdown = max(1, (wait + run) / max(run, 10 s)).
+//   wait = first start - submit,  run = end - start (or, for a job preempted and requeued,
+//   the sum of its runs),  JCT (job completion time) = end - submit,
+//   bounded slowdown = max(1, JCT / max(run, 10 s)).
 // Percentiles use the nearest-rank definition: the p-th percentile of n sorted values is the
 // value at 1-based rank ceil(p / 100 * n) (at least 1), so it is always one of the values.
 // Jain's fairness index over tenants' average bounded slowdowns x_i is
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,10 +26,20 @@ namespace berth::sim {
 struct JobOutcome {
   int64_t id = 0;
   std::string tenant;
-  int64_t submit_s = 0, start_s = 0, end_s = 0;
+  int64_t submit_s = 0, start_s = 0, end_s = 0;  // start_s: its first start
   int gpus = 0;
   int64_t cost_minor = 0, subsidy_minor = 0;
   bool waited_for_funds = false;
+  // The (start, end) of each time it held GPUs, when it ran more than once (it was preempted
+  // and requeued); empty: once, from start_s to end_s.
+  std::vector<std::pair<int64_t, int64_t>> runs_s;
+  // How long it held GPUs, over all its runs.
+  int64_t run_s() const {
+    if (runs_s.empty()) return end_s - start_s;
+    int64_t sum = 0;
+    for (const auto& [from, to] : runs_s) sum += to - from;
+    return sum;
+  }
 };
 
 inline constexpr int64_t kSlowdownFloorS = 10;  // the "bounded" in bounded slowdown

@@ -13,9 +13,11 @@ namespace {
 constexpr Policy kPolicies[] = {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf, Policy::kDefault};
 constexpr int64_t kDefaultOriginMs = 1'767'225'600'000;  // 2026-01-01, for traces without dates
 
-core::SchedulerConfig scheduling_for(Policy policy, Estimates estimates) {
+core::SchedulerConfig scheduling_for(const ReplayConfig& config) {
+  const Policy policy = config.policy;
+  const Estimates estimates = config.estimates;
   core::SchedulerConfig s;
-  s.preemption = false;  // traces have no tiers
+  s.preemption = false;  // traces have no tiers; only default preempts (demoted jobs)
   s.predict_runtimes = estimates == Estimates::kPredict;
   s.predict_with_limit = estimates == Estimates::kPredict;
   switch (policy) {
@@ -31,8 +33,13 @@ core::SchedulerConfig scheduling_for(Policy policy, Estimates estimates) {
       s.order = core::QueueOrder::kPriority;
       break;
     case Policy::kSjf:
+      s.order = core::QueueOrder::kShortest;
+      break;
     case Policy::kDefault:
       s.order = core::QueueOrder::kShortest;
+      s.demote_after_gpu_s = config.demote_after_gpu_s;
+      s.preemption = config.demote_after_gpu_s > 0;
+      s.preempt_exempt_s = config.preempt_exempt_s;
       break;
   }
   return s;
@@ -64,7 +71,10 @@ class PoolReplay {
     for (const core::Node& n : cluster.nodes) per_node_ = std::max(per_node_, n.gpus);
     for (const core::Node& n : cluster.nodes) total_gpus_ += n.gpus;
     result_->total_gpus += total_gpus_;
-    auto vc = VirtualCluster::Create(cluster, origin_ms_, SimOptions{scheduling_for(config_.policy, config_.estimates), 0});
+    auto vc = VirtualCluster::Create(cluster, origin_ms_,
+                                     SimOptions{.scheduling = scheduling_for(config_),
+                                                .preempt_grace_ms = 0,
+                                                .restart_overhead_ms = config_.restart_overhead_s * 1000});
     if (!vc.ok()) return vc.status();
     vc_ = std::move(*vc);
     core::Engine& e = vc_->engine();
@@ -83,7 +93,7 @@ class PoolReplay {
       if (r.nodes * per_node_ < r.gpus || r.gpus > total_gpus_) {
         ++result_->skipped_too_large;
       } else {
-        auto id = vc_->submit(r, SimProcess{t.runtime_s * 1000, 0});
+        auto id = vc_->submit(r, SimProcess{.runtime_ms = t.runtime_s * 1000, .exit_code = 0, .checkpoints = r.requeue});
         if (id.ok()) {
           trace_index_.push_back(i);
           if (r.gpus != std::max(1, t.gpus)) ++result_->gpus_rounded_up;
@@ -100,6 +110,7 @@ class PoolReplay {
       drain();
     }
     BERTH_RETURN_IF_ERROR(e.verify());
+    result_->preemptions += static_cast<int64_t>(vc_->preemptions());
     collect();
     return Status::Ok();
   }
@@ -117,6 +128,7 @@ class PoolReplay {
     const bool oracle = config_.estimates == Estimates::kOracle || config_.policy == Policy::kSjf;
     r.time_limit_s = t.time_limit_s;
     if (oracle) r.estimate_s = std::max<int64_t>(1, t.runtime_s);
+    r.requeue = config_.policy == Policy::kDefault && config_.demote_after_gpu_s > 0;  // it checkpoints
     return r;
   }
 
@@ -185,8 +197,12 @@ class PoolReplay {
       o.id = trace_.jobs[trace_index_[k]].id;
       o.tenant = tenants_[j.project.value];
       o.submit_s = (j.submit_ms - origin_ms_) / 1000;
-      o.start_s = (j.start_ms - origin_ms_) / 1000;
+      o.start_s = (vc_->first_start_ms(j.id) - origin_ms_) / 1000;
       o.end_s = (j.end_ms - origin_ms_) / 1000;
+      if (const auto& stopped = vc_->stopped_runs_ms(j.id); !stopped.empty()) {
+        for (const auto& [from, to] : stopped) o.runs_s.push_back({(from - origin_ms_) / 1000, (to - origin_ms_) / 1000});
+        o.runs_s.push_back({(j.start_ms - origin_ms_) / 1000, o.end_s});
+      }
       o.gpus = j.gpus;
       o.cost_minor = j.cost_minor;
       o.subsidy_minor = j.subsidy_minor;

@@ -11,8 +11,14 @@
 //   multifactor  Slurm-like multifactor priority (age, fair share) with EASY backfill
 //   sjf          smallest GPU-time first using the true runtimes, with backfill (a reference
 //                no real scheduler can reach: it knows the future)
-//   default      berth's best without an oracle: smallest planned GPU-time first (planned =
-//                the estimate chosen by --estimates), with EASY backfill
+//   default      berth's best without an oracle: least attained service over smallest planned
+//                GPU-time first (planned = the estimate chosen by --estimates), with EASY
+//                backfill. A job that has had demote_after_gpu_s GPU-seconds is demoted behind
+//                the jobs that have not, and they may preempt it (scheduler.h), once it has
+//                run preempt_exempt_s since it last started. Every trace job
+//                is taken to checkpoint, as deep-learning training does (Tiresias and Gandiva
+//                assume the same): preempted, it is requeued and later resumes with the work it
+//                had left, after restart_overhead_s of loading its checkpoint.
 // Estimates (what backfill and shortest-first plan with): limit (the trace's time limits; none
 // known: the partition's), predict (the engine's own prediction from each tenant's finished
 // jobs, capped by the limit), oracle (the true runtime).
@@ -78,6 +84,9 @@ struct ReplayConfig {
   std::vector<std::pair<std::string, int>> pools;  // tenant -> nodes; empty: one shared cluster
   Policy policy = Policy::kDefault;
   Estimates estimates = Estimates::kPredict;
+  int64_t demote_after_gpu_s = 3600;  // default's least attained service (0: off)
+  int64_t restart_overhead_s = 30;    // a preempted job's restart from its checkpoint
+  int64_t preempt_exempt_s = 900;     // default: a run is not preempted in its first 15 minutes
   const Economics* economics = nullptr;  // optional
   std::function<void(int64_t done, int64_t total)> progress;  // called at most ~100 times
 };
@@ -89,6 +98,7 @@ struct ReplayResult {
   int64_t skipped_too_large = 0; // more GPUs (or nodes) than its cluster has
   int64_t gpus_rounded_up = 0;   // gangs whose GPUs were rounded up to fill whole nodes
   int64_t never_started = 0;     // jobs still pending at the end (e.g. never affordable)
+  int64_t preemptions = 0;       // jobs stopped to make room, and requeued
   int64_t jobs_delayed_by_funds = 0;
   nlohmann::json money;          // per tenant: cost, subsidy, copay, award_ran_out (null if never)
   std::vector<AwardSeries> awards;  // award money left over time, per tenant with an award

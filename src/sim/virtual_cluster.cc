@@ -7,16 +7,19 @@
 
 namespace berth::sim {
 
-VirtualCluster::VirtualCluster(std::unique_ptr<core::Engine> engine, int64_t start_ms, int64_t preempt_grace_ms)
-    : engine_(std::move(engine)), now_ms_(start_ms), preempt_grace_ms_(preempt_grace_ms) {}
+VirtualCluster::VirtualCluster(std::unique_ptr<core::Engine> engine, int64_t start_ms, SimOptions options)
+    : engine_(std::move(engine)),
+      now_ms_(start_ms),
+      preempt_grace_ms_(options.preempt_grace_ms),
+      restart_overhead_ms_(options.restart_overhead_ms) {}
 
 Result<std::unique_ptr<VirtualCluster>> VirtualCluster::Create(core::ClusterConfig config, int64_t start_ms,
                                                                SimOptions options) {
   if (options.preempt_grace_ms < 0) return Status::Invalid("the preemption grace period must not be negative");
-  auto engine = core::Engine::Create(std::move(config), start_ms, std::move(options.scheduling));
+  if (options.restart_overhead_ms < 0) return Status::Invalid("the restart overhead must not be negative");
+  auto engine = core::Engine::Create(std::move(config), start_ms, options.scheduling);
   if (!engine.ok()) return engine.status();
-  return std::unique_ptr<VirtualCluster>(
-      new VirtualCluster(std::move(*engine), start_ms, options.preempt_grace_ms));
+  return std::unique_ptr<VirtualCluster>(new VirtualCluster(std::move(*engine), start_ms, options));
 }
 
 VirtualCluster::SimJob& VirtualCluster::sim_job(JobId id) {
@@ -77,20 +80,40 @@ Result<bool> VirtualCluster::cancel(JobId id) {
 }
 
 Result<std::vector<JobId>> VirtualCluster::set_node_state(NodeId node, core::NodeState state) {
+  if (state == core::NodeState::kDown && engine_->cluster().node(node))
+    for (JobId id : engine_->running_jobs())
+      if (const core::Job* job = engine_->job(id); job->runs_on(node)) stopping(*job, now_ms_);
   auto ended = engine_->set_node_state(node, state, now_ms_);
   if (!ended.ok()) return ended.status();
-  for (JobId id : *ended) invalidate(id);
+  for (JobId id : *ended) {
+    invalidate(id);
+    if (engine_->job(id)->state != core::JobState::kPending) sim_job(id).stopped_runs_ms.pop_back();  // not requeued: it ended
+  }
   dirty_ = true;
   return ended;
+}
+
+void VirtualCluster::stopping(const core::Job& job, int64_t at_ms) {
+  SimJob& sim = sim_job(job.id);
+  sim.stopped_runs_ms.push_back({job.start_ms, at_ms});
+  if (sim.process.checkpoints) sim.done_ms += std::max<int64_t>(0, at_ms - job.start_ms - sim.overhead_ms);
 }
 
 void VirtualCluster::book_end(JobId id) {
   const core::Job& job = *engine_->job(id);
   SimJob& sim = sim_job(id);
   sim.attempt += 1;  // a fresh attempt: any end booked for an earlier one is stale
+  if (sim.first_start_ms == 0) sim.first_start_ms = job.start_ms;
+  const bool resumes = sim.process.checkpoints && job.restarts > 0;
+  sim.overhead_ms = resumes ? restart_overhead_ms_ : 0;
   const int64_t limit_ms = job.time_limit_s * 1000;
-  const int64_t run_ms = sim.process.runtime_ms ? std::min(*sim.process.runtime_ms, limit_ms) : limit_ms;
-  ends_.push(EndEvent{job.start_ms + run_ms, id.value, sim.attempt, false});
+  int64_t run_ms = limit_ms;
+  if (sim.process.runtime_ms) {
+    const int64_t left_ms = std::max<int64_t>(0, *sim.process.runtime_ms - (resumes ? sim.done_ms : 0));
+    run_ms = sim.overhead_ms + left_ms;
+  }
+  sim.times_out = run_ms > limit_ms || !sim.process.runtime_ms;
+  ends_.push(EndEvent{job.start_ms + std::min(run_ms, limit_ms), id.value, sim.attempt, false});
 }
 
 void VirtualCluster::pass() {
@@ -113,16 +136,17 @@ bool VirtualCluster::end_job(const EndEvent& event) {
   // Stale: the job was cancelled, lost, requeued or preempted after this end was booked.
   if (job == nullptr || job->state != core::JobState::kRunning || sim.attempt != event.attempt) return false;
   core::JobEnd end;
-  const int64_t limit_ms = job->time_limit_s * 1000;
   if (event.preempted) {
     end.term_signal = 15;  // SIGTERM; the engine requeues a job it asked to stop
     end.cancelled = true;  // stopped by the owner, as the executor reports a terminate()
-  } else if (!sim.process.runtime_ms || *sim.process.runtime_ms > limit_ms) {
+    stopping(*job, event.at_ms);
+  } else if (sim.times_out) {
     end.timed_out = true;
   } else {
     end.exit_code = sim.process.exit_code;
   }
   BERTH_CHECK(engine_->job_ended(id, end, event.at_ms, now_ms_).ok(), "end a running job");
+  if (event.preempted && job->state != core::JobState::kPending) sim_job(id).stopped_runs_ms.pop_back();  // it ended
   job_ends_ += 1;
   return true;
 }

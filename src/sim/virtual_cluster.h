@@ -6,8 +6,12 @@
 // one whose runtime is over its limit, is stopped at its limit and ends TIMEOUT; one whose
 // runtime is within its limit ends with its exit code (0 -> COMPLETED, else FAILED).
 //
-// A spot job the scheduler preempts (Engine::take_preemptions) is sent TERM: its process
-// stops preempt_grace_ms later (or at its own end, if sooner) and the engine requeues it.
+// A job the scheduler preempts (Engine::take_preemptions: a spot job, or a demoted one under
+// least attained service) is sent TERM: its process stops preempt_grace_ms later (or at its
+// own end, if sooner) and the engine requeues it. A requeued process runs again from the
+// start, unless it checkpoints (SimProcess::checkpoints, as training jobs do): then it resumes
+// with the work it has left, after restart_overhead_ms of loading its checkpoint, and a job
+// whose node is lost keeps the work done until then, too.
 //
 // Time only moves through advance_to / advance_by. Commands (submit, submit_array, hold,
 // release, cancel, set_node_state, or anything done on engine() directly) happen at now_ms()
@@ -42,13 +46,15 @@ namespace berth::sim {
 
 struct SimOptions {
   core::SchedulerConfig scheduling;
-  int64_t preempt_grace_ms = 0;  // from TERM to the end of a preempted job's process
+  int64_t preempt_grace_ms = 0;     // from TERM to the end of a preempted job's process
+  int64_t restart_overhead_ms = 0;  // a checkpointing process's restart, before it carries on
 };
 
 // How a simulated job's process behaves once started.
 struct SimProcess {
   std::optional<int64_t> runtime_ms;  // absent: runs until its time limit
   int exit_code = 0;                  // when it ends on its own within its limit
+  bool checkpoints = false;           // requeued, it resumes where it stopped (after the restart overhead)
 };
 
 class VirtualCluster {
@@ -100,6 +106,14 @@ class VirtualCluster {
   // Jobs ended by their booked events so far (stale events not counted), and jobs preempted.
   uint64_t job_ends() const { return job_ends_; }
   uint64_t preemptions() const { return preemptions_; }
+  // When a job first started (a requeued job's start_ms is its last attempt's), or 0.
+  int64_t first_start_ms(JobId id) const { return known(id) ? jobs_[id.value - 1].first_start_ms : 0; }
+  // The (start, end) of each attempt of a job that was stopped early (preempted, or its node
+  // lost) and requeued, first first; its last attempt is the job's own start_ms and end_ms.
+  const std::vector<std::pair<int64_t, int64_t>>& stopped_runs_ms(JobId id) const {
+    static const std::vector<std::pair<int64_t, int64_t>> kNone;
+    return known(id) ? jobs_[id.value - 1].stopped_runs_ms : kNone;
+  }
 
  private:
   struct EndEvent {
@@ -118,12 +132,21 @@ class VirtualCluster {
   struct SimJob {
     SimProcess process;
     uint32_t attempt = 0;
+    int64_t first_start_ms = 0;
+    int64_t done_ms = 0;       // work done in earlier attempts, for a process that checkpoints
+    int64_t overhead_ms = 0;   // this attempt's restart overhead
+    bool times_out = false;    // this attempt reaches the time limit first
+    std::vector<std::pair<int64_t, int64_t>> stopped_runs_ms;
   };
+  bool known(JobId id) const { return id.valid() && id.value <= jobs_.size(); }
 
-  VirtualCluster(std::unique_ptr<core::Engine> engine, int64_t start_ms, int64_t preempt_grace_ms);
+  VirtualCluster(std::unique_ptr<core::Engine> engine, int64_t start_ms, SimOptions options);
   SimJob& sim_job(JobId id);
   // Moves a job to a new attempt, so its booked end (if any) is ignored.
   void invalidate(JobId id) { sim_job(id).attempt += 1; }
+  // Before a running job stops early (preempted, or its node lost) at at_ms: records the
+  // attempt, and a process that checkpoints keeps the work done so far.
+  void stopping(const core::Job& job, int64_t at_ms);
   void pass();
   // Processes everything due up to and including t_ms (>= now_ms_); the clock ends at the
   // last event processed.
@@ -137,6 +160,7 @@ class VirtualCluster {
   std::unique_ptr<core::Engine> engine_;
   int64_t now_ms_;
   int64_t preempt_grace_ms_;
+  int64_t restart_overhead_ms_;
   bool dirty_ = true;
   std::vector<SimJob> jobs_;  // index = job id - 1
   std::priority_queue<EndEvent, std::vector<EndEvent>, std::greater<EndEvent>> ends_;

@@ -333,6 +333,12 @@ ALTER TABLE audit ADD COLUMN reference TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX audit_by_reference ON audit(reference) WHERE reference != '';
 )sql";
 
+// How long a requeued job's earlier attempts ran: its attained service, for least attained
+// service scheduling, and its whole runtime, for prediction.
+constexpr const char* kAttainedService = R"sql(
+ALTER TABLE jobs ADD COLUMN ran_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -342,6 +348,7 @@ constexpr Migration kMigrations[] = {
     {6, "wallet credit limits and job refunds", kWallets},
     {7, "progress reports", kProgressReports},
     {8, "refund and adjustment references", kMoneyReferences},
+    {9, "attained service of requeued jobs", kAttainedService},
 };
 
 }  // namespace

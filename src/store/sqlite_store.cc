@@ -70,7 +70,7 @@ constexpr std::initializer_list<const char*> kJobColumns = {
     "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
     "copay_minor", "launch",       "held",            "dependencies",   "array_id",
     "array_index", "array_throttle", "nodes",         "more_nodes",     "estimate_s",
-    "refunded_minor"};
+    "refunded_minor", "ran_ms"};
 constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
                                                              "cpus", "memory_mb", "state",     "domain"};
 constexpr std::initializer_list<const char*> kTokenColumns = {"token_hash", "user_name", "role", "org_id",
@@ -742,7 +742,8 @@ Status SqliteStore::write_job(const core::Job& j) {
       .bind_i64(j.nodes)
       .bind_text(more_nodes_text(j.more_nodes))
       .bind_i64(j.estimate_s)
-      .bind_i64(j.refunded_minor);
+      .bind_i64(j.refunded_minor)
+      .bind_i64(j.ran_ms);
   return with_context(s.run(), "job", j.id.value);
 }
 
@@ -1196,6 +1197,7 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     const std::string more_nodes = s.col_text();
     j.estimate_s = s.col_i64();
     j.refunded_minor = s.col_i64();
+    j.ran_ms = s.col_i64();
     if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
     if (!core::parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
     if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "core/priority.h"
+
 namespace berth::core {
 namespace {
 
@@ -51,6 +53,21 @@ class SchedulerTest : public ::testing::Test {
         [](Job& job, PendingReason r, int64_t expected) {
           job.reason = r;
           job.expected_start_ms = expected;
+        });
+  }
+
+  // A pass that starts nothing and records the jobs it asks to stop.
+  void pass_preempting(std::vector<JobId>* preempted) {
+    scheduler.pass(
+        cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
+        [](Job&, const std::vector<NodeId>&) { return PendingReason::kNone; },
+        [](Job& job, PendingReason r, int64_t expected) {
+          job.reason = r;
+          job.expected_start_ms = expected;
+        },
+        [preempted](Job& victim) {
+          victim.preempt_requested = true;
+          preempted->push_back(victim.id);
         });
   }
 
@@ -358,20 +375,84 @@ TEST_F(SchedulerTest, AGangPreemptsTheYoungestSpotJobsOnEnoughNodes) {
     scheduler.running(j);
   }
   Job& gang = add(16, Tier::kNormal, 10, "", 3600, 2);
-  scheduler.pass(
-      cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
-      [](Job&, const std::vector<NodeId>&) { return PendingReason::kNone; },
-      [](Job& job, PendingReason r, int64_t expected) {
-        job.reason = r;
-        job.expected_start_ms = expected;
-      },
-      [&preempted](Job& victim) {
-        victim.preempt_requested = true;
-        preempted.push_back(victim.id);
-      });
+  pass_preempting(&preempted);
   EXPECT_EQ(preempted, (std::vector<JobId>{JobId(8), JobId(7)}));
   EXPECT_EQ(gang.reason, PendingReason::kResources);
   EXPECT_EQ(gang.expected_start_ms, now);
+}
+
+TEST_F(SchedulerTest, AJobNotDemotedPreemptsTheMostAttainedRequeueableJob) {
+  scheduler = Scheduler(Scheduler::Options{.demote_after_gpu_s = 3600});
+  Job& old = add(4, Tier::kNormal, 1, "H100");
+  Job& recent = add(4, Tier::kNormal, 2, "H100");
+  Job& fixed = add(4, Tier::kNormal, 3, "A100");  // did not ask to be requeued
+  old.requeue = recent.requeue = true;
+  ASSERT_EQ(pass().size(), 3u);
+  // Move their starts back: 4 GPUs for 2 h, 30 min and 3 h (all past 1 GPU-hour).
+  for (auto [job, ago_ms] : std::vector<std::pair<Job*, int64_t>>{{&old, 2 * 3'600'000}, {&recent, 1'800'000}, {&fixed, 3 * 3'600'000}}) {
+    scheduler.ended(*job);
+    job->start_ms = now - ago_ms;
+    scheduler.running(*job);
+  }
+  std::vector<JobId> preempted;
+  Job& demoted = add(4, Tier::kNormal, 4, "H100");
+  demoted.ran_ms = 3'600'000;  // 4 GPU-hours already, in an earlier run: it may not preempt
+  pass_preempting(&preempted);
+  EXPECT_TRUE(preempted.empty());
+  EXPECT_EQ(demoted.reason, PendingReason::kResources);
+
+  scheduler.dequeue(demoted);
+  Job& fresh = add(4, Tier::kNormal, 5, "");
+  pass_preempting(&preempted);
+  EXPECT_EQ(preempted, std::vector<JobId>{old.id});  // 8 GPU-hours before recent's 2; fixed is never asked
+  EXPECT_EQ(fresh.expected_start_ms, now);
+}
+
+TEST_F(SchedulerTest, PreemptionStopsTheSmallestDemotedJobThatMakesRoomAndSparesNewRuns) {
+  scheduler = Scheduler(Scheduler::Options{.demote_after_gpu_s = 3600, .preempt_exempt_s = 600});
+  Job& wide = add(4, Tier::kNormal, 1, "H100");     // most attained: 4 GPUs for 5 h
+  Job& narrow = add(2, Tier::kNormal, 2, "H100");   // 2 GPUs for 2 h
+  Job& young = add(2, Tier::kNormal, 3, "H100");    // 2 GPUs, 20 GPU-hours before, restarted 5 min ago
+  Job& filler = add(4, Tier::kNormal, 4, "A100");
+  wide.requeue = narrow.requeue = young.requeue = filler.requeue = true;
+  ASSERT_EQ(pass().size(), 4u);
+  young.ran_ms = 10 * 3'600'000;
+  for (auto [job, ago_ms] : std::vector<std::pair<Job*, int64_t>>{{&wide, 5 * 3'600'000}, {&narrow, 2 * 3'600'000},
+                                                                  {&young, 300'000}, {&filler, 30'000}}) {
+    scheduler.ended(*job);
+    job->start_ms = now - ago_ms;
+    scheduler.running(*job);
+  }
+  std::vector<JobId> preempted;
+  Job& fresh = add(2, Tier::kNormal, 5, "");
+  pass_preempting(&preempted);
+  // Not wide (4 GPUs, where 2 do), nor young (in its first 10 minutes), nor filler (not demoted).
+  EXPECT_EQ(preempted, std::vector<JobId>{narrow.id});
+  EXPECT_EQ(fresh.expected_start_ms, now);
+}
+
+TEST(QueuePriority, ADemotedJobQueuesBehindTheJobsThatAreNot) {
+  SchedulerConfig config;
+  config.demote_after_gpu_s = 3600;
+  Job small_demoted, big_fresh, spot_fresh;
+  small_demoted.gpus = 1;
+  small_demoted.time_limit_s = 60;
+  small_demoted.ran_ms = 3'600'000;  // exactly the threshold
+  big_fresh.gpus = 8;
+  big_fresh.time_limit_s = 10 * 3600;
+  spot_fresh.tier = Tier::kSpot;
+  spot_fresh.time_limit_s = 60;
+  for (QueueOrder order : {QueueOrder::kShortest, QueueOrder::kFifo, QueueOrder::kPriority}) {
+    config.order = order;
+    EXPECT_TRUE(demoted(small_demoted, config, 0));
+    EXPECT_FALSE(demoted(big_fresh, config, 0));
+    EXPECT_LT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(big_fresh, config, 1.0, 16, 0))
+        << queue_order_name(order);
+  }
+  config.order = QueueOrder::kShortest;  // tiers still come first
+  EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(spot_fresh, config, 1.0, 16, 0));
+  config.demote_after_gpu_s = 0;  // off: the smaller job first, as always
+  EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(big_fresh, config, 1.0, 16, 0));
 }
 
 }  // namespace

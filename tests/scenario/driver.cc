@@ -382,6 +382,7 @@ Result<bool> Driver::on_off(Options& o, std::string_view key, bool current) {
 // scheduler [backfill=on|off] [preemption=on|off] [spot_price=P%] [grace=D] [half_life=D]
 //           [w_age=N] [w_fairshare=N] [w_tier=N] [w_size=N] [conservative=on|off]
 //           [order=priority|fifo|shortest] [strict=on|off] [predict=on|off]
+//           [demote_after=D (GPU-time)] [restart=D (a checkpointing job's restart)]
 Status Driver::define_scheduler(const std::vector<std::string>& w) {
   if (vc_) return bad("the scheduler is set before `start`");
   Options o({w.begin() + 1, w.end()});
@@ -405,6 +406,15 @@ Status Driver::define_scheduler(const std::vector<std::string>& w) {
   if (const auto g = o.take("grace")) {
     SCENARIO_ASSIGN(grace, duration_ms(*g));
     options_.preempt_grace_ms = grace;
+  }
+  if (const auto d = o.take("demote_after")) {
+    SCENARIO_ASSIGN(gpu_ms, duration_ms(*d));
+    if (gpu_ms <= 0 || gpu_ms % kSecondMs != 0) return bad("demote_after is a positive GPU-time of whole seconds");
+    c.demote_after_gpu_s = gpu_ms / kSecondMs;
+  }
+  if (const auto r = o.take("restart")) {
+    SCENARIO_ASSIGN(restart_ms, duration_ms(*r));
+    options_.restart_overhead_ms = restart_ms;
   }
   if (const auto h = o.take("half_life")) {
     SCENARIO_ASSIGN(half_life_ms, duration_ms(*h));
@@ -713,7 +723,7 @@ Status Driver::topup(const std::vector<std::string>& w) {
 Status Driver::submit(const std::vector<std::string>& w) {
   if (w.size() < 2) return bad("usage: submit PROJECT [gpus=N] [nodes=N] [gpus_per_node=N] [time=D] [run=D] [exit=N] "
                                "[model=M] [partition=P] "
-                               "[tier=high|normal|spot] [requeue] [name=X] [user=U] [hold] [after=DEPS] "
+                               "[tier=high|normal|spot] [requeue] [checkpoint] [name=X] [user=U] [hold] [after=DEPS] "
                                "[array=SPEC [runs=D,D,...]]");
   SCENARIO_ASSIGN(p, project(w[1]));
   Options o({w.begin() + 2, w.end()});
@@ -748,6 +758,8 @@ Status Driver::submit(const std::vector<std::string>& w) {
   if (const auto t = o.take("tier"); t && !core::parse_tier(*t, &r.tier))
     return bad("tier must be high, normal or spot, got '" + *t + "'");
   r.requeue = o.flag("requeue");
+  process.checkpoints = o.flag("checkpoint");  // requeued, it resumes where it stopped
+  if (process.checkpoints) r.requeue = true;
   r.hold = o.flag("hold");
   const auto after = o.take("after"), dependency = o.take("dependency");
   if (after && dependency) return bad("write after= or dependency=, not both");
@@ -823,7 +835,7 @@ Status Driver::expect_refused(const std::vector<std::string>& w) {
 }
 
 // expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] [subsidy=X] [copay=X] [max=X] [restarts=N]
-//                     [award=N] [start=TIME] [end=TIME] [expected=TIME] [planned=D]
+//                     [award=N] [start=TIME] [end=TIME] [expected=TIME] [planned=D] [ran=D]
 Status Driver::expect_job(const std::vector<std::string>& w) {
   if (w.size() < 3) return bad("usage: expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] ...");
   SCENARIO_ASSIGN(id, job(w[1]));
@@ -863,10 +875,14 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
     SCENARIO_ASSIGN(v, time_ms(*t));
     expected_at = v;
   }
-  std::optional<int64_t> planned_ms;
+  std::optional<int64_t> planned_ms, ran_ms;
   if (const auto d = o.take("planned")) {
     SCENARIO_ASSIGN(v, duration_ms(*d));
     planned_ms = v;
+  }
+  if (const auto d = o.take("ran")) {
+    SCENARIO_ASSIGN(v, duration_ms(*d));
+    ran_ms = v;
   }
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
 
@@ -899,6 +915,7 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
     m.compare("expected start", format_time(*expected_at),
               j->expected_start_ms ? format_time(j->expected_start_ms) : std::string("(not planned)"));
   if (planned_ms) m.compare("planned", format_span(*planned_ms), format_span(j->planned_s() * kSecondMs));
+  if (ran_ms) m.compare("ran", format_span(*ran_ms), format_span(j->ran_ms));
   if (!m.text().empty()) fail("expect job " + w[1] + ": " + m.text());
   return Status::Ok();
 }

@@ -16,6 +16,8 @@ TEST(ConfigTest, EmbeddedDefaultIsOneNodeOfEightGpus) {
   EXPECT_EQ(c->cluster.prices[0].per_gpu_hour_minor, 300'000);
   EXPECT_EQ(c->cluster.partitions[0].max_time_s, 7 * 24 * 3600);
   EXPECT_EQ(c->grace_ms, 10'000);
+  EXPECT_EQ(c->scheduling.demote_after_gpu_s, 0);  // least attained service is opt-in
+  EXPECT_EQ(c->scheduling.preempt_exempt_s, 0);
 }
 
 TEST(ConfigTest, ErrorsNameTheProblem) {
@@ -35,6 +37,8 @@ TEST(ConfigTest, ErrorsNameTheProblem) {
   expect_error("[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.00001\"\n" + node + part, "minor unit");
   expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"forever\"\n", "max_time");
   expect_error("this is = not toml [", "centre.toml");
+  expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = -1\n", "demote_after_gpu_hours");
+  expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = \"1h\"\n", "demote_after_gpu_hours");
 }
 
 TEST(ConfigTest, SeveralNodesAndModels) {
@@ -68,6 +72,8 @@ allowed_orgs = ["hku"]
 weight_size = 50
 backfill = false
 spot_price_bps = 2500
+demote_after_gpu_hours = 1.5
+preempt_exempt_time = "15:00"
 [[limits]]
 project = "vision"
 max_gpus = 16
@@ -85,6 +91,8 @@ shares = 10
   EXPECT_EQ(c->scheduling.weights.size, 50);
   EXPECT_FALSE(c->scheduling.backfill);
   EXPECT_EQ(c->scheduling.spot_price_bps, 2500);
+  EXPECT_EQ(c->scheduling.demote_after_gpu_s, 5400);
+  EXPECT_EQ(c->scheduling.preempt_exempt_s, 900);
   EXPECT_EQ(c->scheduling.project_limits.at("vision").max_gpus, 16);
   EXPECT_EQ(c->scheduling.project_limits.at("vision").max_pending, -1);
   EXPECT_EQ(c->scheduling.org_shares.at("hku"), 10);

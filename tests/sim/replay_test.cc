@@ -130,6 +130,31 @@ TEST(Replay, SjfOrdersByGpuTime) {
   expect_schedule(d, t, {{1, 0, 100}, {2, 200, 500}, {3, 500, 600}, {4, 100, 200}, {5, 600, 660}});
 }
 
+// Least attained service (default: demoted after 1 GPU-hour, 30 s to restart from a
+// checkpoint) on one node of 1 GPU:
+//   1: submit 0,     1 GPU, 10,000 s -> runs from 0; demoted at 3,600 s.
+//   2: submit 5,000, 1 GPU,    100 s -> has had nothing, so it preempts 1: 5,000-5,100.
+// 1 resumes at 5,100 with 5,000 s of work left, after its 30 s restart: it ends at 10,130,
+// having held the GPU for 10,030 s in two runs; its wait is to its first start (0).
+// sjf preempts nothing: 2 waits for 1 to end, 10,000-10,100.
+TEST(Replay, DefaultLetsANewJobPreemptOneThatHasRunLong) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 10'000), trace_job(2, 5'000, 1, 100)});
+  const ReplayResult r = replay_ok(t, config_for(nodes(1, 1), Policy::kDefault));
+  expect_schedule(r, t, {{1, 0, 10'130}, {2, 5'000, 5'100}});
+  EXPECT_EQ(r.preemptions, 1);
+  const JobOutcome& first = r.jobs[0].id == 1 ? r.jobs[0] : r.jobs[1];
+  EXPECT_EQ(first.runs_s, (std::vector<std::pair<int64_t, int64_t>>{{0, 5'000}, {5'100, 10'130}}));
+  EXPECT_EQ(first.run_s(), 10'030);
+
+  const ReplayResult sjf = replay_ok(t, config_for(nodes(1, 1), Policy::kSjf));
+  expect_schedule(sjf, t, {{1, 0, 10'000}, {2, 10'000, 10'100}});
+  EXPECT_EQ(sjf.preemptions, 0);
+
+  ReplayConfig off = config_for(nodes(1, 1), Policy::kDefault);
+  off.demote_after_gpu_s = 0;  // --demote-after 0: default without preemption
+  expect_schedule(replay_ok(t, off), t, {{1, 0, 10'000}, {2, 10'000, 10'100}});
+}
+
 // Three 8-GPU nodes:
 //   1: submit 0, 16 GPUs, 100 s -> a gang of 2 nodes, 0-100.
 //   2: submit 0,  9 GPUs,  50 s -> 2 nodes of 5 GPUs (rounded up to 10, counted); only one
@@ -313,11 +338,14 @@ Trace philly_week() {
   return read_real("philly/jobs.csv", TraceFormat::kPhilly, options);
 }
 
-// What every replay must keep: each job runs once, starts no earlier than it was submitted,
-// runs exactly its runtime (or until its time limit), and the GPUs in use never exceed the
-// cluster's at any instant (ends before starts at the same second); utilisation in (0, 1].
-// `expected_jobs` counts the jobs that ran and those that never started.
+// What every replay must keep: each job ends once, starts no earlier than it was submitted,
+// runs exactly its runtime (or until its time limit) — a job preempted and resumed from its
+// checkpoint, in runs that add up to its runtime and a restart for each resumption — and
+// the GPUs in use never exceed the cluster's at any instant (ends before starts at the same
+// second); utilisation in (0, 1]. `expected_jobs` counts the jobs that ran and those that
+// never started.
 void expect_invariants(const Trace& trace, const ReplayResult& r, size_t expected_jobs) {
+  const int64_t restart_s = ReplayConfig{}.restart_overhead_s;
   EXPECT_EQ(r.jobs.size() + static_cast<size_t>(r.never_started), expected_jobs);
   std::map<int64_t, const TraceJob*> by_id;
   for (const TraceJob& j : trace.jobs) by_id[j.id] = &j;
@@ -329,10 +357,23 @@ void expect_invariants(const Trace& trace, const ReplayResult& r, size_t expecte
     ASSERT_EQ(o.submit_s, t.submit_s) << "job " << o.id;
     ASSERT_GE(o.start_s, o.submit_s) << "job " << o.id;
     const int64_t runs_s = t.time_limit_s > 0 ? std::min(t.runtime_s, t.time_limit_s) : t.runtime_s;
-    ASSERT_EQ(o.end_s - o.start_s, runs_s) << "job " << o.id;
     ASSERT_GE(o.gpus, t.gpus) << "job " << o.id;
-    events.push_back({o.start_s, o.gpus});
-    events.push_back({o.end_s, -o.gpus});
+    if (o.runs_s.empty()) {
+      ASSERT_EQ(o.end_s - o.start_s, runs_s) << "job " << o.id;
+      events.push_back({o.start_s, o.gpus});
+      events.push_back({o.end_s, -o.gpus});
+      continue;
+    }
+    ASSERT_EQ(o.run_s(), runs_s + restart_s * static_cast<int64_t>(o.runs_s.size() - 1)) << "job " << o.id;
+    ASSERT_EQ(o.runs_s.front().first, o.start_s) << "job " << o.id;
+    ASSERT_EQ(o.runs_s.back().second, o.end_s) << "job " << o.id;
+    for (size_t k = 0; k < o.runs_s.size(); ++k) {
+      if (k > 0) {
+        ASSERT_GE(o.runs_s[k].first, o.runs_s[k - 1].second) << "job " << o.id;
+      }
+      events.push_back({o.runs_s[k].first, o.gpus});
+      events.push_back({o.runs_s[k].second, -o.gpus});
+    }
   }
   std::sort(events.begin(), events.end());  // at one time, ends (negative) first
   int64_t busy = 0, peak = 0;
@@ -369,6 +410,8 @@ TEST(ReplayRealTrace, PhillyWeekOnSharedNodesKeepsTheInvariants) {
   expect_invariants(t, r, t.jobs.size() - static_cast<size_t>(r.skipped_too_large));
   EXPECT_EQ(r.never_started, 0);
   EXPECT_EQ(r.total_gpus, 512);
+  EXPECT_GT(r.preemptions, 0);  // busy enough for least attained service to stop long jobs
+  EXPECT_TRUE(std::any_of(r.jobs.begin(), r.jobs.end(), [](const JobOutcome& o) { return o.runs_s.size() > 1; }));
 }
 
 TEST(ReplayRealTrace, PhillyWeekOnTenantPoolsKeepsTheInvariants) {

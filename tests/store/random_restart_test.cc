@@ -125,7 +125,7 @@ std::string rows_text(const ChangeSet& c) {
     for (const core::Criterion& r : criteria) line(o, "criterion", scheme, r.name, r.weight_bps);
   for (const core::Job& j : c.jobs) {
     line(o, "job", j.id.value, j.name, j.user, j.project.value, j.org.value, int(j.state), int(j.reason), int(j.tier),
-         j.gpus, j.nodes, "[" + j.gpu_model + "]", j.partition, j.time_limit_s, j.estimate_s, j.requeue, j.restarts,
+         j.gpus, j.nodes, "[" + j.gpu_model + "]", j.partition, j.time_limit_s, j.estimate_s, j.requeue, j.restarts, j.ran_ms,
          j.submit_ms, j.start_ms, j.end_ms, j.node.value, j.gpu_ids.size(), j.more_nodes.size(), j.exit_code,
          j.term_signal, j.cancel_requested, j.held, core::format_dependencies(j.dependencies), j.array_id.value,
          j.array_index, j.array_throttle);

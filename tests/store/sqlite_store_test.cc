@@ -186,6 +186,7 @@ void expect_same(const core::Job& a, const core::Job& b) {
   EXPECT_EQ(a.time_limit_s, b.time_limit_s);
   EXPECT_EQ(a.requeue, b.requeue);
   EXPECT_EQ(a.restarts, b.restarts);
+  EXPECT_EQ(a.ran_ms, b.ran_ms);
   EXPECT_EQ(a.submit_ms, b.submit_ms);
   EXPECT_EQ(a.start_ms, b.start_ms);
   EXPECT_EQ(a.end_ms, b.end_ms);
@@ -385,6 +386,7 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_EQ(engine_->job(jobs_[3])->state, core::JobState::kCancelled);
     ASSERT_EQ(engine_->job(jobs_[4])->state, core::JobState::kPending);
     ASSERT_EQ(engine_->job(jobs_[4])->restarts, 1);
+    ASSERT_EQ(engine_->job(jobs_[4])->ran_ms, t2 - t1);  // it ran from t1 until its node was lost
     ASSERT_TRUE(engine_->verify().ok());
   }
 
