@@ -414,6 +414,30 @@ TEST(ReplayRealTrace, PhillyWeekOnSharedNodesKeepsTheInvariants) {
   EXPECT_TRUE(std::any_of(r.jobs.begin(), r.jobs.end(), [](const JobOutcome& o) { return o.runs_s.size() > 1; }));
 }
 
+// Money with preemption: every VC has an award that ends on day 3, so jobs preempted before
+// it and resumed after run partly subsidised; the books must still verify (replay checks
+// Engine::verify) and every tenant's subsidy and co-payment add up to its cost.
+TEST(ReplayRealTrace, PhillyWeekWithMoneyAndPreemptionKeepsTheBooks) {
+  SKIP_WITHOUT_REAL_TRACES();
+  const Trace t = philly_week();
+  Economics e;
+  e.prices = {{"GPU", 25'000}};
+  e.rate_bps = 7000;
+  e.fund_minor = int64_t{1} << 50;
+  e.others = TenantMoney{.award_minor = int64_t{1} << 40, .gpu_level = 1 << 20, .award_days = 3, .wallet_minor = int64_t{1} << 40};
+  ReplayConfig config = config_for(nodes(64, 8), Policy::kDefault, Estimates::kPredict);
+  config.economics = &e;
+  const ReplayResult r = replay_ok(t, config);
+  expect_invariants(t, r, t.jobs.size() - static_cast<size_t>(r.skipped_too_large));
+  EXPECT_GT(r.preemptions, 0);
+  int64_t subsidy = 0;
+  for (const auto& [tenant, m] : r.money.items()) {
+    EXPECT_EQ(m["subsidy_minor"].get<int64_t>() + m["copay_minor"].get<int64_t>(), m["cost_minor"].get<int64_t>()) << tenant;
+    subsidy += m["subsidy_minor"].get<int64_t>();
+  }
+  EXPECT_GT(subsidy, 0);
+}
+
 TEST(ReplayRealTrace, PhillyWeekOnTenantPoolsKeepsTheInvariants) {
   SKIP_WITHOUT_REAL_TRACES();
   const Trace t = philly_week();
