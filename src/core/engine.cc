@@ -1313,8 +1313,13 @@ Status Engine::verify() const {
     const std::string name = "job " + std::to_string(j.id.value);
     if (j.subsidy_minor + j.copay_minor != j.cost_minor) return Status::Internal(name + ": subsidy + co-payment != cost");
     if (j.refunded_minor < 0 || j.refunded_minor > j.cost_minor) return Status::Internal(name + ": refunded more than its cost");
-    if (j.subsidy_minor > subsidy_share_minor(j.cost_minor, j.rate_bps) && j.subsidy_minor > 0)
+    // The row keeps its last run's rate only: a requeued job's earlier runs may have been paid
+    // at another rate, or by no award at all, so for it only 0 <= subsidy <= cost is known here
+    // (reconcile judges each run at its own award's rate).
+    const int64_t rate_bound_bps = j.restarts == 0 ? j.rate_bps : 10'000;
+    if (j.subsidy_minor > subsidy_share_minor(j.cost_minor, rate_bound_bps) && j.subsidy_minor > 0)
       return Status::Internal(name + ": subsidy above floor(rate * cost)");
+    if (j.subsidy_minor < 0) return Status::Internal(name + ": negative subsidy");
     if (j.state == JobState::kRunning && j.award.valid()) {
       const Award* a = funding_.award(j.award);
       // An award closed early may end at the moment a job on it started.
