@@ -289,10 +289,59 @@ Status Engine::apply_transfer(const Transfer& t, int64_t now_ms) {
 // ---- administration ----
 
 Result<Org> Engine::create_org(const std::string& name, OrgKind kind, int64_t now_ms) {
+  return create_org(name, kind, RegistrationChange{}, now_ms);
+}
+
+namespace {
+// "registration_number 'A' -> 'B'; contact_email (none) -> 'x@y.org'" for the audit record.
+std::string registration_changes(const OrgRegistration& from, const OrgRegistration& to) {
+  const struct {
+    const char* name;
+    std::string OrgRegistration::*field;
+  } fields[] = {{"registration_number", &OrgRegistration::number},
+                {"address", &OrgRegistration::address},
+                {"contact_name", &OrgRegistration::contact_name},
+                {"contact_email", &OrgRegistration::contact_email},
+                {"jurisdiction", &OrgRegistration::jurisdiction}};
+  auto shown = [](const std::string& v) { return v.empty() ? std::string("(none)") : "'" + v + "'"; };
+  std::string out;
+  for (const auto& f : fields) {
+    if (from.*f.field == to.*f.field) continue;
+    out += (out.empty() ? "" : "; ") + std::string(f.name) + " " + shown(from.*f.field) + " -> " + shown(to.*f.field);
+  }
+  return out;
+}
+}  // namespace
+
+Result<Org> Engine::create_org(const std::string& name, OrgKind kind, const RegistrationChange& registration,
+                               int64_t now_ms) {
   Org o{OrgId(funding_.orgs().size() + 1), name, kind, now_ms};
+  BERTH_RETURN_IF_ERROR(apply_registration(registration, &o.registration));
   BERTH_RETURN_IF_ERROR(funding_.add_org(o));
   if (auto it = scheduling_.org_shares.find(name); it != scheduling_.org_shares.end()) fairshare_.set_shares(o.id, it->second);
+  const std::string recorded = registration_changes(OrgRegistration{}, o.registration);
+  record_audit("org.create", "org " + std::to_string(o.id.value), 0, TransferId(),
+               std::string(org_kind_name(kind)) + " '" + name + "'" +
+                   (recorded.empty() ? ", no registration record" : ": " + recorded),
+               now_ms);
   return o;
+}
+
+Result<Org> Engine::update_org(OrgId id, const RegistrationChange& change, const std::string& note, int64_t now_ms) {
+  Org* o = funding_.mutable_org(id);
+  if (!o) return Status::NotFound("organisation " + std::to_string(id.value) + " not found");
+  if (change.empty()) return Status::Invalid("an update of a registration record gives at least one field");
+  if (note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
+  OrgRegistration amended = o->registration;
+  BERTH_RETURN_IF_ERROR(apply_registration(change, &amended));
+  const std::string changes = registration_changes(o->registration, amended);
+  if (changes.empty()) return *o;  // as recorded already: nothing to change or audit
+  o->registration = std::move(amended);
+  o->updated_ms = now_ms;
+  dirty_orgs_.insert(id.value);
+  record_audit("org.update", "org " + std::to_string(id.value), 0, TransferId(),
+               note.empty() ? changes : changes + ": " + note, now_ms);
+  return *o;
 }
 
 Result<Project> Engine::create_project(OrgId org, const std::string& name, int64_t now_ms) {
@@ -1236,7 +1285,11 @@ int Engine::project_gpus_in_use(ProjectId project) const {
 
 ChangeSet Engine::drain_changes() {
   ChangeSet c;
-  c.orgs.assign(funding_.orgs().begin() + static_cast<long>(orgs_saved_), funding_.orgs().end());
+  for (uint64_t id : dirty_orgs_)
+    if (id <= orgs_saved_) c.orgs.push_back(*funding_.org(OrgId(id)));
+  std::sort(c.orgs.begin(), c.orgs.end(), [](const Org& a, const Org& b) { return a.id < b.id; });
+  dirty_orgs_.clear();
+  c.orgs.insert(c.orgs.end(), funding_.orgs().begin() + static_cast<long>(orgs_saved_), funding_.orgs().end());
   c.projects.assign(funding_.projects().begin() + static_cast<long>(projects_saved_), funding_.projects().end());
   c.schemes.assign(funding_.schemes().begin() + static_cast<long>(schemes_saved_), funding_.schemes().end());
   for (uint64_t id : dirty_awards_)

@@ -123,7 +123,7 @@ struct PendingUpdate {
 // Rows to write: everything created or changed since the last drain (or, from snapshot(),
 // everything). Counters let restore continue the id sequences.
 struct ChangeSet {
-  std::vector<Org> orgs;
+  std::vector<Org> orgs;                             // upserted: created or amended
   std::vector<Project> projects;
   std::vector<Scheme> schemes;
   std::vector<Award> awards;                         // upserted: granted or changed
@@ -171,6 +171,17 @@ class Engine {
 
   // Administration.
   Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
+  // The same with its registration record: the fields given are trimmed and checked
+  // (check_registration in funding.h); a given field that is empty is Invalid. Audited as
+  // "org.create".
+  Result<Org> create_org(const std::string& name, OrgKind kind, const RegistrationChange& registration,
+                         int64_t now_ms);
+  // Amends an organisation's registration record: the fields given replace those recorded, each
+  // checked as on creation, and the rest stay. Audited as "org.update", naming each field that
+  // changed from what to what, with the note (at most 2000 bytes). Nothing given is Invalid; an
+  // unknown organisation NotFound; a refusal changes nothing. An amendment that leaves every
+  // field as it was changes and records nothing, so a retried request is harmless.
+  Result<Org> update_org(OrgId org, const RegistrationChange& change, const std::string& note, int64_t now_ms);
   Result<Project> create_project(OrgId org, const std::string& name, int64_t now_ms);
   // Creates a scheme with its fund account, funded with `fund_minor` from the programme source.
   Result<Scheme> create_scheme(const SchemeSpec& spec, Minor fund_minor, int64_t now_ms);
@@ -390,6 +401,7 @@ class Engine {
   SchemeRules rules(SchemeId scheme) const;
   void touch_criteria(SchemeId scheme) { dirty_criteria_.insert(scheme.value); }
   void touch_award(AwardId award) { dirty_awards_.insert(award.value); }
+  std::unordered_set<uint64_t> dirty_orgs_;  // organisations amended since the last drain
   std::unordered_set<uint64_t> dirty_funding_orders_;
   void record_audit(const std::string& action, const std::string& subject, Minor amount_minor, TransferId transfer,
                     std::string note, int64_t now_ms);

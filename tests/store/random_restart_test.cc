@@ -99,7 +99,9 @@ void line(std::ostringstream& out, const char* what, const Fields&... fields) {
 // restart (priority, expected start, preemption asked, estimate from history) are left out.
 std::string rows_text(const ChangeSet& c) {
   std::ostringstream o;
-  for (const core::Org& r : c.orgs) line(o, "org", r.id.value, r.name, int(r.kind), r.created_ms);
+  for (const core::Org& r : c.orgs)
+    line(o, "org", r.id.value, r.name, int(r.kind), r.created_ms, r.registration.number, r.registration.address,
+         r.registration.contact_name, r.registration.contact_email, r.registration.jurisdiction, r.updated_ms);
   for (const core::Project& r : c.projects) line(o, "project", r.id.value, r.org.value, r.name, r.wallet.value, r.created_ms);
   for (const core::Scheme& r : c.schemes)
     line(o, "scheme", r.id.value, r.name, r.rate_bps, r.eligible_kinds, int(r.shortfall), r.fund.value, r.created_ms,
@@ -152,6 +154,9 @@ std::string quick_state(const Engine& e) {
        e.funding().awards().size(), e.ledger().transfers_in_order().size());
   for (const core::Account* a : e.ledger().accounts())
     line(o, "account", a->id.value, a->debits_pending, a->debits_posted, a->credits_pending, a->credits_posted);
+  for (const core::Org& r : e.funding().orgs())  // few, and amended in place
+    line(o, "org", r.id.value, r.registration.number, r.registration.address, r.registration.contact_name,
+         r.registration.contact_email, r.registration.jurisdiction, r.updated_ms);
   return o.str();
 }
 
@@ -413,7 +418,29 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     const size_t n = engine_->funding().orgs().size();
     if (n >= 6) return;
     const auto kind = static_cast<core::OrgKind>(between(0, core::kOrgKindCount - 1));
-    attempt("create org", [&] { return engine_->create_org("org" + std::to_string(n + 1), kind, now_).status(); });
+    const core::RegistrationChange registration = random_registration();
+    attempt("create org",
+            [&] { return engine_->create_org("org" + std::to_string(n + 1), kind, registration, now_).status(); });
+  }
+
+  // A registration record's fields, some of them bad (a refusal must change nothing).
+  core::RegistrationChange random_registration() {
+    core::RegistrationChange c;
+    if (chance(50)) c.number = chance(90) ? " BR-" + std::to_string(between(1, 99)) + " " : std::string("  ");
+    if (chance(40)) c.address = chance(90) ? "Unit " + std::to_string(between(1, 9)) + ", Hong Kong" : std::string(600, 'a');
+    if (chance(40)) c.contact_name = "Contact " + std::to_string(between(1, 9));
+    if (chance(50))
+      c.contact_email = chance(80) ? "c" + std::to_string(between(1, 9)) + "@org.hk" : std::string("no email");
+    if (chance(30)) c.jurisdiction = "Hong Kong";
+    return c;
+  }
+
+  void op_update_org() {
+    const auto& orgs = engine_->funding().orgs();
+    if (orgs.empty()) return;
+    const OrgId org = chance(95) ? pick(orgs).id : OrgId(orgs.size() + 1);
+    const core::RegistrationChange change = random_registration();
+    attempt("update org", [&] { return engine_->update_org(org, change, "", now_).status(); });
   }
 
   void op_create_project() {
@@ -796,6 +823,7 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     using Op = void (RandomRestartTest::*)();
     static const std::vector<std::pair<int, Op>> ops = {
         {2, &RandomRestartTest::op_create_org},          {3, &RandomRestartTest::op_create_project},
+        {2, &RandomRestartTest::op_update_org},
         {1, &RandomRestartTest::op_create_scheme},       {2, &RandomRestartTest::op_fund_scheme},
         {2, &RandomRestartTest::op_set_criteria},        {5, &RandomRestartTest::op_draft_application},
         {2, &RandomRestartTest::op_update_application},  {4, &RandomRestartTest::op_submit_application},
