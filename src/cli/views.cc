@@ -304,11 +304,38 @@ std::string render_reconcile(const json& reply) {
   return out + table.render();
 }
 
+namespace {
+// A registration field, "-" when not recorded.
+std::string recorded_cell(const json& org, const char* key) {
+  const std::string text = string_field(org, key);
+  return text.empty() ? "-" : text;
+}
+
+// "Ann Lee <ann@hku.hk>", either part alone, or "-".
+std::string contact_cell(const json& org) {
+  const std::string name = string_field(org, "contact_name"), email = string_field(org, "contact_email");
+  if (name.empty() && email.empty()) return "-";
+  if (email.empty()) return name;
+  return name.empty() ? email : name + " <" + email + ">";
+}
+}  // namespace
+
 std::string render_orgs(const json& orgs) {
-  Table table({"ID", "NAME", "KIND"});
+  Table table({"ID", "NAME", "KIND", "REG_NUMBER", "JURISDICTION", "CONTACT"});
   table.align_right(0);
-  for (const json& org : orgs) table.add_row({cell(org, "id"), cell(org, "name"), cell(org, "kind")});
+  for (const json& org : orgs)
+    table.add_row({cell(org, "id"), cell(org, "name"), cell(org, "kind"), recorded_cell(org, "registration_number"),
+                   recorded_cell(org, "jurisdiction"), contact_cell(org)});
   return table.render();
+}
+
+std::string render_org(const json& org) {
+  json fields = org;
+  for (const char* key : {"registration_number", "address", "contact_name", "contact_email", "jurisdiction"})
+    if (fields.is_object() && fields.contains(key) && fields[key].is_string() && fields[key].get<std::string>().empty())
+      fields[key] = "-";
+  return render_fields(fields, {"id", "name", "kind", "registration_number", "address", "jurisdiction", "contact_name",
+                                "contact_email", "created", "updated"});
 }
 
 std::string render_projects(const json& projects) {

@@ -50,7 +50,10 @@ std::string expand_job_pattern(std::string pattern, const core::Job& job) {
 json time_json(int64_t ms) { return ms == 0 ? json(nullptr) : json(format_time_ms(ms)); }
 
 json org_json(const core::Org& o) {
-  return {{"id", o.id.value}, {"name", o.name}, {"kind", core::org_kind_name(o.kind)}, {"created", time_json(o.created_ms)}};
+  const core::OrgRegistration& r = o.registration;
+  return {{"id", o.id.value}, {"name", o.name}, {"kind", core::org_kind_name(o.kind)}, {"created", time_json(o.created_ms)},
+          {"registration_number", r.number}, {"address", r.address}, {"contact_name", r.contact_name},
+          {"contact_email", r.contact_email}, {"jurisdiction", r.jurisdiction}, {"updated", time_json(o.updated_ms)}};
 }
 
 json project_json(const Engine& e, const core::Project& p) {

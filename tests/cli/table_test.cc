@@ -243,8 +243,22 @@ TEST(RenderQuote, ShowsAffordabilityAndReason) {
   EXPECT_EQ(text.find("FIELD"), std::string::npos);
 }
 
+TEST(RenderListings, OrgsShowTheRegistrationNumberJurisdictionAndContact) {
+  const json orgs = json::array(
+      {{{"id", 1}, {"name", "hku"}, {"kind", "university"}, {"registration_number", "HKU-1911"},
+        {"jurisdiction", "Hong Kong"}, {"contact_name", "Ann Lee"}, {"contact_email", "ann@hku.hk"}},
+       {{"id", 2}, {"name", "acme"}, {"kind", "startup"}, {"registration_number", ""}, {"jurisdiction", ""},
+        {"contact_name", ""}, {"contact_email", "ops@acme.hk"}}});
+  EXPECT_EQ(render_orgs(orgs),
+            "ID  NAME  KIND        REG_NUMBER  JURISDICTION  CONTACT\n"
+            " 1  hku   university  HKU-1911    Hong Kong     Ann Lee <ann@hku.hk>\n"
+            " 2  acme  startup     -           -             ops@acme.hk\n");
+}
+
 TEST(RenderListings, ToleratesMissingFields) {
-  EXPECT_EQ(render_orgs(json::array({{{"id", 1}, {"name", "hku"}}})), "ID  NAME  KIND\n 1  hku   -\n");
+  EXPECT_EQ(render_orgs(json::array({{{"id", 1}, {"name", "hku"}}})),
+            "ID  NAME  KIND  REG_NUMBER  JURISDICTION  CONTACT\n"
+            " 1  hku   -     -           -             -\n");
   const std::string awards = render_awards(json::array({{{"id", 3}, {"amount", "5.0000"}}}));
   EXPECT_NE(awards.find("5.0000"), std::string::npos) << awards;
   EXPECT_NE(render_schemes(json::array({{{"name", "s"}, {"rate_bps", 9000}, {"eligible_kinds", {"startup"}}}}))
