@@ -163,15 +163,16 @@ std::string render_quote(const json& quote) {
 }
 
 std::string render_balances(const std::vector<json>& balances) {
-  Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE"});
-  wallets.align_right(1).align_right(2).align_right(3);
+  Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE", "CREDIT_LIMIT", "SPENDABLE"});
+  for (size_t c : {1, 2, 3, 4, 5}) wallets.align_right(c);
   Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT",
                 "PER_DAY", "RUNS_OUT"});
   for (size_t c : {1, 3, 4, 7, 8, 9, 10, 11}) awards.align_right(c);
   for (const json& balance : balances) {
     const std::string project = first_cell(balance, {"project", "project_id"});
     const json wallet = balance.is_object() && balance.contains("wallet") ? balance["wallet"] : json::object();
-    wallets.add_row({project, cell(wallet, "balance"), cell(wallet, "held"), cell(wallet, "available")});
+    wallets.add_row({project, cell(wallet, "balance"), cell(wallet, "held"), cell(wallet, "available"),
+                     cell(wallet, "credit_limit"), cell(wallet, "spendable")});
     for (const json& award : items(balance, "awards")) {
       awards.add_row({project, cell(award, "id"), cell(award, "scheme"), rate_cell(award), cell(award, "gpu_level"),
                       short_date(award, "start"), short_date(award, "end"), cell(award, "granted"),

@@ -155,15 +155,16 @@ TEST(RenderBalances, WalletAndAwardTables) {
   const json balance = {
       {"project_id", 1},
       {"project", "vision"},
-      {"wallet", {{"balance", "1000.0000"}, {"held", "30.0000"}, {"available", "970.0000"}}},
+      {"wallet", {{"balance", "1000.0000"}, {"held", "30.0000"}, {"available", "970.0000"},
+                  {"credit_limit", "500.0000"}, {"spendable", "1470.0000"}}},
       {"awards",
        {{{"id", 1}, {"scheme", "ai-subsidy"}, {"rate_bps", 7000}, {"gpu_level", 8}, {"start", "2026-01-01T00:00:00Z"},
          {"end", "2027-01-01T00:00:00Z"}, {"granted", "200000.0000"}, {"held", "70.0000"}, {"spent", "0.0000"},
          {"left", "199930.0000"}, {"spent_per_day", "12.5000"}, {"run_out", "runs_out"},
          {"runs_out_at", "2026-08-09T10:11:12Z"}}}}};
   EXPECT_EQ(render_balances({balance}),
-            "PROJECT    BALANCE     HELD  AVAILABLE\n"
-            "vision   1000.0000  30.0000   970.0000\n"
+            "PROJECT    BALANCE     HELD  AVAILABLE  CREDIT_LIMIT  SPENDABLE\n"
+            "vision   1000.0000  30.0000   970.0000      500.0000  1470.0000\n"
             "\n"
             "PROJECT  AWARD  SCHEME      RATE  GPUS  START       END             GRANTED     HELD   SPENT         LEFT"
             "  PER_DAY  RUNS_OUT\n"

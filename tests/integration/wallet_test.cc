@@ -58,6 +58,13 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
   EXPECT_EQ(wallet()["credit_limit"], "5000.0000");
   EXPECT_EQ(amount(wallet()["spendable"]), amount(wallet()["available"]) + 5000 * kMinorPerUnit);
   EXPECT_EQ(daemon->api("POST", "/v1/projects/vision/credit-limit", R"({"limit":"-1"})").first, 400);
+  // The balance table shows the limit and what can be spent with it.
+  const CliResult balance = cli("balance vision");
+  ASSERT_EQ(balance.exit_code, 0) << balance.out;
+  EXPECT_NE(balance.out.find("CREDIT_LIMIT"), std::string::npos) << balance.out;
+  EXPECT_NE(balance.out.find("SPENDABLE"), std::string::npos) << balance.out;
+  EXPECT_NE(balance.out.find(" 5000.0000 "), std::string::npos) << balance.out;
+  EXPECT_NE(balance.out.find(" " + wallet()["spendable"].get<std::string>() + "\n"), std::string::npos) << balance.out;
 
   // Refunds: half, then bad ones refused with nothing changed, then the rest.
   const Minor half = cost / 2;
