@@ -165,9 +165,9 @@ std::string render_quote(const json& quote) {
 std::string render_balances(const std::vector<json>& balances) {
   Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE", "CREDIT_LIMIT", "SPENDABLE"});
   for (size_t c : {1, 2, 3, 4, 5}) wallets.align_right(c);
-  Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT",
-                "PER_DAY", "RUNS_OUT"});
-  for (size_t c : {1, 3, 4, 7, 8, 9, 10, 11}) awards.align_right(c);
+  Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "REFUNDED",
+                "LEFT", "PER_DAY", "RUNS_OUT"});
+  for (size_t c : {1, 3, 4, 7, 8, 9, 10, 11, 12}) awards.align_right(c);
   for (const json& balance : balances) {
     const std::string project = first_cell(balance, {"project", "project_id"});
     const json wallet = balance.is_object() && balance.contains("wallet") ? balance["wallet"] : json::object();
@@ -176,8 +176,8 @@ std::string render_balances(const std::vector<json>& balances) {
     for (const json& award : items(balance, "awards")) {
       awards.add_row({project, cell(award, "id"), cell(award, "scheme"), rate_cell(award), cell(award, "gpu_level"),
                       short_date(award, "start"), short_date(award, "end"), cell(award, "granted"),
-                      cell(award, "held"), cell(award, "spent"), cell(award, "left"), cell(award, "spent_per_day"),
-                      run_out_cell(award)});
+                      cell(award, "held"), cell(award, "spent"), cell(award, "refunded"), cell(award, "left"),
+                      cell(award, "spent_per_day"), run_out_cell(award)});
     }
   }
   std::string out = wallets.render();
@@ -246,7 +246,8 @@ std::string render_scheme_report(const json& r) {
                     cell(r, "currency") + "\n\n";
   out += sheet({{"funded", cell(r, "funded")},
                 {"committed to awards", cell(r, "committed")},
-                {"spent (subsidy paid)", cell(r, "spent")},
+                {"spent (subsidy paid, net of refunds)", cell(r, "spent")},
+                {"subsidy refunded", cell(r, "refunded")},
                 {"held by running jobs", cell(r, "held")},
                 {"unspent in awards", cell(r, "unspent_in_awards")},
                 {"remaining in the fund", cell(r, "remaining")},
@@ -359,16 +360,17 @@ std::string render_schemes(const json& schemes) {
 }
 
 std::string render_awards(const json& awards) {
-  Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT",
-               "REPORT DUE"});
-  for (size_t c : {0, 3, 4, 7, 8, 9, 10}) table.align_right(c);
+  Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "REFUNDED",
+               "LEFT", "REPORT DUE"});
+  for (size_t c : {0, 3, 4, 7, 8, 9, 10, 11}) table.align_right(c);
   for (const json& a : awards) {
     // The next progress report's due date, and OVERDUE while one is (the award then pays nothing new).
     std::string report = short_date(a, "next_report_due");
     if (a.is_object() && a.value("reports_overdue", false)) report += " OVERDUE";
     table.add_row({cell(a, "id"), first_cell(a, {"scheme", "scheme_id"}), first_cell(a, {"project", "project_id"}),
                    rate_cell(a), cell(a, "gpu_level"), short_date(a, "start"), short_date(a, "end"),
-                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "left"), report});
+                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "refunded"),
+                   cell(a, "left"), report});
   }
   return table.render();
 }

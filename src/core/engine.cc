@@ -219,6 +219,13 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     }
   }
   e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
+  // Each award's share of its jobs' refunded subsidy, split as refund_job split it.
+  for (const Job& j : e->jobs_) {
+    if (j.refunded_minor <= 0 || j.cost_minor <= 0) continue;
+    const Minor refunded_subsidy = mul_div_floor(j.refunded_minor, j.subsidy_minor, j.cost_minor);
+    BERTH_RETURN_IF_ERROR(e->split_refunded_subsidy(
+        j, 0, refunded_subsidy, [&](const Award& a, Minor part) { e->subsidy_refunded_[a.id.value] += part; }));
+  }
   // The runtime history, replayed in the order jobs ended.
   std::vector<const Job*> by_end;
   for (const Job& j : e->jobs_)
@@ -1362,6 +1369,19 @@ ChangeSet Engine::snapshot() const {
 
 Status Engine::verify() const {
   BERTH_RETURN_IF_ERROR(ledger_.verify());
+  // An award is credited only by its grants and by refunds of its jobs' subsidy made before it
+  // ended, so what refunds paid into it is at most the subsidy refunded of its jobs, which is
+  // at most what its jobs were charged.
+  for (const Award& a : funding_.awards()) {
+    const Account* acct = ledger_.account(a.account);
+    const Minor refunded = subsidy_refunded(a.id);
+    const Minor into = acct ? acct->credits_posted - a.amount_minor : 0;
+    const Minor charged = acct ? acct->debits_posted - a.returned_minor : 0;
+    if (!acct || into < 0 || into > refunded || refunded > charged)
+      return Status::Internal("award " + std::to_string(a.id.value) + ": refunds paid into it (" + format_amount(into) +
+                              "), subsidy refunded of its jobs (" + format_amount(refunded) + ") and subsidy charged (" +
+                              format_amount(charged) + ") disagree");
+  }
   for (const Job& j : jobs_) {
     const std::string name = "job " + std::to_string(j.id.value);
     if (j.subsidy_minor + j.copay_minor != j.cost_minor) return Status::Internal(name + ": subsidy + co-payment != cost");

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -271,6 +272,10 @@ class Engine {
   Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason, int64_t now_ms);
   // What can still be refunded of a job: its cost less its refunds (0 for a job not ended).
   Minor refundable_minor(const Job& job) const;
+  // The subsidy part of refunds of the jobs an award paid for, in all: paid back into the award
+  // while it had not ended, or to its scheme's fund after (docs/funding.md: an award's spent is
+  // net of it).
+  Minor subsidy_refunded(AwardId award) const;
   // Moves money between the centre's revenue and a project's wallet (kCodeAdjustment, ref =
   // the project): a positive amount is a credit to the wallet (goodwill), a negative one a
   // debit (a correction), never taking the wallet below its floor (0 less its credit limit,
@@ -380,6 +385,12 @@ class Engine {
   PendingReason cap_reason(const Job& job, int64_t now_ms) const;
   PendingReason refusal(const Job& job, int64_t now_ms) const;
   void settle(Job& job, int64_t runtime_ms);
+  // Calls `each(award, part)` for the share of a job's refunded subsidy [from, until) (cumulative
+  // over its refunds) that each run's award paid, taking the runs in order, so that no award gets
+  // back more than it paid. Internal when a run's subsidy hold is not on an award, or the runs
+  // paid less than `until`.
+  Status split_refunded_subsidy(const Job& job, Minor from_minor, Minor until_minor,
+                                const std::function<void(const Award&, Minor)>& each) const;
   // The runtime backfill plans a new job with: its request's estimate, or (without a time
   // limit) its project's history; 0 when that is its time limit.
   int64_t estimate(const JobRequest& r, int64_t time_limit_s) const;
@@ -439,6 +450,7 @@ class Engine {
   std::vector<AuditRecord> audit_;
   size_t audit_saved_ = 0;
   std::unordered_map<std::string, size_t> money_refs_;  // refund/adjustment reference -> audit index
+  std::unordered_map<uint64_t, Minor> subsidy_refunded_;  // award id -> subsidy refunded of its jobs
   Result<const AuditRecord*> check_money_reference(const std::string& reference, const std::string& action,
                                                    const std::string& subject, Minor amount_minor) const;
   void remember_money_reference(const std::string& reference);
