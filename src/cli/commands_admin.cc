@@ -1,7 +1,8 @@
-// org create|list, project create|list, token create, whoami, nodes.
+// org create|update|show|list, project create|list, token create, whoami, nodes.
 #include <optional>
 #include <string>
 
+#include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/request.h"
 #include "cli/table.h"
@@ -12,8 +13,21 @@ namespace {
 
 using nlohmann::json;
 
+// An organisation's registration record, as `org create` and `org update` take it: only the
+// fields given are sent.
+struct RegistrationFlags {
+  std::optional<std::string> number, address, contact_name, contact_email, jurisdiction;
+};
+
 struct OrgFlags {
   std::string name, kind;
+  RegistrationFlags registration;
+};
+
+struct OrgUpdateFlags {
+  std::string org;
+  RegistrationFlags registration;
+  std::optional<std::string> note;
 };
 
 struct ProjectFlags {
@@ -25,10 +39,46 @@ struct TokenFlags {
   std::optional<std::string> org;
 };
 
+void add_registration_options(CLI::App* sub, RegistrationFlags& f) {
+  sub->add_option("--reg-number", f.number, "registration number (e.g. business registration or company number)");
+  sub->add_option("--address", f.address, "registered address");
+  sub->add_option("--contact-name", f.contact_name, "contact person");
+  sub->add_option("--contact-email", f.contact_email, "contact email address");
+  sub->add_option("--jurisdiction", f.jurisdiction, "country or jurisdiction of registration");
+}
+
+void put_registration(const RegistrationFlags& f, json* body) {
+  const std::pair<const char*, const std::optional<std::string>*> fields[] = {
+      {"registration_number", &f.number}, {"address", &f.address}, {"contact_name", &f.contact_name},
+      {"contact_email", &f.contact_email}, {"jurisdiction", &f.jurisdiction}};
+  for (auto [key, value] : fields)
+    if (*value) (*body)[key] = **value;
+}
+
 Status run_org_create(Context& ctx, const OrgFlags& f) {
-  Result<json> org = ctx.post("/v1/orgs", json{{"name", f.name}, {"kind", f.kind}});
+  json body = {{"name", f.name}, {"kind", f.kind}};
+  put_registration(f.registration, &body);
+  Result<json> org = ctx.post("/v1/orgs", body);
   if (!org.ok()) return org.status();
   ctx.print(*org, "Created org " + cell(*org, "id") + " (" + f.name + ", " + f.kind + ")\n");
+  return Status::Ok();
+}
+
+Status run_org_update(Context& ctx, const OrgUpdateFlags& f) {
+  json body = json::object();
+  put_registration(f.registration, &body);
+  if (body.empty()) return Status::Invalid("org update needs at least one of --reg-number, --address, --contact-name, --contact-email, --jurisdiction");
+  if (f.note) body["note"] = *f.note;
+  Result<json> org = ctx.post("/v1/orgs/" + path_segment(f.org) + "/update", body);
+  if (!org.ok()) return org.status();
+  ctx.print(*org, "Updated org " + cell(*org, "id") + " (" + cell(*org, "name") + ")\n" + render_org(*org));
+  return Status::Ok();
+}
+
+Status run_org_show(Context& ctx, const std::string& ref) {
+  Result<json> org = ctx.get("/v1/orgs/" + path_segment(ref));
+  if (!org.ok()) return org.status();
+  ctx.print(*org, render_org(*org));
   return Status::Ok();
 }
 
@@ -66,7 +116,18 @@ void add_org(CLI::App& app, Context& ctx) {
   create->add_option("--kind", f.kind, "startup, enterprise, university, institute or other")
       ->required()
       ->check(CLI::IsMember({"startup", "enterprise", "university", "institute", "other"}));
+  add_registration_options(create, f.registration);
   on_run(create, ctx, [&ctx, &f] { return run_org_create(ctx, f); });
+  auto& u = ctx.make<OrgUpdateFlags>();
+  CLI::App* update = org->add_subcommand("update", "amend an organisation's registration record (admin)");
+  update->add_option("org", u.org, "organisation name or id")->required();
+  add_registration_options(update, u.registration);
+  update->add_option("--note", u.note, "why it changed (kept in the audit record)");
+  on_run(update, ctx, [&ctx, &u] { return run_org_update(ctx, u); });
+  auto& shown = ctx.make<std::string>();
+  CLI::App* show = org->add_subcommand("show", "an organisation with its registration record");
+  show->add_option("org", shown, "organisation name or id")->required();
+  on_run(show, ctx, [&ctx, &shown] { return run_org_show(ctx, shown); });
   CLI::App* list = org->add_subcommand("list", "list organisations");
   on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/orgs", "orgs", render_orgs); });
 }

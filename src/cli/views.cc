@@ -163,20 +163,21 @@ std::string render_quote(const json& quote) {
 }
 
 std::string render_balances(const std::vector<json>& balances) {
-  Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE"});
-  wallets.align_right(1).align_right(2).align_right(3);
-  Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT",
-                "PER_DAY", "RUNS_OUT"});
-  for (size_t c : {1, 3, 4, 7, 8, 9, 10, 11}) awards.align_right(c);
+  Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE", "CREDIT_LIMIT", "SPENDABLE"});
+  for (size_t c : {1, 2, 3, 4, 5}) wallets.align_right(c);
+  Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "REFUNDED",
+                "LEFT", "PER_DAY", "RUNS_OUT"});
+  for (size_t c : {1, 3, 4, 7, 8, 9, 10, 11, 12}) awards.align_right(c);
   for (const json& balance : balances) {
     const std::string project = first_cell(balance, {"project", "project_id"});
     const json wallet = balance.is_object() && balance.contains("wallet") ? balance["wallet"] : json::object();
-    wallets.add_row({project, cell(wallet, "balance"), cell(wallet, "held"), cell(wallet, "available")});
+    wallets.add_row({project, cell(wallet, "balance"), cell(wallet, "held"), cell(wallet, "available"),
+                     cell(wallet, "credit_limit"), cell(wallet, "spendable")});
     for (const json& award : items(balance, "awards")) {
       awards.add_row({project, cell(award, "id"), cell(award, "scheme"), rate_cell(award), cell(award, "gpu_level"),
                       short_date(award, "start"), short_date(award, "end"), cell(award, "granted"),
-                      cell(award, "held"), cell(award, "spent"), cell(award, "left"), cell(award, "spent_per_day"),
-                      run_out_cell(award)});
+                      cell(award, "held"), cell(award, "spent"), cell(award, "refunded"), cell(award, "left"),
+                      cell(award, "spent_per_day"), run_out_cell(award)});
     }
   }
   std::string out = wallets.render();
@@ -245,7 +246,8 @@ std::string render_scheme_report(const json& r) {
                     cell(r, "currency") + "\n\n";
   out += sheet({{"funded", cell(r, "funded")},
                 {"committed to awards", cell(r, "committed")},
-                {"spent (subsidy paid)", cell(r, "spent")},
+                {"spent (subsidy paid, net of refunds)", cell(r, "spent")},
+                {"subsidy refunded", cell(r, "refunded")},
                 {"held by running jobs", cell(r, "held")},
                 {"unspent in awards", cell(r, "unspent_in_awards")},
                 {"remaining in the fund", cell(r, "remaining")},
@@ -304,11 +306,38 @@ std::string render_reconcile(const json& reply) {
   return out + table.render();
 }
 
+namespace {
+// A registration field, "-" when not recorded.
+std::string recorded_cell(const json& org, const char* key) {
+  const std::string text = string_field(org, key);
+  return text.empty() ? "-" : text;
+}
+
+// "Ann Lee <ann@hku.hk>", either part alone, or "-".
+std::string contact_cell(const json& org) {
+  const std::string name = string_field(org, "contact_name"), email = string_field(org, "contact_email");
+  if (name.empty() && email.empty()) return "-";
+  if (email.empty()) return name;
+  return name.empty() ? email : name + " <" + email + ">";
+}
+}  // namespace
+
 std::string render_orgs(const json& orgs) {
-  Table table({"ID", "NAME", "KIND"});
+  Table table({"ID", "NAME", "KIND", "REG_NUMBER", "JURISDICTION", "CONTACT"});
   table.align_right(0);
-  for (const json& org : orgs) table.add_row({cell(org, "id"), cell(org, "name"), cell(org, "kind")});
+  for (const json& org : orgs)
+    table.add_row({cell(org, "id"), cell(org, "name"), cell(org, "kind"), recorded_cell(org, "registration_number"),
+                   recorded_cell(org, "jurisdiction"), contact_cell(org)});
   return table.render();
+}
+
+std::string render_org(const json& org) {
+  json fields = org;
+  for (const char* key : {"registration_number", "address", "contact_name", "contact_email", "jurisdiction"})
+    if (fields.is_object() && fields.contains(key) && fields[key].is_string() && fields[key].get<std::string>().empty())
+      fields[key] = "-";
+  return render_fields(fields, {"id", "name", "kind", "registration_number", "address", "jurisdiction", "contact_name",
+                                "contact_email", "created", "updated"});
 }
 
 std::string render_projects(const json& projects) {
@@ -331,16 +360,17 @@ std::string render_schemes(const json& schemes) {
 }
 
 std::string render_awards(const json& awards) {
-  Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "LEFT",
-               "REPORT DUE"});
-  for (size_t c : {0, 3, 4, 7, 8, 9, 10}) table.align_right(c);
+  Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "REFUNDED",
+               "LEFT", "REPORT DUE"});
+  for (size_t c : {0, 3, 4, 7, 8, 9, 10, 11}) table.align_right(c);
   for (const json& a : awards) {
     // The next progress report's due date, and OVERDUE while one is (the award then pays nothing new).
     std::string report = short_date(a, "next_report_due");
     if (a.is_object() && a.value("reports_overdue", false)) report += " OVERDUE";
     table.add_row({cell(a, "id"), first_cell(a, {"scheme", "scheme_id"}), first_cell(a, {"project", "project_id"}),
                    rate_cell(a), cell(a, "gpu_level"), short_date(a, "start"), short_date(a, "end"),
-                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "left"), report});
+                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "refunded"),
+                   cell(a, "left"), report});
   }
   return table.render();
 }

@@ -34,7 +34,10 @@ std::string render_statement(const nlohmann::json& statement);
 std::string render_scheme_report(const nlohmann::json& report);
 std::string render_nodes(const nlohmann::json& nodes);
 std::string render_transfers(const nlohmann::json& transfers);
+// ID NAME KIND REG_NUMBER JURISDICTION CONTACT ("-" for what is not recorded).
 std::string render_orgs(const nlohmann::json& orgs);
+// One organisation with its whole registration record.
+std::string render_org(const nlohmann::json& org);
 std::string render_projects(const nlohmann::json& projects);
 std::string render_schemes(const nlohmann::json& schemes);
 std::string render_awards(const nlohmann::json& awards);

@@ -221,6 +221,13 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     }
   }
   e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
+  // Each award's share of its jobs' refunded subsidy, split as refund_job split it.
+  for (const Job& j : e->jobs_) {
+    if (j.refunded_minor <= 0 || j.cost_minor <= 0) continue;
+    const Minor refunded_subsidy = mul_div_floor(j.refunded_minor, j.subsidy_minor, j.cost_minor);
+    BERTH_RETURN_IF_ERROR(e->split_refunded_subsidy(
+        j, 0, refunded_subsidy, [&](const Award& a, Minor part) { e->subsidy_refunded_[a.id.value] += part; }));
+  }
   // The runtime history, replayed in the order jobs ended.
   std::vector<const Job*> by_end;
   for (const Job& j : e->jobs_)
@@ -291,10 +298,59 @@ Status Engine::apply_transfer(const Transfer& t, int64_t now_ms) {
 // ---- administration ----
 
 Result<Org> Engine::create_org(const std::string& name, OrgKind kind, int64_t now_ms) {
+  return create_org(name, kind, RegistrationChange{}, now_ms);
+}
+
+namespace {
+// "registration_number 'A' -> 'B'; contact_email (none) -> 'x@y.org'" for the audit record.
+std::string registration_changes(const OrgRegistration& from, const OrgRegistration& to) {
+  const struct {
+    const char* name;
+    std::string OrgRegistration::*field;
+  } fields[] = {{"registration_number", &OrgRegistration::number},
+                {"address", &OrgRegistration::address},
+                {"contact_name", &OrgRegistration::contact_name},
+                {"contact_email", &OrgRegistration::contact_email},
+                {"jurisdiction", &OrgRegistration::jurisdiction}};
+  auto shown = [](const std::string& v) { return v.empty() ? std::string("(none)") : "'" + v + "'"; };
+  std::string out;
+  for (const auto& f : fields) {
+    if (from.*f.field == to.*f.field) continue;
+    out += (out.empty() ? "" : "; ") + std::string(f.name) + " " + shown(from.*f.field) + " -> " + shown(to.*f.field);
+  }
+  return out;
+}
+}  // namespace
+
+Result<Org> Engine::create_org(const std::string& name, OrgKind kind, const RegistrationChange& registration,
+                               int64_t now_ms) {
   Org o{OrgId(funding_.orgs().size() + 1), name, kind, now_ms};
+  BERTH_RETURN_IF_ERROR(apply_registration(registration, &o.registration));
   BERTH_RETURN_IF_ERROR(funding_.add_org(o));
   if (auto it = scheduling_.org_shares.find(name); it != scheduling_.org_shares.end()) fairshare_.set_shares(o.id, it->second);
+  const std::string recorded = registration_changes(OrgRegistration{}, o.registration);
+  record_audit("org.create", "org " + std::to_string(o.id.value), 0, TransferId(),
+               std::string(org_kind_name(kind)) + " '" + name + "'" +
+                   (recorded.empty() ? ", no registration record" : ": " + recorded),
+               now_ms);
   return o;
+}
+
+Result<Org> Engine::update_org(OrgId id, const RegistrationChange& change, const std::string& note, int64_t now_ms) {
+  Org* o = funding_.mutable_org(id);
+  if (!o) return Status::NotFound("organisation " + std::to_string(id.value) + " not found");
+  if (change.empty()) return Status::Invalid("an update of a registration record gives at least one field");
+  if (note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
+  OrgRegistration amended = o->registration;
+  BERTH_RETURN_IF_ERROR(apply_registration(change, &amended));
+  const std::string changes = registration_changes(o->registration, amended);
+  if (changes.empty()) return *o;  // as recorded already: nothing to change or audit
+  o->registration = std::move(amended);
+  o->updated_ms = now_ms;
+  dirty_orgs_.insert(id.value);
+  record_audit("org.update", "org " + std::to_string(id.value), 0, TransferId(),
+               note.empty() ? changes : changes + ": " + note, now_ms);
+  return *o;
 }
 
 Result<Project> Engine::create_project(OrgId org, const std::string& name, int64_t now_ms) {
@@ -1240,7 +1296,11 @@ int Engine::project_gpus_in_use(ProjectId project) const {
 
 ChangeSet Engine::drain_changes() {
   ChangeSet c;
-  c.orgs.assign(funding_.orgs().begin() + static_cast<long>(orgs_saved_), funding_.orgs().end());
+  for (uint64_t id : dirty_orgs_)
+    if (id <= orgs_saved_) c.orgs.push_back(*funding_.org(OrgId(id)));
+  std::sort(c.orgs.begin(), c.orgs.end(), [](const Org& a, const Org& b) { return a.id < b.id; });
+  dirty_orgs_.clear();
+  c.orgs.insert(c.orgs.end(), funding_.orgs().begin() + static_cast<long>(orgs_saved_), funding_.orgs().end());
   c.projects.assign(funding_.projects().begin() + static_cast<long>(projects_saved_), funding_.projects().end());
   c.schemes.assign(funding_.schemes().begin() + static_cast<long>(schemes_saved_), funding_.schemes().end());
   for (uint64_t id : dirty_awards_)
@@ -1313,12 +1373,30 @@ ChangeSet Engine::snapshot() const {
 
 Status Engine::verify() const {
   BERTH_RETURN_IF_ERROR(ledger_.verify());
+  // An award is credited only by its grants and by refunds of its jobs' subsidy made before it
+  // ended, so what refunds paid into it is at most the subsidy refunded of its jobs, which is
+  // at most what its jobs were charged.
+  for (const Award& a : funding_.awards()) {
+    const Account* acct = ledger_.account(a.account);
+    const Minor refunded = subsidy_refunded(a.id);
+    const Minor into = acct ? acct->credits_posted - a.amount_minor : 0;
+    const Minor charged = acct ? acct->debits_posted - a.returned_minor : 0;
+    if (!acct || into < 0 || into > refunded || refunded > charged)
+      return Status::Internal("award " + std::to_string(a.id.value) + ": refunds paid into it (" + format_amount(into) +
+                              "), subsidy refunded of its jobs (" + format_amount(refunded) + ") and subsidy charged (" +
+                              format_amount(charged) + ") disagree");
+  }
   for (const Job& j : jobs_) {
     const std::string name = "job " + std::to_string(j.id.value);
     if (j.subsidy_minor + j.copay_minor != j.cost_minor) return Status::Internal(name + ": subsidy + co-payment != cost");
     if (j.refunded_minor < 0 || j.refunded_minor > j.cost_minor) return Status::Internal(name + ": refunded more than its cost");
-    if (j.subsidy_minor > subsidy_share_minor(j.cost_minor, j.rate_bps) && j.subsidy_minor > 0)
+    // The row keeps its last run's rate only: a requeued job's earlier runs may have been paid
+    // at another rate, or by no award at all, so for it only 0 <= subsidy <= cost is known here
+    // (reconcile judges each run at its own award's rate).
+    const int64_t rate_bound_bps = j.restarts == 0 ? j.rate_bps : 10'000;
+    if (j.subsidy_minor > subsidy_share_minor(j.cost_minor, rate_bound_bps) && j.subsidy_minor > 0)
       return Status::Internal(name + ": subsidy above floor(rate * cost)");
+    if (j.subsidy_minor < 0) return Status::Internal(name + ": negative subsidy");
     if (j.state == JobState::kRunning && j.award.valid()) {
       const Award* a = funding_.award(j.award);
       // An award closed early may end at the moment a job on it started.

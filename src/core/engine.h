@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -123,7 +124,7 @@ struct PendingUpdate {
 // Rows to write: everything created or changed since the last drain (or, from snapshot(),
 // everything). Counters let restore continue the id sequences.
 struct ChangeSet {
-  std::vector<Org> orgs;
+  std::vector<Org> orgs;                             // upserted: created or amended
   std::vector<Project> projects;
   std::vector<Scheme> schemes;
   std::vector<Award> awards;                         // upserted: granted or changed
@@ -171,6 +172,17 @@ class Engine {
 
   // Administration.
   Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
+  // The same with its registration record: the fields given are trimmed and checked
+  // (check_registration in funding.h); a given field that is empty is Invalid. Audited as
+  // "org.create".
+  Result<Org> create_org(const std::string& name, OrgKind kind, const RegistrationChange& registration,
+                         int64_t now_ms);
+  // Amends an organisation's registration record: the fields given replace those recorded, each
+  // checked as on creation, and the rest stay. Audited as "org.update", naming each field that
+  // changed from what to what, with the note (at most 2000 bytes). Nothing given is Invalid; an
+  // unknown organisation NotFound; a refusal changes nothing. An amendment that leaves every
+  // field as it was changes and records nothing, so a retried request is harmless.
+  Result<Org> update_org(OrgId org, const RegistrationChange& change, const std::string& note, int64_t now_ms);
   Result<Project> create_project(OrgId org, const std::string& name, int64_t now_ms);
   // Creates a scheme with its fund account, funded with `fund_minor` from the programme source.
   Result<Scheme> create_scheme(const SchemeSpec& spec, Minor fund_minor, int64_t now_ms);
@@ -260,6 +272,10 @@ class Engine {
   Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason, int64_t now_ms);
   // What can still be refunded of a job: its cost less its refunds (0 for a job not ended).
   Minor refundable_minor(const Job& job) const;
+  // The subsidy part of refunds of the jobs an award paid for, in all: paid back into the award
+  // while it had not ended, or to its scheme's fund after (docs/funding.md: an award's spent is
+  // net of it).
+  Minor subsidy_refunded(AwardId award) const;
   // Moves money between the centre's revenue and a project's wallet (kCodeAdjustment, ref =
   // the project): a positive amount is a credit to the wallet (goodwill), a negative one a
   // debit (a correction), never taking the wallet below its floor (0 less its credit limit,
@@ -369,6 +385,12 @@ class Engine {
   PendingReason cap_reason(const Job& job, int64_t now_ms) const;
   PendingReason refusal(const Job& job, int64_t now_ms) const;
   void settle(Job& job, int64_t runtime_ms);
+  // Calls `each(award, part)` for the share of a job's refunded subsidy [from, until) (cumulative
+  // over its refunds) that each run's award paid, taking the runs in order, so that no award gets
+  // back more than it paid. Internal when a run's subsidy hold is not on an award, or the runs
+  // paid less than `until`.
+  Status split_refunded_subsidy(const Job& job, Minor from_minor, Minor until_minor,
+                                const std::function<void(const Award&, Minor)>& each) const;
   // The runtime backfill plans a new job with: its request's estimate, or (without a time
   // limit) its project's history; 0 when that is its time limit.
   int64_t estimate(const JobRequest& r, int64_t time_limit_s) const;
@@ -390,6 +412,7 @@ class Engine {
   SchemeRules rules(SchemeId scheme) const;
   void touch_criteria(SchemeId scheme) { dirty_criteria_.insert(scheme.value); }
   void touch_award(AwardId award) { dirty_awards_.insert(award.value); }
+  std::unordered_set<uint64_t> dirty_orgs_;  // organisations amended since the last drain
   std::unordered_set<uint64_t> dirty_funding_orders_;
   void record_audit(const std::string& action, const std::string& subject, Minor amount_minor, TransferId transfer,
                     std::string note, int64_t now_ms);
@@ -427,6 +450,7 @@ class Engine {
   std::vector<AuditRecord> audit_;
   size_t audit_saved_ = 0;
   std::unordered_map<std::string, size_t> money_refs_;  // refund/adjustment reference -> audit index
+  std::unordered_map<uint64_t, Minor> subsidy_refunded_;  // award id -> subsidy refunded of its jobs
   Result<const AuditRecord*> check_money_reference(const std::string& reference, const std::string& action,
                                                    const std::string& subject, Minor amount_minor) const;
   void remember_money_reference(const std::string& reference);

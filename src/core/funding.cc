@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "core/progress.h"
 
@@ -24,6 +25,58 @@ Status validate_name(const std::string& what, const std::string& name) {
 }
 
 namespace {
+
+// The registration record's fields, by the names the API gives them.
+struct RegistrationField {
+  const char* name;
+  size_t max_bytes;
+  std::string OrgRegistration::*in_record;
+  std::optional<std::string> RegistrationChange::*in_change;
+  bool email = false;
+};
+constexpr RegistrationField kRegistrationFields[] = {
+    {"registration_number", kMaxRegistrationNumberBytes, &OrgRegistration::number, &RegistrationChange::number},
+    {"address", kMaxAddressBytes, &OrgRegistration::address, &RegistrationChange::address},
+    {"contact_name", kMaxContactNameBytes, &OrgRegistration::contact_name, &RegistrationChange::contact_name},
+    {"contact_email", kMaxContactEmailBytes, &OrgRegistration::contact_email, &RegistrationChange::contact_email, true},
+    {"jurisdiction", kMaxJurisdictionBytes, &OrgRegistration::jurisdiction, &RegistrationChange::jurisdiction},
+};
+
+bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'; }
+
+std::string trimmed(const std::string& text) {
+  size_t from = 0, to = text.size();
+  while (from < to && is_space(text[from])) ++from;
+  while (to > from && is_space(text[to - 1])) --to;
+  return text.substr(from, to - from);
+}
+
+// One '@' with text on both sides, a domain with a '.' inside it (not at either end, not two
+// in a row), and no spaces. Plausible, not proof that mail arrives.
+bool plausible_email(const std::string& email) {
+  const size_t at = email.find('@');
+  if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos) return false;
+  const std::string domain = email.substr(at + 1);
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.' || domain.find('.') == std::string::npos ||
+      domain.find("..") != std::string::npos)
+    return false;
+  return std::none_of(email.begin(), email.end(), is_space);
+}
+
+Status check_registration_field(const RegistrationField& f, const std::string& value) {
+  const std::string field = std::string("field '") + f.name + "'";
+  if (value.size() > f.max_bytes)
+    return Status::Invalid(field + " must be at most " + std::to_string(f.max_bytes) + " bytes, got " +
+                           std::to_string(value.size()));
+  if (value != trimmed(value)) return Status::Invalid(field + " must not begin or end with spaces");
+  for (char ch : value)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+      return Status::Invalid(field + " must not hold control characters (tabs, line breaks)");
+  if (f.email && !value.empty() && !plausible_email(value))
+    return Status::Invalid(field + " '" + value + "' is not an email address like name@example.org");
+  return Status::Ok();
+}
+
 template <typename T, typename IdT>
 const T* by_id(const std::vector<T>& items, IdT id) {
   if (id.value == 0 || id.value > items.size()) return nullptr;
@@ -43,8 +96,29 @@ Status next_in_sequence(const std::vector<T>& items, uint64_t id, const char* wh
 }
 }  // namespace
 
+Status check_registration(const OrgRegistration& record) {
+  for (const RegistrationField& f : kRegistrationFields)
+    BERTH_RETURN_IF_ERROR(check_registration_field(f, record.*f.in_record));
+  return Status::Ok();
+}
+
+Status apply_registration(const RegistrationChange& change, OrgRegistration* record) {
+  OrgRegistration out = *record;
+  for (const RegistrationField& f : kRegistrationFields) {
+    const std::optional<std::string>& given = change.*f.in_change;
+    if (!given) continue;
+    std::string value = trimmed(*given);
+    if (value.empty()) return Status::Invalid(std::string("field '") + f.name + "' must not be empty");
+    BERTH_RETURN_IF_ERROR(check_registration_field(f, value));
+    out.*f.in_record = std::move(value);
+  }
+  *record = std::move(out);
+  return Status::Ok();
+}
+
 Status Funding::check_org(const Org& org) const {
   BERTH_RETURN_IF_ERROR(validate_name("organisation", org.name));
+  BERTH_RETURN_IF_ERROR(check_registration(org.registration));
   if (org_names_.count(org.name)) return Status::Conflict("organisation '" + org.name + "' already exists");
   return Status::Ok();
 }
@@ -136,6 +210,7 @@ const Scheme* Funding::scheme(SchemeId id) const { return by_id(schemes_, id); }
 const Scheme* Funding::scheme_by_name(const std::string& n) const { return by_name(schemes_, scheme_names_, n); }
 const Award* Funding::award(AwardId id) const { return by_id(awards_, id); }
 Award* Funding::mutable_award(AwardId id) { return const_cast<Award*>(by_id(awards_, id)); }
+Org* Funding::mutable_org(OrgId id) { return const_cast<Org*>(by_id(orgs_, id)); }
 
 const std::vector<AwardId>& Funding::awards_of(ProjectId project) const {
   static const std::vector<AwardId> kNone;

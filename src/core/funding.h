@@ -35,6 +35,8 @@ class Funding {
   const Award* award(AwardId id) const;
   // For the Engine's changes to an award (supplements, closure, return); nullptr when none.
   Award* mutable_award(AwardId id);
+  // For the Engine's amendments of an organisation's registration record; nullptr when none.
+  Org* mutable_org(OrgId id);
 
   const std::vector<Org>& orgs() const { return orgs_; }
   const std::vector<Project>& projects() const { return projects_; }
@@ -73,5 +75,13 @@ class Funding {
 // Names of orgs, projects, schemes: 1..64 characters of [A-Za-z0-9._-], starting with a
 // letter or digit (so they never look like a number's sign or an option).
 Status validate_name(const std::string& what, const std::string& name);
+
+// Checks a registration record as stored: each recorded field trimmed, within its limit,
+// without control characters, and a plausible contact email. Errors name the field as the
+// API does (registration_number, address, contact_name, contact_email, jurisdiction).
+Status check_registration(const OrgRegistration& record);
+// Applies the fields `change` gives to `record`, each trimmed; a given field that is empty
+// once trimmed is Invalid. On error `record` is unchanged.
+Status apply_registration(const RegistrationChange& change, OrgRegistration* record);
 
 }  // namespace berth::core

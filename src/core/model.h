@@ -2,7 +2,9 @@
 // Plain structs; the rules that govern them live in funding, cluster, scheduler and engine.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,11 +18,39 @@ inline constexpr int kOrgKindCount = 5;
 const char* org_kind_name(OrgKind kind);
 bool parse_org_kind(const std::string& text, OrgKind* out);
 
+// An organisation's registration record: where it is registered and whom the centre writes to.
+// Every field is optional ("" = not recorded); one that is recorded has no leading or trailing
+// space, is at most its limit below, and holds no control characters. A contact email has one
+// '@' with text on both sides, a '.' in the domain, and no spaces.
+struct OrgRegistration {
+  std::string number;         // e.g. a Hong Kong Business Registration number, a company number
+  std::string address;        // the registered address
+  std::string contact_name;
+  std::string contact_email;
+  std::string jurisdiction;   // the country or jurisdiction of registration
+  bool operator==(const OrgRegistration&) const = default;
+};
+inline constexpr size_t kMaxRegistrationNumberBytes = 64;
+inline constexpr size_t kMaxAddressBytes = 512;
+inline constexpr size_t kMaxContactNameBytes = 128;
+inline constexpr size_t kMaxContactEmailBytes = 254;
+inline constexpr size_t kMaxJurisdictionBytes = 64;
+
+// Fields of a registration record given by a request (an organisation's creation or an
+// admin's amendment): each given one is trimmed and must then be non-empty and valid; one not
+// given is left as it was (not recorded, for a new organisation).
+struct RegistrationChange {
+  std::optional<std::string> number, address, contact_name, contact_email, jurisdiction;
+  bool empty() const { return !number && !address && !contact_name && !contact_email && !jurisdiction; }
+};
+
 struct Org {
   OrgId id;
   std::string name;
   OrgKind kind = OrgKind::kOther;
   int64_t created_ms = 0;
+  OrgRegistration registration;
+  int64_t updated_ms = 0;  // when an admin last amended its registration record (0: never)
 };
 
 struct Project {

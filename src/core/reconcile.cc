@@ -31,6 +31,7 @@ const char* difference_kind_name(DifferenceKind kind) {
     case DifferenceKind::kTopUpTransfer: return "topup_transfer";
     case DifferenceKind::kTopUpUnrecorded: return "topup_unrecorded";
     case DifferenceKind::kJobRefund: return "job_refund";
+    case DifferenceKind::kAwardTotals: return "award_totals";
   }
   return "unknown";
 }
@@ -42,6 +43,7 @@ const char* entity_kind_name(EntityKind kind) {
     case EntityKind::kTransfer: return "transfer";
     case EntityKind::kJob: return "job";
     case EntityKind::kTopUp: return "topup";
+    case EntityKind::kAward: return "award";
   }
   return "unknown";
 }
@@ -101,6 +103,7 @@ class Reconciler {
     check_unclaimed_job_transfers();
     check_unclaimed_refunds();
     check_topups();
+    check_awards();
   }
 
  private:
@@ -455,6 +458,28 @@ class Reconciler {
       add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded_to_wallet",
                 clamp64(total - subsidy), clamp64(to_wallet),
                 name + " refunds paid to its wallet (the co-payment's share of what was refunded)");
+  }
+
+  // An award's row says what it was granted (its grant and supplements: kCodeAwardGrant into its
+  // account) and what it returned to the fund at its end (kCodeAwardReturn out of it). Its spent
+  // and returned figures (core::award_money) are read from these amounts and its balances.
+  void check_awards() {
+    std::unordered_map<uint64_t, Wide> granted, returned;  // award account -> sums
+    for (const Transfer& t : rows_.transfers) {
+      if (t.flags & (kPending | kPostPending | kVoidPending)) continue;
+      if (t.code == kCodeAwardGrant && award_by_account_.count(t.credit.value)) granted[t.credit.value] += t.amount;
+      if (t.code == kCodeAwardReturn && award_by_account_.count(t.debit.value)) returned[t.debit.value] += t.amount;
+    }
+    for (const Award& a : rows_.awards) {
+      const std::string name = "award " + std::to_string(a.id.value);
+      if (granted[a.account.value] != a.amount_minor)
+        add_money(DifferenceKind::kAwardTotals, EntityKind::kAward, a.id.value, "amount", clamp64(granted[a.account.value]),
+                  a.amount_minor, name + "'s amount granted against its grant and supplement transfers");
+      if (returned[a.account.value] != a.returned_minor)
+        add_money(DifferenceKind::kAwardTotals, EntityKind::kAward, a.id.value, "returned",
+                  clamp64(returned[a.account.value]), a.returned_minor,
+                  name + "'s amount returned against its return transfers");
+    }
   }
 
   void check_unclaimed_refunds() {

@@ -70,11 +70,12 @@ enum class DifferenceKind : uint8_t {
   kTopUpTransfer,        // a top-up without its transfer, or with another amount or wallet
   kTopUpUnrecorded,      // a top-up transfer without its top-up row
   kJobRefund,            // a job's refunds disagree with its refunded amount, its cost or its split
+  kAwardTotals,          // an award row's granted or returned amount differs from its transfers
 };
 const char* difference_kind_name(DifferenceKind kind);  // "account_balance", ...
 
 // What a difference is about; with its id (0 for the whole ledger).
-enum class EntityKind : uint8_t { kLedger = 0, kAccount, kTransfer, kJob, kTopUp };
+enum class EntityKind : uint8_t { kLedger = 0, kAccount, kTransfer, kJob, kTopUp, kAward };
 const char* entity_kind_name(EntityKind kind);  // "ledger", "account", ...
 
 struct Difference {

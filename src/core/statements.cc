@@ -205,16 +205,19 @@ Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_
     else r.awards_upcoming += 1;
     projects_awarded.insert(a.project.value);
     orgs_awarded.insert(funding.project(a.project)->org.value);
-    const Account* acct = ledger.account(a.account);
-    r.held_minor += acct->debits_pending;
-    r.unspent_minor += acct->available();
+    const AwardMoney money = award_money(engine, a);
+    r.held_minor += money.held_minor;
+    r.unspent_minor += money.left_minor;
+    r.spent_minor += money.spent_minor;
+    r.refunded_minor += money.refunded_minor;
+    r.returned_minor += money.returned_minor;
   }
   r.orgs_awarded = static_cast<int>(orgs_awarded.size());
   r.projects_awarded = static_cast<int>(projects_awarded.size());
 
   for (const Transfer& t : ledger.transfers_in_order()) {
-    if (t.credit == s->fund) {
-      (t.code == kCodeAwardReturn ? r.returned_minor : r.funded_minor) += posted_by(t);
+    if (t.credit == s->fund) {  // returns and refunds to the fund are counted by award above
+      if (t.code == kCodeFundScheme) r.funded_minor += posted_by(t);
       continue;
     }
     if (t.debit == s->fund) {
@@ -224,7 +227,6 @@ Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_
     if (!is_subsidy_post(t)) continue;
     const Award* a = award_at(awards, t.debit);
     if (!a) continue;
-    r.spent_minor += t.amount;
     r.subsidised_runs += 1;
     const Transfer* hold = ledger.transfer(t.pending_id);
     const Job* job = engine.job(JobId(t.ref));
@@ -253,6 +255,21 @@ Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_
   if (period_ms > 0) r.capacity_gpu_ms = mul_div_floor(engine.cluster().total_gpus(), period_ms, 1);
   if (r.capacity_gpu_ms > 0) r.capacity_share_bps = mul_div_floor(r.period_subsidised_gpu_ms, 10'000, r.capacity_gpu_ms);
   return r;
+}
+
+AwardMoney award_money(const Engine& engine, const Award& award) {
+  const Account& acct = *engine.ledger().account(award.account);
+  AwardMoney m;
+  m.granted_minor = award.amount_minor;
+  m.held_minor = acct.debits_pending;
+  m.left_minor = acct.available();
+  m.refunded_minor = engine.subsidy_refunded(award.id);
+  // Its account is credited by its grants and by refunds made before it ended; it is debited by
+  // its jobs' subsidy and by the return of its remainder.
+  const Minor refunded_into = acct.credits_posted - award.amount_minor;
+  m.spent_minor = acct.debits_posted - award.returned_minor - m.refunded_minor;
+  m.returned_minor = award.returned_minor + (m.refunded_minor - refunded_into);
+  return m;
 }
 
 const char* run_out_name(RunOut r) {
@@ -312,7 +329,6 @@ Result<ProjectBalance> project_balance(const Engine& engine, ProjectId project, 
   for (AwardId id : funding.awards_of(p->id)) {
     const Award* a = funding.award(id);
     const Scheme* s = funding.scheme(a->scheme);
-    const Account* acct = ledger.account(a->account);
     AwardBalance b;
     b.award = a->id;
     b.scheme = s->id;
@@ -322,9 +338,7 @@ Result<ProjectBalance> project_balance(const Engine& engine, ProjectId project, 
     b.start_ms = a->start_ms;
     b.end_ms = a->end_ms;
     b.active = a->active_at(now_ms);
-    b.granted_minor = a->amount_minor;
-    b.held_minor = acct->debits_pending;
-    b.left_minor = acct->available();
+    static_cast<AwardMoney&>(b) = award_money(engine, *a);
     b.window_from_ms = std::max(now_ms - kSpendingWindowMs, a->start_ms);
     by_account[a->account.value] = out.awards.size();
     out.awards.push_back(std::move(b));
@@ -335,7 +349,6 @@ Result<ProjectBalance> project_balance(const Engine& engine, ProjectId project, 
       auto it = by_account.find(t.debit.value);
       if (it == by_account.end()) continue;
       AwardBalance& b = out.awards[it->second];
-      b.spent_minor += t.amount;
       if (t.timestamp_ms >= b.window_from_ms && t.timestamp_ms <= now_ms) b.window_spent_minor += t.amount;
     }
   }

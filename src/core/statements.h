@@ -112,6 +112,19 @@ struct ProjectStatement {
 // when to_ms <= from_ms. A period reaching past now shows what is known so far.
 Result<ProjectStatement> project_statement(const Engine& engine, ProjectId project, int64_t from_ms, int64_t to_ms);
 
+// An award's money now. granted = held + spent + left + returned, exactly.
+struct AwardMoney {
+  Minor granted_minor = 0;   // its grant and supplements
+  Minor held_minor = 0;      // held now by running jobs
+  Minor spent_minor = 0;     // subsidy charged to its jobs, less the subsidy part of their refunds
+  Minor refunded_minor = 0;  // that subsidy part: paid back into the award, or to the fund once it had ended
+  Minor left_minor = 0;      // what it can still pay (its available balance)
+  // Back to the fund: the remainder returned at its end, and the subsidy part of refunds made
+  // after it ended (which go to the fund, not into the award).
+  Minor returned_minor = 0;
+};
+AwardMoney award_money(const Engine& engine, const Award& award);
+
 // The funder's view of one scheme at now_ms.
 struct SchemeReport {
   SchemeId scheme;
@@ -121,9 +134,10 @@ struct SchemeReport {
 
   Minor funded_minor = 0;     // paid into the fund from the programme (kCodeFundScheme)
   Minor granted_minor = 0;    // moved from the fund to awards
-  Minor returned_minor = 0;   // moved back from awards to the fund
-  Minor committed_minor = 0;  // granted - returned
-  Minor spent_minor = 0;      // subsidy posted from its awards
+  Minor returned_minor = 0;   // back from awards to the fund (AwardMoney::returned_minor, summed)
+  Minor committed_minor = 0;  // granted - returned = spent + held + unspent
+  Minor spent_minor = 0;      // subsidy posted from its awards, less the subsidy part of refunds
+  Minor refunded_minor = 0;   // that subsidy part of refunds of its awards' jobs
   Minor held_minor = 0;       // subsidy held now by running jobs
   Minor remaining_minor = 0;  // what the fund can still grant (its available balance)
   Minor unspent_minor = 0;    // in its awards, neither spent nor held nor returned
@@ -168,7 +182,8 @@ enum class RunOut : uint8_t {
 };
 const char* run_out_name(RunOut r);  // "inactive", "exhausted", "no_spending", "runs_out", "ends_first"
 
-struct AwardBalance {
+// An award in a project's balance: its money (AwardMoney) and its rate of spending.
+struct AwardBalance : AwardMoney {
   AwardId award;
   SchemeId scheme;
   std::string scheme_name;
@@ -177,13 +192,10 @@ struct AwardBalance {
   int64_t start_ms = 0;
   int64_t end_ms = 0;
   bool active = false;
-  Minor granted_minor = 0;
-  Minor held_minor = 0;   // held now by running jobs
-  Minor spent_minor = 0;  // subsidy posted
-  Minor left_minor = 0;   // what it can still pay (granted - spent - held - returned)
   // The rate: subsidy posted from window_from_ms up to now (inclusive: a job charged at now
   // counts), over the last kSpendingWindowMs or since the award started if that is shorter.
-  // Held money is not spending yet and does not count.
+  // Held money is not spending yet and does not count; nor do refunds, which do not slow the
+  // pace at which jobs use the award.
   int64_t window_from_ms = 0;
   Minor window_spent_minor = 0;
   Minor spent_per_day_minor = 0;  // floor(window_spent x day / window)

@@ -1,6 +1,7 @@
 // The Engine's wallet commands: credit limits, refunds of a job's charge and adjustments.
 // The rules are in engine.h and docs/wallets.md.
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "core/check.h"
@@ -42,6 +43,35 @@ Minor Engine::refundable_minor(const Job& job) const {
   return is_final(job.state) ? job.cost_minor - job.refunded_minor : 0;
 }
 
+Status Engine::split_refunded_subsidy(const Job& job, Minor from_minor, Minor until_minor,
+                                     const std::function<void(const Award&, Minor)>& each) const {
+  Minor paid_before = 0;  // subsidy paid by the runs before run k
+  for (int k = 0; k <= job.restarts && paid_before < until_minor; ++k) {
+    const TransferId hold_id = job_transfer_id(job.id, k, kPhaseSubsidyHold);
+    const Transfer* hold = ledger_.transfer(hold_id);
+    if (!hold) continue;
+    const Minor paid = ledger_.posted_amount(hold_id);
+    const Minor lo = std::max(paid_before, from_minor), hi = std::min(paid_before + paid, until_minor);
+    paid_before += paid;
+    if (hi <= lo) continue;
+    const Account* award_account = ledger_.account(hold->debit);
+    const Award* award = award_account ? funding_.award(AwardId(award_account->owner)) : nullptr;
+    if (!award || award->account != award_account->id)
+      return Status::Internal("job " + std::to_string(job.id.value) + "'s subsidy hold " +
+                              std::to_string(hold_id.value) + " is not on an award's account");
+    each(*award, hi - lo);
+  }
+  if (paid_before < until_minor)
+    return Status::Internal("job " + std::to_string(job.id.value) + "'s refunded subsidy " + format_amount(until_minor) +
+                            " is more than its runs' awards paid (" + format_amount(paid_before) + ")");
+  return Status::Ok();
+}
+
+Minor Engine::subsidy_refunded(AwardId award) const {
+  auto it = subsidy_refunded_.find(award.value);
+  return it == subsidy_refunded_.end() ? 0 : it->second;
+}
+
 Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string& reason, int64_t now_ms) {
   if (id.value == 0 || id.value > jobs_.size()) return Status::NotFound("job " + std::to_string(id.value) + " not found");
   Job& job = jobs_[id.value - 1];
@@ -81,23 +111,14 @@ Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string
   };
   const Project& project = *funding_.project(job.project);
   credit(project.wallet, copay_part);
-  Minor paid_before = 0;  // subsidy paid by the runs before run k
-  for (int k = 0; k <= job.restarts && paid_before < subsidy_after; ++k) {
-    const TransferId hold_id = job_transfer_id(job.id, k, kPhaseSubsidyHold);
-    const Transfer* hold = ledger_.transfer(hold_id);
-    if (!hold) continue;
-    const Minor paid = ledger_.posted_amount(hold_id);
-    const Minor from = std::max(paid_before, subsidy_before), until = std::min(paid_before + paid, subsidy_after);
-    paid_before += paid;
-    if (until <= from) continue;
-    const Account& award_account = *ledger_.account(hold->debit);
-    const Award* award = funding_.award(AwardId(award_account.owner));
-    BERTH_CHECK(award && award->account == award_account.id, "a subsidy hold's account is its award's");
+  std::vector<std::pair<AwardId, Minor>> by_award;  // this refund's subsidy by the award that paid it
+  const Status covered = split_refunded_subsidy(job, subsidy_before, subsidy_after, [&](const Award& award, Minor part) {
     // An award that has ended has returned (or will return) its remainder to the fund; money
     // refunded after its end goes to the fund directly, so the return stays exactly once.
-    credit(award->end_ms > now_ms ? award->account : funding_.scheme(award->scheme)->fund, until - from);
-  }
-  BERTH_CHECK(paid_before >= subsidy_after, "the job's subsidy posts cover its subsidy");
+    credit(award.end_ms > now_ms ? award.account : funding_.scheme(award.scheme)->fund, part);
+    by_award.emplace_back(award.id, part);
+  });
+  BERTH_CHECK(covered.ok(), "the job's subsidy posts cover its subsidy");
 
   std::vector<Transfer> batch;
   for (size_t i = 0; i < to.size(); ++i) {
@@ -123,6 +144,7 @@ Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string
   }
   job.refunded_minor = after;
   touch(job);
+  for (const auto& [award, part] : by_award) subsidy_refunded_[award.value] += part;
   std::string split = format_amount(copay_part) + " to the wallet";
   for (size_t i = 0; i < to.size(); ++i)
     if (to[i].first != project.wallet)

@@ -237,6 +237,22 @@ Result<MonthRange> month_param(const httplib::Request& req, int64_t now_ms) {
   return month;
 }
 
+// The registration record's fields a request gives (POST /v1/orgs and its update): each a
+// string when present; null or absent leaves it out.
+Result<core::RegistrationChange> registration_fields(const json& b) {
+  core::RegistrationChange change;
+  const std::pair<const char*, std::optional<std::string>*> fields[] = {
+      {"registration_number", &change.number}, {"address", &change.address}, {"contact_name", &change.contact_name},
+      {"contact_email", &change.contact_email}, {"jurisdiction", &change.jurisdiction}};
+  for (auto [key, out] : fields) {
+    if (!b.contains(key) || b[key].is_null()) continue;
+    auto value = str_field(b, key, true);
+    if (!value.ok()) return value.status();
+    *out = std::move(*value);
+  }
+  return change;
+}
+
 Status need_admin(const Principal& who) {
   return who.admin() ? Status::Ok() : Status::Denied("only an admin may do this");
 }
@@ -427,7 +443,8 @@ void Daemon::install_routes(httplib::Server& srv) {
     core::OrgKind kind;
     if (!core::parse_org_kind(kind_text, &kind))
       return fail(Status::Invalid("kind must be startup, enterprise, university, institute or other, got '" + kind_text + "'"));
-    TRY_ASSIGN(org, c.engine.create_org(name, kind, c.now_ms));
+    TRY_ASSIGN(registration, registration_fields(b));
+    TRY_ASSIGN(org, c.engine.create_org(name, kind, registration, c.now_ms));
     return ok(org_json(org), 201);
   });
   get("/v1/orgs", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
@@ -435,6 +452,19 @@ void Daemon::install_routes(httplib::Server& srv) {
     for (const core::Org& o : c.engine.funding().orgs())
       if (who.sees(o.id)) list.push_back(org_json(o));
     return ok({{"orgs", list}});
+  });
+  // A member reads their own organisation only (others are 404, as for projects).
+  get("/v1/orgs/([^/]+)", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    TRY_ASSIGN(org, find_org(c.engine, json(req.matches[1].str()), who));
+    return ok(org_json(*org));
+  });
+  post("/v1/orgs/([^/]+)/update", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
+    if (auto st = need_admin(who); !st.ok()) return fail(st);
+    TRY_ASSIGN(org, find_org(c.engine, json(req.matches[1].str()), who));
+    TRY_ASSIGN(change, registration_fields(b));
+    TRY_ASSIGN(note, str_field(b, "note", false));
+    TRY_ASSIGN(updated, c.engine.update_org(org->id, change, note, c.now_ms));
+    return ok(org_json(updated));
   });
 
   post("/v1/projects", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {

@@ -252,6 +252,7 @@ json scheme_report_json(const core::SchemeReport& r) {
           {"returned", format_amount(r.returned_minor)},
           {"committed", format_amount(r.committed_minor)},
           {"spent", format_amount(r.spent_minor)},
+          {"refunded", format_amount(r.refunded_minor)},
           {"held", format_amount(r.held_minor)},
           {"unspent_in_awards", format_amount(r.unspent_minor)},
           {"remaining", format_amount(r.remaining_minor)},

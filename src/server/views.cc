@@ -50,7 +50,10 @@ std::string expand_job_pattern(std::string pattern, const core::Job& job) {
 json time_json(int64_t ms) { return ms == 0 ? json(nullptr) : json(format_time_ms(ms)); }
 
 json org_json(const core::Org& o) {
-  return {{"id", o.id.value}, {"name", o.name}, {"kind", core::org_kind_name(o.kind)}, {"created", time_json(o.created_ms)}};
+  const core::OrgRegistration& r = o.registration;
+  return {{"id", o.id.value}, {"name", o.name}, {"kind", core::org_kind_name(o.kind)}, {"created", time_json(o.created_ms)},
+          {"registration_number", r.number}, {"address", r.address}, {"contact_name", r.contact_name},
+          {"contact_email", r.contact_email}, {"jurisdiction", r.jurisdiction}, {"updated", time_json(o.updated_ms)}};
 }
 
 json project_json(const Engine& e, const core::Project& p) {
@@ -140,17 +143,17 @@ json application_json(const core::Engine& e, const core::Application& a, bool wi
 
 json award_json(const Engine& e, const core::Award& a, int64_t now_ms) {
   const core::ReportStanding reports = e.report_standing(a.id, now_ms);
-  const core::Account* acct = e.ledger().account(a.account);
   const core::Scheme* s = e.funding().scheme(a.scheme);
-  const Minor spent = acct->debits_posted - a.returned_minor;  // what its jobs used; a return is not spending
+  const core::AwardMoney money = core::award_money(e, a);  // granted = held + spent + left + returned
   return {{"id", a.id.value}, {"scheme_id", a.scheme.value}, {"scheme", s->name}, {"rate_bps", a.rate_bps},
           {"application_id", a.application.valid() ? json(a.application.value) : json()},
           {"project_id", a.project.value}, {"project", e.funding().project(a.project)->name},
           {"account", a.account.value}, {"gpu_level", a.gpu_level}, {"start", time_json(a.start_ms)},
           {"end", time_json(a.end_ms)}, {"granted", format_amount(a.amount_minor)},
-          {"held", format_amount(acct->debits_pending)}, {"spent", format_amount(spent)},
-          {"left", format_amount(acct->available())}, {"closed", time_json(a.closed_ms)},
-          {"returned", time_json(a.returned_ms)}, {"returned_amount", format_amount(a.returned_minor)},
+          {"held", format_amount(money.held_minor)}, {"spent", format_amount(money.spent_minor)},
+          {"refunded", format_amount(money.refunded_minor)}, {"left", format_amount(money.left_minor)},
+          {"closed", time_json(a.closed_ms)}, {"returned", time_json(a.returned_ms)},
+          {"returned_amount", format_amount(money.returned_minor)},
           {"report_every_months", a.report_every_months}, {"report_grace_days", a.report_grace_days},
           {"next_report_period", reports.next_period == 0 ? json() : json(reports.next_period)},
           {"next_report_due", time_json(reports.next_due_ms)}, {"reports_overdue", reports.overdue()},

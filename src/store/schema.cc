@@ -333,6 +333,18 @@ ALTER TABLE audit ADD COLUMN reference TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX audit_by_reference ON audit(reference) WHERE reference != '';
 )sql";
 
+// Organisations' registration records (core::OrgRegistration): '' for a field not recorded, as
+// for every older row; updated_ms is when an admin last amended the record (0: never). Orgs are
+// upserted from here on, since the record can change.
+constexpr const char* kOrgRegistration = R"sql(
+ALTER TABLE orgs ADD COLUMN registration_number TEXT NOT NULL DEFAULT '' CHECK (length(CAST(registration_number AS BLOB)) <= 64);
+ALTER TABLE orgs ADD COLUMN registered_address TEXT NOT NULL DEFAULT '' CHECK (length(CAST(registered_address AS BLOB)) <= 512);
+ALTER TABLE orgs ADD COLUMN contact_name TEXT NOT NULL DEFAULT '' CHECK (length(CAST(contact_name AS BLOB)) <= 128);
+ALTER TABLE orgs ADD COLUMN contact_email TEXT NOT NULL DEFAULT '' CHECK (length(CAST(contact_email AS BLOB)) <= 254);
+ALTER TABLE orgs ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT '' CHECK (length(CAST(jurisdiction AS BLOB)) <= 64);
+ALTER TABLE orgs ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0 CHECK (updated_ms >= 0);
+)sql";
+
 // How long a requeued job's earlier attempts ran: its attained service, for least attained
 // service scheduling, and its whole runtime, for prediction.
 constexpr const char* kAttainedService = R"sql(
@@ -348,7 +360,8 @@ constexpr Migration kMigrations[] = {
     {6, "wallet credit limits and job refunds", kWallets},
     {7, "progress reports", kProgressReports},
     {8, "refund and adjustment references", kMoneyReferences},
-    {9, "attained service of requeued jobs", kAttainedService},
+    {9, "organisation registration records", kOrgRegistration},
+    {10, "attained service of requeued jobs", kAttainedService},
 };
 
 }  // namespace

@@ -23,7 +23,9 @@ constexpr const char* kMetaLastAliveMs = "last_alive_ms";
 
 // Column lists, shared by the statements that write a table and the ones that read it back,
 // so the two cannot drift apart. Binding and reading follow the same order.
-constexpr std::initializer_list<const char*> kOrgColumns = {"id", "name", "kind", "created_ms"};
+constexpr std::initializer_list<const char*> kOrgColumns = {
+    "id", "name", "kind", "created_ms", "registration_number", "registered_address", "contact_name", "contact_email",
+    "jurisdiction", "updated_ms"};
 constexpr std::initializer_list<const char*> kProjectColumns = {"id", "org_id", "name", "wallet_account_id",
                                                                 "created_ms"};
 constexpr std::initializer_list<const char*> kSchemeColumns = {
@@ -381,7 +383,7 @@ Status SqliteStore::prepare_statements() {
     Stmt* stmt;
     std::string sql;
   } statements[] = {
-      {&insert_org_, insert_sql("orgs", kOrgColumns)},
+      {&upsert_org_, insert_sql("orgs", kOrgColumns, "id")},
       {&insert_project_, insert_sql("projects", kProjectColumns)},
       {&insert_scheme_, insert_sql("schemes", kSchemeColumns)},
       {&insert_award_, insert_sql("awards", kAwardColumns, "id")},
@@ -449,9 +451,18 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
 }
 
 Status SqliteStore::write_org(const core::Org& o) {
-  Stmt& s = insert_org_;
+  Stmt& s = upsert_org_;
   s.reset();
-  s.bind_u64(o.id.value).bind_text(o.name).bind_text(core::org_kind_name(o.kind)).bind_i64(o.created_ms);
+  s.bind_u64(o.id.value)
+      .bind_text(o.name)
+      .bind_text(core::org_kind_name(o.kind))
+      .bind_i64(o.created_ms)
+      .bind_text(o.registration.number)
+      .bind_text(o.registration.address)
+      .bind_text(o.registration.contact_name)
+      .bind_text(o.registration.contact_email)
+      .bind_text(o.registration.jurisdiction)
+      .bind_i64(o.updated_ms);
   return with_context(s.run(), "org", o.id.value);
 }
 
@@ -887,6 +898,12 @@ Status SqliteStore::load_orgs(core::ChangeSet* rows) {
     o.name = s.col_text();
     const std::string kind = s.col_text();
     o.created_ms = s.col_i64();
+    o.registration.number = s.col_text();
+    o.registration.address = s.col_text();
+    o.registration.contact_name = s.col_text();
+    o.registration.contact_email = s.col_text();
+    o.registration.jurisdiction = s.col_text();
+    o.updated_ms = s.col_i64();
     if (!core::parse_org_kind(kind, &o.kind)) return bad_value("org", "kind", o.id.value, kind);
     rows->orgs.push_back(std::move(o));
     return Status::Ok();

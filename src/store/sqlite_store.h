@@ -51,8 +51,9 @@ class SqliteStore {
 
   // Writes one batch of changes and the meta counters, with last_alive_ms = now_ms, in one
   // transaction. Rows that change (accounts, jobs, pending states) are upserted; append-only
-  // rows (orgs, projects, schemes, awards, topups, transfers) are inserted, so a row written
-  // twice is an error. Awards are upserted too (supplements, closure, return). An empty ChangeSet still records the counters and now_ms.
+  // rows (projects, schemes, topups, transfers) are inserted, so a row written twice is an
+  // error. Orgs (registration records amended) and awards (supplements, closure, return) are
+  // upserted too. An empty ChangeSet still records the counters and now_ms.
   Status commit(const core::ChangeSet& changes, int64_t now_ms);
 
   // Records that berthd was alive at now_ms (a heartbeat), in its own small transaction.
@@ -135,7 +136,7 @@ class SqliteStore {
   int schema_version_ = 0;
   // Statements of the hot path (commit), prepared once.
   sqlite::Stmt begin_, commit_, rollback_;
-  sqlite::Stmt insert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
+  sqlite::Stmt upsert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
   sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_, insert_criterion_;
   sqlite::Stmt insert_application_event_, insert_audit_, delete_funding_order_, insert_funding_order_;

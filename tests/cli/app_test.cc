@@ -588,10 +588,71 @@ TEST_F(CliTest, TokenCreatePrintsOnlyTheToken) {
   EXPECT_EQ(out_.str(), "tok-123\n");
 }
 
+TEST_F(CliTest, OrgCreateSendsTheRegistrationFieldsGivenAndNoOthers) {
+  server_.reply("POST /v1/orgs", json{{"id", 3}, {"name", "acme"}, {"kind", "startup"}});
+  ASSERT_EQ(run({"org", "create", "acme", "--kind", "startup", "--reg-number", "71234567", "--contact-email",
+                 "ann@acme.hk", "--address", "1 Science Park Rd, Hong Kong"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(only_call().body, json({{"name", "acme"},
+                                    {"kind", "startup"},
+                                    {"registration_number", "71234567"},
+                                    {"contact_email", "ann@acme.hk"},
+                                    {"address", "1 Science Park Rd, Hong Kong"}}));
+  EXPECT_EQ(out_.str(), "Created org 3 (acme, startup)\n");
+}
+
+TEST_F(CliTest, OrgUpdatePostsTheChangedFieldsWithTheNote) {
+  server_.reply("POST /v1/orgs/acme/update",
+                json{{"id", 3}, {"name", "acme"}, {"kind", "startup"}, {"contact_name", "Bo Chan"},
+                     {"contact_email", "bo@acme.hk"}, {"registration_number", ""}});
+  ASSERT_EQ(run({"org", "update", "acme", "--contact-name", "Bo Chan", "--contact-email", "bo@acme.hk", "--note",
+                 "new finance lead"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(only_call().body,
+            json({{"contact_name", "Bo Chan"}, {"contact_email", "bo@acme.hk"}, {"note", "new finance lead"}}));
+  EXPECT_NE(out_.str().find("Updated org 3 (acme)\n"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("contact_email:       bo@acme.hk\n"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("registration_number: -\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliTest, OrgUpdateWithNothingToChangeIsRefusedBeforeTheServer) {
+  EXPECT_NE(run({"org", "update", "acme", "--note", "nothing"}), 0);
+  EXPECT_NE(err_.str().find("at least one of --reg-number"), std::string::npos) << err_.str();
+  EXPECT_TRUE(server_.calls.empty());
+}
+
+TEST_F(CliTest, OrgShowPrintsTheRegistrationRecordAndAServerErrorExitsNonZero) {
+  server_.reply("GET /v1/orgs/hku", json{{"id", 1},
+                                         {"name", "hku"},
+                                         {"kind", "university"},
+                                         {"registration_number", "HKU-1911"},
+                                         {"address", "Pokfulam Road, Hong Kong"},
+                                         {"contact_name", "Ann Lee"},
+                                         {"contact_email", "ann@hku.hk"},
+                                         {"jurisdiction", "Hong Kong"}});
+  ASSERT_EQ(run({"org", "show", "hku"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "id:                  1\n"
+            "name:                hku\n"
+            "kind:                university\n"
+            "registration_number: HKU-1911\n"
+            "address:             Pokfulam Road, Hong Kong\n"
+            "jurisdiction:        Hong Kong\n"
+            "contact_name:        Ann Lee\n"
+            "contact_email:       ann@hku.hk\n");
+  server_.reply("GET /v1/orgs/nope", Status::NotFound("organisation \"nope\" not found"));
+  EXPECT_NE(run({"org", "show", "nope"}), 0);
+  EXPECT_NE(err_.str().find("not found"), std::string::npos) << err_.str();
+}
+
 TEST_F(CliTest, ListingsPrintTablesOrJson) {
   server_.reply("GET /v1/orgs", json{{"orgs", {{{"id", 1}, {"name", "hku"}, {"kind", "university"}}}}});
   ASSERT_EQ(run({"org", "list"}), 0);
-  EXPECT_EQ(out_.str(), "ID  NAME  KIND\n 1  hku   university\n");
+  EXPECT_EQ(out_.str(),
+            "ID  NAME  KIND        REG_NUMBER  JURISDICTION  CONTACT\n"
+            " 1  hku   university  -           -             -\n");
   ASSERT_EQ(run({"org", "list", "--json"}), 0);
   EXPECT_EQ(json::parse(out_.str())["orgs"][0]["name"], "hku");
   for (const auto& [args, key] : std::vector<std::pair<std::vector<std::string>, std::string>>{

@@ -155,20 +155,21 @@ TEST(RenderBalances, WalletAndAwardTables) {
   const json balance = {
       {"project_id", 1},
       {"project", "vision"},
-      {"wallet", {{"balance", "1000.0000"}, {"held", "30.0000"}, {"available", "970.0000"}}},
+      {"wallet", {{"balance", "1000.0000"}, {"held", "30.0000"}, {"available", "970.0000"},
+                  {"credit_limit", "500.0000"}, {"spendable", "1470.0000"}}},
       {"awards",
        {{{"id", 1}, {"scheme", "ai-subsidy"}, {"rate_bps", 7000}, {"gpu_level", 8}, {"start", "2026-01-01T00:00:00Z"},
-         {"end", "2027-01-01T00:00:00Z"}, {"granted", "200000.0000"}, {"held", "70.0000"}, {"spent", "0.0000"},
-         {"left", "199930.0000"}, {"spent_per_day", "12.5000"}, {"run_out", "runs_out"},
+         {"end", "2027-01-01T00:00:00Z"}, {"granted", "200000.0000"}, {"held", "70.0000"}, {"spent", "7.0000"},
+         {"refunded", "3.0000"}, {"left", "199923.0000"}, {"spent_per_day", "12.5000"}, {"run_out", "runs_out"},
          {"runs_out_at", "2026-08-09T10:11:12Z"}}}}};
   EXPECT_EQ(render_balances({balance}),
-            "PROJECT    BALANCE     HELD  AVAILABLE\n"
-            "vision   1000.0000  30.0000   970.0000\n"
+            "PROJECT    BALANCE     HELD  AVAILABLE  CREDIT_LIMIT  SPENDABLE\n"
+            "vision   1000.0000  30.0000   970.0000      500.0000  1470.0000\n"
             "\n"
-            "PROJECT  AWARD  SCHEME      RATE  GPUS  START       END             GRANTED     HELD   SPENT         LEFT"
-            "  PER_DAY  RUNS_OUT\n"
-            "vision       1  ai-subsidy   70%     8  2026-01-01  2027-01-01  200000.0000  70.0000  0.0000  199930.0000"
-            "  12.5000  2026-08-09\n");
+            "PROJECT  AWARD  SCHEME      RATE  GPUS  START       END             GRANTED     HELD   SPENT  REFUNDED"
+            "         LEFT  PER_DAY  RUNS_OUT\n"
+            "vision       1  ai-subsidy   70%     8  2026-01-01  2027-01-01  200000.0000  70.0000  7.0000    3.0000"
+            "  199923.0000  12.5000  2026-08-09\n");
 }
 
 TEST(RenderBalances, SaysWhyAnAwardHasNoRunOutDate) {
@@ -211,14 +212,15 @@ TEST(RenderStatement, BalancesJobsTopUpsAndHolds) {
 
 TEST(RenderSchemeReport, FiguresAndShare) {
   const json r = {{"scheme", "ai-subsidy"}, {"rate_bps", 7000}, {"as_of", "2026-12-01T02:00:00Z"},
-                  {"currency", "HKD"}, {"funded", "1000000.0000"}, {"spent", "735.0000"},
+                  {"currency", "HKD"}, {"funded", "1000000.0000"}, {"spent", "735.0000"}, {"refunded", "12.0000"},
                   {"awards", {{"total", 2}, {"active", 2}, {"expired", 0}, {"upcoming", 0}}},
                   {"organisations", {{"awarded", 1}, {"subsidised", 1}}},
                   {"capacity", {{"share_bps", 29}, {"gpu_hours", "11728.0000"}, {"from", "2026-10-01T00:00:00Z"},
                                 {"to", "2026-12-01T02:00:00Z"}}}};
   const std::string text = render_scheme_report(r);
   EXPECT_EQ(text.rfind("Scheme ai-subsidy (70%), as of 2026-12-01T02:00:00Z, in HKD\n", 0), 0u) << text;
-  EXPECT_NE(text.find("spent (subsidy paid)   735.0000"), std::string::npos) << text;
+  EXPECT_NE(text.find("spent (subsidy paid, net of refunds)  735.0000"), std::string::npos) << text;
+  EXPECT_NE(text.find("subsidy refunded                      12.0000"), std::string::npos) << text;
   EXPECT_NE(text.find("2 (2 active, 0 expired, 0 upcoming)"), std::string::npos) << text;
   EXPECT_NE(text.find("0.29% of 11728.0000 GPU-hours from 2026-10-01 to 2026-12-01T02:00:00Z"), std::string::npos)
       << text;
@@ -243,8 +245,22 @@ TEST(RenderQuote, ShowsAffordabilityAndReason) {
   EXPECT_EQ(text.find("FIELD"), std::string::npos);
 }
 
+TEST(RenderListings, OrgsShowTheRegistrationNumberJurisdictionAndContact) {
+  const json orgs = json::array(
+      {{{"id", 1}, {"name", "hku"}, {"kind", "university"}, {"registration_number", "HKU-1911"},
+        {"jurisdiction", "Hong Kong"}, {"contact_name", "Ann Lee"}, {"contact_email", "ann@hku.hk"}},
+       {{"id", 2}, {"name", "acme"}, {"kind", "startup"}, {"registration_number", ""}, {"jurisdiction", ""},
+        {"contact_name", ""}, {"contact_email", "ops@acme.hk"}}});
+  EXPECT_EQ(render_orgs(orgs),
+            "ID  NAME  KIND        REG_NUMBER  JURISDICTION  CONTACT\n"
+            " 1  hku   university  HKU-1911    Hong Kong     Ann Lee <ann@hku.hk>\n"
+            " 2  acme  startup     -           -             ops@acme.hk\n");
+}
+
 TEST(RenderListings, ToleratesMissingFields) {
-  EXPECT_EQ(render_orgs(json::array({{{"id", 1}, {"name", "hku"}}})), "ID  NAME  KIND\n 1  hku   -\n");
+  EXPECT_EQ(render_orgs(json::array({{{"id", 1}, {"name", "hku"}}})),
+            "ID  NAME  KIND  REG_NUMBER  JURISDICTION  CONTACT\n"
+            " 1  hku   -     -           -             -\n");
   const std::string awards = render_awards(json::array({{{"id", 3}, {"amount", "5.0000"}}}));
   EXPECT_NE(awards.find("5.0000"), std::string::npos) << awards;
   EXPECT_NE(render_schemes(json::array({{{"name", "s"}, {"rate_bps", 9000}, {"eligible_kinds", {"startup"}}}}))

@@ -40,6 +40,18 @@ class EngineTest : public ::testing::Test {
   }
   void top_up(Minor amount) { ASSERT_TRUE(engine->top_up(project, amount, "", kT0).ok()); }
 
+  // A job of one H100 for an hour that is requeued if it is lost.
+  JobId submit_requeueable() {
+    JobRequest r;
+    r.project = project;
+    r.gpus = 1;
+    r.time_limit_s = 3600;
+    r.gpu_model = "H100";
+    r.requeue = true;
+    auto id = engine->submit(r, kT0);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : JobId();
+  }
   JobId submit(int gpus, int64_t limit_s = 3600, const std::string& model = "H100", Tier tier = Tier::kNormal,
                int64_t now = kT0) {
     JobRequest r;
@@ -255,13 +267,7 @@ TEST_F(EngineTest, CancelRunningChargesTheTimeRun) {
 
 TEST_F(EngineTest, LostJobWithRequeueIsChargedThenHeldAfresh) {
   top_up(100'0000);
-  JobRequest r;
-  r.project = project;
-  r.gpus = 1;
-  r.time_limit_s = 3600;
-  r.gpu_model = "H100";
-  r.requeue = true;
-  const JobId id = *engine->submit(r, kT0);
+  const JobId id = submit_requeueable();
   engine->schedule(kT0);
   JobEnd lost;
   lost.lost = true;
@@ -274,6 +280,28 @@ TEST_F(EngineTest, LostJobWithRequeueIsChargedThenHeldAfresh) {
   ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + 180'000, kT0 + 180'000).ok());
   EXPECT_EQ(job(id).cost_minor, 2 * (kPrice / 60));
   EXPECT_TRUE(engine->verify().ok());
+}
+
+// A requeued job whose first run was subsidised and whose second was not (its award ended in
+// between): the job's row keeps only the last run's rate (none), so its subsidy over both runs
+// is above that rate's share of its cost. The books are right, and a restart must accept them.
+TEST_F(EngineTest, ARequeuedJobPaidByAnAwardOnlyInItsFirstRunStillRestores) {
+  top_up(100'0000);
+  ASSERT_TRUE(engine->create_award(scheme, project, 100'0000, 8, kT0 - kHour, kT0 + 2 * kHour, kT0).ok());
+  const JobId id = submit_requeueable();
+  ASSERT_EQ(engine->schedule(kT0).size(), 1u);
+  JobEnd lost;
+  lost.lost = true;
+  ASSERT_TRUE(engine->job_ended(id, lost, kT0 + kHour, kT0 + kHour).ok());  // 30: 21 of subsidy
+  engine->expire(kT0 + 3 * kHour);                                           // the award has ended
+  ASSERT_EQ(engine->schedule(kT0 + 3 * kHour).size(), 1u);
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + 4 * kHour, kT0 + 4 * kHour).ok());  // 30, all from the wallet
+  ASSERT_EQ(job(id).rate_bps, 0);
+  ASSERT_EQ(job(id).subsidy_minor, 21'0000);
+  ASSERT_EQ(job(id).cost_minor, 60'0000);
+  EXPECT_TRUE(engine->verify().ok()) << engine->verify().ToString();
+  auto restored = Engine::Restore(two_nodes(), engine->snapshot());
+  EXPECT_TRUE(restored.ok()) << restored.status().ToString();
 }
 
 TEST_F(EngineTest, LostJobWithoutRequeueIsNodeFail) {

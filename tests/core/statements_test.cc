@@ -404,6 +404,9 @@ TEST_F(StatementTest, SchemeReportTakesReturnsOffWhatIsCommitted) {
   const AccountId fund = engine->funding().scheme(scheme)->fund;
   add_posted(rows, 900'001, engine->funding().award(award)->account, fund, 265 * kUnit, kCodeAwardReturn,
              "2026-12-01T03:00:00Z");
+  // As the engine records a return: the transfer, and the amount on the award's row.
+  rows.awards[award.value - 1].returned_minor = 265 * kUnit;
+  rows.awards[award.value - 1].returned_ms = at("2026-12-01T03:00:00Z");
   auto restored = Engine::Restore(cluster, rows);
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   auto r = scheme_report(**restored, scheme, at("2026-12-01T04:00:00Z"));

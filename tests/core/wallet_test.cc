@@ -3,6 +3,7 @@
 
 #include "core/engine.h"
 #include "core/reconcile.h"
+#include "core/statements.h"
 
 namespace berth::core {
 namespace {
@@ -63,6 +64,26 @@ class WalletTest : public ::testing::Test {
     EXPECT_EQ(engine->schedule(kT0).size(), 1u);
     EXPECT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + ran_ms, kT0 + ran_ms).ok());
     return id;
+  }
+  // A requeued job of one GPU whose run 0 (an hour: 30, 21 of it subsidy) award 1 paid, which
+  // then ended, and whose run 1 (the same) award 2 paid; ends at kT0 + 3h.
+  void requeued_over_two_awards(JobId* id, AwardId* first, AwardId* second) {
+    *first = grant(100'0000, kT0 + 2 * kHour);
+    top_up(100'0000);
+    JobRequest r;
+    r.project = project;
+    r.gpus = 1;
+    r.time_limit_s = 3600;
+    r.requeue = true;
+    *id = *engine->submit(r, kT0);
+    ASSERT_EQ(engine->schedule(kT0).size(), 1u);
+    JobEnd lost;
+    lost.lost = true;
+    ASSERT_TRUE(engine->job_ended(*id, lost, kT0 + kHour, kT0 + kHour).ok());
+    engine->expire(kT0 + 2 * kHour);
+    *second = grant(100'0000);
+    ASSERT_EQ(engine->schedule(kT0 + 2 * kHour).size(), 1u);
+    ASSERT_TRUE(engine->job_ended(*id, JobEnd{}, kT0 + 3 * kHour, kT0 + 3 * kHour).ok());
   }
   const Account& wallet() { return *engine->ledger().account(engine->funding().project(project)->wallet); }
   const Account& award_account(AwardId a) { return *engine->ledger().account(engine->funding().award(a)->account); }
@@ -253,22 +274,9 @@ TEST_F(WalletTest, BadRefundsAreRefusedAndChangeNothing) {
 
 TEST_F(WalletTest, ARequeuedJobsSubsidyReturnsToEachRunsAward) {
   // Run 0 on award 1 (which then ends), run 1 on award 2: each gets back only what it paid.
-  const AwardId first = grant(100'0000, kT0 + 2 * kHour);
-  top_up(100'0000);
-  JobRequest r;
-  r.project = project;
-  r.gpus = 1;
-  r.time_limit_s = 3600;
-  r.requeue = true;
-  const JobId id = *engine->submit(r, kT0);
-  ASSERT_EQ(engine->schedule(kT0).size(), 1u);
-  JobEnd lost;
-  lost.lost = true;
-  ASSERT_TRUE(engine->job_ended(id, lost, kT0 + kHour, kT0 + kHour).ok());  // 30: 21 from award 1
-  engine->expire(kT0 + 2 * kHour);
-  const AwardId second = grant(100'0000);
-  ASSERT_EQ(engine->schedule(kT0 + 2 * kHour).size(), 1u);
-  ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + 3 * kHour, kT0 + 3 * kHour).ok());  // 30: 21 from award 2
+  JobId id;
+  AwardId first, second;
+  ASSERT_NO_FATAL_FAILURE(requeued_over_two_awards(&id, &first, &second));
   ASSERT_EQ(job(id).subsidy_minor, 42'0000);
   const Minor fund_before = fund().balance(), second_before = award_account(second).balance();
   ASSERT_TRUE(engine->refund_job(id, 40'0000, "flaky node", kT0 + 3 * kHour).ok());
@@ -277,6 +285,126 @@ TEST_F(WalletTest, ARequeuedJobsSubsidyReturnsToEachRunsAward) {
   EXPECT_EQ(award_account(second).balance() - second_before, 7'0000);
   EXPECT_EQ(award_account(first).credits_posted, 100'0000);  // nothing into the ended award
   expect_clean();
+}
+
+// ---- an award's spent, net of refunds ----
+
+// What billing reads: an award's figures, which must always add up to what was granted.
+void expect_adds_up(const AwardMoney& m) {
+  EXPECT_EQ(m.granted_minor, m.held_minor + m.spent_minor + m.left_minor + m.returned_minor);
+}
+
+TEST_F(WalletTest, AnAwardsSpentIsNetOfTheSubsidyRefundedAndItsFiguresStillAddUp) {
+  const AwardId a = grant(100'0000);
+  top_up(100'0000);
+  const JobId id = ran(1, kHour);  // cost 30: subsidy 21
+  AwardMoney m = award_money(*engine, *engine->funding().award(a));
+  EXPECT_EQ(m.spent_minor, 21'0000);
+  EXPECT_EQ(m.refunded_minor, 0);
+  ASSERT_TRUE(engine->refund_job(id, 10'0000, "slow node", kT0 + kHour).ok());  // subsidy part floor(10 x 21 / 30) = 7
+  m = award_money(*engine, *engine->funding().award(a));
+  EXPECT_EQ(m.spent_minor, 14'0000);
+  EXPECT_EQ(m.refunded_minor, 7'0000);
+  EXPECT_EQ(m.left_minor, 86'0000);
+  EXPECT_EQ(m.returned_minor, 0);
+  expect_adds_up(m);
+  // The balance and the scheme's report say the same.
+  auto balance = project_balance(*engine, project, kT0 + kHour);
+  ASSERT_TRUE(balance.ok());
+  EXPECT_EQ(balance->awards[0].spent_minor, 14'0000);
+  EXPECT_EQ(balance->awards[0].refunded_minor, 7'0000);
+  EXPECT_EQ(balance->awards[0].window_spent_minor, 21'0000);  // the pace of use is what jobs were charged
+  auto report = scheme_report(*engine, scheme, kT0 + kHour);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->spent_minor, 14'0000);
+  EXPECT_EQ(report->refunded_minor, 7'0000);
+  EXPECT_EQ(report->committed_minor, report->spent_minor + report->held_minor + report->unspent_minor);
+  // The rest of the charge: nothing of the award is spent any more.
+  ASSERT_TRUE(engine->refund_job(id, 20'0000, "the rest", kT0 + kHour).ok());
+  m = award_money(*engine, *engine->funding().award(a));
+  EXPECT_EQ(m.spent_minor, 0);
+  EXPECT_EQ(m.refunded_minor, 21'0000);
+  EXPECT_EQ(m.left_minor, 100'0000);
+  expect_adds_up(m);
+  expect_clean();
+}
+
+TEST_F(WalletTest, SubsidyRefundedAfterAnAwardEndedCountsAsReturnedToTheFund) {
+  const AwardId a = grant(100'0000, kT0 + 2 * kHour);
+  top_up(100'0000);
+  const JobId id = ran(1, kHour);  // subsidy 21
+  engine->expire(kT0 + 3 * kHour);  // 79 returns to the fund
+  const Minor funded = scheme_report(*engine, scheme, kT0 + 3 * kHour)->funded_minor;
+  ASSERT_TRUE(engine->refund_job(id, 30'0000, "whole job", kT0 + 4 * kHour).ok());  // 21 to the fund
+  const AwardMoney m = award_money(*engine, *engine->funding().award(a));
+  EXPECT_EQ(m.spent_minor, 0);
+  EXPECT_EQ(m.refunded_minor, 21'0000);
+  EXPECT_EQ(m.left_minor, 0);
+  EXPECT_EQ(m.returned_minor, 100'0000);  // 79 at its end and the 21 refunded after it
+  expect_adds_up(m);
+  auto report = scheme_report(*engine, scheme, kT0 + 4 * kHour);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->funded_minor, funded);  // a refund to the fund is not new funding
+  EXPECT_EQ(report->returned_minor, 100'0000);
+  EXPECT_EQ(report->committed_minor, 0);
+  EXPECT_EQ(report->committed_minor, report->spent_minor + report->held_minor + report->unspent_minor);
+  EXPECT_EQ(report->remaining_minor, report->funded_minor - report->committed_minor);
+  expect_clean();
+}
+
+TEST_F(WalletTest, ARestoredEngineSplitsPastRefundsOverEachRunsAwardAsBefore) {
+  // Run 0 paid by award 1 (ended since), run 1 by award 2; a refund splits over both.
+  JobId id;
+  AwardId first, second;
+  ASSERT_NO_FATAL_FAILURE(requeued_over_two_awards(&id, &first, &second));
+  ASSERT_TRUE(engine->refund_job(id, 40'0000, "flaky node", kT0 + 3 * kHour).ok());  // 21 for run 0, 7 for run 1
+  EXPECT_EQ(engine->subsidy_refunded(first), 21'0000);
+  EXPECT_EQ(engine->subsidy_refunded(second), 7'0000);
+  auto restored = Engine::Restore(one_node(), engine->snapshot());
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  for (AwardId a : {first, second}) {
+    const AwardMoney before = award_money(*engine, *engine->funding().award(a));
+    const AwardMoney after = award_money(**restored, *(*restored)->funding().award(a));
+    EXPECT_EQ(after.spent_minor, before.spent_minor);
+    EXPECT_EQ(after.refunded_minor, before.refunded_minor);
+    EXPECT_EQ(after.returned_minor, before.returned_minor);
+    expect_adds_up(after);
+  }
+  EXPECT_EQ(award_money(**restored, *(*restored)->funding().award(first)).returned_minor, 79'0000 + 21'0000);
+  EXPECT_EQ(award_money(**restored, *(*restored)->funding().award(second)).spent_minor, 14'0000);
+}
+
+// An award's figures are read from its row's granted and returned amounts: reconcile holds
+// those to the award's transfers.
+TEST_F(WalletTest, ReconcileCatchesAnAwardRowThatDisagreesWithItsTransfers) {
+  const AwardId a = grant(100'0000, kT0 + 2 * kHour);
+  top_up(100'0000);
+  ran(1, kHour);
+  engine->expire(kT0 + 3 * kHour);  // returns 79
+  ChangeSet rows = engine->snapshot();
+  rows.awards[a.value - 1].returned_minor -= 1;  // the row claims one unit less returned
+  const ReconcileReport r = reconcile(rows);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.differences.front().kind, DifferenceKind::kAwardTotals);
+  EXPECT_EQ(r.differences.front().field, "returned");
+  ChangeSet granted = engine->snapshot();
+  granted.awards[a.value - 1].amount_minor += 1;
+  const ReconcileReport g = reconcile(granted);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.differences.front().field, "amount");
+}
+
+TEST_F(WalletTest, RestoreRefusesAnAwardCreditedWithRefundsItsJobsDoNotShow) {
+  grant(100'0000);
+  top_up(100'0000);
+  const JobId id = ran(1, kHour);
+  ASSERT_TRUE(engine->refund_job(id, 10'0000, "slow node", kT0 + kHour).ok());  // 7 back into the award
+  ChangeSet rows = engine->snapshot();
+  rows.jobs[id.value - 1].refunded_minor = 0;  // the job's row forgets its refund
+  auto restored = Engine::Restore(one_node(), rows);
+  ASSERT_FALSE(restored.ok());
+  EXPECT_NE(restored.status().message().find("award 1: refunds paid into it (7.0000)"), std::string::npos)
+      << restored.status().ToString();
 }
 
 // ---- adjustments ----

@@ -199,6 +199,11 @@ const std::vector<Route>& routes() {
       {"POST", "/v1/orgs", fixed("/v1/orgs"), [](A& t) { return json{{"name", t.unique("org")}, {"kind", "other"}}.dump(); },
        ok, denied, denied, denied},
       {"GET", "/v1/orgs", fixed("/v1/orgs"), none, ok, ok, ok, ok},
+      // A member reads their own organisation's record; a reviewer belongs to none (404).
+      {"GET", "/v1/orgs/([^/]+)", fixed("/v1/orgs/hku"), none, ok, ok, hidden, hidden},
+      // Only the admin amends a registration record.
+      {"POST", "/v1/orgs/([^/]+)/update", fixed("/v1/orgs/hku/update"),
+       [](A& t) { return json{{"contact_name", t.unique("Contact ")}}.dump(); }, ok, denied, denied, denied},
       {"POST", "/v1/projects", fixed("/v1/projects"),
        [](A& t) { return json{{"name", t.unique("project")}, {"org", "hku"}}.dump(); }, ok, denied, denied, denied},
       {"GET", "/v1/projects", fixed("/v1/projects"), none, ok, ok, ok, ok},

@@ -58,6 +58,13 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
   EXPECT_EQ(wallet()["credit_limit"], "5000.0000");
   EXPECT_EQ(amount(wallet()["spendable"]), amount(wallet()["available"]) + 5000 * kMinorPerUnit);
   EXPECT_EQ(daemon->api("POST", "/v1/projects/vision/credit-limit", R"({"limit":"-1"})").first, 400);
+  // The balance table shows the limit and what can be spent with it.
+  const CliResult balance = cli("balance vision");
+  ASSERT_EQ(balance.exit_code, 0) << balance.out;
+  EXPECT_NE(balance.out.find("CREDIT_LIMIT"), std::string::npos) << balance.out;
+  EXPECT_NE(balance.out.find("SPENDABLE"), std::string::npos) << balance.out;
+  EXPECT_NE(balance.out.find(" 5000.0000 "), std::string::npos) << balance.out;
+  EXPECT_NE(balance.out.find(" " + wallet()["spendable"].get<std::string>() + "\n"), std::string::npos) << balance.out;
 
   // Refunds: half, then bad ones refused with nothing changed, then the rest.
   const Minor half = cost / 2;
@@ -69,6 +76,15 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
   EXPECT_EQ(amount(job(id)["refunded"]), half);
   EXPECT_EQ(amount(award()["left"]) - award_before, subsidy_part);
   EXPECT_EQ(amount(wallet()["balance"]) - wallet_before, half - subsidy_part);
+  // The award's spent is net of the subsidy refunded, and its figures still add up to the grant.
+  auto adds_up = [&](const json& a) {
+    EXPECT_EQ(amount(a["granted"]),
+              amount(a["held"]) + amount(a["spent"]) + amount(a["left"]) + amount(a["returned_amount"]))
+        << a.dump();
+  };
+  EXPECT_EQ(amount(award()["spent"]), subsidy - subsidy_part);
+  EXPECT_EQ(amount(award()["refunded"]), subsidy_part);
+  adds_up(award());
   const std::string refund_path = "/v1/jobs/" + jid + "/refund";
   auto [st_over, over] = daemon->api("POST", refund_path, json{{"amount", format_amount(cost)}, {"reason", "x"}}.dump());
   EXPECT_EQ(st_over, 409) << over.dump();
@@ -80,6 +96,14 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
   must("refund " + jid + " --reason 'the rest'");
   EXPECT_EQ(amount(job(id)["refunded"]), cost);
   EXPECT_EQ(amount(award()["left"]) - award_before, subsidy);
+  EXPECT_EQ(amount(award()["spent"]), 0);
+  EXPECT_EQ(amount(award()["refunded"]), subsidy);
+  adds_up(award());
+  const json report = daemon->api("GET", "/v1/schemes/ai-subsidy/report").second;
+  EXPECT_EQ(amount(report["spent"]), 0) << report.dump();
+  EXPECT_EQ(amount(report["refunded"]), subsidy) << report.dump();
+  const CliResult awards = cli("balance vision");
+  EXPECT_NE(awards.out.find("REFUNDED"), std::string::npos) << awards.out;
   const CliResult nothing = cli("refund " + jid + " --reason again");
   EXPECT_EQ(nothing.exit_code, 1);
   EXPECT_NE(nothing.out.find("nothing left to refund"), std::string::npos) << nothing.out;

@@ -14,6 +14,7 @@
 #include "common/timefmt.h"
 #include "core/engine.h"
 #include "core/reconcile.h"
+#include "core/statements.h"
 #include "sim/virtual_cluster.h"
 
 namespace berth::scenario {
@@ -938,8 +939,9 @@ Status Driver::expect_balance(const std::vector<std::string>& w) {
   return Status::Ok();
 }
 
-// expect award ID [spent=X] [held=X] [left=X] [returned=X]: spent by jobs, held by running
-// jobs, left to spend, and returned to the fund after the award ended.
+// expect award ID [spent=X] [held=X] [left=X] [returned=X]: spent by jobs (net of the subsidy
+// part of refunds), held by running jobs, left to spend, and returned to the fund after the
+// award ended (core::AwardMoney).
 Status Driver::expect_award(const std::vector<std::string>& w) {
   if (w.size() < 2) return bad("usage: expect award ID [spent=X] [held=X] [left=X] [returned=X] [overdue=yes|no] [next_due=TIME]");
   SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
@@ -957,15 +959,15 @@ Status Driver::expect_award(const std::vector<std::string>& w) {
     next_due = v;
   }
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
-  const core::Account& a = *engine().ledger().account(award->account);
+  const core::AwardMoney money = core::award_money(engine(), *award);
   Mismatches m;
   const core::ReportStanding standing = engine().report_standing(award->id, now());
   if (overdue) m.compare("overdue", *overdue, standing.overdue() ? "yes" : "no");
   if (next_due) m.compare("next_due", format_time(*next_due), standing.next_due_ms ? format_time(standing.next_due_ms) : "(none)");
-  m.money("spent", spent, a.debits_posted - award->returned_minor);
-  m.money("returned", returned, award->returned_minor);
-  m.money("held", held, a.debits_pending);
-  m.money("left", left, a.available());
+  m.money("spent", spent, money.spent_minor);
+  m.money("returned", returned, money.returned_minor);
+  m.money("held", held, money.held_minor);
+  m.money("left", left, money.left_minor);
   if (!m.text().empty()) fail("expect award " + w[1] + ": " + m.text());
   return Status::Ok();
 }

@@ -1,10 +1,11 @@
 // A randomized test of the whole core through the real SQLite store, with crashes.
 //
 // From a fixed seed it drives one Engine through thousands of mixed operations at an advancing
-// virtual now_ms, in batches as berthd applies them: organisations, projects and schemes with
-// their rules (window, cap, exceptional rate, validity); applications drafted, updated,
+// virtual now_ms, in batches as berthd applies them: organisations (with registration records,
+// some fields bad, amended now and then), projects and schemes with their rules (window, cap, exceptional rate, validity); applications drafted, updated,
 // submitted, reviewed, approved, rejected and withdrawn; direct awards, supplements and early
-// closure; top-ups with new and replayed payment references; jobs of every size, model and
+// closure; top-ups with new and replayed payment references; refunds of ended jobs' charges
+// (some above what is left to refund); jobs of every size, model and
 // tier, held, released, dependent and in arrays; cancels, scheduling passes, ends (completed,
 // failed, timed out, lost), preemptions, nodes going down and up, and expiry (where ended
 // awards return their remainder). Deliberately invalid operations (over a cap, over a fund,
@@ -20,13 +21,12 @@
 // be there. After every restore, at checkpoints and at the end: Engine::verify() is Ok,
 // core::reconcile() of the store's rows and of the engine's snapshot find nothing, total debits
 // equal total credits, the store's rows equal the engine's, no project holds more than a
-// scheme's cap, and every ended award whose holds are settled has returned its remainder.
+// scheme's cap, every ended award whose holds are settled has returned its remainder, and every
+// award's figures (spent net of refunds, refunded, returned) are non-negative and add up to what
+// it was granted.
 //
 // A failure names the seed, the batch and the operation. BERTH_RANDOM_SEED=<n> runs another
 // seed and BERTH_RANDOM_OPS=<n> changes the number of operations.
-//
-// TODO(refunds): include Engine::refund_job among the operations (refunds of a settled job's
-// charge, refused above what was charged) once the engine has it; it does not yet.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -46,6 +46,7 @@
 
 #include "core/engine.h"
 #include "core/reconcile.h"
+#include "core/statements.h"
 #include "store/sqlite_store.h"
 
 namespace berth::store {
@@ -99,7 +100,9 @@ void line(std::ostringstream& out, const char* what, const Fields&... fields) {
 // restart (priority, expected start, preemption asked, estimate from history) are left out.
 std::string rows_text(const ChangeSet& c) {
   std::ostringstream o;
-  for (const core::Org& r : c.orgs) line(o, "org", r.id.value, r.name, int(r.kind), r.created_ms);
+  for (const core::Org& r : c.orgs)
+    line(o, "org", r.id.value, r.name, int(r.kind), r.created_ms, r.registration.number, r.registration.address,
+         r.registration.contact_name, r.registration.contact_email, r.registration.jurisdiction, r.updated_ms);
   for (const core::Project& r : c.projects) line(o, "project", r.id.value, r.org.value, r.name, r.wallet.value, r.created_ms);
   for (const core::Scheme& r : c.schemes)
     line(o, "scheme", r.id.value, r.name, r.rate_bps, r.eligible_kinds, int(r.shortfall), r.fund.value, r.created_ms,
@@ -130,7 +133,7 @@ std::string rows_text(const ChangeSet& c) {
          j.term_signal, j.cancel_requested, j.held, core::format_dependencies(j.dependencies), j.array_id.value,
          j.array_index, j.array_throttle);
     line(o, " money", j.award.value, j.rate_bps, j.price_per_gpu_hour_minor, j.max_cost_minor, j.subsidy_held_minor,
-         j.copay_held_minor, j.cost_minor, j.subsidy_minor, j.copay_minor);
+         j.copay_held_minor, j.cost_minor, j.subsidy_minor, j.copay_minor, j.refunded_minor);
   }
   for (const core::Account& a : c.accounts)
     line(o, "account", a.id.value, int(a.kind), a.no_overdraft, a.owner, a.name, a.debits_pending, a.debits_posted,
@@ -152,6 +155,9 @@ std::string quick_state(const Engine& e) {
        e.funding().awards().size(), e.ledger().transfers_in_order().size());
   for (const core::Account* a : e.ledger().accounts())
     line(o, "account", a->id.value, a->debits_pending, a->debits_posted, a->credits_pending, a->credits_posted);
+  for (const core::Org& r : e.funding().orgs())  // few, and amended in place
+    line(o, "org", r.id.value, r.registration.number, r.registration.address, r.registration.contact_name,
+         r.registration.contact_email, r.registration.jurisdiction, r.updated_ms);
   return o.str();
 }
 
@@ -322,6 +328,14 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     }
     ASSERT_EQ(debits_posted, credits_posted);
     ASSERT_EQ(debits_pending, credits_pending);
+    // Each award's figures, as billing reads them.
+    for (const core::Award& a : engine_->funding().awards()) {
+      const core::AwardMoney m = core::award_money(*engine_, a);
+      ASSERT_GE(m.spent_minor, 0) << "award " << a.id.value;
+      ASSERT_GE(m.refunded_minor, 0) << "award " << a.id.value;
+      ASSERT_GE(m.returned_minor, a.returned_minor) << "award " << a.id.value;
+      ASSERT_EQ(m.granted_minor, m.held_minor + m.spent_minor + m.left_minor + m.returned_minor) << "award " << a.id.value;
+    }
     // No project holds more from a scheme than its cap, and approved applications have awards.
     std::map<std::pair<uint64_t, uint64_t>, Minor> awarded;
     for (const core::Award& a : snapshot.awards) awarded[{a.scheme.value, a.project.value}] += a.amount_minor;
@@ -413,7 +427,29 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     const size_t n = engine_->funding().orgs().size();
     if (n >= 6) return;
     const auto kind = static_cast<core::OrgKind>(between(0, core::kOrgKindCount - 1));
-    attempt("create org", [&] { return engine_->create_org("org" + std::to_string(n + 1), kind, now_).status(); });
+    const core::RegistrationChange registration = random_registration();
+    attempt("create org",
+            [&] { return engine_->create_org("org" + std::to_string(n + 1), kind, registration, now_).status(); });
+  }
+
+  // A registration record's fields, some of them bad (a refusal must change nothing).
+  core::RegistrationChange random_registration() {
+    core::RegistrationChange c;
+    if (chance(50)) c.number = chance(90) ? " BR-" + std::to_string(between(1, 99)) + " " : std::string("  ");
+    if (chance(40)) c.address = chance(90) ? "Unit " + std::to_string(between(1, 9)) + ", Hong Kong" : std::string(600, 'a');
+    if (chance(40)) c.contact_name = "Contact " + std::to_string(between(1, 9));
+    if (chance(50))
+      c.contact_email = chance(80) ? "c" + std::to_string(between(1, 9)) + "@org.hk" : std::string("no email");
+    if (chance(30)) c.jurisdiction = "Hong Kong";
+    return c;
+  }
+
+  void op_update_org() {
+    const auto& orgs = engine_->funding().orgs();
+    if (orgs.empty()) return;
+    const OrgId org = chance(95) ? pick(orgs).id : OrgId(orgs.size() + 1);
+    const core::RegistrationChange change = random_registration();
+    attempt("update org", [&] { return engine_->update_org(org, change, "", now_).status(); });
   }
 
   void op_create_project() {
@@ -556,6 +592,20 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     const std::string reference = chance(80) ? "pay-" + std::to_string(++references_) : "";
     const Minor amount = between(50, 3'000) * kUnit;
     attempt("top up", [&] { return engine_->top_up(p, amount, reference, now_).status(); });
+  }
+
+  // A refund of part (now and then more than the rest, refused) of an ended job's charge. Its
+  // subsidy part goes back to each run's award, or to the fund once that award has ended.
+  void op_refund() {
+    std::vector<JobId> charged;
+    for (const core::Job& j : engine_->jobs())
+      if (engine_->refundable_minor(j) > 0) charged.push_back(j.id);
+    if (charged.empty()) return;
+    const JobId id = pick(charged);
+    const Minor rest = engine_->refundable_minor(*engine_->job(id));
+    const Minor amount = chance(90) ? between(1, rest) : rest + 1;
+    attempt("refund job " + std::to_string(id.value),
+            [&] { return engine_->refund_job(id, amount, "random refund", now_).status(); });
   }
 
   // The same payment reference again: the first top-up, and nothing new.
@@ -796,6 +846,7 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     using Op = void (RandomRestartTest::*)();
     static const std::vector<std::pair<int, Op>> ops = {
         {2, &RandomRestartTest::op_create_org},          {3, &RandomRestartTest::op_create_project},
+        {2, &RandomRestartTest::op_update_org},
         {1, &RandomRestartTest::op_create_scheme},       {2, &RandomRestartTest::op_fund_scheme},
         {2, &RandomRestartTest::op_set_criteria},        {5, &RandomRestartTest::op_draft_application},
         {2, &RandomRestartTest::op_update_application},  {4, &RandomRestartTest::op_submit_application},
@@ -803,6 +854,7 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         {2, &RandomRestartTest::op_reject_or_withdraw},  {3, &RandomRestartTest::op_direct_award},
         {2, &RandomRestartTest::op_supplement_award},    {1, &RandomRestartTest::op_close_award},
         {8, &RandomRestartTest::op_top_up},              {3, &RandomRestartTest::op_replay_top_up},
+        {3, &RandomRestartTest::op_refund},
         {30, &RandomRestartTest::op_submit_job},         {5, &RandomRestartTest::op_cancel},
         {2, &RandomRestartTest::op_hold_or_release},     {2, &RandomRestartTest::op_lose_job},
         {2, &RandomRestartTest::op_node},                {6, &RandomRestartTest::op_schedule},
@@ -916,6 +968,9 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     for (const core::Job& j : engine_->jobs()) states[j.state]++;
     int requeued = 0;
     for (const core::Job& j : engine_->jobs()) requeued += j.restarts > 0;
+    int refunded = 0, amended = 0;
+    for (const core::Job& j : engine_->jobs()) refunded += j.refunded_minor > 0;
+    for (const core::Org& o : engine_->funding().orgs()) amended += o.updated_ms != 0;
     int returned = 0, closed = 0, approved = 0;
     for (const core::Award& a : engine_->funding().awards()) {
       returned += a.returned_ms != 0;
@@ -930,7 +985,9 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
             << states[core::JobState::kCancelled] << " cancelled, " << states[core::JobState::kNodeFail] << " lost, "
             << requeued << " requeued, " << states[core::JobState::kPending] << " pending), "
             << engine_->funding().awards().size() << " awards (" << approved << " on applications, " << closed
-            << " closed, " << returned << " returned), " << engine_->topups().size() << " top-ups; " << runs_not_recomputed_ << " earlier runs not recomputable";
+            << " closed, " << returned << " returned), " << engine_->topups().size() << " top-ups, " << refunded
+            << " jobs refunded, " << amended << " organisations amended; " << runs_not_recomputed_
+            << " earlier runs not recomputable";
     std::cout << summary.str() << "\n";
     if (ops >= kDefaultOps) {
       EXPECT_GE(crashes_, 3) << summary.str();
@@ -942,6 +999,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
       EXPECT_GT(closed, 0) << summary.str();
       EXPECT_GT(returned, 0) << summary.str();
       EXPECT_GT(replays_, 0) << summary.str();
+      EXPECT_GT(refunded, 0) << summary.str();
+      EXPECT_GT(amended, 0) << summary.str();
     }
   }
 

@@ -92,6 +92,8 @@ void expect_same(const core::Org& a, const core::Org& b) {
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.kind, b.kind);
   EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.registration, b.registration);
+  EXPECT_EQ(a.updated_ms, b.updated_ms);
 }
 void expect_same(const core::Project& a, const core::Project& b) {
   EXPECT_EQ(a.id.value, b.id.value);
@@ -1140,6 +1142,64 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion5) {
   EXPECT_EQ(raw.one("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'refunded_minor'"), "1");
 }
 
+TEST_F(SqliteStoreTest, RegistrationRecordsAreUpsertedAndSurviveReopening) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto e = Engine::Create(small_cluster(), kT0);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  engine_ = std::move(*e);
+  core::RegistrationChange record;
+  record.number = "71234567";
+  record.address = "1 Science Park West Avenue, Hong Kong";
+  record.contact_name = "Ann Lee";
+  record.contact_email = "ann@acme.hk";
+  auto org = engine_->create_org("acme", core::OrgKind::kStartup, record, kT0);
+  ASSERT_TRUE(org.ok()) << org.status().ToString();
+  commit(kT0);
+  core::RegistrationChange amended;
+  amended.contact_email = "ops@acme.hk";
+  amended.jurisdiction = "Hong Kong";
+  ASSERT_TRUE(engine_->update_org(org->id, amended, "shared mailbox", kT0 + kHour).ok());
+  commit(kT0 + kHour);  // the same org row again: upserted, not a second row
+  const std::unique_ptr<Engine> restored = reopen_and_restore(engine_->snapshot());
+  ASSERT_NE(restored, nullptr);
+  const core::Org& o = *restored->funding().org(org->id);
+  EXPECT_EQ(o.registration.contact_email, "ops@acme.hk");
+  EXPECT_EQ(o.registration.number, "71234567");
+  EXPECT_EQ(o.updated_ms, kT0 + kHour);
+  EXPECT_EQ(restored->audit().back().action, "org.update");
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM orgs WHERE name = 'acme'"), "1");
+  EXPECT_EQ(raw.one("SELECT registration_number || '|' || contact_email || '|' || jurisdiction FROM orgs "
+                    "WHERE name = 'acme'"),
+            "71234567|ops@acme.hk|Hong Kong");
+}
+
+TEST_F(SqliteStoreTest, TheSchemaRefusesAnOverlongRegistrationField) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ChangeSet bad;
+  core::Org o{OrgId(1), "acme", core::OrgKind::kStartup, kT0};
+  o.registration.address = std::string(core::kMaxAddressBytes + 1, 'a');
+  bad.orgs.push_back(o);
+  const Status st = store_->commit(bad, kT0);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("CHECK"), std::string::npos) << st.ToString();
+}
+
+TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion8) {
+  write_old_database(8, {"INSERT INTO orgs VALUES (1, 'hku', 'university', 0)"});
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_GE(store_->schema_version(), 9);
+  auto rows = store_->load(nullptr);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->orgs.size(), 1u);
+  EXPECT_EQ(rows->orgs[0].name, "hku");
+  EXPECT_EQ(rows->orgs[0].registration, core::OrgRegistration{});  // nothing recorded for an older org
+  EXPECT_EQ(rows->orgs[0].updated_ms, 0);
+}
+
 // ---- atomicity ----
 
 TEST_F(SqliteStoreTest, AFailedCommitLeavesTheDatabaseExactlyAsBefore) {
@@ -1168,7 +1228,7 @@ TEST_F(SqliteStoreTest, AFailedCommitLeavesTheDatabaseExactlyAsBefore) {
 
   ChangeSet repeated;  // an append-only row written twice
   repeated.accounts.push_back(good.accounts.back());
-  repeated.orgs.push_back(good.orgs.front());
+  repeated.projects.push_back(good.projects.front());
 
   ChangeSet unknown_pending;  // the state of a transfer that was never written
   unknown_pending.orgs.push_back(core::Org{OrgId(99), "late", core::OrgKind::kStartup, kT0});
