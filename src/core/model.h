@@ -274,6 +274,8 @@ struct Job {
     const int64_t running_ms = state == JobState::kRunning && now_ms > start_ms ? now_ms - start_ms : 0;
     return int64_t{gpus} * ((ran_ms + running_ms) / 1000);
   }
+  // Whether it has had `after_gpu_s` GPU-seconds (least attained service demotes it; 0: never).
+  bool demoted(int64_t after_gpu_s, int64_t now_ms) const { return after_gpu_s > 0 && attained_gpu_s(now_ms) >= after_gpu_s; }
   // How to run it (workdir, script, outputs, env) as JSON; opaque to the core.
   std::string launch;
 };

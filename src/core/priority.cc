@@ -86,7 +86,7 @@ int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare,
 }
 
 bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms) {
-  return config.demote_after_gpu_s > 0 && job.attained_gpu_s(now_ms) >= config.demote_after_gpu_s;
+  return job.demoted(config.demote_after_gpu_s, now_ms);
 }
 
 int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms) {

@@ -118,17 +118,17 @@ bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, int64_t now_
       const Job& r = lookup(JobId(it->second));
       if (demoted(r, now_ms) && !exempt(r, now_ms)) victims_.push_back({victim_key(r, now_ms), it->second});
     }
-    std::stable_sort(victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_), victims_.end());
+    // High-tier jobs last: only a high-tier job may stop them.
+    const auto high = std::stable_partition(victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_), victims_.end(),
+                                            [&](const auto& v) { return lookup(JobId(v.second)).tier != Tier::kHigh; });
+    low_victims_ = static_cast<size_t>(high - victims_.begin());
+    std::stable_sort(victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_), high);
+    std::stable_sort(high, victims_.end());
   }
   // Demoted jobs are victims only of jobs not demoted, of their tier or higher.
-  auto end = victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_);
-  if (!demoted(job, now_ms) && job.tier != Tier::kSpot) {
-    if (job.tier == Tier::kHigh) {
-      end = victims_.end();
-    } else {
-      end = std::stable_partition(end, victims_.end(), [&](const auto& v) { return lookup(JobId(v.second)).tier != Tier::kHigh; });
-    }
-  }
+  size_t count = spot_victims_;
+  if (job.tier != Tier::kSpot && !demoted(job, now_ms)) count = job.tier == Tier::kHigh ? victims_.size() : low_victims_;
+  const auto end = victims_.begin() + static_cast<std::ptrdiff_t>(count);
   const auto begin = victims_.begin();
   if (begin == end) return false;
   int64_t key = 0;
@@ -223,9 +223,9 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
     // Preemption that failed this pass fails again for a later normal job (not demoted) of any
     // model as large or larger, as reservations only grow: tracked by GPUs per node for
     // single-node jobs, by (nodes, GPUs per node) for gangs.
-    const bool plain = job.tier == Tier::kNormal && job.gpu_model.empty() && !demoted(job, now_ms);
-    bool may_preempt = options_.preemption && preempt && job.tier != Tier::kSpot &&
-                       (!blocked || (options_.demote_after_gpu_s > 0 && !demoted(job, now_ms)));
+    const bool fresh = options_.demote_after_gpu_s > 0 && !demoted(job, now_ms);
+    const bool plain = job.tier == Tier::kNormal && job.gpu_model.empty() && fresh;
+    bool may_preempt = options_.preemption && preempt && job.tier != Tier::kSpot && (!blocked || fresh);
     if (may_preempt && plain)
       may_preempt = job.nodes == 1 ? per < no_victims_single
                                    : job.nodes < no_victims_gang.first || per < no_victims_gang.second;

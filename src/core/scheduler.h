@@ -165,9 +165,7 @@ class Scheduler {
                    const Preempt& preempt, std::vector<NodeId>* nodes);
   // A running job that preemption may stop once it is demoted.
   bool demotable(const Job& job) const { return options_.demote_after_gpu_s > 0 && job.requeue; }
-  bool demoted(const Job& job, int64_t now_ms) const {
-    return options_.demote_after_gpu_s > 0 && job.attained_gpu_s(now_ms) >= options_.demote_after_gpu_s;
-  }
+  bool demoted(const Job& job, int64_t now_ms) const { return job.demoted(options_.demote_after_gpu_s, now_ms); }
   bool exempt(const Job& job, int64_t now_ms) const {
     return options_.preempt_exempt_s > 0 && now_ms - job.start_ms < options_.preempt_exempt_s * 1000;
   }
@@ -185,6 +183,7 @@ class Scheduler {
   std::set<std::pair<int64_t, uint64_t>> requeueable_;  // (start, job id) of others that may be demoted
   std::vector<std::pair<int64_t, uint64_t>> victims_;   // during a pass: who may be preempted, in order
   size_t spot_victims_ = 0;                             // of them, the spot jobs (first)
+  size_t low_victims_ = 0;                              // the spot jobs and demoted jobs below high tier
   bool victims_listed_ = false;                         // victims_ is this pass's
   std::vector<int64_t> reserved_;                // per node index, during a pass: reserved from (0: not)
   std::vector<uint32_t> reserved_nodes_;         // nodes reserved this pass, to clear after it
