@@ -12,6 +12,7 @@
 #include "core/statements.h"
 #include "server/statement_views.h"
 #include "server/daemon.h"
+#include "server/request_fields.h"
 #include "server/views.h"
 
 namespace berth::server {
@@ -23,116 +24,10 @@ using Handler = std::function<Reply(CoreContext&, const Principal&, const json& 
 Reply ok(json body, int status = 200) { return {status, std::move(body)}; }
 Reply fail(const Status& st) { return error_reply(st); }
 
-// Field readers: a missing required field or a wrong type is a 400 naming the field.
-Result<std::string> str_field(const json& b, const char* key, bool required, const std::string& def = "") {
-  if (!b.contains(key) || b[key].is_null()) {
-    if (required) return Status::Invalid(std::string("field '") + key + "' is required");
-    return def;
-  }
-  if (!b[key].is_string()) return Status::Invalid(std::string("field '") + key + "' must be a string");
-  return b[key].get<std::string>();
-}
-
-Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t def = 0) {
-  if (!b.contains(key) || b[key].is_null()) {
-    if (required) return Status::Invalid(std::string("field '") + key + "' is required");
-    return def;
-  }
-  if (!b[key].is_number_integer()) return Status::Invalid(std::string("field '") + key + "' must be an integer");
-  return b[key].get<int64_t>();
-}
-
-// A money field: a decimal string (or an integer) in currency units; a sign only where
-// allow_negative (an adjustment).
-Result<Minor> amount_field(const json& b, const char* key, bool allow_negative = false) {
-  if (!b.contains(key) || b[key].is_null()) return Status::Invalid(std::string("field '") + key + "' is required");
-  if (b[key].is_number_integer()) return parse_amount(std::to_string(b[key].get<int64_t>()), allow_negative);
-  if (!b[key].is_string()) return Status::Invalid(std::string("field '") + key + "' must be a decimal string like \"12.50\"");
-  auto a = parse_amount(b[key].get<std::string>(), allow_negative);
-  if (!a.ok()) return Status::Invalid(std::string("field '") + key + "': " + a.status().message());
-  return a;
-}
-
-Result<int64_t> date_field(const json& b, const char* key) {
-  auto s = str_field(b, key, true);
-  if (!s.ok()) return s.status();
-  auto t = parse_time_ms(*s);
-  if (!t.ok()) return Status::Invalid(std::string("field '") + key + "': " + t.status().message());
-  return t;
-}
-
 #define TRY_ASSIGN(var, expr)                        \
   auto var##_r = (expr);                             \
   if (!var##_r.ok()) return fail(var##_r.status());  \
   auto var = std::move(*var##_r)
-
-// An id (number, or a string of digits) or a name.
-template <typename T, typename ById, typename ByName>
-const T* resolve(const json& ref, ById by_id, ByName by_name) {
-  if (ref.is_number_unsigned() || ref.is_number_integer()) return by_id(ref.get<uint64_t>());
-  if (!ref.is_string()) return nullptr;
-  const std::string s = ref.get<std::string>();
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return by_id(std::stoull(s));
-  return by_name(s);
-}
-
-Result<const core::Org*> find_org(const core::Engine& e, const json& ref, const Principal& who) {
-  const core::Org* o = resolve<core::Org>(
-      ref, [&](uint64_t id) { return e.funding().org(OrgId(id)); },
-      [&](const std::string& n) { return e.funding().org_by_name(n); });
-  if (!o || !who.sees(o->id)) return Status::NotFound("organisation " + ref.dump() + " not found");
-  return o;
-}
-
-Result<const core::Project*> find_project(const core::Engine& e, const json& ref, const Principal& who) {
-  const core::Project* p = resolve<core::Project>(
-      ref, [&](uint64_t id) { return e.funding().project(ProjectId(id)); },
-      [&](const std::string& n) { return e.funding().project_by_name(n); });
-  if (!p || !who.sees(p->org)) return Status::NotFound("project " + ref.dump() + " not found");
-  return p;
-}
-
-Result<const core::Scheme*> find_scheme(const core::Engine& e, const json& ref) {
-  const core::Scheme* s = resolve<core::Scheme>(
-      ref, [&](uint64_t id) { return e.funding().scheme(SchemeId(id)); },
-      [&](const std::string& n) { return e.funding().scheme_by_name(n); });
-  if (!s) return Status::NotFound("scheme " + ref.dump() + " not found");
-  return s;
-}
-
-// An id in a path: 1 to 18 digits, else a 400 naming what it should have been.
-Result<uint64_t> path_id(const std::string& id_text, const char* what) {
-  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
-    return Status::Invalid(std::string(what) + " id '" + id_text + "' is not a number");
-  return std::stoull(id_text);
-}
-
-Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who) {
-  auto id = path_id(id_text, "job");
-  if (!id.ok()) return id.status();
-  const core::Job* j = e.job(JobId(*id));
-  if (!j) return Status::NotFound("job " + id_text + " not found");
-  if (!who.sees(j->org)) return Status::Denied("job " + id_text + " belongs to another organisation");
-  return j;
-}
-
-Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text) {
-  auto id = path_id(id_text, "award");
-  if (!id.ok()) return id.status();
-  const core::Award* a = e.funding().award(AwardId(*id));
-  if (!a) return Status::NotFound("award " + id_text + " not found");
-  return a;
-}
-
-// An award the caller may see: a member sees their organisation's only (others are 404, as
-// for projects); reviewers and admins see all.
-Result<const core::Award*> find_visible_award(const core::Engine& e, const std::string& id_text, const Principal& who) {
-  auto a = find_award(e, id_text);
-  if (!a.ok()) return a.status();
-  if (!who.reads_funding() && !who.sees(e.funding().project((*a)->project)->org))
-    return Status::NotFound("award " + id_text + " not found");
-  return a;
-}
 
 // An optional integer query parameter (?after=10).
 Result<int64_t> query_int(const httplib::Request& req, const char* key, int64_t def) {
@@ -141,84 +36,6 @@ Result<int64_t> query_int(const httplib::Request& req, const char* key, int64_t 
   if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid(std::string("query parameter '") + key + "' must be a whole number, got '" + v + "'");
   return static_cast<int64_t>(std::stoll(v));
-}
-
-// The core's view of who acts: a member of their organisation, or a reviewer (an admin acts
-// as the centre's first scheme officer).
-core::Actor actor_of(const Principal& who) {
-  core::Actor a;
-  a.user = who.user;
-  a.role = who.role == Role::kMember ? core::FundingRole::kMember : core::FundingRole::kReviewer;
-  a.org = who.org;
-  return a;
-}
-
-// A report rule from a request's fields, in range for the core to judge further.
-Result<std::pair<int, int>> report_rule(int64_t every_months, int64_t grace_days) {
-  // Narrowed so that a huge number is still out of the core's range, not wrapped into it.
-  const auto narrow = [](int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, -1, 1'000'000)); };
-  BERTH_RETURN_IF_ERROR(core::check_report_rule(narrow(every_months), narrow(grace_days)));
-  return std::make_pair(narrow(every_months), narrow(grace_days));
-}
-
-// An application the caller may see: a member sees their organisation's only (others are 404,
-// as for projects); reviewers and admins see all.
-Result<const core::Application*> find_application(const core::Engine& e, const std::string& id_text,
-                                                  const Principal& who) {
-  auto id = path_id(id_text, "application");
-  if (!id.ok()) return id.status();
-  const core::Application* a = e.applications().get(ApplicationId(*id));
-  if (!a || (!who.reads_funding() && !who.sees(a->org))) return Status::NotFound("application " + id_text + " not found");
-  return a;
-}
-
-// The terms of an application: every field is required for a new one; an update (base given)
-// keeps the fields it does not name.
-Result<core::ApplicationTerms> terms_field(const json& b, const core::ApplicationTerms* base) {
-  core::ApplicationTerms t;
-  if (base) t = *base;
-  const bool required = base == nullptr;
-  if (required || (b.contains("amount") && !b["amount"].is_null())) {
-    auto amount = amount_field(b, "amount");
-    if (!amount.ok()) return amount.status();
-    t.amount_minor = *amount;
-  }
-  auto level = int_field(b, "gpu_level", required, t.gpu_level);
-  if (!level.ok()) return level.status();
-  auto days = int_field(b, "duration_days", required, t.duration_days);
-  if (!days.ok()) return days.status();
-  if (*level < 0 || *level > core::kMaxGpuLevel)
-    return Status::Invalid("field 'gpu_level' must be 1 to " + std::to_string(core::kMaxGpuLevel));
-  if (*days < 0 || *days > core::kMaxDurationDays)
-    return Status::Invalid("field 'duration_days' must be 1 to " + std::to_string(core::kMaxDurationDays));
-  t.gpu_level = static_cast<int>(*level);
-  t.duration_days = static_cast<int>(*days);
-  auto model = str_field(b, "gpu_model", false, t.gpu_model);
-  if (!model.ok()) return model.status();
-  t.gpu_model = *model;
-  auto why = str_field(b, "justification", required, t.justification);
-  if (!why.ok()) return why.status();
-  t.justification = *why;
-  auto plan = str_field(b, "planned_work", false, t.planned_work);
-  if (!plan.ok()) return plan.status();
-  t.planned_work = *plan;
-  return t;
-}
-
-// [{"name": "impact", "weight_bps": 4000}, ...]
-Result<std::vector<core::Criterion>> criteria_field(const json& b) {
-  if (!b.contains("criteria") || !b["criteria"].is_array())
-    return Status::Invalid("field 'criteria' must be a list of {\"name\", \"weight_bps\"}");
-  std::vector<core::Criterion> out;
-  for (const json& c : b["criteria"]) {
-    if (!c.is_object()) return Status::Invalid("each criterion must be an object with 'name' and 'weight_bps'");
-    auto name = str_field(c, "name", true);
-    if (!name.ok()) return name.status();
-    auto weight = int_field(c, "weight_bps", true);
-    if (!weight.ok()) return weight.status();
-    out.push_back({*name, *weight});
-  }
-  return out;
 }
 
 // A reply in another format than JSON (a statement's CSV or HTML page).
@@ -235,114 +52,6 @@ Result<MonthRange> month_param(const httplib::Request& req, int64_t now_ms) {
   auto month = parse_month(req.get_param_value("month"));
   if (!month.ok()) return Status::Invalid("query parameter 'month': " + month.status().message());
   return month;
-}
-
-// The registration record's fields a request gives (POST /v1/orgs and its update): each a
-// string when present; null or absent leaves it out.
-Result<core::RegistrationChange> registration_fields(const json& b) {
-  core::RegistrationChange change;
-  const std::pair<const char*, std::optional<std::string>*> fields[] = {
-      {"registration_number", &change.number}, {"address", &change.address}, {"contact_name", &change.contact_name},
-      {"contact_email", &change.contact_email}, {"jurisdiction", &change.jurisdiction}};
-  for (auto [key, out] : fields) {
-    if (!b.contains(key) || b[key].is_null()) continue;
-    auto value = str_field(b, key, true);
-    if (!value.ok()) return value.status();
-    *out = std::move(*value);
-  }
-  return change;
-}
-
-Status need_admin(const Principal& who) {
-  return who.admin() ? Status::Ok() : Status::Denied("only an admin may do this");
-}
-
-// Reads the fields of a job request (submit and quote). Resolution of names happens here
-// too, on the core thread.
-Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit) {
-  core::JobRequest r;
-  if (who.reviewer()) return Status::Denied("a reviewer cannot submit or price jobs");
-  if (!b.contains("project")) return Status::Invalid("field 'project' is required");
-  auto p = find_project(e, b["project"], who);
-  if (!p.ok()) return p.status();
-  r.project = (*p)->id;
-  // GPUs: "gpus" in all, or "gpus_per_node" on each of "nodes" (Slurm's --gpus and
-  // --gpus-per-node); when both are given they must agree.
-  auto nodes = int_field(b, "nodes", false, 1);
-  if (!nodes.ok()) return nodes.status();
-  if (*nodes < 1 || *nodes > 100'000) return Status::Invalid("field 'nodes' must be 1 to 100000, got " + std::to_string(*nodes));
-  auto per_node = int_field(b, "gpus_per_node", false, 0);
-  if (!per_node.ok()) return per_node.status();
-  if (*per_node < 0 || *per_node > 64) return Status::Invalid("field 'gpus_per_node' must be 1 to 64, got " + std::to_string(*per_node));
-  auto gpus = int_field(b, "gpus", *per_node == 0, *per_node * *nodes);
-  if (!gpus.ok()) return gpus.status();
-  if (*gpus < 1 || *gpus > 1'000'000) return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
-  if (*per_node > 0 && *gpus != *per_node * *nodes)
-    return Status::Invalid("field 'gpus' is " + std::to_string(*gpus) + " but 'gpus_per_node' x 'nodes' is " +
-                           std::to_string(*per_node * *nodes));
-  r.gpus = static_cast<int>(*gpus);
-  r.nodes = static_cast<int>(*nodes);
-  auto limit = int_field(b, "time_limit_s", false, 0);
-  if (!limit.ok()) return limit.status();
-  if (*limit < 0) return Status::Invalid("field 'time_limit_s' must not be negative");
-  r.time_limit_s = *limit;
-  auto model = str_field(b, "gpu_model", false);
-  if (!model.ok()) return model.status();
-  r.gpu_model = *model;
-  auto part = str_field(b, "partition", false);
-  if (!part.ok()) return part.status();
-  r.partition = *part;
-  auto tier = str_field(b, "tier", false, "normal");
-  if (!tier.ok()) return tier.status();
-  if (!core::parse_tier(*tier, &r.tier)) return Status::Invalid("tier must be high, normal or spot, got '" + *tier + "'");
-  if (!for_submit) return r;
-  auto name = str_field(b, "name", false, "job");
-  if (!name.ok()) return name.status();
-  r.name = *name;
-  r.user = who.user;
-  for (auto [key, flag] : {std::pair<const char*, bool*>{"requeue", &r.requeue}, {"hold", &r.hold}}) {
-    if (!b.contains(key) || b[key].is_null()) continue;
-    if (!b[key].is_boolean()) return Status::Invalid(std::string("field '") + key + "' must be true or false");
-    *flag = b[key].get<bool>();
-  }
-  auto dependency = str_field(b, "dependency", false);
-  if (!dependency.ok()) return dependency.status();
-  if (!dependency->empty() && !core::parse_dependencies(*dependency, &r.dependencies))
-    return Status::Invalid("field 'dependency' must look like afterok:12[:13][,afterany:14] (afterok, afterany, afternotok)");
-  return r;
-}
-
-// The launch description kept with the job: where it runs and where its output goes.
-Result<json> launch_json(const json& b) {
-  auto workdir = str_field(b, "workdir", true);
-  if (!workdir.ok()) return workdir.status();
-  if (workdir->empty() || (*workdir)[0] != '/') return Status::Invalid("field 'workdir' must be an absolute path");
-  auto out = str_field(b, "output", false, "berth-%j.out");
-  if (!out.ok()) return out.status();
-  auto err = str_field(b, "error", false, "");
-  if (!err.ok()) return err.status();
-  auto absolute = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : *workdir + "/" + p; };
-  json l = {{"workdir", *workdir}, {"stdout", absolute(*out)}, {"stderr", absolute(err->empty() ? *out : *err)}};
-  json args = json::array();
-  if (b.contains("args") && !b["args"].is_null()) {
-    if (!b["args"].is_array()) return Status::Invalid("field 'args' must be an array of strings");
-    for (const auto& a : b["args"]) {
-      if (!a.is_string()) return Status::Invalid("field 'args' must be an array of strings");
-      args.push_back(a);
-    }
-  }
-  l["args"] = args;
-  json env = json::object();
-  if (b.contains("env") && !b["env"].is_null()) {
-    if (!b["env"].is_object()) return Status::Invalid("field 'env' must be an object of strings");
-    for (const auto& [k, v] : b["env"].items()) {
-      if (!v.is_string() || k.empty() || k.find('=') != std::string::npos)
-        return Status::Invalid("field 'env' must map names to strings");
-      env[k] = v;
-    }
-  }
-  l["env"] = env;
-  return l;
 }
 
 bool write_script(const std::string& path, const std::string& script) {

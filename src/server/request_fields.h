@@ -1,0 +1,58 @@
+// The API's request fields: readers that turn a request's JSON into the core's types, and the
+// lookups of the entities a request names, as the caller may see them. Pure functions of the
+// request and the engine (no I/O), so the routes, the tests and the fuzzers share them.
+//
+// Every reader returns kInvalidArgument naming the field for a missing required field, a wrong
+// type or a value out of range; lookups return kNotFound for what the caller may not see.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/money.h"
+#include "common/status.h"
+#include "core/engine.h"
+#include "server/auth.h"
+
+namespace berth::server {
+
+using json = nlohmann::json;
+
+Result<std::string> str_field(const json& b, const char* key, bool required, const std::string& def = "");
+Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t def = 0);
+// A money field: a decimal string (or an integer) in currency units; a sign only where
+// allow_negative (an adjustment).
+Result<Minor> amount_field(const json& b, const char* key, bool allow_negative = false);
+Result<int64_t> date_field(const json& b, const char* key);
+
+// An id (number, or a string of digits) or a name, as the caller may see it.
+Result<const core::Org*> find_org(const core::Engine& e, const json& ref, const Principal& who);
+Result<const core::Project*> find_project(const core::Engine& e, const json& ref, const Principal& who);
+Result<const core::Scheme*> find_scheme(const core::Engine& e, const json& ref);
+// An id in a path: 1 to 18 digits, else a 400 naming what it should have been.
+Result<uint64_t> path_id(const std::string& id_text, const char* what);
+Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who);
+Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text);
+// An award the caller may see: a member sees their organisation's only.
+Result<const core::Award*> find_visible_award(const core::Engine& e, const std::string& id_text, const Principal& who);
+Result<const core::Application*> find_application(const core::Engine& e, const std::string& id_text,
+                                                  const Principal& who);
+
+// The core's view of who acts.
+core::Actor actor_of(const Principal& who);
+Status need_admin(const Principal& who);
+
+Result<std::pair<int, int>> report_rule(int64_t every_months, int64_t grace_days);
+Result<core::ApplicationTerms> terms_field(const json& b, const core::ApplicationTerms* base);
+Result<std::vector<core::Criterion>> criteria_field(const json& b);
+Result<core::RegistrationChange> registration_fields(const json& b);
+// The fields of a job request (submit and quote), names resolved against the engine.
+Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit);
+// The launch description kept with the job: where it runs and where its output goes.
+Result<json> launch_json(const json& b);
+
+}  // namespace berth::server
