@@ -1,7 +1,8 @@
 // Executors run what the scheduler decided.
 //
-// An Executor starts a job's command in its own process group with its GPUs in
-// CUDA_VISIBLE_DEVICES and BERTH_JOB_ID set, sends stdout and stderr to files,
+// An Executor starts a job's command in its own process group, as the job's Unix user, with
+// a clean environment (the spec's env, the user's HOME/USER/LOGNAME/SHELL/PATH, its GPUs in
+// CUDA_VISIBLE_DEVICES and BERTH_JOB_ID; nothing of berthd's own), sends stdout and stderr to files,
 // enforces the time limit (SIGTERM, a grace period, then SIGKILL) and reports
 // each job's end exactly once through the callback given at construction.
 // The callback runs on an executor thread; it must be cheap and thread-safe
@@ -21,13 +22,15 @@ namespace berth::executor {
 
 struct LaunchSpec {
   JobId job;
-  std::string script_path;        // executable file to run (a script with #! or not; see below)
+  std::string script_path;        // the script to run (with a #! line or not); read by berthd
   std::vector<std::string> args;  // extra arguments to the script
-  std::string workdir;            // cwd of the job; must exist
-  std::string stdout_path;        // created/truncated, mode 0644
+  std::string workdir;            // cwd of the job; must exist and be enterable by its user
+  std::string stdout_path;        // created/truncated as the job's user, mode 0600; a regular file
   std::string stderr_path;        // may equal stdout_path (then both go to one file)
   std::vector<int> gpus;          // GPU indices on this node, for CUDA_VISIBLE_DEVICES
-  std::map<std::string, std::string> env;  // extra environment (added to berthd's own)
+  std::map<std::string, std::string> env;  // the job's environment, beyond what the executor sets
+  std::string user;               // Unix user to run as (needs root); empty: the executor's own user
+  bool allow_root = false;        // false: a job that would run as uid 0 is refused
   int64_t time_limit_ms = 0;      // > 0: SIGTERM to the group at the limit, SIGKILL after grace
   int64_t grace_ms = 10'000;
 };
@@ -39,6 +42,7 @@ struct JobExit {
   bool timed_out = false;   // the executor ended it for its time limit
   bool cancelled = false;   // the executor ended it because terminate() was called
   int64_t runtime_ms = 0;   // measured by the executor's monotonic clock
+  std::string reason;       // why it ended, when the executor knows (e.g. it could not start)
 };
 
 using ExitCallback = std::function<void(const JobExit&)>;
@@ -46,7 +50,9 @@ using ExitCallback = std::function<void(const JobExit&)>;
 class Executor {
  public:
   virtual ~Executor() = default;
-  // Starts the job. Returns the process group id (== pid of the leader).
+  // Starts the job; may block on the file system (run it off any thread that serves requests).
+  // Returns the process group id (== pid of the leader); an error's message is the reason the
+  // job could not start, fit to show its user.
   virtual Result<int> launch(const LaunchSpec& spec) = 0;
   // Asks a running job to stop: SIGTERM to its group, SIGKILL after grace_ms.
   // Its end is still reported through the callback, with cancelled = true.

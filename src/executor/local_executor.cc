@@ -1,10 +1,11 @@
 #include "executor/local_executor.h"
 
+#include "executor/job_process.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -56,156 +57,6 @@ class Fd {
   int fd_ = -1;
 };
 
-// Keeps a descriptor off 0-2, so that the child's dup2 onto 0-2 cannot clobber another source
-// (berthd may run with its standard descriptors closed).
-Fd above_stdio(int fd) {
-  if (fd < 0 || fd > 2) return Fd(fd);
-  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  int err = errno;
-  ::close(fd);
-  errno = err;
-  return Fd(moved);
-}
-
-// Opens an output file truncated; a file it creates gets mode 0644 whatever the umask.
-Result<Fd> open_output(const std::string& path, const char* what) {
-  if (path.empty()) return Status::Invalid(std::string(what) + " path is empty");
-  int flags = O_WRONLY | O_CLOEXEC | O_NOCTTY;
-  Fd fd = above_stdio(::open(path.c_str(), flags | O_CREAT | O_EXCL, 0644));
-  if (fd.get() >= 0) {
-    ::fchmod(fd.get(), 0644);  // We created it, so this only undoes the umask.
-  } else if (errno == EEXIST) {
-    fd = above_stdio(::open(path.c_str(), flags | O_CREAT | O_TRUNC, 0644));
-  }
-  if (fd.get() < 0) {
-    return Status::Invalid("cannot open " + std::string(what) + " file " + path + ": " +
-                           errno_text(errno));
-  }
-  return fd;
-}
-
-struct Program {
-  std::string path;               // what posix_spawn executes
-  std::vector<std::string> argv;
-};
-
-// Decides how to run the script: directly if it starts with "#!", else through /bin/sh.
-Result<Program> resolve_program(const LaunchSpec& spec) {
-  if (spec.script_path.empty()) return Status::Invalid("script path is empty");
-  std::error_code ec;
-  std::string script = std::filesystem::absolute(spec.script_path, ec).string();
-  if (ec) return Status::Invalid("script " + spec.script_path + ": " + ec.message());
-
-  Fd fd(::open(script.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (fd.get() < 0) return Status::Invalid("cannot open script " + script + ": " + errno_text(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Status::Invalid("script " + script + " is not a regular file");
-  }
-  char head[2] = {0, 0};
-  ssize_t n;
-  do {
-    n = ::pread(fd.get(), head, sizeof head, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Status::Invalid("cannot read script " + script + ": " + errno_text(errno));
-
-  Program program;
-  if (n == 2 && head[0] == '#' && head[1] == '!') {
-    if (::access(script.c_str(), X_OK) != 0) {
-      return Status::Invalid("script " + script + " starts with #! but is not executable: " +
-                             errno_text(errno));
-    }
-    program.path = script;
-  } else {
-    program.path = "/bin/sh";
-    program.argv.push_back("/bin/sh");
-  }
-  program.argv.push_back(script);
-  program.argv.insert(program.argv.end(), spec.args.begin(), spec.args.end());
-  return program;
-}
-
-bool valid_env_name(const std::string& name) {
-  return !name.empty() && name.find('=') == std::string::npos &&
-         name.find('\0') == std::string::npos;
-}
-
-// berthd's environment, then the spec's, then the two variables the executor owns.
-Result<std::vector<std::string>> build_env(const LaunchSpec& spec) {
-  std::map<std::string, std::string> merged;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    size_t eq = text.find('=');
-    if (eq == std::string_view::npos || eq == 0) continue;
-    merged[std::string(text.substr(0, eq))] = std::string(text.substr(eq + 1));
-  }
-  for (const auto& [name, value] : spec.env) {
-    if (!valid_env_name(name)) return Status::Invalid("invalid environment variable name '" + name + "'");
-    if (value.find('\0') != std::string::npos) {
-      return Status::Invalid("environment variable " + name + " contains a NUL byte");
-    }
-    merged[name] = value;
-  }
-  std::string gpus;
-  for (int gpu : spec.gpus) {
-    if (!gpus.empty()) gpus += ',';
-    gpus += std::to_string(gpu);
-  }
-  merged["CUDA_VISIBLE_DEVICES"] = gpus;
-  merged["BERTH_JOB_ID"] = std::to_string(spec.job.value);
-
-  std::vector<std::string> env;
-  env.reserve(merged.size());
-  for (const auto& [name, value] : merged) env.push_back(name + "=" + value);
-  return env;
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-class SpawnActions {
- public:
-  SpawnActions() { ok_ = ::posix_spawn_file_actions_init(&actions_) == 0; }
-  ~SpawnActions() {
-    if (ok_) ::posix_spawn_file_actions_destroy(&actions_);
-  }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
-  posix_spawn_file_actions_t* get() { return &actions_; }
-  // Records the first failure; returns whether everything so far succeeded.
-  bool check(int rc) {
-    if (rc != 0 && err_ == 0) err_ = rc;
-    return ok_ && err_ == 0;
-  }
-  int error() const { return ok_ ? err_ : ENOMEM; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-  bool ok_ = false;
-  int err_ = 0;
-};
-
-class SpawnAttr {
- public:
-  SpawnAttr() { ok_ = ::posix_spawnattr_init(&attr_) == 0; }
-  ~SpawnAttr() {
-    if (ok_) ::posix_spawnattr_destroy(&attr_);
-  }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-  posix_spawnattr_t* get() { return &attr_; }
-  bool ok() const { return ok_; }
-
- private:
-  posix_spawnattr_t attr_;
-  bool ok_ = false;
-};
-
 int wait_status_exit_code(const siginfo_t& info) { return info.si_code == CLD_EXITED ? info.si_status : 0; }
 int wait_status_signal(const siginfo_t& info) {
   return (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) ? info.si_status : 0;
@@ -244,62 +95,32 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
       return Status::Conflict("job " + std::to_string(spec.job.value) + " is already running");
     }
   }
-
-  Result<Program> program = resolve_program(spec);
-  if (!program.ok()) return program.status();
-  struct stat st {};
   if (spec.workdir.empty()) return Status::Invalid("workdir is empty");
-  if (::stat(spec.workdir.c_str(), &st) != 0) {
-    return Status::Invalid("workdir " + spec.workdir + ": " + errno_text(errno));
-  }
-  if (!S_ISDIR(st.st_mode)) return Status::Invalid("workdir " + spec.workdir + " is not a directory");
-  Result<std::vector<std::string>> env = build_env(spec);
+  if (spec.stdout_path.empty() || spec.stderr_path.empty()) return Status::Invalid("output path is empty");
+
+  Result<Identity> who = resolve_identity(spec.user, spec.allow_root);
+  if (!who.ok()) return who.status();
+  Result<std::vector<std::string>> env = build_job_env(spec.env, *who, spec.gpus, spec.job.value);
   if (!env.ok()) return env.status();
+  Result<Script> script = load_script(spec.script_path);
+  if (!script.ok()) return script.status();
+  Fd script_fd(script->fd);
 
-  Result<Fd> out = open_output(spec.stdout_path, "stdout");
-  if (!out.ok()) return out.status();
-  Fd err_file;
-  if (spec.stderr_path != spec.stdout_path) {
-    Result<Fd> err = open_output(spec.stderr_path, "stderr");
-    if (!err.ok()) return err.status();
-    err_file = std::move(*err);
-  }
-  int err_fd = err_file.get() >= 0 ? err_file.get() : out->get();
-
-  SpawnActions actions;
-  actions.check(::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0));
-  actions.check(::posix_spawn_file_actions_adddup2(actions.get(), out->get(), 1));
-  actions.check(::posix_spawn_file_actions_adddup2(actions.get(), err_fd, 2));
-  actions.check(::posix_spawn_file_actions_addchdir_np(actions.get(), spec.workdir.c_str()));
-  // Leak none of berthd's descriptors (listening socket, database) into the job.
-  if (!actions.check(::posix_spawn_file_actions_addclosefrom_np(actions.get(), 3))) {
-    return Status::Internal("cannot prepare spawn of job " + std::to_string(spec.job.value) + ": " +
-                            errno_text(actions.error()));
-  }
-
-  SpawnAttr attr;
-  sigset_t empty_mask;
-  sigset_t all_signals;
-  sigemptyset(&empty_mask);
-  sigfillset(&all_signals);
-  if (!attr.ok() ||
-      ::posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                 POSIX_SPAWN_SETSIGDEF) != 0 ||
-      ::posix_spawnattr_setpgroup(attr.get(), 0) != 0 ||
-      ::posix_spawnattr_setsigmask(attr.get(), &empty_mask) != 0 ||
-      ::posix_spawnattr_setsigdefault(attr.get(), &all_signals) != 0) {
-    return Status::Internal("cannot prepare spawn attributes of job " + std::to_string(spec.job.value));
-  }
-
-  std::vector<std::string> argv_strings = program->argv;
-  std::vector<char*> argv = c_strings(argv_strings);
-  std::vector<char*> envp = c_strings(*env);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, program->path.c_str(), actions.get(), attr.get(), argv.data(), envp.data());
-  if (rc != 0) {
-    return Status::Internal("cannot start job " + std::to_string(spec.job.value) + " (" +
-                            program->path + " in " + spec.workdir + "): " + errno_text(rc));
-  }
+  ProcessPlan plan;
+  plan.who = std::move(*who);
+  plan.program = script->interpreter;
+  plan.argv.push_back(script->interpreter);
+  if (!script->interpreter_arg.empty()) plan.argv.push_back(script->interpreter_arg);
+  plan.argv.push_back(kScriptFdPath);
+  plan.argv.insert(plan.argv.end(), spec.args.begin(), spec.args.end());
+  plan.env = std::move(*env);
+  plan.workdir = spec.workdir;
+  plan.stdout_path = spec.stdout_path;
+  plan.stderr_path = spec.stderr_path;
+  plan.script_fd = script_fd.get();
+  Result<int> spawned = spawn_job_process(plan);
+  if (!spawned.ok()) return spawned.status();
+  const pid_t pid = *spawned;
   Clock::time_point start = Clock::now();
   int pidfd = pidfd_open(pid);
   if (pidfd < 0) {

@@ -1,10 +1,14 @@
 // LocalExecutor: runs jobs as processes on this machine.
 //
-// launch() starts the job with posix_spawn as the leader of a new process group (pgid == pid),
-// with stdin from /dev/null, stdout/stderr to the spec's files, the spec's workdir as cwd, a clean
-// signal state (empty mask, default dispositions) and no descriptor of berthd beyond 0-2. A script
-// whose first bytes are "#!" is executed directly (it must be executable); any other script is run
-// as `/bin/sh script args...`. Relative script and output paths resolve against berthd's cwd.
+// launch() starts the job as the leader of a new process group (pgid == pid), as the spec's
+// user (job_process.h: the child drops privileges before it touches the file system), with a
+// clean environment, stdin from /dev/null, stdout/stderr to the spec's files (regular files or
+// /dev/null only, never through a final symlink), the spec's workdir as cwd, a clean signal
+// state (empty mask, default dispositions) and no descriptor of berthd beyond 0-3. berthd reads
+// the script and passes a copy as fd 3: a script whose first bytes are "#!" runs under that
+// interpreter as `interpreter [arg] /dev/fd/3 args...`; any other as `/bin/sh /dev/fd/3 args...`.
+// launch() blocks on the file system as the job's user (a hung NFS workdir): call it from a
+// thread that serves nothing else (LaunchQueue).
 //
 // Two threads serve all jobs:
 //  - the reaper waits (poll on one pidfd per job, no busy polling) for each leader to exit, then
@@ -43,10 +47,11 @@ class LocalExecutor final : public Executor {
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;
 
-  // Errors: kInvalidArgument for an unusable spec (invalid job id, missing workdir, missing or
-  // unreadable script, a #! script that is not executable, an output file that cannot be opened,
-  // a malformed env name), kConflict if the job is already running, kInternal if the spawn
-  // itself fails. On error nothing is left running and nothing will be reported.
+  // Errors: kInvalidArgument, whose message is the reason fit for the job's user, for an
+  // unusable spec (invalid job id, unknown user, root not allowed, missing or unreadable script,
+  // a workdir the user cannot enter, an output it cannot open or that is not a regular file, a
+  // malformed env name), kConflict if the job is already running, kInternal if the fork itself
+  // fails. On error nothing is left running and nothing will be reported.
   Result<int> launch(const LaunchSpec& spec) override;
   // kNotFound if the job is not running (or its end is already being reported).
   Status terminate(JobId job, int64_t grace_ms) override;
