@@ -146,7 +146,7 @@ std::string render_job(const json& job) {
   return render_fields(job, {"id", "name", "user", "project", "state", "reason", "held", "dependency", "array_id",
                              "array_index", "tier", "gpus", "nodes", "gpus_per_node", "gpu_model",
                              "partition", "time_limit_s", "planned_runtime_s", "submit_time", "start_time", "end_time", "node_list",
-                             "gpu_ids", "exit_code", "runtime_s", "max_cost", "subsidy_held", "copay_held", "cost",
+                             "gpu_ids", "exit_code", "end_reason", "runtime_s", "max_cost", "subsidy_held", "copay_held", "cost",
                              "subsidy", "copay", "workdir", "stdout", "stderr"});
 }
 

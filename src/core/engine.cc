@@ -1197,6 +1197,7 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   count_running(job, -1);
   job.exit_code = end.exit_code;
   job.term_signal = end.term_signal;
+  job.end_reason = end.reason;
   job.end_ms = end_ms;
   // A preempted job is requeued when it was stopped; one that ended on its own during its
   // grace period simply ended.

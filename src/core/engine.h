@@ -113,6 +113,7 @@ struct JobEnd {
   bool timed_out = false;
   bool cancelled = false;
   bool lost = false;  // the node or berthd lost it: NODE_FAIL, or requeued if asked
+  std::string reason;  // why, when known (e.g. it could not start); kept as Job::end_reason
 };
 
 struct PendingUpdate {

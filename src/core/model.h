@@ -235,6 +235,7 @@ struct Job {
   std::vector<Placement> more_nodes;  // a gang job's other nodes and GPUs, in node order
   int exit_code = 0;
   int term_signal = 0;
+  std::string end_reason;    // why its last run ended, when known ("" otherwise): shown to its user
   bool cancel_requested = false;
   // Scheduling state derived afresh after a restart (not stored).
   int64_t priority = 0;

@@ -12,6 +12,7 @@
 #include "core/statements.h"
 #include "server/statement_views.h"
 #include "server/daemon.h"
+#include "server/launch_spec.h"
 #include "server/request_fields.h"
 #include "server/views.h"
 
@@ -54,13 +55,6 @@ Result<MonthRange> month_param(const httplib::Request& req, int64_t now_ms) {
   return month;
 }
 
-bool write_script(const std::string& path, const std::string& script) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << script;
-  f.close();
-  return f.good() && chmod(path.c_str(), 0700) == 0;
-}
-
 }  // namespace
 
 void Daemon::install_routes(httplib::Server& srv) {
@@ -81,8 +75,11 @@ void Daemon::install_routes(httplib::Server& srv) {
   });
 
   // Wraps a handler: authenticate, parse the body, run on the core thread, reply as JSON.
-  auto route = [this](Handler h, bool needs_body) {
-    return [this, h, needs_body](const httplib::Request& req, httplib::Response& res) {
+  // `prepare`, when given, runs on the HTTP thread with the parsed body before the work is
+  // queued: file-system work that must not hold up the core thread (storing a job's script).
+  using Prepare = std::function<Status(const json& body)>;
+  auto route = [this](Handler h, bool needs_body, Prepare prepare = nullptr) {
+    return [this, h, needs_body, prepare](const httplib::Request& req, httplib::Response& res) {
       auto send = [&res](const Reply& r) {
         res.status = r.status;
         if (!r.content_type.empty()) return res.set_content(r.text, r.content_type);
@@ -99,6 +96,9 @@ void Daemon::install_routes(httplib::Server& srv) {
         body = json::parse(req.body, nullptr, false);
         if (body.is_discarded()) return send(fail(Status::Invalid("request body is not valid JSON")));
         if (!body.is_object()) return send(fail(Status::Invalid("request body must be a JSON object")));
+      }
+      if (prepare) {
+        if (const Status st = prepare(body); !st.ok()) return send(fail(st));
       }
       const Principal principal = *who;
       send(call([&](CoreContext& ctx) {
@@ -522,11 +522,20 @@ void Daemon::install_routes(httplib::Server& srv) {
     return ok(quote_json(q));
   });
 
-  post("/v1/jobs", [this](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+  // The script is stored by its SHA-256 on the HTTP thread (store_script); the work records
+  // that digest in the launch description, so the core thread touches no file.
+  auto store_job_script = [this](const json& b) {
+    auto script = b.find("script");
+    if (script == b.end() || !script->is_string() || script->get_ref<const std::string&>().empty())
+      return Status::Ok();  // the work refuses it with a 400
+    return store_script(state_dir_, script->get<std::string>());
+  };
+  srv.Post("/v1/jobs", route([](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
     TRY_ASSIGN(r, job_request(c.engine, b, who, true));
     TRY_ASSIGN(launch, launch_json(b));
     TRY_ASSIGN(script, str_field(b, "script", true));
     if (script.empty()) return fail(Status::Invalid("field 'script' is empty"));
+    launch["script_sha256"] = script_digest(script);
     r.launch = launch.dump();
     TRY_ASSIGN(array, str_field(b, "array", false));
     std::vector<int> indices;
@@ -543,12 +552,6 @@ void Daemon::install_routes(httplib::Server& srv) {
       TRY_ASSIGN(tasks, c.engine.submit_array(r, indices, throttle, c.now_ms));
       ids = std::move(tasks);
     }
-    for (JobId id : ids) {
-      if (!write_script(script_path(id), script)) {
-        for (JobId undo : ids) (void)c.engine.cancel(undo, c.now_ms);  // never ran: nothing to charge
-        return fail(Status::Internal("cannot store the job's script"));
-      }
-    }
     json out = job_json(c.engine, *c.engine.job(ids.front()));
     out["quote"] = quote_json(q);
     if (!array.empty()) {
@@ -557,7 +560,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       out["array_task_ids"] = task_ids;
     }
     return ok(out, 201);
-  });
+  }, true, store_job_script));
   get("/v1/jobs", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     std::vector<core::JobState> states;
     if (req.has_param("state")) {

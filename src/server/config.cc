@@ -20,6 +20,13 @@ currency = "HKD"
 [executor]
 grace_s = 10            # seconds between SIGTERM and SIGKILL when a job is stopped
 
+# Who jobs run as when berthd runs as root: the Unix user of the submitting token when it has
+# one, else this user. A job is never run as root (uid 0) unless allow_root = true. When berthd
+# is not root, every job runs as berthd's own user.
+[jobs]
+user = "nobody"
+allow_root = false
+
 # The price list: per GPU-hour of each GPU model.
 [[gpu_models]]
 name = "H100"
@@ -98,6 +105,12 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     const auto& ex = toml::find(root, "executor");
     c.grace_ms = toml::find_or<int64_t>(ex, "grace_s", 10) * 1000;
     if (c.grace_ms < 0) return bad(origin, "executor.grace_s must not be negative");
+  }
+  if (root.contains("jobs")) {
+    const auto& jobs = toml::find(root, "jobs");
+    c.job_user = toml::find_or<std::string>(jobs, "user", c.job_user);
+    c.allow_root_jobs = toml::find_or<bool>(jobs, "allow_root", false);
+    if (c.job_user.empty()) return bad(origin, "jobs.user must name a Unix user");
   }
   for (const auto& m : toml::find_or<std::vector<toml::value>>(root, "gpu_models", {})) {
     core::GpuPrice p;

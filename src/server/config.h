@@ -17,6 +17,11 @@ struct DaemonConfig {
   std::string state_dir = "berth-state";  // database, admin token, job scripts
   std::string currency = "HKD";
   int64_t grace_ms = 10'000;            // between SIGTERM and SIGKILL
+  // Who jobs run as when berthd runs as root: the "unix_user" a job's launch description names
+  // (its token's Unix user), else job_user. Never uid 0 unless allow_root_jobs. When berthd is
+  // not root, its jobs run as its own user.
+  std::string job_user = "nobody";
+  bool allow_root_jobs = false;
   size_t max_body_bytes = 1 << 20;
   int http_threads = 8;
   core::ClusterConfig cluster;

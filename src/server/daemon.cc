@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,8 @@
 
 #include "core/check.h"
 #include "executor/local_executor.h"
+#include "server/auth.h"
+#include "server/launch_spec.h"
 #include "server/views.h"
 
 namespace berth::server {
@@ -36,11 +40,12 @@ std::string read_environ(const std::string& pid) {
 }
 
 // Kills the process groups of jobs left running by an earlier berthd of this state dir.
-// A process is ours only if its environment names both this state dir and a running job.
-void kill_orphans(const std::string& state_dir, const std::set<uint64_t>& running) {
+// A process is ours only if its environment holds this state dir's BERTH_RUN marker (a random
+// id that reveals nothing about the state dir) and names a running job.
+void kill_orphans(const std::string& run_marker, const std::set<uint64_t>& running) {
   DIR* proc = opendir("/proc");
   if (!proc) return;
-  const std::string marker = std::string("BERTH_STATE_DIR=") + state_dir + '\0';
+  const std::string marker = std::string("BERTH_RUN=") + run_marker + '\0';
   while (dirent* d = readdir(proc)) {
     const std::string pid = d->d_name;
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
@@ -75,21 +80,50 @@ Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}
 Daemon::~Daemon() {
   stop();
   if (core_thread_.joinable()) core_thread_.join();
+  // Their threads report into mu_ and exits_, which are destroyed before them otherwise.
+  launcher_.reset();
+  executor_.reset();
 }
 
 std::string Daemon::admin_token_path() const { return state_dir_ + "/admin.token"; }
-std::string Daemon::script_path(JobId job) const { return state_dir_ + "/jobs/" + std::to_string(job.value) + ".sh"; }
+
+// Each state dir has a random id of its own, kept in run.id; its jobs carry it as BERTH_RUN so
+// that a restarted berthd finds the orphans of its predecessor without jobs learning where the
+// state dir is.
+Status Daemon::load_run_marker() {
+  const std::string path = state_dir_ + "/run.id";
+  {
+    std::ifstream in(path);
+    std::getline(in, run_marker_);
+  }
+  if (run_marker_.size() == 32 && run_marker_.find_first_not_of("0123456789abcdef") == std::string::npos)
+    return Status::Ok();
+  run_marker_ = new_token().substr(0, 32);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string line = run_marker_ + "\n";
+  const bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  if (fd >= 0) ::close(fd);
+  if (!ok) return Status::Internal("cannot write " + path);
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
   std::error_code ec;
-  fs::create_directories(fs::path(d->config_.state_dir) / "jobs", ec);
+  fs::create_directories(fs::path(d->config_.state_dir) / "scripts", ec);
   if (ec) return Status::Internal("cannot create state directory " + d->config_.state_dir + ": " + ec.message());
   d->state_dir_ = fs::canonical(d->config_.state_dir).string();
-  chmod(d->state_dir_.c_str(), 0700);
+  // Only berthd reads its state: jobs, which may run as this same user, get their scripts as a
+  // descriptor (executor/README.md), never a path in here.
+  if (chmod(d->state_dir_.c_str(), 0700) != 0)
+    return Status::Internal("cannot make state directory " + d->state_dir_ + " private: " + std::strerror(errno));
+  chmod((d->state_dir_ + "/scripts").c_str(), 0700);
   auto store = store::SqliteStore::Open(d->state_dir_ + "/berth.db");
   if (!store.ok()) return store.status();
   d->store_ = std::move(*store);
+  for (const char* f : {"berth.db", "berth.db-wal", "berth.db-shm", "admin.token", "berthd.port"})
+    chmod((d->state_dir_ + "/" + f).c_str(), 0600);  // a state dir from an older berth
+  BERTH_RETURN_IF_ERROR(d->load_run_marker());
   int64_t last_alive_ms = 0;
   auto rows = d->store_->load(&last_alive_ms);
   if (!rows.ok()) return rows.status();
@@ -114,13 +148,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   for (const core::Node& n : d->engine_->cluster().nodes()) d->stored_node_states_.push_back(n.state);
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
   Daemon* self = d.get();
-  d->executor_ = std::make_unique<executor::LocalExecutor>([self](const executor::JobExit& exit) {
-    {
-      std::lock_guard<std::mutex> lock(self->mu_);
-      self->exits_.push_back(exit);
-    }
-    self->wake_.notify_one();
-  });
+  auto report = [self](const executor::JobExit& exit) { self->report_exit(exit); };
+  d->executor_ = std::make_unique<executor::LocalExecutor>(report);
+  d->launcher_ = std::make_unique<executor::LaunchQueue>(*d->executor_, report, log_line);
   return d;
 }
 
@@ -133,10 +163,11 @@ Status Daemon::recover(int64_t last_alive_ms) {
   if (!running.empty()) {
     std::set<uint64_t> ids;
     for (JobId id : running) ids.insert(id.value);
-    kill_orphans(state_dir_, ids);
+    kill_orphans(run_marker_, ids);
     for (JobId id : running) {
       core::JobEnd end;
       end.lost = true;
+      end.reason = "berthd stopped while it ran";
       BERTH_RETURN_IF_ERROR(engine_->job_ended(id, end, last_alive_ms, now));
       log_line("job " + std::to_string(id.value) + " was running when berthd stopped: " +
                core::job_state_name(engine_->job(id)->state));
@@ -214,7 +245,7 @@ void Daemon::stop_running_jobs() {
   const std::vector<JobId> running = engine_->running_jobs();
   if (running.empty()) return;
   log_line("stopping " + std::to_string(running.size()) + " running job(s)");
-  for (JobId id : running) (void)executor_->terminate(id, config_.grace_ms);
+  for (JobId id : running) launcher_->terminate(id, config_.grace_ms);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.grace_ms + 5000);
   std::unique_lock<std::mutex> lock(mu_);
   wake_.wait_until(lock, deadline, [&] { return exits_.size() >= running.size(); });
@@ -224,10 +255,11 @@ void Daemon::stop_running_jobs() {
   const int64_t now = wall_clock_ms();
   for (const executor::JobExit& x : exits) {
     if (x.cancelled) continue;  // it ended on its own just before the stop: a normal end
-    (void)engine_->job_ended(x.job, core::JobEnd{x.exit_code, x.term_signal, x.timed_out, false, false}, now, now);
+    (void)engine_->job_ended(x.job, core::JobEnd{x.exit_code, x.term_signal, x.timed_out, false, false, x.reason}, now, now);
   }
   core::JobEnd lost;
   lost.lost = true;
+  lost.reason = "berthd was stopped while it ran";
   for (JobId id : running)
     if (engine_->job(id)->state == core::JobState::kRunning) (void)engine_->job_ended(id, lost, now, now);
   const Status st = store_->commit(engine_->drain_changes(), now);
@@ -249,7 +281,7 @@ void Daemon::run_batch() {
   const int64_t now = wall_clock_ms();
   CoreContext ctx{*engine_, now, {}};
   for (const executor::JobExit& x : exits) {
-    core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false};
+    core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false, x.reason};
     const Status st = engine_->job_ended(x.job, end, now, now);
     if (!st.ok()) log_line("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
   }
@@ -289,51 +321,40 @@ void Daemon::run_batch() {
     stored_node_states_[i] = nodes[i].state;
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(replies[i]));
-  for (JobId id : ctx.terminate) {
-    const Status st = executor_->terminate(id, config_.grace_ms);
-    if (!st.ok()) log_line("cancel of job " + std::to_string(id.value) + ": " + st.ToString());
-  }
+  for (JobId id : ctx.terminate) launcher_->terminate(id, config_.grace_ms);
   for (JobId id : started) launch(id);
 }
 
-void Daemon::launch(JobId id) {
-  const core::Job& job = *engine_->job(id);
-  const json l = json::parse(job.launch, nullptr, false);
-  executor::LaunchSpec spec;
-  spec.job = id;
-  spec.script_path = script_path(id);
-  if (!l.is_discarded()) {
-    spec.workdir = l.value("workdir", "/");
-    spec.stdout_path = expand_job_pattern(l.value("stdout", ""), job);
-    spec.stderr_path = expand_job_pattern(l.value("stderr", spec.stdout_path), job);
-    for (const auto& a : l.value("args", json::array())) spec.args.push_back(a.get<std::string>());
-    for (const auto& [k, v] : l.value("env", json::object()).items()) spec.env[k] = v.get<std::string>();
+// The reason is kept with the job, so it is bounded (the store allows 1024 bytes), cut on a
+// UTF-8 character boundary.
+void Daemon::report_exit(executor::JobExit exit) {
+  constexpr size_t kMaxReasonBytes = 1000;
+  if (exit.reason.size() > kMaxReasonBytes) {
+    size_t cut = kMaxReasonBytes;
+    while (cut > 0 && (static_cast<unsigned char>(exit.reason[cut]) & 0xC0) == 0x80) --cut;
+    exit.reason.resize(cut);
+    exit.reason += "...";
   }
-  spec.gpus = job.gpu_ids;
-  spec.env["BERTH_STATE_DIR"] = state_dir_;
-  spec.env["BERTH_JOB_NAME"] = job.name;
-  spec.env["BERTH_PROJECT"] = engine_->funding().project(job.project)->name;
-  spec.env["SLURM_JOB_ID"] = std::to_string(id.value);
-  // A gang job's script runs on its first node, as sbatch's does; it learns the others here.
-  std::string node_list = engine_->cluster().node(job.node)->name;
-  for (const core::Placement& p : job.more_nodes) node_list += "," + engine_->cluster().node(p.node)->name;
-  for (const char* k : {"BERTH_JOB_NODELIST", "SLURM_JOB_NODELIST"}) spec.env[k] = node_list;
-  for (const char* k : {"BERTH_JOB_NUM_NODES", "SLURM_JOB_NUM_NODES", "SLURM_NNODES"}) spec.env[k] = std::to_string(job.nodes);
-  spec.env["SLURM_GPUS_PER_NODE"] = std::to_string(job.gpus_per_node());
-  if (job.array_id.valid()) {
-    for (const char* k : {"BERTH_ARRAY_JOB_ID", "SLURM_ARRAY_JOB_ID"}) spec.env[k] = std::to_string(job.array_id.value);
-    for (const char* k : {"BERTH_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_ID"}) spec.env[k] = std::to_string(job.array_index);
-  }
-  spec.time_limit_ms = job.time_limit_s * 1000;
-  spec.grace_ms = config_.grace_ms;
-  auto pid = executor_->launch(spec);
-  if (!pid.ok()) {
-    // It never ran: report it as failed at once; it is charged only for the instant it held.
-    log_line("job " + std::to_string(id.value) + " could not start: " + pid.status().message());
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    exits_.push_back(executor::JobExit{id, 127, 0, false, false, 0});
-    wake_.notify_one();
+    exits_.push_back(std::move(exit));
   }
+  wake_.notify_one();
+}
+
+// Hands a started job to the launch queue; one whose launch description cannot be used ends at
+// once, FAILED with the reason, charged only for the instant it held its GPUs.
+void Daemon::launch(JobId id) {
+  LaunchSettings settings{state_dir_, run_marker_, ::geteuid() == 0, config_.job_user, config_.allow_root_jobs,
+                          config_.grace_ms};
+  Result<executor::LaunchSpec> spec = launch_spec(*engine_, *engine_->job(id), settings);
+  if (spec.ok()) return launcher_->launch(std::move(*spec));
+  executor::JobExit exit;
+  exit.job = id;
+  exit.exit_code = 127;
+  exit.reason = "cannot start: " + spec.status().message();
+  log_line("job " + std::to_string(id.value) + " " + exit.reason);
+  report_exit(std::move(exit));
 }
 
 Status Daemon::run() {

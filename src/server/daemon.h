@@ -4,8 +4,11 @@
 // core thread as a Work item and wait. The core thread applies everything in batches:
 // job ends reported by the executor, then the waiting requests, then a scheduling pass;
 // it commits the batch's changes to the store in one transaction, and only then replies
-// and launches the jobs started (group commit). A crash therefore loses nothing that was
-// acknowledged, and a job is never running without its start (and money hold) on disk.
+// and hands the jobs started to the launch queue (group commit). A crash therefore loses
+// nothing that was acknowledged, and a job is never running without its start (and money
+// hold) on disk. The core thread makes no file-system call a job or a user can make block:
+// scripts are stored by the HTTP threads, and jobs are launched and stopped on the launch
+// queue's thread (executor/launch_queue.h), which reports a failed launch as the job's end.
 #pragma once
 
 #include <atomic>
@@ -23,6 +26,7 @@
 
 #include "core/engine.h"
 #include "executor/executor.h"
+#include "executor/launch_queue.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "store/sqlite_store.h"
@@ -71,8 +75,6 @@ class Daemon {
   store::SqliteStore& store() { return *store_; }
   int port() const { return port_; }
   std::string admin_token_path() const;
-  // Where a job's script is kept.
-  std::string script_path(JobId job) const;
 
  private:
   explicit Daemon(DaemonConfig config);
@@ -82,6 +84,8 @@ class Daemon {
   void run_batch();
   void stop_running_jobs();
   void launch(JobId job);
+  void report_exit(executor::JobExit exit);
+  Status load_run_marker();
   void install_routes(httplib::Server& server);
 
   struct Task {
@@ -94,6 +98,8 @@ class Daemon {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<core::Engine> engine_;
   std::unique_ptr<executor::Executor> executor_;
+  std::unique_ptr<executor::LaunchQueue> launcher_;  // after executor_: destroyed before it
+  std::string run_marker_;  // BERTH_RUN of this state dir's jobs
   std::unique_ptr<httplib::Server> http_;
   TokenTable tokens_;
   int port_ = 0;

@@ -279,6 +279,12 @@ Result<json> launch_json(const json& b) {
   if (!out.ok()) return out.status();
   auto err = str_field(b, "error", false, "");
   if (!err.ok()) return err.status();
+  // Whether the directory exists, and whether the job's user may enter it, is the kernel's to
+  // say when the job starts, as that user; here only what no file system accepts is refused.
+  for (const auto& [field, path] : {std::pair{"workdir", &*workdir}, std::pair{"output", &*out}, std::pair{"error", &*err}}) {
+    if (path->find('\0') != std::string::npos) return Status::Invalid(std::string("field '") + field + "' contains a NUL byte");
+    if (path->size() > 4096) return Status::Invalid(std::string("field '") + field + "' is longer than 4096 bytes");
+  }
   auto absolute = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : *workdir + "/" + p; };
   json l = {{"workdir", *workdir}, {"stdout", absolute(*out)}, {"stderr", absolute(err->empty() ? *out : *err)}};
   json args = json::array();
@@ -294,8 +300,10 @@ Result<json> launch_json(const json& b) {
   if (b.contains("env") && !b["env"].is_null()) {
     if (!b["env"].is_object()) return Status::Invalid("field 'env' must be an object of strings");
     for (const auto& [k, v] : b["env"].items()) {
-      if (!v.is_string() || k.empty() || k.find('=') != std::string::npos)
+      if (!v.is_string() || k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos)
         return Status::Invalid("field 'env' must map names to strings");
+      if (v.get_ref<const std::string&>().find('\0') != std::string::npos)
+        return Status::Invalid("field 'env': the value of " + k + " contains a NUL byte");
       env[k] = v;
     }
   }

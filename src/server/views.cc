@@ -37,14 +37,31 @@ json reconcile_json(const core::ReconcileReport& store, const core::ReconcileRep
           {"engine", summary(engine)}};
 }
 
-std::string expand_job_pattern(std::string pattern, const core::Job& job) {
-  for (size_t at; (at = pattern.find("%j")) != std::string::npos;) pattern.replace(at, 2, std::to_string(job.id.value));
-  for (size_t at; (at = pattern.find("%x")) != std::string::npos;) pattern.replace(at, 2, job.name);
+// One pass, left to right, as Slurm does: what a placeholder inserts (a job name may hold "%x")
+// is never read again. The result stops growing past PATH_MAX bytes (4096): no longer path can be
+// opened, so the job then fails with "File name too long" instead of costing berthd memory.
+std::string expand_job_pattern(const std::string& pattern, const core::Job& job) {
+  constexpr size_t kMaxPathBytes = 4096;
   const std::string array = job.array_id.valid() ? std::to_string(job.array_id.value) : std::to_string(job.id.value);
   const std::string index = job.array_index >= 0 ? std::to_string(job.array_index) : "0";
-  for (size_t at; (at = pattern.find("%A")) != std::string::npos;) pattern.replace(at, 2, array);
-  for (size_t at; (at = pattern.find("%a")) != std::string::npos;) pattern.replace(at, 2, index);
-  return pattern;
+  std::string out;
+  out.reserve(pattern.size());
+  for (size_t i = 0; i < pattern.size() && out.size() <= kMaxPathBytes; ++i) {
+    if (pattern[i] != '%' || i + 1 == pattern.size()) {
+      out += pattern[i];
+      continue;
+    }
+    switch (pattern[i + 1]) {
+      case 'j': out += std::to_string(job.id.value); break;
+      case 'x': out += job.name; break;
+      case 'A': out += array; break;
+      case 'a': out += index; break;
+      case '%': out += '%'; break;
+      default: out += pattern.substr(i, 2); break;  // not a placeholder berth knows: kept as written
+    }
+    ++i;
+  }
+  return out;
 }
 
 json time_json(int64_t ms) { return ms == 0 ? json(nullptr) : json(format_time_ms(ms)); }
@@ -210,6 +227,7 @@ json job_json(const Engine& e, const core::Job& j) {
       {"planned_runtime_s", j.planned_s()},
       {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},
       {"signal", ended && j.term_signal ? json(j.term_signal) : json(nullptr)},
+      {"end_reason", j.end_reason.empty() ? json(nullptr) : json(j.end_reason)},
       {"requeue", j.requeue}, {"restarts", j.restarts}, {"ran_s", j.ran_ms / 1000}, {"cancel_requested", j.cancel_requested},
       {"held", j.held},
       {"dependency", j.dependencies.empty() ? json(nullptr) : json(core::format_dependencies(j.dependencies))},

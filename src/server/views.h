@@ -37,7 +37,8 @@ json difference_json(const core::Difference& d, const char* source);
 json reconcile_json(const core::ReconcileReport& store, const core::ReconcileReport& engine, size_t max_listed);
 // The wallet, and each award with its rate of spending and when it runs out (core/statements.h).
 json balance_json(const core::Engine& e, const core::Project& p, int64_t now_ms);
-// An output path pattern with Slurm's %j (job id) and %x (job name) filled in.
-std::string expand_job_pattern(std::string pattern, const core::Job& job);
+// An output path pattern with Slurm's %j (job id), %x (job name), %A (array job id), %a (array
+// index) filled in, in one pass; %% is a literal %. At most a little over 4096 bytes long.
+std::string expand_job_pattern(const std::string& pattern, const core::Job& job);
 
 }  // namespace berth::server

@@ -351,6 +351,12 @@ constexpr const char* kAttainedService = R"sql(
 ALTER TABLE jobs ADD COLUMN ran_ms INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Why a job's last run ended, when berth knows more than its exit status (it could not start:
+// its output could not be opened, its user does not exist); '' for every older row.
+constexpr const char* kJobEndReasons = R"sql(
+ALTER TABLE jobs ADD COLUMN end_reason TEXT NOT NULL DEFAULT '' CHECK (length(CAST(end_reason AS BLOB)) <= 1024);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -362,6 +368,7 @@ constexpr Migration kMigrations[] = {
     {8, "refund and adjustment references", kMoneyReferences},
     {9, "organisation registration records", kOrgRegistration},
     {10, "attained service of requeued jobs", kAttainedService},
+    {11, "job end reasons", kJobEndReasons},
 };
 
 }  // namespace

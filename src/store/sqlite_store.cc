@@ -72,7 +72,7 @@ constexpr std::initializer_list<const char*> kJobColumns = {
     "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
     "copay_minor", "launch",       "held",            "dependencies",   "array_id",
     "array_index", "array_throttle", "nodes",         "more_nodes",     "estimate_s",
-    "refunded_minor", "ran_ms"};
+    "refunded_minor", "ran_ms", "end_reason"};
 constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
                                                              "cpus", "memory_mb", "state",     "domain"};
 constexpr std::initializer_list<const char*> kTokenColumns = {"token_hash", "user_name", "role", "org_id",
@@ -754,7 +754,8 @@ Status SqliteStore::write_job(const core::Job& j) {
       .bind_text(more_nodes_text(j.more_nodes))
       .bind_i64(j.estimate_s)
       .bind_i64(j.refunded_minor)
-      .bind_i64(j.ran_ms);
+      .bind_i64(j.ran_ms)
+      .bind_text(j.end_reason);
   return with_context(s.run(), "job", j.id.value);
 }
 
@@ -1215,6 +1216,7 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     j.estimate_s = s.col_i64();
     j.refunded_minor = s.col_i64();
     j.ran_ms = s.col_i64();
+    j.end_reason = s.col_text();
     if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
     if (!core::parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
     if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);

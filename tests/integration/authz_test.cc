@@ -71,7 +71,7 @@ class AuthzTest : public ::testing::Test {
   void SetUp() override {
     dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     work = dir + "/work";
-    fs::create_directories(work);
+    make_work_dir(work);
     daemon = std::make_unique<Berthd>(dir + "/state");
     daemon->start();
     must("POST", "/v1/orgs", R"({"name":"hku","kind":"university"})");

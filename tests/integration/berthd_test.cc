@@ -334,7 +334,7 @@ void write_gang_config(const std::string& dir) {
 TEST(BerthdGang, AMultiNodeJobRunsOnAllItsNodesAndPaysForAll) {
   const std::string dir = temp_dir("gang");
   const std::string work = dir + "/work";
-  fs::create_directories(work);
+  make_work_dir(work);
   write_gang_config(dir);
   Berthd daemon(dir + "/state", dir + "/berth.toml");
   daemon.start();
@@ -376,7 +376,7 @@ TEST(BerthdGang, AMultiNodeJobRunsOnAllItsNodesAndPaysForAll) {
 TEST(BerthdGang, NodeStatesAndGangPlacementsSurviveACrash) {
   const std::string dir = temp_dir("gang-crash");
   const std::string work = dir + "/work";
-  fs::create_directories(work);
+  make_work_dir(work);
   write_gang_config(dir);
   Berthd daemon(dir + "/state", dir + "/berth.toml");
   daemon.start();

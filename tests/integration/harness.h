@@ -103,6 +103,7 @@ class Berthd {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& admin_token() const { return token_; }
   const std::string& state_dir() const { return state_dir_; }
 
@@ -175,6 +176,13 @@ inline std::string temp_dir(const std::string& name) {
   return d;
 }
 
+// A folder jobs work and write their output in. Under root, berthd runs jobs as `nobody` (or
+// [jobs] user), so it is writable by all, sticky as /tmp is.
+inline void make_work_dir(const std::string& path) {
+  fs::create_directories(path);
+  fs::permissions(path, fs::perms::all | fs::perms::sticky_bit);
+}
+
 // A test with its own berthd in a fresh temporary directory (kept when the test fails, for its
 // log), and a work folder the CLI runs in.
 class DaemonTest : public ::testing::Test {
@@ -182,7 +190,7 @@ class DaemonTest : public ::testing::Test {
   void SetUp() override {
     dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     work = dir + "/work";
-    fs::create_directories(work);
+    make_work_dir(work);
     daemon = std::make_unique<Berthd>(dir + "/state");
     daemon->start();
   }

@@ -40,7 +40,7 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     rng_.seed(seed_);
     dir_ = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     work_ = dir_ + "/work";
-    fs::create_directories(work_);
+    make_work_dir(work_);
     daemon_ = std::make_unique<Berthd>(dir_ + "/state");
     daemon_->start();
   }

@@ -20,6 +20,27 @@ TEST(ConfigTest, EmbeddedDefaultIsOneNodeOfEightGpus) {
   EXPECT_EQ(c->scheduling.preempt_exempt_s, 0);
 }
 
+TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->job_user, "nobody");
+  EXPECT_FALSE(c->allow_root_jobs);
+  const std::string rest =
+      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
+      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+  auto set = parse_config("[jobs]\nuser = \"berthjobs\"\nallow_root = true\n" + rest, "centre.toml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->job_user, "berthjobs");
+  EXPECT_TRUE(set->allow_root_jobs);
+  auto unset = parse_config(rest, "centre.toml");  // no [jobs] table at all
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ(unset->job_user, "nobody");
+  EXPECT_FALSE(unset->allow_root_jobs);
+  auto empty = parse_config("[jobs]\nuser = \"\"\n" + rest, "centre.toml");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("jobs.user"), std::string::npos) << empty.status().message();
+}
+
 TEST(ConfigTest, ErrorsNameTheProblem) {
   auto expect_error = [](const std::string& text, const std::string& needle) {
     auto c = parse_config(text, "centre.toml");

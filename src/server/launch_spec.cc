@@ -1,0 +1,147 @@
+#include "server/launch_spec.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "server/auth.h"
+#include "server/views.h"
+
+namespace berth::server {
+
+using json = nlohmann::json;
+
+namespace {
+
+bool is_digest(const std::string& s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// A string member, or `def` when absent; an error naming the field when it is not a string.
+Result<std::string> string_member(const json& l, const char* key, const std::string& def) {
+  auto it = l.find(key);
+  if (it == l.end() || it->is_null()) return def;
+  if (!it->is_string()) return Status::Invalid(std::string("its launch description's '") + key + "' is not a string");
+  return it->get<std::string>();
+}
+
+Status read_description(const json& l, const core::Job& job, executor::LaunchSpec* spec, std::string* user,
+                        std::string* digest) {
+  if (!l.is_object()) return Status::Invalid("its launch description is not a JSON object");
+  Result<std::string> workdir = string_member(l, "workdir", "/");
+  if (!workdir.ok()) return workdir.status();
+  if (workdir->empty() || (*workdir)[0] != '/') return Status::Invalid("its workdir '" + *workdir + "' is not an absolute path");
+  spec->workdir = *workdir;
+  Result<std::string> out = string_member(l, "stdout", "");
+  if (!out.ok()) return out.status();
+  Result<std::string> err = string_member(l, "stderr", *out);
+  if (!err.ok()) return err.status();
+  spec->stdout_path = expand_job_pattern(*out, job);
+  spec->stderr_path = expand_job_pattern(*err, job);
+  if (spec->stdout_path.empty()) return Status::Invalid("it has no output path");
+  if (auto args = l.find("args"); args != l.end() && !args->is_null()) {
+    if (!args->is_array()) return Status::Invalid("its launch description's 'args' is not an array");
+    for (const json& a : *args) {
+      if (!a.is_string()) return Status::Invalid("its launch description's 'args' holds a non-string");
+      spec->args.push_back(a.get<std::string>());
+    }
+  }
+  if (auto env = l.find("env"); env != l.end() && !env->is_null()) {
+    if (!env->is_object()) return Status::Invalid("its launch description's 'env' is not an object");
+    for (auto it = env->begin(); it != env->end(); ++it) {
+      if (!it.value().is_string()) return Status::Invalid("its environment variable " + it.key() + " is not a string");
+      spec->env[it.key()] = it.value().get<std::string>();
+    }
+  }
+  Result<std::string> unix_user = string_member(l, "unix_user", "");
+  if (!unix_user.ok()) return unix_user.status();
+  *user = *unix_user;
+  Result<std::string> sha = string_member(l, "script_sha256", "");
+  if (!sha.ok()) return sha.status();
+  if (!sha->empty() && !is_digest(*sha)) return Status::Invalid("its script digest is malformed");
+  *digest = *sha;
+  return Status::Ok();
+}
+
+void add_berth_variables(const core::Engine& engine, const core::Job& job, const LaunchSettings& settings,
+                         executor::LaunchSpec* spec) {
+  auto& env = spec->env;
+  env["BERTH_RUN"] = settings.run_marker;
+  env["BERTH_JOB_NAME"] = job.name;
+  if (const core::Project* p = engine.funding().project(job.project)) env["BERTH_PROJECT"] = p->name;
+  env["SLURM_JOB_ID"] = std::to_string(job.id.value);
+  env["SLURM_JOB_NAME"] = job.name;
+  // A gang job's script runs on its first node, as sbatch's does; it learns the others here.
+  std::string node_list;
+  if (const core::Node* n = engine.cluster().node(job.node)) node_list = n->name;
+  for (const core::Placement& p : job.more_nodes)
+    if (const core::Node* n = engine.cluster().node(p.node)) node_list += "," + n->name;
+  for (const char* k : {"BERTH_JOB_NODELIST", "SLURM_JOB_NODELIST"}) env[k] = node_list;
+  for (const char* k : {"BERTH_JOB_NUM_NODES", "SLURM_JOB_NUM_NODES", "SLURM_NNODES"}) env[k] = std::to_string(job.nodes);
+  env["SLURM_GPUS_PER_NODE"] = std::to_string(job.gpus_per_node());
+  if (job.array_id.valid()) {
+    for (const char* k : {"BERTH_ARRAY_JOB_ID", "SLURM_ARRAY_JOB_ID"}) env[k] = std::to_string(job.array_id.value);
+    for (const char* k : {"BERTH_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_ID"}) env[k] = std::to_string(job.array_index);
+  }
+}
+
+}  // namespace
+
+std::string script_file(const std::string& state_dir, const std::string& script_sha256, JobId job) {
+  if (!script_sha256.empty()) return state_dir + "/scripts/" + script_sha256 + ".sh";
+  return state_dir + "/jobs/" + std::to_string(job.value) + ".sh";
+}
+
+Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core::Job& job, const LaunchSettings& settings) {
+  executor::LaunchSpec spec;
+  spec.job = job.id;
+  const json l = json::parse(job.launch, nullptr, false);
+  if (l.is_discarded()) return Status::Invalid("its launch description is not valid JSON");
+  std::string unix_user;
+  std::string digest;
+  try {
+    BERTH_RETURN_IF_ERROR(read_description(l, job, &spec, &unix_user, &digest));
+  } catch (const std::exception& e) {  // nlohmann's; the checks above should leave none
+    return Status::Invalid(std::string("its launch description cannot be read: ") + e.what());
+  }
+  spec.script_path = script_file(settings.state_dir, digest, job.id);
+  // The job's own variables first; berth's replace any of the same name.
+  add_berth_variables(engine, job, settings, &spec);
+  spec.gpus = job.gpu_ids;
+  if (settings.daemon_is_root) spec.user = unix_user.empty() ? settings.job_user : unix_user;
+  spec.allow_root = settings.allow_root;
+  spec.time_limit_ms = job.time_limit_s * 1000;
+  spec.grace_ms = settings.grace_ms;
+  return spec;
+}
+
+std::string script_digest(const std::string& script) { return token_hash(script); }
+
+Status store_script(const std::string& state_dir, const std::string& script) {
+  const std::string path = script_file(state_dir, script_digest(script), JobId());
+  if (::access(path.c_str(), F_OK) == 0) return Status::Ok();
+  const std::string temp = path + "." + new_token().substr(0, 16) + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::Internal("cannot store the job's script: " + std::string(std::strerror(errno)));
+  size_t done = 0;
+  while (done < script.size()) {
+    const ssize_t n = ::write(fd, script.data() + done, script.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool written = done == script.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return Status::Internal("cannot store the job's script: " + std::string(std::strerror(err)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace berth::server
