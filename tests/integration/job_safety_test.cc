@@ -179,6 +179,59 @@ std::string config_running_jobs_as(const std::string& dir, const std::string& us
   return path;
 }
 
+TEST(JobUser, AJobRunsAsTheUnixUserOfItsLaunchDescriptionAndNeverAsRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: only a root berthd switches users";
+  TemporaryUser owner("berthju" + std::to_string(::getpid() % 100000));
+  ASSERT_TRUE(owner.ok()) << "useradd failed";
+  const std::string dir = temp_dir("job-user");
+  const std::string work = dir + "/work";
+  make_work_dir(work);
+  auto daemon = std::make_unique<Berthd>(dir + "/state");
+  daemon->start();
+  for (const char* cmd : {"org create hku --kind university", "project create vision --org hku",
+                          "topup vision 10000 --reference INV-1"}) {
+    ASSERT_EQ(berth_cli(*daemon, cmd, "", work).exit_code, 0) << cmd;
+  }
+  auto submit_held = [&](const std::string& output) {
+    json b = {{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"script", "#!/bin/sh\nid -un\n"},
+              {"output", output}, {"hold", true}};
+    return must_succeed(*daemon, "POST", "/v1/jobs", b.dump()).value("id", uint64_t{0});
+  };
+  const uint64_t mapped = submit_held("mapped.out");
+  const uint64_t as_root = submit_held("root.out");
+  const uint64_t unmapped = submit_held("unmapped.out");
+  daemon->stop();
+  // What submit records for a token mapped to a Unix user (berth token create --unix-user).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir + "/state/berth.db").c_str(), &db), SQLITE_OK);
+  const std::string sql = "UPDATE jobs SET launch = json_set(launch, '$.unix_user', '" + owner.name() +
+                          "') WHERE id = " + std::to_string(mapped) +
+                          "; UPDATE jobs SET launch = json_set(launch, '$.unix_user', 'root') WHERE id = " +
+                          std::to_string(as_root) + ";";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  daemon->start();
+  auto run = [&](uint64_t id) {
+    EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(id) + "/release", "{}").first, 200);
+    json j;
+    EXPECT_TRUE(eventually([&] {
+      j = daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second;
+      return j.value("state", "") == "COMPLETED" || j.value("state", "") == "FAILED";
+    }));
+    return j;
+  };
+  EXPECT_EQ(run(mapped).value("state", ""), "COMPLETED");
+  EXPECT_EQ(read_file(work + "/mapped.out"), owner.name() + "\n");
+  EXPECT_EQ(run(unmapped).value("state", ""), "COMPLETED");
+  EXPECT_EQ(read_file(work + "/unmapped.out"), "nobody\n");  // [jobs] user's default
+  const json root = run(as_root);
+  EXPECT_EQ(root.value("state", ""), "FAILED");
+  EXPECT_NE(root.value("end_reason", "").find("allow_root"), std::string::npos) << root.dump();
+  EXPECT_FALSE(fs::exists(work + "/root.out"));
+  daemon.reset();
+  if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+}
+
 TEST(HostileJob, AMembersJobCannotReachBerthdItsSecretsOrAnotherUsersOutput) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root: berthd must run as root to run jobs as other users";
   const std::string suffix = std::to_string(::getpid() % 100000);
