@@ -41,16 +41,18 @@ std::string read_environ(const std::string& pid) {
 
 // Kills the process groups of jobs left running by an earlier berthd of this state dir.
 // A process is ours only if its environment holds this state dir's BERTH_RUN marker (a random
-// id that reveals nothing about the state dir) and names a running job.
-void kill_orphans(const std::string& run_marker, const std::set<uint64_t>& running) {
+// id that reveals nothing about the state dir) and names a running job. Jobs started by a
+// berth from before BERTH_RUN carry BERTH_STATE_DIR instead.
+void kill_orphans(const std::string& run_marker, const std::string& state_dir, const std::set<uint64_t>& running) {
   DIR* proc = opendir("/proc");
   if (!proc) return;
   const std::string marker = std::string("BERTH_RUN=") + run_marker + '\0';
+  const std::string legacy_marker = std::string("BERTH_STATE_DIR=") + state_dir + '\0';
   while (dirent* d = readdir(proc)) {
     const std::string pid = d->d_name;
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     const std::string env = read_environ(pid);
-    if (env.find(marker) == std::string::npos) continue;
+    if (env.find(marker) == std::string::npos && env.find(legacy_marker) == std::string::npos) continue;
     const size_t at = env.find("BERTH_JOB_ID=");
     if (at == std::string::npos) continue;
     const uint64_t job = std::strtoull(env.c_str() + at + 13, nullptr, 10);
@@ -163,7 +165,7 @@ Status Daemon::recover(int64_t last_alive_ms) {
   if (!running.empty()) {
     std::set<uint64_t> ids;
     for (JobId id : running) ids.insert(id.value);
-    kill_orphans(run_marker_, ids);
+    kill_orphans(run_marker_, state_dir_, ids);
     for (JobId id : running) {
       core::JobEnd end;
       end.lost = true;
