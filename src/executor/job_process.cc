@@ -73,8 +73,6 @@ Result<Identity> resolve_identity(const std::string& user, bool allow_root) {
       who.uid = self;
       who.gid = ::getegid();
       who.name = "uid " + std::to_string(self);
-      who.home = "/";
-      who.shell = "/bin/sh";
     }
   } else {
     const int rc = ::getpwnam_r(user.c_str(), &pw, buffer.data(), buffer.size(), &found);

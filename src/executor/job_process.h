@@ -32,8 +32,8 @@ struct Identity {
   gid_t gid = 0;
   std::vector<gid_t> groups;  // supplementary groups (when switching)
   std::string name;
-  std::string home;
-  std::string shell;
+  std::string home = "/";
+  std::string shell = "/bin/sh";
 };
 
 // `user` empty: this process's own user. Otherwise that user, which needs root unless it is
