@@ -55,9 +55,13 @@ class Berthd {
       : state_dir_(std::move(state_dir)), config_path_(std::move(config_path)) {}
   ~Berthd() { kill_hard(); }
 
+  // Starts berthd as this Unix user (the test runs as root) rather than as the test's own.
+  void run_as(const std::string& user) { user_ = user; }
+
   void start() {
     fs::remove(state_dir_ + "/berthd.port");
     std::vector<std::string> args = {bin_dir() + "/berthd", "--listen", "127.0.0.1:0", "--state-dir", state_dir_};
+    if (!user_.empty()) args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=" + user_, "--regid=" + user_, "--init-groups"});
     if (!config_path_.empty()) {
       args.push_back("--config");
       args.push_back(config_path_);
@@ -125,6 +129,7 @@ class Berthd {
  private:
   std::string state_dir_;
   std::string config_path_;
+  std::string user_;
   pid_t pid_ = -1;
   int port_ = 0;
   std::string token_;

@@ -232,6 +232,40 @@ TEST(JobUser, AJobRunsAsTheUnixUserOfItsLaunchDescriptionAndNeverAsRoot) {
   if (!::testing::Test::HasFailure()) fs::remove_all(dir);
 }
 
+TEST(NonRootBerthd, JobsRunAsBerthdsOwnUserWithNothingOfItsEnvironment) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to start berthd as another user";
+  TemporaryUser operator_user("berthnr" + std::to_string(::getpid() % 100000));
+  ASSERT_TRUE(operator_user.ok()) << "useradd failed";
+  const std::string dir = temp_dir("non-root");
+  const std::string work = dir + "/work";
+  make_work_dir(work);
+  const std::string state = dir + "/state";
+  fs::create_directories(state);
+  ASSERT_EQ(std::system(("chown " + operator_user.name() + " " + state).c_str()), 0);
+  Berthd daemon(state);
+  daemon.run_as(operator_user.name());
+  ::setenv("BERTH_TOKEN", "secret-from-berthds-env", 1);
+  daemon.start();
+  ::unsetenv("BERTH_TOKEN");
+  for (const char* cmd : {"org create hku --kind university", "project create vision --org hku",
+                          "topup vision 10000 --reference INV-1"}) {
+    ASSERT_EQ(berth_cli(daemon, cmd, "", work).exit_code, 0) << cmd;
+  }
+  json b = {{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"output", "env.out"},
+            {"script", "#!/bin/sh\nid -un\nenv\n"}};
+  const uint64_t id = must_succeed(daemon, "POST", "/v1/jobs", b.dump()).value("id", uint64_t{0});
+  ASSERT_TRUE(eventually([&] {
+    return daemon.api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "") == "COMPLETED";
+  })) << daemon.api("GET", "/v1/jobs/" + std::to_string(id)).second.dump();
+  const std::string out = read_file(work + "/env.out");
+  EXPECT_EQ(out.substr(0, out.find('\n')), operator_user.name()) << out;  // not [jobs] user's nobody
+  EXPECT_EQ(out.find("secret-from-berthds-env"), std::string::npos) << out;
+  EXPECT_EQ(out.find("BERTH_STATE_DIR"), std::string::npos) << out;
+  EXPECT_NE(out.find("BERTH_RUN="), std::string::npos) << out;
+  daemon.kill_hard();
+  if (!::testing::Test::HasFailure()) fs::remove_all(dir);
+}
+
 TEST(HostileJob, AMembersJobCannotReachBerthdItsSecretsOrAnotherUsersOutput) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root: berthd must run as root to run jobs as other users";
   const std::string suffix = std::to_string(::getpid() % 100000);
