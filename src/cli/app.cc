@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <random>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/views.h"
@@ -109,12 +111,29 @@ Result<json> Context::get(const std::string& path) {
   return reply;
 }
 
-Result<json> Context::post(const std::string& path, const json& body) {
+Result<json> Context::post(const std::string& path, const json& body, const Api::Headers& headers) {
   Result<Api*> client = api();
   if (!client.ok()) return client.status();
-  Result<json> reply = (*client)->post(path, body);
+  Result<json> reply = (*client)->post(path, body, headers);
   if (!reply.ok()) return with_hint(reply.status());
   return reply;
+}
+
+Result<json> Context::post_idempotent(const std::string& path, const json& body) {
+  const std::string key = io_.new_request_key ? io_.new_request_key() : "";
+  if (key.empty()) return post(path, body);
+  const Api::Headers headers = {{"Idempotency-Key", key}};
+  int64_t wait_ms = 250;
+  for (int attempt = 1;; ++attempt) {
+    Result<json> reply = post(path, body, headers);
+    // kUnavailable: no reply came (or berthd was stopping), so it may or may not have been
+    // applied; any other answer is berthd's last word.
+    if (reply.ok() || reply.status().code() != Code::kUnavailable || attempt == kIdempotentAttempts) return reply;
+    err() << "berth: warning: " << reply.status().message() << "; trying again (" << attempt << " of "
+          << kIdempotentAttempts - 1 << ")\n";
+    if (io_.sleep_ms) io_.sleep_ms(wait_ms);
+    wait_ms *= 2;
+  }
 }
 
 Result<std::string> Context::get_text(const std::string& path) {
@@ -144,6 +163,23 @@ Status run_listing(Context& ctx, const std::string& path, const char* key, std::
   return Status::Ok();
 }
 
+namespace {
+
+// 128 bits from the OS's random source, as 32 hex digits: unique enough that two submits never
+// share a key by chance.
+std::string random_request_key() {
+  std::random_device random;
+  static const char* kDigits = "0123456789abcdef";
+  std::string key;
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t word = random();
+    for (int shift = 28; shift >= 0; shift -= 4) key += kDigits[(word >> shift) & 15];
+  }
+  return key;
+}
+
+}  // namespace
+
 CliIo process_io() {
   CliIo io;
   io.out = &std::cout;
@@ -160,6 +196,8 @@ CliIo process_io() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
+  io.new_request_key = random_request_key;
+  io.sleep_ms = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
   io.connect = [](const std::string& server, const std::string& token) -> Result<std::unique_ptr<Api>> {
     Result<std::unique_ptr<HttpApi>> api = HttpApi::Create(server, token);
     if (!api.ok()) return api.status();

@@ -28,6 +28,10 @@ struct CliIo {
   std::function<std::optional<std::string>()> read_stdin;
   std::function<std::string()> cwd;    // absolute
   std::function<int64_t()> now_ms;     // wall clock, for "running for" columns only
+  // A fresh random key that makes one submit idempotent (sent as Idempotency-Key); none when unset.
+  std::function<std::string()> new_request_key;
+  // Waits before a retry; a retry does not wait when unset.
+  std::function<void(int64_t ms)> sleep_ms;
   // Opens the API at a server URL with a token (may be empty).
   std::function<Result<std::unique_ptr<Api>>(const std::string& server, const std::string& token)> connect;
 };

@@ -208,12 +208,13 @@ Result<std::string> HttpApi::get_text(const std::string& path) {
   return exchange_text(*http_, url_, std::move(request));
 }
 
-Result<json> HttpApi::post(const std::string& path, const json& body) {
+Result<json> HttpApi::post(const std::string& path, const json& body, const Headers& headers) {
   httplib::Request request;
   request.method = "POST";
   request.path = parsed_.base_path + path;
   request.set_header("Accept", "application/json");
   request.set_header("Content-Type", "application/json");
+  for (const auto& [name, value] : headers) request.set_header(name, value);
   try {
     request.body = body.dump();
   } catch (const json::exception&) {

@@ -28,7 +28,10 @@ class Api {
   virtual ~Api() = default;
   // `path` starts with "/v1/" and is already encoded (see path_segment and query_string).
   virtual Result<nlohmann::json> get(const std::string& path) = 0;
-  virtual Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) = 0;
+  // Extra request headers (an Idempotency-Key).
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  virtual Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body, const Headers& headers) = 0;
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) { return post(path, body, {}); }
   // A GET whose reply is not JSON (a statement as CSV or HTML): the body as it came. Errors
   // are still the server's JSON errors, turned into a Status.
   virtual Result<std::string> get_text(const std::string& path) = 0;
@@ -63,7 +66,8 @@ class HttpApi final : public Api {
   HttpApi& operator=(const HttpApi&) = delete;
 
   Result<nlohmann::json> get(const std::string& path) override;
-  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) override;
+  using Api::post;
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body, const Headers& headers) override;
   Result<std::string> get_text(const std::string& path) override;
 
  private:

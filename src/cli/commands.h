@@ -41,7 +41,12 @@ class Context {
 
   // GET/POST through api(), adding a hint to 401 replies about where a token may come from.
   Result<nlohmann::json> get(const std::string& path);
-  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body, const Api::Headers& headers = {});
+  // A POST made idempotent with a fresh Idempotency-Key (CliIo::new_request_key) and sent again
+  // with the same key, after a growing wait, when berthd could not be reached or gave no reply
+  // (at most kIdempotentAttempts in all): berthd applies it once whichever attempt reached it.
+  static constexpr int kIdempotentAttempts = 4;
+  Result<nlohmann::json> post_idempotent(const std::string& path, const nlohmann::json& body);
   // A GET whose reply is text (CSV, HTML), with the same hint.
   Result<std::string> get_text(const std::string& path);
 
@@ -86,7 +91,7 @@ void add_job_commands(CLI::App& app, Context& ctx);
 void add_money_commands(CLI::App& app, Context& ctx);
 // apply ..., review ... (funding applications)
 void add_funding_commands(CLI::App& app, Context& ctx);
-// org ..., project ..., token create, whoami, nodes
+// org ..., project ..., token create|list|revoke, admin rotate-token, whoami, nodes
 void add_admin_commands(CLI::App& app, Context& ctx);
 // statement, report scheme
 void add_report_commands(CLI::App& app, Context& ctx);

@@ -1,4 +1,5 @@
-// org create|update|show|list, project create|list, token create, whoami, nodes.
+// org create|update|show|list, project create|list, token create|list|revoke, admin rotate-token, whoami,
+// nodes.
 #include <optional>
 #include <string>
 
@@ -36,7 +37,7 @@ struct ProjectFlags {
 
 struct TokenFlags {
   std::string user, role = "member";
-  std::optional<std::string> org;
+  std::optional<std::string> org, expires, unix_user;
 };
 
 void add_registration_options(CLI::App* sub, RegistrationFlags& f) {
@@ -94,9 +95,32 @@ Status run_project_create(Context& ctx, const ProjectFlags& f) {
 Status run_token_create(Context& ctx, const TokenFlags& f) {
   json body = {{"user", f.user}, {"role", f.role}};
   if (f.org) body["org"] = name_or_id(*f.org);
+  if (f.expires) body["expires"] = *f.expires;
+  if (f.unix_user) body["unix_user"] = *f.unix_user;
   Result<json> reply = ctx.post("/v1/tokens", body);
   if (!reply.ok()) return reply.status();
   ctx.print(*reply, cell(*reply, "token") + "\n");
+  return Status::Ok();
+}
+
+Status run_token_revoke(Context& ctx, const std::string& id) {
+  Result<json> reply = ctx.post("/v1/tokens/" + path_segment(id) + "/revoke", json::object());
+  if (!reply.ok()) return reply.status();
+  const bool before = reply->value("replayed", false);
+  ctx.print(*reply, "Token " + id + (before ? " was already revoked (" : " revoked (") + cell(*reply, "user") + ", " +
+                        cell(*reply, "role") + ")\n");
+  return Status::Ok();
+}
+
+// The new token is not printed (it is in the file on berthd's machine; --json shows it), so
+// that it does not end up in a terminal's scrollback.
+Status run_rotate_admin_token(Context& ctx) {
+  Result<json> reply = ctx.post("/v1/tokens/rotate-admin", json::object());
+  if (!reply.ok()) return reply.status();
+  std::string revoked;
+  for (const json& id : reply->value("revoked_ids", json::array())) revoked += (revoked.empty() ? "" : ", ") + cell(id);
+  ctx.print(*reply, "New admin token " + cell(*reply, "id") + " written to " + cell(*reply, "path") +
+                        " on berthd's machine; revoked " + (revoked.empty() ? "none" : revoked) + "\n");
   return Status::Ok();
 }
 
@@ -153,7 +177,23 @@ void add_token(CLI::App& app, Context& ctx) {
   create->add_option("--org", f.org, "the user's organisation (name or id)");
   create->add_option("--role", f.role, "member (default), reviewer or admin")
       ->check(CLI::IsMember({"member", "reviewer", "admin"}));
+  create->add_option("--expires", f.expires, "when it stops working: 30d, 12h, 90m, 45s from now, or a date (2027-01-01)");
+  create->add_option("--unix-user", f.unix_user, "the Unix user its jobs run as (must exist on berthd's machine; not root)");
   on_run(create, ctx, [&ctx, &f] { return run_token_create(ctx, f); });
+  CLI::App* list = token->add_subcommand("list", "tokens (an admin's: all; anyone else's: their own); never the secrets");
+  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/tokens", "tokens", render_tokens); });
+  auto& revoked = ctx.make<std::string>();
+  CLI::App* revoke = token->add_subcommand("revoke", "revoke a token by its id (an admin any, anyone else their own)");
+  revoke->add_option("id", revoked, "the token's id (tok_..., from token list)")->required();
+  on_run(revoke, ctx, [&ctx, &revoked] { return run_token_revoke(ctx, revoked); });
+}
+
+void add_admin(CLI::App& app, Context& ctx) {
+  CLI::App* admin = app.add_subcommand("admin", "centre administration");
+  admin->require_subcommand(1);
+  CLI::App* rotate = admin->add_subcommand(
+      "rotate-token", "make a new admin token in berthd's state/admin.token and revoke the old one (admin)");
+  on_run(rotate, ctx, [&ctx] { return run_rotate_admin_token(ctx); });
 }
 
 }  // namespace
@@ -162,6 +202,7 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
   add_org(app, ctx);
   add_project(app, ctx);
   add_token(app, ctx);
+  add_admin(app, ctx);
   CLI::App* whoami = app.add_subcommand("whoami", "the user and role of the current token");
   on_run(whoami, ctx, [&ctx] { return run_whoami(ctx); });
   CLI::App* nodes = app.add_subcommand("nodes", "list nodes and their free GPUs");

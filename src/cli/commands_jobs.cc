@@ -86,7 +86,7 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
   if (!options.ok()) return options.status();
   Result<json> body = build_submit_request(*options, script->text, script_args(f.args), ctx.io().cwd());
   if (!body.ok()) return body.status();
-  Result<json> job = ctx.post("/v1/jobs", *body);
+  Result<json> job = ctx.post_idempotent("/v1/jobs", *body);
   if (!job.ok()) return job.status();
   if (f.parsable && !ctx.json_output) {
     ctx.out() << cell(*job, "id") << "\n";

@@ -331,6 +331,18 @@ std::string render_orgs(const json& orgs) {
   return table.render();
 }
 
+std::string render_tokens(const json& tokens) {
+  Table table({"ID", "USER", "ROLE", "ORG", "UNIX_USER", "STATE", "CREATED", "EXPIRES", "REVOKED", "LAST_USED"});
+  auto or_dash = [](const json& t, const char* key) {
+    return t.contains(key) && !t[key].is_null() && t[key] != "" ? cell(t, key) : std::string("-");
+  };
+  for (const json& t : tokens)
+    table.add_row({cell(t, "id"), cell(t, "user"), cell(t, "role"), or_dash(t, "org"), or_dash(t, "unix_user"),
+                   cell(t, "state"), or_dash(t, "created"), or_dash(t, "expires"), or_dash(t, "revoked"),
+                   or_dash(t, "last_used")});
+  return table.render();
+}
+
 std::string render_org(const json& org) {
   json fields = org;
   for (const char* key : {"registration_number", "address", "contact_name", "contact_email", "jurisdiction"})
@@ -375,7 +387,9 @@ std::string render_awards(const json& awards) {
   return table.render();
 }
 
-std::string render_whoami(const json& me) { return render_fields(me, {"user", "role", "org", "org_id"}); }
+std::string render_whoami(const json& me) {
+  return render_fields(me, {"user", "role", "org", "org_id", "unix_user", "token_id"});
+}
 
 std::string render_audit(const json& records) {
   Table table({"SEQ", "AT", "USER", "ACTION", "SUBJECT", "AMOUNT", "TRANSFER", "NOTE"});

@@ -36,6 +36,7 @@ std::string render_nodes(const nlohmann::json& nodes);
 std::string render_transfers(const nlohmann::json& transfers);
 // ID NAME KIND REG_NUMBER JURISDICTION CONTACT ("-" for what is not recorded).
 std::string render_orgs(const nlohmann::json& orgs);
+std::string render_tokens(const nlohmann::json& tokens);
 // One organisation with its whole registration record.
 std::string render_org(const nlohmann::json& org);
 std::string render_projects(const nlohmann::json& projects);

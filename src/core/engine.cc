@@ -249,6 +249,12 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     e->queue_or_park(job, latest_ms);
     e->count_pending(job, +1);
   }
+  for (const SubmitKey& k : rows.submit_keys) {
+    if (!k.job.valid() || k.job.value > e->jobs_.size())
+      return Status::Internal("idempotency key '" + k.key + "' names job " + std::to_string(k.job.value) +
+                              ", which does not exist");
+    e->submit_keys_.add(k);
+  }
   e->dirty_jobs_.clear();  // restoring changes nothing that needs writing
   for (Job& job : e->jobs_) {
     if (job.state == JobState::kRunning) {
@@ -897,14 +903,35 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
   return q;
 }
 
-Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms) {
+Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms, bool* replayed) {
+  if (replayed) *replayed = false;
+  auto first = replayed_submit(r, now_ms);
+  if (!first.ok()) return first.status();
+  if (first->valid()) {
+    if (replayed) *replayed = true;
+    return *first;
+  }
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms, 1));
-  return accept(r, *part, now_ms);
+  auto id = accept(r, *part, now_ms);
+  if (id.ok()) remember_submit_key(r, *id, now_ms);
+  return id;
 }
 
 Result<std::vector<JobId>> Engine::submit_array(const JobRequest& r, const std::vector<int>& indices, int throttle,
-                                                int64_t now_ms) {
+                                                int64_t now_ms, bool* replayed) {
+  if (replayed) *replayed = false;
+  auto replay = replayed_submit(r, now_ms);
+  if (!replay.ok()) return replay.status();
+  if (replay->valid()) {
+    // The tasks of one array are accepted together, so they are the jobs from its first on
+    // that name it as their array.
+    std::vector<JobId> ids;
+    for (size_t i = replay->value - 1; i < jobs_.size() && jobs_[i].array_id == *replay; ++i) ids.push_back(jobs_[i].id);
+    if (ids.empty()) ids.push_back(*replay);
+    if (replayed) *replayed = true;
+    return ids;
+  }
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms, static_cast<int64_t>(indices.size())));
   if (indices.empty() || indices.size() > static_cast<size_t>(kMaxArrayTasks))
@@ -921,7 +948,47 @@ Result<std::vector<JobId>> Engine::submit_array(const JobRequest& r, const std::
     task.array_throttle = throttle;
     ids.push_back(*id);
   }
+  remember_submit_key(r, first, now_ms);
   return ids;
+}
+
+Result<JobId> Engine::replayed_submit(const JobRequest& r, int64_t now_ms) const {
+  if (r.idempotency_key.empty()) return JobId();
+  BERTH_RETURN_IF_ERROR(SubmitKeys::check_key(r.idempotency_key));
+  const Project* project = funding_.project(r.project);
+  if (!project) return JobId();  // check_submit refuses it
+  const SubmitKey* k = submit_keys_.find(r.user, project->org, r.idempotency_key, now_ms);
+  if (!k) return JobId();
+  if (k->digest != r.request_digest)
+    return Status::Conflict("idempotency key '" + r.idempotency_key + "' was already used for another request (job " +
+                            std::to_string(k->job.value) + ")");
+  return k->job;
+}
+
+void Engine::remember_submit_key(const JobRequest& r, JobId first, int64_t now_ms) {
+  if (r.idempotency_key.empty()) return;
+  SubmitKey k{r.user, funding_.project(r.project)->org, r.idempotency_key, r.request_digest, first, now_ms};
+  submit_keys_.add(k);
+  unsaved_submit_keys_.push_back(std::move(k));
+}
+
+void Engine::forget_submit_key(JobId first) {
+  submit_keys_.forget(first);
+  std::erase_if(unsaved_submit_keys_, [first](const SubmitKey& k) { return k.job == first; });
+}
+
+const char* Engine::access_action_name(AccessAction action) {
+  switch (action) {
+    case AccessAction::kTokenCreate: return "token.create";
+    case AccessAction::kTokenRevoke: return "token.revoke";
+    case AccessAction::kAdminTokenRotate: return "token.rotate_admin";
+    case AccessAction::kAdminTokenRecover: return "token.recover_admin";
+  }
+  return "token.create";
+}
+
+void Engine::record_access(AccessAction action, const std::string& subject, std::string note, int64_t now_ms) {
+  record_audit(access_action_name(action), subject, 0, TransferId(), std::move(note), now_ms);
 }
 
 Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t now_ms, int64_t jobs) {
@@ -1341,6 +1408,8 @@ ChangeSet Engine::drain_changes() {
   std::sort(lc.pending_states.begin(), lc.pending_states.end());
   lc.pending_states.erase(std::unique(lc.pending_states.begin(), lc.pending_states.end()), lc.pending_states.end());
   for (TransferId id : lc.pending_states) c.pending.push_back({id, ledger_.pending_state(id), ledger_.posted_amount(id)});
+  c.submit_keys = std::move(unsaved_submit_keys_);
+  unsaved_submit_keys_.clear();
   c.next_job_id = jobs_.size() + 1;
   c.next_account_id = next_account_id_;
   c.next_transfer_seq = next_transfer_seq_;
@@ -1362,6 +1431,7 @@ ChangeSet Engine::snapshot() const {
   c.reports = reports_.all();
   c.report_events = reports_.events();
   c.jobs = jobs_;
+  c.submit_keys = submit_keys_.all();
   for (const Account* a : ledger_.accounts()) c.accounts.push_back(*a);
   c.transfers = ledger_.transfers_in_order();
   for (const Transfer& t : c.transfers)

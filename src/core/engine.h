@@ -35,6 +35,7 @@
 #include "core/priority.h"
 #include "core/progress.h"
 #include "core/scheduler.h"
+#include "core/submit_keys.h"
 
 namespace berth::core {
 
@@ -85,6 +86,10 @@ struct JobRequest {
   bool hold = false;                     // submit held: not scheduled until released
   std::vector<Dependency> dependencies;  // jobs that must end (as each type asks) first
   std::string launch;      // opaque to the core
+  // Makes the submit idempotent (core/submit_keys.h): "" for none. The digest is the owner's
+  // digest of everything the request asked, so that a key reused for another request is caught.
+  std::string idempotency_key;
+  std::string request_digest;
 };
 
 struct Quote {
@@ -141,6 +146,7 @@ struct ChangeSet {
   std::vector<Account> accounts;
   std::vector<Transfer> transfers;   // in the order applied
   std::vector<PendingUpdate> pending;
+  std::vector<SubmitKey> submit_keys;  // appended (a key reused after expiry replaces its row)
   uint64_t next_job_id = 1;
   uint64_t next_account_id = 4;
   uint64_t next_transfer_seq = 1;
@@ -148,7 +154,7 @@ struct ChangeSet {
     return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
            audit.empty() && funding_orders.empty() && applications.empty() && application_events.empty() &&
            criteria.empty() && reports.empty() && report_events.empty() && jobs.empty() && accounts.empty() &&
-           transfers.empty() && pending.empty();
+           transfers.empty() && pending.empty() && submit_keys.empty();
   }
 };
 
@@ -298,11 +304,26 @@ class Engine {
   // Jobs.
   Result<Quote> quote(const JobRequest& request, int64_t now_ms) const;
   // Accepts a job, or refuses one that is malformed or can never run. Returns its id.
-  Result<JobId> submit(const JobRequest& request, int64_t now_ms);
+  // With an idempotency key (core/submit_keys.h) that the same user and organisation used
+  // before with the same digest, returns the first submission's job and sets *replayed,
+  // changing nothing; with another digest it is a Conflict naming the key.
+  Result<JobId> submit(const JobRequest& request, int64_t now_ms, bool* replayed = nullptr);
   // A job array: one job per index, all accepted or none; at most `throttle` (0: any number)
   // of its tasks run at once. Returns the tasks' ids in index order; the first is the array id.
+  // An idempotency key replays as for submit, returning the first submission's tasks.
   Result<std::vector<JobId>> submit_array(const JobRequest& request, const std::vector<int>& indices, int throttle,
-                                          int64_t now_ms);
+                                          int64_t now_ms, bool* replayed = nullptr);
+  // Forgets the idempotency key of the submit that created `first`, which its owner undid
+  // before acknowledging it (cancelled in the same batch), so that a retry submits afresh.
+  void forget_submit_key(JobId first);
+  const SubmitKeys& submit_keys() const { return submit_keys_; }
+
+  // Access control lives outside the core (berthd's API tokens), but its changes belong in the
+  // one audit record with the rest: each is recorded under the actor set by set_actor, with
+  // its subject (a token's public id) and a note. No money moves.
+  enum class AccessAction { kTokenCreate, kTokenRevoke, kAdminTokenRotate, kAdminTokenRecover };
+  static const char* access_action_name(AccessAction action);  // "token.create", ...
+  void record_access(AccessAction action, const std::string& subject, std::string note, int64_t now_ms);
   // Holds a pending job (it is not scheduled until released) or releases it.
   Status hold(JobId job, int64_t now_ms);
   Status release(JobId job, int64_t now_ms);
@@ -458,6 +479,12 @@ class Engine {
   std::unordered_set<uint64_t> dirty_awards_;
   std::set<std::pair<int64_t, uint64_t>> unreturned_awards_;  // (end_ms, award id) not yet returned
   std::unordered_set<uint64_t> dirty_criteria_;
+  SubmitKeys submit_keys_;
+  std::vector<SubmitKey> unsaved_submit_keys_;  // added since the last drain
+  // The submission a request's idempotency key names: its first job, or an invalid id when the
+  // key is new (or there is none). A Conflict when the key was used for another request.
+  Result<JobId> replayed_submit(const JobRequest& request, int64_t now_ms) const;
+  void remember_submit_key(const JobRequest& request, JobId first, int64_t now_ms);
 };
 
 }  // namespace berth::core

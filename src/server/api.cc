@@ -87,8 +87,8 @@ void Daemon::install_routes(httplib::Server& srv) {
       };
       const std::string auth = req.get_header_value("Authorization");
       if (auth.rfind("Bearer ", 0) != 0) return send(fail(Status::Unauthenticated("missing bearer token")));
-      const auto who = tokens_.find_token(auth.substr(7));
-      if (!who) return send(fail(Status::Unauthenticated("unknown token")));
+      const auto who = tokens_.find_token(auth.substr(7), wall_clock_ms());
+      if (!who.ok()) return send(fail(who.status()));  // unknown, revoked or expired, and which
       json body = json::object();
       if (needs_body) {
         if (req.body.size() > config_.max_body_bytes)
@@ -118,7 +118,8 @@ void Daemon::install_routes(httplib::Server& srv) {
   });
 
   get("/v1/whoami", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
-    json out = {{"user", who.user}, {"role", role_name(who.role)}};
+    json out = {{"user", who.user}, {"role", role_name(who.role)}, {"token_id", who.token_id}};
+    if (!who.unix_user.empty()) out["unix_user"] = who.unix_user;
     if (const core::Org* o = c.engine.funding().org(who.org)) {
       out["org_id"] = o->id.value;
       out["org"] = o->name;
@@ -127,22 +128,16 @@ void Daemon::install_routes(httplib::Server& srv) {
   });
 
   post("/v1/tokens", [this](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
-    if (auto st = need_admin(who); !st.ok()) return fail(st);
-    TRY_ASSIGN(user, str_field(b, "user", true));
-    TRY_ASSIGN(role, str_field(b, "role", false, "member"));
-    Role parsed = Role::kMember;
-    if (!parse_role(role, &parsed)) return fail(Status::Invalid("role must be member, reviewer or admin, got '" + role + "'"));
-    if (user.empty() || user.size() > 64) return fail(Status::Invalid("user must be 1 to 64 characters"));
-    OrgId org;
-    if (role == "member") {
-      if (!b.contains("org")) return fail(Status::Invalid("field 'org' is required for a member"));
-      TRY_ASSIGN(o, find_org(c.engine, b["org"], who));
-      org = o->id;
-    }
-    const std::string token = new_token();
-    if (auto st = store().put_token({token_hash(token), user, role, org.value, c.now_ms}); !st.ok()) return fail(st);
-    tokens_.add(token_hash(token), Principal{user, parsed, org});
-    return ok({{"token", token}, {"user", user}, {"role", role}, {"org_id", org.value}}, 201);
+    return create_token(c, who, b);
+  });
+  get("/v1/tokens", [this](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    return list_tokens(c, who);
+  });
+  post("/v1/tokens/([^/]+)/revoke", [this](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
+    return revoke_token(c, who, req.matches[1].str());
+  });
+  post("/v1/tokens/rotate-admin", [this](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
+    return rotate_admin_token(c, who);
   });
 
   post("/v1/orgs", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
@@ -195,6 +190,11 @@ void Daemon::install_routes(httplib::Server& srv) {
     TRY_ASSIGN(p, find_project(c.engine, json(req.matches[1].str()), who));
     TRY_ASSIGN(amount, amount_field(b, "amount"));
     TRY_ASSIGN(reference, str_field(b, "reference", false));
+    // An Idempotency-Key header serves as the payment reference when the body gives none.
+    const std::string key = req.get_header_value("Idempotency-Key");
+    if (!key.empty() && !reference.empty() && key != reference)
+      return fail(Status::Invalid("the Idempotency-Key header and field 'reference' differ; give one or make them equal"));
+    if (reference.empty()) reference = key;
     bool replayed = false;
     TRY_ASSIGN(t, c.engine.top_up(p->id, amount, reference, c.now_ms, &replayed));
     const core::Account* w = c.engine.ledger().account(p->wallet);
@@ -530,13 +530,19 @@ void Daemon::install_routes(httplib::Server& srv) {
       return Status::Ok();  // the work refuses it with a 400
     return store_script(state_dir_, script->get<std::string>());
   };
-  srv.Post("/v1/jobs", route([](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
+  srv.Post("/v1/jobs", route([](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
     TRY_ASSIGN(r, job_request(c.engine, b, who, true));
     TRY_ASSIGN(launch, launch_json(b));
     TRY_ASSIGN(script, str_field(b, "script", true));
     if (script.empty()) return fail(Status::Invalid("field 'script' is empty"));
     launch["script_sha256"] = script_digest(script);
+    // The token decides whose Unix account runs the job, never the request.
+    if (!who.unix_user.empty()) launch["unix_user"] = who.unix_user;
     r.launch = launch.dump();
+    // A retried submit (Idempotency-Key) is told apart from another request by its body, dumped
+    // with sorted keys, so the same request always has the same digest.
+    r.idempotency_key = req.get_header_value("Idempotency-Key");
+    if (!r.idempotency_key.empty()) r.request_digest = token_hash(b.dump());
     TRY_ASSIGN(array, str_field(b, "array", false));
     std::vector<int> indices;
     int throttle = 0;
@@ -545,11 +551,12 @@ void Daemon::install_routes(httplib::Server& srv) {
       return fail(Status::Invalid("field 'array': " + array_error));
     TRY_ASSIGN(q, c.engine.quote(r, c.now_ms));
     std::vector<JobId> ids;
+    bool replayed = false;
     if (array.empty()) {
-      TRY_ASSIGN(id, c.engine.submit(r, c.now_ms));
+      TRY_ASSIGN(id, c.engine.submit(r, c.now_ms, &replayed));
       ids.push_back(id);
     } else {
-      TRY_ASSIGN(tasks, c.engine.submit_array(r, indices, throttle, c.now_ms));
+      TRY_ASSIGN(tasks, c.engine.submit_array(r, indices, throttle, c.now_ms, &replayed));
       ids = std::move(tasks);
     }
     json out = job_json(c.engine, *c.engine.job(ids.front()));
@@ -559,7 +566,8 @@ void Daemon::install_routes(httplib::Server& srv) {
       for (JobId id : ids) task_ids.push_back(id.value);
       out["array_task_ids"] = task_ids;
     }
-    return ok(out, 201);
+    out["replayed"] = replayed;
+    return ok(out, replayed ? 200 : 201);
   }, true, store_job_script));
   get("/v1/jobs", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     std::vector<core::JobState> states;

@@ -180,34 +180,6 @@ Status Daemon::recover(int64_t last_alive_ms) {
   return Status::Ok();
 }
 
-Status Daemon::ensure_admin_token() {
-  auto rows = store_->tokens();
-  if (!rows.ok()) return rows.status();
-  bool have_admin = false;
-  for (const store::TokenRow& r : *rows) {
-    Role role = Role::kMember;  // a role this berth does not know reads as a member of no organisation
-    if (!parse_role(r.role, &role)) role = Role::kMember;
-    Principal p{r.user, role, OrgId(r.org_id)};
-    tokens_.add(r.token_hash, p);
-    have_admin |= p.admin();
-  }
-  if (have_admin && fs::exists(admin_token_path())) return Status::Ok();
-  // First start (or the admin token file was removed): make a new admin token.
-  const std::string token = new_token();
-  BERTH_RETURN_IF_ERROR(store_->put_token({token_hash(token), "admin", "admin", 0, wall_clock_ms()}));
-  tokens_.add(token_hash(token), Principal{"admin", Role::kAdmin, OrgId()});
-  const std::string path = admin_token_path();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return Status::Internal("cannot write " + path);
-  fchmod(fd, 0600);
-  const std::string line = token + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ::close(fd);
-  if (!ok) return Status::Internal("cannot write " + path);
-  log_line("admin token written to " + path);
-  return Status::Ok();
-}
-
 Reply Daemon::call(Work work) {
   auto task = std::make_unique<Task>();
   task->work = std::move(work);

@@ -79,7 +79,21 @@ class Daemon {
  private:
   explicit Daemon(DaemonConfig config);
   Status recover(int64_t last_alive_ms);
+  // API tokens (server/tokens.cc), on the core thread. Each reply is the route's whole reply.
   Status ensure_admin_token();
+  Reply create_token(CoreContext& c, const Principal& who, const nlohmann::json& body);
+  Reply list_tokens(CoreContext& c, const Principal& who) const;
+  Reply revoke_token(CoreContext& c, const Principal& who, const std::string& id);
+  Reply rotate_admin_token(CoreContext& c, const Principal& who);
+  struct NewToken {
+    std::string secret;  // the token itself: shown once, never stored
+    TokenInfo info;
+  };
+  Result<NewToken> mint_token(const Principal& principal, const std::string& created_by, int64_t expires_ms,
+                              int64_t now_ms) const;
+  // Writes changed token records to the store, then to the table the HTTP threads read.
+  Status save_tokens(const std::vector<TokenInfo>& changed);
+  Result<NewToken> replace_admin_token(int64_t now_ms, std::vector<std::string>* revoked);
   void core_loop();
   void run_batch();
   void stop_running_jobs();

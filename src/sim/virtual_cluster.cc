@@ -31,8 +31,10 @@ VirtualCluster::SimJob& VirtualCluster::sim_job(JobId id) {
 
 Result<JobId> VirtualCluster::submit(const core::JobRequest& request, const SimProcess& process) {
   if (process.runtime_ms && *process.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
-  auto id = engine_->submit(request, now_ms_);
+  bool replayed = false;
+  auto id = engine_->submit(request, now_ms_, &replayed);
   if (!id.ok()) return id.status();
+  if (replayed) return *id;  // a retried submit (idempotency key): the first job, as it was
   sim_job(*id).process = process;
   dirty_ = true;
   return *id;
@@ -46,8 +48,10 @@ Result<std::vector<JobId>> VirtualCluster::submit_array(const core::JobRequest& 
                            std::to_string(indices.size()) + "), not " + std::to_string(processes.size()));
   for (const SimProcess& p : processes)
     if (p.runtime_ms && *p.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
-  auto ids = engine_->submit_array(request, indices, throttle, now_ms_);
+  bool replayed = false;
+  auto ids = engine_->submit_array(request, indices, throttle, now_ms_, &replayed);
   if (!ids.ok()) return ids.status();
+  if (replayed) return ids;
   for (size_t i = 0; i < ids->size(); ++i) sim_job((*ids)[i]).process = processes[processes.size() == 1 ? 0 : i];
   dirty_ = true;
   return ids;

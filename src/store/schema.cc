@@ -357,6 +357,31 @@ constexpr const char* kJobEndReasons = R"sql(
 ALTER TABLE jobs ADD COLUMN end_reason TEXT NOT NULL DEFAULT '' CHECK (length(CAST(end_reason AS BLOB)) <= 1024);
 )sql";
 
+// Migration 12: tokens that can be revoked and expire and that map to a Unix user, and the
+// idempotency keys of job submits. It touches only the tokens table and a new table of its own,
+// so it is independent of migration 11's change to the jobs. A token's public id is not stored:
+// it is "tok_" and the first 12 hex digits of token_hash. created_by is who made it ('' for
+// older rows, 'berthd' for the admin token berthd writes to admin.token: older rows of user and
+// role admin were made so); expires_ms and revoked_ms are 0 for never; unix_user '' for the
+// configured default job user. submit_keys holds one row per key and its first job, replaced
+// when the key is used again after it expired (core/submit_keys.h).
+constexpr const char* kTokensAndSubmitKeys = R"sql(
+ALTER TABLE tokens ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0 CHECK (expires_ms >= 0);
+ALTER TABLE tokens ADD COLUMN revoked_ms INTEGER NOT NULL DEFAULT 0 CHECK (revoked_ms >= 0);
+ALTER TABLE tokens ADD COLUMN unix_user TEXT NOT NULL DEFAULT '' CHECK (length(CAST(unix_user AS BLOB)) <= 64);
+UPDATE tokens SET created_by = 'berthd' WHERE user_name = 'admin' AND role = 'admin';
+CREATE TABLE submit_keys (
+  user_name TEXT NOT NULL,
+  org_id INTEGER NOT NULL REFERENCES orgs(id),
+  key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 128),
+  digest TEXT NOT NULL,
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_name, org_id, key)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -369,6 +394,7 @@ constexpr Migration kMigrations[] = {
     {9, "organisation registration records", kOrgRegistration},
     {10, "attained service of requeued jobs", kAttainedService},
     {11, "job end reasons", kJobEndReasons},
+    {12, "revocable tokens and idempotent submits", kTokensAndSubmitKeys},
 };
 
 }  // namespace

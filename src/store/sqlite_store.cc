@@ -75,8 +75,10 @@ constexpr std::initializer_list<const char*> kJobColumns = {
     "refunded_minor", "ran_ms", "end_reason"};
 constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
                                                              "cpus", "memory_mb", "state",     "domain"};
-constexpr std::initializer_list<const char*> kTokenColumns = {"token_hash", "user_name", "role", "org_id",
-                                                              "created_ms"};
+constexpr std::initializer_list<const char*> kTokenColumns = {
+    "token_hash", "user_name", "role", "org_id", "created_ms", "created_by", "expires_ms", "revoked_ms", "unix_user"};
+constexpr std::initializer_list<const char*> kSubmitKeyColumns = {"user_name", "org_id", "key", "digest", "job_id",
+                                                                  "created_ms"};
 
 std::string join_columns(std::initializer_list<const char*> columns, const char* prefix = "") {
   std::string out;
@@ -405,6 +407,7 @@ Status SqliteStore::prepare_statements() {
       {&upsert_report_, insert_sql("progress_reports", kReportColumns, "award_id, period")},
       {&insert_report_event_, insert_sql("progress_report_events", kReportEventColumns)},
       {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
+      {&upsert_submit_key_, insert_sql("submit_keys", kSubmitKeyColumns, "user_name, org_id, key")},
   };
   for (const auto& s : statements) {
     auto prepared = Stmt::Prepare(db, s.sql, /*persistent=*/true);
@@ -444,6 +447,7 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const core::ProgressReport& r : c.reports) BERTH_RETURN_IF_ERROR(write_report(r));
   for (const core::ReportEvent& e : c.report_events) BERTH_RETURN_IF_ERROR(write_report_event(e));
   for (const core::Job& j : c.jobs) BERTH_RETURN_IF_ERROR(write_job(j));
+  for (const core::SubmitKey& k : c.submit_keys) BERTH_RETURN_IF_ERROR(write_submit_key(k));  // after their jobs
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextJobId, static_cast<int64_t>(c.next_job_id)));
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextAccountId, static_cast<int64_t>(c.next_account_id)));
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextTransferSeq, static_cast<int64_t>(c.next_transfer_seq)));
@@ -525,6 +529,13 @@ Status SqliteStore::write_funding_order(uint64_t project, const std::vector<Awar
     BERTH_RETURN_IF_ERROR(with_context(s.run(), "funding order of project", project));
   }
   return Status::Ok();
+}
+
+Status SqliteStore::write_submit_key(const core::SubmitKey& k) {
+  Stmt& s = upsert_submit_key_;
+  s.reset();
+  s.bind_text(k.user).bind_u64(k.org.value).bind_text(k.key).bind_text(k.digest).bind_u64(k.job.value).bind_i64(k.created_ms);
+  return with_context(s.run(), "idempotency key of job", k.job.value);
 }
 
 Status SqliteStore::write_audit(const core::AuditRecord& r) {
@@ -802,12 +813,26 @@ Status SqliteStore::put_node_state(const std::string& name, core::NodeState stat
   });
 }
 
-Status SqliteStore::put_token(const TokenRow& row) {
+Status SqliteStore::put_token(const TokenRow& row) { return put_tokens({row}); }
+
+Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
   auto s = prepare_once(db_.get(), insert_sql("tokens", kTokenColumns, "token_hash"));
   if (!s.ok()) return s.status();
-  return in_transaction("put token", [&] {
-    s->bind_text(row.token_hash).bind_text(row.user).bind_text(row.role).bind_u64(row.org_id).bind_i64(row.created_ms);
-    return s->run();
+  return in_transaction("put tokens", [&]() -> Status {
+    for (const TokenRow& row : rows) {
+      s->reset();
+      s->bind_text(row.token_hash)
+          .bind_text(row.user)
+          .bind_text(row.role)
+          .bind_u64(row.org_id)
+          .bind_i64(row.created_ms)
+          .bind_text(row.created_by)
+          .bind_i64(row.expires_ms)
+          .bind_i64(row.revoked_ms)
+          .bind_text(row.unix_user);
+      BERTH_RETURN_IF_ERROR(s->run());
+    }
+    return Status::Ok();
   });
 }
 
@@ -828,6 +853,10 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
     t.role = s->col_text();
     t.org_id = s->col_u64();
     t.created_ms = s->col_i64();
+    t.created_by = s->col_text();
+    t.expires_ms = s->col_i64();
+    t.revoked_ms = s->col_i64();
+    t.unix_user = s->col_text();
     out.push_back(std::move(t));
   }
   return out;
@@ -871,6 +900,7 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   if (st.ok()) st = load_audit(&rows);
   if (st.ok()) st = load_funding_orders(&rows);
   if (st.ok()) st = load_reports(&rows);
+  if (st.ok()) st = load_submit_keys(&rows);
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -1150,6 +1180,20 @@ Status SqliteStore::load_reports(core::ChangeSet* rows) {
     e.note = s.col_text();
     if (!core::parse_report_action(action, &e.action)) return bad_value("progress report event", "action", e.seq, action);
     rows->report_events.push_back(std::move(e));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::load_submit_keys(core::ChangeSet* rows) {
+  return for_each_row(db_.get(), select_sql("submit_keys", kSubmitKeyColumns, "job_id"), [&](Stmt& s) {
+    core::SubmitKey k;
+    k.user = s.col_text();
+    k.org = OrgId(s.col_u64());
+    k.key = s.col_text();
+    k.digest = s.col_text();
+    k.job = JobId(s.col_u64());
+    k.created_ms = s.col_i64();
+    rows->submit_keys.push_back(std::move(k));
     return Status::Ok();
   });
 }

@@ -14,7 +14,7 @@
 //   connection holds the database locked past the busy timeout, kInternal otherwise.
 //
 // Tables (src/store/README.md): orgs, projects, schemes, awards, topups, accounts, transfers,
-// jobs, nodes, tokens, meta, schema_version; an operator may read them with any SQL tool
+// jobs, nodes, tokens, submit_keys, meta, schema_version; an operator may read them with any SQL tool
 // while berthd runs (WAL readers do not block the writer).
 //
 // Not thread-safe: one thread owns a store. Statements are prepared once and reused.
@@ -38,6 +38,10 @@ struct TokenRow {
   std::string role;
   uint64_t org_id = 0;
   int64_t created_ms = 0;
+  std::string created_by;  // who made it; "berthd" for the admin token in admin.token
+  int64_t expires_ms = 0;  // 0: never
+  int64_t revoked_ms = 0;  // 0: not revoked
+  std::string unix_user;   // "" : the configured default job user
 };
 
 class SqliteStore {
@@ -83,6 +87,9 @@ class SqliteStore {
 
   // Adds a token, or replaces the row with the same token_hash.
   Status put_token(const TokenRow& row);
+  // The same for several rows, all in one transaction or none (a rotation: the new admin
+  // token and the old ones revoked).
+  Status put_tokens(const std::vector<TokenRow>& rows);
   // All tokens, in the order first added.
   Result<std::vector<TokenRow>> tokens();
 
@@ -111,6 +118,7 @@ class SqliteStore {
   Status write_job(const core::Job& job);
   Status write_meta(const char* name, int64_t value);
   Status write_audit(const core::AuditRecord& record);
+  Status write_submit_key(const core::SubmitKey& key);
   Status write_funding_order(uint64_t project, const std::vector<AwardId>& order);
   Status write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria);
   Status write_application(const core::Application& application);
@@ -131,6 +139,7 @@ class SqliteStore {
   Status load_audit(core::ChangeSet* rows);
   Status load_funding_orders(core::ChangeSet* rows);
   Status load_reports(core::ChangeSet* rows);  // progress reports and their history
+  Status load_submit_keys(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
   int schema_version_ = 0;
@@ -140,7 +149,7 @@ class SqliteStore {
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
   sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_, insert_criterion_;
   sqlite::Stmt insert_application_event_, insert_audit_, delete_funding_order_, insert_funding_order_;
-  sqlite::Stmt upsert_report_, insert_report_event_;
+  sqlite::Stmt upsert_report_, insert_report_event_, upsert_submit_key_;
 };
 
 }  // namespace berth::store

@@ -16,17 +16,25 @@ using nlohmann::json;
 struct Call {
   std::string method, path;
   json body;
+  Api::Headers headers;
 };
 
 // Records every request and answers from a table keyed by "METHOD path".
 struct FakeServer {
   std::vector<Call> calls;
   std::map<std::string, Result<json>> replies;
+  // Replies given first, in order, before the table's (a connection lost, then an answer).
+  std::map<std::string, std::vector<Result<json>>> first_replies;
   std::string connected_server, connected_token;
 
   void reply(const std::string& key, Result<json> value) { replies.insert_or_assign(key, std::move(value)); }
-  Result<json> answer(const std::string& method, const std::string& path, json body) {
-    calls.push_back({method, path, std::move(body)});
+  Result<json> answer(const std::string& method, const std::string& path, json body, Api::Headers headers = {}) {
+    calls.push_back({method, path, std::move(body), std::move(headers)});
+    if (auto first = first_replies.find(method + " " + path); first != first_replies.end() && !first->second.empty()) {
+      Result<json> r = first->second.front();
+      first->second.erase(first->second.begin());
+      return r;
+    }
     auto it = replies.find(method + " " + path);
     if (it == replies.end()) return Status::NotFound("fake has no reply for " + method + " " + path);
     return it->second;
@@ -37,8 +45,9 @@ class FakeApi final : public Api {
  public:
   explicit FakeApi(FakeServer* server) : server_(server) {}
   Result<json> get(const std::string& path) override { return server_->answer("GET", path, nullptr); }
-  Result<json> post(const std::string& path, const json& body) override {
-    return server_->answer("POST", path, body);
+  using Api::post;
+  Result<json> post(const std::string& path, const json& body, const Headers& headers) override {
+    return server_->answer("POST", path, body, headers);
   }
   // Text replies are kept as JSON strings in the same table.
   Result<std::string> get_text(const std::string& path) override {
@@ -72,6 +81,8 @@ class CliTest : public ::testing::Test {
     io.read_stdin = [this] { return stdin_; };
     io.cwd = [] { return std::string("/home/alice/proj"); };
     io.now_ms = [] { return *parse_time_ms("2026-03-01T12:00:00Z"); };
+    io.new_request_key = [this] { return "key-" + std::to_string(++keys_made_); };
+    io.sleep_ms = [this](int64_t ms) { slept_ms_.push_back(ms); };
     io.connect = [this](const std::string& server, const std::string& token) -> Result<std::unique_ptr<Api>> {
       server_.connected_server = server;
       server_.connected_token = token;
@@ -89,6 +100,8 @@ class CliTest : public ::testing::Test {
   std::ostringstream out_, err_;
   std::map<std::string, std::string> env_, files_;
   std::optional<std::string> stdin_;
+  int keys_made_ = 0;
+  std::vector<int64_t> slept_ms_;
 };
 
 const char kTrainScript[] =
@@ -669,6 +682,85 @@ TEST_F(CliTest, ListingsPrintTablesOrJson) {
 TEST_F(CliTest, GroupWithoutSubcommandIsAUsageError) {
   EXPECT_NE(run({"org"}), 0);
   EXPECT_NE(run({}), 0);
+}
+
+
+// ---- idempotent submits and tokens ----
+
+TEST_F(CliTest, SubmitSendsOneIdempotencyKeyPerInvocation) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 42}});
+  ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();
+  ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();
+  ASSERT_EQ(server_.calls.size(), 2u);
+  EXPECT_EQ(server_.calls[0].headers, (Api::Headers{{"Idempotency-Key", "key-1"}}));
+  EXPECT_EQ(server_.calls[1].headers, (Api::Headers{{"Idempotency-Key", "key-2"}}));
+}
+
+TEST_F(CliTest, SubmitRetriesWithTheSameKeyWhenTheReplyIsLost) {
+  files_["job.sh"] = kTrainScript;
+  const Status lost(Code::kUnavailable, "could not reach the berth server at http://x: no complete reply");
+  server_.first_replies["POST /v1/jobs"] = {lost, lost};
+  server_.reply("POST /v1/jobs", json{{"id", 42}, {"replayed", true}});
+  ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Submitted batch job 42\n");
+  ASSERT_EQ(server_.calls.size(), 3u);
+  for (const Call& c : server_.calls) {
+    EXPECT_EQ(c.headers, (Api::Headers{{"Idempotency-Key", "key-1"}}));
+    EXPECT_EQ(c.body, server_.calls[0].body);
+  }
+  EXPECT_EQ(slept_ms_, (std::vector<int64_t>{250, 500}));
+  EXPECT_NE(err_.str().find("trying again (1 of 3)"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, SubmitGivesUpAfterItsBoundedRetries) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", Status(Code::kUnavailable, "could not reach the berth server"));
+  EXPECT_EQ(run({"submit", "job.sh"}), 1);
+  EXPECT_EQ(server_.calls.size(), static_cast<size_t>(4));
+  EXPECT_EQ(slept_ms_.size(), 3u);
+  EXPECT_NE(err_.str().find("could not reach the berth server"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, SubmitDoesNotRetryARefusal) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", Status::Conflict("idempotency key 'key-1' was already used for another request"));
+  EXPECT_EQ(run({"submit", "job.sh"}), 1);
+  EXPECT_EQ(server_.calls.size(), 1u);
+  EXPECT_TRUE(slept_ms_.empty());
+}
+
+TEST_F(CliTest, TokenCreateSendsExpiryAndUnixUser) {
+  server_.reply("POST /v1/tokens", json{{"token", "abc123"}, {"id", "tok_0123456789ab"}});
+  ASSERT_EQ(run({"token", "create", "--user", "alice", "--org", "hku", "--expires", "30d", "--unix-user", "alice"}), 0)
+      << err_.str();
+  const json expected = {{"user", "alice"}, {"role", "member"}, {"org", "hku"}, {"expires", "30d"}, {"unix_user", "alice"}};
+  EXPECT_EQ(only_call().body, expected);
+  EXPECT_EQ(out_.str(), "abc123\n");
+}
+
+TEST_F(CliTest, TokenListShowsNoSecrets) {
+  server_.reply("GET /v1/tokens",
+                json{{"tokens",
+                      {{{"id", "tok_0123456789ab"}, {"user", "alice"}, {"role", "member"}, {"org", "hku"},
+                        {"unix_user", "alice"}, {"state", "revoked"}, {"created", "2026-03-01T12:00:00Z"},
+                        {"expires", nullptr}, {"revoked", "2026-03-02T12:00:00Z"}, {"last_used", nullptr}}}}});
+  ASSERT_EQ(run({"token", "list"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("tok_0123456789ab"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("revoked"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("2026-03-02T12:00:00Z"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliTest, TokenRevokeAndAdminRotation) {
+  server_.reply("POST /v1/tokens/tok_0123456789ab/revoke", json{{"id", "tok_0123456789ab"}, {"user", "alice"},
+                                                                {"role", "member"}, {"replayed", false}});
+  ASSERT_EQ(run({"token", "revoke", "tok_0123456789ab"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Token tok_0123456789ab revoked (alice, member)\n");
+  server_.reply("POST /v1/tokens/rotate-admin", json{{"id", "tok_new"}, {"token", "secret"}, {"path", "/s/admin.token"},
+                                                     {"revoked_ids", {"tok_old"}}});
+  ASSERT_EQ(run({"admin", "rotate-token"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "New admin token tok_new written to /s/admin.token on berthd's machine; revoked tok_old\n");
+  EXPECT_EQ(out_.str().find("secret"), std::string::npos);
 }
 
 }  // namespace

@@ -96,7 +96,8 @@ class HttpApiTest : public ::testing::Test {
     server_.Post("/v1/jobs", [](const httplib::Request& req, httplib::Response& res) {
       const json body = json::parse(req.body);
       res.status = 201;
-      res.set_content(json{{"id", 7}, {"echo", body}}.dump(), "application/json");
+      res.set_content(json{{"id", 7}, {"echo", body}, {"key", req.get_header_value("Idempotency-Key")}}.dump(),
+                      "application/json");
     });
     server_.Get("/v1/broken", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("not json", "text/plain");
@@ -145,6 +146,12 @@ TEST_F(HttpApiTest, PostsJsonBody) {
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   EXPECT_EQ((*reply)["id"], 7);
   EXPECT_EQ((*reply)["echo"]["gpus"], 2);
+}
+
+TEST_F(HttpApiTest, PostsTheHeadersGiven) {
+  Result<json> reply = api("secret")->post("/v1/jobs", json{{"gpus", 2}}, {{"Idempotency-Key", "k-123"}});
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ((*reply)["key"], "k-123");
 }
 
 TEST_F(HttpApiTest, UnknownPathIsNotFound) {

@@ -78,8 +78,6 @@ class Berthd {
     posix_spawn_file_actions_destroy(&fa);
     if (!eventually([&] { return fs::exists(state_dir_ + "/berthd.port") && up(); }))
       throw std::runtime_error("berthd did not come up: " + read_file(log));
-    token_ = read_file(state_dir_ + "/admin.token");
-    while (!token_.empty() && token_.back() == '\n') token_.pop_back();
   }
 
   bool up() {
@@ -108,16 +106,22 @@ class Berthd {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
-  const std::string& admin_token() const { return token_; }
+  // The admin token admin.token holds now (a rotation replaces it).
+  std::string admin_token() const {
+    std::string token = read_file(state_dir_ + "/admin.token");
+    while (!token.empty() && token.back() == '\n') token.pop_back();
+    return token;
+  }
   const std::string& state_dir() const { return state_dir_; }
 
   // A raw API call; returns {status, body as JSON (or the raw text under "raw")}.
+  // "<admin>" is the admin token of the moment; `extra` are more headers (an Idempotency-Key).
   std::pair<int, json> api(const std::string& method, const std::string& path, const std::string& body = "",
-                           const std::string& token = "<admin>") const {
+                           const std::string& token = "<admin>", const httplib::Headers& extra = {}) const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(60, 0);
-    httplib::Headers h;
-    const std::string t = token == "<admin>" ? token_ : token;
+    httplib::Headers h = extra;
+    const std::string t = token == "<admin>" ? admin_token() : token;
     if (!t.empty()) h.emplace("Authorization", "Bearer " + t);
     httplib::Result r = method == "GET" ? c.Get(path.c_str(), h) : c.Post(path.c_str(), h, body, "application/json");
     if (!r) return {0, json()};
@@ -132,7 +136,6 @@ class Berthd {
   std::string user_;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string token_;
 };
 
 // A request that must succeed (2xx): a failure is reported, after `context` where one is given,

@@ -725,9 +725,13 @@ Status Driver::submit(const std::vector<std::string>& w) {
   if (w.size() < 2) return bad("usage: submit PROJECT [gpus=N] [nodes=N] [gpus_per_node=N] [time=D] [run=D] [exit=N] "
                                "[model=M] [partition=P] "
                                "[tier=high|normal|spot] [requeue] [checkpoint] [name=X] [user=U] [hold] [after=DEPS] "
-                               "[array=SPEC [runs=D,D,...]]");
+                               "[array=SPEC [runs=D,D,...]] [key=K]");
   SCENARIO_ASSIGN(p, project(w[1]));
   Options o({w.begin() + 2, w.end()});
+  // key= makes it idempotent; what it promises is the rest of the line, as berthd digests a body.
+  std::string asked;
+  for (size_t i = 1; i < w.size(); ++i)
+    if (w[i].rfind("key=", 0) != 0) asked += w[i] + ' ';
   core::JobRequest r;
   r.project = p;
   // GPUs as the API takes them: gpus= in all, or gpus_per_node= on each of nodes=.
@@ -762,6 +766,10 @@ Status Driver::submit(const std::vector<std::string>& w) {
   process.checkpoints = o.flag("checkpoint");  // requeued, it resumes where it stopped
   if (process.checkpoints) r.requeue = true;
   r.hold = o.flag("hold");
+  if (const auto key = o.take("key")) {
+    r.idempotency_key = *key;
+    r.request_digest = asked;
+  }
   const auto after = o.take("after"), dependency = o.take("dependency");
   if (after && dependency) return bad("write after= or dependency=, not both");
   if (const auto& deps = after ? after : dependency; deps && !core::parse_dependencies(*deps, &r.dependencies))

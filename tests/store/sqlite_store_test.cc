@@ -253,6 +253,7 @@ void expect_same_rows(const ChangeSet& got, const ChangeSet& want) {
   EXPECT_EQ(got.criteria, want.criteria);
   EXPECT_EQ(got.audit, want.audit);
   EXPECT_EQ(got.funding_orders, want.funding_orders);
+  EXPECT_EQ(got.submit_keys, want.submit_keys);
   EXPECT_EQ(got.next_job_id, want.next_job_id);
   EXPECT_EQ(got.next_account_id, want.next_account_id);
   EXPECT_EQ(got.next_transfer_seq, want.next_transfer_seq);
@@ -1304,6 +1305,76 @@ TEST_F(SqliteStoreTest, TokensRoundTrip) {
   EXPECT_EQ(b.role, "member");
   EXPECT_EQ(b.org_id, 7u);
   EXPECT_EQ(b.created_ms, kT0 + 1);
+}
+
+TEST_F(SqliteStoreTest, TokensKeepTheirCreatorExpiryRevocationAndUnixUser) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  TokenRow admin{"hash-a", "admin", "admin", 0, kT0, "berthd", 0, 0, ""};
+  TokenRow alice{"hash-b", "alice", "member", 7, kT0 + 1, "admin", kT0 + kHour, 0, "alice"};
+  ASSERT_TRUE(store_->put_tokens({admin, alice}).ok());
+  admin.revoked_ms = kT0 + 2;  // a rotation: the old admin token revoked with the new one added
+  const TokenRow next{"hash-c", "admin", "admin", 0, kT0 + 2, "berthd", 0, 0, ""};
+  ASSERT_TRUE(store_->put_tokens({admin, next}).ok());
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto tokens = store_->tokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  ASSERT_EQ(tokens->size(), 3u);
+  EXPECT_EQ((*tokens)[0].created_by, "berthd");
+  EXPECT_EQ((*tokens)[0].revoked_ms, kT0 + 2);
+  EXPECT_EQ((*tokens)[1].created_by, "admin");
+  EXPECT_EQ((*tokens)[1].expires_ms, kT0 + kHour);
+  EXPECT_EQ((*tokens)[1].revoked_ms, 0);
+  EXPECT_EQ((*tokens)[1].unix_user, "alice");
+  EXPECT_EQ((*tokens)[2].token_hash, "hash-c");
+}
+
+TEST_F(SqliteStoreTest, MigratingTokensMarksTheAdminTokensBerthdMade) {
+  write_old_database(10, {"INSERT INTO tokens VALUES ('hash-a', 'admin', 'admin', 0, 1)",
+                          "INSERT INTO tokens VALUES ('hash-b', 'admin', 'admin', 0, 2)",
+                          "INSERT INTO tokens VALUES ('hash-c', 'bob', 'member', 3, 3)"});
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto tokens = store_->tokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  ASSERT_EQ(tokens->size(), 3u);
+  EXPECT_EQ((*tokens)[0].created_by, "berthd");
+  EXPECT_EQ((*tokens)[1].created_by, "berthd");  // the second admin token a lost admin.token made
+  EXPECT_EQ((*tokens)[2].created_by, "");
+  for (const TokenRow& t : *tokens) {
+    EXPECT_EQ(t.expires_ms, 0);
+    EXPECT_EQ(t.revoked_ms, 0);
+    EXPECT_EQ(t.unix_user, "");
+  }
+}
+
+TEST_F(SqliteStoreTest, IdempotencyKeysAreCommittedWithTheirJobsAndRestored) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  core::JobRequest r = request("keyed", 1, 600);
+  r.idempotency_key = "submit-7f3a";
+  r.request_digest = "digest-1";
+  const JobId keyed = submit(r, kT0 + 40 * kMinute);
+  const ChangeSet batch = engine_->drain_changes();
+  ASSERT_EQ(batch.submit_keys.size(), 1u);
+  ASSERT_TRUE(store_->commit(batch, kT0 + 40 * kMinute).ok());
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.one("SELECT user_name, key, digest, job_id FROM submit_keys"),
+              "alice|submit-7f3a|digest-1|" + std::to_string(keyed.value));
+  }
+  const ChangeSet want = engine_->snapshot();
+  ASSERT_EQ(want.submit_keys.size(), 1u);
+  std::unique_ptr<Engine> restored = reopen_and_restore(want);
+  ASSERT_NE(restored, nullptr);
+  bool replayed = false;
+  auto again = restored->submit(r, kT0 + 41 * kMinute, &replayed);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(*again, keyed);
 }
 
 TEST_F(SqliteStoreTest, NodesRoundTripWithTheirDomains) {
