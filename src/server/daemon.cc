@@ -16,6 +16,7 @@
 #include "core/check.h"
 #include "executor/local_executor.h"
 #include "server/views.h"
+#include "store/state_dir.h"
 
 namespace berth::server {
 
@@ -84,10 +85,19 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
   std::error_code ec;
   fs::create_directories(fs::path(d->config_.state_dir) / "jobs", ec);
-  if (ec) return Status::Internal("cannot create state directory " + d->config_.state_dir + ": " + ec.message());
+  if (ec) {
+    // Say whose permissions are wanting: those of the nearest directory that exists.
+    fs::path at = fs::absolute(d->config_.state_dir) / "jobs";
+    while (!fs::exists(at) && at.has_parent_path() && at != at.parent_path()) at = at.parent_path();
+    const Status writable = store::CheckWritable(at.string());
+    return Status::Internal("cannot create the state directory " + d->config_.state_dir + ": " +
+                            (writable.ok() ? ec.message() : writable.message()));
+  }
   d->state_dir_ = fs::canonical(d->config_.state_dir).string();
   chmod(d->state_dir_.c_str(), 0700);
-  auto store = store::SqliteStore::Open(d->state_dir_ + "/berth.db");
+  // Refuses a read-only directory, a damaged database, and an empty or foreign one where the
+  // directory had state, before anything here (admin.token) is written.
+  auto store = store::OpenStateStore(d->state_dir_);
   if (!store.ok()) return store.status();
   d->store_ = std::move(*store);
   int64_t last_alive_ms = 0;

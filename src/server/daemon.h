@@ -27,7 +27,11 @@
 #include "server/config.h"
 #include "store/sqlite_store.h"
 
-namespace httplib { class Server; }
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace berth::server {
 
@@ -83,6 +87,8 @@ class Daemon {
   void stop_running_jobs();
   void launch(JobId job);
   void install_routes(httplib::Server& server);
+  // GET /v1/admin/backup, on the HTTP thread that received it (backup.cc).
+  void serve_backup(const httplib::Request& req, httplib::Response& res);
 
   struct Task {
     Work work;
