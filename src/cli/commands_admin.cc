@@ -1,4 +1,5 @@
-// org create|update|show|list, project create|list, token create, whoami, nodes.
+// org create|update|show|list, project create|list, token create, whoami, nodes, admin backup.
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -107,6 +108,21 @@ Status run_whoami(Context& ctx) {
   return Status::Ok();
 }
 
+// The copy is checked to be an SQLite database before it is reported made.
+Status run_backup(Context& ctx, const std::string& file) {
+  BERTH_RETURN_IF_ERROR(ctx.download("/v1/admin/backup", file));
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  const auto bytes = static_cast<int64_t>(in.tellg());
+  in.seekg(0);
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (!in || std::string(header, sizeof header) != std::string("SQLite format 3\0", 16))
+    return Status::Internal(file + " is not an SQLite database; the backup failed");
+  ctx.print(json{{"file", file}, {"bytes", bytes}},
+            "Backup written to " + file + " (" + std::to_string(bytes) + " bytes); restore: docs/operations.md\n");
+  return Status::Ok();
+}
+
 void add_org(CLI::App& app, Context& ctx) {
   CLI::App* org = app.add_subcommand("org", "organisations");
   org->require_subcommand(1);
@@ -162,6 +178,13 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
   add_org(app, ctx);
   add_project(app, ctx);
   add_token(app, ctx);
+  auto& backup_file = ctx.make<std::string>();
+  CLI::App* admin = app.add_subcommand("admin", "operating berthd (admin)");
+  admin->require_subcommand(1);
+  CLI::App* backup = admin->add_subcommand(
+      "backup", "copy berthd's database, as it is now, into FILE on this machine (admin); berthd keeps running");
+  backup->add_option("file", backup_file, "the file to write (must not exist)")->required();
+  on_run(backup, ctx, [&ctx, &backup_file] { return run_backup(ctx, backup_file); });
   CLI::App* whoami = app.add_subcommand("whoami", "the user and role of the current token");
   on_run(whoami, ctx, [&ctx] { return run_whoami(ctx); });
   CLI::App* nodes = app.add_subcommand("nodes", "list nodes and their free GPUs");
