@@ -277,10 +277,10 @@ std::string damaged_message(const std::string& path, const std::string& detail) 
 
 // A failure of the first statements on a file: when SQLite found the file is no database or a
 // damaged one, says so plainly; other failures (a lock, permissions) pass as they are.
-Status refuse_damaged(sqlite3* db, const std::string& path, Status st) {
+Status refuse_damaged(sqlite3* db, const std::string& path, Status st, const std::string& during = "") {
   const int primary = sqlite3_extended_errcode(db) & 0xff;
   if (primary != SQLITE_NOTADB && primary != SQLITE_CORRUPT) return st;
-  return Status::Internal(damaged_message(path, sqlite3_errstr(primary)));
+  return Status::Internal(damaged_message(path, during + sqlite3_errstr(primary)));
 }
 
 }  // namespace
@@ -332,7 +332,7 @@ Status SqliteStore::quick_check() {
     problems += line;
     return Status::Ok();
   });
-  if (!st.ok()) return refuse_damaged(db_.get(), path_, st);
+  if (!st.ok()) return refuse_damaged(db_.get(), path_, st, "quick_check: ");
   if (found > 0) return Status::Internal(damaged_message(path_, "quick_check: " + problems));
   return Status::Ok();
 }
