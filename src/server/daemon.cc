@@ -282,6 +282,10 @@ void Daemon::run_batch() {
       // The in-memory state is ahead of the disk; the only safe course is to stop and
       // let a restart reload what was committed. Nothing of this batch was acknowledged.
       log_line("FATAL: commit failed, stopping: " + st.ToString());
+      // A database deleted or replaced under berthd is still open here: save what it holds.
+      if (auto saved = store_->rescue(); saved.ok())
+        log_line("the database as berthd last committed it is saved in " + *saved +
+                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm, and start berthd");
       std::_Exit(70);
     }
     last_commit_ms_ = now;

@@ -319,6 +319,34 @@ Status SqliteStore::check_file() {
   return Status::Ok();
 }
 
+Result<std::string> SqliteStore::rescue() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == file_dev_ &&
+      static_cast<uint64_t>(st.st_ino) == file_ino_)
+    return Status::Conflict("the database " + path_ + " is still the file berthd opened; there is nothing to rescue");
+  std::string dest = path_ + ".rescued";
+  for (int n = 2; ::access(dest.c_str(), F_OK) == 0; ++n) dest = path_ + ".rescued-" + std::to_string(n);
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(dest.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite::DbPtr out(raw);
+  auto fail = [&](Status failed) {
+    out.reset();
+    ::unlink(dest.c_str());
+    return failed;
+  };
+  if (rc != SQLITE_OK) return fail(sqlite::Error(raw, rc, "create " + dest));
+  // From this connection: it still reads the unlinked file and its WAL.
+  sqlite3_backup* backup = sqlite3_backup_init(out.get(), "main", db_.get(), "main");
+  if (backup == nullptr) return fail(sqlite::Error(out.get(), sqlite3_errcode(out.get()), "rescue"));
+  const int step = sqlite3_backup_step(backup, -1);
+  const int finish = sqlite3_backup_finish(backup);
+  if (step != SQLITE_DONE) return fail(sqlite::Error(nullptr, step, "rescue of " + path_));
+  if (finish != SQLITE_OK) return fail(sqlite::Error(out.get(), finish, "rescue of " + path_));
+  if (Status done = sqlite::Exec(out.get(), "PRAGMA journal_mode = DELETE"); !done.ok()) return fail(done);
+  return dest;
+}
+
 // quick_check reads every page and checks the b-trees' structure (not the indexes against their
 // tables, which integrity_check does at a much higher cost): enough to find garbage written over
 // the file before berthd trusts it.

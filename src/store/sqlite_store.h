@@ -105,6 +105,12 @@ class SqliteStore {
   // Called by every write transaction, before it begins and after it commits.
   Status check_file();
 
+  // After check_file found the database deleted, moved away or replaced: copies the file this
+  // store still has open, as last committed, into a new file beside the path (`<path>.rescued`,
+  // or `.rescued-2`, ... when taken) and returns its name. Refused (kConflict) when the path
+  // still names the open file (truncated: what it held is lost), or there is nothing to rescue.
+  Result<std::string> rescue();
+
   // The identity of the state this database holds: a random number given once to a state
   // directory's database (set_identity) and kept in the meta table; 0 when none was given (a
   // new database, or one written by a berth older than identities).

@@ -67,6 +67,13 @@ TEST_F(StateDirTest, DeletingTheDatabaseStopsBerthdBeforeTheNextWriteIsAcknowled
   EXPECT_NE(exit_code, 0);
   EXPECT_NE(exit_code, -1) << "berthd still runs without its database";
   EXPECT_NE(log().find("berth.db is gone"), std::string::npos) << log();
+
+  // What berthd had committed was saved from the open file; started from, it is all there.
+  ASSERT_TRUE(fs::exists(state() + "/berth.db.rescued")) << log();
+  remove_database(state());
+  fs::rename(state() + "/berth.db.rescued", state() + "/berth.db");
+  daemon->start();
+  EXPECT_TRUE(has(org_names(*daemon), "before"));
 }
 
 TEST_F(StateDirTest, TruncatingTheDatabaseStopsBerthdBeforeTheNextWriteIsAcknowledged) {

@@ -97,6 +97,25 @@ TEST_F(StateFileTest, ACommitAfterTheFileIsDeletedFails) {
   EXPECT_FALSE(store->touch_alive(kT0 + 2000).ok());
 }
 
+TEST_F(StateFileTest, ADeletedFileIsRescuedAsLastCommitted) {
+  auto store = open_with_orgs(path_, 2);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->rescue().status().code(), Code::kConflict);  // nothing happened to the file
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);  // rm berth.db*
+  ASSERT_FALSE(store->commit(core::ChangeSet{}, kT0 + 1000).ok());
+
+  auto saved = store->rescue();
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(*saved, path_ + ".rescued");
+  auto second = store->rescue();  // never over an earlier rescue
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*second, path_ + ".rescued-2");
+  store.reset();
+  auto restored = open(*saved);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(org_count(*restored), 2u);
+}
+
 TEST_F(StateFileTest, ACommitAfterTheFileIsTruncatedFails) {
   auto store = open_with_orgs(path_, 1);
   ASSERT_NE(store, nullptr);
@@ -106,6 +125,7 @@ TEST_F(StateFileTest, ACommitAfterTheFileIsTruncatedFails) {
   const Status st = store->commit(core::ChangeSet{}, kT0 + 1000);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("truncated"), std::string::npos) << st.ToString();
+  EXPECT_EQ(store->rescue().status().code(), Code::kConflict);  // what it held is lost
 }
 
 TEST_F(StateFileTest, ACommitAfterTheFileIsReplacedFails) {
