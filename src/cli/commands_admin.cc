@@ -1,4 +1,5 @@
 // org create|update|show|list, project create|list, token create, whoami, nodes, admin backup.
+#include <cstdio>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -116,8 +117,10 @@ Status run_backup(Context& ctx, const std::string& file) {
   in.seekg(0);
   char header[16] = {};
   in.read(header, sizeof header);
-  if (!in || std::string(header, sizeof header) != std::string("SQLite format 3\0", 16))
-    return Status::Internal(file + " is not an SQLite database; the backup failed");
+  if (!in || std::string(header, sizeof header) != std::string("SQLite format 3\0", 16)) {
+    std::remove(file.c_str());
+    return Status::Internal("the server sent something that is not an SQLite database; no backup was written");
+  }
   ctx.print(json{{"file", file}, {"bytes", bytes}},
             "Backup written to " + file + " (" + std::to_string(bytes) + " bytes); restore: docs/operations.md\n");
   return Status::Ok();
