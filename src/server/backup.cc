@@ -6,6 +6,7 @@
 // <state_dir>/backups/ (on the same disk as the database, never a path the caller names, so an
 // admin token cannot make berthd write anywhere as its user), then unlinked while still open
 // and streamed from its descriptor, so that no copy stays behind on the server.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +32,19 @@ void send_error(httplib::Response& res, const Status& st) {
   res.set_content(r.body.dump(), "application/json");
 }
 
+// Copies left by an earlier berthd that stopped while making one (another pid in the name);
+// this berthd's own are in use by the requests that make them.
+void remove_stale_partials(const std::string& dir) {
+  const std::string mine = "partial-" + std::to_string(::getpid()) + "-";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.rfind("partial-", 0) == 0 && name.rfind(mine, 0) != 0) ::unlink((dir + "/" + name).c_str());
+  }
+  ::closedir(d);
+}
+
 // Makes the copy and opens it; the file is gone from the directory once this returns.
 Result<int> copy_database(const std::string& state_dir) {
   static std::atomic<uint64_t> counter{0};
@@ -39,7 +53,7 @@ Result<int> copy_database(const std::string& state_dir) {
     return Status::Internal("cannot create " + dir + ": " + std::strerror(errno));
   const std::string path =
       dir + "/partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".db";
-  ::unlink(path.c_str());  // left by a berthd that stopped while copying
+  remove_stale_partials(dir);
   BERTH_RETURN_IF_ERROR(store::SqliteStore::Backup(store::StateDbPath(state_dir), path));
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   const int err = errno;
