@@ -56,7 +56,9 @@ class Daemon {
   using Work = std::function<Reply(CoreContext&)>;
 
   // Loads (or creates) the state in config.state_dir, settles jobs lost while berthd was
-  // down, and makes sure an admin token exists.
+  // down, and makes sure an admin token exists. Refuses, writing nothing, a state directory it
+  // cannot write, a damaged database, and a missing, empty or foreign database where berth.id
+  // says the directory had state (store::OpenStateStore; docs/operations.md).
   static Result<std::unique_ptr<Daemon>> Open(DaemonConfig config);
   ~Daemon();
   Daemon(const Daemon&) = delete;
