@@ -144,6 +144,13 @@ Result<std::string> Context::get_text(const std::string& path) {
   return reply;
 }
 
+Status Context::download(const std::string& path, const std::string& file) {
+  Result<Api*> client = api();
+  if (!client.ok()) return client.status();
+  const Status st = (*client)->download(path, file);
+  return st.ok() ? st : with_hint(st);
+}
+
 void Context::print(const json& reply, const std::string& text) const {
   if (json_output) {
     out() << reply.dump(2, ' ', false, json::error_handler_t::replace) << "\n";

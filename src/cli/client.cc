@@ -1,5 +1,10 @@
 #include "cli/client.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <httplib.h>
 
 namespace berth::cli {
@@ -11,6 +16,9 @@ constexpr size_t kMaxReplyBytes = 64 * 1024 * 1024;
 constexpr time_t kConnectTimeoutS = 5;
 constexpr time_t kReadTimeoutS = 60;
 constexpr size_t kErrorBodyShown = 200;
+// A backup is copied whole on the server before its first byte is sent.
+constexpr time_t kDownloadReadTimeoutS = 600;
+constexpr size_t kMaxErrorBytes = 1024 * 1024;
 
 bool unreserved(unsigned char ch) {
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
@@ -222,6 +230,98 @@ Result<json> HttpApi::post(const std::string& path, const json& body, const Head
     return Status::Invalid("the request holds text that is not valid UTF-8 (check the script's encoding)");
   }
   return exchange(*http_, url_, std::move(request));
+}
+
+namespace {
+
+// A file being written in place of `file`, removed unless finished.
+class PartialFile {
+ public:
+  explicit PartialFile(const std::string& file) : file_(file), partial_(file + ".partial") {}
+  ~PartialFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!done_) ::unlink(partial_.c_str());
+  }
+  Status open() {
+    if (::access(file_.c_str(), F_OK) == 0) return Status::Conflict(file_ + " exists; name a new file");
+    fd_ = ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0) return Status::Internal("cannot write " + partial_ + ": " + std::strerror(errno));
+    return Status::Ok();
+  }
+  bool write(const char* data, size_t length) {
+    while (length > 0) {
+      const ssize_t n = ::write(fd_, data, length);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      data += n;
+      length -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+  Status finish() {
+    const bool synced = ::fsync(fd_) == 0;
+    const bool closed = ::close(fd_) == 0;
+    fd_ = -1;
+    if (!synced || !closed) return Status::Internal("cannot write " + partial_ + ": " + std::strerror(errno));
+    if (::rename(partial_.c_str(), file_.c_str()) != 0)
+      return Status::Internal("cannot rename " + partial_ + " to " + file_ + ": " + std::strerror(errno));
+    done_ = true;
+    return Status::Ok();
+  }
+  const std::string& partial() const { return partial_; }
+
+ private:
+  std::string file_, partial_;
+  int fd_ = -1;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Status write_file_atomically(const std::string& file, std::string_view bytes) {
+  PartialFile out(file);
+  BERTH_RETURN_IF_ERROR(out.open());
+  if (!out.write(bytes.data(), bytes.size())) return Status::Internal("cannot write " + out.partial() + ": " + std::strerror(errno));
+  return out.finish();
+}
+
+Status Api::download(const std::string& path, const std::string& file) {
+  if (::access(file.c_str(), F_OK) == 0) return Status::Conflict(file + " exists; name a new file");
+  Result<std::string> bytes = get_text(path);
+  if (!bytes.ok()) return bytes.status();
+  return write_file_atomically(file, *bytes);
+}
+
+Status HttpApi::download(const std::string& path, const std::string& file) {
+  PartialFile out(file);
+  BERTH_RETURN_IF_ERROR(out.open());
+  httplib::Request request;
+  request.method = "GET";
+  request.path = parsed_.base_path + path;
+  int status = 0;
+  bool write_failed = false;
+  std::string error_body;
+  request.response_handler = [&status](const httplib::Response& r) {
+    status = r.status;
+    return true;
+  };
+  request.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+    if (status < 200 || status > 299) {
+      if (error_body.size() + length > kMaxErrorBytes) return false;
+      error_body.append(data, length);
+      return true;
+    }
+    write_failed = !out.write(data, length);
+    return !write_failed;
+  };
+  http_->set_read_timeout(kDownloadReadTimeoutS);
+  const httplib::Result result = http_->send(request);
+  http_->set_read_timeout(kReadTimeoutS);
+  if (write_failed) return Status::Internal("cannot write " + out.partial() + ": " + std::strerror(errno));
+  if (!result) return Status(Code::kUnavailable, "could not reach the berth server at " + url_ + ": " +
+                                                     describe(result.error()));
+  if (result->status < 200 || result->status > 299) return status_from_reply(result->status, error_body);
+  return out.finish();
 }
 
 }  // namespace berth::cli

@@ -35,7 +35,14 @@ class Api {
   // A GET whose reply is not JSON (a statement as CSV or HTML): the body as it came. Errors
   // are still the server's JSON errors, turned into a Status.
   virtual Result<std::string> get_text(const std::string& path) = 0;
+  // A GET whose reply is a file (a database backup), written to `file`: whole or not at all
+  // (through `file`.partial, synced and renamed), never over an existing file. Errors are the
+  // server's JSON errors. By default through get_text; HttpApi streams it to disk.
+  virtual Status download(const std::string& path, const std::string& file);
 };
+
+// Writes `bytes` to `file` whole or not at all (see Api::download).
+Status write_file_atomically(const std::string& file, std::string_view bytes);
 
 // A server address split up: "http://host:port/base" -> {host, port, "/base"}.
 struct ServerUrl {
@@ -69,6 +76,7 @@ class HttpApi final : public Api {
   using Api::post;
   Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body, const Headers& headers) override;
   Result<std::string> get_text(const std::string& path) override;
+  Status download(const std::string& path, const std::string& file) override;
 
  private:
   HttpApi(std::string url, ServerUrl parsed, const std::string& token);

@@ -49,6 +49,8 @@ class Context {
   Result<nlohmann::json> post_idempotent(const std::string& path, const nlohmann::json& body);
   // A GET whose reply is text (CSV, HTML), with the same hint.
   Result<std::string> get_text(const std::string& path);
+  // A GET whose reply is a file, written to `file` (Api::download), with the same hint.
+  Status download(const std::string& path, const std::string& file);
 
   // Prints `reply` as indented JSON when --json was given, otherwise `text`.
   void print(const nlohmann::json& reply, const std::string& text) const;

@@ -1,5 +1,7 @@
-// org create|update|show|list, project create|list, token create|list|revoke, admin rotate-token, whoami,
-// nodes.
+// org create|update|show|list, project create|list, token create|list|revoke, admin rotate-token,
+// admin backup, whoami, nodes.
+#include <cstdio>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -131,6 +133,23 @@ Status run_whoami(Context& ctx) {
   return Status::Ok();
 }
 
+// The copy is checked to be an SQLite database before it is reported made.
+Status run_backup(Context& ctx, const std::string& file) {
+  BERTH_RETURN_IF_ERROR(ctx.download("/v1/admin/backup", file));
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  const auto bytes = static_cast<int64_t>(in.tellg());
+  in.seekg(0);
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (!in || std::string(header, sizeof header) != std::string("SQLite format 3\0", 16)) {
+    std::remove(file.c_str());
+    return Status::Internal("the server sent something that is not an SQLite database; no backup was written");
+  }
+  ctx.print(json{{"file", file}, {"bytes", bytes}},
+            "Backup written to " + file + " (" + std::to_string(bytes) + " bytes); restore: docs/operations.md\n");
+  return Status::Ok();
+}
+
 void add_org(CLI::App& app, Context& ctx) {
   CLI::App* org = app.add_subcommand("org", "organisations");
   org->require_subcommand(1);
@@ -194,6 +213,11 @@ void add_admin(CLI::App& app, Context& ctx) {
   CLI::App* rotate = admin->add_subcommand(
       "rotate-token", "make a new admin token in berthd's state/admin.token and revoke the old one (admin)");
   on_run(rotate, ctx, [&ctx] { return run_rotate_admin_token(ctx); });
+  auto& backup_file = ctx.make<std::string>();
+  CLI::App* backup = admin->add_subcommand(
+      "backup", "copy berthd's database, as it is now, into FILE on this machine (admin); berthd keeps running");
+  backup->add_option("file", backup_file, "the file to write (must not exist)")->required();
+  on_run(backup, ctx, [&ctx, &backup_file] { return run_backup(ctx, backup_file); });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "common/timefmt.h"
 #include "core/check.h"
 #include "core/funding.h"
 
@@ -74,11 +75,11 @@ Status check_window(SchemeId scheme, const Applicant& applicant, const SchemeRul
     return Status::Denied("organisation " + num(static_cast<int64_t>(applicant.org.value)) + " (" +
                           org_kind_name(applicant.kind) + ") is not eligible for " + scheme_name(scheme));
   if (now_ms >= rules.window_close_ms)
-    return Status::Conflict(scheme_name(scheme) + "'s application window closed at " + num(rules.window_close_ms) +
-                            " ms; it is " + num(now_ms) + " ms");
+    return Status::Conflict(scheme_name(scheme) + "'s application window closed at " + format_time_ms(rules.window_close_ms) +
+                            "; it is " + format_time_ms(now_ms));
   if (submitting && now_ms < rules.window_open_ms)
-    return Status::Conflict(scheme_name(scheme) + "'s application window opens at " + num(rules.window_open_ms) +
-                            " ms; it is " + num(now_ms) + " ms (a draft may be prepared until then)");
+    return Status::Conflict(scheme_name(scheme) + "'s application window opens at " + format_time_ms(rules.window_open_ms) +
+                            "; it is " + format_time_ms(now_ms) + " (a draft may be prepared until then)");
   return Status::Ok();
 }
 
@@ -235,7 +236,7 @@ Status Applications::check_room(const Application& app) const {
 namespace {
 Status wrong_state(const Application& app, const char* what, const char* allowed) {
   std::string m = app_name(app.id) + " is " + application_state_name(app.state);
-  if (is_decided(app.state)) m += " (by " + app.decided_by + " at " + num(app.decided_ms) + " ms)";
+  if (is_decided(app.state)) m += " (by " + app.decided_by + " at " + format_time_ms(app.decided_ms) + ")";
   return Status::Conflict(m + "; only " + allowed + " application can be " + what);
 }
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "common/timefmt.h"
 #include "core/check.h"
 
 namespace berth::core {
@@ -494,8 +495,8 @@ Result<Award*> Engine::open_award(AwardId id, const char* what, int64_t now_ms) 
   Award* a = funding_.mutable_award(id);
   if (!a) return Status::NotFound("award " + std::to_string(id.value) + " not found");
   if (a->end_ms <= now_ms)
-    return Status::Conflict("award " + std::to_string(id.value) + " ended at " + std::to_string(a->end_ms) +
-                            " ms; an award that has ended cannot be " + what);
+    return Status::Conflict("award " + std::to_string(id.value) + " ended at " + format_time_ms(a->end_ms) +
+                            "; an award that has ended cannot be " + what);
   return a;
 }
 
@@ -535,7 +536,7 @@ Result<Award> Engine::supplement_award(AwardId id, Minor amount_minor, int64_t n
   }
   touch_award(a.id);
   std::string what = amount_minor > 0 ? "added " + format_amount(amount_minor) : std::string("no money");
-  if (new_end_ms != 0) what += "; ends at " + std::to_string(new_end_ms) + " ms";
+  if (new_end_ms != 0) what += "; ends at " + format_time_ms(new_end_ms);
   record_audit("award.supplement", "award " + std::to_string(a.id.value), amount_minor, moved,
                note.empty() ? what : what + ": " + note, now_ms);
   return a;

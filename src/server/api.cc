@@ -117,6 +117,10 @@ void Daemon::install_routes(httplib::Server& srv) {
                     "application/json");
   });
 
+  // A backup is copied on this HTTP thread from a connection of its own, never on the core
+  // thread, so berthd goes on committing while it is made (backup.cc).
+  srv.Get("/v1/admin/backup", [this](const httplib::Request& req, httplib::Response& res) { serve_backup(req, res); });
+
   get("/v1/whoami", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
     json out = {{"user", who.user}, {"role", role_name(who.role)}, {"token_id", who.token_id}};
     if (!who.unix_user.empty()) out["unix_user"] = who.unix_user;

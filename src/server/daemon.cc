@@ -20,6 +20,7 @@
 #include "server/auth.h"
 #include "server/launch_spec.h"
 #include "server/views.h"
+#include "store/state_dir.h"
 
 namespace berth::server {
 
@@ -113,14 +114,23 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
   std::error_code ec;
   fs::create_directories(fs::path(d->config_.state_dir) / "scripts", ec);
-  if (ec) return Status::Internal("cannot create state directory " + d->config_.state_dir + ": " + ec.message());
+  if (ec) {
+    // Say whose permissions are wanting: those of the nearest directory that exists.
+    fs::path at = fs::absolute(d->config_.state_dir) / "scripts";
+    while (!fs::exists(at) && at.has_parent_path() && at != at.parent_path()) at = at.parent_path();
+    const Status writable = store::CheckWritable(at.string());
+    return Status::Internal("cannot create the state directory " + d->config_.state_dir + ": " +
+                            (writable.ok() ? ec.message() : writable.message()));
+  }
   d->state_dir_ = fs::canonical(d->config_.state_dir).string();
   // Only berthd reads its state: jobs, which may run as this same user, get their scripts as a
   // descriptor (executor/README.md), never a path in here.
   if (chmod(d->state_dir_.c_str(), 0700) != 0)
     return Status::Internal("cannot make state directory " + d->state_dir_ + " private: " + std::strerror(errno));
   chmod((d->state_dir_ + "/scripts").c_str(), 0700);
-  auto store = store::SqliteStore::Open(d->state_dir_ + "/berth.db");
+  // Refuses a read-only directory, a damaged database, and an empty or foreign one where the
+  // directory had state, before anything here (admin.token) is written.
+  auto store = store::OpenStateStore(d->state_dir_);
   if (!store.ok()) return store.status();
   d->store_ = std::move(*store);
   for (const char* f : {"berth.db", "berth.db-wal", "berth.db-shm", "admin.token", "berthd.port"})
@@ -278,6 +288,10 @@ void Daemon::run_batch() {
       // The in-memory state is ahead of the disk; the only safe course is to stop and
       // let a restart reload what was committed. Nothing of this batch was acknowledged.
       log_line("FATAL: commit failed, stopping: " + st.ToString());
+      // A database deleted or replaced under berthd is still open here: save what it holds.
+      if (auto saved = store_->rescue(); saved.ok())
+        log_line("the database as berthd last committed it is saved in " + *saved +
+                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm, and start berthd");
       std::_Exit(70);
     }
     last_commit_ms_ = now;

@@ -31,7 +31,11 @@
 #include "server/config.h"
 #include "store/sqlite_store.h"
 
-namespace httplib { class Server; }
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace berth::server {
 
@@ -56,7 +60,9 @@ class Daemon {
   using Work = std::function<Reply(CoreContext&)>;
 
   // Loads (or creates) the state in config.state_dir, settles jobs lost while berthd was
-  // down, and makes sure an admin token exists.
+  // down, and makes sure an admin token exists. Refuses, writing nothing, a state directory it
+  // cannot write, a damaged database, and a missing, empty or foreign database where berth.id
+  // says the directory had state (store::OpenStateStore; docs/operations.md).
   static Result<std::unique_ptr<Daemon>> Open(DaemonConfig config);
   ~Daemon();
   Daemon(const Daemon&) = delete;
@@ -101,6 +107,8 @@ class Daemon {
   void report_exit(executor::JobExit exit);
   Status load_run_marker();
   void install_routes(httplib::Server& server);
+  // GET /v1/admin/backup, on the HTTP thread that received it (backup.cc).
+  void serve_backup(const httplib::Request& req, httplib::Response& res);
 
   struct Task {
     Work work;

@@ -1,7 +1,12 @@
 #include "store/sqlite_store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <initializer_list>
 #include <string_view>
 
@@ -20,6 +25,10 @@ constexpr const char* kMetaNextJobId = "next_job_id";
 constexpr const char* kMetaNextAccountId = "next_account_id";
 constexpr const char* kMetaNextTransferSeq = "next_transfer_seq";
 constexpr const char* kMetaLastAliveMs = "last_alive_ms";
+constexpr const char* kMetaStateId = "state_id";
+
+// What an operator does about a database that berthd cannot trust.
+constexpr const char* kRestoreHint = "restore the database from a backup (docs/operations.md)";
 
 // Column lists, shared by the statements that write a table and the ones that read it back,
 // so the two cannot drift apart. Binding and reading follow the same order.
@@ -261,7 +270,148 @@ Status for_each_row(sqlite3* db, const std::string& sql, ReadRow&& read_row) {
 // ---------------------------------------------------------------------------------------
 // Opening and migrations
 
+namespace {
+
+std::string damaged_message(const std::string& path, const std::string& detail) {
+  return "the database " + path + " is damaged or is not a berth database (" + detail +
+         "); berthd will not start on it: " + kRestoreHint;
+}
+
+// A failure of the first statements on a file: when SQLite found the file is no database or a
+// damaged one, says so plainly; other failures (a lock, permissions) pass as they are.
+Status refuse_damaged(sqlite3* db, const std::string& path, Status st, const std::string& during = "") {
+  const int primary = sqlite3_extended_errcode(db) & 0xff;
+  if (primary != SQLITE_NOTADB && primary != SQLITE_CORRUPT) return st;
+  return Status::Internal(damaged_message(path, during + sqlite3_errstr(primary)));
+}
+
+}  // namespace
+
 SqliteStore::~SqliteStore() = default;
+
+Status SqliteStore::remember_file() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0)
+    return Status::Internal("cannot stat the database " + path_ + ": " + std::strerror(errno));
+  file_dev_ = static_cast<uint64_t>(st.st_dev);
+  file_ino_ = static_cast<uint64_t>(st.st_ino);
+  file_size_ = static_cast<int64_t>(st.st_size);
+  file_known_ = true;
+  return Status::Ok();
+}
+
+Status SqliteStore::check_file() {
+  if (!file_known_) return Status::Ok();
+  const std::string consequence =
+      "; what berthd writes now would not be in the file at that path, so it stops acknowledging: " +
+      std::string(kRestoreHint);
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
+    const int err = errno;
+    return Status::Internal("the database " + path_ + " is gone (" + std::strerror(err) +
+                            "): it was deleted or moved away while berthd ran" + consequence);
+  }
+  if (static_cast<uint64_t>(st.st_dev) != file_dev_ || static_cast<uint64_t>(st.st_ino) != file_ino_)
+    return Status::Internal("the database " + path_ + " was replaced by another file while berthd ran" + consequence);
+  if (static_cast<int64_t>(st.st_size) < file_size_)
+    return Status::Internal("the database " + path_ + " was truncated while berthd ran (from " +
+                            std::to_string(file_size_) + " to " + std::to_string(st.st_size) + " bytes)" +
+                            consequence);
+  file_size_ = static_cast<int64_t>(st.st_size);
+  return Status::Ok();
+}
+
+Result<std::string> SqliteStore::rescue() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == file_dev_ &&
+      static_cast<uint64_t>(st.st_ino) == file_ino_)
+    return Status::Conflict("the database " + path_ + " is still the file berthd opened; there is nothing to rescue");
+  std::string dest = path_ + ".rescued";
+  for (int n = 2; ::access(dest.c_str(), F_OK) == 0; ++n) dest = path_ + ".rescued-" + std::to_string(n);
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(dest.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite::DbPtr out(raw);
+  auto fail = [&](Status failed) {
+    out.reset();
+    ::unlink(dest.c_str());
+    return failed;
+  };
+  if (rc != SQLITE_OK) return fail(sqlite::Error(raw, rc, "create " + dest));
+  // From this connection: it still reads the unlinked file and its WAL.
+  sqlite3_backup* backup = sqlite3_backup_init(out.get(), "main", db_.get(), "main");
+  if (backup == nullptr) return fail(sqlite::Error(out.get(), sqlite3_errcode(out.get()), "rescue"));
+  const int step = sqlite3_backup_step(backup, -1);
+  const int finish = sqlite3_backup_finish(backup);
+  if (step != SQLITE_DONE) return fail(sqlite::Error(nullptr, step, "rescue of " + path_));
+  if (finish != SQLITE_OK) return fail(sqlite::Error(out.get(), finish, "rescue of " + path_));
+  if (Status done = sqlite::Exec(out.get(), "PRAGMA journal_mode = DELETE"); !done.ok()) return fail(done);
+  return dest;
+}
+
+// quick_check reads every page and checks the b-trees' structure (not the indexes against their
+// tables, which integrity_check does at a much higher cost): enough to find garbage written over
+// the file before berthd trusts it.
+Status SqliteStore::quick_check() {
+  std::string problems;
+  int found = 0;
+  Status st = for_each_row(db_.get(), "PRAGMA quick_check(5)", [&](Stmt& s) {
+    const std::string line = s.col_text();
+    if (line == "ok") return Status::Ok();
+    if (found++ > 0) problems += "; ";
+    problems += line;
+    return Status::Ok();
+  });
+  if (!st.ok()) return refuse_damaged(db_.get(), path_, st, "quick_check: ");
+  if (found > 0) return Status::Internal(damaged_message(path_, "quick_check: " + problems));
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteStore::identity() {
+  int64_t id = 0;
+  auto s = prepare_once(db_.get(), "SELECT value FROM meta WHERE name = ?");
+  if (!s.ok()) return s.status();
+  s->bind_text(kMetaStateId);
+  auto row = s->step();
+  if (!row.ok()) return row.status();
+  if (*row) id = s->col_i64();
+  s->reset();
+  return id;
+}
+
+Status SqliteStore::set_identity(int64_t id) {
+  if (id == 0) return Status::Invalid("a state identity is not 0");
+  return in_transaction("identity", [&] { return write_meta(kMetaStateId, id); });
+}
+
+Status SqliteStore::Backup(const std::string& db_path, const std::string& dest_path) {
+  if (::access(dest_path.c_str(), F_OK) == 0) return Status::Conflict("the backup file " + dest_path + " exists");
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite::DbPtr src(raw);
+  if (rc != SQLITE_OK) return sqlite::Error(raw, rc, "open " + db_path + " for a backup");
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  raw = nullptr;
+  rc = sqlite3_open_v2(dest_path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       nullptr);
+  sqlite::DbPtr dest(raw);
+  auto fail = [&](Status st) {
+    dest.reset();
+    ::unlink(dest_path.c_str());
+    return st;
+  };
+  if (rc != SQLITE_OK) return fail(sqlite::Error(raw, rc, "create " + dest_path));
+  sqlite3_backup* backup = sqlite3_backup_init(dest.get(), "main", src.get(), "main");
+  if (backup == nullptr) return fail(sqlite::Error(dest.get(), sqlite3_errcode(dest.get()), "backup"));
+  // All pages in one step: the copy is made inside one read transaction, a single snapshot.
+  const int step = sqlite3_backup_step(backup, -1);
+  const int finish = sqlite3_backup_finish(backup);
+  if (step != SQLITE_DONE) return fail(sqlite::Error(nullptr, step, "backup of " + db_path));
+  if (finish != SQLITE_OK) return fail(sqlite::Error(dest.get(), finish, "backup of " + db_path));
+  // The copy has the source's WAL flag; a single file with no WAL beside it is what travels.
+  if (Status st = sqlite::Exec(dest.get(), "PRAGMA journal_mode = DELETE"); !st.ok()) return fail(st);
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0)
@@ -276,10 +426,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
 
   // WAL persists in the file; synchronous, foreign_keys and the busy timeout are per connection.
   {
+    // The first statement reads the file's header: garbage shows here as "not a database".
     auto mode = Stmt::Prepare(raw, "PRAGMA journal_mode = WAL", false);
-    if (!mode.ok()) return mode.status();
+    if (!mode.ok()) return refuse_damaged(raw, path, mode.status());
     auto row = mode->step();
-    if (!row.ok()) return row.status();
+    if (!row.ok()) return refuse_damaged(raw, path, row.status());
     const std::string got = *row ? mode->col_text() : "";
     mode->reset();
     if (got != "wal") return Status::Internal("sqlite: cannot put " + path + " in WAL mode (journal mode '" + got + "')");
@@ -296,7 +447,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
     if (!on) return Status::Internal("sqlite: this SQLite does not enforce foreign keys");
   }
 
-  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), path));
+  BERTH_RETURN_IF_ERROR(store->remember_file());
+  BERTH_RETURN_IF_ERROR(store->quick_check());
   auto prepare = [&](Stmt* stmt, const std::string& sql) -> Status {
     auto s = Stmt::Prepare(store->db_.get(), sql, /*persistent=*/true);
     if (!s.ok()) return s.status();
@@ -313,8 +466,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
 
 template <typename Write>
 Status SqliteStore::in_transaction(const char* what, Write&& write) {
-  begin_.reset();
-  Status st = begin_.run();
+  // Before: nothing is written into a file no longer at its path. After: a file deleted while
+  // the transaction ran is not reported as a durable commit.
+  Status st = check_file();
+  if (st.ok()) {
+    begin_.reset();
+    st = begin_.run();
+  }
   if (st.ok()) {
     st = write();
     if (st.ok()) {
@@ -322,6 +480,7 @@ Status SqliteStore::in_transaction(const char* what, Write&& write) {
       st = commit_.run();
     }
     if (!st.ok()) rollback();
+    if (st.ok()) st = check_file();
   }
   if (st.ok()) return st;
   return Status(st.code(), std::string(what) + ": " + st.message());

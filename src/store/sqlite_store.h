@@ -10,6 +10,11 @@
 // - load() reads everything back as a ChangeSet fit for core::Engine::Restore().
 // - Node states are kept apart from the ChangeSet (put_nodes, put_node_state, nodes()), since
 //   the core does not report them as changes.
+// - Open() refuses a file that is not a sound SQLite database (PRAGMA quick_check), saying so
+//   and pointing at a restore from a backup, rather than failing later at the first write.
+// - Every write transaction first and last checks that the database is still the file Open()
+//   opened (check_file): a file deleted, replaced or truncated under berthd makes the write
+//   fail, so that nothing written into a file no longer at its path is acknowledged.
 // - Errors from SQLite become a Status carrying SQLite's message: kUnavailable when another
 //   connection holds the database locked past the busy timeout, kInternal otherwise.
 //
@@ -46,8 +51,16 @@ struct TokenRow {
 
 class SqliteStore {
  public:
-  // Opens or creates the database at `path` (a file; not ":memory:").
+  // Opens or creates the database at `path` (a file; not ":memory:"). A file that is not a
+  // sound SQLite database (garbage, a damaged page) is refused with a message that says so.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+
+  // Copies the database at `db_path` into a new file `dest_path` with SQLite's online backup
+  // API, from a read-only connection of its own: one consistent snapshot, taken while a writer
+  // (berthd) goes on committing, since in WAL mode a reader does not block the writer. The copy
+  // is a self-contained database (rollback journal, no WAL) that Open() can use as it is.
+  // `dest_path` must not exist. Thread-safe with respect to any store open on db_path.
+  static Status Backup(const std::string& db_path, const std::string& dest_path);
 
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -93,11 +106,35 @@ class SqliteStore {
   // All tokens, in the order first added.
   Result<std::vector<TokenRow>> tokens();
 
+  // Whether the database is still the file Open() opened: that the path names the same file
+  // (device and inode; not deleted, moved away or replaced) and that the file has not shrunk
+  // (truncated, to nothing or less). One stat(2). kInternal with what happened otherwise.
+  // Called by every write transaction, before it begins and after it commits.
+  Status check_file();
+
+  // After check_file found the database deleted, moved away or replaced: copies the file this
+  // store still has open, as last committed, into a new file beside the path (`<path>.rescued`,
+  // or `.rescued-2`, ... when taken) and returns its name. Refused (kConflict) when the path
+  // still names the open file (truncated: what it held is lost), or there is nothing to rescue.
+  Result<std::string> rescue();
+
+  // The identity of the state this database holds: a random number given once to a state
+  // directory's database (set_identity) and kept in the meta table; 0 when none was given (a
+  // new database, or one written by a berth older than identities).
+  Result<int64_t> identity();
+  // Records `id` (not 0) as the database's identity, in its own small transaction.
+  Status set_identity(int64_t id);
+
+  const std::string& path() const { return path_; }
+
   // The schema version of the open database (the last migration applied).
   int schema_version() const { return schema_version_; }
 
  private:
-  explicit SqliteStore(sqlite::DbPtr db) : db_(std::move(db)) {}
+  SqliteStore(sqlite::DbPtr db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+
+  Status quick_check();
+  Status remember_file();
 
   Status migrate();
   Status prepare_statements();
@@ -142,6 +179,12 @@ class SqliteStore {
   Status load_submit_keys(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
+  std::string path_;
+  // The file Open() opened (check_file): its device and inode, and its largest size seen. A
+  // WAL database's main file never shrinks, since berth never vacuums.
+  uint64_t file_dev_ = 0, file_ino_ = 0;
+  int64_t file_size_ = 0;
+  bool file_known_ = false;
   int schema_version_ = 0;
   // Statements of the hot path (commit), prepared once.
   sqlite::Stmt begin_, commit_, rollback_;

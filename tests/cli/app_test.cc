@@ -2,7 +2,10 @@
 #include "cli/app.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -761,6 +764,36 @@ TEST_F(CliTest, TokenRevokeAndAdminRotation) {
   ASSERT_EQ(run({"admin", "rotate-token"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "New admin token tok_new written to /s/admin.token on berthd's machine; revoked tok_old\n");
   EXPECT_EQ(out_.str().find("secret"), std::string::npos);
+// `admin backup` writes the server's bytes to a new file, never over one, and keeps no file
+// that is not a database.
+TEST_F(CliTest, AdminBackupWritesANewFileAndNeverOverwrites) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("berth-cli-backup-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string file = (dir / "saved.db").string();
+  const std::string bytes = std::string("SQLite format 3\0", 16) + std::string(100, '\x07');
+  server_.reply("GET /v1/admin/backup", json(bytes));
+  ASSERT_EQ(run({"admin", "backup", file}), 0) << err_.str();
+  std::ifstream in(file, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), bytes);
+  EXPECT_NE(out_.str().find("Backup written to " + file + " (116 bytes)"), std::string::npos) << out_.str();
+  EXPECT_FALSE(fs::exists(file + ".partial"));
+
+  EXPECT_EQ(run({"admin", "backup", file}), 1);  // taken: refused before asking the server
+  EXPECT_NE(err_.str().find("exists"), std::string::npos) << err_.str();
+
+  const std::string other = (dir / "other.db").string();
+  server_.reply("GET /v1/admin/backup", json("<html>not a database</html>"));
+  EXPECT_EQ(run({"admin", "backup", other}), 1);
+  EXPECT_NE(err_.str().find("not an SQLite database"), std::string::npos) << err_.str();
+  EXPECT_FALSE(fs::exists(other));
+
+  server_.reply("GET /v1/admin/backup", Status::Denied("only an admin may do this"));
+  EXPECT_EQ(run({"admin", "backup", other}), 1);
+  EXPECT_FALSE(fs::exists(other));
+  EXPECT_FALSE(fs::exists(other + ".partial"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/timefmt.h"
+
 namespace berth::core {
 namespace {
 
@@ -304,7 +306,8 @@ TEST_F(ApplicationTest, ApplicationApproveTwiceIsAConflict) {
   EXPECT_REFUSED(Code::kConflict, apps.reject(kRob, id, "too late", kT0 + 5));
   EXPECT_REFUSED(Code::kConflict, apps.review(kRob, id, scores(1, 1, 1), "", kT0 + 5));
   const Status st = apps.approve(kRob, id, grant(20 * kUnit), 1'000'000 * kUnit, kT0 + 4);
-  EXPECT_NE(st.message().find("is approved (by rita"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("is approved (by rita at " + format_time_ms(kT0 + 4) + ")"), std::string::npos)
+      << st.ToString();
   EXPECT_EQ(apps.get(id)->approved_minor, 10 * kUnit);
 }
 
@@ -384,6 +387,9 @@ TEST_F(ApplicationTest, ApplicationWindowAndEligibility) {
   EXPECT_REFUSED(Code::kConflict, apps.submit(kAlice, late, kHkuApplicant, closed, kT0 + 1));
   const Status st = apps.submit(kAlice, late, kHkuApplicant, closed, kT0 + 1);
   EXPECT_NE(st.message().find("window closed"), std::string::npos) << st.ToString();
+  // Times in messages are dates, not milliseconds since the epoch.
+  EXPECT_NE(st.message().find("closed at " + format_time_ms(kT0)), std::string::npos) << st.ToString();
+  EXPECT_EQ(st.message().find(" ms"), std::string::npos) << st.ToString();
 
   SchemeRules startups_only = open_rules();
   startups_only.eligible_kinds = 1u << static_cast<int>(OrgKind::kStartup);

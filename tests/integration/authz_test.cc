@@ -197,6 +197,8 @@ const std::vector<Route>& routes() {
   static const std::vector<Route> table = {
       {"GET", "/v1/health", fixed("/v1/health"), none, ok, ok, ok, ok},
       {"GET", "/v1/whoami", fixed("/v1/whoami"), none, ok, ok, ok, ok},
+      // A copy of the whole database: the admin's alone.
+      {"GET", "/v1/admin/backup", fixed("/v1/admin/backup"), none, ok, denied, denied, denied},
       {"POST", "/v1/tokens", fixed("/v1/tokens"),
        [](A& t) { return json{{"user", t.unique("u")}, {"org", "hku"}, {"role", "member"}}.dump(); },
        ok, denied, denied, denied},

@@ -103,6 +103,16 @@ class Berthd {
     }
   }
 
+  // Waits for berthd to exit by itself: its exit code (128 + the signal when killed by one), or
+  // -1 if it is still running after `timeout`.
+  int wait_exit(std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    int status = 0;
+    const bool exited = pid_ > 0 && eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    if (!exited) return -1;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
