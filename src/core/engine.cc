@@ -828,6 +828,14 @@ Status Engine::validate_request(const JobRequest& r, const Partition** partition
   if (r.time_limit_s > part->max_time_s)
     return Status::Invalid("time limit " + std::to_string(r.time_limit_s) + " s is over partition '" + part->name +
                            "' limit of " + std::to_string(part->max_time_s) + " s");
+  // The most the job could cost, at the dearest price, must be an amount the ledger can hold.
+  const int64_t limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
+  Minor dearest = 0;
+  for (const GpuPrice& p : cluster_.prices()) dearest = std::max(dearest, p.per_gpu_hour_minor);
+  if (r.tier == Tier::kSpot) dearest = mul_div_floor(dearest, scheduling_.spot_price_bps, 10'000);  // as price() does
+  if (dearest < 0 || limit_s > std::numeric_limits<int64_t>::max() / 1000 || gpu_cost_minor(dearest, r.gpus, limit_s * 1000) < 0)
+    return Status::Invalid("the job's maximum cost (" + std::to_string(r.gpus) + " GPUs for " + std::to_string(limit_s) +
+                           " s) is too large to hold");
   *partition = part;
   return Status::Ok();
 }

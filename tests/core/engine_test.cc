@@ -77,6 +77,23 @@ class EngineTest : public ::testing::Test {
   SchemeId scheme;
 };
 
+TEST(EngineLimits, AJobWhoseMaximumCostWouldOverflowIsRefusedNotACrash) {
+  ClusterConfig c = two_nodes();
+  c.prices = {{"A100", std::numeric_limits<Minor>::max() / 4}, {"H100", kPrice}};
+  auto e = Engine::Create(c, kT0);
+  ASSERT_TRUE(e.ok());
+  const OrgId org = (*e)->create_org("o", OrgKind::kUniversity, kT0)->id;
+  JobRequest r;
+  r.project = (*e)->create_project(org, "p", kT0)->id;
+  r.gpus = 4;
+  r.time_limit_s = 24 * 3600;
+  auto q = (*e)->quote(r, kT0);
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(q.status().message().find("too large"), std::string::npos) << q.status().ToString();
+  EXPECT_FALSE((*e)->submit(r, kT0).ok());
+}
+
 TEST_F(EngineTest, InflowsThatWouldOverflowTheBooksAreRefusedAndChangeNothing) {
   const size_t transfers = engine->ledger().transfer_count();
   const Minor wallet = engine->ledger().account(engine->funding().project(project)->wallet)->balance();
