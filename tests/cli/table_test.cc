@@ -62,6 +62,16 @@ TEST(Views, QueueShowsAStoredControlCharacterEscaped) {
   EXPECT_NE(out.find("\\x1B[2J"), std::string::npos) << out;
 }
 
+TEST(Views, NodesShowOthersJobsAsACount) {
+  const json nodes = {{{"name", "n1"}, {"jobs", json::array({3})}, {"other_jobs", 2}},
+                      {{"name", "n2"}, {"jobs", json::array()}, {"other_jobs", 1}},
+                      {{"name", "n3"}, {"jobs", json::array({4})}}};
+  const std::string out = render_nodes(nodes);
+  EXPECT_NE(out.find("3 +2 others"), std::string::npos) << out;
+  EXPECT_NE(out.find("+1 other\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  4\n"), std::string::npos) << out;
+}
+
 TEST(Cell, RendersJsonValues) {
   const json obj = {{"s", "text"}, {"n", 42}, {"b", true}, {"f", false}, {"z", nullptr},
                     {"a", {"x", "y"}}, {"e", json::array()}};
