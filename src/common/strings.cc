@@ -40,9 +40,8 @@ std::string csv_field(std::string_view text) {
 }
 
 std::string csv_text_field(std::string_view text) {
-  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos)
-    return csv_field("'" + std::string(text));
-  return csv_field(text);
+  if (text.empty() || std::string_view("=+-@\t\r").find(text.front()) == std::string_view::npos) return csv_field(text);
+  return csv_field("'" + std::string(text));
 }
 
 namespace {
