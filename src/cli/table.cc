@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/strings.h"
+
 namespace berth::cli {
 namespace {
 
@@ -45,8 +47,12 @@ Table& Table::align_right(size_t column) {
   return *this;
 }
 
+// Cells hold what users chose (job and project names): control characters in them are shown
+// escaped, never sent to the terminal (terminal_safe), and so cannot move the cursor or
+// clear the screen. Escaping here covers cells made without cell() too.
 void Table::add_row(std::vector<std::string> cells) {
   cells.resize(headers_.size());
+  for (std::string& c : cells) c = terminal_safe(c);
   rows_.push_back(std::move(cells));
 }
 
@@ -74,7 +80,7 @@ std::string Table::render() const {
 
 std::string cell(const json& value) {
   if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) return terminal_safe(value.get<std::string>());
   if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
   if (value.is_array()) {
     std::string out;

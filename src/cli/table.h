@@ -27,7 +27,8 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// A JSON field as a table cell: "-" when missing or null, strings as they are, numbers in
+// A JSON field as a table cell: "-" when missing or null, strings as they are (control
+// characters escaped, as common/strings.h's terminal_safe does), numbers in
 // decimal, booleans as yes/no, arrays joined with ',' and objects as compact JSON.
 std::string cell(const nlohmann::json& object, const char* key);
 std::string cell(const nlohmann::json& value);

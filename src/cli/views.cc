@@ -267,8 +267,12 @@ std::string render_nodes(const json& nodes) {
   Table table({"NAME", "STATE", "MODEL", "GPUS", "FREE", "CPUS", "MEMORY_MB", "JOBS"});
   for (size_t c : {3, 4, 5, 6}) table.align_right(c);
   for (const json& node : nodes) {
+    // A member is shown only their organisation's job ids, and how many others' run there.
+    std::string jobs = cell(node, "jobs");
+    const int64_t others = int_field(node, "other_jobs", 0);
+    if (others > 0) jobs = (jobs == "-" ? "" : jobs + " ") + "+" + std::to_string(others) + " other" + (others == 1 ? "" : "s");
     table.add_row({cell(node, "name"), cell(node, "state"), cell(node, "gpu_model"), cell(node, "gpus"),
-                   cell(node, "gpus_free"), cell(node, "cpus"), cell(node, "memory_mb"), cell(node, "jobs")});
+                   cell(node, "gpus_free"), cell(node, "cpus"), cell(node, "memory_mb"), jobs});
   }
   return table.render();
 }

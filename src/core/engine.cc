@@ -1,6 +1,7 @@
 #include "core/engine.h"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <unordered_map>
 
@@ -299,7 +300,23 @@ Status Engine::apply_transfer(const Transfer& t, int64_t now_ms) {
                          (a && a->credit_limit_minor > 0 ? " counting its credit limit" : "") + ", " +
                          format_amount(t.amount) + " needed");
   }
+  if (r == TransferResult::kOverflow) {
+    // Amounts are bounded only by int64_t, so a large enough amount (a top-up of 2^63 - 1 twice)
+    // would take a balance past what berth can hold: the caller's amount is refused.
+    return Status::Invalid("amount " + format_amount(t.amount) + " would take an account's balance past the largest " +
+                           "berth can hold (" + format_amount(std::numeric_limits<Minor>::max()) + ")");
+  }
   return Status::Internal(std::string("transfer refused: ") + transfer_result_name(r));
+}
+
+Status Engine::check_inflow(Minor amount_minor) const {
+  constexpr Minor kMaxInflowTurnover = std::numeric_limits<Minor>::max() / 2;
+  const __int128 turnover = static_cast<__int128>(ledger_.total_credits_posted()) + ledger_.total_credits_pending();
+  if (amount_minor > kMaxInflowTurnover || turnover + amount_minor > kMaxInflowTurnover)
+    return Status::Invalid("amount " + format_amount(amount_minor) + " is too large: the books can take in at most " +
+                           format_amount(static_cast<Minor>(std::max<__int128>(kMaxInflowTurnover - turnover, 0))) +
+                           " more");
+  return Status::Ok();
 }
 
 // ---- administration ----
@@ -397,6 +414,7 @@ Result<Scheme> Engine::create_scheme(const SchemeSpec& spec, Minor fund_minor, i
   s.award_validity_days = spec.award_validity_days;
   BERTH_RETURN_IF_ERROR(funding_.check_scheme(s));
   if (fund_minor < 0) return Status::Invalid("fund must not be negative");
+  if (fund_minor > 0) BERTH_RETURN_IF_ERROR(check_inflow(fund_minor));  // before anything is created
   const Account fund = new_account(AccountKind::kFund, s.id.value, "fund of " + spec.name);
   BERTH_CHECK(ledger_.create_account(fund, now_ms).ok(), "create fund account");
   BERTH_CHECK(funding_.add_scheme(s).ok(), "add checked scheme");
@@ -410,6 +428,7 @@ Status Engine::fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms) 
   const Scheme* s = funding_.scheme(scheme);
   if (!s) return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
   if (amount_minor <= 0) return Status::Invalid("amount must be positive");
+  BERTH_RETURN_IF_ERROR(check_inflow(amount_minor));
   Transfer t;
   t.id = next_transfer_id();
   t.debit = kProgrammeSourceAccount;
@@ -767,6 +786,7 @@ Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::s
       return first;
     }
   }
+  BERTH_RETURN_IF_ERROR(check_inflow(amount_minor));
   Transfer t;
   t.id = next_transfer_id();
   t.debit = kExternalAccount;
@@ -815,6 +835,14 @@ Status Engine::validate_request(const JobRequest& r, const Partition** partition
   if (r.time_limit_s > part->max_time_s)
     return Status::Invalid("time limit " + std::to_string(r.time_limit_s) + " s is over partition '" + part->name +
                            "' limit of " + std::to_string(part->max_time_s) + " s");
+  // The most the job could cost, at the dearest price, must be an amount the ledger can hold.
+  const int64_t limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
+  Minor dearest = 0;
+  for (const GpuPrice& p : cluster_.prices()) dearest = std::max(dearest, p.per_gpu_hour_minor);
+  if (r.tier == Tier::kSpot) dearest = mul_div_floor(dearest, scheduling_.spot_price_bps, 10'000);  // as price() does
+  if (dearest < 0 || limit_s > std::numeric_limits<int64_t>::max() / 1000 || gpu_cost_minor(dearest, r.gpus, limit_s * 1000) < 0)
+    return Status::Invalid("the job's maximum cost (" + std::to_string(r.gpus) + " GPUs for " + std::to_string(limit_s) +
+                           " s) is too large to hold");
   *partition = part;
   return Status::Ok();
 }

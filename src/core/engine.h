@@ -424,6 +424,10 @@ class Engine {
   void learn_runtime(const Job& job);
   void touch(const Job& job) { dirty_jobs_.insert(job.id.value); }
   Status apply_transfer(const Transfer& t, int64_t now_ms);
+  // Money coming into the books from outside (a top-up, a scheme's funding, a credit
+  // adjustment) is refused once the ledger's turnover would pass half of int64_t, so that the
+  // movements inside (holds, charges, refunds) always have room and never overflow.
+  Status check_inflow(Minor amount_minor) const;
   Result<Award> grant_award(const Scheme& scheme, ProjectId project, Minor amount_minor, int gpu_level,
                             int64_t start_ms, int64_t end_ms, int64_t rate_bps, ApplicationId application,
                             int report_every_months, int report_grace_days, int64_t now_ms);

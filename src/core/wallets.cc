@@ -162,6 +162,7 @@ Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_
   if (signed_amount_minor == 0) return Status::Invalid("an adjustment's amount must not be zero");
   if (signed_amount_minor == INT64_MIN) return Status::Invalid("an adjustment's amount is out of range");
   const bool to_wallet = signed_amount_minor > 0;
+  if (to_wallet) BERTH_RETURN_IF_ERROR(check_inflow(signed_amount_minor));
   Transfer t;
   t.debit = to_wallet ? kRevenueAccount : p->wallet;
   t.credit = to_wallet ? p->wallet : kRevenueAccount;

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <optional>
 #include <sys/stat.h>
@@ -36,7 +37,9 @@ Result<int64_t> query_int(const httplib::Request& req, const char* key, int64_t 
   const std::string v = req.get_param_value(key);
   if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid(std::string("query parameter '") + key + "' must be a whole number, got '" + v + "'");
-  return static_cast<int64_t>(std::stoll(v));
+  int64_t value = 0;
+  std::from_chars(v.data(), v.data() + v.size(), value);  // at most 18 digits: always fits
+  return value;
 }
 
 // A reply in another format than JSON (a statement's CSV or HTML page).
@@ -146,7 +149,7 @@ void Daemon::install_routes(httplib::Server& srv) {
 
   post("/v1/orgs", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
     if (auto st = need_admin(who); !st.ok()) return fail(st);
-    TRY_ASSIGN(name, str_field(b, "name", true));
+    TRY_ASSIGN(name, name_field(b, "name", true));
     TRY_ASSIGN(kind_text, str_field(b, "kind", false, "other"));
     core::OrgKind kind;
     if (!core::parse_org_kind(kind_text, &kind))
@@ -177,7 +180,7 @@ void Daemon::install_routes(httplib::Server& srv) {
 
   post("/v1/projects", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
     if (auto st = need_admin(who); !st.ok()) return fail(st);
-    TRY_ASSIGN(name, str_field(b, "name", true));
+    TRY_ASSIGN(name, name_field(b, "name", true));
     if (!b.contains("org")) return fail(Status::Invalid("field 'org' is required"));
     TRY_ASSIGN(org, find_org(c.engine, b["org"], who));
     TRY_ASSIGN(p, c.engine.create_project(org->id, name, c.now_ms));
@@ -241,7 +244,7 @@ void Daemon::install_routes(httplib::Server& srv) {
 
   post("/v1/schemes", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request&) {
     if (auto st = need_admin(who); !st.ok()) return fail(st);
-    TRY_ASSIGN(name, str_field(b, "name", true));
+    TRY_ASSIGN(name, name_field(b, "name", true));
     TRY_ASSIGN(rate, int_field(b, "rate_bps", true));
     uint32_t kinds = 0;
     if (!b.contains("eligible_kinds") || !b["eligible_kinds"].is_array())
@@ -383,7 +386,8 @@ void Daemon::install_routes(httplib::Server& srv) {
          TRY_ASSIGN(a, find_visible_award(c.engine, req.matches[1].str(), who));
          const std::string period_text = req.matches[2].str();
          if (period_text.size() > 6) return fail(Status::Invalid("period '" + period_text + "' is out of range"));
-         const int period = std::stoi(period_text);
+         int period = 0;
+         std::from_chars(period_text.data(), period_text.data() + period_text.size(), period);  // [0-9]{1,6}
          Status st;
          if (req.matches[3].str() == "accept") {
            st = c.engine.accept_report(actor_of(who), a->id, period, c.now_ms);
@@ -696,13 +700,9 @@ void Daemon::install_routes(httplib::Server& srv) {
     return ok({{"accounts", list}});
   });
   get("/v1/transfers", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-    uint64_t account = 0, job = 0;
-    try {
-      if (req.has_param("account")) account = std::stoull(req.get_param_value("account"));
-      if (req.has_param("job")) job = std::stoull(req.get_param_value("job"));
-    } catch (...) {
-      return fail(Status::Invalid("account and job must be numbers"));
-    }
+    TRY_ASSIGN(account_id, query_int(req, "account", 0));
+    TRY_ASSIGN(job_id, query_int(req, "job", 0));
+    const auto account = static_cast<uint64_t>(account_id), job = static_cast<uint64_t>(job_id);
     if (!who.admin()) {
       // Members see the transfers of their own organisation's jobs only.
       if (job == 0) return fail(Status::Denied("members may list transfers of one of their jobs (?job=ID)"));
@@ -722,15 +722,27 @@ void Daemon::install_routes(httplib::Server& srv) {
     }
     return ok({{"transfers", list}});
   });
-  get("/v1/nodes", [](CoreContext& c, const Principal&, const json&, const httplib::Request&) {
+  // Anyone sees the nodes; a member sees the ids of their own organisation's jobs on each and
+  // only a count of the others' (a reviewer sees counts only).
+  get("/v1/nodes", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
     json list = json::array();
-    std::vector<std::vector<JobId>> on_node(c.engine.cluster().nodes().size());
+    const size_t node_count = c.engine.cluster().nodes().size();
+    std::vector<std::vector<JobId>> on_node(node_count);
+    std::vector<int64_t> others_on_node(node_count, 0);
     for (JobId id : c.engine.running_jobs()) {
       const core::Job& j = *c.engine.job(id);
-      on_node[j.node.value - 1].push_back(id);
-      for (const core::Placement& p : j.more_nodes) on_node[p.node.value - 1].push_back(id);
+      const auto place = [&](NodeId node) {
+        if (who.sees(j.org)) on_node[node.value - 1].push_back(id);
+        else ++others_on_node[node.value - 1];
+      };
+      place(j.node);
+      for (const core::Placement& p : j.more_nodes) place(p.node);
     }
-    for (const core::Node& n : c.engine.cluster().nodes()) list.push_back(node_json(c.engine, n, on_node[n.id.value - 1]));
+    for (const core::Node& n : c.engine.cluster().nodes()) {
+      json node = node_json(c.engine, n, on_node[n.id.value - 1]);
+      if (!who.admin()) node["other_jobs"] = others_on_node[n.id.value - 1];
+      list.push_back(std::move(node));
+    }
     return ok({{"nodes", list}});
   });
   post("/v1/nodes/([^/]+)/state", [](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {

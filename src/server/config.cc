@@ -83,6 +83,20 @@ preempt_exempt_time = "0"   # no job is preempted before it has run this long si
 
 namespace {
 
+// Bounds that keep every product of the configuration's numbers far inside 64 bits (a job's
+// maximum cost is price x GPUs x time): an hour's grace, a million currency units per
+// GPU-hour, ten years per job.
+constexpr int64_t kMaxGraceS = 3600;
+constexpr Minor kMaxPricePerGpuHourMinor = 1'000'000 * kMinorPerUnit;
+constexpr int64_t kMaxPartitionTimeS = 3650LL * 86'400;
+
+// The array of tables under `key`, empty when absent, as a copy. toml::find_or returns a
+// reference to its default when the key is absent: in a range-for over find_or(..., {}) that
+// default is a temporary already destroyed when the loop runs (found by the config fuzzer).
+std::vector<toml::value> tables(const toml::value& v, const char* key) {
+  return toml::find_or<std::vector<toml::value>>(v, key, std::vector<toml::value>{});
+}
+
 Status bad(const std::string& origin, const std::string& what) {
   return Status::Invalid("configuration " + origin + ": " + what);
 }
@@ -103,8 +117,10 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
   c.currency = toml::find_or<std::string>(root, "currency", c.currency);
   if (root.contains("executor")) {
     const auto& ex = toml::find(root, "executor");
-    c.grace_ms = toml::find_or<int64_t>(ex, "grace_s", 10) * 1000;
-    if (c.grace_ms < 0) return bad(origin, "executor.grace_s must not be negative");
+    const int64_t grace_s = toml::find_or<int64_t>(ex, "grace_s", 10);
+    if (grace_s < 0 || grace_s > kMaxGraceS)
+      return bad(origin, "executor.grace_s must be 0 to " + std::to_string(kMaxGraceS));
+    c.grace_ms = grace_s * 1000;
   }
   if (root.contains("jobs")) {
     const auto& jobs = toml::find(root, "jobs");
@@ -112,16 +128,19 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     c.allow_root_jobs = toml::find_or<bool>(jobs, "allow_root", false);
     if (c.job_user.empty()) return bad(origin, "jobs.user must name a Unix user");
   }
-  for (const auto& m : toml::find_or<std::vector<toml::value>>(root, "gpu_models", {})) {
+  for (const auto& m : tables(root, "gpu_models")) {
     core::GpuPrice p;
     p.gpu_model = toml::find<std::string>(m, "name");
     const std::string price = toml::find<std::string>(m, "price_per_gpu_hour");
     auto minor = parse_amount(price);
     if (!minor.ok()) return bad(origin, "gpu model " + p.gpu_model + ": " + minor.status().message());
+    if (*minor > kMaxPricePerGpuHourMinor)
+      return bad(origin, "gpu model " + p.gpu_model + ": price_per_gpu_hour is above " +
+                             format_amount(kMaxPricePerGpuHourMinor));
     p.per_gpu_hour_minor = *minor;
     c.cluster.prices.push_back(p);
   }
-  for (const auto& n : toml::find_or<std::vector<toml::value>>(root, "nodes", {})) {
+  for (const auto& n : tables(root, "nodes")) {
     core::Node node;
     node.name = toml::find<std::string>(n, "name");
     node.gpu_model = toml::find<std::string>(n, "gpu_model");
@@ -131,11 +150,12 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     node.domain = toml::find_or<std::string>(n, "domain", "");
     c.cluster.nodes.push_back(node);
   }
-  for (const auto& p : toml::find_or<std::vector<toml::value>>(root, "partitions", {})) {
+  for (const auto& p : tables(root, "partitions")) {
     core::Partition part;
     part.name = toml::find<std::string>(p, "name");
     auto max = parse_duration_s(toml::find_or<std::string>(p, "max_time", "7-00:00:00"));
     if (!max.ok()) return bad(origin, "partition " + part.name + " max_time: " + max.status().message());
+    if (*max > kMaxPartitionTimeS) return bad(origin, "partition " + part.name + " max_time is above 3650 days");
     auto def = parse_duration_s(toml::find_or<std::string>(p, "default_time", "1:00:00"));
     if (!def.ok()) return bad(origin, "partition " + part.name + " default_time: " + def.status().message());
     part.max_time_s = *max;
@@ -181,7 +201,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     k.backfill_depth = static_cast<int>(toml::find_or<int64_t>(sc, "backfill_depth", int64_t{k.backfill_depth}));
     if (k.backfill_depth < 1) return bad(origin, "scheduler.backfill_depth must be at least 1");
   }
-  for (const auto& l : toml::find_or<std::vector<toml::value>>(root, "limits", {})) {
+  for (const auto& l : tables(root, "limits")) {
     core::Limit limit;
     limit.max_gpus = toml::find_or<int64_t>(l, "max_gpus", -1);
     limit.max_pending = toml::find_or<int64_t>(l, "max_pending", -1);
@@ -190,7 +210,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     else if (l.contains("project")) c.scheduling.project_limits[toml::find<std::string>(l, "project")] = limit;
     else return bad(origin, "a [[limits]] entry needs org or project");
   }
-  for (const auto& sh : toml::find_or<std::vector<toml::value>>(root, "shares", {})) {
+  for (const auto& sh : tables(root, "shares")) {
     const int64_t n = toml::find<int64_t>(sh, "shares");
     if (n < 0) return bad(origin, "shares must not be negative");
     if (sh.contains("org")) c.scheduling.org_shares[toml::find<std::string>(sh, "org")] = n;

@@ -275,7 +275,11 @@ void Daemon::run_batch() {
     try {
       replies.push_back(t->work(ctx));
     } catch (const std::exception& e) {
-      replies.push_back(error_reply(Status::Invalid(std::string("bad request: ") + e.what())));
+      // A last resort: handlers parse their input and answer with a Status, so an exception
+      // here is a bug in berthd, not the caller's mistake. It is logged to be noticed and
+      // answered as a 500 without the internal detail.
+      log_line(std::string("BUG: a request's handler threw: ") + e.what());
+      replies.push_back(error_reply(Status::Internal("internal error")));
     }
   }
   engine_->expire(now);

@@ -1,22 +1,42 @@
 #include "server/request_fields.h"
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
+#include <optional>
 
+#include "common/strings.h"
 #include "common/timefmt.h"
 
 namespace berth::server {
 
 namespace {
 
-// An id (number, or a string of digits) or a name.
+// Digits as an id; nullopt when they are not all digits or do not fit in 64 bits.
+std::optional<uint64_t> digits_id(const std::string& s) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// An id (number, or a string of digits) or a name. A negative number, a fraction or a run of
+// digits too long for an id names nothing (the caller answers 404).
 template <typename T, typename ById, typename ByName>
 const T* resolve(const json& ref, ById by_id, ByName by_name) {
-  if (ref.is_number_unsigned() || ref.is_number_integer()) return by_id(ref.get<uint64_t>());
+  if (ref.is_number_unsigned()) return by_id(ref.get<uint64_t>());
+  if (ref.is_number()) return nullptr;
   if (!ref.is_string()) return nullptr;
   const std::string s = ref.get<std::string>();
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return by_id(std::stoull(s));
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+    const auto id = digits_id(s);
+    return id ? by_id(*id) : nullptr;
+  }
   return by_name(s);
 }
+
+std::string field_error(const char* key, const std::string& what) { return std::string("field '") + key + "' " + what; }
 
 }  // namespace
 
@@ -30,23 +50,36 @@ Result<std::string> str_field(const json& b, const char* key, bool required, con
   return b[key].get<std::string>();
 }
 
+Result<std::string> name_field(const json& b, const char* key, bool required, const std::string& def) {
+  auto s = str_field(b, key, required, def);
+  if (s.ok() && has_control_chars(*s)) return Status::Invalid(field_error(key, "must not hold control characters"));
+  return s;
+}
+
 Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t def) {
   if (!b.contains(key) || b[key].is_null()) {
-    if (required) return Status::Invalid(std::string("field '") + key + "' is required");
+    if (required) return Status::Invalid(field_error(key, "is required"));
     return def;
   }
-  if (!b[key].is_number_integer()) return Status::Invalid(std::string("field '") + key + "' must be an integer");
+  if (!b[key].is_number_integer()) return Status::Invalid(field_error(key, "must be an integer"));
+  // nlohmann keeps integers above INT64_MAX as unsigned: get<int64_t> would wrap them.
+  if (b[key].is_number_unsigned() && b[key].get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return Status::Invalid(field_error(key, "is too large: " + b[key].dump()));
   return b[key].get<int64_t>();
 }
 
 // A money field: a decimal string (or an integer) in currency units; a sign only where
 // allow_negative (an adjustment).
 Result<Minor> amount_field(const json& b, const char* key, bool allow_negative) {
-  if (!b.contains(key) || b[key].is_null()) return Status::Invalid(std::string("field '") + key + "' is required");
-  if (b[key].is_number_integer()) return parse_amount(std::to_string(b[key].get<int64_t>()), allow_negative);
-  if (!b[key].is_string()) return Status::Invalid(std::string("field '") + key + "' must be a decimal string like \"12.50\"");
-  auto a = parse_amount(b[key].get<std::string>(), allow_negative);
+  if (!b.contains(key) || b[key].is_null()) return Status::Invalid(field_error(key, "is required"));
+  // An integer's digits as JSON wrote them (dump), so that one above INT64_MAX is "too large",
+  // not wrapped to a negative amount.
+  const bool integer = b[key].is_number_integer();
+  if (!integer && !b[key].is_string()) return Status::Invalid(field_error(key, "must be a decimal string like \"12.50\""));
+  auto a = parse_amount(integer ? b[key].dump() : b[key].get<std::string>(), allow_negative);
   if (!a.ok()) return Status::Invalid(std::string("field '") + key + "': " + a.status().message());
+  if (*a > kMaxRequestAmountMinor || *a < -kMaxRequestAmountMinor)
+    return Status::Invalid(field_error(key, "is too large: at most " + format_amount(kMaxRequestAmountMinor)));
   return a;
 }
 
@@ -87,7 +120,7 @@ Result<const core::Scheme*> find_scheme(const core::Engine& e, const json& ref) 
 Result<uint64_t> path_id(const std::string& id_text, const char* what) {
   if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid(std::string(what) + " id '" + id_text + "' is not a number");
-  return std::stoull(id_text);
+  return *digits_id(id_text);  // at most 18 digits: always fits
 }
 
 Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who) {
@@ -186,7 +219,7 @@ Result<std::vector<core::Criterion>> criteria_field(const json& b) {
   std::vector<core::Criterion> out;
   for (const json& c : b["criteria"]) {
     if (!c.is_object()) return Status::Invalid("each criterion must be an object with 'name' and 'weight_bps'");
-    auto name = str_field(c, "name", true);
+    auto name = name_field(c, "name", true);
     if (!name.ok()) return name.status();
     auto weight = int_field(c, "weight_bps", true);
     if (!weight.ok()) return weight.status();
@@ -254,7 +287,7 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   if (!tier.ok()) return tier.status();
   if (!core::parse_tier(*tier, &r.tier)) return Status::Invalid("tier must be high, normal or spot, got '" + *tier + "'");
   if (!for_submit) return r;
-  auto name = str_field(b, "name", false, "job");
+  auto name = name_field(b, "name", false, "job");
   if (!name.ok()) return name.status();
   r.name = *name;
   r.user = who.user;
@@ -267,6 +300,13 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   if (!dependency.ok()) return dependency.status();
   if (!dependency->empty() && !core::parse_dependencies(*dependency, &r.dependencies))
     return Status::Invalid("field 'dependency' must look like afterok:12[:13][,afterany:14] (afterok, afterany, afternotok)");
+  // A job of another organisation is as absent to a member here as everywhere else: its
+  // outcome would otherwise show in the state of the member's own job.
+  for (const core::Dependency& d : r.dependencies) {
+    const core::Job* other = e.job(d.job);
+    if (!other || !who.sees(other->org))
+      return Status::NotFound("dependency job " + std::to_string(d.job.value) + " not found");
+  }
   return r;
 }
 

@@ -23,9 +23,16 @@ namespace berth::server {
 using json = nlohmann::json;
 
 Result<std::string> str_field(const json& b, const char* key, bool required, const std::string& def = "");
+// A name people choose and others read on a terminal (a job's, project's, organisation's,
+// scheme's, user's): a string with no control characters (common/strings.h).
+Result<std::string> name_field(const json& b, const char* key, bool required, const std::string& def = "");
+// An integer that fits in int64_t (a larger one is refused, not wrapped).
 Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t def = 0);
-// A money field: a decimal string (or an integer) in currency units; a sign only where
-// allow_negative (an adjustment).
+// The largest amount a request may name (a trillion currency units): far above any real
+// payment, and far enough below int64_t that sums of amounts are not near overflowing.
+inline constexpr Minor kMaxRequestAmountMinor = 1'000'000'000'000 * kMinorPerUnit;
+// A money field: a decimal string (or an integer) in currency units, at most
+// kMaxRequestAmountMinor either way; a sign only where allow_negative (an adjustment).
 Result<Minor> amount_field(const json& b, const char* key, bool allow_negative = false);
 Result<int64_t> date_field(const json& b, const char* key);
 

@@ -183,14 +183,22 @@ json statement_json(const core::ProjectStatement& st) {
           {"held", held}};
 }
 
+// The columns that hold numbers (amounts, counts, ids); the others hold text that users chose
+// (a payment reference, a job's name, a user) and are written so that no spreadsheet runs
+// them as a formula (csv_text_field). Numbers keep their sign: "-3.5000" stays a number.
+static bool numeric_column(size_t c) {
+  return c == kGpus || c == kGpuHours || c == kGpuMs || (c >= kGross && c <= kBalance) || c == kAward;
+}
+
 std::string statement_csv(const core::ProjectStatement& st) {
   std::string out;
-  auto line = [&out](const auto& cells) {
-    for (size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
+  auto line = [&out](const auto& cells, bool header) {
+    for (size_t i = 0; i < cells.size(); ++i)
+      out += (i ? "," : "") + (header || numeric_column(i) ? csv_field(cells[i]) : csv_text_field(cells[i]));
     out += "\r\n";  // RFC 4180 line ends
   };
-  line(kHeaders);
-  for (const Row& r : statement_rows(st)) line(r);
+  line(kHeaders, true);
+  for (const Row& r : statement_rows(st)) line(r, false);
   return out;
 }
 

@@ -225,7 +225,7 @@ Status Daemon::ensure_admin_token() {
 
 Reply Daemon::create_token(CoreContext& c, const Principal& who, const json& b) {
   if (auto st = need_admin(who); !st.ok()) return error_reply(st);
-  auto user = str_field(b, "user", true);
+  auto user = name_field(b, "user", true);
   if (!user.ok()) return error_reply(user.status());
   auto role_text = str_field(b, "role", false, "member");
   if (!role_text.ok()) return error_reply(role_text.status());

@@ -355,9 +355,10 @@ Result<ReplayResult> replay(const Trace& trace, const ReplayConfig& config) {
     }
     for (const auto& [tenant, jobs] : by_tenant) result.skipped_no_pool += static_cast<int64_t>(jobs.size());
     // A tenant's pool without jobs still counts toward capacity.
-    for (const auto& [tenant, nodes] : config.pools)
-      if (std::none_of(trace.jobs.begin(), trace.jobs.end(), [&](const TraceJob& j) { return j.tenant == tenant; }))
-        result.total_gpus += int64_t{nodes} * config.cluster.nodes.front().gpus;
+    // A pair, not a structured binding: clang 14 (the fuzz build's) cannot capture one in a lambda.
+    for (const auto& pool : config.pools)
+      if (std::none_of(trace.jobs.begin(), trace.jobs.end(), [&](const TraceJob& j) { return j.tenant == pool.first; }))
+        result.total_gpus += int64_t{pool.second} * config.cluster.nodes.front().gpus;
     std::stable_sort(result.jobs.begin(), result.jobs.end(),
                      [](const JobOutcome& a, const JobOutcome& b) { return a.submit_s < b.submit_s; });
   }

@@ -44,6 +44,34 @@ TEST(Table, CountsUtf8CharactersNotBytes) {
   EXPECT_EQ(table.render(), "NAME   X\nécole  1\nabcde  2\n");
 }
 
+TEST(Table, ControlCharactersInCellsReachNoTerminal) {
+  Table t({"NAME"});
+  t.add_row({"\x1b[2Jevil"});
+  t.add_row({cell(json{{"name", "x\x1b]0;pwned\x07"}}, "name")});
+  const std::string out = t.render();
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_EQ(out.find('\x07'), std::string::npos) << out;
+  EXPECT_NE(out.find("\\x1B[2Jevil"), std::string::npos) << out;
+}
+
+TEST(Views, QueueShowsAStoredControlCharacterEscaped) {
+  const json jobs = {{"jobs", json::array({{{"id", 1}, {"project", "p\x1b[31m"}, {"name", "\x1b[2J"},
+                                            {"user", "u"}, {"state", "PENDING"}, {"gpus", 1}}})}};
+  const std::string out = render_jobs(items(jobs, "jobs"), 0);
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_NE(out.find("\\x1B[2J"), std::string::npos) << out;
+}
+
+TEST(Views, NodesShowOthersJobsAsACount) {
+  const json nodes = {{{"name", "n1"}, {"jobs", json::array({3})}, {"other_jobs", 2}},
+                      {{"name", "n2"}, {"jobs", json::array()}, {"other_jobs", 1}},
+                      {{"name", "n3"}, {"jobs", json::array({4})}}};
+  const std::string out = render_nodes(nodes);
+  EXPECT_NE(out.find("3 +2 others"), std::string::npos) << out;
+  EXPECT_NE(out.find("+1 other\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  4\n"), std::string::npos) << out;
+}
+
 TEST(Cell, RendersJsonValues) {
   const json obj = {{"s", "text"}, {"n", 42}, {"b", true}, {"f", false}, {"z", nullptr},
                     {"a", {"x", "y"}}, {"e", json::array()}};

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace berth::core {
 namespace {
 
@@ -74,6 +76,46 @@ class EngineTest : public ::testing::Test {
   ProjectId project;
   SchemeId scheme;
 };
+
+TEST(EngineLimits, AJobWhoseMaximumCostWouldOverflowIsRefusedNotACrash) {
+  ClusterConfig c = two_nodes();
+  c.prices = {{"A100", std::numeric_limits<Minor>::max() / 4}, {"H100", kPrice}};
+  auto e = Engine::Create(c, kT0);
+  ASSERT_TRUE(e.ok());
+  const OrgId org = (*e)->create_org("o", OrgKind::kUniversity, kT0)->id;
+  JobRequest r;
+  r.project = (*e)->create_project(org, "p", kT0)->id;
+  r.gpus = 4;
+  r.time_limit_s = 24 * 3600;
+  auto q = (*e)->quote(r, kT0);
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(q.status().message().find("too large"), std::string::npos) << q.status().ToString();
+  EXPECT_FALSE((*e)->submit(r, kT0).ok());
+}
+
+TEST_F(EngineTest, InflowsThatWouldOverflowTheBooksAreRefusedAndChangeNothing) {
+  const size_t transfers = engine->ledger().transfer_count();
+  const Minor wallet = engine->ledger().account(engine->funding().project(project)->wallet)->balance();
+  for (int i = 0; i < 2; ++i) {
+    auto t = engine->top_up(project, std::numeric_limits<Minor>::max(), "", kT0);
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.status().code(), Code::kInvalidArgument) << t.status().ToString();
+    EXPECT_NE(t.status().message().find("too large"), std::string::npos) << t.status().ToString();
+  }
+  EXPECT_EQ(engine->fund_scheme(scheme, std::numeric_limits<Minor>::max(), kT0).code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->adjust_wallet(project, std::numeric_limits<Minor>::max(), "typo", kT0).status().code(),
+            Code::kInvalidArgument);
+  const size_t schemes = engine->funding().schemes().size();
+  EXPECT_EQ(engine->create_scheme("huge", 7000, 1, Shortfall::kWallet, std::numeric_limits<Minor>::max(), kT0)
+                .status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->funding().schemes().size(), schemes);  // nothing half-made
+  EXPECT_EQ(engine->ledger().transfer_count(), transfers);
+  EXPECT_EQ(engine->ledger().account(engine->funding().project(project)->wallet)->balance(), wallet);
+  // Ordinary amounts still move.
+  EXPECT_TRUE(engine->top_up(project, 1'000'000'000'000'0000, "", kT0).ok());
+  EXPECT_TRUE(engine->ledger().verify().ok());
+}
 
 TEST_F(EngineTest, QuoteSplitsMaxCostAtTheSchemeRate) {
   grant(100'0000, 8);

@@ -41,6 +41,14 @@ TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
   EXPECT_NE(empty.status().message().find("jobs.user"), std::string::npos) << empty.status().message();
 }
 
+// toml::find_or returns a reference to its default: a configuration without the optional
+// arrays of tables once read a destroyed temporary (found by tests/fuzz/config_fuzz).
+TEST(ConfigTest, OptionalTablesMayBeAbsent) {
+  auto c = parse_config("", "empty.toml");
+  EXPECT_FALSE(c.ok());  // no nodes: refused, by a message rather than undefined behaviour
+  EXPECT_NE(c.status().message().find("empty.toml"), std::string::npos);
+}
+
 TEST(ConfigTest, ErrorsNameTheProblem) {
   auto expect_error = [](const std::string& text, const std::string& needle) {
     auto c = parse_config(text, "centre.toml");
@@ -58,6 +66,11 @@ TEST(ConfigTest, ErrorsNameTheProblem) {
   expect_error("[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.00001\"\n" + node + part, "minor unit");
   expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"forever\"\n", "max_time");
   expect_error("this is = not toml [", "centre.toml");
+  // Numbers whose products would overflow: the grace in ms, a job's maximum cost.
+  expect_error("[executor]\ngrace_s = 9223372036854775807\n" + model + node + part, "grace_s must be 0 to 3600");
+  expect_error("[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"922337203685477\"\n" + node + part,
+               "price_per_gpu_hour is above 1000000.0000");
+  expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"99999999-00:00:00\"\n", "3650 days");
   expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = -1\n", "demote_after_gpu_hours");
   expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = \"1h\"\n", "demote_after_gpu_hours");
 }
