@@ -1,6 +1,7 @@
 // berthd: one Engine, its SQLite store, the local executor and the HTTP API.
 //
-// Threads: HTTP worker threads parse and authenticate requests, then hand each one to the
+// Threads: the front end (server/frontend.h) reads requests whole on one epoll thread; its
+// worker threads parse and authenticate them, then hand each one to the
 // core thread as a Work item and wait. The core thread applies everything in batches:
 // job ends reported by the executor, then the waiting requests, then a scheduling pass;
 // it commits the batch's changes to the store in one transaction, and only then replies
@@ -30,6 +31,9 @@
 namespace httplib { class Server; }
 
 namespace berth::server {
+
+class Frontend;
+class Router;
 
 struct Reply {
   int status = 200;
@@ -94,7 +98,8 @@ class Daemon {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<core::Engine> engine_;
   std::unique_ptr<executor::Executor> executor_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<Router> router_;      // routes and parses (httplib)
+  std::unique_ptr<Frontend> frontend_;  // owns the sockets; set under mu_
   TokenTable tokens_;
   int port_ = 0;
 
