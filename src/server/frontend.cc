@@ -25,6 +25,10 @@ using Phase = RequestReader::Phase;
 constexpr int64_t kSweepEveryMs = 100;  // how often deadlines are checked: their resolution
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr int kReadsPerWakeup = 4;  // then other connections get their turn
+// After a refusal, what the client still sends is read and dropped for a while, so that it sees
+// the error instead of a reset while it is still writing (a 413's body, say).
+constexpr int64_t kLingerMs = 2000;
+constexpr size_t kLingerBytes = 64 << 20;
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -199,6 +203,8 @@ struct Frontend::Conn {
   int served = 0;
   bool fresh = true;  // no request answered yet: its header deadline runs from the accept
   bool busy = false;  // a worker holds its request; it is not watched meanwhile
+  bool draining = false;  // refused: reading and dropping what comes until the client closes
+  size_t drained = 0;
 };
 
 struct Frontend::Job {
@@ -398,6 +404,7 @@ void Frontend::accept_all(int64_t now_ms) {
 }
 
 void Frontend::on_readable(Conn& c, int64_t now_ms) {
+  if (c.draining) return drain(c);
   const Phase before = c.reader.phase();
   char buf[kReadChunk];
   for (int round = 0; round < kReadsPerWakeup; ++round) {
@@ -423,7 +430,7 @@ void Frontend::after_input(Conn& c, Phase before, int64_t now_ms) {
              : c.reader.refusal_status() == 411 ? "length_required"
              : c.reader.refusal_status() == 431 ? "header_too_large"
                                                 : "invalid_argument",
-             c.reader.refusal_message());
+             c.reader.refusal_message(), now_ms);
       return;
     case Phase::kReady:
       dispatch(c);
@@ -484,11 +491,12 @@ void Frontend::sweep(int64_t now_ms) {
   for (int fd : expired) {
     Conn& c = *conns_.at(fd);
     if (c.reader.phase() == Phase::kIdle) close_conn(fd);
-    else refuse(c, 408, "request_timeout", "the request did not arrive in time");
+    else if (!c.draining) refuse(c, 408, "request_timeout", "the request did not arrive in time", now_ms);
+    else close_conn(fd);
   }
 }
 
-void Frontend::refuse(Conn& c, int status, const std::string& code, const std::string& message) {
+void Frontend::refuse(Conn& c, int status, const std::string& code, const std::string& message, int64_t now_ms) {
   const std::string body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
   const std::string reply = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
                             "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
@@ -496,7 +504,25 @@ void Frontend::refuse(Conn& c, int status, const std::string& code, const std::s
   // Best effort and never blocking: this thread serves every connection.
   (void)!::send(c.fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(c.fd, SHUT_WR);
-  close_conn(c.fd);
+  c.draining = true;
+  c.deadline_ms = now_ms + kLingerMs;
+  drain(c);
+}
+
+void Frontend::drain(Conn& c) {
+  char buf[kReadChunk];
+  for (int round = 0; round < kReadsPerWakeup; ++round) {
+    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      c.drained += static_cast<size_t>(n);
+      if (c.drained > kLingerBytes) return close_conn(c.fd);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // more later, or the deadline
+    return close_conn(c.fd);  // the client closed (or the connection failed)
+  }
+  // Still sending: the next wakeup reads on, until the linger deadline.
 }
 
 void Frontend::close_conn(int fd) {

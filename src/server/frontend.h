@@ -102,7 +102,8 @@ class Frontend {
   void after_input(Conn& c, RequestReader::Phase before, int64_t now_ms);
   void sweep(int64_t now_ms);
   void close_conn(int fd);
-  void refuse(Conn& c, int status, const std::string& code, const std::string& message);
+  void refuse(Conn& c, int status, const std::string& code, const std::string& message, int64_t now_ms);
+  void drain(Conn& c);
   void watch(int fd, bool on);
   void worker_loop();
   void serve_job(Job& job);
