@@ -124,7 +124,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       auto send = [&res](const Reply& r) {
         res.status = r.status;
         if (!r.content_type.empty()) return res.set_content(r.text, r.content_type);
-        res.set_content(r.body.dump(), "application/json");
+        res.set_content(r.render ? r.render().dump() : r.body.dump(), "application/json");
       };
       const std::string auth = req.get_header_value("Authorization");
       if (auth.rfind("Bearer ", 0) != 0) return send(fail(Status::Unauthenticated("missing bearer token")));
@@ -631,16 +631,24 @@ void Daemon::install_routes(httplib::Server& srv) {
     const std::vector<core::Job>& jobs = c.engine.jobs();
     size_t i = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(after), jobs.size()));
     const size_t end = std::min(jobs.size(), i + kScanPerRequest);
-    json list = json::array();
-    for (; i < end && static_cast<int64_t>(list.size()) < limit; ++i) {
+    // The core thread only copies the page; its JSON is made on the HTTP thread.
+    auto page = std::make_shared<std::vector<std::pair<core::Job, JobNames>>>();
+    for (; i < end && static_cast<int64_t>(page->size()) < limit; ++i) {
       const core::Job& j = jobs[i];
       if (!who.sees(j.org)) continue;
       if (!states.empty() && std::find(states.begin(), states.end(), j.state) == states.end()) continue;
       if (project.valid() && j.project != project) continue;
       if (!user.empty() && j.user != user) continue;
-      list.push_back(job_json(c.engine, j));
+      page->emplace_back(j, job_names(c.engine, j));
     }
-    return ok({{"jobs", list}, {"next", i < jobs.size() ? json(jobs[i - 1].id.value) : json(nullptr)}});
+    const json next = i < jobs.size() ? json(jobs[i - 1].id.value) : json(nullptr);
+    Reply r;
+    r.render = [page, next] {
+      json list = json::array();
+      for (const auto& [job, names] : *page) list.push_back(job_json(job, names));
+      return json{{"jobs", std::move(list)}, {"next", next}};
+    };
+    return r;
   });
   get("/v1/jobs/([^/]+)", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
