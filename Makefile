@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?=
 # Debian 12 packages berth builds with.
 DEPS := g++ cmake make pkg-config libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev \
-        libcli11-dev libtoml11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+        libcli11-dev libtoml11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev wrk
 
 .PHONY: all deps build run test bench clean
 
