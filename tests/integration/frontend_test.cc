@@ -277,6 +277,11 @@ TEST_F(FrontendTest, JobListingCursorWalksEveryJobOnceAndBoundsEachScan) {
   // A filter that matches: the walk still sees all, once.
   EXPECT_EQ(every_page(*daemon, "/v1/jobs?state=PENDING&limit=1000", "jobs")["jobs"].size(), 6000u);
   EXPECT_TRUE(must_succeed(*daemon, "GET", "/v1/jobs?after=6000", "")["next"].is_null());
+
+  // berth queue follows the cursor: it shows every pending job, not a first page.
+  const CliResult queue = berth_cli(*daemon, "--json queue", "", dir);
+  ASSERT_EQ(queue.exit_code, 0) << queue.out.substr(0, 500);
+  EXPECT_EQ(json::parse(queue.out)["jobs"].size(), 6000u);
 }
 
 TEST_F(FrontendTest, BadLimitOrAfterIs400NamingTheParameter) {
