@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
       if (!r || r->status != 200) return -1;
       const json page = json::parse(r->body);
       n += static_cast<long>(page["jobs"].size());
-      if ((stop_at_first && n > 0) || page["next"].is_null()) return n;
+      if ((stop_at_first && n > 0) || !page.contains("next") || page["next"].is_null()) return n;
       after = page["next"].dump();
     }
   };
