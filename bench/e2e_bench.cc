@@ -72,14 +72,22 @@ int main(int argc, char** argv) {
   const auto t1 = std::chrono::steady_clock::now();
   httplib::Client http("127.0.0.1", d.port());
   const httplib::Headers h = {{"Authorization", "Bearer " + d.admin_token()}};
-  while (true) {
-    auto r = http.Get("/v1/jobs?state=PENDING,RUNNING&limit=1", h);
-    if (r && r->status == 200 && json::parse(r->body)["jobs"].empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  // Jobs in `states`, over every page of the listing (-1 when a page fails).
+  auto count = [&](const std::string& states, bool stop_at_first) -> long {
+    long n = 0;
+    std::string after = "0";
+    while (true) {
+      auto r = http.Get(("/v1/jobs?limit=1000&state=" + states + "&after=" + after).c_str(), h);
+      if (!r || r->status != 200) return -1;
+      const json page = json::parse(r->body);
+      n += static_cast<long>(page["jobs"].size());
+      if ((stop_at_first && n > 0) || !page.contains("next") || page["next"].is_null()) return n;
+      after = page["next"].dump();
+    }
+  };
+  while (count("PENDING,RUNNING", true) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   const auto t2 = std::chrono::steady_clock::now();
-  auto r = http.Get("/v1/jobs?state=COMPLETED&limit=100000", h);
-  const size_t completed = json::parse(r->body)["jobs"].size();
+  const size_t completed = static_cast<size_t>(std::max(0L, count("COMPLETED", false)));
   const double submit_s = std::chrono::duration<double>(t1 - t0).count();
   const double total_s = std::chrono::duration<double>(t2 - t0).count();
   std::cout << json{{"jobs", jobs},

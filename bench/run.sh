@@ -29,3 +29,5 @@ else
 fi
 echo "== scheduler: berth bench sched, 8 GPUs per node, 10 jobs per node, single thread"
 bash bench/sched.sh "$BUILD"
+echo "== HTTP front end: wrk against berthd with ${BENCH_HTTP_JOBS:-100000} stored jobs (bench/http.sh)"
+bash bench/http.sh "$BUILD"

@@ -163,8 +163,25 @@ void on_run(CLI::App* sub, Context& ctx, std::function<Status()> action) {
   sub->callback([&ctx, action = std::move(action)] { ctx.action = action; });
 }
 
+Result<json> get_every_page(Context& ctx, const std::string& path, const char* key) {
+  json all = json::array();
+  std::string page = path;
+  int64_t last_cursor = -1;
+  while (true) {
+    Result<json> reply = ctx.get(page);
+    if (!reply.ok()) return reply.status();
+    for (const json& item : items(*reply, key)) all.push_back(item);
+    const json next = reply->is_object() ? reply->value("next", json()) : json();
+    // A cursor that does not move on would loop forever: stop there.
+    if (!next.is_number_integer() || next.get<int64_t>() <= last_cursor) break;
+    last_cursor = next.get<int64_t>();
+    page = path + (path.find('?') == std::string::npos ? "?" : "&") + "after=" + std::to_string(last_cursor);
+  }
+  return json{{key, all}};
+}
+
 Status run_listing(Context& ctx, const std::string& path, const char* key, std::string (*render)(const json&)) {
-  Result<json> reply = ctx.get(path);
+  Result<json> reply = get_every_page(ctx, path, key);
   if (!reply.ok()) return reply.status();
   ctx.print(*reply, render(items(*reply, key)));
   return Status::Ok();

@@ -105,7 +105,12 @@ void add_sim_commands(CLI::App& app, Context& ctx);
 // Sets ctx.action when `sub` is chosen.
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> action);
 
-// GETs `path` and prints the array under `key` with `render`, or the whole reply with --json.
+// GETs every page of a listing: follows the reply's `next` cursor (as `after`) until it is null
+// or absent, and returns {key: every item}.
+Result<nlohmann::json> get_every_page(Context& ctx, const std::string& path, const char* key);
+
+// GETs every page of `path` and prints the array under `key` with `render`, or the whole
+// reply with --json.
 Status run_listing(Context& ctx, const std::string& path, const char* key,
                    std::string (*render)(const nlohmann::json&));
 

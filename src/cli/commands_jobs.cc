@@ -133,8 +133,9 @@ std::string state_filter(const QueueFlags& f) {
 
 Status run_queue(Context& ctx, const QueueFlags& f) {
   const std::string path =
-      "/v1/jobs" + query_string({{"state", state_filter(f)}, {"project", f.project}, {"user", f.user}});
-  Result<json> reply = ctx.get(path);
+      "/v1/jobs" +
+      query_string({{"state", state_filter(f)}, {"project", f.project}, {"user", f.user}, {"limit", "1000"}});
+  Result<json> reply = get_every_page(ctx, path, "jobs");
   if (!reply.ok()) return reply.status();
   ctx.print(*reply, render_jobs(items(*reply, "jobs"), ctx.io().now_ms()));
   return Status::Ok();

@@ -150,7 +150,8 @@ Status run_balance(Context& ctx, const std::string& project) {
 Status run_transfers(Context& ctx, const TransferFlags& f) {
   if (!f.account.empty()) BERTH_RETURN_IF_ERROR(check_number("account id", f.account));
   if (!f.job.empty()) BERTH_RETURN_IF_ERROR(check_number("job id", f.job));
-  Result<json> reply = ctx.get("/v1/transfers" + query_string({{"account", f.account}, {"job", f.job}}));
+  Result<json> reply =
+      get_every_page(ctx, "/v1/transfers" + query_string({{"account", f.account}, {"job", f.job}, {"limit", "1000"}}), "transfers");
   if (!reply.ok()) return reply.status();
   ctx.print(*reply, render_transfers(items(*reply, "transfers")));
   return Status::Ok();

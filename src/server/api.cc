@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <memory>
 #include <optional>
+#include <regex>
 #include <sys/stat.h>
 
 #include "common/money.h"
@@ -42,6 +44,19 @@ Result<int64_t> query_int(const httplib::Request& req, const char* key, int64_t 
   return value;
 }
 
+// A listing looks at no more than this many jobs or transfers per request, on the core thread:
+// with filters that match little, it answers a partial page and a `next` cursor to continue.
+constexpr size_t kScanPerRequest = 5000;
+
+// ?limit= for a page of a listing: 1 to 1000, 100 when absent.
+Result<int64_t> page_limit(const httplib::Request& req) {
+  auto limit = query_int(req, "limit", 100);
+  if (!limit.ok()) return limit;
+  if (*limit < 1 || *limit > 1000)
+    return Status::Invalid("query parameter 'limit' must be 1 to 1000, got " + std::to_string(*limit));
+  return limit;
+}
+
 // A reply in another format than JSON (a statement's CSV or HTML page).
 Reply text_reply(std::string text, const char* content_type) {
   Reply r;
@@ -58,16 +73,39 @@ Result<MonthRange> month_param(const httplib::Request& req, int64_t now_ms) {
   return month;
 }
 
+// The methods a path is served with ("GET, HEAD, POST"); empty when no route matches it.
+std::string allowed_methods(const std::vector<std::pair<std::regex, std::string>>& routes, const std::string& path) {
+  bool get = false, post = false;
+  for (const auto& [pattern, method] : routes) {
+    if (!std::regex_match(path, pattern)) continue;
+    (method == "GET" ? get : post) = true;
+  }
+  std::string out = get ? "GET, HEAD" : "";
+  if (post) out += out.empty() ? "POST" : ", POST";
+  return out;
+}
+
 }  // namespace
 
 void Daemon::install_routes(httplib::Server& srv) {
-  srv.set_payload_max_length(config_.max_body_bytes);
-  srv.set_tcp_nodelay(true);  // replies are small: send them without waiting for ACKs
-  srv.new_task_queue = [n = config_.http_threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
-  srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  srv.set_payload_max_length(config_.http.max_body_bytes);
+  // Every route's path and method: a known path asked with another method is 405, with Allow.
+  auto known = std::make_shared<std::vector<std::pair<std::regex, std::string>>>();
+  auto record = [known](const char* path, const char* method) { known->emplace_back(std::regex(path), method); };
+  srv.set_error_handler([known, max_body = config_.http.max_body_bytes](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    if (res.status == 404) {
+      const std::string allow = allowed_methods(*known, req.path);
+      if (!allow.empty()) {
+        res.status = 405;
+        res.set_header("Allow", allow);
+        const json body = {{"error", {{"code", "method_not_allowed"},
+                                      {"message", req.method + " is not allowed on " + req.path + "; allowed: " + allow}}}};
+        return res.set_content(body.dump(), "application/json");
+      }
+    }
     Status st(Code::kNotFound, "no such endpoint");
-    if (res.status == 413) st = Status(Code::kPayloadTooLarge, "request body is larger than 1 MiB");
+    if (res.status == 413) st = Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(max_body) + " bytes");
     else if (res.status == 400) st = Status::Invalid("malformed HTTP request");
     else if (res.status != 404) st = Status(Code::kInternal, "HTTP error " + std::to_string(res.status));
     res.set_content(error_reply(st).body.dump(), "application/json");
@@ -86,7 +124,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       auto send = [&res](const Reply& r) {
         res.status = r.status;
         if (!r.content_type.empty()) return res.set_content(r.text, r.content_type);
-        res.set_content(r.body.dump(), "application/json");
+        res.set_content(r.render ? r.render().dump() : r.body.dump(), "application/json");
       };
       const std::string auth = req.get_header_value("Authorization");
       if (auth.rfind("Bearer ", 0) != 0) return send(fail(Status::Unauthenticated("missing bearer token")));
@@ -94,8 +132,9 @@ void Daemon::install_routes(httplib::Server& srv) {
       if (!who.ok()) return send(fail(who.status()));  // unknown, revoked or expired, and which
       json body = json::object();
       if (needs_body) {
-        if (req.body.size() > config_.max_body_bytes)
-          return send(fail(Status(Code::kPayloadTooLarge, "request body is larger than 1 MiB")));
+        if (req.body.size() > config_.http.max_body_bytes)
+          return send(fail(Status(Code::kPayloadTooLarge,
+                                  "request body is larger than " + std::to_string(config_.http.max_body_bytes) + " bytes")));
         body = json::parse(req.body, nullptr, false);
         if (body.is_discarded()) return send(fail(Status::Invalid("request body is not valid JSON")));
         if (!body.is_object()) return send(fail(Status::Invalid("request body must be a JSON object")));
@@ -112,9 +151,16 @@ void Daemon::install_routes(httplib::Server& srv) {
       }));
     };
   };
-  auto get = [&](const char* path, Handler h) { srv.Get(path, route(std::move(h), false)); };
-  auto post = [&](const char* path, Handler h) { srv.Post(path, route(std::move(h), true)); };
+  auto get = [&](const char* path, Handler h) {
+    record(path, "GET");
+    srv.Get(path, route(std::move(h), false));
+  };
+  auto post = [&](const char* path, Handler h) {
+    record(path, "POST");
+    srv.Post(path, route(std::move(h), true));
+  };
 
+  record("/v1/health", "GET");
   srv.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(json{{"status", "ok"}, {"currency", config_.currency}, {"version", "0.1.0"}}.dump(),
                     "application/json");
@@ -402,12 +448,12 @@ void Daemon::install_routes(httplib::Server& srv) {
     if (!who.reads_funding()) return fail(Status::Denied("only a reviewer or an admin may read the audit record"));
     TRY_ASSIGN(after, query_int(req, "after", 0));
     TRY_ASSIGN(limit, query_int(req, "limit", 1000));
-    if (limit < 1 || limit > 10'000) return fail(Status::Invalid("limit must be 1 to 10000"));
+    if (limit < 1 || limit > 10'000) return fail(Status::Invalid("query parameter 'limit' must be 1 to 10000"));
     json list = json::array();
     const auto& audit = c.engine.audit();
-    for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0)); i < audit.size() && list.size() < static_cast<size_t>(limit); ++i)
-      list.push_back(audit_json(audit[i]));
-    return ok({{"audit", list}});
+    size_t i = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(after), audit.size()));
+    for (; i < audit.size() && list.size() < static_cast<size_t>(limit); ++i) list.push_back(audit_json(audit[i]));
+    return ok({{"audit", list}, {"next", i < audit.size() ? json(i) : json(nullptr)}});
   });
 
   // ---- funding applications (docs/funding.md) ----
@@ -597,25 +643,31 @@ void Daemon::install_routes(httplib::Server& srv) {
       project = p->id;
     }
     const std::string user = req.has_param("user") ? req.get_param_value("user") : "";
-    int64_t limit = 1000;
-    if (req.has_param("limit")) {
-      try {
-        limit = std::stoll(req.get_param_value("limit"));
-      } catch (...) {
-        return fail(Status::Invalid("limit must be a number"));
-      }
-      if (limit < 1 || limit > 100'000) return fail(Status::Invalid("limit must be 1 to 100000"));
-    }
-    json list = json::array();
-    for (const core::Job& j : c.engine.jobs()) {
+    TRY_ASSIGN(limit, page_limit(req));
+    TRY_ASSIGN(after, query_int(req, "after", 0));
+    // Jobs are stored by id (index = id - 1), so the page starts at the cursor in O(1); it looks
+    // at no more than kScanPerRequest jobs, however few the filters let through.
+    const std::vector<core::Job>& jobs = c.engine.jobs();
+    size_t i = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(after), jobs.size()));
+    const size_t end = std::min(jobs.size(), i + kScanPerRequest);
+    // The core thread only copies the page; its JSON is made on the HTTP thread.
+    auto page = std::make_shared<std::vector<std::pair<core::Job, JobNames>>>();
+    for (; i < end && static_cast<int64_t>(page->size()) < limit; ++i) {
+      const core::Job& j = jobs[i];
       if (!who.sees(j.org)) continue;
       if (!states.empty() && std::find(states.begin(), states.end(), j.state) == states.end()) continue;
       if (project.valid() && j.project != project) continue;
       if (!user.empty() && j.user != user) continue;
-      list.push_back(job_json(c.engine, j));
-      if (static_cast<int64_t>(list.size()) >= limit) break;
+      page->emplace_back(j, job_names(c.engine, j));
     }
-    return ok({{"jobs", list}});
+    const json next = i < jobs.size() ? json(jobs[i - 1].id.value) : json(nullptr);
+    Reply r;
+    r.render = [page, next] {
+      json list = json::array();
+      for (const auto& [job, names] : *page) list.push_back(job_json(job, names));
+      return json{{"jobs", std::move(list)}, {"next", next}};
+    };
+    return r;
   });
   get("/v1/jobs/([^/]+)", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
@@ -700,27 +752,35 @@ void Daemon::install_routes(httplib::Server& srv) {
     return ok({{"accounts", list}});
   });
   get("/v1/transfers", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-    TRY_ASSIGN(account_id, query_int(req, "account", 0));
-    TRY_ASSIGN(job_id, query_int(req, "job", 0));
-    const auto account = static_cast<uint64_t>(account_id), job = static_cast<uint64_t>(job_id);
+    TRY_ASSIGN(account, query_int(req, "account", 0));
+    TRY_ASSIGN(job, query_int(req, "job", 0));
+    TRY_ASSIGN(limit, page_limit(req));
+    TRY_ASSIGN(after, query_int(req, "after", 0));
     if (!who.admin()) {
       // Members see the transfers of their own organisation's jobs only.
       if (job == 0) return fail(Status::Denied("members may list transfers of one of their jobs (?job=ID)"));
       TRY_ASSIGN(j, find_job(c.engine, std::to_string(job), who));
       (void)j;
     }
+    // Transfers are listed in the ledger's order; the cursor is a position in it (ids are not
+    // in order: a job's transfer ids derive from the job's).
     json list = json::array();
     const core::Ledger& l = c.engine.ledger();
-    for (const core::Transfer& t : l.transfers_in_order()) {
-      if (job && !((t.code == core::kCodeJobSubsidy || t.code == core::kCodeJobCopay) && t.ref == job)) continue;
+    const std::vector<core::Transfer>& all = l.transfers_in_order();
+    size_t i = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(after), all.size()));
+    const size_t end = std::min(all.size(), i + kScanPerRequest);
+    for (; i < end && static_cast<int64_t>(list.size()) < limit; ++i) {
+      const core::Transfer& t = all[i];
+      if (job && !((t.code == core::kCodeJobSubsidy || t.code == core::kCodeJobCopay) && t.ref == static_cast<uint64_t>(job)))
+        continue;
       if (account) {
         const core::Transfer* base = t.pending_id.valid() ? l.transfer(t.pending_id) : &t;
-        if (base->debit.value != account && base->credit.value != account) continue;
+        if (base->debit.value != static_cast<uint64_t>(account) && base->credit.value != static_cast<uint64_t>(account))
+          continue;
       }
       list.push_back(transfer_json(l, t));
-      if (list.size() >= 10'000) break;
     }
-    return ok({{"transfers", list}});
+    return ok({{"transfers", list}, {"next", i < all.size() ? json(i) : json(nullptr)}});
   });
   // Anyone sees the nodes; a member sees the ids of their own organisation's jobs on each and
   // only a count of the others' (a reviewer sees counts only).

@@ -27,6 +27,20 @@ grace_s = 10            # seconds between SIGTERM and SIGKILL when a job is stop
 user = "nobody"
 allow_root = false
 
+# The HTTP front end. A slow or idle client costs memory, not a thread: each deadline is a total
+# for its phase, and a connection that misses one is closed.
+[http]
+workers = 64                      # threads answering whole requests (each may wait on a batch)
+header_timeout_s = 10             # first byte of a request to the end of its headers
+body_timeout_s = 10               # end of the headers to the end of the body
+idle_timeout_s = 30               # a kept-alive connection between requests
+write_timeout_s = 10              # to send a reply
+max_header_bytes = 16384          # request line and headers (beyond: 431)
+max_body_bytes = 1048576          # beyond: 413
+max_requests_per_connection = 1000
+max_connections = 10000           # beyond: new connections are closed at once
+max_connections_per_client = 256  # per client address, likewise
+
 # The price list: per GPU-hour of each GPU model.
 [[gpu_models]]
 name = "H100"
@@ -101,6 +115,56 @@ Status bad(const std::string& origin, const std::string& what) {
   return Status::Invalid("configuration " + origin + ": " + what);
 }
 
+// A number of seconds (whole or fractional) in `table`, as milliseconds; `def_ms` when absent.
+Result<int64_t> seconds_ms(const toml::value& table, const char* key, int64_t def_ms, const std::string& origin) {
+  if (!table.contains(key)) return def_ms;
+  const toml::value& v = toml::find(table, key);
+  const double s = v.is_integer() ? static_cast<double>(v.as_integer()) : v.is_floating() ? v.as_floating() : -1;
+  if (!(s > 0 && s <= 86'400)) return bad(origin, std::string("http.") + key + " must be a number of seconds above 0, at most 86400");
+  return std::max<int64_t>(1, std::llround(s * 1000));
+}
+
+// A whole number in `table` from `min` to `max`; `def` when absent.
+Result<int64_t> bounded(const toml::value& table, const char* key, int64_t def, int64_t min, int64_t max,
+                        const std::string& origin) {
+  if (!table.contains(key)) return def;
+  const toml::value& v = toml::find(table, key);
+  if (!v.is_integer() || v.as_integer() < min || v.as_integer() > max)
+    return bad(origin, std::string("http.") + key + " must be a whole number from " + std::to_string(min) + " to " +
+                           std::to_string(max));
+  return v.as_integer();
+}
+
+Status parse_http(const toml::value& root, const std::string& origin, HttpLimits* h) {
+  if (!root.contains("http")) return Status::Ok();
+  const toml::value& t = toml::find(root, "http");
+  auto ms = [&](const char* key, int64_t* out) -> Status {
+    auto v = seconds_ms(t, key, *out, origin);
+    if (!v.ok()) return v.status();
+    *out = *v;
+    return Status::Ok();
+  };
+  BERTH_RETURN_IF_ERROR(ms("header_timeout_s", &h->header_timeout_ms));
+  BERTH_RETURN_IF_ERROR(ms("body_timeout_s", &h->body_timeout_ms));
+  BERTH_RETURN_IF_ERROR(ms("idle_timeout_s", &h->idle_timeout_ms));
+  BERTH_RETURN_IF_ERROR(ms("write_timeout_s", &h->write_timeout_ms));
+  auto workers = bounded(t, "workers", h->workers, 1, 1024, origin);
+  auto header = bounded(t, "max_header_bytes", static_cast<int64_t>(h->max_header_bytes), 1024, 1 << 20, origin);
+  auto body = bounded(t, "max_body_bytes", static_cast<int64_t>(h->max_body_bytes), 1024, int64_t{1} << 30, origin);
+  auto requests = bounded(t, "max_requests_per_connection", h->max_requests_per_connection, 1, 1'000'000, origin);
+  auto conns = bounded(t, "max_connections", h->max_connections, 1, 1'000'000, origin);
+  auto per_client = bounded(t, "max_connections_per_client", h->max_connections_per_client, 1, 1'000'000, origin);
+  for (const auto* r : {&workers, &header, &body, &requests, &conns, &per_client})
+    if (!r->ok()) return r->status();
+  h->workers = static_cast<int>(*workers);
+  h->max_header_bytes = static_cast<size_t>(*header);
+  h->max_body_bytes = static_cast<size_t>(*body);
+  h->max_requests_per_connection = static_cast<int>(*requests);
+  h->max_connections = static_cast<int>(*conns);
+  h->max_connections_per_client = static_cast<int>(*per_client);
+  return Status::Ok();
+}
+
 Result<DaemonConfig> parse_value(const toml::value& root, const std::string& origin) {
   DaemonConfig c;
   const std::string listen = toml::find_or<std::string>(root, "listen", "127.0.0.1:8765");
@@ -128,6 +192,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     c.allow_root_jobs = toml::find_or<bool>(jobs, "allow_root", false);
     if (c.job_user.empty()) return bad(origin, "jobs.user must name a Unix user");
   }
+  BERTH_RETURN_IF_ERROR(parse_http(root, origin, &c.http));
   for (const auto& m : tables(root, "gpu_models")) {
     core::GpuPrice p;
     p.gpu_model = toml::find<std::string>(m, "name");

@@ -19,6 +19,7 @@
 #include "executor/local_executor.h"
 #include "server/auth.h"
 #include "server/launch_spec.h"
+#include "server/frontend.h"
 #include "server/views.h"
 #include "store/state_dir.h"
 
@@ -350,21 +351,25 @@ void Daemon::launch(JobId id) {
 }
 
 Status Daemon::run() {
-  http_ = std::make_unique<httplib::Server>();
-  install_routes(*http_);
-  if (config_.listen_port == 0) {
-    port_ = http_->bind_to_any_port(config_.listen_host);
-  } else {
-    port_ = http_->bind_to_port(config_.listen_host, config_.listen_port) ? config_.listen_port : -1;
-  }
-  if (port_ <= 0)
-    return Status(Code::kUnavailable, "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port));
+  router_ = std::make_unique<Router>();
+  install_routes(*router_);
+  auto frontend = std::make_unique<Frontend>(*router_, config_.http);
+  auto port = frontend->bind(config_.listen_host, config_.listen_port);
+  if (!port.ok())
+    return Status(Code::kUnavailable, "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
+                                          ": " + port.status().message());
+  port_ = *port;
   {
     std::ofstream(state_dir_ + "/berthd.port") << port_ << "\n";
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    frontend_ = std::move(frontend);
+    if (stopping_) frontend_->stop();  // stopped before it started
+  }
   core_thread_ = std::thread([this] { core_loop(); });
   log_line("listening on http://" + config_.listen_host + ":" + std::to_string(port_) + " (state in " + state_dir_ + ")");
-  http_->listen_after_bind();
+  frontend_->run();
   stop();
   if (core_thread_.joinable()) core_thread_.join();
   return Status::Ok();
@@ -374,9 +379,9 @@ void Daemon::stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    if (frontend_) frontend_->stop();
   }
   wake_.notify_all();
-  if (http_) http_->stop();
 }
 
 }  // namespace berth::server

@@ -1,6 +1,7 @@
 // berthd: one Engine, its SQLite store, the local executor and the HTTP API.
 //
-// Threads: HTTP worker threads parse and authenticate requests, then hand each one to the
+// Threads: the front end (server/frontend.h) reads requests whole on one epoll thread; its
+// worker threads parse and authenticate them, then hand each one to the
 // core thread as a Work item and wait. The core thread applies everything in batches:
 // job ends reported by the executor, then the waiting requests, then a scheduling pass;
 // it commits the batch's changes to the store in one transaction, and only then replies
@@ -39,12 +40,18 @@ struct Response;
 
 namespace berth::server {
 
+class Frontend;
+class Router;
+
 struct Reply {
   int status = 200;
   nlohmann::json body;
   // A reply that is not JSON (a statement as CSV or HTML): sent as `text` with this type.
   std::string content_type;
   std::string text;
+  // When set, the body is made by calling it on the HTTP thread after the batch, off the core
+  // thread (a listing's page: the core copies the items, the HTTP thread makes the JSON).
+  std::function<nlohmann::json()> render;
 };
 Reply error_reply(const Status& status);
 
@@ -122,7 +129,8 @@ class Daemon {
   std::unique_ptr<executor::Executor> executor_;
   std::unique_ptr<executor::LaunchQueue> launcher_;  // after executor_: destroyed before it
   std::string run_marker_;  // BERTH_RUN of this state dir's jobs
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<Router> router_;      // routes and parses (httplib)
+  std::unique_ptr<Frontend> frontend_;  // owns the sockets; set under mu_
   TokenTable tokens_;
   int port_ = 0;
 

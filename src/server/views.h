@@ -25,6 +25,14 @@ json application_json(const core::Engine& e, const core::Application& a, bool wi
 json audit_json(const core::AuditRecord& r);
 json criteria_json(const std::vector<core::Criterion>& criteria);
 json job_json(const core::Engine& e, const core::Job& j);
+// What job_json needs of the engine besides the job itself. Taken on the core thread with a
+// copy of the job, it lets a listing make its JSON on an HTTP thread, off the core.
+struct JobNames {
+  std::string project;
+  std::vector<std::string> nodes;  // the first (where the script runs) first; empty unless placed
+};
+JobNames job_names(const core::Engine& e, const core::Job& j);
+json job_json(const core::Job& j, const JobNames& names);
 json account_json(const core::Account& a);
 json transfer_json(const core::Ledger& l, const core::Transfer& t);
 // `jobs`: the ids of the jobs running on the node.

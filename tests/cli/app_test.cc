@@ -348,7 +348,7 @@ TEST_F(CliTest, ConnectionSettingsReachConnect) {
 }
 
 TEST_F(CliTest, QueueDefaultsToPendingAndRunning) {
-  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING",
+  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING&limit=1000",
                 json{{"jobs", {{{"id", 1}, {"project", "p"}, {"name", "n"}, {"user", "u"}, {"state", "PENDING"},
                                 {"gpus", 1}, {"reason", "Priority"}}}}});
   ASSERT_EQ(run({"queue"}), 0) << err_.str();
@@ -357,10 +357,27 @@ TEST_F(CliTest, QueueDefaultsToPendingAndRunning) {
             "    1  p        n     u     PD  0:00     1  (Priority)\n");
 }
 
+// A long queue comes in pages: the CLI follows each page's `next` cursor until it is null.
+TEST_F(CliTest, QueueFollowsNextCursorToTheEnd) {
+  auto job = [](int id) {
+    return json{{"id", id}, {"project", "p"}, {"name", "n"}, {"user", "u"}, {"state", "PENDING"}, {"gpus", 1},
+                {"reason", "Priority"}};
+  };
+  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING&limit=1000", json{{"jobs", {job(1)}}, {"next", 5000}});
+  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING&limit=1000&after=5000", json{{"jobs", json::array()}, {"next", 10000}});
+  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING&limit=1000&after=10000", json{{"jobs", {job(10001)}}, {"next", nullptr}});
+  ASSERT_EQ(run({"queue"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.size(), 3u);
+  EXPECT_EQ(out_.str(),
+            "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n"
+            "    1  p        n     u     PD  0:00     1  (Priority)\n"
+            "10001  p        n     u     PD  0:00     1  (Priority)\n");
+}
+
 TEST_F(CliTest, QueueFilters) {
-  server_.reply("GET /v1/jobs?state=COMPLETED%2CFAILED&project=vision&user=bob", json{{"jobs", json::array()}});
+  server_.reply("GET /v1/jobs?state=COMPLETED%2CFAILED&project=vision&user=bob&limit=1000", json{{"jobs", json::array()}});
   ASSERT_EQ(run({"queue", "--state", "cd,f", "--project", "vision", "--user", "bob"}), 0) << err_.str();
-  server_.reply("GET /v1/jobs", json{{"jobs", json::array()}});
+  server_.reply("GET /v1/jobs?limit=1000", json{{"jobs", json::array()}});
   ASSERT_EQ(run({"queue", "--all"}), 0) << err_.str();
   EXPECT_NE(run({"queue", "--all", "--state", "R"}), 0);
 }
@@ -405,7 +422,7 @@ TEST_F(CliTest, HoldAndReleaseGoOnAfterAFailure) {
 }
 
 TEST_F(CliTest, QueueShowsArrayTasksLikeSqueue) {
-  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING",
+  server_.reply("GET /v1/jobs?state=PENDING%2CRUNNING&limit=1000",
                 json{{"jobs",
                       {{{"id", 12}, {"project", "p"}, {"name", "a"}, {"user", "u"}, {"state", "PENDING"},
                         {"gpus", 1}, {"reason", "JobArrayTaskLimit"}, {"array_id", 12}, {"array_index", 0}},
@@ -676,7 +693,7 @@ TEST_F(CliTest, ListingsPrintTablesOrJson) {
            {{"scheme", "list"}, "GET /v1/schemes"},
            {{"award", "list"}, "GET /v1/awards"},
            {{"nodes"}, "GET /v1/nodes"},
-           {{"transfers", "--account", "7", "--job", "12"}, "GET /v1/transfers?account=7&job=12"}}) {
+           {{"transfers", "--account", "7", "--job", "12"}, "GET /v1/transfers?account=7&job=12&limit=1000"}}) {
     server_.reply(key, json::object());
     EXPECT_EQ(run(args), 0) << key << ": " << err_.str();
   }

@@ -158,6 +158,21 @@ inline json must_succeed(const Berthd& d, const std::string& method, const std::
   return out;
 }
 
+// Every page of a listing (GET `path`, following each reply's `next` cursor as `after`), as
+// {key: all items}.
+inline json every_page(const Berthd& d, const std::string& path, const std::string& key,
+                       const std::string& token = "<admin>") {
+  json all = json::array();
+  std::string page = path;
+  for (int pages = 0; pages < 100'000; ++pages) {
+    const json reply = must_succeed(d, "GET", page, "", token);
+    for (const json& item : reply.value(key, json::array())) all.push_back(item);
+    if (!reply.contains("next") || reply["next"].is_null()) break;
+    page = path + (path.find('?') == std::string::npos ? "?" : "&") + "after=" + reply["next"].dump();
+  }
+  return json{{key, all}};
+}
+
 // A new token for `user` with `role` ("member", "reviewer" or "admin"), made by the admin;
 // `org` names a member's organisation.
 inline std::string make_token(const Berthd& d, const std::string& user, const std::string& role,

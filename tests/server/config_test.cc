@@ -132,5 +132,36 @@ shares = 10
   EXPECT_EQ(c->scheduling.org_shares.at("hku"), 10);
 }
 
+TEST(ConfigTest, HttpLimitsDefaultAndOverride) {
+  auto d = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->http.workers, 64);
+  EXPECT_EQ(d->http.header_timeout_ms, 10'000);
+  EXPECT_EQ(d->http.idle_timeout_ms, 30'000);
+  EXPECT_EQ(d->http.max_header_bytes, 16384u);
+  EXPECT_EQ(d->http.max_connections_per_client, 256);
+
+  const std::string base = std::string(default_config_toml());
+  const size_t at = base.find("[http]");
+  ASSERT_NE(at, std::string::npos);
+  auto with_http = [&](const std::string& lines) {
+    return base.substr(0, at) + "[http]\n" + lines + "\n" + base.substr(base.find("\n[[gpu_models]]", at));
+  };
+  auto c = parse_config(with_http("header_timeout_s = 0.5\nbody_timeout_s = 2\nmax_connections_per_client = 3\nworkers = 4"), "t");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->http.header_timeout_ms, 500);
+  EXPECT_EQ(c->http.body_timeout_ms, 2000);
+  EXPECT_EQ(c->http.max_connections_per_client, 3);
+  EXPECT_EQ(c->http.workers, 4);
+  EXPECT_EQ(c->http.idle_timeout_ms, 30'000);  // not given: the default
+
+  for (const std::string& bad : {std::string("header_timeout_s = 0"), std::string("idle_timeout_s = \"1\""),
+                                 std::string("workers = 0"), std::string("max_header_bytes = 10")}) {
+    auto r = parse_config(with_http(bad), "centre.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("http."), std::string::npos) << r.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace berth::server
