@@ -781,6 +781,8 @@ TEST_F(CliTest, TokenRevokeAndAdminRotation) {
   ASSERT_EQ(run({"admin", "rotate-token"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "New admin token tok_new written to /s/admin.token on berthd's machine; revoked tok_old\n");
   EXPECT_EQ(out_.str().find("secret"), std::string::npos);
+}
+
 // `admin backup` writes the server's bytes to a new file, never over one, and keeps no file
 // that is not a database.
 TEST_F(CliTest, AdminBackupWritesANewFileAndNeverOverwrites) {
