@@ -67,8 +67,8 @@ Result<int> copy_database(const std::string& state_dir) {
 void Daemon::serve_backup(const httplib::Request& req, httplib::Response& res) {
   const std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) != 0) return send_error(res, Status::Unauthenticated("missing bearer token"));
-  const auto who = tokens_.find_token(auth.substr(7));
-  if (!who) return send_error(res, Status::Unauthenticated("unknown token"));
+  const auto who = tokens_.find_token(auth.substr(7), wall_clock_ms());
+  if (!who.ok()) return send_error(res, who.status());  // unknown, revoked or expired, and which
   if (Status st = need_admin(*who); !st.ok()) return send_error(res, st);
   auto fd = copy_database(state_dir_);
   if (!fd.ok()) return send_error(res, fd.status());
