@@ -197,11 +197,18 @@ json reports_json(const Engine& e, const core::Award& a, int64_t now_ms) {
   return {{"award", award_json(e, a, now_ms)}, {"due", due}, {"reports", reports}, {"history", history}};
 }
 
+// A job's node by name. A finished job may have run on a node since removed from the
+// configuration (Engine::Restore keeps or sets aside such jobs): it is named by its old id.
+static std::string node_name(const core::Engine& e, NodeId id) {
+  const core::Node* n = e.cluster().node(id);
+  return n != nullptr ? n->name : "(removed node " + std::to_string(id.value) + ")";
+}
+
 // The nodes a running job holds, first (where its script runs) first; empty otherwise.
 static json node_list(const core::Engine& e, const core::Job& j) {
   json out = json::array();
-  if (j.node.valid()) out.push_back(e.cluster().node(j.node)->name);
-  for (const core::Placement& p : j.more_nodes) out.push_back(e.cluster().node(p.node)->name);
+  if (j.node.valid()) out.push_back(node_name(e, j.node));
+  for (const core::Placement& p : j.more_nodes) out.push_back(node_name(e, p.node));
   return out;
 }
 
@@ -213,7 +220,8 @@ json job_json(const Engine& e, const core::Job& j) {
   if (launch.is_discarded()) launch = json::object();
   json out = {
       {"id", j.id.value}, {"name", j.name}, {"user", j.user}, {"project_id", j.project.value},
-      {"project", e.funding().project(j.project)->name}, {"org_id", j.org.value},
+      {"project", e.funding().project(j.project) ? json(e.funding().project(j.project)->name) : json(nullptr)},
+      {"org_id", j.org.value},
       {"state", core::job_state_name(j.state)},
       {"reason", j.state == core::JobState::kPending ? json(core::pending_reason_name(j.reason)) : json(nullptr)},
       {"tier", core::tier_name(j.tier)}, {"gpus", j.gpus},
@@ -222,7 +230,7 @@ json job_json(const Engine& e, const core::Job& j) {
       {"gpu_model", j.gpu_model.empty() ? json(nullptr) : json(j.gpu_model)}, {"partition", j.partition},
       {"time_limit_s", j.time_limit_s}, {"submit_time", time_json(j.submit_ms)},
       {"start_time", time_json(j.start_ms)}, {"end_time", time_json(j.end_ms)},
-      {"node", j.node.valid() ? json(e.cluster().node(j.node)->name) : json(nullptr)}, {"gpu_ids", j.gpu_ids},
+      {"node", j.node.valid() ? json(node_name(e, j.node)) : json(nullptr)}, {"gpu_ids", j.gpu_ids},
       {"nodes", j.nodes}, {"gpus_per_node", j.gpus_per_node()}, {"node_list", node_list(e, j)},
       {"planned_runtime_s", j.planned_s()},
       {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},

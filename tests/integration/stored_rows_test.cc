@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,52 @@ TEST_F(StoredRowsTest, BerthdStartsPastJobRowsItCannotReadAndSetsThemAside) {
   EXPECT_EQ(state(running), "FAILED");
   EXPECT_EQ(count_in_log("job " + std::to_string(running) + " set aside"), 1u);
   EXPECT_EQ(count_in_log("job " + std::to_string(pending) + " set aside"), 1u);
+}
+
+void write_config(const std::string& path, int nodes) {
+  std::ofstream config(path);
+  config << "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"36\"\n";
+  for (int n = 1; n <= nodes; ++n) config << "[[nodes]]\nname = \"n" << n << "\"\ngpu_model = \"H100\"\ngpus = 4\n";
+  config << "[[partitions]]\nname = \"gpu\"\nmax_time = \"1:00:00\"\ndefault_time = \"0:10:00\"\n";
+}
+
+// A node removed from the configuration while a job ran on it: berthd starts, that job is set
+// aside, the one on the remaining node ends as lost, and the books reconcile.
+TEST(StoredRowsNodes, ANodeRemovedWhileAJobRanOnItDoesNotStopTheStart) {
+  const std::string dir = temp_dir("removed-node");
+  const std::string work = dir + "/work";
+  make_work_dir(work);
+  write_config(dir + "/berth.toml", 2);
+  auto daemon = std::make_unique<Berthd>(dir + "/state", dir + "/berth.toml");
+  daemon->start();
+  for (const char* args : {"org create hku --kind university", "project create llm --org hku", "topup llm 100 --reference T1"})
+    ASSERT_EQ(berth_cli(*daemon, args, "", work).exit_code, 0) << args;
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    const CliResult r = berth_cli(*daemon, "submit --parsable -A llm --gpus 4 --time 10 --wrap 'sleep 300'", "", work);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    ids.push_back(std::strtoull(r.out.c_str(), nullptr, 10));
+  }
+  auto state = [&](uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "?"); };
+  for (uint64_t id : ids) ASSERT_TRUE(eventually([&] { return state(id) == "RUNNING"; }));
+  daemon->kill_hard();
+  write_config(dir + "/berth.toml", 1);  // n2 is gone
+
+  daemon->start();
+  std::vector<std::string> ends;
+  for (uint64_t id : ids) {
+    const auto [status, j] = daemon->api("GET", "/v1/jobs/" + std::to_string(id));
+    ASSERT_EQ(status, 200) << j.dump();
+    ends.push_back(j.value("state", "?") + ": " + (j.contains("end_reason") && j["end_reason"].is_string() ? j["end_reason"].get<std::string>() : ""));
+  }
+  std::sort(ends.begin(), ends.end());
+  EXPECT_EQ(ends, (std::vector<std::string>{
+                      "FAILED: stored row could not be loaded: node 2, where it ran, is not in the configuration",
+                      "NODE_FAIL: berthd stopped while it ran"}));
+  const CliResult reconciled = berth_cli(*daemon, "reconcile", "", work);
+  EXPECT_EQ(reconciled.exit_code, 0) << reconciled.out;
+  daemon.reset();
+  if (!::testing::Test::HasFailure()) fs::remove_all(dir);
 }
 
 }  // namespace
