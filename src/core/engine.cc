@@ -183,7 +183,10 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     }
     BERTH_RETURN_IF_ERROR(e->ledger_.restore_transfer(t, state, posted));
   }
-  BERTH_RETURN_IF_ERROR(e->ledger_.verify());
+  // Unlike a job, the books are never guessed: berth will not run on money it cannot account for.
+  if (const Status books = e->ledger_.verify(); !books.ok())
+    return Status(books.code(), "the books do not verify, so berthd will not start on them (restore the database "
+                                "from a backup): " + books.message());
   for (const TopUp& t : rows.topups) {
     if (!t.reference.empty()) e->topup_refs_[t.reference] = e->topups_.size();
     e->topups_.push_back(t);
@@ -222,6 +225,14 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
       e->fairshare_.add_usage(j.org, j.project, k * j.gpus * static_cast<double>(j.end_ms - j.start_ms) / 1000.0);
     }
   }
+  // A job that cannot be taken back as stored is set aside, never a refused start (restore_jobs.cc).
+  std::map<uint64_t, uint64_t> busy_gpus;  // node id -> GPUs of the running jobs taken back
+  for (Job& job : e->jobs_) {
+    const std::string problem = e->restore_problem(job, rows, &busy_gpus);
+    if (problem.empty()) continue;
+    auto it = rows.job_problems.find(job.id.value);
+    e->set_aside(job, problem, it != rows.job_problems.end() && it->second.state_unknown, latest_ms);
+  }
   e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
   // Each award's share of its jobs' refunded subsidy, split as refund_job split it.
   for (const Job& j : e->jobs_) {
@@ -244,7 +255,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     for (const Dependency& d : job.dependencies) {
       if (d.job.value == 0 || d.job.value > rows.jobs.size())
         return Status::Internal("job " + std::to_string(job.id.value) + " depends on a job that does not exist");
-      if (!is_final(rows.jobs[d.job.value - 1].state)) e->dependents_[d.job.value].push_back(job.id.value);
+      if (!is_final(e->jobs_[d.job.value - 1].state)) e->dependents_[d.job.value].push_back(job.id.value);
     }
     // Not stored: a waiting job with a predicted runtime goes on being re-predicted.
     job.estimate_from_history = scheduling.predict_runtimes && job.estimate_s > 0;
@@ -274,6 +285,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   e->awards_saved_ = rows.awards.size();
   e->topups_saved_ = rows.topups.size();
   e->ledger_.drain_changes();
+  BERTH_RETURN_IF_ERROR(e->release_set_aside_holds());  // after the drain: these are changes to write
   BERTH_RETURN_IF_ERROR(e->verify());
   return e;
 }

@@ -121,6 +121,22 @@ struct JobEnd {
   std::string reason;  // why, when known (e.g. it could not start); kept as Job::end_reason
 };
 
+// What was wrong with a stored job row that the store could read only in part: a field it
+// could not understand was given a safe default (src/store/README.md, "Rows that cannot be
+// read"), and Restore decides what becomes of the job.
+struct JobRowProblem {
+  std::string what;            // "unknown state 'X'; unreadable gpu_ids 'a,b'"
+  bool state_unknown = false;  // the state itself was not understood (read as FAILED)
+};
+
+// A job Restore could not take back as it was stored, and what it did about it.
+struct SetAsideJob {
+  JobId job;
+  std::string problem;
+  bool was_running = false;  // it may still have processes of its own to stop
+  bool kept = false;         // a finished job kept as it was, the unreadable field defaulted
+};
+
 struct PendingUpdate {
   TransferId id;
   PendingState state;
@@ -147,6 +163,8 @@ struct ChangeSet {
   std::vector<Transfer> transfers;   // in the order applied
   std::vector<PendingUpdate> pending;
   std::vector<SubmitKey> submit_keys;  // appended (a key reused after expiry replaces its row)
+  // Loaded rows only: job id -> what could not be read of its row. Never written.
+  std::map<uint64_t, JobRowProblem> job_problems;
   uint64_t next_job_id = 1;
   uint64_t next_account_id = 4;
   uint64_t next_transfer_seq = 1;
@@ -166,6 +184,12 @@ class Engine {
   // A centre reloaded from its rows (as written from drain_changes). Verifies the books and
   // re-allocates the GPUs of running jobs; running jobs stay RUNNING for the owner to settle
   // (job_ended with lost) once it knows their processes are gone.
+  // A job it cannot take back as stored never refuses the start (set_aside_at_restore): one
+  // that was PENDING or RUNNING, or whose state is unknown, ends FAILED with an end_reason
+  // saying why, its holds released (posted at 0: charged nothing) and its GPUs not taken; a
+  // finished one is kept with the unreadable field at its default. Such jobs are marked
+  // changed, so the next commit writes them back readable. The books are never guessed:
+  // accounts and transfers that do not verify still refuse.
   static Result<std::unique_ptr<Engine>> Restore(ClusterConfig cluster, const ChangeSet& rows,
                                                  SchedulerConfig scheduling = {});
 
@@ -350,6 +374,8 @@ class Engine {
   const Job* job(JobId id) const;
   const std::vector<Job>& jobs() const { return jobs_; }   // by id; index = id - 1
   std::vector<JobId> running_jobs() const;
+  // The jobs Restore set aside or kept with a defaulted field, in id order (empty otherwise).
+  const std::vector<SetAsideJob>& set_aside_at_restore() const { return set_aside_; }
   const Funding& funding() const { return funding_; }
   const Cluster& cluster() const { return cluster_; }
   const Ledger& ledger() const { return ledger_; }
@@ -423,6 +449,11 @@ class Engine {
   // own, else to forget it.
   void learn_runtime(const Job& job);
   void touch(const Job& job) { dirty_jobs_.insert(job.id.value); }
+  // Restore's triage (restore_jobs.cc): why a stored job cannot be taken back as it is ("" when
+  // it can); `busy` holds the GPUs of the running jobs taken back so far, node id -> mask.
+  std::string restore_problem(const Job& job, const ChangeSet& rows, std::map<uint64_t, uint64_t>* busy) const;
+  void set_aside(Job& job, const std::string& problem, bool state_unknown, int64_t latest_ms);
+  Status release_set_aside_holds();
   Status apply_transfer(const Transfer& t, int64_t now_ms);
   // Money coming into the books from outside (a top-up, a scheme's funding, a credit
   // adjustment) is refused once the ledger's turnover would pass half of int64_t, so that the
@@ -471,6 +502,7 @@ class Engine {
   // Changes not yet drained.
   size_t orgs_saved_ = 0, projects_saved_ = 0, schemes_saved_ = 0, awards_saved_ = 0, topups_saved_ = 0;
   std::unordered_set<uint64_t> dirty_jobs_;
+  std::vector<SetAsideJob> set_aside_;
   size_t application_events_saved_ = 0;
   std::string actor_ = "system";
   std::vector<AuditRecord> audit_;

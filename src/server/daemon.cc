@@ -139,13 +139,19 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   BERTH_RETURN_IF_ERROR(d->load_run_marker());
   int64_t last_alive_ms = 0;
   auto rows = d->store_->load(&last_alive_ms);
-  if (!rows.ok()) return rows.status();
+  // Only rows outside the jobs (the books, funding, tokens) fail a load: a job row that cannot
+  // be read is set aside by Restore instead, so that one bad job never keeps berthd down.
+  if (!rows.ok()) return Status(rows.status().code(), "cannot load the state: " + rows.status().message());
   const int64_t now = wall_clock_ms();
   const bool fresh = rows->accounts.empty();
   auto engine = fresh ? core::Engine::Create(d->config_.cluster, now, d->config_.scheduling)
                      : core::Engine::Restore(d->config_.cluster, *rows, d->config_.scheduling);
   if (!engine.ok()) return Status(engine.status().code(), "cannot load the state: " + engine.status().message());
   d->engine_ = std::move(*engine);
+  // Logged here, once: the commit in recover() writes these jobs back readable.
+  for (const core::SetAsideJob& s : d->engine_->set_aside_at_restore())
+    log_line("job " + std::to_string(s.job.value) + (s.kept ? " kept as it was, with a default for: " : " set aside (FAILED): ") +
+             "its stored row could not be loaded: " + s.problem);
   BERTH_RETURN_IF_ERROR(d->recover(fresh ? now : last_alive_ms));
   // An administrator's drain or down outlives a restart: each configured node takes the state
   // stored under its name. After recover(), so that no running job is ended a second time.
@@ -173,10 +179,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
 Status Daemon::recover(int64_t last_alive_ms) {
   const std::vector<JobId> running = engine_->running_jobs();
   const int64_t now = wall_clock_ms();
+  std::set<uint64_t> ids;
+  for (JobId id : running) ids.insert(id.value);
+  // A running job set aside at restore may still have processes; they go the same way.
+  for (const core::SetAsideJob& s : engine_->set_aside_at_restore())
+    if (s.was_running) ids.insert(s.job.value);
+  if (!ids.empty()) kill_orphans(run_marker_, state_dir_, ids);
   if (!running.empty()) {
-    std::set<uint64_t> ids;
-    for (JobId id : running) ids.insert(id.value);
-    kill_orphans(run_marker_, state_dir_, ids);
     for (JobId id : running) {
       core::JobEnd end;
       end.lost = true;

@@ -69,7 +69,8 @@ class Daemon {
   // Loads (or creates) the state in config.state_dir, settles jobs lost while berthd was
   // down, and makes sure an admin token exists. Refuses, writing nothing, a state directory it
   // cannot write, a damaged database, and a missing, empty or foreign database where berth.id
-  // says the directory had state (store::OpenStateStore; docs/operations.md).
+  // says the directory had state (store::OpenStateStore; docs/operations.md), and books that do
+  // not verify. A job it cannot take back is set aside and logged, never a refused start.
   static Result<std::unique_ptr<Daemon>> Open(DaemonConfig config);
   ~Daemon();
   Daemon(const Daemon&) = delete;

@@ -197,11 +197,19 @@ json reports_json(const Engine& e, const core::Award& a, int64_t now_ms) {
   return {{"award", award_json(e, a, now_ms)}, {"due", due}, {"reports", reports}, {"history", history}};
 }
 
+// A job's node by name. A finished job may have run on a node since removed from the
+// configuration (Engine::Restore keeps or sets aside such jobs): it is named by its old id.
+static std::string node_name(const core::Engine& e, NodeId id) {
+  const core::Node* n = e.cluster().node(id);
+  return n != nullptr ? n->name : "(removed node " + std::to_string(id.value) + ")";
+}
+
 JobNames job_names(const Engine& e, const core::Job& j) {
   JobNames names;
-  names.project = e.funding().project(j.project)->name;
-  if (j.node.valid()) names.nodes.push_back(e.cluster().node(j.node)->name);
-  for (const core::Placement& p : j.more_nodes) names.nodes.push_back(e.cluster().node(p.node)->name);
+  // A set-aside job may name a project that is gone (Engine::Restore): shown as null.
+  if (const core::Project* p = e.funding().project(j.project)) names.project = p->name;
+  if (j.node.valid()) names.nodes.push_back(node_name(e, j.node));
+  for (const core::Placement& p : j.more_nodes) names.nodes.push_back(node_name(e, p.node));
   return names;
 }
 
@@ -215,7 +223,7 @@ json job_json(const core::Job& j, const JobNames& names) {
   if (launch.is_discarded()) launch = json::object();
   json out = {
       {"id", j.id.value}, {"name", j.name}, {"user", j.user}, {"project_id", j.project.value},
-      {"project", names.project}, {"org_id", j.org.value},
+      {"project", names.project.empty() ? json(nullptr) : json(names.project)}, {"org_id", j.org.value},
       {"state", core::job_state_name(j.state)},
       {"reason", j.state == core::JobState::kPending ? json(core::pending_reason_name(j.reason)) : json(nullptr)},
       {"tier", core::tier_name(j.tier)}, {"gpus", j.gpus},

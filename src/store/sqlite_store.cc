@@ -133,6 +133,12 @@ Status bad_value(const char* table, const char* column, uint64_t id, const std::
                           "', which this berth does not know");
 }
 
+// A stored text as shown in a message: at most 64 bytes, so one huge field cannot flood the log.
+std::string shown_text(const std::string& text) {
+  constexpr size_t kMaxShown = 64;
+  return text.size() <= kMaxShown ? text : text.substr(0, kMaxShown) + "...";
+}
+
 // ---- enums as text ----
 
 // Parses an enum through its name function, trying the values first..last.
@@ -1420,13 +1426,39 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     j.refunded_minor = s.col_i64();
     j.ran_ms = s.col_i64();
     j.end_reason = s.col_text();
-    if (!core::parse_job_state(state, &j.state)) return bad_value("job", "state", j.id.value, state);
-    if (!core::parse_pending_reason(reason, &j.reason)) return bad_value("job", "reason", j.id.value, reason);
-    if (!core::parse_tier(tier, &j.tier)) return bad_value("job", "tier", j.id.value, tier);
-    if (!parse_gpu_ids(gpu_ids, &j.gpu_ids)) return bad_value("job", "gpu_ids", j.id.value, gpu_ids);
-    if (!dependencies.empty() && !core::parse_dependencies(dependencies, &j.dependencies))
-      return bad_value("job", "dependencies", j.id.value, dependencies);
-    if (!parse_more_nodes(more_nodes, &j.more_nodes)) return bad_value("job", "more_nodes", j.id.value, more_nodes);
+    // A field this berth cannot read gets a safe default and is reported, never a failed load:
+    // Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be read").
+    core::JobRowProblem problem;
+    auto unreadable = [&problem](const char* what, const std::string& text) {
+      if (!problem.what.empty()) problem.what += "; ";
+      problem.what += std::string(what) + " '" + shown_text(text) + "'";
+    };
+    if (!core::parse_job_state(state, &j.state)) {
+      j.state = core::JobState::kFailed;
+      problem.state_unknown = true;
+      unreadable("unknown state", state);
+    }
+    if (!core::parse_pending_reason(reason, &j.reason)) {
+      j.reason = core::PendingReason::kNone;
+      unreadable("unknown pending reason", reason);
+    }
+    if (!core::parse_tier(tier, &j.tier)) {
+      j.tier = core::Tier::kNormal;
+      unreadable("unknown tier", tier);
+    }
+    if (!parse_gpu_ids(gpu_ids, &j.gpu_ids)) {
+      j.gpu_ids.clear();
+      unreadable("unreadable gpu_ids", gpu_ids);
+    }
+    if (!dependencies.empty() && !core::parse_dependencies(dependencies, &j.dependencies)) {
+      j.dependencies.clear();
+      unreadable("unreadable dependencies", dependencies);
+    }
+    if (!parse_more_nodes(more_nodes, &j.more_nodes)) {
+      j.more_nodes.clear();
+      unreadable("unreadable more_nodes", more_nodes);
+    }
+    if (!problem.what.empty()) rows->job_problems[j.id.value] = std::move(problem);
     rows->jobs.push_back(std::move(j));
     return Status::Ok();
   });

@@ -79,7 +79,9 @@ class SqliteStore {
   // Reads every row back: orgs, projects, schemes, awards and jobs by id, accounts by id,
   // transfers and topups in the order applied, the state of every pending transfer, and
   // the meta counters (the ChangeSet defaults when never written). *last_alive_ms is the
-  // last commit's or heartbeat's now_ms, 0 if none.
+  // last commit's or heartbeat's now_ms, 0 if none. A job row with a field it cannot read loads
+  // with that field at a safe default and an entry in job_problems, never a failed load; any
+  // other unreadable row (the books, funding) fails it, naming the row (README.md).
   Result<core::ChangeSet> load(int64_t* last_alive_ms);
 
   // Nodes. The nodes table holds the nodes of the running configuration with their state
