@@ -168,6 +168,7 @@ void Daemon::install_routes(httplib::Server& srv) {
 
   // A backup is copied on this HTTP thread from a connection of its own, never on the core
   // thread, so berthd goes on committing while it is made (backup.cc).
+  record("/v1/admin/backup", "GET");
   srv.Get("/v1/admin/backup", [this](const httplib::Request& req, httplib::Response& res) { serve_backup(req, res); });
 
   get("/v1/whoami", [](CoreContext& c, const Principal& who, const json&, const httplib::Request&) {
@@ -584,6 +585,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       return Status::Ok();  // the work refuses it with a 400
     return store_script(state_dir_, script->get<std::string>());
   };
+  record("/v1/jobs", "POST");
   srv.Post("/v1/jobs", route([](CoreContext& c, const Principal& who, const json& b, const httplib::Request& req) {
     TRY_ASSIGN(r, job_request(c.engine, b, who, true));
     TRY_ASSIGN(launch, launch_json(b));

@@ -67,6 +67,10 @@ class RequestReader {
 // already read whole.
 class Router : public httplib::Server {
  public:
+  // httplib stops a streamed reply (a content provider, as the backup's) when its listening
+  // socket is invalid, taking that as "shutting down". The front end owns the socket, so the
+  // router is marked as listening; it never listens, so nothing closes this descriptor.
+  Router() { svr_sock_ = 0; }
   // Parses and answers the request in `strm`; false when the connection must close.
   bool serve(httplib::Stream& strm, bool close_connection, bool& connection_closed) {
     return process_request(strm, close_connection, connection_closed, nullptr);
