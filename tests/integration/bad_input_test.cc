@@ -74,10 +74,7 @@ class BadInputTest : public DaemonTest {
  protected:
   void SetUp() override {
     DaemonTest::SetUp();
-    must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"a","kind":"university"})");
-    must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"b","kind":"startup"})");
-    must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pa","org":"a"})");
-    must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pb","org":"b"})");
+    make_two_orgs();
     must_succeed(*daemon, "POST", "/v1/projects/pa/topups", R"({"amount":"5000"})");
     must_succeed(*daemon, "POST", "/v1/projects/pb/topups", R"({"amount":"5000"})");
     must_succeed(*daemon, "POST", "/v1/schemes",

@@ -25,13 +25,6 @@ class BerthdTest : public DaemonTest {
     must("award create --scheme ai-subsidy --project vision --amount 50000 --gpus 8 --start 2020-01-01 --end 2100-01-01");
     must("topup vision 10000 --reference INV-1");
   }
-  uint64_t submit(const std::string& args) {
-    const CliResult r = cli("submit --parsable -A vision " + args);
-    EXPECT_EQ(r.exit_code, 0) << r.out;
-    return std::strtoull(r.out.c_str(), nullptr, 10);
-  }
-  json job(uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second; }
-  std::string state(uint64_t id) { return job(id).value("state", "?"); }
 };
 
 Minor amount(const json& v) { return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0; }

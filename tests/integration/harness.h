@@ -236,6 +236,21 @@ class DaemonTest : public ::testing::Test {
     const CliResult r = cli(args, token);
     ASSERT_EQ(r.exit_code, 0) << "berth " << args << "\n" << r.out;
   }
+  // `berth submit --parsable -A vision ARGS`; the new job's id (0 when refused).
+  uint64_t submit(const std::string& args) {
+    const CliResult r = cli("submit --parsable -A vision " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return std::strtoull(r.out.c_str(), nullptr, 10);
+  }
+  json job(uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second; }
+  std::string state(uint64_t id) { return job(id).value("state", "?"); }
+  // Two organisations, a (a university) and b (a start-up), with projects pa and pb.
+  void make_two_orgs() {
+    must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"a","kind":"university"})");
+    must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"b","kind":"startup"})");
+    must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pa","org":"a"})");
+    must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pb","org":"b"})");
+  }
 
   std::string dir, work;
   std::unique_ptr<Berthd> daemon;

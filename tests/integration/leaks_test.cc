@@ -13,10 +13,7 @@ class LeaksTest : public DaemonTest {
  protected:
   void SetUp() override {
     DaemonTest::SetUp();
-    must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"a","kind":"university"})");
-    must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"b","kind":"startup"})");
-    must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pa","org":"a"})");
-    must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pb","org":"b"})");
+    make_two_orgs();
     must_succeed(*daemon, "POST", "/v1/projects/pb/topups", R"({"amount":"5000"})");
     alice = make_token(*daemon, "alice", "member", "a");
     bob = make_token(*daemon, "bob", "member", "b");

@@ -23,13 +23,6 @@ class StoredRowsTest : public DaemonTest {
     must("project create vision --org hku");
     must("topup vision 10000 --reference INV-1");
   }
-  uint64_t submit(const std::string& args) {
-    const CliResult r = cli("submit --parsable -A vision " + args);
-    EXPECT_EQ(r.exit_code, 0) << r.out;
-    return std::strtoull(r.out.c_str(), nullptr, 10);
-  }
-  json job(uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second; }
-  std::string state(uint64_t id) { return job(id).value("state", "?"); }
 
   // Raw SQL on the stopped berthd's database, as an operator's tool (or another berth) might.
   void exec_raw(const std::vector<std::string>& statements) {
