@@ -4,6 +4,7 @@
 
 #include "core/engine.h"
 #include "core/statements.h"
+#include "core/one_node.h"
 
 namespace berth::core {
 namespace {
@@ -11,14 +12,6 @@ namespace {
 constexpr int64_t kDay = 86'400'000;
 constexpr int64_t kT0 = 1'800'000'000'000;
 constexpr Minor kUnit = kMinorPerUnit;
-
-ClusterConfig one_node() {
-  ClusterConfig c;
-  c.nodes = {Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
-  c.prices = {{"H100", 30 * kUnit}};
-  c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
-  return c;
-}
 
 class EngineApplicationsTest : public ::testing::Test {
  protected:

@@ -3,19 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "core/engine.h"
+#include "core/one_node.h"
 
 namespace berth::core {
 namespace {
 
 constexpr int64_t kT0 = 1'800'000'000'000;
-
-ClusterConfig one_node() {
-  ClusterConfig c;
-  c.nodes = {Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
-  c.prices = {{"H100", 300'000}};
-  c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
-  return c;
-}
 
 RegistrationChange full_record() {
   RegistrationChange r;

@@ -4,6 +4,7 @@
 #include "core/engine.h"
 #include "core/reconcile.h"
 #include "core/statements.h"
+#include "core/one_node.h"
 
 namespace berth::core {
 namespace {
@@ -11,14 +12,6 @@ namespace {
 constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kT0 = 1'800'000'000'000;
 constexpr Minor kPrice = 300'000;  // 30.0000 per GPU-hour
-
-ClusterConfig one_node() {
-  ClusterConfig c;
-  c.nodes = {Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
-  c.prices = {{"H100", kPrice}};
-  c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
-  return c;
-}
 
 // Every account's balances, the credit limits and every job's refunded amount: what a refused
 // command must leave as it was.
