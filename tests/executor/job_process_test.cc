@@ -24,45 +24,12 @@
 
 #include "executor/launch_queue.h"
 #include "executor/local_executor.h"
+#include "executor/reports.h"
 
 namespace berth::executor {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr auto kWait = std::chrono::seconds(30);
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class Exits {
- public:
-  void add(const JobExit& e) {
-    {
-      std::lock_guard lock(mu_);
-      all_.push_back(e);
-    }
-    cv_.notify_all();
-  }
-  std::optional<JobExit> wait_for(JobId job) {
-    std::unique_lock lock(mu_);
-    std::optional<JobExit> found;
-    cv_.wait_for(lock, kWait, [&] {
-      for (const JobExit& e : all_)
-        if (e.job == job) found = e;
-      return found.has_value();
-    });
-    return found;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<JobExit> all_;
-};
 
 // A Unix user made for one test and removed after it (root only).
 class TemporaryUser {
@@ -125,7 +92,7 @@ class JobProcessTest : public ::testing::Test {
 
   fs::path dir_;
   int scripts_ = 0;
-  Exits exits_;
+  Reports exits_;
   std::unique_ptr<LocalExecutor> executor_;
 };
 

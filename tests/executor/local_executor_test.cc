@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "executor/reports.h"
+
 namespace berth::executor {
 namespace {
 
@@ -33,52 +35,6 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr auto kWait = seconds(30);
-
-// Collects reports from the executor's thread.
-class Reports {
- public:
-  void add(const JobExit& exit) {
-    {
-      std::lock_guard lock(mu_);
-      all_.push_back(exit);
-    }
-    cv_.notify_all();
-  }
-  // Waits until at least n reports arrived; false on timeout.
-  bool wait_for_count(size_t n, std::chrono::nanoseconds timeout = kWait) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return all_.size() >= n; });
-  }
-  // Waits for the report of `job`.
-  std::optional<JobExit> wait_for(JobId job, std::chrono::nanoseconds timeout = kWait) {
-    std::unique_lock lock(mu_);
-    std::optional<JobExit> found;
-    cv_.wait_for(lock, timeout, [&] {
-      for (const JobExit& e : all_) {
-        if (e.job == job) found = e;
-      }
-      return found.has_value();
-    });
-    return found;
-  }
-  std::vector<JobExit> all() {
-    std::lock_guard lock(mu_);
-    return all_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<JobExit> all_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Polls for a condition the test cannot be notified of (a file written by a job, a process
 // gone); the limit is generous and only bounds a failing test.

@@ -1,0 +1,66 @@
+// What the executor tests share: the reports an executor sends from its own thread, collected
+// and waited for, and a file's text.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "executor/executor.h"
+
+namespace berth::executor {
+
+inline constexpr auto kWait = std::chrono::seconds(30);
+
+// Collects reports from the executor's thread.
+class Reports {
+ public:
+  void add(const JobExit& exit) {
+    {
+      std::lock_guard lock(mu_);
+      all_.push_back(exit);
+    }
+    cv_.notify_all();
+  }
+  // Waits until at least n reports arrived; false on timeout.
+  bool wait_for_count(size_t n, std::chrono::nanoseconds timeout = kWait) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return all_.size() >= n; });
+  }
+  // Waits for the report of `job`.
+  std::optional<JobExit> wait_for(JobId job, std::chrono::nanoseconds timeout = kWait) {
+    std::unique_lock lock(mu_);
+    std::optional<JobExit> found;
+    cv_.wait_for(lock, timeout, [&] {
+      for (const JobExit& e : all_) {
+        if (e.job == job) found = e;
+      }
+      return found.has_value();
+    });
+    return found;
+  }
+  std::vector<JobExit> all() {
+    std::lock_guard lock(mu_);
+    return all_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<JobExit> all_;
+};
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace berth::executor
