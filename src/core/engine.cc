@@ -1471,7 +1471,7 @@ ChangeSet Engine::snapshot() const {
   for (const auto& [project, order] : funding_.funding_orders()) c.funding_orders[project] = order;
   c.reports = reports_.all();
   c.report_events = reports_.events();
-  c.jobs = jobs_;
+  c.jobs.assign(jobs_.begin(), jobs_.end());
   c.submit_keys = submit_keys_.all();
   for (const Account* a : ledger_.accounts()) c.accounts.push_back(*a);
   c.transfers = ledger_.transfers_in_order();

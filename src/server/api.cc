@@ -124,7 +124,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       auto send = [&res](const Reply& r) {
         res.status = r.status;
         if (!r.content_type.empty()) return res.set_content(r.text, r.content_type);
-        res.set_content(r.render ? r.render().dump() : r.body.dump(), "application/json");
+        res.set_content(r.render ? r.render() : r.body.dump(), "application/json");
       };
       const std::string auth = req.get_header_value("Authorization");
       if (auth.rfind("Bearer ", 0) != 0) return send(fail(Status::Unauthenticated("missing bearer token")));
@@ -649,11 +649,12 @@ void Daemon::install_routes(httplib::Server& srv) {
     TRY_ASSIGN(after, query_int(req, "after", 0));
     // Jobs are stored by id (index = id - 1), so the page starts at the cursor in O(1); it looks
     // at no more than kScanPerRequest jobs, however few the filters let through.
-    const std::vector<core::Job>& jobs = c.engine.jobs();
+    const std::deque<core::Job>& jobs = c.engine.jobs();
     size_t i = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(after), jobs.size()));
     const size_t end = std::min(jobs.size(), i + kScanPerRequest);
     // The core thread only copies the page; its JSON is made on the HTTP thread.
     auto page = std::make_shared<std::vector<std::pair<core::Job, JobNames>>>();
+    page->reserve(static_cast<size_t>(limit));
     for (; i < end && static_cast<int64_t>(page->size()) < limit; ++i) {
       const core::Job& j = jobs[i];
       if (!who.sees(j.org)) continue;
@@ -662,13 +663,9 @@ void Daemon::install_routes(httplib::Server& srv) {
       if (!user.empty() && j.user != user) continue;
       page->emplace_back(j, job_names(c.engine, j));
     }
-    const json next = i < jobs.size() ? json(jobs[i - 1].id.value) : json(nullptr);
+    const JobId next = i < jobs.size() ? jobs[i - 1].id : JobId();
     Reply r;
-    r.render = [page, next] {
-      json list = json::array();
-      for (const auto& [job, names] : *page) list.push_back(job_json(job, names));
-      return json{{"jobs", std::move(list)}, {"next", next}};
-    };
+    r.render = [page, next] { return jobs_page_text(*page, next); };
     return r;
   });
   get("/v1/jobs/([^/]+)", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {

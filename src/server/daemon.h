@@ -49,9 +49,9 @@ struct Reply {
   // A reply that is not JSON (a statement as CSV or HTML): sent as `text` with this type.
   std::string content_type;
   std::string text;
-  // When set, the body is made by calling it on the HTTP thread after the batch, off the core
-  // thread (a listing's page: the core copies the items, the HTTP thread makes the JSON).
-  std::function<nlohmann::json()> render;
+  // When set, the JSON body's text is made by calling it on the HTTP thread after the batch, off
+  // the core thread (a listing's page: the core copies the items, the HTTP thread writes them).
+  std::function<std::string()> render;
 };
 Reply error_reply(const Status& status);
 

@@ -197,68 +197,6 @@ json reports_json(const Engine& e, const core::Award& a, int64_t now_ms) {
   return {{"award", award_json(e, a, now_ms)}, {"due", due}, {"reports", reports}, {"history", history}};
 }
 
-// A job's node by name. A finished job may have run on a node since removed from the
-// configuration (Engine::Restore keeps or sets aside such jobs): it is named by its old id.
-static std::string node_name(const core::Engine& e, NodeId id) {
-  const core::Node* n = e.cluster().node(id);
-  return n != nullptr ? n->name : "(removed node " + std::to_string(id.value) + ")";
-}
-
-JobNames job_names(const Engine& e, const core::Job& j) {
-  JobNames names;
-  // A set-aside job may name a project that is gone (Engine::Restore): shown as null.
-  if (const core::Project* p = e.funding().project(j.project)) names.project = p->name;
-  if (j.node.valid()) names.nodes.push_back(node_name(e, j.node));
-  for (const core::Placement& p : j.more_nodes) names.nodes.push_back(node_name(e, p.node));
-  return names;
-}
-
-json job_json(const Engine& e, const core::Job& j) { return job_json(j, job_names(e, j)); }
-
-json job_json(const core::Job& j, const JobNames& names) {
-  const bool running = j.state == core::JobState::kRunning;
-  const bool ended = core::is_final(j.state);
-  json launch = json::object();
-  if (!j.launch.empty()) launch = json::parse(j.launch, nullptr, false);
-  if (launch.is_discarded()) launch = json::object();
-  json out = {
-      {"id", j.id.value}, {"name", j.name}, {"user", j.user}, {"project_id", j.project.value},
-      {"project", names.project.empty() ? json(nullptr) : json(names.project)}, {"org_id", j.org.value},
-      {"state", core::job_state_name(j.state)},
-      {"reason", j.state == core::JobState::kPending ? json(core::pending_reason_name(j.reason)) : json(nullptr)},
-      {"tier", core::tier_name(j.tier)}, {"gpus", j.gpus},
-      {"priority", j.state == core::JobState::kPending ? json(j.priority) : json(nullptr)},
-      {"expected_start", j.state == core::JobState::kPending ? time_json(j.expected_start_ms) : json(nullptr)},
-      {"gpu_model", j.gpu_model.empty() ? json(nullptr) : json(j.gpu_model)}, {"partition", j.partition},
-      {"time_limit_s", j.time_limit_s}, {"submit_time", time_json(j.submit_ms)},
-      {"start_time", time_json(j.start_ms)}, {"end_time", time_json(j.end_ms)},
-      {"node", j.node.valid() && !names.nodes.empty() ? json(names.nodes.front()) : json(nullptr)}, {"gpu_ids", j.gpu_ids},
-      {"nodes", j.nodes}, {"gpus_per_node", j.gpus_per_node()}, {"node_list", names.nodes},
-      {"planned_runtime_s", j.planned_s()},
-      {"exit_code", ended && j.start_ms ? json(j.exit_code) : json(nullptr)},
-      {"signal", ended && j.term_signal ? json(j.term_signal) : json(nullptr)},
-      {"end_reason", j.end_reason.empty() ? json(nullptr) : json(j.end_reason)},
-      {"requeue", j.requeue}, {"restarts", j.restarts}, {"ran_s", j.ran_ms / 1000}, {"cancel_requested", j.cancel_requested},
-      {"held", j.held},
-      {"dependency", j.dependencies.empty() ? json(nullptr) : json(core::format_dependencies(j.dependencies))},
-      {"array_id", j.array_id.valid() ? json(j.array_id.value) : json(nullptr)},
-      {"array_index", j.array_index >= 0 ? json(j.array_index) : json(nullptr)},
-      {"workdir", launch.value("workdir", "")}, {"stdout", expand_job_pattern(launch.value("stdout", ""), j)},
-      {"stderr", expand_job_pattern(launch.value("stderr", ""), j)},
-      {"award_id", j.award.valid() ? json(j.award.value) : json(nullptr)}, {"rate_bps", j.rate_bps},
-      {"max_cost", running ? json(format_amount(j.max_cost_minor)) : json(nullptr)},
-      {"subsidy_held", running ? json(format_amount(j.subsidy_held_minor)) : json(nullptr)},
-      {"copay_held", running ? json(format_amount(j.copay_held_minor)) : json(nullptr)},
-      {"cost", ended || j.restarts ? json(format_amount(j.cost_minor)) : json(nullptr)},
-      {"subsidy", ended || j.restarts ? json(format_amount(j.subsidy_minor)) : json(nullptr)},
-      {"copay", ended || j.restarts ? json(format_amount(j.copay_minor)) : json(nullptr)},
-      {"refunded", format_amount(j.refunded_minor)},
-      {"runtime_s", j.start_ms && j.end_ms ? json((j.end_ms - j.start_ms) / 1000) : json(nullptr)},
-      {"runtime_ms", j.start_ms && j.end_ms ? json(j.end_ms - j.start_ms) : json(nullptr)},
-  };
-  return out;
-}
-
 json account_json(const core::Account& a) {
   return {{"id", a.id.value}, {"kind", core::account_kind_name(a.kind)}, {"name", a.name}, {"owner", a.owner},
           {"balance", format_amount(a.balance())}, {"held", format_amount(a.debits_pending)},

@@ -33,6 +33,10 @@ struct JobNames {
 };
 JobNames job_names(const core::Engine& e, const core::Job& j);
 json job_json(const core::Job& j, const JobNames& names);
+// The same view as text, with no DOM in between (server/job_json.cc): a listing's page is
+// {"jobs":[...],"next":ID or null}.
+std::string job_text(const core::Job& j, const JobNames& names);
+std::string jobs_page_text(const std::vector<std::pair<core::Job, JobNames>>& page, JobId next);
 json account_json(const core::Account& a);
 json transfer_json(const core::Ledger& l, const core::Transfer& t);
 // `jobs`: the ids of the jobs running on the node.

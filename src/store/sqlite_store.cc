@@ -467,6 +467,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   BERTH_RETURN_IF_ERROR(prepare(&store->rollback_, "ROLLBACK"));
   BERTH_RETURN_IF_ERROR(store->migrate());
   BERTH_RETURN_IF_ERROR(store->prepare_statements());
+  auto checkpointer = WalCheckpointer::Start(store->db_.get(), path);
+  if (!checkpointer.ok()) return checkpointer.status();
+  store->checkpointer_ = std::move(*checkpointer);
   return store;
 }
 

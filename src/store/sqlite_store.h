@@ -34,6 +34,7 @@
 #include "core/engine.h"
 #include "core/model.h"
 #include "store/sqlite_db.h"
+#include "store/wal_checkpointer.h"
 
 namespace berth::store {
 
@@ -181,6 +182,8 @@ class SqliteStore {
   Status load_submit_keys(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
+  // After db_, so it stops before the connection it watches closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   std::string path_;
   // The file Open() opened (check_file): its device and inode, and its largest size seen. A
   // WAL database's main file never shrinks, since berth never vacuums.

@@ -102,7 +102,8 @@ Replay replay(int64_t max_step_ms, uint64_t jitter_seed) {
   }
   go_to(end);
   EXPECT_TRUE(vc->engine().verify().ok());
-  return {vc->engine().jobs(), vc->preemptions()};
+  const auto& jobs = vc->engine().jobs();
+  return {{jobs.begin(), jobs.end()}, vc->preemptions()};
 }
 
 void expect_same_jobs(const Replay& ra, const Replay& rb) {
