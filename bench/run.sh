@@ -22,7 +22,9 @@ if [ "$(id -u)" -eq 0 ] && [ -x /work/shared/tools/slurm-baseline.sh -o -f ../sh
   s_rate=$(echo "$slurm" | sed -E 's/.* ([0-9.]+) jobs\/s.*/\1/')
   b_rate=$(echo "$berth_http" | rate)
   c_rate=$(echo "$berth_cli" | rate)
-  python3 -c "print(f'berth/slurm: {float(\"$b_rate\")/float(\"$s_rate\"):.1f}x (HTTP), {float(\"$c_rate\")/float(\"$s_rate\"):.1f}x (CLI per job)')" 2>/dev/null ||
+  f_rate=$(echo "$berth_http" | sed -E 's/.*"floor_jobs_per_s":([0-9.]+).*/\1/')
+  # The floor: the same scripts started directly, no workload manager (bench/README.md).
+  python3 -c "print(f'berth/slurm: {float(\"$b_rate\")/float(\"$s_rate\"):.1f}x (HTTP), {float(\"$c_rate\")/float(\"$s_rate\"):.1f}x (CLI per job); this machine\'s floor/slurm: {float(\"$f_rate\")/float(\"$s_rate\"):.1f}x')" 2>/dev/null ||
     echo "berth $b_rate jobs/s (HTTP), $c_rate (CLI); slurm $s_rate jobs/s"
 else
   echo "(Slurm baseline skipped: needs root and ../shared/tools/slurm-baseline.sh)"
