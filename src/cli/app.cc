@@ -59,6 +59,33 @@ std::string current_dir() {
   return ec ? std::string() : path.string();
 }
 
+// The first word of `args` that names no command where a command is expected ("berth frob",
+// "berth node frob"), as "frob" or "node frob"; "" when every command word is known. The global
+// options that take a value (--server, --token) are skipped with their values.
+std::string unknown_command(const CLI::App& app, const std::vector<std::string>& args) {
+  const CLI::App* group = &app;
+  std::string path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (group == &app && (word == "--server" || word == "--token")) {
+      ++i;
+      continue;
+    }
+    if (word.starts_with("-")) continue;
+    // Only a group of commands expects a command word here, not a command's own arguments.
+    const bool takes_positionals =
+        !group->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty();
+    if (group->get_subcommands({}).empty() || takes_positionals) return "";
+    const CLI::App* sub = nullptr;
+    for (const CLI::App* candidate : group->get_subcommands({}))
+      if (candidate->check_name(word)) sub = candidate;
+    if (sub == nullptr) return path + word;
+    path += word + " ";
+    group = sub;
+  }
+  return "";
+}
+
 // CLI11 wants argv with the program name first.
 int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& args) {
   std::vector<const char*> argv = {"berth"};
@@ -67,6 +94,12 @@ int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& a
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e, ctx.out(), ctx.err());  // --help
+    if (const std::string unknown = unknown_command(app, args); !unknown.empty()) {
+      const size_t space = unknown.rfind(' ');
+      const std::string group = space == std::string::npos ? "" : unknown.substr(0, space) + " ";
+      ctx.err() << "berth: error: unknown command '" << unknown << "'; see berth " << group << "--help\n";
+      return e.get_exit_code();
+    }
     ctx.err() << "berth: error: " << e.what() << "\nRun with --help for more information.\n";
     return e.get_exit_code();
   }
@@ -241,6 +274,7 @@ int run_cli(const std::vector<std::string>& args, const CliIo& io) {
                                                         "cli.toml, ./berth-state/admin.token)");
   app.add_flag("--json", ctx.json_output, "print the server's JSON instead of a table");
   add_job_commands(app, ctx);
+  add_history_commands(app, ctx);
   add_money_commands(app, ctx);
   add_funding_commands(app, ctx);
   add_admin_commands(app, ctx);

@@ -89,6 +89,15 @@ void add_progress_report_commands(CLI::App& report, Context& ctx);
 
 // submit, quote, queue, show, cancel, hold, release
 void add_job_commands(CLI::App& app, Context& ctx);
+// history (sacct), partitions (sinfo)
+void add_history_commands(CLI::App& app, Context& ctx);
+
+// A job id as the user typed it: digits, or ARRAYID_INDEX ("12_3") for a task of a job array
+// (the server resolves it). Anything else is Invalid, before any request.
+Status check_job_id(const std::string& id);
+
+// --state's comma-separated codes or names ("PD,r,completed") as the API's state names.
+std::string state_names(const std::string& codes);
 // balance, transfers, topup, reconcile, scheme ..., award ...
 void add_money_commands(CLI::App& app, Context& ctx);
 // apply ..., review ... (funding applications)

@@ -1,10 +1,12 @@
 // submit, quote, queue, show, cancel, hold, release.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/job_flags.h"
+#include "cli/job_views.h"
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
@@ -32,10 +34,21 @@ std::string basename(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Status check_job_id(const std::string& id) {
-  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
-    return Status::Invalid("job id '" + id + "' is not a number");
-  return Status::Ok();
+bool is_digits(const std::string& text, size_t max_digits) {
+  return !text.empty() && text.size() <= max_digits && text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "3 tasks", "1 task".
+std::string tasks(size_t n) { return std::to_string(n) + (n == 1 ? " task" : " tasks"); }
+
+// What cancel, hold or release did to a whole array (the reply's `array_tasks`).
+std::string array_outcome(const json& reply, const std::string& id, const std::string& action) {
+  const json& acted = items(reply, "array_tasks");
+  if (action != "cancel") return (action == "hold" ? "Held job array " : "Released job array ") + id + " (" + tasks(acted.size()) + ")";
+  const size_t stopping = static_cast<size_t>(
+      std::count_if(acted.begin(), acted.end(), [](const json& t) { return cell(t, "state") != "CANCELLED"; }));
+  return "Cancelled job array " + id + " (" + tasks(acted.size()) +
+         (stopping ? "; " + tasks(stopping) + " running, being stopped" : "") + ")";
 }
 
 // A batch script and the name sbatch would give its job when none is set.
@@ -119,16 +132,7 @@ Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_
 std::string state_filter(const QueueFlags& f) {
   if (f.all) return "";
   if (f.state.empty()) return "PENDING,RUNNING";
-  std::string out;
-  size_t start = 0;
-  while (start <= f.state.size()) {
-    const size_t comma = f.state.find(',', start);
-    const std::string part = f.state.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out += (out.empty() ? "" : ",") + state_name(part);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
+  return state_names(f.state);
 }
 
 Status run_queue(Context& ctx, const QueueFlags& f) {
@@ -145,35 +149,22 @@ Status run_show(Context& ctx, const std::string& id) {
   BERTH_RETURN_IF_ERROR(check_job_id(id));
   Result<json> job = ctx.get("/v1/jobs/" + id);
   if (!job.ok()) return job.status();
-  ctx.print(*job, render_job(*job));
+  ctx.print(*job, render_job_scontrol(*job, ctx.io().now_ms()));
   return Status::Ok();
 }
 
-// Cancels each job in turn; one failure does not stop the others.
-Status run_cancel(Context& ctx, const std::vector<std::string>& ids) {
-  for (const std::string& id : ids) BERTH_RETURN_IF_ERROR(check_job_id(id));
-  json replies = json::array();
-  bool failed = false;
-  for (const std::string& id : ids) {
-    Result<json> job = ctx.post("/v1/jobs/" + id + "/cancel", json::object());
-    if (!job.ok()) {
-      ctx.err() << "berth: error: job " << id << ": " << job.status().message() << "\n";
-      failed = true;
-      continue;
-    }
-    replies.push_back(*job);
-    const std::string state = cell(*job, "state");
-    if (!ctx.json_output)
-      ctx.out() << (state == "CANCELLED" ? "Cancelled job " + id : "Cancelling job " + id + " (" + state + ")") << "\n";
-  }
-  if (ctx.json_output) ctx.print(json{{"jobs", replies}}, "");
-  return failed ? Status::Invalid("") : Status::Ok();
+std::string job_outcome(const json& reply, const std::string& id, const std::string& action) {
+  if (reply.is_object() && reply.contains("array_tasks")) return array_outcome(reply, id, action);
+  if (action == "hold") return "Held job " + id;
+  if (action == "release") return "Released job " + id;
+  const std::string state = cell(reply, "state");
+  return state == "CANCELLED" ? "Cancelled job " + id : "Cancelling job " + id + " (" + state + ")";
 }
 
-// Holds or releases each job in turn, like cancel; one failure does not stop the others.
-Status run_hold_or_release(Context& ctx, const std::vector<std::string>& ids, bool hold) {
+// Cancels, holds or releases each job in turn (`action` as in the API's path); one failure does
+// not stop the others. An array's id acts on all its tasks, ARRAYID_INDEX on one.
+Status run_job_action(Context& ctx, const std::vector<std::string>& ids, const std::string& action) {
   for (const std::string& id : ids) BERTH_RETURN_IF_ERROR(check_job_id(id));
-  const std::string action = hold ? "hold" : "release";
   json replies = json::array();
   bool failed = false;
   for (const std::string& id : ids) {
@@ -184,11 +175,13 @@ Status run_hold_or_release(Context& ctx, const std::vector<std::string>& ids, bo
       continue;
     }
     replies.push_back(*job);
-    if (!ctx.json_output) ctx.out() << (hold ? "Held job " : "Released job ") << id << "\n";
+    if (!ctx.json_output) ctx.out() << job_outcome(*job, id, action) << "\n";
   }
   if (ctx.json_output) ctx.print(json{{"jobs", replies}}, "");
   return failed ? Status::Invalid("") : Status::Ok();
 }
+
+constexpr const char* kJobIdsHelp = "job ids: an array's id acts on all its tasks, ARRAYID_INDEX (12_3) on one";
 
 void add_submit(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<SubmitFlags>();
@@ -223,27 +216,48 @@ void add_queue(CLI::App& app, Context& ctx) {
 
 void add_show(CLI::App& app, Context& ctx) {
   auto& id = ctx.make<std::string>();
-  CLI::App* sub = app.add_subcommand("show", "show one job");
-  sub->add_option("id", id, "job id")->required();
+  CLI::App* sub = app.add_subcommand("show", "show one job as scontrol show job does (--json: the server's object)");
+  sub->add_option("id", id, "job id, or ARRAYID_INDEX for a task of a job array")->required();
   on_run(sub, ctx, [&ctx, &id] { return run_show(ctx, id); });
 }
 
 void add_cancel(CLI::App& app, Context& ctx) {
   auto& ids = ctx.make<std::vector<std::string>>();
-  CLI::App* sub = app.add_subcommand("cancel", "cancel jobs");
-  sub->add_option("ids", ids, "job ids")->required();
-  on_run(sub, ctx, [&ctx, &ids] { return run_cancel(ctx, ids); });
+  CLI::App* sub = app.add_subcommand("cancel", "cancel jobs (an array's id: all its tasks)");
+  sub->add_option("ids", ids, kJobIdsHelp)->required();
+  on_run(sub, ctx, [&ctx, &ids] { return run_job_action(ctx, ids, "cancel"); });
 }
 
 void add_hold_release(CLI::App& app, Context& ctx, bool hold) {
   auto& ids = ctx.make<std::vector<std::string>>();
   CLI::App* sub = hold ? app.add_subcommand("hold", "hold pending jobs: they are not started until released")
                        : app.add_subcommand("release", "release held jobs");
-  sub->add_option("ids", ids, "job ids")->required();
-  on_run(sub, ctx, [&ctx, &ids, hold] { return run_hold_or_release(ctx, ids, hold); });
+  sub->add_option("ids", ids, kJobIdsHelp)->required();
+  on_run(sub, ctx, [&ctx, &ids, hold] { return run_job_action(ctx, ids, hold ? "hold" : "release"); });
 }
 
 }  // namespace
+
+std::string state_names(const std::string& codes) {
+  std::string out;
+  size_t start = 0;
+  while (start <= codes.size()) {
+    const size_t comma = codes.find(',', start);
+    const std::string part = codes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out += (out.empty() ? "" : ",") + state_name(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Status check_job_id(const std::string& id) {
+  const size_t underscore = id.find('_');
+  if (underscore == std::string::npos ? is_digits(id, 18)
+                                      : is_digits(id.substr(0, underscore), 18) && is_digits(id.substr(underscore + 1), 9))
+    return Status::Ok();
+  return Status::Invalid("job id '" + id + "' is neither a number nor ARRAYID_INDEX (such as 12_3)");
+}
 
 void add_job_commands(CLI::App& app, Context& ctx) {
   add_submit(app, ctx);

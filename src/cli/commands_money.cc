@@ -149,7 +149,7 @@ Status run_balance(Context& ctx, const std::string& project) {
 
 Status run_transfers(Context& ctx, const TransferFlags& f) {
   if (!f.account.empty()) BERTH_RETURN_IF_ERROR(check_number("account id", f.account));
-  if (!f.job.empty()) BERTH_RETURN_IF_ERROR(check_number("job id", f.job));
+  if (!f.job.empty()) BERTH_RETURN_IF_ERROR(check_job_id(f.job));
   Result<json> reply =
       get_every_page(ctx, "/v1/transfers" + query_string({{"account", f.account}, {"job", f.job}, {"limit", "1000"}}), "transfers");
   if (!reply.ok()) return reply.status();
@@ -198,7 +198,7 @@ Status run_credit_limit(Context& ctx, const CreditLimitFlags& f) {
 }
 
 Status run_refund(Context& ctx, const RefundFlags& f) {
-  BERTH_RETURN_IF_ERROR(check_number("job id", f.job));
+  BERTH_RETURN_IF_ERROR(check_job_id(f.job));
   if (f.reason.empty()) return Status::Invalid("--reason must not be empty");
   json body = {{"reason", f.reason}};
   if (f.amount) {

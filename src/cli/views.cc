@@ -3,15 +3,14 @@
 #include <algorithm>
 #include <set>
 
+#include "cli/job_views.h"
 #include "cli/table.h"
 #include "common/timefmt.h"
 
 namespace berth::cli {
-namespace {
 
 using nlohmann::json;
 
-// An integer field; a fractional number (a server sending runtime_s as 12.5) is truncated.
 int64_t int_field(const json& object, const char* key, int64_t fallback) {
   if (!object.is_object() || !object.contains(key)) return fallback;
   const json& value = object[key];
@@ -24,6 +23,8 @@ std::string string_field(const json& object, const char* key) {
   if (object.is_object() && object.contains(key) && object[key].is_string()) return object[key].get<std::string>();
   return "";
 }
+
+namespace {
 
 // The first of several keys that is present, for fields whose name may differ between versions.
 std::string first_cell(const json& object, std::initializer_list<const char*> keys) {
@@ -71,26 +72,10 @@ std::string run_cell(const json& line) {
   return cell(line, "job_id") + (run > 0 ? "." + std::to_string(run) : "");
 }
 
-int64_t job_elapsed_s(const json& job, int64_t now_ms) {
-  const int64_t runtime = int_field(job, "runtime_s", -1);
-  if (runtime >= 0) return runtime;
-  if (string_field(job, "state") != "RUNNING") return 0;
-  Result<int64_t> start = parse_time_ms(string_field(job, "start_time"));
-  return start.ok() ? (now_ms - *start) / 1000 : 0;
-}
-
 std::string job_gpus(const json& job) {
   const std::string count = cell(job, "gpus");
   const std::string model = string_field(job, "gpu_model");
   return model.empty() ? count : model + ":" + count;
-}
-
-// squeue's JOBID: "12_3" for task 3 of array 12, the id otherwise.
-std::string job_id_cell(const json& job) {
-  const int64_t array_id = int_field(job, "array_id", 0);
-  const int64_t index = int_field(job, "array_index", -1);
-  if (array_id > 0 && index >= 0) return std::to_string(array_id) + "_" + std::to_string(index);
-  return cell(job, "id");
 }
 
 // squeue's NODELIST(REASON): the nodes a running gang holds, comma-separated.
@@ -113,12 +98,12 @@ const json& items(const json& reply, const char* key) {
 }
 
 std::string render_jobs(const json& jobs, int64_t now_ms) {
-  Table table({"JOBID", "PROJECT", "NAME", "USER", "ST", "TIME", "GPUS", "NODELIST(REASON)"});
-  table.align_right(0).align_right(5).align_right(6);
+  Table table({"JOBID", "PARTITION", "PROJECT", "NAME", "USER", "ST", "TIME", "NODES", "GPUS", "NODELIST(REASON)"});
+  table.align_right(0).align_right(6).align_right(7).align_right(8);
   for (const json& job : jobs) {
-    table.add_row({job_id_cell(job), cell(job, "project"), cell(job, "name"), cell(job, "user"),
-                   state_code(cell(job, "state")), format_elapsed(job_elapsed_s(job, now_ms)), job_gpus(job),
-                   job_where(job)});
+    table.add_row({job_id_cell(job), cell(job, "partition"), cell(job, "project"), cell(job, "name"), cell(job, "user"),
+                   state_code(cell(job, "state")), format_elapsed(job_elapsed_s(job, now_ms)), cell(job, "nodes"),
+                   job_gpus(job), job_where(job)});
   }
   return table.render();
 }
@@ -140,14 +125,6 @@ std::string render_fields(const json& object, const std::vector<std::string>& fi
     out += key + ":" + std::string(width - key.size() + 1, ' ') + cell(object, key.c_str()) + "\n";
   }
   return out;
-}
-
-std::string render_job(const json& job) {
-  return render_fields(job, {"id", "name", "user", "project", "state", "reason", "held", "dependency", "array_id",
-                             "array_index", "tier", "gpus", "nodes", "gpus_per_node", "gpu_model",
-                             "partition", "time_limit_s", "planned_runtime_s", "submit_time", "start_time", "end_time", "node_list",
-                             "gpu_ids", "exit_code", "end_reason", "runtime_s", "max_cost", "subsidy_held", "copay_held", "cost",
-                             "subsidy", "copay", "workdir", "stdout", "stderr"});
 }
 
 std::string render_quote(const json& quote) {

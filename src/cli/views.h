@@ -11,10 +11,16 @@
 
 namespace berth::cli {
 
+// An integer field; `fallback` when missing or not a number (a fraction is truncated).
+int64_t int_field(const nlohmann::json& object, const char* key, int64_t fallback);
+// A string field; "" when missing or not a string.
+std::string string_field(const nlohmann::json& object, const char* key);
+
 // The array under `key` in a listing reply such as {"jobs":[...]}; empty when absent.
 const nlohmann::json& items(const nlohmann::json& reply, const char* key);
 
-// squeue-like: JOBID PROJECT NAME USER ST TIME GPUS NODELIST(REASON). A running job's TIME is
+// squeue-like: JOBID PARTITION PROJECT NAME USER ST TIME NODES GPUS NODELIST(REASON) (squeue's
+// default columns with berth's PROJECT and GPUS; NODES counts a job's nodes). A running job's TIME is
 // counted up to `now_ms`; a finished job's is its runtime. An array task's JOBID is
 // ARRAYID_INDEX ("12_3"), as squeue shows it.
 std::string render_jobs(const nlohmann::json& jobs, int64_t now_ms);
@@ -22,7 +28,6 @@ std::string render_jobs(const nlohmann::json& jobs, int64_t now_ms);
 // One object as "key: value" lines: the keys in `first` in that order, then the rest sorted.
 std::string render_fields(const nlohmann::json& object, const std::vector<std::string>& first);
 
-std::string render_job(const nlohmann::json& job);
 std::string render_quote(const nlohmann::json& quote);
 // Replies of GET /v1/projects/{p}/balance: a wallet table, then an awards table with each
 // award's spending per day and when it runs out at that rate.

@@ -12,6 +12,7 @@
 
 #include "common/money.h"
 #include "common/timefmt.h"
+#include "core/check.h"
 #include "core/statements.h"
 #include "server/statement_views.h"
 #include "server/daemon.h"
@@ -42,6 +43,28 @@ Result<int64_t> query_int(const httplib::Request& req, const char* key, int64_t 
   int64_t value = 0;
   std::from_chars(v.data(), v.data() + v.size(), value);  // at most 18 digits: always fits
   return value;
+}
+
+// ?job=12, or ?job=12_3 for a task of a job array (which must exist): the job's id, 0 when absent.
+Result<int64_t> query_job_id(const core::Engine& e, const httplib::Request& req, const Principal& who) {
+  if (!req.has_param("job") || req.get_param_value("job").find('_') == std::string::npos) return query_int(req, "job", 0);
+  auto j = find_job(e, req.get_param_value("job"), who);
+  if (!j.ok()) return j.status();
+  return static_cast<int64_t>((*j)->id.value);
+}
+
+// An optional time query parameter (?since=2026-12-01 or ?since=2026-12-01T08:00:00Z), in ms.
+Result<int64_t> query_time(const httplib::Request& req, const char* key, int64_t def) {
+  if (!req.has_param(key)) return def;
+  auto ms = parse_time_ms(req.get_param_value(key));
+  if (!ms.ok()) return Status::Invalid(std::string("query parameter '") + key + "': " + ms.status().message());
+  return ms;
+}
+
+// Whether a job was in the system at some moment of [since_ms, until_ms), as sacct's -S and -E
+// select: submitted before `until_ms` and not ended before `since_ms`.
+bool in_window(const core::Job& j, int64_t since_ms, int64_t until_ms) {
+  return j.submit_ms < until_ms && (!core::is_final(j.state) || j.end_ms >= since_ms);
 }
 
 // A listing looks at no more than this many jobs or transfers per request, on the core thread:
@@ -83,6 +106,22 @@ std::string allowed_methods(const std::vector<std::pair<std::regex, std::string>
   std::string out = get ? "GET, HEAD" : "";
   if (post) out += out.empty() ? "POST" : ", POST";
   return out;
+}
+
+// Cancels, holds or releases the tasks of a job array (`tasks`, from find_jobs): `act` acts on
+// one task and says whether it applied to it. When it applies to none, nothing has changed and
+// the reply is 409 saying the array `none_applies`. Otherwise the array's first task, with
+// `array_tasks`: every task it applied to, as it is now.
+Reply act_on_array(CoreContext& c, const std::vector<const core::Job*>& tasks, const char* none_applies,
+                   const std::function<bool(const core::Job&)>& act) {
+  json acted = json::array();
+  for (const core::Job* task : tasks)
+    if (act(*task)) acted.push_back(job_json(c.engine, *task));
+  if (acted.empty())
+    return fail(Status::Conflict("job array " + std::to_string(tasks.front()->id.value) + " " + none_applies));
+  json out = job_json(c.engine, *tasks.front());
+  out["array_tasks"] = std::move(acted);
+  return ok(out);
 }
 
 }  // namespace
@@ -645,6 +684,8 @@ void Daemon::install_routes(httplib::Server& srv) {
       project = p->id;
     }
     const std::string user = req.has_param("user") ? req.get_param_value("user") : "";
+    TRY_ASSIGN(since_ms, query_time(req, "since", 0));
+    TRY_ASSIGN(until_ms, query_time(req, "until", INT64_MAX));
     TRY_ASSIGN(limit, page_limit(req));
     TRY_ASSIGN(after, query_int(req, "after", 0));
     // Jobs are stored by id (index = id - 1), so the page starts at the cursor in O(1); it looks
@@ -661,6 +702,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       if (!states.empty() && std::find(states.begin(), states.end(), j.state) == states.end()) continue;
       if (project.valid() && j.project != project) continue;
       if (!user.empty() && j.user != user) continue;
+      if (!in_window(j, since_ms, until_ms)) continue;
       page->emplace_back(j, job_names(c.engine, j));
     }
     const JobId next = i < jobs.size() ? jobs[i - 1].id : JobId();
@@ -673,10 +715,20 @@ void Daemon::install_routes(httplib::Server& srv) {
     return ok(job_json(c.engine, *j));
   });
   post("/v1/jobs/([^/]+)/cancel", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-    TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
-    TRY_ASSIGN(running, c.engine.cancel(j->id, c.now_ms));
-    if (running) c.terminate.push_back(j->id);
-    return ok(job_json(c.engine, *j));
+    TRY_ASSIGN(named, find_jobs(c.engine, req.matches[1].str(), who));
+    if (named.size() == 1) {
+      TRY_ASSIGN(running, c.engine.cancel(named.front()->id, c.now_ms));
+      if (running) c.terminate.push_back(named.front()->id);
+      return ok(job_json(c.engine, *named.front()));
+    }
+    // A whole array: every task that has not ended, none when all have (409).
+    return act_on_array(c, named, "has no pending or running task", [&c](const core::Job& task) {
+      if (core::is_final(task.state)) return false;
+      const Result<bool> running = c.engine.cancel(task.id, c.now_ms);
+      BERTH_CHECK(running.ok(), "cancel a task that has not ended");
+      if (*running) c.terminate.push_back(task.id);
+      return true;
+    });
   });
 
   // Wallets (admin only): a credit limit, a refund of a job's charge, an adjustment.
@@ -726,9 +778,19 @@ void Daemon::install_routes(httplib::Server& srv) {
   // this file (tests/integration/authz_test.cc checks that every one has an entry).
   auto hold_or_release = [](bool hold) -> Handler {
     return [hold](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
-      TRY_ASSIGN(j, find_job(c.engine, req.matches[1].str(), who));
-      if (auto st = hold ? c.engine.hold(j->id, c.now_ms) : c.engine.release(j->id, c.now_ms); !st.ok()) return fail(st);
-      return ok(job_json(c.engine, *j));
+      TRY_ASSIGN(named, find_jobs(c.engine, req.matches[1].str(), who));
+      if (named.size() == 1) {
+        const core::Job* j = named.front();
+        if (auto st = hold ? c.engine.hold(j->id, c.now_ms) : c.engine.release(j->id, c.now_ms); !st.ok()) return fail(st);
+        return ok(job_json(c.engine, *j));
+      }
+      // A whole array: its pending tasks (to hold) or its held ones (to release).
+      return act_on_array(c, named, hold ? "has no pending task" : "has no held task", [&c, hold](const core::Job& task) {
+        if (task.state != core::JobState::kPending || (!hold && !task.held)) return false;
+        const Status st = hold ? c.engine.hold(task.id, c.now_ms) : c.engine.release(task.id, c.now_ms);
+        BERTH_CHECK(st.ok(), "hold or release a task checked to allow it");
+        return true;
+      });
     };
   };
   post("/v1/jobs/([^/]+)/hold", hold_or_release(true));
@@ -752,7 +814,7 @@ void Daemon::install_routes(httplib::Server& srv) {
   });
   get("/v1/transfers", [](CoreContext& c, const Principal& who, const json&, const httplib::Request& req) {
     TRY_ASSIGN(account, query_int(req, "account", 0));
-    TRY_ASSIGN(job, query_int(req, "job", 0));
+    TRY_ASSIGN(job, query_job_id(c.engine, req, who));
     TRY_ASSIGN(limit, page_limit(req));
     TRY_ASSIGN(after, query_int(req, "after", 0));
     if (!who.admin()) {

@@ -123,13 +123,57 @@ Result<uint64_t> path_id(const std::string& id_text, const char* what) {
   return *digits_id(id_text);  // at most 18 digits: always fits
 }
 
+std::vector<const core::Job*> array_tasks(const core::Engine& e, JobId array_id) {
+  // The tasks of one array are accepted together (Engine::submit_array), so they are the jobs
+  // from its first on that name it as their array.
+  std::vector<const core::Job*> tasks;
+  const std::deque<core::Job>& jobs = e.jobs();
+  if (!array_id.valid()) return tasks;
+  for (size_t i = array_id.value - 1; i < jobs.size() && jobs[i].array_id == array_id; ++i) tasks.push_back(&jobs[i]);
+  return tasks;
+}
+
+namespace {
+
+// "12_3": task 3 of the array whose id (its first task's) is 12, as squeue shows it.
+const core::Job* array_task(const core::Engine& e, JobId array_id, uint64_t index) {
+  for (const core::Job* task : array_tasks(e, array_id))
+    if (task->array_index >= 0 && static_cast<uint64_t>(task->array_index) == index) return task;
+  return nullptr;
+}
+
+}  // namespace
+
 Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who) {
-  auto id = path_id(id_text, "job");
-  if (!id.ok()) return id.status();
-  const core::Job* j = e.job(JobId(*id));
-  if (!j) return Status::NotFound("job " + id_text + " not found");
-  if (!who.sees(j->org)) return Status::Denied("job " + id_text + " belongs to another organisation");
-  return j;
+  const size_t underscore = id_text.find('_');
+  if (underscore == std::string::npos) {
+    auto id = path_id(id_text, "job");
+    if (!id.ok()) return id.status();
+    const core::Job* j = e.job(JobId(*id));
+    if (!j) return Status::NotFound("job " + id_text + " not found");
+    if (!who.sees(j->org)) return Status::Denied("job " + id_text + " belongs to another organisation");
+    return j;
+  }
+  const std::string array_text = id_text.substr(0, underscore), index_text = id_text.substr(underscore + 1);
+  if (!path_id(array_text, "job").ok() || index_text.empty() || index_text.size() > 9 ||
+      index_text.find_first_not_of("0123456789") != std::string::npos)
+    return Status::Invalid("job id '" + id_text + "' is neither a number nor ARRAYID_INDEX (such as 12_3)");
+  auto array = find_job(e, array_text, who);
+  if (!array.ok()) return array.status().code() == Code::kNotFound ? Status::NotFound("job " + id_text + " not found")
+                                                                    : array.status();
+  if ((*array)->array_id != (*array)->id)
+    return Status::NotFound("job " + id_text + " not found: job " + array_text + " is not a job array");
+  const core::Job* task = array_task(e, (*array)->id, *digits_id(index_text));
+  if (!task) return Status::NotFound("job " + id_text + " not found: array " + array_text + " has no task " + index_text);
+  return task;
+}
+
+Result<std::vector<const core::Job*>> find_jobs(const core::Engine& e, const std::string& id_text, const Principal& who) {
+  auto j = find_job(e, id_text, who);
+  if (!j.ok()) return j.status();
+  const bool whole_array = (*j)->array_id == (*j)->id && id_text.find('_') == std::string::npos;
+  if (!whole_array) return std::vector<const core::Job*>{*j};
+  return array_tasks(e, (*j)->id);  // one organisation's: tasks share their submit's project
 }
 
 Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text) {

@@ -42,7 +42,14 @@ Result<const core::Project*> find_project(const core::Engine& e, const json& ref
 Result<const core::Scheme*> find_scheme(const core::Engine& e, const json& ref);
 // An id in a path: 1 to 18 digits, else a 400 naming what it should have been.
 Result<uint64_t> path_id(const std::string& id_text, const char* what);
+// A job by its id ("12") or, for a task of a job array, by ARRAYID_INDEX ("12_3": the task with
+// index 3 of the array whose id, its first task's, is 12), as squeue shows it.
 Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who);
+// What cancel, hold and release act on: as find_job, except that an array's own id ("12", bare)
+// names every task of the array, as scancel's does.
+Result<std::vector<const core::Job*>> find_jobs(const core::Engine& e, const std::string& id_text, const Principal& who);
+// The tasks of the job array whose id is `array_id`, in id order; empty when it is none.
+std::vector<const core::Job*> array_tasks(const core::Engine& e, JobId array_id);
 Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text);
 // An award the caller may see: a member sees their organisation's only.
 Result<const core::Award*> find_visible_award(const core::Engine& e, const std::string& id_text, const Principal& who);

@@ -273,7 +273,7 @@ TEST_F(CliTest, BadLocalInputNeverReachesTheServer) {
       {"submit", "-d", "after:12", "job.sh"},    {"submit", "--dependency", "afterok", "job.sh"},
       {"submit", "-a", "0-9%0", "job.sh"},       {"submit", "--array", "1,,2", "job.sh"},
       {"submit", "badarray.sh"},                 {"hold", "12", "x"},
-      {"release", "1_2"},
+      {"release", "1_x"},
       {"credit-limit", "vision", "-5"},          {"credit-limit", "vision", "1.00001"},
       {"refund", "12", "--reason", ""},          {"refund", "12x", "--reason", "r"},
       {"refund", "12", "--amount", "-1", "--reason", "r"},
@@ -353,8 +353,8 @@ TEST_F(CliTest, QueueDefaultsToPendingAndRunning) {
                                 {"gpus", 1}, {"reason", "Priority"}}}}});
   ASSERT_EQ(run({"queue"}), 0) << err_.str();
   EXPECT_EQ(out_.str(),
-            "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n"
-            "    1  p        n     u     PD  0:00     1  (Priority)\n");
+            "JOBID  PARTITION  PROJECT  NAME  USER  ST  TIME  NODES  GPUS  NODELIST(REASON)\n"
+            "    1  -          p        n     u     PD  0:00      -     1  (Priority)\n");
 }
 
 // A long queue comes in pages: the CLI follows each page's `next` cursor until it is null.
@@ -369,9 +369,9 @@ TEST_F(CliTest, QueueFollowsNextCursorToTheEnd) {
   ASSERT_EQ(run({"queue"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.size(), 3u);
   EXPECT_EQ(out_.str(),
-            "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n"
-            "    1  p        n     u     PD  0:00     1  (Priority)\n"
-            "10001  p        n     u     PD  0:00     1  (Priority)\n");
+            "JOBID  PARTITION  PROJECT  NAME  USER  ST  TIME  NODES  GPUS  NODELIST(REASON)\n"
+            "    1  -          p        n     u     PD  0:00      -     1  (Priority)\n"
+            "10001  -          p        n     u     PD  0:00      -     1  (Priority)\n");
 }
 
 TEST_F(CliTest, QueueFilters) {
@@ -382,10 +382,142 @@ TEST_F(CliTest, QueueFilters) {
   EXPECT_NE(run({"queue", "--all", "--state", "R"}), 0);
 }
 
-TEST_F(CliTest, ShowPrintsFields) {
-  server_.reply("GET /v1/jobs/12", json{{"id", 12}, {"name", "train"}, {"state", "RUNNING"}});
-  ASSERT_EQ(run({"show", "12"}), 0);
-  EXPECT_EQ(out_.str(), "id:    12\nname:  train\nstate: RUNNING\n");
+TEST_F(CliTest, ShowPrintsTheJobAsScontrolDoesAndJsonAsItCame) {
+  const json job = {{"id", 14}, {"name", "train"}, {"state", "RUNNING"}, {"time_limit_s", 172800},
+                    {"start_time", "2026-03-01T11:00:00Z"}, {"array_id", 12}, {"array_index", 2}};
+  server_.reply("GET /v1/jobs/12_2", job);
+  ASSERT_EQ(run({"show", "12_2"}), 0) << err_.str();
+  EXPECT_EQ(only_call().path, "/v1/jobs/12_2");
+  EXPECT_EQ(out_.str().substr(0, out_.str().find('\n')), "JobId=14 ArrayJobId=12 ArrayTaskId=2 JobName=train");
+  EXPECT_NE(out_.str().find("RunTime=01:00:00 TimeLimit=2-00:00:00 "), std::string::npos) << out_.str();
+  EXPECT_EQ(out_.str().find("time_limit_s"), std::string::npos) << out_.str();
+  ASSERT_EQ(run({"--json", "show", "12_2"}), 0) << err_.str();
+  EXPECT_EQ(json::parse(out_.str()), job);
+}
+
+TEST_F(CliTest, ArrayTaskIdsAreAcceptedWhereverAJobIdIs) {
+  server_.reply("POST /v1/jobs/26_3/cancel", json{{"id", 29}, {"state", "CANCELLED"}});
+  ASSERT_EQ(run({"cancel", "26_3"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Cancelled job 26_3\n");
+  server_.reply("POST /v1/jobs/26_1/hold", json{{"id", 27}, {"state", "PENDING"}});
+  ASSERT_EQ(run({"hold", "26_1"}), 0) << err_.str();
+  server_.reply("POST /v1/jobs/26_1/refund", json{{"id", 27}, {"refund", {{"amount", "1.0000"}}}});
+  ASSERT_EQ(run({"refund", "26_1", "--reason", "node fault"}), 0) << err_.str();
+  server_.reply("GET /v1/transfers?job=26_1&limit=1000", json{{"transfers", json::array()}});
+  ASSERT_EQ(run({"transfers", "--job", "26_1"}), 0) << err_.str();
+  server_.calls.clear();
+  for (const char* bad : {"26_", "_3", "26_x", "26-3", "26_3_1"}) {
+    EXPECT_EQ(run({"show", bad}), 1) << bad;
+    EXPECT_NE(err_.str().find("neither a number nor ARRAYID_INDEX"), std::string::npos) << err_.str();
+    EXPECT_EQ(run({"cancel", bad}), 1) << bad;
+    EXPECT_EQ(run({"refund", bad, "--reason", "x"}), 1) << bad;
+  }
+  EXPECT_TRUE(server_.calls.empty());
+}
+
+// An array's own id names the whole array (as scancel's does): the reply lists the tasks acted on.
+TEST_F(CliTest, CancelHoldAndReleaseOfAWholeArraySayHowManyTasks) {
+  const json cancelled = {{"id", 26}, {"state", "CANCELLED"}, {"array_id", 26}, {"array_index", 0},
+                          {"array_tasks", {{{"id", 26}, {"state", "CANCELLED"}}, {{"id", 27}, {"state", "RUNNING"}},
+                                           {{"id", 28}, {"state", "CANCELLED"}}}}};
+  server_.reply("POST /v1/jobs/26/cancel", cancelled);
+  ASSERT_EQ(run({"cancel", "26"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Cancelled job array 26 (3 tasks; 1 task running, being stopped)\n");
+  server_.reply("POST /v1/jobs/26/hold", json{{"id", 26}, {"array_tasks", {{{"id", 26}}, {{"id", 27}}}}});
+  ASSERT_EQ(run({"hold", "26"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Held job array 26 (2 tasks)\n");
+  server_.reply("POST /v1/jobs/26/release", json{{"id", 26}, {"array_tasks", {{{"id", 27}}}}});
+  ASSERT_EQ(run({"release", "26"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Released job array 26 (1 task)\n");
+}
+
+// sacct: ended jobs since today's midnight (UTC) by default, in sacct's columns.
+TEST_F(CliTest, HistoryListsEndedJobsSinceMidnightInSacctColumns) {
+  const json done = {{"id", 9},          {"name", "train"},        {"project", "vision"},
+                     {"user", "alice"},  {"state", "COMPLETED"},   {"start_time", "2026-03-01T08:00:00Z"},
+                     {"end_time", "2026-03-01T09:30:00Z"},         {"runtime_s", 5400},
+                     {"gpus", 2},        {"exit_code", 0},         {"signal", nullptr},
+                     {"cost", "30.0000"}, {"subsidy", "21.0000"}};
+  server_.reply("GET /v1/jobs?since=2026-03-01T00%3A00%3A00Z&state=COMPLETED%2CFAILED%2CCANCELLED%2CTIMEOUT%2CPREEMPTED%2CNODE_FAIL&limit=1000",
+                json{{"jobs", {done}}, {"next", nullptr}});
+  ASSERT_EQ(run({"history"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "JobID  JobName  Account  User   State      Start                 End                    Elapsed  AllocGPUS  "
+            "ExitCode  GPUHours     Cost  Subsidy\n"
+            "9      train    vision   alice  COMPLETED  2026-03-01T08:00:00Z  2026-03-01T09:30:00Z  01:30:00          2  "
+            "0:0         3.0000  30.0000  21.0000\n");
+}
+
+TEST_F(CliTest, HistoryWindowFiltersFormatAndCsv) {
+  const std::string path =
+      "GET /v1/jobs?since=2026-02-01T00%3A00%3A00Z&until=2026-02-28T12%3A00%3A00Z&state=FAILED%2CTIMEOUT"
+      "&project=vision&user=bob&limit=1000";
+  const json failed = {{"id", 7}, {"name", "=cmd"}, {"state", "FAILED"}, {"exit_code", 1}, {"signal", 9},
+                       {"array_id", 5}, {"array_index", 2}, {"partition", "gpu"}};
+  server_.reply(path, json{{"jobs", {failed}}});
+  ASSERT_EQ(run({"history", "-S", "2026-02-01", "-E", "02/28-12:00", "-s", "f,to", "-A", "vision", "-u", "bob",
+                 "--format", "jobid,JobName%30,partition,State,exitcode"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str(),
+            "JobID  JobName  Partition  State   ExitCode\n"
+            "5_2    =cmd     gpu        FAILED  1:9\n");
+  ASSERT_EQ(run({"history", "-S", "2026-02-01", "-E", "02/28-12:00", "-s", "f,to", "-A", "vision", "-u", "bob",
+                 "--format", "JobID,JobName,State", "--csv"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str(), "JobID,JobName,State\n5_2,'=cmd,FAILED\n");
+  ASSERT_EQ(run({"--json", "history", "-S", "2026-02-01", "-E", "02/28-12:00", "-s", "f,to", "-A", "vision", "-u", "bob"}), 0);
+  EXPECT_EQ(json::parse(out_.str())["jobs"][0]["id"], 7);
+
+  server_.reply("GET /v1/jobs?since=2026-02-27T12%3A00%3A00Z&limit=1000", json{{"jobs", json::array()}});
+  ASSERT_EQ(run({"history", "-a", "-S", "now-2days", "--format", "JobID"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "JobID\n");
+}
+
+TEST_F(CliTest, HistoryRefusesBadTimesColumnsAndFormatsBeforeAsking) {
+  EXPECT_EQ(run({"history", "-S", "yesterday-ish"}), 1);
+  EXPECT_NE(err_.str().find("-S/--starttime: time 'yesterday-ish' is not one Slurm takes"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"history", "-S", "2026-02-10", "-E", "2026-02-01"}), 1);
+  EXPECT_NE(err_.str().find("is before -S/--starttime"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"history", "--format", "JobID,MaxRSS"}), 1);
+  EXPECT_NE(err_.str().find("unknown --format column 'MaxRSS'; known: JobID, "), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"--json", "history", "--csv"}), 1);
+  EXPECT_NE(run({"history", "-a", "-s", "CD"}), 0);
+  EXPECT_TRUE(server_.calls.empty());
+}
+
+TEST_F(CliTest, PartitionsShowGpusByNodeStateAsSinfoDoes) {
+  server_.reply("GET /v1/partitions",
+                json{{"partitions", {{{"name", "gpu"}, {"max_time_s", 172800}, {"default", true}},
+                                     {{"name", "long"}, {"max_time_s", 604800}, {"default", false}}}}});
+  server_.reply("GET /v1/nodes",
+                json{{"nodes", {{{"name", "a1"}, {"gpu_model", "A100"}, {"gpus", 8}, {"gpus_free", 8}, {"state", "up"}},
+                                {{"name", "h1"}, {"gpu_model", "H100"}, {"gpus", 8}, {"gpus_free", 2}, {"state", "up"}},
+                                {{"name", "h2"}, {"gpu_model", "H100"}, {"gpus", 8}, {"gpus_free", 3}, {"state", "up"}},
+                                {{"name", "h3"}, {"gpu_model", "H100"}, {"gpus", 8}, {"gpus_free", 8}, {"state", "drain"}}}}});
+  ASSERT_EQ(run({"partitions"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "PARTITION  AVAIL   TIMELIMIT  NODES  STATE  GPUS(A/I/O/T)  GPU_MODEL  NODELIST\n"
+            "gpu*       up     2-00:00:00      1  drain  0/0/8/8        H100       h3\n"
+            "gpu*       up     2-00:00:00      1  idle   0/8/0/8        A100       a1\n"
+            "gpu*       up     2-00:00:00      2  mix    11/5/0/16      H100       h1,h2\n"
+            "long       up     7-00:00:00      1  drain  0/0/8/8        H100       h3\n"
+            "long       up     7-00:00:00      1  idle   0/8/0/8        A100       a1\n"
+            "long       up     7-00:00:00      2  mix    11/5/0/16      H100       h1,h2\n");
+}
+
+TEST_F(CliTest, UnknownCommandsAreNamed) {
+  EXPECT_NE(run({"frobnicate"}), 0);
+  EXPECT_EQ(err_.str(), "berth: error: unknown command 'frobnicate'; see berth --help\n");
+  EXPECT_NE(run({"--server", "http://x:1", "sacct"}), 0);
+  EXPECT_EQ(err_.str(), "berth: error: unknown command 'sacct'; see berth --help\n");
+  EXPECT_NE(run({"org", "frob"}), 0);
+  EXPECT_EQ(err_.str(), "berth: error: unknown command 'org frob'; see berth org --help\n");
+  // A command's own bad argument is still CLI11's message.
+  EXPECT_NE(run({"show", "1", "2"}), 0);
+  EXPECT_EQ(err_.str().find("unknown command"), std::string::npos) << err_.str();
+  EXPECT_TRUE(server_.calls.empty());
 }
 
 TEST_F(CliTest, CancelGoesOnAfterAFailure) {
@@ -433,10 +565,10 @@ TEST_F(CliTest, QueueShowsArrayTasksLikeSqueue) {
                         {"held", true}}}}});
   ASSERT_EQ(run({"queue"}), 0) << err_.str();
   EXPECT_EQ(out_.str(),
-            "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n"
-            " 12_0  p        a     u     PD  0:00     1  (JobArrayTaskLimit)\n"
-            " 12_3  p        a     u     PD  0:00     1  (Dependency)\n"
-            "   16  p        b     u     PD  0:00     1  (JobHeldUser)\n");
+            "JOBID  PARTITION  PROJECT  NAME  USER  ST  TIME  NODES  GPUS  NODELIST(REASON)\n"
+            " 12_0  -          p        a     u     PD  0:00      -     1  (JobArrayTaskLimit)\n"
+            " 12_3  -          p        a     u     PD  0:00      -     1  (Dependency)\n"
+            "   16  -          p        b     u     PD  0:00      -     1  (JobHeldUser)\n");
 }
 
 TEST_F(CliTest, QuoteFromFlagsOrScript) {

@@ -118,19 +118,21 @@ TEST(StateCodes, BothWays) {
 TEST(RenderJobs, SqueueColumns) {
   const int64_t now = *parse_time_ms("2026-03-01T12:00:00Z");
   const json jobs = json::array({
-      {{"id", 12}, {"project", "vision"}, {"name", "train"}, {"user", "alice"}, {"state", "RUNNING"},
-       {"gpus", 2}, {"gpu_model", "H100"}, {"node", "local"}, {"start_time", "2026-03-01T11:58:55Z"},
-       {"runtime_s", nullptr}, {"reason", nullptr}},
-      {{"id", 13}, {"project", "vision"}, {"name", "eval"}, {"user", "bob"}, {"state", "PENDING"}, {"gpus", 8},
-       {"gpu_model", nullptr}, {"node", nullptr}, {"reason", "InsufficientFunds"}},
-      {{"id", 9}, {"project", "nlp"}, {"name", "done"}, {"user", "carol"}, {"state", "COMPLETED"}, {"gpus", 1},
-       {"node", "local"}, {"runtime_s", 3723.9}},
+      {{"id", 12}, {"partition", "gpu"}, {"project", "vision"}, {"name", "train"}, {"user", "alice"},
+       {"state", "RUNNING"}, {"gpus", 2}, {"gpu_model", "H100"}, {"node", "local"}, {"nodes", 1},
+       {"start_time", "2026-03-01T11:58:55Z"}, {"runtime_s", nullptr}, {"reason", nullptr}},
+      {{"id", 13}, {"partition", "long"}, {"project", "vision"}, {"name", "eval"}, {"user", "bob"},
+       {"state", "PENDING"}, {"gpus", 8}, {"nodes", 2}, {"gpu_model", nullptr}, {"node", nullptr},
+       {"reason", "InsufficientFunds"}},
+      {{"id", 9}, {"partition", "gpu"}, {"project", "nlp"}, {"name", "done"}, {"user", "carol"},
+       {"state", "COMPLETED"}, {"gpus", 16}, {"nodes", 2}, {"node", "n1"}, {"node_list", {"n1", "n2"}},
+       {"runtime_s", 3723.9}},
   });
   EXPECT_EQ(render_jobs(jobs, now),
-            "JOBID  PROJECT  NAME   USER   ST     TIME    GPUS  NODELIST(REASON)\n"
-            "   12  vision   train  alice  R      1:05  H100:2  local\n"
-            "   13  vision   eval   bob    PD     0:00       8  (InsufficientFunds)\n"
-            "    9  nlp      done   carol  CD  1:02:03       1  local\n");
+            "JOBID  PARTITION  PROJECT  NAME   USER   ST     TIME  NODES    GPUS  NODELIST(REASON)\n"
+            "   12  gpu        vision   train  alice  R      1:05      1  H100:2  local\n"
+            "   13  long       vision   eval   bob    PD     0:00      2       8  (InsufficientFunds)\n"
+            "    9  gpu        nlp      done   carol  CD  1:02:03      2      16  n1,n2\n");
 }
 
 TEST(RenderJobs, ArrayTasksShowAsArrayIdUnderscoreIndex) {
@@ -145,29 +147,15 @@ TEST(RenderJobs, ArrayTasksShowAsArrayIdUnderscoreIndex) {
        {"reason", "JobHeldUser"}},  // an older server: no array fields
   });
   EXPECT_EQ(render_jobs(jobs, 0),
-            "JOBID  PROJECT  NAME   USER  ST  TIME  GPUS  NODELIST(REASON)\n"
-            " 20_0  p        sweep  u     R   0:05     1  local\n"
-            "20_90  p        sweep  u     PD  0:00     1  (JobArrayTaskLimit)\n"
-            "   30  p        solo   u     PD  0:00     1  (DependencyNeverSatisfied)\n"
-            "   31  p        old    u     PD  0:00     1  (JobHeldUser)\n");
-}
-
-TEST(RenderJob, ShowsHoldDependencyAndArrayAfterTheReason) {
-  const json job = {{"id", 15},         {"state", "PENDING"},  {"reason", "Dependency"}, {"held", false},
-                    {"dependency", "afterok:12"}, {"array_id", 12}, {"array_index", 3}, {"gpus", 1}};
-  EXPECT_EQ(render_job(job),
-            "id:          15\n"
-            "state:       PENDING\n"
-            "reason:      Dependency\n"
-            "held:        no\n"
-            "dependency:  afterok:12\n"
-            "array_id:    12\n"
-            "array_index: 3\n"
-            "gpus:        1\n");
+            "JOBID  PARTITION  PROJECT  NAME   USER  ST  TIME  NODES  GPUS  NODELIST(REASON)\n"
+            " 20_0  -          p        sweep  u     R   0:05      -     1  local\n"
+            "20_90  -          p        sweep  u     PD  0:00      -     1  (JobArrayTaskLimit)\n"
+            "   30  -          p        solo   u     PD  0:00      -     1  (DependencyNeverSatisfied)\n"
+            "   31  -          p        old    u     PD  0:00      -     1  (JobHeldUser)\n");
 }
 
 TEST(RenderJobs, EmptyListIsJustTheHeader) {
-  EXPECT_EQ(render_jobs(json::array(), 0), "JOBID  PROJECT  NAME  USER  ST  TIME  GPUS  NODELIST(REASON)\n");
+  EXPECT_EQ(render_jobs(json::array(), 0), "JOBID  PARTITION  PROJECT  NAME  USER  ST  TIME  NODES  GPUS  NODELIST(REASON)\n");
 }
 
 TEST(RenderFields, NamedKeysFirstThenTheRest) {

@@ -1,0 +1,113 @@
+// history (sacct) and partitions (sinfo): what Slurm users type to look back and around.
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/job_views.h"
+#include "cli/slurm_time.h"
+#include "cli/table.h"
+#include "cli/views.h"
+#include "common/timefmt.h"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+// Without --state or --all, history lists the jobs that have ended, as sacct users look back.
+constexpr const char* kEndedStates = "COMPLETED,FAILED,CANCELLED,TIMEOUT,PREEMPTED,NODE_FAIL";
+constexpr int64_t kMsPerDay = 86'400'000;
+
+struct HistoryFlags {
+  std::string start, end, user, project, state, format = kDefaultHistoryFormat;
+  bool all = false, csv = false, allocations = false;
+};
+
+// The window [since, until) as the API's query, from -S (today's midnight, UTC, when absent, as
+// sacct's default) and -E (none: up to now).
+Result<std::vector<std::pair<std::string, std::string>>> window(const HistoryFlags& f, int64_t now_ms) {
+  int64_t since_ms = now_ms - ((now_ms % kMsPerDay) + kMsPerDay) % kMsPerDay;
+  if (!f.start.empty()) {
+    Result<int64_t> start = parse_slurm_time_ms(f.start, now_ms);
+    if (!start.ok()) return Status::Invalid("-S/--starttime: " + start.status().message());
+    since_ms = *start;
+  }
+  std::vector<std::pair<std::string, std::string>> query = {{"since", format_time_ms(since_ms)}};
+  if (!f.end.empty()) {
+    Result<int64_t> end = parse_slurm_time_ms(f.end, now_ms);
+    if (!end.ok()) return Status::Invalid("-E/--endtime: " + end.status().message());
+    if (*end < since_ms)
+      return Status::Invalid("-E/--endtime " + format_time_ms(*end) + " is before -S/--starttime " + format_time_ms(since_ms));
+    query.emplace_back("until", format_time_ms(*end));
+  }
+  return query;
+}
+
+Status run_history(Context& ctx, const HistoryFlags& f) {
+  Result<std::vector<const HistoryColumn*>> columns = history_columns(f.format);
+  if (!columns.ok()) return columns.status();
+  const int64_t now_ms = ctx.io().now_ms();
+  Result<std::vector<std::pair<std::string, std::string>>> query = window(f, now_ms);
+  if (!query.ok()) return query.status();
+  query->emplace_back("state", f.all ? "" : f.state.empty() ? kEndedStates : state_names(f.state));
+  query->emplace_back("project", f.project);
+  query->emplace_back("user", f.user);
+  query->emplace_back("limit", "1000");
+  Result<json> reply = get_every_page(ctx, "/v1/jobs" + query_string(*query), "jobs");
+  if (!reply.ok()) return reply.status();
+  const json& jobs = items(*reply, "jobs");
+  if (f.csv) {
+    ctx.out() << history_csv(jobs, *columns, now_ms);
+  } else {
+    ctx.print(*reply, render_history(jobs, *columns, now_ms));
+  }
+  return Status::Ok();
+}
+
+Status run_partitions(Context& ctx) {
+  Result<json> partitions = ctx.get("/v1/partitions");
+  if (!partitions.ok()) return partitions.status();
+  Result<json> nodes = ctx.get("/v1/nodes");
+  if (!nodes.ok()) return nodes.status();
+  const json reply = {{"partitions", items(*partitions, "partitions")}, {"nodes", items(*nodes, "nodes")}};
+  ctx.print(reply, render_partitions(reply["partitions"], reply["nodes"]));
+  return Status::Ok();
+}
+
+void add_history(CLI::App& app, Context& ctx) {
+  auto& f = ctx.make<HistoryFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "history", "jobs in the system during a time window, as sacct lists them (default: ended since midnight UTC)");
+  sub->add_option("-S,--starttime", f.start,
+                  "from this time (UTC): YYYY-MM-DD[THH:MM[:SS]], MM/DD[/YY], HH:MM, now-2days, today, ... "
+                  "(default: today 00:00)");
+  sub->add_option("-E,--endtime", f.end, "until this time (UTC), in the same forms (default: now)");
+  sub->add_option("-u,--user", f.user, "only this user's jobs");
+  sub->add_option("-A,--account,--project", f.project, "only this project's jobs");
+  CLI::Option* state = sub->add_option("-s,--state", f.state, "states, comma-separated (CD, F, CA, TO, PR, NF, R, PD)");
+  sub->add_flag("-a,--all", f.all, "jobs in every state, pending and running too")->excludes(state);
+  sub->add_option("-o,--format", f.format, std::string("columns, comma-separated, as sacct's (default: ") +
+                                                kDefaultHistoryFormat + "); also JobIDRaw, Partition, QOS, Reason, "
+                                                "Submit, Timelimit, NNodes, NodeList, GPUModel, CoPay, Refunded, "
+                                                "Award, WorkDir");
+  sub->add_flag("--csv", f.csv, "the columns as CSV (exact amounts and times)");
+  sub->add_flag("-X,--allocations", f.allocations, "accepted for sacct's sake: berth has no job steps");
+  on_run(sub, ctx, [&ctx, &f] {
+    if (f.csv && ctx.json_output) return Status::Invalid("--csv and --json exclude each other");
+    return run_history(ctx, f);
+  });
+}
+
+void add_partitions(CLI::App& app, Context& ctx) {
+  CLI::App* sub = app.add_subcommand(
+      "partitions", "partitions with their time limits and the GPUs of their nodes by state, as sinfo shows them");
+  on_run(sub, ctx, [&ctx] { return run_partitions(ctx); });
+}
+
+}  // namespace
+
+void add_history_commands(CLI::App& app, Context& ctx) {
+  add_history(app, ctx);
+  add_partitions(app, ctx);
+}
+
+}  // namespace berth::cli
