@@ -251,6 +251,12 @@ class DaemonTest : public ::testing::Test {
     must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pa","org":"a"})");
     must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"pb","org":"b"})");
   }
+  // make_two_orgs, with 5000 in each project's wallet.
+  void make_two_funded_orgs() {
+    make_two_orgs();
+    must_succeed(*daemon, "POST", "/v1/projects/pa/topups", R"({"amount":"5000"})");
+    must_succeed(*daemon, "POST", "/v1/projects/pb/topups", R"({"amount":"5000"})");
+  }
 
   std::string dir, work;
   std::unique_ptr<Berthd> daemon;

@@ -12,9 +12,7 @@ class HistoryTest : public DaemonTest {
  protected:
   void SetUp() override {
     DaemonTest::SetUp();
-    make_two_orgs();
-    must_succeed(*daemon, "POST", "/v1/projects/pa/topups", R"({"amount":"5000"})");
-    must_succeed(*daemon, "POST", "/v1/projects/pb/topups", R"({"amount":"5000"})");
+    make_two_funded_orgs();
     alice = make_token(*daemon, "alice", "member", "a");
     bob = make_token(*daemon, "bob", "member", "b");
   }
