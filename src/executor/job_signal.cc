@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include <array>
+#include <charconv>
 #include <utility>
 
 namespace berth::executor {
@@ -16,14 +17,9 @@ constexpr std::array<std::pair<std::string_view, int>, 10> kSignals = {{
 }};
 
 bool read_whole_number(std::string_view text, size_t max_digits, int64_t* out) {
-  if (text.empty() || text.size() > max_digits) return false;
-  int64_t value = 0;
-  for (char ch : text) {
-    if (ch < '0' || ch > '9') return false;
-    value = value * 10 + (ch - '0');
-  }
-  *out = value;
-  return true;
+  if (text.empty() || text.size() > max_digits || text.find_first_not_of("0123456789") != std::string_view::npos)
+    return false;
+  return std::from_chars(text.data(), text.data() + text.size(), *out).ec == std::errc();
 }
 
 // The signal's number, or 0 when it is not one of kSignals.
