@@ -246,6 +246,15 @@ CliIo process_io() {
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
+  io.environment = [] {
+    std::map<std::string, std::string> out;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      const std::string_view text(*entry);
+      const size_t eq = text.find('=');
+      if (eq != std::string_view::npos && eq > 0) out.emplace(text.substr(0, eq), text.substr(eq + 1));
+    }
+    return out;
+  };
   io.read_file = read_whole_file;
   io.read_stdin = read_all_stdin;
   io.cwd = current_dir;

@@ -1,10 +1,12 @@
 // submit, quote, queue, show, cancel, hold, release.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/export_env.h"
 #include "cli/job_flags.h"
 #include "cli/job_views.h"
 #include "cli/request.h"
@@ -75,11 +77,13 @@ Result<Script> load_script(Context& ctx, const SubmitFlags& f) {
 // Options from the script's #SBATCH lines overlaid with the flags; warnings go to stderr.
 Result<JobOptions> merged_options(Context& ctx, const JobFlags& flags, const std::string& script,
                                   JobOptions defaults) {
-  Result<JobOptions> from_flags = to_options(flags);
+  std::vector<std::string> flag_warnings;
+  Result<JobOptions> from_flags = to_options(flags, &flag_warnings);
   if (!from_flags.ok()) return from_flags.status();
   Result<SbatchScript> parsed = parse_sbatch(script);
   if (!parsed.ok()) return Status::Invalid("batch script: " + parsed.status().message());
   for (const std::string& warning : parsed->warnings) ctx.err() << "berth: warning: " << warning << "\n";
+  for (const std::string& warning : flag_warnings) ctx.err() << "berth: warning: " << warning << "\n";
   return overlay(overlay(std::move(defaults), parsed->options), *from_flags);
 }
 
@@ -90,6 +94,20 @@ std::vector<std::string> script_args(std::vector<std::string> args) {
   return args;
 }
 
+// The submitter's variables the job receives (--export; Slurm's default is ALL), less the deny
+// list of cli.toml's `export_deny`.
+Result<std::map<std::string, std::string>> job_environment(Context& ctx, const std::optional<std::string>& request) {
+  Result<std::map<std::string, std::string>> config = load_cli_config(ctx.io().getenv, ctx.io().read_file);
+  if (!config.ok()) return config.status();
+  std::optional<std::string> deny;
+  if (auto it = config->find("export_deny"); it != config->end()) deny = it->second;
+  const std::map<std::string, std::string> environment =
+      ctx.io().environment ? ctx.io().environment() : std::map<std::string, std::string>();
+  Result<std::map<std::string, std::string>> env = exported_environment(request, environment, export_deny_patterns(deny));
+  if (!env.ok()) return Status::Invalid("--export: " + env.status().message());
+  return env;
+}
+
 Status run_submit(Context& ctx, const SubmitFlags& f) {
   Result<Script> script = load_script(ctx, f);
   if (!script.ok()) return script.status();
@@ -97,7 +115,9 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
   defaults.name = script->default_name;
   Result<JobOptions> options = merged_options(ctx, f.job, script->text, std::move(defaults));
   if (!options.ok()) return options.status();
-  Result<json> body = build_submit_request(*options, script->text, script_args(f.args), ctx.io().cwd());
+  Result<std::map<std::string, std::string>> env = job_environment(ctx, options->export_env);
+  if (!env.ok()) return env.status();
+  Result<json> body = build_submit_request(*options, script->text, script_args(f.args), ctx.io().cwd(), *env);
   if (!body.ok()) return body.status();
   Result<json> job = ctx.post_idempotent("/v1/jobs", *body);
   if (!job.ok()) return job.status();
