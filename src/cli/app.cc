@@ -108,7 +108,7 @@ int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& a
     return 1;
   }
   const Status status = ctx.action();
-  if (status.ok()) return 0;
+  if (status.ok()) return ctx.exit_status;
   // An empty message means the command already reported each failure itself.
   if (!status.message().empty()) ctx.err() << "berth: error: " << status.message() << "\n";
   return 1;

@@ -9,6 +9,7 @@
 #include "cli/export_env.h"
 #include "cli/job_flags.h"
 #include "cli/job_views.h"
+#include "cli/job_wait.h"
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
@@ -24,6 +25,7 @@ struct SubmitFlags {
   std::vector<std::string> args;
   std::optional<std::string> wrap;
   bool parsable = false;
+  bool wait = false;
 };
 
 struct QueueFlags {
@@ -129,7 +131,7 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
       text += " (job array, " + std::to_string((*job)["array_task_ids"].size()) + " tasks)";
     ctx.print(*job, text + "\n");
   }
-  return Status::Ok();
+  return f.wait ? wait_for_jobs(ctx, *job) : Status::Ok();
 }
 
 Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_path) {
@@ -210,6 +212,7 @@ void add_submit(CLI::App& app, Context& ctx) {
   add_submit_flags(sub, f.job);
   sub->add_option("--wrap", f.wrap, "submit this shell command instead of a script");
   sub->add_flag("--parsable", f.parsable, "print only the job id");
+  sub->add_flag("-W,--wait", f.wait, "return when the job (every task of an array) has ended, with its exit code");
   sub->add_option("script", f.script_path, "batch script (default: standard input)");
   sub->add_option("args", f.args, "arguments passed to the script");
   sub->positionals_at_end();

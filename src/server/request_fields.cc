@@ -203,6 +203,7 @@ core::Actor actor_of(const Principal& who) {
   a.user = who.user;
   a.role = who.role == Role::kMember ? core::FundingRole::kMember : core::FundingRole::kReviewer;
   a.org = who.org;
+  a.admin = who.admin();
   return a;
 }
 

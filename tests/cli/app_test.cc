@@ -739,6 +739,39 @@ TEST_F(CliTest, WalletCommandsSendTheirBodies) {
   }
 }
 
+// submit --wait, as sbatch -W: it returns once the job has ended, with the job's exit code, so a
+// script (or the README's tour) can go on with a job that has ended.
+TEST_F(CliTest, SubmitWaitReturnsWhenTheJobHasEndedWithItsExitCode) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 7}});
+  server_.first_replies["GET /v1/jobs/7"] = {json{{"id", 7}, {"state", "PENDING"}},
+                                             json{{"id", 7}, {"state", "RUNNING"}}};
+  server_.reply("GET /v1/jobs/7", json{{"id", 7}, {"state", "FAILED"}, {"exit_code", 3}, {"signal", nullptr}});
+  EXPECT_EQ(run({"submit", "--wait", "job.sh"}), 3);
+  EXPECT_EQ(out_.str(), "Submitted batch job 7\n");
+  EXPECT_NE(err_.str().find("\nberth: job 7 ended FAILED (exit code 3)\n"), std::string::npos) << err_.str();
+  EXPECT_EQ(server_.calls.size(), 4u);  // the submit and three looks at the job
+  EXPECT_EQ(slept_ms_, (std::vector<int64_t>{100, 200}));
+
+  server_.reply("GET /v1/jobs/7", json{{"id", 7}, {"state", "COMPLETED"}, {"exit_code", 0}, {"signal", nullptr}});
+  EXPECT_EQ(run({"submit", "-W", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(err_.str().find("berth: job"), std::string::npos) << err_.str();
+
+  // An array: every task is waited for, and the highest status wins; a task ended by a signal counts 1.
+  server_.reply("POST /v1/jobs", json{{"id", 8}, {"array_task_ids", {8, 9}}});
+  server_.reply("GET /v1/jobs/8", json{{"id", 8}, {"state", "COMPLETED"}, {"exit_code", 0}});
+  server_.reply("GET /v1/jobs/9", json{{"id", 9}, {"state", "TIMEOUT"}, {"exit_code", nullptr}, {"signal", 9}});
+  const size_t before = server_.calls.size();
+  EXPECT_EQ(run({"submit", "--wait", "--array", "0-1", "job.sh"}), 1);
+  EXPECT_EQ(server_.calls.size(), before + 3);
+  EXPECT_NE(err_.str().find("\nberth: job 9 ended TIMEOUT (signal 9)\n"), std::string::npos) << err_.str();
+  EXPECT_EQ(err_.str().find("job 8 ended"), std::string::npos) << err_.str();
+
+  // Without --wait, nothing is looked at after the submit.
+  EXPECT_EQ(run({"submit", "job.sh"}), 0);
+  EXPECT_EQ(server_.calls.back().method, "POST");
+}
+
 TEST_F(CliTest, AdminCreateBodies) {
   server_.reply("POST /v1/orgs", json{{"id", 1}});
   ASSERT_EQ(run({"org", "create", "hku", "--kind", "university"}), 0) << err_.str();
