@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?=
 # Debian 12 packages berth builds with.
 DEPS := g++ cmake make pkg-config libsqlite3-dev nlohmann-json3-dev rapidjson-dev libcpp-httplib-dev \
-        libcli11-dev libtoml11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
+        libcli11-dev libtoml11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev \
         clang libclang-rt-14-dev wrk
 
 .PHONY: all deps build fuzz-build run test fuzz bench clean

@@ -2,20 +2,22 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <iostream>
 #include <thread>
 
 #include "server/config.h"
 #include "server/daemon.h"
+#include "server/log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"berthd: the berth daemon (GPU scheduler and subsidy ledger)"};
-  std::string config_path, listen, state_dir;
+  std::string config_path, listen, state_dir, log_format;
   bool print_default = false;
   app.add_option("-c,--config", config_path, "TOML configuration file (default: the embedded one)");
   app.add_option("--listen", listen, "override the listen address, host:port (port 0: any free port)");
   app.add_option("--state-dir", state_dir, "override the state directory");
+  app.add_option("--log-format", log_format, "text or json (JSON lines); overrides [log] format")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--print-default-config", print_default, "print the embedded default configuration and exit");
   CLI11_PARSE(app, argc, argv);
   if (print_default) {
@@ -25,20 +27,22 @@ int main(int argc, char** argv) {
   auto config = config_path.empty() ? berth::server::parse_config(berth::server::default_config_toml(), "(embedded default)")
                                     : berth::server::load_config_file(config_path);
   if (!config.ok()) {
-    std::fprintf(stderr, "berthd: %s\n", config.status().message().c_str());
+    berth::server::log_error(config.status().message());
     return 2;
   }
+  if (!log_format.empty()) berth::server::parse_log_format(log_format, &config->log_format);
+  berth::server::configure_log(config->log_format);
   if (!listen.empty()) {
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) {
-      std::fprintf(stderr, "berthd: --listen must be host:port\n");
+      berth::server::log_error("--listen must be host:port");
       return 2;
     }
     config->listen_host = listen.substr(0, colon);
     try {
       config->listen_port = std::stoi(listen.substr(colon + 1));
     } catch (...) {
-      std::fprintf(stderr, "berthd: --listen port is not a number\n");
+      berth::server::log_error("--listen port is not a number");
       return 2;
     }
   }
@@ -54,19 +58,19 @@ int main(int argc, char** argv) {
 
   auto daemon = berth::server::Daemon::Open(std::move(*config));
   if (!daemon.ok()) {
-    std::fprintf(stderr, "berthd: %s\n", daemon.status().message().c_str());
+    berth::server::log_error(daemon.status().message());
     return 1;
   }
   berth::server::Daemon* d = daemon->get();
   std::thread([d, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
-    std::fprintf(stderr, "berthd: stopping on signal %d\n", sig);
+    berth::server::log_info("stopping on signal " + std::to_string(sig));
     d->stop();
   }).detach();
   const berth::Status st = d->run();
   if (!st.ok()) {
-    std::fprintf(stderr, "berthd: %s\n", st.message().c_str());
+    berth::server::log_error(st.message());
     return 1;
   }
   return 0;

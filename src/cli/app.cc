@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/table.h"
 #include "cli/views.h"
+#include "common/strings.h"
 
 namespace berth::cli {
 namespace {
@@ -184,6 +186,28 @@ Status Context::download(const std::string& path, const std::string& file) {
   return st.ok() ? st : with_hint(st);
 }
 
+const std::string& Context::currency() {
+  if (currency_) return *currency_;
+  currency_.emplace();
+  if (json_output) return *currency_;
+  Result<Api*> client = api();
+  Result<json> health = client.ok() ? (*client)->get("/v1/health") : Result<json>(client.status());
+  if (!health.ok() || !health->is_object()) return *currency_;
+  for (const char* key : {"currency_symbol", "currency"})
+    if (health->contains(key) && (*health)[key].is_string() && !(*health)[key].get<std::string>().empty()) {
+      *currency_ = terminal_safe((*health)[key].get<std::string>());
+      break;
+    }
+  return *currency_;
+}
+
+std::string Context::money(const json& object, const char* key) { return money_cell(object, key, currency()); }
+
+std::function<std::string(const json&)> in_currency(Context& ctx,
+                                                    std::string (*render)(const json&, const std::string&)) {
+  return [&ctx, render](const json& items) { return render(items, ctx.currency()); };
+}
+
 void Context::print(const json& reply, const std::string& text) const {
   if (json_output) {
     out() << reply.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
@@ -213,7 +237,8 @@ Result<json> get_every_page(Context& ctx, const std::string& path, const char* k
   return json{{key, all}};
 }
 
-Status run_listing(Context& ctx, const std::string& path, const char* key, std::string (*render)(const json&)) {
+Status run_listing(Context& ctx, const std::string& path, const char* key,
+                   const std::function<std::string(const json&)>& render) {
   Result<json> reply = get_every_page(ctx, path, key);
   if (!reply.ok()) return reply.status();
   ctx.print(*reply, render(items(*reply, key)));

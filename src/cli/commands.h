@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -55,6 +56,13 @@ class Context {
   // A GET whose reply is a file, written to `file` (Api::download), with the same hint.
   Status download(const std::string& path, const std::string& file);
 
+  // What tables print before an amount ("HK$"): the server's currency symbol, else its code,
+  // from GET /v1/health, asked once. "" with --json (nothing is rendered) and when the server
+  // does not say: amounts are then printed without it.
+  const std::string& currency();
+  // An amount field of a reply as people read it, in currency() (table.h's money_cell).
+  std::string money(const nlohmann::json& object, const char* key);
+
   // Prints `reply` as indented JSON when --json was given, otherwise `text`.
   void print(const nlohmann::json& reply, const std::string& text) const;
 
@@ -81,6 +89,7 @@ class Context {
   const CliIo& io_;
   std::unique_ptr<Api> api_;
   std::string token_source_;
+  std::optional<std::string> currency_;
   std::vector<std::unique_ptr<HolderBase>> owned_;
 };
 
@@ -124,6 +133,9 @@ Result<nlohmann::json> get_every_page(Context& ctx, const std::string& path, con
 // GETs every page of `path` and prints the array under `key` with `render`, or the whole
 // reply with --json.
 Status run_listing(Context& ctx, const std::string& path, const char* key,
-                   std::string (*render)(const nlohmann::json&));
+                   const std::function<std::string(const nlohmann::json&)>& render);
+// A listing's renderer given the server's currency, for run_listing.
+std::function<std::string(const nlohmann::json&)> in_currency(
+    Context& ctx, std::string (*render)(const nlohmann::json&, const std::string&));
 
 }  // namespace berth::cli

@@ -245,7 +245,8 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
   on_run(node, ctx, [&ctx, &nf] {
     auto reply = ctx.post("/v1/nodes/" + nf.name + "/state", nlohmann::json{{"state", nf.state}});
     if (!reply.ok()) return reply.status();
-    std::string text = "Node " + nf.name + " is " + reply->value("state", "?");
+    const std::string state = reply->value("state", "?");
+    std::string text = "Node " + nf.name + " is " + (state == "drain" ? "drained" : state);
     if (!reply->value("jobs_ended", nlohmann::json::array()).empty()) text += "; jobs ended: " + (*reply)["jobs_ended"].dump();
     ctx.print(*reply, text + "\n");
     return Status::Ok();

@@ -232,7 +232,7 @@ void add_apply(CLI::App& app, Context& ctx) {
   on_run(list, ctx, [&ctx, &lf] {
     const std::string path =
         "/v1/applications" + query_string({{"scheme", lf.scheme.value_or("")}, {"state", lf.state.value_or("")}});
-    return run_listing(ctx, path, "applications", render_applications);
+    return run_listing(ctx, path, "applications", in_currency(ctx, render_applications));
   });
 }
 
@@ -289,7 +289,7 @@ void add_review(CLI::App& app, Context& ctx) {
     if (!reply.ok()) return reply.status();
     const json& award = (*reply)["award"];
     ctx.print(*reply, "Approved application " + af.id + ": award " + cell(award, "id") + " of " +
-                          cell(award, "granted") + " for " + cell(award, "gpu_level") + " GPUs at " +
+                          ctx.money(award, "granted") + " for " + cell(award, "gpu_level") + " GPUs at " +
                           format_rate(award.value("rate_bps", int64_t{0})) + ", " + cell(award, "start") + " to " +
                           cell(award, "end") + "\n");
     return Status::Ok();

@@ -147,7 +147,7 @@ Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_
   if (!body.ok()) return body.status();
   Result<json> quote = ctx.post("/v1/quote", *body);
   if (!quote.ok()) return quote.status();
-  ctx.print(*quote, render_quote(*quote));
+  ctx.print(*quote, render_quote(*quote, ctx.currency()));
   return Status::Ok();
 }
 

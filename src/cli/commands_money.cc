@@ -95,7 +95,8 @@ Status run_supplement(Context& ctx, const SupplementFlags& f) {
   if (f.note) body["note"] = *f.note;
   Result<json> award = ctx.post("/v1/awards/" + f.id + "/supplement", body);
   if (!award.ok()) return award.status();
-  ctx.print(*award, "Award " + f.id + ": granted " + cell(*award, "granted") + ", ends " + cell(*award, "end") + "\n");
+  ctx.print(*award,
+            "Award " + f.id + ": granted " + ctx.money(*award, "granted") + ", ends " + cell(*award, "end") + "\n");
   return Status::Ok();
 }
 
@@ -104,8 +105,9 @@ Status run_close(Context& ctx, const CloseFlags& f) {
   Result<json> award = ctx.post("/v1/awards/" + f.id + "/close", json{{"reason", f.reason}});
   if (!award.ok()) return award.status();
   const bool returned = award->contains("returned") && !(*award)["returned"].is_null();
-  ctx.print(*award, "Closed award " + f.id + (returned ? "; " + cell(*award, "returned_amount") + " returned to the fund"
-                                                       : "; what is left returns to the fund once its running jobs settle") +
+  ctx.print(*award, "Closed award " + f.id +
+                        (returned ? "; " + ctx.money(*award, "returned_amount") + " returned to the fund"
+                                  : "; what is left returns to the fund once its running jobs settle") +
                         "\n");
   return Status::Ok();
 }
@@ -118,7 +120,7 @@ Status run_funding_order(Context& ctx, const OrderFlags& f) {
   }
   Result<json> balance = ctx.post("/v1/projects/" + path_segment(f.project) + "/funding-order", json{{"awards", ids}});
   if (!balance.ok()) return balance.status();
-  ctx.print(*balance, render_balances({*balance}));
+  ctx.print(*balance, render_balances({*balance}, ctx.currency()));
   return Status::Ok();
 }
 
@@ -138,12 +140,12 @@ Status run_balance(Context& ctx, const std::string& project) {
   if (!project.empty()) {
     Result<json> balance = ctx.get("/v1/projects/" + path_segment(project) + "/balance");
     if (!balance.ok()) return balance.status();
-    ctx.print(*balance, render_balances({*balance}));
+    ctx.print(*balance, render_balances({*balance}, ctx.currency()));
     return Status::Ok();
   }
   Result<std::vector<json>> balances = all_balances(ctx);
   if (!balances.ok()) return balances.status();
-  ctx.print(json{{"balances", *balances}}, render_balances(*balances));
+  ctx.print(json{{"balances", *balances}}, render_balances(*balances, ctx.currency()));
   return Status::Ok();
 }
 
@@ -153,7 +155,7 @@ Status run_transfers(Context& ctx, const TransferFlags& f) {
   Result<json> reply =
       get_every_page(ctx, "/v1/transfers" + query_string({{"account", f.account}, {"job", f.job}, {"limit", "1000"}}), "transfers");
   if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_transfers(items(*reply, "transfers")));
+  ctx.print(*reply, render_transfers(items(*reply, "transfers"), ctx.currency()));
   return Status::Ok();
 }
 
@@ -164,8 +166,9 @@ Status run_topup(Context& ctx, const TopupFlags& f) {
   if (f.reference) body["reference"] = *f.reference;
   Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/topups", body);
   if (!reply.ok()) return reply.status();
-  ctx.print(*reply, "Topped up " + f.project + " by " + cell(*reply, "amount") + " (transfer " +
-                        cell(*reply, "transfer_id") + "); wallet balance " + cell(*reply, "wallet_balance") + "\n");
+  ctx.print(*reply, "Topped up " + f.project + " by " + ctx.money(*reply, "amount") + " (transfer " +
+                        cell(*reply, "transfer_id") + "); wallet balance " + ctx.money(*reply, "wallet_balance") +
+                        "\n");
   return Status::Ok();
 }
 
@@ -192,8 +195,8 @@ Status run_credit_limit(Context& ctx, const CreditLimitFlags& f) {
   Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/credit-limit", body);
   if (!reply.ok()) return reply.status();
   const json wallet = reply->value("wallet", json::object());
-  ctx.print(*reply, "Credit limit of " + f.project + "'s wallet: " + cell(wallet, "credit_limit") + "; spendable " +
-                        cell(wallet, "spendable") + "\n");
+  ctx.print(*reply, "Credit limit of " + f.project + "'s wallet: " + ctx.money(wallet, "credit_limit") +
+                        "; spendable " + ctx.money(wallet, "spendable") + "\n");
   return Status::Ok();
 }
 
@@ -211,8 +214,9 @@ Status run_refund(Context& ctx, const RefundFlags& f) {
   if (!reply.ok()) return reply.status();
   const json refund = reply->value("refund", json::object());
   const bool replayed = reply->value("replayed", false);
-  ctx.print(*reply, std::string(replayed ? "Already refunded " : "Refunded ") + cell(refund, "amount") + " of job " + f.job + " (refunded in all " +
-                        cell(*reply, "refunded") + " of " + cell(*reply, "cost") + ")\n");
+  ctx.print(*reply, std::string(replayed ? "Already refunded " : "Refunded ") + ctx.money(refund, "amount") + " of job " +
+                        f.job + " (refunded in all " + ctx.money(*reply, "refunded") + " of " +
+                        ctx.money(*reply, "cost") + ")\n");
   return Status::Ok();
 }
 
@@ -226,8 +230,8 @@ Status run_adjust(Context& ctx, const AdjustFlags& f) {
   if (!reply.ok()) return reply.status();
   const json adjustment = reply->value("adjustment", json::object());
   const json wallet = reply->value("wallet", json::object());
-  ctx.print(*reply, "Adjusted " + f.project + "'s wallet by " + cell(adjustment, "amount") + " (transfer " +
-                        cell(adjustment, "transfer_id") + "); balance " + cell(wallet, "balance") + "\n");
+  ctx.print(*reply, "Adjusted " + f.project + "'s wallet by " + ctx.money(adjustment, "amount") + " (transfer " +
+                        cell(adjustment, "transfer_id") + "); balance " + ctx.money(wallet, "balance") + "\n");
   return Status::Ok();
 }
 
@@ -282,7 +286,7 @@ Status run_scheme_fund(Context& ctx, const FundFlags& f) {
   if (!amount.ok()) return amount.status();
   Result<json> scheme = ctx.post("/v1/schemes/" + path_segment(f.scheme) + "/fund", json{{"amount", *amount}});
   if (!scheme.ok()) return scheme.status();
-  ctx.print(*scheme, "Scheme " + f.scheme + " fund balance: " + cell(*scheme, "fund_balance") + "\n");
+  ctx.print(*scheme, "Scheme " + f.scheme + " fund balance: " + ctx.money(*scheme, "fund_balance") + "\n");
   return Status::Ok();
 }
 
@@ -393,7 +397,7 @@ void add_scheme(CLI::App& app, Context& ctx) {
   on_run(fund, ctx, [&ctx, &ff] { return run_scheme_fund(ctx, ff); });
 
   CLI::App* list = scheme->add_subcommand("list", "list schemes");
-  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/schemes", "schemes", render_schemes); });
+  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/schemes", "schemes", in_currency(ctx, render_schemes)); });
 }
 
 void add_award(CLI::App& app, Context& ctx) {
@@ -413,7 +417,7 @@ void add_award(CLI::App& app, Context& ctx) {
   on_run(create, ctx, [&ctx, &af] { return run_award_create(ctx, af); });
 
   CLI::App* list = award->add_subcommand("list", "list awards");
-  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/awards", "awards", render_awards); });
+  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/awards", "awards", in_currency(ctx, render_awards)); });
 
   auto& sf = ctx.make<SupplementFlags>();
   CLI::App* supplement = award->add_subcommand("supplement", "add money from the fund, time, or both (reviewer)");
@@ -436,7 +440,7 @@ void add_award(CLI::App& app, Context& ctx) {
   on_run(order, ctx, [&ctx, &of] { return run_funding_order(ctx, of); });
 
   CLI::App* audit = app.add_subcommand("audit", "who changed money or awards, what, when and why (reviewer)");
-  on_run(audit, ctx, [&ctx] { return run_listing(ctx, "/v1/audit", "audit", render_audit); });
+  on_run(audit, ctx, [&ctx] { return run_listing(ctx, "/v1/audit", "audit", in_currency(ctx, render_audit)); });
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ Status run_statement(Context& ctx, const StatementFlags& f) {
   }
   Result<json> reply = ctx.get(path);
   if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_statement(*reply));
+  ctx.print(*reply, render_statement(*reply, ctx.currency()));
   return Status::Ok();
 }
 
@@ -48,7 +48,7 @@ Status run_scheme_report(Context& ctx, const ReportFlags& f) {
   }
   Result<json> reply = ctx.get("/v1/schemes/" + path_segment(f.scheme) + "/report" + query_string({{"from", f.from}}));
   if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_scheme_report(*reply));
+  ctx.print(*reply, render_scheme_report(*reply, ctx.currency()));
   return Status::Ok();
 }
 

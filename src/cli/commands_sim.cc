@@ -164,8 +164,7 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
 }
 
 std::string seconds_cell(const json& m, const char* key) {
-  if (!m.contains(key) || !m[key].is_number()) return "-";
-  return std::to_string(static_cast<int64_t>(std::llround(m[key].get<double>())));
+  return m.contains(key) ? format_duration(m[key]) : "-";
 }
 
 Status run_sim(Context& ctx, const SimFlags& f) {
@@ -246,14 +245,14 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     for (int64_t w : log_waits) sum += static_cast<double>(w);
     out["log_avg_wait_s"] = sum / static_cast<double>(log_waits.size());
     out["log_p50_wait_s"] = sim::percentile_nearest_rank(&log_waits, 50);
-    log_line = "the log's own waits: avg " + std::to_string(std::llround(out["log_avg_wait_s"].get<double>())) +
-               " s, p50 " + std::to_string(out["log_p50_wait_s"].get<int64_t>()) + " s\n";
+    log_line = "the log's own waits: avg " + format_duration(out["log_avg_wait_s"]) + ", p50 " +
+               format_duration(out["log_p50_wait_s"]) + "\n";
   }
   if (!f.report.empty()) {
     BERTH_RETURN_IF_ERROR(sim::write_report(f.report, out, runs, total_gpus, awards));
     ctx.err() << "berth: report written to " << f.report << "/index.html\n";
   }
-  Table table({"POLICY", "JOBS", "AVG_JCT_S", "P50_JCT_S", "P99_JCT_S", "AVG_WAIT_S", "P99_WAIT_S", "SLOWDOWN", "UTIL", "JAIN",
+  Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT", "SLOWDOWN", "UTIL", "JAIN",
                "PREEMPTED"});
   for (const json& m : all) {
     char util[16], slow[16], jain[16];

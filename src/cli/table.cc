@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/money.h"
 #include "common/strings.h"
 
 namespace berth::cli {
@@ -95,6 +96,17 @@ std::string cell(const json& object, const char* key) {
   return cell(object.at(key));
 }
 
+std::string money_cell(const json& value, const std::string& currency) {
+  if (!value.is_string()) return cell(value);
+  Result<Minor> amount = parse_amount(value.get<std::string>(), /*allow_negative=*/true);
+  return amount.ok() ? format_money(*amount, currency) : cell(value);
+}
+
+std::string money_cell(const json& object, const char* key, const std::string& currency) {
+  if (!object.is_object() || !object.contains(key)) return "-";
+  return money_cell(object.at(key), currency);
+}
+
 std::string format_rate(int64_t bps) {
   std::string out = std::to_string(bps / 100);
   const int64_t frac = bps % 100;
@@ -122,6 +134,19 @@ std::string format_elapsed(int64_t seconds) {
     std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(minutes), static_cast<long long>(secs));
   }
   return buf;
+}
+
+std::string format_duration(const json& seconds) {
+  if (!seconds.is_number()) return "-";
+  const double value = seconds.get<double>();
+  if (!(value >= 0) || value > 1e15) return "-";
+  const auto s = static_cast<int64_t>(value + 0.5);
+  const int64_t days = s / 86400, hours = s / 3600 % 24, minutes = s / 60 % 60, secs = s % 60;
+  auto part = [](int64_t n, const char* unit) { return std::to_string(n) + unit; };
+  if (days > 0) return part(days, "d") + (hours > 0 ? " " + part(hours, "h") : "");
+  if (hours > 0) return part(hours, "h") + (minutes > 0 ? " " + part(minutes, "m") : "");
+  if (minutes > 0) return part(minutes, "m") + (secs > 0 ? " " + part(secs, "s") : "");
+  return part(secs, "s");
 }
 
 std::string state_code(const std::string& state) {

@@ -33,11 +33,20 @@ class Table {
 std::string cell(const nlohmann::json& object, const char* key);
 std::string cell(const nlohmann::json& value);
 
+// An amount field (the server's exact "1234.5000") as people read it: "HK$ 1,234.50"
+// (common/money.h's format_money, with `currency` as the server names it). A field that is
+// not an amount is shown as cell() shows it.
+std::string money_cell(const nlohmann::json& object, const char* key, const std::string& currency);
+std::string money_cell(const nlohmann::json& value, const std::string& currency);
+
 // A rate in basis points as a percentage: 7000 -> "70%", 7050 -> "70.5%", 1 -> "0.01%".
 std::string format_rate(int64_t bps);
 
 // Elapsed time as squeue shows it: "0:00", "5:07", "1:02:03", "2-01:02:03".
 std::string format_elapsed(int64_t seconds);
+// A number of seconds (possibly fractional, as the simulator reports means) for people:
+// "45s", "3m 20s", "3h 20m", "2d 4h"; "-" when not a number.
+std::string format_duration(const nlohmann::json& seconds);
 
 // squeue's short state codes: PENDING -> PD, RUNNING -> R, ...; unknown states pass through.
 std::string state_code(const std::string& state);

@@ -34,11 +34,34 @@ std::string first_cell(const json& object, std::initializer_list<const char*> ke
   return "-";
 }
 
+// A date in a column of dates: "2026-01-01T09:30:00Z" -> "2026-01-01", so that no row shows a
+// time where the others show days; what is not a time is shown as it is.
+std::string date_cell(const json& object, const char* key) {
+  const std::string text = cell(object, key);
+  return parse_time_ms(text).ok() ? text.substr(0, 10) : text;
+}
+
 // "2026-01-01T00:00:00Z" -> "2026-01-01"; other times unchanged.
 std::string short_date(const json& object, const char* key) {
   std::string text = cell(object, key);
   if (text.size() == 20 && text.ends_with("T00:00:00Z")) text.resize(10);
   return text;
+}
+
+// The last day of a period that ends (exclusive) at midnight: "2026-12-01T00:00:00Z" ->
+// "2026-11-30", as a statement for November is dated; other times unchanged.
+std::string last_day(const json& object, const char* key) {
+  const std::string text = cell(object, key);
+  Result<int64_t> ms = parse_time_ms(text);
+  if (!ms.ok() || text.size() != 20 || !text.ends_with("T00:00:00Z")) return text;
+  return format_time_ms(*ms - 1).substr(0, 10);
+}
+
+// The award that paid a job line's subsidy: "3 (ai-subsidy)", "-" when none.
+std::string award_cell(const json& line) {
+  const std::string id = cell(line, "award_id");
+  const std::string scheme = string_field(line, "award_scheme");
+  return id == "-" || scheme.empty() ? id : id + " (" + scheme + ")";
 }
 
 std::string rate_cell(const json& object) {
@@ -127,19 +150,19 @@ std::string render_fields(const json& object, const std::vector<std::string>& fi
   return out;
 }
 
-std::string render_quote(const json& quote) {
+std::string render_quote(const json& quote, const std::string& currency) {
   std::string affordable = cell(quote, "affordable");
   if (affordable == "no" && !string_field(quote, "reason").empty()) affordable += " (" + cell(quote, "reason") + ")";
   std::vector<std::pair<std::string, std::string>> rows = {
-      {"max cost", cell(quote, "max_cost")}, {"subsidy", cell(quote, "subsidy")},
-      {"co-payment", cell(quote, "copay")},  {"rate", rate_cell(quote)},
-      {"award", cell(quote, "award_id")},    {"price per GPU-hour", cell(quote, "price_per_gpu_hour")},
+      {"max cost", money_cell(quote, "max_cost", currency)}, {"subsidy", money_cell(quote, "subsidy", currency)},
+      {"co-payment", money_cell(quote, "copay", currency)},  {"rate", rate_cell(quote)},
+      {"award", cell(quote, "award_id")},    {"price per GPU-hour", money_cell(quote, "price_per_gpu_hour", currency)},
       {"affordable", affordable}};
   if (quote.contains("earliest_start")) rows.push_back({"earliest start", cell(quote, "earliest_start")});
   return sheet(rows);
 }
 
-std::string render_balances(const std::vector<json>& balances) {
+std::string render_balances(const std::vector<json>& balances, const std::string& currency) {
   Table wallets({"PROJECT", "BALANCE", "HELD", "AVAILABLE", "CREDIT_LIMIT", "SPENDABLE"});
   for (size_t c : {1, 2, 3, 4, 5}) wallets.align_right(c);
   Table awards({"PROJECT", "AWARD", "SCHEME", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "REFUNDED",
@@ -148,13 +171,15 @@ std::string render_balances(const std::vector<json>& balances) {
   for (const json& balance : balances) {
     const std::string project = first_cell(balance, {"project", "project_id"});
     const json wallet = balance.is_object() && balance.contains("wallet") ? balance["wallet"] : json::object();
-    wallets.add_row({project, cell(wallet, "balance"), cell(wallet, "held"), cell(wallet, "available"),
-                     cell(wallet, "credit_limit"), cell(wallet, "spendable")});
+    wallets.add_row({project, money_cell(wallet, "balance", currency), money_cell(wallet, "held", currency),
+                     money_cell(wallet, "available", currency), money_cell(wallet, "credit_limit", currency),
+                     money_cell(wallet, "spendable", currency)});
     for (const json& award : items(balance, "awards")) {
       awards.add_row({project, cell(award, "id"), cell(award, "scheme"), rate_cell(award), cell(award, "gpu_level"),
-                      short_date(award, "start"), short_date(award, "end"), cell(award, "granted"),
-                      cell(award, "held"), cell(award, "spent"), cell(award, "refunded"), cell(award, "left"),
-                      cell(award, "spent_per_day"), run_out_cell(award)});
+                      date_cell(award, "start"), date_cell(award, "end"), money_cell(award, "granted", currency),
+                      money_cell(award, "held", currency), money_cell(award, "spent", currency),
+                      money_cell(award, "refunded", currency), money_cell(award, "left", currency),
+                      money_cell(award, "spent_per_day", currency), run_out_cell(award)});
     }
   }
   std::string out = wallets.render();
@@ -163,50 +188,54 @@ std::string render_balances(const std::vector<json>& balances) {
   return out;
 }
 
-std::string render_statement(const json& st) {
+std::string render_statement(const json& st, const std::string& currency) {
   const json totals = st.is_object() && st.contains("totals") ? st["totals"] : json::object();
-  std::string out = "Statement of " + cell(st, "project") + " (" + cell(st, "org") + ") for " +
-                    short_date(st, "from") + " to " + short_date(st, "to") + ", in " + cell(st, "currency") + "\n\n";
-  out += sheet({{"opening balance", cell(st, "opening_balance")},
-                {"top-ups", cell(totals, "topups")},
-                {"other credits", cell(totals, "other_credits")},
-                {"co-payments", cell(totals, "copay")},
-                {"other debits", cell(totals, "other_debits")},
-                {"closing balance", cell(st, "closing_balance")},
-                {"held at close", cell(st, "held_at_close")},
+  const auto money = [&currency](const json& object, const char* key) { return money_cell(object, key, currency); };
+  const std::string number = string_field(st, "number");
+  std::string out = "Statement " + (number.empty() ? "" : cell(st, "number") + " ") + "of " + cell(st, "project") +
+                    " (" + cell(st, "org") + ") for " + short_date(st, "from") + " to " + last_day(st, "to") +
+                    ", in " + cell(st, "currency") + "\n\n";
+  out += sheet({{"opening balance", money(st, "opening_balance")},
+                {"top-ups", money(totals, "topups")},
+                {"other credits", money(totals, "other_credits")},
+                {"co-payments", money(totals, "copay")},
+                {"other debits", money(totals, "other_debits")},
+                {"closing balance", money(st, "closing_balance")},
+                {"held at close", money(st, "held_at_close")},
                 {"jobs", cell(totals, "jobs")},
                 {"GPU-hours", cell(totals, "gpu_hours")},
-                {"gross cost", cell(totals, "cost")},
-                {"subsidy", cell(totals, "subsidy")}},
+                {"gross cost", money(totals, "cost")},
+                {"subsidy", money(totals, "subsidy")}},
                /*align_values_right=*/true);
   Table jobs({"JOBID", "NAME", "USER", "STATE", "GPUS", "START", "END", "GPU_HOURS", "GROSS", "SUBSIDY", "COPAY",
               "AWARD"});
   for (size_t c : {0, 4, 7, 8, 9, 10, 11}) jobs.align_right(c);
   for (const json& j : items(st, "jobs")) {
     jobs.add_row({run_cell(j), cell(j, "name"), cell(j, "user"), cell(j, "state"), cell(j, "gpus"), cell(j, "start"),
-                  cell(j, "end"), cell(j, "gpu_hours"), cell(j, "cost"), cell(j, "subsidy"), cell(j, "copay"),
-                  cell(j, "award_id")});
+                  cell(j, "end"), cell(j, "gpu_hours"), money(j, "cost"), money(j, "subsidy"), money(j, "copay"),
+                  award_cell(j)});
   }
   out += "\n" + (jobs.rows() > 0 ? "Jobs charged (each when it ended):\n" + jobs.render() : "No jobs charged.\n");
   Table topups({"TIME", "REFERENCE", "AMOUNT"});
   topups.align_right(2);
-  for (const json& t : items(st, "topups")) topups.add_row({cell(t, "time"), cell(t, "reference"), cell(t, "amount")});
+  for (const json& t : items(st, "topups")) topups.add_row({cell(t, "time"), cell(t, "reference"), money(t, "amount")});
   out += "\n" + (topups.rows() > 0 ? "Top-ups:\n" + topups.render() : "No top-ups.\n");
-  Table other({"TIME", "CODE", "TRANSFER", "AMOUNT"});
-  other.align_right(2).align_right(3);
+  Table other({"TIME", "CODE", "DESCRIPTION", "AMOUNT"});
+  other.align_right(3);
   for (const json& m : items(st, "other"))
-    other.add_row({cell(m, "time"), cell(m, "code"), cell(m, "transfer_id"), cell(m, "amount")});
+    other.add_row({cell(m, "time"), cell(m, "code"), first_cell(m, {"description"}), money(m, "amount")});
   if (other.rows() > 0) out += "\nOther movements (refunds, adjustments):\n" + other.render();
   Table held({"JOBID", "NAME", "GPUS", "START", "COPAY_HELD", "SUBSIDY_HELD"});
   for (size_t c : {0, 2, 4, 5}) held.align_right(c);
   for (const json& h : items(st, "held"))
-    held.add_row({run_cell(h), cell(h, "name"), cell(h, "gpus"), cell(h, "start"), cell(h, "copay_held"),
-                  cell(h, "subsidy_held")});
+    held.add_row({run_cell(h), cell(h, "name"), cell(h, "gpus"), cell(h, "start"), money(h, "copay_held"),
+                  money(h, "subsidy_held")});
   if (held.rows() > 0) out += "\nRunning at the close (held, not yet charged):\n" + held.render();
   return out;
 }
 
-std::string render_scheme_report(const json& r) {
+std::string render_scheme_report(const json& r, const std::string& currency) {
+  const auto money = [&currency](const json& object, const char* key) { return money_cell(object, key, currency); };
   const json awards = r.is_object() && r.contains("awards") ? r["awards"] : json::object();
   const json orgs = r.is_object() && r.contains("organisations") ? r["organisations"] : json::object();
   const json projects = r.is_object() && r.contains("projects") ? r["projects"] : json::object();
@@ -221,19 +250,19 @@ std::string render_scheme_report(const json& r) {
     share = format_rate(capacity["share_bps"].get<int64_t>());
   std::string out = "Scheme " + cell(r, "scheme") + " (" + rate_cell(r) + "), as of " + cell(r, "as_of") + ", in " +
                     cell(r, "currency") + "\n\n";
-  out += sheet({{"funded", cell(r, "funded")},
-                {"committed to awards", cell(r, "committed")},
-                {"spent (subsidy paid, net of refunds)", cell(r, "spent")},
-                {"subsidy refunded", cell(r, "refunded")},
-                {"held by running jobs", cell(r, "held")},
-                {"unspent in awards", cell(r, "unspent_in_awards")},
-                {"remaining in the fund", cell(r, "remaining")},
+  out += sheet({{"funded", money(r, "funded")},
+                {"committed to awards", money(r, "committed")},
+                {"spent (subsidy paid, net of refunds)", money(r, "spent")},
+                {"subsidy refunded", money(r, "refunded")},
+                {"held by running jobs", money(r, "held")},
+                {"unspent in awards", money(r, "unspent_in_awards")},
+                {"remaining in the fund", money(r, "remaining")},
                 {"awards", cell(awards, "total") + " (" + cell(awards, "active") + " active, " + cell(awards, "expired") +
                                " expired, " + cell(awards, "upcoming") + " upcoming)"},
                 {"organisations", cell(orgs, "awarded") + " awarded, " + cell(orgs, "subsidised") + " with usage"},
                 {"projects", cell(projects, "awarded") + " awarded, " + cell(projects, "subsidised") + " with usage"},
                 {"applications", cell(apps, "total") + (by_state.empty() ? "" : " (" + by_state + ")")},
-                {"asked / granted", cell(apps, "applied") + " / " + cell(apps, "approved")},
+                {"asked / granted", money(apps, "applied") + " / " + money(apps, "approved")},
                 {"GPU-hours subsidised", cell(r, "subsidised_gpu_hours")},
                 {"share of capacity", share + " of " + cell(capacity, "gpu_hours") + " GPU-hours from " +
                                           short_date(capacity, "from") + " to " + short_date(capacity, "to")}});
@@ -254,12 +283,31 @@ std::string render_nodes(const json& nodes) {
   return table.render();
 }
 
-std::string render_transfers(const json& transfers) {
-  Table table({"ID", "TIME", "DEBIT", "CREDIT", "AMOUNT", "CODE", "REF", "STATE", "FLAGS"});
-  for (size_t c : {0, 2, 3, 4}) table.align_right(c);
+std::string transfer_state(const json& t) {
+  const auto flagged = [&t](const char* flag) {
+    return t.contains("flags") && t["flags"].is_array() &&
+           std::find(t["flags"].begin(), t["flags"].end(), flag) != t["flags"].end();
+  };
+  if (flagged("post_pending")) return "settles " + cell(t, "pending_id");
+  if (flagged("void_pending")) return "voids " + cell(t, "pending_id");
+  if (!flagged("pending")) return "posted";
+  const std::string state = string_field(t, "state");
+  if (state == "pending") return "held";
+  if (state == "posted") return "settled";
+  return state.empty() ? "held" : state;  // voided, expired, or a state a newer server knows
+}
+
+std::string render_transfers(const json& transfers, const std::string& currency) {
+  Table table({"ID", "TIME", "FROM", "TO", "AMOUNT", "CODE", "REF", "STATE"});
+  table.align_right(0).align_right(4);
+  const auto account = [](const json& t, const char* name, const char* id) {
+    const std::string named = string_field(t, name);
+    return named.empty() ? "account " + cell(t, id) : named;
+  };
   for (const json& t : transfers) {
-    table.add_row({cell(t, "id"), cell(t, "time"), cell(t, "debit"), cell(t, "credit"), cell(t, "amount"),
-                   cell(t, "code"), cell(t, "ref"), cell(t, "state"), cell(t, "flags")});
+    table.add_row({cell(t, "id"), cell(t, "time"), account(t, "debit_name", "debit"),
+                   account(t, "credit_name", "credit"), money_cell(t, "amount", currency), cell(t, "code"),
+                   cell(t, "ref"), transfer_state(t)});
   }
   return table.render();
 }
@@ -342,17 +390,17 @@ std::string render_projects(const json& projects) {
   return table.render();
 }
 
-std::string render_schemes(const json& schemes) {
+std::string render_schemes(const json& schemes, const std::string& currency) {
   Table table({"ID", "NAME", "RATE", "ELIGIBLE", "SHORTFALL", "FUND_ACCOUNT", "FUND_BALANCE"});
   table.align_right(0).align_right(2).align_right(5).align_right(6);
   for (const json& s : schemes) {
     table.add_row({cell(s, "id"), cell(s, "name"), rate_cell(s), cell(s, "eligible_kinds"), cell(s, "shortfall"),
-                   cell(s, "fund_account"), cell(s, "fund_balance")});
+                   cell(s, "fund_account"), money_cell(s, "fund_balance", currency)});
   }
   return table.render();
 }
 
-std::string render_awards(const json& awards) {
+std::string render_awards(const json& awards, const std::string& currency) {
   Table table({"ID", "SCHEME", "PROJECT", "RATE", "GPUS", "START", "END", "GRANTED", "HELD", "SPENT", "REFUNDED",
                "LEFT", "REPORT DUE"});
   for (size_t c : {0, 3, 4, 7, 8, 9, 10, 11}) table.align_right(c);
@@ -361,9 +409,10 @@ std::string render_awards(const json& awards) {
     std::string report = short_date(a, "next_report_due");
     if (a.is_object() && a.value("reports_overdue", false)) report += " OVERDUE";
     table.add_row({cell(a, "id"), first_cell(a, {"scheme", "scheme_id"}), first_cell(a, {"project", "project_id"}),
-                   rate_cell(a), cell(a, "gpu_level"), short_date(a, "start"), short_date(a, "end"),
-                   first_cell(a, {"granted", "amount"}), cell(a, "held"), cell(a, "spent"), cell(a, "refunded"),
-                   cell(a, "left"), report});
+                   rate_cell(a), cell(a, "gpu_level"), date_cell(a, "start"), date_cell(a, "end"),
+                   money_cell(a, a.contains("granted") ? "granted" : "amount", currency),
+                   money_cell(a, "held", currency), money_cell(a, "spent", currency),
+                   money_cell(a, "refunded", currency), money_cell(a, "left", currency), report});
   }
   return table.render();
 }
@@ -372,24 +421,31 @@ std::string render_whoami(const json& me) {
   return render_fields(me, {"user", "role", "org", "org_id", "unix_user", "token_id"});
 }
 
-std::string render_audit(const json& records) {
+// An audit record that moved no money.
+static bool no_money(const json& record) {
+  return cell(record, "amount") == "0.0000" && (!record.contains("transfer_id") || record["transfer_id"].is_null());
+}
+
+std::string render_audit(const json& records, const std::string& currency) {
   Table table({"SEQ", "AT", "USER", "ACTION", "SUBJECT", "AMOUNT", "TRANSFER", "NOTE"});
   for (size_t c : {0, 5, 6}) table.align_right(c);
   for (const json& r : records) {
     table.add_row({cell(r, "seq"), cell(r, "at"), cell(r, "user"), cell(r, "action"), cell(r, "subject"),
-                   cell(r, "amount"), r.contains("transfer_id") && !r["transfer_id"].is_null() ? cell(r, "transfer_id") : "-",
+                   no_money(r) ? "-" : money_cell(r, "amount", currency),
+                   r.contains("transfer_id") && !r["transfer_id"].is_null() ? cell(r, "transfer_id") : "-",
                    cell(r, "note")});
   }
   return table.render();
 }
 
-std::string render_applications(const json& applications) {
+std::string render_applications(const json& applications, const std::string& currency) {
   Table table({"ID", "SCHEME", "PROJECT", "STATE", "AMOUNT", "GPUS", "DAYS", "SCORE", "GRANTED", "AWARD"});
   for (size_t c : {0, 4, 5, 6, 7, 8, 9}) table.align_right(c);
   for (const json& a : applications) {
-    table.add_row({cell(a, "id"), cell(a, "scheme"), cell(a, "project"), cell(a, "state"), cell(a, "amount"),
+    table.add_row({cell(a, "id"), cell(a, "scheme"), cell(a, "project"), cell(a, "state"),
+                   money_cell(a, "amount", currency),
                    cell(a, "gpu_level"), cell(a, "duration_days"), cell(a, "score"),
-                   a.contains("approved_amount") ? cell(a, "approved_amount") : "-",
+                   money_cell(a, "approved_amount", currency),
                    a.contains("award_id") && !a["award_id"].is_null() ? cell(a, "award_id") : "-"});
   }
   return table.render();

@@ -56,4 +56,30 @@ std::string format_amount(Minor amount_minor) {
   return (negative ? "-" : "") + std::to_string(whole) + "." + f;
 }
 
+namespace {
+
+// "1234567" -> "1,234,567".
+std::string group_thousands(const std::string& digits) {
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_money(Minor amount_minor, std::string_view currency) {
+  constexpr int64_t kMinorPerCent = kMinorPerUnit / 100;
+  const bool negative = amount_minor < 0;
+  unsigned __int128 mag = negative ? -static_cast<__int128>(amount_minor) : amount_minor;
+  mag = (mag + kMinorPerCent / 2) / kMinorPerCent;  // cents, half away from zero
+  const auto whole = static_cast<uint64_t>(mag / 100);
+  const auto cents = static_cast<unsigned>(mag % 100);
+  std::string out = negative && mag != 0 ? "-" : "";
+  if (!currency.empty()) out += std::string(currency) + " ";
+  return out + group_thousands(std::to_string(whole)) + "." + (cents < 10 ? "0" : "") + std::to_string(cents);
+}
+
 }  // namespace berth

@@ -23,7 +23,14 @@ inline constexpr int kMinorDigits = 4;
 Result<Minor> parse_amount(std::string_view text, bool allow_negative = false);
 
 // Formats minor units as a decimal with exactly kMinorDigits fraction digits: "12.3456".
+// The exact figure, for JSON, CSV and anything read back by a program.
 std::string format_amount(Minor amount_minor);
+
+// Money for people (tables, statements): `currency`, a space, the amount rounded to the cent
+// (half away from zero) with thousands separators: format_money(2'000'000'000, "HK$") is
+// "HK$ 200,000.00", a debit "-HK$ 3.50". An empty currency gives the number alone. The one
+// formatter of money that people read; format_amount stays the exact one.
+std::string format_money(Minor amount_minor, std::string_view currency);
 
 // floor(a * b / c) for non-negative a, b and positive c, exact in 128 bits.
 // Returns -1 if the result does not fit in int64_t.

@@ -1384,6 +1384,23 @@ Result<std::vector<JobId>> Engine::set_node_state(NodeId node, NodeState state, 
   return ended;
 }
 
+Result<std::vector<JobId>> Engine::change_node_state(NodeId node, NodeState state, int64_t now_ms) {
+  const Node* n = cluster_.node(node);
+  if (!n) return Status::NotFound("node " + std::to_string(node.value) + " not found");
+  const std::string subject = "node " + n->name;
+  const NodeState before = n->state;
+  auto ended = set_node_state(node, state, now_ms);
+  if (!ended.ok()) return ended;
+  static constexpr const char* kActions[] = {"node.resume", "node.drain", "node.down"};
+  std::string note = std::string("was ") + node_state_name(before);
+  if (!ended->empty()) {
+    note += "; ended jobs";
+    for (size_t i = 0; i < ended->size(); ++i) note += (i ? ", " : " ") + std::to_string((*ended)[i].value);
+  }
+  record_audit(kActions[static_cast<int>(state)], subject, 0, TransferId(), note, now_ms);
+  return ended;
+}
+
 bool Engine::predicts(const JobRequest& r) const {
   return scheduling_.predict_runtimes && (r.time_limit_s == 0 || scheduling_.predict_with_limit);
 }

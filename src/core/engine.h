@@ -302,6 +302,11 @@ class Engine {
   // wallet. Transfers from the centre's revenue (kCodeRefund, ref = the job), linked: all or
   // nothing. A reason is required. Returns the amount refunded.
   Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason, int64_t now_ms);
+  // A refund's audit note is its reason, then how it was split: "GPU fault (2.0000 to the
+  // wallet, ...)". refund_reason reads the reason back from such a note (the note itself when
+  // it is not one).
+  static std::string refund_note(const std::string& reason, const std::string& split);
+  static std::string refund_reason(const std::string& audit_note);
   // What can still be refunded of a job: its cost less its refunds (0 for a job not ended).
   Minor refundable_minor(const Job& job) const;
   // The subsidy part of refunds of the jobs an award paid for, in all: paid back into the award
@@ -367,6 +372,10 @@ class Engine {
   // its running jobs as lost: NODE_FAIL, or requeued if they asked, charged up to now.
   // Returns the jobs that ended (the owner stops their processes).
   Result<std::vector<JobId>> set_node_state(NodeId node, NodeState state, int64_t now_ms);
+  // The same, asked for by someone (the actor set by set_actor): recorded in the audit record as
+  // "node.drain", "node.down" or "node.resume" on "node NAME", with the jobs it ended. Restoring
+  // a stored state at start uses set_node_state, which records nothing.
+  Result<std::vector<JobId>> change_node_state(NodeId node, NodeState state, int64_t now_ms);
   // Expires pending transfers whose timeout passed, and returns to its fund what is left of each
   // award that has ended once no hold on it is open. Returns the transfers expired.
   size_t expire(int64_t now_ms);

@@ -35,6 +35,15 @@ const Award* award_at(const AwardsByAccount& awards, AccountId account) {
   return it == awards.end() ? nullptr : it->second;
 }
 
+// The award whose account a subsidy hold debited, and its scheme's name, into a line.
+template <typename Line>
+void name_award(const Engine& engine, const AwardsByAccount& awards, const Transfer* subsidy_hold, Line* line) {
+  const Award* a = subsidy_hold ? award_at(awards, subsidy_hold->debit) : nullptr;
+  if (!a) return;
+  line->award = a->id;
+  if (const Scheme* s = engine.funding().scheme(a->scheme)) line->award_scheme = s->name;
+}
+
 // One run's four transfers (any may be missing).
 struct RunTransfers {
   const Transfer* subsidy_hold = nullptr;
@@ -102,7 +111,7 @@ void add_run(const Engine& engine, const AwardsByAccount& awards, const Job& job
     h.start_ms = hold->timestamp_ms;
     h.copay_held_minor = held_until_posted(ledger, r.copay_hold) ? r.copay_hold->amount : 0;
     h.subsidy_held_minor = held_until_posted(ledger, r.subsidy_hold) ? r.subsidy_hold->amount : 0;
-    if (const Award* a = r.subsidy_hold ? award_at(awards, r.subsidy_hold->debit) : nullptr) h.award = a->id;
+    name_award(engine, awards, r.subsidy_hold, &h);
     st->held_at_close.push_back(std::move(h));
     return;
   }
@@ -111,7 +120,7 @@ void add_run(const Engine& engine, const AwardsByAccount& awards, const Job& job
   c.subsidy_minor = r.subsidy_post ? r.subsidy_post->amount : 0;
   c.copay_minor = r.copay_post ? r.copay_post->amount : 0;
   c.cost_minor = c.subsidy_minor + c.copay_minor;
-  if (const Award* a = r.subsidy_hold ? award_at(awards, r.subsidy_hold->debit) : nullptr) c.award = a->id;
+  name_award(engine, awards, r.subsidy_hold, &c);
   st->jobs.push_back(std::move(c));
 }
 
@@ -120,6 +129,9 @@ void add_wallet_movements(const Engine& engine, const Project& p, ProjectStateme
   std::unordered_map<uint64_t, const std::string*> references;  // top-up transfer -> its reference
   for (const TopUp& t : engine.topups())
     if (t.project == p.id) references[t.transfer.value] = &t.reference;
+  std::unordered_map<uint64_t, const AuditRecord*> why;  // refund or adjustment transfer -> its record
+  for (const AuditRecord& r : engine.audit())
+    if (r.transfer.valid() && (r.action == "wallet.refund" || r.action == "wallet.adjust")) why[r.transfer.value] = &r;
   for (const Transfer& t : engine.ledger().transfers_in_order()) {
     if (t.debit != p.wallet && t.credit != p.wallet) continue;
     const Minor moved = posted_by(t);
@@ -134,6 +146,9 @@ void add_wallet_movements(const Engine& engine, const Project& p, ProjectStateme
     }
     WalletMovement m{t.id, t.timestamp_ms, t.code, signed_minor, ""};
     if (auto it = references.find(t.id.value); it != references.end()) m.reference = *it->second;
+    if (t.code == kCodeRefund) m.job = JobId(t.ref);
+    if (auto it = why.find(t.id.value); it != why.end())
+      m.reason = t.code == kCodeRefund ? Engine::refund_reason(it->second->note) : it->second->note;
     if (t.code == kCodeTopUp && signed_minor > 0) {
       st->topups_minor += signed_minor;
       st->topups.push_back(std::move(m));

@@ -53,6 +53,7 @@ struct JobCharge {
   Minor subsidy_minor = 0;
   Minor copay_minor = 0;
   AwardId award;           // the award that paid the subsidy (0: none)
+  std::string award_scheme;  // that award's scheme, by name ("" when none)
 };
 
 // A run that still held money at the end of the period (running then).
@@ -65,6 +66,7 @@ struct HeldRun {
   Minor copay_held_minor = 0;    // held from the wallet
   Minor subsidy_held_minor = 0;  // held from the award
   AwardId award;
+  std::string award_scheme;
 };
 
 // A posted movement of the wallet other than a job's co-payment.
@@ -74,6 +76,8 @@ struct WalletMovement {
   uint32_t code = 0;        // TransferCode
   Minor amount_minor = 0;   // signed: > 0 into the wallet, < 0 out of it
   std::string reference;    // a top-up's payment reference ("" when none)
+  JobId job;                // a refund's job (0: not a refund)
+  std::string reason;       // a refund's or adjustment's reason, from its audit record ("" when none)
 };
 
 struct ProjectStatement {

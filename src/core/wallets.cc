@@ -1,7 +1,9 @@
 // The Engine's wallet commands: credit limits, refunds of a job's charge and adjustments.
 // The rules are in engine.h and docs/wallets.md.
 #include <algorithm>
+#include <cctype>
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "core/check.h"
@@ -150,8 +152,27 @@ Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string
     if (to[i].first != project.wallet)
       split += ", " + format_amount(to[i].second) + " to account " + std::to_string(to[i].first.value) + " (" +
                ledger_.account(to[i].first)->name + ")";
-  record_audit("wallet.refund", name, amount_minor, batch.front().id, reason + " (" + split + ")", now_ms);
+  record_audit("wallet.refund", name, amount_minor, batch.front().id, refund_note(reason, split), now_ms);
   return amount_minor;
+}
+
+namespace {
+constexpr std::string_view kToTheWallet = " to the wallet";
+}  // namespace
+
+std::string Engine::refund_note(const std::string& reason, const std::string& split) {
+  return reason + " (" + split + ")";
+}
+
+// The split starts with "<amount> to the wallet"; the last such phrase is the split's, since
+// the split follows the reason.
+std::string Engine::refund_reason(const std::string& note) {
+  const size_t phrase = note.rfind(kToTheWallet);
+  if (phrase == std::string::npos) return note;
+  size_t start = phrase;
+  while (start > 0 && (std::isdigit(static_cast<unsigned char>(note[start - 1])) || note[start - 1] == '.')) --start;
+  if (start == phrase || start < 2 || note.compare(start - 2, 2, " (") != 0) return note;
+  return note.substr(0, start - 2);
 }
 
 Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,

@@ -201,7 +201,9 @@ void Daemon::install_routes(httplib::Server& srv) {
 
   record("/v1/health", "GET");
   srv.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(json{{"status", "ok"}, {"currency", config_.currency}, {"version", "0.1.0"}}.dump(),
+    const json centre = {{"name", config_.centre.name}, {"address", config_.centre.address}};
+    res.set_content(json{{"status", "ok"}, {"currency", config_.currency}, {"currency_symbol", currency_shown(config_)},
+                         {"centre", centre}, {"version", "0.1.0"}}.dump(),
                     "application/json");
   });
 
@@ -321,7 +323,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       return fail(Status::Invalid("query parameter 'format' must be json, csv or html, got '" + format + "'"));
     TRY_ASSIGN(st, core::project_statement(c.engine, p->id, month.from_ms, month.to_ms));
     if (format == "csv") return text_reply(statement_csv(st), "text/csv; charset=utf-8");
-    if (format == "html") return text_reply(statement_html(st, config_.currency), "text/html; charset=utf-8");
+    if (format == "html") return text_reply(statement_html(st, config_), "text/html; charset=utf-8");
     json out = statement_json(st);
     out["month"] = format_month(month.from_ms);
     out["currency"] = config_.currency;
@@ -877,7 +879,7 @@ void Daemon::install_routes(httplib::Server& srv) {
     else if (state_text == "drain") state = core::NodeState::kDrain;
     else if (state_text == "down") state = core::NodeState::kDown;
     else return fail(Status::Invalid("state must be up, drain or down, got '" + state_text + "'"));
-    TRY_ASSIGN(ended, c.engine.set_node_state(n->id, state, c.now_ms));
+    TRY_ASSIGN(ended, c.engine.change_node_state(n->id, state, c.now_ms));
     for (JobId id : ended) c.terminate.push_back(id);  // their processes must go too
     std::vector<JobId> on_node;
     for (JobId id : c.engine.running_jobs())

@@ -17,6 +17,17 @@ listen = "127.0.0.1:8765"
 state_dir = "berth-state"
 currency = "HKD"
 
+# Who the centre is: the name and address head every statement; tables and statements show
+# money as "HK$ 1,234.50" (JSON and CSV keep the exact amount, to 4 decimals).
+[centre]
+name = "berth GPU centre"
+# address = "1 Science Park Road\nHong Kong"   # lines separated by \n
+currency_symbol = "HK$"
+
+# berthd's log on stderr: one line per event with its time and level; "json" writes JSON lines.
+[log]
+format = "text"
+
 [executor]
 grace_s = 10            # seconds between SIGTERM and SIGKILL when a job is stopped
 
@@ -165,6 +176,26 @@ Status parse_http(const toml::value& root, const std::string& origin, HttpLimits
   return Status::Ok();
 }
 
+Status parse_centre(const toml::value& root, const std::string& origin, DaemonConfig* c) {
+  if (root.contains("centre")) {
+    const toml::value& t = toml::find(root, "centre");
+    c->centre.name = toml::find_or<std::string>(t, "name", c->centre.name);
+    c->centre.address = toml::find_or<std::string>(t, "address", c->centre.address);
+    c->centre.currency_symbol = toml::find_or<std::string>(t, "currency_symbol", c->centre.currency_symbol);
+    if (c->centre.name.empty()) return bad(origin, "centre.name must not be empty");
+    if (c->centre.name.size() > 200) return bad(origin, "centre.name is longer than 200 characters");
+    if (c->centre.address.size() > 1000) return bad(origin, "centre.address is longer than 1000 characters");
+    if (c->centre.currency_symbol.size() > 8) return bad(origin, "centre.currency_symbol is longer than 8 characters");
+  }
+  if (c->currency.empty() || c->currency.size() > 8) return bad(origin, "currency must be a code of 1 to 8 characters");
+  if (root.contains("log")) {
+    const std::string format = toml::find_or<std::string>(toml::find(root, "log"), "format", "text");
+    if (!parse_log_format(format, &c->log_format))
+      return bad(origin, "log.format must be text or json, got '" + format + "'");
+  }
+  return Status::Ok();
+}
+
 Result<DaemonConfig> parse_value(const toml::value& root, const std::string& origin) {
   DaemonConfig c;
   const std::string listen = toml::find_or<std::string>(root, "listen", "127.0.0.1:8765");
@@ -179,6 +210,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
   if (c.listen_port < 0 || c.listen_port > 65535) return bad(origin, "listen port out of range");
   c.state_dir = toml::find_or<std::string>(root, "state_dir", c.state_dir);
   c.currency = toml::find_or<std::string>(root, "currency", c.currency);
+  BERTH_RETURN_IF_ERROR(parse_centre(root, origin, &c));
   if (root.contains("executor")) {
     const auto& ex = toml::find(root, "executor");
     const int64_t grace_s = toml::find_or<int64_t>(ex, "grace_s", 10);
@@ -290,6 +322,17 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
 }
 
 }  // namespace
+
+std::string currency_shown(const DaemonConfig& config) {
+  return config.centre.currency_symbol.empty() ? config.currency : config.centre.currency_symbol;
+}
+
+bool parse_log_format(const std::string& name, LogFormat* out) {
+  if (name == "text") *out = LogFormat::kText;
+  else if (name == "json") *out = LogFormat::kJson;
+  else return false;
+  return true;
+}
 
 Result<DaemonConfig> parse_config(const std::string& text, const std::string& origin) {
   try {

@@ -26,11 +26,25 @@ struct HttpLimits {
   int max_connections_per_client = 256;    // per client address, likewise
 };
 
+// Who the centre is, as its statements and tables name it ([centre] in the configuration).
+struct CentreConfig {
+  std::string name = "berth GPU centre";  // heads every statement
+  std::string address;                    // under the name, line breaks kept ("" when not set)
+  // What people read before an amount ("HK$"); the currency code (DaemonConfig::currency) when
+  // not set. JSON and CSV carry exact amounts and the code, never this.
+  std::string currency_symbol;
+};
+
+// How berthd writes its log ([log] format, or --log-format): one line per event either way.
+enum class LogFormat : uint8_t { kText, kJson };
+
 struct DaemonConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8765;               // 0: any free port (written to <state_dir>/berthd.port)
   std::string state_dir = "berth-state";  // database, admin token, job scripts
-  std::string currency = "HKD";
+  std::string currency = "HKD";         // the ISO code JSON and CSV name
+  CentreConfig centre;
+  LogFormat log_format = LogFormat::kText;
   int64_t grace_ms = 10'000;            // between SIGTERM and SIGKILL
   // Who jobs run as when berthd runs as root: the "unix_user" a job's launch description names
   // (its token's Unix user), else job_user. Never uid 0 unless allow_root_jobs. When berthd is
@@ -41,6 +55,12 @@ struct DaemonConfig {
   core::ClusterConfig cluster;
   core::SchedulerConfig scheduling;
 };
+
+// What people read before an amount: the centre's currency symbol, else the currency code.
+std::string currency_shown(const DaemonConfig& config);
+
+// "text" or "json"; false for anything else.
+bool parse_log_format(const std::string& name, LogFormat* out);
 
 // The embedded default configuration, as TOML (also what `berthd --print-default-config` shows).
 const char* default_config_toml();

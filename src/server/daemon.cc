@@ -19,6 +19,7 @@
 #include "executor/local_executor.h"
 #include "server/auth.h"
 #include "server/launch_spec.h"
+#include "server/log.h"
 #include "server/frontend.h"
 #include "server/views.h"
 #include "store/state_dir.h"
@@ -31,8 +32,6 @@ using json = nlohmann::json;
 namespace {
 constexpr size_t kMaxBatch = 4096;        // requests applied per batch
 constexpr int64_t kHeartbeatMs = 1000;    // berthd records it is alive at least this often
-
-void log_line(const std::string& msg) { std::fprintf(stderr, "berthd: %s\n", msg.c_str()); }
 
 // Reads a process's environment; empty when it cannot be read (not ours, or gone).
 std::string read_environ(const std::string& pid) {
@@ -63,7 +62,7 @@ void kill_orphans(const std::string& run_marker, const std::string& state_dir, c
     const pid_t group = getpgid(p);
     if (group > 1) kill(-group, SIGKILL);
     kill(p, SIGKILL);
-    log_line("killed orphaned process " + pid + " of job " + std::to_string(job));
+    log_warning("killed orphaned process " + pid + " of job " + std::to_string(job));
   }
   closedir(proc);
 }
@@ -150,7 +149,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   d->engine_ = std::move(*engine);
   // Logged here, once: the commit in recover() writes these jobs back readable.
   for (const core::SetAsideJob& s : d->engine_->set_aside_at_restore())
-    log_line("job " + std::to_string(s.job.value) + (s.kept ? " kept as it was, with a default for: " : " set aside (FAILED): ") +
+    log_warning("job " + std::to_string(s.job.value) + (s.kept ? " kept as it was, with a default for: " : " set aside (FAILED): ") +
              "its stored row could not be loaded: " + s.problem);
   BERTH_RETURN_IF_ERROR(d->recover(fresh ? now : last_alive_ms));
   // An administrator's drain or down outlives a restart: each configured node takes the state
@@ -169,7 +168,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   Daemon* self = d.get();
   auto report = [self](const executor::JobExit& exit) { self->report_exit(exit); };
   d->executor_ = std::make_unique<executor::LocalExecutor>(report);
-  d->launcher_ = std::make_unique<executor::LaunchQueue>(*d->executor_, report, log_line);
+  d->launcher_ = std::make_unique<executor::LaunchQueue>(*d->executor_, report, log_info);
   return d;
 }
 
@@ -191,7 +190,7 @@ Status Daemon::recover(int64_t last_alive_ms) {
       end.lost = true;
       end.reason = "berthd stopped while it ran";
       BERTH_RETURN_IF_ERROR(engine_->job_ended(id, end, last_alive_ms, now));
-      log_line("job " + std::to_string(id.value) + " was running when berthd stopped: " +
+      log_warning("job " + std::to_string(id.value) + " was running when berthd stopped: " +
                core::job_state_name(engine_->job(id)->state));
     }
   }
@@ -238,7 +237,7 @@ void Daemon::core_loop() {
 void Daemon::stop_running_jobs() {
   const std::vector<JobId> running = engine_->running_jobs();
   if (running.empty()) return;
-  log_line("stopping " + std::to_string(running.size()) + " running job(s)");
+  log_info("stopping " + std::to_string(running.size()) + " running job(s)");
   for (JobId id : running) launcher_->terminate(id, config_.grace_ms);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.grace_ms + 5000);
   std::unique_lock<std::mutex> lock(mu_);
@@ -257,7 +256,7 @@ void Daemon::stop_running_jobs() {
   for (JobId id : running)
     if (engine_->job(id)->state == core::JobState::kRunning) (void)engine_->job_ended(id, lost, now, now);
   const Status st = store_->commit(engine_->drain_changes(), now);
-  if (!st.ok()) log_line("commit at shutdown failed: " + st.ToString());
+  if (!st.ok()) log_error("commit at shutdown failed: " + st.ToString());
 }
 
 void Daemon::run_batch() {
@@ -277,7 +276,7 @@ void Daemon::run_batch() {
   for (const executor::JobExit& x : exits) {
     core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false, x.reason};
     const Status st = engine_->job_ended(x.job, end, now, now);
-    if (!st.ok()) log_line("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
+    if (!st.ok()) log_warning("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
   }
   std::vector<Reply> replies;
   replies.reserve(batch.size());
@@ -288,7 +287,7 @@ void Daemon::run_batch() {
       // A last resort: handlers parse their input and answer with a Status, so an exception
       // here is a bug in berthd, not the caller's mistake. It is logged to be noticed and
       // answered as a 500 without the internal detail.
-      log_line(std::string("BUG: a request's handler threw: ") + e.what());
+      log_error(std::string("BUG: a request's handler threw: ") + e.what());
       replies.push_back(error_reply(Status::Internal("internal error")));
     }
   }
@@ -301,11 +300,11 @@ void Daemon::run_batch() {
     if (!st.ok()) {
       // The in-memory state is ahead of the disk; the only safe course is to stop and
       // let a restart reload what was committed. Nothing of this batch was acknowledged.
-      log_line("FATAL: commit failed, stopping: " + st.ToString());
+      log_critical("FATAL: commit failed, stopping: " + st.ToString());
       // A database deleted or replaced under berthd is still open here: save what it holds.
       if (auto saved = store_->rescue(); saved.ok())
-        log_line("the database as berthd last committed it is saved in " + *saved +
-                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm, and start berthd");
+        log_critical("the database as berthd last committed it is saved in " + *saved +
+                     ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm, and start berthd");
       std::_Exit(70);
     }
     last_commit_ms_ = now;
@@ -317,7 +316,7 @@ void Daemon::run_batch() {
     if (nodes[i].state == stored_node_states_[i]) continue;
     const Status st = store_->put_node_state(nodes[i].name, nodes[i].state);
     if (!st.ok()) {
-      log_line("FATAL: recording the state of node " + nodes[i].name + " failed, stopping: " + st.ToString());
+      log_critical("FATAL: recording the state of node " + nodes[i].name + " failed, stopping: " + st.ToString());
       std::_Exit(70);
     }
     stored_node_states_[i] = nodes[i].state;
@@ -355,7 +354,7 @@ void Daemon::launch(JobId id) {
   exit.job = id;
   exit.exit_code = 127;
   exit.reason = "cannot start: " + spec.status().message();
-  log_line("job " + std::to_string(id.value) + " " + exit.reason);
+  log_info("job " + std::to_string(id.value) + " " + exit.reason);
   report_exit(std::move(exit));
 }
 
@@ -377,7 +376,7 @@ Status Daemon::run() {
     if (stopping_) frontend_->stop();  // stopped before it started
   }
   core_thread_ = std::thread([this] { core_loop(); });
-  log_line("listening on http://" + config_.listen_host + ":" + std::to_string(port_) + " (state in " + state_dir_ + ")");
+  log_info("listening on http://" + config_.listen_host + ":" + std::to_string(port_) + " (state in " + state_dir_ + ")");
   frontend_->run();
   stop();
   if (core_thread_.joinable()) core_thread_.join();

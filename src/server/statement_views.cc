@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <vector>
 
 #include "common/money.h"
@@ -20,15 +21,32 @@ json id_or_null(uint64_t id) { return id == 0 ? json(nullptr) : json(id); }
 
 std::string time_text(int64_t ms) { return ms == 0 ? "" : format_time_ms(ms); }
 
-// The columns of a statement's line items, shared by the CSV and the HTML page.
+// The columns of a statement's line items, shared by the CSV and the HTML page; the CSV has
+// those before kAwardName, the page names the award by its scheme too.
 enum Column : size_t {
   kType, kTime, kReference, kDescription, kUser, kState, kGpus, kStart, kEnd, kGpuHours, kGpuMs, kGross,
-  kSubsidy, kCopay, kHeld, kWallet, kBalance, kAward, kColumns
+  kSubsidy, kCopay, kHeld, kWallet, kBalance, kAward, kAwardName, kColumns
 };
-constexpr std::array<const char*, kColumns> kHeaders = {
+constexpr size_t kCsvColumns = kAwardName;
+constexpr std::array<const char*, kCsvColumns> kHeaders = {
     "type", "time", "reference", "description", "user", "state", "gpus", "start", "end", "gpu_hours", "gpu_ms",
     "gross", "subsidy", "copay", "held", "wallet", "balance", "award_id"};
 using Row = std::array<std::string, kColumns>;
+
+// "3 (ai-subsidy)": the award that paid, as the page names it.
+std::string award_name(AwardId award, const std::string& scheme) {
+  if (!award.valid()) return "";
+  return std::to_string(award.value) + (scheme.empty() ? "" : " (" + scheme + ")");
+}
+
+// A wallet movement other than a top-up or a co-payment, in words. Refunds name their job and
+// reason, adjustments their reason; never a transfer's internal id.
+std::string movement_description(const core::WalletMovement& m) {
+  const std::string why = m.reason.empty() ? "" : ": " + m.reason;
+  if (m.code == core::kCodeRefund && m.job.valid()) return "refund of job " + std::to_string(m.job.value) + why;
+  if (m.code == core::kCodeAdjustment) return "adjustment" + why;
+  return std::string(m.amount_minor > 0 ? "credit (" : "debit (") + core::transfer_code_name(m.code) + ")" + why;
+}
 
 // Every line item in the order the CSV and the page print them, with the running balance.
 std::vector<Row> statement_rows(const core::ProjectStatement& st) {
@@ -62,13 +80,14 @@ std::vector<Row> statement_rows(const core::ProjectStatement& st) {
     r[kSubsidy] = format_amount(j.subsidy_minor);
     r[kCopay] = format_amount(j.copay_minor);
     r[kAward] = j.award.valid() ? std::to_string(j.award.value) : "";
+    r[kAwardName] = award_name(j.award, j.award_scheme);
     dated.push_back({j.end_ms, 1, r, -j.copay_minor});
   }
   for (const core::WalletMovement& m : st.other) {
     Row r;
     r[kType] = core::transfer_code_name(m.code);
-    r[kReference] = m.reference.empty() ? std::to_string(m.transfer.value) : m.reference;
-    r[kDescription] = std::string(m.amount_minor > 0 ? "credit" : "debit") + " (" + core::transfer_code_name(m.code) + ")";
+    r[kReference] = !m.reference.empty() ? m.reference : m.job.valid() ? "job " + std::to_string(m.job.value) : "";
+    r[kDescription] = movement_description(m);
     dated.push_back({m.time_ms, 2, r, m.amount_minor});
   }
   std::stable_sort(dated.begin(), dated.end(), [](const Dated& a, const Dated& b) {
@@ -99,6 +118,7 @@ std::vector<Row> statement_rows(const core::ProjectStatement& st) {
     r[kStart] = time_text(h.start_ms);
     r[kHeld] = format_amount(h.copay_held_minor);
     r[kAward] = h.award.valid() ? std::to_string(h.award.value) : "";
+    r[kAwardName] = award_name(h.award, h.award_scheme);
     rows.push_back(r);
   }
   Row closing;
@@ -119,16 +139,94 @@ std::vector<Row> statement_rows(const core::ProjectStatement& st) {
 
 const char kPageStyle[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em;color:#111}"
-    "h1{font-size:1.4em;margin:0 0 .2em}p.sub{margin:0 0 1.2em;color:#444}"
+    "header{display:flex;justify-content:space-between;align-items:flex-start;margin-bottom:1.5em}"
+    "h1{font-size:1.5em;margin:0}h2{font-size:1.15em;margin:0 0 .3em}"
+    "address{font-style:normal;color:#444;margin-top:.2em}"
+    "dl.meta{display:grid;grid-template-columns:auto auto;gap:.15em .8em;margin:0}dl.meta dt{color:#555}"
+    "dl.meta dd{margin:0;text-align:right;white-space:nowrap}"
+    "p.sub{margin:0 0 1.2em;color:#444}"
     "table{border-collapse:collapse;width:100%;font-size:.85em;margin-bottom:1.2em}"
     "th,td{border-bottom:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
-    "th{background:#f2f2f2}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "th{background:#f2f2f2}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+    "td.d{white-space:nowrap}"
     "tr.total td{font-weight:bold;border-top:2px solid #111}"
     "table.summary{width:auto}"
     "@media print{body{margin:0}th{background:none}}";
 
-std::string html_cell(const std::string& text, bool number, const char* tag = "td") {
-  return std::string("<") + tag + (number ? " class=\"n\"" : "") + ">" + html_escape(text) + "</" + tag + ">";
+enum class Kind { kText, kNumber, kDate };
+
+std::string html_cell(const std::string& text, Kind kind, const char* tag = "td") {
+  const char* cls = kind == Kind::kNumber ? " class=\"n\"" : kind == Kind::kDate ? " class=\"d\"" : "";
+  return std::string("<") + tag + cls + ">" + html_escape(text) + "</" + tag + ">";
+}
+
+// A time as the page shows it: "2026-11-05 12:00" (UTC, said once in the page's note).
+std::string page_time(const std::string& iso) {
+  if (iso.size() < 16) return iso;
+  return iso.substr(0, 10) + " " + iso.substr(11, 5);
+}
+
+// The period as people date it: its first day to its last (the day before to_ms).
+std::string page_period(const core::ProjectStatement& st) {
+  return format_time_ms(st.from_ms).substr(0, 10) + " to " + format_time_ms(st.to_ms - 1).substr(0, 10);
+}
+
+// The centre's name and address, and the statement's number, date and account.
+std::string page_header(const core::ProjectStatement& st, const DaemonConfig& config) {
+  std::string address = html_escape(config.centre.address);
+  for (size_t at = address.find('\n'); at != std::string::npos; at = address.find('\n', at))
+    address.replace(at, 1, "<br>");
+  std::string out = "<header><div><h1>" + html_escape(config.centre.name) + "</h1>";
+  if (!address.empty()) out += "<address>" + address + "</address>";
+  out += "</div><dl class=\"meta\">";
+  const std::pair<const char*, std::string> meta[] = {{"Statement", statement_number(st)},
+                                                      {"Period", page_period(st)},
+                                                      {"Organisation", st.org_name},
+                                                      {"Project", st.project_name},
+                                                      {"Currency", config.currency}};
+  for (const auto& [label, value] : meta) out += "<dt>" + std::string(label) + "</dt><dd>" + html_escape(value) + "</dd>";
+  return out + "</dl></header>\n";
+}
+
+// An exact amount of a row ("1234.5000") as the page shows it: "1,234.50"; "" stays "".
+std::string page_amount(const std::string& exact) {
+  Result<Minor> amount = parse_amount(exact, /*allow_negative=*/true);
+  return amount.ok() ? format_money(*amount, "") : exact;
+}
+
+// The page's items: each line item in time order, with the award that paid, what it moved in
+// the wallet and the running balance.
+std::string page_items(const core::ProjectStatement& st, const std::string& currency) {
+  static constexpr std::array<Column, 13> kShown = {kTime, kType, kReference, kDescription, kUser, kState, kGpuHours,
+                                                    kAwardName, kGross, kSubsidy, kCopay, kWallet, kBalance};
+  static constexpr std::array<const char*, 13> kShownHeaders = {"Date", "Item", "Ref", "Description", "User",
+                                                                "State", "GPU-hours", "Award", "Gross", "Subsidy",
+                                                                "Co-pay", "Amount", "Balance"};
+  auto is_money = [](Column c) { return c >= kGross && c < kAward; };
+  auto kind = [&is_money](Column c) {
+    if (c == kTime) return Kind::kDate;
+    return c == kGpus || c == kGpuHours || is_money(c) ? Kind::kNumber : Kind::kText;
+  };
+  std::string out = "<table><thead><tr>";
+  for (size_t i = 0; i < kShown.size(); ++i) {
+    const std::string unit = is_money(kShown[i]) ? " (" + currency + ")" : "";
+    out += html_cell(kShownHeaders[i] + unit, kind(kShown[i]), "th");
+  }
+  out += "</tr></thead><tbody>\n";
+  for (Row r : statement_rows(st)) {
+    // The opening and closing rows are dated by day: the period's first and its last.
+    if (r[kType] == "opening") r[kTime] = format_time_ms(st.from_ms).substr(0, 10);
+    else if (r[kType] == "closing") r[kTime] = format_time_ms(st.to_ms - 1).substr(0, 10);
+    else r[kTime] = page_time(r[kTime]);
+    out += r[kType] == "closing" ? "<tr class=\"total\">" : "<tr>";
+    for (Column c : kShown) {
+      std::string text = is_money(c) ? page_amount(r[c]) : r[c];
+      if (c == kCopay && r[kType] == "held") text = page_amount(r[kHeld]) + " held";
+      out += html_cell(text, kind(c));
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table>\n";
 }
 
 }  // namespace
@@ -145,7 +243,8 @@ json statement_json(const core::ProjectStatement& st) {
                     {"gpus", j.gpus}, {"start", time_json(j.start_ms)}, {"end", time_json(j.end_ms)},
                     {"gpu_ms", j.gpu_ms}, {"gpu_hours", format_gpu_hours(j.gpu_ms)},
                     {"cost", format_amount(j.cost_minor)}, {"subsidy", format_amount(j.subsidy_minor)},
-                    {"copay", format_amount(j.copay_minor)}, {"award_id", id_or_null(j.award.value)}});
+                    {"copay", format_amount(j.copay_minor)}, {"award_id", id_or_null(j.award.value)},
+                    {"award_scheme", j.award_scheme}});
   }
   json topups = json::array();
   for (const core::WalletMovement& m : st.topups)
@@ -154,13 +253,17 @@ json statement_json(const core::ProjectStatement& st) {
   json other = json::array();
   for (const core::WalletMovement& m : st.other)
     other.push_back({{"transfer_id", m.transfer.value}, {"time", time_json(m.time_ms)},
-                     {"code", core::transfer_code_name(m.code)}, {"amount", format_amount(m.amount_minor)}});
+                     {"code", core::transfer_code_name(m.code)}, {"amount", format_amount(m.amount_minor)},
+                     {"job_id", id_or_null(m.job.value)}, {"reason", m.reason},
+                     {"description", movement_description(m)}});
   json held = json::array();
   for (const core::HeldRun& h : st.held_at_close)
     held.push_back({{"job_id", h.job.value}, {"run", h.run}, {"name", h.name}, {"gpus", h.gpus},
                     {"start", time_json(h.start_ms)}, {"copay_held", format_amount(h.copay_held_minor)},
-                    {"subsidy_held", format_amount(h.subsidy_held_minor)}, {"award_id", id_or_null(h.award.value)}});
-  return {{"project_id", st.project.value},
+                    {"subsidy_held", format_amount(h.subsidy_held_minor)}, {"award_id", id_or_null(h.award.value)},
+                    {"award_scheme", h.award_scheme}});
+  return {{"number", statement_number(st)},
+          {"project_id", st.project.value},
           {"project", st.project_name},
           {"org_id", st.org.value},
           {"org", st.org_name},
@@ -193,7 +296,7 @@ static bool numeric_column(size_t c) {
 std::string statement_csv(const core::ProjectStatement& st) {
   std::string out;
   auto line = [&out](const auto& cells, bool header) {
-    for (size_t i = 0; i < cells.size(); ++i)
+    for (size_t i = 0; i < kCsvColumns; ++i)
       out += (i ? "," : "") + (header || numeric_column(i) ? csv_field(cells[i]) : csv_text_field(cells[i]));
     out += "\r\n";  // RFC 4180 line ends
   };
@@ -202,15 +305,23 @@ std::string statement_csv(const core::ProjectStatement& st) {
   return out;
 }
 
-std::string statement_html(const core::ProjectStatement& st, const std::string& currency) {
-  const std::string title = "Statement: " + st.project_name + " (" + st.org_name + "), " + time_text(st.from_ms).substr(0, 10) +
-                            " to " + time_text(st.to_ms).substr(0, 10);
+std::string statement_number(const core::ProjectStatement& st) {
+  char number[32];
+  std::snprintf(number, sizeof number, "ST-%04llu-", static_cast<unsigned long long>(st.project.value));
+  return number + format_month(st.from_ms);
+}
+
+std::string statement_html(const core::ProjectStatement& st, const DaemonConfig& config) {
+  const std::string currency = currency_shown(config);
+  const std::string title = "Statement " + statement_number(st) + ": " + st.project_name + " (" + st.org_name + "), " +
+                            page_period(st);
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
                     "</title><style>" + kPageStyle + "</style></head><body>\n";
-  out += "<h1>" + html_escape(title) + "</h1>\n";
-  out += "<p class=\"sub\">Period [" + html_escape(time_text(st.from_ms)) + ", " + html_escape(time_text(st.to_ms)) +
-         "), amounts in " + html_escape(currency) +
-         ". A job is charged when it ends; money held by jobs running at the close is shown, not deducted.</p>\n";
+  out += page_header(st, config);
+  out += "<h2>Statement of account: " + html_escape(st.project_name) + " (" + html_escape(st.org_name) + ")</h2>\n";
+  out += "<p class=\"sub\">" + html_escape(page_period(st)) + ". Amounts in " + html_escape(config.currency) +
+         ", rounded to the cent (the CSV statement has them exact); times in UTC. A job is charged when it ends; "
+         "money held by jobs running at the close is shown, not deducted.</p>\n";
   const std::pair<const char*, Minor> summary[] = {
       {"Opening balance", st.opening_minor}, {"Top-ups", st.topups_minor},
       {"Other credits", st.other_credits_minor}, {"Co-payments", st.copay_debits_minor},
@@ -218,23 +329,12 @@ std::string statement_html(const core::ProjectStatement& st, const std::string& 
       {"Held at close", st.held_at_close_minor}, {"Gross cost of jobs", st.jobs_cost_minor},
       {"Subsidy", st.jobs_subsidy_minor}};
   out += "<table class=\"summary\">";
-  for (const auto& [label, amount] : summary) out += "<tr>" + html_cell(label, false, "th") + html_cell(format_amount(amount), true) + "</tr>";
-  out += "<tr>" + html_cell("GPU-hours", false, "th") + html_cell(format_gpu_hours(st.jobs_gpu_ms), true) + "</tr></table>\n";
-  static constexpr std::array<Column, 13> kShown = {kTime, kType, kReference, kDescription, kUser, kState, kGpus,
-                                                    kGpuHours, kGross, kSubsidy, kCopay, kWallet, kBalance};
-  static constexpr std::array<const char*, 13> kShownHeaders = {"Time", "Item", "Ref", "Description", "User", "State",
-                                                                "GPUs", "GPU-hours", "Gross", "Subsidy", "Co-pay",
-                                                                "Wallet", "Balance"};
-  auto numeric = [](Column c) { return c == kGpus || c >= kGpuHours; };
-  out += "<table><thead><tr>";
-  for (size_t i = 0; i < kShown.size(); ++i) out += html_cell(kShownHeaders[i], numeric(kShown[i]), "th");
-  out += "</tr></thead><tbody>\n";
-  for (const Row& r : statement_rows(st)) {
-    out += r[kType] == "closing" ? "<tr class=\"total\">" : "<tr>";
-    for (Column c : kShown) out += html_cell(c == kCopay && r[kType] == "held" ? r[kHeld] + " held" : r[c], numeric(c));
-    out += "</tr>\n";
-  }
-  out += "</tbody></table>\n</body></html>\n";
+  for (const auto& [label, amount] : summary)
+    out += "<tr>" + html_cell(label, Kind::kText, "th") + html_cell(format_money(amount, currency), Kind::kNumber) + "</tr>";
+  out += "<tr>" + html_cell("GPU-hours", Kind::kText, "th") + html_cell(format_gpu_hours(st.jobs_gpu_ms), Kind::kNumber) +
+         "</tr></table>\n";
+  out += page_items(st, currency);
+  out += "</body></html>\n";
   return out;
 }
 

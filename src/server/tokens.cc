@@ -14,6 +14,7 @@
 
 #include "common/timefmt.h"
 #include "server/daemon.h"
+#include "server/log.h"
 #include "server/request_fields.h"
 #include "server/views.h"
 
@@ -27,7 +28,6 @@ constexpr int64_t kMaxExpiryDays = 3650;
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
 constexpr int kMaxIdDraws = 16;  // new tokens drawn until one's public id is not taken
 
-void log_line(const std::string& msg) { std::fprintf(stderr, "berthd: %s\n", msg.c_str()); }
 
 store::TokenRow to_row(const TokenInfo& t) {
   return {t.hash, t.principal.user, role_name(t.principal.role), t.principal.org.value, t.created_ms,
@@ -210,12 +210,12 @@ Status Daemon::ensure_admin_token() {
   if (!berthd_made_one) {
     engine_->record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
                            "the first admin token, written to " + path, now);
-    log_line("admin token written to " + path);
+    log_info("admin token written to " + path);
   } else {
     const std::string why = current.empty() ? path + " was missing" : path + " held a token that no longer works";
     engine_->record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made->info.id,
                            why + "; revoked " + (ids.empty() ? "none" : ids), now);
-    log_line(why + ": revoked the old admin token(s) (" + (ids.empty() ? "none live" : ids) +
+    log_warning(why + ": revoked the old admin token(s) (" + (ids.empty() ? "none live" : ids) +
              ") and wrote a new one to " + path);
   }
   BERTH_RETURN_IF_ERROR(store_->commit(engine_->drain_changes(), now));
@@ -300,7 +300,7 @@ Reply Daemon::rotate_admin_token(CoreContext& c, const Principal& who) {
   for (const std::string& id : revoked) ids += (ids.empty() ? "" : ", ") + id;
   c.engine.record_access(core::Engine::AccessAction::kAdminTokenRotate, "token " + made->info.id,
                          "revoked " + (ids.empty() ? "none" : ids), c.now_ms);
-  log_line("admin token rotated by " + who.user + "; revoked " + (ids.empty() ? "none" : ids));
+  log_info("admin token rotated by " + who.user + "; revoked " + (ids.empty() ? "none" : ids));
   json out = token_view(c.engine, made->info, c.now_ms);
   out["token"] = made->secret;
   out["path"] = admin_token_path();

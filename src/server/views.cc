@@ -218,7 +218,12 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t) {
       credit = p->credit;
     }
   }
+  const auto name = [&l](AccountId id) {
+    const core::Account* a = l.account(id);
+    return a ? json(a->name) : json(nullptr);
+  };
   json out = {{"id", t.id.value}, {"debit", debit.value}, {"credit", credit.value},
+              {"debit_name", name(debit)}, {"credit_name", name(credit)},
               {"amount", format_amount(t.amount)}, {"flags", flags},
               {"pending_id", t.pending_id.valid() ? json(t.pending_id.value) : json(nullptr)},
               {"code", core::transfer_code_name(t.code)}, {"ref", t.ref}, {"time", time_json(t.timestamp_ms)}};

@@ -29,9 +29,17 @@ struct FakeServer {
   // Replies given first, in order, before the table's (a connection lost, then an answer).
   std::map<std::string, std::vector<Result<json>>> first_replies;
   std::string connected_server, connected_token;
+  // GET /v1/health, where tables learn the currency: answered aside and counted, not recorded
+  // in `calls`, so that tests of what a command sends see only its own requests.
+  Result<json> health = json{{"status", "ok"}, {"currency", "HKD"}, {"currency_symbol", "HK$"}};
+  int health_calls = 0;
 
   void reply(const std::string& key, Result<json> value) { replies.insert_or_assign(key, std::move(value)); }
   Result<json> answer(const std::string& method, const std::string& path, json body, Api::Headers headers = {}) {
+    if (method == "GET" && path == "/v1/health") {
+      ++health_calls;
+      return health;
+    }
     calls.push_back({method, path, std::move(body), std::move(headers)});
     if (auto first = first_replies.find(method + " " + path); first != first_replies.end() && !first->second.empty()) {
       Result<json> r = first->second.front();
@@ -674,12 +682,39 @@ TEST_F(CliTest, BalanceOfOneProjectAndOfAll) {
   const json vision = {{"project", "vision"}, {"wallet", {{"balance", "1.0000"}}}, {"awards", json::array()}};
   server_.reply("GET /v1/projects/vision/balance", vision);
   ASSERT_EQ(run({"balance", "vision"}), 0) << err_.str();
-  EXPECT_NE(out_.str().find("vision    1.0000"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("vision   HK$ 1.00"), std::string::npos) << out_.str();
   server_.reply("GET /v1/projects", json{{"projects", {{{"id", 1}, {"name", "vision"}}, {{"id", 2}}}}});
   server_.reply("GET /v1/projects/1/balance", vision);
   server_.reply("GET /v1/projects/2/balance", json{{"project", "nlp"}});
   ASSERT_EQ(run({"--json", "balance"}), 0) << err_.str();
   EXPECT_EQ(json::parse(out_.str())["balances"].size(), 2u);
+}
+
+TEST_F(CliTest, TablesShowMoneyInTheServersCurrencyAndJsonKeepsItExact) {
+  server_.reply("GET /v1/projects/vision/balance",
+                json{{"project", "vision"}, {"wallet", {{"balance", "200000.0000"}}}, {"awards", json::array()}});
+  ASSERT_EQ(run({"balance", "vision"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("HK$ 200,000.00"), std::string::npos) << out_.str();
+  EXPECT_EQ(server_.health_calls, 1);
+  ASSERT_EQ(run({"--json", "balance", "vision"}), 0) << err_.str();
+  EXPECT_EQ(json::parse(out_.str())["wallet"]["balance"], "200000.0000");
+  EXPECT_EQ(server_.health_calls, 1);  // --json renders no table: the currency is not asked for
+  // A server that names only its code, and one that does not answer: the code, then no currency.
+  server_.health = json{{"status", "ok"}, {"currency", "SGD"}};
+  ASSERT_EQ(run({"balance", "vision"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("SGD 200,000.00"), std::string::npos) << out_.str();
+  server_.health = Status::NotFound("no such route");
+  ASSERT_EQ(run({"balance", "vision"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("vision   200,000.00"), std::string::npos) << out_.str();
+}
+
+TEST_F(CliTest, ANodeDrainedIsSaidSo) {
+  server_.reply("POST /v1/nodes/local/state", json{{"name", "local"}, {"state", "drain"}, {"jobs_ended", json::array()}});
+  ASSERT_EQ(run({"node", "drain", "local"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Node local is drained\n");
+  server_.reply("POST /v1/nodes/local/state", json{{"name", "local"}, {"state", "up"}, {"jobs_ended", json::array()}});
+  ASSERT_EQ(run({"node", "resume", "local"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Node local is up\n");
 }
 
 TEST_F(CliTest, ReconcileExitsZeroWhenCleanAndOneOnAnyDifference) {
@@ -715,14 +750,14 @@ TEST_F(CliTest, WalletCommandsSendTheirBodies) {
                 json{{"wallet", {{"credit_limit", "5000.0000"}, {"spendable", "5010.0000"}}}});
   ASSERT_EQ(run({"credit-limit", "vision", "5000", "--note", "trusted"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body, json({{"limit", "5000.0000"}, {"note", "trusted"}}));
-  EXPECT_EQ(out_.str(), "Credit limit of vision's wallet: 5000.0000; spendable 5010.0000\n");
+  EXPECT_EQ(out_.str(), "Credit limit of vision's wallet: HK$ 5,000.00; spendable HK$ 5,010.00\n");
 
   server_.reply("POST /v1/jobs/12/refund",
                 json{{"refunded", "12.5000"}, {"cost", "30.0000"}, {"refund", {{"amount", "12.5000"}}}});
   out_.str("");
   ASSERT_EQ(run({"refund", "12", "--amount", "12.5", "--reason", "slow node"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body, json({{"amount", "12.5000"}, {"reason", "slow node"}}));
-  EXPECT_EQ(out_.str(), "Refunded 12.5000 of job 12 (refunded in all 12.5000 of 30.0000)\n");
+  EXPECT_EQ(out_.str(), "Refunded HK$ 12.50 of job 12 (refunded in all HK$ 12.50 of HK$ 30.00)\n");
   ASSERT_EQ(run({"refund", "12", "--reason", "all of it"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body, json({{"reason", "all of it"}}));  // the whole rest
 
@@ -735,7 +770,7 @@ TEST_F(CliTest, WalletCommandsSendTheirBodies) {
     out_.str("");
     ASSERT_EQ(run(args), 0) << err_.str();
     EXPECT_EQ(server_.calls.back().body, json({{"amount", "-3.5000"}, {"reason", "fix"}}));
-    EXPECT_EQ(out_.str(), "Adjusted vision's wallet by -3.5000 (transfer 9); balance 6.5000\n");
+    EXPECT_EQ(out_.str(), "Adjusted vision's wallet by -HK$ 3.50 (transfer 9); balance HK$ 6.50\n");
   }
 }
 

@@ -123,8 +123,12 @@ TEST_F(SimCommandTest, SeveralPoliciesAreListed) {
 
 TEST_F(SimCommandTest, TableWithoutJson) {
   ASSERT_EQ(run(sim_args({"--policy", "all"})), 0) << err_.str();
-  for (const char* word : {"POLICY", "AVG_JCT_S", "fifo", "easy", "multifactor", "sjf", "default"})
+  for (const char* word : {"POLICY", "AVG_JCT", "P99_WAIT", "fifo", "easy", "multifactor", "sjf", "default"})
     EXPECT_NE(out_.str().find(word), std::string::npos) << word << " in\n" << out_.str();
+  // Durations for people: FIFO's p99 wait of 130 s (see SeveralPoliciesAreListed) reads 2m 10s.
+  ASSERT_EQ(run(sim_args({"--policy", "fifo"})), 0) << err_.str();
+  EXPECT_NE(out_.str().find("2m 10s"), std::string::npos) << out_.str();
+  EXPECT_EQ(out_.str().find("_S "), std::string::npos) << out_.str();
 }
 
 TEST_F(SimCommandTest, ReportWritesTheThreeFiles) {

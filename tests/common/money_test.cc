@@ -134,5 +134,25 @@ TEST(SubsidyShare, CopayTakesTheRemainder) {
   }
 }
 
+TEST(FormatMoney, ReadsLikeAnInvoice) {
+  EXPECT_EQ(format_money(2'000'000'000, "HK$"), "HK$ 200,000.00");
+  EXPECT_EQ(format_money(0, "HK$"), "HK$ 0.00");
+  EXPECT_EQ(format_money(12'3456, "HKD"), "HKD 12.35");
+  EXPECT_EQ(format_money(9'999'999'9999, "HK$"), "HK$ 10,000,000.00");
+  EXPECT_EQ(format_money(1'234'567'8900, ""), "1,234,567.89");
+  EXPECT_EQ(format_money(999'0000, "$"), "$ 999.00");
+  EXPECT_EQ(format_money(1000'0000, "$"), "$ 1,000.00");
+}
+
+TEST(FormatMoney, RoundsHalfAwayFromZeroAndKeepsTheSign) {
+  EXPECT_EQ(format_money(50, "HK$"), "HK$ 0.01");    // 0.0050
+  EXPECT_EQ(format_money(49, "HK$"), "HK$ 0.00");    // 0.0049
+  EXPECT_EQ(format_money(-35'000, "HK$"), "-HK$ 3.50");
+  EXPECT_EQ(format_money(-50, "HK$"), "-HK$ 0.01");
+  EXPECT_EQ(format_money(-49, "HK$"), "HK$ 0.00");   // no "-0.00"
+  EXPECT_EQ(format_money(std::numeric_limits<int64_t>::min(), ""), "-922,337,203,685,477.58");
+  EXPECT_EQ(format_money(std::numeric_limits<int64_t>::max(), ""), "922,337,203,685,477.58");
+}
+
 }  // namespace
 }  // namespace berth

@@ -278,6 +278,56 @@ TEST_F(StatementTest, OtherWalletMovementsAreListedByCodeWithTheirSign) {
   expect_balanced(*st);
 }
 
+TEST_F(StatementTest, ARefundNamesItsJobAndReasonAndAJobLineItsAwardsScheme) {
+  play();
+  // A reason that itself looks like a split keeps all of it.
+  ASSERT_TRUE(engine->refund_job(c, 30 * kUnit, "slow node (1.0000 to the wallet", at("2026-11-20T08:00:00Z")).ok());
+  ASSERT_TRUE(engine->adjust_wallet(vision, -2 * kUnit, "late fee", at("2026-11-21T08:00:00Z")).ok());
+  const ProjectStatement st = statement("2026-11");
+  ASSERT_EQ(st.other.size(), 2u);
+  EXPECT_EQ(st.other[0].job, c);
+  EXPECT_EQ(st.other[0].reason, "slow node (1.0000 to the wallet");
+  EXPECT_EQ(st.other[1].job, JobId());
+  EXPECT_EQ(st.other[1].reason, "debit from the wallet: late fee");
+  ASSERT_FALSE(st.jobs.empty());
+  for (const JobCharge& j : st.jobs) {
+    EXPECT_EQ(j.award, award);
+    EXPECT_EQ(j.award_scheme, "ai-subsidy");
+  }
+  ASSERT_EQ(st.held_at_close.size(), 1u);
+  EXPECT_EQ(st.held_at_close[0].award_scheme, "ai-subsidy");
+}
+
+TEST(RefundReason, ReadsTheReasonBackFromTheAuditNote) {
+  EXPECT_EQ(Engine::refund_reason(Engine::refund_note("GPU fault", "2.0000 to the wallet")), "GPU fault");
+  EXPECT_EQ(Engine::refund_reason(Engine::refund_note("a (b) c", "0.0000 to the wallet, 1.0000 to account 7 (award 1 of v)")),
+            "a (b) c");
+  EXPECT_EQ(Engine::refund_reason("an older note"), "an older note");
+}
+
+TEST_F(StatementTest, NodeChangesAskedForAreAuditedAndRestoredOnesAreNot) {
+  play();
+  engine->set_actor("ops");
+  const size_t before = engine->audit().size();
+  auto drained = engine->change_node_state(NodeId(1), NodeState::kDrain, at("2026-12-01T01:00:00Z"));
+  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  auto down = engine->change_node_state(NodeId(1), NodeState::kDown, at("2026-12-01T01:30:00Z"));
+  ASSERT_TRUE(down.ok());
+  ASSERT_TRUE(engine->change_node_state(NodeId(1), NodeState::kUp, at("2026-12-01T02:00:00Z")).ok());
+  ASSERT_TRUE(engine->set_node_state(NodeId(1), NodeState::kDrain, at("2026-12-01T03:00:00Z")).ok());
+  const auto& audit = engine->audit();
+  ASSERT_EQ(audit.size(), before + 3);
+  EXPECT_EQ(audit[before].action, "node.drain");
+  EXPECT_EQ(audit[before].subject, "node h1");
+  EXPECT_EQ(audit[before].user, "ops");
+  EXPECT_EQ(audit[before].note, "was up");
+  EXPECT_EQ(audit[before + 1].action, "node.down");
+  EXPECT_EQ(audit[before + 1].note, "was drain; ended jobs " + std::to_string(d.value));
+  EXPECT_EQ(audit[before + 2].action, "node.resume");
+  EXPECT_FALSE(engine->change_node_state(NodeId(9), NodeState::kUp, at("2026-12-01T04:00:00Z")).ok());
+  EXPECT_EQ(audit.size(), before + 3);
+}
+
 TEST_F(StatementTest, RefusesAnUnknownProjectAndAnEmptyPeriod) {
   EXPECT_EQ(project_statement(*engine, ProjectId(99), 0, 1).status().code(), Code::kNotFound);
   EXPECT_EQ(project_statement(*engine, vision, 5, 5).status().code(), Code::kInvalidArgument);

@@ -295,7 +295,7 @@ TEST_F(BerthdTest, StatementsReportsAndBalancesOverTheApiAndCli) {
   // The CLI prints the same statement three ways, and refuses a bad month before asking.
   const CliResult text = cli("statement vision --month " + month);
   EXPECT_EQ(text.exit_code, 0) << text.out;
-  EXPECT_NE(text.out.find("Statement of vision (hku)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(" of vision (hku) for "), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("INV-1"), std::string::npos) << text.out;
   const CliResult as_csv = cli("statement vision --month " + month + " --csv");
   EXPECT_EQ(as_csv.exit_code, 0);

@@ -75,7 +75,7 @@ TEST_F(FundingTest, ApplyReviewApproveGrantsAnAwardAndEveryStepIsRecorded) {
   // Approve less than asked, at the exceptional rate.
   const CliResult ok = cli("review approve " + std::to_string(id) + " --amount 400000 --exceptional-rate --note 'trimmed'", rita);
   ASSERT_EQ(ok.exit_code, 0) << ok.out;
-  EXPECT_NE(ok.out.find("award 1 of 400000.0000 for 8 GPUs at 90%"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("award 1 of HK$ 400,000.00 for 8 GPUs at 90%"), std::string::npos) << ok.out;
   const json a = app(id, alice);
   EXPECT_EQ(a["state"], "approved");
   EXPECT_EQ(a["award_id"], 1);
@@ -202,7 +202,7 @@ TEST_F(FundingTest, AwardsAreSupplementedOrderedAndClosedAndTheAuditRecordSaysWh
   // Closing returns what is left at once when no job holds on it.
   const CliResult closed = cli("award close 2 --reason 'partner left'", rita);
   ASSERT_EQ(closed.exit_code, 0) << closed.out;
-  EXPECT_NE(closed.out.find("200.0000 returned to the fund"), std::string::npos) << closed.out;
+  EXPECT_NE(closed.out.find("HK$ 200.00 returned to the fund"), std::string::npos) << closed.out;
   EXPECT_EQ(scheme("partner")["fund_balance"], "500.0000");
   EXPECT_NE(cli("award close 2 --reason again", rita).exit_code, 0);  // it has ended
   // The audit record names who did what and why, and survives a crash.

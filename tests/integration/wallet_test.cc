@@ -63,8 +63,9 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
   ASSERT_EQ(balance.exit_code, 0) << balance.out;
   EXPECT_NE(balance.out.find("CREDIT_LIMIT"), std::string::npos) << balance.out;
   EXPECT_NE(balance.out.find("SPENDABLE"), std::string::npos) << balance.out;
-  EXPECT_NE(balance.out.find(" 5000.0000 "), std::string::npos) << balance.out;
-  EXPECT_NE(balance.out.find(" " + wallet()["spendable"].get<std::string>() + "\n"), std::string::npos) << balance.out;
+  EXPECT_NE(balance.out.find(" HK$ 5,000.00 "), std::string::npos) << balance.out;
+  const Minor spendable = *parse_amount(wallet()["spendable"].get<std::string>());
+  EXPECT_NE(balance.out.find(" " + format_money(spendable, "HK$") + "\n"), std::string::npos) << balance.out;
 
   // Refunds: half, then bad ones refused with nothing changed, then the rest.
   const Minor half = cost / 2;

@@ -75,6 +75,37 @@ TEST(ConfigTest, ErrorsNameTheProblem) {
   expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = \"1h\"\n", "demote_after_gpu_hours");
 }
 
+TEST(ConfigTest, TheCentreNamesItselfAndItsCurrency) {
+  auto def = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_EQ(def->centre.name, "berth GPU centre");
+  EXPECT_EQ(def->currency, "HKD");
+  EXPECT_EQ(currency_shown(*def), "HK$");
+  EXPECT_EQ(def->log_format, LogFormat::kText);
+  const std::string rest =
+      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
+      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+  auto set = parse_config("currency = \"SGD\"\n[centre]\nname = \"Lion Compute\"\naddress = \"1 Fusionopolis\\nSingapore\"\n"
+                          "currency_symbol = \"S$\"\n[log]\nformat = \"json\"\n" + rest, "centre.toml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->centre.name, "Lion Compute");
+  EXPECT_EQ(set->centre.address, "1 Fusionopolis\nSingapore");
+  EXPECT_EQ(currency_shown(*set), "S$");
+  EXPECT_EQ(set->log_format, LogFormat::kJson);
+  auto bare = parse_config("currency = \"EUR\"\n" + rest, "centre.toml");  // no [centre]: the code is shown
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(currency_shown(*bare), "EUR");
+  for (const auto& [text, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"[centre]\nname = \"\"\n", "centre.name"},
+           {"[centre]\ncurrency_symbol = \"too long a symbol\"\n", "centre.currency_symbol"},
+           {"currency = \"\"\n", "currency must be"},
+           {"[log]\nformat = \"xml\"\n", "log.format must be text or json, got 'xml'"}}) {
+    auto c = parse_config(text + rest, "centre.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find(needle), std::string::npos) << c.status().message();
+  }
+}
+
 TEST(ConfigTest, SeveralNodesAndModels) {
   auto c = parse_config(R"(
 listen = "127.0.0.1:0"
