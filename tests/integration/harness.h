@@ -187,12 +187,9 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
-// Runs the berth CLI against a server with a token, from `cwd`.
-inline CliResult berth_cli(const Berthd& d, const std::string& args, const std::string& token = "",
-                           const std::string& cwd = "") {
-  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + "BERTH_SERVER=" + d.url() +
-                          " BERTH_TOKEN=" + (token.empty() ? d.admin_token() : token) + " " + bin_dir() +
-                          "/berth " + args + " 2>&1";
+// Runs a shell command line (`sh -c`) to its end: its exit code and what it printed on stdout
+// (add 2>&1 for stderr too).
+inline CliResult run_shell(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -200,6 +197,14 @@ inline CliResult berth_cli(const Berthd& d, const std::string& args, const std::
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   const int st = pclose(p);
   return {WIFEXITED(st) ? WEXITSTATUS(st) : 128, out};
+}
+
+// Runs the berth CLI against a server with a token, from `cwd`.
+inline CliResult berth_cli(const Berthd& d, const std::string& args, const std::string& token = "",
+                           const std::string& cwd = "") {
+  return run_shell((cwd.empty() ? "" : "cd '" + cwd + "' && ") + "BERTH_SERVER=" + d.url() +
+                   " BERTH_TOKEN=" + (token.empty() ? d.admin_token() : token) + " " + bin_dir() + "/berth " + args +
+                   " 2>&1");
 }
 
 inline std::string temp_dir(const std::string& name) {

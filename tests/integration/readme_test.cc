@@ -115,13 +115,7 @@ class ReadmeTest : public ::testing::Test {
                             bin_dir() + ":" + (path_env ? path_env : "/usr/bin:/bin") + "' BERTH_SERVER=" + daemon->url() +
                             " XDG_CONFIG_HOME='" + dir + "/config' TMPDIR='" + dir + "/tmp' bash --noprofile --norc '" +
                             path + "' 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int st = pclose(p);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : 128, out};
+    return run_shell(cmd);
   }
 
   std::string dir, clone;
