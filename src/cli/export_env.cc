@@ -18,6 +18,14 @@ bool valid_name(std::string_view name) {
 // submitting session rather than the job (berth sets the job's own BERTH_* and SLURM_*).
 bool never_exported(std::string_view name) { return name.starts_with("BERTH_") || name.starts_with("SLURM_"); }
 
+// Left out of ALL: who and where the submitting shell is. The job gets its own from the Unix
+// user it runs as (which may not be the submitter's) and its workdir. Named, they pass.
+bool describes_the_session(std::string_view name) {
+  for (std::string_view session : {"HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "SHLVL", "_"})
+    if (name == session) return true;
+  return false;
+}
+
 bool denied(std::string_view name, const std::vector<std::string>& patterns) {
   for (const std::string& pattern : patterns)
     if (glob_match(pattern, name)) return true;
@@ -99,7 +107,7 @@ Result<std::map<std::string, std::string>> exported_environment(
   std::map<std::string, std::string> out;
   if (wanted.all) {
     for (const auto& [name, value] : environment)
-      if (name != "BERTH_TOKEN" && !never_exported(name) && !denied(name, deny_patterns)) out[name] = value;
+      if (!never_exported(name) && !describes_the_session(name) && !denied(name, deny_patterns)) out[name] = value;
   }
   for (const auto& [name, given] : wanted.variables) {
     if (given) {

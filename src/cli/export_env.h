@@ -6,8 +6,9 @@
 //   ALL,VAR2=value           everything, with VAR2 set as given
 //
 // BERTH_TOKEN never reaches a job, nor do the submitter's own BERTH_* and SLURM_* variables
-// (they describe the submitting session or job, not the new one; the job gets its own). Under
-// ALL, variables whose names match the deny list (cli.toml's `export_deny`, comma-separated
+// (they describe the submitting session or job, not the new one; the job gets its own). ALL
+// also leaves out HOME, USER, LOGNAME, SHELL, PWD, OLDPWD, SHLVL and _: the job's come from
+// the Unix user it runs as and its workdir. Under ALL, variables whose names match the deny list (cli.toml's `export_deny`, comma-separated
 // glob patterns; kDefaultExportDeny when unset) are left out: secrets in a shell's environment
 // should not be copied into a job's launch description. A variable named explicitly is the
 // user's choice and passes. Pure functions, no I/O.

@@ -47,7 +47,7 @@ void add_slurm_flags(CLI::App* sub, JobFlags& f) {
     std::string names = "--" + std::string(option.long_name);
     if (option.short_name != '\0') names = "-" + std::string(1, option.short_name) + "," + names;
     const std::string long_name(option.long_name);
-    const std::string help = "as in Slurm's sbatch (docs/slurm.md)";
+    const std::string& help = option.help;
     if (option.takes_value) {
       sub->add_option_function<std::string>(
           names, [&f, long_name](const std::string& value) { f.slurm.emplace_back(long_name, value); }, help);

@@ -63,6 +63,7 @@ constexpr std::array kOptions = {
     OptionSpec{"cpus-per-gpu", '\0', true, Effect::kCpusPerGpu},
     OptionSpec{"ntasks", 'n', true, Effect::kNtasks},
     OptionSpec{"ntasks-per-node", '\0', true, Effect::kNtasksPerNode},
+    OptionSpec{"tasks-per-node", '\0', true, Effect::kNtasksPerNode},  // Slurm's other spelling
     // Harmless for berth: they neither change what runs nor what it costs.
     OptionSpec{"mail-type", '\0', true, Effect::kIgnored},
     OptionSpec{"mail-user", '\0', true, Effect::kIgnored},
@@ -79,6 +80,18 @@ constexpr std::array kOptions = {
     OptionSpec{"wait", 'W', false, Effect::kRefused, "berth submit returns at once; poll with berth show"},
     OptionSpec{"deadline", '\0', true, Effect::kRefused, "berth has no deadlines; give a time limit with --time"},
     OptionSpec{"oversubscribe", 's', false, Effect::kRefused, "berth never shares a GPU between jobs"},
+    OptionSpec{"gpus-per-task", '\0', true, Effect::kRefused,
+               "berth has no job steps; give the GPUs in all (--gpus) or per node (--gpus-per-node)"},
+    OptionSpec{"nice", '\0', true, Effect::kRefused, "a job's priority comes from its tier (--qos) and fair share"},
+    OptionSpec{"priority", '\0', true, Effect::kRefused, "a job's priority comes from its tier (--qos) and fair share"},
+    OptionSpec{"clusters", 'M', true, Effect::kRefused, "one berthd serves one cluster; point --server at another"},
+    OptionSpec{"test-only", '\0', false, Effect::kRefused, "use berth quote to price a job and see when it could start"},
+    OptionSpec{"mincpus", '\0', true, Effect::kRefused, "berth schedules GPUs; ask for CPUs with --cpus-per-task"},
+    OptionSpec{"tmp", '\0', true, Effect::kRefused, "berth does not track local disk"},
+    OptionSpec{"distribution", 'm', true, Effect::kRefused, "berth has no job steps; the job places its own tasks"},
+    OptionSpec{"cpu-bind", '\0', true, Effect::kRefused, "berth has no job steps; the job binds its own tasks"},
+    OptionSpec{"mem-bind", '\0', true, Effect::kRefused, "berth has no job steps; the job binds its own tasks"},
+    OptionSpec{"gpu-bind", '\0', true, Effect::kRefused, "berth has no job steps; the job binds its own tasks"},
 };
 
 // Bounds on what one script may hold, so a runaway file cannot make the parser grow without end.
@@ -304,6 +317,18 @@ Status apply_found(const OptionSpec& spec, const std::string& spelled, std::stri
   return Status::Ok();
 }
 
+// What --help says of an option the CLI takes through the table.
+std::string help_for(const OptionSpec& spec) {
+  switch (spec.effect) {
+    case Effect::kChdir: return "the job's working directory (relative to here)";
+    case Effect::kSignal: return "[B:]SIG[@SECS]: send SIG that long before the time limit";
+    case Effect::kExport: return "ALL (default, less secrets), NONE, or VAR1,VAR2=value: the environment the job gets";
+    case Effect::kIgnored: return "Slurm's; ignored (berth does not use it)";
+    case Effect::kRefused: return "Slurm's; not supported: " + std::string(spec.refusal);
+    default: return "Slurm's; recorded with the job for the node agents (not yet enforced)";
+  }
+}
+
 // Options the CLI takes through the table rather than flags of its own.
 bool is_passthrough(Effect effect) { return effect >= Effect::kChdir; }
 
@@ -336,7 +361,7 @@ bool is_comment_or_blank(std::string_view line) {
 std::vector<SlurmOption> slurm_passthrough_options() {
   std::vector<SlurmOption> out;
   for (const OptionSpec& spec : kOptions)
-    if (is_passthrough(spec.effect)) out.push_back({spec.long_name, spec.short_name, spec.takes_value});
+    if (is_passthrough(spec.effect)) out.push_back({spec.long_name, spec.short_name, spec.takes_value, help_for(spec)});
   return out;
 }
 

@@ -80,6 +80,7 @@ struct SlurmOption {
   std::string_view long_name;
   char short_name;  // '\0' when there is none
   bool takes_value;
+  std::string help;  // what berth does with it, for --help
 };
 std::vector<SlurmOption> slurm_passthrough_options();
 

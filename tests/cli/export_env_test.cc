@@ -8,7 +8,7 @@ namespace {
 
 using Env = std::map<std::string, std::string>;
 
-const Env kSubmitter = {{"PATH", "/opt/conda/bin:/usr/bin"}, {"HOME", "/home/alice"},
+const Env kSubmitter = {{"PATH", "/opt/conda/bin:/usr/bin"}, {"HOME", "/home/alice"}, {"USER", "alice"}, {"PWD", "/w"},
                         {"BERTH_TOKEN", "s3cret"},           {"BERTH_SERVER", "http://x"},
                         {"GITHUB_TOKEN", "ghp_x"},            {"AWS_ACCESS_KEY_ID", "AKIA"},
                         {"DB_PASSWORD", "pw"},                {"SLURM_JOB_ID", "77"},
@@ -21,8 +21,9 @@ Env exported(const std::optional<std::string>& request, const Env& env = kSubmit
   return out.ok() ? *out : Env{};
 }
 
-TEST(Export, AllIsTheDefaultLessTokensSecretsAndTheSubmittersOwnJobVariables) {
-  const Env expected = {{"PATH", "/opt/conda/bin:/usr/bin"}, {"HOME", "/home/alice"}, {"CONDA_PREFIX", "/opt/conda"}};
+TEST(Export, AllIsTheDefaultLessTokensSecretsTheSessionAndTheSubmittersOwnJobVariables) {
+  // HOME, USER and PWD come from the user the job runs as and its workdir.
+  const Env expected = {{"PATH", "/opt/conda/bin:/usr/bin"}, {"CONDA_PREFIX", "/opt/conda"}};
   EXPECT_EQ(exported(std::nullopt), expected);
   EXPECT_EQ(exported("ALL"), expected);
 }
@@ -50,7 +51,9 @@ TEST(Export, AllWithValuesAddsThem) {
   const Env out = exported("ALL,LR=0.1,PATH=/bin");
   EXPECT_EQ(out.at("LR"), "0.1");
   EXPECT_EQ(out.at("PATH"), "/bin");
-  EXPECT_EQ(out.at("HOME"), "/home/alice");
+  EXPECT_EQ(out.at("CONDA_PREFIX"), "/opt/conda");
+  EXPECT_EQ(out.count("HOME"), 0u);
+  EXPECT_EQ(exported("HOME").at("HOME"), "/home/alice");  // named, it passes
 }
 
 TEST(Export, BadRequestsAreRefusedNamingWhatIsWrong) {

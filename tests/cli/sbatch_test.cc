@@ -356,6 +356,10 @@ TEST(Sbatch, OptionsBerthDoesNotDoAreRefusedWithTheReason) {
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --exclude=gpu02\n").find("--exclude is not supported"), std::string::npos);
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --begin=now+1hour\n").find("--begin is not supported"), std::string::npos);
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --reservation=r1\n").find("no reservations"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --gpus-per-task=1\n").find("--gpus-per-task is not supported"),
+            std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --test-only\n").find("berth quote"), std::string::npos);
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --tasks-per-node=4\n").options.resources.ntasks_per_node, 4);
 }
 
 TEST(Sbatch, IgnoredOptionStillConsumesItsValue) {

@@ -2,6 +2,7 @@
 // the options they use run, record or are refused, and the job sees what sbatch would give it.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 
@@ -57,6 +58,25 @@ TEST_F(SlurmCompatTest, AScriptFromAnotherClusterRunsWithSlurmsVariablesAndTheSu
   EXPECT_EQ(env.find("BERTH_TOKEN"), std::string::npos) << env;
   ::unsetenv("IT_SLURM_LEARNING_RATE");
   ::unsetenv("IT_SLURM_API_TOKEN");
+}
+
+// --signal=B:USR1@59 on a one-minute job: the script is warned a second after it starts and
+// ends on its own, long before the limit. Should it not have set its trap yet (a very slow
+// start), USR1 itself ends it: either way the warning came, not the limit's TERM.
+TEST_F(SlurmCompatTest, ASignalBeforeTheTimeLimitReachesTheScript) {
+  make_centre();
+  write("warned.sh",
+        "#!/bin/sh\n"
+        "#SBATCH -G 1 --time=1 --signal=B:USR1@59\n"
+        "trap 'echo warned > warned-$SLURM_JOB_ID; exit 0' USR1\n"
+        "while :; do sleep 0.05; done\n");
+  const uint64_t id = submit("warned.sh");
+  ASSERT_TRUE(eventually([&] { return state(id) != "PENDING" && state(id) != "RUNNING"; })) << job(id).dump();
+  if (state(id) == "COMPLETED") {
+    EXPECT_EQ(read_file(work + "/warned-" + std::to_string(id)), "warned\n");
+  } else {
+    EXPECT_EQ(job(id)["signal"], json(SIGUSR1)) << job(id).dump();
+  }
 }
 
 TEST_F(SlurmCompatTest, AnOutputInAMissingFolderFailsTheJobSayingWhy) {
