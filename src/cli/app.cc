@@ -108,7 +108,7 @@ int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& a
     return 1;
   }
   const Status status = ctx.action();
-  if (status.ok()) return 0;
+  if (status.ok()) return ctx.exit_status;
   // An empty message means the command already reported each failure itself.
   if (!status.message().empty()) ctx.err() << "berth: error: " << status.message() << "\n";
   return 1;
@@ -245,6 +245,15 @@ CliIo process_io() {
     const char* value = std::getenv(name.c_str());
     if (value == nullptr) return std::nullopt;
     return std::string(value);
+  };
+  io.environment = [] {
+    std::map<std::string, std::string> out;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      const std::string_view text(*entry);
+      const size_t eq = text.find('=');
+      if (eq != std::string_view::npos && eq > 0) out.emplace(text.substr(0, eq), text.substr(eq + 1));
+    }
+    return out;
   };
   io.read_file = read_whole_file;
   io.read_stdin = read_all_stdin;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ struct CliIo {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   GetEnvFn getenv;
+  // The whole environment, for `berth submit --export=ALL` (Slurm's default); empty when unset.
+  std::function<std::map<std::string, std::string>()> environment;
   ReadFileFn read_file;
   // The whole of stdin, or nullopt when stdin is a terminal (nothing was piped in).
   std::function<std::optional<std::string>()> read_stdin;

@@ -35,6 +35,9 @@ class Context {
 
   // What the parsed command line asks for; set by a subcommand's callback.
   std::function<Status()> action;
+  // The exit status when the action succeeds: 0, or what the command reports on its own
+  // (`submit --wait` gives the job's exit code, as sbatch does).
+  int exit_status = 0;
 
   // The API, connected on first use (so that `--help` and local errors need no server).
   Result<Api*> api();

@@ -1,12 +1,15 @@
 // submit, quote, queue, show, cancel, hold, release.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/export_env.h"
 #include "cli/job_flags.h"
 #include "cli/job_views.h"
+#include "cli/job_wait.h"
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
@@ -22,6 +25,7 @@ struct SubmitFlags {
   std::vector<std::string> args;
   std::optional<std::string> wrap;
   bool parsable = false;
+  bool wait = false;
 };
 
 struct QueueFlags {
@@ -75,11 +79,13 @@ Result<Script> load_script(Context& ctx, const SubmitFlags& f) {
 // Options from the script's #SBATCH lines overlaid with the flags; warnings go to stderr.
 Result<JobOptions> merged_options(Context& ctx, const JobFlags& flags, const std::string& script,
                                   JobOptions defaults) {
-  Result<JobOptions> from_flags = to_options(flags);
+  std::vector<std::string> flag_warnings;
+  Result<JobOptions> from_flags = to_options(flags, &flag_warnings);
   if (!from_flags.ok()) return from_flags.status();
   Result<SbatchScript> parsed = parse_sbatch(script);
   if (!parsed.ok()) return Status::Invalid("batch script: " + parsed.status().message());
   for (const std::string& warning : parsed->warnings) ctx.err() << "berth: warning: " << warning << "\n";
+  for (const std::string& warning : flag_warnings) ctx.err() << "berth: warning: " << warning << "\n";
   return overlay(overlay(std::move(defaults), parsed->options), *from_flags);
 }
 
@@ -90,6 +96,20 @@ std::vector<std::string> script_args(std::vector<std::string> args) {
   return args;
 }
 
+// The submitter's variables the job receives (--export; Slurm's default is ALL), less the deny
+// list of cli.toml's `export_deny`.
+Result<std::map<std::string, std::string>> job_environment(Context& ctx, const std::optional<std::string>& request) {
+  Result<std::map<std::string, std::string>> config = load_cli_config(ctx.io().getenv, ctx.io().read_file);
+  if (!config.ok()) return config.status();
+  std::optional<std::string> deny;
+  if (auto it = config->find("export_deny"); it != config->end()) deny = it->second;
+  const std::map<std::string, std::string> environment =
+      ctx.io().environment ? ctx.io().environment() : std::map<std::string, std::string>();
+  Result<std::map<std::string, std::string>> env = exported_environment(request, environment, export_deny_patterns(deny));
+  if (!env.ok()) return Status::Invalid("--export: " + env.status().message());
+  return env;
+}
+
 Status run_submit(Context& ctx, const SubmitFlags& f) {
   Result<Script> script = load_script(ctx, f);
   if (!script.ok()) return script.status();
@@ -97,7 +117,9 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
   defaults.name = script->default_name;
   Result<JobOptions> options = merged_options(ctx, f.job, script->text, std::move(defaults));
   if (!options.ok()) return options.status();
-  Result<json> body = build_submit_request(*options, script->text, script_args(f.args), ctx.io().cwd());
+  Result<std::map<std::string, std::string>> env = job_environment(ctx, options->export_env);
+  if (!env.ok()) return env.status();
+  Result<json> body = build_submit_request(*options, script->text, script_args(f.args), ctx.io().cwd(), *env);
   if (!body.ok()) return body.status();
   Result<json> job = ctx.post_idempotent("/v1/jobs", *body);
   if (!job.ok()) return job.status();
@@ -109,7 +131,7 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
       text += " (job array, " + std::to_string((*job)["array_task_ids"].size()) + " tasks)";
     ctx.print(*job, text + "\n");
   }
-  return Status::Ok();
+  return f.wait ? wait_for_jobs(ctx, *job) : Status::Ok();
 }
 
 Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_path) {
@@ -190,6 +212,7 @@ void add_submit(CLI::App& app, Context& ctx) {
   add_submit_flags(sub, f.job);
   sub->add_option("--wrap", f.wrap, "submit this shell command instead of a script");
   sub->add_flag("--parsable", f.parsable, "print only the job id");
+  sub->add_flag("-W,--wait", f.wait, "return when the job (every task of an array) has ended, with its exit code");
   sub->add_option("script", f.script_path, "batch script (default: standard input)");
   sub->add_option("args", f.args, "arguments passed to the script");
   sub->positionals_at_end();

@@ -62,19 +62,6 @@ std::string config_path(const GetEnvFn& getenv) {
   return "";
 }
 
-Result<std::map<std::string, std::string>> load_config(const GetEnvFn& getenv, const ReadFileFn& read_file) {
-  const std::string path = config_path(getenv);
-  if (path.empty()) return std::map<std::string, std::string>();
-  Result<std::string> text = read_file(path);
-  if (!text.ok()) {
-    if (text.status().code() == Code::kNotFound) return std::map<std::string, std::string>();
-    return Status::Invalid("cannot read " + path + ": " + text.status().message());
-  }
-  Result<std::map<std::string, std::string>> parsed = parse_cli_config(*text);
-  if (!parsed.ok()) return Status::Invalid(path + ": " + parsed.status().message());
-  return parsed;
-}
-
 // The token from the config file or the local state directory, or "" when neither has one.
 Result<std::pair<std::string, std::string>> fallback_token(const std::map<std::string, std::string>& config,
                                                            const ReadFileFn& read_file) {
@@ -114,9 +101,22 @@ Result<std::map<std::string, std::string>> parse_cli_config(std::string_view tex
   return out;
 }
 
+Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& getenv, const ReadFileFn& read_file) {
+  const std::string path = config_path(getenv);
+  if (path.empty()) return std::map<std::string, std::string>();
+  Result<std::string> text = read_file(path);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return std::map<std::string, std::string>();
+    return Status::Invalid("cannot read " + path + ": " + text.status().message());
+  }
+  Result<std::map<std::string, std::string>> parsed = parse_cli_config(*text);
+  if (!parsed.ok()) return Status::Invalid(path + ": " + parsed.status().message());
+  return parsed;
+}
+
 Result<Connection> resolve_connection(const ConnectionFlags& flags, const GetEnvFn& getenv,
                                       const ReadFileFn& read_file) {
-  Result<std::map<std::string, std::string>> config = load_config(getenv, read_file);
+  Result<std::map<std::string, std::string>> config = load_cli_config(getenv, read_file);
   if (!config.ok()) return config.status();
   Connection out;
   if (!flags.server.empty()) {

@@ -40,6 +40,23 @@ Status require_value(const char* flag, const std::optional<std::string>& value, 
   return Status::Ok();
 }
 
+// The Slurm options berth takes as a script takes them: recorded (memory, CPUs, tasks,
+// --chdir, --signal, --export), ignored with a warning, or refused with the reason.
+void add_slurm_flags(CLI::App* sub, JobFlags& f) {
+  for (const SlurmOption& option : slurm_passthrough_options()) {
+    std::string names = "--" + std::string(option.long_name);
+    if (option.short_name != '\0') names = "-" + std::string(1, option.short_name) + "," + names;
+    const std::string long_name(option.long_name);
+    const std::string help = "as in Slurm's sbatch (docs/slurm.md)";
+    if (option.takes_value) {
+      sub->add_option_function<std::string>(
+          names, [&f, long_name](const std::string& value) { f.slurm.emplace_back(long_name, value); }, help);
+    } else {
+      sub->add_flag_function(names, [&f, long_name](int64_t) { f.slurm.emplace_back(long_name, ""); }, help);
+    }
+  }
+}
+
 }  // namespace
 
 void add_job_flags(CLI::App* sub, JobFlags& f) {
@@ -53,10 +70,11 @@ void add_job_flags(CLI::App* sub, JobFlags& f) {
   sub->add_option("-o,--output", f.output, "stdout file (%j = job id, %x = job name)");
   sub->add_option("-e,--error", f.error, "stderr file (default: with stdout)");
   sub->add_option("-C,--gpu-model,--constraint", f.gpu_model, "GPU model, e.g. H100");
-  sub->add_option("--tier", f.tier, "normal, high or spot")->check(CLI::IsMember({"normal", "high", "spot"}));
+  sub->add_option("--tier,--qos", f.tier, "tier: normal, high or spot (Slurm's --qos names one)");
   sub->add_option("-N,--nodes", f.nodes, "nodes: a multi-node job starts on all of them at once");
   sub->add_flag("--requeue", f.requeue, "requeue the job if it is preempted or its node fails");
   sub->add_flag("--no-requeue", f.no_requeue, "never requeue the job");
+  add_slurm_flags(sub, f);
 }
 
 void add_submit_flags(CLI::App* sub, JobFlags& f) {
@@ -66,8 +84,9 @@ void add_submit_flags(CLI::App* sub, JobFlags& f) {
   sub->add_option("-a,--array", f.array, "submit a job array: indexes 0-15, 1,3,5 or 0-99:10, %N runs at most N at once");
 }
 
-Result<JobOptions> to_options(const JobFlags& f) {
+Result<JobOptions> to_options(const JobFlags& f, std::vector<std::string>* warnings) {
   JobOptions options;
+  for (const auto& [name, value] : f.slurm) BERTH_RETURN_IF_ERROR(apply_slurm_option(name, value, &options, warnings));
   BERTH_RETURN_IF_ERROR(apply_gpus(f, &options));
   if (f.time) {
     Result<int64_t> seconds = parse_time_limit_s(*f.time);

@@ -3,6 +3,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +22,9 @@ struct JobFlags {
   // Only on `berth submit` (see add_submit_flags).
   std::optional<std::string> dependency, array;
   bool hold = false;
+  // Slurm options taken as a script takes them (slurm_passthrough_options): (long name, value)
+  // in the order given.
+  std::vector<std::pair<std::string, std::string>> slurm;
 };
 
 // Registers the flags on `sub`.
@@ -30,7 +35,8 @@ void add_job_flags(CLI::App* sub, JobFlags& flags);
 void add_submit_flags(CLI::App* sub, JobFlags& flags);
 
 // Validates the flags and returns the options they set (unset flags stay unset).
-// --gpus and --gres both set the GPU count; giving both is an error.
-Result<JobOptions> to_options(const JobFlags& flags);
+// --gpus and --gres both set the GPU count; giving both is an error. Ignored Slurm options add
+// a warning to `warnings`; refused ones are errors.
+Result<JobOptions> to_options(const JobFlags& flags, std::vector<std::string>* warnings);
 
 }  // namespace berth::cli

@@ -1,6 +1,7 @@
 #include "cli/request.h"
 
 #include "common/money.h"
+#include "core/model_names.h"
 
 namespace berth::cli {
 namespace {
@@ -38,10 +39,22 @@ Result<json> job_shape(const JobOptions& options) {
   return body;
 }
 
+// The CPU, memory and task requests that were given, by their API names.
+json resources_json(const JobResources& r) {
+  json out = json::object();
+  for (auto [key, value] : {std::pair{"mem_mb", r.mem_mb}, {"mem_per_cpu_mb", r.mem_per_cpu_mb},
+                            {"mem_per_gpu_mb", r.mem_per_gpu_mb}, {"cpus_per_task", r.cpus_per_task},
+                            {"cpus_per_gpu", r.cpus_per_gpu}, {"ntasks", r.ntasks},
+                            {"ntasks_per_node", r.ntasks_per_node}})
+    if (value) out[key] = *value;
+  return out;
+}
+
 }  // namespace
 
 Result<json> build_submit_request(const JobOptions& options, const std::string& script,
-                                  const std::vector<std::string>& args, const std::string& workdir) {
+                                  const std::vector<std::string>& args, const std::string& submit_dir,
+                                  const std::map<std::string, std::string>& env) {
   Result<json> shape = job_shape(options);
   if (!shape.ok()) return shape.status();
   if (script.empty()) return Status::Invalid("the batch script is empty");
@@ -51,13 +64,20 @@ Result<json> build_submit_request(const JobOptions& options, const std::string& 
   if (!script.starts_with("#!"))
     return Status::Invalid("this does not look like a batch script: the first line must start with #! "
                            "followed by the path to an interpreter (for example #!/bin/bash)");
-  if (workdir.empty() || workdir.front() != '/')
-    return Status::Invalid("working directory '" + workdir + "' is not an absolute path");
+  if (submit_dir.empty() || submit_dir.front() != '/')
+    return Status::Invalid("working directory '" + submit_dir + "' is not an absolute path");
+  if (options.workdir && options.workdir->empty()) return Status::Invalid("--chdir needs a directory");
   json body = std::move(*shape);
+  body["submit_dir"] = submit_dir;
+  body["workdir"] = !options.workdir ? submit_dir
+                    : options.workdir->front() == '/' ? *options.workdir
+                                                       : submit_dir + "/" + *options.workdir;
+  if (options.signal) body["signal"] = *options.signal;
+  if (json resources = resources_json(options.resources); !resources.empty()) body["resources"] = resources;
+  if (!env.empty()) body["env"] = env;
   if (options.name) body["name"] = *options.name;
   body["script"] = script;
   body["args"] = args;
-  body["workdir"] = workdir;
   if (options.output) body["output"] = *options.output;
   if (options.error) body["error"] = *options.error;
   if (options.requeue) body["requeue"] = *options.requeue;
@@ -117,8 +137,9 @@ Result<std::string> checked_amount(std::string_view text, bool allow_negative) {
 }
 
 Status check_tier(std::string_view tier) {
-  if (tier == "normal" || tier == "high" || tier == "spot") return Status::Ok();
-  return Status::Invalid("tier '" + std::string(tier) + "' is not one of normal, high, spot");
+  core::Tier parsed;
+  if (core::parse_tier(std::string(tier), &parsed)) return Status::Ok();
+  return Status::Invalid("tier (qos) '" + std::string(tier) + "' is not one of " + core::tier_names());
 }
 
 }  // namespace berth::cli

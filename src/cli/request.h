@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +22,13 @@ namespace berth::cli {
 inline constexpr size_t kMaxScriptBytes = 512 * 1024;
 
 // The body of POST /v1/jobs. Requires a project, a GPU count, a script that starts with "#!"
-// (as sbatch does) and an absolute workdir. Carries "hold", "dependency" and "array" when set.
+// (as sbatch does) and the absolute directory it is submitted from (`submit_dir`), which is
+// also the job's workdir unless --chdir names another (relative to it). Carries "hold",
+// "dependency", "array", "signal", "resources" (CPU, memory and task requests) when set, and
+// `env`, the variables the job receives (export_env.h).
 Result<nlohmann::json> build_submit_request(const JobOptions& options, const std::string& script,
-                                            const std::vector<std::string>& args, const std::string& workdir);
+                                            const std::vector<std::string>& args, const std::string& submit_dir,
+                                            const std::map<std::string, std::string>& env = {});
 
 // The body of POST /v1/quote. Requires a project and a GPU count.
 Result<nlohmann::json> build_quote_request(const JobOptions& options);

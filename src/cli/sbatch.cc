@@ -1,11 +1,13 @@
 #include "cli/sbatch.h"
-#include "common/strings.h"
 
 #include <algorithm>
 #include <array>
 
+#include "cli/export_env.h"
+#include "cli/request.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
+#include "executor/job_signal.h"
 
 namespace berth::cli {
 namespace {
@@ -14,7 +16,10 @@ namespace {
 enum class Effect {
   kGres, kGpus, kGpusPerNode, kTime, kName, kAccount, kPartition, kOutput, kError, kNodes,
   kRequeue, kNoRequeue, kConstraint, kHold, kDependency, kArray,
+  kQos, kChdir, kSignal, kExport,
+  kMem, kMemPerCpu, kMemPerGpu, kCpusPerTask, kCpusPerGpu, kNtasks, kNtasksPerNode,  // recorded
   kIgnored,  // accepted for compatibility, changes nothing, warns
+  kRefused,  // a Slurm option berth does not do: an error with the reason
 };
 
 struct OptionSpec {
@@ -22,7 +27,11 @@ struct OptionSpec {
   char short_name;  // '\0' when there is none
   bool takes_value;
   Effect effect;
+  std::string_view refusal = {};  // for kRefused: why berth does not do it
 };
+
+constexpr std::string_view kPicksNodes =
+    "berth's scheduler chooses the nodes; ask for a GPU model with --constraint or a partition with --partition";
 
 constexpr std::array kOptions = {
     OptionSpec{"gres", '\0', true, Effect::kGres},
@@ -41,20 +50,35 @@ constexpr std::array kOptions = {
     OptionSpec{"hold", 'H', false, Effect::kHold},
     OptionSpec{"dependency", 'd', true, Effect::kDependency},
     OptionSpec{"array", 'a', true, Effect::kArray},
+    OptionSpec{"qos", 'q', true, Effect::kQos},
+    OptionSpec{"chdir", 'D', true, Effect::kChdir},
+    OptionSpec{"workdir", '\0', true, Effect::kChdir},  // Slurm's name for --chdir before 17.11
+    OptionSpec{"signal", '\0', true, Effect::kSignal},
+    OptionSpec{"export", '\0', true, Effect::kExport},
+    // Recorded with the job for the node agents; berth schedules and charges GPUs only.
+    OptionSpec{"mem", '\0', true, Effect::kMem},
+    OptionSpec{"mem-per-cpu", '\0', true, Effect::kMemPerCpu},
+    OptionSpec{"mem-per-gpu", '\0', true, Effect::kMemPerGpu},
+    OptionSpec{"cpus-per-task", 'c', true, Effect::kCpusPerTask},
+    OptionSpec{"cpus-per-gpu", '\0', true, Effect::kCpusPerGpu},
+    OptionSpec{"ntasks", 'n', true, Effect::kNtasks},
+    OptionSpec{"ntasks-per-node", '\0', true, Effect::kNtasksPerNode},
     // Harmless for berth: they neither change what runs nor what it costs.
     OptionSpec{"mail-type", '\0', true, Effect::kIgnored},
     OptionSpec{"mail-user", '\0', true, Effect::kIgnored},
-    OptionSpec{"ntasks", 'n', true, Effect::kIgnored},
-    OptionSpec{"ntasks-per-node", '\0', true, Effect::kIgnored},
-    OptionSpec{"cpus-per-task", 'c', true, Effect::kIgnored},
-    OptionSpec{"cpus-per-gpu", '\0', true, Effect::kIgnored},
-    OptionSpec{"mem", '\0', true, Effect::kIgnored},
-    OptionSpec{"mem-per-cpu", '\0', true, Effect::kIgnored},
-    OptionSpec{"mem-per-gpu", '\0', true, Effect::kIgnored},
     OptionSpec{"exclusive", '\0', false, Effect::kIgnored},
-    OptionSpec{"export", '\0', true, Effect::kIgnored},
     OptionSpec{"open-mode", '\0', true, Effect::kIgnored},
     OptionSpec{"comment", '\0', true, Effect::kIgnored},
+    // Slurm options berth does not do: refused, never silently dropped.
+    OptionSpec{"nodelist", 'w', true, Effect::kRefused, kPicksNodes},
+    OptionSpec{"exclude", 'x', true, Effect::kRefused, kPicksNodes},
+    OptionSpec{"begin", 'b', true, Effect::kRefused,
+               "jobs start as soon as they fit; submit it held (--hold) and release it later"},
+    OptionSpec{"reservation", '\0', true, Effect::kRefused, "berth has no reservations"},
+    OptionSpec{"licenses", 'L', true, Effect::kRefused, "berth does not track licences"},
+    OptionSpec{"wait", 'W', false, Effect::kRefused, "berth submit returns at once; poll with berth show"},
+    OptionSpec{"deadline", '\0', true, Effect::kRefused, "berth has no deadlines; give a time limit with --time"},
+    OptionSpec{"oversubscribe", 's', false, Effect::kRefused, "berth never shares a GPU between jobs"},
 };
 
 // Bounds on what one script may hold, so a runaway file cannot make the parser grow without end.
@@ -148,6 +172,15 @@ Status set_count(Result<int64_t> count, std::optional<int64_t>* field) {
   return Status::Ok();
 }
 
+// A whole number >= 1 of something ("CPU count", "task count").
+Result<int64_t> parse_positive(std::string_view value, const std::string& what) {
+  if (!all_digits(value) || value.size() > 7)
+    return Status::Invalid(what + " '" + std::string(value) + "' is not a whole number");
+  const int64_t count = std::stoll(std::string(value));
+  if (count < 1) return Status::Invalid(what + " must be at least 1");
+  return count;
+}
+
 // Applies one option's value to `options`.
 Status apply(Effect effect, std::string_view value, JobOptions* options) {
   switch (effect) {
@@ -182,7 +215,33 @@ Status apply(Effect effect, std::string_view value, JobOptions* options) {
       options->array = *array;
       return Status::Ok();
     }
-    case Effect::kIgnored: return Status::Ok();
+    case Effect::kQos: {
+      BERTH_RETURN_IF_ERROR(check_tier(value));
+      options->tier = std::string(value);
+      return Status::Ok();
+    }
+    case Effect::kChdir: return require_nonempty(value, &options->workdir);
+    case Effect::kSignal: {
+      Result<executor::JobSignal> signal = executor::parse_job_signal(value);
+      if (!signal.ok()) return signal.status();
+      options->signal = std::string(value);
+      return Status::Ok();
+    }
+    case Effect::kExport: {
+      Result<ExportRequest> request = parse_export(value);
+      if (!request.ok()) return request.status();
+      options->export_env = std::string(value);
+      return Status::Ok();
+    }
+    case Effect::kMem: return set_count(parse_memory_mb(value), &options->resources.mem_mb);
+    case Effect::kMemPerCpu: return set_count(parse_memory_mb(value), &options->resources.mem_per_cpu_mb);
+    case Effect::kMemPerGpu: return set_count(parse_memory_mb(value), &options->resources.mem_per_gpu_mb);
+    case Effect::kCpusPerTask: return set_count(parse_positive(value, "CPU count"), &options->resources.cpus_per_task);
+    case Effect::kCpusPerGpu: return set_count(parse_positive(value, "CPU count"), &options->resources.cpus_per_gpu);
+    case Effect::kNtasks: return set_count(parse_positive(value, "task count"), &options->resources.ntasks);
+    case Effect::kNtasksPerNode: return set_count(parse_positive(value, "task count"), &options->resources.ntasks_per_node);
+    case Effect::kIgnored:
+    case Effect::kRefused: return Status::Ok();
   }
   return Status::Internal("unhandled option");
 }
@@ -232,6 +291,22 @@ Result<Found> next_option(const std::vector<std::string>& tokens, size_t* i) {
 
 std::string at_line(size_t line_number) { return "line " + std::to_string(line_number) + ": "; }
 
+// Applies one option as the user spelled it; errors and warnings start with that spelling.
+Status apply_found(const OptionSpec& spec, const std::string& spelled, std::string_view value, JobOptions* options,
+                   std::vector<std::string>* warnings) {
+  if (spec.effect == Effect::kIgnored) {
+    warnings->push_back(spelled + " is not used by berth; ignored");
+    return Status::Ok();
+  }
+  if (spec.effect == Effect::kRefused) return Status::Invalid(spelled + " is not supported: " + std::string(spec.refusal));
+  Status st = apply(spec.effect, value, options);
+  if (!st.ok()) return Status::Invalid(spelled + ": " + st.message());
+  return Status::Ok();
+}
+
+// Options the CLI takes through the table rather than flags of its own.
+bool is_passthrough(Effect effect) { return effect >= Effect::kChdir; }
+
 // Applies every option on one #SBATCH line.
 Status parse_line(std::string_view rest, size_t line_number, SbatchScript* out) {
   Result<std::vector<std::string>> tokens = tokenize(rest);
@@ -239,12 +314,10 @@ Status parse_line(std::string_view rest, size_t line_number, SbatchScript* out) 
   for (size_t i = 0; i < tokens->size(); ++i) {
     Result<Found> found = next_option(*tokens, &i);
     if (!found.ok()) return Status::Invalid(at_line(line_number) + found.status().message());
-    if (found->spec->effect == Effect::kIgnored) {
-      out->warnings.push_back(at_line(line_number) + found->spelled + " is not used by berth; ignored");
-      continue;
-    }
-    Status st = apply(found->spec->effect, found->value, &out->options);
-    if (!st.ok()) return Status::Invalid(at_line(line_number) + found->spelled + ": " + st.message());
+    std::vector<std::string> warnings;
+    Status st = apply_found(*found->spec, found->spelled, found->value, &out->options, &warnings);
+    if (!st.ok()) return Status::Invalid(at_line(line_number) + st.message());
+    for (std::string& warning : warnings) out->warnings.push_back(at_line(line_number) + warning);
   }
   return Status::Ok();
 }
@@ -259,6 +332,21 @@ bool is_comment_or_blank(std::string_view line) {
 }
 
 }  // namespace
+
+std::vector<SlurmOption> slurm_passthrough_options() {
+  std::vector<SlurmOption> out;
+  for (const OptionSpec& spec : kOptions)
+    if (is_passthrough(spec.effect)) out.push_back({spec.long_name, spec.short_name, spec.takes_value});
+  return out;
+}
+
+Status apply_slurm_option(std::string_view long_name, std::string_view value, JobOptions* options,
+                          std::vector<std::string>* warnings) {
+  for (const OptionSpec& spec : kOptions) {
+    if (spec.long_name == long_name) return apply_found(spec, "--" + std::string(long_name), value, options, warnings);
+  }
+  return Status::Invalid("unknown option --" + std::string(long_name));
+}
 
 JobOptions overlay(JobOptions base, const JobOptions& top) {
   const auto take = [](auto& field, const auto& over) {
@@ -281,6 +369,16 @@ JobOptions overlay(JobOptions base, const JobOptions& top) {
   take(base.hold, top.hold);
   take(base.dependency, top.dependency);
   take(base.array, top.array);
+  take(base.workdir, top.workdir);
+  take(base.signal, top.signal);
+  take(base.export_env, top.export_env);
+  JobResources& r = base.resources;
+  const JobResources& t = top.resources;
+  for (auto [field, over] : {std::pair{&r.mem_mb, &t.mem_mb}, {&r.mem_per_cpu_mb, &t.mem_per_cpu_mb},
+                             {&r.mem_per_gpu_mb, &t.mem_per_gpu_mb}, {&r.cpus_per_task, &t.cpus_per_task},
+                             {&r.cpus_per_gpu, &t.cpus_per_gpu}, {&r.ntasks, &t.ntasks},
+                             {&r.ntasks_per_node, &t.ntasks_per_node}})
+    take(*field, *over);
   return base;
 }
 
@@ -359,6 +457,24 @@ Result<int64_t> parse_time_limit_s(std::string_view value) {
   if (*seconds == 0)
     return Status::Invalid("time limit 0 means no limit in Slurm; berth needs a limit to hold money");
   return seconds;
+}
+
+Result<int64_t> parse_memory_mb(std::string_view value) {
+  const std::string shown(value);
+  int64_t scale_kb = 1024;  // M is Slurm's default unit
+  if (!value.empty()) {
+    const char unit = value.back();
+    const std::string_view units = "KkMmGgTt";
+    if (const size_t at = units.find(unit); at != std::string_view::npos) {
+      scale_kb = int64_t{1} << (10 * (at / 2));
+      value.remove_suffix(1);
+    }
+  }
+  if (!all_digits(value) || value.size() > 9)
+    return Status::Invalid("memory '" + shown + "' is not a size such as 500, 32G or 4096M");
+  const int64_t kb = std::stoll(std::string(value)) * scale_kb;
+  if (kb > (int64_t{1} << 40)) return Status::Invalid("memory '" + shown + "' is more than a node can have");
+  return (kb + 1023) / 1024;  // whole MiB, rounded up
 }
 
 Result<int64_t> parse_node_count(std::string_view value) {

@@ -117,6 +117,14 @@ const char* funding_role_name(FundingRole r) {
   return "unknown";
 }
 
+namespace {
+// "rita is a reviewer": who acts, for messages that refuse them.
+std::string who_is(const Actor& actor) {
+  if (actor.admin) return actor.user + " is the centre's administrator, not a member of an organisation";
+  return actor.user + " is a " + funding_role_name(actor.role);
+}
+}  // namespace
+
 const char* application_action_name(ApplicationAction a) {
   switch (a) {
     case ApplicationAction::kCriteriaSet: return "criteria_set";
@@ -157,8 +165,7 @@ Status Applications::set_criteria(const Actor& actor, SchemeId scheme, const std
                                   int64_t now_ms) {
   BERTH_RETURN_IF_ERROR(check_actor(actor));
   if (actor.role != FundingRole::kReviewer)
-    return Status::Denied("only a reviewer may set a scheme's review criteria; " + actor.user + " is a " +
-                          funding_role_name(actor.role));
+    return Status::Denied("only a reviewer may set a scheme's review criteria; " + who_is(actor));
   if (!scheme.valid()) return Status::Invalid("scheme id must be set");
   if (criteria.empty() || criteria.size() > static_cast<size_t>(kMaxCriteria))
     return Status::Invalid("a scheme needs 1 to " + num(kMaxCriteria) + " review criteria, got " +
@@ -207,7 +214,7 @@ Status Applications::find_for(const Actor& actor, ApplicationId id, const char* 
 Status Applications::check_member_of(const Actor& actor, const Application& app, const char* what) const {
   if (actor.role != FundingRole::kMember)
     return Status::Denied("only a member of the applying organisation may " + std::string(what) + " " +
-                          app_name(app.id) + "; " + actor.user + " is a " + funding_role_name(actor.role));
+                          app_name(app.id) + "; " + who_is(actor));
   if (actor.org != app.org)
     return Status::Denied(app_name(app.id) + " belongs to organisation " + num(static_cast<int64_t>(app.org.value)) +
                           "; " + actor.user + " of organisation " + num(static_cast<int64_t>(actor.org.value)) +
@@ -217,8 +224,7 @@ Status Applications::check_member_of(const Actor& actor, const Application& app,
 
 Status Applications::check_reviewer_of(const Actor& actor, const Application& app, const char* what) const {
   if (actor.role != FundingRole::kReviewer)
-    return Status::Denied("only a reviewer may " + std::string(what) + " " + app_name(app.id) + "; " + actor.user +
-                          " is a " + funding_role_name(actor.role));
+    return Status::Denied("only a reviewer may " + std::string(what) + " " + app_name(app.id) + "; " + who_is(actor));
   // Nobody judges their own application.
   if (actor.user == app.created_by || actor.user == app.submitted_by)
     return Status::Denied(actor.user + " drafted or submitted " + app_name(app.id) + " and may not " + what + " it");
@@ -248,8 +254,7 @@ Result<ApplicationId> Applications::draft(const Actor& actor, SchemeId scheme, P
                                           const ApplicationTerms& terms, int64_t now_ms) {
   BERTH_RETURN_IF_ERROR(check_actor(actor));
   if (actor.role != FundingRole::kMember)
-    return Status::Denied("only a member of the applying organisation may draft an application; " + actor.user +
-                          " is a " + funding_role_name(actor.role));
+    return Status::Denied("only a member of the applying organisation may draft an application; " + who_is(actor));
   if (!scheme.valid()) return Status::Invalid("scheme id must be set");
   if (!project.valid()) return Status::Invalid("project id must be set");
   if (!applicant.org.valid()) return Status::Invalid("the project's organisation must be set");

@@ -66,6 +66,7 @@ struct Actor {
   std::string user;   // who, as recorded in the history; must not be empty
   FundingRole role = FundingRole::kMember;
   OrgId org;          // a member's organisation; ignored for reviewers
+  bool admin = false;  // the centre's administrator, who acts as a reviewer (and is named so in errors)
 };
 
 // What the caller knows about the applying project's organisation.

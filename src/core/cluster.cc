@@ -7,8 +7,10 @@
 
 #include "common/strings.h"
 #include "core/check.h"
+#include "core/model_names.h"
 
 namespace berth::core {
+
 
 Result<Cluster> Cluster::Create(ClusterConfig config) {
   if (config.nodes.empty()) return Status::Invalid("the cluster has no nodes");
@@ -28,7 +30,9 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
   for (const GpuPrice& p : config.prices) {
     if (p.gpu_model.empty()) return Status::Invalid("a price has no gpu_model");
     if (p.per_gpu_hour_minor < 0) return Status::Invalid("price of " + p.gpu_model + " is negative");
-    if (c.price(p.gpu_model)) return Status::Invalid("gpu model " + p.gpu_model + " is priced twice");
+    for (const GpuPrice& other : c.prices_)
+      if (same_model_name(other.gpu_model, p.gpu_model))
+        return Status::Invalid("gpu model " + p.gpu_model + " is priced twice (model names match whatever their case)");
     c.prices_.push_back(p);
   }
   for (const Node& n : c.nodes_) {

@@ -7,6 +7,7 @@
 
 #include "common/timefmt.h"
 #include "core/check.h"
+#include "core/model_names.h"
 
 namespace berth::core {
 
@@ -913,7 +914,27 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   return q;
 }
 
-Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
+namespace {
+
+// `request` with its GPU model as the cluster spells it (core/model_names.h): itself when it
+// already is, else a copy kept in `storage`.
+Result<const JobRequest*> with_canonical_model(const Cluster& cluster, const JobRequest& request, JobRequest* storage) {
+  if (request.gpu_model.empty()) return &request;
+  Result<std::string> model = canonical_model_constraint(cluster, request.gpu_model);
+  if (!model.ok()) return model.status();
+  if (*model == request.gpu_model) return &request;
+  *storage = request;
+  storage->gpu_model = std::move(*model);
+  return storage;
+}
+
+}  // namespace
+
+Result<Quote> Engine::quote(const JobRequest& asked, int64_t now_ms) const {
+  JobRequest storage;
+  Result<const JobRequest*> canonical = with_canonical_model(cluster_, asked, &storage);
+  if (!canonical.ok()) return canonical.status();
+  const JobRequest& request = **canonical;
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(validate_request(request, &part));
   Job job;
@@ -944,8 +965,12 @@ Result<Quote> Engine::quote(const JobRequest& request, int64_t now_ms) const {
   return q;
 }
 
-Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms, bool* replayed) {
+Result<JobId> Engine::submit(const JobRequest& asked, int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
+  JobRequest storage;
+  Result<const JobRequest*> canonical = with_canonical_model(cluster_, asked, &storage);
+  if (!canonical.ok()) return canonical.status();
+  const JobRequest& r = **canonical;
   auto first = replayed_submit(r, now_ms);
   if (!first.ok()) return first.status();
   if (first->valid()) {
@@ -959,9 +984,13 @@ Result<JobId> Engine::submit(const JobRequest& r, int64_t now_ms, bool* replayed
   return id;
 }
 
-Result<std::vector<JobId>> Engine::submit_array(const JobRequest& r, const std::vector<int>& indices, int throttle,
+Result<std::vector<JobId>> Engine::submit_array(const JobRequest& asked, const std::vector<int>& indices, int throttle,
                                                 int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
+  JobRequest storage;
+  Result<const JobRequest*> canonical = with_canonical_model(cluster_, asked, &storage);
+  if (!canonical.ok()) return canonical.status();
+  const JobRequest& r = **canonical;
   auto replay = replayed_submit(r, now_ms);
   if (!replay.ok()) return replay.status();
   if (replay->valid()) {

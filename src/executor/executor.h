@@ -33,6 +33,12 @@ struct LaunchSpec {
   bool allow_root = false;        // false: a job that would run as uid 0 is refused
   int64_t time_limit_ms = 0;      // > 0: SIGTERM to the group at the limit, SIGKILL after grace
   int64_t grace_ms = 10'000;
+  // Slurm's --signal (job_signal.h): warn_signal (0: none) warn_before_ms before the time limit
+  // (at once when that is already past), to the whole group, or to the leader (the batch
+  // script) only when warn_leader_only.
+  int warn_signal = 0;
+  int64_t warn_before_ms = 0;
+  bool warn_leader_only = false;
 };
 
 struct JobExit {

@@ -283,6 +283,10 @@ std::string describe(const ProcessPlan& plan, const Failure& f) {
       const char* what = f.step == Step::kStdout ? "output " : "error output (stderr) ";
       if (f.err == ELOOP) return "cannot open " + std::string(what) + path + as + ": it is a symbolic link";
       if (f.err == ENXIO) return "cannot open " + std::string(what) + path + as + ": it is not a regular file";
+      // A script's "--output=logs/%j.out" with no logs/: neither berth nor Slurm makes the folder.
+      if (f.err == ENOENT)
+        return "cannot open " + std::string(what) + path + as + ": " + why + " (its directory " +
+               path.substr(0, path.rfind('/') + 1) + " must exist before the job starts)";
       return "cannot open " + std::string(what) + path + as + ": " + why;
     }
     case Step::kStdoutKind:

@@ -142,7 +142,15 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
     job.start = start;
     job.grace_ms = spec.grace_ms;
     if (spec.time_limit_ms > 0) {
-      schedule(job, NextSignal::kTerm, start + std::chrono::milliseconds(spec.time_limit_ms));
+      job.limit_at = start + std::chrono::milliseconds(spec.time_limit_ms);
+      job.warn_signal = spec.warn_signal;
+      job.warn_leader_only = spec.warn_leader_only;
+      if (spec.warn_signal > 0) {
+        const int64_t warn_after_ms = std::max<int64_t>(spec.time_limit_ms - std::max<int64_t>(spec.warn_before_ms, 0), 0);
+        schedule(job, NextSignal::kWarn, start + std::chrono::milliseconds(warn_after_ms));
+      } else {
+        schedule(job, NextSignal::kTerm, job.limit_at);
+      }
     }
   }
   timer_cv_.notify_all();
@@ -210,7 +218,10 @@ void LocalExecutor::timer_loop() {
     }
     Job& job = jobs_.at(JobId(id_value));
     // The leader has not been reaped (jobs_ still holds it), so the pgid is still this job's.
-    if (job.next == NextSignal::kTerm) {
+    if (job.next == NextSignal::kWarn) {
+      ::kill(job.warn_leader_only ? job.pgid : -job.pgid, job.warn_signal);
+      schedule(job, NextSignal::kTerm, job.limit_at);
+    } else if (job.next == NextSignal::kTerm) {
       job.timed_out = true;
       ::kill(-job.pgid, SIGTERM);
       schedule(job, NextSignal::kKill, at + std::chrono::milliseconds(std::max<int64_t>(job.grace_ms, 0)));

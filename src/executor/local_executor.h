@@ -16,8 +16,9 @@
 //    reused — so that nothing of a finished job keeps holding its GPUs; it then reports the end
 //    exactly once through the callback. pidfds wait only for this executor's own children, so
 //    several executors (and other child processes) can live in one process.
-//  - the timer sleeps until the earliest deadline (time limit or end of a grace period) and
-//    sends SIGTERM / SIGKILL to the whole group.
+//  - the timer sleeps until the earliest deadline (a warning signal before the time limit, the
+//    time limit, or the end of a grace period) and sends the warning (to the group, or the
+//    leader alone), SIGTERM or SIGKILL to the whole group.
 //
 // Processes that leave the group (setsid, setpgid) escape the sweep; that needs cgroups.
 //
@@ -64,7 +65,7 @@ class LocalExecutor final : public Executor {
 
  private:
   using Clock = std::chrono::steady_clock;
-  enum class NextSignal { kNone, kTerm, kKill };
+  enum class NextSignal { kNone, kWarn, kTerm, kKill };
 
   struct Job {
     JobId id;
@@ -76,6 +77,9 @@ class LocalExecutor final : public Executor {
     bool cancelled = false;
     NextSignal next = NextSignal::kNone;  // what the timer sends at next_at
     Clock::time_point next_at;
+    Clock::time_point limit_at;  // when the time limit is reached (for after a warning)
+    int warn_signal = 0;
+    bool warn_leader_only = false;
   };
 
   void reaper_loop();

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "executor/job_signal.h"
 #include "server/auth.h"
 #include "server/views.h"
 
@@ -27,6 +29,47 @@ Result<std::string> string_member(const json& l, const char* key, const std::str
   if (it == l.end() || it->is_null()) return def;
   if (!it->is_string()) return Status::Invalid(std::string("its launch description's '") + key + "' is not a string");
   return it->get<std::string>();
+}
+
+// The warning signal before the time limit ("signal": "B:USR1@60"), when the job asked for one.
+Status read_signal(const json& l, executor::LaunchSpec* spec) {
+  Result<std::string> text = string_member(l, "signal", "");
+  if (!text.ok()) return text.status();
+  if (text->empty()) return Status::Ok();
+  Result<executor::JobSignal> signal = executor::parse_job_signal(*text);
+  if (!signal.ok()) return Status::Invalid("its launch description's signal: " + signal.status().message());
+  spec->warn_signal = signal->number;
+  spec->warn_before_ms = signal->before_s * 1000;
+  spec->warn_leader_only = signal->batch_only;
+  return Status::Ok();
+}
+
+// A whole number the job asked for in the description's "resources" (0 when absent).
+int64_t resource(const json& l, const char* key) {
+  auto r = l.find("resources");
+  if (r == l.end() || !r->is_object()) return 0;
+  auto v = r->find(key);
+  return v != r->end() && v->is_number_integer() ? v->get<int64_t>() : 0;
+}
+
+// Slurm's variables that come from the launch description: where it was submitted from, and
+// the CPU, memory and task requests (set only when asked for, as Slurm does, but for
+// SLURM_NTASKS and SLURM_CPUS_PER_TASK, which default to a task per node and a CPU per task).
+void add_slurm_request_variables(const json& l, const core::Job& job, executor::LaunchSpec* spec) {
+  auto& env = spec->env;
+  if (Result<std::string> dir = string_member(l, "submit_dir", spec->workdir); dir.ok()) env["SLURM_SUBMIT_DIR"] = *dir;
+  const int64_t per_node = resource(l, "ntasks_per_node");
+  const int64_t ntasks = resource(l, "ntasks");
+  env["SLURM_NTASKS"] = std::to_string(ntasks > 0 ? ntasks : job.nodes * std::max<int64_t>(per_node, 1));
+  env["SLURM_NPROCS"] = env["SLURM_NTASKS"];
+  const int64_t cpus = resource(l, "cpus_per_task");
+  env["SLURM_CPUS_PER_TASK"] = std::to_string(std::max<int64_t>(cpus, 1));
+  if (per_node > 0) env["SLURM_NTASKS_PER_NODE"] = std::to_string(per_node);
+  if (int64_t v = resource(l, "cpus_per_gpu"); v > 0) env["SLURM_CPUS_PER_GPU"] = std::to_string(v);
+  if (l.contains("resources") && l["resources"].is_object() && l["resources"].contains("mem_mb"))
+    env["SLURM_MEM_PER_NODE"] = std::to_string(resource(l, "mem_mb"));
+  if (int64_t v = resource(l, "mem_per_cpu_mb"); v > 0) env["SLURM_MEM_PER_CPU"] = std::to_string(v);
+  if (int64_t v = resource(l, "mem_per_gpu_mb"); v > 0) env["SLURM_MEM_PER_GPU"] = std::to_string(v);
 }
 
 Status read_description(const json& l, const core::Job& job, executor::LaunchSpec* spec, std::string* user,
@@ -60,6 +103,7 @@ Status read_description(const json& l, const core::Job& job, executor::LaunchSpe
   Result<std::string> unix_user = string_member(l, "unix_user", "");
   if (!unix_user.ok()) return unix_user.status();
   *user = *unix_user;
+  BERTH_RETURN_IF_ERROR(read_signal(l, spec));
   Result<std::string> sha = string_member(l, "script_sha256", "");
   if (!sha.ok()) return sha.status();
   if (!sha->empty() && !is_digest(*sha)) return Status::Invalid("its script digest is malformed");
@@ -75,6 +119,9 @@ void add_berth_variables(const core::Engine& engine, const core::Job& job, const
   if (const core::Project* p = engine.funding().project(job.project)) env["BERTH_PROJECT"] = p->name;
   env["SLURM_JOB_ID"] = std::to_string(job.id.value);
   env["SLURM_JOB_NAME"] = job.name;
+  env["SLURM_JOB_PARTITION"] = job.partition;
+  if (const core::Project* p = engine.funding().project(job.project)) env["SLURM_JOB_ACCOUNT"] = p->name;
+  env["SLURM_JOB_QOS"] = core::tier_name(job.tier);
   // A gang job's script runs on its first node, as sbatch's does; it learns the others here.
   std::string node_list;
   if (const core::Node* n = engine.cluster().node(job.node)) node_list = n->name;
@@ -110,6 +157,7 @@ Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core:
   }
   spec.script_path = script_file(settings.state_dir, digest, job.id);
   // The job's own variables first; berth's replace any of the same name.
+  add_slurm_request_variables(l, job, &spec);
   add_berth_variables(engine, job, settings, &spec);
   spec.gpus = job.gpu_ids;
   if (settings.daemon_is_root) spec.user = unix_user.empty() ? settings.job_user : unix_user;

@@ -7,6 +7,8 @@
 
 #include "common/strings.h"
 #include "common/timefmt.h"
+#include "core/model_names.h"
+#include "executor/job_signal.h"
 
 namespace berth::server {
 
@@ -201,6 +203,7 @@ core::Actor actor_of(const Principal& who) {
   a.user = who.user;
   a.role = who.role == Role::kMember ? core::FundingRole::kMember : core::FundingRole::kReviewer;
   a.org = who.org;
+  a.admin = who.admin();
   return a;
 }
 
@@ -329,7 +332,7 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   r.partition = *part;
   auto tier = str_field(b, "tier", false, "normal");
   if (!tier.ok()) return tier.status();
-  if (!core::parse_tier(*tier, &r.tier)) return Status::Invalid("tier must be high, normal or spot, got '" + *tier + "'");
+  if (!core::parse_tier(*tier, &r.tier)) return Status::Invalid("tier must be one of " + core::tier_names() + ", got '" + *tier + "'");
   if (!for_submit) return r;
   auto name = name_field(b, "name", false, "job");
   if (!name.ok()) return name.status();
@@ -353,6 +356,44 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   }
   return r;
 }
+
+namespace {
+
+// The launch description's Slurm fields: the directory submitted from (SLURM_SUBMIT_DIR), the
+// warning signal before the time limit, and the CPU, memory and task requests kept for the node
+// agents (berth schedules GPUs only).
+Status slurm_launch_fields(const json& b, const std::string& workdir, json* l) {
+  auto submit_dir = str_field(b, "submit_dir", false, workdir);
+  if (!submit_dir.ok()) return submit_dir.status();
+  if (submit_dir->empty() || (*submit_dir)[0] != '/' || submit_dir->size() > 4096 ||
+      submit_dir->find('\0') != std::string::npos)
+    return Status::Invalid("field 'submit_dir' must be an absolute path");
+  (*l)["submit_dir"] = *submit_dir;
+  auto signal = str_field(b, "signal", false);
+  if (!signal.ok()) return signal.status();
+  if (!signal->empty()) {
+    auto parsed = executor::parse_job_signal(*signal);
+    if (!parsed.ok()) return Status::Invalid("field 'signal': " + parsed.status().message());
+    (*l)["signal"] = executor::format_job_signal(*parsed);
+  }
+  if (!b.contains("resources") || b["resources"].is_null()) return Status::Ok();
+  if (!b["resources"].is_object()) return Status::Invalid("field 'resources' must be an object");
+  json resources = json::object();
+  for (const char* key : kResourceFields) {
+    auto value = int_field(b["resources"], key, false, -1);
+    if (!value.ok()) return Status::Invalid("field 'resources': " + value.status().message());
+    if (*value == -1 && !b["resources"].contains(key)) continue;
+    if (*value < 0 || *value > kMaxResourceValue)
+      return Status::Invalid("field 'resources': '" + std::string(key) + "' must be 0 to " + std::to_string(kMaxResourceValue));
+    resources[key] = *value;
+  }
+  for (const auto& [key, value] : b["resources"].items())
+    if (!resources.contains(key)) return Status::Invalid("field 'resources' has unknown key '" + key + "'");
+  (*l)["resources"] = resources;
+  return Status::Ok();
+}
+
+}  // namespace
 
 // The launch description kept with the job: where it runs and where its output goes.
 Result<json> launch_json(const json& b) {
@@ -383,6 +424,11 @@ Result<json> launch_json(const json& b) {
   json env = json::object();
   if (b.contains("env") && !b["env"].is_null()) {
     if (!b["env"].is_object()) return Status::Invalid("field 'env' must be an object of strings");
+    if (b["env"].size() > kMaxEnvVariables)
+      return Status::Invalid("field 'env' has more than " + std::to_string(kMaxEnvVariables) + " variables");
+    size_t bytes = 0;
+    for (const auto& [k, v] : b["env"].items()) bytes += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
+    if (bytes > kMaxEnvBytes) return Status::Invalid("field 'env' is larger than " + std::to_string(kMaxEnvBytes) + " bytes");
     for (const auto& [k, v] : b["env"].items()) {
       if (!v.is_string() || k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos)
         return Status::Invalid("field 'env' must map names to strings");
@@ -392,6 +438,7 @@ Result<json> launch_json(const json& b) {
     }
   }
   l["env"] = env;
+  BERTH_RETURN_IF_ERROR(slurm_launch_fields(b, *workdir, &l));
   return l;
 }
 

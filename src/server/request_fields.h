@@ -66,7 +66,16 @@ Result<std::vector<core::Criterion>> criteria_field(const json& b);
 Result<core::RegistrationChange> registration_fields(const json& b);
 // The fields of a job request (submit and quote), names resolved against the engine.
 Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit);
-// The launch description kept with the job: where it runs and where its output goes.
+// The launch description kept with the job: where it runs (workdir, and submit_dir, where it
+// was submitted from), where its output goes, its arguments and environment (at most
+// kMaxEnvVariables, kMaxEnvBytes in all), its warning signal ("signal": "[B:]SIG@SECS") and
+// its CPU, memory and task requests ("resources": kResourceFields, each 0 to
+// kMaxResourceValue), kept for the node agents to enforce.
+inline constexpr size_t kMaxEnvVariables = 1024;
+inline constexpr size_t kMaxEnvBytes = 128 * 1024;
+inline constexpr const char* kResourceFields[] = {"mem_mb", "mem_per_cpu_mb", "mem_per_gpu_mb", "cpus_per_task",
+                                                  "cpus_per_gpu", "ntasks", "ntasks_per_node"};
+inline constexpr int64_t kMaxResourceValue = 1'000'000'000;
 Result<json> launch_json(const json& b);
 
 }  // namespace berth::server

@@ -76,6 +76,7 @@ class CliTest : public ::testing::Test {
       if (it == env_.end()) return std::nullopt;
       return it->second;
     };
+    io.environment = [this] { return env_; };
     io.read_file = [this](const std::string& path) -> Result<std::string> {
       auto it = files_.find(path);
       if (it == files_.end()) return Status::NotFound("No such file or directory");
@@ -124,7 +125,8 @@ TEST_F(CliTest, SubmitSendsScriptOptionsAndWorkdir) {
   EXPECT_EQ(call.path, "/v1/jobs");
   const json expected = {{"project", "vision"}, {"name", "from-script"},    {"gpus_per_node", 2},
                          {"gpu_model", "H100"}, {"time_limit_s", 1800},      {"script", kTrainScript},
-                         {"args", json::array()}, {"workdir", "/home/alice/proj"}};
+                         {"args", json::array()}, {"workdir", "/home/alice/proj"},
+                         {"submit_dir", "/home/alice/proj"}};
   EXPECT_EQ(call.body, expected);
   EXPECT_EQ(out_.str(), "Submitted batch job 42\n");
   EXPECT_NE(err_.str().find("berth: warning: line 6: --mail-type"), std::string::npos) << err_.str();
@@ -303,6 +305,56 @@ TEST_F(CliTest, UsageErrorsKeepCli11ExitCodes) {
   EXPECT_NE(run({"frobnicate"}), 0);
   EXPECT_NE(run({"org", "create", "x", "--kind", "bank"}), 0);
   EXPECT_NE(run({"show"}), 0);
+  EXPECT_TRUE(server_.calls.empty());
+}
+
+TEST_F(CliTest, SlurmOptionsFromOtherClustersWorkOnTheCommandLineToo) {
+  files_["job.sh"] = kTrainScript;
+  env_ = {{"HOME", "/home/alice"}, {"LR", "0.1"}, {"BERTH_TOKEN", "tok"}, {"HF_TOKEN", "hf_x"}};
+  server_.reply("POST /v1/jobs", json{{"id", 60}});
+  ASSERT_EQ(run({"submit", "--qos=high", "--chdir", "runs", "--signal=B:USR1@90", "-c", "8", "--mem=16G",
+                 "--cpus-per-gpu", "4", "-n", "2", "--mail-type=ALL", "job.sh"}),
+            0)
+      << err_.str();
+  const json& body = only_call().body;
+  EXPECT_EQ(body["tier"], "high");
+  EXPECT_EQ(body["workdir"], "/home/alice/proj/runs");
+  EXPECT_EQ(body["submit_dir"], "/home/alice/proj");
+  EXPECT_EQ(body["signal"], "B:USR1@90");
+  EXPECT_EQ(body["resources"], json({{"cpus_per_task", 8}, {"mem_mb", 16384}, {"cpus_per_gpu", 4}, {"ntasks", 2}}));
+  // Slurm's default --export=ALL, less BERTH_TOKEN and the deny list's *TOKEN*.
+  EXPECT_EQ(body["env"], json({{"HOME", "/home/alice"}, {"LR", "0.1"}}));
+  EXPECT_NE(err_.str().find("berth: warning: --mail-type is not used by berth; ignored"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, ExportNoneAndTheConfiguredDenyList) {
+  files_["job.sh"] = kTrainScript;
+  env_ = {{"HOME", "/home/alice"}, {"LR", "0.1"}, {"HF_TOKEN", "hf_x"}};
+  files_["/home/alice/.config/berth/cli.toml"] = "export_deny = \"LR\"\n";
+  server_.reply("POST /v1/jobs", json{{"id", 61}});
+  ASSERT_EQ(run({"submit", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body["env"], json({{"HOME", "/home/alice"}, {"HF_TOKEN", "hf_x"}}));
+  server_.calls.clear();
+  ASSERT_EQ(run({"submit", "--export=NONE", "job.sh"}), 0) << err_.str();
+  EXPECT_FALSE(only_call().body.contains("env"));
+  server_.calls.clear();
+  ASSERT_EQ(run({"submit", "--export=LR,EPOCHS=3", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body["env"], json({{"LR", "0.1"}, {"EPOCHS", "3"}}));
+}
+
+TEST_F(CliTest, SlurmOptionsBerthDoesNotDoAreRefusedBeforeAnyRequest) {
+  files_["job.sh"] = kTrainScript;
+  EXPECT_EQ(run({"submit", "--nodelist=gpu01", "job.sh"}), 1);
+  EXPECT_NE(err_.str().find("--nodelist is not supported: berth's scheduler chooses the nodes"), std::string::npos)
+      << err_.str();
+  EXPECT_EQ(run({"submit", "-x", "gpu02", "job.sh"}), 1);
+  EXPECT_NE(err_.str().find("--exclude is not supported"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"submit", "--qos=gold", "job.sh"}), 1);
+  EXPECT_NE(err_.str().find("'gold' is not one of high, normal, spot"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"submit", "--signal=R:USR1@60", "job.sh"}), 1);
+  EXPECT_NE(err_.str().find("R: (reservations)"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"submit", "--export=BERTH_TOKEN", "job.sh"}), 1);
+  EXPECT_NE(err_.str().find("never passes"), std::string::npos) << err_.str();
   EXPECT_TRUE(server_.calls.empty());
 }
 
@@ -704,6 +756,39 @@ TEST_F(CliTest, WalletCommandsSendTheirBodies) {
     EXPECT_EQ(server_.calls.back().body, json({{"amount", "-3.5000"}, {"reason", "fix"}}));
     EXPECT_EQ(out_.str(), "Adjusted vision's wallet by -3.5000 (transfer 9); balance 6.5000\n");
   }
+}
+
+// submit --wait, as sbatch -W: it returns once the job has ended, with the job's exit code, so a
+// script (or the README's tour) can go on with a job that has ended.
+TEST_F(CliTest, SubmitWaitReturnsWhenTheJobHasEndedWithItsExitCode) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 7}});
+  server_.first_replies["GET /v1/jobs/7"] = {json{{"id", 7}, {"state", "PENDING"}},
+                                             json{{"id", 7}, {"state", "RUNNING"}}};
+  server_.reply("GET /v1/jobs/7", json{{"id", 7}, {"state", "FAILED"}, {"exit_code", 3}, {"signal", nullptr}});
+  EXPECT_EQ(run({"submit", "--wait", "job.sh"}), 3);
+  EXPECT_EQ(out_.str(), "Submitted batch job 7\n");
+  EXPECT_NE(err_.str().find("\nberth: job 7 ended FAILED (exit code 3)\n"), std::string::npos) << err_.str();
+  EXPECT_EQ(server_.calls.size(), 4u);  // the submit and three looks at the job
+  EXPECT_EQ(slept_ms_, (std::vector<int64_t>{100, 200}));
+
+  server_.reply("GET /v1/jobs/7", json{{"id", 7}, {"state", "COMPLETED"}, {"exit_code", 0}, {"signal", nullptr}});
+  EXPECT_EQ(run({"submit", "-W", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(err_.str().find("berth: job"), std::string::npos) << err_.str();
+
+  // An array: every task is waited for, and the highest status wins; a task ended by a signal counts 1.
+  server_.reply("POST /v1/jobs", json{{"id", 8}, {"array_task_ids", {8, 9}}});
+  server_.reply("GET /v1/jobs/8", json{{"id", 8}, {"state", "COMPLETED"}, {"exit_code", 0}});
+  server_.reply("GET /v1/jobs/9", json{{"id", 9}, {"state", "TIMEOUT"}, {"exit_code", nullptr}, {"signal", 9}});
+  const size_t before = server_.calls.size();
+  EXPECT_EQ(run({"submit", "--wait", "--array", "0-1", "job.sh"}), 1);
+  EXPECT_EQ(server_.calls.size(), before + 3);
+  EXPECT_NE(err_.str().find("\nberth: job 9 ended TIMEOUT (signal 9)\n"), std::string::npos) << err_.str();
+  EXPECT_EQ(err_.str().find("job 8 ended"), std::string::npos) << err_.str();
+
+  // Without --wait, nothing is looked at after the submit.
+  EXPECT_EQ(run({"submit", "job.sh"}), 0);
+  EXPECT_EQ(server_.calls.back().method, "POST");
 }
 
 TEST_F(CliTest, AdminCreateBodies) {

@@ -20,8 +20,37 @@ TEST(SubmitRequest, MinimalBodyHasOnlyWhatWasGiven) {
   Result<json> body = build_submit_request(minimal(), kScript, {}, "/home/alice/run");
   ASSERT_TRUE(body.ok()) << body.status().ToString();
   const json expected = {{"project", "vision"}, {"gpus", 2},         {"script", kScript},
-                         {"args", json::array()}, {"workdir", "/home/alice/run"}};
+                         {"args", json::array()}, {"workdir", "/home/alice/run"}, {"submit_dir", "/home/alice/run"}};
   EXPECT_EQ(*body, expected);
+}
+
+TEST(SubmitRequest, ChdirIsTheWorkdirRelativeToWhereItWasSubmitted) {
+  JobOptions o = minimal();
+  o.workdir = "runs/a";
+  Result<json> body = build_submit_request(o, kScript, {}, "/home/alice");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ((*body)["workdir"], "/home/alice/runs/a");
+  EXPECT_EQ((*body)["submit_dir"], "/home/alice");
+  o.workdir = "/scratch/alice";
+  EXPECT_EQ((*build_submit_request(o, kScript, {}, "/home/alice"))["workdir"], "/scratch/alice");
+}
+
+TEST(SubmitRequest, CarriesSignalResourcesAndEnvironment) {
+  JobOptions o = minimal();
+  o.signal = "B:USR1@60";
+  o.resources.mem_mb = 8192;
+  o.resources.cpus_per_task = 4;
+  o.resources.ntasks = 2;
+  Result<json> body = build_submit_request(o, kScript, {}, "/w", {{"LR", "0.1"}});
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ((*body)["signal"], "B:USR1@60");
+  EXPECT_EQ((*body)["resources"], json({{"mem_mb", 8192}, {"cpus_per_task", 4}, {"ntasks", 2}}));
+  EXPECT_EQ((*body)["env"], json({{"LR", "0.1"}}));
+}
+
+TEST(CheckTier, ListsTheTiersItKnows) {
+  EXPECT_TRUE(check_tier("spot").ok());
+  EXPECT_EQ(check_tier("premium").message(), "tier (qos) 'premium' is not one of high, normal, spot");
 }
 
 TEST(SubmitRequest, CarriesEveryOption) {

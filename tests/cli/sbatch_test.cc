@@ -285,20 +285,83 @@ TEST(Sbatch, HarmlessOptionsAreIgnoredWithWarnings) {
   const SbatchScript s = parse_ok(
       "#!/bin/sh\n"
       "#SBATCH --mail-type=END --mail-user=a@b.c\n"
-      "#SBATCH --ntasks=4 -c 8 --mem=64G\n"
+      "#SBATCH --comment=x\n"
       "#SBATCH --exclusive\n"
       "#SBATCH -G 1\n");
   EXPECT_EQ(s.options.gpus, 1);
-  ASSERT_EQ(s.warnings.size(), 6u);
+  ASSERT_EQ(s.warnings.size(), 4u);
   EXPECT_NE(s.warnings[0].find("line 2: --mail-type"), std::string::npos) << s.warnings[0];
-  EXPECT_NE(s.warnings[3].find("line 3: -c"), std::string::npos) << s.warnings[3];
-  EXPECT_NE(s.warnings[5].find("line 4: --exclusive"), std::string::npos) << s.warnings[5];
+  EXPECT_NE(s.warnings[2].find("line 3: --comment"), std::string::npos) << s.warnings[2];
+  EXPECT_EQ(s.warnings[3], "line 4: --exclusive is not used by berth; ignored");
+}
+
+TEST(Sbatch, CpuMemoryAndTaskRequestsAreRecorded) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n"
+      "#SBATCH --ntasks=4 -c 8 --mem=64G\n"
+      "#SBATCH --cpus-per-gpu=6 --mem-per-cpu=2000 --mem-per-gpu=1T --ntasks-per-node=2\n");
+  EXPECT_TRUE(s.warnings.empty());
+  const JobResources& r = s.options.resources;
+  EXPECT_EQ(r.ntasks, 4);
+  EXPECT_EQ(r.cpus_per_task, 8);
+  EXPECT_EQ(r.mem_mb, 64 * 1024);
+  EXPECT_EQ(r.cpus_per_gpu, 6);
+  EXPECT_EQ(r.mem_per_cpu_mb, 2000);
+  EXPECT_EQ(r.mem_per_gpu_mb, 1024 * 1024);
+  EXPECT_EQ(r.ntasks_per_node, 2);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --mem=lots\n").find("line 2: --mem: memory 'lots'"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -c 0\n").find("line 2: -c: CPU count must be at least 1"),
+            std::string::npos);
+}
+
+TEST(Sbatch, MemorySizesAreInMebibytes) {
+  EXPECT_EQ(*parse_memory_mb("500"), 500);
+  EXPECT_EQ(*parse_memory_mb("0"), 0);  // all of a node's memory, as in Slurm
+  EXPECT_EQ(*parse_memory_mb("4096M"), 4096);
+  EXPECT_EQ(*parse_memory_mb("32g"), 32 * 1024);
+  EXPECT_EQ(*parse_memory_mb("1536K"), 2);  // rounded up to whole MiB
+  EXPECT_FALSE(parse_memory_mb("G").ok());
+  EXPECT_FALSE(parse_memory_mb("-1").ok());
+  EXPECT_FALSE(parse_memory_mb("999999999T").ok());
+}
+
+TEST(Sbatch, QosNamesATierCaseAndListingTheKnownOnes) {
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --qos=high\n").options.tier, "high");
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH -q spot\n").options.tier, "spot");
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --qos=gold\n").find("--qos: tier (qos) 'gold' is not one of high, normal, spot"),
+            std::string::npos);
+}
+
+TEST(Sbatch, ChdirSignalAndExportAreRead) {
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n"
+      "#SBATCH --chdir=runs/a -D runs/b\n"
+      "#SBATCH --signal=B:USR1@60\n"
+      "#SBATCH --export=NONE\n");
+  EXPECT_EQ(s.options.workdir, "runs/b");
+  EXPECT_EQ(s.options.signal, "B:USR1@60");
+  EXPECT_EQ(s.options.export_env, "NONE");
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --workdir=/scratch\n").options.workdir, "/scratch");
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --signal=KILL@10\n").find("line 2: --signal: signal 'KILL@10'"),
+            std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --export=ALL,1X=2\n").find("'1X', which is not a variable name"),
+            std::string::npos);
+}
+
+TEST(Sbatch, OptionsBerthDoesNotDoAreRefusedWithTheReason) {
+  EXPECT_EQ(parse_error("#!/bin/sh\n#SBATCH --nodelist=gpu01\n"),
+            "line 2: --nodelist is not supported: berth's scheduler chooses the nodes; ask for a GPU model with "
+            "--constraint or a partition with --partition");
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -x gpu02\n").find("line 2: -x is not supported"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --exclude=gpu02\n").find("--exclude is not supported"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --begin=now+1hour\n").find("--begin is not supported"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --reservation=r1\n").find("no reservations"), std::string::npos);
 }
 
 TEST(Sbatch, IgnoredOptionStillConsumesItsValue) {
-  // "--mem 4G" must not leave "4G" behind as a stray word.
-  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --mem 4G -J x\n");
-  EXPECT_EQ(s.options.name, "x");
+  // "--comment x" must not leave "x" behind as a stray word.
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --comment x -J y\n");
+  EXPECT_EQ(s.options.name, "y");
 }
 
 TEST(Sbatch, MissingValueIsAnError) {

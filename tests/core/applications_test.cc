@@ -226,6 +226,21 @@ TEST_F(ApplicationTest, ApplicationRolesReviewerCannotActForAnOrganisation) {
   EXPECT_REFUSED(Code::kPermissionDenied, apps.withdraw(kRita, s, "", kT0));
 }
 
+// The centre's administrator reviews as a reviewer does, but a refusal names them as what they
+// are: "admin is a reviewer" would send them looking for the wrong token.
+TEST_F(ApplicationTest, ApplicationRolesAdministratorIsNamedAsSuchWhenRefused) {
+  Actor admin = reviewer("admin");
+  admin.admin = true;
+  const ApplicationId d = draft();
+  const std::string expected = "only a member of the applying organisation may submit application " +
+                               std::to_string(d.value) + "; admin is the centre's administrator, not a member of an organisation";
+  EXPECT_REFUSED(Code::kPermissionDenied, apps.submit(admin, d, kHkuApplicant, open_rules(), kT0));
+  EXPECT_EQ(apps.submit(admin, d, kHkuApplicant, open_rules(), kT0).message(), expected);
+  EXPECT_EQ(apps.submit(kRita, d, kHkuApplicant, open_rules(), kT0).message(),
+            "only a member of the applying organisation may submit application " + std::to_string(d.value) +
+                "; rita is a reviewer");
+}
+
 TEST_F(ApplicationTest, ApplicationRolesOtherOrganisationCannotTouchIt) {
   set_criteria();
   const ApplicationId d = draft();

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "core/model_names.h"
 #include "core/priority.h"
 
 namespace berth::core {
@@ -453,6 +454,37 @@ TEST(QueuePriority, ADemotedJobQueuesBehindTheJobsThatAreNot) {
   EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(spot_fresh, config, 1.0, 16, 0));
   config.demote_after_gpu_s = 0;  // off: the smaller job first, as always
   EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(big_fresh, config, 1.0, 16, 0));
+}
+
+}  // namespace
+}  // namespace berth::core
+
+namespace berth::core {
+namespace {
+
+TEST(ClusterModels, ModelNamesMatchWhateverTheirCase) {
+  const Cluster cluster = make_cluster();
+  EXPECT_EQ(*canonical_model_constraint(cluster, "h100"), "H100");
+  EXPECT_EQ(*canonical_model_constraint(cluster, "a100|H100"), "A100|H100");
+  EXPECT_EQ(*canonical_model_constraint(cluster, ""), "");
+}
+
+TEST(ClusterModels, AnUnknownModelIsRefusedListingTheClustersModels) {
+  const Cluster cluster = make_cluster();
+  Result<std::string> none = canonical_model_constraint(cluster, "V100");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().message(), "no node has GPU model 'V100'; this cluster has A100, H100");
+  EXPECT_FALSE(canonical_model_constraint(cluster, "h100|v100").ok());
+}
+
+TEST(ClusterModels, ModelsThatDifferOnlyInCaseAreRefused) {
+  ClusterConfig c;
+  c.nodes = {Node{NodeId(), "a", "H100", 4, 0, 0, NodeState::kUp}};
+  c.prices = {{"H100", 1}, {"h100", 2}};
+  c.partitions = {Partition{"gpu", 3600, 60, true}};
+  Result<Cluster> cluster = Cluster::Create(c);
+  ASSERT_FALSE(cluster.ok());
+  EXPECT_NE(cluster.status().message().find("priced twice"), std::string::npos);
 }
 
 }  // namespace

@@ -291,6 +291,61 @@ TEST_F(LocalExecutorTest, UnopenableOutputFileIsAnError) {
   EXPECT_FALSE(fs::exists(dir_ / "started"));
 }
 
+TEST_F(LocalExecutorTest, AnOutputInAMissingFolderSaysTheFolderMustExist) {
+  LaunchSpec s = spec(1, script("s", "#!/bin/sh\ntouch started\n"));
+  s.stdout_path = (dir_ / "logs" / "train-1.out").string();
+  s.stderr_path = s.stdout_path;
+  Result<int> r = executor_->launch(s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot open output " + s.stdout_path), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("No such file or directory (its directory " + (dir_ / "logs").string() +
+                                      "/ must exist before the job starts)"),
+            std::string::npos)
+      << r.status().ToString();
+}
+
+// The warning comes warn_before_ms before the limit. The script counts as warned if it caught
+// the signal, or — when it had not yet set its trap (a very slow start) — was ended by it; either
+// way it was the warning, not the time limit's TERM.
+TEST_F(LocalExecutorTest, SignalBeforeTheTimeLimitWarnsTheJob) {
+  LaunchSpec s = spec(1, script("s", "#!/bin/sh\ntrap 'echo warned > warned; exit 0' USR1\n"
+                                     "while :; do sleep 0.05; done\n"));
+  s.time_limit_ms = 60'000;
+  s.warn_signal = SIGUSR1;
+  s.warn_before_ms = 59'800;
+  JobExit exit = run(s);
+  EXPECT_FALSE(exit.timed_out);
+  if (exit.term_signal == 0) {
+    EXPECT_EQ(exit.exit_code, 0);
+    EXPECT_EQ(read_file((dir_ / "warned").string()), "warned\n");
+  } else {
+    EXPECT_EQ(exit.term_signal, SIGUSR1);
+  }
+}
+
+TEST_F(LocalExecutorTest, ABatchOnlySignalWarnsTheScriptButNotItsChildren) {
+  // The child would write child-warned on USR1; the script, warned, waits for its child to
+  // have set its trap, then ends.
+  LaunchSpec s = spec(1, script("s", "#!/bin/sh\n"
+                                     "sh -c \"trap 'echo x > child-warned' USR1; : > child-ready; "
+                                     "while :; do sleep 0.05; done\" &\n"
+                                     "trap 'echo warned > warned' USR1\n"
+                                     "while [ ! -e warned ]; do sleep 0.05; done\n"
+                                     "sleep 0.3\n"));
+  s.time_limit_ms = 60'000;
+  s.warn_signal = SIGUSR1;
+  s.warn_before_ms = 59'500;
+  s.warn_leader_only = true;
+  JobExit exit = run(s);
+  EXPECT_FALSE(exit.timed_out);
+  if (exit.term_signal == 0) {
+    EXPECT_EQ(read_file((dir_ / "warned").string()), "warned\n");
+    EXPECT_FALSE(fs::exists(dir_ / "child-warned"));
+  } else {
+    EXPECT_EQ(exit.term_signal, SIGUSR1);
+  }
+}
+
 TEST_F(LocalExecutorTest, RunningJobIdIsAConflict) {
   ASSERT_TRUE(executor_->launch(spec(1, script("s", "#!/bin/sh\nsleep 60\n"))).ok());
   EXPECT_EQ(executor_->launch(spec(1, script("s2", "#!/bin/sh\ntrue\n"))).status().code(), Code::kConflict);

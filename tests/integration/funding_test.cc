@@ -157,6 +157,11 @@ TEST_F(FundingTest, BadInputAndWrongRolesAreRefusedAndChangeNothing) {
   EXPECT_EQ(daemon->api("GET", "/v1/applications", "", bob).second["applications"].size(), 0u);
   EXPECT_EQ(daemon->api("GET", "/v1/applications/abc").first, 400);
   EXPECT_EQ(daemon->api("GET", "/v1/applications?state=pending").first, 400);
+  // The admin reviews as a reviewer does, but is refused a member's step as what it is.
+  const CliResult by_admin = cli("apply withdraw " + std::to_string(id));
+  EXPECT_NE(by_admin.exit_code, 0);
+  EXPECT_NE(by_admin.out.find("admin is the centre's administrator, not a member of an organisation"), std::string::npos)
+      << by_admin.out;
   // Approving before any review, more than asked, or a score out of range.
   const std::string path = "/v1/applications/" + std::to_string(id);
   EXPECT_EQ(post(path + "/approve", "{}", rita).first, 409);

@@ -122,5 +122,52 @@ TEST_F(RequestFieldsTest, MemberCannotDependOnAnotherOrganisationsJob) {
   EXPECT_TRUE(job_request(*engine, {{"project", "pb"}, {"gpus", 1}, {"dependency", "afterok:1"}}, member_b, true).ok());
 }
 
+TEST_F(RequestFieldsTest, AGpuModelMatchesWhateverItsCaseAndAnUnknownOneListsTheModels) {
+  const json b = {{"project", "pb"}, {"gpus", 1}, {"gpu_model", "h100"}, {"time_limit_s", 60}};
+  auto r = job_request(*engine, b, admin, true);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto id = engine->submit(*r, kT0);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(engine->job(*id)->gpu_model, "H100");
+  ASSERT_TRUE(engine->quote(*r, kT0).ok());
+  r->gpu_model = "A100";
+  auto unknown = engine->quote(*r, kT0);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(), "no node has GPU model 'A100'; this cluster has H100");
+}
+
+TEST_F(RequestFieldsTest, TheLaunchDescriptionKeepsSlurmsFields) {
+  const json b = {{"workdir", "/w/runs"},
+                  {"submit_dir", "/w"},
+                  {"signal", "B:SIGUSR1@90"},
+                  {"resources", {{"mem_mb", 0}, {"cpus_per_task", 8}}}};
+  auto l = launch_json(b);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ((*l)["submit_dir"], "/w");
+  EXPECT_EQ((*l)["signal"], "B:USR1@90");
+  EXPECT_EQ((*l)["resources"], json({{"mem_mb", 0}, {"cpus_per_task", 8}}));
+  EXPECT_EQ((*launch_json({{"workdir", "/w"}}))["submit_dir"], "/w");
+}
+
+TEST_F(RequestFieldsTest, BadSlurmFieldsInTheLaunchDescriptionAreRefused) {
+  const json base = {{"workdir", "/w"}};
+  const auto with = [&base](const char* key, const json& value) {
+    json b = base;
+    b[key] = value;
+    return launch_json(b).status();
+  };
+  expect_invalid(with("submit_dir", "relative"), "submit_dir");
+  expect_invalid(with("signal", "KILL"), "signal");
+  expect_invalid(with("signal", 10), "signal");
+  expect_invalid(with("resources", {{"mem_mb", -1}}), "mem_mb");
+  expect_invalid(with("resources", {{"gpus_per_task", 1}}), "unknown key 'gpus_per_task'");
+  expect_invalid(with("resources", {{"ntasks", "2"}}), "ntasks");
+  expect_invalid(with("resources", "lots"), "resources");
+  json env = json::object();
+  for (size_t i = 0; i <= kMaxEnvVariables; ++i) env["V" + std::to_string(i)] = "x";
+  expect_invalid(with("env", env), "more than 1024 variables");
+  expect_invalid(with("env", {{"BIG", std::string(kMaxEnvBytes, 'x')}}), "larger than");
+}
+
 }  // namespace
 }  // namespace berth::server

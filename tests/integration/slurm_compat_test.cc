@@ -1,0 +1,93 @@
+// Batch scripts brought from other Slurm clusters, submitted with the berth CLI to a real berthd:
+// the options they use run, record or are refused, and the job sees what sbatch would give it.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "harness.h"
+
+namespace berth::testing {
+namespace {
+
+class SlurmCompatTest : public DaemonTest {
+ protected:
+  void make_centre() {
+    must("org create hku --kind university");
+    must("project create vision --org hku");
+    must("topup vision 10000 --reference INV-1");
+  }
+  void write(const std::string& name, const std::string& text) { std::ofstream(work + "/" + name) << text; }
+  bool ends(uint64_t id, const std::string& final_state) {
+    return eventually([&] { return state(id) == final_state; });
+  }
+};
+
+TEST_F(SlurmCompatTest, AScriptFromAnotherClusterRunsWithSlurmsVariablesAndTheSubmittersEnvironment) {
+  make_centre();
+  make_work_dir(work + "/runs");
+  ::setenv("IT_SLURM_LEARNING_RATE", "0.1", 1);
+  ::setenv("IT_SLURM_API_TOKEN", "never-copied", 1);
+  write("train.sh",
+        "#!/bin/bash\n"
+        "#SBATCH --job-name=train\n"
+        "#SBATCH --gres=gpu:h100:1\n"
+        "#SBATCH --qos=high\n"
+        "#SBATCH --chdir=runs\n"
+        "#SBATCH -c 4 --mem=8G --ntasks=2\n"
+        "#SBATCH --signal=B:USR1@60\n"
+        "#SBATCH --time=10\n"
+        "#SBATCH --output=%x-%j.out\n"
+        "env | grep -E '^(SLURM_|IT_SLURM_)' | sort > env.txt\n"
+        "pwd > pwd.txt\n");
+  const uint64_t id = submit("train.sh");
+  ASSERT_TRUE(ends(id, "COMPLETED")) << job(id).dump();
+  const json j = job(id);
+  EXPECT_EQ(j.value("gpu_model", ""), "H100");
+  EXPECT_EQ(j.value("tier", ""), "high");
+  EXPECT_EQ(read_file(work + "/runs/pwd.txt"), work + "/runs\n");
+  const std::string env = read_file(work + "/runs/env.txt");
+  for (const std::string& line :
+       {"SLURM_SUBMIT_DIR=" + work, std::string("SLURM_JOB_NAME=train"), std::string("SLURM_NTASKS=2"),
+        std::string("SLURM_CPUS_PER_TASK=4"), std::string("SLURM_JOB_PARTITION=gpu"),
+        std::string("SLURM_JOB_ACCOUNT=vision"), std::string("SLURM_MEM_PER_NODE=8192"),
+        std::string("IT_SLURM_LEARNING_RATE=0.1")})
+    EXPECT_NE(env.find(line + "\n"), std::string::npos) << line << " not in\n" << env;
+  EXPECT_EQ(env.find("IT_SLURM_API_TOKEN"), std::string::npos) << env;
+  EXPECT_EQ(env.find("BERTH_TOKEN"), std::string::npos) << env;
+  ::unsetenv("IT_SLURM_LEARNING_RATE");
+  ::unsetenv("IT_SLURM_API_TOKEN");
+}
+
+TEST_F(SlurmCompatTest, AnOutputInAMissingFolderFailsTheJobSayingWhy) {
+  make_centre();
+  write("logs.sh", "#!/bin/sh\n#SBATCH --output=logs/%x-%j.out\necho hi\n");
+  const uint64_t id = submit("-G 1 logs.sh");
+  ASSERT_TRUE(ends(id, "FAILED")) << job(id).dump();
+  const std::string reason = job(id).value("end_reason", "");
+  EXPECT_NE(reason.find("cannot open output " + work + "/logs/logs.sh-" + std::to_string(id) + ".out"),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("No such file or directory (its directory " + work + "/logs/ must exist"), std::string::npos)
+      << reason;
+  const CliResult show = cli("show " + std::to_string(id));
+  EXPECT_NE(show.out.find("must exist before the job starts"), std::string::npos) << show.out;
+}
+
+TEST_F(SlurmCompatTest, UnknownModelsAndOptionsBerthDoesNotDoAreRefusedSayingWhy) {
+  make_centre();
+  write("a100.sh", "#!/bin/sh\n#SBATCH --gres=gpu:a100:2\ntrue\n");
+  CliResult r = cli("submit -A vision a100.sh");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("no node has GPU model 'a100'; this cluster has H100"), std::string::npos) << r.out;
+  write("pinned.sh", "#!/bin/sh\n#SBATCH -G 1 --nodelist=gpu01\ntrue\n");
+  r = cli("submit -A vision pinned.sh");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("line 2: --nodelist is not supported"), std::string::npos) << r.out;
+  r = cli("submit -A vision -G 1 --exclude=gpu02 --wrap true");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("--exclude is not supported"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace berth::testing
