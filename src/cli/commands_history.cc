@@ -1,5 +1,6 @@
 // history (sacct) and partitions (sinfo): what Slurm users type to look back and around.
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/job_views.h"
@@ -19,6 +20,7 @@ constexpr int64_t kMsPerDay = 86'400'000;
 
 struct HistoryFlags {
   std::string start, end, user, project, state, format = kDefaultHistoryFormat;
+  std::vector<std::string> jobs;
   bool all = false, csv = false, allocations = false;
 };
 
@@ -42,17 +44,42 @@ Result<std::vector<std::pair<std::string, std::string>>> window(const HistoryFla
   return query;
 }
 
-Status run_history(Context& ctx, const HistoryFlags& f) {
-  Result<std::vector<const HistoryColumn*>> columns = history_columns(f.format);
-  if (!columns.ok()) return columns.status();
-  const int64_t now_ms = ctx.io().now_ms();
+// The jobs of the window and filters, every page.
+Result<json> jobs_in_window(Context& ctx, const HistoryFlags& f, int64_t now_ms) {
   Result<std::vector<std::pair<std::string, std::string>>> query = window(f, now_ms);
   if (!query.ok()) return query.status();
   query->emplace_back("state", f.all ? "" : f.state.empty() ? kEndedStates : state_names(f.state));
   query->emplace_back("project", f.project);
   query->emplace_back("user", f.user);
   query->emplace_back("limit", "1000");
-  Result<json> reply = get_every_page(ctx, "/v1/jobs" + query_string(*query), "jobs");
+  return get_every_page(ctx, "/v1/jobs" + query_string(*query), "jobs");
+}
+
+// The jobs -j names, in its order, whatever their state or time: an array's own id stands for
+// all its tasks, as it does for sacct's -j.
+Result<json> named_jobs(Context& ctx, const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) BERTH_RETURN_IF_ERROR(check_job_id(id));
+  json all = json::array();
+  for (const std::string& id : ids) {
+    Result<json> job = ctx.get("/v1/jobs/" + id);
+    if (!job.ok()) return Status(job.status().code(), "job " + id + ": " + job.status().message());
+    const bool array = id.find('_') == std::string::npos && int_field(*job, "array_id", 0) == int_field(*job, "id", -1);
+    if (!array) {
+      all.push_back(*job);
+      continue;
+    }
+    Result<json> tasks = get_every_page(ctx, "/v1/jobs" + query_string({{"array", id}, {"limit", "1000"}}), "jobs");
+    if (!tasks.ok()) return tasks.status();
+    for (const json& task : items(*tasks, "jobs")) all.push_back(task);
+  }
+  return json{{"jobs", all}};
+}
+
+Status run_history(Context& ctx, const HistoryFlags& f) {
+  Result<std::vector<const HistoryColumn*>> columns = history_columns(f.format);
+  if (!columns.ok()) return columns.status();
+  const int64_t now_ms = ctx.io().now_ms();
+  Result<json> reply = f.jobs.empty() ? jobs_in_window(ctx, f, now_ms) : named_jobs(ctx, f.jobs);
   if (!reply.ok()) return reply.status();
   const json& jobs = items(*reply, "jobs");
   if (f.csv) {
@@ -77,14 +104,22 @@ void add_history(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<HistoryFlags>();
   CLI::App* sub = app.add_subcommand(
       "history", "jobs in the system during a time window, as sacct lists them (default: ended since midnight UTC)");
-  sub->add_option("-S,--starttime", f.start,
-                  "from this time (UTC): YYYY-MM-DD[THH:MM[:SS]], MM/DD[/YY], HH:MM, now-2days, today, ... "
-                  "(default: today 00:00)");
-  sub->add_option("-E,--endtime", f.end, "until this time (UTC), in the same forms (default: now)");
-  sub->add_option("-u,--user", f.user, "only this user's jobs");
-  sub->add_option("-A,--account,--project", f.project, "only this project's jobs");
+  CLI::Option* start = sub->add_option(
+      "-S,--starttime", f.start,
+      "from this time (UTC): YYYY-MM-DD[THH:MM[:SS]], MM/DD[/YY], HH:MM, now-2days, today, ... (default: today 00:00)");
+  CLI::Option* end = sub->add_option("-E,--endtime", f.end, "until this time (UTC), in the same forms (default: now)");
+  CLI::Option* user = sub->add_option("-u,--user", f.user, "only this user's jobs");
+  CLI::Option* project = sub->add_option("-A,--account,--project", f.project, "only this project's jobs");
   CLI::Option* state = sub->add_option("-s,--state", f.state, "states, comma-separated (CD, F, CA, TO, PR, NF, R, PD)");
-  sub->add_flag("-a,--all", f.all, "jobs in every state, pending and running too")->excludes(state);
+  CLI::Option* all = sub->add_flag("-a,--all", f.all, "jobs in every state, pending and running too")->excludes(state);
+  sub->add_option("-j,--jobs", f.jobs, "only these jobs, in any state and at any time (an array's id: all its tasks)")
+      ->delimiter(',')
+      ->excludes(start)
+      ->excludes(end)
+      ->excludes(user)
+      ->excludes(project)
+      ->excludes(state)
+      ->excludes(all);
   sub->add_option("-o,--format", f.format, std::string("columns, comma-separated, as sacct's (default: ") +
                                                 kDefaultHistoryFormat + "); also JobIDRaw, Partition, QOS, Reason, "
                                                 "Submit, Timelimit, NNodes, NodeList, GPUModel, CoPay, Refunded, "

@@ -686,6 +686,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       project = p->id;
     }
     const std::string user = req.has_param("user") ? req.get_param_value("user") : "";
+    TRY_ASSIGN(array_id, query_int(req, "array", 0));
     TRY_ASSIGN(since_ms, query_time(req, "since", 0));
     TRY_ASSIGN(until_ms, query_time(req, "until", INT64_MAX));
     TRY_ASSIGN(limit, page_limit(req));
@@ -705,6 +706,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       if (project.valid() && j.project != project) continue;
       if (!user.empty() && j.user != user) continue;
       if (!in_window(j, since_ms, until_ms)) continue;
+      if (array_id && j.array_id.value != static_cast<uint64_t>(array_id)) continue;
       page->emplace_back(j, job_names(c.engine, j));
     }
     const JobId next = i < jobs.size() ? jobs[i - 1].id : JobId();

@@ -535,6 +535,25 @@ TEST_F(CliTest, HistoryWindowFiltersFormatAndCsv) {
   EXPECT_EQ(out_.str(), "JobID\n");
 }
 
+// sacct -j: the jobs named, in any state; an array's own id stands for all its tasks.
+TEST_F(CliTest, HistoryOfNamedJobsAndWholeArrays) {
+  server_.reply("GET /v1/jobs/7", json{{"id", 7}, {"state", "RUNNING"}});
+  server_.reply("GET /v1/jobs/26", json{{"id", 26}, {"array_id", 26}, {"array_index", 0}, {"state", "COMPLETED"}});
+  server_.reply("GET /v1/jobs?array=26&limit=1000",
+                json{{"jobs", {{{"id", 26}, {"array_id", 26}, {"array_index", 0}, {"state", "COMPLETED"}},
+                               {{"id", 27}, {"array_id", 26}, {"array_index", 1}, {"state", "FAILED"}}}}});
+  server_.reply("GET /v1/jobs/26_1", json{{"id", 27}, {"array_id", 26}, {"array_index", 1}, {"state", "FAILED"}});
+  ASSERT_EQ(run({"history", "-j", "7,26", "-j", "26_1", "--format", "JobID,State", "--csv"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "JobID,State\n7,RUNNING\n26_0,COMPLETED\n26_1,FAILED\n26_1,FAILED\n");
+  server_.calls.clear();
+  EXPECT_EQ(run({"history", "-j", "7,x"}), 1);
+  EXPECT_NE(run({"history", "-j", "7", "-S", "today"}), 0);
+  EXPECT_TRUE(server_.calls.empty());
+  server_.reply("GET /v1/jobs/8", Status::NotFound("job 8 not found"));
+  EXPECT_EQ(run({"history", "-j", "8"}), 1);
+  EXPECT_EQ(err_.str(), "berth: error: job 8: job 8 not found\n");
+}
+
 TEST_F(CliTest, HistoryRefusesBadTimesColumnsAndFormatsBeforeAsking) {
   EXPECT_EQ(run({"history", "-S", "yesterday-ish"}), 1);
   EXPECT_NE(err_.str().find("-S/--starttime: time 'yesterday-ish' is not one Slurm takes"), std::string::npos) << err_.str();

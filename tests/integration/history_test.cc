@@ -67,6 +67,11 @@ TEST_F(HistoryTest, ArrayTaskIdsWorkWhereverAJobIdIsTaken) {
   EXPECT_EQ(state(array + 1), "CANCELLED");
   EXPECT_EQ(state(array + 2), "CANCELLED");
   EXPECT_EQ(state(array), "COMPLETED");
+  const CliResult named = cli("history -j " + a + "," + a + "_3 --csv --format JobID,State", alice);
+  EXPECT_EQ(named.out, "JobID,State\n" + a + "_0,COMPLETED\n" + a + "_1,CANCELLED\n" + a + "_2,CANCELLED\n" + a +
+                           "_3,CANCELLED\n" + a + "_3,CANCELLED\n");
+  EXPECT_EQ(daemon->api("GET", "/v1/jobs?array=" + a, "", bob).second["jobs"].size(), 0u);
+  EXPECT_EQ(daemon->api("GET", "/v1/jobs?array=x").first, 400);
   const CliResult again = cli("cancel " + a, alice);
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.out.find("job array " + a + " has no pending or running task"), std::string::npos) << again.out;

@@ -85,7 +85,7 @@ TEST_F(JobSafetyTest, AStoredJobThatCannotBeLaunchedFailsWithAReasonAndBerthdSti
   EXPECT_NE(end_reason(bad_env).find("environment variable A is not a string"), std::string::npos) << job(bad_env).dump();
   const CliResult show = cli("show " + std::to_string(bad_env));
   EXPECT_EQ(show.exit_code, 0) << show.out;
-  EXPECT_NE(show.out.find("end_reason"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("EndReason="), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("environment variable A is not a string"), std::string::npos) << show.out;
   // The reason outlives a restart.
   daemon->kill_hard();
