@@ -1392,7 +1392,8 @@ Result<std::vector<JobId>> Engine::change_node_state(NodeId node, NodeState stat
   auto ended = set_node_state(node, state, now_ms);
   if (!ended.ok()) return ended;
   static constexpr const char* kActions[] = {"node.resume", "node.drain", "node.down"};
-  std::string note = std::string("was ") + node_state_name(before);
+  static constexpr const char* kWas[] = {"was up", "was drained", "was down"};
+  std::string note = kWas[static_cast<int>(before)];
   if (!ended->empty()) {
     note += "; ended jobs";
     for (size_t i = 0; i < ended->size(); ++i) note += (i ? ", " : " ") + std::to_string((*ended)[i].value);

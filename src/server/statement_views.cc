@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <vector>
 
@@ -145,7 +146,7 @@ const char kPageStyle[] =
     "dl.meta{display:grid;grid-template-columns:auto auto;gap:.15em .8em;margin:0}dl.meta dt{color:#555}"
     "dl.meta dd{margin:0;text-align:right;white-space:nowrap}"
     "p.sub{margin:0 0 1.2em;color:#444}"
-    "table{border-collapse:collapse;width:100%;font-size:.85em;margin-bottom:1.2em}"
+    "table{border-collapse:collapse;width:100%;font-size:.8em;margin-bottom:1.2em}"
     "th,td{border-bottom:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
     "th{background:#f2f2f2}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     "td.d{white-space:nowrap}"
@@ -153,10 +154,12 @@ const char kPageStyle[] =
     "table.summary{width:auto}"
     "@media print{body{margin:0}th{background:none}}";
 
-enum class Kind { kText, kNumber, kDate };
+// How a cell is laid out: text wraps; numbers are right-aligned; neither numbers nor dates,
+// references and awards wrap.
+enum class Kind { kText, kNumber, kNoWrap };
 
 std::string html_cell(const std::string& text, Kind kind, const char* tag = "td") {
-  const char* cls = kind == Kind::kNumber ? " class=\"n\"" : kind == Kind::kDate ? " class=\"d\"" : "";
+  const char* cls = kind == Kind::kNumber ? " class=\"n\"" : kind == Kind::kNoWrap ? " class=\"d\"" : "";
   return std::string("<") + tag + cls + ">" + html_escape(text) + "</" + tag + ">";
 }
 
@@ -188,6 +191,16 @@ std::string page_header(const core::ProjectStatement& st, const DaemonConfig& co
   return out + "</dl></header>\n";
 }
 
+// A row's type as the page names it: "topup" -> "Top-up", "job_copay" -> "Job copay".
+std::string item_label(std::string type) {
+  if (type == "topup") return "Top-up";
+  if (type == "held") return "Running";
+  for (char& ch : type)
+    if (ch == '_') ch = ' ';
+  if (!type.empty()) type[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(type[0])));
+  return type;
+}
+
 // An exact amount of a row ("1234.5000") as the page shows it: "1,234.50"; "" stays "".
 std::string page_amount(const std::string& exact) {
   Result<Minor> amount = parse_amount(exact, /*allow_negative=*/true);
@@ -196,7 +209,7 @@ std::string page_amount(const std::string& exact) {
 
 // The page's items: each line item in time order, with the award that paid, what it moved in
 // the wallet and the running balance.
-std::string page_items(const core::ProjectStatement& st, const std::string& currency) {
+std::string page_items(const core::ProjectStatement& st) {
   static constexpr std::array<Column, 13> kShown = {kTime, kType, kReference, kDescription, kUser, kState, kGpuHours,
                                                     kAwardName, kGross, kSubsidy, kCopay, kWallet, kBalance};
   static constexpr std::array<const char*, 13> kShownHeaders = {"Date", "Item", "Ref", "Description", "User",
@@ -204,24 +217,23 @@ std::string page_items(const core::ProjectStatement& st, const std::string& curr
                                                                 "Co-pay", "Amount", "Balance"};
   auto is_money = [](Column c) { return c >= kGross && c < kAward; };
   auto kind = [&is_money](Column c) {
-    if (c == kTime) return Kind::kDate;
+    if (c == kTime || c == kReference || c == kAwardName) return Kind::kNoWrap;
     return c == kGpus || c == kGpuHours || is_money(c) ? Kind::kNumber : Kind::kText;
   };
   std::string out = "<table><thead><tr>";
-  for (size_t i = 0; i < kShown.size(); ++i) {
-    const std::string unit = is_money(kShown[i]) ? " (" + currency + ")" : "";
-    out += html_cell(kShownHeaders[i] + unit, kind(kShown[i]), "th");
-  }
+  for (size_t i = 0; i < kShown.size(); ++i) out += html_cell(kShownHeaders[i], kind(kShown[i]), "th");
   out += "</tr></thead><tbody>\n";
   for (Row r : statement_rows(st)) {
     // The opening and closing rows are dated by day: the period's first and its last.
     if (r[kType] == "opening") r[kTime] = format_time_ms(st.from_ms).substr(0, 10);
     else if (r[kType] == "closing") r[kTime] = format_time_ms(st.to_ms - 1).substr(0, 10);
     else r[kTime] = page_time(r[kTime]);
-    out += r[kType] == "closing" ? "<tr class=\"total\">" : "<tr>";
+    const std::string type = r[kType];
+    out += type == "closing" ? "<tr class=\"total\">" : "<tr>";
+    r[kType] = item_label(type);
     for (Column c : kShown) {
       std::string text = is_money(c) ? page_amount(r[c]) : r[c];
-      if (c == kCopay && r[kType] == "held") text = page_amount(r[kHeld]) + " held";
+      if (c == kCopay && type == "held") text = page_amount(r[kHeld]) + " held";
       out += html_cell(text, kind(c));
     }
     out += "</tr>\n";
@@ -320,7 +332,7 @@ std::string statement_html(const core::ProjectStatement& st, const DaemonConfig&
   out += page_header(st, config);
   out += "<h2>Statement of account: " + html_escape(st.project_name) + " (" + html_escape(st.org_name) + ")</h2>\n";
   out += "<p class=\"sub\">" + html_escape(page_period(st)) + ". Amounts in " + html_escape(config.currency) +
-         ", rounded to the cent (the CSV statement has them exact); times in UTC. A job is charged when it ends; "
+         (currency == config.currency ? "" : " (" + html_escape(currency) + ")") + ", rounded to the cent (the CSV statement has them exact); times in UTC. A job is charged when it ends; "
          "money held by jobs running at the close is shown, not deducted.</p>\n";
   const std::pair<const char*, Minor> summary[] = {
       {"Opening balance", st.opening_minor}, {"Top-ups", st.topups_minor},
@@ -333,7 +345,7 @@ std::string statement_html(const core::ProjectStatement& st, const DaemonConfig&
     out += "<tr>" + html_cell(label, Kind::kText, "th") + html_cell(format_money(amount, currency), Kind::kNumber) + "</tr>";
   out += "<tr>" + html_cell("GPU-hours", Kind::kText, "th") + html_cell(format_gpu_hours(st.jobs_gpu_ms), Kind::kNumber) +
          "</tr></table>\n";
-  out += page_items(st, currency);
+  out += page_items(st);
   out += "</body></html>\n";
   return out;
 }

@@ -322,7 +322,7 @@ TEST_F(StatementTest, NodeChangesAskedForAreAuditedAndRestoredOnesAreNot) {
   EXPECT_EQ(audit[before].user, "ops");
   EXPECT_EQ(audit[before].note, "was up");
   EXPECT_EQ(audit[before + 1].action, "node.down");
-  EXPECT_EQ(audit[before + 1].note, "was drain; ended jobs " + std::to_string(d.value));
+  EXPECT_EQ(audit[before + 1].note, "was drained; ended jobs " + std::to_string(d.value));
   EXPECT_EQ(audit[before + 2].action, "node.resume");
   EXPECT_FALSE(engine->change_node_state(NodeId(9), NodeState::kUp, at("2026-12-01T04:00:00Z")).ok());
   EXPECT_EQ(audit.size(), before + 3);

@@ -229,9 +229,13 @@ class DaemonTest : public ::testing::Test {
     dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     work = dir + "/work";
     make_work_dir(work);
-    daemon = std::make_unique<Berthd>(dir + "/state");
+    const std::string toml = config();
+    if (!toml.empty()) std::ofstream(dir + "/berth.toml") << toml;
+    daemon = std::make_unique<Berthd>(dir + "/state", toml.empty() ? "" : dir + "/berth.toml");
     daemon->start();
   }
+  // The configuration berthd runs with (TOML); "" for the embedded default.
+  virtual std::string config() { return ""; }
   void TearDown() override {
     daemon.reset();
     if (!HasFailure()) fs::remove_all(dir);

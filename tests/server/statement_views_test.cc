@@ -76,7 +76,7 @@ TEST(StatementPage, IsHeadedWithTheCentreAndTheStatementsNumber) {
 TEST(StatementPage, MoneyToTheCentWithTheCentresCurrency) {
   const std::string page = statement_html(november(), centre());
   EXPECT_NE(page.find("<td class=\"n\">HK$ 250,000.00</td>"), std::string::npos) << page;  // top-ups
-  EXPECT_NE(page.find("<th class=\"n\">Gross (HK$)</th>"), std::string::npos) << page;
+  EXPECT_NE(page.find("Amounts in HKD (HK$), rounded to the cent"), std::string::npos) << page;
   EXPECT_NE(page.find("<td class=\"n\">480.00</td>"), std::string::npos) << page;  // the job's gross
   EXPECT_EQ(page.find("250000.0000"), std::string::npos) << page;
   DaemonConfig bare = centre();
@@ -86,8 +86,10 @@ TEST(StatementPage, MoneyToTheCentWithTheCentresCurrency) {
 
 TEST(StatementPage, NamesTheAwardAndTheRefundsJobAndReasonButNoInternalId) {
   const std::string page = statement_html(november(), centre());
-  EXPECT_NE(page.find("<td>1 (ai-subsidy)</td>"), std::string::npos) << page;
-  EXPECT_NE(page.find("<td>job 12</td><td>refund of job 12: node fault</td>"), std::string::npos) << page;
+  EXPECT_NE(page.find("<td class=\"d\">1 (ai-subsidy)</td>"), std::string::npos) << page;
+  EXPECT_NE(page.find("<td>Refund</td><td class=\"d\">job 12</td><td>refund of job 12: node fault</td>"),
+            std::string::npos)
+      << page;
   EXPECT_FALSE(std::regex_search(page, std::regex("[0-9]{12,}"))) << page;
 }
 
