@@ -164,7 +164,7 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
 }
 
 std::string seconds_cell(const json& m, const char* key) {
-  return m.contains(key) ? format_duration(m[key]) : "-";
+  return m.contains(key) ? format_human_duration(m[key]) : "-";
 }
 
 Status run_sim(Context& ctx, const SimFlags& f) {
@@ -245,8 +245,8 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     for (int64_t w : log_waits) sum += static_cast<double>(w);
     out["log_avg_wait_s"] = sum / static_cast<double>(log_waits.size());
     out["log_p50_wait_s"] = sim::percentile_nearest_rank(&log_waits, 50);
-    log_line = "the log's own waits: avg " + format_duration(out["log_avg_wait_s"]) + ", p50 " +
-               format_duration(out["log_p50_wait_s"]) + "\n";
+    log_line = "the log's own waits: avg " + format_human_duration(out["log_avg_wait_s"]) + ", p50 " +
+               format_human_duration(out["log_p50_wait_s"]) + "\n";
   }
   if (!f.report.empty()) {
     BERTH_RETURN_IF_ERROR(sim::write_report(f.report, out, runs, total_gpus, awards));

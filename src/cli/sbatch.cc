@@ -77,7 +77,6 @@ constexpr std::array kOptions = {
                "jobs start as soon as they fit; submit it held (--hold) and release it later"},
     OptionSpec{"reservation", '\0', true, Effect::kRefused, "berth has no reservations"},
     OptionSpec{"licenses", 'L', true, Effect::kRefused, "berth does not track licences"},
-    OptionSpec{"wait", 'W', false, Effect::kRefused, "berth submit returns at once; poll with berth show"},
     OptionSpec{"deadline", '\0', true, Effect::kRefused, "berth has no deadlines; give a time limit with --time"},
     OptionSpec{"oversubscribe", 's', false, Effect::kRefused, "berth never shares a GPU between jobs"},
     OptionSpec{"gpus-per-task", '\0', true, Effect::kRefused,

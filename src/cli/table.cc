@@ -136,7 +136,7 @@ std::string format_elapsed(int64_t seconds) {
   return buf;
 }
 
-std::string format_duration(const json& seconds) {
+std::string format_human_duration(const json& seconds) {
   if (!seconds.is_number()) return "-";
   const double value = seconds.get<double>();
   if (!(value >= 0) || value > 1e15) return "-";

@@ -46,7 +46,7 @@ std::string format_rate(int64_t bps);
 std::string format_elapsed(int64_t seconds);
 // A number of seconds (possibly fractional, as the simulator reports means) for people:
 // "45s", "3m 20s", "3h 20m", "2d 4h"; "-" when not a number.
-std::string format_duration(const nlohmann::json& seconds);
+std::string format_human_duration(const nlohmann::json& seconds);
 
 // squeue's short state codes: PENDING -> PD, RUNNING -> R, ...; unknown states pass through.
 std::string state_code(const std::string& state);

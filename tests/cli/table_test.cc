@@ -346,16 +346,16 @@ TEST(MoneyCell, AmountsReadLikeAnInvoice) {
 }
 
 TEST(FormatDuration, SecondsForPeople) {
-  EXPECT_EQ(format_duration(json(45)), "45s");
-  EXPECT_EQ(format_duration(json(200)), "3m 20s");
-  EXPECT_EQ(format_duration(json(12'000)), "3h 20m");
-  EXPECT_EQ(format_duration(json(3600)), "1h");
-  EXPECT_EQ(format_duration(json(187'200)), "2d 4h");
-  EXPECT_EQ(format_duration(json(172'800)), "2d");
-  EXPECT_EQ(format_duration(json(12.4)), "12s");
-  EXPECT_EQ(format_duration(json(0)), "0s");
-  EXPECT_EQ(format_duration(json("soon")), "-");
-  EXPECT_EQ(format_duration(json(-5)), "-");
+  EXPECT_EQ(format_human_duration(json(45)), "45s");
+  EXPECT_EQ(format_human_duration(json(200)), "3m 20s");
+  EXPECT_EQ(format_human_duration(json(12'000)), "3h 20m");
+  EXPECT_EQ(format_human_duration(json(3600)), "1h");
+  EXPECT_EQ(format_human_duration(json(187'200)), "2d 4h");
+  EXPECT_EQ(format_human_duration(json(172'800)), "2d");
+  EXPECT_EQ(format_human_duration(json(12.4)), "12s");
+  EXPECT_EQ(format_human_duration(json(0)), "0s");
+  EXPECT_EQ(format_human_duration(json("soon")), "-");
+  EXPECT_EQ(format_human_duration(json(-5)), "-");
 }
 
 TEST(RenderTransfers, NamesAccountsAndGivesOneStatePerRow) {
