@@ -52,22 +52,8 @@ class TemporaryUser {
   bool ok_ = false;
 };
 
-class JobProcessTest : public ::testing::Test {
+class JobProcessTest : public ExecutorTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-jobproc-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    executor_ = std::make_unique<LocalExecutor>([this](const JobExit& e) { exits_.add(e); });
-  }
-  void TearDown() override {
-    if (executor_) {
-      EXPECT_TRUE(executor_->kill_all(0));
-    }
-    executor_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string script(const std::string& text) {
     const fs::path path = dir_ / ("script" + std::to_string(++scripts_));
     std::ofstream(path) << text;
@@ -87,13 +73,10 @@ class JobProcessTest : public ::testing::Test {
   JobExit run(const LaunchSpec& s) {
     Result<int> pgid = executor_->launch(s);
     EXPECT_TRUE(pgid.ok()) << pgid.status().ToString();
-    return exits_.wait_for(s.job).value_or(JobExit{});
+    return reports_.wait_for(s.job).value_or(JobExit{});
   }
 
-  fs::path dir_;
   int scripts_ = 0;
-  Reports exits_;
-  std::unique_ptr<LocalExecutor> executor_;
 };
 
 TEST_F(JobProcessTest, EnvironmentHoldsTheJobsVariablesAndNothingOfTheParents) {
@@ -237,21 +220,21 @@ TEST_F(JobProcessTest, RunsAsTheGivenUserWhoCannotReadBerthdsFiles) {
 }
 
 TEST_F(JobProcessTest, LaunchQueueReportsAFailedLaunchAsTheJobsEndWithItsReason) {
-  LaunchQueue queue(*executor_, [this](const JobExit& e) { exits_.add(e); });
+  LaunchQueue queue(*executor_, [this](const JobExit& e) { reports_.add(e); });
   LaunchSpec s = spec(9, "#!/bin/sh\ntrue\n");
   s.workdir = (dir_ / "gone").string();
   queue.launch(s);
-  std::optional<JobExit> exit = exits_.wait_for(JobId(9));
+  std::optional<JobExit> exit = reports_.wait_for(JobId(9));
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->exit_code, 127);
   EXPECT_NE(exit->reason.find("cannot enter workdir " + s.workdir), std::string::npos) << exit->reason;
 }
 
 TEST_F(JobProcessTest, LaunchQueueStopsAJobCancelledRightAfterItsLaunch) {
-  LaunchQueue queue(*executor_, [this](const JobExit& e) { exits_.add(e); });
+  LaunchQueue queue(*executor_, [this](const JobExit& e) { reports_.add(e); });
   queue.launch(spec(3, "#!/bin/sh\nsleep 60\n"));
   queue.terminate(JobId(3), 0);  // queued behind the launch, so it reaches a running job
-  std::optional<JobExit> exit = exits_.wait_for(JobId(3));
+  std::optional<JobExit> exit = reports_.wait_for(JobId(3));
   ASSERT_TRUE(exit.has_value());
   EXPECT_TRUE(exit->cancelled);
 }

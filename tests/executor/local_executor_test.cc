@@ -57,24 +57,8 @@ bool process_dead(int pid) {
   return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
 }
 
-class LocalExecutorTest : public ::testing::Test {
+class LocalExecutorTest : public ExecutorTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-exec-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    executor_ = std::make_unique<LocalExecutor>([this](const JobExit& e) { reports_.add(e); });
-  }
-
-  void TearDown() override {
-    if (executor_) {
-      EXPECT_TRUE(executor_->kill_all(0));
-    }
-    executor_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   // Writes a script into the test directory.
   std::string script(const std::string& name, const std::string& text, fs::perms mode = fs::perms(0700)) {
     fs::path path = dir_ / name;
@@ -102,9 +86,6 @@ class LocalExecutorTest : public ::testing::Test {
     return exit.value_or(JobExit{});
   }
 
-  fs::path dir_;
-  Reports reports_;  // declared before the executor, so it outlives the executor's threads
-  std::unique_ptr<LocalExecutor> executor_;
 };
 
 TEST_F(LocalExecutorTest, ReportsExitCode) {

@@ -1,5 +1,5 @@
 // What the executor tests share: the reports an executor sends from its own thread, collected
-// and waited for, and a file's text.
+// and waited for, a file's text, and a fixture with a LocalExecutor and a folder of its own.
 #pragma once
 
 #include <chrono>
@@ -12,7 +12,11 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
 #include "executor/executor.h"
+#include "executor/local_executor.h"
 
 namespace berth::executor {
 
@@ -62,5 +66,29 @@ inline std::string read_file(const std::filesystem::path& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// A LocalExecutor reporting into reports_, and a temporary folder dir_, removed after the test
+// once every job the test left running is killed.
+class ExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-executor-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    executor_ = std::make_unique<LocalExecutor>([this](const JobExit& e) { reports_.add(e); });
+  }
+  void TearDown() override {
+    if (executor_) {
+      EXPECT_TRUE(executor_->kill_all(0));
+    }
+    executor_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::filesystem::path dir_;
+  Reports reports_;  // declared before the executor, so it outlives the executor's threads
+  std::unique_ptr<LocalExecutor> executor_;
+};
 
 }  // namespace berth::executor
