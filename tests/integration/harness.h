@@ -2,6 +2,7 @@
 // Used by the integration tests; nothing here is faked.
 #pragma once
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -207,7 +208,9 @@ inline CliResult berth_cli(const Berthd& d, const std::string& args, const std::
                    " 2>&1");
 }
 
-inline std::string temp_dir(const std::string& name) {
+inline std::string temp_dir(std::string name) {
+  // A parameterised test's name holds a '/' ("Run/seed_7"): one folder, not a folder left behind.
+  std::replace(name.begin(), name.end(), '/', '_');
   const std::string d = (fs::temp_directory_path() / ("berth-it-" + name + "-" + std::to_string(getpid()))).string();
   fs::remove_all(d);
   fs::create_directories(d);
