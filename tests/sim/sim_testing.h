@@ -6,9 +6,11 @@
 #include <stdlib.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "sim/metrics.h"
 
@@ -30,10 +32,18 @@ inline std::filesystem::path real_traces() {
       GTEST_SKIP() << "no " << ::berth::sim::testing::real_traces().string();                                      \
   } while (0)
 
-// Writes `content` to a file named `name` under the test temp dir and returns its path.
+// Writes `content` to a file named `name` under the test temp dir and returns its path. The
+// files are removed when the test program ends.
 inline std::string temp_file(const std::string& name, const std::string& content) {
+  static struct Written {
+    std::vector<std::string> paths;
+    ~Written() {
+      for (const std::string& p : paths) std::remove(p.c_str());
+    }
+  } written;
   const std::string path = ::testing::TempDir() + "/berth_sim_test_" + name;
   std::ofstream(path, std::ios::binary) << content;
+  written.paths.push_back(path);
   return path;
 }
 
