@@ -203,6 +203,10 @@ const std::string& Context::currency() {
 
 std::string Context::money(const json& object, const char* key) { return money_cell(object, key, currency()); }
 
+std::string Context::exact_money(const json& object, const char* key) {
+  return money_cell(object, key, currency(), /*exact=*/true);
+}
+
 std::function<std::string(const json&)> in_currency(Context& ctx,
                                                     std::string (*render)(const json&, const std::string&)) {
   return [&ctx, render](const json& items) { return render(items, ctx.currency()); };

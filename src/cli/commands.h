@@ -62,6 +62,8 @@ class Context {
   const std::string& currency();
   // An amount field of a reply as people read it, in currency() (table.h's money_cell).
   std::string money(const nlohmann::json& object, const char* key);
+  // The same, unrounded (format_money_exact): for confirming money that moved.
+  std::string exact_money(const nlohmann::json& object, const char* key);
 
   // Prints `reply` as indented JSON when --json was given, otherwise `text`.
   void print(const nlohmann::json& reply, const std::string& text) const;

@@ -85,7 +85,7 @@ Status run_history(Context& ctx, const HistoryFlags& f) {
   if (f.csv) {
     ctx.out() << history_csv(jobs, *columns, now_ms);
   } else {
-    ctx.print(*reply, render_history(jobs, *columns, now_ms));
+    ctx.print(*reply, render_history(jobs, *columns, now_ms, ctx.currency()));
   }
   return Status::Ok();
 }

@@ -166,9 +166,9 @@ Status run_topup(Context& ctx, const TopupFlags& f) {
   if (f.reference) body["reference"] = *f.reference;
   Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/topups", body);
   if (!reply.ok()) return reply.status();
-  ctx.print(*reply, "Topped up " + f.project + " by " + ctx.money(*reply, "amount") + " (transfer " +
-                        cell(*reply, "transfer_id") + "); wallet balance " + ctx.money(*reply, "wallet_balance") +
-                        "\n");
+  ctx.print(*reply, "Topped up " + f.project + " by " + ctx.exact_money(*reply, "amount") +
+                        (f.reference ? " (reference " + *f.reference + ")" : "") + "; wallet balance " +
+                        ctx.exact_money(*reply, "wallet_balance") + "\n");
   return Status::Ok();
 }
 
@@ -214,9 +214,9 @@ Status run_refund(Context& ctx, const RefundFlags& f) {
   if (!reply.ok()) return reply.status();
   const json refund = reply->value("refund", json::object());
   const bool replayed = reply->value("replayed", false);
-  ctx.print(*reply, std::string(replayed ? "Already refunded " : "Refunded ") + ctx.money(refund, "amount") + " of job " +
-                        f.job + " (refunded in all " + ctx.money(*reply, "refunded") + " of " +
-                        ctx.money(*reply, "cost") + ")\n");
+  ctx.print(*reply, std::string(replayed ? "Already refunded " : "Refunded ") + ctx.exact_money(refund, "amount") +
+                        " of job " + f.job + " (refunded in all " + ctx.exact_money(*reply, "refunded") + " of " +
+                        ctx.exact_money(*reply, "cost") + ")\n");
   return Status::Ok();
 }
 
@@ -230,8 +230,9 @@ Status run_adjust(Context& ctx, const AdjustFlags& f) {
   if (!reply.ok()) return reply.status();
   const json adjustment = reply->value("adjustment", json::object());
   const json wallet = reply->value("wallet", json::object());
-  ctx.print(*reply, "Adjusted " + f.project + "'s wallet by " + ctx.money(adjustment, "amount") + " (transfer " +
-                        cell(adjustment, "transfer_id") + "); balance " + ctx.money(wallet, "balance") + "\n");
+  ctx.print(*reply, "Adjusted " + f.project + "'s wallet by " + ctx.exact_money(adjustment, "amount") +
+                        (f.reference ? " (reference " + *f.reference + ")" : "") + "; balance " +
+                        ctx.exact_money(wallet, "balance") + "\n");
   return Status::Ok();
 }
 

@@ -44,10 +44,22 @@ std::string exit_code(const json& job) {
   return cell(job, "exit_code") + ":" + std::to_string(int_field(job, "signal", 0));
 }
 
-std::string node_list(const json& job) {
+// The names of a list field, comma separated; "" when there is none.
+std::string joined(const json& job, const char* key) {
   std::string out;
-  for (const json& n : items(job, "node_list")) out += (out.empty() ? "" : ",") + cell(n);
+  for (const json& n : items(job, key)) out += (out.empty() ? "" : ",") + cell(n);
+  return out;
+}
+
+std::string node_list(const json& job) {
+  const std::string out = joined(job, "node_list");
   return out.empty() ? "-" : out;
+}
+
+// A list of names as scontrol shows one: comma separated, "(null)" when there is none.
+std::string names_of(const json& job, const char* key) {
+  const std::string out = joined(job, key);
+  return out.empty() ? "(null)" : out;
 }
 
 // GPU-hours to four decimals, as statements give them, from whole GPU-seconds (exact).
@@ -84,10 +96,10 @@ constexpr std::array kHistoryColumns = {
     HistoryColumn{"AllocGPUS", true, FIELD("gpus")},
     HistoryColumn{"GPUModel", false, FIELD("gpu_model")},
     HistoryColumn{"GPUHours", true, gpu_hours},
-    HistoryColumn{"Cost", true, FIELD("cost")},
-    HistoryColumn{"Subsidy", true, FIELD("subsidy")},
-    HistoryColumn{"CoPay", true, FIELD("copay")},
-    HistoryColumn{"Refunded", true, FIELD("refunded")},
+    HistoryColumn{"Cost", true, FIELD("cost"), true},
+    HistoryColumn{"Subsidy", true, FIELD("subsidy"), true},
+    HistoryColumn{"CoPay", true, FIELD("copay"), true},
+    HistoryColumn{"Refunded", true, FIELD("refunded"), true},
     HistoryColumn{"Award", true, FIELD("award_id")},
     HistoryColumn{"WorkDir", false, FIELD("workdir")},
 };
@@ -132,7 +144,8 @@ Result<std::vector<const HistoryColumn*>> history_columns(const std::string& for
   return columns;
 }
 
-std::string render_history(const json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms) {
+std::string render_history(const json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms,
+                           const std::string& currency) {
   std::vector<std::string> headers;
   for (const HistoryColumn* c : columns) headers.push_back(c->name);
   Table table(headers);
@@ -140,7 +153,10 @@ std::string render_history(const json& jobs, const std::vector<const HistoryColu
     if (columns[i]->right) table.align_right(i);
   for (const json& job : jobs) {
     std::vector<std::string> row;
-    for (const HistoryColumn* c : columns) row.push_back(c->value(job, now_ms));
+    for (const HistoryColumn* c : columns) {
+      std::string value = c->value(job, now_ms);
+      row.push_back(c->money ? money_cell(json(std::move(value)), currency) : std::move(value));
+    }
     table.add_row(std::move(row));
   }
   return table.render();
@@ -181,7 +197,8 @@ const std::set<std::string>& scontrol_keys() {
       "runtime_s", "runtime_ms", "ran_s", "time_limit_s", "planned_runtime_s", "submit_time", "start_time",
       "end_time", "expected_start", "partition", "node", "node_list", "nodes", "gpus", "gpus_per_node",
       "gpu_model", "gpu_ids", "workdir", "stdout", "stderr", "max_cost", "subsidy_held", "copay_held", "cost",
-      "subsidy", "copay", "refunded", "award_id", "rate_bps", "cancel_requested"};
+      "subsidy", "copay", "refunded", "award_id", "rate_bps", "cancel_requested", "required_nodes",
+      "excluded_nodes"};
   return kKeys;
 }
 
@@ -210,7 +227,8 @@ std::string render_job_scontrol(const json& job, int64_t now_ms) {
       "SubmitTime=" + time_of(job, "submit_time") + " StartTime=" + time_of(job, "start_time") +
           " EndTime=" + time_of(job, "end_time") +
           (state == "PENDING" ? " ExpectedStart=" + time_of(job, "expected_start") : ""),
-      "Partition=" + text_of(job, "partition") + " NodeList=" + (node_list(job) == "-" ? "(null)" : node_list(job)),
+      "Partition=" + text_of(job, "partition") + " NodeList=" + (node_list(job) == "-" ? "(null)" : node_list(job)) +
+          " ReqNodeList=" + names_of(job, "required_nodes") + " ExcNodeList=" + names_of(job, "excluded_nodes"),
       "NumNodes=" + cell(job, "nodes") + " GPUs=" + cell(job, "gpus") + " GPUsPerNode=" + cell(job, "gpus_per_node") +
           " GPUModel=" + text_of(job, "gpu_model") + " GPUIds=" + (items(job, "gpu_ids").empty() ? "(null)" : cell(job, "gpu_ids")),
       "WorkDir=" + text_of(job, "workdir"),

@@ -27,6 +27,7 @@ struct HistoryColumn {
   const char* name;
   bool right;
   std::string (*value)(const nlohmann::json& job, int64_t now_ms);
+  bool money = false;  // an exact amount: shown for people in tables, exact in CSV and JSON
 };
 
 // The columns named in sacct's --format text ("JobID,JobName%20,State"): names are matched
@@ -38,7 +39,9 @@ extern const char kDefaultHistoryFormat[];
 
 // The jobs as a table of `columns`, or as CSV (a header of the columns' names, then one line per
 // job; text cells that a spreadsheet would run as formulas are quoted as statements' are).
-std::string render_history(const nlohmann::json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms);
+// Amounts are shown as people read them, in `currency` (table.h's money_cell).
+std::string render_history(const nlohmann::json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms,
+                           const std::string& currency);
 std::string history_csv(const nlohmann::json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms);
 
 // One job as scontrol's `show job` prints it: Key=Value pairs, a few per line, durations as

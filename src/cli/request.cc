@@ -1,5 +1,6 @@
 #include "cli/request.h"
 
+#include "cli/hostlist.h"
 #include "common/money.h"
 #include "core/model_names.h"
 
@@ -36,6 +37,12 @@ Result<json> job_shape(const JobOptions& options) {
   if (options.gpu_model) body["gpu_model"] = *options.gpu_model;
   if (options.partition) body["partition"] = *options.partition;
   if (options.tier) body["tier"] = *options.tier;
+  for (auto [key, list] : {std::pair{"required_nodes", &options.nodelist}, {"excluded_nodes", &options.exclude}}) {
+    if (!*list) continue;
+    Result<std::vector<std::string>> names = expand_hostlist(**list);
+    if (!names.ok()) return names.status();
+    body[key] = *names;
+  }
   return body;
 }
 

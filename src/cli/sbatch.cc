@@ -4,6 +4,7 @@
 #include <array>
 
 #include "cli/export_env.h"
+#include "cli/hostlist.h"
 #include "cli/request.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
@@ -16,7 +17,7 @@ namespace {
 enum class Effect {
   kGres, kGpus, kGpusPerNode, kTime, kName, kAccount, kPartition, kOutput, kError, kNodes,
   kRequeue, kNoRequeue, kConstraint, kHold, kDependency, kArray,
-  kQos, kChdir, kSignal, kExport,
+  kQos, kChdir, kSignal, kExport, kNodelist, kExclude,
   kMem, kMemPerCpu, kMemPerGpu, kCpusPerTask, kCpusPerGpu, kNtasks, kNtasksPerNode,  // recorded
   kIgnored,  // accepted for compatibility, changes nothing, warns
   kRefused,  // a Slurm option berth does not do: an error with the reason
@@ -29,9 +30,6 @@ struct OptionSpec {
   Effect effect;
   std::string_view refusal = {};  // for kRefused: why berth does not do it
 };
-
-constexpr std::string_view kPicksNodes =
-    "berth's scheduler chooses the nodes; ask for a GPU model with --constraint or a partition with --partition";
 
 constexpr std::array kOptions = {
     OptionSpec{"gres", '\0', true, Effect::kGres},
@@ -55,6 +53,8 @@ constexpr std::array kOptions = {
     OptionSpec{"workdir", '\0', true, Effect::kChdir},  // Slurm's name for --chdir before 17.11
     OptionSpec{"signal", '\0', true, Effect::kSignal},
     OptionSpec{"export", '\0', true, Effect::kExport},
+    OptionSpec{"nodelist", 'w', true, Effect::kNodelist},
+    OptionSpec{"exclude", 'x', true, Effect::kExclude},
     // Recorded with the job for the node agents; berth schedules and charges GPUs only.
     OptionSpec{"mem", '\0', true, Effect::kMem},
     OptionSpec{"mem-per-cpu", '\0', true, Effect::kMemPerCpu},
@@ -71,8 +71,6 @@ constexpr std::array kOptions = {
     OptionSpec{"open-mode", '\0', true, Effect::kIgnored},
     OptionSpec{"comment", '\0', true, Effect::kIgnored},
     // Slurm options berth does not do: refused, never silently dropped.
-    OptionSpec{"nodelist", 'w', true, Effect::kRefused, kPicksNodes},
-    OptionSpec{"exclude", 'x', true, Effect::kRefused, kPicksNodes},
     OptionSpec{"begin", 'b', true, Effect::kRefused,
                "jobs start as soon as they fit; submit it held (--hold) and release it later"},
     OptionSpec{"reservation", '\0', true, Effect::kRefused, "berth has no reservations"},
@@ -169,6 +167,13 @@ Status require_nonempty(std::string_view value, std::optional<std::string>* fiel
   return Status::Ok();
 }
 
+// A host list, checked here so that a script's mistake names its line; sent expanded.
+Status set_node_list(std::string_view value, std::optional<std::string>* field) {
+  BERTH_RETURN_IF_ERROR(expand_hostlist(value).status());
+  *field = std::string(value);
+  return Status::Ok();
+}
+
 // Slurm's --gpus counts GPUs in all; --gres=gpu:N and --gpus-per-node count them per node.
 Status set_gpus(Result<GpuRequest> request, bool per_node, JobOptions* options) {
   if (!request.ok()) return request.status();
@@ -245,6 +250,8 @@ Status apply(Effect effect, std::string_view value, JobOptions* options) {
       options->export_env = std::string(value);
       return Status::Ok();
     }
+    case Effect::kNodelist: return set_node_list(value, &options->nodelist);
+    case Effect::kExclude: return set_node_list(value, &options->exclude);
     case Effect::kMem: return set_count(parse_memory_mb(value), &options->resources.mem_mb);
     case Effect::kMemPerCpu: return set_count(parse_memory_mb(value), &options->resources.mem_per_cpu_mb);
     case Effect::kMemPerGpu: return set_count(parse_memory_mb(value), &options->resources.mem_per_gpu_mb);
@@ -322,6 +329,8 @@ std::string help_for(const OptionSpec& spec) {
     case Effect::kChdir: return "the job's working directory (relative to here)";
     case Effect::kSignal: return "[B:]SIG[@SECS]: send SIG that long before the time limit";
     case Effect::kExport: return "ALL (default, less secrets), NONE, or VAR1,VAR2=value: the environment the job gets";
+    case Effect::kNodelist: return "run on exactly these nodes, e.g. gpu-node-[01-02] (sets --nodes)";
+    case Effect::kExclude: return "never run on these nodes, e.g. gpu-node-[03-04]";
     case Effect::kIgnored: return "Slurm's; ignored (berth does not use it)";
     case Effect::kRefused: return "Slurm's; not supported: " + std::string(spec.refusal);
     default: return "Slurm's; recorded with the job for the node agents (not yet enforced)";
@@ -396,6 +405,8 @@ JobOptions overlay(JobOptions base, const JobOptions& top) {
   take(base.workdir, top.workdir);
   take(base.signal, top.signal);
   take(base.export_env, top.export_env);
+  take(base.nodelist, top.nodelist);
+  take(base.exclude, top.exclude);
   JobResources& r = base.resources;
   const JobResources& t = top.resources;
   for (auto [field, over] : {std::pair{&r.mem_mb, &t.mem_mb}, {&r.mem_per_cpu_mb, &t.mem_per_cpu_mb},

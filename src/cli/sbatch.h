@@ -57,6 +57,8 @@ struct JobOptions {
   std::optional<std::string> workdir;   // --chdir / -D: the job's working directory
   std::optional<std::string> signal;    // --signal: "[B:]SIG[@SECS]" (executor/job_signal.h)
   std::optional<std::string> export_env;  // --export: "ALL", "NONE" or "[ALL,]VAR[=value],..."
+  std::optional<std::string> nodelist;  // --nodelist / -w: a host list, "gpu-node-[01-02]"
+  std::optional<std::string> exclude;   // --exclude / -x: a host list
   JobResources resources;
 };
 

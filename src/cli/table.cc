@@ -96,15 +96,16 @@ std::string cell(const json& object, const char* key) {
   return cell(object.at(key));
 }
 
-std::string money_cell(const json& value, const std::string& currency) {
+std::string money_cell(const json& value, const std::string& currency, bool exact) {
   if (!value.is_string()) return cell(value);
   Result<Minor> amount = parse_amount(value.get<std::string>(), /*allow_negative=*/true);
-  return amount.ok() ? format_money(*amount, currency) : cell(value);
+  if (!amount.ok()) return cell(value);
+  return exact ? format_money_exact(*amount, currency) : format_money(*amount, currency);
 }
 
-std::string money_cell(const json& object, const char* key, const std::string& currency) {
+std::string money_cell(const json& object, const char* key, const std::string& currency, bool exact) {
   if (!object.is_object() || !object.contains(key)) return "-";
-  return money_cell(object.at(key), currency);
+  return money_cell(object.at(key), currency, exact);
 }
 
 std::string format_rate(int64_t bps) {

@@ -70,6 +70,17 @@ std::string group_thousands(const std::string& digits) {
 
 }  // namespace
 
+namespace {
+
+// "-HK$ " before a debit, "HK$ " before a credit; "" / "-" with no currency.
+std::string money_prefix(bool negative, std::string_view currency) {
+  std::string out = negative ? "-" : "";
+  if (!currency.empty()) out += std::string(currency) + " ";
+  return out;
+}
+
+}  // namespace
+
 std::string format_money(Minor amount_minor, std::string_view currency) {
   constexpr int64_t kMinorPerCent = kMinorPerUnit / 100;
   const bool negative = amount_minor < 0;
@@ -77,9 +88,18 @@ std::string format_money(Minor amount_minor, std::string_view currency) {
   mag = (mag + kMinorPerCent / 2) / kMinorPerCent;  // cents, half away from zero
   const auto whole = static_cast<uint64_t>(mag / 100);
   const auto cents = static_cast<unsigned>(mag % 100);
-  std::string out = negative && mag != 0 ? "-" : "";
-  if (!currency.empty()) out += std::string(currency) + " ";
-  return out + group_thousands(std::to_string(whole)) + "." + (cents < 10 ? "0" : "") + std::to_string(cents);
+  return money_prefix(negative && mag != 0, currency) + group_thousands(std::to_string(whole)) + "." +
+         (cents < 10 ? "0" : "") + std::to_string(cents);
+}
+
+std::string format_money_exact(Minor amount_minor, std::string_view currency) {
+  const bool negative = amount_minor < 0;
+  const unsigned __int128 mag = negative ? -static_cast<__int128>(amount_minor) : amount_minor;
+  const auto whole = static_cast<uint64_t>(mag / kMinorPerUnit);
+  std::string fraction = std::to_string(static_cast<unsigned>(mag % kMinorPerUnit));
+  fraction.insert(0, static_cast<size_t>(kMinorDigits) - fraction.size(), '0');
+  while (fraction.size() > 2 && fraction.back() == '0') fraction.pop_back();
+  return money_prefix(negative, currency) + group_thousands(std::to_string(whole)) + "." + fraction;
 }
 
 }  // namespace berth

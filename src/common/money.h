@@ -31,6 +31,9 @@ std::string format_amount(Minor amount_minor);
 // "HK$ 200,000.00", a debit "-HK$ 3.50". An empty currency gives the number alone. The one
 // formatter of money that people read; format_amount stays the exact one.
 std::string format_money(Minor amount_minor, std::string_view currency);
+// The same without rounding, for confirming a movement of money: the cents always, and the
+// minor digits beyond them when not zero: "HK$ 1,000.00", "HK$ 0.3339", "-HK$ 3.505".
+std::string format_money_exact(Minor amount_minor, std::string_view currency);
 
 // floor(a * b / c) for non-negative a, b and positive c, exact in 128 bits.
 // Returns -1 if the result does not fit in int64_t.

@@ -68,10 +68,15 @@ class Cluster {
   // begins (kNotReserved: none). A job ending at `end_ms` may use a node whose reservation
   // begins no earlier than that.
   static constexpr int64_t kNotReserved = INT64_MAX;
+  // A node is skipped when held back for a job ahead, or when the job's user chose other nodes.
   struct Skip {
     const std::vector<int64_t>* reserved_from_ms = nullptr;
     int64_t end_ms = 0;
-    bool skips(uint32_t node) const { return reserved_from_ms != nullptr && (*reserved_from_ms)[node] < end_ms; }
+    const NodeChoice* choice = nullptr;  // the job's chosen nodes; null when it chose none
+    bool skips(uint32_t node) const {
+      if (reserved_from_ms != nullptr && (*reserved_from_ms)[node] < end_ms) return true;
+      return choice != nullptr && !choice->allows(NodeId(node + 1));
+    }
   };
   // Whether `nodes` up nodes of one model (the given one, or any when -1) each have
   // `per_node` GPUs free, ignoring reservations.

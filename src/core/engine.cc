@@ -841,6 +841,7 @@ Status Engine::validate_request(const JobRequest& r, const Partition** partition
                              " GPUs but the cluster has " + std::to_string(suitable) +
                              (r.gpu_model.empty() ? "" : " of model " + r.gpu_model));
   }
+  BERTH_RETURN_IF_ERROR(resolve_node_choice(cluster_, r.node_names, r.gpu_model, r.nodes, per_node).status());
   if (r.estimate_s < 0) return Status::Invalid("runtime estimate must not be negative");
   const Partition* part = cluster_.partition(r.partition);
   if (!part) return Status::Invalid("partition '" + r.partition + "' does not exist");
@@ -944,7 +945,9 @@ Result<Quote> Engine::quote(const JobRequest& asked, int64_t now_ms) const {
   job.time_limit_s = request.time_limit_s > 0 ? request.time_limit_s : part->default_time_s;
   job.estimate_s = estimate(request, job.time_limit_s);
   job.tier = request.tier;
-  // Quote the dearest model the job could run on (of those its constraint allows).
+  job.node_choice = resolve_node_choice(cluster_, request.node_names, request.gpu_model, request.nodes,
+                                        request.gpus / request.nodes).value();
+  // Quote the dearest model the job could run on (of those its constraint and chosen nodes allow).
   const std::vector<int>& allowed = cluster_.models_for(request.gpu_model);
   const bool any = allowed.size() == 1 && allowed[0] < 0;
   std::string model = any || allowed.empty() ? std::string() : cluster_.model_name(allowed.back());
@@ -952,7 +955,8 @@ Result<Quote> Engine::quote(const JobRequest& asked, int64_t now_ms) const {
   for (const Node& n : cluster_.nodes()) {
     const Minor p = cluster_.price(n.gpu_model).value_or(0);
     const bool ok = any || std::find(allowed.begin(), allowed.end(), cluster_.model_index(n.gpu_model)) != allowed.end();
-    if (ok && n.gpus >= request.gpus / request.nodes && n.state != NodeState::kDown && p > best) {
+    if (ok && job.node_choice.allows(n.id) && n.gpus >= request.gpus / request.nodes && n.state != NodeState::kDown &&
+        p > best) {
       best = p;
       model = n.gpu_model;
     }
@@ -1108,6 +1112,7 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
   job.gpus = r.gpus;
   job.nodes = r.nodes;
   job.gpu_model = r.gpu_model;
+  job.node_choice = resolve_node_choice(cluster_, r.node_names, r.gpu_model, r.nodes, r.gpus / r.nodes).value();
   job.partition = part->name;
   job.time_limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
   job.estimate_s = estimate(r, job.time_limit_s);

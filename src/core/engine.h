@@ -32,6 +32,7 @@
 #include "core/funding.h"
 #include "core/ledger.h"
 #include "core/model.h"
+#include "core/node_choice.h"
 #include "core/predictor.h"
 #include "core/priority.h"
 #include "core/progress.h"
@@ -80,6 +81,7 @@ struct JobRequest {
   int nodes = 1;
   std::string gpu_model;   // "" = any
   std::string partition;   // "" = the default partition
+  NodeNames node_names;    // the nodes asked for or ruled out (--nodelist, --exclude)
   int64_t time_limit_s = 0;  // 0 = the partition's default
   int64_t estimate_s = 0;    // a runtime for backfill to plan with (<= limit); 0 = predict or limit
   Tier tier = Tier::kNormal;

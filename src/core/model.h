@@ -2,6 +2,7 @@
 // Plain structs; the rules that govern them live in funding, cluster, scheduler and engine.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -208,6 +209,20 @@ struct Placement {
   bool operator==(const Placement&) const = default;
 };
 
+// The nodes a job's user chose (Slurm's --nodelist and --exclude): a job with required nodes runs
+// on exactly those, all at once; it never runs on an excluded node. Both empty: the scheduler
+// chooses. Sorted by id (core/node_choice.h makes them from names and checks them).
+struct NodeChoice {
+  std::vector<NodeId> required;
+  std::vector<NodeId> excluded;
+  bool empty() const { return required.empty() && excluded.empty(); }
+  bool allows(NodeId n) const {
+    if (!required.empty() && !std::binary_search(required.begin(), required.end(), n)) return false;
+    return !std::binary_search(excluded.begin(), excluded.end(), n);
+  }
+  bool operator==(const NodeChoice&) const = default;
+};
+
 struct Job {
   JobId id;
   std::string name;
@@ -233,6 +248,7 @@ struct Job {
   NodeId node;               // its (first) node while running: where its batch script runs
   std::vector<int> gpu_ids;  // the GPUs it holds there
   std::vector<Placement> more_nodes;  // a gang job's other nodes and GPUs, in node order
+  NodeChoice node_choice;    // the nodes its user asked for or ruled out
   int exit_code = 0;
   int term_signal = 0;
   std::string end_reason;    // why its last run ended, when known ("" otherwise): shown to its user

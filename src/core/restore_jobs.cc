@@ -69,6 +69,10 @@ std::string Engine::restore_problem(const Job& job, const ChangeSet& rows, std::
     for (const Dependency& d : job.dependencies)
       if (d.job.value == 0 || d.job.value > rows.jobs.size())
         add_problem(&problems, "it depends on job " + std::to_string(d.job.value) + ", which does not exist");
+  if (job.state == JobState::kPending)
+    for (NodeId n : job.node_choice.required)
+      if (cluster_.node(n) == nullptr)
+        add_problem(&problems, "it asks for node " + std::to_string(n.value) + " (--nodelist), which is not in the configuration");
   if (job.state == JobState::kRunning && problems.empty()) add_problem(&problems, placement_problem(cluster_, job, busy));
   return problems;
 }

@@ -42,9 +42,13 @@ bool Scheduler::gather(const Cluster& cluster, const Job& job, int model, It beg
   freed_.resize(count, 0);
   counted_.resize(count, 0);
   out->clear();
-  auto is_reserved = [reserved](uint32_t n) { return reserved != nullptr && (*reserved)[n] != Cluster::kNotReserved; };
+  const NodeChoice* choice = job.node_choice.empty() ? nullptr : &job.node_choice;
+  auto unusable = [reserved, choice](uint32_t n) {
+    if (choice && !choice->allows(NodeId(n + 1))) return true;  // never usable by this job
+    return reserved != nullptr && (*reserved)[n] != Cluster::kNotReserved;
+  };
   cluster.for_each_with_room(model, per, [&](uint32_t n) {
-    if (is_reserved(n)) return true;
+    if (unusable(n)) return true;
     counted_[n] = 1;
     touched_.push_back(n);
     out->push_back(NodeId(n + 1));
@@ -57,7 +61,7 @@ bool Scheduler::gather(const Cluster& cluster, const Job& job, int model, It beg
     const Job& r = lookup(JobId(it->second));
     for_each_node(r, [&](NodeId node, int gpus) {
       const uint32_t n = static_cast<uint32_t>(node.value - 1);
-      if (counted_[n] || is_reserved(n)) return;
+      if (counted_[n] || unusable(n)) return;
       const Node& nd = cluster.nodes()[n];
       if (nd.state != NodeState::kUp || (model_name && nd.gpu_model != *model_name)) return;
       if (freed_[n] == 0) touched_.push_back(n);
@@ -191,7 +195,8 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
     const int per = job.gpus_per_node();
     placed_.clear();
     // A reserved node is usable by a job that is sure to end before its reservation begins.
-    const Cluster::Skip skip{have_reservation ? &reserved_ : nullptr, now_ms + job.planned_s() * 1000};
+    const Cluster::Skip skip{have_reservation ? &reserved_ : nullptr, now_ms + job.planned_s() * 1000,
+                             job.node_choice.empty() ? nullptr : &job.node_choice};
     bool fits = false;
     for (int model : cluster.models_for(job.gpu_model)) {
       if (cluster.fits_now(model, job.nodes, per) && cluster.place(model, job.nodes, per, skip, &placed_)) {
@@ -224,7 +229,7 @@ std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Looku
     // model as large or larger, as reservations only grow: tracked by GPUs per node for
     // single-node jobs, by (nodes, GPUs per node) for gangs.
     const bool fresh = options_.demote_after_gpu_s > 0 && !demoted(job, now_ms);
-    const bool plain = job.tier == Tier::kNormal && job.gpu_model.empty() && fresh;
+    const bool plain = job.tier == Tier::kNormal && job.gpu_model.empty() && job.node_choice.empty() && fresh;
     bool may_preempt = options_.preemption && preempt && job.tier != Tier::kSpot && (!blocked || fresh);
     if (may_preempt && plain)
       may_preempt = job.nodes == 1 ? per < no_victims_single

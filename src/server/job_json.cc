@@ -37,6 +37,15 @@ void field(Writer& w, const char* key, const T& value, bool present = true) {
   else w.Null();
 }
 void time_field(Writer& w, const char* key, int64_t ms) { field(w, key, ms ? format_time_ms(ms) : "", ms != 0); }
+// A list of names, only when there is one (the nodes a job's user chose).
+void names_field(Writer& w, const char* key, const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  w.Key(key);
+  w.StartArray();
+  for (const std::string& n : names) put(w, n);
+  w.EndArray();
+}
+
 void amount_field(Writer& w, const char* key, Minor amount, bool present = true) {
   field(w, key, present ? format_amount(amount) : "", present);
 }
@@ -94,6 +103,7 @@ void write_job(Writer& w, const core::Job& j, const JobNames& names) {
   field(w, "dependency", j.dependencies.empty() ? "" : core::format_dependencies(j.dependencies), !j.dependencies.empty());
   field(w, "end_reason", j.end_reason, !j.end_reason.empty());
   time_field(w, "end_time", j.end_ms);
+  names_field(w, "excluded_nodes", names.chosen.excluded);
   field(w, "exit_code", j.exit_code, ended && j.start_ms);
   time_field(w, "expected_start", pending ? j.expected_start_ms : 0);
   w.Key("gpu_ids");
@@ -124,6 +134,7 @@ void write_job(Writer& w, const core::Job& j, const JobNames& names) {
   field(w, "reason", core::pending_reason_name(j.reason), pending);
   amount_field(w, "refunded", j.refunded_minor);
   field(w, "requeue", j.requeue);
+  names_field(w, "required_nodes", names.chosen.required);
   field(w, "restarts", j.restarts);
   const bool ran = j.start_ms && j.end_ms;
   field(w, "runtime_ms", j.end_ms - j.start_ms, ran);
@@ -151,6 +162,7 @@ JobNames job_names(const core::Engine& e, const core::Job& j) {
   if (const core::Project* p = e.funding().project(j.project)) names.project = p->name;
   if (j.node.valid()) names.nodes.push_back(node_name(e, j.node));
   for (const core::Placement& p : j.more_nodes) names.nodes.push_back(node_name(e, p.node));
+  if (!j.node_choice.empty()) names.chosen = core::node_choice_names(e.cluster(), j.node_choice);
   return names;
 }
 

@@ -295,6 +295,26 @@ Status need_admin(const Principal& who) {
   return who.admin() ? Status::Ok() : Status::Denied("only an admin may do this");
 }
 
+namespace {
+
+// A list of node names: an array of strings, absent or null for none.
+Result<std::vector<std::string>> node_names_field(const json& b, const char* key) {
+  std::vector<std::string> names;
+  if (!b.contains(key) || b[key].is_null()) return names;
+  const std::string bad = std::string("field '") + key + "' must be a list of node names";
+  if (!b[key].is_array()) return Status::Invalid(bad);
+  if (b[key].size() > core::kMaxChosenNodes)
+    return Status::Invalid(std::string("field '") + key + "' names more than " + std::to_string(core::kMaxChosenNodes) +
+                           " nodes");
+  for (const json& name : b[key]) {
+    if (!name.is_string() || name.get_ref<const std::string&>().empty()) return Status::Invalid(bad);
+    names.push_back(name.get<std::string>());
+  }
+  return names;
+}
+
+}  // namespace
+
 // Reads the fields of a job request (submit and quote). Resolution of names happens here
 // too, on the core thread.
 Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit) {
@@ -304,9 +324,18 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   auto p = find_project(e, b["project"], who);
   if (!p.ok()) return p.status();
   r.project = (*p)->id;
+  // Nodes chosen by name (Slurm's --nodelist and --exclude); the job runs on exactly the
+  // required nodes, so "nodes" defaults to how many there are.
+  for (auto [key, out] : {std::pair{"required_nodes", &r.node_names.required},
+                          std::pair{"excluded_nodes", &r.node_names.excluded}}) {
+    auto names = node_names_field(b, key);
+    if (!names.ok()) return names.status();
+    *out = std::move(*names);
+  }
+  const int64_t default_nodes = r.node_names.required.empty() ? 1 : static_cast<int64_t>(r.node_names.required.size());
   // GPUs: "gpus" in all, or "gpus_per_node" on each of "nodes" (Slurm's --gpus and
   // --gpus-per-node); when both are given they must agree.
-  auto nodes = int_field(b, "nodes", false, 1);
+  auto nodes = int_field(b, "nodes", false, default_nodes);
   if (!nodes.ok()) return nodes.status();
   if (*nodes < 1 || *nodes > 100'000) return Status::Invalid("field 'nodes' must be 1 to 100000, got " + std::to_string(*nodes));
   auto per_node = int_field(b, "gpus_per_node", false, 0);

@@ -30,6 +30,7 @@ json job_json(const core::Engine& e, const core::Job& j);
 struct JobNames {
   std::string project;
   std::vector<std::string> nodes;  // the first (where the script runs) first; empty unless placed
+  core::NodeNames chosen;          // the nodes its user asked for or ruled out
 };
 JobNames job_names(const core::Engine& e, const core::Job& j);
 json job_json(const core::Job& j, const JobNames& names);

@@ -382,6 +382,13 @@ CREATE TABLE submit_keys (
 );
 )sql";
 
+// The nodes a job's user asked for (--nodelist) and ruled out (--exclude): node ids, comma
+// separated and sorted ("3,5"); '' for none, as for every older row.
+constexpr const char* kChosenNodes = R"sql(
+ALTER TABLE jobs ADD COLUMN required_nodes TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN excluded_nodes TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -395,6 +402,7 @@ constexpr Migration kMigrations[] = {
     {10, "attained service of requeued jobs", kAttainedService},
     {11, "job end reasons", kJobEndReasons},
     {12, "revocable tokens and idempotent submits", kTokensAndSubmitKeys},
+    {13, "nodes chosen by a job's user", kChosenNodes},
 };
 
 }  // namespace

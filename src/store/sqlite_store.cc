@@ -81,7 +81,7 @@ constexpr std::initializer_list<const char*> kJobColumns = {
     "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
     "copay_minor", "launch",       "held",            "dependencies",   "array_id",
     "array_index", "array_throttle", "nodes",         "more_nodes",     "estimate_s",
-    "refunded_minor", "ran_ms", "end_reason"};
+    "refunded_minor", "ran_ms", "end_reason", "required_nodes", "excluded_nodes"};
 constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
                                                              "cpus", "memory_mb", "state",     "domain"};
 constexpr std::initializer_list<const char*> kTokenColumns = {
@@ -219,6 +219,28 @@ bool parse_gpu_ids(const std::string& text, std::vector<int>* out) {
     if (*next != ',') return false;
     p = next + 1;
   }
+}
+
+// Node ids, "3,5"; '' for none.
+std::string node_ids_text(const std::vector<NodeId>& ids) {
+  std::string out;
+  for (NodeId id : ids) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id.value);
+  }
+  return out;
+}
+
+// The inverse of node_ids_text; false on text that is not ascending positive ids.
+bool parse_node_ids(const std::string& text, std::vector<NodeId>* out) {
+  std::vector<int> ids;
+  out->clear();
+  if (!parse_gpu_ids(text, &ids)) return false;
+  for (int id : ids) {
+    if (id <= 0 || (!out->empty() && NodeId(static_cast<uint64_t>(id)) <= out->back())) return false;
+    out->push_back(NodeId(static_cast<uint64_t>(id)));
+  }
+  return true;
 }
 
 // A gang job's nodes after its first: "4:0,1,2,3;7:0,1,2,3" (node id, ':', its GPU ids, ';'
@@ -934,7 +956,9 @@ Status SqliteStore::write_job(const core::Job& j) {
       .bind_i64(j.estimate_s)
       .bind_i64(j.refunded_minor)
       .bind_i64(j.ran_ms)
-      .bind_text(j.end_reason);
+      .bind_text(j.end_reason)
+      .bind_text(node_ids_text(j.node_choice.required))
+      .bind_text(node_ids_text(j.node_choice.excluded));
   return with_context(s.run(), "job", j.id.value);
 }
 
@@ -1429,6 +1453,8 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     j.refunded_minor = s.col_i64();
     j.ran_ms = s.col_i64();
     j.end_reason = s.col_text();
+    const std::string required_nodes = s.col_text();
+    const std::string excluded_nodes = s.col_text();
     // A field this berth cannot read gets a safe default and is reported, never a failed load:
     // Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be read").
     core::JobRowProblem problem;
@@ -1460,6 +1486,14 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
     if (!parse_more_nodes(more_nodes, &j.more_nodes)) {
       j.more_nodes.clear();
       unreadable("unreadable more_nodes", more_nodes);
+    }
+    if (!parse_node_ids(required_nodes, &j.node_choice.required)) {
+      j.node_choice.required.clear();
+      unreadable("unreadable required_nodes", required_nodes);
+    }
+    if (!parse_node_ids(excluded_nodes, &j.node_choice.excluded)) {
+      j.node_choice.excluded.clear();
+      unreadable("unreadable excluded_nodes", excluded_nodes);
     }
     if (!problem.what.empty()) rows->job_problems[j.id.value] = std::move(problem);
     rows->jobs.push_back(std::move(j));

@@ -350,13 +350,21 @@ TEST_F(CliTest, ExportNoneAndTheConfiguredDenyList) {
   EXPECT_EQ(only_call().body["env"], json({{"LR", "0.1"}, {"EPOCHS", "3"}}));
 }
 
+TEST_F(CliTest, NodeListsAreSentAsNames) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 62}});
+  ASSERT_EQ(run({"submit", "-w", "gpu-[01-02]", "--exclude=gpu03", "job.sh"}), 0) << err_.str();
+  EXPECT_EQ(only_call().body["required_nodes"], json({"gpu-01", "gpu-02"}));
+  EXPECT_EQ(only_call().body["excluded_nodes"], json({"gpu03"}));
+}
+
 TEST_F(CliTest, SlurmOptionsBerthDoesNotDoAreRefusedBeforeAnyRequest) {
   files_["job.sh"] = kTrainScript;
-  EXPECT_EQ(run({"submit", "--nodelist=gpu01", "job.sh"}), 1);
-  EXPECT_NE(err_.str().find("--nodelist is not supported: berth's scheduler chooses the nodes"), std::string::npos)
+  EXPECT_EQ(run({"submit", "--begin=now+1hour", "job.sh"}), 1);
+  EXPECT_NE(err_.str().find("--begin is not supported: jobs start as soon as they fit"), std::string::npos)
       << err_.str();
-  EXPECT_EQ(run({"submit", "-x", "gpu02", "job.sh"}), 1);
-  EXPECT_NE(err_.str().find("--exclude is not supported"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({"submit", "-w", "gpu[2-1]", "job.sh"}), 1);
+  EXPECT_NE(err_.str().find("range '2-1' in node list runs backwards"), std::string::npos) << err_.str();
   EXPECT_EQ(run({"submit", "--qos=gold", "job.sh"}), 1);
   EXPECT_NE(err_.str().find("'gold' is not one of high, normal, spot"), std::string::npos) << err_.str();
   EXPECT_EQ(run({"submit", "--signal=R:USR1@60", "job.sh"}), 1);
@@ -777,11 +785,16 @@ TEST_F(CliTest, WalletCommandsSendTheirBodies) {
   ASSERT_EQ(run({"refund", "12", "--amount", "12.5", "--reason", "slow node"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body, json({{"amount", "12.5000"}, {"reason", "slow node"}}));
   EXPECT_EQ(out_.str(), "Refunded HK$ 12.50 of job 12 (refunded in all HK$ 12.50 of HK$ 30.00)\n");
+  server_.reply("POST /v1/jobs/13/refund",
+                json{{"refunded", "0.3339"}, {"cost", "0.3339"}, {"refund", {{"amount", "0.3339"}}}});
+  out_.str("");
+  ASSERT_EQ(run({"refund", "13", "--reason", "all of it"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Refunded HK$ 0.3339 of job 13 (refunded in all HK$ 0.3339 of HK$ 0.3339)\n");
   ASSERT_EQ(run({"refund", "12", "--reason", "all of it"}), 0) << err_.str();
   EXPECT_EQ(server_.calls.back().body, json({{"reason", "all of it"}}));  // the whole rest
 
   server_.reply("POST /v1/projects/vision/adjustments",
-                json{{"adjustment", {{"amount", "-3.5000"}, {"transfer_id", 9}}}, {"wallet", {{"balance", "6.5000"}}}});
+                json{{"adjustment", {{"amount", "-3.5050"}, {"transfer_id", 9}}}, {"wallet", {{"balance", "6.4950"}}}});
   // A negative amount is taken as typed, and after a -- separator.
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"adjust", "vision", "-3.5", "--reason", "fix"},
@@ -789,7 +802,7 @@ TEST_F(CliTest, WalletCommandsSendTheirBodies) {
     out_.str("");
     ASSERT_EQ(run(args), 0) << err_.str();
     EXPECT_EQ(server_.calls.back().body, json({{"amount", "-3.5000"}, {"reason", "fix"}}));
-    EXPECT_EQ(out_.str(), "Adjusted vision's wallet by -HK$ 3.50 (transfer 9); balance HK$ 6.50\n");
+    EXPECT_EQ(out_.str(), "Adjusted vision's wallet by -HK$ 3.505; balance HK$ 6.495\n");
   }
 }
 

@@ -47,11 +47,18 @@ TEST(RenderHistory, GpuHoursElapsedAndExitCodeOfRunningAndEndedJobs) {
       {{"id", 5}, {"state", "CANCELLED"}, {"gpus", 1}, {"runtime_s", nullptr}, {"exit_code", nullptr},
        {"node_list", json::array()}},
   });
-  EXPECT_EQ(render_history(jobs, columns("JobID,State,Elapsed,GPUHours,ExitCode,NodeList,Timelimit"), kNow),
+  EXPECT_EQ(render_history(jobs, columns("JobID,State,Elapsed,GPUHours,ExitCode,NodeList,Timelimit"), kNow, "HK$"),
             "JobID  State       Elapsed  GPUHours  ExitCode  NodeList   Timelimit\n"
             "3      RUNNING    00:45:00    3.0000  -         -           00:00:00\n"
             "4      TIMEOUT    00:00:01    0.0008  0:15      n1,n2     1-01:01:01\n"
             "5      CANCELLED  00:00:00    0.0000  -         -           00:00:00\n");
+}
+
+TEST(RenderHistory, AmountsReadAsMoneyInTheTable) {
+  const json jobs = json::array({{{"id", 8}, {"cost", "1234.5678"}, {"subsidy", "864.1975"}, {"copay", nullptr}}});
+  EXPECT_EQ(render_history(jobs, columns("JobID,Cost,Subsidy,CoPay"), kNow, "HK$"),
+            "JobID          Cost     Subsidy  CoPay\n"
+            "8      HK$ 1,234.57  HK$ 864.20      -\n");
 }
 
 TEST(HistoryCsv, ExactValuesAndFormulaSafeText) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/hostlist.h"
+
 namespace berth::cli {
 namespace {
 
@@ -349,11 +351,9 @@ TEST(Sbatch, ChdirSignalAndExportAreRead) {
 }
 
 TEST(Sbatch, OptionsBerthDoesNotDoAreRefusedWithTheReason) {
-  EXPECT_EQ(parse_error("#!/bin/sh\n#SBATCH --nodelist=gpu01\n"),
-            "line 2: --nodelist is not supported: berth's scheduler chooses the nodes; ask for a GPU model with "
-            "--constraint or a partition with --partition");
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -x gpu02\n").find("line 2: -x is not supported"), std::string::npos);
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --exclude=gpu02\n").find("--exclude is not supported"), std::string::npos);
+  EXPECT_EQ(parse_error("#!/bin/sh\n#SBATCH --reservation=r1\n"),
+            "line 2: --reservation is not supported: berth has no reservations");
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -L matlab\n").find("line 2: -L is not supported"), std::string::npos);
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --begin=now+1hour\n").find("--begin is not supported"), std::string::npos);
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --reservation=r1\n").find("no reservations"), std::string::npos);
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --gpus-per-task=1\n").find("--gpus-per-task is not supported"),
@@ -458,6 +458,37 @@ TEST(Overlay, TopFieldsWinAndOthersStay) {
   EXPECT_EQ(merged.name, "script-name");
   EXPECT_EQ(merged.requeue, false);
   EXPECT_EQ(merged.tier, "spot");
+}
+
+}  // namespace
+}  // namespace berth::cli
+
+namespace berth::cli {
+namespace {
+
+TEST(Sbatch, NodeListsAreKeptAsWrittenAndCheckedWithTheirLine) {
+  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --nodelist=gpu-[01-02] -x gpu03\n");
+  EXPECT_EQ(s.options.nodelist, "gpu-[01-02]");
+  EXPECT_EQ(s.options.exclude, "gpu03");
+  EXPECT_EQ(parse_error("#!/bin/sh\n#SBATCH -w gpu[2-1]\n"), "line 2: -w: range '2-1' in node list runs backwards");
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --exclude=/etc/nodes\n").find("looks like a file"), std::string::npos);
+}
+
+TEST(Hostlist, ExpandsRangesKeepingTheirPadding) {
+  EXPECT_EQ(*expand_hostlist("gpu-node-[08-10,12],login1"),
+            (std::vector<std::string>{"gpu-node-08", "gpu-node-09", "gpu-node-10", "gpu-node-12", "login1"}));
+  EXPECT_EQ(*expand_hostlist("n[1-3]-ib"), (std::vector<std::string>{"n1-ib", "n2-ib", "n3-ib"}));
+  EXPECT_EQ(*expand_hostlist("a,b"), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Hostlist, RefusesWhatItCannotReadNamingIt) {
+  EXPECT_EQ(expand_hostlist("").status().message(), "the node list is empty");
+  EXPECT_EQ(expand_hostlist("a,,b").status().message(), "empty node name in node list 'a,,b'");
+  EXPECT_EQ(expand_hostlist("n[1-2").status().message(), "unbalanced '[' in node list 'n[1-2'");
+  EXPECT_EQ(expand_hostlist("n1-2]").status().message(), "unbalanced ']' in node list 'n1-2]'");
+  EXPECT_EQ(expand_hostlist("n[a-2]").status().message(), "'a' in node list range 'n[a-2]' is not a number");
+  EXPECT_EQ(expand_hostlist("r[1-2]n[1-2]").status().message(), "node name 'r[1-2]n[1-2]' has more than one [...] range list");
+  EXPECT_EQ(expand_hostlist("n[0-99999]").status().message(), "node list names more than 1024 nodes");
 }
 
 }  // namespace

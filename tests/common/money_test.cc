@@ -138,6 +138,11 @@ TEST(FormatMoney, ReadsLikeAnInvoice) {
   EXPECT_EQ(format_money(2'000'000'000, "HK$"), "HK$ 200,000.00");
   EXPECT_EQ(format_money(0, "HK$"), "HK$ 0.00");
   EXPECT_EQ(format_money(12'3456, "HKD"), "HKD 12.35");
+  EXPECT_EQ(format_money_exact(12'3456, "HKD"), "HKD 12.3456");
+  EXPECT_EQ(format_money_exact(3339, "HK$"), "HK$ 0.3339");
+  EXPECT_EQ(format_money_exact(-35'050, "HK$"), "-HK$ 3.505");
+  EXPECT_EQ(format_money_exact(2'000'000'000, "HK$"), "HK$ 200,000.00");
+  EXPECT_EQ(format_money_exact(0, ""), "0.00");
   EXPECT_EQ(format_money(9'999'999'9999, "HK$"), "HK$ 10,000,000.00");
   EXPECT_EQ(format_money(1'234'567'8900, ""), "1,234,567.89");
   EXPECT_EQ(format_money(999'0000, "$"), "$ 999.00");

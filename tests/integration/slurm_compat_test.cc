@@ -100,13 +100,29 @@ TEST_F(SlurmCompatTest, UnknownModelsAndOptionsBerthDoesNotDoAreRefusedSayingWhy
   CliResult r = cli("submit -A vision a100.sh");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("no node has GPU model 'a100'; this cluster has H100"), std::string::npos) << r.out;
-  write("pinned.sh", "#!/bin/sh\n#SBATCH -G 1 --nodelist=gpu01\ntrue\n");
-  r = cli("submit -A vision pinned.sh");
+  write("begin.sh", "#!/bin/sh\n#SBATCH -G 1 --begin=now+1hour\ntrue\n");
+  r = cli("submit -A vision begin.sh");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("line 2: --nodelist is not supported"), std::string::npos) << r.out;
-  r = cli("submit -A vision -G 1 --exclude=gpu02 --wrap true");
+  EXPECT_NE(r.out.find("line 2: --begin is not supported"), std::string::npos) << r.out;
+}
+
+TEST_F(SlurmCompatTest, NodesChosenByNameAreKeptOrRefusedSayingWhy) {
+  make_centre();
+  write("pinned.sh", "#!/bin/sh\n#SBATCH -G 1 --nodelist=local\ntrue\n");
+  const uint64_t id = submit("pinned.sh");
+  ASSERT_TRUE(ends(id, "COMPLETED")) << job(id).dump();
+  EXPECT_EQ(job(id)["required_nodes"], json::array({"local"}));
+  const CliResult show = cli("show " + std::to_string(id));
+  EXPECT_NE(show.out.find("NodeList=local ReqNodeList=local ExcNodeList=(null)"), std::string::npos) << show.out;
+  CliResult r = cli("submit -A vision -G 1 -w gpu01 --wrap true");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("--exclude is not supported"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--nodelist: no node is named 'gpu01'"), std::string::npos) << r.out;
+  r = cli("submit -A vision -G 1 --exclude=local --wrap true");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("--exclude leaves 0 suitable nodes"), std::string::npos) << r.out;
+  r = cli("submit -A vision -G 1 -w 'n[3-1]' --wrap true");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("range '3-1' in node list runs backwards"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST_F(WalletTest, CreditLimitRefundAndAdjustmentEndToEnd) {
   const Minor wallet_before = amount(wallet()["balance"]), award_before = amount(award()["left"]);
   const CliResult refunded = cli("refund " + jid + " --amount " + format_amount(half) + " --reason 'slow node'");
   ASSERT_EQ(refunded.exit_code, 0) << refunded.out;
-  EXPECT_NE(refunded.out.find("Refunded " + format_money(half, "HK$")), std::string::npos) << refunded.out;
+  EXPECT_NE(refunded.out.find("Refunded " + format_money_exact(half, "HK$") + " of job"), std::string::npos) << refunded.out;
   const Minor subsidy_part = mul_div_floor(half, subsidy, cost);
   EXPECT_EQ(amount(job(id)["refunded"]), half);
   EXPECT_EQ(amount(award()["left"]) - award_before, subsidy_part);

@@ -214,6 +214,7 @@ void expect_same(const core::Job& a, const core::Job& b) {
   EXPECT_EQ(a.array_throttle, b.array_throttle);
   EXPECT_EQ(a.nodes, b.nodes);
   EXPECT_EQ(a.more_nodes, b.more_nodes);
+  EXPECT_EQ(a.node_choice, b.node_choice);
   EXPECT_EQ(a.estimate_s, b.estimate_s);
   EXPECT_EQ(a.refunded_minor, b.refunded_minor);
 }
@@ -931,6 +932,9 @@ TEST_F(SqliteStoreTest, GangJobsAndEstimatesRoundTrip) {
   gang.estimate_s = 1800;
   want.jobs[4].nodes = 2;
   want.jobs[4].estimate_s = 600;
+  // Job 5 asks for two nodes by name; job 4 rules one out (--nodelist, --exclude).
+  want.jobs[4].node_choice.required = {NodeId(2), NodeId(5)};
+  want.jobs[3].node_choice.excluded = {NodeId(3)};
 
   store_.reset();
   path_ = (fs::path(dir_) / "gang.db").string();
@@ -955,6 +959,8 @@ TEST_F(SqliteStoreTest, GangJobsAndEstimatesRoundTrip) {
   EXPECT_EQ(raw.rows("SELECT id, nodes, node_id, gpu_ids, more_nodes, estimate_s FROM jobs ORDER BY id"),
             (std::vector<std::string>{"1|1|1|0,1||0", "2|3|1|2,3,4,5|4:0,1,2,3;7:4,5,6,7|1800",
                                       "3|1|1|0,1,6,7||0", "4|1|NULL|||0", "5|2|NULL|||600"}));
+  EXPECT_EQ(raw.rows("SELECT id, required_nodes, excluded_nodes FROM jobs WHERE id >= 4 ORDER BY id"),
+            (std::vector<std::string>{"4||3", "5|2,5|"}));
 }
 
 TEST_F(SqliteStoreTest, TheSchemaRefusesANodeCountBelowOneAndANegativeEstimate) {
