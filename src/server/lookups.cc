@@ -127,8 +127,7 @@ Result<const core::Award*> find_visible_award(const core::Engine& e, const std::
                                               const Principal& who) {
   auto a = find_award(e, id_text);
   if (!a.ok()) return a.status();
-  if (!who.reads_funding() && !who.sees(e.funding().project((*a)->project)->org))
-    return Status::NotFound("award " + id_text + " not found");
+  if (!sees_award(e, **a, who)) return Status::NotFound("award " + id_text + " not found");
   return a;
 }
 
@@ -139,9 +138,17 @@ Result<const core::Application*> find_application(const core::Engine& e, const s
   auto id = path_id(id_text, "application");
   if (!id.ok()) return id.status();
   const core::Application* a = e.applications().get(ApplicationId(*id));
-  if (!a || (!who.reads_funding() && !who.sees(a->org)))
+  if (!a || !sees_application(*a, who))
     return Status::NotFound("application " + id_text + " not found");
   return a;
+}
+
+bool sees_award(const core::Engine& e, const core::Award& award, const Principal& who) {
+  return who.reads_funding() || who.sees(e.funding().project(award.project)->org);
+}
+
+bool sees_application(const core::Application& application, const Principal& who) {
+  return who.reads_funding() || who.sees(application.org);
 }
 
 bool sees_account(const core::Engine& e, const core::Account& account, const Principal& who) {

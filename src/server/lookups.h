@@ -46,6 +46,10 @@ Result<const core::Award*> find_visible_award(const core::Engine& e, const std::
 Result<const core::Application*> find_application(const core::Engine& e, const std::string& id_text,
                                                   const Principal& who);
 
+// Whether the caller sees an award or an application (listings use them as the finders do): a
+// member their organisation's, reviewers and admins every one.
+bool sees_award(const core::Engine& e, const core::Award& award, const Principal& who);
+bool sees_application(const core::Application& application, const Principal& who);
 // Whether the caller sees a ledger account: an admin every one, a member their organisation's
 // wallets and award accounts, a reviewer none.
 bool sees_account(const core::Engine& e, const core::Account& account, const Principal& who);

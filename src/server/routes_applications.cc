@@ -59,7 +59,7 @@ Reply list_applications(Call& call) {
   }
   json list = json::array();
   for (const core::Application& a : call.engine.applications().all()) {
-    if (!call.who.reads_funding() && !call.who.sees(a.org)) continue;
+    if (!sees_application(a, call.who)) continue;
     if (scheme && a.scheme != scheme->id) continue;
     if (state && a.state != *state) continue;
     list.push_back(application_json(call.engine, a, false));

@@ -122,7 +122,7 @@ Reply create_award(Call& call) {
 Reply list_awards(Call& call) {
   json list = json::array();
   for (const core::Award& a : call.engine.funding().awards())
-    if (call.who.reads_funding() || call.who.sees(call.engine.funding().project(a.project)->org))
+    if (sees_award(call.engine, a, call.who))
       list.push_back(award_json(call.engine, a, call.now_ms));
   return ok({{"awards", list}});
 }

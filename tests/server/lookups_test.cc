@@ -86,5 +86,15 @@ TEST_F(LookupsTest, TransfersAreListedByOneOfTheCallersJobsUnlessTheCallerIsTheA
             Code::kPermissionDenied);
 }
 
+TEST_F(LookupsTest, ApplicationsAreSeenByTheirOrganisationAndEveryFundingReader) {
+  core::Application application;
+  application.org = theirs;
+  EXPECT_FALSE(sees_application(application, member));
+  EXPECT_TRUE(sees_application(application, reviewer));
+  EXPECT_TRUE(sees_application(application, admin));
+  application.org = ours;
+  EXPECT_TRUE(sees_application(application, member));
+}
+
 }  // namespace
 }  // namespace berth::server
