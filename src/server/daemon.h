@@ -42,6 +42,7 @@ namespace berth::server {
 
 class Frontend;
 class Router;
+struct Call;
 
 struct Reply {
   int status = 200;
@@ -89,16 +90,21 @@ class Daemon {
   store::SqliteStore& store() { return *store_; }
   int port() const { return port_; }
   std::string admin_token_path() const;
+  const std::string& state_dir() const { return state_dir_; }  // absolute
+
+  // The token routes' work (server/tokens.cc), on the core thread: each reply is the route's.
+  Reply create_token(Call& call);
+  Reply list_tokens(Call& call) const;
+  Reply revoke_token(Call& call);
+  Reply rotate_admin_token(Call& call);
+  // GET /v1/admin/backup for an admin, on the HTTP thread that received it (backup.cc).
+  void serve_backup(const httplib::Request& req, httplib::Response& res);
 
  private:
   explicit Daemon(DaemonConfig config);
   Status recover(int64_t last_alive_ms);
-  // API tokens (server/tokens.cc), on the core thread. Each reply is the route's whole reply.
+  // API tokens (server/tokens.cc), on the core thread.
   Status ensure_admin_token();
-  Reply create_token(CoreContext& c, const Principal& who, const nlohmann::json& body);
-  Reply list_tokens(CoreContext& c, const Principal& who) const;
-  Reply revoke_token(CoreContext& c, const Principal& who, const std::string& id);
-  Reply rotate_admin_token(CoreContext& c, const Principal& who);
   struct NewToken {
     std::string secret;  // the token itself: shown once, never stored
     TokenInfo info;
@@ -115,8 +121,6 @@ class Daemon {
   void report_exit(executor::JobExit exit);
   Status load_run_marker();
   void install_routes(httplib::Server& server);
-  // GET /v1/admin/backup, on the HTTP thread that received it (backup.cc).
-  void serve_backup(const httplib::Request& req, httplib::Response& res);
 
   struct Task {
     Work work;

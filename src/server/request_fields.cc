@@ -9,12 +9,10 @@
 #include "common/timefmt.h"
 #include "core/model_names.h"
 #include "executor/job_signal.h"
+#include "server/lookups.h"
 
 namespace berth::server {
 
-namespace {
-
-// Digits as an id; nullopt when they are not all digits or do not fit in 64 bits.
 std::optional<uint64_t> digits_id(const std::string& s) {
   if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
   uint64_t v = 0;
@@ -23,24 +21,23 @@ std::optional<uint64_t> digits_id(const std::string& s) {
   return v;
 }
 
-// An id (number, or a string of digits) or a name. A negative number, a fraction or a run of
-// digits too long for an id names nothing (the caller answers 404).
-template <typename T, typename ById, typename ByName>
-const T* resolve(const json& ref, ById by_id, ByName by_name) {
-  if (ref.is_number_unsigned()) return by_id(ref.get<uint64_t>());
-  if (ref.is_number()) return nullptr;
-  if (!ref.is_string()) return nullptr;
-  const std::string s = ref.get<std::string>();
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
-    const auto id = digits_id(s);
-    return id ? by_id(*id) : nullptr;
-  }
-  return by_name(s);
-}
+namespace {
 
 std::string field_error(const char* key, const std::string& what) { return std::string("field '") + key + "' " + what; }
 
 }  // namespace
+
+Status body_too_large(size_t max_body_bytes) {
+  return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(max_body_bytes) + " bytes");
+}
+
+Result<json> body_object(const std::string& body, size_t max_body_bytes) {
+  if (body.size() > max_body_bytes) return body_too_large(max_body_bytes);
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) return Status::Invalid("request body is not valid JSON");
+  if (!parsed.is_object()) return Status::Invalid("request body must be a JSON object");
+  return parsed;
+}
 
 // Field readers: a missing required field or a wrong type is a 400 naming the field.
 Result<std::string> str_field(const json& b, const char* key, bool required, const std::string& def) {
@@ -93,107 +90,11 @@ Result<int64_t> date_field(const json& b, const char* key) {
   return t;
 }
 
-
-Result<const core::Org*> find_org(const core::Engine& e, const json& ref, const Principal& who) {
-  const core::Org* o = resolve<core::Org>(
-      ref, [&](uint64_t id) { return e.funding().org(OrgId(id)); },
-      [&](const std::string& n) { return e.funding().org_by_name(n); });
-  if (!o || !who.sees(o->id)) return Status::NotFound("organisation " + ref.dump() + " not found");
-  return o;
-}
-
-Result<const core::Project*> find_project(const core::Engine& e, const json& ref, const Principal& who) {
-  const core::Project* p = resolve<core::Project>(
-      ref, [&](uint64_t id) { return e.funding().project(ProjectId(id)); },
-      [&](const std::string& n) { return e.funding().project_by_name(n); });
-  if (!p || !who.sees(p->org)) return Status::NotFound("project " + ref.dump() + " not found");
-  return p;
-}
-
-Result<const core::Scheme*> find_scheme(const core::Engine& e, const json& ref) {
-  const core::Scheme* s = resolve<core::Scheme>(
-      ref, [&](uint64_t id) { return e.funding().scheme(SchemeId(id)); },
-      [&](const std::string& n) { return e.funding().scheme_by_name(n); });
-  if (!s) return Status::NotFound("scheme " + ref.dump() + " not found");
-  return s;
-}
-
 // An id in a path: 1 to 18 digits, else a 400 naming what it should have been.
 Result<uint64_t> path_id(const std::string& id_text, const char* what) {
   if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid(std::string(what) + " id '" + id_text + "' is not a number");
   return *digits_id(id_text);  // at most 18 digits: always fits
-}
-
-std::vector<const core::Job*> array_tasks(const core::Engine& e, JobId array_id) {
-  // The tasks of one array are accepted together (Engine::submit_array), so they are the jobs
-  // from its first on that name it as their array.
-  std::vector<const core::Job*> tasks;
-  const std::deque<core::Job>& jobs = e.jobs();
-  if (!array_id.valid()) return tasks;
-  for (size_t i = array_id.value - 1; i < jobs.size() && jobs[i].array_id == array_id; ++i) tasks.push_back(&jobs[i]);
-  return tasks;
-}
-
-namespace {
-
-// "12_3": task 3 of the array whose id (its first task's) is 12, as squeue shows it.
-const core::Job* array_task(const core::Engine& e, JobId array_id, uint64_t index) {
-  for (const core::Job* task : array_tasks(e, array_id))
-    if (task->array_index >= 0 && static_cast<uint64_t>(task->array_index) == index) return task;
-  return nullptr;
-}
-
-}  // namespace
-
-Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_text, const Principal& who) {
-  const size_t underscore = id_text.find('_');
-  if (underscore == std::string::npos) {
-    auto id = path_id(id_text, "job");
-    if (!id.ok()) return id.status();
-    const core::Job* j = e.job(JobId(*id));
-    if (!j) return Status::NotFound("job " + id_text + " not found");
-    if (!who.sees(j->org)) return Status::Denied("job " + id_text + " belongs to another organisation");
-    return j;
-  }
-  const std::string array_text = id_text.substr(0, underscore), index_text = id_text.substr(underscore + 1);
-  if (!path_id(array_text, "job").ok() || index_text.empty() || index_text.size() > 9 ||
-      index_text.find_first_not_of("0123456789") != std::string::npos)
-    return Status::Invalid("job id '" + id_text + "' is neither a number nor ARRAYID_INDEX (such as 12_3)");
-  auto array = find_job(e, array_text, who);
-  if (!array.ok()) return array.status().code() == Code::kNotFound ? Status::NotFound("job " + id_text + " not found")
-                                                                    : array.status();
-  if ((*array)->array_id != (*array)->id)
-    return Status::NotFound("job " + id_text + " not found: job " + array_text + " is not a job array");
-  const core::Job* task = array_task(e, (*array)->id, *digits_id(index_text));
-  if (!task) return Status::NotFound("job " + id_text + " not found: array " + array_text + " has no task " + index_text);
-  return task;
-}
-
-Result<std::vector<const core::Job*>> find_jobs(const core::Engine& e, const std::string& id_text, const Principal& who) {
-  auto j = find_job(e, id_text, who);
-  if (!j.ok()) return j.status();
-  const bool whole_array = (*j)->array_id == (*j)->id && id_text.find('_') == std::string::npos;
-  if (!whole_array) return std::vector<const core::Job*>{*j};
-  return array_tasks(e, (*j)->id);  // one organisation's: tasks share their submit's project
-}
-
-Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text) {
-  auto id = path_id(id_text, "award");
-  if (!id.ok()) return id.status();
-  const core::Award* a = e.funding().award(AwardId(*id));
-  if (!a) return Status::NotFound("award " + id_text + " not found");
-  return a;
-}
-
-// An award the caller may see: a member sees their organisation's only (others are 404, as
-// for projects); reviewers and admins see all.
-Result<const core::Award*> find_visible_award(const core::Engine& e, const std::string& id_text, const Principal& who) {
-  auto a = find_award(e, id_text);
-  if (!a.ok()) return a.status();
-  if (!who.reads_funding() && !who.sees(e.funding().project((*a)->project)->org))
-    return Status::NotFound("award " + id_text + " not found");
-  return a;
 }
 
 // The core's view of who acts: a member of their organisation, or a reviewer (an admin acts
@@ -213,17 +114,6 @@ Result<std::pair<int, int>> report_rule(int64_t every_months, int64_t grace_days
   const auto narrow = [](int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, -1, 1'000'000)); };
   BERTH_RETURN_IF_ERROR(core::check_report_rule(narrow(every_months), narrow(grace_days)));
   return std::make_pair(narrow(every_months), narrow(grace_days));
-}
-
-// An application the caller may see: a member sees their organisation's only (others are 404,
-// as for projects); reviewers and admins see all.
-Result<const core::Application*> find_application(const core::Engine& e, const std::string& id_text,
-                                                  const Principal& who) {
-  auto id = path_id(id_text, "application");
-  if (!id.ok()) return id.status();
-  const core::Application* a = e.applications().get(ApplicationId(*id));
-  if (!a || (!who.reads_funding() && !who.sees(a->org))) return Status::NotFound("application " + id_text + " not found");
-  return a;
 }
 
 // The terms of an application: every field is required for a new one; an update (base given)
@@ -291,10 +181,6 @@ Result<core::RegistrationChange> registration_fields(const json& b) {
   return change;
 }
 
-Status need_admin(const Principal& who) {
-  return who.admin() ? Status::Ok() : Status::Denied("only an admin may do this");
-}
-
 namespace {
 
 // A list of node names: an array of strings, absent or null for none.
@@ -319,7 +205,6 @@ Result<std::vector<std::string>> node_names_field(const json& b, const char* key
 // too, on the core thread.
 Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit) {
   core::JobRequest r;
-  if (who.reviewer()) return Status::Denied("a reviewer cannot submit or price jobs");
   if (!b.contains("project")) return Status::Invalid("field 'project' is required");
   auto p = find_project(e, b["project"], who);
   if (!p.ok()) return p.status();

@@ -49,6 +49,59 @@ std::string movement_description(const core::WalletMovement& m) {
   return std::string(m.amount_minor > 0 ? "credit (" : "debit (") + core::transfer_code_name(m.code) + ")" + why;
 }
 
+// A job's charge as a line item (its time and wallet columns are the caller's).
+Row job_row(const core::JobCharge& j) {
+  Row r;
+  r[kType] = "job";
+  r[kReference] = std::to_string(j.job.value) + (j.run > 0 ? "." + std::to_string(j.run) : "");
+  r[kDescription] = j.name;
+  r[kUser] = j.user;
+  r[kState] = j.state;
+  r[kGpus] = std::to_string(j.gpus);
+  r[kStart] = time_text(j.start_ms);
+  r[kEnd] = time_text(j.end_ms);
+  r[kGpuHours] = format_gpu_hours(j.gpu_ms);
+  r[kGpuMs] = std::to_string(j.gpu_ms);
+  r[kGross] = format_amount(j.cost_minor);
+  r[kSubsidy] = format_amount(j.subsidy_minor);
+  r[kCopay] = format_amount(j.copay_minor);
+  r[kAward] = j.award.valid() ? std::to_string(j.award.value) : "";
+  r[kAwardName] = award_name(j.award, j.award_scheme);
+  return r;
+}
+
+// A run still going at the statement's close (`close_ms`), with the co-payment it holds.
+Row held_row(const core::HeldRun& h, int64_t close_ms) {
+  Row r;
+  r[kType] = "held";
+  r[kTime] = time_text(close_ms);
+  r[kReference] = std::to_string(h.job.value) + (h.run > 0 ? "." + std::to_string(h.run) : "");
+  r[kDescription] = h.name + " (running at the close)";
+  r[kGpus] = std::to_string(h.gpus);
+  r[kStart] = time_text(h.start_ms);
+  r[kHeld] = format_amount(h.copay_held_minor);
+  r[kAward] = h.award.valid() ? std::to_string(h.award.value) : "";
+  r[kAwardName] = award_name(h.award, h.award_scheme);
+  return r;
+}
+
+// The closing line: the month's totals and the balance at its close.
+Row closing_row(const core::ProjectStatement& st) {
+  Row closing;
+  closing[kType] = "closing";
+  closing[kTime] = time_text(st.to_ms);
+  closing[kDescription] = "closing balance";
+  closing[kGpuHours] = format_gpu_hours(st.jobs_gpu_ms);
+  closing[kGpuMs] = std::to_string(st.jobs_gpu_ms);
+  closing[kGross] = format_amount(st.jobs_cost_minor);
+  closing[kSubsidy] = format_amount(st.jobs_subsidy_minor);
+  closing[kCopay] = format_amount(st.jobs_copay_minor);
+  closing[kHeld] = format_amount(st.held_at_close_minor);
+  closing[kWallet] = format_amount(st.closing_minor - st.opening_minor);
+  closing[kBalance] = format_amount(st.closing_minor);
+  return closing;
+}
+
 // Every line item in the order the CSV and the page print them, with the running balance.
 std::vector<Row> statement_rows(const core::ProjectStatement& st) {
   struct Dated {
@@ -65,25 +118,7 @@ std::vector<Row> statement_rows(const core::ProjectStatement& st) {
     r[kDescription] = "top-up";
     dated.push_back({m.time_ms, 0, r, m.amount_minor});
   }
-  for (const core::JobCharge& j : st.jobs) {
-    Row r;
-    r[kType] = "job";
-    r[kReference] = std::to_string(j.job.value) + (j.run > 0 ? "." + std::to_string(j.run) : "");
-    r[kDescription] = j.name;
-    r[kUser] = j.user;
-    r[kState] = j.state;
-    r[kGpus] = std::to_string(j.gpus);
-    r[kStart] = time_text(j.start_ms);
-    r[kEnd] = time_text(j.end_ms);
-    r[kGpuHours] = format_gpu_hours(j.gpu_ms);
-    r[kGpuMs] = std::to_string(j.gpu_ms);
-    r[kGross] = format_amount(j.cost_minor);
-    r[kSubsidy] = format_amount(j.subsidy_minor);
-    r[kCopay] = format_amount(j.copay_minor);
-    r[kAward] = j.award.valid() ? std::to_string(j.award.value) : "";
-    r[kAwardName] = award_name(j.award, j.award_scheme);
-    dated.push_back({j.end_ms, 1, r, -j.copay_minor});
-  }
+  for (const core::JobCharge& j : st.jobs) dated.push_back({j.end_ms, 1, job_row(j), -j.copay_minor});
   for (const core::WalletMovement& m : st.other) {
     Row r;
     r[kType] = core::transfer_code_name(m.code);
@@ -109,32 +144,8 @@ std::vector<Row> statement_rows(const core::ProjectStatement& st) {
     d.row[kBalance] = format_amount(balance);
     rows.push_back(std::move(d.row));
   }
-  for (const core::HeldRun& h : st.held_at_close) {
-    Row r;
-    r[kType] = "held";
-    r[kTime] = time_text(st.to_ms);
-    r[kReference] = std::to_string(h.job.value) + (h.run > 0 ? "." + std::to_string(h.run) : "");
-    r[kDescription] = h.name + " (running at the close)";
-    r[kGpus] = std::to_string(h.gpus);
-    r[kStart] = time_text(h.start_ms);
-    r[kHeld] = format_amount(h.copay_held_minor);
-    r[kAward] = h.award.valid() ? std::to_string(h.award.value) : "";
-    r[kAwardName] = award_name(h.award, h.award_scheme);
-    rows.push_back(r);
-  }
-  Row closing;
-  closing[kType] = "closing";
-  closing[kTime] = time_text(st.to_ms);
-  closing[kDescription] = "closing balance";
-  closing[kGpuHours] = format_gpu_hours(st.jobs_gpu_ms);
-  closing[kGpuMs] = std::to_string(st.jobs_gpu_ms);
-  closing[kGross] = format_amount(st.jobs_cost_minor);
-  closing[kSubsidy] = format_amount(st.jobs_subsidy_minor);
-  closing[kCopay] = format_amount(st.jobs_copay_minor);
-  closing[kHeld] = format_amount(st.held_at_close_minor);
-  closing[kWallet] = format_amount(st.closing_minor - st.opening_minor);
-  closing[kBalance] = format_amount(st.closing_minor);
-  rows.push_back(closing);
+  for (const core::HeldRun& h : st.held_at_close) rows.push_back(held_row(h, st.to_ms));
+  rows.push_back(closing_row(st));
   return rows;
 }
 

@@ -15,7 +15,9 @@
 #include "common/timefmt.h"
 #include "server/daemon.h"
 #include "server/log.h"
+#include "server/lookups.h"
 #include "server/request_fields.h"
+#include "server/routes.h"
 #include "server/views.h"
 
 namespace berth::server {
@@ -223,8 +225,8 @@ Status Daemon::ensure_admin_token() {
   return Status::Ok();
 }
 
-Reply Daemon::create_token(CoreContext& c, const Principal& who, const json& b) {
-  if (auto st = need_admin(who); !st.ok()) return error_reply(st);
+Reply Daemon::create_token(Call& call) {
+  const json& b = call.body;
   auto user = name_field(b, "user", true);
   if (!user.ok()) return error_reply(user.status());
   auto role_text = str_field(b, "role", false, "member");
@@ -236,7 +238,7 @@ Reply Daemon::create_token(CoreContext& c, const Principal& who, const json& b) 
   OrgId org;
   if (role == Role::kMember) {
     if (!b.contains("org")) return error_reply(Status::Invalid("field 'org' is required for a member"));
-    auto o = find_org(c.engine, b["org"], who);
+    auto o = find_org(call.engine, b["org"], call.who);
     if (!o.ok()) return error_reply(o.status());
     org = (*o)->id;
   }
@@ -244,7 +246,7 @@ Reply Daemon::create_token(CoreContext& c, const Principal& who, const json& b) 
   if (b.contains("expires") && !b["expires"].is_null()) {
     auto text = str_field(b, "expires", true);
     if (!text.ok()) return error_reply(text.status());
-    auto at = expiry_ms(*text, c.now_ms);
+    auto at = expiry_ms(*text, call.now_ms);
     if (!at.ok()) return error_reply(at.status());
     expires = *at;
   }
@@ -252,56 +254,56 @@ Reply Daemon::create_token(CoreContext& c, const Principal& who, const json& b) 
   if (!unix_user.ok()) return error_reply(unix_user.status());
   if (!unix_user->empty())
     if (auto st = check_unix_user(*unix_user, config_.allow_root_jobs); !st.ok()) return error_reply(st);
-  auto made = mint_token(Principal{*user, role, org, *unix_user, ""}, who.user, expires, c.now_ms);
+  auto made = mint_token(Principal{*user, role, org, *unix_user, ""}, call.who.user, expires, call.now_ms);
   if (!made.ok()) return error_reply(made.status());
   if (auto st = save_tokens({made->info}); !st.ok()) return error_reply(st);
   std::string note = "user " + *user + ", role " + *role_text;
   if (org.valid()) note += ", org " + std::to_string(org.value);
   if (expires) note += ", expires " + format_time_ms(expires);
   if (!unix_user->empty()) note += ", unix user " + *unix_user;
-  c.engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id, note, c.now_ms);
-  json out = token_view(c.engine, made->info, c.now_ms);
+  call.engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id, note, call.now_ms);
+  json out = token_view(call.engine, made->info, call.now_ms);
   out["token"] = made->secret;
   return {201, out};
 }
 
-Reply Daemon::list_tokens(CoreContext& c, const Principal& who) const {
+Reply Daemon::list_tokens(Call& call) const {
   json list = json::array();
   for (const TokenInfo& t : tokens_.list())
-    if (t.visible_to(who)) list.push_back(token_view(c.engine, t, c.now_ms));
+    if (t.visible_to(call.who)) list.push_back(token_view(call.engine, t, call.now_ms));
   return {200, json{{"tokens", list}}};
 }
 
-Reply Daemon::revoke_token(CoreContext& c, const Principal& who, const std::string& id) {
+Reply Daemon::revoke_token(Call& call) {
+  const std::string id = call.param(1);
   std::optional<TokenInfo> t = tokens_.by_id(id);
-  if (!t || !t->visible_to(who)) return error_reply(Status::NotFound("token '" + id + "' not found"));
+  if (!t || !t->visible_to(call.who)) return error_reply(Status::NotFound("token '" + id + "' not found"));
   json out;
   if (t->revoked_ms != 0) {
     // Already revoked (a retried request): nothing changes, and the first revocation stands.
-    out = token_view(c.engine, *t, c.now_ms);
+    out = token_view(call.engine, *t, call.now_ms);
     out["replayed"] = true;
     return {200, out};
   }
-  t->revoked_ms = c.now_ms;
+  t->revoked_ms = call.now_ms;
   if (auto st = save_tokens({*t}); !st.ok()) return error_reply(st);
-  c.engine.record_access(core::Engine::AccessAction::kTokenRevoke, "token " + t->id,
-                         "user " + t->principal.user + ", role " + role_name(t->principal.role), c.now_ms);
-  out = token_view(c.engine, *t, c.now_ms);
+  call.engine.record_access(core::Engine::AccessAction::kTokenRevoke, "token " + t->id,
+                         "user " + t->principal.user + ", role " + role_name(t->principal.role), call.now_ms);
+  out = token_view(call.engine, *t, call.now_ms);
   out["replayed"] = false;
   return {200, out};
 }
 
-Reply Daemon::rotate_admin_token(CoreContext& c, const Principal& who) {
-  if (auto st = need_admin(who); !st.ok()) return error_reply(st);
+Reply Daemon::rotate_admin_token(Call& call) {
   std::vector<std::string> revoked;
-  auto made = replace_admin_token(c.now_ms, &revoked);
+  auto made = replace_admin_token(call.now_ms, &revoked);
   if (!made.ok()) return error_reply(made.status());
   std::string ids;
   for (const std::string& id : revoked) ids += (ids.empty() ? "" : ", ") + id;
-  c.engine.record_access(core::Engine::AccessAction::kAdminTokenRotate, "token " + made->info.id,
-                         "revoked " + (ids.empty() ? "none" : ids), c.now_ms);
-  log_info("admin token rotated by " + who.user + "; revoked " + (ids.empty() ? "none" : ids));
-  json out = token_view(c.engine, made->info, c.now_ms);
+  call.engine.record_access(core::Engine::AccessAction::kAdminTokenRotate, "token " + made->info.id,
+                         "revoked " + (ids.empty() ? "none" : ids), call.now_ms);
+  log_info("admin token rotated by " + call.who.user + "; revoked " + (ids.empty() ? "none" : ids));
+  json out = token_view(call.engine, made->info, call.now_ms);
   out["token"] = made->secret;
   out["path"] = admin_token_path();
   out["revoked_ids"] = revoked;

@@ -43,7 +43,6 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t);
 // `jobs`: the ids of the jobs running on the node.
 json node_json(const core::Engine& e, const core::Node& n, const std::vector<JobId>& jobs);
 json quote_json(const core::Quote& q);
-json balance_json(const core::Engine& e, const core::Project& p);
 json difference_json(const core::Difference& d, const char* source);
 // GET /v1/reconcile: the store's rows as committed and the live engine's, each reconciled;
 // at most `max_listed` differences listed in all, the store's first.

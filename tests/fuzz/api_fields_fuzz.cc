@@ -7,6 +7,7 @@
 
 #include "common/strings.h"
 #include "fuzz_support.h"
+#include "server/lookups.h"
 #include "server/request_fields.h"
 
 namespace {

@@ -10,17 +10,18 @@
 //   audit record), sets criteria, reviews, approves, rejects, supplements and closes awards;
 //   submits and prices no job and moves no wallet money (403); sees no organisation's projects,
 //   wallets or jobs (404, jobs by id 403).
-// The table has one entry per route registered in src/server/api.cc, and the test fails when a
-// route is added there without one. Requests that should succeed carry valid bodies, and each
+// The table has one entry per route of berthd's route table (server/routes.h), walked
+// in-process, and the test fails when a route is added there without one; each route's declared
+// access must agree with the entry. Requests that should succeed carry valid bodies, and each
 // state-changing call that needs one gets a fresh object, so that what is checked is who may
 // call, not what the body says or what an earlier call left.
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <regex>
 #include <set>
 
 #include "harness.h"
+#include "server/routes.h"
 
 namespace berth::testing {
 namespace {
@@ -45,24 +46,16 @@ class AuthzTest;
 
 struct Route {
   const char* method;
-  const char* pattern;  // exactly as registered in src/server/api.cc
+  const char* pattern;  // exactly as declared in the route table (server/routes_*.cc)
   std::function<std::string(AuthzTest&)> path;  // a concrete path; may make a fresh object
   std::function<std::string(AuthzTest&)> body;  // the body of a POST (valid for a caller who may)
   Want admin, member_a, member_b, reviewer;
 };
 
-// The routes registered in api.cc: every get("/v1...") and post("/v1...") handler, and the
-// server's own srv.Get/srv.Post ones (health).
+// The routes berthd serves: its route table (server/routes.h), walked in-process.
 std::set<std::string> registered_routes() {
-  const std::string source = read_file(std::string(BERTH_SOURCE_DIR) + "/src/server/api.cc");
-  EXPECT_FALSE(source.empty()) << "cannot read src/server/api.cc";
-  const std::regex route(R"re(\b(get|post|srv\.Get|srv\.Post)\(\s*"(/v1[^"]*)")re");
   std::set<std::string> out;
-  for (auto it = std::sregex_iterator(source.begin(), source.end(), route); it != std::sregex_iterator(); ++it) {
-    std::string method = (*it)[1].str();
-    method = method == "get" || method == "srv.Get" ? "GET" : "POST";
-    out.insert(method + " " + (*it)[2].str());
-  }
+  for (const server::Route& r : server::api_routes()) out.insert(std::string(server::method_name(r.method)) + " " + r.path);
   return out;
 }
 
@@ -319,8 +312,39 @@ TEST(AuthzTableTest, EveryRegisteredRouteHasAnEntry) {
     EXPECT_TRUE(in_table.insert(std::string(r.method) + " " + r.pattern).second) << "listed twice: " << r.pattern;
   const std::set<std::string> registered = registered_routes();
   for (const std::string& r : registered) EXPECT_TRUE(in_table.count(r)) << "no authorization entry for " << r;
-  for (const std::string& r : in_table) EXPECT_TRUE(registered.count(r)) << "not a route in api.cc: " << r;
+  for (const std::string& r : in_table) EXPECT_TRUE(registered.count(r)) << "not a route of berthd: " << r;
   EXPECT_EQ(in_table.size(), registered.size());
+}
+
+// What a route declares it lets in agrees with who the table says may call it: those its
+// access keeps out are refused (403) whatever they name, before the handler looks anything up.
+TEST(AuthzTableTest, EachRoutesDeclaredAccessAgreesWithItsEntry) {
+  for (const server::Route& declared : server::api_routes()) {
+    const std::string name = std::string(server::method_name(declared.method)) + " " + declared.path;
+    const Route* entry = nullptr;
+    for (const Route& r : routes())
+      if (name == std::string(r.method) + " " + r.pattern) entry = &r;
+    if (entry == nullptr) continue;  // EveryRegisteredRouteHasAnEntry says so
+    switch (declared.access) {
+      case server::Access::kAnyone:
+      case server::Access::kAuthenticated:
+        break;
+      case server::Access::kMember:
+        EXPECT_EQ(entry->reviewer, Want::k403) << name;
+        break;
+      case server::Access::kFundingReader:
+        EXPECT_EQ(entry->member_a, Want::k403) << name;
+        EXPECT_EQ(entry->member_b, Want::k403) << name;
+        break;
+      case server::Access::kAdmin:
+        EXPECT_EQ(entry->member_a, Want::k403) << name;
+        EXPECT_EQ(entry->member_b, Want::k403) << name;
+        EXPECT_EQ(entry->reviewer, Want::k403) << name;
+        break;
+    }
+    // Only health is open to anyone.
+    EXPECT_EQ(declared.access == server::Access::kAnyone, name == "GET /v1/health") << name;
+  }
 }
 
 TEST_F(AuthzTest, EveryRouteAnswersEachRoleAsDocumented) {

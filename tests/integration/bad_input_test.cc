@@ -1,4 +1,4 @@
-// Bad input against a real berthd: one table of requests over every route in src/server/api.cc,
+// Bad input against a real berthd: one table of requests over every route (server/routes.h),
 // each wrong in one way (types, missing fields, huge numbers, negative amounts, bad ids, unknown
 // names, malformed JSON, other organisations' ids with a member's token, control characters,
 // overflow). Each must get its 4xx with an error body {"error":{"code","message"}} whose message

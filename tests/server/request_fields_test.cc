@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "server/lookups.h"
+
 namespace berth::server {
 namespace {
 
@@ -167,6 +169,24 @@ TEST_F(RequestFieldsTest, BadSlurmFieldsInTheLaunchDescriptionAreRefused) {
   for (size_t i = 0; i <= kMaxEnvVariables; ++i) env["V" + std::to_string(i)] = "x";
   expect_invalid(with("env", env), "more than 1024 variables");
   expect_invalid(with("env", {{"BIG", std::string(kMaxEnvBytes, 'x')}}), "larger than");
+}
+
+TEST(RequestBodyTest, ABodyThatIsNotAJsonObjectIsA400SayingWhatIsWrong) {
+  for (const char* text : {R"({"name":)", "", "name=x"}) {
+    auto b = body_object(text, 1024);
+    ASSERT_FALSE(b.ok()) << text;
+    EXPECT_EQ(b.status().code(), Code::kInvalidArgument) << text;
+    EXPECT_EQ(b.status().message(), "request body is not valid JSON") << text;
+  }
+  auto list = body_object("[1,2]", 1024);
+  EXPECT_EQ(list.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(list.status().message(), "request body must be a JSON object");
+  auto big = body_object(R"({"name":"a long name"})", 8);
+  EXPECT_EQ(big.status().code(), Code::kPayloadTooLarge);
+  EXPECT_EQ(big.status().message(), "request body is larger than 8 bytes");
+  auto good = body_object(R"({"name":"hku"})", 1024);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->value("name", ""), "hku");
 }
 
 }  // namespace

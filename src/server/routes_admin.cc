@@ -1,0 +1,127 @@
+// The routes of the cluster and its operation: health, the backup, nodes, partitions and the
+// reconciliation of the books.
+#include <httplib.h>
+
+#include "core/reconcile.h"
+#include "server/request_fields.h"
+#include "server/routes.h"
+#include "server/views.h"
+
+namespace berth::server {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Anyone may ask whether berthd is up, and what it calls its currency and centre.
+void serve_health(Daemon& d, const httplib::Request&, httplib::Response& res) {
+  const DaemonConfig& config = d.config();
+  const json centre = {{"name", config.centre.name}, {"address", config.centre.address}};
+  res.set_content(json{{"status", "ok"},
+                       {"currency", config.currency},
+                       {"currency_symbol", currency_shown(config)},
+                       {"centre", centre},
+                       {"version", "0.1.0"}}
+                      .dump(),
+                  "application/json");
+}
+
+// A backup is copied on this HTTP thread from a connection of its own, never on the core
+// thread, so berthd goes on committing while it is made (backup.cc).
+void serve_backup(Daemon& d, const httplib::Request& req, httplib::Response& res) {
+  d.serve_backup(req, res);
+}
+
+// Anyone sees the nodes; a member sees the ids of their own organisation's jobs on each and
+// only a count of the others' (a reviewer sees counts only).
+Reply list_nodes(Call& call) {
+  json list = json::array();
+  const size_t node_count = call.engine.cluster().nodes().size();
+  std::vector<std::vector<JobId>> on_node(node_count);
+  std::vector<int64_t> others_on_node(node_count, 0);
+  for (JobId id : call.engine.running_jobs()) {
+    const core::Job& j = *call.engine.job(id);
+    const auto place = [&](NodeId node) {
+      if (call.who.sees(j.org))
+        on_node[node.value - 1].push_back(id);
+      else
+        ++others_on_node[node.value - 1];
+    };
+    place(j.node);
+    for (const core::Placement& p : j.more_nodes) place(p.node);
+  }
+  for (const core::Node& n : call.engine.cluster().nodes()) {
+    json node = node_json(call.engine, n, on_node[n.id.value - 1]);
+    if (!call.who.admin()) node["other_jobs"] = others_on_node[n.id.value - 1];
+    list.push_back(std::move(node));
+  }
+  return ok({{"nodes", list}});
+}
+
+Reply set_node_state(Call& call) {
+  const std::string name = call.param(1);
+  const core::Node* n = call.engine.cluster().node_by_name(name);
+  if (!n) return fail(Status::NotFound("node '" + name + "' not found"));
+  BERTH_ASSIGN_OR_REPLY(state_text, str_field(call.body, "state", true));
+  core::NodeState state;
+  if (state_text == "up" || state_text == "resume")
+    state = core::NodeState::kUp;
+  else if (state_text == "drain")
+    state = core::NodeState::kDrain;
+  else if (state_text == "down")
+    state = core::NodeState::kDown;
+  else
+    return fail(Status::Invalid("state must be up, drain or down, got '" + state_text + "'"));
+  BERTH_ASSIGN_OR_REPLY(ended, call.engine.change_node_state(n->id, state, call.now_ms));
+  for (JobId id : ended) call.terminate.push_back(id);  // their processes must go too
+  std::vector<JobId> on_node;
+  for (JobId id : call.engine.running_jobs())
+    if (call.engine.job(id)->runs_on(n->id)) on_node.push_back(id);
+  json out = node_json(call.engine, *call.engine.cluster().node(n->id), on_node);
+  json ids = json::array();
+  for (JobId id : ended) ids.push_back(id.value);
+  out["jobs_ended"] = ids;
+  return ok(out);
+}
+
+// Reconciles the rows as committed (read back from the store on the core thread, so they are
+// exactly what the last commit left) and the live engine's snapshot, which may be ahead by
+// this batch's changes. O(rows) on the core thread, which waits meanwhile: an operator's check.
+Reply reconcile(Call& call) {
+  int64_t last_alive_ms = 0;
+  BERTH_ASSIGN_OR_REPLY(rows, call.daemon.store().load(&last_alive_ms));
+  const core::ReconcileOptions options;
+  return ok(reconcile_json(core::reconcile(rows, options),
+                           core::reconcile(call.engine.snapshot(), options), options.max_listed));
+}
+
+Reply list_partitions(Call& call) {
+  json list = json::array();
+  for (const core::Partition& p : call.engine.cluster().partitions())
+    list.push_back({{"name", p.name},
+                    {"max_time_s", p.max_time_s},
+                    {"default_time_s", p.default_time_s},
+                    {"default", p.is_default}});
+  return ok({{"partitions", list}});
+}
+
+}  // namespace
+
+std::vector<Route> admin_routes() {
+  return {
+      {.method = Method::kGet,
+       .path = "/v1/health",
+       .access = Access::kAnyone,
+       .on_http = serve_health},
+      {.method = Method::kGet,
+       .path = "/v1/admin/backup",
+       .access = Access::kAdmin,
+       .on_http = serve_backup},
+      {Method::kGet, "/v1/nodes", Access::kAuthenticated, list_nodes},
+      {Method::kPost, "/v1/nodes/([^/]+)/state", Access::kAdmin, set_node_state},
+      {Method::kGet, "/v1/reconcile", Access::kAdmin, reconcile},
+      {Method::kGet, "/v1/partitions", Access::kAuthenticated, list_partitions},
+  };
+}
+
+}  // namespace berth::server
