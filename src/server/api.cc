@@ -167,7 +167,7 @@ void Daemon::install_routes(httplib::Server& srv) {
       };
       const std::string auth = req.get_header_value("Authorization");
       if (auth.rfind("Bearer ", 0) != 0) return send(fail(Status::Unauthenticated("missing bearer token")));
-      const auto who = tokens_.find_token(auth.substr(7), wall_clock_ms());
+      const auto who = tokens_.find_token(auth.substr(7), now_ms());
       if (!who.ok()) return send(fail(who.status()));  // unknown, revoked or expired, and which
       json body = json::object();
       if (needs_body) {

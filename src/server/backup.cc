@@ -1,8 +1,8 @@
 // GET /v1/admin/backup: a consistent copy of the database, streamed to the caller (an admin).
 //
-// The copy is made by SQLite's online backup API from a read-only connection of its own, on the
-// HTTP thread that received the request: in WAL mode that reader does not block the core
-// thread's commits, which go on while the copy is made. The copy is first written into
+// The copy is made by the store (Store::backup: SQLite's online backup API from a read-only
+// connection of its own), on the HTTP thread that received the request: in WAL mode that
+// reader does not block the core thread's commits, which go on while the copy is made. The copy is first written into
 // <state_dir>/backups/ (on the same disk as the database, never a path the caller names, so an
 // admin token cannot make berthd write anywhere as its user), then unlinked while still open
 // and streamed from its descriptor, so that no copy stays behind on the server.
@@ -18,7 +18,7 @@
 
 #include "server/daemon.h"
 #include "server/request_fields.h"
-#include "store/state_dir.h"
+#include "store/store.h"
 
 namespace berth::server {
 
@@ -46,7 +46,7 @@ void remove_stale_partials(const std::string& dir) {
 }
 
 // Makes the copy and opens it; the file is gone from the directory once this returns.
-Result<int> copy_database(const std::string& state_dir) {
+Result<int> copy_database(const std::string& state_dir, const store::Store& store) {
   static std::atomic<uint64_t> counter{0};
   const std::string dir = state_dir + "/backups";
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
@@ -54,7 +54,7 @@ Result<int> copy_database(const std::string& state_dir) {
   const std::string path =
       dir + "/partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".db";
   remove_stale_partials(dir);
-  BERTH_RETURN_IF_ERROR(store::SqliteStore::Backup(store::StateDbPath(state_dir), path));
+  BERTH_RETURN_IF_ERROR(store.backup(path));
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   const int err = errno;
   ::unlink(path.c_str());
@@ -67,10 +67,10 @@ Result<int> copy_database(const std::string& state_dir) {
 void Daemon::serve_backup(const httplib::Request& req, httplib::Response& res) {
   const std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) != 0) return send_error(res, Status::Unauthenticated("missing bearer token"));
-  const auto who = tokens_.find_token(auth.substr(7), wall_clock_ms());
+  const auto who = tokens_.find_token(auth.substr(7), now_ms());
   if (!who.ok()) return send_error(res, who.status());  // unknown, revoked or expired, and which
   if (Status st = need_admin(*who); !st.ok()) return send_error(res, st);
-  auto fd = copy_database(state_dir_);
+  auto fd = copy_database(state_dir_, store());
   if (!fd.ok()) return send_error(res, fd.status());
   struct stat st {};
   if (::fstat(*fd, &st) != 0) {
