@@ -2,10 +2,10 @@
 //
 // The copy is made by the store (Store::backup: SQLite's online backup API from a read-only
 // connection of its own), on the HTTP thread that received the request: in WAL mode that
-// reader does not block the core thread's commits, which go on while the copy is made. The copy is first written into
-// <state_dir>/backups/ (on the same disk as the database, never a path the caller names, so an
-// admin token cannot make berthd write anywhere as its user), then unlinked while still open
-// and streamed from its descriptor, so that no copy stays behind on the server.
+// reader does not block the core thread's commits, which go on while the copy is made. The copy
+// is first written into <state_dir>/backups/ (on the same disk as the database, never a path the
+// caller names, so an admin token cannot make berthd write anywhere as its user), then unlinked
+// while still open and streamed from its descriptor, so that no copy stays behind on the server.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>

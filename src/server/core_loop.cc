@@ -17,9 +17,9 @@ namespace berth::server {
 
 namespace {
 
-constexpr size_t kMaxBatch = 4096;       // tasks applied per batch
-constexpr int64_t kHeartbeatMs = 1000;   // the loop records it is alive at least this often
-constexpr int64_t kStopSlackMs = 5000;   // beyond the grace period, for the stopped jobs' exits
+constexpr size_t kMaxBatch = 4096;        // tasks applied per batch
+constexpr int64_t kHeartbeatMs = 1000;    // the loop records it is alive at least this often
+constexpr int64_t kStopSlackMs = 5000;    // beyond the grace period, for the stopped jobs' exits
 constexpr size_t kMaxReasonBytes = 1000;  // a job's end reason is kept; the store allows 1024
 
 // Bounds an executor's reason, cut on a UTF-8 character boundary.
@@ -35,13 +35,19 @@ void bound_reason(std::string* reason) {
 
 Status shutting_down() { return Status(Code::kUnavailable, "berthd is shutting down"); }
 
-CoreLoop::CoreLoop(Settings settings, std::unique_ptr<store::Store> store, const Clock& clock, Hooks hooks)
-    : settings_(std::move(settings)), clock_(clock), hooks_(std::move(hooks)), store_(std::move(store)) {}
+CoreLoop::CoreLoop(Settings settings, std::unique_ptr<store::Store> store, const Clock& clock,
+                   Hooks hooks)
+    : settings_(std::move(settings)),
+      clock_(clock),
+      hooks_(std::move(hooks)),
+      store_(std::move(store)) {}
 
-Result<std::unique_ptr<CoreLoop>> CoreLoop::Open(Settings settings, std::unique_ptr<store::Store> store,
-                                                 const Clock& clock, const MakeExecutor& make_executor,
-                                                 Hooks hooks) {
-  std::unique_ptr<CoreLoop> loop(new CoreLoop(std::move(settings), std::move(store), clock, std::move(hooks)));
+Result<std::unique_ptr<CoreLoop>> CoreLoop::Open(Settings settings,
+                                                 std::unique_ptr<store::Store> store,
+                                                 const Clock& clock,
+                                                 const MakeExecutor& make_executor, Hooks hooks) {
+  std::unique_ptr<CoreLoop> loop(
+      new CoreLoop(std::move(settings), std::move(store), clock, std::move(hooks)));
   BERTH_RETURN_IF_ERROR(loop->load_engine(true));
   CoreLoop* self = loop.get();
   auto report = [self](const executor::JobExit& exit) { self->report_exit(exit); };
@@ -65,12 +71,14 @@ Status CoreLoop::load_engine(bool at_open) {
   auto rows = store_->load(&last_alive_ms);
   // Only rows outside the jobs (the books, funding, tokens) fail a load: a job row that cannot
   // be read is set aside by Restore instead, so that one bad job never keeps berthd down.
-  if (!rows.ok()) return Status(rows.status().code(), "cannot load the state: " + rows.status().message());
+  if (!rows.ok())
+    return Status(rows.status().code(), "cannot load the state: " + rows.status().message());
   const int64_t now = clock_.now_ms();
   const bool fresh = rows->accounts.empty();
   auto engine = fresh ? core::Engine::Create(settings_.cluster, now, settings_.scheduling)
                       : core::Engine::Restore(settings_.cluster, *rows, settings_.scheduling);
-  if (!engine.ok()) return Status(engine.status().code(), "cannot load the state: " + engine.status().message());
+  if (!engine.ok())
+    return Status(engine.status().code(), "cannot load the state: " + engine.status().message());
   engine_ = std::move(*engine);
   if (!at_open) return restore_node_states(false);
   // Logged here, once: the commit in recover() writes these jobs back readable.
@@ -176,7 +184,8 @@ Status CoreLoop::run_batch() {
   const std::vector<JobId> started = engine_->schedule(now);
   for (JobId id : engine_->take_preemptions()) ctx.terminate.push_back(id);
   std::string what;
-  if (const Status st = write_batch(now, &what); !st.ok()) return keep_nothing(what, st, batch, exits);
+  if (const Status st = write_batch(now, &what); !st.ok())
+    return keep_nothing(what, st, batch, exits);
   for (CoreTask& t : batch) t.done(Status::Ok());
   for (JobId id : ctx.terminate) launcher_->terminate(id, settings_.launch.grace_ms);
   for (JobId id : started) launch(id);
@@ -187,7 +196,8 @@ void CoreLoop::apply_exits(const std::vector<executor::JobExit>& exits, int64_t 
   for (const executor::JobExit& x : exits) {
     core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false, x.reason};
     const Status st = engine_->job_ended(x.job, end, now_ms, now_ms);
-    if (!st.ok()) log_warning("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
+    if (!st.ok())
+      log_warning("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
   }
 }
 
@@ -213,7 +223,8 @@ Status CoreLoop::write_batch(int64_t now_ms, std::string* what) {
 // The engine is ahead of the store: the owner is told first (berthd stops there), then the
 // engine goes back to what was committed. The batch's exits wait for the next batch (their jobs
 // run again in the reloaded engine); its tasks get the error; nothing is launched or stopped.
-Status CoreLoop::keep_nothing(const std::string& what, const Status& error, std::vector<CoreTask>& batch,
+Status CoreLoop::keep_nothing(const std::string& what, const Status& error,
+                              std::vector<CoreTask>& batch,
                               const std::vector<executor::JobExit>& exits) {
   if (hooks_.store_failed) hooks_.store_failed(what, error, *store_);
   log_error(what + " failed; going back to the state last committed: " + error.ToString());
@@ -225,7 +236,8 @@ Status CoreLoop::keep_nothing(const std::string& what, const Status& error, std:
     std::lock_guard<std::mutex> lock(mu_);
     exits_.insert(exits_.begin(), exits.begin(), exits.end());
   }
-  const Status refused(Code::kUnavailable, "berthd could not save this request: " + error.message());
+  const Status refused(Code::kUnavailable,
+                       "berthd could not save this request: " + error.message());
   for (CoreTask& t : batch) t.done(refused);
   return error;
 }
@@ -316,7 +328,8 @@ Status CoreLoop::finish_orderly_stop(const std::vector<JobId>& stopping) {
   lost.lost = true;
   lost.reason = "berthd was stopped while it ran";
   for (JobId id : stopping)
-    if (engine_->job(id)->state == core::JobState::kRunning) (void)engine_->job_ended(id, lost, now, now);
+    if (engine_->job(id)->state == core::JobState::kRunning)
+      (void)engine_->job_ended(id, lost, now, now);
   if (!broken_.ok()) return broken_;
   return store_->commit(engine_->drain_changes(), now);
 }

@@ -82,16 +82,18 @@ class CoreLoop {
     // A write to the store failed after the engine took the batch; `what` is the write
     // ("commit", "recording the state of node h1"). Called on the core thread before anything
     // of the batch is acknowledged; berthd's hook does not return.
-    std::function<void(const std::string& what, const Status& error, store::Store& store)> store_failed;
+    std::function<void(const std::string& what, const Status& error, store::Store& store)>
+        store_failed;
   };
   // Makes the executor, given the callback through which it reports each job's end.
   using MakeExecutor = std::function<std::unique_ptr<executor::Executor>(executor::ExitCallback)>;
 
   // Loads the state from `store` and settles the jobs lost while down (see the contract). The
   // clock must outlive the loop. Refuses a state that cannot be loaded or does not verify.
-  static Result<std::unique_ptr<CoreLoop>> Open(Settings settings, std::unique_ptr<store::Store> store,
-                                                const Clock& clock, const MakeExecutor& make_executor,
-                                                Hooks hooks);
+  static Result<std::unique_ptr<CoreLoop>> Open(Settings settings,
+                                                std::unique_ptr<store::Store> store,
+                                                const Clock& clock,
+                                                const MakeExecutor& make_executor, Hooks hooks);
   // Stops the core thread if it runs (an orderly stop), then the launch queue and executor.
   ~CoreLoop();
   CoreLoop(const CoreLoop&) = delete;

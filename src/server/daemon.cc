@@ -79,19 +79,22 @@ Result<std::string> make_state_dir(const std::string& state_dir) {
   // Only berthd reads its state: jobs, which may run as this same user, get their scripts as a
   // descriptor (executor/README.md), never a path in here.
   if (chmod(dir.c_str(), 0700) != 0)
-    return Status::Internal("cannot make state directory " + dir + " private: " + std::strerror(errno));
+    return Status::Internal("cannot make state directory " + dir + " private: " +
+                            std::strerror(errno));
   chmod((dir + "/scripts").c_str(), 0700);
   return dir;
 }
 
 // The in-memory state is ahead of the disk; the only safe course is to stop and let a restart
 // reload what was committed. Nothing of the batch was acknowledged.
-[[noreturn]] void stop_on_store_failure(const std::string& what, const Status& st, store::Store& store) {
+[[noreturn]] void stop_on_store_failure(const std::string& what, const Status& st,
+                                        store::Store& store) {
   log_critical("FATAL: " + what + " failed, stopping: " + st.ToString());
   // A database deleted or replaced under berthd is still open here: save what it holds.
   if (auto saved = store.rescue(); saved.ok())
     log_critical("the database as berthd last committed it is saved in " + *saved +
-                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm, and start berthd");
+                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm,"
+                 " and start berthd");
   std::_Exit(70);
 }
 
@@ -163,18 +166,21 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   std::unique_ptr<Daemon> d(new Daemon(std::move(config), std::move(seams.clock)));
   std::error_code ec;
   d->state_dir_ = fs::canonical(d->config_.state_dir, ec).string();
-  if (ec) return Status::Internal("cannot open the state directory " + d->config_.state_dir + ": " + ec.message());
+  if (ec)
+    return Status::Internal("cannot open the state directory " + d->config_.state_dir + ": " +
+                            ec.message());
   BERTH_RETURN_IF_ERROR(d->load_run_marker());
   const DaemonConfig& c = d->config_;
-  CoreLoop::Settings settings{c.cluster, c.scheduling,
-                              LaunchSettings{d->state_dir_, d->run_marker_, ::geteuid() == 0, c.job_user,
-                                             c.allow_root_jobs, c.grace_ms}};
+  const LaunchSettings launch{d->state_dir_, d->run_marker_, ::geteuid() == 0,
+                              c.job_user,    c.allow_root_jobs, c.grace_ms};
   CoreLoop::Hooks hooks;
-  hooks.stop_orphans = [marker = d->run_marker_, dir = d->state_dir_](const std::set<uint64_t>& running) {
-    kill_orphans(marker, dir, running);
+  hooks.stop_orphans = [marker = d->run_marker_,
+                        dir = d->state_dir_](const std::set<uint64_t>& jobs) {
+    kill_orphans(marker, dir, jobs);
   };
   hooks.store_failed = stop_on_store_failure;
-  auto core = CoreLoop::Open(std::move(settings), std::move(seams.store), *d->clock_, seams.make_executor,
+  auto core = CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch},
+                             std::move(seams.store), *d->clock_, seams.make_executor,
                              std::move(hooks));
   if (!core.ok()) return core.status();
   d->core_ = std::move(*core);
@@ -189,7 +195,9 @@ Reply Daemon::call(Work work) {
   // call() waits for `done`, so the task may refer to what lives here.
   CoreTask task;
   task.run = [&](CoreContext& c) { reply = run_work(work, c); };
-  task.done = [&](const Status& st) { answered.set_value(st.ok() ? std::move(reply) : error_reply(st)); };
+  task.done = [&](const Status& st) {
+    answered.set_value(st.ok() ? std::move(reply) : error_reply(st));
+  };
   if (!core_->submit(std::move(task))) return error_reply(shutting_down());
   return answer.get();
 }

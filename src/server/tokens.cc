@@ -207,13 +207,14 @@ Status Daemon::ensure_admin_token() {
   if (!made.ok()) return made.status();
   std::string ids;
   for (const std::string& id : revoked) ids += (ids.empty() ? "" : ", ") + id;
+  core::Engine& engine = core_->engine();
   if (!berthd_made_one) {
-    core_->engine().record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
+    engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
                            "the first admin token, written to " + path, now);
     log_info("admin token written to " + path);
   } else {
     const std::string why = current.empty() ? path + " was missing" : path + " held a token that no longer works";
-    core_->engine().record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made->info.id,
+    engine.record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made->info.id,
                            why + "; revoked " + (ids.empty() ? "none" : ids), now);
     log_warning(why + ": revoked the old admin token(s) (" + (ids.empty() ? "none live" : ids) +
              ") and wrote a new one to " + path);

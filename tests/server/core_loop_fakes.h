@@ -1,8 +1,11 @@
 // Hand-written fakes for the core loop's seams (server/core_loop.h): a store that can be told
 // to fail its next commit, and an executor that records what it was asked and lets the test
-// report each job's end.
+// report each job's end; and a scratch folder for the store's file.
 #pragma once
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +16,30 @@
 #include "store/store.h"
 
 namespace berth::server {
+
+// A new empty folder, removed with what it holds when this goes. On tmpfs (/dev/shm) where
+// there is one: these tests are about the loop, not the disk, and a commit's fsync is then free.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const std::filesystem::path shm = "/dev/shm";
+    const std::filesystem::path base =
+        std::filesystem::is_directory(shm) ? shm : std::filesystem::temp_directory_path();
+    std::string tmpl = (base / "berth-server-test-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  // Empty when the folder could not be made.
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // A store (a real one underneath: SqliteStore on a temporary file) whose next commit fails
 // when told, as a full disk would: nothing written, an error returned.
@@ -26,13 +53,19 @@ class FaultyStore final : public store::Store {
     fail_next_commit_ = false;
     return Status::Internal("database or disk is full (injected)");
   }
-  Result<core::ChangeSet> load(int64_t* last_alive_ms) override { return inner_->load(last_alive_ms); }
-  Status put_nodes(const std::vector<core::Node>& nodes) override { return inner_->put_nodes(nodes); }
+  Result<core::ChangeSet> load(int64_t* last_alive_ms) override {
+    return inner_->load(last_alive_ms);
+  }
+  Status put_nodes(const std::vector<core::Node>& nodes) override {
+    return inner_->put_nodes(nodes);
+  }
   Status put_node_state(const std::string& name, core::NodeState state) override {
     return inner_->put_node_state(name, state);
   }
   Result<std::vector<core::Node>> nodes() override { return inner_->nodes(); }
-  Status put_tokens(const std::vector<store::TokenRow>& rows) override { return inner_->put_tokens(rows); }
+  Status put_tokens(const std::vector<store::TokenRow>& rows) override {
+    return inner_->put_tokens(rows);
+  }
   Result<std::vector<store::TokenRow>> tokens() override { return inner_->tokens(); }
   Status backup(const std::string& dest_path) const override { return inner_->backup(dest_path); }
   Result<std::string> rescue() override { return inner_->rescue(); }

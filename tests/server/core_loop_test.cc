@@ -5,9 +5,7 @@
 #include "server/core_loop.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <future>
 #include <optional>
 
@@ -28,15 +26,8 @@ Minor cost_of(int64_t ran_ms) { return kPricePerGpuHour * ran_ms / kHourMs; }
 
 class CoreLoopTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "berth-core-loop-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    loop_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
+  void TearDown() override { loop_.reset(); }
 
   // Opens a loop on the state kept in the temporary folder. A loop already open is dropped
   // first without an orderly stop, as a crash would leave it; the new executor knows no job.
@@ -46,16 +37,20 @@ class CoreLoopTest : public ::testing::Test {
     ASSERT_TRUE(sqlite.ok()) << sqlite.status().ToString();
     auto faulty = std::make_unique<FaultyStore>(std::move(*sqlite));
     store_ = faulty.get();
-    CoreLoop::Settings settings{core::one_node(), {}, LaunchSettings{dir_, "test-run", false, "", false, 1000}};
+    CoreLoop::Settings settings{
+        core::one_node(), {}, LaunchSettings{dir_, "test-run", false, "", false, 1000}};
     CoreLoop::Hooks hooks;
     hooks.stop_orphans = [this](const std::set<uint64_t>& jobs) { orphans_.push_back(jobs); };
-    hooks.store_failed = [this](const std::string& what, const Status&, store::Store&) { failed_.push_back(what); };
+    hooks.store_failed = [this](const std::string& what, const Status&, store::Store&) {
+      failed_.push_back(what);
+    };
     auto make_executor = [this](executor::ExitCallback report) {
       auto fake = std::make_unique<FakeExecutor>(std::move(report));
       executor_ = fake.get();
       return fake;
     };
-    auto loop = CoreLoop::Open(std::move(settings), std::move(faulty), clock_, make_executor, std::move(hooks));
+    auto loop = CoreLoop::Open(std::move(settings), std::move(faulty), clock_, make_executor,
+                               std::move(hooks));
     ASSERT_TRUE(loop.ok()) << loop.status().ToString();
     loop_ = std::move(*loop);
   }
@@ -75,7 +70,8 @@ class CoreLoopTest : public ::testing::Test {
   // An organisation with a project whose wallet holds 1000.0000.
   void fund() {
     ASSERT_TRUE(step([&](CoreContext& c) {
-                  const OrgId org = c.engine.create_org("hku", core::OrgKind::kUniversity, c.now_ms)->id;
+                  const OrgId org =
+                      c.engine.create_org("hku", core::OrgKind::kUniversity, c.now_ms)->id;
                   project_ = c.engine.create_project(org, "vision", c.now_ms)->id;
                   ASSERT_TRUE(c.engine.top_up(project_, 1000'0000, "", c.now_ms).ok());
                 }).ok());
@@ -113,11 +109,12 @@ class CoreLoopTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.ToString();
   }
 
-  std::string dir_;
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
   ManualClock clock_{kT0};
   std::unique_ptr<CoreLoop> loop_;
-  FaultyStore* store_ = nullptr;       // owned by loop_
-  FakeExecutor* executor_ = nullptr;   // owned by loop_
+  FaultyStore* store_ = nullptr;      // owned by loop_
+  FakeExecutor* executor_ = nullptr;  // owned by loop_
   std::vector<std::set<uint64_t>> orphans_;
   std::vector<std::string> failed_;
   ProjectId project_;
@@ -142,7 +139,8 @@ TEST_F(CoreLoopTest, AFailedCommitAcknowledgesNothingAndLaunchesNothing) {
   const Minor available = wallet_available();
   store_->fail_next_commit();
   JobId first;
-  const Status failed = step([&](CoreContext& c) { first = *c.engine.submit(one_gpu(), c.now_ms); });
+  const Status failed =
+      step([&](CoreContext& c) { first = *c.engine.submit(one_gpu(), c.now_ms); });
   EXPECT_EQ(failed.code(), Code::kUnavailable) << failed.ToString();
   EXPECT_EQ(failed_, std::vector<std::string>{"commit"});
   EXPECT_TRUE(executor_->launched().empty());
@@ -246,7 +244,8 @@ TEST_F(CoreLoopTest, AStopAnswersWhatIsQueuedAndRefusesWhatComesAfter) {
   open();
   bool ran = false;
   std::optional<Status> done;
-  ASSERT_TRUE(loop_->submit({[&](CoreContext&) { ran = true; }, [&](const Status& st) { done = st; }}));
+  ASSERT_TRUE(
+      loop_->submit({[&](CoreContext&) { ran = true; }, [&](const Status& st) { done = st; }}));
   EXPECT_TRUE(loop_->begin_orderly_stop().empty());
   EXPECT_FALSE(ran);
   ASSERT_TRUE(done.has_value());
