@@ -41,12 +41,13 @@ class ScratchDir {
   std::string path_;
 };
 
-// A store (a real one underneath: SqliteStore on a temporary file) whose next commit fails
-// when told, as a full disk would: nothing written, an error returned.
+// A store (a real one underneath: SqliteStore on a temporary file) whose next commit, or next
+// write of a node's state, fails when told, as a full disk would: nothing written, an error.
 class FaultyStore final : public store::Store {
  public:
   explicit FaultyStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
   void fail_next_commit() { fail_next_commit_ = true; }
+  void fail_next_node_state() { fail_next_node_state_ = true; }
 
   Status commit(const core::ChangeSet& changes, int64_t now_ms) override {
     if (!fail_next_commit_) return inner_->commit(changes, now_ms);
@@ -60,7 +61,9 @@ class FaultyStore final : public store::Store {
     return inner_->put_nodes(nodes);
   }
   Status put_node_state(const std::string& name, core::NodeState state) override {
-    return inner_->put_node_state(name, state);
+    if (!fail_next_node_state_) return inner_->put_node_state(name, state);
+    fail_next_node_state_ = false;
+    return Status::Internal("database or disk is full (injected)");
   }
   Result<std::vector<core::Node>> nodes() override { return inner_->nodes(); }
   Status put_tokens(const std::vector<store::TokenRow>& rows) override {
@@ -73,6 +76,7 @@ class FaultyStore final : public store::Store {
  private:
   std::unique_ptr<store::Store> inner_;
   bool fail_next_commit_ = false;
+  bool fail_next_node_state_ = false;
 };
 
 // An executor that starts nothing: it records the launches and stops it is asked for, and the

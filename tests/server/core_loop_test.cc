@@ -179,6 +179,21 @@ TEST_F(CoreLoopTest, AFailedCommitStopsNoJobAndKeepsTheExitsItTook) {
   expect_books_verify();
 }
 
+TEST_F(CoreLoopTest, ANodeStateThatCannotBeRecordedIsNotAcknowledged) {
+  open();
+  store_->fail_next_node_state();
+  const Status failed = step([&](CoreContext& c) {
+    const core::Node* h1 = c.engine.cluster().node_by_name("h1");
+    ASSERT_TRUE(c.engine.change_node_state(h1->id, core::NodeState::kDrain, c.now_ms).ok());
+  });
+  EXPECT_EQ(failed.code(), Code::kUnavailable) << failed.ToString();
+  EXPECT_EQ(failed_, std::vector<std::string>{"recording the state of node h1"});
+  // The engine holds what the store holds: the node is still up, and a restart agrees.
+  EXPECT_EQ(loop_->engine().cluster().node_by_name("h1")->state, core::NodeState::kUp);
+  open();
+  EXPECT_EQ(loop_->engine().cluster().node_by_name("h1")->state, core::NodeState::kUp);
+}
+
 TEST_F(CoreLoopTest, AJobLostWhileDownIsSettledOnceUpToTheLastAliveMark) {
   open();
   fund();
