@@ -89,10 +89,11 @@ class Daemon {
   store::Store& store() { return core_->store(); }
   int port() const { return port_; }
   std::string admin_token_path() const;
+  // The time by the daemon's clock, on any thread (a token's expiry is checked against it).
+  int64_t now_ms() const { return clock_->now_ms(); }
 
  private:
   Daemon(DaemonConfig config, std::unique_ptr<Clock> clock);
-  int64_t now_ms() const { return clock_->now_ms(); }
   // API tokens (server/tokens.cc), on the core thread. Each reply is the route's whole reply.
   Status ensure_admin_token();
   Reply create_token(CoreContext& c, const Principal& who, const nlohmann::json& body);
