@@ -70,7 +70,7 @@ void answer_http_error(const KnownRoutes& known, size_t max_body_bytes, const ht
 Result<Principal> authenticate(Daemon& d, const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) != 0) return Status::Unauthenticated("missing bearer token");
-  return d.tokens().find_token(auth.substr(7), wall_clock_ms());
+  return d.tokens().find_token(auth.substr(7), d.now_ms());
 }
 
 // One request to `route`: the caller, the body and the route's access are checked on this HTTP

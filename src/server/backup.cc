@@ -1,11 +1,11 @@
 // GET /v1/admin/backup: a consistent copy of the database, streamed to the caller (an admin).
 //
-// The copy is made by SQLite's online backup API from a read-only connection of its own, on the
-// HTTP thread that received the request: in WAL mode that reader does not block the core
-// thread's commits, which go on while the copy is made. The copy is first written into
-// <state_dir>/backups/ (on the same disk as the database, never a path the caller names, so an
-// admin token cannot make berthd write anywhere as its user), then unlinked while still open
-// and streamed from its descriptor, so that no copy stays behind on the server.
+// The copy is made by the store (Store::backup: SQLite's online backup API from a read-only
+// connection of its own), on the HTTP thread that received the request: in WAL mode that
+// reader does not block the core thread's commits, which go on while the copy is made. The copy
+// is first written into <state_dir>/backups/ (on the same disk as the database, never a path the
+// caller names, so an admin token cannot make berthd write anywhere as its user), then unlinked
+// while still open and streamed from its descriptor, so that no copy stays behind on the server.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,6 +18,7 @@
 
 #include "server/daemon.h"
 #include "store/state_dir.h"
+#include "store/store.h"
 
 namespace berth::server {
 
@@ -45,7 +46,7 @@ void remove_stale_partials(const std::string& dir) {
 }
 
 // Makes the copy and opens it; the file is gone from the directory once this returns.
-Result<int> copy_database(const std::string& state_dir) {
+Result<int> copy_database(const std::string& state_dir, const store::Store& store) {
   static std::atomic<uint64_t> counter{0};
   const std::string dir = state_dir + "/backups";
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
@@ -53,7 +54,7 @@ Result<int> copy_database(const std::string& state_dir) {
   const std::string path =
       dir + "/partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".db";
   remove_stale_partials(dir);
-  BERTH_RETURN_IF_ERROR(store::SqliteStore::Backup(store::StateDbPath(state_dir), path));
+  BERTH_RETURN_IF_ERROR(store.backup(path));
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   const int err = errno;
   ::unlink(path.c_str());
@@ -65,7 +66,7 @@ Result<int> copy_database(const std::string& state_dir) {
 
 // The route table has checked that the caller is an admin (routes_admin.cc).
 void Daemon::serve_backup(const httplib::Request&, httplib::Response& res) {
-  auto fd = copy_database(state_dir_);
+  auto fd = copy_database(state_dir_, store());
   if (!fd.ok()) return send_error(res, fd.status());
   struct stat st {};
   if (::fstat(*fd, &st) != 0) {

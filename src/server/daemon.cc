@@ -7,20 +7,19 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <httplib.h>
 #include <set>
 
-#include "core/check.h"
 #include "executor/local_executor.h"
 #include "server/auth.h"
-#include "server/launch_spec.h"
 #include "server/log.h"
 #include "server/frontend.h"
+#include "server/internal_error.h"
 #include "server/views.h"
 #include "store/state_dir.h"
 
@@ -30,8 +29,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-constexpr size_t kMaxBatch = 4096;        // requests applied per batch
-constexpr int64_t kHeartbeatMs = 1000;    // berthd records it is alive at least this often
 
 // Reads a process's environment; empty when it cannot be read (not ours, or gone).
 std::string read_environ(const std::string& pid) {
@@ -67,26 +64,58 @@ void kill_orphans(const std::string& run_marker, const std::string& state_dir, c
   closedir(proc);
 }
 
-}  // namespace
-
-int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// Creates the state directory with its scripts/ folder and makes it private; its absolute path.
+Result<std::string> make_state_dir(const std::string& state_dir) {
+  std::error_code ec;
+  fs::create_directories(fs::path(state_dir) / "scripts", ec);
+  if (ec) {
+    // Say whose permissions are wanting: those of the nearest directory that exists.
+    fs::path at = fs::absolute(state_dir) / "scripts";
+    while (!fs::exists(at) && at.has_parent_path() && at != at.parent_path()) at = at.parent_path();
+    const Status writable = store::CheckWritable(at.string());
+    return Status::Internal("cannot create the state directory " + state_dir + ": " +
+                            (writable.ok() ? ec.message() : writable.message()));
+  }
+  const std::string dir = fs::canonical(state_dir).string();
+  // Only berthd reads its state: jobs, which may run as this same user, get their scripts as a
+  // descriptor (executor/README.md), never a path in here.
+  if (chmod(dir.c_str(), 0700) != 0)
+    return Status::Internal("cannot make state directory " + dir + " private: " +
+                            std::strerror(errno));
+  chmod((dir + "/scripts").c_str(), 0700);
+  return dir;
 }
+
+// The in-memory state is ahead of the disk; the only safe course is to stop and let a restart
+// reload what was committed. Nothing of the batch was acknowledged.
+[[noreturn]] void stop_on_store_failure(const std::string& what, const Status& st,
+                                        store::Store& store) {
+  log_critical("FATAL: " + what + " failed, stopping: " + st.ToString());
+  // A database deleted or replaced under berthd is still open here: save what it holds.
+  if (auto saved = store.rescue(); saved.ok())
+    log_critical("the database as berthd last committed it is saved in " + *saved +
+                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm,"
+                 " and start berthd");
+  std::_Exit(70);
+}
+
+// A request's work. The routes guard their handlers (server/internal_error.h); work queued
+// otherwise is guarded here the same way: an exception is a bug, a 500 with an error id.
+Reply run_work(const Daemon::Work& work, CoreContext& c) {
+  return guarded([&] { return work(c); }, "work on the core thread");
+}
+
+}  // namespace
 
 Reply error_reply(const Status& st) {
   return {http_status(st.code()), json{{"error", {{"code", code_name(st.code())}, {"message", st.message()}}}}};
 }
 
-Daemon::Daemon(DaemonConfig config) : config_(std::move(config)) {}
+Daemon::Daemon(DaemonConfig config, std::unique_ptr<Clock> clock)
+    : config_(std::move(config)), clock_(std::move(clock)) {}
 
-Daemon::~Daemon() {
-  stop();
-  if (core_thread_.joinable()) core_thread_.join();
-  // Their threads report into mu_ and exits_, which are destroyed before them otherwise.
-  launcher_.reset();
-  executor_.reset();
-}
+// The core loop's destructor stops its thread (an orderly stop, if it ran) and the executor.
+Daemon::~Daemon() { stop(); }
 
 std::string Daemon::admin_token_path() const { return state_dir_ + "/admin.token"; }
 
@@ -111,251 +140,61 @@ Status Daemon::load_run_marker() {
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
-  std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
-  std::error_code ec;
-  fs::create_directories(fs::path(d->config_.state_dir) / "scripts", ec);
-  if (ec) {
-    // Say whose permissions are wanting: those of the nearest directory that exists.
-    fs::path at = fs::absolute(d->config_.state_dir) / "scripts";
-    while (!fs::exists(at) && at.has_parent_path() && at != at.parent_path()) at = at.parent_path();
-    const Status writable = store::CheckWritable(at.string());
-    return Status::Internal("cannot create the state directory " + d->config_.state_dir + ": " +
-                            (writable.ok() ? ec.message() : writable.message()));
-  }
-  d->state_dir_ = fs::canonical(d->config_.state_dir).string();
-  // Only berthd reads its state: jobs, which may run as this same user, get their scripts as a
-  // descriptor (executor/README.md), never a path in here.
-  if (chmod(d->state_dir_.c_str(), 0700) != 0)
-    return Status::Internal("cannot make state directory " + d->state_dir_ + " private: " + std::strerror(errno));
-  chmod((d->state_dir_ + "/scripts").c_str(), 0700);
+  auto state_dir = make_state_dir(config.state_dir);
+  if (!state_dir.ok()) return state_dir.status();
   // Refuses a read-only directory, a damaged database, and an empty or foreign one where the
   // directory had state, before anything here (admin.token) is written.
-  auto store = store::OpenStateStore(d->state_dir_);
+  auto store = store::OpenStateStore(*state_dir);
   if (!store.ok()) return store.status();
-  d->store_ = std::move(*store);
   for (const char* f : {"berth.db", "berth.db-wal", "berth.db-shm", "admin.token", "berthd.port"})
-    chmod((d->state_dir_ + "/" + f).c_str(), 0600);  // a state dir from an older berth
+    chmod((*state_dir + "/" + f).c_str(), 0600);  // a state dir from an older berth
+  DaemonSeams seams;
+  seams.store = std::move(*store);
+  seams.clock = std::make_unique<RealClock>();
+  seams.make_executor = [](executor::ExitCallback report) {
+    return std::make_unique<executor::LocalExecutor>(std::move(report));
+  };
+  return Open(std::move(config), std::move(seams));
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams seams) {
+  std::unique_ptr<Daemon> d(new Daemon(std::move(config), std::move(seams.clock)));
+  std::error_code ec;
+  d->state_dir_ = fs::canonical(d->config_.state_dir, ec).string();
+  if (ec)
+    return Status::Internal("cannot open the state directory " + d->config_.state_dir + ": " +
+                            ec.message());
   BERTH_RETURN_IF_ERROR(d->load_run_marker());
-  int64_t last_alive_ms = 0;
-  auto rows = d->store_->load(&last_alive_ms);
-  // Only rows outside the jobs (the books, funding, tokens) fail a load: a job row that cannot
-  // be read is set aside by Restore instead, so that one bad job never keeps berthd down.
-  if (!rows.ok()) return Status(rows.status().code(), "cannot load the state: " + rows.status().message());
-  const int64_t now = wall_clock_ms();
-  const bool fresh = rows->accounts.empty();
-  auto engine = fresh ? core::Engine::Create(d->config_.cluster, now, d->config_.scheduling)
-                     : core::Engine::Restore(d->config_.cluster, *rows, d->config_.scheduling);
-  if (!engine.ok()) return Status(engine.status().code(), "cannot load the state: " + engine.status().message());
-  d->engine_ = std::move(*engine);
-  // Logged here, once: the commit in recover() writes these jobs back readable.
-  for (const core::SetAsideJob& s : d->engine_->set_aside_at_restore())
-    log_warning("job " + std::to_string(s.job.value) + (s.kept ? " kept as it was, with a default for: " : " set aside (FAILED): ") +
-             "its stored row could not be loaded: " + s.problem);
-  BERTH_RETURN_IF_ERROR(d->recover(fresh ? now : last_alive_ms));
-  // An administrator's drain or down outlives a restart: each configured node takes the state
-  // stored under its name. After recover(), so that no running job is ended a second time.
-  auto stored_nodes = d->store_->nodes();
-  if (!stored_nodes.ok()) return stored_nodes.status();
-  for (const core::Node& s : *stored_nodes) {
-    const core::Node* n = d->engine_->cluster().node_by_name(s.name);
-    if (n == nullptr || n->state == s.state) continue;
-    auto ended = d->engine_->set_node_state(n->id, s.state, now);
-    if (!ended.ok()) return ended.status();
-  }
-  BERTH_RETURN_IF_ERROR(d->store_->put_nodes(d->engine_->cluster().nodes()));
-  for (const core::Node& n : d->engine_->cluster().nodes()) d->stored_node_states_.push_back(n.state);
+  const DaemonConfig& c = d->config_;
+  const LaunchSettings launch{d->state_dir_, d->run_marker_, ::geteuid() == 0,
+                              c.job_user,    c.allow_root_jobs, c.grace_ms};
+  CoreLoop::Hooks hooks;
+  hooks.stop_orphans = [marker = d->run_marker_,
+                        dir = d->state_dir_](const std::set<uint64_t>& jobs) {
+    kill_orphans(marker, dir, jobs);
+  };
+  hooks.store_failed = stop_on_store_failure;
+  auto core = CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch},
+                             std::move(seams.store), *d->clock_, seams.make_executor,
+                             std::move(hooks));
+  if (!core.ok()) return core.status();
+  d->core_ = std::move(*core);
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
-  Daemon* self = d.get();
-  auto report = [self](const executor::JobExit& exit) { self->report_exit(exit); };
-  d->executor_ = std::make_unique<executor::LocalExecutor>(report);
-  d->launcher_ = std::make_unique<executor::LaunchQueue>(*d->executor_, report, log_info);
   return d;
 }
 
-// Jobs that were running when the last berthd stopped have lost their supervisor: their
-// processes are killed, and they end as NODE_FAIL (or are requeued) charged up to the last
-// moment berthd was known alive.
-Status Daemon::recover(int64_t last_alive_ms) {
-  const std::vector<JobId> running = engine_->running_jobs();
-  const int64_t now = wall_clock_ms();
-  std::set<uint64_t> ids;
-  for (JobId id : running) ids.insert(id.value);
-  // A running job set aside at restore may still have processes; they go the same way.
-  for (const core::SetAsideJob& s : engine_->set_aside_at_restore())
-    if (s.was_running) ids.insert(s.job.value);
-  if (!ids.empty()) kill_orphans(run_marker_, state_dir_, ids);
-  if (!running.empty()) {
-    for (JobId id : running) {
-      core::JobEnd end;
-      end.lost = true;
-      end.reason = "berthd stopped while it ran";
-      BERTH_RETURN_IF_ERROR(engine_->job_ended(id, end, last_alive_ms, now));
-      log_warning("job " + std::to_string(id.value) + " was running when berthd stopped: " +
-               core::job_state_name(engine_->job(id)->state));
-    }
-  }
-  BERTH_RETURN_IF_ERROR(store_->commit(engine_->drain_changes(), now));
-  last_commit_ms_ = now;
-  return Status::Ok();
-}
-
 Reply Daemon::call(Work work) {
-  auto task = std::make_unique<Task>();
-  task->work = std::move(work);
-  std::future<Reply> reply = task->done.get_future();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return error_reply(Status(Code::kUnavailable, "berthd is shutting down"));
-    tasks_.push_back(std::move(task));
-  }
-  wake_.notify_one();
-  return reply.get();
-}
-
-void Daemon::core_loop() {
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(kHeartbeatMs),
-                     [this] { return stopping_ || !tasks_.empty() || !exits_.empty(); });
-      if (stopping_) break;
-    }
-    run_batch();
-  }
-  {
-    // Answer whatever is still queued so no HTTP thread waits forever.
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& t : tasks_) t->done.set_value(error_reply(Status(Code::kUnavailable, "berthd is shutting down")));
-    tasks_.clear();
-  }
-  stop_running_jobs();
-}
-
-// An orderly stop ends the jobs it supervises rather than leaving them to run unbilled:
-// each gets SIGTERM and its grace period, then ends as NODE_FAIL (or is requeued if it
-// asked to be), charged for exactly the time it ran.
-void Daemon::stop_running_jobs() {
-  const std::vector<JobId> running = engine_->running_jobs();
-  if (running.empty()) return;
-  log_info("stopping " + std::to_string(running.size()) + " running job(s)");
-  for (JobId id : running) launcher_->terminate(id, config_.grace_ms);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.grace_ms + 5000);
-  std::unique_lock<std::mutex> lock(mu_);
-  wake_.wait_until(lock, deadline, [&] { return exits_.size() >= running.size(); });
-  std::vector<executor::JobExit> exits(exits_.begin(), exits_.end());
-  exits_.clear();
-  lock.unlock();
-  const int64_t now = wall_clock_ms();
-  for (const executor::JobExit& x : exits) {
-    if (x.cancelled) continue;  // it ended on its own just before the stop: a normal end
-    (void)engine_->job_ended(x.job, core::JobEnd{x.exit_code, x.term_signal, x.timed_out, false, false, x.reason}, now, now);
-  }
-  core::JobEnd lost;
-  lost.lost = true;
-  lost.reason = "berthd was stopped while it ran";
-  for (JobId id : running)
-    if (engine_->job(id)->state == core::JobState::kRunning) (void)engine_->job_ended(id, lost, now, now);
-  const Status st = store_->commit(engine_->drain_changes(), now);
-  if (!st.ok()) log_error("commit at shutdown failed: " + st.ToString());
-}
-
-void Daemon::run_batch() {
-  std::vector<std::unique_ptr<Task>> batch;
-  std::vector<executor::JobExit> exits;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    while (!tasks_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(std::move(tasks_.front()));
-      tasks_.pop_front();
-    }
-    exits.assign(exits_.begin(), exits_.end());
-    exits_.clear();
-  }
-  const int64_t now = wall_clock_ms();
-  CoreContext ctx{*engine_, now, {}};
-  for (const executor::JobExit& x : exits) {
-    core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false, x.reason};
-    const Status st = engine_->job_ended(x.job, end, now, now);
-    if (!st.ok()) log_warning("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
-  }
-  std::vector<Reply> replies;
-  replies.reserve(batch.size());
-  for (auto& t : batch) {
-    try {
-      replies.push_back(t->work(ctx));
-    } catch (const std::exception& e) {
-      // A last resort: handlers parse their input and answer with a Status, so an exception
-      // here is a bug in berthd, not the caller's mistake. It is logged to be noticed and
-      // answered as a 500 without the internal detail.
-      log_error(std::string("BUG: a request's handler threw: ") + e.what());
-      replies.push_back(error_reply(Status::Internal("internal error")));
-    }
-  }
-  engine_->expire(now);
-  const std::vector<JobId> started = engine_->schedule(now);
-  for (JobId id : engine_->take_preemptions()) ctx.terminate.push_back(id);
-  core::ChangeSet changes = engine_->drain_changes();
-  if (!changes.empty() || now - last_commit_ms_ >= kHeartbeatMs) {
-    const Status st = store_->commit(changes, now);
-    if (!st.ok()) {
-      // The in-memory state is ahead of the disk; the only safe course is to stop and
-      // let a restart reload what was committed. Nothing of this batch was acknowledged.
-      log_critical("FATAL: commit failed, stopping: " + st.ToString());
-      // A database deleted or replaced under berthd is still open here: save what it holds.
-      if (auto saved = store_->rescue(); saved.ok())
-        log_critical("the database as berthd last committed it is saved in " + *saved +
-                     ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm, and start berthd");
-      std::_Exit(70);
-    }
-    last_commit_ms_ = now;
-  }
-  // Node states changed in this batch (POST /v1/nodes/{name}/state) are on disk before any
-  // reply, like the batch's other changes.
-  const std::vector<core::Node>& nodes = engine_->cluster().nodes();
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].state == stored_node_states_[i]) continue;
-    const Status st = store_->put_node_state(nodes[i].name, nodes[i].state);
-    if (!st.ok()) {
-      log_critical("FATAL: recording the state of node " + nodes[i].name + " failed, stopping: " + st.ToString());
-      std::_Exit(70);
-    }
-    stored_node_states_[i] = nodes[i].state;
-  }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(replies[i]));
-  for (JobId id : ctx.terminate) launcher_->terminate(id, config_.grace_ms);
-  for (JobId id : started) launch(id);
-}
-
-// The reason is kept with the job, so it is bounded (the store allows 1024 bytes), cut on a
-// UTF-8 character boundary.
-void Daemon::report_exit(executor::JobExit exit) {
-  constexpr size_t kMaxReasonBytes = 1000;
-  if (exit.reason.size() > kMaxReasonBytes) {
-    size_t cut = kMaxReasonBytes;
-    while (cut > 0 && (static_cast<unsigned char>(exit.reason[cut]) & 0xC0) == 0x80) --cut;
-    exit.reason.resize(cut);
-    exit.reason += "...";
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    exits_.push_back(std::move(exit));
-  }
-  wake_.notify_one();
-}
-
-// Hands a started job to the launch queue; one whose launch description cannot be used ends at
-// once, FAILED with the reason, charged only for the instant it held its GPUs.
-void Daemon::launch(JobId id) {
-  LaunchSettings settings{state_dir_, run_marker_, ::geteuid() == 0, config_.job_user, config_.allow_root_jobs,
-                          config_.grace_ms};
-  Result<executor::LaunchSpec> spec = launch_spec(*engine_, *engine_->job(id), settings);
-  if (spec.ok()) return launcher_->launch(std::move(*spec));
-  executor::JobExit exit;
-  exit.job = id;
-  exit.exit_code = 127;
-  exit.reason = "cannot start: " + spec.status().message();
-  log_info("job " + std::to_string(id.value) + " " + exit.reason);
-  report_exit(std::move(exit));
+  Reply reply;
+  std::promise<Reply> answered;
+  std::future<Reply> answer = answered.get_future();
+  // call() waits for `done`, so the task may refer to what lives here.
+  CoreTask task;
+  task.run = [&](CoreContext& c) { reply = run_work(work, c); };
+  task.done = [&](const Status& st) {
+    answered.set_value(st.ok() ? std::move(reply) : error_reply(st));
+  };
+  if (!core_->submit(std::move(task))) return error_reply(shutting_down());
+  return answer.get();
 }
 
 Status Daemon::run() {
@@ -375,11 +214,11 @@ Status Daemon::run() {
     frontend_ = std::move(frontend);
     if (stopping_) frontend_->stop();  // stopped before it started
   }
-  core_thread_ = std::thread([this] { core_loop(); });
+  core_->start();
   log_info("listening on http://" + config_.listen_host + ":" + std::to_string(port_) + " (state in " + state_dir_ + ")");
   frontend_->run();
   stop();
-  if (core_thread_.joinable()) core_thread_.join();
+  core_->join();
   return Status::Ok();
 }
 
@@ -389,7 +228,7 @@ void Daemon::stop() {
     stopping_ = true;
     if (frontend_) frontend_->stop();
   }
-  wake_.notify_all();
+  if (core_) core_->stop();
 }
 
 }  // namespace berth::server

@@ -1,36 +1,31 @@
-// berthd: one Engine, its SQLite store, the local executor and the HTTP API.
+// berthd: the HTTP API over the core loop (server/core_loop.h), and the API tokens.
 //
 // Threads: the front end (server/frontend.h) reads requests whole on one epoll thread; its
-// worker threads parse and authenticate them, then hand each one to the
-// core thread as a Work item and wait. The core thread applies everything in batches:
-// job ends reported by the executor, then the waiting requests, then a scheduling pass;
-// it commits the batch's changes to the store in one transaction, and only then replies
-// and hands the jobs started to the launch queue (group commit). A crash therefore loses
-// nothing that was acknowledged, and a job is never running without its start (and money
-// hold) on disk. The core thread makes no file-system call a job or a user can make block:
-// scripts are stored by the HTTP threads, and jobs are launched and stopped on the launch
-// queue's thread (executor/launch_queue.h), which reports a failed launch as the job's end.
+// worker threads parse and authenticate them, then hand each one to the core loop as a task
+// and wait (call()). The core loop applies everything in batches and commits each batch before
+// any of its requests is answered (group commit): a crash loses nothing that was acknowledged.
+// The core thread makes no file-system call a job or a user can make block: scripts are stored
+// by the HTTP threads, and jobs are launched and stopped on the launch queue's thread
+// (executor/launch_queue.h), which reports a failed launch as the job's end.
+//
+// Seams: the daemon is given its Store, Clock and Executor (DaemonSeams); Open(config) gives
+// berthd's own: the state directory's SqliteStore, the real clock and the LocalExecutor. The
+// daemon reads the time only from its Clock.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "core/engine.h"
-#include "executor/executor.h"
-#include "executor/launch_queue.h"
 #include "server/auth.h"
 #include "server/config.h"
-#include "store/sqlite_store.h"
+#include "server/core_loop.h"
+#include "store/store.h"
 
 namespace httplib {
 class Server;
@@ -56,11 +51,12 @@ struct Reply {
 };
 Reply error_reply(const Status& status);
 
-// What a request's work may see and ask for, on the core thread.
-struct CoreContext {
-  core::Engine& engine;
-  int64_t now_ms;
-  std::vector<JobId> terminate;  // running jobs to stop once the batch is committed
+// What the daemon is given instead of making it: where its state is kept, the time, and what
+// runs jobs (made with the callback that reports their ends to the core loop).
+struct DaemonSeams {
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<Clock> clock;
+  CoreLoop::MakeExecutor make_executor;
 };
 
 class Daemon {
@@ -72,7 +68,11 @@ class Daemon {
   // cannot write, a damaged database, and a missing, empty or foreign database where berth.id
   // says the directory had state (store::OpenStateStore; docs/operations.md), and books that do
   // not verify. A job it cannot take back is set aside and logged, never a refused start.
+  // berthd's seams: the state directory's SqliteStore, the real clock, the LocalExecutor.
   static Result<std::unique_ptr<Daemon>> Open(DaemonConfig config);
+  // The same with the seams given. config.state_dir must exist: it holds the job scripts, the
+  // admin token and the marker of this state's jobs (run.id), whatever the store.
+  static Result<std::unique_ptr<Daemon>> Open(DaemonConfig config, DaemonSeams seams);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -87,7 +87,7 @@ class Daemon {
 
   const DaemonConfig& config() const { return config_; }
   TokenTable& tokens() { return tokens_; }
-  store::SqliteStore& store() { return *store_; }
+  store::Store& store() { return core_->store(); }
   int port() const { return port_; }
   std::string admin_token_path() const;
   const std::string& state_dir() const { return state_dir_; }  // absolute
@@ -99,10 +99,11 @@ class Daemon {
   Reply rotate_admin_token(Call& call);
   // GET /v1/admin/backup for an admin, on the HTTP thread that received it (backup.cc).
   void serve_backup(const httplib::Request& req, httplib::Response& res);
+  // The time by the daemon's clock, on any thread (a token's expiry is checked against it).
+  int64_t now_ms() const { return clock_->now_ms(); }
 
  private:
-  explicit Daemon(DaemonConfig config);
-  Status recover(int64_t last_alive_ms);
+  Daemon(DaemonConfig config, std::unique_ptr<Clock> clock);
   // API tokens (server/tokens.cc), on the core thread.
   Status ensure_admin_token();
   struct NewToken {
@@ -114,41 +115,22 @@ class Daemon {
   // Writes changed token records to the store, then to the table the HTTP threads read.
   Status save_tokens(const std::vector<TokenInfo>& changed);
   Result<NewToken> replace_admin_token(int64_t now_ms, std::vector<std::string>* revoked);
-  void core_loop();
-  void run_batch();
-  void stop_running_jobs();
-  void launch(JobId job);
-  void report_exit(executor::JobExit exit);
   Status load_run_marker();
   void install_routes(httplib::Server& server);
 
-  struct Task {
-    Work work;
-    std::promise<Reply> done;
-  };
-
   DaemonConfig config_;
   std::string state_dir_;  // absolute
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<core::Engine> engine_;
-  std::unique_ptr<executor::Executor> executor_;
-  std::unique_ptr<executor::LaunchQueue> launcher_;  // after executor_: destroyed before it
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<CoreLoop> core_;  // after clock_, which it reads: destroyed before it
   std::string run_marker_;  // BERTH_RUN of this state dir's jobs
-  std::unique_ptr<Router> router_;      // routes and parses (httplib)
-  std::unique_ptr<Frontend> frontend_;  // owns the sockets; set under mu_
   TokenTable tokens_;
   int port_ = 0;
 
   std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<std::unique_ptr<Task>> tasks_;
-  std::deque<executor::JobExit> exits_;
   bool stopping_ = false;
-  int64_t last_commit_ms_ = 0;
-  std::vector<core::NodeState> stored_node_states_;  // what the nodes table holds, in cluster().nodes() order
-  std::thread core_thread_;
+  // After core_: destroyed first, so no HTTP thread is left waiting on the core loop.
+  std::unique_ptr<Router> router_;      // routes and parses (httplib)
+  std::unique_ptr<Frontend> frontend_;  // owns the sockets; set under mu_
 };
-
-int64_t wall_clock_ms();
 
 }  // namespace berth::server

@@ -161,7 +161,7 @@ Result<Daemon::NewToken> Daemon::mint_token(const Principal& principal, const st
 Status Daemon::save_tokens(const std::vector<TokenInfo>& changed) {
   std::vector<store::TokenRow> rows;
   for (const TokenInfo& t : changed) rows.push_back(to_row(t));
-  BERTH_RETURN_IF_ERROR(store_->put_tokens(rows));
+  BERTH_RETURN_IF_ERROR(core_->store().put_tokens(rows));
   for (const TokenInfo& t : changed) tokens_.put(t);
   return Status::Ok();
 }
@@ -192,10 +192,10 @@ Result<Daemon::NewToken> Daemon::replace_admin_token(int64_t now_ms, std::vector
 // revoked, expired), the admin tokens berthd made before are revoked and a new one is written:
 // the documented recovery for a lost admin token, which never leaves a second one working.
 Status Daemon::ensure_admin_token() {
-  auto rows = store_->tokens();
+  auto rows = core_->store().tokens();
   if (!rows.ok()) return rows.status();
   for (const store::TokenRow& r : *rows) tokens_.put(from_row(r));
-  const int64_t now = wall_clock_ms();
+  const int64_t now = now_ms();
   const std::string path = admin_token_path();
   const std::string current = fs::exists(path) ? read_secret(path) : "";
   if (!current.empty()) {
@@ -209,20 +209,19 @@ Status Daemon::ensure_admin_token() {
   if (!made.ok()) return made.status();
   std::string ids;
   for (const std::string& id : revoked) ids += (ids.empty() ? "" : ", ") + id;
+  core::Engine& engine = core_->engine();
   if (!berthd_made_one) {
-    engine_->record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
+    engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
                            "the first admin token, written to " + path, now);
     log_info("admin token written to " + path);
   } else {
     const std::string why = current.empty() ? path + " was missing" : path + " held a token that no longer works";
-    engine_->record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made->info.id,
+    engine.record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made->info.id,
                            why + "; revoked " + (ids.empty() ? "none" : ids), now);
     log_warning(why + ": revoked the old admin token(s) (" + (ids.empty() ? "none live" : ids) +
              ") and wrote a new one to " + path);
   }
-  BERTH_RETURN_IF_ERROR(store_->commit(engine_->drain_changes(), now));
-  last_commit_ms_ = now;
-  return Status::Ok();
+  return core_->commit_changes();
 }
 
 Reply Daemon::create_token(Call& call) {

@@ -1,4 +1,5 @@
-// The SQLite store: berth's state as plain relational tables in one database file.
+// The SQLite store: berth's state as plain relational tables in one database file; the
+// store::Store (store.h) berthd runs on.
 //
 // Contract
 // - Open() creates or opens the file in WAL mode with synchronous=FULL, so a commit that
@@ -34,23 +35,12 @@
 #include "core/engine.h"
 #include "core/model.h"
 #include "store/sqlite_db.h"
+#include "store/store.h"
 #include "store/wal_checkpointer.h"
 
 namespace berth::store {
 
-struct TokenRow {
-  std::string token_hash;
-  std::string user;
-  std::string role;
-  uint64_t org_id = 0;
-  int64_t created_ms = 0;
-  std::string created_by;  // who made it; "berthd" for the admin token in admin.token
-  int64_t expires_ms = 0;  // 0: never
-  int64_t revoked_ms = 0;  // 0: not revoked
-  std::string unix_user;   // "" : the configured default job user
-};
-
-class SqliteStore {
+class SqliteStore final : public Store {
  public:
   // Opens or creates the database at `path` (a file; not ":memory:"). A file that is not a
   // sound SQLite database (garbage, a damaged page) is refused with a message that says so.
@@ -65,14 +55,14 @@ class SqliteStore {
 
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
-  ~SqliteStore();
+  ~SqliteStore() override;
 
   // Writes one batch of changes and the meta counters, with last_alive_ms = now_ms, in one
   // transaction. Rows that change (accounts, jobs, pending states) are upserted; append-only
   // rows (projects, schemes, topups, transfers) are inserted, so a row written twice is an
   // error. Orgs (registration records amended) and awards (supplements, closure, return) are
   // upserted too. An empty ChangeSet still records the counters and now_ms.
-  Status commit(const core::ChangeSet& changes, int64_t now_ms);
+  Status commit(const core::ChangeSet& changes, int64_t now_ms) override;
 
   // Records that berthd was alive at now_ms (a heartbeat), in its own small transaction.
   Status touch_alive(int64_t now_ms);
@@ -83,7 +73,7 @@ class SqliteStore {
   // last commit's or heartbeat's now_ms, 0 if none. A job row with a field it cannot read loads
   // with that field at a safe default and an entry in job_problems, never a failed load; any
   // other unreadable row (the books, funding) fails it, naming the row (README.md).
-  Result<core::ChangeSet> load(int64_t* last_alive_ms);
+  Result<core::ChangeSet> load(int64_t* last_alive_ms) override;
 
   // Nodes. The nodes table holds the nodes of the running configuration with their state
   // (up / drain / down) and domain. The configuration decides which nodes exist; the state is
@@ -93,21 +83,21 @@ class SqliteStore {
   // put_node_state().
 
   // Replaces the nodes table with `nodes`, each with its state and domain, in one transaction.
-  Status put_nodes(const std::vector<core::Node>& nodes);
+  Status put_nodes(const std::vector<core::Node>& nodes) override;
   // Sets the state of the stored node named `name`, in its own small transaction.
   // kNotFound (and nothing written) if no stored node has that name.
-  Status put_node_state(const std::string& name, core::NodeState state);
+  Status put_node_state(const std::string& name, core::NodeState state) override;
   // The nodes table as last written, by id: an empty list before the first put_nodes. A state
   // this berth does not know is an error (kInternal) naming the node.
-  Result<std::vector<core::Node>> nodes();
+  Result<std::vector<core::Node>> nodes() override;
 
   // Adds a token, or replaces the row with the same token_hash.
   Status put_token(const TokenRow& row);
   // The same for several rows, all in one transaction or none (a rotation: the new admin
   // token and the old ones revoked).
-  Status put_tokens(const std::vector<TokenRow>& rows);
+  Status put_tokens(const std::vector<TokenRow>& rows) override;
   // All tokens, in the order first added.
-  Result<std::vector<TokenRow>> tokens();
+  Result<std::vector<TokenRow>> tokens() override;
 
   // Whether the database is still the file Open() opened: that the path names the same file
   // (device and inode; not deleted, moved away or replaced) and that the file has not shrunk
@@ -119,7 +109,7 @@ class SqliteStore {
   // store still has open, as last committed, into a new file beside the path (`<path>.rescued`,
   // or `.rescued-2`, ... when taken) and returns its name. Refused (kConflict) when the path
   // still names the open file (truncated: what it held is lost), or there is nothing to rescue.
-  Result<std::string> rescue();
+  Result<std::string> rescue() override;
 
   // The identity of the state this database holds: a random number given once to a state
   // directory's database (set_identity) and kept in the meta table; 0 when none was given (a
@@ -127,6 +117,9 @@ class SqliteStore {
   Result<int64_t> identity();
   // Records `id` (not 0) as the database's identity, in its own small transaction.
   Status set_identity(int64_t id);
+
+  // Backup() of this store's file.
+  Status backup(const std::string& dest_path) const override { return Backup(path_, dest_path); }
 
   const std::string& path() const { return path_; }
 

@@ -1,0 +1,291 @@
+// The core loop (server/core_loop.h) driven step by step with its fakes: a store that can fail
+// a commit, a manual clock and an executor that records launches and stops. No sleeps: the
+// tests call run_batch() and the orderly stop's halves themselves, except the last, which runs
+// the core thread and waits only on replies.
+#include "server/core_loop.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <optional>
+
+#include "core/one_node.h"
+#include "server/core_loop_fakes.h"
+#include "store/sqlite_store.h"
+
+namespace berth::server {
+namespace {
+
+constexpr int64_t kT0 = 1'800'000'000'000;
+constexpr int64_t kMinute = 60'000;
+constexpr int64_t kHourMs = 60 * kMinute;
+constexpr Minor kPricePerGpuHour = 300'000;  // one_node(): 30.0000 per GPU-hour
+
+// What a job of one GPU costs for `ran_ms`.
+Minor cost_of(int64_t ran_ms) { return kPricePerGpuHour * ran_ms / kHourMs; }
+
+class CoreLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
+  void TearDown() override { loop_.reset(); }
+
+  // Opens a loop on the state kept in the temporary folder. A loop already open is dropped
+  // first without an orderly stop, as a crash would leave it; the new executor knows no job.
+  void open() {
+    loop_.reset();
+    auto sqlite = store::SqliteStore::Open(dir_ + "/berth.db");
+    ASSERT_TRUE(sqlite.ok()) << sqlite.status().ToString();
+    auto faulty = std::make_unique<FaultyStore>(std::move(*sqlite));
+    store_ = faulty.get();
+    CoreLoop::Settings settings{
+        core::one_node(), {}, LaunchSettings{dir_, "test-run", false, "", false, 1000}};
+    CoreLoop::Hooks hooks;
+    hooks.stop_orphans = [this](const std::set<uint64_t>& jobs) { orphans_.push_back(jobs); };
+    hooks.store_failed = [this](const std::string& what, const Status&, store::Store&) {
+      failed_.push_back(what);
+    };
+    auto make_executor = [this](executor::ExitCallback report) {
+      auto fake = std::make_unique<FakeExecutor>(std::move(report));
+      executor_ = fake.get();
+      return fake;
+    };
+    auto loop = CoreLoop::Open(std::move(settings), std::move(faulty), clock_, make_executor,
+                               std::move(hooks));
+    ASSERT_TRUE(loop.ok()) << loop.status().ToString();
+    loop_ = std::move(*loop);
+  }
+
+  // Runs `work` in one batch and returns what the loop told it after the batch; the launches
+  // and stops of the batch have reached the executor when it returns.
+  Status step(const std::function<void(CoreContext&)>& work = [](CoreContext&) {}) {
+    std::optional<Status> done;
+    EXPECT_TRUE(loop_->submit({work, [&](const Status& st) { done = st; }}));
+    const Status batch = loop_->run_batch();
+    loop_->drain_launches();
+    EXPECT_TRUE(done.has_value());
+    EXPECT_EQ(batch.ok(), done.has_value() && done->ok());
+    return done.value_or(Status::Internal("not answered"));
+  }
+
+  // An organisation with a project whose wallet holds 1000.0000.
+  void fund() {
+    ASSERT_TRUE(step([&](CoreContext& c) {
+                  const OrgId org =
+                      c.engine.create_org("hku", core::OrgKind::kUniversity, c.now_ms)->id;
+                  project_ = c.engine.create_project(org, "vision", c.now_ms)->id;
+                  ASSERT_TRUE(c.engine.top_up(project_, 1000'0000, "", c.now_ms).ok());
+                }).ok());
+  }
+  core::JobRequest one_gpu() const {
+    core::JobRequest r;
+    r.name = "train";
+    r.user = "ana";
+    r.project = project_;
+    r.gpus = 1;
+    r.time_limit_s = 4 * 3600;
+    r.launch = R"({"stdout": "/dev/null"})";
+    return r;
+  }
+  // Submits a job of one GPU in one batch, which starts it; the job's id (invalid if the
+  // batch was not kept).
+  JobId start_job(Status* batch = nullptr) {
+    JobId id;
+    const Status st = step([&](CoreContext& c) {
+      auto submitted = c.engine.submit(one_gpu(), c.now_ms);
+      ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+      id = *submitted;
+    });
+    if (batch) *batch = st;
+    return st.ok() ? id : JobId();
+  }
+
+  const core::Job& job(JobId id) { return *loop_->engine().job(id); }
+  Minor wallet_available() {
+    const core::Engine& e = loop_->engine();
+    return e.ledger().account(e.funding().project(project_)->wallet)->available();
+  }
+  void expect_books_verify() {
+    const Status st = loop_->engine().verify();
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  }
+
+  ScratchDir scratch_;
+  const std::string dir_ = scratch_.path();
+  ManualClock clock_{kT0};
+  std::unique_ptr<CoreLoop> loop_;
+  FaultyStore* store_ = nullptr;      // owned by loop_
+  FakeExecutor* executor_ = nullptr;  // owned by loop_
+  std::vector<std::set<uint64_t>> orphans_;
+  std::vector<std::string> failed_;
+  ProjectId project_;
+};
+
+TEST_F(CoreLoopTest, ABatchIsAcknowledgedAndItsJobsLaunchedOnlyOnceCommitted) {
+  open();
+  fund();
+  const JobId id = start_job();
+  ASSERT_TRUE(id.valid());
+  EXPECT_EQ(executor_->launched(), std::vector<JobId>{id});
+  EXPECT_EQ(job(id).state, core::JobState::kRunning);
+  // What was acknowledged is in the store: a restart finds the job (and settles it as lost).
+  open();
+  EXPECT_EQ(orphans_, std::vector<std::set<uint64_t>>{{id.value}});
+  EXPECT_EQ(job(id).state, core::JobState::kNodeFail);
+}
+
+TEST_F(CoreLoopTest, AFailedCommitAcknowledgesNothingAndLaunchesNothing) {
+  open();
+  fund();
+  const Minor available = wallet_available();
+  store_->fail_next_commit();
+  JobId first;
+  const Status failed =
+      step([&](CoreContext& c) { first = *c.engine.submit(one_gpu(), c.now_ms); });
+  EXPECT_EQ(failed.code(), Code::kUnavailable) << failed.ToString();
+  EXPECT_EQ(failed_, std::vector<std::string>{"commit"});
+  EXPECT_TRUE(executor_->launched().empty());
+  // The engine went back to what was committed: no such job, no money held for it.
+  EXPECT_EQ(loop_->engine().job(first), nullptr);
+  EXPECT_EQ(wallet_available(), available);
+  expect_books_verify();
+  // The request made again is kept: the same id, started and launched once.
+  const JobId again = start_job();
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(executor_->launched(), std::vector<JobId>{again});
+  EXPECT_EQ(job(again).state, core::JobState::kRunning);
+}
+
+TEST_F(CoreLoopTest, AFailedCommitStopsNoJobAndKeepsTheExitsItTook) {
+  open();
+  fund();
+  const JobId a = start_job();
+  const JobId b = start_job();
+  clock_.advance_ms(10 * kMinute);
+  executor_->exit(a, 0);  // a ended on its own; b is cancelled in the batch that fails
+  store_->fail_next_commit();
+  const Status failed = step([&](CoreContext& c) {
+    ASSERT_TRUE(c.engine.cancel(b, c.now_ms).ok());
+    c.terminate.push_back(b);
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_TRUE(executor_->stopped().empty());
+  EXPECT_EQ(job(a).state, core::JobState::kRunning);
+  EXPECT_EQ(job(b).state, core::JobState::kRunning);
+  // a's end was not lost with the batch: the next one applies it.
+  clock_.advance_ms(kMinute);
+  ASSERT_TRUE(step().ok());
+  EXPECT_EQ(job(a).state, core::JobState::kCompleted);
+  EXPECT_EQ(job(b).state, core::JobState::kRunning);
+  expect_books_verify();
+}
+
+TEST_F(CoreLoopTest, ANodeStateThatCannotBeRecordedIsNotAcknowledged) {
+  open();
+  store_->fail_next_node_state();
+  const Status failed = step([&](CoreContext& c) {
+    const core::Node* h1 = c.engine.cluster().node_by_name("h1");
+    ASSERT_TRUE(c.engine.change_node_state(h1->id, core::NodeState::kDrain, c.now_ms).ok());
+  });
+  EXPECT_EQ(failed.code(), Code::kUnavailable) << failed.ToString();
+  EXPECT_EQ(failed_, std::vector<std::string>{"recording the state of node h1"});
+  // The engine holds what the store holds: the node is still up, and a restart agrees.
+  EXPECT_EQ(loop_->engine().cluster().node_by_name("h1")->state, core::NodeState::kUp);
+  open();
+  EXPECT_EQ(loop_->engine().cluster().node_by_name("h1")->state, core::NodeState::kUp);
+}
+
+TEST_F(CoreLoopTest, AJobLostWhileDownIsSettledOnceUpToTheLastAliveMark) {
+  open();
+  fund();
+  const JobId id = start_job();
+  clock_.advance_ms(10 * kMinute);
+  ASSERT_TRUE(step().ok());  // a heartbeat: the last moment berthd is known alive
+  const int64_t last_alive_ms = clock_.now_ms();
+  clock_.advance_ms(50 * kMinute);  // berthd is down meanwhile
+  open();
+  EXPECT_EQ(orphans_, std::vector<std::set<uint64_t>>{{id.value}});
+  EXPECT_EQ(job(id).state, core::JobState::kNodeFail);
+  EXPECT_EQ(job(id).end_ms, last_alive_ms);
+  EXPECT_EQ(job(id).cost_minor, cost_of(10 * kMinute));
+  EXPECT_TRUE(executor_->launched().empty());
+  expect_books_verify();
+  const Minor available = wallet_available();
+  // A second restart finds it settled: nothing to stop, nothing charged again.
+  clock_.advance_ms(5 * kMinute);
+  open();
+  EXPECT_EQ(orphans_.size(), 1u);
+  EXPECT_EQ(job(id).state, core::JobState::kNodeFail);
+  EXPECT_EQ(job(id).end_ms, last_alive_ms);
+  EXPECT_EQ(job(id).cost_minor, cost_of(10 * kMinute));
+  EXPECT_EQ(wallet_available(), available);
+  expect_books_verify();
+}
+
+TEST_F(CoreLoopTest, AnOrderlyStopChargesEachJobExactlyTheTimeItRan) {
+  open();
+  fund();
+  const Minor available = wallet_available();
+  const JobId a = start_job();  // at kT0
+  clock_.advance_ms(20 * kMinute);
+  const JobId b = start_job();  // at kT0 + 20 min
+  const JobId c = start_job();
+  clock_.advance_ms(25 * kMinute);
+  const std::vector<JobId> stopping = loop_->begin_orderly_stop();
+  loop_->drain_launches();
+  EXPECT_EQ(stopping, (std::vector<JobId>{a, b, c}));
+  EXPECT_EQ(executor_->stopped(), (std::vector<JobId>{a, b, c}));
+  // a leaves on SIGTERM; c had ended on its own just before; b reports nothing in time.
+  executor_->exit(a, 0, true);
+  executor_->exit(c, 0);
+  ASSERT_TRUE(loop_->finish_orderly_stop(stopping).ok());
+  const int64_t now = kT0 + 45 * kMinute;
+  EXPECT_EQ(job(a).state, core::JobState::kNodeFail);
+  EXPECT_EQ(job(b).state, core::JobState::kNodeFail);
+  EXPECT_EQ(job(c).state, core::JobState::kCompleted);
+  for (JobId id : {a, b, c}) EXPECT_EQ(job(id).end_ms, now);
+  EXPECT_EQ(job(a).cost_minor, cost_of(45 * kMinute));
+  EXPECT_EQ(job(b).cost_minor, cost_of(25 * kMinute));
+  EXPECT_EQ(job(c).cost_minor, cost_of(25 * kMinute));
+  EXPECT_EQ(wallet_available(), available - cost_of(95 * kMinute));
+  expect_books_verify();
+  // The stop was committed: a restart has nothing left running to settle.
+  open();
+  EXPECT_TRUE(orphans_.empty());
+  EXPECT_EQ(job(b).cost_minor, cost_of(25 * kMinute));
+  expect_books_verify();
+}
+
+TEST_F(CoreLoopTest, AStopAnswersWhatIsQueuedAndRefusesWhatComesAfter) {
+  open();
+  bool ran = false;
+  std::optional<Status> done;
+  ASSERT_TRUE(
+      loop_->submit({[&](CoreContext&) { ran = true; }, [&](const Status& st) { done = st; }}));
+  EXPECT_TRUE(loop_->begin_orderly_stop().empty());
+  EXPECT_FALSE(ran);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->code(), Code::kUnavailable);
+  EXPECT_FALSE(loop_->submit({[](CoreContext&) {}, [](const Status&) {}}));
+}
+
+TEST_F(CoreLoopTest, TheCoreThreadAnswersAfterEachCommitAndStopsInOrder) {
+  open();
+  fund();
+  executor_->exit_when_stopped();
+  loop_->start();
+  std::promise<Status> answered;
+  JobId id;
+  ASSERT_TRUE(loop_->submit({[&](CoreContext& c) { id = *c.engine.submit(one_gpu(), c.now_ms); },
+                             [&](const Status& st) { answered.set_value(st); }}));
+  ASSERT_TRUE(answered.get_future().get().ok());
+  clock_.advance_ms(30 * kMinute);
+  loop_->stop();
+  loop_->join();
+  EXPECT_EQ(executor_->stopped(), std::vector<JobId>{id});
+  EXPECT_EQ(job(id).state, core::JobState::kNodeFail);
+  EXPECT_EQ(job(id).cost_minor, cost_of(30 * kMinute));
+  expect_books_verify();
+}
+
+}  // namespace
+}  // namespace berth::server
