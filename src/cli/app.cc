@@ -204,7 +204,7 @@ const std::string& Context::currency() {
 std::string Context::money(const json& object, const char* key) { return money_cell(object, key, currency()); }
 
 std::string Context::exact_money(const json& object, const char* key) {
-  return money_cell(object, key, currency(), /*exact=*/true);
+  return exact_money_cell(object, key, currency());
 }
 
 std::function<std::string(const json&)> in_currency(Context& ctx,

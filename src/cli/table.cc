@@ -96,16 +96,27 @@ std::string cell(const json& object, const char* key) {
   return cell(object.at(key));
 }
 
-std::string money_cell(const json& value, const std::string& currency, bool exact) {
+namespace {
+
+std::string amount_cell(const json& value, const std::string& currency, bool exact) {
   if (!value.is_string()) return cell(value);
   Result<Minor> amount = parse_amount(value.get<std::string>(), /*allow_negative=*/true);
   if (!amount.ok()) return cell(value);
   return exact ? format_money_exact(*amount, currency) : format_money(*amount, currency);
 }
 
-std::string money_cell(const json& object, const char* key, const std::string& currency, bool exact) {
+}  // namespace
+
+std::string money_cell(const json& value, const std::string& currency) { return amount_cell(value, currency, false); }
+
+std::string money_cell(const json& object, const char* key, const std::string& currency) {
   if (!object.is_object() || !object.contains(key)) return "-";
-  return money_cell(object.at(key), currency, exact);
+  return amount_cell(object.at(key), currency, false);
+}
+
+std::string exact_money_cell(const json& object, const char* key, const std::string& currency) {
+  if (!object.is_object() || !object.contains(key)) return "-";
+  return amount_cell(object.at(key), currency, true);
 }
 
 std::string format_rate(int64_t bps) {

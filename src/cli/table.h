@@ -36,10 +36,10 @@ std::string cell(const nlohmann::json& value);
 // An amount field (the server's exact "1234.5000") as people read it: "HK$ 1,234.50"
 // (common/money.h's format_money, with `currency` as the server names it). A field that is
 // not an amount is shown as cell() shows it.
-// With `exact`, unrounded (format_money_exact).
-std::string money_cell(const nlohmann::json& object, const char* key, const std::string& currency,
-                       bool exact = false);
-std::string money_cell(const nlohmann::json& value, const std::string& currency, bool exact = false);
+std::string money_cell(const nlohmann::json& object, const char* key, const std::string& currency);
+std::string money_cell(const nlohmann::json& value, const std::string& currency);
+// The same unrounded (format_money_exact): for confirming money that moved.
+std::string exact_money_cell(const nlohmann::json& object, const char* key, const std::string& currency);
 
 // A rate in basis points as a percentage: 7000 -> "70%", 7050 -> "70.5%", 1 -> "0.01%".
 std::string format_rate(int64_t bps);

@@ -511,9 +511,9 @@ TEST_F(CliTest, HistoryListsEndedJobsSinceMidnightInSacctColumns) {
   ASSERT_EQ(run({"history"}), 0) << err_.str();
   EXPECT_EQ(out_.str(),
             "JobID  JobName  Account  User   State      Start                 End                    Elapsed  AllocGPUS  "
-            "ExitCode  GPUHours     Cost  Subsidy\n"
+            "ExitCode  GPUHours       Cost    Subsidy\n"
             "9      train    vision   alice  COMPLETED  2026-03-01T08:00:00Z  2026-03-01T09:30:00Z  01:30:00          2  "
-            "0:0         3.0000  30.0000  21.0000\n");
+            "0:0         3.0000  HK$ 30.00  HK$ 21.00\n");
 }
 
 TEST_F(CliTest, HistoryWindowFiltersFormatAndCsv) {

@@ -113,7 +113,7 @@ TEST(RenderJobScontrol, KeyValueLinesWithHumanDurations) {
             "   Held=no Requeue=0 Restarts=0 ExitCode=0:0\n"
             "   RunTime=01:02:03 TimeLimit=2-00:00:00 PlannedRunTime=2-00:00:00 EarlierRunsTime=00:00:00\n"
             "   SubmitTime=2026-03-01T08:00:00Z StartTime=2026-03-01T08:00:05Z EndTime=2026-03-01T09:02:08Z\n"
-            "   Partition=gpu NodeList=local\n"
+            "   Partition=gpu NodeList=local ReqNodeList=(null) ExcNodeList=(null)\n"
             "   NumNodes=1 GPUs=2 GPUsPerNode=2 GPUModel=H100 GPUIds=0,1\n"
             "   WorkDir=/home/alice\n"
             "   StdOut=/home/alice/slurm-14.out\n"

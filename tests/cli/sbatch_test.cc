@@ -201,7 +201,7 @@ TEST(Sbatch, UnknownOptionNamesLineAndOption) {
   const std::string message = parse_error("#!/bin/sh\n#SBATCH -J x\n#SBATCH --licenses=matlab\n");
   EXPECT_NE(message.find("line 3"), std::string::npos) << message;
   EXPECT_NE(message.find("--licenses"), std::string::npos) << message;
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -w node1\n").find("-w"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -b now\n").find("-b"), std::string::npos);
 }
 
 TEST(Sbatch, HoldDependencyAndArray) {

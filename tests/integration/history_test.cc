@@ -3,6 +3,7 @@
 // `berth show` in scontrol's form and `berth queue` in squeue's columns.
 #include <gtest/gtest.h>
 
+#include "common/money.h"
 #include "harness.h"
 
 namespace berth::testing {
@@ -117,8 +118,9 @@ TEST_F(HistoryTest, HistoryListsEndedJobsOfTheCallersOrganisationInSacctColumns)
   ASSERT_EQ(table.exit_code, 0) << table.out;
   EXPECT_TRUE(table.out.starts_with("JobID  JobName  Account  User   State      Start")) << table.out;
   EXPECT_NE(table.out.find("COMPLETED"), std::string::npos) << table.out;
-  const json cost_of_ok = job(ok)["cost"];
-  EXPECT_NE(table.out.find(cost_of_ok.get<std::string>()), std::string::npos) << table.out;
+  // Amounts read as money in the table; the CSV and JSON keep the exact figure.
+  const Minor cost_of_ok = *parse_amount(job(ok)["cost"].get<std::string>());
+  EXPECT_NE(table.out.find(format_money(cost_of_ok, "HK$")), std::string::npos) << table.out;
 
   // A window before anything ran, and one still to come, hold nothing.
   EXPECT_EQ(cli("history -S 2020-01-01 -E 2020-02-01 --csv --format JobID").out, "JobID\n");
