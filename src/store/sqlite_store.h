@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "core/engine.h"
+#include "core/change_set.h"
 #include "core/model.h"
 #include "store/sqlite_db.h"
 #include "store/wal_checkpointer.h"
