@@ -28,8 +28,10 @@
 
 #include "common/status.h"
 #include "core/applications.h"
+#include "core/change_set.h"
 #include "core/cluster.h"
 #include "core/funding.h"
+#include "core/job_table.h"
 #include "core/ledger.h"
 #include "core/model.h"
 #include "core/node_choice.h"
@@ -124,14 +126,6 @@ struct JobEnd {
   std::string reason;  // why, when known (e.g. it could not start); kept as Job::end_reason
 };
 
-// What was wrong with a stored job row that the store could read only in part: a field it
-// could not understand was given a safe default (src/store/README.md, "Rows that cannot be
-// read"), and Restore decides what becomes of the job.
-struct JobRowProblem {
-  std::string what;            // "unknown state 'X'; unreadable gpu_ids 'a,b'"
-  bool state_unknown = false;  // the state itself was not understood (read as FAILED)
-};
-
 // A job Restore could not take back as it was stored, and what it did about it.
 struct SetAsideJob {
   JobId job;
@@ -140,47 +134,9 @@ struct SetAsideJob {
   bool kept = false;         // a finished job kept as it was, the unreadable field defaulted
 };
 
-struct PendingUpdate {
-  TransferId id;
-  PendingState state;
-  Minor posted_minor;
-};
-
-// Rows to write: everything created or changed since the last drain (or, from snapshot(),
-// everything). Counters let restore continue the id sequences.
-struct ChangeSet {
-  std::vector<Org> orgs;                             // upserted: created or amended
-  std::vector<Project> projects;
-  std::vector<Scheme> schemes;
-  std::vector<Award> awards;                         // upserted: granted or changed
-  std::vector<TopUp> topups;
-  std::vector<AuditRecord> audit;                    // appended, in seq order
-  std::vector<Application> applications;             // upserted: created or changed
-  std::vector<ApplicationEvent> application_events;  // appended, in seq order
-  std::map<uint64_t, std::vector<Criterion>> criteria;  // scheme -> criteria, replaced whole
-  std::map<uint64_t, std::vector<AwardId>> funding_orders;  // project -> stated order, replaced whole
-  std::vector<ProgressReport> reports;               // upserted: submitted or decided
-  std::vector<ReportEvent> report_events;            // appended, in seq order
-  std::vector<Job> jobs;
-  std::vector<Account> accounts;
-  std::vector<Transfer> transfers;   // in the order applied
-  std::vector<PendingUpdate> pending;
-  std::vector<SubmitKey> submit_keys;  // appended (a key reused after expiry replaces its row)
-  // Loaded rows only: job id -> what could not be read of its row. Never written.
-  std::map<uint64_t, JobRowProblem> job_problems;
-  uint64_t next_job_id = 1;
-  uint64_t next_account_id = 4;
-  uint64_t next_transfer_seq = 1;
-  bool empty() const {
-    return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
-           audit.empty() && funding_orders.empty() && applications.empty() && application_events.empty() &&
-           criteria.empty() && reports.empty() && report_events.empty() && jobs.empty() && accounts.empty() &&
-           transfers.empty() && pending.empty() && submit_keys.empty();
-  }
-};
-
 class Engine {
  public:
+  // ==== Construction and persistence (persistence.cc) ====
   // A fresh centre: creates the system accounts.
   static Result<std::unique_ptr<Engine>> Create(ClusterConfig cluster, int64_t now_ms,
                                                 SchedulerConfig scheduling = {});
@@ -199,12 +155,27 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // Rows to persist: changed since the last drain, or all of them.
+  ChangeSet drain_changes();
+  ChangeSet snapshot() const;
+  // Full check of the books (ledger verify + every settled job's split). O(n).
+  Status verify() const;
+
+  // ==== Who acts, and the audit log (audit_log.cc) ====
   // Who the next commands act for, as the audit record names them (the owner sets it per
   // request; "system" by default, and for berth's own steps).
   void set_actor(std::string user) { actor_ = user.empty() ? "system" : std::move(user); }
   const std::string& actor() const { return actor_; }
+  // The append-only record of who changed money or awards, and why.
+  const std::vector<AuditRecord>& audit() const { return audit_; }
+  // Access control lives outside the core (berthd's API tokens), but its changes belong in the
+  // one audit record with the rest: each is recorded under the actor set by set_actor, with
+  // its subject (a token's public id) and a note. No money moves.
+  enum class AccessAction { kTokenCreate, kTokenRevoke, kAdminTokenRotate, kAdminTokenRecover };
+  static const char* access_action_name(AccessAction action);  // "token.create", ...
+  void record_access(AccessAction action, const std::string& subject, std::string note, int64_t now_ms);
 
-  // Administration.
+  // ==== Administration: organisations, projects, schemes, top-ups, nodes (engine.cc) ====
   Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
   // The same with its registration record: the fields given are trimmed and checked
   // (check_registration in funding.h); a given field that is empty is Invalid. Audited as
@@ -223,13 +194,44 @@ class Engine {
   Result<Scheme> create_scheme(const std::string& name, int64_t rate_bps, uint32_t eligible_kinds,
                                Shortfall shortfall, Minor fund_minor, int64_t now_ms);
   Status fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms);
+  // Pays into a project's wallet. A reference seen before returns the first top-up when the
+  // project and amount agree (replayed = true), and a Conflict otherwise.
+  Result<TopUp> top_up(ProjectId project, Minor amount_minor, const std::string& reference,
+                       int64_t now_ms, bool* replayed = nullptr);
+  // Marks a node up, drained (runs what it has, takes nothing new) or down. Going down ends
+  // its running jobs as lost: NODE_FAIL, or requeued if they asked, charged up to now.
+  // Returns the jobs that ended (the owner stops their processes).
+  Result<std::vector<JobId>> set_node_state(NodeId node, NodeState state, int64_t now_ms);
+  // The same, asked for by someone (the actor set by set_actor): recorded in the audit record as
+  // "node.drain", "node.down" or "node.resume" on "node NAME", with the jobs it ended. Restoring
+  // a stored state at start uses set_node_state, which records nothing.
+  Result<std::vector<JobId>> change_node_state(NodeId node, NodeState state, int64_t now_ms);
+  // Expires pending transfers whose timeout passed, and returns to its fund what is left of each
+  // award that has ended once no hold on it is open. Returns the transfers expired.
+  size_t expire(int64_t now_ms);
+
+  // ==== Awards and the order they pay in (awards.cc) ====
   // Grants an award: moves `amount_minor` from the scheme's fund to a new award account. It
   // requires a progress report every report_every_months months (0: none; at most 120),
   // overdue report_grace_days days (0..365) after each due date.
   Result<Award> create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
                              int64_t start_ms, int64_t end_ms, int64_t now_ms, int report_every_months = 0,
                              int report_grace_days = 0);
+  // Adds money (from the scheme's fund, within its cap) and optionally time (new_end_ms later
+  // than the award's end; 0 keeps it) to an award that has not ended.
+  Result<Award> supplement_award(AwardId award, Minor amount_minor, int64_t new_end_ms, const std::string& note,
+                                 int64_t now_ms);
+  // Ends an award now: it holds nothing for new jobs; its running jobs settle on their holds,
+  // and then what is left returns to the fund.
+  Result<Award> close_award(AwardId award, const std::string& reason, int64_t now_ms);
+  // States the order in which a project's funding sources (its awards) pay for its jobs: a job's
+  // subsidy comes from the first active source in that order that can cover its share, at that
+  // source's rate; when none can, the first active source's scheme rule decides (the wallet pays
+  // all, or the job waits). Awards not named follow in the order granted; an empty list returns
+  // to that default.
+  Status set_funding_order(ProjectId project, const std::vector<AwardId>& order, int64_t now_ms);
 
+  // ==== Progress reports and applications (paperwork.cc) ====
   // Progress reports (core/progress.h, docs/funding.md): a member of the project's organisation
   // submits the report for a period; a reviewer accepts it or returns it with a reason. While
   // any report of an award is overdue, the award pays for no new job: each falls back to the
@@ -264,27 +266,7 @@ class Engine {
   Result<Award> approve_application(const Actor& actor, ApplicationId id, const Approval& approval, int64_t now_ms);
   const Applications& applications() const { return applications_; }
 
-  // Adds money (from the scheme's fund, within its cap) and optionally time (new_end_ms later
-  // than the award's end; 0 keeps it) to an award that has not ended.
-  Result<Award> supplement_award(AwardId award, Minor amount_minor, int64_t new_end_ms, const std::string& note,
-                                 int64_t now_ms);
-  // Ends an award now: it holds nothing for new jobs; its running jobs settle on their holds,
-  // and then what is left returns to the fund.
-  Result<Award> close_award(AwardId award, const std::string& reason, int64_t now_ms);
-  // States the order in which a project's funding sources (its awards) pay for its jobs: a job's
-  // subsidy comes from the first active source in that order that can cover its share, at that
-  // source's rate; when none can, the first active source's scheme rule decides (the wallet pays
-  // all, or the job waits). Awards not named follow in the order granted; an empty list returns
-  // to that default.
-  Status set_funding_order(ProjectId project, const std::vector<AwardId>& order, int64_t now_ms);
-  // The append-only record of who changed money or awards, and why.
-  const std::vector<AuditRecord>& audit() const { return audit_; }
-
-  // Pays into a project's wallet. A reference seen before returns the first top-up when the
-  // project and amount agree (replayed = true), and a Conflict otherwise.
-  Result<TopUp> top_up(ProjectId project, Minor amount_minor, const std::string& reference,
-                       int64_t now_ms, bool* replayed = nullptr);
-
+  // ==== Wallets (wallets.cc) ====
   // Wallets (docs/wallets.md). Each is refused with nothing changed when the project or job is
   // unknown (NotFound), an amount or reason is bad (Invalid), or the money is not there
   // (Conflict / InsufficientFunds), and is audited ("wallet.credit_limit", "wallet.refund",
@@ -333,8 +315,12 @@ class Engine {
   // The audit record of a refund or adjustment made with `reference`; nullptr when none.
   const AuditRecord* money_reference(const std::string& reference) const;
 
-  // Jobs.
+  // ==== Pricing (pricing.cc) ====
+  // What a job like `request` would cost at most at the dearest GPU model it may run on, who
+  // would pay, and the earliest it could start. Refused like submit when the request is bad.
   Result<Quote> quote(const JobRequest& request, int64_t now_ms) const;
+
+  // ==== Job lifecycle: submit, hold, cancel, end (job_lifecycle.cc) ====
   // Accepts a job, or refuses one that is malformed or can never run. Returns its id.
   // With an idempotency key (core/submit_keys.h) that the same user and organisation used
   // before with the same digest, returns the first submission's job and sets *replayed,
@@ -349,45 +335,28 @@ class Engine {
   // before acknowledging it (cancelled in the same batch), so that a retry submits afresh.
   void forget_submit_key(JobId first);
   const SubmitKeys& submit_keys() const { return submit_keys_; }
-
-  // Access control lives outside the core (berthd's API tokens), but its changes belong in the
-  // one audit record with the rest: each is recorded under the actor set by set_actor, with
-  // its subject (a token's public id) and a note. No money moves.
-  enum class AccessAction { kTokenCreate, kTokenRevoke, kAdminTokenRotate, kAdminTokenRecover };
-  static const char* access_action_name(AccessAction action);  // "token.create", ...
-  void record_access(AccessAction action, const std::string& subject, std::string note, int64_t now_ms);
   // Holds a pending job (it is not scheduled until released) or releases it.
   Status hold(JobId job, int64_t now_ms);
   Status release(JobId job, int64_t now_ms);
   // Pending: CANCELLED at once. Running: marks cancel_requested and returns true, and the
   // owner terminates the process; the job ends through job_ended. Final: Conflict.
   Result<bool> cancel(JobId job, int64_t now_ms);
+  // Ends a running job: frees its GPUs and settles its money for the time it ran, ending at
+  // end_ms (clamped to [start, now]). A job that is not running: Conflict, nothing changes.
+  Status job_ended(JobId job, const JobEnd& end, int64_t end_ms, int64_t now_ms);
+
+  // ==== Scheduling (scheduling.cc) ====
   // Starts what can start; returns the jobs started (RUNNING, GPUs allocated, money held).
   std::vector<JobId> schedule(int64_t now_ms);
   // Spot jobs the last passes asked to stop for a higher tier: the owner terminates them
   // (TERM, grace, KILL); when they end (job_ended) they are charged and requeued.
   std::vector<JobId> take_preemptions();
-  // Ends a running job: frees its GPUs and settles its money for the time it ran, ending at
-  // end_ms (clamped to [start, now]). A job that is not running: Conflict, nothing changes.
-  Status job_ended(JobId job, const JobEnd& end, int64_t end_ms, int64_t now_ms);
-  // Marks a node up, drained (runs what it has, takes nothing new) or down. Going down ends
-  // its running jobs as lost: NODE_FAIL, or requeued if they asked, charged up to now.
-  // Returns the jobs that ended (the owner stops their processes).
-  Result<std::vector<JobId>> set_node_state(NodeId node, NodeState state, int64_t now_ms);
-  // The same, asked for by someone (the actor set by set_actor): recorded in the audit record as
-  // "node.drain", "node.down" or "node.resume" on "node NAME", with the jobs it ended. Restoring
-  // a stored state at start uses set_node_state, which records nothing.
-  Result<std::vector<JobId>> change_node_state(NodeId node, NodeState state, int64_t now_ms);
-  // Expires pending transfers whose timeout passed, and returns to its fund what is left of each
-  // award that has ended once no hold on it is open. Returns the transfers expired.
-  size_t expire(int64_t now_ms);
 
-  // Queries.
-  const Job* job(JobId id) const;
-  // By id (index = id - 1). A deque, so adding a job never moves the others: with hundreds of
-  // thousands of jobs a vector's regrowth held the core thread for a fifth of a second.
-  const std::deque<Job>& jobs() const { return jobs_; }
-  std::vector<JobId> running_jobs() const;
+  // ==== Queries ====
+  const Job* job(JobId id) const { return jobs_.find(id); }
+  // By id (index = id - 1), in a deque (core/job_table.h).
+  const std::deque<Job>& jobs() const { return jobs_.all(); }
+  std::vector<JobId> running_jobs() const { return jobs_.running(); }
   // The jobs Restore set aside or kept with a defaulted field, in id order (empty otherwise).
   const std::vector<SetAsideJob>& set_aside_at_restore() const { return set_aside_; }
   const Funding& funding() const { return funding_; }
@@ -395,17 +364,12 @@ class Engine {
   const Ledger& ledger() const { return ledger_; }
   const std::vector<TopUp>& topups() const { return topups_; }
   // GPUs held by a project's running jobs.
-  int project_gpus_in_use(ProjectId project) const;
+  int project_gpus_in_use(ProjectId project) const { return jobs_.gpus_of(project); }
   const FairShare& fairshare() const { return fairshare_; }
   const Scheduler& scheduler() const { return scheduler_; }
   const RuntimePredictor& predictor() const { return predictor_; }
 
-  // Persistence.
-  ChangeSet drain_changes();
-  ChangeSet snapshot() const;
-  // Full check of the books (ledger verify + every settled job's split). O(n).
-  Status verify() const;
-
+  // ==== A job's money in the ledger (engine.cc) ====
   // The phases of a job's money in each run (restarts): the two holds placed at its start and
   // the two posts that settle them at its end. job_transfer_id(job, restarts, phase) is the id
   // of each, so a replayed command can never hold or charge twice, and reconcile and
@@ -417,42 +381,57 @@ class Engine {
   static constexpr uint64_t kMaxJobIdForTransfers = uint64_t{1} << 46;  // ids below this
   static constexpr int kMaxRestarts = 1 << 13;                            // restarts below this
   static TransferId job_transfer_id(JobId job, int restarts, int phase);
+  // The hold of a job's current run for `hold_phase` (kPhaseSubsidyHold or kPhaseCopayHold):
+  // pending, from `debit` to the centre's revenue. job_post is the post that settles it at
+  // `amount_minor` (0 releases it all).
+  static Transfer job_hold(const Job& job, int hold_phase, AccountId debit, Minor amount_minor);
+  static Transfer job_post(const Job& job, int hold_phase, Minor amount_minor);
 
  private:
   Engine(Cluster cluster, SchedulerConfig scheduling);
-  void recompute_priorities(int64_t now_ms);
-  void enqueue(Job& job, int64_t now_ms);
+
+  // ---- engine.cc: the configuration's shares and limits; the ledger helpers ----
   void apply_shares();
   const Limit* org_limit(OrgId org) const;
   const Limit* project_limit(ProjectId project) const;
-  void count_pending(const Job& job, int delta);
-  void count_running(const Job& job, int sign);
+  Account new_account(AccountKind kind, uint64_t owner, const std::string& name);
+  TransferId next_transfer_id();
+  // A single-phase transfer with the next sequence id (taken now, applied or not).
+  Transfer new_transfer(AccountId debit, AccountId credit, Minor amount_minor, uint32_t code, uint64_t ref);
+  Status apply_transfer(const Transfer& t, int64_t now_ms);
+  // Money coming into the books from outside (a top-up, a scheme's funding, a credit
+  // adjustment) is refused once the ledger's turnover would pass half of int64_t, so that the
+  // movements inside (holds, charges, refunds) always have room and never overflow.
+  Status check_inflow(Minor amount_minor) const;
+
+  // ---- audit_log.cc ----
+  void record_audit(const std::string& action, const std::string& subject, Minor amount_minor, TransferId transfer,
+                    std::string note, int64_t now_ms);
+
+  // ---- job_lifecycle.cc ----
   Result<JobId> accept(const JobRequest& request, const Partition& partition, int64_t now_ms);
   // Everything that refuses a submit of `jobs` jobs like `request` (an array submits many).
   Status check_submit(const JobRequest& request, const Partition** partition, int64_t now_ms, int64_t jobs);
+  // The submission a request's idempotency key names: its first job, or an invalid id when the
+  // key is new (or there is none). A Conflict when the key was used for another request.
+  Result<JobId> replayed_submit(const JobRequest& request, int64_t now_ms) const;
+  void remember_submit_key(const JobRequest& request, JobId first, int64_t now_ms);
+  PendingReason admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms);
+  void settle(Job& job, int64_t runtime_ms);
+  // A job reached a final state: the jobs waiting on it may now be ready, or never will be.
+  void resolve_dependents(const Job& job, int64_t now_ms);
+  void touch(const Job& job) { jobs_.touch(job); }
+
+  // ---- scheduling.cc ----
+  void enqueue(Job& job, int64_t now_ms);
   // Puts a pending job in the scheduler's queue if it is not held and its dependencies are
   // met; otherwise records why it waits.
   void queue_or_park(Job& job, int64_t now_ms);
-  enum class DepState { kMet, kWaiting, kNever };
-  DepState dependency_state(const Job& job) const;
-  // A job reached a final state: the jobs waiting on it may now be ready, or never will be.
-  void resolve_dependents(const Job& job, int64_t now_ms);
-  Account new_account(AccountKind kind, uint64_t owner, const std::string& name) ;
-  TransferId next_transfer_id();
-  Status validate_request(const JobRequest& request, const Partition** partition) const;
-  Quote price(const Job& job, const std::string& gpu_model, int64_t now_ms) const;
-  PendingReason admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms);
+  void recompute_priorities(int64_t now_ms);
   // Why a job could not start now whatever GPUs were free (array throttle, award level, caps),
   // or kNone; refusal() adds money, priced at the cheapest model the job may use.
   PendingReason cap_reason(const Job& job, int64_t now_ms) const;
   PendingReason refusal(const Job& job, int64_t now_ms) const;
-  void settle(Job& job, int64_t runtime_ms);
-  // Calls `each(award, part)` for the share of a job's refunded subsidy [from, until) (cumulative
-  // over its refunds) that each run's award paid, taking the runs in order, so that no award gets
-  // back more than it paid. Internal when a run's subsidy hold is not on an award, or the runs
-  // paid less than `until`.
-  Status split_refunded_subsidy(const Job& job, Minor from_minor, Minor until_minor,
-                                const std::function<void(const Award&, Minor)>& each) const;
   // The runtime backfill plans a new job with: its request's estimate, or (without a time
   // limit) its project's history; 0 when that is its time limit.
   int64_t estimate(const JobRequest& r, int64_t time_limit_s) const;
@@ -462,79 +441,88 @@ class Engine {
   // Tells the runtime history how a job that started ended: its runtime when it ended on its
   // own, else to forget it.
   void learn_runtime(const Job& job);
-  void touch(const Job& job) { dirty_jobs_.insert(job.id.value); }
-  // Restore's triage (restore_jobs.cc): why a stored job cannot be taken back as it is ("" when
-  // it can); `busy` holds the GPUs of the running jobs taken back so far, node id -> mask.
-  std::string restore_problem(const Job& job, const ChangeSet& rows, std::map<uint64_t, uint64_t>* busy) const;
-  void set_aside(Job& job, const std::string& problem, bool state_unknown, int64_t latest_ms);
-  Status release_set_aside_holds();
-  Status apply_transfer(const Transfer& t, int64_t now_ms);
-  // Money coming into the books from outside (a top-up, a scheme's funding, a credit
-  // adjustment) is refused once the ledger's turnover would pass half of int64_t, so that the
-  // movements inside (holds, charges, refunds) always have room and never overflow.
-  Status check_inflow(Minor amount_minor) const;
+
+  // ---- pricing.cc ----
+  Status validate_request(const JobRequest& request, const Partition** partition) const;
+  Quote price(const Job& job, const std::string& gpu_model, int64_t now_ms) const;
+  // `request` with its GPU model as the cluster spells it (core/model_names.h): itself when it
+  // already is, else a copy kept in `storage`.
+  Result<const JobRequest*> with_canonical_model(const JobRequest& request, JobRequest* storage) const;
+
+  // ---- awards.cc ----
   Result<Award> grant_award(const Scheme& scheme, ProjectId project, Minor amount_minor, int gpu_level,
                             int64_t start_ms, int64_t end_ms, int64_t rate_bps, ApplicationId application,
                             int report_every_months, int report_grace_days, int64_t now_ms);
-  Result<ReportTerms> report_terms(AwardId award) const;
   Minor awarded_minor(SchemeId scheme, ProjectId project) const;  // all awards of the scheme to the project
   Status check_cap(const Scheme& scheme, ProjectId project, Minor more_minor) const;
-  Result<Applicant> applicant(ProjectId project) const;
-  SchemeRules rules(SchemeId scheme) const;
-  void touch_criteria(SchemeId scheme) { dirty_criteria_.insert(scheme.value); }
-  void touch_award(AwardId award) { dirty_awards_.insert(award.value); }
-  std::unordered_set<uint64_t> dirty_orgs_;  // organisations amended since the last drain
-  std::unordered_set<uint64_t> dirty_funding_orders_;
-  void record_audit(const std::string& action, const std::string& subject, Minor amount_minor, TransferId transfer,
-                    std::string note, int64_t now_ms);
   // Returns what is left of ended awards whose holds are all settled (see expire()).
   void return_ended_awards(int64_t now_ms);
   Result<Award*> open_award(AwardId id, const char* what, int64_t now_ms);
+  void touch_award(AwardId award) { dirty_awards_.insert(award.value); }
 
+  // ---- paperwork.cc ----
+  Result<ReportTerms> report_terms(AwardId award) const;
+  Result<Applicant> applicant(ProjectId project) const;
+  SchemeRules rules(SchemeId scheme) const;
+  void touch_criteria(SchemeId scheme) { dirty_criteria_.insert(scheme.value); }
+
+  // ---- wallets.cc ----
+  // Calls `each(award, part)` for the share of a job's refunded subsidy [from, until) (cumulative
+  // over its refunds) that each run's award paid, taking the runs in order, so that no award gets
+  // back more than it paid. Internal when a run's subsidy hold is not on an award, or the runs
+  // paid less than `until`.
+  Status split_refunded_subsidy(const Job& job, Minor from_minor, Minor until_minor,
+                                const std::function<void(const Award&, Minor)>& each) const;
+  Result<const AuditRecord*> check_money_reference(const std::string& reference, const std::string& action,
+                                                   const std::string& subject, Minor amount_minor) const;
+  void remember_money_reference(const std::string& reference);
+
+  // ---- restore_jobs.cc: Restore's triage ----
+  // Why a stored job cannot be taken back as it is ("" when it can); `busy` holds the GPUs of
+  // the running jobs taken back so far, node id -> mask.
+  std::string restore_problem(const Job& job, const ChangeSet& rows, std::map<uint64_t, uint64_t>* busy) const;
+  void set_aside(Job& job, const std::string& problem, bool state_unknown, int64_t latest_ms);
+  Status release_set_aside_holds();
+
+  // ==== State ====
   Cluster cluster_;
   Funding funding_;
   Ledger ledger_;
+  JobTable jobs_;
+  Applications applications_;
+  ProgressReports reports_;
+  SubmitKeys submit_keys_;
+  std::vector<TopUp> topups_;
+  std::unordered_map<std::string, size_t> topup_refs_;  // payment reference -> index in topups_
+  std::string actor_ = "system";
+  std::vector<AuditRecord> audit_;
+  std::unordered_map<std::string, size_t> money_refs_;  // refund/adjustment reference -> audit index
+  std::unordered_map<uint64_t, Minor> subsidy_refunded_;  // award id -> subsidy refunded of its jobs
+  std::set<std::pair<int64_t, uint64_t>> unreturned_awards_;  // (end_ms, award id) not yet returned
+  std::vector<SetAsideJob> set_aside_;
+
+  // Scheduling.
   SchedulerConfig scheduling_;
   Scheduler scheduler_;
   FairShare fairshare_;
   RuntimePredictor predictor_;
   int64_t priorities_at_ms_ = 0;
   std::vector<JobId> preemptions_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> dependents_;  // job -> pending jobs waiting on it
-  std::unordered_map<uint64_t, int> array_running_;                 // array id -> tasks running
-  std::deque<Job> jobs_;
-  Applications applications_;
-  ProgressReports reports_;
-  size_t report_events_saved_ = 0;
-  std::vector<TopUp> topups_;
-  std::unordered_map<std::string, size_t> topup_refs_;
-  std::unordered_map<uint64_t, int> project_gpus_;  // project id -> GPUs of running jobs
-  std::unordered_map<uint64_t, int> org_gpus_;      // org id -> GPUs of running jobs
-  std::unordered_map<uint64_t, int64_t> project_pending_, org_pending_;  // jobs waiting
+
+  // Id sequences.
   uint64_t next_account_id_ = 4;
   uint64_t next_transfer_seq_ = 1;
-  // Changes not yet drained.
+
+  // Changes not yet drained (jobs keep theirs in jobs_).
   size_t orgs_saved_ = 0, projects_saved_ = 0, schemes_saved_ = 0, awards_saved_ = 0, topups_saved_ = 0;
-  std::unordered_set<uint64_t> dirty_jobs_;
-  std::vector<SetAsideJob> set_aside_;
-  size_t application_events_saved_ = 0;
-  std::string actor_ = "system";
-  std::vector<AuditRecord> audit_;
   size_t audit_saved_ = 0;
-  std::unordered_map<std::string, size_t> money_refs_;  // refund/adjustment reference -> audit index
-  std::unordered_map<uint64_t, Minor> subsidy_refunded_;  // award id -> subsidy refunded of its jobs
-  Result<const AuditRecord*> check_money_reference(const std::string& reference, const std::string& action,
-                                                   const std::string& subject, Minor amount_minor) const;
-  void remember_money_reference(const std::string& reference);
+  size_t application_events_saved_ = 0;
+  size_t report_events_saved_ = 0;
+  std::unordered_set<uint64_t> dirty_orgs_;  // organisations amended since the last drain
+  std::unordered_set<uint64_t> dirty_funding_orders_;
   std::unordered_set<uint64_t> dirty_awards_;
-  std::set<std::pair<int64_t, uint64_t>> unreturned_awards_;  // (end_ms, award id) not yet returned
   std::unordered_set<uint64_t> dirty_criteria_;
-  SubmitKeys submit_keys_;
   std::vector<SubmitKey> unsaved_submit_keys_;  // added since the last drain
-  // The submission a request's idempotency key names: its first job, or an invalid id when the
-  // key is new (or there is none). A Conflict when the key was used for another request.
-  Result<JobId> replayed_submit(const JobRequest& request, int64_t now_ms) const;
-  void remember_submit_key(const JobRequest& request, JobId first, int64_t now_ms);
 };
 
 }  // namespace berth::core

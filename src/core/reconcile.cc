@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/engine.h"
+
 namespace berth::core {
 
 const char* difference_kind_name(DifferenceKind kind) {

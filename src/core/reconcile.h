@@ -43,7 +43,7 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
+#include "core/change_set.h"
 
 namespace berth::core {
 

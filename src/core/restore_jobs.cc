@@ -94,25 +94,16 @@ void Engine::set_aside(Job& job, const std::string& problem, bool state_unknown,
 }
 
 Status Engine::release_set_aside_holds() {
-  const struct {
-    int hold, post;
-    uint32_t code;
-  } kPhases[] = {{kPhaseSubsidyHold, kPhaseSubsidyPost, kCodeJobSubsidy}, {kPhaseCopayHold, kPhaseCopayPost, kCodeJobCopay}};
+  constexpr int kHoldPhases[] = {kPhaseSubsidyHold, kPhaseCopayHold};
   for (const SetAsideJob& s : set_aside_) {
-    Job& job = jobs_[s.job.value - 1];
-    dirty_jobs_.insert(job.id.value);  // written back readable, so it is set aside only once
+    Job& job = jobs_.at(s.job);
+    touch(job);  // written back readable, so it is set aside only once
     if (s.kept || job.id.value >= kMaxJobIdForTransfers || job.restarts < 0 || job.restarts >= kMaxRestarts) continue;
     bool released = false;
-    for (const auto& phase : kPhases) {
-      const TransferId hold_id = job_transfer_id(job.id, job.restarts, phase.hold);
+    for (const int hold_phase : kHoldPhases) {
+      const TransferId hold_id = job_transfer_id(job.id, job.restarts, hold_phase);
       if (ledger_.pending_state(hold_id) != PendingState::kPending) continue;
-      Transfer post;
-      post.id = job_transfer_id(job.id, job.restarts, phase.post);
-      post.pending_id = hold_id;
-      post.amount = 0;
-      post.flags = kPostPending;
-      post.code = phase.code;
-      post.ref = job.id.value;
+      const Transfer post = job_post(job, hold_phase, 0);
       const int64_t at_ms = std::max(job.start_ms, ledger_.transfer(hold_id)->timestamp_ms);
       const TransferResult r = ledger_.create_transfer(post, at_ms);
       if (r != TransferResult::kOk)

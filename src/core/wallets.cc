@@ -75,8 +75,9 @@ Minor Engine::subsidy_refunded(AwardId award) const {
 }
 
 Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string& reason, int64_t now_ms) {
-  if (id.value == 0 || id.value > jobs_.size()) return Status::NotFound("job " + std::to_string(id.value) + " not found");
-  Job& job = jobs_[id.value - 1];
+  auto found = jobs_.get(id);
+  if (!found.ok()) return found.status();
+  Job& job = **found;
   const std::string name = "job " + std::to_string(id.value);
   BERTH_RETURN_IF_ERROR(check_reason(reason, "a refund"));
   if (amount_minor <= 0) return Status::Invalid("a refund's amount must be positive, not " + format_amount(amount_minor));
@@ -124,14 +125,8 @@ Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string
 
   std::vector<Transfer> batch;
   for (size_t i = 0; i < to.size(); ++i) {
-    Transfer t;
-    t.id = next_transfer_id();
-    t.debit = kRevenueAccount;
-    t.credit = to[i].first;
-    t.amount = to[i].second;
+    Transfer t = new_transfer(kRevenueAccount, to[i].first, to[i].second, kCodeRefund, job.id.value);
     t.flags = i + 1 < to.size() ? uint32_t{kLinked} : 0u;
-    t.code = kCodeRefund;
-    t.ref = job.id.value;
     batch.push_back(t);
   }
   const auto results = ledger_.create_transfers(batch, now_ms);
@@ -184,13 +179,9 @@ Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_
   if (signed_amount_minor == INT64_MIN) return Status::Invalid("an adjustment's amount is out of range");
   const bool to_wallet = signed_amount_minor > 0;
   if (to_wallet) BERTH_RETURN_IF_ERROR(check_inflow(signed_amount_minor));
-  Transfer t;
-  t.debit = to_wallet ? kRevenueAccount : p->wallet;
-  t.credit = to_wallet ? p->wallet : kRevenueAccount;
-  t.amount = to_wallet ? signed_amount_minor : -signed_amount_minor;
-  t.code = kCodeAdjustment;
-  t.ref = project.value;
-  t.id = next_transfer_id();
+  const Transfer t = new_transfer(to_wallet ? kRevenueAccount : p->wallet, to_wallet ? p->wallet : kRevenueAccount,
+                                  to_wallet ? signed_amount_minor : -signed_amount_minor, kCodeAdjustment,
+                                  project.value);
   if (Status s = apply_transfer(t, now_ms); !s.ok()) {
     --next_transfer_seq_;  // not applied: the id was not used
     return s;

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "core/engine.h"
+#include "core/change_set.h"
 #include "core/model.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"

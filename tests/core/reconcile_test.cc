@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "core/engine.h"
+
 namespace berth::core {
 namespace {
 

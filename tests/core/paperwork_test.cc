@@ -1,7 +1,9 @@
-// The Engine's funding applications: the scheme's rules (window, eligibility, cap, exceptional
-// rate, award validity) and approval moving money from the fund to a new award in one command.
+// The Engine's funding paperwork (paperwork.cc). Applications: the scheme's rules (window,
+// eligibility, cap, exceptional rate, award validity) and approval moving money from the fund to
+// a new award in one command. Progress reports: an overdue one withholds the award's subsidy.
 #include <gtest/gtest.h>
 
+#include "common/timefmt.h"
 #include "core/engine.h"
 #include "core/statements.h"
 #include "core/one_node.h"
@@ -9,9 +11,16 @@
 namespace berth::core {
 namespace {
 
+constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kDay = 86'400'000;
 constexpr int64_t kT0 = 1'800'000'000'000;
 constexpr Minor kUnit = kMinorPerUnit;
+constexpr Minor kPrice = 300'000;  // 30.0000 per GPU-hour
+
+int64_t at(const char* text) { return *parse_time_ms(text); }
+
+Actor member(OrgId org, const std::string& user = "mia") { return Actor{user, FundingRole::kMember, org}; }
+Actor reviewer(const std::string& user = "rita") { return Actor{user, FundingRole::kReviewer, OrgId()}; }
 
 class EngineApplicationsTest : public ::testing::Test {
  protected:
@@ -234,6 +243,149 @@ TEST_F(EngineApplicationsTest, TheSchemeReportCountsApplicationsByStateWithWhatW
   EXPECT_EQ(r->applied_minor, 360'000 * kUnit);   // drafts are not asked yet
   EXPECT_EQ(r->approved_minor, 200'000 * kUnit);
   EXPECT_EQ(r->granted_minor, 200'000 * kUnit);
+}
+
+// The Engine: an overdue report withholds the award's subsidy from new jobs only.
+class EngineReportsTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kStart = 1'798'761'600'000;  // 2027-01-01T00:00:00Z
+  void SetUp() override {
+    ClusterConfig c;
+    c.nodes = {Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
+    c.prices = {{"H100", kPrice}};
+    c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
+    auto e = Engine::Create(c, kStart);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine = std::move(*e);
+    org = engine->create_org("hku", OrgKind::kUniversity, kStart)->id;
+    project = engine->create_project(org, "vision", kStart)->id;
+    ASSERT_TRUE(engine->top_up(project, 1'000'0000, "", kStart).ok());
+  }
+  AwardId grant(Shortfall rule) {
+    auto s = engine->create_scheme(rule == Shortfall::kWait ? "strict" : "lenient", 7000,
+                                   1u << static_cast<int>(OrgKind::kUniversity), rule, 10'000'0000, kStart);
+    EXPECT_TRUE(s.ok());
+    auto a = engine->create_award(s->id, project, 1'000'0000, 8, kStart, kStart + 365 * kDay, kStart, 1);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a->id;
+  }
+  JobRequest one_gpu_hour() const {
+    JobRequest r;
+    r.project = project;
+    r.gpus = 1;
+    r.time_limit_s = 3600;
+    return r;
+  }
+  JobId submit(int64_t now) {
+    auto id = engine->submit(one_gpu_hour(), now);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return *id;
+  }
+  const Job& job(JobId id) { return *engine->job(id); }
+  std::unique_ptr<Engine> engine;
+  OrgId org;
+  ProjectId project;
+  const int64_t due = at("2027-02-01");
+};
+
+TEST_F(EngineReportsTest, WalletRuleOverdueMeansTheWalletPaysAllUntilAccepted) {
+  const AwardId award = grant(Shortfall::kWallet);
+  const JobId before = submit(due - kHour);
+  ASSERT_EQ(engine->schedule(due - kHour).size(), 1u);
+  EXPECT_EQ(job(before).subsidy_held_minor, 210'000);
+
+  auto q = engine->quote(one_gpu_hour(), due);
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->affordable);
+  EXPECT_EQ(q->subsidy_minor, 0);
+  EXPECT_EQ(q->report_overdue_award, award);
+  EXPECT_TRUE(engine->report_standing(award, due).overdue());
+
+  const JobId late = submit(due);
+  ASSERT_EQ(engine->schedule(due).size(), 1u);
+  EXPECT_FALSE(job(late).award.valid());
+  EXPECT_EQ(job(late).copay_held_minor, kPrice);
+  // The job that started before the due date keeps its subsidy hold.
+  EXPECT_EQ(job(before).subsidy_held_minor, 210'000);
+  EXPECT_EQ(job(before).award, award);
+
+  ASSERT_TRUE(engine->submit_report(member(org), award, 1, "a month of training", due + kHour).ok());
+  ASSERT_TRUE(engine->accept_report(reviewer(), award, 1, due + 2 * kHour).ok());
+  const JobId after = submit(due + 2 * kHour);
+  ASSERT_EQ(engine->schedule(due + 2 * kHour).size(), 1u);
+  EXPECT_EQ(job(after).award, award);
+  EXPECT_EQ(job(after).subsidy_held_minor, 210'000);
+  EXPECT_TRUE(engine->verify().ok());
+}
+
+TEST_F(EngineReportsTest, WaitRuleOverdueJobsWaitWithTheReason) {
+  const AwardId award = grant(Shortfall::kWait);
+  const JobId id = submit(due);
+  EXPECT_TRUE(engine->schedule(due).empty());
+  EXPECT_EQ(job(id).reason, PendingReason::kProgressReportOverdue);
+  auto q = engine->quote(one_gpu_hour(), due);
+  ASSERT_TRUE(q.ok());
+  EXPECT_FALSE(q->affordable);
+  EXPECT_EQ(q->reason, PendingReason::kProgressReportOverdue);
+
+  ASSERT_TRUE(engine->submit_report(member(org), award, 1, "x", due).ok());
+  EXPECT_TRUE(engine->schedule(due + 1).empty());  // submitted is not yet accepted
+  ASSERT_TRUE(engine->accept_report(reviewer(), award, 1, due + 2).ok());
+  ASSERT_EQ(engine->schedule(due + 2).size(), 1u);
+  EXPECT_EQ(job(id).award, award);
+}
+
+TEST_F(EngineReportsTest, RefusedCommandsChangeNothingAndReportsSurviveARestore) {
+  const AwardId award = grant(Shortfall::kWallet);
+  engine->drain_changes();
+  EXPECT_EQ(engine->submit_report(member(OrgId(99)), award, 1, "x", due).code(), Code::kPermissionDenied);
+  EXPECT_EQ(engine->submit_report(member(org), AwardId(9), 1, "x", due).code(), Code::kNotFound);
+  EXPECT_EQ(engine->accept_report(reviewer(), award, 1, due).code(), Code::kNotFound);
+  EXPECT_TRUE(engine->drain_changes().empty());
+  ASSERT_TRUE(engine->submit_report(member(org), award, 1, "x", due).ok());
+  ChangeSet c = engine->drain_changes();
+  ASSERT_EQ(c.reports.size(), 1u);
+  ASSERT_EQ(c.report_events.size(), 1u);
+
+  ClusterConfig cfg;
+  cfg.nodes = {Node{NodeId(), "h1", "H100", 8, 64, 1000, NodeState::kUp}};
+  cfg.prices = {{"H100", kPrice}};
+  cfg.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
+  auto restored = Engine::Restore(cfg, engine->snapshot());
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ((*restored)->reports().all(), engine->reports().all());
+  EXPECT_EQ((*restored)->funding().award(award)->report_every_months, 1);
+  EXPECT_TRUE((*restored)->accept_report(reviewer(), award, 1, due + 1).ok());
+}
+
+TEST_F(EngineReportsTest, ApprovalMayRequireReports) {
+  auto s = engine->create_scheme("apply", 7000, 1u << static_cast<int>(OrgKind::kUniversity), Shortfall::kWallet,
+                                 10'000'0000, kStart);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(engine->set_criteria(reviewer(), s->id, {{"merit", 10'000}}, kStart).ok());
+  ApplicationTerms t;
+  t.amount_minor = 100'0000;
+  t.gpu_level = 4;
+  t.duration_days = 90;
+  t.justification = "science";
+  auto app = engine->draft_application(member(org), s->id, project, t, kStart);
+  ASSERT_TRUE(app.ok()) << app.status().ToString();
+  ASSERT_TRUE(engine->submit_application(member(org), *app, kStart).ok());
+  ASSERT_TRUE(engine->review_application(reviewer(), *app, {{"merit", 80}}, "", kStart).ok());
+  Approval bad;
+  bad.report_every_months = 200;
+  EXPECT_EQ(engine->approve_application(reviewer(), *app, bad, kStart).status().code(), Code::kInvalidArgument);
+  Approval ok;
+  ok.report_every_months = 1;
+  ok.report_grace_days = 5;
+  auto award = engine->approve_application(reviewer(), *app, ok, kStart);
+  ASSERT_TRUE(award.ok()) << award.status().ToString();
+  EXPECT_EQ(award->report_every_months, 1);
+  EXPECT_EQ(award->report_grace_days, 5);
+  EXPECT_EQ(engine->report_standing(award->id, kStart).next_due_ms, due);
+  EXPECT_FALSE(engine->report_standing(award->id, due + 4 * kDay).overdue());
+  EXPECT_TRUE(engine->report_standing(award->id, due + 5 * kDay).overdue());
+  EXPECT_EQ(engine->next_report_overdue_ms(kStart), due + 5 * kDay);
 }
 
 }  // namespace
