@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/policy/queue_order.h"
+
 namespace berth::core {
 
 namespace {
@@ -90,19 +92,8 @@ bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms) {
 }
 
 int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms) {
-  const bool demote = demoted(job, config, now_ms);
-  constexpr int64_t kDemoted = int64_t{1} << 50;  // below any multifactor priority (weights <= 1e9 each)
-  switch (config.order) {
-    case QueueOrder::kPriority: return job_priority(job, config.weights, fairshare, total_gpus, now_ms) - (demote ? kDemoted : 0);
-    case QueueOrder::kFifo: return demote ? -kDemoted : 0;
-    case QueueOrder::kShortest: {
-      constexpr int64_t kTierStep = int64_t{1} << 52;  // above any GPU-time: 64 GPUs x 2^45 s, twice
-      constexpr int64_t kBand = kTierStep / 2;         // within a tier: not demoted, then demoted
-      const int64_t gpu_s = std::min<int64_t>(int64_t{job.gpus} * job.planned_s(), kBand - 1);
-      return (2 - static_cast<int64_t>(job.tier)) * kTierStep + (demote ? 0 : kBand) - gpu_s;
-    }
-  }
-  return 0;
+  const QueueInputs in{config.weights, fairshare, total_gpus, now_ms, demoted(job, config, now_ms)};
+  return queue_order_policy(config.order).priority(job, in);
 }
 
 const char* queue_order_name(QueueOrder o) {

@@ -97,11 +97,11 @@ class FairShare {
 
 int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare, int total_gpus, int64_t now_ms);
 
-// The priority that orders the queue under config.order: the multifactor priority; 0 for
-// FIFO (submit time decides); or, for shortest-first, tier first (high, normal, spot), then
-// the smallest planned GPU-time (GPUs x planned runtime). With demote_after_gpu_s, a demoted
-// job comes after every job that is not: of its tier under shortest-first, of any tier under
-// the other orders (where tier is only a weight or nothing).
+// The priority that orders the queue under config.order (policy/queue_order.h): the
+// multifactor priority; 0 for FIFO (submit time decides); or, for shortest-first, tier first
+// (high, normal, spot), then the smallest planned GPU-time (GPUs x planned runtime). With
+// demote_after_gpu_s, a demoted job comes after every job that is not: of its tier under
+// shortest-first, of any tier under the other orders (where tier is only a weight or nothing).
 bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms);
 int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms);
 

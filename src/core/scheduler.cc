@@ -6,6 +6,10 @@
 
 namespace berth::core {
 
+Scheduler::Scheduler(Options options)
+    : options_(options),
+      blocked_(make_blocked_job_policy(options.backfill, options.conservative, options.strict)) {}
+
 namespace {
 
 // Calls f(node, GPUs there) for each node a running job holds.
@@ -103,42 +107,47 @@ bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t n
   return true;
 }
 
-bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup,
-                            const Preempt& preempt, std::vector<NodeId>* nodes) {
-  const ConstLookup const_lookup = [&lookup](JobId id) -> const Job& { return lookup(id); };
-  // Who may be stopped, in the order they are: the youngest spot jobs first; then, for a job
-  // not demoted itself, demoted jobs of no higher tier, the fewest GPUs first (stopping a large
-  // job for a small one would leave most of its GPUs to jobs that need no preemption, and a
-  // large job finds a whole node again only with difficulty), then the most attained. Jobs
-  // that started less than preempt_exempt_s ago are left alone. Listed once a pass (nothing
-  // starts running during one).
-  if (!victims_listed_) {
-    victims_listed_ = true;
-    victims_.clear();
-    for (auto it = spot_.rbegin(); it != spot_.rend(); ++it)
-      if (!exempt(lookup(JobId(it->second)), now_ms)) victims_.push_back({0, it->second});
-    spot_victims_ = victims_.size();
-    for (auto it = requeueable_.rbegin(); it != requeueable_.rend(); ++it) {
-      const Job& r = lookup(JobId(it->second));
-      if (demoted(r, now_ms) && !exempt(r, now_ms)) victims_.push_back({victim_key(r, now_ms), it->second});
-    }
-    // High-tier jobs last: only a high-tier job may stop them.
-    const auto high = std::stable_partition(victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_), victims_.end(),
-                                            [&](const auto& v) { return lookup(JobId(v.second)).tier != Tier::kHigh; });
-    low_victims_ = static_cast<size_t>(high - victims_.begin());
-    std::stable_sort(victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_), high);
-    std::stable_sort(high, victims_.end());
+// Who may be stopped, in the order they are: the youngest spot jobs first; then, for a job
+// not demoted itself, demoted jobs of no higher tier, the fewest GPUs first (stopping a large
+// job for a small one would leave most of its GPUs to jobs that need no preemption, and a
+// large job finds a whole node again only with difficulty), then the most attained. Jobs
+// that started less than preempt_exempt_s ago are left alone. Listed once a pass (nothing
+// starts running during one).
+void Scheduler::list_victims(const Pass& p) {
+  victims_listed_ = true;
+  victims_.clear();
+  for (auto it = spot_.rbegin(); it != spot_.rend(); ++it)
+    if (!exempt(p.lookup(JobId(it->second)), p.now_ms)) victims_.push_back({0, it->second});
+  spot_victims_ = victims_.size();
+  for (auto it = requeueable_.rbegin(); it != requeueable_.rend(); ++it) {
+    const Job& r = p.lookup(JobId(it->second));
+    if (demoted(r, p.now_ms) && !exempt(r, p.now_ms))
+      victims_.push_back({victim_key(r, p.now_ms), it->second});
   }
+  // High-tier jobs last: only a high-tier job may stop them.
+  const auto low_end = victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_);
+  const auto high = std::stable_partition(low_end, victims_.end(), [&](const auto& v) {
+    return p.lookup(JobId(v.second)).tier != Tier::kHigh;
+  });
+  low_victims_ = static_cast<size_t>(high - victims_.begin());
+  std::stable_sort(low_end, high);
+  std::stable_sort(high, victims_.end());
+}
+
+bool Scheduler::preempt_for(const Pass& p, const Job& job, std::vector<NodeId>* nodes) {
+  const Cluster& cluster = p.cluster;
+  if (!victims_listed_) list_victims(p);
   // Demoted jobs are victims only of jobs not demoted, of their tier or higher.
   size_t count = spot_victims_;
-  if (job.tier != Tier::kSpot && !demoted(job, now_ms)) count = job.tier == Tier::kHigh ? victims_.size() : low_victims_;
+  if (job.tier != Tier::kSpot && !demoted(job, p.now_ms))
+    count = job.tier == Tier::kHigh ? victims_.size() : low_victims_;
   const auto end = victims_.begin() + static_cast<std::ptrdiff_t>(count);
   const auto begin = victims_.begin();
   if (begin == end) return false;
   int64_t key = 0;
   bool found = false;
   for_each_model(cluster, job, [&](int model) {  // the first model where stopping jobs makes room
-    found = found || gather(cluster, job, model, begin, end, const_lookup, &reserved_, &key, nodes);
+    found = found || gather(cluster, job, model, begin, end, p.lookup, &reserved_, &key, nodes);
     return found;
   });
   if (!found) return false;
@@ -151,7 +160,7 @@ bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, int64_t now_
     if (freed_[n.value - 1] > 0) ++short_nodes;
   }
   for (auto it = begin; it != end && short_nodes > 0; ++it) {
-    Job& r = lookup(JobId(it->second));
+    Job& r = p.host.job(JobId(it->second));
     bool helps = false;
     for_each_node(r, [&](NodeId n, int) { helps = helps || freed_[n.value - 1] > 0; });
     if (!helps) continue;
@@ -160,7 +169,7 @@ bool Scheduler::preempt_for(const Cluster& cluster, const Job& job, int64_t now_
       if (short_by > 0 && short_by - gpus <= 0) --short_nodes;
       short_by -= gpus;
     });
-    if (!r.preempt_requested) preempt(r);
+    if (!r.preempt_requested) p.host.preempt(r);
   }
   for (uint32_t n : touched_) freed_[n] = 0;
   touched_.clear();
@@ -175,98 +184,118 @@ void Scheduler::reserve(const std::vector<NodeId>& nodes, int64_t from_ms) {
   }
 }
 
-std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
-                                   const Wait& wait, const Preempt& preempt, const Refusal& refusal) {
-  const ConstLookup const_lookup = [&lookup](JobId id) -> const Job& { return lookup(id); };
-  std::vector<JobId> started;
+std::vector<JobId> Scheduler::pass(Cluster& cluster, int64_t now_ms, SchedulerHost& host) {
+  Pass p{cluster, now_ms, host, [&host](JobId id) -> const Job& { return host.job(id); }};
   reserved_.resize(cluster.nodes().size(), Cluster::kNotReserved);
-  std::vector<NodeId> reserving;
-  bool have_reservation = false;
-  bool blocked = false;
-  int after = 0;
   last_examined_ = 0;
   victims_listed_ = false;
-  int no_victims_single = INT_MAX;
-  std::pair<int, int> no_victims_gang = {INT_MAX, INT_MAX};  // (nodes, GPUs per node)
+  int after = 0;  // jobs examined since the first reservation
   for (auto it = queue_.begin(); it != queue_.end();) {
-    if (have_reservation && ++after > options_.depth) break;
+    if (p.have_reservation && ++after > options_.depth) break;
     ++last_examined_;
-    Job& job = lookup(it->id);
-    const int per = job.gpus_per_node();
-    placed_.clear();
-    // A reserved node is usable by a job that is sure to end before its reservation begins.
-    const Cluster::Skip skip{have_reservation ? &reserved_ : nullptr, now_ms + job.planned_s() * 1000,
-                             job.node_choice.empty() ? nullptr : &job.node_choice};
-    bool fits = false;
-    for (int model : cluster.models_for(job.gpu_model)) {
-      if (cluster.fits_now(model, job.nodes, per) && cluster.place(model, job.nodes, per, skip, &placed_)) {
-        fits = true;
-        break;
-      }
-    }
-    if (fits) {
-      const PendingReason reason = admit(job, placed_);
-      if (reason == PendingReason::kNone) {
-        started.push_back(job.id);
-        it = queue_.erase(it);
-        continue;
-      }
-      wait(job, reason, 0);
-      ++it;
+    Job& job = host.job(it->id);
+    const Outcome outcome = consider(p, job);
+    if (outcome == Outcome::kStarted) {
+      p.started.push_back(job.id);
+      it = queue_.erase(it);
       continue;
     }
-    // Only a job that would reserve nodes or preempt is asked (pricing every blocked job
-    // would cost a pass over a long queue dearly); the others wait for Priority anyway.
-    if (refusal && (!blocked || options_.conservative)) {
-      if (const PendingReason reason = refusal(job); reason != PendingReason::kNone) {
-        wait(job, reason, 0);
-        ++it;
-        continue;
-      }
-    }
-    int64_t at_ms = 0;
-    // Preemption that failed this pass fails again for a later normal job (not demoted) of any
-    // model as large or larger, as reservations only grow: tracked by GPUs per node for
-    // single-node jobs, by (nodes, GPUs per node) for gangs.
-    const bool fresh = options_.demote_after_gpu_s > 0 && !demoted(job, now_ms);
-    const bool plain = job.tier == Tier::kNormal && job.gpu_model.empty() && job.node_choice.empty() && fresh;
-    bool may_preempt = options_.preemption && preempt && job.tier != Tier::kSpot && (!blocked || fresh);
-    if (may_preempt && plain)
-      may_preempt = job.nodes == 1 ? per < no_victims_single
-                                   : job.nodes < no_victims_gang.first || per < no_victims_gang.second;
-    if (may_preempt && blocked && refusal) {  // a later job is asked only now, before anything is stopped for it
-      if (const PendingReason reason = refusal(job); reason != PendingReason::kNone) {
-        wait(job, reason, 0);
-        ++it;
-        continue;
-      }
-    }
-    const bool preempting = may_preempt && preempt_for(cluster, job, now_ms, lookup, preempt, &reserving);
-    if (may_preempt && !preempting && plain) {
-      if (job.nodes == 1) no_victims_single = std::min(no_victims_single, per);
-      else if (job.nodes <= no_victims_gang.first && per <= no_victims_gang.second) no_victims_gang = {job.nodes, per};
-    }
-    if (preempting) {
-      // Its nodes are held for it (nothing can end before "now") until the stopped jobs have gone.
-      reserve(reserving, now_ms);
-      have_reservation = true;
-      wait(job, PendingReason::kResources, now_ms);
-    } else if ((!blocked || options_.conservative) && options_.backfill &&
-               earliest_start(cluster, job, now_ms, const_lookup, &at_ms, &reserving,
-                              have_reservation ? &reserved_ : nullptr)) {
-      reserve(reserving, at_ms);
-      have_reservation = true;
-      wait(job, blocked ? PendingReason::kPriority : PendingReason::kResources, at_ms);
-    } else {
-      wait(job, blocked ? PendingReason::kPriority : PendingReason::kResources, 0);
-    }
-    blocked = true;
     ++it;
-    if (options_.strict) break;
+    if (outcome == Outcome::kBlocked && blocked_->ends_pass()) break;
   }
+  end_pass();
+  return std::move(p.started);
+}
+
+Scheduler::Outcome Scheduler::consider(Pass& p, Job& job) {
+  if (!place_now(p, job)) return blocked(p, job);
+  const PendingReason reason = p.host.admit(job, placed_);
+  if (reason == PendingReason::kNone) return Outcome::kStarted;
+  p.host.wait(job, reason, 0);
+  return Outcome::kWaits;
+}
+
+bool Scheduler::place_now(const Pass& p, const Job& job) {
+  const int per = job.gpus_per_node();
+  placed_.clear();
+  // A reserved node is usable by a job that is sure to end before its reservation begins.
+  const Cluster::Skip skip{p.have_reservation ? &reserved_ : nullptr,
+                           p.now_ms + job.planned_s() * 1000,
+                           job.node_choice.empty() ? nullptr : &job.node_choice};
+  for (int model : p.cluster.models_for(job.gpu_model))
+    if (p.cluster.fits_now(model, job.nodes, per) &&
+        p.cluster.place(model, job.nodes, per, skip, &placed_))
+      return true;
+  return false;
+}
+
+// A job that cannot start for want of GPUs: refused outright, or it preempts (and holds the
+// nodes it frees), or the policy reserves it nodes, or it just waits.
+Scheduler::Outcome Scheduler::blocked(Pass& p, Job& job) {
+  const bool first = !p.blocked;
+  // Only a job the policy plans for, or that would preempt, is asked (pricing every blocked
+  // job would cost a pass over a long queue dearly); the others wait for Priority anyway.
+  if (blocked_->plans(first) && refused(p, job)) return Outcome::kWaits;
+  const bool may = may_preempt(p, job);
+  // A later job is asked only now, before anything is stopped for it.
+  if (may && !first && refused(p, job)) return Outcome::kWaits;
+  const bool preempting = may && preempt_for(p, job, &p.reserving);
+  if (may && !preempting && plain(job, p.now_ms)) remember_no_victims(p, job);
+  const PendingReason reason = first ? PendingReason::kResources : PendingReason::kPriority;
+  int64_t at_ms = 0;
+  if (preempting) {
+    // Its nodes are held for it (nothing can end before "now") until the stopped jobs have gone.
+    reserve(p.reserving, p.now_ms);
+    p.have_reservation = true;
+    p.host.wait(job, PendingReason::kResources, p.now_ms);
+  } else if (blocked_->plans(first) && blocked_->reserves() &&
+             earliest_start(p.cluster, job, p.now_ms, p.lookup, &at_ms, &p.reserving,
+                            p.have_reservation ? &reserved_ : nullptr)) {
+    reserve(p.reserving, at_ms);
+    p.have_reservation = true;
+    p.host.wait(job, reason, at_ms);
+  } else {
+    p.host.wait(job, reason, 0);
+  }
+  p.blocked = true;
+  return Outcome::kBlocked;
+}
+
+bool Scheduler::refused(Pass& p, Job& job) {
+  const PendingReason reason = p.host.refusal(job);
+  if (reason == PendingReason::kNone) return false;
+  p.host.wait(job, reason, 0);
+  return true;
+}
+
+bool Scheduler::plain(const Job& job, int64_t now_ms) const {
+  const bool fresh = options_.demote_after_gpu_s > 0 && !demoted(job, now_ms);
+  return job.tier == Tier::kNormal && job.gpu_model.empty() && job.node_choice.empty() && fresh;
+}
+
+// The first blocked job of tier normal or high may preempt; with least attained service, so
+// may every later one not demoted: a short new job should not wait behind a large one that
+// finds nothing to stop.
+bool Scheduler::may_preempt(const Pass& p, const Job& job) const {
+  const bool fresh = options_.demote_after_gpu_s > 0 && !demoted(job, p.now_ms);
+  if (!options_.preemption || !p.host.can_preempt() || job.tier == Tier::kSpot) return false;
+  if (p.blocked && !fresh) return false;
+  if (!plain(job, p.now_ms)) return true;
+  const int per = job.gpus_per_node();
+  return job.nodes == 1 ? per < p.no_victims_single
+                        : job.nodes < p.no_victims_gang.first || per < p.no_victims_gang.second;
+}
+
+void Scheduler::remember_no_victims(Pass& p, const Job& job) const {
+  const int per = job.gpus_per_node();
+  if (job.nodes == 1) p.no_victims_single = std::min(p.no_victims_single, per);
+  else if (job.nodes <= p.no_victims_gang.first && per <= p.no_victims_gang.second)
+    p.no_victims_gang = {job.nodes, per};
+}
+
+void Scheduler::end_pass() {
   for (uint32_t n : reserved_nodes_) reserved_[n] = Cluster::kNotReserved;
   reserved_nodes_.clear();
-  return started;
 }
 
 }  // namespace berth::core

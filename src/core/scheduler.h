@@ -1,5 +1,11 @@
 // The scheduler: the order pending jobs are considered in, where each fits, and backfill.
 //
+// Policy and mechanism are apart (policy/README.md): the queue order is a QueueOrderPolicy
+// (it sets Job::priority, through queue_priority), what a pass does with a job that cannot
+// start is a BlockedJobPolicy chosen from Options (strict, EASY, conservative, none), and
+// everything about money, caps and the job table is the SchedulerHost's (the Engine's). This
+// class finds where jobs fit, reservations and preemption victims.
+//
 // Pending jobs are ordered by priority (see priority.h; the Engine sets it from its queue
 // order), then submit time, then id. A pass walks them in that order and starts every job
 // that fits now and is admitted (money, caps: the Engine's Admission). Placement is the
@@ -35,12 +41,16 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <functional>
+#include <memory>
 #include <set>
 #include <vector>
 
 #include "core/cluster.h"
 #include "core/model.h"
+#include "core/policy/blocked_job.h"
+#include "core/policy/scheduler_host.h"
 
 namespace berth::core {
 
@@ -55,19 +65,8 @@ inline QueueKey queue_key(const Job& job) { return {-job.priority, job.submit_ms
 
 class Scheduler {
  public:
-  // Admission for a job that fits on `nodes` (one per node it asked for, in node order):
-  // returns kNone after starting it (GPUs allocated, money held), or the reason it must wait.
-  using Admit = std::function<PendingReason(Job& job, const std::vector<NodeId>& nodes)>;
   using Lookup = std::function<Job&(JobId)>;
   using ConstLookup = std::function<const Job&(JobId)>;
-  // Records why a job that was not started waits, and when it is expected to start (0: unknown).
-  using Wait = std::function<void(Job& job, PendingReason reason, int64_t expected_start_ms)>;
-  // Asks a running spot job to stop so a higher tier can have its GPUs.
-  using Preempt = std::function<void(Job& victim)>;
-  // Why a job that does not fit now could not start even if it did (caps, money), or kNone.
-  // Such a job waits with that reason and gets no reservation, as Slurm's backfill skips jobs
-  // held by limits: reserving GPUs it cannot use would only keep others off them.
-  using Refusal = std::function<PendingReason(const Job& job)>;
 
   struct Options {
     bool backfill = true;       // EASY: the top blocked job gets a reservation
@@ -78,7 +77,7 @@ class Scheduler {
     int64_t demote_after_gpu_s = 0;  // least attained service (0: off)
     int64_t preempt_exempt_s = 0;    // a job is not preempted in its first seconds of a run (Slurm's PreemptExemptTime)
   };
-  explicit Scheduler(Options options) : options_(options) {}
+  explicit Scheduler(Options options);
   Scheduler() : Scheduler(Options{}) {}
 
   void enqueue(const Job& job) { queue_.insert(queue_key(job)); }
@@ -135,11 +134,13 @@ class Scheduler {
     }
   }
 
-  // One scheduling pass at now_ms. Returns the jobs started. The first normal or high job
-  // that cannot start for want of GPUs may preempt spot jobs (youngest first, on the nodes
-  // where that frees enough); it then holds those nodes until they have gone.
-  std::vector<JobId> pass(Cluster& cluster, int64_t now_ms, const Lookup& lookup, const Admit& admit,
-                          const Wait& wait, const Preempt& preempt = nullptr, const Refusal& refusal = nullptr);
+  // One scheduling pass at now_ms: walks the queue in order, starting each job that fits and
+  // the host admits; a job that cannot start is handled by the blocked-job policy (strict,
+  // EASY, conservative: policy/blocked_job.h). Returns the jobs started. The first normal or
+  // high job that cannot start for want of GPUs may preempt spot jobs (youngest first, on the
+  // nodes where that frees enough), if the host can preempt; it then holds those nodes until
+  // they have gone.
+  std::vector<JobId> pass(Cluster& cluster, int64_t now_ms, SchedulerHost& host);
 
   // When `job` could start at the earliest if it were first in line: now if it fits now,
   // else when enough running jobs will have reached their planned ends on the nodes it needs.
@@ -153,6 +154,38 @@ class Scheduler {
   size_t last_examined() const { return last_examined_; }
 
  private:
+  // What one pass carries from job to job.
+  struct Pass {
+    Cluster& cluster;
+    int64_t now_ms;
+    SchedulerHost& host;
+    ConstLookup lookup;
+    std::vector<JobId> started;
+    std::vector<NodeId> reserving;  // the nodes of the reservation being made (scratch)
+    bool have_reservation = false;  // some job holds a reservation: reserved nodes are skipped
+    bool blocked = false;           // some job before this one could not start for want of GPUs
+    // Preemption that failed this pass fails again for a later normal job (not demoted) of
+    // any model as large or larger, as reservations only grow: tracked by GPUs per node for
+    // single-node jobs, by (nodes, GPUs per node) for gangs.
+    int no_victims_single = INT_MAX;
+    std::pair<int, int> no_victims_gang = {INT_MAX, INT_MAX};
+  };
+  // What became of one job in a pass: started, waits for a reason of its own (the host
+  // refused it), or blocked for want of GPUs (the blocked-job policy applies).
+  enum class Outcome { kStarted, kWaits, kBlocked };
+
+  Outcome consider(Pass& p, Job& job);
+  // Places `job` now (placed_), skipping nodes reserved for jobs it could delay.
+  bool place_now(const Pass& p, const Job& job);
+  Outcome blocked(Pass& p, Job& job);
+  // True (after telling the host to make it wait) if the host refuses the job outright.
+  bool refused(Pass& p, Job& job);
+  bool may_preempt(const Pass& p, const Job& job) const;
+  void remember_no_victims(Pass& p, const Job& job) const;
+  // Preemption's memo applies only to plain jobs: normal, any model, any node, not demoted.
+  bool plain(const Job& job, int64_t now_ms) const;
+  void end_pass();
+
   // Walks running jobs from `begin` to `end` (pairs of (key, job id)), giving their GPUs back
   // in thought, until `job.nodes` nodes not in `reserved` would have room for it (counting
   // nodes that have room now). Fills `out` with them and `key` with the key of the job that
@@ -161,8 +194,8 @@ class Scheduler {
   bool gather(const Cluster& cluster, const Job& job, int model, It begin, It end, const ConstLookup& lookup,
               const std::vector<int64_t>* reserved, int64_t* key, std::vector<NodeId>* out) const;
   // Finds nodes where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
-  bool preempt_for(const Cluster& cluster, const Job& job, int64_t now_ms, const Lookup& lookup,
-                   const Preempt& preempt, std::vector<NodeId>* nodes);
+  bool preempt_for(const Pass& p, const Job& job, std::vector<NodeId>* nodes);
+  void list_victims(const Pass& p);
   // A running job that preemption may stop once it is demoted.
   bool demotable(const Job& job) const { return options_.demote_after_gpu_s > 0 && job.requeue; }
   bool demoted(const Job& job, int64_t now_ms) const { return job.demoted(options_.demote_after_gpu_s, now_ms); }
@@ -177,6 +210,7 @@ class Scheduler {
   void reserve(const std::vector<NodeId>& nodes, int64_t from_ms);
 
   Options options_;
+  std::unique_ptr<BlockedJobPolicy> blocked_;
   std::set<QueueKey> queue_;
   std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
   std::set<std::pair<int64_t, uint64_t>> spot_;  // (start, job id) of running spot jobs

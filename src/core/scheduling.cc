@@ -86,21 +86,33 @@ std::vector<JobId> Engine::schedule(int64_t now_ms) {
   if (now_ms - priorities_at_ms_ >= scheduling_.priority_recalc_ms) recompute_priorities(now_ms);
   scheduler_.replan_overdue(now_ms, [this](JobId id) -> Job& { return jobs_.at(id); },
                             [this](const Job& job) { touch(job); });
-  return scheduler_.pass(
-      cluster_, now_ms, [this](JobId id) -> Job& { return jobs_.at(id); },
-      [this, now_ms](Job& job, const std::vector<NodeId>& nodes) { return admit(job, nodes, now_ms); },
-      [this](Job& job, PendingReason reason, int64_t expected_start_ms) {
-        job.expected_start_ms = expected_start_ms;
-        if (job.reason != reason) {
-          job.reason = reason;
-          touch(job);
-        }
-      },
-      [this](Job& victim) {
-        victim.preempt_requested = true;
-        preemptions_.push_back(victim.id);
-      },
-      [this, now_ms](const Job& job) { return refusal(job, now_ms); });
+  // The Engine as the pass's host: a local class, so it may use the Engine's private parts.
+  class Host final : public SchedulerHost {
+   public:
+    Host(Engine& engine, int64_t now_ms) : e_(engine), now_ms_(now_ms) {}
+    Job& job(JobId id) override { return e_.jobs_.at(id); }
+    PendingReason admit(Job& job, const std::vector<NodeId>& nodes) override {
+      return e_.admit(job, nodes, now_ms_);
+    }
+    void wait(Job& job, PendingReason reason, int64_t expected_start_ms) override {
+      job.expected_start_ms = expected_start_ms;
+      if (job.reason != reason) {
+        job.reason = reason;
+        e_.touch(job);
+      }
+    }
+    PendingReason refusal(const Job& job) override { return e_.refusal(job, now_ms_); }
+    bool can_preempt() const override { return true; }
+    void preempt(Job& victim) override {
+      victim.preempt_requested = true;
+      e_.preemptions_.push_back(victim.id);
+    }
+
+   private:
+    Engine& e_;
+    int64_t now_ms_;
+  } host(*this, now_ms);
+  return scheduler_.pass(cluster_, now_ms, host);
 }
 
 std::vector<JobId> Engine::take_preemptions() {

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/engine.h"
+#include "sim/policy_table.h"
 #include "sim/virtual_cluster.h"
 
 namespace berth::sim {
@@ -12,38 +13,6 @@ namespace {
 
 constexpr Policy kPolicies[] = {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf, Policy::kDefault};
 constexpr int64_t kDefaultOriginMs = 1'767'225'600'000;  // 2026-01-01, for traces without dates
-
-core::SchedulerConfig scheduling_for(const ReplayConfig& config) {
-  const Policy policy = config.policy;
-  const Estimates estimates = config.estimates;
-  core::SchedulerConfig s;
-  s.preemption = false;  // traces have no tiers; only default preempts (demoted jobs)
-  s.predict_runtimes = estimates == Estimates::kPredict;
-  s.predict_with_limit = estimates == Estimates::kPredict;
-  switch (policy) {
-    case Policy::kFifo:
-      s.order = core::QueueOrder::kFifo;
-      s.backfill = false;
-      s.strict = true;
-      break;
-    case Policy::kEasy:
-      s.order = core::QueueOrder::kFifo;
-      break;
-    case Policy::kMultifactor:
-      s.order = core::QueueOrder::kPriority;
-      break;
-    case Policy::kSjf:
-      s.order = core::QueueOrder::kShortest;
-      break;
-    case Policy::kDefault:
-      s.order = core::QueueOrder::kShortest;
-      s.demote_after_gpu_s = config.demote_after_gpu_s;
-      s.preemption = config.demote_after_gpu_s > 0;
-      s.preempt_exempt_s = config.preempt_exempt_s;
-      break;
-  }
-  return s;
-}
 
 // One cluster's replay: the jobs (indices into the trace) that run on it.
 class PoolReplay {

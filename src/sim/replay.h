@@ -5,7 +5,7 @@
 // an organisation and a project each. Nothing is sampled or randomised: a replay is a pure
 // function of the trace and the configuration.
 //
-// Policies map onto the scheduler's settings:
+// Policies map onto the scheduler's objects (one table: policy_table.cc):
 //   fifo         strict submit order: the first job that cannot start blocks all behind it
 //   easy         submit order with EASY backfill
 //   multifactor  Slurm-like multifactor priority (age, fair share) with EASY backfill

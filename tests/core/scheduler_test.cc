@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -20,6 +21,53 @@ Cluster make_cluster() {
   return std::move(*Cluster::Create(c));
 }
 
+// A host that keeps jobs in a map and records what the scheduler tells it. `start` admits
+// every job that fits unless its id is refused; without it, admission says yes and starts
+// nothing. `stops`, when set, lets the pass preempt and receives the jobs it asks to stop.
+class FakeHost : public SchedulerHost {
+ public:
+  FakeHost(std::map<uint64_t, Job>& jobs, Cluster& cluster, Scheduler& scheduler, int64_t now)
+      : jobs_(jobs), cluster_(cluster), scheduler_(scheduler), now_(now) {}
+  Job& job(JobId id) override { return jobs_.at(id.value); }
+  PendingReason admit(Job& job, const std::vector<NodeId>& nodes) override {
+    if (!start) return PendingReason::kNone;
+    if (refused != nullptr && refused->count(job.id.value))
+      return PendingReason::kInsufficientFunds;
+    job.node = nodes[0];
+    job.gpu_ids = cluster_.allocate(nodes[0], job.gpus_per_node());
+    for (size_t i = 1; i < nodes.size(); ++i)
+      job.more_nodes.push_back({nodes[i], cluster_.allocate(nodes[i], job.gpus_per_node())});
+    job.state = JobState::kRunning;
+    job.start_ms = now_;
+    if (tell_running) scheduler_.running(job);
+    return PendingReason::kNone;
+  }
+  void wait(Job& job, PendingReason r, int64_t expected) override {
+    job.reason = r;
+    job.expected_start_ms = expected;
+  }
+  PendingReason refusal(const Job& job) override {
+    return refuse_outright ? refuse_outright(job) : PendingReason::kNone;
+  }
+  bool can_preempt() const override { return stops != nullptr; }
+  void preempt(Job& victim) override {
+    victim.preempt_requested = true;
+    stops->push_back(victim.id);
+  }
+
+  bool start = true;
+  bool tell_running = true;
+  const std::set<uint64_t>* refused = nullptr;
+  std::function<PendingReason(const Job&)> refuse_outright;
+  std::vector<JobId>* stops = nullptr;
+
+ private:
+  std::map<uint64_t, Job>& jobs_;
+  Cluster& cluster_;
+  Scheduler& scheduler_;
+  int64_t now_;
+};
+
 class SchedulerTest : public ::testing::Test {
  protected:
   Job& add(int gpus, Tier tier, int64_t submit_ms, const std::string& model = "", int64_t limit_s = 3600, int nodes = 1) {
@@ -36,40 +84,20 @@ class SchedulerTest : public ::testing::Test {
     scheduler.enqueue(j);
     return jobs[j.id.value];
   }
+  FakeHost host() { return FakeHost(jobs, cluster, scheduler, now); }
   // Admits everything that fits, unless its id is refused.
   std::vector<JobId> pass() {
-    return scheduler.pass(
-        cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
-        [this](Job& job, const std::vector<NodeId>& nodes) {
-          if (refused.count(job.id.value)) return PendingReason::kInsufficientFunds;
-          job.node = nodes[0];
-          job.gpu_ids = cluster.allocate(nodes[0], job.gpus_per_node());
-          for (size_t i = 1; i < nodes.size(); ++i)
-            job.more_nodes.push_back({nodes[i], cluster.allocate(nodes[i], job.gpus_per_node())});
-          job.state = JobState::kRunning;
-          job.start_ms = now;
-          scheduler.running(job);
-          return PendingReason::kNone;
-        },
-        [](Job& job, PendingReason r, int64_t expected) {
-          job.reason = r;
-          job.expected_start_ms = expected;
-        });
+    FakeHost h = host();
+    h.refused = &refused;
+    return scheduler.pass(cluster, now, h);
   }
 
   // A pass that starts nothing and records the jobs it asks to stop.
   void pass_preempting(std::vector<JobId>* preempted) {
-    scheduler.pass(
-        cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
-        [](Job&, const std::vector<NodeId>&) { return PendingReason::kNone; },
-        [](Job& job, PendingReason r, int64_t expected) {
-          job.reason = r;
-          job.expected_start_ms = expected;
-        },
-        [preempted](Job& victim) {
-          victim.preempt_requested = true;
-          preempted->push_back(victim.id);
-        });
+    FakeHost h = host();
+    h.start = false;
+    h.stops = preempted;
+    scheduler.pass(cluster, now, h);
   }
 
   Cluster cluster = make_cluster();
@@ -316,19 +344,12 @@ TEST_F(SchedulerTest, AJobHeldByACapGetsNoReservation) {
   pass();
   Job& capped = add(8, Tier::kHigh, 1, "H100", 3600);
   Job& next = add(2, Tier::kNormal, 2, "H100", 7200);
-  scheduler.pass(
-      cluster, now, [this](JobId id) -> Job& { return jobs.at(id.value); },
-      [this](Job& job, const std::vector<NodeId>& nodes) {
-        job.node = nodes[0];
-        job.gpu_ids = cluster.allocate(nodes[0], job.gpus);
-        job.state = JobState::kRunning;
-        return PendingReason::kNone;
-      },
-      [](Job& job, PendingReason r, int64_t expected) {
-        job.reason = r;
-        job.expected_start_ms = expected;
-      },
-      nullptr, [&capped](const Job& job) { return job.id == capped.id ? PendingReason::kQuotaLimit : PendingReason::kNone; });
+  FakeHost h = host();
+  h.tell_running = false;
+  h.refuse_outright = [&capped](const Job& job) {
+    return job.id == capped.id ? PendingReason::kQuotaLimit : PendingReason::kNone;
+  };
+  scheduler.pass(cluster, now, h);
   EXPECT_EQ(capped.reason, PendingReason::kQuotaLimit);
   EXPECT_EQ(capped.expected_start_ms, 0);
   EXPECT_EQ(next.state, JobState::kRunning);
@@ -380,6 +401,21 @@ TEST_F(SchedulerTest, AGangPreemptsTheYoungestSpotJobsOnEnoughNodes) {
   EXPECT_EQ(preempted, (std::vector<JobId>{JobId(8), JobId(7)}));
   EXPECT_EQ(gang.reason, PendingReason::kResources);
   EXPECT_EQ(gang.expected_start_ms, now);
+}
+
+// The same centre, with a host that cannot stop jobs: nothing is asked to stop and no nodes
+// are held for preemption; the gang is reserved the nodes the spot jobs free when they end.
+TEST_F(SchedulerTest, AHostThatCannotPreemptIsNeverAskedToAndReservesInstead) {
+  cluster = topology_cluster();
+  for (int i = 0; i < 8; ++i) add(8, Tier::kSpot, i, "", 3600);
+  ASSERT_EQ(pass().size(), 8u);
+  Job& gang = add(16, Tier::kNormal, 10, "", 3600, 2);
+  FakeHost h = host();
+  h.start = false;
+  scheduler.pass(cluster, now, h);
+  for (auto& [id, j] : jobs) EXPECT_FALSE(j.preempt_requested) << id;
+  EXPECT_EQ(gang.reason, PendingReason::kResources);
+  EXPECT_EQ(gang.expected_start_ms, now + 3600 * 1000);
 }
 
 TEST_F(SchedulerTest, AJobNotDemotedPreemptsTheMostAttainedRequeueableJob) {

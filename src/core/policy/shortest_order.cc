@@ -1,0 +1,28 @@
+#include "core/policy/queue_order.h"
+
+#include <algorithm>
+
+namespace berth::core {
+
+namespace {
+
+// Tier first (high, normal, spot); within a tier, jobs not demoted before demoted ones; then
+// the smallest planned GPU-time (GPUs x planned runtime).
+class ShortestOrder final : public QueueOrderPolicy {
+ public:
+  int64_t priority(const Job& job, const QueueInputs& in) const override {
+    constexpr int64_t kTierStep = int64_t{1} << 52;  // above any GPU-time: 64 GPUs x 2^45 s, twice
+    constexpr int64_t kBand = kTierStep / 2;         // within a tier: not demoted, then demoted
+    const int64_t gpu_s = std::min<int64_t>(int64_t{job.gpus} * job.planned_s(), kBand - 1);
+    return (2 - static_cast<int64_t>(job.tier)) * kTierStep + (in.demoted ? 0 : kBand) - gpu_s;
+  }
+};
+
+}  // namespace
+
+const QueueOrderPolicy& shortest_order() {
+  static const ShortestOrder order;
+  return order;
+}
+
+}  // namespace berth::core

@@ -1,0 +1,55 @@
+#include "sim/policy_table.h"
+
+#include <iterator>
+
+namespace berth::sim {
+
+namespace {
+
+// The blocked-job policies the table uses, as the scheduler's flags choose them
+// (core::make_blocked_job_policy).
+enum class Blocked { kStrict, kEasy };
+
+struct PolicyRow {
+  Policy policy;
+  core::QueueOrder order;
+  Blocked blocked;
+  bool least_attained;  // demotion after demote_after_gpu_s, and preemption of demoted jobs
+};
+
+// Traces have no tiers, so only least attained service preempts (demoted jobs).
+constexpr PolicyRow kPolicyTable[] = {
+    {Policy::kFifo, core::QueueOrder::kFifo, Blocked::kStrict, false},
+    {Policy::kEasy, core::QueueOrder::kFifo, Blocked::kEasy, false},
+    {Policy::kMultifactor, core::QueueOrder::kPriority, Blocked::kEasy, false},
+    {Policy::kSjf, core::QueueOrder::kShortest, Blocked::kEasy, false},
+    {Policy::kDefault, core::QueueOrder::kShortest, Blocked::kEasy, true},
+};
+
+const PolicyRow& row_for(Policy policy) {
+  for (const PolicyRow& row : kPolicyTable)
+    if (row.policy == policy) return row;
+  return std::end(kPolicyTable)[-1];
+}
+
+}  // namespace
+
+core::SchedulerConfig scheduling_for(const ReplayConfig& config) {
+  const PolicyRow& row = row_for(config.policy);
+  core::SchedulerConfig s;
+  s.predict_runtimes = config.estimates == Estimates::kPredict;
+  s.predict_with_limit = config.estimates == Estimates::kPredict;
+  s.order = row.order;
+  s.strict = row.blocked == Blocked::kStrict;
+  s.backfill = row.blocked != Blocked::kStrict;
+  s.conservative = false;
+  s.preemption = false;
+  if (row.least_attained) {
+    s.demote_after_gpu_s = config.demote_after_gpu_s;
+    s.preemption = config.demote_after_gpu_s > 0;
+    s.preempt_exempt_s = config.preempt_exempt_s;
+  }
+  return s;
+}
+
+}  // namespace berth::sim
