@@ -100,9 +100,8 @@ Result<std::map<std::string, std::string>> exported_environment(
     const std::vector<std::string>& deny_patterns) {
   ExportRequest wanted;
   if (request) {
-    Result<ExportRequest> parsed = parse_export(*request);
-    if (!parsed.ok()) return parsed.status();
-    wanted = std::move(*parsed);
+    BERTH_ASSIGN_OR_RETURN(ExportRequest parsed, parse_export(*request));
+    wanted = std::move(parsed);
   }
   std::map<std::string, std::string> out;
   if (wanted.all) {
