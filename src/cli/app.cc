@@ -316,10 +316,10 @@ int run_cli(const std::vector<std::string>& args, const CliIo& io) {
   }
 }
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char** argv, const CliIo& io) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
-  return run_cli(args, process_io());
+  return run_cli(args, io);
 }
 
 }  // namespace berth::cli

@@ -1,6 +1,5 @@
 // balance, transfers, topup, credit-limit, refund, adjust, reconcile, scheme create|fund|list,
 // award create|list|supplement|close, funding-order, audit.
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,8 +10,7 @@
 #include "cli/views.h"
 #include "common/timefmt.h"
 #include "core/reconcile.h"
-#include "server/views.h"
-#include "store/sqlite_store.h"
+#include "wire/reconcile_json.h"
 
 namespace berth::cli {
 namespace {
@@ -165,13 +163,12 @@ Status run_topup(Context& ctx, const TopupFlags& f) {
 
 // Reconciles a state directory's database without a server: for an operator whose berthd will
 // not start on the rows (Restore refuses books that do not verify) or is stopped.
-Result<json> reconcile_offline(const std::string& state_dir) {
-  const std::string path = state_dir + "/berth.db";
-  if (!std::filesystem::is_regular_file(path)) return Status::NotFound("no berth database at " + path);
-  BERTH_ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(path));
-  BERTH_ASSIGN_OR_RETURN(auto rows, store->load(nullptr));
+Result<json> reconcile_offline(Context& ctx, const std::string& state_dir) {
+  const auto& reconcile_state_dir = ctx.io().reconcile_state_dir;
+  if (!reconcile_state_dir) return Status(Code::kUnavailable, "this berth cannot read a state directory");
   const core::ReconcileOptions options;
-  json reply = server::reconcile_json(core::reconcile(rows, options), core::ReconcileReport{}, options.max_listed);
+  BERTH_ASSIGN_OR_RETURN(core::ReconcileReport report, reconcile_state_dir(state_dir, options));
+  json reply = wire::reconcile_json(report, core::ReconcileReport{}, options.max_listed);
   reply.erase("engine");  // no engine runs here: the store's rows are all there is
   return reply;
 }
@@ -221,7 +218,7 @@ Status run_adjust(Context& ctx, const AdjustFlags& f) {
 
 // Exits 1 when the books show any difference; the differences printed are the message.
 Status run_reconcile(Context& ctx, const std::string& state_dir) {
-  BERTH_ASSIGN_OR_RETURN(json reply, state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(state_dir));
+  BERTH_ASSIGN_OR_RETURN(json reply, state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(ctx, state_dir));
   ctx.print(reply, render_reconcile(reply));
   if (reply.is_object() && reply.value("ok", false)) return Status::Ok();
   return Status(Code::kConflict, "");

@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "common/money.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "sim/progress.h"
 #include "sim/replay.h"
 
@@ -112,7 +112,7 @@ Result<sim::Economics> load_economics(const std::string& path, const core::Clust
 Result<core::ClusterConfig> cluster_from(const SimFlags& f) {
   if (!f.cluster.empty()) {
     if (f.nodes > 0) return Status::Invalid("give --cluster or --nodes, not both");
-    BERTH_ASSIGN_OR_RETURN(auto config, server::load_config_file(f.cluster));
+    BERTH_ASSIGN_OR_RETURN(auto config, load_config_file(f.cluster));
     return config.cluster;
   }
   if (f.nodes < 1 && f.tenant_pools.empty())

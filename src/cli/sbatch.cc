@@ -565,11 +565,11 @@ Result<std::string> parse_array(std::string_view value) {
     if (colon != std::string_view::npos && (!read_number(item.substr(colon + 1), 7, &step) || step < 1))
       return bad("has a step in '" + std::string(item) + "' that is not a whole number >= 1");
     if (last < first) return bad("has the range '" + std::string(item) + "', which ends before it starts");
-    if (last > kMaxArrayIndex) return bad("has an index above " + std::to_string(kMaxArrayIndex));
+    if (last > core::kMaxArrayIndex) return bad("has an index above " + std::to_string(core::kMaxArrayIndex));
     for (int64_t i = first; i <= last; i += step) {
       all.push_back(i);
-      if (static_cast<int64_t>(all.size()) > kMaxArrayTasks)
-        return bad("has more than " + std::to_string(kMaxArrayTasks) + " tasks");
+      if (static_cast<int64_t>(all.size()) > core::kMaxArrayTasks)
+        return bad("has more than " + std::to_string(core::kMaxArrayTasks) + " tasks");
     }
   }
   std::sort(all.begin(), all.end());

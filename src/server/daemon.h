@@ -29,7 +29,7 @@
 #include "executor/executor.h"
 #include "executor/launch_queue.h"
 #include "server/auth.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "store/sqlite_store.h"
 
 namespace httplib {

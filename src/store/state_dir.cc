@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -123,6 +124,15 @@ Result<std::unique_ptr<SqliteStore>> OpenStateStore(const std::string& state_dir
   }
   BERTH_RETURN_IF_ERROR(write_marker(marker_path, id));
   return store;
+}
+
+Result<core::ReconcileReport> ReconcileStateDir(const std::string& state_dir,
+                                                const core::ReconcileOptions& options) {
+  const std::string path = StateDbPath(state_dir);
+  if (!std::filesystem::is_regular_file(path)) return Status::NotFound("no berth database at " + path);
+  BERTH_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(path));
+  BERTH_ASSIGN_OR_RETURN(core::ChangeSet rows, store->load(nullptr));
+  return core::reconcile(rows, options);
 }
 
 }  // namespace berth::store
