@@ -5,7 +5,7 @@
 #include <iostream>
 #include <thread>
 
-#include "server/config.h"
+#include "config/config.h"
 #include "server/daemon.h"
 #include "server/log.h"
 
@@ -21,16 +21,16 @@ int main(int argc, char** argv) {
   app.add_flag("--print-default-config", print_default, "print the embedded default configuration and exit");
   CLI11_PARSE(app, argc, argv);
   if (print_default) {
-    std::cout << berth::server::default_config_toml();
+    std::cout << berth::default_config_toml();
     return 0;
   }
-  auto config = config_path.empty() ? berth::server::parse_config(berth::server::default_config_toml(), "(embedded default)")
-                                    : berth::server::load_config_file(config_path);
+  auto config = config_path.empty() ? berth::parse_config(berth::default_config_toml(), "(embedded default)")
+                                    : berth::load_config_file(config_path);
   if (!config.ok()) {
     berth::server::log_error(config.status().message());
     return 2;
   }
-  if (!log_format.empty()) berth::server::parse_log_format(log_format, &config->log_format);
+  if (!log_format.empty()) berth::parse_log_format(log_format, &config->log_format);
   berth::server::configure_log(config->log_format);
   if (!listen.empty()) {
     auto colon = listen.rfind(':');

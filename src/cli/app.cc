@@ -120,12 +120,10 @@ int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& a
 
 Result<Api*> Context::api() {
   if (api_) return api_.get();
-  Result<Connection> connection = resolve_connection(connection_flags, io_.getenv, io_.read_file);
-  if (!connection.ok()) return connection.status();
-  Result<std::unique_ptr<Api>> api = io_.connect(connection->server, connection->token);
-  if (!api.ok()) return api.status();
-  token_source_ = connection->token_source;
-  api_ = std::move(*api);
+  BERTH_ASSIGN_OR_RETURN(Connection connection, resolve_connection(connection_flags, io_.getenv, io_.read_file));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Api> api, io_.connect(connection.server, connection.token));
+  token_source_ = connection.token_source;
+  api_ = std::move(api);
   return api_.get();
 }
 
@@ -139,17 +137,15 @@ Status Context::with_hint(const Status& status) const {
 }
 
 Result<json> Context::get(const std::string& path) {
-  Result<Api*> client = api();
-  if (!client.ok()) return client.status();
-  Result<json> reply = (*client)->get(path);
+  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  Result<json> reply = client->get(path);
   if (!reply.ok()) return with_hint(reply.status());
   return reply;
 }
 
 Result<json> Context::post(const std::string& path, const json& body, const Api::Headers& headers) {
-  Result<Api*> client = api();
-  if (!client.ok()) return client.status();
-  Result<json> reply = (*client)->post(path, body, headers);
+  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  Result<json> reply = client->post(path, body, headers);
   if (!reply.ok()) return with_hint(reply.status());
   return reply;
 }
@@ -172,17 +168,15 @@ Result<json> Context::post_idempotent(const std::string& path, const json& body)
 }
 
 Result<std::string> Context::get_text(const std::string& path) {
-  Result<Api*> client = api();
-  if (!client.ok()) return client.status();
-  Result<std::string> reply = (*client)->get_text(path);
+  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  Result<std::string> reply = client->get_text(path);
   if (!reply.ok()) return with_hint(reply.status());
   return reply;
 }
 
 Status Context::download(const std::string& path, const std::string& file) {
-  Result<Api*> client = api();
-  if (!client.ok()) return client.status();
-  const Status st = (*client)->download(path, file);
+  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  const Status st = client->download(path, file);
   return st.ok() ? st : with_hint(st);
 }
 
@@ -229,10 +223,9 @@ Result<json> get_every_page(Context& ctx, const std::string& path, const char* k
   std::string page = path;
   int64_t last_cursor = -1;
   while (true) {
-    Result<json> reply = ctx.get(page);
-    if (!reply.ok()) return reply.status();
-    for (const json& item : items(*reply, key)) all.push_back(item);
-    const json next = reply->is_object() ? reply->value("next", json()) : json();
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.get(page));
+    for (const json& item : items(reply, key)) all.push_back(item);
+    const json next = reply.is_object() ? reply.value("next", json()) : json();
     // A cursor that does not move on would loop forever: stop there.
     if (!next.is_number_integer() || next.get<int64_t>() <= last_cursor) break;
     last_cursor = next.get<int64_t>();
@@ -243,9 +236,8 @@ Result<json> get_every_page(Context& ctx, const std::string& path, const char* k
 
 Status run_listing(Context& ctx, const std::string& path, const char* key,
                    const std::function<std::string(const json&)>& render) {
-  Result<json> reply = get_every_page(ctx, path, key);
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render(items(*reply, key)));
+  BERTH_ASSIGN_OR_RETURN(json reply, get_every_page(ctx, path, key));
+  ctx.print(reply, render(items(reply, key)));
   return Status::Ok();
 }
 
@@ -294,9 +286,8 @@ CliIo process_io() {
   io.new_request_key = random_request_key;
   io.sleep_ms = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
   io.connect = [](const std::string& server, const std::string& token) -> Result<std::unique_ptr<Api>> {
-    Result<std::unique_ptr<HttpApi>> api = HttpApi::Create(server, token);
-    if (!api.ok()) return api.status();
-    return std::unique_ptr<Api>(std::move(*api));
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<HttpApi> api, HttpApi::Create(server, token));
+    return std::unique_ptr<Api>(std::move(api));
   };
   return io;
 }
@@ -329,10 +320,10 @@ int run_cli(const std::vector<std::string>& args, const CliIo& io) {
   }
 }
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char** argv, const CliIo& io) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
-  return run_cli(args, process_io());
+  return run_cli(args, io);
 }
 
 }  // namespace berth::cli

@@ -1,8 +1,9 @@
 // The `berth` command-line client: entry point and the seams it uses to touch the world.
 //
-// run_cli(argc, argv) is what src/bin/berth.cc calls. Everything the commands do outside the
-// process (read files, the environment, stdin, the clock, the server) goes through CliIo, so
-// tests run whole commands against a fake Api and string streams.
+// run_cli(argc, argv, io) is what src/bin/berth.cc calls. Everything the commands do outside the
+// process (read files, the environment, stdin, the clock, the server, a stopped berthd's
+// database) goes through CliIo, so tests run whole commands against a fake Api and string
+// streams, and the CLI library links neither the server nor the store.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "cli/client.h"
 #include "cli/config.h"
 #include "common/status.h"
+#include "core/reconcile.h"
 
 namespace berth::cli {
 
@@ -37,9 +39,14 @@ struct CliIo {
   std::function<void(int64_t ms)> sleep_ms;
   // Opens the API at a server URL with a token (may be empty).
   std::function<Result<std::unique_ptr<Api>>(const std::string& server, const std::string& token)> connect;
+  // Reconciles the database of a state directory without a server (`reconcile --state-dir`):
+  // berth's main sets it to the store's ReconcileStateDir. Unset, the command is refused.
+  std::function<Result<core::ReconcileReport>(const std::string& state_dir, const core::ReconcileOptions&)>
+      reconcile_state_dir;
 };
 
-// The real process: std::cout/cerr, getenv, the file system, the system clock, HttpApi.
+// The real process: std::cout/cerr, getenv, the file system, the system clock, HttpApi
+// (reconcile_state_dir is left for main to set).
 CliIo process_io();
 
 // Runs one command line. `args` excludes the program name. Returns the exit status: 0 on
@@ -47,7 +54,7 @@ CliIo process_io();
 // CLI11's own code for errors it detects while parsing.
 int run_cli(const std::vector<std::string>& args, const CliIo& io);
 
-// main()'s entry point.
-int run_cli(int argc, char** argv);
+// main()'s entry point: runs argv[1..] with `io` (normally process_io()).
+int run_cli(int argc, char** argv, const CliIo& io);
 
 }  // namespace berth::cli

@@ -103,9 +103,8 @@ Result<ServerUrl> parse_server_url(std::string_view url) {
   }
   if (out.host.empty()) return Status::Invalid("server URL '" + std::string(url) + "' has no host");
   if (!port_text.empty() || authority.ends_with(":")) {
-    Result<int> port = parse_port(port_text, url);
-    if (!port.ok()) return port.status();
-    out.port = *port;
+    BERTH_ASSIGN_OR_RETURN(int port, parse_port(port_text, url));
+    out.port = port;
   }
   return out;
 }
@@ -153,9 +152,8 @@ Status status_from_reply(int http_status, std::string_view body) {
 }
 
 Result<std::unique_ptr<HttpApi>> HttpApi::Create(const std::string& url, const std::string& token) {
-  Result<ServerUrl> parsed = parse_server_url(url);
-  if (!parsed.ok()) return parsed.status();
-  return std::unique_ptr<HttpApi>(new HttpApi(url, std::move(*parsed), token));
+  BERTH_ASSIGN_OR_RETURN(ServerUrl parsed, parse_server_url(url));
+  return std::unique_ptr<HttpApi>(new HttpApi(url, std::move(parsed), token));
 }
 
 HttpApi::HttpApi(std::string url, ServerUrl parsed, const std::string& token)
@@ -190,9 +188,8 @@ Result<std::string> exchange_text(httplib::Client& http, const std::string& url,
 
 // The same, decoded as JSON.
 Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Request request) {
-  Result<std::string> text = exchange_text(http, url, std::move(request));
-  if (!text.ok()) return text.status();
-  const std::string& reply = *text;
+  BERTH_ASSIGN_OR_RETURN(std::string text, exchange_text(http, url, std::move(request)));
+  const std::string& reply = text;
   if (reply.empty()) return json();
   json parsed = json::parse(reply, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::Internal("the server at " + url + " sent a reply that is not JSON");
@@ -287,9 +284,8 @@ Status write_file_atomically(const std::string& file, std::string_view bytes) {
 
 Status Api::download(const std::string& path, const std::string& file) {
   if (::access(file.c_str(), F_OK) == 0) return Status::Conflict(file + " exists; name a new file");
-  Result<std::string> bytes = get_text(path);
-  if (!bytes.ok()) return bytes.status();
-  return write_file_atomically(file, *bytes);
+  BERTH_ASSIGN_OR_RETURN(std::string bytes, get_text(path));
+  return write_file_atomically(file, bytes);
 }
 
 Status HttpApi::download(const std::string& path, const std::string& file) {

@@ -61,9 +61,8 @@ void put_registration(const RegistrationFlags& f, json* body) {
 Status run_org_create(Context& ctx, const OrgFlags& f) {
   json body = {{"name", f.name}, {"kind", f.kind}};
   put_registration(f.registration, &body);
-  Result<json> org = ctx.post("/v1/orgs", body);
-  if (!org.ok()) return org.status();
-  ctx.print(*org, "Created org " + cell(*org, "id") + " (" + f.name + ", " + f.kind + ")\n");
+  BERTH_ASSIGN_OR_RETURN(json org, ctx.post("/v1/orgs", body));
+  ctx.print(org, "Created org " + cell(org, "id") + " (" + f.name + ", " + f.kind + ")\n");
   return Status::Ok();
 }
 
@@ -72,24 +71,21 @@ Status run_org_update(Context& ctx, const OrgUpdateFlags& f) {
   put_registration(f.registration, &body);
   if (body.empty()) return Status::Invalid("org update needs at least one of --reg-number, --address, --contact-name, --contact-email, --jurisdiction");
   if (f.note) body["note"] = *f.note;
-  Result<json> org = ctx.post("/v1/orgs/" + path_segment(f.org) + "/update", body);
-  if (!org.ok()) return org.status();
-  ctx.print(*org, "Updated org " + cell(*org, "id") + " (" + cell(*org, "name") + ")\n" + render_org(*org));
+  BERTH_ASSIGN_OR_RETURN(json org, ctx.post("/v1/orgs/" + path_segment(f.org) + "/update", body));
+  ctx.print(org, "Updated org " + cell(org, "id") + " (" + cell(org, "name") + ")\n" + render_org(org));
   return Status::Ok();
 }
 
 Status run_org_show(Context& ctx, const std::string& ref) {
-  Result<json> org = ctx.get("/v1/orgs/" + path_segment(ref));
-  if (!org.ok()) return org.status();
-  ctx.print(*org, render_org(*org));
+  BERTH_ASSIGN_OR_RETURN(json org, ctx.get("/v1/orgs/" + path_segment(ref)));
+  ctx.print(org, render_org(org));
   return Status::Ok();
 }
 
 Status run_project_create(Context& ctx, const ProjectFlags& f) {
-  Result<json> project = ctx.post("/v1/projects", json{{"name", f.name}, {"org", name_or_id(f.org)}});
-  if (!project.ok()) return project.status();
-  ctx.print(*project, "Created project " + cell(*project, "id") + " (" + f.name + ", org " + f.org + ", wallet account " +
-                          cell(*project, "wallet_account") + ")\n");
+  BERTH_ASSIGN_OR_RETURN(json project, ctx.post("/v1/projects", json{{"name", f.name}, {"org", name_or_id(f.org)}}));
+  ctx.print(project, "Created project " + cell(project, "id") + " (" + f.name + ", org " + f.org + ", wallet account " +
+                          cell(project, "wallet_account") + ")\n");
   return Status::Ok();
 }
 
@@ -99,37 +95,33 @@ Status run_token_create(Context& ctx, const TokenFlags& f) {
   if (f.org) body["org"] = name_or_id(*f.org);
   if (f.expires) body["expires"] = *f.expires;
   if (f.unix_user) body["unix_user"] = *f.unix_user;
-  Result<json> reply = ctx.post("/v1/tokens", body);
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, cell(*reply, "token") + "\n");
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/tokens", body));
+  ctx.print(reply, cell(reply, "token") + "\n");
   return Status::Ok();
 }
 
 Status run_token_revoke(Context& ctx, const std::string& id) {
-  Result<json> reply = ctx.post("/v1/tokens/" + path_segment(id) + "/revoke", json::object());
-  if (!reply.ok()) return reply.status();
-  const bool before = reply->value("replayed", false);
-  ctx.print(*reply, "Token " + id + (before ? " was already revoked (" : " revoked (") + cell(*reply, "user") + ", " +
-                        cell(*reply, "role") + ")\n");
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/tokens/" + path_segment(id) + "/revoke", json::object()));
+  const bool before = reply.value("replayed", false);
+  ctx.print(reply, "Token " + id + (before ? " was already revoked (" : " revoked (") + cell(reply, "user") + ", " +
+                        cell(reply, "role") + ")\n");
   return Status::Ok();
 }
 
 // The new token is not printed (it is in the file on berthd's machine; --json shows it), so
 // that it does not end up in a terminal's scrollback.
 Status run_rotate_admin_token(Context& ctx) {
-  Result<json> reply = ctx.post("/v1/tokens/rotate-admin", json::object());
-  if (!reply.ok()) return reply.status();
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/tokens/rotate-admin", json::object()));
   std::string revoked;
-  for (const json& id : reply->value("revoked_ids", json::array())) revoked += (revoked.empty() ? "" : ", ") + cell(id);
-  ctx.print(*reply, "New admin token " + cell(*reply, "id") + " written to " + cell(*reply, "path") +
+  for (const json& id : reply.value("revoked_ids", json::array())) revoked += (revoked.empty() ? "" : ", ") + cell(id);
+  ctx.print(reply, "New admin token " + cell(reply, "id") + " written to " + cell(reply, "path") +
                         " on berthd's machine; revoked " + (revoked.empty() ? "none" : revoked) + "\n");
   return Status::Ok();
 }
 
 Status run_whoami(Context& ctx) {
-  Result<json> me = ctx.get("/v1/whoami");
-  if (!me.ok()) return me.status();
-  ctx.print(*me, render_whoami(*me));
+  BERTH_ASSIGN_OR_RETURN(json me, ctx.get("/v1/whoami"));
+  ctx.print(me, render_whoami(me));
   return Status::Ok();
 }
 
@@ -243,12 +235,11 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"drain", "down", "resume", "up"}));
   node->add_option("name", nf.name, "node name")->required();
   on_run(node, ctx, [&ctx, &nf] {
-    auto reply = ctx.post("/v1/nodes/" + nf.name + "/state", nlohmann::json{{"state", nf.state}});
-    if (!reply.ok()) return reply.status();
-    const std::string state = reply->value("state", "?");
+    BERTH_ASSIGN_OR_RETURN(auto reply, ctx.post("/v1/nodes/" + nf.name + "/state", nlohmann::json{{"state", nf.state}}));
+    const std::string state = reply.value("state", "?");
     std::string text = "Node " + nf.name + " is " + (state == "drain" ? "drained" : state);
-    if (!reply->value("jobs_ended", nlohmann::json::array()).empty()) text += "; jobs ended: " + (*reply)["jobs_ended"].dump();
-    ctx.print(*reply, text + "\n");
+    if (!reply.value("jobs_ended", nlohmann::json::array()).empty()) text += "; jobs ended: " + reply["jobs_ended"].dump();
+    ctx.print(reply, text + "\n");
     return Status::Ok();
   });
 }

@@ -7,9 +7,8 @@ namespace berth::cli {
 namespace {
 
 Status run_bench_sched(Context& ctx, const benchsched::SchedBenchOptions& options) {
-  Result<nlohmann::json> result = benchsched::run_sched_bench(options);
-  if (!result.ok()) return result.status();
-  ctx.out() << result->dump() << "\n";
+  BERTH_ASSIGN_OR_RETURN(nlohmann::json result, benchsched::run_sched_bench(options));
+  ctx.out() << result.dump() << "\n";
   return Status::Ok();
 }
 

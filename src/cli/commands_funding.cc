@@ -102,11 +102,10 @@ Result<std::pair<std::string, std::string>> split_pair(const std::string& text, 
 Result<json> criteria_body(const CriteriaFlags& f) {
   json list = json::array();
   for (const std::string& c : f.criteria) {
-    auto kv = split_pair(c, "criterion");
-    if (!kv.ok()) return kv.status();
-    Result<int64_t> weight = parse_rate_bps(kv->second);
-    if (!weight.ok()) return Status::Invalid("criterion '" + kv->first + "': weight " + weight.status().message());
-    list.push_back({{"name", kv->first}, {"weight_bps", *weight}});
+    BERTH_ASSIGN_OR_RETURN(auto kv, split_pair(c, "criterion"));
+    Result<int64_t> weight = parse_rate_bps(kv.second);
+    if (!weight.ok()) return Status::Invalid("criterion '" + kv.first + "': weight " + weight.status().message());
+    list.push_back({{"name", kv.first}, {"weight_bps", *weight}});
   }
   return json{{"criteria", list}};
 }
@@ -114,12 +113,11 @@ Result<json> criteria_body(const CriteriaFlags& f) {
 Result<json> score_body(const ScoreFlags& f) {
   json scores = json::object();
   for (const std::string& s : f.scores) {
-    auto kv = split_pair(s, "score");
-    if (!kv.ok()) return kv.status();
-    const std::string& v = kv->second;
+    BERTH_ASSIGN_OR_RETURN(auto kv, split_pair(s, "score"));
+    const std::string& v = kv.second;
     if (v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos)
-      return Status::Invalid("score of '" + kv->first + "' must be a whole number 0..100, got '" + v + "'");
-    scores[kv->first] = std::stoi(v);
+      return Status::Invalid("score of '" + kv.first + "' must be a whole number 0..100, got '" + v + "'");
+    scores[kv.first] = std::stoi(v);
   }
   json body = {{"scores", scores}};
   if (f.comment) body["comment"] = *f.comment;
@@ -145,9 +143,8 @@ std::string app_path(const std::string& id, const char* action = nullptr) {
 // POSTs to an application's action and prints "<what> application N (state)".
 Status post_action(Context& ctx, const std::string& id, const char* action, const json& body, const char* what) {
   BERTH_RETURN_IF_ERROR(check_id(id));
-  Result<json> reply = ctx.post(app_path(id, action), body);
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, std::string(what) + " application " + cell(*reply, "id") + " (" + cell(*reply, "state") + ")\n");
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post(app_path(id, action), body));
+  ctx.print(reply, std::string(what) + " application " + cell(reply, "id") + " (" + cell(reply, "state") + ")\n");
   return Status::Ok();
 }
 
@@ -178,12 +175,10 @@ void add_apply(CLI::App& app, Context& ctx) {
   on_run(draft, ctx, [&ctx, &df] {
     if (!df.justification && !df.justification_file)
       return Status::Invalid("a draft needs --justification or --justification-file");
-    Result<json> body = terms_body(df, false);
-    if (!body.ok()) return body.status();
-    Result<json> reply = ctx.post("/v1/applications", *body);
-    if (!reply.ok()) return reply.status();
-    ctx.print(*reply, "Drafted application " + cell(*reply, "id") + " (" + df.project + " to " + df.scheme +
-                          "); submit it with: berth apply submit " + cell(*reply, "id") + "\n");
+    BERTH_ASSIGN_OR_RETURN(json body, terms_body(df, false));
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/applications", body));
+    ctx.print(reply, "Drafted application " + cell(reply, "id") + " (" + df.project + " to " + df.scheme +
+                          "); submit it with: berth apply submit " + cell(reply, "id") + "\n");
     return Status::Ok();
   });
 
@@ -193,9 +188,8 @@ void add_apply(CLI::App& app, Context& ctx) {
   add_terms_options(update, uf, true);
   on_run(update, ctx, [&ctx, &uf] {
     BERTH_RETURN_IF_ERROR(check_id(uf.id));
-    Result<json> body = terms_body(uf, true);
-    if (!body.ok()) return body.status();
-    return post_action(ctx, uf.id, "update", *body, "Updated");
+    BERTH_ASSIGN_OR_RETURN(json body, terms_body(uf, true));
+    return post_action(ctx, uf.id, "update", body, "Updated");
   });
 
   auto& sf = ctx.make<IdFlags>();
@@ -218,9 +212,8 @@ void add_apply(CLI::App& app, Context& ctx) {
   show->add_option("id", shf.id, "application id")->required();
   on_run(show, ctx, [&ctx, &shf] {
     BERTH_RETURN_IF_ERROR(check_id(shf.id));
-    Result<json> reply = ctx.get(app_path(shf.id));
-    if (!reply.ok()) return reply.status();
-    ctx.print(*reply, render_application(*reply));
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.get(app_path(shf.id)));
+    ctx.print(reply, render_application(reply));
     return Status::Ok();
   });
 
@@ -246,11 +239,9 @@ void add_review(CLI::App& app, Context& ctx) {
   criteria->add_option("criteria", cf.criteria, "NAME=WEIGHT, weights summing to 100% (e.g. impact=40% plan=60%)")
       ->required();
   on_run(criteria, ctx, [&ctx, &cf] {
-    Result<json> body = criteria_body(cf);
-    if (!body.ok()) return body.status();
-    Result<json> reply = ctx.post("/v1/schemes/" + path_segment(cf.scheme) + "/criteria", *body);
-    if (!reply.ok()) return reply.status();
-    ctx.print(*reply, "Scheme " + cf.scheme + " reviews against " + std::to_string(items(*reply, "criteria").size()) +
+    BERTH_ASSIGN_OR_RETURN(json body, criteria_body(cf));
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/schemes/" + path_segment(cf.scheme) + "/criteria", body));
+    ctx.print(reply, "Scheme " + cf.scheme + " reviews against " + std::to_string(items(reply, "criteria").size()) +
                           " criteria\n");
     return Status::Ok();
   });
@@ -262,12 +253,10 @@ void add_review(CLI::App& app, Context& ctx) {
   score->add_option("--comment", sf.comment, "a comment for the record");
   on_run(score, ctx, [&ctx, &sf] {
     BERTH_RETURN_IF_ERROR(check_id(sf.id));
-    Result<json> body = score_body(sf);
-    if (!body.ok()) return body.status();
-    Result<json> reply = ctx.post(app_path(sf.id, "reviews"), *body);
-    if (!reply.ok()) return reply.status();
-    ctx.print(*reply, "Reviewed application " + cell(*reply, "id") + ": score " + cell(*reply, "score") + " from " +
-                          cell(*reply, "reviews_count") + " review(s)\n");
+    BERTH_ASSIGN_OR_RETURN(json body, score_body(sf));
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.post(app_path(sf.id, "reviews"), body));
+    ctx.print(reply, "Reviewed application " + cell(reply, "id") + ": score " + cell(reply, "score") + " from " +
+                          cell(reply, "reviews_count") + " review(s)\n");
     return Status::Ok();
   });
 
@@ -283,12 +272,10 @@ void add_review(CLI::App& app, Context& ctx) {
   approve->add_option("--report-grace", af.report_grace, "days after each due date before a report is overdue");
   on_run(approve, ctx, [&ctx, &af] {
     BERTH_RETURN_IF_ERROR(check_id(af.id));
-    Result<json> body = approve_body(af);
-    if (!body.ok()) return body.status();
-    Result<json> reply = ctx.post(app_path(af.id, "approve"), *body);
-    if (!reply.ok()) return reply.status();
-    const json& award = (*reply)["award"];
-    ctx.print(*reply, "Approved application " + af.id + ": award " + cell(award, "id") + " of " +
+    BERTH_ASSIGN_OR_RETURN(json body, approve_body(af));
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.post(app_path(af.id, "approve"), body));
+    const json& award = reply["award"];
+    ctx.print(reply, "Approved application " + af.id + ": award " + cell(award, "id") + " of " +
                           ctx.money(award, "granted") + " for " + cell(award, "gpu_level") + " GPUs at " +
                           format_rate(award.value("rate_bps", int64_t{0})) + ", " + cell(award, "start") + " to " +
                           cell(award, "end") + "\n");

@@ -46,13 +46,12 @@ Result<std::vector<std::pair<std::string, std::string>>> window(const HistoryFla
 
 // The jobs of the window and filters, every page.
 Result<json> jobs_in_window(Context& ctx, const HistoryFlags& f, int64_t now_ms) {
-  Result<std::vector<std::pair<std::string, std::string>>> query = window(f, now_ms);
-  if (!query.ok()) return query.status();
-  query->emplace_back("state", f.all ? "" : f.state.empty() ? kEndedStates : state_names(f.state));
-  query->emplace_back("project", f.project);
-  query->emplace_back("user", f.user);
-  query->emplace_back("limit", "1000");
-  return get_every_page(ctx, "/v1/jobs" + query_string(*query), "jobs");
+  BERTH_ASSIGN_OR_RETURN(auto query, window(f, now_ms));
+  query.emplace_back("state", f.all ? "" : f.state.empty() ? kEndedStates : state_names(f.state));
+  query.emplace_back("project", f.project);
+  query.emplace_back("user", f.user);
+  query.emplace_back("limit", "1000");
+  return get_every_page(ctx, "/v1/jobs" + query_string(query), "jobs");
 }
 
 // The jobs -j names, in its order, whatever their state or time: an array's own id stands for
@@ -68,34 +67,29 @@ Result<json> named_jobs(Context& ctx, const std::vector<std::string>& ids) {
       all.push_back(*job);
       continue;
     }
-    Result<json> tasks = get_every_page(ctx, "/v1/jobs" + query_string({{"array", id}, {"limit", "1000"}}), "jobs");
-    if (!tasks.ok()) return tasks.status();
-    for (const json& task : items(*tasks, "jobs")) all.push_back(task);
+    BERTH_ASSIGN_OR_RETURN(json tasks, get_every_page(ctx, "/v1/jobs" + query_string({{"array", id}, {"limit", "1000"}}), "jobs"));
+    for (const json& task : items(tasks, "jobs")) all.push_back(task);
   }
   return json{{"jobs", all}};
 }
 
 Status run_history(Context& ctx, const HistoryFlags& f) {
-  Result<std::vector<const HistoryColumn*>> columns = history_columns(f.format);
-  if (!columns.ok()) return columns.status();
+  BERTH_ASSIGN_OR_RETURN(std::vector<const HistoryColumn*> columns, history_columns(f.format));
   const int64_t now_ms = ctx.io().now_ms();
-  Result<json> reply = f.jobs.empty() ? jobs_in_window(ctx, f, now_ms) : named_jobs(ctx, f.jobs);
-  if (!reply.ok()) return reply.status();
-  const json& jobs = items(*reply, "jobs");
+  BERTH_ASSIGN_OR_RETURN(json reply, f.jobs.empty() ? jobs_in_window(ctx, f, now_ms) : named_jobs(ctx, f.jobs));
+  const json& jobs = items(reply, "jobs");
   if (f.csv) {
-    ctx.out() << history_csv(jobs, *columns, now_ms);
+    ctx.out() << history_csv(jobs, columns, now_ms);
   } else {
-    ctx.print(*reply, render_history(jobs, *columns, now_ms, ctx.currency()));
+    ctx.print(reply, render_history(jobs, columns, now_ms, ctx.currency()));
   }
   return Status::Ok();
 }
 
 Status run_partitions(Context& ctx) {
-  Result<json> partitions = ctx.get("/v1/partitions");
-  if (!partitions.ok()) return partitions.status();
-  Result<json> nodes = ctx.get("/v1/nodes");
-  if (!nodes.ok()) return nodes.status();
-  const json reply = {{"partitions", items(*partitions, "partitions")}, {"nodes", items(*nodes, "nodes")}};
+  BERTH_ASSIGN_OR_RETURN(json partitions, ctx.get("/v1/partitions"));
+  BERTH_ASSIGN_OR_RETURN(json nodes, ctx.get("/v1/nodes"));
+  const json reply = {{"partitions", items(partitions, "partitions")}, {"nodes", items(nodes, "nodes")}};
   ctx.print(reply, render_partitions(reply["partitions"], reply["nodes"]));
   return Status::Ok();
 }

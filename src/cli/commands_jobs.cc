@@ -80,13 +80,12 @@ Result<Script> load_script(Context& ctx, const SubmitFlags& f) {
 Result<JobOptions> merged_options(Context& ctx, const JobFlags& flags, const std::string& script,
                                   JobOptions defaults) {
   std::vector<std::string> flag_warnings;
-  Result<JobOptions> from_flags = to_options(flags, &flag_warnings);
-  if (!from_flags.ok()) return from_flags.status();
+  BERTH_ASSIGN_OR_RETURN(JobOptions from_flags, to_options(flags, &flag_warnings));
   Result<SbatchScript> parsed = parse_sbatch(script);
   if (!parsed.ok()) return Status::Invalid("batch script: " + parsed.status().message());
   for (const std::string& warning : parsed->warnings) ctx.err() << "berth: warning: " << warning << "\n";
   for (const std::string& warning : flag_warnings) ctx.err() << "berth: warning: " << warning << "\n";
-  return overlay(overlay(std::move(defaults), parsed->options), *from_flags);
+  return overlay(overlay(std::move(defaults), parsed->options), from_flags);
 }
 
 // CLI11 hands on everything after the script, so a "--" that separates the script from its
@@ -99,10 +98,9 @@ std::vector<std::string> script_args(std::vector<std::string> args) {
 // The submitter's variables the job receives (--export; Slurm's default is ALL), less the deny
 // list of cli.toml's `export_deny`.
 Result<std::map<std::string, std::string>> job_environment(Context& ctx, const std::optional<std::string>& request) {
-  Result<std::map<std::string, std::string>> config = load_cli_config(ctx.io().getenv, ctx.io().read_file);
-  if (!config.ok()) return config.status();
+  BERTH_ASSIGN_OR_RETURN(auto config, load_cli_config(ctx.io().getenv, ctx.io().read_file));
   std::optional<std::string> deny;
-  if (auto it = config->find("export_deny"); it != config->end()) deny = it->second;
+  if (auto it = config.find("export_deny"); it != config.end()) deny = it->second;
   const std::map<std::string, std::string> environment =
       ctx.io().environment ? ctx.io().environment() : std::map<std::string, std::string>();
   Result<std::map<std::string, std::string>> env = exported_environment(request, environment, export_deny_patterns(deny));
@@ -111,27 +109,22 @@ Result<std::map<std::string, std::string>> job_environment(Context& ctx, const s
 }
 
 Status run_submit(Context& ctx, const SubmitFlags& f) {
-  Result<Script> script = load_script(ctx, f);
-  if (!script.ok()) return script.status();
+  BERTH_ASSIGN_OR_RETURN(Script script, load_script(ctx, f));
   JobOptions defaults;
-  defaults.name = script->default_name;
-  Result<JobOptions> options = merged_options(ctx, f.job, script->text, std::move(defaults));
-  if (!options.ok()) return options.status();
-  Result<std::map<std::string, std::string>> env = job_environment(ctx, options->export_env);
-  if (!env.ok()) return env.status();
-  Result<json> body = build_submit_request(*options, script->text, script_args(f.args), ctx.io().cwd(), *env);
-  if (!body.ok()) return body.status();
-  Result<json> job = ctx.post_idempotent("/v1/jobs", *body);
-  if (!job.ok()) return job.status();
+  defaults.name = script.default_name;
+  BERTH_ASSIGN_OR_RETURN(JobOptions options, merged_options(ctx, f.job, script.text, std::move(defaults)));
+  BERTH_ASSIGN_OR_RETURN(auto env, job_environment(ctx, options.export_env));
+  BERTH_ASSIGN_OR_RETURN(json body, build_submit_request(options, script.text, script_args(f.args), ctx.io().cwd(), env));
+  BERTH_ASSIGN_OR_RETURN(json job, ctx.post_idempotent("/v1/jobs", body));
   if (f.parsable && !ctx.json_output) {
-    ctx.out() << cell(*job, "id") << "\n";
+    ctx.out() << cell(job, "id") << "\n";
   } else {
-    std::string text = "Submitted batch job " + cell(*job, "id");
-    if (job->is_object() && job->contains("array_task_ids") && (*job)["array_task_ids"].is_array())
-      text += " (job array, " + std::to_string((*job)["array_task_ids"].size()) + " tasks)";
-    ctx.print(*job, text + "\n");
+    std::string text = "Submitted batch job " + cell(job, "id");
+    if (job.is_object() && job.contains("array_task_ids") && job["array_task_ids"].is_array())
+      text += " (job array, " + std::to_string(job["array_task_ids"].size()) + " tasks)";
+    ctx.print(job, text + "\n");
   }
-  return f.wait ? wait_for_jobs(ctx, *job) : Status::Ok();
+  return f.wait ? wait_for_jobs(ctx, job) : Status::Ok();
 }
 
 Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_path) {
@@ -141,13 +134,10 @@ Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_
     if (!text.ok()) return Status::Invalid("cannot read batch script '" + script_path + "': " + text.status().message());
     script = std::move(*text);
   }
-  Result<JobOptions> options = merged_options(ctx, flags, script, JobOptions{});
-  if (!options.ok()) return options.status();
-  Result<json> body = build_quote_request(*options);
-  if (!body.ok()) return body.status();
-  Result<json> quote = ctx.post("/v1/quote", *body);
-  if (!quote.ok()) return quote.status();
-  ctx.print(*quote, render_quote(*quote, ctx.currency()));
+  BERTH_ASSIGN_OR_RETURN(JobOptions options, merged_options(ctx, flags, script, JobOptions{}));
+  BERTH_ASSIGN_OR_RETURN(json body, build_quote_request(options));
+  BERTH_ASSIGN_OR_RETURN(json quote, ctx.post("/v1/quote", body));
+  ctx.print(quote, render_quote(quote, ctx.currency()));
   return Status::Ok();
 }
 
@@ -161,17 +151,15 @@ Status run_queue(Context& ctx, const QueueFlags& f) {
   const std::string path =
       "/v1/jobs" +
       query_string({{"state", state_filter(f)}, {"project", f.project}, {"user", f.user}, {"limit", "1000"}});
-  Result<json> reply = get_every_page(ctx, path, "jobs");
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_jobs(items(*reply, "jobs"), ctx.io().now_ms()));
+  BERTH_ASSIGN_OR_RETURN(json reply, get_every_page(ctx, path, "jobs"));
+  ctx.print(reply, render_jobs(items(reply, "jobs"), ctx.io().now_ms()));
   return Status::Ok();
 }
 
 Status run_show(Context& ctx, const std::string& id) {
   BERTH_RETURN_IF_ERROR(check_job_id(id));
-  Result<json> job = ctx.get("/v1/jobs/" + id);
-  if (!job.ok()) return job.status();
-  ctx.print(*job, render_job_scontrol(*job, ctx.io().now_ms()));
+  BERTH_ASSIGN_OR_RETURN(json job, ctx.get("/v1/jobs/" + id));
+  ctx.print(job, render_job_scontrol(job, ctx.io().now_ms()));
   return Status::Ok();
 }
 

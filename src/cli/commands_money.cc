@@ -1,6 +1,5 @@
 // balance, transfers, topup, credit-limit, refund, adjust, reconcile, scheme create|fund|list,
 // award create|list|supplement|close, funding-order, audit.
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,8 +10,7 @@
 #include "cli/views.h"
 #include "common/timefmt.h"
 #include "core/reconcile.h"
-#include "server/views.h"
-#include "store/sqlite_store.h"
+#include "wire/reconcile_json.h"
 
 namespace berth::cli {
 namespace {
@@ -93,20 +91,18 @@ Status run_supplement(Context& ctx, const SupplementFlags& f) {
   }
   if (f.end) body["end"] = *f.end;
   if (f.note) body["note"] = *f.note;
-  Result<json> award = ctx.post("/v1/awards/" + f.id + "/supplement", body);
-  if (!award.ok()) return award.status();
-  ctx.print(*award,
-            "Award " + f.id + ": granted " + ctx.money(*award, "granted") + ", ends " + cell(*award, "end") + "\n");
+  BERTH_ASSIGN_OR_RETURN(json award, ctx.post("/v1/awards/" + f.id + "/supplement", body));
+  ctx.print(award,
+            "Award " + f.id + ": granted " + ctx.money(award, "granted") + ", ends " + cell(award, "end") + "\n");
   return Status::Ok();
 }
 
 Status run_close(Context& ctx, const CloseFlags& f) {
   BERTH_RETURN_IF_ERROR(check_number("award id", f.id));
-  Result<json> award = ctx.post("/v1/awards/" + f.id + "/close", json{{"reason", f.reason}});
-  if (!award.ok()) return award.status();
-  const bool returned = award->contains("returned") && !(*award)["returned"].is_null();
-  ctx.print(*award, "Closed award " + f.id +
-                        (returned ? "; " + ctx.money(*award, "returned_amount") + " returned to the fund"
+  BERTH_ASSIGN_OR_RETURN(json award, ctx.post("/v1/awards/" + f.id + "/close", json{{"reason", f.reason}}));
+  const bool returned = award.contains("returned") && !award["returned"].is_null();
+  ctx.print(award, "Closed award " + f.id +
+                        (returned ? "; " + ctx.money(award, "returned_amount") + " returned to the fund"
                                   : "; what is left returns to the fund once its running jobs settle") +
                         "\n");
   return Status::Ok();
@@ -118,84 +114,72 @@ Status run_funding_order(Context& ctx, const OrderFlags& f) {
     BERTH_RETURN_IF_ERROR(check_number("award id", a));
     ids.push_back(std::stoull(a));
   }
-  Result<json> balance = ctx.post("/v1/projects/" + path_segment(f.project) + "/funding-order", json{{"awards", ids}});
-  if (!balance.ok()) return balance.status();
-  ctx.print(*balance, render_balances({*balance}, ctx.currency()));
+  BERTH_ASSIGN_OR_RETURN(json balance, ctx.post("/v1/projects/" + path_segment(f.project) + "/funding-order", json{{"awards", ids}}));
+  ctx.print(balance, render_balances({balance}, ctx.currency()));
   return Status::Ok();
 }
 
 Result<std::vector<json>> all_balances(Context& ctx) {
-  Result<json> projects = ctx.get("/v1/projects");
-  if (!projects.ok()) return projects.status();
+  BERTH_ASSIGN_OR_RETURN(json projects, ctx.get("/v1/projects"));
   std::vector<json> out;
-  for (const json& project : items(*projects, "projects")) {
-    Result<json> balance = ctx.get("/v1/projects/" + path_segment(cell(project, "id")) + "/balance");
-    if (!balance.ok()) return balance.status();
-    out.push_back(std::move(*balance));
+  for (const json& project : items(projects, "projects")) {
+    BERTH_ASSIGN_OR_RETURN(json balance, ctx.get("/v1/projects/" + path_segment(cell(project, "id")) + "/balance"));
+    out.push_back(std::move(balance));
   }
   return out;
 }
 
 Status run_balance(Context& ctx, const std::string& project) {
   if (!project.empty()) {
-    Result<json> balance = ctx.get("/v1/projects/" + path_segment(project) + "/balance");
-    if (!balance.ok()) return balance.status();
-    ctx.print(*balance, render_balances({*balance}, ctx.currency()));
+    BERTH_ASSIGN_OR_RETURN(json balance, ctx.get("/v1/projects/" + path_segment(project) + "/balance"));
+    ctx.print(balance, render_balances({balance}, ctx.currency()));
     return Status::Ok();
   }
-  Result<std::vector<json>> balances = all_balances(ctx);
-  if (!balances.ok()) return balances.status();
-  ctx.print(json{{"balances", *balances}}, render_balances(*balances, ctx.currency()));
+  BERTH_ASSIGN_OR_RETURN(std::vector<json> balances, all_balances(ctx));
+  ctx.print(json{{"balances", balances}}, render_balances(balances, ctx.currency()));
   return Status::Ok();
 }
 
 Status run_transfers(Context& ctx, const TransferFlags& f) {
   if (!f.account.empty()) BERTH_RETURN_IF_ERROR(check_number("account id", f.account));
   if (!f.job.empty()) BERTH_RETURN_IF_ERROR(check_job_id(f.job));
-  Result<json> reply =
-      get_every_page(ctx, "/v1/transfers" + query_string({{"account", f.account}, {"job", f.job}, {"limit", "1000"}}), "transfers");
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_transfers(items(*reply, "transfers"), ctx.currency()));
+  const std::string path =
+      "/v1/transfers" + query_string({{"account", f.account}, {"job", f.job}, {"limit", "1000"}});
+  BERTH_ASSIGN_OR_RETURN(json reply, get_every_page(ctx, path, "transfers"));
+  ctx.print(reply, render_transfers(items(reply, "transfers"), ctx.currency()));
   return Status::Ok();
 }
 
 Status run_topup(Context& ctx, const TopupFlags& f) {
-  Result<std::string> amount = checked_amount(f.amount);
-  if (!amount.ok()) return amount.status();
-  json body = {{"amount", *amount}};
+  BERTH_ASSIGN_OR_RETURN(std::string amount, checked_amount(f.amount));
+  json body = {{"amount", amount}};
   if (f.reference) body["reference"] = *f.reference;
-  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/topups", body);
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, "Topped up " + f.project + " by " + ctx.exact_money(*reply, "amount") +
-                        (f.reference ? " (reference " + *f.reference + ")" : "") + "; wallet balance " +
-                        ctx.exact_money(*reply, "wallet_balance") + "\n");
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/topups", body));
+  ctx.print(reply, "Topped up " + f.project + " by " + ctx.exact_money(reply, "amount") +
+                       (f.reference ? " (reference " + *f.reference + ")" : "") + "; wallet balance " +
+                       ctx.exact_money(reply, "wallet_balance") + "\n");
   return Status::Ok();
 }
 
 // Reconciles a state directory's database without a server: for an operator whose berthd will
 // not start on the rows (Restore refuses books that do not verify) or is stopped.
-Result<json> reconcile_offline(const std::string& state_dir) {
-  const std::string path = state_dir + "/berth.db";
-  if (!std::filesystem::is_regular_file(path)) return Status::NotFound("no berth database at " + path);
-  auto store = store::SqliteStore::Open(path);
-  if (!store.ok()) return store.status();
-  auto rows = (*store)->load(nullptr);
-  if (!rows.ok()) return rows.status();
+Result<json> reconcile_offline(Context& ctx, const std::string& state_dir) {
+  const auto& reconcile_state_dir = ctx.io().reconcile_state_dir;
+  if (!reconcile_state_dir) return Status(Code::kUnavailable, "this berth cannot read a state directory");
   const core::ReconcileOptions options;
-  json reply = server::reconcile_json(core::reconcile(*rows, options), core::ReconcileReport{}, options.max_listed);
+  BERTH_ASSIGN_OR_RETURN(core::ReconcileReport report, reconcile_state_dir(state_dir, options));
+  json reply = wire::reconcile_json(report, core::ReconcileReport{}, options.max_listed);
   reply.erase("engine");  // no engine runs here: the store's rows are all there is
   return reply;
 }
 
 Status run_credit_limit(Context& ctx, const CreditLimitFlags& f) {
-  Result<std::string> limit = checked_amount(f.limit);
-  if (!limit.ok()) return limit.status();
-  json body = {{"limit", *limit}};
+  BERTH_ASSIGN_OR_RETURN(std::string limit, checked_amount(f.limit));
+  json body = {{"limit", limit}};
   if (f.note) body["note"] = *f.note;
-  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/credit-limit", body);
-  if (!reply.ok()) return reply.status();
-  const json wallet = reply->value("wallet", json::object());
-  ctx.print(*reply, "Credit limit of " + f.project + "'s wallet: " + ctx.money(wallet, "credit_limit") +
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/credit-limit", body));
+  const json wallet = reply.value("wallet", json::object());
+  ctx.print(reply, "Credit limit of " + f.project + "'s wallet: " + ctx.money(wallet, "credit_limit") +
                         "; spendable " + ctx.money(wallet, "spendable") + "\n");
   return Status::Ok();
 }
@@ -210,45 +194,40 @@ Status run_refund(Context& ctx, const RefundFlags& f) {
     body["amount"] = *amount;
   }
   if (f.reference) body["reference"] = *f.reference;
-  Result<json> reply = ctx.post("/v1/jobs/" + f.job + "/refund", body);
-  if (!reply.ok()) return reply.status();
-  const json refund = reply->value("refund", json::object());
-  const bool replayed = reply->value("replayed", false);
-  ctx.print(*reply, std::string(replayed ? "Already refunded " : "Refunded ") + ctx.exact_money(refund, "amount") +
-                        " of job " + f.job + " (refunded in all " + ctx.exact_money(*reply, "refunded") + " of " +
-                        ctx.exact_money(*reply, "cost") + ")\n");
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/jobs/" + f.job + "/refund", body));
+  const json refund = reply.value("refund", json::object());
+  const bool replayed = reply.value("replayed", false);
+  ctx.print(reply, std::string(replayed ? "Already refunded " : "Refunded ") + ctx.exact_money(refund, "amount") +
+                       " of job " + f.job + " (refunded in all " + ctx.exact_money(reply, "refunded") + " of " +
+                       ctx.exact_money(reply, "cost") + ")\n");
   return Status::Ok();
 }
 
 Status run_adjust(Context& ctx, const AdjustFlags& f) {
-  Result<std::string> amount = checked_amount(f.amount, true);
-  if (!amount.ok()) return amount.status();
+  BERTH_ASSIGN_OR_RETURN(std::string amount, checked_amount(f.amount, true));
   if (f.reason.empty()) return Status::Invalid("--reason must not be empty");
-  json body = {{"amount", *amount}, {"reason", f.reason}};
+  json body = {{"amount", amount}, {"reason", f.reason}};
   if (f.reference) body["reference"] = *f.reference;
-  Result<json> reply = ctx.post("/v1/projects/" + path_segment(f.project) + "/adjustments", body);
-  if (!reply.ok()) return reply.status();
-  const json adjustment = reply->value("adjustment", json::object());
-  const json wallet = reply->value("wallet", json::object());
-  ctx.print(*reply, "Adjusted " + f.project + "'s wallet by " + ctx.exact_money(adjustment, "amount") +
-                        (f.reference ? " (reference " + *f.reference + ")" : "") + "; balance " +
-                        ctx.exact_money(wallet, "balance") + "\n");
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/adjustments", body));
+  const json adjustment = reply.value("adjustment", json::object());
+  const json wallet = reply.value("wallet", json::object());
+  ctx.print(reply, "Adjusted " + f.project + "'s wallet by " + ctx.exact_money(adjustment, "amount") +
+                       (f.reference ? " (reference " + *f.reference + ")" : "") + "; balance " +
+                       ctx.exact_money(wallet, "balance") + "\n");
   return Status::Ok();
 }
 
 // Exits 1 when the books show any difference; the differences printed are the message.
 Status run_reconcile(Context& ctx, const std::string& state_dir) {
-  Result<json> reply = state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(state_dir);
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_reconcile(*reply));
-  if (reply->is_object() && reply->value("ok", false)) return Status::Ok();
+  BERTH_ASSIGN_OR_RETURN(json reply, state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(ctx, state_dir));
+  ctx.print(reply, render_reconcile(reply));
+  if (reply.is_object() && reply.value("ok", false)) return Status::Ok();
   return Status(Code::kConflict, "");
 }
 
 Result<json> scheme_body(const SchemeFlags& f) {
-  Result<int64_t> rate = parse_rate_bps(f.rate);
-  if (!rate.ok()) return rate.status();
-  json body = {{"name", f.name}, {"rate_bps", *rate}};
+  BERTH_ASSIGN_OR_RETURN(int64_t rate, parse_rate_bps(f.rate));
+  json body = {{"name", f.name}, {"rate_bps", rate}};
   if (f.fund) {
     Result<std::string> fund = checked_amount(*f.fund);
     if (!fund.ok()) return Status::Invalid("--fund: " + fund.status().message());
@@ -273,21 +252,17 @@ Result<json> scheme_body(const SchemeFlags& f) {
 }
 
 Status run_scheme_create(Context& ctx, const SchemeFlags& f) {
-  Result<json> body = scheme_body(f);
-  if (!body.ok()) return body.status();
-  Result<json> scheme = ctx.post("/v1/schemes", *body);
-  if (!scheme.ok()) return scheme.status();
-  ctx.print(*scheme, "Created scheme " + cell(*scheme, "id") + " (" + f.name + ", " +
-                         format_rate((*body)["rate_bps"].get<int64_t>()) + ")\n");
+  BERTH_ASSIGN_OR_RETURN(json body, scheme_body(f));
+  BERTH_ASSIGN_OR_RETURN(json scheme, ctx.post("/v1/schemes", body));
+  ctx.print(scheme, "Created scheme " + cell(scheme, "id") + " (" + f.name + ", " +
+                         format_rate(body["rate_bps"].get<int64_t>()) + ")\n");
   return Status::Ok();
 }
 
 Status run_scheme_fund(Context& ctx, const FundFlags& f) {
-  Result<std::string> amount = checked_amount(f.amount);
-  if (!amount.ok()) return amount.status();
-  Result<json> scheme = ctx.post("/v1/schemes/" + path_segment(f.scheme) + "/fund", json{{"amount", *amount}});
-  if (!scheme.ok()) return scheme.status();
-  ctx.print(*scheme, "Scheme " + f.scheme + " fund balance: " + ctx.money(*scheme, "fund_balance") + "\n");
+  BERTH_ASSIGN_OR_RETURN(std::string amount, checked_amount(f.amount));
+  BERTH_ASSIGN_OR_RETURN(json scheme, ctx.post("/v1/schemes/" + path_segment(f.scheme) + "/fund", json{{"amount", amount}}));
+  ctx.print(scheme, "Scheme " + f.scheme + " fund balance: " + ctx.money(scheme, "fund_balance") + "\n");
   return Status::Ok();
 }
 
@@ -308,11 +283,9 @@ Result<json> award_body(const AwardFlags& f) {
 }
 
 Status run_award_create(Context& ctx, const AwardFlags& f) {
-  Result<json> body = award_body(f);
-  if (!body.ok()) return body.status();
-  Result<json> award = ctx.post("/v1/awards", *body);
-  if (!award.ok()) return award.status();
-  ctx.print(*award, "Created award " + cell(*award, "id") + " (" + f.project + " from " + f.scheme + ")\n");
+  BERTH_ASSIGN_OR_RETURN(json body, award_body(f));
+  BERTH_ASSIGN_OR_RETURN(json award, ctx.post("/v1/awards", body));
+  ctx.print(award, "Created award " + cell(award, "id") + " (" + f.project + " from " + f.scheme + ")\n");
   return Status::Ok();
 }
 

@@ -111,9 +111,8 @@ void add_progress_report_commands(CLI::App& report, Context& ctx) {
   list->add_option("award", f.award, "award id")->required();
   on_run(list, ctx, [&ctx, &f] {
     BERTH_RETURN_IF_ERROR(check_award_id(f.award));
-    Result<json> reply = ctx.get(reports_path(f.award));
-    if (!reply.ok()) return reply.status();
-    ctx.print(*reply, render_reports(*reply));
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.get(reports_path(f.award)));
+    ctx.print(reply, render_reports(reply));
     return Status::Ok();
   });
 }

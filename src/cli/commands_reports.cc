@@ -30,14 +30,12 @@ Status run_statement(Context& ctx, const StatementFlags& f) {
   const std::string path = "/v1/projects/" + path_segment(f.project) + "/statement" +
                            query_string({{"month", f.month}, {"format", format}});
   if (!format.empty()) {
-    Result<std::string> text = ctx.get_text(path);
-    if (!text.ok()) return text.status();
-    ctx.out() << *text;
+    BERTH_ASSIGN_OR_RETURN(std::string text, ctx.get_text(path));
+    ctx.out() << text;
     return Status::Ok();
   }
-  Result<json> reply = ctx.get(path);
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_statement(*reply, ctx.currency()));
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.get(path));
+  ctx.print(reply, render_statement(reply, ctx.currency()));
   return Status::Ok();
 }
 
@@ -46,9 +44,8 @@ Status run_scheme_report(Context& ctx, const ReportFlags& f) {
     Result<int64_t> from = parse_time_ms(f.from);
     if (!from.ok()) return Status::Invalid("--from: " + from.status().message());
   }
-  Result<json> reply = ctx.get("/v1/schemes/" + path_segment(f.scheme) + "/report" + query_string({{"from", f.from}}));
-  if (!reply.ok()) return reply.status();
-  ctx.print(*reply, render_scheme_report(*reply, ctx.currency()));
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.get("/v1/schemes/" + path_segment(f.scheme) + "/report" + query_string({{"from", f.from}})));
+  ctx.print(reply, render_scheme_report(reply, ctx.currency()));
   return Status::Ok();
 }
 

@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "common/money.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "sim/progress.h"
 #include "sim/replay.h"
 
@@ -59,12 +59,10 @@ Result<Minor> amount_field(const toml::value& v, const char* key, const std::str
 
 Result<sim::TenantMoney> tenant_money(const toml::value& v, const std::string& where) {
   sim::TenantMoney m;
-  auto award = amount_field(v, "award", where);
-  if (!award.ok()) return award.status();
-  m.award_minor = *award;
-  auto wallet = amount_field(v, "wallet", where);
-  if (!wallet.ok()) return wallet.status();
-  m.wallet_minor = *wallet;
+  BERTH_ASSIGN_OR_RETURN(auto award, amount_field(v, "award", where));
+  m.award_minor = award;
+  BERTH_ASSIGN_OR_RETURN(auto wallet, amount_field(v, "wallet", where));
+  m.wallet_minor = wallet;
   m.gpu_level = static_cast<int>(toml::find_or<int64_t>(v, "gpu_level", m.gpu_level));
   m.award_days = toml::find_or<int64_t>(v, "days", m.award_days);
   if (m.gpu_level < 1 || m.award_days < 1) return Status::Invalid(where + ": gpu_level and days must be at least 1");
@@ -78,9 +76,8 @@ Result<sim::Economics> load_economics(const std::string& path, const core::Clust
   try {
     const toml::value root = toml::parse(path);
     for (const auto& m : toml::find_or<std::vector<toml::value>>(root, "gpu_models", {})) {
-      auto price = amount_field(m, "price_per_gpu_hour", path + ": gpu_models");
-      if (!price.ok()) return price.status();
-      e.prices.push_back({toml::find<std::string>(m, "name"), *price});
+      BERTH_ASSIGN_OR_RETURN(auto price, amount_field(m, "price_per_gpu_hour", path + ": gpu_models"));
+      e.prices.push_back({toml::find<std::string>(m, "name"), price});
     }
     if (e.prices.empty()) e.prices = cluster.prices;
     if (e.prices.empty()) return Status::Invalid(path + ": no prices: give [[gpu_models]] with price_per_gpu_hour");
@@ -92,22 +89,19 @@ Result<sim::Economics> load_economics(const std::string& path, const core::Clust
     if (!bps.ok() || *bps > 100 * 10'000 || *bps % 100 != 0)
       return Status::Invalid(path + ": scheme.rate must be 0% to 100% with at most two decimals, got '" + rate + "'");
     e.rate_bps = *bps / 100;
-    auto fund = amount_field(s, "fund", path + ": scheme");
-    if (!fund.ok()) return fund.status();
-    e.fund_minor = *fund;
+    BERTH_ASSIGN_OR_RETURN(auto fund, amount_field(s, "fund", path + ": scheme"));
+    e.fund_minor = fund;
     const std::string shortfall = toml::find_or<std::string>(s, "shortfall", "wallet");
     if (!core::parse_shortfall(shortfall, &e.shortfall))
       return Status::Invalid(path + ": scheme.shortfall must be wallet or wait, got '" + shortfall + "'");
     for (const auto& t : toml::find_or<std::vector<toml::value>>(root, "tenants", {})) {
       const std::string name = toml::find<std::string>(t, "name");
-      auto m = tenant_money(t, path + ": tenant " + name);
-      if (!m.ok()) return m.status();
-      if (!e.tenants.emplace(name, *m).second) return Status::Invalid(path + ": tenant " + name + " is listed twice");
+      BERTH_ASSIGN_OR_RETURN(auto m, tenant_money(t, path + ": tenant " + name));
+      if (!e.tenants.emplace(name, m).second) return Status::Invalid(path + ": tenant " + name + " is listed twice");
     }
     if (root.contains("others")) {
-      auto m = tenant_money(toml::find(root, "others"), path + ": others");
-      if (!m.ok()) return m.status();
-      e.others = *m;
+      BERTH_ASSIGN_OR_RETURN(auto m, tenant_money(toml::find(root, "others"), path + ": others"));
+      e.others = m;
     }
   } catch (const std::exception& ex) {
     return Status::Invalid(std::string("economics: ") + ex.what());
@@ -118,9 +112,8 @@ Result<sim::Economics> load_economics(const std::string& path, const core::Clust
 Result<core::ClusterConfig> cluster_from(const SimFlags& f) {
   if (!f.cluster.empty()) {
     if (f.nodes > 0) return Status::Invalid("give --cluster or --nodes, not both");
-    auto config = server::load_config_file(f.cluster);
-    if (!config.ok()) return config.status();
-    return config->cluster;
+    BERTH_ASSIGN_OR_RETURN(auto config, load_config_file(f.cluster));
+    return config.cluster;
   }
   if (f.nodes < 1 && f.tenant_pools.empty())
     return Status::Invalid("no cluster: give --cluster FILE (berthd's format), --nodes N --gpus-per-node G, or --tenant-pools FILE");
@@ -174,37 +167,31 @@ Status run_sim(Context& ctx, const SimFlags& f) {
   sim::TraceOptions options;
   options.skip_bad = f.skip_bad;
   if (!f.from.empty()) {
-    auto s = parse_day_or_time_s("--from", f.from);
-    if (!s.ok()) return s.status();
-    options.from_epoch_s = *s;
+    BERTH_ASSIGN_OR_RETURN(auto s, parse_day_or_time_s("--from", f.from));
+    options.from_epoch_s = s;
   }
   if (!f.to.empty()) {
-    auto s = parse_day_or_time_s("--to", f.to);
-    if (!s.ok()) return s.status();
-    options.to_epoch_s = *s + (f.to.size() == 10 ? 86'400 : 0);  // a date includes its whole day
+    BERTH_ASSIGN_OR_RETURN(auto s, parse_day_or_time_s("--to", f.to));
+    options.to_epoch_s = s + (f.to.size() == 10 ? 86'400 : 0);  // a date includes its whole day
   }
   auto policies = sim::parse_policies(f.policy);
   if (!policies.ok()) return Status::Invalid("--policy: " + policies.status().message());
   sim::Estimates estimates;
   if (!sim::parse_estimates(f.estimates, &estimates))
     return Status::Invalid("--estimates must be limit, predict or oracle, got '" + f.estimates + "'");
-  auto cluster = cluster_from(f);
-  if (!cluster.ok()) return cluster.status();
+  BERTH_ASSIGN_OR_RETURN(auto cluster, cluster_from(f));
   std::vector<std::pair<std::string, int>> pools;
   if (!f.tenant_pools.empty()) {
-    auto p = sim::read_tenant_pools(f.tenant_pools);
-    if (!p.ok()) return p.status();
-    pools = std::move(*p);
+    BERTH_ASSIGN_OR_RETURN(auto p, sim::read_tenant_pools(f.tenant_pools));
+    pools = std::move(p);
   }
   std::optional<sim::Economics> economics;
   if (!f.economics.empty()) {
-    auto e = load_economics(f.economics, *cluster);
-    if (!e.ok()) return e.status();
-    economics = std::move(*e);
+    BERTH_ASSIGN_OR_RETURN(auto e, load_economics(f.economics, cluster));
+    economics = std::move(e);
   }
-  auto trace = sim::read_trace(f.trace, format, options);
-  if (!trace.ok()) return trace.status();
-  for (const std::string& note : trace->notes) ctx.err() << "berth: note: " << note << "\n";
+  BERTH_ASSIGN_OR_RETURN(auto trace, sim::read_trace(f.trace, format, options));
+  for (const std::string& note : trace.notes) ctx.err() << "berth: note: " << note << "\n";
 
   std::vector<sim::PolicyRun> runs;
   std::vector<sim::AwardSeries> awards;
@@ -213,7 +200,7 @@ Status run_sim(Context& ctx, const SimFlags& f) {
   const bool show_progress = !f.no_progress && ctx.io().err == &std::cerr;
   for (sim::Policy policy : *policies) {
     sim::ReplayConfig config;
-    config.cluster = *cluster;
+    config.cluster = cluster;
     config.pools = pools;
     config.policy = policy;
     config.estimates = estimates;
@@ -221,13 +208,13 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     config.restart_overhead_s = f.restart_overhead_s;
     config.preempt_exempt_s = f.preempt_exempt_s;
     config.economics = economics ? &*economics : nullptr;
-    sim::Progress bar(stderr, show_progress ? static_cast<int64_t>(trace->jobs.size()) : 0,
+    sim::Progress bar(stderr, show_progress ? static_cast<int64_t>(trace.jobs.size()) : 0,
                       std::string("sim ") + sim::policy_name(policy));
     config.progress = [&bar](int64_t done, int64_t) { bar.update(done); };
-    auto result = sim::replay(*trace, config);
+    auto result = sim::replay(trace, config);
     bar.finish();
     if (!result.ok()) return result.status();
-    json m = result_json(*result, *trace, policy, estimates);
+    json m = result_json(*result, trace, policy, estimates);
     total_gpus = result->total_gpus;
     runs.push_back(sim::PolicyRun{sim::policy_name(policy), m, result->jobs});
     if (awards.empty()) awards = result->awards;
@@ -237,7 +224,7 @@ Status run_sim(Context& ctx, const SimFlags& f) {
   if (all.size() > 1) out["policies"] = all;
   // What the log itself recorded (SWF has each job's real wait), to set beside the replay.
   std::vector<int64_t> log_waits;
-  for (const sim::TraceJob& j : trace->jobs)
+  for (const sim::TraceJob& j : trace.jobs)
     if (j.log_wait_s >= 0) log_waits.push_back(j.log_wait_s);
   std::string log_line;
   if (!log_waits.empty()) {

@@ -68,9 +68,8 @@ Result<std::pair<std::string, std::string>> fallback_token(const std::map<std::s
   if (auto it = config.find("token"); it != config.end() && !it->second.empty())
     return std::pair{it->second, std::string("the config file")};
   if (auto it = config.find("token_file"); it != config.end() && !it->second.empty()) {
-    Result<std::string> token = read_token_file(read_file, it->second);
-    if (!token.ok()) return token.status();
-    return std::pair{*token, it->second};
+    BERTH_ASSIGN_OR_RETURN(std::string token, read_token_file(read_file, it->second));
+    return std::pair{token, it->second};
   }
   Result<std::string> local = read_file(kLocalAdminTokenPath);
   if (local.ok()) return std::pair{std::string(trim(*local)), std::string(kLocalAdminTokenPath)};
@@ -116,14 +115,13 @@ Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& geten
 
 Result<Connection> resolve_connection(const ConnectionFlags& flags, const GetEnvFn& getenv,
                                       const ReadFileFn& read_file) {
-  Result<std::map<std::string, std::string>> config = load_cli_config(getenv, read_file);
-  if (!config.ok()) return config.status();
+  BERTH_ASSIGN_OR_RETURN(auto config, load_cli_config(getenv, read_file));
   Connection out;
   if (!flags.server.empty()) {
     out.server = flags.server;
   } else if (auto env = nonempty(getenv("BERTH_SERVER"))) {
     out.server = *env;
-  } else if (auto it = config->find("server"); it != config->end() && !it->second.empty()) {
+  } else if (auto it = config.find("server"); it != config.end() && !it->second.empty()) {
     out.server = it->second;
   } else {
     out.server = kDefaultServer;
@@ -135,14 +133,12 @@ Result<Connection> resolve_connection(const ConnectionFlags& flags, const GetEnv
     out.token = *env;
     out.token_source = "BERTH_TOKEN";
   } else if (auto file = nonempty(getenv("BERTH_TOKEN_FILE"))) {
-    Result<std::string> token = read_token_file(read_file, *file);
-    if (!token.ok()) return token.status();
-    out.token = *token;
+    BERTH_ASSIGN_OR_RETURN(std::string token, read_token_file(read_file, *file));
+    out.token = token;
     out.token_source = *file;
   } else {
-    Result<std::pair<std::string, std::string>> fallback = fallback_token(*config, read_file);
-    if (!fallback.ok()) return fallback.status();
-    std::tie(out.token, out.token_source) = *fallback;
+    BERTH_ASSIGN_OR_RETURN(auto fallback, fallback_token(config, read_file));
+    std::tie(out.token, out.token_source) = fallback;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 #include "cli/export_env.h"
 
+#include "common/limits.h"
 #include "common/strings.h"
-#include "server/request_fields.h"
 
 namespace berth::cli {
 namespace {
@@ -100,9 +100,8 @@ Result<std::map<std::string, std::string>> exported_environment(
     const std::vector<std::string>& deny_patterns) {
   ExportRequest wanted;
   if (request) {
-    Result<ExportRequest> parsed = parse_export(*request);
-    if (!parsed.ok()) return parsed.status();
-    wanted = std::move(*parsed);
+    BERTH_ASSIGN_OR_RETURN(ExportRequest parsed, parse_export(*request));
+    wanted = std::move(parsed);
   }
   std::map<std::string, std::string> out;
   if (wanted.all) {
@@ -118,10 +117,10 @@ Result<std::map<std::string, std::string>> exported_environment(
   }
   size_t bytes = 0;
   for (const auto& [name, value] : out) bytes += name.size() + value.size();
-  if (out.size() > server::kMaxEnvVariables || bytes > server::kMaxEnvBytes)
+  if (out.size() > kMaxEnvVariables || bytes > kMaxEnvBytes)
     return Status::Invalid("the environment to pass to the job has " + std::to_string(out.size()) + " variables, " +
-                           std::to_string(bytes) + " bytes; the limit is " + std::to_string(server::kMaxEnvVariables) +
-                           " variables, " + std::to_string(server::kMaxEnvBytes) +
+                           std::to_string(bytes) + " bytes; the limit is " + std::to_string(kMaxEnvVariables) +
+                           " variables, " + std::to_string(kMaxEnvBytes) +
                            " bytes (name only what the job needs with --export=VAR1,VAR2, or --export=NONE)");
   return out;
 }

@@ -62,8 +62,7 @@ json resources_json(const JobResources& r) {
 Result<json> build_submit_request(const JobOptions& options, const std::string& script,
                                   const std::vector<std::string>& args, const std::string& submit_dir,
                                   const std::map<std::string, std::string>& env) {
-  Result<json> shape = job_shape(options);
-  if (!shape.ok()) return shape.status();
+  BERTH_ASSIGN_OR_RETURN(json shape, job_shape(options));
   if (script.empty()) return Status::Invalid("the batch script is empty");
   if (script.size() > kMaxScriptBytes)
     return Status::Invalid("the batch script is " + std::to_string(script.size()) + " bytes; the limit is " +
@@ -74,7 +73,7 @@ Result<json> build_submit_request(const JobOptions& options, const std::string& 
   if (submit_dir.empty() || submit_dir.front() != '/')
     return Status::Invalid("working directory '" + submit_dir + "' is not an absolute path");
   if (options.workdir && options.workdir->empty()) return Status::Invalid("--chdir needs a directory");
-  json body = std::move(*shape);
+  json body = std::move(shape);
   body["submit_dir"] = submit_dir;
   body["workdir"] = !options.workdir ? submit_dir
                     : options.workdir->front() == '/' ? *options.workdir
@@ -90,14 +89,12 @@ Result<json> build_submit_request(const JobOptions& options, const std::string& 
   if (options.requeue) body["requeue"] = *options.requeue;
   if (options.hold && *options.hold) body["hold"] = true;
   if (options.dependency) {
-    Result<std::string> dependency = parse_dependency(*options.dependency);
-    if (!dependency.ok()) return dependency.status();
-    body["dependency"] = *dependency;
+    BERTH_ASSIGN_OR_RETURN(std::string dependency, parse_dependency(*options.dependency));
+    body["dependency"] = dependency;
   }
   if (options.array) {
-    Result<std::string> array = parse_array(*options.array);
-    if (!array.ok()) return array.status();
-    body["array"] = *array;
+    BERTH_ASSIGN_OR_RETURN(std::string array, parse_array(*options.array));
+    body["array"] = array;
   }
   return body;
 }
@@ -138,9 +135,8 @@ json name_or_id(std::string_view ref) {
 }
 
 Result<std::string> checked_amount(std::string_view text, bool allow_negative) {
-  Result<Minor> minor = parse_amount(text, allow_negative);
-  if (!minor.ok()) return minor.status();
-  return format_amount(*minor);
+  BERTH_ASSIGN_OR_RETURN(Minor minor, parse_amount(text, allow_negative));
+  return format_amount(minor);
 }
 
 Status check_tier(std::string_view tier) {

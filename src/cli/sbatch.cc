@@ -214,22 +214,19 @@ Status apply(Effect effect, std::string_view value, JobOptions* options) {
     case Effect::kRequeue: options->requeue = true; return Status::Ok();
     case Effect::kNoRequeue: options->requeue = false; return Status::Ok();
     case Effect::kConstraint: {
-      Result<std::string> model = parse_gpu_model(value);
-      if (!model.ok()) return model.status();
-      options->gpu_model = *model;
+      BERTH_ASSIGN_OR_RETURN(std::string model, parse_gpu_model(value));
+      options->gpu_model = model;
       return Status::Ok();
     }
     case Effect::kHold: options->hold = true; return Status::Ok();
     case Effect::kDependency: {
-      Result<std::string> dependency = parse_dependency(value);
-      if (!dependency.ok()) return dependency.status();
-      options->dependency = *dependency;
+      BERTH_ASSIGN_OR_RETURN(std::string dependency, parse_dependency(value));
+      options->dependency = dependency;
       return Status::Ok();
     }
     case Effect::kArray: {
-      Result<std::string> array = parse_array(value);
-      if (!array.ok()) return array.status();
-      options->array = *array;
+      BERTH_ASSIGN_OR_RETURN(std::string array, parse_array(value));
+      options->array = array;
       return Status::Ok();
     }
     case Effect::kQos: {
@@ -239,14 +236,12 @@ Status apply(Effect effect, std::string_view value, JobOptions* options) {
     }
     case Effect::kChdir: return require_nonempty(value, &options->workdir);
     case Effect::kSignal: {
-      Result<executor::JobSignal> signal = executor::parse_job_signal(value);
-      if (!signal.ok()) return signal.status();
+      BERTH_RETURN_IF_ERROR(executor::parse_job_signal(value).status());  // checked, kept as typed
       options->signal = std::string(value);
       return Status::Ok();
     }
     case Effect::kExport: {
-      Result<ExportRequest> request = parse_export(value);
-      if (!request.ok()) return request.status();
+      BERTH_RETURN_IF_ERROR(parse_export(value).status());  // checked, kept as typed
       options->export_env = std::string(value);
       return Status::Ok();
     }
@@ -280,9 +275,8 @@ Result<Found> next_option(const std::vector<std::string>& tokens, size_t* i) {
   if (token.size() > 2 && token.starts_with("--")) {
     const size_t eq = token.find('=');
     const std::string name = token.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    Result<const OptionSpec*> spec = find_long(name);
-    if (!spec.ok()) return spec.status();
-    found.spec = *spec;
+    BERTH_ASSIGN_OR_RETURN(const OptionSpec* spec, find_long(name));
+    found.spec = spec;
     found.spelled = "--" + std::string(found.spec->long_name);
     if (eq != std::string::npos) attached = token.substr(eq + 1);
   } else if (token.size() >= 2 && token[0] == '-' && token[1] != '-') {
@@ -465,13 +459,11 @@ Result<GpuRequest> parse_gpus(std::string_view value) {
   GpuRequest request;
   const size_t colon = value.rfind(':');
   if (colon != std::string_view::npos) {
-    Result<std::string> model = parse_gpu_model(value.substr(0, colon));
-    if (!model.ok()) return model.status();
-    request.model = *model;
+    BERTH_ASSIGN_OR_RETURN(std::string model, parse_gpu_model(value.substr(0, colon)));
+    request.model = model;
   }
-  Result<int64_t> count = parse_gpu_count(colon == std::string_view::npos ? value : value.substr(colon + 1));
-  if (!count.ok()) return count.status();
-  request.count = *count;
+  BERTH_ASSIGN_OR_RETURN(int64_t count, parse_gpu_count(colon == std::string_view::npos ? value : value.substr(colon + 1)));
+  request.count = count;
   return request;
 }
 
@@ -487,9 +479,8 @@ Result<GpuRequest> parse_gres(std::string_view value) {
 }
 
 Result<int64_t> parse_time_limit_s(std::string_view value) {
-  Result<int64_t> seconds = parse_duration_s(value);
-  if (!seconds.ok()) return seconds.status();
-  if (*seconds == 0)
+  BERTH_ASSIGN_OR_RETURN(int64_t seconds, parse_duration_s(value));
+  if (seconds == 0)
     return Status::Invalid("time limit 0 means no limit in Slurm; berth needs a limit to hold money");
   return seconds;
 }
@@ -585,11 +576,11 @@ Result<std::string> parse_array(std::string_view value) {
     if (colon != std::string_view::npos && (!read_number(item.substr(colon + 1), 7, &step) || step < 1))
       return bad("has a step in '" + std::string(item) + "' that is not a whole number >= 1");
     if (last < first) return bad("has the range '" + std::string(item) + "', which ends before it starts");
-    if (last > kMaxArrayIndex) return bad("has an index above " + std::to_string(kMaxArrayIndex));
+    if (last > core::kMaxArrayIndex) return bad("has an index above " + std::to_string(core::kMaxArrayIndex));
     for (int64_t i = first; i <= last; i += step) {
       all.push_back(i);
-      if (static_cast<int64_t>(all.size()) > kMaxArrayTasks)
-        return bad("has more than " + std::to_string(kMaxArrayTasks) + " tasks");
+      if (static_cast<int64_t>(all.size()) > core::kMaxArrayTasks)
+        return bad("has more than " + std::to_string(core::kMaxArrayTasks) + " tasks");
     }
   }
   std::sort(all.begin(), all.end());

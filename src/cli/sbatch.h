@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/model.h"
 
 namespace berth::cli {
 
@@ -113,11 +114,9 @@ Result<int64_t> parse_memory_mb(std::string_view value);
 Result<std::string> parse_dependency(std::string_view value);
 
 // An --array value as Slurm writes it: comma-separated indexes and ranges N, N-M or N-M:STEP,
-// then an optional %MAX throttle ("0-15", "1,3,5", "0-99:10", "0-9%2"). At most kMaxArrayTasks
-// distinct indexes, each 0..kMaxArrayIndex (the server's limits). Returns it unchanged; the
-// server expands it.
-inline constexpr int64_t kMaxArrayTasks = 10'000;
-inline constexpr int64_t kMaxArrayIndex = 1'000'000;
+// then an optional %MAX throttle ("0-15", "1,3,5", "0-99:10", "0-9%2"). At most
+// core::kMaxArrayTasks distinct indexes, each 0..core::kMaxArrayIndex (the server's limits,
+// core/model.h). Returns it unchanged; the server expands it.
 Result<std::string> parse_array(std::string_view value);
 
 }  // namespace berth::cli

@@ -78,9 +78,29 @@ class [[nodiscard]] Result {
 
 }  // namespace berth
 
-// Returns early from the enclosing function when `expr` is not ok.
+// Early returns, as absl and leveldb-style code write them. Both work in any function that
+// returns a Status or a Result<T> (a non-ok Status converts to either).
+//
+// BERTH_RETURN_IF_ERROR(expr): `expr` is a Status; returns it when it is not ok.
 #define BERTH_RETURN_IF_ERROR(expr)          \
   do {                                       \
     ::berth::Status _st = (expr);            \
     if (!_st.ok()) return _st;               \
   } while (0)
+
+// BERTH_ASSIGN_OR_RETURN(lhs, expr): `expr` is a Result<T>; returns its status when it is not
+// ok, otherwise moves its value into `lhs`, which may declare a variable or name one:
+//   BERTH_ASSIGN_OR_RETURN(auto stmt, Stmt::Prepare(db, sql));
+//   BERTH_ASSIGN_OR_RETURN(spec.limit_s, parse_duration_s(text));
+// A type with a comma in `lhs` needs `auto` or an alias. The macro expands to more than one
+// statement: do not use it as the body of an unbraced if or loop.
+#define BERTH_ASSIGN_OR_RETURN(lhs, expr) \
+  BERTH_ASSIGN_OR_RETURN_IMPL_(BERTH_STATUS_CONCAT_(_result_, __LINE__), lhs, expr)
+
+#define BERTH_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                 \
+  if (!result.ok()) return result.status();             \
+  lhs = std::move(result).value()
+
+#define BERTH_STATUS_CONCAT_(a, b) BERTH_STATUS_CONCAT_INNER_(a, b)
+#define BERTH_STATUS_CONCAT_INNER_(a, b) a##b

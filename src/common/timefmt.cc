@@ -107,9 +107,8 @@ Result<int64_t> parse_duration_s(std::string_view text) {
   if (!parse_field(text.substr(0, dash), &days)) return bad_duration(text, "is not a duration");
   const std::string_view rest = text.substr(dash + 1);
   if (rest.empty()) return bad_duration(text, "has no hours after the day");
-  Result<int64_t> within = parse_after_days(text, rest);
-  if (!within.ok()) return within.status();
-  return days * kSecondsPerDay + *within;
+  BERTH_ASSIGN_OR_RETURN(int64_t within, parse_after_days(text, rest));
+  return days * kSecondsPerDay + within;
 }
 
 std::string format_duration(int64_t seconds) {

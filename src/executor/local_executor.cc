@@ -98,29 +98,25 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
   if (spec.workdir.empty()) return Status::Invalid("workdir is empty");
   if (spec.stdout_path.empty() || spec.stderr_path.empty()) return Status::Invalid("output path is empty");
 
-  Result<Identity> who = resolve_identity(spec.user, spec.allow_root);
-  if (!who.ok()) return who.status();
-  Result<std::vector<std::string>> env = build_job_env(spec.env, *who, spec.gpus, spec.job.value);
-  if (!env.ok()) return env.status();
-  Result<Script> script = load_script(spec.script_path);
-  if (!script.ok()) return script.status();
-  Fd script_fd(script->fd);
+  BERTH_ASSIGN_OR_RETURN(Identity who, resolve_identity(spec.user, spec.allow_root));
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> env, build_job_env(spec.env, who, spec.gpus, spec.job.value));
+  BERTH_ASSIGN_OR_RETURN(Script script, load_script(spec.script_path));
+  Fd script_fd(script.fd);
 
   ProcessPlan plan;
-  plan.who = std::move(*who);
-  plan.program = script->interpreter;
-  plan.argv.push_back(script->interpreter);
-  if (!script->interpreter_arg.empty()) plan.argv.push_back(script->interpreter_arg);
+  plan.who = std::move(who);
+  plan.program = script.interpreter;
+  plan.argv.push_back(script.interpreter);
+  if (!script.interpreter_arg.empty()) plan.argv.push_back(script.interpreter_arg);
   plan.argv.push_back(kScriptFdPath);
   plan.argv.insert(plan.argv.end(), spec.args.begin(), spec.args.end());
-  plan.env = std::move(*env);
+  plan.env = std::move(env);
   plan.workdir = spec.workdir;
   plan.stdout_path = spec.stdout_path;
   plan.stderr_path = spec.stderr_path;
   plan.script_fd = script_fd.get();
-  Result<int> spawned = spawn_job_process(plan);
-  if (!spawned.ok()) return spawned.status();
-  const pid_t pid = *spawned;
+  BERTH_ASSIGN_OR_RETURN(int spawned, spawn_job_process(plan));
+  const pid_t pid = spawned;
   Clock::time_point start = Clock::now();
   int pidfd = pidfd_open(pid);
   if (pidfd < 0) {

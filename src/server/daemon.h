@@ -23,7 +23,7 @@
 #include "common/clock.h"
 #include "core/engine.h"
 #include "server/auth.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "server/core_loop.h"
 #include "store/store.h"
 

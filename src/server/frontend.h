@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/config.h"
+#include "config/config.h"
 
 namespace berth::server {
 

@@ -11,7 +11,7 @@
 #include <ostream>
 #include <string>
 
-#include "server/config.h"
+#include "config/config.h"
 
 namespace berth::server {
 

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/limits.h"
 #include "common/money.h"
 #include "common/status.h"
 #include "core/engine.h"
@@ -63,8 +64,6 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
 // kMaxEnvVariables, kMaxEnvBytes in all), its warning signal ("signal": "[B:]SIG@SECS") and
 // its CPU, memory and task requests ("resources": kResourceFields, each 0 to
 // kMaxResourceValue), kept for the node agents to enforce.
-inline constexpr size_t kMaxEnvVariables = 1024;
-inline constexpr size_t kMaxEnvBytes = 128 * 1024;
 inline constexpr const char* kResourceFields[] = {"mem_mb", "mem_per_cpu_mb", "mem_per_gpu_mb", "cpus_per_task",
                                                   "cpus_per_gpu", "ntasks", "ntasks_per_node"};
 inline constexpr int64_t kMaxResourceValue = 1'000'000'000;

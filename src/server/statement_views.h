@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/statements.h"
-#include "server/config.h"
+#include "config/config.h"
 
 namespace berth::server {
 

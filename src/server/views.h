@@ -5,6 +5,7 @@
 
 #include "core/engine.h"
 #include "core/reconcile.h"
+#include "wire/reconcile_json.h"
 
 namespace berth::server {
 
@@ -43,10 +44,8 @@ json transfer_json(const core::Ledger& l, const core::Transfer& t);
 // `jobs`: the ids of the jobs running on the node.
 json node_json(const core::Engine& e, const core::Node& n, const std::vector<JobId>& jobs);
 json quote_json(const core::Quote& q);
-json difference_json(const core::Difference& d, const char* source);
-// GET /v1/reconcile: the store's rows as committed and the live engine's, each reconciled;
-// at most `max_listed` differences listed in all, the store's first.
-json reconcile_json(const core::ReconcileReport& store, const core::ReconcileReport& engine, size_t max_listed);
+// GET /v1/reconcile's body, which `berth reconcile --state-dir` writes too (src/wire).
+using wire::reconcile_json;
 // The wallet, and each award with its rate of spending and when it runs out (core/statements.h).
 json balance_json(const core::Engine& e, const core::Project& p, int64_t now_ms);
 // An output path pattern with Slurm's %j (job id), %x (job name), %A (array job id), %a (array

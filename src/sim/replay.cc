@@ -40,12 +40,11 @@ class PoolReplay {
     for (const core::Node& n : cluster.nodes) per_node_ = std::max(per_node_, n.gpus);
     for (const core::Node& n : cluster.nodes) total_gpus_ += n.gpus;
     result_->total_gpus += total_gpus_;
-    auto vc = VirtualCluster::Create(cluster, origin_ms_,
+    BERTH_ASSIGN_OR_RETURN(auto vc, VirtualCluster::Create(cluster, origin_ms_,
                                      SimOptions{.scheduling = scheduling_for(config_),
                                                 .preempt_grace_ms = 0,
-                                                .restart_overhead_ms = config_.restart_overhead_s * 1000});
-    if (!vc.ok()) return vc.status();
-    vc_ = std::move(*vc);
+                                                .restart_overhead_ms = config_.restart_overhead_s * 1000}));
+    vc_ = std::move(vc);
     core::Engine& e = vc_->engine();
     if (config_.economics) {
       auto scheme = e.create_scheme("sim", config_.economics->rate_bps, ~0u, config_.economics->shortfall,
@@ -56,9 +55,8 @@ class PoolReplay {
     for (size_t i : jobs) {
       const TraceJob& t = trace_.jobs[i];
       BERTH_RETURN_IF_ERROR(advance_to(origin_ms_ + t.submit_s * 1000));
-      auto project = project_for(t.tenant);
-      if (!project.ok()) return project.status();
-      core::JobRequest r = request(t, *project);
+      BERTH_ASSIGN_OR_RETURN(auto project, project_for(t.tenant));
+      core::JobRequest r = request(t, project);
       if (r.nodes * per_node_ < r.gpus || r.gpus > total_gpus_) {
         ++result_->skipped_too_large;
       } else {
@@ -106,28 +104,26 @@ class PoolReplay {
     core::Engine& e = vc_->engine();
     // The engine's names may not be numbers (those are ids); trace tenants often are.
     const std::string name = "tenant-" + (tenant.empty() ? std::string("none") : tenant);
-    auto org = e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms());
-    if (!org.ok()) return org.status();
-    auto project = e.create_project(org->id, name, vc_->now_ms());
-    if (!project.ok()) return project.status();
+    BERTH_ASSIGN_OR_RETURN(auto org, e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms()));
+    BERTH_ASSIGN_OR_RETURN(auto project, e.create_project(org.id, name, vc_->now_ms()));
     if (config_.economics) {
       auto it = config_.economics->tenants.find(tenant);
       const TenantMoney& m = it != config_.economics->tenants.end() ? it->second : config_.economics->others;
       if (m.award_minor > 0) {
-        auto award = e.create_award(scheme_, project->id, m.award_minor, m.gpu_level, origin_ms_,
+        auto award = e.create_award(scheme_, project.id, m.award_minor, m.gpu_level, origin_ms_,
                                     origin_ms_ + m.award_days * 86'400'000, vc_->now_ms());
         if (!award.ok()) return Status::Invalid("economics: award for tenant '" + name + "': " + award.status().message());
-        awards_[project->id.value] = award->id;
+        awards_[project.id.value] = award->id;
       }
       if (m.wallet_minor > 0) {
-        auto topup = e.top_up(project->id, m.wallet_minor, "", vc_->now_ms());
+        auto topup = e.top_up(project.id, m.wallet_minor, "", vc_->now_ms());
         if (!topup.ok()) return Status::Invalid("economics: wallet for tenant '" + name + "': " + topup.status().message());
       }
       vc_->mark_dirty();
     }
-    tenants_[project->id.value] = tenant;
-    projects_[tenant] = project->id;
-    return project->id;
+    tenants_[project.id.value] = tenant;
+    projects_[tenant] = project.id;
+    return project.id;
   }
 
   // Moves the clock; with money, one event time at a time, so that a job seen waiting for

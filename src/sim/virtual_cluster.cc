@@ -17,9 +17,8 @@ Result<std::unique_ptr<VirtualCluster>> VirtualCluster::Create(core::ClusterConf
                                                                SimOptions options) {
   if (options.preempt_grace_ms < 0) return Status::Invalid("the preemption grace period must not be negative");
   if (options.restart_overhead_ms < 0) return Status::Invalid("the restart overhead must not be negative");
-  auto engine = core::Engine::Create(std::move(config), start_ms, options.scheduling);
-  if (!engine.ok()) return engine.status();
-  return std::unique_ptr<VirtualCluster>(new VirtualCluster(std::move(*engine), start_ms, options));
+  BERTH_ASSIGN_OR_RETURN(auto engine, core::Engine::Create(std::move(config), start_ms, options.scheduling));
+  return std::unique_ptr<VirtualCluster>(new VirtualCluster(std::move(engine), start_ms, options));
 }
 
 VirtualCluster::SimJob& VirtualCluster::sim_job(JobId id) {
@@ -32,12 +31,11 @@ VirtualCluster::SimJob& VirtualCluster::sim_job(JobId id) {
 Result<JobId> VirtualCluster::submit(const core::JobRequest& request, const SimProcess& process) {
   if (process.runtime_ms && *process.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
   bool replayed = false;
-  auto id = engine_->submit(request, now_ms_, &replayed);
-  if (!id.ok()) return id.status();
-  if (replayed) return *id;  // a retried submit (idempotency key): the first job, as it was
-  sim_job(*id).process = process;
+  BERTH_ASSIGN_OR_RETURN(auto id, engine_->submit(request, now_ms_, &replayed));
+  if (replayed) return id;  // a retried submit (idempotency key): the first job, as it was
+  sim_job(id).process = process;
   dirty_ = true;
-  return *id;
+  return id;
 }
 
 Result<std::vector<JobId>> VirtualCluster::submit_array(const core::JobRequest& request,
@@ -49,10 +47,9 @@ Result<std::vector<JobId>> VirtualCluster::submit_array(const core::JobRequest& 
   for (const SimProcess& p : processes)
     if (p.runtime_ms && *p.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
   bool replayed = false;
-  auto ids = engine_->submit_array(request, indices, throttle, now_ms_, &replayed);
-  if (!ids.ok()) return ids.status();
+  BERTH_ASSIGN_OR_RETURN(auto ids, engine_->submit_array(request, indices, throttle, now_ms_, &replayed));
   if (replayed) return ids;
-  for (size_t i = 0; i < ids->size(); ++i) sim_job((*ids)[i]).process = processes[processes.size() == 1 ? 0 : i];
+  for (size_t i = 0; i < ids.size(); ++i) sim_job(ids[i]).process = processes[processes.size() == 1 ? 0 : i];
   dirty_ = true;
   return ids;
 }
@@ -70,9 +67,8 @@ Status VirtualCluster::release(JobId id) {
 }
 
 Result<bool> VirtualCluster::cancel(JobId id) {
-  auto running = engine_->cancel(id, now_ms_);
-  if (!running.ok()) return running.status();
-  if (*running) {
+  BERTH_ASSIGN_OR_RETURN(auto running, engine_->cancel(id, now_ms_));
+  if (running) {
     // The executor would signal the process now; here it is gone at once.
     core::JobEnd end;
     end.cancelled = true;
@@ -80,16 +76,15 @@ Result<bool> VirtualCluster::cancel(JobId id) {
     invalidate(id);
   }
   dirty_ = true;
-  return *running;
+  return running;
 }
 
 Result<std::vector<JobId>> VirtualCluster::set_node_state(NodeId node, core::NodeState state) {
   if (state == core::NodeState::kDown && engine_->cluster().node(node))
     for (JobId id : engine_->running_jobs())
       if (const core::Job* job = engine_->job(id); job->runs_on(node)) stopping(*job, now_ms_);
-  auto ended = engine_->set_node_state(node, state, now_ms_);
-  if (!ended.ok()) return ended.status();
-  for (JobId id : *ended) {
+  BERTH_ASSIGN_OR_RETURN(auto ended, engine_->set_node_state(node, state, now_ms_));
+  for (JobId id : ended) {
     invalidate(id);
     if (engine_->job(id)->state != core::JobState::kPending) sim_job(id).stopped_runs_ms.pop_back();  // not requeued: it ended
   }

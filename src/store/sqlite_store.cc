@@ -283,13 +283,11 @@ Result<Stmt> prepare_once(sqlite3* db, const std::string& sql) { return Stmt::Pr
 // Runs `sql` and calls read_row(stmt) for each row until done or an error.
 template <typename ReadRow>
 Status for_each_row(sqlite3* db, const std::string& sql, ReadRow&& read_row) {
-  auto s = prepare_once(db, sql);
-  if (!s.ok()) return s.status();
+  BERTH_ASSIGN_OR_RETURN(auto s, prepare_once(db, sql));
   while (true) {
-    auto row = s->step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    BERTH_RETURN_IF_ERROR(read_row(*s));
+    BERTH_ASSIGN_OR_RETURN(auto row, s.step());
+    if (!row) return Status::Ok();
+    BERTH_RETURN_IF_ERROR(read_row(s));
   }
 }
 
@@ -397,13 +395,11 @@ Status SqliteStore::quick_check() {
 
 Result<int64_t> SqliteStore::identity() {
   int64_t id = 0;
-  auto s = prepare_once(db_.get(), "SELECT value FROM meta WHERE name = ?");
-  if (!s.ok()) return s.status();
-  s->bind_text(kMetaStateId);
-  auto row = s->step();
-  if (!row.ok()) return row.status();
-  if (*row) id = s->col_i64();
-  s->reset();
+  BERTH_ASSIGN_OR_RETURN(auto s, prepare_once(db_.get(), "SELECT value FROM meta WHERE name = ?"));
+  s.bind_text(kMetaStateId);
+  BERTH_ASSIGN_OR_RETURN(auto row, s.step());
+  if (row) id = s.col_i64();
+  s.reset();
   return id;
 }
 
@@ -466,12 +462,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   BERTH_RETURN_IF_ERROR(sqlite::Exec(raw, "PRAGMA synchronous = FULL"));
   BERTH_RETURN_IF_ERROR(sqlite::Exec(raw, "PRAGMA foreign_keys = ON"));
   {
-    auto fk = Stmt::Prepare(raw, "PRAGMA foreign_keys", false);
-    if (!fk.ok()) return fk.status();
-    auto row = fk->step();
-    if (!row.ok()) return row.status();
-    const bool on = *row && fk->col_i64() == 1;
-    fk->reset();
+    BERTH_ASSIGN_OR_RETURN(auto fk, Stmt::Prepare(raw, "PRAGMA foreign_keys", false));
+    BERTH_ASSIGN_OR_RETURN(auto row, fk.step());
+    const bool on = row && fk.col_i64() == 1;
+    fk.reset();
     if (!on) return Status::Internal("sqlite: this SQLite does not enforce foreign keys");
   }
 
@@ -479,9 +473,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   BERTH_RETURN_IF_ERROR(store->remember_file());
   BERTH_RETURN_IF_ERROR(store->quick_check());
   auto prepare = [&](Stmt* stmt, const std::string& sql) -> Status {
-    auto s = Stmt::Prepare(store->db_.get(), sql, /*persistent=*/true);
-    if (!s.ok()) return s.status();
-    *stmt = std::move(*s);
+    BERTH_ASSIGN_OR_RETURN(auto s, Stmt::Prepare(store->db_.get(), sql, /*persistent=*/true));
+    *stmt = std::move(s);
     return Status::Ok();
   };
   BERTH_RETURN_IF_ERROR(prepare(&store->begin_, "BEGIN IMMEDIATE"));
@@ -489,9 +482,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   BERTH_RETURN_IF_ERROR(prepare(&store->rollback_, "ROLLBACK"));
   BERTH_RETURN_IF_ERROR(store->migrate());
   BERTH_RETURN_IF_ERROR(store->prepare_statements());
-  auto checkpointer = WalCheckpointer::Start(store->db_.get(), path);
-  if (!checkpointer.ok()) return checkpointer.status();
-  store->checkpointer_ = std::move(*checkpointer);
+  BERTH_ASSIGN_OR_RETURN(auto checkpointer, WalCheckpointer::Start(store->db_.get(), path));
+  store->checkpointer_ = std::move(checkpointer);
   return store;
 }
 
@@ -529,12 +521,10 @@ void SqliteStore::rollback() {
 namespace {
 
 Result<int> current_version(sqlite3* db) {
-  auto s = prepare_once(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-  if (!s.ok()) return s.status();
-  auto row = s->step();
-  if (!row.ok()) return row.status();
-  const int version = *row ? static_cast<int>(s->col_i64()) : 0;
-  s->reset();
+  BERTH_ASSIGN_OR_RETURN(auto s, prepare_once(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  BERTH_ASSIGN_OR_RETURN(auto row, s.step());
+  const int version = row ? static_cast<int>(s.col_i64()) : 0;
+  s.reset();
   return version;
 }
 
@@ -547,25 +537,22 @@ Status SqliteStore::migrate() {
     // Read the version inside the write transaction, so that two processes opening a new
     // file at once apply each migration once.
     BERTH_RETURN_IF_ERROR(in_transaction("schema migration", [&]() -> Status {
-      auto version = current_version(db_.get());
-      if (!version.ok()) return version.status();
-      if (*version > latest)
-        return Status::Internal("the database has schema version " + std::to_string(*version) +
+      BERTH_ASSIGN_OR_RETURN(auto version, current_version(db_.get()));
+      if (version > latest)
+        return Status::Internal("the database has schema version " + std::to_string(version) +
                                 ", newer than this berth knows (" + std::to_string(latest) + ")");
-      if (*version >= m.version) return Status::Ok();
-      if (*version != m.version - 1)
-        return Status::Internal("schema version " + std::to_string(*version) + " cannot take migration " +
+      if (version >= m.version) return Status::Ok();
+      if (version != m.version - 1)
+        return Status::Internal("schema version " + std::to_string(version) + " cannot take migration " +
                                 std::to_string(m.version));
       BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), m.sql));
-      auto insert = prepare_once(db_.get(), "INSERT INTO schema_version (version, description) VALUES (?, ?)");
-      if (!insert.ok()) return insert.status();
-      insert->bind_i64(m.version).bind_text(m.description);
-      return insert->run();
+      BERTH_ASSIGN_OR_RETURN(auto insert, prepare_once(db_.get(), "INSERT INTO schema_version (version, description) VALUES (?, ?)"));
+      insert.bind_i64(m.version).bind_text(m.description);
+      return insert.run();
     }));
   }
-  auto version = current_version(db_.get());
-  if (!version.ok()) return version.status();
-  schema_version_ = *version;
+  BERTH_ASSIGN_OR_RETURN(auto version, current_version(db_.get()));
+  schema_version_ = version;
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -105,26 +106,33 @@ Result<std::unique_ptr<SqliteStore>> OpenStateStore(const std::string& state_dir
     if (!have_db) return Status::Internal(refusal(state_dir, "its database " + db_path + " is missing"));
     if (db_st.st_size == 0) return Status::Internal(refusal(state_dir, "its database " + db_path + " is empty"));
   }
-  auto store = SqliteStore::Open(db_path);
-  if (!store.ok()) return store.status();
-  auto db_id = (*store)->identity();
-  if (!db_id.ok()) return db_id.status();
+  BERTH_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(db_path));
+  BERTH_ASSIGN_OR_RETURN(auto db_id, store->identity());
   if (have_marker) {
-    if (*db_id == 0)
+    if (db_id == 0)
       return Status::Internal(refusal(state_dir, "its database " + db_path + " holds no state identity (a new database?)"));
-    if (*db_id != marker_id)
+    if (db_id != marker_id)
       return Status::Internal(refusal(state_dir, "its database " + db_path + " holds the state " +
-                                                     std::to_string(*db_id) + ", not " + std::to_string(marker_id) +
+                                                     std::to_string(db_id) + ", not " + std::to_string(marker_id) +
                                                      " (a database from another state directory?)"));
     return store;
   }
-  int64_t id = *db_id;
+  int64_t id = db_id;
   if (id == 0) {
     id = new_identity();
-    BERTH_RETURN_IF_ERROR((*store)->set_identity(id));
+    BERTH_RETURN_IF_ERROR(store->set_identity(id));
   }
   BERTH_RETURN_IF_ERROR(write_marker(marker_path, id));
   return store;
+}
+
+Result<core::ReconcileReport> ReconcileStateDir(const std::string& state_dir,
+                                                const core::ReconcileOptions& options) {
+  const std::string path = StateDbPath(state_dir);
+  if (!std::filesystem::is_regular_file(path)) return Status::NotFound("no berth database at " + path);
+  BERTH_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(path));
+  BERTH_ASSIGN_OR_RETURN(core::ChangeSet rows, store->load(nullptr));
+  return core::reconcile(rows, options);
 }
 
 }  // namespace berth::store

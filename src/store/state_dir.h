@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "core/reconcile.h"
 #include "store/sqlite_store.h"
 
 namespace berth::store {
@@ -29,5 +30,11 @@ Status CheckWritable(const std::string& path);
 
 // Opens the store of an existing state directory as described above.
 Result<std::unique_ptr<SqliteStore>> OpenStateStore(const std::string& state_dir);
+
+// Reconciles the rows of a state directory's database as committed, for an operator whose
+// berthd is stopped or will not start on them (`berth reconcile --state-dir`). NotFound when the
+// directory holds no database; the marker is not checked, so a copy of berth.db can be read too.
+Result<core::ReconcileReport> ReconcileStateDir(const std::string& state_dir,
+                                                const core::ReconcileOptions& options);
 
 }  // namespace berth::store

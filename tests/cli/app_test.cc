@@ -100,6 +100,7 @@ class CliTest : public ::testing::Test {
       server_.connected_token = token;
       return std::unique_ptr<Api>(new FakeApi(&server_));
     };
+    io.reconcile_state_dir = reconcile_state_dir_;
     return run_cli(args, io);
   }
   const Call& only_call() {
@@ -114,6 +115,8 @@ class CliTest : public ::testing::Test {
   std::optional<std::string> stdin_;
   int keys_made_ = 0;
   std::vector<int64_t> slept_ms_;
+  std::function<Result<core::ReconcileReport>(const std::string&, const core::ReconcileOptions&)>
+      reconcile_state_dir_;
 };
 
 const char kTrainScript[] =
@@ -742,6 +745,37 @@ TEST_F(CliTest, ANodeDrainedIsSaidSo) {
   server_.reply("POST /v1/nodes/local/state", json{{"name", "local"}, {"state", "up"}, {"jobs_ended", json::array()}});
   ASSERT_EQ(run({"node", "resume", "local"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "Node local is up\n");
+}
+
+TEST_F(CliTest, ReconcileStateDirReadsTheDatabaseThroughTheStoreWithoutAServer) {
+  std::string asked_dir;
+  reconcile_state_dir_ = [&](const std::string& dir, const core::ReconcileOptions&) -> Result<core::ReconcileReport> {
+    asked_dir = dir;
+    core::ReconcileReport report;
+    report.accounts_checked = 7;
+    report.transfers_checked = 20;
+    report.jobs_checked = 5;
+    report.topups_checked = 1;
+    return report;
+  };
+  ASSERT_EQ(run({"reconcile", "--state-dir", "/srv/berth"}), 0) << err_.str();
+  EXPECT_EQ(asked_dir, "/srv/berth");
+  EXPECT_TRUE(server_.calls.empty());
+  EXPECT_EQ(out_.str(), "Reconciled 7 accounts, 20 transfers, 5 jobs and 1 top-up: no differences.\n");
+  ASSERT_EQ(run({"--json", "reconcile", "--state-dir", "/srv/berth"}), 0) << err_.str();
+  const json reply = json::parse(out_.str());
+  EXPECT_EQ(reply["checked"]["transfers"], 20);
+  EXPECT_FALSE(reply.contains("engine"));  // no engine runs offline
+
+  reconcile_state_dir_ = [](const std::string&, const core::ReconcileOptions&) -> Result<core::ReconcileReport> {
+    return Status::NotFound("no berth database at /srv/berth/berth.db");
+  };
+  EXPECT_EQ(run({"reconcile", "--state-dir", "/srv/berth"}), 1);
+  EXPECT_NE(err_.str().find("no berth database at /srv/berth/berth.db"), std::string::npos) << err_.str();
+
+  reconcile_state_dir_ = nullptr;
+  EXPECT_EQ(run({"reconcile", "--state-dir", "/srv/berth"}), 1);
+  EXPECT_NE(err_.str().find("cannot read a state directory"), std::string::npos) << err_.str();
 }
 
 TEST_F(CliTest, ReconcileExitsZeroWhenCleanAndOneOnAnyDifference) {

@@ -5,11 +5,11 @@
 
 #include "core/engine.h"
 #include "fuzz_support.h"
-#include "server/config.h"
+#include "config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  auto config = berth::server::parse_config(text, "fuzz.toml");
+  auto config = berth::parse_config(text, "fuzz.toml");
   if (!config.ok()) {
     FUZZ_CHECK(!config.status().message().empty(), "a refusal says why");
     return 0;

@@ -1,4 +1,4 @@
-#include "server/config.h"
+#include "config/config.h"
 
 #include <cmath>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include "common/money.h"
 #include "common/timefmt.h"
 
-namespace berth::server {
+namespace berth {
 
 const char* default_config_toml() {
   return R"(# berthd configuration (the embedded default).
@@ -352,4 +352,4 @@ Result<DaemonConfig> load_config_file(const std::string& path) {
   return parse_config(ss.str(), path);
 }
 
-}  // namespace berth::server
+}  // namespace berth

@@ -9,7 +9,7 @@
 #include "core/cluster.h"
 #include "core/priority.h"
 
-namespace berth::server {
+namespace berth {
 
 // The front end's limits ([http] in the configuration). Each deadline is a total for its phase,
 // not per read: a client sending one header line every 2 s is still cut off.
@@ -69,4 +69,4 @@ const char* default_config_toml();
 Result<DaemonConfig> parse_config(const std::string& toml_text, const std::string& origin);
 Result<DaemonConfig> load_config_file(const std::string& path);
 
-}  // namespace berth::server
+}  // namespace berth

@@ -1,8 +1,8 @@
-#include "server/config.h"
+#include "config/config.h"
 
 #include <gtest/gtest.h>
 
-namespace berth::server {
+namespace berth {
 namespace {
 
 TEST(ConfigTest, EmbeddedDefaultIsOneNodeOfEightGpus) {
@@ -195,4 +195,4 @@ TEST(ConfigTest, HttpLimitsDefaultAndOverride) {
 }
 
 }  // namespace
-}  // namespace berth::server
+}  // namespace berth
