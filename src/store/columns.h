@@ -35,6 +35,16 @@ struct ColumnValue {
 // instead (src/store/README.md, "Rows that cannot be read").
 struct NoRowProblems {};
 
+// The first value of a row that could not be read, for a reader that fails the load on it
+// (nodes' states): empty `column` when all was read.
+struct FirstUnreadable {
+  const char* column = nullptr;
+  std::string text;
+  void report(const char* c, const std::string& t) {
+    if (column == nullptr) column = c, text = t;
+  }
+};
+
 // One column of a table whose rows are `Row` objects. `set` may report an unreadable value in
 // `Problems` (a job's fields get a default and are reported); a setter that cannot report
 // leaves the value for the reader to check after the row is read.

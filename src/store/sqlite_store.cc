@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "store/entity_columns.h"
 #include "store/job_columns.h"
 #include "store/row_text.h"
 #include "store/schema.h"
@@ -75,12 +76,6 @@ constexpr std::initializer_list<const char*> kTransferColumns = {
     "timeout_ms", "code", "code_name", "ref", "timestamp_ms", "pending_state"};
 constexpr std::initializer_list<const char*> kTopUpColumns = {"transfer_id", "project_id", "amount_minor",
                                                               "reference", "created_ms"};
-constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
-                                                             "cpus", "memory_mb", "state",     "domain"};
-constexpr std::initializer_list<const char*> kTokenColumns = {
-    "token_hash", "user_name", "role", "org_id", "created_ms", "created_by", "expires_ms", "revoked_ms", "unix_user"};
-constexpr std::initializer_list<const char*> kSubmitKeyColumns = {"user_name", "org_id", "key", "digest", "job_id",
-                                                                  "created_ms"};
 
 // Names: a list of const char* or string_view (a description's column_names).
 template <typename Names>
@@ -153,10 +148,6 @@ bool parse_pending_state(const std::string& text, core::PendingState* out) {
   return parse_named(text, &core::pending_state_name, static_cast<int>(core::PendingState::kNone),
                      static_cast<int>(core::PendingState::kExpired), out);
 }
-bool parse_node_state(const std::string& text, core::NodeState* out) {
-  return parse_named(text, &core::node_state_name, static_cast<int>(core::NodeState::kUp),
-                     static_cast<int>(core::NodeState::kDown), out);
-}
 
 // "university,institute" for the readable column next to the bitmask.
 std::string eligible_kinds_text(uint32_t kinds) {
@@ -189,10 +180,13 @@ std::string flags_text(uint32_t flags) {
 
 
 
-// The tables described once (job_columns.h, ...) have exactly their described columns, so a
+// The tables described once (job_columns.h, entity_columns.h) have exactly their described columns, so a
 // description and the migrations that drifted apart fail at open rather than corrupt rows.
 Status check_described_tables(sqlite3* db) {
-  return check_table_columns(db, "jobs", column_names(job_columns()));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "jobs", column_names(job_columns())));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "nodes", column_names(node_columns())));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "tokens", column_names(token_columns())));
+  return check_table_columns(db, "submit_keys", column_names(submit_key_columns()));
 }
 
 // Prepares a statement used once (reads at load time).
@@ -516,7 +510,7 @@ Status SqliteStore::prepare_statements() {
       {&upsert_report_, insert_sql("progress_reports", kReportColumns, "award_id, period")},
       {&insert_report_event_, insert_sql("progress_report_events", kReportEventColumns)},
       {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
-      {&upsert_submit_key_, insert_sql("submit_keys", kSubmitKeyColumns, "user_name, org_id, key")},
+      {&upsert_submit_key_, insert_sql("submit_keys", column_names(submit_key_columns()), "user_name, org_id, key")},
   };
   for (const auto& s : statements) {
     auto prepared = Stmt::Prepare(db, s.sql, /*persistent=*/true);
@@ -643,7 +637,7 @@ Status SqliteStore::write_funding_order(uint64_t project, const std::vector<Awar
 Status SqliteStore::write_submit_key(const core::SubmitKey& k) {
   Stmt& s = upsert_submit_key_;
   s.reset();
-  s.bind_text(k.user).bind_u64(k.org.value).bind_text(k.key).bind_text(k.digest).bind_u64(k.job.value).bind_i64(k.created_ms);
+  bind_columns(s, submit_key_columns(), k);
   return with_context(s.run(), "idempotency key of job", k.job.value);
 }
 
@@ -849,20 +843,13 @@ Status SqliteStore::write_meta(const char* name, int64_t value) {
 Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
   auto del = prepare_once(db_.get(), "DELETE FROM nodes");
   if (!del.ok()) return del.status();
-  auto ins = prepare_once(db_.get(), insert_sql("nodes", kNodeColumns));
+  auto ins = prepare_once(db_.get(), insert_sql("nodes", column_names(node_columns())));
   if (!ins.ok()) return ins.status();
   return in_transaction("put nodes", [&]() -> Status {
     BERTH_RETURN_IF_ERROR(del->run());
     for (const core::Node& n : nodes) {
       ins->reset();
-      ins->bind_u64(n.id.value)
-          .bind_text(n.name)
-          .bind_text(n.gpu_model)
-          .bind_i64(n.gpus)
-          .bind_i64(n.cpus)
-          .bind_i64(n.memory_mb)
-          .bind_text(core::node_state_name(n.state))
-          .bind_text(n.domain);
+      bind_columns(*ins, node_columns(), n);
       BERTH_RETURN_IF_ERROR(with_context(ins->run(), "node", n.id.value));
     }
     return Status::Ok();
@@ -883,20 +870,12 @@ Status SqliteStore::put_node_state(const std::string& name, core::NodeState stat
 Status SqliteStore::put_token(const TokenRow& row) { return put_tokens({row}); }
 
 Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
-  auto s = prepare_once(db_.get(), insert_sql("tokens", kTokenColumns, "token_hash"));
+  auto s = prepare_once(db_.get(), insert_sql("tokens", column_names(token_columns()), "token_hash"));
   if (!s.ok()) return s.status();
   return in_transaction("put tokens", [&]() -> Status {
     for (const TokenRow& row : rows) {
       s->reset();
-      s->bind_text(row.token_hash)
-          .bind_text(row.user)
-          .bind_text(row.role)
-          .bind_u64(row.org_id)
-          .bind_i64(row.created_ms)
-          .bind_text(row.created_by)
-          .bind_i64(row.expires_ms)
-          .bind_i64(row.revoked_ms)
-          .bind_text(row.unix_user);
+      bind_columns(*s, token_columns(), row);
       BERTH_RETURN_IF_ERROR(s->run());
     }
     return Status::Ok();
@@ -907,7 +886,7 @@ Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
 // Reading
 
 Result<std::vector<TokenRow>> SqliteStore::tokens() {
-  auto s = prepare_once(db_.get(), select_sql("tokens", kTokenColumns, "rowid"));
+  auto s = prepare_once(db_.get(), select_sql("tokens", column_names(token_columns()), "rowid"));
   if (!s.ok()) return s.status();
   std::vector<TokenRow> out;
   while (true) {
@@ -915,15 +894,8 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
     if (!row.ok()) return row.status();
     if (!*row) break;
     TokenRow t;
-    t.token_hash = s->col_text();
-    t.user = s->col_text();
-    t.role = s->col_text();
-    t.org_id = s->col_u64();
-    t.created_ms = s->col_i64();
-    t.created_by = s->col_text();
-    t.expires_ms = s->col_i64();
-    t.revoked_ms = s->col_i64();
-    t.unix_user = s->col_text();
+    NoRowProblems none;
+    read_columns(*s, token_columns(), t, none);
     out.push_back(std::move(t));
   }
   return out;
@@ -931,17 +903,11 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
 
 Result<std::vector<core::Node>> SqliteStore::nodes() {
   std::vector<core::Node> out;
-  const Status st = for_each_row(db_.get(), select_sql("nodes", kNodeColumns, "id"), [&](Stmt& s) {
+  const Status st = for_each_row(db_.get(), select_sql("nodes", column_names(node_columns()), "id"), [&](Stmt& s) {
     core::Node n;
-    n.id = NodeId(s.col_u64());
-    n.name = s.col_text();
-    n.gpu_model = s.col_text();
-    n.gpus = static_cast<int>(s.col_i64());
-    n.cpus = static_cast<int>(s.col_i64());
-    n.memory_mb = s.col_i64();
-    const std::string state = s.col_text();
-    n.domain = s.col_text();
-    if (!parse_node_state(state, &n.state)) return bad_value("node", "state", n.id.value, state);
+    FirstUnreadable unreadable;
+    read_columns(s, node_columns(), n, unreadable);
+    if (unreadable.column != nullptr) return bad_value("node", unreadable.column, n.id.value, unreadable.text);
     out.push_back(std::move(n));
     return Status::Ok();
   });
@@ -1252,14 +1218,11 @@ Status SqliteStore::load_reports(core::ChangeSet* rows) {
 }
 
 Status SqliteStore::load_submit_keys(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("submit_keys", kSubmitKeyColumns, "job_id"), [&](Stmt& s) {
+  const auto& columns = submit_key_columns();
+  return for_each_row(db_.get(), select_sql("submit_keys", column_names(columns), "job_id"), [&](Stmt& s) {
     core::SubmitKey k;
-    k.user = s.col_text();
-    k.org = OrgId(s.col_u64());
-    k.key = s.col_text();
-    k.digest = s.col_text();
-    k.job = JobId(s.col_u64());
-    k.created_ms = s.col_i64();
+    NoRowProblems none;
+    read_columns(s, columns, k, none);
     rows->submit_keys.push_back(std::move(k));
     return Status::Ok();
   });

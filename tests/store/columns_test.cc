@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "store/entity_columns.h"
 #include "store/job_columns.h"
 #include "store/sqlite_columns.h"
 #include "store/sqlite_db.h"
@@ -127,6 +128,22 @@ TEST(JobColumns, AnUnknownStateReadsAsFailedAndIsReported) {
     EXPECT_EQ(j.state, core::JobState::kFailed);
     EXPECT_TRUE(problem.state_unknown);
     EXPECT_EQ(problem.what, "unknown state 'SLEEPING'");
+    return;
+  }
+  FAIL() << "no state column";
+}
+
+TEST(NodeColumns, AnUnknownStateIsReportedForTheLoadToFail) {
+  for (const NodeColumn& c : node_columns()) {
+    if (std::string_view(c.name) != "state") continue;
+    core::Node n;
+    FirstUnreadable unreadable;
+    c.set(n, ColumnValue{0, "drain"}, unreadable);
+    EXPECT_EQ(n.state, core::NodeState::kDrain);
+    EXPECT_EQ(unreadable.column, nullptr);
+    c.set(n, ColumnValue{0, "melted"}, unreadable);
+    ASSERT_NE(unreadable.column, nullptr);
+    EXPECT_EQ(unreadable.text, "melted");
     return;
   }
   FAIL() << "no state column";
