@@ -10,7 +10,11 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "store/entity_columns.h"
+#include "store/job_columns.h"
+#include "store/row_text.h"
 #include "store/schema.h"
+#include "store/sqlite_columns.h"
 
 namespace berth::store {
 
@@ -72,26 +76,12 @@ constexpr std::initializer_list<const char*> kTransferColumns = {
     "timeout_ms", "code", "code_name", "ref", "timestamp_ms", "pending_state"};
 constexpr std::initializer_list<const char*> kTopUpColumns = {"transfer_id", "project_id", "amount_minor",
                                                               "reference", "created_ms"};
-constexpr std::initializer_list<const char*> kJobColumns = {
-    "id",         "name",         "user_name",       "project_id",     "org_id",
-    "state",      "reason",       "tier",            "gpus",           "gpu_model",
-    "partition_name", "time_limit_s", "requeue",     "restarts",       "submit_ms",
-    "start_ms",   "end_ms",       "node_id",         "gpu_ids",        "exit_code",
-    "term_signal", "cancel_requested", "award_id",   "rate_bps",       "price_per_gpu_hour_minor",
-    "max_cost_minor", "subsidy_held_minor", "copay_held_minor", "cost_minor", "subsidy_minor",
-    "copay_minor", "launch",       "held",            "dependencies",   "array_id",
-    "array_index", "array_throttle", "nodes",         "more_nodes",     "estimate_s",
-    "refunded_minor", "ran_ms", "end_reason", "required_nodes", "excluded_nodes"};
-constexpr std::initializer_list<const char*> kNodeColumns = {"id",   "name",      "gpu_model", "gpus",
-                                                             "cpus", "memory_mb", "state",     "domain"};
-constexpr std::initializer_list<const char*> kTokenColumns = {
-    "token_hash", "user_name", "role", "org_id", "created_ms", "created_by", "expires_ms", "revoked_ms", "unix_user"};
-constexpr std::initializer_list<const char*> kSubmitKeyColumns = {"user_name", "org_id", "key", "digest", "job_id",
-                                                                  "created_ms"};
 
-std::string join_columns(std::initializer_list<const char*> columns, const char* prefix = "") {
+// Names: a list of const char* or string_view (a description's column_names).
+template <typename Names>
+std::string join_columns(const Names& columns, const char* prefix = "") {
   std::string out;
-  for (const char* c : columns) {
+  for (std::string_view c : columns) {
     if (!out.empty()) out += ", ";
     out += prefix;
     out += c;
@@ -101,24 +91,26 @@ std::string join_columns(std::initializer_list<const char*> columns, const char*
 
 // "INSERT INTO t (a, b) VALUES (?, ?)", and with a conflict key, an upsert that updates
 // every other column: "... ON CONFLICT (a) DO UPDATE SET b = excluded.b".
-std::string insert_sql(const char* table, std::initializer_list<const char*> columns, const char* key = nullptr) {
+template <typename Names = std::initializer_list<const char*>>
+std::string insert_sql(const char* table, const Names& columns, const char* key = nullptr) {
   std::string sql = std::string("INSERT INTO ") + table + " (" + join_columns(columns) + ") VALUES (";
   for (size_t i = 0; i < columns.size(); ++i) sql += i == 0 ? "?" : ", ?";
   sql += ")";
   if (key != nullptr) {
     sql += std::string(" ON CONFLICT (") + key + ") DO UPDATE SET ";
     bool first = true;
-    for (const char* c : columns) {
-      if (std::string_view(c) == key) continue;
+    for (std::string_view c : columns) {
+      if (c == key) continue;
       if (!first) sql += ", ";
       first = false;
-      sql += std::string(c) + " = excluded." + c;
+      sql += std::string(c) + " = excluded." + std::string(c);
     }
   }
   return sql;
 }
 
-std::string select_sql(const char* table, std::initializer_list<const char*> columns, const char* order_by) {
+template <typename Names>
+std::string select_sql(const char* table, const Names& columns, const char* order_by) {
   return "SELECT " + join_columns(columns) + " FROM " + table + " ORDER BY " + order_by;
 }
 
@@ -133,11 +125,6 @@ Status bad_value(const char* table, const char* column, uint64_t id, const std::
                           "', which this berth does not know");
 }
 
-// A stored text as shown in a message: at most 64 bytes, so one huge field cannot flood the log.
-std::string shown_text(const std::string& text) {
-  constexpr size_t kMaxShown = 64;
-  return text.size() <= kMaxShown ? text : text.substr(0, kMaxShown) + "...";
-}
 
 // ---- enums as text ----
 
@@ -160,10 +147,6 @@ bool parse_account_kind(const std::string& text, core::AccountKind* out) {
 bool parse_pending_state(const std::string& text, core::PendingState* out) {
   return parse_named(text, &core::pending_state_name, static_cast<int>(core::PendingState::kNone),
                      static_cast<int>(core::PendingState::kExpired), out);
-}
-bool parse_node_state(const std::string& text, core::NodeState* out) {
-  return parse_named(text, &core::node_state_name, static_cast<int>(core::NodeState::kUp),
-                     static_cast<int>(core::NodeState::kDown), out);
 }
 
 // "university,institute" for the readable column next to the bitmask.
@@ -196,85 +179,14 @@ std::string flags_text(uint32_t flags) {
 }
 
 
-std::string gpu_ids_text(const std::vector<int>& ids) {
-  std::string out;
-  for (int id : ids) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(id);
-  }
-  return out;
-}
 
-bool parse_gpu_ids(const std::string& text, std::vector<int>* out) {
-  out->clear();
-  if (text.empty()) return true;
-  const char* p = text.data();
-  const char* end = p + text.size();
-  while (true) {
-    int id = 0;
-    const auto [next, ec] = std::from_chars(p, end, id);
-    if (ec != std::errc() || next == p) return false;
-    out->push_back(id);
-    if (next == end) return true;
-    if (*next != ',') return false;
-    p = next + 1;
-  }
-}
-
-// Node ids, "3,5"; '' for none.
-std::string node_ids_text(const std::vector<NodeId>& ids) {
-  std::string out;
-  for (NodeId id : ids) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(id.value);
-  }
-  return out;
-}
-
-// The inverse of node_ids_text; false on text that is not ascending positive ids.
-bool parse_node_ids(const std::string& text, std::vector<NodeId>* out) {
-  std::vector<int> ids;
-  out->clear();
-  if (!parse_gpu_ids(text, &ids)) return false;
-  for (int id : ids) {
-    if (id <= 0 || (!out->empty() && NodeId(static_cast<uint64_t>(id)) <= out->back())) return false;
-    out->push_back(NodeId(static_cast<uint64_t>(id)));
-  }
-  return true;
-}
-
-// A gang job's nodes after its first: "4:0,1,2,3;7:0,1,2,3" (node id, ':', its GPU ids, ';'
-// between nodes), '' for none.
-std::string more_nodes_text(const std::vector<core::Placement>& placements) {
-  std::string out;
-  for (const core::Placement& p : placements) {
-    if (!out.empty()) out += ';';
-    out += std::to_string(p.node.value) + ':' + gpu_ids_text(p.gpu_ids);
-  }
-  return out;
-}
-
-// The inverse of more_nodes_text; false on malformed text (a node id that is not a positive
-// integer, a missing ':', an empty entry, a bad GPU id list).
-bool parse_more_nodes(const std::string& text, std::vector<core::Placement>* out) {
-  out->clear();
-  if (text.empty()) return true;
-  size_t start = 0;
-  while (true) {
-    const size_t end = std::min(text.find(';', start), text.size());
-    const std::string_view entry(text.data() + start, end - start);
-    const size_t colon = entry.find(':');
-    if (colon == std::string_view::npos) return false;
-    uint64_t node = 0;
-    const auto [next, ec] = std::from_chars(entry.data(), entry.data() + colon, node);
-    if (ec != std::errc() || next != entry.data() + colon || node == 0) return false;
-    core::Placement p;
-    p.node = NodeId(node);
-    if (!parse_gpu_ids(std::string(entry.substr(colon + 1)), &p.gpu_ids)) return false;
-    out->push_back(std::move(p));
-    if (end == text.size()) return true;
-    start = end + 1;
-  }
+// The tables described once (job_columns.h, entity_columns.h) have exactly their described columns, so a
+// description and the migrations that drifted apart fail at open rather than corrupt rows.
+Status check_described_tables(sqlite3* db) {
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "jobs", column_names(job_columns())));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "nodes", column_names(node_columns())));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "tokens", column_names(token_columns())));
+  return check_table_columns(db, "submit_keys", column_names(submit_key_columns()));
 }
 
 // Prepares a statement used once (reads at load time).
@@ -481,6 +393,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   BERTH_RETURN_IF_ERROR(prepare(&store->commit_, "COMMIT"));
   BERTH_RETURN_IF_ERROR(prepare(&store->rollback_, "ROLLBACK"));
   BERTH_RETURN_IF_ERROR(store->migrate());
+  BERTH_RETURN_IF_ERROR(check_described_tables(store->db_.get()));
   BERTH_RETURN_IF_ERROR(store->prepare_statements());
   BERTH_ASSIGN_OR_RETURN(auto checkpointer, WalCheckpointer::Start(store->db_.get(), path));
   store->checkpointer_ = std::move(checkpointer);
@@ -574,7 +487,7 @@ Status SqliteStore::prepare_statements() {
       {&insert_transfer_, insert_sql("transfers", kTransferColumns)},
       {&update_pending_,
        "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS NOT NULL"},
-      {&upsert_job_, insert_sql("jobs", kJobColumns, "id")},
+      {&upsert_job_, insert_sql("jobs", column_names(job_columns()), "id")},
       {&upsert_application_, insert_sql("applications", kApplicationColumns, "id")},
       {&delete_reviews_, "DELETE FROM application_reviews WHERE application_id = ?"},
       {&insert_review_, insert_sql("application_reviews", kReviewColumns)},
@@ -584,7 +497,7 @@ Status SqliteStore::prepare_statements() {
       {&upsert_report_, insert_sql("progress_reports", kReportColumns, "award_id, period")},
       {&insert_report_event_, insert_sql("progress_report_events", kReportEventColumns)},
       {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
-      {&upsert_submit_key_, insert_sql("submit_keys", kSubmitKeyColumns, "user_name, org_id, key")},
+      {&upsert_submit_key_, insert_sql("submit_keys", column_names(submit_key_columns()), "user_name, org_id, key")},
   };
   for (const auto& s : statements) {
     auto prepared = Stmt::Prepare(db, s.sql, /*persistent=*/true);
@@ -711,7 +624,7 @@ Status SqliteStore::write_funding_order(uint64_t project, const std::vector<Awar
 Status SqliteStore::write_submit_key(const core::SubmitKey& k) {
   Stmt& s = upsert_submit_key_;
   s.reset();
-  s.bind_text(k.user).bind_u64(k.org.value).bind_text(k.key).bind_text(k.digest).bind_u64(k.job.value).bind_i64(k.created_ms);
+  bind_columns(s, submit_key_columns(), k);
   return with_context(s.run(), "idempotency key of job", k.job.value);
 }
 
@@ -783,7 +696,7 @@ Status SqliteStore::write_application(const core::Application& a) {
     w.bind_u64(a.id.value)
         .bind_i64(static_cast<int64_t>(i))
         .bind_text(r.reviewer)
-        .bind_text(gpu_ids_text(r.scores))
+        .bind_text(int_list_text(r.scores))
         .bind_i64(r.weighted_score_e4)
         .bind_text(r.comment)
         .bind_i64(r.at_ms);
@@ -901,51 +814,7 @@ Status SqliteStore::write_topup(const core::TopUp& t) {
 Status SqliteStore::write_job(const core::Job& j) {
   Stmt& s = upsert_job_;
   s.reset();
-  s.bind_u64(j.id.value)
-      .bind_text(j.name)
-      .bind_text(j.user)
-      .bind_u64(j.project.value)
-      .bind_u64(j.org.value)
-      .bind_text(core::job_state_name(j.state))
-      .bind_text(core::pending_reason_name(j.reason))
-      .bind_text(core::tier_name(j.tier))
-      .bind_i64(j.gpus)
-      .bind_text(j.gpu_model)
-      .bind_text(j.partition)
-      .bind_i64(j.time_limit_s)
-      .bind_bool(j.requeue)
-      .bind_i64(j.restarts)
-      .bind_i64(j.submit_ms)
-      .bind_i64(j.start_ms)
-      .bind_i64(j.end_ms)
-      .bind_id_or_null(j.node.value)
-      .bind_text(gpu_ids_text(j.gpu_ids))
-      .bind_i64(j.exit_code)
-      .bind_i64(j.term_signal)
-      .bind_bool(j.cancel_requested)
-      .bind_id_or_null(j.award.value)
-      .bind_i64(j.rate_bps)
-      .bind_i64(j.price_per_gpu_hour_minor)
-      .bind_i64(j.max_cost_minor)
-      .bind_i64(j.subsidy_held_minor)
-      .bind_i64(j.copay_held_minor)
-      .bind_i64(j.cost_minor)
-      .bind_i64(j.subsidy_minor)
-      .bind_i64(j.copay_minor)
-      .bind_text(j.launch)
-      .bind_bool(j.held)
-      .bind_text(core::format_dependencies(j.dependencies))
-      .bind_id_or_null(j.array_id.value)
-      .bind_i64(j.array_index)
-      .bind_i64(j.array_throttle)
-      .bind_i64(j.nodes)
-      .bind_text(more_nodes_text(j.more_nodes))
-      .bind_i64(j.estimate_s)
-      .bind_i64(j.refunded_minor)
-      .bind_i64(j.ran_ms)
-      .bind_text(j.end_reason)
-      .bind_text(node_ids_text(j.node_choice.required))
-      .bind_text(node_ids_text(j.node_choice.excluded));
+  bind_columns(s, job_columns(), j);
   return with_context(s.run(), "job", j.id.value);
 }
 
@@ -961,20 +830,13 @@ Status SqliteStore::write_meta(const char* name, int64_t value) {
 Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
   auto del = prepare_once(db_.get(), "DELETE FROM nodes");
   if (!del.ok()) return del.status();
-  auto ins = prepare_once(db_.get(), insert_sql("nodes", kNodeColumns));
+  auto ins = prepare_once(db_.get(), insert_sql("nodes", column_names(node_columns())));
   if (!ins.ok()) return ins.status();
   return in_transaction("put nodes", [&]() -> Status {
     BERTH_RETURN_IF_ERROR(del->run());
     for (const core::Node& n : nodes) {
       ins->reset();
-      ins->bind_u64(n.id.value)
-          .bind_text(n.name)
-          .bind_text(n.gpu_model)
-          .bind_i64(n.gpus)
-          .bind_i64(n.cpus)
-          .bind_i64(n.memory_mb)
-          .bind_text(core::node_state_name(n.state))
-          .bind_text(n.domain);
+      bind_columns(*ins, node_columns(), n);
       BERTH_RETURN_IF_ERROR(with_context(ins->run(), "node", n.id.value));
     }
     return Status::Ok();
@@ -995,20 +857,12 @@ Status SqliteStore::put_node_state(const std::string& name, core::NodeState stat
 Status SqliteStore::put_token(const TokenRow& row) { return put_tokens({row}); }
 
 Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
-  auto s = prepare_once(db_.get(), insert_sql("tokens", kTokenColumns, "token_hash"));
+  auto s = prepare_once(db_.get(), insert_sql("tokens", column_names(token_columns()), "token_hash"));
   if (!s.ok()) return s.status();
   return in_transaction("put tokens", [&]() -> Status {
     for (const TokenRow& row : rows) {
       s->reset();
-      s->bind_text(row.token_hash)
-          .bind_text(row.user)
-          .bind_text(row.role)
-          .bind_u64(row.org_id)
-          .bind_i64(row.created_ms)
-          .bind_text(row.created_by)
-          .bind_i64(row.expires_ms)
-          .bind_i64(row.revoked_ms)
-          .bind_text(row.unix_user);
+      bind_columns(*s, token_columns(), row);
       BERTH_RETURN_IF_ERROR(s->run());
     }
     return Status::Ok();
@@ -1019,7 +873,7 @@ Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
 // Reading
 
 Result<std::vector<TokenRow>> SqliteStore::tokens() {
-  auto s = prepare_once(db_.get(), select_sql("tokens", kTokenColumns, "rowid"));
+  auto s = prepare_once(db_.get(), select_sql("tokens", column_names(token_columns()), "rowid"));
   if (!s.ok()) return s.status();
   std::vector<TokenRow> out;
   while (true) {
@@ -1027,15 +881,8 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
     if (!row.ok()) return row.status();
     if (!*row) break;
     TokenRow t;
-    t.token_hash = s->col_text();
-    t.user = s->col_text();
-    t.role = s->col_text();
-    t.org_id = s->col_u64();
-    t.created_ms = s->col_i64();
-    t.created_by = s->col_text();
-    t.expires_ms = s->col_i64();
-    t.revoked_ms = s->col_i64();
-    t.unix_user = s->col_text();
+    NoRowProblems none;
+    read_columns(*s, token_columns(), t, none);
     out.push_back(std::move(t));
   }
   return out;
@@ -1043,17 +890,11 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
 
 Result<std::vector<core::Node>> SqliteStore::nodes() {
   std::vector<core::Node> out;
-  const Status st = for_each_row(db_.get(), select_sql("nodes", kNodeColumns, "id"), [&](Stmt& s) {
+  const Status st = for_each_row(db_.get(), select_sql("nodes", column_names(node_columns()), "id"), [&](Stmt& s) {
     core::Node n;
-    n.id = NodeId(s.col_u64());
-    n.name = s.col_text();
-    n.gpu_model = s.col_text();
-    n.gpus = static_cast<int>(s.col_i64());
-    n.cpus = static_cast<int>(s.col_i64());
-    n.memory_mb = s.col_i64();
-    const std::string state = s.col_text();
-    n.domain = s.col_text();
-    if (!parse_node_state(state, &n.state)) return bad_value("node", "state", n.id.value, state);
+    FirstUnreadable unreadable;
+    read_columns(s, node_columns(), n, unreadable);
+    if (unreadable.column != nullptr) return bad_value("node", unreadable.column, n.id.value, unreadable.text);
     out.push_back(std::move(n));
     return Status::Ok();
   });
@@ -1289,7 +1130,7 @@ Status SqliteStore::load_applications(core::ChangeSet* rows) {
         r.at_ms = s.col_i64();
         if (app == 0 || app > rows->applications.size())
           return Status::Internal("store: a review names application " + std::to_string(app) + ", which does not exist");
-        if (!parse_gpu_ids(scores, &r.scores)) return bad_value("application review of", "scores", app, scores);
+        if (!parse_int_list(scores, &r.scores)) return bad_value("application review of", "scores", app, scores);
         rows->applications[app - 1].reviews.push_back(std::move(r));
         return Status::Ok();
       }));
@@ -1364,14 +1205,11 @@ Status SqliteStore::load_reports(core::ChangeSet* rows) {
 }
 
 Status SqliteStore::load_submit_keys(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("submit_keys", kSubmitKeyColumns, "job_id"), [&](Stmt& s) {
+  const auto& columns = submit_key_columns();
+  return for_each_row(db_.get(), select_sql("submit_keys", column_names(columns), "job_id"), [&](Stmt& s) {
     core::SubmitKey k;
-    k.user = s.col_text();
-    k.org = OrgId(s.col_u64());
-    k.key = s.col_text();
-    k.digest = s.col_text();
-    k.job = JobId(s.col_u64());
-    k.created_ms = s.col_i64();
+    NoRowProblems none;
+    read_columns(s, columns, k, none);
     rows->submit_keys.push_back(std::move(k));
     return Status::Ok();
   });
@@ -1395,93 +1233,13 @@ Status SqliteStore::load_audit(core::ChangeSet* rows) {
 }
 
 Status SqliteStore::load_jobs(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("jobs", kJobColumns, "id"), [&](Stmt& s) {
-    core::Job j;
-    j.id = JobId(s.col_u64());
-    j.name = s.col_text();
-    j.user = s.col_text();
-    j.project = ProjectId(s.col_u64());
-    j.org = OrgId(s.col_u64());
-    const std::string state = s.col_text();
-    const std::string reason = s.col_text();
-    const std::string tier = s.col_text();
-    j.gpus = static_cast<int>(s.col_i64());
-    j.gpu_model = s.col_text();
-    j.partition = s.col_text();
-    j.time_limit_s = s.col_i64();
-    j.requeue = s.col_bool();
-    j.restarts = static_cast<int>(s.col_i64());
-    j.submit_ms = s.col_i64();
-    j.start_ms = s.col_i64();
-    j.end_ms = s.col_i64();
-    j.node = NodeId(s.col_u64());  // NULL reads as 0
-    const std::string gpu_ids = s.col_text();
-    j.exit_code = static_cast<int>(s.col_i64());
-    j.term_signal = static_cast<int>(s.col_i64());
-    j.cancel_requested = s.col_bool();
-    j.award = AwardId(s.col_u64());  // NULL reads as 0
-    j.rate_bps = s.col_i64();
-    j.price_per_gpu_hour_minor = s.col_i64();
-    j.max_cost_minor = s.col_i64();
-    j.subsidy_held_minor = s.col_i64();
-    j.copay_held_minor = s.col_i64();
-    j.cost_minor = s.col_i64();
-    j.subsidy_minor = s.col_i64();
-    j.copay_minor = s.col_i64();
-    j.launch = s.col_text();
-    j.held = s.col_bool();
-    const std::string dependencies = s.col_text();
-    j.array_id = JobId(s.col_u64());  // NULL reads as 0
-    j.array_index = static_cast<int>(s.col_i64());
-    j.array_throttle = static_cast<int>(s.col_i64());
-    j.nodes = static_cast<int>(s.col_i64());
-    const std::string more_nodes = s.col_text();
-    j.estimate_s = s.col_i64();
-    j.refunded_minor = s.col_i64();
-    j.ran_ms = s.col_i64();
-    j.end_reason = s.col_text();
-    const std::string required_nodes = s.col_text();
-    const std::string excluded_nodes = s.col_text();
+  const std::vector<JobColumn>& columns = job_columns();
+  return for_each_row(db_.get(), select_sql("jobs", column_names(columns), "id"), [&](Stmt& s) {
     // A field this berth cannot read gets a safe default and is reported, never a failed load:
     // Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be read").
+    core::Job j;
     core::JobRowProblem problem;
-    auto unreadable = [&problem](const char* what, const std::string& text) {
-      if (!problem.what.empty()) problem.what += "; ";
-      problem.what += std::string(what) + " '" + shown_text(text) + "'";
-    };
-    if (!core::parse_job_state(state, &j.state)) {
-      j.state = core::JobState::kFailed;
-      problem.state_unknown = true;
-      unreadable("unknown state", state);
-    }
-    if (!core::parse_pending_reason(reason, &j.reason)) {
-      j.reason = core::PendingReason::kNone;
-      unreadable("unknown pending reason", reason);
-    }
-    if (!core::parse_tier(tier, &j.tier)) {
-      j.tier = core::Tier::kNormal;
-      unreadable("unknown tier", tier);
-    }
-    if (!parse_gpu_ids(gpu_ids, &j.gpu_ids)) {
-      j.gpu_ids.clear();
-      unreadable("unreadable gpu_ids", gpu_ids);
-    }
-    if (!dependencies.empty() && !core::parse_dependencies(dependencies, &j.dependencies)) {
-      j.dependencies.clear();
-      unreadable("unreadable dependencies", dependencies);
-    }
-    if (!parse_more_nodes(more_nodes, &j.more_nodes)) {
-      j.more_nodes.clear();
-      unreadable("unreadable more_nodes", more_nodes);
-    }
-    if (!parse_node_ids(required_nodes, &j.node_choice.required)) {
-      j.node_choice.required.clear();
-      unreadable("unreadable required_nodes", required_nodes);
-    }
-    if (!parse_node_ids(excluded_nodes, &j.node_choice.excluded)) {
-      j.node_choice.excluded.clear();
-      unreadable("unreadable excluded_nodes", excluded_nodes);
-    }
+    read_columns(s, columns, j, problem);
     if (!problem.what.empty()) rows->job_problems[j.id.value] = std::move(problem);
     rows->jobs.push_back(std::move(j));
     return Status::Ok();

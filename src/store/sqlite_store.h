@@ -19,8 +19,10 @@
 // - Errors from SQLite become a Status carrying SQLite's message: kUnavailable when another
 //   connection holds the database locked past the busy timeout, kInternal otherwise.
 //
-// Tables (src/store/README.md): orgs, projects, schemes, awards, topups, accounts, transfers,
-// jobs, nodes, tokens, submit_keys, meta, schema_version; an operator may read them with any SQL tool
+// Tables (src/store/README.md): orgs, projects, schemes, scheme_criteria, awards, funding_order,
+// applications, application_reviews, application_events, audit, progress_reports,
+// progress_report_events, topups, accounts, transfers, jobs, nodes, tokens, submit_keys, meta,
+// schema_version; an operator may read them with any SQL tool
 // while berthd runs (WAL readers do not block the writer).
 //
 // Not thread-safe: one thread owns a store. Statements are prepared once and reused.

@@ -1,0 +1,153 @@
+// The column descriptions (store/columns.h): each table's columns named once, with a getter and
+// a setter that agree, and the check that a table in the database has exactly those columns.
+#include "store/columns.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+#include <string>
+
+#include "store/entity_columns.h"
+#include "store/job_columns.h"
+#include "store/sqlite_columns.h"
+#include "store/sqlite_db.h"
+
+namespace berth::store {
+namespace {
+
+sqlite::DbPtr memory_db(const char* schema) {
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(":memory:", &raw), SQLITE_OK);
+  sqlite::DbPtr db(raw);
+  EXPECT_TRUE(sqlite::Exec(db.get(), schema).ok());
+  return db;
+}
+
+TEST(CheckTableColumns, AcceptsTheSameColumnsInAnyOrder) {
+  auto db = memory_db("CREATE TABLE t (a INTEGER, b TEXT)");
+  EXPECT_TRUE(check_table_columns(db.get(), "t", {"b", "a"}).ok());
+}
+
+TEST(CheckTableColumns, NamesAColumnMissingFromTheTable) {
+  auto db = memory_db("CREATE TABLE t (a INTEGER, b TEXT)");
+  const Status st = check_table_columns(db.get(), "t", {"a", "b", "c"});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("missing columns: c"), std::string::npos) << st.message();
+}
+
+TEST(CheckTableColumns, NamesAColumnTheDescriptionLacks) {
+  auto db = memory_db("CREATE TABLE t (a INTEGER, b TEXT, z TEXT)");
+  const Status st = check_table_columns(db.get(), "t", {"a", "b"});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("columns berth does not know: z"), std::string::npos)
+      << st.message();
+}
+
+TEST(CheckTableColumns, FailsForATableThatIsNotThere) {
+  auto db = memory_db("CREATE TABLE t (a INTEGER)");
+  EXPECT_FALSE(check_table_columns(db.get(), "nope", {"a"}).ok());
+}
+
+core::Job every_field_set() {
+  core::Job j;
+  j.id = JobId(7);
+  j.name = "train";
+  j.user = "ada";
+  j.project = ProjectId(3);
+  j.org = OrgId(2);
+  j.state = core::JobState::kRunning;
+  j.reason = core::PendingReason::kNone;
+  j.tier = core::Tier::kNormal;
+  j.gpus = 4;
+  j.gpu_model = "H100";
+  j.partition = "gpu";
+  j.time_limit_s = 3600;
+  j.requeue = true;
+  j.restarts = 2;
+  j.submit_ms = 10;
+  j.start_ms = 20;
+  j.end_ms = 30;
+  j.node = NodeId(4);
+  j.gpu_ids = {0, 1, 2, 3};
+  j.exit_code = 1;
+  j.term_signal = 9;
+  j.cancel_requested = true;
+  j.award = AwardId(5);
+  j.rate_bps = 5000;
+  j.price_per_gpu_hour_minor = 300000;
+  j.max_cost_minor = 1200000;
+  j.subsidy_held_minor = 600000;
+  j.copay_held_minor = 600000;
+  j.cost_minor = 100;
+  j.subsidy_minor = 50;
+  j.copay_minor = 50;
+  j.launch = R"({"cmd":["run"]})";
+  j.held = true;
+  j.array_id = JobId(6);
+  j.array_index = 1;
+  j.array_throttle = 2;
+  j.nodes = 2;
+  j.more_nodes = {core::Placement{NodeId(8), {0, 1, 2, 3}}};
+  j.estimate_s = 600;
+  j.refunded_minor = 10;
+  j.ran_ms = 40;
+  j.end_reason = "done";
+  j.node_choice.required = {NodeId(4), NodeId(8)};
+  j.node_choice.excluded = {NodeId(9)};
+  return j;
+}
+
+TEST(JobColumns, NamesAreUnique) {
+  const auto names = column_names(job_columns());
+  EXPECT_EQ(std::set<std::string_view>(names.begin(), names.end()).size(), names.size());
+  EXPECT_EQ(names.front(), "id");
+}
+
+TEST(JobColumns, EveryValueReadsBackAsItWasWritten) {
+  const core::Job written = every_field_set();
+  core::Job read;
+  core::JobRowProblem problem;
+  for (const JobColumn& c : job_columns()) c.set(read, c.get(written), problem);
+  EXPECT_TRUE(problem.what.empty()) << problem.what;
+  for (const JobColumn& c : job_columns()) {
+    EXPECT_EQ(c.get(read).integer, c.get(written).integer) << c.name;
+    EXPECT_EQ(c.get(read).text, c.get(written).text) << c.name;
+  }
+  EXPECT_EQ(read.gpu_ids, written.gpu_ids);
+  EXPECT_EQ(read.node_choice.required, written.node_choice.required);
+  EXPECT_EQ(read.more_nodes.size(), 1u);
+}
+
+TEST(JobColumns, AnUnknownStateReadsAsFailedAndIsReported) {
+  for (const JobColumn& c : job_columns()) {
+    if (std::string_view(c.name) != "state") continue;
+    core::Job j;
+    core::JobRowProblem problem;
+    c.set(j, ColumnValue{0, "SLEEPING"}, problem);
+    EXPECT_EQ(j.state, core::JobState::kFailed);
+    EXPECT_TRUE(problem.state_unknown);
+    EXPECT_EQ(problem.what, "unknown state 'SLEEPING'");
+    return;
+  }
+  FAIL() << "no state column";
+}
+
+TEST(NodeColumns, AnUnknownStateIsReportedForTheLoadToFail) {
+  for (const NodeColumn& c : node_columns()) {
+    if (std::string_view(c.name) != "state") continue;
+    core::Node n;
+    FirstUnreadable unreadable;
+    c.set(n, ColumnValue{0, "drain"}, unreadable);
+    EXPECT_EQ(n.state, core::NodeState::kDrain);
+    EXPECT_EQ(unreadable.column, nullptr);
+    c.set(n, ColumnValue{0, "melted"}, unreadable);
+    ASSERT_NE(unreadable.column, nullptr);
+    EXPECT_EQ(unreadable.text, "melted");
+    return;
+  }
+  FAIL() << "no state column";
+}
+
+}  // namespace
+}  // namespace berth::store
