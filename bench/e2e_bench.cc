@@ -55,9 +55,12 @@ int main(int argc, char** argv) {
   bool via_cli = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--jobs" && i + 1 < argc) jobs = std::atoi(argv[++i]);
-    else if (a == "--clients" && i + 1 < argc) clients = std::atoi(argv[++i]);
-    else if (a == "--via-cli") via_cli = true;
+    if (a == "--jobs" && i + 1 < argc)
+      jobs = std::atoi(argv[++i]);
+    else if (a == "--clients" && i + 1 < argc)
+      clients = std::atoi(argv[++i]);
+    else if (a == "--via-cli")
+      via_cli = true;
     else {
       std::cerr << "usage: e2e_bench [--jobs N] [--clients C] [--via-cli]\n";
       return 2;
@@ -77,11 +80,15 @@ int main(int argc, char** argv) {
   };
   must("/v1/orgs", R"({"name":"bench","kind":"university"})");
   must("/v1/projects", R"({"name":"bench","org":"bench"})");
-  must("/v1/schemes", R"({"name":"s","rate_bps":7000,"eligible_kinds":["university"],"fund":"100000000"})");
-  must("/v1/awards", R"({"scheme":"s","project":"bench","amount":"10000000","gpu_level":8,"start":"2020-01-01","end":"2100-01-01"})");
+  must("/v1/schemes",
+       R"({"name":"s","rate_bps":7000,"eligible_kinds":["university"],"fund":"100000000"})");
+  must(
+      "/v1/awards",
+      R"({"scheme":"s","project":"bench","amount":"10000000","gpu_level":8,"start":"2020-01-01","end":"2100-01-01"})");
   must("/v1/projects/bench/topups", R"({"amount":"10000000"})");
-  const std::string body = R"({"project":"bench","gpus":1,"time_limit_s":600,"script":"#!/bin/sh\ntrue\n","workdir":")" +
-                           work + R"(","output":"/dev/null"})";
+  const std::string body =
+      R"({"project":"bench","gpus":1,"time_limit_s":600,"script":"#!/bin/sh\ntrue\n","workdir":")" +
+      work + R"(","output":"/dev/null"})";
 
   const auto t0 = std::chrono::steady_clock::now();
   std::atomic<int> next{0}, failed{0};
@@ -94,8 +101,11 @@ int main(int argc, char** argv) {
       const httplib::Headers h = {{"Authorization", "Bearer " + d.admin_token()}};
       while (next.fetch_add(1) < jobs) {
         if (via_cli) {
-          const CliResult r = berth_cli(d, "submit --parsable -A bench --gpus 1 --time 10 -o /dev/null --wrap true", "", work);
-          if (r.exit_code != 0 && failed++ == 0) std::cerr << "berth submit failed: " << r.out << "\n";
+          const CliResult r =
+              berth_cli(d, "submit --parsable -A bench --gpus 1 --time 10 -o /dev/null --wrap true",
+                        "", work);
+          if (r.exit_code != 0 && failed++ == 0)
+            std::cerr << "berth submit failed: " << r.out << "\n";
         } else {
           auto r = http.Post("/v1/jobs", h, body, "application/json");
           if (!r || r->status != 201) ++failed;
@@ -115,7 +125,8 @@ int main(int argc, char** argv) {
       // Whether any is left needs one job, not a page of 1,000 every few milliseconds: the
       // polling would take CPU from the jobs it waits for.
       const std::string limit = stop_at_first ? "1" : "1000";
-      auto r = http.Get(("/v1/jobs?limit=" + limit + "&state=" + states + "&after=" + after).c_str(), h);
+      auto r =
+          http.Get(("/v1/jobs?limit=" + limit + "&state=" + states + "&after=" + after).c_str(), h);
       if (!r || r->status != 200) return -1;
       const json page = json::parse(r->body);
       n += static_cast<long>(page["jobs"].size());
@@ -123,7 +134,8 @@ int main(int argc, char** argv) {
       after = page["next"].dump();
     }
   };
-  while (count("PENDING,RUNNING", true) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  while (count("PENDING,RUNNING", true) != 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   const auto t2 = std::chrono::steady_clock::now();
   const size_t completed = static_cast<size_t>(std::max(0L, count("COMPLETED", false)));
   const double submit_s = std::chrono::duration<double>(t1 - t0).count();

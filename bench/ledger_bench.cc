@@ -163,7 +163,10 @@ void BM_JobHoldSettleLinked(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 4);
 }
-BENCHMARK(BM_JobHoldSettleLinked)->ArgNames({"wallets", "log2_jobs"})->Args({1'000, 13})->Args({1'000, 19});
+BENCHMARK(BM_JobHoldSettleLinked)
+    ->ArgNames({"wallets", "log2_jobs"})
+    ->Args({1'000, 13})
+    ->Args({1'000, 19});
 
 }  // namespace
 }  // namespace berth::core

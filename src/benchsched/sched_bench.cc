@@ -29,7 +29,7 @@ constexpr int kOrgs = 8;
 constexpr int kProjects = 50;
 constexpr int kPoorProjects = 3;  // the last projects: small wallets, no award
 constexpr Minor kRichWalletMinor = 1'000'000'000'000'000;  // HK$100bn: money never blocks them
-constexpr Minor kPoorWalletMinor = 500'000;                 // HK$50: a few short jobs, then InsufficientFunds
+constexpr Minor kPoorWalletMinor = 500'000;  // HK$50: a few short jobs, then InsufficientFunds
 constexpr Minor kAwardMinor = 1'000'000'000'000'000;
 constexpr int kAwardGpuLevel = 1 << 30;  // no cap in effect: the bench measures the scheduler
 constexpr int64_t kSubsidyRateBps = 7000;
@@ -59,7 +59,8 @@ double proc_status_mb(const char* field) {
   while (std::getline(in, line)) {
     if (line.compare(0, prefix.size(), prefix) == 0) {
       long kb = -1;
-      if (std::sscanf(line.c_str() + prefix.size(), "%ld", &kb) == 1) return static_cast<double>(kb) / 1024.0;
+      if (std::sscanf(line.c_str() + prefix.size(), "%ld", &kb) == 1)
+        return static_cast<double>(kb) / 1024.0;
     }
   }
   return -1;
@@ -113,7 +114,8 @@ JobSpec draw_job(std::mt19937_64& rng) {
   s.tier = tier < 10 ? core::Tier::kHigh : (tier < 85 ? core::Tier::kNormal : core::Tier::kSpot);
   s.project = static_cast<int>(below(rng, kProjects));
   s.time_limit_s = kTimeLimitsS[below(rng, std::size(kTimeLimitsS))];
-  s.runtime_s = std::max<int64_t>(1, s.time_limit_s * static_cast<int64_t>(10 + below(rng, 90)) / 100);
+  s.runtime_s =
+      std::max<int64_t>(1, s.time_limit_s * static_cast<int64_t>(10 + below(rng, 90)) / 100);
   return s;
 }
 
@@ -181,7 +183,8 @@ class Bench {
 
 Status Bench::build_centre() {
   if (o_.nodes < 1 || o_.nodes > 1'000'000) return Status::Invalid("--nodes must be 1..1000000");
-  if (o_.gpus_per_node < 1 || o_.gpus_per_node > 64) return Status::Invalid("--gpus-per-node must be 1..64");
+  if (o_.gpus_per_node < 1 || o_.gpus_per_node > 64)
+    return Status::Invalid("--gpus-per-node must be 1..64");
   if (o_.jobs < 1 || o_.jobs > 10'000'000) return Status::Invalid("--jobs must be 1..10000000");
   out_["rss_mb_before"] = round_to(proc_status_mb("VmRSS"), 1);
   heap_before_mb_ = heap_in_use_mb();
@@ -206,15 +209,16 @@ Status Bench::build_centre() {
   for (const Model& m : kModels) config.prices.push_back({m.name, m.per_gpu_hour_minor});
   config.partitions.push_back(core::Partition{"gpu", 7 * 86'400, 3'600, true});
   auto engine = core::Engine::Create(std::move(config), now_ms_);
-  if (!engine.ok()) return Status::Internal("synthetic centre refused: " + engine.status().message());
+  if (!engine.ok())
+    return Status::Internal("synthetic centre refused: " + engine.status().message());
   engine_ = std::move(*engine);
 
   // Organisations of every kind, ~50 projects round-robin; all but the poor ones hold a big
   // wallet, every other rich one an award from one 70% scheme open to every kind.
   std::vector<OrgId> orgs;
   for (int i = 0; i < kOrgs; ++i) {
-    auto org = engine_->create_org("org" + std::to_string(i + 1), static_cast<core::OrgKind>(i % core::kOrgKindCount),
-                                   now_ms_);
+    auto org = engine_->create_org("org" + std::to_string(i + 1),
+                                   static_cast<core::OrgKind>(i % core::kOrgKindCount), now_ms_);
     if (!org.ok()) return Status::Internal(org.status().message());
     orgs.push_back(org->id);
   }
@@ -223,13 +227,15 @@ Status Bench::build_centre() {
                                        core::Shortfall::kWallet, kAwardMinor * awarded, now_ms_);
   if (!scheme.ok()) return Status::Internal(scheme.status().message());
   for (int i = 0; i < kProjects; ++i) {
-    auto project = engine_->create_project(orgs[static_cast<size_t>(i % kOrgs)], "p" + std::to_string(i + 1), now_ms_);
+    auto project = engine_->create_project(orgs[static_cast<size_t>(i % kOrgs)],
+                                           "p" + std::to_string(i + 1), now_ms_);
     if (!project.ok()) return Status::Internal(project.status().message());
-    auto topup = engine_->top_up(project->id, is_poor(i) ? kPoorWalletMinor : kRichWalletMinor, "", now_ms_);
+    auto topup =
+        engine_->top_up(project->id, is_poor(i) ? kPoorWalletMinor : kRichWalletMinor, "", now_ms_);
     if (!topup.ok()) return Status::Internal(topup.status().message());
     if (!is_poor(i) && i % 2 == 0) {
-      auto award = engine_->create_award(scheme->id, project->id, kAwardMinor, kAwardGpuLevel, now_ms_ - kDayMs,
-                                         now_ms_ + 3650 * kDayMs, now_ms_);
+      auto award = engine_->create_award(scheme->id, project->id, kAwardMinor, kAwardGpuLevel,
+                                         now_ms_ - kDayMs, now_ms_ + 3650 * kDayMs, now_ms_);
       if (!award.ok()) return Status::Internal(award.status().message());
     }
   }
@@ -297,9 +303,11 @@ double Bench::schedule_pass(int64_t now_ms) {
 Status Bench::end_job(const Running& r, int64_t now_ms) {
   const JobId id(r.job);
   core::JobEnd end;
-  end.cancelled = engine_->job(id)->preempt_requested;  // stopped by TERM, as the executor reports it
+  end.cancelled =
+      engine_->job(id)->preempt_requested;  // stopped by TERM, as the executor reports it
   const Status st = engine_->job_ended(id, end, r.end_ms, now_ms);
-  if (!st.ok()) return Status::Internal("job_ended(" + std::to_string(r.job) + "): " + st.message());
+  if (!st.ok())
+    return Status::Internal("job_ended(" + std::to_string(r.job) + "): " + st.message());
   if (engine_->job(id)->state == core::JobState::kPending) {  // preempted: back in the queue
     ++requeued_;
     ++pending_;
@@ -331,7 +339,9 @@ double Bench::drain_changes() {
   const double s = seconds_since(start);
   drain_changes_s_ += s;
   for (const core::Job& job : changes.jobs)
-    if (job.state == core::JobState::kPending && job.reason == core::PendingReason::kInsufficientFunds) ++funds_waits_;
+    if (job.state == core::JobState::kPending &&
+        job.reason == core::PendingReason::kInsufficientFunds)
+      ++funds_waits_;
   return s * 1000.0;
 }
 
@@ -369,18 +379,21 @@ Status Bench::run_burst() {
       break;
     }
     drop_stale();
-    now_ms_ = std::max(now_ms_ + o_.tick_s * 1000, running_.empty() ? now_ms_ : running_.top().end_ms);
+    now_ms_ =
+        std::max(now_ms_ + o_.tick_s * 1000, running_.empty() ? now_ms_ : running_.top().end_ms);
     BERTH_RETURN_IF_ERROR(end_due(now_ms_));
   }
   const double drain_wall_s = seconds_since(drain_start);
   // A decision: a job a pass examined, which it either started or gave a pending reason.
   const int64_t decisions = examined_;
   out_["decisions"] = decisions;
-  out_["decisions_per_s"] = std::round(static_cast<double>(decisions) / std::max(schedule_s_, 1e-9));
+  out_["decisions_per_s"] =
+      std::round(static_cast<double>(decisions) / std::max(schedule_s_, 1e-9));
   out_["started"] = started_;
   out_["started_per_s"] = std::round(static_cast<double>(started_) / std::max(schedule_s_, 1e-9));
   out_["considered"] = considered;
-  out_["considered_per_s"] = std::round(static_cast<double>(considered) / std::max(schedule_s_, 1e-9));
+  out_["considered_per_s"] =
+      std::round(static_cast<double>(considered) / std::max(schedule_s_, 1e-9));
   out_["passes"] = passes;
   out_["schedule_s"] = round_to(schedule_s_, 3);
   out_["drain_wall_s"] = round_to(drain_wall_s, 3);
@@ -398,7 +411,8 @@ Status Bench::run_burst() {
 // near its length.
 Status Bench::run_steady() {
   const int64_t refused_before = refused_;
-  for (int64_t tries = 0; pending_ < o_.jobs && tries < 2 * int64_t{o_.jobs}; ++tries) submit_next(now_ms_);
+  for (int64_t tries = 0; pending_ < o_.jobs && tries < 2 * int64_t{o_.jobs}; ++tries)
+    submit_next(now_ms_);
   drain_changes();
   out_["fill_pass_ms"] = round_to(schedule_pass(now_ms_), 3);
   drain_changes();
@@ -450,7 +464,8 @@ Status Bench::run_steady() {
   out_["pass_ms_p90"] = round_to(percentile(pass_ms, 0.90), 4);
   out_["pass_ms_p99"] = round_to(percentile(pass_ms, 0.99), 4);
   out_["pass_ms_max"] = round_to(pass_ms.empty() ? 0 : pass_ms.back(), 4);
-  out_["pass_ms_mean"] = round_to(pass_ms.empty() ? 0 : sum / static_cast<double>(pass_ms.size()), 4);
+  out_["pass_ms_mean"] =
+      round_to(pass_ms.empty() ? 0 : sum / static_cast<double>(pass_ms.size()), 4);
   out_["event_ms_p99"] = round_to(percentile(event_ms, 0.99), 4);
   out_["drain_changes_ms_p99"] = round_to(percentile(drain_ms, 0.99), 4);
   out_["steady_refused"] = refused_ - refused_before;
@@ -464,7 +479,8 @@ Status Bench::finish() {
   for (const core::Job& j : engine_->jobs()) {
     if (j.state != core::JobState::kPending) continue;
     ++pending_seen;
-    reasons[core::pending_reason_name(j.reason)] = reasons.value(core::pending_reason_name(j.reason), 0) + 1;
+    reasons[core::pending_reason_name(j.reason)] =
+        reasons.value(core::pending_reason_name(j.reason), 0) + 1;
   }
   if (pending_seen != pending_) return Status::Internal("the bench lost count of pending jobs");
   out_["pending_reasons"] = reasons;
@@ -487,20 +503,31 @@ Status Bench::finish() {
   const double heap_with_engine = heap_in_use_mb();
   engine_.reset();
   out_["core_heap_mb_end"] = round_to(heap_with_engine - heap_in_use_mb(), 1);
-  const bool truncated = out_["burst_truncated"].get<bool>() || out_["steady_truncated"].get<bool>();
+  const bool truncated =
+      out_["burst_truncated"].get<bool>() || out_["steady_truncated"].get<bool>();
   out_["truncated"] = truncated;
   out_["note"] =
       "decision = a job a burst pass examined: started, or left pending with its reason set "
-      "(Engine::scheduler().last_examined(), summed over passes). started = jobs started in the burst. "
-      "considered = sum over burst passes of the jobs pending at the pass's start (what a pass could "
-      "examine). decisions_per_s and started_per_s = those counts / wall time inside Engine::schedule; "
-      "drain_wall_s also counts job_ended, drain_changes and the bench's own bookkeeping. pass_ms_* = one "
-      "Engine::schedule call after one event (a job ends or arrives) with the cluster full and ~jobs pending. "
-      "rss_mb = VmRSS once that state is built; heap_mb_state = heap grown since before Engine::Create at "
-      "that point (includes the bench's own ~16 bytes/job); core_heap_mb_end = the Engine's heap at the end "
-      "(all jobs ever submitted, all transfers). refused = submissions the Engine refused (none expected: "
-      "jobs larger than a node run as gangs of whole nodes, within a 32-node NVLink domain where possible). insufficient_funds_waits = job rows drained with reason InsufficientFunds. "
-      "preempted = spot jobs the Engine asked to stop (take_preemptions); the bench ends each 30 s later "
+      "(Engine::scheduler().last_examined(), summed over passes). started = jobs started in the "
+      "burst. "
+      "considered = sum over burst passes of the jobs pending at the pass's start (what a pass "
+      "could "
+      "examine). decisions_per_s and started_per_s = those counts / wall time inside "
+      "Engine::schedule; "
+      "drain_wall_s also counts job_ended, drain_changes and the bench's own bookkeeping. "
+      "pass_ms_* = one "
+      "Engine::schedule call after one event (a job ends or arrives) with the cluster full and "
+      "~jobs pending. "
+      "rss_mb = VmRSS once that state is built; heap_mb_state = heap grown since before "
+      "Engine::Create at "
+      "that point (includes the bench's own ~16 bytes/job); core_heap_mb_end = the Engine's heap "
+      "at the end "
+      "(all jobs ever submitted, all transfers). refused = submissions the Engine refused (none "
+      "expected: "
+      "jobs larger than a node run as gangs of whole nodes, within a 32-node NVLink domain where "
+      "possible). insufficient_funds_waits = job rows drained with reason InsufficientFunds. "
+      "preempted = spot jobs the Engine asked to stop (take_preemptions); the bench ends each 30 s "
+      "later "
       "(TERM, grace) and the Engine requeues it (requeued).";
   return Status::Ok();
 }

@@ -30,7 +30,7 @@ namespace berth::benchsched {
 
 struct SchedBenchOptions {
   int nodes = 10'000;
-  int gpus_per_node = 8;   // 1..64, the core's limit per node
+  int gpus_per_node = 8;  // 1..64, the core's limit per node
   int jobs = 100'000;
   uint64_t seed = 1;
   // Budgets, so the benchmark always finishes however slow the scheduler is.

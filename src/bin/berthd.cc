@@ -14,18 +14,21 @@ int main(int argc, char** argv) {
   std::string config_path, listen, state_dir, log_format;
   bool print_default = false;
   app.add_option("-c,--config", config_path, "TOML configuration file (default: the embedded one)");
-  app.add_option("--listen", listen, "override the listen address, host:port (port 0: any free port)");
+  app.add_option("--listen", listen,
+                 "override the listen address, host:port (port 0: any free port)");
   app.add_option("--state-dir", state_dir, "override the state directory");
   app.add_option("--log-format", log_format, "text or json (JSON lines); overrides [log] format")
       ->check(CLI::IsMember({"text", "json"}));
-  app.add_flag("--print-default-config", print_default, "print the embedded default configuration and exit");
+  app.add_flag("--print-default-config", print_default,
+               "print the embedded default configuration and exit");
   CLI11_PARSE(app, argc, argv);
   if (print_default) {
     std::cout << berth::default_config_toml();
     return 0;
   }
-  auto config = config_path.empty() ? berth::parse_config(berth::default_config_toml(), "(embedded default)")
-                                    : berth::load_config_file(config_path);
+  auto config = config_path.empty()
+                    ? berth::parse_config(berth::default_config_toml(), "(embedded default)")
+                    : berth::load_config_file(config_path);
   if (!config.ok()) {
     berth::server::log_error(config.status().message());
     return 2;

@@ -33,7 +33,8 @@ Result<std::string> read_stream(std::FILE* file, const std::string& what) {
     text.append(buf, n);
     if (text.size() > kMaxFileBytes) return Status::Invalid(what + " is larger than 16 MiB");
   }
-  if (std::ferror(file)) return Status::Internal("cannot read " + what + ": " + std::strerror(errno));
+  if (std::ferror(file))
+    return Status::Internal("cannot read " + what + ": " + std::strerror(errno));
   return text;
 }
 
@@ -99,7 +100,8 @@ int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& a
     if (const std::string unknown = unknown_command(app, args); !unknown.empty()) {
       const size_t space = unknown.rfind(' ');
       const std::string group = space == std::string::npos ? "" : unknown.substr(0, space) + " ";
-      ctx.err() << "berth: error: unknown command '" << unknown << "'; see berth " << group << "--help\n";
+      ctx.err() << "berth: error: unknown command '" << unknown << "'; see berth " << group
+                << "--help\n";
       return e.get_exit_code();
     }
     ctx.err() << "berth: error: " << e.what() << "\nRun with --help for more information.\n";
@@ -120,8 +122,10 @@ int parse_and_run(CLI::App& app, Context& ctx, const std::vector<std::string>& a
 
 Result<Api*> Context::api() {
   if (api_) return api_.get();
-  BERTH_ASSIGN_OR_RETURN(Connection connection, resolve_connection(connection_flags, io_.getenv, io_.read_file));
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Api> api, io_.connect(connection.server, connection.token));
+  BERTH_ASSIGN_OR_RETURN(Connection connection,
+                         resolve_connection(connection_flags, io_.getenv, io_.read_file));
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Api> api,
+                         io_.connect(connection.server, connection.token));
   token_source_ = connection.token_source;
   api_ = std::move(api);
   return api_.get();
@@ -129,22 +133,23 @@ Result<Api*> Context::api() {
 
 Status Context::with_hint(const Status& status) const {
   if (status.code() != Code::kUnauthenticated) return status;
-  const std::string hint = token_source_.empty()
-                               ? " (no token found: use --token, BERTH_TOKEN, BERTH_TOKEN_FILE or token = \"...\" "
-                                 "in ~/.config/berth/cli.toml)"
-                               : " (token from " + token_source_ + ")";
+  const std::string hint =
+      token_source_.empty()
+          ? " (no token found: use --token, BERTH_TOKEN, BERTH_TOKEN_FILE or token = \"...\" "
+            "in ~/.config/berth/cli.toml)"
+          : " (token from " + token_source_ + ")";
   return Status(status.code(), status.message() + hint);
 }
 
 Result<json> Context::get(const std::string& path) {
-  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  BERTH_ASSIGN_OR_RETURN(Api * client, api());
   Result<json> reply = client->get(path);
   if (!reply.ok()) return with_hint(reply.status());
   return reply;
 }
 
 Result<json> Context::post(const std::string& path, const json& body, const Api::Headers& headers) {
-  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  BERTH_ASSIGN_OR_RETURN(Api * client, api());
   Result<json> reply = client->post(path, body, headers);
   if (!reply.ok()) return with_hint(reply.status());
   return reply;
@@ -159,23 +164,24 @@ Result<json> Context::post_idempotent(const std::string& path, const json& body)
     Result<json> reply = post(path, body, headers);
     // kUnavailable: no reply came (or berthd was stopping), so it may or may not have been
     // applied; any other answer is berthd's last word.
-    if (reply.ok() || reply.status().code() != Code::kUnavailable || attempt == kIdempotentAttempts) return reply;
-    err() << "berth: warning: " << reply.status().message() << "; trying again (" << attempt << " of "
-          << kIdempotentAttempts - 1 << ")\n";
+    if (reply.ok() || reply.status().code() != Code::kUnavailable || attempt == kIdempotentAttempts)
+      return reply;
+    err() << "berth: warning: " << reply.status().message() << "; trying again (" << attempt
+          << " of " << kIdempotentAttempts - 1 << ")\n";
     if (io_.sleep_ms) io_.sleep_ms(wait_ms);
     wait_ms *= 2;
   }
 }
 
 Result<std::string> Context::get_text(const std::string& path) {
-  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  BERTH_ASSIGN_OR_RETURN(Api * client, api());
   Result<std::string> reply = client->get_text(path);
   if (!reply.ok()) return with_hint(reply.status());
   return reply;
 }
 
 Status Context::download(const std::string& path, const std::string& file) {
-  BERTH_ASSIGN_OR_RETURN(Api* client, api());
+  BERTH_ASSIGN_OR_RETURN(Api * client, api());
   const Status st = client->download(path, file);
   return st.ok() ? st : with_hint(st);
 }
@@ -188,21 +194,25 @@ const std::string& Context::currency() {
   Result<json> health = client.ok() ? (*client)->get("/v1/health") : Result<json>(client.status());
   if (!health.ok() || !health->is_object()) return *currency_;
   for (const char* key : {"currency_symbol", "currency"})
-    if (health->contains(key) && (*health)[key].is_string() && !(*health)[key].get<std::string>().empty()) {
+    if (health->contains(key) && (*health)[key].is_string() &&
+        !(*health)[key].get<std::string>().empty()) {
       *currency_ = terminal_safe((*health)[key].get<std::string>());
       break;
     }
   return *currency_;
 }
 
-std::string Context::money(const json& object, const char* key) { return money_cell(object, key, currency()); }
+std::string Context::money(const json& object, const char* key) {
+  return money_cell(object, key, currency());
+}
 
 std::string Context::exact_money(const json& object, const char* key) {
   return exact_money_cell(object, key, currency());
 }
 
 std::function<std::string(const json&)> in_currency(Context& ctx,
-                                                    std::string (*render)(const json&, const std::string&)) {
+                                                    std::string (*render)(const json&,
+                                                                          const std::string&)) {
   return [&ctx, render](const json& items) { return render(items, ctx.currency()); };
 }
 
@@ -229,7 +239,8 @@ Result<json> get_every_page(Context& ctx, const std::string& path, const char* k
     // A cursor that does not move on would loop forever: stop there.
     if (!next.is_number_integer() || next.get<int64_t>() <= last_cursor) break;
     last_cursor = next.get<int64_t>();
-    page = path + (path.find('?') == std::string::npos ? "?" : "&") + "after=" + std::to_string(last_cursor);
+    page = path + (path.find('?') == std::string::npos ? "?" : "&") +
+           "after=" + std::to_string(last_cursor);
   }
   return json{{key, all}};
 }
@@ -272,7 +283,8 @@ CliIo process_io() {
     for (char** entry = environ; *entry != nullptr; ++entry) {
       const std::string_view text(*entry);
       const size_t eq = text.find('=');
-      if (eq != std::string_view::npos && eq > 0) out.emplace(text.substr(0, eq), text.substr(eq + 1));
+      if (eq != std::string_view::npos && eq > 0)
+        out.emplace(text.substr(0, eq), text.substr(eq + 1));
     }
     return out;
   };
@@ -280,12 +292,14 @@ CliIo process_io() {
   io.read_stdin = read_all_stdin;
   io.cwd = current_dir;
   io.now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
   io.new_request_key = random_request_key;
   io.sleep_ms = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
-  io.connect = [](const std::string& server, const std::string& token) -> Result<std::unique_ptr<Api>> {
+  io.connect = [](const std::string& server,
+                  const std::string& token) -> Result<std::unique_ptr<Api>> {
     BERTH_ASSIGN_OR_RETURN(std::unique_ptr<HttpApi> api, HttpApi::Create(server, token));
     return std::unique_ptr<Api>(std::move(api));
   };
@@ -293,14 +307,17 @@ CliIo process_io() {
 }
 
 int run_cli(const std::vector<std::string>& args, const CliIo& io) {
-  CLI::App app{"berth: run GPU jobs on a subsidised compute centre and follow their money.", "berth"};
+  CLI::App app{"berth: run GPU jobs on a subsidised compute centre and follow their money.",
+               "berth"};
   app.require_subcommand(1);
   app.fallthrough();
   Context ctx(io);
-  app.add_option("--server", ctx.connection_flags.server, "berthd URL (default $BERTH_SERVER, cli.toml, " +
-                                                              std::string(kDefaultServer) + ")");
-  app.add_option("--token", ctx.connection_flags.token, "bearer token (default $BERTH_TOKEN, $BERTH_TOKEN_FILE, "
-                                                        "cli.toml, ./berth-state/admin.token)");
+  app.add_option(
+      "--server", ctx.connection_flags.server,
+      "berthd URL (default $BERTH_SERVER, cli.toml, " + std::string(kDefaultServer) + ")");
+  app.add_option("--token", ctx.connection_flags.token,
+                 "bearer token (default $BERTH_TOKEN, $BERTH_TOKEN_FILE, "
+                 "cli.toml, ./berth-state/admin.token)");
   app.add_flag("--json", ctx.json_output, "print the server's JSON instead of a table");
   add_job_commands(app, ctx);
   add_history_commands(app, ctx);

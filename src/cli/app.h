@@ -31,17 +31,19 @@ struct CliIo {
   ReadFileFn read_file;
   // The whole of stdin, or nullopt when stdin is a terminal (nothing was piped in).
   std::function<std::optional<std::string>()> read_stdin;
-  std::function<std::string()> cwd;    // absolute
-  std::function<int64_t()> now_ms;     // wall clock, for "running for" columns only
+  std::function<std::string()> cwd;  // absolute
+  std::function<int64_t()> now_ms;   // wall clock, for "running for" columns only
   // A fresh random key that makes one submit idempotent (sent as Idempotency-Key); none when unset.
   std::function<std::string()> new_request_key;
   // Waits before a retry; a retry does not wait when unset.
   std::function<void(int64_t ms)> sleep_ms;
   // Opens the API at a server URL with a token (may be empty).
-  std::function<Result<std::unique_ptr<Api>>(const std::string& server, const std::string& token)> connect;
+  std::function<Result<std::unique_ptr<Api>>(const std::string& server, const std::string& token)>
+      connect;
   // Reconciles the database of a state directory without a server (`reconcile --state-dir`):
   // berth's main sets it to the store's ReconcileStateDir. Unset, the command is refused.
-  std::function<Result<core::ReconcileReport>(const std::string& state_dir, const core::ReconcileOptions&)>
+  std::function<Result<core::ReconcileReport>(const std::string& state_dir,
+                                              const core::ReconcileOptions&)>
       reconcile_state_dir;
 };
 

@@ -21,14 +21,14 @@ constexpr time_t kDownloadReadTimeoutS = 600;
 constexpr size_t kMaxErrorBytes = 1024 * 1024;
 
 bool unreserved(unsigned char ch) {
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-         ch == '.' || ch == '_' || ch == '~';
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
 Code code_from_name(const std::string& name) {
-  for (Code code : {Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied, Code::kNotFound,
-                    Code::kConflict, Code::kInsufficientFunds, Code::kPayloadTooLarge, Code::kUnavailable,
-                    Code::kInternal}) {
+  for (Code code : {Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied,
+                    Code::kNotFound, Code::kConflict, Code::kInsufficientFunds,
+                    Code::kPayloadTooLarge, Code::kUnavailable, Code::kInternal}) {
     if (name == code_name(code)) return code;
   }
   return Code::kInternal;
@@ -36,36 +36,53 @@ Code code_from_name(const std::string& name) {
 
 Code code_from_http(int http_status) {
   switch (http_status) {
-    case 400: return Code::kInvalidArgument;
-    case 401: return Code::kUnauthenticated;
-    case 403: return Code::kPermissionDenied;
-    case 404: return Code::kNotFound;
-    case 409: return Code::kConflict;
-    case 413: return Code::kPayloadTooLarge;
-    case 503: return Code::kUnavailable;
-    default: return Code::kInternal;
+    case 400:
+      return Code::kInvalidArgument;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 409:
+      return Code::kConflict;
+    case 413:
+      return Code::kPayloadTooLarge;
+    case 503:
+      return Code::kUnavailable;
+    default:
+      return Code::kInternal;
   }
 }
 
 std::string describe(httplib::Error error) {
   switch (error) {
-    case httplib::Error::Connection: return "connection failed; is berthd running there?";
-    case httplib::Error::ConnectionTimeout: return "connection timed out";
-    case httplib::Error::Read: return "no complete reply (read failed or timed out)";
-    case httplib::Error::Write: return "the request could not be sent";
-    case httplib::Error::Canceled: return "the reply was larger than " + std::to_string(kMaxReplyBytes) + " bytes";
-    default: return httplib::to_string(error);
+    case httplib::Error::Connection:
+      return "connection failed; is berthd running there?";
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out";
+    case httplib::Error::Read:
+      return "no complete reply (read failed or timed out)";
+    case httplib::Error::Write:
+      return "the request could not be sent";
+    case httplib::Error::Canceled:
+      return "the reply was larger than " + std::to_string(kMaxReplyBytes) + " bytes";
+    default:
+      return httplib::to_string(error);
   }
 }
 
 Result<int> parse_port(std::string_view text, std::string_view url) {
-  if (text.empty() || text.size() > 5) return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
+  if (text.empty() || text.size() > 5)
+    return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
   int port = 0;
   for (char ch : text) {
-    if (ch < '0' || ch > '9') return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
+    if (ch < '0' || ch > '9')
+      return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
     port = port * 10 + (ch - '0');
   }
-  if (port < 1 || port > 65535) return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
+  if (port < 1 || port > 65535)
+    return Status::Invalid("server URL '" + std::string(url) + "' has a bad port");
   return port;
 }
 
@@ -76,7 +93,8 @@ Result<ServerUrl> parse_server_url(std::string_view url) {
   const size_t scheme_end = rest.find("://");
   if (scheme_end != std::string_view::npos) {
     if (rest.substr(0, scheme_end) != "http")
-      return Status::Invalid("server URL '" + std::string(url) + "': only http:// is supported (no TLS)");
+      return Status::Invalid("server URL '" + std::string(url) +
+                             "': only http:// is supported (no TLS)");
     rest.remove_prefix(scheme_end + 3);
   }
   ServerUrl out;
@@ -90,7 +108,8 @@ Result<ServerUrl> parse_server_url(std::string_view url) {
   std::string_view port_text;
   if (authority.starts_with("[")) {  // [IPv6]:port
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::Invalid("server URL '" + std::string(url) + "' is malformed");
+    if (close == std::string_view::npos)
+      return Status::Invalid("server URL '" + std::string(url) + "' is malformed");
     out.host = std::string(authority.substr(1, close - 1));
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty() && !after.starts_with(":"))
@@ -138,8 +157,9 @@ Status status_from_reply(int http_status, std::string_view body) {
   const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
     const json& error = parsed["error"];
-    const std::string message =
-        error.contains("message") && error["message"].is_string() ? error["message"].get<std::string>() : "(no message)";
+    const std::string message = error.contains("message") && error["message"].is_string()
+                                    ? error["message"].get<std::string>()
+                                    : "(no message)";
     const Code code = error.contains("code") && error["code"].is_string()
                           ? code_from_name(error["code"].get<std::string>())
                           : code_from_http(http_status);
@@ -147,8 +167,8 @@ Status status_from_reply(int http_status, std::string_view body) {
   }
   std::string shown(body.substr(0, kErrorBodyShown));
   if (body.size() > kErrorBodyShown) shown += "...";
-  return Status(code_from_http(http_status),
-                "server replied HTTP " + std::to_string(http_status) + (shown.empty() ? "" : ": " + shown));
+  return Status(code_from_http(http_status), "server replied HTTP " + std::to_string(http_status) +
+                                                 (shown.empty() ? "" : ": " + shown));
 }
 
 Result<std::unique_ptr<HttpApi>> HttpApi::Create(const std::string& url, const std::string& token) {
@@ -157,7 +177,8 @@ Result<std::unique_ptr<HttpApi>> HttpApi::Create(const std::string& url, const s
 }
 
 HttpApi::HttpApi(std::string url, ServerUrl parsed, const std::string& token)
-    : url_(std::move(url)), parsed_(std::move(parsed)),
+    : url_(std::move(url)),
+      parsed_(std::move(parsed)),
       http_(std::make_unique<httplib::Client>(parsed_.host, parsed_.port)) {
   http_->set_connection_timeout(kConnectTimeoutS);
   http_->set_tcp_nodelay(true);  // small requests: no Nagle delay waiting for an ACK
@@ -171,7 +192,8 @@ HttpApi::~HttpApi() = default;
 namespace {
 
 // Sends one request, reading at most kMaxReplyBytes of reply; the body of a 2xx reply.
-Result<std::string> exchange_text(httplib::Client& http, const std::string& url, httplib::Request request) {
+Result<std::string> exchange_text(httplib::Client& http, const std::string& url,
+                                  httplib::Request request) {
   std::string reply;
   request.content_receiver = [&reply](const char* data, size_t length, uint64_t, uint64_t) {
     if (reply.size() + length > kMaxReplyBytes) return false;
@@ -179,8 +201,9 @@ Result<std::string> exchange_text(httplib::Client& http, const std::string& url,
     return true;
   };
   const httplib::Result result = http.send(request);
-  if (!result) return Status(Code::kUnavailable, "could not reach the berth server at " + url + ": " +
-                                                     describe(result.error()));
+  if (!result)
+    return Status(Code::kUnavailable,
+                  "could not reach the berth server at " + url + ": " + describe(result.error()));
   const int status = result->status;
   if (status < 200 || status > 299) return status_from_reply(status, reply);
   return reply;
@@ -192,7 +215,8 @@ Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Re
   const std::string& reply = text;
   if (reply.empty()) return json();
   json parsed = json::parse(reply, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return Status::Internal("the server at " + url + " sent a reply that is not JSON");
+  if (parsed.is_discarded())
+    return Status::Internal("the server at " + url + " sent a reply that is not JSON");
   return parsed;
 }
 
@@ -224,7 +248,8 @@ Result<json> HttpApi::post(const std::string& path, const json& body, const Head
     request.body = body.dump();
   } catch (const json::exception&) {
     // nlohmann::json refuses to encode strings that are not UTF-8, such as a Latin-1 script.
-    return Status::Invalid("the request holds text that is not valid UTF-8 (check the script's encoding)");
+    return Status::Invalid(
+        "the request holds text that is not valid UTF-8 (check the script's encoding)");
   }
   return exchange(*http_, url_, std::move(request));
 }
@@ -240,7 +265,8 @@ class PartialFile {
     if (!done_) ::unlink(partial_.c_str());
   }
   Status open() {
-    if (::access(file_.c_str(), F_OK) == 0) return Status::Conflict(file_ + " exists; name a new file");
+    if (::access(file_.c_str(), F_OK) == 0)
+      return Status::Conflict(file_ + " exists; name a new file");
     fd_ = ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd_ < 0) return Status::Internal("cannot write " + partial_ + ": " + std::strerror(errno));
     return Status::Ok();
@@ -259,9 +285,11 @@ class PartialFile {
     const bool synced = ::fsync(fd_) == 0;
     const bool closed = ::close(fd_) == 0;
     fd_ = -1;
-    if (!synced || !closed) return Status::Internal("cannot write " + partial_ + ": " + std::strerror(errno));
+    if (!synced || !closed)
+      return Status::Internal("cannot write " + partial_ + ": " + std::strerror(errno));
     if (::rename(partial_.c_str(), file_.c_str()) != 0)
-      return Status::Internal("cannot rename " + partial_ + " to " + file_ + ": " + std::strerror(errno));
+      return Status::Internal("cannot rename " + partial_ + " to " + file_ + ": " +
+                              std::strerror(errno));
     done_ = true;
     return Status::Ok();
   }
@@ -278,7 +306,8 @@ class PartialFile {
 Status write_file_atomically(const std::string& file, std::string_view bytes) {
   PartialFile out(file);
   BERTH_RETURN_IF_ERROR(out.open());
-  if (!out.write(bytes.data(), bytes.size())) return Status::Internal("cannot write " + out.partial() + ": " + std::strerror(errno));
+  if (!out.write(bytes.data(), bytes.size()))
+    return Status::Internal("cannot write " + out.partial() + ": " + std::strerror(errno));
   return out.finish();
 }
 
@@ -313,10 +342,13 @@ Status HttpApi::download(const std::string& path, const std::string& file) {
   http_->set_read_timeout(kDownloadReadTimeoutS);
   const httplib::Result result = http_->send(request);
   http_->set_read_timeout(kReadTimeoutS);
-  if (write_failed) return Status::Internal("cannot write " + out.partial() + ": " + std::strerror(errno));
-  if (!result) return Status(Code::kUnavailable, "could not reach the berth server at " + url_ + ": " +
-                                                     describe(result.error()));
-  if (result->status < 200 || result->status > 299) return status_from_reply(result->status, error_body);
+  if (write_failed)
+    return Status::Internal("cannot write " + out.partial() + ": " + std::strerror(errno));
+  if (!result)
+    return Status(Code::kUnavailable,
+                  "could not reach the berth server at " + url_ + ": " + describe(result.error()));
+  if (result->status < 200 || result->status > 299)
+    return status_from_reply(result->status, error_body);
   return out.finish();
 }
 

@@ -30,8 +30,11 @@ class Api {
   virtual Result<nlohmann::json> get(const std::string& path) = 0;
   // Extra request headers (an Idempotency-Key).
   using Headers = std::vector<std::pair<std::string, std::string>>;
-  virtual Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body, const Headers& headers) = 0;
-  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) { return post(path, body, {}); }
+  virtual Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body,
+                                      const Headers& headers) = 0;
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) {
+    return post(path, body, {});
+  }
   // A GET whose reply is not JSON (a statement as CSV or HTML): the body as it came. Errors
   // are still the server's JSON errors, turned into a Status.
   virtual Result<std::string> get_text(const std::string& path) = 0;
@@ -46,7 +49,7 @@ Status write_file_atomically(const std::string& file, std::string_view bytes);
 
 // A server address split up: "http://host:port/base" -> {host, port, "/base"}.
 struct ServerUrl {
-  std::string host;       // a name, an IPv4 address, or an IPv6 address without brackets
+  std::string host;  // a name, an IPv4 address, or an IPv6 address without brackets
   int port = 80;
   std::string base_path;  // "" or "/prefix" without a trailing slash
 };
@@ -74,7 +77,8 @@ class HttpApi final : public Api {
 
   Result<nlohmann::json> get(const std::string& path) override;
   using Api::post;
-  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body, const Headers& headers) override;
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body,
+                              const Headers& headers) override;
   Result<std::string> get_text(const std::string& path) override;
   Status download(const std::string& path, const std::string& file) override;
 

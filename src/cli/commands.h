@@ -45,7 +45,8 @@ class Context {
 
   // GET/POST through api(), adding a hint to 401 replies about where a token may come from.
   Result<nlohmann::json> get(const std::string& path);
-  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body, const Api::Headers& headers = {});
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body,
+                              const Api::Headers& headers = {});
   // A POST made idempotent with a fresh Idempotency-Key (CliIo::new_request_key) and sent again
   // with the same key, after a growing wait, when berthd could not be reached or gave no reply
   // (at most kIdempotentAttempts in all): berthd applies it once whichever attempt reached it.

@@ -43,7 +43,8 @@ struct TokenFlags {
 };
 
 void add_registration_options(CLI::App* sub, RegistrationFlags& f) {
-  sub->add_option("--reg-number", f.number, "registration number (e.g. business registration or company number)");
+  sub->add_option("--reg-number", f.number,
+                  "registration number (e.g. business registration or company number)");
   sub->add_option("--address", f.address, "registered address");
   sub->add_option("--contact-name", f.contact_name, "contact person");
   sub->add_option("--contact-email", f.contact_email, "contact email address");
@@ -52,8 +53,11 @@ void add_registration_options(CLI::App* sub, RegistrationFlags& f) {
 
 void put_registration(const RegistrationFlags& f, json* body) {
   const std::pair<const char*, const std::optional<std::string>*> fields[] = {
-      {"registration_number", &f.number}, {"address", &f.address}, {"contact_name", &f.contact_name},
-      {"contact_email", &f.contact_email}, {"jurisdiction", &f.jurisdiction}};
+      {"registration_number", &f.number},
+      {"address", &f.address},
+      {"contact_name", &f.contact_name},
+      {"contact_email", &f.contact_email},
+      {"jurisdiction", &f.jurisdiction}};
   for (auto [key, value] : fields)
     if (*value) (*body)[key] = **value;
 }
@@ -69,10 +73,14 @@ Status run_org_create(Context& ctx, const OrgFlags& f) {
 Status run_org_update(Context& ctx, const OrgUpdateFlags& f) {
   json body = json::object();
   put_registration(f.registration, &body);
-  if (body.empty()) return Status::Invalid("org update needs at least one of --reg-number, --address, --contact-name, --contact-email, --jurisdiction");
+  if (body.empty())
+    return Status::Invalid(
+        "org update needs at least one of --reg-number, --address, --contact-name, "
+        "--contact-email, --jurisdiction");
   if (f.note) body["note"] = *f.note;
   BERTH_ASSIGN_OR_RETURN(json org, ctx.post("/v1/orgs/" + path_segment(f.org) + "/update", body));
-  ctx.print(org, "Updated org " + cell(org, "id") + " (" + cell(org, "name") + ")\n" + render_org(org));
+  ctx.print(org,
+            "Updated org " + cell(org, "id") + " (" + cell(org, "name") + ")\n" + render_org(org));
   return Status::Ok();
 }
 
@@ -83,9 +91,10 @@ Status run_org_show(Context& ctx, const std::string& ref) {
 }
 
 Status run_project_create(Context& ctx, const ProjectFlags& f) {
-  BERTH_ASSIGN_OR_RETURN(json project, ctx.post("/v1/projects", json{{"name", f.name}, {"org", name_or_id(f.org)}}));
-  ctx.print(project, "Created project " + cell(project, "id") + " (" + f.name + ", org " + f.org + ", wallet account " +
-                          cell(project, "wallet_account") + ")\n");
+  BERTH_ASSIGN_OR_RETURN(
+      json project, ctx.post("/v1/projects", json{{"name", f.name}, {"org", name_or_id(f.org)}}));
+  ctx.print(project, "Created project " + cell(project, "id") + " (" + f.name + ", org " + f.org +
+                         ", wallet account " + cell(project, "wallet_account") + ")\n");
   return Status::Ok();
 }
 
@@ -101,10 +110,11 @@ Status run_token_create(Context& ctx, const TokenFlags& f) {
 }
 
 Status run_token_revoke(Context& ctx, const std::string& id) {
-  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/tokens/" + path_segment(id) + "/revoke", json::object()));
+  BERTH_ASSIGN_OR_RETURN(json reply,
+                         ctx.post("/v1/tokens/" + path_segment(id) + "/revoke", json::object()));
   const bool before = reply.value("replayed", false);
-  ctx.print(reply, "Token " + id + (before ? " was already revoked (" : " revoked (") + cell(reply, "user") + ", " +
-                        cell(reply, "role") + ")\n");
+  ctx.print(reply, "Token " + id + (before ? " was already revoked (" : " revoked (") +
+                       cell(reply, "user") + ", " + cell(reply, "role") + ")\n");
   return Status::Ok();
 }
 
@@ -113,9 +123,11 @@ Status run_token_revoke(Context& ctx, const std::string& id) {
 Status run_rotate_admin_token(Context& ctx) {
   BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/tokens/rotate-admin", json::object()));
   std::string revoked;
-  for (const json& id : reply.value("revoked_ids", json::array())) revoked += (revoked.empty() ? "" : ", ") + cell(id);
+  for (const json& id : reply.value("revoked_ids", json::array()))
+    revoked += (revoked.empty() ? "" : ", ") + cell(id);
   ctx.print(reply, "New admin token " + cell(reply, "id") + " written to " + cell(reply, "path") +
-                        " on berthd's machine; revoked " + (revoked.empty() ? "none" : revoked) + "\n");
+                       " on berthd's machine; revoked " + (revoked.empty() ? "none" : revoked) +
+                       "\n");
   return Status::Ok();
 }
 
@@ -135,10 +147,12 @@ Status run_backup(Context& ctx, const std::string& file) {
   in.read(header, sizeof header);
   if (!in || std::string(header, sizeof header) != std::string("SQLite format 3\0", 16)) {
     std::remove(file.c_str());
-    return Status::Internal("the server sent something that is not an SQLite database; no backup was written");
+    return Status::Internal(
+        "the server sent something that is not an SQLite database; no backup was written");
   }
-  ctx.print(json{{"file", file}, {"bytes", bytes}},
-            "Backup written to " + file + " (" + std::to_string(bytes) + " bytes); restore: docs/operations.md\n");
+  ctx.print(json{{"file", file}, {"bytes", bytes}}, "Backup written to " + file + " (" +
+                                                        std::to_string(bytes) +
+                                                        " bytes); restore: docs/operations.md\n");
   return Status::Ok();
 }
 
@@ -154,7 +168,8 @@ void add_org(CLI::App& app, Context& ctx) {
   add_registration_options(create, f.registration);
   on_run(create, ctx, [&ctx, &f] { return run_org_create(ctx, f); });
   auto& u = ctx.make<OrgUpdateFlags>();
-  CLI::App* update = org->add_subcommand("update", "amend an organisation's registration record (admin)");
+  CLI::App* update =
+      org->add_subcommand("update", "amend an organisation's registration record (admin)");
   update->add_option("org", u.org, "organisation name or id")->required();
   add_registration_options(update, u.registration);
   update->add_option("--note", u.note, "why it changed (kept in the audit record)");
@@ -176,25 +191,31 @@ void add_project(CLI::App& app, Context& ctx) {
   create->add_option("--org", f.org, "organisation name or id")->required();
   on_run(create, ctx, [&ctx, &f] { return run_project_create(ctx, f); });
   CLI::App* list = project->add_subcommand("list", "list projects");
-  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/projects", "projects", render_projects); });
+  on_run(list, ctx,
+         [&ctx] { return run_listing(ctx, "/v1/projects", "projects", render_projects); });
 }
 
 void add_token(CLI::App& app, Context& ctx) {
   CLI::App* token = app.add_subcommand("token", "API tokens");
   token->require_subcommand(1);
   auto& f = ctx.make<TokenFlags>();
-  CLI::App* create = token->add_subcommand("create", "issue a token for a user (admin); prints the token");
+  CLI::App* create =
+      token->add_subcommand("create", "issue a token for a user (admin); prints the token");
   create->add_option("--user", f.user, "user name")->required();
   create->add_option("--org", f.org, "the user's organisation (name or id)");
   create->add_option("--role", f.role, "member (default), reviewer or admin")
       ->check(CLI::IsMember({"member", "reviewer", "admin"}));
-  create->add_option("--expires", f.expires, "when it stops working: 30d, 12h, 90m, 45s from now, or a date (2027-01-01)");
-  create->add_option("--unix-user", f.unix_user, "the Unix user its jobs run as (must exist on berthd's machine; not root)");
+  create->add_option("--expires", f.expires,
+                     "when it stops working: 30d, 12h, 90m, 45s from now, or a date (2027-01-01)");
+  create->add_option("--unix-user", f.unix_user,
+                     "the Unix user its jobs run as (must exist on berthd's machine; not root)");
   on_run(create, ctx, [&ctx, &f] { return run_token_create(ctx, f); });
-  CLI::App* list = token->add_subcommand("list", "tokens (an admin's: all; anyone else's: their own); never the secrets");
+  CLI::App* list = token->add_subcommand(
+      "list", "tokens (an admin's: all; anyone else's: their own); never the secrets");
   on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/tokens", "tokens", render_tokens); });
   auto& revoked = ctx.make<std::string>();
-  CLI::App* revoke = token->add_subcommand("revoke", "revoke a token by its id (an admin any, anyone else their own)");
+  CLI::App* revoke = token->add_subcommand(
+      "revoke", "revoke a token by its id (an admin any, anyone else their own)");
   revoke->add_option("id", revoked, "the token's id (tok_..., from token list)")->required();
   on_run(revoke, ctx, [&ctx, &revoked] { return run_token_revoke(ctx, revoked); });
 }
@@ -203,11 +224,13 @@ void add_admin(CLI::App& app, Context& ctx) {
   CLI::App* admin = app.add_subcommand("admin", "centre administration");
   admin->require_subcommand(1);
   CLI::App* rotate = admin->add_subcommand(
-      "rotate-token", "make a new admin token in berthd's state/admin.token and revoke the old one (admin)");
+      "rotate-token",
+      "make a new admin token in berthd's state/admin.token and revoke the old one (admin)");
   on_run(rotate, ctx, [&ctx] { return run_rotate_admin_token(ctx); });
   auto& backup_file = ctx.make<std::string>();
-  CLI::App* backup = admin->add_subcommand(
-      "backup", "copy berthd's database, as it is now, into FILE on this machine (admin); berthd keeps running");
+  CLI::App* backup = admin->add_subcommand("backup",
+                                           "copy berthd's database, as it is now, into FILE on "
+                                           "this machine (admin); berthd keeps running");
   backup->add_option("file", backup_file, "the file to write (must not exist)")->required();
   on_run(backup, ctx, [&ctx, &backup_file] { return run_backup(ctx, backup_file); });
 }
@@ -229,16 +252,20 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
     std::string name;
   };
   auto& nf = ctx.make<NodeStateFlags>();
-  CLI::App* node = app.add_subcommand("node", "change a node's state (admin): drain, down or resume");
-  node->add_option("state", nf.state, "drain (finish running jobs, take no new ones), down (end its jobs), resume")
+  CLI::App* node =
+      app.add_subcommand("node", "change a node's state (admin): drain, down or resume");
+  node->add_option("state", nf.state,
+                   "drain (finish running jobs, take no new ones), down (end its jobs), resume")
       ->required()
       ->check(CLI::IsMember({"drain", "down", "resume", "up"}));
   node->add_option("name", nf.name, "node name")->required();
   on_run(node, ctx, [&ctx, &nf] {
-    BERTH_ASSIGN_OR_RETURN(auto reply, ctx.post("/v1/nodes/" + nf.name + "/state", nlohmann::json{{"state", nf.state}}));
+    BERTH_ASSIGN_OR_RETURN(auto reply, ctx.post("/v1/nodes/" + nf.name + "/state",
+                                                nlohmann::json{{"state", nf.state}}));
     const std::string state = reply.value("state", "?");
     std::string text = "Node " + nf.name + " is " + (state == "drain" ? "drained" : state);
-    if (!reply.value("jobs_ended", nlohmann::json::array()).empty()) text += "; jobs ended: " + reply["jobs_ended"].dump();
+    if (!reply.value("jobs_ended", nlohmann::json::array()).empty())
+      text += "; jobs ended: " + reply["jobs_ended"].dump();
     ctx.print(reply, text + "\n");
     return Status::Ok();
   });

@@ -19,17 +19,21 @@ void add_bench_commands(CLI::App& app, Context& ctx) {
   bench->require_subcommand(1);
   auto& options = ctx.make<benchsched::SchedBenchOptions>();
   CLI::App* sched = bench->add_subcommand(
-      "sched", "time the core's scheduler on a synthetic centre (single thread); prints one JSON object");
+      "sched",
+      "time the core's scheduler on a synthetic centre (single thread); prints one JSON object");
   sched->add_option("--nodes", options.nodes, "nodes in the synthetic centre")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   sched->add_option("--gpus-per-node", options.gpus_per_node, "GPUs on each node")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  sched->add_option("--jobs", options.jobs, "jobs submitted in the burst, and kept pending in the steady phase")
+  sched
+      ->add_option("--jobs", options.jobs,
+                   "jobs submitted in the burst, and kept pending in the steady phase")
       ->capture_default_str()
       ->check(CLI::Range(1, 10'000'000));
-  sched->add_option("--seed", options.seed, "seed of the synthetic centre and job stream")->capture_default_str();
+  sched->add_option("--seed", options.seed, "seed of the synthetic centre and job stream")
+      ->capture_default_str();
   on_run(sched, ctx, [&ctx, &options] { return run_bench_sched(ctx, options); });
 }
 

@@ -58,8 +58,8 @@ Status check_id(const std::string& id) {
 }
 
 // The granted or asked amount, GPU level and days, where given (drafts, updates, approvals).
-Status add_grant_fields(json& body, const std::optional<std::string>& amount, const std::optional<int64_t>& gpus,
-                        const std::optional<int64_t>& days) {
+Status add_grant_fields(json& body, const std::optional<std::string>& amount,
+                        const std::optional<int64_t>& gpus, const std::optional<int64_t>& days) {
   if (amount) {
     Result<std::string> checked = checked_amount(*amount);
     if (!checked.ok()) return Status::Invalid("--amount: " + checked.status().message());
@@ -104,7 +104,8 @@ Result<json> criteria_body(const CriteriaFlags& f) {
   for (const std::string& c : f.criteria) {
     BERTH_ASSIGN_OR_RETURN(auto kv, split_pair(c, "criterion"));
     Result<int64_t> weight = parse_rate_bps(kv.second);
-    if (!weight.ok()) return Status::Invalid("criterion '" + kv.first + "': weight " + weight.status().message());
+    if (!weight.ok())
+      return Status::Invalid("criterion '" + kv.first + "': weight " + weight.status().message());
     list.push_back({{"name", kv.first}, {"weight_bps", *weight}});
   }
   return json{{"criteria", list}};
@@ -116,7 +117,8 @@ Result<json> score_body(const ScoreFlags& f) {
     BERTH_ASSIGN_OR_RETURN(auto kv, split_pair(s, "score"));
     const std::string& v = kv.second;
     if (v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos)
-      return Status::Invalid("score of '" + kv.first + "' must be a whole number 0..100, got '" + v + "'");
+      return Status::Invalid("score of '" + kv.first + "' must be a whole number 0..100, got '" +
+                             v + "'");
     scores[kv.first] = std::stoi(v);
   }
   json body = {{"scores", scores}};
@@ -141,10 +143,12 @@ std::string app_path(const std::string& id, const char* action = nullptr) {
 }
 
 // POSTs to an application's action and prints "<what> application N (state)".
-Status post_action(Context& ctx, const std::string& id, const char* action, const json& body, const char* what) {
+Status post_action(Context& ctx, const std::string& id, const char* action, const json& body,
+                   const char* what) {
   BERTH_RETURN_IF_ERROR(check_id(id));
   BERTH_ASSIGN_OR_RETURN(json reply, ctx.post(app_path(id, action), body));
-  ctx.print(reply, std::string(what) + " application " + cell(reply, "id") + " (" + cell(reply, "state") + ")\n");
+  ctx.print(reply, std::string(what) + " application " + cell(reply, "id") + " (" +
+                       cell(reply, "state") + ")\n");
   return Status::Ok();
 }
 
@@ -154,7 +158,8 @@ void add_terms_options(CLI::App* cmd, TermsFlags& f, bool is_update) {
   auto* days = cmd->add_option("--days", f.days, "duration in days");
   cmd->add_option("--gpu-model", f.gpu_model, "GPU model (default: any)");
   cmd->add_option("--justification", f.justification, "why the project needs the compute");
-  cmd->add_option("--justification-file", f.justification_file, "read the justification from a file");
+  cmd->add_option("--justification-file", f.justification_file,
+                  "read the justification from a file");
   cmd->add_option("--plan", f.plan, "the planned work");
   if (!is_update) {
     amount->required();
@@ -164,7 +169,8 @@ void add_terms_options(CLI::App* cmd, TermsFlags& f, bool is_update) {
 }
 
 void add_apply(CLI::App& app, Context& ctx) {
-  CLI::App* apply = app.add_subcommand("apply", "funding applications (members of the applying organisation)");
+  CLI::App* apply =
+      app.add_subcommand("apply", "funding applications (members of the applying organisation)");
   apply->require_subcommand(1);
 
   auto& df = ctx.make<TermsFlags>();
@@ -177,8 +183,9 @@ void add_apply(CLI::App& app, Context& ctx) {
       return Status::Invalid("a draft needs --justification or --justification-file");
     BERTH_ASSIGN_OR_RETURN(json body, terms_body(df, false));
     BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/applications", body));
-    ctx.print(reply, "Drafted application " + cell(reply, "id") + " (" + df.project + " to " + df.scheme +
-                          "); submit it with: berth apply submit " + cell(reply, "id") + "\n");
+    ctx.print(reply, "Drafted application " + cell(reply, "id") + " (" + df.project + " to " +
+                         df.scheme + "); submit it with: berth apply submit " + cell(reply, "id") +
+                         "\n");
     return Status::Ok();
   });
 
@@ -195,10 +202,12 @@ void add_apply(CLI::App& app, Context& ctx) {
   auto& sf = ctx.make<IdFlags>();
   CLI::App* submit = apply->add_subcommand("submit", "submit a draft for review");
   submit->add_option("id", sf.id, "application id")->required();
-  on_run(submit, ctx, [&ctx, &sf] { return post_action(ctx, sf.id, "submit", json::object(), "Submitted"); });
+  on_run(submit, ctx,
+         [&ctx, &sf] { return post_action(ctx, sf.id, "submit", json::object(), "Submitted"); });
 
   auto& wf = ctx.make<IdFlags>();
-  CLI::App* withdraw = apply->add_subcommand("withdraw", "withdraw a draft or a submitted application");
+  CLI::App* withdraw =
+      apply->add_subcommand("withdraw", "withdraw a draft or a submitted application");
   withdraw->add_option("id", wf.id, "application id")->required();
   withdraw->add_option("--note", wf.text, "why");
   on_run(withdraw, ctx, [&ctx, &wf] {
@@ -223,8 +232,8 @@ void add_apply(CLI::App& app, Context& ctx) {
   list->add_option("--state", lf.state, "only those in this state")
       ->check(CLI::IsMember({"draft", "submitted", "approved", "rejected", "withdrawn"}));
   on_run(list, ctx, [&ctx, &lf] {
-    const std::string path =
-        "/v1/applications" + query_string({{"scheme", lf.scheme.value_or("")}, {"state", lf.state.value_or("")}});
+    const std::string path = "/v1/applications" + query_string({{"scheme", lf.scheme.value_or("")},
+                                                                {"state", lf.state.value_or("")}});
     return run_listing(ctx, path, "applications", in_currency(ctx, render_applications));
   });
 }
@@ -234,20 +243,25 @@ void add_review(CLI::App& app, Context& ctx) {
   review->require_subcommand(1);
 
   auto& cf = ctx.make<CriteriaFlags>();
-  CLI::App* criteria = review->add_subcommand("criteria", "set a scheme's weighted review criteria");
+  CLI::App* criteria =
+      review->add_subcommand("criteria", "set a scheme's weighted review criteria");
   criteria->add_option("scheme", cf.scheme, "scheme name or id")->required();
-  criteria->add_option("criteria", cf.criteria, "NAME=WEIGHT, weights summing to 100% (e.g. impact=40% plan=60%)")
+  criteria
+      ->add_option("criteria", cf.criteria,
+                   "NAME=WEIGHT, weights summing to 100% (e.g. impact=40% plan=60%)")
       ->required();
   on_run(criteria, ctx, [&ctx, &cf] {
     BERTH_ASSIGN_OR_RETURN(json body, criteria_body(cf));
-    BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/schemes/" + path_segment(cf.scheme) + "/criteria", body));
-    ctx.print(reply, "Scheme " + cf.scheme + " reviews against " + std::to_string(items(reply, "criteria").size()) +
-                          " criteria\n");
+    BERTH_ASSIGN_OR_RETURN(json reply,
+                           ctx.post("/v1/schemes/" + path_segment(cf.scheme) + "/criteria", body));
+    ctx.print(reply, "Scheme " + cf.scheme + " reviews against " +
+                         std::to_string(items(reply, "criteria").size()) + " criteria\n");
     return Status::Ok();
   });
 
   auto& sf = ctx.make<ScoreFlags>();
-  CLI::App* score = review->add_subcommand("score", "score a submitted application (again: revise your review)");
+  CLI::App* score =
+      review->add_subcommand("score", "score a submitted application (again: revise your review)");
   score->add_option("id", sf.id, "application id")->required();
   score->add_option("scores", sf.scores, "NAME=SCORE for every criterion, 0..100")->required();
   score->add_option("--comment", sf.comment, "a comment for the record");
@@ -255,30 +269,35 @@ void add_review(CLI::App& app, Context& ctx) {
     BERTH_RETURN_IF_ERROR(check_id(sf.id));
     BERTH_ASSIGN_OR_RETURN(json body, score_body(sf));
     BERTH_ASSIGN_OR_RETURN(json reply, ctx.post(app_path(sf.id, "reviews"), body));
-    ctx.print(reply, "Reviewed application " + cell(reply, "id") + ": score " + cell(reply, "score") + " from " +
-                          cell(reply, "reviews_count") + " review(s)\n");
+    ctx.print(reply, "Reviewed application " + cell(reply, "id") + ": score " +
+                         cell(reply, "score") + " from " + cell(reply, "reviews_count") +
+                         " review(s)\n");
     return Status::Ok();
   });
 
   auto& af = ctx.make<ApproveFlags>();
-  CLI::App* approve = review->add_subcommand("approve", "approve (possibly less than asked) and grant the award");
+  CLI::App* approve =
+      review->add_subcommand("approve", "approve (possibly less than asked) and grant the award");
   approve->add_option("id", af.id, "application id")->required();
   approve->add_option("--amount", af.amount, "amount granted (default: as asked)");
   approve->add_option("--gpus", af.gpus, "GPU level granted (default: as asked)");
   approve->add_option("--days", af.days, "duration granted in days (default: as asked)");
-  approve->add_flag("--exceptional-rate", af.exceptional, "grant the scheme's exceptional subsidy rate");
+  approve->add_flag("--exceptional-rate", af.exceptional,
+                    "grant the scheme's exceptional subsidy rate");
   approve->add_option("--note", af.note, "a note for the record");
-  approve->add_option("--report-every", af.report_every, "require a progress report every N months (default: none)");
-  approve->add_option("--report-grace", af.report_grace, "days after each due date before a report is overdue");
+  approve->add_option("--report-every", af.report_every,
+                      "require a progress report every N months (default: none)");
+  approve->add_option("--report-grace", af.report_grace,
+                      "days after each due date before a report is overdue");
   on_run(approve, ctx, [&ctx, &af] {
     BERTH_RETURN_IF_ERROR(check_id(af.id));
     BERTH_ASSIGN_OR_RETURN(json body, approve_body(af));
     BERTH_ASSIGN_OR_RETURN(json reply, ctx.post(app_path(af.id, "approve"), body));
     const json& award = reply["award"];
     ctx.print(reply, "Approved application " + af.id + ": award " + cell(award, "id") + " of " +
-                          ctx.money(award, "granted") + " for " + cell(award, "gpu_level") + " GPUs at " +
-                          format_rate(award.value("rate_bps", int64_t{0})) + ", " + cell(award, "start") + " to " +
-                          cell(award, "end") + "\n");
+                         ctx.money(award, "granted") + " for " + cell(award, "gpu_level") +
+                         " GPUs at " + format_rate(award.value("rate_bps", int64_t{0})) + ", " +
+                         cell(award, "start") + " to " + cell(award, "end") + "\n");
     return Status::Ok();
   });
 
@@ -286,7 +305,9 @@ void add_review(CLI::App& app, Context& ctx) {
   CLI::App* reject = review->add_subcommand("reject", "reject a submitted application");
   reject->add_option("id", rf.id, "application id")->required();
   reject->add_option("--reason", rf.text, "why (told to the applicant)")->required();
-  on_run(reject, ctx, [&ctx, &rf] { return post_action(ctx, rf.id, "reject", json{{"reason", *rf.text}}, "Rejected"); });
+  on_run(reject, ctx, [&ctx, &rf] {
+    return post_action(ctx, rf.id, "reject", json{{"reason", *rf.text}}, "Rejected");
+  });
 }
 
 }  // namespace
@@ -298,7 +319,6 @@ Result<std::string> read_text_file(const std::string& path) {
   s << f.rdbuf();
   return s.str();
 }
-
 
 void add_funding_commands(CLI::App& app, Context& ctx) {
   add_apply(app, ctx);

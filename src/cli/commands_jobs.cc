@@ -39,7 +39,8 @@ std::string basename(const std::string& path) {
 }
 
 bool is_digits(const std::string& text, size_t max_digits) {
-  return !text.empty() && text.size() <= max_digits && text.find_first_not_of("0123456789") == std::string::npos;
+  return !text.empty() && text.size() <= max_digits &&
+         text.find_first_not_of("0123456789") == std::string::npos;
 }
 
 // "3 tasks", "1 task".
@@ -48,9 +49,11 @@ std::string tasks(size_t n) { return std::to_string(n) + (n == 1 ? " task" : " t
 // What cancel, hold or release did to a whole array (the reply's `array_tasks`).
 std::string array_outcome(const json& reply, const std::string& id, const std::string& action) {
   const json& acted = items(reply, "array_tasks");
-  if (action != "cancel") return (action == "hold" ? "Held job array " : "Released job array ") + id + " (" + tasks(acted.size()) + ")";
-  const size_t stopping = static_cast<size_t>(
-      std::count_if(acted.begin(), acted.end(), [](const json& t) { return cell(t, "state") != "CANCELLED"; }));
+  if (action != "cancel")
+    return (action == "hold" ? "Held job array " : "Released job array ") + id + " (" +
+           tasks(acted.size()) + ")";
+  const size_t stopping = static_cast<size_t>(std::count_if(
+      acted.begin(), acted.end(), [](const json& t) { return cell(t, "state") != "CANCELLED"; }));
   return "Cancelled job array " + id + " (" + tasks(acted.size()) +
          (stopping ? "; " + tasks(stopping) + " running, being stopped" : "") + ")";
 }
@@ -63,16 +66,21 @@ struct Script {
 
 Result<Script> load_script(Context& ctx, const SubmitFlags& f) {
   if (f.wrap) {
-    if (!f.script_path.empty()) return Status::Invalid("script arguments are not allowed with --wrap");
+    if (!f.script_path.empty())
+      return Status::Invalid("script arguments are not allowed with --wrap");
     return Script{wrap_command(*f.wrap), "wrap"};
   }
   if (!f.script_path.empty()) {
     Result<std::string> text = ctx.io().read_file(f.script_path);
-    if (!text.ok()) return Status::Invalid("cannot read batch script '" + f.script_path + "': " + text.status().message());
+    if (!text.ok())
+      return Status::Invalid("cannot read batch script '" + f.script_path +
+                             "': " + text.status().message());
     return Script{std::move(*text), basename(f.script_path)};
   }
   std::optional<std::string> piped = ctx.io().read_stdin();
-  if (!piped) return Status::Invalid("no batch script: name a file, pipe one to standard input, or use --wrap");
+  if (!piped)
+    return Status::Invalid(
+        "no batch script: name a file, pipe one to standard input, or use --wrap");
   return Script{std::move(*piped), "sbatch"};
 }
 
@@ -83,8 +91,10 @@ Result<JobOptions> merged_options(Context& ctx, const JobFlags& flags, const std
   BERTH_ASSIGN_OR_RETURN(JobOptions from_flags, to_options(flags, &flag_warnings));
   Result<SbatchScript> parsed = parse_sbatch(script);
   if (!parsed.ok()) return Status::Invalid("batch script: " + parsed.status().message());
-  for (const std::string& warning : parsed->warnings) ctx.err() << "berth: warning: " << warning << "\n";
-  for (const std::string& warning : flag_warnings) ctx.err() << "berth: warning: " << warning << "\n";
+  for (const std::string& warning : parsed->warnings)
+    ctx.err() << "berth: warning: " << warning << "\n";
+  for (const std::string& warning : flag_warnings)
+    ctx.err() << "berth: warning: " << warning << "\n";
   return overlay(overlay(std::move(defaults), parsed->options), from_flags);
 }
 
@@ -97,13 +107,15 @@ std::vector<std::string> script_args(std::vector<std::string> args) {
 
 // The submitter's variables the job receives (--export; Slurm's default is ALL), less the deny
 // list of cli.toml's `export_deny`.
-Result<std::map<std::string, std::string>> job_environment(Context& ctx, const std::optional<std::string>& request) {
+Result<std::map<std::string, std::string>> job_environment(
+    Context& ctx, const std::optional<std::string>& request) {
   BERTH_ASSIGN_OR_RETURN(auto config, load_cli_config(ctx.io().getenv, ctx.io().read_file));
   std::optional<std::string> deny;
   if (auto it = config.find("export_deny"); it != config.end()) deny = it->second;
   const std::map<std::string, std::string> environment =
       ctx.io().environment ? ctx.io().environment() : std::map<std::string, std::string>();
-  Result<std::map<std::string, std::string>> env = exported_environment(request, environment, export_deny_patterns(deny));
+  Result<std::map<std::string, std::string>> env =
+      exported_environment(request, environment, export_deny_patterns(deny));
   if (!env.ok()) return Status::Invalid("--export: " + env.status().message());
   return env;
 }
@@ -112,9 +124,11 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
   BERTH_ASSIGN_OR_RETURN(Script script, load_script(ctx, f));
   JobOptions defaults;
   defaults.name = script.default_name;
-  BERTH_ASSIGN_OR_RETURN(JobOptions options, merged_options(ctx, f.job, script.text, std::move(defaults)));
+  BERTH_ASSIGN_OR_RETURN(JobOptions options,
+                         merged_options(ctx, f.job, script.text, std::move(defaults)));
   BERTH_ASSIGN_OR_RETURN(auto env, job_environment(ctx, options.export_env));
-  BERTH_ASSIGN_OR_RETURN(json body, build_submit_request(options, script.text, script_args(f.args), ctx.io().cwd(), env));
+  BERTH_ASSIGN_OR_RETURN(json body, build_submit_request(options, script.text, script_args(f.args),
+                                                         ctx.io().cwd(), env));
   BERTH_ASSIGN_OR_RETURN(json job, ctx.post_idempotent("/v1/jobs", body));
   if (f.parsable && !ctx.json_output) {
     ctx.out() << cell(job, "id") << "\n";
@@ -131,7 +145,9 @@ Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_
   std::string script;
   if (!script_path.empty()) {
     Result<std::string> text = ctx.io().read_file(script_path);
-    if (!text.ok()) return Status::Invalid("cannot read batch script '" + script_path + "': " + text.status().message());
+    if (!text.ok())
+      return Status::Invalid("cannot read batch script '" + script_path +
+                             "': " + text.status().message());
     script = std::move(*text);
   }
   BERTH_ASSIGN_OR_RETURN(JobOptions options, merged_options(ctx, flags, script, JobOptions{}));
@@ -148,9 +164,10 @@ std::string state_filter(const QueueFlags& f) {
 }
 
 Status run_queue(Context& ctx, const QueueFlags& f) {
-  const std::string path =
-      "/v1/jobs" +
-      query_string({{"state", state_filter(f)}, {"project", f.project}, {"user", f.user}, {"limit", "1000"}});
+  const std::string path = "/v1/jobs" + query_string({{"state", state_filter(f)},
+                                                      {"project", f.project},
+                                                      {"user", f.user},
+                                                      {"limit", "1000"}});
   BERTH_ASSIGN_OR_RETURN(json reply, get_every_page(ctx, path, "jobs"));
   ctx.print(reply, render_jobs(items(reply, "jobs"), ctx.io().now_ms()));
   return Status::Ok();
@@ -173,7 +190,8 @@ std::string job_outcome(const json& reply, const std::string& id, const std::str
 
 // Cancels, holds or releases each job in turn (`action` as in the API's path); one failure does
 // not stop the others. An array's id acts on all its tasks, ARRAYID_INDEX on one.
-Status run_job_action(Context& ctx, const std::vector<std::string>& ids, const std::string& action) {
+Status run_job_action(Context& ctx, const std::vector<std::string>& ids,
+                      const std::string& action) {
   for (const std::string& id : ids) BERTH_RETURN_IF_ERROR(check_job_id(id));
   json replies = json::array();
   bool failed = false;
@@ -191,16 +209,19 @@ Status run_job_action(Context& ctx, const std::vector<std::string>& ids, const s
   return failed ? Status::Invalid("") : Status::Ok();
 }
 
-constexpr const char* kJobIdsHelp = "job ids: an array's id acts on all its tasks, ARRAYID_INDEX (12_3) on one";
+constexpr const char* kJobIdsHelp =
+    "job ids: an array's id acts on all its tasks, ARRAYID_INDEX (12_3) on one";
 
 void add_submit(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<SubmitFlags>();
-  CLI::App* sub = app.add_subcommand("submit", "submit a batch script (reads its #SBATCH lines, as sbatch does)");
+  CLI::App* sub = app.add_subcommand(
+      "submit", "submit a batch script (reads its #SBATCH lines, as sbatch does)");
   add_job_flags(sub, f.job);
   add_submit_flags(sub, f.job);
   sub->add_option("--wrap", f.wrap, "submit this shell command instead of a script");
   sub->add_flag("--parsable", f.parsable, "print only the job id");
-  sub->add_flag("-W,--wait", f.wait, "return when the job (every task of an array) has ended, with its exit code");
+  sub->add_flag("-W,--wait", f.wait,
+                "return when the job (every task of an array) has ended, with its exit code");
   sub->add_option("script", f.script_path, "batch script (default: standard input)");
   sub->add_option("args", f.args, "arguments passed to the script");
   sub->positionals_at_end();
@@ -218,7 +239,8 @@ void add_quote(CLI::App& app, Context& ctx) {
 void add_queue(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<QueueFlags>();
   CLI::App* sub = app.add_subcommand("queue", "list jobs (default: pending and running)");
-  CLI::Option* state = sub->add_option("-t,--state", f.state, "states, comma-separated (PD, R, COMPLETED, ...)");
+  CLI::Option* state =
+      sub->add_option("-t,--state", f.state, "states, comma-separated (PD, R, COMPLETED, ...)");
   sub->add_option("--project,-A", f.project, "only this project");
   sub->add_option("-u,--user", f.user, "only this user");
   sub->add_flag("-a,--all", f.all, "jobs in every state")->excludes(state);
@@ -227,7 +249,8 @@ void add_queue(CLI::App& app, Context& ctx) {
 
 void add_show(CLI::App& app, Context& ctx) {
   auto& id = ctx.make<std::string>();
-  CLI::App* sub = app.add_subcommand("show", "show one job as scontrol show job does (--json: the server's object)");
+  CLI::App* sub = app.add_subcommand(
+      "show", "show one job as scontrol show job does (--json: the server's object)");
   sub->add_option("id", id, "job id, or ARRAYID_INDEX for a task of a job array")->required();
   on_run(sub, ctx, [&ctx, &id] { return run_show(ctx, id); });
 }
@@ -241,10 +264,12 @@ void add_cancel(CLI::App& app, Context& ctx) {
 
 void add_hold_release(CLI::App& app, Context& ctx, bool hold) {
   auto& ids = ctx.make<std::vector<std::string>>();
-  CLI::App* sub = hold ? app.add_subcommand("hold", "hold pending jobs: they are not started until released")
-                       : app.add_subcommand("release", "release held jobs");
+  CLI::App* sub =
+      hold ? app.add_subcommand("hold", "hold pending jobs: they are not started until released")
+           : app.add_subcommand("release", "release held jobs");
   sub->add_option("ids", ids, kJobIdsHelp)->required();
-  on_run(sub, ctx, [&ctx, &ids, hold] { return run_job_action(ctx, ids, hold ? "hold" : "release"); });
+  on_run(sub, ctx,
+         [&ctx, &ids, hold] { return run_job_action(ctx, ids, hold ? "hold" : "release"); });
 }
 
 }  // namespace
@@ -254,7 +279,8 @@ std::string state_names(const std::string& codes) {
   size_t start = 0;
   while (start <= codes.size()) {
     const size_t comma = codes.find(',', start);
-    const std::string part = codes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string part =
+        codes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!part.empty()) out += (out.empty() ? "" : ",") + state_name(part);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -264,10 +290,12 @@ std::string state_names(const std::string& codes) {
 
 Status check_job_id(const std::string& id) {
   const size_t underscore = id.find('_');
-  if (underscore == std::string::npos ? is_digits(id, 18)
-                                      : is_digits(id.substr(0, underscore), 18) && is_digits(id.substr(underscore + 1), 9))
+  if (underscore == std::string::npos
+          ? is_digits(id, 18)
+          : is_digits(id.substr(0, underscore), 18) && is_digits(id.substr(underscore + 1), 9))
     return Status::Ok();
-  return Status::Invalid("job id '" + id + "' is neither a number nor ARRAYID_INDEX (such as 12_3)");
+  return Status::Invalid("job id '" + id +
+                         "' is neither a number nor ARRAYID_INDEX (such as 12_3)");
 }
 
 void add_job_commands(CLI::App& app, Context& ctx) {

@@ -17,7 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kOrgKinds = {"startup", "enterprise", "university", "institute", "other"};
+const std::vector<std::string> kOrgKinds = {"startup", "enterprise", "university", "institute",
+                                            "other"};
 
 struct TransferFlags {
   std::string account, job;
@@ -57,7 +58,8 @@ struct FundFlags {
 struct AwardFlags {
   std::string scheme, project, amount, start, end;
   int64_t gpus = 0;
-  int64_t report_every = 0, report_grace = 0;  // progress reports every N months (0: none), grace days
+  int64_t report_every = 0,
+          report_grace = 0;  // progress reports every N months (0: none), grace days
 };
 
 Status check_number(const char* what, const std::string& text) {
@@ -92,19 +94,21 @@ Status run_supplement(Context& ctx, const SupplementFlags& f) {
   if (f.end) body["end"] = *f.end;
   if (f.note) body["note"] = *f.note;
   BERTH_ASSIGN_OR_RETURN(json award, ctx.post("/v1/awards/" + f.id + "/supplement", body));
-  ctx.print(award,
-            "Award " + f.id + ": granted " + ctx.money(award, "granted") + ", ends " + cell(award, "end") + "\n");
+  ctx.print(award, "Award " + f.id + ": granted " + ctx.money(award, "granted") + ", ends " +
+                       cell(award, "end") + "\n");
   return Status::Ok();
 }
 
 Status run_close(Context& ctx, const CloseFlags& f) {
   BERTH_RETURN_IF_ERROR(check_number("award id", f.id));
-  BERTH_ASSIGN_OR_RETURN(json award, ctx.post("/v1/awards/" + f.id + "/close", json{{"reason", f.reason}}));
+  BERTH_ASSIGN_OR_RETURN(json award,
+                         ctx.post("/v1/awards/" + f.id + "/close", json{{"reason", f.reason}}));
   const bool returned = award.contains("returned") && !award["returned"].is_null();
-  ctx.print(award, "Closed award " + f.id +
-                        (returned ? "; " + ctx.money(award, "returned_amount") + " returned to the fund"
-                                  : "; what is left returns to the fund once its running jobs settle") +
-                        "\n");
+  ctx.print(award,
+            "Closed award " + f.id +
+                (returned ? "; " + ctx.money(award, "returned_amount") + " returned to the fund"
+                          : "; what is left returns to the fund once its running jobs settle") +
+                "\n");
   return Status::Ok();
 }
 
@@ -114,7 +118,9 @@ Status run_funding_order(Context& ctx, const OrderFlags& f) {
     BERTH_RETURN_IF_ERROR(check_number("award id", a));
     ids.push_back(std::stoull(a));
   }
-  BERTH_ASSIGN_OR_RETURN(json balance, ctx.post("/v1/projects/" + path_segment(f.project) + "/funding-order", json{{"awards", ids}}));
+  BERTH_ASSIGN_OR_RETURN(json balance,
+                         ctx.post("/v1/projects/" + path_segment(f.project) + "/funding-order",
+                                  json{{"awards", ids}}));
   ctx.print(balance, render_balances({balance}, ctx.currency()));
   return Status::Ok();
 }
@@ -123,7 +129,8 @@ Result<std::vector<json>> all_balances(Context& ctx) {
   BERTH_ASSIGN_OR_RETURN(json projects, ctx.get("/v1/projects"));
   std::vector<json> out;
   for (const json& project : items(projects, "projects")) {
-    BERTH_ASSIGN_OR_RETURN(json balance, ctx.get("/v1/projects/" + path_segment(cell(project, "id")) + "/balance"));
+    BERTH_ASSIGN_OR_RETURN(
+        json balance, ctx.get("/v1/projects/" + path_segment(cell(project, "id")) + "/balance"));
     out.push_back(std::move(balance));
   }
   return out;
@@ -131,7 +138,8 @@ Result<std::vector<json>> all_balances(Context& ctx) {
 
 Status run_balance(Context& ctx, const std::string& project) {
   if (!project.empty()) {
-    BERTH_ASSIGN_OR_RETURN(json balance, ctx.get("/v1/projects/" + path_segment(project) + "/balance"));
+    BERTH_ASSIGN_OR_RETURN(json balance,
+                           ctx.get("/v1/projects/" + path_segment(project) + "/balance"));
     ctx.print(balance, render_balances({balance}, ctx.currency()));
     return Status::Ok();
   }
@@ -154,10 +162,11 @@ Status run_topup(Context& ctx, const TopupFlags& f) {
   BERTH_ASSIGN_OR_RETURN(std::string amount, checked_amount(f.amount));
   json body = {{"amount", amount}};
   if (f.reference) body["reference"] = *f.reference;
-  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/topups", body));
+  BERTH_ASSIGN_OR_RETURN(json reply,
+                         ctx.post("/v1/projects/" + path_segment(f.project) + "/topups", body));
   ctx.print(reply, "Topped up " + f.project + " by " + ctx.exact_money(reply, "amount") +
-                       (f.reference ? " (reference " + *f.reference + ")" : "") + "; wallet balance " +
-                       ctx.exact_money(reply, "wallet_balance") + "\n");
+                       (f.reference ? " (reference " + *f.reference + ")" : "") +
+                       "; wallet balance " + ctx.exact_money(reply, "wallet_balance") + "\n");
   return Status::Ok();
 }
 
@@ -165,7 +174,8 @@ Status run_topup(Context& ctx, const TopupFlags& f) {
 // not start on the rows (Restore refuses books that do not verify) or is stopped.
 Result<json> reconcile_offline(Context& ctx, const std::string& state_dir) {
   const auto& reconcile_state_dir = ctx.io().reconcile_state_dir;
-  if (!reconcile_state_dir) return Status(Code::kUnavailable, "this berth cannot read a state directory");
+  if (!reconcile_state_dir)
+    return Status(Code::kUnavailable, "this berth cannot read a state directory");
   const core::ReconcileOptions options;
   BERTH_ASSIGN_OR_RETURN(core::ReconcileReport report, reconcile_state_dir(state_dir, options));
   json reply = wire::reconcile_json(report, core::ReconcileReport{}, options.max_listed);
@@ -177,10 +187,12 @@ Status run_credit_limit(Context& ctx, const CreditLimitFlags& f) {
   BERTH_ASSIGN_OR_RETURN(std::string limit, checked_amount(f.limit));
   json body = {{"limit", limit}};
   if (f.note) body["note"] = *f.note;
-  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/credit-limit", body));
+  BERTH_ASSIGN_OR_RETURN(
+      json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/credit-limit", body));
   const json wallet = reply.value("wallet", json::object());
-  ctx.print(reply, "Credit limit of " + f.project + "'s wallet: " + ctx.money(wallet, "credit_limit") +
-                        "; spendable " + ctx.money(wallet, "spendable") + "\n");
+  ctx.print(reply, "Credit limit of " + f.project +
+                       "'s wallet: " + ctx.money(wallet, "credit_limit") + "; spendable " +
+                       ctx.money(wallet, "spendable") + "\n");
   return Status::Ok();
 }
 
@@ -197,8 +209,9 @@ Status run_refund(Context& ctx, const RefundFlags& f) {
   BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/jobs/" + f.job + "/refund", body));
   const json refund = reply.value("refund", json::object());
   const bool replayed = reply.value("replayed", false);
-  ctx.print(reply, std::string(replayed ? "Already refunded " : "Refunded ") + ctx.exact_money(refund, "amount") +
-                       " of job " + f.job + " (refunded in all " + ctx.exact_money(reply, "refunded") + " of " +
+  ctx.print(reply, std::string(replayed ? "Already refunded " : "Refunded ") +
+                       ctx.exact_money(refund, "amount") + " of job " + f.job +
+                       " (refunded in all " + ctx.exact_money(reply, "refunded") + " of " +
                        ctx.exact_money(reply, "cost") + ")\n");
   return Status::Ok();
 }
@@ -208,10 +221,12 @@ Status run_adjust(Context& ctx, const AdjustFlags& f) {
   if (f.reason.empty()) return Status::Invalid("--reason must not be empty");
   json body = {{"amount", amount}, {"reason", f.reason}};
   if (f.reference) body["reference"] = *f.reference;
-  BERTH_ASSIGN_OR_RETURN(json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/adjustments", body));
+  BERTH_ASSIGN_OR_RETURN(
+      json reply, ctx.post("/v1/projects/" + path_segment(f.project) + "/adjustments", body));
   const json adjustment = reply.value("adjustment", json::object());
   const json wallet = reply.value("wallet", json::object());
-  ctx.print(reply, "Adjusted " + f.project + "'s wallet by " + ctx.exact_money(adjustment, "amount") +
+  ctx.print(reply, "Adjusted " + f.project + "'s wallet by " +
+                       ctx.exact_money(adjustment, "amount") +
                        (f.reference ? " (reference " + *f.reference + ")" : "") + "; balance " +
                        ctx.exact_money(wallet, "balance") + "\n");
   return Status::Ok();
@@ -219,7 +234,8 @@ Status run_adjust(Context& ctx, const AdjustFlags& f) {
 
 // Exits 1 when the books show any difference; the differences printed are the message.
 Status run_reconcile(Context& ctx, const std::string& state_dir) {
-  BERTH_ASSIGN_OR_RETURN(json reply, state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(ctx, state_dir));
+  BERTH_ASSIGN_OR_RETURN(
+      json reply, state_dir.empty() ? ctx.get("/v1/reconcile") : reconcile_offline(ctx, state_dir));
   ctx.print(reply, render_reconcile(reply));
   if (reply.is_object() && reply.value("ok", false)) return Status::Ok();
   return Status(Code::kConflict, "");
@@ -255,14 +271,16 @@ Status run_scheme_create(Context& ctx, const SchemeFlags& f) {
   BERTH_ASSIGN_OR_RETURN(json body, scheme_body(f));
   BERTH_ASSIGN_OR_RETURN(json scheme, ctx.post("/v1/schemes", body));
   ctx.print(scheme, "Created scheme " + cell(scheme, "id") + " (" + f.name + ", " +
-                         format_rate(body["rate_bps"].get<int64_t>()) + ")\n");
+                        format_rate(body["rate_bps"].get<int64_t>()) + ")\n");
   return Status::Ok();
 }
 
 Status run_scheme_fund(Context& ctx, const FundFlags& f) {
   BERTH_ASSIGN_OR_RETURN(std::string amount, checked_amount(f.amount));
-  BERTH_ASSIGN_OR_RETURN(json scheme, ctx.post("/v1/schemes/" + path_segment(f.scheme) + "/fund", json{{"amount", amount}}));
-  ctx.print(scheme, "Scheme " + f.scheme + " fund balance: " + ctx.money(scheme, "fund_balance") + "\n");
+  BERTH_ASSIGN_OR_RETURN(json scheme, ctx.post("/v1/schemes/" + path_segment(f.scheme) + "/fund",
+                                               json{{"amount", amount}}));
+  ctx.print(scheme,
+            "Scheme " + f.scheme + " fund balance: " + ctx.money(scheme, "fund_balance") + "\n");
   return Status::Ok();
 }
 
@@ -275,8 +293,12 @@ Result<json> award_body(const AwardFlags& f) {
   Result<int64_t> end = parse_time_ms(f.end);
   if (!end.ok()) return Status::Invalid("--end: " + end.status().message());
   if (*end <= *start) return Status::Invalid("--end must be after --start");
-  json body = {{"scheme", name_or_id(f.scheme)}, {"project", name_or_id(f.project)}, {"amount", *amount},
-               {"gpu_level", f.gpus}, {"start", f.start}, {"end", f.end}};
+  json body = {{"scheme", name_or_id(f.scheme)},
+               {"project", name_or_id(f.project)},
+               {"amount", *amount},
+               {"gpu_level", f.gpus},
+               {"start", f.start},
+               {"end", f.end}};
   if (f.report_every != 0) body["report_every_months"] = f.report_every;
   if (f.report_grace != 0) body["report_grace_days"] = f.report_grace;
   return body;
@@ -285,13 +307,15 @@ Result<json> award_body(const AwardFlags& f) {
 Status run_award_create(Context& ctx, const AwardFlags& f) {
   BERTH_ASSIGN_OR_RETURN(json body, award_body(f));
   BERTH_ASSIGN_OR_RETURN(json award, ctx.post("/v1/awards", body));
-  ctx.print(award, "Created award " + cell(award, "id") + " (" + f.project + " from " + f.scheme + ")\n");
+  ctx.print(award,
+            "Created award " + cell(award, "id") + " (" + f.project + " from " + f.scheme + ")\n");
   return Status::Ok();
 }
 
 void add_balance_and_transfers(CLI::App& app, Context& ctx) {
   auto& project = ctx.make<std::string>();
-  CLI::App* balance = app.add_subcommand("balance", "wallet and award balances (all visible projects by default)");
+  CLI::App* balance =
+      app.add_subcommand("balance", "wallet and award balances (all visible projects by default)");
   balance->add_option("project", project, "project name or id");
   on_run(balance, ctx, [&ctx, &project] { return run_balance(ctx, project); });
 
@@ -304,41 +328,52 @@ void add_balance_and_transfers(CLI::App& app, Context& ctx) {
   auto& top = ctx.make<TopupFlags>();
   CLI::App* topup = app.add_subcommand("topup", "add money to a project's wallet");
   topup->add_option("project", top.project, "project name or id")->required();
-  topup->add_option("amount", top.amount, "amount in currency units, at most 4 decimals")->required();
-  topup->add_option("--reference", top.reference, "payment reference; repeating it does not pay twice");
+  topup->add_option("amount", top.amount, "amount in currency units, at most 4 decimals")
+      ->required();
+  topup->add_option("--reference", top.reference,
+                    "payment reference; repeating it does not pay twice");
   on_run(topup, ctx, [&ctx, &top] { return run_topup(ctx, top); });
 
   auto& cl = ctx.make<CreditLimitFlags>();
-  CLI::App* credit = app.add_subcommand("credit-limit", "how far below zero a project's wallet may go (admin; 0: none)");
+  CLI::App* credit = app.add_subcommand(
+      "credit-limit", "how far below zero a project's wallet may go (admin; 0: none)");
   credit->add_option("project", cl.project, "project name or id")->required();
-  credit->add_option("amount", cl.limit, "the limit in currency units, at most 4 decimals")->required();
+  credit->add_option("amount", cl.limit, "the limit in currency units, at most 4 decimals")
+      ->required();
   credit->add_option("--note", cl.note, "why (kept in the audit record)");
   on_run(credit, ctx, [&ctx, &cl] { return run_credit_limit(ctx, cl); });
 
   auto& rf = ctx.make<RefundFlags>();
   CLI::App* refund = app.add_subcommand(
-      "refund", "refund (part of) an ended job's charge (admin): the subsidy part returns to the funder");
+      "refund",
+      "refund (part of) an ended job's charge (admin): the subsidy part returns to the funder");
   refund->add_option("job", rf.job, "job id")->required();
   refund->add_option("--amount", rf.amount, "how much (default: all that is left to refund)");
   refund->add_option("--reason", rf.reason, "why (kept in the audit record)")->required();
-  refund->add_option("--reference", rf.reference, "your reference; repeating it does not refund twice");
+  refund->add_option("--reference", rf.reference,
+                     "your reference; repeating it does not refund twice");
   on_run(refund, ctx, [&ctx, &rf] { return run_refund(ctx, rf); });
 
   auto& af = ctx.make<AdjustFlags>();
-  CLI::App* adjust = app.add_subcommand(
-      "adjust", "credit (positive) or debit (negative) a project's wallet against the centre's revenue (admin)");
+  CLI::App* adjust = app.add_subcommand("adjust",
+                                        "credit (positive) or debit (negative) a project's wallet "
+                                        "against the centre's revenue (admin)");
   adjust->add_option("project", af.project, "project name or id")->required();
-  adjust->add_option("amount", af.amount, "signed amount, e.g. 5 or -3.5 (or after --: -- -3.5)")->required();
+  adjust->add_option("amount", af.amount, "signed amount, e.g. 5 or -3.5 (or after --: -- -3.5)")
+      ->required();
   adjust->add_option("--reason", af.reason, "why (kept in the audit record)")->required();
-  adjust->add_option("--reference", af.reference, "your reference; repeating it does not adjust twice");
+  adjust->add_option("--reference", af.reference,
+                     "your reference; repeating it does not adjust twice");
   on_run(adjust, ctx, [&ctx, &af] { return run_adjust(ctx, af); });
 
   CLI::App* reconcile = app.add_subcommand(
-      "reconcile", "recompute every balance and job charge from the transfers and report differences (admin); "
-                   "exits 1 if there are any");
+      "reconcile",
+      "recompute every balance and job charge from the transfers and report differences (admin); "
+      "exits 1 if there are any");
   auto& state_dir = ctx.make<std::string>();
   reconcile->add_option("--state-dir", state_dir,
-                        "reconcile this state directory's database directly, without a server (berthd may be stopped)");
+                        "reconcile this state directory's database directly, without a server "
+                        "(berthd may be stopped)");
   on_run(reconcile, ctx, [&ctx, &state_dir] { return run_reconcile(ctx, state_dir); });
 }
 
@@ -355,9 +390,11 @@ void add_scheme(CLI::App& app, Context& ctx) {
       ->required()
       ->delimiter(',')
       ->check(CLI::IsMember(kOrgKinds));
-  create->add_option("--shortfall", sf.shortfall, "when an award cannot cover a job: wallet or wait")
+  create
+      ->add_option("--shortfall", sf.shortfall, "when an award cannot cover a job: wallet or wait")
       ->check(CLI::IsMember({"wallet", "wait"}));
-  create->add_option("--exceptional-rate", sf.exceptional_rate, "a higher rate only a reviewer can grant, e.g. 90%");
+  create->add_option("--exceptional-rate", sf.exceptional_rate,
+                     "a higher rate only a reviewer can grant, e.g. 90%");
   create->add_option("--cap", sf.cap, "the most one project may be awarded in all");
   create->add_option("--window-open", sf.window_open, "applications open, YYYY-MM-DD (UTC)");
   create->add_option("--window-close", sf.window_close, "applications close, YYYY-MM-DD (UTC)");
@@ -371,7 +408,9 @@ void add_scheme(CLI::App& app, Context& ctx) {
   on_run(fund, ctx, [&ctx, &ff] { return run_scheme_fund(ctx, ff); });
 
   CLI::App* list = scheme->add_subcommand("list", "list schemes");
-  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/schemes", "schemes", in_currency(ctx, render_schemes)); });
+  on_run(list, ctx, [&ctx] {
+    return run_listing(ctx, "/v1/schemes", "schemes", in_currency(ctx, render_schemes));
+  });
 }
 
 void add_award(CLI::App& app, Context& ctx) {
@@ -379,22 +418,29 @@ void add_award(CLI::App& app, Context& ctx) {
   award->require_subcommand(1);
 
   auto& af = ctx.make<AwardFlags>();
-  CLI::App* create = award->add_subcommand("create", "award money from a scheme to a project (admin)");
+  CLI::App* create =
+      award->add_subcommand("create", "award money from a scheme to a project (admin)");
   create->add_option("--scheme", af.scheme, "scheme name or id")->required();
   create->add_option("--project", af.project, "project name or id")->required();
   create->add_option("--amount", af.amount, "amount")->required();
-  create->add_option("--gpus", af.gpus, "GPU level: the most GPUs the project may hold at once")->required();
+  create->add_option("--gpus", af.gpus, "GPU level: the most GPUs the project may hold at once")
+      ->required();
   create->add_option("--start", af.start, "first day, YYYY-MM-DD (UTC)")->required();
   create->add_option("--end", af.end, "end, YYYY-MM-DD (UTC)")->required();
-  create->add_option("--report-every", af.report_every, "require a progress report every N months (default: none)");
-  create->add_option("--report-grace", af.report_grace, "days after each due date before a report is overdue");
+  create->add_option("--report-every", af.report_every,
+                     "require a progress report every N months (default: none)");
+  create->add_option("--report-grace", af.report_grace,
+                     "days after each due date before a report is overdue");
   on_run(create, ctx, [&ctx, &af] { return run_award_create(ctx, af); });
 
   CLI::App* list = award->add_subcommand("list", "list awards");
-  on_run(list, ctx, [&ctx] { return run_listing(ctx, "/v1/awards", "awards", in_currency(ctx, render_awards)); });
+  on_run(list, ctx, [&ctx] {
+    return run_listing(ctx, "/v1/awards", "awards", in_currency(ctx, render_awards));
+  });
 
   auto& sf = ctx.make<SupplementFlags>();
-  CLI::App* supplement = award->add_subcommand("supplement", "add money from the fund, time, or both (reviewer)");
+  CLI::App* supplement =
+      award->add_subcommand("supplement", "add money from the fund, time, or both (reviewer)");
   supplement->add_option("id", sf.id, "award id")->required();
   supplement->add_option("--amount", sf.amount, "money to add from the scheme's fund");
   supplement->add_option("--end", sf.end, "a later end, YYYY-MM-DD (UTC)");
@@ -402,19 +448,23 @@ void add_award(CLI::App& app, Context& ctx) {
   on_run(supplement, ctx, [&ctx, &sf] { return run_supplement(ctx, sf); });
 
   auto& cf = ctx.make<CloseFlags>();
-  CLI::App* close = award->add_subcommand("close", "end an award now; the unspent rest returns to the fund (reviewer)");
+  CLI::App* close = award->add_subcommand(
+      "close", "end an award now; the unspent rest returns to the fund (reviewer)");
   close->add_option("id", cf.id, "award id")->required();
   close->add_option("--reason", cf.reason, "why, for the audit record")->required();
   on_run(close, ctx, [&ctx, &cf] { return run_close(ctx, cf); });
 
   auto& of = ctx.make<OrderFlags>();
-  CLI::App* order = app.add_subcommand("funding-order", "the order a project's awards pay in (first pays first)");
+  CLI::App* order =
+      app.add_subcommand("funding-order", "the order a project's awards pay in (first pays first)");
   order->add_option("project", of.project, "project name or id")->required();
   order->add_option("awards", of.awards, "award ids, first paying first (none: the order granted)");
   on_run(order, ctx, [&ctx, &of] { return run_funding_order(ctx, of); });
 
-  CLI::App* audit = app.add_subcommand("audit", "who changed money or awards, what, when and why (reviewer)");
-  on_run(audit, ctx, [&ctx] { return run_listing(ctx, "/v1/audit", "audit", in_currency(ctx, render_audit)); });
+  CLI::App* audit =
+      app.add_subcommand("audit", "who changed money or awards, what, when and why (reviewer)");
+  on_run(audit, ctx,
+         [&ctx] { return run_listing(ctx, "/v1/audit", "audit", in_currency(ctx, render_audit)); });
 }
 
 }  // namespace

@@ -24,13 +24,16 @@ Status check_award_id(const std::string& id) {
   return Status::Ok();
 }
 
-std::string reports_path(const std::string& award) { return "/v1/awards/" + path_segment(award) + "/reports"; }
+std::string reports_path(const std::string& award) {
+  return "/v1/awards/" + path_segment(award) + "/reports";
+}
 
 // "Report for period K of award A: STATE" after a step.
 Status print_step(Context& ctx, const Result<json>& reply) {
   if (!reply.ok()) return reply.status();
-  ctx.print(*reply, "Report for period " + cell(*reply, "period") + " of award " + cell(*reply, "award_id") + ": " +
-                        cell(*reply, "state") + " (due " + cell(*reply, "due") + ")\n");
+  ctx.print(*reply, "Report for period " + cell(*reply, "period") + " of award " +
+                        cell(*reply, "award_id") + ": " + cell(*reply, "state") + " (due " +
+                        cell(*reply, "due") + ")\n");
   return Status::Ok();
 }
 
@@ -40,12 +43,13 @@ std::string render_reports(const json& reply) {
   const json& award = reply.contains("award") ? reply["award"] : none;
   const json& due_dates = reply.contains("due") ? reply["due"] : empty;
   const json& reports = reply.contains("reports") ? reply["reports"] : empty;
-  std::string out = "Award " + cell(award, "id") + ": a report every " + cell(award, "report_every_months") +
-                    " months; next due " + cell(award, "next_report_due") +
-                    (award.value("reports_overdue", false) ? "; period " + cell(award, "overdue_report_period") +
-                                                                 " is OVERDUE: the award pays for no new job"
-                                                           : std::string()) +
-                    "\n";
+  std::string out =
+      "Award " + cell(award, "id") + ": a report every " + cell(award, "report_every_months") +
+      " months; next due " + cell(award, "next_report_due") +
+      (award.value("reports_overdue", false) ? "; period " + cell(award, "overdue_report_period") +
+                                                   " is OVERDUE: the award pays for no new job"
+                                             : std::string()) +
+      "\n";
   Table table({"PERIOD", "DUE", "STATE", "SUBMITTED", "BY", "DECIDED", "BY", "REASON"});
   table.align_right(0);
   for (size_t i = 0; i < due_dates.size(); ++i) {
@@ -57,9 +61,9 @@ std::string render_reports(const json& reply) {
       table.add_row({std::to_string(period), cell(due_dates[i]), "-"});
       continue;
     }
-    table.add_row({std::to_string(period), cell(due_dates[i]), cell(*found, "state"), cell(*found, "submitted"),
-                   cell(*found, "submitted_by"), cell(*found, "decided"), cell(*found, "decided_by"),
-                   cell(*found, "return_reason")});
+    table.add_row({std::to_string(period), cell(due_dates[i]), cell(*found, "state"),
+                   cell(*found, "submitted"), cell(*found, "submitted_by"), cell(*found, "decided"),
+                   cell(*found, "decided_by"), cell(*found, "return_reason")});
   }
   return out + table.render();
 }
@@ -68,7 +72,8 @@ std::string render_reports(const json& reply) {
 
 void add_progress_report_commands(CLI::App& report, Context& ctx) {
   auto& f = ctx.make<ProgressFlags>();
-  CLI::App* submit = report.add_subcommand("submit", "submit an award's progress report for a period (a member)");
+  CLI::App* submit =
+      report.add_subcommand("submit", "submit an award's progress report for a period (a member)");
   submit->add_option("award", f.award, "award id")->required();
   submit->add_option("--period", f.period, "the report's period: 1, 2, ...")->required();
   auto* text = submit->add_option("--text", f.text, "the report");
@@ -86,28 +91,35 @@ void add_progress_report_commands(CLI::App& report, Context& ctx) {
     } else {
       return Status::Invalid("give the report with --text or --file");
     }
-    return print_step(ctx, ctx.post(reports_path(f.award), json{{"period", f.period}, {"text", body_text}}));
+    return print_step(
+        ctx, ctx.post(reports_path(f.award), json{{"period", f.period}, {"text", body_text}}));
   });
 
-  CLI::App* accept = report.add_subcommand("accept", "accept a submitted progress report (a reviewer)");
+  CLI::App* accept =
+      report.add_subcommand("accept", "accept a submitted progress report (a reviewer)");
   accept->add_option("award", f.award, "award id")->required();
   accept->add_option("period", f.period, "the report's period")->required();
   on_run(accept, ctx, [&ctx, &f] {
     BERTH_RETURN_IF_ERROR(check_award_id(f.award));
-    return print_step(ctx, ctx.post(reports_path(f.award) + "/" + std::to_string(f.period) + "/accept", json::object()));
+    return print_step(ctx,
+                      ctx.post(reports_path(f.award) + "/" + std::to_string(f.period) + "/accept",
+                               json::object()));
   });
 
-  CLI::App* ret = report.add_subcommand("return", "return a submitted progress report with a reason (a reviewer)");
+  CLI::App* ret = report.add_subcommand(
+      "return", "return a submitted progress report with a reason (a reviewer)");
   ret->add_option("award", f.award, "award id")->required();
   ret->add_option("period", f.period, "the report's period")->required();
   ret->add_option("--reason", f.reason, "why it is returned")->required();
   on_run(ret, ctx, [&ctx, &f] {
     BERTH_RETURN_IF_ERROR(check_award_id(f.award));
-    return print_step(ctx, ctx.post(reports_path(f.award) + "/" + std::to_string(f.period) + "/return",
-                                    json{{"reason", f.reason}}));
+    return print_step(ctx,
+                      ctx.post(reports_path(f.award) + "/" + std::to_string(f.period) + "/return",
+                               json{{"reason", f.reason}}));
   });
 
-  CLI::App* list = report.add_subcommand("list", "an award's report periods, due dates and reports");
+  CLI::App* list =
+      report.add_subcommand("list", "an award's report periods, due dates and reports");
   list->add_option("award", f.award, "award id")->required();
   on_run(list, ctx, [&ctx, &f] {
     BERTH_RETURN_IF_ERROR(check_award_id(f.award));

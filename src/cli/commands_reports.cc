@@ -25,7 +25,8 @@ Status run_statement(Context& ctx, const StatementFlags& f) {
     Result<MonthRange> month = parse_month(f.month);
     if (!month.ok()) return Status::Invalid("--month: " + month.status().message());
   }
-  if ((f.csv || f.html) && ctx.json_output) return Status::Invalid("--json cannot be combined with --csv or --html");
+  if ((f.csv || f.html) && ctx.json_output)
+    return Status::Invalid("--json cannot be combined with --csv or --html");
   const std::string format = f.csv ? "csv" : f.html ? "html" : "";
   const std::string path = "/v1/projects/" + path_segment(f.project) + "/statement" +
                            query_string({{"month", f.month}, {"format", format}});
@@ -44,7 +45,8 @@ Status run_scheme_report(Context& ctx, const ReportFlags& f) {
     Result<int64_t> from = parse_time_ms(f.from);
     if (!from.ok()) return Status::Invalid("--from: " + from.status().message());
   }
-  BERTH_ASSIGN_OR_RETURN(json reply, ctx.get("/v1/schemes/" + path_segment(f.scheme) + "/report" + query_string({{"from", f.from}})));
+  BERTH_ASSIGN_OR_RETURN(json reply, ctx.get("/v1/schemes/" + path_segment(f.scheme) + "/report" +
+                                             query_string({{"from", f.from}})));
   ctx.print(reply, render_scheme_report(reply, ctx.currency()));
   return Status::Ok();
 }
@@ -53,7 +55,8 @@ Status run_scheme_report(Context& ctx, const ReportFlags& f) {
 
 void add_report_commands(CLI::App& app, Context& ctx) {
   auto& sf = ctx.make<StatementFlags>();
-  CLI::App* statement = app.add_subcommand("statement", "a project's statement for a month: jobs, top-ups, balances");
+  CLI::App* statement =
+      app.add_subcommand("statement", "a project's statement for a month: jobs, top-ups, balances");
   statement->add_option("project", sf.project, "project name or id")->required();
   statement->add_option("--month", sf.month, "the UTC month, YYYY-MM (default: this month)");
   CLI::Option* csv = statement->add_flag("--csv", sf.csv, "print it as CSV, one row per line item");
@@ -61,12 +64,15 @@ void add_report_commands(CLI::App& app, Context& ctx) {
   csv->excludes(html);
   on_run(statement, ctx, [&ctx, &sf] { return run_statement(ctx, sf); });
 
-  CLI::App* report = app.add_subcommand("report", "reports for funders, and awards' progress reports");
+  CLI::App* report =
+      app.add_subcommand("report", "reports for funders, and awards' progress reports");
   report->require_subcommand(1);
   auto& rf = ctx.make<ReportFlags>();
-  CLI::App* scheme = report->add_subcommand("scheme", "a scheme's money, awards, reach and share of the centre");
+  CLI::App* scheme =
+      report->add_subcommand("scheme", "a scheme's money, awards, reach and share of the centre");
   scheme->add_option("scheme", rf.scheme, "scheme name or id")->required();
-  scheme->add_option("--from", rf.from, "start the capacity period here, YYYY-MM-DD (default: the scheme's creation)");
+  scheme->add_option("--from", rf.from,
+                     "start the capacity period here, YYYY-MM-DD (default: the scheme's creation)");
   on_run(scheme, ctx, [&ctx, &rf] { return run_scheme_report(ctx, rf); });
   add_progress_report_commands(*report, ctx);
 }

@@ -41,7 +41,9 @@ Result<int64_t> parse_day_or_time_s(const std::string& flag, const std::string& 
   std::string t = text;
   if (t.size() == 10) t += " 00:00:00";  // a date: its midnight, UTC
   auto s = sim::parse_utc_timestamp_s(t);
-  if (!s) return Status::Invalid(flag + ": '" + text + "' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM:SS)");
+  if (!s)
+    return Status::Invalid(flag + ": '" + text +
+                           "' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM:SS)");
   return *s;
 }
 
@@ -49,9 +51,12 @@ Result<Minor> amount_field(const toml::value& v, const char* key, const std::str
   if (!v.contains(key)) return Minor{0};
   const toml::value& f = v.at(key);
   std::string text;
-  if (f.is_string()) text = f.as_string();
-  else if (f.is_integer()) text = std::to_string(f.as_integer());
-  else return Status::Invalid(where + "." + key + " must be an amount such as \"1000.50\"");
+  if (f.is_string())
+    text = f.as_string();
+  else if (f.is_integer())
+    text = std::to_string(f.as_integer());
+  else
+    return Status::Invalid(where + "." + key + " must be an amount such as \"1000.50\"");
   auto amount = parse_amount(text);
   if (!amount.ok()) return Status::Invalid(where + "." + key + ": " + amount.status().message());
   return *amount;
@@ -65,7 +70,8 @@ Result<sim::TenantMoney> tenant_money(const toml::value& v, const std::string& w
   m.wallet_minor = wallet;
   m.gpu_level = static_cast<int>(toml::find_or<int64_t>(v, "gpu_level", m.gpu_level));
   m.award_days = toml::find_or<int64_t>(v, "days", m.award_days);
-  if (m.gpu_level < 1 || m.award_days < 1) return Status::Invalid(where + ": gpu_level and days must be at least 1");
+  if (m.gpu_level < 1 || m.award_days < 1)
+    return Status::Invalid(where + ": gpu_level and days must be at least 1");
   return m;
 }
 
@@ -76,28 +82,35 @@ Result<sim::Economics> load_economics(const std::string& path, const core::Clust
   try {
     const toml::value root = toml::parse(path);
     for (const auto& m : toml::find_or<std::vector<toml::value>>(root, "gpu_models", {})) {
-      BERTH_ASSIGN_OR_RETURN(auto price, amount_field(m, "price_per_gpu_hour", path + ": gpu_models"));
+      BERTH_ASSIGN_OR_RETURN(auto price,
+                             amount_field(m, "price_per_gpu_hour", path + ": gpu_models"));
       e.prices.push_back({toml::find<std::string>(m, "name"), price});
     }
     if (e.prices.empty()) e.prices = cluster.prices;
-    if (e.prices.empty()) return Status::Invalid(path + ": no prices: give [[gpu_models]] with price_per_gpu_hour");
-    if (!root.contains("scheme")) return Status::Invalid(path + ": no [scheme] (rate, fund, shortfall)");
+    if (e.prices.empty())
+      return Status::Invalid(path + ": no prices: give [[gpu_models]] with price_per_gpu_hour");
+    if (!root.contains("scheme"))
+      return Status::Invalid(path + ": no [scheme] (rate, fund, shortfall)");
     const toml::value& s = toml::find(root, "scheme");
     const std::string rate = toml::find_or<std::string>(s, "rate", "70%");
-    if (rate.empty() || rate.back() != '%') return Status::Invalid(path + ": scheme.rate must look like \"70%\"");
+    if (rate.empty() || rate.back() != '%')
+      return Status::Invalid(path + ": scheme.rate must look like \"70%\"");
     auto bps = parse_amount(rate.substr(0, rate.size() - 1));
     if (!bps.ok() || *bps > 100 * 10'000 || *bps % 100 != 0)
-      return Status::Invalid(path + ": scheme.rate must be 0% to 100% with at most two decimals, got '" + rate + "'");
+      return Status::Invalid(
+          path + ": scheme.rate must be 0% to 100% with at most two decimals, got '" + rate + "'");
     e.rate_bps = *bps / 100;
     BERTH_ASSIGN_OR_RETURN(auto fund, amount_field(s, "fund", path + ": scheme"));
     e.fund_minor = fund;
     const std::string shortfall = toml::find_or<std::string>(s, "shortfall", "wallet");
     if (!core::parse_shortfall(shortfall, &e.shortfall))
-      return Status::Invalid(path + ": scheme.shortfall must be wallet or wait, got '" + shortfall + "'");
+      return Status::Invalid(path + ": scheme.shortfall must be wallet or wait, got '" + shortfall +
+                             "'");
     for (const auto& t : toml::find_or<std::vector<toml::value>>(root, "tenants", {})) {
       const std::string name = toml::find<std::string>(t, "name");
       BERTH_ASSIGN_OR_RETURN(auto m, tenant_money(t, path + ": tenant " + name));
-      if (!e.tenants.emplace(name, m).second) return Status::Invalid(path + ": tenant " + name + " is listed twice");
+      if (!e.tenants.emplace(name, m).second)
+        return Status::Invalid(path + ": tenant " + name + " is listed twice");
     }
     if (root.contains("others")) {
       BERTH_ASSIGN_OR_RETURN(auto m, tenant_money(toml::find(root, "others"), path + ": others"));
@@ -116,7 +129,9 @@ Result<core::ClusterConfig> cluster_from(const SimFlags& f) {
     return config.cluster;
   }
   if (f.nodes < 1 && f.tenant_pools.empty())
-    return Status::Invalid("no cluster: give --cluster FILE (berthd's format), --nodes N --gpus-per-node G, or --tenant-pools FILE");
+    return Status::Invalid(
+        "no cluster: give --cluster FILE (berthd's format), --nodes N --gpus-per-node G, or "
+        "--tenant-pools FILE");
   core::ClusterConfig c;
   for (int i = 0; i < std::max(1, f.nodes); ++i) {
     core::Node n;
@@ -128,14 +143,18 @@ Result<core::ClusterConfig> cluster_from(const SimFlags& f) {
   return c;
 }
 
-json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Policy policy, sim::Estimates estimates) {
+json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Policy policy,
+                 sim::Estimates estimates) {
   json m = sim::compute_metrics(r.jobs, r.total_gpus);
   m["policy"] = sim::policy_name(policy);
   m["estimates"] = estimates_name(estimates);
   m["gpus"] = r.total_gpus;
-  m["jobs_skipped"] = trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool + r.skipped_too_large;
-  m["skipped"] = {{"bad_rows", trace.skipped_bad}, {"unusable_rows", trace.skipped_unusable},
-                  {"tenant_without_pool", r.skipped_no_pool}, {"too_large", r.skipped_too_large}};
+  m["jobs_skipped"] =
+      trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool + r.skipped_too_large;
+  m["skipped"] = {{"bad_rows", trace.skipped_bad},
+                  {"unusable_rows", trace.skipped_unusable},
+                  {"tenant_without_pool", r.skipped_no_pool},
+                  {"too_large", r.skipped_too_large}};
   m["gpus_rounded_up"] = r.gpus_rounded_up;
   m["never_started"] = r.never_started;
   m["preemptions"] = r.preemptions;
@@ -146,7 +165,8 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
                   {"subsidy", format_amount(t["subsidy_minor"].get<int64_t>())},
                   {"copay", format_amount(t["copay_minor"].get<int64_t>())}};
       const json& ran_out = t["award_ran_out_s"];
-      out["award_ran_out_day"] = ran_out.is_null() ? json(nullptr) : json(ran_out.get<int64_t>() / 86'400);
+      out["award_ran_out_day"] =
+          ran_out.is_null() ? json(nullptr) : json(ran_out.get<int64_t>() / 86'400);
       out["award_ran_out_s"] = ran_out;
       money[tenant] = out;
     }
@@ -178,7 +198,8 @@ Status run_sim(Context& ctx, const SimFlags& f) {
   if (!policies.ok()) return Status::Invalid("--policy: " + policies.status().message());
   sim::Estimates estimates;
   if (!sim::parse_estimates(f.estimates, &estimates))
-    return Status::Invalid("--estimates must be limit, predict or oracle, got '" + f.estimates + "'");
+    return Status::Invalid("--estimates must be limit, predict or oracle, got '" + f.estimates +
+                           "'");
   BERTH_ASSIGN_OR_RETURN(auto cluster, cluster_from(f));
   std::vector<std::pair<std::string, int>> pools;
   if (!f.tenant_pools.empty()) {
@@ -232,23 +253,25 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     for (int64_t w : log_waits) sum += static_cast<double>(w);
     out["log_avg_wait_s"] = sum / static_cast<double>(log_waits.size());
     out["log_p50_wait_s"] = sim::percentile_nearest_rank(&log_waits, 50);
-    log_line = "the log's own waits: avg " + format_human_duration(out["log_avg_wait_s"]) + ", p50 " +
-               format_human_duration(out["log_p50_wait_s"]) + "\n";
+    log_line = "the log's own waits: avg " + format_human_duration(out["log_avg_wait_s"]) +
+               ", p50 " + format_human_duration(out["log_p50_wait_s"]) + "\n";
   }
   if (!f.report.empty()) {
     BERTH_RETURN_IF_ERROR(sim::write_report(f.report, out, runs, total_gpus, awards));
     ctx.err() << "berth: report written to " << f.report << "/index.html\n";
   }
-  Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT", "SLOWDOWN", "UTIL", "JAIN",
-               "PREEMPTED"});
+  Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT",
+               "SLOWDOWN", "UTIL", "JAIN", "PREEMPTED"});
   for (const json& m : all) {
     char util[16], slow[16], jain[16];
     std::snprintf(util, sizeof util, "%.1f%%", 100 * m.value("utilization", 0.0));
     std::snprintf(slow, sizeof slow, "%.2f", m.value("avg_bounded_slowdown", 0.0));
     std::snprintf(jain, sizeof jain, "%.3f", m.value("jain_fairness", 0.0));
-    table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})), seconds_cell(m, "avg_jct_s"),
-                   seconds_cell(m, "p50_jct_s"), seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
-                   seconds_cell(m, "p99_wait_s"), slow, util, jain, std::to_string(m.value("preemptions", int64_t{0}))});
+    table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})),
+                   seconds_cell(m, "avg_jct_s"), seconds_cell(m, "p50_jct_s"),
+                   seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
+                   seconds_cell(m, "p99_wait_s"), slow, util, jain,
+                   std::to_string(m.value("preemptions", int64_t{0}))});
   }
   ctx.print(out, table.render() + log_line);
   return Status::Ok();
@@ -258,23 +281,37 @@ Status run_sim(Context& ctx, const SimFlags& f) {
 
 void add_sim_commands(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<SimFlags>();
-  CLI::App* sim = app.add_subcommand("sim", "replay a workload trace through berth's scheduler and ledger, offline");
+  CLI::App* sim = app.add_subcommand(
+      "sim", "replay a workload trace through berth's scheduler and ledger, offline");
   sim->add_option("trace", f.trace, "the trace file")->required();
-  sim->add_option("--format", f.format, "swf, philly, pai or csv (submit_s,runtime_s,gpus[,tenant,time_limit_s,gpu_model,nodes])")
+  sim->add_option(
+         "--format", f.format,
+         "swf, philly, pai or csv (submit_s,runtime_s,gpus[,tenant,time_limit_s,gpu_model,nodes])")
       ->required();
-  sim->add_option("--from", f.from, "keep jobs submitted from this date (YYYY-MM-DD, UTC; dated traces)");
+  sim->add_option("--from", f.from,
+                  "keep jobs submitted from this date (YYYY-MM-DD, UTC; dated traces)");
   sim->add_option("--to", f.to, "... up to and including this date");
-  sim->add_flag("--skip-bad", f.skip_bad, "count and skip malformed rows instead of stopping at the first");
-  sim->add_option("--cluster", f.cluster, "the cluster: a berthd configuration file ([[nodes]], [[gpu_models]])");
-  sim->add_option("--nodes", f.nodes, "or: this many identical nodes")->check(CLI::Range(1, 1'000'000));
-  sim->add_option("--gpus-per-node", f.gpus_per_node, "GPUs on each node")->capture_default_str()->check(CLI::Range(1, 64));
+  sim->add_flag("--skip-bad", f.skip_bad,
+                "count and skip malformed rows instead of stopping at the first");
+  sim->add_option("--cluster", f.cluster,
+                  "the cluster: a berthd configuration file ([[nodes]], [[gpu_models]])");
+  sim->add_option("--nodes", f.nodes, "or: this many identical nodes")
+      ->check(CLI::Range(1, 1'000'000));
+  sim->add_option("--gpus-per-node", f.gpus_per_node, "GPUs on each node")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   sim->add_option("--gpu-model", f.gpu_model, "their GPU model")->capture_default_str();
-  sim->add_option("--tenant-pools", f.tenant_pools, "CSV tenant,nodes: each tenant gets its own nodes (like --nodes)");
-  sim->add_option("--policy", f.policy, "fifo, easy, multifactor, sjf, default; several comma-separated, or all")
+  sim->add_option("--tenant-pools", f.tenant_pools,
+                  "CSV tenant,nodes: each tenant gets its own nodes (like --nodes)");
+  sim->add_option("--policy", f.policy,
+                  "fifo, easy, multifactor, sjf, default; several comma-separated, or all")
       ->capture_default_str();
-  sim->add_option("--estimates", f.estimates, "runtimes backfill plans with: limit, predict or oracle")->capture_default_str();
-  sim->add_option("--demote-after", f.demote_after_gpu_hours,
-                  "default: GPU-hours a job runs before jobs that have had less may preempt it (0: never)")
+  sim->add_option("--estimates", f.estimates,
+                  "runtimes backfill plans with: limit, predict or oracle")
+      ->capture_default_str();
+  sim->add_option(
+         "--demote-after", f.demote_after_gpu_hours,
+         "default: GPU-hours a job runs before jobs that have had less may preempt it (0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
   sim->add_option("--restart-overhead", f.restart_overhead_s,
@@ -285,8 +322,10 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
                   "default: seconds a job runs after each start before it may be preempted")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{86'400}));
-  sim->add_option("--economics", f.economics, "TOML: prices, [scheme] rate/fund/shortfall, [[tenants]] award/wallet");
-  sim->add_option("--report", f.report, "write metrics.json, jobs.csv and index.html (plots) into this folder");
+  sim->add_option("--economics", f.economics,
+                  "TOML: prices, [scheme] rate/fund/shortfall, [[tenants]] award/wallet");
+  sim->add_option("--report", f.report,
+                  "write metrics.json, jobs.csv and index.html (plots) into this folder");
   sim->add_flag("--no-progress", f.no_progress, "no progress bar");
   on_run(sim, ctx, [&ctx, &f] { return run_sim(ctx, f); });
 }

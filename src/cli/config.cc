@@ -16,7 +16,8 @@ std::string_view trim(std::string_view text) {
 bool valid_key(std::string_view key) {
   if (key.empty()) return false;
   for (char ch : key) {
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+          ch == '_' || ch == '-'))
       return false;
   }
   return true;
@@ -40,7 +41,8 @@ Result<std::string> parse_value(std::string_view text) {
   }
   if (i >= text.size()) return Status::Invalid("unterminated string");
   const std::string_view after = trim(text.substr(i + 1));
-  if (!after.empty() && after.front() != '#') return Status::Invalid("unexpected text after the value");
+  if (!after.empty() && after.front() != '#')
+    return Status::Invalid("unexpected text after the value");
   return value;
 }
 
@@ -52,7 +54,8 @@ std::optional<std::string> nonempty(std::optional<std::string> value) {
 // Reads a token file, dropping surrounding whitespace (editors add a final newline).
 Result<std::string> read_token_file(const ReadFileFn& read_file, const std::string& path) {
   Result<std::string> text = read_file(path);
-  if (!text.ok()) return Status::Invalid("cannot read token file '" + path + "': " + text.status().message());
+  if (!text.ok())
+    return Status::Invalid("cannot read token file '" + path + "': " + text.status().message());
   return std::string(trim(*text));
 }
 
@@ -63,8 +66,8 @@ std::string config_path(const GetEnvFn& getenv) {
 }
 
 // The token from the config file or the local state directory, or "" when neither has one.
-Result<std::pair<std::string, std::string>> fallback_token(const std::map<std::string, std::string>& config,
-                                                           const ReadFileFn& read_file) {
+Result<std::pair<std::string, std::string>> fallback_token(
+    const std::map<std::string, std::string>& config, const ReadFileFn& read_file) {
   if (auto it = config.find("token"); it != config.end() && !it->second.empty())
     return std::pair{it->second, std::string("the config file")};
   if (auto it = config.find("token_file"); it != config.end() && !it->second.empty()) {
@@ -84,7 +87,8 @@ Result<std::map<std::string, std::string>> parse_cli_config(std::string_view tex
   size_t start = 0;
   while (start < text.size()) {
     const size_t end = text.find('\n', start);
-    const std::string_view line = trim(text.substr(start, end == std::string_view::npos ? end : end - start));
+    const std::string_view line =
+        trim(text.substr(start, end == std::string_view::npos ? end : end - start));
     start = end == std::string_view::npos ? text.size() : end + 1;
     ++line_number;
     if (line.empty() || line.front() == '#') continue;
@@ -100,7 +104,8 @@ Result<std::map<std::string, std::string>> parse_cli_config(std::string_view tex
   return out;
 }
 
-Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& getenv, const ReadFileFn& read_file) {
+Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& getenv,
+                                                           const ReadFileFn& read_file) {
   const std::string path = config_path(getenv);
   if (path.empty()) return std::map<std::string, std::string>();
   Result<std::string> text = read_file(path);

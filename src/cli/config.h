@@ -44,7 +44,8 @@ Result<std::map<std::string, std::string>> parse_cli_config(std::string_view tex
 // The config file's keys (empty when there is no file): `server`, `token`, `token_file`, and
 // `export_deny`, the patterns of variables `berth submit` leaves out of a job's environment
 // (cli/export_env.h).
-Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& getenv, const ReadFileFn& read_file);
+Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& getenv,
+                                                           const ReadFileFn& read_file);
 
 // Resolves server and token as described above.
 Result<Connection> resolve_connection(const ConnectionFlags& flags, const GetEnvFn& getenv,

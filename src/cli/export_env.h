@@ -8,10 +8,10 @@
 // BERTH_TOKEN never reaches a job, nor do the submitter's own BERTH_* and SLURM_* variables
 // (they describe the submitting session or job, not the new one; the job gets its own). ALL
 // also leaves out HOME, USER, LOGNAME, SHELL, PWD, OLDPWD, SHLVL and _: the job's come from
-// the Unix user it runs as and its workdir. Under ALL, variables whose names match the deny list (cli.toml's `export_deny`, comma-separated
-// glob patterns; kDefaultExportDeny when unset) are left out: secrets in a shell's environment
-// should not be copied into a job's launch description. A variable named explicitly is the
-// user's choice and passes. Pure functions, no I/O.
+// the Unix user it runs as and its workdir. Under ALL, variables whose names match the deny list
+// (cli.toml's `export_deny`, comma-separated glob patterns; kDefaultExportDeny when unset) are left
+// out: secrets in a shell's environment should not be copied into a job's launch description. A
+// variable named explicitly is the user's choice and passes. Pure functions, no I/O.
 #pragma once
 
 #include <map>
@@ -26,7 +26,8 @@
 namespace berth::cli {
 
 inline constexpr std::string_view kDefaultExportDeny =
-    "*TOKEN*,*SECRET*,*PASSWORD*,*PASSWD*,*CREDENTIAL*,*API_KEY*,*PRIVATE_KEY*,AWS_*,AZURE_*,GOOGLE_APPLICATION_*,"
+    "*TOKEN*,*SECRET*,*PASSWORD*,*PASSWD*,*CREDENTIAL*,*API_KEY*,*PRIVATE_KEY*,AWS_*,AZURE_*,"
+    "GOOGLE_APPLICATION_*,"
     "SSH_AUTH_SOCK,SSH_AGENT_PID,GPG_AGENT_INFO,KRB5CCNAME";
 
 struct ExportRequest {
@@ -48,7 +49,8 @@ bool glob_match(std::string_view pattern, std::string_view name);
 // A named variable that is not set and given no value is left unset, as Slurm does. Errors:
 // more than the bounds above.
 Result<std::map<std::string, std::string>> exported_environment(
-    const std::optional<std::string>& request, const std::map<std::string, std::string>& environment,
+    const std::optional<std::string>& request,
+    const std::map<std::string, std::string>& environment,
     const std::vector<std::string>& deny_patterns);
 
 }  // namespace berth::cli

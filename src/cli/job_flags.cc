@@ -33,7 +33,8 @@ Status apply_gpus(const JobFlags& flags, JobOptions* options) {
   return Status::Ok();
 }
 
-Status require_value(const char* flag, const std::optional<std::string>& value, std::optional<std::string>* field) {
+Status require_value(const char* flag, const std::optional<std::string>& value,
+                     std::optional<std::string>* field) {
   if (!value) return Status::Ok();
   if (value->empty()) return Status::Invalid(std::string(flag) + " needs a value");
   *field = *value;
@@ -50,9 +51,12 @@ void add_slurm_flags(CLI::App* sub, JobFlags& f) {
     const std::string& help = option.help;
     if (option.takes_value) {
       sub->add_option_function<std::string>(
-          names, [&f, long_name](const std::string& value) { f.slurm.emplace_back(long_name, value); }, help);
+          names,
+          [&f, long_name](const std::string& value) { f.slurm.emplace_back(long_name, value); },
+          help);
     } else {
-      sub->add_flag_function(names, [&f, long_name](int64_t) { f.slurm.emplace_back(long_name, ""); }, help);
+      sub->add_flag_function(
+          names, [&f, long_name](int64_t) { f.slurm.emplace_back(long_name, ""); }, help);
     }
   }
 }
@@ -63,7 +67,8 @@ void add_job_flags(CLI::App* sub, JobFlags& f) {
   sub->add_option("-G,--gpus", f.gpus, "GPUs for the job in all: N or MODEL:N");
   sub->add_option("--gres", f.gres, "Slurm-style GPU request per node: gpu:N or gpu:MODEL:N");
   sub->add_option("--gpus-per-node", f.gpus_per_node, "GPUs on each node: N or MODEL:N");
-  sub->add_option("-t,--time", f.time, "time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS");
+  sub->add_option("-t,--time", f.time,
+                  "time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS");
   sub->add_option("-J,--job-name", f.name, "job name");
   sub->add_option("-A,--account", f.account, "project to charge (name or id)");
   sub->add_option("-p,--partition", f.partition, "partition");
@@ -79,14 +84,17 @@ void add_job_flags(CLI::App* sub, JobFlags& f) {
 
 void add_submit_flags(CLI::App* sub, JobFlags& f) {
   sub->add_flag("-H,--hold", f.hold, "submit the job held: it waits until 'berth release ID'");
-  sub->add_option("-d,--dependency", f.dependency,
-                  "run after other jobs: afterok:ID[:ID...], afterany:ID, afternotok:ID, comma-separated");
-  sub->add_option("-a,--array", f.array, "submit a job array: indexes 0-15, 1,3,5 or 0-99:10, %N runs at most N at once");
+  sub->add_option(
+      "-d,--dependency", f.dependency,
+      "run after other jobs: afterok:ID[:ID...], afterany:ID, afternotok:ID, comma-separated");
+  sub->add_option("-a,--array", f.array,
+                  "submit a job array: indexes 0-15, 1,3,5 or 0-99:10, %N runs at most N at once");
 }
 
 Result<JobOptions> to_options(const JobFlags& f, std::vector<std::string>* warnings) {
   JobOptions options;
-  for (const auto& [name, value] : f.slurm) BERTH_RETURN_IF_ERROR(apply_slurm_option(name, value, &options, warnings));
+  for (const auto& [name, value] : f.slurm)
+    BERTH_RETURN_IF_ERROR(apply_slurm_option(name, value, &options, warnings));
   BERTH_RETURN_IF_ERROR(apply_gpus(f, &options));
   if (f.time) {
     Result<int64_t> seconds = parse_time_limit_s(*f.time);

@@ -16,7 +16,8 @@ namespace berth::cli {
 // Flag values exactly as typed; validated by to_options() so that errors read the same as for
 // #SBATCH lines.
 struct JobFlags {
-  std::optional<std::string> gpus, gres, gpus_per_node, time, name, account, partition, output, error, gpu_model, tier, nodes;
+  std::optional<std::string> gpus, gres, gpus_per_node, time, name, account, partition, output,
+      error, gpu_model, tier, nodes;
   bool requeue = false;
   bool no_requeue = false;
   // Only on `berth submit` (see add_submit_flags).

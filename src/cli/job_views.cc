@@ -67,7 +67,8 @@ std::string gpu_hours(const json& job, int64_t now_ms) {
   const int64_t gpu_s = int_field(job, "gpus", 0) * job_elapsed_s(job, now_ms);
   const int64_t ten_thousandths = gpu_s * 10'000 / 3600;
   std::string fraction = std::to_string(ten_thousandths % 10'000);
-  return std::to_string(ten_thousandths / 10'000) + "." + std::string(4 - fraction.size(), '0') + fraction;
+  return std::to_string(ten_thousandths / 10'000) + "." + std::string(4 - fraction.size(), '0') +
+         fraction;
 }
 
 #define FIELD(key) [](const json& j, int64_t) { return cell(j, key); }
@@ -83,14 +84,19 @@ constexpr std::array kHistoryColumns = {
     HistoryColumn{"QOS", false, FIELD("tier")},
     HistoryColumn{"State", false, FIELD("state")},
     HistoryColumn{"ExitCode", false, [](const json& j, int64_t) { return exit_code(j); }},
-    HistoryColumn{"Reason", false, [](const json& j, int64_t) {
+    HistoryColumn{"Reason", false,
+                  [](const json& j, int64_t) {
                     return cell(j, string_field(j, "state") == "PENDING" ? "reason" : "end_reason");
                   }},
     HistoryColumn{"Submit", false, FIELD("submit_time")},
     HistoryColumn{"Start", false, FIELD("start_time")},
     HistoryColumn{"End", false, FIELD("end_time")},
-    HistoryColumn{"Elapsed", true, [](const json& j, int64_t now) { return format_duration(job_elapsed_s(j, now)); }},
-    HistoryColumn{"Timelimit", true, [](const json& j, int64_t) { return format_duration(int_field(j, "time_limit_s", 0)); }},
+    HistoryColumn{
+        "Elapsed", true,
+        [](const json& j, int64_t now) { return format_duration(job_elapsed_s(j, now)); }},
+    HistoryColumn{
+        "Timelimit", true,
+        [](const json& j, int64_t) { return format_duration(int_field(j, "time_limit_s", 0)); }},
     HistoryColumn{"NNodes", true, FIELD("nodes")},
     HistoryColumn{"NodeList", false, [](const json& j, int64_t) { return node_list(j); }},
     HistoryColumn{"AllocGPUS", true, FIELD("gpus")},
@@ -121,31 +127,36 @@ const HistoryColumn* column_named(const std::string& name) {
 
 std::string known_columns() {
   std::string out;
-  for (const HistoryColumn& c : kHistoryColumns) out += (out.empty() ? "" : ", ") + std::string(c.name);
+  for (const HistoryColumn& c : kHistoryColumns)
+    out += (out.empty() ? "" : ", ") + std::string(c.name);
   return out + " (also GPUs, Name, Tier)";
 }
 
 }  // namespace
 
-const char kDefaultHistoryFormat[] = "JobID,JobName,Account,User,State,Start,End,Elapsed,AllocGPUS,ExitCode,GPUHours,Cost,Subsidy";
+const char kDefaultHistoryFormat[] =
+    "JobID,JobName,Account,User,State,Start,End,Elapsed,AllocGPUS,ExitCode,GPUHours,Cost,Subsidy";
 
 Result<std::vector<const HistoryColumn*>> history_columns(const std::string& format) {
   std::vector<const HistoryColumn*> columns;
   for (std::string_view part : split(format, ',')) {
     const size_t percent = part.find('%');
-    const std::string_view width = percent == std::string_view::npos ? "" : part.substr(percent + 1);
+    const std::string_view width =
+        percent == std::string_view::npos ? "" : part.substr(percent + 1);
     const std::string name(part.substr(0, percent));
     if (width.find_first_not_of("0123456789") != std::string_view::npos)
-      return Status::Invalid("--format column '" + std::string(part) + "' has a width that is not a number");
+      return Status::Invalid("--format column '" + std::string(part) +
+                             "' has a width that is not a number");
     const HistoryColumn* column = column_named(name);
-    if (!column) return Status::Invalid("unknown --format column '" + name + "'; known: " + known_columns());
+    if (!column)
+      return Status::Invalid("unknown --format column '" + name + "'; known: " + known_columns());
     columns.push_back(column);
   }
   return columns;
 }
 
-std::string render_history(const json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms,
-                           const std::string& currency) {
+std::string render_history(const json& jobs, const std::vector<const HistoryColumn*>& columns,
+                           int64_t now_ms, const std::string& currency) {
   std::vector<std::string> headers;
   for (const HistoryColumn* c : columns) headers.push_back(c->name);
   Table table(headers);
@@ -162,7 +173,8 @@ std::string render_history(const json& jobs, const std::vector<const HistoryColu
   return table.render();
 }
 
-std::string history_csv(const json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms) {
+std::string history_csv(const json& jobs, const std::vector<const HistoryColumn*>& columns,
+                        int64_t now_ms) {
   const auto line = [](const std::vector<std::string>& cells) {
     std::string out;
     for (const std::string& c : cells) out += (out.empty() ? "" : ",") + csv_text_field(c);
@@ -191,14 +203,57 @@ std::string time_of(const json& job, const char* key) { return value_or(job, key
 
 // The keys that render_job_scontrol names itself; the rest follow under their own names.
 const std::set<std::string>& scontrol_keys() {
-  static const std::set<std::string> kKeys = {
-      "id", "array_id", "array_index", "name", "user", "project", "project_id", "org_id", "tier", "priority",
-      "state", "reason", "end_reason", "dependency", "held", "requeue", "restarts", "exit_code", "signal",
-      "runtime_s", "runtime_ms", "ran_s", "time_limit_s", "planned_runtime_s", "submit_time", "start_time",
-      "end_time", "expected_start", "partition", "node", "node_list", "nodes", "gpus", "gpus_per_node",
-      "gpu_model", "gpu_ids", "workdir", "stdout", "stderr", "max_cost", "subsidy_held", "copay_held", "cost",
-      "subsidy", "copay", "refunded", "award_id", "rate_bps", "cancel_requested", "required_nodes",
-      "excluded_nodes"};
+  static const std::set<std::string> kKeys = {"id",
+                                              "array_id",
+                                              "array_index",
+                                              "name",
+                                              "user",
+                                              "project",
+                                              "project_id",
+                                              "org_id",
+                                              "tier",
+                                              "priority",
+                                              "state",
+                                              "reason",
+                                              "end_reason",
+                                              "dependency",
+                                              "held",
+                                              "requeue",
+                                              "restarts",
+                                              "exit_code",
+                                              "signal",
+                                              "runtime_s",
+                                              "runtime_ms",
+                                              "ran_s",
+                                              "time_limit_s",
+                                              "planned_runtime_s",
+                                              "submit_time",
+                                              "start_time",
+                                              "end_time",
+                                              "expected_start",
+                                              "partition",
+                                              "node",
+                                              "node_list",
+                                              "nodes",
+                                              "gpus",
+                                              "gpus_per_node",
+                                              "gpu_model",
+                                              "gpu_ids",
+                                              "workdir",
+                                              "stdout",
+                                              "stderr",
+                                              "max_cost",
+                                              "subsidy_held",
+                                              "copay_held",
+                                              "cost",
+                                              "subsidy",
+                                              "copay",
+                                              "refunded",
+                                              "award_id",
+                                              "rate_bps",
+                                              "cancel_requested",
+                                              "required_nodes",
+                                              "excluded_nodes"};
   return kKeys;
 }
 
@@ -211,14 +266,18 @@ std::string render_job_scontrol(const json& job, int64_t now_ms) {
   const int64_t rate_bps = int_field(job, "rate_bps", 0);
   const std::vector<std::string> lines = {
       "JobId=" + cell(job, "id") +
-          (array_task ? " ArrayJobId=" + cell(job, "array_id") + " ArrayTaskId=" + cell(job, "array_index") : "") +
+          (array_task
+               ? " ArrayJobId=" + cell(job, "array_id") + " ArrayTaskId=" + cell(job, "array_index")
+               : "") +
           " JobName=" + text_of(job, "name"),
-      "UserId=" + text_of(job, "user") + " Account=" + text_of(job, "project") + " QOS=" + text_of(job, "tier") +
+      "UserId=" + text_of(job, "user") + " Account=" + text_of(job, "project") +
+          " QOS=" + text_of(job, "tier") +
           (state == "PENDING" ? " Priority=" + text_of(job, "priority") : ""),
       "JobState=" + text_of(job, "state") +
           " Reason=" + (state == "PENDING" ? text_of(job, "reason") : "None") +
           " Dependency=" + text_of(job, "dependency"),
-      "Held=" + cell(job, "held") + " Requeue=" + std::string(cell(job, "requeue") == "yes" ? "1" : "0") +
+      "Held=" + cell(job, "held") +
+          " Requeue=" + std::string(cell(job, "requeue") == "yes" ? "1" : "0") +
           " Restarts=" + cell(job, "restarts") + " ExitCode=" + exit_code(job),
       "RunTime=" + format_duration(job_elapsed_s(job, now_ms)) +
           " TimeLimit=" + format_duration(int_field(job, "time_limit_s", 0)) +
@@ -227,22 +286,26 @@ std::string render_job_scontrol(const json& job, int64_t now_ms) {
       "SubmitTime=" + time_of(job, "submit_time") + " StartTime=" + time_of(job, "start_time") +
           " EndTime=" + time_of(job, "end_time") +
           (state == "PENDING" ? " ExpectedStart=" + time_of(job, "expected_start") : ""),
-      "Partition=" + text_of(job, "partition") + " NodeList=" + (node_list(job) == "-" ? "(null)" : node_list(job)) +
-          " ReqNodeList=" + names_of(job, "required_nodes") + " ExcNodeList=" + names_of(job, "excluded_nodes"),
-      "NumNodes=" + cell(job, "nodes") + " GPUs=" + cell(job, "gpus") + " GPUsPerNode=" + cell(job, "gpus_per_node") +
-          " GPUModel=" + text_of(job, "gpu_model") + " GPUIds=" + (items(job, "gpu_ids").empty() ? "(null)" : cell(job, "gpu_ids")),
+      "Partition=" + text_of(job, "partition") +
+          " NodeList=" + (node_list(job) == "-" ? "(null)" : node_list(job)) + " ReqNodeList=" +
+          names_of(job, "required_nodes") + " ExcNodeList=" + names_of(job, "excluded_nodes"),
+      "NumNodes=" + cell(job, "nodes") + " GPUs=" + cell(job, "gpus") +
+          " GPUsPerNode=" + cell(job, "gpus_per_node") + " GPUModel=" + text_of(job, "gpu_model") +
+          " GPUIds=" + (items(job, "gpu_ids").empty() ? "(null)" : cell(job, "gpu_ids")),
       "WorkDir=" + text_of(job, "workdir"),
       "StdOut=" + text_of(job, "stdout"),
       "StdErr=" + text_of(job, "stderr"),
-      "Cost=" + text_of(job, "cost") + " Subsidy=" + text_of(job, "subsidy") + " CoPay=" + text_of(job, "copay") +
-          " Refunded=" + text_of(job, "refunded"),
+      "Cost=" + text_of(job, "cost") + " Subsidy=" + text_of(job, "subsidy") +
+          " CoPay=" + text_of(job, "copay") + " Refunded=" + text_of(job, "refunded"),
       "MaxCost=" + text_of(job, "max_cost") + " SubsidyHeld=" + text_of(job, "subsidy_held") +
           " CoPayHeld=" + text_of(job, "copay_held"),
-      "Award=" + text_of(job, "award_id") + " SubsidyRate=" + (rate_bps > 0 ? format_rate(rate_bps) : "0%"),
+      "Award=" + text_of(job, "award_id") +
+          " SubsidyRate=" + (rate_bps > 0 ? format_rate(rate_bps) : "0%"),
   };
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) out += (i ? "   " : "") + lines[i] + "\n";
-  if (job.contains("end_reason") && !job["end_reason"].is_null()) out += "   EndReason=" + cell(job, "end_reason") + "\n";
+  if (job.contains("end_reason") && !job["end_reason"].is_null())
+    out += "   EndReason=" + cell(job, "end_reason") + "\n";
   // Fields a newer server adds are shown too, under their own names.
   for (const auto& [key, value] : job.items()) {
     if (!scontrol_keys().contains(key)) out += "   " + key + "=" + cell(value) + "\n";
@@ -283,7 +346,8 @@ std::string render_partitions(const json& partitions, const json& nodes) {
     (state == "drain" || state == "drng" || state == "down" ? g.other : g.idle) += free;
     g.names += (g.names.empty() ? "" : ",") + cell(node, "name");
   }
-  Table table({"PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "GPUS(A/I/O/T)", "GPU_MODEL", "NODELIST"});
+  Table table({"PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "GPUS(A/I/O/T)", "GPU_MODEL",
+               "NODELIST"});
   table.align_right(2).align_right(3);
   for (const json& p : partitions) {
     const std::string name = cell(p, "name") + (cell(p, "default") == "yes" ? "*" : "");
@@ -292,8 +356,8 @@ std::string render_partitions(const json& partitions, const json& nodes) {
     for (const auto& [key, g] : groups) {
       const auto& [state, model] = key;
       table.add_row({name, "up", limit, std::to_string(g.nodes), state,
-                     std::to_string(g.allocated) + "/" + std::to_string(g.idle) + "/" + std::to_string(g.other) + "/" +
-                         std::to_string(g.total),
+                     std::to_string(g.allocated) + "/" + std::to_string(g.idle) + "/" +
+                         std::to_string(g.other) + "/" + std::to_string(g.total),
                      model.empty() ? "-" : model, g.names});
     }
   }

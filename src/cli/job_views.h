@@ -40,9 +40,11 @@ extern const char kDefaultHistoryFormat[];
 // The jobs as a table of `columns`, or as CSV (a header of the columns' names, then one line per
 // job; text cells that a spreadsheet would run as formulas are quoted as statements' are).
 // Amounts are shown as people read them, in `currency` (table.h's money_cell).
-std::string render_history(const nlohmann::json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms,
+std::string render_history(const nlohmann::json& jobs,
+                           const std::vector<const HistoryColumn*>& columns, int64_t now_ms,
                            const std::string& currency);
-std::string history_csv(const nlohmann::json& jobs, const std::vector<const HistoryColumn*>& columns, int64_t now_ms);
+std::string history_csv(const nlohmann::json& jobs,
+                        const std::vector<const HistoryColumn*>& columns, int64_t now_ms);
 
 // One job as scontrol's `show job` prints it: Key=Value pairs, a few per line, durations as
 // D-HH:MM:SS, the rest of the server's fields after them.

@@ -47,7 +47,8 @@ std::string how_it_ended(const json& job) {
 int job_exit_status(const json& job) {
   const json code = job.value("exit_code", json());
   const bool exited = code.is_number_integer() && !job.value("signal", json()).is_number();
-  if (exited && code.get<int64_t>() >= 0 && code.get<int64_t>() <= 255) return static_cast<int>(code.get<int64_t>());
+  if (exited && code.get<int64_t>() >= 0 && code.get<int64_t>() <= 255)
+    return static_cast<int>(code.get<int64_t>());
   return job.value("state", "") == "COMPLETED" ? 0 : 1;
 }
 
@@ -58,13 +59,16 @@ Status wait_for_jobs(Context& ctx, const json& submitted) {
     std::vector<std::string> still;
     for (const std::string& id : waiting) {
       Result<json> job = ctx.get("/v1/jobs/" + id);
-      if (!job.ok()) return Status(job.status().code(), "while waiting for job " + id + ": " + job.status().message());
+      if (!job.ok())
+        return Status(job.status().code(),
+                      "while waiting for job " + id + ": " + job.status().message());
       if (!has_ended(*job)) {
         still.push_back(id);
         continue;
       }
       const int status = job_exit_status(*job);
-      if (status != 0 || job->value("state", "") != "COMPLETED") ctx.err() << "berth: " << how_it_ended(*job) << "\n";
+      if (status != 0 || job->value("state", "") != "COMPLETED")
+        ctx.err() << "berth: " << how_it_ended(*job) << "\n";
       ctx.exit_status = std::max(ctx.exit_status, status);
     }
     waiting = std::move(still);

@@ -27,7 +27,8 @@ inline constexpr size_t kMaxScriptBytes = 512 * 1024;
 // "dependency", "array", "signal", "resources" (CPU, memory and task requests) when set, and
 // `env`, the variables the job receives (export_env.h).
 Result<nlohmann::json> build_submit_request(const JobOptions& options, const std::string& script,
-                                            const std::vector<std::string>& args, const std::string& submit_dir,
+                                            const std::vector<std::string>& args,
+                                            const std::string& submit_dir,
                                             const std::map<std::string, std::string>& env = {});
 
 // The body of POST /v1/quote. Requires a project and a GPU count.

@@ -15,12 +15,37 @@ namespace {
 
 // What an option does once its value is known.
 enum class Effect {
-  kGres, kGpus, kGpusPerNode, kTime, kName, kAccount, kPartition, kOutput, kError, kNodes,
-  kRequeue, kNoRequeue, kConstraint, kHold, kDependency, kArray,
-  kQos, kChdir, kSignal, kExport, kNodelist, kExclude,
-  kMem, kMemPerCpu, kMemPerGpu, kCpusPerTask, kCpusPerGpu, kNtasks, kNtasksPerNode,  // recorded
-  kIgnored,  // accepted for compatibility, changes nothing, warns
-  kRefused,  // a Slurm option berth does not do: an error with the reason
+  kGres,
+  kGpus,
+  kGpusPerNode,
+  kTime,
+  kName,
+  kAccount,
+  kPartition,
+  kOutput,
+  kError,
+  kNodes,
+  kRequeue,
+  kNoRequeue,
+  kConstraint,
+  kHold,
+  kDependency,
+  kArray,
+  kQos,
+  kChdir,
+  kSignal,
+  kExport,
+  kNodelist,
+  kExclude,
+  kMem,
+  kMemPerCpu,
+  kMemPerGpu,
+  kCpusPerTask,
+  kCpusPerGpu,
+  kNtasks,
+  kNtasksPerNode,  // recorded
+  kIgnored,        // accepted for compatibility, changes nothing, warns
+  kRefused,        // a Slurm option berth does not do: an error with the reason
 };
 
 struct OptionSpec {
@@ -75,20 +100,32 @@ constexpr std::array kOptions = {
                "jobs start as soon as they fit; submit it held (--hold) and release it later"},
     OptionSpec{"reservation", '\0', true, Effect::kRefused, "berth has no reservations"},
     OptionSpec{"licenses", 'L', true, Effect::kRefused, "berth does not track licences"},
-    OptionSpec{"deadline", '\0', true, Effect::kRefused, "berth has no deadlines; give a time limit with --time"},
-    OptionSpec{"oversubscribe", 's', false, Effect::kRefused, "berth never shares a GPU between jobs"},
-    OptionSpec{"gpus-per-task", '\0', true, Effect::kRefused,
-               "berth has no job steps; give the GPUs in all (--gpus) or per node (--gpus-per-node)"},
-    OptionSpec{"nice", '\0', true, Effect::kRefused, "a job's priority comes from its tier (--qos) and fair share"},
-    OptionSpec{"priority", '\0', true, Effect::kRefused, "a job's priority comes from its tier (--qos) and fair share"},
-    OptionSpec{"clusters", 'M', true, Effect::kRefused, "one berthd serves one cluster; point --server at another"},
-    OptionSpec{"test-only", '\0', false, Effect::kRefused, "use berth quote to price a job and see when it could start"},
-    OptionSpec{"mincpus", '\0', true, Effect::kRefused, "berth schedules GPUs; ask for CPUs with --cpus-per-task"},
+    OptionSpec{"deadline", '\0', true, Effect::kRefused,
+               "berth has no deadlines; give a time limit with --time"},
+    OptionSpec{"oversubscribe", 's', false, Effect::kRefused,
+               "berth never shares a GPU between jobs"},
+    OptionSpec{
+        "gpus-per-task", '\0', true, Effect::kRefused,
+        "berth has no job steps; give the GPUs in all (--gpus) or per node (--gpus-per-node)"},
+    OptionSpec{"nice", '\0', true, Effect::kRefused,
+               "a job's priority comes from its tier (--qos) and fair share"},
+    OptionSpec{"priority", '\0', true, Effect::kRefused,
+               "a job's priority comes from its tier (--qos) and fair share"},
+    OptionSpec{"clusters", 'M', true, Effect::kRefused,
+               "one berthd serves one cluster; point --server at another"},
+    OptionSpec{"test-only", '\0', false, Effect::kRefused,
+               "use berth quote to price a job and see when it could start"},
+    OptionSpec{"mincpus", '\0', true, Effect::kRefused,
+               "berth schedules GPUs; ask for CPUs with --cpus-per-task"},
     OptionSpec{"tmp", '\0', true, Effect::kRefused, "berth does not track local disk"},
-    OptionSpec{"distribution", 'm', true, Effect::kRefused, "berth has no job steps; the job places its own tasks"},
-    OptionSpec{"cpu-bind", '\0', true, Effect::kRefused, "berth has no job steps; the job binds its own tasks"},
-    OptionSpec{"mem-bind", '\0', true, Effect::kRefused, "berth has no job steps; the job binds its own tasks"},
-    OptionSpec{"gpu-bind", '\0', true, Effect::kRefused, "berth has no job steps; the job binds its own tasks"},
+    OptionSpec{"distribution", 'm', true, Effect::kRefused,
+               "berth has no job steps; the job places its own tasks"},
+    OptionSpec{"cpu-bind", '\0', true, Effect::kRefused,
+               "berth has no job steps; the job binds its own tasks"},
+    OptionSpec{"mem-bind", '\0', true, Effect::kRefused,
+               "berth has no job steps; the job binds its own tasks"},
+    OptionSpec{"gpu-bind", '\0', true, Effect::kRefused,
+               "berth has no job steps; the job binds its own tasks"},
 };
 
 // Bounds on what one script may hold, so a runaway file cannot make the parser grow without end.
@@ -201,24 +238,40 @@ Result<int64_t> parse_positive(std::string_view value, const std::string& what) 
 // Applies one option's value to `options`.
 Status apply(Effect effect, std::string_view value, JobOptions* options) {
   switch (effect) {
-    case Effect::kGres: return set_gpus(parse_gres(value), true, options);
-    case Effect::kGpus: return set_gpus(parse_gpus(value), false, options);
-    case Effect::kGpusPerNode: return set_gpus(parse_gpus(value), true, options);
-    case Effect::kTime: return set_count(parse_time_limit_s(value), &options->time_limit_s);
-    case Effect::kName: return require_nonempty(value, &options->name);
-    case Effect::kAccount: return require_nonempty(value, &options->project);
-    case Effect::kPartition: return require_nonempty(value, &options->partition);
-    case Effect::kOutput: return require_nonempty(value, &options->output);
-    case Effect::kError: return require_nonempty(value, &options->error);
-    case Effect::kNodes: return set_count(parse_node_count(value), &options->nodes);
-    case Effect::kRequeue: options->requeue = true; return Status::Ok();
-    case Effect::kNoRequeue: options->requeue = false; return Status::Ok();
+    case Effect::kGres:
+      return set_gpus(parse_gres(value), true, options);
+    case Effect::kGpus:
+      return set_gpus(parse_gpus(value), false, options);
+    case Effect::kGpusPerNode:
+      return set_gpus(parse_gpus(value), true, options);
+    case Effect::kTime:
+      return set_count(parse_time_limit_s(value), &options->time_limit_s);
+    case Effect::kName:
+      return require_nonempty(value, &options->name);
+    case Effect::kAccount:
+      return require_nonempty(value, &options->project);
+    case Effect::kPartition:
+      return require_nonempty(value, &options->partition);
+    case Effect::kOutput:
+      return require_nonempty(value, &options->output);
+    case Effect::kError:
+      return require_nonempty(value, &options->error);
+    case Effect::kNodes:
+      return set_count(parse_node_count(value), &options->nodes);
+    case Effect::kRequeue:
+      options->requeue = true;
+      return Status::Ok();
+    case Effect::kNoRequeue:
+      options->requeue = false;
+      return Status::Ok();
     case Effect::kConstraint: {
       BERTH_ASSIGN_OR_RETURN(std::string model, parse_gpu_model(value));
       options->gpu_model = model;
       return Status::Ok();
     }
-    case Effect::kHold: options->hold = true; return Status::Ok();
+    case Effect::kHold:
+      options->hold = true;
+      return Status::Ok();
     case Effect::kDependency: {
       BERTH_ASSIGN_OR_RETURN(std::string dependency, parse_dependency(value));
       options->dependency = dependency;
@@ -234,7 +287,8 @@ Status apply(Effect effect, std::string_view value, JobOptions* options) {
       options->tier = std::string(value);
       return Status::Ok();
     }
-    case Effect::kChdir: return require_nonempty(value, &options->workdir);
+    case Effect::kChdir:
+      return require_nonempty(value, &options->workdir);
     case Effect::kSignal: {
       BERTH_RETURN_IF_ERROR(executor::parse_job_signal(value).status());  // checked, kept as typed
       options->signal = std::string(value);
@@ -245,17 +299,27 @@ Status apply(Effect effect, std::string_view value, JobOptions* options) {
       options->export_env = std::string(value);
       return Status::Ok();
     }
-    case Effect::kNodelist: return set_node_list(value, &options->nodelist);
-    case Effect::kExclude: return set_node_list(value, &options->exclude);
-    case Effect::kMem: return set_count(parse_memory_mb(value), &options->resources.mem_mb);
-    case Effect::kMemPerCpu: return set_count(parse_memory_mb(value), &options->resources.mem_per_cpu_mb);
-    case Effect::kMemPerGpu: return set_count(parse_memory_mb(value), &options->resources.mem_per_gpu_mb);
-    case Effect::kCpusPerTask: return set_count(parse_positive(value, "CPU count"), &options->resources.cpus_per_task);
-    case Effect::kCpusPerGpu: return set_count(parse_positive(value, "CPU count"), &options->resources.cpus_per_gpu);
-    case Effect::kNtasks: return set_count(parse_positive(value, "task count"), &options->resources.ntasks);
-    case Effect::kNtasksPerNode: return set_count(parse_positive(value, "task count"), &options->resources.ntasks_per_node);
+    case Effect::kNodelist:
+      return set_node_list(value, &options->nodelist);
+    case Effect::kExclude:
+      return set_node_list(value, &options->exclude);
+    case Effect::kMem:
+      return set_count(parse_memory_mb(value), &options->resources.mem_mb);
+    case Effect::kMemPerCpu:
+      return set_count(parse_memory_mb(value), &options->resources.mem_per_cpu_mb);
+    case Effect::kMemPerGpu:
+      return set_count(parse_memory_mb(value), &options->resources.mem_per_gpu_mb);
+    case Effect::kCpusPerTask:
+      return set_count(parse_positive(value, "CPU count"), &options->resources.cpus_per_task);
+    case Effect::kCpusPerGpu:
+      return set_count(parse_positive(value, "CPU count"), &options->resources.cpus_per_gpu);
+    case Effect::kNtasks:
+      return set_count(parse_positive(value, "task count"), &options->resources.ntasks);
+    case Effect::kNtasksPerNode:
+      return set_count(parse_positive(value, "task count"), &options->resources.ntasks_per_node);
     case Effect::kIgnored:
-    case Effect::kRefused: return Status::Ok();
+    case Effect::kRefused:
+      return Status::Ok();
   }
   return Status::Internal("unhandled option");
 }
@@ -305,13 +369,14 @@ Result<Found> next_option(const std::vector<std::string>& tokens, size_t* i) {
 std::string at_line(size_t line_number) { return "line " + std::to_string(line_number) + ": "; }
 
 // Applies one option as the user spelled it; errors and warnings start with that spelling.
-Status apply_found(const OptionSpec& spec, const std::string& spelled, std::string_view value, JobOptions* options,
-                   std::vector<std::string>* warnings) {
+Status apply_found(const OptionSpec& spec, const std::string& spelled, std::string_view value,
+                   JobOptions* options, std::vector<std::string>* warnings) {
   if (spec.effect == Effect::kIgnored) {
     warnings->push_back(spelled + " is not used by berth; ignored");
     return Status::Ok();
   }
-  if (spec.effect == Effect::kRefused) return Status::Invalid(spelled + " is not supported: " + std::string(spec.refusal));
+  if (spec.effect == Effect::kRefused)
+    return Status::Invalid(spelled + " is not supported: " + std::string(spec.refusal));
   Status st = apply(spec.effect, value, options);
   if (!st.ok()) return Status::Invalid(spelled + ": " + st.message());
   return Status::Ok();
@@ -320,14 +385,22 @@ Status apply_found(const OptionSpec& spec, const std::string& spelled, std::stri
 // What --help says of an option the CLI takes through the table.
 std::string help_for(const OptionSpec& spec) {
   switch (spec.effect) {
-    case Effect::kChdir: return "the job's working directory (relative to here)";
-    case Effect::kSignal: return "[B:]SIG[@SECS]: send SIG that long before the time limit";
-    case Effect::kExport: return "ALL (default, less secrets), NONE, or VAR1,VAR2=value: the environment the job gets";
-    case Effect::kNodelist: return "run on exactly these nodes, e.g. gpu-node-[01-02] (sets --nodes)";
-    case Effect::kExclude: return "never run on these nodes, e.g. gpu-node-[03-04]";
-    case Effect::kIgnored: return "Slurm's; ignored (berth does not use it)";
-    case Effect::kRefused: return "Slurm's; not supported: " + std::string(spec.refusal);
-    default: return "Slurm's; recorded with the job for the node agents (not yet enforced)";
+    case Effect::kChdir:
+      return "the job's working directory (relative to here)";
+    case Effect::kSignal:
+      return "[B:]SIG[@SECS]: send SIG that long before the time limit";
+    case Effect::kExport:
+      return "ALL (default, less secrets), NONE, or VAR1,VAR2=value: the environment the job gets";
+    case Effect::kNodelist:
+      return "run on exactly these nodes, e.g. gpu-node-[01-02] (sets --nodes)";
+    case Effect::kExclude:
+      return "never run on these nodes, e.g. gpu-node-[03-04]";
+    case Effect::kIgnored:
+      return "Slurm's; ignored (berth does not use it)";
+    case Effect::kRefused:
+      return "Slurm's; not supported: " + std::string(spec.refusal);
+    default:
+      return "Slurm's; recorded with the job for the node agents (not yet enforced)";
   }
 }
 
@@ -363,14 +436,16 @@ bool is_comment_or_blank(std::string_view line) {
 std::vector<SlurmOption> slurm_passthrough_options() {
   std::vector<SlurmOption> out;
   for (const OptionSpec& spec : kOptions)
-    if (is_passthrough(spec.effect)) out.push_back({spec.long_name, spec.short_name, spec.takes_value, help_for(spec)});
+    if (is_passthrough(spec.effect))
+      out.push_back({spec.long_name, spec.short_name, spec.takes_value, help_for(spec)});
   return out;
 }
 
 Status apply_slurm_option(std::string_view long_name, std::string_view value, JobOptions* options,
                           std::vector<std::string>* warnings) {
   for (const OptionSpec& spec : kOptions) {
-    if (spec.long_name == long_name) return apply_found(spec, "--" + std::string(long_name), value, options, warnings);
+    if (spec.long_name == long_name)
+      return apply_found(spec, "--" + std::string(long_name), value, options, warnings);
   }
   return Status::Invalid("unknown option --" + std::string(long_name));
 }
@@ -403,9 +478,12 @@ JobOptions overlay(JobOptions base, const JobOptions& top) {
   take(base.exclude, top.exclude);
   JobResources& r = base.resources;
   const JobResources& t = top.resources;
-  for (auto [field, over] : {std::pair{&r.mem_mb, &t.mem_mb}, {&r.mem_per_cpu_mb, &t.mem_per_cpu_mb},
-                             {&r.mem_per_gpu_mb, &t.mem_per_gpu_mb}, {&r.cpus_per_task, &t.cpus_per_task},
-                             {&r.cpus_per_gpu, &t.cpus_per_gpu}, {&r.ntasks, &t.ntasks},
+  for (auto [field, over] : {std::pair{&r.mem_mb, &t.mem_mb},
+                             {&r.mem_per_cpu_mb, &t.mem_per_cpu_mb},
+                             {&r.mem_per_gpu_mb, &t.mem_per_gpu_mb},
+                             {&r.cpus_per_task, &t.cpus_per_task},
+                             {&r.cpus_per_gpu, &t.cpus_per_gpu},
+                             {&r.ntasks, &t.ntasks},
                              {&r.ntasks_per_node, &t.ntasks_per_node}})
     take(*field, *over);
   return base;
@@ -417,11 +495,13 @@ Result<SbatchScript> parse_sbatch(std::string_view script) {
   size_t start = 0;
   while (start < script.size()) {
     const size_t end = script.find('\n', start);
-    std::string_view line = script.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    std::string_view line =
+        script.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     start = end == std::string_view::npos ? script.size() : end + 1;
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const bool magic = line.starts_with(kMagic) && (line.size() == kMagic.size() || is_blank(line[kMagic.size()]));
+    const bool magic =
+        line.starts_with(kMagic) && (line.size() == kMagic.size() || is_blank(line[kMagic.size()]));
     if (magic) {
       BERTH_RETURN_IF_ERROR(parse_line(line.substr(kMagic.size()), line_number, &out));
     } else if (!is_comment_or_blank(line)) {
@@ -436,7 +516,8 @@ Result<int64_t> parse_gpu_count(std::string_view value) {
     return Status::Invalid("GPU count '" + std::string(value) + "' is not a whole number of GPUs");
   const int64_t count = std::stoll(std::string(value));
   if (count < 1) return Status::Invalid("GPU count must be at least 1");
-  if (count > kMaxCount) return Status::Invalid("GPU count " + std::string(value) + " is too large");
+  if (count > kMaxCount)
+    return Status::Invalid("GPU count " + std::string(value) + " is too large");
   return count;
 }
 
@@ -446,10 +527,11 @@ Result<std::string> parse_gpu_model(std::string_view value) {
   for (std::string_view name : split(value, '|')) {
     bool ok = !name.empty();
     for (char ch : name)
-      ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-                  ch == '_' || ch == '.');
+      ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.');
     if (!ok)
-      return Status::Invalid("'" + std::string(value) + "' is not a GPU model or a list of models such as H100|A100 " +
+      return Status::Invalid("'" + std::string(value) +
+                             "' is not a GPU model or a list of models such as H100|A100 " +
                              "(berth takes model names, not other constraint expressions)");
   }
   return std::string(value);
@@ -462,7 +544,9 @@ Result<GpuRequest> parse_gpus(std::string_view value) {
     BERTH_ASSIGN_OR_RETURN(std::string model, parse_gpu_model(value.substr(0, colon)));
     request.model = model;
   }
-  BERTH_ASSIGN_OR_RETURN(int64_t count, parse_gpu_count(colon == std::string_view::npos ? value : value.substr(colon + 1)));
+  BERTH_ASSIGN_OR_RETURN(
+      int64_t count,
+      parse_gpu_count(colon == std::string_view::npos ? value : value.substr(colon + 1)));
   request.count = count;
   return request;
 }
@@ -470,9 +554,11 @@ Result<GpuRequest> parse_gpus(std::string_view value) {
 Result<GpuRequest> parse_gres(std::string_view value) {
   const std::string shown(value);
   if (value.find(',') != std::string_view::npos)
-    return Status::Invalid("gres '" + shown + "' names several resources; berth schedules only gpu");
+    return Status::Invalid("gres '" + shown +
+                           "' names several resources; berth schedules only gpu");
   if (value == "gpu") return GpuRequest{1, std::nullopt};
-  if (!value.starts_with("gpu:")) return Status::Invalid("gres '" + shown + "' is not a GPU request (use gpu:N or gpu:MODEL:N)");
+  if (!value.starts_with("gpu:"))
+    return Status::Invalid("gres '" + shown + "' is not a GPU request (use gpu:N or gpu:MODEL:N)");
   Result<GpuRequest> request = parse_gpus(value.substr(4));
   if (!request.ok()) return Status::Invalid("gres '" + shown + "': " + request.status().message());
   return request;
@@ -481,7 +567,8 @@ Result<GpuRequest> parse_gres(std::string_view value) {
 Result<int64_t> parse_time_limit_s(std::string_view value) {
   BERTH_ASSIGN_OR_RETURN(int64_t seconds, parse_duration_s(value));
   if (seconds == 0)
-    return Status::Invalid("time limit 0 means no limit in Slurm; berth needs a limit to hold money");
+    return Status::Invalid(
+        "time limit 0 means no limit in Slurm; berth needs a limit to hold money");
   return seconds;
 }
 
@@ -499,20 +586,21 @@ Result<int64_t> parse_memory_mb(std::string_view value) {
   if (!all_digits(value) || value.size() > 9)
     return Status::Invalid("memory '" + shown + "' is not a size such as 500, 32G or 4096M");
   const int64_t kb = std::stoll(std::string(value)) * scale_kb;
-  if (kb > (int64_t{1} << 40)) return Status::Invalid("memory '" + shown + "' is more than a node can have");
+  if (kb > (int64_t{1} << 40))
+    return Status::Invalid("memory '" + shown + "' is more than a node can have");
   return (kb + 1023) / 1024;  // whole MiB, rounded up
 }
 
 Result<int64_t> parse_node_count(std::string_view value) {
   if (!all_digits(value) || value.size() > 7)
-    return Status::Invalid("node count '" + std::string(value) + "' is not a whole number (ranges are not supported)");
+    return Status::Invalid("node count '" + std::string(value) +
+                           "' is not a whole number (ranges are not supported)");
   const int64_t count = std::stoll(std::string(value));
   if (count < 1) return Status::Invalid("node count must be at least 1");
   return count;
 }
 
 namespace {
-
 
 // A whole number of at most `max_digits` digits.
 bool read_number(std::string_view text, size_t max_digits, int64_t* out) {
@@ -526,11 +614,13 @@ bool read_number(std::string_view text, size_t max_digits, int64_t* out) {
 Result<std::string> parse_dependency(std::string_view value) {
   const std::string shown(value);
   const auto bad = [&shown](const std::string& why) {
-    return Status::Invalid("dependency '" + shown + "' " + why +
-                           " (write TYPE:ID[:ID...][,TYPE:ID...] with TYPE afterok, afterany or afternotok)");
+    return Status::Invalid(
+        "dependency '" + shown + "' " + why +
+        " (write TYPE:ID[:ID...][,TYPE:ID...] with TYPE afterok, afterany or afternotok)");
   };
   if (value.empty()) return bad("is empty");
-  if (value.find('?') != std::string_view::npos) return bad("uses '?' (either-of), which berth does not support");
+  if (value.find('?') != std::string_view::npos)
+    return bad("uses '?' (either-of), which berth does not support");
   for (std::string_view part : split(value, ',')) {
     const std::vector<std::string_view> fields = split(part, ':');
     const std::string_view type = fields.front();
@@ -551,7 +641,8 @@ Result<std::string> parse_dependency(std::string_view value) {
 Result<std::string> parse_array(std::string_view value) {
   const std::string shown(value);
   const auto bad = [&shown](const std::string& why) {
-    return Status::Invalid("array '" + shown + "' " + why + " (write e.g. 0-15, 1,3,5, 0-99:10 or 0-9%2)");
+    return Status::Invalid("array '" + shown + "' " + why +
+                           " (write e.g. 0-15, 1,3,5, 0-99:10 or 0-9%2)");
   };
   std::string_view indexes = value;
   const size_t percent = value.find('%');
@@ -573,10 +664,13 @@ Result<std::string> parse_array(std::string_view value) {
     last = first;
     if (dash != std::string_view::npos && !read_number(range.substr(dash + 1), 7, &last))
       return bad("has '" + std::string(item) + "', which is not an index or a range");
-    if (colon != std::string_view::npos && (!read_number(item.substr(colon + 1), 7, &step) || step < 1))
+    if (colon != std::string_view::npos &&
+        (!read_number(item.substr(colon + 1), 7, &step) || step < 1))
       return bad("has a step in '" + std::string(item) + "' that is not a whole number >= 1");
-    if (last < first) return bad("has the range '" + std::string(item) + "', which ends before it starts");
-    if (last > core::kMaxArrayIndex) return bad("has an index above " + std::to_string(core::kMaxArrayIndex));
+    if (last < first)
+      return bad("has the range '" + std::string(item) + "', which ends before it starts");
+    if (last > core::kMaxArrayIndex)
+      return bad("has an index above " + std::to_string(core::kMaxArrayIndex));
     for (int64_t i = first; i <= last; i += step) {
       all.push_back(i);
       if (static_cast<int64_t>(all.size()) > core::kMaxArrayTasks)

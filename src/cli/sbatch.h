@@ -40,26 +40,26 @@ struct JobResources {
 };
 
 struct JobOptions {
-  std::optional<int64_t> gpus;          // --gpus / -G (in all), --gres=gpu:N / --gpus-per-node (per node)
-  std::optional<bool> gpus_per_node;    // set with gpus: true when that count is per node
-  std::optional<std::string> gpu_model; // --gres=gpu:MODEL:N, --gpus=MODEL:N, --constraint
-  std::optional<int64_t> time_limit_s;  // --time / -t
-  std::optional<std::string> name;      // --job-name / -J
-  std::optional<std::string> project;   // --account / -A
-  std::optional<std::string> partition; // --partition / -p
-  std::optional<std::string> output;    // --output / -o
-  std::optional<std::string> error;     // --error / -e
-  std::optional<int64_t> nodes;         // --nodes / -N: a gang job on that many nodes at once
-  std::optional<bool> requeue;          // --requeue / --no-requeue
-  std::optional<std::string> tier;      // --tier, or Slurm's --qos (a tier name)
-  std::optional<bool> hold;             // --hold / -H: submitted held, runs once released
+  std::optional<int64_t> gpus;  // --gpus / -G (in all), --gres=gpu:N / --gpus-per-node (per node)
+  std::optional<bool> gpus_per_node;      // set with gpus: true when that count is per node
+  std::optional<std::string> gpu_model;   // --gres=gpu:MODEL:N, --gpus=MODEL:N, --constraint
+  std::optional<int64_t> time_limit_s;    // --time / -t
+  std::optional<std::string> name;        // --job-name / -J
+  std::optional<std::string> project;     // --account / -A
+  std::optional<std::string> partition;   // --partition / -p
+  std::optional<std::string> output;      // --output / -o
+  std::optional<std::string> error;       // --error / -e
+  std::optional<int64_t> nodes;           // --nodes / -N: a gang job on that many nodes at once
+  std::optional<bool> requeue;            // --requeue / --no-requeue
+  std::optional<std::string> tier;        // --tier, or Slurm's --qos (a tier name)
+  std::optional<bool> hold;               // --hold / -H: submitted held, runs once released
   std::optional<std::string> dependency;  // --dependency / -d: "afterok:12:13,afterany:14"
-  std::optional<std::string> array;     // --array / -a: "0-9%2", "1,3,5", "0-99:10"
-  std::optional<std::string> workdir;   // --chdir / -D: the job's working directory
-  std::optional<std::string> signal;    // --signal: "[B:]SIG[@SECS]" (executor/job_signal.h)
+  std::optional<std::string> array;       // --array / -a: "0-9%2", "1,3,5", "0-99:10"
+  std::optional<std::string> workdir;     // --chdir / -D: the job's working directory
+  std::optional<std::string> signal;      // --signal: "[B:]SIG[@SECS]" (executor/job_signal.h)
   std::optional<std::string> export_env;  // --export: "ALL", "NONE" or "[ALL,]VAR[=value],..."
-  std::optional<std::string> nodelist;  // --nodelist / -w: a host list, "gpu-node-[01-02]"
-  std::optional<std::string> exclude;   // --exclude / -x: a host list
+  std::optional<std::string> nodelist;    // --nodelist / -w: a host list, "gpu-node-[01-02]"
+  std::optional<std::string> exclude;     // --exclude / -x: a host list
   JobResources resources;
 };
 
@@ -99,12 +99,12 @@ struct GpuRequest {
 };
 
 // Value parsers shared by the script reader and the command-line flags.
-Result<GpuRequest> parse_gres(std::string_view value);       // "gpu", "gpu:2", "gpu:H100:2"
-Result<GpuRequest> parse_gpus(std::string_view value);       // "2", "H100:2"
-Result<int64_t> parse_gpu_count(std::string_view value);     // a whole number >= 1
-Result<std::string> parse_gpu_model(std::string_view value); // "H100", "a100-80gb"; not "a|b"
-Result<int64_t> parse_time_limit_s(std::string_view value);  // a Slurm duration above zero
-Result<int64_t> parse_node_count(std::string_view value);    // a whole number >= 1
+Result<GpuRequest> parse_gres(std::string_view value);        // "gpu", "gpu:2", "gpu:H100:2"
+Result<GpuRequest> parse_gpus(std::string_view value);        // "2", "H100:2"
+Result<int64_t> parse_gpu_count(std::string_view value);      // a whole number >= 1
+Result<std::string> parse_gpu_model(std::string_view value);  // "H100", "a100-80gb"; not "a|b"
+Result<int64_t> parse_time_limit_s(std::string_view value);   // a Slurm duration above zero
+Result<int64_t> parse_node_count(std::string_view value);     // a whole number >= 1
 // Slurm's memory size: a whole number with an optional K, M (the default), G or T suffix, in
 // MiB ("32G" is 32768; "500" is 500). 0 means all of a node's memory, as in Slurm.
 Result<int64_t> parse_memory_mb(std::string_view value);

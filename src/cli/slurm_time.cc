@@ -12,13 +12,15 @@ namespace {
 constexpr int64_t kMsPerDay = 86'400'000;
 
 Status bad_time(std::string_view text) {
-  return Status::Invalid("time '" + std::string(text) +
-                         "' is not one Slurm takes (use YYYY-MM-DD[THH:MM[:SS]], MM/DD[/YY][-HH:MM[:SS]], "
-                         "MMDD[YY], HH:MM[:SS], now[-COUNT[s|m|h|d|w]], today, midnight, noon or tomorrow; UTC)");
+  return Status::Invalid(
+      "time '" + std::string(text) +
+      "' is not one Slurm takes (use YYYY-MM-DD[THH:MM[:SS]], MM/DD[/YY][-HH:MM[:SS]], "
+      "MMDD[YY], HH:MM[:SS], now[-COUNT[s|m|h|d|w]], today, midnight, noon or tomorrow; UTC)");
 }
 
 bool all_digits(std::string_view text) {
-  return !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string_view::npos;
+  return !text.empty() && text.size() <= 9 &&
+         text.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 int64_t number(std::string_view digits) {
@@ -54,8 +56,11 @@ Result<int64_t> relative_to_now(std::string_view text, int64_t now_ms) {
   const std::string_view count = rest.substr(0, unit_at);
   const std::string unit(unit_at == std::string_view::npos ? "" : rest.substr(unit_at));
   if (!all_digits(count)) return bad_time(text);
-  static const std::array<std::pair<const char*, int64_t>, 5> kUnits = {
-      {{"seconds", 1000}, {"minutes", 60'000}, {"hours", 3'600'000}, {"days", kMsPerDay}, {"weeks", 7 * kMsPerDay}}};
+  static const std::array<std::pair<const char*, int64_t>, 5> kUnits = {{{"seconds", 1000},
+                                                                         {"minutes", 60'000},
+                                                                         {"hours", 3'600'000},
+                                                                         {"days", kMsPerDay},
+                                                                         {"weeks", 7 * kMsPerDay}}};
   int64_t unit_ms = unit.empty() ? 1000 : 0;
   for (const auto& [name, ms] : kUnits) {
     if (!unit.empty() && std::string_view(name).starts_with(unit)) unit_ms = ms;
@@ -75,7 +80,9 @@ Result<int64_t> month_day(std::string_view text, int64_t now_ms) {
     if (clock.empty()) return bad_time(text);
   }
   std::string_view month, day, year;
-  const char sep = date.find('/') != std::string_view::npos ? '/' : date.find('.') != std::string_view::npos ? '.' : 0;
+  const char sep = date.find('/') != std::string_view::npos   ? '/'
+                   : date.find('.') != std::string_view::npos ? '.'
+                                                              : 0;
   if (sep) {
     const auto parts = split(date, sep);
     if (parts.size() < 2 || parts.size() > 3) return bad_time(text);
@@ -84,11 +91,13 @@ Result<int64_t> month_day(std::string_view text, int64_t now_ms) {
     if (date.size() != 4 && date.size() != 6) return bad_time(text);
     month = date.substr(0, 2), day = date.substr(2, 2), year = date.substr(4);
   }
-  if (!all_digits(month) || !all_digits(day) || month.size() > 2 || day.size() > 2) return bad_time(text);
+  if (!all_digits(month) || !all_digits(day) || month.size() > 2 || day.size() > 2)
+    return bad_time(text);
   if (!year.empty() && (year.size() != 2 || !all_digits(year))) return bad_time(text);
   const int64_t this_year = number(format_time_ms(now_ms).substr(0, 4));
   const auto at = [&](int64_t y) {
-    return parse_time_ms(std::to_string(y) + "-" + two(number(month)) + "-" + two(number(day)) + "T" + clock + "Z");
+    return parse_time_ms(std::to_string(y) + "-" + two(number(month)) + "-" + two(number(day)) +
+                         "T" + clock + "Z");
   };
   if (!year.empty()) {
     Result<int64_t> ms = at(2000 + number(year));

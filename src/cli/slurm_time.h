@@ -16,7 +16,8 @@ namespace berth::cli {
 //   HH:MM[:SS]              today at that time
 //   now[{+|-}COUNT[seconds|minutes|hours|days|weeks]] (the unit's first letter is enough;
 //       seconds when none)
-//   today, midnight         today at 00:00;  noon: 12:00;  teatime: 16:00;  tomorrow: 00:00 tomorrow
+//   today, midnight         today at 00:00;  noon: 12:00;  teatime: 16:00;  tomorrow: 00:00
+//   tomorrow
 // Anything else is Invalid, quoting the text and listing the forms.
 Result<int64_t> parse_slurm_time_ms(std::string_view text, int64_t now_ms);
 

@@ -41,7 +41,8 @@ size_t width(const std::string& text) {
 
 }  // namespace
 
-Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)), right_(headers_.size(), false) {}
+Table::Table(std::vector<std::string> headers)
+    : headers_(std::move(headers)), right_(headers_.size(), false) {}
 
 Table& Table::align_right(size_t column) {
   if (column < right_.size()) right_[column] = true;
@@ -107,7 +108,9 @@ std::string amount_cell(const json& value, const std::string& currency, bool exa
 
 }  // namespace
 
-std::string money_cell(const json& value, const std::string& currency) { return amount_cell(value, currency, false); }
+std::string money_cell(const json& value, const std::string& currency) {
+  return amount_cell(value, currency, false);
+}
 
 std::string money_cell(const json& object, const char* key, const std::string& currency) {
   if (!object.is_object() || !object.contains(key)) return "-";
@@ -134,16 +137,19 @@ std::string format_rate(int64_t bps) {
 
 std::string format_elapsed(int64_t seconds) {
   if (seconds < 0) seconds = 0;
-  const int64_t days = seconds / 86400, hours = seconds / 3600 % 24, minutes = seconds / 60 % 60, secs = seconds % 60;
+  const int64_t days = seconds / 86400, hours = seconds / 3600 % 24, minutes = seconds / 60 % 60,
+                secs = seconds % 60;
   char buf[64];
   if (days > 0) {
     std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(days),
-                  static_cast<long long>(hours), static_cast<long long>(minutes), static_cast<long long>(secs));
+                  static_cast<long long>(hours), static_cast<long long>(minutes),
+                  static_cast<long long>(secs));
   } else if (hours > 0) {
     std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(hours),
                   static_cast<long long>(minutes), static_cast<long long>(secs));
   } else {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(minutes), static_cast<long long>(secs));
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(minutes),
+                  static_cast<long long>(secs));
   }
   return buf;
 }

@@ -39,7 +39,8 @@ std::string cell(const nlohmann::json& value);
 std::string money_cell(const nlohmann::json& object, const char* key, const std::string& currency);
 std::string money_cell(const nlohmann::json& value, const std::string& currency);
 // The same unrounded (format_money_exact): for confirming money that moved.
-std::string exact_money_cell(const nlohmann::json& object, const char* key, const std::string& currency);
+std::string exact_money_cell(const nlohmann::json& object, const char* key,
+                             const std::string& currency);
 
 // A rate in basis points as a percentage: 7000 -> "70%", 7050 -> "70.5%", 1 -> "0.01%".
 std::string format_rate(int64_t bps);

@@ -21,8 +21,8 @@ std::string string_field(const nlohmann::json& object, const char* key);
 const nlohmann::json& items(const nlohmann::json& reply, const char* key);
 
 // squeue-like: JOBID PARTITION PROJECT NAME USER ST TIME NODES GPUS NODELIST(REASON) (squeue's
-// default columns with berth's PROJECT and GPUS; NODES counts a job's nodes). A running job's TIME is
-// counted up to `now_ms`; a finished job's is its runtime. An array task's JOBID is
+// default columns with berth's PROJECT and GPUS; NODES counts a job's nodes). A running job's TIME
+// is counted up to `now_ms`; a finished job's is its runtime. An array task's JOBID is
 // ARRAYID_INDEX ("12_3"), as squeue shows it.
 std::string render_jobs(const nlohmann::json& jobs, int64_t now_ms);
 
@@ -32,7 +32,8 @@ std::string render_fields(const nlohmann::json& object, const std::vector<std::s
 std::string render_quote(const nlohmann::json& quote, const std::string& currency);
 // Replies of GET /v1/projects/{p}/balance: a wallet table, then an awards table with each
 // award's spending per day and when it runs out at that rate.
-std::string render_balances(const std::vector<nlohmann::json>& balances, const std::string& currency);
+std::string render_balances(const std::vector<nlohmann::json>& balances,
+                            const std::string& currency);
 // GET /v1/projects/{p}/statement: the balances, then the jobs, top-ups, other movements and
 // the runs holding money at the close.
 std::string render_statement(const nlohmann::json& statement, const std::string& currency);

@@ -30,5 +30,7 @@ using ApplicationId = Id<struct ApplicationTag>;
 
 template <typename Tag>
 struct std::hash<berth::Id<Tag>> {
-  size_t operator()(const berth::Id<Tag>& id) const noexcept { return std::hash<uint64_t>()(id.value); }
+  size_t operator()(const berth::Id<Tag>& id) const noexcept {
+    return std::hash<uint64_t>()(id.value);
+  }
 };

@@ -17,7 +17,8 @@ Result<Minor> parse_amount(std::string_view text, bool allow_negative) {
   bool negative = false;
   if (text.front() == '-' || text.front() == '+') {
     negative = text.front() == '-';
-    if (negative && !allow_negative) return Status::Invalid("amount '" + shown + "' must not be negative");
+    if (negative && !allow_negative)
+      return Status::Invalid("amount '" + shown + "' must not be negative");
     text.remove_prefix(1);
   }
   const size_t dot = text.find('.');
@@ -31,18 +32,22 @@ Result<Minor> parse_amount(std::string_view text, bool allow_negative) {
                            std::to_string(kMinorDigits) + " decimal places)");
   __int128 value = 0;
   for (char ch : whole) {
-    if (ch < '0' || ch > '9') return Status::Invalid("amount '" + shown + "' is not a decimal number");
+    if (ch < '0' || ch > '9')
+      return Status::Invalid("amount '" + shown + "' is not a decimal number");
     value = value * 10 + (ch - '0');
-    if (value > std::numeric_limits<int64_t>::max()) return Status::Invalid("amount '" + shown + "' is too large");
+    if (value > std::numeric_limits<int64_t>::max())
+      return Status::Invalid("amount '" + shown + "' is too large");
   }
   value *= kMinorPerUnit;
   int64_t scale = kMinorPerUnit / 10;
   for (char ch : frac) {
-    if (ch < '0' || ch > '9') return Status::Invalid("amount '" + shown + "' is not a decimal number");
+    if (ch < '0' || ch > '9')
+      return Status::Invalid("amount '" + shown + "' is not a decimal number");
     value += static_cast<__int128>(ch - '0') * scale;
     scale /= 10;
   }
-  if (value > std::numeric_limits<int64_t>::max()) return Status::Invalid("amount '" + shown + "' is too large");
+  if (value > std::numeric_limits<int64_t>::max())
+    return Status::Invalid("amount '" + shown + "' is too large");
   return static_cast<Minor>(negative ? -value : value);
 }
 
@@ -88,8 +93,8 @@ std::string format_money(Minor amount_minor, std::string_view currency) {
   mag = (mag + kMinorPerCent / 2) / kMinorPerCent;  // cents, half away from zero
   const auto whole = static_cast<uint64_t>(mag / 100);
   const auto cents = static_cast<unsigned>(mag % 100);
-  return money_prefix(negative && mag != 0, currency) + group_thousands(std::to_string(whole)) + "." +
-         (cents < 10 ? "0" : "") + std::to_string(cents);
+  return money_prefix(negative && mag != 0, currency) + group_thousands(std::to_string(whole)) +
+         "." + (cents < 10 ? "0" : "") + std::to_string(cents);
 }
 
 std::string format_money_exact(Minor amount_minor, std::string_view currency) {

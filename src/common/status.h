@@ -15,15 +15,15 @@ namespace berth {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,     // 400: malformed or out-of-range input
-  kUnauthenticated,     // 401: missing or unknown token
-  kPermissionDenied,    // 403: token may not do this
-  kNotFound,            // 404: no such object (or not visible to the caller)
-  kConflict,            // 409: state forbids it (already exists, wrong state, ...)
-  kInsufficientFunds,   // 409: the money is not there
-  kPayloadTooLarge,     // 413
-  kUnavailable,         // 503
-  kInternal,            // 500: a bug or an I/O failure
+  kInvalidArgument,    // 400: malformed or out-of-range input
+  kUnauthenticated,    // 401: missing or unknown token
+  kPermissionDenied,   // 403: token may not do this
+  kNotFound,           // 404: no such object (or not visible to the caller)
+  kConflict,           // 409: state forbids it (already exists, wrong state, ...)
+  kInsufficientFunds,  // 409: the money is not there
+  kPayloadTooLarge,    // 413
+  kUnavailable,        // 503
+  kInternal,           // 500: a bug or an I/O failure
 };
 
 const char* code_name(Code code);  // "invalid_argument", ...
@@ -62,9 +62,18 @@ class [[nodiscard]] Result {
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -82,10 +91,10 @@ class [[nodiscard]] Result {
 // returns a Status or a Result<T> (a non-ok Status converts to either).
 //
 // BERTH_RETURN_IF_ERROR(expr): `expr` is a Status; returns it when it is not ok.
-#define BERTH_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::berth::Status _st = (expr);            \
-    if (!_st.ok()) return _st;               \
+#define BERTH_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::berth::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 // BERTH_ASSIGN_OR_RETURN(lhs, expr): `expr` is a Result<T>; returns its status when it is not

@@ -7,7 +7,8 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
   size_t start = 0;
   while (true) {
     const size_t at = text.find(sep, start);
-    parts.push_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    parts.push_back(
+        text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) return parts;
     start = at + 1;
   }
@@ -18,12 +19,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char ch : text) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
@@ -40,7 +52,8 @@ std::string csv_field(std::string_view text) {
 }
 
 std::string csv_text_field(std::string_view text) {
-  if (text.empty() || std::string_view("=+-@\t\r").find(text.front()) == std::string_view::npos) return csv_field(text);
+  if (text.empty() || std::string_view("=+-@\t\r").find(text.front()) == std::string_view::npos)
+    return csv_field(text);
   return csv_field("'" + std::string(text));
 }
 
@@ -56,7 +69,8 @@ bool has_control_chars(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const auto ch = static_cast<unsigned char>(text[i]);
     if (is_c0_or_del(ch)) return true;
-    if (ch == 0xC2 && i + 1 < text.size() && is_c1_tail(static_cast<unsigned char>(text[i + 1]))) return true;
+    if (ch == 0xC2 && i + 1 < text.size() && is_c1_tail(static_cast<unsigned char>(text[i + 1])))
+      return true;
   }
   return false;
 }
@@ -72,7 +86,8 @@ std::string terminal_safe(std::string_view text) {
       out += "\\x";
       out += kHex[ch >> 4];
       out += kHex[ch & 0xF];
-    } else if (ch == 0xC2 && i + 1 < text.size() && is_c1_tail(static_cast<unsigned char>(text[i + 1]))) {
+    } else if (ch == 0xC2 && i + 1 < text.size() &&
+               is_c1_tail(static_cast<unsigned char>(text[i + 1]))) {
       const auto c1 = static_cast<unsigned char>(text[++i]);
       out += "\\u00";
       out += kHex[c1 >> 4];

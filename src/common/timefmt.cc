@@ -25,7 +25,6 @@ bool parse_field(std::string_view text, int64_t* value) {
   return true;
 }
 
-
 // Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
 int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
   y -= m <= 2 ? 1 : 0;
@@ -75,7 +74,8 @@ Result<int64_t> parse_after_days(std::string_view full, std::string_view rest) {
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!parse_field(parts[i], &hms[i])) return bad_duration(full, "is not a duration");
   }
-  if (hms[0] >= 24 || hms[1] >= 60 || hms[2] >= 60) return bad_duration(full, "has a field out of range");
+  if (hms[0] >= 24 || hms[1] >= 60 || hms[2] >= 60)
+    return bad_duration(full, "has a field out of range");
   return hms[0] * 3600 + hms[1] * 60 + hms[2];
 }
 
@@ -89,9 +89,12 @@ Result<int64_t> parse_without_days(std::string_view full) {
     if (i > 0 && f[i] >= 60) return bad_duration(full, "has a field out of range");
   }
   switch (parts.size()) {
-    case 1: return f[0] * 60;
-    case 2: return f[0] * 60 + f[1];
-    default: return f[0] * 3600 + f[1] * 60 + f[2];
+    case 1:
+      return f[0] * 60;
+    case 2:
+      return f[0] * 60 + f[1];
+    default:
+      return f[0] * 3600 + f[1] * 60 + f[2];
   }
 }
 
@@ -99,7 +102,8 @@ Result<int64_t> parse_without_days(std::string_view full) {
 
 Result<int64_t> parse_duration_s(std::string_view text) {
   if (text == "UNLIMITED" || text == "INFINITE" || text == "unlimited" || text == "infinite")
-    return Status::Invalid("time '" + std::string(text) + "' is unlimited; berth needs a time limit to hold money");
+    return Status::Invalid("time '" + std::string(text) +
+                           "' is unlimited; berth needs a time limit to hold money");
   if (text.empty()) return bad_duration(text, "is empty");
   const size_t dash = text.find('-');
   if (dash == std::string_view::npos) return parse_without_days(text);
@@ -114,17 +118,20 @@ Result<int64_t> parse_duration_s(std::string_view text) {
 std::string format_duration(int64_t seconds) {
   const bool negative = seconds < 0;
   // Negating INT64_MIN overflows; no real duration is that long, so clamp it.
-  const uint64_t mag = negative ? static_cast<uint64_t>(-(seconds + 1)) + 1 : static_cast<uint64_t>(seconds);
+  const uint64_t mag =
+      negative ? static_cast<uint64_t>(-(seconds + 1)) + 1 : static_cast<uint64_t>(seconds);
   const uint64_t days = mag / kSecondsPerDay;
   const uint64_t rem = mag % kSecondsPerDay;
   char buf[64];
   if (days > 0) {
-    std::snprintf(buf, sizeof buf, "%s%llu-%02llu:%02llu:%02llu", negative ? "-" : "",
-                  static_cast<unsigned long long>(days), static_cast<unsigned long long>(rem / 3600),
-                  static_cast<unsigned long long>(rem / 60 % 60), static_cast<unsigned long long>(rem % 60));
+    std::snprintf(
+        buf, sizeof buf, "%s%llu-%02llu:%02llu:%02llu", negative ? "-" : "",
+        static_cast<unsigned long long>(days), static_cast<unsigned long long>(rem / 3600),
+        static_cast<unsigned long long>(rem / 60 % 60), static_cast<unsigned long long>(rem % 60));
   } else {
     std::snprintf(buf, sizeof buf, "%s%02llu:%02llu:%02llu", negative ? "-" : "",
-                  static_cast<unsigned long long>(rem / 3600), static_cast<unsigned long long>(rem / 60 % 60),
+                  static_cast<unsigned long long>(rem / 3600),
+                  static_cast<unsigned long long>(rem / 60 % 60),
                   static_cast<unsigned long long>(rem % 60));
   }
   return buf;
@@ -133,16 +140,18 @@ std::string format_duration(int64_t seconds) {
 Result<int64_t> parse_time_ms(std::string_view text) {
   const std::string shown(text);
   const auto bad = [&shown](const std::string& why) {
-    return Status::Invalid("time '" + shown + "' " + why + " (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)");
+    return Status::Invalid("time '" + shown + "' " + why +
+                           " (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)");
   };
   if (text.size() != 10 && text.size() != 20) return bad("is not a date");
   int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!fixed_digits(text, 0, 4, &y) || text[4] != '-' || !fixed_digits(text, 5, 2, &mo) || text[7] != '-' ||
-      !fixed_digits(text, 8, 2, &d))
+  if (!fixed_digits(text, 0, 4, &y) || text[4] != '-' || !fixed_digits(text, 5, 2, &mo) ||
+      text[7] != '-' || !fixed_digits(text, 8, 2, &d))
     return bad("is not a date");
   if (text.size() == 20) {
-    if (text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != 'Z' || !fixed_digits(text, 11, 2, &h) ||
-        !fixed_digits(text, 14, 2, &mi) || !fixed_digits(text, 17, 2, &s))
+    if (text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != 'Z' ||
+        !fixed_digits(text, 11, 2, &h) || !fixed_digits(text, 14, 2, &mi) ||
+        !fixed_digits(text, 17, 2, &s))
       return bad("is not a date and time");
   }
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return bad("has no such day");
@@ -164,16 +173,19 @@ std::string format_time_ms(int64_t ms) {
   int64_t y = 0, m = 0, d = 0;
   civil_from_days(days, &y, &m, &d);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                static_cast<long long>(rem % 60));
   return buf;
 }
 
 namespace {
 
 // Midnight of the first day of month `m` (1..12) of year `y`, in ms since the epoch.
-int64_t month_start_ms(int64_t y, int64_t m) { return days_from_civil(y, m, 1) * kSecondsPerDay * 1000; }
+int64_t month_start_ms(int64_t y, int64_t m) {
+  return days_from_civil(y, m, 1) * kSecondsPerDay * 1000;
+}
 
 MonthRange month_range(int64_t y, int64_t m) {
   const int64_t next_y = m == 12 ? y + 1 : y;
@@ -196,9 +208,10 @@ void year_month_of_ms(int64_t ms, int64_t* y, int64_t* m) {
 
 Result<MonthRange> parse_month(std::string_view text) {
   int64_t y = 0, m = 0;
-  if (text.size() != 7 || !fixed_digits(text, 0, 4, &y) || text[4] != '-' || !fixed_digits(text, 5, 2, &m) || m < 1 ||
-      m > 12)
-    return Status::Invalid("month '" + std::string(text) + "' is not a month (use YYYY-MM, for example 2026-11)");
+  if (text.size() != 7 || !fixed_digits(text, 0, 4, &y) || text[4] != '-' ||
+      !fixed_digits(text, 5, 2, &m) || m < 1 || m > 12)
+    return Status::Invalid("month '" + std::string(text) +
+                           "' is not a month (use YYYY-MM, for example 2026-11)");
   return month_range(y, m);
 }
 
@@ -212,7 +225,8 @@ std::string format_month(int64_t ms) {
   int64_t y = 0, m = 0;
   year_month_of_ms(ms, &y, &m);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y), static_cast<long long>(m));
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y),
+                static_cast<long long>(m));
   return buf;
 }
 

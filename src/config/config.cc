@@ -127,22 +127,27 @@ Status bad(const std::string& origin, const std::string& what) {
 }
 
 // A number of seconds (whole or fractional) in `table`, as milliseconds; `def_ms` when absent.
-Result<int64_t> seconds_ms(const toml::value& table, const char* key, int64_t def_ms, const std::string& origin) {
+Result<int64_t> seconds_ms(const toml::value& table, const char* key, int64_t def_ms,
+                           const std::string& origin) {
   if (!table.contains(key)) return def_ms;
   const toml::value& v = toml::find(table, key);
-  const double s = v.is_integer() ? static_cast<double>(v.as_integer()) : v.is_floating() ? v.as_floating() : -1;
-  if (!(s > 0 && s <= 86'400)) return bad(origin, std::string("http.") + key + " must be a number of seconds above 0, at most 86400");
+  const double s = v.is_integer()    ? static_cast<double>(v.as_integer())
+                   : v.is_floating() ? v.as_floating()
+                                     : -1;
+  if (!(s > 0 && s <= 86'400))
+    return bad(origin,
+               std::string("http.") + key + " must be a number of seconds above 0, at most 86400");
   return std::max<int64_t>(1, std::llround(s * 1000));
 }
 
 // A whole number in `table` from `min` to `max`; `def` when absent.
-Result<int64_t> bounded(const toml::value& table, const char* key, int64_t def, int64_t min, int64_t max,
-                        const std::string& origin) {
+Result<int64_t> bounded(const toml::value& table, const char* key, int64_t def, int64_t min,
+                        int64_t max, const std::string& origin) {
   if (!table.contains(key)) return def;
   const toml::value& v = toml::find(table, key);
   if (!v.is_integer() || v.as_integer() < min || v.as_integer() > max)
-    return bad(origin, std::string("http.") + key + " must be a whole number from " + std::to_string(min) + " to " +
-                           std::to_string(max));
+    return bad(origin, std::string("http.") + key + " must be a whole number from " +
+                           std::to_string(min) + " to " + std::to_string(max));
   return v.as_integer();
 }
 
@@ -160,11 +165,15 @@ Status parse_http(const toml::value& root, const std::string& origin, HttpLimits
   BERTH_RETURN_IF_ERROR(ms("idle_timeout_s", &h->idle_timeout_ms));
   BERTH_RETURN_IF_ERROR(ms("write_timeout_s", &h->write_timeout_ms));
   auto workers = bounded(t, "workers", h->workers, 1, 1024, origin);
-  auto header = bounded(t, "max_header_bytes", static_cast<int64_t>(h->max_header_bytes), 1024, 1 << 20, origin);
-  auto body = bounded(t, "max_body_bytes", static_cast<int64_t>(h->max_body_bytes), 1024, int64_t{1} << 30, origin);
-  auto requests = bounded(t, "max_requests_per_connection", h->max_requests_per_connection, 1, 1'000'000, origin);
+  auto header = bounded(t, "max_header_bytes", static_cast<int64_t>(h->max_header_bytes), 1024,
+                        1 << 20, origin);
+  auto body = bounded(t, "max_body_bytes", static_cast<int64_t>(h->max_body_bytes), 1024,
+                      int64_t{1} << 30, origin);
+  auto requests = bounded(t, "max_requests_per_connection", h->max_requests_per_connection, 1,
+                          1'000'000, origin);
   auto conns = bounded(t, "max_connections", h->max_connections, 1, 1'000'000, origin);
-  auto per_client = bounded(t, "max_connections_per_client", h->max_connections_per_client, 1, 1'000'000, origin);
+  auto per_client =
+      bounded(t, "max_connections_per_client", h->max_connections_per_client, 1, 1'000'000, origin);
   for (const auto* r : {&workers, &header, &body, &requests, &conns, &per_client})
     if (!r->ok()) return r->status();
   h->workers = static_cast<int>(*workers);
@@ -181,15 +190,21 @@ Status parse_centre(const toml::value& root, const std::string& origin, DaemonCo
     const toml::value& t = toml::find(root, "centre");
     c->centre.name = toml::find_or<std::string>(t, "name", c->centre.name);
     c->centre.address = toml::find_or<std::string>(t, "address", c->centre.address);
-    c->centre.currency_symbol = toml::find_or<std::string>(t, "currency_symbol", c->centre.currency_symbol);
+    c->centre.currency_symbol =
+        toml::find_or<std::string>(t, "currency_symbol", c->centre.currency_symbol);
     if (c->centre.name.empty()) return bad(origin, "centre.name must not be empty");
-    if (c->centre.name.size() > 200) return bad(origin, "centre.name is longer than 200 characters");
-    if (c->centre.address.size() > 1000) return bad(origin, "centre.address is longer than 1000 characters");
-    if (c->centre.currency_symbol.size() > 8) return bad(origin, "centre.currency_symbol is longer than 8 characters");
+    if (c->centre.name.size() > 200)
+      return bad(origin, "centre.name is longer than 200 characters");
+    if (c->centre.address.size() > 1000)
+      return bad(origin, "centre.address is longer than 1000 characters");
+    if (c->centre.currency_symbol.size() > 8)
+      return bad(origin, "centre.currency_symbol is longer than 8 characters");
   }
-  if (c->currency.empty() || c->currency.size() > 8) return bad(origin, "currency must be a code of 1 to 8 characters");
+  if (c->currency.empty() || c->currency.size() > 8)
+    return bad(origin, "currency must be a code of 1 to 8 characters");
   if (root.contains("log")) {
-    const std::string format = toml::find_or<std::string>(toml::find(root, "log"), "format", "text");
+    const std::string format =
+        toml::find_or<std::string>(toml::find(root, "log"), "format", "text");
     if (!parse_log_format(format, &c->log_format))
       return bad(origin, "log.format must be text or json, got '" + format + "'");
   }
@@ -200,7 +215,8 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
   DaemonConfig c;
   const std::string listen = toml::find_or<std::string>(root, "listen", "127.0.0.1:8765");
   const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return bad(origin, "listen must be host:port, got '" + listen + "'");
+  if (colon == std::string::npos)
+    return bad(origin, "listen must be host:port, got '" + listen + "'");
   c.listen_host = listen.substr(0, colon);
   try {
     c.listen_port = std::stoi(listen.substr(colon + 1));
@@ -230,7 +246,8 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     p.gpu_model = toml::find<std::string>(m, "name");
     const std::string price = toml::find<std::string>(m, "price_per_gpu_hour");
     auto minor = parse_amount(price);
-    if (!minor.ok()) return bad(origin, "gpu model " + p.gpu_model + ": " + minor.status().message());
+    if (!minor.ok())
+      return bad(origin, "gpu model " + p.gpu_model + ": " + minor.status().message());
     if (*minor > kMaxPricePerGpuHourMinor)
       return bad(origin, "gpu model " + p.gpu_model + ": price_per_gpu_hour is above " +
                              format_amount(kMaxPricePerGpuHourMinor));
@@ -251,10 +268,13 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     core::Partition part;
     part.name = toml::find<std::string>(p, "name");
     auto max = parse_duration_s(toml::find_or<std::string>(p, "max_time", "7-00:00:00"));
-    if (!max.ok()) return bad(origin, "partition " + part.name + " max_time: " + max.status().message());
-    if (*max > kMaxPartitionTimeS) return bad(origin, "partition " + part.name + " max_time is above 3650 days");
+    if (!max.ok())
+      return bad(origin, "partition " + part.name + " max_time: " + max.status().message());
+    if (*max > kMaxPartitionTimeS)
+      return bad(origin, "partition " + part.name + " max_time is above 3650 days");
     auto def = parse_duration_s(toml::find_or<std::string>(p, "default_time", "1:00:00"));
-    if (!def.ok()) return bad(origin, "partition " + part.name + " default_time: " + def.status().message());
+    if (!def.ok())
+      return bad(origin, "partition " + part.name + " default_time: " + def.status().message());
     part.max_time_s = *max;
     part.default_time_s = std::min(*def, *max);
     part.is_default = toml::find_or<bool>(p, "default", false);
@@ -269,7 +289,8 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     k.weights.tier = toml::find_or<int64_t>(sc, "weight_tier", k.weights.tier);
     k.weights.size = toml::find_or<int64_t>(sc, "weight_size", k.weights.size);
     for (int64_t w : {k.weights.age, k.weights.fairshare, k.weights.tier, k.weights.size})
-      if (w < 0 || w > 1'000'000'000) return bad(origin, "scheduler weights must be 0 to 1000000000");
+      if (w < 0 || w > 1'000'000'000)
+        return bad(origin, "scheduler weights must be 0 to 1000000000");
     auto max_age = parse_duration_s(toml::find_or<std::string>(sc, "max_age", "7-00:00:00"));
     if (!max_age.ok()) return bad(origin, "scheduler.max_age: " + max_age.status().message());
     k.weights.max_age_s = *max_age;
@@ -285,34 +306,48 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     k.preemption = toml::find_or<bool>(sc, "preemption", true);
     if (sc.contains("demote_after_gpu_hours")) {
       const toml::value& v = toml::find(sc, "demote_after_gpu_hours");
-      const double hours = v.is_integer() ? static_cast<double>(v.as_integer()) : v.is_floating() ? v.as_floating() : -1;
+      const double hours = v.is_integer()    ? static_cast<double>(v.as_integer())
+                           : v.is_floating() ? v.as_floating()
+                                             : -1;
       if (!(hours >= 0 && hours <= 1e9))
-        return bad(origin, "scheduler.demote_after_gpu_hours must be a number of GPU-hours from 0 (off) to 1000000000");
+        return bad(origin,
+                   "scheduler.demote_after_gpu_hours must be a number of GPU-hours from 0 (off) to "
+                   "1000000000");
       k.demote_after_gpu_s = std::llround(hours * 3600);
     }
     auto exempt = parse_duration_s(toml::find_or<std::string>(sc, "preempt_exempt_time", "0"));
-    if (!exempt.ok()) return bad(origin, "scheduler.preempt_exempt_time: " + exempt.status().message());
+    if (!exempt.ok())
+      return bad(origin, "scheduler.preempt_exempt_time: " + exempt.status().message());
     k.preempt_exempt_s = *exempt;
     k.spot_price_bps = toml::find_or<int64_t>(sc, "spot_price_bps", k.spot_price_bps);
-    if (k.spot_price_bps < 0 || k.spot_price_bps > 10'000) return bad(origin, "scheduler.spot_price_bps must be 0 to 10000");
-    k.backfill_depth = static_cast<int>(toml::find_or<int64_t>(sc, "backfill_depth", int64_t{k.backfill_depth}));
+    if (k.spot_price_bps < 0 || k.spot_price_bps > 10'000)
+      return bad(origin, "scheduler.spot_price_bps must be 0 to 10000");
+    k.backfill_depth =
+        static_cast<int>(toml::find_or<int64_t>(sc, "backfill_depth", int64_t{k.backfill_depth}));
     if (k.backfill_depth < 1) return bad(origin, "scheduler.backfill_depth must be at least 1");
   }
   for (const auto& l : tables(root, "limits")) {
     core::Limit limit;
     limit.max_gpus = toml::find_or<int64_t>(l, "max_gpus", -1);
     limit.max_pending = toml::find_or<int64_t>(l, "max_pending", -1);
-    if (limit.max_gpus < -1 || limit.max_pending < -1) return bad(origin, "limits must not be negative");
-    if (l.contains("org")) c.scheduling.org_limits[toml::find<std::string>(l, "org")] = limit;
-    else if (l.contains("project")) c.scheduling.project_limits[toml::find<std::string>(l, "project")] = limit;
-    else return bad(origin, "a [[limits]] entry needs org or project");
+    if (limit.max_gpus < -1 || limit.max_pending < -1)
+      return bad(origin, "limits must not be negative");
+    if (l.contains("org"))
+      c.scheduling.org_limits[toml::find<std::string>(l, "org")] = limit;
+    else if (l.contains("project"))
+      c.scheduling.project_limits[toml::find<std::string>(l, "project")] = limit;
+    else
+      return bad(origin, "a [[limits]] entry needs org or project");
   }
   for (const auto& sh : tables(root, "shares")) {
     const int64_t n = toml::find<int64_t>(sh, "shares");
     if (n < 0) return bad(origin, "shares must not be negative");
-    if (sh.contains("org")) c.scheduling.org_shares[toml::find<std::string>(sh, "org")] = n;
-    else if (sh.contains("project")) c.scheduling.project_shares[toml::find<std::string>(sh, "project")] = n;
-    else return bad(origin, "a [[shares]] entry needs org or project");
+    if (sh.contains("org"))
+      c.scheduling.org_shares[toml::find<std::string>(sh, "org")] = n;
+    else if (sh.contains("project"))
+      c.scheduling.project_shares[toml::find<std::string>(sh, "project")] = n;
+    else
+      return bad(origin, "a [[shares]] entry needs org or project");
   }
   if (c.cluster.nodes.empty()) return bad(origin, "no [[nodes]]");
   if (c.cluster.partitions.empty()) return bad(origin, "no [[partitions]]");
@@ -328,9 +363,12 @@ std::string currency_shown(const DaemonConfig& config) {
 }
 
 bool parse_log_format(const std::string& name, LogFormat* out) {
-  if (name == "text") *out = LogFormat::kText;
-  else if (name == "json") *out = LogFormat::kJson;
-  else return false;
+  if (name == "text")
+    *out = LogFormat::kText;
+  else if (name == "json")
+    *out = LogFormat::kJson;
+  else
+    return false;
   return true;
 }
 

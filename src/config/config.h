@@ -14,13 +14,13 @@ namespace berth {
 // The front end's limits ([http] in the configuration). Each deadline is a total for its phase,
 // not per read: a client sending one header line every 2 s is still cut off.
 struct HttpLimits {
-  int workers = 64;                        // threads answering whole requests (they wait on the core)
-  int64_t header_timeout_ms = 10'000;      // first byte of a request to the end of its headers
-  int64_t body_timeout_ms = 10'000;        // end of the headers to the last byte of the body
-  int64_t idle_timeout_ms = 30'000;        // a kept-alive connection with no request in progress
-  int64_t write_timeout_ms = 10'000;       // to send a reply
-  size_t max_header_bytes = 16 * 1024;     // request line and headers (beyond: 431)
-  size_t max_body_bytes = 1 << 20;         // beyond: 413
+  int workers = 64;                     // threads answering whole requests (they wait on the core)
+  int64_t header_timeout_ms = 10'000;   // first byte of a request to the end of its headers
+  int64_t body_timeout_ms = 10'000;     // end of the headers to the last byte of the body
+  int64_t idle_timeout_ms = 30'000;     // a kept-alive connection with no request in progress
+  int64_t write_timeout_ms = 10'000;    // to send a reply
+  size_t max_header_bytes = 16 * 1024;  // request line and headers (beyond: 431)
+  size_t max_body_bytes = 1 << 20;      // beyond: 413
   int max_requests_per_connection = 1000;  // then the reply says Connection: close
   int max_connections = 10'000;            // beyond: new connections are closed at once
   int max_connections_per_client = 256;    // per client address, likewise
@@ -40,12 +40,12 @@ enum class LogFormat : uint8_t { kText, kJson };
 
 struct DaemonConfig {
   std::string listen_host = "127.0.0.1";
-  int listen_port = 8765;               // 0: any free port (written to <state_dir>/berthd.port)
+  int listen_port = 8765;                 // 0: any free port (written to <state_dir>/berthd.port)
   std::string state_dir = "berth-state";  // database, admin token, job scripts
-  std::string currency = "HKD";         // the ISO code JSON and CSV name
+  std::string currency = "HKD";           // the ISO code JSON and CSV name
   CentreConfig centre;
   LogFormat log_format = LogFormat::kText;
-  int64_t grace_ms = 10'000;            // between SIGTERM and SIGKILL
+  int64_t grace_ms = 10'000;  // between SIGTERM and SIGKILL
   // Who jobs run as when berthd runs as root: the "unix_user" a job's launch description names
   // (its token's Unix user), else job_user. Never uid 0 unless allow_root_jobs. When berthd is
   // not root, its jobs run as its own user.

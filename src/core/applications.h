@@ -39,15 +39,15 @@ namespace berth::core {
 // Bounds on what a caller can make this module hold.
 inline constexpr size_t kMaxJustificationBytes = 8'000;
 inline constexpr size_t kMaxPlannedWorkBytes = 8'000;
-inline constexpr size_t kMaxReasonBytes = 2'000;   // rejection reasons, review comments, notes
+inline constexpr size_t kMaxReasonBytes = 2'000;  // rejection reasons, review comments, notes
 inline constexpr size_t kMaxGpuModelBytes = 64;
 inline constexpr int kMaxGpuLevel = 100'000;
 inline constexpr int kMaxDurationDays = 3'650;
 inline constexpr int kMaxCriteria = 16;
-inline constexpr int kMaxScore = 100;                // each criterion is scored 0..100
-inline constexpr int64_t kWeightTotalBps = 10'000;   // a scheme's weights sum to this
-inline constexpr int kMaxReviewsPerApplication = 32;     // distinct reviewers
-inline constexpr int kMaxEventsPerApplication = 256;     // updates, re-reviews, ...
+inline constexpr int kMaxScore = 100;                      // each criterion is scored 0..100
+inline constexpr int64_t kWeightTotalBps = 10'000;         // a scheme's weights sum to this
+inline constexpr int kMaxReviewsPerApplication = 32;       // distinct reviewers
+inline constexpr int kMaxEventsPerApplication = 256;       // updates, re-reviews, ...
 inline constexpr int kMaxOpenApplicationsPerProject = 32;  // drafts and submitted, per project
 
 enum class ApplicationState : uint8_t { kDraft = 0, kSubmitted, kApproved, kRejected, kWithdrawn };
@@ -55,7 +55,8 @@ inline constexpr int kApplicationStateCount = 5;
 const char* application_state_name(ApplicationState s);  // "draft", "submitted", ...
 bool parse_application_state(const std::string& text, ApplicationState* out);
 inline bool is_decided(ApplicationState s) {
-  return s == ApplicationState::kApproved || s == ApplicationState::kRejected || s == ApplicationState::kWithdrawn;
+  return s == ApplicationState::kApproved || s == ApplicationState::kRejected ||
+         s == ApplicationState::kWithdrawn;
 }
 
 // Who acts. The server maps a token to one of these; the core only checks it.
@@ -63,10 +64,11 @@ enum class FundingRole : uint8_t { kMember = 0, kReviewer };
 const char* funding_role_name(FundingRole r);
 
 struct Actor {
-  std::string user;   // who, as recorded in the history; must not be empty
+  std::string user;  // who, as recorded in the history; must not be empty
   FundingRole role = FundingRole::kMember;
-  OrgId org;          // a member's organisation; ignored for reviewers
-  bool admin = false;  // the centre's administrator, who acts as a reviewer (and is named so in errors)
+  OrgId org;  // a member's organisation; ignored for reviewers
+  bool admin =
+      false;  // the centre's administrator, who acts as a reviewer (and is named so in errors)
 };
 
 // What the caller knows about the applying project's organisation.
@@ -89,12 +91,12 @@ struct SchemeRules {
 
 // The parts of an application its organisation writes (and may change while it is a draft).
 struct ApplicationTerms {
-  Minor amount_minor = 0;    // asked for; > 0 (parsing "12.5" into minor units is the caller's job)
-  int gpu_level = 0;         // GPUs held at once, 1..kMaxGpuLevel
-  std::string gpu_model;     // "" = any
-  int duration_days = 0;     // 1..kMaxDurationDays
-  std::string justification; // non-empty
-  std::string planned_work;  // may be empty
+  Minor amount_minor = 0;  // asked for; > 0 (parsing "12.5" into minor units is the caller's job)
+  int gpu_level = 0;       // GPUs held at once, 1..kMaxGpuLevel
+  std::string gpu_model;   // "" = any
+  int duration_days = 0;   // 1..kMaxDurationDays
+  std::string justification;  // non-empty
+  std::string planned_work;   // may be empty
   bool operator==(const ApplicationTerms&) const = default;
 };
 
@@ -115,7 +117,7 @@ struct CriterionScore {
 // history keeps both).
 struct Review {
   std::string reviewer;
-  std::vector<int> scores;   // in the order of the scheme's criteria
+  std::vector<int> scores;  // in the order of the scheme's criteria
   // sum(score * weight_bps): the weighted score in ten-thousandths of a point, 0..1,000,000
   // for 0..100 points. Exact: no rounding anywhere.
   int64_t weighted_score_e4 = 0;
@@ -126,13 +128,13 @@ struct Review {
 
 // What a reviewer grants: at most what was asked for, on each count.
 struct ApprovalTerms {
-  Minor amount_minor = 0;   // 1..requested, and no more than the fund has left
-  int gpu_level = 0;        // 0: as asked; else 1..asked
-  int duration_days = 0;    // 0: as asked; else 1..asked
+  Minor amount_minor = 0;  // 1..requested, and no more than the fund has left
+  int gpu_level = 0;       // 0: as asked; else 1..asked
+  int duration_days = 0;   // 0: as asked; else 1..asked
   // The award's subsidy rate, recorded as granted. The Engine checks it against the scheme
   // (its rate, or its exceptional rate); 0 records no rate.
   int64_t rate_bps = 0;
-  std::string note;         // optional, recorded in the history
+  std::string note;  // optional, recorded in the history
 };
 
 struct Application {
@@ -140,14 +142,14 @@ struct Application {
   SchemeId scheme;
   ProjectId project;
   OrgId org;
-  ApplicationTerms terms;   // as asked
+  ApplicationTerms terms;  // as asked
   ApplicationState state = ApplicationState::kDraft;
   int64_t created_ms = 0;
   std::string created_by;
-  int64_t updated_ms = 0;   // last change of any kind
+  int64_t updated_ms = 0;    // last change of any kind
   int64_t submitted_ms = 0;  // 0 until submitted
   std::string submitted_by;
-  int64_t decided_ms = 0;    // 0 until approved, rejected or withdrawn
+  int64_t decided_ms = 0;  // 0 until approved, rejected or withdrawn
   std::string decided_by;
   std::vector<Review> reviews;  // one per reviewer, in the order they first reviewed
   // floor(mean of the reviews' weighted scores); 0 with no review.
@@ -159,13 +161,20 @@ struct Application {
   int64_t approved_rate_bps = 0;
   std::string rejection_reason;
   std::string withdrawal_note;
-  AwardId award;             // set by record_award() once the Engine has created it
+  AwardId award;  // set by record_award() once the Engine has created it
   bool operator==(const Application&) const = default;
 };
 
 enum class ApplicationAction : uint8_t {
   kCriteriaSet = 0,  // a scheme's criteria (application id 0)
-  kDrafted, kUpdated, kSubmitted, kReviewed, kApproved, kRejected, kWithdrawn, kAwarded
+  kDrafted,
+  kUpdated,
+  kSubmitted,
+  kReviewed,
+  kApproved,
+  kRejected,
+  kWithdrawn,
+  kAwarded
 };
 const char* application_action_name(ApplicationAction a);
 
@@ -177,7 +186,7 @@ struct ApplicationEvent {
   int64_t at_ms = 0;
   std::string user;
   ApplicationAction action = ApplicationAction::kDrafted;
-  std::string note;           // why, and the figures (amounts, scores) in words
+  std::string note;  // why, and the figures (amounts, scores) in words
   bool operator==(const ApplicationEvent&) const = default;
 };
 
@@ -200,27 +209,30 @@ class Applications {
   // A reviewer sets the scheme's criteria: 1..kMaxCriteria distinct names, each weight > 0,
   // weights summing to 10000. Refused once any application of the scheme has been reviewed, so
   // every review of a scheme is weighed alike.
-  Status set_criteria(const Actor& actor, SchemeId scheme, const std::vector<Criterion>& criteria, int64_t now_ms);
+  Status set_criteria(const Actor& actor, SchemeId scheme, const std::vector<Criterion>& criteria,
+                      int64_t now_ms);
   const std::vector<Criterion>& criteria(SchemeId scheme) const;  // empty when none set
 
   // A member of the applicant's organisation drafts an application; returns its id (1, 2, ...).
-  Result<ApplicationId> draft(const Actor& actor, SchemeId scheme, ProjectId project, const Applicant& applicant,
-                              const SchemeRules& rules, const ApplicationTerms& terms, int64_t now_ms);
+  Result<ApplicationId> draft(const Actor& actor, SchemeId scheme, ProjectId project,
+                              const Applicant& applicant, const SchemeRules& rules,
+                              const ApplicationTerms& terms, int64_t now_ms);
   // Replaces a draft's terms.
-  Status update(const Actor& actor, ApplicationId id, const SchemeRules& rules, const ApplicationTerms& terms,
-                int64_t now_ms);
+  Status update(const Actor& actor, ApplicationId id, const SchemeRules& rules,
+                const ApplicationTerms& terms, int64_t now_ms);
   // Submits a draft for review: the window must be open and the organisation still eligible.
-  Status submit(const Actor& actor, ApplicationId id, const Applicant& applicant, const SchemeRules& rules,
-                int64_t now_ms);
+  Status submit(const Actor& actor, ApplicationId id, const Applicant& applicant,
+                const SchemeRules& rules, int64_t now_ms);
   // A reviewer scores a submitted application: one score per criterion of its scheme.
   Status review(const Actor& actor, ApplicationId id, const std::vector<CriterionScore>& scores,
                 const std::string& comment, int64_t now_ms);
   // A reviewer approves a submitted, reviewed application. fund_left_minor is what the scheme's
   // fund holds now; more is refused (InsufficientFunds). The caller then moves the money and
   // calls record_award(); check_approve() first tells it whether approve() will succeed.
-  Status check_approve(const Actor& actor, ApplicationId id, const ApprovalTerms& terms, Minor fund_left_minor) const;
-  Status approve(const Actor& actor, ApplicationId id, const ApprovalTerms& terms, Minor fund_left_minor,
-                 int64_t now_ms);
+  Status check_approve(const Actor& actor, ApplicationId id, const ApprovalTerms& terms,
+                       Minor fund_left_minor) const;
+  Status approve(const Actor& actor, ApplicationId id, const ApprovalTerms& terms,
+                 Minor fund_left_minor, int64_t now_ms);
   // A reviewer rejects a submitted application, with a reason.
   Status reject(const Actor& actor, ApplicationId id, const std::string& reason, int64_t now_ms);
   // A member of its organisation withdraws a draft or a submitted application.
@@ -253,23 +265,25 @@ class Applications {
 
  private:
   Application* find(ApplicationId id);
-  Status find_for(const Actor& actor, ApplicationId id, const char* what, const Application** out) const;
+  Status find_for(const Actor& actor, ApplicationId id, const char* what,
+                  const Application** out) const;
   Status check_member_of(const Actor& actor, const Application& app, const char* what) const;
   Status check_reviewer_of(const Actor& actor, const Application& app, const char* what) const;
   Status check_room(const Application& app) const;
-  Status check_review(const Actor& actor, ApplicationId id, const std::vector<CriterionScore>& scores,
-                      const std::string& comment, std::vector<int>* ordered) const;
+  Status check_review(const Actor& actor, ApplicationId id,
+                      const std::vector<CriterionScore>& scores, const std::string& comment,
+                      std::vector<int>* ordered) const;
   void record(const Application& app, const Actor& actor, ApplicationAction action, int64_t now_ms,
               std::string note);
   void record(ApplicationId app, SchemeId scheme, const std::string& user, ApplicationAction action,
               int64_t now_ms, std::string note);
 
   std::vector<Application> apps_;
-  std::map<uint64_t, std::vector<Criterion>> criteria_;                   // scheme -> criteria
+  std::map<uint64_t, std::vector<Criterion>> criteria_;                  // scheme -> criteria
   std::unordered_map<uint64_t, std::vector<ApplicationId>> by_project_;  // in id order
   std::unordered_map<uint64_t, std::vector<ApplicationId>> by_scheme_;   // in id order
   std::unordered_map<uint64_t, int> events_of_;                          // application -> events
-  std::unordered_map<uint64_t, int> reviewed_in_scheme_;                 // scheme -> applications reviewed
+  std::unordered_map<uint64_t, int> reviewed_in_scheme_;  // scheme -> applications reviewed
   std::vector<ApplicationEvent> events_;
 };
 

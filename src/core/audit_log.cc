@@ -20,15 +20,20 @@ void Engine::record_audit(const std::string& action, const std::string& subject,
 
 const char* Engine::access_action_name(AccessAction action) {
   switch (action) {
-    case AccessAction::kTokenCreate: return "token.create";
-    case AccessAction::kTokenRevoke: return "token.revoke";
-    case AccessAction::kAdminTokenRotate: return "token.rotate_admin";
-    case AccessAction::kAdminTokenRecover: return "token.recover_admin";
+    case AccessAction::kTokenCreate:
+      return "token.create";
+    case AccessAction::kTokenRevoke:
+      return "token.revoke";
+    case AccessAction::kAdminTokenRotate:
+      return "token.rotate_admin";
+    case AccessAction::kAdminTokenRecover:
+      return "token.recover_admin";
   }
   return "token.create";
 }
 
-void Engine::record_access(AccessAction action, const std::string& subject, std::string note, int64_t now_ms) {
+void Engine::record_access(AccessAction action, const std::string& subject, std::string note,
+                           int64_t now_ms) {
   record_audit(access_action_name(action), subject, 0, TransferId(), std::move(note), now_ms);
 }
 

@@ -36,21 +36,22 @@ struct PendingUpdate {
 // Rows to write: everything created or changed since the last drain (or, from snapshot(),
 // everything). Counters let restore continue the id sequences.
 struct ChangeSet {
-  std::vector<Org> orgs;                             // upserted: created or amended
+  std::vector<Org> orgs;  // upserted: created or amended
   std::vector<Project> projects;
   std::vector<Scheme> schemes;
-  std::vector<Award> awards;                         // upserted: granted or changed
+  std::vector<Award> awards;  // upserted: granted or changed
   std::vector<TopUp> topups;
-  std::vector<AuditRecord> audit;                    // appended, in seq order
-  std::vector<Application> applications;             // upserted: created or changed
-  std::vector<ApplicationEvent> application_events;  // appended, in seq order
+  std::vector<AuditRecord> audit;                       // appended, in seq order
+  std::vector<Application> applications;                // upserted: created or changed
+  std::vector<ApplicationEvent> application_events;     // appended, in seq order
   std::map<uint64_t, std::vector<Criterion>> criteria;  // scheme -> criteria, replaced whole
-  std::map<uint64_t, std::vector<AwardId>> funding_orders;  // project -> stated order, replaced whole
-  std::vector<ProgressReport> reports;               // upserted: submitted or decided
-  std::vector<ReportEvent> report_events;            // appended, in seq order
+  std::map<uint64_t, std::vector<AwardId>>
+      funding_orders;                      // project -> stated order, replaced whole
+  std::vector<ProgressReport> reports;     // upserted: submitted or decided
+  std::vector<ReportEvent> report_events;  // appended, in seq order
   std::vector<Job> jobs;
   std::vector<Account> accounts;
-  std::vector<Transfer> transfers;   // in the order applied
+  std::vector<Transfer> transfers;  // in the order applied
   std::vector<PendingUpdate> pending;
   std::vector<SubmitKey> submit_keys;  // appended (a key reused after expiry replaces its row)
   // Loaded rows only: job id -> what could not be read of its row. Never written.
@@ -59,10 +60,11 @@ struct ChangeSet {
   uint64_t next_account_id = 4;
   uint64_t next_transfer_seq = 1;
   bool empty() const {
-    return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() && topups.empty() &&
-           audit.empty() && funding_orders.empty() && applications.empty() && application_events.empty() &&
-           criteria.empty() && reports.empty() && report_events.empty() && jobs.empty() && accounts.empty() &&
-           transfers.empty() && pending.empty() && submit_keys.empty();
+    return orgs.empty() && projects.empty() && schemes.empty() && awards.empty() &&
+           topups.empty() && audit.empty() && funding_orders.empty() && applications.empty() &&
+           application_events.empty() && criteria.empty() && reports.empty() &&
+           report_events.empty() && jobs.empty() && accounts.empty() && transfers.empty() &&
+           pending.empty() && submit_keys.empty();
   }
 };
 

@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define BERTH_CHECK(cond, msg)                                                        \
-  do {                                                                                \
-    if (__builtin_expect(!(cond), 0)) {                                               \
-      std::fprintf(stderr, "berth: invariant violated at %s:%d: %s (%s)\n", __FILE__, \
-                   __LINE__, (msg), #cond);                                           \
-      std::abort();                                                                   \
-    }                                                                                 \
+#define BERTH_CHECK(cond, msg)                                                                  \
+  do {                                                                                          \
+    if (__builtin_expect(!(cond), 0)) {                                                         \
+      std::fprintf(stderr, "berth: invariant violated at %s:%d: %s (%s)\n", __FILE__, __LINE__, \
+                   (msg), #cond);                                                               \
+      std::abort();                                                                             \
+    }                                                                                           \
   } while (0)

@@ -11,7 +11,6 @@
 
 namespace berth::core {
 
-
 Result<Cluster> Cluster::Create(ClusterConfig config) {
   if (config.nodes.empty()) return Status::Invalid("the cluster has no nodes");
   if (config.partitions.empty()) return Status::Invalid("the cluster has no partitions");
@@ -21,7 +20,8 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
     if (!n.id.valid()) n.id = NodeId(i + 1);
     if (n.id.value != i + 1) return Status::Invalid("node ids must be 1..n in order");
     if (n.name.empty()) return Status::Invalid("node " + std::to_string(i + 1) + " has no name");
-    if (n.gpus < 0 || n.gpus > 64) return Status::Invalid("node " + n.name + ": gpus must be 0..64");
+    if (n.gpus < 0 || n.gpus > 64)
+      return Status::Invalid("node " + n.name + ": gpus must be 0..64");
     if (c.node_by_name(n.name)) return Status::Invalid("node name " + n.name + " is used twice");
     c.nodes_.push_back(n);
     c.busy_mask_.push_back(0);
@@ -29,10 +29,12 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
   }
   for (const GpuPrice& p : config.prices) {
     if (p.gpu_model.empty()) return Status::Invalid("a price has no gpu_model");
-    if (p.per_gpu_hour_minor < 0) return Status::Invalid("price of " + p.gpu_model + " is negative");
+    if (p.per_gpu_hour_minor < 0)
+      return Status::Invalid("price of " + p.gpu_model + " is negative");
     for (const GpuPrice& other : c.prices_)
       if (same_model_name(other.gpu_model, p.gpu_model))
-        return Status::Invalid("gpu model " + p.gpu_model + " is priced twice (model names match whatever their case)");
+        return Status::Invalid("gpu model " + p.gpu_model +
+                               " is priced twice (model names match whatever their case)");
     c.prices_.push_back(p);
   }
   for (const Node& n : c.nodes_) {
@@ -43,7 +45,8 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
   for (size_t i = 0; i < config.partitions.size(); ++i) {
     const Partition& p = config.partitions[i];
     if (p.name.empty()) return Status::Invalid("a partition has no name");
-    if (p.max_time_s <= 0) return Status::Invalid("partition " + p.name + ": max time must be positive");
+    if (p.max_time_s <= 0)
+      return Status::Invalid("partition " + p.name + ": max time must be positive");
     if (p.default_time_s <= 0 || p.default_time_s > p.max_time_s)
       return Status::Invalid("partition " + p.name + ": default time must be in 1..max time");
     if (c.partition(p.name)) return Status::Invalid("partition " + p.name + " is defined twice");
@@ -58,16 +61,18 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
   // Models, cheapest first (best fit prefers the cheaper of two equally good nodes).
   for (const Node& n : c.nodes_)
     if (c.model_index(n.gpu_model) < 0) c.models_.push_back(n.gpu_model);
-  std::stable_sort(c.models_.begin(), c.models_.end(), [&c](const std::string& a, const std::string& b) {
-    return c.price(a).value_or(0) < c.price(b).value_or(0);
-  });
+  std::stable_sort(c.models_.begin(), c.models_.end(),
+                   [&c](const std::string& a, const std::string& b) {
+                     return c.price(a).value_or(0) < c.price(b).value_or(0);
+                   });
   c.buckets_.resize(c.models_.size());
   c.free_by_model_.assign(c.models_.size(), 0);
   c.max_gpus_by_model_.assign(c.models_.size(), 0);
   for (const Node& n : c.nodes_) {
     const int m = c.model_index(n.gpu_model);
     c.node_model_.push_back(m);
-    c.max_gpus_by_model_[static_cast<size_t>(m)] = std::max(c.max_gpus_by_model_[static_cast<size_t>(m)], n.gpus);
+    c.max_gpus_by_model_[static_cast<size_t>(m)] =
+        std::max(c.max_gpus_by_model_[static_cast<size_t>(m)], n.gpus);
     c.max_gpus_ = std::max(c.max_gpus_, n.gpus);
     auto& b = c.buckets_[static_cast<size_t>(m)];
     if (b.size() < static_cast<size_t>(n.gpus) + 1) b.resize(static_cast<size_t>(n.gpus) + 1);
@@ -102,8 +107,11 @@ int Cluster::model_index(const std::string& gpu_model) const {
 void Cluster::file(size_t i) {
   if (nodes_[i].state != NodeState::kUp || nodes_[i].gpus == 0) return;
   const int f = nodes_[i].gpus - std::popcount(busy_mask_[i]);
-  buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].insert(static_cast<uint32_t>(i));
-  if (topology_) domain_buckets_[static_cast<size_t>(node_domain_[i])][static_cast<size_t>(f)].insert(static_cast<uint32_t>(i));
+  buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].insert(
+      static_cast<uint32_t>(i));
+  if (topology_)
+    domain_buckets_[static_cast<size_t>(node_domain_[i])][static_cast<size_t>(f)].insert(
+        static_cast<uint32_t>(i));
   filed_free_[i] = f;
   free_by_model_[static_cast<size_t>(node_model_[i])] += f;
 }
@@ -111,8 +119,11 @@ void Cluster::file(size_t i) {
 void Cluster::unfile(size_t i) {
   const int f = filed_free_[i];
   if (f < 0) return;
-  buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].erase(static_cast<uint32_t>(i));
-  if (topology_) domain_buckets_[static_cast<size_t>(node_domain_[i])][static_cast<size_t>(f)].erase(static_cast<uint32_t>(i));
+  buckets_[static_cast<size_t>(node_model_[i])][static_cast<size_t>(f)].erase(
+      static_cast<uint32_t>(i));
+  if (topology_)
+    domain_buckets_[static_cast<size_t>(node_domain_[i])][static_cast<size_t>(f)].erase(
+        static_cast<uint32_t>(i));
   filed_free_[i] = -1;
   free_by_model_[static_cast<size_t>(node_model_[i])] -= f;
 }
@@ -146,8 +157,8 @@ bool Cluster::fits_now(int model, int nodes, int per_node) const {
   return false;
 }
 
-bool Cluster::take(const std::set<uint32_t>* buckets, size_t levels, int per_node, int nodes, const Skip& skip,
-                   std::vector<NodeId>* out) const {
+bool Cluster::take(const std::set<uint32_t>* buckets, size_t levels, int per_node, int nodes,
+                   const Skip& skip, std::vector<NodeId>* out) const {
   const size_t begin = out->size();
   for (size_t f = static_cast<size_t>(std::max(per_node, 1)); f < levels; ++f) {
     for (uint32_t n : buckets[f]) {
@@ -163,7 +174,8 @@ bool Cluster::take(const std::set<uint32_t>* buckets, size_t levels, int per_nod
   return false;
 }
 
-bool Cluster::place(int model, int nodes, int per_node, const Skip& skip, std::vector<NodeId>* out) const {
+bool Cluster::place(int model, int nodes, int per_node, const Skip& skip,
+                    std::vector<NodeId>* out) const {
   if (nodes == 1) {
     const NodeId n = best_fit(model, per_node, skip);
     if (n.valid()) out->push_back(n);
@@ -179,12 +191,15 @@ bool Cluster::place(int model, int nodes, int per_node, const Skip& skip, std::v
       for (int d : model_domains_[m]) {
         size_t have = 0;
         const auto& b = domain_buckets_[static_cast<size_t>(d)];
-        for (size_t f = static_cast<size_t>(std::max(per_node, 1)); f < levels; ++f) have += b[f].size();
+        for (size_t f = static_cast<size_t>(std::max(per_node, 1)); f < levels; ++f)
+          have += b[f].size();
         if (have >= static_cast<size_t>(nodes)) domains.push_back({have, d});
       }
       std::sort(domains.begin(), domains.end());
       for (const auto& [have, d] : domains)
-        if (take(domain_buckets_[static_cast<size_t>(d)].data(), levels, per_node, nodes, skip, out)) return true;
+        if (take(domain_buckets_[static_cast<size_t>(d)].data(), levels, per_node, nodes, skip,
+                 out))
+          return true;
     }
     if (take(buckets_[m].data(), levels, per_node, nodes, skip, out)) return true;
   }
@@ -252,7 +267,8 @@ bool Cluster::has_model(const std::string& constraint) const {
 
 int Cluster::max_gpus_per_node(const std::string& constraint) const {
   int most = 0;
-  for (int m : models_for(constraint)) most = std::max(most, m < 0 ? max_gpus_ : max_gpus_by_model_[static_cast<size_t>(m)]);
+  for (int m : models_for(constraint))
+    most = std::max(most, m < 0 ? max_gpus_ : max_gpus_by_model_[static_cast<size_t>(m)]);
   return most;
 }
 
@@ -262,7 +278,8 @@ int Cluster::gang_capacity(const std::string& constraint, int per_node) const {
     if (m >= 0) {
       most = std::max(most, nodes_with(m, per_node));
     } else {
-      for (int each = 0; each < model_count(); ++each) most = std::max(most, nodes_with(each, per_node));
+      for (int each = 0; each < model_count(); ++each)
+        most = std::max(most, nodes_with(each, per_node));
     }
   }
   return most;
@@ -309,7 +326,8 @@ Status Cluster::reserve(NodeId id, const std::vector<int>& gpu_ids) {
   uint64_t& mask = busy_mask_[id.value - 1];
   uint64_t want = 0;
   for (int g : gpu_ids) {
-    if (g < 0 || g >= n->gpus) return Status::Invalid("GPU " + std::to_string(g) + " is not on node " + n->name);
+    if (g < 0 || g >= n->gpus)
+      return Status::Invalid("GPU " + std::to_string(g) + " is not on node " + n->name);
     want |= uint64_t{1} << g;
   }
   if (mask & want) return Status::Conflict("GPU already in use on node " + n->name);

@@ -17,8 +17,8 @@
 namespace berth::core {
 
 struct ClusterConfig {
-  std::vector<Node> nodes;          // ids are assigned 1..n in this order when 0
-  std::vector<GpuPrice> prices;     // one per GPU model used by a node
+  std::vector<Node> nodes;            // ids are assigned 1..n in this order when 0
+  std::vector<GpuPrice> prices;       // one per GPU model used by a node
   std::vector<Partition> partitions;  // at least one; exactly one is_default (the first if none)
 };
 
@@ -120,20 +120,20 @@ class Cluster {
   std::vector<uint64_t> busy_mask_;  // per node, bit i = GPU i in use
   std::vector<GpuPrice> prices_;
   std::vector<Partition> partitions_;
-  std::vector<std::string> models_;              // by index, cheapest first
-  std::vector<int> node_model_;                  // node index -> model index
+  std::vector<std::string> models_;  // by index, cheapest first
+  std::vector<int> node_model_;      // node index -> model index
   // Topology: domains are (model, domain name) pairs; kept only when some node has one.
   bool topology_ = false;
-  std::vector<int> node_domain_;                               // node index -> domain
-  std::vector<std::vector<int>> model_domains_;                // model -> its domains
+  std::vector<int> node_domain_;                                 // node index -> domain
+  std::vector<std::vector<int>> model_domains_;                  // model -> its domains
   std::vector<std::vector<std::set<uint32_t>>> domain_buckets_;  // [domain][free] -> nodes
-  bool take(const std::set<uint32_t>* buckets, size_t levels, int per_node, int nodes, const Skip& skip,
-            std::vector<NodeId>* out) const;
+  bool take(const std::set<uint32_t>* buckets, size_t levels, int per_node, int nodes,
+            const Skip& skip, std::vector<NodeId>* out) const;
   std::vector<std::vector<std::set<uint32_t>>> buckets_;  // [model][free] -> node indices
-  std::vector<int> filed_free_;                  // node index -> bucket it is in, -1 if none
-  std::vector<int> free_by_model_;               // free GPUs on up nodes, per model
-  std::vector<int> max_gpus_by_model_;           // largest node of each model
-  int max_gpus_ = 0;                             // largest node of any model
+  std::vector<int> filed_free_;         // node index -> bucket it is in, -1 if none
+  std::vector<int> free_by_model_;      // free GPUs on up nodes, per model
+  std::vector<int> max_gpus_by_model_;  // largest node of each model
+  int max_gpus_ = 0;                    // largest node of any model
   size_t default_partition_ = 0;
   mutable std::unordered_map<std::string, std::vector<int>> constraints_;  // models_for's cache
   int total_gpus_ = 0;

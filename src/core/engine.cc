@@ -17,8 +17,10 @@ constexpr uint64_t kSequenceTransferBit = uint64_t{1} << 62;
 }  // namespace
 
 TransferId Engine::job_transfer_id(JobId job, int restarts, int phase) {
-  BERTH_CHECK(job.value < kMaxJobIdForTransfers && restarts >= 0 && restarts < kMaxRestarts, "job transfer id range");
-  return TransferId(job.value << 16 | static_cast<uint64_t>(restarts) << 3 | static_cast<uint64_t>(phase));
+  BERTH_CHECK(job.value < kMaxJobIdForTransfers && restarts >= 0 && restarts < kMaxRestarts,
+              "job transfer id range");
+  return TransferId(job.value << 16 | static_cast<uint64_t>(restarts) << 3 |
+                    static_cast<uint64_t>(phase));
 }
 
 Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
@@ -35,7 +37,8 @@ Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
 
 void Engine::apply_shares() {
   for (const Org& o : funding_.orgs())
-    if (auto it = scheduling_.org_shares.find(o.name); it != scheduling_.org_shares.end()) fairshare_.set_shares(o.id, it->second);
+    if (auto it = scheduling_.org_shares.find(o.name); it != scheduling_.org_shares.end())
+      fairshare_.set_shares(o.id, it->second);
   for (const Project& p : funding_.projects())
     if (auto it = scheduling_.project_shares.find(p.name); it != scheduling_.project_shares.end())
       fairshare_.set_shares(p.id, it->second);
@@ -63,7 +66,9 @@ Account Engine::new_account(AccountKind kind, uint64_t owner, const std::string&
   return a;
 }
 
-TransferId Engine::next_transfer_id() { return TransferId(kSequenceTransferBit | next_transfer_seq_++); }
+TransferId Engine::next_transfer_id() {
+  return TransferId(kSequenceTransferBit | next_transfer_seq_++);
+}
 
 Transfer Engine::new_transfer(AccountId debit, AccountId credit, Minor amount_minor, uint32_t code,
                               uint64_t ref) {
@@ -114,27 +119,30 @@ Status Engine::apply_transfer(const Transfer& t, int64_t now_ms) {
   if (r == TransferResult::kOk) return Status::Ok();
   if (r == TransferResult::kExceedsCredits) {
     const Account* a = ledger_.account(t.debit);
-    return Status::Funds("account " + std::to_string(t.debit.value) + " (" + (a ? a->name : "?") + ") has " +
-                         format_amount(a ? a->spendable() : 0) + " available" +
-                         (a && a->credit_limit_minor > 0 ? " counting its credit limit" : "") + ", " +
-                         format_amount(t.amount) + " needed");
+    return Status::Funds("account " + std::to_string(t.debit.value) + " (" + (a ? a->name : "?") +
+                         ") has " + format_amount(a ? a->spendable() : 0) + " available" +
+                         (a && a->credit_limit_minor > 0 ? " counting its credit limit" : "") +
+                         ", " + format_amount(t.amount) + " needed");
   }
   if (r == TransferResult::kOverflow) {
     // Amounts are bounded only by int64_t, so a large enough amount (a top-up of 2^63 - 1 twice)
     // would take a balance past what berth can hold: the caller's amount is refused.
-    return Status::Invalid("amount " + format_amount(t.amount) + " would take an account's balance past the largest " +
-                           "berth can hold (" + format_amount(std::numeric_limits<Minor>::max()) + ")");
+    return Status::Invalid(
+        "amount " + format_amount(t.amount) + " would take an account's balance past the largest " +
+        "berth can hold (" + format_amount(std::numeric_limits<Minor>::max()) + ")");
   }
   return Status::Internal(std::string("transfer refused: ") + transfer_result_name(r));
 }
 
 Status Engine::check_inflow(Minor amount_minor) const {
   constexpr Minor kMaxInflowTurnover = std::numeric_limits<Minor>::max() / 2;
-  const __int128 turnover = static_cast<__int128>(ledger_.total_credits_posted()) + ledger_.total_credits_pending();
+  const __int128 turnover =
+      static_cast<__int128>(ledger_.total_credits_posted()) + ledger_.total_credits_pending();
   if (amount_minor > kMaxInflowTurnover || turnover + amount_minor > kMaxInflowTurnover)
-    return Status::Invalid("amount " + format_amount(amount_minor) + " is too large: the books can take in at most " +
-                           format_amount(static_cast<Minor>(std::max<__int128>(kMaxInflowTurnover - turnover, 0))) +
-                           " more");
+    return Status::Invalid(
+        "amount " + format_amount(amount_minor) + " is too large: the books can take in at most " +
+        format_amount(static_cast<Minor>(std::max<__int128>(kMaxInflowTurnover - turnover, 0))) +
+        " more");
   return Status::Ok();
 }
 
@@ -155,22 +163,26 @@ std::string registration_changes(const OrgRegistration& from, const OrgRegistrat
                 {"contact_name", &OrgRegistration::contact_name},
                 {"contact_email", &OrgRegistration::contact_email},
                 {"jurisdiction", &OrgRegistration::jurisdiction}};
-  auto shown = [](const std::string& v) { return v.empty() ? std::string("(none)") : "'" + v + "'"; };
+  auto shown = [](const std::string& v) {
+    return v.empty() ? std::string("(none)") : "'" + v + "'";
+  };
   std::string out;
   for (const auto& f : fields) {
     if (from.*f.field == to.*f.field) continue;
-    out += (out.empty() ? "" : "; ") + std::string(f.name) + " " + shown(from.*f.field) + " -> " + shown(to.*f.field);
+    out += (out.empty() ? "" : "; ") + std::string(f.name) + " " + shown(from.*f.field) + " -> " +
+           shown(to.*f.field);
   }
   return out;
 }
 }  // namespace
 
-Result<Org> Engine::create_org(const std::string& name, OrgKind kind, const RegistrationChange& registration,
-                               int64_t now_ms) {
+Result<Org> Engine::create_org(const std::string& name, OrgKind kind,
+                               const RegistrationChange& registration, int64_t now_ms) {
   Org o{OrgId(funding_.orgs().size() + 1), name, kind, now_ms};
   BERTH_RETURN_IF_ERROR(apply_registration(registration, &o.registration));
   BERTH_RETURN_IF_ERROR(funding_.add_org(o));
-  if (auto it = scheduling_.org_shares.find(name); it != scheduling_.org_shares.end()) fairshare_.set_shares(o.id, it->second);
+  if (auto it = scheduling_.org_shares.find(name); it != scheduling_.org_shares.end())
+    fairshare_.set_shares(o.id, it->second);
   const std::string recorded = registration_changes(OrgRegistration{}, o.registration);
   record_audit("org.create", "org " + std::to_string(o.id.value), 0, TransferId(),
                std::string(org_kind_name(kind)) + " '" + name + "'" +
@@ -179,10 +191,12 @@ Result<Org> Engine::create_org(const std::string& name, OrgKind kind, const Regi
   return o;
 }
 
-Result<Org> Engine::update_org(OrgId id, const RegistrationChange& change, const std::string& note, int64_t now_ms) {
+Result<Org> Engine::update_org(OrgId id, const RegistrationChange& change, const std::string& note,
+                               int64_t now_ms) {
   Org* o = funding_.mutable_org(id);
   if (!o) return Status::NotFound("organisation " + std::to_string(id.value) + " not found");
-  if (change.empty()) return Status::Invalid("an update of a registration record gives at least one field");
+  if (change.empty())
+    return Status::Invalid("an update of a registration record gives at least one field");
   if (note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
   OrgRegistration amended = o->registration;
   BERTH_RETURN_IF_ERROR(apply_registration(change, &amended));
@@ -197,7 +211,8 @@ Result<Org> Engine::update_org(OrgId id, const RegistrationChange& change, const
 }
 
 Result<Project> Engine::create_project(OrgId org, const std::string& name, int64_t now_ms) {
-  Project p{ProjectId(funding_.projects().size() + 1), org, name, AccountId(next_account_id_), now_ms};
+  Project p{ProjectId(funding_.projects().size() + 1), org, name, AccountId(next_account_id_),
+            now_ms};
   BERTH_RETURN_IF_ERROR(funding_.check_project(p));
   const Account wallet = new_account(AccountKind::kWallet, p.id.value, "wallet of " + name);
   BERTH_CHECK(ledger_.create_account(wallet, now_ms).ok(), "create wallet account");
@@ -207,8 +222,9 @@ Result<Project> Engine::create_project(OrgId org, const std::string& name, int64
   return p;
 }
 
-Result<Scheme> Engine::create_scheme(const std::string& name, int64_t rate_bps, uint32_t eligible_kinds,
-                                     Shortfall shortfall, Minor fund_minor, int64_t now_ms) {
+Result<Scheme> Engine::create_scheme(const std::string& name, int64_t rate_bps,
+                                     uint32_t eligible_kinds, Shortfall shortfall, Minor fund_minor,
+                                     int64_t now_ms) {
   SchemeSpec spec;
   spec.name = name;
   spec.rate_bps = rate_bps;
@@ -233,7 +249,8 @@ Result<Scheme> Engine::create_scheme(const SchemeSpec& spec, Minor fund_minor, i
   s.award_validity_days = spec.award_validity_days;
   BERTH_RETURN_IF_ERROR(funding_.check_scheme(s));
   if (fund_minor < 0) return Status::Invalid("fund must not be negative");
-  if (fund_minor > 0) BERTH_RETURN_IF_ERROR(check_inflow(fund_minor));  // before anything is created
+  if (fund_minor > 0)
+    BERTH_RETURN_IF_ERROR(check_inflow(fund_minor));  // before anything is created
   const Account fund = new_account(AccountKind::kFund, s.id.value, "fund of " + spec.name);
   BERTH_CHECK(ledger_.create_account(fund, now_ms).ok(), "create fund account");
   BERTH_CHECK(funding_.add_scheme(s).ok(), "add checked scheme");
@@ -256,43 +273,49 @@ Status Engine::fund_scheme(SchemeId scheme, Minor amount_minor, int64_t now_ms) 
   return Status::Ok();
 }
 
-Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::string& reference, int64_t now_ms,
-                             bool* replayed) {
+Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::string& reference,
+                             int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
   const Project* p = funding_.project(project);
   if (!p) return Status::NotFound("project " + std::to_string(project.value) + " not found");
   if (amount_minor <= 0) return Status::Invalid("top-up amount must be positive");
-  if (reference.size() > 128) return Status::Invalid("payment reference is longer than 128 characters");
+  if (reference.size() > 128)
+    return Status::Invalid("payment reference is longer than 128 characters");
   if (!reference.empty()) {
     if (auto it = topup_refs_.find(reference); it != topup_refs_.end()) {
       const TopUp& first = topups_[it->second];
       if (first.project != project || first.amount_minor != amount_minor)
         return Status::Conflict("payment reference '" + reference + "' was already used for " +
-                                format_amount(first.amount_minor) + " to project " + std::to_string(first.project.value));
+                                format_amount(first.amount_minor) + " to project " +
+                                std::to_string(first.project.value));
       if (replayed) *replayed = true;
       return first;
     }
   }
   BERTH_RETURN_IF_ERROR(check_inflow(amount_minor));
-  const Transfer t = new_transfer(kExternalAccount, p->wallet, amount_minor, kCodeTopUp, project.value);
+  const Transfer t =
+      new_transfer(kExternalAccount, p->wallet, amount_minor, kCodeTopUp, project.value);
   BERTH_RETURN_IF_ERROR(apply_transfer(t, now_ms));
   TopUp topup{t.id, project, amount_minor, reference, now_ms};
   if (!reference.empty()) topup_refs_[reference] = topups_.size();
   topups_.push_back(topup);
   record_audit("wallet.topup", "project " + std::to_string(project.value), amount_minor, t.id,
-               reference.empty() ? "no payment reference" : "payment reference " + reference, now_ms);
+               reference.empty() ? "no payment reference" : "payment reference " + reference,
+               now_ms);
   return topup;
 }
 
 Result<std::vector<JobId>> Engine::set_node_state(NodeId node, NodeState state, int64_t now_ms) {
-  if (!cluster_.node(node)) return Status::NotFound("node " + std::to_string(node.value) + " not found");
+  if (!cluster_.node(node))
+    return Status::NotFound("node " + std::to_string(node.value) + " not found");
   std::vector<JobId> ended;
   if (state == NodeState::kDown) {
     for (const Job& j : jobs_.all())
       if (j.state == JobState::kRunning && j.runs_on(node)) ended.push_back(j.id);
     JobEnd lost;
     lost.lost = true;
-    for (JobId id : ended) BERTH_CHECK(job_ended(id, lost, now_ms, now_ms).ok(), "end a running job");
+    for (JobId id : ended)
+      BERTH_CHECK(job_ended(id, lost, now_ms, now_ms).ok(), "end a running job");
   }
   cluster_.set_state(node, state);
   return ended;
@@ -310,7 +333,8 @@ Result<std::vector<JobId>> Engine::change_node_state(NodeId node, NodeState stat
   std::string note = kWas[static_cast<int>(before)];
   if (!ended->empty()) {
     note += "; ended jobs";
-    for (size_t i = 0; i < ended->size(); ++i) note += (i ? ", " : " ") + std::to_string((*ended)[i].value);
+    for (size_t i = 0; i < ended->size(); ++i)
+      note += (i ? ", " : " ") + std::to_string((*ended)[i].value);
   }
   record_audit(kActions[static_cast<int>(state)], subject, 0, TransferId(), note, now_ms);
   return ended;

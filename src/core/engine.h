@@ -45,14 +45,14 @@ namespace berth::core {
 
 // The accounts every centre has.
 inline constexpr AccountId kProgrammeSourceAccount{1};  // where public funding enters
-inline constexpr AccountId kExternalAccount{2};          // where tenants' payments enter
-inline constexpr AccountId kRevenueAccount{3};           // the centre's revenue
+inline constexpr AccountId kExternalAccount{2};         // where tenants' payments enter
+inline constexpr AccountId kRevenueAccount{3};          // the centre's revenue
 
 // A new scheme's terms (Scheme's fields that its creator chooses).
 struct SchemeSpec {
   std::string name;
   int64_t rate_bps = 0;
-  uint32_t eligible_kinds = 0;     // bit (1 << OrgKind)
+  uint32_t eligible_kinds = 0;  // bit (1 << OrgKind)
   Shortfall shortfall = Shortfall::kWallet;
   int64_t exceptional_rate_bps = 0;  // 0: none
   Minor cap_per_project_minor = 0;   // 0: no cap
@@ -64,9 +64,9 @@ struct SchemeSpec {
 // What a reviewer grants on approval (ApprovalTerms, plus whether the scheme's exceptional
 // rate applies).
 struct Approval {
-  Minor amount_minor = 0;   // 0: as asked
-  int gpu_level = 0;        // 0: as asked
-  int duration_days = 0;    // 0: as asked (capped by the scheme's award validity)
+  Minor amount_minor = 0;  // 0: as asked
+  int gpu_level = 0;       // 0: as asked
+  int duration_days = 0;   // 0: as asked (capped by the scheme's award validity)
   bool exceptional_rate = false;
   // Progress reports the award requires (core/progress.h): every this many months (0: none),
   // overdue this many days after each due date.
@@ -79,18 +79,18 @@ struct JobRequest {
   std::string name;
   std::string user;
   ProjectId project;
-  int gpus = 1;            // in all; with nodes > 1, an equal share on each node
+  int gpus = 1;  // in all; with nodes > 1, an equal share on each node
   int nodes = 1;
-  std::string gpu_model;   // "" = any
-  std::string partition;   // "" = the default partition
-  NodeNames node_names;    // the nodes asked for or ruled out (--nodelist, --exclude)
+  std::string gpu_model;     // "" = any
+  std::string partition;     // "" = the default partition
+  NodeNames node_names;      // the nodes asked for or ruled out (--nodelist, --exclude)
   int64_t time_limit_s = 0;  // 0 = the partition's default
   int64_t estimate_s = 0;    // a runtime for backfill to plan with (<= limit); 0 = predict or limit
   Tier tier = Tier::kNormal;
   bool requeue = false;
   bool hold = false;                     // submit held: not scheduled until released
   std::vector<Dependency> dependencies;  // jobs that must end (as each type asks) first
-  std::string launch;      // opaque to the core
+  std::string launch;                    // opaque to the core
   // Makes the submit idempotent (core/submit_keys.h): "" for none. The digest is the owner's
   // digest of everything the request asked, so that a key reused for another request is caught.
   std::string idempotency_key;
@@ -104,7 +104,7 @@ struct Quote {
   int64_t rate_bps = 0;
   AwardId award;
   Minor price_per_gpu_hour_minor = 0;
-  std::string gpu_model;     // the model priced
+  std::string gpu_model;  // the model priced
   int64_t time_limit_s = 0;
   bool affordable = false;
   PendingReason reason = PendingReason::kNone;  // why not affordable
@@ -122,7 +122,7 @@ struct JobEnd {
   int term_signal = 0;
   bool timed_out = false;
   bool cancelled = false;
-  bool lost = false;  // the node or berthd lost it: NODE_FAIL, or requeued if asked
+  bool lost = false;   // the node or berthd lost it: NODE_FAIL, or requeued if asked
   std::string reason;  // why, when known (e.g. it could not start); kept as Job::end_reason
 };
 
@@ -173,21 +173,23 @@ class Engine {
   // its subject (a token's public id) and a note. No money moves.
   enum class AccessAction { kTokenCreate, kTokenRevoke, kAdminTokenRotate, kAdminTokenRecover };
   static const char* access_action_name(AccessAction action);  // "token.create", ...
-  void record_access(AccessAction action, const std::string& subject, std::string note, int64_t now_ms);
+  void record_access(AccessAction action, const std::string& subject, std::string note,
+                     int64_t now_ms);
 
   // ==== Administration: organisations, projects, schemes, top-ups, nodes (engine.cc) ====
   Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
   // The same with its registration record: the fields given are trimmed and checked
   // (check_registration in funding.h); a given field that is empty is Invalid. Audited as
   // "org.create".
-  Result<Org> create_org(const std::string& name, OrgKind kind, const RegistrationChange& registration,
-                         int64_t now_ms);
+  Result<Org> create_org(const std::string& name, OrgKind kind,
+                         const RegistrationChange& registration, int64_t now_ms);
   // Amends an organisation's registration record: the fields given replace those recorded, each
   // checked as on creation, and the rest stay. Audited as "org.update", naming each field that
   // changed from what to what, with the note (at most 2000 bytes). Nothing given is Invalid; an
   // unknown organisation NotFound; a refusal changes nothing. An amendment that leaves every
   // field as it was changes and records nothing, so a retried request is harmless.
-  Result<Org> update_org(OrgId org, const RegistrationChange& change, const std::string& note, int64_t now_ms);
+  Result<Org> update_org(OrgId org, const RegistrationChange& change, const std::string& note,
+                         int64_t now_ms);
   Result<Project> create_project(OrgId org, const std::string& name, int64_t now_ms);
   // Creates a scheme with its fund account, funded with `fund_minor` from the programme source.
   Result<Scheme> create_scheme(const SchemeSpec& spec, Minor fund_minor, int64_t now_ms);
@@ -215,12 +217,12 @@ class Engine {
   // requires a progress report every report_every_months months (0: none; at most 120),
   // overdue report_grace_days days (0..365) after each due date.
   Result<Award> create_award(SchemeId scheme, ProjectId project, Minor amount_minor, int gpu_level,
-                             int64_t start_ms, int64_t end_ms, int64_t now_ms, int report_every_months = 0,
-                             int report_grace_days = 0);
+                             int64_t start_ms, int64_t end_ms, int64_t now_ms,
+                             int report_every_months = 0, int report_grace_days = 0);
   // Adds money (from the scheme's fund, within its cap) and optionally time (new_end_ms later
   // than the award's end; 0 keeps it) to an award that has not ended.
-  Result<Award> supplement_award(AwardId award, Minor amount_minor, int64_t new_end_ms, const std::string& note,
-                                 int64_t now_ms);
+  Result<Award> supplement_award(AwardId award, Minor amount_minor, int64_t new_end_ms,
+                                 const std::string& note, int64_t now_ms);
   // Ends an award now: it holds nothing for new jobs; its running jobs settle on their holds,
   // and then what is left returns to the fund.
   Result<Award> close_award(AwardId award, const std::string& reason, int64_t now_ms);
@@ -237,9 +239,11 @@ class Engine {
   // any report of an award is overdue, the award pays for no new job: each falls back to the
   // scheme's shortfall rule (the wallet pays all, or it waits with ProgressReportOverdue).
   // Running jobs keep their holds. Refused commands change nothing.
-  Status submit_report(const Actor& actor, AwardId award, int period, const std::string& text, int64_t now_ms);
+  Status submit_report(const Actor& actor, AwardId award, int period, const std::string& text,
+                       int64_t now_ms);
   Status accept_report(const Actor& actor, AwardId award, int period, int64_t now_ms);
-  Status return_report(const Actor& actor, AwardId award, int period, const std::string& reason, int64_t now_ms);
+  Status return_report(const Actor& actor, AwardId award, int period, const std::string& reason,
+                       int64_t now_ms);
   const ProgressReports& reports() const { return reports_; }
   // Where an award stands with its reports at now_ms (all zero for an unknown award).
   ReportStanding report_standing(AwardId award, int64_t now_ms) const;
@@ -250,20 +254,26 @@ class Engine {
   // Applications (docs/funding.md): the paperwork lives in Applications; the Engine supplies
   // what it cannot know (the project's organisation and kind, the scheme's rules) and moves
   // the money on approval.
-  Status set_criteria(const Actor& actor, SchemeId scheme, const std::vector<Criterion>& criteria, int64_t now_ms);
+  Status set_criteria(const Actor& actor, SchemeId scheme, const std::vector<Criterion>& criteria,
+                      int64_t now_ms);
   Result<ApplicationId> draft_application(const Actor& actor, SchemeId scheme, ProjectId project,
                                           const ApplicationTerms& terms, int64_t now_ms);
-  Status update_application(const Actor& actor, ApplicationId id, const ApplicationTerms& terms, int64_t now_ms);
+  Status update_application(const Actor& actor, ApplicationId id, const ApplicationTerms& terms,
+                            int64_t now_ms);
   Status submit_application(const Actor& actor, ApplicationId id, int64_t now_ms);
-  Status review_application(const Actor& actor, ApplicationId id, const std::vector<CriterionScore>& scores,
-                            const std::string& comment, int64_t now_ms);
-  Status reject_application(const Actor& actor, ApplicationId id, const std::string& reason, int64_t now_ms);
-  Status withdraw_application(const Actor& actor, ApplicationId id, const std::string& note, int64_t now_ms);
+  Status review_application(const Actor& actor, ApplicationId id,
+                            const std::vector<CriterionScore>& scores, const std::string& comment,
+                            int64_t now_ms);
+  Status reject_application(const Actor& actor, ApplicationId id, const std::string& reason,
+                            int64_t now_ms);
+  Status withdraw_application(const Actor& actor, ApplicationId id, const std::string& note,
+                              int64_t now_ms);
   // Approves a submitted, reviewed application and, in the same command, moves the granted
   // amount from the scheme's fund to a new award valid from now for the granted days. Refused
   // (nothing changed) when it asks more than the fund has left or than the scheme's cap per
   // project leaves the project, or an exceptional rate the scheme does not have.
-  Result<Award> approve_application(const Actor& actor, ApplicationId id, const Approval& approval, int64_t now_ms);
+  Result<Award> approve_application(const Actor& actor, ApplicationId id, const Approval& approval,
+                                    int64_t now_ms);
   const Applications& applications() const { return applications_; }
 
   // ==== Wallets (wallets.cc) ====
@@ -275,7 +285,8 @@ class Engine {
   // Sets how far below zero the project's wallet may go (0..kMaxCreditLimitMinor; 0: not at
   // all). Holds count: a job is held only while the wallet plus its credit covers its
   // co-payment. A limit below what the wallet already uses is a Conflict.
-  Status set_credit_limit(ProjectId project, Minor credit_limit_minor, const std::string& note, int64_t now_ms);
+  Status set_credit_limit(ProjectId project, Minor credit_limit_minor, const std::string& note,
+                          int64_t now_ms);
   // Refunds part of an ended job's charge (amount_minor > 0, at most what was charged less what
   // was refunded before). The refund splits as the charge did: of the job's refunds in all,
   // floor(refunded * subsidy / cost) returns to the funder and the rest to the wallet; this
@@ -285,7 +296,8 @@ class Engine {
   // while the award has not ended (end_ms > now), else to its scheme's fund; never to the
   // wallet. Transfers from the centre's revenue (kCodeRefund, ref = the job), linked: all or
   // nothing. A reason is required. Returns the amount refunded.
-  Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason, int64_t now_ms);
+  Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason,
+                           int64_t now_ms);
   // A refund's audit note is its reason, then how it was split: "GPU fault (2.0000 to the
   // wallet, ...)". refund_reason reads the reason back from such a note (the note itself when
   // it is not one).
@@ -301,17 +313,18 @@ class Engine {
   // the project): a positive amount is a credit to the wallet (goodwill), a negative one a
   // debit (a correction), never taking the wallet below its floor (0 less its credit limit,
   // counting holds). A reason is required. Returns the transfer.
-  Result<TransferId> adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,
-                                   int64_t now_ms);
+  Result<TransferId> adjust_wallet(ProjectId project, Minor signed_amount_minor,
+                                   const std::string& reason, int64_t now_ms);
   // The same, made idempotent by the caller's reference (1..128 characters), as a top-up's
   // payment reference is: a reference seen before with the same action, subject and amount
   // returns the first result (*replayed = true) and changes nothing; with anything else it is a
   // Conflict. A refund's amount 0 means the whole refundable rest (and replays any amount).
   // The audit record keeps the reference, so it outlives a restart.
-  Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason, const std::string& reference,
-                           int64_t now_ms, bool* replayed);
-  Result<TransferId> adjust_wallet(ProjectId project, Minor signed_amount_minor, const std::string& reason,
-                                   const std::string& reference, int64_t now_ms, bool* replayed);
+  Result<Minor> refund_job(JobId job, Minor amount_minor, const std::string& reason,
+                           const std::string& reference, int64_t now_ms, bool* replayed);
+  Result<TransferId> adjust_wallet(ProjectId project, Minor signed_amount_minor,
+                                   const std::string& reason, const std::string& reference,
+                                   int64_t now_ms, bool* replayed);
   // The audit record of a refund or adjustment made with `reference`; nullptr when none.
   const AuditRecord* money_reference(const std::string& reference) const;
 
@@ -329,7 +342,8 @@ class Engine {
   // A job array: one job per index, all accepted or none; at most `throttle` (0: any number)
   // of its tasks run at once. Returns the tasks' ids in index order; the first is the array id.
   // An idempotency key replays as for submit, returning the first submission's tasks.
-  Result<std::vector<JobId>> submit_array(const JobRequest& request, const std::vector<int>& indices, int throttle,
+  Result<std::vector<JobId>> submit_array(const JobRequest& request,
+                                          const std::vector<int>& indices, int throttle,
                                           int64_t now_ms, bool* replayed = nullptr);
   // Forgets the idempotency key of the submit that created `first`, which its owner undid
   // before acknowledging it (cancelled in the same batch), so that a retry submits afresh.
@@ -379,7 +393,7 @@ class Engine {
   static constexpr int kPhaseSubsidyPost = 3;
   static constexpr int kPhaseCopayPost = 4;
   static constexpr uint64_t kMaxJobIdForTransfers = uint64_t{1} << 46;  // ids below this
-  static constexpr int kMaxRestarts = 1 << 13;                            // restarts below this
+  static constexpr int kMaxRestarts = 1 << 13;                          // restarts below this
   static TransferId job_transfer_id(JobId job, int restarts, int phase);
   // The hold of a job's current run for `hold_phase` (kPhaseSubsidyHold or kPhaseCopayHold):
   // pending, from `debit` to the centre's revenue. job_post is the post that settles it at
@@ -397,7 +411,8 @@ class Engine {
   Account new_account(AccountKind kind, uint64_t owner, const std::string& name);
   TransferId next_transfer_id();
   // A single-phase transfer with the next sequence id (taken now, applied or not).
-  Transfer new_transfer(AccountId debit, AccountId credit, Minor amount_minor, uint32_t code, uint64_t ref);
+  Transfer new_transfer(AccountId debit, AccountId credit, Minor amount_minor, uint32_t code,
+                        uint64_t ref);
   Status apply_transfer(const Transfer& t, int64_t now_ms);
   // Money coming into the books from outside (a top-up, a scheme's funding, a credit
   // adjustment) is refused once the ledger's turnover would pass half of int64_t, so that the
@@ -405,13 +420,14 @@ class Engine {
   Status check_inflow(Minor amount_minor) const;
 
   // ---- audit_log.cc ----
-  void record_audit(const std::string& action, const std::string& subject, Minor amount_minor, TransferId transfer,
-                    std::string note, int64_t now_ms);
+  void record_audit(const std::string& action, const std::string& subject, Minor amount_minor,
+                    TransferId transfer, std::string note, int64_t now_ms);
 
   // ---- job_lifecycle.cc ----
   Result<JobId> accept(const JobRequest& request, const Partition& partition, int64_t now_ms);
   // Everything that refuses a submit of `jobs` jobs like `request` (an array submits many).
-  Status check_submit(const JobRequest& request, const Partition** partition, int64_t now_ms, int64_t jobs);
+  Status check_submit(const JobRequest& request, const Partition** partition, int64_t now_ms,
+                      int64_t jobs);
   // The submission a request's idempotency key names: its first job, or an invalid id when the
   // key is new (or there is none). A Conflict when the key was used for another request.
   Result<JobId> replayed_submit(const JobRequest& request, int64_t now_ms) const;
@@ -447,13 +463,16 @@ class Engine {
   Quote price(const Job& job, const std::string& gpu_model, int64_t now_ms) const;
   // `request` with its GPU model as the cluster spells it (core/model_names.h): itself when it
   // already is, else a copy kept in `storage`.
-  Result<const JobRequest*> with_canonical_model(const JobRequest& request, JobRequest* storage) const;
+  Result<const JobRequest*> with_canonical_model(const JobRequest& request,
+                                                 JobRequest* storage) const;
 
   // ---- awards.cc ----
-  Result<Award> grant_award(const Scheme& scheme, ProjectId project, Minor amount_minor, int gpu_level,
-                            int64_t start_ms, int64_t end_ms, int64_t rate_bps, ApplicationId application,
-                            int report_every_months, int report_grace_days, int64_t now_ms);
-  Minor awarded_minor(SchemeId scheme, ProjectId project) const;  // all awards of the scheme to the project
+  Result<Award> grant_award(const Scheme& scheme, ProjectId project, Minor amount_minor,
+                            int gpu_level, int64_t start_ms, int64_t end_ms, int64_t rate_bps,
+                            ApplicationId application, int report_every_months,
+                            int report_grace_days, int64_t now_ms);
+  Minor awarded_minor(SchemeId scheme,
+                      ProjectId project) const;  // all awards of the scheme to the project
   Status check_cap(const Scheme& scheme, ProjectId project, Minor more_minor) const;
   // Returns what is left of ended awards whose holds are all settled (see expire()).
   void return_ended_awards(int64_t now_ms);
@@ -473,14 +492,17 @@ class Engine {
   // paid less than `until`.
   Status split_refunded_subsidy(const Job& job, Minor from_minor, Minor until_minor,
                                 const std::function<void(const Award&, Minor)>& each) const;
-  Result<const AuditRecord*> check_money_reference(const std::string& reference, const std::string& action,
-                                                   const std::string& subject, Minor amount_minor) const;
+  Result<const AuditRecord*> check_money_reference(const std::string& reference,
+                                                   const std::string& action,
+                                                   const std::string& subject,
+                                                   Minor amount_minor) const;
   void remember_money_reference(const std::string& reference);
 
   // ---- restore_jobs.cc: Restore's triage ----
   // Why a stored job cannot be taken back as it is ("" when it can); `busy` holds the GPUs of
   // the running jobs taken back so far, node id -> mask.
-  std::string restore_problem(const Job& job, const ChangeSet& rows, std::map<uint64_t, uint64_t>* busy) const;
+  std::string restore_problem(const Job& job, const ChangeSet& rows,
+                              std::map<uint64_t, uint64_t>* busy) const;
   void set_aside(Job& job, const std::string& problem, bool state_unknown, int64_t latest_ms);
   Status release_set_aside_holds();
 
@@ -496,8 +518,10 @@ class Engine {
   std::unordered_map<std::string, size_t> topup_refs_;  // payment reference -> index in topups_
   std::string actor_ = "system";
   std::vector<AuditRecord> audit_;
-  std::unordered_map<std::string, size_t> money_refs_;  // refund/adjustment reference -> audit index
-  std::unordered_map<uint64_t, Minor> subsidy_refunded_;  // award id -> subsidy refunded of its jobs
+  std::unordered_map<std::string, size_t>
+      money_refs_;  // refund/adjustment reference -> audit index
+  std::unordered_map<uint64_t, Minor>
+      subsidy_refunded_;  // award id -> subsidy refunded of its jobs
   std::set<std::pair<int64_t, uint64_t>> unreturned_awards_;  // (end_ms, award id) not yet returned
   std::vector<SetAsideJob> set_aside_;
 
@@ -514,7 +538,8 @@ class Engine {
   uint64_t next_transfer_seq_ = 1;
 
   // Changes not yet drained (jobs keep theirs in jobs_).
-  size_t orgs_saved_ = 0, projects_saved_ = 0, schemes_saved_ = 0, awards_saved_ = 0, topups_saved_ = 0;
+  size_t orgs_saved_ = 0, projects_saved_ = 0, schemes_saved_ = 0, awards_saved_ = 0,
+         topups_saved_ = 0;
   size_t audit_saved_ = 0;
   size_t application_events_saved_ = 0;
   size_t report_events_saved_ = 0;

@@ -17,10 +17,12 @@ Status validate_name(const std::string& what, const std::string& name) {
   for (char ch : name) {
     const auto c = static_cast<unsigned char>(ch);
     if (!std::isalnum(c) && ch != '.' && ch != '_' && ch != '-')
-      return Status::Invalid(what + " name '" + name + "' may only hold letters, digits, '.', '_' and '-'");
+      return Status::Invalid(what + " name '" + name +
+                             "' may only hold letters, digits, '.', '_' and '-'");
     if (!std::isdigit(c)) all_digits = false;
   }
-  if (all_digits) return Status::Invalid(what + " name '" + name + "' must not be a number (numbers are ids)");
+  if (all_digits)
+    return Status::Invalid(what + " name '" + name + "' must not be a number (numbers are ids)");
   return Status::Ok();
 }
 
@@ -35,14 +37,20 @@ struct RegistrationField {
   bool email = false;
 };
 constexpr RegistrationField kRegistrationFields[] = {
-    {"registration_number", kMaxRegistrationNumberBytes, &OrgRegistration::number, &RegistrationChange::number},
+    {"registration_number", kMaxRegistrationNumberBytes, &OrgRegistration::number,
+     &RegistrationChange::number},
     {"address", kMaxAddressBytes, &OrgRegistration::address, &RegistrationChange::address},
-    {"contact_name", kMaxContactNameBytes, &OrgRegistration::contact_name, &RegistrationChange::contact_name},
-    {"contact_email", kMaxContactEmailBytes, &OrgRegistration::contact_email, &RegistrationChange::contact_email, true},
-    {"jurisdiction", kMaxJurisdictionBytes, &OrgRegistration::jurisdiction, &RegistrationChange::jurisdiction},
+    {"contact_name", kMaxContactNameBytes, &OrgRegistration::contact_name,
+     &RegistrationChange::contact_name},
+    {"contact_email", kMaxContactEmailBytes, &OrgRegistration::contact_email,
+     &RegistrationChange::contact_email, true},
+    {"jurisdiction", kMaxJurisdictionBytes, &OrgRegistration::jurisdiction,
+     &RegistrationChange::jurisdiction},
 };
 
-bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'; }
+bool is_space(char ch) {
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
 
 std::string trimmed(const std::string& text) {
   size_t from = 0, to = text.size();
@@ -55,10 +63,11 @@ std::string trimmed(const std::string& text) {
 // in a row), and no spaces. Plausible, not proof that mail arrives.
 bool plausible_email(const std::string& email) {
   const size_t at = email.find('@');
-  if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos) return false;
+  if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos)
+    return false;
   const std::string domain = email.substr(at + 1);
-  if (domain.empty() || domain.front() == '.' || domain.back() == '.' || domain.find('.') == std::string::npos ||
-      domain.find("..") != std::string::npos)
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
+      domain.find('.') == std::string::npos || domain.find("..") != std::string::npos)
     return false;
   return std::none_of(email.begin(), email.end(), is_space);
 }
@@ -66,14 +75,15 @@ bool plausible_email(const std::string& email) {
 Status check_registration_field(const RegistrationField& f, const std::string& value) {
   const std::string field = std::string("field '") + f.name + "'";
   if (value.size() > f.max_bytes)
-    return Status::Invalid(field + " must be at most " + std::to_string(f.max_bytes) + " bytes, got " +
-                           std::to_string(value.size()));
+    return Status::Invalid(field + " must be at most " + std::to_string(f.max_bytes) +
+                           " bytes, got " + std::to_string(value.size()));
   if (value != trimmed(value)) return Status::Invalid(field + " must not begin or end with spaces");
   for (char ch : value)
     if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
       return Status::Invalid(field + " must not hold control characters (tabs, line breaks)");
   if (f.email && !value.empty() && !plausible_email(value))
-    return Status::Invalid(field + " '" + value + "' is not an email address like name@example.org");
+    return Status::Invalid(field + " '" + value +
+                           "' is not an email address like name@example.org");
   return Status::Ok();
 }
 
@@ -91,7 +101,8 @@ const T* by_name(const std::vector<T>& items, const std::unordered_map<std::stri
 template <typename T>
 Status next_in_sequence(const std::vector<T>& items, uint64_t id, const char* what) {
   if (id != items.size() + 1)
-    return Status::Internal(std::string(what) + " id " + std::to_string(id) + " is out of sequence");
+    return Status::Internal(std::string(what) + " id " + std::to_string(id) +
+                            " is out of sequence");
   return Status::Ok();
 }
 }  // namespace
@@ -108,7 +119,8 @@ Status apply_registration(const RegistrationChange& change, OrgRegistration* rec
     const std::optional<std::string>& given = change.*f.in_change;
     if (!given) continue;
     std::string value = trimmed(*given);
-    if (value.empty()) return Status::Invalid(std::string("field '") + f.name + "' must not be empty");
+    if (value.empty())
+      return Status::Invalid(std::string("field '") + f.name + "' must not be empty");
     BERTH_RETURN_IF_ERROR(check_registration_field(f, value));
     out.*f.in_record = std::move(value);
   }
@@ -119,7 +131,8 @@ Status apply_registration(const RegistrationChange& change, OrgRegistration* rec
 Status Funding::check_org(const Org& org) const {
   BERTH_RETURN_IF_ERROR(validate_name("organisation", org.name));
   BERTH_RETURN_IF_ERROR(check_registration(org.registration));
-  if (org_names_.count(org.name)) return Status::Conflict("organisation '" + org.name + "' already exists");
+  if (org_names_.count(org.name))
+    return Status::Conflict("organisation '" + org.name + "' already exists");
   return Status::Ok();
 }
 
@@ -133,8 +146,10 @@ Status Funding::add_org(const Org& org) {
 
 Status Funding::check_project(const Project& project) const {
   BERTH_RETURN_IF_ERROR(validate_name("project", project.name));
-  if (project_names_.count(project.name)) return Status::Conflict("project '" + project.name + "' already exists");
-  if (!org(project.org)) return Status::NotFound("organisation " + std::to_string(project.org.value) + " not found");
+  if (project_names_.count(project.name))
+    return Status::Conflict("project '" + project.name + "' already exists");
+  if (!org(project.org))
+    return Status::NotFound("organisation " + std::to_string(project.org.value) + " not found");
   return Status::Ok();
 }
 
@@ -148,15 +163,20 @@ Status Funding::add_project(const Project& project) {
 
 Status Funding::check_scheme(const Scheme& scheme) const {
   BERTH_RETURN_IF_ERROR(validate_name("scheme", scheme.name));
-  if (scheme_names_.count(scheme.name)) return Status::Conflict("scheme '" + scheme.name + "' already exists");
+  if (scheme_names_.count(scheme.name))
+    return Status::Conflict("scheme '" + scheme.name + "' already exists");
   if (scheme.rate_bps < 0 || scheme.rate_bps > 10'000)
-    return Status::Invalid("subsidy rate must be 0 to 10000 basis points, got " + std::to_string(scheme.rate_bps));
-  if (scheme.eligible_kinds == 0) return Status::Invalid("scheme '" + scheme.name + "' has no eligible organisation kinds");
+    return Status::Invalid("subsidy rate must be 0 to 10000 basis points, got " +
+                           std::to_string(scheme.rate_bps));
+  if (scheme.eligible_kinds == 0)
+    return Status::Invalid("scheme '" + scheme.name + "' has no eligible organisation kinds");
   if (scheme.exceptional_rate_bps != 0 &&
       (scheme.exceptional_rate_bps <= scheme.rate_bps || scheme.exceptional_rate_bps > 10'000))
-    return Status::Invalid("exceptional rate must be above the subsidy rate (" + std::to_string(scheme.rate_bps) +
-                           " bps) and at most 10000 basis points, got " + std::to_string(scheme.exceptional_rate_bps));
-  if (scheme.cap_per_project_minor < 0) return Status::Invalid("cap per project must not be negative");
+    return Status::Invalid(
+        "exceptional rate must be above the subsidy rate (" + std::to_string(scheme.rate_bps) +
+        " bps) and at most 10000 basis points, got " + std::to_string(scheme.exceptional_rate_bps));
+  if (scheme.cap_per_project_minor < 0)
+    return Status::Invalid("cap per project must not be negative");
   if (scheme.window_open_ms < 0 || scheme.window_close_ms < 0)
     return Status::Invalid("application window dates must not be before 1970");
   if (scheme.window_close_ms != 0 && scheme.window_close_ms <= scheme.window_open_ms)
@@ -186,10 +206,13 @@ Status Funding::check_award(const Award& award) const {
                           ") is not eligible for scheme '" + s->name + "'");
   if (award.amount_minor <= 0) return Status::Invalid("award amount must be positive");
   if (award.gpu_level <= 0) return Status::Invalid("award GPU level must be at least 1");
-  if (award.end_ms <= award.start_ms) return Status::Invalid("award end date must be after its start date");
+  if (award.end_ms <= award.start_ms)
+    return Status::Invalid("award end date must be after its start date");
   BERTH_RETURN_IF_ERROR(check_report_rule(award.report_every_months, award.report_grace_days));
-  if (award.rate_bps != s->rate_bps && (s->exceptional_rate_bps == 0 || award.rate_bps != s->exceptional_rate_bps))
-    return Status::Invalid("award rate " + std::to_string(award.rate_bps) + " bps is neither scheme '" + s->name +
+  if (award.rate_bps != s->rate_bps &&
+      (s->exceptional_rate_bps == 0 || award.rate_bps != s->exceptional_rate_bps))
+    return Status::Invalid("award rate " + std::to_string(award.rate_bps) +
+                           " bps is neither scheme '" + s->name +
                            "''s rate nor its exceptional rate");
   return Status::Ok();
 }
@@ -203,11 +226,17 @@ Status Funding::add_award(const Award& award) {
 }
 
 const Org* Funding::org(OrgId id) const { return by_id(orgs_, id); }
-const Org* Funding::org_by_name(const std::string& n) const { return by_name(orgs_, org_names_, n); }
+const Org* Funding::org_by_name(const std::string& n) const {
+  return by_name(orgs_, org_names_, n);
+}
 const Project* Funding::project(ProjectId id) const { return by_id(projects_, id); }
-const Project* Funding::project_by_name(const std::string& n) const { return by_name(projects_, project_names_, n); }
+const Project* Funding::project_by_name(const std::string& n) const {
+  return by_name(projects_, project_names_, n);
+}
 const Scheme* Funding::scheme(SchemeId id) const { return by_id(schemes_, id); }
-const Scheme* Funding::scheme_by_name(const std::string& n) const { return by_name(schemes_, scheme_names_, n); }
+const Scheme* Funding::scheme_by_name(const std::string& n) const {
+  return by_name(schemes_, scheme_names_, n);
+}
 const Award* Funding::award(AwardId id) const { return by_id(awards_, id); }
 Award* Funding::mutable_award(AwardId id) { return const_cast<Award*>(by_id(awards_, id)); }
 Org* Funding::mutable_org(OrgId id) { return const_cast<Org*>(by_id(orgs_, id)); }
@@ -246,22 +275,26 @@ const Award* Funding::active_award(ProjectId project, int64_t now_ms) const {
 }
 
 Status Funding::check_funding_order(ProjectId project, const std::vector<AwardId>& order) const {
-  if (!this->project(project)) return Status::NotFound("project " + std::to_string(project.value) + " not found");
+  if (!this->project(project))
+    return Status::NotFound("project " + std::to_string(project.value) + " not found");
   for (size_t i = 0; i < order.size(); ++i) {
     const Award* a = award(order[i]);
     if (!a || a->project != project)
-      return Status::Invalid("award " + std::to_string(order[i].value) + " is not an award of project " +
-                             this->project(project)->name);
+      return Status::Invalid("award " + std::to_string(order[i].value) +
+                             " is not an award of project " + this->project(project)->name);
     for (size_t j = 0; j < i; ++j)
-      if (order[j] == order[i]) return Status::Invalid("award " + std::to_string(order[i].value) + " is named twice");
+      if (order[j] == order[i])
+        return Status::Invalid("award " + std::to_string(order[i].value) + " is named twice");
   }
   return Status::Ok();
 }
 
 Status Funding::set_funding_order(ProjectId project, const std::vector<AwardId>& order) {
   BERTH_RETURN_IF_ERROR(check_funding_order(project, order));
-  if (order.empty()) funding_order_.erase(project.value);
-  else funding_order_[project.value] = order;
+  if (order.empty())
+    funding_order_.erase(project.value);
+  else
+    funding_order_[project.value] = order;
   return Status::Ok();
 }
 

@@ -58,7 +58,9 @@ class Funding {
   Status check_funding_order(ProjectId project, const std::vector<AwardId>& order) const;
   Status set_funding_order(ProjectId project, const std::vector<AwardId>& order);
   const std::vector<AwardId>& funding_order(ProjectId project) const;  // as stated; empty: default
-  const std::unordered_map<uint64_t, std::vector<AwardId>>& funding_orders() const { return funding_order_; }
+  const std::unordered_map<uint64_t, std::vector<AwardId>>& funding_orders() const {
+    return funding_order_;
+  }
 
  private:
   std::vector<Org> orgs_;

@@ -28,7 +28,8 @@ Result<JobId> Engine::submit(const JobRequest& asked, int64_t now_ms, bool* repl
   return id;
 }
 
-Result<std::vector<JobId>> Engine::submit_array(const JobRequest& asked, const std::vector<int>& indices, int throttle,
+Result<std::vector<JobId>> Engine::submit_array(const JobRequest& asked,
+                                                const std::vector<int>& indices, int throttle,
                                                 int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
   JobRequest storage;
@@ -41,7 +42,8 @@ Result<std::vector<JobId>> Engine::submit_array(const JobRequest& asked, const s
     // The tasks of one array are accepted together, so they are the jobs from its first on
     // that name it as their array.
     std::vector<JobId> ids;
-    for (JobId id = *replay; jobs_.exists(id) && jobs_.at(id).array_id == *replay; id = JobId(id.value + 1))
+    for (JobId id = *replay; jobs_.exists(id) && jobs_.at(id).array_id == *replay;
+         id = JobId(id.value + 1))
       ids.push_back(id);
     if (ids.empty()) ids.push_back(*replay);
     if (replayed) *replayed = true;
@@ -75,14 +77,16 @@ Result<JobId> Engine::replayed_submit(const JobRequest& r, int64_t now_ms) const
   const SubmitKey* k = submit_keys_.find(r.user, project->org, r.idempotency_key, now_ms);
   if (!k) return JobId();
   if (k->digest != r.request_digest)
-    return Status::Conflict("idempotency key '" + r.idempotency_key + "' was already used for another request (job " +
+    return Status::Conflict("idempotency key '" + r.idempotency_key +
+                            "' was already used for another request (job " +
                             std::to_string(k->job.value) + ")");
   return k->job;
 }
 
 void Engine::remember_submit_key(const JobRequest& r, JobId first, int64_t now_ms) {
   if (r.idempotency_key.empty()) return;
-  SubmitKey k{r.user, funding_.project(r.project)->org, r.idempotency_key, r.request_digest, first, now_ms};
+  SubmitKey k{r.user, funding_.project(r.project)->org, r.idempotency_key, r.request_digest, first,
+              now_ms};
   submit_keys_.add(k);
   unsaved_submit_keys_.push_back(std::move(k));
 }
@@ -92,7 +96,8 @@ void Engine::forget_submit_key(JobId first) {
   std::erase_if(unsaved_submit_keys_, [first](const SubmitKey& k) { return k.job == first; });
 }
 
-Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t now_ms, int64_t jobs) {
+Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t now_ms,
+                            int64_t jobs) {
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(validate_request(r, &part));
   *out = part;
@@ -102,27 +107,32 @@ Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t 
   if (r.dependencies.size() > 64) return Status::Invalid("a job may depend on at most 64 jobs");
   const Project* project = funding_.project(r.project);
   const Org* org = funding_.org(project->org);
-  if (!part->allowed_orgs.empty() &&
-      std::find(part->allowed_orgs.begin(), part->allowed_orgs.end(), org->name) == part->allowed_orgs.end())
-    return Status::Denied("partition '" + part->name + "' is not open to organisation '" + org->name + "'");
+  if (!part->allowed_orgs.empty() && std::find(part->allowed_orgs.begin(), part->allowed_orgs.end(),
+                                               org->name) == part->allowed_orgs.end())
+    return Status::Denied("partition '" + part->name + "' is not open to organisation '" +
+                          org->name + "'");
   const struct {
     const Limit* limit;
     std::string who;
     int64_t waiting;
-  } caps[] = {{project_limit(project->id), "project '" + project->name + "'", jobs_.pending_of(project->id)},
+  } caps[] = {{project_limit(project->id), "project '" + project->name + "'",
+               jobs_.pending_of(project->id)},
               {org_limit(org->id), "organisation '" + org->name + "'", jobs_.pending_of(org->id)}};
   for (const auto& cap : caps) {
     if (!cap.limit) continue;
     if (cap.limit->max_gpus >= 0 && r.gpus > cap.limit->max_gpus)
       return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but " + cap.who +
-                             " may use at most " + std::to_string(cap.limit->max_gpus) + " at once");
+                             " may use at most " + std::to_string(cap.limit->max_gpus) +
+                             " at once");
     if (cap.limit->max_pending >= 0 && cap.waiting + jobs > cap.limit->max_pending)
-      return Status::Conflict("QuotaLimit: " + cap.who + " has " + std::to_string(cap.waiting) + " pending jobs; " +
-                              std::to_string(jobs) + " more would exceed its limit of " +
+      return Status::Conflict("QuotaLimit: " + cap.who + " has " + std::to_string(cap.waiting) +
+                              " pending jobs; " + std::to_string(jobs) +
+                              " more would exceed its limit of " +
                               std::to_string(cap.limit->max_pending));
   }
   if (const Award* a = funding_.active_award(r.project, now_ms); a && r.gpus > a->gpu_level)
-    return Status::Invalid("the job asks for " + std::to_string(r.gpus) + " GPUs but the project's award caps it at " +
+    return Status::Invalid("the job asks for " + std::to_string(r.gpus) +
+                           " GPUs but the project's award caps it at " +
                            std::to_string(a->gpu_level));
   return Status::Ok();
 }
@@ -139,7 +149,8 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
   job.gpus = r.gpus;
   job.nodes = r.nodes;
   job.gpu_model = r.gpu_model;
-  job.node_choice = resolve_node_choice(cluster_, r.node_names, r.gpu_model, r.nodes, r.gpus / r.nodes).value();
+  job.node_choice =
+      resolve_node_choice(cluster_, r.node_names, r.gpu_model, r.nodes, r.gpus / r.nodes).value();
   job.partition = part->name;
   job.time_limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
   job.estimate_s = estimate(r, job.time_limit_s);
@@ -157,7 +168,8 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
   queue_or_park(added, now_ms);
   // Until a pass looks at it (a bounded pass may not reach it at once), a job queued behind
   // others waits for Priority.
-  if (added.reason == PendingReason::kNone && scheduler_.pending() > 1) added.reason = PendingReason::kPriority;
+  if (added.reason == PendingReason::kNone && scheduler_.pending() > 1)
+    added.reason = PendingReason::kPriority;
   jobs_.count_pending(added, +1);
   touch(added);
   return added.id;
@@ -182,7 +194,8 @@ Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
     touch(job);
     return true;
   }
-  return Status::Conflict("job " + std::to_string(id.value) + " already ended (" + job_state_name(job.state) + ")");
+  return Status::Conflict("job " + std::to_string(id.value) + " already ended (" +
+                          job_state_name(job.state) + ")");
 }
 
 Status Engine::hold(JobId id, int64_t now_ms) {
@@ -190,7 +203,8 @@ Status Engine::hold(JobId id, int64_t now_ms) {
   if (!found.ok()) return found.status();
   Job& job = **found;
   if (job.state != JobState::kPending)
-    return Status::Conflict("job " + std::to_string(id.value) + " is " + job_state_name(job.state) + ": only a pending job can be held");
+    return Status::Conflict("job " + std::to_string(id.value) + " is " + job_state_name(job.state) +
+                            ": only a pending job can be held");
   if (job.held) return Status::Ok();
   scheduler_.dequeue(job);
   job.held = true;
@@ -220,7 +234,8 @@ PendingReason Engine::admit(Job& job, const std::vector<NodeId>& nodes, int64_t 
   Transfer holds[2];
   size_t n = 0;
   if (q.subsidy_minor > 0)
-    holds[n++] = job_hold(job, kPhaseSubsidyHold, funding_.award(q.award)->account, q.subsidy_minor);
+    holds[n++] =
+        job_hold(job, kPhaseSubsidyHold, funding_.award(q.award)->account, q.subsidy_minor);
   if (q.copay_minor > 0) holds[n++] = job_hold(job, kPhaseCopayHold, p->wallet, q.copay_minor);
   if (n == 2) holds[0].flags |= kLinked;
   if (n > 0) {
@@ -263,7 +278,8 @@ void Engine::settle(Job& job, int64_t runtime_ms) {
   if (job.copay_held_minor > 0) posts[n++] = job_post(job, kPhaseCopayHold, copay);
   if (n == 2) posts[0].flags |= kLinked;
   if (n > 0) {
-    const auto results = ledger_.create_transfers(std::span<const Transfer>(posts, n), job.start_ms + runtime_ms);
+    const auto results =
+        ledger_.create_transfers(std::span<const Transfer>(posts, n), job.start_ms + runtime_ms);
     for (TransferResult r : results) BERTH_CHECK(r == TransferResult::kOk, transfer_result_name(r));
   }
   job.cost_minor += cost;
@@ -274,7 +290,8 @@ void Engine::settle(Job& job, int64_t runtime_ms) {
 void Engine::resolve_dependents(const Job& job, int64_t now_ms) {
   for (JobId id : jobs_.take_dependents(job.id)) {
     Job& d = jobs_.at(id);
-    if (d.state == JobState::kPending && !d.held && d.reason != PendingReason::kNone) queue_or_park(d, now_ms);
+    if (d.state == JobState::kPending && !d.held && d.reason != PendingReason::kNone)
+      queue_or_park(d, now_ms);
   }
 }
 
@@ -283,12 +300,14 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   if (!found.ok()) return found.status();
   Job& job = **found;
   if (job.state != JobState::kRunning)
-    return Status::Conflict("job " + std::to_string(id.value) + " is not running (" + job_state_name(job.state) + ")");
+    return Status::Conflict("job " + std::to_string(id.value) + " is not running (" +
+                            job_state_name(job.state) + ")");
   end_ms = std::clamp(end_ms, job.start_ms, std::max(job.start_ms, now_ms));
   settle(job, end_ms - job.start_ms);
   scheduler_.ended(job);
   fairshare_.decay(now_ms);
-  fairshare_.add_usage(job.org, job.project, job.gpus * static_cast<double>(end_ms - job.start_ms) / 1000.0);
+  fairshare_.add_usage(job.org, job.project,
+                       job.gpus * static_cast<double>(end_ms - job.start_ms) / 1000.0);
   cluster_.release(job.node, job.gpu_ids);
   for (const Placement& p : job.more_nodes) cluster_.release(p.node, p.gpu_ids);
   jobs_.count_running(job, -1);
@@ -298,7 +317,8 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
   job.end_ms = end_ms;
   // A preempted job is requeued when it was stopped; one that ended on its own during its
   // grace period simply ended.
-  const bool requeue = (end.lost && job.requeue) || (job.preempt_requested && (end.cancelled || end.lost));
+  const bool requeue =
+      (end.lost && job.requeue) || (job.preempt_requested && (end.cancelled || end.lost));
   job.preempt_requested = false;
   if (requeue && !job.cancel_requested && job.restarts + 1 < kMaxRestarts) {
     job.restarts += 1;

@@ -65,7 +65,8 @@ JobTable::DepState JobTable::dependency_state(const Job& job) const {
       continue;
     }
     const bool ok = other.state == JobState::kCompleted;
-    if ((d.type == DependencyType::kAfterOk && !ok) || (d.type == DependencyType::kAfterNotOk && ok))
+    if ((d.type == DependencyType::kAfterOk && !ok) ||
+        (d.type == DependencyType::kAfterNotOk && ok))
       return DepState::kNever;
   }
   return state;

@@ -75,10 +75,11 @@ class JobTable {
 
   std::deque<Job> jobs_;
   std::unordered_set<uint64_t> changed_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> dependents_;  // job -> pending jobs waiting on it
-  std::unordered_map<uint64_t, int> array_running_;                 // array id -> tasks running
-  std::unordered_map<uint64_t, int> project_gpus_;                  // project id -> GPUs of running jobs
-  std::unordered_map<uint64_t, int> org_gpus_;                      // org id -> GPUs of running jobs
+  std::unordered_map<uint64_t, std::vector<uint64_t>>
+      dependents_;                                   // job -> pending jobs waiting on it
+  std::unordered_map<uint64_t, int> array_running_;  // array id -> tasks running
+  std::unordered_map<uint64_t, int> project_gpus_;   // project id -> GPUs of running jobs
+  std::unordered_map<uint64_t, int> org_gpus_;       // org id -> GPUs of running jobs
   std::unordered_map<uint64_t, int64_t> project_pending_, org_pending_;  // jobs waiting
 };
 

@@ -43,8 +43,9 @@ inline bool add(Minor a, Minor b, Minor* out) { return !__builtin_add_overflow(a
 std::string describe(const Account& a) {
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "account %" PRIu64 " (%s, no_overdraft=%d, credit_limit=%" PRId64 "): debits_pending=%" PRId64
-                " debits_posted=%" PRId64 " credits_pending=%" PRId64 " credits_posted=%" PRId64,
+                "account %" PRIu64 " (%s, no_overdraft=%d, credit_limit=%" PRId64
+                "): debits_pending=%" PRId64 " debits_posted=%" PRId64 " credits_pending=%" PRId64
+                " credits_posted=%" PRId64,
                 a.id.value, account_kind_name(a.kind), a.no_overdraft ? 1 : 0, a.credit_limit_minor,
                 a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted);
   return buf;
@@ -71,65 +72,107 @@ bool within_floor(const Account& a) {
 
 const char* account_kind_name(AccountKind kind) {
   switch (kind) {
-    case AccountKind::kSource: return "source";
-    case AccountKind::kFund: return "fund";
-    case AccountKind::kAward: return "award";
-    case AccountKind::kWallet: return "wallet";
-    case AccountKind::kRevenue: return "revenue";
-    case AccountKind::kExternal: return "external";
+    case AccountKind::kSource:
+      return "source";
+    case AccountKind::kFund:
+      return "fund";
+    case AccountKind::kAward:
+      return "award";
+    case AccountKind::kWallet:
+      return "wallet";
+    case AccountKind::kRevenue:
+      return "revenue";
+    case AccountKind::kExternal:
+      return "external";
   }
   return "unknown";
 }
 
 const char* transfer_code_name(uint32_t code) {
   switch (code) {
-    case kCodeFundScheme: return "fund_scheme";
-    case kCodeAwardGrant: return "award_grant";
-    case kCodeTopUp: return "top_up";
-    case kCodeJobSubsidy: return "job_subsidy";
-    case kCodeJobCopay: return "job_copay";
-    case kCodeAwardReturn: return "award_return";
-    case kCodeRefund: return "refund";
-    case kCodeAdjustment: return "adjustment";
-    default: return "other";
+    case kCodeFundScheme:
+      return "fund_scheme";
+    case kCodeAwardGrant:
+      return "award_grant";
+    case kCodeTopUp:
+      return "top_up";
+    case kCodeJobSubsidy:
+      return "job_subsidy";
+    case kCodeJobCopay:
+      return "job_copay";
+    case kCodeAwardReturn:
+      return "award_return";
+    case kCodeRefund:
+      return "refund";
+    case kCodeAdjustment:
+      return "adjustment";
+    default:
+      return "other";
   }
 }
 
 const char* transfer_result_name(TransferResult result) {
   switch (result) {
-    case TransferResult::kOk: return "ok";
-    case TransferResult::kExists: return "exists";
-    case TransferResult::kExistsWithDifferentFields: return "exists_with_different_fields";
-    case TransferResult::kLinkedEventFailed: return "linked_event_failed";
-    case TransferResult::kLinkedChainOpen: return "linked_chain_open";
-    case TransferResult::kIdMustNotBeZero: return "id_must_not_be_zero";
-    case TransferResult::kFlagsAreMutuallyExclusive: return "flags_are_mutually_exclusive";
-    case TransferResult::kAccountsMustBeDifferent: return "accounts_must_be_different";
-    case TransferResult::kDebitAccountNotFound: return "debit_account_not_found";
-    case TransferResult::kCreditAccountNotFound: return "credit_account_not_found";
-    case TransferResult::kAmountMustBePositive: return "amount_must_be_positive";
-    case TransferResult::kTimeoutReservedForPending: return "timeout_reserved_for_pending";
-    case TransferResult::kPendingIdRequired: return "pending_id_required";
-    case TransferResult::kPendingTransferNotFound: return "pending_transfer_not_found";
-    case TransferResult::kPendingTransferNotPending: return "pending_transfer_not_pending";
-    case TransferResult::kPendingTransferAlreadyPosted: return "pending_transfer_already_posted";
-    case TransferResult::kPendingTransferAlreadyVoided: return "pending_transfer_already_voided";
-    case TransferResult::kPendingTransferExpired: return "pending_transfer_expired";
-    case TransferResult::kPendingAccountsMismatch: return "pending_accounts_mismatch";
-    case TransferResult::kExceedsPendingAmount: return "exceeds_pending_amount";
-    case TransferResult::kExceedsCredits: return "exceeds_credits";
-    case TransferResult::kOverflow: return "overflow";
+    case TransferResult::kOk:
+      return "ok";
+    case TransferResult::kExists:
+      return "exists";
+    case TransferResult::kExistsWithDifferentFields:
+      return "exists_with_different_fields";
+    case TransferResult::kLinkedEventFailed:
+      return "linked_event_failed";
+    case TransferResult::kLinkedChainOpen:
+      return "linked_chain_open";
+    case TransferResult::kIdMustNotBeZero:
+      return "id_must_not_be_zero";
+    case TransferResult::kFlagsAreMutuallyExclusive:
+      return "flags_are_mutually_exclusive";
+    case TransferResult::kAccountsMustBeDifferent:
+      return "accounts_must_be_different";
+    case TransferResult::kDebitAccountNotFound:
+      return "debit_account_not_found";
+    case TransferResult::kCreditAccountNotFound:
+      return "credit_account_not_found";
+    case TransferResult::kAmountMustBePositive:
+      return "amount_must_be_positive";
+    case TransferResult::kTimeoutReservedForPending:
+      return "timeout_reserved_for_pending";
+    case TransferResult::kPendingIdRequired:
+      return "pending_id_required";
+    case TransferResult::kPendingTransferNotFound:
+      return "pending_transfer_not_found";
+    case TransferResult::kPendingTransferNotPending:
+      return "pending_transfer_not_pending";
+    case TransferResult::kPendingTransferAlreadyPosted:
+      return "pending_transfer_already_posted";
+    case TransferResult::kPendingTransferAlreadyVoided:
+      return "pending_transfer_already_voided";
+    case TransferResult::kPendingTransferExpired:
+      return "pending_transfer_expired";
+    case TransferResult::kPendingAccountsMismatch:
+      return "pending_accounts_mismatch";
+    case TransferResult::kExceedsPendingAmount:
+      return "exceeds_pending_amount";
+    case TransferResult::kExceedsCredits:
+      return "exceeds_credits";
+    case TransferResult::kOverflow:
+      return "overflow";
   }
   return "unknown";
 }
 
 const char* pending_state_name(PendingState state) {
   switch (state) {
-    case PendingState::kNone: return "none";
-    case PendingState::kPending: return "pending";
-    case PendingState::kPosted: return "posted";
-    case PendingState::kVoided: return "voided";
-    case PendingState::kExpired: return "expired";
+    case PendingState::kNone:
+      return "none";
+    case PendingState::kPending:
+      return "pending";
+    case PendingState::kPosted:
+      return "posted";
+    case PendingState::kVoided:
+      return "voided";
+    case PendingState::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -242,10 +285,10 @@ void Ledger::check_account(const Account& a) const {
   // With all four non-negative, credits_posted - debits_posted cannot overflow.
   const bool covered = !a.no_overdraft || (non_negative && within_floor(a));
   if (__builtin_expect(!non_negative || !covered, 0)) {
-    std::fprintf(stderr, "berth: ledger invariant violated: %s: %s\n",
-                 non_negative ? "no_overdraft account below zero counting holds"
-                              : "negative balance field",
-                 describe(a).c_str());
+    std::fprintf(
+        stderr, "berth: ledger invariant violated: %s: %s\n",
+        non_negative ? "no_overdraft account below zero counting holds" : "negative balance field",
+        describe(a).c_str());
     std::abort();
   }
 }
@@ -255,8 +298,7 @@ void Ledger::check_totals() const {
               "ledger: total debits posted != total credits posted");
   BERTH_CHECK(total_debits_pending_ == total_credits_pending_,
               "ledger: total debits pending != total credits pending");
-  BERTH_CHECK(total_debits_posted_ >= 0 && total_debits_pending_ >= 0,
-              "ledger: negative totals");
+  BERTH_CHECK(total_debits_posted_ >= 0 && total_debits_pending_ >= 0, "ledger: negative totals");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -265,8 +307,8 @@ void Ledger::check_totals() const {
 Status Ledger::create_account(const Account& account, int64_t now_ms) {
   if (!account.id.valid()) return Status::Invalid("account id must not be 0");
   if (!valid_kind(account.kind)) return Status::Invalid("unknown account kind");
-  if (account.debits_pending != 0 || account.debits_posted != 0 ||
-      account.credits_pending != 0 || account.credits_posted != 0) {
+  if (account.debits_pending != 0 || account.debits_posted != 0 || account.credits_pending != 0 ||
+      account.credits_posted != 0) {
     return Status::Invalid("a new account's balances must be zero");
   }
   if (!valid_credit_limit(account)) return Status::Invalid("bad credit limit");
@@ -290,8 +332,9 @@ Status Ledger::restore_account(const Account& account) {
                            " has a negative balance field");
   }
   if (!valid_credit_limit(account)) {
-    return Status::Invalid("restored account " + std::to_string(account.id.value) +
-                           " has a credit limit that is negative, too large or on an account that may be overdrawn");
+    return Status::Invalid(
+        "restored account " + std::to_string(account.id.value) +
+        " has a credit limit that is negative, too large or on an account that may be overdrawn");
   }
   if (find_account(account.id) != nullptr) {
     return Status::Conflict("account " + std::to_string(account.id.value) + " exists");
@@ -320,7 +363,8 @@ Status Ledger::set_credit_limit(AccountId id, Minor credit_limit_minor) {
   }
   if (!within_floor(changed)) {
     return Status::Conflict("account " + std::to_string(id.value) + " already uses " +
-                            format_amount(-a->available()) + " of credit; its limit cannot go below that");
+                            format_amount(-a->available()) +
+                            " of credit; its limit cannot go below that");
   }
   if (a->credit_limit_minor == credit_limit_minor) return Status::Ok();
   a->credit_limit_minor = credit_limit_minor;
@@ -336,7 +380,8 @@ std::vector<const Account*> Ledger::accounts() const {
   std::vector<const Account*> out;
   out.reserve(accounts_.size());
   for (const auto& a : accounts_) out.push_back(a.get());
-  std::sort(out.begin(), out.end(), [](const Account* a, const Account* b) { return a->id < b->id; });
+  std::sort(out.begin(), out.end(),
+            [](const Account* a, const Account* b) { return a->id < b->id; });
   return out;
 }
 
@@ -534,11 +579,16 @@ TransferResult Ledger::apply_resolution(const Transfer& t, int64_t now_ms, bool 
   }
   const PendingInfo info = pending_info_[ppos];
   switch (info.state) {
-    case PendingState::kPosted: return TransferResult::kPendingTransferAlreadyPosted;
-    case PendingState::kVoided: return TransferResult::kPendingTransferAlreadyVoided;
-    case PendingState::kExpired: return TransferResult::kPendingTransferExpired;
-    case PendingState::kPending: break;
-    case PendingState::kNone: BERTH_CHECK(false, "ledger: pending transfer without a state");
+    case PendingState::kPosted:
+      return TransferResult::kPendingTransferAlreadyPosted;
+    case PendingState::kVoided:
+      return TransferResult::kPendingTransferAlreadyVoided;
+    case PendingState::kExpired:
+      return TransferResult::kPendingTransferExpired;
+    case PendingState::kPending:
+      break;
+    case PendingState::kNone:
+      BERTH_CHECK(false, "ledger: pending transfer without a state");
   }
   // The deadline was checked not to overflow when the pending transfer was applied.
   if (p.timeout_ms > 0 && now_ms >= p.timestamp_ms + p.timeout_ms) {
@@ -567,8 +617,8 @@ TransferResult Ledger::apply_resolution(const Transfer& t, int64_t now_ms, bool 
   }
 
   if (in_chain) {
-    undo_.push_back(Undo{debit, credit, balances_of(*debit), balances_of(*credit), totals(), ppos,
-                         info});
+    undo_.push_back(
+        Undo{debit, credit, balances_of(*debit), balances_of(*credit), totals(), ppos, info});
   }
   set_balances(*debit, d);
   set_balances(*credit, c);
@@ -577,7 +627,8 @@ TransferResult Ledger::apply_resolution(const Transfer& t, int64_t now_ms, bool 
   changes_.pending_states.push_back(p.id);
   // append() may move transfers_ and pending_info_: `p` is not used after it.
   append(t, debit->id, credit->id, now_ms, /*pending=*/false);
-  BERTH_CHECK(pending_info_[ppos].posted <= transfers_[ppos].amount, "ledger: posted more than held");
+  BERTH_CHECK(pending_info_[ppos].posted <= transfers_[ppos].amount,
+              "ledger: posted more than held");
   check_account(*debit);
   check_account(*credit);
   check_totals();
@@ -612,8 +663,8 @@ size_t Ledger::expire_pending(int64_t now_ms) {
   size_t expired = 0;
   for (;;) {
     // The earliest deadline is at the FIFO's head or the heap's top.
-    const bool fifo_due = expiry_fifo_head_ < expiry_fifo_.size() &&
-                          expiry_fifo_[expiry_fifo_head_].first <= now_ms;
+    const bool fifo_due =
+        expiry_fifo_head_ < expiry_fifo_.size() && expiry_fifo_[expiry_fifo_head_].first <= now_ms;
     const bool heap_due = !expiry_heap_.empty() && expiry_heap_.front().first <= now_ms;
     if (!fifo_due && !heap_due) break;
     uint64_t pos;
@@ -629,7 +680,8 @@ size_t Ledger::expire_pending(int64_t now_ms) {
     const Transfer& p = transfers_[pos];
     Account* debit = find_account(p.debit);
     Account* credit = find_account(p.credit);
-    BERTH_CHECK(debit != nullptr && credit != nullptr, "ledger: pending transfer's account missing");
+    BERTH_CHECK(debit != nullptr && credit != nullptr,
+                "ledger: pending transfer's account missing");
     debit->debits_pending -= p.amount;
     credit->credits_pending -= p.amount;
     total_debits_pending_ -= p.amount;
@@ -648,7 +700,8 @@ size_t Ledger::expire_pending(int64_t now_ms) {
     expiry_fifo_.clear();
     expiry_fifo_head_ = 0;
   } else if (expiry_fifo_head_ >= 1024 && expiry_fifo_head_ * 2 >= expiry_fifo_.size()) {
-    expiry_fifo_.erase(expiry_fifo_.begin(), expiry_fifo_.begin() + static_cast<ptrdiff_t>(expiry_fifo_head_));
+    expiry_fifo_.erase(expiry_fifo_.begin(),
+                       expiry_fifo_.begin() + static_cast<ptrdiff_t>(expiry_fifo_head_));
     expiry_fifo_head_ = 0;
   }
   return expired;
@@ -735,7 +788,8 @@ Status Ledger::verify() const {
       if (p == IdIndex::kMissing || p >= i) return fail(tid(t) + ": resolves no earlier transfer");
       const Transfer& h = transfers_[p];
       if (!(h.flags & kPending)) return fail(tid(t) + ": resolves a transfer that is not pending");
-      if (states[p].state != PendingState::kPending) return fail(tid(t) + ": resolves a hold twice");
+      if (states[p].state != PendingState::kPending)
+        return fail(tid(t) + ": resolves a hold twice");
       if (h.debit != t.debit || h.credit != t.credit) return fail(tid(t) + ": accounts differ");
       if (h.timeout_ms > 0 && t.timestamp_ms >= h.timestamp_ms + h.timeout_ms) {
         return fail(tid(t) + ": resolves a hold after its deadline");
@@ -749,7 +803,8 @@ Status Ledger::verify() const {
       tot.debits_pending -= h.amount;
       tot.credits_pending -= h.amount;
       const Minor posted = post ? t.amount : 0;
-      if (!bump(&Balances::debits_posted, d, posted) || !bump(&Balances::credits_posted, c, posted)) {
+      if (!bump(&Balances::debits_posted, d, posted) ||
+          !bump(&Balances::credits_posted, c, posted)) {
         return fail(tid(t) + ": overflow");
       }
       states[p] = PendingInfo{post ? PendingState::kPosted : PendingState::kVoided, posted};
@@ -812,11 +867,11 @@ Status Ledger::verify() const {
     const Balances& r = replay[i];
     if (a.debits_pending != r.debits_pending || a.debits_posted != r.debits_posted ||
         a.credits_pending != r.credits_pending || a.credits_posted != r.credits_posted) {
-      return fail(describe(a) + " but the transfers give debits_pending=" +
-                  std::to_string(r.debits_pending) + " debits_posted=" +
-                  std::to_string(r.debits_posted) + " credits_pending=" +
-                  std::to_string(r.credits_pending) + " credits_posted=" +
-                  std::to_string(r.credits_posted));
+      return fail(describe(a) +
+                  " but the transfers give debits_pending=" + std::to_string(r.debits_pending) +
+                  " debits_posted=" + std::to_string(r.debits_posted) +
+                  " credits_pending=" + std::to_string(r.credits_pending) +
+                  " credits_posted=" + std::to_string(r.credits_posted));
     }
     if (a.debits_pending < 0 || a.debits_posted < 0 || a.credits_pending < 0 ||
         a.credits_posted < 0) {

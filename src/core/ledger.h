@@ -51,10 +51,11 @@ const char* account_kind_name(AccountKind kind);
 struct Account {
   AccountId id;
   AccountKind kind = AccountKind::kWallet;
-  bool no_overdraft = true;  // debits_posted + debits_pending <= credits_posted + credit_limit_minor
+  bool no_overdraft =
+      true;  // debits_posted + debits_pending <= credits_posted + credit_limit_minor
   // How far below zero a no_overdraft account may go (0: not at all), 0..kMaxCreditLimitMinor.
   Minor credit_limit_minor = 0;
-  uint64_t owner = 0;        // the project, award, scheme ... id this account belongs to (informational)
+  uint64_t owner = 0;  // the project, award, scheme ... id this account belongs to (informational)
   std::string name;
   Minor debits_pending = 0;
   Minor debits_posted = 0;
@@ -83,14 +84,15 @@ enum TransferFlags : uint32_t {
 
 struct Transfer {
   TransferId id;
-  AccountId debit;      // for post/void: may be 0 (taken from the pending transfer) or must match it
-  AccountId credit;     // likewise
-  Minor amount = 0;     // single-phase and pending: > 0; post: 0..pending amount; void: 0 or the pending amount
+  AccountId debit;   // for post/void: may be 0 (taken from the pending transfer) or must match it
+  AccountId credit;  // likewise
+  Minor amount =
+      0;  // single-phase and pending: > 0; post: 0..pending amount; void: 0 or the pending amount
   uint32_t flags = 0;
-  TransferId pending_id;  // for post/void: the pending transfer resolved
-  int64_t timeout_ms = 0; // for pending: 0 = never expires
-  uint32_t code = 0;      // what the transfer is for (TransferCode), chosen by the caller
-  uint64_t ref = 0;       // e.g. the job id it belongs to (informational)
+  TransferId pending_id;     // for post/void: the pending transfer resolved
+  int64_t timeout_ms = 0;    // for pending: 0 = never expires
+  uint32_t code = 0;         // what the transfer is for (TransferCode), chosen by the caller
+  uint64_t ref = 0;          // e.g. the job id it belongs to (informational)
   int64_t timestamp_ms = 0;  // set by the ledger to now_ms when applied
 
   // True when every caller-chosen field (all but timestamp_ms) is equal.
@@ -100,12 +102,12 @@ struct Transfer {
 // Why a transfer was made. Stored with it; the ledger does not interpret it.
 enum TransferCode : uint32_t {
   kCodeOther = 0,
-  kCodeFundScheme = 1,     // source -> fund
-  kCodeAwardGrant = 2,     // fund -> award
-  kCodeTopUp = 3,          // external -> wallet
-  kCodeJobSubsidy = 4,     // award -> revenue (hold, then post/void)
-  kCodeJobCopay = 5,       // wallet -> revenue (hold, then post/void)
-  kCodeAwardReturn = 6,    // award -> fund
+  kCodeFundScheme = 1,   // source -> fund
+  kCodeAwardGrant = 2,   // fund -> award
+  kCodeTopUp = 3,        // external -> wallet
+  kCodeJobSubsidy = 4,   // award -> revenue (hold, then post/void)
+  kCodeJobCopay = 5,     // wallet -> revenue (hold, then post/void)
+  kCodeAwardReturn = 6,  // award -> fund
   kCodeRefund = 7,
   kCodeAdjustment = 8,
 };
@@ -114,10 +116,10 @@ const char* transfer_code_name(uint32_t code);  // "job_subsidy", ...; "other" w
 
 enum class TransferResult : uint8_t {
   kOk = 0,
-  kExists,                    // same id, same fields: already applied (idempotent retry)
-  kExistsWithDifferentFields, // same id, other fields
-  kLinkedEventFailed,         // another transfer in its linked chain failed
-  kLinkedChainOpen,           // the batch ended inside a linked chain
+  kExists,                     // same id, same fields: already applied (idempotent retry)
+  kExistsWithDifferentFields,  // same id, other fields
+  kLinkedEventFailed,          // another transfer in its linked chain failed
+  kLinkedChainOpen,            // the batch ended inside a linked chain
   kIdMustNotBeZero,
   kFlagsAreMutuallyExclusive,
   kAccountsMustBeDifferent,
@@ -127,13 +129,13 @@ enum class TransferResult : uint8_t {
   kTimeoutReservedForPending,
   kPendingIdRequired,
   kPendingTransferNotFound,
-  kPendingTransferNotPending,   // pending_id names a transfer that is not a pending one
+  kPendingTransferNotPending,  // pending_id names a transfer that is not a pending one
   kPendingTransferAlreadyPosted,
   kPendingTransferAlreadyVoided,
   kPendingTransferExpired,
-  kPendingAccountsMismatch,     // post/void with debit/credit that differ from the pending one
+  kPendingAccountsMismatch,  // post/void with debit/credit that differ from the pending one
   kExceedsPendingAmount,
-  kExceedsCredits,              // would take a no_overdraft account below zero (counting holds)
+  kExceedsCredits,  // would take a no_overdraft account below zero (counting holds)
   kOverflow,
 };
 const char* transfer_result_name(TransferResult result);
@@ -144,9 +146,9 @@ const char* pending_state_name(PendingState state);
 
 // What a batch of changes touched, for the store to persist. Drained by the owner.
 struct LedgerChanges {
-  std::vector<AccountId> accounts;        // accounts whose balances changed or were created (may repeat)
-  std::vector<TransferId> transfers;      // transfers appended, in order applied
-  std::vector<TransferId> pending_states; // pending transfers whose state changed (may repeat)
+  std::vector<AccountId> accounts;  // accounts whose balances changed or were created (may repeat)
+  std::vector<TransferId> transfers;       // transfers appended, in order applied
+  std::vector<TransferId> pending_states;  // pending transfers whose state changed (may repeat)
   bool empty() const { return accounts.empty() && transfers.empty() && pending_states.empty(); }
 };
 
@@ -219,7 +221,9 @@ class Ledger {
       uint64_t key = 0;  // 0 = empty (ids are never 0)
       uint64_t value = 0;
     };
-    size_t home(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_); }
+    size_t home(uint64_t key) const {
+      return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
+    }
     void grow();
     std::vector<Slot> slots_;
     size_t size_ = 0;
@@ -278,7 +282,7 @@ class Ledger {
   size_t expiry_fifo_head_ = 0;
   std::vector<Deadline> expiry_heap_;
   std::vector<Deadline> chain_expiry_;  // scheduled when the chain commits
-  std::vector<Undo> undo_;                                  // reused between chains
+  std::vector<Undo> undo_;              // reused between chains
   Minor total_debits_posted_ = 0, total_credits_posted_ = 0;
   Minor total_debits_pending_ = 0, total_credits_pending_ = 0;
   LedgerChanges changes_;

@@ -18,25 +18,41 @@ bool parse_by_names(const std::string& text, const char* const (&names)[N], E* o
 const char* const kOrgKinds[] = {"startup", "enterprise", "university", "institute", "other"};
 const char* const kShortfalls[] = {"wallet", "wait"};
 const char* const kNodeStates[] = {"up", "drain", "down"};
-const char* const kJobStates[] = {"PENDING", "RUNNING", "COMPLETED", "FAILED",
+const char* const kJobStates[] = {"PENDING",   "RUNNING", "COMPLETED", "FAILED",
                                   "CANCELLED", "TIMEOUT", "PREEMPTED", "NODE_FAIL"};
-const char* const kReasons[] = {"None",         "Priority",   "Resources",  "InsufficientFunds", "AwardCap",
-                                "QuotaLimit",   "JobHeldUser", "Dependency", "DependencyNeverSatisfied",
-                                "JobArrayTaskLimit", "ProgressReportOverdue"};
+const char* const kReasons[] = {"None",
+                                "Priority",
+                                "Resources",
+                                "InsufficientFunds",
+                                "AwardCap",
+                                "QuotaLimit",
+                                "JobHeldUser",
+                                "Dependency",
+                                "DependencyNeverSatisfied",
+                                "JobArrayTaskLimit",
+                                "ProgressReportOverdue"};
 const char* const kDependencyTypes[] = {"afterok", "afterany", "afternotok"};
 static_assert(sizeof(kReasons) / sizeof(kReasons[0]) == kPendingReasonCount);
 const char* const kTiers[] = {"high", "normal", "spot"};
 }  // namespace
 
 const char* org_kind_name(OrgKind k) { return kOrgKinds[static_cast<int>(k)]; }
-bool parse_org_kind(const std::string& t, OrgKind* out) { return parse_by_names(t, kOrgKinds, out); }
+bool parse_org_kind(const std::string& t, OrgKind* out) {
+  return parse_by_names(t, kOrgKinds, out);
+}
 const char* shortfall_name(Shortfall s) { return kShortfalls[static_cast<int>(s)]; }
-bool parse_shortfall(const std::string& t, Shortfall* out) { return parse_by_names(t, kShortfalls, out); }
+bool parse_shortfall(const std::string& t, Shortfall* out) {
+  return parse_by_names(t, kShortfalls, out);
+}
 const char* node_state_name(NodeState s) { return kNodeStates[static_cast<int>(s)]; }
 const char* job_state_name(JobState s) { return kJobStates[static_cast<int>(s)]; }
-bool parse_job_state(const std::string& t, JobState* out) { return parse_by_names(t, kJobStates, out); }
+bool parse_job_state(const std::string& t, JobState* out) {
+  return parse_by_names(t, kJobStates, out);
+}
 const char* pending_reason_name(PendingReason r) { return kReasons[static_cast<int>(r)]; }
-bool parse_pending_reason(const std::string& t, PendingReason* out) { return parse_by_names(t, kReasons, out); }
+bool parse_pending_reason(const std::string& t, PendingReason* out) {
+  return parse_by_names(t, kReasons, out);
+}
 const char* tier_name(Tier t) { return kTiers[static_cast<int>(t)]; }
 bool parse_tier(const std::string& t, Tier* out) { return parse_by_names(t, kTiers, out); }
 
@@ -51,12 +67,15 @@ bool parse_dependencies(const std::string& text, std::vector<Dependency>* out) {
     const std::string part = text.substr(start, comma - start);
     const size_t colon = part.find(':');
     DependencyType type;
-    if (colon == std::string::npos || !parse_by_names(part.substr(0, colon), kDependencyTypes, &type)) return false;
+    if (colon == std::string::npos ||
+        !parse_by_names(part.substr(0, colon), kDependencyTypes, &type))
+      return false;
     size_t at = colon;
     while (at < part.size()) {
       const size_t next = std::min(part.find(':', at + 1), part.size());
       const std::string id = part.substr(at + 1, next - at - 1);
-      if (id.empty() || id.size() > 15 || id.find_first_not_of("0123456789") != std::string::npos) return false;
+      if (id.empty() || id.size() > 15 || id.find_first_not_of("0123456789") != std::string::npos)
+        return false;
       deps.push_back({type, JobId(std::stoull(id))});
       at = next;
     }
@@ -67,9 +86,11 @@ bool parse_dependencies(const std::string& text, std::vector<Dependency>* out) {
   return true;
 }
 
-bool parse_array_spec(const std::string& text, std::vector<int>* indices, int* throttle, std::string* error) {
+bool parse_array_spec(const std::string& text, std::vector<int>* indices, int* throttle,
+                      std::string* error) {
   auto number = [](const std::string& t, int* out) {
-    if (t.empty() || t.size() > 7 || t.find_first_not_of("0123456789") != std::string::npos) return false;
+    if (t.empty() || t.size() > 7 || t.find_first_not_of("0123456789") != std::string::npos)
+      return false;
     *out = std::stoi(t);
     return true;
   };
@@ -98,10 +119,12 @@ bool parse_array_spec(const std::string& text, std::vector<int>* indices, int* t
     }
     int lo = 0, hi = 0;
     const size_t dash = part.find('-');
-    const bool ok = dash == std::string::npos ? number(part, &lo) && (hi = lo, true)
-                                              : number(part.substr(0, dash), &lo) && number(part.substr(dash + 1), &hi);
+    const bool ok = dash == std::string::npos
+                        ? number(part, &lo) && (hi = lo, true)
+                        : number(part.substr(0, dash), &lo) && number(part.substr(dash + 1), &hi);
     if (!ok || lo > hi || hi > kMaxArrayIndex) {
-      *error = "array range '" + part + "' is not N or N-M with N <= M <= " + std::to_string(kMaxArrayIndex);
+      *error = "array range '" + part +
+               "' is not N or N-M with N <= M <= " + std::to_string(kMaxArrayIndex);
       return false;
     }
     for (int i = lo; i <= hi; i += step) {
@@ -130,7 +153,8 @@ std::string format_dependencies(const std::vector<Dependency>& deps) {
       continue;
     }
     if (!out.empty()) out += ",";
-    out += std::string(dependency_type_name(deps[i].type)) + ":" + std::to_string(deps[i].job.value);
+    out +=
+        std::string(dependency_type_name(deps[i].type)) + ":" + std::to_string(deps[i].job.value);
   }
   return out;
 }

@@ -24,11 +24,11 @@ bool parse_org_kind(const std::string& text, OrgKind* out);
 // space, is at most its limit below, and holds no control characters. A contact email has one
 // '@' with text on both sides, a '.' in the domain, and no spaces.
 struct OrgRegistration {
-  std::string number;         // e.g. a Hong Kong Business Registration number, a company number
-  std::string address;        // the registered address
+  std::string number;   // e.g. a Hong Kong Business Registration number, a company number
+  std::string address;  // the registered address
   std::string contact_name;
   std::string contact_email;
-  std::string jurisdiction;   // the country or jurisdiction of registration
+  std::string jurisdiction;  // the country or jurisdiction of registration
   bool operator==(const OrgRegistration&) const = default;
 };
 inline constexpr size_t kMaxRegistrationNumberBytes = 64;
@@ -42,7 +42,9 @@ inline constexpr size_t kMaxJurisdictionBytes = 64;
 // given is left as it was (not recorded, for a new organisation).
 struct RegistrationChange {
   std::optional<std::string> number, address, contact_name, contact_email, jurisdiction;
-  bool empty() const { return !number && !address && !contact_name && !contact_email && !jurisdiction; }
+  bool empty() const {
+    return !number && !address && !contact_name && !contact_email && !jurisdiction;
+  }
 };
 
 struct Org {
@@ -70,8 +72,8 @@ bool parse_shortfall(const std::string& text, Shortfall* out);
 struct Scheme {
   SchemeId id;
   std::string name;
-  int64_t rate_bps = 0;            // subsidy rate, 0..10000
-  uint32_t eligible_kinds = 0;     // bit (1 << OrgKind)
+  int64_t rate_bps = 0;         // subsidy rate, 0..10000
+  uint32_t eligible_kinds = 0;  // bit (1 << OrgKind)
   Shortfall shortfall = Shortfall::kWallet;
   AccountId fund;
   int64_t created_ms = 0;
@@ -98,11 +100,11 @@ struct Award {
   int64_t start_ms = 0;    // valid in [start_ms, end_ms)
   int64_t end_ms = 0;
   int64_t created_ms = 0;
-  int64_t rate_bps = 0;         // its subsidy rate: the scheme's, or the exceptional one granted
-  ApplicationId application;    // the application it was granted on (0: awarded directly)
-  int64_t closed_ms = 0;        // closed early at (its end_ms was brought forward to it); 0: not
+  int64_t rate_bps = 0;       // its subsidy rate: the scheme's, or the exceptional one granted
+  ApplicationId application;  // the application it was granted on (0: awarded directly)
+  int64_t closed_ms = 0;      // closed early at (its end_ms was brought forward to it); 0: not
   // Once it has ended and every hold on it is settled, what was left went back to the fund.
-  int64_t returned_ms = 0;      // 0: not yet
+  int64_t returned_ms = 0;  // 0: not yet
   Minor returned_minor = 0;
   // Progress reports (core/progress.h): one is due every report_every_months calendar months
   // from start_ms while before end_ms (0: none required); a report not accepted by its due date
@@ -115,16 +117,16 @@ struct Award {
 // One step of the audit record: who changed money or an award, what, when and why. Job holds
 // and settlements are not here: their transfers name the job, and the job its user.
 struct AuditRecord {
-  uint64_t seq = 0;          // 1, 2, ...
+  uint64_t seq = 0;  // 1, 2, ...
   int64_t at_ms = 0;
-  std::string user;          // who acted ("system" for berth's own steps, such as an award's return)
-  std::string action;        // "scheme.create", "scheme.fund", "award.grant", "award.supplement",
-                             // "award.close", "award.return", "wallet.topup", ...
-  std::string subject;       // what it changed: "scheme 1", "award 3", "project 2"
-  Minor amount_minor = 0;    // the money moved (0: none)
-  TransferId transfer;       // the transfer that moved it (0: none)
-  std::string note;          // why
-  std::string reference;     // the caller's idempotency key, for refunds and adjustments ("" none)
+  std::string user;        // who acted ("system" for berth's own steps, such as an award's return)
+  std::string action;      // "scheme.create", "scheme.fund", "award.grant", "award.supplement",
+                           // "award.close", "award.return", "wallet.topup", ...
+  std::string subject;     // what it changed: "scheme 1", "award 3", "project 2"
+  Minor amount_minor = 0;  // the money moved (0: none)
+  TransferId transfer;     // the transfer that moved it (0: none)
+  std::string note;        // why
+  std::string reference;   // the caller's idempotency key, for refunds and adjustments ("" none)
   bool operator==(const AuditRecord&) const = default;
 };
 
@@ -143,12 +145,12 @@ struct Node {
   NodeId id;
   std::string name;
   std::string gpu_model;
-  int gpus = 0;             // at most 64
+  int gpus = 0;  // at most 64
   int cpus = 0;
   int64_t memory_mb = 0;
   NodeState state = NodeState::kUp;
-  std::string domain;       // topology: its rack or NVLink domain ("" = none); a gang job is
-                            // kept within one domain where possible
+  std::string domain;  // topology: its rack or NVLink domain ("" = none); a gang job is
+                       // kept within one domain where possible
 };
 
 struct Partition {
@@ -165,15 +167,30 @@ struct GpuPrice {
 };
 
 enum class JobState : uint8_t {
-  kPending = 0, kRunning, kCompleted, kFailed, kCancelled, kTimeout, kPreempted, kNodeFail
+  kPending = 0,
+  kRunning,
+  kCompleted,
+  kFailed,
+  kCancelled,
+  kTimeout,
+  kPreempted,
+  kNodeFail
 };
 const char* job_state_name(JobState s);
 bool parse_job_state(const std::string& text, JobState* out);
 inline bool is_final(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
 
 enum class PendingReason : uint8_t {
-  kNone = 0, kPriority, kResources, kInsufficientFunds, kAwardCap, kQuotaLimit,
-  kJobHeldUser, kDependency, kDependencyNeverSatisfied, kJobArrayTaskLimit,
+  kNone = 0,
+  kPriority,
+  kResources,
+  kInsufficientFunds,
+  kAwardCap,
+  kQuotaLimit,
+  kJobHeldUser,
+  kDependency,
+  kDependencyNeverSatisfied,
+  kJobArrayTaskLimit,
   kProgressReportOverdue  // its project's award has an overdue progress report and the scheme waits
 };
 inline constexpr int kPendingReasonCount = 11;
@@ -198,7 +215,8 @@ std::string format_dependencies(const std::vector<Dependency>& deps);
 // running at once). At most kMaxArrayTasks indices, each 0..kMaxArrayIndex, no duplicates.
 inline constexpr int kMaxArrayTasks = 10'000;
 inline constexpr int kMaxArrayIndex = 1'000'000;
-bool parse_array_spec(const std::string& text, std::vector<int>* indices, int* throttle, std::string* error);
+bool parse_array_spec(const std::string& text, std::vector<int>* indices, int* throttle,
+                      std::string* error);
 const char* tier_name(Tier t);
 bool parse_tier(const std::string& text, Tier* out);
 
@@ -232,41 +250,42 @@ struct Job {
   JobState state = JobState::kPending;
   PendingReason reason = PendingReason::kNone;
   Tier tier = Tier::kNormal;
-  int gpus = 1;              // in all; a gang job has gpus / nodes on each of its nodes
-  int nodes = 1;             // a gang job starts on all of its nodes at once or not at all
-  std::string gpu_model;     // empty: any
+  int gpus = 1;           // in all; a gang job has gpus / nodes on each of its nodes
+  int nodes = 1;          // a gang job starts on all of its nodes at once or not at all
+  std::string gpu_model;  // empty: any
   std::string partition;
   int64_t time_limit_s = 0;
-  int64_t estimate_s = 0;    // the runtime backfill plans with (<= time limit; 0: the time limit):
-                             // predicted from the project's history when no limit was given
+  int64_t estimate_s = 0;  // the runtime backfill plans with (<= time limit; 0: the time limit):
+                           // predicted from the project's history when no limit was given
   bool requeue = false;
-  int restarts = 0;          // times requeued; part of its hold ids
-  int64_t ran_ms = 0;        // how long its earlier attempts ran (those before a requeue)
+  int restarts = 0;    // times requeued; part of its hold ids
+  int64_t ran_ms = 0;  // how long its earlier attempts ran (those before a requeue)
   int64_t submit_ms = 0;
-  int64_t start_ms = 0;      // 0 until started
-  int64_t end_ms = 0;        // 0 until ended
-  NodeId node;               // its (first) node while running: where its batch script runs
-  std::vector<int> gpu_ids;  // the GPUs it holds there
+  int64_t start_ms = 0;               // 0 until started
+  int64_t end_ms = 0;                 // 0 until ended
+  NodeId node;                        // its (first) node while running: where its batch script runs
+  std::vector<int> gpu_ids;           // the GPUs it holds there
   std::vector<Placement> more_nodes;  // a gang job's other nodes and GPUs, in node order
-  NodeChoice node_choice;    // the nodes its user asked for or ruled out
+  NodeChoice node_choice;             // the nodes its user asked for or ruled out
   int exit_code = 0;
   int term_signal = 0;
-  std::string end_reason;    // why its last run ended, when known ("" otherwise): shown to its user
+  std::string end_reason;  // why its last run ended, when known ("" otherwise): shown to its user
   bool cancel_requested = false;
   // Scheduling state derived afresh after a restart (not stored).
   int64_t priority = 0;
   int64_t expected_start_ms = 0;  // where backfill reserved resources for it; 0 = not planned
-  bool preempt_requested = false;  // a spot job being stopped for a higher tier; requeued when it ends
+  bool preempt_requested =
+      false;  // a spot job being stopped for a higher tier; requeued when it ends
   bool estimate_from_history = false;  // estimate_s is predicted, and refreshed while it waits
   // Holds, dependencies and arrays.
-  bool held = false;                  // held by a user or admin: not scheduled until released
+  bool held = false;                     // held by a user or admin: not scheduled until released
   std::vector<Dependency> dependencies;  // all must be satisfied before it is scheduled
-  JobId array_id;                     // the first task's id, for a task of a job array
-  int array_index = -1;               // its index in the array (-1: not an array task)
-  int array_throttle = 0;             // at most this many of the array's tasks run at once (0: no cap)
+  JobId array_id;                        // the first task's id, for a task of a job array
+  int array_index = -1;                  // its index in the array (-1: not an array task)
+  int array_throttle = 0;  // at most this many of the array's tasks run at once (0: no cap)
   // Money, in minor units. Holds are placed at start and settled at end.
-  AwardId award;             // the award holding the subsidy share (0: none)
-  int64_t rate_bps = 0;      // the subsidy rate applied
+  AwardId award;                       // the award holding the subsidy share (0: none)
+  int64_t rate_bps = 0;                // the subsidy rate applied
   Minor price_per_gpu_hour_minor = 0;  // the price when it started
   Minor max_cost_minor = 0;
   Minor subsidy_held_minor = 0;
@@ -288,11 +307,14 @@ struct Job {
   int64_t planned_s() const { return estimate_s > 0 ? estimate_s : time_limit_s; }
   // The GPU-seconds it has had so far, over every attempt (its attained service).
   int64_t attained_gpu_s(int64_t now_ms) const {
-    const int64_t running_ms = state == JobState::kRunning && now_ms > start_ms ? now_ms - start_ms : 0;
+    const int64_t running_ms =
+        state == JobState::kRunning && now_ms > start_ms ? now_ms - start_ms : 0;
     return int64_t{gpus} * ((ran_ms + running_ms) / 1000);
   }
   // Whether it has had `after_gpu_s` GPU-seconds (least attained service demotes it; 0: never).
-  bool demoted(int64_t after_gpu_s, int64_t now_ms) const { return after_gpu_s > 0 && attained_gpu_s(now_ms) >= after_gpu_s; }
+  bool demoted(int64_t after_gpu_s, int64_t now_ms) const {
+    return after_gpu_s > 0 && attained_gpu_s(now_ms) >= after_gpu_s;
+  }
   // How to run it (workdir, script, outputs, env) as JSON; opaque to the core.
   std::string launch;
 };

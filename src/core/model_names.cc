@@ -10,11 +10,13 @@ namespace berth::core {
 
 bool same_model_name(const std::string& a, const std::string& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
-Result<std::string> canonical_model_constraint(const Cluster& cluster, const std::string& constraint) {
+Result<std::string> canonical_model_constraint(const Cluster& cluster,
+                                               const std::string& constraint) {
   if (constraint.empty()) return constraint;
   std::string out;
   for (std::string_view typed : split(constraint, '|')) {
@@ -25,7 +27,8 @@ Result<std::string> canonical_model_constraint(const Cluster& cluster, const std
     if (found < 0) {
       std::string have;
       for (int m = 0; m < cluster.model_count(); ++m)
-        if (cluster.nodes_with(m, 1) > 0) have += (have.empty() ? "" : ", ") + cluster.model_name(m);
+        if (cluster.nodes_with(m, 1) > 0)
+          have += (have.empty() ? "" : ", ") + cluster.model_name(m);
       return Status::Invalid("no node has GPU model '" + name + "'; this cluster has " +
                              (have.empty() ? std::string("no GPUs") : have));
     }
@@ -36,7 +39,8 @@ Result<std::string> canonical_model_constraint(const Cluster& cluster, const std
 
 std::string tier_names() {
   std::string out;
-  for (Tier t : {Tier::kHigh, Tier::kNormal, Tier::kSpot}) out += (out.empty() ? "" : ", ") + std::string(tier_name(t));
+  for (Tier t : {Tier::kHigh, Tier::kNormal, Tier::kSpot})
+    out += (out.empty() ? "" : ", ") + std::string(tier_name(t));
   return out;
 }
 

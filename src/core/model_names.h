@@ -13,7 +13,8 @@ namespace berth::core {
 
 // The constraint ("h100", "a100|H100", "" for any) with each model as the cluster spells it
 // ("H100", "A100|H100"). An error names the model no node has and lists those the cluster has.
-Result<std::string> canonical_model_constraint(const Cluster& cluster, const std::string& constraint);
+Result<std::string> canonical_model_constraint(const Cluster& cluster,
+                                               const std::string& constraint);
 
 // Whether two GPU model names are the same model.
 bool same_model_name(const std::string& a, const std::string& b);

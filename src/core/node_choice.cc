@@ -19,7 +19,8 @@ Result<std::vector<NodeId>> ids_of(const Cluster& cluster, const std::vector<std
   }
   std::sort(ids.begin(), ids.end());
   if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end())
-    return Status::Invalid(std::string(flag) + " names node " + cluster.node(*dup)->name + " twice");
+    return Status::Invalid(std::string(flag) + " names node " + cluster.node(*dup)->name +
+                           " twice");
   return ids;
 }
 
@@ -71,7 +72,8 @@ Result<NodeChoice> resolve_node_choice(const Cluster& cluster, const NodeNames& 
                              " is both required (--nodelist) and excluded (--exclude)");
   const std::vector<int>& models = cluster.models_for(gpu_model);
   if (!choice.required.empty()) {
-    BERTH_RETURN_IF_ERROR(check_required(cluster, choice.required, models, gpu_model, nodes, per_node));
+    BERTH_RETURN_IF_ERROR(
+        check_required(cluster, choice.required, models, gpu_model, nodes, per_node));
     return choice;
   }
   // Exclusions only: enough suitable nodes must be left, of one model for a gang.

@@ -10,12 +10,18 @@
 
 namespace berth::core {
 
-Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now_ms, SchedulerConfig scheduling) {
+Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now_ms,
+                                               SchedulerConfig scheduling) {
   auto cluster = Cluster::Create(std::move(config));
   if (!cluster.ok()) return cluster.status();
   std::unique_ptr<Engine> e(new Engine(std::move(*cluster), std::move(scheduling)));
   e->priorities_at_ms_ = now_ms;
-  const struct { AccountId id; AccountKind kind; bool no_overdraft; const char* name; } system[] = {
+  const struct {
+    AccountId id;
+    AccountKind kind;
+    bool no_overdraft;
+    const char* name;
+  } system[] = {
       {kProgrammeSourceAccount, AccountKind::kSource, false, "programme source"},
       {kExternalAccount, AccountKind::kExternal, false, "external payments"},
       {kRevenueAccount, AccountKind::kRevenue, true, "centre revenue"},
@@ -54,13 +60,16 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   }
   // Unlike a job, the books are never guessed: berth will not run on money it cannot account for.
   if (const Status books = e->ledger_.verify(); !books.ok())
-    return Status(books.code(), "the books do not verify, so berthd will not start on them (restore the database "
-                                "from a backup): " + books.message());
+    return Status(books.code(),
+                  "the books do not verify, so berthd will not start on them (restore the database "
+                  "from a backup): " +
+                      books.message());
   for (const TopUp& t : rows.topups) {
     if (!t.reference.empty()) e->topup_refs_[t.reference] = e->topups_.size();
     e->topups_.push_back(t);
   }
-  BERTH_RETURN_IF_ERROR(e->applications_.restore(rows.applications, rows.criteria, rows.application_events));
+  BERTH_RETURN_IF_ERROR(
+      e->applications_.restore(rows.applications, rows.criteria, rows.application_events));
   for (const Application& a : rows.applications)
     if (a.award.valid() && !e->funding_.award(a.award))
       return Status::Internal("application " + std::to_string(a.id.value) + " names award " +
@@ -70,11 +79,13 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     BERTH_RETURN_IF_ERROR(e->funding_.set_funding_order(ProjectId(project), order));
   for (const ProgressReport& r : rows.reports)
     if (!e->funding_.award(r.award))
-      return Status::Internal("a progress report names award " + std::to_string(r.award.value) + ", which does not exist");
+      return Status::Internal("a progress report names award " + std::to_string(r.award.value) +
+                              ", which does not exist");
   BERTH_RETURN_IF_ERROR(e->reports_.restore(rows.reports, rows.report_events));
   e->report_events_saved_ = rows.report_events.size();
   for (size_t i = 0; i < rows.audit.size(); ++i)
-    if (rows.audit[i].seq != i + 1) return Status::Internal("audit records are not in sequence at " + std::to_string(i + 1));
+    if (rows.audit[i].seq != i + 1)
+      return Status::Internal("audit records are not in sequence at " + std::to_string(i + 1));
   e->audit_ = rows.audit;
   e->audit_saved_ = rows.audit.size();
   for (size_t i = 0; i < e->audit_.size(); ++i)
@@ -84,22 +95,28 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   e->apply_shares();
   // Fair share: past usage from the jobs' own records, decayed to the latest moment recorded.
   int64_t latest_ms = 0;
-  for (const Job& j : rows.jobs) latest_ms = std::max({latest_ms, j.submit_ms, j.start_ms, j.end_ms});
+  for (const Job& j : rows.jobs)
+    latest_ms = std::max({latest_ms, j.submit_ms, j.start_ms, j.end_ms});
   for (const Job& j : rows.jobs) {
     BERTH_RETURN_IF_ERROR(e->jobs_.add(j).status());
     if (j.start_ms > 0 && j.end_ms > j.start_ms) {
       const double age_s = static_cast<double>(latest_ms - j.end_ms) / 1000.0;
-      const double k = scheduling.usage_half_life_s > 0 ? std::exp2(-age_s / static_cast<double>(scheduling.usage_half_life_s)) : 1;
-      e->fairshare_.add_usage(j.org, j.project, k * j.gpus * static_cast<double>(j.end_ms - j.start_ms) / 1000.0);
+      const double k = scheduling.usage_half_life_s > 0
+                           ? std::exp2(-age_s / static_cast<double>(scheduling.usage_half_life_s))
+                           : 1;
+      e->fairshare_.add_usage(j.org, j.project,
+                              k * j.gpus * static_cast<double>(j.end_ms - j.start_ms) / 1000.0);
     }
   }
-  // A job that cannot be taken back as stored is set aside, never a refused start (restore_jobs.cc).
+  // A job that cannot be taken back as stored is set aside, never a refused start
+  // (restore_jobs.cc).
   std::map<uint64_t, uint64_t> busy_gpus;  // node id -> GPUs of the running jobs taken back
   for (Job& job : e->jobs_.all()) {
     const std::string problem = e->restore_problem(job, rows, &busy_gpus);
     if (problem.empty()) continue;
     auto it = rows.job_problems.find(job.id.value);
-    e->set_aside(job, problem, it != rows.job_problems.end() && it->second.state_unknown, latest_ms);
+    e->set_aside(job, problem, it != rows.job_problems.end() && it->second.state_unknown,
+                 latest_ms);
   }
   e->fairshare_.decay(std::max<int64_t>(latest_ms, 1));
   // Each award's share of its jobs' refunded subsidy, split as refund_job split it.
@@ -107,7 +124,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     if (j.refunded_minor <= 0 || j.cost_minor <= 0) continue;
     const Minor refunded_subsidy = mul_div_floor(j.refunded_minor, j.subsidy_minor, j.cost_minor);
     BERTH_RETURN_IF_ERROR(e->split_refunded_subsidy(
-        j, 0, refunded_subsidy, [&](const Award& a, Minor part) { e->subsidy_refunded_[a.id.value] += part; }));
+        j, 0, refunded_subsidy,
+        [&](const Award& a, Minor part) { e->subsidy_refunded_[a.id.value] += part; }));
   }
   // The runtime history, replayed in the order jobs ended.
   std::vector<const Job*> by_end;
@@ -122,7 +140,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
     if (job.state != JobState::kPending) continue;
     for (const Dependency& d : job.dependencies) {
       if (d.job.value == 0 || d.job.value > rows.jobs.size())
-        return Status::Internal("job " + std::to_string(job.id.value) + " depends on a job that does not exist");
+        return Status::Internal("job " + std::to_string(job.id.value) +
+                                " depends on a job that does not exist");
       if (!is_final(e->jobs_.at(d.job).state)) e->jobs_.add_dependent(d.job, job.id);
     }
     // Not stored: a waiting job with a predicted runtime goes on being re-predicted.
@@ -132,15 +151,16 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   }
   for (const SubmitKey& k : rows.submit_keys) {
     if (!e->jobs_.exists(k.job))
-      return Status::Internal("idempotency key '" + k.key + "' names job " + std::to_string(k.job.value) +
-                              ", which does not exist");
+      return Status::Internal("idempotency key '" + k.key + "' names job " +
+                              std::to_string(k.job.value) + ", which does not exist");
     e->submit_keys_.add(k);
   }
   e->jobs_.forget_changed();  // restoring changes nothing that needs writing
   for (Job& job : e->jobs_.all()) {
     if (job.state == JobState::kRunning) {
       BERTH_RETURN_IF_ERROR(e->cluster_.reserve(job.node, job.gpu_ids));
-      for (const Placement& p : job.more_nodes) BERTH_RETURN_IF_ERROR(e->cluster_.reserve(p.node, p.gpu_ids));
+      for (const Placement& p : job.more_nodes)
+        BERTH_RETURN_IF_ERROR(e->cluster_.reserve(p.node, p.gpu_ids));
       e->jobs_.count_running(job, +1);
       e->scheduler_.running(job);
     }
@@ -153,7 +173,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const Chan
   e->awards_saved_ = rows.awards.size();
   e->topups_saved_ = rows.topups.size();
   e->ledger_.drain_changes();
-  BERTH_RETURN_IF_ERROR(e->release_set_aside_holds());  // after the drain: these are changes to write
+  BERTH_RETURN_IF_ERROR(
+      e->release_set_aside_holds());  // after the drain: these are changes to write
   BERTH_RETURN_IF_ERROR(e->verify());
   return e;
 }
@@ -164,13 +185,18 @@ ChangeSet Engine::drain_changes() {
     if (id <= orgs_saved_) c.orgs.push_back(*funding_.org(OrgId(id)));
   std::sort(c.orgs.begin(), c.orgs.end(), [](const Org& a, const Org& b) { return a.id < b.id; });
   dirty_orgs_.clear();
-  c.orgs.insert(c.orgs.end(), funding_.orgs().begin() + static_cast<long>(orgs_saved_), funding_.orgs().end());
-  c.projects.assign(funding_.projects().begin() + static_cast<long>(projects_saved_), funding_.projects().end());
-  c.schemes.assign(funding_.schemes().begin() + static_cast<long>(schemes_saved_), funding_.schemes().end());
+  c.orgs.insert(c.orgs.end(), funding_.orgs().begin() + static_cast<long>(orgs_saved_),
+                funding_.orgs().end());
+  c.projects.assign(funding_.projects().begin() + static_cast<long>(projects_saved_),
+                    funding_.projects().end());
+  c.schemes.assign(funding_.schemes().begin() + static_cast<long>(schemes_saved_),
+                   funding_.schemes().end());
   for (uint64_t id : dirty_awards_)
     if (id <= awards_saved_) c.awards.push_back(*funding_.award(AwardId(id)));
-  std::sort(c.awards.begin(), c.awards.end(), [](const Award& a, const Award& b) { return a.id < b.id; });
-  c.awards.insert(c.awards.end(), funding_.awards().begin() + static_cast<long>(awards_saved_), funding_.awards().end());
+  std::sort(c.awards.begin(), c.awards.end(),
+            [](const Award& a, const Award& b) { return a.id < b.id; });
+  c.awards.insert(c.awards.end(), funding_.awards().begin() + static_cast<long>(awards_saved_),
+                  funding_.awards().end());
   dirty_awards_.clear();
   c.audit.assign(audit_.begin() + static_cast<long>(audit_saved_), audit_.end());
   audit_saved_ = audit_.size();
@@ -187,9 +213,11 @@ ChangeSet Engine::drain_changes() {
   c.report_events = reports_.events_since(report_events_saved_);
   c.reports = reports_.changed_since(report_events_saved_);
   report_events_saved_ = reports_.events().size();
-  for (uint64_t scheme : dirty_criteria_) c.criteria[scheme] = applications_.criteria(SchemeId(scheme));
+  for (uint64_t scheme : dirty_criteria_)
+    c.criteria[scheme] = applications_.criteria(SchemeId(scheme));
   dirty_criteria_.clear();
-  for (uint64_t project : dirty_funding_orders_) c.funding_orders[project] = funding_.funding_order(ProjectId(project));
+  for (uint64_t project : dirty_funding_orders_)
+    c.funding_orders[project] = funding_.funding_order(ProjectId(project));
   dirty_funding_orders_.clear();
   const std::vector<JobId> ids = jobs_.take_changed();
   c.jobs.reserve(ids.size());
@@ -200,8 +228,10 @@ ChangeSet Engine::drain_changes() {
   for (AccountId id : lc.accounts) c.accounts.push_back(*ledger_.account(id));
   for (TransferId id : lc.transfers) c.transfers.push_back(*ledger_.transfer(id));
   std::sort(lc.pending_states.begin(), lc.pending_states.end());
-  lc.pending_states.erase(std::unique(lc.pending_states.begin(), lc.pending_states.end()), lc.pending_states.end());
-  for (TransferId id : lc.pending_states) c.pending.push_back({id, ledger_.pending_state(id), ledger_.posted_amount(id)});
+  lc.pending_states.erase(std::unique(lc.pending_states.begin(), lc.pending_states.end()),
+                          lc.pending_states.end());
+  for (TransferId id : lc.pending_states)
+    c.pending.push_back({id, ledger_.pending_state(id), ledger_.posted_amount(id)});
   c.submit_keys = std::move(unsaved_submit_keys_);
   unsaved_submit_keys_.clear();
   c.next_job_id = jobs_.next_id().value;
@@ -229,7 +259,8 @@ ChangeSet Engine::snapshot() const {
   for (const Account* a : ledger_.accounts()) c.accounts.push_back(*a);
   c.transfers = ledger_.transfers_in_order();
   for (const Transfer& t : c.transfers)
-    if (t.flags & kPending) c.pending.push_back({t.id, ledger_.pending_state(t.id), ledger_.posted_amount(t.id)});
+    if (t.flags & kPending)
+      c.pending.push_back({t.id, ledger_.pending_state(t.id), ledger_.posted_amount(t.id)});
   c.next_job_id = jobs_.next_id().value;
   c.next_account_id = next_account_id_;
   c.next_transfer_seq = next_transfer_seq_;
@@ -247,14 +278,17 @@ Status Engine::verify() const {
     const Minor into = acct ? acct->credits_posted - a.amount_minor : 0;
     const Minor charged = acct ? acct->debits_posted - a.returned_minor : 0;
     if (!acct || into < 0 || into > refunded || refunded > charged)
-      return Status::Internal("award " + std::to_string(a.id.value) + ": refunds paid into it (" + format_amount(into) +
-                              "), subsidy refunded of its jobs (" + format_amount(refunded) + ") and subsidy charged (" +
+      return Status::Internal("award " + std::to_string(a.id.value) + ": refunds paid into it (" +
+                              format_amount(into) + "), subsidy refunded of its jobs (" +
+                              format_amount(refunded) + ") and subsidy charged (" +
                               format_amount(charged) + ") disagree");
   }
   for (const Job& j : jobs_.all()) {
     const std::string name = "job " + std::to_string(j.id.value);
-    if (j.subsidy_minor + j.copay_minor != j.cost_minor) return Status::Internal(name + ": subsidy + co-payment != cost");
-    if (j.refunded_minor < 0 || j.refunded_minor > j.cost_minor) return Status::Internal(name + ": refunded more than its cost");
+    if (j.subsidy_minor + j.copay_minor != j.cost_minor)
+      return Status::Internal(name + ": subsidy + co-payment != cost");
+    if (j.refunded_minor < 0 || j.refunded_minor > j.cost_minor)
+      return Status::Internal(name + ": refunded more than its cost");
     // The row keeps its last run's rate only: a requeued job's earlier runs may have been paid
     // at another rate, or by no award at all, so for it only 0 <= subsidy <= cost is known here
     // (reconcile judges each run at its own award's rate).
@@ -265,8 +299,9 @@ Status Engine::verify() const {
     if (j.state == JobState::kRunning && j.award.valid()) {
       const Award* a = funding_.award(j.award);
       // An award closed early may end at the moment a job on it started.
-      const bool valid_then = a && a->start_ms <= j.start_ms &&
-                              (j.start_ms < a->end_ms || (a->closed_ms != 0 && j.start_ms <= a->closed_ms));
+      const bool valid_then =
+          a && a->start_ms <= j.start_ms &&
+          (j.start_ms < a->end_ms || (a->closed_ms != 0 && j.start_ms <= a->closed_ms));
       if (!valid_then) return Status::Internal(name + ": held outside its award's dates");
     }
   }

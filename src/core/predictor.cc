@@ -20,7 +20,8 @@ void RuntimePredictor::record(ProjectId project, int gpus, int64_t runtime_s) {
 }
 
 std::optional<int64_t> RuntimePredictor::predict(ProjectId project, int gpus) const {
-  if (auto it = by_size_.find(size_key(project, gpus)); it != by_size_.end()) return it->second.mean();
+  if (auto it = by_size_.find(size_key(project, gpus)); it != by_size_.end())
+    return it->second.mean();
   if (auto it = by_project_.find(project.value); it != by_project_.end()) return it->second.mean();
   return std::nullopt;
 }

@@ -30,7 +30,9 @@ class RuntimePredictor {
     void add(int64_t runtime_s);
     int64_t mean() const;
   };
-  static uint64_t size_key(ProjectId project, int gpus) { return project.value << 16 | static_cast<uint64_t>(gpus & 0xffff); }
+  static uint64_t size_key(ProjectId project, int gpus) {
+    return project.value << 16 | static_cast<uint64_t>(gpus & 0xffff);
+  }
   std::unordered_map<uint64_t, Recent> by_project_;
   std::unordered_map<uint64_t, Recent> by_size_;
 };

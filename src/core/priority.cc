@@ -44,7 +44,8 @@ void FairShare::add_usage(OrgId org, ProjectId project, double gpu_seconds) {
 void FairShare::decay(int64_t now_ms) {
   if (now_ms <= decayed_to_ms_) return;
   if (decayed_to_ms_ > 0 && half_life_s_ > 0) {
-    const double k = std::exp2(-static_cast<double>(now_ms - decayed_to_ms_) / (1000.0 * static_cast<double>(half_life_s_)));
+    const double k = std::exp2(-static_cast<double>(now_ms - decayed_to_ms_) /
+                               (1000.0 * static_cast<double>(half_life_s_)));
     for (auto& [id, e] : orgs_) e.usage *= k;
     for (auto& [id, e] : projects_) e.usage *= k;
     org_usage_ *= k;
@@ -53,18 +54,21 @@ void FairShare::decay(int64_t now_ms) {
   decayed_to_ms_ = now_ms;
 }
 
-double FairShare::part(const std::unordered_map<uint64_t, Entry>& all, uint64_t id, double total_usage,
-                       int64_t total_shares) {
+double FairShare::part(const std::unordered_map<uint64_t, Entry>& all, uint64_t id,
+                       double total_usage, int64_t total_shares) {
   auto it = all.find(id);
   if (it == all.end() || total_usage <= 0) return 1.0;
   const double u = it->second.usage / total_usage;
-  const double s = total_shares > 0 ? static_cast<double>(it->second.shares) / static_cast<double>(total_shares) : 0;
+  const double s = total_shares > 0
+                       ? static_cast<double>(it->second.shares) / static_cast<double>(total_shares)
+                       : 0;
   if (s <= 0) return 0.0;
   return std::exp2(-u / s);
 }
 
 double FairShare::factor(OrgId org, ProjectId project) const {
-  return 0.5 * (part(orgs_, org.value, org_usage_, org_shares_) + part(projects_, project.value, project_usage_, project_shares_));
+  return 0.5 * (part(orgs_, org.value, org_usage_, org_shares_) +
+                part(projects_, project.value, project_usage_, project_shares_));
 }
 
 double FairShare::usage(OrgId org) const {
@@ -77,11 +81,14 @@ double FairShare::usage(ProjectId project) const {
   return it == projects_.end() ? 0 : it->second.usage;
 }
 
-int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare, int total_gpus, int64_t now_ms) {
+int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare, int total_gpus,
+                     int64_t now_ms) {
   const double age_s = static_cast<double>(std::max<int64_t>(0, now_ms - job.submit_ms)) / 1000.0;
-  const double age = w.max_age_s > 0 ? std::min(1.0, age_s / static_cast<double>(w.max_age_s)) : 0.0;
+  const double age =
+      w.max_age_s > 0 ? std::min(1.0, age_s / static_cast<double>(w.max_age_s)) : 0.0;
   const double tier = job.tier == Tier::kHigh ? 1.0 : job.tier == Tier::kNormal ? 0.5 : 0.0;
-  const double size = total_gpus > 0 ? std::min(1.0, static_cast<double>(job.gpus) / total_gpus) : 0.0;
+  const double size =
+      total_gpus > 0 ? std::min(1.0, static_cast<double>(job.gpus) / total_gpus) : 0.0;
   const double p = static_cast<double>(w.age) * age + static_cast<double>(w.fairshare) * fairshare +
                    static_cast<double>(w.tier) * tier + static_cast<double>(w.size) * size;
   return static_cast<int64_t>(std::llround(p));
@@ -91,16 +98,20 @@ bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms) {
   return job.demoted(config.demote_after_gpu_s, now_ms);
 }
 
-int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms) {
+int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare,
+                       int total_gpus, int64_t now_ms) {
   const QueueInputs in{config.weights, fairshare, total_gpus, now_ms, demoted(job, config, now_ms)};
   return queue_order_policy(config.order).priority(job, in);
 }
 
 const char* queue_order_name(QueueOrder o) {
   switch (o) {
-    case QueueOrder::kPriority: return "priority";
-    case QueueOrder::kFifo: return "fifo";
-    case QueueOrder::kShortest: return "shortest";
+    case QueueOrder::kPriority:
+      return "priority";
+    case QueueOrder::kFifo:
+      return "fifo";
+    case QueueOrder::kShortest:
+      return "shortest";
   }
   return "?";
 }

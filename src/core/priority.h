@@ -46,10 +46,10 @@ bool parse_queue_order(const std::string& text, QueueOrder* out);
 struct SchedulerConfig {
   PriorityWeights weights;
   QueueOrder order = QueueOrder::kPriority;
-  bool conservative = false;            // every blocked job gets a reservation, not just the first
-  bool strict = false;                  // the first job that cannot start blocks all behind it (FIFO)
-  bool predict_runtimes = true;         // jobs without a time limit: plan with the project's history
-  bool predict_with_limit = false;      // and jobs with one too (the prediction is capped by it)
+  bool conservative = false;        // every blocked job gets a reservation, not just the first
+  bool strict = false;              // the first job that cannot start blocks all behind it (FIFO)
+  bool predict_runtimes = true;     // jobs without a time limit: plan with the project's history
+  bool predict_with_limit = false;  // and jobs with one too (the prediction is capped by it)
   int64_t usage_half_life_s = 7 * 86'400;
   int64_t priority_recalc_ms = 60'000;  // priorities are recomputed this often (and on submit)
   bool backfill = true;                 // EASY: the top blocked job gets a reservation
@@ -60,9 +60,10 @@ struct SchedulerConfig {
   // attempts, is demoted: it queues behind every job of its tier that has not, and while it
   // runs, if it asked to be requeued, a job that has not may preempt it (see scheduler.h).
   int64_t demote_after_gpu_s = 0;
-  int64_t preempt_exempt_s = 0;  // no job is preempted in its first seconds of a run (Slurm's PreemptExemptTime)
-  std::unordered_map<std::string, Limit> org_limits;      // by name
-  std::unordered_map<std::string, Limit> project_limits;  // by name
+  int64_t preempt_exempt_s =
+      0;  // no job is preempted in its first seconds of a run (Slurm's PreemptExemptTime)
+  std::unordered_map<std::string, Limit> org_limits;        // by name
+  std::unordered_map<std::string, Limit> project_limits;    // by name
   std::unordered_map<std::string, int64_t> org_shares;      // by name; 1 when absent
   std::unordered_map<std::string, int64_t> project_shares;  // by name; 1 when absent
 };
@@ -86,8 +87,8 @@ class FairShare {
     double usage = 0;
     int64_t shares = 1;
   };
-  static double part(const std::unordered_map<uint64_t, Entry>& all, uint64_t id, double total_usage,
-                     int64_t total_shares);
+  static double part(const std::unordered_map<uint64_t, Entry>& all, uint64_t id,
+                     double total_usage, int64_t total_shares);
   int64_t half_life_s_;
   int64_t decayed_to_ms_ = 0;
   std::unordered_map<uint64_t, Entry> orgs_, projects_;
@@ -95,7 +96,8 @@ class FairShare {
   int64_t org_shares_ = 0, project_shares_ = 0;
 };
 
-int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare, int total_gpus, int64_t now_ms);
+int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare, int total_gpus,
+                     int64_t now_ms);
 
 // The priority that orders the queue under config.order (policy/queue_order.h): the
 // multifactor priority; 0 for FIFO (submit time decides); or, for shortest-first, tier first
@@ -103,6 +105,7 @@ int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare,
 // demote_after_gpu_s, a demoted job comes after every job that is not: of its tier under
 // shortest-first, of any tier under the other orders (where tier is only a weight or nothing).
 bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms);
-int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare, int total_gpus, int64_t now_ms);
+int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare,
+                       int total_gpus, int64_t now_ms);
 
 }  // namespace berth::core

@@ -9,7 +9,8 @@
 //
 // The lifecycle of one period's report:
 //   (none) -submit (member)-> submitted -accept (reviewer)-> accepted
-//                              submitted -return (reviewer, reason)-> returned -submit-> submitted ...
+//                              submitted -return (reviewer, reason)-> returned -submit-> submitted
+//                              ...
 // A member of the project's organisation submits (once the period has begun, that is from the
 // previous due date, or the start for period 1); a reviewer accepts or returns with a reason.
 // A member cannot accept or return; a reviewer cannot submit.
@@ -38,16 +39,16 @@ namespace berth::core {
 inline constexpr size_t kMaxReportTextBytes = 16'000;
 inline constexpr int kMaxReportEveryMonths = 120;
 inline constexpr int kMaxReportGraceDays = 365;
-inline constexpr int kMaxReportPeriods = 1'200;            // periods considered per award
-inline constexpr int kMaxSubmissionsPerReport = 32;        // submit/return rounds per period
+inline constexpr int kMaxReportPeriods = 1'200;      // periods considered per award
+inline constexpr int kMaxSubmissionsPerReport = 32;  // submit/return rounds per period
 
 // What the caller knows about the award a report is for.
 struct ReportTerms {
   AwardId award;
-  OrgId org;               // the project's organisation: its members submit
+  OrgId org;  // the project's organisation: its members submit
   int64_t start_ms = 0;
   int64_t end_ms = 0;
-  int every_months = 0;    // 0: no reports required
+  int every_months = 0;  // 0: no reports required
   int grace_days = 0;
   static ReportTerms of(const Award& award, OrgId org);
 };
@@ -72,13 +73,13 @@ struct ProgressReport {
   int period = 0;
   int64_t due_ms = 0;
   ReportState state = ReportState::kSubmitted;
-  std::string text;             // as last submitted
+  std::string text;  // as last submitted
   int64_t submitted_ms = 0;
   std::string submitted_by;
-  int64_t decided_ms = 0;       // accepted or returned at; 0 while submitted
+  int64_t decided_ms = 0;  // accepted or returned at; 0 while submitted
   std::string decided_by;
-  std::string return_reason;    // why it was last returned ("" if never)
-  int submissions = 0;          // times submitted
+  std::string return_reason;  // why it was last returned ("" if never)
+  int submissions = 0;        // times submitted
   bool operator==(const ProgressReport&) const = default;
 };
 
@@ -100,10 +101,10 @@ struct ReportEvent {
 
 // Where an award stands with its reports at a moment.
 struct ReportStanding {
-  int overdue_period = 0;     // the first overdue period (0: none overdue)
+  int overdue_period = 0;        // the first overdue period (0: none overdue)
   int64_t overdue_since_ms = 0;  // when it became overdue (due date plus grace)
-  int next_period = 0;        // the first period not yet accepted (0: none left)
-  int64_t next_due_ms = 0;    // its due date (0: none)
+  int next_period = 0;           // the first period not yet accepted (0: none left)
+  int64_t next_due_ms = 0;       // its due date (0: none)
   bool overdue() const { return overdue_period != 0; }
 };
 
@@ -118,11 +119,13 @@ class ProgressReports {
   // A member of the award's organisation submits the report for `period`: text 1..16,000
   // bytes; the period must exist and have begun; its report must not be awaiting review or
   // accepted.
-  Status submit(const Actor& actor, const ReportTerms& terms, int period, const std::string& text, int64_t now_ms);
+  Status submit(const Actor& actor, const ReportTerms& terms, int period, const std::string& text,
+                int64_t now_ms);
   // A reviewer accepts a submitted report.
   Status accept(const Actor& actor, AwardId award, int period, int64_t now_ms);
   // A reviewer returns a submitted report with a reason; the member may submit again.
-  Status return_report(const Actor& actor, AwardId award, int period, const std::string& reason, int64_t now_ms);
+  Status return_report(const Actor& actor, AwardId award, int period, const std::string& reason,
+                       int64_t now_ms);
 
   // The award's standing at now_ms: a period is overdue once now_ms >= due + grace and its
   // report is not accepted.
@@ -147,9 +150,10 @@ class ProgressReports {
 
  private:
   // A reviewer accepts (to = kAccepted) or returns, with a reason, a submitted report.
-  Status decide(const Actor& actor, AwardId award, int period, ReportState to, const std::string& reason,
-                int64_t now_ms);
-  void record(const ProgressReport& r, const std::string& user, ReportAction action, int64_t now_ms, std::string note);
+  Status decide(const Actor& actor, AwardId award, int period, ReportState to,
+                const std::string& reason, int64_t now_ms);
+  void record(const ProgressReport& r, const std::string& user, ReportAction action, int64_t now_ms,
+              std::string note);
 
   std::map<std::pair<uint64_t, int>, ProgressReport> reports_;  // (award, period) -> report
   std::vector<ReportEvent> events_;

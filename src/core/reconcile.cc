@@ -11,41 +11,70 @@ namespace berth::core {
 
 const char* difference_kind_name(DifferenceKind kind) {
   switch (kind) {
-    case DifferenceKind::kAccountBalance: return "account_balance";
-    case DifferenceKind::kUnbalancedTotals: return "unbalanced_totals";
-    case DifferenceKind::kOverdraft: return "overdraft";
-    case DifferenceKind::kUnprotectedAccount: return "unprotected_account";
-    case DifferenceKind::kUnknownAccount: return "unknown_account";
-    case DifferenceKind::kDuplicateTransfer: return "duplicate_transfer";
-    case DifferenceKind::kBadAmount: return "bad_amount";
-    case DifferenceKind::kBadResolution: return "bad_resolution";
-    case DifferenceKind::kHoldResolvedTwice: return "hold_resolved_twice";
-    case DifferenceKind::kPostExceedsHold: return "post_exceeds_hold";
-    case DifferenceKind::kPendingState: return "pending_state";
-    case DifferenceKind::kJobTransfer: return "job_transfer";
-    case DifferenceKind::kJobHold: return "job_hold";
-    case DifferenceKind::kJobPosting: return "job_posting";
-    case DifferenceKind::kJobCost: return "job_cost";
-    case DifferenceKind::kJobSubsidy: return "job_subsidy";
-    case DifferenceKind::kJobCopay: return "job_copay";
-    case DifferenceKind::kJobSplit: return "job_split";
-    case DifferenceKind::kHoldOutsideAward: return "hold_outside_award";
-    case DifferenceKind::kTopUpTransfer: return "topup_transfer";
-    case DifferenceKind::kTopUpUnrecorded: return "topup_unrecorded";
-    case DifferenceKind::kJobRefund: return "job_refund";
-    case DifferenceKind::kAwardTotals: return "award_totals";
+    case DifferenceKind::kAccountBalance:
+      return "account_balance";
+    case DifferenceKind::kUnbalancedTotals:
+      return "unbalanced_totals";
+    case DifferenceKind::kOverdraft:
+      return "overdraft";
+    case DifferenceKind::kUnprotectedAccount:
+      return "unprotected_account";
+    case DifferenceKind::kUnknownAccount:
+      return "unknown_account";
+    case DifferenceKind::kDuplicateTransfer:
+      return "duplicate_transfer";
+    case DifferenceKind::kBadAmount:
+      return "bad_amount";
+    case DifferenceKind::kBadResolution:
+      return "bad_resolution";
+    case DifferenceKind::kHoldResolvedTwice:
+      return "hold_resolved_twice";
+    case DifferenceKind::kPostExceedsHold:
+      return "post_exceeds_hold";
+    case DifferenceKind::kPendingState:
+      return "pending_state";
+    case DifferenceKind::kJobTransfer:
+      return "job_transfer";
+    case DifferenceKind::kJobHold:
+      return "job_hold";
+    case DifferenceKind::kJobPosting:
+      return "job_posting";
+    case DifferenceKind::kJobCost:
+      return "job_cost";
+    case DifferenceKind::kJobSubsidy:
+      return "job_subsidy";
+    case DifferenceKind::kJobCopay:
+      return "job_copay";
+    case DifferenceKind::kJobSplit:
+      return "job_split";
+    case DifferenceKind::kHoldOutsideAward:
+      return "hold_outside_award";
+    case DifferenceKind::kTopUpTransfer:
+      return "topup_transfer";
+    case DifferenceKind::kTopUpUnrecorded:
+      return "topup_unrecorded";
+    case DifferenceKind::kJobRefund:
+      return "job_refund";
+    case DifferenceKind::kAwardTotals:
+      return "award_totals";
   }
   return "unknown";
 }
 
 const char* entity_kind_name(EntityKind kind) {
   switch (kind) {
-    case EntityKind::kLedger: return "ledger";
-    case EntityKind::kAccount: return "account";
-    case EntityKind::kTransfer: return "transfer";
-    case EntityKind::kJob: return "job";
-    case EntityKind::kTopUp: return "topup";
-    case EntityKind::kAward: return "award";
+    case EntityKind::kLedger:
+      return "ledger";
+    case EntityKind::kAccount:
+      return "account";
+    case EntityKind::kTransfer:
+      return "transfer";
+    case EntityKind::kJob:
+      return "job";
+    case EntityKind::kTopUp:
+      return "topup";
+    case EntityKind::kAward:
+      return "award";
   }
   return "unknown";
 }
@@ -69,7 +98,8 @@ bool is_protected_kind(AccountKind kind) {
 }
 
 int resolution_flag_count(uint32_t flags) {
-  return ((flags & kPending) ? 1 : 0) + ((flags & kPostPending) ? 1 : 0) + ((flags & kVoidPending) ? 1 : 0);
+  return ((flags & kPending) ? 1 : 0) + ((flags & kPostPending) ? 1 : 0) +
+         ((flags & kVoidPending) ? 1 : 0);
 }
 
 std::string tid(uint64_t id) { return "transfer " + std::to_string(id); }
@@ -109,26 +139,27 @@ class Reconciler {
   }
 
  private:
-  void add(DifferenceKind kind, EntityKind entity, uint64_t id, std::string field, bool money, int64_t expected,
-           int64_t found, std::string message) {
+  void add(DifferenceKind kind, EntityKind entity, uint64_t id, std::string field, bool money,
+           int64_t expected, int64_t found, std::string message) {
     ++report_->differences_found;
     if (report_->differences.size() >= options_.max_listed) return;
     report_->differences.push_back(
         Difference{kind, entity, id, std::move(field), money, expected, found, std::move(message)});
   }
-  void add_money(DifferenceKind kind, EntityKind entity, uint64_t id, std::string field, int64_t expected,
-                 int64_t found, const std::string& what) {
+  void add_money(DifferenceKind kind, EntityKind entity, uint64_t id, std::string field,
+                 int64_t expected, int64_t found, const std::string& what) {
     add(kind, entity, id, std::move(field), true, expected, found,
         what + ": expected " + format_amount(expected) + ", found " + format_amount(found) + ".");
   }
 
   void index() {
-    for (size_t i = 0; i < rows_.accounts.size(); ++i) account_pos_.emplace(rows_.accounts[i].id.value, i);
+    for (size_t i = 0; i < rows_.accounts.size(); ++i)
+      account_pos_.emplace(rows_.accounts[i].id.value, i);
     for (size_t i = 0; i < rows_.transfers.size(); ++i) {
       const Transfer& t = rows_.transfers[i];
       if (!transfer_pos_.emplace(t.id.value, i).second)
-        add(DifferenceKind::kDuplicateTransfer, EntityKind::kTransfer, t.id.value, "id", false, 1, 2,
-            tid(t.id.value) + " appears more than once.");
+        add(DifferenceKind::kDuplicateTransfer, EntityKind::kTransfer, t.id.value, "id", false, 1,
+            2, tid(t.id.value) + " appears more than once.");
     }
     for (const PendingUpdate& u : rows_.pending) stored_state_[u.id.value] = &u;
     for (const Award& a : rows_.awards) award_by_account_[a.account.value] = &a;
@@ -159,23 +190,25 @@ class Reconciler {
       const Transfer& t = rows_.transfers[i];
       if (transfer_pos_.at(t.id.value) != i) continue;  // a duplicate: reported, not applied
       if (resolution_flag_count(t.flags) > 1) {
-        add(DifferenceKind::kBadResolution, EntityKind::kTransfer, t.id.value, "flags", false, 0, t.flags,
-            tid(t.id.value) + " is marked as more than one of pending, post and void.");
+        add(DifferenceKind::kBadResolution, EntityKind::kTransfer, t.id.value, "flags", false, 0,
+            t.flags, tid(t.id.value) + " is marked as more than one of pending, post and void.");
         continue;
       }
       WideBalances* debit = balances(t.debit);
       WideBalances* credit = balances(t.credit);
       if (!debit || !credit) {
-        add(DifferenceKind::kUnknownAccount, EntityKind::kTransfer, t.id.value, debit ? "credit" : "debit", false, 0,
+        add(DifferenceKind::kUnknownAccount, EntityKind::kTransfer, t.id.value,
+            debit ? "credit" : "debit", false, 0,
             static_cast<int64_t>(debit ? t.credit.value : t.debit.value),
-            tid(t.id.value) + " names account " + std::to_string(debit ? t.credit.value : t.debit.value) +
-                ", which has no row.");
+            tid(t.id.value) + " names account " +
+                std::to_string(debit ? t.credit.value : t.debit.value) + ", which has no row.");
         continue;
       }
       if (t.flags & (kPostPending | kVoidPending)) {
         replay_resolution(t, i);
       } else if (t.amount <= 0) {
-        add(DifferenceKind::kBadAmount, EntityKind::kTransfer, t.id.value, "amount", true, 1, t.amount,
+        add(DifferenceKind::kBadAmount, EntityKind::kTransfer, t.id.value, "amount", true, 1,
+            t.amount,
             tid(t.id.value) + " moves " + format_amount(t.amount) + ", not a positive amount.");
       } else if (t.flags & kPending) {
         debit->debits_pending += t.amount;
@@ -188,8 +221,8 @@ class Reconciler {
     // Holds still pending are released if their stored state says they expired.
     for (size_t i = 0; i < rows_.transfers.size(); ++i) {
       const Transfer& t = rows_.transfers[i];
-      if (!(t.flags & kPending) || resolved_by_[i] != kNone || resolution_flag_count(t.flags) != 1 || t.amount <= 0 ||
-          t.timeout_ms <= 0)
+      if (!(t.flags & kPending) || resolved_by_[i] != kNone ||
+          resolution_flag_count(t.flags) != 1 || t.amount <= 0 || t.timeout_ms <= 0)
         continue;
       auto it = stored_state_.find(t.id.value);
       if (it == stored_state_.end() || it->second->state != PendingState::kExpired) continue;
@@ -203,29 +236,36 @@ class Reconciler {
 
   void replay_resolution(const Transfer& t, size_t i) {
     auto it = transfer_pos_.find(t.pending_id.value);
-    if (it == transfer_pos_.end() || it->second >= i || !(rows_.transfers[it->second].flags & kPending)) {
+    if (it == transfer_pos_.end() || it->second >= i ||
+        !(rows_.transfers[it->second].flags & kPending)) {
       add(DifferenceKind::kBadResolution, EntityKind::kTransfer, t.id.value, "pending_id", false, 0,
           static_cast<int64_t>(t.pending_id.value),
-          tid(t.id.value) + " resolves " + tid(t.pending_id.value) + ", which is not an earlier hold.");
+          tid(t.id.value) + " resolves " + tid(t.pending_id.value) +
+              ", which is not an earlier hold.");
       return;
     }
     const size_t h = it->second;
     const Transfer& hold = rows_.transfers[h];
     if (resolved_by_[h] != kNone) {
-      add(DifferenceKind::kHoldResolvedTwice, EntityKind::kTransfer, hold.id.value, "resolutions", false, 1, 2,
-          tid(hold.id.value) + " is resolved again by " + tid(t.id.value) + "; a hold is resolved at most once.");
+      add(DifferenceKind::kHoldResolvedTwice, EntityKind::kTransfer, hold.id.value, "resolutions",
+          false, 1, 2,
+          tid(hold.id.value) + " is resolved again by " + tid(t.id.value) +
+              "; a hold is resolved at most once.");
       return;
     }
     resolved_by_[h] = i;
     if (hold.debit != t.debit || hold.credit != t.credit)
       add(DifferenceKind::kBadResolution, EntityKind::kTransfer, t.id.value, "accounts", false,
           static_cast<int64_t>(hold.debit.value), static_cast<int64_t>(t.debit.value),
-          tid(t.id.value) + " resolves " + tid(hold.id.value) + " on other accounts than the hold's.");
+          tid(t.id.value) + " resolves " + tid(hold.id.value) +
+              " on other accounts than the hold's.");
     const bool post = t.flags & kPostPending;
-    if (post ? (t.amount < 0 || t.amount > hold.amount) : (t.amount != 0 && t.amount != hold.amount))
-      add(DifferenceKind::kPostExceedsHold, EntityKind::kTransfer, t.id.value, "amount", true, hold.amount, t.amount,
-          tid(t.id.value) + (post ? " posts " : " voids ") + format_amount(t.amount) + " of a hold of " +
-              format_amount(hold.amount) + ".");
+    if (post ? (t.amount < 0 || t.amount > hold.amount)
+             : (t.amount != 0 && t.amount != hold.amount))
+      add(DifferenceKind::kPostExceedsHold, EntityKind::kTransfer, t.id.value, "amount", true,
+          hold.amount, t.amount,
+          tid(t.id.value) + (post ? " posts " : " voids ") + format_amount(t.amount) +
+              " of a hold of " + format_amount(hold.amount) + ".");
     // The hold's accounts, as the ledger applies it.
     WideBalances* debit = balances(hold.debit);
     WideBalances* credit = balances(hold.credit);
@@ -243,7 +283,11 @@ class Reconciler {
     for (size_t i = 0; i < rows_.accounts.size(); ++i) {
       const Account& a = rows_.accounts[i];
       const WideBalances& b = balances_[i];
-      const struct { const char* field; Wide expected; Minor found; } columns[] = {
+      const struct {
+        const char* field;
+        Wide expected;
+        Minor found;
+      } columns[] = {
           {"debits_pending", b.debits_pending, a.debits_pending},
           {"debits_posted", b.debits_posted, a.debits_posted},
           {"credits_pending", b.credits_pending, a.credits_pending},
@@ -251,37 +295,44 @@ class Reconciler {
       };
       for (const auto& c : columns)
         if (c.expected != c.found)
-          add_money(DifferenceKind::kAccountBalance, EntityKind::kAccount, a.id.value, c.field, clamp64(c.expected),
-                    c.found, "account " + std::to_string(a.id.value) + " (" + a.name + ") " + c.field);
+          add_money(DifferenceKind::kAccountBalance, EntityKind::kAccount, a.id.value, c.field,
+                    clamp64(c.expected), c.found,
+                    "account " + std::to_string(a.id.value) + " (" + a.name + ") " + c.field);
       if (is_protected_kind(a.kind) && !a.no_overdraft)
-        add(DifferenceKind::kUnprotectedAccount, EntityKind::kAccount, a.id.value, "no_overdraft", false, 1, 0,
+        add(DifferenceKind::kUnprotectedAccount, EntityKind::kAccount, a.id.value, "no_overdraft",
+            false, 1, 0,
             "account " + std::to_string(a.id.value) + " (" + account_kind_name(a.kind) +
                 ") may be overdrawn; fund, award and wallet accounts never may.");
       // Only a wallet may have a credit limit; funds and awards never go below zero.
       const bool limit_allowed = a.kind == AccountKind::kWallet && a.no_overdraft;
       if (a.credit_limit_minor < 0 || a.credit_limit_minor > kMaxCreditLimitMinor ||
           (!limit_allowed && a.credit_limit_minor != 0))
-        add_money(DifferenceKind::kUnprotectedAccount, EntityKind::kAccount, a.id.value, "credit_limit", 0,
-                  a.credit_limit_minor,
+        add_money(DifferenceKind::kUnprotectedAccount, EntityKind::kAccount, a.id.value,
+                  "credit_limit", 0, a.credit_limit_minor,
                   "account " + std::to_string(a.id.value) + " (" + account_kind_name(a.kind) +
-                      ") has a credit limit only a wallet may have, within 0.." + format_amount(kMaxCreditLimitMinor));
+                      ") has a credit limit only a wallet may have, within 0.." +
+                      format_amount(kMaxCreditLimitMinor));
       const Wide floor_credit = limit_allowed ? Wide{a.credit_limit_minor} : Wide{0};
       if (a.no_overdraft && b.debits_posted + b.debits_pending > b.credits_posted + floor_credit)
         add_money(DifferenceKind::kOverdraft, EntityKind::kAccount, a.id.value, "debits",
-                  clamp64(b.credits_posted + floor_credit), clamp64(b.debits_posted + b.debits_pending),
+                  clamp64(b.credits_posted + floor_credit),
+                  clamp64(b.debits_posted + b.debits_pending),
                   "account " + std::to_string(a.id.value) + " (" + a.name +
-                      ") owes more than it holds, counting holds: debits at most its credits and its credit limit");
+                      ") owes more than it holds, counting holds: debits at most its credits and "
+                      "its credit limit");
       stored_dp += a.debits_posted;
       stored_dq += a.debits_pending;
       stored_cp += a.credits_posted;
       stored_cq += a.credits_pending;
     }
     if (stored_dp != stored_cp)
-      add_money(DifferenceKind::kUnbalancedTotals, EntityKind::kLedger, 0, "posted", clamp64(stored_dp),
-                clamp64(stored_cp), "total credits posted should equal total debits posted");
+      add_money(DifferenceKind::kUnbalancedTotals, EntityKind::kLedger, 0, "posted",
+                clamp64(stored_dp), clamp64(stored_cp),
+                "total credits posted should equal total debits posted");
     if (stored_dq != stored_cq)
-      add_money(DifferenceKind::kUnbalancedTotals, EntityKind::kLedger, 0, "pending", clamp64(stored_dq),
-                clamp64(stored_cq), "total credits pending should equal total debits pending");
+      add_money(DifferenceKind::kUnbalancedTotals, EntityKind::kLedger, 0, "pending",
+                clamp64(stored_dq), clamp64(stored_cq),
+                "total credits pending should equal total debits pending");
   }
 
   // The stored state of each hold against the transfer that resolved it (or none).
@@ -309,18 +360,19 @@ class Reconciler {
       if (found != expected) {
         add_state(t, expected, found, "has a stored state that its transfers do not give");
       } else if (stored->posted_minor != posted) {
-        add_money(DifferenceKind::kPendingState, EntityKind::kTransfer, t.id.value, "posted", posted,
-                  stored->posted_minor, "hold " + tid(t.id.value) + " posted amount");
+        add_money(DifferenceKind::kPendingState, EntityKind::kTransfer, t.id.value, "posted",
+                  posted, stored->posted_minor, "hold " + tid(t.id.value) + " posted amount");
       }
     }
     for (const PendingUpdate& u : rows_.pending)
       if (!transfer_pos_.count(u.id.value))
         add(DifferenceKind::kPendingState, EntityKind::kTransfer, u.id.value, "state", false, 0,
-            static_cast<int64_t>(u.state), "a hold state is stored for " + tid(u.id.value) + ", which does not exist.");
+            static_cast<int64_t>(u.state),
+            "a hold state is stored for " + tid(u.id.value) + ", which does not exist.");
   }
   void add_state(const Transfer& t, PendingState expected, PendingState found, const char* what) {
-    add(DifferenceKind::kPendingState, EntityKind::kTransfer, t.id.value, "state", false, static_cast<int64_t>(expected),
-        static_cast<int64_t>(found),
+    add(DifferenceKind::kPendingState, EntityKind::kTransfer, t.id.value, "state", false,
+        static_cast<int64_t>(expected), static_cast<int64_t>(found),
         tid(t.id.value) + " " + what + ": expected " + pending_state_name(expected) + ", found " +
             pending_state_name(found) + ".");
   }
@@ -336,13 +388,15 @@ class Reconciler {
     const bool hold = phase == Engine::kPhaseSubsidyHold || phase == Engine::kPhaseCopayHold;
     const bool subsidy = phase == Engine::kPhaseSubsidyHold || phase == Engine::kPhaseSubsidyPost;
     const uint32_t code = subsidy ? kCodeJobSubsidy : kCodeJobCopay;
-    const TransferId pending = hold ? TransferId() : Engine::job_transfer_id(job.id, restarts, phase - 2);
+    const TransferId pending =
+        hold ? TransferId() : Engine::job_transfer_id(job.id, restarts, phase - 2);
     const uint32_t kind_flags = t->flags & (kPending | kPostPending | kVoidPending);
-    if (t->code != code || t->ref != job.id.value || kind_flags != (hold ? kPending : kPostPending) ||
-        t->pending_id != pending) {
+    if (t->code != code || t->ref != job.id.value ||
+        kind_flags != (hold ? kPending : kPostPending) || t->pending_id != pending) {
       add(DifferenceKind::kJobTransfer, EntityKind::kTransfer, t->id.value, "shape", false, 0, 0,
-          tid(t->id.value) + " has the id of " + jid(job.id.value) + "'s " + (subsidy ? "subsidy " : "co-payment ") +
-              (hold ? "hold" : "post") + " but not its code, reference, flags or hold.");
+          tid(t->id.value) + " has the id of " + jid(job.id.value) + "'s " +
+              (subsidy ? "subsidy " : "co-payment ") + (hold ? "hold" : "post") +
+              " but not its code, reference, flags or hold.");
       return nullptr;
     }
     return t;
@@ -352,11 +406,13 @@ class Reconciler {
   // and the hold lies within the award's dates.
   int64_t subsidy_rate(const Job& job, const Transfer& hold) {
     auto a = award_by_account_.find(hold.debit.value);
-    if (a == award_by_account_.end() || a->second->project != job.project || hold.credit != kRevenueAccount) {
+    if (a == award_by_account_.end() || a->second->project != job.project ||
+        hold.credit != kRevenueAccount) {
       add(DifferenceKind::kJobTransfer, EntityKind::kTransfer, hold.id.value, "debit", false, 0,
           static_cast<int64_t>(hold.debit.value),
           tid(hold.id.value) + " holds " + jid(job.id.value) + "'s subsidy from account " +
-              std::to_string(hold.debit.value) + ", not an award of its project paying the centre's revenue.");
+              std::to_string(hold.debit.value) +
+              ", not an award of its project paying the centre's revenue.");
       return 0;
     }
     const Award& award = *a->second;
@@ -365,8 +421,8 @@ class Reconciler {
     const bool before_closing = award.closed_ms != 0 && award.start_ms <= hold.timestamp_ms &&
                                 hold.timestamp_ms <= award.closed_ms;
     if (!award.active_at(hold.timestamp_ms) && !before_closing)
-      add(DifferenceKind::kHoldOutsideAward, EntityKind::kTransfer, hold.id.value, "timestamp_ms", false,
-          award.start_ms, hold.timestamp_ms,
+      add(DifferenceKind::kHoldOutsideAward, EntityKind::kTransfer, hold.id.value, "timestamp_ms",
+          false, award.start_ms, hold.timestamp_ms,
           tid(hold.id.value) + " holds subsidy of award " + std::to_string(award.id.value) +
               " outside its validity dates.");
     return award.rate_bps;  // the scheme's, or the exceptional rate granted on approval
@@ -379,17 +435,23 @@ class Reconciler {
       add(DifferenceKind::kJobTransfer, EntityKind::kTransfer, hold.id.value, "debit", false,
           static_cast<int64_t>(wallet.value), static_cast<int64_t>(hold.debit.value),
           tid(hold.id.value) + " holds " + jid(job.id.value) +
-              "'s co-payment from another account than its project's wallet, or pays another than the revenue.");
+              "'s co-payment from another account than its project's wallet, or pays another than "
+              "the revenue.");
   }
 
   void check_job(const Job& job) {
     const std::string name = jid(job.id.value);
     if (job.subsidy_minor + job.copay_minor != job.cost_minor)
-      add_money(DifferenceKind::kJobSplit, EntityKind::kJob, job.id.value, "subsidy+copay", job.cost_minor,
-                job.subsidy_minor + job.copay_minor, name + ": subsidy + co-payment should equal its cost");
-    if (job.id.value >= Engine::kMaxJobIdForTransfers || job.restarts < 0 || job.restarts >= Engine::kMaxRestarts) {
-      add(DifferenceKind::kJobTransfer, EntityKind::kJob, job.id.value, "restarts", false, 0, job.restarts,
-          name + " has an id or restart count that no transfer id can carry; its money was not recomputed.");
+      add_money(DifferenceKind::kJobSplit, EntityKind::kJob, job.id.value, "subsidy+copay",
+                job.cost_minor, job.subsidy_minor + job.copay_minor,
+                name + ": subsidy + co-payment should equal its cost");
+    if (job.id.value >= Engine::kMaxJobIdForTransfers || job.restarts < 0 ||
+        job.restarts >= Engine::kMaxRestarts) {
+      add(DifferenceKind::kJobTransfer, EntityKind::kJob, job.id.value, "restarts", false, 0,
+          job.restarts,
+          name +
+              " has an id or restart count that no transfer id can carry; its money was not "
+              "recomputed.");
       return;
     }
     Wide cost = 0, subsidy = 0, copay = 0;
@@ -409,7 +471,13 @@ class Reconciler {
       subsidy += s;
       copay += co;
     }
-    const struct { DifferenceKind kind; const char* field; Wide expected; Minor found; const char* what; } totals[] = {
+    const struct {
+      DifferenceKind kind;
+      const char* field;
+      Wide expected;
+      Minor found;
+      const char* what;
+    } totals[] = {
         {DifferenceKind::kJobCost, "cost", cost, job.cost_minor, "cost"},
         {DifferenceKind::kJobSubsidy, "subsidy", subsidy, job.subsidy_minor, "subsidy"},
         {DifferenceKind::kJobCopay, "copay", copay, job.copay_minor, "co-payment"},
@@ -433,28 +501,34 @@ class Reconciler {
     if (it != refunds_by_job_.end()) {
       for (const Transfer* t : it->second) {
         total += t->amount;
-        const bool to_funder = award_by_account_.count(t->credit.value) || fund_accounts_.count(t->credit.value);
+        const bool to_funder =
+            award_by_account_.count(t->credit.value) || fund_accounts_.count(t->credit.value);
         if (t->credit == wallet) {
           to_wallet += t->amount;
         } else if (!to_funder) {
           add(DifferenceKind::kJobRefund, EntityKind::kTransfer, t->id.value, "credit", false,
               static_cast<int64_t>(wallet.value), static_cast<int64_t>(t->credit.value),
-              tid(t->id.value) + " refunds " + name + " to account " + std::to_string(t->credit.value) +
+              tid(t->id.value) + " refunds " + name + " to account " +
+                  std::to_string(t->credit.value) +
                   ", neither its project's wallet nor an award or fund.");
         }
         if (t->debit != kRevenueAccount || (t->flags & ~uint32_t{kLinked}) != 0)
           add(DifferenceKind::kJobRefund, EntityKind::kTransfer, t->id.value, "debit", false,
               static_cast<int64_t>(kRevenueAccount.value), static_cast<int64_t>(t->debit.value),
-              tid(t->id.value) + " refunds " + name + " but is not a single-phase transfer from the centre's revenue.");
+              tid(t->id.value) + " refunds " + name +
+                  " but is not a single-phase transfer from the centre's revenue.");
       }
     }
     if (total != job.refunded_minor)
-      add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded", clamp64(total),
-                job.refunded_minor, name + " refunded against its refund transfers");
+      add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded",
+                clamp64(total), job.refunded_minor,
+                name + " refunded against its refund transfers");
     if (job.refunded_minor < 0 || job.refunded_minor > job.cost_minor)
-      add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded", job.cost_minor,
-                job.refunded_minor, name + " refunded more than it was charged (or a negative amount)");
-    if (job.cost_minor <= 0 || total != job.refunded_minor || total > job.cost_minor || total < 0) return;
+      add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded",
+                job.cost_minor, job.refunded_minor,
+                name + " refunded more than it was charged (or a negative amount)");
+    if (job.cost_minor <= 0 || total != job.refunded_minor || total > job.cost_minor || total < 0)
+      return;
     const Wide subsidy = mul_div_floor(job.refunded_minor, job.subsidy_minor, job.cost_minor);
     if (subsidy >= 0 && to_wallet != total - subsidy)
       add_money(DifferenceKind::kJobRefund, EntityKind::kJob, job.id.value, "refunded_to_wallet",
@@ -469,14 +543,17 @@ class Reconciler {
     std::unordered_map<uint64_t, Wide> granted, returned;  // award account -> sums
     for (const Transfer& t : rows_.transfers) {
       if (t.flags & (kPending | kPostPending | kVoidPending)) continue;
-      if (t.code == kCodeAwardGrant && award_by_account_.count(t.credit.value)) granted[t.credit.value] += t.amount;
-      if (t.code == kCodeAwardReturn && award_by_account_.count(t.debit.value)) returned[t.debit.value] += t.amount;
+      if (t.code == kCodeAwardGrant && award_by_account_.count(t.credit.value))
+        granted[t.credit.value] += t.amount;
+      if (t.code == kCodeAwardReturn && award_by_account_.count(t.debit.value))
+        returned[t.debit.value] += t.amount;
     }
     for (const Award& a : rows_.awards) {
       const std::string name = "award " + std::to_string(a.id.value);
       if (granted[a.account.value] != a.amount_minor)
-        add_money(DifferenceKind::kAwardTotals, EntityKind::kAward, a.id.value, "amount", clamp64(granted[a.account.value]),
-                  a.amount_minor, name + "'s amount granted against its grant and supplement transfers");
+        add_money(DifferenceKind::kAwardTotals, EntityKind::kAward, a.id.value, "amount",
+                  clamp64(granted[a.account.value]), a.amount_minor,
+                  name + "'s amount granted against its grant and supplement transfers");
       if (returned[a.account.value] != a.returned_minor)
         add_money(DifferenceKind::kAwardTotals, EntityKind::kAward, a.id.value, "returned",
                   clamp64(returned[a.account.value]), a.returned_minor,
@@ -488,37 +565,44 @@ class Reconciler {
     for (const auto& [ref, transfers] : refunds_by_job_)
       if (!job_ids_.count(ref))
         for (const Transfer* t : transfers)
-          add_money(DifferenceKind::kJobRefund, EntityKind::kTransfer, t->id.value, "ref", 0, t->amount,
-                    tid(t->id.value) + " is a refund of job " + std::to_string(ref) + ", which has no row");
+          add_money(DifferenceKind::kJobRefund, EntityKind::kTransfer, t->id.value, "ref", 0,
+                    t->amount,
+                    tid(t->id.value) + " is a refund of job " + std::to_string(ref) +
+                        ", which has no row");
   }
 
   // The run the job row describes. Returns whether it finished (and is to be charged).
   bool current_run(const Job& job, Run* run) {
     const std::string name = jid(job.id.value);
-    const bool started = job.state == JobState::kRunning || (is_final(job.state) && job.start_ms > 0);
+    const bool started =
+        job.state == JobState::kRunning || (is_final(job.state) && job.start_ms > 0);
     if (!started) {
-      for (const Transfer* t : {run->subsidy_hold, run->copay_hold, run->subsidy_post, run->copay_post})
+      for (const Transfer* t :
+           {run->subsidy_hold, run->copay_hold, run->subsidy_post, run->copay_post})
         if (t) unexpected(job, *t, "the job has not started since it was last requeued");
       if (job.max_cost_minor != 0 || job.subsidy_held_minor != 0 || job.copay_held_minor != 0)
-        add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "max_cost", 0, job.max_cost_minor,
-                  name + " is not running but its row holds money");
+        add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "max_cost", 0,
+                  job.max_cost_minor, name + " is not running but its row holds money");
       return false;
     }
     if (run->subsidy_hold && run->rate_bps != job.rate_bps)
-      add(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "rate_bps", false, run->rate_bps, job.rate_bps,
-          name + "'s subsidy rate is not its award's rate.");
+      add(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "rate_bps", false,
+          run->rate_bps, job.rate_bps, name + "'s subsidy rate is not its award's rate.");
     run->max_cost_minor = job.max_cost_minor;
     run->rate_bps = job.rate_bps;
     run->start_ms = job.start_ms;
     run->end_ms = job.end_ms;
-    const Minor max_cost = gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000);
+    const Minor max_cost =
+        gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000);
     if (max_cost != job.max_cost_minor)
-      add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "max_cost", max_cost, job.max_cost_minor,
-                name + " maximum cost (price x GPUs x time limit)");
+      add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "max_cost", max_cost,
+                job.max_cost_minor, name + " maximum cost (price x GPUs x time limit)");
     if (job.subsidy_held_minor + job.copay_held_minor != job.max_cost_minor)
-      add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "held", job.max_cost_minor,
-                job.subsidy_held_minor + job.copay_held_minor, name + " holds should add up to its maximum cost");
-    if (job.subsidy_held_minor > 0 && job.subsidy_held_minor != subsidy_share_minor(job.max_cost_minor, job.rate_bps))
+      add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "held",
+                job.max_cost_minor, job.subsidy_held_minor + job.copay_held_minor,
+                name + " holds should add up to its maximum cost");
+    if (job.subsidy_held_minor > 0 &&
+        job.subsidy_held_minor != subsidy_share_minor(job.max_cost_minor, job.rate_bps))
       add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "subsidy_held",
                 subsidy_share_minor(job.max_cost_minor, job.rate_bps), job.subsidy_held_minor,
                 name + " subsidy hold (rate x maximum cost)");
@@ -526,7 +610,8 @@ class Reconciler {
       auto a = award_by_id_.find(job.award.value);
       if (a == award_by_id_.end() || a->second->account != run->subsidy_hold->debit)
         add(DifferenceKind::kJobTransfer, EntityKind::kJob, job.id.value, "award", false,
-            static_cast<int64_t>(job.award.value), 0, name + "'s subsidy hold is not on the award its row names.");
+            static_cast<int64_t>(job.award.value), 0,
+            name + "'s subsidy hold is not on the award its row names.");
     }
     expect_hold(job, run->subsidy_hold, job.subsidy_held_minor, "subsidy");
     expect_hold(job, run->copay_hold, job.copay_held_minor, "co-payment");
@@ -548,18 +633,21 @@ class Reconciler {
         if (t) unexpected(job, *t, "its run held nothing");
       return false;  // it held nothing: a maximum cost of 0, charged nothing
     }
-    run->max_cost_minor = (run->subsidy_hold ? run->subsidy_hold->amount : 0) + (run->copay_hold ? run->copay_hold->amount : 0);
+    run->max_cost_minor = (run->subsidy_hold ? run->subsidy_hold->amount : 0) +
+                          (run->copay_hold ? run->copay_hold->amount : 0);
     run->start_ms = (run->subsidy_hold ? run->subsidy_hold : run->copay_hold)->timestamp_ms;
     expect_post(job, run->subsidy_hold, run->subsidy_post, "subsidy");
     expect_post(job, run->copay_hold, run->copay_post, "co-payment");
     const Transfer* post = run->subsidy_post ? run->subsidy_post : run->copay_post;
     run->end_ms = post ? post->timestamp_ms : run->start_ms;
-    if (run->subsidy_hold && run->subsidy_hold->amount != subsidy_share_minor(run->max_cost_minor, run->rate_bps))
-      add_money(DifferenceKind::kJobHold, EntityKind::kTransfer, run->subsidy_hold->id.value, "amount",
-                subsidy_share_minor(run->max_cost_minor, run->rate_bps), run->subsidy_hold->amount,
-                jid(job.id.value) + " run " + std::to_string(k) + " subsidy hold (rate x maximum cost)");
-    run->price_known =
-        gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000) == run->max_cost_minor;
+    if (run->subsidy_hold &&
+        run->subsidy_hold->amount != subsidy_share_minor(run->max_cost_minor, run->rate_bps))
+      add_money(
+          DifferenceKind::kJobHold, EntityKind::kTransfer, run->subsidy_hold->id.value, "amount",
+          subsidy_share_minor(run->max_cost_minor, run->rate_bps), run->subsidy_hold->amount,
+          jid(job.id.value) + " run " + std::to_string(k) + " subsidy hold (rate x maximum cost)");
+    run->price_known = gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus,
+                                      job.time_limit_s * 1000) == run->max_cost_minor;
     if (!run->price_known) ++report_->runs_not_recomputed;
     return true;
   }
@@ -574,23 +662,28 @@ class Reconciler {
   void expect_post(const Job& job, const Transfer* hold, const Transfer* post, const char* what) {
     if (hold && !post)
       add(DifferenceKind::kJobTransfer, EntityKind::kTransfer, hold->id.value, "post", false, 1, 0,
-          jid(job.id.value) + "'s " + what + " hold " + tid(hold->id.value) + " was never settled though its run ended.");
+          jid(job.id.value) + "'s " + what + " hold " + tid(hold->id.value) +
+              " was never settled though its run ended.");
     if (!hold && post) unexpected(job, *post, "it has no hold to settle");
   }
   void unexpected(const Job& job, const Transfer& t, const char* why) {
     add(DifferenceKind::kJobTransfer, EntityKind::kTransfer, t.id.value, "id", false, 0,
-        static_cast<int64_t>(t.id.value), tid(t.id.value) + " of " + jid(job.id.value) + " should not exist: " + why + ".");
+        static_cast<int64_t>(t.id.value),
+        tid(t.id.value) + " of " + jid(job.id.value) + " should not exist: " + why + ".");
   }
 
   // Recomputes a finished run's charge and split and compares them with its posts.
   void settle_run(const Job& job, const Run& run, Minor* cost, Minor* subsidy, Minor* copay) {
-    const Minor posted = (run.subsidy_post ? run.subsidy_post->amount : 0) + (run.copay_post ? run.copay_post->amount : 0);
+    const Minor posted = (run.subsidy_post ? run.subsidy_post->amount : 0) +
+                         (run.copay_post ? run.copay_post->amount : 0);
     Minor c = posted;
     if (run.price_known) {
       c = gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, run.end_ms - run.start_ms);
       if (c < 0) {
-        add(DifferenceKind::kJobCost, EntityKind::kJob, job.id.value, "runtime_ms", false, 0, run.end_ms - run.start_ms,
-            jid(job.id.value) + "'s run times and price give no cost (a negative runtime or an overflow).");
+        add(DifferenceKind::kJobCost, EntityKind::kJob, job.id.value, "runtime_ms", false, 0,
+            run.end_ms - run.start_ms,
+            jid(job.id.value) +
+                "'s run times and price give no cost (a negative runtime or an overflow).");
         c = posted;
       }
       c = std::min(c, run.max_cost_minor);
@@ -599,11 +692,13 @@ class Reconciler {
     const Minor s = std::min(subsidy_share_minor(c, run.rate_bps), held_subsidy);
     const Minor co = c - s;
     if (run.subsidy_post && run.subsidy_post->amount != s)
-      add_money(DifferenceKind::kJobPosting, EntityKind::kTransfer, run.subsidy_post->id.value, "amount", s,
-                run.subsidy_post->amount, jid(job.id.value) + " subsidy posted for its run");
+      add_money(DifferenceKind::kJobPosting, EntityKind::kTransfer, run.subsidy_post->id.value,
+                "amount", s, run.subsidy_post->amount,
+                jid(job.id.value) + " subsidy posted for its run");
     if (run.copay_post && run.copay_post->amount != co)
-      add_money(DifferenceKind::kJobPosting, EntityKind::kTransfer, run.copay_post->id.value, "amount", co,
-                run.copay_post->amount, jid(job.id.value) + " co-payment posted for its run");
+      add_money(DifferenceKind::kJobPosting, EntityKind::kTransfer, run.copay_post->id.value,
+                "amount", co, run.copay_post->amount,
+                jid(job.id.value) + " co-payment posted for its run");
     if (!run.copay_hold && co != 0)
       add_money(DifferenceKind::kJobPosting, EntityKind::kJob, job.id.value, "copay", co, 0,
                 jid(job.id.value) + " co-payment of a run that held none from the wallet");
@@ -616,7 +711,8 @@ class Reconciler {
     for (const Transfer& t : rows_.transfers)
       if ((t.code == kCodeJobSubsidy || t.code == kCodeJobCopay) && !claimed_.count(t.id.value))
         add(DifferenceKind::kJobTransfer, EntityKind::kTransfer, t.id.value, "ref", false, 0,
-            static_cast<int64_t>(t.ref), tid(t.id.value) + " is a job's money but belongs to no run of any job.");
+            static_cast<int64_t>(t.ref),
+            tid(t.id.value) + " is a job's money but belongs to no run of any job.");
   }
 
   // ---- top-ups ----
@@ -628,25 +724,26 @@ class Reconciler {
       const std::string name = "top-up " + tid(u.transfer.value);
       const Transfer* t = transfer(u.transfer);
       if (!t) {
-        add(DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, u.transfer.value, "transfer", false, 1, 0,
-            name + " of " + format_amount(u.amount_minor) + " has no transfer.");
+        add(DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, u.transfer.value, "transfer", false,
+            1, 0, name + " of " + format_amount(u.amount_minor) + " has no transfer.");
         continue;
       }
       auto p = project_by_id_.find(u.project.value);
       const AccountId wallet = p == project_by_id_.end() ? AccountId() : p->second->wallet;
       if (t->amount != u.amount_minor)
-        add_money(DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, u.transfer.value, "amount", u.amount_minor,
-                  t->amount, name + " amount in the ledger against its row");
-      if (t->credit != wallet || t->debit != kExternalAccount || t->code != kCodeTopUp || t->flags != 0)
+        add_money(DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, u.transfer.value, "amount",
+                  u.amount_minor, t->amount, name + " amount in the ledger against its row");
+      if (t->credit != wallet || t->debit != kExternalAccount || t->code != kCodeTopUp ||
+          t->flags != 0)
         add(DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, u.transfer.value, "wallet", false,
             static_cast<int64_t>(wallet.value), static_cast<int64_t>(t->credit.value),
-            name + " does not pay the external account's money into project " + std::to_string(u.project.value) +
-                "'s wallet.");
+            name + " does not pay the external account's money into project " +
+                std::to_string(u.project.value) + "'s wallet.");
     }
     for (const Transfer& t : rows_.transfers)
       if (t.code == kCodeTopUp && !recorded.count(t.id.value))
-        add_money(DifferenceKind::kTopUpUnrecorded, EntityKind::kTransfer, t.id.value, "amount", 0, t.amount,
-                  tid(t.id.value) + " is a top-up without its top-up row");
+        add_money(DifferenceKind::kTopUpUnrecorded, EntityKind::kTransfer, t.id.value, "amount", 0,
+                  t.amount, tid(t.id.value) + " is a top-up without its top-up row");
   }
 
   static constexpr size_t kNone = std::numeric_limits<size_t>::max();
@@ -659,11 +756,12 @@ class Reconciler {
   std::unordered_map<uint64_t, const PendingUpdate*> stored_state_;  // hold id -> its stored state
   std::unordered_map<uint64_t, const Award*> award_by_account_, award_by_id_;
   std::unordered_map<uint64_t, const Project*> project_by_id_;
-  std::unordered_set<uint64_t> fund_accounts_;                        // scheme fund account ids
+  std::unordered_set<uint64_t> fund_accounts_;  // scheme fund account ids
   std::unordered_set<uint64_t> job_ids_;
-  std::unordered_map<uint64_t, std::vector<const Transfer*>> refunds_by_job_;  // job id -> its refunds
+  std::unordered_map<uint64_t, std::vector<const Transfer*>>
+      refunds_by_job_;                  // job id -> its refunds
   std::vector<WideBalances> balances_;  // recomputed, parallel to rows_.accounts
-  std::vector<size_t> resolved_by_;     // per transfer: the position of the one resolving it, or kNone
+  std::vector<size_t> resolved_by_;  // per transfer: the position of the one resolving it, or kNone
   std::unordered_set<uint64_t> claimed_;  // job transfers found in some run of a job
 };
 

@@ -48,29 +48,29 @@
 namespace berth::core {
 
 enum class DifferenceKind : uint8_t {
-  kAccountBalance = 0,   // an account row's balance column differs from its transfers
-  kUnbalancedTotals,     // total debits differ from total credits (posted or pending)
-  kOverdraft,            // a protected account below zero counting holds
-  kUnprotectedAccount,   // a fund, award or wallet account that may be overdrawn
-  kUnknownAccount,       // a transfer names an account that has no row
-  kDuplicateTransfer,    // two transfers with one id
-  kBadAmount,            // a single-phase or pending transfer whose amount is not positive
-  kBadResolution,        // a post or void that resolves no earlier hold, or on other accounts
-  kHoldResolvedTwice,    // a hold posted or voided more than once
-  kPostExceedsHold,      // a post above its hold, or a void of another amount
-  kPendingState,         // a hold's stored state or posted amount disagrees with its transfers
-  kJobTransfer,          // a job's hold or post missing, unexpected, or of the wrong shape
-  kJobHold,              // a hold's amount differs from the split of the job's maximum cost
-  kJobPosting,           // a post differs from the charge recomputed for that run
-  kJobCost,              // a job's cost differs from the sum of its runs' charges
-  kJobSubsidy,           // likewise its subsidy
-  kJobCopay,             // likewise its co-payment
-  kJobSplit,             // a job's subsidy + co-payment differs from its cost
-  kHoldOutsideAward,     // a subsidy hold placed outside its award's validity dates
-  kTopUpTransfer,        // a top-up without its transfer, or with another amount or wallet
-  kTopUpUnrecorded,      // a top-up transfer without its top-up row
-  kJobRefund,            // a job's refunds disagree with its refunded amount, its cost or its split
-  kAwardTotals,          // an award row's granted or returned amount differs from its transfers
+  kAccountBalance = 0,  // an account row's balance column differs from its transfers
+  kUnbalancedTotals,    // total debits differ from total credits (posted or pending)
+  kOverdraft,           // a protected account below zero counting holds
+  kUnprotectedAccount,  // a fund, award or wallet account that may be overdrawn
+  kUnknownAccount,      // a transfer names an account that has no row
+  kDuplicateTransfer,   // two transfers with one id
+  kBadAmount,           // a single-phase or pending transfer whose amount is not positive
+  kBadResolution,       // a post or void that resolves no earlier hold, or on other accounts
+  kHoldResolvedTwice,   // a hold posted or voided more than once
+  kPostExceedsHold,     // a post above its hold, or a void of another amount
+  kPendingState,        // a hold's stored state or posted amount disagrees with its transfers
+  kJobTransfer,         // a job's hold or post missing, unexpected, or of the wrong shape
+  kJobHold,             // a hold's amount differs from the split of the job's maximum cost
+  kJobPosting,          // a post differs from the charge recomputed for that run
+  kJobCost,             // a job's cost differs from the sum of its runs' charges
+  kJobSubsidy,          // likewise its subsidy
+  kJobCopay,            // likewise its co-payment
+  kJobSplit,            // a job's subsidy + co-payment differs from its cost
+  kHoldOutsideAward,    // a subsidy hold placed outside its award's validity dates
+  kTopUpTransfer,       // a top-up without its transfer, or with another amount or wallet
+  kTopUpUnrecorded,     // a top-up transfer without its top-up row
+  kJobRefund,           // a job's refunds disagree with its refunded amount, its cost or its split
+  kAwardTotals,         // an award row's granted or returned amount differs from its transfers
 };
 const char* difference_kind_name(DifferenceKind kind);  // "account_balance", ...
 
@@ -81,12 +81,12 @@ const char* entity_kind_name(EntityKind kind);  // "ledger", "account", ...
 struct Difference {
   DifferenceKind kind = DifferenceKind::kAccountBalance;
   EntityKind entity = EntityKind::kLedger;
-  uint64_t id = 0;          // the account, transfer or job id; a top-up's transfer id
-  std::string field;        // the column or quantity compared ("debits_posted", "cost", ...), may be ""
-  bool money = true;        // expected and found are minor units (else counts or ids)
-  int64_t expected = 0;     // what the rows recompute to
-  int64_t found = 0;        // what the rows hold
-  std::string message;      // one sentence
+  uint64_t id = 0;    // the account, transfer or job id; a top-up's transfer id
+  std::string field;  // the column or quantity compared ("debits_posted", "cost", ...), may be ""
+  bool money = true;  // expected and found are minor units (else counts or ids)
+  int64_t expected = 0;  // what the rows recompute to
+  int64_t found = 0;     // what the rows hold
+  std::string message;   // one sentence
 };
 
 struct ReconcileOptions {

@@ -26,21 +26,24 @@ void add_problem(std::string* problems, const std::string& problem) {
 // Why a running job's GPUs cannot be taken back: a node no longer configured, a GPU id out of
 // range or repeated, or a GPU an earlier running job already holds. Marks them in `busy` only
 // when every one of its placements is sound, so a job set aside takes nothing.
-std::string placement_problem(const Cluster& cluster, const Job& job, std::map<uint64_t, uint64_t>* busy) {
+std::string placement_problem(const Cluster& cluster, const Job& job,
+                              std::map<uint64_t, uint64_t>* busy) {
   std::vector<Placement> placements = {Placement{job.node, job.gpu_ids}};
   placements.insert(placements.end(), job.more_nodes.begin(), job.more_nodes.end());
   if (static_cast<int>(placements.size()) != job.nodes)
-    return "it runs on " + std::to_string(placements.size()) + " node(s), not the " + std::to_string(job.nodes) +
-           " it asked for";
+    return "it runs on " + std::to_string(placements.size()) + " node(s), not the " +
+           std::to_string(job.nodes) + " it asked for";
   std::map<uint64_t, uint64_t> want;
   for (const Placement& p : placements) {
     const Node* n = cluster.node(p.node);
-    if (n == nullptr) return "node " + std::to_string(p.node.value) + ", where it ran, is not in the configuration";
+    if (n == nullptr)
+      return "node " + std::to_string(p.node.value) + ", where it ran, is not in the configuration";
     if (static_cast<int>(p.gpu_ids.size()) != job.gpus_per_node())
-      return "it holds " + std::to_string(p.gpu_ids.size()) + " GPU(s) on node " + n->name + ", not " +
-             std::to_string(job.gpus_per_node());
+      return "it holds " + std::to_string(p.gpu_ids.size()) + " GPU(s) on node " + n->name +
+             ", not " + std::to_string(job.gpus_per_node());
     for (int g : p.gpu_ids) {
-      if (g < 0 || g >= n->gpus || g >= 64) return "GPU " + std::to_string(g) + " is not on node " + n->name;
+      if (g < 0 || g >= n->gpus || g >= 64)
+        return "GPU " + std::to_string(g) + " is not on node " + n->name;
       const uint64_t bit = uint64_t{1} << g;
       uint64_t& mine = want[p.node.value];
       auto taken = busy->find(p.node.value);
@@ -55,34 +58,42 @@ std::string placement_problem(const Cluster& cluster, const Job& job, std::map<u
 
 }  // namespace
 
-std::string Engine::restore_problem(const Job& job, const ChangeSet& rows, std::map<uint64_t, uint64_t>* busy) const {
+std::string Engine::restore_problem(const Job& job, const ChangeSet& rows,
+                                    std::map<uint64_t, uint64_t>* busy) const {
   std::string problems;
-  if (auto it = rows.job_problems.find(job.id.value); it != rows.job_problems.end()) add_problem(&problems, it->second.what);
+  if (auto it = rows.job_problems.find(job.id.value); it != rows.job_problems.end())
+    add_problem(&problems, it->second.what);
   if (is_final(job.state)) return problems;
   if (!funding_.project(job.project))
     add_problem(&problems, "project " + std::to_string(job.project.value) + " does not exist");
   if (job.gpus < 1 || job.nodes < 1 || job.gpus % job.nodes != 0)
-    add_problem(&problems, std::to_string(job.gpus) + " GPU(s) on " + std::to_string(job.nodes) + " node(s)");
+    add_problem(&problems,
+                std::to_string(job.gpus) + " GPU(s) on " + std::to_string(job.nodes) + " node(s)");
   if (job.id.value >= kMaxJobIdForTransfers || job.restarts < 0 || job.restarts >= kMaxRestarts)
     add_problem(&problems, "restart count " + std::to_string(job.restarts) + " out of range");
   if (job.state == JobState::kPending)
     for (const Dependency& d : job.dependencies)
       if (d.job.value == 0 || d.job.value > rows.jobs.size())
-        add_problem(&problems, "it depends on job " + std::to_string(d.job.value) + ", which does not exist");
+        add_problem(&problems,
+                    "it depends on job " + std::to_string(d.job.value) + ", which does not exist");
   if (job.state == JobState::kPending)
     for (NodeId n : job.node_choice.required)
       if (cluster_.node(n) == nullptr)
-        add_problem(&problems, "it asks for node " + std::to_string(n.value) + " (--nodelist), which is not in the configuration");
-  if (job.state == JobState::kRunning && problems.empty()) add_problem(&problems, placement_problem(cluster_, job, busy));
+        add_problem(&problems, "it asks for node " + std::to_string(n.value) +
+                                   " (--nodelist), which is not in the configuration");
+  if (job.state == JobState::kRunning && problems.empty())
+    add_problem(&problems, placement_problem(cluster_, job, busy));
   return problems;
 }
 
-void Engine::set_aside(Job& job, const std::string& problem, bool state_unknown, int64_t latest_ms) {
+void Engine::set_aside(Job& job, const std::string& problem, bool state_unknown,
+                       int64_t latest_ms) {
   SetAsideJob s;
   s.job = job.id;
   s.problem = problem;
   s.kept = !state_unknown && is_final(job.state);
-  s.was_running = job.state == JobState::kRunning || (state_unknown && job.start_ms > 0 && job.end_ms == 0);
+  s.was_running =
+      job.state == JobState::kRunning || (state_unknown && job.start_ms > 0 && job.end_ms == 0);
   set_aside_.push_back(s);
   if (s.kept) return;
   job.state = JobState::kFailed;
@@ -98,7 +109,9 @@ Status Engine::release_set_aside_holds() {
   for (const SetAsideJob& s : set_aside_) {
     Job& job = jobs_.at(s.job);
     touch(job);  // written back readable, so it is set aside only once
-    if (s.kept || job.id.value >= kMaxJobIdForTransfers || job.restarts < 0 || job.restarts >= kMaxRestarts) continue;
+    if (s.kept || job.id.value >= kMaxJobIdForTransfers || job.restarts < 0 ||
+        job.restarts >= kMaxRestarts)
+      continue;
     bool released = false;
     for (const int hold_phase : kHoldPhases) {
       const TransferId hold_id = job_transfer_id(job.id, job.restarts, hold_phase);
@@ -107,7 +120,8 @@ Status Engine::release_set_aside_holds() {
       const int64_t at_ms = std::max(job.start_ms, ledger_.transfer(hold_id)->timestamp_ms);
       const TransferResult r = ledger_.create_transfer(post, at_ms);
       if (r != TransferResult::kOk)
-        return Status::Internal("job " + std::to_string(job.id.value) + ": its hold " + std::to_string(hold_id.value) +
+        return Status::Internal("job " + std::to_string(job.id.value) + ": its hold " +
+                                std::to_string(hold_id.value) +
                                 " could not be released: " + transfer_result_name(r));
       released = true;
     }

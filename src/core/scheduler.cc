@@ -38,8 +38,9 @@ bool for_each_model(const Cluster& cluster, const Job& job, F f) {
 }  // namespace
 
 template <typename It>
-bool Scheduler::gather(const Cluster& cluster, const Job& job, int model, It begin, It end, const ConstLookup& lookup,
-                       const std::vector<int64_t>* reserved, int64_t* key, std::vector<NodeId>* out) const {
+bool Scheduler::gather(const Cluster& cluster, const Job& job, int model, It begin, It end,
+                       const ConstLookup& lookup, const std::vector<int64_t>* reserved,
+                       int64_t* key, std::vector<NodeId>* out) const {
   const int per = job.gpus_per_node();
   const size_t need = static_cast<size_t>(job.nodes);
   const size_t count = cluster.nodes().size();
@@ -88,13 +89,17 @@ bool Scheduler::gather(const Cluster& cluster, const Job& job, int model, It beg
   return true;
 }
 
-bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
-                               int64_t* at_ms, std::vector<NodeId>* nodes, const std::vector<int64_t>* reserved) const {
+bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms,
+                               const ConstLookup& lookup, int64_t* at_ms,
+                               std::vector<NodeId>* nodes,
+                               const std::vector<int64_t>* reserved) const {
   std::vector<NodeId> best, candidate;
   int64_t best_key = INT64_MAX;
   const bool found = for_each_model(cluster, job, [&](int model) {
     int64_t key = 0;
-    if (!gather(cluster, job, model, ends_.begin(), ends_.end(), lookup, reserved, &key, &candidate)) return false;
+    if (!gather(cluster, job, model, ends_.begin(), ends_.end(), lookup, reserved, &key,
+                &candidate))
+      return false;
     if (key < best_key) {
       best_key = key;
       best.swap(candidate);
@@ -179,7 +184,8 @@ bool Scheduler::preempt_for(const Pass& p, const Job& job, std::vector<NodeId>* 
 void Scheduler::reserve(const std::vector<NodeId>& nodes, int64_t from_ms) {
   for (NodeId n : nodes) {
     int64_t& from = reserved_[n.value - 1];
-    if (from == Cluster::kNotReserved) reserved_nodes_.push_back(static_cast<uint32_t>(n.value - 1));
+    if (from == Cluster::kNotReserved)
+      reserved_nodes_.push_back(static_cast<uint32_t>(n.value - 1));
     from = std::min(from, from_ms);
   }
 }
@@ -288,7 +294,8 @@ bool Scheduler::may_preempt(const Pass& p, const Job& job) const {
 
 void Scheduler::remember_no_victims(Pass& p, const Job& job) const {
   const int per = job.gpus_per_node();
-  if (job.nodes == 1) p.no_victims_single = std::min(p.no_victims_single, per);
+  if (job.nodes == 1)
+    p.no_victims_single = std::min(p.no_victims_single, per);
   else if (job.nodes <= p.no_victims_gang.first && per <= p.no_victims_gang.second)
     p.no_victims_gang = {job.nodes, per};
 }

@@ -24,9 +24,10 @@
 // reservation and no expected start until nodes free up: reservations do not yet stack in
 // time on one node, as a full availability profile would.) Plans are only as good as the
 // runtimes they use: a job planned with a predicted runtime that runs longer can delay a
-// reservation, which a time limit never does; such a job is replanned (replan_overdue). A pass examines at most `depth` jobs after the first reservation (like
-// Slurm's bf_max_job_test); the top blocked job is always examined first, so no job is
-// starved by the bound, and age raises every waiting job's priority until it is first.
+// reservation, which a time limit never does; such a job is replanned (replan_overdue). A pass
+// examines at most `depth` jobs after the first reservation (like Slurm's bf_max_job_test); the top
+// blocked job is always examined first, so no job is starved by the bound, and age raises every
+// waiting job's priority until it is first.
 //
 // Least attained service (demote_after_gpu_s > 0), as Tiresias's discretised LAS (Gu et al.,
 // NSDI'19): runtimes are unknown, but in these workloads a job that has already run long is
@@ -34,10 +35,10 @@
 // attempts, is demoted: it queues behind the jobs that have not (priority.h), and while it runs,
 // if it asked to be requeued, the first blocked job that is not demoted (nor spot) may preempt
 // it, as it may preempt spot jobs: spot jobs go first, then demoted jobs of no higher tier, the
-// fewest GPUs first, then the most attained. Unlike spot preemption, every such blocked job may preempt, not only the
-// first: a short new job should not wait behind a large one that finds nothing to stop (each
-// keeps the nodes it freed). A preempted job is requeued and starts again later (from its last
-// checkpoint, if it keeps one: the simulator's model of a training job).
+// fewest GPUs first, then the most attained. Unlike spot preemption, every such blocked job may
+// preempt, not only the first: a short new job should not wait behind a large one that finds
+// nothing to stop (each keeps the nodes it freed). A preempted job is requeued and starts again
+// later (from its last checkpoint, if it keeps one: the simulator's model of a training job).
 #pragma once
 
 #include <algorithm>
@@ -69,13 +70,14 @@ class Scheduler {
   using ConstLookup = std::function<const Job&(JobId)>;
 
   struct Options {
-    bool backfill = true;       // EASY: the top blocked job gets a reservation
-    bool conservative = false;  // with backfill: every blocked job gets one
-    bool strict = false;        // the first job that cannot start blocks every job behind it
-    bool preemption = true;     // normal and high jobs may preempt spot jobs
-    int depth = 10'000;         // jobs examined per pass after the first reservation
+    bool backfill = true;            // EASY: the top blocked job gets a reservation
+    bool conservative = false;       // with backfill: every blocked job gets one
+    bool strict = false;             // the first job that cannot start blocks every job behind it
+    bool preemption = true;          // normal and high jobs may preempt spot jobs
+    int depth = 10'000;              // jobs examined per pass after the first reservation
     int64_t demote_after_gpu_s = 0;  // least attained service (0: off)
-    int64_t preempt_exempt_s = 0;    // a job is not preempted in its first seconds of a run (Slurm's PreemptExemptTime)
+    int64_t preempt_exempt_s =
+        0;  // a job is not preempted in its first seconds of a run (Slurm's PreemptExemptTime)
   };
   explicit Scheduler(Options options);
   Scheduler() : Scheduler(Options{}) {}
@@ -101,13 +103,17 @@ class Scheduler {
   // Running jobs and when they are planned to end, for reservations.
   void running(const Job& job) {
     ends_.insert({job.start_ms + job.planned_s() * 1000, job.id.value});
-    if (job.tier == Tier::kSpot) spot_.insert({job.start_ms, job.id.value});
-    else if (demotable(job)) requeueable_.insert({job.start_ms, job.id.value});
+    if (job.tier == Tier::kSpot)
+      spot_.insert({job.start_ms, job.id.value});
+    else if (demotable(job))
+      requeueable_.insert({job.start_ms, job.id.value});
   }
   void ended(const Job& job) {
     ends_.erase({job.start_ms + job.planned_s() * 1000, job.id.value});
-    if (job.tier == Tier::kSpot) spot_.erase({job.start_ms, job.id.value});
-    else if (demotable(job)) requeueable_.erase({job.start_ms, job.id.value});
+    if (job.tier == Tier::kSpot)
+      spot_.erase({job.start_ms, job.id.value});
+    else if (demotable(job))
+      requeueable_.erase({job.start_ms, job.id.value});
   }
 
   // Running jobs that have outlived their planned runtime (an underestimate) would make
@@ -146,8 +152,9 @@ class Scheduler {
   // else when enough running jobs will have reached their planned ends on the nodes it needs.
   // False if its nodes will never have room (e.g. they are down). `nodes` (may be null)
   // receives the nodes; `reserved` (may be null) marks nodes it must not count on.
-  bool earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms, const ConstLookup& lookup,
-                      int64_t* at_ms, std::vector<NodeId>* nodes = nullptr,
+  bool earliest_start(const Cluster& cluster, const Job& job, int64_t now_ms,
+                      const ConstLookup& lookup, int64_t* at_ms,
+                      std::vector<NodeId>* nodes = nullptr,
                       const std::vector<int64_t>* reserved = nullptr) const;
 
   // How many jobs the last pass examined (for benchmarks).
@@ -191,16 +198,20 @@ class Scheduler {
   // nodes that have room now). Fills `out` with them and `key` with the key of the job that
   // completed the set (or INT64_MIN when nodes have room now); false if the walk ends first.
   template <typename It>
-  bool gather(const Cluster& cluster, const Job& job, int model, It begin, It end, const ConstLookup& lookup,
-              const std::vector<int64_t>* reserved, int64_t* key, std::vector<NodeId>* out) const;
+  bool gather(const Cluster& cluster, const Job& job, int model, It begin, It end,
+              const ConstLookup& lookup, const std::vector<int64_t>* reserved, int64_t* key,
+              std::vector<NodeId>* out) const;
   // Finds nodes where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
   bool preempt_for(const Pass& p, const Job& job, std::vector<NodeId>* nodes);
   void list_victims(const Pass& p);
   // A running job that preemption may stop once it is demoted.
   bool demotable(const Job& job) const { return options_.demote_after_gpu_s > 0 && job.requeue; }
-  bool demoted(const Job& job, int64_t now_ms) const { return job.demoted(options_.demote_after_gpu_s, now_ms); }
+  bool demoted(const Job& job, int64_t now_ms) const {
+    return job.demoted(options_.demote_after_gpu_s, now_ms);
+  }
   bool exempt(const Job& job, int64_t now_ms) const {
-    return options_.preempt_exempt_s > 0 && now_ms - job.start_ms < options_.preempt_exempt_s * 1000;
+    return options_.preempt_exempt_s > 0 &&
+           now_ms - job.start_ms < options_.preempt_exempt_s * 1000;
   }
   // Orders demoted victims: fewest GPUs first, then the most attained.
   static int64_t victim_key(const Job& job, int64_t now_ms) {
@@ -214,17 +225,19 @@ class Scheduler {
   std::set<QueueKey> queue_;
   std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
   std::set<std::pair<int64_t, uint64_t>> spot_;  // (start, job id) of running spot jobs
-  std::set<std::pair<int64_t, uint64_t>> requeueable_;  // (start, job id) of others that may be demoted
-  std::vector<std::pair<int64_t, uint64_t>> victims_;   // during a pass: who may be preempted, in order
-  size_t spot_victims_ = 0;                             // of them, the spot jobs (first)
-  size_t low_victims_ = 0;                              // the spot jobs and demoted jobs below high tier
-  bool victims_listed_ = false;                         // victims_ is this pass's
-  std::vector<int64_t> reserved_;                // per node index, during a pass: reserved from (0: not)
-  std::vector<uint32_t> reserved_nodes_;         // nodes reserved this pass, to clear after it
-  std::vector<NodeId> placed_;                   // scratch
-  std::vector<uint64_t> overdue_;                // scratch
-  mutable std::vector<int> freed_;               // per node index, while reserving (scratch)
-  mutable std::vector<char> counted_;            // per node index, while reserving (scratch)
+  std::set<std::pair<int64_t, uint64_t>>
+      requeueable_;  // (start, job id) of others that may be demoted
+  std::vector<std::pair<int64_t, uint64_t>>
+      victims_;                           // during a pass: who may be preempted, in order
+  size_t spot_victims_ = 0;               // of them, the spot jobs (first)
+  size_t low_victims_ = 0;                // the spot jobs and demoted jobs below high tier
+  bool victims_listed_ = false;           // victims_ is this pass's
+  std::vector<int64_t> reserved_;         // per node index, during a pass: reserved from (0: not)
+  std::vector<uint32_t> reserved_nodes_;  // nodes reserved this pass, to clear after it
+  std::vector<NodeId> placed_;            // scratch
+  std::vector<uint64_t> overdue_;         // scratch
+  mutable std::vector<int> freed_;        // per node index, while reserving (scratch)
+  mutable std::vector<char> counted_;     // per node index, while reserving (scratch)
   mutable std::vector<uint32_t> touched_;
   size_t last_examined_ = 0;
 };

@@ -8,7 +8,8 @@
 namespace berth::core {
 
 void Engine::enqueue(Job& job, int64_t now_ms) {
-  job.priority = queue_priority(job, scheduling_, fairshare_.factor(job.org, job.project), cluster_.total_gpus(), now_ms);
+  job.priority = queue_priority(job, scheduling_, fairshare_.factor(job.org, job.project),
+                                cluster_.total_gpus(), now_ms);
   job.expected_start_ms = 0;
   scheduler_.enqueue(job);
 }
@@ -25,7 +26,8 @@ void Engine::queue_or_park(Job& job, int64_t now_ms) {
   if (reason == PendingReason::kNone) {
     enqueue(job, now_ms);
     // A reason from the last pass (Resources, InsufficientFunds, ...) stands until the next.
-    const bool was_parked = job.reason == PendingReason::kJobHeldUser || job.reason == PendingReason::kDependency ||
+    const bool was_parked = job.reason == PendingReason::kJobHeldUser ||
+                            job.reason == PendingReason::kDependency ||
                             job.reason == PendingReason::kDependencyNeverSatisfied;
     if (!was_parked) return;
   } else {
@@ -42,31 +44,37 @@ void Engine::queue_or_park(Job& job, int64_t now_ms) {
 void Engine::recompute_priorities(int64_t now_ms) {
   fairshare_.decay(now_ms);
   std::unordered_map<uint64_t, double> factor;  // per project: the same for all its jobs
-  scheduler_.rekey([this](JobId id) -> Job& { return jobs_.at(id); }, [&](Job& job) {
-    // A job submitted before its project had any history gets a prediction once it has one.
-    // (Re-predicting every waiting job from the latest runtimes was measured worse: the jobs
-    // that finish first are the short ones, so predictions drift short.)
-    if (job.estimate_from_history && job.estimate_s == 0) {
-      const int64_t planned = predicted_s(job.project, job.gpus, job.time_limit_s);
-      if (planned != job.estimate_s) {
-        job.estimate_s = planned;
-        touch(job);
-      }
-    }
-    auto [it, fresh] = factor.try_emplace(job.project.value, 0.0);
-    if (fresh) it->second = fairshare_.factor(job.org, job.project);
-    job.priority = queue_priority(job, scheduling_, it->second, cluster_.total_gpus(), now_ms);
-  });
+  scheduler_.rekey([this](JobId id) -> Job& { return jobs_.at(id); },
+                   [&](Job& job) {
+                     // A job submitted before its project had any history gets a prediction once it
+                     // has one. (Re-predicting every waiting job from the latest runtimes was
+                     // measured worse: the jobs that finish first are the short ones, so
+                     // predictions drift short.)
+                     if (job.estimate_from_history && job.estimate_s == 0) {
+                       const int64_t planned = predicted_s(job.project, job.gpus, job.time_limit_s);
+                       if (planned != job.estimate_s) {
+                         job.estimate_s = planned;
+                         touch(job);
+                       }
+                     }
+                     auto [it, fresh] = factor.try_emplace(job.project.value, 0.0);
+                     if (fresh) it->second = fairshare_.factor(job.org, job.project);
+                     job.priority = queue_priority(job, scheduling_, it->second,
+                                                   cluster_.total_gpus(), now_ms);
+                   });
   priorities_at_ms_ = now_ms;
 }
 
 PendingReason Engine::cap_reason(const Job& job, int64_t now_ms) const {
   if (job.array_throttle > 0) {
-    if (jobs_.running_tasks(job.array_id) >= job.array_throttle) return PendingReason::kJobArrayTaskLimit;
+    if (jobs_.running_tasks(job.array_id) >= job.array_throttle)
+      return PendingReason::kJobArrayTaskLimit;
   }
   const Award* award = funding_.active_award(job.project, now_ms);
-  if (award && project_gpus_in_use(job.project) + job.gpus > award->gpu_level) return PendingReason::kAwardCap;
-  if (const Limit* l = project_limit(job.project); l && l->max_gpus >= 0 && project_gpus_in_use(job.project) + job.gpus > l->max_gpus)
+  if (award && project_gpus_in_use(job.project) + job.gpus > award->gpu_level)
+    return PendingReason::kAwardCap;
+  if (const Limit* l = project_limit(job.project);
+      l && l->max_gpus >= 0 && project_gpus_in_use(job.project) + job.gpus > l->max_gpus)
     return PendingReason::kQuotaLimit;
   if (const Limit* l = org_limit(job.org); l && l->max_gpus >= 0) {
     if (jobs_.gpus_of(job.org) + job.gpus > l->max_gpus) return PendingReason::kQuotaLimit;
@@ -84,8 +92,9 @@ PendingReason Engine::refusal(const Job& job, int64_t now_ms) const {
 
 std::vector<JobId> Engine::schedule(int64_t now_ms) {
   if (now_ms - priorities_at_ms_ >= scheduling_.priority_recalc_ms) recompute_priorities(now_ms);
-  scheduler_.replan_overdue(now_ms, [this](JobId id) -> Job& { return jobs_.at(id); },
-                            [this](const Job& job) { touch(job); });
+  scheduler_.replan_overdue(
+      now_ms, [this](JobId id) -> Job& { return jobs_.at(id); },
+      [this](const Job& job) { touch(job); });
   // The Engine as the pass's host: a local class, so it may use the Engine's private parts.
   class Host final : public SchedulerHost {
    public:
@@ -136,7 +145,8 @@ int64_t Engine::estimate(const JobRequest& r, int64_t time_limit_s) const {
 }
 
 void Engine::learn_runtime(const Job& job) {
-  const bool own_end = job.state == JobState::kCompleted || job.state == JobState::kFailed || job.state == JobState::kTimeout;
+  const bool own_end = job.state == JobState::kCompleted || job.state == JobState::kFailed ||
+                       job.state == JobState::kTimeout;
   // A job requeued before (preempted, or its node lost) ran for all its attempts together.
   if (own_end && job.end_ms > job.start_ms && job.start_ms > 0)
     predictor_.record(job.project, job.gpus, (job.ran_ms + job.end_ms - job.start_ms + 999) / 1000);

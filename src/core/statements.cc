@@ -16,7 +16,9 @@ Minor posted_by(const Transfer& t) {
   return t.amount;
 }
 
-bool is_subsidy_post(const Transfer& t) { return (t.flags & kPostPending) && t.code == kCodeJobSubsidy; }
+bool is_subsidy_post(const Transfer& t) {
+  return (t.flags & kPostPending) && t.code == kCodeJobSubsidy;
+}
 
 // The awards of a project (or a scheme) by their ledger account.
 using AwardsByAccount = std::unordered_map<uint64_t, const Award*>;
@@ -37,7 +39,8 @@ const Award* award_at(const AwardsByAccount& awards, AccountId account) {
 
 // The award whose account a subsidy hold debited, and its scheme's name, into a line.
 template <typename Line>
-void name_award(const Engine& engine, const AwardsByAccount& awards, const Transfer* subsidy_hold, Line* line) {
+void name_award(const Engine& engine, const AwardsByAccount& awards, const Transfer* subsidy_hold,
+                Line* line) {
   const Award* a = subsidy_hold ? award_at(awards, subsidy_hold->debit) : nullptr;
   if (!a) return;
   line->award = a->id;
@@ -89,14 +92,16 @@ JobCharge charge_of(const Job& job, int run, int64_t start_ms, int64_t end_ms) {
 
 // Adds the lines of one run of `job` to the statement: a charge when its settlement falls in
 // the period, a held run when it held money at the close.
-void add_run(const Engine& engine, const AwardsByAccount& awards, const Job& job, int run, ProjectStatement* st) {
+void add_run(const Engine& engine, const AwardsByAccount& awards, const Job& job, int run,
+             ProjectStatement* st) {
   const Ledger& ledger = engine.ledger();
   const RunTransfers r = run_transfers(ledger, job.id, run);
   const bool last = run == job.restarts;
   const Transfer* hold = r.hold();
   if (!hold) {
     // A run that cost nothing left no transfers; only the job's last run is in its record.
-    if (last && is_final(job.state) && job.start_ms > 0 && job.end_ms >= st->from_ms && job.end_ms < st->to_ms)
+    if (last && is_final(job.state) && job.start_ms > 0 && job.end_ms >= st->from_ms &&
+        job.end_ms < st->to_ms)
       st->jobs.push_back(charge_of(job, run, job.start_ms, job.end_ms));
     return;
   }
@@ -129,9 +134,11 @@ void add_wallet_movements(const Engine& engine, const Project& p, ProjectStateme
   std::unordered_map<uint64_t, const std::string*> references;  // top-up transfer -> its reference
   for (const TopUp& t : engine.topups())
     if (t.project == p.id) references[t.transfer.value] = &t.reference;
-  std::unordered_map<uint64_t, const AuditRecord*> why;  // refund or adjustment transfer -> its record
+  std::unordered_map<uint64_t, const AuditRecord*>
+      why;  // refund or adjustment transfer -> its record
   for (const AuditRecord& r : engine.audit())
-    if (r.transfer.valid() && (r.action == "wallet.refund" || r.action == "wallet.adjust")) why[r.transfer.value] = &r;
+    if (r.transfer.valid() && (r.action == "wallet.refund" || r.action == "wallet.adjust"))
+      why[r.transfer.value] = &r;
   for (const Transfer& t : engine.ledger().transfers_in_order()) {
     if (t.debit != p.wallet && t.credit != p.wallet) continue;
     const Minor moved = posted_by(t);
@@ -153,8 +160,10 @@ void add_wallet_movements(const Engine& engine, const Project& p, ProjectStateme
       st->topups_minor += signed_minor;
       st->topups.push_back(std::move(m));
     } else {
-      if (signed_minor > 0) st->other_credits_minor += signed_minor;
-      else st->other_debits_minor -= signed_minor;
+      if (signed_minor > 0)
+        st->other_credits_minor += signed_minor;
+      else
+        st->other_debits_minor -= signed_minor;
       st->other.push_back(std::move(m));
     }
   }
@@ -162,7 +171,8 @@ void add_wallet_movements(const Engine& engine, const Project& p, ProjectStateme
 
 }  // namespace
 
-Result<ProjectStatement> project_statement(const Engine& engine, ProjectId project, int64_t from_ms, int64_t to_ms) {
+Result<ProjectStatement> project_statement(const Engine& engine, ProjectId project, int64_t from_ms,
+                                           int64_t to_ms) {
   const Project* p = engine.funding().project(project);
   if (!p) return Status::NotFound("project " + std::to_string(project.value) + " not found");
   if (to_ms <= from_ms) return Status::Invalid("a statement's period must end after it starts");
@@ -182,9 +192,10 @@ Result<ProjectStatement> project_statement(const Engine& engine, ProjectId proje
   std::sort(st.jobs.begin(), st.jobs.end(), [](const JobCharge& a, const JobCharge& b) {
     return std::tie(a.end_ms, a.job, a.run) < std::tie(b.end_ms, b.job, b.run);
   });
-  std::sort(st.held_at_close.begin(), st.held_at_close.end(), [](const HeldRun& a, const HeldRun& b) {
-    return std::tie(a.start_ms, a.job, a.run) < std::tie(b.start_ms, b.job, b.run);
-  });
+  std::sort(st.held_at_close.begin(), st.held_at_close.end(),
+            [](const HeldRun& a, const HeldRun& b) {
+              return std::tie(a.start_ms, a.job, a.run) < std::tie(b.start_ms, b.job, b.run);
+            });
   for (const JobCharge& c : st.jobs) {
     st.jobs_cost_minor += c.cost_minor;
     st.jobs_subsidy_minor += c.subsidy_minor;
@@ -195,7 +206,8 @@ Result<ProjectStatement> project_statement(const Engine& engine, ProjectId proje
   return st;
 }
 
-Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_t now_ms, int64_t period_from_ms) {
+Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_t now_ms,
+                                   int64_t period_from_ms) {
   const Funding& funding = engine.funding();
   const Scheme* s = funding.scheme(scheme);
   if (!s) return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
@@ -215,9 +227,12 @@ Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_
     if (a.scheme != s->id) continue;
     awards[a.account.value] = &a;
     r.awards += 1;
-    if (a.active_at(now_ms)) r.awards_active += 1;
-    else if (a.end_ms <= now_ms) r.awards_expired += 1;
-    else r.awards_upcoming += 1;
+    if (a.active_at(now_ms))
+      r.awards_active += 1;
+    else if (a.end_ms <= now_ms)
+      r.awards_expired += 1;
+    else
+      r.awards_upcoming += 1;
     projects_awarded.insert(a.project.value);
     orgs_awarded.insert(funding.project(a.project)->org.value);
     const AwardMoney money = award_money(engine, a);
@@ -249,7 +264,8 @@ Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_
     const int64_t start_ms = hold ? hold->timestamp_ms : t.timestamp_ms;
     const int64_t gpu_ms = gpus * (t.timestamp_ms - start_ms);
     r.subsidised_gpu_ms += gpu_ms;
-    const int64_t inside_ms = std::min(t.timestamp_ms, now_ms) - std::max(start_ms, r.period_from_ms);
+    const int64_t inside_ms =
+        std::min(t.timestamp_ms, now_ms) - std::max(start_ms, r.period_from_ms);
     if (inside_ms > 0) r.period_subsidised_gpu_ms += gpus * inside_ms;
     if (gpu_ms > 0 || t.amount > 0) {
       projects_used.insert(a->project.value);
@@ -268,7 +284,8 @@ Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_
   r.projects_subsidised = static_cast<int>(projects_used.size());
   const int64_t period_ms = now_ms - r.period_from_ms;
   if (period_ms > 0) r.capacity_gpu_ms = mul_div_floor(engine.cluster().total_gpus(), period_ms, 1);
-  if (r.capacity_gpu_ms > 0) r.capacity_share_bps = mul_div_floor(r.period_subsidised_gpu_ms, 10'000, r.capacity_gpu_ms);
+  if (r.capacity_gpu_ms > 0)
+    r.capacity_share_bps = mul_div_floor(r.period_subsidised_gpu_ms, 10'000, r.capacity_gpu_ms);
   return r;
 }
 
@@ -289,11 +306,16 @@ AwardMoney award_money(const Engine& engine, const Award& award) {
 
 const char* run_out_name(RunOut r) {
   switch (r) {
-    case RunOut::kInactive: return "inactive";
-    case RunOut::kExhausted: return "exhausted";
-    case RunOut::kNoSpending: return "no_spending";
-    case RunOut::kRunsOut: return "runs_out";
-    case RunOut::kEndsFirst: return "ends_first";
+    case RunOut::kInactive:
+      return "inactive";
+    case RunOut::kExhausted:
+      return "exhausted";
+    case RunOut::kNoSpending:
+      return "no_spending";
+    case RunOut::kRunsOut:
+      return "runs_out";
+    case RunOut::kEndsFirst:
+      return "ends_first";
   }
   return "inactive";
 }
@@ -303,7 +325,8 @@ namespace {
 // Fills in the rate of spending and the run-out estimate of an award whose window sums are known.
 void estimate_run_out(int64_t now_ms, AwardBalance* b) {
   const int64_t window_ms = now_ms - b->window_from_ms;
-  if (window_ms > 0) b->spent_per_day_minor = mul_div_floor(b->window_spent_minor, kMsPerDay, window_ms);
+  if (window_ms > 0)
+    b->spent_per_day_minor = mul_div_floor(b->window_spent_minor, kMsPerDay, window_ms);
   if (!b->active) {
     b->run_out = RunOut::kInactive;
     return;
@@ -364,7 +387,8 @@ Result<ProjectBalance> project_balance(const Engine& engine, ProjectId project, 
       auto it = by_account.find(t.debit.value);
       if (it == by_account.end()) continue;
       AwardBalance& b = out.awards[it->second];
-      if (t.timestamp_ms >= b.window_from_ms && t.timestamp_ms <= now_ms) b.window_spent_minor += t.amount;
+      if (t.timestamp_ms >= b.window_from_ms && t.timestamp_ms <= now_ms)
+        b.window_spent_minor += t.amount;
     }
   }
   for (AwardBalance& b : out.awards) estimate_run_out(now_ms, &b);

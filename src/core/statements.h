@@ -41,18 +41,18 @@ inline constexpr int64_t kSpendingWindowMs = 30 * kMsPerDay;
 // One settled run of a job.
 struct JobCharge {
   JobId job;
-  int run = 0;             // 0 for the first run; a requeued job's later runs count up
+  int run = 0;  // 0 for the first run; a requeued job's later runs count up
   std::string name;
   std::string user;
-  std::string state;       // the job's final state ("COMPLETED", ...), "REQUEUED" for an earlier run
+  std::string state;  // the job's final state ("COMPLETED", ...), "REQUEUED" for an earlier run
   int gpus = 0;
   int64_t start_ms = 0;
-  int64_t end_ms = 0;      // when it was charged
-  int64_t gpu_ms = 0;      // gpus x (end - start)
-  Minor cost_minor = 0;    // gross: subsidy + co-payment, exactly
+  int64_t end_ms = 0;    // when it was charged
+  int64_t gpu_ms = 0;    // gpus x (end - start)
+  Minor cost_minor = 0;  // gross: subsidy + co-payment, exactly
   Minor subsidy_minor = 0;
   Minor copay_minor = 0;
-  AwardId award;           // the award that paid the subsidy (0: none)
+  AwardId award;             // the award that paid the subsidy (0: none)
   std::string award_scheme;  // that award's scheme, by name ("" when none)
 };
 
@@ -73,11 +73,11 @@ struct HeldRun {
 struct WalletMovement {
   TransferId transfer;
   int64_t time_ms = 0;
-  uint32_t code = 0;        // TransferCode
-  Minor amount_minor = 0;   // signed: > 0 into the wallet, < 0 out of it
-  std::string reference;    // a top-up's payment reference ("" when none)
-  JobId job;                // a refund's job (0: not a refund)
-  std::string reason;       // a refund's or adjustment's reason, from its audit record ("" when none)
+  uint32_t code = 0;       // TransferCode
+  Minor amount_minor = 0;  // signed: > 0 into the wallet, < 0 out of it
+  std::string reference;   // a top-up's payment reference ("" when none)
+  JobId job;               // a refund's job (0: not a refund)
+  std::string reason;  // a refund's or adjustment's reason, from its audit record ("" when none)
 };
 
 struct ProjectStatement {
@@ -88,12 +88,12 @@ struct ProjectStatement {
   int64_t from_ms = 0;  // the period [from_ms, to_ms)
   int64_t to_ms = 0;
 
-  Minor opening_minor = 0;  // wallet balance at from_ms
-  Minor closing_minor = 0;  // wallet balance at to_ms
-  std::vector<JobCharge> jobs;          // by end, then job id, then run
-  std::vector<WalletMovement> topups;   // in the order applied
-  std::vector<WalletMovement> other;    // in the order applied
-  std::vector<HeldRun> held_at_close;   // by start, then job id
+  Minor opening_minor = 0;             // wallet balance at from_ms
+  Minor closing_minor = 0;             // wallet balance at to_ms
+  std::vector<JobCharge> jobs;         // by end, then job id, then run
+  std::vector<WalletMovement> topups;  // in the order applied
+  std::vector<WalletMovement> other;   // in the order applied
+  std::vector<HeldRun> held_at_close;  // by start, then job id
 
   // Totals. Wallet credits = topups_minor + other_credits_minor; wallet debits =
   // copay_debits_minor + other_debits_minor. copay_debits_minor comes from the wallet's
@@ -114,15 +114,17 @@ struct ProjectStatement {
 
 // The statement of `project` for [from_ms, to_ms). NotFound for an unknown project, Invalid
 // when to_ms <= from_ms. A period reaching past now shows what is known so far.
-Result<ProjectStatement> project_statement(const Engine& engine, ProjectId project, int64_t from_ms, int64_t to_ms);
+Result<ProjectStatement> project_statement(const Engine& engine, ProjectId project, int64_t from_ms,
+                                           int64_t to_ms);
 
 // An award's money now. granted = held + spent + left + returned, exactly.
 struct AwardMoney {
-  Minor granted_minor = 0;   // its grant and supplements
-  Minor held_minor = 0;      // held now by running jobs
-  Minor spent_minor = 0;     // subsidy charged to its jobs, less the subsidy part of their refunds
-  Minor refunded_minor = 0;  // that subsidy part: paid back into the award, or to the fund once it had ended
-  Minor left_minor = 0;      // what it can still pay (its available balance)
+  Minor granted_minor = 0;  // its grant and supplements
+  Minor held_minor = 0;     // held now by running jobs
+  Minor spent_minor = 0;    // subsidy charged to its jobs, less the subsidy part of their refunds
+  Minor refunded_minor =
+      0;  // that subsidy part: paid back into the award, or to the fund once it had ended
+  Minor left_minor = 0;  // what it can still pay (its available balance)
   // Back to the fund: the remainder returned at its end, and the subsidy part of refunds made
   // after it ended (which go to the fund, not into the award).
   Minor returned_minor = 0;
@@ -147,13 +149,13 @@ struct SchemeReport {
   Minor unspent_minor = 0;    // in its awards, neither spent nor held nor returned
 
   int awards = 0;
-  int awards_active = 0;    // valid at now_ms
-  int awards_expired = 0;   // ended by now_ms
-  int awards_upcoming = 0;  // not yet started
-  int orgs_awarded = 0;          // distinct organisations with at least one award
-  int projects_awarded = 0;      // distinct projects with at least one award
-  int orgs_subsidised = 0;       // distinct organisations with subsidised usage
-  int projects_subsidised = 0;   // distinct projects with subsidised usage
+  int awards_active = 0;        // valid at now_ms
+  int awards_expired = 0;       // ended by now_ms
+  int awards_upcoming = 0;      // not yet started
+  int orgs_awarded = 0;         // distinct organisations with at least one award
+  int projects_awarded = 0;     // distinct projects with at least one award
+  int orgs_subsidised = 0;      // distinct organisations with subsidised usage
+  int projects_subsidised = 0;  // distinct projects with subsidised usage
 
   // Settled runs whose subsidy came from this scheme's awards.
   int64_t subsidised_runs = 0;
@@ -168,13 +170,14 @@ struct SchemeReport {
 
   // The scheme's applications by state (docs/funding.md), with the amounts asked and granted.
   ApplicationCounts applications;
-  Minor applied_minor = 0;    // asked for by submitted or decided applications
-  Minor approved_minor = 0;   // granted on approved applications
+  Minor applied_minor = 0;   // asked for by submitted or decided applications
+  Minor approved_minor = 0;  // granted on approved applications
 };
 
 // NotFound for an unknown scheme; Invalid when period_from_ms is not before now_ms.
 // period_from_ms = 0 means the scheme's creation.
-Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_t now_ms, int64_t period_from_ms = 0);
+Result<SchemeReport> scheme_report(const Engine& engine, SchemeId scheme, int64_t now_ms,
+                                   int64_t period_from_ms = 0);
 
 // When an award's money runs out at its recent rate of spending.
 enum class RunOut : uint8_t {
@@ -184,7 +187,8 @@ enum class RunOut : uint8_t {
   kRunsOut,       // at the rate, left runs out at run_out_ms, before the award ends
   kEndsFirst,     // at the rate, the award ends before its money runs out
 };
-const char* run_out_name(RunOut r);  // "inactive", "exhausted", "no_spending", "runs_out", "ends_first"
+const char* run_out_name(
+    RunOut r);  // "inactive", "exhausted", "no_spending", "runs_out", "ends_first"
 
 // An award in a project's balance: its money (AwardMoney) and its rate of spending.
 struct AwardBalance : AwardMoney {

@@ -6,9 +6,11 @@ namespace berth::core {
 
 Status SubmitKeys::check_key(const std::string& key) {
   if (key.empty() || key.size() > kMaxKeyChars)
-    return Status::Invalid("an idempotency key must be 1 to " + std::to_string(kMaxKeyChars) + " characters");
+    return Status::Invalid("an idempotency key must be 1 to " + std::to_string(kMaxKeyChars) +
+                           " characters");
   for (unsigned char ch : key)
-    if (ch < 0x21 || ch > 0x7e) return Status::Invalid("an idempotency key must be printable ASCII without spaces");
+    if (ch < 0x21 || ch > 0x7e)
+      return Status::Invalid("an idempotency key must be printable ASCII without spaces");
   return Status::Ok();
 }
 
@@ -18,7 +20,8 @@ std::string SubmitKeys::scope(const std::string& user, OrgId org, const std::str
   return user + '\0' + std::to_string(org.value) + '\0' + key;
 }
 
-const SubmitKey* SubmitKeys::find(const std::string& user, OrgId org, const std::string& key, int64_t now_ms) const {
+const SubmitKey* SubmitKeys::find(const std::string& user, OrgId org, const std::string& key,
+                                  int64_t now_ms) const {
   auto it = by_scope_.find(scope(user, org, key));
   if (it == by_scope_.end() || it->second.created_ms + kRetentionMs <= now_ms) return nullptr;
   return &it->second;
@@ -50,7 +53,8 @@ std::vector<SubmitKey> SubmitKeys::all() const {
   std::vector<SubmitKey> out;
   out.reserve(by_scope_.size());
   for (const auto& [s, k] : by_scope_) out.push_back(k);
-  std::sort(out.begin(), out.end(), [](const SubmitKey& a, const SubmitKey& b) { return a.job < b.job; });
+  std::sort(out.begin(), out.end(),
+            [](const SubmitKey& a, const SubmitKey& b) { return a.job < b.job; });
   return out;
 }
 

@@ -47,7 +47,8 @@ class SubmitKeys {
   static Status check_key(const std::string& key);
 
   // The key's submission if it is still honoured at now_ms; nullptr otherwise.
-  const SubmitKey* find(const std::string& user, OrgId org, const std::string& key, int64_t now_ms) const;
+  const SubmitKey* find(const std::string& user, OrgId org, const std::string& key,
+                        int64_t now_ms) const;
   // Records a key (replacing a forgotten or expired one of the same scope), forgetting the
   // oldest beyond kMaxKeys.
   void add(const SubmitKey& k);

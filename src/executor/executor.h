@@ -2,11 +2,10 @@
 //
 // An Executor starts a job's command in its own process group, as the job's Unix user, with
 // a clean environment (the spec's env, the user's HOME/USER/LOGNAME/SHELL/PATH, its GPUs in
-// CUDA_VISIBLE_DEVICES and BERTH_JOB_ID; nothing of berthd's own), sends stdout and stderr to files,
-// enforces the time limit (SIGTERM, a grace period, then SIGKILL) and reports
-// each job's end exactly once through the callback given at construction.
-// The callback runs on an executor thread; it must be cheap and thread-safe
-// (berthd only queues an event for its core thread).
+// CUDA_VISIBLE_DEVICES and BERTH_JOB_ID; nothing of berthd's own), sends stdout and stderr to
+// files, enforces the time limit (SIGTERM, a grace period, then SIGKILL) and reports each job's end
+// exactly once through the callback given at construction. The callback runs on an executor thread;
+// it must be cheap and thread-safe (berthd only queues an event for its core thread).
 #pragma once
 
 #include <cstdint>
@@ -29,9 +28,9 @@ struct LaunchSpec {
   std::string stderr_path;        // may equal stdout_path (then both go to one file)
   std::vector<int> gpus;          // GPU indices on this node, for CUDA_VISIBLE_DEVICES
   std::map<std::string, std::string> env;  // the job's environment, beyond what the executor sets
-  std::string user;               // Unix user to run as (needs root); empty: the executor's own user
-  bool allow_root = false;        // false: a job that would run as uid 0 is refused
-  int64_t time_limit_ms = 0;      // > 0: SIGTERM to the group at the limit, SIGKILL after grace
+  std::string user;           // Unix user to run as (needs root); empty: the executor's own user
+  bool allow_root = false;    // false: a job that would run as uid 0 is refused
+  int64_t time_limit_ms = 0;  // > 0: SIGTERM to the group at the limit, SIGKILL after grace
   int64_t grace_ms = 10'000;
   // Slurm's --signal (job_signal.h): warn_signal (0: none) warn_before_ms before the time limit
   // (at once when that is already past), to the whole group, or to the leader (the batch
@@ -43,12 +42,12 @@ struct LaunchSpec {
 
 struct JobExit {
   JobId job;
-  int exit_code = 0;     // when exited normally
-  int term_signal = 0;   // when killed by a signal (0 otherwise)
-  bool timed_out = false;   // the executor ended it for its time limit
-  bool cancelled = false;   // the executor ended it because terminate() was called
-  int64_t runtime_ms = 0;   // measured by the executor's monotonic clock
-  std::string reason;       // why it ended, when the executor knows (e.g. it could not start)
+  int exit_code = 0;       // when exited normally
+  int term_signal = 0;     // when killed by a signal (0 otherwise)
+  bool timed_out = false;  // the executor ended it for its time limit
+  bool cancelled = false;  // the executor ended it because terminate() was called
+  int64_t runtime_ms = 0;  // measured by the executor's monotonic clock
+  std::string reason;      // why it ended, when the executor knows (e.g. it could not start)
 };
 
 using ExitCallback = std::function<void(const JobExit&)>;

@@ -34,7 +34,8 @@ int above_nine(int fd) {
 }
 
 bool valid_env_name(const std::string& name) {
-  return !name.empty() && name.find('=') == std::string::npos && name.find('\0') == std::string::npos;
+  return !name.empty() && name.find('=') == std::string::npos &&
+         name.find('\0') == std::string::npos;
 }
 
 constexpr size_t kPasswdBuffer = 1 << 16;
@@ -77,32 +78,39 @@ Result<Identity> resolve_identity(const std::string& user, bool allow_root) {
   } else {
     const int rc = ::getpwnam_r(user.c_str(), &pw, buffer.data(), buffer.size(), &found);
     if (found == nullptr) {
-      return Status::Invalid("unknown Unix user '" + user + "'" + (rc != 0 ? ": " + errno_text(rc) : ""));
+      return Status::Invalid("unknown Unix user '" + user + "'" +
+                             (rc != 0 ? ": " + errno_text(rc) : ""));
     }
     who = identity_of(pw);
     if (who.uid != self) {
-      if (self != 0) return Status::Invalid("cannot run a job as " + user + ": berthd does not run as root");
+      if (self != 0)
+        return Status::Invalid("cannot run a job as " + user + ": berthd does not run as root");
       who.switch_user = true;
       who.groups = groups_of(who);
     }
   }
   if (who.uid == 0 && !allow_root) {
-    return Status::Invalid("refused to run the job as root (uid 0); an operator allows it with [jobs] allow_root = true");
+    return Status::Invalid(
+        "refused to run the job as root (uid 0); an operator allows it with [jobs] allow_root = "
+        "true");
   }
   return who;
 }
 
-Result<std::vector<std::string>> build_job_env(const std::map<std::string, std::string>& env, const Identity& who,
-                                               const std::vector<int>& gpus, uint64_t job_id) {
+Result<std::vector<std::string>> build_job_env(const std::map<std::string, std::string>& env,
+                                               const Identity& who, const std::vector<int>& gpus,
+                                               uint64_t job_id) {
   std::map<std::string, std::string> merged = {
       {"HOME", who.home},
       {"USER", who.name},
       {"LOGNAME", who.name},
       {"SHELL", who.shell},
-      {"PATH", who.uid == 0 ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : "/usr/local/bin:/usr/bin:/bin"},
+      {"PATH", who.uid == 0 ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                            : "/usr/local/bin:/usr/bin:/bin"},
   };
   for (const auto& [name, value] : env) {
-    if (!valid_env_name(name)) return Status::Invalid("invalid environment variable name '" + name + "'");
+    if (!valid_env_name(name))
+      return Status::Invalid("invalid environment variable name '" + name + "'");
     if (value.find('\0') != std::string::npos) {
       return Status::Invalid("environment variable " + name + " contains a NUL byte");
     }
@@ -130,10 +138,12 @@ Result<Script> load_script(const std::string& path) {
     delete fd;
   });
   struct stat st {};
-  if (::fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) return Status::Invalid("script " + path + " is not a regular file");
+  if (::fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+    return Status::Invalid("script " + path + " is not a regular file");
   Script script;
   script.fd = above_nine(::memfd_create("berth-job-script", MFD_CLOEXEC));
-  if (script.fd < 0) return Status::Internal("cannot copy script " + path + ": memfd_create: " + errno_text(errno));
+  if (script.fd < 0)
+    return Status::Internal("cannot copy script " + path + ": memfd_create: " + errno_text(errno));
   std::string head;
   char buf[1 << 16];
   while (true) {
@@ -145,7 +155,8 @@ Result<Script> load_script(const std::string& path) {
       return Status::Invalid("cannot read script " + path + ": " + errno_text(err));
     }
     if (n == 0) break;
-    if (head.size() < 256) head.append(buf, std::min<size_t>(static_cast<size_t>(n), 256 - head.size()));
+    if (head.size() < 256)
+      head.append(buf, std::min<size_t>(static_cast<size_t>(n), 256 - head.size()));
     for (ssize_t done = 0; done < n;) {
       const ssize_t w = ::write(script.fd, buf + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
@@ -160,15 +171,18 @@ Result<Script> load_script(const std::string& path) {
   ::lseek(script.fd, 0, SEEK_SET);
   // As the kernel reads a #! line: the interpreter, then everything after it as one argument.
   if (head.rfind("#!", 0) == 0) {
-    const std::string line = head.substr(2, head.find('\n') == std::string::npos ? std::string::npos : head.find('\n') - 2);
+    const std::string line = head.substr(
+        2, head.find('\n') == std::string::npos ? std::string::npos : head.find('\n') - 2);
     const size_t start = line.find_first_not_of(" \t");
     if (start != std::string::npos) {
       const size_t end = line.find_first_of(" \t", start);
-      script.interpreter = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      script.interpreter =
+          line.substr(start, end == std::string::npos ? std::string::npos : end - start);
       if (end != std::string::npos) {
         const size_t arg = line.find_first_not_of(" \t", end);
         const size_t last = line.find_last_not_of(" \t\r");
-        if (arg != std::string::npos && last >= arg) script.interpreter_arg = line.substr(arg, last - arg + 1);
+        if (arg != std::string::npos && last >= arg)
+          script.interpreter_arg = line.substr(arg, last - arg + 1);
       }
     }
   }
@@ -179,8 +193,19 @@ Result<Script> load_script(const std::string& path) {
 namespace {
 
 // What the child reports when a step fails.
-enum class Step : int { kGroups = 1, kGid, kUid, kWorkdir, kStdin, kStdout, kStdoutKind, kStderr, kStderrKind,
-                        kDescriptors, kExec };
+enum class Step : int {
+  kGroups = 1,
+  kGid,
+  kUid,
+  kWorkdir,
+  kStdin,
+  kStdout,
+  kStdoutKind,
+  kStderr,
+  kStderrKind,
+  kDescriptors,
+  kExec
+};
 struct Failure {
   Step step;
   int err;
@@ -215,13 +240,15 @@ struct ChildArgs {
 // A descriptor for 0-2 must not already be one of them (berthd may run with them closed).
 int off_stdio(int fd) { return fd >= 0 && fd < 3 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd; }
 
-bool is_dev_null(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3); }
+bool is_dev_null(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
 
 // Opens an output as the job's user, never following a final symlink and never blocking.
 // Returns the descriptor, -1 when open failed (errno set), -2 when it is not a regular file.
 int open_output(const char* path) {
-  const int fd = off_stdio(
-      ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600));
+  const int fd = off_stdio(::open(
+      path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600));
   if (fd < 0) return -1;
   struct stat st {};
   if (::fstat(fd, &st) != 0) return -1;
@@ -235,7 +262,8 @@ int child_main(void* arg) {
   const ChildArgs& a = *static_cast<const ChildArgs*>(arg);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL, STOP
+  for (int sig = 1; sig < NSIG; ++sig)
+    ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL, STOP
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -259,7 +287,8 @@ int child_main(void* arg) {
     child_fail(a, Step::kDescriptors, errno);
   }
   // Nothing of berthd's beyond 0-3 reaches the job; the report pipe stays open until exec.
-  if (::syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) child_fail(a, Step::kDescriptors, errno);
+  if (::syscall(SYS_close_range, 4U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    child_fail(a, Step::kDescriptors, errno);
   ::umask(022);
   ::execve(a.program, a.argv, a.envp);
   child_fail(a, Step::kExec, errno);
@@ -272,7 +301,8 @@ std::string describe(const ProcessPlan& plan, const Failure& f) {
     case Step::kGroups:
     case Step::kGid:
     case Step::kUid:
-      return "cannot switch to user " + plan.who.name + " (uid " + std::to_string(plan.who.uid) + "): " + why;
+      return "cannot switch to user " + plan.who.name + " (uid " + std::to_string(plan.who.uid) +
+             "): " + why;
     case Step::kWorkdir:
       return "cannot enter workdir " + plan.workdir + as + ": " + why;
     case Step::kStdin:
@@ -281,8 +311,10 @@ std::string describe(const ProcessPlan& plan, const Failure& f) {
     case Step::kStderr: {
       const std::string& path = f.step == Step::kStdout ? plan.stdout_path : plan.stderr_path;
       const char* what = f.step == Step::kStdout ? "output " : "error output (stderr) ";
-      if (f.err == ELOOP) return "cannot open " + std::string(what) + path + as + ": it is a symbolic link";
-      if (f.err == ENXIO) return "cannot open " + std::string(what) + path + as + ": it is not a regular file";
+      if (f.err == ELOOP)
+        return "cannot open " + std::string(what) + path + as + ": it is a symbolic link";
+      if (f.err == ENXIO)
+        return "cannot open " + std::string(what) + path + as + ": it is not a regular file";
       // A script's "--output=logs/%j.out" with no logs/: neither berth nor Slurm makes the folder.
       if (f.err == ENOENT)
         return "cannot open " + std::string(what) + path + as + ": " + why + " (its directory " +
@@ -313,7 +345,8 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 
 Result<int> spawn_job_process(const ProcessPlan& plan) {
   int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) return Status::Internal("cannot start the job: pipe: " + errno_text(errno));
+  if (::pipe2(report, O_CLOEXEC) != 0)
+    return Status::Internal("cannot start the job: pipe: " + errno_text(errno));
   report[0] = above_nine(report[0]);
   report[1] = above_nine(report[1]);
   if (report[0] < 0 || report[1] < 0) {

@@ -43,8 +43,9 @@ Result<Identity> resolve_identity(const std::string& user, bool allow_root);
 // The job's whole environment: HOME, USER, LOGNAME, SHELL and PATH of `who`, then `env` (which
 // may replace them), then CUDA_VISIBLE_DEVICES and BERTH_JOB_ID, which nothing replaces.
 // Nothing of this process's own environment. Errors: a malformed name or a NUL in a value.
-Result<std::vector<std::string>> build_job_env(const std::map<std::string, std::string>& env, const Identity& who,
-                                               const std::vector<int>& gpus, uint64_t job_id);
+Result<std::vector<std::string>> build_job_env(const std::map<std::string, std::string>& env,
+                                               const Identity& who, const std::vector<int>& gpus,
+                                               uint64_t job_id);
 
 // A job's script, copied into an anonymous memory file so that a job running as another user
 // can read it without the state directory being readable (see README.md). `interpreter` and
@@ -58,13 +59,13 @@ Result<Script> load_script(const std::string& path);
 
 struct ProcessPlan {
   Identity who;
-  std::string program;            // absolute path given to execve
+  std::string program;  // absolute path given to execve
   std::vector<std::string> argv;
-  std::vector<std::string> env;   // NAME=value
+  std::vector<std::string> env;  // NAME=value
   std::string workdir;
   std::string stdout_path;
-  std::string stderr_path;        // equal to stdout_path: one file for both
-  int script_fd = -1;             // becomes fd 3 in the child
+  std::string stderr_path;  // equal to stdout_path: one file for both
+  int script_fd = -1;       // becomes fd 3 in the child
 };
 
 // The path at which the job reads its script (fd 3).

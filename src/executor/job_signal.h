@@ -15,9 +15,9 @@
 namespace berth::executor {
 
 struct JobSignal {
-  int number = 0;          // e.g. SIGUSR1
-  int64_t before_s = 60;   // seconds before the time limit (Slurm's default is 60)
-  bool batch_only = false; // "B:": the batch script's own process only, not the whole job
+  int number = 0;           // e.g. SIGUSR1
+  int64_t before_s = 60;    // seconds before the time limit (Slurm's default is 60)
+  bool batch_only = false;  // "B:": the batch script's own process only, not the whole job
 };
 
 // The most seconds before the limit Slurm accepts (65535), and so does berth.

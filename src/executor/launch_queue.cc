@@ -70,7 +70,8 @@ void LaunchQueue::run(const Command& command) {
   const Stop& stop = std::get<Stop>(command);
   const Status st = executor_.terminate(stop.job, stop.grace_ms);
   // Not found: it ended, or never started, and that end is already reported.
-  if (!st.ok() && st.code() != Code::kNotFound && log_) log_("stop of job " + std::to_string(stop.job.value) + ": " + st.ToString());
+  if (!st.ok() && st.code() != Code::kNotFound && log_)
+    log_("stop of job " + std::to_string(stop.job.value) + ": " + st.ToString());
 }
 
 }  // namespace berth::executor

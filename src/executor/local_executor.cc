@@ -57,7 +57,9 @@ class Fd {
   int fd_ = -1;
 };
 
-int wait_status_exit_code(const siginfo_t& info) { return info.si_code == CLD_EXITED ? info.si_status : 0; }
+int wait_status_exit_code(const siginfo_t& info) {
+  return info.si_code == CLD_EXITED ? info.si_status : 0;
+}
 int wait_status_signal(const siginfo_t& info) {
   return (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) ? info.si_status : 0;
 }
@@ -96,10 +98,12 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
     }
   }
   if (spec.workdir.empty()) return Status::Invalid("workdir is empty");
-  if (spec.stdout_path.empty() || spec.stderr_path.empty()) return Status::Invalid("output path is empty");
+  if (spec.stdout_path.empty() || spec.stderr_path.empty())
+    return Status::Invalid("output path is empty");
 
   BERTH_ASSIGN_OR_RETURN(Identity who, resolve_identity(spec.user, spec.allow_root));
-  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> env, build_job_env(spec.env, who, spec.gpus, spec.job.value));
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> env,
+                         build_job_env(spec.env, who, spec.gpus, spec.job.value));
   BERTH_ASSIGN_OR_RETURN(Script script, load_script(spec.script_path));
   Fd script_fd(script.fd);
 
@@ -125,8 +129,8 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    return Status::Internal("cannot watch job " + std::to_string(spec.job.value) + ": pidfd_open: " +
-                            errno_text(err));
+    return Status::Internal("cannot watch job " + std::to_string(spec.job.value) +
+                            ": pidfd_open: " + errno_text(err));
   }
 
   {
@@ -142,7 +146,8 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
       job.warn_signal = spec.warn_signal;
       job.warn_leader_only = spec.warn_leader_only;
       if (spec.warn_signal > 0) {
-        const int64_t warn_after_ms = std::max<int64_t>(spec.time_limit_ms - std::max<int64_t>(spec.warn_before_ms, 0), 0);
+        const int64_t warn_after_ms =
+            std::max<int64_t>(spec.time_limit_ms - std::max<int64_t>(spec.warn_before_ms, 0), 0);
         schedule(job, NextSignal::kWarn, start + std::chrono::milliseconds(warn_after_ms));
       } else {
         schedule(job, NextSignal::kTerm, job.limit_at);
@@ -158,7 +163,8 @@ Status LocalExecutor::terminate(JobId id, int64_t grace_ms) {
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(id);
-    if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id.value) + " is not running");
+    if (it == jobs_.end())
+      return Status::NotFound("job " + std::to_string(id.value) + " is not running");
     cancel_locked(it->second, grace_ms);
   }
   timer_cv_.notify_all();
@@ -173,7 +179,8 @@ size_t LocalExecutor::running() const {
 bool LocalExecutor::kill_all(int64_t grace_ms, int64_t wait_ms) {
   std::unique_lock lock(mu_);
   Clock::time_point deadline =
-      Clock::now() + std::chrono::milliseconds(std::max<int64_t>(grace_ms, 0) + std::max<int64_t>(wait_ms, 0));
+      Clock::now() +
+      std::chrono::milliseconds(std::max<int64_t>(grace_ms, 0) + std::max<int64_t>(wait_ms, 0));
   for (auto& [id, job] : jobs_) cancel_locked(job, grace_ms);
   timer_cv_.notify_all();
   return idle_cv_.wait_until(lock, deadline, [this] { return jobs_.empty() && reporting_ == 0; });
@@ -182,7 +189,8 @@ bool LocalExecutor::kill_all(int64_t grace_ms, int64_t wait_ms) {
 void LocalExecutor::cancel_locked(Job& job, int64_t grace_ms) {
   job.cancelled = true;
   ::kill(-job.pgid, SIGTERM);
-  Clock::time_point kill_at = Clock::now() + std::chrono::milliseconds(std::max<int64_t>(grace_ms, 0));
+  Clock::time_point kill_at =
+      Clock::now() + std::chrono::milliseconds(std::max<int64_t>(grace_ms, 0));
   if (job.next == NextSignal::kKill && job.next_at <= kill_at) return;
   schedule(job, NextSignal::kKill, kill_at);
 }
@@ -220,7 +228,8 @@ void LocalExecutor::timer_loop() {
     } else if (job.next == NextSignal::kTerm) {
       job.timed_out = true;
       ::kill(-job.pgid, SIGTERM);
-      schedule(job, NextSignal::kKill, at + std::chrono::milliseconds(std::max<int64_t>(job.grace_ms, 0)));
+      schedule(job, NextSignal::kKill,
+               at + std::chrono::milliseconds(std::max<int64_t>(job.grace_ms, 0)));
     } else {
       ::kill(-job.pgid, SIGKILL);
       schedule(job, NextSignal::kNone, at);

@@ -63,8 +63,12 @@ Result<Principal> TokenTable::find_token(const std::string& token, int64_t now_m
   auto it = by_hash_.find(h);
   if (it == by_hash_.end()) return Status::Unauthenticated("unknown token");
   TokenInfo& t = tokens_[it->second];
-  if (t.revoked_ms != 0) return Status::Unauthenticated("token revoked (" + t.id + ", at " + format_time_ms(t.revoked_ms) + ")");
-  if (t.expired(now_ms)) return Status::Unauthenticated("token expired at " + format_time_ms(t.expires_ms) + " (" + t.id + ")");
+  if (t.revoked_ms != 0)
+    return Status::Unauthenticated("token revoked (" + t.id + ", at " +
+                                   format_time_ms(t.revoked_ms) + ")");
+  if (t.expired(now_ms))
+    return Status::Unauthenticated("token expired at " + format_time_ms(t.expires_ms) + " (" +
+                                   t.id + ")");
   t.last_used_ms = now_ms;
   return t.principal;
 }
@@ -88,9 +92,12 @@ size_t TokenTable::size() const {
 
 const char* role_name(Role r) {
   switch (r) {
-    case Role::kAdmin: return "admin";
-    case Role::kMember: return "member";
-    case Role::kReviewer: return "reviewer";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kMember:
+      return "member";
+    case Role::kReviewer:
+      return "reviewer";
   }
   return "member";
 }

@@ -20,13 +20,13 @@
 namespace berth::server {
 
 enum class Role { kAdmin, kMember, kReviewer };
-const char* role_name(Role r);                          // "admin", "member", "reviewer"
+const char* role_name(Role r);  // "admin", "member", "reviewer"
 bool parse_role(const std::string& text, Role* out);
 
 struct Principal {
   std::string user;
   Role role = Role::kMember;
-  OrgId org;  // for members
+  OrgId org;              // for members
   std::string unix_user;  // the Unix user its jobs run as; "" for the configured default job user
   std::string token_id;   // the public id of the token it came from
   bool admin() const { return role == Role::kAdmin; }
@@ -36,7 +36,7 @@ struct Principal {
   bool sees(OrgId other) const { return admin() || org == other; }
 };
 
-std::string new_token();                        // 64 hex characters from the OS's random source
+std::string new_token();                           // 64 hex characters from the OS's random source
 std::string token_hash(const std::string& token);  // SHA-256, hex
 
 // The public id of the token with this hash.
@@ -48,9 +48,9 @@ struct TokenInfo {
   std::string hash;
   Principal principal;
   int64_t created_ms = 0;
-  std::string created_by;  // who made it; kBerthdCreator for the admin token in admin.token
-  int64_t expires_ms = 0;  // 0: never
-  int64_t revoked_ms = 0;  // 0: not revoked
+  std::string created_by;    // who made it; kBerthdCreator for the admin token in admin.token
+  int64_t expires_ms = 0;    // 0: never
+  int64_t revoked_ms = 0;    // 0: not revoked
   int64_t last_used_ms = 0;  // since berthd started (kept in memory only)
   bool expired(int64_t now_ms) const { return expires_ms != 0 && now_ms >= expires_ms; }
   bool live(int64_t now_ms) const { return revoked_ms == 0 && !expired(now_ms); }

@@ -40,7 +40,8 @@ void remove_stale_partials(const std::string& dir) {
   if (d == nullptr) return;
   while (const dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
-    if (name.rfind("partial-", 0) == 0 && name.rfind(mine, 0) != 0) ::unlink((dir + "/" + name).c_str());
+    if (name.rfind("partial-", 0) == 0 && name.rfind(mine, 0) != 0)
+      ::unlink((dir + "/" + name).c_str());
   }
   ::closedir(d);
 }
@@ -51,8 +52,8 @@ Result<int> copy_database(const std::string& state_dir, const store::Store& stor
   const std::string dir = state_dir + "/backups";
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return Status::Internal("cannot create " + dir + ": " + std::strerror(errno));
-  const std::string path =
-      dir + "/partial-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".db";
+  const std::string path = dir + "/partial-" + std::to_string(::getpid()) + "-" +
+                           std::to_string(counter.fetch_add(1)) + ".db";
   remove_stale_partials(dir);
   BERTH_RETURN_IF_ERROR(store.backup(path));
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -71,7 +72,8 @@ void Daemon::serve_backup(const httplib::Request&, httplib::Response& res) {
   struct stat st {};
   if (::fstat(*fd, &st) != 0) {
     ::close(*fd);
-    return send_error(res, Status::Internal(std::string("cannot read the backup: ") + std::strerror(errno)));
+    return send_error(
+        res, Status::Internal(std::string("cannot read the backup: ") + std::strerror(errno)));
   }
   const int file = *fd;
   res.set_header("Content-Disposition", "attachment; filename=\"berth.db\"");
@@ -79,7 +81,8 @@ void Daemon::serve_backup(const httplib::Request&, httplib::Response& res) {
       static_cast<size_t>(st.st_size), "application/vnd.sqlite3",
       [file](size_t offset, size_t length, httplib::DataSink& sink) {
         char buf[kChunkBytes];
-        const ssize_t n = ::pread(file, buf, std::min(length, sizeof buf), static_cast<off_t>(offset));
+        const ssize_t n =
+            ::pread(file, buf, std::min(length, sizeof buf), static_cast<off_t>(offset));
         if (n <= 0) return false;  // cut short: the client sees fewer bytes than Content-Length
         return sink.write(buf, static_cast<size_t>(n));
       },

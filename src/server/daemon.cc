@@ -41,7 +41,8 @@ std::string read_environ(const std::string& pid) {
 // A process is ours only if its environment holds this state dir's BERTH_RUN marker (a random
 // id that reveals nothing about the state dir) and names a running job. Jobs started by a
 // berth from before BERTH_RUN carry BERTH_STATE_DIR instead.
-void kill_orphans(const std::string& run_marker, const std::string& state_dir, const std::set<uint64_t>& running) {
+void kill_orphans(const std::string& run_marker, const std::string& state_dir,
+                  const std::set<uint64_t>& running) {
   DIR* proc = opendir("/proc");
   if (!proc) return;
   const std::string marker = std::string("BERTH_RUN=") + run_marker + '\0';
@@ -50,7 +51,8 @@ void kill_orphans(const std::string& run_marker, const std::string& state_dir, c
     const std::string pid = d->d_name;
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     const std::string env = read_environ(pid);
-    if (env.find(marker) == std::string::npos && env.find(legacy_marker) == std::string::npos) continue;
+    if (env.find(marker) == std::string::npos && env.find(legacy_marker) == std::string::npos)
+      continue;
     const size_t at = env.find("BERTH_JOB_ID=");
     if (at == std::string::npos) continue;
     const uint64_t job = std::strtoull(env.c_str() + at + 13, nullptr, 10);
@@ -80,8 +82,8 @@ Result<std::string> make_state_dir(const std::string& state_dir) {
   // Only berthd reads its state: jobs, which may run as this same user, get their scripts as a
   // descriptor (executor/README.md), never a path in here.
   if (chmod(dir.c_str(), 0700) != 0)
-    return Status::Internal("cannot make state directory " + dir + " private: " +
-                            std::strerror(errno));
+    return Status::Internal("cannot make state directory " + dir +
+                            " private: " + std::strerror(errno));
   chmod((dir + "/scripts").c_str(), 0700);
   return dir;
 }
@@ -108,7 +110,8 @@ Reply run_work(const Daemon::Work& work, CoreContext& c) {
 }  // namespace
 
 Reply error_reply(const Status& st) {
-  return {http_status(st.code()), json{{"error", {{"code", code_name(st.code())}, {"message", st.message()}}}}};
+  return {http_status(st.code()),
+          json{{"error", {{"code", code_name(st.code())}, {"message", st.message()}}}}};
 }
 
 Daemon::Daemon(DaemonConfig config, std::unique_ptr<Clock> clock)
@@ -128,12 +131,14 @@ Status Daemon::load_run_marker() {
     std::ifstream in(path);
     std::getline(in, run_marker_);
   }
-  if (run_marker_.size() == 32 && run_marker_.find_first_not_of("0123456789abcdef") == std::string::npos)
+  if (run_marker_.size() == 32 &&
+      run_marker_.find_first_not_of("0123456789abcdef") == std::string::npos)
     return Status::Ok();
   run_marker_ = new_token().substr(0, 32);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   const std::string line = run_marker_ + "\n";
-  const bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const bool ok =
+      fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   if (fd >= 0) ::close(fd);
   if (!ok) return Status::Internal("cannot write " + path);
   return Status::Ok();
@@ -166,17 +171,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
                             ec.message());
   BERTH_RETURN_IF_ERROR(d->load_run_marker());
   const DaemonConfig& c = d->config_;
-  const LaunchSettings launch{d->state_dir_, d->run_marker_, ::geteuid() == 0,
+  const LaunchSettings launch{d->state_dir_, d->run_marker_,    ::geteuid() == 0,
                               c.job_user,    c.allow_root_jobs, c.grace_ms};
   CoreLoop::Hooks hooks;
-  hooks.stop_orphans = [marker = d->run_marker_,
-                        dir = d->state_dir_](const std::set<uint64_t>& jobs) {
-    kill_orphans(marker, dir, jobs);
-  };
+  hooks.stop_orphans = [marker = d->run_marker_, dir = d->state_dir_](
+                           const std::set<uint64_t>& jobs) { kill_orphans(marker, dir, jobs); };
   hooks.store_failed = stop_on_store_failure;
-  auto core = CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch},
-                             std::move(seams.store), *d->clock_, seams.make_executor,
-                             std::move(hooks));
+  auto core =
+      CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch}, std::move(seams.store),
+                     *d->clock_, seams.make_executor, std::move(hooks));
   if (!core.ok()) return core.status();
   d->core_ = std::move(*core);
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
@@ -203,19 +206,19 @@ Status Daemon::run() {
   auto frontend = std::make_unique<Frontend>(*router_, config_.http);
   auto port = frontend->bind(config_.listen_host, config_.listen_port);
   if (!port.ok())
-    return Status(Code::kUnavailable, "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
-                                          ": " + port.status().message());
+    return Status(Code::kUnavailable, "cannot listen on " + config_.listen_host + ":" +
+                                          std::to_string(config_.listen_port) + ": " +
+                                          port.status().message());
   port_ = *port;
-  {
-    std::ofstream(state_dir_ + "/berthd.port") << port_ << "\n";
-  }
+  { std::ofstream(state_dir_ + "/berthd.port") << port_ << "\n"; }
   {
     std::lock_guard<std::mutex> lock(mu_);
     frontend_ = std::move(frontend);
     if (stopping_) frontend_->stop();  // stopped before it started
   }
   core_->start();
-  log_info("listening on http://" + config_.listen_host + ":" + std::to_string(port_) + " (state in " + state_dir_ + ")");
+  log_info("listening on http://" + config_.listen_host + ":" + std::to_string(port_) +
+           " (state in " + state_dir_ + ")");
   frontend_->run();
   stop();
   core_->join();

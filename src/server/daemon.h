@@ -110,8 +110,8 @@ class Daemon {
     std::string secret;  // the token itself: shown once, never stored
     TokenInfo info;
   };
-  Result<NewToken> mint_token(const Principal& principal, const std::string& created_by, int64_t expires_ms,
-                              int64_t now_ms) const;
+  Result<NewToken> mint_token(const Principal& principal, const std::string& created_by,
+                              int64_t expires_ms, int64_t now_ms) const;
   // Writes changed token records to the store, then to the table the HTTP threads read.
   Status save_tokens(const std::vector<TokenInfo>& changed);
   Result<NewToken> replace_admin_token(int64_t now_ms, std::vector<std::string>* revoked);
@@ -122,7 +122,7 @@ class Daemon {
   std::string state_dir_;  // absolute
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<CoreLoop> core_;  // after clock_, which it reads: destroyed before it
-  std::string run_marker_;  // BERTH_RUN of this state dir's jobs
+  std::string run_marker_;          // BERTH_RUN of this state dir's jobs
   TokenTable tokens_;
   int port_ = 0;
 

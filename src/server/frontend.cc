@@ -31,13 +31,15 @@ constexpr int64_t kLingerMs = 2000;
 constexpr size_t kLingerBytes = 64 << 20;
 
 int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -75,7 +77,8 @@ bool send_all(int fd, std::string_view data, int64_t deadline_ms) {
     const int64_t left = deadline_ms - steady_ms();
     if (left <= 0) return false;
     pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000))) < 0 && errno != EINTR) return false;
+    if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000))) < 0 && errno != EINTR)
+      return false;
   }
   return true;
 }
@@ -90,12 +93,18 @@ void raise_fd_limit(rlim_t wanted) {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return "Error";
   }
 }
 
@@ -137,11 +146,13 @@ RequestReader::Phase RequestReader::scan() {
     const size_t end = buf_.find("\r\n\r\n");
     if (end == std::string::npos) {
       if (buf_.size() > max_header_bytes_)
-        return refuse(431, "the request line and headers are larger than " + std::to_string(max_header_bytes_) + " bytes");
+        return refuse(431, "the request line and headers are larger than " +
+                               std::to_string(max_header_bytes_) + " bytes");
       return Phase::kHeaders;
     }
     if (end + 4 > max_header_bytes_)
-      return refuse(431, "the request line and headers are larger than " + std::to_string(max_header_bytes_) + " bytes");
+      return refuse(431, "the request line and headers are larger than " +
+                             std::to_string(max_header_bytes_) + " bytes");
     if (Status st = read_headers(std::string_view(buf_).substr(0, end)); !st.ok()) return phase_;
     header_end_ = end + 4;
   }
@@ -151,14 +162,16 @@ RequestReader::Phase RequestReader::scan() {
 // Finds how long the body is; everything else about the headers is httplib's to parse.
 Status RequestReader::read_headers(std::string_view head) {
   const size_t first_eol = head.find("\r\n");
-  std::string_view rest = first_eol == std::string_view::npos ? std::string_view() : head.substr(first_eol + 2);
+  std::string_view rest =
+      first_eol == std::string_view::npos ? std::string_view() : head.substr(first_eol + 2);
   bool have_length = false;
   while (!rest.empty()) {
     const size_t eol = rest.find("\r\n");
     const std::string_view line = rest.substr(0, eol);
     rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
     const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' || line.front() == '\t') {
+    if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' ||
+        line.front() == '\t') {
       refuse(400, "malformed header line");
       return Status::Invalid("");
     }
@@ -169,7 +182,8 @@ Status RequestReader::read_headers(std::string_view head) {
       return Status::Invalid("");
     }
     if (!iequals(name, "content-length")) continue;
-    if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string_view::npos) {
+    if (value.empty() || value.size() > 18 ||
+        value.find_first_not_of("0123456789") != std::string_view::npos) {
       refuse(400, "Content-Length is not a number");
       return Status::Invalid("");
     }
@@ -192,7 +206,10 @@ Status RequestReader::read_headers(std::string_view head) {
 
 struct Frontend::Conn {
   Conn(int fd_, std::string ip, int port, const HttpLimits& l)
-      : fd(fd_), peer_ip(std::move(ip)), peer_port(port), reader(l.max_header_bytes, l.max_body_bytes) {}
+      : fd(fd_),
+        peer_ip(std::move(ip)),
+        peer_port(port),
+        reader(l.max_header_bytes, l.max_body_bytes) {}
   int fd;
   std::string peer_ip;
   int peer_port;
@@ -201,8 +218,8 @@ struct Frontend::Conn {
   RequestReader reader;
   int64_t deadline_ms = 0;
   int served = 0;
-  bool fresh = true;  // no request answered yet: its header deadline runs from the accept
-  bool busy = false;  // a worker holds its request; it is not watched meanwhile
+  bool fresh = true;      // no request answered yet: its header deadline runs from the accept
+  bool busy = false;      // a worker holds its request; it is not watched meanwhile
   bool draining = false;  // refused: reading and dropping what comes until the client closes
   size_t drained = 0;
 };
@@ -220,9 +237,14 @@ namespace {
 // One whole request, read from memory; the reply is collected and sent once it is complete.
 class BufferedStream final : public httplib::Stream {
  public:
-  BufferedStream(int fd, const std::string& in, const std::string& peer_ip, int peer_port, const std::string& local_ip,
-                 int local_port)
-      : fd_(fd), in_(in), peer_ip_(peer_ip), local_ip_(local_ip), peer_port_(peer_port), local_port_(local_port) {}
+  BufferedStream(int fd, const std::string& in, const std::string& peer_ip, int peer_port,
+                 const std::string& local_ip, int local_port)
+      : fd_(fd),
+        in_(in),
+        peer_ip_(peer_ip),
+        local_ip_(local_ip),
+        peer_port_(peer_port),
+        local_port_(local_port) {}
 
   bool is_readable() const override { return true; }
   bool is_writable() const override { return true; }
@@ -261,7 +283,8 @@ class BufferedStream final : public httplib::Stream {
 
 }  // namespace
 
-Frontend::Frontend(Router& router, HttpLimits limits) : router_(router), limits_(std::move(limits)) {
+Frontend::Frontend(Router& router, HttpLimits limits)
+    : router_(router), limits_(std::move(limits)) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
@@ -280,22 +303,26 @@ Frontend::~Frontend() {
 }
 
 Result<int> Frontend::bind(const std::string& host, int port) {
-  if (epoll_fd_ < 0 || wake_fd_ < 0) return Status::Internal(std::string("cannot create an epoll set: ") + strerror(errno));
+  if (epoll_fd_ < 0 || wake_fd_ < 0)
+    return Status::Internal(std::string("cannot create an epoll set: ") + strerror(errno));
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
-  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found) != 0 || !found)
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found) != 0 ||
+      !found)
     return Status(Code::kUnavailable, "cannot resolve " + host);
   for (addrinfo* a = found; a && listen_fd_ < 0; a = a->ai_next) {
     const int fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
     const int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) listen_fd_ = fd;
-    else ::close(fd);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0)
+      listen_fd_ = fd;
+    else
+      ::close(fd);
   }
   freeaddrinfo(found);
   if (listen_fd_ < 0) return Status(Code::kUnavailable, "cannot listen on " + host + ":" + service);
@@ -325,11 +352,13 @@ void Frontend::watch(int fd, bool on) {
 }
 
 void Frontend::run() {
-  for (int i = 0; i < std::max(1, limits_.workers); ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 0; i < std::max(1, limits_.workers); ++i)
+    workers_.emplace_back([this] { worker_loop(); });
   std::vector<epoll_event> events(512);
   int64_t last_sweep = steady_ms();
   while (!stopping_) {
-    const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), static_cast<int>(kSweepEveryMs));
+    const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
+                             static_cast<int>(kSweepEveryMs));
     const int64_t now = steady_ms();
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
@@ -372,7 +401,8 @@ void Frontend::accept_all(int64_t now_ms) {
   while (true) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -384,14 +414,16 @@ void Frontend::accept_all(int64_t now_ms) {
     }
     auto [ip, port] = address_of(addr);
     auto slot = per_client_.try_emplace(ip, 0).first;
-    if (static_cast<int>(conns_.size()) >= limits_.max_connections || slot->second >= limits_.max_connections_per_client) {
+    if (static_cast<int>(conns_.size()) >= limits_.max_connections ||
+        slot->second >= limits_.max_connections_per_client) {
       ::close(fd);
       if (slot->second == 0) per_client_.erase(slot);
       continue;
     }
     ++slot->second;
     const int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // replies are small: no waiting for ACKs
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+               sizeof one);  // replies are small: no waiting for ACKs
     auto c = std::make_unique<Conn>(fd, ip, port, limits_);
     sockaddr_storage local{};
     socklen_t local_len = sizeof local;
@@ -490,17 +522,22 @@ void Frontend::sweep(int64_t now_ms) {
     if (!c->busy && now_ms >= c->deadline_ms) expired.push_back(fd);
   for (int fd : expired) {
     Conn& c = *conns_.at(fd);
-    if (c.reader.phase() == Phase::kIdle) close_conn(fd);
-    else if (!c.draining) refuse(c, 408, "request_timeout", "the request did not arrive in time", now_ms);
-    else close_conn(fd);
+    if (c.reader.phase() == Phase::kIdle)
+      close_conn(fd);
+    else if (!c.draining)
+      refuse(c, 408, "request_timeout", "the request did not arrive in time", now_ms);
+    else
+      close_conn(fd);
   }
 }
 
-void Frontend::refuse(Conn& c, int status, const std::string& code, const std::string& message, int64_t now_ms) {
+void Frontend::refuse(Conn& c, int status, const std::string& code, const std::string& message,
+                      int64_t now_ms) {
   const std::string body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
-  const std::string reply = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
-                            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                            "\r\nConnection: close\r\n\r\n" + body;
+  const std::string reply =
+      "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n\r\n" + body;
   // Best effort and never blocking: this thread serves every connection.
   (void)!::send(c.fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(c.fd, SHUT_WR);
@@ -550,7 +587,8 @@ void Frontend::worker_loop() {
 }
 
 void Frontend::serve_job(Job& job) {
-  BufferedStream strm(job.fd, job.request, job.peer_ip, job.peer_port, job.local_ip, job.local_port);
+  BufferedStream strm(job.fd, job.request, job.peer_ip, job.peer_port, job.local_ip,
+                      job.local_port);
   bool client_closes = false;
   bool ok = router_.serve(strm, job.close, client_closes);
   ok = send_all(job.fd, strm.reply(), steady_ms() + limits_.write_timeout_ms) && ok;

@@ -23,7 +23,6 @@
 
 namespace berth::server {
 
-
 // Cuts whole HTTP/1.1 requests out of the bytes a connection sends, in any split, keeping
 // bytes that follow a request (pipelining) for the next. Request bodies must come with a
 // Content-Length: chunked bodies are refused (411).
@@ -106,7 +105,8 @@ class Frontend {
   void after_input(Conn& c, RequestReader::Phase before, int64_t now_ms);
   void sweep(int64_t now_ms);
   void close_conn(int fd);
-  void refuse(Conn& c, int status, const std::string& code, const std::string& message, int64_t now_ms);
+  void refuse(Conn& c, int status, const std::string& code, const std::string& message,
+              int64_t now_ms);
   void drain(Conn& c);
   void watch(int fd, bool on);
   void worker_loop();

@@ -22,7 +22,9 @@ std::string node_name(const core::Engine& e, NodeId id) {
   return n != nullptr ? n->name : "(removed node " + std::to_string(id.value) + ")";
 }
 
-void put(Writer& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void put(Writer& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
 void put(Writer& w, const char* s) { w.String(s); }
 void put(Writer& w, int64_t v) { w.Int64(v); }
 void put(Writer& w, int v) { w.Int(v); }
@@ -33,10 +35,14 @@ void put(Writer& w, bool v) { w.Bool(v); }
 template <typename T>
 void field(Writer& w, const char* key, const T& value, bool present = true) {
   w.Key(key);
-  if (present) put(w, value);
-  else w.Null();
+  if (present)
+    put(w, value);
+  else
+    w.Null();
 }
-void time_field(Writer& w, const char* key, int64_t ms) { field(w, key, ms ? format_time_ms(ms) : "", ms != 0); }
+void time_field(Writer& w, const char* key, int64_t ms) {
+  field(w, key, ms ? format_time_ms(ms) : "", ms != 0);
+}
 // A list of names, only when there is one (the nodes a job's user chose).
 void names_field(Writer& w, const char* key, const std::vector<std::string>& names) {
   if (names.empty()) return;
@@ -65,7 +71,10 @@ struct LaunchPaths : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LaunchPaths
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     if (depth != 1) return true;
     const std::string_view key(s, n);
-    target = key == "workdir" ? &workdir : key == "stdout" ? &stdout_pattern : key == "stderr" ? &stderr_pattern : nullptr;
+    target = key == "workdir"  ? &workdir
+             : key == "stdout" ? &stdout_pattern
+             : key == "stderr" ? &stderr_pattern
+                               : nullptr;
     return true;
   }
   bool String(const char* s, rapidjson::SizeType n, bool) {
@@ -100,7 +109,8 @@ void write_job(Writer& w, const core::Job& j, const JobNames& names) {
   amount_field(w, "copay", j.copay_minor, charged);
   amount_field(w, "copay_held", j.copay_held_minor, running);
   amount_field(w, "cost", j.cost_minor, charged);
-  field(w, "dependency", j.dependencies.empty() ? "" : core::format_dependencies(j.dependencies), !j.dependencies.empty());
+  field(w, "dependency", j.dependencies.empty() ? "" : core::format_dependencies(j.dependencies),
+        !j.dependencies.empty());
   field(w, "end_reason", j.end_reason, !j.end_reason.empty());
   time_field(w, "end_time", j.end_ms);
   names_field(w, "excluded_nodes", names.chosen.excluded);
@@ -117,7 +127,8 @@ void write_job(Writer& w, const core::Job& j, const JobNames& names) {
   field(w, "id", j.id.value);
   field(w, "max_cost", format_amount(j.max_cost_minor), running);
   field(w, "name", j.name);
-  field(w, "node", names.nodes.empty() ? "" : names.nodes.front(), j.node.valid() && !names.nodes.empty());
+  field(w, "node", names.nodes.empty() ? "" : names.nodes.front(),
+        j.node.valid() && !names.nodes.empty());
   w.Key("node_list");
   w.StartArray();
   for (const std::string& n : names.nodes) put(w, n);

@@ -27,7 +27,8 @@ bool is_digest(const std::string& s) {
 Result<std::string> string_member(const json& l, const char* key, const std::string& def) {
   auto it = l.find(key);
   if (it == l.end() || it->is_null()) return def;
-  if (!it->is_string()) return Status::Invalid(std::string("its launch description's '") + key + "' is not a string");
+  if (!it->is_string())
+    return Status::Invalid(std::string("its launch description's '") + key + "' is not a string");
   return it->get<std::string>();
 }
 
@@ -37,7 +38,8 @@ Status read_signal(const json& l, executor::LaunchSpec* spec) {
   if (!text.ok()) return text.status();
   if (text->empty()) return Status::Ok();
   Result<executor::JobSignal> signal = executor::parse_job_signal(*text);
-  if (!signal.ok()) return Status::Invalid("its launch description's signal: " + signal.status().message());
+  if (!signal.ok())
+    return Status::Invalid("its launch description's signal: " + signal.status().message());
   spec->warn_signal = signal->number;
   spec->warn_before_ms = signal->before_s * 1000;
   spec->warn_leader_only = signal->batch_only;
@@ -57,10 +59,12 @@ int64_t resource(const json& l, const char* key) {
 // SLURM_NTASKS and SLURM_CPUS_PER_TASK, which default to a task per node and a CPU per task).
 void add_slurm_request_variables(const json& l, const core::Job& job, executor::LaunchSpec* spec) {
   auto& env = spec->env;
-  if (Result<std::string> dir = string_member(l, "submit_dir", spec->workdir); dir.ok()) env["SLURM_SUBMIT_DIR"] = *dir;
+  if (Result<std::string> dir = string_member(l, "submit_dir", spec->workdir); dir.ok())
+    env["SLURM_SUBMIT_DIR"] = *dir;
   const int64_t per_node = resource(l, "ntasks_per_node");
   const int64_t ntasks = resource(l, "ntasks");
-  env["SLURM_NTASKS"] = std::to_string(ntasks > 0 ? ntasks : job.nodes * std::max<int64_t>(per_node, 1));
+  env["SLURM_NTASKS"] =
+      std::to_string(ntasks > 0 ? ntasks : job.nodes * std::max<int64_t>(per_node, 1));
   env["SLURM_NPROCS"] = env["SLURM_NTASKS"];
   const int64_t cpus = resource(l, "cpus_per_task");
   env["SLURM_CPUS_PER_TASK"] = std::to_string(std::max<int64_t>(cpus, 1));
@@ -68,16 +72,19 @@ void add_slurm_request_variables(const json& l, const core::Job& job, executor::
   if (int64_t v = resource(l, "cpus_per_gpu"); v > 0) env["SLURM_CPUS_PER_GPU"] = std::to_string(v);
   if (l.contains("resources") && l["resources"].is_object() && l["resources"].contains("mem_mb"))
     env["SLURM_MEM_PER_NODE"] = std::to_string(resource(l, "mem_mb"));
-  if (int64_t v = resource(l, "mem_per_cpu_mb"); v > 0) env["SLURM_MEM_PER_CPU"] = std::to_string(v);
-  if (int64_t v = resource(l, "mem_per_gpu_mb"); v > 0) env["SLURM_MEM_PER_GPU"] = std::to_string(v);
+  if (int64_t v = resource(l, "mem_per_cpu_mb"); v > 0)
+    env["SLURM_MEM_PER_CPU"] = std::to_string(v);
+  if (int64_t v = resource(l, "mem_per_gpu_mb"); v > 0)
+    env["SLURM_MEM_PER_GPU"] = std::to_string(v);
 }
 
-Status read_description(const json& l, const core::Job& job, executor::LaunchSpec* spec, std::string* user,
-                        std::string* digest) {
+Status read_description(const json& l, const core::Job& job, executor::LaunchSpec* spec,
+                        std::string* user, std::string* digest) {
   if (!l.is_object()) return Status::Invalid("its launch description is not a JSON object");
   Result<std::string> workdir = string_member(l, "workdir", "/");
   if (!workdir.ok()) return workdir.status();
-  if (workdir->empty() || (*workdir)[0] != '/') return Status::Invalid("its workdir '" + *workdir + "' is not an absolute path");
+  if (workdir->empty() || (*workdir)[0] != '/')
+    return Status::Invalid("its workdir '" + *workdir + "' is not an absolute path");
   spec->workdir = *workdir;
   Result<std::string> out = string_member(l, "stdout", "");
   if (!out.ok()) return out.status();
@@ -87,16 +94,20 @@ Status read_description(const json& l, const core::Job& job, executor::LaunchSpe
   spec->stderr_path = expand_job_pattern(*err, job);
   if (spec->stdout_path.empty()) return Status::Invalid("it has no output path");
   if (auto args = l.find("args"); args != l.end() && !args->is_null()) {
-    if (!args->is_array()) return Status::Invalid("its launch description's 'args' is not an array");
+    if (!args->is_array())
+      return Status::Invalid("its launch description's 'args' is not an array");
     for (const json& a : *args) {
-      if (!a.is_string()) return Status::Invalid("its launch description's 'args' holds a non-string");
+      if (!a.is_string())
+        return Status::Invalid("its launch description's 'args' holds a non-string");
       spec->args.push_back(a.get<std::string>());
     }
   }
   if (auto env = l.find("env"); env != l.end() && !env->is_null()) {
-    if (!env->is_object()) return Status::Invalid("its launch description's 'env' is not an object");
+    if (!env->is_object())
+      return Status::Invalid("its launch description's 'env' is not an object");
     for (auto it = env->begin(); it != env->end(); ++it) {
-      if (!it.value().is_string()) return Status::Invalid("its environment variable " + it.key() + " is not a string");
+      if (!it.value().is_string())
+        return Status::Invalid("its environment variable " + it.key() + " is not a string");
       spec->env[it.key()] = it.value().get<std::string>();
     }
   }
@@ -111,16 +122,18 @@ Status read_description(const json& l, const core::Job& job, executor::LaunchSpe
   return Status::Ok();
 }
 
-void add_berth_variables(const core::Engine& engine, const core::Job& job, const LaunchSettings& settings,
-                         executor::LaunchSpec* spec) {
+void add_berth_variables(const core::Engine& engine, const core::Job& job,
+                         const LaunchSettings& settings, executor::LaunchSpec* spec) {
   auto& env = spec->env;
   env["BERTH_RUN"] = settings.run_marker;
   env["BERTH_JOB_NAME"] = job.name;
-  if (const core::Project* p = engine.funding().project(job.project)) env["BERTH_PROJECT"] = p->name;
+  if (const core::Project* p = engine.funding().project(job.project))
+    env["BERTH_PROJECT"] = p->name;
   env["SLURM_JOB_ID"] = std::to_string(job.id.value);
   env["SLURM_JOB_NAME"] = job.name;
   env["SLURM_JOB_PARTITION"] = job.partition;
-  if (const core::Project* p = engine.funding().project(job.project)) env["SLURM_JOB_ACCOUNT"] = p->name;
+  if (const core::Project* p = engine.funding().project(job.project))
+    env["SLURM_JOB_ACCOUNT"] = p->name;
   env["SLURM_JOB_QOS"] = core::tier_name(job.tier);
   // A gang job's script runs on its first node, as sbatch's does; it learns the others here.
   std::string node_list;
@@ -128,11 +141,14 @@ void add_berth_variables(const core::Engine& engine, const core::Job& job, const
   for (const core::Placement& p : job.more_nodes)
     if (const core::Node* n = engine.cluster().node(p.node)) node_list += "," + n->name;
   for (const char* k : {"BERTH_JOB_NODELIST", "SLURM_JOB_NODELIST"}) env[k] = node_list;
-  for (const char* k : {"BERTH_JOB_NUM_NODES", "SLURM_JOB_NUM_NODES", "SLURM_NNODES"}) env[k] = std::to_string(job.nodes);
+  for (const char* k : {"BERTH_JOB_NUM_NODES", "SLURM_JOB_NUM_NODES", "SLURM_NNODES"})
+    env[k] = std::to_string(job.nodes);
   env["SLURM_GPUS_PER_NODE"] = std::to_string(job.gpus_per_node());
   if (job.array_id.valid()) {
-    for (const char* k : {"BERTH_ARRAY_JOB_ID", "SLURM_ARRAY_JOB_ID"}) env[k] = std::to_string(job.array_id.value);
-    for (const char* k : {"BERTH_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_ID"}) env[k] = std::to_string(job.array_index);
+    for (const char* k : {"BERTH_ARRAY_JOB_ID", "SLURM_ARRAY_JOB_ID"})
+      env[k] = std::to_string(job.array_id.value);
+    for (const char* k : {"BERTH_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_ID"})
+      env[k] = std::to_string(job.array_index);
   }
 }
 
@@ -143,7 +159,8 @@ std::string script_file(const std::string& state_dir, const std::string& script_
   return state_dir + "/jobs/" + std::to_string(job.value) + ".sh";
 }
 
-Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core::Job& job, const LaunchSettings& settings) {
+Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core::Job& job,
+                                         const LaunchSettings& settings) {
   executor::LaunchSpec spec;
   spec.job = job.id;
   const json l = json::parse(job.launch, nullptr, false);
@@ -174,7 +191,8 @@ Status store_script(const std::string& state_dir, const std::string& script) {
   if (::access(path.c_str(), F_OK) == 0) return Status::Ok();
   const std::string temp = path + "." + new_token().substr(0, 16) + ".tmp";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status::Internal("cannot store the job's script: " + std::string(std::strerror(errno)));
+  if (fd < 0)
+    return Status::Internal("cannot store the job's script: " + std::string(std::strerror(errno)));
   size_t done = 0;
   while (done < script.size()) {
     const ssize_t n = ::write(fd, script.data() + done, script.size() - done);

@@ -15,8 +15,9 @@
 namespace berth::server {
 
 struct LaunchSettings {
-  std::string state_dir;    // absolute
-  std::string run_marker;   // BERTH_RUN's value: this state dir's random id (orphans are found by it)
+  std::string state_dir;  // absolute
+  std::string
+      run_marker;  // BERTH_RUN's value: this state dir's random id (orphans are found by it)
   bool daemon_is_root = false;
   std::string job_user;     // [jobs] user: who a job runs as when berthd is root and it names none
   bool allow_root = false;  // [jobs] allow_root
@@ -27,7 +28,8 @@ struct LaunchSettings {
 // jobs/<id>.sh of a job submitted by an older berth.
 std::string script_file(const std::string& state_dir, const std::string& script_sha256, JobId job);
 
-Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core::Job& job, const LaunchSettings& settings);
+Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core::Job& job,
+                                         const LaunchSettings& settings);
 
 // SHA-256 of a script, in hex: its name in the state directory's scripts/ folder.
 std::string script_digest(const std::string& script);

@@ -30,14 +30,18 @@ Log& the_log() {
 
 std::shared_ptr<spdlog::logger> make_logger(LogFormat format, std::ostream* out) {
   spdlog::sink_ptr sink;
-  if (out != nullptr) sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out, /*force_flush=*/true);
-  else sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  if (out != nullptr)
+    sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out, /*force_flush=*/true);
+  else
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>("berthd", std::move(sink));
   // In JSON the message (%v) is given already as a JSON string, quoted and escaped.
-  const std::string pattern = format == LogFormat::kJson
-                                  ? std::string("{\"time\":\"") + kTimePattern + "\",\"level\":\"%l\",\"message\":%v}"
-                                  : std::string(kTimePattern) + " %l berthd: %v";
-  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
+  const std::string pattern =
+      format == LogFormat::kJson
+          ? std::string("{\"time\":\"") + kTimePattern + "\",\"level\":\"%l\",\"message\":%v}"
+          : std::string(kTimePattern) + " %l berthd: %v";
+  logger->set_formatter(
+      std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
   logger->set_level(spdlog::level::info);
   logger->flush_on(spdlog::level::info);
   return logger;
@@ -45,10 +49,14 @@ std::shared_ptr<spdlog::logger> make_logger(LogFormat format, std::ostream* out)
 
 spdlog::level::level_enum spdlog_level(LogLevel level) {
   switch (level) {
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarning: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
-    case LogLevel::kCritical: return spdlog::level::critical;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarning:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kCritical:
+      return spdlog::level::critical;
   }
   return spdlog::level::err;
 }
@@ -73,9 +81,10 @@ void log_event(LogLevel level, const std::string& message) {
     logger = log.logger;
     format = log.format;
   }
-  const std::string text = format == LogFormat::kJson
-                               ? nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                               : terminal_safe(message);
+  const std::string text =
+      format == LogFormat::kJson
+          ? nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+          : terminal_safe(message);
   logger->log(spdlog_level(level), spdlog::string_view_t(text.data(), text.size()));
 }
 

@@ -23,12 +23,15 @@ std::optional<uint64_t> digits_id(const std::string& s) {
 
 namespace {
 
-std::string field_error(const char* key, const std::string& what) { return std::string("field '") + key + "' " + what; }
+std::string field_error(const char* key, const std::string& what) {
+  return std::string("field '") + key + "' " + what;
+}
 
 }  // namespace
 
 Status body_too_large(size_t max_body_bytes) {
-  return Status(Code::kPayloadTooLarge, "request body is larger than " + std::to_string(max_body_bytes) + " bytes");
+  return Status(Code::kPayloadTooLarge,
+                "request body is larger than " + std::to_string(max_body_bytes) + " bytes");
 }
 
 Result<json> body_object(const std::string& body, size_t max_body_bytes) {
@@ -40,18 +43,22 @@ Result<json> body_object(const std::string& body, size_t max_body_bytes) {
 }
 
 // Field readers: a missing required field or a wrong type is a 400 naming the field.
-Result<std::string> str_field(const json& b, const char* key, bool required, const std::string& def) {
+Result<std::string> str_field(const json& b, const char* key, bool required,
+                              const std::string& def) {
   if (!b.contains(key) || b[key].is_null()) {
     if (required) return Status::Invalid(std::string("field '") + key + "' is required");
     return def;
   }
-  if (!b[key].is_string()) return Status::Invalid(std::string("field '") + key + "' must be a string");
+  if (!b[key].is_string())
+    return Status::Invalid(std::string("field '") + key + "' must be a string");
   return b[key].get<std::string>();
 }
 
-Result<std::string> name_field(const json& b, const char* key, bool required, const std::string& def) {
+Result<std::string> name_field(const json& b, const char* key, bool required,
+                               const std::string& def) {
   auto s = str_field(b, key, required, def);
-  if (s.ok() && has_control_chars(*s)) return Status::Invalid(field_error(key, "must not hold control characters"));
+  if (s.ok() && has_control_chars(*s))
+    return Status::Invalid(field_error(key, "must not hold control characters"));
   return s;
 }
 
@@ -62,7 +69,8 @@ Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t
   }
   if (!b[key].is_number_integer()) return Status::Invalid(field_error(key, "must be an integer"));
   // nlohmann keeps integers above INT64_MAX as unsigned: get<int64_t> would wrap them.
-  if (b[key].is_number_unsigned() && b[key].get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+  if (b[key].is_number_unsigned() &&
+      b[key].get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
     return Status::Invalid(field_error(key, "is too large: " + b[key].dump()));
   return b[key].get<int64_t>();
 }
@@ -74,11 +82,13 @@ Result<Minor> amount_field(const json& b, const char* key, bool allow_negative) 
   // An integer's digits as JSON wrote them (dump), so that one above INT64_MAX is "too large",
   // not wrapped to a negative amount.
   const bool integer = b[key].is_number_integer();
-  if (!integer && !b[key].is_string()) return Status::Invalid(field_error(key, "must be a decimal string like \"12.50\""));
+  if (!integer && !b[key].is_string())
+    return Status::Invalid(field_error(key, "must be a decimal string like \"12.50\""));
   auto a = parse_amount(integer ? b[key].dump() : b[key].get<std::string>(), allow_negative);
   if (!a.ok()) return Status::Invalid(std::string("field '") + key + "': " + a.status().message());
   if (*a > kMaxRequestAmountMinor || *a < -kMaxRequestAmountMinor)
-    return Status::Invalid(field_error(key, "is too large: at most " + format_amount(kMaxRequestAmountMinor)));
+    return Status::Invalid(
+        field_error(key, "is too large: at most " + format_amount(kMaxRequestAmountMinor)));
   return a;
 }
 
@@ -92,7 +102,8 @@ Result<int64_t> date_field(const json& b, const char* key) {
 
 // An id in a path: 1 to 18 digits, else a 400 naming what it should have been.
 Result<uint64_t> path_id(const std::string& id_text, const char* what) {
-  if (id_text.empty() || id_text.size() > 18 || id_text.find_first_not_of("0123456789") != std::string::npos)
+  if (id_text.empty() || id_text.size() > 18 ||
+      id_text.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid(std::string(what) + " id '" + id_text + "' is not a number");
   return *digits_id(id_text);  // at most 18 digits: always fits
 }
@@ -111,7 +122,9 @@ core::Actor actor_of(const Principal& who) {
 // A report rule from a request's fields, in range for the core to judge further.
 Result<std::pair<int, int>> report_rule(int64_t every_months, int64_t grace_days) {
   // Narrowed so that a huge number is still out of the core's range, not wrapped into it.
-  const auto narrow = [](int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, -1, 1'000'000)); };
+  const auto narrow = [](int64_t v) {
+    return static_cast<int>(std::clamp<int64_t>(v, -1, 1'000'000));
+  };
   BERTH_RETURN_IF_ERROR(core::check_report_rule(narrow(every_months), narrow(grace_days)));
   return std::make_pair(narrow(every_months), narrow(grace_days));
 }
@@ -134,7 +147,8 @@ Result<core::ApplicationTerms> terms_field(const json& b, const core::Applicatio
   if (*level < 0 || *level > core::kMaxGpuLevel)
     return Status::Invalid("field 'gpu_level' must be 1 to " + std::to_string(core::kMaxGpuLevel));
   if (*days < 0 || *days > core::kMaxDurationDays)
-    return Status::Invalid("field 'duration_days' must be 1 to " + std::to_string(core::kMaxDurationDays));
+    return Status::Invalid("field 'duration_days' must be 1 to " +
+                           std::to_string(core::kMaxDurationDays));
   t.gpu_level = static_cast<int>(*level);
   t.duration_days = static_cast<int>(*days);
   auto model = str_field(b, "gpu_model", false, t.gpu_model);
@@ -155,7 +169,8 @@ Result<std::vector<core::Criterion>> criteria_field(const json& b) {
     return Status::Invalid("field 'criteria' must be a list of {\"name\", \"weight_bps\"}");
   std::vector<core::Criterion> out;
   for (const json& c : b["criteria"]) {
-    if (!c.is_object()) return Status::Invalid("each criterion must be an object with 'name' and 'weight_bps'");
+    if (!c.is_object())
+      return Status::Invalid("each criterion must be an object with 'name' and 'weight_bps'");
     auto name = name_field(c, "name", true);
     if (!name.ok()) return name.status();
     auto weight = int_field(c, "weight_bps", true);
@@ -170,8 +185,11 @@ Result<std::vector<core::Criterion>> criteria_field(const json& b) {
 Result<core::RegistrationChange> registration_fields(const json& b) {
   core::RegistrationChange change;
   const std::pair<const char*, std::optional<std::string>*> fields[] = {
-      {"registration_number", &change.number}, {"address", &change.address}, {"contact_name", &change.contact_name},
-      {"contact_email", &change.contact_email}, {"jurisdiction", &change.jurisdiction}};
+      {"registration_number", &change.number},
+      {"address", &change.address},
+      {"contact_name", &change.contact_name},
+      {"contact_email", &change.contact_email},
+      {"jurisdiction", &change.jurisdiction}};
   for (auto [key, out] : fields) {
     if (!b.contains(key) || b[key].is_null()) continue;
     auto value = str_field(b, key, true);
@@ -190,10 +208,11 @@ Result<std::vector<std::string>> node_names_field(const json& b, const char* key
   const std::string bad = std::string("field '") + key + "' must be a list of node names";
   if (!b[key].is_array()) return Status::Invalid(bad);
   if (b[key].size() > core::kMaxChosenNodes)
-    return Status::Invalid(std::string("field '") + key + "' names more than " + std::to_string(core::kMaxChosenNodes) +
-                           " nodes");
+    return Status::Invalid(std::string("field '") + key + "' names more than " +
+                           std::to_string(core::kMaxChosenNodes) + " nodes");
   for (const json& name : b[key]) {
-    if (!name.is_string() || name.get_ref<const std::string&>().empty()) return Status::Invalid(bad);
+    if (!name.is_string() || name.get_ref<const std::string&>().empty())
+      return Status::Invalid(bad);
     names.push_back(name.get<std::string>());
   }
   return names;
@@ -203,7 +222,8 @@ Result<std::vector<std::string>> node_names_field(const json& b, const char* key
 
 // Reads the fields of a job request (submit and quote). Resolution of names happens here
 // too, on the core thread.
-Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit) {
+Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who,
+                                     bool for_submit) {
   core::JobRequest r;
   if (!b.contains("project")) return Status::Invalid("field 'project' is required");
   auto p = find_project(e, b["project"], who);
@@ -217,20 +237,26 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
     if (!names.ok()) return names.status();
     *out = std::move(*names);
   }
-  const int64_t default_nodes = r.node_names.required.empty() ? 1 : static_cast<int64_t>(r.node_names.required.size());
+  const int64_t default_nodes =
+      r.node_names.required.empty() ? 1 : static_cast<int64_t>(r.node_names.required.size());
   // GPUs: "gpus" in all, or "gpus_per_node" on each of "nodes" (Slurm's --gpus and
   // --gpus-per-node); when both are given they must agree.
   auto nodes = int_field(b, "nodes", false, default_nodes);
   if (!nodes.ok()) return nodes.status();
-  if (*nodes < 1 || *nodes > 100'000) return Status::Invalid("field 'nodes' must be 1 to 100000, got " + std::to_string(*nodes));
+  if (*nodes < 1 || *nodes > 100'000)
+    return Status::Invalid("field 'nodes' must be 1 to 100000, got " + std::to_string(*nodes));
   auto per_node = int_field(b, "gpus_per_node", false, 0);
   if (!per_node.ok()) return per_node.status();
-  if (*per_node < 0 || *per_node > 64) return Status::Invalid("field 'gpus_per_node' must be 1 to 64, got " + std::to_string(*per_node));
+  if (*per_node < 0 || *per_node > 64)
+    return Status::Invalid("field 'gpus_per_node' must be 1 to 64, got " +
+                           std::to_string(*per_node));
   auto gpus = int_field(b, "gpus", *per_node == 0, *per_node * *nodes);
   if (!gpus.ok()) return gpus.status();
-  if (*gpus < 1 || *gpus > 1'000'000) return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
+  if (*gpus < 1 || *gpus > 1'000'000)
+    return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
   if (*per_node > 0 && *gpus != *per_node * *nodes)
-    return Status::Invalid("field 'gpus' is " + std::to_string(*gpus) + " but 'gpus_per_node' x 'nodes' is " +
+    return Status::Invalid("field 'gpus' is " + std::to_string(*gpus) +
+                           " but 'gpus_per_node' x 'nodes' is " +
                            std::to_string(*per_node * *nodes));
   r.gpus = static_cast<int>(*gpus);
   r.nodes = static_cast<int>(*nodes);
@@ -246,21 +272,26 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   r.partition = *part;
   auto tier = str_field(b, "tier", false, "normal");
   if (!tier.ok()) return tier.status();
-  if (!core::parse_tier(*tier, &r.tier)) return Status::Invalid("tier must be one of " + core::tier_names() + ", got '" + *tier + "'");
+  if (!core::parse_tier(*tier, &r.tier))
+    return Status::Invalid("tier must be one of " + core::tier_names() + ", got '" + *tier + "'");
   if (!for_submit) return r;
   auto name = name_field(b, "name", false, "job");
   if (!name.ok()) return name.status();
   r.name = *name;
   r.user = who.user;
-  for (auto [key, flag] : {std::pair<const char*, bool*>{"requeue", &r.requeue}, {"hold", &r.hold}}) {
+  for (auto [key, flag] :
+       {std::pair<const char*, bool*>{"requeue", &r.requeue}, {"hold", &r.hold}}) {
     if (!b.contains(key) || b[key].is_null()) continue;
-    if (!b[key].is_boolean()) return Status::Invalid(std::string("field '") + key + "' must be true or false");
+    if (!b[key].is_boolean())
+      return Status::Invalid(std::string("field '") + key + "' must be true or false");
     *flag = b[key].get<bool>();
   }
   auto dependency = str_field(b, "dependency", false);
   if (!dependency.ok()) return dependency.status();
   if (!dependency->empty() && !core::parse_dependencies(*dependency, &r.dependencies))
-    return Status::Invalid("field 'dependency' must look like afterok:12[:13][,afterany:14] (afterok, afterany, afternotok)");
+    return Status::Invalid(
+        "field 'dependency' must look like afterok:12[:13][,afterany:14] (afterok, afterany, "
+        "afternotok)");
   // A job of another organisation is as absent to a member here as everywhere else: its
   // outcome would otherwise show in the state of the member's own job.
   for (const core::Dependency& d : r.dependencies) {
@@ -298,11 +329,13 @@ Status slurm_launch_fields(const json& b, const std::string& workdir, json* l) {
     if (!value.ok()) return Status::Invalid("field 'resources': " + value.status().message());
     if (*value == -1 && !b["resources"].contains(key)) continue;
     if (*value < 0 || *value > kMaxResourceValue)
-      return Status::Invalid("field 'resources': '" + std::string(key) + "' must be 0 to " + std::to_string(kMaxResourceValue));
+      return Status::Invalid("field 'resources': '" + std::string(key) + "' must be 0 to " +
+                             std::to_string(kMaxResourceValue));
     resources[key] = *value;
   }
   for (const auto& [key, value] : b["resources"].items())
-    if (!resources.contains(key)) return Status::Invalid("field 'resources' has unknown key '" + key + "'");
+    if (!resources.contains(key))
+      return Status::Invalid("field 'resources' has unknown key '" + key + "'");
   (*l)["resources"] = resources;
   return Status::Ok();
 }
@@ -313,19 +346,27 @@ Status slurm_launch_fields(const json& b, const std::string& workdir, json* l) {
 Result<json> launch_json(const json& b) {
   auto workdir = str_field(b, "workdir", true);
   if (!workdir.ok()) return workdir.status();
-  if (workdir->empty() || (*workdir)[0] != '/') return Status::Invalid("field 'workdir' must be an absolute path");
+  if (workdir->empty() || (*workdir)[0] != '/')
+    return Status::Invalid("field 'workdir' must be an absolute path");
   auto out = str_field(b, "output", false, "berth-%j.out");
   if (!out.ok()) return out.status();
   auto err = str_field(b, "error", false, "");
   if (!err.ok()) return err.status();
   // Whether the directory exists, and whether the job's user may enter it, is the kernel's to
   // say when the job starts, as that user; here only what no file system accepts is refused.
-  for (const auto& [field, path] : {std::pair{"workdir", &*workdir}, std::pair{"output", &*out}, std::pair{"error", &*err}}) {
-    if (path->find('\0') != std::string::npos) return Status::Invalid(std::string("field '") + field + "' contains a NUL byte");
-    if (path->size() > 4096) return Status::Invalid(std::string("field '") + field + "' is longer than 4096 bytes");
+  for (const auto& [field, path] :
+       {std::pair{"workdir", &*workdir}, std::pair{"output", &*out}, std::pair{"error", &*err}}) {
+    if (path->find('\0') != std::string::npos)
+      return Status::Invalid(std::string("field '") + field + "' contains a NUL byte");
+    if (path->size() > 4096)
+      return Status::Invalid(std::string("field '") + field + "' is longer than 4096 bytes");
   }
-  auto absolute = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : *workdir + "/" + p; };
-  json l = {{"workdir", *workdir}, {"stdout", absolute(*out)}, {"stderr", absolute(err->empty() ? *out : *err)}};
+  auto absolute = [&](const std::string& p) {
+    return p.empty() || p[0] == '/' ? p : *workdir + "/" + p;
+  };
+  json l = {{"workdir", *workdir},
+            {"stdout", absolute(*out)},
+            {"stderr", absolute(err->empty() ? *out : *err)}};
   json args = json::array();
   if (b.contains("args") && !b["args"].is_null()) {
     if (!b["args"].is_array()) return Status::Invalid("field 'args' must be an array of strings");
@@ -339,12 +380,17 @@ Result<json> launch_json(const json& b) {
   if (b.contains("env") && !b["env"].is_null()) {
     if (!b["env"].is_object()) return Status::Invalid("field 'env' must be an object of strings");
     if (b["env"].size() > kMaxEnvVariables)
-      return Status::Invalid("field 'env' has more than " + std::to_string(kMaxEnvVariables) + " variables");
+      return Status::Invalid("field 'env' has more than " + std::to_string(kMaxEnvVariables) +
+                             " variables");
     size_t bytes = 0;
-    for (const auto& [k, v] : b["env"].items()) bytes += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
-    if (bytes > kMaxEnvBytes) return Status::Invalid("field 'env' is larger than " + std::to_string(kMaxEnvBytes) + " bytes");
+    for (const auto& [k, v] : b["env"].items())
+      bytes += k.size() + (v.is_string() ? v.get_ref<const std::string&>().size() : 0);
+    if (bytes > kMaxEnvBytes)
+      return Status::Invalid("field 'env' is larger than " + std::to_string(kMaxEnvBytes) +
+                             " bytes");
     for (const auto& [k, v] : b["env"].items()) {
-      if (!v.is_string() || k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos)
+      if (!v.is_string() || k.empty() || k.find('=') != std::string::npos ||
+          k.find('\0') != std::string::npos)
         return Status::Invalid("field 'env' must map names to strings");
       if (v.get_ref<const std::string&>().find('\0') != std::string::npos)
         return Status::Invalid("field 'env': the value of " + k + " contains a NUL byte");

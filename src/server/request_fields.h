@@ -30,10 +30,12 @@ using json = nlohmann::json;
 Result<json> body_object(const std::string& body, size_t max_body_bytes);
 Status body_too_large(size_t max_body_bytes);
 
-Result<std::string> str_field(const json& b, const char* key, bool required, const std::string& def = "");
+Result<std::string> str_field(const json& b, const char* key, bool required,
+                              const std::string& def = "");
 // A name people choose and others read on a terminal (a job's, project's, organisation's,
 // scheme's, user's): a string with no control characters (common/strings.h).
-Result<std::string> name_field(const json& b, const char* key, bool required, const std::string& def = "");
+Result<std::string> name_field(const json& b, const char* key, bool required,
+                               const std::string& def = "");
 // An integer that fits in int64_t (a larger one is refused, not wrapped).
 Result<int64_t> int_field(const json& b, const char* key, bool required, int64_t def = 0);
 // The largest amount a request may name (a trillion currency units): far above any real
@@ -58,14 +60,16 @@ Result<std::vector<core::Criterion>> criteria_field(const json& b);
 Result<core::RegistrationChange> registration_fields(const json& b);
 // The fields of a job request (submit and quote), names resolved against the engine as `who`
 // sees them. Who may submit or price a job at all is the route's to decide (server/routes.h).
-Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who, bool for_submit);
+Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const Principal& who,
+                                     bool for_submit);
 // The launch description kept with the job: where it runs (workdir, and submit_dir, where it
 // was submitted from), where its output goes, its arguments and environment (at most
 // kMaxEnvVariables, kMaxEnvBytes in all), its warning signal ("signal": "[B:]SIG@SECS") and
 // its CPU, memory and task requests ("resources": kResourceFields, each 0 to
 // kMaxResourceValue), kept for the node agents to enforce.
-inline constexpr const char* kResourceFields[] = {"mem_mb", "mem_per_cpu_mb", "mem_per_gpu_mb", "cpus_per_task",
-                                                  "cpus_per_gpu", "ntasks", "ntasks_per_node"};
+inline constexpr const char* kResourceFields[] = {
+    "mem_mb",       "mem_per_cpu_mb", "mem_per_gpu_mb", "cpus_per_task",
+    "cpus_per_gpu", "ntasks",         "ntasks_per_node"};
 inline constexpr int64_t kMaxResourceValue = 1'000'000'000;
 Result<json> launch_json(const json& b);
 

@@ -8,11 +8,16 @@ const char* method_name(Method m) { return m == Method::kGet ? "GET" : "POST"; }
 
 const char* access_name(Access a) {
   switch (a) {
-    case Access::kAnyone: return "anyone";
-    case Access::kAuthenticated: return "authenticated";
-    case Access::kMember: return "member";
-    case Access::kFundingReader: return "funding reader";
-    case Access::kAdmin: return "admin";
+    case Access::kAnyone:
+      return "anyone";
+    case Access::kAuthenticated:
+      return "authenticated";
+    case Access::kMember:
+      return "member";
+    case Access::kFundingReader:
+      return "funding reader";
+    case Access::kAdmin:
+      return "admin";
   }
   return "?";
 }
@@ -20,7 +25,8 @@ const char* access_name(Access a) {
 Status check_access(Access access, const Principal& who, const char* denied) {
   switch (access) {
     case Access::kAnyone:
-    case Access::kAuthenticated: return Status::Ok();
+    case Access::kAuthenticated:
+      return Status::Ok();
     case Access::kMember:
       if (!who.reviewer()) return Status::Ok();
       return Status::Denied(denied ? denied : "a reviewer cannot do this");

@@ -30,17 +30,24 @@ constexpr int64_t kMaxExpiryDays = 3650;
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
 constexpr int kMaxIdDraws = 16;  // new tokens drawn until one's public id is not taken
 
-
 store::TokenRow to_row(const TokenInfo& t) {
-  return {t.hash, t.principal.user, role_name(t.principal.role), t.principal.org.value, t.created_ms,
-          t.created_by, t.expires_ms, t.revoked_ms, t.principal.unix_user};
+  return {t.hash,
+          t.principal.user,
+          role_name(t.principal.role),
+          t.principal.org.value,
+          t.created_ms,
+          t.created_by,
+          t.expires_ms,
+          t.revoked_ms,
+          t.principal.unix_user};
 }
 
 TokenInfo from_row(const store::TokenRow& r) {
   TokenInfo t;
   t.hash = r.token_hash;
   t.id = token_id_of_hash(r.token_hash);
-  Role role = Role::kMember;  // a role this berth does not know reads as a member of no organisation
+  Role role =
+      Role::kMember;  // a role this berth does not know reads as a member of no organisation
   if (!parse_role(r.role, &role)) role = Role::kMember;
   t.principal = Principal{r.user, role, OrgId(r.org_id), r.unix_user, t.id};
   t.created_ms = r.created_ms;
@@ -59,25 +66,39 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
     const int64_t n = std::stoll(text.substr(0, digits));
     int64_t unit_ms = 0;
     switch (text.back()) {
-      case 's': unit_ms = 1000; break;
-      case 'm': unit_ms = 60'000; break;
-      case 'h': unit_ms = 3'600'000; break;
-      case 'd': unit_ms = kDayMs; break;
-      default: break;
+      case 's':
+        unit_ms = 1000;
+        break;
+      case 'm':
+        unit_ms = 60'000;
+        break;
+      case 'h':
+        unit_ms = 3'600'000;
+        break;
+      case 'd':
+        unit_ms = kDayMs;
+        break;
+      default:
+        break;
     }
     if (unit_ms == 0 || n == 0)
-      return Status::Invalid("field 'expires': '" + text + "' is not a duration such as 30d, 12h, 90m or 45s");
-    if (n > kMaxExpiryDays * kDayMs / unit_ms) return Status::Invalid("field 'expires' is more than ten years ahead");
+      return Status::Invalid("field 'expires': '" + text +
+                             "' is not a duration such as 30d, 12h, 90m or 45s");
+    if (n > kMaxExpiryDays * kDayMs / unit_ms)
+      return Status::Invalid("field 'expires' is more than ten years ahead");
     at_ms = now_ms + n * unit_ms;
   } else {
     auto t = parse_time_ms(text);
     if (!t.ok())
-      return Status::Invalid("field 'expires' must be a duration (30d, 12h, 90m, 45s) or a date (2027-01-01): " +
-                             t.status().message());
+      return Status::Invalid(
+          "field 'expires' must be a duration (30d, 12h, 90m, 45s) or a date (2027-01-01): " +
+          t.status().message());
     at_ms = *t;
   }
-  if (at_ms <= now_ms) return Status::Invalid("field 'expires': " + format_time_ms(at_ms) + " has already passed");
-  if (at_ms > now_ms + kMaxExpiryDays * kDayMs) return Status::Invalid("field 'expires' is more than ten years ahead");
+  if (at_ms <= now_ms)
+    return Status::Invalid("field 'expires': " + format_time_ms(at_ms) + " has already passed");
+  if (at_ms > now_ms + kMaxExpiryDays * kDayMs)
+    return Status::Invalid("field 'expires' is more than ten years ahead");
   return at_ms;
 }
 
@@ -94,7 +115,8 @@ Status check_unix_user(const std::string& name, bool allow_root) {
   if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
     return Status::Invalid("field 'unix_user': no Unix user '" + name + "' on this machine");
   if (found->pw_uid == 0 && !allow_root)
-    return Status::Invalid("field 'unix_user': jobs may not run as root ('" + name + "') unless [jobs] allow_root = true");
+    return Status::Invalid("field 'unix_user': jobs may not run as root ('" + name +
+                           "') unless [jobs] allow_root = true");
   return Status::Ok();
 }
 
@@ -109,7 +131,9 @@ json token_view(const core::Engine& e, const TokenInfo& t, int64_t now_ms) {
               {"expires", time_json(t.expires_ms)},
               {"revoked", time_json(t.revoked_ms)},
               {"last_used", time_json(t.last_used_ms)},
-              {"state", t.revoked_ms ? "revoked" : t.expired(now_ms) ? "expired" : "active"}};
+              {"state", t.revoked_ms        ? "revoked"
+                        : t.expired(now_ms) ? "expired"
+                                            : "active"}};
   if (const core::Org* o = e.funding().org(t.principal.org)) out["org"] = o->name;
   return out;
 }
@@ -122,7 +146,8 @@ Status write_secret(const std::string& path, const std::string& token) {
   if (fd < 0) return Status::Internal("cannot write " + tmp);
   fchmod(fd, 0600);
   const std::string line = token + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
@@ -140,8 +165,9 @@ std::string read_secret(const std::string& path) {
 
 }  // namespace
 
-Result<Daemon::NewToken> Daemon::mint_token(const Principal& principal, const std::string& created_by,
-                                            int64_t expires_ms, int64_t now_ms) const {
+Result<Daemon::NewToken> Daemon::mint_token(const Principal& principal,
+                                            const std::string& created_by, int64_t expires_ms,
+                                            int64_t now_ms) const {
   for (int draw = 0; draw < kMaxIdDraws; ++draw) {
     NewToken n;
     n.secret = new_token();
@@ -169,7 +195,8 @@ Status Daemon::save_tokens(const std::vector<TokenInfo>& changed) {
 // Replaces the admin token of admin.token: a new one made by berthd, and every live one berthd
 // made before revoked, in one store transaction; then the file. Returns the new token and the
 // ids revoked.
-Result<Daemon::NewToken> Daemon::replace_admin_token(int64_t now_ms, std::vector<std::string>* revoked) {
+Result<Daemon::NewToken> Daemon::replace_admin_token(int64_t now_ms,
+                                                     std::vector<std::string>* revoked) {
   auto made = mint_token(Principal{"admin", Role::kAdmin, OrgId()}, kBerthdCreator, 0, now_ms);
   if (!made.ok()) return made.status();
   std::vector<TokenInfo> changed = {made->info};
@@ -212,14 +239,15 @@ Status Daemon::ensure_admin_token() {
   core::Engine& engine = core_->engine();
   if (!berthd_made_one) {
     engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
-                           "the first admin token, written to " + path, now);
+                         "the first admin token, written to " + path, now);
     log_info("admin token written to " + path);
   } else {
-    const std::string why = current.empty() ? path + " was missing" : path + " held a token that no longer works";
+    const std::string why =
+        current.empty() ? path + " was missing" : path + " held a token that no longer works";
     engine.record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made->info.id,
-                           why + "; revoked " + (ids.empty() ? "none" : ids), now);
+                         why + "; revoked " + (ids.empty() ? "none" : ids), now);
     log_warning(why + ": revoked the old admin token(s) (" + (ids.empty() ? "none live" : ids) +
-             ") and wrote a new one to " + path);
+                ") and wrote a new one to " + path);
   }
   return core_->commit_changes();
 }
@@ -232,11 +260,14 @@ Reply Daemon::create_token(Call& call) {
   if (!role_text.ok()) return error_reply(role_text.status());
   Role role = Role::kMember;
   if (!parse_role(*role_text, &role))
-    return error_reply(Status::Invalid("role must be member, reviewer or admin, got '" + *role_text + "'"));
-  if (user->empty() || user->size() > 64) return error_reply(Status::Invalid("user must be 1 to 64 characters"));
+    return error_reply(
+        Status::Invalid("role must be member, reviewer or admin, got '" + *role_text + "'"));
+  if (user->empty() || user->size() > 64)
+    return error_reply(Status::Invalid("user must be 1 to 64 characters"));
   OrgId org;
   if (role == Role::kMember) {
-    if (!b.contains("org")) return error_reply(Status::Invalid("field 'org' is required for a member"));
+    if (!b.contains("org"))
+      return error_reply(Status::Invalid("field 'org' is required for a member"));
     auto o = find_org(call.engine, b["org"], call.who);
     if (!o.ok()) return error_reply(o.status());
     org = (*o)->id;
@@ -252,15 +283,18 @@ Reply Daemon::create_token(Call& call) {
   auto unix_user = str_field(b, "unix_user", false);
   if (!unix_user.ok()) return error_reply(unix_user.status());
   if (!unix_user->empty())
-    if (auto st = check_unix_user(*unix_user, config_.allow_root_jobs); !st.ok()) return error_reply(st);
-  auto made = mint_token(Principal{*user, role, org, *unix_user, ""}, call.who.user, expires, call.now_ms);
+    if (auto st = check_unix_user(*unix_user, config_.allow_root_jobs); !st.ok())
+      return error_reply(st);
+  auto made =
+      mint_token(Principal{*user, role, org, *unix_user, ""}, call.who.user, expires, call.now_ms);
   if (!made.ok()) return error_reply(made.status());
   if (auto st = save_tokens({made->info}); !st.ok()) return error_reply(st);
   std::string note = "user " + *user + ", role " + *role_text;
   if (org.valid()) note += ", org " + std::to_string(org.value);
   if (expires) note += ", expires " + format_time_ms(expires);
   if (!unix_user->empty()) note += ", unix user " + *unix_user;
-  call.engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id, note, call.now_ms);
+  call.engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
+                            note, call.now_ms);
   json out = token_view(call.engine, made->info, call.now_ms);
   out["token"] = made->secret;
   return {201, out};
@@ -276,7 +310,8 @@ Reply Daemon::list_tokens(Call& call) const {
 Reply Daemon::revoke_token(Call& call) {
   const std::string id = call.param(1);
   std::optional<TokenInfo> t = tokens_.by_id(id);
-  if (!t || !t->visible_to(call.who)) return error_reply(Status::NotFound("token '" + id + "' not found"));
+  if (!t || !t->visible_to(call.who))
+    return error_reply(Status::NotFound("token '" + id + "' not found"));
   json out;
   if (t->revoked_ms != 0) {
     // Already revoked (a retried request): nothing changes, and the first revocation stands.
@@ -287,7 +322,8 @@ Reply Daemon::revoke_token(Call& call) {
   t->revoked_ms = call.now_ms;
   if (auto st = save_tokens({*t}); !st.ok()) return error_reply(st);
   call.engine.record_access(core::Engine::AccessAction::kTokenRevoke, "token " + t->id,
-                         "user " + t->principal.user + ", role " + role_name(t->principal.role), call.now_ms);
+                            "user " + t->principal.user + ", role " + role_name(t->principal.role),
+                            call.now_ms);
   out = token_view(call.engine, *t, call.now_ms);
   out["replayed"] = false;
   return {200, out};
@@ -300,7 +336,7 @@ Reply Daemon::rotate_admin_token(Call& call) {
   std::string ids;
   for (const std::string& id : revoked) ids += (ids.empty() ? "" : ", ") + id;
   call.engine.record_access(core::Engine::AccessAction::kAdminTokenRotate, "token " + made->info.id,
-                         "revoked " + (ids.empty() ? "none" : ids), call.now_ms);
+                            "revoked " + (ids.empty() ? "none" : ids), call.now_ms);
   log_info("admin token rotated by " + call.who.user + "; revoked " + (ids.empty() ? "none" : ids));
   json out = token_view(call.engine, made->info, call.now_ms);
   out["token"] = made->secret;

@@ -25,14 +25,17 @@ struct Group {
     const int64_t jct = j.end_s - j.submit_s;
     jct_s.push_back(jct);
     wait_s.push_back(wait);
-    slowdown_sum += std::max(1.0, static_cast<double>(jct) / static_cast<double>(std::max(run, kSlowdownFloorS)));
+    slowdown_sum += std::max(
+        1.0, static_cast<double>(jct) / static_cast<double>(std::max(run, kSlowdownFloorS)));
     gpu_seconds += run * j.gpus;
     cost_minor += j.cost_minor;
     subsidy_minor += j.subsidy_minor;
     waited_for_funds += j.waited_for_funds ? 1 : 0;
   }
 
-  double avg_slowdown() const { return jct_s.empty() ? 0.0 : slowdown_sum / static_cast<double>(jct_s.size()); }
+  double avg_slowdown() const {
+    return jct_s.empty() ? 0.0 : slowdown_sum / static_cast<double>(jct_s.size());
+  }
 
   // The fields shared by the whole and each tenant.
   nlohmann::json to_json(bool with_money) {
@@ -117,8 +120,9 @@ nlohmann::json compute_metrics(const std::vector<JobOutcome>& jobs, int64_t tota
   return out;
 }
 
-std::vector<double> utilization_series_between(const std::vector<JobOutcome>& jobs, int64_t total_gpus,
-                                               int64_t from_s, int64_t to_s, int buckets) {
+std::vector<double> utilization_series_between(const std::vector<JobOutcome>& jobs,
+                                               int64_t total_gpus, int64_t from_s, int64_t to_s,
+                                               int buckets) {
   if (buckets <= 0) return {};
   std::vector<double> partial(static_cast<size_t>(buckets), 0.0);
   if (to_s <= from_s || total_gpus <= 0) return partial;
@@ -156,7 +160,8 @@ std::vector<double> utilization_series_between(const std::vector<JobOutcome>& jo
   return partial;
 }
 
-std::vector<double> utilization_series(const std::vector<JobOutcome>& jobs, int64_t total_gpus, int buckets) {
+std::vector<double> utilization_series(const std::vector<JobOutcome>& jobs, int64_t total_gpus,
+                                       int buckets) {
   if (jobs.empty() || buckets <= 0) return {};
   int64_t from_s = jobs.front().submit_s, to_s = jobs.front().end_s;
   for (const JobOutcome& j : jobs) {

@@ -64,11 +64,13 @@ nlohmann::json compute_metrics(const std::vector<JobOutcome>& jobs, int64_t tota
 // Utilisation over time: [first submit, last end] cut into `buckets` equal intervals, and for
 // each the average number of busy GPUs over it divided by total_gpus. Empty when there are no
 // jobs or buckets <= 0; all zeros when the span is empty or total_gpus <= 0.
-std::vector<double> utilization_series(const std::vector<JobOutcome>& jobs, int64_t total_gpus, int buckets);
+std::vector<double> utilization_series(const std::vector<JobOutcome>& jobs, int64_t total_gpus,
+                                       int buckets);
 
 // The same over a given span [from_s, to_s) (from_s < to_s), so that several runs can be drawn
 // on one time axis. Time outside the span is not counted.
-std::vector<double> utilization_series_between(const std::vector<JobOutcome>& jobs, int64_t total_gpus,
-                                               int64_t from_s, int64_t to_s, int buckets);
+std::vector<double> utilization_series_between(const std::vector<JobOutcome>& jobs,
+                                               int64_t total_gpus, int64_t from_s, int64_t to_s,
+                                               int buckets);
 
 }  // namespace berth::sim

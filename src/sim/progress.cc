@@ -11,7 +11,10 @@ Progress::Progress(std::FILE* out, int64_t total, std::string label)
     : Progress(out, total, std::move(label), out != nullptr && isatty(fileno(out)) != 0) {}
 
 Progress::Progress(std::FILE* out, int64_t total, std::string label, bool is_terminal)
-    : out_(out), total_(total), label_(std::move(label)), enabled_(is_terminal && out != nullptr && total > 0) {}
+    : out_(out),
+      total_(total),
+      label_(std::move(label)),
+      enabled_(is_terminal && out != nullptr && total > 0) {}
 
 void Progress::update(int64_t done) {
   if (!enabled_ || finished_) return;

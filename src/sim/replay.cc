@@ -11,7 +11,8 @@ namespace berth::sim {
 
 namespace {
 
-constexpr Policy kPolicies[] = {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf, Policy::kDefault};
+constexpr Policy kPolicies[] = {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf,
+                                Policy::kDefault};
 constexpr int64_t kDefaultOriginMs = 1'767'225'600'000;  // 2026-01-01, for traces without dates
 
 // One cluster's replay: the jobs (indices into the trace) that run on it.
@@ -20,15 +21,18 @@ class PoolReplay {
   PoolReplay(const Trace& trace, const ReplayConfig& config, ReplayResult* result)
       : trace_(trace), config_(config), result_(result) {}
 
-  Status run(core::ClusterConfig cluster, const std::vector<size_t>& jobs, int64_t* done, int64_t total) {
+  Status run(core::ClusterConfig cluster, const std::vector<size_t>& jobs, int64_t* done,
+             int64_t total) {
     origin_ms_ = trace_.start_epoch_s > 0 ? trace_.start_epoch_s * 1000 : kDefaultOriginMs;
     // One partition longer than any job.
     int64_t longest_s = 86'400;
-    for (size_t i : jobs) longest_s = std::max({longest_s, trace_.jobs[i].runtime_s + 1, trace_.jobs[i].time_limit_s});
+    for (size_t i : jobs)
+      longest_s = std::max({longest_s, trace_.jobs[i].runtime_s + 1, trace_.jobs[i].time_limit_s});
     cluster.partitions = {core::Partition{"sim", longest_s, longest_s, true, {}}};
     cluster.prices.clear();
     for (const core::Node& n : cluster.nodes) {
-      if (std::any_of(cluster.prices.begin(), cluster.prices.end(), [&](const core::GpuPrice& p) { return p.gpu_model == n.gpu_model; }))
+      if (std::any_of(cluster.prices.begin(), cluster.prices.end(),
+                      [&](const core::GpuPrice& p) { return p.gpu_model == n.gpu_model; }))
         continue;
       Minor price = 0;
       if (config_.economics)
@@ -40,15 +44,18 @@ class PoolReplay {
     for (const core::Node& n : cluster.nodes) per_node_ = std::max(per_node_, n.gpus);
     for (const core::Node& n : cluster.nodes) total_gpus_ += n.gpus;
     result_->total_gpus += total_gpus_;
-    BERTH_ASSIGN_OR_RETURN(auto vc, VirtualCluster::Create(cluster, origin_ms_,
-                                     SimOptions{.scheduling = scheduling_for(config_),
-                                                .preempt_grace_ms = 0,
-                                                .restart_overhead_ms = config_.restart_overhead_s * 1000}));
+    BERTH_ASSIGN_OR_RETURN(
+        auto vc, VirtualCluster::Create(
+                     cluster, origin_ms_,
+                     SimOptions{.scheduling = scheduling_for(config_),
+                                .preempt_grace_ms = 0,
+                                .restart_overhead_ms = config_.restart_overhead_s * 1000}));
     vc_ = std::move(vc);
     core::Engine& e = vc_->engine();
     if (config_.economics) {
-      auto scheme = e.create_scheme("sim", config_.economics->rate_bps, ~0u, config_.economics->shortfall,
-                                    config_.economics->fund_minor, origin_ms_);
+      auto scheme =
+          e.create_scheme("sim", config_.economics->rate_bps, ~0u, config_.economics->shortfall,
+                          config_.economics->fund_minor, origin_ms_);
       if (!scheme.ok()) return Status::Invalid("economics: " + scheme.status().message());
       scheme_ = scheme->id;
     }
@@ -60,7 +67,9 @@ class PoolReplay {
       if (r.nodes * per_node_ < r.gpus || r.gpus > total_gpus_) {
         ++result_->skipped_too_large;
       } else {
-        auto id = vc_->submit(r, SimProcess{.runtime_ms = t.runtime_s * 1000, .exit_code = 0, .checkpoints = r.requeue});
+        auto id = vc_->submit(
+            r,
+            SimProcess{.runtime_ms = t.runtime_s * 1000, .exit_code = 0, .checkpoints = r.requeue});
         if (id.ok()) {
           trace_index_.push_back(i);
           if (r.gpus != std::max(1, t.gpus)) ++result_->gpus_rounded_up;
@@ -68,7 +77,8 @@ class PoolReplay {
           ++result_->skipped_too_large;  // e.g. more nodes of a model than the cluster has
         }
       }
-      if (config_.progress && (++*done % std::max<int64_t>(1, total / 100) == 0)) config_.progress(*done, total);
+      if (config_.progress && (++*done % std::max<int64_t>(1, total / 100) == 0))
+        config_.progress(*done, total);
     }
     vc_->flush();  // the last submissions' pass: on an idle cluster nothing else is booked
     drain();
@@ -91,11 +101,13 @@ class PoolReplay {
     r.nodes = t.nodes > 0 ? t.nodes : (r.gpus + per_node_ - 1) / std::max(1, per_node_);
     if (r.gpus % r.nodes != 0) r.gpus = (r.gpus / r.nodes + 1) * r.nodes;  // counted once accepted
     r.gpu_model = t.gpu_model;
-    if (!r.gpu_model.empty() && !vc_->engine().cluster().has_model(r.gpu_model)) r.gpu_model.clear();
+    if (!r.gpu_model.empty() && !vc_->engine().cluster().has_model(r.gpu_model))
+      r.gpu_model.clear();
     const bool oracle = config_.estimates == Estimates::kOracle || config_.policy == Policy::kSjf;
     r.time_limit_s = t.time_limit_s;
     if (oracle) r.estimate_s = std::max<int64_t>(1, t.runtime_s);
-    r.requeue = config_.policy == Policy::kDefault && config_.demote_after_gpu_s > 0;  // it checkpoints
+    r.requeue =
+        config_.policy == Policy::kDefault && config_.demote_after_gpu_s > 0;  // it checkpoints
     return r;
   }
 
@@ -108,16 +120,21 @@ class PoolReplay {
     BERTH_ASSIGN_OR_RETURN(auto project, e.create_project(org.id, name, vc_->now_ms()));
     if (config_.economics) {
       auto it = config_.economics->tenants.find(tenant);
-      const TenantMoney& m = it != config_.economics->tenants.end() ? it->second : config_.economics->others;
+      const TenantMoney& m =
+          it != config_.economics->tenants.end() ? it->second : config_.economics->others;
       if (m.award_minor > 0) {
         auto award = e.create_award(scheme_, project.id, m.award_minor, m.gpu_level, origin_ms_,
                                     origin_ms_ + m.award_days * 86'400'000, vc_->now_ms());
-        if (!award.ok()) return Status::Invalid("economics: award for tenant '" + name + "': " + award.status().message());
+        if (!award.ok())
+          return Status::Invalid("economics: award for tenant '" + name +
+                                 "': " + award.status().message());
         awards_[project.id.value] = award->id;
       }
       if (m.wallet_minor > 0) {
         auto topup = e.top_up(project.id, m.wallet_minor, "", vc_->now_ms());
-        if (!topup.ok()) return Status::Invalid("economics: wallet for tenant '" + name + "': " + topup.status().message());
+        if (!topup.ok())
+          return Status::Invalid("economics: wallet for tenant '" + name +
+                                 "': " + topup.status().message());
       }
       vc_->mark_dirty();
     }
@@ -146,7 +163,8 @@ class PoolReplay {
     if (!config_.economics) return;
     const core::ChangeSet changes = vc_->engine().drain_changes();
     for (const core::Job& j : changes.jobs)
-      if (j.reason == core::PendingReason::kInsufficientFunds) waited_.insert({j.id.value, vc_->now_ms()});
+      if (j.reason == core::PendingReason::kInsufficientFunds)
+        waited_.insert({j.id.value, vc_->now_ms()});
   }
 
   void collect() {
@@ -165,7 +183,8 @@ class PoolReplay {
       o.start_s = (vc_->first_start_ms(j.id) - origin_ms_) / 1000;
       o.end_s = (j.end_ms - origin_ms_) / 1000;
       if (const auto& stopped = vc_->stopped_runs_ms(j.id); !stopped.empty()) {
-        for (const auto& [from, to] : stopped) o.runs_s.push_back({(from - origin_ms_) / 1000, (to - origin_ms_) / 1000});
+        for (const auto& [from, to] : stopped)
+          o.runs_s.push_back({(from - origin_ms_) / 1000, (to - origin_ms_) / 1000});
         o.runs_s.push_back({(j.start_ms - origin_ms_) / 1000, o.end_s});
       }
       o.gpus = j.gpus;
@@ -176,7 +195,11 @@ class PoolReplay {
       result_->jobs.push_back(o);
       if (!config_.economics) continue;
       json& t = result_->money[o.tenant.empty() ? "(none)" : o.tenant];
-      if (t.is_null()) t = {{"cost_minor", 0}, {"subsidy_minor", 0}, {"copay_minor", 0}, {"award_ran_out_s", nullptr}};
+      if (t.is_null())
+        t = {{"cost_minor", 0},
+             {"subsidy_minor", 0},
+             {"copay_minor", 0},
+             {"award_ran_out_s", nullptr}};
       t["cost_minor"] = t["cost_minor"].get<int64_t>() + j.cost_minor;
       t["subsidy_minor"] = t["subsidy_minor"].get<int64_t>() + j.subsidy_minor;
       t["copay_minor"] = t["copay_minor"].get<int64_t>() + j.copay_minor;
@@ -186,14 +209,16 @@ class PoolReplay {
         const core::Award* award = e.funding().award(a->second);
         int64_t short_at_ms = -1;
         if (auto w = waited_.find(j.id.value); w != waited_.end()) short_at_ms = w->second;
-        if (!j.award.valid() && award->active_at(j.start_ms) && (short_at_ms < 0 || j.start_ms < short_at_ms))
+        if (!j.award.valid() && award->active_at(j.start_ms) &&
+            (short_at_ms < 0 || j.start_ms < short_at_ms))
           short_at_ms = j.start_ms;
         if (short_at_ms >= 0 && award->active_at(short_at_ms)) {
           const int64_t at_s = (short_at_ms - origin_ms_) / 1000;
           json& ran_out = t["award_ran_out_s"];
           if (ran_out.is_null() || ran_out.get<int64_t>() > at_s) ran_out = at_s;
         }
-        if (j.subsidy_minor > 0) subsidy_by_award[a->second.value].push_back({o.end_s, j.subsidy_minor});
+        if (j.subsidy_minor > 0)
+          subsidy_by_award[a->second.value].push_back({o.end_s, j.subsidy_minor});
       }
     }
     for (const auto& [project, award_id] : awards_) {
@@ -235,11 +260,16 @@ class PoolReplay {
 
 const char* policy_name(Policy p) {
   switch (p) {
-    case Policy::kFifo: return "fifo";
-    case Policy::kEasy: return "easy";
-    case Policy::kMultifactor: return "multifactor";
-    case Policy::kSjf: return "sjf";
-    case Policy::kDefault: return "default";
+    case Policy::kFifo:
+      return "fifo";
+    case Policy::kEasy:
+      return "easy";
+    case Policy::kMultifactor:
+      return "multifactor";
+    case Policy::kSjf:
+      return "sjf";
+    case Policy::kDefault:
+      return "default";
   }
   return "?";
 }
@@ -262,8 +292,10 @@ Result<std::vector<Policy>> parse_policies(const std::string& text) {
     const std::string word = text.substr(start, comma - start);
     Policy p;
     if (!parse_policy(word, &p))
-      return Status::Invalid("unknown policy '" + word + "' (fifo, easy, multifactor, sjf, default or all)");
-    if (std::find(out.begin(), out.end(), p) != out.end()) return Status::Invalid("policy '" + word + "' is given twice");
+      return Status::Invalid("unknown policy '" + word +
+                             "' (fifo, easy, multifactor, sjf, default or all)");
+    if (std::find(out.begin(), out.end(), p) != out.end())
+      return Status::Invalid("policy '" + word + "' is given twice");
     out.push_back(p);
     start = comma + 1;
   }
@@ -272,9 +304,12 @@ Result<std::vector<Policy>> parse_policies(const std::string& text) {
 
 const char* estimates_name(Estimates e) {
   switch (e) {
-    case Estimates::kLimit: return "limit";
-    case Estimates::kPredict: return "predict";
-    case Estimates::kOracle: return "oracle";
+    case Estimates::kLimit:
+      return "limit";
+    case Estimates::kPredict:
+      return "predict";
+    case Estimates::kOracle:
+      return "oracle";
   }
   return "?";
 }
@@ -318,14 +353,17 @@ Result<ReplayResult> replay(const Trace& trace, const ReplayConfig& config) {
       BERTH_RETURN_IF_ERROR(pool.run(cluster, it->second, &done, total));
       by_tenant.erase(it);
     }
-    for (const auto& [tenant, jobs] : by_tenant) result.skipped_no_pool += static_cast<int64_t>(jobs.size());
+    for (const auto& [tenant, jobs] : by_tenant)
+      result.skipped_no_pool += static_cast<int64_t>(jobs.size());
     // A tenant's pool without jobs still counts toward capacity.
     // A pair, not a structured binding: clang 14 (the fuzz build's) cannot capture one in a lambda.
     for (const auto& pool : config.pools)
-      if (std::none_of(trace.jobs.begin(), trace.jobs.end(), [&](const TraceJob& j) { return j.tenant == pool.first; }))
+      if (std::none_of(trace.jobs.begin(), trace.jobs.end(),
+                       [&](const TraceJob& j) { return j.tenant == pool.first; }))
         result.total_gpus += int64_t{pool.second} * config.cluster.nodes.front().gpus;
-    std::stable_sort(result.jobs.begin(), result.jobs.end(),
-                     [](const JobOutcome& a, const JobOutcome& b) { return a.submit_s < b.submit_s; });
+    std::stable_sort(
+        result.jobs.begin(), result.jobs.end(),
+        [](const JobOutcome& a, const JobOutcome& b) { return a.submit_s < b.submit_s; });
   }
   if (config.progress) config.progress(total, total);
   return result;

@@ -64,7 +64,7 @@ const char* estimates_name(Estimates e);
 bool parse_estimates(const std::string& text, Estimates* out);
 
 struct TenantMoney {
-  Minor award_minor = 0;   // 0: no award
+  Minor award_minor = 0;    // 0: no award
   int gpu_level = 1 << 20;  // the award's GPU level
   int64_t award_days = 365;
   Minor wallet_minor = 0;
@@ -84,9 +84,9 @@ struct ReplayConfig {
   std::vector<std::pair<std::string, int>> pools;  // tenant -> nodes; empty: one shared cluster
   Policy policy = Policy::kDefault;
   Estimates estimates = Estimates::kPredict;
-  int64_t demote_after_gpu_s = 3600;  // default's least attained service (0: off)
-  int64_t restart_overhead_s = 30;    // a preempted job's restart from its checkpoint
-  int64_t preempt_exempt_s = 900;     // default: a run is not preempted in its first 15 minutes
+  int64_t demote_after_gpu_s = 3600;     // default's least attained service (0: off)
+  int64_t restart_overhead_s = 30;       // a preempted job's restart from its checkpoint
+  int64_t preempt_exempt_s = 900;        // default: a run is not preempted in its first 15 minutes
   const Economics* economics = nullptr;  // optional
   std::function<void(int64_t done, int64_t total)> progress;  // called at most ~100 times
 };
@@ -94,13 +94,13 @@ struct ReplayConfig {
 struct ReplayResult {
   std::vector<JobOutcome> jobs;  // every job that ran, in trace order
   int64_t total_gpus = 0;
-  int64_t skipped_no_pool = 0;   // tenant without a pool
-  int64_t skipped_too_large = 0; // more GPUs (or nodes) than its cluster has
-  int64_t gpus_rounded_up = 0;   // gangs whose GPUs were rounded up to fill whole nodes
-  int64_t never_started = 0;     // jobs still pending at the end (e.g. never affordable)
-  int64_t preemptions = 0;       // jobs stopped to make room, and requeued
+  int64_t skipped_no_pool = 0;    // tenant without a pool
+  int64_t skipped_too_large = 0;  // more GPUs (or nodes) than its cluster has
+  int64_t gpus_rounded_up = 0;    // gangs whose GPUs were rounded up to fill whole nodes
+  int64_t never_started = 0;      // jobs still pending at the end (e.g. never affordable)
+  int64_t preemptions = 0;        // jobs stopped to make room, and requeued
   int64_t jobs_delayed_by_funds = 0;
-  nlohmann::json money;          // per tenant: cost, subsidy, copay, award_ran_out (null if never)
+  nlohmann::json money;  // per tenant: cost, subsidy, copay, award_ran_out (null if never)
   std::vector<AwardSeries> awards;  // award money left over time, per tenant with an award
   int64_t start_epoch_s = 0;
 };

@@ -96,12 +96,14 @@ struct Series {
 class Svg {
  public:
   Svg(const std::string& title, const Axis& x, const Axis& y) : x_(x), y_(y) {
-    out_ += "<svg class=\"chart\" width=\"" + std::to_string(kWidth) + "\" height=\"" + std::to_string(kHeight) +
-            "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " + std::to_string(kHeight) + "\" role=\"img\">\n";
+    out_ += "<svg class=\"chart\" width=\"" + std::to_string(kWidth) + "\" height=\"" +
+            std::to_string(kHeight) + "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
+            std::to_string(kHeight) + "\" role=\"img\">\n";
     out_ += "<title>" + html_escape(title) + "</title>\n";
     out_ += text(kLeft, 22, title, "start", "title");
-    out_ += "<rect x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(kTop) + "\" width=\"" +
-            std::to_string(kPlotW) + "\" height=\"" + std::to_string(kPlotH) + "\" class=\"plot\"/>\n";
+    out_ += "<rect x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(kTop) +
+            "\" width=\"" + std::to_string(kPlotW) + "\" height=\"" + std::to_string(kPlotH) +
+            "\" class=\"plot\"/>\n";
     for (const auto& [v, label] : y.ticks) {
       const double py = py_of(v);
       out_ += line(kLeft, py, kLeft + kPlotW, py, "grid");
@@ -113,8 +115,9 @@ class Svg {
       out_ += text(px, kTop + kPlotH + 16, label, "middle", "tick");
     }
     out_ += text(kLeft + kPlotW / 2.0, kHeight - 18, x.label, "middle", "axis");
-    out_ += "<text x=\"18\" y=\"" + num(kTop + kPlotH / 2.0) + "\" text-anchor=\"middle\" class=\"axis\" " +
-            "transform=\"rotate(-90 18 " + num(kTop + kPlotH / 2.0) + ")\">" + html_escape(y.label) + "</text>\n";
+    out_ += "<text x=\"18\" y=\"" + num(kTop + kPlotH / 2.0) +
+            "\" text-anchor=\"middle\" class=\"axis\" " + "transform=\"rotate(-90 18 " +
+            num(kTop + kPlotH / 2.0) + ")\">" + html_escape(y.label) + "</text>\n";
   }
 
   double px_of(double v) const { return kLeft + (v - x_.lo) / (x_.hi - x_.lo) * kPlotW; }
@@ -127,15 +130,15 @@ class Svg {
       const double py = std::clamp(py_of(y), double{kTop}, double{kTop + kPlotH});
       pts += num(px) + "," + num(py) + " ";
     }
-    out_ += "<polyline fill=\"none\" stroke-width=\"1.6\" stroke=\"" + std::string(color(index)) + "\" points=\"" +
-            pts + "\"><title>" + html_escape(s.name) + "</title></polyline>\n";
+    out_ += "<polyline fill=\"none\" stroke-width=\"1.6\" stroke=\"" + std::string(color(index)) +
+            "\" points=\"" + pts + "\"><title>" + html_escape(s.name) + "</title></polyline>\n";
   }
 
   void bar(double px, double width, double value, size_t index, const std::string& tip) {
     const double top = std::clamp(py_of(value), double{kTop}, double{kTop + kPlotH});
-    out_ += "<rect x=\"" + num(px) + "\" y=\"" + num(top) + "\" width=\"" + num(width) + "\" height=\"" +
-            num(kTop + kPlotH - top) + "\" fill=\"" + color(index) + "\"><title>" + html_escape(tip) +
-            "</title></rect>\n";
+    out_ += "<rect x=\"" + num(px) + "\" y=\"" + num(top) + "\" width=\"" + num(width) +
+            "\" height=\"" + num(kTop + kPlotH - top) + "\" fill=\"" + color(index) + "\"><title>" +
+            html_escape(tip) + "</title></rect>\n";
   }
 
   void legend(const std::vector<std::string>& names) {
@@ -147,19 +150,22 @@ class Svg {
     }
   }
 
-  void note(const std::string& s) { out_ += text(kLeft + kPlotW / 2.0, kTop + kPlotH / 2.0, s, "middle", "axis"); }
+  void note(const std::string& s) {
+    out_ += text(kLeft + kPlotW / 2.0, kTop + kPlotH / 2.0, s, "middle", "axis");
+  }
   void raw(const std::string& s) { out_ += s; }
 
   std::string finish() { return out_ + "</svg>\n"; }
 
   static std::string num(double v) { return fmt("%.1f", v); }
-  static std::string text(double x, double y, const std::string& s, const char* anchor, const char* cls) {
-    return "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + anchor + "\" class=\"" + cls + "\">" +
-           html_escape(s) + "</text>\n";
+  static std::string text(double x, double y, const std::string& s, const char* anchor,
+                          const char* cls) {
+    return "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + anchor +
+           "\" class=\"" + cls + "\">" + html_escape(s) + "</text>\n";
   }
   static std::string line(double x1, double y1, double x2, double y2, const char* cls) {
-    return "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) +
-           "\" class=\"" + cls + "\"/>\n";
+    return "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" +
+           num(y2) + "\" class=\"" + cls + "\"/>\n";
   }
 
  private:
@@ -195,13 +201,15 @@ std::string utilization_chart(const std::vector<PolicyRun>& runs, int64_t total_
   x.ticks = nice_ticks(x.lo, x.hi, 8);
   Axis y{"GPUs busy (% of " + with_commas(total_gpus) + ")", 0, 100, nice_ticks(0, 100, 5)};
   Svg svg("Utilisation over time", x, y);
-  const int buckets = static_cast<int>(std::min<int64_t>(kReportUtilizationBuckets, std::max<int64_t>(1, span.to_s - span.from_s)));
+  const int buckets = static_cast<int>(
+      std::min<int64_t>(kReportUtilizationBuckets, std::max<int64_t>(1, span.to_s - span.from_s)));
   for (size_t i = 0; i < runs.size(); ++i) {
-    const std::vector<double> u =
-        utilization_series_between(runs[i].jobs, total_gpus, span.from_s, std::max(span.to_s, span.from_s + 1), buckets);
+    const std::vector<double> u = utilization_series_between(
+        runs[i].jobs, total_gpus, span.from_s, std::max(span.to_s, span.from_s + 1), buckets);
     Series s{runs[i].policy, {}};
     for (size_t b = 0; b < u.size(); ++b)
-      s.points.emplace_back((static_cast<double>(b) + 0.5) * span_s / buckets / unit.seconds, u[b] * 100);
+      s.points.emplace_back((static_cast<double>(b) + 0.5) * span_s / buckets / unit.seconds,
+                            u[b] * 100);
     svg.polyline(s, i);
   }
   if (runs.empty()) svg.note("no runs");
@@ -214,11 +222,13 @@ std::string wait_cdf_chart(const std::vector<PolicyRun>& runs) {
   for (const PolicyRun& r : runs)
     for (const JobOutcome& j : r.jobs) max_wait_s = std::max(max_wait_s, j.start_s - j.submit_s);
   // A log axis from 1 s (waits under a second are drawn there) to the longest wait.
-  Axis x{"wait before start (log scale; waits under 1 s shown at 1 s)", 0,
-         std::ceil(std::log10(static_cast<double>(max_wait_s))), {}};
-  const std::pair<double, const char*> kMarks[] = {{1, "1 s"},        {10, "10 s"},     {60, "1 min"},
-                                                   {600, "10 min"},   {3600, "1 h"},    {36000, "10 h"},
-                                                   {86400, "1 d"},    {864000, "10 d"}, {8640000, "100 d"}};
+  Axis x{"wait before start (log scale; waits under 1 s shown at 1 s)",
+         0,
+         std::ceil(std::log10(static_cast<double>(max_wait_s))),
+         {}};
+  const std::pair<double, const char*> kMarks[] = {
+      {1, "1 s"},      {10, "10 s"},   {60, "1 min"},    {600, "10 min"},   {3600, "1 h"},
+      {36000, "10 h"}, {86400, "1 d"}, {864000, "10 d"}, {8640000, "100 d"}};
   for (const auto& [s, label] : kMarks)
     if (std::log10(s) <= x.hi) x.ticks.emplace_back(std::log10(s), label);
   Axis y{"jobs started within that wait (%)", 0, 100, nice_ticks(0, 100, 5)};
@@ -233,9 +243,11 @@ std::string wait_cdf_chart(const std::vector<PolicyRun>& runs) {
     for (int k = 0; k <= kSamples; ++k) {
       const double lx = x.hi * k / kSamples;
       const double w = std::pow(10.0, lx);
-      const auto within = std::upper_bound(waits.begin(), waits.end(), static_cast<int64_t>(std::floor(w + 1e-9))) -
-                          waits.begin();
-      s.points.emplace_back(lx, 100.0 * static_cast<double>(within) / static_cast<double>(waits.size()));
+      const auto within =
+          std::upper_bound(waits.begin(), waits.end(), static_cast<int64_t>(std::floor(w + 1e-9))) -
+          waits.begin();
+      s.points.emplace_back(
+          lx, 100.0 * static_cast<double>(within) / static_cast<double>(waits.size()));
     }
     svg.polyline(s, i);
   }
@@ -268,18 +280,23 @@ std::string tenant_jct_chart(const std::vector<PolicyRun>& runs) {
   for (size_t i = 0; i < runs.size(); ++i)
     for (const std::string& t : tenants) {
       const auto it = per[i].find(t);
-      if (it != per[i].end()) max_avg_s = std::max(max_avg_s, it->second.first / static_cast<double>(it->second.second));
+      if (it != per[i].end())
+        max_avg_s = std::max(max_avg_s, it->second.first / static_cast<double>(it->second.second));
     }
-  const TimeUnit unit = max_avg_s < 2 * 3600 ? TimeUnit{60, "min"} : max_avg_s < 3 * 86400 ? TimeUnit{3600, "h"}
-                                                                                            : TimeUnit{86400, "days"};
+  const TimeUnit unit = max_avg_s < 2 * 3600    ? TimeUnit{60, "min"}
+                        : max_avg_s < 3 * 86400 ? TimeUnit{3600, "h"}
+                                                : TimeUnit{86400, "days"};
   Axis x{cut ? "tenant (the " + std::to_string(kReportMaxTenantBars) + " with the most jobs, of " +
                    std::to_string(job_counts.size()) + ")"
              : "tenant",
-         0, 1, {}};
+         0,
+         1,
+         {}};
   const double hi = nice_ceiling(max_avg_s / unit.seconds);
   Axis y{std::string("average JCT (") + unit.name + ")", 0, hi, nice_ticks(0, hi, 5)};
   Svg svg("Average job completion time per tenant", x, y);
-  const double group_w = tenants.empty() ? kPlotW : static_cast<double>(kPlotW) / static_cast<double>(tenants.size());
+  const double group_w =
+      tenants.empty() ? kPlotW : static_cast<double>(kPlotW) / static_cast<double>(tenants.size());
   const double bar_w = runs.empty() ? 0 : group_w * 0.8 / static_cast<double>(runs.size());
   for (size_t c = 0; c < tenants.size(); ++c) {
     const double gx = kLeft + group_w * static_cast<double>(c);
@@ -288,13 +305,14 @@ std::string tenant_jct_chart(const std::vector<PolicyRun>& runs) {
       if (it == per[i].end()) continue;
       const double avg_s = it->second.first / static_cast<double>(it->second.second);
       svg.bar(gx + group_w * 0.1 + bar_w * static_cast<double>(i), bar_w, avg_s / unit.seconds, i,
-              runs[i].policy + ", " + tenant_label(tenants[c]) + ": " + human_duration(avg_s) + " over " +
-                  with_commas(it->second.second) + " jobs");
+              runs[i].policy + ", " + tenant_label(tenants[c]) + ": " + human_duration(avg_s) +
+                  " over " + with_commas(it->second.second) + " jobs");
     }
     const double lx = gx + group_w / 2, ly = kTop + kPlotH + 12;
-    svg.raw("<text x=\"" + Svg::num(lx) + "\" y=\"" + Svg::num(ly) + "\" text-anchor=\"end\" class=\"tick\" " +
-            "transform=\"rotate(-35 " + Svg::num(lx) + " " + Svg::num(ly) + ")\">" +
-            html_escape(tenant_label(tenants[c]).substr(0, 14)) + "</text>\n");
+    svg.raw("<text x=\"" + Svg::num(lx) + "\" y=\"" + Svg::num(ly) +
+            "\" text-anchor=\"end\" class=\"tick\" " + "transform=\"rotate(-35 " + Svg::num(lx) +
+            " " + Svg::num(ly) + ")\">" + html_escape(tenant_label(tenants[c]).substr(0, 14)) +
+            "</text>\n");
   }
   if (tenants.empty()) svg.note("no jobs");
   svg.legend(policy_names(runs));
@@ -329,7 +347,8 @@ std::string award_chart(const std::vector<AwardSeries>& awards, Span span) {
       const auto [t, left] = awards[i].left_minor[k];
       const double px = static_cast<double>(t - from_s) / unit.seconds;
       const double v = static_cast<double>(left) / static_cast<double>(kMinorPerUnit);
-      if (k > 0) s.points.emplace_back(px, s.points.back().second);  // steps: money changes at the point
+      if (k > 0)
+        s.points.emplace_back(px, s.points.back().second);  // steps: money changes at the point
       s.points.emplace_back(px, v);
     }
     svg.polyline(s, i);
@@ -349,7 +368,8 @@ std::string summary_table(const std::vector<PolicyRun>& runs) {
     if (!m.is_object() || !m.contains(key) || !m[key].is_number()) return std::nullopt;
     return m[key].get<double>();
   };
-  auto cell = [&](const nlohmann::json& m, const char* key, const std::function<std::string(double)>& show) {
+  auto cell = [&](const nlohmann::json& m, const char* key,
+                  const std::function<std::string(double)>& show) {
     const auto v = number(m, key);
     return "<td>" + (v ? html_escape(show(*v)) : std::string("&mdash;")) + "</td>";
   };
@@ -358,20 +378,23 @@ std::string summary_table(const std::vector<PolicyRun>& runs) {
   auto fixed2 = [](double v) { return fmt("%.2f", v); };
   auto count = [](double v) { return with_commas(static_cast<int64_t>(v)); };
   auto amount = [](double v) { return format_amount(static_cast<Minor>(v)); };
-  std::string out = "<table>\n<tr><th>policy</th><th>jobs</th><th>makespan</th><th>utilisation</th>"
-                    "<th>avg JCT</th><th>p50 JCT</th><th>p99 JCT</th><th>avg wait</th><th>p50 wait</th>"
-                    "<th>p99 wait</th><th>avg bounded slowdown</th><th>Jain fairness</th>";
-  if (money) out += "<th>cost</th><th>subsidy</th><th>copay</th><th>jobs that waited for funds</th>";
+  std::string out =
+      "<table>\n<tr><th>policy</th><th>jobs</th><th>makespan</th><th>utilisation</th>"
+      "<th>avg JCT</th><th>p50 JCT</th><th>p99 JCT</th><th>avg wait</th><th>p50 wait</th>"
+      "<th>p99 wait</th><th>avg bounded slowdown</th><th>Jain fairness</th>";
+  if (money)
+    out += "<th>cost</th><th>subsidy</th><th>copay</th><th>jobs that waited for funds</th>";
   out += "</tr>\n";
   for (const PolicyRun& r : runs) {
     const nlohmann::json& m = r.metrics;
-    out += "<tr><td>" + html_escape(r.policy) + "</td>" + cell(m, "jobs", count) + cell(m, "makespan_s", dur) +
-           cell(m, "utilization", pct) + cell(m, "avg_jct_s", dur) + cell(m, "p50_jct_s", dur) +
-           cell(m, "p99_jct_s", dur) + cell(m, "avg_wait_s", dur) + cell(m, "p50_wait_s", dur) +
-           cell(m, "p99_wait_s", dur) + cell(m, "avg_bounded_slowdown", fixed2) + cell(m, "jain_fairness", fixed2);
+    out += "<tr><td>" + html_escape(r.policy) + "</td>" + cell(m, "jobs", count) +
+           cell(m, "makespan_s", dur) + cell(m, "utilization", pct) + cell(m, "avg_jct_s", dur) +
+           cell(m, "p50_jct_s", dur) + cell(m, "p99_jct_s", dur) + cell(m, "avg_wait_s", dur) +
+           cell(m, "p50_wait_s", dur) + cell(m, "p99_wait_s", dur) +
+           cell(m, "avg_bounded_slowdown", fixed2) + cell(m, "jain_fairness", fixed2);
     if (money)
-      out += cell(m, "cost_minor", amount) + cell(m, "subsidy_minor", amount) + cell(m, "copay_minor", amount) +
-             cell(m, "jobs_waited_for_funds", count);
+      out += cell(m, "cost_minor", amount) + cell(m, "subsidy_minor", amount) +
+             cell(m, "copay_minor", amount) + cell(m, "jobs_waited_for_funds", count);
     out += "</tr>\n";
   }
   return out + "</table>\n";
@@ -391,8 +414,9 @@ std::string jobs_csv(const std::vector<PolicyRun>& runs) {
   for (const PolicyRun& r : runs) {
     const std::string policy = csv_field(r.policy);
     for (const JobOutcome& j : r.jobs) {
-      out += policy + ',' + std::to_string(j.id) + ',' + csv_field(j.tenant) + ',' + std::to_string(j.submit_s) + ',' +
-             std::to_string(j.start_s) + ',' + std::to_string(j.end_s) + ',' + std::to_string(j.gpus) + ',' +
+      out += policy + ',' + std::to_string(j.id) + ',' + csv_field(j.tenant) + ',' +
+             std::to_string(j.submit_s) + ',' + std::to_string(j.start_s) + ',' +
+             std::to_string(j.end_s) + ',' + std::to_string(j.gpus) + ',' +
              std::to_string(j.start_s - j.submit_s) + ',' + format_amount(j.cost_minor) + ',' +
              format_amount(j.subsidy_minor) + '\n';
     }
@@ -418,15 +442,19 @@ svg .plot { fill: none; stroke: #888; }
 
 }  // namespace
 
-std::string report_html(const std::vector<PolicyRun>& runs, int64_t total_gpus, const std::vector<AwardSeries>& awards) {
+std::string report_html(const std::vector<PolicyRun>& runs, int64_t total_gpus,
+                        const std::vector<AwardSeries>& awards) {
   const Span span = jobs_span(runs);
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                     "<title>berth sim report</title>\n";
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<title>berth sim report</title>\n";
   html += kStyle;
   html += "</head>\n<body>\n<h1>berth sim report</h1>\n";
-  html += "<p>" + std::to_string(runs.size()) + " polic" + (runs.size() == 1 ? "y" : "ies") + " replayed on " +
-          with_commas(total_gpus) + " GPUs. Times are measured from each job's submission: wait = start &minus; "
-          "submit, JCT = end &minus; submit; bounded slowdown = max(1, JCT / max(run, 10 s)); percentiles are "
+  html += "<p>" + std::to_string(runs.size()) + " polic" + (runs.size() == 1 ? "y" : "ies") +
+          " replayed on " + with_commas(total_gpus) +
+          " GPUs. Times are measured from each job's submission: wait = start &minus; "
+          "submit, JCT = end &minus; submit; bounded slowdown = max(1, JCT / max(run, 10 s)); "
+          "percentiles are "
           "nearest-rank.</p>\n";
   html += "<h2>Summary</h2>\n" + summary_table(runs);
   html += "<h2>Charts</h2>\n";
@@ -438,13 +466,16 @@ std::string report_html(const std::vector<PolicyRun>& runs, int64_t total_gpus, 
   return html;
 }
 
-Status write_report(const std::string& dir, const nlohmann::json& metrics, const std::vector<PolicyRun>& runs,
-                    int64_t total_gpus, const std::vector<AwardSeries>& awards) {
+Status write_report(const std::string& dir, const nlohmann::json& metrics,
+                    const std::vector<PolicyRun>& runs, int64_t total_gpus,
+                    const std::vector<AwardSeries>& awards) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Internal(dir + ": cannot create directory: " + ec.message());
   const std::filesystem::path base(dir);
-  BERTH_RETURN_IF_ERROR(write_file(base / "metrics.json", metrics.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
+  BERTH_RETURN_IF_ERROR(
+      write_file(base / "metrics.json",
+                 metrics.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"));
   BERTH_RETURN_IF_ERROR(write_file(base / "jobs.csv", jobs_csv(runs)));
   return write_file(base / "index.html", report_html(runs, total_gpus, awards));
 }

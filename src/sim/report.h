@@ -36,17 +36,20 @@ struct PolicyRun {
 
 struct AwardSeries {
   std::string tenant;
-  std::vector<std::pair<int64_t, int64_t>> left_minor;  // (time s, award money left) points, by time
+  std::vector<std::pair<int64_t, int64_t>>
+      left_minor;  // (time s, award money left) points, by time
 };
 
 inline constexpr int kReportMaxTenantBars = 20;
 inline constexpr int kReportUtilizationBuckets = 200;
 
 // Errors: Internal naming the path when a directory or file cannot be made or written.
-Status write_report(const std::string& dir, const nlohmann::json& metrics, const std::vector<PolicyRun>& runs,
-                    int64_t total_gpus, const std::vector<AwardSeries>& awards);
+Status write_report(const std::string& dir, const nlohmann::json& metrics,
+                    const std::vector<PolicyRun>& runs, int64_t total_gpus,
+                    const std::vector<AwardSeries>& awards);
 
 // The page write_report writes as index.html (exposed for tests and for callers that serve it).
-std::string report_html(const std::vector<PolicyRun>& runs, int64_t total_gpus, const std::vector<AwardSeries>& awards);
+std::string report_html(const std::vector<PolicyRun>& runs, int64_t total_gpus,
+                        const std::vector<AwardSeries>& awards);
 
 }  // namespace berth::sim

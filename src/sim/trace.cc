@@ -166,8 +166,9 @@ class Collector {
   Result<Trace> finish(std::optional<int64_t> date_base_s) {
     const bool windowed = options_.from_epoch_s.has_value() || options_.to_epoch_s.has_value();
     if (windowed && !date_base_s.has_value())
-      return Status::Invalid(path_ + ": this trace has no dates, so a from/to window cannot apply "
-                                     "(Philly traces and SWF logs with UnixStartTime have them)");
+      return Status::Invalid(path_ +
+                             ": this trace has no dates, so a from/to window cannot apply "
+                             "(Philly traces and SWF logs with UnixStartTime have them)");
     std::vector<TraceJob>& jobs = trace_.jobs;
     if (windowed) {
       const int64_t from = options_.from_epoch_s.value_or(std::numeric_limits<int64_t>::min());
@@ -181,9 +182,10 @@ class Collector {
     }
     int64_t earliest = 0;
     if (!jobs.empty()) {
-      earliest = std::min_element(jobs.begin(), jobs.end(), [](const TraceJob& a, const TraceJob& b) {
-                   return a.submit_s < b.submit_s;
-                 })->submit_s;
+      earliest =
+          std::min_element(jobs.begin(), jobs.end(), [](const TraceJob& a, const TraceJob& b) {
+            return a.submit_s < b.submit_s;
+          })->submit_s;
       for (TraceJob& j : jobs) j.submit_s -= earliest;
     }
     if (date_base_s.has_value()) trace_.start_epoch_s = *date_base_s + earliest;
@@ -192,9 +194,11 @@ class Collector {
       return a.id < b.id;
     });
     if (trace_.skipped_bad > 0)
-      trace_.notes.insert(trace_.notes.begin(), with_commas(trace_.skipped_bad) + " malformed rows skipped.");
+      trace_.notes.insert(trace_.notes.begin(),
+                          with_commas(trace_.skipped_bad) + " malformed rows skipped.");
     if (trace_.skipped_window > 0)
-      trace_.notes.push_back(with_commas(trace_.skipped_window) + " jobs submitted outside the window left out; " +
+      trace_.notes.push_back(with_commas(trace_.skipped_window) +
+                             " jobs submitted outside the window left out; " +
                              with_commas(static_cast<int64_t>(jobs.size())) + " kept.");
     return std::move(trace_);
   }
@@ -210,8 +214,9 @@ class Columns {
  public:
   // Maps each header field; `known` lists names that may appear (empty: any), `required` those
   // that must. Unknown names are an error only when `strict`.
-  Status read(const std::string& where, std::string_view header, const std::vector<std::string>& required,
-              const std::vector<std::string>& optional, bool strict) {
+  Status read(const std::string& where, std::string_view header,
+              const std::vector<std::string>& required, const std::vector<std::string>& optional,
+              bool strict) {
     std::vector<std::string_view> fields;
     split_csv(header, &fields);
     count_ = fields.size();
@@ -224,14 +229,17 @@ class Columns {
           std::string all;
           for (const auto& n : required) all += (all.empty() ? "" : ", ") + n;
           for (const auto& n : optional) all += ", " + n;
-          return Status::Invalid(where + "unknown column " + quoted(name) + " (known: " + all + ")");
+          return Status::Invalid(where + "unknown column " + quoted(name) + " (known: " + all +
+                                 ")");
         }
         continue;
       }
-      if (!index_.emplace(name, i).second) return Status::Invalid(where + "column " + quoted(name) + " appears twice");
+      if (!index_.emplace(name, i).second)
+        return Status::Invalid(where + "column " + quoted(name) + " appears twice");
     }
     for (const auto& name : required)
-      if (!index_.count(name)) return Status::Invalid(where + "the header has no " + quoted(name) + " column");
+      if (!index_.count(name))
+        return Status::Invalid(where + "the header has no " + quoted(name) + " column");
     return Status::Ok();
   }
   size_t count() const { return count_; }
@@ -247,7 +255,8 @@ class Columns {
 };
 
 Status field_count_error(const std::string& where, size_t got, size_t want) {
-  return Status::Invalid(where + "has " + std::to_string(got) + " fields; the header has " + std::to_string(want));
+  return Status::Invalid(where + "has " + std::to_string(got) + " fields; the header has " +
+                         std::to_string(want));
 }
 
 // A CSV trace whose columns are found by header name (Philly, PAI, berth CSV): the header row,
@@ -258,10 +267,12 @@ class CsvTable {
   CsvTable(const std::string& path, std::string_view data, Collector* collector)
       : path_(path), lines_(data), collector_(collector) {}
 
-  Status read_header(const std::vector<std::string>& required, const std::vector<std::string>& optional, bool strict) {
+  Status read_header(const std::vector<std::string>& required,
+                     const std::vector<std::string>& optional, bool strict) {
     std::string_view line;
     int number = 0;
-    if (!lines_.next(&line, &number)) return Status::Invalid(path_ + ": empty; expected a header row");
+    if (!lines_.next(&line, &number))
+      return Status::Invalid(path_ + ": empty; expected a header row");
     return cols_.read(collector_->where(number), line, required, optional, strict);
   }
   int at(const std::string& name) const { return cols_.at(name); }
@@ -284,8 +295,9 @@ class CsvTable {
       RowKind kind = RowKind::kJob;
       const std::string where = collector_->where(number);
       // Parsed before the call below reads `kind` and moves `job`.
-      Status row_status =
-          f.size() != cols_.count() ? field_count_error(where, f.size(), cols_.count()) : parse(where, f, &job, &kind);
+      Status row_status = f.size() != cols_.count()
+                              ? field_count_error(where, f.size(), cols_.count())
+                              : parse(where, f, &job, &kind);
       if (!collector_->take(std::move(row_status), kind, std::move(job), &status)) return status;
     }
     return Status::Ok();
@@ -299,12 +311,13 @@ class CsvTable {
 };
 
 // An integer field in [lo, hi].
-Status int_field(const std::string& where, const char* name, std::string_view text, int64_t lo, int64_t hi,
-                 int64_t* out) {
-  if (!parse_int(text, out)) return Status::Invalid(where + name + " " + quoted(text) + " is not a whole number");
+Status int_field(const std::string& where, const char* name, std::string_view text, int64_t lo,
+                 int64_t hi, int64_t* out) {
+  if (!parse_int(text, out))
+    return Status::Invalid(where + name + " " + quoted(text) + " is not a whole number");
   if (*out < lo || *out > hi)
-    return Status::Invalid(where + name + " " + quoted(text) + " is out of range [" + std::to_string(lo) + ", " +
-                           std::to_string(hi) + "]");
+    return Status::Invalid(where + name + " " + quoted(text) + " is out of range [" +
+                           std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return Status::Ok();
 }
 
@@ -314,29 +327,43 @@ constexpr int64_t kMaxSeconds = int64_t{1} << 40;  // ~35,000 years: room for an
 // ---------------------------------------------------------------------------------------------
 // SWF
 
-Status parse_swf_row(const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
-                     RowKind* kind) {
-  if (f.size() != 18) return Status::Invalid(where + "has " + std::to_string(f.size()) + " fields; SWF has 18");
-  static const char* const kNames[18] = {"job number",   "submit time",    "wait time",      "run time",
-                                         "allocated processors", "average CPU time", "used memory",
-                                         "requested processors", "requested time", "requested memory",
-                                         "status", "user id", "group id", "executable", "queue", "partition",
-                                         "preceding job", "think time"};
+Status parse_swf_row(const std::string& where, const std::vector<std::string_view>& f,
+                     TraceJob* job, RowKind* kind) {
+  if (f.size() != 18)
+    return Status::Invalid(where + "has " + std::to_string(f.size()) + " fields; SWF has 18");
+  static const char* const kNames[18] = {"job number",
+                                         "submit time",
+                                         "wait time",
+                                         "run time",
+                                         "allocated processors",
+                                         "average CPU time",
+                                         "used memory",
+                                         "requested processors",
+                                         "requested time",
+                                         "requested memory",
+                                         "status",
+                                         "user id",
+                                         "group id",
+                                         "executable",
+                                         "queue",
+                                         "partition",
+                                         "preceding job",
+                                         "think time"};
   // Fields 1-5, 8, 9 and 12 are used and must be whole numbers; the rest need only be numbers
   // (some logs record average CPU time with a fraction).
-  static constexpr bool kUsed[18] = {true, true, true, true, true, false, false, true, true,
+  static constexpr bool kUsed[18] = {true,  true,  true, true,  true,  false, false, true,  true,
                                      false, false, true, false, false, false, false, false, false};
   int64_t v[18] = {};
   for (int i = 0; i < 18; ++i) {
     if (kUsed[i]) {
       if (!parse_int(f[i], &v[i]))
-        return Status::Invalid(where + "field " + std::to_string(i + 1) + " (" + kNames[i] + ") " + quoted(f[i]) +
-                               " is not a whole number");
+        return Status::Invalid(where + "field " + std::to_string(i + 1) + " (" + kNames[i] + ") " +
+                               quoted(f[i]) + " is not a whole number");
     } else {
       double d;
       if (!parse_number(f[i], &d))
-        return Status::Invalid(where + "field " + std::to_string(i + 1) + " (" + kNames[i] + ") " + quoted(f[i]) +
-                               " is not a number");
+        return Status::Invalid(where + "field " + std::to_string(i + 1) + " (" + kNames[i] + ") " +
+                               quoted(f[i]) + " is not a number");
     }
   }
   const int64_t procs = v[4] != -1 ? v[4] : v[7];
@@ -345,7 +372,8 @@ Status parse_swf_row(const std::string& where, const std::vector<std::string_vie
     return Status::Ok();
   }
   if (procs > kMaxGpus || v[1] > kMaxSeconds || v[3] > kMaxSeconds || v[8] > kMaxSeconds)
-    return Status::Invalid(where + "a value is too large (processors, submit, run or requested time)");
+    return Status::Invalid(where +
+                           "a value is too large (processors, submit, run or requested time)");
   job->id = v[0];
   job->submit_s = v[1];
   job->log_wait_s = v[2] < 0 ? -1 : v[2];
@@ -357,7 +385,8 @@ Status parse_swf_row(const std::string& where, const std::vector<std::string_vie
   return Status::Ok();
 }
 
-Result<Trace> read_swf(const std::string& path, std::string_view data, const TraceOptions& options) {
+Result<Trace> read_swf(const std::string& path, std::string_view data,
+                       const TraceOptions& options) {
   Collector c(path, options, data);
   std::optional<int64_t> unix_start_s;
   LineReader lines(data);
@@ -371,7 +400,8 @@ Result<Trace> read_swf(const std::string& path, std::string_view data, const Tra
       constexpr std::string_view kKey = "UnixStartTime:";
       const std::string_view body = trim(t.substr(1));
       int64_t v;
-      if (body.substr(0, kKey.size()) == kKey && parse_int(trim(body.substr(kKey.size())), &v)) unix_start_s = v;
+      if (body.substr(0, kKey.size()) == kKey && parse_int(trim(body.substr(kKey.size())), &v))
+        unix_start_s = v;
       continue;
     }
     split_whitespace(t, &fields);
@@ -414,12 +444,12 @@ bool digits(std::string_view s, size_t at, size_t n, int64_t* out) {
 
 std::optional<int64_t> parse_utc_timestamp_s(std::string_view s) {
   if (!s.empty() && s.back() == 'Z') s.remove_suffix(1);
-  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
-      s[16] != ':')
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
+      s[13] != ':' || s[16] != ':')
     return std::nullopt;
   int64_t y, mo, d, h, mi, se;
-  if (!digits(s, 0, 4, &y) || !digits(s, 5, 2, &mo) || !digits(s, 8, 2, &d) || !digits(s, 11, 2, &h) ||
-      !digits(s, 14, 2, &mi) || !digits(s, 17, 2, &se))
+  if (!digits(s, 0, 4, &y) || !digits(s, 5, 2, &mo) || !digits(s, 8, 2, &d) ||
+      !digits(s, 11, 2, &h) || !digits(s, 14, 2, &mi) || !digits(s, 17, 2, &se))
     return std::nullopt;
   static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -431,18 +461,25 @@ std::optional<int64_t> parse_utc_timestamp_s(std::string_view s) {
 
 namespace {
 
-Result<Trace> read_philly(const std::string& path, std::string_view data, const TraceOptions& options) {
+Result<Trace> read_philly(const std::string& path, std::string_view data,
+                          const TraceOptions& options) {
   Collector c(path, options, data);
   CsvTable table(path, data, &c);
-  BERTH_RETURN_IF_ERROR(table.read_header({"timestamp", "duration", "num_gpus", "cluster"}, {"gpu_time"}, false));
-  const int ts = table.at("timestamp"), dur = table.at("duration"), gp = table.at("num_gpus"), cl = table.at("cluster");
-  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
+  BERTH_RETURN_IF_ERROR(
+      table.read_header({"timestamp", "duration", "num_gpus", "cluster"}, {"gpu_time"}, false));
+  const int ts = table.at("timestamp"), dur = table.at("duration"), gp = table.at("num_gpus"),
+            cl = table.at("cluster");
+  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
+                                       const std::vector<std::string_view>& f, TraceJob* job,
                                        RowKind* kind) -> Status {
     const std::optional<int64_t> epoch = parse_utc_timestamp_s(f[ts]);
-    if (!epoch) return Status::Invalid(where + "timestamp " + quoted(f[ts]) + " is not YYYY-MM-DD HH:MM:SS");
+    if (!epoch)
+      return Status::Invalid(where + "timestamp " + quoted(f[ts]) + " is not YYYY-MM-DD HH:MM:SS");
     double seconds;
-    if (!parse_number(f[dur], &seconds) || seconds < 0 || seconds > static_cast<double>(kMaxSeconds))
-      return Status::Invalid(where + "duration " + quoted(f[dur]) + " is not a number of seconds >= 0");
+    if (!parse_number(f[dur], &seconds) || seconds < 0 ||
+        seconds > static_cast<double>(kMaxSeconds))
+      return Status::Invalid(where + "duration " + quoted(f[dur]) +
+                             " is not a number of seconds >= 0");
     int64_t gpus;
     BERTH_RETURN_IF_ERROR(int_field(where, "num_gpus", f[gp], 0, kMaxGpus, &gpus));
     if (gpus == 0) {
@@ -456,29 +493,36 @@ Result<Trace> read_philly(const std::string& path, std::string_view data, const 
     return Status::Ok();
   }));
   if (c.trace().skipped_unusable > 0)
-    c.trace().notes.push_back(with_commas(c.trace().skipped_unusable) + " jobs with no GPUs skipped.");
+    c.trace().notes.push_back(with_commas(c.trace().skipped_unusable) +
+                              " jobs with no GPUs skipped.");
   return c.finish(0);  // submit_s holds epoch seconds
 }
 
 // ---------------------------------------------------------------------------------------------
 // PAI openb pods
 
-Result<Trace> read_pai(const std::string& path, std::string_view data, const TraceOptions& options) {
+Result<Trace> read_pai(const std::string& path, std::string_view data,
+                       const TraceOptions& options) {
   Collector c(path, options, data);
   CsvTable table(path, data, &c);
-  BERTH_RETURN_IF_ERROR(table.read_header(
-      {"num_gpu", "gpu_milli", "gpu_spec", "qos", "creation_time", "deletion_time", "scheduled_time"}, {}, false));
-  const int ng = table.at("num_gpu"), gm = table.at("gpu_milli"), gs = table.at("gpu_spec"), qos = table.at("qos"),
-            ct = table.at("creation_time"), dt = table.at("deletion_time"), st = table.at("scheduled_time");
+  BERTH_RETURN_IF_ERROR(table.read_header({"num_gpu", "gpu_milli", "gpu_spec", "qos",
+                                           "creation_time", "deletion_time", "scheduled_time"},
+                                          {}, false));
+  const int ng = table.at("num_gpu"), gm = table.at("gpu_milli"), gs = table.at("gpu_spec"),
+            qos = table.at("qos"), ct = table.at("creation_time"), dt = table.at("deletion_time"),
+            st = table.at("scheduled_time");
   int64_t no_gpu = 0, unplaced = 0, multi_model = 0, rounded = 0;
-  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
+  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
+                                       const std::vector<std::string_view>& f, TraceJob* job,
                                        RowKind* kind) -> Status {
     int64_t gpus, milli, created, deleted = -1, scheduled = -1;
     BERTH_RETURN_IF_ERROR(int_field(where, "num_gpu", f[ng], 0, kMaxGpus, &gpus));
     BERTH_RETURN_IF_ERROR(int_field(where, "gpu_milli", f[gm], 0, 1000, &milli));
     BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxSeconds, &created));
-    if (!f[dt].empty()) BERTH_RETURN_IF_ERROR(int_field(where, "deletion_time", f[dt], 0, kMaxSeconds, &deleted));
-    if (!f[st].empty()) BERTH_RETURN_IF_ERROR(int_field(where, "scheduled_time", f[st], 0, kMaxSeconds, &scheduled));
+    if (!f[dt].empty())
+      BERTH_RETURN_IF_ERROR(int_field(where, "deletion_time", f[dt], 0, kMaxSeconds, &deleted));
+    if (!f[st].empty())
+      BERTH_RETURN_IF_ERROR(int_field(where, "scheduled_time", f[st], 0, kMaxSeconds, &scheduled));
     if (gpus == 0) {
       *kind = RowKind::kUnusable;
       ++no_gpu;
@@ -490,9 +534,11 @@ Result<Trace> read_pai(const std::string& path, std::string_view data, const Tra
       return Status::Ok();
     }
     if (scheduled < created)
-      return Status::Invalid(where + "scheduled_time " + quoted(f[st]) + " is before creation_time " + quoted(f[ct]));
+      return Status::Invalid(where + "scheduled_time " + quoted(f[st]) +
+                             " is before creation_time " + quoted(f[ct]));
     if (deleted < scheduled)
-      return Status::Invalid(where + "deletion_time " + quoted(f[dt]) + " is before scheduled_time " + quoted(f[st]));
+      return Status::Invalid(where + "deletion_time " + quoted(f[dt]) +
+                             " is before scheduled_time " + quoted(f[st]));
     std::string_view spec = f[gs];
     const size_t bar = spec.find('|');
     if (bar != std::string_view::npos) {
@@ -510,28 +556,37 @@ Result<Trace> read_pai(const std::string& path, std::string_view data, const Tra
   Trace& t = c.trace();
   t.rounded_up = rounded;
   if (no_gpu > 0) t.notes.push_back(with_commas(no_gpu) + " pods with no GPU skipped.");
-  if (unplaced > 0) t.notes.push_back(with_commas(unplaced) + " pods never scheduled (no scheduled or deletion time) skipped.");
-  if (rounded > 0) t.notes.push_back(with_commas(rounded) + " pods with fractional GPUs rounded up to whole GPUs.");
+  if (unplaced > 0)
+    t.notes.push_back(with_commas(unplaced) +
+                      " pods never scheduled (no scheduled or deletion time) skipped.");
+  if (rounded > 0)
+    t.notes.push_back(with_commas(rounded) +
+                      " pods with fractional GPUs rounded up to whole GPUs.");
   if (multi_model > 0)
-    t.notes.push_back(with_commas(multi_model) + " pods accept several GPU models; each was given the first listed.");
+    t.notes.push_back(with_commas(multi_model) +
+                      " pods accept several GPU models; each was given the first listed.");
   return c.finish(std::nullopt);
 }
 
 // ---------------------------------------------------------------------------------------------
 // berth CSV
 
-Result<Trace> read_csv(const std::string& path, std::string_view data, const TraceOptions& options) {
+Result<Trace> read_csv(const std::string& path, std::string_view data,
+                       const TraceOptions& options) {
   Collector c(path, options, data);
   CsvTable table(path, data, &c);
   BERTH_RETURN_IF_ERROR(table.read_header({"submit_s", "runtime_s", "gpus"},
-                                          {"id", "tenant", "time_limit_s", "gpu_model", "nodes"}, true));
-  const int sub = table.at("submit_s"), run = table.at("runtime_s"), gp = table.at("gpus"), id = table.at("id"),
-            ten = table.at("tenant"), lim = table.at("time_limit_s"), mod = table.at("gpu_model"),
-            nod = table.at("nodes");
-  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where, const std::vector<std::string_view>& f, TraceJob* job,
+                                          {"id", "tenant", "time_limit_s", "gpu_model", "nodes"},
+                                          true));
+  const int sub = table.at("submit_s"), run = table.at("runtime_s"), gp = table.at("gpus"),
+            id = table.at("id"), ten = table.at("tenant"), lim = table.at("time_limit_s"),
+            mod = table.at("gpu_model"), nod = table.at("nodes");
+  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
+                                       const std::vector<std::string_view>& f, TraceJob* job,
                                        RowKind*) -> Status {
     int64_t v;
-    BERTH_RETURN_IF_ERROR(int_field(where, "submit_s", f[sub], -kMaxSeconds, kMaxSeconds, &job->submit_s));
+    BERTH_RETURN_IF_ERROR(
+        int_field(where, "submit_s", f[sub], -kMaxSeconds, kMaxSeconds, &job->submit_s));
     BERTH_RETURN_IF_ERROR(int_field(where, "runtime_s", f[run], 0, kMaxSeconds, &job->runtime_s));
     BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
     job->gpus = static_cast<int>(v);
@@ -540,7 +595,8 @@ Result<Trace> read_csv(const std::string& path, std::string_view data, const Tra
                                       std::numeric_limits<int64_t>::max(), &job->id));
     if (ten >= 0) job->tenant = std::string(f[ten]);
     if (lim >= 0 && !f[lim].empty())
-      BERTH_RETURN_IF_ERROR(int_field(where, "time_limit_s", f[lim], 0, kMaxSeconds, &job->time_limit_s));
+      BERTH_RETURN_IF_ERROR(
+          int_field(where, "time_limit_s", f[lim], 0, kMaxSeconds, &job->time_limit_s));
     if (mod >= 0) job->gpu_model = std::string(f[mod]);
     if (nod >= 0 && !f[nod].empty()) {
       BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
@@ -554,8 +610,10 @@ Result<Trace> read_csv(const std::string& path, std::string_view data, const Tra
 }  // namespace
 
 bool parse_trace_format(const std::string& text, TraceFormat* out) {
-  static const std::pair<const char*, TraceFormat> kNames[] = {
-      {"swf", TraceFormat::kSwf}, {"philly", TraceFormat::kPhilly}, {"pai", TraceFormat::kPai}, {"csv", TraceFormat::kCsv}};
+  static const std::pair<const char*, TraceFormat> kNames[] = {{"swf", TraceFormat::kSwf},
+                                                               {"philly", TraceFormat::kPhilly},
+                                                               {"pai", TraceFormat::kPai},
+                                                               {"csv", TraceFormat::kCsv}};
   for (const auto& [name, format] : kNames) {
     if (text == name) {
       *out = format;
@@ -567,10 +625,14 @@ bool parse_trace_format(const std::string& text, TraceFormat* out) {
 
 const char* trace_format_name(TraceFormat format) {
   switch (format) {
-    case TraceFormat::kSwf: return "swf";
-    case TraceFormat::kPhilly: return "philly";
-    case TraceFormat::kPai: return "pai";
-    case TraceFormat::kCsv: return "csv";
+    case TraceFormat::kSwf:
+      return "swf";
+    case TraceFormat::kPhilly:
+      return "philly";
+    case TraceFormat::kPai:
+      return "pai";
+    case TraceFormat::kCsv:
+      return "csv";
   }
   return "?";
 }
@@ -581,10 +643,14 @@ Result<Trace> read_trace(const std::string& path, TraceFormat format, const Trac
   std::string data;
   BERTH_RETURN_IF_ERROR(read_whole_file(path, &data));
   switch (format) {
-    case TraceFormat::kSwf: return read_swf(path, data, options);
-    case TraceFormat::kPhilly: return read_philly(path, data, options);
-    case TraceFormat::kPai: return read_pai(path, data, options);
-    case TraceFormat::kCsv: return read_csv(path, data, options);
+    case TraceFormat::kSwf:
+      return read_swf(path, data, options);
+    case TraceFormat::kPhilly:
+      return read_philly(path, data, options);
+    case TraceFormat::kPai:
+      return read_pai(path, data, options);
+    case TraceFormat::kCsv:
+      return read_csv(path, data, options);
   }
   return Status::Internal("unknown trace format");
 }
@@ -596,18 +662,22 @@ Result<std::vector<std::pair<std::string, int>>> read_tenant_pools(const std::st
   std::string_view line;
   int number = 0;
   std::vector<std::pair<std::string, int>> pools;
-  if (!lines.next(&line, &number)) return Status::Invalid(path + ": empty; expected a header row and tenant,nodes rows");
+  if (!lines.next(&line, &number))
+    return Status::Invalid(path + ": empty; expected a header row and tenant,nodes rows");
   std::set<std::string> seen;
   std::vector<std::string_view> f;
   while (lines.next(&line, &number)) {
     const std::string where = path + ":" + std::to_string(number) + ": ";
     split_csv(line, &f);
-    if (f.size() != 2) return Status::Invalid(where + "has " + std::to_string(f.size()) + " fields; expected tenant,nodes");
+    if (f.size() != 2)
+      return Status::Invalid(where + "has " + std::to_string(f.size()) +
+                             " fields; expected tenant,nodes");
     if (f[0].empty()) return Status::Invalid(where + "the tenant is empty");
     int64_t nodes;
     BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[1], 0, kMaxGpus, &nodes));
     std::string tenant(f[0]);
-    if (!seen.insert(tenant).second) return Status::Invalid(where + "tenant " + quoted(tenant) + " appears twice");
+    if (!seen.insert(tenant).second)
+      return Status::Invalid(where + "tenant " + quoted(tenant) + " appears twice");
     pools.emplace_back(std::move(tenant), static_cast<int>(nodes));
   }
   return pools;

@@ -56,32 +56,32 @@ bool parse_trace_format(const std::string& text, TraceFormat* out);
 const char* trace_format_name(TraceFormat format);
 
 struct TraceJob {
-  int64_t id = 0;             // the trace's job id, or its data-row number
-  int64_t submit_s = 0;       // seconds since the trace's first kept submit (the earliest is 0)
-  int64_t runtime_s = 0;      // >= 0
-  int gpus = 1;               // in all (>= 1)
-  int nodes = 0;              // 0: not given (the replay decides)
-  std::string tenant;         // "" when the trace has none
-  int64_t time_limit_s = 0;   // the user's request; 0 unknown
-  std::string gpu_model;      // "" any
-  int64_t log_wait_s = -1;    // the wait the log itself recorded (SWF); -1 unknown
-  int line = 0;               // source line (1-based), for messages
+  int64_t id = 0;            // the trace's job id, or its data-row number
+  int64_t submit_s = 0;      // seconds since the trace's first kept submit (the earliest is 0)
+  int64_t runtime_s = 0;     // >= 0
+  int gpus = 1;              // in all (>= 1)
+  int nodes = 0;             // 0: not given (the replay decides)
+  std::string tenant;        // "" when the trace has none
+  int64_t time_limit_s = 0;  // the user's request; 0 unknown
+  std::string gpu_model;     // "" any
+  int64_t log_wait_s = -1;   // the wait the log itself recorded (SWF); -1 unknown
+  int line = 0;              // source line (1-based), for messages
 };
 
 struct TraceOptions {
-  bool skip_bad = false;                 // count and skip malformed rows instead of failing
-  std::optional<int64_t> from_epoch_s;   // keep jobs submitted at or after (traces with dates)
-  std::optional<int64_t> to_epoch_s;     // ... and strictly before
+  bool skip_bad = false;                // count and skip malformed rows instead of failing
+  std::optional<int64_t> from_epoch_s;  // keep jobs submitted at or after (traces with dates)
+  std::optional<int64_t> to_epoch_s;    // ... and strictly before
 };
 
 struct Trace {
-  std::vector<TraceJob> jobs;            // sorted by submit_s, then id
-  int64_t start_epoch_s = 0;             // epoch of submit_s == 0 when the trace has dates, else 0
-  int64_t skipped_bad = 0;               // malformed rows skipped (skip_bad)
-  int64_t skipped_unusable = 0;          // well-formed rows that cannot be replayed
-  int64_t skipped_window = 0;            // rows outside [from_epoch_s, to_epoch_s)
-  int64_t rounded_up = 0;                // PAI pods whose fractional GPU was rounded up
-  std::vector<std::string> notes;        // remarks to show the user, one sentence each
+  std::vector<TraceJob> jobs;      // sorted by submit_s, then id
+  int64_t start_epoch_s = 0;       // epoch of submit_s == 0 when the trace has dates, else 0
+  int64_t skipped_bad = 0;         // malformed rows skipped (skip_bad)
+  int64_t skipped_unusable = 0;    // well-formed rows that cannot be replayed
+  int64_t skipped_window = 0;      // rows outside [from_epoch_s, to_epoch_s)
+  int64_t rounded_up = 0;          // PAI pods whose fractional GPU was rounded up
+  std::vector<std::string> notes;  // remarks to show the user, one sentence each
 };
 
 // Errors: NotFound for a missing file; Invalid("<path>:<line>: ...") naming the field for a

@@ -7,17 +7,22 @@
 
 namespace berth::sim {
 
-VirtualCluster::VirtualCluster(std::unique_ptr<core::Engine> engine, int64_t start_ms, SimOptions options)
+VirtualCluster::VirtualCluster(std::unique_ptr<core::Engine> engine, int64_t start_ms,
+                               SimOptions options)
     : engine_(std::move(engine)),
       now_ms_(start_ms),
       preempt_grace_ms_(options.preempt_grace_ms),
       restart_overhead_ms_(options.restart_overhead_ms) {}
 
-Result<std::unique_ptr<VirtualCluster>> VirtualCluster::Create(core::ClusterConfig config, int64_t start_ms,
+Result<std::unique_ptr<VirtualCluster>> VirtualCluster::Create(core::ClusterConfig config,
+                                                               int64_t start_ms,
                                                                SimOptions options) {
-  if (options.preempt_grace_ms < 0) return Status::Invalid("the preemption grace period must not be negative");
-  if (options.restart_overhead_ms < 0) return Status::Invalid("the restart overhead must not be negative");
-  BERTH_ASSIGN_OR_RETURN(auto engine, core::Engine::Create(std::move(config), start_ms, options.scheduling));
+  if (options.preempt_grace_ms < 0)
+    return Status::Invalid("the preemption grace period must not be negative");
+  if (options.restart_overhead_ms < 0)
+    return Status::Invalid("the restart overhead must not be negative");
+  BERTH_ASSIGN_OR_RETURN(auto engine,
+                         core::Engine::Create(std::move(config), start_ms, options.scheduling));
   return std::unique_ptr<VirtualCluster>(new VirtualCluster(std::move(engine), start_ms, options));
 }
 
@@ -29,7 +34,8 @@ VirtualCluster::SimJob& VirtualCluster::sim_job(JobId id) {
 }
 
 Result<JobId> VirtualCluster::submit(const core::JobRequest& request, const SimProcess& process) {
-  if (process.runtime_ms && *process.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
+  if (process.runtime_ms && *process.runtime_ms < 0)
+    return Status::Invalid("a runtime must not be negative");
   bool replayed = false;
   BERTH_ASSIGN_OR_RETURN(auto id, engine_->submit(request, now_ms_, &replayed));
   if (replayed) return id;  // a retried submit (idempotency key): the first job, as it was
@@ -39,17 +45,21 @@ Result<JobId> VirtualCluster::submit(const core::JobRequest& request, const SimP
 }
 
 Result<std::vector<JobId>> VirtualCluster::submit_array(const core::JobRequest& request,
-                                                        const std::vector<int>& indices, int throttle,
+                                                        const std::vector<int>& indices,
+                                                        int throttle,
                                                         const std::vector<SimProcess>& processes) {
   if (processes.size() != 1 && processes.size() != indices.size())
     return Status::Invalid("an array needs one process for all its tasks or one per task (" +
-                           std::to_string(indices.size()) + "), not " + std::to_string(processes.size()));
+                           std::to_string(indices.size()) + "), not " +
+                           std::to_string(processes.size()));
   for (const SimProcess& p : processes)
     if (p.runtime_ms && *p.runtime_ms < 0) return Status::Invalid("a runtime must not be negative");
   bool replayed = false;
-  BERTH_ASSIGN_OR_RETURN(auto ids, engine_->submit_array(request, indices, throttle, now_ms_, &replayed));
+  BERTH_ASSIGN_OR_RETURN(auto ids,
+                         engine_->submit_array(request, indices, throttle, now_ms_, &replayed));
   if (replayed) return ids;
-  for (size_t i = 0; i < ids.size(); ++i) sim_job(ids[i]).process = processes[processes.size() == 1 ? 0 : i];
+  for (size_t i = 0; i < ids.size(); ++i)
+    sim_job(ids[i]).process = processes[processes.size() == 1 ? 0 : i];
   dirty_ = true;
   return ids;
 }
@@ -86,7 +96,8 @@ Result<std::vector<JobId>> VirtualCluster::set_node_state(NodeId node, core::Nod
   BERTH_ASSIGN_OR_RETURN(auto ended, engine_->set_node_state(node, state, now_ms_));
   for (JobId id : ended) {
     invalidate(id);
-    if (engine_->job(id)->state != core::JobState::kPending) sim_job(id).stopped_runs_ms.pop_back();  // not requeued: it ended
+    if (engine_->job(id)->state != core::JobState::kPending)
+      sim_job(id).stopped_runs_ms.pop_back();  // not requeued: it ended
   }
   dirty_ = true;
   return ended;
@@ -95,7 +106,8 @@ Result<std::vector<JobId>> VirtualCluster::set_node_state(NodeId node, core::Nod
 void VirtualCluster::stopping(const core::Job& job, int64_t at_ms) {
   SimJob& sim = sim_job(job.id);
   sim.stopped_runs_ms.push_back({job.start_ms, at_ms});
-  if (sim.process.checkpoints) sim.done_ms += std::max<int64_t>(0, at_ms - job.start_ms - sim.overhead_ms);
+  if (sim.process.checkpoints)
+    sim.done_ms += std::max<int64_t>(0, at_ms - job.start_ms - sim.overhead_ms);
 }
 
 void VirtualCluster::book_end(JobId id) {
@@ -108,7 +120,8 @@ void VirtualCluster::book_end(JobId id) {
   const int64_t limit_ms = job.time_limit_s * 1000;
   int64_t run_ms = limit_ms;
   if (sim.process.runtime_ms) {
-    const int64_t left_ms = std::max<int64_t>(0, *sim.process.runtime_ms - (resumes ? sim.done_ms : 0));
+    const int64_t left_ms =
+        std::max<int64_t>(0, *sim.process.runtime_ms - (resumes ? sim.done_ms : 0));
     run_ms = sim.overhead_ms + left_ms;
   }
   sim.times_out = run_ms > limit_ms || !sim.process.runtime_ms;
@@ -133,7 +146,8 @@ bool VirtualCluster::end_job(const EndEvent& event) {
   const core::Job* job = engine_->job(id);
   const SimJob& sim = sim_job(id);
   // Stale: the job was cancelled, lost, requeued or preempted after this end was booked.
-  if (job == nullptr || job->state != core::JobState::kRunning || sim.attempt != event.attempt) return false;
+  if (job == nullptr || job->state != core::JobState::kRunning || sim.attempt != event.attempt)
+    return false;
   core::JobEnd end;
   if (event.preempted) {
     end.term_signal = 15;  // SIGTERM; the engine requeues a job it asked to stop
@@ -145,7 +159,8 @@ bool VirtualCluster::end_job(const EndEvent& event) {
     end.exit_code = sim.process.exit_code;
   }
   BERTH_CHECK(engine_->job_ended(id, end, event.at_ms, now_ms_).ok(), "end a running job");
-  if (event.preempted && job->state != core::JobState::kPending) sim_job(id).stopped_runs_ms.pop_back();  // it ended
+  if (event.preempted && job->state != core::JobState::kPending)
+    sim_job(id).stopped_runs_ms.pop_back();  // it ended
   job_ends_ += 1;
   return true;
 }
@@ -160,8 +175,9 @@ int64_t VirtualCluster::next_award_boundary_ms() {
       award_boundaries_ms_.push_back(a.end_ms);
     }
     std::sort(award_boundaries_ms_.begin(), award_boundaries_ms_.end());
-    award_boundaries_ms_.erase(std::unique(award_boundaries_ms_.begin(), award_boundaries_ms_.end()),
-                               award_boundaries_ms_.end());
+    award_boundaries_ms_.erase(
+        std::unique(award_boundaries_ms_.begin(), award_boundaries_ms_.end()),
+        award_boundaries_ms_.end());
     awards_seen_ = awards.size();
   }
   auto it = std::upper_bound(award_boundaries_ms_.begin(), award_boundaries_ms_.end(), now_ms_);
@@ -201,7 +217,8 @@ void VirtualCluster::run_until(int64_t t_ms) {
 
 Status VirtualCluster::advance_to(int64_t t_ms) {
   if (t_ms < now_ms_)
-    return Status::Invalid("cannot move the clock back from " + std::to_string(now_ms_) + " to " + std::to_string(t_ms));
+    return Status::Invalid("cannot move the clock back from " + std::to_string(now_ms_) + " to " +
+                           std::to_string(t_ms));
   run_until(t_ms);
   now_ms_ = t_ms;
   return Status::Ok();

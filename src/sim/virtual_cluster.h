@@ -54,14 +54,14 @@ struct SimOptions {
 struct SimProcess {
   std::optional<int64_t> runtime_ms;  // absent: runs until its time limit
   int exit_code = 0;                  // when it ends on its own within its limit
-  bool checkpoints = false;           // requeued, it resumes where it stopped (after the restart overhead)
+  bool checkpoints = false;  // requeued, it resumes where it stopped (after the restart overhead)
 };
 
 class VirtualCluster {
  public:
   // A fresh engine for `config`, its clock at start_ms.
-  static Result<std::unique_ptr<VirtualCluster>> Create(core::ClusterConfig config, int64_t start_ms,
-                                                        SimOptions options = {});
+  static Result<std::unique_ptr<VirtualCluster>> Create(core::ClusterConfig config,
+                                                        int64_t start_ms, SimOptions options = {});
 
   VirtualCluster(const VirtualCluster&) = delete;
   VirtualCluster& operator=(const VirtualCluster&) = delete;
@@ -80,8 +80,9 @@ class VirtualCluster {
   // `throttle` running at once, 0 = no cap). `processes` has one entry per index, task i
   // behaving as processes[i], or a single entry all tasks share. Returns the tasks' ids in
   // index order.
-  Result<std::vector<JobId>> submit_array(const core::JobRequest& request, const std::vector<int>& indices,
-                                          int throttle, const std::vector<SimProcess>& processes);
+  Result<std::vector<JobId>> submit_array(const core::JobRequest& request,
+                                          const std::vector<int>& indices, int throttle,
+                                          const std::vector<SimProcess>& processes);
   // Holds a pending job at now_ms() (it is not scheduled until released), or releases it.
   // Holding a job that is not pending, or releasing one that is not held, is a Conflict.
   Status hold(JobId job);
@@ -107,7 +108,9 @@ class VirtualCluster {
   uint64_t job_ends() const { return job_ends_; }
   uint64_t preemptions() const { return preemptions_; }
   // When a job first started (a requeued job's start_ms is its last attempt's), or 0.
-  int64_t first_start_ms(JobId id) const { return known(id) ? jobs_[id.value - 1].first_start_ms : 0; }
+  int64_t first_start_ms(JobId id) const {
+    return known(id) ? jobs_[id.value - 1].first_start_ms : 0;
+  }
   // The (start, end) of each attempt of a job that was stopped early (preempted, or its node
   // lost) and requeued, first first; its last attempt is the job's own start_ms and end_ms.
   const std::vector<std::pair<int64_t, int64_t>>& stopped_runs_ms(JobId id) const {
@@ -133,9 +136,9 @@ class VirtualCluster {
     SimProcess process;
     uint32_t attempt = 0;
     int64_t first_start_ms = 0;
-    int64_t done_ms = 0;       // work done in earlier attempts, for a process that checkpoints
-    int64_t overhead_ms = 0;   // this attempt's restart overhead
-    bool times_out = false;    // this attempt reaches the time limit first
+    int64_t done_ms = 0;      // work done in earlier attempts, for a process that checkpoints
+    int64_t overhead_ms = 0;  // this attempt's restart overhead
+    bool times_out = false;   // this attempt reaches the time limit first
     std::vector<std::pair<int64_t, int64_t>> stopped_runs_ms;
   };
   bool known(JobId id) const { return id.valid() && id.value <= jobs_.size(); }

@@ -82,14 +82,20 @@ constexpr void set_field_integer(Field& f, int64_t v) {
 template <typename Row, typename Problems, auto Member>
 constexpr Column<Row, Problems> integer_column(const char* name,
                                                ColumnType type = ColumnType::kInteger) {
-  return {name, type, [](const Row& r) { return ColumnValue{field_integer(r.*Member), {}}; },
+  return {name, type,
+          [](const Row& r) {
+            return ColumnValue{field_integer(r.*Member), {}};
+          },
           [](Row& r, const ColumnValue& v, Problems&) { set_field_integer(r.*Member, v.integer); }};
 }
 
 // A column that is one text field of the row, stored as it is.
 template <typename Row, typename Problems, auto Member>
 constexpr Column<Row, Problems> text_column(const char* name) {
-  return {name, ColumnType::kText, [](const Row& r) { return ColumnValue{0, r.*Member}; },
+  return {name, ColumnType::kText,
+          [](const Row& r) {
+            return ColumnValue{0, r.*Member};
+          },
           [](Row& r, const ColumnValue& v, Problems&) { r.*Member = v.text; }};
 }
 

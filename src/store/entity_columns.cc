@@ -13,7 +13,9 @@ const std::vector<NodeColumn>& node_columns() {
       integer_column<Node, P, &Node::cpus>("cpus"),
       integer_column<Node, P, &Node::memory_mb>("memory_mb"),
       {"state", ColumnType::kText,
-       [](const Node& n) { return ColumnValue{0, core::node_state_name(n.state)}; },
+       [](const Node& n) {
+         return ColumnValue{0, core::node_state_name(n.state)};
+       },
        [](Node& n, const ColumnValue& v, P& p) {
          for (auto s : {core::NodeState::kUp, core::NodeState::kDrain, core::NodeState::kDown}) {
            if (v.text == core::node_state_name(s)) {

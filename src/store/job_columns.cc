@@ -29,39 +29,38 @@ constexpr JobColumn text(const char* name) {
 
 ColumnValue as_text(std::string text) { return ColumnValue{0, std::move(text)}; }
 
-const JobColumn kState{
-    "state", ColumnType::kText, [](const Job& j) { return as_text(core::job_state_name(j.state)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (core::parse_job_state(v.text, &j.state)) return;
-      j.state = core::JobState::kFailed;
-      p.state_unknown = true;
-      report(p, "unknown state", v.text);
-    }};
+const JobColumn kState{"state", ColumnType::kText,
+                       [](const Job& j) { return as_text(core::job_state_name(j.state)); },
+                       [](Job& j, const ColumnValue& v, JobRowProblem& p) {
+                         if (core::parse_job_state(v.text, &j.state)) return;
+                         j.state = core::JobState::kFailed;
+                         p.state_unknown = true;
+                         report(p, "unknown state", v.text);
+                       }};
 
-const JobColumn kReason{
-    "reason", ColumnType::kText,
-    [](const Job& j) { return as_text(core::pending_reason_name(j.reason)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (core::parse_pending_reason(v.text, &j.reason)) return;
-      j.reason = core::PendingReason::kNone;
-      report(p, "unknown pending reason", v.text);
-    }};
+const JobColumn kReason{"reason", ColumnType::kText,
+                        [](const Job& j) { return as_text(core::pending_reason_name(j.reason)); },
+                        [](Job& j, const ColumnValue& v, JobRowProblem& p) {
+                          if (core::parse_pending_reason(v.text, &j.reason)) return;
+                          j.reason = core::PendingReason::kNone;
+                          report(p, "unknown pending reason", v.text);
+                        }};
 
-const JobColumn kTier{
-    "tier", ColumnType::kText, [](const Job& j) { return as_text(core::tier_name(j.tier)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (core::parse_tier(v.text, &j.tier)) return;
-      j.tier = core::Tier::kNormal;
-      report(p, "unknown tier", v.text);
-    }};
+const JobColumn kTier{"tier", ColumnType::kText,
+                      [](const Job& j) { return as_text(core::tier_name(j.tier)); },
+                      [](Job& j, const ColumnValue& v, JobRowProblem& p) {
+                        if (core::parse_tier(v.text, &j.tier)) return;
+                        j.tier = core::Tier::kNormal;
+                        report(p, "unknown tier", v.text);
+                      }};
 
-const JobColumn kGpuIds{
-    "gpu_ids", ColumnType::kText, [](const Job& j) { return as_text(int_list_text(j.gpu_ids)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (parse_int_list(v.text, &j.gpu_ids)) return;
-      j.gpu_ids.clear();
-      report(p, "unreadable gpu_ids", v.text);
-    }};
+const JobColumn kGpuIds{"gpu_ids", ColumnType::kText,
+                        [](const Job& j) { return as_text(int_list_text(j.gpu_ids)); },
+                        [](Job& j, const ColumnValue& v, JobRowProblem& p) {
+                          if (parse_int_list(v.text, &j.gpu_ids)) return;
+                          j.gpu_ids.clear();
+                          report(p, "unreadable gpu_ids", v.text);
+                        }};
 
 const JobColumn kDependencies{
     "dependencies", ColumnType::kText,
@@ -72,14 +71,13 @@ const JobColumn kDependencies{
       report(p, "unreadable dependencies", v.text);
     }};
 
-const JobColumn kMoreNodes{
-    "more_nodes", ColumnType::kText,
-    [](const Job& j) { return as_text(more_nodes_text(j.more_nodes)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (parse_more_nodes(v.text, &j.more_nodes)) return;
-      j.more_nodes.clear();
-      report(p, "unreadable more_nodes", v.text);
-    }};
+const JobColumn kMoreNodes{"more_nodes", ColumnType::kText,
+                           [](const Job& j) { return as_text(more_nodes_text(j.more_nodes)); },
+                           [](Job& j, const ColumnValue& v, JobRowProblem& p) {
+                             if (parse_more_nodes(v.text, &j.more_nodes)) return;
+                             j.more_nodes.clear();
+                             report(p, "unreadable more_nodes", v.text);
+                           }};
 
 const JobColumn kRequiredNodes{
     "required_nodes", ColumnType::kText,

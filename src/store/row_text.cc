@@ -50,7 +50,8 @@ bool parse_node_ids(const std::string& text, std::vector<NodeId>* out) {
   out->clear();
   if (!parse_int_list(text, &ids)) return false;
   for (int id : ids) {
-    if (id <= 0 || (!out->empty() && NodeId(static_cast<uint64_t>(id)) <= out->back())) return false;
+    if (id <= 0 || (!out->empty() && NodeId(static_cast<uint64_t>(id)) <= out->back()))
+      return false;
     out->push_back(NodeId(static_cast<uint64_t>(id)));
   }
   return true;

@@ -196,11 +196,11 @@ ALTER TABLE nodes ADD COLUMN domain TEXT NOT NULL DEFAULT '';
 // (docs/funding.md). Awards are now upserted: supplements change amount_minor and end_ms, an
 // early closure sets closed_ms and end_ms, the return of the remainder returned_ms and
 // returned_minor. audit is append-only: who changed money or an award, what, when and why.
-// funding_order is the order a project's awards pay in, where one was stated (replaced whole). Scheme rules default to
-// none (no exceptional rate, no cap, always open, awards as long as asked); an award's rate
-// is its scheme's for older rows. applications holds the terms asked and granted (upserted);
-// application_reviews one row per reviewer in the order they first reviewed (scores in the
-// order of the scheme's criteria, "80,70,90"); scheme_criteria a scheme's criteria in order;
+// funding_order is the order a project's awards pay in, where one was stated (replaced whole).
+// Scheme rules default to none (no exceptional rate, no cap, always open, awards as long as asked);
+// an award's rate is its scheme's for older rows. applications holds the terms asked and granted
+// (upserted); application_reviews one row per reviewer in the order they first reviewed (scores in
+// the order of the scheme's criteria, "80,70,90"); scheme_criteria a scheme's criteria in order;
 // application_events the append-only history. An award's application_id has no foreign key:
 // an award is written before the application that names it, in the same batch.
 constexpr const char* kApplications = R"sql(

@@ -20,9 +20,15 @@ void bind_columns(sqlite::Stmt& stmt, const std::vector<Column<Row, Problems>>& 
   for (const auto& c : columns) {
     const ColumnValue v = c.get(row);
     switch (c.type) {
-      case ColumnType::kInteger: stmt.bind_i64(v.integer); break;
-      case ColumnType::kText: stmt.bind_text(v.text); break;
-      case ColumnType::kIdOrNull: stmt.bind_id_or_null(static_cast<uint64_t>(v.integer)); break;
+      case ColumnType::kInteger:
+        stmt.bind_i64(v.integer);
+        break;
+      case ColumnType::kText:
+        stmt.bind_text(v.text);
+        break;
+      case ColumnType::kIdOrNull:
+        stmt.bind_id_or_null(static_cast<uint64_t>(v.integer));
+        break;
     }
   }
 }

@@ -4,7 +4,8 @@ namespace berth::store::sqlite {
 
 Status Error(sqlite3* db, int rc, std::string_view what) {
   const int primary = rc & 0xff;
-  const Code code = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? Code::kUnavailable : Code::kInternal;
+  const Code code =
+      primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? Code::kUnavailable : Code::kInternal;
   std::string message = "sqlite: ";
   message += what;
   message += ": ";
@@ -26,10 +27,12 @@ Status Exec(sqlite3* db, const char* sql) {
   std::string message = err != nullptr ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
   const int primary = rc & 0xff;
-  const Code code = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? Code::kUnavailable : Code::kInternal;
+  const Code code =
+      primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? Code::kUnavailable : Code::kInternal;
   std::string first_line(sql);
   if (const size_t nl = first_line.find('\n'); nl != std::string::npos) first_line.resize(nl);
-  return Status(code, "sqlite: " + first_line + ": " + message + " (code " + std::to_string(rc) + ")");
+  return Status(code,
+                "sqlite: " + first_line + ": " + message + " (code " + std::to_string(rc) + ")");
 }
 
 Result<Stmt> Stmt::Prepare(sqlite3* db, std::string_view sql, bool persistent) {
@@ -38,7 +41,8 @@ Result<Stmt> Stmt::Prepare(sqlite3* db, std::string_view sql, bool persistent) {
                                     persistent ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
   Stmt stmt(db, raw);  // owns raw from here, even on failure
   if (rc != SQLITE_OK) return Error(db, rc, "prepare " + std::string(sql.substr(0, 80)));
-  if (raw == nullptr) return Status::Internal("sqlite: prepare: no statement in '" + std::string(sql) + "'");
+  if (raw == nullptr)
+    return Status::Internal("sqlite: prepare: no statement in '" + std::string(sql) + "'");
   return stmt;
 }
 
@@ -57,8 +61,8 @@ Stmt& Stmt::bind_i64(int64_t value) {
 }
 
 Stmt& Stmt::bind_text(std::string_view value) {
-  const int rc = sqlite3_bind_text64(stmt_.get(), next_param_++, value.data(), value.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+  const int rc = sqlite3_bind_text64(stmt_.get(), next_param_++, value.data(), value.size(),
+                                     SQLITE_TRANSIENT, SQLITE_UTF8);
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }
@@ -113,9 +117,12 @@ std::string Stmt::col_text() {
   const int col = next_col_++;
   const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
   if (text == nullptr) return std::string();
-  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), col)));
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), col)));
 }
 
-bool Stmt::col_is_null() const { return sqlite3_column_type(stmt_.get(), next_col_) == SQLITE_NULL; }
+bool Stmt::col_is_null() const {
+  return sqlite3_column_type(stmt_.get(), next_col_) == SQLITE_NULL;
+}
 
 }  // namespace berth::store::sqlite

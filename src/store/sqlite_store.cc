@@ -36,46 +36,104 @@ constexpr const char* kRestoreHint = "restore the database from a backup (docs/o
 
 // Column lists, shared by the statements that write a table and the ones that read it back,
 // so the two cannot drift apart. Binding and reading follow the same order.
-constexpr std::initializer_list<const char*> kOrgColumns = {
-    "id", "name", "kind", "created_ms", "registration_number", "registered_address", "contact_name", "contact_email",
-    "jurisdiction", "updated_ms"};
-constexpr std::initializer_list<const char*> kProjectColumns = {"id", "org_id", "name", "wallet_account_id",
-                                                                "created_ms"};
-constexpr std::initializer_list<const char*> kSchemeColumns = {
-    "id",         "name",       "rate_bps",         "eligible_kinds",        "eligible_kinds_text",
-    "shortfall",  "fund_account_id", "created_ms",  "exceptional_rate_bps",  "cap_per_project_minor",
-    "window_open_ms", "window_close_ms", "award_validity_days"};
-constexpr std::initializer_list<const char*> kAwardColumns = {
-    "id",     "scheme_id", "project_id", "account_id", "amount_minor", "gpu_level", "start_ms", "end_ms",
-    "created_ms", "rate_bps", "application_id", "closed_ms", "returned_ms", "returned_minor",
-    "report_every_months", "report_grace_days"};
+constexpr std::initializer_list<const char*> kOrgColumns = {"id",
+                                                            "name",
+                                                            "kind",
+                                                            "created_ms",
+                                                            "registration_number",
+                                                            "registered_address",
+                                                            "contact_name",
+                                                            "contact_email",
+                                                            "jurisdiction",
+                                                            "updated_ms"};
+constexpr std::initializer_list<const char*> kProjectColumns = {"id", "org_id", "name",
+                                                                "wallet_account_id", "created_ms"};
+constexpr std::initializer_list<const char*> kSchemeColumns = {"id",
+                                                               "name",
+                                                               "rate_bps",
+                                                               "eligible_kinds",
+                                                               "eligible_kinds_text",
+                                                               "shortfall",
+                                                               "fund_account_id",
+                                                               "created_ms",
+                                                               "exceptional_rate_bps",
+                                                               "cap_per_project_minor",
+                                                               "window_open_ms",
+                                                               "window_close_ms",
+                                                               "award_validity_days"};
+constexpr std::initializer_list<const char*> kAwardColumns = {"id",
+                                                              "scheme_id",
+                                                              "project_id",
+                                                              "account_id",
+                                                              "amount_minor",
+                                                              "gpu_level",
+                                                              "start_ms",
+                                                              "end_ms",
+                                                              "created_ms",
+                                                              "rate_bps",
+                                                              "application_id",
+                                                              "closed_ms",
+                                                              "returned_ms",
+                                                              "returned_minor",
+                                                              "report_every_months",
+                                                              "report_grace_days"};
 constexpr std::initializer_list<const char*> kAuditColumns = {
-    "seq", "at_ms", "user_name", "action", "subject", "amount_minor", "transfer_id", "note", "reference"};
-constexpr std::initializer_list<const char*> kApplicationColumns = {
-    "id",           "scheme_id",     "project_id",   "org_id",         "state",
-    "amount_minor", "gpu_level",     "gpu_model",    "duration_days",  "justification",
-    "planned_work", "created_ms",    "created_by",   "updated_ms",     "submitted_ms",
-    "submitted_by", "decided_ms",    "decided_by",   "weighted_score_e4", "approved_minor",
-    "approved_gpu_level", "approved_duration_days", "approved_rate_bps", "rejection_reason", "withdrawal_note",
-    "award_id"};
+    "seq",          "at_ms",       "user_name", "action",   "subject",
+    "amount_minor", "transfer_id", "note",      "reference"};
+constexpr std::initializer_list<const char*> kApplicationColumns = {"id",
+                                                                    "scheme_id",
+                                                                    "project_id",
+                                                                    "org_id",
+                                                                    "state",
+                                                                    "amount_minor",
+                                                                    "gpu_level",
+                                                                    "gpu_model",
+                                                                    "duration_days",
+                                                                    "justification",
+                                                                    "planned_work",
+                                                                    "created_ms",
+                                                                    "created_by",
+                                                                    "updated_ms",
+                                                                    "submitted_ms",
+                                                                    "submitted_by",
+                                                                    "decided_ms",
+                                                                    "decided_by",
+                                                                    "weighted_score_e4",
+                                                                    "approved_minor",
+                                                                    "approved_gpu_level",
+                                                                    "approved_duration_days",
+                                                                    "approved_rate_bps",
+                                                                    "rejection_reason",
+                                                                    "withdrawal_note",
+                                                                    "award_id"};
 constexpr std::initializer_list<const char*> kReviewColumns = {
     "application_id", "position", "reviewer", "scores", "weighted_score_e4", "comment", "at_ms"};
-constexpr std::initializer_list<const char*> kCriterionColumns = {"scheme_id", "position", "name", "weight_bps"};
+constexpr std::initializer_list<const char*> kCriterionColumns = {"scheme_id", "position", "name",
+                                                                  "weight_bps"};
 constexpr std::initializer_list<const char*> kApplicationEventColumns = {
     "seq", "application_id", "scheme_id", "at_ms", "user_name", "action", "note"};
 constexpr std::initializer_list<const char*> kReportColumns = {
-    "award_id",   "period",     "due_ms",       "state",         "text",         "submitted_ms",
+    "award_id",     "period",     "due_ms",     "state",         "text",       "submitted_ms",
     "submitted_by", "decided_ms", "decided_by", "return_reason", "submissions"};
 constexpr std::initializer_list<const char*> kReportEventColumns = {
     "seq", "award_id", "period", "at_ms", "user_name", "action", "note"};
-constexpr std::initializer_list<const char*> kAccountColumns = {
-    "id",   "kind", "no_overdraft", "owner_id", "name", "debits_pending_minor", "debits_posted_minor",
-    "credits_pending_minor", "credits_posted_minor", "created_ms", "credit_limit_minor"};
+constexpr std::initializer_list<const char*> kAccountColumns = {"id",
+                                                                "kind",
+                                                                "no_overdraft",
+                                                                "owner_id",
+                                                                "name",
+                                                                "debits_pending_minor",
+                                                                "debits_posted_minor",
+                                                                "credits_pending_minor",
+                                                                "credits_posted_minor",
+                                                                "created_ms",
+                                                                "credit_limit_minor"};
 constexpr std::initializer_list<const char*> kTransferColumns = {
-    "id",   "debit_account_id", "credit_account_id", "amount_minor", "flags", "flags_text", "pending_id",
-    "timeout_ms", "code", "code_name", "ref", "timestamp_ms", "pending_state"};
-constexpr std::initializer_list<const char*> kTopUpColumns = {"transfer_id", "project_id", "amount_minor",
-                                                              "reference", "created_ms"};
+    "id",         "debit_account_id", "credit_account_id", "amount_minor", "flags",
+    "flags_text", "pending_id",       "timeout_ms",        "code",         "code_name",
+    "ref",        "timestamp_ms",     "pending_state"};
+constexpr std::initializer_list<const char*> kTopUpColumns = {
+    "transfer_id", "project_id", "amount_minor", "reference", "created_ms"};
 
 // Names: a list of const char* or string_view (a description's column_names).
 template <typename Names>
@@ -93,7 +151,8 @@ std::string join_columns(const Names& columns, const char* prefix = "") {
 // every other column: "... ON CONFLICT (a) DO UPDATE SET b = excluded.b".
 template <typename Names = std::initializer_list<const char*>>
 std::string insert_sql(const char* table, const Names& columns, const char* key = nullptr) {
-  std::string sql = std::string("INSERT INTO ") + table + " (" + join_columns(columns) + ") VALUES (";
+  std::string sql =
+      std::string("INSERT INTO ") + table + " (" + join_columns(columns) + ") VALUES (";
   for (size_t i = 0; i < columns.size(); ++i) sql += i == 0 ? "?" : ", ?";
   sql += ")";
   if (key != nullptr) {
@@ -121,10 +180,9 @@ Status with_context(Status st, const char* what, uint64_t id) {
 }
 
 Status bad_value(const char* table, const char* column, uint64_t id, const std::string& text) {
-  return Status::Internal("store: " + std::string(table) + " " + std::to_string(id) + " has " + column + " '" + text +
-                          "', which this berth does not know");
+  return Status::Internal("store: " + std::string(table) + " " + std::to_string(id) + " has " +
+                          column + " '" + text + "', which this berth does not know");
 }
-
 
 // ---- enums as text ----
 
@@ -178,10 +236,8 @@ std::string flags_text(uint32_t flags) {
   return out;
 }
 
-
-
-// The tables described once (job_columns.h, entity_columns.h) have exactly their described columns, so a
-// description and the migrations that drifted apart fail at open rather than corrupt rows.
+// The tables described once (job_columns.h, entity_columns.h) have exactly their described columns,
+// so a description and the migrations that drifted apart fail at open rather than corrupt rows.
 Status check_described_tables(sqlite3* db) {
   BERTH_RETURN_IF_ERROR(check_table_columns(db, "jobs", column_names(job_columns())));
   BERTH_RETURN_IF_ERROR(check_table_columns(db, "nodes", column_names(node_columns())));
@@ -190,7 +246,9 @@ Status check_described_tables(sqlite3* db) {
 }
 
 // Prepares a statement used once (reads at load time).
-Result<Stmt> prepare_once(sqlite3* db, const std::string& sql) { return Stmt::Prepare(db, sql, /*persistent=*/false); }
+Result<Stmt> prepare_once(sqlite3* db, const std::string& sql) {
+  return Stmt::Prepare(db, sql, /*persistent=*/false);
+}
 
 // Runs `sql` and calls read_row(stmt) for each row until done or an error.
 template <typename ReadRow>
@@ -217,7 +275,8 @@ std::string damaged_message(const std::string& path, const std::string& detail) 
 
 // A failure of the first statements on a file: when SQLite found the file is no database or a
 // damaged one, says so plainly; other failures (a lock, permissions) pass as they are.
-Status refuse_damaged(sqlite3* db, const std::string& path, Status st, const std::string& during = "") {
+Status refuse_damaged(sqlite3* db, const std::string& path, Status st,
+                      const std::string& during = "") {
   const int primary = sqlite3_extended_errcode(db) & 0xff;
   if (primary != SQLITE_NOTADB && primary != SQLITE_CORRUPT) return st;
   return Status::Internal(damaged_message(path, during + sqlite3_errstr(primary)));
@@ -241,7 +300,8 @@ Status SqliteStore::remember_file() {
 Status SqliteStore::check_file() {
   if (!file_known_) return Status::Ok();
   const std::string consequence =
-      "; what berthd writes now would not be in the file at that path, so it stops acknowledging: " +
+      "; what berthd writes now would not be in the file at that path, so it stops "
+      "acknowledging: " +
       std::string(kRestoreHint);
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
@@ -249,12 +309,14 @@ Status SqliteStore::check_file() {
     return Status::Internal("the database " + path_ + " is gone (" + std::strerror(err) +
                             "): it was deleted or moved away while berthd ran" + consequence);
   }
-  if (static_cast<uint64_t>(st.st_dev) != file_dev_ || static_cast<uint64_t>(st.st_ino) != file_ino_)
-    return Status::Internal("the database " + path_ + " was replaced by another file while berthd ran" + consequence);
+  if (static_cast<uint64_t>(st.st_dev) != file_dev_ ||
+      static_cast<uint64_t>(st.st_ino) != file_ino_)
+    return Status::Internal("the database " + path_ +
+                            " was replaced by another file while berthd ran" + consequence);
   if (static_cast<int64_t>(st.st_size) < file_size_)
     return Status::Internal("the database " + path_ + " was truncated while berthd ran (from " +
-                            std::to_string(file_size_) + " to " + std::to_string(st.st_size) + " bytes)" +
-                            consequence);
+                            std::to_string(file_size_) + " to " + std::to_string(st.st_size) +
+                            " bytes)" + consequence);
   file_size_ = static_cast<int64_t>(st.st_size);
   return Status::Ok();
 }
@@ -263,12 +325,15 @@ Result<std::string> SqliteStore::rescue() {
   struct stat st {};
   if (::stat(path_.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == file_dev_ &&
       static_cast<uint64_t>(st.st_ino) == file_ino_)
-    return Status::Conflict("the database " + path_ + " is still the file berthd opened; there is nothing to rescue");
+    return Status::Conflict("the database " + path_ +
+                            " is still the file berthd opened; there is nothing to rescue");
   std::string dest = path_ + ".rescued";
-  for (int n = 2; ::access(dest.c_str(), F_OK) == 0; ++n) dest = path_ + ".rescued-" + std::to_string(n);
+  for (int n = 2; ::access(dest.c_str(), F_OK) == 0; ++n)
+    dest = path_ + ".rescued-" + std::to_string(n);
   sqlite3* raw = nullptr;
   const int rc =
-      sqlite3_open_v2(dest.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      sqlite3_open_v2(dest.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite::DbPtr out(raw);
   auto fail = [&](Status failed) {
     out.reset();
@@ -278,12 +343,14 @@ Result<std::string> SqliteStore::rescue() {
   if (rc != SQLITE_OK) return fail(sqlite::Error(raw, rc, "create " + dest));
   // From this connection: it still reads the unlinked file and its WAL.
   sqlite3_backup* backup = sqlite3_backup_init(out.get(), "main", db_.get(), "main");
-  if (backup == nullptr) return fail(sqlite::Error(out.get(), sqlite3_errcode(out.get()), "rescue"));
+  if (backup == nullptr)
+    return fail(sqlite::Error(out.get(), sqlite3_errcode(out.get()), "rescue"));
   const int step = sqlite3_backup_step(backup, -1);
   const int finish = sqlite3_backup_finish(backup);
   if (step != SQLITE_DONE) return fail(sqlite::Error(nullptr, step, "rescue of " + path_));
   if (finish != SQLITE_OK) return fail(sqlite::Error(out.get(), finish, "rescue of " + path_));
-  if (Status done = sqlite::Exec(out.get(), "PRAGMA journal_mode = DELETE"); !done.ok()) return fail(done);
+  if (Status done = sqlite::Exec(out.get(), "PRAGMA journal_mode = DELETE"); !done.ok())
+    return fail(done);
   return dest;
 }
 
@@ -321,15 +388,17 @@ Status SqliteStore::set_identity(int64_t id) {
 }
 
 Status SqliteStore::Backup(const std::string& db_path, const std::string& dest_path) {
-  if (::access(dest_path.c_str(), F_OK) == 0) return Status::Conflict("the backup file " + dest_path + " exists");
+  if (::access(dest_path.c_str(), F_OK) == 0)
+    return Status::Conflict("the backup file " + dest_path + " exists");
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite::DbPtr src(raw);
   if (rc != SQLITE_OK) return sqlite::Error(raw, rc, "open " + db_path + " for a backup");
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   raw = nullptr;
-  rc = sqlite3_open_v2(dest_path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                       nullptr);
+  rc = sqlite3_open_v2(dest_path.c_str(), &raw,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite::DbPtr dest(raw);
   auto fail = [&](Status st) {
     dest.reset();
@@ -338,14 +407,16 @@ Status SqliteStore::Backup(const std::string& db_path, const std::string& dest_p
   };
   if (rc != SQLITE_OK) return fail(sqlite::Error(raw, rc, "create " + dest_path));
   sqlite3_backup* backup = sqlite3_backup_init(dest.get(), "main", src.get(), "main");
-  if (backup == nullptr) return fail(sqlite::Error(dest.get(), sqlite3_errcode(dest.get()), "backup"));
+  if (backup == nullptr)
+    return fail(sqlite::Error(dest.get(), sqlite3_errcode(dest.get()), "backup"));
   // All pages in one step: the copy is made inside one read transaction, a single snapshot.
   const int step = sqlite3_backup_step(backup, -1);
   const int finish = sqlite3_backup_finish(backup);
   if (step != SQLITE_DONE) return fail(sqlite::Error(nullptr, step, "backup of " + db_path));
   if (finish != SQLITE_OK) return fail(sqlite::Error(dest.get(), finish, "backup of " + db_path));
   // The copy has the source's WAL flag; a single file with no WAL beside it is what travels.
-  if (Status st = sqlite::Exec(dest.get(), "PRAGMA journal_mode = DELETE"); !st.ok()) return fail(st);
+  if (Status st = sqlite::Exec(dest.get(), "PRAGMA journal_mode = DELETE"); !st.ok())
+    return fail(st);
   return Status::Ok();
 }
 
@@ -353,8 +424,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0)
     return Status::Invalid("the store needs a database file path, got '" + path + "'");
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite::DbPtr db(raw);  // owns the handle even when the open failed
   if (rc != SQLITE_OK) return sqlite::Error(raw, rc, "open " + path);
   sqlite3_extended_result_codes(raw, 1);
@@ -369,7 +441,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
     if (!row.ok()) return refuse_damaged(raw, path, row.status());
     const std::string got = *row ? mode->col_text() : "";
     mode->reset();
-    if (got != "wal") return Status::Internal("sqlite: cannot put " + path + " in WAL mode (journal mode '" + got + "')");
+    if (got != "wal")
+      return Status::Internal("sqlite: cannot put " + path + " in WAL mode (journal mode '" + got +
+                              "')");
   }
   BERTH_RETURN_IF_ERROR(sqlite::Exec(raw, "PRAGMA synchronous = FULL"));
   BERTH_RETURN_IF_ERROR(sqlite::Exec(raw, "PRAGMA foreign_keys = ON"));
@@ -434,7 +508,8 @@ void SqliteStore::rollback() {
 namespace {
 
 Result<int> current_version(sqlite3* db) {
-  BERTH_ASSIGN_OR_RETURN(auto s, prepare_once(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  BERTH_ASSIGN_OR_RETURN(auto s,
+                         prepare_once(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version"));
   BERTH_ASSIGN_OR_RETURN(auto row, s.step());
   const int version = row ? static_cast<int>(s.col_i64()) : 0;
   s.reset();
@@ -456,10 +531,13 @@ Status SqliteStore::migrate() {
                                 ", newer than this berth knows (" + std::to_string(latest) + ")");
       if (version >= m.version) return Status::Ok();
       if (version != m.version - 1)
-        return Status::Internal("schema version " + std::to_string(version) + " cannot take migration " +
-                                std::to_string(m.version));
+        return Status::Internal("schema version " + std::to_string(version) +
+                                " cannot take migration " + std::to_string(m.version));
       BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), m.sql));
-      BERTH_ASSIGN_OR_RETURN(auto insert, prepare_once(db_.get(), "INSERT INTO schema_version (version, description) VALUES (?, ?)"));
+      BERTH_ASSIGN_OR_RETURN(
+          auto insert,
+          prepare_once(db_.get(),
+                       "INSERT INTO schema_version (version, description) VALUES (?, ?)"));
       insert.bind_i64(m.version).bind_text(m.description);
       return insert.run();
     }));
@@ -481,12 +559,14 @@ Status SqliteStore::prepare_statements() {
       {&insert_award_, insert_sql("awards", kAwardColumns, "id")},
       {&insert_audit_, insert_sql("audit", kAuditColumns)},
       {&delete_funding_order_, "DELETE FROM funding_order WHERE project_id = ?"},
-      {&insert_funding_order_, "INSERT INTO funding_order (project_id, position, award_id) VALUES (?, ?, ?)"},
+      {&insert_funding_order_,
+       "INSERT INTO funding_order (project_id, position, award_id) VALUES (?, ?, ?)"},
       {&insert_topup_, insert_sql("topups", kTopUpColumns)},
       {&upsert_account_, insert_sql("accounts", kAccountColumns, "id")},
       {&insert_transfer_, insert_sql("transfers", kTransferColumns)},
       {&update_pending_,
-       "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS NOT NULL"},
+       "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS "
+       "NOT NULL"},
       {&upsert_job_, insert_sql("jobs", column_names(job_columns()), "id")},
       {&upsert_application_, insert_sql("applications", kApplicationColumns, "id")},
       {&delete_reviews_, "DELETE FROM application_reviews WHERE application_id = ?"},
@@ -497,7 +577,8 @@ Status SqliteStore::prepare_statements() {
       {&upsert_report_, insert_sql("progress_reports", kReportColumns, "award_id, period")},
       {&insert_report_event_, insert_sql("progress_report_events", kReportEventColumns)},
       {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
-      {&upsert_submit_key_, insert_sql("submit_keys", column_names(submit_key_columns()), "user_name, org_id, key")},
+      {&upsert_submit_key_,
+       insert_sql("submit_keys", column_names(submit_key_columns()), "user_name, org_id, key")},
   };
   for (const auto& s : statements) {
     auto prepared = Stmt::Prepare(db, s.sql, /*persistent=*/true);
@@ -530,17 +611,22 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
   for (const core::TopUp& t : c.topups) BERTH_RETURN_IF_ERROR(write_topup(t));
   for (const core::AuditRecord& r : c.audit) BERTH_RETURN_IF_ERROR(write_audit(r));
-  for (const auto& [project, order] : c.funding_orders) BERTH_RETURN_IF_ERROR(write_funding_order(project, order));
-  for (const auto& [scheme, criteria] : c.criteria) BERTH_RETURN_IF_ERROR(write_criteria(scheme, criteria));
+  for (const auto& [project, order] : c.funding_orders)
+    BERTH_RETURN_IF_ERROR(write_funding_order(project, order));
+  for (const auto& [scheme, criteria] : c.criteria)
+    BERTH_RETURN_IF_ERROR(write_criteria(scheme, criteria));
   for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
-  for (const core::ApplicationEvent& e : c.application_events) BERTH_RETURN_IF_ERROR(write_application_event(e));
+  for (const core::ApplicationEvent& e : c.application_events)
+    BERTH_RETURN_IF_ERROR(write_application_event(e));
   for (const core::ProgressReport& r : c.reports) BERTH_RETURN_IF_ERROR(write_report(r));
   for (const core::ReportEvent& e : c.report_events) BERTH_RETURN_IF_ERROR(write_report_event(e));
   for (const core::Job& j : c.jobs) BERTH_RETURN_IF_ERROR(write_job(j));
-  for (const core::SubmitKey& k : c.submit_keys) BERTH_RETURN_IF_ERROR(write_submit_key(k));  // after their jobs
+  for (const core::SubmitKey& k : c.submit_keys)
+    BERTH_RETURN_IF_ERROR(write_submit_key(k));  // after their jobs
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextJobId, static_cast<int64_t>(c.next_job_id)));
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextAccountId, static_cast<int64_t>(c.next_account_id)));
-  BERTH_RETURN_IF_ERROR(write_meta(kMetaNextTransferSeq, static_cast<int64_t>(c.next_transfer_seq)));
+  BERTH_RETURN_IF_ERROR(
+      write_meta(kMetaNextTransferSeq, static_cast<int64_t>(c.next_transfer_seq)));
   return write_meta(kMetaLastAliveMs, now_ms);
 }
 
@@ -563,7 +649,11 @@ Status SqliteStore::write_org(const core::Org& o) {
 Status SqliteStore::write_project(const core::Project& p) {
   Stmt& s = insert_project_;
   s.reset();
-  s.bind_u64(p.id.value).bind_u64(p.org.value).bind_text(p.name).bind_u64(p.wallet.value).bind_i64(p.created_ms);
+  s.bind_u64(p.id.value)
+      .bind_u64(p.org.value)
+      .bind_text(p.name)
+      .bind_u64(p.wallet.value)
+      .bind_i64(p.created_ms);
   return with_context(s.run(), "project", p.id.value);
 }
 
@@ -611,7 +701,8 @@ Status SqliteStore::write_award(const core::Award& a) {
 Status SqliteStore::write_funding_order(uint64_t project, const std::vector<AwardId>& order) {
   delete_funding_order_.reset();
   delete_funding_order_.bind_u64(project);
-  BERTH_RETURN_IF_ERROR(with_context(delete_funding_order_.run(), "funding order of project", project));
+  BERTH_RETURN_IF_ERROR(
+      with_context(delete_funding_order_.run(), "funding order of project", project));
   for (size_t i = 0; i < order.size(); ++i) {
     Stmt& s = insert_funding_order_;
     s.reset();
@@ -650,7 +741,10 @@ Status SqliteStore::write_criteria(uint64_t scheme, const std::vector<core::Crit
   for (size_t i = 0; i < criteria.size(); ++i) {
     Stmt& s = insert_criterion_;
     s.reset();
-    s.bind_u64(scheme).bind_i64(static_cast<int64_t>(i)).bind_text(criteria[i].name).bind_i64(criteria[i].weight_bps);
+    s.bind_u64(scheme)
+        .bind_i64(static_cast<int64_t>(i))
+        .bind_text(criteria[i].name)
+        .bind_i64(criteria[i].weight_bps);
     BERTH_RETURN_IF_ERROR(with_context(s.run(), "criteria of scheme", scheme));
   }
   return Status::Ok();
@@ -857,7 +951,8 @@ Status SqliteStore::put_node_state(const std::string& name, core::NodeState stat
 Status SqliteStore::put_token(const TokenRow& row) { return put_tokens({row}); }
 
 Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
-  auto s = prepare_once(db_.get(), insert_sql("tokens", column_names(token_columns()), "token_hash"));
+  auto s =
+      prepare_once(db_.get(), insert_sql("tokens", column_names(token_columns()), "token_hash"));
   if (!s.ok()) return s.status();
   return in_transaction("put tokens", [&]() -> Status {
     for (const TokenRow& row : rows) {
@@ -890,14 +985,16 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
 
 Result<std::vector<core::Node>> SqliteStore::nodes() {
   std::vector<core::Node> out;
-  const Status st = for_each_row(db_.get(), select_sql("nodes", column_names(node_columns()), "id"), [&](Stmt& s) {
-    core::Node n;
-    FirstUnreadable unreadable;
-    read_columns(s, node_columns(), n, unreadable);
-    if (unreadable.column != nullptr) return bad_value("node", unreadable.column, n.id.value, unreadable.text);
-    out.push_back(std::move(n));
-    return Status::Ok();
-  });
+  const Status st = for_each_row(
+      db_.get(), select_sql("nodes", column_names(node_columns()), "id"), [&](Stmt& s) {
+        core::Node n;
+        FirstUnreadable unreadable;
+        read_columns(s, node_columns(), n, unreadable);
+        if (unreadable.column != nullptr)
+          return bad_value("node", unreadable.column, n.id.value, unreadable.text);
+        out.push_back(std::move(n));
+        return Status::Ok();
+      });
   if (!st.ok()) return Status(st.code(), "read nodes: " + st.message());
   return out;
 }
@@ -990,7 +1087,8 @@ Status SqliteStore::load_schemes(core::ChangeSet* rows) {
     x.window_open_ms = s.col_i64();
     x.window_close_ms = s.col_i64();
     x.award_validity_days = static_cast<int>(s.col_i64());
-    if (!core::parse_shortfall(shortfall, &x.shortfall)) return bad_value("scheme", "shortfall", x.id.value, shortfall);
+    if (!core::parse_shortfall(shortfall, &x.shortfall))
+      return bad_value("scheme", "shortfall", x.id.value, shortfall);
     rows->schemes.push_back(std::move(x));
     return Status::Ok();
   });
@@ -1050,7 +1148,7 @@ Status SqliteStore::load_transfers(core::ChangeSet* rows) {
     t.credit = AccountId(s.col_u64());
     t.amount = s.col_i64();
     t.flags = static_cast<uint32_t>(s.col_i64());
-    (void)s.col_text();  // flags_text
+    (void)s.col_text();                      // flags_text
     t.pending_id = TransferId(s.col_u64());  // NULL reads as 0
     t.timeout_ms = s.col_i64();
     t.code = static_cast<uint32_t>(s.col_i64());
@@ -1062,7 +1160,8 @@ Status SqliteStore::load_transfers(core::ChangeSet* rows) {
     const Minor posted = s.col_i64();
     if (has_state) {
       core::PendingUpdate u{t.id, core::PendingState::kNone, posted};
-      if (!parse_pending_state(state, &u.state)) return bad_value("transfer", "pending_state", t.id.value, state);
+      if (!parse_pending_state(state, &u.state))
+        return bad_value("transfer", "pending_state", t.id.value, state);
       rows->pending.push_back(u);
     }
     rows->transfers.push_back(t);
@@ -1071,8 +1170,9 @@ Status SqliteStore::load_transfers(core::ChangeSet* rows) {
 }
 
 Status SqliteStore::load_topups(core::ChangeSet* rows) {
-  const std::string sql = "SELECT " + join_columns(kTopUpColumns, "topups.") +
-                          " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
+  const std::string sql =
+      "SELECT " + join_columns(kTopUpColumns, "topups.") +
+      " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
   return for_each_row(db_.get(), sql, [&](Stmt& s) {
     core::TopUp t;
     t.transfer = TransferId(s.col_u64());
@@ -1086,40 +1186,43 @@ Status SqliteStore::load_topups(core::ChangeSet* rows) {
 }
 
 Status SqliteStore::load_applications(core::ChangeSet* rows) {
-  BERTH_RETURN_IF_ERROR(for_each_row(db_.get(), select_sql("applications", kApplicationColumns, "id"), [&](Stmt& s) {
-    core::Application a;
-    a.id = ApplicationId(s.col_u64());
-    a.scheme = SchemeId(s.col_u64());
-    a.project = ProjectId(s.col_u64());
-    a.org = OrgId(s.col_u64());
-    const std::string state = s.col_text();
-    a.terms.amount_minor = s.col_i64();
-    a.terms.gpu_level = static_cast<int>(s.col_i64());
-    a.terms.gpu_model = s.col_text();
-    a.terms.duration_days = static_cast<int>(s.col_i64());
-    a.terms.justification = s.col_text();
-    a.terms.planned_work = s.col_text();
-    a.created_ms = s.col_i64();
-    a.created_by = s.col_text();
-    a.updated_ms = s.col_i64();
-    a.submitted_ms = s.col_i64();
-    a.submitted_by = s.col_text();
-    a.decided_ms = s.col_i64();
-    a.decided_by = s.col_text();
-    a.weighted_score_e4 = s.col_i64();
-    a.approved_minor = s.col_i64();
-    a.approved_gpu_level = static_cast<int>(s.col_i64());
-    a.approved_duration_days = static_cast<int>(s.col_i64());
-    a.approved_rate_bps = s.col_i64();
-    a.rejection_reason = s.col_text();
-    a.withdrawal_note = s.col_text();
-    a.award = AwardId(s.col_u64());
-    if (!core::parse_application_state(state, &a.state)) return bad_value("application", "state", a.id.value, state);
-    rows->applications.push_back(std::move(a));
-    return Status::Ok();
-  }));
+  BERTH_RETURN_IF_ERROR(
+      for_each_row(db_.get(), select_sql("applications", kApplicationColumns, "id"), [&](Stmt& s) {
+        core::Application a;
+        a.id = ApplicationId(s.col_u64());
+        a.scheme = SchemeId(s.col_u64());
+        a.project = ProjectId(s.col_u64());
+        a.org = OrgId(s.col_u64());
+        const std::string state = s.col_text();
+        a.terms.amount_minor = s.col_i64();
+        a.terms.gpu_level = static_cast<int>(s.col_i64());
+        a.terms.gpu_model = s.col_text();
+        a.terms.duration_days = static_cast<int>(s.col_i64());
+        a.terms.justification = s.col_text();
+        a.terms.planned_work = s.col_text();
+        a.created_ms = s.col_i64();
+        a.created_by = s.col_text();
+        a.updated_ms = s.col_i64();
+        a.submitted_ms = s.col_i64();
+        a.submitted_by = s.col_text();
+        a.decided_ms = s.col_i64();
+        a.decided_by = s.col_text();
+        a.weighted_score_e4 = s.col_i64();
+        a.approved_minor = s.col_i64();
+        a.approved_gpu_level = static_cast<int>(s.col_i64());
+        a.approved_duration_days = static_cast<int>(s.col_i64());
+        a.approved_rate_bps = s.col_i64();
+        a.rejection_reason = s.col_text();
+        a.withdrawal_note = s.col_text();
+        a.award = AwardId(s.col_u64());
+        if (!core::parse_application_state(state, &a.state))
+          return bad_value("application", "state", a.id.value, state);
+        rows->applications.push_back(std::move(a));
+        return Status::Ok();
+      }));
   BERTH_RETURN_IF_ERROR(for_each_row(
-      db_.get(), select_sql("application_reviews", kReviewColumns, "application_id, position"), [&](Stmt& s) {
+      db_.get(), select_sql("application_reviews", kReviewColumns, "application_id, position"),
+      [&](Stmt& s) {
         const uint64_t app = s.col_u64();
         (void)s.col_i64();  // position: the order of the rows
         core::Review r;
@@ -1129,13 +1232,16 @@ Status SqliteStore::load_applications(core::ChangeSet* rows) {
         r.comment = s.col_text();
         r.at_ms = s.col_i64();
         if (app == 0 || app > rows->applications.size())
-          return Status::Internal("store: a review names application " + std::to_string(app) + ", which does not exist");
-        if (!parse_int_list(scores, &r.scores)) return bad_value("application review of", "scores", app, scores);
+          return Status::Internal("store: a review names application " + std::to_string(app) +
+                                  ", which does not exist");
+        if (!parse_int_list(scores, &r.scores))
+          return bad_value("application review of", "scores", app, scores);
         rows->applications[app - 1].reviews.push_back(std::move(r));
         return Status::Ok();
       }));
   BERTH_RETURN_IF_ERROR(for_each_row(
-      db_.get(), select_sql("scheme_criteria", kCriterionColumns, "scheme_id, position"), [&](Stmt& s) {
+      db_.get(), select_sql("scheme_criteria", kCriterionColumns, "scheme_id, position"),
+      [&](Stmt& s) {
         const uint64_t scheme = s.col_u64();
         (void)s.col_i64();  // position
         core::Criterion c;
@@ -1144,35 +1250,38 @@ Status SqliteStore::load_applications(core::ChangeSet* rows) {
         rows->criteria[scheme].push_back(std::move(c));
         return Status::Ok();
       }));
-  return for_each_row(db_.get(), select_sql("application_events", kApplicationEventColumns, "seq"), [&](Stmt& s) {
-    core::ApplicationEvent e;
-    e.seq = s.col_u64();
-    e.application = ApplicationId(s.col_u64());
-    e.scheme = SchemeId(s.col_u64());
-    e.at_ms = s.col_i64();
-    e.user = s.col_text();
-    const std::string action = s.col_text();
-    e.note = s.col_text();
-    if (!parse_named(action, &core::application_action_name, static_cast<int>(core::ApplicationAction::kCriteriaSet),
-                     static_cast<int>(core::ApplicationAction::kAwarded), &e.action))
-      return bad_value("application event", "action", e.seq, action);
-    rows->application_events.push_back(std::move(e));
-    return Status::Ok();
-  });
+  return for_each_row(
+      db_.get(), select_sql("application_events", kApplicationEventColumns, "seq"), [&](Stmt& s) {
+        core::ApplicationEvent e;
+        e.seq = s.col_u64();
+        e.application = ApplicationId(s.col_u64());
+        e.scheme = SchemeId(s.col_u64());
+        e.at_ms = s.col_i64();
+        e.user = s.col_text();
+        const std::string action = s.col_text();
+        e.note = s.col_text();
+        if (!parse_named(action, &core::application_action_name,
+                         static_cast<int>(core::ApplicationAction::kCriteriaSet),
+                         static_cast<int>(core::ApplicationAction::kAwarded), &e.action))
+          return bad_value("application event", "action", e.seq, action);
+        rows->application_events.push_back(std::move(e));
+        return Status::Ok();
+      });
 }
 
 Status SqliteStore::load_funding_orders(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), "SELECT project_id, award_id FROM funding_order ORDER BY project_id, position",
-                      [&](Stmt& s) {
-                        const uint64_t project = s.col_u64();
-                        rows->funding_orders[project].push_back(AwardId(s.col_u64()));
-                        return Status::Ok();
-                      });
+  return for_each_row(
+      db_.get(), "SELECT project_id, award_id FROM funding_order ORDER BY project_id, position",
+      [&](Stmt& s) {
+        const uint64_t project = s.col_u64();
+        rows->funding_orders[project].push_back(AwardId(s.col_u64()));
+        return Status::Ok();
+      });
 }
 
 Status SqliteStore::load_reports(core::ChangeSet* rows) {
-  BERTH_RETURN_IF_ERROR(
-      for_each_row(db_.get(), select_sql("progress_reports", kReportColumns, "award_id, period"), [&](Stmt& s) {
+  BERTH_RETURN_IF_ERROR(for_each_row(
+      db_.get(), select_sql("progress_reports", kReportColumns, "award_id, period"), [&](Stmt& s) {
         core::ProgressReport r;
         r.award = AwardId(s.col_u64());
         r.period = static_cast<int>(s.col_i64());
@@ -1185,34 +1294,38 @@ Status SqliteStore::load_reports(core::ChangeSet* rows) {
         r.decided_by = s.col_text();
         r.return_reason = s.col_text();
         r.submissions = static_cast<int>(s.col_i64());
-        if (!core::parse_report_state(state, &r.state)) return bad_value("progress report", "state", r.award.value, state);
+        if (!core::parse_report_state(state, &r.state))
+          return bad_value("progress report", "state", r.award.value, state);
         rows->reports.push_back(std::move(r));
         return Status::Ok();
       }));
-  return for_each_row(db_.get(), select_sql("progress_report_events", kReportEventColumns, "seq"), [&](Stmt& s) {
-    core::ReportEvent e;
-    e.seq = s.col_u64();
-    e.award = AwardId(s.col_u64());
-    e.period = static_cast<int>(s.col_i64());
-    e.at_ms = s.col_i64();
-    e.user = s.col_text();
-    const std::string action = s.col_text();
-    e.note = s.col_text();
-    if (!core::parse_report_action(action, &e.action)) return bad_value("progress report event", "action", e.seq, action);
-    rows->report_events.push_back(std::move(e));
-    return Status::Ok();
-  });
+  return for_each_row(db_.get(), select_sql("progress_report_events", kReportEventColumns, "seq"),
+                      [&](Stmt& s) {
+                        core::ReportEvent e;
+                        e.seq = s.col_u64();
+                        e.award = AwardId(s.col_u64());
+                        e.period = static_cast<int>(s.col_i64());
+                        e.at_ms = s.col_i64();
+                        e.user = s.col_text();
+                        const std::string action = s.col_text();
+                        e.note = s.col_text();
+                        if (!core::parse_report_action(action, &e.action))
+                          return bad_value("progress report event", "action", e.seq, action);
+                        rows->report_events.push_back(std::move(e));
+                        return Status::Ok();
+                      });
 }
 
 Status SqliteStore::load_submit_keys(core::ChangeSet* rows) {
   const auto& columns = submit_key_columns();
-  return for_each_row(db_.get(), select_sql("submit_keys", column_names(columns), "job_id"), [&](Stmt& s) {
-    core::SubmitKey k;
-    NoRowProblems none;
-    read_columns(s, columns, k, none);
-    rows->submit_keys.push_back(std::move(k));
-    return Status::Ok();
-  });
+  return for_each_row(db_.get(), select_sql("submit_keys", column_names(columns), "job_id"),
+                      [&](Stmt& s) {
+                        core::SubmitKey k;
+                        NoRowProblems none;
+                        read_columns(s, columns, k, none);
+                        rows->submit_keys.push_back(std::move(k));
+                        return Status::Ok();
+                      });
 }
 
 Status SqliteStore::load_audit(core::ChangeSet* rows) {
@@ -1236,7 +1349,8 @@ Status SqliteStore::load_jobs(core::ChangeSet* rows) {
   const std::vector<JobColumn>& columns = job_columns();
   return for_each_row(db_.get(), select_sql("jobs", column_names(columns), "id"), [&](Stmt& s) {
     // A field this berth cannot read gets a safe default and is reported, never a failed load:
-    // Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be read").
+    // Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be
+    // read").
     core::Job j;
     core::JobRowProblem problem;
     read_columns(s, columns, j, problem);

@@ -190,8 +190,10 @@ class SqliteStore final : public Store {
   sqlite::Stmt begin_, commit_, rollback_;
   sqlite::Stmt upsert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
-  sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_, insert_criterion_;
-  sqlite::Stmt insert_application_event_, insert_audit_, delete_funding_order_, insert_funding_order_;
+  sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_,
+      insert_criterion_;
+  sqlite::Stmt insert_application_event_, insert_audit_, delete_funding_order_,
+      insert_funding_order_;
   sqlite::Stmt upsert_report_, insert_report_event_, upsert_submit_key_;
 };
 

@@ -52,7 +52,8 @@ Status write_marker(const std::string& path, int64_t id) {
   const std::string line = std::to_string(id) + "\n";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Internal("cannot write " + tmp + ": " + std::strerror(errno));
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
@@ -66,7 +67,8 @@ std::string refusal(const std::string& state_dir, const std::string& found) {
   return "the state directory " + state_dir + " had state (" + StateMarkerPath(state_dir) +
          " is there), but " + found +
          "; berthd will not start afresh on top of it. Restore the database from a backup "
-         "(docs/operations.md); to start with no state on purpose, move the directory away or remove " +
+         "(docs/operations.md); to start with no state on purpose, move the directory away or "
+         "remove " +
          StateMarkerPath(state_dir);
 }
 
@@ -81,11 +83,12 @@ Status CheckWritable(const std::string& path) {
   struct stat st {};
   std::string what = path;
   if (::stat(path.c_str(), &st) == 0) {
-    what += std::string(S_ISDIR(st.st_mode) ? " (a directory" : " (a file") + " owned by " + user_name(st.st_uid) +
-            ", mode " + mode_text(st.st_mode) + ")";
+    what += std::string(S_ISDIR(st.st_mode) ? " (a directory" : " (a file") + " owned by " +
+            user_name(st.st_uid) + ", mode " + mode_text(st.st_mode) + ")";
   }
-  return Status::Internal("berthd runs as " + user_name(geteuid()) + " and cannot write " + what + ": " +
-                          std::strerror(err) + "; give that user write access, or run berthd as the owner");
+  return Status::Internal("berthd runs as " + user_name(geteuid()) + " and cannot write " + what +
+                          ": " + std::strerror(err) +
+                          "; give that user write access, or run berthd as the owner");
 }
 
 Result<std::unique_ptr<SqliteStore>> OpenStateStore(const std::string& state_dir) {
@@ -101,20 +104,25 @@ Result<std::unique_ptr<SqliteStore>> OpenStateStore(const std::string& state_dir
     std::ifstream in(marker_path);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     marker_id = parse_identity(text);
-    if (marker_id == 0) return Status::Internal(marker_path + " does not hold a state identity (a number)");
+    if (marker_id == 0)
+      return Status::Internal(marker_path + " does not hold a state identity (a number)");
     // Checked before SQLite would create an empty database in its place.
-    if (!have_db) return Status::Internal(refusal(state_dir, "its database " + db_path + " is missing"));
-    if (db_st.st_size == 0) return Status::Internal(refusal(state_dir, "its database " + db_path + " is empty"));
+    if (!have_db)
+      return Status::Internal(refusal(state_dir, "its database " + db_path + " is missing"));
+    if (db_st.st_size == 0)
+      return Status::Internal(refusal(state_dir, "its database " + db_path + " is empty"));
   }
   BERTH_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(db_path));
   BERTH_ASSIGN_OR_RETURN(auto db_id, store->identity());
   if (have_marker) {
     if (db_id == 0)
-      return Status::Internal(refusal(state_dir, "its database " + db_path + " holds no state identity (a new database?)"));
+      return Status::Internal(refusal(
+          state_dir, "its database " + db_path + " holds no state identity (a new database?)"));
     if (db_id != marker_id)
-      return Status::Internal(refusal(state_dir, "its database " + db_path + " holds the state " +
-                                                     std::to_string(db_id) + ", not " + std::to_string(marker_id) +
-                                                     " (a database from another state directory?)"));
+      return Status::Internal(
+          refusal(state_dir, "its database " + db_path + " holds the state " +
+                                 std::to_string(db_id) + ", not " + std::to_string(marker_id) +
+                                 " (a database from another state directory?)"));
     return store;
   }
   int64_t id = db_id;
@@ -129,7 +137,8 @@ Result<std::unique_ptr<SqliteStore>> OpenStateStore(const std::string& state_dir
 Result<core::ReconcileReport> ReconcileStateDir(const std::string& state_dir,
                                                 const core::ReconcileOptions& options) {
   const std::string path = StateDbPath(state_dir);
-  if (!std::filesystem::is_regular_file(path)) return Status::NotFound("no berth database at " + path);
+  if (!std::filesystem::is_regular_file(path))
+    return Status::NotFound("no berth database at " + path);
   BERTH_ASSIGN_OR_RETURN(auto store, SqliteStore::Open(path));
   BERTH_ASSIGN_OR_RETURN(core::ChangeSet rows, store->load(nullptr));
   return core::reconcile(rows, options);

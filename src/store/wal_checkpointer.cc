@@ -2,15 +2,19 @@
 
 namespace berth::store {
 
-Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(sqlite3* writer, const std::string& path, int pages) {
+Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(sqlite3* writer,
+                                                                const std::string& path,
+                                                                int pages) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite::DbPtr own(raw);
   if (rc != SQLITE_OK) return sqlite::Error(raw, rc, "open " + path + " to checkpoint it");
   // The checkpoint syncs the database file before the WAL may be reused, as the writer's own would.
   BERTH_RETURN_IF_ERROR(sqlite::Exec(raw, "PRAGMA synchronous = FULL"));
   std::unique_ptr<WalCheckpointer> c(new WalCheckpointer(writer, std::move(own), pages));
-  sqlite3_wal_hook(writer, &WalCheckpointer::on_commit, c.get());  // replaces the automatic checkpoint
+  sqlite3_wal_hook(writer, &WalCheckpointer::on_commit,
+                   c.get());  // replaces the automatic checkpoint
   return c;
 }
 
@@ -69,7 +73,8 @@ void WalCheckpointer::loop() {
     // PASSIVE: copies what it can without waiting for, or blocking, the writer or readers. A
     // failure (busy, or the file gone: the writer's own check stops berthd) waits for the next
     // commit to ask again.
-    const int rc = sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(own_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     lock.lock();
     busy_ = false;
     if (rc == SQLITE_OK) {

@@ -25,7 +25,8 @@ namespace berth::store {
 
 class WalCheckpointer {
  public:
-  static constexpr int kDefaultPages = 1000;  // SQLite's own default (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT)
+  static constexpr int kDefaultPages =
+      1000;  // SQLite's own default (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT)
 
   // Watches `writer` (a connection in WAL mode to `path`) and checkpoints `path` from a new
   // connection. The writer must outlive this object.

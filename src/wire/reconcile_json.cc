@@ -10,10 +10,14 @@ using nlohmann::json;
 
 json difference_json(const core::Difference& d, const char* source) {
   auto value = [&](int64_t v) { return d.money ? json(format_amount(v)) : json(v); };
-  return {{"source", source},         {"kind", core::difference_kind_name(d.kind)},
-          {"entity", core::entity_kind_name(d.entity)}, {"id", d.id},
-          {"field", d.field},         {"expected", value(d.expected)},
-          {"found", value(d.found)},  {"message", d.message}};
+  return {{"source", source},
+          {"kind", core::difference_kind_name(d.kind)},
+          {"entity", core::entity_kind_name(d.entity)},
+          {"id", d.id},
+          {"field", d.field},
+          {"expected", value(d.expected)},
+          {"found", value(d.found)},
+          {"message", d.message}};
 }
 
 json reconcile_json(const core::ReconcileReport& store, const core::ReconcileReport& engine,
@@ -26,8 +30,11 @@ json reconcile_json(const core::ReconcileReport& store, const core::ReconcileRep
     return json{{"ok", r.ok()},
                 {"differences_found", r.differences_found},
                 {"runs_not_recomputed", r.runs_not_recomputed},
-                {"checked", {{"accounts", r.accounts_checked}, {"transfers", r.transfers_checked},
-                             {"jobs", r.jobs_checked}, {"topups", r.topups_checked}}}};
+                {"checked",
+                 {{"accounts", r.accounts_checked},
+                  {"transfers", r.transfers_checked},
+                  {"jobs", r.jobs_checked},
+                  {"topups", r.topups_checked}}}};
   };
   const json of_store = summary(store);
   return {{"ok", store.ok() && engine.ok()},
@@ -39,4 +46,3 @@ json reconcile_json(const core::ReconcileReport& store, const core::ReconcileRep
 }
 
 }  // namespace berth::wire
-

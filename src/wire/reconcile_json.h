@@ -17,7 +17,7 @@ nlohmann::json difference_json(const core::Difference& d, const char* source);
 // The store's rows as committed and the live engine's, each reconciled: "ok", "checked" (the
 // store's counts), "differences_found" (both), at most `max_listed` "differences" in all (the
 // store's first), and a summary of each under "store" and "engine".
-nlohmann::json reconcile_json(const core::ReconcileReport& store, const core::ReconcileReport& engine,
-                              size_t max_listed);
+nlohmann::json reconcile_json(const core::ReconcileReport& store,
+                              const core::ReconcileReport& engine, size_t max_listed);
 
 }  // namespace berth::wire

@@ -26,9 +26,10 @@ SchedBenchOptions tiny(uint64_t seed) {
 TEST(SchedBench, ReportsTheFieldsAndStartsJobs) {
   Result<json> r = run_sched_bench(tiny(1));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  for (const char* field : {"nodes", "gpus_per_node", "jobs", "seed", "refused", "submit_per_s", "decisions",
-                            "decisions_per_s", "passes", "drain_wall_s", "pass_ms_p50", "pass_ms_p99", "pass_ms_max",
-                            "rss_mb", "rss_mb_before", "truncated", "note"}) {
+  for (const char* field :
+       {"nodes", "gpus_per_node", "jobs", "seed", "refused", "submit_per_s", "decisions",
+        "decisions_per_s", "passes", "drain_wall_s", "pass_ms_p50", "pass_ms_p99", "pass_ms_max",
+        "rss_mb", "rss_mb_before", "truncated", "note"}) {
     EXPECT_TRUE(r->contains(field)) << field;
   }
   EXPECT_EQ((*r)["nodes"], 20);
@@ -48,9 +49,10 @@ TEST(SchedBench, SameSeedSameCounts) {
   Result<json> b = run_sched_bench(tiny(7));
   Result<json> c = run_sched_bench(tiny(8));
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
-  for (const char* field : {"refused", "accepted", "decisions", "started", "passes", "considered", "drain_virtual_h",
-                            "steady_pending", "steady_pending_end", "pending_reasons", "preempted", "requeued",
-                            "insufficient_funds_waits", "jobs_in_core", "transfers_in_core"}) {
+  for (const char* field :
+       {"refused", "accepted", "decisions", "started", "passes", "considered", "drain_virtual_h",
+        "steady_pending", "steady_pending_end", "pending_reasons", "preempted", "requeued",
+        "insufficient_funds_waits", "jobs_in_core", "transfers_in_core"}) {
     EXPECT_EQ((*a)[field], (*b)[field]) << field;
   }
   EXPECT_NE((*a)["considered"], (*c)["considered"]);
@@ -69,8 +71,9 @@ TEST(SchedBench, CommandLinePrintsOneJsonObject) {
   cli::CliIo io;
   io.out = &out;
   io.err = &err;
-  const int rc = cli::run_cli({"bench", "sched", "--nodes", "4", "--gpus-per-node", "4", "--jobs", "30", "--seed", "3"},
-                              io);
+  const int rc = cli::run_cli(
+      {"bench", "sched", "--nodes", "4", "--gpus-per-node", "4", "--jobs", "30", "--seed", "3"},
+      io);
   ASSERT_EQ(rc, 0) << err.str();
   const json j = json::parse(out.str());
   EXPECT_EQ(j["nodes"], 4);

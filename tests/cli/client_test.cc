@@ -41,8 +41,8 @@ TEST(ServerUrl, RefusesTlsAndGarbage) {
   Result<ServerUrl> u = parse_server_url("https://x:443");
   ASSERT_FALSE(u.ok());
   EXPECT_NE(u.status().message().find("only http://"), std::string::npos);
-  for (const char* bad : {"", "http://", "http://:80", "http://x:", "http://x:0", "http://x:70000", "http://x:ab",
-                          "ftp://x", "http://[::1"}) {
+  for (const char* bad : {"", "http://", "http://:80", "http://x:", "http://x:0", "http://x:70000",
+                          "http://x:ab", "ftp://x", "http://[::1"}) {
     EXPECT_FALSE(parse_server_url(bad).ok()) << bad;
   }
 }
@@ -62,7 +62,8 @@ TEST(QueryString, SkipsEmptyValues) {
 }
 
 TEST(StatusFromReply, UsesTheServersErrorObject) {
-  Status s = status_from_reply(409, R"({"error":{"code":"insufficient_funds","message":"wallet is short"}})");
+  Status s = status_from_reply(
+      409, R"({"error":{"code":"insufficient_funds","message":"wallet is short"}})");
   EXPECT_EQ(s.code(), Code::kInsufficientFunds);
   EXPECT_EQ(s.message(), "wallet is short");
   s = status_from_reply(404, R"({"error":{"message":"no such job"}})");
@@ -88,7 +89,8 @@ class HttpApiTest : public ::testing::Test {
     server_.Get("/v1/whoami", [](const httplib::Request& req, httplib::Response& res) {
       if (req.get_header_value("Authorization") != "Bearer secret") {
         res.status = 401;
-        res.set_content(R"({"error":{"code":"unauthenticated","message":"unknown token"}})", "application/json");
+        res.set_content(R"({"error":{"code":"unauthenticated","message":"unknown token"}})",
+                        "application/json");
         return;
       }
       res.set_content(R"({"user":"alice","role":"member"})", "application/json");
@@ -96,8 +98,9 @@ class HttpApiTest : public ::testing::Test {
     server_.Post("/v1/jobs", [](const httplib::Request& req, httplib::Response& res) {
       const json body = json::parse(req.body);
       res.status = 201;
-      res.set_content(json{{"id", 7}, {"echo", body}, {"key", req.get_header_value("Idempotency-Key")}}.dump(),
-                      "application/json");
+      res.set_content(
+          json{{"id", 7}, {"echo", body}, {"key", req.get_header_value("Idempotency-Key")}}.dump(),
+          "application/json");
     });
     server_.Get("/v1/broken", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("not json", "text/plain");
@@ -108,7 +111,8 @@ class HttpApiTest : public ::testing::Test {
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 200 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && !server_.is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   void TearDown() override {
     server_.stop();
@@ -149,7 +153,8 @@ TEST_F(HttpApiTest, PostsJsonBody) {
 }
 
 TEST_F(HttpApiTest, PostsTheHeadersGiven) {
-  Result<json> reply = api("secret")->post("/v1/jobs", json{{"gpus", 2}}, {{"Idempotency-Key", "k-123"}});
+  Result<json> reply =
+      api("secret")->post("/v1/jobs", json{{"gpus", 2}}, {{"Idempotency-Key", "k-123"}});
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   EXPECT_EQ((*reply)["key"], "k-123");
 }
@@ -183,7 +188,8 @@ TEST_F(HttpApiTest, BasePathIsPrefixed) {
 }
 
 TEST_F(HttpApiTest, InvalidUtf8IsRefusedLocally) {
-  Result<json> reply = api("secret")->post("/v1/jobs", json{{"script", std::string("#!/bin/sh\n# caf\xe9\n")}});
+  Result<json> reply =
+      api("secret")->post("/v1/jobs", json{{"script", std::string("#!/bin/sh\n# caf\xe9\n")}});
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.status().code(), Code::kInvalidArgument);
   EXPECT_NE(reply.status().message().find("UTF-8"), std::string::npos);

@@ -47,8 +47,8 @@ TEST(CliConfig, ParsesKeysCommentsAndEscapes) {
 }
 
 TEST(CliConfig, MalformedLinesNameTheLine) {
-  for (const char* bad : {"server\n", "server = http://x\n", "server = \"open\n", "= \"x\"\n", "a b = \"x\"\n",
-                          "server = \"x\" extra\n"}) {
+  for (const char* bad : {"server\n", "server = http://x\n", "server = \"open\n", "= \"x\"\n",
+                          "a b = \"x\"\n", "server = \"x\" extra\n"}) {
     Result<std::map<std::string, std::string>> c = parse_cli_config(std::string("# ok\n") + bad);
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_NE(c.status().message().find("line 2"), std::string::npos) << c.status().message();
@@ -74,7 +74,8 @@ TEST(ResolveConnection, LocalAdminTokenAfterMakeRun) {
 TEST(ResolveConnection, ConfigFileBeatsLocalToken) {
   FakeWorld world;
   world.env["HOME"] = "/home/alice";
-  world.files["/home/alice/.config/berth/cli.toml"] = "server = \"http://cfg:1\"\ntoken = \"from-config\"\n";
+  world.files["/home/alice/.config/berth/cli.toml"] =
+      "server = \"http://cfg:1\"\ntoken = \"from-config\"\n";
   world.files["berth-state/admin.token"] = "local-admin";
   const Connection c = world.resolve();
   EXPECT_EQ(c.server, "http://cfg:1");

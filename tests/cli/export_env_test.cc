@@ -8,10 +8,16 @@ namespace {
 
 using Env = std::map<std::string, std::string>;
 
-const Env kSubmitter = {{"PATH", "/opt/conda/bin:/usr/bin"}, {"HOME", "/home/alice"}, {"USER", "alice"}, {"PWD", "/w"},
-                        {"BERTH_TOKEN", "s3cret"},           {"BERTH_SERVER", "http://x"},
-                        {"GITHUB_TOKEN", "ghp_x"},            {"AWS_ACCESS_KEY_ID", "AKIA"},
-                        {"DB_PASSWORD", "pw"},                {"SLURM_JOB_ID", "77"},
+const Env kSubmitter = {{"PATH", "/opt/conda/bin:/usr/bin"},
+                        {"HOME", "/home/alice"},
+                        {"USER", "alice"},
+                        {"PWD", "/w"},
+                        {"BERTH_TOKEN", "s3cret"},
+                        {"BERTH_SERVER", "http://x"},
+                        {"GITHUB_TOKEN", "ghp_x"},
+                        {"AWS_ACCESS_KEY_ID", "AKIA"},
+                        {"DB_PASSWORD", "pw"},
+                        {"SLURM_JOB_ID", "77"},
                         {"CONDA_PREFIX", "/opt/conda"}};
 
 Env exported(const std::optional<std::string>& request, const Env& env = kSubmitter,
@@ -43,7 +49,8 @@ TEST(Export, NoneGivesNothing) {
 
 TEST(Export, NamedVariablesOnlyWithTheirValuesOrTheSubmitters) {
   const Env expected = {{"CONDA_PREFIX", "/opt/conda"}, {"LR", "0.1"}, {"DB_PASSWORD", "pw"}};
-  // Named explicitly, a variable passes even if the deny list matches it; an unset one is left unset.
+  // Named explicitly, a variable passes even if the deny list matches it; an unset one is left
+  // unset.
   EXPECT_EQ(exported("CONDA_PREFIX,LR=0.1,DB_PASSWORD,UNSET_ONE"), expected);
 }
 
@@ -58,9 +65,11 @@ TEST(Export, AllWithValuesAddsThem) {
 
 TEST(Export, BadRequestsAreRefusedNamingWhatIsWrong) {
   EXPECT_NE(parse_export("BERTH_TOKEN").status().message().find("never passes"), std::string::npos);
-  EXPECT_NE(parse_export("SLURM_JOB_ID").status().message().find("sets the job's own"), std::string::npos);
+  EXPECT_NE(parse_export("SLURM_JOB_ID").status().message().find("sets the job's own"),
+            std::string::npos);
   EXPECT_NE(parse_export("NONE,A=1").status().message().find("mixes NONE"), std::string::npos);
-  EXPECT_NE(parse_export("A-B=1").status().message().find("'A-B', which is not a variable name"), std::string::npos);
+  EXPECT_NE(parse_export("A-B=1").status().message().find("'A-B', which is not a variable name"),
+            std::string::npos);
   EXPECT_FALSE(parse_export("").ok());
   EXPECT_FALSE(parse_export("A,,B").ok());
 }

@@ -35,34 +35,53 @@ TEST(HistoryColumns, UnknownNamesAndBadWidthsAreRefused) {
             "unknown --format column 'MaxRSS'; known: JobID, JobIDRaw, Jo");
   EXPECT_FALSE(history_columns("JobID,").ok());
   EXPECT_FALSE(history_columns("").ok());
-  EXPECT_EQ(history_columns("JobName%x").status().message(), "--format column 'JobName%x' has a width that is not a number");
+  EXPECT_EQ(history_columns("JobName%x").status().message(),
+            "--format column 'JobName%x' has a width that is not a number");
 }
 
 TEST(RenderHistory, GpuHoursElapsedAndExitCodeOfRunningAndEndedJobs) {
   const json jobs = json::array({
-      {{"id", 3}, {"state", "RUNNING"}, {"gpus", 4}, {"start_time", "2026-03-01T11:15:00Z"}, {"runtime_s", nullptr},
+      {{"id", 3},
+       {"state", "RUNNING"},
+       {"gpus", 4},
+       {"start_time", "2026-03-01T11:15:00Z"},
+       {"runtime_s", nullptr},
        {"exit_code", nullptr}},
-      {{"id", 4}, {"state", "TIMEOUT"}, {"gpus", 3}, {"runtime_s", 1}, {"exit_code", 0}, {"signal", 15},
-       {"node_list", {"n1", "n2"}}, {"time_limit_s", 90061}},
-      {{"id", 5}, {"state", "CANCELLED"}, {"gpus", 1}, {"runtime_s", nullptr}, {"exit_code", nullptr},
+      {{"id", 4},
+       {"state", "TIMEOUT"},
+       {"gpus", 3},
+       {"runtime_s", 1},
+       {"exit_code", 0},
+       {"signal", 15},
+       {"node_list", {"n1", "n2"}},
+       {"time_limit_s", 90061}},
+      {{"id", 5},
+       {"state", "CANCELLED"},
+       {"gpus", 1},
+       {"runtime_s", nullptr},
+       {"exit_code", nullptr},
        {"node_list", json::array()}},
   });
-  EXPECT_EQ(render_history(jobs, columns("JobID,State,Elapsed,GPUHours,ExitCode,NodeList,Timelimit"), kNow, "HK$"),
-            "JobID  State       Elapsed  GPUHours  ExitCode  NodeList   Timelimit\n"
-            "3      RUNNING    00:45:00    3.0000  -         -           00:00:00\n"
-            "4      TIMEOUT    00:00:01    0.0008  0:15      n1,n2     1-01:01:01\n"
-            "5      CANCELLED  00:00:00    0.0000  -         -           00:00:00\n");
+  EXPECT_EQ(
+      render_history(jobs, columns("JobID,State,Elapsed,GPUHours,ExitCode,NodeList,Timelimit"),
+                     kNow, "HK$"),
+      "JobID  State       Elapsed  GPUHours  ExitCode  NodeList   Timelimit\n"
+      "3      RUNNING    00:45:00    3.0000  -         -           00:00:00\n"
+      "4      TIMEOUT    00:00:01    0.0008  0:15      n1,n2     1-01:01:01\n"
+      "5      CANCELLED  00:00:00    0.0000  -         -           00:00:00\n");
 }
 
 TEST(RenderHistory, AmountsReadAsMoneyInTheTable) {
-  const json jobs = json::array({{{"id", 8}, {"cost", "1234.5678"}, {"subsidy", "864.1975"}, {"copay", nullptr}}});
+  const json jobs = json::array(
+      {{{"id", 8}, {"cost", "1234.5678"}, {"subsidy", "864.1975"}, {"copay", nullptr}}});
   EXPECT_EQ(render_history(jobs, columns("JobID,Cost,Subsidy,CoPay"), kNow, "HK$"),
             "JobID          Cost     Subsidy  CoPay\n"
             "8      HK$ 1,234.57  HK$ 864.20      -\n");
 }
 
 TEST(HistoryCsv, ExactValuesAndFormulaSafeText) {
-  const json jobs = json::array({{{"id", 8}, {"name", "+SUM(A1)"}, {"cost", "1234.5678"}, {"user", "a,b"}}});
+  const json jobs =
+      json::array({{{"id", 8}, {"name", "+SUM(A1)"}, {"cost", "1234.5678"}, {"user", "a,b"}}});
   EXPECT_EQ(history_csv(jobs, columns("JobID,JobName,User,Cost"), kNow),
             "JobID,JobName,User,Cost\n8,'+SUM(A1),\"a,b\",1234.5678\n");
 }
@@ -111,8 +130,10 @@ TEST(RenderJobScontrol, KeyValueLinesWithHumanDurations) {
             "   UserId=alice Account=vision QOS=normal\n"
             "   JobState=COMPLETED Reason=None Dependency=(null)\n"
             "   Held=no Requeue=0 Restarts=0 ExitCode=0:0\n"
-            "   RunTime=01:02:03 TimeLimit=2-00:00:00 PlannedRunTime=2-00:00:00 EarlierRunsTime=00:00:00\n"
-            "   SubmitTime=2026-03-01T08:00:00Z StartTime=2026-03-01T08:00:05Z EndTime=2026-03-01T09:02:08Z\n"
+            "   RunTime=01:02:03 TimeLimit=2-00:00:00 PlannedRunTime=2-00:00:00 "
+            "EarlierRunsTime=00:00:00\n"
+            "   SubmitTime=2026-03-01T08:00:00Z StartTime=2026-03-01T08:00:05Z "
+            "EndTime=2026-03-01T09:02:08Z\n"
             "   Partition=gpu NodeList=local ReqNodeList=(null) ExcNodeList=(null)\n"
             "   NumNodes=1 GPUs=2 GPUsPerNode=2 GPUModel=H100 GPUIds=0,1\n"
             "   WorkDir=/home/alice\n"
@@ -126,13 +147,19 @@ TEST(RenderJobScontrol, KeyValueLinesWithHumanDurations) {
 }
 
 TEST(RenderJobScontrol, APendingArrayTaskShowsItsArrayReasonAndPriority) {
-  const json job = {{"id", 29}, {"array_id", 26}, {"array_index", 3}, {"name", "sweep\x1b[2J"}, {"state", "PENDING"},
-                    {"reason", "JobHeldUser"}, {"priority", 1200}, {"expected_start", nullptr}, {"time_limit_s", 600}};
+  const json job = {{"id", 29},           {"array_id", 26},
+                    {"array_index", 3},   {"name", "sweep\x1b[2J"},
+                    {"state", "PENDING"}, {"reason", "JobHeldUser"},
+                    {"priority", 1200},   {"expected_start", nullptr},
+                    {"time_limit_s", 600}};
   const std::string out = render_job_scontrol(job, kNow);
-  EXPECT_EQ(out.substr(0, out.find('\n')), "JobId=29 ArrayJobId=26 ArrayTaskId=3 JobName=sweep\\x1B[2J");
+  EXPECT_EQ(out.substr(0, out.find('\n')),
+            "JobId=29 ArrayJobId=26 ArrayTaskId=3 JobName=sweep\\x1B[2J");
   EXPECT_NE(out.find("   JobState=PENDING Reason=JobHeldUser "), std::string::npos) << out;
   EXPECT_NE(out.find(" Priority=1200\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("StartTime=Unknown EndTime=Unknown ExpectedStart=Unknown\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("StartTime=Unknown EndTime=Unknown ExpectedStart=Unknown\n"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("RunTime=00:00:00 TimeLimit=00:10:00"), std::string::npos) << out;
 }
 
@@ -145,9 +172,10 @@ TEST(RenderPartitions, WithoutNodesEachPartitionStillShows) {
 
 TEST(RenderPartitions, DrainingDownAndAllocatedNodes) {
   const json partitions = {{{"name", "gpu"}, {"max_time_s", 3600}, {"default", false}}};
-  const json nodes = {{{"name", "n1"}, {"gpu_model", "H100"}, {"gpus", 4}, {"gpus_free", 0}, {"state", "up"}},
-                      {{"name", "n2"}, {"gpu_model", "H100"}, {"gpus", 4}, {"gpus_free", 1}, {"state", "drain"}},
-                      {{"name", "n3"}, {"gpu_model", "H100"}, {"gpus", 4}, {"gpus_free", 4}, {"state", "down"}}};
+  const json nodes = {
+      {{"name", "n1"}, {"gpu_model", "H100"}, {"gpus", 4}, {"gpus_free", 0}, {"state", "up"}},
+      {{"name", "n2"}, {"gpu_model", "H100"}, {"gpus", 4}, {"gpus_free", 1}, {"state", "drain"}},
+      {{"name", "n3"}, {"gpu_model", "H100"}, {"gpus", 4}, {"gpus_free", 4}, {"state", "down"}}};
   EXPECT_EQ(render_partitions(partitions, nodes),
             "PARTITION  AVAIL  TIMELIMIT  NODES  STATE  GPUS(A/I/O/T)  GPU_MODEL  NODELIST\n"
             "gpu        up      01:00:00      1  alloc  4/0/0/4        H100       n1\n"

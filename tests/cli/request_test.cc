@@ -19,8 +19,12 @@ const std::string kScript = "#!/bin/bash\necho hi\n";
 TEST(SubmitRequest, MinimalBodyHasOnlyWhatWasGiven) {
   Result<json> body = build_submit_request(minimal(), kScript, {}, "/home/alice/run");
   ASSERT_TRUE(body.ok()) << body.status().ToString();
-  const json expected = {{"project", "vision"}, {"gpus", 2},         {"script", kScript},
-                         {"args", json::array()}, {"workdir", "/home/alice/run"}, {"submit_dir", "/home/alice/run"}};
+  const json expected = {{"project", "vision"},
+                         {"gpus", 2},
+                         {"script", kScript},
+                         {"args", json::array()},
+                         {"workdir", "/home/alice/run"},
+                         {"submit_dir", "/home/alice/run"}};
   EXPECT_EQ(*body, expected);
 }
 
@@ -50,7 +54,8 @@ TEST(SubmitRequest, CarriesSignalResourcesAndEnvironment) {
 
 TEST(CheckTier, ListsTheTiersItKnows) {
   EXPECT_TRUE(check_tier("spot").ok());
-  EXPECT_EQ(check_tier("premium").message(), "tier (qos) 'premium' is not one of high, normal, spot");
+  EXPECT_EQ(check_tier("premium").message(),
+            "tier (qos) 'premium' is not one of high, normal, spot");
 }
 
 TEST(SubmitRequest, CarriesEveryOption) {
@@ -104,11 +109,15 @@ TEST(SubmitRequest, CarriesHoldDependencyAndArray) {
 TEST(SubmitRequest, RefusesBadDependencyOrArray) {
   JobOptions o = minimal();
   o.dependency = "afterok:abc";
-  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("dependency 'afterok:abc'"),
+  EXPECT_NE(build_submit_request(o, kScript, {}, "/w")
+                .status()
+                .message()
+                .find("dependency 'afterok:abc'"),
             std::string::npos);
   o = minimal();
   o.array = "0-9%0";
-  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("array '0-9%0'"), std::string::npos);
+  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("array '0-9%0'"),
+            std::string::npos);
 }
 
 TEST(SubmitRequest, NumericProjectIsAnId) {
@@ -119,7 +128,8 @@ TEST(SubmitRequest, NumericProjectIsAnId) {
 
 TEST(SubmitRequest, ScriptOptionsUnderFlags) {
   // The precedence the submit command applies: defaults < #SBATCH lines < flags.
-  const std::string script = "#!/bin/sh\n#SBATCH -A vision -J from-script --gres=gpu:H100:2 -t 10\necho\n";
+  const std::string script =
+      "#!/bin/sh\n#SBATCH -A vision -J from-script --gres=gpu:H100:2 -t 10\necho\n";
   Result<SbatchScript> parsed = parse_sbatch(script);
   ASSERT_TRUE(parsed.ok());
   JobOptions defaults;
@@ -140,10 +150,12 @@ TEST(SubmitRequest, ScriptOptionsUnderFlags) {
 TEST(SubmitRequest, RefusesMissingProjectOrGpus) {
   JobOptions o = minimal();
   o.project.reset();
-  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("--account"), std::string::npos);
+  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("--account"),
+            std::string::npos);
   o = minimal();
   o.gpus.reset();
-  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("--gpus"), std::string::npos);
+  EXPECT_NE(build_submit_request(o, kScript, {}, "/w").status().message().find("--gpus"),
+            std::string::npos);
 }
 
 TEST(SubmitRequest, RefusesBadValues) {
@@ -185,7 +197,7 @@ TEST(QuoteRequest, HasTheJobShapeOnly) {
   o.output = "ignored";
   Result<json> body = build_quote_request(o);
   ASSERT_TRUE(body.ok());
-  const json expected = {{"project", "vision"}, {"gpus", 2},        {"time_limit_s", 3600},
+  const json expected = {{"project", "vision"}, {"gpus", 2},          {"time_limit_s", 3600},
                          {"gpu_model", "H100"}, {"partition", "gpu"}, {"tier", "normal"}};
   EXPECT_EQ(*body, expected);
 }
@@ -212,8 +224,8 @@ TEST(RateParsing, FinerAndEdgeRates) {
 }
 
 TEST(RateParsing, RefusesNonsense) {
-  for (const char* bad : {"", "%", "bps", "70", "101%", "10001bps", "1.5", "-0.5", "-5%", "70.555%", "0.70001",
-                          "seventy", "70 %", "7000 bps", "1e-1", "0.7bps"}) {
+  for (const char* bad : {"", "%", "bps", "70", "101%", "10001bps", "1.5", "-0.5", "-5%", "70.555%",
+                          "0.70001", "seventy", "70 %", "7000 bps", "1e-1", "0.7bps"}) {
     EXPECT_FALSE(parse_rate_bps(bad).ok()) << bad;
   }
 }

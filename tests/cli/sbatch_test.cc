@@ -104,18 +104,21 @@ TEST(Sbatch, ConstraintMayListModelsThatWillAllDo) {
 
 TEST(Sbatch, OtherConstraintExpressionsAreRefused) {
   for (const char* bad : {"H100&A100", "H100|", "|A100", "[H100*2]"})
-    EXPECT_NE(parse_error(std::string("#!/bin/sh\n#SBATCH --constraint=") + bad + "\n").find("line 2: --constraint"),
+    EXPECT_NE(parse_error(std::string("#!/bin/sh\n#SBATCH --constraint=") + bad + "\n")
+                  .find("line 2: --constraint"),
               std::string::npos)
         << bad;
 }
 
 TEST(Sbatch, NoRequeue) {
-  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --requeue\n#SBATCH --no-requeue\n").options.requeue, false);
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --requeue\n#SBATCH --no-requeue\n").options.requeue,
+            false);
 }
 
 TEST(Sbatch, LaterLinesOverrideEarlierOnes) {
-  const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH -J first\n#SBATCH -J second\n#SBATCH --gres=gpu:H100:2\n"
-                                  "#SBATCH --gpus=4\n");
+  const SbatchScript s = parse_ok(
+      "#!/bin/sh\n#SBATCH -J first\n#SBATCH -J second\n#SBATCH --gres=gpu:H100:2\n"
+      "#SBATCH --gpus=4\n");
   EXPECT_EQ(s.options.name, "second");
   EXPECT_EQ(s.options.gpus, 4);
   EXPECT_EQ(s.options.gpu_model, "H100");  // --gpus=4 names no model, so the gres model stays.
@@ -163,7 +166,8 @@ TEST(Sbatch, EmptyScriptHasNoOptions) {
 }
 
 TEST(Sbatch, HandlesCrLfLineEndings) {
-  const SbatchScript s = parse_ok("#!/bin/sh\r\n#SBATCH -J dos\r\n#SBATCH --gres=gpu:2\r\necho\r\n");
+  const SbatchScript s =
+      parse_ok("#!/bin/sh\r\n#SBATCH -J dos\r\n#SBATCH --gres=gpu:2\r\necho\r\n");
   EXPECT_EQ(s.options.name, "dos");
   EXPECT_EQ(s.options.gpus, 2);
 }
@@ -238,8 +242,8 @@ TEST(Sbatch, HoldDependencyAndArrayErrorsNameLineAndOption) {
 }
 
 TEST(ParseDependency, AcceptsSlurmForms) {
-  for (const char* text : {"afterok:12", "afterok:12:13", "afterany:14", "afternotok:1", "afterok:12:13,afterany:14",
-                           "afterok:1,afterok:2"}) {
+  for (const char* text : {"afterok:12", "afterok:12:13", "afterany:14", "afternotok:1",
+                           "afterok:12:13,afterany:14", "afterok:1,afterok:2"}) {
     Result<std::string> r = parse_dependency(text);
     ASSERT_TRUE(r.ok()) << text << ": " << r.status().ToString();
     EXPECT_EQ(*r, text);
@@ -247,21 +251,23 @@ TEST(ParseDependency, AcceptsSlurmForms) {
 }
 
 TEST(ParseDependency, RefusesWhatBerthDoesNotSupport) {
-  for (const char* text : {"", "afterok", "afterok:", "afterok:12:", "afterok::12", "afterok:0", "afterok:x",
-                           "afterok:-3", "after:12", "aftercorr:12", "singleton", "afterok:12,", ",afterok:12",
-                           "afterok:12?afterany:13", "afterok:12_3", "AFTEROK:12", "afterok:1234567890123456"}) {
+  for (const char* text :
+       {"", "afterok", "afterok:", "afterok:12:", "afterok::12", "afterok:0", "afterok:x",
+        "afterok:-3", "after:12", "aftercorr:12", "singleton", "afterok:12,", ",afterok:12",
+        "afterok:12?afterany:13", "afterok:12_3", "AFTEROK:12", "afterok:1234567890123456"}) {
     Result<std::string> r = parse_dependency(text);
     EXPECT_FALSE(r.ok()) << "'" << text << "'";
     if (!r.ok()) {
       EXPECT_NE(r.status().message().find("afterok, afterany or afternotok"), std::string::npos);
     }
   }
-  EXPECT_NE(parse_dependency("after:12").status().message().find("type 'after'"), std::string::npos);
+  EXPECT_NE(parse_dependency("after:12").status().message().find("type 'after'"),
+            std::string::npos);
 }
 
 TEST(ParseArray, AcceptsSlurmForms) {
-  for (const char* text : {"0-15", "1,3,5", "0-99:10", "0-9%2", "7", "0-3,10,20-30:5%4", "5-5", "0-999999:100",
-                           "1000000", "0-9999"}) {
+  for (const char* text : {"0-15", "1,3,5", "0-99:10", "0-9%2", "7", "0-3,10,20-30:5%4", "5-5",
+                           "0-999999:100", "1000000", "0-9999"}) {
     Result<std::string> r = parse_array(text);
     ASSERT_TRUE(r.ok()) << text << ": " << r.status().ToString();
     EXPECT_EQ(*r, text);
@@ -269,13 +275,15 @@ TEST(ParseArray, AcceptsSlurmForms) {
 }
 
 TEST(ParseArray, RefusesMalformedArrays) {
-  for (const char* text : {"", "%2", "0-9%", "0-9%0", "0-9%x", "9-1", "1,,2", "1,", ",1", "-1", "1-", "a-b",
-                           "0-9:0", "0-9:", "1000001", "0-1000001:1000", "1-3%2%2", "0-9 ", "0-10000",
-                           "1-5,5", "0-9:2,4"}) {
+  for (const char* text :
+       {"",        "%2",   "0-9%",    "0-9%0", "0-9%x",  "9-1",  "1,,2",    "1,",
+        ",1",      "-1",   "1-",      "a-b",   "0-9:0",  "0-9:", "1000001", "0-1000001:1000",
+        "1-3%2%2", "0-9 ", "0-10000", "1-5,5", "0-9:2,4"}) {
     EXPECT_FALSE(parse_array(text).ok()) << "'" << text << "'";
   }
   EXPECT_NE(parse_array("9-1").status().message().find("ends before it starts"), std::string::npos);
-  EXPECT_NE(parse_array("0-10000").status().message().find("more than 10000 tasks"), std::string::npos);
+  EXPECT_NE(parse_array("0-10000").status().message().find("more than 10000 tasks"),
+            std::string::npos);
   EXPECT_NE(parse_array("1-5,3").status().message().find("repeats"), std::string::npos);
 }
 
@@ -311,9 +319,11 @@ TEST(Sbatch, CpuMemoryAndTaskRequestsAreRecorded) {
   EXPECT_EQ(r.mem_per_cpu_mb, 2000);
   EXPECT_EQ(r.mem_per_gpu_mb, 1024 * 1024);
   EXPECT_EQ(r.ntasks_per_node, 2);
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --mem=lots\n").find("line 2: --mem: memory 'lots'"), std::string::npos);
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -c 0\n").find("line 2: -c: CPU count must be at least 1"),
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --mem=lots\n").find("line 2: --mem: memory 'lots'"),
             std::string::npos);
+  EXPECT_NE(
+      parse_error("#!/bin/sh\n#SBATCH -c 0\n").find("line 2: -c: CPU count must be at least 1"),
+      std::string::npos);
 }
 
 TEST(Sbatch, MemorySizesAreInMebibytes) {
@@ -330,7 +340,8 @@ TEST(Sbatch, MemorySizesAreInMebibytes) {
 TEST(Sbatch, QosNamesATierCaseAndListingTheKnownOnes) {
   EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --qos=high\n").options.tier, "high");
   EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH -q spot\n").options.tier, "spot");
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --qos=gold\n").find("--qos: tier (qos) 'gold' is not one of high, normal, spot"),
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --qos=gold\n")
+                .find("--qos: tier (qos) 'gold' is not one of high, normal, spot"),
             std::string::npos);
 }
 
@@ -344,22 +355,29 @@ TEST(Sbatch, ChdirSignalAndExportAreRead) {
   EXPECT_EQ(s.options.signal, "B:USR1@60");
   EXPECT_EQ(s.options.export_env, "NONE");
   EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --workdir=/scratch\n").options.workdir, "/scratch");
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --signal=KILL@10\n").find("line 2: --signal: signal 'KILL@10'"),
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --signal=KILL@10\n")
+                .find("line 2: --signal: signal 'KILL@10'"),
             std::string::npos);
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --export=ALL,1X=2\n").find("'1X', which is not a variable name"),
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --export=ALL,1X=2\n")
+                .find("'1X', which is not a variable name"),
             std::string::npos);
 }
 
 TEST(Sbatch, OptionsBerthDoesNotDoAreRefusedWithTheReason) {
   EXPECT_EQ(parse_error("#!/bin/sh\n#SBATCH --reservation=r1\n"),
             "line 2: --reservation is not supported: berth has no reservations");
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -L matlab\n").find("line 2: -L is not supported"), std::string::npos);
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --begin=now+1hour\n").find("--begin is not supported"), std::string::npos);
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --reservation=r1\n").find("no reservations"), std::string::npos);
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --gpus-per-task=1\n").find("--gpus-per-task is not supported"),
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -L matlab\n").find("line 2: -L is not supported"),
+            std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --begin=now+1hour\n").find("--begin is not supported"),
+            std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --reservation=r1\n").find("no reservations"),
+            std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --gpus-per-task=1\n")
+                .find("--gpus-per-task is not supported"),
             std::string::npos);
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --test-only\n").find("berth quote"), std::string::npos);
-  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --tasks-per-node=4\n").options.resources.ntasks_per_node, 4);
+  EXPECT_EQ(parse_ok("#!/bin/sh\n#SBATCH --tasks-per-node=4\n").options.resources.ntasks_per_node,
+            4);
 }
 
 TEST(Sbatch, IgnoredOptionStillConsumesItsValue) {
@@ -369,12 +387,14 @@ TEST(Sbatch, IgnoredOptionStillConsumesItsValue) {
 }
 
 TEST(Sbatch, MissingValueIsAnError) {
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --time\n").find("--time needs a value"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --time\n").find("--time needs a value"),
+            std::string::npos);
   EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH -J\n").find("-J needs a value"), std::string::npos);
 }
 
 TEST(Sbatch, FlagWithValueIsAnError) {
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --requeue=yes\n").find("takes no value"), std::string::npos);
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --requeue=yes\n").find("takes no value"),
+            std::string::npos);
 }
 
 TEST(Sbatch, BadValuesNameLineAndOption) {
@@ -407,8 +427,8 @@ TEST(ParseGres, Forms) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->count, 3);
   EXPECT_FALSE(r->model.has_value());
-  for (const char* bad : {"", "gpu:", "gpu:0", "gpu:-1", "gpu:x", "mps:100", "gpu:2,mps:10", "gpu:H100:", "gpu::2",
-                          "gpu:1.5", "gpu:H 100:2"}) {
+  for (const char* bad : {"", "gpu:", "gpu:0", "gpu:-1", "gpu:x", "mps:100", "gpu:2,mps:10",
+                          "gpu:H100:", "gpu::2", "gpu:1.5", "gpu:H 100:2"}) {
     EXPECT_FALSE(parse_gres(bad).ok()) << bad;
   }
 }
@@ -470,13 +490,16 @@ TEST(Sbatch, NodeListsAreKeptAsWrittenAndCheckedWithTheirLine) {
   const SbatchScript s = parse_ok("#!/bin/sh\n#SBATCH --nodelist=gpu-[01-02] -x gpu03\n");
   EXPECT_EQ(s.options.nodelist, "gpu-[01-02]");
   EXPECT_EQ(s.options.exclude, "gpu03");
-  EXPECT_EQ(parse_error("#!/bin/sh\n#SBATCH -w gpu[2-1]\n"), "line 2: -w: range '2-1' in node list runs backwards");
-  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --exclude=/etc/nodes\n").find("looks like a file"), std::string::npos);
+  EXPECT_EQ(parse_error("#!/bin/sh\n#SBATCH -w gpu[2-1]\n"),
+            "line 2: -w: range '2-1' in node list runs backwards");
+  EXPECT_NE(parse_error("#!/bin/sh\n#SBATCH --exclude=/etc/nodes\n").find("looks like a file"),
+            std::string::npos);
 }
 
 TEST(Hostlist, ExpandsRangesKeepingTheirPadding) {
   EXPECT_EQ(*expand_hostlist("gpu-node-[08-10,12],login1"),
-            (std::vector<std::string>{"gpu-node-08", "gpu-node-09", "gpu-node-10", "gpu-node-12", "login1"}));
+            (std::vector<std::string>{"gpu-node-08", "gpu-node-09", "gpu-node-10", "gpu-node-12",
+                                      "login1"}));
   EXPECT_EQ(*expand_hostlist("n[1-3]-ib"), (std::vector<std::string>{"n1-ib", "n2-ib", "n3-ib"}));
   EXPECT_EQ(*expand_hostlist("a,b"), (std::vector<std::string>{"a", "b"}));
 }
@@ -486,9 +509,12 @@ TEST(Hostlist, RefusesWhatItCannotReadNamingIt) {
   EXPECT_EQ(expand_hostlist("a,,b").status().message(), "empty node name in node list 'a,,b'");
   EXPECT_EQ(expand_hostlist("n[1-2").status().message(), "unbalanced '[' in node list 'n[1-2'");
   EXPECT_EQ(expand_hostlist("n1-2]").status().message(), "unbalanced ']' in node list 'n1-2]'");
-  EXPECT_EQ(expand_hostlist("n[a-2]").status().message(), "'a' in node list range 'n[a-2]' is not a number");
-  EXPECT_EQ(expand_hostlist("r[1-2]n[1-2]").status().message(), "node name 'r[1-2]n[1-2]' has more than one [...] range list");
-  EXPECT_EQ(expand_hostlist("n[0-99999]").status().message(), "node list names more than 1024 nodes");
+  EXPECT_EQ(expand_hostlist("n[a-2]").status().message(),
+            "'a' in node list range 'n[a-2]' is not a number");
+  EXPECT_EQ(expand_hostlist("r[1-2]n[1-2]").status().message(),
+            "node name 'r[1-2]n[1-2]' has more than one [...] range list");
+  EXPECT_EQ(expand_hostlist("n[0-99999]").status().message(),
+            "node list names more than 1024 nodes");
 }
 
 }  // namespace

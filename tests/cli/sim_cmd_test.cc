@@ -46,7 +46,9 @@ class SimCommandTest : public ::testing::Test {
         .out = &out_,
         .err = &err_,
         .getenv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
-        .read_file = [](const std::string&) -> Result<std::string> { return Status::NotFound("no files"); },
+        .read_file = [](const std::string&) -> Result<std::string> {
+          return Status::NotFound("no files");
+        },
         .read_stdin = [] { return std::optional<std::string>(); },
         .cwd = [] { return std::string("/tmp"); },
         .now_ms = [] { return int64_t{0}; },
@@ -59,7 +61,8 @@ class SimCommandTest : public ::testing::Test {
 
   // `berth sim TRACE --format csv --nodes 1 --gpus-per-node 4 --estimates limit ...more`.
   std::vector<std::string> sim_args(const std::vector<std::string>& more) const {
-    std::vector<std::string> args = {"sim", trace_, "--format", "csv", "--nodes", "1", "--gpus-per-node", "4",
+    std::vector<std::string> args = {"sim",         trace_,  "--format",        "csv",
+                                     "--nodes",     "1",     "--gpus-per-node", "4",
                                      "--estimates", "limit", "--no-progress"};
     args.insert(args.end(), more.begin(), more.end());
     return args;
@@ -86,8 +89,9 @@ class SimCommandTest : public ::testing::Test {
 
 TEST_F(SimCommandTest, JsonHasTheHeadlineMetrics) {
   const json m = run_json(sim_args({"--policy", "easy", "--json"}));
-  for (const char* key : {"jobs", "jobs_skipped", "makespan_s", "utilization", "avg_jct_s", "p50_jct_s", "p99_jct_s",
-                          "avg_wait_s", "p50_wait_s", "p99_wait_s", "avg_bounded_slowdown", "jain_fairness", "tenants"})
+  for (const char* key : {"jobs", "jobs_skipped", "makespan_s", "utilization", "avg_jct_s",
+                          "p50_jct_s", "p99_jct_s", "avg_wait_s", "p50_wait_s", "p99_wait_s",
+                          "avg_bounded_slowdown", "jain_fairness", "tenants"})
     EXPECT_TRUE(m.contains(key)) << key << " in " << m.dump();
   EXPECT_FALSE(m.contains("policies"));
   EXPECT_EQ(m["policy"], "easy");
@@ -123,7 +127,8 @@ TEST_F(SimCommandTest, SeveralPoliciesAreListed) {
 
 TEST_F(SimCommandTest, TableWithoutJson) {
   ASSERT_EQ(run(sim_args({"--policy", "all"})), 0) << err_.str();
-  for (const char* word : {"POLICY", "AVG_JCT", "P99_WAIT", "fifo", "easy", "multifactor", "sjf", "default"})
+  for (const char* word :
+       {"POLICY", "AVG_JCT", "P99_WAIT", "fifo", "easy", "multifactor", "sjf", "default"})
     EXPECT_NE(out_.str().find(word), std::string::npos) << word << " in\n" << out_.str();
   // Durations for people: FIFO's p99 wait of 130 s (see SeveralPoliciesAreListed) reads 2m 10s.
   ASSERT_EQ(run(sim_args({"--policy", "fifo"})), 0) << err_.str();
@@ -134,7 +139,8 @@ TEST_F(SimCommandTest, TableWithoutJson) {
 TEST_F(SimCommandTest, ReportWritesTheThreeFiles) {
   const fs::path report = dir_ / "report";
   ASSERT_EQ(run(sim_args({"--policy", "fifo,sjf", "--report", report.string()})), 0) << err_.str();
-  for (const char* name : {"metrics.json", "jobs.csv", "index.html"}) EXPECT_TRUE(fs::is_regular_file(report / name)) << name;
+  for (const char* name : {"metrics.json", "jobs.csv", "index.html"})
+    EXPECT_TRUE(fs::is_regular_file(report / name)) << name;
   std::ifstream metrics(report / "metrics.json");
   const json m = json::parse(metrics);
   EXPECT_EQ(m["policies"].size(), 2u);
@@ -149,11 +155,12 @@ TEST_F(SimCommandTest, ReportWritesTheThreeFiles) {
 }
 
 TEST_F(SimCommandTest, EconomicsAddsMoney) {
-  const std::string economics = write("economics.toml",
-                                      "[[gpu_models]]\nname = \"GPU\"\nprice_per_gpu_hour = \"36\"\n"
-                                      "[scheme]\nrate = \"70%\"\nfund = \"1000000\"\nshortfall = \"wallet\"\n"
-                                      "[[tenants]]\nname = \"a\"\naward = \"1000\"\nwallet = \"100\"\n"
-                                      "[others]\nwallet = \"100\"\n");
+  const std::string economics =
+      write("economics.toml",
+            "[[gpu_models]]\nname = \"GPU\"\nprice_per_gpu_hour = \"36\"\n"
+            "[scheme]\nrate = \"70%\"\nfund = \"1000000\"\nshortfall = \"wallet\"\n"
+            "[[tenants]]\nname = \"a\"\naward = \"1000\"\nwallet = \"100\"\n"
+            "[others]\nwallet = \"100\"\n");
   const json m = run_json(sim_args({"--policy", "easy", "--economics", economics, "--json"}));
   ASSERT_TRUE(m.contains("money")) << m.dump();
   // a: 2 GPUs x 100 s + 1 GPU x 50 s = 250 GPU-s at 36/h = 2.5000; 70% of it subsidised.
@@ -168,13 +175,15 @@ TEST_F(SimCommandTest, EconomicsAddsMoney) {
 }
 
 TEST_F(SimCommandTest, BadEconomicsIsAnError) {
-  const std::string economics = write("bad.toml", "[[gpu_models]]\nname = \"GPU\"\nprice_per_gpu_hour = \"1\"\n"
-                                                  "[scheme]\nrate = \"70\"\n");
+  const std::string economics = write("bad.toml",
+                                      "[[gpu_models]]\nname = \"GPU\"\nprice_per_gpu_hour = \"1\"\n"
+                                      "[scheme]\nrate = \"70\"\n");
   expect_error(sim_args({"--economics", economics}), "scheme.rate must look like \"70%\"");
 }
 
 TEST_F(SimCommandTest, UnknownFormat) {
-  expect_error({"sim", trace_, "--format", "xml", "--nodes", "1"}, "--format must be swf, philly, pai or csv, got 'xml'");
+  expect_error({"sim", trace_, "--format", "xml", "--nodes", "1"},
+               "--format must be swf, philly, pai or csv, got 'xml'");
 }
 
 TEST_F(SimCommandTest, UnknownPolicy) {
@@ -206,7 +215,8 @@ TEST_F(SimCommandTest, MissingTraceFile) {
 }
 
 TEST_F(SimCommandTest, ClusterAndNodesTogether) {
-  expect_error(sim_args({"--cluster", (dir_ / "berthd.toml").string()}), "give --cluster or --nodes, not both");
+  expect_error(sim_args({"--cluster", (dir_ / "berthd.toml").string()}),
+               "give --cluster or --nodes, not both");
 }
 
 TEST_F(SimCommandTest, NoClusterAtAll) {
@@ -223,8 +233,8 @@ TEST_F(SimCommandTest, BadDate) {
 
 TEST_F(SimCommandTest, TenantPoolsSkipTenantsWithoutAPool) {
   const std::string pools = write("pools.csv", "vc,nodes\na,1\n");
-  const json m = run_json({"sim", trace_, "--format", "csv", "--tenant-pools", pools, "--gpus-per-node", "4",
-                           "--policy", "easy", "--no-progress", "--json"});
+  const json m = run_json({"sim", trace_, "--format", "csv", "--tenant-pools", pools,
+                           "--gpus-per-node", "4", "--policy", "easy", "--no-progress", "--json"});
   EXPECT_EQ(m["jobs"], 2);
   EXPECT_EQ(m["jobs_skipped"], 2);
   EXPECT_EQ(m["skipped"]["tenant_without_pool"], 2);

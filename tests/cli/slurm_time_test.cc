@@ -51,11 +51,12 @@ TEST(SlurmTime, NowMovedByACount) {
 }
 
 TEST(SlurmTime, AnythingElseIsRefusedNamingTheForms) {
-  for (const char* bad : {"", "yesterday", "2026-02-30", "2026-02-01T25:00", "13/01", "02/30", "0230", "now-",
-                          "now-3fortnights", "now*2", "8:00", "08:00:00:00", "2026-02-01 08:00", "03/01-8",
-                          "03/01/2026", "12345"}) {
+  for (const char* bad : {"", "yesterday", "2026-02-30", "2026-02-01T25:00", "13/01", "02/30",
+                          "0230", "now-", "now-3fortnights", "now*2", "8:00", "08:00:00:00",
+                          "2026-02-01 08:00", "03/01-8", "03/01/2026", "12345"}) {
     const std::string result = at(bad);
-    EXPECT_TRUE(result.starts_with("error: time '" + std::string(bad) + "' is not one Slurm takes")) << bad << " -> " << result;
+    EXPECT_TRUE(result.starts_with("error: time '" + std::string(bad) + "' is not one Slurm takes"))
+        << bad << " -> " << result;
   }
 }
 

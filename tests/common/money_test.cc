@@ -47,8 +47,8 @@ TEST(ParseAmount, RefusesOverflow) {
 }
 
 TEST(ParseAmount, RefusesMalformedText) {
-  for (const char* text : {"", "-", "+", ".", "1.", "abc", "1,000", "1e3", "1.2.3", " 1", "1 ", "0x10", "1.-5",
-                           "--1", "HK$1"}) {
+  for (const char* text : {"", "-", "+", ".", "1.", "abc", "1,000", "1e3", "1.2.3", " 1", "1 ",
+                           "0x10", "1.-5", "--1", "HK$1"}) {
     EXPECT_FALSE(parse_amount(text).ok()) << "'" << text << "'";
   }
 }
@@ -150,11 +150,11 @@ TEST(FormatMoney, ReadsLikeAnInvoice) {
 }
 
 TEST(FormatMoney, RoundsHalfAwayFromZeroAndKeepsTheSign) {
-  EXPECT_EQ(format_money(50, "HK$"), "HK$ 0.01");    // 0.0050
-  EXPECT_EQ(format_money(49, "HK$"), "HK$ 0.00");    // 0.0049
+  EXPECT_EQ(format_money(50, "HK$"), "HK$ 0.01");  // 0.0050
+  EXPECT_EQ(format_money(49, "HK$"), "HK$ 0.00");  // 0.0049
   EXPECT_EQ(format_money(-35'000, "HK$"), "-HK$ 3.50");
   EXPECT_EQ(format_money(-50, "HK$"), "-HK$ 0.01");
-  EXPECT_EQ(format_money(-49, "HK$"), "HK$ 0.00");   // no "-0.00"
+  EXPECT_EQ(format_money(-49, "HK$"), "HK$ 0.00");  // no "-0.00"
   EXPECT_EQ(format_money(std::numeric_limits<int64_t>::min(), ""), "-922,337,203,685,477.58");
   EXPECT_EQ(format_money(std::numeric_limits<int64_t>::max(), ""), "922,337,203,685,477.58");
 }

@@ -28,7 +28,8 @@ TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
   const std::string rest =
       "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
       "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
-  auto set = parse_config("[jobs]\nuser = \"berthjobs\"\nallow_root = true\n" + rest, "centre.toml");
+  auto set =
+      parse_config("[jobs]\nuser = \"berthjobs\"\nallow_root = true\n" + rest, "centre.toml");
   ASSERT_TRUE(set.ok()) << set.status().ToString();
   EXPECT_EQ(set->job_user, "berthjobs");
   EXPECT_TRUE(set->allow_root_jobs);
@@ -38,7 +39,8 @@ TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
   EXPECT_FALSE(unset->allow_root_jobs);
   auto empty = parse_config("[jobs]\nuser = \"\"\n" + rest, "centre.toml");
   ASSERT_FALSE(empty.ok());
-  EXPECT_NE(empty.status().message().find("jobs.user"), std::string::npos) << empty.status().message();
+  EXPECT_NE(empty.status().message().find("jobs.user"), std::string::npos)
+      << empty.status().message();
 }
 
 // toml::find_or returns a reference to its default: a configuration without the optional
@@ -63,16 +65,23 @@ TEST(ConfigTest, ErrorsNameTheProblem) {
   expect_error(model + node, "no [[partitions]]");
   expect_error(node + part, "has no price");
   expect_error("listen = \"nowhere\"\n" + model + node + part, "host:port");
-  expect_error("[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.00001\"\n" + node + part, "minor unit");
-  expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"forever\"\n", "max_time");
+  expect_error("[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.00001\"\n" + node + part,
+               "minor unit");
+  expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"forever\"\n",
+               "max_time");
   expect_error("this is = not toml [", "centre.toml");
   // Numbers whose products would overflow: the grace in ms, a job's maximum cost.
-  expect_error("[executor]\ngrace_s = 9223372036854775807\n" + model + node + part, "grace_s must be 0 to 3600");
-  expect_error("[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"922337203685477\"\n" + node + part,
-               "price_per_gpu_hour is above 1000000.0000");
-  expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"99999999-00:00:00\"\n", "3650 days");
-  expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = -1\n", "demote_after_gpu_hours");
-  expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = \"1h\"\n", "demote_after_gpu_hours");
+  expect_error("[executor]\ngrace_s = 9223372036854775807\n" + model + node + part,
+               "grace_s must be 0 to 3600");
+  expect_error(
+      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"922337203685477\"\n" + node + part,
+      "price_per_gpu_hour is above 1000000.0000");
+  expect_error(model + node + "[[partitions]]\nname = \"gpu\"\nmax_time = \"99999999-00:00:00\"\n",
+               "3650 days");
+  expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = -1\n",
+               "demote_after_gpu_hours");
+  expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = \"1h\"\n",
+               "demote_after_gpu_hours");
 }
 
 TEST(ConfigTest, TheCentreNamesItselfAndItsCurrency) {
@@ -85,14 +94,19 @@ TEST(ConfigTest, TheCentreNamesItselfAndItsCurrency) {
   const std::string rest =
       "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
       "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
-  auto set = parse_config("currency = \"SGD\"\n[centre]\nname = \"Lion Compute\"\naddress = \"1 Fusionopolis\\nSingapore\"\n"
-                          "currency_symbol = \"S$\"\n[log]\nformat = \"json\"\n" + rest, "centre.toml");
+  auto set = parse_config(
+      "currency = \"SGD\"\n[centre]\nname = \"Lion Compute\"\naddress = \"1 "
+      "Fusionopolis\\nSingapore\"\n"
+      "currency_symbol = \"S$\"\n[log]\nformat = \"json\"\n" +
+          rest,
+      "centre.toml");
   ASSERT_TRUE(set.ok()) << set.status().ToString();
   EXPECT_EQ(set->centre.name, "Lion Compute");
   EXPECT_EQ(set->centre.address, "1 Fusionopolis\nSingapore");
   EXPECT_EQ(currency_shown(*set), "S$");
   EXPECT_EQ(set->log_format, LogFormat::kJson);
-  auto bare = parse_config("currency = \"EUR\"\n" + rest, "centre.toml");  // no [centre]: the code is shown
+  auto bare =
+      parse_config("currency = \"EUR\"\n" + rest, "centre.toml");  // no [centre]: the code is shown
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ(currency_shown(*bare), "EUR");
   for (const auto& [text, needle] : std::vector<std::pair<std::string, std::string>>{
@@ -145,7 +159,8 @@ max_gpus = 16
 [[shares]]
 org = "hku"
 shares = 10
-)", "t");
+)",
+                        "t");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->listen_port, 0);
   EXPECT_EQ(c->cluster.nodes.size(), 2u);
@@ -176,9 +191,12 @@ TEST(ConfigTest, HttpLimitsDefaultAndOverride) {
   const size_t at = base.find("[http]");
   ASSERT_NE(at, std::string::npos);
   auto with_http = [&](const std::string& lines) {
-    return base.substr(0, at) + "[http]\n" + lines + "\n" + base.substr(base.find("\n[[gpu_models]]", at));
+    return base.substr(0, at) + "[http]\n" + lines + "\n" +
+           base.substr(base.find("\n[[gpu_models]]", at));
   };
-  auto c = parse_config(with_http("header_timeout_s = 0.5\nbody_timeout_s = 2\nmax_connections_per_client = 3\nworkers = 4"), "t");
+  auto c = parse_config(with_http("header_timeout_s = 0.5\nbody_timeout_s = "
+                                  "2\nmax_connections_per_client = 3\nworkers = 4"),
+                        "t");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->http.header_timeout_ms, 500);
   EXPECT_EQ(c->http.body_timeout_ms, 2000);
@@ -186,8 +204,9 @@ TEST(ConfigTest, HttpLimitsDefaultAndOverride) {
   EXPECT_EQ(c->http.workers, 4);
   EXPECT_EQ(c->http.idle_timeout_ms, 30'000);  // not given: the default
 
-  for (const std::string& bad : {std::string("header_timeout_s = 0"), std::string("idle_timeout_s = \"1\""),
-                                 std::string("workers = 0"), std::string("max_header_bytes = 10")}) {
+  for (const std::string& bad :
+       {std::string("header_timeout_s = 0"), std::string("idle_timeout_s = \"1\""),
+        std::string("workers = 0"), std::string("max_header_bytes = 10")}) {
     auto r = parse_config(with_http(bad), "centre.toml");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("http."), std::string::npos) << r.status().message();

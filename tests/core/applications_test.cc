@@ -26,7 +26,9 @@ const ProjectId kVision{1};
 const ProjectId kSpeech{2};
 const ProjectId kRivalProject{3};
 
-Actor member(const std::string& user, OrgId org = kHku) { return Actor{user, FundingRole::kMember, org}; }
+Actor member(const std::string& user, OrgId org = kHku) {
+  return Actor{user, FundingRole::kMember, org};
+}
 Actor reviewer(const std::string& user) { return Actor{user, FundingRole::kReviewer, OrgId()}; }
 
 const Actor kAlice = member("alice");
@@ -40,7 +42,8 @@ const Applicant kRivalApplicant{kRival, OrgKind::kStartup};
 
 SchemeRules open_rules() {
   SchemeRules r;
-  r.eligible_kinds = (1u << static_cast<int>(OrgKind::kUniversity)) | (1u << static_cast<int>(OrgKind::kStartup));
+  r.eligible_kinds =
+      (1u << static_cast<int>(OrgKind::kUniversity)) | (1u << static_cast<int>(OrgKind::kStartup));
   r.window_open_ms = kT0 - kDay;
   r.window_close_ms = kT0 + 30 * kDay;
   return r;
@@ -74,7 +77,8 @@ struct Snapshot {
   std::vector<std::vector<ApplicationId>> lists;
   bool operator==(const Snapshot&) const = default;
   const std::vector<ApplicationId>& in_state_approved() const {
-    return lists[lists.size() - kApplicationStateCount + static_cast<int>(ApplicationState::kApproved)];
+    return lists[lists.size() - kApplicationStateCount +
+                 static_cast<int>(ApplicationState::kApproved)];
   }
 };
 
@@ -88,13 +92,15 @@ Snapshot snapshot(const Applications& apps) {
     s.lists.push_back(apps.of_scheme(sc));
   }
   for (ProjectId p : {kVision, kSpeech, kRivalProject}) s.lists.push_back(apps.of_project(p));
-  for (int st = 0; st < kApplicationStateCount; ++st) s.lists.push_back(apps.in_state(static_cast<ApplicationState>(st)));
+  for (int st = 0; st < kApplicationStateCount; ++st)
+    s.lists.push_back(apps.in_state(static_cast<ApplicationState>(st)));
   return s;
 }
 
 class ApplicationTest : public ::testing::Test {
  protected:
-  ApplicationId draft(ProjectId project = kVision, ApplicationTerms t = terms(), int64_t now = kT0) {
+  ApplicationId draft(ProjectId project = kVision, ApplicationTerms t = terms(),
+                      int64_t now = kT0) {
     auto id = apps.draft(kAlice, kScheme, project, kHkuApplicant, open_rules(), t, now);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : ApplicationId();
@@ -124,13 +130,13 @@ class ApplicationTest : public ::testing::Test {
 };
 
 // Runs `command`, expects it refused with `code`, and that nothing observable changed.
-#define EXPECT_REFUSED(code_, command_)                                             \
-  do {                                                                              \
-    const Snapshot before_ = snapshot(apps);                                        \
-    const Status st_ = (command_);                                                  \
-    EXPECT_EQ(st_.code(), (code_)) << #command_ << " -> " << st_.ToString();         \
-    EXPECT_FALSE(st_.message().empty()) << #command_;                               \
-    EXPECT_TRUE(snapshot(apps) == before_) << #command_ << " changed state";        \
+#define EXPECT_REFUSED(code_, command_)                                      \
+  do {                                                                       \
+    const Snapshot before_ = snapshot(apps);                                 \
+    const Status st_ = (command_);                                           \
+    EXPECT_EQ(st_.code(), (code_)) << #command_ << " -> " << st_.ToString(); \
+    EXPECT_FALSE(st_.message().empty()) << #command_;                        \
+    EXPECT_TRUE(snapshot(apps) == before_) << #command_ << " changed state"; \
   } while (0)
 
 // ---- the story ----
@@ -184,8 +190,9 @@ TEST_F(ApplicationTest, ApplicationHappyPathFromDraftToAward) {
   std::vector<ApplicationAction> actions;
   for (const ApplicationEvent& e : apps.events()) actions.push_back(e.action);
   EXPECT_EQ(actions, (std::vector<ApplicationAction>{
-                         ApplicationAction::kCriteriaSet, ApplicationAction::kDrafted, ApplicationAction::kUpdated,
-                         ApplicationAction::kSubmitted, ApplicationAction::kReviewed, ApplicationAction::kReviewed,
+                         ApplicationAction::kCriteriaSet, ApplicationAction::kDrafted,
+                         ApplicationAction::kUpdated, ApplicationAction::kSubmitted,
+                         ApplicationAction::kReviewed, ApplicationAction::kReviewed,
                          ApplicationAction::kApproved, ApplicationAction::kAwarded}));
   EXPECT_NE(apps.events()[6].note.find("granted 1200000.0000 of 1500000.0000"), std::string::npos)
       << apps.events()[6].note;
@@ -208,19 +215,24 @@ TEST_F(ApplicationTest, ApplicationRejectedWithReason) {
 TEST_F(ApplicationTest, ApplicationRolesMemberCannotReviewOrDecide) {
   set_criteria();
   const ApplicationId id = reviewed();
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.approve(kBob, id, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.check_approve(kBob, id, grant(kUnit), 1'000'000 * kUnit));
+  EXPECT_REFUSED(Code::kPermissionDenied,
+                 apps.approve(kBob, id, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
+  EXPECT_REFUSED(Code::kPermissionDenied,
+                 apps.check_approve(kBob, id, grant(kUnit), 1'000'000 * kUnit));
   EXPECT_REFUSED(Code::kPermissionDenied, apps.reject(kBob, id, "no", kT0 + 9));
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.review(kBob, id, scores(100, 100, 100), "", kT0 + 9));
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.set_criteria(kBob, kScheme, three_criteria(), kT0 + 9));
+  EXPECT_REFUSED(Code::kPermissionDenied,
+                 apps.review(kBob, id, scores(100, 100, 100), "", kT0 + 9));
+  EXPECT_REFUSED(Code::kPermissionDenied,
+                 apps.set_criteria(kBob, kScheme, three_criteria(), kT0 + 9));
 }
 
 TEST_F(ApplicationTest, ApplicationRolesReviewerCannotActForAnOrganisation) {
   set_criteria();
   const ApplicationId d = draft();
   const ApplicationId s = submitted();
-  EXPECT_REFUSED(Code::kPermissionDenied,
-                 apps.draft(kRita, kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
+  EXPECT_REFUSED(
+      Code::kPermissionDenied,
+      apps.draft(kRita, kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
   EXPECT_REFUSED(Code::kPermissionDenied, apps.update(kRita, d, open_rules(), terms(kUnit), kT0));
   EXPECT_REFUSED(Code::kPermissionDenied, apps.submit(kRita, d, kHkuApplicant, open_rules(), kT0));
   EXPECT_REFUSED(Code::kPermissionDenied, apps.withdraw(kRita, s, "", kT0));
@@ -232,13 +244,15 @@ TEST_F(ApplicationTest, ApplicationRolesAdministratorIsNamedAsSuchWhenRefused) {
   Actor admin = reviewer("admin");
   admin.admin = true;
   const ApplicationId d = draft();
-  const std::string expected = "only a member of the applying organisation may submit application " +
-                               std::to_string(d.value) + "; admin is the centre's administrator, not a member of an organisation";
+  const std::string expected =
+      "only a member of the applying organisation may submit application " +
+      std::to_string(d.value) +
+      "; admin is the centre's administrator, not a member of an organisation";
   EXPECT_REFUSED(Code::kPermissionDenied, apps.submit(admin, d, kHkuApplicant, open_rules(), kT0));
   EXPECT_EQ(apps.submit(admin, d, kHkuApplicant, open_rules(), kT0).message(), expected);
   EXPECT_EQ(apps.submit(kRita, d, kHkuApplicant, open_rules(), kT0).message(),
-            "only a member of the applying organisation may submit application " + std::to_string(d.value) +
-                "; rita is a reviewer");
+            "only a member of the applying organisation may submit application " +
+                std::to_string(d.value) + "; rita is a reviewer");
 }
 
 TEST_F(ApplicationTest, ApplicationRolesOtherOrganisationCannotTouchIt) {
@@ -246,16 +260,21 @@ TEST_F(ApplicationTest, ApplicationRolesOtherOrganisationCannotTouchIt) {
   const ApplicationId d = draft();
   const ApplicationId s = submitted();
   // Applying for another organisation's project.
+  EXPECT_REFUSED(
+      Code::kPermissionDenied,
+      apps.draft(kMallory, kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
   EXPECT_REFUSED(Code::kPermissionDenied,
-                 apps.draft(kMallory, kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.update(kMallory, d, open_rules(), terms(kUnit), kT0));
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.submit(kMallory, d, kHkuApplicant, open_rules(), kT0));
+                 apps.update(kMallory, d, open_rules(), terms(kUnit), kT0));
+  EXPECT_REFUSED(Code::kPermissionDenied,
+                 apps.submit(kMallory, d, kHkuApplicant, open_rules(), kT0));
   EXPECT_REFUSED(Code::kPermissionDenied, apps.withdraw(kMallory, d, "", kT0));
   EXPECT_REFUSED(Code::kPermissionDenied, apps.withdraw(kMallory, s, "", kT0));
   const Status st = apps.withdraw(kMallory, s, "", kT0);
   EXPECT_NE(st.message().find("belongs to organisation 1"), std::string::npos) << st.ToString();
   // Its own project is fine.
-  EXPECT_TRUE(apps.draft(kMallory, kScheme, kRivalProject, kRivalApplicant, open_rules(), terms(), kT0).ok());
+  EXPECT_TRUE(
+      apps.draft(kMallory, kScheme, kRivalProject, kRivalApplicant, open_rules(), terms(), kT0)
+          .ok());
 }
 
 TEST_F(ApplicationTest, ApplicationRolesNobodyJudgesTheirOwnApplication) {
@@ -263,17 +282,21 @@ TEST_F(ApplicationTest, ApplicationRolesNobodyJudgesTheirOwnApplication) {
   const ApplicationId id = reviewed();
   // A reviewer token for the user who drafted it (alice) may not score or decide it.
   const Actor alice_reviewer = reviewer("alice");
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.review(alice_reviewer, id, scores(100, 100, 100), "", kT0 + 9));
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.approve(alice_reviewer, id, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
+  EXPECT_REFUSED(Code::kPermissionDenied,
+                 apps.review(alice_reviewer, id, scores(100, 100, 100), "", kT0 + 9));
+  EXPECT_REFUSED(Code::kPermissionDenied,
+                 apps.approve(alice_reviewer, id, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
   EXPECT_REFUSED(Code::kPermissionDenied, apps.reject(alice_reviewer, id, "no", kT0 + 9));
 }
 
 TEST_F(ApplicationTest, ApplicationRolesActorMustBeNamed) {
   set_criteria();
   const ApplicationId id = reviewed();
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.approve(reviewer(""), id, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
   EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.draft(member(""), kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
+                 apps.approve(reviewer(""), id, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
+  EXPECT_REFUSED(
+      Code::kInvalidArgument,
+      apps.draft(member(""), kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
 }
 
 // ---- approval against what was asked and what the fund has ----
@@ -282,7 +305,8 @@ TEST_F(ApplicationTest, ApplicationApproveNoMoreThanRequested) {
   set_criteria();
   const ApplicationId id = reviewed(terms(100 * kUnit, 8, 90));
   const Minor fund = 1'000'000 * kUnit;
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.approve(kRob, id, grant(100 * kUnit + 1), fund, kT0 + 9));
+  EXPECT_REFUSED(Code::kInvalidArgument,
+                 apps.approve(kRob, id, grant(100 * kUnit + 1), fund, kT0 + 9));
   EXPECT_REFUSED(Code::kInvalidArgument, apps.approve(kRob, id, grant(0), fund, kT0 + 9));
   EXPECT_REFUSED(Code::kInvalidArgument, apps.approve(kRob, id, grant(-5), fund, kT0 + 9));
   ApprovalTerms more_gpus = grant(kUnit);
@@ -292,14 +316,16 @@ TEST_F(ApplicationTest, ApplicationApproveNoMoreThanRequested) {
   longer.duration_days = 91;
   EXPECT_REFUSED(Code::kInvalidArgument, apps.approve(kRob, id, longer, fund, kT0 + 9));
   const Status st = apps.approve(kRob, id, grant(100 * kUnit + 1), fund, kT0 + 9);
-  EXPECT_NE(st.message().find("exceeds the 100.0000 requested"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("exceeds the 100.0000 requested"), std::string::npos)
+      << st.ToString();
   EXPECT_TRUE(apps.approve(kRob, id, grant(100 * kUnit), fund, kT0 + 9).ok());  // exactly as asked
 }
 
 TEST_F(ApplicationTest, ApplicationApproveNoMoreThanTheFundHasLeft) {
   set_criteria();
   const ApplicationId id = reviewed(terms(100 * kUnit));
-  EXPECT_REFUSED(Code::kInsufficientFunds, apps.approve(kRob, id, grant(100 * kUnit), 100 * kUnit - 1, kT0 + 9));
+  EXPECT_REFUSED(Code::kInsufficientFunds,
+                 apps.approve(kRob, id, grant(100 * kUnit), 100 * kUnit - 1, kT0 + 9));
   EXPECT_REFUSED(Code::kInsufficientFunds, apps.check_approve(kRob, id, grant(100 * kUnit), 0));
   EXPECT_REFUSED(Code::kInsufficientFunds, apps.approve(kRob, id, grant(1), -3, kT0 + 9));
   const Status st = apps.approve(kRob, id, grant(100 * kUnit), 60 * kUnit, kT0 + 9);
@@ -316,12 +342,15 @@ TEST_F(ApplicationTest, ApplicationApproveTwiceIsAConflict) {
   ASSERT_TRUE(apps.review(kRob, id, scores(60, 60, 60), "", kT0 + 3).ok());
   ASSERT_TRUE(apps.approve(kRita, id, grant(10 * kUnit), 1'000'000 * kUnit, kT0 + 4).ok());
   // The second reviewer's approval arrives after the first: refused, naming who decided.
-  EXPECT_REFUSED(Code::kConflict, apps.approve(kRob, id, grant(20 * kUnit), 1'000'000 * kUnit, kT0 + 4));
-  EXPECT_REFUSED(Code::kConflict, apps.approve(kRita, id, grant(10 * kUnit), 1'000'000 * kUnit, kT0 + 5));
+  EXPECT_REFUSED(Code::kConflict,
+                 apps.approve(kRob, id, grant(20 * kUnit), 1'000'000 * kUnit, kT0 + 4));
+  EXPECT_REFUSED(Code::kConflict,
+                 apps.approve(kRita, id, grant(10 * kUnit), 1'000'000 * kUnit, kT0 + 5));
   EXPECT_REFUSED(Code::kConflict, apps.reject(kRob, id, "too late", kT0 + 5));
   EXPECT_REFUSED(Code::kConflict, apps.review(kRob, id, scores(1, 1, 1), "", kT0 + 5));
   const Status st = apps.approve(kRob, id, grant(20 * kUnit), 1'000'000 * kUnit, kT0 + 4);
-  EXPECT_NE(st.message().find("is approved (by rita at " + format_time_ms(kT0 + 4) + ")"), std::string::npos)
+  EXPECT_NE(st.message().find("is approved (by rita at " + format_time_ms(kT0 + 4) + ")"),
+            std::string::npos)
       << st.ToString();
   EXPECT_EQ(apps.get(id)->approved_minor, 10 * kUnit);
 }
@@ -332,8 +361,10 @@ TEST_F(ApplicationTest, ApplicationApproveNeedsAReviewAndASubmission) {
   EXPECT_REFUSED(Code::kConflict, apps.approve(kRob, d, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
   const ApplicationId s = submitted();
   EXPECT_REFUSED(Code::kConflict, apps.approve(kRob, s, grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
-  EXPECT_REFUSED(Code::kNotFound, apps.approve(kRob, ApplicationId(99), grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
-  EXPECT_REFUSED(Code::kNotFound, apps.approve(kRob, ApplicationId(), grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
+  EXPECT_REFUSED(Code::kNotFound,
+                 apps.approve(kRob, ApplicationId(99), grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
+  EXPECT_REFUSED(Code::kNotFound,
+                 apps.approve(kRob, ApplicationId(), grant(kUnit), 1'000'000 * kUnit, kT0 + 9));
 }
 
 TEST_F(ApplicationTest, ApplicationRecordAwardOnceAfterApproval) {
@@ -397,36 +428,44 @@ TEST_F(ApplicationTest, ApplicationWindowAndEligibility) {
 
   SchemeRules closed = open_rules();
   closed.window_close_ms = kT0;
-  EXPECT_REFUSED(Code::kConflict, apps.draft(kAlice, kScheme, kVision, kHkuApplicant, closed, terms(), kT0).status());
+  EXPECT_REFUSED(
+      Code::kConflict,
+      apps.draft(kAlice, kScheme, kVision, kHkuApplicant, closed, terms(), kT0).status());
   const ApplicationId late = draft(kSpeech);
   EXPECT_REFUSED(Code::kConflict, apps.submit(kAlice, late, kHkuApplicant, closed, kT0 + 1));
   const Status st = apps.submit(kAlice, late, kHkuApplicant, closed, kT0 + 1);
   EXPECT_NE(st.message().find("window closed"), std::string::npos) << st.ToString();
   // Times in messages are dates, not milliseconds since the epoch.
-  EXPECT_NE(st.message().find("closed at " + format_time_ms(kT0)), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("closed at " + format_time_ms(kT0)), std::string::npos)
+      << st.ToString();
   EXPECT_EQ(st.message().find(" ms"), std::string::npos) << st.ToString();
 
   SchemeRules startups_only = open_rules();
   startups_only.eligible_kinds = 1u << static_cast<int>(OrgKind::kStartup);
+  EXPECT_REFUSED(
+      Code::kPermissionDenied,
+      apps.draft(kAlice, kScheme, kVision, kHkuApplicant, startups_only, terms(), kT0).status());
   EXPECT_REFUSED(Code::kPermissionDenied,
-                 apps.draft(kAlice, kScheme, kVision, kHkuApplicant, startups_only, terms(), kT0).status());
-  EXPECT_REFUSED(Code::kPermissionDenied, apps.submit(kAlice, late, kHkuApplicant, startups_only, kT0 + 1));
+                 apps.submit(kAlice, late, kHkuApplicant, startups_only, kT0 + 1));
   const Status el = apps.submit(kAlice, late, kHkuApplicant, startups_only, kT0 + 1);
   EXPECT_NE(el.message().find("(university) is not eligible"), std::string::npos) << el.ToString();
 
   SchemeRules backwards = open_rules();
   backwards.window_close_ms = backwards.window_open_ms;
-  EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.draft(kAlice, kScheme, kVision, kHkuApplicant, backwards, terms(), kT0).status());
+  EXPECT_REFUSED(
+      Code::kInvalidArgument,
+      apps.draft(kAlice, kScheme, kVision, kHkuApplicant, backwards, terms(), kT0).status());
   // The applicant passed at submit must be the application's organisation.
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.submit(kAlice, late, kRivalApplicant, open_rules(), kT0 + 1));
+  EXPECT_REFUSED(Code::kInvalidArgument,
+                 apps.submit(kAlice, late, kRivalApplicant, open_rules(), kT0 + 1));
 }
 
 TEST_F(ApplicationTest, ApplicationCapPerProject) {
   SchemeRules capped = open_rules();
   capped.cap_per_project_minor = 500 * kUnit;
-  EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.draft(kAlice, kScheme, kVision, kHkuApplicant, capped, terms(500 * kUnit + 1), kT0).status());
+  EXPECT_REFUSED(Code::kInvalidArgument, apps.draft(kAlice, kScheme, kVision, kHkuApplicant, capped,
+                                                    terms(500 * kUnit + 1), kT0)
+                                             .status());
   const ApplicationId id = draft(kVision, terms(800 * kUnit));  // drafted before the cap was set
   EXPECT_REFUSED(Code::kInvalidArgument, apps.submit(kAlice, id, kHkuApplicant, capped, kT0 + 1));
   ASSERT_TRUE(apps.update(kAlice, id, capped, terms(500 * kUnit), kT0 + 2).ok());
@@ -484,16 +523,19 @@ TEST_F(ApplicationTest, ApplicationTermsAreValidated) {
   t.justification = "line one\nline two\ttabbed";
   EXPECT_TRUE(apps.draft(kAlice, kScheme, kVision, kHkuApplicant, open_rules(), t, kT0).ok());
 
-  EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.draft(kAlice, SchemeId(), kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
-  EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.draft(kAlice, kScheme, ProjectId(), kHkuApplicant, open_rules(), terms(), kT0).status());
+  EXPECT_REFUSED(
+      Code::kInvalidArgument,
+      apps.draft(kAlice, SchemeId(), kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
+  EXPECT_REFUSED(
+      Code::kInvalidArgument,
+      apps.draft(kAlice, kScheme, ProjectId(), kHkuApplicant, open_rules(), terms(), kT0).status());
 }
 
 TEST_F(ApplicationTest, ApplicationOpenApplicationsPerProjectAreBounded) {
   for (int i = 0; i < kMaxOpenApplicationsPerProject; ++i) draft();
-  EXPECT_REFUSED(Code::kConflict,
-                 apps.draft(kAlice, kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
+  EXPECT_REFUSED(
+      Code::kConflict,
+      apps.draft(kAlice, kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).status());
   EXPECT_TRUE(apps.draft(kAlice, kScheme, kSpeech, kHkuApplicant, open_rules(), terms(), kT0).ok());
   ASSERT_TRUE(apps.withdraw(kAlice, ApplicationId(1), "", kT0).ok());
   EXPECT_TRUE(apps.draft(kAlice, kScheme, kVision, kHkuApplicant, open_rules(), terms(), kT0).ok());
@@ -512,14 +554,20 @@ TEST_F(ApplicationTest, ApplicationStepsPerApplicationAreBounded) {
 
 TEST_F(ApplicationTest, ApplicationCriteriaAreValidated) {
   EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, kScheme, {}, kT0));
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, kScheme, {{"merit", 5000}, {"impact", 4999}}, kT0));
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, kScheme, {{"merit", 10001}, {"impact", -1}}, kT0));
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, kScheme, {{"merit", 10000}, {"impact", 0}}, kT0));
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, kScheme, {{"merit", 5000}, {"merit", 5000}}, kT0));
+  EXPECT_REFUSED(Code::kInvalidArgument,
+                 apps.set_criteria(kRita, kScheme, {{"merit", 5000}, {"impact", 4999}}, kT0));
+  EXPECT_REFUSED(Code::kInvalidArgument,
+                 apps.set_criteria(kRita, kScheme, {{"merit", 10001}, {"impact", -1}}, kT0));
+  EXPECT_REFUSED(Code::kInvalidArgument,
+                 apps.set_criteria(kRita, kScheme, {{"merit", 10000}, {"impact", 0}}, kT0));
+  EXPECT_REFUSED(Code::kInvalidArgument,
+                 apps.set_criteria(kRita, kScheme, {{"merit", 5000}, {"merit", 5000}}, kT0));
   EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, kScheme, {{"", 10000}}, kT0));
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, SchemeId(), three_criteria(), kT0));
+  EXPECT_REFUSED(Code::kInvalidArgument,
+                 apps.set_criteria(kRita, SchemeId(), three_criteria(), kT0));
   std::vector<Criterion> many;
-  for (int i = 0; i <= kMaxCriteria; ++i) many.push_back({"c" + std::to_string(i), i == 0 ? 10000 - kMaxCriteria : 1});
+  for (int i = 0; i <= kMaxCriteria; ++i)
+    many.push_back({"c" + std::to_string(i), i == 0 ? 10000 - kMaxCriteria : 1});
   EXPECT_REFUSED(Code::kInvalidArgument, apps.set_criteria(kRita, kScheme, many, kT0));
   many.pop_back();
   many[0].weight_bps += 1;
@@ -530,31 +578,40 @@ TEST_F(ApplicationTest, ApplicationCriteriaAreValidated) {
 
 TEST_F(ApplicationTest, ApplicationCriteriaFixedOnceReviewed) {
   const ApplicationId id = submitted();
-  EXPECT_REFUSED(Code::kConflict, apps.review(kRita, id, scores(1, 2, 3), "", kT0 + 2));  // no criteria yet
+  EXPECT_REFUSED(Code::kConflict,
+                 apps.review(kRita, id, scores(1, 2, 3), "", kT0 + 2));  // no criteria yet
   set_criteria();
-  ASSERT_TRUE(apps.set_criteria(kRob, kScheme, {{"merit", 10000}}, kT0).ok());  // not reviewed yet: may change
+  ASSERT_TRUE(apps.set_criteria(kRob, kScheme, {{"merit", 10000}}, kT0)
+                  .ok());  // not reviewed yet: may change
   ASSERT_TRUE(apps.set_criteria(kRob, kScheme, three_criteria(), kT0).ok());
   ASSERT_TRUE(apps.review(kRita, id, scores(1, 2, 3), "", kT0 + 2).ok());
   EXPECT_REFUSED(Code::kConflict, apps.set_criteria(kRob, kScheme, {{"merit", 10000}}, kT0 + 3));
-  EXPECT_TRUE(apps.set_criteria(kRob, kOtherScheme, {{"merit", 10000}}, kT0 + 3).ok());  // another scheme
+  EXPECT_TRUE(
+      apps.set_criteria(kRob, kOtherScheme, {{"merit", 10000}}, kT0 + 3).ok());  // another scheme
 }
 
 TEST_F(ApplicationTest, ApplicationScoresAreValidated) {
   set_criteria();
   const ApplicationId id = submitted();
-  EXPECT_REFUSED(Code::kInvalidArgument, apps.review(kRita, id, {{"merit", 1}, {"impact", 2}}, "", kT0 + 2));
   EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.review(kRita, id, {{"merit", 1}, {"impact", 2}, {"feasibility", 3}, {"charm", 4}}, "", kT0 + 2));
-  EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.review(kRita, id, {{"merit", 1}, {"merit", 2}, {"feasibility", 3}}, "", kT0 + 2));
+                 apps.review(kRita, id, {{"merit", 1}, {"impact", 2}}, "", kT0 + 2));
+  EXPECT_REFUSED(
+      Code::kInvalidArgument,
+      apps.review(kRita, id, {{"merit", 1}, {"impact", 2}, {"feasibility", 3}, {"charm", 4}}, "",
+                  kT0 + 2));
+  EXPECT_REFUSED(
+      Code::kInvalidArgument,
+      apps.review(kRita, id, {{"merit", 1}, {"merit", 2}, {"feasibility", 3}}, "", kT0 + 2));
   EXPECT_REFUSED(Code::kInvalidArgument, apps.review(kRita, id, scores(101, 2, 3), "", kT0 + 2));
   EXPECT_REFUSED(Code::kInvalidArgument, apps.review(kRita, id, scores(1, -1, 3), "", kT0 + 2));
-  EXPECT_REFUSED(Code::kInvalidArgument,
-                 apps.review(kRita, id, scores(1, 2, 3), std::string(kMaxReasonBytes + 1, 'x'), kT0 + 2));
+  EXPECT_REFUSED(
+      Code::kInvalidArgument,
+      apps.review(kRita, id, scores(1, 2, 3), std::string(kMaxReasonBytes + 1, 'x'), kT0 + 2));
   const Status st = apps.review(kRita, id, {{"merit", 1}, {"impact", 2}}, "", kT0 + 2);
   EXPECT_NE(st.message().find("'feasibility' is not scored"), std::string::npos) << st.ToString();
   // Any order is fine; scores are kept in the criteria's order.
-  ASSERT_TRUE(apps.review(kRita, id, {{"feasibility", 3}, {"merit", 1}, {"impact", 2}}, "", kT0 + 2).ok());
+  ASSERT_TRUE(
+      apps.review(kRita, id, {{"feasibility", 3}, {"merit", 1}, {"impact", 2}}, "", kT0 + 2).ok());
   EXPECT_EQ(apps.get(id)->reviews[0].scores, (std::vector<int>{1, 2, 3}));
 }
 
@@ -570,12 +627,14 @@ TEST_F(ApplicationTest, ApplicationWeightedScoreIsExactIntegerArithmetic) {
   EXPECT_EQ(apps.get(id)->reviews[1].weighted_score_e4, 3'333);
   EXPECT_EQ(apps.get(id)->weighted_score_e4, 253'333);
   // Rita revises: her review is replaced, not added; the history keeps both.
-  ASSERT_TRUE(apps.review(kRita, id, {{"a", 100}, {"b", 100}, {"c", 100}}, "on reflection", kT0 + 4).ok());
+  ASSERT_TRUE(
+      apps.review(kRita, id, {{"a", 100}, {"b", 100}, {"c", 100}}, "on reflection", kT0 + 4).ok());
   ASSERT_EQ(apps.get(id)->reviews.size(), 2u);
   EXPECT_EQ(apps.get(id)->reviews[0].reviewer, "rita");
   EXPECT_EQ(apps.get(id)->reviews[0].weighted_score_e4, 1'000'000);
   EXPECT_EQ(apps.get(id)->weighted_score_e4, (1'000'000 + 3'333) / 2);
-  EXPECT_EQ(apps.events().back().note, "revised: weighted score 100.0000 (a 100, b 100, c 100): on reflection");
+  EXPECT_EQ(apps.events().back().note,
+            "revised: weighted score 100.0000 (a 100, b 100, c 100): on reflection");
   EXPECT_EQ(format_score(0), "0.0000");
   EXPECT_EQ(format_score(1'000'000), "100.0000");
   EXPECT_EQ(format_score(5), "0.0005");
@@ -593,7 +652,12 @@ TEST_F(ApplicationTest, ApplicationEventsAreRecordedInOrderWithWhoAndWhen) {
   ASSERT_TRUE(apps.withdraw(kAlice, b, "merged into vision", kT0 + 500).ok());
   ASSERT_TRUE(apps.reject(kRita, a, "insufficient detail", kT0 + 600).ok());
 
-  struct Want { ApplicationId app; int64_t at; const char* user; ApplicationAction action; };
+  struct Want {
+    ApplicationId app;
+    int64_t at;
+    const char* user;
+    ApplicationAction action;
+  };
   const std::vector<Want> want = {
       {ApplicationId(), kT0 - 2 * kDay, "rita", ApplicationAction::kCriteriaSet},
       {a, kT0 + 100, "alice", ApplicationAction::kDrafted},
@@ -639,7 +703,8 @@ TEST_F(ApplicationTest, ApplicationQueriesByProjectSchemeAndState) {
   const ApplicationId b = submitted();  // kVision
   auto c = apps.draft(kAlice, kOtherScheme, kSpeech, kHkuApplicant, open_rules(), terms(), kT0);
   ASSERT_TRUE(c.ok());
-  auto d = apps.draft(kMallory, kScheme, kRivalProject, kRivalApplicant, open_rules(), terms(), kT0);
+  auto d =
+      apps.draft(kMallory, kScheme, kRivalProject, kRivalApplicant, open_rules(), terms(), kT0);
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(apps.withdraw(kMallory, *d, "", kT0 + 1).ok());
 
@@ -719,22 +784,33 @@ RunResult drive(uint64_t seed, int steps) {
     const int command = kCommands[rng.below(12)];
     // Mostly the role that may run the command, sometimes anyone (to be refused).
     const bool by_reviewer = command >= 3 && command <= 5;
-    const Actor& who = rng.below(4) == 0 ? actors[rng.below(6)] : by_reviewer ? actors[3 + rng.below(2)] : actors[rng.below(2)];
+    const Actor& who = rng.below(4) == 0 ? actors[rng.below(6)]
+                       : by_reviewer     ? actors[3 + rng.below(2)]
+                                         : actors[rng.below(2)];
     const int n = static_cast<int>(apps.all().size());
     // Mostly a recent application, sometimes one that does not exist.
-    const ApplicationId id(static_cast<uint64_t>(rng.below(10) == 0 || n == 0 ? n + rng.below(2) : n - rng.below(std::min(n, 6))));
+    const ApplicationId id(static_cast<uint64_t>(
+        rng.below(10) == 0 || n == 0 ? n + rng.below(2) : n - rng.below(std::min(n, 6))));
     const Snapshot before = snapshot(apps);
     Status st;
     switch (command) {
       case 0: {
         const int p = rng.below(4) == 0 ? rng.below(3) : who.org == kRival ? 2 : rng.below(2);
         st = apps.draft(who, kScheme, projects[p], applicants[p], open_rules(),
-                        terms((rng.below(1000) + 1) * kUnit, rng.below(9), 30), now).status();
+                        terms((rng.below(1000) + 1) * kUnit, rng.below(9), 30), now)
+                 .status();
         break;
       }
-      case 1: st = apps.update(who, id, open_rules(), terms((rng.below(1000) - 10) * kUnit), now); break;
-      case 2: st = apps.submit(who, id, rng.below(8) ? kHkuApplicant : kRivalApplicant, open_rules(), now); break;
-      case 3: st = apps.review(who, id, scores(rng.below(102), rng.below(101), rng.below(101)), "", now); break;
+      case 1:
+        st = apps.update(who, id, open_rules(), terms((rng.below(1000) - 10) * kUnit), now);
+        break;
+      case 2:
+        st =
+            apps.submit(who, id, rng.below(8) ? kHkuApplicant : kRivalApplicant, open_rules(), now);
+        break;
+      case 3:
+        st = apps.review(who, id, scores(rng.below(102), rng.below(101), rng.below(101)), "", now);
+        break;
       case 4: {
         const Minor amount = (rng.below(1200) + 1) * kUnit;
         st = apps.approve(who, id, grant_of(amount), out.fund_left, now);
@@ -744,9 +820,15 @@ RunResult drive(uint64_t seed, int steps) {
         }
         break;
       }
-      case 5: st = apps.reject(who, id, rng.below(4) ? "not enough detail" : "", now); break;
-      case 6: st = apps.withdraw(who, id, "", now); break;
-      case 7: st = apps.record_award(id, AwardId(id.value + 1000), now); break;
+      case 5:
+        st = apps.reject(who, id, rng.below(4) ? "not enough detail" : "", now);
+        break;
+      case 6:
+        st = apps.withdraw(who, id, "", now);
+        break;
+      case 7:
+        st = apps.record_award(id, AwardId(id.value + 1000), now);
+        break;
     }
     out.codes.push_back(st.code());
     if (!st.ok()) {
@@ -783,7 +865,7 @@ TEST(ApplicationDeterminism, SameCommandsSameStateAndRefusalsChangeNothing) {
   }
   EXPECT_GT(ok, 100);
   EXPECT_GT(refused, 100);
-  EXPECT_GT(funds, 0);  // the fund ran low and approvals were refused for it
+  EXPECT_GT(funds, 0);                    // the fund ran low and approvals were refused for it
   EXPECT_LT(a.fund_left, 1'500 * kUnit);  // and some were granted
   EXPECT_FALSE(a.snap.in_state_approved().empty());
   EXPECT_FALSE(a.snap.lists.empty());

@@ -41,7 +41,8 @@ class EngineTest : public ::testing::Test {
   }
 
   AwardId grant(Minor amount, int gpu_level) {
-    auto a = engine->create_award(scheme, project, amount, gpu_level, kT0 - kHour, kT0 + 1000 * kHour, kT0);
+    auto a = engine->create_award(scheme, project, amount, gpu_level, kT0 - kHour,
+                                  kT0 + 1000 * kHour, kT0);
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     return a.ok() ? a->id : AwardId();
   }
@@ -59,8 +60,8 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : JobId();
   }
-  JobId submit(int gpus, int64_t limit_s = 3600, const std::string& model = "H100", Tier tier = Tier::kNormal,
-               int64_t now = kT0) {
+  JobId submit(int gpus, int64_t limit_s = 3600, const std::string& model = "H100",
+               Tier tier = Tier::kNormal, int64_t now = kT0) {
     JobRequest r;
     r.project = project;
     r.gpus = gpus;
@@ -71,8 +72,12 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : JobId();
   }
-  const Account& wallet() { return *engine->ledger().account(engine->funding().project(project)->wallet); }
-  const Account& award_account(AwardId a) { return *engine->ledger().account(engine->funding().award(a)->account); }
+  const Account& wallet() {
+    return *engine->ledger().account(engine->funding().project(project)->wallet);
+  }
+  const Account& award_account(AwardId a) {
+    return *engine->ledger().account(engine->funding().award(a)->account);
+  }
   const Account& revenue() { return *engine->ledger().account(kRevenueAccount); }
   const Job& job(JobId id) { return *engine->job(id); }
 

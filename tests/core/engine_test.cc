@@ -12,22 +12,31 @@ namespace {
 
 TEST_F(EngineTest, InflowsThatWouldOverflowTheBooksAreRefusedAndChangeNothing) {
   const size_t transfers = engine->ledger().transfer_count();
-  const Minor wallet = engine->ledger().account(engine->funding().project(project)->wallet)->balance();
+  const Minor wallet =
+      engine->ledger().account(engine->funding().project(project)->wallet)->balance();
   for (int i = 0; i < 2; ++i) {
     auto t = engine->top_up(project, std::numeric_limits<Minor>::max(), "", kT0);
     ASSERT_FALSE(t.ok());
     EXPECT_EQ(t.status().code(), Code::kInvalidArgument) << t.status().ToString();
     EXPECT_NE(t.status().message().find("too large"), std::string::npos) << t.status().ToString();
   }
-  EXPECT_EQ(engine->fund_scheme(scheme, std::numeric_limits<Minor>::max(), kT0).code(), Code::kInvalidArgument);
-  EXPECT_EQ(engine->adjust_wallet(project, std::numeric_limits<Minor>::max(), "typo", kT0).status().code(),
+  EXPECT_EQ(engine->fund_scheme(scheme, std::numeric_limits<Minor>::max(), kT0).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(engine->adjust_wallet(project, std::numeric_limits<Minor>::max(), "typo", kT0)
+                .status()
+                .code(),
             Code::kInvalidArgument);
   const size_t schemes = engine->funding().schemes().size();
-  EXPECT_EQ(engine->create_scheme("huge", 7000, 1, Shortfall::kWallet, std::numeric_limits<Minor>::max(), kT0)
-                .status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine
+                ->create_scheme("huge", 7000, 1, Shortfall::kWallet,
+                                std::numeric_limits<Minor>::max(), kT0)
+                .status()
+                .code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(engine->funding().schemes().size(), schemes);  // nothing half-made
   EXPECT_EQ(engine->ledger().transfer_count(), transfers);
-  EXPECT_EQ(engine->ledger().account(engine->funding().project(project)->wallet)->balance(), wallet);
+  EXPECT_EQ(engine->ledger().account(engine->funding().project(project)->wallet)->balance(),
+            wallet);
   // Ordinary amounts still move.
   EXPECT_TRUE(engine->top_up(project, 1'000'000'000'000'0000, "", kT0).ok());
   EXPECT_TRUE(engine->ledger().verify().ok());
@@ -42,13 +51,19 @@ TEST(FundingTest, BadFieldsAreRefused) {
   EXPECT_EQ(e->create_org("hku", OrgKind::kOther, kT0).status().code(), Code::kConflict);
   EXPECT_EQ(e->create_project(OrgId(9), "x", kT0).status().code(), Code::kNotFound);
   const ProjectId p = e->create_project(o, "vision", kT0)->id;
-  EXPECT_EQ(e->create_scheme("s", 10'001, 1, Shortfall::kWallet, 0, kT0).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(e->create_scheme("s", 7000, 0, Shortfall::kWallet, 0, kT0).status().code(), Code::kInvalidArgument);
-  const SchemeId s = e->create_scheme("s", 7000, 1u << static_cast<int>(OrgKind::kUniversity), Shortfall::kWallet,
-                                      100'0000, kT0)->id;
-  EXPECT_EQ(e->create_award(s, p, 10, 8, kT0 + kHour, kT0, kT0).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(e->create_award(s, p, 0, 8, kT0, kT0 + kHour, kT0).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(e->create_award(s, p, 10, 0, kT0, kT0 + kHour, kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(e->create_scheme("s", 10'001, 1, Shortfall::kWallet, 0, kT0).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(e->create_scheme("s", 7000, 0, Shortfall::kWallet, 0, kT0).status().code(),
+            Code::kInvalidArgument);
+  const SchemeId s = e->create_scheme("s", 7000, 1u << static_cast<int>(OrgKind::kUniversity),
+                                      Shortfall::kWallet, 100'0000, kT0)
+                         ->id;
+  EXPECT_EQ(e->create_award(s, p, 10, 8, kT0 + kHour, kT0, kT0).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(e->create_award(s, p, 0, 8, kT0, kT0 + kHour, kT0).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(e->create_award(s, p, 10, 0, kT0, kT0 + kHour, kT0).status().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(e->top_up(p, 0, "", kT0).status().code(), Code::kInvalidArgument);
   // Nothing above created an account beyond the system ones, the wallet and the fund.
   EXPECT_EQ(e->ledger().account_count(), 5u);
@@ -78,7 +93,6 @@ TEST_F(GangTest, ANodeGoingDownEndsTheGangOnAllItsNodes) {
   EXPECT_EQ(engine->job(gang)->cost_minor, 4 * kPrice);  // charged for the quarter hour it ran
   EXPECT_EQ(engine->cluster().used_gpus(), 0);
 }
-
 
 TEST(JobMoneyTest, AHoldIsPendingToTheRevenueUnderItsRunsPhaseId) {
   Job job;

@@ -31,8 +31,8 @@ TEST_F(EngineTest, SettleChargesTheTimeRunSplitExactly) {
   engine->schedule(kT0);
   const int64_t ran_ms = 1'234'567;
   ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + ran_ms, kT0 + ran_ms).ok());
-  const Minor cost = kPrice * 3 * ran_ms / kHour;     // floored
-  const Minor subsidy = cost * 7000 / 10000;          // floored
+  const Minor cost = kPrice * 3 * ran_ms / kHour;  // floored
+  const Minor subsidy = cost * 7000 / 10000;       // floored
   EXPECT_EQ(job(id).state, JobState::kCompleted);
   EXPECT_EQ(job(id).cost_minor, cost);
   EXPECT_EQ(job(id).subsidy_minor, subsidy);
@@ -52,7 +52,8 @@ TEST_F(EngineTest, ChargeNeverExceedsTheHeldMaximum) {
   const JobId id = submit(1, 60);
   engine->schedule(kT0);
   // Ends long after its limit (the grace period, a slow kill): charged the limit only.
-  ASSERT_TRUE(engine->job_ended(id, JobEnd{0, 15, true, false, false}, kT0 + kHour, kT0 + kHour).ok());
+  ASSERT_TRUE(
+      engine->job_ended(id, JobEnd{0, 15, true, false, false}, kT0 + kHour, kT0 + kHour).ok());
   EXPECT_EQ(job(id).state, JobState::kTimeout);
   EXPECT_EQ(job(id).cost_minor, kPrice / 60);
 }
@@ -87,7 +88,8 @@ TEST_F(EngineTest, CancelRunningChargesTheTimeRun) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(*r);
   EXPECT_EQ(job(id).state, JobState::kRunning);
-  ASSERT_TRUE(engine->job_ended(id, JobEnd{0, 15, false, true, false}, kT0 + 60'000, kT0 + 60'000).ok());
+  ASSERT_TRUE(
+      engine->job_ended(id, JobEnd{0, 15, false, true, false}, kT0 + 60'000, kT0 + 60'000).ok());
   EXPECT_EQ(job(id).state, JobState::kCancelled);
   EXPECT_EQ(job(id).cost_minor, kPrice / 60);
   EXPECT_EQ(wallet().debits_pending, 0);
@@ -174,7 +176,8 @@ TEST_F(EngineTest, AfterOkRunsWhenTheFirstCompletesAndNeverIfItFails) {
   engine->schedule(kT0);
   EXPECT_EQ(job(after_ok).reason, PendingReason::kDependency);
   ASSERT_TRUE(engine->job_ended(first, JobEnd{}, kT0 + 1000, kT0 + 1000).ok());
-  ASSERT_TRUE(engine->job_ended(other, JobEnd{1, 0, false, false, false}, kT0 + 1000, kT0 + 1000).ok());
+  ASSERT_TRUE(
+      engine->job_ended(other, JobEnd{1, 0, false, false, false}, kT0 + 1000, kT0 + 1000).ok());
   engine->schedule(kT0 + 1000);
   EXPECT_EQ(job(after_ok).state, JobState::kRunning);
   EXPECT_EQ(job(any).state, JobState::kRunning);

@@ -126,11 +126,13 @@ TEST(JobTableTest, DependenciesAreMetWaitingOrNeverAsEachTypeAsks) {
   EXPECT_EQ(state({{DependencyType::kAfterOk, JobId(1)}}), D::kMet);
   EXPECT_EQ(state({{DependencyType::kAfterNotOk, JobId(2)}}), D::kMet);
   EXPECT_EQ(state({{DependencyType::kAfterAny, JobId(2)}}), D::kMet);
-  EXPECT_EQ(state({{DependencyType::kAfterOk, JobId(1)}, {DependencyType::kAfterOk, JobId(3)}}), D::kWaiting);
+  EXPECT_EQ(state({{DependencyType::kAfterOk, JobId(1)}, {DependencyType::kAfterOk, JobId(3)}}),
+            D::kWaiting);
   EXPECT_EQ(state({{DependencyType::kAfterOk, JobId(2)}}), D::kNever);
   EXPECT_EQ(state({{DependencyType::kAfterNotOk, JobId(1)}}), D::kNever);
   // Never wins over waiting, whatever the order.
-  EXPECT_EQ(state({{DependencyType::kAfterOk, JobId(3)}, {DependencyType::kAfterOk, JobId(2)}}), D::kNever);
+  EXPECT_EQ(state({{DependencyType::kAfterOk, JobId(3)}, {DependencyType::kAfterOk, JobId(2)}}),
+            D::kNever);
 }
 
 }  // namespace

@@ -29,7 +29,9 @@
 namespace berth::core {
 
 // Lets GoogleTest print results by name (the same inline definition is in ledger_test.cc).
-inline void PrintTo(TransferResult result, std::ostream* os) { *os << transfer_result_name(result); }
+inline void PrintTo(TransferResult result, std::ostream* os) {
+  *os << transfer_result_name(result);
+}
 
 namespace {
 
@@ -53,7 +55,7 @@ class Model {
     Minor debits_pending = 0, debits_posted = 0, credits_pending = 0, credits_posted = 0;
   };
   struct Xfer {
-    Transfer stored;     // as the ledger should store it
+    Transfer stored;  // as the ledger should store it
     PendingState state = PendingState::kNone;
     Minor posted = 0;
   };
@@ -105,7 +107,8 @@ class Model {
       if (it->second.state == PendingState::kPosted) return R::kPendingTransferAlreadyPosted;
       if (it->second.state == PendingState::kVoided) return R::kPendingTransferAlreadyVoided;
       if (it->second.state == PendingState::kExpired) return R::kPendingTransferExpired;
-      if (p.timeout_ms > 0 && now_ms >= p.timestamp_ms + p.timeout_ms) return R::kPendingTransferExpired;
+      if (p.timeout_ms > 0 && now_ms >= p.timestamp_ms + p.timeout_ms)
+        return R::kPendingTransferExpired;
       if (post ? t.amount > p.amount : (t.amount != 0 && t.amount != p.amount)) {
         return R::kExceedsPendingAmount;
       }
@@ -235,10 +238,18 @@ class Model {
   void rollback() {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
       switch (it->kind) {
-        case Undo::kAccount: accounts[it->id] = it->account; break;
-        case Undo::kTransfer: transfers.erase(it->id); break;
-        case Undo::kState: transfers[it->id] = it->state; break;
-        case Undo::kDeadline: deadlines.erase({it->deadline, it->id}); break;
+        case Undo::kAccount:
+          accounts[it->id] = it->account;
+          break;
+        case Undo::kTransfer:
+          transfers.erase(it->id);
+          break;
+        case Undo::kState:
+          transfers[it->id] = it->state;
+          break;
+        case Undo::kDeadline:
+          deadlines.erase({it->deadline, it->id});
+          break;
       }
     }
     undo_.clear();
@@ -291,10 +302,10 @@ class LedgerRandomTest : public ::testing::Test {
   }
   Minor some_amount() {
     const int64_t r = rand_in(0, 99);
-    if (r < 2) return rand_in(-5, 0);          // refused
+    if (r < 2) return rand_in(-5, 0);  // refused
     if (r < 80) return rand_in(1, 500);
     if (r < 95) return rand_in(1, 5'000);
-    return rand_in(1, 1'000'000);               // usually exceeds credits
+    return rand_in(1, 1'000'000);  // usually exceeds credits
   }
   TransferId new_id() {
     if (!failed_ids_.empty() && chance(0.03)) return pick(failed_ids_);  // a failed id, reused
@@ -324,7 +335,8 @@ class LedgerRandomTest : public ::testing::Test {
     if (chance(0.02)) return pick(applied_ids_);  // often not a pending transfer
     if (chance(0.7)) {
       const size_t n = std::min<size_t>(pending_ids_.size(), 64);
-      return pending_ids_[pending_ids_.size() - 1 - static_cast<size_t>(rand_in(0, static_cast<int64_t>(n) - 1))];
+      return pending_ids_[pending_ids_.size() - 1 -
+                          static_cast<size_t>(rand_in(0, static_cast<int64_t>(n) - 1))];
     }
     return pick(pending_ids_);
   }
@@ -356,21 +368,40 @@ class LedgerRandomTest : public ::testing::Test {
     Transfer t = submitted_[pick(applied_ids_).value];
     if (chance(0.5)) return t;  // the same fields: kExists
     switch (rand_in(0, 4)) {
-      case 0: t.amount += 1; break;
-      case 1: t.code += 1; break;
-      case 2: t.ref += 1; break;
-      case 3: t.credit = AccountId{t.credit.value + 1}; break;
-      default: t.timeout_ms = (t.flags & kPending) ? t.timeout_ms + 1 : t.timeout_ms; t.ref += 7; break;
+      case 0:
+        t.amount += 1;
+        break;
+      case 1:
+        t.code += 1;
+        break;
+      case 2:
+        t.ref += 1;
+        break;
+      case 3:
+        t.credit = AccountId{t.credit.value + 1};
+        break;
+      default:
+        t.timeout_ms = (t.flags & kPending) ? t.timeout_ms + 1 : t.timeout_ms;
+        t.ref += 7;
+        break;
     }
     return t;
   }
   Transfer gen_invalid() {
     Transfer t = gen_single();
     switch (rand_in(0, 3)) {
-      case 0: t.id = TransferId{}; break;
-      case 1: t.flags = kPending | kVoidPending; break;
-      case 2: t.flags = 1u << 9; break;
-      default: t.debit = AccountId{}; break;
+      case 0:
+        t.id = TransferId{};
+        break;
+      case 1:
+        t.flags = kPending | kVoidPending;
+        break;
+      case 2:
+        t.flags = 1u << 9;
+        break;
+      default:
+        t.debit = AccountId{};
+        break;
     }
     return t;
   }
@@ -439,7 +470,8 @@ class LedgerRandomTest : public ::testing::Test {
         if (t.flags & kPending) pending_ids_.push_back(t.id);
         if (t.flags & (kPostPending | kVoidPending)) {
           const int resolutions = ++resolutions_[t.pending_id.value];
-          check(resolutions == 1, "pending " + std::to_string(t.pending_id.value) + " resolved twice");
+          check(resolutions == 1,
+                "pending " + std::to_string(t.pending_id.value) + " resolved twice");
           touched_pending_.push_back(t.pending_id);
         }
       } else if (actual[i] != R::kExists && actual[i] != R::kExistsWithDifferentFields &&
@@ -454,9 +486,9 @@ class LedgerRandomTest : public ::testing::Test {
     if (it == model_.transfers.end()) return;
     const Model::Xfer& x = it->second;
     const std::string name = "pending " + std::to_string(id.value);
-    check(ledger_.pending_state(id) == x.state,
-          name + " state " + pending_state_name(ledger_.pending_state(id)) + ", model " +
-              pending_state_name(x.state));
+    check(ledger_.pending_state(id) == x.state, name + " state " +
+                                                    pending_state_name(ledger_.pending_state(id)) +
+                                                    ", model " + pending_state_name(x.state));
     check(ledger_.posted_amount(id) == x.posted, name + " posted amount");
     check(ledger_.posted_amount(id) >= 0 && ledger_.posted_amount(id) <= x.stored.amount,
           name + " posted more than held");
@@ -494,7 +526,8 @@ class LedgerRandomTest : public ::testing::Test {
     // What the operation recorded for persistence: exactly what the model changed.
     LedgerChanges changes = ledger_.drain_changes();
     check(changes.transfers == model_.changes.transfers, "changes: transfers");
-    check(std::set<uint64_t>(ids(changes.accounts)) == model_.changes.accounts, "changes: accounts");
+    check(std::set<uint64_t>(ids(changes.accounts)) == model_.changes.accounts,
+          "changes: accounts");
     check(std::set<uint64_t>(ids(changes.pending_states)) == model_.changes.pending_states,
           "changes: pending states");
     for (uint64_t id : model_.changes.pending_states) touched_pending_.push_back(TransferId{id});
@@ -540,7 +573,8 @@ class LedgerRandomTest : public ::testing::Test {
       op_name_ = "expire_pending";
       const size_t expected = model_.expire(now_);
       const size_t actual = ledger_.expire_pending(now_);
-      check(actual == expected, "expired " + std::to_string(actual) + ", model " + std::to_string(expected));
+      check(actual == expected,
+            "expired " + std::to_string(actual) + ", model " + std::to_string(expected));
       return;
     }
     if (r < 250) {
@@ -603,7 +637,7 @@ class LedgerRandomTest : public ::testing::Test {
   std::vector<AccountId> account_ids_, overdraft_ids_, protected_ids_;
   std::vector<TransferId> applied_ids_, pending_ids_, failed_ids_, touched_pending_;
   std::unordered_map<uint64_t, Transfer> submitted_;  // as the caller sent it
-  std::unordered_map<uint64_t, int> resolutions_;     // pending id -> posts and voids that succeeded
+  std::unordered_map<uint64_t, int> resolutions_;  // pending id -> posts and voids that succeeded
   std::map<R, int> results_seen_;
   size_t sweep_ = 0;
 };
@@ -611,10 +645,10 @@ class LedgerRandomTest : public ::testing::Test {
 TEST_F(LedgerRandomTest, EveryOperationKeepsTheInvariants) {
   const int ops = static_cast<int>(env_or("BERTH_LEDGER_OPS", kDefaultOps));
   op_name_ = "setup";
-  for (AccountKind kind : {AccountKind::kSource, AccountKind::kExternal, AccountKind::kFund,
-                           AccountKind::kFund, AccountKind::kAward, AccountKind::kAward,
-                           AccountKind::kAward, AccountKind::kWallet, AccountKind::kWallet,
-                           AccountKind::kWallet, AccountKind::kRevenue}) {
+  for (AccountKind kind :
+       {AccountKind::kSource, AccountKind::kExternal, AccountKind::kFund, AccountKind::kFund,
+        AccountKind::kAward, AccountKind::kAward, AccountKind::kAward, AccountKind::kWallet,
+        AccountKind::kWallet, AccountKind::kWallet, AccountKind::kRevenue}) {
     create_account(kind);
   }
   check_invariants();
@@ -627,13 +661,26 @@ TEST_F(LedgerRandomTest, EveryOperationKeepsTheInvariants) {
   ASSERT_FALSE(failed_);
 
   // The run must have exercised what it claims to: each kind of outcome, and real work.
-  for (R r : {R::kOk, R::kExists, R::kExistsWithDifferentFields, R::kLinkedEventFailed,
-              R::kLinkedChainOpen, R::kIdMustNotBeZero, R::kFlagsAreMutuallyExclusive,
-              R::kAccountsMustBeDifferent, R::kDebitAccountNotFound, R::kCreditAccountNotFound,
-              R::kAmountMustBePositive, R::kTimeoutReservedForPending, R::kPendingIdRequired,
-              R::kPendingTransferNotFound, R::kPendingTransferNotPending,
-              R::kPendingTransferAlreadyPosted, R::kPendingTransferAlreadyVoided,
-              R::kPendingTransferExpired, R::kPendingAccountsMismatch, R::kExceedsPendingAmount,
+  for (R r : {R::kOk,
+              R::kExists,
+              R::kExistsWithDifferentFields,
+              R::kLinkedEventFailed,
+              R::kLinkedChainOpen,
+              R::kIdMustNotBeZero,
+              R::kFlagsAreMutuallyExclusive,
+              R::kAccountsMustBeDifferent,
+              R::kDebitAccountNotFound,
+              R::kCreditAccountNotFound,
+              R::kAmountMustBePositive,
+              R::kTimeoutReservedForPending,
+              R::kPendingIdRequired,
+              R::kPendingTransferNotFound,
+              R::kPendingTransferNotPending,
+              R::kPendingTransferAlreadyPosted,
+              R::kPendingTransferAlreadyVoided,
+              R::kPendingTransferExpired,
+              R::kPendingAccountsMismatch,
+              R::kExceedsPendingAmount,
               R::kExceedsCredits}) {
     EXPECT_GT(results_seen_[r], 0) << transfer_result_name(r);
   }
@@ -653,7 +700,8 @@ TEST_F(LedgerRandomTest, EveryOperationKeepsTheInvariants) {
   Ledger copy;
   for (const Account* a : ledger_.accounts()) ASSERT_TRUE(copy.restore_account(*a).ok());
   for (const Transfer& t : ledger_.transfers_in_order()) {
-    ASSERT_TRUE(copy.restore_transfer(t, ledger_.pending_state(t.id), ledger_.posted_amount(t.id)).ok());
+    ASSERT_TRUE(
+        copy.restore_transfer(t, ledger_.pending_state(t.id), ledger_.posted_amount(t.id)).ok());
   }
   Status st = copy.verify();
   EXPECT_TRUE(st.ok()) << st.ToString();

@@ -10,7 +10,9 @@
 namespace berth::core {
 
 // Lets GoogleTest print results by name (the same inline definition is in ledger_random_test.cc).
-inline void PrintTo(TransferResult result, std::ostream* os) { *os << transfer_result_name(result); }
+inline void PrintTo(TransferResult result, std::ostream* os) {
+  *os << transfer_result_name(result);
+}
 
 namespace {
 
@@ -33,7 +35,8 @@ Transfer single(uint64_t id, AccountId debit, AccountId credit, Minor amount) {
   return t;
 }
 
-Transfer hold(uint64_t id, AccountId debit, AccountId credit, Minor amount, int64_t timeout_ms = 0) {
+Transfer hold(uint64_t id, AccountId debit, AccountId credit, Minor amount,
+              int64_t timeout_ms = 0) {
   Transfer t = single(id, debit, credit, amount);
   t.flags = kPending;
   t.timeout_ms = timeout_ms;
@@ -166,7 +169,8 @@ TEST_F(LedgerTest, NoOverdraftRefusesSpendingMoreThanCredits) {
 TEST_F(LedgerTest, ACreditLimitLowersTheFloorOfANoOverdraftAccount) {
   fund();
   ASSERT_TRUE(ledger_.set_credit_limit(kWallet, 300).ok());
-  EXPECT_EQ(ledger_.drain_changes().accounts, std::vector<AccountId>{kWallet});  // persisted as a changed account
+  EXPECT_EQ(ledger_.drain_changes().accounts,
+            std::vector<AccountId>{kWallet});  // persisted as a changed account
   EXPECT_EQ(acct(kWallet).spendable(), 1300);
   EXPECT_EQ(ledger_.create_transfer(hold(10, kWallet, kRevenue, 1200), now_), R::kOk);
   EXPECT_EQ(ledger_.create_transfer(single(11, kWallet, kRevenue, 101), now_), R::kExceedsCredits);
@@ -176,7 +180,8 @@ TEST_F(LedgerTest, ACreditLimitLowersTheFloorOfANoOverdraftAccount) {
   EXPECT_EQ(ledger_.set_credit_limit(kWallet, 299).code(), Code::kConflict);
   EXPECT_EQ(ledger_.set_credit_limit(kSource, 1).code(), Code::kInvalidArgument);
   EXPECT_EQ(ledger_.set_credit_limit(kWallet, -1).code(), Code::kInvalidArgument);
-  EXPECT_EQ(ledger_.set_credit_limit(kWallet, kMaxCreditLimitMinor + 1).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ledger_.set_credit_limit(kWallet, kMaxCreditLimitMinor + 1).code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(ledger_.set_credit_limit(AccountId(99), 1).code(), Code::kNotFound);
   EXPECT_EQ(acct(kWallet).credit_limit_minor, 300);
   expect_balanced();
@@ -231,7 +236,8 @@ TEST_F(LedgerTest, AccountsNotFound) {
   EXPECT_EQ(ledger_.create_transfer(single(1, kMissing, kFund, 1), now_), R::kDebitAccountNotFound);
   EXPECT_EQ(ledger_.create_transfer(single(1, kSource, kMissing, 1), now_),
             R::kCreditAccountNotFound);
-  EXPECT_EQ(ledger_.create_transfer(hold(1, AccountId{}, kFund, 1), now_), R::kDebitAccountNotFound);
+  EXPECT_EQ(ledger_.create_transfer(hold(1, AccountId{}, kFund, 1), now_),
+            R::kDebitAccountNotFound);
   EXPECT_EQ(ledger_.transfer_count(), 0u);
   EXPECT_TRUE(ledger_.drain_changes().empty());
 }
@@ -492,11 +498,11 @@ TEST_F(LedgerTest, LinkedChainFailureInTheMiddleLeavesNoTrace) {
   ledger_.drain_changes();
   const size_t before = ledger_.transfer_count();
   std::vector<Transfer> batch = {
-      linked(hold(10, kAward, kRevenue, 700, 50)),   // applied, then taken back
-      linked(post(11, 5, 60)),                       // resolves an older hold, taken back
-      linked(hold(12, kWallet, kRevenue, 5'000)),    // fails: more than the wallet holds
+      linked(hold(10, kAward, kRevenue, 700, 50)),  // applied, then taken back
+      linked(post(11, 5, 60)),                      // resolves an older hold, taken back
+      linked(hold(12, kWallet, kRevenue, 5'000)),   // fails: more than the wallet holds
       hold(13, kWallet, kRevenue, 1),
-      single(14, kSource, kFund, 9),                 // after the chain: independent
+      single(14, kSource, kFund, 9),  // after the chain: independent
   };
   std::vector<R> results = ledger_.create_transfers(batch, now_);
   EXPECT_EQ(results, (std::vector<R>{R::kLinkedEventFailed, R::kLinkedEventFailed,
@@ -524,7 +530,8 @@ TEST_F(LedgerTest, LinkedChainFailureInTheMiddleLeavesNoTrace) {
 
 TEST_F(LedgerTest, LinkedChainCanResolveAHoldItPlaced) {
   fund();
-  std::vector<Transfer> batch = {linked(hold(10, kWallet, kRevenue, 300)), linked(post(11, 10, 200)),
+  std::vector<Transfer> batch = {linked(hold(10, kWallet, kRevenue, 300)),
+                                 linked(post(11, 10, 200)),
                                  single(12, kWallet, kRevenue, 801)};  // fails: 800 left
   EXPECT_EQ(ledger_.create_transfers(batch, now_),
             (std::vector<R>{R::kLinkedEventFailed, R::kLinkedEventFailed, R::kExceedsCredits}));
@@ -537,7 +544,8 @@ TEST_F(LedgerTest, LinkedChainCanResolveAHoldItPlaced) {
 
 TEST_F(LedgerTest, LinkedChainOpenAtTheEndOfTheBatchAppliesNothing) {
   fund();
-  std::vector<Transfer> batch = {single(10, kSource, kFund, 1), linked(single(11, kSource, kFund, 1)),
+  std::vector<Transfer> batch = {single(10, kSource, kFund, 1),
+                                 linked(single(11, kSource, kFund, 1)),
                                  linked(single(12, kSource, kFund, 1))};
   EXPECT_EQ(ledger_.create_transfers(batch, now_),
             (std::vector<R>{R::kOk, R::kLinkedEventFailed, R::kLinkedChainOpen}));
@@ -550,7 +558,8 @@ TEST_F(LedgerTest, LinkedChainOpenAtTheEndOfTheBatchAppliesNothing) {
 
 TEST_F(LedgerTest, TransfersOutsideAChainFailAlone) {
   fund();
-  std::vector<Transfer> batch = {single(10, kWallet, kRevenue, 10), single(11, kWallet, kRevenue, 5'000),
+  std::vector<Transfer> batch = {single(10, kWallet, kRevenue, 10),
+                                 single(11, kWallet, kRevenue, 5'000),
                                  single(12, kWallet, kRevenue, 20)};
   EXPECT_EQ(ledger_.create_transfers(batch, now_),
             (std::vector<R>{R::kOk, R::kExceedsCredits, R::kOk}));
@@ -628,7 +637,8 @@ TEST_F(LedgerTest, RetryOfAWholeChainIsExists) {
 
 TEST_F(LedgerTest, FailedIdCanBeUsedAgain) {
   fund();
-  EXPECT_EQ(ledger_.create_transfer(single(10, kWallet, kRevenue, 5'000), now_), R::kExceedsCredits);
+  EXPECT_EQ(ledger_.create_transfer(single(10, kWallet, kRevenue, 5'000), now_),
+            R::kExceedsCredits);
   EXPECT_EQ(ledger_.create_transfer(single(10, kWallet, kRevenue, 50), now_), R::kOk);
 }
 
@@ -651,7 +661,8 @@ TEST_F(LedgerTest, DrainChangesListsWhatChanged) {
   ASSERT_EQ(ledger_.create_transfer(post(3, 2, 150), now_), R::kOk);
   EXPECT_EQ(ledger_.create_transfer(post(4, 2, 1), now_), R::kPendingTransferAlreadyPosted);
   LedgerChanges changes = ledger_.drain_changes();
-  EXPECT_EQ(changes.transfers, (std::vector<TransferId>{TransferId{1}, TransferId{2}, TransferId{3}}));
+  EXPECT_EQ(changes.transfers,
+            (std::vector<TransferId>{TransferId{1}, TransferId{2}, TransferId{3}}));
   EXPECT_EQ(changes.pending_states, (std::vector<TransferId>{TransferId{2}}));
   EXPECT_EQ(changes.accounts,
             (std::vector<AccountId>{kExternal, kWallet, kWallet, kRevenue, kWallet, kRevenue}));

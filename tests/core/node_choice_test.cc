@@ -14,7 +14,8 @@ constexpr int64_t kT0 = 1'800'000'000'000;
 // Three 8-GPU H100 nodes and one 4-GPU A100 node.
 ClusterConfig cluster() {
   ClusterConfig c;
-  for (const char* name : {"g1", "g2", "g3"}) c.nodes.push_back(Node{NodeId(), name, "H100", 8, 64, 1000, NodeState::kUp});
+  for (const char* name : {"g1", "g2", "g3"})
+    c.nodes.push_back(Node{NodeId(), name, "H100", 8, 64, 1000, NodeState::kUp});
   c.nodes.push_back(Node{NodeId(), "a1", "A100", 4, 32, 1000, NodeState::kUp});
   c.prices = {{"A100", 200'000}, {"H100", 300'000}};
   c.partitions = {Partition{"gpu", 24 * 3600, 3600, true}};
@@ -100,14 +101,18 @@ TEST_F(NodeChoiceTest, WhatCanNeverBeHonouredIsRefusedNamingWhy) {
   EXPECT_EQ(refusal(request(1, 1, {{"g9"}, {}})), "--nodelist: no node is named 'g9'");
   EXPECT_EQ(refusal(request(1, 1, {{}, {"x"}})), "--exclude: no node is named 'x'");
   EXPECT_EQ(refusal(request(2, 2, {{"g1", "g1"}, {}})), "--nodelist names node g1 twice");
-  EXPECT_EQ(refusal(request(1, 1, {{"g1"}, {"g1"}})), "node g1 is both required (--nodelist) and excluded (--exclude)");
+  EXPECT_EQ(refusal(request(1, 1, {{"g1"}, {"g1"}})),
+            "node g1 is both required (--nodelist) and excluded (--exclude)");
   EXPECT_EQ(refusal(request(1, 1, {{"g1", "g2"}, {}})),
-            "a job runs on exactly the nodes --nodelist names: it names 2 but the job asks for 1 node (--nodes)");
+            "a job runs on exactly the nodes --nodelist names: it names 2 but the job asks for 1 "
+            "node (--nodes)");
   EXPECT_EQ(refusal(request(1, 1, {{"g1"}, {}}, "A100")),
             "--nodelist: node g1 has H100 GPUs, which the job's constraint 'A100' rules out");
-  EXPECT_EQ(refusal(request(8, 1, {{"a1"}, {}})), "--nodelist: node a1 has 4 GPUs; the job asks for 8 per node");
+  EXPECT_EQ(refusal(request(8, 1, {{"a1"}, {}})),
+            "--nodelist: node a1 has 4 GPUs; the job asks for 8 per node");
   EXPECT_EQ(refusal(request(8, 2, {{"g1", "a1"}, {}})),
-            "--nodelist: nodes g1 (H100) and a1 (A100) have different GPU models; a job's nodes are all of one model");
+            "--nodelist: nodes g1 (H100) and a1 (A100) have different GPU models; a job's nodes "
+            "are all of one model");
   EXPECT_EQ(refusal(request(16, 2, {{}, {"g1", "g2"}})),
             "--exclude leaves 1 suitable node for a job that needs 2 nodes with 8 GPUs");
   EXPECT_EQ(refusal(request(8, 1, {{}, {"g1", "g2", "g3"}})),

@@ -53,7 +53,8 @@ TEST_F(OrgRegistrationTest, CreateTrimsAndRecordsTheFieldsGivenAndAuditsThem) {
   const AuditRecord& last = engine->audit().back();
   EXPECT_EQ(last.action, "org.create");
   EXPECT_EQ(last.subject, "org 1");
-  EXPECT_NE(last.note.find("registration_number (none) -> '71234567-000'"), std::string::npos) << last.note;
+  EXPECT_NE(last.note.find("registration_number (none) -> '71234567-000'"), std::string::npos)
+      << last.note;
 
   // Without a record: every field is not recorded.
   auto bare = engine->create_org("hku", OrgKind::kUniversity, kT0);
@@ -68,11 +69,13 @@ TEST_F(OrgRegistrationTest, BadFieldsAreRefusedNamingTheFieldAndChangeNothing) {
   auto refused = [&](RegistrationChange change, const std::string& field) {
     auto r = engine->create_org("acme", OrgKind::kStartup, change, kT0);
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << field;
-    EXPECT_NE(r.status().message().find("'" + field + "'"), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("'" + field + "'"), std::string::npos)
+        << r.status().ToString();
     EXPECT_EQ(seen(), before) << field;
   };
-  for (const char* email : {"ann.acme.hk", "ann@@acme.hk", "a@b@acme.hk", "@acme.hk", "ann@", "ann@acme",
-                            "ann lee@acme.hk", "ann@.acme.hk", "ann@acme.hk.", "ann@acme..hk"}) {
+  for (const char* email :
+       {"ann.acme.hk", "ann@@acme.hk", "a@b@acme.hk", "@acme.hk", "ann@", "ann@acme",
+        "ann lee@acme.hk", "ann@.acme.hk", "ann@acme.hk.", "ann@acme..hk"}) {
     RegistrationChange c;
     c.contact_email = email;
     refused(c, "contact_email");
@@ -118,7 +121,8 @@ TEST_F(OrgRegistrationTest, UpdateReplacesOnlyTheGivenFieldsAndIsAuditedAndPersi
   EXPECT_EQ(last.action, "org.update");
   EXPECT_EQ(last.user, "root");
   EXPECT_EQ(last.note,
-            "contact_name 'Ann Lee' -> 'Bo Chan'; contact_email 'ann.lee@acme.com.hk' -> 'bo.chan@acme.com.hk': "
+            "contact_name 'Ann Lee' -> 'Bo Chan'; contact_email 'ann.lee@acme.com.hk' -> "
+            "'bo.chan@acme.com.hk': "
             "new finance lead");
   // The amended organisation is in the next changes, to be upserted.
   const ChangeSet changes = engine->drain_changes();
@@ -143,12 +147,15 @@ TEST_F(OrgRegistrationTest, RefusedUpdatesChangeNothing) {
   bad.contact_email = "bo chan@acme.hk";
   auto r = engine->update_org(id, bad, "", kT0);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("'contact_email'"), std::string::npos) << r.status().ToString();
-  EXPECT_EQ(engine->update_org(id, RegistrationChange{}, "", kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("'contact_email'"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(engine->update_org(id, RegistrationChange{}, "", kT0).status().code(),
+            Code::kInvalidArgument);
   RegistrationChange fine;
   fine.jurisdiction = "Hong Kong SAR";
   EXPECT_EQ(engine->update_org(OrgId(9), fine, "", kT0).status().code(), Code::kNotFound);
-  EXPECT_EQ(engine->update_org(id, fine, std::string(2001, 'x'), kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->update_org(id, fine, std::string(2001, 'x'), kT0).status().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(seen(), before);
   EXPECT_EQ(engine->funding().org(id)->updated_ms, 0);
   EXPECT_TRUE(engine->drain_changes().empty());
@@ -168,7 +175,8 @@ TEST_F(OrgRegistrationTest, RestoreKeepsTheRecordAndRefusesABadOne) {
   rows.orgs[0].registration.contact_email = "not an email";
   auto bad = Engine::Restore(one_node(), rows);
   EXPECT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("contact_email"), std::string::npos) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("contact_email"), std::string::npos)
+      << bad.status().ToString();
 }
 
 }  // namespace

@@ -19,8 +19,12 @@ constexpr Minor kPrice = 300'000;  // 30.0000 per GPU-hour
 
 int64_t at(const char* text) { return *parse_time_ms(text); }
 
-Actor member(OrgId org, const std::string& user = "mia") { return Actor{user, FundingRole::kMember, org}; }
-Actor reviewer(const std::string& user = "rita") { return Actor{user, FundingRole::kReviewer, OrgId()}; }
+Actor member(OrgId org, const std::string& user = "mia") {
+  return Actor{user, FundingRole::kMember, org};
+}
+Actor reviewer(const std::string& user = "rita") {
+  return Actor{user, FundingRole::kReviewer, OrgId()};
+}
 
 class EngineApplicationsTest : public ::testing::Test {
  protected:
@@ -60,7 +64,9 @@ class EngineApplicationsTest : public ::testing::Test {
     auto id = engine->draft_application(alice, scheme, project, terms(amount, days), kT0 + kDay);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     EXPECT_TRUE(engine->submit_application(alice, *id, kT0 + kDay).ok());
-    EXPECT_TRUE(engine->review_application(rita, *id, {{"impact", 80}, {"plan", 70}}, "", kT0 + 2 * kDay).ok());
+    EXPECT_TRUE(
+        engine->review_application(rita, *id, {{"impact", 80}, {"plan", 70}}, "", kT0 + 2 * kDay)
+            .ok());
     return *id;
   }
   Minor fund_left() const {
@@ -99,7 +105,8 @@ TEST_F(EngineApplicationsTest, ApprovalMovesTheGrantFromTheFundToANewAwardValidF
   EXPECT_TRUE(engine->verify().ok());
 }
 
-TEST_F(EngineApplicationsTest, ExceptionalRateIsGrantedOnlyWhereTheSchemeHasOneAndJobsAreSubsidisedAtIt) {
+TEST_F(EngineApplicationsTest,
+       ExceptionalRateIsGrantedOnlyWhereTheSchemeHasOneAndJobsAreSubsidisedAtIt) {
   const ApplicationId id = ready(100'000 * kUnit);
   Approval approval;
   approval.exceptional_rate = true;
@@ -131,11 +138,13 @@ TEST_F(EngineApplicationsTest, RefusalsChangeNothing) {
   const size_t events = engine->applications().events().size();
   const Minor left = fund_left();
   // A member cannot approve.
-  EXPECT_EQ(engine->approve_application(alice, id, Approval{}, kT0 + 3 * kDay).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(engine->approve_application(alice, id, Approval{}, kT0 + 3 * kDay).status().code(),
+            Code::kPermissionDenied);
   // More than the application asked.
   Approval more;
   more.amount_minor = 400'001 * kUnit;
-  EXPECT_EQ(engine->approve_application(rita, id, more, kT0 + 3 * kDay).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->approve_application(rita, id, more, kT0 + 3 * kDay).status().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(engine->applications().events().size(), events);
   EXPECT_EQ(fund_left(), left);
   EXPECT_EQ(engine->applications().get(id)->state, ApplicationState::kSubmitted);
@@ -143,16 +152,20 @@ TEST_F(EngineApplicationsTest, RefusalsChangeNothing) {
 }
 
 TEST_F(EngineApplicationsTest, TheCapCountsEveryAwardTheProjectHasFromTheScheme) {
-  ASSERT_TRUE(engine->approve_application(rita, ready(400'000 * kUnit), Approval{}, kT0 + 3 * kDay).ok());
+  ASSERT_TRUE(
+      engine->approve_application(rita, ready(400'000 * kUnit), Approval{}, kT0 + 3 * kDay).ok());
   // A second application for 200,000 would take the project to 600,000, over the 500,000 cap:
   // refused when submitted...
-  auto second = engine->draft_application(alice, scheme, project, terms(200'000 * kUnit), kT0 + 4 * kDay);
+  auto second =
+      engine->draft_application(alice, scheme, project, terms(200'000 * kUnit), kT0 + 4 * kDay);
   ASSERT_TRUE(second.ok());
   const Status st = engine->submit_application(alice, *second, kT0 + 4 * kDay);
   EXPECT_EQ(st.code(), Code::kConflict);
   EXPECT_NE(st.message().find("caps a project"), std::string::npos) << st.message();
   // ...and a direct award over the cap is refused too.
-  EXPECT_EQ(engine->create_award(scheme, project, 100'001 * kUnit, 8, kT0, kT0 + kDay, kT0).status().code(),
+  EXPECT_EQ(engine->create_award(scheme, project, 100'001 * kUnit, 8, kT0, kT0 + kDay, kT0)
+                .status()
+                .code(),
             Code::kConflict);
   EXPECT_TRUE(engine->create_award(scheme, project, 100'000 * kUnit, 8, kT0, kT0 + kDay, kT0).ok());
 }
@@ -186,7 +199,8 @@ TEST_F(EngineApplicationsTest, TheFundBoundsApprovalsSoAwardsNeverExceedIt) {
 
 TEST_F(EngineApplicationsTest, WindowAndEligibilityComeFromTheScheme) {
   // A startup is not eligible.
-  auto draft = engine->draft_application(tom, scheme, startup_project, terms(1 * kUnit), kT0 + kDay);
+  auto draft =
+      engine->draft_application(tom, scheme, startup_project, terms(1 * kUnit), kT0 + kDay);
   EXPECT_EQ(draft.status().code(), Code::kPermissionDenied);
   // After the window closes, nothing can be submitted.
   auto id = engine->draft_application(alice, scheme, project, terms(1 * kUnit), kT0 + kDay);
@@ -221,7 +235,8 @@ TEST_F(EngineApplicationsTest, ApplicationsSurviveRestoreFromTheirRows) {
   EXPECT_EQ(r.funding().awards()[0].application, approved);
   // Criteria stay fixed after reviews, across the restore too.
   auto& mutable_engine = **restored;
-  EXPECT_EQ(mutable_engine.set_criteria(rita, scheme, {{"only", 10000}}, kT0 + 5 * kDay).code(), Code::kConflict);
+  EXPECT_EQ(mutable_engine.set_criteria(rita, scheme, {{"only", 10000}}, kT0 + 5 * kDay).code(),
+            Code::kConflict);
 }
 
 TEST_F(EngineApplicationsTest, TheSchemeReportCountsApplicationsByStateWithWhatWasAskedAndGranted) {
@@ -231,8 +246,9 @@ TEST_F(EngineApplicationsTest, TheSchemeReportCountsApplicationsByStateWithWhatW
   ASSERT_TRUE(engine->approve_application(rita, approved, approval, kT0 + 3 * kDay).ok());
   const ApplicationId rejected = ready(50'000 * kUnit);
   ASSERT_TRUE(engine->reject_application(rita, rejected, "out of scope", kT0 + 3 * kDay).ok());
-  ready(10'000 * kUnit);                                                                    // submitted
-  ASSERT_TRUE(engine->draft_application(alice, scheme, project, terms(7 * kUnit), kT0).ok());  // a draft
+  ready(10'000 * kUnit);  // submitted
+  ASSERT_TRUE(
+      engine->draft_application(alice, scheme, project, terms(7 * kUnit), kT0).ok());  // a draft
   auto r = scheme_report(*engine, scheme, kT0 + 4 * kDay);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->applications.total(), 4);
@@ -240,7 +256,7 @@ TEST_F(EngineApplicationsTest, TheSchemeReportCountsApplicationsByStateWithWhatW
   EXPECT_EQ(r->applications.of(ApplicationState::kRejected), 1);
   EXPECT_EQ(r->applications.of(ApplicationState::kSubmitted), 1);
   EXPECT_EQ(r->applications.of(ApplicationState::kDraft), 1);
-  EXPECT_EQ(r->applied_minor, 360'000 * kUnit);   // drafts are not asked yet
+  EXPECT_EQ(r->applied_minor, 360'000 * kUnit);  // drafts are not asked yet
   EXPECT_EQ(r->approved_minor, 200'000 * kUnit);
   EXPECT_EQ(r->granted_minor, 200'000 * kUnit);
 }
@@ -263,9 +279,11 @@ class EngineReportsTest : public ::testing::Test {
   }
   AwardId grant(Shortfall rule) {
     auto s = engine->create_scheme(rule == Shortfall::kWait ? "strict" : "lenient", 7000,
-                                   1u << static_cast<int>(OrgKind::kUniversity), rule, 10'000'0000, kStart);
+                                   1u << static_cast<int>(OrgKind::kUniversity), rule, 10'000'0000,
+                                   kStart);
     EXPECT_TRUE(s.ok());
-    auto a = engine->create_award(s->id, project, 1'000'0000, 8, kStart, kStart + 365 * kDay, kStart, 1);
+    auto a =
+        engine->create_award(s->id, project, 1'000'0000, 8, kStart, kStart + 365 * kDay, kStart, 1);
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     return a->id;
   }
@@ -309,7 +327,8 @@ TEST_F(EngineReportsTest, WalletRuleOverdueMeansTheWalletPaysAllUntilAccepted) {
   EXPECT_EQ(job(before).subsidy_held_minor, 210'000);
   EXPECT_EQ(job(before).award, award);
 
-  ASSERT_TRUE(engine->submit_report(member(org), award, 1, "a month of training", due + kHour).ok());
+  ASSERT_TRUE(
+      engine->submit_report(member(org), award, 1, "a month of training", due + kHour).ok());
   ASSERT_TRUE(engine->accept_report(reviewer(), award, 1, due + 2 * kHour).ok());
   const JobId after = submit(due + 2 * kHour);
   ASSERT_EQ(engine->schedule(due + 2 * kHour).size(), 1u);
@@ -338,7 +357,8 @@ TEST_F(EngineReportsTest, WaitRuleOverdueJobsWaitWithTheReason) {
 TEST_F(EngineReportsTest, RefusedCommandsChangeNothingAndReportsSurviveARestore) {
   const AwardId award = grant(Shortfall::kWallet);
   engine->drain_changes();
-  EXPECT_EQ(engine->submit_report(member(OrgId(99)), award, 1, "x", due).code(), Code::kPermissionDenied);
+  EXPECT_EQ(engine->submit_report(member(OrgId(99)), award, 1, "x", due).code(),
+            Code::kPermissionDenied);
   EXPECT_EQ(engine->submit_report(member(org), AwardId(9), 1, "x", due).code(), Code::kNotFound);
   EXPECT_EQ(engine->accept_report(reviewer(), award, 1, due).code(), Code::kNotFound);
   EXPECT_TRUE(engine->drain_changes().empty());
@@ -359,8 +379,8 @@ TEST_F(EngineReportsTest, RefusedCommandsChangeNothingAndReportsSurviveARestore)
 }
 
 TEST_F(EngineReportsTest, ApprovalMayRequireReports) {
-  auto s = engine->create_scheme("apply", 7000, 1u << static_cast<int>(OrgKind::kUniversity), Shortfall::kWallet,
-                                 10'000'0000, kStart);
+  auto s = engine->create_scheme("apply", 7000, 1u << static_cast<int>(OrgKind::kUniversity),
+                                 Shortfall::kWallet, 10'000'0000, kStart);
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE(engine->set_criteria(reviewer(), s->id, {{"merit", 10'000}}, kStart).ok());
   ApplicationTerms t;
@@ -374,7 +394,8 @@ TEST_F(EngineReportsTest, ApprovalMayRequireReports) {
   ASSERT_TRUE(engine->review_application(reviewer(), *app, {{"merit", 80}}, "", kStart).ok());
   Approval bad;
   bad.report_every_months = 200;
-  EXPECT_EQ(engine->approve_application(reviewer(), *app, bad, kStart).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->approve_application(reviewer(), *app, bad, kStart).status().code(),
+            Code::kInvalidArgument);
   Approval ok;
   ok.report_every_months = 1;
   ok.report_grace_days = 5;

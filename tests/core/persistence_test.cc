@@ -14,15 +14,17 @@ namespace {
 // is above that rate's share of its cost. The books are right, and a restart must accept them.
 TEST_F(EngineTest, ARequeuedJobPaidByAnAwardOnlyInItsFirstRunStillRestores) {
   top_up(100'0000);
-  ASSERT_TRUE(engine->create_award(scheme, project, 100'0000, 8, kT0 - kHour, kT0 + 2 * kHour, kT0).ok());
+  ASSERT_TRUE(
+      engine->create_award(scheme, project, 100'0000, 8, kT0 - kHour, kT0 + 2 * kHour, kT0).ok());
   const JobId id = submit_requeueable();
   ASSERT_EQ(engine->schedule(kT0).size(), 1u);
   JobEnd lost;
   lost.lost = true;
   ASSERT_TRUE(engine->job_ended(id, lost, kT0 + kHour, kT0 + kHour).ok());  // 30: 21 of subsidy
-  engine->expire(kT0 + 3 * kHour);                                           // the award has ended
+  engine->expire(kT0 + 3 * kHour);                                          // the award has ended
   ASSERT_EQ(engine->schedule(kT0 + 3 * kHour).size(), 1u);
-  ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + 4 * kHour, kT0 + 4 * kHour).ok());  // 30, all from the wallet
+  ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + 4 * kHour, kT0 + 4 * kHour)
+                  .ok());  // 30, all from the wallet
   ASSERT_EQ(job(id).rate_bps, 0);
   ASSERT_EQ(job(id).subsidy_minor, 21'0000);
   ASSERT_EQ(job(id).cost_minor, 60'0000);

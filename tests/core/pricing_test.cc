@@ -37,8 +37,8 @@ TEST_F(EngineTest, QuoteSplitsMaxCostAtTheSchemeRate) {
   r.gpu_model = "H100";
   auto q = engine->quote(r, kT0);
   ASSERT_TRUE(q.ok());
-  EXPECT_EQ(q->max_cost_minor, 600'000);   // 30 x 2 GPUs x 1 h = 60.0000
-  EXPECT_EQ(q->subsidy_minor, 420'000);    // 70 %
+  EXPECT_EQ(q->max_cost_minor, 600'000);  // 30 x 2 GPUs x 1 h = 60.0000
+  EXPECT_EQ(q->subsidy_minor, 420'000);   // 70 %
   EXPECT_EQ(q->copay_minor, 180'000);
   EXPECT_TRUE(q->affordable);
 }
@@ -62,8 +62,8 @@ TEST_F(EngineTest, ShortfallWalletHoldsAllFromTheWalletWhenTheAwardIsShort) {
 }
 
 TEST_F(EngineTest, ShortfallWaitLeavesTheJobPending) {
-  auto s = engine->create_scheme("strict", 7000, 1u << static_cast<int>(OrgKind::kUniversity), Shortfall::kWait,
-                                 100'0000, kT0);
+  auto s = engine->create_scheme("strict", 7000, 1u << static_cast<int>(OrgKind::kUniversity),
+                                 Shortfall::kWait, 100'0000, kT0);
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE(engine->create_award(s->id, project, 1, 8, kT0 - kHour, kT0 + kHour, kT0).ok());
   top_up(100'0000);

@@ -14,8 +14,12 @@ constexpr int64_t kDay = 24 * kHour;
 
 int64_t at(const char* text) { return *parse_time_ms(text); }
 
-Actor member(OrgId org, const std::string& user = "mia") { return Actor{user, FundingRole::kMember, org}; }
-Actor reviewer(const std::string& user = "rita") { return Actor{user, FundingRole::kReviewer, OrgId()}; }
+Actor member(OrgId org, const std::string& user = "mia") {
+  return Actor{user, FundingRole::kMember, org};
+}
+Actor reviewer(const std::string& user = "rita") {
+  return Actor{user, FundingRole::kReviewer, OrgId()};
+}
 
 TEST(ReportScheduleTest, DueDatesClampTheDayAndStopBeforeTheEnd) {
   const std::vector<int64_t> due = report_due_dates(at("2026-01-31"), at("2026-05-31"), 1);
@@ -55,11 +59,13 @@ class ProgressReportsTest : public ::testing::Test {
 TEST_F(ProgressReportsTest, OnlyAMemberOfTheOrganisationSubmitsAndOnlyAReviewerDecides) {
   const int64_t now = at("2026-02-10");
   EXPECT_EQ(reports.submit(reviewer(), terms, 1, "done", now).code(), Code::kPermissionDenied);
-  EXPECT_EQ(reports.submit(member(OrgId(8)), terms, 1, "done", now).code(), Code::kPermissionDenied);
+  EXPECT_EQ(reports.submit(member(OrgId(8)), terms, 1, "done", now).code(),
+            Code::kPermissionDenied);
   EXPECT_TRUE(reports.events().empty());
   ASSERT_TRUE(reports.submit(member(terms.org), terms, 1, "trained the model", now).ok());
   EXPECT_EQ(reports.accept(member(terms.org), terms.award, 1, now).code(), Code::kPermissionDenied);
-  EXPECT_EQ(reports.return_report(member(terms.org), terms.award, 1, "no", now).code(), Code::kPermissionDenied);
+  EXPECT_EQ(reports.return_report(member(terms.org), terms.award, 1, "no", now).code(),
+            Code::kPermissionDenied);
   ASSERT_TRUE(reports.accept(reviewer(), terms.award, 1, now + 1).ok());
   const ProgressReport* r = reports.get(terms.award, 1);
   ASSERT_NE(r, nullptr);
@@ -74,11 +80,15 @@ TEST_F(ProgressReportsTest, OnlyAMemberOfTheOrganisationSubmitsAndOnlyAReviewerD
 TEST_F(ProgressReportsTest, RefusalsChangeNothing) {
   const int64_t now = at("2026-02-10");
   EXPECT_EQ(reports.submit(member(terms.org), terms, 0, "x", now).code(), Code::kInvalidArgument);
-  EXPECT_EQ(reports.submit(member(terms.org), terms, 12, "x", now).code(), Code::kInvalidArgument);  // past the end
-  EXPECT_EQ(reports.submit(member(terms.org), terms, 2, "x", now).code(), Code::kConflict);  // not begun
+  EXPECT_EQ(reports.submit(member(terms.org), terms, 12, "x", now).code(),
+            Code::kInvalidArgument);  // past the end
+  EXPECT_EQ(reports.submit(member(terms.org), terms, 2, "x", now).code(),
+            Code::kConflict);  // not begun
   EXPECT_EQ(reports.submit(member(terms.org), terms, 1, "", now).code(), Code::kInvalidArgument);
-  EXPECT_EQ(reports.submit(member(terms.org), terms, 1, std::string(kMaxReportTextBytes + 1, 'a'), now).code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      reports.submit(member(terms.org), terms, 1, std::string(kMaxReportTextBytes + 1, 'a'), now)
+          .code(),
+      Code::kInvalidArgument);
   EXPECT_EQ(reports.accept(reviewer(), terms.award, 1, now).code(), Code::kNotFound);
   ReportTerms none = terms;
   none.every_months = 0;
@@ -87,7 +97,8 @@ TEST_F(ProgressReportsTest, RefusalsChangeNothing) {
   EXPECT_TRUE(reports.all().empty());
   ASSERT_TRUE(reports.submit(member(terms.org), terms, 1, "x", now).ok());
   EXPECT_EQ(reports.submit(member(terms.org), terms, 1, "again", now).code(), Code::kConflict);
-  EXPECT_EQ(reports.return_report(reviewer(), terms.award, 1, "", now).code(), Code::kInvalidArgument);
+  EXPECT_EQ(reports.return_report(reviewer(), terms.award, 1, "", now).code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(reports.events().size(), 1u);
   EXPECT_EQ(reports.get(terms.award, 1)->text, "x");
 }

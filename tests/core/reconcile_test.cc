@@ -30,14 +30,15 @@ std::string describe(const ReconcileReport& r) {
   std::ostringstream out;
   out << r.differences_found << " difference(s)\n";
   for (const Difference& d : r.differences)
-    out << "  " << difference_kind_name(d.kind) << " " << entity_kind_name(d.entity) << " " << d.id << " " << d.field
-        << ": " << d.message << "\n";
+    out << "  " << difference_kind_name(d.kind) << " " << entity_kind_name(d.entity) << " " << d.id
+        << " " << d.field << ": " << d.message << "\n";
   return out.str();
 }
 
 bool has(const ReconcileReport& r, DifferenceKind kind, EntityKind entity, uint64_t id) {
-  return std::any_of(r.differences.begin(), r.differences.end(),
-                     [&](const Difference& d) { return d.kind == kind && d.entity == entity && d.id == id; });
+  return std::any_of(r.differences.begin(), r.differences.end(), [&](const Difference& d) {
+    return d.kind == kind && d.entity == entity && d.id == id;
+  });
 }
 
 const Difference* find(const ReconcileReport& r, DifferenceKind kind) {
@@ -70,7 +71,9 @@ class ReconcileTest : public ::testing::Test {
     auto s = engine->create_scheme("ai-subsidy", 7000, 1u << static_cast<int>(OrgKind::kUniversity),
                                    Shortfall::kWallet, 1'000'000'0000, kT0);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
-    ASSERT_TRUE(engine->create_award(s->id, vision, 500'0000, 8, kT0 - kHour, kT0 + 1000 * kHour, kT0).ok());
+    ASSERT_TRUE(
+        engine->create_award(s->id, vision, 500'0000, 8, kT0 - kHour, kT0 + 1000 * kHour, kT0)
+            .ok());
     auto t = engine->top_up(vision, 1000'0000, "INV-1", kT0);
     ASSERT_TRUE(t.ok());
     topup = t->transfer;
@@ -78,8 +81,8 @@ class ReconcileTest : public ::testing::Test {
     run_jobs();
   }
 
-  JobId submit(ProjectId project, int gpus, const std::string& model, int64_t now, bool requeue = false,
-               Tier tier = Tier::kNormal) {
+  JobId submit(ProjectId project, int gpus, const std::string& model, int64_t now,
+               bool requeue = false, Tier tier = Tier::kNormal) {
     JobRequest r;
     r.project = project;
     r.gpus = gpus;
@@ -92,7 +95,9 @@ class ReconcileTest : public ::testing::Test {
     return id.ok() ? *id : JobId();
   }
 
-  void end(JobId id, int64_t at, JobEnd how = JobEnd{}) { ASSERT_TRUE(engine->job_ended(id, how, at, at).ok()); }
+  void end(JobId id, int64_t at, JobEnd how = JobEnd{}) {
+    ASSERT_TRUE(engine->job_ended(id, how, at, at).ok());
+  }
 
   void run_jobs() {
     completed = submit(vision, 3, "H100", kT0);
@@ -114,7 +119,10 @@ class ReconcileTest : public ::testing::Test {
     ASSERT_EQ(engine->job(requeued)->state, JobState::kRunning);
     end(requeued, kT0 + 180'001);
     // A node going down ends its job as NODE_FAIL, charged up to then.
-    ASSERT_TRUE(engine->set_node_state(engine->cluster().node_by_name("a1")->id, NodeState::kDown, kT0 + 300'000).ok());
+    ASSERT_TRUE(engine
+                    ->set_node_state(engine->cluster().node_by_name("a1")->id, NodeState::kDown,
+                                     kT0 + 300'000)
+                    .ok());
     ASSERT_EQ(engine->job(node_fail)->state, JobState::kNodeFail);
     // A spot job preempted by a normal one is charged for its time and requeued; the normal one
     // is cancelled while running.
@@ -136,7 +144,9 @@ class ReconcileTest : public ::testing::Test {
   }
 
   // The subsidy and co-payment transfers of a job's run.
-  static TransferId id_of(JobId job, int run, int phase) { return Engine::job_transfer_id(job, run, phase); }
+  static TransferId id_of(JobId job, int run, int phase) {
+    return Engine::job_transfer_id(job, run, phase);
+  }
 
   std::unique_ptr<Engine> engine;
   ProjectId vision, llm;
@@ -154,7 +164,8 @@ TEST_F(ReconcileTest, AnEnginesSnapshotReconcilesClean) {
   EXPECT_EQ(r.topups_checked, 2u);
   EXPECT_EQ(r.runs_not_recomputed, 0u);  // every earlier run ran at its job's last price
   // The requeued job was charged for both of its runs, each from its own holds.
-  EXPECT_EQ(engine->job(requeued)->cost_minor, gpu_cost_minor(kH100Price, 1, 60'000) + gpu_cost_minor(kH100Price, 1, 60'001));
+  EXPECT_EQ(engine->job(requeued)->cost_minor,
+            gpu_cost_minor(kH100Price, 1, 60'000) + gpu_cost_minor(kH100Price, 1, 60'001));
 }
 
 TEST_F(ReconcileTest, AReloadedEngineReconcilesClean) {
@@ -170,7 +181,8 @@ TEST_F(ReconcileTest, AnAccountBalanceOffByOneMinorUnitIsReported) {
   for (Account& a : rows.accounts)
     if (a.id == wallet) a.debits_posted += 1;
   const ReconcileReport r = reconcile(rows);
-  ASSERT_TRUE(has(r, DifferenceKind::kAccountBalance, EntityKind::kAccount, wallet.value)) << describe(r);
+  ASSERT_TRUE(has(r, DifferenceKind::kAccountBalance, EntityKind::kAccount, wallet.value))
+      << describe(r);
   const Difference* d = find(r, DifferenceKind::kAccountBalance);
   EXPECT_EQ(d->field, "debits_posted");
   EXPECT_EQ(d->found - d->expected, 1);
@@ -183,7 +195,8 @@ TEST_F(ReconcileTest, AJobsChangedSubsidyIsReported) {
   rows.jobs[completed.value - 1].subsidy_minor -= 1;
   rows.jobs[completed.value - 1].copay_minor += 1;  // still adds up to the cost
   const ReconcileReport r = reconcile(rows);
-  EXPECT_TRUE(has(r, DifferenceKind::kJobSubsidy, EntityKind::kJob, completed.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kJobSubsidy, EntityKind::kJob, completed.value))
+      << describe(r);
   EXPECT_TRUE(has(r, DifferenceKind::kJobCopay, EntityKind::kJob, completed.value)) << describe(r);
   EXPECT_EQ(r.differences_found, 2u) << describe(r);
 }
@@ -204,17 +217,22 @@ TEST_F(ReconcileTest, ATransfersChangedAmountIsReported) {
   const TransferId post = id_of(completed, 0, Engine::kPhaseCopayPost);
   transfer(rows, post)->amount += 1;
   const ReconcileReport r = reconcile(rows);
-  EXPECT_TRUE(has(r, DifferenceKind::kJobPosting, EntityKind::kTransfer, post.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kJobPosting, EntityKind::kTransfer, post.value))
+      << describe(r);
   EXPECT_TRUE(has(r, DifferenceKind::kPendingState, EntityKind::kTransfer,
                   id_of(completed, 0, Engine::kPhaseCopayHold).value))
       << describe(r);
-  EXPECT_TRUE(has(r, DifferenceKind::kAccountBalance, EntityKind::kAccount, kRevenueAccount.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kAccountBalance, EntityKind::kAccount, kRevenueAccount.value))
+      << describe(r);
 
   ChangeSet rows2 = engine->snapshot();
   transfer(rows2, topup)->amount -= 1;
   const ReconcileReport r2 = reconcile(rows2);
-  EXPECT_TRUE(has(r2, DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, topup.value)) << describe(r2);
-  EXPECT_TRUE(has(r2, DifferenceKind::kAccountBalance, EntityKind::kAccount, kExternalAccount.value)) << describe(r2);
+  EXPECT_TRUE(has(r2, DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, topup.value))
+      << describe(r2);
+  EXPECT_TRUE(
+      has(r2, DifferenceKind::kAccountBalance, EntityKind::kAccount, kExternalAccount.value))
+      << describe(r2);
 }
 
 TEST_F(ReconcileTest, APostAboveItsHoldIsReported) {
@@ -223,7 +241,8 @@ TEST_F(ReconcileTest, APostAboveItsHoldIsReported) {
   Transfer* post = transfer(rows, id_of(completed, 0, Engine::kPhaseSubsidyPost));
   post->amount = hold->amount + 1;
   const ReconcileReport r = reconcile(rows);
-  EXPECT_TRUE(has(r, DifferenceKind::kPostExceedsHold, EntityKind::kTransfer, post->id.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kPostExceedsHold, EntityKind::kTransfer, post->id.value))
+      << describe(r);
   const Difference* d = find(r, DifferenceKind::kPostExceedsHold);
   EXPECT_EQ(d->expected, hold->amount);
   EXPECT_EQ(d->found, hold->amount + 1);
@@ -238,24 +257,29 @@ TEST_F(ReconcileTest, AHoldResolvedTwiceIsReported) {
   EXPECT_TRUE(has(r, DifferenceKind::kHoldResolvedTwice, EntityKind::kTransfer,
                   id_of(completed, 0, Engine::kPhaseSubsidyHold).value))
       << describe(r);
-  EXPECT_TRUE(has(r, DifferenceKind::kJobTransfer, EntityKind::kTransfer, again.id.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kJobTransfer, EntityKind::kTransfer, again.id.value))
+      << describe(r);
 }
 
 TEST_F(ReconcileTest, AMissingTopUpTransferIsReported) {
   ChangeSet rows = engine->snapshot();
   std::erase_if(rows.transfers, [&](const Transfer& t) { return t.id == topup; });
   const ReconcileReport r = reconcile(rows);
-  EXPECT_TRUE(has(r, DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, topup.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kTopUpTransfer, EntityKind::kTopUp, topup.value))
+      << describe(r);
   const AccountId wallet = engine->funding().project(vision)->wallet;
-  EXPECT_TRUE(has(r, DifferenceKind::kAccountBalance, EntityKind::kAccount, wallet.value)) << describe(r);
-  EXPECT_TRUE(has(r, DifferenceKind::kOverdraft, EntityKind::kAccount, wallet.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kAccountBalance, EntityKind::kAccount, wallet.value))
+      << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kOverdraft, EntityKind::kAccount, wallet.value))
+      << describe(r);
 }
 
 TEST_F(ReconcileTest, ATopUpTransferWithoutItsRowIsReported) {
   ChangeSet rows = engine->snapshot();
   std::erase_if(rows.topups, [&](const TopUp& t) { return t.transfer == topup; });
   const ReconcileReport r = reconcile(rows);
-  EXPECT_TRUE(has(r, DifferenceKind::kTopUpUnrecorded, EntityKind::kTransfer, topup.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kTopUpUnrecorded, EntityKind::kTransfer, topup.value))
+      << describe(r);
   EXPECT_EQ(r.differences_found, 1u) << describe(r);
 }
 
@@ -298,7 +322,8 @@ TEST_F(ReconcileTest, ARunningJobsHoldThatDiffersFromItsRowIsReported) {
   transfer(rows, hold)->amount = 1'000'000'0000;  // far more than the wallet has
   const ReconcileReport r = reconcile(rows);
   EXPECT_TRUE(has(r, DifferenceKind::kJobHold, EntityKind::kTransfer, hold.value)) << describe(r);
-  EXPECT_TRUE(has(r, DifferenceKind::kOverdraft, EntityKind::kAccount, engine->funding().project(llm)->wallet.value))
+  EXPECT_TRUE(has(r, DifferenceKind::kOverdraft, EntityKind::kAccount,
+                  engine->funding().project(llm)->wallet.value))
       << describe(r);
 }
 
@@ -308,7 +333,8 @@ TEST_F(ReconcileTest, AStoredHoldStateThatDisagreesIsReported) {
   for (PendingUpdate& u : rows.pending)
     if (u.id == hold) u.posted_minor += 1;
   const ReconcileReport r = reconcile(rows);
-  EXPECT_TRUE(has(r, DifferenceKind::kPendingState, EntityKind::kTransfer, hold.value)) << describe(r);
+  EXPECT_TRUE(has(r, DifferenceKind::kPendingState, EntityKind::kTransfer, hold.value))
+      << describe(r);
   EXPECT_EQ(r.differences_found, 1u) << describe(r);
 }
 
@@ -405,7 +431,8 @@ TEST_F(ReconcileAwardTest, AHoldPlacedTheMomentItsAwardClosesReconcilesClean) {
   Transfer* hold = transfer(rows, Engine::job_transfer_id(job, 0, Engine::kPhaseSubsidyHold));
   ASSERT_NE(hold, nullptr);
   hold->timestamp_ms = at + 1;
-  EXPECT_TRUE(has(reconcile(rows), DifferenceKind::kHoldOutsideAward, EntityKind::kTransfer, hold->id.value));
+  EXPECT_TRUE(has(reconcile(rows), DifferenceKind::kHoldOutsideAward, EntityKind::kTransfer,
+                  hold->id.value));
 }
 
 }  // namespace

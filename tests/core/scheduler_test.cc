@@ -15,7 +15,8 @@ namespace {
 
 Cluster make_cluster() {
   ClusterConfig c;
-  c.nodes = {Node{NodeId(), "a", "A100", 4, 0, 0, NodeState::kUp}, Node{NodeId(), "b", "H100", 8, 0, 0, NodeState::kUp}};
+  c.nodes = {Node{NodeId(), "a", "A100", 4, 0, 0, NodeState::kUp},
+             Node{NodeId(), "b", "H100", 8, 0, 0, NodeState::kUp}};
   c.prices = {{"A100", 1}, {"H100", 2}};
   c.partitions = {Partition{"gpu", 3600, 60, true}};
   return std::move(*Cluster::Create(c));
@@ -70,7 +71,8 @@ class FakeHost : public SchedulerHost {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  Job& add(int gpus, Tier tier, int64_t submit_ms, const std::string& model = "", int64_t limit_s = 3600, int nodes = 1) {
+  Job& add(int gpus, Tier tier, int64_t submit_ms, const std::string& model = "",
+           int64_t limit_s = 3600, int nodes = 1) {
     Job j;
     j.nodes = nodes;
     j.time_limit_s = limit_s;
@@ -176,7 +178,8 @@ TEST_F(SchedulerTest, NeverMoreGpusThanTheClusterHas) {
 TEST_F(SchedulerTest, BestFitKeepsWholeNodesFree) {
   cluster = [] {
     ClusterConfig c;
-    c.nodes = {Node{NodeId(), "a", "H100", 8, 0, 0, NodeState::kUp}, Node{NodeId(), "b", "H100", 8, 0, 0, NodeState::kUp}};
+    c.nodes = {Node{NodeId(), "a", "H100", 8, 0, 0, NodeState::kUp},
+               Node{NodeId(), "b", "H100", 8, 0, 0, NodeState::kUp}};
     c.prices = {{"H100", 2}};
     c.partitions = {Partition{"gpu", 3600, 60, true}};
     return std::move(*Cluster::Create(c));
@@ -297,7 +300,7 @@ TEST_F(SchedulerTest, AGangWaitsRatherThanStartingOnPart) {
 // (whole in an hour). A 30-minute job may backfill on n1's free GPUs; a 2-hour one may not.
 TEST_F(SchedulerTest, BackfillCannotDelayAGangsReservation) {
   cluster = topology_cluster();
-  add(4, Tier::kHigh, 0, "", 3600);  // n1
+  add(4, Tier::kHigh, 0, "", 3600);                              // n1
   for (int i = 0; i < 6; ++i) add(8, Tier::kHigh, 0, "", 7200);  // n2..n7 (best fit skips n1)
   ASSERT_EQ(pass().size(), 7u);
   Job& gang = add(16, Tier::kNormal, 1, "", 3600, 2);
@@ -322,8 +325,8 @@ TEST_F(SchedulerTest, ConservativeBackfillProtectsEveryJobAhead) {
     add(2, Tier::kHigh, 0, "A100", 3600);  // a: 2 of 4 busy for an hour
     add(4, Tier::kHigh, 0, "H100", 3600);  // b: 4 of 8 busy for an hour
     ASSERT_EQ(pass().size(), 2u);
-    Job& first = add(8, Tier::kHigh, 1, "H100", 3600);   // b in an hour
-    Job& second = add(4, Tier::kHigh, 2, "A100", 3600);  // a in an hour
+    Job& first = add(8, Tier::kHigh, 1, "H100", 3600);     // b in an hour
+    Job& second = add(4, Tier::kHigh, 2, "A100", 3600);    // a in an hour
     Job& filler = add(2, Tier::kNormal, 3, "A100", 7200);  // fits on a now, but for 2 hours
     pass();
     EXPECT_EQ(first.expected_start_ms, now + 3600 * 1000);
@@ -365,7 +368,9 @@ TEST_F(SchedulerTest, AJobThatOutlivesItsPredictionIsReplanned) {
   ASSERT_EQ(running.state, JobState::kRunning);
   now += 1800 * 1000;
   int replanned = 0;
-  scheduler.replan_overdue(now, [this](JobId id) -> Job& { return jobs.at(id.value); }, [&](const Job&) { ++replanned; });
+  scheduler.replan_overdue(
+      now, [this](JobId id) -> Job& { return jobs.at(id.value); },
+      [&](const Job&) { ++replanned; });
   EXPECT_EQ(replanned, 1);
   EXPECT_EQ(running.estimate_s, 3600);
   Job& big = add(8, Tier::kHigh, 1, "H100", 3600);
@@ -426,7 +431,8 @@ TEST_F(SchedulerTest, AJobNotDemotedPreemptsTheMostAttainedRequeueableJob) {
   old.requeue = recent.requeue = true;
   ASSERT_EQ(pass().size(), 3u);
   // Move their starts back: 4 GPUs for 2 h, 30 min and 3 h (all past 1 GPU-hour).
-  for (auto [job, ago_ms] : std::vector<std::pair<Job*, int64_t>>{{&old, 2 * 3'600'000}, {&recent, 1'800'000}, {&fixed, 3 * 3'600'000}}) {
+  for (auto [job, ago_ms] : std::vector<std::pair<Job*, int64_t>>{
+           {&old, 2 * 3'600'000}, {&recent, 1'800'000}, {&fixed, 3 * 3'600'000}}) {
     scheduler.ended(*job);
     job->start_ms = now - ago_ms;
     scheduler.running(*job);
@@ -441,21 +447,25 @@ TEST_F(SchedulerTest, AJobNotDemotedPreemptsTheMostAttainedRequeueableJob) {
   scheduler.dequeue(demoted);
   Job& fresh = add(4, Tier::kNormal, 5, "");
   pass_preempting(&preempted);
-  EXPECT_EQ(preempted, std::vector<JobId>{old.id});  // 8 GPU-hours before recent's 2; fixed is never asked
+  EXPECT_EQ(preempted,
+            std::vector<JobId>{old.id});  // 8 GPU-hours before recent's 2; fixed is never asked
   EXPECT_EQ(fresh.expected_start_ms, now);
 }
 
 TEST_F(SchedulerTest, PreemptionStopsTheSmallestDemotedJobThatMakesRoomAndSparesNewRuns) {
   scheduler = Scheduler(Scheduler::Options{.demote_after_gpu_s = 3600, .preempt_exempt_s = 600});
-  Job& wide = add(4, Tier::kNormal, 1, "H100");     // most attained: 4 GPUs for 5 h
-  Job& narrow = add(2, Tier::kNormal, 2, "H100");   // 2 GPUs for 2 h
-  Job& young = add(2, Tier::kNormal, 3, "H100");    // 2 GPUs, 20 GPU-hours before, restarted 5 min ago
+  Job& wide = add(4, Tier::kNormal, 1, "H100");    // most attained: 4 GPUs for 5 h
+  Job& narrow = add(2, Tier::kNormal, 2, "H100");  // 2 GPUs for 2 h
+  Job& young =
+      add(2, Tier::kNormal, 3, "H100");  // 2 GPUs, 20 GPU-hours before, restarted 5 min ago
   Job& filler = add(4, Tier::kNormal, 4, "A100");
   wide.requeue = narrow.requeue = young.requeue = filler.requeue = true;
   ASSERT_EQ(pass().size(), 4u);
   young.ran_ms = 10 * 3'600'000;
-  for (auto [job, ago_ms] : std::vector<std::pair<Job*, int64_t>>{{&wide, 5 * 3'600'000}, {&narrow, 2 * 3'600'000},
-                                                                  {&young, 300'000}, {&filler, 30'000}}) {
+  for (auto [job, ago_ms] : std::vector<std::pair<Job*, int64_t>>{{&wide, 5 * 3'600'000},
+                                                                  {&narrow, 2 * 3'600'000},
+                                                                  {&young, 300'000},
+                                                                  {&filler, 30'000}}) {
     scheduler.ended(*job);
     job->start_ms = now - ago_ms;
     scheduler.running(*job);
@@ -483,13 +493,16 @@ TEST(QueuePriority, ADemotedJobQueuesBehindTheJobsThatAreNot) {
     config.order = order;
     EXPECT_TRUE(demoted(small_demoted, config, 0));
     EXPECT_FALSE(demoted(big_fresh, config, 0));
-    EXPECT_LT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(big_fresh, config, 1.0, 16, 0))
+    EXPECT_LT(queue_priority(small_demoted, config, 1.0, 16, 0),
+              queue_priority(big_fresh, config, 1.0, 16, 0))
         << queue_order_name(order);
   }
   config.order = QueueOrder::kShortest;  // tiers still come first
-  EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(spot_fresh, config, 1.0, 16, 0));
+  EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0),
+            queue_priority(spot_fresh, config, 1.0, 16, 0));
   config.demote_after_gpu_s = 0;  // off: the smaller job first, as always
-  EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0), queue_priority(big_fresh, config, 1.0, 16, 0));
+  EXPECT_GT(queue_priority(small_demoted, config, 1.0, 16, 0),
+            queue_priority(big_fresh, config, 1.0, 16, 0));
 }
 
 }  // namespace

@@ -98,7 +98,9 @@ TEST_F(EngineTest, NormalJobPreemptsTheYoungestSpotJobsAndTheyAreRequeued) {
   EXPECT_TRUE(engine->schedule(t + 1).empty());
   EXPECT_TRUE(engine->take_preemptions().empty());
   // It stops after its grace period: charged 70 s at the spot price, requeued.
-  ASSERT_TRUE(engine->job_ended(young_spot, JobEnd{0, 15, false, true, false}, t + 10'000, t + 10'000).ok());
+  ASSERT_TRUE(
+      engine->job_ended(young_spot, JobEnd{0, 15, false, true, false}, t + 10'000, t + 10'000)
+          .ok());
   EXPECT_EQ(job(young_spot).state, JobState::kPending);
   EXPECT_EQ(job(young_spot).restarts, 1);
   EXPECT_EQ(job(young_spot).cost_minor, gpu_cost_minor(kPrice / 2, 4, 70'000));
@@ -152,7 +154,8 @@ TEST(LimitsTest, GpuCapsHoldJobsAsQuotaLimitAndPendingCapsRefuseSubmits) {
   r.gpu_model = "H100";
   r.time_limit_s = 3600;
   r.gpus = 5;
-  EXPECT_EQ(e->submit(r, kT0).status().code(), Code::kInvalidArgument);  // over the project's cap: never runs
+  EXPECT_EQ(e->submit(r, kT0).status().code(),
+            Code::kInvalidArgument);  // over the project's cap: never runs
   r.gpus = 3;
   const JobId a = *e->submit(r, kT0);
   const JobId b = *e->submit(r, kT0);
@@ -177,7 +180,8 @@ TEST_F(GangTest, JobsWithoutALimitArePlannedWithTheProjectsRecentRuntimes) {
   for (int64_t minutes : {10, 20}) {
     const JobId id = *submit(8, 1, 0);
     engine->schedule(kT0);
-    ASSERT_TRUE(engine->job_ended(id, JobEnd{}, kT0 + minutes * 60'000, kT0 + minutes * 60'000).ok());
+    ASSERT_TRUE(
+        engine->job_ended(id, JobEnd{}, kT0 + minutes * 60'000, kT0 + minutes * 60'000).ok());
   }
   const JobId next = *submit(8, 1, 0, kT0 + kHour);
   EXPECT_EQ(engine->job(next)->time_limit_s, 3600);  // the partition's default still ends it
@@ -201,8 +205,8 @@ TEST_F(GangTest, ShortestFirstOrdersByPlannedGpuTime) {
   ASSERT_TRUE(engine->top_up(project, 10'000'0000, "", kT0).ok());
   const JobId fill = *submit(24, 3, 600);
   engine->schedule(kT0);
-  const JobId long_small = *submit(8, 1, 7200);   // 57,600 GPU-s
-  const JobId short_big = *submit(16, 2, 1200);   // 19,200 GPU-s: first
+  const JobId long_small = *submit(8, 1, 7200);  // 57,600 GPU-s
+  const JobId short_big = *submit(16, 2, 1200);  // 19,200 GPU-s: first
   ASSERT_TRUE(engine->job_ended(fill, JobEnd{}, kT0 + 600'000, kT0 + 600'000).ok());
   const auto started = engine->schedule(kT0 + 600'000);
   ASSERT_EQ(started.size(), 2u);

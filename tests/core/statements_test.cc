@@ -95,8 +95,8 @@ class StatementTest : public ::testing::Test {
   }
 
   // Adds a posted transfer to stored rows, with the balances it moves, as a store would hold it.
-  static void add_posted(ChangeSet& rows, uint64_t id, AccountId from, AccountId to, Minor amount, uint32_t code,
-                         const char* when) {
+  static void add_posted(ChangeSet& rows, uint64_t id, AccountId from, AccountId to, Minor amount,
+                         uint32_t code, const char* when) {
     Transfer t;
     t.id = TransferId(id);
     t.debit = from;
@@ -123,7 +123,8 @@ class StatementTest : public ::testing::Test {
 void expect_balanced(const ProjectStatement& st) {
   EXPECT_EQ(st.opening_minor + st.credits_minor() - st.debits_minor(), st.closing_minor);
   EXPECT_EQ(st.jobs_copay_minor, st.copay_debits_minor);
-  for (const JobCharge& j : st.jobs) EXPECT_EQ(j.subsidy_minor + j.copay_minor, j.cost_minor) << j.job.value;
+  for (const JobCharge& j : st.jobs)
+    EXPECT_EQ(j.subsidy_minor + j.copay_minor, j.cost_minor) << j.job.value;
 }
 
 TEST_F(StatementTest, NovemberListsJobsEndedInItTopUpsAndBalances) {
@@ -254,12 +255,12 @@ TEST_F(StatementTest, OtherWalletMovementsAreListedByCodeWithTheirSign) {
   play();
   ChangeSet rows = engine->snapshot();
   const AccountId wallet = engine->funding().project(vision)->wallet;
-  auto transfer = [&](uint64_t id, AccountId from, AccountId to, Minor amount, uint32_t code, const char* when) {
-    add_posted(rows, id, from, to, amount, code, when);
-  };
+  auto transfer = [&](uint64_t id, AccountId from, AccountId to, Minor amount, uint32_t code,
+                      const char* when) { add_posted(rows, id, from, to, amount, code, when); };
   transfer(900'001, kRevenueAccount, wallet, 12 * kUnit, kCodeRefund, "2026-11-20T00:00:00Z");
   transfer(900'002, wallet, kRevenueAccount, 2 * kUnit, kCodeAdjustment, "2026-11-21T00:00:00Z");
-  transfer(900'003, kRevenueAccount, wallet, 1 * kUnit, 99, "2026-11-22T00:00:00Z");  // a code not known here
+  transfer(900'003, kRevenueAccount, wallet, 1 * kUnit, 99,
+           "2026-11-22T00:00:00Z");  // a code not known here
   auto restored = Engine::Restore(cluster, rows);
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   const MonthRange nov = *parse_month("2026-11");
@@ -281,8 +282,12 @@ TEST_F(StatementTest, OtherWalletMovementsAreListedByCodeWithTheirSign) {
 TEST_F(StatementTest, ARefundNamesItsJobAndReasonAndAJobLineItsAwardsScheme) {
   play();
   // A reason that itself looks like a split keeps all of it.
-  ASSERT_TRUE(engine->refund_job(c, 30 * kUnit, "slow node (1.0000 to the wallet", at("2026-11-20T08:00:00Z")).ok());
-  ASSERT_TRUE(engine->adjust_wallet(vision, -2 * kUnit, "late fee", at("2026-11-21T08:00:00Z")).ok());
+  ASSERT_TRUE(
+      engine
+          ->refund_job(c, 30 * kUnit, "slow node (1.0000 to the wallet", at("2026-11-20T08:00:00Z"))
+          .ok());
+  ASSERT_TRUE(
+      engine->adjust_wallet(vision, -2 * kUnit, "late fee", at("2026-11-21T08:00:00Z")).ok());
   const ProjectStatement st = statement("2026-11");
   ASSERT_EQ(st.other.size(), 2u);
   EXPECT_EQ(st.other[0].job, c);
@@ -299,8 +304,10 @@ TEST_F(StatementTest, ARefundNamesItsJobAndReasonAndAJobLineItsAwardsScheme) {
 }
 
 TEST(RefundReason, ReadsTheReasonBackFromTheAuditNote) {
-  EXPECT_EQ(Engine::refund_reason(Engine::refund_note("GPU fault", "2.0000 to the wallet")), "GPU fault");
-  EXPECT_EQ(Engine::refund_reason(Engine::refund_note("a (b) c", "0.0000 to the wallet, 1.0000 to account 7 (award 1 of v)")),
+  EXPECT_EQ(Engine::refund_reason(Engine::refund_note("GPU fault", "2.0000 to the wallet")),
+            "GPU fault");
+  EXPECT_EQ(Engine::refund_reason(Engine::refund_note(
+                "a (b) c", "0.0000 to the wallet, 1.0000 to account 7 (award 1 of v)")),
             "a (b) c");
   EXPECT_EQ(Engine::refund_reason("an older note"), "an older note");
 }
@@ -309,12 +316,15 @@ TEST_F(StatementTest, NodeChangesAskedForAreAuditedAndRestoredOnesAreNot) {
   play();
   engine->set_actor("ops");
   const size_t before = engine->audit().size();
-  auto drained = engine->change_node_state(NodeId(1), NodeState::kDrain, at("2026-12-01T01:00:00Z"));
+  auto drained =
+      engine->change_node_state(NodeId(1), NodeState::kDrain, at("2026-12-01T01:00:00Z"));
   ASSERT_TRUE(drained.ok()) << drained.status().ToString();
   auto down = engine->change_node_state(NodeId(1), NodeState::kDown, at("2026-12-01T01:30:00Z"));
   ASSERT_TRUE(down.ok());
-  ASSERT_TRUE(engine->change_node_state(NodeId(1), NodeState::kUp, at("2026-12-01T02:00:00Z")).ok());
-  ASSERT_TRUE(engine->set_node_state(NodeId(1), NodeState::kDrain, at("2026-12-01T03:00:00Z")).ok());
+  ASSERT_TRUE(
+      engine->change_node_state(NodeId(1), NodeState::kUp, at("2026-12-01T02:00:00Z")).ok());
+  ASSERT_TRUE(
+      engine->set_node_state(NodeId(1), NodeState::kDrain, at("2026-12-01T03:00:00Z")).ok());
   const auto& audit = engine->audit();
   ASSERT_EQ(audit.size(), before + 3);
   EXPECT_EQ(audit[before].action, "node.drain");
@@ -324,7 +334,8 @@ TEST_F(StatementTest, NodeChangesAskedForAreAuditedAndRestoredOnesAreNot) {
   EXPECT_EQ(audit[before + 1].action, "node.down");
   EXPECT_EQ(audit[before + 1].note, "was drained; ended jobs " + std::to_string(d.value));
   EXPECT_EQ(audit[before + 2].action, "node.resume");
-  EXPECT_FALSE(engine->change_node_state(NodeId(9), NodeState::kUp, at("2026-12-01T04:00:00Z")).ok());
+  EXPECT_FALSE(
+      engine->change_node_state(NodeId(9), NodeState::kUp, at("2026-12-01T04:00:00Z")).ok());
   EXPECT_EQ(audit.size(), before + 3);
 }
 
@@ -381,8 +392,10 @@ TEST_F(StatementTest, BalanceHasNoEstimateWithoutSpendingOrAfterTheEnd) {
   EXPECT_EQ(idle->wallet_balance_minor, 50 * kUnit);
   // Looking from 2027-03-20, the last 30 days saw no spending: no estimate. From its end on,
   // the award is inactive.
-  EXPECT_EQ(project_balance(*engine, vision, at("2027-03-20"))->awards[0].run_out, RunOut::kNoSpending);
-  EXPECT_EQ(project_balance(*engine, vision, at("2027-04-01"))->awards[0].run_out, RunOut::kInactive);
+  EXPECT_EQ(project_balance(*engine, vision, at("2027-03-20"))->awards[0].run_out,
+            RunOut::kNoSpending);
+  EXPECT_EQ(project_balance(*engine, vision, at("2027-04-01"))->awards[0].run_out,
+            RunOut::kInactive);
   EXPECT_FALSE(project_balance(*engine, vision, at("2027-04-01"))->awards[0].active);
   EXPECT_EQ(project_balance(*engine, ProjectId(99), now).status().code(), Code::kNotFound);
 }
@@ -452,8 +465,8 @@ TEST_F(StatementTest, SchemeReportTakesReturnsOffWhatIsCommitted) {
   end(d, "2026-12-01T02:00:00Z");
   ChangeSet rows = engine->snapshot();
   const AccountId fund = engine->funding().scheme(scheme)->fund;
-  add_posted(rows, 900'001, engine->funding().award(award)->account, fund, 265 * kUnit, kCodeAwardReturn,
-             "2026-12-01T03:00:00Z");
+  add_posted(rows, 900'001, engine->funding().award(award)->account, fund, 265 * kUnit,
+             kCodeAwardReturn, "2026-12-01T03:00:00Z");
   // As the engine records a return: the transfer, and the amount on the award's row.
   rows.awards[award.value - 1].returned_minor = 265 * kUnit;
   rows.awards[award.value - 1].returned_ms = at("2026-12-01T03:00:00Z");

@@ -116,7 +116,8 @@ TEST_F(IdempotentSubmitTest, AKeyIsHonouredForItsRetentionOnly) {
   ASSERT_TRUE(later.ok()) << later.status().ToString();
   EXPECT_FALSE(replayed);  // the old key was forgotten: a new job, and the key now names it
   EXPECT_EQ(engine->jobs().size(), 2u);
-  auto again = engine->submit(request("k-4", "body-2"), kT0 + SubmitKeys::kRetentionMs + 1, &replayed);
+  auto again =
+      engine->submit(request("k-4", "body-2"), kT0 + SubmitKeys::kRetentionMs + 1, &replayed);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(replayed);
   EXPECT_EQ(*again, *later);
@@ -136,8 +137,9 @@ TEST_F(IdempotentSubmitTest, AForgottenKeySubmitsAfresh) {
 }
 
 TEST_F(IdempotentSubmitTest, AMalformedKeyIsRefused) {
-  EXPECT_EQ(engine->submit(request(std::string(SubmitKeys::kMaxKeyChars + 1, 'k')), kT0).status().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      engine->submit(request(std::string(SubmitKeys::kMaxKeyChars + 1, 'k')), kT0).status().code(),
+      Code::kInvalidArgument);
   EXPECT_EQ(engine->submit(request("has space"), kT0).status().code(), Code::kInvalidArgument);
   EXPECT_TRUE(engine->jobs().empty());
 }
@@ -153,7 +155,8 @@ TEST(SubmitKeysTest, KeepsAtMostTheBoundForgettingTheOldestFirst) {
 
 TEST_F(IdempotentSubmitTest, TokenEventsGoIntoTheAuditRecord) {
   engine->set_actor("admin");
-  engine->record_access(Engine::AccessAction::kTokenRevoke, "token tok_0123456789ab", "user alice", kT0);
+  engine->record_access(Engine::AccessAction::kTokenRevoke, "token tok_0123456789ab", "user alice",
+                        kT0);
   const ChangeSet c = engine->drain_changes();
   ASSERT_EQ(c.audit.size(), 1u);
   EXPECT_EQ(c.audit[0].action, "token.revoke");

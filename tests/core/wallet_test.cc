@@ -78,16 +78,22 @@ class WalletTest : public ::testing::Test {
     ASSERT_EQ(engine->schedule(kT0 + 2 * kHour).size(), 1u);
     ASSERT_TRUE(engine->job_ended(*id, JobEnd{}, kT0 + 3 * kHour, kT0 + 3 * kHour).ok());
   }
-  const Account& wallet() { return *engine->ledger().account(engine->funding().project(project)->wallet); }
-  const Account& award_account(AwardId a) { return *engine->ledger().account(engine->funding().award(a)->account); }
-  const Account& fund() { return *engine->ledger().account(engine->funding().scheme(scheme)->fund); }
+  const Account& wallet() {
+    return *engine->ledger().account(engine->funding().project(project)->wallet);
+  }
+  const Account& award_account(AwardId a) {
+    return *engine->ledger().account(engine->funding().award(a)->account);
+  }
+  const Account& fund() {
+    return *engine->ledger().account(engine->funding().scheme(scheme)->fund);
+  }
   const Account& revenue() { return *engine->ledger().account(kRevenueAccount); }
   const Job& job(JobId id) { return *engine->job(id); }
   Books books() {
     Books b;
     for (const Account* a : engine->ledger().accounts())
-      b.accounts.emplace_back(a->id.value, a->debits_pending, a->debits_posted, a->credits_pending, a->credits_posted,
-                              a->credit_limit_minor);
+      b.accounts.emplace_back(a->id.value, a->debits_pending, a->debits_posted, a->credits_pending,
+                              a->credits_posted, a->credit_limit_minor);
     for (const Job& j : engine->jobs()) b.refunded.push_back(j.refunded_minor);
     b.transfers = engine->ledger().transfer_count();
     b.audit = engine->audit().size();
@@ -138,7 +144,8 @@ TEST_F(WalletTest, ACreditLimitBelowWhatIsUsedIsRefusedAndChangesNothing) {
   EXPECT_EQ(lower.code(), Code::kConflict) << lower.ToString();
   EXPECT_NE(lower.message().find("30.0000"), std::string::npos) << lower.ToString();
   EXPECT_EQ(engine->set_credit_limit(project, -1, "", kT0).code(), Code::kInvalidArgument);
-  EXPECT_EQ(engine->set_credit_limit(project, kMaxCreditLimitMinor + 1, "", kT0).code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->set_credit_limit(project, kMaxCreditLimitMinor + 1, "", kT0).code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(engine->set_credit_limit(ProjectId(99), 1, "", kT0).code(), Code::kNotFound);
   EXPECT_EQ(books(), before);
   ASSERT_TRUE(engine->set_credit_limit(project, 30'0000, "", kT0).ok());  // exactly what is used
@@ -231,7 +238,7 @@ TEST_F(WalletTest, BadRefundsAreRefusedAndChangeNothing) {
   ASSERT_EQ(engine->schedule(kT0 + 2 * kHour).size(), 1u);
   const JobId never = submit(1, kT0 + 2 * kHour);
   ASSERT_TRUE(engine->cancel(never, kT0 + 2 * kHour).ok());  // cancelled before it ran
-  const JobId waiting = submit(8, kT0 + 2 * kHour);           // pending: the node is busy
+  const JobId waiting = submit(8, kT0 + 2 * kHour);          // pending: the node is busy
   const int64_t now = kT0 + 2 * kHour;
   ASSERT_TRUE(engine->refund_job(done, 20'0000, "first", now).ok());
   const Books before = books();
@@ -259,7 +266,8 @@ TEST_F(WalletTest, BadRefundsAreRefusedAndChangeNothing) {
     EXPECT_EQ(books(), before) << b.reason;
   }
   auto over = engine->refund_job(done, 10'0001, "over", now);
-  EXPECT_NE(over.status().message().find("at most 10.0000"), std::string::npos) << over.status().ToString();
+  EXPECT_NE(over.status().message().find("at most 10.0000"), std::string::npos)
+      << over.status().ToString();
   ASSERT_TRUE(engine->refund_job(done, 10'0000, "the rest", now).ok());  // exactly the rest
   EXPECT_EQ(engine->refundable_minor(job(done)), 0);
   expect_clean();
@@ -294,7 +302,8 @@ TEST_F(WalletTest, AnAwardsSpentIsNetOfTheSubsidyRefundedAndItsFiguresStillAddUp
   AwardMoney m = award_money(*engine, *engine->funding().award(a));
   EXPECT_EQ(m.spent_minor, 21'0000);
   EXPECT_EQ(m.refunded_minor, 0);
-  ASSERT_TRUE(engine->refund_job(id, 10'0000, "slow node", kT0 + kHour).ok());  // subsidy part floor(10 x 21 / 30) = 7
+  ASSERT_TRUE(engine->refund_job(id, 10'0000, "slow node", kT0 + kHour)
+                  .ok());  // subsidy part floor(10 x 21 / 30) = 7
   m = award_money(*engine, *engine->funding().award(a));
   EXPECT_EQ(m.spent_minor, 14'0000);
   EXPECT_EQ(m.refunded_minor, 7'0000);
@@ -306,12 +315,14 @@ TEST_F(WalletTest, AnAwardsSpentIsNetOfTheSubsidyRefundedAndItsFiguresStillAddUp
   ASSERT_TRUE(balance.ok());
   EXPECT_EQ(balance->awards[0].spent_minor, 14'0000);
   EXPECT_EQ(balance->awards[0].refunded_minor, 7'0000);
-  EXPECT_EQ(balance->awards[0].window_spent_minor, 21'0000);  // the pace of use is what jobs were charged
+  EXPECT_EQ(balance->awards[0].window_spent_minor,
+            21'0000);  // the pace of use is what jobs were charged
   auto report = scheme_report(*engine, scheme, kT0 + kHour);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->spent_minor, 14'0000);
   EXPECT_EQ(report->refunded_minor, 7'0000);
-  EXPECT_EQ(report->committed_minor, report->spent_minor + report->held_minor + report->unspent_minor);
+  EXPECT_EQ(report->committed_minor,
+            report->spent_minor + report->held_minor + report->unspent_minor);
   // The rest of the charge: nothing of the award is spent any more.
   ASSERT_TRUE(engine->refund_job(id, 20'0000, "the rest", kT0 + kHour).ok());
   m = award_money(*engine, *engine->funding().award(a));
@@ -325,10 +336,11 @@ TEST_F(WalletTest, AnAwardsSpentIsNetOfTheSubsidyRefundedAndItsFiguresStillAddUp
 TEST_F(WalletTest, SubsidyRefundedAfterAnAwardEndedCountsAsReturnedToTheFund) {
   const AwardId a = grant(100'0000, kT0 + 2 * kHour);
   top_up(100'0000);
-  const JobId id = ran(1, kHour);  // subsidy 21
+  const JobId id = ran(1, kHour);   // subsidy 21
   engine->expire(kT0 + 3 * kHour);  // 79 returns to the fund
   const Minor funded = scheme_report(*engine, scheme, kT0 + 3 * kHour)->funded_minor;
-  ASSERT_TRUE(engine->refund_job(id, 30'0000, "whole job", kT0 + 4 * kHour).ok());  // 21 to the fund
+  ASSERT_TRUE(
+      engine->refund_job(id, 30'0000, "whole job", kT0 + 4 * kHour).ok());  // 21 to the fund
   const AwardMoney m = award_money(*engine, *engine->funding().award(a));
   EXPECT_EQ(m.spent_minor, 0);
   EXPECT_EQ(m.refunded_minor, 21'0000);
@@ -340,7 +352,8 @@ TEST_F(WalletTest, SubsidyRefundedAfterAnAwardEndedCountsAsReturnedToTheFund) {
   EXPECT_EQ(report->funded_minor, funded);  // a refund to the fund is not new funding
   EXPECT_EQ(report->returned_minor, 100'0000);
   EXPECT_EQ(report->committed_minor, 0);
-  EXPECT_EQ(report->committed_minor, report->spent_minor + report->held_minor + report->unspent_minor);
+  EXPECT_EQ(report->committed_minor,
+            report->spent_minor + report->held_minor + report->unspent_minor);
   EXPECT_EQ(report->remaining_minor, report->funded_minor - report->committed_minor);
   expect_clean();
 }
@@ -350,7 +363,8 @@ TEST_F(WalletTest, ARestoredEngineSplitsPastRefundsOverEachRunsAwardAsBefore) {
   JobId id;
   AwardId first, second;
   ASSERT_NO_FATAL_FAILURE(requeued_over_two_awards(&id, &first, &second));
-  ASSERT_TRUE(engine->refund_job(id, 40'0000, "flaky node", kT0 + 3 * kHour).ok());  // 21 for run 0, 7 for run 1
+  ASSERT_TRUE(engine->refund_job(id, 40'0000, "flaky node", kT0 + 3 * kHour)
+                  .ok());  // 21 for run 0, 7 for run 1
   EXPECT_EQ(engine->subsidy_refunded(first), 21'0000);
   EXPECT_EQ(engine->subsidy_refunded(second), 7'0000);
   auto restored = Engine::Restore(one_node(), engine->snapshot());
@@ -363,7 +377,8 @@ TEST_F(WalletTest, ARestoredEngineSplitsPastRefundsOverEachRunsAwardAsBefore) {
     EXPECT_EQ(after.returned_minor, before.returned_minor);
     expect_adds_up(after);
   }
-  EXPECT_EQ(award_money(**restored, *(*restored)->funding().award(first)).returned_minor, 79'0000 + 21'0000);
+  EXPECT_EQ(award_money(**restored, *(*restored)->funding().award(first)).returned_minor,
+            79'0000 + 21'0000);
   EXPECT_EQ(award_money(**restored, *(*restored)->funding().award(second)).spent_minor, 14'0000);
 }
 
@@ -391,12 +406,14 @@ TEST_F(WalletTest, RestoreRefusesAnAwardCreditedWithRefundsItsJobsDoNotShow) {
   grant(100'0000);
   top_up(100'0000);
   const JobId id = ran(1, kHour);
-  ASSERT_TRUE(engine->refund_job(id, 10'0000, "slow node", kT0 + kHour).ok());  // 7 back into the award
+  ASSERT_TRUE(
+      engine->refund_job(id, 10'0000, "slow node", kT0 + kHour).ok());  // 7 back into the award
   ChangeSet rows = engine->snapshot();
   rows.jobs[id.value - 1].refunded_minor = 0;  // the job's row forgets its refund
   auto restored = Engine::Restore(one_node(), rows);
   ASSERT_FALSE(restored.ok());
-  EXPECT_NE(restored.status().message().find("award 1: refunds paid into it (7.0000)"), std::string::npos)
+  EXPECT_NE(restored.status().message().find("award 1: refunds paid into it (7.0000)"),
+            std::string::npos)
       << restored.status().ToString();
 }
 
@@ -412,7 +429,8 @@ TEST_F(WalletTest, AdjustmentsMoveMoneyBetweenRevenueAndTheWallet) {
   EXPECT_EQ(revenue().balance() - revenue_before, -5'0000);
   EXPECT_EQ(engine->ledger().transfer(*credit)->code, kCodeAdjustment);
   EXPECT_EQ(engine->ledger().transfer(*credit)->ref, project.value);
-  ASSERT_TRUE(engine->adjust_wallet(project, -2'5000, "double-counted top-up", kT0 + 2 * kHour).ok());
+  ASSERT_TRUE(
+      engine->adjust_wallet(project, -2'5000, "double-counted top-up", kT0 + 2 * kHour).ok());
   EXPECT_EQ(wallet().balance() - wallet_before, 2'5000);
   EXPECT_EQ(engine->audit().back().action, "wallet.adjust");
   EXPECT_EQ(engine->audit().back().amount_minor, -2'5000);
@@ -425,11 +443,13 @@ TEST_F(WalletTest, AnAdjustmentBelowTheFloorIsRefusedAndChangesNothing) {
   const Books before = books();
   auto below = engine->adjust_wallet(project, -15'0001, "too much", kT0);
   EXPECT_EQ(below.status().code(), Code::kInsufficientFunds) << below.status().ToString();
-  EXPECT_EQ(engine->adjust_wallet(project, 0, "nothing", kT0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->adjust_wallet(project, 0, "nothing", kT0).status().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(engine->adjust_wallet(project, -1, "", kT0).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(engine->adjust_wallet(ProjectId(9), -1, "who", kT0).status().code(), Code::kNotFound);
   // Revenue is empty: a goodwill credit has nothing to come from.
-  EXPECT_EQ(engine->adjust_wallet(project, 1, "goodwill", kT0).status().code(), Code::kInsufficientFunds);
+  EXPECT_EQ(engine->adjust_wallet(project, 1, "goodwill", kT0).status().code(),
+            Code::kInsufficientFunds);
   EXPECT_EQ(books(), before);
   ASSERT_TRUE(engine->adjust_wallet(project, -15'0000, "down to the floor", kT0).ok());
   EXPECT_EQ(wallet().spendable(), 0);
@@ -498,8 +518,11 @@ TEST_F(WalletTest, ARefundOrAdjustmentWithAReferenceIsAppliedOnceEvenAcrossARest
   EXPECT_EQ(*again, 10'0000);
   EXPECT_EQ(books(), after_first);
   // The reference used for something else: refused, nothing changes.
-  EXPECT_EQ(engine->refund_job(id, 5'0000, "slow node", "RF-1", kT0, &replayed).status().code(), Code::kConflict);
-  EXPECT_EQ(engine->adjust_wallet(project, 1'0000, "goodwill", "RF-1", kT0, &replayed).status().code(), Code::kConflict);
+  EXPECT_EQ(engine->refund_job(id, 5'0000, "slow node", "RF-1", kT0, &replayed).status().code(),
+            Code::kConflict);
+  EXPECT_EQ(
+      engine->adjust_wallet(project, 1'0000, "goodwill", "RF-1", kT0, &replayed).status().code(),
+      Code::kConflict);
   EXPECT_EQ(books(), after_first);
   // The whole rest (amount 0), then its replay.
   auto rest = engine->refund_job(id, 0, "all of it", "RF-2", kT0 + 3 * kHour, &replayed);
@@ -510,21 +533,25 @@ TEST_F(WalletTest, ARefundOrAdjustmentWithAReferenceIsAppliedOnceEvenAcrossARest
   ASSERT_TRUE(rest_again.ok()) << rest_again.status().ToString();
   EXPECT_TRUE(replayed);
   EXPECT_EQ(*rest_again, 20'0000);
-  EXPECT_EQ(engine->refund_job(id, 0, "more", "", kT0 + 4 * kHour, &replayed).status().code(), Code::kConflict);
+  EXPECT_EQ(engine->refund_job(id, 0, "more", "", kT0 + 4 * kHour, &replayed).status().code(),
+            Code::kConflict);
   // An adjustment with a reference, replayed after a restart from the rows.
-  auto adj = engine->adjust_wallet(project, -2'0000, "correction", "ADJ-1", kT0 + 5 * kHour, &replayed);
+  auto adj =
+      engine->adjust_wallet(project, -2'0000, "correction", "ADJ-1", kT0 + 5 * kHour, &replayed);
   ASSERT_TRUE(adj.ok()) << adj.status().ToString();
   auto restored = Engine::Restore(one_node(), engine->snapshot());
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   engine = std::move(*restored);
   const Books before_replay = books();
-  auto adj_again = engine->adjust_wallet(project, -2'0000, "correction", "ADJ-1", kT0 + 6 * kHour, &replayed);
+  auto adj_again =
+      engine->adjust_wallet(project, -2'0000, "correction", "ADJ-1", kT0 + 6 * kHour, &replayed);
   ASSERT_TRUE(adj_again.ok()) << adj_again.status().ToString();
   EXPECT_TRUE(replayed);
   EXPECT_EQ(*adj_again, *adj);
   EXPECT_EQ(books(), before_replay);
   EXPECT_EQ(engine->money_reference("ADJ-1")->action, "wallet.adjust");
-  EXPECT_EQ(engine->refund_job(id, 1, "x", std::string(129, 'r'), kT0, &replayed).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine->refund_job(id, 1, "x", std::string(129, 'r'), kT0, &replayed).status().code(),
+            Code::kInvalidArgument);
   expect_clean();
 }
 

@@ -35,7 +35,8 @@ namespace fs = std::filesystem;
 class TemporaryUser {
  public:
   explicit TemporaryUser(std::string name) : name_(std::move(name)) {
-    ok_ = std::system(("useradd --no-create-home --shell /bin/sh " + name_ + " 2>/dev/null").c_str()) == 0;
+    ok_ = std::system(
+              ("useradd --no-create-home --shell /bin/sh " + name_ + " 2>/dev/null").c_str()) == 0;
   }
   ~TemporaryUser() {
     if (ok_) (void)std::system(("userdel -r " + name_ + " 2>/dev/null").c_str());
@@ -91,8 +92,8 @@ TEST_F(JobProcessTest, EnvironmentHoldsTheJobsVariablesAndNothingOfTheParents) {
   const std::string env = read_file(s.stdout_path);
   EXPECT_EQ(env.find("parent-secret"), std::string::npos) << env;
   EXPECT_EQ(env.find("BERTH_STATE_DIR"), std::string::npos) << env;
-  for (const char* wanted : {"WANTED=yes\n", "BERTH_JOB_ID=5\n", "CUDA_VISIBLE_DEVICES=2\n", "HOME=", "USER=",
-                             "LOGNAME=", "SHELL=", "PATH="}) {
+  for (const char* wanted : {"WANTED=yes\n", "BERTH_JOB_ID=5\n", "CUDA_VISIBLE_DEVICES=2\n",
+                             "HOME=", "USER=", "LOGNAME=", "SHELL=", "PATH="}) {
     EXPECT_NE(env.find(wanted), std::string::npos) << wanted << " missing from\n" << env;
   }
 }
@@ -126,7 +127,8 @@ TEST_F(JobProcessTest, FifoOutputIsRefusedWithoutBlocking) {
   }
   Result<int> r = launched.get();
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("not a regular file"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("not a regular file"), std::string::npos)
+      << r.status().ToString();
 
   // With a reader waiting the open succeeds; fstat refuses it all the same.
   const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
@@ -151,12 +153,14 @@ TEST_F(JobProcessTest, AFailedStartNamesTheStepThePathAndTheUser) {
   ASSERT_FALSE(r.ok());
   const Result<Identity> self = resolve_identity("", true);
   ASSERT_TRUE(self.ok());
-  EXPECT_EQ(r.status().message(), "cannot enter workdir " + s.workdir + " as " + self->name + ": No such file or directory");
+  EXPECT_EQ(r.status().message(), "cannot enter workdir " + s.workdir + " as " + self->name +
+                                      ": No such file or directory");
 
   LaunchSpec missing_interpreter = spec(2, "#!/no/such/interpreter\n");
   Result<int> r2 = executor_->launch(missing_interpreter);
   ASSERT_FALSE(r2.ok());
-  EXPECT_NE(r2.status().message().find("cannot run /no/such/interpreter"), std::string::npos) << r2.status().ToString();
+  EXPECT_NE(r2.status().message().find("cannot run /no/such/interpreter"), std::string::npos)
+      << r2.status().ToString();
 }
 
 TEST_F(JobProcessTest, UnknownUserIsRefused) {
@@ -164,7 +168,8 @@ TEST_F(JobProcessTest, UnknownUserIsRefused) {
   s.user = "no-such-user-berth";
   Result<int> r = executor_->launch(s);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("unknown Unix user 'no-such-user-berth'"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("unknown Unix user 'no-such-user-berth'"), std::string::npos)
+      << r.status().ToString();
 }
 
 TEST_F(JobProcessTest, RootIsRefusedUnlessAllowed) {
@@ -190,9 +195,9 @@ TEST_F(JobProcessTest, RunsAsTheGivenUserWhoCannotReadBerthdsFiles) {
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const fs::path work = tmpl;
   fs::permissions(work, fs::perms::all | fs::perms::sticky_bit);
-  LaunchSpec s = spec(1, "#!/bin/sh\nid -u\necho \"$USER $HOME\"\ncat " + (dir_ / "secret").string() +
-                             " 2>/dev/null || echo no-secret\ntouch " + (dir_ / "planted").string() +
-                             " 2>/dev/null || echo no-plant\n");
+  LaunchSpec s = spec(1, "#!/bin/sh\nid -u\necho \"$USER $HOME\"\ncat " +
+                             (dir_ / "secret").string() + " 2>/dev/null || echo no-secret\ntouch " +
+                             (dir_ / "planted").string() + " 2>/dev/null || echo no-plant\n");
   s.user = user.name();
   s.allow_root = false;
   s.workdir = work.string();
@@ -213,7 +218,8 @@ TEST_F(JobProcessTest, RunsAsTheGivenUserWhoCannotReadBerthdsFiles) {
   denied.stdout_path = denied.stderr_path = (dir_ / "x.out").string();
   Result<int> r = executor_->launch(denied);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "cannot open output " + denied.stdout_path + " as " + user.name() + ": Permission denied");
+  EXPECT_EQ(r.status().message(), "cannot open output " + denied.stdout_path + " as " +
+                                      user.name() + ": Permission denied");
   EXPECT_FALSE(fs::exists(dir_ / "x.out"));
   std::error_code ec;
   fs::remove_all(work, ec);
@@ -227,7 +233,8 @@ TEST_F(JobProcessTest, LaunchQueueReportsAFailedLaunchAsTheJobsEndWithItsReason)
   std::optional<JobExit> exit = reports_.wait_for(JobId(9));
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->exit_code, 127);
-  EXPECT_NE(exit->reason.find("cannot enter workdir " + s.workdir), std::string::npos) << exit->reason;
+  EXPECT_NE(exit->reason.find("cannot enter workdir " + s.workdir), std::string::npos)
+      << exit->reason;
 }
 
 TEST_F(JobProcessTest, LaunchQueueStopsAJobCancelledRightAfterItsLaunch) {

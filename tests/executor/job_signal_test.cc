@@ -31,11 +31,13 @@ TEST(JobSignal, FormatsCanonically) {
 }
 
 TEST(JobSignal, RefusesWhatCannotWarnAJob) {
-  for (const char* bad : {"", "B:", "KILL", "STOP", "9@10", "USR1@", "USR1@-1", "USR1@65536", "R:USR1@60", "FOO"}) {
+  for (const char* bad :
+       {"", "B:", "KILL", "STOP", "9@10", "USR1@", "USR1@-1", "USR1@65536", "R:USR1@60", "FOO"}) {
     Result<JobSignal> s = parse_job_signal(bad);
     EXPECT_FALSE(s.ok()) << bad;
     if (!s.ok()) {
-      EXPECT_NE(s.status().message().find("[B:]SIG[@SECONDS]"), std::string::npos) << s.status().message();
+      EXPECT_NE(s.status().message().find("[B:]SIG[@SECONDS]"), std::string::npos)
+          << s.status().message();
     }
   }
 }

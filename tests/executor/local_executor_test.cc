@@ -35,7 +35,6 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-
 // Polls for a condition the test cannot be notified of (a file written by a job, a process
 // gone); the limit is generous and only bounds a failing test.
 template <typename Pred>
@@ -60,7 +59,8 @@ bool process_dead(int pid) {
 class LocalExecutorTest : public ExecutorTest {
  protected:
   // Writes a script into the test directory.
-  std::string script(const std::string& name, const std::string& text, fs::perms mode = fs::perms(0700)) {
+  std::string script(const std::string& name, const std::string& text,
+                     fs::perms mode = fs::perms(0700)) {
     fs::path path = dir_ / name;
     std::ofstream(path) << text;
     fs::permissions(path, mode);
@@ -85,7 +85,6 @@ class LocalExecutorTest : public ExecutorTest {
     EXPECT_TRUE(exit.has_value()) << "job " << s.job.value << " was not reported";
     return exit.value_or(JobExit{});
   }
-
 };
 
 TEST_F(LocalExecutorTest, ReportsExitCode) {
@@ -165,7 +164,9 @@ TEST_F(LocalExecutorTest, JobInheritsNoOtherDescriptorOfTheParent) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::dup2(fd, 100), 100);
   ::close(fd);
-  LaunchSpec s = spec(1, script("s", "#!/bin/sh\nif [ -e /proc/$$/fd/100 ]; then echo leaked; else echo clean; fi\n"));
+  LaunchSpec s = spec(
+      1,
+      script("s", "#!/bin/sh\nif [ -e /proc/$$/fd/100 ]; then echo leaked; else echo clean; fi\n"));
   EXPECT_EQ(run(s).exit_code, 0);
   ::close(100);
   EXPECT_EQ(read_file(s.stdout_path), "clean\n");
@@ -191,7 +192,8 @@ TEST_F(LocalExecutorTest, TimeLimitSendsTermAndReportsTimedOut) {
 }
 
 TEST_F(LocalExecutorTest, TimeLimitKillsJobIgnoringTermAfterGrace) {
-  LaunchSpec s = spec(1, script("s", "#!/bin/sh\ntrap '' TERM\n: > ready\nwhile :; do sleep 1; done\n"));
+  LaunchSpec s =
+      spec(1, script("s", "#!/bin/sh\ntrap '' TERM\n: > ready\nwhile :; do sleep 1; done\n"));
   s.time_limit_ms = 200;
   s.grace_ms = 200;
   JobExit exit = run(s);
@@ -201,7 +203,8 @@ TEST_F(LocalExecutorTest, TimeLimitKillsJobIgnoringTermAfterGrace) {
 }
 
 TEST_F(LocalExecutorTest, TerminateKillsJobIgnoringTermAfterGrace) {
-  LaunchSpec s = spec(1, script("s", "#!/bin/sh\ntrap '' TERM\n: > ready\nwhile :; do sleep 1; done\n"));
+  LaunchSpec s =
+      spec(1, script("s", "#!/bin/sh\ntrap '' TERM\n: > ready\nwhile :; do sleep 1; done\n"));
   ASSERT_TRUE(executor_->launch(s).ok());
   ASSERT_TRUE(eventually([&] { return fs::exists(dir_ / "ready"); }));
   ASSERT_TRUE(executor_->terminate(JobId(1), 200).ok());
@@ -231,11 +234,13 @@ TEST_F(LocalExecutorTest, TerminateUnknownJobIsNotFound) {
 }
 
 TEST_F(LocalExecutorTest, BackgroundedGrandchildDoesNotOutliveLeader) {
-  LaunchSpec s = spec(1, script("s", "#!/bin/sh\nsleep 300 >/dev/null 2>&1 &\necho $! > grandchild.pid\nexit 0\n"));
+  LaunchSpec s = spec(
+      1, script("s", "#!/bin/sh\nsleep 300 >/dev/null 2>&1 &\necho $! > grandchild.pid\nexit 0\n"));
   EXPECT_EQ(run(s).exit_code, 0);
   int grandchild = std::atoi(read_file(dir_ / "grandchild.pid").c_str());
   ASSERT_GT(grandchild, 1);
-  EXPECT_TRUE(eventually([&] { return process_dead(grandchild); })) << "grandchild " << grandchild << " still runs";
+  EXPECT_TRUE(eventually([&] { return process_dead(grandchild); }))
+      << "grandchild " << grandchild << " still runs";
 }
 
 TEST_F(LocalExecutorTest, MissingWorkdirIsAnError) {
@@ -256,7 +261,8 @@ TEST_F(LocalExecutorTest, MissingScriptIsAnError) {
 
 TEST_F(LocalExecutorTest, ShebangScriptRunsUnderItsInterpreterWithoutTheExecuteBit) {
   // berthd hands the job a copy of the script (fd 3), so the file's own mode does not matter.
-  LaunchSpec s = spec(1, script("s", "#!/bin/sh -e\necho \"$0 $1\"\nfalse\necho not-reached\n", fs::perms(0600)));
+  LaunchSpec s = spec(
+      1, script("s", "#!/bin/sh -e\necho \"$0 $1\"\nfalse\necho not-reached\n", fs::perms(0600)));
   s.args = {"arg"};
   EXPECT_EQ(run(s).exit_code, 1);  // -e from the #! line stopped it at `false`
   EXPECT_EQ(read_file(s.stdout_path), "/dev/fd/3 arg\n");
@@ -278,10 +284,12 @@ TEST_F(LocalExecutorTest, AnOutputInAMissingFolderSaysTheFolderMustExist) {
   s.stderr_path = s.stdout_path;
   Result<int> r = executor_->launch(s);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("cannot open output " + s.stdout_path), std::string::npos) << r.status().ToString();
-  EXPECT_NE(r.status().message().find("No such file or directory (its directory " + (dir_ / "logs").string() +
-                                      "/ must exist before the job starts)"),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find("cannot open output " + s.stdout_path), std::string::npos)
+      << r.status().ToString();
+  EXPECT_NE(
+      r.status().message().find("No such file or directory (its directory " +
+                                (dir_ / "logs").string() + "/ must exist before the job starts)"),
+      std::string::npos)
       << r.status().ToString();
 }
 
@@ -289,8 +297,9 @@ TEST_F(LocalExecutorTest, AnOutputInAMissingFolderSaysTheFolderMustExist) {
 // the signal, or — when it had not yet set its trap (a very slow start) — was ended by it; either
 // way it was the warning, not the time limit's TERM.
 TEST_F(LocalExecutorTest, SignalBeforeTheTimeLimitWarnsTheJob) {
-  LaunchSpec s = spec(1, script("s", "#!/bin/sh\ntrap 'echo warned > warned; exit 0' USR1\n"
-                                     "while :; do sleep 0.05; done\n"));
+  LaunchSpec s = spec(1, script("s",
+                                "#!/bin/sh\ntrap 'echo warned > warned; exit 0' USR1\n"
+                                "while :; do sleep 0.05; done\n"));
   s.time_limit_ms = 60'000;
   s.warn_signal = SIGUSR1;
   s.warn_before_ms = 59'800;
@@ -307,12 +316,13 @@ TEST_F(LocalExecutorTest, SignalBeforeTheTimeLimitWarnsTheJob) {
 TEST_F(LocalExecutorTest, ABatchOnlySignalWarnsTheScriptButNotItsChildren) {
   // The child would write child-warned on USR1; the script, warned, waits for its child to
   // have set its trap, then ends.
-  LaunchSpec s = spec(1, script("s", "#!/bin/sh\n"
-                                     "sh -c \"trap 'echo x > child-warned' USR1; : > child-ready; "
-                                     "while :; do sleep 0.05; done\" &\n"
-                                     "trap 'echo warned > warned' USR1\n"
-                                     "while [ ! -e warned ]; do sleep 0.05; done\n"
-                                     "sleep 0.3\n"));
+  LaunchSpec s = spec(1, script("s",
+                                "#!/bin/sh\n"
+                                "sh -c \"trap 'echo x > child-warned' USR1; : > child-ready; "
+                                "while :; do sleep 0.05; done\" &\n"
+                                "trap 'echo warned > warned' USR1\n"
+                                "while [ ! -e warned ]; do sleep 0.05; done\n"
+                                "sleep 0.3\n"));
   s.time_limit_ms = 60'000;
   s.warn_signal = SIGUSR1;
   s.warn_before_ms = 59'500;
@@ -329,7 +339,8 @@ TEST_F(LocalExecutorTest, ABatchOnlySignalWarnsTheScriptButNotItsChildren) {
 
 TEST_F(LocalExecutorTest, RunningJobIdIsAConflict) {
   ASSERT_TRUE(executor_->launch(spec(1, script("s", "#!/bin/sh\nsleep 60\n"))).ok());
-  EXPECT_EQ(executor_->launch(spec(1, script("s2", "#!/bin/sh\ntrue\n"))).status().code(), Code::kConflict);
+  EXPECT_EQ(executor_->launch(spec(1, script("s2", "#!/bin/sh\ntrue\n"))).status().code(),
+            Code::kConflict);
   EXPECT_EQ(executor_->running(), 1u);
 }
 
@@ -403,8 +414,8 @@ TEST(KillOrphanJob, FindsGroupWhoseLeaderIsGone) {
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   fs::path dir = tmpl;
   std::string pid_file = (dir / "member.pid").string();
-  std::string command = "sleep 300 >/dev/null 2>&1 & echo $! > " + pid_file + ".tmp && mv " + pid_file +
-                        ".tmp " + pid_file;
+  std::string command = "sleep 300 >/dev/null 2>&1 & echo $! > " + pid_file + ".tmp && mv " +
+                        pid_file + ".tmp " + pid_file;
   std::vector<std::string> args = {"/bin/sh", "-c", command};
   std::vector<std::string> env = {"BERTH_JOB_ID=9", "PATH=/usr/bin:/bin"};
   std::vector<char*> argv, envp;

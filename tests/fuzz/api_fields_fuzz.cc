@@ -38,11 +38,13 @@ std::unique_ptr<core::Engine> make_centre() {
   const auto pb = engine.create_project(b, "pb", kNow)->id;
   FUZZ_CHECK(engine.top_up(pa, 1'000'000'0000, "", kNow).ok(), "a top-up");
   FUZZ_CHECK(engine.top_up(pb, 1'000'000'0000, "", kNow).ok(), "a top-up");
-  auto s = engine.create_scheme("s", 7000, 1u << static_cast<int>(core::OrgKind::kUniversity), core::Shortfall::kWallet,
-                                1'000'000'0000, kNow);
+  auto s = engine.create_scheme("s", 7000, 1u << static_cast<int>(core::OrgKind::kUniversity),
+                                core::Shortfall::kWallet, 1'000'000'0000, kNow);
   FUZZ_CHECK(s.ok(), "a scheme");
-  FUZZ_CHECK(engine.create_award(s->id, pa, 100'000'0000, 8, kNow - 1000, kNow + 86'400'000LL * 30, kNow).ok(),
-             "an award");
+  FUZZ_CHECK(
+      engine.create_award(s->id, pa, 100'000'0000, 8, kNow - 1000, kNow + 86'400'000LL * 30, kNow)
+          .ok(),
+      "an award");
   core::JobRequest r;
   r.project = pb;
   r.gpus = 1;
@@ -90,7 +92,8 @@ void read_fields(const core::Engine& e, const json& b) {
     for (bool negative : {false, true}) {
       auto a = server::amount_field(b, key, negative);
       if (accepted(a)) {
-        FUZZ_CHECK(*a <= server::kMaxRequestAmountMinor && *a >= -server::kMaxRequestAmountMinor, "amount in range");
+        FUZZ_CHECK(*a <= server::kMaxRequestAmountMinor && *a >= -server::kMaxRequestAmountMinor,
+                   "amount in range");
         if (!negative) FUZZ_CHECK(*a >= 0, "no sign, no negative amount");
       }
     }

@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define FUZZ_CHECK(cond, what)                                                    \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      std::fprintf(stderr, "%s:%d: fuzz check failed: %s (%s)\n", __FILE__,       \
-                   __LINE__, #cond, what);                                        \
-      std::abort();                                                               \
-    }                                                                             \
+#define FUZZ_CHECK(cond, what)                                                               \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
+      std::fprintf(stderr, "%s:%d: fuzz check failed: %s (%s)\n", __FILE__, __LINE__, #cond, \
+                   what);                                                                    \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)

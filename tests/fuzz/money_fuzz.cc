@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(r == -1, "out of domain is -1");
     } else {
       const __int128 exact = static_cast<__int128>(a) * b / c;
-      FUZZ_CHECK(exact > std::numeric_limits<int64_t>::max() ? r == -1 : r == exact, "mul_div_floor is exact");
+      FUZZ_CHECK(exact > std::numeric_limits<int64_t>::max() ? r == -1 : r == exact,
+                 "mul_div_floor is exact");
     }
     const Minor cost = berth::gpu_cost_minor(a, b, c);
     FUZZ_CHECK(cost >= -1, "a cost is an amount or -1");

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto m = berth::parse_month(text); m.ok()) {
     FUZZ_CHECK(m->from_ms < m->to_ms, "a month has a length");
     auto again = berth::parse_month(berth::format_month(m->from_ms));
-    FUZZ_CHECK(again.ok() && again->from_ms == m->from_ms && again->to_ms == m->to_ms, "month round trip");
+    FUZZ_CHECK(again.ok() && again->from_ms == m->from_ms && again->to_ms == m->to_ms,
+               "month round trip");
   }
   return 0;
 }

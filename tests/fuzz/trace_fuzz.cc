@@ -31,7 +31,8 @@ bool write_file(const std::string& path, std::string_view bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   using berth::sim::TraceFormat;
-  constexpr TraceFormat kFormats[] = {TraceFormat::kSwf, TraceFormat::kPhilly, TraceFormat::kPai, TraceFormat::kCsv};
+  constexpr TraceFormat kFormats[] = {TraceFormat::kSwf, TraceFormat::kPhilly, TraceFormat::kPai,
+                                      TraceFormat::kCsv};
   const TraceFormat format = kFormats[data[0] % 4];
   berth::sim::TraceOptions options;
   options.skip_bad = (data[0] & 4) != 0;
@@ -44,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(j.runtime_s >= 0, "runtime >= 0");
       FUZZ_CHECK(j.gpus >= 1, "gpus >= 1");
       FUZZ_CHECK(j.submit_s >= 0, "submit times count from the first kept submit");
-      if (i > 0) FUZZ_CHECK(trace->jobs[i - 1].submit_s <= j.submit_s, "jobs are sorted by submit time");
+      if (i > 0)
+        FUZZ_CHECK(trace->jobs[i - 1].submit_s <= j.submit_s, "jobs are sorted by submit time");
     }
   } else {
     FUZZ_CHECK(!trace.status().message().empty(), "a refusal says why");

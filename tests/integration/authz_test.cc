@@ -30,10 +30,14 @@ enum class Want { k2xx, k401, k403, k404 };
 
 const char* want_name(Want w) {
   switch (w) {
-    case Want::k2xx: return "2xx";
-    case Want::k401: return "401";
-    case Want::k403: return "403";
-    case Want::k404: return "404";
+    case Want::k2xx:
+      return "2xx";
+    case Want::k401:
+      return "401";
+    case Want::k403:
+      return "403";
+    case Want::k404:
+      return "404";
   }
   return "?";
 }
@@ -55,7 +59,8 @@ struct Route {
 // The routes berthd serves: its route table (server/routes.h), walked in-process.
 std::set<std::string> registered_routes() {
   std::set<std::string> out;
-  for (const server::Route& r : server::api_routes()) out.insert(std::string(server::method_name(r.method)) + " " + r.path);
+  for (const server::Route& r : server::api_routes())
+    out.insert(std::string(server::method_name(r.method)) + " " + r.path);
   return out;
 }
 
@@ -71,15 +76,17 @@ class AuthzTest : public ::testing::Test {
     must("POST", "/v1/orgs", R"({"name":"acme","kind":"startup"})");
     must("POST", "/v1/projects", R"({"name":"vision","org":"hku"})");
     must("POST", "/v1/projects", R"({"name":"llm","org":"acme"})");
-    must("POST", "/v1/schemes",
-         R"({"name":"ai","rate_bps":7000,"exceptional_rate_bps":9000,"eligible_kinds":["university"],"fund":"1000000"})");
+    must(
+        "POST", "/v1/schemes",
+        R"({"name":"ai","rate_bps":7000,"exceptional_rate_bps":9000,"eligible_kinds":["university"],"fund":"1000000"})");
     award = std::to_string(fresh_award_id());
     must("POST", "/v1/projects/vision/topups", R"({"amount":"5000","reference":"INV-1"})");
     alice = make_token(*daemon, "alice", "member", "hku");
     bob = make_token(*daemon, "bob", "member", "acme");
     rita = make_token(*daemon, "rita", "reviewer");
     victor = make_token(*daemon, "victor", "reviewer");
-    must("POST", "/v1/schemes/ai/criteria", R"({"criteria":[{"name":"merit","weight_bps":10000}]})", victor);
+    must("POST", "/v1/schemes/ai/criteria", R"({"criteria":[{"name":"merit","weight_bps":10000}]})",
+         victor);
     job = fresh_job();
     application = fresh_draft();
     open_applications.clear();  // the shared draft stays a draft
@@ -91,8 +98,8 @@ class AuthzTest : public ::testing::Test {
   }
 
  public:
-  std::pair<int, json> call(const std::string& method, const std::string& path, const std::string& body,
-                            const std::string& tok) {
+  std::pair<int, json> call(const std::string& method, const std::string& path,
+                            const std::string& body, const std::string& tok) {
     return daemon->api(method, path, method == "GET" ? "" : body, tok);
   }
   json must(const std::string& method, const std::string& path, const std::string& body = "{}",
@@ -103,24 +110,28 @@ class AuthzTest : public ::testing::Test {
 
   // A second token of alice's (member of hku): its id.
   std::string fresh_token_of_alice() {
-    return must("POST", "/v1/tokens", R"({"user":"alice","org":"hku","role":"member"})").value("id", "");
+    return must("POST", "/v1/tokens", R"({"user":"alice","org":"hku","role":"member"})")
+        .value("id", "");
   }
   // Fresh objects owned by organisation A (hku, project vision).
   std::string fresh_job() {
-    const json b = {{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 60}, {"hold", true},
-                    {"script", "#!/bin/sh\ntrue\n"}, {"workdir", work}};
+    const json b = {
+        {"project", "vision"},           {"gpus", 1},      {"time_limit_s", 60}, {"hold", true},
+        {"script", "#!/bin/sh\ntrue\n"}, {"workdir", work}};
     return std::to_string(must("POST", "/v1/jobs", b.dump()).value("id", 0));
   }
   uint64_t fresh_award_id() {
-    return must("POST", "/v1/awards",
-                R"({"scheme":"ai","project":"vision","amount":"1000","gpu_level":8,"start":"2020-01-01","end":"2100-01-01"})")
+    return must(
+               "POST", "/v1/awards",
+               R"({"scheme":"ai","project":"vision","amount":"1000","gpu_level":8,"start":"2020-01-01","end":"2100-01-01"})")
         .value("id", 0);
   }
   std::string draft_body() const {
     return R"({"scheme":"ai","project":"vision","amount":"1000","gpu_level":2,"duration_days":30,"justification":"a model"})";
   }
   std::string fresh_draft() {
-    const std::string id = std::to_string(must("POST", "/v1/applications", draft_body(), alice).value("id", 0));
+    const std::string id =
+        std::to_string(must("POST", "/v1/applications", draft_body(), alice).value("id", 0));
     open_applications.insert(id);
     return id;
   }
@@ -137,17 +148,22 @@ class AuthzTest : public ::testing::Test {
   // A job of vision's that ran for a second and was charged for it, made once (for refunds).
   std::string charged_job() {
     if (!charged.empty()) return charged;
-    const json b = {{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 60}, {"script", "#!/bin/sh\nsleep 1\n"},
+    const json b = {{"project", "vision"},
+                    {"gpus", 1},
+                    {"time_limit_s", 60},
+                    {"script", "#!/bin/sh\nsleep 1\n"},
                     {"workdir", work}};
     charged = std::to_string(must("POST", "/v1/jobs", b.dump()).value("id", 0));
-    EXPECT_TRUE(eventually([&] { return must("GET", "/v1/jobs/" + charged).value("state", "") == "COMPLETED"; }));
+    EXPECT_TRUE(eventually(
+        [&] { return must("GET", "/v1/jobs/" + charged).value("state", "") == "COMPLETED"; }));
     return charged;
   }
   // An award of vision's that asks for a report every 120 months from 2020: period 1 has begun.
   std::string reporting_award() {
     return std::to_string(
-        must("POST", "/v1/awards",
-             R"({"scheme":"ai","project":"vision","amount":"10","gpu_level":8,"start":"2020-01-01","end":"2100-01-01","report_every_months":120})")
+        must(
+            "POST", "/v1/awards",
+            R"({"scheme":"ai","project":"vision","amount":"10","gpu_level":8,"start":"2020-01-01","end":"2100-01-01","report_every_months":120})")
             .value("id", 0));
   }
   // One with period 1's report submitted by alice, awaiting review.
@@ -157,7 +173,10 @@ class AuthzTest : public ::testing::Test {
     return id;
   }
   std::string fresh_scheme() {
-    const json b = {{"name", unique("scheme")}, {"rate_bps", 5000}, {"eligible_kinds", {"university"}}, {"fund", "1000"}};
+    const json b = {{"name", unique("scheme")},
+                    {"rate_bps", 5000},
+                    {"eligible_kinds", {"university"}},
+                    {"fund", "1000"}};
     return std::to_string(must("POST", "/v1/schemes", b.dump()).value("id", 0));
   }
   // Withdraws the applications a route left open (a project may have 32 open at once).
@@ -193,110 +212,148 @@ const std::vector<Route>& routes() {
       // A copy of the whole database: the admin's alone.
       {"GET", "/v1/admin/backup", fixed("/v1/admin/backup"), none, ok, denied, denied, denied},
       {"POST", "/v1/tokens", fixed("/v1/tokens"),
-       [](A& t) { return json{{"user", t.unique("u")}, {"org", "hku"}, {"role", "member"}}.dump(); },
+       [](A& t) {
+         return json{{"user", t.unique("u")}, {"org", "hku"}, {"role", "member"}}.dump();
+       },
        ok, denied, denied, denied},
       // Everyone lists tokens: an admin all, anyone else their own. A member revokes their own
       // (another's is 404, as if it did not exist); only an admin rotates the admin token.
       {"GET", "/v1/tokens", fixed("/v1/tokens"), none, ok, ok, ok, ok},
-      {"POST", "/v1/tokens/([^/]+)/revoke", [](A& t) { return "/v1/tokens/" + t.fresh_token_of_alice() + "/revoke"; },
-       none, ok, ok, hidden, hidden},
-      {"POST", "/v1/tokens/rotate-admin", fixed("/v1/tokens/rotate-admin"), none, ok, denied, denied, denied},
-      {"POST", "/v1/orgs", fixed("/v1/orgs"), [](A& t) { return json{{"name", t.unique("org")}, {"kind", "other"}}.dump(); },
+      {"POST", "/v1/tokens/([^/]+)/revoke",
+       [](A& t) { return "/v1/tokens/" + t.fresh_token_of_alice() + "/revoke"; }, none, ok, ok,
+       hidden, hidden},
+      {"POST", "/v1/tokens/rotate-admin", fixed("/v1/tokens/rotate-admin"), none, ok, denied,
+       denied, denied},
+      {"POST", "/v1/orgs", fixed("/v1/orgs"),
+       [](A& t) {
+         return json{{"name", t.unique("org")}, {"kind", "other"}}.dump();
+       },
        ok, denied, denied, denied},
       {"GET", "/v1/orgs", fixed("/v1/orgs"), none, ok, ok, ok, ok},
       // A member reads their own organisation's record; a reviewer belongs to none (404).
       {"GET", "/v1/orgs/([^/]+)", fixed("/v1/orgs/hku"), none, ok, ok, hidden, hidden},
       // Only the admin amends a registration record.
       {"POST", "/v1/orgs/([^/]+)/update", fixed("/v1/orgs/hku/update"),
-       [](A& t) { return json{{"contact_name", t.unique("Contact ")}}.dump(); }, ok, denied, denied, denied},
+       [](A& t) {
+         return json{{"contact_name", t.unique("Contact ")}}.dump();
+       },
+       ok, denied, denied, denied},
       {"POST", "/v1/projects", fixed("/v1/projects"),
-       [](A& t) { return json{{"name", t.unique("project")}, {"org", "hku"}}.dump(); }, ok, denied, denied, denied},
+       [](A& t) {
+         return json{{"name", t.unique("project")}, {"org", "hku"}}.dump();
+       },
+       ok, denied, denied, denied},
       {"GET", "/v1/projects", fixed("/v1/projects"), none, ok, ok, ok, ok},
       {"POST", "/v1/projects/([^/]+)/topups", fixed("/v1/projects/vision/topups"),
-       [](A& t) { return json{{"amount", "10"}, {"reference", t.unique("ref")}}.dump(); }, ok, ok, hidden, denied},
-      {"GET", "/v1/projects/([^/]+)/balance", fixed("/v1/projects/vision/balance"), none, ok, ok, hidden, hidden},
+       [](A& t) {
+         return json{{"amount", "10"}, {"reference", t.unique("ref")}}.dump();
+       },
+       ok, ok, hidden, denied},
+      {"GET", "/v1/projects/([^/]+)/balance", fixed("/v1/projects/vision/balance"), none, ok, ok,
+       hidden, hidden},
       // A member states how their own project's awards pay; a reviewer does not.
       {"POST", "/v1/projects/([^/]+)/funding-order", fixed("/v1/projects/vision/funding-order"),
-       [](A& t) { return json{{"awards", {std::stoull(t.award)}}}.dump(); }, ok, ok, hidden, denied},
+       [](A& t) {
+         return json{{"awards", {std::stoull(t.award)}}}.dump();
+       },
+       ok, ok, hidden, denied},
       // Wallet credit, refunds and adjustments are the centre admin's alone.
       {"POST", "/v1/projects/([^/]+)/credit-limit", fixed("/v1/projects/vision/credit-limit"),
        fixed(R"({"limit":"100"})"), ok, denied, denied, denied},
       {"POST", "/v1/projects/([^/]+)/adjustments", fixed("/v1/projects/vision/adjustments"),
        fixed(R"({"amount":"-1","reason":"correction"})"), ok, denied, denied, denied},
-      {"POST", "/v1/jobs/([^/]+)/refund", [](A& t) { return "/v1/jobs/" + t.charged_job() + "/refund"; },
+      {"POST", "/v1/jobs/([^/]+)/refund",
+       [](A& t) { return "/v1/jobs/" + t.charged_job() + "/refund"; },
        fixed(R"({"amount":"0.0001","reason":"goodwill"})"), ok, denied, denied, denied},
-      {"GET", "/v1/projects/([^/]+)/statement", fixed("/v1/projects/vision/statement"), none, ok, ok, hidden, hidden},
+      {"GET", "/v1/projects/([^/]+)/statement", fixed("/v1/projects/vision/statement"), none, ok,
+       ok, hidden, hidden},
       {"POST", "/v1/schemes", fixed("/v1/schemes"),
        [](A& t) {
-         return json{{"name", t.unique("scheme")}, {"rate_bps", 5000}, {"eligible_kinds", {"university"}}}.dump();
+         return json{
+             {"name", t.unique("scheme")}, {"rate_bps", 5000}, {"eligible_kinds", {"university"}}}
+             .dump();
        },
        ok, denied, denied, denied},
-      {"POST", "/v1/schemes/([^/]+)/fund", fixed("/v1/schemes/ai/fund"), fixed(R"({"amount":"100"})"), ok, denied,
-       denied, denied},
+      {"POST", "/v1/schemes/([^/]+)/fund", fixed("/v1/schemes/ai/fund"),
+       fixed(R"({"amount":"100"})"), ok, denied, denied, denied},
       {"GET", "/v1/schemes", fixed("/v1/schemes"), none, ok, ok, ok, ok},
       {"GET", "/v1/schemes/([^/]+)/report", fixed("/v1/schemes/ai/report"), none, ok, ok, ok, ok},
       {"POST", "/v1/awards", fixed("/v1/awards"),
-       fixed(R"({"scheme":"ai","project":"vision","amount":"100","gpu_level":2,"start":"2020-01-01","end":"2100-01-01"})"),
+       fixed(
+           R"({"scheme":"ai","project":"vision","amount":"100","gpu_level":2,"start":"2020-01-01","end":"2100-01-01"})"),
        ok, denied, denied, denied},
       {"GET", "/v1/awards", fixed("/v1/awards"), none, ok, ok, ok, ok},
-      {"POST", "/v1/awards/([^/]+)/supplement", [](A& t) { return "/v1/awards/" + t.award + "/supplement"; },
+      {"POST", "/v1/awards/([^/]+)/supplement",
+       [](A& t) { return "/v1/awards/" + t.award + "/supplement"; },
        fixed(R"({"amount":"10","note":"more work"})"), ok, denied, denied, ok},
       {"POST", "/v1/awards/([^/]+)/close",
        [](A& t) { return "/v1/awards/" + std::to_string(t.fresh_award_id()) + "/close"; },
        fixed(R"({"reason":"ended early"})"), ok, denied, denied, ok},
       {"GET", "/v1/audit", fixed("/v1/audit"), none, ok, denied, denied, ok},
       // Progress reports: the project's members submit, reviewers (and the admin) decide.
-      {"GET", "/v1/awards/([^/]+)/reports", [](A& t) { return "/v1/awards/" + t.award + "/reports"; }, none, ok, ok,
-       hidden, ok},
-      {"POST", "/v1/awards/([^/]+)/reports", [](A& t) { return "/v1/awards/" + t.reporting_award() + "/reports"; },
+      {"GET", "/v1/awards/([^/]+)/reports",
+       [](A& t) { return "/v1/awards/" + t.award + "/reports"; }, none, ok, ok, hidden, ok},
+      {"POST", "/v1/awards/([^/]+)/reports",
+       [](A& t) { return "/v1/awards/" + t.reporting_award() + "/reports"; },
        fixed(R"({"period":1,"text":"progress so far"})"), denied, ok, hidden, denied},
       {"POST", "/v1/awards/([^/]+)/reports/([0-9]+)/(accept|return)",
-       [](A& t) { return "/v1/awards/" + t.reported_award() + "/reports/1/accept"; }, none, ok, denied, hidden, ok},
-      {"POST", "/v1/schemes/([^/]+)/criteria", [](A& t) { return "/v1/schemes/" + t.fresh_scheme() + "/criteria"; },
+       [](A& t) { return "/v1/awards/" + t.reported_award() + "/reports/1/accept"; }, none, ok,
+       denied, hidden, ok},
+      {"POST", "/v1/schemes/([^/]+)/criteria",
+       [](A& t) { return "/v1/schemes/" + t.fresh_scheme() + "/criteria"; },
        fixed(R"({"criteria":[{"name":"merit","weight_bps":10000}]})"), ok, denied, denied, ok},
-      {"GET", "/v1/schemes/([^/]+)/criteria", fixed("/v1/schemes/ai/criteria"), none, ok, ok, ok, ok},
+      {"GET", "/v1/schemes/([^/]+)/criteria", fixed("/v1/schemes/ai/criteria"), none, ok, ok, ok,
+       ok},
       // A reviewer is in no organisation, so vision does not exist for one (404).
-      {"POST", "/v1/applications", fixed("/v1/applications"), [](A& t) { return t.draft_body(); }, denied, ok, hidden,
-       hidden},
+      {"POST", "/v1/applications", fixed("/v1/applications"), [](A& t) { return t.draft_body(); },
+       denied, ok, hidden, hidden},
       {"GET", "/v1/applications", fixed("/v1/applications"), none, ok, ok, ok, ok},
-      {"GET", "/v1/applications/([^/]+)", [](A& t) { return "/v1/applications/" + t.application; }, none, ok, ok,
-       hidden, ok},
-      {"POST", "/v1/applications/([^/]+)/update", [](A& t) { return "/v1/applications/" + t.application + "/update"; },
+      {"GET", "/v1/applications/([^/]+)", [](A& t) { return "/v1/applications/" + t.application; },
+       none, ok, ok, hidden, ok},
+      {"POST", "/v1/applications/([^/]+)/update",
+       [](A& t) { return "/v1/applications/" + t.application + "/update"; },
        fixed(R"({"amount":"900"})"), denied, ok, hidden, denied},
-      {"POST", "/v1/applications/([^/]+)/submit", [](A& t) { return "/v1/applications/" + t.fresh_draft() + "/submit"; },
-       none, denied, ok, hidden, denied},
+      {"POST", "/v1/applications/([^/]+)/submit",
+       [](A& t) { return "/v1/applications/" + t.fresh_draft() + "/submit"; }, none, denied, ok,
+       hidden, denied},
       {"POST", "/v1/applications/([^/]+)/withdraw",
-       [](A& t) { return "/v1/applications/" + t.fresh_draft() + "/withdraw"; }, fixed(R"({"note":"not now"})"), denied,
-       ok, hidden, denied},
+       [](A& t) { return "/v1/applications/" + t.fresh_draft() + "/withdraw"; },
+       fixed(R"({"note":"not now"})"), denied, ok, hidden, denied},
       {"POST", "/v1/applications/([^/]+)/reviews",
        [](A& t) { return "/v1/applications/" + t.fresh_submitted() + "/reviews"; },
        fixed(R"({"scores":{"merit":70},"comment":"fine"})"), ok, denied, hidden, ok},
       {"POST", "/v1/applications/([^/]+)/approve",
-       [](A& t) { return "/v1/applications/" + t.fresh_reviewed() + "/approve"; }, fixed(R"({"amount":"500"})"), ok,
-       denied, hidden, ok},
+       [](A& t) { return "/v1/applications/" + t.fresh_reviewed() + "/approve"; },
+       fixed(R"({"amount":"500"})"), ok, denied, hidden, ok},
       {"POST", "/v1/applications/([^/]+)/reject",
-       [](A& t) { return "/v1/applications/" + t.fresh_submitted() + "/reject"; }, fixed(R"({"reason":"out of scope"})"),
-       ok, denied, hidden, ok},
-      {"POST", "/v1/quote", fixed("/v1/quote"), fixed(R"({"project":"vision","gpus":1,"time_limit_s":60})"), ok, ok,
-       hidden, denied},
+       [](A& t) { return "/v1/applications/" + t.fresh_submitted() + "/reject"; },
+       fixed(R"({"reason":"out of scope"})"), ok, denied, hidden, ok},
+      {"POST", "/v1/quote", fixed("/v1/quote"),
+       fixed(R"({"project":"vision","gpus":1,"time_limit_s":60})"), ok, ok, hidden, denied},
       {"POST", "/v1/jobs", fixed("/v1/jobs"),
        [](A& t) {
-         return json{{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 60}, {"hold", true},
-                     {"script", "#!/bin/sh\ntrue\n"}, {"workdir", t.work}}
+         return json{{"project", "vision"},
+                     {"gpus", 1},
+                     {"time_limit_s", 60},
+                     {"hold", true},
+                     {"script", "#!/bin/sh\ntrue\n"},
+                     {"workdir", t.work}}
              .dump();
        },
        ok, ok, hidden, denied},
       {"GET", "/v1/jobs", fixed("/v1/jobs"), none, ok, ok, ok, ok},
-      {"GET", "/v1/jobs/([^/]+)", [](A& t) { return "/v1/jobs/" + t.job; }, none, ok, ok, denied, denied},
-      {"POST", "/v1/jobs/([^/]+)/cancel", [](A& t) { return "/v1/jobs/" + t.fresh_job() + "/cancel"; }, none, ok, ok,
-       denied, denied},
-      {"POST", "/v1/jobs/([^/]+)/hold", [](A& t) { return "/v1/jobs/" + t.job + "/hold"; }, none, ok, ok, denied,
+      {"GET", "/v1/jobs/([^/]+)", [](A& t) { return "/v1/jobs/" + t.job; }, none, ok, ok, denied,
        denied},
-      {"POST", "/v1/jobs/([^/]+)/release", [](A& t) { return "/v1/jobs/" + t.fresh_job() + "/release"; }, none, ok, ok,
-       denied, denied},
+      {"POST", "/v1/jobs/([^/]+)/cancel",
+       [](A& t) { return "/v1/jobs/" + t.fresh_job() + "/cancel"; }, none, ok, ok, denied, denied},
+      {"POST", "/v1/jobs/([^/]+)/hold", [](A& t) { return "/v1/jobs/" + t.job + "/hold"; }, none,
+       ok, ok, denied, denied},
+      {"POST", "/v1/jobs/([^/]+)/release",
+       [](A& t) { return "/v1/jobs/" + t.fresh_job() + "/release"; }, none, ok, ok, denied, denied},
       {"GET", "/v1/accounts", fixed("/v1/accounts"), none, ok, ok, ok, ok},
       // Members list the transfers of one of their jobs at a time (?job=); reviewers see no job's.
-      {"GET", "/v1/transfers", [](A& t) { return "/v1/transfers?job=" + t.job; }, none, ok, ok, denied, denied},
+      {"GET", "/v1/transfers", [](A& t) { return "/v1/transfers?job=" + t.job; }, none, ok, ok,
+       denied, denied},
       {"GET", "/v1/nodes", fixed("/v1/nodes"), none, ok, ok, ok, ok},
       {"POST", "/v1/nodes/([^/]+)/state", [](A& t) { return "/v1/nodes/" + t.node + "/state"; },
        fixed(R"({"state":"up"})"), ok, denied, denied, denied},
@@ -309,10 +366,13 @@ const std::vector<Route>& routes() {
 TEST(AuthzTableTest, EveryRegisteredRouteHasAnEntry) {
   std::set<std::string> in_table;
   for (const Route& r : routes())
-    EXPECT_TRUE(in_table.insert(std::string(r.method) + " " + r.pattern).second) << "listed twice: " << r.pattern;
+    EXPECT_TRUE(in_table.insert(std::string(r.method) + " " + r.pattern).second)
+        << "listed twice: " << r.pattern;
   const std::set<std::string> registered = registered_routes();
-  for (const std::string& r : registered) EXPECT_TRUE(in_table.count(r)) << "no authorization entry for " << r;
-  for (const std::string& r : in_table) EXPECT_TRUE(registered.count(r)) << "not a route of berthd: " << r;
+  for (const std::string& r : registered)
+    EXPECT_TRUE(in_table.count(r)) << "no authorization entry for " << r;
+  for (const std::string& r : in_table)
+    EXPECT_TRUE(registered.count(r)) << "not a route of berthd: " << r;
   EXPECT_EQ(in_table.size(), registered.size());
 }
 
@@ -320,7 +380,8 @@ TEST(AuthzTableTest, EveryRegisteredRouteHasAnEntry) {
 // access keeps out are refused (403) whatever they name, before the handler looks anything up.
 TEST(AuthzTableTest, EachRoutesDeclaredAccessAgreesWithItsEntry) {
   for (const server::Route& declared : server::api_routes()) {
-    const std::string name = std::string(server::method_name(declared.method)) + " " + declared.path;
+    const std::string name =
+        std::string(server::method_name(declared.method)) + " " + declared.path;
     const Route* entry = nullptr;
     for (const Route& r : routes())
       if (name == std::string(r.method) + " " + r.pattern) entry = &r;
@@ -367,10 +428,12 @@ TEST_F(AuthzTest, EveryRouteAnswersEachRoleAsDocumented) {
       const std::string path = r.path(*this);
       const std::string body = r.body(*this);
       auto [status, reply] = call(r.method, path, body, c.token);
-      EXPECT_TRUE(matches(want, status)) << r.method << " " << path << " as " << c.name << ": want "
-                                         << want_name(want) << ", got " << status << " " << reply.dump();
+      EXPECT_TRUE(matches(want, status))
+          << r.method << " " << path << " as " << c.name << ": want " << want_name(want) << ", got "
+          << status << " " << reply.dump();
       if (!matches(Want::k2xx, status) && status != 0) {
-        EXPECT_TRUE(reply.contains("error")) << r.method << " " << path << " as " << c.name << ": " << reply.dump();
+        EXPECT_TRUE(reply.contains("error"))
+            << r.method << " " << path << " as " << c.name << ": " << reply.dump();
       }
     }
     tidy();
@@ -382,11 +445,13 @@ TEST_F(AuthzTest, EveryRouteAnswersEachRoleAsDocumented) {
 TEST_F(AuthzTest, ListsShowEachRoleOnlyWhatItMaySee) {
   auto ids = [&](const std::string& path, const std::string& key, const std::string& tok) {
     std::set<uint64_t> out;
-    const json list = must("GET", path, "", tok);  // kept: a loop over a temporary's member would dangle
+    const json list =
+        must("GET", path, "", tok);  // kept: a loop over a temporary's member would dangle
     for (const json& o : list[key]) out.insert(o.value("id", uint64_t{0}));
     return out;
   };
-  const uint64_t job_id = std::stoull(job), app_id = std::stoull(application), award_id = std::stoull(award);
+  const uint64_t job_id = std::stoull(job), app_id = std::stoull(application),
+                 award_id = std::stoull(award);
   EXPECT_TRUE(ids("/v1/jobs", "jobs", alice).count(job_id));
   EXPECT_FALSE(ids("/v1/jobs", "jobs", bob).count(job_id));
   EXPECT_FALSE(ids("/v1/jobs", "jobs", rita).count(job_id));

@@ -14,26 +14,32 @@
 namespace berth::testing {
 namespace {
 
-
 class BerthdTest : public DaemonTest {
  protected:
   // A centre with one university, one project with a 70% award and a funded wallet.
   void make_centre() {
     must("org create hku --kind university");
     must("project create vision --org hku");
-    must("scheme create ai-subsidy --rate 70% --fund 100000 --eligible university,institute --shortfall wallet");
-    must("award create --scheme ai-subsidy --project vision --amount 50000 --gpus 8 --start 2020-01-01 --end 2100-01-01");
+    must(
+        "scheme create ai-subsidy --rate 70% --fund 100000 --eligible university,institute "
+        "--shortfall wallet");
+    must(
+        "award create --scheme ai-subsidy --project vision --amount 50000 --gpus 8 --start "
+        "2020-01-01 --end 2100-01-01");
     must("topup vision 10000 --reference INV-1");
   }
 };
 
-Minor amount(const json& v) { return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0; }
+Minor amount(const json& v) {
+  return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0;
+}
 
 TEST_F(BerthdTest, BadInputGetsTheRightStatusAndChangesNothing) {
   make_centre();
   auto [st0, jobs0] = daemon->api("GET", "/v1/jobs");
   ASSERT_EQ(st0, 200);
-  const std::string good = R"({"project":"vision","gpus":1,"script":"#!/bin/sh\ntrue\n","workdir":")" + work + R"("})";
+  const std::string good =
+      R"({"project":"vision","gpus":1,"script":"#!/bin/sh\ntrue\n","workdir":")" + work + R"("})";
   auto with = [&](const std::string& field) {
     json b = json::parse(good);
     json patch = json::parse("{" + field + "}");
@@ -60,7 +66,8 @@ TEST_F(BerthdTest, BadInputGetsTheRightStatusAndChangesNothing) {
   EXPECT_EQ(daemon->api("POST", "/v1/jobs", "[1,2,3]").first, 400);
   const std::string huge = with("\"name\":\"" + std::string(2 << 20, 'x') + "\"");
   EXPECT_EQ(daemon->api("POST", "/v1/jobs", huge).first, 413);
-  EXPECT_EQ(daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"1.00001"})").first, 400);
+  EXPECT_EQ(daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"1.00001"})").first,
+            400);
   EXPECT_EQ(daemon->api("GET", "/v1/jobs/12345").first, 404);
   EXPECT_EQ(daemon->api("GET", "/v1/nothing-here").first, 404);
 
@@ -100,7 +107,8 @@ TEST_F(BerthdTest, BadInputGetsTheRightStatusAndChangesNothing) {
 TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
   make_centre();
   std::vector<uint64_t> short_jobs;
-  for (int i = 0; i < 6; ++i) short_jobs.push_back(submit("--gpus 1 --time 5 --wrap 'echo hello-" + std::to_string(i) + "'"));
+  for (int i = 0; i < 6; ++i)
+    short_jobs.push_back(submit("--gpus 1 --time 5 --wrap 'echo hello-" + std::to_string(i) + "'"));
   for (uint64_t id : short_jobs) {
     ASSERT_TRUE(eventually([&] { return state(id) == "COMPLETED"; })) << job(id).dump();
     EXPECT_EQ(read_file(work + "/berth-" + std::to_string(id) + ".out").substr(0, 6), "hello-");
@@ -113,7 +121,8 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
   std::map<uint64_t, int> pids;
   for (uint64_t id : {lost1, lost2, requeued}) {
     const std::string f = work + "/pid-" + std::to_string(id);
-    ASSERT_TRUE(eventually([&] { return state(id) == "RUNNING" && !read_file(f).empty(); })) << job(id).dump();
+    ASSERT_TRUE(eventually([&] { return state(id) == "RUNNING" && !read_file(f).empty(); }))
+        << job(id).dump();
     pids[id] = std::atoi(read_file(f).c_str());
   }
   daemon->kill_hard();
@@ -129,7 +138,8 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
     EXPECT_TRUE(eventually([&] {
       const std::string s = read_file("/proc/" + std::to_string(pid) + "/stat");
       return s.empty() || s.find(") Z") != std::string::npos;
-    })) << "job " << id << " process " << pid << " still alive";
+    })) << "job "
+        << id << " process " << pid << " still alive";
   }
   // The requeued job runs again and can be cancelled.
   ASSERT_TRUE(eventually([&] { return state(requeued) == "RUNNING"; }));
@@ -140,7 +150,8 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
   Minor charged = 0;
   for (uint64_t id = 1; id <= requeued; ++id) {
     const json j = job(id);
-    const Minor cost = amount(j["cost"]), subsidy = amount(j["subsidy"]), copay = amount(j["copay"]);
+    const Minor cost = amount(j["cost"]), subsidy = amount(j["subsidy"]),
+                copay = amount(j["copay"]);
     EXPECT_EQ(subsidy + copay, cost) << j.dump();
     EXPECT_LE(subsidy, cost * 7000 / 10000) << j.dump();
     charged += cost;
@@ -150,7 +161,8 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
     Minor posted_sum = 0;
     for (const json& t : tr["transfers"]) {
       if (t["flags"].dump().find("post_pending") == std::string::npos) continue;
-      EXPECT_TRUE(posted.insert(t["pending_id"].get<uint64_t>()).second) << "hold posted twice: " << tr.dump();
+      EXPECT_TRUE(posted.insert(t["pending_id"].get<uint64_t>()).second)
+          << "hold posted twice: " << tr.dump();
       posted_sum += amount(t["amount"]);
     }
     EXPECT_EQ(posted_sum, cost) << tr.dump();
@@ -177,7 +189,11 @@ TEST_F(BerthdTest, JobsRunChargeExactlyOnceAndSurviveSigkill) {
 TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
   make_centre();
   auto submit_json = [&](const std::string& extra, const std::string& script) {
-    json b = {{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 600}, {"workdir", work}, {"script", script}};
+    json b = {{"project", "vision"},
+              {"gpus", 1},
+              {"time_limit_s", 600},
+              {"workdir", work},
+              {"script", script}};
     b.update(json::parse("{" + extra + "}"));
     auto [st, j] = daemon->api("POST", "/v1/jobs", b.dump());
     EXPECT_EQ(st, 201) << j.dump();
@@ -185,27 +201,50 @@ TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
   };
   const json first = submit_json(R"("name":"first")", "#!/bin/sh\nsleep 0.3\n");
   const uint64_t first_id = first["id"];
-  const json after = submit_json(R"("dependency":"afterok:)" + std::to_string(first_id) + R"(")", "#!/bin/sh\necho after\n");
+  const json after = submit_json(R"("dependency":"afterok:)" + std::to_string(first_id) + R"(")",
+                                 "#!/bin/sh\necho after\n");
   EXPECT_EQ(after["reason"], "Dependency");
   const json held = submit_json(R"("hold":true)", "#!/bin/sh\necho held\n");
   EXPECT_EQ(held["reason"], "JobHeldUser");
-  const json array = submit_json(R"("array":"0-3%2","output":"arr-%A_%a.out")", "#!/bin/sh\necho task $SLURM_ARRAY_TASK_ID\n");
+  const json array = submit_json(R"("array":"0-3%2","output":"arr-%A_%a.out")",
+                                 "#!/bin/sh\necho task $SLURM_ARRAY_TASK_ID\n");
   ASSERT_EQ(array["array_task_ids"].size(), 4u);
-  EXPECT_EQ(daemon->api("POST", "/v1/jobs", json{{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"script", "#!/bin/sh\n"}, {"array", "5-1"}}.dump()).first, 400);
-  EXPECT_EQ(daemon->api("POST", "/v1/jobs", json{{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"script", "#!/bin/sh\n"}, {"dependency", "after:x"}}.dump()).first, 400);
+  EXPECT_EQ(daemon
+                ->api("POST", "/v1/jobs",
+                      json{{"project", "vision"},
+                           {"gpus", 1},
+                           {"workdir", work},
+                           {"script", "#!/bin/sh\n"},
+                           {"array", "5-1"}}
+                          .dump())
+                .first,
+            400);
+  EXPECT_EQ(daemon
+                ->api("POST", "/v1/jobs",
+                      json{{"project", "vision"},
+                           {"gpus", 1},
+                           {"workdir", work},
+                           {"script", "#!/bin/sh\n"},
+                           {"dependency", "after:x"}}
+                          .dump())
+                .first,
+            400);
 
   const uint64_t after_id = after["id"], held_id = held["id"];
   ASSERT_TRUE(eventually([&] { return state(after_id) == "COMPLETED"; })) << job(after_id).dump();
-  EXPECT_GE(job(after_id)["start_time"].get<std::string>(), job(first_id)["end_time"].get<std::string>());
+  EXPECT_GE(job(after_id)["start_time"].get<std::string>(),
+            job(first_id)["end_time"].get<std::string>());
   const uint64_t array_id = array["id"];
   for (int i = 0; i < 4; ++i) {
     const uint64_t id = array["array_task_ids"][i];
     ASSERT_TRUE(eventually([&] { return state(id) == "COMPLETED"; })) << job(id).dump();
-    EXPECT_EQ(read_file(work + "/arr-" + std::to_string(array_id) + "_" + std::to_string(i) + ".out"),
-              "task " + std::to_string(i) + "\n");
+    EXPECT_EQ(
+        read_file(work + "/arr-" + std::to_string(array_id) + "_" + std::to_string(i) + ".out"),
+        "task " + std::to_string(i) + "\n");
   }
   EXPECT_EQ(state(held_id), "PENDING");
-  EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/release", "{}").first, 200);
+  EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/release", "{}").first,
+            200);
   ASSERT_TRUE(eventually([&] { return state(held_id) == "COMPLETED"; }));
   EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(held_id) + "/hold", "{}").first, 409);
 }
@@ -215,8 +254,9 @@ TEST_F(BerthdTest, HoldsDependenciesAndArraysOverTheApi) {
 TEST_F(BerthdTest, StatementsReportsAndBalancesOverTheApiAndCli) {
   make_centre();
   // A name that must be escaped on the HTML page and quoted in the CSV.
-  const json body = {{"project", "vision"}, {"name", "<b>tag</b>, & \"quoted\""}, {"gpus", 2}, {"time_limit_s", 60},
-                     {"workdir", work}, {"script", "#!/bin/sh\nsleep 0.2\n"}};
+  const json body = {{"project", "vision"}, {"name", "<b>tag</b>, & \"quoted\""},
+                     {"gpus", 2},           {"time_limit_s", 60},
+                     {"workdir", work},     {"script", "#!/bin/sh\nsleep 0.2\n"}};
   auto [st_job, j] = daemon->api("POST", "/v1/jobs", body.dump());
   ASSERT_EQ(st_job, 201) << j.dump();
   const uint64_t id = j["id"];
@@ -238,7 +278,8 @@ TEST_F(BerthdTest, StatementsReportsAndBalancesOverTheApiAndCli) {
   EXPECT_EQ(stmt["topups"][0]["reference"], "INV-1");
   EXPECT_EQ(amount(stmt["opening_balance"]) + amount(stmt["credits"]) - amount(stmt["debits"]),
             amount(stmt["closing_balance"]));
-  EXPECT_EQ(amount(stmt["closing_balance"]), amount(daemon->api("GET", "/v1/projects/vision/balance").second["wallet"]["balance"]));
+  EXPECT_EQ(amount(stmt["closing_balance"]),
+            amount(daemon->api("GET", "/v1/projects/vision/balance").second["wallet"]["balance"]));
 
   httplib::Client http("127.0.0.1", daemon->port());
   const httplib::Headers auth = {{"Authorization", "Bearer " + daemon->admin_token()}};
@@ -264,10 +305,12 @@ TEST_F(BerthdTest, StatementsReportsAndBalancesOverTheApiAndCli) {
   // Bad input: 400 naming the parameter, in JSON, whatever the format asked.
   auto [st_bad, bad] = daemon->api("GET", "/v1/projects/vision/statement?month=2026-13&format=csv");
   EXPECT_EQ(st_bad, 400);
-  EXPECT_NE(bad["error"]["message"].get<std::string>().find("'month'"), std::string::npos) << bad.dump();
+  EXPECT_NE(bad["error"]["message"].get<std::string>().find("'month'"), std::string::npos)
+      << bad.dump();
   auto [st_fmt, fmt] = daemon->api("GET", path + "&format=pdf");
   EXPECT_EQ(st_fmt, 400);
-  EXPECT_NE(fmt["error"]["message"].get<std::string>().find("'format'"), std::string::npos) << fmt.dump();
+  EXPECT_NE(fmt["error"]["message"].get<std::string>().find("'format'"), std::string::npos)
+      << fmt.dump();
 
   // Another organisation's member: vision's statement does not exist for them; the scheme's
   // aggregate report does.
@@ -319,7 +362,8 @@ TEST_F(BerthdTest, StatementsReportsAndBalancesOverTheApiAndCli) {
 void write_gang_config(const std::string& dir) {
   std::ofstream config(dir + "/berth.toml");
   config << "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"36\"\n";
-  for (const char* node : {"x1\"\ndomain = \"solo", "a1\"\ndomain = \"nvl-a", "a2\"\ndomain = \"nvl-a"})
+  for (const char* node :
+       {"x1\"\ndomain = \"solo", "a1\"\ndomain = \"nvl-a", "a2\"\ndomain = \"nvl-a"})
     config << "[[nodes]]\nname = \"" << node << "\"\ngpu_model = \"H100\"\ngpus = 4\n";
   config << "[[partitions]]\nname = \"gpu\"\nmax_time = \"1:00:00\"\ndefault_time = \"0:10:00\"\n";
 }
@@ -331,14 +375,13 @@ TEST(BerthdGang, AMultiNodeJobRunsOnAllItsNodesAndPaysForAll) {
   write_gang_config(dir);
   Berthd daemon(dir + "/state", dir + "/berth.toml");
   daemon.start();
-  for (const char* args : {"org create hku --kind university", "project create llm --org hku", "topup llm 100 --reference T1"})
+  for (const char* args : {"org create hku --kind university", "project create llm --org hku",
+                           "topup llm 100 --reference T1"})
     ASSERT_EQ(berth_cli(daemon, args, "", work).exit_code, 0) << args;
   const std::string script =
       "#!/bin/sh\n#SBATCH -A llm -N 2 --gpus-per-node=4 -t 10\n"
       "echo \"$SLURM_JOB_NUM_NODES $SLURM_JOB_NODELIST $CUDA_VISIBLE_DEVICES\"\nsleep 0.2\n";
-  {
-    std::ofstream(work + "/gang.sh") << script;
-  }
+  { std::ofstream(work + "/gang.sh") << script; }
   const CliResult r = berth_cli(daemon, "submit --parsable gang.sh", "", work);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const std::string id = std::to_string(std::strtoull(r.out.c_str(), nullptr, 10));
@@ -355,11 +398,25 @@ TEST(BerthdGang, AMultiNodeJobRunsOnAllItsNodesAndPaysForAll) {
   EXPECT_GE(*parse_amount(j["cost"].get<std::string>(), true), 160);
   // A gang that could never be placed is refused, and says why.
   const auto [status, body] = daemon.api("POST", "/v1/jobs",
-      json{{"project", "llm"}, {"nodes", 4}, {"gpus_per_node", 4}, {"workdir", work}, {"script", "#!/bin/sh\n"}}.dump());
+                                         json{{"project", "llm"},
+                                              {"nodes", 4},
+                                              {"gpus_per_node", 4},
+                                              {"workdir", work},
+                                              {"script", "#!/bin/sh\n"}}
+                                             .dump());
   EXPECT_EQ(status, 400);
   EXPECT_NE(body.dump().find("4 nodes"), std::string::npos) << body.dump();
-  EXPECT_EQ(daemon.api("POST", "/v1/jobs",
-      json{{"project", "llm"}, {"nodes", 2}, {"gpus", 6}, {"gpus_per_node", 4}, {"workdir", work}, {"script", "#!/bin/sh\n"}}.dump()).first, 400);
+  EXPECT_EQ(daemon
+                .api("POST", "/v1/jobs",
+                     json{{"project", "llm"},
+                          {"nodes", 2},
+                          {"gpus", 6},
+                          {"gpus_per_node", 4},
+                          {"workdir", work},
+                          {"script", "#!/bin/sh\n"}}
+                         .dump())
+                .first,
+            400);
   daemon.stop();
   fs::remove_all(dir);
 }
@@ -373,14 +430,20 @@ TEST(BerthdGang, NodeStatesAndGangPlacementsSurviveACrash) {
   write_gang_config(dir);
   Berthd daemon(dir + "/state", dir + "/berth.toml");
   daemon.start();
-  for (const char* args : {"org create hku --kind university", "project create llm --org hku", "topup llm 100 --reference T1",
-                           "node drain x1"})
+  for (const char* args : {"org create hku --kind university", "project create llm --org hku",
+                           "topup llm 100 --reference T1", "node drain x1"})
     ASSERT_EQ(berth_cli(daemon, args, "", work).exit_code, 0) << args;
   const auto [status, submitted] = daemon.api("POST", "/v1/jobs",
-      json{{"project", "llm"}, {"nodes", 2}, {"gpus_per_node", 4}, {"workdir", work}, {"script", "#!/bin/sh\nsleep 60\n"}}.dump());
+                                              json{{"project", "llm"},
+                                                   {"nodes", 2},
+                                                   {"gpus_per_node", 4},
+                                                   {"workdir", work},
+                                                   {"script", "#!/bin/sh\nsleep 60\n"}}
+                                                  .dump());
   ASSERT_EQ(status, 201) << submitted.dump();
   const std::string id = std::to_string(submitted["id"].get<uint64_t>());
-  ASSERT_TRUE(eventually([&] { return daemon.api("GET", "/v1/jobs/" + id).second.value("state", "") == "RUNNING"; }));
+  ASSERT_TRUE(eventually(
+      [&] { return daemon.api("GET", "/v1/jobs/" + id).second.value("state", "") == "RUNNING"; }));
   daemon.kill_hard();
   daemon.start();
   const json j = daemon.api("GET", "/v1/jobs/" + id).second;
@@ -439,8 +502,10 @@ TEST_F(BerthdTest, ReconcileAgreesWithRealJobsAndReportsATamperedStore) {
   // own sums right, so berthd restarts; reconciliation finds it against the job's transfers.
   ASSERT_GT(amount(job(ran)["subsidy"]), 0) << job(ran).dump();
   daemon->stop();
-  ASSERT_EQ(sql(daemon->state_dir() + "/berth.db", "UPDATE jobs SET subsidy_minor = subsidy_minor - 1, "
-                                                   "copay_minor = copay_minor + 1 WHERE id = " + std::to_string(ran)),
+  ASSERT_EQ(sql(daemon->state_dir() + "/berth.db",
+                "UPDATE jobs SET subsidy_minor = subsidy_minor - 1, "
+                "copay_minor = copay_minor + 1 WHERE id = " +
+                    std::to_string(ran)),
             1);
   daemon->start();
   const CliResult tampered = cli("reconcile");
@@ -451,7 +516,8 @@ TEST_F(BerthdTest, ReconcileAgreesWithRealJobsAndReportsATamperedStore) {
   EXPECT_EQ(found["ok"], false);
   bool reported = false;
   for (const json& d : found["differences"])
-    reported |= d["source"] == "store" && d["kind"] == "job_subsidy" && d["entity"] == "job" && d["id"] == ran;
+    reported |= d["source"] == "store" && d["kind"] == "job_subsidy" && d["entity"] == "job" &&
+                d["id"] == ran;
   EXPECT_TRUE(reported) << found.dump(2);
 
   // With berthd stopped, the operator reconciles the state directory itself; a wallet balance
@@ -461,12 +527,14 @@ TEST_F(BerthdTest, ReconcileAgreesWithRealJobsAndReportsATamperedStore) {
   const CliResult offline = cli("reconcile --state-dir '" + state + "'");
   EXPECT_EQ(offline.exit_code, 1) << offline.out;
   EXPECT_NE(offline.out.find("job_subsidy"), std::string::npos) << offline.out;
-  ASSERT_EQ(sql(state + "/berth.db", "UPDATE accounts SET credits_posted_minor = credits_posted_minor + 7 "
-                                     "WHERE kind = 'wallet'"),
+  ASSERT_EQ(sql(state + "/berth.db",
+                "UPDATE accounts SET credits_posted_minor = credits_posted_minor + 7 "
+                "WHERE kind = 'wallet'"),
             1);
   const CliResult wallet = cli("--json reconcile --state-dir '" + state + "'");
   EXPECT_EQ(wallet.exit_code, 1) << wallet.out;
-  const json offline_report = json::parse(wallet.out.substr(0, wallet.out.rfind('}') + 1), nullptr, false);
+  const json offline_report =
+      json::parse(wallet.out.substr(0, wallet.out.rfind('}') + 1), nullptr, false);
   ASSERT_TRUE(offline_report.is_object()) << wallet.out;
   bool balance_named = false;
   for (const json& d : offline_report["differences"]) balance_named |= d["entity"] == "account";

@@ -26,7 +26,8 @@ std::string config_with_http(const std::string& http_lines) {
   pclose(p);
   const size_t at = text.find("[http]\n");
   const size_t end = text.find("\n[[", at);
-  if (at == std::string::npos || end == std::string::npos) throw std::runtime_error("no [http] in the default configuration");
+  if (at == std::string::npos || end == std::string::npos)
+    throw std::runtime_error("no [http] in the default configuration");
   return text.substr(0, at) + "[http]\n" + http_lines + "\n" + text.substr(end);
 }
 
@@ -63,7 +64,9 @@ bool closed_by_server(int fd) {
   }
 }
 
-bool send_text(int fd, const std::string& s) { return ::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+bool send_text(int fd, const std::string& s) {
+  return ::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
+}
 
 class FrontendTest : public ::testing::Test {
  protected:
@@ -87,10 +90,15 @@ class FrontendTest : public ::testing::Test {
   void make_project() {
     must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"hku","kind":"university"})");
     must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"vision","org":"hku"})");
-    must_succeed(*daemon, "POST", "/v1/projects/vision/topups", R"({"amount":"1000000","reference":"INV-1"})");
+    must_succeed(*daemon, "POST", "/v1/projects/vision/topups",
+                 R"({"amount":"1000000","reference":"INV-1"})");
   }
   std::string held_job(const std::string& array = "") {
-    json b = {{"project", "vision"}, {"gpus", 1}, {"script", "#!/bin/sh\ntrue\n"}, {"workdir", dir}, {"hold", true}};
+    json b = {{"project", "vision"},
+              {"gpus", 1},
+              {"script", "#!/bin/sh\ntrue\n"},
+              {"workdir", dir},
+              {"hold", true}};
     if (!array.empty()) b["array"] = array;
     return b.dump();
   }
@@ -141,14 +149,19 @@ TEST_F(FrontendTest, SlowClientsDoNotStarveTheApiAndAreClosedByTheHeaderDeadline
     EXPECT_EQ(submitted, 201) << job.dump();
   }
   // The dribblers never finish their headers: the 1 s deadline (total, not per byte) ends them.
-  EXPECT_TRUE(eventually([&] { return dribblers_closed == dribblers.size(); }, std::chrono::seconds(60)));
+  EXPECT_TRUE(
+      eventually([&] { return dribblers_closed == dribblers.size(); }, std::chrono::seconds(60)));
   done = true;
   dribble.join();
   size_t idle_closed = 0;
-  EXPECT_TRUE(eventually([&] {
-    idle_closed = static_cast<size_t>(std::count_if(idle.begin(), idle.end(), [](int fd) { return closed_by_server(fd); }));
-    return idle_closed == idle.size();
-  }, std::chrono::seconds(60))) << idle_closed << " of " << idle.size() << " closed";
+  EXPECT_TRUE(eventually(
+      [&] {
+        idle_closed = static_cast<size_t>(
+            std::count_if(idle.begin(), idle.end(), [](int fd) { return closed_by_server(fd); }));
+        return idle_closed == idle.size();
+      },
+      std::chrono::seconds(60)))
+      << idle_closed << " of " << idle.size() << " closed";
   EXPECT_EQ(daemon->api("GET", "/v1/health", "", "").first, 200);
 }
 
@@ -164,12 +177,14 @@ TEST_F(FrontendTest, ConnectionsBeyondThePerClientCapAreClosedAtOnce) {
   const int within = sockets[0];
   ASSERT_TRUE(send_text(within, "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   std::string reply;
-  ASSERT_TRUE(eventually([&] {
-    char buf[4096];
-    const ssize_t n = ::recv(within, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) reply.append(buf, static_cast<size_t>(n));
-    return n == 0;
-  }, std::chrono::seconds(30)));
+  ASSERT_TRUE(eventually(
+      [&] {
+        char buf[4096];
+        const ssize_t n = ::recv(within, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) reply.append(buf, static_cast<size_t>(n));
+        return n == 0;
+      },
+      std::chrono::seconds(30)));
   EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
   EXPECT_EQ(daemon->api("GET", "/v1/health", "", "").first, 200);
 }
@@ -180,16 +195,22 @@ TEST_F(FrontendTest, PipelinedRequestsAreAnsweredInOrder) {
   const int fd = open_from("127.0.0.1");
   ASSERT_GE(fd, 0);
   const std::string auth = "Authorization: Bearer " + daemon->admin_token() + "\r\n";
-  ASSERT_TRUE(send_text(fd, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
-                            "GET /v1/whoami HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n"
-                            "GET /v1/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + auth + "\r\n"));
+  ASSERT_TRUE(send_text(fd,
+                        "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /v1/whoami HTTP/1.1\r\nHost: x\r\n" +
+                            auth +
+                            "\r\n"
+                            "GET /v1/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                            auth + "\r\n"));
   std::string reply;
-  ASSERT_TRUE(eventually([&] {
-    char buf[4096];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) reply.append(buf, static_cast<size_t>(n));
-    return n == 0;
-  }, std::chrono::seconds(30)));
+  ASSERT_TRUE(eventually(
+      [&] {
+        char buf[4096];
+        const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) reply.append(buf, static_cast<size_t>(n));
+        return n == 0;
+      },
+      std::chrono::seconds(30)));
   const size_t health = reply.find("\"status\":\"ok\"");
   const size_t whoami = reply.find("\"user\":\"admin\"");
   const size_t nodes = reply.find("\"nodes\":[");
@@ -204,14 +225,18 @@ TEST_F(FrontendTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(FrontendTest, ChunkedBodyIs411) {
   start("");
   const int fd = open_from("127.0.0.1");
-  ASSERT_TRUE(send_text(fd, "POST /v1/orgs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"));
+  ASSERT_TRUE(send_text(fd,
+                        "POST /v1/orgs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                        "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"));
   std::string reply;
-  ASSERT_TRUE(eventually([&] {
-    char buf[4096];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) reply.append(buf, static_cast<size_t>(n));
-    return n == 0 || (n < 0 && errno != EAGAIN);
-  }, std::chrono::seconds(30)));
+  ASSERT_TRUE(eventually(
+      [&] {
+        char buf[4096];
+        const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) reply.append(buf, static_cast<size_t>(n));
+        return n == 0 || (n < 0 && errno != EAGAIN);
+      },
+      std::chrono::seconds(30)));
   EXPECT_EQ(reply.rfind("HTTP/1.1 411", 0), 0u) << reply;
   EXPECT_NE(reply.find("\"length_required\""), std::string::npos) << reply;
 }
@@ -307,7 +332,8 @@ TEST_F(FrontendTest, TransferListingCursorWalksEveryTransferOnce) {
   start("");
   make_project();
   for (int i = 0; i < 30; ++i)
-    must_succeed(*daemon, "POST", "/v1/projects/vision/topups", json{{"amount", "1"}, {"reference", "T-" + std::to_string(i)}}.dump());
+    must_succeed(*daemon, "POST", "/v1/projects/vision/topups",
+                 json{{"amount", "1"}, {"reference", "T-" + std::to_string(i)}}.dump());
   const json whole = must_succeed(*daemon, "GET", "/v1/transfers?limit=1000", "");
   ASSERT_TRUE(whole["next"].is_null());
   ASSERT_GE(whole["transfers"].size(), 31u);

@@ -21,10 +21,13 @@ class FundingTest : public DaemonTest {
     must("project create vision --org hku");
     must("org create acme --kind startup");
     must("project create llm --org acme");
-    must("scheme create ai-subsidy --rate 70% --exceptional-rate 90% --fund 1000000 --eligible university,institute"
-         " --cap 600000 --window-open 2020-01-01 --window-close 2100-01-01 --award-validity 365");
-    must("scheme create closed --rate 50% --fund 1000 --eligible university --window-open 2020-01-01"
-         " --window-close 2021-01-01");
+    must(
+        "scheme create ai-subsidy --rate 70% --exceptional-rate 90% --fund 1000000 --eligible "
+        "university,institute"
+        " --cap 600000 --window-open 2020-01-01 --window-close 2100-01-01 --award-validity 365");
+    must(
+        "scheme create closed --rate 50% --fund 1000 --eligible university --window-open 2020-01-01"
+        " --window-close 2021-01-01");
     alice = token("alice", "member", "hku");
     bob = token("bob", "member", "acme");
     rita = token("rita", "reviewer", "");
@@ -32,7 +35,8 @@ class FundingTest : public DaemonTest {
   }
 
   std::string token(const std::string& user, const std::string& role, const std::string& org) {
-    const CliResult r = cli("token create --user " + user + " --role " + role + (org.empty() ? "" : " --org " + org));
+    const CliResult r = cli("token create --user " + user + " --role " + role +
+                            (org.empty() ? "" : " --org " + org));
     EXPECT_EQ(r.exit_code, 0) << r.out;
     std::string t = r.out;
     while (!t.empty() && t.back() == '\n') t.pop_back();
@@ -49,9 +53,10 @@ class FundingTest : public DaemonTest {
   }
   // Drafts and submits an application of vision's to ai-subsidy as alice; returns its id.
   int apply(const std::string& amount) {
-    const CliResult r = cli("--json apply draft --scheme ai-subsidy --project vision --amount " + amount +
-                                " --gpus 8 --days 180 --justification 'harbour vision model'",
-                            alice);
+    const CliResult r =
+        cli("--json apply draft --scheme ai-subsidy --project vision --amount " + amount +
+                " --gpus 8 --days 180 --justification 'harbour vision model'",
+            alice);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     const int id = json::parse(r.out, nullptr, false).value("id", 0);
     EXPECT_EQ(cli("apply submit " + std::to_string(id), alice).exit_code, 0);
@@ -73,16 +78,20 @@ TEST_F(FundingTest, ApplyReviewApproveGrantsAnAwardAndEveryStepIsRecorded) {
   EXPECT_NE(denied.exit_code, 0);
   EXPECT_NE(denied.out.find("reviewer"), std::string::npos) << denied.out;
   // Approve less than asked, at the exceptional rate.
-  const CliResult ok = cli("review approve " + std::to_string(id) + " --amount 400000 --exceptional-rate --note 'trimmed'", rita);
+  const CliResult ok = cli("review approve " + std::to_string(id) +
+                               " --amount 400000 --exceptional-rate --note 'trimmed'",
+                           rita);
   ASSERT_EQ(ok.exit_code, 0) << ok.out;
-  EXPECT_NE(ok.out.find("award 1 of HK$ 400,000.00 for 8 GPUs at 90%"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("award 1 of HK$ 400,000.00 for 8 GPUs at 90%"), std::string::npos)
+      << ok.out;
   const json a = app(id, alice);
   EXPECT_EQ(a["state"], "approved");
   EXPECT_EQ(a["award_id"], 1);
   EXPECT_EQ(a["approved_rate_bps"], 9000);
   std::vector<std::string> actions;
   for (const json& h : a["history"]) actions.push_back(h["action"]);
-  EXPECT_EQ(actions, (std::vector<std::string>{"drafted", "submitted", "reviewed", "approved", "awarded"}));
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"drafted", "submitted", "reviewed", "approved", "awarded"}));
   EXPECT_EQ(a["history"][3]["user"], "rita");
   EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "600000.0000");
   const json awards = daemon->api("GET", "/v1/awards", "", alice).second["awards"];
@@ -105,8 +114,10 @@ TEST_F(FundingTest, ApplyReviewApproveGrantsAnAwardAndEveryStepIsRecorded) {
   EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "600000.0000");
   EXPECT_EQ(scheme("ai-subsidy")["exceptional_rate_bps"], 9000);
   // The cap (600,000 per project) counts the 400,000 already awarded.
-  const CliResult over = cli("--json apply draft --scheme ai-subsidy --project vision --amount 300000 --gpus 8"
-                             " --days 30 --justification more", alice);
+  const CliResult over =
+      cli("--json apply draft --scheme ai-subsidy --project vision --amount 300000 --gpus 8"
+          " --days 30 --justification more",
+          alice);
   ASSERT_EQ(over.exit_code, 0) << over.out;
   const int second = json::parse(over.out)["id"];
   const CliResult capped = cli("apply submit " + std::to_string(second), alice);
@@ -119,8 +130,10 @@ TEST_F(FundingTest, TwoReviewersApprovingAtOnceGrantOneAward) {
   const int id = apply("100000");
   must("review score " + std::to_string(id) + " merit=90", rita);
   const std::string path = "/v1/applications/" + std::to_string(id) + "/approve";
-  auto first = std::async(std::launch::async, [&] { return daemon->api("POST", path, "{}", rita).first; });
-  auto second = std::async(std::launch::async, [&] { return daemon->api("POST", path, "{}", victor).first; });
+  auto first =
+      std::async(std::launch::async, [&] { return daemon->api("POST", path, "{}", rita).first; });
+  auto second =
+      std::async(std::launch::async, [&] { return daemon->api("POST", path, "{}", victor).first; });
   std::vector<int> codes = {first.get(), second.get()};
   std::sort(codes.begin(), codes.end());
   EXPECT_EQ(codes, (std::vector<int>{201, 409}));
@@ -133,23 +146,52 @@ TEST_F(FundingTest, BadInputAndWrongRolesAreRefusedAndChangeNothing) {
   auto post = [&](const std::string& path, const std::string& body, const std::string& tok) {
     return daemon->api("POST", path, body, tok);
   };
-  const std::string draft = R"({"scheme":"ai-subsidy","project":"vision","amount":"1000","gpu_level":4,"duration_days":30,"justification":"why"})";
+  const std::string draft =
+      R"({"scheme":"ai-subsidy","project":"vision","amount":"1000","gpu_level":4,"duration_days":30,"justification":"why"})";
   // A reviewer drafts nothing and spends nothing; a member sets no criteria.
   EXPECT_EQ(post("/v1/applications", draft, rita).first, 404);  // a reviewer is in no organisation
   EXPECT_EQ(post("/v1/projects/vision/topups", R"({"amount":"10"})", rita).first, 403);
   EXPECT_EQ(post("/v1/jobs", R"({"project":"vision","gpus":1,"script":"x"})", rita).first, 403);
-  EXPECT_EQ(post("/v1/schemes/ai-subsidy/criteria", R"({"criteria":[{"name":"x","weight_bps":10000}]})", alice).first, 403);
+  EXPECT_EQ(post("/v1/schemes/ai-subsidy/criteria",
+                 R"({"criteria":[{"name":"x","weight_bps":10000}]})", alice)
+                .first,
+            403);
   // Another organisation cannot apply for vision, nor see its applications.
   EXPECT_EQ(post("/v1/applications", draft, bob).first, 404);
   // An ineligible organisation; a closed window; a fraction below the minor unit; bad fields.
-  auto [st_inel, inel] = post("/v1/applications", R"({"scheme":"ai-subsidy","project":"llm","amount":"10","gpu_level":1,"duration_days":1,"justification":"x"})", bob);
+  auto [st_inel, inel] = post(
+      "/v1/applications",
+      R"({"scheme":"ai-subsidy","project":"llm","amount":"10","gpu_level":1,"duration_days":1,"justification":"x"})",
+      bob);
   EXPECT_EQ(st_inel, 403) << inel.dump();
-  auto [st_closed, closed] = post("/v1/applications", R"({"scheme":"closed","project":"vision","amount":"10","gpu_level":1,"duration_days":1,"justification":"x"})", alice);
+  auto [st_closed, closed] = post(
+      "/v1/applications",
+      R"({"scheme":"closed","project":"vision","amount":"10","gpu_level":1,"duration_days":1,"justification":"x"})",
+      alice);
   EXPECT_EQ(st_closed, 409) << closed.dump();
-  EXPECT_NE(closed["error"]["message"].get<std::string>().find("closed"), std::string::npos) << closed.dump();
-  EXPECT_EQ(post("/v1/applications", R"({"scheme":"ai-subsidy","project":"vision","amount":"1.00001","gpu_level":1,"duration_days":1,"justification":"x"})", alice).first, 400);
-  EXPECT_EQ(post("/v1/applications", R"({"scheme":"ai-subsidy","project":"vision","amount":"10","gpu_level":1,"duration_days":1})", alice).first, 400);
-  EXPECT_EQ(post("/v1/applications", R"({"scheme":"ai-subsidy","project":"vision","amount":"10","gpu_level":"8","duration_days":1,"justification":"x"})", alice).first, 400);
+  EXPECT_NE(closed["error"]["message"].get<std::string>().find("closed"), std::string::npos)
+      << closed.dump();
+  EXPECT_EQ(
+      post(
+          "/v1/applications",
+          R"({"scheme":"ai-subsidy","project":"vision","amount":"1.00001","gpu_level":1,"duration_days":1,"justification":"x"})",
+          alice)
+          .first,
+      400);
+  EXPECT_EQ(
+      post(
+          "/v1/applications",
+          R"({"scheme":"ai-subsidy","project":"vision","amount":"10","gpu_level":1,"duration_days":1})",
+          alice)
+          .first,
+      400);
+  EXPECT_EQ(
+      post(
+          "/v1/applications",
+          R"({"scheme":"ai-subsidy","project":"vision","amount":"10","gpu_level":"8","duration_days":1,"justification":"x"})",
+          alice)
+          .first,
+      400);
   EXPECT_EQ(daemon->api("GET", "/v1/applications", "", rita).second["applications"].size(), 0u);
 
   const int id = apply("1000");
@@ -160,7 +202,9 @@ TEST_F(FundingTest, BadInputAndWrongRolesAreRefusedAndChangeNothing) {
   // The admin reviews as a reviewer does, but is refused a member's step as what it is.
   const CliResult by_admin = cli("apply withdraw " + std::to_string(id));
   EXPECT_NE(by_admin.exit_code, 0);
-  EXPECT_NE(by_admin.out.find("admin is the centre's administrator, not a member of an organisation"), std::string::npos)
+  EXPECT_NE(
+      by_admin.out.find("admin is the centre's administrator, not a member of an organisation"),
+      std::string::npos)
       << by_admin.out;
   // Approving before any review, more than asked, or a score out of range.
   const std::string path = "/v1/applications/" + std::to_string(id);
@@ -177,17 +221,23 @@ TEST_F(FundingTest, BadInputAndWrongRolesAreRefusedAndChangeNothing) {
   EXPECT_EQ(scheme("ai-subsidy")["fund_balance"], "1000000.0000");
   EXPECT_EQ(daemon->api("GET", "/v1/awards").second["awards"].size(), 0u);
   // The CLI says what is wrong and exits non-zero.
-  const CliResult bad = cli("apply draft --scheme ai-subsidy --project vision --amount 1.00001 --gpus 1 --days 1"
-                            " --justification x", alice);
+  const CliResult bad =
+      cli("apply draft --scheme ai-subsidy --project vision --amount 1.00001 --gpus 1 --days 1"
+          " --justification x",
+          alice);
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("--amount"), std::string::npos) << bad.out;
   EXPECT_TRUE(daemon->up());
 }
 
 TEST_F(FundingTest, AwardsAreSupplementedOrderedAndClosedAndTheAuditRecordSaysWhoAndWhy) {
-  must("award create --scheme ai-subsidy --project vision --amount 1000 --gpus 8 --start 2020-01-01 --end 2099-01-01");
+  must(
+      "award create --scheme ai-subsidy --project vision --amount 1000 --gpus 8 --start 2020-01-01 "
+      "--end 2099-01-01");
   must("scheme create partner --rate 100% --fund 500 --eligible university");
-  must("award create --scheme partner --project vision --amount 200 --gpus 8 --start 2020-01-01 --end 2099-01-01");
+  must(
+      "award create --scheme partner --project vision --amount 200 --gpus 8 --start 2020-01-01 "
+      "--end 2099-01-01");
   // Only a reviewer or the admin supplements or closes; a member states the funding order.
   EXPECT_NE(cli("award supplement 1 --amount 10", alice).exit_code, 0);
   must("award supplement 1 --amount 500 --note 'second phase'", rita);
@@ -210,8 +260,8 @@ TEST_F(FundingTest, AwardsAreSupplementedOrderedAndClosedAndTheAuditRecordSaysWh
   daemon->start();
   const CliResult audit = cli("audit", rita);
   ASSERT_EQ(audit.exit_code, 0) << audit.out;
-  for (const char* expected : {"award.supplement", "second phase", "project.funding_order", "alice", "award.close",
-                               "partner left", "award.return"})
+  for (const char* expected : {"award.supplement", "second phase", "project.funding_order", "alice",
+                               "award.close", "partner left", "award.return"})
     EXPECT_NE(audit.out.find(expected), std::string::npos) << expected << "\n" << audit.out;
   EXPECT_EQ(daemon->api("GET", "/v1/audit", "", alice).first, 403);
   EXPECT_EQ(cli("reconcile").exit_code, 0) << cli("reconcile").out;
@@ -234,8 +284,10 @@ std::string first_of_month(int months_from_now) {
 // (overdue by 28 days or more), period 2 is due on the first of next month, whatever the day
 // the test runs.
 TEST_F(FundingTest, AnOverdueProgressReportStopsTheSubsidyUntilAReviewerAcceptsIt) {
-  const json grant = {{"scheme", "ai-subsidy"}, {"project", "vision"}, {"amount", "1000"}, {"gpu_level", 8},
-                      {"start", first_of_month(-3)}, {"end", "2100-01-01"}, {"report_every_months", 2}};
+  const json grant = {
+      {"scheme", "ai-subsidy"},  {"project", "vision"},         {"amount", "1000"},
+      {"gpu_level", 8},          {"start", first_of_month(-3)}, {"end", "2100-01-01"},
+      {"report_every_months", 2}};
   const std::string period1_due = first_of_month(-1) + "T00:00:00Z";
   const std::string period2_due = first_of_month(1) + "T00:00:00Z";
   const auto [status, award] = daemon->api("POST", "/v1/awards", grant.dump());
@@ -269,7 +321,9 @@ TEST_F(FundingTest, AnOverdueProgressReportStopsTheSubsidyUntilAReviewerAcceptsI
   EXPECT_NE(list.out.find("accepted"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find(first_of_month(1)), std::string::npos) << list.out;
   EXPECT_EQ(daemon->api("GET", "/v1/awards/1/reports", "", bob).first, 404);
-  EXPECT_EQ(daemon->api("POST", "/v1/quote", request.dump(), alice).second["report_overdue_award_id"], json());
+  EXPECT_EQ(
+      daemon->api("POST", "/v1/quote", request.dump(), alice).second["report_overdue_award_id"],
+      json());
 
   // It survives a crash: the report, its history and the award's rule.
   daemon->kill_hard();
@@ -289,7 +343,8 @@ TEST_F(FundingTest, AnOverdueProgressReportStopsTheSubsidyUntilAReviewerAcceptsI
   must("review criteria ai-subsidy impact=60% plan=40%", rita);
   const int id = apply("1000");
   must("review score " + std::to_string(id) + " impact=80 plan=70", rita);
-  const CliResult approved = cli("--json review approve " + std::to_string(id) + " --report-every 3", rita);
+  const CliResult approved =
+      cli("--json review approve " + std::to_string(id) + " --report-every 3", rita);
   ASSERT_EQ(approved.exit_code, 0) << approved.out;
   EXPECT_EQ(json::parse(approved.out)["award"]["report_every_months"], 3);
 }

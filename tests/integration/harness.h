@@ -28,7 +28,6 @@ namespace berth::testing {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-
 inline std::string bin_dir() {
   const char* d = std::getenv("BERTH_BIN_DIR");
   return fs::absolute(d ? d : ".").string();
@@ -61,8 +60,11 @@ class Berthd {
 
   void start() {
     fs::remove(state_dir_ + "/berthd.port");
-    std::vector<std::string> args = {bin_dir() + "/berthd", "--listen", "127.0.0.1:0", "--state-dir", state_dir_};
-    if (!user_.empty()) args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=" + user_, "--regid=" + user_, "--init-groups"});
+    std::vector<std::string> args = {bin_dir() + "/berthd", "--listen", "127.0.0.1:0",
+                                     "--state-dir", state_dir_};
+    if (!user_.empty())
+      args.insert(args.begin(),
+                  {"/usr/bin/setpriv", "--reuid=" + user_, "--regid=" + user_, "--init-groups"});
     if (!config_path_.empty()) {
       args.push_back("--config");
       args.push_back(config_path_);
@@ -108,7 +110,8 @@ class Berthd {
   // -1 if it is still running after `timeout`.
   int wait_exit(std::chrono::seconds timeout = std::chrono::seconds(60)) {
     int status = 0;
-    const bool exited = pid_ > 0 && eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    const bool exited =
+        pid_ > 0 && eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
     if (!exited) return -1;
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -127,14 +130,16 @@ class Berthd {
 
   // A raw API call; returns {status, body as JSON (or the raw text under "raw")}.
   // "<admin>" is the admin token of the moment; `extra` are more headers (an Idempotency-Key).
-  std::pair<int, json> api(const std::string& method, const std::string& path, const std::string& body = "",
-                           const std::string& token = "<admin>", const httplib::Headers& extra = {}) const {
+  std::pair<int, json> api(const std::string& method, const std::string& path,
+                           const std::string& body = "", const std::string& token = "<admin>",
+                           const httplib::Headers& extra = {}) const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(60, 0);
     httplib::Headers h = extra;
     const std::string t = token == "<admin>" ? admin_token() : token;
     if (!t.empty()) h.emplace("Authorization", "Bearer " + t);
-    httplib::Result r = method == "GET" ? c.Get(path.c_str(), h) : c.Post(path.c_str(), h, body, "application/json");
+    httplib::Result r = method == "GET" ? c.Get(path.c_str(), h)
+                                        : c.Post(path.c_str(), h, body, "application/json");
     if (!r) return {0, json()};
     json j = json::parse(r->body, nullptr, false);
     if (j.is_discarded()) j = json{{"raw", r->body}};
@@ -151,11 +156,13 @@ class Berthd {
 
 // A request that must succeed (2xx): a failure is reported, after `context` where one is given,
 // and the reply is returned either way.
-inline json must_succeed(const Berthd& d, const std::string& method, const std::string& path, const std::string& body,
-                         const std::string& token = "<admin>", const std::string& context = "") {
+inline json must_succeed(const Berthd& d, const std::string& method, const std::string& path,
+                         const std::string& body, const std::string& token = "<admin>",
+                         const std::string& context = "") {
   auto [status, out] = d.api(method, path, body, token);
-  EXPECT_TRUE(status >= 200 && status < 300) << context << (context.empty() ? "" : ": ") << method << " " << path
-                                              << " " << body << " -> " << status << " " << out.dump();
+  EXPECT_TRUE(status >= 200 && status < 300)
+      << context << (context.empty() ? "" : ": ") << method << " " << path << " " << body << " -> "
+      << status << " " << out.dump();
   return out;
 }
 
@@ -169,7 +176,8 @@ inline json every_page(const Berthd& d, const std::string& path, const std::stri
     const json reply = must_succeed(d, "GET", page, "", token);
     for (const json& item : reply.value(key, json::array())) all.push_back(item);
     if (!reply.contains("next") || reply["next"].is_null()) break;
-    page = path + (path.find('?') == std::string::npos ? "?" : "&") + "after=" + reply["next"].dump();
+    page =
+        path + (path.find('?') == std::string::npos ? "?" : "&") + "after=" + reply["next"].dump();
   }
   return json{{key, all}};
 }
@@ -204,14 +212,15 @@ inline CliResult run_shell(const std::string& cmd) {
 inline CliResult berth_cli(const Berthd& d, const std::string& args, const std::string& token = "",
                            const std::string& cwd = "") {
   return run_shell((cwd.empty() ? "" : "cd '" + cwd + "' && ") + "BERTH_SERVER=" + d.url() +
-                   " BERTH_TOKEN=" + (token.empty() ? d.admin_token() : token) + " " + bin_dir() + "/berth " + args +
-                   " 2>&1");
+                   " BERTH_TOKEN=" + (token.empty() ? d.admin_token() : token) + " " + bin_dir() +
+                   "/berth " + args + " 2>&1");
 }
 
 inline std::string temp_dir(std::string name) {
   // A parameterised test's name holds a '/' ("Run/seed_7"): one folder, not a folder left behind.
   std::replace(name.begin(), name.end(), '/', '_');
-  const std::string d = (fs::temp_directory_path() / ("berth-it-" + name + "-" + std::to_string(getpid()))).string();
+  const std::string d =
+      (fs::temp_directory_path() / ("berth-it-" + name + "-" + std::to_string(getpid()))).string();
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -243,7 +252,9 @@ class DaemonTest : public ::testing::Test {
     daemon.reset();
     if (!HasFailure()) fs::remove_all(dir);
   }
-  CliResult cli(const std::string& args, const std::string& token = "") { return berth_cli(*daemon, args, token, work); }
+  CliResult cli(const std::string& args, const std::string& token = "") {
+    return berth_cli(*daemon, args, token, work);
+  }
   void must(const std::string& args, const std::string& token = "") {
     const CliResult r = cli(args, token);
     ASSERT_EQ(r.exit_code, 0) << "berth " << args << "\n" << r.out;

@@ -21,7 +21,11 @@ class JobSafetyTest : public DaemonTest {
     member = make_token(*daemon, "alice", "member", "hku");
   }
   json body(const std::string& script) const {
-    return {{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 600}, {"workdir", work}, {"script", script}};
+    return {{"project", "vision"},
+            {"gpus", 1},
+            {"time_limit_s", 600},
+            {"workdir", work},
+            {"script", script}};
   }
   uint64_t submit(const json& b, const std::string& token = "") {
     auto [status, out] = daemon->api("POST", "/v1/jobs", b.dump(), token.empty() ? member : token);
@@ -35,7 +39,9 @@ class JobSafetyTest : public DaemonTest {
   }
   std::string end_reason(uint64_t id) {
     const json j = job(id);
-    return j.contains("end_reason") && j["end_reason"].is_string() ? j["end_reason"].get<std::string>() : "";
+    return j.contains("end_reason") && j["end_reason"].is_string()
+               ? j["end_reason"].get<std::string>()
+               : "";
   }
 
   std::string member;
@@ -71,9 +77,11 @@ TEST_F(JobSafetyTest, AStoredJobThatCannotBeLaunchedFailsWithAReasonAndBerthdSti
   // Launch descriptions as an older or damaged berth may have left them.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir + "/state/berth.db").c_str(), &db), SQLITE_OK);
-  const std::string sql = "UPDATE jobs SET launch = 'not json' WHERE id = " + std::to_string(garbled) +
-                          "; UPDATE jobs SET launch = '{\"workdir\":\"/\",\"stdout\":\"/dev/null\",\"env\":{\"A\":5}}' "
-                          "WHERE id = " + std::to_string(bad_env) + ";";
+  const std::string sql =
+      "UPDATE jobs SET launch = 'not json' WHERE id = " + std::to_string(garbled) +
+      "; UPDATE jobs SET launch = '{\"workdir\":\"/\",\"stdout\":\"/dev/null\",\"env\":{\"A\":5}}' "
+      "WHERE id = " +
+      std::to_string(bad_env) + ";";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   daemon->start();
@@ -81,8 +89,10 @@ TEST_F(JobSafetyTest, AStoredJobThatCannotBeLaunchedFailsWithAReasonAndBerthdSti
     EXPECT_EQ(daemon->api("POST", "/v1/jobs/" + std::to_string(id) + "/release", "{}").first, 200);
     ASSERT_TRUE(ends(id, "FAILED")) << job(id).dump();
   }
-  EXPECT_NE(end_reason(garbled).find("launch description is not valid JSON"), std::string::npos) << job(garbled).dump();
-  EXPECT_NE(end_reason(bad_env).find("environment variable A is not a string"), std::string::npos) << job(bad_env).dump();
+  EXPECT_NE(end_reason(garbled).find("launch description is not valid JSON"), std::string::npos)
+      << job(garbled).dump();
+  EXPECT_NE(end_reason(bad_env).find("environment variable A is not a string"), std::string::npos)
+      << job(bad_env).dump();
   const CliResult show = cli("show " + std::to_string(bad_env));
   EXPECT_EQ(show.exit_code, 0) << show.out;
   EXPECT_NE(show.out.find("EndReason="), std::string::npos) << show.out;
@@ -131,10 +141,13 @@ TEST_F(JobSafetyTest, AMissingWorkdirReachesTheJobAndAPlainlyInvalidOneIsRefused
   b["workdir"] = "/nonexistent-berth-workdir";
   const uint64_t id = submit(b);
   ASSERT_TRUE(ends(id, "FAILED")) << job(id).dump();
-  EXPECT_NE(end_reason(id).find("cannot enter workdir /nonexistent-berth-workdir"), std::string::npos) << job(id).dump();
+  EXPECT_NE(end_reason(id).find("cannot enter workdir /nonexistent-berth-workdir"),
+            std::string::npos)
+      << job(id).dump();
   EXPECT_EQ(job(id).value("exit_code", 0), 127);
   const CliResult show = cli("show " + std::to_string(id));
-  EXPECT_NE(show.out.find("cannot enter workdir /nonexistent-berth-workdir"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("cannot enter workdir /nonexistent-berth-workdir"), std::string::npos)
+      << show.out;
 
   json nul = body("#!/bin/sh\ntrue\n");
   nul["workdir"] = std::string("/tmp\0/etc", 9);
@@ -147,7 +160,8 @@ TEST_F(JobSafetyTest, AMissingWorkdirReachesTheJobAndAPlainlyInvalidOneIsRefused
 class TemporaryUser {
  public:
   explicit TemporaryUser(std::string name) : name_(std::move(name)) {
-    ok_ = std::system(("useradd --no-create-home --shell /bin/sh " + name_ + " 2>/dev/null").c_str()) == 0;
+    ok_ = std::system(
+              ("useradd --no-create-home --shell /bin/sh " + name_ + " 2>/dev/null").c_str()) == 0;
   }
   ~TemporaryUser() {
     if (ok_) (void)std::system(("userdel -r " + name_ + " 2>/dev/null").c_str());
@@ -172,7 +186,8 @@ std::string config_running_jobs_as(const std::string& dir, const std::string& us
   pclose(p);
   const std::string from = "user = \"nobody\"";
   const size_t at = text.find(from);
-  if (at == std::string::npos) throw std::runtime_error("no [jobs] user in the default configuration");
+  if (at == std::string::npos)
+    throw std::runtime_error("no [jobs] user in the default configuration");
   text.replace(at, from.size(), "user = \"" + user + "\"");
   const std::string path = dir + "/jobs-as-" + user + ".toml";
   std::ofstream(path) << text;
@@ -193,8 +208,9 @@ TEST(JobUser, AJobRunsAsTheUnixUserOfItsLaunchDescriptionAndNeverAsRoot) {
     ASSERT_EQ(berth_cli(*daemon, cmd, "", work).exit_code, 0) << cmd;
   }
   auto submit_held = [&](const std::string& output) {
-    json b = {{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"script", "#!/bin/sh\nid -un\n"},
-              {"output", output}, {"hold", true}};
+    json b = {{"project", "vision"}, {"gpus", 1},
+              {"workdir", work},     {"script", "#!/bin/sh\nid -un\n"},
+              {"output", output},    {"hold", true}};
     return must_succeed(*daemon, "POST", "/v1/jobs", b.dump()).value("id", uint64_t{0});
   };
   const uint64_t mapped = submit_held("mapped.out");
@@ -204,10 +220,11 @@ TEST(JobUser, AJobRunsAsTheUnixUserOfItsLaunchDescriptionAndNeverAsRoot) {
   // What submit records for a token mapped to a Unix user (berth token create --unix-user).
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir + "/state/berth.db").c_str(), &db), SQLITE_OK);
-  const std::string sql = "UPDATE jobs SET launch = json_set(launch, '$.unix_user', '" + owner.name() +
-                          "') WHERE id = " + std::to_string(mapped) +
-                          "; UPDATE jobs SET launch = json_set(launch, '$.unix_user', 'root') WHERE id = " +
-                          std::to_string(as_root) + ";";
+  const std::string sql =
+      "UPDATE jobs SET launch = json_set(launch, '$.unix_user', '" + owner.name() +
+      "') WHERE id = " + std::to_string(mapped) +
+      "; UPDATE jobs SET launch = json_set(launch, '$.unix_user', 'root') WHERE id = " +
+      std::to_string(as_root) + ";";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   daemon->start();
@@ -251,14 +268,19 @@ TEST(NonRootBerthd, JobsRunAsBerthdsOwnUserWithNothingOfItsEnvironment) {
                           "topup vision 10000 --reference INV-1"}) {
     ASSERT_EQ(berth_cli(daemon, cmd, "", work).exit_code, 0) << cmd;
   }
-  json b = {{"project", "vision"}, {"gpus", 1}, {"workdir", work}, {"output", "env.out"},
+  json b = {{"project", "vision"},
+            {"gpus", 1},
+            {"workdir", work},
+            {"output", "env.out"},
             {"script", "#!/bin/sh\nid -un\nenv\n"}};
   const uint64_t id = must_succeed(daemon, "POST", "/v1/jobs", b.dump()).value("id", uint64_t{0});
   ASSERT_TRUE(eventually([&] {
-    return daemon.api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "") == "COMPLETED";
+    return daemon.api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "") ==
+           "COMPLETED";
   })) << daemon.api("GET", "/v1/jobs/" + std::to_string(id)).second.dump();
   const std::string out = read_file(work + "/env.out");
-  EXPECT_EQ(out.substr(0, out.find('\n')), operator_user.name()) << out;  // not [jobs] user's nobody
+  EXPECT_EQ(out.substr(0, out.find('\n')), operator_user.name())
+      << out;  // not [jobs] user's nobody
   EXPECT_EQ(out.find("secret-from-berthds-env"), std::string::npos) << out;
   EXPECT_EQ(out.find("BERTH_STATE_DIR"), std::string::npos) << out;
   EXPECT_NE(out.find("BERTH_RUN="), std::string::npos) << out;
@@ -267,7 +289,8 @@ TEST(NonRootBerthd, JobsRunAsBerthdsOwnUserWithNothingOfItsEnvironment) {
 }
 
 TEST(HostileJob, AMembersJobCannotReachBerthdItsSecretsOrAnotherUsersOutput) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root: berthd must run as root to run jobs as other users";
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root: berthd must run as root to run jobs as other users";
   const std::string suffix = std::to_string(::getpid() % 100000);
   TemporaryUser mallory("berthhm" + suffix);
   TemporaryUser victim("berthhv" + suffix);
@@ -288,15 +311,16 @@ TEST(HostileJob, AMembersJobCannotReachBerthdItsSecretsOrAnotherUsersOutput) {
   }
   const std::string member = make_token(*daemon, "mallory", "member", "hku");
   auto submit = [&](const std::string& script, const std::string& output) {
-    json b = {{"project", "vision"}, {"gpus", 1}, {"time_limit_s", 600}, {"workdir", work}, {"script", script},
-              {"output", output}};
+    json b = {{"project", "vision"}, {"gpus", 1},        {"time_limit_s", 600},
+              {"workdir", work},     {"script", script}, {"output", output}};
     auto [status, out] = daemon->api("POST", "/v1/jobs", b.dump(), member);
     EXPECT_EQ(status, 201) << out.dump();
     return out.value("id", uint64_t{0});
   };
   auto ended = [&](uint64_t id) {
     return eventually([&] {
-      const std::string s = daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "?");
+      const std::string s =
+          daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "?");
       return s == "COMPLETED" || s == "FAILED";
     });
   };
@@ -314,21 +338,34 @@ TEST(HostileJob, AMembersJobCannotReachBerthdItsSecretsOrAnotherUsersOutput) {
   const std::string script =
       "#!/bin/sh\n"
       "id -un\n"
-      "cat " + state + "/admin.token 2>/dev/null && echo READ-ADMIN-TOKEN\n"
-      "cat " + state + "/berth.db >/dev/null 2>&1 && echo READ-DATABASE\n"
-      "ls " + state + " >/dev/null 2>&1 && echo LISTED-STATE-DIR\n"
+      "cat " +
+      state +
+      "/admin.token 2>/dev/null && echo READ-ADMIN-TOKEN\n"
+      "cat " +
+      state +
+      "/berth.db >/dev/null 2>&1 && echo READ-DATABASE\n"
+      "ls " +
+      state +
+      " >/dev/null 2>&1 && echo LISTED-STATE-DIR\n"
       "env | grep -q secret-from-berthds-env && echo SAW-BERTHDS-ENV\n"
       "env | grep -q BERTH_STATE_DIR && echo SAW-STATE-DIR\n"
-      "tr '\\0' '\\n' < /proc/" + pid + "/environ 2>/dev/null | grep -q secret && echo READ-BERTHDS-ENVIRON\n"
-      "cat " + work + "/victim.out 2>/dev/null && echo READ-VICTIMS-OUTPUT\n"
-      "kill -0 " + pid + " 2>&1\n"
+      "tr '\\0' '\\n' < /proc/" +
+      pid +
+      "/environ 2>/dev/null | grep -q secret && echo READ-BERTHDS-ENVIRON\n"
+      "cat " +
+      work +
+      "/victim.out 2>/dev/null && echo READ-VICTIMS-OUTPUT\n"
+      "kill -0 " +
+      pid +
+      " 2>&1\n"
       "echo kill-exit=$?\n";
   const uint64_t hostile = submit(script, "hostile.out");
   ASSERT_TRUE(ended(hostile));
   const std::string out = read_file(work + "/hostile.out");
   EXPECT_EQ(out.substr(0, out.find('\n')), mallory.name()) << out;
-  for (const char* leak : {"READ-ADMIN-TOKEN", "READ-DATABASE", "LISTED-STATE-DIR", "SAW-BERTHDS-ENV", "SAW-STATE-DIR",
-                           "READ-BERTHDS-ENVIRON", "READ-VICTIMS-OUTPUT", "victims-private-output", "kill-exit=0"}) {
+  for (const char* leak :
+       {"READ-ADMIN-TOKEN", "READ-DATABASE", "LISTED-STATE-DIR", "SAW-BERTHDS-ENV", "SAW-STATE-DIR",
+        "READ-BERTHDS-ENVIRON", "READ-VICTIMS-OUTPUT", "victims-private-output", "kill-exit=0"}) {
     EXPECT_EQ(out.find(leak), std::string::npos) << leak << " in\n" << out;
   }
   EXPECT_NE(out.find("Operation not permitted"), std::string::npos) << out;
@@ -341,8 +378,8 @@ TEST(HostileJob, AMembersJobCannotReachBerthdItsSecretsOrAnotherUsersOutput) {
   EXPECT_FALSE(fs::exists("/etc/berth-hostile-" + suffix));
   const json j = daemon->api("GET", "/v1/jobs/" + std::to_string(etc)).second;
   EXPECT_EQ(j.value("state", ""), "FAILED");
-  EXPECT_EQ(j.value("end_reason", ""),
-            "cannot open output /etc/berth-hostile-" + suffix + " as " + mallory.name() + ": Permission denied");
+  EXPECT_EQ(j.value("end_reason", ""), "cannot open output /etc/berth-hostile-" + suffix + " as " +
+                                           mallory.name() + ": Permission denied");
   daemon.reset();
   if (!::testing::Test::HasFailure()) fs::remove_all(dir);
 }

@@ -13,19 +13,22 @@ class OrgTest : public DaemonTest {
  protected:
   void SetUp() override {
     DaemonTest::SetUp();
-    must("org create acme --kind startup --reg-number ' 71234567 ' --address '1 Science Park West Ave, Hong Kong'"
-         " --contact-name 'Ann Lee' --contact-email ann@acme.hk --jurisdiction 'Hong Kong'");
+    must(
+        "org create acme --kind startup --reg-number ' 71234567 ' --address '1 Science Park West "
+        "Ave, Hong Kong'"
+        " --contact-name 'Ann Lee' --contact-email ann@acme.hk --jurisdiction 'Hong Kong'");
     must("org create hku --kind university");
     alice = make_token(*daemon, "alice", "member", "acme");
   }
   json org(const std::string& ref) { return daemon->api("GET", "/v1/orgs/" + ref).second; }
   // A refused call: the status, and an error naming `field`.
-  void expect_refused(const std::string& method, const std::string& path, const json& body, int status,
-                      const std::string& field) {
+  void expect_refused(const std::string& method, const std::string& path, const json& body,
+                      int status, const std::string& field) {
     auto [st, reply] = daemon->api(method, path, body.dump());
     EXPECT_EQ(st, status) << path << " " << body.dump() << " -> " << reply.dump();
     ASSERT_TRUE(reply.contains("error")) << reply.dump();
-    EXPECT_NE(reply["error"]["message"].get<std::string>().find(field), std::string::npos) << reply.dump();
+    EXPECT_NE(reply["error"]["message"].get<std::string>().find(field), std::string::npos)
+        << reply.dump();
   }
 
   std::string alice;
@@ -48,9 +51,13 @@ TEST_F(OrgTest, TheRegistrationRecordIsKeptShownAndAmendedByTheAdmin) {
   EXPECT_NE(list.out.find("Ann Lee <ann@acme.hk>"), std::string::npos) << list.out;
   const CliResult show = cli("org show acme");
   ASSERT_EQ(show.exit_code, 0) << show.out;
-  EXPECT_NE(show.out.find("address:             1 Science Park West Ave, Hong Kong"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("address:             1 Science Park West Ave, Hong Kong"),
+            std::string::npos)
+      << show.out;
 
-  const CliResult updated = cli("org update acme --contact-name 'Bo Chan' --contact-email ops@acme.hk --note 'shared mailbox'");
+  const CliResult updated =
+      cli("org update acme --contact-name 'Bo Chan' --contact-email ops@acme.hk --note 'shared "
+          "mailbox'");
   ASSERT_EQ(updated.exit_code, 0) << updated.out;
   const json now = org("acme");
   EXPECT_EQ(now["contact_email"], "ops@acme.hk");
@@ -63,7 +70,8 @@ TEST_F(OrgTest, TheRegistrationRecordIsKeptShownAndAmendedByTheAdmin) {
     if (r["action"] == "org.update") {
       audited = true;
       EXPECT_EQ(r["subject"], "org 1");
-      EXPECT_NE(r["note"].get<std::string>().find("contact_email 'ann@acme.hk' -> 'ops@acme.hk'"), std::string::npos)
+      EXPECT_NE(r["note"].get<std::string>().find("contact_email 'ann@acme.hk' -> 'ops@acme.hk'"),
+                std::string::npos)
           << r.dump();
       EXPECT_NE(r["note"].get<std::string>().find("shared mailbox"), std::string::npos) << r.dump();
     }
@@ -80,29 +88,35 @@ TEST_F(OrgTest, AMemberSeesOnlyTheirOwnOrganisationAndAmendsNothing) {
   ASSERT_EQ(list["orgs"].size(), 1u) << list.dump();
   EXPECT_EQ(list["orgs"][0]["name"], "acme");
 
-  auto [st, denied] = daemon->api("POST", "/v1/orgs/acme/update", R"({"contact_email":"me@acme.hk"})", alice);
+  auto [st, denied] =
+      daemon->api("POST", "/v1/orgs/acme/update", R"({"contact_email":"me@acme.hk"})", alice);
   EXPECT_EQ(st, 403) << denied.dump();
   EXPECT_EQ(denied["error"]["code"], "permission_denied");
   const CliResult cli_denied = cli("org update acme --contact-email me@acme.hk", alice);
   EXPECT_NE(cli_denied.exit_code, 0) << cli_denied.out;
   EXPECT_NE(cli("org show hku", alice).exit_code, 0);
   EXPECT_EQ(org("acme")["contact_email"], "ann@acme.hk");
-  EXPECT_EQ(daemon->api("POST", "/v1/orgs", R"({"name":"mine","kind":"startup"})", alice).first, 403);
+  EXPECT_EQ(daemon->api("POST", "/v1/orgs", R"({"name":"mine","kind":"startup"})", alice).first,
+            403);
 }
 
 TEST_F(OrgTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
   const json before = org("acme");
   const size_t audit_before = daemon->api("GET", "/v1/audit").second["audit"].size();
-  expect_refused("POST", "/v1/orgs", {{"name", "newco"}, {"kind", "startup"}, {"contact_email", "newco.hk"}}, 400,
+  expect_refused("POST", "/v1/orgs",
+                 {{"name", "newco"}, {"kind", "startup"}, {"contact_email", "newco.hk"}}, 400,
                  "contact_email");
-  expect_refused("POST", "/v1/orgs", {{"name", "newco"}, {"kind", "startup"}, {"registration_number", "  "}}, 400,
+  expect_refused("POST", "/v1/orgs",
+                 {{"name", "newco"}, {"kind", "startup"}, {"registration_number", "  "}}, 400,
                  "registration_number");
-  expect_refused("POST", "/v1/orgs", {{"name", "newco"}, {"kind", "startup"}, {"jurisdiction", 852}}, 400,
+  expect_refused("POST", "/v1/orgs",
+                 {{"name", "newco"}, {"kind", "startup"}, {"jurisdiction", 852}}, 400,
                  "jurisdiction");
   EXPECT_EQ(daemon->api("GET", "/v1/orgs/newco").first, 404);  // none was created
-  expect_refused("POST", "/v1/orgs/acme/update", {{"address", std::string(513, 'a')}}, 400, "address");
-  expect_refused("POST", "/v1/orgs/acme/update", {{"contact_name", "Bo"}, {"contact_email", "bo @acme.hk"}}, 400,
-                 "contact_email");
+  expect_refused("POST", "/v1/orgs/acme/update", {{"address", std::string(513, 'a')}}, 400,
+                 "address");
+  expect_refused("POST", "/v1/orgs/acme/update",
+                 {{"contact_name", "Bo"}, {"contact_email", "bo @acme.hk"}}, 400, "contact_email");
   expect_refused("POST", "/v1/orgs/acme/update", json::object(), 400, "at least one field");
   expect_refused("POST", "/v1/orgs/nosuch/update", {{"contact_name", "Bo"}}, 404, "nosuch");
   const CliResult bad_email = cli("org update acme --contact-email 'not an email'");

@@ -24,7 +24,9 @@ namespace {
 
 constexpr int kOps = 300;
 
-Minor amount_of(const json& v) { return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0; }
+Minor amount_of(const json& v) {
+  return v.is_string() ? *parse_amount(v.get<std::string>(), true) : 0;
+}
 
 struct AckedTopUp {
   std::string project;
@@ -49,14 +51,20 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     if (!HasFailure()) fs::remove_all(dir_);
   }
 
-  std::string where() const { return "seed " + std::to_string(seed_) + ", op " + std::to_string(op_) + " (" + what_ + ")"; }
-  int64_t between(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  std::string where() const {
+    return "seed " + std::to_string(seed_) + ", op " + std::to_string(op_) + " (" + what_ + ")";
+  }
+  int64_t between(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
   bool chance(int percent) { return between(1, 100) <= percent; }
   template <typename T>
-  const T& pick(const std::vector<T>& v) { return v[static_cast<size_t>(between(0, static_cast<int64_t>(v.size()) - 1))]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(between(0, static_cast<int64_t>(v.size()) - 1))];
+  }
 
-  std::pair<int, json> api(const std::string& method, const std::string& path, const std::string& body = "",
-                           const std::string& tok = "<admin>") {
+  std::pair<int, json> api(const std::string& method, const std::string& path,
+                           const std::string& body = "", const std::string& tok = "<admin>") {
     return daemon_->api(method, path, body, tok);
   }
   json must(const std::string& method, const std::string& path, const std::string& body = "{}",
@@ -71,20 +79,26 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     for (const char* body : {R"({"name":"vision","org":"hku"})", R"({"name":"speech","org":"hku"})",
                              R"({"name":"llm","org":"acme"})"})
       must("POST", "/v1/projects", body);
-    must("POST", "/v1/schemes",
-         R"({"name":"ai","rate_bps":7000,"exceptional_rate_bps":9000,"eligible_kinds":["university"],"fund":"100000"})");
+    must(
+        "POST", "/v1/schemes",
+        R"({"name":"ai","rate_bps":7000,"exceptional_rate_bps":9000,"eligible_kinds":["university"],"fund":"100000"})");
     alice_ = make_token(*daemon_, "alice", "member", "hku");
     bob_ = make_token(*daemon_, "bob", "member", "acme");
     rita_ = make_token(*daemon_, "rita", "reviewer");
-    must("POST", "/v1/schemes/ai/criteria", R"({"criteria":[{"name":"merit","weight_bps":10000}]})", rita_);
-    for (const std::string& p : projects_) top_up(p, 200 * kMinorPerUnit, "seed-" + p, daemon_->admin_token());
+    must("POST", "/v1/schemes/ai/criteria", R"({"criteria":[{"name":"merit","weight_bps":10000}]})",
+         rita_);
+    for (const std::string& p : projects_)
+      top_up(p, 200 * kMinorPerUnit, "seed-" + p, daemon_->admin_token());
   }
-  std::string member_for(const std::string& project) const { return project == "llm" ? bob_ : alice_; }
+  std::string member_for(const std::string& project) const {
+    return project == "llm" ? bob_ : alice_;
+  }
 
   // ---- operations ----
 
   // A top-up; an acknowledged one is remembered by its reference.
-  void top_up(const std::string& project, Minor amount_minor, const std::string& reference, const std::string& tok) {
+  void top_up(const std::string& project, Minor amount_minor, const std::string& reference,
+              const std::string& tok) {
     what_ = "top up " + project + " " + reference;
     const json b = {{"amount", format_amount(amount_minor)}, {"reference", reference}};
     auto [status, out] = api("POST", "/v1/projects/" + project + "/topups", b.dump(), tok);
@@ -95,7 +109,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
 
   void op_top_up() {
     const std::string project = pick(projects_);
-    top_up(project, between(1, 50) * kMinorPerUnit, "INV-" + std::to_string(++next_reference_), member_for(project));
+    top_up(project, between(1, 50) * kMinorPerUnit, "INV-" + std::to_string(++next_reference_),
+           member_for(project));
   }
 
   // The same reference again: 200 with the first top-up, or 409 for another amount.
@@ -122,8 +137,13 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     const std::string project = pick(projects_);
     const std::string command = pick(commands);
     what_ = "submit '" + command + "' to " + project;
-    json b = {{"project", project}, {"name", "r"}, {"gpus", between(1, 2)}, {"time_limit_s", 60},
-              {"script", "#!/bin/sh\n" + command + "\n"}, {"workdir", work_}, {"requeue", chance(20)}};
+    json b = {{"project", project},
+              {"name", "r"},
+              {"gpus", between(1, 2)},
+              {"time_limit_s", 60},
+              {"script", "#!/bin/sh\n" + command + "\n"},
+              {"workdir", work_},
+              {"requeue", chance(20)}};
     if (chance(15)) b["tier"] = "spot";
     auto [status, out] = api("POST", "/v1/jobs", b.dump(), member_for(project));
     ASSERT_EQ(status, 201) << where() << ": " << out.dump();
@@ -152,9 +172,11 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
   void op_application() {
     if (applications_.empty() || chance(30)) {
       what_ = "draft and submit an application";
-      const json b = {{"scheme", "ai"}, {"project", chance(50) ? "vision" : "speech"}, {"amount", "100"},
-                      {"gpu_level", 2}, {"duration_days", 30}, {"justification", "a model"}};
-      const std::string id = std::to_string(must("POST", "/v1/applications", b.dump(), alice_).value("id", 0));
+      const json b = {{"scheme", "ai"},      {"project", chance(50) ? "vision" : "speech"},
+                      {"amount", "100"},     {"gpu_level", 2},
+                      {"duration_days", 30}, {"justification", "a model"}};
+      const std::string id =
+          std::to_string(must("POST", "/v1/applications", b.dump(), alice_).value("id", 0));
       must("POST", "/v1/applications/" + id + "/submit", "{}", alice_);
       applications_.push_back(id);
       return;
@@ -167,7 +189,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
       must("POST", "/v1/applications/" + id + "/reviews", R"({"scores":{"merit":75}})", rita_);
     } else if (chance(75)) {
       what_ = "approve application " + id;
-      must("POST", "/v1/applications/" + id + "/approve", chance(50) ? R"({"amount":"60"})" : "{}", rita_);
+      must("POST", "/v1/applications/" + id + "/approve", chance(50) ? R"({"amount":"60"})" : "{}",
+           rita_);
     } else {
       what_ = "reject application " + id;
       must("POST", "/v1/applications/" + id + "/reject", R"({"reason":"out of scope"})", rita_);
@@ -178,19 +201,25 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     const json awards = must("GET", "/v1/awards", "", rita_)["awards"];
     std::vector<uint64_t> open;
     for (const json& a : awards)
-      if (a.value("active", true) && a.value("id", 0) > 0) open.push_back(a.value("id", uint64_t{0}));
+      if (a.value("active", true) && a.value("id", 0) > 0)
+        open.push_back(a.value("id", uint64_t{0}));
     if (open.empty() || chance(60)) {
       what_ = "direct award";
       const std::string project = chance(50) ? "vision" : "speech";
       must("POST", "/v1/awards",
-           json{{"scheme", "ai"}, {"project", project}, {"amount", "50"}, {"gpu_level", 4}, {"start", "2020-01-01"},
+           json{{"scheme", "ai"},
+                {"project", project},
+                {"amount", "50"},
+                {"gpu_level", 4},
+                {"start", "2020-01-01"},
                 {"end", "2100-01-01"}}
                .dump());
       return;
     }
     const uint64_t id = pick(open);
     what_ = "close award " + std::to_string(id);
-    auto [status, out] = api("POST", "/v1/awards/" + std::to_string(id) + "/close", R"({"reason":"ended early"})", rita_);
+    auto [status, out] = api("POST", "/v1/awards/" + std::to_string(id) + "/close",
+                             R"({"reason":"ended early"})", rita_);
     ASSERT_TRUE(status == 200 || status == 409) << where() << ": " << status << " " << out.dump();
   }
 
@@ -204,7 +233,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
   // ---- the end ----
 
   bool all_ended() {
-    const json jobs = every_page(*daemon_, "/v1/jobs?limit=1000", "jobs");  // kept: a loop over a temporary's member would dangle
+    const json jobs = every_page(*daemon_, "/v1/jobs?limit=1000",
+                                 "jobs");  // kept: a loop over a temporary's member would dangle
     for (const json& j : jobs["jobs"]) {
       const std::string s = j.value("state", "");
       if (s == "PENDING" || s == "RUNNING") return false;
@@ -235,7 +265,8 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     EXPECT_EQ(topup_transfers.size(), acked_topups_.size()) << where();
     std::map<std::string, Minor> paid_in;
     for (const auto& [reference, t] : acked_topups_) {
-      EXPECT_EQ(topup_transfers[t.transfer], 1) << "top-up " << reference << " (transfer " << t.transfer << ")";
+      EXPECT_EQ(topup_transfers[t.transfer], 1)
+          << "top-up " << reference << " (transfer " << t.transfer << ")";
       EXPECT_EQ(topup_amounts[t.transfer], t.amount_minor) << "top-up " << reference;
       paid_in[t.project] += t.amount_minor;
     }
@@ -251,13 +282,16 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     }
     for (const std::string& p : projects_) {
       const json balance = must("GET", "/v1/projects/" + p + "/balance");
-      EXPECT_EQ(amount_of(balance["wallet"]["balance"]), paid_in[p] - copays[p]) << p << ": " << balance.dump();
+      EXPECT_EQ(amount_of(balance["wallet"]["balance"]), paid_in[p] - copays[p])
+          << p << ": " << balance.dump();
       EXPECT_EQ(amount_of(balance["wallet"]["held"]), 0) << p;
     }
     // Every acknowledged job is there, and those seen ended are still ended so.
-    for (uint64_t id : jobs_) EXPECT_TRUE(present.count(id)) << "job " << id << " was acknowledged and is gone";
+    for (uint64_t id : jobs_)
+      EXPECT_TRUE(present.count(id)) << "job " << id << " was acknowledged and is gone";
     for (const auto& [id, state] : seen_ended_)
-      EXPECT_EQ(must("GET", "/v1/jobs/" + std::to_string(id)).value("state", ""), state) << "job " << id;
+      EXPECT_EQ(must("GET", "/v1/jobs/" + std::to_string(id)).value("state", ""), state)
+          << "job " << id;
   }
 
   void run() {
@@ -265,22 +299,31 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
     if (HasFatalFailure()) return;
     for (op_ = 0; op_ < kOps; ++op_) {
       const int64_t roll = between(1, 100);
-      if (roll <= 3) crash();
-      else if (roll <= 35) op_submit_job();
-      else if (roll <= 45) op_cancel();
-      else if (roll <= 60) op_top_up();
-      else if (roll <= 70) op_replay_top_up();
-      else if (roll <= 80) op_look_at_job();
-      else if (roll <= 93) op_application();
-      else op_award();
+      if (roll <= 3)
+        crash();
+      else if (roll <= 35)
+        op_submit_job();
+      else if (roll <= 45)
+        op_cancel();
+      else if (roll <= 60)
+        op_top_up();
+      else if (roll <= 70)
+        op_replay_top_up();
+      else if (roll <= 80)
+        op_look_at_job();
+      else if (roll <= 93)
+        op_application();
+      else
+        op_award();
       if (HasFatalFailure()) return;
     }
     check_end();
-    std::cout << "seed " << seed_ << ": " << kOps << " ops, " << crashes_ << " crashes, " << jobs_.size() << " jobs ("
-              << ended_as_["COMPLETED"] << " completed, " << ended_as_["FAILED"] << " failed, " << ended_as_["CANCELLED"]
-              << " cancelled, " << ended_as_["NODE_FAIL"] << " lost, " << requeued_ << " requeued), "
-              << acked_topups_.size() << " top-ups, " << replays_ << " replays, " << applications_.size()
-              << " applications\n";
+    std::cout << "seed " << seed_ << ": " << kOps << " ops, " << crashes_ << " crashes, "
+              << jobs_.size() << " jobs (" << ended_as_["COMPLETED"] << " completed, "
+              << ended_as_["FAILED"] << " failed, " << ended_as_["CANCELLED"] << " cancelled, "
+              << ended_as_["NODE_FAIL"] << " lost, " << requeued_ << " requeued), "
+              << acked_topups_.size() << " top-ups, " << replays_ << " replays, "
+              << applications_.size() << " applications\n";
     // The run reached what it means to test.
     EXPECT_GT(crashes_, 0);
     EXPECT_GT(replays_, 0);
@@ -306,7 +349,9 @@ class RandomBerthdTest : public ::testing::TestWithParam<uint64_t> {
 TEST_P(RandomBerthdTest, RequestsAndSigkillsLeaveBooksThatReconcile) { run(); }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomBerthdTest, ::testing::Values(7, 11),
-                         [](const ::testing::TestParamInfo<uint64_t>& info) { return "seed_" + std::to_string(info.param); });
+                         [](const ::testing::TestParamInfo<uint64_t>& info) {
+                           return "seed_" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace berth::testing

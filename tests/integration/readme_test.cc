@@ -23,10 +23,12 @@ namespace {
 
 std::string trimmed(const std::string& line) {
   const size_t first = line.find_first_not_of(" \t");
-  return first == std::string::npos ? "" : line.substr(first, line.find_last_not_of(" \t") - first + 1);
+  return first == std::string::npos ? ""
+                                    : line.substr(first, line.find_last_not_of(" \t") - first + 1);
 }
 
-// The lines of the first ```sh block after the line `heading`, before the next heading of its level.
+// The lines of the first ```sh block after the line `heading`, before the next heading of its
+// level.
 std::vector<std::string> sh_block_under(const std::string& markdown, const std::string& heading) {
   std::istringstream in(markdown);
   std::vector<std::string> block;
@@ -73,14 +75,15 @@ std::string checked_script(const std::vector<std::string>& block, const std::str
     std::smatch m;
     if (std::regex_search(first, m, here_doc)) terminator = m[1];
     command += block[i++] + "\n";
-    while (i < block.size() && !command.empty() && command[command.size() - 2] == '\\') command += block[i++] + "\n";
+    while (i < block.size() && !command.empty() && command[command.size() - 2] == '\\')
+      command += block[i++] + "\n";
     while (!terminator.empty() && i < block.size()) {
       const bool last = block[i] == terminator;
       command += block[i++] + "\n";
       if (last) break;
     }
-    script += command + "rc=$?; if [ $rc -ne 0 ]; then echo \"README.md, " + section + ": exit $rc from: \"" +
-              single_quoted(first) + " >&2; exit 1; fi\n";
+    script += command + "rc=$?; if [ $rc -ne 0 ]; then echo \"README.md, " + section +
+              ": exit $rc from: \"" + single_quoted(first) + " >&2; exit 1; fi\n";
   }
   return script;
 }
@@ -95,7 +98,8 @@ class ReadmeTest : public ::testing::Test {
     fs::create_directories(dir + "/config");
     for (const fs::directory_entry& entry : fs::directory_iterator(BERTH_SOURCE_DIR)) {
       const std::string name = entry.path().filename().string();
-      if (name != "build" && name != "berth-state") fs::create_symlink(entry.path(), clone + "/" + name);
+      if (name != "build" && name != "berth-state")
+        fs::create_symlink(entry.path(), clone + "/" + name);
     }
     fs::create_directory_symlink(bin_dir(), clone + "/build");
     daemon = std::make_unique<Berthd>(clone + "/berth-state");
@@ -111,10 +115,11 @@ class ReadmeTest : public ::testing::Test {
     const std::string path = dir + "/" + name + ".sh";
     std::ofstream(path) << script;
     const char* path_env = std::getenv("PATH");
-    const std::string cmd = "cd '" + clone + "' && env -u BERTH_TOKEN -u BERTH_TOKEN_FILE -u BERTH_SERVER PATH='" +
-                            bin_dir() + ":" + (path_env ? path_env : "/usr/bin:/bin") + "' BERTH_SERVER=" + daemon->url() +
-                            " XDG_CONFIG_HOME='" + dir + "/config' TMPDIR='" + dir + "/tmp' bash --noprofile --norc '" +
-                            path + "' 2>&1";
+    const std::string cmd =
+        "cd '" + clone + "' && env -u BERTH_TOKEN -u BERTH_TOKEN_FILE -u BERTH_SERVER PATH='" +
+        bin_dir() + ":" + (path_env ? path_env : "/usr/bin:/bin") +
+        "' BERTH_SERVER=" + daemon->url() + " XDG_CONFIG_HOME='" + dir + "/config' TMPDIR='" + dir +
+        "/tmp' bash --noprofile --norc '" + path + "' 2>&1";
     return run_shell(cmd);
   }
 
@@ -123,26 +128,30 @@ class ReadmeTest : public ::testing::Test {
 };
 
 TEST(ReadmeScript, CommandsAreCheckedOneByOneAndCommentsStayComments) {
-  const std::string script = checked_script(
-      {"# a comment", "cat > a.sh <<'SH'", "#!/bin/bash", "echo \\", "SH", "", "berth award create --a 1 \\",
-       "      --b 2   # why", "false && true"},
-      "tour");
-  const std::string check = "rc=$?; if [ $rc -ne 0 ]; then echo \"README.md, tour: exit $rc from: \"";
+  const std::string script =
+      checked_script({"# a comment", "cat > a.sh <<'SH'", "#!/bin/bash", "echo \\", "SH", "",
+                      "berth award create --a 1 \\", "      --b 2   # why", "false && true"},
+                     "tour");
+  const std::string check =
+      "rc=$?; if [ $rc -ne 0 ]; then echo \"README.md, tour: exit $rc from: \"";
   EXPECT_EQ(script, "# a comment\ncat > a.sh <<'SH'\n#!/bin/bash\necho \\\nSH\n" + check +
-                        "'cat > a.sh <<'\\''SH'\\''' >&2; exit 1; fi\n\nberth award create --a 1 \\\n      --b 2   # why\n" +
-                        check + "'berth award create --a 1 \\' >&2; exit 1; fi\nfalse && true\n" + check +
-                        "'false && true' >&2; exit 1; fi\n");
+                        "'cat > a.sh <<'\\''SH'\\''' >&2; exit 1; fi\n\nberth award create --a 1 "
+                        "\\\n      --b 2   # why\n" +
+                        check + "'berth award create --a 1 \\' >&2; exit 1; fi\nfalse && true\n" +
+                        check + "'false && true' >&2; exit 1; fi\n");
 }
 
 TEST_F(ReadmeTest, TheTourAndTheSimExampleRunAsWritten) {
   const std::string readme = read_file(std::string(BERTH_SOURCE_DIR) + "/README.md");
   const std::vector<std::string> tour = sh_block_under(readme, "## A short tour");
-  const std::vector<std::string> sim = sh_block_under(readme, "## Replaying real workloads: berth sim");
+  const std::vector<std::string> sim =
+      sh_block_under(readme, "## Replaying real workloads: berth sim");
   ASSERT_FALSE(tour.empty());
   ASSERT_FALSE(sim.empty());
 
   const CliResult toured = run_script("tour", checked_script(tour, "A short tour"));
-  EXPECT_EQ(toured.exit_code, 0) << toured.out << "\nberthd's log:\n" << read_file(daemon->state_dir() + ".log");
+  EXPECT_EQ(toured.exit_code, 0) << toured.out << "\nberthd's log:\n"
+                                 << read_file(daemon->state_dir() + ".log");
   const CliResult simmed = run_script("sim", checked_script(sim, "Replaying real workloads"));
   EXPECT_EQ(simmed.exit_code, 0) << simmed.out;
   EXPECT_TRUE(fs::exists(clone + "/sim-report/index.html")) << simmed.out;

@@ -18,13 +18,16 @@ class SlurmCompatTest : public DaemonTest {
     must("project create vision --org hku");
     must("topup vision 10000 --reference INV-1");
   }
-  void write(const std::string& name, const std::string& text) { std::ofstream(work + "/" + name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(work + "/" + name) << text;
+  }
   bool ends(uint64_t id, const std::string& final_state) {
     return eventually([&] { return state(id) == final_state; });
   }
 };
 
-TEST_F(SlurmCompatTest, AScriptFromAnotherClusterRunsWithSlurmsVariablesAndTheSubmittersEnvironment) {
+TEST_F(SlurmCompatTest,
+       AScriptFromAnotherClusterRunsWithSlurmsVariablesAndTheSubmittersEnvironment) {
   make_centre();
   make_work_dir(work + "/runs");
   ::setenv("IT_SLURM_LEARNING_RATE", "0.1", 1);
@@ -49,10 +52,10 @@ TEST_F(SlurmCompatTest, AScriptFromAnotherClusterRunsWithSlurmsVariablesAndTheSu
   EXPECT_EQ(read_file(work + "/runs/pwd.txt"), work + "/runs\n");
   const std::string env = read_file(work + "/runs/env.txt");
   for (const std::string& line :
-       {"SLURM_SUBMIT_DIR=" + work, std::string("SLURM_JOB_NAME=train"), std::string("SLURM_NTASKS=2"),
-        std::string("SLURM_CPUS_PER_TASK=4"), std::string("SLURM_JOB_PARTITION=gpu"),
-        std::string("SLURM_JOB_ACCOUNT=vision"), std::string("SLURM_MEM_PER_NODE=8192"),
-        std::string("IT_SLURM_LEARNING_RATE=0.1")})
+       {"SLURM_SUBMIT_DIR=" + work, std::string("SLURM_JOB_NAME=train"),
+        std::string("SLURM_NTASKS=2"), std::string("SLURM_CPUS_PER_TASK=4"),
+        std::string("SLURM_JOB_PARTITION=gpu"), std::string("SLURM_JOB_ACCOUNT=vision"),
+        std::string("SLURM_MEM_PER_NODE=8192"), std::string("IT_SLURM_LEARNING_RATE=0.1")})
     EXPECT_NE(env.find(line + "\n"), std::string::npos) << line << " not in\n" << env;
   EXPECT_EQ(env.find("IT_SLURM_API_TOKEN"), std::string::npos) << env;
   EXPECT_EQ(env.find("BERTH_TOKEN"), std::string::npos) << env;
@@ -71,7 +74,8 @@ TEST_F(SlurmCompatTest, ASignalBeforeTheTimeLimitReachesTheScript) {
         "trap 'echo warned > warned-$SLURM_JOB_ID; exit 0' USR1\n"
         "while :; do sleep 0.05; done\n");
   const uint64_t id = submit("warned.sh");
-  ASSERT_TRUE(eventually([&] { return state(id) != "PENDING" && state(id) != "RUNNING"; })) << job(id).dump();
+  ASSERT_TRUE(eventually([&] { return state(id) != "PENDING" && state(id) != "RUNNING"; }))
+      << job(id).dump();
   if (state(id) == "COMPLETED") {
     EXPECT_EQ(read_file(work + "/warned-" + std::to_string(id)), "warned\n");
   } else {
@@ -85,10 +89,12 @@ TEST_F(SlurmCompatTest, AnOutputInAMissingFolderFailsTheJobSayingWhy) {
   const uint64_t id = submit("-G 1 logs.sh");
   ASSERT_TRUE(ends(id, "FAILED")) << job(id).dump();
   const std::string reason = job(id).value("end_reason", "");
-  EXPECT_NE(reason.find("cannot open output " + work + "/logs/logs.sh-" + std::to_string(id) + ".out"),
-            std::string::npos)
+  EXPECT_NE(
+      reason.find("cannot open output " + work + "/logs/logs.sh-" + std::to_string(id) + ".out"),
+      std::string::npos)
       << reason;
-  EXPECT_NE(reason.find("No such file or directory (its directory " + work + "/logs/ must exist"), std::string::npos)
+  EXPECT_NE(reason.find("No such file or directory (its directory " + work + "/logs/ must exist"),
+            std::string::npos)
       << reason;
   const CliResult show = cli("show " + std::to_string(id));
   EXPECT_NE(show.out.find("must exist before the job starts"), std::string::npos) << show.out;
@@ -99,7 +105,8 @@ TEST_F(SlurmCompatTest, UnknownModelsAndOptionsBerthDoesNotDoAreRefusedSayingWhy
   write("a100.sh", "#!/bin/sh\n#SBATCH --gres=gpu:a100:2\ntrue\n");
   CliResult r = cli("submit -A vision a100.sh");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("no node has GPU model 'a100'; this cluster has H100"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no node has GPU model 'a100'; this cluster has H100"), std::string::npos)
+      << r.out;
   write("begin.sh", "#!/bin/sh\n#SBATCH -G 1 --begin=now+1hour\ntrue\n");
   r = cli("submit -A vision begin.sh");
   EXPECT_EQ(r.exit_code, 1);
@@ -113,7 +120,8 @@ TEST_F(SlurmCompatTest, NodesChosenByNameAreKeptOrRefusedSayingWhy) {
   ASSERT_TRUE(ends(id, "COMPLETED")) << job(id).dump();
   EXPECT_EQ(job(id)["required_nodes"], json::array({"local"}));
   const CliResult show = cli("show " + std::to_string(id));
-  EXPECT_NE(show.out.find("NodeList=local ReqNodeList=local ExcNodeList=(null)"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("NodeList=local ReqNodeList=local ExcNodeList=(null)"), std::string::npos)
+      << show.out;
   CliResult r = cli("submit -A vision -G 1 -w gpu01 --wrap true");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("--nodelist: no node is named 'gpu01'"), std::string::npos) << r.out;

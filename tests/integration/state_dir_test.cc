@@ -30,7 +30,8 @@ Outcome run_shell(const std::string& command) {
 // Starts berthd on `state_dir` in the foreground, as `prefix` says (e.g. another user), for a
 // start that is expected to be refused; `timeout` ends one that is not (exit 124).
 Outcome start_refused(const std::string& state_dir, const std::string& prefix = "") {
-  return run_shell(prefix + "timeout 60 " + bin_dir() + "/berthd --listen 127.0.0.1:0 --state-dir '" + state_dir + "'");
+  return run_shell(prefix + "timeout 60 " + bin_dir() +
+                   "/berthd --listen 127.0.0.1:0 --state-dir '" + state_dir + "'");
 }
 
 std::vector<std::string> org_names(const Berthd& d) {
@@ -61,7 +62,8 @@ class StateDirTest : public DaemonTest {
 TEST_F(StateDirTest, DeletingTheDatabaseStopsBerthdBeforeTheNextWriteIsAcknowledged) {
   create_org("before");
   ASSERT_TRUE(fs::remove(state() + "/berth.db"));
-  const int status = daemon->api("POST", "/v1/orgs", R"({"name":"after","kind":"university"})").first;
+  const int status =
+      daemon->api("POST", "/v1/orgs", R"({"name":"after","kind":"university"})").first;
   EXPECT_FALSE(status >= 200 && status < 300) << status;
   const int exit_code = daemon->wait_exit();
   EXPECT_NE(exit_code, 0);
@@ -79,7 +81,8 @@ TEST_F(StateDirTest, DeletingTheDatabaseStopsBerthdBeforeTheNextWriteIsAcknowled
 TEST_F(StateDirTest, TruncatingTheDatabaseStopsBerthdBeforeTheNextWriteIsAcknowledged) {
   create_org("before");
   ASSERT_EQ(::truncate((state() + "/berth.db").c_str(), 0), 0);
-  const int status = daemon->api("POST", "/v1/orgs", R"({"name":"after","kind":"university"})").first;
+  const int status =
+      daemon->api("POST", "/v1/orgs", R"({"name":"after","kind":"university"})").first;
   EXPECT_FALSE(status >= 200 && status < 300) << status;
   const int exit_code = daemon->wait_exit();
   EXPECT_NE(exit_code, 0);
@@ -135,7 +138,9 @@ TEST_F(StateDirTest, AReadOnlyStateDirIsNamedWithItsModeAndTheUser) {
   EXPECT_NE(r.exit_code, 124) << r.out;
   EXPECT_EQ(r.out.find("unable to open database file"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("runs as"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("uid " + std::to_string(geteuid() == 0 ? 65534 : geteuid())), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("uid " + std::to_string(geteuid() == 0 ? 65534 : geteuid())),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("cannot write " + ro), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("mode 0500"), std::string::npos) << r.out;
 }
@@ -143,7 +148,8 @@ TEST_F(StateDirTest, AReadOnlyStateDirIsNamedWithItsModeAndTheUser) {
 TEST_F(StateDirTest, ABackupRestoresTheStateItWasTakenFrom) {
   create_org("before");
   fs::create_directories(state() + "/backups");
-  std::ofstream(state() + "/backups/partial-1-0.db") << "left by a berthd that stopped while copying";
+  std::ofstream(state() + "/backups/partial-1-0.db")
+      << "left by a berthd that stopped while copying";
   const CliResult backup = cli("admin backup saved.db");
   ASSERT_EQ(backup.exit_code, 0) << backup.out;
   EXPECT_NE(backup.out.find("Backup written to saved.db"), std::string::npos) << backup.out;

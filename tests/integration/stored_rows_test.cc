@@ -14,7 +14,9 @@
 namespace berth::testing {
 namespace {
 
-Minor amount(const json& v) { return v.is_string() ? *parse_amount(v.get<std::string>(), true) : -1; }
+Minor amount(const json& v) {
+  return v.is_string() ? *parse_amount(v.get<std::string>(), true) : -1;
+}
 
 class StoredRowsTest : public DaemonTest {
  protected:
@@ -29,7 +31,8 @@ class StoredRowsTest : public DaemonTest {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((daemon->state_dir() + "/berth.db").c_str(), &db), SQLITE_OK);
     for (const std::string& sql : statements)
-      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+          << sql << ": " << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
 
@@ -43,11 +46,13 @@ class StoredRowsTest : public DaemonTest {
 
 TEST_F(StoredRowsTest, BerthdStartsPastJobRowsItCannotReadAndSetsThemAside) {
   make_centre();
-  const uint64_t running = submit("--gpus 1 --time 10 --wrap 'echo $$ > pid-$BERTH_JOB_ID; sleep 300'");
+  const uint64_t running =
+      submit("--gpus 1 --time 10 --wrap 'echo $$ > pid-$BERTH_JOB_ID; sleep 300'");
   const uint64_t pending = submit("--gpus 1 --hold --wrap true");
   const std::string pid_file = work + "/pid-" + std::to_string(running);
-  ASSERT_TRUE(eventually([&] { return state(running) == "RUNNING" && !read_file(pid_file).empty(); }))
-      << job(running).dump();
+  ASSERT_TRUE(eventually([&] {
+    return state(running) == "RUNNING" && !read_file(pid_file).empty();
+  })) << job(running).dump();
   ASSERT_EQ(state(pending), "PENDING");
   const int pid = std::atoi(read_file(pid_file).c_str());
   daemon->kill_hard();  // as a crash leaves it: the job's row still RUNNING, its money held
@@ -56,14 +61,17 @@ TEST_F(StoredRowsTest, BerthdStartsPastJobRowsItCannotReadAndSetsThemAside) {
 
   daemon->start();  // throws unless berthd comes up and answers
   EXPECT_EQ(state(running), "FAILED");
-  EXPECT_EQ(job(running).value("end_reason", ""), "stored row could not be loaded: unknown state 'FROZEN'");
+  EXPECT_EQ(job(running).value("end_reason", ""),
+            "stored row could not be loaded: unknown state 'FROZEN'");
   EXPECT_EQ(state(pending), "FAILED");
-  EXPECT_EQ(job(pending).value("end_reason", ""), "stored row could not be loaded: unknown tier 'gold'");
+  EXPECT_EQ(job(pending).value("end_reason", ""),
+            "stored row could not be loaded: unknown tier 'gold'");
   // The set-aside job's process was stopped, as a lost job's would be.
   EXPECT_TRUE(eventually([&] {
     const std::string s = read_file("/proc/" + std::to_string(pid) + "/stat");
     return s.empty() || s.find(") Z") != std::string::npos;
-  })) << "process " << pid << " still alive";
+  })) << "process "
+      << pid << " still alive";
   // Nothing is held any more, nothing was charged, and the books reconcile.
   const json accounts = daemon->api("GET", "/v1/accounts").second["accounts"];
   ASSERT_FALSE(accounts.empty());
@@ -71,7 +79,8 @@ TEST_F(StoredRowsTest, BerthdStartsPastJobRowsItCannotReadAndSetsThemAside) {
   EXPECT_EQ(amount(job(running)["cost"]), 0) << job(running).dump();
   const CliResult reconciled = cli("reconcile");
   EXPECT_EQ(reconciled.exit_code, 0) << reconciled.out;
-  EXPECT_EQ(count_in_log("job " + std::to_string(running) + " set aside"), 1u) << read_file(daemon->state_dir() + ".log");
+  EXPECT_EQ(count_in_log("job " + std::to_string(running) + " set aside"), 1u)
+      << read_file(daemon->state_dir() + ".log");
 
   // Written back readable: the next start sets nothing aside and logs nothing more.
   daemon->stop();
@@ -84,7 +93,8 @@ TEST_F(StoredRowsTest, BerthdStartsPastJobRowsItCannotReadAndSetsThemAside) {
 void write_config(const std::string& path, int nodes) {
   std::ofstream config(path);
   config << "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"36\"\n";
-  for (int n = 1; n <= nodes; ++n) config << "[[nodes]]\nname = \"n" << n << "\"\ngpu_model = \"H100\"\ngpus = 4\n";
+  for (int n = 1; n <= nodes; ++n)
+    config << "[[nodes]]\nname = \"n" << n << "\"\ngpu_model = \"H100\"\ngpus = 4\n";
   config << "[[partitions]]\nname = \"gpu\"\nmax_time = \"1:00:00\"\ndefault_time = \"0:10:00\"\n";
 }
 
@@ -97,15 +107,19 @@ TEST(StoredRowsNodes, ANodeRemovedWhileAJobRanOnItDoesNotStopTheStart) {
   write_config(dir + "/berth.toml", 2);
   auto daemon = std::make_unique<Berthd>(dir + "/state", dir + "/berth.toml");
   daemon->start();
-  for (const char* args : {"org create hku --kind university", "project create llm --org hku", "topup llm 100 --reference T1"})
+  for (const char* args : {"org create hku --kind university", "project create llm --org hku",
+                           "topup llm 100 --reference T1"})
     ASSERT_EQ(berth_cli(*daemon, args, "", work).exit_code, 0) << args;
   std::vector<uint64_t> ids;
   for (int i = 0; i < 2; ++i) {
-    const CliResult r = berth_cli(*daemon, "submit --parsable -A llm --gpus 4 --time 10 --wrap 'sleep 300'", "", work);
+    const CliResult r = berth_cli(
+        *daemon, "submit --parsable -A llm --gpus 4 --time 10 --wrap 'sleep 300'", "", work);
     ASSERT_EQ(r.exit_code, 0) << r.out;
     ids.push_back(std::strtoull(r.out.c_str(), nullptr, 10));
   }
-  auto state = [&](uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "?"); };
+  auto state = [&](uint64_t id) {
+    return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second.value("state", "?");
+  };
   for (uint64_t id : ids) ASSERT_TRUE(eventually([&] { return state(id) == "RUNNING"; }));
   daemon->kill_hard();
   write_config(dir + "/berth.toml", 1);  // n2 is gone
@@ -115,12 +129,15 @@ TEST(StoredRowsNodes, ANodeRemovedWhileAJobRanOnItDoesNotStopTheStart) {
   for (uint64_t id : ids) {
     const auto [status, j] = daemon->api("GET", "/v1/jobs/" + std::to_string(id));
     ASSERT_EQ(status, 200) << j.dump();
-    ends.push_back(j.value("state", "?") + ": " + (j.contains("end_reason") && j["end_reason"].is_string() ? j["end_reason"].get<std::string>() : ""));
+    ends.push_back(j.value("state", "?") + ": " +
+                   (j.contains("end_reason") && j["end_reason"].is_string()
+                        ? j["end_reason"].get<std::string>()
+                        : ""));
   }
   std::sort(ends.begin(), ends.end());
-  EXPECT_EQ(ends, (std::vector<std::string>{
-                      "FAILED: stored row could not be loaded: node 2, where it ran, is not in the configuration",
-                      "NODE_FAIL: berthd stopped while it ran"}));
+  EXPECT_EQ(ends, (std::vector<std::string>{"FAILED: stored row could not be loaded: node 2, where "
+                                            "it ran, is not in the configuration",
+                                            "NODE_FAIL: berthd stopped while it ran"}));
   const CliResult reconciled = berth_cli(*daemon, "reconcile", "", work);
   EXPECT_EQ(reconciled.exit_code, 0) << reconciled.out;
   daemon.reset();

@@ -23,12 +23,15 @@ class TokensTest : public DaemonTest {
     must_succeed(*daemon, "POST", "/v1/projects", R"({"name":"vision","org":"hku"})");
   }
   // A new token: the reply of POST /v1/tokens (with "token" and "id").
-  json token_for(const std::string& user, const std::string& org, const json& more = json::object()) {
+  json token_for(const std::string& user, const std::string& org,
+                 const json& more = json::object()) {
     json b = {{"user", user}, {"org", org}, {"role", "member"}};
     b.update(more);
     return must_succeed(*daemon, "POST", "/v1/tokens", b.dump());
   }
-  std::pair<int, json> whoami(const std::string& token) { return daemon->api("GET", "/v1/whoami", "", token); }
+  std::pair<int, json> whoami(const std::string& token) {
+    return daemon->api("GET", "/v1/whoami", "", token);
+  }
   static std::string message(const json& reply) { return reply["error"].value("message", ""); }
   bool audited(const std::string& action, const std::string& subject) {
     const json audit = must_succeed(*daemon, "GET", "/v1/audit?limit=1000", "");
@@ -37,8 +40,9 @@ class TokensTest : public DaemonTest {
     return false;
   }
   json job_body(const std::string& name = "held") const {
-    return {{"project", "vision"}, {"name", name}, {"gpus", 1}, {"time_limit_s", 60}, {"hold", true},
-            {"script", "#!/bin/sh\ntrue\n"}, {"workdir", work}};
+    return {{"project", "vision"}, {"name", name}, {"gpus", 1},
+            {"time_limit_s", 60},  {"hold", true}, {"script", "#!/bin/sh\ntrue\n"},
+            {"workdir", work}};
   }
   size_t job_count() { return must_succeed(*daemon, "GET", "/v1/jobs", "")["jobs"].size(); }
 };
@@ -46,23 +50,27 @@ class TokensTest : public DaemonTest {
 TEST_F(TokensTest, ARevokedTokenIsRefusedWith401SayingSo) {
   const json alice = token_for("alice", "hku");
   ASSERT_EQ(whoami(alice["token"]).first, 200);
-  const json revoked = must_succeed(*daemon, "POST", "/v1/tokens/" + alice.value("id", "") + "/revoke", "{}");
+  const json revoked =
+      must_succeed(*daemon, "POST", "/v1/tokens/" + alice.value("id", "") + "/revoke", "{}");
   EXPECT_EQ(revoked.value("state", ""), "revoked");
   auto [status, reply] = whoami(alice["token"]);
   EXPECT_EQ(status, 401);
   EXPECT_NE(message(reply).find("token revoked"), std::string::npos) << reply.dump();
   EXPECT_TRUE(audited("token.revoke", "token " + alice.value("id", "")));
   // Revoking again changes nothing.
-  const json again = must_succeed(*daemon, "POST", "/v1/tokens/" + alice.value("id", "") + "/revoke", "{}");
+  const json again =
+      must_succeed(*daemon, "POST", "/v1/tokens/" + alice.value("id", "") + "/revoke", "{}");
   EXPECT_TRUE(again.value("replayed", false));
   EXPECT_EQ(again["revoked"], revoked["revoked"]);
 }
 
 TEST_F(TokensTest, AnExpiredTokenIsRefusedWith401SayingWhen) {
-  auto [past, past_reply] = daemon->api("POST", "/v1/tokens", R"({"user":"old","org":"hku","expires":"2020-01-01"})");
+  auto [past, past_reply] =
+      daemon->api("POST", "/v1/tokens", R"({"user":"old","org":"hku","expires":"2020-01-01"})");
   EXPECT_EQ(past, 400) << past_reply.dump();
   EXPECT_NE(message(past_reply).find("expires"), std::string::npos) << past_reply.dump();
-  auto [bad, bad_reply] = daemon->api("POST", "/v1/tokens", R"({"user":"old","org":"hku","expires":"soon"})");
+  auto [bad, bad_reply] =
+      daemon->api("POST", "/v1/tokens", R"({"user":"old","org":"hku","expires":"soon"})");
   EXPECT_EQ(bad, 400) << bad_reply.dump();
 
   const json brief = token_for("brief", "hku", {{"expires", "1s"}});
@@ -73,11 +81,13 @@ TEST_F(TokensTest, AnExpiredTokenIsRefusedWith401SayingWhen) {
     refused = reply;
     return status == 401;
   })) << refused.dump();
-  EXPECT_NE(message(refused).find("token expired at " + brief.value("expires", "")), std::string::npos)
+  EXPECT_NE(message(refused).find("token expired at " + brief.value("expires", "")),
+            std::string::npos)
       << refused.dump();
   const json mine = must_succeed(*daemon, "GET", "/v1/tokens", "");
   bool listed_expired = false;
-  for (const json& t : mine["tokens"]) listed_expired |= t["id"] == brief["id"] && t["state"] == "expired";
+  for (const json& t : mine["tokens"])
+    listed_expired |= t["id"] == brief["id"] && t["state"] == "expired";
   EXPECT_TRUE(listed_expired) << mine.dump();
 }
 
@@ -125,10 +135,13 @@ TEST_F(TokensTest, ALostAdminTokenIsReplacedAndTheOldOneRevoked) {
   EXPECT_EQ(whoami(alice["token"]).first, 200) << "members' tokens are not touched";
   const json tokens = must_succeed(*daemon, "GET", "/v1/tokens", "");
   int live_admin = 0;
-  for (const json& t : tokens["tokens"]) live_admin += t["role"] == "admin" && t["state"] == "active";
+  for (const json& t : tokens["tokens"])
+    live_admin += t["role"] == "admin" && t["state"] == "active";
   EXPECT_EQ(live_admin, 1) << tokens.dump();
-  EXPECT_TRUE(audited("token.recover_admin", "token " + whoami(new_token).second.value("token_id", "")));
-  EXPECT_NE(read_file(daemon->state_dir() + ".log").find("revoked the old admin token"), std::string::npos);
+  EXPECT_TRUE(
+      audited("token.recover_admin", "token " + whoami(new_token).second.value("token_id", "")));
+  EXPECT_NE(read_file(daemon->state_dir() + ".log").find("revoked the old admin token"),
+            std::string::npos);
 }
 
 TEST_F(TokensTest, AMemberListsAndRevokesOnlyTheirOwnTokens) {
@@ -149,20 +162,24 @@ TEST_F(TokensTest, AMemberListsAndRevokesOnlyTheirOwnTokens) {
       daemon->api("POST", "/v1/tokens/" + bob.value("id", "") + "/revoke", "{}", alice["token"]);
   EXPECT_EQ(other, 404) << other_reply.dump();
   EXPECT_EQ(whoami(bob["token"]).first, 200);
-  const CliResult r = berth_cli(*daemon, "token revoke " + alice2.value("id", ""), alice["token"], work);
+  const CliResult r =
+      berth_cli(*daemon, "token revoke " + alice2.value("id", ""), alice["token"], work);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(whoami(alice2["token"]).first, 401);
   EXPECT_EQ(whoami(alice["token"]).first, 200);
 }
 
 TEST_F(TokensTest, AUnixUserMustExistAndNotBeRoot) {
-  auto [unknown, unknown_reply] =
-      daemon->api("POST", "/v1/tokens", R"({"user":"alice","org":"hku","unix_user":"no-such-user-berth"})");
+  auto [unknown, unknown_reply] = daemon->api(
+      "POST", "/v1/tokens", R"({"user":"alice","org":"hku","unix_user":"no-such-user-berth"})");
   EXPECT_EQ(unknown, 400) << unknown_reply.dump();
-  EXPECT_NE(message(unknown_reply).find("no-such-user-berth"), std::string::npos) << unknown_reply.dump();
-  auto [root, root_reply] = daemon->api("POST", "/v1/tokens", R"({"user":"alice","org":"hku","unix_user":"root"})");
+  EXPECT_NE(message(unknown_reply).find("no-such-user-berth"), std::string::npos)
+      << unknown_reply.dump();
+  auto [root, root_reply] =
+      daemon->api("POST", "/v1/tokens", R"({"user":"alice","org":"hku","unix_user":"root"})");
   EXPECT_EQ(root, 400) << root_reply.dump();
-  EXPECT_EQ(must_succeed(*daemon, "GET", "/v1/tokens", "")["tokens"].size(), 1u) << "nothing was made";
+  EXPECT_EQ(must_succeed(*daemon, "GET", "/v1/tokens", "")["tokens"].size(), 1u)
+      << "nothing was made";
 
   if (getpwnam("nobody") == nullptr) GTEST_SKIP() << "no user 'nobody' on this machine";
   const json alice = token_for("alice", "hku", {{"unix_user", "nobody"}});
@@ -173,10 +190,13 @@ TEST_F(TokensTest, AUnixUserMustExistAndNotBeRoot) {
   forged["unix_user"] = "root";
   const json second = must_succeed(*daemon, "POST", "/v1/jobs", forged.dump(), alice["token"]);
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((daemon->state_dir() + "/berth.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open_v2((daemon->state_dir() + "/berth.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                            nullptr),
+            SQLITE_OK);
   for (const json& j : {job, second}) {
     sqlite3_stmt* s = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT launch FROM jobs WHERE id = ?", -1, &s, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT launch FROM jobs WHERE id = ?", -1, &s, nullptr),
+              SQLITE_OK);
     sqlite3_bind_int64(s, 1, j.value("id", 0));
     ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
     const json launch = json::parse(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
@@ -197,7 +217,8 @@ TEST_F(TokensTest, ASubmitRetriedWithItsKeyMakesOneJobAlsoAfterARestart) {
   EXPECT_EQ(again_reply["id"], first_reply["id"]);
   EXPECT_EQ(job_count(), 1u);
 
-  auto [other, other_reply] = daemon->api("POST", "/v1/jobs", job_body("another").dump(), "<admin>", key);
+  auto [other, other_reply] =
+      daemon->api("POST", "/v1/jobs", job_body("another").dump(), "<admin>", key);
   EXPECT_EQ(other, 409) << other_reply.dump();
   EXPECT_NE(message(other_reply).find("submit-1"), std::string::npos) << other_reply.dump();
   EXPECT_EQ(job_count(), 1u);
@@ -218,14 +239,17 @@ TEST_F(TokensTest, ASubmitRetriedWithItsKeyMakesOneJobAlsoAfterARestart) {
 
 TEST_F(TokensTest, ATopUpTakesItsReferenceFromTheIdempotencyKey) {
   const httplib::Headers key = {{"Idempotency-Key", "pay-77"}};
-  auto [first, first_reply] = daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"10"})", "<admin>", key);
+  auto [first, first_reply] =
+      daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"10"})", "<admin>", key);
   ASSERT_EQ(first, 201) << first_reply.dump();
-  auto [again, again_reply] = daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"10"})", "<admin>", key);
+  auto [again, again_reply] =
+      daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"10"})", "<admin>", key);
   EXPECT_EQ(again, 200) << again_reply.dump();
   EXPECT_TRUE(again_reply.value("replayed", false));
   EXPECT_EQ(again_reply["transfer_id"], first_reply["transfer_id"]);
   auto [differ, differ_reply] =
-      daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"10","reference":"other"})", "<admin>", key);
+      daemon->api("POST", "/v1/projects/vision/topups", R"({"amount":"10","reference":"other"})",
+                  "<admin>", key);
   EXPECT_EQ(differ, 400) << differ_reply.dump();
 }
 

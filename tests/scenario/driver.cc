@@ -26,8 +26,8 @@ using core::JobState;
 using core::NodeState;
 
 // Returns early with the status of a failed Result, else binds its value.
-#define SCENARIO_ASSIGN(var, expr)          \
-  auto var##_result = (expr);               \
+#define SCENARIO_ASSIGN(var, expr)                      \
+  auto var##_result = (expr);                           \
   if (!var##_result.ok()) return var##_result.status(); \
   auto var = std::move(*var##_result)
 
@@ -40,7 +40,8 @@ constexpr size_t kMaxLines = 100'000;  // a scenario is a short story
 
 // The words of a line, without its comment.
 std::vector<std::string> split_words(std::string_view line) {
-  if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+  if (const size_t hash = line.find('#'); hash != std::string_view::npos)
+    line = line.substr(0, hash);
   std::vector<std::string> words;
   std::istringstream in{std::string(line)};
   for (std::string w; in >> w;) words.push_back(w);
@@ -58,8 +59,10 @@ std::string format_span(int64_t ms) {
   if (ms == 0) return "0s";
   std::string out = ms < 0 ? "-" : "";
   if (ms < 0) ms = -ms;
-  const struct { int64_t unit; const char* name; } units[] = {
-      {kDayMs, "d"}, {kHourMs, "h"}, {kMinuteMs, "m"}, {kSecondMs, "s"}, {1, "ms"}};
+  const struct {
+    int64_t unit;
+    const char* name;
+  } units[] = {{kDayMs, "d"}, {kHourMs, "h"}, {kMinuteMs, "m"}, {kSecondMs, "s"}, {1, "ms"}};
   for (const auto& u : units) {
     if (ms >= u.unit) {
       out += std::to_string(ms / u.unit) + u.name;
@@ -73,12 +76,14 @@ std::string format_span(int64_t ms) {
 // used by the command; leftovers are an error (a misspelt option must not pass silently).
 class Options {
  public:
-  explicit Options(std::vector<std::string> words) : words_(std::move(words)), used_(words_.size(), false) {}
+  explicit Options(std::vector<std::string> words)
+      : words_(std::move(words)), used_(words_.size(), false) {}
 
   std::optional<std::string> take(std::string_view key) {
     for (size_t i = 0; i < words_.size(); ++i) {
       const std::string& w = words_[i];
-      if (!used_[i] && w.size() > key.size() && w.compare(0, key.size(), key) == 0 && w[key.size()] == '=') {
+      if (!used_[i] && w.size() > key.size() && w.compare(0, key.size(), key) == 0 &&
+          w[key.size()] == '=') {
         used_[i] = true;
         return w.substr(key.size() + 1);
       }
@@ -110,7 +115,8 @@ class Options {
 class Mismatches {
  public:
   void compare(const std::string& what, const std::string& expected, const std::string& found) {
-    if (expected != found) list_ += (list_.empty() ? "" : "; ") + what + ": expected " + expected + ", found " + found;
+    if (expected != found)
+      list_ += (list_.empty() ? "" : "; ") + what + ": expected " + expected + ", found " + found;
   }
   void money(const std::string& what, std::optional<Minor> expected, Minor found) {
     if (expected) compare(what, format_amount(*expected), format_amount(found));
@@ -218,7 +224,8 @@ class Driver {
 // ---- values ----
 
 Result<int64_t> Driver::integer(const std::string& text, const std::string& what) {
-  if (text.empty() || text.size() > 15 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (text.empty() || text.size() > 15 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return bad(what + " must be a whole number, got '" + text + "'");
   return std::stoll(text);
 }
@@ -240,11 +247,16 @@ Result<int64_t> Driver::duration_ms(const std::string& text) {
     while (k < text.size() && !(text[k] >= '0' && text[k] <= '9')) ++k;
     const std::string digits = text.substr(i, j - i), unit = text.substr(j, k - j);
     int64_t scale = 0;
-    if (unit == "ms") scale = 1;
-    else if (unit == "s") scale = kSecondMs;
-    else if (unit == "m") scale = kMinuteMs;
-    else if (unit == "h") scale = kHourMs;
-    else if (unit == "d") scale = kDayMs;
+    if (unit == "ms")
+      scale = 1;
+    else if (unit == "s")
+      scale = kSecondMs;
+    else if (unit == "m")
+      scale = kMinuteMs;
+    else if (unit == "h")
+      scale = kHourMs;
+    else if (unit == "d")
+      scale = kDayMs;
     if (digits.empty() || digits.size() > 9 || scale == 0)
       return bad("duration '" + text + "' is not like 90s, 30m, 2h, 1d, 1h30m or 1:30:00");
     total += std::stoll(digits) * scale;
@@ -271,9 +283,11 @@ Result<Minor> Driver::money(const std::string& text) {
 
 // "70%", "12.5%", "0.01%" -> basis points.
 Result<int64_t> Driver::percent_bps(const std::string& text) {
-  if (text.size() < 2 || text.back() != '%') return bad("rate '" + text + "' must be a percentage like 70%");
+  if (text.size() < 2 || text.back() != '%')
+    return bad("rate '" + text + "' must be a percentage like 70%");
   auto m = parse_amount(text.substr(0, text.size() - 1));  // 4 fraction digits: 1% = 10000
-  if (!m.ok() || *m % 100 != 0) return bad("rate '" + text + "' must be a percentage with at most 2 decimals");
+  if (!m.ok() || *m % 100 != 0)
+    return bad("rate '" + text + "' must be a percentage with at most 2 decimals");
   return *m / 100;
 }
 
@@ -327,7 +341,8 @@ std::string Driver::format_time(int64_t ms) const {
 // ---- setup ----
 
 Status Driver::define_node(const std::vector<std::string>& w) {
-  if (vc_) return bad("nodes are defined before `start`; after it, write `node NAME up|drain|down`");
+  if (vc_)
+    return bad("nodes are defined before `start`; after it, write `node NAME up|drain|down`");
   if (w.size() < 4) return bad("usage: node NAME MODEL GPUS [cpus=N] [mem=MB] [domain=D]");
   SCENARIO_ASSIGN(gpus, integer(w[3], "GPUs"));
   Options o({w.begin() + 4, w.end()});
@@ -376,7 +391,8 @@ Status Driver::define_partition(const std::vector<std::string>& w) {
 Result<bool> Driver::on_off(Options& o, std::string_view key, bool current) {
   const auto v = o.take(key);
   if (!v) return current;
-  if (*v != "on" && *v != "off") return bad(std::string(key) + " must be on or off, got '" + *v + "'");
+  if (*v != "on" && *v != "off")
+    return bad(std::string(key) + " must be on or off, got '" + *v + "'");
   return *v == "on";
 }
 
@@ -410,7 +426,8 @@ Status Driver::define_scheduler(const std::vector<std::string>& w) {
   }
   if (const auto d = o.take("demote_after")) {
     SCENARIO_ASSIGN(gpu_ms, duration_ms(*d));
-    if (gpu_ms <= 0 || gpu_ms % kSecondMs != 0) return bad("demote_after is a positive GPU-time of whole seconds");
+    if (gpu_ms <= 0 || gpu_ms % kSecondMs != 0)
+      return bad("demote_after is a positive GPU-time of whole seconds");
     c.demote_after_gpu_s = gpu_ms / kSecondMs;
   }
   if (const auto r = o.take("restart")) {
@@ -419,13 +436,17 @@ Status Driver::define_scheduler(const std::vector<std::string>& w) {
   }
   if (const auto h = o.take("half_life")) {
     SCENARIO_ASSIGN(half_life_ms, duration_ms(*h));
-    if (half_life_ms <= 0 || half_life_ms % kSecondMs != 0) return bad("half_life is a positive number of whole seconds");
+    if (half_life_ms <= 0 || half_life_ms % kSecondMs != 0)
+      return bad("half_life is a positive number of whole seconds");
     c.usage_half_life_s = half_life_ms / kSecondMs;
   }
-  const struct { const char* key; int64_t* weight; } weights[] = {{"w_age", &c.weights.age},
-                                                                  {"w_fairshare", &c.weights.fairshare},
-                                                                  {"w_tier", &c.weights.tier},
-                                                                  {"w_size", &c.weights.size}};
+  const struct {
+    const char* key;
+    int64_t* weight;
+  } weights[] = {{"w_age", &c.weights.age},
+                 {"w_fairshare", &c.weights.fairshare},
+                 {"w_tier", &c.weights.tier},
+                 {"w_size", &c.weights.size}};
   for (const auto& weight : weights) {
     SCENARIO_ASSIGN(n, count_option(o, weight.key));
     if (n) *weight.weight = *n;
@@ -436,12 +457,14 @@ Status Driver::define_scheduler(const std::vector<std::string>& w) {
 // limit org|project NAME [gpus=N] [pending=N]
 Status Driver::define_limit(const std::vector<std::string>& w) {
   if (vc_) return bad("limits are set before `start`");
-  if (w.size() < 3 || (w[1] != "org" && w[1] != "project")) return bad("usage: limit org|project NAME [gpus=N] [pending=N]");
+  if (w.size() < 3 || (w[1] != "org" && w[1] != "project"))
+    return bad("usage: limit org|project NAME [gpus=N] [pending=N]");
   Options o({w.begin() + 3, w.end()});
   SCENARIO_ASSIGN(gpus, count_option(o, "gpus"));
   SCENARIO_ASSIGN(pending, count_option(o, "pending"));
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
-  core::Limit& limit = (w[1] == "org" ? options_.scheduling.org_limits : options_.scheduling.project_limits)[w[2]];
+  core::Limit& limit =
+      (w[1] == "org" ? options_.scheduling.org_limits : options_.scheduling.project_limits)[w[2]];
   if (gpus) limit.max_gpus = *gpus;
   if (pending) limit.max_pending = *pending;
   return Status::Ok();
@@ -450,15 +473,18 @@ Status Driver::define_limit(const std::vector<std::string>& w) {
 // share org|project NAME N: its fair share (1 when not given), for org or project NAME.
 Status Driver::define_share(const std::vector<std::string>& w) {
   if (vc_) return bad("shares are set before `start`");
-  if (w.size() != 4 || (w[1] != "org" && w[1] != "project")) return bad("usage: share org|project NAME N");
+  if (w.size() != 4 || (w[1] != "org" && w[1] != "project"))
+    return bad("usage: share org|project NAME N");
   SCENARIO_ASSIGN(n, integer(w[3], "a share"));
   (w[1] == "org" ? options_.scheduling.org_shares : options_.scheduling.project_shares)[w[2]] = n;
   return Status::Ok();
 }
 
 Status Driver::start(int64_t start_ms) {
-  if (vc_) return bad("`start` comes once, after node, price, partition, scheduler and limit lines");
-  if (config_.partitions.empty()) config_.partitions.push_back(core::Partition{"gpu", 24 * 3600, 3600, true});
+  if (vc_)
+    return bad("`start` comes once, after node, price, partition, scheduler and limit lines");
+  if (config_.partitions.empty())
+    config_.partitions.push_back(core::Partition{"gpu", 24 * 3600, 3600, true});
   auto vc = sim::VirtualCluster::Create(config_, start_ms, options_);
   if (!vc.ok()) return bad("the cluster cannot start: " + vc.status().message());
   vc_ = std::move(*vc);
@@ -488,7 +514,9 @@ Status Driver::project_cmd(const std::vector<std::string>& w) {
 }
 
 Status Driver::scheme_cmd(const std::vector<std::string>& w) {
-  if (w.size() < 3) return bad("usage: scheme NAME RATE% [fund=AMOUNT] [eligible=KIND,KIND] [shortfall=wallet|wait]");
+  if (w.size() < 3)
+    return bad(
+        "usage: scheme NAME RATE% [fund=AMOUNT] [eligible=KIND,KIND] [shortfall=wallet|wait]");
   SCENARIO_ASSIGN(rate, percent_bps(w[2]));
   Options o({w.begin() + 3, w.end()});
   SCENARIO_ASSIGN(fund, money_option(o, "fund"));
@@ -517,7 +545,10 @@ Status Driver::fund(const std::vector<std::string>& w) {
 }
 
 Status Driver::award(const std::vector<std::string>& w) {
-  if (w.size() < 3) return bad("usage: award PROJECT SCHEME amount=X gpus=N [from=TIME] [to=TIME] [reports=MONTHS] [grace=DAYS]");
+  if (w.size() < 3)
+    return bad(
+        "usage: award PROJECT SCHEME amount=X gpus=N [from=TIME] [to=TIME] [reports=MONTHS] "
+        "[grace=DAYS]");
   SCENARIO_ASSIGN(p, project(w[1]));
   SCENARIO_ASSIGN(s, scheme(w[2]));
   Options o({w.begin() + 3, w.end()});
@@ -538,16 +569,19 @@ Status Driver::award(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(grace, count_option(o, "grace"));
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   return engine()
-      .create_award(s, p, *amount, static_cast<int>(*gpus), from, to, now(), static_cast<int>(every.value_or(0)),
-                    static_cast<int>(grace.value_or(0)))
+      .create_award(s, p, *amount, static_cast<int>(*gpus), from, to, now(),
+                    static_cast<int>(every.value_or(0)), static_cast<int>(grace.value_or(0)))
       .status();
 }
 
-// report AWARD PERIOD submit [by=USER] [text=WORD] | accept [by=USER] | return reason=WORD [by=USER]:
-// a member of the award's organisation submits (mia by default), a reviewer decides (rita).
-// as=member|reviewer acts in the other role, to show a refusal.
+// report AWARD PERIOD submit [by=USER] [text=WORD] | accept [by=USER] | return reason=WORD
+// [by=USER]: a member of the award's organisation submits (mia by default), a reviewer decides
+// (rita). as=member|reviewer acts in the other role, to show a refusal.
 Status Driver::report(const std::vector<std::string>& w) {
-  if (w.size() < 4) return bad("usage: report AWARD PERIOD submit|accept|return [reason=WORD] [text=WORD] [by=USER] [as=ROLE]");
+  if (w.size() < 4)
+    return bad(
+        "usage: report AWARD PERIOD submit|accept|return [reason=WORD] [text=WORD] [by=USER] "
+        "[as=ROLE]");
   SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
   SCENARIO_ASSIGN(period, integer(w[2], "a report period"));
   const AwardId award(static_cast<uint64_t>(id));
@@ -583,17 +617,21 @@ Status Driver::supplement(const std::vector<std::string>& w) {
   }
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   return engine()
-      .supplement_award(AwardId(static_cast<uint64_t>(id)), amount.value_or(0), to, "scenario", now())
+      .supplement_award(AwardId(static_cast<uint64_t>(id)), amount.value_or(0), to, "scenario",
+                        now())
       .status();
 }
 
 // The people of an application's story: a member of the applying organisation ("member"), and
 // the scheme's reviewer ("reviewer").
-core::Actor reviewer_actor() { return core::Actor{"reviewer", core::FundingRole::kReviewer, OrgId()}; }
+core::Actor reviewer_actor() {
+  return core::Actor{"reviewer", core::FundingRole::kReviewer, OrgId()};
+}
 
 Result<ApplicationId> Driver::application(const std::string& text) {
   SCENARIO_ASSIGN(id, integer(text, "an application id"));
-  if (!engine().applications().get(ApplicationId(static_cast<uint64_t>(id)))) return bad("no application " + text);
+  if (!engine().applications().get(ApplicationId(static_cast<uint64_t>(id))))
+    return bad("no application " + text);
   return ApplicationId(static_cast<uint64_t>(id));
 }
 
@@ -622,7 +660,8 @@ Status Driver::apply(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(days, count_option(o, "days"));
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   if (!amount || !gpus || !days) return bad("an application needs amount=, gpus= and days=");
-  const core::Actor member{"member", core::FundingRole::kMember, engine().funding().project(p)->org};
+  const core::Actor member{"member", core::FundingRole::kMember,
+                           engine().funding().project(p)->org};
   core::ApplicationTerms terms;
   terms.amount_minor = *amount;
   terms.gpu_level = static_cast<int>(*gpus);
@@ -649,11 +688,15 @@ Status Driver::review(const std::vector<std::string>& w) {
 
 // approve APP [amount=X] [days=D] [reports=MONTHS] [exceptional] | reject APP reason=WORD
 Status Driver::decide(const std::vector<std::string>& w) {
-  if (w.size() < 2) return bad("usage: approve APP [amount=X] [days=D] [reports=MONTHS] [exceptional] | reject APP reason=WORD");
+  if (w.size() < 2)
+    return bad(
+        "usage: approve APP [amount=X] [days=D] [reports=MONTHS] [exceptional] | reject APP "
+        "reason=WORD");
   SCENARIO_ASSIGN(id, application(w[1]));
   std::vector<std::string> rest(w.begin() + 2, w.end());
   bool exceptional = false;
-  std::erase_if(rest, [&](const std::string& word) { return word == "exceptional" && (exceptional = true); });
+  std::erase_if(
+      rest, [&](const std::string& word) { return word == "exceptional" && (exceptional = true); });
   Options o(rest);
   if (w[0] == "reject") {
     const std::string reason = o.take("reason").value_or("");
@@ -677,7 +720,8 @@ Status Driver::expect_application(const std::vector<std::string>& w) {
   if (w.size() < 3) return bad("usage: expect application ID STATE [award=N]");
   SCENARIO_ASSIGN(id, application(w[1]));
   core::ApplicationState state;
-  if (!core::parse_application_state(w[2], &state)) return bad("unknown application state '" + w[2] + "'");
+  if (!core::parse_application_state(w[2], &state))
+    return bad("unknown application state '" + w[2] + "'");
   Options o({w.begin() + 3, w.end()});
   SCENARIO_ASSIGN(award, count_option(o, "award"));
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
@@ -722,10 +766,12 @@ Status Driver::topup(const std::vector<std::string>& w) {
 }
 
 Status Driver::submit(const std::vector<std::string>& w) {
-  if (w.size() < 2) return bad("usage: submit PROJECT [gpus=N] [nodes=N] [gpus_per_node=N] [time=D] [run=D] [exit=N] "
-                               "[model=M] [partition=P] "
-                               "[tier=high|normal|spot] [requeue] [checkpoint] [name=X] [user=U] [hold] [after=DEPS] "
-                               "[array=SPEC [runs=D,D,...]] [key=K]");
+  if (w.size() < 2)
+    return bad(
+        "usage: submit PROJECT [gpus=N] [nodes=N] [gpus_per_node=N] [time=D] [run=D] [exit=N] "
+        "[model=M] [partition=P] "
+        "[tier=high|normal|spot] [requeue] [checkpoint] [name=X] [user=U] [hold] [after=DEPS] "
+        "[array=SPEC [runs=D,D,...]] [key=K]");
   SCENARIO_ASSIGN(p, project(w[1]));
   Options o({w.begin() + 2, w.end()});
   // key= makes it idempotent; what it promises is the rest of the line, as berthd digests a body.
@@ -738,11 +784,12 @@ Status Driver::submit(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(gpus, count_option(o, "gpus"));
   SCENARIO_ASSIGN(nodes, count_option(o, "nodes"));
   SCENARIO_ASSIGN(per_node, count_option(o, "gpus_per_node"));
-  if (nodes.value_or(1) > 100'000 || per_node.value_or(0) > 1'000) return bad("nodes= or gpus_per_node= is too large");
+  if (nodes.value_or(1) > 100'000 || per_node.value_or(0) > 1'000)
+    return bad("nodes= or gpus_per_node= is too large");
   r.nodes = static_cast<int>(nodes.value_or(1));
   if (per_node && gpus && *gpus != *per_node * r.nodes)
-    return bad("gpus=" + std::to_string(*gpus) + " is not gpus_per_node x nodes (" + std::to_string(*per_node * r.nodes) +
-               ")");
+    return bad("gpus=" + std::to_string(*gpus) + " is not gpus_per_node x nodes (" +
+               std::to_string(*per_node * r.nodes) + ")");
   r.gpus = static_cast<int>(per_node ? *per_node * r.nodes : gpus.value_or(1));
   if (const auto t = o.take("time")) {
     SCENARIO_ASSIGN(limit_ms, duration_ms(*t));
@@ -772,13 +819,15 @@ Status Driver::submit(const std::vector<std::string>& w) {
   }
   const auto after = o.take("after"), dependency = o.take("dependency");
   if (after && dependency) return bad("write after= or dependency=, not both");
-  if (const auto& deps = after ? after : dependency; deps && !core::parse_dependencies(*deps, &r.dependencies))
+  if (const auto& deps = after ? after : dependency;
+      deps && !core::parse_dependencies(*deps, &r.dependencies))
     return bad("dependencies '" + *deps + "' are not like afterok:3,afterany:4:5 (or afternotok)");
   const auto array = o.take("array");
   const auto runs = o.take("runs");
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   if (!array) {
-    if (runs) return bad("runs= gives each task of an array its runtime; this submit has no array=");
+    if (runs)
+      return bad("runs= gives each task of an array its runtime; this submit has no array=");
     return vc_->submit(r, process).status();
   }
   std::vector<int> indices;
@@ -795,8 +844,8 @@ Status Driver::submit(const std::vector<std::string>& w) {
       processes.push_back(sim::SimProcess{run_ms, process.exit_code});
     }
     if (processes.size() != indices.size())
-      return bad("runs= has " + std::to_string(processes.size()) + " runtimes for " + std::to_string(indices.size()) +
-                 " tasks");
+      return bad("runs= has " + std::to_string(processes.size()) + " runtimes for " +
+                 std::to_string(indices.size()) + " tasks");
   }
   return vc_->submit_array(r, indices, throttle, processes).status();
 }
@@ -816,7 +865,9 @@ Status Driver::hold_or_release(const std::vector<std::string>& w) {
 
 Status Driver::node_state(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(id, node(w[1]));
-  NodeState state = w[2] == "up" ? NodeState::kUp : w[2] == "drain" ? NodeState::kDrain : NodeState::kDown;
+  NodeState state = w[2] == "up"      ? NodeState::kUp
+                    : w[2] == "drain" ? NodeState::kDrain
+                                      : NodeState::kDown;
   return vc_->set_node_state(id, state).status();
 }
 
@@ -827,26 +878,31 @@ Status Driver::expect_refused(const std::vector<std::string>& w) {
   std::vector<std::string> command;
   std::optional<std::string> code;
   for (size_t i = 1; i < w.size(); ++i) {
-    if (w[i].rfind("code=", 0) == 0) code = w[i].substr(5);
-    else command.push_back(w[i]);
+    if (w[i].rfind("code=", 0) == 0)
+      code = w[i].substr(5);
+    else
+      command.push_back(w[i]);
   }
-  if (command.empty() || command[0] == "expect") return bad("usage: expect refused COMMAND... [code=CODE]");
+  if (command.empty() || command[0] == "expect")
+    return bad("usage: expect refused COMMAND... [code=CODE]");
   scenario_error_ = false;
   const Status st = line(command);
   if (scenario_error_) return st;  // the scenario is wrong, not the engine
   if (st.ok()) {
     fail("expected `" + join(command) + "` to be refused, but it succeeded");
   } else if (code && *code != code_name(st.code())) {
-    fail("expected `" + join(command) + "` to be refused with " + *code + ", found " + code_name(st.code()) + ": " +
-         st.message());
+    fail("expected `" + join(command) + "` to be refused with " + *code + ", found " +
+         code_name(st.code()) + ": " + st.message());
   }
   return Status::Ok();
 }
 
-// expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] [subsidy=X] [copay=X] [max=X] [restarts=N]
+// expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] [subsidy=X] [copay=X] [max=X]
+// [restarts=N]
 //                     [award=N] [start=TIME] [end=TIME] [expected=TIME] [planned=D] [ran=D]
 Status Driver::expect_job(const std::vector<std::string>& w) {
-  if (w.size() < 3) return bad("usage: expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] ...");
+  if (w.size() < 3)
+    return bad("usage: expect job ID STATE [on NODE[,NODE...]] [reason=R] [cost=X] ...");
   SCENARIO_ASSIGN(id, job(w[1]));
   JobState state;
   if (!core::parse_job_state(w[2], &state)) return bad("unknown job state '" + w[2] + "'");
@@ -864,7 +920,8 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   Options o({w.begin() + static_cast<long>(rest), w.end()});
   const auto reason = o.take("reason");
   core::PendingReason parsed_reason;
-  if (reason && !core::parse_pending_reason(*reason, &parsed_reason)) return bad("unknown pending reason '" + *reason + "'");
+  if (reason && !core::parse_pending_reason(*reason, &parsed_reason))
+    return bad("unknown pending reason '" + *reason + "'");
   SCENARIO_ASSIGN(cost, money_option(o, "cost"));
   SCENARIO_ASSIGN(subsidy, money_option(o, "subsidy"));
   SCENARIO_ASSIGN(copay, money_option(o, "copay"));
@@ -902,14 +959,17 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   }
   Mismatches m;
   std::string found_state = core::job_state_name(j->state);
-  if (j->state == JobState::kPending) found_state += std::string(" (reason=") + core::pending_reason_name(j->reason) + ")";
+  if (j->state == JobState::kPending)
+    found_state += std::string(" (reason=") + core::pending_reason_name(j->reason) + ")";
   if (j->state != state) m.compare("state", w[2], found_state);
   if (on) {
     // Its nodes in order: the first (where its batch script runs), then a gang's others.
     const core::Node* first = engine().cluster().node(j->node);
     std::string names = first ? first->name : "(none)";
-    for (const core::Placement& p : j->more_nodes) names += "," + engine().cluster().node(p.node)->name;
-    m.compare(j->more_nodes.empty() && on->find(',') == std::string::npos ? "node" : "nodes", *on, names);
+    for (const core::Placement& p : j->more_nodes)
+      names += "," + engine().cluster().node(p.node)->name;
+    m.compare(j->more_nodes.empty() && on->find(',') == std::string::npos ? "node" : "nodes", *on,
+              names);
   }
   if (reason) m.compare("reason", *reason, core::pending_reason_name(j->reason));
   m.money("cost", cost, j->cost_minor);
@@ -918,12 +978,17 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   m.money("max", max, j->max_cost_minor);
   m.count("restarts", restarts, j->restarts);
   m.count("award", award, static_cast<int64_t>(j->award.value));
-  if (start_at) m.compare("start", format_time(*start_at), j->start_ms ? format_time(j->start_ms) : "(not started)");
-  if (end_at) m.compare("end", format_time(*end_at), j->end_ms ? format_time(j->end_ms) : "(not ended)");
+  if (start_at)
+    m.compare("start", format_time(*start_at),
+              j->start_ms ? format_time(j->start_ms) : "(not started)");
+  if (end_at)
+    m.compare("end", format_time(*end_at), j->end_ms ? format_time(j->end_ms) : "(not ended)");
   if (expected_at)
-    m.compare("expected start", format_time(*expected_at),
-              j->expected_start_ms ? format_time(j->expected_start_ms) : std::string("(not planned)"));
-  if (planned_ms) m.compare("planned", format_span(*planned_ms), format_span(j->planned_s() * kSecondMs));
+    m.compare(
+        "expected start", format_time(*expected_at),
+        j->expected_start_ms ? format_time(j->expected_start_ms) : std::string("(not planned)"));
+  if (planned_ms)
+    m.compare("planned", format_span(*planned_ms), format_span(j->planned_s() * kSecondMs));
   if (ran_ms) m.compare("ran", format_span(*ran_ms), format_span(j->ran_ms));
   if (!m.text().empty()) fail("expect job " + w[1] + ": " + m.text());
   return Status::Ok();
@@ -951,7 +1016,10 @@ Status Driver::expect_balance(const std::vector<std::string>& w) {
 // part of refunds), held by running jobs, left to spend, and returned to the fund after the
 // award ended (core::AwardMoney).
 Status Driver::expect_award(const std::vector<std::string>& w) {
-  if (w.size() < 2) return bad("usage: expect award ID [spent=X] [held=X] [left=X] [returned=X] [overdue=yes|no] [next_due=TIME]");
+  if (w.size() < 2)
+    return bad(
+        "usage: expect award ID [spent=X] [held=X] [left=X] [returned=X] [overdue=yes|no] "
+        "[next_due=TIME]");
   SCENARIO_ASSIGN(id, integer(w[1], "an award id"));
   const core::Award* award = engine().funding().award(AwardId(static_cast<uint64_t>(id)));
   if (!award) return bad("no award " + w[1]);
@@ -971,7 +1039,9 @@ Status Driver::expect_award(const std::vector<std::string>& w) {
   Mismatches m;
   const core::ReportStanding standing = engine().report_standing(award->id, now());
   if (overdue) m.compare("overdue", *overdue, standing.overdue() ? "yes" : "no");
-  if (next_due) m.compare("next_due", format_time(*next_due), standing.next_due_ms ? format_time(standing.next_due_ms) : "(none)");
+  if (next_due)
+    m.compare("next_due", format_time(*next_due),
+              standing.next_due_ms ? format_time(standing.next_due_ms) : "(none)");
   m.money("spent", spent, money.spent_minor);
   m.money("returned", returned, money.returned_minor);
   m.money("held", held, money.held_minor);
@@ -1069,15 +1139,18 @@ Status Driver::expect_books(const std::vector<std::string>& w) {
     fail("expect books balanced: reconcile finds " + std::to_string(reconciled.differences_found) +
          " difference(s), the first: " + reconciled.differences.front().message);
   const core::Ledger& l = engine().ledger();
-  if (l.total_debits_posted() != l.total_credits_posted() || l.total_debits_pending() != l.total_credits_pending())
-    fail("expect books balanced: posted debits " + format_amount(l.total_debits_posted()) + " vs credits " +
-         format_amount(l.total_credits_posted()) + ", pending debits " + format_amount(l.total_debits_pending()) +
-         " vs credits " + format_amount(l.total_credits_pending()));
+  if (l.total_debits_posted() != l.total_credits_posted() ||
+      l.total_debits_pending() != l.total_credits_pending())
+    fail("expect books balanced: posted debits " + format_amount(l.total_debits_posted()) +
+         " vs credits " + format_amount(l.total_credits_posted()) + ", pending debits " +
+         format_amount(l.total_debits_pending()) + " vs credits " +
+         format_amount(l.total_credits_pending()));
   return Status::Ok();
 }
 
 Status Driver::expect(const std::vector<std::string>& w) {
-  if (w.size() < 2) return bad("usage: expect refused|job|balance|award|fund|revenue|gpus|node|jobs|books ...");
+  if (w.size() < 2)
+    return bad("usage: expect refused|job|balance|award|fund|revenue|gpus|node|jobs|books ...");
   const std::vector<std::string> rest(w.begin() + 1, w.end());
   const std::string& what = rest[0];
   if (what == "refused") {
@@ -1144,25 +1217,44 @@ Status Driver::line(const std::vector<std::string>& w) {
     }
     return vc_->advance_to(target);
   }
-  if (verb == "node") st = node_state(w);
-  else if (verb == "org") st = org(w);
-  else if (verb == "project") st = project_cmd(w);
-  else if (verb == "scheme") st = scheme_cmd(w);
-  else if (verb == "fund") st = fund(w);
-  else if (verb == "award") st = award(w);
-  else if (verb == "supplement") st = supplement(w);
-  else if (verb == "close") st = close_award(w);
-  else if (verb == "order") st = funding_order(w);
-  else if (verb == "criteria") st = criteria(w);
-  else if (verb == "apply") st = apply(w);
-  else if (verb == "review") st = review(w);
-  else if (verb == "approve" || verb == "reject") st = decide(w);
-  else if (verb == "report") st = report(w);
-  else if (verb == "topup") st = topup(w);
-  else if (verb == "submit") st = submit(w);
-  else if (verb == "cancel") st = cancel(w);
-  else if (verb == "hold" || verb == "release") st = hold_or_release(w);
-  else return bad("unknown command '" + verb + "'");
+  if (verb == "node")
+    st = node_state(w);
+  else if (verb == "org")
+    st = org(w);
+  else if (verb == "project")
+    st = project_cmd(w);
+  else if (verb == "scheme")
+    st = scheme_cmd(w);
+  else if (verb == "fund")
+    st = fund(w);
+  else if (verb == "award")
+    st = award(w);
+  else if (verb == "supplement")
+    st = supplement(w);
+  else if (verb == "close")
+    st = close_award(w);
+  else if (verb == "order")
+    st = funding_order(w);
+  else if (verb == "criteria")
+    st = criteria(w);
+  else if (verb == "apply")
+    st = apply(w);
+  else if (verb == "review")
+    st = review(w);
+  else if (verb == "approve" || verb == "reject")
+    st = decide(w);
+  else if (verb == "report")
+    st = report(w);
+  else if (verb == "topup")
+    st = topup(w);
+  else if (verb == "submit")
+    st = submit(w);
+  else if (verb == "cancel")
+    st = cancel(w);
+  else if (verb == "hold" || verb == "release")
+    st = hold_or_release(w);
+  else
+    return bad("unknown command '" + verb + "'");
   // Administration done on the engine directly is part of this time's batch too.
   if (st.ok()) vc_->mark_dirty();
   return st;

@@ -29,12 +29,14 @@ TEST(ScenarioDriverTest, PassingScenarioHasNoFailures) {
 TEST(ScenarioDriverTest, FailedExpectNamesFileLineExpectedAndFound) {
   const Outcome o = run_scenario(std::string(kSetup) +
                                      "submit vision gpus=2 time=1h\n"
-                                     "expect job 1 PENDING\n"      // line 8
+                                     "expect job 1 PENDING\n"           // line 8
                                      "expect balance vision held=1\n",  // line 9
                                  "story.scenario");
   ASSERT_EQ(o.failures.size(), 2u);
-  EXPECT_EQ(o.failures[0], "story.scenario:8: expect job 1: state: expected PENDING, found RUNNING");
-  EXPECT_EQ(o.failures[1], "story.scenario:9: expect balance vision: held: expected 1.0000, found 60.0000");
+  EXPECT_EQ(o.failures[0],
+            "story.scenario:8: expect job 1: state: expected PENDING, found RUNNING");
+  EXPECT_EQ(o.failures[1],
+            "story.scenario:9: expect balance vision: held: expected 1.0000, found 60.0000");
 }
 
 TEST(ScenarioDriverTest, MistakeInTheFileStopsTheRunAtItsLine) {
@@ -48,9 +50,11 @@ TEST(ScenarioDriverTest, MistakeInTheFileStopsTheRunAtItsLine) {
 }
 
 TEST(ScenarioDriverTest, UnexpectedRefusalStopsTheRun) {
-  const Outcome o = run_scenario(std::string(kSetup) + "submit vision gpus=0\n", "refused.scenario");
+  const Outcome o =
+      run_scenario(std::string(kSetup) + "submit vision gpus=0\n", "refused.scenario");
   ASSERT_EQ(o.failures.size(), 1u);
-  EXPECT_EQ(o.failures[0].rfind("refused.scenario:7: `submit vision gpus=0` failed: ", 0), 0u) << o.failures[0];
+  EXPECT_EQ(o.failures[0].rfind("refused.scenario:7: `submit vision gpus=0` failed: ", 0), 0u)
+      << o.failures[0];
 }
 
 TEST(ScenarioDriverTest, ExpectRefusedChecksTheCode) {
@@ -60,16 +64,19 @@ TEST(ScenarioDriverTest, ExpectRefusedChecksTheCode) {
                                      "expect refused submit vision gpus=1\n",
                                  "r.scenario");
   ASSERT_EQ(o.failures.size(), 2u);
-  EXPECT_EQ(o.failures[0].rfind("r.scenario:8: expected `submit vision gpus=0` to be refused with not_found, found "
-                                "invalid_argument",
-                                0),
+  EXPECT_EQ(o.failures[0].rfind(
+                "r.scenario:8: expected `submit vision gpus=0` to be refused with not_found, found "
+                "invalid_argument",
+                0),
             0u)
       << o.failures[0];
-  EXPECT_EQ(o.failures[1], "r.scenario:9: expected `submit vision gpus=1` to be refused, but it succeeded");
+  EXPECT_EQ(o.failures[1],
+            "r.scenario:9: expected `submit vision gpus=1` to be refused, but it succeeded");
 }
 
 TEST(ScenarioDriverTest, UnknownNameInsideExpectRefusedIsAMistakeNotARefusal) {
-  const Outcome o = run_scenario(std::string(kSetup) + "expect refused submit nobody gpus=1\n", "n.scenario");
+  const Outcome o =
+      run_scenario(std::string(kSetup) + "expect refused submit nobody gpus=1\n", "n.scenario");
   ASSERT_EQ(o.failures.size(), 1u);
   EXPECT_EQ(o.failures[0], "n.scenario:7: no project named 'nobody'");
 }
@@ -80,7 +87,8 @@ TEST(ScenarioDriverTest, MalformedArrayOrDependencyIsAMistakeNotARefusal) {
     const char* failure;
   } cases[] = {
       {"submit vision array=0-2 runs=1h,2h", "m.scenario:7: runs= has 2 runtimes for 3 tasks"},
-      {"submit vision runs=1h", "m.scenario:7: runs= gives each task of an array its runtime; this submit has no array="},
+      {"submit vision runs=1h",
+       "m.scenario:7: runs= gives each task of an array its runtime; this submit has no array="},
       {"expect refused submit vision array=3-1",
        "m.scenario:7: array range '3-1' is not N or N-M with N <= M <= 1000000"},
       {"expect refused submit vision after=afterok",
@@ -100,9 +108,9 @@ TEST(ScenarioDriverTest, UnstartedJobShowsNoStartTime) {
                                  "s.scenario");
   ASSERT_EQ(o.failures.size(), 1u);
   EXPECT_EQ(o.failures[0],
-            "s.scenario:8: expect job 1: start: expected 2026-01-01T00:00:00Z (+0s), found (not started)");
+            "s.scenario:8: expect job 1: start: expected 2026-01-01T00:00:00Z (+0s), found (not "
+            "started)");
 }
-
 
 TEST(ScenarioDriverTest, GangJobShowsItsNodesInOrderAndItsPlannedRuntime) {
   const Outcome o = run_scenario(
@@ -120,7 +128,9 @@ TEST(ScenarioDriverTest, GangJobShowsItsNodesInOrderAndItsPlannedRuntime) {
       "submit vision gpus=6 gpus_per_node=4 nodes=2\n",     // line 12
       "g.scenario");
   ASSERT_EQ(o.failures.size(), 3u);
-  EXPECT_EQ(o.failures[0], "g.scenario:10: expect job 1: nodes: expected n2,n1, found n1,n2; planned: expected 2h, found 1h");
+  EXPECT_EQ(o.failures[0],
+            "g.scenario:10: expect job 1: nodes: expected n2,n1, found n1,n2; planned: expected "
+            "2h, found 1h");
   EXPECT_EQ(o.failures[1], "g.scenario:11: expect job 1: nodes: expected n1, found n1,n2");
   EXPECT_EQ(o.failures[2], "g.scenario:12: gpus=6 is not gpus_per_node x nodes (8)");
 }
@@ -130,7 +140,8 @@ TEST(ScenarioDriverTest, SchedulerOptionsAreCheckedBeforeStart) {
     const char* line;
     const char* failure;
   } cases[] = {
-      {"scheduler order=lifo", "o.scenario:1: order must be priority, fifo or shortest, got 'lifo'"},
+      {"scheduler order=lifo",
+       "o.scenario:1: order must be priority, fifo or shortest, got 'lifo'"},
       {"scheduler conservative=yes", "o.scenario:1: conservative must be on or off, got 'yes'"},
   };
   for (const auto& c : cases) {
@@ -138,9 +149,10 @@ TEST(ScenarioDriverTest, SchedulerOptionsAreCheckedBeforeStart) {
     ASSERT_EQ(o.failures.size(), 1u) << c.line;
     EXPECT_EQ(o.failures[0], c.failure);
   }
-  const Outcome ok = run_scenario("scheduler conservative=on order=fifo strict=off predict=off\nnode n1 H100 8\n"
-                                  "price H100 30\nstart\nexpect gpus free=8\n",
-                                  "ok.scenario");
+  const Outcome ok = run_scenario(
+      "scheduler conservative=on order=fifo strict=off predict=off\nnode n1 H100 8\n"
+      "price H100 30\nstart\nexpect gpus free=8\n",
+      "ok.scenario");
   EXPECT_TRUE(ok.ok()) << (ok.failures.empty() ? "" : ok.failures[0]);
 }
 

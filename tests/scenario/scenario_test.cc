@@ -21,7 +21,8 @@ std::vector<fs::path> scenario_files() {
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(scenario_dir(), ec))
-    if (entry.is_regular_file() && entry.path().extension() == ".scenario") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".scenario")
+      files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -43,7 +44,9 @@ TEST_P(ScenarioFile, Passes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ScenarioFile, ::testing::ValuesIn(scenario_files()),
-                         [](const ::testing::TestParamInfo<fs::path>& info) { return test_name(info.param); });
+                         [](const ::testing::TestParamInfo<fs::path>& info) {
+                           return test_name(info.param);
+                         });
 
 TEST(ScenarioFiles, AreFound) {
   EXPECT_GE(scenario_files().size(), 10u) << "no scenarios found in " << scenario_dir().string();

@@ -36,8 +36,9 @@ std::unique_ptr<VirtualCluster> make_centre(SimOptions options = {}) {
   core::Engine& e = (*vc)->engine();
   const OrgId org = e.create_org("hku", core::OrgKind::kUniversity, kT0)->id;
   const ProjectId p = e.create_project(org, "vision", kT0)->id;
-  const SchemeId s = e.create_scheme("ai", 7000, ~0u >> (32 - core::kOrgKindCount), core::Shortfall::kWallet,
-                                     100'000'0000, kT0)->id;
+  const SchemeId s = e.create_scheme("ai", 7000, ~0u >> (32 - core::kOrgKindCount),
+                                     core::Shortfall::kWallet, 100'000'0000, kT0)
+                         ->id;
   EXPECT_TRUE(e.create_award(s, p, 20'000'0000, 12, kT0 + 3 * kHour, kT0 + 30 * kHour, kT0).ok());
   EXPECT_TRUE(e.top_up(p, 1'500'0000, "", kT0).ok());
   return std::move(*vc);
@@ -65,11 +66,14 @@ std::vector<Submission> workload() {
     s.request.gpu_model = next(3) == 0 ? "A100" : "";
     s.request.tier = static_cast<core::Tier>(next(3));
     s.request.time_limit_s = (1 + static_cast<int64_t>(next(4))) * 1800;
-    if (next(5) != 0) s.process.runtime_ms = static_cast<int64_t>(next(150)) * kMinute + static_cast<int64_t>(next(1000));
+    if (next(5) != 0)
+      s.process.runtime_ms =
+          static_cast<int64_t>(next(150)) * kMinute + static_cast<int64_t>(next(1000));
     s.process.exit_code = next(7) == 0 ? 1 : 0;
     out.push_back(s);
   }
-  std::stable_sort(out.begin(), out.end(), [](const Submission& a, const Submission& b) { return a.at_ms < b.at_ms; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Submission& a, const Submission& b) { return a.at_ms < b.at_ms; });
   return out;
 }
 
@@ -91,7 +95,8 @@ Replay replay(int64_t max_step_ms, uint64_t jitter_seed) {
       int64_t step = target - vc->now_ms();
       if (max_step_ms > 0) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
-        step = std::min<int64_t>(step, 1 + static_cast<int64_t>((x >> 33) % static_cast<uint64_t>(max_step_ms)));
+        step = std::min<int64_t>(
+            step, 1 + static_cast<int64_t>((x >> 33) % static_cast<uint64_t>(max_step_ms)));
       }
       EXPECT_TRUE(vc->advance_by(step).ok());
     }
@@ -261,8 +266,9 @@ TEST(VirtualClusterTest, AReportFallingOverdueIsAnEventForAWaitingJob) {
   core::Engine& e = (*vc)->engine();
   const OrgId org = e.create_org("hku", core::OrgKind::kUniversity, kT0)->id;
   const ProjectId p = e.create_project(org, "vision", kT0)->id;
-  const SchemeId s = e.create_scheme("strict", 7000, ~0u >> (32 - core::kOrgKindCount), core::Shortfall::kWait,
-                                     100'000'0000, kT0)->id;
+  const SchemeId s = e.create_scheme("strict", 7000, ~0u >> (32 - core::kOrgKindCount),
+                                     core::Shortfall::kWait, 100'000'0000, kT0)
+                         ->id;
   // An award too small for any job's share, so the job waits; a report is due a month in.
   ASSERT_TRUE(e.create_award(s, p, 1, 8, kT0, kT0 + 300 * 24 * kHour, kT0, 1).ok());
   ASSERT_TRUE(e.top_up(p, 1'000'0000, "", kT0).ok());

@@ -54,7 +54,8 @@ TEST_F(LogTest, JsonLinesAreOneObjectEach) {
   const auto first = nlohmann::json::parse(lines[0]);
   EXPECT_EQ(first["level"], "info");
   EXPECT_EQ(first["message"], "admin token written to berth-state/admin.token");
-  EXPECT_TRUE(std::regex_match(first["time"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+  EXPECT_TRUE(std::regex_match(first["time"].get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
   const auto second = nlohmann::json::parse(lines[1]);
   EXPECT_EQ(second["level"], "error");
   EXPECT_EQ(second["message"], "a \"quoted\"\nmessage");

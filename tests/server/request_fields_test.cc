@@ -65,14 +65,16 @@ TEST_F(RequestFieldsTest, IntegerAboveInt64IsTooLargeNotWrapped) {
 }
 
 TEST_F(RequestFieldsTest, AmountAboveTheRequestLimitNamesTheField) {
-  for (const char* body : {R"({"amount": 9223372036854775807})", R"({"amount": 18446744073709551615})",
-                           R"({"amount": "99999999999999999999999999.5"})", R"({"amount": "1000000000000.0001"})"}) {
+  for (const char* body :
+       {R"({"amount": 9223372036854775807})", R"({"amount": 18446744073709551615})",
+        R"({"amount": "99999999999999999999999999.5"})", R"({"amount": "1000000000000.0001"})"}) {
     auto a = amount_field(json::parse(body), "amount");
     ASSERT_FALSE(a.ok()) << body;
     expect_invalid(a.status(), "'amount'");
     expect_invalid(a.status(), "too large");
   }
-  EXPECT_EQ(*amount_field(json::parse(R"({"amount": "1000000000000"})"), "amount"), kMaxRequestAmountMinor);
+  EXPECT_EQ(*amount_field(json::parse(R"({"amount": "1000000000000"})"), "amount"),
+            kMaxRequestAmountMinor);
   auto negative = amount_field(json::parse(R"({"amount": -5})"), "amount");
   ASSERT_FALSE(negative.ok());
   expect_invalid(negative.status(), "'amount'");
@@ -80,8 +82,9 @@ TEST_F(RequestFieldsTest, AmountAboveTheRequestLimitNamesTheField) {
 }
 
 TEST_F(RequestFieldsTest, NamesWithControlCharactersAreRefused) {
-  for (const std::string& name : std::vector<std::string>{"a\x1b[2Jb", "tab\there", "line\nbreak",
-                                                          std::string("nul\0x", 5), "del\x7f", "c1\xc2\x9b"}) {
+  for (const std::string& name :
+       std::vector<std::string>{"a\x1b[2Jb", "tab\there", "line\nbreak", std::string("nul\0x", 5),
+                                "del\x7f", "c1\xc2\x9b"}) {
     auto n = name_field(json{{"name", name}}, "name", true);
     ASSERT_FALSE(n.ok()) << name;
     expect_invalid(n.status(), "'name' must not hold control characters");
@@ -98,7 +101,8 @@ TEST_F(RequestFieldsTest, JobNameWithControlCharactersIsRefused) {
 }
 
 TEST_F(RequestFieldsTest, HugeOrNegativeIdsNameNothing) {
-  for (const json& ref : {json("123456789012345678901234567890"), json(-1), json(1.5), json("18446744073709551616")}) {
+  for (const json& ref : {json("123456789012345678901234567890"), json(-1), json(1.5),
+                          json("18446744073709551616")}) {
     auto o = find_org(*engine, ref, admin);
     ASSERT_FALSE(o.ok()) << ref.dump();
     EXPECT_EQ(o.status().code(), Code::kNotFound) << ref.dump();
@@ -110,18 +114,25 @@ TEST_F(RequestFieldsTest, HugeOrNegativeIdsNameNothing) {
 TEST_F(RequestFieldsTest, MemberCannotDependOnAnotherOrganisationsJob) {
   const JobId theirs = submit_b();
   member_a.org = org_a;
-  const json b = {{"project", "pa"}, {"gpus", 1}, {"dependency", "afterok:" + std::to_string(theirs.value)}};
+  const json b = {
+      {"project", "pa"}, {"gpus", 1}, {"dependency", "afterok:" + std::to_string(theirs.value)}};
   auto r = job_request(*engine, b, member_a, true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kNotFound);
-  EXPECT_NE(r.status().message().find("job " + std::to_string(theirs.value) + " not found"), std::string::npos);
+  EXPECT_NE(r.status().message().find("job " + std::to_string(theirs.value) + " not found"),
+            std::string::npos);
   // Refused exactly as a job that does not exist is.
-  auto none = job_request(*engine, {{"project", "pa"}, {"gpus", 1}, {"dependency", "afterok:999"}}, member_a, true);
+  auto none = job_request(*engine, {{"project", "pa"}, {"gpus", 1}, {"dependency", "afterok:999"}},
+                          member_a, true);
   EXPECT_EQ(none.status().code(), Code::kNotFound);
   // An admin may, and a member of the job's own organisation may.
-  EXPECT_TRUE(job_request(*engine, {{"project", "pb"}, {"gpus", 1}, {"dependency", "afterok:1"}}, admin, true).ok());
+  EXPECT_TRUE(job_request(*engine, {{"project", "pb"}, {"gpus", 1}, {"dependency", "afterok:1"}},
+                          admin, true)
+                  .ok());
   Principal member_b{"bob", Role::kMember, org_b};
-  EXPECT_TRUE(job_request(*engine, {{"project", "pb"}, {"gpus", 1}, {"dependency", "afterok:1"}}, member_b, true).ok());
+  EXPECT_TRUE(job_request(*engine, {{"project", "pb"}, {"gpus", 1}, {"dependency", "afterok:1"}},
+                          member_b, true)
+                  .ok());
 }
 
 TEST_F(RequestFieldsTest, AGpuModelMatchesWhateverItsCaseAndAnUnknownOneListsTheModels) {

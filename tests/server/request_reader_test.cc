@@ -58,7 +58,8 @@ TEST(RequestReaderTest, HeadersOverTheLimitAre431EvenUnfinished) {
   EXPECT_EQ(r.refusal_status(), 431);
 
   RequestReader whole(1024, 1024);
-  EXPECT_EQ(whole.add("GET / HTTP/1.1\r\nX-Long: " + std::string(1100, 'a') + "\r\n\r\n"), Phase::kRefused);
+  EXPECT_EQ(whole.add("GET / HTTP/1.1\r\nX-Long: " + std::string(1100, 'a') + "\r\n\r\n"),
+            Phase::kRefused);
   EXPECT_EQ(whole.refusal_status(), 431);
 }
 
@@ -71,20 +72,24 @@ TEST(RequestReaderTest, BodyOverTheLimitIs413BeforeItArrives) {
 
 TEST(RequestReaderTest, ChunkedBodiesAre411) {
   RequestReader r(16384, 1024);
-  EXPECT_EQ(r.add("POST /v1/jobs HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), Phase::kRefused);
+  EXPECT_EQ(
+      r.add("POST /v1/jobs HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+      Phase::kRefused);
   EXPECT_EQ(r.refusal_status(), 411);
 }
 
 TEST(RequestReaderTest, BadOrConflictingContentLengthIs400) {
-  for (const std::string& headers : {std::string("Content-Length: 5abc\r\n"), std::string("Content-Length: -1\r\n"),
-                                     std::string("Content-Length: 3\r\ncontent-length: 4\r\n"),
-                                     std::string(" folded: line\r\n"), std::string("no colon\r\n")}) {
+  for (const std::string& headers :
+       {std::string("Content-Length: 5abc\r\n"), std::string("Content-Length: -1\r\n"),
+        std::string("Content-Length: 3\r\ncontent-length: 4\r\n"), std::string(" folded: line\r\n"),
+        std::string("no colon\r\n")}) {
     RequestReader r(16384, 1024);
     EXPECT_EQ(r.add("POST /v1/jobs HTTP/1.1\r\n" + headers + "\r\n"), Phase::kRefused) << headers;
     EXPECT_EQ(r.refusal_status(), 400) << headers;
   }
   RequestReader same(16384, 1024);
-  EXPECT_EQ(same.add("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab"), Phase::kReady);
+  EXPECT_EQ(same.add("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab"),
+            Phase::kReady);
 }
 
 TEST(RequestReaderTest, RefusalIsFinal) {

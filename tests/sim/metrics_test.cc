@@ -18,7 +18,8 @@ using testing::outcome;
 //   2 (b): submitted 0, waits for 1, runs 100-300 on 4 GPUs;
 //   3 (a): submitted 50, runs 100-105 on 4 GPUs beside 2.
 std::vector<JobOutcome> three_jobs() {
-  return {outcome(1, "a", 0, 0, 100, 8), outcome(2, "b", 0, 100, 300, 4), outcome(3, "a", 50, 100, 105, 4)};
+  return {outcome(1, "a", 0, 0, 100, 8), outcome(2, "b", 0, 100, 300, 4),
+          outcome(3, "a", 50, 100, 105, 4)};
 }
 
 TEST(Metrics, ThreeJobsOnOneNode) {
@@ -48,7 +49,8 @@ TEST(Metrics, ThreeJobsOnOneNode) {
 }
 
 TEST(Metrics, OneTenantIsPerfectlyFair) {
-  const nlohmann::json m = compute_metrics({outcome(1, "", 0, 0, 10, 1), outcome(2, "", 0, 1000, 1010, 1)}, 1);
+  const nlohmann::json m =
+      compute_metrics({outcome(1, "", 0, 0, 10, 1), outcome(2, "", 0, 1000, 1010, 1)}, 1);
   EXPECT_DOUBLE_EQ(m["jain_fairness"].get<double>(), 1.0);
   EXPECT_TRUE(m["tenants"].contains(""));
 }
@@ -109,16 +111,17 @@ TEST(Jain, KnownValues) {
 TEST(UtilizationSeries, ThreeBucketsOfThreeJobs) {
   const std::vector<double> u = utilization_series(three_jobs(), 8, 3);
   ASSERT_EQ(u.size(), 3u);
-  EXPECT_DOUBLE_EQ(u[0], 1.0);          // 0-100: job 1 on all 8
-  EXPECT_DOUBLE_EQ(u[1], 4.2 / 8);      // 100-200: job 2 on 4, job 3 on 4 for 5 of 100 s
-  EXPECT_DOUBLE_EQ(u[2], 0.5);          // 200-300: job 2 on 4
+  EXPECT_DOUBLE_EQ(u[0], 1.0);      // 0-100: job 1 on all 8
+  EXPECT_DOUBLE_EQ(u[1], 4.2 / 8);  // 100-200: job 2 on 4, job 3 on 4 for 5 of 100 s
+  EXPECT_DOUBLE_EQ(u[2], 0.5);      // 200-300: job 2 on 4
   // The series averages to the overall utilisation.
   EXPECT_NEAR((u[0] + u[1] + u[2]) / 3, 0.675, 1e-12);
 }
 
 TEST(UtilizationSeries, LongJobsSpanBucketsExactly) {
   // One GPU busy 15-85 s of 0-100 s, ten buckets: 5 s of bucket 1, all of 2-7, 5 s of bucket 8.
-  const std::vector<double> u = utilization_series({outcome(1, "", 0, 15, 85, 1), outcome(2, "", 0, 100, 100, 1)}, 1, 10);
+  const std::vector<double> u =
+      utilization_series({outcome(1, "", 0, 15, 85, 1), outcome(2, "", 0, 100, 100, 1)}, 1, 10);
   ASSERT_EQ(u.size(), 10u);
   const std::vector<double> want = {0, 0.5, 1, 1, 1, 1, 1, 1, 0.5, 0};
   for (size_t i = 0; i < 10; ++i) EXPECT_NEAR(u[i], want[i], 1e-12) << i;

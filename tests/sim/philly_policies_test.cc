@@ -1,8 +1,9 @@
 // The policy comparison of issue 4 on the real Philly trace, Oct 1 - Nov 30 2017 (68,510 jobs):
 // on a shared cluster of 64 nodes x 8 GPUs, where the queue is long, berth's default policy
 // with predicted runtimes must cut FIFO's average JCT to at most 0.43x and come within 1.09x
-// of shortest-job-first with the true runtimes (the ratios Helios found for QSSF); on the per-VC pools of philly_vc_nodes.csv, where this trace's load is light, it
-// must not be worse than FIFO. (Full figures for all five policies: docs/sim.md.)
+// of shortest-job-first with the true runtimes (the ratios Helios found for QSSF); on the per-VC
+// pools of philly_vc_nodes.csv, where this trace's load is light, it must not be worse than FIFO.
+// (Full figures for all five policies: docs/sim.md.)
 #include <gtest/gtest.h>
 
 #include "sim/replay.h"
@@ -17,12 +18,14 @@ Trace philly_oct_nov() {
   TraceOptions options;
   options.from_epoch_s = *parse_utc_timestamp_s("2017-10-01 00:00:00");
   options.to_epoch_s = *parse_utc_timestamp_s("2017-12-01 00:00:00");
-  auto trace = read_trace((real_traces() / "philly" / "jobs.csv").string(), TraceFormat::kPhilly, options);
+  auto trace =
+      read_trace((real_traces() / "philly" / "jobs.csv").string(), TraceFormat::kPhilly, options);
   EXPECT_TRUE(trace.ok()) << trace.status().ToString();
   return trace.ok() ? std::move(*trace) : Trace{};
 }
 
-double avg_jct(const Trace& trace, Policy policy, const std::vector<std::pair<std::string, int>>& pools, int nodes) {
+double avg_jct(const Trace& trace, Policy policy,
+               const std::vector<std::pair<std::string, int>>& pools, int nodes) {
   ReplayConfig config;
   for (int i = 0; i < nodes; ++i) {
     core::Node n;

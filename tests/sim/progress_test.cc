@@ -43,7 +43,8 @@ TEST(Progress, OnATerminalRedrawsOncePerPercent) {
   const std::string out = contents(f);
   EXPECT_EQ(std::count(out.begin(), out.end(), '\r'), 101);
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
-  EXPECT_NE(out.find("replay [##############################] 100% (1000/1000)"), std::string::npos) << out;
+  EXPECT_NE(out.find("replay [##############################] 100% (1000/1000)"), std::string::npos)
+      << out;
   EXPECT_EQ(out.back(), '\n');
   std::fclose(f);
 }

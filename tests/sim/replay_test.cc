@@ -19,9 +19,13 @@ using testing::real_traces;
 
 // A trace job. Its time limit is its runtime unless given, so that backfill (--estimates
 // limit) plans with the truth and a job's money held at start is its whole cost.
-TraceJob trace_job(int64_t id, int64_t submit_s, int gpus, int64_t runtime_s, const std::string& tenant = "t",
-                   int64_t time_limit_s = -1) {
-  return TraceJob{.id = id, .submit_s = submit_s, .runtime_s = runtime_s, .gpus = gpus, .tenant = tenant,
+TraceJob trace_job(int64_t id, int64_t submit_s, int gpus, int64_t runtime_s,
+                   const std::string& tenant = "t", int64_t time_limit_s = -1) {
+  return TraceJob{.id = id,
+                  .submit_s = submit_s,
+                  .runtime_s = runtime_s,
+                  .gpus = gpus,
+                  .tenant = tenant,
                   .time_limit_s = time_limit_s < 0 ? runtime_s : time_limit_s};
 }
 
@@ -43,7 +47,8 @@ core::ClusterConfig nodes(int count, int gpus_per_node) {
   return c;
 }
 
-ReplayConfig config_for(core::ClusterConfig cluster, Policy policy, Estimates estimates = Estimates::kLimit) {
+ReplayConfig config_for(core::ClusterConfig cluster, Policy policy,
+                        Estimates estimates = Estimates::kLimit) {
   ReplayConfig c;
   c.cluster = std::move(cluster);
   c.policy = policy;
@@ -71,7 +76,8 @@ void expect_schedule(const ReplayResult& r, const Trace& trace, const std::vecto
     auto it = by_id.find(w.id);
     ASSERT_NE(it, by_id.end());
     const JobOutcome& o = *it->second;
-    const auto t = std::find_if(trace.jobs.begin(), trace.jobs.end(), [&](const TraceJob& j) { return j.id == w.id; });
+    const auto t = std::find_if(trace.jobs.begin(), trace.jobs.end(),
+                                [&](const TraceJob& j) { return j.id == w.id; });
     ASSERT_NE(t, trace.jobs.end());
     EXPECT_EQ(o.submit_s, t->submit_s);
     EXPECT_EQ(o.start_s, w.start_s);
@@ -86,7 +92,8 @@ void expect_schedule(const ReplayResult& r, const Trace& trace, const std::vecto
 //   3: submit 20, 1 GPU,   50 s
 //   4: submit 30, 1 GPU,  200 s
 Trace blocked_head() {
-  return trace_of({trace_job(1, 0, 2, 100), trace_job(2, 10, 4, 50), trace_job(3, 20, 1, 50), trace_job(4, 30, 1, 200)});
+  return trace_of({trace_job(1, 0, 2, 100), trace_job(2, 10, 4, 50), trace_job(3, 20, 1, 50),
+                   trace_job(4, 30, 1, 200)});
 }
 
 // EASY: job 2 is reserved the whole node at 100 (when 1 ends). Job 3 fits in a free GPU and
@@ -118,9 +125,10 @@ TEST(Replay, FifoLetsNothingPassTheBlockedJob) {
 // 200; 3 and 2 need all 4 GPUs and wait. 5 runs 200-260, 3 260-360, 2 360-660.
 // The time limits are all 1,000 s, so only the oracle runtimes tell the jobs apart.
 TEST(Replay, SjfOrdersByGpuTime) {
-  const Trace t = trace_of({trace_job(1, 0, 4, 100, "t", 1000), trace_job(2, 10, 4, 300, "t", 1000),
-                            trace_job(3, 20, 4, 100, "t", 1000), trace_job(4, 30, 2, 100, "t", 1000),
-                            trace_job(5, 30, 4, 60, "t", 1000)});
+  const Trace t =
+      trace_of({trace_job(1, 0, 4, 100, "t", 1000), trace_job(2, 10, 4, 300, "t", 1000),
+                trace_job(3, 20, 4, 100, "t", 1000), trace_job(4, 30, 2, 100, "t", 1000),
+                trace_job(5, 30, 4, 60, "t", 1000)});
   const ReplayResult r = replay_ok(t, config_for(nodes(1, 4), Policy::kSjf));
   expect_schedule(r, t, {{1, 0, 100}, {2, 360, 660}, {3, 260, 360}, {4, 100, 200}, {5, 200, 260}});
 
@@ -161,7 +169,8 @@ TEST(Replay, DefaultLetsANewJobPreemptOneThatHasRunLong) {
 //      node is free, so it waits for 1: 100-150.
 //   3: submit 5,  8 GPUs,  50 s -> the free node, ending at 55, before 2's reservation: 5-55.
 TEST(Replay, JobsLargerThanANodeRunAsGangs) {
-  const Trace t = trace_of({trace_job(1, 0, 16, 100), trace_job(2, 0, 9, 50), trace_job(3, 5, 8, 50)});
+  const Trace t =
+      trace_of({trace_job(1, 0, 16, 100), trace_job(2, 0, 9, 50), trace_job(3, 5, 8, 50)});
   const ReplayResult r = replay_ok(t, config_for(nodes(3, 8), Policy::kEasy));
   expect_schedule(r, t, {{1, 0, 100}, {2, 100, 150}, {3, 5, 55}});
   std::vector<int> gpus;
@@ -177,8 +186,8 @@ TEST(Replay, JobsLargerThanANodeRunAsGangs) {
 TEST(Replay, JobsLargerThanTheClusterAreSkipped) {
   TraceJob three_nodes = trace_job(2, 0, 4, 10);
   three_nodes.nodes = 3;
-  const Trace t =
-      trace_of({trace_job(1, 0, 24, 10), three_nodes, trace_job(3, 0, 16, 10), trace_job(4, 5, 1, 10)});
+  const Trace t = trace_of(
+      {trace_job(1, 0, 24, 10), three_nodes, trace_job(3, 0, 16, 10), trace_job(4, 5, 1, 10)});
   const ReplayResult r = replay_ok(t, config_for(nodes(2, 8), Policy::kEasy));
   expect_schedule(r, t, {{3, 0, 10}, {4, 10, 20}});
   EXPECT_EQ(r.skipped_too_large, 2);
@@ -199,8 +208,9 @@ TEST(Replay, LastJobOnAnIdleClusterStarts) {
 //   b2: submit 10, 4 GPUs,  10 s -> waits for b1 (a's and d's free nodes are not b's): 50-60.
 //   c1: skipped, counted. Capacity: 4 + 8 + 12 = 24 GPUs (d's pool counts though it is idle).
 TEST(Replay, TenantPoolsAreIndependentClusters) {
-  const Trace t = trace_of({trace_job(1, 0, 4, 100, "a"), trace_job(2, 0, 8, 50, "b"), trace_job(3, 0, 1, 10, "c"),
-                            trace_job(4, 10, 4, 100, "a"), trace_job(5, 10, 4, 10, "b")});
+  const Trace t = trace_of({trace_job(1, 0, 4, 100, "a"), trace_job(2, 0, 8, 50, "b"),
+                            trace_job(3, 0, 1, 10, "c"), trace_job(4, 10, 4, 100, "a"),
+                            trace_job(5, 10, 4, 10, "b")});
   ReplayConfig config = config_for(nodes(1, 4), Policy::kEasy);
   config.pools = {{"a", 1}, {"b", 2}, {"d", 3}};
   const ReplayResult r = replay_ok(t, config);
@@ -230,7 +240,8 @@ Economics lab_economics(Minor award_minor, Minor wallet_minor) {
 }
 
 // `trace` under EASY with limits on `cluster`, with `economics`.
-ReplayResult replay_with(const Trace& trace, const Economics& economics, core::ClusterConfig cluster) {
+ReplayResult replay_with(const Trace& trace, const Economics& economics,
+                         core::ClusterConfig cluster) {
   ReplayConfig config = config_for(std::move(cluster), Policy::kEasy);
   config.economics = &economics;
   return replay_ok(trace, config);
@@ -238,7 +249,8 @@ ReplayResult replay_with(const Trace& trace, const Economics& economics, core::C
 
 // Three 1-GPU jobs of lab, an hour each, all submitted at 0.
 Trace three_lab_hours() {
-  return trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab"), trace_job(3, 0, 1, 3600, "lab")});
+  return trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab"),
+                   trace_job(3, 0, 1, 3600, "lab")});
 }
 
 // One node of 2 GPUs, tenant lab with an award of 1,000.0000 (10,000,000 minor), wallet 100:
@@ -364,7 +376,8 @@ void expect_invariants(const Trace& trace, const ReplayResult& r, size_t expecte
       events.push_back({o.end_s, -o.gpus});
       continue;
     }
-    ASSERT_EQ(o.run_s(), runs_s + restart_s * static_cast<int64_t>(o.runs_s.size() - 1)) << "job " << o.id;
+    ASSERT_EQ(o.run_s(), runs_s + restart_s * static_cast<int64_t>(o.runs_s.size() - 1))
+        << "job " << o.id;
     ASSERT_EQ(o.runs_s.front().first, o.start_s) << "job " << o.id;
     ASSERT_EQ(o.runs_s.back().second, o.end_s) << "job " << o.id;
     for (size_t k = 0; k < o.runs_s.size(); ++k) {
@@ -406,12 +419,14 @@ TEST(ReplayRealTrace, PhillyWeekOnSharedNodesKeepsTheInvariants) {
   SKIP_WITHOUT_REAL_TRACES();
   const Trace t = philly_week();
   ASSERT_GT(t.jobs.size(), 1000u);
-  const ReplayResult r = replay_ok(t, config_for(nodes(64, 8), Policy::kDefault, Estimates::kPredict));
+  const ReplayResult r =
+      replay_ok(t, config_for(nodes(64, 8), Policy::kDefault, Estimates::kPredict));
   expect_invariants(t, r, t.jobs.size() - static_cast<size_t>(r.skipped_too_large));
   EXPECT_EQ(r.never_started, 0);
   EXPECT_EQ(r.total_gpus, 512);
   EXPECT_GT(r.preemptions, 0);  // busy enough for least attained service to stop long jobs
-  EXPECT_TRUE(std::any_of(r.jobs.begin(), r.jobs.end(), [](const JobOutcome& o) { return o.runs_s.size() > 1; }));
+  EXPECT_TRUE(std::any_of(r.jobs.begin(), r.jobs.end(),
+                          [](const JobOutcome& o) { return o.runs_s.size() > 1; }));
 }
 
 // Money with preemption: every VC has an award that ends on day 3, so jobs preempted before
@@ -424,7 +439,10 @@ TEST(ReplayRealTrace, PhillyWeekWithMoneyAndPreemptionKeepsTheBooks) {
   e.prices = {{"GPU", 25'000}};
   e.rate_bps = 7000;
   e.fund_minor = int64_t{1} << 50;
-  e.others = TenantMoney{.award_minor = int64_t{1} << 40, .gpu_level = 1 << 20, .award_days = 3, .wallet_minor = int64_t{1} << 40};
+  e.others = TenantMoney{.award_minor = int64_t{1} << 40,
+                         .gpu_level = 1 << 20,
+                         .award_days = 3,
+                         .wallet_minor = int64_t{1} << 40};
   ReplayConfig config = config_for(nodes(64, 8), Policy::kDefault, Estimates::kPredict);
   config.economics = &e;
   const ReplayResult r = replay_ok(t, config);
@@ -432,7 +450,9 @@ TEST(ReplayRealTrace, PhillyWeekWithMoneyAndPreemptionKeepsTheBooks) {
   EXPECT_GT(r.preemptions, 0);
   int64_t subsidy = 0;
   for (const auto& [tenant, m] : r.money.items()) {
-    EXPECT_EQ(m["subsidy_minor"].get<int64_t>() + m["copay_minor"].get<int64_t>(), m["cost_minor"].get<int64_t>()) << tenant;
+    EXPECT_EQ(m["subsidy_minor"].get<int64_t>() + m["copay_minor"].get<int64_t>(),
+              m["cost_minor"].get<int64_t>())
+        << tenant;
     subsidy += m["subsidy_minor"].get<int64_t>();
   }
   EXPECT_GT(subsidy, 0);
@@ -447,17 +467,20 @@ TEST(ReplayRealTrace, PhillyWeekOnTenantPoolsKeepsTheInvariants) {
   ReplayConfig config = config_for(nodes(1, 8), Policy::kDefault, Estimates::kPredict);
   config.pools = *pools;
   const ReplayResult r = replay_ok(t, config);
-  expect_invariants(t, r, t.jobs.size() - static_cast<size_t>(r.skipped_no_pool + r.skipped_too_large));
+  expect_invariants(t, r,
+                    t.jobs.size() - static_cast<size_t>(r.skipped_no_pool + r.skipped_too_large));
   EXPECT_EQ(r.total_gpus, 2816);
   EXPECT_EQ(r.never_started, 0);  // 11cb48's pool is idle at its last submit: that job too
 }
 
 bool same_outcomes(const std::vector<JobOutcome>& a, const std::vector<JobOutcome>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const JobOutcome& x, const JobOutcome& y) {
-    return x.id == y.id && x.tenant == y.tenant && x.submit_s == y.submit_s && x.start_s == y.start_s &&
-           x.end_s == y.end_s && x.gpus == y.gpus && x.cost_minor == y.cost_minor &&
-           x.subsidy_minor == y.subsidy_minor && x.waited_for_funds == y.waited_for_funds;
-  });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const JobOutcome& x, const JobOutcome& y) {
+                      return x.id == y.id && x.tenant == y.tenant && x.submit_s == y.submit_s &&
+                             x.start_s == y.start_s && x.end_s == y.end_s && x.gpus == y.gpus &&
+                             x.cost_minor == y.cost_minor && x.subsidy_minor == y.subsidy_minor &&
+                             x.waited_for_funds == y.waited_for_funds;
+                    });
 }
 
 // Multifactor priority (age, decayed fair share) is the policy most exposed to when passes run;
@@ -476,7 +499,8 @@ TEST(Replay, TwoReplaysOfAHandMadeTraceAreIdentical) {
   const Trace t = blocked_head();
   Economics e = lab_economics(100'000, 1'000'000);
   e.others = e.tenants["lab"];  // blocked_head's tenant "t" has the same award and wallet
-  for (Policy p : {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf, Policy::kDefault}) {
+  for (Policy p :
+       {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf, Policy::kDefault}) {
     ReplayConfig config = config_for(nodes(1, 4), p, Estimates::kPredict);
     config.economics = &e;
     const ReplayResult a = replay_ok(t, config);

@@ -34,7 +34,8 @@ size_t count(const std::string& text, const std::string& what) {
 // Whether a non-finite number reached the page ("nan", "-nan", "inf" as printf writes them;
 // "tenant" and the like are words, not numbers).
 bool has_non_finite(const std::string& html) {
-  for (const char* bad : {"nan\"", "nan,", "nan ", "nan%", "nan<", "inf\"", "inf,", "inf ", "inf%", "inf<"})
+  for (const char* bad :
+       {"nan\"", "nan,", "nan ", "nan%", "nan<", "inf\"", "inf,", "inf ", "inf%", "inf<"})
     if (html.find(bad) != std::string::npos) return true;
   return false;
 }
@@ -46,12 +47,19 @@ class ReportTest : public ::testing::Test {
   void SetUp() override {
     root_ = testing::make_temp_dir("berth_report_");
     ASSERT_FALSE(root_.empty());
-    runs_.push_back(PolicyRun{"fifo", {}, {outcome(1, "a", 0, 0, 3600, 8, 12'3456, 8'6419),
-                                           outcome(2, "b,c", 0, 3600, 7200, 4), outcome(3, "a", 60, 3600, 3700, 2)}});
-    runs_.push_back(PolicyRun{"sjf<x>", {}, {outcome(1, "a", 0, 100, 3700, 8), outcome(2, "b,c", 0, 3700, 7300, 4),
-                                             outcome(3, "a", 60, 0, 100, 2)}});
+    runs_.push_back(
+        PolicyRun{"fifo",
+                  {},
+                  {outcome(1, "a", 0, 0, 3600, 8, 12'3456, 8'6419),
+                   outcome(2, "b,c", 0, 3600, 7200, 4), outcome(3, "a", 60, 3600, 3700, 2)}});
+    runs_.push_back(
+        PolicyRun{"sjf<x>",
+                  {},
+                  {outcome(1, "a", 0, 100, 3700, 8), outcome(2, "b,c", 0, 3700, 7300, 4),
+                   outcome(3, "a", 60, 0, 100, 2)}});
     for (PolicyRun& r : runs_) r.metrics = compute_metrics(r.jobs, 8);
-    metrics_ = {{"policies", {{"fifo", runs_[0].metrics}, {"sjf<x>", runs_[1].metrics}}}, {"total_gpus", 8}};
+    metrics_ = {{"policies", {{"fifo", runs_[0].metrics}, {"sjf<x>", runs_[1].metrics}}},
+                {"total_gpus", 8}};
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -129,7 +137,8 @@ TEST(Report, HandlesNoRunsAndManyTenants) {
   EXPECT_EQ(count(empty, "<svg"), 3u);
   EXPECT_FALSE(has_non_finite(empty));
   PolicyRun run{"fifo", {}, {}};
-  for (int i = 0; i < 50; ++i) run.jobs.push_back(outcome(i, "t" + std::to_string(i), 0, i, 2 * i + 1, 1));
+  for (int i = 0; i < 50; ++i)
+    run.jobs.push_back(outcome(i, "t" + std::to_string(i), 0, i, 2 * i + 1, 1));
   run.metrics = compute_metrics(run.jobs, 4);
   const std::string html = report_html({run}, 4, {});
   EXPECT_NE(html.find("the 20 with the most jobs, of 50"), std::string::npos);
@@ -137,7 +146,8 @@ TEST(Report, HandlesNoRunsAndManyTenants) {
 }
 
 TEST(Report, UnwritableDirectoryIsAnError) {
-  const Status s = write_report("/proc/berth-cannot-write-here", nlohmann::json::object(), {}, 1, {});
+  const Status s =
+      write_report("/proc/berth-cannot-write-here", nlohmann::json::object(), {}, 1, {});
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kInternal);
 }

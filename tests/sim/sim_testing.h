@@ -26,10 +26,10 @@ inline std::filesystem::path real_traces() {
   return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" / "traces";
 }
 
-#define SKIP_WITHOUT_REAL_TRACES()                                                                                 \
-  do {                                                                                                             \
-    if (!std::filesystem::is_directory(::berth::sim::testing::real_traces()))                                      \
-      GTEST_SKIP() << "no " << ::berth::sim::testing::real_traces().string();                                      \
+#define SKIP_WITHOUT_REAL_TRACES()                                            \
+  do {                                                                        \
+    if (!std::filesystem::is_directory(::berth::sim::testing::real_traces())) \
+      GTEST_SKIP() << "no " << ::berth::sim::testing::real_traces().string(); \
   } while (0)
 
 // Writes `content` to a file named `name` under the test temp dir and returns its path. The
@@ -47,10 +47,17 @@ inline std::string temp_file(const std::string& name, const std::string& content
   return path;
 }
 
-inline JobOutcome outcome(int64_t id, const std::string& tenant, int64_t submit_s, int64_t start_s, int64_t end_s,
-                          int gpus, int64_t cost_minor = 0, int64_t subsidy_minor = 0) {
-  return JobOutcome{.id = id, .tenant = tenant, .submit_s = submit_s, .start_s = start_s, .end_s = end_s,
-                    .gpus = gpus, .cost_minor = cost_minor, .subsidy_minor = subsidy_minor};
+inline JobOutcome outcome(int64_t id, const std::string& tenant, int64_t submit_s, int64_t start_s,
+                          int64_t end_s, int gpus, int64_t cost_minor = 0,
+                          int64_t subsidy_minor = 0) {
+  return JobOutcome{.id = id,
+                    .tenant = tenant,
+                    .submit_s = submit_s,
+                    .start_s = start_s,
+                    .end_s = end_s,
+                    .gpus = gpus,
+                    .cost_minor = cost_minor,
+                    .subsidy_minor = subsidy_minor};
 }
 
 // A fresh directory under the test temp dir, its name starting with `prefix`; "" on failure.

@@ -37,7 +37,8 @@ void expect_malformed(const std::string& path, TraceFormat format, const std::st
 
 // The read stops at the first malformed row, naming `what`; with skip_bad it keeps `kept` jobs
 // and counts `bad` rows skipped. Returns the trace read with skip_bad.
-Trace expect_bad_rows(const std::string& path, TraceFormat format, const std::string& what, size_t kept, int64_t bad) {
+Trace expect_bad_rows(const std::string& path, TraceFormat format, const std::string& what,
+                      size_t kept, int64_t bad) {
   expect_malformed(path, format, what);
   TraceOptions options;
   options.skip_bad = true;
@@ -99,10 +100,22 @@ TEST(SwfTrace, ReadsFieldsSkipsUnusableAndDatesFromHeader) {
   // Sorted by submit, then id; the earliest submit is 0.
   // Job 2: allocated -1, so the requested 4 processors; no requested time, user or wait.
   expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 30, .gpus = 4, .line = 6});
-  expect_job(t.jobs[1], {.id = 5, .submit_s = 0, .runtime_s = 20, .gpus = 1, .tenant = "u7", .time_limit_s = 100,
-                         .log_wait_s = 7, .line = 9});
-  expect_job(t.jobs[2], {.id = 1, .submit_s = 10, .runtime_s = 50, .gpus = 2, .tenant = "u3", .time_limit_s = 60,
-                         .log_wait_s = 5, .line = 5});
+  expect_job(t.jobs[1], {.id = 5,
+                         .submit_s = 0,
+                         .runtime_s = 20,
+                         .gpus = 1,
+                         .tenant = "u7",
+                         .time_limit_s = 100,
+                         .log_wait_s = 7,
+                         .line = 9});
+  expect_job(t.jobs[2], {.id = 1,
+                         .submit_s = 10,
+                         .runtime_s = 50,
+                         .gpus = 2,
+                         .tenant = "u3",
+                         .time_limit_s = 60,
+                         .log_wait_s = 5,
+                         .line = 5});
   EXPECT_FALSE(t.notes.empty());
 }
 
@@ -111,7 +124,8 @@ TEST(SwfTrace, MalformedRowNamesFileLineAndField) {
   Result<Trace> t = read_trace(path, TraceFormat::kSwf, {});
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(t.status().message().find(path + ":3: has 17 fields"), std::string::npos) << t.status().message();
+  EXPECT_NE(t.status().message().find(path + ":3: has 17 fields"), std::string::npos)
+      << t.status().message();
 }
 
 TEST(SwfTrace, SkipBadCountsMalformedRows) {
@@ -169,10 +183,17 @@ TEST(PhillyTrace, ReadsRowsWithCrLfAndATrailingBlankLine) {
   EXPECT_EQ(t.skipped_unusable, 1);  // 0 GPUs
   EXPECT_EQ(t.start_epoch_s, 1506815999);
   // 10.5 s rounds to the nearest second, half away from zero: 11.
-  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 11, .gpus = 2, .tenant = "vcB", .line = 3});
-  expect_job(t.jobs[1], {.id = 1, .submit_s = 11, .runtime_s = 66, .gpus = 1, .tenant = "vcA", .line = 2});
+  expect_job(t.jobs[0],
+             {.id = 2, .submit_s = 0, .runtime_s = 11, .gpus = 2, .tenant = "vcB", .line = 3});
+  expect_job(t.jobs[1],
+             {.id = 1, .submit_s = 11, .runtime_s = 66, .gpus = 1, .tenant = "vcA", .line = 2});
   // Submitted 2017-12-01 00:00:00, 61 days and 1 s after the earliest.
-  expect_job(t.jobs[2], {.id = 4, .submit_s = 61 * 86'400 + 1, .runtime_s = 100, .gpus = 8, .tenant = "vcC", .line = 5});
+  expect_job(t.jobs[2], {.id = 4,
+                         .submit_s = 61 * 86'400 + 1,
+                         .runtime_s = 100,
+                         .gpus = 8,
+                         .tenant = "vcC",
+                         .line = 5});
 }
 
 TEST(PhillyTrace, WindowKeepsFromInclusiveToExclusive) {
@@ -194,10 +215,12 @@ TEST(PhillyTrace, BadTimestampAndMissingColumn) {
                                      "2017/10/01 00:00:10,66.0,1,66.0,vcA\n"
                                      "2017-10-01 00:00:10,-3,1,66.0,vcA\n"
                                      "2017-10-01 00:00:10,66.0,1,66.0\n");
-  const Trace kept = expect_bad_rows(path, TraceFormat::kPhilly, path + ":3: timestamp '2017/10/01 00:00:10'", 1, 3);
+  const Trace kept = expect_bad_rows(path, TraceFormat::kPhilly,
+                                     path + ":3: timestamp '2017/10/01 00:00:10'", 1, 3);
 
   const std::string no_cluster = temp_file("no_cluster.csv", "timestamp,duration,num_gpus\n");
-  expect_malformed(no_cluster, TraceFormat::kPhilly, no_cluster + ":1: the header has no 'cluster' column");
+  expect_malformed(no_cluster, TraceFormat::kPhilly,
+                   no_cluster + ":1: the header has no 'cluster' column");
 }
 
 TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
@@ -206,12 +229,24 @@ TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
   EXPECT_EQ(t.skipped_unusable, 2);  // no GPU; never scheduled
   EXPECT_EQ(t.rounded_up, 1);
   EXPECT_EQ(t.start_epoch_s, 0);
-  // p1 asks for 460 milli-GPU of "V100M16|V100M32": one whole V100M16; runtime = deletion - scheduled.
-  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 20, .gpus = 1, .tenant = "BE", .gpu_model = "V100M16",
+  // p1 asks for 460 milli-GPU of "V100M16|V100M32": one whole V100M16; runtime = deletion -
+  // scheduled.
+  expect_job(t.jobs[0], {.id = 2,
+                         .submit_s = 0,
+                         .runtime_s = 20,
+                         .gpus = 1,
+                         .tenant = "BE",
+                         .gpu_model = "V100M16",
                          .line = 3});
-  expect_job(t.jobs[1], {.id = 1, .submit_s = 50, .runtime_s = 380, .gpus = 1, .tenant = "LS", .line = 2});
-  expect_job(t.jobs[2], {.id = 5, .submit_s = 250, .runtime_s = 100, .gpus = 8, .tenant = "Burstable",
-                         .gpu_model = "G3", .line = 6});
+  expect_job(t.jobs[1],
+             {.id = 1, .submit_s = 50, .runtime_s = 380, .gpus = 1, .tenant = "LS", .line = 2});
+  expect_job(t.jobs[2], {.id = 5,
+                         .submit_s = 250,
+                         .runtime_s = 100,
+                         .gpus = 8,
+                         .tenant = "Burstable",
+                         .gpu_model = "G3",
+                         .line = 6});
   bool rounded_note = false, model_note = false;
   for (const std::string& n : t.notes) {
     rounded_note = rounded_note || n.find("rounded up") != std::string::npos;
@@ -222,22 +257,32 @@ TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
 }
 
 TEST(PaiTrace, DeletionBeforeScheduledIsMalformed) {
-  const std::string path = temp_file("bad_pai.csv",
-                                     "name,num_gpu,gpu_milli,gpu_spec,qos,creation_time,deletion_time,scheduled_time\n"
-                                     "p0,1,1000,,LS,10,5,10\n");
+  const std::string path =
+      temp_file("bad_pai.csv",
+                "name,num_gpu,gpu_milli,gpu_spec,qos,creation_time,deletion_time,scheduled_time\n"
+                "p0,1,1000,,LS,10,5,10\n");
   expect_malformed(path, TraceFormat::kPai, path + ":2: deletion_time");
 }
 
 TEST(CsvTrace, ReadsColumnsInAnyOrder) {
   const Trace t = read_ok(data_file("small_jobs.csv"), TraceFormat::kCsv);
   ASSERT_EQ(t.jobs.size(), 2u);
-  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 60, .gpus = 2, .tenant = "bob", .line = 3});
-  expect_job(t.jobs[1], {.id = 1, .submit_s = 50, .runtime_s = 3600, .gpus = 8, .nodes = 1, .tenant = "alice",
-                         .time_limit_s = 7200, .gpu_model = "H100", .line = 2});
+  expect_job(t.jobs[0],
+             {.id = 2, .submit_s = 0, .runtime_s = 60, .gpus = 2, .tenant = "bob", .line = 3});
+  expect_job(t.jobs[1], {.id = 1,
+                         .submit_s = 50,
+                         .runtime_s = 3600,
+                         .gpus = 8,
+                         .nodes = 1,
+                         .tenant = "alice",
+                         .time_limit_s = 7200,
+                         .gpu_model = "H100",
+                         .line = 2});
 }
 
 TEST(CsvTrace, IdColumnIsTheJobId) {
-  const Trace t = read_ok(temp_file("ids.csv", "id,submit_s,runtime_s,gpus\n70,5,1,1\n42,5,1,1\n"), TraceFormat::kCsv);
+  const Trace t = read_ok(temp_file("ids.csv", "id,submit_s,runtime_s,gpus\n70,5,1,1\n42,5,1,1\n"),
+                          TraceFormat::kCsv);
   ASSERT_EQ(t.jobs.size(), 2u);
   EXPECT_EQ(t.jobs[0].id, 42);  // same submit: by id
   EXPECT_EQ(t.jobs[1].id, 70);
@@ -265,13 +310,15 @@ TEST(CsvTrace, BadValuesNameLineAndField) {
                                      "6,-1,1\n"
                                      "7,10\n"
                                      "8,x,1\n");
-  const Trace kept = expect_bad_rows(path, TraceFormat::kCsv, path + ":3: gpus '0' is out of range", 1, 4);
+  const Trace kept =
+      expect_bad_rows(path, TraceFormat::kCsv, path + ":3: gpus '0' is out of range", 1, 4);
   ASSERT_FALSE(kept.notes.empty());
   EXPECT_NE(kept.notes[0].find("4 malformed rows skipped"), std::string::npos);
 }
 
 TEST(TenantPools, ReadsTenantNodeRows) {
-  Result<std::vector<std::pair<std::string, int>>> pools = read_tenant_pools(data_file("pools.csv"));
+  Result<std::vector<std::pair<std::string, int>>> pools =
+      read_tenant_pools(data_file("pools.csv"));
   ASSERT_TRUE(pools.ok()) << pools.status().ToString();
   ASSERT_EQ(pools->size(), 2u);
   EXPECT_EQ((*pools)[0], std::make_pair(std::string("a"), 4));
@@ -282,7 +329,8 @@ TEST(TenantPools, RefusesBadRows) {
   std::string path = temp_file("pools_dup.csv", "vc,nodes\na,1\na,2\n");
   Result<std::vector<std::pair<std::string, int>>> pools = read_tenant_pools(path);
   ASSERT_FALSE(pools.ok());
-  EXPECT_NE(pools.status().message().find(path + ":3: tenant 'a' appears twice"), std::string::npos);
+  EXPECT_NE(pools.status().message().find(path + ":3: tenant 'a' appears twice"),
+            std::string::npos);
   path = temp_file("pools_neg.csv", "vc,nodes\na,-1\n");
   pools = read_tenant_pools(path);
   ASSERT_FALSE(pools.ok());
@@ -296,8 +344,10 @@ TEST(TenantPools, RefusesBadRows) {
 TEST(RealTraces, KthSp2) {
   SKIP_WITHOUT_REAL_TRACES();
   const auto t0 = std::chrono::steady_clock::now();
-  const Trace t = read_ok((real_traces() / "swf" / "KTH-SP2-1996-2.1-cln.swf").string(), TraceFormat::kSwf);
-  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const Trace t =
+      read_ok((real_traces() / "swf" / "KTH-SP2-1996-2.1-cln.swf").string(), TraceFormat::kSwf);
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("[ timing   ] KTH-SP2 (28,476 records): %.1f ms\n", ms);
   EXPECT_EQ(t.jobs.size(), 28'475u);  // one record has neither allocated nor requested processors
   EXPECT_EQ(t.skipped_unusable, 1);
@@ -326,7 +376,8 @@ TEST(RealTraces, PhillyAllRows) {
   SKIP_WITHOUT_REAL_TRACES();
   const auto t0 = std::chrono::steady_clock::now();
   const Trace t = read_ok((real_traces() / "philly" / "jobs.csv").string(), TraceFormat::kPhilly);
-  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("[ timing   ] Philly (82,247 rows): %.1f ms\n", ms);
   EXPECT_EQ(t.jobs.size(), 82'247u);
   EXPECT_EQ(t.skipped_unusable, 0);
@@ -343,7 +394,8 @@ TEST(RealTraces, PhillyOctoberAndNovember) {
   TraceOptions options;
   options.from_epoch_s = *parse_utc_timestamp_s("2017-10-01 00:00:00");
   options.to_epoch_s = *parse_utc_timestamp_s("2017-12-01 00:00:00");  // through the end of Nov 30
-  const Trace t = read_ok((real_traces() / "philly" / "jobs.csv").string(), TraceFormat::kPhilly, options);
+  const Trace t =
+      read_ok((real_traces() / "philly" / "jobs.csv").string(), TraceFormat::kPhilly, options);
   EXPECT_EQ(t.jobs.size(), 68'510u);
   EXPECT_EQ(t.skipped_window, 82'247 - 68'510);
   EXPECT_GE(t.start_epoch_s, *options.from_epoch_s);
@@ -351,7 +403,8 @@ TEST(RealTraces, PhillyOctoberAndNovember) {
 
 TEST(RealTraces, PaiOpenbPods) {
   SKIP_WITHOUT_REAL_TRACES();
-  const Trace t = read_ok((real_traces() / "pai-openb" / "openb_pod_list_default.csv").string(), TraceFormat::kPai);
+  const Trace t = read_ok((real_traces() / "pai-openb" / "openb_pod_list_default.csv").string(),
+                          TraceFormat::kPai);
   EXPECT_EQ(t.jobs.size(), 6'203u);
   EXPECT_EQ(t.skipped_unusable, 1'088 + 861);  // no GPU; Pending pods never scheduled
   EXPECT_EQ(t.rounded_up, 2'573);

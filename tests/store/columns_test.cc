@@ -40,8 +40,7 @@ TEST(CheckTableColumns, NamesAColumnTheDescriptionLacks) {
   auto db = memory_db("CREATE TABLE t (a INTEGER, b TEXT, z TEXT)");
   const Status st = check_table_columns(db.get(), "t", {"a", "b"});
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("columns berth does not know: z"), std::string::npos)
-      << st.message();
+  EXPECT_NE(st.message().find("columns berth does not know: z"), std::string::npos) << st.message();
 }
 
 TEST(CheckTableColumns, FailsForATableThatIsNotThere) {

@@ -2,16 +2,16 @@
 //
 // From a fixed seed it drives one Engine through thousands of mixed operations at an advancing
 // virtual now_ms, in batches as berthd applies them: organisations (with registration records,
-// some fields bad, amended now and then), projects and schemes with their rules (window, cap, exceptional rate, validity); applications drafted, updated,
-// submitted, reviewed, approved, rejected and withdrawn; direct awards, supplements and early
-// closure; top-ups with new and replayed payment references; refunds of ended jobs' charges
-// (some above what is left to refund); jobs of every size, model and
-// tier, held, released, dependent and in arrays; cancels, scheduling passes, ends (completed,
-// failed, timed out, lost), preemptions, nodes going down and up, and expiry (where ended
-// awards return their remainder). Deliberately invalid operations (over a cap, over a fund,
-// unknown ids, wrong roles, bad fields) are mixed in: each must be refused and must change
-// nothing. Every operation that fails, planned or not, is checked to have changed no balance,
-// counter or record.
+// some fields bad, amended now and then), projects and schemes with their rules (window, cap,
+// exceptional rate, validity); applications drafted, updated, submitted, reviewed, approved,
+// rejected and withdrawn; direct awards, supplements and early closure; top-ups with new and
+// replayed payment references; refunds of ended jobs' charges (some above what is left to refund);
+// jobs of every size, model and tier, held, released, dependent and in arrays; cancels, scheduling
+// passes, ends (completed, failed, timed out, lost), preemptions, nodes going down and up, and
+// expiry (where ended awards return their remainder). Deliberately invalid operations (over a cap,
+// over a fund, unknown ids, wrong roles, bad fields) are mixed in: each must be refused and must
+// change nothing. Every operation that fails, planned or not, is checked to have changed no
+// balance, counter or record.
 //
 // After each batch the engine's changes are committed to a real database file, as berthd does.
 // At random batches berth "crashes" instead: the engine is dropped without committing the
@@ -75,7 +75,8 @@ core::ClusterConfig cluster() {
              core::Node{NodeId(), "h2", "H100", 8, 64, 512'000, core::NodeState::kUp, "rack-a"},
              core::Node{NodeId(), "a1", "A100", 4, 32, 256'000, core::NodeState::kUp, "rack-b"}};
   c.prices = {{"H100", 30 * kUnit}, {"A100", 12 * kUnit}};
-  c.partitions = {core::Partition{"gpu", 24 * 3600, 3600, true, {}}, core::Partition{"short", 2 * 3600, 1800, false, {}}};
+  c.partitions = {core::Partition{"gpu", 24 * 3600, 3600, true, {}},
+                  core::Partition{"short", 2 * 3600, 1800, false, {}}};
   return c;
 }
 
@@ -101,47 +102,58 @@ void line(std::ostringstream& out, const char* what, const Fields&... fields) {
 std::string rows_text(const ChangeSet& c) {
   std::ostringstream o;
   for (const core::Org& r : c.orgs)
-    line(o, "org", r.id.value, r.name, int(r.kind), r.created_ms, r.registration.number, r.registration.address,
-         r.registration.contact_name, r.registration.contact_email, r.registration.jurisdiction, r.updated_ms);
-  for (const core::Project& r : c.projects) line(o, "project", r.id.value, r.org.value, r.name, r.wallet.value, r.created_ms);
+    line(o, "org", r.id.value, r.name, int(r.kind), r.created_ms, r.registration.number,
+         r.registration.address, r.registration.contact_name, r.registration.contact_email,
+         r.registration.jurisdiction, r.updated_ms);
+  for (const core::Project& r : c.projects)
+    line(o, "project", r.id.value, r.org.value, r.name, r.wallet.value, r.created_ms);
   for (const core::Scheme& r : c.schemes)
-    line(o, "scheme", r.id.value, r.name, r.rate_bps, r.eligible_kinds, int(r.shortfall), r.fund.value, r.created_ms,
-         r.exceptional_rate_bps, r.cap_per_project_minor, r.window_open_ms, r.window_close_ms, r.award_validity_days);
+    line(o, "scheme", r.id.value, r.name, r.rate_bps, r.eligible_kinds, int(r.shortfall),
+         r.fund.value, r.created_ms, r.exceptional_rate_bps, r.cap_per_project_minor,
+         r.window_open_ms, r.window_close_ms, r.award_validity_days);
   for (const core::Award& r : c.awards)
-    line(o, "award", r.id.value, r.scheme.value, r.project.value, r.account.value, r.amount_minor, r.gpu_level,
-         r.start_ms, r.end_ms, r.created_ms, r.rate_bps, r.application.value, r.closed_ms, r.returned_ms,
-         r.returned_minor);
+    line(o, "award", r.id.value, r.scheme.value, r.project.value, r.account.value, r.amount_minor,
+         r.gpu_level, r.start_ms, r.end_ms, r.created_ms, r.rate_bps, r.application.value,
+         r.closed_ms, r.returned_ms, r.returned_minor);
   for (const core::TopUp& r : c.topups)
-    line(o, "topup", r.transfer.value, r.project.value, r.amount_minor, "[" + r.reference + "]", r.created_ms);
+    line(o, "topup", r.transfer.value, r.project.value, r.amount_minor, "[" + r.reference + "]",
+         r.created_ms);
   for (const core::AuditRecord& r : c.audit)
-    line(o, "audit", r.seq, r.at_ms, r.user, r.action, r.subject, r.amount_minor, r.transfer.value, r.note);
+    line(o, "audit", r.seq, r.at_ms, r.user, r.action, r.subject, r.amount_minor, r.transfer.value,
+         r.note);
   for (const core::Application& r : c.applications) {
-    line(o, "application", r.id.value, r.scheme.value, r.project.value, r.org.value, int(r.state), r.terms.amount_minor,
-         r.terms.gpu_level, r.terms.duration_days, r.created_ms, r.updated_ms, r.submitted_ms, r.decided_ms,
-         r.decided_by, r.weighted_score_e4, r.approved_minor, r.approved_gpu_level, r.approved_duration_days,
-         r.approved_rate_bps, r.award.value, r.reviews.size());
-    for (const core::Review& v : r.reviews) line(o, " review", v.reviewer, v.weighted_score_e4, v.at_ms, v.scores.size());
+    line(o, "application", r.id.value, r.scheme.value, r.project.value, r.org.value, int(r.state),
+         r.terms.amount_minor, r.terms.gpu_level, r.terms.duration_days, r.created_ms, r.updated_ms,
+         r.submitted_ms, r.decided_ms, r.decided_by, r.weighted_score_e4, r.approved_minor,
+         r.approved_gpu_level, r.approved_duration_days, r.approved_rate_bps, r.award.value,
+         r.reviews.size());
+    for (const core::Review& v : r.reviews)
+      line(o, " review", v.reviewer, v.weighted_score_e4, v.at_ms, v.scores.size());
   }
   for (const core::ApplicationEvent& r : c.application_events)
-    line(o, "event", r.seq, r.application.value, r.scheme.value, r.at_ms, r.user, int(r.action), r.note);
+    line(o, "event", r.seq, r.application.value, r.scheme.value, r.at_ms, r.user, int(r.action),
+         r.note);
   for (const auto& [scheme, criteria] : c.criteria)
     for (const core::Criterion& r : criteria) line(o, "criterion", scheme, r.name, r.weight_bps);
   for (const core::Job& j : c.jobs) {
-    line(o, "job", j.id.value, j.name, j.user, j.project.value, j.org.value, int(j.state), int(j.reason), int(j.tier),
-         j.gpus, j.nodes, "[" + j.gpu_model + "]", j.partition, j.time_limit_s, j.estimate_s, j.requeue, j.restarts, j.ran_ms,
-         j.submit_ms, j.start_ms, j.end_ms, j.node.value, j.gpu_ids.size(), j.more_nodes.size(), j.exit_code,
-         j.term_signal, j.cancel_requested, j.held, core::format_dependencies(j.dependencies), j.array_id.value,
+    line(o, "job", j.id.value, j.name, j.user, j.project.value, j.org.value, int(j.state),
+         int(j.reason), int(j.tier), j.gpus, j.nodes, "[" + j.gpu_model + "]", j.partition,
+         j.time_limit_s, j.estimate_s, j.requeue, j.restarts, j.ran_ms, j.submit_ms, j.start_ms,
+         j.end_ms, j.node.value, j.gpu_ids.size(), j.more_nodes.size(), j.exit_code, j.term_signal,
+         j.cancel_requested, j.held, core::format_dependencies(j.dependencies), j.array_id.value,
          j.array_index, j.array_throttle);
-    line(o, " money", j.award.value, j.rate_bps, j.price_per_gpu_hour_minor, j.max_cost_minor, j.subsidy_held_minor,
-         j.copay_held_minor, j.cost_minor, j.subsidy_minor, j.copay_minor, j.refunded_minor);
+    line(o, " money", j.award.value, j.rate_bps, j.price_per_gpu_hour_minor, j.max_cost_minor,
+         j.subsidy_held_minor, j.copay_held_minor, j.cost_minor, j.subsidy_minor, j.copay_minor,
+         j.refunded_minor);
   }
   for (const core::Account& a : c.accounts)
-    line(o, "account", a.id.value, int(a.kind), a.no_overdraft, a.owner, a.name, a.debits_pending, a.debits_posted,
-         a.credits_pending, a.credits_posted, a.created_ms);
+    line(o, "account", a.id.value, int(a.kind), a.no_overdraft, a.owner, a.name, a.debits_pending,
+         a.debits_posted, a.credits_pending, a.credits_posted, a.created_ms);
   for (const core::Transfer& t : c.transfers)
-    line(o, "transfer", t.id.value, t.debit.value, t.credit.value, t.amount, t.flags, t.pending_id.value, t.timeout_ms,
-         t.code, t.ref, t.timestamp_ms);
-  for (const core::PendingUpdate& p : c.pending) line(o, "pending", p.id.value, int(p.state), p.posted_minor);
+    line(o, "transfer", t.id.value, t.debit.value, t.credit.value, t.amount, t.flags,
+         t.pending_id.value, t.timeout_ms, t.code, t.ref, t.timestamp_ms);
+  for (const core::PendingUpdate& p : c.pending)
+    line(o, "pending", p.id.value, int(p.state), p.posted_minor);
   line(o, "next", c.next_job_id, c.next_account_id, c.next_transfer_seq);
   return o.str();
 }
@@ -150,14 +162,17 @@ std::string rows_text(const ChangeSet& c) {
 // counters, the sizes of the append-only records, and every account's balances.
 std::string quick_state(const Engine& e) {
   std::ostringstream o;
-  line(o, "sizes", e.jobs().size(), e.topups().size(), e.audit().size(), e.applications().events().size(),
-       e.funding().orgs().size(), e.funding().projects().size(), e.funding().schemes().size(),
-       e.funding().awards().size(), e.ledger().transfers_in_order().size());
+  line(o, "sizes", e.jobs().size(), e.topups().size(), e.audit().size(),
+       e.applications().events().size(), e.funding().orgs().size(), e.funding().projects().size(),
+       e.funding().schemes().size(), e.funding().awards().size(),
+       e.ledger().transfers_in_order().size());
   for (const core::Account* a : e.ledger().accounts())
-    line(o, "account", a->id.value, a->debits_pending, a->debits_posted, a->credits_pending, a->credits_posted);
+    line(o, "account", a->id.value, a->debits_pending, a->debits_posted, a->credits_pending,
+         a->credits_posted);
   for (const core::Org& r : e.funding().orgs())  // few, and amended in place
-    line(o, "org", r.id.value, r.registration.number, r.registration.address, r.registration.contact_name,
-         r.registration.contact_email, r.registration.jurisdiction, r.updated_ms);
+    line(o, "org", r.id.value, r.registration.number, r.registration.address,
+         r.registration.contact_name, r.registration.contact_email, r.registration.jurisdiction,
+         r.updated_ms);
   return o.str();
 }
 
@@ -170,8 +185,8 @@ std::string first_difference(const std::string& a, const std::string& b) {
     const bool more_y = static_cast<bool>(std::getline(y, ly));
     if (!more_x && !more_y) return "no difference";
     if (!more_x || !more_y || lx != ly)
-      return "line " + std::to_string(n) + ":\n  expected: " + (more_x ? lx : "<end>") + "\n  found:    " +
-             (more_y ? ly : "<end>");
+      return "line " + std::to_string(n) + ":\n  expected: " + (more_x ? lx : "<end>") +
+             "\n  found:    " + (more_y ? ly : "<end>");
   }
 }
 
@@ -179,9 +194,10 @@ std::string reconcile_text(const core::ReconcileReport& r) {
   std::string out = std::to_string(r.differences_found) + " difference(s)";
   for (size_t i = 0; i < r.differences.size() && i < 5; ++i) {
     const core::Difference& d = r.differences[i];
-    out += "\n  " + std::string(core::difference_kind_name(d.kind)) + " " + core::entity_kind_name(d.entity) + " " +
-           std::to_string(d.id) + " " + d.field + ": expected " + std::to_string(d.expected) + ", found " +
-           std::to_string(d.found) + " (" + d.message + ")";
+    out += "\n  " + std::string(core::difference_kind_name(d.kind)) + " " +
+           core::entity_kind_name(d.entity) + " " + std::to_string(d.id) + " " + d.field +
+           ": expected " + std::to_string(d.expected) + ", found " + std::to_string(d.found) +
+           " (" + d.message + ")";
   }
   return out;
 }
@@ -207,17 +223,24 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
 
   // Where a failure happened: enough to replay it.
   std::string where() const {
-    return "seed " + std::to_string(seed_) + ", batch " + std::to_string(batch_) + ", op " + std::to_string(op_) +
-           " (" + what_ + ") at now " + std::to_string(now_ - kT0) + " ms after start";
+    return "seed " + std::to_string(seed_) + ", batch " + std::to_string(batch_) + ", op " +
+           std::to_string(op_) + " (" + what_ + ") at now " + std::to_string(now_ - kT0) +
+           " ms after start";
   }
 
   // ---- randomness ----
-  int64_t between(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  int64_t between(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
   bool chance(int percent) { return between(1, 100) <= percent; }
   template <typename T>
-  const T& pick(const std::vector<T>& v) { return v[static_cast<size_t>(between(0, static_cast<int64_t>(v.size()) - 1))]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(between(0, static_cast<int64_t>(v.size()) - 1))];
+  }
   template <typename Id>
-  Id random_id(size_t count) { return Id(static_cast<uint64_t>(between(1, static_cast<int64_t>(count)))); }
+  Id random_id(size_t count) {
+    return Id(static_cast<uint64_t>(between(1, static_cast<int64_t>(count))));
+  }
   // A job in one of the given states, or none.
   std::optional<JobId> job_in(std::initializer_list<core::JobState> states) {
     std::vector<JobId> ids;
@@ -233,9 +256,15 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
   }
 
   // ---- actors ----
-  core::Actor member_of(OrgId org) const { return core::Actor{"member" + std::to_string(org.value), core::FundingRole::kMember, org}; }
-  core::Actor member_of_project(ProjectId p) const { return member_of(engine_->funding().project(p)->org); }
-  core::Actor reviewer() { return core::Actor{chance(50) ? "rita" : "victor", core::FundingRole::kReviewer, OrgId()}; }
+  core::Actor member_of(OrgId org) const {
+    return core::Actor{"member" + std::to_string(org.value), core::FundingRole::kMember, org};
+  }
+  core::Actor member_of_project(ProjectId p) const {
+    return member_of(engine_->funding().project(p)->org);
+  }
+  core::Actor reviewer() {
+    return core::Actor{chance(50) ? "rita" : "victor", core::FundingRole::kReviewer, OrgId()};
+  }
 
   // ---- the store ----
   void open_store() {
@@ -259,7 +288,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
   void acknowledge() {
     acked_topups_ = engine_->topups();
     for (const core::Job& j : engine_->jobs())
-      if (core::is_final(j.state) && !acked_final_jobs_.count(j.id.value)) acked_final_jobs_[j.id.value] = j;
+      if (core::is_final(j.state) && !acked_final_jobs_.count(j.id.value))
+        acked_final_jobs_[j.id.value] = j;
     acked_jobs_ = engine_->jobs().size();
     acked_awards_ = engine_->funding().awards().size();
     acked_applications_ = engine_->applications().all().size();
@@ -316,7 +346,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     runs_not_recomputed_ = of_store.runs_not_recomputed;
     if (committed) {
       const std::string want = rows_text(snapshot), got = rows_text(*rows);
-      ASSERT_EQ(want, got) << "the store's rows differ from the engine's: " << first_difference(want, got);
+      ASSERT_EQ(want, got) << "the store's rows differ from the engine's: "
+                           << first_difference(want, got);
     }
     // Double entry: total debits equal total credits, posted and pending.
     Minor debits_posted = 0, credits_posted = 0, debits_pending = 0, credits_pending = 0;
@@ -334,11 +365,13 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
       ASSERT_GE(m.spent_minor, 0) << "award " << a.id.value;
       ASSERT_GE(m.refunded_minor, 0) << "award " << a.id.value;
       ASSERT_GE(m.returned_minor, a.returned_minor) << "award " << a.id.value;
-      ASSERT_EQ(m.granted_minor, m.held_minor + m.spent_minor + m.left_minor + m.returned_minor) << "award " << a.id.value;
+      ASSERT_EQ(m.granted_minor, m.held_minor + m.spent_minor + m.left_minor + m.returned_minor)
+          << "award " << a.id.value;
     }
     // No project holds more from a scheme than its cap, and approved applications have awards.
     std::map<std::pair<uint64_t, uint64_t>, Minor> awarded;
-    for (const core::Award& a : snapshot.awards) awarded[{a.scheme.value, a.project.value}] += a.amount_minor;
+    for (const core::Award& a : snapshot.awards)
+      awarded[{a.scheme.value, a.project.value}] += a.amount_minor;
     for (const auto& [key, amount] : awarded) {
       const core::Scheme* s = engine_->funding().scheme(SchemeId(key.first));
       if (s->cap_per_project_minor > 0) {
@@ -360,7 +393,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         ASSERT_EQ(acct.balance(), 0) << "award " << a.id.value;
         ASSERT_EQ(acct.debits_pending, 0) << "award " << a.id.value;
       } else if (expired && a.end_ms <= now_ && acct.debits_pending == 0) {
-        FAIL() << "award " << a.id.value << " ended at " << a.end_ms << " with nothing held but was not returned";
+        FAIL() << "award " << a.id.value << " ended at " << a.end_ms
+               << " with nothing held but was not returned";
       }
     }
   }
@@ -416,7 +450,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         continue;
       }
       to_terminate_.erase(id.value);
-      attempt("job " + std::to_string(id.value) + " ends", [&] { return engine_->job_ended(id, end, end_ms, now_); });
+      attempt("job " + std::to_string(id.value) + " ends",
+              [&] { return engine_->job_ended(id, end, end_ms, now_); });
       if (HasFatalFailure()) return;
     }
   }
@@ -428,18 +463,23 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     if (n >= 6) return;
     const auto kind = static_cast<core::OrgKind>(between(0, core::kOrgKindCount - 1));
     const core::RegistrationChange registration = random_registration();
-    attempt("create org",
-            [&] { return engine_->create_org("org" + std::to_string(n + 1), kind, registration, now_).status(); });
+    attempt("create org", [&] {
+      return engine_->create_org("org" + std::to_string(n + 1), kind, registration, now_).status();
+    });
   }
 
   // A registration record's fields, some of them bad (a refusal must change nothing).
   core::RegistrationChange random_registration() {
     core::RegistrationChange c;
-    if (chance(50)) c.number = chance(90) ? " BR-" + std::to_string(between(1, 99)) + " " : std::string("  ");
-    if (chance(40)) c.address = chance(90) ? "Unit " + std::to_string(between(1, 9)) + ", Hong Kong" : std::string(600, 'a');
+    if (chance(50))
+      c.number = chance(90) ? " BR-" + std::to_string(between(1, 99)) + " " : std::string("  ");
+    if (chance(40))
+      c.address = chance(90) ? "Unit " + std::to_string(between(1, 9)) + ", Hong Kong"
+                             : std::string(600, 'a');
     if (chance(40)) c.contact_name = "Contact " + std::to_string(between(1, 9));
     if (chance(50))
-      c.contact_email = chance(80) ? "c" + std::to_string(between(1, 9)) + "@org.hk" : std::string("no email");
+      c.contact_email =
+          chance(80) ? "c" + std::to_string(between(1, 9)) + "@org.hk" : std::string("no email");
     if (chance(30)) c.jurisdiction = "Hong Kong";
     return c;
   }
@@ -457,7 +497,9 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     const size_t n = engine_->funding().projects().size();
     if (orgs.empty() || n >= 14) return;
     const OrgId org = pick(orgs).id;
-    attempt("create project", [&] { return engine_->create_project(org, "p" + std::to_string(n + 1), now_).status(); });
+    attempt("create project", [&] {
+      return engine_->create_project(org, "p" + std::to_string(n + 1), now_).status();
+    });
   }
 
   void op_create_scheme() {
@@ -466,9 +508,11 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     core::SchemeSpec spec;
     spec.name = "s" + std::to_string(n + 1);
     spec.rate_bps = between(6, 16) * 500;
-    spec.eligible_kinds = static_cast<uint32_t>(between(1, 31)) | 1u << static_cast<int>(core::OrgKind::kUniversity);
+    spec.eligible_kinds =
+        static_cast<uint32_t>(between(1, 31)) | 1u << static_cast<int>(core::OrgKind::kUniversity);
     spec.shortfall = chance(50) ? core::Shortfall::kWallet : core::Shortfall::kWait;
-    if (chance(50)) spec.exceptional_rate_bps = std::min<int64_t>(10'000, spec.rate_bps + between(1, 4) * 500);
+    if (chance(50))
+      spec.exceptional_rate_bps = std::min<int64_t>(10'000, spec.rate_bps + between(1, 4) * 500);
     if (chance(50)) spec.cap_per_project_minor = between(20, 100) * 1'000 * kUnit;
     if (chance(50)) spec.window_open_ms = now_ + between(-kDay, kDay);
     if (chance(40)) spec.window_close_ms = now_ + between(2, 12) * kDay;
@@ -480,7 +524,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
   void op_fund_scheme() {
     if (engine_->funding().schemes().empty()) return;
     const SchemeId s = random_id<SchemeId>(engine_->funding().schemes().size());
-    attempt("fund scheme", [&] { return engine_->fund_scheme(s, between(10, 200) * 1'000 * kUnit, now_); });
+    attempt("fund scheme",
+            [&] { return engine_->fund_scheme(s, between(10, 200) * 1'000 * kUnit, now_); });
   }
 
   void op_set_criteria() {
@@ -516,7 +561,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     if (!id) return;
     const core::Application& app = *engine_->applications().get(*id);
     const core::ApplicationTerms terms = random_terms();
-    attempt("update application", [&] { return engine_->update_application(member_of(app.org), *id, terms, now_); });
+    attempt("update application",
+            [&] { return engine_->update_application(member_of(app.org), *id, terms, now_); });
   }
 
   void op_submit_application() {
@@ -530,9 +576,11 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     const auto id = application_in(core::ApplicationState::kSubmitted);
     if (!id) return;
     std::vector<core::CriterionScore> scores;
-    for (const core::Criterion& c : engine_->applications().criteria(engine_->applications().get(*id)->scheme))
+    for (const core::Criterion& c :
+         engine_->applications().criteria(engine_->applications().get(*id)->scheme))
       scores.push_back({c.name, static_cast<int>(between(0, 100))});
-    attempt("review application", [&] { return engine_->review_application(reviewer(), *id, scores, "seen", now_); });
+    attempt("review application",
+            [&] { return engine_->review_application(reviewer(), *id, scores, "seen", now_); });
   }
 
   void op_approve_application() {
@@ -544,20 +592,24 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     if (chance(30)) approval.gpu_level = static_cast<int>(between(1, app.terms.gpu_level));
     if (chance(30)) approval.duration_days = static_cast<int>(between(1, app.terms.duration_days));
     approval.exceptional_rate = chance(30);
-    attempt("approve application", [&] { return engine_->approve_application(reviewer(), *id, approval, now_).status(); });
+    attempt("approve application",
+            [&] { return engine_->approve_application(reviewer(), *id, approval, now_).status(); });
   }
 
   void op_reject_or_withdraw() {
     if (chance(50)) {
       const auto id = application_in(core::ApplicationState::kSubmitted);
       if (!id) return;
-      attempt("reject application", [&] { return engine_->reject_application(reviewer(), *id, "out of scope", now_); });
+      attempt("reject application",
+              [&] { return engine_->reject_application(reviewer(), *id, "out of scope", now_); });
       return;
     }
-    const auto id = application_in(chance(50) ? core::ApplicationState::kDraft : core::ApplicationState::kSubmitted);
+    const auto id = application_in(chance(50) ? core::ApplicationState::kDraft
+                                              : core::ApplicationState::kSubmitted);
     if (!id) return;
     const core::Actor actor = member_of(engine_->applications().get(*id)->org);
-    attempt("withdraw application", [&] { return engine_->withdraw_application(actor, *id, "changed plans", now_); });
+    attempt("withdraw application",
+            [&] { return engine_->withdraw_application(actor, *id, "changed plans", now_); });
   }
 
   void op_direct_award() {
@@ -568,22 +620,26 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     const int level = static_cast<int>(between(2, 16));
     const int64_t start = now_ - between(0, kDay);
     const int64_t end = now_ + between(1, 240) * kHour;
-    attempt("direct award", [&] { return engine_->create_award(s, p, amount, level, start, end, now_).status(); });
+    attempt("direct award",
+            [&] { return engine_->create_award(s, p, amount, level, start, end, now_).status(); });
   }
 
   void op_supplement_award() {
     if (engine_->funding().awards().empty()) return;
-    const core::Award& a = *engine_->funding().award(random_id<AwardId>(engine_->funding().awards().size()));
+    const core::Award& a =
+        *engine_->funding().award(random_id<AwardId>(engine_->funding().awards().size()));
     const Minor amount = chance(70) ? between(1, 10) * 1'000 * kUnit : 0;
     const int64_t end = amount == 0 || chance(40) ? a.end_ms + between(1, 72) * kHour : 0;
-    attempt("supplement award " + std::to_string(a.id.value),
-            [&] { return engine_->supplement_award(a.id, amount, end, "more work", now_).status(); });
+    attempt("supplement award " + std::to_string(a.id.value), [&] {
+      return engine_->supplement_award(a.id, amount, end, "more work", now_).status();
+    });
   }
 
   void op_close_award() {
     if (engine_->funding().awards().empty()) return;
     const AwardId a = random_id<AwardId>(engine_->funding().awards().size());
-    attempt("close award " + std::to_string(a.value), [&] { return engine_->close_award(a, "project ended early", now_).status(); });
+    attempt("close award " + std::to_string(a.value),
+            [&] { return engine_->close_award(a, "project ended early", now_).status(); });
   }
 
   void op_top_up() {
@@ -618,7 +674,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     what_ = "replay top-up " + first.reference;
     const std::string before = quick_state(*engine_);
     bool replayed = false;
-    auto again = engine_->top_up(first.project, first.amount_minor, first.reference, now_, &replayed);
+    auto again =
+        engine_->top_up(first.project, first.amount_minor, first.reference, now_, &replayed);
     ASSERT_TRUE(again.ok()) << where() << ": " << again.status().ToString();
     ASSERT_TRUE(replayed) << where();
     ASSERT_EQ(again->transfer, first.transfer) << where();
@@ -660,7 +717,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
       std::vector<int> indices;
       for (int i = 0, n = static_cast<int>(between(2, 4)); i < n; ++i) indices.push_back(i);
       const int throttle = static_cast<int>(between(0, 2));
-      attempt("submit array", [&] { return engine_->submit_array(r, indices, throttle, now_).status(); });
+      attempt("submit array",
+              [&] { return engine_->submit_array(r, indices, throttle, now_).status(); });
       return;
     }
     attempt("submit job", [&] { return engine_->submit(r, now_).status(); });
@@ -689,13 +747,16 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     core::JobEnd lost;
     lost.lost = true;
     to_terminate_.erase(id->value);
-    attempt("lose job " + std::to_string(id->value), [&] { return engine_->job_ended(*id, lost, now_, now_); });
+    attempt("lose job " + std::to_string(id->value),
+            [&] { return engine_->job_ended(*id, lost, now_, now_); });
   }
 
   void op_node() {
     const NodeId node = random_id<NodeId>(engine_->cluster().nodes().size());
     const int64_t roll = between(1, 10);
-    const core::NodeState state = roll <= 3 ? core::NodeState::kDown : roll <= 5 ? core::NodeState::kDrain : core::NodeState::kUp;
+    const core::NodeState state = roll <= 3   ? core::NodeState::kDown
+                                  : roll <= 5 ? core::NodeState::kDrain
+                                              : core::NodeState::kUp;
     what_ = "node " + std::to_string(node.value) + " " + core::node_state_name(state);
     auto ended = engine_->set_node_state(node, state, now_);
     ASSERT_TRUE(ended.ok()) << where() << ": " << ended.status().ToString();
@@ -717,14 +778,16 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
   void op_invalid() {
     const auto& f = engine_->funding();
     const int64_t kind = between(0, 14);
-    const ProjectId some_project = f.projects().empty() ? ProjectId(1) : random_id<ProjectId>(f.projects().size());
+    const ProjectId some_project =
+        f.projects().empty() ? ProjectId(1) : random_id<ProjectId>(f.projects().size());
     switch (kind) {
       case 0:
         if (f.schemes().empty() || f.projects().empty()) return;
         refused("award over the fund", [&] {
           const core::Scheme& s = *f.scheme(random_id<SchemeId>(f.schemes().size()));
           const Minor over = engine_->ledger().account(s.fund)->available() + 1;
-          return engine_->create_award(s.id, some_project, over, 4, now_, now_ + kDay, now_).status();
+          return engine_->create_award(s.id, some_project, over, 4, now_, now_ + kDay, now_)
+              .status();
         });
         return;
       case 1: {
@@ -737,14 +800,17 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         for (AwardId a : f.awards_of(some_project))
           if (f.award(a)->scheme == s.id) already += f.award(a)->amount_minor;
         refused("award over the cap", [&] {
-          return engine_->create_award(s.id, some_project, s.cap_per_project_minor - already + 1, 4, now_, now_ + kDay, now_)
+          return engine_
+              ->create_award(s.id, some_project, s.cap_per_project_minor - already + 1, 4, now_,
+                             now_ + kDay, now_)
               .status();
         });
         return;
       }
       case 2:
         refused("top up an unknown project", [&] {
-          return engine_->top_up(ProjectId(f.projects().size() + 1), 10 * kUnit, "pay-x", now_).status();
+          return engine_->top_up(ProjectId(f.projects().size() + 1), 10 * kUnit, "pay-x", now_)
+              .status();
         });
         return;
       case 3: {
@@ -754,7 +820,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         if (with_reference.empty()) return;
         const core::TopUp first = pick(with_reference);
         refused("reuse reference " + first.reference + " for another amount", [&] {
-          return engine_->top_up(first.project, first.amount_minor + kUnit, first.reference, now_).status();
+          return engine_->top_up(first.project, first.amount_minor + kUnit, first.reference, now_)
+              .status();
         });
         return;
       }
@@ -764,42 +831,49 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         });
         return;
       case 5: {
-        const auto id = job_in({core::JobState::kCompleted, core::JobState::kFailed, core::JobState::kCancelled,
-                                core::JobState::kTimeout, core::JobState::kNodeFail});
+        const auto id =
+            job_in({core::JobState::kCompleted, core::JobState::kFailed, core::JobState::kCancelled,
+                    core::JobState::kTimeout, core::JobState::kNodeFail});
         if (!id) return;
         refused("cancel an ended job", [&] { return engine_->cancel(*id, now_).status(); });
         return;
       }
       case 6: {
-        const auto id = job_in({core::JobState::kPending, core::JobState::kCompleted, core::JobState::kCancelled});
+        const auto id = job_in(
+            {core::JobState::kPending, core::JobState::kCompleted, core::JobState::kCancelled});
         if (!id) return;
-        refused("end a job that is not running", [&] { return engine_->job_ended(*id, core::JobEnd{}, now_, now_); });
+        refused("end a job that is not running",
+                [&] { return engine_->job_ended(*id, core::JobEnd{}, now_, now_); });
         return;
       }
       case 7: {
         if (f.projects().empty()) return;
         core::JobRequest r = random_job();
         const int64_t how = between(0, 3);
-        if (how == 0) r.gpus = 9;                                // more than the largest node
+        if (how == 0) r.gpus = 9;  // more than the largest node
         if (how == 1) r.project = ProjectId(f.projects().size() + 1);
-        if (how == 2) r.time_limit_s = 25 * 3600;                // over the partition's limit
-        if (how == 3) r.gpu_model = "V100";                      // no such model
+        if (how == 2) r.time_limit_s = 25 * 3600;  // over the partition's limit
+        if (how == 3) r.gpu_model = "V100";        // no such model
         if (how != 3) r.gpu_model = "";
         r.nodes = 1;
-        refused("submit a job that can never run", [&] { return engine_->submit(r, now_).status(); });
+        refused("submit a job that can never run",
+                [&] { return engine_->submit(r, now_).status(); });
         return;
       }
       case 8: {
         const auto id = application_in(core::ApplicationState::kSubmitted);
         if (!id) return;
         const core::Application& app = *engine_->applications().get(*id);
-        refused("a member approves", [&] { return engine_->approve_application(member_of(app.org), *id, {}, now_).status(); });
+        refused("a member approves", [&] {
+          return engine_->approve_application(member_of(app.org), *id, {}, now_).status();
+        });
         return;
       }
       case 9: {
         const auto id = application_in(core::ApplicationState::kDraft);
         if (!id) return;
-        refused("approve a draft", [&] { return engine_->approve_application(reviewer(), *id, {}, now_).status(); });
+        refused("approve a draft",
+                [&] { return engine_->approve_application(reviewer(), *id, {}, now_).status(); });
         return;
       }
       case 10: {
@@ -808,7 +882,8 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         const core::Application& app = *engine_->applications().get(*id);
         core::Approval more;
         more.amount_minor = app.terms.amount_minor + 1;
-        refused("approve more than asked", [&] { return engine_->approve_application(reviewer(), *id, more, now_).status(); });
+        refused("approve more than asked",
+                [&] { return engine_->approve_application(reviewer(), *id, more, now_).status(); });
         return;
       }
       case 11:
@@ -819,12 +894,16 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         return;
       case 12:
         refused("supplement an unknown award", [&] {
-          return engine_->supplement_award(AwardId(f.awards().size() + 1), kUnit, 0, "", now_).status();
+          return engine_->supplement_award(AwardId(f.awards().size() + 1), kUnit, 0, "", now_)
+              .status();
         });
         return;
       case 13:
         refused("an unknown node goes down", [&] {
-          return engine_->set_node_state(NodeId(engine_->cluster().nodes().size() + 1), core::NodeState::kDown, now_).status();
+          return engine_
+              ->set_node_state(NodeId(engine_->cluster().nodes().size() + 1),
+                               core::NodeState::kDown, now_)
+              .status();
         });
         return;
       default: {
@@ -832,8 +911,10 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
         core::ApplicationTerms terms = random_terms();
         terms.gpu_level = 0;
         refused("draft an application for no GPUs", [&] {
-          return engine_->draft_application(member_of_project(some_project), random_id<SchemeId>(f.schemes().size()),
-                                            some_project, terms, now_)
+          return engine_
+              ->draft_application(member_of_project(some_project),
+                                  random_id<SchemeId>(f.schemes().size()), some_project, terms,
+                                  now_)
               .status();
         });
         return;
@@ -845,20 +926,32 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
   void random_op() {
     using Op = void (RandomRestartTest::*)();
     static const std::vector<std::pair<int, Op>> ops = {
-        {2, &RandomRestartTest::op_create_org},          {3, &RandomRestartTest::op_create_project},
+        {2, &RandomRestartTest::op_create_org},
+        {3, &RandomRestartTest::op_create_project},
         {2, &RandomRestartTest::op_update_org},
-        {1, &RandomRestartTest::op_create_scheme},       {2, &RandomRestartTest::op_fund_scheme},
-        {2, &RandomRestartTest::op_set_criteria},        {5, &RandomRestartTest::op_draft_application},
-        {2, &RandomRestartTest::op_update_application},  {4, &RandomRestartTest::op_submit_application},
-        {5, &RandomRestartTest::op_review_application},  {4, &RandomRestartTest::op_approve_application},
-        {2, &RandomRestartTest::op_reject_or_withdraw},  {3, &RandomRestartTest::op_direct_award},
-        {2, &RandomRestartTest::op_supplement_award},    {1, &RandomRestartTest::op_close_award},
-        {8, &RandomRestartTest::op_top_up},              {3, &RandomRestartTest::op_replay_top_up},
+        {1, &RandomRestartTest::op_create_scheme},
+        {2, &RandomRestartTest::op_fund_scheme},
+        {2, &RandomRestartTest::op_set_criteria},
+        {5, &RandomRestartTest::op_draft_application},
+        {2, &RandomRestartTest::op_update_application},
+        {4, &RandomRestartTest::op_submit_application},
+        {5, &RandomRestartTest::op_review_application},
+        {4, &RandomRestartTest::op_approve_application},
+        {2, &RandomRestartTest::op_reject_or_withdraw},
+        {3, &RandomRestartTest::op_direct_award},
+        {2, &RandomRestartTest::op_supplement_award},
+        {1, &RandomRestartTest::op_close_award},
+        {8, &RandomRestartTest::op_top_up},
+        {3, &RandomRestartTest::op_replay_top_up},
         {3, &RandomRestartTest::op_refund},
-        {30, &RandomRestartTest::op_submit_job},         {5, &RandomRestartTest::op_cancel},
-        {2, &RandomRestartTest::op_hold_or_release},     {2, &RandomRestartTest::op_lose_job},
-        {2, &RandomRestartTest::op_node},                {6, &RandomRestartTest::op_schedule},
-        {2, &RandomRestartTest::op_expire},              {8, &RandomRestartTest::op_invalid},
+        {30, &RandomRestartTest::op_submit_job},
+        {5, &RandomRestartTest::op_cancel},
+        {2, &RandomRestartTest::op_hold_or_release},
+        {2, &RandomRestartTest::op_lose_job},
+        {2, &RandomRestartTest::op_node},
+        {6, &RandomRestartTest::op_schedule},
+        {2, &RandomRestartTest::op_expire},
+        {8, &RandomRestartTest::op_invalid},
     };
     static const int total = [] {
       int t = 0;
@@ -978,15 +1071,18 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
       approved += a.application.valid();
     }
     std::ostringstream summary;
-    summary << "seed " << seed_ << ": " << op_ << " ops in " << batch_ << " batches, " << crashes_ << " crashes, "
-            << accepted_ << " accepted, " << refusals_ << " refused as planned, " << replays_ << " top-up replays; "
-            << engine_->jobs().size() << " jobs (" << states[core::JobState::kCompleted] << " completed, "
-            << states[core::JobState::kFailed] << " failed, " << states[core::JobState::kTimeout] << " timed out, "
-            << states[core::JobState::kCancelled] << " cancelled, " << states[core::JobState::kNodeFail] << " lost, "
-            << requeued << " requeued, " << states[core::JobState::kPending] << " pending), "
-            << engine_->funding().awards().size() << " awards (" << approved << " on applications, " << closed
-            << " closed, " << returned << " returned), " << engine_->topups().size() << " top-ups, " << refunded
-            << " jobs refunded, " << amended << " organisations amended; " << runs_not_recomputed_
+    summary << "seed " << seed_ << ": " << op_ << " ops in " << batch_ << " batches, " << crashes_
+            << " crashes, " << accepted_ << " accepted, " << refusals_ << " refused as planned, "
+            << replays_ << " top-up replays; " << engine_->jobs().size() << " jobs ("
+            << states[core::JobState::kCompleted] << " completed, "
+            << states[core::JobState::kFailed] << " failed, " << states[core::JobState::kTimeout]
+            << " timed out, " << states[core::JobState::kCancelled] << " cancelled, "
+            << states[core::JobState::kNodeFail] << " lost, " << requeued << " requeued, "
+            << states[core::JobState::kPending] << " pending), "
+            << engine_->funding().awards().size() << " awards (" << approved << " on applications, "
+            << closed << " closed, " << returned << " returned), " << engine_->topups().size()
+            << " top-ups, " << refunded << " jobs refunded, " << amended
+            << " organisations amended; " << runs_not_recomputed_
             << " earlier runs not recomputable";
     std::cout << summary.str() << "\n";
     if (ops >= kDefaultOps) {
@@ -1029,7 +1125,9 @@ TEST_P(RandomRestartTest, MixedOperationsAndCrashesLeaveBooksThatReconcile) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomRestartTest, ::testing::Values(1, 2, 3, 0x6265727468ull),
-                         [](const ::testing::TestParamInfo<uint64_t>& info) { return "seed_" + std::to_string(info.param); });
+                         [](const ::testing::TestParamInfo<uint64_t>& info) {
+                           return "seed_" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace berth::store

@@ -74,9 +74,11 @@ class RawDb {
   // Every row of every table, in rowid order: equal dumps mean equal databases.
   std::string dump() {
     std::string out;
-    for (const std::string& table : rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+    for (const std::string& table :
+         rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
       out += "== " + table + "\n";
-      for (const std::string& row : rows("SELECT * FROM \"" + table + "\" ORDER BY rowid")) out += row + "\n";
+      for (const std::string& row : rows("SELECT * FROM \"" + table + "\" ORDER BY rowid"))
+        out += row + "\n";
     }
     return out;
   }
@@ -306,7 +308,8 @@ class SqliteStoreTest : public ::testing::Test {
     return std::move(*restored);
   }
 
-  core::JobRequest request(const std::string& name, int gpus, int64_t limit_s, bool requeue = false) {
+  core::JobRequest request(const std::string& name, int gpus, int64_t limit_s,
+                           bool requeue = false) {
     core::JobRequest r;
     r.name = name;
     r.user = "alice";
@@ -343,27 +346,31 @@ class SqliteStoreTest : public ::testing::Test {
     commit(kT0);
     const uint32_t kinds = 1u << static_cast<int>(core::OrgKind::kUniversity) |
                            1u << static_cast<int>(core::OrgKind::kInstitute);
-    auto scheme = engine_->create_scheme("ai-subsidy", 7000, kinds, core::Shortfall::kWallet, 1'000'000 * kUnit, kT0);
+    auto scheme = engine_->create_scheme("ai-subsidy", 7000, kinds, core::Shortfall::kWallet,
+                                         1'000'000 * kUnit, kT0);
     ASSERT_TRUE(scheme.ok()) << scheme.status().ToString();
     commit(kT0);
-    auto award = engine_->create_award(scheme->id, project_, 1'000 * kUnit, 8, kT0 - kHour, kT0 + 1000 * kHour, kT0);
+    auto award = engine_->create_award(scheme->id, project_, 1'000 * kUnit, 8, kT0 - kHour,
+                                       kT0 + 1000 * kHour, kT0);
     ASSERT_TRUE(award.ok()) << award.status().ToString();
     commit(kT0);
     auto topup = engine_->top_up(project_, 500 * kUnit, "pay-1", kT0);
     ASSERT_TRUE(topup.ok()) << topup.status().ToString();
     commit(kT0);
 
-    jobs_.push_back(submit(request("train", 2, 3600), kT0 + 1));       // completes
-    jobs_.push_back(submit(request("big", 4, 2 * 3600), kT0 + 2));     // cancel asked while running
-    jobs_.push_back(submit(request("wait", 4, 3600), kT0 + 3));        // waits (award's 8 GPUs), then runs
-    jobs_.push_back(submit(request("whole", 8, 3600), kT0 + 4));       // cancelled while pending
-    jobs_.push_back(submit(request("flaky", 1, 3600, true), kT0 + 5)); // lost, requeued
+    jobs_.push_back(submit(request("train", 2, 3600), kT0 + 1));    // completes
+    jobs_.push_back(submit(request("big", 4, 2 * 3600), kT0 + 2));  // cancel asked while running
+    jobs_.push_back(
+        submit(request("wait", 4, 3600), kT0 + 3));  // waits (award's 8 GPUs), then runs
+    jobs_.push_back(submit(request("whole", 8, 3600), kT0 + 4));        // cancelled while pending
+    jobs_.push_back(submit(request("flaky", 1, 3600, true), kT0 + 5));  // lost, requeued
     commit(kT0 + 5);
 
     const int64_t t1 = kT0 + kMinute;
     EXPECT_EQ(engine_->schedule(t1).size(), 3u);  // train, big, flaky: 7 of 8 GPUs
     commit(t1);
-    EXPECT_EQ(engine_->job(jobs_[2])->reason, core::PendingReason::kAwardCap);  // 7 + 4 > the award's 8
+    EXPECT_EQ(engine_->job(jobs_[2])->reason,
+              core::PendingReason::kAwardCap);  // 7 + 4 > the award's 8
 
     const int64_t t2 = t1 + 30 * kMinute;
     ASSERT_TRUE(engine_->job_ended(jobs_[0], core::JobEnd{}, t2, t2).ok());
@@ -408,8 +415,8 @@ class SqliteStoreTest : public ::testing::Test {
     for (const Migration& m : migrations()) {
       if (m.version > version) break;
       exec(m.sql);
-      exec("INSERT INTO schema_version (version, description) VALUES (" + std::to_string(m.version) + ", '" +
-           m.description + "')");
+      exec("INSERT INTO schema_version (version, description) VALUES (" +
+           std::to_string(m.version) + ", '" + m.description + "')");
     }
     for (const std::string& row : rows) exec(row);
     sqlite3_close(db);
@@ -434,8 +441,8 @@ TEST_F(SqliteStoreTest, OpenCreatesTheSchema) {
   RawDb raw(path_);
   EXPECT_EQ(raw.one("PRAGMA journal_mode"), "wal");
   const auto tables = raw.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-  for (const char* t : {"accounts", "awards", "jobs", "meta", "nodes", "orgs", "projects", "schema_version", "schemes",
-                        "tokens", "topups", "transfers"}) {
+  for (const char* t : {"accounts", "awards", "jobs", "meta", "nodes", "orgs", "projects",
+                        "schema_version", "schemes", "tokens", "topups", "transfers"}) {
     EXPECT_NE(std::find(tables.begin(), tables.end(), t), tables.end()) << t;
   }
   EXPECT_EQ(raw.one("SELECT COUNT(*), MIN(version), MAX(version) FROM schema_version"),
@@ -465,9 +472,10 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerBerth) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version (version, description) VALUES (999, 'future')", nullptr,
-                           nullptr, nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "INSERT INTO schema_version (version, description) VALUES (999, 'future')",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
     sqlite3_close(db);
   }
   auto s = SqliteStore::Open(path_);
@@ -540,8 +548,10 @@ TEST_F(SqliteStoreTest, ReconcileReadsTheRowsEvenWhereRestoreRefusesThem) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
   const std::string update =
-      "UPDATE accounts SET credits_posted_minor = credits_posted_minor + 1 WHERE id = " + std::to_string(wallet.value);
-  EXPECT_EQ(sqlite3_exec(db, update.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+      "UPDATE accounts SET credits_posted_minor = credits_posted_minor + 1 WHERE id = " +
+      std::to_string(wallet.value);
+  EXPECT_EQ(sqlite3_exec(db, update.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
   EXPECT_EQ(sqlite3_changes(db), 1);
   sqlite3_close_v2(db);
 
@@ -551,7 +561,8 @@ TEST_F(SqliteStoreTest, ReconcileReadsTheRowsEvenWhereRestoreRefusesThem) {
   ASSERT_TRUE(tampered.ok()) << tampered.status().ToString();
   auto refused = Engine::Restore(small_cluster(), *tampered);
   ASSERT_FALSE(refused.ok());  // berthd would refuse to start: the books are never guessed
-  EXPECT_NE(refused.status().message().find("the books do not verify"), std::string::npos) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("the books do not verify"), std::string::npos)
+      << refused.status().ToString();
   const core::ReconcileReport r = core::reconcile(*tampered);
   ASSERT_FALSE(r.differences.empty());
   const core::Difference& d = r.differences[0];
@@ -567,7 +578,8 @@ void exec_raw(const std::string& path, const std::vector<std::string>& statement
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   for (const std::string& sql : statements)
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db);
   sqlite3_close(db);
 }
 
@@ -576,7 +588,8 @@ TEST_F(SqliteStoreTest, UnknownJobTextsLoadWithDefaultsAndTheirProblem) {
   ASSERT_NE(store_, nullptr);
   ASSERT_NO_FATAL_FAILURE(run_story());
   store_.reset();
-  exec_raw(path_, {"UPDATE jobs SET state = 'FROZEN' WHERE id = 3", "UPDATE jobs SET tier = 'gold' WHERE id = 5",
+  exec_raw(path_, {"UPDATE jobs SET state = 'FROZEN' WHERE id = 3",
+                   "UPDATE jobs SET tier = 'gold' WHERE id = 5",
                    "UPDATE jobs SET reason = 'Sleepy', gpu_ids = '0,x' WHERE id = 1"});
   store_ = open();
   ASSERT_NE(store_, nullptr);
@@ -589,7 +602,8 @@ TEST_F(SqliteStoreTest, UnknownJobTextsLoadWithDefaultsAndTheirProblem) {
   EXPECT_EQ(rows->jobs[2].state, core::JobState::kFailed);
   EXPECT_EQ(rows->job_problems.at(5).what, "unknown tier 'gold'");
   EXPECT_EQ(rows->jobs[4].tier, core::Tier::kNormal);
-  EXPECT_EQ(rows->job_problems.at(1).what, "unknown pending reason 'Sleepy'; unreadable gpu_ids '0,x'");
+  EXPECT_EQ(rows->job_problems.at(1).what,
+            "unknown pending reason 'Sleepy'; unreadable gpu_ids '0,x'");
   EXPECT_TRUE(rows->jobs[0].gpu_ids.empty());
 }
 
@@ -609,8 +623,10 @@ TEST_F(SqliteStoreTest, RestoreSetsAsideJobsItCannotTakeBack) {
   jobs_.push_back(submit(request("late", 1, 600), kT0 + 2 * kHour));
   commit(kT0 + 2 * kHour);
   store_.reset();
-  exec_raw(path_, {"UPDATE jobs SET state = 'FROZEN' WHERE id = 3", "UPDATE jobs SET node_id = 9 WHERE id = 2",
-                   "UPDATE jobs SET tier = 'gold' WHERE id = 5", "UPDATE jobs SET dependencies = 'afterok:99' WHERE id = 6",
+  exec_raw(path_, {"UPDATE jobs SET state = 'FROZEN' WHERE id = 3",
+                   "UPDATE jobs SET node_id = 9 WHERE id = 2",
+                   "UPDATE jobs SET tier = 'gold' WHERE id = 5",
+                   "UPDATE jobs SET dependencies = 'afterok:99' WHERE id = 6",
                    "UPDATE jobs SET tier = 'gold' WHERE id = 1"});
   store_ = open();
   ASSERT_NE(store_, nullptr);
@@ -630,10 +646,13 @@ TEST_F(SqliteStoreTest, RestoreSetsAsideJobsItCannotTakeBack) {
     JobId id;
     const char* reason;
     bool was_running;
-  } want[] = {{jobs_[1], "stored row could not be loaded: node 9, where it ran, is not in the configuration", true},
-              {jobs_[2], "stored row could not be loaded: unknown state 'FROZEN'", true},
-              {jobs_[4], "stored row could not be loaded: unknown tier 'gold'", false},
-              {jobs_[5], "stored row could not be loaded: it depends on job 99, which does not exist", false}};
+  } want[] = {
+      {jobs_[1],
+       "stored row could not be loaded: node 9, where it ran, is not in the configuration", true},
+      {jobs_[2], "stored row could not be loaded: unknown state 'FROZEN'", true},
+      {jobs_[4], "stored row could not be loaded: unknown tier 'gold'", false},
+      {jobs_[5], "stored row could not be loaded: it depends on job 99, which does not exist",
+       false}};
   for (size_t i = 0; i < 4; ++i) {
     SCOPED_TRACE(want[i].reason);
     const core::Job& j = *e.job(want[i].id);
@@ -662,7 +681,8 @@ TEST_F(SqliteStoreTest, RestoreSetsAsideJobsItCannotTakeBack) {
   auto second = Engine::Restore(small_cluster(), *again);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_TRUE((*second)->set_aside_at_restore().empty());
-  EXPECT_EQ((*second)->job(jobs_[2])->end_reason, "stored row could not be loaded: unknown state 'FROZEN'");
+  EXPECT_EQ((*second)->job(jobs_[2])->end_reason,
+            "stored row could not be loaded: unknown state 'FROZEN'");
   const core::ReconcileReport r = core::reconcile(*again);
   EXPECT_TRUE(r.ok()) << r.differences_found << " difference(s), first: "
                       << (r.differences.empty() ? "" : r.differences[0].message);
@@ -674,7 +694,8 @@ TEST_F(SqliteStoreTest, RestoreSetsAsideARunningJobWhoseGpusAreTakenOrOutOfRange
   ASSERT_NE(store_, nullptr);
   ASSERT_NO_FATAL_FAILURE(run_story());
   store_.reset();
-  exec_raw(path_, {"UPDATE jobs SET gpu_ids = '0,1,2,3' WHERE id = 2", "UPDATE jobs SET gpu_ids = '0,5,6,7' WHERE id = 3"});
+  exec_raw(path_, {"UPDATE jobs SET gpu_ids = '0,1,2,3' WHERE id = 2",
+                   "UPDATE jobs SET gpu_ids = '0,5,6,7' WHERE id = 3"});
   store_ = open();
   ASSERT_NE(store_, nullptr);
   auto rows = store_->load(nullptr);
@@ -683,7 +704,8 @@ TEST_F(SqliteStoreTest, RestoreSetsAsideARunningJobWhoseGpusAreTakenOrOutOfRange
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ((*restored)->job(jobs_[1])->state, core::JobState::kRunning);
   EXPECT_EQ((*restored)->job(jobs_[2])->state, core::JobState::kFailed);
-  EXPECT_EQ((*restored)->job(jobs_[2])->end_reason, "stored row could not be loaded: GPU 0 on node n1 is held twice");
+  EXPECT_EQ((*restored)->job(jobs_[2])->end_reason,
+            "stored row could not be loaded: GPU 0 on node n1 is held twice");
   EXPECT_EQ((*restored)->cluster().used_gpus(), 4);
   store_.reset();
   exec_raw(path_, {"UPDATE jobs SET gpu_ids = '4,5,6,8' WHERE id = 3"});
@@ -693,7 +715,8 @@ TEST_F(SqliteStoreTest, RestoreSetsAsideARunningJobWhoseGpusAreTakenOrOutOfRange
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   restored = Engine::Restore(small_cluster(), *rows);
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  EXPECT_EQ((*restored)->job(jobs_[2])->end_reason, "stored row could not be loaded: GPU 8 is not on node n1");
+  EXPECT_EQ((*restored)->job(jobs_[2])->end_reason,
+            "stored row could not be loaded: GPU 8 is not on node n1");
 }
 
 TEST_F(SqliteStoreTest, ARestoredEngineKeepsCommittingWhereItLeftOff) {
@@ -748,13 +771,15 @@ TEST_F(SqliteStoreTest, TablesReadAsPlainSql) {
 
   RawDb raw(path_);
   EXPECT_EQ(raw.one("SELECT kind FROM orgs WHERE name = 'hku'"), "university");
-  EXPECT_EQ(raw.one("SELECT eligible_kinds_text, shortfall, rate_bps FROM schemes"), "university,institute|wallet|7000");
+  EXPECT_EQ(raw.one("SELECT eligible_kinds_text, shortfall, rate_bps FROM schemes"),
+            "university,institute|wallet|7000");
   EXPECT_EQ(raw.one("SELECT kind FROM accounts WHERE id = 3"), "revenue");
   EXPECT_EQ(raw.one("SELECT COUNT(*) FROM accounts WHERE kind = 'wallet'"), "1");
   EXPECT_EQ(raw.one("SELECT state, reason, tier, gpu_ids, node_id FROM jobs WHERE name = 'train'"),
             "COMPLETED|None|normal|0,1|1");
-  EXPECT_EQ(raw.one("SELECT state, reason, restarts, node_id, award_id FROM jobs WHERE name = 'flaky'"),
-            "PENDING|AwardCap|1|NULL|NULL");  // requeued; the award's 8 GPUs are in use
+  EXPECT_EQ(
+      raw.one("SELECT state, reason, restarts, node_id, award_id FROM jobs WHERE name = 'flaky'"),
+      "PENDING|AwardCap|1|NULL|NULL");  // requeued; the award's 8 GPUs are in use
   const core::Job& train = *engine_->job(jobs_[0]);
   EXPECT_EQ(raw.one("SELECT cost_minor, subsidy_minor, copay_minor FROM jobs WHERE name = 'train'"),
             std::to_string(train.cost_minor) + "|" + std::to_string(train.subsidy_minor) + "|" +
@@ -766,7 +791,8 @@ TEST_F(SqliteStoreTest, TablesReadAsPlainSql) {
   EXPECT_EQ(raw.one("SELECT code_name, flags_text FROM transfers WHERE id = " +
                     std::to_string(Engine::job_transfer_id(jobs_[0], 0, 1).value)),
             "job_subsidy|pending,linked");
-  EXPECT_EQ(raw.one("SELECT reference, amount_minor FROM topups"), "pay-1|" + std::to_string(500 * kUnit));
+  EXPECT_EQ(raw.one("SELECT reference, amount_minor FROM topups"),
+            "pay-1|" + std::to_string(500 * kUnit));
   EXPECT_EQ(raw.one("SELECT balance_minor FROM account_balances WHERE kind = 'source'"),
             std::to_string(-1'000'000 * kUnit));
   EXPECT_EQ(raw.one("SELECT name, gpu_model, gpus, state FROM nodes"), "n1|H100|8|up");
@@ -826,11 +852,13 @@ TEST_F(SqliteStoreTest, HoldsDependenciesAndArrayTasksRoundTrip) {
   EXPECT_EQ(rows->jobs[0].array_id.value, 0u);
 
   RawDb raw(path_);
-  EXPECT_EQ(raw.rows("SELECT id, held, dependencies, array_id, array_index, array_throttle, reason FROM jobs "
-                     "ORDER BY id"),
-            (std::vector<std::string>{"1|0||NULL|-1|0|None", "2|0||2|0|2|None", "3|0||2|7|2|None",
-                                      "4|0|afterok:1:2,afternotok:3|NULL|-1|0|DependencyNeverSatisfied",
-                                      "5|1||NULL|-1|0|JobHeldUser"}));
+  EXPECT_EQ(
+      raw.rows(
+          "SELECT id, held, dependencies, array_id, array_index, array_throttle, reason FROM jobs "
+          "ORDER BY id"),
+      (std::vector<std::string>{"1|0||NULL|-1|0|None", "2|0||2|0|2|None", "3|0||2|7|2|None",
+                                "4|0|afterok:1:2,afternotok:3|NULL|-1|0|DependencyNeverSatisfied",
+                                "5|1||NULL|-1|0|JobHeldUser"}));
   EXPECT_EQ(raw.one("SELECT COUNT(*) FROM jobs WHERE array_id = 2"), "2");
 }
 
@@ -842,7 +870,8 @@ TEST_F(SqliteStoreTest, ABadDependencyTextIsReportedWithItsJobOnLoad) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET dependencies = 'before:1' WHERE id = 4", nullptr, nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET dependencies = 'before:1' WHERE id = 4", nullptr,
+                           nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
   }
@@ -860,14 +889,16 @@ TEST_F(SqliteStoreTest, ABadDependencyTextIsReportedWithItsJobOnLoad) {
 // A database written by the berth before migration 3 (schema version 2) opens, migrates, and
 // its jobs read back with the defaults: not held, no dependencies, not an array task.
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion2) {
-  write_old_database(2, {
-      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
-      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
-      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
-      "INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
-      "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}')",
-      "INSERT INTO meta VALUES ('next_job_id', 2)",
-  });
+  write_old_database(
+      2, {
+             "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+             "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+             "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+             "INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', "
+             "2, 'H100', 'gpu', "
+             "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}')",
+             "INSERT INTO meta VALUES ('next_job_id', 2)",
+         });
   store_ = open();
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->schema_version(), migrations().back().version);
@@ -888,9 +919,11 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion2) {
   EXPECT_EQ(rows->next_job_id, 2u);
   {
     RawDb raw(path_);
-    EXPECT_EQ(raw.one("SELECT held, dependencies, array_id, array_index, array_throttle FROM jobs"), "0||NULL|-1|0");
-    EXPECT_EQ(raw.one("SELECT COUNT(*), MAX(version) FROM schema_version"),
-              std::to_string(migrations().size()) + "|" + std::to_string(migrations().back().version));
+    EXPECT_EQ(raw.one("SELECT held, dependencies, array_id, array_index, array_throttle FROM jobs"),
+              "0||NULL|-1|0");
+    EXPECT_EQ(
+        raw.one("SELECT COUNT(*), MAX(version) FROM schema_version"),
+        std::to_string(migrations().size()) + "|" + std::to_string(migrations().back().version));
   }
 
   // The migrated table takes new rows with the new columns, and refuses a bad held.
@@ -928,7 +961,8 @@ TEST_F(SqliteStoreTest, GangJobsAndEstimatesRoundTrip) {
   ASSERT_EQ(gang.state, core::JobState::kRunning);
   gang.gpus = 12;
   gang.nodes = 3;
-  gang.more_nodes = {core::Placement{NodeId(4), {0, 1, 2, 3}}, core::Placement{NodeId(7), {4, 5, 6, 7}}};
+  gang.more_nodes = {core::Placement{NodeId(4), {0, 1, 2, 3}},
+                     core::Placement{NodeId(7), {4, 5, 6, 7}}};
   gang.estimate_s = 1800;
   want.jobs[4].nodes = 2;
   want.jobs[4].estimate_s = 600;
@@ -956,11 +990,13 @@ TEST_F(SqliteStoreTest, GangJobsAndEstimatesRoundTrip) {
   EXPECT_TRUE(rows->jobs[4].more_nodes.empty());
 
   RawDb raw(path_);
-  EXPECT_EQ(raw.rows("SELECT id, nodes, node_id, gpu_ids, more_nodes, estimate_s FROM jobs ORDER BY id"),
-            (std::vector<std::string>{"1|1|1|0,1||0", "2|3|1|2,3,4,5|4:0,1,2,3;7:4,5,6,7|1800",
-                                      "3|1|1|0,1,6,7||0", "4|1|NULL|||0", "5|2|NULL|||600"}));
-  EXPECT_EQ(raw.rows("SELECT id, required_nodes, excluded_nodes FROM jobs WHERE id >= 4 ORDER BY id"),
-            (std::vector<std::string>{"4||3", "5|2,5|"}));
+  EXPECT_EQ(
+      raw.rows("SELECT id, nodes, node_id, gpu_ids, more_nodes, estimate_s FROM jobs ORDER BY id"),
+      (std::vector<std::string>{"1|1|1|0,1||0", "2|3|1|2,3,4,5|4:0,1,2,3;7:4,5,6,7|1800",
+                                "3|1|1|0,1,6,7||0", "4|1|NULL|||0", "5|2|NULL|||600"}));
+  EXPECT_EQ(
+      raw.rows("SELECT id, required_nodes, excluded_nodes FROM jobs WHERE id >= 4 ORDER BY id"),
+      (std::vector<std::string>{"4||3", "5|2,5|"}));
 }
 
 TEST_F(SqliteStoreTest, TheSchemaRefusesANodeCountBelowOneAndANegativeEstimate) {
@@ -994,13 +1030,14 @@ TEST_F(SqliteStoreTest, AMalformedMoreNodesIsReportedWithItsJobOnLoad) {
   ASSERT_NE(store_, nullptr);
   ASSERT_NO_FATAL_FAILURE(run_story());
   store_.reset();
-  for (const char* text : {"4", "4:0,1;", ";4:0", "0:1", ":1", "4:a", "4:0;;7:0", "-3:0", "4:0,1 ;7:0", "4:0:1",
-                           "4,5:0", "x:0"}) {
+  for (const char* text : {"4", "4:0,1;", ";4:0", "0:1", ":1", "4:a", "4:0;;7:0", "-3:0",
+                           "4:0,1 ;7:0", "4:0:1", "4,5:0", "x:0"}) {
     SCOPED_TRACE(text);
     {
       sqlite3* db = nullptr;
       ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-      const std::string sql = std::string("UPDATE jobs SET more_nodes = '") + text + "' WHERE id = 2";
+      const std::string sql =
+          std::string("UPDATE jobs SET more_nodes = '") + text + "' WHERE id = 2";
       ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
       sqlite3_close(db);
     }
@@ -1017,7 +1054,8 @@ TEST_F(SqliteStoreTest, AMalformedMoreNodesIsReportedWithItsJobOnLoad) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET more_nodes = '12:0,7;3:' WHERE id = 2", nullptr, nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET more_nodes = '12:0,7;3:' WHERE id = 2", nullptr,
+                           nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
   }
@@ -1026,21 +1064,25 @@ TEST_F(SqliteStoreTest, AMalformedMoreNodesIsReportedWithItsJobOnLoad) {
   auto rows = store_->load(nullptr);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->jobs[1].more_nodes,
-            (std::vector<core::Placement>{core::Placement{NodeId(12), {0, 7}}, core::Placement{NodeId(3), {}}}));
+            (std::vector<core::Placement>{core::Placement{NodeId(12), {0, 7}},
+                                          core::Placement{NodeId(3), {}}}));
 }
 
 // A database written by the berth before migration 4 (schema version 3) opens, migrates, and
 // reads back with the defaults: one node, no more nodes, no estimate, no domain.
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion3) {
-  write_old_database(3, {
-      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
-      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
-      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
-      "INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', 'normal', 2, 'H100', 'gpu', "
-      "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, '{}', 1, 'afterok:9', NULL, -1, 0)",
-      "INSERT INTO nodes VALUES (1, 'n1', 'H100', 8, 64, 512000, 'drain')",
-      "INSERT INTO meta VALUES ('next_job_id', 2)",
-  });
+  write_old_database(3,
+                     {
+                         "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+                         "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+                         "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+                         "INSERT INTO jobs VALUES (1, 'old', 'alice', 1, 1, 'PENDING', 'Priority', "
+                         "'normal', 2, 'H100', 'gpu', "
+                         "3600, 0, 0, 5, 0, 0, NULL, '', 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, "
+                         "'{}', 1, 'afterok:9', NULL, -1, 0)",
+                         "INSERT INTO nodes VALUES (1, 'n1', 'H100', 8, 64, 512000, 'drain')",
+                         "INSERT INTO meta VALUES ('next_job_id', 2)",
+                     });
   store_ = open();
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->schema_version(), migrations().back().version);
@@ -1065,8 +1107,9 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion3) {
     RawDb raw(path_);
     EXPECT_EQ(raw.one("SELECT nodes, more_nodes, estimate_s FROM jobs"), "1||0");
     EXPECT_EQ(raw.one("SELECT domain FROM nodes"), "");
-    EXPECT_EQ(raw.one("SELECT COUNT(*), MAX(version) FROM schema_version"),
-              std::to_string(migrations().size()) + "|" + std::to_string(migrations().back().version));
+    EXPECT_EQ(
+        raw.one("SELECT COUNT(*), MAX(version) FROM schema_version"),
+        std::to_string(migrations().size()) + "|" + std::to_string(migrations().back().version));
   }
 
   // The migrated tables take the new columns.
@@ -1121,11 +1164,18 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
     ids.push_back(*id);
   }
   commit(kT0 + 4);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine_->submit_application(alice, ids[i], kT0 + 10).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(engine_->submit_application(alice, ids[i], kT0 + 10).ok());
   commit(kT0 + 10);
-  ASSERT_TRUE(engine_->review_application(rita, ids[0], {{"impact", 90}, {"plan", 60}}, "good", kT0 + 20).ok());
-  ASSERT_TRUE(engine_->review_application(victor, ids[0], {{"impact", 70}, {"plan", 80}}, "", kT0 + 21).ok());
-  ASSERT_TRUE(engine_->review_application(rita, ids[0], {{"impact", 95}, {"plan", 60}}, "revised", kT0 + 22).ok());
+  ASSERT_TRUE(
+      engine_->review_application(rita, ids[0], {{"impact", 90}, {"plan", 60}}, "good", kT0 + 20)
+          .ok());
+  ASSERT_TRUE(
+      engine_->review_application(victor, ids[0], {{"impact", 70}, {"plan", 80}}, "", kT0 + 21)
+          .ok());
+  ASSERT_TRUE(
+      engine_->review_application(rita, ids[0], {{"impact", 95}, {"plan", 60}}, "revised", kT0 + 22)
+          .ok());
   commit(kT0 + 22);
   core::Approval approval;
   approval.amount_minor = 400 * kUnit;
@@ -1136,11 +1186,14 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
   commit(kT0 + 32);
   // A second award, a supplement, a stated funding order, and an early closure whose remainder
   // returns at once (no job holds on it): awards are upserted, the audit record appended.
-  auto direct = engine_->create_award(scheme, project_, 100 * kUnit, 2, kT0, kT0 + 1000 * kHour, kT0 + 33);
+  auto direct =
+      engine_->create_award(scheme, project_, 100 * kUnit, 2, kT0, kT0 + 1000 * kHour, kT0 + 33);
   ASSERT_TRUE(direct.ok()) << direct.status().ToString();
   commit(kT0 + 33);
   engine_->set_actor("rita");
-  ASSERT_TRUE(engine_->supplement_award(AwardId(1), 50 * kUnit, kT0 + 3000 * kHour, "more work", kT0 + 34).ok());
+  ASSERT_TRUE(
+      engine_->supplement_award(AwardId(1), 50 * kUnit, kT0 + 3000 * kHour, "more work", kT0 + 34)
+          .ok());
   ASSERT_TRUE(engine_->set_funding_order(project_, {direct->id, AwardId(1)}, kT0 + 34).ok());
   commit(kT0 + 34);
   ASSERT_TRUE(engine_->close_award(direct->id, "project moved", kT0 + 35).ok());
@@ -1159,9 +1212,13 @@ TEST_F(SqliteStoreTest, SchemeRulesAndApplicationsRoundTripAcrossBatches) {
   EXPECT_EQ(restored->audit()[restored->audit().size() - 2].user, "rita");
   {
     RawDb raw(path_);
-    EXPECT_EQ(raw.one("SELECT state, approved_rate_bps, award_id FROM applications WHERE id = 1"), "approved|9000|1");
-    EXPECT_EQ(raw.one("SELECT COUNT(*) FROM application_events"), std::to_string(want.application_events.size()));
-    EXPECT_EQ(raw.one("SELECT scores FROM application_reviews WHERE application_id = 1 AND position = 0"), "95,60");
+    EXPECT_EQ(raw.one("SELECT state, approved_rate_bps, award_id FROM applications WHERE id = 1"),
+              "approved|9000|1");
+    EXPECT_EQ(raw.one("SELECT COUNT(*) FROM application_events"),
+              std::to_string(want.application_events.size()));
+    EXPECT_EQ(
+        raw.one("SELECT scores FROM application_reviews WHERE application_id = 1 AND position = 0"),
+        "95,60");
   }
 }
 
@@ -1173,9 +1230,13 @@ TEST_F(SqliteStoreTest, ProgressReportsRoundTripAcrossBatches) {
   engine_ = std::move(*e);
   const OrgId org = engine_->create_org("hku", core::OrgKind::kUniversity, kT0)->id;
   project_ = engine_->create_project(org, "vision", kT0)->id;
-  const SchemeId scheme = engine_->create_scheme("ai-subsidy", 7000, 1u << static_cast<int>(core::OrgKind::kUniversity),
-                                                 core::Shortfall::kWallet, 10'000 * kUnit, kT0)->id;
-  auto award = engine_->create_award(scheme, project_, 100 * kUnit, 4, kT0, kT0 + 4000 * kHour, kT0, 1, 2);
+  const SchemeId scheme =
+      engine_
+          ->create_scheme("ai-subsidy", 7000, 1u << static_cast<int>(core::OrgKind::kUniversity),
+                          core::Shortfall::kWallet, 10'000 * kUnit, kT0)
+          ->id;
+  auto award =
+      engine_->create_award(scheme, project_, 100 * kUnit, 4, kT0, kT0 + 4000 * kHour, kT0, 1, 2);
   ASSERT_TRUE(award.ok()) << award.status().ToString();
   commit(kT0);
   const core::Actor alice{"alice", core::FundingRole::kMember, org};
@@ -1197,22 +1258,26 @@ TEST_F(SqliteStoreTest, ProgressReportsRoundTripAcrossBatches) {
   ASSERT_NE(restored, nullptr);
   EXPECT_EQ(restored->funding().award(award->id)->report_grace_days, 2);
   RawDb raw(path_);
-  EXPECT_EQ(raw.one("SELECT state, submissions, decided_by FROM progress_reports WHERE award_id = 1 AND period = 1"),
+  EXPECT_EQ(raw.one("SELECT state, submissions, decided_by FROM progress_reports WHERE award_id = "
+                    "1 AND period = 1"),
             "accepted|2|rita");
-  EXPECT_EQ(raw.one("SELECT report_every_months, report_grace_days FROM awards WHERE id = 1"), "1|2");
-  EXPECT_EQ(raw.one("SELECT action, note FROM progress_report_events WHERE seq = 2"), "returned|add the numbers");
+  EXPECT_EQ(raw.one("SELECT report_every_months, report_grace_days FROM awards WHERE id = 1"),
+            "1|2");
+  EXPECT_EQ(raw.one("SELECT action, note FROM progress_report_events WHERE seq = 2"),
+            "returned|add the numbers");
 }
 
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion4) {
-  write_old_database(4, {
-      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
-      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
-      "INSERT INTO accounts VALUES (5, 'fund', 1, 1, 'fund', 0, 0, 0, 0, 0)",
-      "INSERT INTO accounts VALUES (6, 'award', 1, 1, 'award', 0, 0, 0, 0, 0)",
-      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
-      "INSERT INTO schemes VALUES (1, 'ai', 7000, 4, 'university', 'wallet', 5, 0)",
-      "INSERT INTO awards VALUES (1, 1, 1, 6, 0, 8, 0, 1000, 0)",
-  });
+  write_old_database(
+      4, {
+             "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+             "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+             "INSERT INTO accounts VALUES (5, 'fund', 1, 1, 'fund', 0, 0, 0, 0, 0)",
+             "INSERT INTO accounts VALUES (6, 'award', 1, 1, 'award', 0, 0, 0, 0, 0)",
+             "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+             "INSERT INTO schemes VALUES (1, 'ai', 7000, 4, 'university', 'wallet', 5, 0)",
+             "INSERT INTO awards VALUES (1, 1, 1, 6, 0, 8, 0, 1000, 0)",
+         });
   store_ = open();
   ASSERT_NE(store_, nullptr);
   EXPECT_GE(store_->schema_version(), 5);
@@ -1254,7 +1319,8 @@ TEST_F(SqliteStoreTest, CreditLimitsAndRefundsRoundTrip) {
   EXPECT_EQ((*restored)->job(jobs_[0])->refunded_minor, done.cost_minor / 2);
   EXPECT_TRUE(core::reconcile(*rows).ok());
   RawDb raw(path_);
-  EXPECT_EQ(raw.one("SELECT credit_limit_minor FROM accounts WHERE id = " + std::to_string(p.wallet.value)),
+  EXPECT_EQ(raw.one("SELECT credit_limit_minor FROM accounts WHERE id = " +
+                    std::to_string(p.wallet.value)),
             std::to_string(250 * kUnit));
   EXPECT_EQ(raw.one("SELECT refunded_minor FROM jobs WHERE id = " + std::to_string(jobs_[0].value)),
             std::to_string(done.cost_minor / 2));
@@ -1273,11 +1339,12 @@ TEST_F(SqliteStoreTest, TheSchemaRefusesARefundAboveTheCost) {
 }
 
 TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion5) {
-  write_old_database(5, {
-      "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
-      "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
-      "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
-  });
+  write_old_database(5,
+                     {
+                         "INSERT INTO orgs VALUES (1, 'hku', 'university', 0)",
+                         "INSERT INTO accounts VALUES (4, 'wallet', 1, 1, 'vision', 0, 0, 0, 0, 0)",
+                         "INSERT INTO projects VALUES (1, 1, 'vision', 4, 0)",
+                     });
   store_ = open();
   ASSERT_NE(store_, nullptr);
   EXPECT_GE(store_->schema_version(), 6);
@@ -1286,7 +1353,8 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion5) {
   ASSERT_EQ(rows->accounts.size(), 1u);
   EXPECT_EQ(rows->accounts[0].credit_limit_minor, 0);  // an older wallet has no credit
   RawDb raw(path_);
-  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'refunded_minor'"), "1");
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'refunded_minor'"),
+            "1");
 }
 
 TEST_F(SqliteStoreTest, RegistrationRecordsAreUpsertedAndSurviveReopening) {
@@ -1317,9 +1385,10 @@ TEST_F(SqliteStoreTest, RegistrationRecordsAreUpsertedAndSurviveReopening) {
   EXPECT_EQ(restored->audit().back().action, "org.update");
   RawDb raw(path_);
   EXPECT_EQ(raw.one("SELECT COUNT(*) FROM orgs WHERE name = 'acme'"), "1");
-  EXPECT_EQ(raw.one("SELECT registration_number || '|' || contact_email || '|' || jurisdiction FROM orgs "
-                    "WHERE name = 'acme'"),
-            "71234567|ops@acme.hk|Hong Kong");
+  EXPECT_EQ(
+      raw.one("SELECT registration_number || '|' || contact_email || '|' || jurisdiction FROM orgs "
+              "WHERE name = 'acme'"),
+      "71234567|ops@acme.hk|Hong Kong");
 }
 
 TEST_F(SqliteStoreTest, TheSchemaRefusesAnOverlongRegistrationField) {
@@ -1343,7 +1412,8 @@ TEST_F(SqliteStoreTest, MigratesADatabaseFromSchemaVersion8) {
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   ASSERT_EQ(rows->orgs.size(), 1u);
   EXPECT_EQ(rows->orgs[0].name, "hku");
-  EXPECT_EQ(rows->orgs[0].registration, core::OrgRegistration{});  // nothing recorded for an older org
+  EXPECT_EQ(rows->orgs[0].registration,
+            core::OrgRegistration{});  // nothing recorded for an older org
   EXPECT_EQ(rows->orgs[0].updated_ms, 0);
 }
 
@@ -1431,7 +1501,8 @@ TEST_F(SqliteStoreTest, TokensRoundTrip) {
   ASSERT_NE(store_, nullptr);
   ASSERT_TRUE(store_->put_token({"hash-a", "admin", "admin", 0, kT0}).ok());
   ASSERT_TRUE(store_->put_token({"hash-b", "bob", "member", 7, kT0 + 1}).ok());
-  ASSERT_TRUE(store_->put_token({"hash-a", "admin", "member", 3, kT0 + 2}).ok());  // replaces the row
+  ASSERT_TRUE(
+      store_->put_token({"hash-a", "admin", "member", 3, kT0 + 2}).ok());  // replaces the row
   store_.reset();
   store_ = open();
   ASSERT_NE(store_, nullptr);
@@ -1573,7 +1644,8 @@ TEST_F(SqliteStoreTest, ANodeStatePersistsAcrossReopen) {
   EXPECT_EQ((*stored)[0].state, core::NodeState::kUp);
   EXPECT_EQ((*stored)[1].state, core::NodeState::kDrain);
   // The configuration now adds n3 and moves n2 to another domain; n2 keeps its drain.
-  configured.push_back(core::Node{NodeId(3), "n3", "A100", 4, 32, 256'000, core::NodeState::kUp, ""});
+  configured.push_back(
+      core::Node{NodeId(3), "n3", "A100", 4, 32, 256'000, core::NodeState::kUp, ""});
   configured[1].domain = "rack-c";
   for (core::Node& n : configured)
     for (const core::Node& s : *stored)
@@ -1587,11 +1659,15 @@ TEST_F(SqliteStoreTest, ANodeStatePersistsAcrossReopen) {
 TEST_F(SqliteStoreTest, AnUnknownNodeStateIsReportedOnRead) {
   store_ = open();
   ASSERT_NE(store_, nullptr);
-  ASSERT_TRUE(store_->put_nodes({core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp, ""}}).ok());
+  ASSERT_TRUE(store_
+                  ->put_nodes({core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000,
+                                          core::NodeState::kUp, ""}})
+                  .ok());
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE nodes SET state = 'sleeping'", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE nodes SET state = 'sleeping'", nullptr, nullptr, nullptr),
+              SQLITE_OK);
     sqlite3_close(db);
   }
   auto nodes = store_->nodes();
@@ -1631,7 +1707,8 @@ TEST_F(SqliteStoreTest, ASecondConnectionReadsWhatTheFirstCommitted) {
   expect_same_rows(*rows, engine_->snapshot());
 
   // The first keeps writing; the second sees each new commit.
-  ASSERT_TRUE(engine_->job_ended(jobs_[2], core::JobEnd{}, kT0 + 40 * kMinute, kT0 + 40 * kMinute).ok());
+  ASSERT_TRUE(
+      engine_->job_ended(jobs_[2], core::JobEnd{}, kT0 + 40 * kMinute, kT0 + 40 * kMinute).ok());
   commit(kT0 + 40 * kMinute);
   int64_t alive = 0;
   rows = second->load(&alive);

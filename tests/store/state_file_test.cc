@@ -66,7 +66,9 @@ class StateFileTest : public ::testing::Test {
     EXPECT_TRUE(engine.ok());
     EXPECT_TRUE(store->commit((*engine)->drain_changes(), kT0).ok());
     for (int i = 0; i < orgs; ++i) {
-      EXPECT_TRUE((*engine)->create_org("org" + std::to_string(i), core::OrgKind::kUniversity, kT0 + i).ok());
+      EXPECT_TRUE((*engine)
+                      ->create_org("org" + std::to_string(i), core::OrgKind::kUniversity, kT0 + i)
+                      .ok());
       const Status st = store->commit((*engine)->drain_changes(), kT0 + i);
       EXPECT_TRUE(st.ok()) << st.ToString();
     }
@@ -155,7 +157,8 @@ TEST_F(StateFileTest, AFileThatGrowsStaysGood) {
 
 TEST_F(StateFileTest, GarbageIsRefusedAtOpen) {
   std::string garbage(64 * 1024, '\0');
-  for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>((i * 7919 + 13) & 0xff);
+  for (size_t i = 0; i < garbage.size(); ++i)
+    garbage[i] = static_cast<char>((i * 7919 + 13) & 0xff);
   write_all(path_, garbage);
   auto s = SqliteStore::Open(path_);
   ASSERT_FALSE(s.ok());
@@ -171,7 +174,8 @@ TEST_F(StateFileTest, ADamagedPageIsFoundByQuickCheckAtOpen) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     sqlite3_stmt* s = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = 'orgs'", -1, &s, nullptr),
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = 'orgs'", -1,
+                                 &s, nullptr),
               SQLITE_OK);
     ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
     root = sqlite3_column_int64(s, 0);
@@ -182,12 +186,14 @@ TEST_F(StateFileTest, ADamagedPageIsFoundByQuickCheckAtOpen) {
   const size_t page = 4096;
   ASSERT_GE(bytes.size(), static_cast<size_t>(root) * page);
   // The schema stays readable; the orgs table's root page, past its header, is overwritten.
-  for (size_t i = (root - 1) * page + 12; i < static_cast<size_t>(root) * page; ++i) bytes[i] = static_cast<char>(0xA5);
+  for (size_t i = (root - 1) * page + 12; i < static_cast<size_t>(root) * page; ++i)
+    bytes[i] = static_cast<char>(0xA5);
   write_all(path_, bytes);
 
   auto s = SqliteStore::Open(path_);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("is damaged or is not a berth database (quick_check: "), std::string::npos)
+  EXPECT_NE(s.status().message().find("is damaged or is not a berth database (quick_check: "),
+            std::string::npos)
       << s.status().ToString();
 }
 
@@ -230,8 +236,10 @@ TEST_F(StateFileTest, AMissingDatabaseWhereTheMarkerIsIsRefusedAndNotCreated) {
   fs::remove(path_ + "-shm");
   auto store = OpenStateStore(dir_);
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find("is missing"), std::string::npos) << store.status().ToString();
-  EXPECT_NE(store.status().message().find("backup"), std::string::npos) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("is missing"), std::string::npos)
+      << store.status().ToString();
+  EXPECT_NE(store.status().message().find("backup"), std::string::npos)
+      << store.status().ToString();
   EXPECT_FALSE(fs::exists(path_));
 }
 
@@ -242,7 +250,8 @@ TEST_F(StateFileTest, AnEmptyDatabaseWhereTheMarkerIsIsRefused) {
   write_all(path_, "");
   auto store = OpenStateStore(dir_);
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find("is empty"), std::string::npos) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("is empty"), std::string::npos)
+      << store.status().ToString();
 }
 
 TEST_F(StateFileTest, ADatabaseOfAnotherIdentityOrNoneIsRefused) {
@@ -251,7 +260,8 @@ TEST_F(StateFileTest, ADatabaseOfAnotherIdentityOrNoneIsRefused) {
   write_all(StateMarkerPath(dir_), "17\n");  // as if the database came from another directory
   auto store = OpenStateStore(dir_);
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find("not 17"), std::string::npos) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("not 17"), std::string::npos)
+      << store.status().ToString();
 
   fs::remove(path_);
   fs::remove(path_ + "-wal");
@@ -260,7 +270,8 @@ TEST_F(StateFileTest, ADatabaseOfAnotherIdentityOrNoneIsRefused) {
   write_all(StateMarkerPath(dir_), marker);
   store = OpenStateStore(dir_);
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find("holds no state identity"), std::string::npos) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("holds no state identity"), std::string::npos)
+      << store.status().ToString();
 }
 
 TEST_F(StateFileTest, ADatabaseWithoutAMarkerGivesItsIdentityToANewOne) {
@@ -288,7 +299,8 @@ TEST_F(StateFileTest, ABackupIsASelfContainedSnapshotTakenWhileAWriterHoldsALock
   // waits for it nor copies it.
   sqlite3* writer = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &writer, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE; DELETE FROM orgs;", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE; DELETE FROM orgs;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   const std::string copy = dir_ + "/copy.db";
   const Status st = SqliteStore::Backup(path_, copy);
   sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);

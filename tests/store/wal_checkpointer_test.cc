@@ -22,7 +22,9 @@ class WalCheckpointerTest : public ::testing::Test {
     dir_ = tmpl;
     path_ = dir_ + "/t.db";
     sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+        SQLITE_OK);
     db_.reset(raw);
     ASSERT_TRUE(sqlite::Exec(raw, "PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT)").ok());
   }
@@ -35,7 +37,8 @@ class WalCheckpointerTest : public ::testing::Test {
   }
   // The checkpointer runs on its own thread: wait (boundedly) until it has done `n` checkpoints.
   static bool wait_for(const WalCheckpointer& c, int64_t n) {
-    for (int i = 0; i < 2000 && c.checkpoints() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 2000 && c.checkpoints() < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return c.checkpoints() >= n;
   }
   int64_t wal_bytes() const { return static_cast<int64_t>(fs::file_size(path_ + "-wal")); }

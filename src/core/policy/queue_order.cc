@@ -4,9 +4,12 @@ namespace berth::core {
 
 const QueueOrderPolicy& queue_order_policy(QueueOrder order) {
   switch (order) {
-    case QueueOrder::kPriority: return multifactor_order();
-    case QueueOrder::kFifo: return fifo_order();
-    case QueueOrder::kShortest: return shortest_order();
+    case QueueOrder::kPriority:
+      return multifactor_order();
+    case QueueOrder::kFifo:
+      return fifo_order();
+    case QueueOrder::kShortest:
+      return shortest_order();
   }
   return multifactor_order();
 }
