@@ -77,8 +77,8 @@ struct Applicant {
   OrgKind kind = OrgKind::kOther;
 };
 
-// What the caller knows about the scheme applied to. Scheme does not yet hold a window or a cap,
-// so the caller passes them.
+// The rules of the scheme applied to, as the caller (the Engine) takes them from its Scheme
+// (core/model.h: window, eligibility, cap), so that this file needs no Scheme of its own.
 struct SchemeRules {
   uint32_t eligible_kinds = 0;  // bit (1 << OrgKind), as Scheme::eligible_kinds
   // Applications are submitted in [window_open_ms, window_close_ms); drafting is allowed before

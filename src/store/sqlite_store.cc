@@ -556,7 +556,7 @@ Status SqliteStore::prepare_statements() {
       {&upsert_org_, insert_sql("orgs", kOrgColumns, "id")},
       {&insert_project_, insert_sql("projects", kProjectColumns)},
       {&insert_scheme_, insert_sql("schemes", kSchemeColumns)},
-      {&insert_award_, insert_sql("awards", kAwardColumns, "id")},
+      {&upsert_award_, insert_sql("awards", kAwardColumns, "id")},
       {&insert_audit_, insert_sql("audit", kAuditColumns)},
       {&delete_funding_order_, "DELETE FROM funding_order WHERE project_id = ?"},
       {&insert_funding_order_,
@@ -677,7 +677,7 @@ Status SqliteStore::write_scheme(const core::Scheme& x) {
 }
 
 Status SqliteStore::write_award(const core::Award& a) {
-  Stmt& s = insert_award_;
+  Stmt& s = upsert_award_;
   s.reset();
   s.bind_u64(a.id.value)
       .bind_u64(a.scheme.value)

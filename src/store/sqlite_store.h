@@ -188,7 +188,7 @@ class SqliteStore final : public Store {
   int schema_version_ = 0;
   // Statements of the hot path (commit), prepared once.
   sqlite::Stmt begin_, commit_, rollback_;
-  sqlite::Stmt upsert_org_, insert_project_, insert_scheme_, insert_award_, insert_topup_;
+  sqlite::Stmt upsert_org_, insert_project_, insert_scheme_, upsert_award_, insert_topup_;
   sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
   sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_,
       insert_criterion_;
