@@ -8,7 +8,9 @@ namespace berth::core {
 
 Scheduler::Scheduler(Options options)
     : options_(options),
-      blocked_(make_blocked_job_policy(options.backfill, options.conservative, options.strict)) {}
+      blocked_(make_blocked_job_policy(options.backfill, options.conservative, options.strict)),
+      preemption_(make_preemption_policy(options.preemption, options.demote_after_gpu_s,
+                                         options.preempt_exempt_s)) {}
 
 namespace {
 
@@ -112,42 +114,15 @@ bool Scheduler::earliest_start(const Cluster& cluster, const Job& job, int64_t n
   return true;
 }
 
-// Who may be stopped, in the order they are: the youngest spot jobs first; then, for a job
-// not demoted itself, demoted jobs of no higher tier, the fewest GPUs first (stopping a large
-// job for a small one would leave most of its GPUs to jobs that need no preemption, and a
-// large job finds a whole node again only with difficulty), then the most attained. Jobs
-// that started less than preempt_exempt_s ago are left alone. Listed once a pass (nothing
-// starts running during one).
-void Scheduler::list_victims(const Pass& p) {
-  victims_listed_ = true;
-  victims_.clear();
-  for (auto it = spot_.rbegin(); it != spot_.rend(); ++it)
-    if (!exempt(p.lookup(JobId(it->second)), p.now_ms)) victims_.push_back({0, it->second});
-  spot_victims_ = victims_.size();
-  for (auto it = requeueable_.rbegin(); it != requeueable_.rend(); ++it) {
-    const Job& r = p.lookup(JobId(it->second));
-    if (demoted(r, p.now_ms) && !exempt(r, p.now_ms))
-      victims_.push_back({victim_key(r, p.now_ms), it->second});
-  }
-  // High-tier jobs last: only a high-tier job may stop them.
-  const auto low_end = victims_.begin() + static_cast<std::ptrdiff_t>(spot_victims_);
-  const auto high = std::stable_partition(low_end, victims_.end(), [&](const auto& v) {
-    return p.lookup(JobId(v.second)).tier != Tier::kHigh;
-  });
-  low_victims_ = static_cast<size_t>(high - victims_.begin());
-  std::stable_sort(low_end, high);
-  std::stable_sort(high, victims_.end());
-}
-
 bool Scheduler::preempt_for(const Pass& p, const Job& job, std::vector<NodeId>* nodes) {
   const Cluster& cluster = p.cluster;
-  if (!victims_listed_) list_victims(p);
-  // Demoted jobs are victims only of jobs not demoted, of their tier or higher.
-  size_t count = spot_victims_;
-  if (job.tier != Tier::kSpot && !demoted(job, p.now_ms))
-    count = job.tier == Tier::kHigh ? victims_.size() : low_victims_;
-  const auto end = victims_.begin() + static_cast<std::ptrdiff_t>(count);
-  const auto begin = victims_.begin();
+  if (!victims_listed_) {  // once a pass: nothing starts running during one
+    preemption_->list_victims(spot_, requeueable_, p.lookup, p.now_ms, &victims_);
+    victims_listed_ = true;
+  }
+  const size_t count = preemption_->usable(job, victims_, p.now_ms);
+  const auto begin = victims_.order.begin();
+  const auto end = begin + static_cast<std::ptrdiff_t>(count);
   if (begin == end) return false;
   int64_t key = 0;
   bool found = false;
@@ -279,13 +254,10 @@ bool Scheduler::plain(const Job& job, int64_t now_ms) const {
   return job.tier == Tier::kNormal && job.gpu_model.empty() && job.node_choice.empty() && fresh;
 }
 
-// The first blocked job of tier normal or high may preempt; with least attained service, so
-// may every later one not demoted: a short new job should not wait behind a large one that
-// finds nothing to stop.
+// Whether the policy lets `job` preempt, and the memo does not already know it would find
+// nothing to stop.
 bool Scheduler::may_preempt(const Pass& p, const Job& job) const {
-  const bool fresh = options_.demote_after_gpu_s > 0 && !demoted(job, p.now_ms);
-  if (!options_.preemption || !p.host.can_preempt() || job.tier == Tier::kSpot) return false;
-  if (p.blocked && !fresh) return false;
+  if (!p.host.can_preempt() || !preemption_->may_preempt(job, p.blocked, p.now_ms)) return false;
   if (!plain(job, p.now_ms)) return true;
   const int per = job.gpus_per_node();
   return job.nodes == 1 ? per < p.no_victims_single

@@ -3,8 +3,9 @@
 // Policy and mechanism are apart (policy/README.md): the queue order is a QueueOrderPolicy
 // (it sets Job::priority, through queue_priority), what a pass does with a job that cannot
 // start is a BlockedJobPolicy chosen from Options (strict, EASY, conservative, none), and
-// everything about money, caps and the job table is the SchedulerHost's (the Engine's). This
-// class finds where jobs fit, reservations and preemption victims.
+// who may stop whom is a PreemptionPolicy (policy/preemption.h), and everything about money, caps
+// and the job table is the SchedulerHost's (the Engine's). This class finds where jobs fit,
+// reservations, and the nodes that stopping victims would free.
 //
 // Pending jobs are ordered by priority (see priority.h; the Engine sets it from its queue
 // order), then submit time, then id. A pass walks them in that order and starts every job
@@ -51,6 +52,7 @@
 #include "core/cluster.h"
 #include "core/model.h"
 #include "core/policy/blocked_job.h"
+#include "core/policy/preemption.h"
 #include "core/policy/scheduler_host.h"
 
 namespace berth::core {
@@ -105,14 +107,14 @@ class Scheduler {
     ends_.insert({job.start_ms + job.planned_s() * 1000, job.id.value});
     if (job.tier == Tier::kSpot)
       spot_.insert({job.start_ms, job.id.value});
-    else if (demotable(job))
+    else if (preemption_->demotable(job))
       requeueable_.insert({job.start_ms, job.id.value});
   }
   void ended(const Job& job) {
     ends_.erase({job.start_ms + job.planned_s() * 1000, job.id.value});
     if (job.tier == Tier::kSpot)
       spot_.erase({job.start_ms, job.id.value});
-    else if (demotable(job))
+    else if (preemption_->demotable(job))
       requeueable_.erase({job.start_ms, job.id.value});
   }
 
@@ -201,37 +203,23 @@ class Scheduler {
   bool gather(const Cluster& cluster, const Job& job, int model, It begin, It end,
               const ConstLookup& lookup, const std::vector<int64_t>* reserved, int64_t* key,
               std::vector<NodeId>* out) const;
-  // Finds nodes where stopping the youngest spot jobs makes room for `job`, and asks them to stop.
+  // Finds nodes where stopping the victims `job` may stop (in the policy's order) makes room
+  // for it, and asks them to stop.
   bool preempt_for(const Pass& p, const Job& job, std::vector<NodeId>* nodes);
-  void list_victims(const Pass& p);
-  // A running job that preemption may stop once it is demoted.
-  bool demotable(const Job& job) const { return options_.demote_after_gpu_s > 0 && job.requeue; }
   bool demoted(const Job& job, int64_t now_ms) const {
     return job.demoted(options_.demote_after_gpu_s, now_ms);
-  }
-  bool exempt(const Job& job, int64_t now_ms) const {
-    return options_.preempt_exempt_s > 0 &&
-           now_ms - job.start_ms < options_.preempt_exempt_s * 1000;
-  }
-  // Orders demoted victims: fewest GPUs first, then the most attained.
-  static int64_t victim_key(const Job& job, int64_t now_ms) {
-    constexpr int64_t kAttained = (int64_t{1} << 40) - 1;
-    return int64_t{job.gpus} << 40 | (kAttained - std::min(kAttained, job.attained_gpu_s(now_ms)));
   }
   void reserve(const std::vector<NodeId>& nodes, int64_t from_ms);
 
   Options options_;
   std::unique_ptr<BlockedJobPolicy> blocked_;
+  std::unique_ptr<PreemptionPolicy> preemption_;
   std::set<QueueKey> queue_;
   std::set<std::pair<int64_t, uint64_t>> ends_;  // (time limit end, job id) of running jobs
-  std::set<std::pair<int64_t, uint64_t>> spot_;  // (start, job id) of running spot jobs
-  std::set<std::pair<int64_t, uint64_t>>
-      requeueable_;  // (start, job id) of others that may be demoted
-  std::vector<std::pair<int64_t, uint64_t>>
-      victims_;                           // during a pass: who may be preempted, in order
-  size_t spot_victims_ = 0;               // of them, the spot jobs (first)
-  size_t low_victims_ = 0;                // the spot jobs and demoted jobs below high tier
-  bool victims_listed_ = false;           // victims_ is this pass's
+  RunningSet spot_;                              // running spot jobs
+  RunningSet requeueable_;                       // running jobs the preemption policy may demote
+  Victims victims_;                              // during a pass: who may be preempted, in order
+  bool victims_listed_ = false;                  // victims_ is this pass's
   std::vector<int64_t> reserved_;         // per node index, during a pass: reserved from (0: not)
   std::vector<uint32_t> reserved_nodes_;  // nodes reserved this pass, to clear after it
   std::vector<NodeId> placed_;            // scratch
