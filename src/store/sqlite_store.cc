@@ -12,6 +12,7 @@
 
 #include "store/entity_columns.h"
 #include "store/job_columns.h"
+#include "store/ledger_columns.h"
 #include "store/row_text.h"
 #include "store/schema.h"
 #include "store/sqlite_columns.h"
@@ -77,9 +78,6 @@ constexpr std::initializer_list<const char*> kAwardColumns = {"id",
                                                               "returned_minor",
                                                               "report_every_months",
                                                               "report_grace_days"};
-constexpr std::initializer_list<const char*> kAuditColumns = {
-    "seq",          "at_ms",       "user_name", "action",   "subject",
-    "amount_minor", "transfer_id", "note",      "reference"};
 constexpr std::initializer_list<const char*> kApplicationColumns = {"id",
                                                                     "scheme_id",
                                                                     "project_id",
@@ -117,23 +115,6 @@ constexpr std::initializer_list<const char*> kReportColumns = {
     "submitted_by", "decided_ms", "decided_by", "return_reason", "submissions"};
 constexpr std::initializer_list<const char*> kReportEventColumns = {
     "seq", "award_id", "period", "at_ms", "user_name", "action", "note"};
-constexpr std::initializer_list<const char*> kAccountColumns = {"id",
-                                                                "kind",
-                                                                "no_overdraft",
-                                                                "owner_id",
-                                                                "name",
-                                                                "debits_pending_minor",
-                                                                "debits_posted_minor",
-                                                                "credits_pending_minor",
-                                                                "credits_posted_minor",
-                                                                "created_ms",
-                                                                "credit_limit_minor"};
-constexpr std::initializer_list<const char*> kTransferColumns = {
-    "id",         "debit_account_id", "credit_account_id", "amount_minor", "flags",
-    "flags_text", "pending_id",       "timeout_ms",        "code",         "code_name",
-    "ref",        "timestamp_ms",     "pending_state"};
-constexpr std::initializer_list<const char*> kTopUpColumns = {
-    "transfer_id", "project_id", "amount_minor", "reference", "created_ms"};
 
 // Names: a list of const char* or string_view (a description's column_names).
 template <typename Names>
@@ -198,15 +179,6 @@ bool parse_named(const std::string& text, const char* (*name)(E), int first, int
   return false;
 }
 
-bool parse_account_kind(const std::string& text, core::AccountKind* out) {
-  return parse_named(text, &core::account_kind_name, static_cast<int>(core::AccountKind::kSource),
-                     static_cast<int>(core::AccountKind::kExternal), out);
-}
-bool parse_pending_state(const std::string& text, core::PendingState* out) {
-  return parse_named(text, &core::pending_state_name, static_cast<int>(core::PendingState::kNone),
-                     static_cast<int>(core::PendingState::kExpired), out);
-}
-
 // "university,institute" for the readable column next to the bitmask.
 std::string eligible_kinds_text(uint32_t kinds) {
   std::string out;
@@ -218,31 +190,38 @@ std::string eligible_kinds_text(uint32_t kinds) {
   return out;
 }
 
-// "pending,linked" for the readable column next to the flag bits.
-std::string flags_text(uint32_t flags) {
-  static constexpr struct {
-    uint32_t bit;
-    const char* name;
-  } kNames[] = {{core::kPending, "pending"},
-                {core::kPostPending, "post_pending"},
-                {core::kVoidPending, "void_pending"},
-                {core::kLinked, "linked"}};
-  std::string out;
-  for (const auto& n : kNames) {
-    if ((flags & n.bit) == 0) continue;
-    if (!out.empty()) out += ',';
-    out += n.name;
-  }
-  return out;
-}
-
 // The tables described once (job_columns.h, entity_columns.h) have exactly their described columns,
 // so a description and the migrations that drifted apart fail at open rather than corrupt rows.
 Status check_described_tables(sqlite3* db) {
   BERTH_RETURN_IF_ERROR(check_table_columns(db, "jobs", column_names(job_columns())));
   BERTH_RETURN_IF_ERROR(check_table_columns(db, "nodes", column_names(node_columns())));
   BERTH_RETURN_IF_ERROR(check_table_columns(db, "tokens", column_names(token_columns())));
-  return check_table_columns(db, "submit_keys", column_names(submit_key_columns()));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "submit_keys", column_names(submit_key_columns())));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "accounts", column_names(account_columns())));
+  // seq, the order applied, is SQLite's (AUTOINCREMENT), not a transfer's field.
+  std::vector<std::string_view> transfers = column_names(transfer_columns());
+  transfers.push_back("seq");
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "transfers", transfers));
+  BERTH_RETURN_IF_ERROR(check_table_columns(db, "topups", column_names(topup_columns())));
+  return check_table_columns(db, "audit", column_names(audit_columns()));
+}
+
+// A row's key in messages: its first column (an id, a seq, the owner of a child row).
+template <typename Row, typename Problems>
+uint64_t row_key(const std::vector<Column<Row, Problems>>& columns, const Row& row) {
+  return static_cast<uint64_t>(columns.front().get(row).integer);
+}
+
+// Writes `row` with the prepared `stmt` (an INSERT or upsert of the description's columns); a
+// failure names `what` and the row's key.
+template <typename Row, typename Problems>
+Status write_row(Stmt& stmt, const std::vector<Column<Row, Problems>>& columns, const Row& row,
+                 const char* what) {
+  stmt.reset();
+  bind_columns(stmt, columns, row);
+  Status st = stmt.run();
+  if (st.ok()) return st;
+  return with_context(std::move(st), what, row_key(columns, row));
 }
 
 // Prepares a statement used once (reads at load time).
@@ -259,6 +238,35 @@ Status for_each_row(sqlite3* db, const std::string& sql, ReadRow&& read_row) {
     if (!row) return Status::Ok();
     BERTH_RETURN_IF_ERROR(read_row(s));
   }
+}
+
+// Reads each row `sql` selects (the description's columns, in order) and hands it to
+// add(Row&&); a value this berth cannot read fails the load, naming `what`, the row's key and
+// the column.
+template <typename Row, typename Add>
+Status read_rows(sqlite3* db, const std::string& sql,
+                 const std::vector<Column<Row, FirstUnreadable>>& columns, const char* what,
+                 Add&& add) {
+  return for_each_row(db, sql, [&](Stmt& s) -> Status {
+    Row row;
+    FirstUnreadable unreadable;
+    read_columns(s, columns, row, unreadable);
+    if (unreadable.column != nullptr)
+      return bad_value(what, unreadable.column, row_key(columns, row), unreadable.text);
+    return add(std::move(row));
+  });
+}
+
+// Every row of `table` in `order_by`, appended to *out.
+template <typename Row>
+Status read_table(sqlite3* db, const char* table,
+                  const std::vector<Column<Row, FirstUnreadable>>& columns, const char* order_by,
+                  const char* what, std::vector<Row>* out) {
+  return read_rows(db, select_sql(table, column_names(columns), order_by), columns, what,
+                   [&](Row&& row) {
+                     out->push_back(std::move(row));
+                     return Status::Ok();
+                   });
 }
 
 }  // namespace
@@ -557,13 +565,13 @@ Status SqliteStore::prepare_statements() {
       {&insert_project_, insert_sql("projects", kProjectColumns)},
       {&insert_scheme_, insert_sql("schemes", kSchemeColumns)},
       {&upsert_award_, insert_sql("awards", kAwardColumns, "id")},
-      {&insert_audit_, insert_sql("audit", kAuditColumns)},
+      {&insert_audit_, insert_sql("audit", column_names(audit_columns()))},
       {&delete_funding_order_, "DELETE FROM funding_order WHERE project_id = ?"},
       {&insert_funding_order_,
        "INSERT INTO funding_order (project_id, position, award_id) VALUES (?, ?, ?)"},
-      {&insert_topup_, insert_sql("topups", kTopUpColumns)},
-      {&upsert_account_, insert_sql("accounts", kAccountColumns, "id")},
-      {&insert_transfer_, insert_sql("transfers", kTransferColumns)},
+      {&insert_topup_, insert_sql("topups", column_names(topup_columns()))},
+      {&upsert_account_, insert_sql("accounts", column_names(account_columns()), "id")},
+      {&insert_transfer_, insert_sql("transfers", column_names(transfer_columns()))},
       {&update_pending_,
        "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS "
        "NOT NULL"},
@@ -603,14 +611,20 @@ Status SqliteStore::touch_alive(int64_t now_ms) {
 // schemes and awards that own them, transfers before their pending states and top-ups.
 Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const core::Org& o : c.orgs) BERTH_RETURN_IF_ERROR(write_org(o));
-  for (const core::Account& a : c.accounts) BERTH_RETURN_IF_ERROR(write_account(a));
+  for (const core::Account& a : c.accounts)
+    BERTH_RETURN_IF_ERROR(write_row(upsert_account_, account_columns(), a, "account"));
   for (const core::Project& p : c.projects) BERTH_RETURN_IF_ERROR(write_project(p));
   for (const core::Scheme& s : c.schemes) BERTH_RETURN_IF_ERROR(write_scheme(s));
   for (const core::Award& a : c.awards) BERTH_RETURN_IF_ERROR(write_award(a));
-  for (const core::Transfer& t : c.transfers) BERTH_RETURN_IF_ERROR(write_transfer(t));
+  for (const core::Transfer& t : c.transfers) {
+    BERTH_RETURN_IF_ERROR(
+        write_row(insert_transfer_, transfer_columns(), new_transfer_row(t), "transfer"));
+  }
   for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
-  for (const core::TopUp& t : c.topups) BERTH_RETURN_IF_ERROR(write_topup(t));
-  for (const core::AuditRecord& r : c.audit) BERTH_RETURN_IF_ERROR(write_audit(r));
+  for (const core::TopUp& t : c.topups)
+    BERTH_RETURN_IF_ERROR(write_row(insert_topup_, topup_columns(), t, "top-up"));
+  for (const core::AuditRecord& r : c.audit)
+    BERTH_RETURN_IF_ERROR(write_row(insert_audit_, audit_columns(), r, "audit record"));
   for (const auto& [project, order] : c.funding_orders)
     BERTH_RETURN_IF_ERROR(write_funding_order(project, order));
   for (const auto& [scheme, criteria] : c.criteria)
@@ -717,21 +731,6 @@ Status SqliteStore::write_submit_key(const core::SubmitKey& k) {
   s.reset();
   bind_columns(s, submit_key_columns(), k);
   return with_context(s.run(), "idempotency key of job", k.job.value);
-}
-
-Status SqliteStore::write_audit(const core::AuditRecord& r) {
-  Stmt& s = insert_audit_;
-  s.reset();
-  s.bind_u64(r.seq)
-      .bind_i64(r.at_ms)
-      .bind_text(r.user)
-      .bind_text(r.action)
-      .bind_text(r.subject)
-      .bind_i64(r.amount_minor)
-      .bind_id_or_null(r.transfer.value)
-      .bind_text(r.note)
-      .bind_text(r.reference);
-  return with_context(s.run(), "audit record", r.seq);
 }
 
 Status SqliteStore::write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria) {
@@ -842,47 +841,6 @@ Status SqliteStore::write_report_event(const core::ReportEvent& e) {
   return with_context(s.run(), "progress report event", e.seq);
 }
 
-Status SqliteStore::write_account(const core::Account& a) {
-  Stmt& s = upsert_account_;
-  s.reset();
-  s.bind_u64(a.id.value)
-      .bind_text(core::account_kind_name(a.kind))
-      .bind_bool(a.no_overdraft)
-      .bind_u64(a.owner)
-      .bind_text(a.name)
-      .bind_i64(a.debits_pending)
-      .bind_i64(a.debits_posted)
-      .bind_i64(a.credits_pending)
-      .bind_i64(a.credits_posted)
-      .bind_i64(a.created_ms)
-      .bind_i64(a.credit_limit_minor);
-  return with_context(s.run(), "account", a.id.value);
-}
-
-Status SqliteStore::write_transfer(const core::Transfer& t) {
-  Stmt& s = insert_transfer_;
-  s.reset();
-  s.bind_u64(t.id.value)
-      .bind_u64(t.debit.value)
-      .bind_u64(t.credit.value)
-      .bind_i64(t.amount)
-      .bind_i64(t.flags)
-      .bind_text(flags_text(t.flags))
-      .bind_id_or_null(t.pending_id.value)
-      .bind_i64(t.timeout_ms)
-      .bind_i64(t.code)
-      .bind_text(core::transfer_code_name(t.code))
-      .bind_u64(t.ref)
-      .bind_i64(t.timestamp_ms);
-  // A pending transfer starts pending; later PendingUpdates record how it was resolved.
-  if (t.flags & core::kPending) {
-    s.bind_text(core::pending_state_name(core::PendingState::kPending));
-  } else {
-    s.bind_null();
-  }
-  return with_context(s.run(), "transfer", t.id.value);
-}
-
 Status SqliteStore::write_pending(const core::PendingUpdate& u) {
   Stmt& s = update_pending_;
   s.reset();
@@ -892,17 +850,6 @@ Status SqliteStore::write_pending(const core::PendingUpdate& u) {
     return Status::Internal("store: pending state for transfer " + std::to_string(u.id.value) +
                             ", which is not a stored pending transfer");
   return Status::Ok();
-}
-
-Status SqliteStore::write_topup(const core::TopUp& t) {
-  Stmt& s = insert_topup_;
-  s.reset();
-  s.bind_u64(t.transfer.value)
-      .bind_u64(t.project.value)
-      .bind_i64(t.amount_minor)
-      .bind_text(t.reference)
-      .bind_i64(t.created_ms);
-  return with_context(s.run(), "top-up", t.transfer.value);
 }
 
 Status SqliteStore::write_job(const core::Job& j) {
@@ -967,6 +914,34 @@ Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
 // ---------------------------------------------------------------------------------------
 // Reading
 
+namespace {
+
+// Transfers in the order applied, and the state of each hold.
+Status load_transfers(sqlite3* db, core::ChangeSet* rows) {
+  return read_rows(db, select_sql("transfers", column_names(transfer_columns()), "seq"),
+                   transfer_columns(), "transfer", [&](TransferRow&& r) {
+                     if (r.hold) {
+                       rows->pending.push_back(
+                           core::PendingUpdate{r.transfer.id, r.pending_state, r.posted_minor});
+                     }
+                     rows->transfers.push_back(r.transfer);
+                     return Status::Ok();
+                   });
+}
+
+// Top-ups in the order of their transfers.
+Status load_topups(sqlite3* db, core::ChangeSet* rows) {
+  const std::string sql =
+      "SELECT " + join_columns(column_names(topup_columns()), "topups.") +
+      " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
+  return read_rows(db, sql, topup_columns(), "top-up", [&](core::TopUp&& t) {
+    rows->topups.push_back(std::move(t));
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
 Result<std::vector<TokenRow>> SqliteStore::tokens() {
   auto s = prepare_once(db_.get(), select_sql("tokens", column_names(token_columns()), "rowid"));
   if (!s.ok()) return s.status();
@@ -1002,6 +977,7 @@ Result<std::vector<core::Node>> SqliteStore::nodes() {
 Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   // One read transaction: a consistent snapshot even if another connection writes.
   BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), "BEGIN"));
+  sqlite3* db = db_.get();
   core::ChangeSet rows;
   int64_t alive_ms = 0;
   Status st = load_meta(&rows, &alive_ms);
@@ -1009,12 +985,12 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   if (st.ok()) st = load_projects(&rows);
   if (st.ok()) st = load_schemes(&rows);
   if (st.ok()) st = load_awards(&rows);
-  if (st.ok()) st = load_accounts(&rows);
-  if (st.ok()) st = load_transfers(&rows);
-  if (st.ok()) st = load_topups(&rows);
+  if (st.ok()) st = read_table(db, "accounts", account_columns(), "id", "account", &rows.accounts);
+  if (st.ok()) st = load_transfers(db, &rows);
+  if (st.ok()) st = load_topups(db, &rows);
   if (st.ok()) st = load_jobs(&rows);
   if (st.ok()) st = load_applications(&rows);
-  if (st.ok()) st = load_audit(&rows);
+  if (st.ok()) st = read_table(db, "audit", audit_columns(), "seq", "audit record", &rows.audit);
   if (st.ok()) st = load_funding_orders(&rows);
   if (st.ok()) st = load_reports(&rows);
   if (st.ok()) st = load_submit_keys(&rows);
@@ -1114,73 +1090,6 @@ Status SqliteStore::load_awards(core::ChangeSet* rows) {
     a.report_every_months = static_cast<int>(s.col_i64());
     a.report_grace_days = static_cast<int>(s.col_i64());
     rows->awards.push_back(a);
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_accounts(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("accounts", kAccountColumns, "id"), [&](Stmt& s) {
-    core::Account a;
-    a.id = AccountId(s.col_u64());
-    const std::string kind = s.col_text();
-    a.no_overdraft = s.col_bool();
-    a.owner = s.col_u64();
-    a.name = s.col_text();
-    a.debits_pending = s.col_i64();
-    a.debits_posted = s.col_i64();
-    a.credits_pending = s.col_i64();
-    a.credits_posted = s.col_i64();
-    a.created_ms = s.col_i64();
-    a.credit_limit_minor = s.col_i64();
-    if (!parse_account_kind(kind, &a.kind)) return bad_value("account", "kind", a.id.value, kind);
-    rows->accounts.push_back(std::move(a));
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_transfers(core::ChangeSet* rows) {
-  const std::string sql =
-      "SELECT " + join_columns(kTransferColumns) + ", posted_minor FROM transfers ORDER BY seq";
-  return for_each_row(db_.get(), sql, [&](Stmt& s) {
-    core::Transfer t;
-    t.id = TransferId(s.col_u64());
-    t.debit = AccountId(s.col_u64());
-    t.credit = AccountId(s.col_u64());
-    t.amount = s.col_i64();
-    t.flags = static_cast<uint32_t>(s.col_i64());
-    (void)s.col_text();                      // flags_text
-    t.pending_id = TransferId(s.col_u64());  // NULL reads as 0
-    t.timeout_ms = s.col_i64();
-    t.code = static_cast<uint32_t>(s.col_i64());
-    (void)s.col_text();  // code_name
-    t.ref = s.col_u64();
-    t.timestamp_ms = s.col_i64();
-    const bool has_state = !s.col_is_null();
-    const std::string state = s.col_text();
-    const Minor posted = s.col_i64();
-    if (has_state) {
-      core::PendingUpdate u{t.id, core::PendingState::kNone, posted};
-      if (!parse_pending_state(state, &u.state))
-        return bad_value("transfer", "pending_state", t.id.value, state);
-      rows->pending.push_back(u);
-    }
-    rows->transfers.push_back(t);
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_topups(core::ChangeSet* rows) {
-  const std::string sql =
-      "SELECT " + join_columns(kTopUpColumns, "topups.") +
-      " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
-  return for_each_row(db_.get(), sql, [&](Stmt& s) {
-    core::TopUp t;
-    t.transfer = TransferId(s.col_u64());
-    t.project = ProjectId(s.col_u64());
-    t.amount_minor = s.col_i64();
-    t.reference = s.col_text();
-    t.created_ms = s.col_i64();
-    rows->topups.push_back(std::move(t));
     return Status::Ok();
   });
 }
@@ -1326,23 +1235,6 @@ Status SqliteStore::load_submit_keys(core::ChangeSet* rows) {
                         rows->submit_keys.push_back(std::move(k));
                         return Status::Ok();
                       });
-}
-
-Status SqliteStore::load_audit(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("audit", kAuditColumns, "seq"), [&](Stmt& s) {
-    core::AuditRecord r;
-    r.seq = s.col_u64();
-    r.at_ms = s.col_i64();
-    r.user = s.col_text();
-    r.action = s.col_text();
-    r.subject = s.col_text();
-    r.amount_minor = s.col_i64();
-    r.transfer = TransferId(s.col_u64());
-    r.note = s.col_text();
-    r.reference = s.col_text();
-    rows->audit.push_back(std::move(r));
-    return Status::Ok();
-  });
 }
 
 Status SqliteStore::load_jobs(core::ChangeSet* rows) {

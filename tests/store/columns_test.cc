@@ -10,6 +10,7 @@
 
 #include "store/entity_columns.h"
 #include "store/job_columns.h"
+#include "store/ledger_columns.h"
 #include "store/sqlite_columns.h"
 #include "store/sqlite_db.h"
 
@@ -146,6 +147,119 @@ TEST(NodeColumns, AnUnknownStateIsReportedForTheLoadToFail) {
     return;
   }
   FAIL() << "no state column";
+}
+
+// Every column of `columns` read back from `written` gives the value written, and no value was
+// reported unreadable. With each field of `written` set to a value of its own, a getter and a
+// setter of different fields show as a difference.
+template <typename Row>
+Row read_back(const std::vector<Column<Row, FirstUnreadable>>& columns, const Row& written) {
+  Row read;
+  FirstUnreadable unreadable;
+  for (const auto& c : columns) c.set(read, c.get(written), unreadable);
+  EXPECT_EQ(unreadable.column, nullptr) << unreadable.column << " '" << unreadable.text << "'";
+  for (const auto& c : columns) {
+    EXPECT_EQ(c.get(read).integer, c.get(written).integer) << c.name;
+    EXPECT_EQ(c.get(read).text, c.get(written).text) << c.name;
+    EXPECT_EQ(c.get(read).null, c.get(written).null) << c.name;
+  }
+  return read;
+}
+
+// The column named `name` of `columns`; fails the test when there is none.
+template <typename Row>
+const Column<Row, FirstUnreadable>& column_named(
+    const std::vector<Column<Row, FirstUnreadable>>& columns, std::string_view name) {
+  for (const auto& c : columns) {
+    if (c.name == name) return c;
+  }
+  ADD_FAILURE() << "no column " << name;
+  return columns.front();
+}
+
+// The names of a description are unique, and the first is the row's key, which the store's
+// messages name ("account 3: ...").
+template <typename Row, typename Problems>
+void expect_names(const std::vector<Column<Row, Problems>>& columns, std::string_view key) {
+  const auto names = column_names(columns);
+  EXPECT_EQ(std::set<std::string_view>(names.begin(), names.end()).size(), names.size()) << key;
+  EXPECT_EQ(names.front(), key);
+}
+
+TEST(TableColumns, NamesAreUniqueAndTheKeyComesFirst) {
+  expect_names(account_columns(), "id");
+  expect_names(transfer_columns(), "id");
+  expect_names(topup_columns(), "transfer_id");
+  expect_names(audit_columns(), "seq");
+}
+
+TEST(LedgerColumns, AnAccountReadsBackAsItWasWritten) {
+  core::Account a;
+  a.id = AccountId(7);
+  a.kind = core::AccountKind::kRevenue;
+  a.no_overdraft = false;
+  a.credit_limit_minor = 11;
+  a.owner = 3;
+  a.name = "revenue";
+  a.debits_pending = 1;
+  a.debits_posted = 2;
+  a.credits_pending = 4;
+  a.credits_posted = 8;
+  a.created_ms = 16;
+  const core::Account b = read_back(account_columns(), a);
+  EXPECT_EQ(b.kind, core::AccountKind::kRevenue);
+  EXPECT_FALSE(b.no_overdraft);
+  EXPECT_EQ(b.credits_posted, 8);
+}
+
+TEST(LedgerColumns, AHoldIsWrittenPendingAndATransferThatIsNoHoldWithoutAState) {
+  core::Transfer t;
+  t.id = TransferId(9);
+  t.debit = AccountId(1);
+  t.credit = AccountId(2);
+  t.amount = 500;
+  t.flags = core::kPending | core::kLinked;
+  t.pending_id = TransferId(3);
+  t.timeout_ms = 60;
+  t.code = 2;
+  t.ref = 44;
+  t.timestamp_ms = 70;
+  const TransferRow hold = read_back(transfer_columns(), new_transfer_row(t));
+  EXPECT_TRUE(hold.transfer.same_fields(t));
+  EXPECT_EQ(hold.transfer.timestamp_ms, 70);
+  EXPECT_TRUE(hold.hold);
+  EXPECT_EQ(hold.pending_state, core::PendingState::kPending);
+  EXPECT_EQ(column_named(transfer_columns(), "flags_text").get(hold).text, "pending,linked");
+  EXPECT_EQ(column_named(transfer_columns(), "pending_state").get(hold).text, "pending");
+
+  t.flags = 0;
+  const TransferRow plain = read_back(transfer_columns(), new_transfer_row(t));
+  EXPECT_FALSE(plain.hold);
+  EXPECT_TRUE(column_named(transfer_columns(), "pending_state").get(plain).null);
+}
+
+TEST(LedgerColumns, AHoldStateThisBerthDoesNotKnowIsReported) {
+  const TransferColumn& state = column_named(transfer_columns(), "pending_state");
+  TransferRow row;
+  FirstUnreadable unreadable;
+  state.set(row, ColumnValue{0, "posted"}, unreadable);
+  EXPECT_TRUE(row.hold);
+  EXPECT_EQ(row.pending_state, core::PendingState::kPosted);
+  EXPECT_EQ(unreadable.column, nullptr);
+  state.set(row, ColumnValue{0, "lost"}, unreadable);
+  ASSERT_NE(unreadable.column, nullptr);
+  EXPECT_STREQ(unreadable.column, "pending_state");
+  EXPECT_EQ(unreadable.text, "lost");
+}
+
+TEST(LedgerColumns, ATopUpAndAnAuditRecordReadBackAsWritten) {
+  const core::TopUp t{TransferId(5), ProjectId(2), 300, "pay-1", 40};
+  const core::TopUp u = read_back(topup_columns(), t);
+  EXPECT_EQ(u.reference, "pay-1");
+  EXPECT_EQ(u.amount_minor, 300);
+  const core::AuditRecord r{3,     10,     "ada", "award.grant", "award 2", 500, TransferId(8),
+                            "why", "ref-1"};
+  EXPECT_EQ(read_back(audit_columns(), r), r);
 }
 
 }  // namespace
