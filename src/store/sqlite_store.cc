@@ -778,16 +778,7 @@ Result<std::vector<TokenRow>> SqliteStore::tokens() {
 
 Result<std::vector<core::Node>> SqliteStore::nodes() {
   std::vector<core::Node> out;
-  const Status st = for_each_row(
-      db_.get(), select_sql("nodes", column_names(node_columns()), "id"), [&](Stmt& s) {
-        core::Node n;
-        FirstUnreadable unreadable;
-        read_columns(s, node_columns(), n, unreadable);
-        if (unreadable.column != nullptr)
-          return bad_value("node", unreadable.column, n.id.value, unreadable.text);
-        out.push_back(std::move(n));
-        return Status::Ok();
-      });
+  const Status st = read_table(db_.get(), "nodes", node_columns(), "id", "node", &out);
   if (!st.ok()) return Status(st.code(), "read nodes: " + st.message());
   return out;
 }

@@ -135,6 +135,27 @@ TEST(JobColumns, AnUnknownStateReadsAsFailedAndIsReported) {
   FAIL() << "no state column";
 }
 
+TEST(JobColumns, AListThatDoesNotParseReadsEmptyAndIsReportedByItsColumn) {
+  const struct {
+    const char* column;
+    const char* text;
+  } cases[] = {{"gpu_ids", "0,x"},
+               {"dependencies", "before:1"},
+               {"more_nodes", "4:a"},
+               {"required_nodes", "5,3"},
+               {"excluded_nodes", "x"}};
+  for (const auto& c : cases) {
+    for (const JobColumn& column : job_columns()) {
+      if (std::string_view(column.name) != c.column) continue;
+      core::Job j = every_field_set();
+      core::JobRowProblem problem;
+      column.set(j, ColumnValue{0, c.text}, problem);
+      EXPECT_EQ(problem.what, "unreadable " + std::string(c.column) + " '" + c.text + "'");
+      EXPECT_EQ(column.get(j).text, "") << c.column;
+    }
+  }
+}
+
 TEST(NodeColumns, AnUnknownStateIsReportedForTheLoadToFail) {
   for (const NodeColumn& c : node_columns()) {
     if (std::string_view(c.name) != "state") continue;
