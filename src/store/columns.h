@@ -36,12 +36,9 @@ struct ColumnValue {
   bool null = false;
 };
 
-// Nothing to report while reading a row: the rows of every table but jobs fail the load
-// instead (src/store/README.md, "Rows that cannot be read").
-struct NoRowProblems {};
-
 // The first value of a row that could not be read, for a reader that fails the load on it
-// (nodes' states): empty `column` when all was read.
+// (every table but jobs: src/store/README.md, "Rows that cannot be read"): `column` is null
+// when all was read.
 struct FirstUnreadable {
   const char* column = nullptr;
   std::string text;
@@ -53,7 +50,7 @@ struct FirstUnreadable {
 // One column of a table whose rows are `Row` objects. `set` may report an unreadable value in
 // `Problems` (a job's fields get a default and are reported); a setter that cannot report
 // leaves the value for the reader to check after the row is read.
-template <typename Row, typename Problems = NoRowProblems>
+template <typename Row, typename Problems = FirstUnreadable>
 struct Column {
   const char* name;
   ColumnType type;

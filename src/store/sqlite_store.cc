@@ -642,11 +642,8 @@ Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
   if (!ins.ok()) return ins.status();
   return in_transaction("put nodes", [&]() -> Status {
     BERTH_RETURN_IF_ERROR(del->run());
-    for (const core::Node& n : nodes) {
-      ins->reset();
-      bind_columns(*ins, node_columns(), n);
-      BERTH_RETURN_IF_ERROR(with_context(ins->run(), "node", n.id.value));
-    }
+    for (const core::Node& n : nodes)
+      BERTH_RETURN_IF_ERROR(write_row(*ins, node_columns(), n, "node"));
     return Status::Ok();
   });
 }
@@ -761,18 +758,8 @@ Status load_topups(sqlite3* db, core::ChangeSet* rows) {
 }  // namespace
 
 Result<std::vector<TokenRow>> SqliteStore::tokens() {
-  auto s = prepare_once(db_.get(), select_sql("tokens", column_names(token_columns()), "rowid"));
-  if (!s.ok()) return s.status();
   std::vector<TokenRow> out;
-  while (true) {
-    auto row = s->step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    TokenRow t;
-    NoRowProblems none;
-    read_columns(*s, token_columns(), t, none);
-    out.push_back(std::move(t));
-  }
+  BERTH_RETURN_IF_ERROR(read_table(db_.get(), "tokens", token_columns(), "rowid", "token", &out));
   return out;
 }
 
@@ -809,7 +796,10 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
     st = read_table(db, "progress_report_events", report_event_columns(), "seq",
                     "progress report event", &rows.report_events);
   }
-  if (st.ok()) st = load_submit_keys(&rows);
+  if (st.ok()) {
+    st = read_table(db, "submit_keys", submit_key_columns(), "job_id", "idempotency key",
+                    &rows.submit_keys);
+  }
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -829,18 +819,6 @@ Status SqliteStore::load_meta(core::ChangeSet* rows, int64_t* last_alive_ms) {
     if (name == kMetaLastAliveMs) *last_alive_ms = value;
     return Status::Ok();
   });
-}
-
-Status SqliteStore::load_submit_keys(core::ChangeSet* rows) {
-  const auto& columns = submit_key_columns();
-  return for_each_row(db_.get(), select_sql("submit_keys", column_names(columns), "job_id"),
-                      [&](Stmt& s) {
-                        core::SubmitKey k;
-                        NoRowProblems none;
-                        read_columns(s, columns, k, none);
-                        rows->submit_keys.push_back(std::move(k));
-                        return Status::Ok();
-                      });
 }
 
 }  // namespace berth::store

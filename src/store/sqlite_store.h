@@ -148,7 +148,6 @@ class SqliteStore final : public Store {
   Status write_application(const core::Application& application);
 
   Status load_meta(core::ChangeSet* rows, int64_t* last_alive_ms);
-  Status load_submit_keys(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
   // After db_, so it stops before the connection it watches closes.
