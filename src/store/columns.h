@@ -9,6 +9,8 @@
 // them.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,24 +21,24 @@ namespace berth::store {
 
 // How a column is stored.
 enum class ColumnType {
-  kInteger,   // INTEGER (numbers, booleans 0/1, ids)
-  kText,      // TEXT
-  kIdOrNull,  // INTEGER id, NULL when the id is 0 (no such object), so foreign keys hold
+  kInteger,     // INTEGER (numbers, booleans 0/1, ids)
+  kText,        // TEXT
+  kIdOrNull,    // INTEGER id, NULL when the id is 0 (no such object), so foreign keys hold
+  kTextOrNull,  // TEXT, or NULL when `null` is set (a transfer that is not a hold has no state)
 };
 
 // One column's value, neutral of the database: `integer` for kInteger and kIdOrNull (a NULL
-// reads as 0), `text` for kText.
+// reads as 0), `text` for kText and kTextOrNull; `null` only for kTextOrNull (NULL written, or
+// read).
 struct ColumnValue {
   int64_t integer = 0;
   std::string text;
+  bool null = false;
 };
 
-// Nothing to report while reading a row: the rows of every table but jobs fail the load
-// instead (src/store/README.md, "Rows that cannot be read").
-struct NoRowProblems {};
-
 // The first value of a row that could not be read, for a reader that fails the load on it
-// (nodes' states): empty `column` when all was read.
+// (every table but jobs: src/store/README.md, "Rows that cannot be read"): `column` is null
+// when all was read.
 struct FirstUnreadable {
   const char* column = nullptr;
   std::string text;
@@ -48,13 +50,20 @@ struct FirstUnreadable {
 // One column of a table whose rows are `Row` objects. `set` may report an unreadable value in
 // `Problems` (a job's fields get a default and are reported); a setter that cannot report
 // leaves the value for the reader to check after the row is read.
-template <typename Row, typename Problems = NoRowProblems>
+template <typename Row, typename Problems = FirstUnreadable>
 struct Column {
   const char* name;
   ColumnType type;
   ColumnValue (*get)(const Row&);
   void (*set)(Row&, const ColumnValue&, Problems&);
 };
+
+// The field of `r` that the member pointers `Path` lead to: `&Org::id`, or
+// `&Org::registration, &OrgRegistration::number` for a field of a field.
+template <auto... Path, typename Row>
+constexpr auto& field_of(Row& r) {
+  return (r.*....*Path);
+}
 
 // The field's value as an integer: numbers, booleans and typed ids (with a `value`).
 template <typename Field>
@@ -78,25 +87,63 @@ constexpr void set_field_integer(Field& f, int64_t v) {
   }
 }
 
-// A column that is one integer field of the row (a number, a boolean, a typed id).
-template <typename Row, typename Problems, auto Member>
+// A column that is one integer field of the row (a number, a boolean, a typed id), reached by
+// the member pointers `Path` (field_of).
+template <typename Row, typename Problems, auto... Path>
 constexpr Column<Row, Problems> integer_column(const char* name,
                                                ColumnType type = ColumnType::kInteger) {
   return {name, type,
           [](const Row& r) {
-            return ColumnValue{field_integer(r.*Member), {}};
+            return ColumnValue{field_integer(field_of<Path...>(r)), {}};
           },
-          [](Row& r, const ColumnValue& v, Problems&) { set_field_integer(r.*Member, v.integer); }};
+          [](Row& r, const ColumnValue& v, Problems&) {
+            set_field_integer(field_of<Path...>(r), v.integer);
+          }};
 }
 
 // A column that is one text field of the row, stored as it is.
-template <typename Row, typename Problems, auto Member>
+template <typename Row, typename Problems, auto... Path>
 constexpr Column<Row, Problems> text_column(const char* name) {
   return {name, ColumnType::kText,
           [](const Row& r) {
-            return ColumnValue{0, r.*Member};
+            return ColumnValue{0, field_of<Path...>(r)};
           },
-          [](Row& r, const ColumnValue& v, Problems&) { r.*Member = v.text; }};
+          [](Row& r, const ColumnValue& v, Problems&) { field_of<Path...>(r) = v.text; }};
+}
+
+// Parses an enum stored by its name: the value among first..last whose `name` is `text`. For
+// enums whose core module has a name function but no parse.
+template <typename E>
+bool parse_by_name(const std::string& text, const char* (*name)(E), E first, E last, E* out) {
+  for (int v = static_cast<int>(first); v <= static_cast<int>(last); ++v) {
+    if (text == name(static_cast<E>(v))) {
+      *out = static_cast<E>(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+// A column name given as a template argument ("kind"), for the setters of enum_column, which
+// name their column when they report it.
+template <size_t N>
+struct ColumnName {
+  char text[N];
+  constexpr ColumnName(const char (&name)[N]) { std::copy_n(name, N, text); }
+};
+
+// A column that is one enum field of the row, stored as its name (`ToName`, as
+// core::org_kind_name); a name that `Parse` (as core::parse_org_kind) does not know is reported
+// in FirstUnreadable, and the load fails.
+template <typename Row, ColumnName Name, auto ToName, auto Parse, auto... Path>
+constexpr Column<Row, FirstUnreadable> enum_column() {
+  return {Name.text, ColumnType::kText,
+          [](const Row& r) {
+            return ColumnValue{0, ToName(field_of<Path...>(r))};
+          },
+          [](Row& r, const ColumnValue& v, FirstUnreadable& p) {
+            if (!Parse(v.text, &field_of<Path...>(r))) p.report(Name.text, v.text);
+          }};
 }
 
 // The columns' names in order.

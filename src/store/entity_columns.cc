@@ -31,7 +31,7 @@ const std::vector<NodeColumn>& node_columns() {
 }
 
 const std::vector<TokenColumn>& token_columns() {
-  using P = NoRowProblems;
+  using P = FirstUnreadable;
   static const std::vector<TokenColumn> columns = {
       text_column<TokenRow, P, &TokenRow::token_hash>("token_hash"),
       text_column<TokenRow, P, &TokenRow::user>("user_name"),
@@ -48,7 +48,7 @@ const std::vector<TokenColumn>& token_columns() {
 
 const std::vector<SubmitKeyColumn>& submit_key_columns() {
   using core::SubmitKey;
-  using P = NoRowProblems;
+  using P = FirstUnreadable;
   static const std::vector<SubmitKeyColumn> columns = {
       text_column<SubmitKey, P, &SubmitKey::user>("user_name"),
       integer_column<SubmitKey, P, &SubmitKey::org>("org_id"),

@@ -15,10 +15,10 @@ namespace berth::store {
 using NodeColumn = Column<core::Node, FirstUnreadable>;
 const std::vector<NodeColumn>& node_columns();
 
-using TokenColumn = Column<TokenRow>;
+using TokenColumn = Column<TokenRow, FirstUnreadable>;
 const std::vector<TokenColumn>& token_columns();
 
-using SubmitKeyColumn = Column<core::SubmitKey>;
+using SubmitKeyColumn = Column<core::SubmitKey, FirstUnreadable>;
 const std::vector<SubmitKeyColumn>& submit_key_columns();
 
 }  // namespace berth::store

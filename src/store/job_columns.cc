@@ -12,9 +12,9 @@ using core::Job;
 using core::JobRowProblem;
 
 // Adds "what 'text'" to the row's problems.
-void report(JobRowProblem& problem, const char* what, const std::string& text) {
+void report(JobRowProblem& problem, const std::string& what, const std::string& text) {
   if (!problem.what.empty()) problem.what += "; ";
-  problem.what += std::string(what) + " '" + shown_text(text) + "'";
+  problem.what += what + " '" + shown_text(text) + "'";
 }
 
 template <auto Member>
@@ -54,48 +54,25 @@ const JobColumn kTier{"tier", ColumnType::kText,
                         report(p, "unknown tier", v.text);
                       }};
 
-const JobColumn kGpuIds{"gpu_ids", ColumnType::kText,
-                        [](const Job& j) { return as_text(int_list_text(j.gpu_ids)); },
-                        [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-                          if (parse_int_list(v.text, &j.gpu_ids)) return;
-                          j.gpu_ids.clear();
-                          report(p, "unreadable gpu_ids", v.text);
-                        }};
+// "--dependency" text; '' for none.
+bool parse_dependency_text(const std::string& text, std::vector<core::Dependency>* out) {
+  return text.empty() || core::parse_dependencies(text, out);
+}
 
-const JobColumn kDependencies{
-    "dependencies", ColumnType::kText,
-    [](const Job& j) { return as_text(core::format_dependencies(j.dependencies)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (v.text.empty() || core::parse_dependencies(v.text, &j.dependencies)) return;
-      j.dependencies.clear();
-      report(p, "unreadable dependencies", v.text);
-    }};
-
-const JobColumn kMoreNodes{"more_nodes", ColumnType::kText,
-                           [](const Job& j) { return as_text(more_nodes_text(j.more_nodes)); },
-                           [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-                             if (parse_more_nodes(v.text, &j.more_nodes)) return;
-                             j.more_nodes.clear();
-                             report(p, "unreadable more_nodes", v.text);
-                           }};
-
-const JobColumn kRequiredNodes{
-    "required_nodes", ColumnType::kText,
-    [](const Job& j) { return as_text(node_ids_text(j.node_choice.required)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (parse_node_ids(v.text, &j.node_choice.required)) return;
-      j.node_choice.required.clear();
-      report(p, "unreadable required_nodes", v.text);
-    }};
-
-const JobColumn kExcludedNodes{
-    "excluded_nodes", ColumnType::kText,
-    [](const Job& j) { return as_text(node_ids_text(j.node_choice.excluded)); },
-    [](Job& j, const ColumnValue& v, JobRowProblem& p) {
-      if (parse_node_ids(v.text, &j.node_choice.excluded)) return;
-      j.node_choice.excluded.clear();
-      report(p, "unreadable excluded_nodes", v.text);
-    }};
+// A list kept as text in one column (row_text.h), the field `Path` leads to (columns.h,
+// field_of): written with `ToText`, read with `Parse`; a text that does not parse reads as the
+// empty list and is reported ("unreadable gpu_ids '0,x'").
+template <ColumnName Name, auto ToText, auto Parse, auto... Path>
+JobColumn list() {
+  return {Name.text, ColumnType::kText,
+          [](const Job& j) { return as_text(ToText(field_of<Path...>(j))); },
+          [](Job& j, const ColumnValue& v, JobRowProblem& p) {
+            auto& items = field_of<Path...>(j);
+            if (Parse(v.text, &items)) return;
+            items.clear();
+            report(p, "unreadable " + std::string(Name.text), v.text);
+          }};
+}
 
 }  // namespace
 
@@ -120,7 +97,7 @@ const std::vector<JobColumn>& job_columns() {
       integer<&Job::start_ms>("start_ms"),
       integer<&Job::end_ms>("end_ms"),
       integer<&Job::node>("node_id", kIdOrNull),
-      kGpuIds,
+      list<"gpu_ids", &int_list_text, &parse_int_list, &Job::gpu_ids>(),
       integer<&Job::exit_code>("exit_code"),
       integer<&Job::term_signal>("term_signal"),
       integer<&Job::cancel_requested>("cancel_requested"),
@@ -135,18 +112,21 @@ const std::vector<JobColumn>& job_columns() {
       integer<&Job::copay_minor>("copay_minor"),
       text<&Job::launch>("launch"),
       integer<&Job::held>("held"),
-      kDependencies,
+      list<"dependencies", &core::format_dependencies, &parse_dependency_text,
+           &Job::dependencies>(),
       integer<&Job::array_id>("array_id", kIdOrNull),
       integer<&Job::array_index>("array_index"),
       integer<&Job::array_throttle>("array_throttle"),
       integer<&Job::nodes>("nodes"),
-      kMoreNodes,
+      list<"more_nodes", &more_nodes_text, &parse_more_nodes, &Job::more_nodes>(),
       integer<&Job::estimate_s>("estimate_s"),
       integer<&Job::refunded_minor>("refunded_minor"),
       integer<&Job::ran_ms>("ran_ms"),
       text<&Job::end_reason>("end_reason"),
-      kRequiredNodes,
-      kExcludedNodes,
+      list<"required_nodes", &node_ids_text, &parse_node_ids, &Job::node_choice,
+           &core::NodeChoice::required>(),
+      list<"excluded_nodes", &node_ids_text, &parse_node_ids, &Job::node_choice,
+           &core::NodeChoice::excluded>(),
   };
   return columns;
 }

@@ -29,6 +29,13 @@ void bind_columns(sqlite::Stmt& stmt, const std::vector<Column<Row, Problems>>& 
       case ColumnType::kIdOrNull:
         stmt.bind_id_or_null(static_cast<uint64_t>(v.integer));
         break;
+      case ColumnType::kTextOrNull:
+        if (v.null) {
+          stmt.bind_null();
+        } else {
+          stmt.bind_text(v.text);
+        }
+        break;
     }
   }
 }
@@ -39,7 +46,10 @@ void read_columns(sqlite::Stmt& stmt, const std::vector<Column<Row, Problems>>& 
                   Problems& problems) {
   for (const auto& c : columns) {
     ColumnValue v;
-    if (c.type == ColumnType::kText) {
+    if (c.type == ColumnType::kTextOrNull) {
+      v.null = stmt.col_is_null();
+      v.text = stmt.col_text();
+    } else if (c.type == ColumnType::kText) {
       v.text = stmt.col_text();
     } else {
       v.integer = stmt.col_i64();  // NULL reads as 0

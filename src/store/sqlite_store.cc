@@ -10,8 +10,11 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "store/application_columns.h"
 #include "store/entity_columns.h"
+#include "store/funding_columns.h"
 #include "store/job_columns.h"
+#include "store/ledger_columns.h"
 #include "store/row_text.h"
 #include "store/schema.h"
 #include "store/sqlite_columns.h"
@@ -33,107 +36,6 @@ constexpr const char* kMetaStateId = "state_id";
 
 // What an operator does about a database that berthd cannot trust.
 constexpr const char* kRestoreHint = "restore the database from a backup (docs/operations.md)";
-
-// Column lists, shared by the statements that write a table and the ones that read it back,
-// so the two cannot drift apart. Binding and reading follow the same order.
-constexpr std::initializer_list<const char*> kOrgColumns = {"id",
-                                                            "name",
-                                                            "kind",
-                                                            "created_ms",
-                                                            "registration_number",
-                                                            "registered_address",
-                                                            "contact_name",
-                                                            "contact_email",
-                                                            "jurisdiction",
-                                                            "updated_ms"};
-constexpr std::initializer_list<const char*> kProjectColumns = {"id", "org_id", "name",
-                                                                "wallet_account_id", "created_ms"};
-constexpr std::initializer_list<const char*> kSchemeColumns = {"id",
-                                                               "name",
-                                                               "rate_bps",
-                                                               "eligible_kinds",
-                                                               "eligible_kinds_text",
-                                                               "shortfall",
-                                                               "fund_account_id",
-                                                               "created_ms",
-                                                               "exceptional_rate_bps",
-                                                               "cap_per_project_minor",
-                                                               "window_open_ms",
-                                                               "window_close_ms",
-                                                               "award_validity_days"};
-constexpr std::initializer_list<const char*> kAwardColumns = {"id",
-                                                              "scheme_id",
-                                                              "project_id",
-                                                              "account_id",
-                                                              "amount_minor",
-                                                              "gpu_level",
-                                                              "start_ms",
-                                                              "end_ms",
-                                                              "created_ms",
-                                                              "rate_bps",
-                                                              "application_id",
-                                                              "closed_ms",
-                                                              "returned_ms",
-                                                              "returned_minor",
-                                                              "report_every_months",
-                                                              "report_grace_days"};
-constexpr std::initializer_list<const char*> kAuditColumns = {
-    "seq",          "at_ms",       "user_name", "action",   "subject",
-    "amount_minor", "transfer_id", "note",      "reference"};
-constexpr std::initializer_list<const char*> kApplicationColumns = {"id",
-                                                                    "scheme_id",
-                                                                    "project_id",
-                                                                    "org_id",
-                                                                    "state",
-                                                                    "amount_minor",
-                                                                    "gpu_level",
-                                                                    "gpu_model",
-                                                                    "duration_days",
-                                                                    "justification",
-                                                                    "planned_work",
-                                                                    "created_ms",
-                                                                    "created_by",
-                                                                    "updated_ms",
-                                                                    "submitted_ms",
-                                                                    "submitted_by",
-                                                                    "decided_ms",
-                                                                    "decided_by",
-                                                                    "weighted_score_e4",
-                                                                    "approved_minor",
-                                                                    "approved_gpu_level",
-                                                                    "approved_duration_days",
-                                                                    "approved_rate_bps",
-                                                                    "rejection_reason",
-                                                                    "withdrawal_note",
-                                                                    "award_id"};
-constexpr std::initializer_list<const char*> kReviewColumns = {
-    "application_id", "position", "reviewer", "scores", "weighted_score_e4", "comment", "at_ms"};
-constexpr std::initializer_list<const char*> kCriterionColumns = {"scheme_id", "position", "name",
-                                                                  "weight_bps"};
-constexpr std::initializer_list<const char*> kApplicationEventColumns = {
-    "seq", "application_id", "scheme_id", "at_ms", "user_name", "action", "note"};
-constexpr std::initializer_list<const char*> kReportColumns = {
-    "award_id",     "period",     "due_ms",     "state",         "text",       "submitted_ms",
-    "submitted_by", "decided_ms", "decided_by", "return_reason", "submissions"};
-constexpr std::initializer_list<const char*> kReportEventColumns = {
-    "seq", "award_id", "period", "at_ms", "user_name", "action", "note"};
-constexpr std::initializer_list<const char*> kAccountColumns = {"id",
-                                                                "kind",
-                                                                "no_overdraft",
-                                                                "owner_id",
-                                                                "name",
-                                                                "debits_pending_minor",
-                                                                "debits_posted_minor",
-                                                                "credits_pending_minor",
-                                                                "credits_posted_minor",
-                                                                "created_ms",
-                                                                "credit_limit_minor"};
-constexpr std::initializer_list<const char*> kTransferColumns = {
-    "id",         "debit_account_id", "credit_account_id", "amount_minor", "flags",
-    "flags_text", "pending_id",       "timeout_ms",        "code",         "code_name",
-    "ref",        "timestamp_ms",     "pending_state"};
-constexpr std::initializer_list<const char*> kTopUpColumns = {
-    "transfer_id", "project_id", "amount_minor", "reference", "created_ms"};
 
 // Names: a list of const char* or string_view (a description's column_names).
 template <typename Names>
@@ -184,65 +86,73 @@ Status bad_value(const char* table, const char* column, uint64_t id, const std::
                           column + " '" + text + "', which this berth does not know");
 }
 
-// ---- enums as text ----
-
-// Parses an enum through its name function, trying the values first..last.
-template <typename E>
-bool parse_named(const std::string& text, const char* (*name)(E), int first, int last, E* out) {
-  for (int v = first; v <= last; ++v) {
-    if (text == name(static_cast<E>(v))) {
-      *out = static_cast<E>(v);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool parse_account_kind(const std::string& text, core::AccountKind* out) {
-  return parse_named(text, &core::account_kind_name, static_cast<int>(core::AccountKind::kSource),
-                     static_cast<int>(core::AccountKind::kExternal), out);
-}
-bool parse_pending_state(const std::string& text, core::PendingState* out) {
-  return parse_named(text, &core::pending_state_name, static_cast<int>(core::PendingState::kNone),
-                     static_cast<int>(core::PendingState::kExpired), out);
-}
-
-// "university,institute" for the readable column next to the bitmask.
-std::string eligible_kinds_text(uint32_t kinds) {
-  std::string out;
-  for (int k = 0; k < core::kOrgKindCount; ++k) {
-    if (((kinds >> k) & 1u) == 0) continue;
-    if (!out.empty()) out += ',';
-    out += core::org_kind_name(static_cast<core::OrgKind>(k));
-  }
-  return out;
-}
-
-// "pending,linked" for the readable column next to the flag bits.
-std::string flags_text(uint32_t flags) {
-  static constexpr struct {
-    uint32_t bit;
-    const char* name;
-  } kNames[] = {{core::kPending, "pending"},
-                {core::kPostPending, "post_pending"},
-                {core::kVoidPending, "void_pending"},
-                {core::kLinked, "linked"}};
-  std::string out;
-  for (const auto& n : kNames) {
-    if ((flags & n.bit) == 0) continue;
-    if (!out.empty()) out += ',';
-    out += n.name;
-  }
-  return out;
-}
-
-// The tables described once (job_columns.h, entity_columns.h) have exactly their described columns,
-// so a description and the migrations that drifted apart fail at open rather than corrupt rows.
+// Every table but meta and schema_version is described once (*_columns.h) and has exactly its
+// described columns, so a description and the migrations that drifted apart fail at open
+// rather than corrupt rows. A transfer's seq, the order applied, is SQLite's (AUTOINCREMENT).
 Status check_described_tables(sqlite3* db) {
-  BERTH_RETURN_IF_ERROR(check_table_columns(db, "jobs", column_names(job_columns())));
-  BERTH_RETURN_IF_ERROR(check_table_columns(db, "nodes", column_names(node_columns())));
-  BERTH_RETURN_IF_ERROR(check_table_columns(db, "tokens", column_names(token_columns())));
-  return check_table_columns(db, "submit_keys", column_names(submit_key_columns()));
+  std::vector<std::string_view> transfers = column_names(transfer_columns());
+  transfers.push_back("seq");
+  const struct {
+    const char* table;
+    std::vector<std::string_view> names;
+  } tables[] = {
+      {"orgs", column_names(org_columns())},
+      {"accounts", column_names(account_columns())},
+      {"projects", column_names(project_columns())},
+      {"schemes", column_names(scheme_columns())},
+      {"scheme_criteria", column_names(criterion_columns())},
+      {"awards", column_names(award_columns())},
+      {"funding_order", column_names(funding_order_columns())},
+      {"transfers", transfers},
+      {"topups", column_names(topup_columns())},
+      {"audit", column_names(audit_columns())},
+      {"applications", column_names(application_columns())},
+      {"application_reviews", column_names(review_columns())},
+      {"application_events", column_names(application_event_columns())},
+      {"progress_reports", column_names(report_columns())},
+      {"progress_report_events", column_names(report_event_columns())},
+      {"jobs", column_names(job_columns())},
+      {"nodes", column_names(node_columns())},
+      {"tokens", column_names(token_columns())},
+      {"submit_keys", column_names(submit_key_columns())},
+  };
+  for (const auto& t : tables) BERTH_RETURN_IF_ERROR(check_table_columns(db, t.table, t.names));
+  return Status::Ok();
+}
+
+// A row's key in messages: its first column (an id, a seq, the owner of a child row).
+template <typename Row, typename Problems>
+uint64_t row_key(const std::vector<Column<Row, Problems>>& columns, const Row& row) {
+  return static_cast<uint64_t>(columns.front().get(row).integer);
+}
+
+// Writes `row` with the prepared `stmt` (an INSERT or upsert of the description's columns); a
+// failure names `what` and the row's key.
+template <typename Row, typename Problems>
+Status write_row(Stmt& stmt, const std::vector<Column<Row, Problems>>& columns, const Row& row,
+                 const char* what) {
+  stmt.reset();
+  bind_columns(stmt, columns, row);
+  Status st = stmt.run();
+  if (st.ok()) return st;
+  return with_context(std::move(st), what, row_key(columns, row));
+}
+
+// Replaces the rows a parent owns (a scheme's criteria, a project's funding order, an
+// application's reviews): deletes them with `del`, then inserts make_row(item, position) for
+// each of `items` at positions 0, 1, ...; a failure names `what` and the parent.
+template <typename Row, typename Item, typename MakeRow>
+Status replace_rows(Stmt& del, Stmt& insert,
+                    const std::vector<Column<Row, FirstUnreadable>>& columns, uint64_t parent,
+                    const std::vector<Item>& items, const char* what, MakeRow&& make_row) {
+  del.reset();
+  del.bind_u64(parent);
+  BERTH_RETURN_IF_ERROR(with_context(del.run(), what, parent));
+  for (size_t i = 0; i < items.size(); ++i) {
+    BERTH_RETURN_IF_ERROR(
+        write_row(insert, columns, make_row(items[i], static_cast<int64_t>(i)), what));
+  }
+  return Status::Ok();
 }
 
 // Prepares a statement used once (reads at load time).
@@ -259,6 +169,35 @@ Status for_each_row(sqlite3* db, const std::string& sql, ReadRow&& read_row) {
     if (!row) return Status::Ok();
     BERTH_RETURN_IF_ERROR(read_row(s));
   }
+}
+
+// Reads each row `sql` selects (the description's columns, in order) and hands it to
+// add(Row&&); a value this berth cannot read fails the load, naming `what`, the row's key and
+// the column.
+template <typename Row, typename Add>
+Status read_rows(sqlite3* db, const std::string& sql,
+                 const std::vector<Column<Row, FirstUnreadable>>& columns, const char* what,
+                 Add&& add) {
+  return for_each_row(db, sql, [&](Stmt& s) -> Status {
+    Row row;
+    FirstUnreadable unreadable;
+    read_columns(s, columns, row, unreadable);
+    if (unreadable.column != nullptr)
+      return bad_value(what, unreadable.column, row_key(columns, row), unreadable.text);
+    return add(std::move(row));
+  });
+}
+
+// Every row of `table` in `order_by`, appended to *out.
+template <typename Row>
+Status read_table(sqlite3* db, const char* table,
+                  const std::vector<Column<Row, FirstUnreadable>>& columns, const char* order_by,
+                  const char* what, std::vector<Row>* out) {
+  return read_rows(db, select_sql(table, column_names(columns), order_by), columns, what,
+                   [&](Row&& row) {
+                     out->push_back(std::move(row));
+                     return Status::Ok();
+                   });
 }
 
 }  // namespace
@@ -553,29 +492,31 @@ Status SqliteStore::prepare_statements() {
     Stmt* stmt;
     std::string sql;
   } statements[] = {
-      {&upsert_org_, insert_sql("orgs", kOrgColumns, "id")},
-      {&insert_project_, insert_sql("projects", kProjectColumns)},
-      {&insert_scheme_, insert_sql("schemes", kSchemeColumns)},
-      {&upsert_award_, insert_sql("awards", kAwardColumns, "id")},
-      {&insert_audit_, insert_sql("audit", kAuditColumns)},
+      {&upsert_org_, insert_sql("orgs", column_names(org_columns()), "id")},
+      {&insert_project_, insert_sql("projects", column_names(project_columns()))},
+      {&insert_scheme_, insert_sql("schemes", column_names(scheme_columns()))},
+      {&upsert_award_, insert_sql("awards", column_names(award_columns()), "id")},
+      {&insert_audit_, insert_sql("audit", column_names(audit_columns()))},
       {&delete_funding_order_, "DELETE FROM funding_order WHERE project_id = ?"},
-      {&insert_funding_order_,
-       "INSERT INTO funding_order (project_id, position, award_id) VALUES (?, ?, ?)"},
-      {&insert_topup_, insert_sql("topups", kTopUpColumns)},
-      {&upsert_account_, insert_sql("accounts", kAccountColumns, "id")},
-      {&insert_transfer_, insert_sql("transfers", kTransferColumns)},
+      {&insert_funding_order_, insert_sql("funding_order", column_names(funding_order_columns()))},
+      {&insert_topup_, insert_sql("topups", column_names(topup_columns()))},
+      {&upsert_account_, insert_sql("accounts", column_names(account_columns()), "id")},
+      {&insert_transfer_, insert_sql("transfers", column_names(transfer_columns()))},
       {&update_pending_,
        "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS "
        "NOT NULL"},
       {&upsert_job_, insert_sql("jobs", column_names(job_columns()), "id")},
-      {&upsert_application_, insert_sql("applications", kApplicationColumns, "id")},
+      {&upsert_application_, insert_sql("applications", column_names(application_columns()), "id")},
       {&delete_reviews_, "DELETE FROM application_reviews WHERE application_id = ?"},
-      {&insert_review_, insert_sql("application_reviews", kReviewColumns)},
+      {&insert_review_, insert_sql("application_reviews", column_names(review_columns()))},
       {&delete_criteria_, "DELETE FROM scheme_criteria WHERE scheme_id = ?"},
-      {&insert_criterion_, insert_sql("scheme_criteria", kCriterionColumns)},
-      {&insert_application_event_, insert_sql("application_events", kApplicationEventColumns)},
-      {&upsert_report_, insert_sql("progress_reports", kReportColumns, "award_id, period")},
-      {&insert_report_event_, insert_sql("progress_report_events", kReportEventColumns)},
+      {&insert_criterion_, insert_sql("scheme_criteria", column_names(criterion_columns()))},
+      {&insert_application_event_,
+       insert_sql("application_events", column_names(application_event_columns()))},
+      {&upsert_report_,
+       insert_sql("progress_reports", column_names(report_columns()), "award_id, period")},
+      {&insert_report_event_,
+       insert_sql("progress_report_events", column_names(report_event_columns()))},
       {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
       {&upsert_submit_key_,
        insert_sql("submit_keys", column_names(submit_key_columns()), "user_name, org_id, key")},
@@ -602,25 +543,54 @@ Status SqliteStore::touch_alive(int64_t now_ms) {
 // Rows are written in the order their foreign keys need: accounts before the projects,
 // schemes and awards that own them, transfers before their pending states and top-ups.
 Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
-  for (const core::Org& o : c.orgs) BERTH_RETURN_IF_ERROR(write_org(o));
-  for (const core::Account& a : c.accounts) BERTH_RETURN_IF_ERROR(write_account(a));
-  for (const core::Project& p : c.projects) BERTH_RETURN_IF_ERROR(write_project(p));
-  for (const core::Scheme& s : c.schemes) BERTH_RETURN_IF_ERROR(write_scheme(s));
-  for (const core::Award& a : c.awards) BERTH_RETURN_IF_ERROR(write_award(a));
-  for (const core::Transfer& t : c.transfers) BERTH_RETURN_IF_ERROR(write_transfer(t));
+  for (const core::Org& o : c.orgs)
+    BERTH_RETURN_IF_ERROR(write_row(upsert_org_, org_columns(), o, "org"));
+  for (const core::Account& a : c.accounts)
+    BERTH_RETURN_IF_ERROR(write_row(upsert_account_, account_columns(), a, "account"));
+  for (const core::Project& p : c.projects)
+    BERTH_RETURN_IF_ERROR(write_row(insert_project_, project_columns(), p, "project"));
+  for (const core::Scheme& s : c.schemes)
+    BERTH_RETURN_IF_ERROR(write_row(insert_scheme_, scheme_columns(), s, "scheme"));
+  for (const core::Award& a : c.awards)
+    BERTH_RETURN_IF_ERROR(write_row(upsert_award_, award_columns(), a, "award"));
+  for (const core::Transfer& t : c.transfers) {
+    BERTH_RETURN_IF_ERROR(
+        write_row(insert_transfer_, transfer_columns(), new_transfer_row(t), "transfer"));
+  }
   for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
-  for (const core::TopUp& t : c.topups) BERTH_RETURN_IF_ERROR(write_topup(t));
-  for (const core::AuditRecord& r : c.audit) BERTH_RETURN_IF_ERROR(write_audit(r));
-  for (const auto& [project, order] : c.funding_orders)
-    BERTH_RETURN_IF_ERROR(write_funding_order(project, order));
-  for (const auto& [scheme, criteria] : c.criteria)
-    BERTH_RETURN_IF_ERROR(write_criteria(scheme, criteria));
+  for (const core::TopUp& t : c.topups)
+    BERTH_RETURN_IF_ERROR(write_row(insert_topup_, topup_columns(), t, "top-up"));
+  for (const core::AuditRecord& r : c.audit)
+    BERTH_RETURN_IF_ERROR(write_row(insert_audit_, audit_columns(), r, "audit record"));
+  for (const auto& [project, order] : c.funding_orders) {
+    BERTH_RETURN_IF_ERROR(
+        replace_rows(delete_funding_order_, insert_funding_order_, funding_order_columns(), project,
+                     order, "funding order of project", [&](AwardId award, int64_t position) {
+                       return FundingOrderRow{ProjectId(project), position, award};
+                     }));
+  }
+  for (const auto& [scheme, criteria] : c.criteria) {
+    BERTH_RETURN_IF_ERROR(replace_rows(delete_criteria_, insert_criterion_, criterion_columns(),
+                                       scheme, criteria, "criteria of scheme",
+                                       [&](const core::Criterion& criterion, int64_t position) {
+                                         return CriterionRow{SchemeId(scheme), position, criterion};
+                                       }));
+  }
   for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
-  for (const core::ApplicationEvent& e : c.application_events)
-    BERTH_RETURN_IF_ERROR(write_application_event(e));
-  for (const core::ProgressReport& r : c.reports) BERTH_RETURN_IF_ERROR(write_report(r));
-  for (const core::ReportEvent& e : c.report_events) BERTH_RETURN_IF_ERROR(write_report_event(e));
-  for (const core::Job& j : c.jobs) BERTH_RETURN_IF_ERROR(write_job(j));
+  for (const core::ApplicationEvent& e : c.application_events) {
+    BERTH_RETURN_IF_ERROR(
+        write_row(insert_application_event_, application_event_columns(), e, "application event"));
+  }
+  for (const core::ProgressReport& r : c.reports) {
+    BERTH_RETURN_IF_ERROR(
+        write_row(upsert_report_, report_columns(), r, "progress report of award"));
+  }
+  for (const core::ReportEvent& e : c.report_events) {
+    BERTH_RETURN_IF_ERROR(
+        write_row(insert_report_event_, report_event_columns(), e, "progress report event"));
+  }
+  for (const core::Job& j : c.jobs)
+    BERTH_RETURN_IF_ERROR(write_row(upsert_job_, job_columns(), j, "job"));
   for (const core::SubmitKey& k : c.submit_keys)
     BERTH_RETURN_IF_ERROR(write_submit_key(k));  // after their jobs
   BERTH_RETURN_IF_ERROR(write_meta(kMetaNextJobId, static_cast<int64_t>(c.next_job_id)));
@@ -630,86 +600,12 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   return write_meta(kMetaLastAliveMs, now_ms);
 }
 
-Status SqliteStore::write_org(const core::Org& o) {
-  Stmt& s = upsert_org_;
-  s.reset();
-  s.bind_u64(o.id.value)
-      .bind_text(o.name)
-      .bind_text(core::org_kind_name(o.kind))
-      .bind_i64(o.created_ms)
-      .bind_text(o.registration.number)
-      .bind_text(o.registration.address)
-      .bind_text(o.registration.contact_name)
-      .bind_text(o.registration.contact_email)
-      .bind_text(o.registration.jurisdiction)
-      .bind_i64(o.updated_ms);
-  return with_context(s.run(), "org", o.id.value);
-}
-
-Status SqliteStore::write_project(const core::Project& p) {
-  Stmt& s = insert_project_;
-  s.reset();
-  s.bind_u64(p.id.value)
-      .bind_u64(p.org.value)
-      .bind_text(p.name)
-      .bind_u64(p.wallet.value)
-      .bind_i64(p.created_ms);
-  return with_context(s.run(), "project", p.id.value);
-}
-
-Status SqliteStore::write_scheme(const core::Scheme& x) {
-  Stmt& s = insert_scheme_;
-  s.reset();
-  s.bind_u64(x.id.value)
-      .bind_text(x.name)
-      .bind_i64(x.rate_bps)
-      .bind_i64(x.eligible_kinds)
-      .bind_text(eligible_kinds_text(x.eligible_kinds))
-      .bind_text(core::shortfall_name(x.shortfall))
-      .bind_u64(x.fund.value)
-      .bind_i64(x.created_ms)
-      .bind_i64(x.exceptional_rate_bps)
-      .bind_i64(x.cap_per_project_minor)
-      .bind_i64(x.window_open_ms)
-      .bind_i64(x.window_close_ms)
-      .bind_i64(x.award_validity_days);
-  return with_context(s.run(), "scheme", x.id.value);
-}
-
-Status SqliteStore::write_award(const core::Award& a) {
-  Stmt& s = upsert_award_;
-  s.reset();
-  s.bind_u64(a.id.value)
-      .bind_u64(a.scheme.value)
-      .bind_u64(a.project.value)
-      .bind_u64(a.account.value)
-      .bind_i64(a.amount_minor)
-      .bind_i64(a.gpu_level)
-      .bind_i64(a.start_ms)
-      .bind_i64(a.end_ms)
-      .bind_i64(a.created_ms)
-      .bind_i64(a.rate_bps)
-      .bind_id_or_null(a.application.value)
-      .bind_i64(a.closed_ms)
-      .bind_i64(a.returned_ms)
-      .bind_i64(a.returned_minor)
-      .bind_i64(a.report_every_months)
-      .bind_i64(a.report_grace_days);
-  return with_context(s.run(), "award", a.id.value);
-}
-
-Status SqliteStore::write_funding_order(uint64_t project, const std::vector<AwardId>& order) {
-  delete_funding_order_.reset();
-  delete_funding_order_.bind_u64(project);
-  BERTH_RETURN_IF_ERROR(
-      with_context(delete_funding_order_.run(), "funding order of project", project));
-  for (size_t i = 0; i < order.size(); ++i) {
-    Stmt& s = insert_funding_order_;
-    s.reset();
-    s.bind_u64(project).bind_i64(static_cast<int64_t>(i)).bind_u64(order[i].value);
-    BERTH_RETURN_IF_ERROR(with_context(s.run(), "funding order of project", project));
-  }
-  return Status::Ok();
+Status SqliteStore::write_application(const core::Application& a) {
+  BERTH_RETURN_IF_ERROR(write_row(upsert_application_, application_columns(), a, "application"));
+  return replace_rows(delete_reviews_, insert_review_, review_columns(), a.id.value, a.reviews,
+                      "reviews of application", [&](const core::Review& r, int64_t position) {
+                        return ReviewRow{a.id, position, r};
+                      });
 }
 
 Status SqliteStore::write_submit_key(const core::SubmitKey& k) {
@@ -717,170 +613,6 @@ Status SqliteStore::write_submit_key(const core::SubmitKey& k) {
   s.reset();
   bind_columns(s, submit_key_columns(), k);
   return with_context(s.run(), "idempotency key of job", k.job.value);
-}
-
-Status SqliteStore::write_audit(const core::AuditRecord& r) {
-  Stmt& s = insert_audit_;
-  s.reset();
-  s.bind_u64(r.seq)
-      .bind_i64(r.at_ms)
-      .bind_text(r.user)
-      .bind_text(r.action)
-      .bind_text(r.subject)
-      .bind_i64(r.amount_minor)
-      .bind_id_or_null(r.transfer.value)
-      .bind_text(r.note)
-      .bind_text(r.reference);
-  return with_context(s.run(), "audit record", r.seq);
-}
-
-Status SqliteStore::write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria) {
-  delete_criteria_.reset();
-  delete_criteria_.bind_u64(scheme);
-  BERTH_RETURN_IF_ERROR(with_context(delete_criteria_.run(), "criteria of scheme", scheme));
-  for (size_t i = 0; i < criteria.size(); ++i) {
-    Stmt& s = insert_criterion_;
-    s.reset();
-    s.bind_u64(scheme)
-        .bind_i64(static_cast<int64_t>(i))
-        .bind_text(criteria[i].name)
-        .bind_i64(criteria[i].weight_bps);
-    BERTH_RETURN_IF_ERROR(with_context(s.run(), "criteria of scheme", scheme));
-  }
-  return Status::Ok();
-}
-
-Status SqliteStore::write_application(const core::Application& a) {
-  Stmt& s = upsert_application_;
-  s.reset();
-  s.bind_u64(a.id.value)
-      .bind_u64(a.scheme.value)
-      .bind_u64(a.project.value)
-      .bind_u64(a.org.value)
-      .bind_text(core::application_state_name(a.state))
-      .bind_i64(a.terms.amount_minor)
-      .bind_i64(a.terms.gpu_level)
-      .bind_text(a.terms.gpu_model)
-      .bind_i64(a.terms.duration_days)
-      .bind_text(a.terms.justification)
-      .bind_text(a.terms.planned_work)
-      .bind_i64(a.created_ms)
-      .bind_text(a.created_by)
-      .bind_i64(a.updated_ms)
-      .bind_i64(a.submitted_ms)
-      .bind_text(a.submitted_by)
-      .bind_i64(a.decided_ms)
-      .bind_text(a.decided_by)
-      .bind_i64(a.weighted_score_e4)
-      .bind_i64(a.approved_minor)
-      .bind_i64(a.approved_gpu_level)
-      .bind_i64(a.approved_duration_days)
-      .bind_i64(a.approved_rate_bps)
-      .bind_text(a.rejection_reason)
-      .bind_text(a.withdrawal_note)
-      .bind_id_or_null(a.award.value);
-  BERTH_RETURN_IF_ERROR(with_context(s.run(), "application", a.id.value));
-  delete_reviews_.reset();
-  delete_reviews_.bind_u64(a.id.value);
-  BERTH_RETURN_IF_ERROR(with_context(delete_reviews_.run(), "reviews of application", a.id.value));
-  for (size_t i = 0; i < a.reviews.size(); ++i) {
-    const core::Review& r = a.reviews[i];
-    Stmt& w = insert_review_;
-    w.reset();
-    w.bind_u64(a.id.value)
-        .bind_i64(static_cast<int64_t>(i))
-        .bind_text(r.reviewer)
-        .bind_text(int_list_text(r.scores))
-        .bind_i64(r.weighted_score_e4)
-        .bind_text(r.comment)
-        .bind_i64(r.at_ms);
-    BERTH_RETURN_IF_ERROR(with_context(w.run(), "reviews of application", a.id.value));
-  }
-  return Status::Ok();
-}
-
-Status SqliteStore::write_application_event(const core::ApplicationEvent& e) {
-  Stmt& s = insert_application_event_;
-  s.reset();
-  s.bind_u64(e.seq)
-      .bind_id_or_null(e.application.value)
-      .bind_u64(e.scheme.value)
-      .bind_i64(e.at_ms)
-      .bind_text(e.user)
-      .bind_text(core::application_action_name(e.action))
-      .bind_text(e.note);
-  return with_context(s.run(), "application event", e.seq);
-}
-
-Status SqliteStore::write_report(const core::ProgressReport& r) {
-  Stmt& s = upsert_report_;
-  s.reset();
-  s.bind_u64(r.award.value)
-      .bind_i64(r.period)
-      .bind_i64(r.due_ms)
-      .bind_text(core::report_state_name(r.state))
-      .bind_text(r.text)
-      .bind_i64(r.submitted_ms)
-      .bind_text(r.submitted_by)
-      .bind_i64(r.decided_ms)
-      .bind_text(r.decided_by)
-      .bind_text(r.return_reason)
-      .bind_i64(r.submissions);
-  return with_context(s.run(), "progress report of award", r.award.value);
-}
-
-Status SqliteStore::write_report_event(const core::ReportEvent& e) {
-  Stmt& s = insert_report_event_;
-  s.reset();
-  s.bind_u64(e.seq)
-      .bind_u64(e.award.value)
-      .bind_i64(e.period)
-      .bind_i64(e.at_ms)
-      .bind_text(e.user)
-      .bind_text(core::report_action_name(e.action))
-      .bind_text(e.note);
-  return with_context(s.run(), "progress report event", e.seq);
-}
-
-Status SqliteStore::write_account(const core::Account& a) {
-  Stmt& s = upsert_account_;
-  s.reset();
-  s.bind_u64(a.id.value)
-      .bind_text(core::account_kind_name(a.kind))
-      .bind_bool(a.no_overdraft)
-      .bind_u64(a.owner)
-      .bind_text(a.name)
-      .bind_i64(a.debits_pending)
-      .bind_i64(a.debits_posted)
-      .bind_i64(a.credits_pending)
-      .bind_i64(a.credits_posted)
-      .bind_i64(a.created_ms)
-      .bind_i64(a.credit_limit_minor);
-  return with_context(s.run(), "account", a.id.value);
-}
-
-Status SqliteStore::write_transfer(const core::Transfer& t) {
-  Stmt& s = insert_transfer_;
-  s.reset();
-  s.bind_u64(t.id.value)
-      .bind_u64(t.debit.value)
-      .bind_u64(t.credit.value)
-      .bind_i64(t.amount)
-      .bind_i64(t.flags)
-      .bind_text(flags_text(t.flags))
-      .bind_id_or_null(t.pending_id.value)
-      .bind_i64(t.timeout_ms)
-      .bind_i64(t.code)
-      .bind_text(core::transfer_code_name(t.code))
-      .bind_u64(t.ref)
-      .bind_i64(t.timestamp_ms);
-  // A pending transfer starts pending; later PendingUpdates record how it was resolved.
-  if (t.flags & core::kPending) {
-    s.bind_text(core::pending_state_name(core::PendingState::kPending));
-  } else {
-    s.bind_null();
-  }
-  return with_context(s.run(), "transfer", t.id.value);
 }
 
 Status SqliteStore::write_pending(const core::PendingUpdate& u) {
@@ -892,24 +624,6 @@ Status SqliteStore::write_pending(const core::PendingUpdate& u) {
     return Status::Internal("store: pending state for transfer " + std::to_string(u.id.value) +
                             ", which is not a stored pending transfer");
   return Status::Ok();
-}
-
-Status SqliteStore::write_topup(const core::TopUp& t) {
-  Stmt& s = insert_topup_;
-  s.reset();
-  s.bind_u64(t.transfer.value)
-      .bind_u64(t.project.value)
-      .bind_i64(t.amount_minor)
-      .bind_text(t.reference)
-      .bind_i64(t.created_ms);
-  return with_context(s.run(), "top-up", t.transfer.value);
-}
-
-Status SqliteStore::write_job(const core::Job& j) {
-  Stmt& s = upsert_job_;
-  s.reset();
-  bind_columns(s, job_columns(), j);
-  return with_context(s.run(), "job", j.id.value);
 }
 
 Status SqliteStore::write_meta(const char* name, int64_t value) {
@@ -928,11 +642,8 @@ Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
   if (!ins.ok()) return ins.status();
   return in_transaction("put nodes", [&]() -> Status {
     BERTH_RETURN_IF_ERROR(del->run());
-    for (const core::Node& n : nodes) {
-      ins->reset();
-      bind_columns(*ins, node_columns(), n);
-      BERTH_RETURN_IF_ERROR(with_context(ins->run(), "node", n.id.value));
-    }
+    for (const core::Node& n : nodes)
+      BERTH_RETURN_IF_ERROR(write_row(*ins, node_columns(), n, "node"));
     return Status::Ok();
   });
 }
@@ -967,34 +678,94 @@ Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
 // ---------------------------------------------------------------------------------------
 // Reading
 
+namespace {
+
+// Transfers in the order applied, and the state of each hold.
+Status load_transfers(sqlite3* db, core::ChangeSet* rows) {
+  return read_rows(db, select_sql("transfers", column_names(transfer_columns()), "seq"),
+                   transfer_columns(), "transfer", [&](TransferRow&& r) {
+                     if (r.hold) {
+                       rows->pending.push_back(
+                           core::PendingUpdate{r.transfer.id, r.pending_state, r.posted_minor});
+                     }
+                     rows->transfers.push_back(r.transfer);
+                     return Status::Ok();
+                   });
+}
+
+// Applications by id with their reviews, schemes' criteria, and the applications' history.
+Status load_applications(sqlite3* db, core::ChangeSet* rows) {
+  BERTH_RETURN_IF_ERROR(read_table(db, "applications", application_columns(), "id", "application",
+                                   &rows->applications));
+  BERTH_RETURN_IF_ERROR(read_rows(
+      db,
+      select_sql("application_reviews", column_names(review_columns()), "application_id, position"),
+      review_columns(), "application review of", [&](ReviewRow&& r) {
+        const uint64_t app = r.application.value;
+        if (app == 0 || app > rows->applications.size())
+          return Status::Internal("store: a review names application " + std::to_string(app) +
+                                  ", which does not exist");
+        rows->applications[app - 1].reviews.push_back(std::move(r.review));
+        return Status::Ok();
+      }));
+  BERTH_RETURN_IF_ERROR(read_rows(
+      db, select_sql("scheme_criteria", column_names(criterion_columns()), "scheme_id, position"),
+      criterion_columns(), "criteria of scheme", [&](CriterionRow&& c) {
+        rows->criteria[c.scheme.value].push_back(std::move(c.criterion));
+        return Status::Ok();
+      }));
+  return read_table(db, "application_events", application_event_columns(), "seq",
+                    "application event", &rows->application_events);
+}
+
+// Each project's stated funding order.
+Status load_funding_orders(sqlite3* db, core::ChangeSet* rows) {
+  return read_rows(
+      db,
+      select_sql("funding_order", column_names(funding_order_columns()), "project_id, position"),
+      funding_order_columns(), "funding order of project", [&](FundingOrderRow&& r) {
+        rows->funding_orders[r.project.value].push_back(r.award);
+        return Status::Ok();
+      });
+}
+
+// Jobs by id. A field this berth cannot read gets a safe default and is reported, never a failed
+// load: Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be
+// read").
+Status load_jobs(sqlite3* db, core::ChangeSet* rows) {
+  const std::vector<JobColumn>& columns = job_columns();
+  return for_each_row(db, select_sql("jobs", column_names(columns), "id"), [&](Stmt& s) {
+    core::Job j;
+    core::JobRowProblem problem;
+    read_columns(s, columns, j, problem);
+    if (!problem.what.empty()) rows->job_problems[j.id.value] = std::move(problem);
+    rows->jobs.push_back(std::move(j));
+    return Status::Ok();
+  });
+}
+
+// Top-ups in the order of their transfers.
+Status load_topups(sqlite3* db, core::ChangeSet* rows) {
+  const std::string sql =
+      "SELECT " + join_columns(column_names(topup_columns()), "topups.") +
+      " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
+  return read_rows(db, sql, topup_columns(), "top-up", [&](core::TopUp&& t) {
+    rows->topups.push_back(std::move(t));
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
 Result<std::vector<TokenRow>> SqliteStore::tokens() {
-  auto s = prepare_once(db_.get(), select_sql("tokens", column_names(token_columns()), "rowid"));
-  if (!s.ok()) return s.status();
   std::vector<TokenRow> out;
-  while (true) {
-    auto row = s->step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    TokenRow t;
-    NoRowProblems none;
-    read_columns(*s, token_columns(), t, none);
-    out.push_back(std::move(t));
-  }
+  BERTH_RETURN_IF_ERROR(read_table(db_.get(), "tokens", token_columns(), "rowid", "token", &out));
   return out;
 }
 
 Result<std::vector<core::Node>> SqliteStore::nodes() {
   std::vector<core::Node> out;
-  const Status st = for_each_row(
-      db_.get(), select_sql("nodes", column_names(node_columns()), "id"), [&](Stmt& s) {
-        core::Node n;
-        FirstUnreadable unreadable;
-        read_columns(s, node_columns(), n, unreadable);
-        if (unreadable.column != nullptr)
-          return bad_value("node", unreadable.column, n.id.value, unreadable.text);
-        out.push_back(std::move(n));
-        return Status::Ok();
-      });
+  const Status st = read_table(db_.get(), "nodes", node_columns(), "id", "node", &out);
   if (!st.ok()) return Status(st.code(), "read nodes: " + st.message());
   return out;
 }
@@ -1002,22 +773,33 @@ Result<std::vector<core::Node>> SqliteStore::nodes() {
 Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   // One read transaction: a consistent snapshot even if another connection writes.
   BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), "BEGIN"));
+  sqlite3* db = db_.get();
   core::ChangeSet rows;
   int64_t alive_ms = 0;
   Status st = load_meta(&rows, &alive_ms);
-  if (st.ok()) st = load_orgs(&rows);
-  if (st.ok()) st = load_projects(&rows);
-  if (st.ok()) st = load_schemes(&rows);
-  if (st.ok()) st = load_awards(&rows);
-  if (st.ok()) st = load_accounts(&rows);
-  if (st.ok()) st = load_transfers(&rows);
-  if (st.ok()) st = load_topups(&rows);
-  if (st.ok()) st = load_jobs(&rows);
-  if (st.ok()) st = load_applications(&rows);
-  if (st.ok()) st = load_audit(&rows);
-  if (st.ok()) st = load_funding_orders(&rows);
-  if (st.ok()) st = load_reports(&rows);
-  if (st.ok()) st = load_submit_keys(&rows);
+  if (st.ok()) st = read_table(db, "orgs", org_columns(), "id", "org", &rows.orgs);
+  if (st.ok()) st = read_table(db, "projects", project_columns(), "id", "project", &rows.projects);
+  if (st.ok()) st = read_table(db, "schemes", scheme_columns(), "id", "scheme", &rows.schemes);
+  if (st.ok()) st = read_table(db, "awards", award_columns(), "id", "award", &rows.awards);
+  if (st.ok()) st = read_table(db, "accounts", account_columns(), "id", "account", &rows.accounts);
+  if (st.ok()) st = load_transfers(db, &rows);
+  if (st.ok()) st = load_topups(db, &rows);
+  if (st.ok()) st = load_jobs(db, &rows);
+  if (st.ok()) st = load_applications(db, &rows);
+  if (st.ok()) st = read_table(db, "audit", audit_columns(), "seq", "audit record", &rows.audit);
+  if (st.ok()) st = load_funding_orders(db, &rows);
+  if (st.ok()) {
+    st = read_table(db, "progress_reports", report_columns(), "award_id, period", "progress report",
+                    &rows.reports);
+  }
+  if (st.ok()) {
+    st = read_table(db, "progress_report_events", report_event_columns(), "seq",
+                    "progress report event", &rows.report_events);
+  }
+  if (st.ok()) {
+    st = read_table(db, "submit_keys", submit_key_columns(), "job_id", "idempotency key",
+                    &rows.submit_keys);
+  }
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -1035,327 +817,6 @@ Status SqliteStore::load_meta(core::ChangeSet* rows, int64_t* last_alive_ms) {
     if (name == kMetaNextAccountId) rows->next_account_id = static_cast<uint64_t>(value);
     if (name == kMetaNextTransferSeq) rows->next_transfer_seq = static_cast<uint64_t>(value);
     if (name == kMetaLastAliveMs) *last_alive_ms = value;
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_orgs(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("orgs", kOrgColumns, "id"), [&](Stmt& s) {
-    core::Org o;
-    o.id = OrgId(s.col_u64());
-    o.name = s.col_text();
-    const std::string kind = s.col_text();
-    o.created_ms = s.col_i64();
-    o.registration.number = s.col_text();
-    o.registration.address = s.col_text();
-    o.registration.contact_name = s.col_text();
-    o.registration.contact_email = s.col_text();
-    o.registration.jurisdiction = s.col_text();
-    o.updated_ms = s.col_i64();
-    if (!core::parse_org_kind(kind, &o.kind)) return bad_value("org", "kind", o.id.value, kind);
-    rows->orgs.push_back(std::move(o));
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_projects(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("projects", kProjectColumns, "id"), [&](Stmt& s) {
-    core::Project p;
-    p.id = ProjectId(s.col_u64());
-    p.org = OrgId(s.col_u64());
-    p.name = s.col_text();
-    p.wallet = AccountId(s.col_u64());
-    p.created_ms = s.col_i64();
-    rows->projects.push_back(std::move(p));
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_schemes(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("schemes", kSchemeColumns, "id"), [&](Stmt& s) {
-    core::Scheme x;
-    x.id = SchemeId(s.col_u64());
-    x.name = s.col_text();
-    x.rate_bps = s.col_i64();
-    x.eligible_kinds = static_cast<uint32_t>(s.col_i64());
-    (void)s.col_text();  // eligible_kinds_text: for people; the bitmask is authoritative
-    const std::string shortfall = s.col_text();
-    x.fund = AccountId(s.col_u64());
-    x.created_ms = s.col_i64();
-    x.exceptional_rate_bps = s.col_i64();
-    x.cap_per_project_minor = s.col_i64();
-    x.window_open_ms = s.col_i64();
-    x.window_close_ms = s.col_i64();
-    x.award_validity_days = static_cast<int>(s.col_i64());
-    if (!core::parse_shortfall(shortfall, &x.shortfall))
-      return bad_value("scheme", "shortfall", x.id.value, shortfall);
-    rows->schemes.push_back(std::move(x));
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_awards(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("awards", kAwardColumns, "id"), [&](Stmt& s) {
-    core::Award a;
-    a.id = AwardId(s.col_u64());
-    a.scheme = SchemeId(s.col_u64());
-    a.project = ProjectId(s.col_u64());
-    a.account = AccountId(s.col_u64());
-    a.amount_minor = s.col_i64();
-    a.gpu_level = static_cast<int>(s.col_i64());
-    a.start_ms = s.col_i64();
-    a.end_ms = s.col_i64();
-    a.created_ms = s.col_i64();
-    a.rate_bps = s.col_i64();
-    a.application = ApplicationId(s.col_u64());  // NULL reads as 0: awarded directly
-    a.closed_ms = s.col_i64();
-    a.returned_ms = s.col_i64();
-    a.returned_minor = s.col_i64();
-    a.report_every_months = static_cast<int>(s.col_i64());
-    a.report_grace_days = static_cast<int>(s.col_i64());
-    rows->awards.push_back(a);
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_accounts(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("accounts", kAccountColumns, "id"), [&](Stmt& s) {
-    core::Account a;
-    a.id = AccountId(s.col_u64());
-    const std::string kind = s.col_text();
-    a.no_overdraft = s.col_bool();
-    a.owner = s.col_u64();
-    a.name = s.col_text();
-    a.debits_pending = s.col_i64();
-    a.debits_posted = s.col_i64();
-    a.credits_pending = s.col_i64();
-    a.credits_posted = s.col_i64();
-    a.created_ms = s.col_i64();
-    a.credit_limit_minor = s.col_i64();
-    if (!parse_account_kind(kind, &a.kind)) return bad_value("account", "kind", a.id.value, kind);
-    rows->accounts.push_back(std::move(a));
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_transfers(core::ChangeSet* rows) {
-  const std::string sql =
-      "SELECT " + join_columns(kTransferColumns) + ", posted_minor FROM transfers ORDER BY seq";
-  return for_each_row(db_.get(), sql, [&](Stmt& s) {
-    core::Transfer t;
-    t.id = TransferId(s.col_u64());
-    t.debit = AccountId(s.col_u64());
-    t.credit = AccountId(s.col_u64());
-    t.amount = s.col_i64();
-    t.flags = static_cast<uint32_t>(s.col_i64());
-    (void)s.col_text();                      // flags_text
-    t.pending_id = TransferId(s.col_u64());  // NULL reads as 0
-    t.timeout_ms = s.col_i64();
-    t.code = static_cast<uint32_t>(s.col_i64());
-    (void)s.col_text();  // code_name
-    t.ref = s.col_u64();
-    t.timestamp_ms = s.col_i64();
-    const bool has_state = !s.col_is_null();
-    const std::string state = s.col_text();
-    const Minor posted = s.col_i64();
-    if (has_state) {
-      core::PendingUpdate u{t.id, core::PendingState::kNone, posted};
-      if (!parse_pending_state(state, &u.state))
-        return bad_value("transfer", "pending_state", t.id.value, state);
-      rows->pending.push_back(u);
-    }
-    rows->transfers.push_back(t);
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_topups(core::ChangeSet* rows) {
-  const std::string sql =
-      "SELECT " + join_columns(kTopUpColumns, "topups.") +
-      " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
-  return for_each_row(db_.get(), sql, [&](Stmt& s) {
-    core::TopUp t;
-    t.transfer = TransferId(s.col_u64());
-    t.project = ProjectId(s.col_u64());
-    t.amount_minor = s.col_i64();
-    t.reference = s.col_text();
-    t.created_ms = s.col_i64();
-    rows->topups.push_back(std::move(t));
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_applications(core::ChangeSet* rows) {
-  BERTH_RETURN_IF_ERROR(
-      for_each_row(db_.get(), select_sql("applications", kApplicationColumns, "id"), [&](Stmt& s) {
-        core::Application a;
-        a.id = ApplicationId(s.col_u64());
-        a.scheme = SchemeId(s.col_u64());
-        a.project = ProjectId(s.col_u64());
-        a.org = OrgId(s.col_u64());
-        const std::string state = s.col_text();
-        a.terms.amount_minor = s.col_i64();
-        a.terms.gpu_level = static_cast<int>(s.col_i64());
-        a.terms.gpu_model = s.col_text();
-        a.terms.duration_days = static_cast<int>(s.col_i64());
-        a.terms.justification = s.col_text();
-        a.terms.planned_work = s.col_text();
-        a.created_ms = s.col_i64();
-        a.created_by = s.col_text();
-        a.updated_ms = s.col_i64();
-        a.submitted_ms = s.col_i64();
-        a.submitted_by = s.col_text();
-        a.decided_ms = s.col_i64();
-        a.decided_by = s.col_text();
-        a.weighted_score_e4 = s.col_i64();
-        a.approved_minor = s.col_i64();
-        a.approved_gpu_level = static_cast<int>(s.col_i64());
-        a.approved_duration_days = static_cast<int>(s.col_i64());
-        a.approved_rate_bps = s.col_i64();
-        a.rejection_reason = s.col_text();
-        a.withdrawal_note = s.col_text();
-        a.award = AwardId(s.col_u64());
-        if (!core::parse_application_state(state, &a.state))
-          return bad_value("application", "state", a.id.value, state);
-        rows->applications.push_back(std::move(a));
-        return Status::Ok();
-      }));
-  BERTH_RETURN_IF_ERROR(for_each_row(
-      db_.get(), select_sql("application_reviews", kReviewColumns, "application_id, position"),
-      [&](Stmt& s) {
-        const uint64_t app = s.col_u64();
-        (void)s.col_i64();  // position: the order of the rows
-        core::Review r;
-        r.reviewer = s.col_text();
-        const std::string scores = s.col_text();
-        r.weighted_score_e4 = s.col_i64();
-        r.comment = s.col_text();
-        r.at_ms = s.col_i64();
-        if (app == 0 || app > rows->applications.size())
-          return Status::Internal("store: a review names application " + std::to_string(app) +
-                                  ", which does not exist");
-        if (!parse_int_list(scores, &r.scores))
-          return bad_value("application review of", "scores", app, scores);
-        rows->applications[app - 1].reviews.push_back(std::move(r));
-        return Status::Ok();
-      }));
-  BERTH_RETURN_IF_ERROR(for_each_row(
-      db_.get(), select_sql("scheme_criteria", kCriterionColumns, "scheme_id, position"),
-      [&](Stmt& s) {
-        const uint64_t scheme = s.col_u64();
-        (void)s.col_i64();  // position
-        core::Criterion c;
-        c.name = s.col_text();
-        c.weight_bps = s.col_i64();
-        rows->criteria[scheme].push_back(std::move(c));
-        return Status::Ok();
-      }));
-  return for_each_row(
-      db_.get(), select_sql("application_events", kApplicationEventColumns, "seq"), [&](Stmt& s) {
-        core::ApplicationEvent e;
-        e.seq = s.col_u64();
-        e.application = ApplicationId(s.col_u64());
-        e.scheme = SchemeId(s.col_u64());
-        e.at_ms = s.col_i64();
-        e.user = s.col_text();
-        const std::string action = s.col_text();
-        e.note = s.col_text();
-        if (!parse_named(action, &core::application_action_name,
-                         static_cast<int>(core::ApplicationAction::kCriteriaSet),
-                         static_cast<int>(core::ApplicationAction::kAwarded), &e.action))
-          return bad_value("application event", "action", e.seq, action);
-        rows->application_events.push_back(std::move(e));
-        return Status::Ok();
-      });
-}
-
-Status SqliteStore::load_funding_orders(core::ChangeSet* rows) {
-  return for_each_row(
-      db_.get(), "SELECT project_id, award_id FROM funding_order ORDER BY project_id, position",
-      [&](Stmt& s) {
-        const uint64_t project = s.col_u64();
-        rows->funding_orders[project].push_back(AwardId(s.col_u64()));
-        return Status::Ok();
-      });
-}
-
-Status SqliteStore::load_reports(core::ChangeSet* rows) {
-  BERTH_RETURN_IF_ERROR(for_each_row(
-      db_.get(), select_sql("progress_reports", kReportColumns, "award_id, period"), [&](Stmt& s) {
-        core::ProgressReport r;
-        r.award = AwardId(s.col_u64());
-        r.period = static_cast<int>(s.col_i64());
-        r.due_ms = s.col_i64();
-        const std::string state = s.col_text();
-        r.text = s.col_text();
-        r.submitted_ms = s.col_i64();
-        r.submitted_by = s.col_text();
-        r.decided_ms = s.col_i64();
-        r.decided_by = s.col_text();
-        r.return_reason = s.col_text();
-        r.submissions = static_cast<int>(s.col_i64());
-        if (!core::parse_report_state(state, &r.state))
-          return bad_value("progress report", "state", r.award.value, state);
-        rows->reports.push_back(std::move(r));
-        return Status::Ok();
-      }));
-  return for_each_row(db_.get(), select_sql("progress_report_events", kReportEventColumns, "seq"),
-                      [&](Stmt& s) {
-                        core::ReportEvent e;
-                        e.seq = s.col_u64();
-                        e.award = AwardId(s.col_u64());
-                        e.period = static_cast<int>(s.col_i64());
-                        e.at_ms = s.col_i64();
-                        e.user = s.col_text();
-                        const std::string action = s.col_text();
-                        e.note = s.col_text();
-                        if (!core::parse_report_action(action, &e.action))
-                          return bad_value("progress report event", "action", e.seq, action);
-                        rows->report_events.push_back(std::move(e));
-                        return Status::Ok();
-                      });
-}
-
-Status SqliteStore::load_submit_keys(core::ChangeSet* rows) {
-  const auto& columns = submit_key_columns();
-  return for_each_row(db_.get(), select_sql("submit_keys", column_names(columns), "job_id"),
-                      [&](Stmt& s) {
-                        core::SubmitKey k;
-                        NoRowProblems none;
-                        read_columns(s, columns, k, none);
-                        rows->submit_keys.push_back(std::move(k));
-                        return Status::Ok();
-                      });
-}
-
-Status SqliteStore::load_audit(core::ChangeSet* rows) {
-  return for_each_row(db_.get(), select_sql("audit", kAuditColumns, "seq"), [&](Stmt& s) {
-    core::AuditRecord r;
-    r.seq = s.col_u64();
-    r.at_ms = s.col_i64();
-    r.user = s.col_text();
-    r.action = s.col_text();
-    r.subject = s.col_text();
-    r.amount_minor = s.col_i64();
-    r.transfer = TransferId(s.col_u64());
-    r.note = s.col_text();
-    r.reference = s.col_text();
-    rows->audit.push_back(std::move(r));
-    return Status::Ok();
-  });
-}
-
-Status SqliteStore::load_jobs(core::ChangeSet* rows) {
-  const std::vector<JobColumn>& columns = job_columns();
-  return for_each_row(db_.get(), select_sql("jobs", column_names(columns), "id"), [&](Stmt& s) {
-    // A field this berth cannot read gets a safe default and is reported, never a failed load:
-    // Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be
-    // read").
-    core::Job j;
-    core::JobRowProblem problem;
-    read_columns(s, columns, j, problem);
-    if (!problem.what.empty()) rows->job_problems[j.id.value] = std::move(problem);
-    rows->jobs.push_back(std::move(j));
     return Status::Ok();
   });
 }

@@ -142,39 +142,12 @@ class SqliteStore final : public Store {
   void rollback();
 
   Status write_changes(const core::ChangeSet& changes, int64_t now_ms);
-  Status write_org(const core::Org& org);
-  Status write_project(const core::Project& project);
-  Status write_scheme(const core::Scheme& scheme);
-  Status write_award(const core::Award& award);
-  Status write_account(const core::Account& account);
-  Status write_transfer(const core::Transfer& transfer);
   Status write_pending(const core::PendingUpdate& update);
-  Status write_topup(const core::TopUp& topup);
-  Status write_job(const core::Job& job);
   Status write_meta(const char* name, int64_t value);
-  Status write_audit(const core::AuditRecord& record);
   Status write_submit_key(const core::SubmitKey& key);
-  Status write_funding_order(uint64_t project, const std::vector<AwardId>& order);
-  Status write_criteria(uint64_t scheme, const std::vector<core::Criterion>& criteria);
   Status write_application(const core::Application& application);
-  Status write_application_event(const core::ApplicationEvent& event);
-  Status write_report(const core::ProgressReport& report);
-  Status write_report_event(const core::ReportEvent& event);
 
   Status load_meta(core::ChangeSet* rows, int64_t* last_alive_ms);
-  Status load_orgs(core::ChangeSet* rows);
-  Status load_projects(core::ChangeSet* rows);
-  Status load_schemes(core::ChangeSet* rows);
-  Status load_awards(core::ChangeSet* rows);
-  Status load_accounts(core::ChangeSet* rows);
-  Status load_transfers(core::ChangeSet* rows);
-  Status load_topups(core::ChangeSet* rows);
-  Status load_jobs(core::ChangeSet* rows);
-  Status load_applications(core::ChangeSet* rows);
-  Status load_audit(core::ChangeSet* rows);
-  Status load_funding_orders(core::ChangeSet* rows);
-  Status load_reports(core::ChangeSet* rows);  // progress reports and their history
-  Status load_submit_keys(core::ChangeSet* rows);
 
   sqlite::DbPtr db_;
   // After db_, so it stops before the connection it watches closes.

@@ -607,6 +607,39 @@ TEST_F(SqliteStoreTest, UnknownJobTextsLoadWithDefaultsAndTheirProblem) {
   EXPECT_TRUE(rows->jobs[0].gpu_ids.empty());
 }
 
+// Unlike a job's, an unreadable value in the books or the funding programme fails the load,
+// naming the table's row, the column and the text (store/README.md, "Rows that cannot be read").
+TEST_F(SqliteStoreTest, AnUnreadableValueOutsideTheJobsFailsTheLoadNamingItsRow) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(run_story());
+  store_.reset();
+  const std::string saved = path_ + ".saved";
+  fs::copy_file(path_, saved);
+  const struct {
+    const char* update;
+    const char* message;
+  } cases[] = {
+      {"UPDATE accounts SET kind = 'piggybank' WHERE id = 1", "account 1 has kind 'piggybank'"},
+      {"UPDATE orgs SET kind = 'guild'", "org 1 has kind 'guild'"},
+      {"UPDATE schemes SET shortfall = 'beg'", "scheme 1 has shortfall 'beg'"},
+      {"UPDATE transfers SET pending_state = 'lost' WHERE seq = (SELECT MIN(seq) FROM transfers "
+       "WHERE pending_state IS NOT NULL)",
+       "has pending_state 'lost'"},
+  };
+  for (const auto& c : cases) {
+    fs::copy_file(saved, path_, fs::copy_options::overwrite_existing);
+    exec_raw(path_, {c.update});
+    store_ = open();
+    ASSERT_NE(store_, nullptr);
+    auto rows = store_->load(nullptr);
+    ASSERT_FALSE(rows.ok()) << c.update;
+    EXPECT_NE(rows.status().message().find(c.message), std::string::npos)
+        << rows.status().ToString();
+    store_.reset();
+  }
+}
+
 // A running job whose state is unknown, one on a node no longer configured, a pending job of an
 // unknown tier and one that depends on a job that does not exist are set aside: FAILED with
 // their reason, holds posted at 0, GPUs free. A finished job is kept. The start goes on, the
