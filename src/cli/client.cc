@@ -26,12 +26,8 @@ bool unreserved(unsigned char ch) {
 }
 
 Code code_from_name(const std::string& name) {
-  for (Code code : {Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied,
-                    Code::kNotFound, Code::kConflict, Code::kInsufficientFunds,
-                    Code::kPayloadTooLarge, Code::kUnavailable, Code::kInternal}) {
-    if (name == code_name(code)) return code;
-  }
-  return Code::kInternal;
+  const std::optional<Code> code = parse_code_name(name);
+  return code && *code != Code::kOk ? *code : Code::kInternal;
 }
 
 Code code_from_http(int http_status) {

@@ -10,6 +10,7 @@
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
+#include "core/model.h"
 
 namespace berth::cli {
 namespace {
@@ -162,9 +163,9 @@ void add_org(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<OrgFlags>();
   CLI::App* create = org->add_subcommand("create", "register an organisation (admin)");
   create->add_option("name", f.name, "organisation name")->required();
-  create->add_option("--kind", f.kind, "startup, enterprise, university, institute or other")
+  create->add_option("--kind", f.kind, core::kOrgKindNames.choices())
       ->required()
-      ->check(CLI::IsMember({"startup", "enterprise", "university", "institute", "other"}));
+      ->check(CLI::IsMember(core::kOrgKindNames.names()));
   add_registration_options(create, f.registration);
   on_run(create, ctx, [&ctx, &f] { return run_org_create(ctx, f); });
   auto& u = ctx.make<OrgUpdateFlags>();

@@ -11,6 +11,7 @@
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
+#include "core/applications.h"
 
 namespace berth::cli {
 namespace {
@@ -230,7 +231,7 @@ void add_apply(CLI::App& app, Context& ctx) {
   CLI::App* list = apply->add_subcommand("list", "applications you may see");
   list->add_option("--scheme", lf.scheme, "only this scheme's");
   list->add_option("--state", lf.state, "only those in this state")
-      ->check(CLI::IsMember({"draft", "submitted", "approved", "rejected", "withdrawn"}));
+      ->check(CLI::IsMember(core::kApplicationStateNames.names()));
   on_run(list, ctx, [&ctx, &lf] {
     const std::string path = "/v1/applications" + query_string({{"scheme", lf.scheme.value_or("")},
                                                                 {"state", lf.state.value_or("")}});

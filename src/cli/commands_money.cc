@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "cli/views.h"
 #include "common/timefmt.h"
+#include "core/model.h"
 #include "core/reconcile.h"
 #include "wire/reconcile_json.h"
 
@@ -16,9 +17,6 @@ namespace berth::cli {
 namespace {
 
 using nlohmann::json;
-
-const std::vector<std::string> kOrgKinds = {"startup", "enterprise", "university", "institute",
-                                            "other"};
 
 struct TransferFlags {
   std::string account, job;
@@ -389,10 +387,11 @@ void add_scheme(CLI::App& app, Context& ctx) {
   create->add_option("--eligible", sf.eligible, "organisation kinds, comma-separated")
       ->required()
       ->delimiter(',')
-      ->check(CLI::IsMember(kOrgKinds));
+      ->check(CLI::IsMember(core::kOrgKindNames.names()));
   create
-      ->add_option("--shortfall", sf.shortfall, "when an award cannot cover a job: wallet or wait")
-      ->check(CLI::IsMember({"wallet", "wait"}));
+      ->add_option("--shortfall", sf.shortfall,
+                   "when an award cannot cover a job: " + core::kShortfallNames.choices())
+      ->check(CLI::IsMember(core::kShortfallNames.names()));
   create->add_option("--exceptional-rate", sf.exceptional_rate,
                      "a higher rate only a reviewer can grant, e.g. 90%");
   create->add_option("--cap", sf.cap, "the most one project may be awarded in all");

@@ -104,8 +104,8 @@ Result<sim::Economics> load_economics(const std::string& path, const core::Clust
     e.fund_minor = fund;
     const std::string shortfall = toml::find_or<std::string>(s, "shortfall", "wallet");
     if (!core::parse_shortfall(shortfall, &e.shortfall))
-      return Status::Invalid(path + ": scheme.shortfall must be wallet or wait, got '" + shortfall +
-                             "'");
+      return Status::Invalid(path + ": scheme.shortfall must be " +
+                             core::kShortfallNames.choices() + ", got '" + shortfall + "'");
     for (const auto& t : toml::find_or<std::vector<toml::value>>(root, "tenants", {})) {
       const std::string name = toml::find<std::string>(t, "name");
       BERTH_ASSIGN_OR_RETURN(auto m, tenant_money(t, path + ": tenant " + name));
@@ -183,7 +183,8 @@ std::string seconds_cell(const json& m, const char* key) {
 Status run_sim(Context& ctx, const SimFlags& f) {
   sim::TraceFormat format;
   if (!sim::parse_trace_format(f.format, &format))
-    return Status::Invalid("--format must be swf, philly, pai or csv, got '" + f.format + "'");
+    return Status::Invalid("--format must be " + sim::kTraceFormatNames.choices() + ", got '" +
+                           f.format + "'");
   sim::TraceOptions options;
   options.skip_bad = f.skip_bad;
   if (!f.from.empty()) {
@@ -198,8 +199,8 @@ Status run_sim(Context& ctx, const SimFlags& f) {
   if (!policies.ok()) return Status::Invalid("--policy: " + policies.status().message());
   sim::Estimates estimates;
   if (!sim::parse_estimates(f.estimates, &estimates))
-    return Status::Invalid("--estimates must be limit, predict or oracle, got '" + f.estimates +
-                           "'");
+    return Status::Invalid("--estimates must be " + sim::kEstimatesNames.choices() + ", got '" +
+                           f.estimates + "'");
   BERTH_ASSIGN_OR_RETURN(auto cluster, cluster_from(f));
   std::vector<std::pair<std::string, int>> pools;
   if (!f.tenant_pools.empty()) {

@@ -2,7 +2,7 @@
 
 #include "cli/hostlist.h"
 #include "common/money.h"
-#include "core/model_names.h"
+#include "core/model.h"
 
 namespace berth::cli {
 namespace {
@@ -158,7 +158,7 @@ Status check_tier(std::string_view tier) {
   core::Tier parsed;
   if (core::parse_tier(std::string(tier), &parsed)) return Status::Ok();
   return Status::Invalid("tier (qos) '" + std::string(tier) + "' is not one of " +
-                         core::tier_names());
+                         core::kTierNames.list());
 }
 
 }  // namespace berth::cli

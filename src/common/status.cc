@@ -1,32 +1,27 @@
 #include "common/status.h"
 
-namespace berth {
+#include "common/enum_names.h"
 
-const char* code_name(Code code) {
-  switch (code) {
-    case Code::kOk:
-      return "ok";
-    case Code::kInvalidArgument:
-      return "invalid_argument";
-    case Code::kUnauthenticated:
-      return "unauthenticated";
-    case Code::kPermissionDenied:
-      return "permission_denied";
-    case Code::kNotFound:
-      return "not_found";
-    case Code::kConflict:
-      return "conflict";
-    case Code::kInsufficientFunds:
-      return "insufficient_funds";
-    case Code::kPayloadTooLarge:
-      return "payload_too_large";
-    case Code::kUnavailable:
-      return "unavailable";
-    case Code::kInternal:
-      return "internal";
-  }
-  return "unknown";
-}
+namespace berth {
+namespace {
+
+constexpr auto kCodeNames =
+    enum_names<Code>("code", {{Code::kOk, "ok"},
+                              {Code::kInvalidArgument, "invalid_argument"},
+                              {Code::kUnauthenticated, "unauthenticated"},
+                              {Code::kPermissionDenied, "permission_denied"},
+                              {Code::kNotFound, "not_found"},
+                              {Code::kConflict, "conflict"},
+                              {Code::kInsufficientFunds, "insufficient_funds"},
+                              {Code::kPayloadTooLarge, "payload_too_large"},
+                              {Code::kUnavailable, "unavailable"},
+                              {Code::kInternal, "internal"}});
+
+}  // namespace
+
+const char* code_name(Code code) { return kCodeNames.name(code); }
+
+std::optional<Code> parse_code_name(std::string_view name) { return kCodeNames.find(name); }
 
 int http_status(Code code) {
   switch (code) {

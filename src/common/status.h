@@ -8,6 +8,7 @@
 #include <cassert>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -26,7 +27,8 @@ enum class Code {
   kInternal,           // 500: a bug or an I/O failure
 };
 
-const char* code_name(Code code);  // "invalid_argument", ...
+const char* code_name(Code code);                            // "invalid_argument", ...
+std::optional<Code> parse_code_name(std::string_view name);  // nullopt for an unknown name
 int http_status(Code code);
 
 class [[nodiscard]] Status {

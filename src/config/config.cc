@@ -206,7 +206,8 @@ Status parse_centre(const toml::value& root, const std::string& origin, DaemonCo
     const std::string format =
         toml::find_or<std::string>(toml::find(root, "log"), "format", "text");
     if (!parse_log_format(format, &c->log_format))
-      return bad(origin, "log.format must be text or json, got '" + format + "'");
+      return bad(origin,
+                 "log.format must be " + kLogFormatNames.choices() + ", got '" + format + "'");
   }
   return Status::Ok();
 }
@@ -302,7 +303,8 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     k.predict_runtimes = toml::find_or<bool>(sc, "predict_runtimes", true);
     const std::string order = toml::find_or<std::string>(sc, "order", "priority");
     if (!core::parse_queue_order(order, &k.order))
-      return bad(origin, "scheduler.order must be priority, fifo or shortest, got '" + order + "'");
+      return bad(origin, "scheduler.order must be " + core::kQueueOrderNames.choices() + ", got '" +
+                             order + "'");
     k.preemption = toml::find_or<bool>(sc, "preemption", true);
     if (sc.contains("demote_after_gpu_hours")) {
       const toml::value& v = toml::find(sc, "demote_after_gpu_hours");
@@ -363,13 +365,7 @@ std::string currency_shown(const DaemonConfig& config) {
 }
 
 bool parse_log_format(const std::string& name, LogFormat* out) {
-  if (name == "text")
-    *out = LogFormat::kText;
-  else if (name == "json")
-    *out = LogFormat::kJson;
-  else
-    return false;
-  return true;
+  return kLogFormatNames.parse_into(name, out);
 }
 
 Result<DaemonConfig> parse_config(const std::string& text, const std::string& origin) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/enum_names.h"
 #include "common/status.h"
 #include "core/cluster.h"
 #include "core/priority.h"
@@ -37,6 +38,8 @@ struct CentreConfig {
 
 // How berthd writes its log ([log] format, or --log-format): one line per event either way.
 enum class LogFormat : uint8_t { kText, kJson };
+inline constexpr auto kLogFormatNames =
+    enum_names<LogFormat>("log format", {{LogFormat::kText, "text"}, {LogFormat::kJson, "json"}});
 
 struct DaemonConfig {
   std::string listen_host = "127.0.0.1";

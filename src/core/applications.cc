@@ -15,9 +15,6 @@ namespace {
 constexpr const char* kEngineUser = "berth";  // who record_award() acts as in the history
 constexpr size_t kMaxUserBytes = 128;
 
-const char* const kStateNames[kApplicationStateCount] = {"draft", "submitted", "approved",
-                                                         "rejected", "withdrawn"};
-
 std::string num(int64_t v) { return std::to_string(v); }
 std::string app_name(ApplicationId id) {
   return "application " + num(static_cast<int64_t>(id.value));
@@ -106,30 +103,13 @@ std::string with_note(std::string what, const std::string& note) {
 
 }  // namespace
 
-const char* application_state_name(ApplicationState s) {
-  const int i = static_cast<int>(s);
-  return i >= 0 && i < kApplicationStateCount ? kStateNames[i] : "unknown";
-}
+const char* application_state_name(ApplicationState s) { return kApplicationStateNames.name(s); }
 
 bool parse_application_state(const std::string& text, ApplicationState* out) {
-  for (int i = 0; i < kApplicationStateCount; ++i) {
-    if (text == kStateNames[i]) {
-      *out = static_cast<ApplicationState>(i);
-      return true;
-    }
-  }
-  return false;
+  return kApplicationStateNames.parse_into(text, out);
 }
 
-const char* funding_role_name(FundingRole r) {
-  switch (r) {
-    case FundingRole::kMember:
-      return "member";
-    case FundingRole::kReviewer:
-      return "reviewer";
-  }
-  return "unknown";
-}
+const char* funding_role_name(FundingRole r) { return kFundingRoleNames.name(r); }
 
 namespace {
 // "rita is a reviewer": who acts, for messages that refuse them.
@@ -140,29 +120,7 @@ std::string who_is(const Actor& actor) {
 }
 }  // namespace
 
-const char* application_action_name(ApplicationAction a) {
-  switch (a) {
-    case ApplicationAction::kCriteriaSet:
-      return "criteria_set";
-    case ApplicationAction::kDrafted:
-      return "drafted";
-    case ApplicationAction::kUpdated:
-      return "updated";
-    case ApplicationAction::kSubmitted:
-      return "submitted";
-    case ApplicationAction::kReviewed:
-      return "reviewed";
-    case ApplicationAction::kApproved:
-      return "approved";
-    case ApplicationAction::kRejected:
-      return "rejected";
-    case ApplicationAction::kWithdrawn:
-      return "withdrawn";
-    case ApplicationAction::kAwarded:
-      return "awarded";
-  }
-  return "unknown";
-}
+const char* application_action_name(ApplicationAction a) { return kApplicationActionNames.name(a); }
 
 int64_t ApplicationCounts::total() const {
   int64_t n = 0;

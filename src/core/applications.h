@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/money.h"
 #include "common/status.h"
@@ -52,6 +53,13 @@ inline constexpr int kMaxOpenApplicationsPerProject = 32;  // drafts and submitt
 
 enum class ApplicationState : uint8_t { kDraft = 0, kSubmitted, kApproved, kRejected, kWithdrawn };
 inline constexpr int kApplicationStateCount = 5;
+inline constexpr auto kApplicationStateNames = enum_names<ApplicationState>(
+    "application state", {{ApplicationState::kDraft, "draft"},
+                          {ApplicationState::kSubmitted, "submitted"},
+                          {ApplicationState::kApproved, "approved"},
+                          {ApplicationState::kRejected, "rejected"},
+                          {ApplicationState::kWithdrawn, "withdrawn"}});
+static_assert(kApplicationStateNames.entries().size() == kApplicationStateCount);
 const char* application_state_name(ApplicationState s);  // "draft", "submitted", ...
 bool parse_application_state(const std::string& text, ApplicationState* out);
 inline bool is_decided(ApplicationState s) {
@@ -61,6 +69,8 @@ inline bool is_decided(ApplicationState s) {
 
 // Who acts. The server maps a token to one of these; the core only checks it.
 enum class FundingRole : uint8_t { kMember = 0, kReviewer };
+inline constexpr auto kFundingRoleNames = enum_names<FundingRole>(
+    "funding role", {{FundingRole::kMember, "member"}, {FundingRole::kReviewer, "reviewer"}});
 const char* funding_role_name(FundingRole r);
 
 struct Actor {
@@ -176,6 +186,16 @@ enum class ApplicationAction : uint8_t {
   kWithdrawn,
   kAwarded
 };
+inline constexpr auto kApplicationActionNames = enum_names<ApplicationAction>(
+    "application action", {{ApplicationAction::kCriteriaSet, "criteria_set"},
+                           {ApplicationAction::kDrafted, "drafted"},
+                           {ApplicationAction::kUpdated, "updated"},
+                           {ApplicationAction::kSubmitted, "submitted"},
+                           {ApplicationAction::kReviewed, "reviewed"},
+                           {ApplicationAction::kApproved, "approved"},
+                           {ApplicationAction::kRejected, "rejected"},
+                           {ApplicationAction::kWithdrawn, "withdrawn"},
+                           {ApplicationAction::kAwarded, "awarded"}});
 const char* application_action_name(ApplicationAction a);
 
 // One step of the append-only history.

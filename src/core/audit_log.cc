@@ -19,17 +19,7 @@ void Engine::record_audit(const std::string& action, const std::string& subject,
 }
 
 const char* Engine::access_action_name(AccessAction action) {
-  switch (action) {
-    case AccessAction::kTokenCreate:
-      return "token.create";
-    case AccessAction::kTokenRevoke:
-      return "token.revoke";
-    case AccessAction::kAdminTokenRotate:
-      return "token.rotate_admin";
-    case AccessAction::kAdminTokenRecover:
-      return "token.recover_admin";
-  }
-  return "token.create";
+  return kAccessActionNames.name(action, "token.create");
 }
 
 void Engine::record_access(AccessAction action, const std::string& subject, std::string note,

@@ -26,6 +26,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/status.h"
 #include "core/applications.h"
 #include "core/change_set.h"
@@ -172,6 +173,11 @@ class Engine {
   // one audit record with the rest: each is recorded under the actor set by set_actor, with
   // its subject (a token's public id) and a note. No money moves.
   enum class AccessAction { kTokenCreate, kTokenRevoke, kAdminTokenRotate, kAdminTokenRecover };
+  static constexpr auto kAccessActionNames = enum_names<AccessAction>(
+      "access action", {{AccessAction::kTokenCreate, "token.create"},
+                        {AccessAction::kTokenRevoke, "token.revoke"},
+                        {AccessAction::kAdminTokenRotate, "token.rotate_admin"},
+                        {AccessAction::kAdminTokenRecover, "token.recover_admin"}});
   static const char* access_action_name(AccessAction action);  // "token.create", ...
   void record_access(AccessAction action, const std::string& subject, std::string note,
                      int64_t now_ms);

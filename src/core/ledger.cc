@@ -70,23 +70,7 @@ bool within_floor(const Account& a) {
 
 }  // namespace
 
-const char* account_kind_name(AccountKind kind) {
-  switch (kind) {
-    case AccountKind::kSource:
-      return "source";
-    case AccountKind::kFund:
-      return "fund";
-    case AccountKind::kAward:
-      return "award";
-    case AccountKind::kWallet:
-      return "wallet";
-    case AccountKind::kRevenue:
-      return "revenue";
-    case AccountKind::kExternal:
-      return "external";
-  }
-  return "unknown";
-}
+const char* account_kind_name(AccountKind kind) { return kAccountKindNames.name(kind); }
 
 const char* transfer_code_name(uint32_t code) {
   switch (code) {
@@ -112,70 +96,10 @@ const char* transfer_code_name(uint32_t code) {
 }
 
 const char* transfer_result_name(TransferResult result) {
-  switch (result) {
-    case TransferResult::kOk:
-      return "ok";
-    case TransferResult::kExists:
-      return "exists";
-    case TransferResult::kExistsWithDifferentFields:
-      return "exists_with_different_fields";
-    case TransferResult::kLinkedEventFailed:
-      return "linked_event_failed";
-    case TransferResult::kLinkedChainOpen:
-      return "linked_chain_open";
-    case TransferResult::kIdMustNotBeZero:
-      return "id_must_not_be_zero";
-    case TransferResult::kFlagsAreMutuallyExclusive:
-      return "flags_are_mutually_exclusive";
-    case TransferResult::kAccountsMustBeDifferent:
-      return "accounts_must_be_different";
-    case TransferResult::kDebitAccountNotFound:
-      return "debit_account_not_found";
-    case TransferResult::kCreditAccountNotFound:
-      return "credit_account_not_found";
-    case TransferResult::kAmountMustBePositive:
-      return "amount_must_be_positive";
-    case TransferResult::kTimeoutReservedForPending:
-      return "timeout_reserved_for_pending";
-    case TransferResult::kPendingIdRequired:
-      return "pending_id_required";
-    case TransferResult::kPendingTransferNotFound:
-      return "pending_transfer_not_found";
-    case TransferResult::kPendingTransferNotPending:
-      return "pending_transfer_not_pending";
-    case TransferResult::kPendingTransferAlreadyPosted:
-      return "pending_transfer_already_posted";
-    case TransferResult::kPendingTransferAlreadyVoided:
-      return "pending_transfer_already_voided";
-    case TransferResult::kPendingTransferExpired:
-      return "pending_transfer_expired";
-    case TransferResult::kPendingAccountsMismatch:
-      return "pending_accounts_mismatch";
-    case TransferResult::kExceedsPendingAmount:
-      return "exceeds_pending_amount";
-    case TransferResult::kExceedsCredits:
-      return "exceeds_credits";
-    case TransferResult::kOverflow:
-      return "overflow";
-  }
-  return "unknown";
+  return kTransferResultNames.name(result);
 }
 
-const char* pending_state_name(PendingState state) {
-  switch (state) {
-    case PendingState::kNone:
-      return "none";
-    case PendingState::kPending:
-      return "pending";
-    case PendingState::kPosted:
-      return "posted";
-    case PendingState::kVoided:
-      return "voided";
-    case PendingState::kExpired:
-      return "expired";
-  }
-  return "unknown";
-}
+const char* pending_state_name(PendingState state) { return kPendingStateNames.name(state); }
 
 bool Transfer::same_fields(const Transfer& o) const {
   return id == o.id && debit == o.debit && credit == o.credit && amount == o.amount &&

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/money.h"
 #include "common/status.h"
@@ -46,6 +47,13 @@ enum class AccountKind : uint8_t {
   kRevenue = 5,   // the centre's revenue
   kExternal = 6,  // outside money paying for wallet top-ups (may go negative)
 };
+inline constexpr auto kAccountKindNames =
+    enum_names<AccountKind>("account kind", {{AccountKind::kSource, "source"},
+                                             {AccountKind::kFund, "fund"},
+                                             {AccountKind::kAward, "award"},
+                                             {AccountKind::kWallet, "wallet"},
+                                             {AccountKind::kRevenue, "revenue"},
+                                             {AccountKind::kExternal, "external"}});
 const char* account_kind_name(AccountKind kind);
 
 struct Account {
@@ -138,10 +146,40 @@ enum class TransferResult : uint8_t {
   kExceedsCredits,  // would take a no_overdraft account below zero (counting holds)
   kOverflow,
 };
+inline constexpr auto kTransferResultNames = enum_names<TransferResult>(
+    "transfer result",
+    {{TransferResult::kOk, "ok"},
+     {TransferResult::kExists, "exists"},
+     {TransferResult::kExistsWithDifferentFields, "exists_with_different_fields"},
+     {TransferResult::kLinkedEventFailed, "linked_event_failed"},
+     {TransferResult::kLinkedChainOpen, "linked_chain_open"},
+     {TransferResult::kIdMustNotBeZero, "id_must_not_be_zero"},
+     {TransferResult::kFlagsAreMutuallyExclusive, "flags_are_mutually_exclusive"},
+     {TransferResult::kAccountsMustBeDifferent, "accounts_must_be_different"},
+     {TransferResult::kDebitAccountNotFound, "debit_account_not_found"},
+     {TransferResult::kCreditAccountNotFound, "credit_account_not_found"},
+     {TransferResult::kAmountMustBePositive, "amount_must_be_positive"},
+     {TransferResult::kTimeoutReservedForPending, "timeout_reserved_for_pending"},
+     {TransferResult::kPendingIdRequired, "pending_id_required"},
+     {TransferResult::kPendingTransferNotFound, "pending_transfer_not_found"},
+     {TransferResult::kPendingTransferNotPending, "pending_transfer_not_pending"},
+     {TransferResult::kPendingTransferAlreadyPosted, "pending_transfer_already_posted"},
+     {TransferResult::kPendingTransferAlreadyVoided, "pending_transfer_already_voided"},
+     {TransferResult::kPendingTransferExpired, "pending_transfer_expired"},
+     {TransferResult::kPendingAccountsMismatch, "pending_accounts_mismatch"},
+     {TransferResult::kExceedsPendingAmount, "exceeds_pending_amount"},
+     {TransferResult::kExceedsCredits, "exceeds_credits"},
+     {TransferResult::kOverflow, "overflow"}});
 const char* transfer_result_name(TransferResult result);
 
 // What happened to a pending transfer.
 enum class PendingState : uint8_t { kNone = 0, kPending, kPosted, kVoided, kExpired };
+inline constexpr auto kPendingStateNames =
+    enum_names<PendingState>("pending state", {{PendingState::kNone, "none"},
+                                               {PendingState::kPending, "pending"},
+                                               {PendingState::kPosted, "posted"},
+                                               {PendingState::kVoided, "voided"},
+                                               {PendingState::kExpired, "expired"}});
 const char* pending_state_name(PendingState state);
 
 // What a batch of changes touched, for the store to persist. Drained by the owner.

@@ -4,59 +4,25 @@
 
 namespace berth::core {
 
-namespace {
-template <typename E, size_t N>
-bool parse_by_names(const std::string& text, const char* const (&names)[N], E* out) {
-  for (size_t i = 0; i < N; ++i) {
-    if (text == names[i]) {
-      *out = static_cast<E>(i);
-      return true;
-    }
-  }
-  return false;
-}
-const char* const kOrgKinds[] = {"startup", "enterprise", "university", "institute", "other"};
-const char* const kShortfalls[] = {"wallet", "wait"};
-const char* const kNodeStates[] = {"up", "drain", "down"};
-const char* const kJobStates[] = {"PENDING",   "RUNNING", "COMPLETED", "FAILED",
-                                  "CANCELLED", "TIMEOUT", "PREEMPTED", "NODE_FAIL"};
-const char* const kReasons[] = {"None",
-                                "Priority",
-                                "Resources",
-                                "InsufficientFunds",
-                                "AwardCap",
-                                "QuotaLimit",
-                                "JobHeldUser",
-                                "Dependency",
-                                "DependencyNeverSatisfied",
-                                "JobArrayTaskLimit",
-                                "ProgressReportOverdue"};
-const char* const kDependencyTypes[] = {"afterok", "afterany", "afternotok"};
-static_assert(sizeof(kReasons) / sizeof(kReasons[0]) == kPendingReasonCount);
-const char* const kTiers[] = {"high", "normal", "spot"};
-}  // namespace
-
-const char* org_kind_name(OrgKind k) { return kOrgKinds[static_cast<int>(k)]; }
-bool parse_org_kind(const std::string& t, OrgKind* out) {
-  return parse_by_names(t, kOrgKinds, out);
-}
-const char* shortfall_name(Shortfall s) { return kShortfalls[static_cast<int>(s)]; }
+const char* org_kind_name(OrgKind k) { return kOrgKindNames.name(k); }
+bool parse_org_kind(const std::string& t, OrgKind* out) { return kOrgKindNames.parse_into(t, out); }
+const char* shortfall_name(Shortfall s) { return kShortfallNames.name(s); }
 bool parse_shortfall(const std::string& t, Shortfall* out) {
-  return parse_by_names(t, kShortfalls, out);
+  return kShortfallNames.parse_into(t, out);
 }
-const char* node_state_name(NodeState s) { return kNodeStates[static_cast<int>(s)]; }
-const char* job_state_name(JobState s) { return kJobStates[static_cast<int>(s)]; }
+const char* node_state_name(NodeState s) { return kNodeStateNames.name(s); }
+const char* job_state_name(JobState s) { return kJobStateNames.name(s); }
 bool parse_job_state(const std::string& t, JobState* out) {
-  return parse_by_names(t, kJobStates, out);
+  return kJobStateNames.parse_into(t, out);
 }
-const char* pending_reason_name(PendingReason r) { return kReasons[static_cast<int>(r)]; }
+const char* pending_reason_name(PendingReason r) { return kPendingReasonNames.name(r); }
 bool parse_pending_reason(const std::string& t, PendingReason* out) {
-  return parse_by_names(t, kReasons, out);
+  return kPendingReasonNames.parse_into(t, out);
 }
-const char* tier_name(Tier t) { return kTiers[static_cast<int>(t)]; }
-bool parse_tier(const std::string& t, Tier* out) { return parse_by_names(t, kTiers, out); }
+const char* tier_name(Tier t) { return kTierNames.name(t); }
+bool parse_tier(const std::string& t, Tier* out) { return kTierNames.parse_into(t, out); }
 
-const char* dependency_type_name(DependencyType t) { return kDependencyTypes[static_cast<int>(t)]; }
+const char* dependency_type_name(DependencyType t) { return kDependencyTypeNames.name(t); }
 
 bool parse_dependencies(const std::string& text, std::vector<Dependency>* out) {
   std::vector<Dependency> deps;
@@ -68,7 +34,7 @@ bool parse_dependencies(const std::string& text, std::vector<Dependency>* out) {
     const size_t colon = part.find(':');
     DependencyType type;
     if (colon == std::string::npos ||
-        !parse_by_names(part.substr(0, colon), kDependencyTypes, &type))
+        !kDependencyTypeNames.parse_into(part.substr(0, colon), &type))
       return false;
     size_t at = colon;
     while (at < part.size()) {

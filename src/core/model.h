@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/money.h"
 
@@ -16,6 +17,12 @@ namespace berth::core {
 
 enum class OrgKind : uint8_t { kStartup = 0, kEnterprise, kUniversity, kInstitute, kOther };
 inline constexpr int kOrgKindCount = 5;
+inline constexpr auto kOrgKindNames =
+    enum_names<OrgKind>("organisation kind", {{OrgKind::kStartup, "startup"},
+                                              {OrgKind::kEnterprise, "enterprise"},
+                                              {OrgKind::kUniversity, "university"},
+                                              {OrgKind::kInstitute, "institute"},
+                                              {OrgKind::kOther, "other"}});
 const char* org_kind_name(OrgKind kind);
 bool parse_org_kind(const std::string& text, OrgKind* out);
 
@@ -66,6 +73,8 @@ struct Project {
 
 // What happens when an award cannot cover a job's subsidy share.
 enum class Shortfall : uint8_t { kWallet = 0, kWait = 1 };
+inline constexpr auto kShortfallNames = enum_names<Shortfall>(
+    "shortfall", {{Shortfall::kWallet, "wallet"}, {Shortfall::kWait, "wait"}});
 const char* shortfall_name(Shortfall s);
 bool parse_shortfall(const std::string& text, Shortfall* out);
 
@@ -139,6 +148,9 @@ struct TopUp {
 };
 
 enum class NodeState : uint8_t { kUp = 0, kDrain, kDown };
+inline constexpr auto kNodeStateNames = enum_names<NodeState>(
+    "node state",
+    {{NodeState::kUp, "up"}, {NodeState::kDrain, "drain"}, {NodeState::kDown, "down"}});
 const char* node_state_name(NodeState s);
 
 struct Node {
@@ -176,6 +188,15 @@ enum class JobState : uint8_t {
   kPreempted,
   kNodeFail
 };
+inline constexpr auto kJobStateNames =
+    enum_names<JobState>("job state", {{JobState::kPending, "PENDING"},
+                                       {JobState::kRunning, "RUNNING"},
+                                       {JobState::kCompleted, "COMPLETED"},
+                                       {JobState::kFailed, "FAILED"},
+                                       {JobState::kCancelled, "CANCELLED"},
+                                       {JobState::kTimeout, "TIMEOUT"},
+                                       {JobState::kPreempted, "PREEMPTED"},
+                                       {JobState::kNodeFail, "NODE_FAIL"}});
 const char* job_state_name(JobState s);
 bool parse_job_state(const std::string& text, JobState* out);
 inline bool is_final(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
@@ -194,13 +215,32 @@ enum class PendingReason : uint8_t {
   kProgressReportOverdue  // its project's award has an overdue progress report and the scheme waits
 };
 inline constexpr int kPendingReasonCount = 11;
+inline constexpr auto kPendingReasonNames = enum_names<PendingReason>(
+    "pending reason", {{PendingReason::kNone, "None"},
+                       {PendingReason::kPriority, "Priority"},
+                       {PendingReason::kResources, "Resources"},
+                       {PendingReason::kInsufficientFunds, "InsufficientFunds"},
+                       {PendingReason::kAwardCap, "AwardCap"},
+                       {PendingReason::kQuotaLimit, "QuotaLimit"},
+                       {PendingReason::kJobHeldUser, "JobHeldUser"},
+                       {PendingReason::kDependency, "Dependency"},
+                       {PendingReason::kDependencyNeverSatisfied, "DependencyNeverSatisfied"},
+                       {PendingReason::kJobArrayTaskLimit, "JobArrayTaskLimit"},
+                       {PendingReason::kProgressReportOverdue, "ProgressReportOverdue"}});
+static_assert(kPendingReasonNames.entries().size() == kPendingReasonCount);
 const char* pending_reason_name(PendingReason r);
 bool parse_pending_reason(const std::string& text, PendingReason* out);
 
 enum class Tier : uint8_t { kHigh = 0, kNormal = 1, kSpot = 2 };
+inline constexpr auto kTierNames = enum_names<Tier>(
+    "tier", {{Tier::kHigh, "high"}, {Tier::kNormal, "normal"}, {Tier::kSpot, "spot"}});
 
 // A dependency on another job, as Slurm's --dependency=afterok:ID etc.
 enum class DependencyType : uint8_t { kAfterOk = 0, kAfterAny, kAfterNotOk };
+inline constexpr auto kDependencyTypeNames =
+    enum_names<DependencyType>("dependency type", {{DependencyType::kAfterOk, "afterok"},
+                                                   {DependencyType::kAfterAny, "afterany"},
+                                                   {DependencyType::kAfterNotOk, "afternotok"}});
 struct Dependency {
   DependencyType type = DependencyType::kAfterOk;
   JobId job;

@@ -37,11 +37,4 @@ Result<std::string> canonical_model_constraint(const Cluster& cluster,
   return out;
 }
 
-std::string tier_names() {
-  std::string out;
-  for (Tier t : {Tier::kHigh, Tier::kNormal, Tier::kSpot})
-    out += (out.empty() ? "" : ", ") + std::string(tier_name(t));
-  return out;
-}
-
 }  // namespace berth::core

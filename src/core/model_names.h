@@ -1,4 +1,4 @@
-// Names users type for the cluster's GPU models and the job tiers, and how they are matched.
+// Names users type for the cluster's GPU models, and how they are matched.
 //
 // GPU model names match whatever their case (`--gres=gpu:a100:2` asks for A100): this is the
 // one place that matches a model a user typed. Pure functions of the cluster, no I/O.
@@ -18,8 +18,5 @@ Result<std::string> canonical_model_constraint(const Cluster& cluster,
 
 // Whether two GPU model names are the same model.
 bool same_model_name(const std::string& a, const std::string& b);
-
-// "high, normal, spot": for errors that list the tiers.
-std::string tier_names();
 
 }  // namespace berth::core

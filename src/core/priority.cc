@@ -104,26 +104,10 @@ int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fai
   return queue_order_policy(config.order).priority(job, in);
 }
 
-const char* queue_order_name(QueueOrder o) {
-  switch (o) {
-    case QueueOrder::kPriority:
-      return "priority";
-    case QueueOrder::kFifo:
-      return "fifo";
-    case QueueOrder::kShortest:
-      return "shortest";
-  }
-  return "?";
-}
+const char* queue_order_name(QueueOrder o) { return kQueueOrderNames.name(o, "?"); }
 
 bool parse_queue_order(const std::string& text, QueueOrder* out) {
-  for (QueueOrder o : {QueueOrder::kPriority, QueueOrder::kFifo, QueueOrder::kShortest}) {
-    if (text == queue_order_name(o)) {
-      *out = o;
-      return true;
-    }
-  }
-  return false;
+  return kQueueOrderNames.parse_into(text, out);
 }
 
 }  // namespace berth::core

@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "core/model.h"
 
@@ -40,6 +41,10 @@ enum class QueueOrder : uint8_t {
   kFifo,          // submit time only
   kShortest,      // smallest planned GPU-time (GPUs x planned runtime) first
 };
+inline constexpr auto kQueueOrderNames =
+    enum_names<QueueOrder>("queue order", {{QueueOrder::kPriority, "priority"},
+                                           {QueueOrder::kFifo, "fifo"},
+                                           {QueueOrder::kShortest, "shortest"}});
 const char* queue_order_name(QueueOrder o);
 bool parse_queue_order(const std::string& text, QueueOrder* out);
 

@@ -7,33 +7,21 @@ namespace berth::core {
 namespace {
 
 constexpr int64_t kMsPerDay = 86'400'000;
-const char* const kStateNames[] = {"submitted", "accepted", "returned"};
-const char* const kActionNames[] = {"submitted", "accepted", "returned"};
 
 std::string num(int64_t v) { return std::to_string(v); }
 std::string report_name(AwardId award, int period) {
   return "award " + num(static_cast<int64_t>(award.value)) + "'s report for period " + num(period);
 }
 
-template <typename E, size_t N>
-bool parse_name(const std::string& text, const char* const (&names)[N], E* out) {
-  for (size_t i = 0; i < N; ++i)
-    if (text == names[i]) {
-      *out = static_cast<E>(i);
-      return true;
-    }
-  return false;
-}
-
 }  // namespace
 
-const char* report_state_name(ReportState s) { return kStateNames[static_cast<int>(s)]; }
+const char* report_state_name(ReportState s) { return kReportStateNames.name(s); }
 bool parse_report_state(const std::string& text, ReportState* out) {
-  return parse_name(text, kStateNames, out);
+  return kReportStateNames.parse_into(text, out);
 }
-const char* report_action_name(ReportAction a) { return kActionNames[static_cast<int>(a)]; }
+const char* report_action_name(ReportAction a) { return kReportActionNames.name(a); }
 bool parse_report_action(const std::string& text, ReportAction* out) {
-  return parse_name(text, kActionNames, out);
+  return kReportActionNames.parse_into(text, out);
 }
 
 ReportTerms ReportTerms::of(const Award& award, OrgId org) {

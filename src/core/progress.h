@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "core/applications.h"
@@ -64,6 +65,10 @@ std::vector<int64_t> report_due_dates(int64_t start_ms, int64_t end_ms, int ever
 int64_t report_due_ms(const ReportTerms& terms, int period);
 
 enum class ReportState : uint8_t { kSubmitted = 0, kAccepted, kReturned };
+inline constexpr auto kReportStateNames =
+    enum_names<ReportState>("report state", {{ReportState::kSubmitted, "submitted"},
+                                             {ReportState::kAccepted, "accepted"},
+                                             {ReportState::kReturned, "returned"}});
 const char* report_state_name(ReportState s);  // "submitted", "accepted", "returned"
 bool parse_report_state(const std::string& text, ReportState* out);
 
@@ -84,6 +89,10 @@ struct ProgressReport {
 };
 
 enum class ReportAction : uint8_t { kSubmitted = 0, kAccepted, kReturned };
+inline constexpr auto kReportActionNames =
+    enum_names<ReportAction>("report action", {{ReportAction::kSubmitted, "submitted"},
+                                               {ReportAction::kAccepted, "accepted"},
+                                               {ReportAction::kReturned, "returned"}});
 const char* report_action_name(ReportAction a);
 bool parse_report_action(const std::string& text, ReportAction* out);
 

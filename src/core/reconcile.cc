@@ -9,75 +9,9 @@
 
 namespace berth::core {
 
-const char* difference_kind_name(DifferenceKind kind) {
-  switch (kind) {
-    case DifferenceKind::kAccountBalance:
-      return "account_balance";
-    case DifferenceKind::kUnbalancedTotals:
-      return "unbalanced_totals";
-    case DifferenceKind::kOverdraft:
-      return "overdraft";
-    case DifferenceKind::kUnprotectedAccount:
-      return "unprotected_account";
-    case DifferenceKind::kUnknownAccount:
-      return "unknown_account";
-    case DifferenceKind::kDuplicateTransfer:
-      return "duplicate_transfer";
-    case DifferenceKind::kBadAmount:
-      return "bad_amount";
-    case DifferenceKind::kBadResolution:
-      return "bad_resolution";
-    case DifferenceKind::kHoldResolvedTwice:
-      return "hold_resolved_twice";
-    case DifferenceKind::kPostExceedsHold:
-      return "post_exceeds_hold";
-    case DifferenceKind::kPendingState:
-      return "pending_state";
-    case DifferenceKind::kJobTransfer:
-      return "job_transfer";
-    case DifferenceKind::kJobHold:
-      return "job_hold";
-    case DifferenceKind::kJobPosting:
-      return "job_posting";
-    case DifferenceKind::kJobCost:
-      return "job_cost";
-    case DifferenceKind::kJobSubsidy:
-      return "job_subsidy";
-    case DifferenceKind::kJobCopay:
-      return "job_copay";
-    case DifferenceKind::kJobSplit:
-      return "job_split";
-    case DifferenceKind::kHoldOutsideAward:
-      return "hold_outside_award";
-    case DifferenceKind::kTopUpTransfer:
-      return "topup_transfer";
-    case DifferenceKind::kTopUpUnrecorded:
-      return "topup_unrecorded";
-    case DifferenceKind::kJobRefund:
-      return "job_refund";
-    case DifferenceKind::kAwardTotals:
-      return "award_totals";
-  }
-  return "unknown";
-}
+const char* difference_kind_name(DifferenceKind kind) { return kDifferenceKindNames.name(kind); }
 
-const char* entity_kind_name(EntityKind kind) {
-  switch (kind) {
-    case EntityKind::kLedger:
-      return "ledger";
-    case EntityKind::kAccount:
-      return "account";
-    case EntityKind::kTransfer:
-      return "transfer";
-    case EntityKind::kJob:
-      return "job";
-    case EntityKind::kTopUp:
-      return "topup";
-    case EntityKind::kAward:
-      return "award";
-  }
-  return "unknown";
-}
+const char* entity_kind_name(EntityKind kind) { return kEntityKindNames.name(kind); }
 
 namespace {
 

@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "core/change_set.h"
 
 namespace berth::core {
@@ -72,10 +73,41 @@ enum class DifferenceKind : uint8_t {
   kJobRefund,           // a job's refunds disagree with its refunded amount, its cost or its split
   kAwardTotals,         // an award row's granted or returned amount differs from its transfers
 };
+inline constexpr auto kDifferenceKindNames = enum_names<DifferenceKind>(
+    "difference kind", {{DifferenceKind::kAccountBalance, "account_balance"},
+                        {DifferenceKind::kUnbalancedTotals, "unbalanced_totals"},
+                        {DifferenceKind::kOverdraft, "overdraft"},
+                        {DifferenceKind::kUnprotectedAccount, "unprotected_account"},
+                        {DifferenceKind::kUnknownAccount, "unknown_account"},
+                        {DifferenceKind::kDuplicateTransfer, "duplicate_transfer"},
+                        {DifferenceKind::kBadAmount, "bad_amount"},
+                        {DifferenceKind::kBadResolution, "bad_resolution"},
+                        {DifferenceKind::kHoldResolvedTwice, "hold_resolved_twice"},
+                        {DifferenceKind::kPostExceedsHold, "post_exceeds_hold"},
+                        {DifferenceKind::kPendingState, "pending_state"},
+                        {DifferenceKind::kJobTransfer, "job_transfer"},
+                        {DifferenceKind::kJobHold, "job_hold"},
+                        {DifferenceKind::kJobPosting, "job_posting"},
+                        {DifferenceKind::kJobCost, "job_cost"},
+                        {DifferenceKind::kJobSubsidy, "job_subsidy"},
+                        {DifferenceKind::kJobCopay, "job_copay"},
+                        {DifferenceKind::kJobSplit, "job_split"},
+                        {DifferenceKind::kHoldOutsideAward, "hold_outside_award"},
+                        {DifferenceKind::kTopUpTransfer, "topup_transfer"},
+                        {DifferenceKind::kTopUpUnrecorded, "topup_unrecorded"},
+                        {DifferenceKind::kJobRefund, "job_refund"},
+                        {DifferenceKind::kAwardTotals, "award_totals"}});
 const char* difference_kind_name(DifferenceKind kind);  // "account_balance", ...
 
 // What a difference is about; with its id (0 for the whole ledger).
 enum class EntityKind : uint8_t { kLedger = 0, kAccount, kTransfer, kJob, kTopUp, kAward };
+inline constexpr auto kEntityKindNames =
+    enum_names<EntityKind>("entity kind", {{EntityKind::kLedger, "ledger"},
+                                           {EntityKind::kAccount, "account"},
+                                           {EntityKind::kTransfer, "transfer"},
+                                           {EntityKind::kJob, "job"},
+                                           {EntityKind::kTopUp, "topup"},
+                                           {EntityKind::kAward, "award"}});
 const char* entity_kind_name(EntityKind kind);  // "ledger", "account", ...
 
 struct Difference {

@@ -304,21 +304,7 @@ AwardMoney award_money(const Engine& engine, const Award& award) {
   return m;
 }
 
-const char* run_out_name(RunOut r) {
-  switch (r) {
-    case RunOut::kInactive:
-      return "inactive";
-    case RunOut::kExhausted:
-      return "exhausted";
-    case RunOut::kNoSpending:
-      return "no_spending";
-    case RunOut::kRunsOut:
-      return "runs_out";
-    case RunOut::kEndsFirst:
-      return "ends_first";
-  }
-  return "inactive";
-}
+const char* run_out_name(RunOut r) { return kRunOutNames.name(r, "inactive"); }
 
 namespace {
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/money.h"
 #include "core/engine.h"
@@ -187,8 +188,13 @@ enum class RunOut : uint8_t {
   kRunsOut,       // at the rate, left runs out at run_out_ms, before the award ends
   kEndsFirst,     // at the rate, the award ends before its money runs out
 };
-const char* run_out_name(
-    RunOut r);  // "inactive", "exhausted", "no_spending", "runs_out", "ends_first"
+inline constexpr auto kRunOutNames =
+    enum_names<RunOut>("run-out estimate", {{RunOut::kInactive, "inactive"},
+                                            {RunOut::kExhausted, "exhausted"},
+                                            {RunOut::kNoSpending, "no_spending"},
+                                            {RunOut::kRunsOut, "runs_out"},
+                                            {RunOut::kEndsFirst, "ends_first"}});
+const char* run_out_name(RunOut r);
 
 // An award in a project's balance: its money (AwardMoney) and its rate of spending.
 struct AwardBalance : AwardMoney {

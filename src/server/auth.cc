@@ -90,26 +90,8 @@ size_t TokenTable::size() const {
   return tokens_.size();
 }
 
-const char* role_name(Role r) {
-  switch (r) {
-    case Role::kAdmin:
-      return "admin";
-    case Role::kMember:
-      return "member";
-    case Role::kReviewer:
-      return "reviewer";
-  }
-  return "member";
-}
+const char* role_name(Role r) { return kRoleNames.name(r, "member"); }
 
-bool parse_role(const std::string& text, Role* out) {
-  for (Role r : {Role::kAdmin, Role::kMember, Role::kReviewer}) {
-    if (text == role_name(r)) {
-      *out = r;
-      return true;
-    }
-  }
-  return false;
-}
+bool parse_role(const std::string& text, Role* out) { return kRoleNames.parse_into(text, out); }
 
 }  // namespace berth::server

@@ -14,12 +14,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/status.h"
 
 namespace berth::server {
 
 enum class Role { kAdmin, kMember, kReviewer };
+inline constexpr auto kRoleNames = enum_names<Role>(
+    "role", {{Role::kAdmin, "admin"}, {Role::kMember, "member"}, {Role::kReviewer, "reviewer"}});
 const char* role_name(Role r);  // "admin", "member", "reviewer"
 bool parse_role(const std::string& text, Role* out);
 

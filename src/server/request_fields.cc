@@ -7,7 +7,7 @@
 
 #include "common/strings.h"
 #include "common/timefmt.h"
-#include "core/model_names.h"
+#include "core/model.h"
 #include "executor/job_signal.h"
 #include "server/lookups.h"
 
@@ -273,7 +273,8 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   auto tier = str_field(b, "tier", false, "normal");
   if (!tier.ok()) return tier.status();
   if (!core::parse_tier(*tier, &r.tier))
-    return Status::Invalid("tier must be one of " + core::tier_names() + ", got '" + *tier + "'");
+    return Status::Invalid("tier must be one of " + core::kTierNames.list() + ", got '" + *tier +
+                           "'");
   if (!for_submit) return r;
   auto name = name_field(b, "name", false, "job");
   if (!name.ok()) return name.status();

@@ -4,23 +4,9 @@
 
 namespace berth::server {
 
-const char* method_name(Method m) { return m == Method::kGet ? "GET" : "POST"; }
+const char* method_name(Method m) { return kMethodNames.name(m, "POST"); }
 
-const char* access_name(Access a) {
-  switch (a) {
-    case Access::kAnyone:
-      return "anyone";
-    case Access::kAuthenticated:
-      return "authenticated";
-    case Access::kMember:
-      return "member";
-    case Access::kFundingReader:
-      return "funding reader";
-    case Access::kAdmin:
-      return "admin";
-  }
-  return "?";
-}
+const char* access_name(Access a) { return kAccessNames.name(a, "?"); }
 
 Status check_access(Access access, const Principal& who, const char* denied) {
   switch (access) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "server/auth.h"
@@ -31,6 +32,8 @@ struct Response;
 namespace berth::server {
 
 enum class Method { kGet, kPost };
+inline constexpr auto kMethodNames =
+    enum_names<Method>("method", {{Method::kGet, "GET"}, {Method::kPost, "POST"}});
 const char* method_name(Method m);  // "GET", "POST"
 
 // Who may call a route, by the caller's role.
@@ -42,8 +45,13 @@ enum class Access {
   kFundingReader,  // an admin or a reviewer: every organisation's funding records
   kAdmin,          // the centre's admin only
 };
-const char* access_name(
-    Access a);  // "anyone", "authenticated", "member", "funding reader", "admin"
+inline constexpr auto kAccessNames =
+    enum_names<Access>("access", {{Access::kAnyone, "anyone"},
+                                  {Access::kAuthenticated, "authenticated"},
+                                  {Access::kMember, "member"},
+                                  {Access::kFundingReader, "funding reader"},
+                                  {Access::kAdmin, "admin"}});
+const char* access_name(Access a);
 // Whether `who` has `access`: Ok, or Denied with `denied` (the access's own message when null).
 Status check_access(Access access, const Principal& who, const char* denied = nullptr);
 

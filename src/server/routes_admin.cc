@@ -63,15 +63,10 @@ Reply set_node_state(Call& call) {
   const core::Node* n = call.engine.cluster().node_by_name(name);
   if (!n) return fail(Status::NotFound("node '" + name + "' not found"));
   BERTH_ASSIGN_OR_REPLY(state_text, str_field(call.body, "state", true));
-  core::NodeState state;
-  if (state_text == "up" || state_text == "resume")
-    state = core::NodeState::kUp;
-  else if (state_text == "drain")
-    state = core::NodeState::kDrain;
-  else if (state_text == "down")
-    state = core::NodeState::kDown;
-  else
-    return fail(Status::Invalid("state must be up, drain or down, got '" + state_text + "'"));
+  core::NodeState state = core::NodeState::kUp;  // "resume", Slurm's word, is up too
+  if (state_text != "resume" && !core::kNodeStateNames.parse_into(state_text, &state))
+    return fail(Status::Invalid("state must be " + core::kNodeStateNames.choices() + ", got '" +
+                                state_text + "'"));
   BERTH_ASSIGN_OR_REPLY(ended, call.engine.change_node_state(n->id, state, call.now_ms));
   for (JobId id : ended) call.terminate.push_back(id);  // their processes must go too
   std::vector<JobId> on_node;

@@ -52,9 +52,8 @@ Reply list_applications(Call& call) {
   if (call.req.has_param("state")) {
     core::ApplicationState st;
     if (!core::parse_application_state(call.req.get_param_value("state"), &st))
-      return fail(
-          Status::Invalid("state must be draft, submitted, approved, rejected or withdrawn, got '" +
-                          call.req.get_param_value("state") + "'"));
+      return fail(Status::Invalid("state must be " + core::kApplicationStateNames.choices() +
+                                  ", got '" + call.req.get_param_value("state") + "'"));
     state = st;
   }
   json list = json::array();

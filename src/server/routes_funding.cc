@@ -36,7 +36,8 @@ Reply create_scheme(Call& call) {
   BERTH_ASSIGN_OR_REPLY(shortfall_text, str_field(call.body, "shortfall", false, "wallet"));
   core::Shortfall shortfall;
   if (!core::parse_shortfall(shortfall_text, &shortfall))
-    return fail(Status::Invalid("shortfall must be wallet or wait, got '" + shortfall_text + "'"));
+    return fail(Status::Invalid("shortfall must be " + core::kShortfallNames.choices() + ", got '" +
+                                shortfall_text + "'"));
   Minor fund = 0;
   if (call.body.contains("fund")) {
     BERTH_ASSIGN_OR_REPLY(f, amount_field(call.body, "fund"));

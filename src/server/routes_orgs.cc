@@ -15,9 +15,8 @@ Reply create_org(Call& call) {
   BERTH_ASSIGN_OR_REPLY(kind_text, str_field(call.body, "kind", false, "other"));
   core::OrgKind kind;
   if (!core::parse_org_kind(kind_text, &kind))
-    return fail(
-        Status::Invalid("kind must be startup, enterprise, university, institute or other, got '" +
-                        kind_text + "'"));
+    return fail(Status::Invalid("kind must be " + core::kOrgKindNames.choices() + ", got '" +
+                                kind_text + "'"));
   BERTH_ASSIGN_OR_REPLY(registration, registration_fields(call.body));
   BERTH_ASSIGN_OR_REPLY(org, call.engine.create_org(name, kind, registration, call.now_ms));
   return ok(org_json(org), 201);

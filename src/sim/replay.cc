@@ -11,8 +11,6 @@ namespace berth::sim {
 
 namespace {
 
-constexpr Policy kPolicies[] = {Policy::kFifo, Policy::kEasy, Policy::kMultifactor, Policy::kSjf,
-                                Policy::kDefault};
 constexpr int64_t kDefaultOriginMs = 1'767'225'600'000;  // 2026-01-01, for traces without dates
 
 // One cluster's replay: the jobs (indices into the trace) that run on it.
@@ -258,42 +256,25 @@ class PoolReplay {
 
 }  // namespace
 
-const char* policy_name(Policy p) {
-  switch (p) {
-    case Policy::kFifo:
-      return "fifo";
-    case Policy::kEasy:
-      return "easy";
-    case Policy::kMultifactor:
-      return "multifactor";
-    case Policy::kSjf:
-      return "sjf";
-    case Policy::kDefault:
-      return "default";
-  }
-  return "?";
-}
+const char* policy_name(Policy p) { return kPolicyNames.name(p, "?"); }
 
 bool parse_policy(const std::string& text, Policy* out) {
-  for (Policy p : kPolicies)
-    if (text == policy_name(p)) {
-      *out = p;
-      return true;
-    }
-  return false;
+  return kPolicyNames.parse_into(text, out);
 }
 
 Result<std::vector<Policy>> parse_policies(const std::string& text) {
-  if (text == "all") return std::vector<Policy>(std::begin(kPolicies), std::end(kPolicies));
   std::vector<Policy> out;
+  if (text == "all") {
+    for (const EnumName<Policy>& p : kPolicyNames.entries()) out.push_back(p.value);
+    return out;
+  }
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = std::min(text.find(',', start), text.size());
     const std::string word = text.substr(start, comma - start);
     Policy p;
     if (!parse_policy(word, &p))
-      return Status::Invalid("unknown policy '" + word +
-                             "' (fifo, easy, multifactor, sjf, default or all)");
+      return Status::Invalid("unknown policy '" + word + "' (" + kPolicyNames.list() + " or all)");
     if (std::find(out.begin(), out.end(), p) != out.end())
       return Status::Invalid("policy '" + word + "' is given twice");
     out.push_back(p);
@@ -302,25 +283,10 @@ Result<std::vector<Policy>> parse_policies(const std::string& text) {
   return out;
 }
 
-const char* estimates_name(Estimates e) {
-  switch (e) {
-    case Estimates::kLimit:
-      return "limit";
-    case Estimates::kPredict:
-      return "predict";
-    case Estimates::kOracle:
-      return "oracle";
-  }
-  return "?";
-}
+const char* estimates_name(Estimates e) { return kEstimatesNames.name(e, "?"); }
 
 bool parse_estimates(const std::string& text, Estimates* out) {
-  for (Estimates e : {Estimates::kLimit, Estimates::kPredict, Estimates::kOracle})
-    if (text == estimates_name(e)) {
-      *out = e;
-      return true;
-    }
-  return false;
+  return kEstimatesNames.parse_into(text, out);
 }
 
 Result<ReplayResult> replay(const Trace& trace, const ReplayConfig& config) {

@@ -44,6 +44,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/enum_names.h"
 #include "common/money.h"
 #include "common/status.h"
 #include "core/cluster.h"
@@ -55,7 +56,17 @@
 namespace berth::sim {
 
 enum class Policy { kFifo, kEasy, kMultifactor, kSjf, kDefault };
+inline constexpr auto kPolicyNames =
+    enum_names<Policy>("policy", {{Policy::kFifo, "fifo"},
+                                  {Policy::kEasy, "easy"},
+                                  {Policy::kMultifactor, "multifactor"},
+                                  {Policy::kSjf, "sjf"},
+                                  {Policy::kDefault, "default"}});
 enum class Estimates { kLimit, kPredict, kOracle };
+inline constexpr auto kEstimatesNames =
+    enum_names<Estimates>("estimates", {{Estimates::kLimit, "limit"},
+                                        {Estimates::kPredict, "predict"},
+                                        {Estimates::kOracle, "oracle"}});
 const char* policy_name(Policy p);
 bool parse_policy(const std::string& text, Policy* out);
 // "fifo,easy,sjf" -> policies in that order; "all" -> all five. Error names the bad word.

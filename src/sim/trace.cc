@@ -610,32 +610,10 @@ Result<Trace> read_csv(const std::string& path, std::string_view data,
 }  // namespace
 
 bool parse_trace_format(const std::string& text, TraceFormat* out) {
-  static const std::pair<const char*, TraceFormat> kNames[] = {{"swf", TraceFormat::kSwf},
-                                                               {"philly", TraceFormat::kPhilly},
-                                                               {"pai", TraceFormat::kPai},
-                                                               {"csv", TraceFormat::kCsv}};
-  for (const auto& [name, format] : kNames) {
-    if (text == name) {
-      *out = format;
-      return true;
-    }
-  }
-  return false;
+  return kTraceFormatNames.parse_into(text, out);
 }
 
-const char* trace_format_name(TraceFormat format) {
-  switch (format) {
-    case TraceFormat::kSwf:
-      return "swf";
-    case TraceFormat::kPhilly:
-      return "philly";
-    case TraceFormat::kPai:
-      return "pai";
-    case TraceFormat::kCsv:
-      return "csv";
-  }
-  return "?";
-}
+const char* trace_format_name(TraceFormat format) { return kTraceFormatNames.name(format, "?"); }
 
 Result<Trace> read_trace(const std::string& path, TraceFormat format, const TraceOptions& options) {
   if (options.from_epoch_s && options.to_epoch_s && *options.from_epoch_s >= *options.to_epoch_s)

@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/status.h"
 
 namespace berth::sim {
@@ -50,6 +51,11 @@ namespace berth::sim {
 inline constexpr int64_t kMaxTraceBytes = int64_t{1} << 30;
 
 enum class TraceFormat { kSwf, kPhilly, kPai, kCsv };
+inline constexpr auto kTraceFormatNames =
+    enum_names<TraceFormat>("trace format", {{TraceFormat::kSwf, "swf"},
+                                             {TraceFormat::kPhilly, "philly"},
+                                             {TraceFormat::kPai, "pai"},
+                                             {TraceFormat::kCsv, "csv"}});
 
 // "swf", "philly", "pai", "csv" -> *out; false (and *out untouched) for anything else.
 bool parse_trace_format(const std::string& text, TraceFormat* out);

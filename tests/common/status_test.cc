@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/enum_names_testing.h"
+
 namespace berth {
 namespace {
 
@@ -90,6 +92,13 @@ TEST(ReturnIfError, StopsAtTheFirstFailure) {
   const Status st = both_even(2, 3, &steps);
   EXPECT_EQ(st.code(), Code::kConflict);
   EXPECT_EQ(steps, 1);
+}
+
+TEST(CodeNames, NameEveryCode) {
+  enum_testing::expect_every_enumerator_named<Code>(code_name, parse_code_name);
+  EXPECT_STREQ(code_name(Code::kInsufficientFunds), "insufficient_funds");
+  EXPECT_EQ(parse_code_name("not_found"), Code::kNotFound);
+  EXPECT_EQ(parse_code_name("NOT_FOUND"), std::nullopt);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/enum_names_testing.h"
+
 namespace berth {
 namespace {
 
@@ -211,6 +213,15 @@ TEST(ConfigTest, HttpLimitsDefaultAndOverride) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("http."), std::string::npos) << r.status().message();
   }
+}
+
+TEST(LogFormatNames, NameEveryFormat) {
+  enum_testing::expect_every_enumerator_named(kLogFormatNames);
+  LogFormat format = LogFormat::kText;
+  EXPECT_TRUE(parse_log_format("json", &format));
+  EXPECT_EQ(format, LogFormat::kJson);
+  EXPECT_FALSE(parse_log_format("JSON", &format));
+  EXPECT_EQ(format, LogFormat::kJson);
 }
 
 }  // namespace

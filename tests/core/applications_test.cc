@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/enum_names_testing.h"
 #include "common/timefmt.h"
 
 namespace berth::core {
@@ -871,6 +872,14 @@ TEST(ApplicationDeterminism, SameCommandsSameStateAndRefusalsChangeNothing) {
   EXPECT_FALSE(a.snap.lists.empty());
   const RunResult c = drive(7, 3000);
   EXPECT_FALSE(c.snap == a.snap);
+}
+
+TEST(ApplicationNames, NameEveryEnumerator) {
+  enum_testing::expect_every_enumerator_named(kApplicationStateNames);
+  enum_testing::expect_every_enumerator_named(kFundingRoleNames);
+  enum_testing::expect_every_enumerator_named(kApplicationActionNames);
+  EXPECT_STREQ(funding_role_name(FundingRole::kReviewer), "reviewer");
+  EXPECT_STREQ(application_action_name(ApplicationAction::kCriteriaSet), "criteria_set");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "common/enum_names_testing.h"
 #include "core/engine.h"
 #include "core/engine_fixture.h"
 
@@ -126,6 +127,12 @@ TEST(JobMoneyTest, APostSettlesItsHoldUnderThePostPhaseId) {
   EXPECT_EQ(copay.id, Engine::job_transfer_id(JobId(42), 1, Engine::kPhaseCopayPost));
   EXPECT_EQ(copay.pending_id, Engine::job_transfer_id(JobId(42), 1, Engine::kPhaseCopayHold));
   EXPECT_EQ(copay.code, uint32_t{kCodeJobCopay});
+}
+
+TEST(AccessActionNames, NameEveryEnumerator) {
+  enum_testing::expect_every_enumerator_named(Engine::kAccessActionNames);
+  EXPECT_STREQ(Engine::access_action_name(Engine::AccessAction::kAdminTokenRotate),
+               "token.rotate_admin");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <ostream>
 #include <vector>
 
+#include "common/enum_names_testing.h"
+
 namespace berth::core {
 
 // Lets GoogleTest print results by name (the same inline definition is in ledger_random_test.cc).
@@ -768,6 +770,15 @@ TEST(LedgerNamesTest, EnumsHaveNames) {
   EXPECT_STREQ(transfer_result_name(TransferResult::kOverflow), "overflow");
   EXPECT_STREQ(pending_state_name(PendingState::kExpired), "expired");
   EXPECT_STREQ(account_kind_name(AccountKind::kExternal), "external");
+}
+
+TEST(LedgerNames, NameEveryEnumerator) {
+  enum_testing::expect_every_enumerator_named(kAccountKindNames);
+  enum_testing::expect_every_enumerator_named(kTransferResultNames);
+  enum_testing::expect_every_enumerator_named(kPendingStateNames);
+  EXPECT_STREQ(account_kind_name(AccountKind::kExternal), "external");
+  EXPECT_STREQ(transfer_result_name(R::kExceedsCredits), "exceeds_credits");
+  EXPECT_STREQ(pending_state_name(PendingState::kVoided), "voided");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/enum_names_testing.h"
 #include "common/timefmt.h"
 
 namespace berth::core {
@@ -143,6 +144,17 @@ TEST_F(ProgressReportsTest, RestoreChecksTheHistory) {
   events[0].seq = 2;
   EXPECT_FALSE(copy.restore(reports.all(), events).ok());
   EXPECT_TRUE(copy.all().empty());
+}
+
+TEST(ReportNames, NameEveryEnumerator) {
+  enum_testing::expect_every_enumerator_named(kReportStateNames);
+  enum_testing::expect_every_enumerator_named(kReportActionNames);
+  ReportAction action = ReportAction::kSubmitted;
+  EXPECT_TRUE(parse_report_action("returned", &action));
+  EXPECT_EQ(action, ReportAction::kReturned);
+  ReportState state = ReportState::kSubmitted;
+  EXPECT_FALSE(parse_report_state("Returned", &state));
+  EXPECT_EQ(state, ReportState::kSubmitted);
 }
 
 }  // namespace

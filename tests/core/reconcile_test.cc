@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "common/enum_names_testing.h"
 #include "core/engine.h"
 
 namespace berth::core {
@@ -433,6 +434,13 @@ TEST_F(ReconcileAwardTest, AHoldPlacedTheMomentItsAwardClosesReconcilesClean) {
   hold->timestamp_ms = at + 1;
   EXPECT_TRUE(has(reconcile(rows), DifferenceKind::kHoldOutsideAward, EntityKind::kTransfer,
                   hold->id.value));
+}
+
+TEST(ReconcileNames, NameEveryEnumerator) {
+  enum_testing::expect_every_enumerator_named(kDifferenceKindNames);
+  enum_testing::expect_every_enumerator_named(kEntityKindNames);
+  EXPECT_STREQ(difference_kind_name(DifferenceKind::kTopUpUnrecorded), "topup_unrecorded");
+  EXPECT_STREQ(entity_kind_name(EntityKind::kTopUp), "topup");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/enum_names_testing.h"
 #include "common/timefmt.h"
 
 namespace berth::core {
@@ -497,6 +498,11 @@ TEST_F(StatementTest, SchemeReportCountsHeldAndExpiredAwards) {
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(later->awards_expired, 2);
   EXPECT_EQ(later->awards_active, 0);
+}
+
+TEST(RunOutNames, NameEveryEnumerator) {
+  enum_testing::expect_every_enumerator_named(kRunOutNames);
+  EXPECT_STREQ(run_out_name(RunOut::kNoSpending), "no_spending");
 }
 
 }  // namespace

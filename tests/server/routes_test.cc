@@ -7,6 +7,8 @@
 #include <regex>
 #include <set>
 
+#include "common/enum_names_testing.h"
+
 namespace berth::server {
 namespace {
 
@@ -58,6 +60,13 @@ TEST(RoutesTest, OpenRoutesLetEveryRoleIn) {
   for (Access a : {Access::kAnyone, Access::kAuthenticated})
     for (const Principal& who : {kAdmin, kMember, kReviewer})
       EXPECT_TRUE(check_access(a, who).ok()) << access_name(a);
+}
+
+TEST(RouteNames, NameEveryMethodAndAccess) {
+  enum_testing::expect_every_enumerator_named(kMethodNames);
+  enum_testing::expect_every_enumerator_named(kAccessNames);
+  EXPECT_STREQ(method_name(Method::kPost), "POST");
+  EXPECT_STREQ(access_name(Access::kFundingReader), "funding reader");
 }
 
 }  // namespace

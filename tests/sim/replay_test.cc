@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/enum_names_testing.h"
 #include "sim/sim_testing.h"
 
 namespace berth::sim {
@@ -508,6 +509,13 @@ TEST(Replay, TwoReplaysOfAHandMadeTraceAreIdentical) {
     EXPECT_TRUE(same_outcomes(a.jobs, b.jobs)) << policy_name(p);
     EXPECT_EQ(a.money, b.money) << policy_name(p);
   }
+}
+
+TEST(ReplayNames, NameEveryPolicyAndEstimate) {
+  enum_testing::expect_every_enumerator_named(kPolicyNames);
+  enum_testing::expect_every_enumerator_named(kEstimatesNames);
+  EXPECT_STREQ(policy_name(Policy::kMultifactor), "multifactor");
+  EXPECT_STREQ(estimates_name(Estimates::kOracle), "oracle");
 }
 
 }  // namespace

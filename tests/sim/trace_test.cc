@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "common/enum_names_testing.h"
 #include "sim/sim_testing.h"
 
 namespace berth::sim {
@@ -422,6 +423,11 @@ TEST(RealTraces, PhillyVcPools) {
   EXPECT_EQ(nodes, 352);
   EXPECT_EQ(pools->front().first, "6214e9");
   EXPECT_EQ(pools->front().second, 64);
+}
+
+TEST(TraceFormatNames, NameEveryFormat) {
+  enum_testing::expect_every_enumerator_named(kTraceFormatNames);
+  EXPECT_STREQ(trace_format_name(TraceFormat::kPhilly), "philly");
 }
 
 }  // namespace
