@@ -11,8 +11,7 @@ namespace {
 using P = FirstUnreadable;
 
 bool parse_application_action(const std::string& text, core::ApplicationAction* out) {
-  return parse_by_name(text, &core::application_action_name, core::ApplicationAction::kCriteriaSet,
-                       core::ApplicationAction::kAwarded, out);
+  return core::kApplicationActionNames.parse_into(text, out);
 }
 
 }  // namespace

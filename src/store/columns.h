@@ -111,19 +111,6 @@ constexpr Column<Row, Problems> text_column(const char* name) {
           [](Row& r, const ColumnValue& v, Problems&) { field_of<Path...>(r) = v.text; }};
 }
 
-// Parses an enum stored by its name: the value among first..last whose `name` is `text`. For
-// enums whose core module has a name function but no parse.
-template <typename E>
-bool parse_by_name(const std::string& text, const char* (*name)(E), E first, E last, E* out) {
-  for (int v = static_cast<int>(first); v <= static_cast<int>(last); ++v) {
-    if (text == name(static_cast<E>(v))) {
-      *out = static_cast<E>(v);
-      return true;
-    }
-  }
-  return false;
-}
-
 // A column name given as a template argument ("kind"), for the setters of enum_column, which
 // name their column when they report it.
 template <size_t N>

@@ -17,13 +17,7 @@ const std::vector<NodeColumn>& node_columns() {
          return ColumnValue{0, core::node_state_name(n.state)};
        },
        [](Node& n, const ColumnValue& v, P& p) {
-         for (auto s : {core::NodeState::kUp, core::NodeState::kDrain, core::NodeState::kDown}) {
-           if (v.text == core::node_state_name(s)) {
-             n.state = s;
-             return;
-           }
-         }
-         p.report("state", v.text);
+         if (!core::kNodeStateNames.parse_into(v.text, &n.state)) p.report("state", v.text);
        }},
       text_column<Node, P, &Node::domain>("domain"),
   };

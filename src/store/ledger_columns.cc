@@ -9,13 +9,11 @@ namespace {
 using P = FirstUnreadable;
 
 bool parse_account_kind(const std::string& text, core::AccountKind* out) {
-  return parse_by_name(text, &core::account_kind_name, core::AccountKind::kSource,
-                       core::AccountKind::kExternal, out);
+  return core::kAccountKindNames.parse_into(text, out);
 }
 
 bool parse_pending_state(const std::string& text, core::PendingState* out) {
-  return parse_by_name(text, &core::pending_state_name, core::PendingState::kNone,
-                       core::PendingState::kExpired, out);
+  return core::kPendingStateNames.parse_into(text, out);
 }
 
 // "pending,linked" for the readable column next to the flag bits.
