@@ -3,6 +3,7 @@
 // organisation and kind, the scheme's rules) and moves the money on approval (awards.cc).
 #include <algorithm>
 
+#include "common/civil.h"
 #include "core/check.h"
 #include "core/engine.h"
 
@@ -144,7 +145,7 @@ Result<Award> Engine::approve_application(const Actor& actor, ApplicationId id,
   if (s.award_validity_days > 0) days = std::min(days, s.award_validity_days);
   terms.duration_days = days;
   const int level = terms.gpu_level > 0 ? terms.gpu_level : app->terms.gpu_level;
-  const int64_t end_ms = now_ms + static_cast<int64_t>(days) * 86'400'000;
+  const int64_t end_ms = now_ms + static_cast<int64_t>(days) * kMsPerDay;
   // Everything that could refuse has been checked: the award is granted, then recorded.
   auto award =
       grant_award(s, app->project, terms.amount_minor, level, now_ms, end_ms, terms.rate_bps, id,

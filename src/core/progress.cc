@@ -1,12 +1,12 @@
 #include "core/progress.h"
 
+#include "common/civil.h"
 #include "common/timefmt.h"
 
 namespace berth::core {
 
 namespace {
 
-constexpr int64_t kMsPerDay = 86'400'000;
 const char* const kStateNames[] = {"submitted", "accepted", "returned"};
 const char* const kActionNames[] = {"submitted", "accepted", "returned"};
 

@@ -28,13 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "common/civil.h"
 #include "common/ids.h"
 #include "common/money.h"
 #include "core/engine.h"
 
 namespace berth::core {
 
-inline constexpr int64_t kMsPerDay = 86'400'000;
 // How far back the run-out estimate looks for an award's rate of spending.
 inline constexpr int64_t kSpendingWindowMs = 30 * kMsPerDay;
 

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/civil.h"
 #include "common/timefmt.h"
 #include "server/daemon.h"
 #include "server/log.h"
@@ -27,7 +28,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kMaxExpiryDays = 3650;
-constexpr int64_t kDayMs = 24 * 3600 * 1000;
 constexpr int kMaxIdDraws = 16;  // new tokens drawn until one's public id is not taken
 
 store::TokenRow to_row(const TokenInfo& t) {
@@ -67,16 +67,16 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
     int64_t unit_ms = 0;
     switch (text.back()) {
       case 's':
-        unit_ms = 1000;
+        unit_ms = kMsPerSecond;
         break;
       case 'm':
-        unit_ms = 60'000;
+        unit_ms = kMsPerMinute;
         break;
       case 'h':
-        unit_ms = 3'600'000;
+        unit_ms = kMsPerHour;
         break;
       case 'd':
-        unit_ms = kDayMs;
+        unit_ms = kMsPerDay;
         break;
       default:
         break;
@@ -84,7 +84,7 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
     if (unit_ms == 0 || n == 0)
       return Status::Invalid("field 'expires': '" + text +
                              "' is not a duration such as 30d, 12h, 90m or 45s");
-    if (n > kMaxExpiryDays * kDayMs / unit_ms)
+    if (n > kMaxExpiryDays * kMsPerDay / unit_ms)
       return Status::Invalid("field 'expires' is more than ten years ahead");
     at_ms = now_ms + n * unit_ms;
   } else {
@@ -97,7 +97,7 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
   }
   if (at_ms <= now_ms)
     return Status::Invalid("field 'expires': " + format_time_ms(at_ms) + " has already passed");
-  if (at_ms > now_ms + kMaxExpiryDays * kDayMs)
+  if (at_ms > now_ms + kMaxExpiryDays * kMsPerDay)
     return Status::Invalid("field 'expires' is more than ten years ahead");
   return at_ms;
 }
