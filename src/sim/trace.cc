@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/civil.h"
+#include "common/strings.h"
 #include "sim/text.h"
 
 namespace berth::sim {
@@ -17,12 +18,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Splits a CSV line on ',' into `out` (reused to avoid allocations), trimming each field.
 void split_csv(std::string_view line, std::vector<std::string_view>* out) {
