@@ -3,6 +3,7 @@
 // and the order in which a project's awards pay for its jobs.
 #include <algorithm>
 
+#include "common/limits.h"
 #include "common/timefmt.h"
 #include "core/check.h"
 #include "core/engine.h"
@@ -115,7 +116,9 @@ Result<Award> Engine::supplement_award(AwardId id, Minor amount_minor, int64_t n
         "a supplement may only move the award's end later, not to or before its current end");
   if (amount_minor == 0 && new_end_ms == 0)
     return Status::Invalid("a supplement adds money, time or both");
-  if (note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
+  if (note.size() > kMaxReasonBytes)
+    return Status::Invalid("note is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   const Scheme& s = *funding_.scheme(a.scheme);
   BERTH_RETURN_IF_ERROR(check_cap(s, a.project, amount_minor));
   const Minor left = ledger_.account(s.fund)->available();
@@ -147,7 +150,9 @@ Result<Award> Engine::close_award(AwardId id, const std::string& reason, int64_t
   auto found = open_award(id, "closed", now_ms);
   if (!found.ok()) return found.status();
   if (reason.empty()) return Status::Invalid("closing an award early needs a reason");
-  if (reason.size() > 2000) return Status::Invalid("reason is longer than 2000 characters");
+  if (reason.size() > kMaxReasonBytes)
+    return Status::Invalid("reason is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   Award& a = **found;
   unreturned_awards_.erase({a.end_ms, a.id.value});
   a.end_ms = std::max(now_ms, a.start_ms + 1);

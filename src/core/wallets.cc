@@ -6,18 +6,19 @@
 #include <string_view>
 #include <vector>
 
+#include "common/limits.h"
 #include "core/check.h"
 #include "core/engine.h"
 
 namespace berth::core {
 
 namespace {
-constexpr size_t kMaxReasonChars = 2000;
 
 Status check_reason(const std::string& reason, const char* what) {
   if (reason.empty()) return Status::Invalid(std::string(what) + " needs a reason");
-  if (reason.size() > kMaxReasonChars)
-    return Status::Invalid("reason is longer than 2000 characters");
+  if (reason.size() > kMaxReasonBytes)
+    return Status::Invalid("reason is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   return Status::Ok();
 }
 }  // namespace
@@ -29,7 +30,9 @@ Status Engine::set_credit_limit(ProjectId project, Minor credit_limit_minor,
   if (credit_limit_minor < 0 || credit_limit_minor > kMaxCreditLimitMinor)
     return Status::Invalid("a credit limit is 0 to " + format_amount(kMaxCreditLimitMinor) +
                            ", not " + format_amount(credit_limit_minor));
-  if (note.size() > kMaxReasonChars) return Status::Invalid("note is longer than 2000 characters");
+  if (note.size() > kMaxReasonBytes)
+    return Status::Invalid("note is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   const Minor before = ledger_.account(p->wallet)->credit_limit_minor;
   if (Status s = ledger_.set_credit_limit(p->wallet, credit_limit_minor); !s.ok()) {
     if (s.code() != Code::kConflict) return s;
@@ -226,7 +229,9 @@ Result<const AuditRecord*> Engine::check_money_reference(const std::string& refe
                                                          const std::string& action,
                                                          const std::string& subject,
                                                          Minor amount_minor) const {
-  if (reference.size() > 128) return Status::Invalid("reference is longer than 128 characters");
+  if (reference.size() > kMaxReferenceBytes)
+    return Status::Invalid("reference is longer than " + std::to_string(kMaxReferenceBytes) +
+                           " characters");
   const AuditRecord* r = money_reference(reference);
   if (!r) return static_cast<const AuditRecord*>(nullptr);
   if (r->action == action && r->subject == subject &&

@@ -17,15 +17,15 @@ namespace berth::server {
 
 namespace {
 
-constexpr size_t kMaxBatch = 4096;        // tasks applied per batch
-constexpr int64_t kHeartbeatMs = 1000;    // the loop records it is alive at least this often
-constexpr int64_t kStopSlackMs = 5000;    // beyond the grace period, for the stopped jobs' exits
-constexpr size_t kMaxReasonBytes = 1000;  // a job's end reason is kept; the store allows 1024
+constexpr size_t kMaxBatch = 4096;           // tasks applied per batch
+constexpr int64_t kHeartbeatMs = 1000;       // the loop records it is alive at least this often
+constexpr int64_t kStopSlackMs = 5000;       // beyond the grace period, for the stopped jobs' exits
+constexpr size_t kMaxEndReasonBytes = 1000;  // a job's end reason is kept; the store allows 1024
 
 // Bounds an executor's reason, cut on a UTF-8 character boundary.
 void bound_reason(std::string* reason) {
-  if (reason->size() <= kMaxReasonBytes) return;
-  size_t cut = kMaxReasonBytes;
+  if (reason->size() <= kMaxEndReasonBytes) return;
+  size_t cut = kMaxEndReasonBytes;
   while (cut > 0 && (static_cast<unsigned char>((*reason)[cut]) & 0xC0) == 0x80) --cut;
   reason->resize(cut);
   *reason += "...";

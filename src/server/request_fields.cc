@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "common/limits.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
 #include "core/model_names.h"
@@ -310,7 +311,7 @@ namespace {
 Status slurm_launch_fields(const json& b, const std::string& workdir, json* l) {
   auto submit_dir = str_field(b, "submit_dir", false, workdir);
   if (!submit_dir.ok()) return submit_dir.status();
-  if (submit_dir->empty() || (*submit_dir)[0] != '/' || submit_dir->size() > 4096 ||
+  if (submit_dir->empty() || (*submit_dir)[0] != '/' || submit_dir->size() > kMaxPathBytes ||
       submit_dir->find('\0') != std::string::npos)
     return Status::Invalid("field 'submit_dir' must be an absolute path");
   (*l)["submit_dir"] = *submit_dir;
@@ -358,8 +359,9 @@ Result<json> launch_json(const json& b) {
        {std::pair{"workdir", &*workdir}, std::pair{"output", &*out}, std::pair{"error", &*err}}) {
     if (path->find('\0') != std::string::npos)
       return Status::Invalid(std::string("field '") + field + "' contains a NUL byte");
-    if (path->size() > 4096)
-      return Status::Invalid(std::string("field '") + field + "' is longer than 4096 bytes");
+    if (path->size() > kMaxPathBytes)
+      return Status::Invalid(std::string("field '") + field + "' is longer than " +
+                             std::to_string(kMaxPathBytes) + " bytes");
   }
   auto absolute = [&](const std::string& p) {
     return p.empty() || p[0] == '/' ? p : *workdir + "/" + p;
