@@ -156,9 +156,7 @@ Status parse_http(const toml::value& root, const std::string& origin, HttpLimits
   if (!root.contains("http")) return Status::Ok();
   const toml::value& t = toml::find(root, "http");
   auto ms = [&](const char* key, int64_t* out) -> Status {
-    auto v = seconds_ms(t, key, *out, origin);
-    if (!v.ok()) return v.status();
-    *out = *v;
+    BERTH_ASSIGN_OR_RETURN(*out, seconds_ms(t, key, *out, origin));
     return Status::Ok();
   };
   BERTH_RETURN_IF_ERROR(ms("header_timeout_s", &h->header_timeout_ms));

@@ -17,9 +17,8 @@ Result<ReportTerms> Engine::report_terms(AwardId id) const {
 
 Status Engine::submit_report(const Actor& actor, AwardId award, int period, const std::string& text,
                              int64_t now_ms) {
-  auto terms = report_terms(award);
-  if (!terms.ok()) return terms.status();
-  return reports_.submit(actor, *terms, period, text, now_ms);
+  BERTH_ASSIGN_OR_RETURN(auto terms, report_terms(award));
+  return reports_.submit(actor, terms, period, text, now_ms);
 }
 
 Status Engine::accept_report(const Actor& actor, AwardId award, int period, int64_t now_ms) {
@@ -82,9 +81,8 @@ Result<ApplicationId> Engine::draft_application(const Actor& actor, SchemeId sch
                                                 int64_t now_ms) {
   if (!funding_.scheme(scheme))
     return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
-  auto who = applicant(project);
-  if (!who.ok()) return who.status();
-  return applications_.draft(actor, scheme, project, *who, rules(scheme), terms, now_ms);
+  BERTH_ASSIGN_OR_RETURN(auto who, applicant(project));
+  return applications_.draft(actor, scheme, project, who, rules(scheme), terms, now_ms);
 }
 
 Status Engine::update_application(const Actor& actor, ApplicationId id,
@@ -97,13 +95,12 @@ Status Engine::update_application(const Actor& actor, ApplicationId id,
 Status Engine::submit_application(const Actor& actor, ApplicationId id, int64_t now_ms) {
   const Application* app = applications_.get(id);
   if (!app) return Status::NotFound("application " + std::to_string(id.value) + " not found");
-  auto who = applicant(app->project);
-  if (!who.ok()) return who.status();
+  BERTH_ASSIGN_OR_RETURN(auto who, applicant(app->project));
   // The cap counts what the project has been awarded already, not only this application.
   if (actor.role == FundingRole::kMember && actor.org == app->org)
     BERTH_RETURN_IF_ERROR(
         check_cap(*funding_.scheme(app->scheme), app->project, app->terms.amount_minor));
-  return applications_.submit(actor, id, *who, rules(app->scheme), now_ms);
+  return applications_.submit(actor, id, who, rules(app->scheme), now_ms);
 }
 
 Status Engine::review_application(const Actor& actor, ApplicationId id,

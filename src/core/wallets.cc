@@ -84,9 +84,8 @@ Minor Engine::subsidy_refunded(AwardId award) const {
 
 Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string& reason,
                                  int64_t now_ms) {
-  auto found = jobs_.get(id);
-  if (!found.ok()) return found.status();
-  Job& job = **found;
+  BERTH_ASSIGN_OR_RETURN(auto found, jobs_.get(id));
+  Job& job = *found;
   const std::string name = "job " + std::to_string(id.value);
   BERTH_RETURN_IF_ERROR(check_reason(reason, "a refund"));
   if (amount_minor <= 0)
@@ -250,12 +249,12 @@ Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string
                                  const std::string& reference, int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
   if (!reference.empty()) {
-    auto earlier = check_money_reference(reference, "wallet.refund",
-                                         "job " + std::to_string(id.value), amount_minor);
-    if (!earlier.ok()) return earlier.status();
-    if (*earlier) {
+    BERTH_ASSIGN_OR_RETURN(auto earlier,
+                           check_money_reference(reference, "wallet.refund",
+                                                 "job " + std::to_string(id.value), amount_minor));
+    if (earlier) {
       if (replayed) *replayed = true;
-      return (*earlier)->amount_minor;
+      return earlier->amount_minor;
     }
   }
   if (amount_minor == 0) {
@@ -276,13 +275,13 @@ Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_
   if (replayed) *replayed = false;
   if (!reference.empty()) {
     if (signed_amount_minor == 0) return Status::Invalid("an adjustment's amount must not be zero");
-    auto earlier =
+    BERTH_ASSIGN_OR_RETURN(
+        auto earlier,
         check_money_reference(reference, "wallet.adjust",
-                              "project " + std::to_string(project.value), signed_amount_minor);
-    if (!earlier.ok()) return earlier.status();
-    if (*earlier) {
+                              "project " + std::to_string(project.value), signed_amount_minor));
+    if (earlier) {
       if (replayed) *replayed = true;
-      return (*earlier)->transfer;
+      return earlier->transfer;
     }
   }
   auto transfer = adjust_wallet(project, signed_amount_minor, reason, now_ms);

@@ -119,14 +119,12 @@ Status CoreLoop::recover(int64_t last_alive_ms) {
 // stored under its name. At open, after recover() (so that no running job is ended a second
 // time), and the configured nodes are then written with their states.
 Status CoreLoop::restore_node_states(bool at_open) {
-  auto stored = store_->nodes();
-  if (!stored.ok()) return stored.status();
+  BERTH_ASSIGN_OR_RETURN(auto stored, store_->nodes());
   const int64_t now = clock_.now_ms();
-  for (const core::Node& s : *stored) {
+  for (const core::Node& s : stored) {
     const core::Node* n = engine_->cluster().node_by_name(s.name);
     if (n == nullptr || n->state == s.state) continue;
-    auto ended = engine_->set_node_state(n->id, s.state, now);
-    if (!ended.ok()) return ended.status();
+    BERTH_RETURN_IF_ERROR(engine_->set_node_state(n->id, s.state, now).status());
   }
   if (at_open) BERTH_RETURN_IF_ERROR(store_->put_nodes(engine_->cluster().nodes()));
   stored_node_states_.clear();
