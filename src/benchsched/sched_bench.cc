@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/civil.h"
 #include "core/engine.h"
 
 namespace berth::benchsched {
@@ -24,7 +25,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kStartMs = 1'735'689'600'000;  // 2025-01-01T00:00:00Z, the virtual clock's origin
-constexpr int64_t kDayMs = 86'400'000;
 constexpr int kOrgs = 8;
 constexpr int kProjects = 50;
 constexpr int kPoorProjects = 3;  // the last projects: small wallets, no award
@@ -207,7 +207,7 @@ Status Bench::build_centre() {
     config.nodes.push_back(std::move(n));
   }
   for (const Model& m : kModels) config.prices.push_back({m.name, m.per_gpu_hour_minor});
-  config.partitions.push_back(core::Partition{"gpu", 7 * 86'400, 3'600, true});
+  config.partitions.push_back(core::Partition{"gpu", kSecondsPerWeek, kSecondsPerHour, true});
   auto engine = core::Engine::Create(std::move(config), now_ms_);
   if (!engine.ok())
     return Status::Internal("synthetic centre refused: " + engine.status().message());
@@ -235,7 +235,7 @@ Status Bench::build_centre() {
     if (!topup.ok()) return Status::Internal(topup.status().message());
     if (!is_poor(i) && i % 2 == 0) {
       auto award = engine_->create_award(scheme->id, project->id, kAwardMinor, kAwardGpuLevel,
-                                         now_ms_ - kDayMs, now_ms_ + 3650 * kDayMs, now_ms_);
+                                         now_ms_ - kMsPerDay, now_ms_ + 3650 * kMsPerDay, now_ms_);
       if (!award.ok()) return Status::Internal(award.status().message());
     }
   }

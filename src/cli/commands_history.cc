@@ -7,6 +7,7 @@
 #include "cli/slurm_time.h"
 #include "cli/table.h"
 #include "cli/views.h"
+#include "common/civil.h"
 #include "common/timefmt.h"
 
 namespace berth::cli {
@@ -16,7 +17,6 @@ using nlohmann::json;
 
 // Without --state or --all, history lists the jobs that have ended, as sacct users look back.
 constexpr const char* kEndedStates = "COMPLETED,FAILED,CANCELLED,TIMEOUT,PREEMPTED,NODE_FAIL";
-constexpr int64_t kMsPerDay = 86'400'000;
 
 struct HistoryFlags {
   std::string start, end, user, project, state, format = kDefaultHistoryFormat;
@@ -28,7 +28,7 @@ struct HistoryFlags {
 // sacct's default) and -E (none: up to now).
 Result<std::vector<std::pair<std::string, std::string>>> window(const HistoryFlags& f,
                                                                 int64_t now_ms) {
-  int64_t since_ms = now_ms - ((now_ms % kMsPerDay) + kMsPerDay) % kMsPerDay;
+  int64_t since_ms = start_of_day_ms(now_ms);
   if (!f.start.empty()) {
     Result<int64_t> start = parse_slurm_time_ms(f.start, now_ms);
     if (!start.ok()) return Status::Invalid("-S/--starttime: " + start.status().message());

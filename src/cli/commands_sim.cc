@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "common/civil.h"
 #include "common/money.h"
 #include "config/config.h"
 #include "sim/progress.h"
@@ -166,7 +167,7 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
                   {"copay", format_amount(t["copay_minor"].get<int64_t>())}};
       const json& ran_out = t["award_ran_out_s"];
       out["award_ran_out_day"] =
-          ran_out.is_null() ? json(nullptr) : json(ran_out.get<int64_t>() / 86'400);
+          ran_out.is_null() ? json(nullptr) : json(ran_out.get<int64_t>() / kSecondsPerDay);
       out["award_ran_out_s"] = ran_out;
       money[tenant] = out;
     }
@@ -193,7 +194,8 @@ Status run_sim(Context& ctx, const SimFlags& f) {
   }
   if (!f.to.empty()) {
     BERTH_ASSIGN_OR_RETURN(auto s, parse_day_or_time_s("--to", f.to));
-    options.to_epoch_s = s + (f.to.size() == 10 ? 86'400 : 0);  // a date includes its whole day
+    options.to_epoch_s =
+        s + (f.to.size() == 10 ? kSecondsPerDay : 0);  // a date includes its whole day
   }
   auto policies = sim::parse_policies(f.policy);
   if (!policies.ok()) return Status::Invalid("--policy: " + policies.status().message());
@@ -226,7 +228,7 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     config.pools = pools;
     config.policy = policy;
     config.estimates = estimates;
-    config.demote_after_gpu_s = std::llround(f.demote_after_gpu_hours * 3600);
+    config.demote_after_gpu_s = std::llround(f.demote_after_gpu_hours * kSecondsPerHour);
     config.restart_overhead_s = f.restart_overhead_s;
     config.preempt_exempt_s = f.preempt_exempt_s;
     config.economics = economics ? &*economics : nullptr;
@@ -318,11 +320,11 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
   sim->add_option("--restart-overhead", f.restart_overhead_s,
                   "default: seconds a preempted job takes to resume from its checkpoint")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{86'400}));
+      ->check(CLI::Range(int64_t{0}, kSecondsPerDay));
   sim->add_option("--preempt-exempt", f.preempt_exempt_s,
                   "default: seconds a job runs after each start before it may be preempted")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{86'400}));
+      ->check(CLI::Range(int64_t{0}, kSecondsPerDay));
   sim->add_option("--economics", f.economics,
                   "TOML: prices, [scheme] rate/fund/shortfall, [[tenants]] award/wallet");
   sim->add_option("--report", f.report,

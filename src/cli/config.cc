@@ -3,15 +3,10 @@
 #include <tuple>
 #include <utility>
 
+#include "common/strings.h"
+
 namespace berth::cli {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  const auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
-  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 bool valid_key(std::string_view key) {
   if (key.empty()) return false;
@@ -40,7 +35,7 @@ Result<std::string> parse_value(std::string_view text) {
     }
   }
   if (i >= text.size()) return Status::Invalid("unterminated string");
-  const std::string_view after = trim(text.substr(i + 1));
+  const std::string_view after = trim(text.substr(i + 1), kSpacesTabsAndLineEnds);
   if (!after.empty() && after.front() != '#')
     return Status::Invalid("unexpected text after the value");
   return value;
@@ -56,7 +51,7 @@ Result<std::string> read_token_file(const ReadFileFn& read_file, const std::stri
   Result<std::string> text = read_file(path);
   if (!text.ok())
     return Status::Invalid("cannot read token file '" + path + "': " + text.status().message());
-  return std::string(trim(*text));
+  return std::string(trim(*text, kSpacesTabsAndLineEnds));
 }
 
 std::string config_path(const GetEnvFn& getenv) {
@@ -75,7 +70,9 @@ Result<std::pair<std::string, std::string>> fallback_token(
     return std::pair{token, it->second};
   }
   Result<std::string> local = read_file(kLocalAdminTokenPath);
-  if (local.ok()) return std::pair{std::string(trim(*local)), std::string(kLocalAdminTokenPath)};
+  if (local.ok())
+    return std::pair{std::string(trim(*local, kSpacesTabsAndLineEnds)),
+                     std::string(kLocalAdminTokenPath)};
   return std::pair{std::string(), std::string()};
 }
 
@@ -88,16 +85,17 @@ Result<std::map<std::string, std::string>> parse_cli_config(std::string_view tex
   while (start < text.size()) {
     const size_t end = text.find('\n', start);
     const std::string_view line =
-        trim(text.substr(start, end == std::string_view::npos ? end : end - start));
+        trim(text.substr(start, end == std::string_view::npos ? end : end - start),
+             kSpacesTabsAndLineEnds);
     start = end == std::string_view::npos ? text.size() : end + 1;
     ++line_number;
     if (line.empty() || line.front() == '#') continue;
     const std::string at = "line " + std::to_string(line_number) + ": ";
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) return Status::Invalid(at + "expected key = \"value\"");
-    const std::string_view key = trim(line.substr(0, eq));
+    const std::string_view key = trim(line.substr(0, eq), kSpacesTabsAndLineEnds);
     if (!valid_key(key)) return Status::Invalid(at + "bad key '" + std::string(key) + "'");
-    Result<std::string> value = parse_value(trim(line.substr(eq + 1)));
+    Result<std::string> value = parse_value(trim(line.substr(eq + 1), kSpacesTabsAndLineEnds));
     if (!value.ok()) return Status::Invalid(at + value.status().message());
     out[std::string(key)] = std::move(*value);
   }

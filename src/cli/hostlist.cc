@@ -61,16 +61,17 @@ Status expand_name(std::string_view name, std::vector<std::string>* out) {
     const std::string_view range = ranges.substr(start, comma - start);
     const size_t dash = range.find('-');
     const std::string_view low_text = range.substr(0, dash);
-    Result<long> low = number(low_text, name);
-    if (!low.ok()) return low.status();
-    Result<long> high = dash == std::string_view::npos ? low : number(range.substr(dash + 1), name);
-    if (!high.ok()) return high.status();
-    if (*high < *low)
+    BERTH_ASSIGN_OR_RETURN(long low, number(low_text, name));
+    long high = low;
+    if (dash != std::string_view::npos) {
+      BERTH_ASSIGN_OR_RETURN(high, number(range.substr(dash + 1), name));
+    }
+    if (high < low)
       return Status::Invalid("range '" + std::string(range) + "' in node list runs backwards");
-    if (static_cast<size_t>(*high - *low) >= kMaxHostlistNames || out->size() > kMaxHostlistNames)
+    if (static_cast<size_t>(high - low) >= kMaxHostlistNames || out->size() > kMaxHostlistNames)
       return Status::Invalid("node list names more than " + std::to_string(kMaxHostlistNames) +
                              " nodes");
-    for (long v = *low; v <= *high; ++v)
+    for (long v = low; v <= high; ++v)
       out->push_back(std::string(prefix) + padded(v, low_text.size()) + std::string(suffix));
     start = comma + 1;
   }
@@ -85,10 +86,9 @@ Result<std::vector<std::string>> expand_hostlist(std::string_view text) {
     return Status::Invalid(
         "node list '" + std::string(text) +
         "' looks like a file; berth takes the node names themselves, e.g. gpu-node-[01-04]");
-  Result<std::vector<std::string_view>> names = split_names(text);
-  if (!names.ok()) return names.status();
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string_view> names, split_names(text));
   std::vector<std::string> out;
-  for (std::string_view name : *names) BERTH_RETURN_IF_ERROR(expand_name(name, &out));
+  for (std::string_view name : names) BERTH_RETURN_IF_ERROR(expand_name(name, &out));
   if (out.size() > kMaxHostlistNames)
     return Status::Invalid("node list names more than " + std::to_string(kMaxHostlistNames) +
                            " nodes");

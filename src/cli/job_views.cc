@@ -9,6 +9,7 @@
 
 #include "cli/table.h"
 #include "cli/views.h"
+#include "common/civil.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
 
@@ -65,7 +66,7 @@ std::string names_of(const json& job, const char* key) {
 // GPU-hours to four decimals, as statements give them, from whole GPU-seconds (exact).
 std::string gpu_hours(const json& job, int64_t now_ms) {
   const int64_t gpu_s = int_field(job, "gpus", 0) * job_elapsed_s(job, now_ms);
-  const int64_t ten_thousandths = gpu_s * 10'000 / 3600;
+  const int64_t ten_thousandths = gpu_s * 10'000 / kSecondsPerHour;
   std::string fraction = std::to_string(ten_thousandths % 10'000);
   return std::to_string(ten_thousandths / 10'000) + "." + std::string(4 - fraction.size(), '0') +
          fraction;

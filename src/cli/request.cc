@@ -43,9 +43,7 @@ Result<json> job_shape(const JobOptions& options) {
   for (auto [key, list] :
        {std::pair{"required_nodes", &options.nodelist}, {"excluded_nodes", &options.exclude}}) {
     if (!*list) continue;
-    Result<std::vector<std::string>> names = expand_hostlist(**list);
-    if (!names.ok()) return names.status();
-    body[key] = *names;
+    BERTH_ASSIGN_OR_RETURN(body[key], expand_hostlist(**list));
   }
   return body;
 }

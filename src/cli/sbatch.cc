@@ -8,6 +8,7 @@
 #include "cli/request.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
+#include "core/job_text.h"
 #include "executor/job_signal.h"
 
 namespace berth::cli {
@@ -600,17 +601,6 @@ Result<int64_t> parse_node_count(std::string_view value) {
   return count;
 }
 
-namespace {
-
-// A whole number of at most `max_digits` digits.
-bool read_number(std::string_view text, size_t max_digits, int64_t* out) {
-  if (!all_digits(text) || text.size() > max_digits) return false;
-  *out = std::stoll(std::string(text));
-  return true;
-}
-
-}  // namespace
-
 Result<std::string> parse_dependency(std::string_view value) {
   const std::string shown(value);
   const auto bad = [&shown](const std::string& why) {
@@ -621,20 +611,25 @@ Result<std::string> parse_dependency(std::string_view value) {
   if (value.empty()) return bad("is empty");
   if (value.find('?') != std::string_view::npos)
     return bad("uses '?' (either-of), which berth does not support");
-  for (std::string_view part : split(value, ',')) {
-    const std::vector<std::string_view> fields = split(part, ':');
-    const std::string_view type = fields.front();
-    if (type != "afterok" && type != "afterany" && type != "afternotok") {
-      if (type.empty()) return bad("has an empty part");
-      return bad("has type '" + std::string(type) + "', which berth does not support");
-    }
-    if (fields.size() < 2) return bad("names no job for " + std::string(type));
-    for (size_t i = 1; i < fields.size(); ++i) {
-      int64_t id = 0;
-      if (!read_number(fields[i], 15, &id) || id < 1)
-        return bad("has '" + std::string(fields[i]) + "', which is not a job id");
+  std::vector<core::Dependency> deps;
+  core::DependencyTextError error;
+  if (!core::parse_dependency_text(value, &deps, &error)) {
+    using Kind = core::DependencyTextError::Kind;
+    switch (error.kind) {
+      case Kind::kUnknownType:
+        if (error.text.empty()) return bad("has an empty part");
+        return bad("has type '" + error.text + "', which berth does not support");
+      case Kind::kNoJob:
+        return bad("names no job for " + error.text);
+      case Kind::kNotAJobId:
+        return bad("has '" + error.text + "', which is not a job id");
+      case Kind::kTooMany:
+        return bad("names more than " + std::to_string(core::kMaxDependencies) + " jobs");
     }
   }
+  // berthd answers that job 0 is not found; no job has that id, so it is refused here.
+  for (const core::Dependency& d : deps)
+    if (d.job.value == 0) return bad("has '0', which is not a job id");
   return shown;
 }
 
@@ -644,42 +639,29 @@ Result<std::string> parse_array(std::string_view value) {
     return Status::Invalid("array '" + shown + "' " + why +
                            " (write e.g. 0-15, 1,3,5, 0-99:10 or 0-9%2)");
   };
-  std::string_view indexes = value;
-  const size_t percent = value.find('%');
-  if (percent != std::string_view::npos) {
-    indexes = value.substr(0, percent);
-    int64_t throttle = 0;
-    if (!read_number(value.substr(percent + 1), 7, &throttle) || throttle < 1)
+  core::ArraySpec spec;
+  core::ArrayTextError error;
+  if (core::parse_array_text(value, &spec, &error)) return shown;
+  using Kind = core::ArrayTextError::Kind;
+  switch (error.kind) {
+    case Kind::kBadThrottle:
       return bad("has a throttle that is not a whole number of tasks >= 1 after %");
-  }
-  if (indexes.empty()) return bad("has no indexes");
-  std::vector<int64_t> all;
-  for (std::string_view item : split(indexes, ',')) {
-    const size_t colon = item.find(':');
-    const std::string_view range = item.substr(0, colon);
-    const size_t dash = range.find('-');
-    int64_t first = 0, last = 0, step = 1;
-    if (!read_number(range.substr(0, dash), 7, &first))
-      return bad("has '" + std::string(item) + "', which is not an index or a range");
-    last = first;
-    if (dash != std::string_view::npos && !read_number(range.substr(dash + 1), 7, &last))
-      return bad("has '" + std::string(item) + "', which is not an index or a range");
-    if (colon != std::string_view::npos &&
-        (!read_number(item.substr(colon + 1), 7, &step) || step < 1))
-      return bad("has a step in '" + std::string(item) + "' that is not a whole number >= 1");
-    if (last < first)
-      return bad("has the range '" + std::string(item) + "', which ends before it starts");
-    if (last > core::kMaxArrayIndex)
+    case Kind::kNoIndexes:
+      return bad("has no indexes");
+    case Kind::kBadStep:
+      return bad("has a step in '" + error.item + "' that is not a whole number >= 1");
+    case Kind::kNotARange:
+      return bad("has '" + error.item + "', which is not an index or a range");
+    case Kind::kReversed:
+      return bad("has the range '" + error.item + "', which ends before it starts");
+    case Kind::kIndexTooHigh:
       return bad("has an index above " + std::to_string(core::kMaxArrayIndex));
-    for (int64_t i = first; i <= last; i += step) {
-      all.push_back(i);
-      if (static_cast<int64_t>(all.size()) > core::kMaxArrayTasks)
-        return bad("has more than " + std::to_string(core::kMaxArrayTasks) + " tasks");
-    }
+    case Kind::kTooManyTasks:
+      return bad("has more than " + std::to_string(core::kMaxArrayTasks) + " tasks");
+    case Kind::kRepeats:
+      return bad("repeats an index");
   }
-  std::sort(all.begin(), all.end());
-  if (std::adjacent_find(all.begin(), all.end()) != all.end()) return bad("repeats an index");
-  return shown;
+  return bad("is not an array");
 }
 
 }  // namespace berth::cli

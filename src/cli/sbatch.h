@@ -110,13 +110,14 @@ Result<int64_t> parse_node_count(std::string_view value);     // a whole number 
 Result<int64_t> parse_memory_mb(std::string_view value);
 
 // A --dependency value: comma-separated TYPE:ID[:ID...] with TYPE afterok, afterany or
-// afternotok ("afterok:12:13,afterany:14"). Returns it unchanged; the server resolves the ids.
+// afternotok ("afterok:12:13,afterany:14"), read by the core's parser (core/job_text.h), with
+// no job id 0. Returns it unchanged; the server resolves the ids.
 Result<std::string> parse_dependency(std::string_view value);
 
 // An --array value as Slurm writes it: comma-separated indexes and ranges N, N-M or N-M:STEP,
 // then an optional %MAX throttle ("0-15", "1,3,5", "0-99:10", "0-9%2"). At most
-// core::kMaxArrayTasks distinct indexes, each 0..core::kMaxArrayIndex (the server's limits,
-// core/model.h). Returns it unchanged; the server expands it.
+// core::kMaxArrayTasks distinct indexes, each 0..core::kMaxArrayIndex: the core's parser and
+// limits (core/job_text.h), with the CLI's wording. Returns it unchanged; the server expands it.
 Result<std::string> parse_array(std::string_view value);
 
 }  // namespace berth::cli

@@ -3,13 +3,12 @@
 #include <array>
 #include <string>
 
+#include "common/civil.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
 
 namespace berth::cli {
 namespace {
-
-constexpr int64_t kMsPerDay = 86'400'000;
 
 Status bad_time(std::string_view text) {
   return Status::Invalid(
@@ -30,8 +29,6 @@ int64_t number(std::string_view digits) {
 }
 
 std::string two(int64_t v) { return (v < 10 ? "0" : "") + std::to_string(v); }
-
-int64_t midnight_ms(int64_t ms) { return ms - ((ms % kMsPerDay) + kMsPerDay) % kMsPerDay; }
 
 // "HH:MM[:SS]" as "HH:MM:SS", or "" when it is not one.
 std::string time_of_day(std::string_view text) {
@@ -56,12 +53,12 @@ Result<int64_t> relative_to_now(std::string_view text, int64_t now_ms) {
   const std::string_view count = rest.substr(0, unit_at);
   const std::string unit(unit_at == std::string_view::npos ? "" : rest.substr(unit_at));
   if (!all_digits(count)) return bad_time(text);
-  static const std::array<std::pair<const char*, int64_t>, 5> kUnits = {{{"seconds", 1000},
-                                                                         {"minutes", 60'000},
-                                                                         {"hours", 3'600'000},
+  static const std::array<std::pair<const char*, int64_t>, 5> kUnits = {{{"seconds", kMsPerSecond},
+                                                                         {"minutes", kMsPerMinute},
+                                                                         {"hours", kMsPerHour},
                                                                          {"days", kMsPerDay},
-                                                                         {"weeks", 7 * kMsPerDay}}};
-  int64_t unit_ms = unit.empty() ? 1000 : 0;
+                                                                         {"weeks", kMsPerWeek}}};
+  int64_t unit_ms = unit.empty() ? kMsPerSecond : 0;
   for (const auto& [name, ms] : kUnits) {
     if (!unit.empty() && std::string_view(name).starts_with(unit)) unit_ms = ms;
   }
@@ -111,10 +108,10 @@ Result<int64_t> month_day(std::string_view text, int64_t now_ms) {
 }  // namespace
 
 Result<int64_t> parse_slurm_time_ms(std::string_view text, int64_t now_ms) {
-  const int64_t today = midnight_ms(now_ms);
+  const int64_t today = start_of_day_ms(now_ms);
   if (text == "today" || text == "midnight") return today;
   if (text == "noon") return today + kMsPerDay / 2;
-  if (text == "teatime") return today + 16 * 3'600'000;
+  if (text == "teatime") return today + 16 * kMsPerHour;
   if (text == "tomorrow") return today + kMsPerDay;
   if (text.starts_with("now")) return relative_to_now(text, now_ms);
   if (text.size() >= 10 && text[4] == '-' && text[7] == '-') {  // YYYY-MM-DD[THH:MM[:SS]][Z]

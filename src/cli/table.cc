@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/civil.h"
 #include "common/money.h"
 #include "common/strings.h"
 
@@ -137,8 +138,8 @@ std::string format_rate(int64_t bps) {
 
 std::string format_elapsed(int64_t seconds) {
   if (seconds < 0) seconds = 0;
-  const int64_t days = seconds / 86400, hours = seconds / 3600 % 24, minutes = seconds / 60 % 60,
-                secs = seconds % 60;
+  const int64_t days = seconds / kSecondsPerDay, hours = seconds / kSecondsPerHour % 24,
+                minutes = seconds / 60 % 60, secs = seconds % 60;
   char buf[64];
   if (days > 0) {
     std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(days),
@@ -159,7 +160,8 @@ std::string format_human_duration(const json& seconds) {
   const double value = seconds.get<double>();
   if (!(value >= 0) || value > 1e15) return "-";
   const auto s = static_cast<int64_t>(value + 0.5);
-  const int64_t days = s / 86400, hours = s / 3600 % 24, minutes = s / 60 % 60, secs = s % 60;
+  const int64_t days = s / kSecondsPerDay, hours = s / kSecondsPerHour % 24, minutes = s / 60 % 60,
+                secs = s % 60;
   auto part = [](int64_t n, const char* unit) { return std::to_string(n) + unit; };
   if (days > 0) return part(days, "d") + (hours > 0 ? " " + part(hours, "h") : "");
   if (hours > 0) return part(hours, "h") + (minutes > 0 ? " " + part(minutes, "m") : "");

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/civil.h"
 #include "common/status.h"
 
 namespace berth {
@@ -45,7 +46,7 @@ inline Minor gpu_cost_minor(Minor price_per_gpu_hour_minor, int64_t gpus, int64_
   if (gpus < 0 || duration_ms < 0 || price_per_gpu_hour_minor < 0) return -1;
   const int64_t unit_ms = mul_div_floor(price_per_gpu_hour_minor, gpus, 1);
   if (unit_ms < 0) return -1;
-  return mul_div_floor(unit_ms, duration_ms, 3'600'000);
+  return mul_div_floor(unit_ms, duration_ms, kMsPerHour);
 }
 
 // The subsidy share of `amount_minor` at `rate_bps` basis points: floor(rate * amount).

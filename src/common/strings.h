@@ -7,6 +7,16 @@
 
 namespace berth {
 
+// Sets of blanks for trim: spaces and tabs (HTTP's optional whitespace, a CSV field's padding),
+// those and line ends (a line of a file written on any system), and every ASCII white-space
+// character (what isspace takes in the C locale).
+inline constexpr std::string_view kSpacesAndTabs = " \t";
+inline constexpr std::string_view kSpacesTabsAndLineEnds = " \t\r\n";
+inline constexpr std::string_view kAsciiWhitespace = " \t\n\v\f\r";
+
+// `text` without the leading and trailing characters that are in `blanks`.
+std::string_view trim(std::string_view text, std::string_view blanks = kSpacesAndTabs);
+
 // Splits on `sep`, keeping empty parts (so that "1,,2" is refused rather than read as "1,2").
 std::vector<std::string_view> split(std::string_view text, char sep);
 

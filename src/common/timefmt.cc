@@ -1,4 +1,5 @@
 #include "common/timefmt.h"
+#include "common/civil.h"
 #include "common/strings.h"
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 namespace berth {
 namespace {
 
-constexpr int64_t kSecondsPerDay = 86'400;
 // A field of at most 9 digits keeps every sum below 2^63 (10^9 days is ~8.6e13 s).
 constexpr size_t kMaxFieldDigits = 9;
 
@@ -23,36 +23,6 @@ bool parse_field(std::string_view text, int64_t* value) {
   }
   *value = v;
   return true;
-}
-
-// Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-// The inverse of days_from_civil.
-void civil_from_days(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp + (mp < 10 ? 3 : -9);
-  *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int64_t days_in_month(int64_t y, int64_t m) {
-  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[static_cast<size_t>(m - 1)];
 }
 
 // Reads exactly `width` digits at text[pos].
@@ -76,7 +46,7 @@ Result<int64_t> parse_after_days(std::string_view full, std::string_view rest) {
   }
   if (hms[0] >= 24 || hms[1] >= 60 || hms[2] >= 60)
     return bad_duration(full, "has a field out of range");
-  return hms[0] * 3600 + hms[1] * 60 + hms[2];
+  return hms[0] * kSecondsPerHour + hms[1] * kSecondsPerMinute + hms[2];
 }
 
 // Parses "MM", "MM:SS" or "HH:MM:SS": the first field is unbounded, later ones below 60.
@@ -90,11 +60,11 @@ Result<int64_t> parse_without_days(std::string_view full) {
   }
   switch (parts.size()) {
     case 1:
-      return f[0] * 60;
+      return f[0] * kSecondsPerMinute;
     case 2:
-      return f[0] * 60 + f[1];
+      return f[0] * kSecondsPerMinute + f[1];
     default:
-      return f[0] * 3600 + f[1] * 60 + f[2];
+      return f[0] * kSecondsPerHour + f[1] * kSecondsPerMinute + f[2];
   }
 }
 
@@ -124,13 +94,14 @@ std::string format_duration(int64_t seconds) {
   const uint64_t rem = mag % kSecondsPerDay;
   char buf[64];
   if (days > 0) {
-    std::snprintf(
-        buf, sizeof buf, "%s%llu-%02llu:%02llu:%02llu", negative ? "-" : "",
-        static_cast<unsigned long long>(days), static_cast<unsigned long long>(rem / 3600),
-        static_cast<unsigned long long>(rem / 60 % 60), static_cast<unsigned long long>(rem % 60));
+    std::snprintf(buf, sizeof buf, "%s%llu-%02llu:%02llu:%02llu", negative ? "-" : "",
+                  static_cast<unsigned long long>(days),
+                  static_cast<unsigned long long>(rem / kSecondsPerHour),
+                  static_cast<unsigned long long>(rem / 60 % 60),
+                  static_cast<unsigned long long>(rem % 60));
   } else {
     std::snprintf(buf, sizeof buf, "%s%02llu:%02llu:%02llu", negative ? "-" : "",
-                  static_cast<unsigned long long>(rem / 3600),
+                  static_cast<unsigned long long>(rem / kSecondsPerHour),
                   static_cast<unsigned long long>(rem / 60 % 60),
                   static_cast<unsigned long long>(rem % 60));
   }
@@ -157,13 +128,14 @@ Result<int64_t> parse_time_ms(std::string_view text) {
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return bad("has no such day");
   if (h > 23 || mi > 59 || s > 59) return bad("has no such time of day");
   const int64_t days = days_from_civil(y, mo, d);
-  return ((days * kSecondsPerDay) + h * 3600 + mi * 60 + s) * 1000;
+  return ((days * kSecondsPerDay) + h * kSecondsPerHour + mi * kSecondsPerMinute + s) *
+         kMsPerSecond;
 }
 
 std::string format_time_ms(int64_t ms) {
   // Floor division, so that times before the epoch land on the right second.
-  int64_t secs = ms / 1000;
-  if (ms % 1000 < 0) secs -= 1;
+  int64_t secs = ms / kMsPerSecond;
+  if (ms % kMsPerSecond < 0) secs -= 1;
   int64_t days = secs / kSecondsPerDay;
   int64_t rem = secs % kSecondsPerDay;
   if (rem < 0) {
@@ -175,28 +147,21 @@ std::string format_time_ms(int64_t ms) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
                 static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60));
+                static_cast<long long>(rem / kSecondsPerHour),
+                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
   return buf;
 }
 
 namespace {
 
 // Midnight of the first day of month `m` (1..12) of year `y`, in ms since the epoch.
-int64_t month_start_ms(int64_t y, int64_t m) {
-  return days_from_civil(y, m, 1) * kSecondsPerDay * 1000;
-}
+int64_t month_start_ms(int64_t y, int64_t m) { return days_from_civil(y, m, 1) * kMsPerDay; }
 
 MonthRange month_range(int64_t y, int64_t m) {
   const int64_t next_y = m == 12 ? y + 1 : y;
   const int64_t next_m = m == 12 ? 1 : m + 1;
   return {month_start_ms(y, m), month_start_ms(next_y, next_m)};
 }
-
-constexpr int64_t kMsPerDay = kSecondsPerDay * 1000;
-
-// The day of a time since the epoch, floored, so that times before the epoch land on the right day.
-int64_t day_of_ms(int64_t ms) { return ms / kMsPerDay - (ms % kMsPerDay < 0 ? 1 : 0); }
 
 // The civil year and month of a time.
 void year_month_of_ms(int64_t ms, int64_t* y, int64_t* m) {

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "common/civil.h"
 #include "common/money.h"
 #include "common/timefmt.h"
 
@@ -111,9 +112,9 @@ namespace {
 // Bounds that keep every product of the configuration's numbers far inside 64 bits (a job's
 // maximum cost is price x GPUs x time): an hour's grace, a million currency units per
 // GPU-hour, ten years per job.
-constexpr int64_t kMaxGraceS = 3600;
+constexpr int64_t kMaxGraceS = kSecondsPerHour;
 constexpr Minor kMaxPricePerGpuHourMinor = 1'000'000 * kMinorPerUnit;
-constexpr int64_t kMaxPartitionTimeS = 3650LL * 86'400;
+constexpr int64_t kMaxPartitionTimeS = 3650 * kSecondsPerDay;
 
 // The array of tables under `key`, empty when absent, as a copy. toml::find_or returns a
 // reference to its default when the key is absent: in a range-for over find_or(..., {}) that
@@ -134,7 +135,7 @@ Result<int64_t> seconds_ms(const toml::value& table, const char* key, int64_t de
   const double s = v.is_integer()    ? static_cast<double>(v.as_integer())
                    : v.is_floating() ? v.as_floating()
                                      : -1;
-  if (!(s > 0 && s <= 86'400))
+  if (!(s > 0 && s <= kSecondsPerDay))
     return bad(origin,
                std::string("http.") + key + " must be a number of seconds above 0, at most 86400");
   return std::max<int64_t>(1, std::llround(s * 1000));
@@ -155,9 +156,7 @@ Status parse_http(const toml::value& root, const std::string& origin, HttpLimits
   if (!root.contains("http")) return Status::Ok();
   const toml::value& t = toml::find(root, "http");
   auto ms = [&](const char* key, int64_t* out) -> Status {
-    auto v = seconds_ms(t, key, *out, origin);
-    if (!v.ok()) return v.status();
-    *out = *v;
+    BERTH_ASSIGN_OR_RETURN(*out, seconds_ms(t, key, *out, origin));
     return Status::Ok();
   };
   BERTH_RETURN_IF_ERROR(ms("header_timeout_s", &h->header_timeout_ms));
@@ -315,7 +314,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
         return bad(origin,
                    "scheduler.demote_after_gpu_hours must be a number of GPU-hours from 0 (off) to "
                    "1000000000");
-      k.demote_after_gpu_s = std::llround(hours * 3600);
+      k.demote_after_gpu_s = std::llround(hours * kSecondsPerHour);
     }
     auto exempt = parse_duration_s(toml::find_or<std::string>(sc, "preempt_exempt_time", "0"));
     if (!exempt.ok())

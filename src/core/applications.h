@@ -31,6 +31,7 @@
 
 #include "common/enum_names.h"
 #include "common/ids.h"
+#include "common/limits.h"
 #include "common/money.h"
 #include "common/status.h"
 #include "core/model.h"
@@ -40,7 +41,6 @@ namespace berth::core {
 // Bounds on what a caller can make this module hold.
 inline constexpr size_t kMaxJustificationBytes = 8'000;
 inline constexpr size_t kMaxPlannedWorkBytes = 8'000;
-inline constexpr size_t kMaxReasonBytes = 2'000;  // rejection reasons, review comments, notes
 inline constexpr size_t kMaxGpuModelBytes = 64;
 inline constexpr int kMaxGpuLevel = 100'000;
 inline constexpr int kMaxDurationDays = 3'650;

@@ -3,6 +3,7 @@
 // and the order in which a project's awards pay for its jobs.
 #include <algorithm>
 
+#include "common/limits.h"
 #include "common/timefmt.h"
 #include "core/check.h"
 #include "core/engine.h"
@@ -106,16 +107,17 @@ Result<Award*> Engine::open_award(AwardId id, const char* what, int64_t now_ms) 
 
 Result<Award> Engine::supplement_award(AwardId id, Minor amount_minor, int64_t new_end_ms,
                                        const std::string& note, int64_t now_ms) {
-  auto found = open_award(id, "supplemented", now_ms);
-  if (!found.ok()) return found.status();
-  Award& a = **found;
+  BERTH_ASSIGN_OR_RETURN(auto found, open_award(id, "supplemented", now_ms));
+  Award& a = *found;
   if (amount_minor < 0) return Status::Invalid("a supplement's amount must not be negative");
   if (new_end_ms != 0 && new_end_ms <= a.end_ms)
     return Status::Invalid(
         "a supplement may only move the award's end later, not to or before its current end");
   if (amount_minor == 0 && new_end_ms == 0)
     return Status::Invalid("a supplement adds money, time or both");
-  if (note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
+  if (note.size() > kMaxReasonBytes)
+    return Status::Invalid("note is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   const Scheme& s = *funding_.scheme(a.scheme);
   BERTH_RETURN_IF_ERROR(check_cap(s, a.project, amount_minor));
   const Minor left = ledger_.account(s.fund)->available();
@@ -144,11 +146,12 @@ Result<Award> Engine::supplement_award(AwardId id, Minor amount_minor, int64_t n
 }
 
 Result<Award> Engine::close_award(AwardId id, const std::string& reason, int64_t now_ms) {
-  auto found = open_award(id, "closed", now_ms);
-  if (!found.ok()) return found.status();
+  BERTH_ASSIGN_OR_RETURN(auto found, open_award(id, "closed", now_ms));
   if (reason.empty()) return Status::Invalid("closing an award early needs a reason");
-  if (reason.size() > 2000) return Status::Invalid("reason is longer than 2000 characters");
-  Award& a = **found;
+  if (reason.size() > kMaxReasonBytes)
+    return Status::Invalid("reason is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
+  Award& a = *found;
   unreturned_awards_.erase({a.end_ms, a.id.value});
   a.end_ms = std::max(now_ms, a.start_ms + 1);
   a.closed_ms = now_ms;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/limits.h"
 #include "common/timefmt.h"
 #include "core/check.h"
 #include "core/engine.h"
@@ -197,7 +198,9 @@ Result<Org> Engine::update_org(OrgId id, const RegistrationChange& change, const
   if (!o) return Status::NotFound("organisation " + std::to_string(id.value) + " not found");
   if (change.empty())
     return Status::Invalid("an update of a registration record gives at least one field");
-  if (note.size() > 2000) return Status::Invalid("note is longer than 2000 characters");
+  if (note.size() > kMaxReasonBytes)
+    return Status::Invalid("note is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   OrgRegistration amended = o->registration;
   BERTH_RETURN_IF_ERROR(apply_registration(change, &amended));
   const std::string changes = registration_changes(o->registration, amended);
@@ -279,8 +282,9 @@ Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::s
   const Project* p = funding_.project(project);
   if (!p) return Status::NotFound("project " + std::to_string(project.value) + " not found");
   if (amount_minor <= 0) return Status::Invalid("top-up amount must be positive");
-  if (reference.size() > 128)
-    return Status::Invalid("payment reference is longer than 128 characters");
+  if (reference.size() > kMaxReferenceBytes)
+    return Status::Invalid("payment reference is longer than " +
+                           std::to_string(kMaxReferenceBytes) + " characters");
   if (!reference.empty()) {
     if (auto it = topup_refs_.find(reference); it != topup_refs_.end()) {
       const TopUp& first = topups_[it->second];

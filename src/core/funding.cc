@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 
+#include "common/strings.h"
 #include "core/progress.h"
 
 namespace berth::core {
@@ -52,13 +53,6 @@ bool is_space(char ch) {
   return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
-std::string trimmed(const std::string& text) {
-  size_t from = 0, to = text.size();
-  while (from < to && is_space(text[from])) ++from;
-  while (to > from && is_space(text[to - 1])) --to;
-  return text.substr(from, to - from);
-}
-
 // One '@' with text on both sides, a domain with a '.' inside it (not at either end, not two
 // in a row), and no spaces. Plausible, not proof that mail arrives.
 bool plausible_email(const std::string& email) {
@@ -77,7 +71,8 @@ Status check_registration_field(const RegistrationField& f, const std::string& v
   if (value.size() > f.max_bytes)
     return Status::Invalid(field + " must be at most " + std::to_string(f.max_bytes) +
                            " bytes, got " + std::to_string(value.size()));
-  if (value != trimmed(value)) return Status::Invalid(field + " must not begin or end with spaces");
+  if (value != trim(value, kAsciiWhitespace))
+    return Status::Invalid(field + " must not begin or end with spaces");
   for (char ch : value)
     if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
       return Status::Invalid(field + " must not hold control characters (tabs, line breaks)");
@@ -118,7 +113,7 @@ Status apply_registration(const RegistrationChange& change, OrgRegistration* rec
   for (const RegistrationField& f : kRegistrationFields) {
     const std::optional<std::string>& given = change.*f.in_change;
     if (!given) continue;
-    std::string value = trimmed(*given);
+    std::string value(trim(*given, kAsciiWhitespace));
     if (value.empty())
       return Status::Invalid(std::string("field '") + f.name + "' must not be empty");
     BERTH_RETURN_IF_ERROR(check_registration_field(f, value));

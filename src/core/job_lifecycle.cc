@@ -12,14 +12,12 @@ namespace berth::core {
 Result<JobId> Engine::submit(const JobRequest& asked, int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
   JobRequest storage;
-  Result<const JobRequest*> canonical = with_canonical_model(asked, &storage);
-  if (!canonical.ok()) return canonical.status();
-  const JobRequest& r = **canonical;
-  auto first = replayed_submit(r, now_ms);
-  if (!first.ok()) return first.status();
-  if (first->valid()) {
+  BERTH_ASSIGN_OR_RETURN(const JobRequest* canonical, with_canonical_model(asked, &storage));
+  const JobRequest& r = *canonical;
+  BERTH_ASSIGN_OR_RETURN(auto first, replayed_submit(r, now_ms));
+  if (first.valid()) {
     if (replayed) *replayed = true;
-    return *first;
+    return first;
   }
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms, 1));
@@ -33,19 +31,17 @@ Result<std::vector<JobId>> Engine::submit_array(const JobRequest& asked,
                                                 int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
   JobRequest storage;
-  Result<const JobRequest*> canonical = with_canonical_model(asked, &storage);
-  if (!canonical.ok()) return canonical.status();
-  const JobRequest& r = **canonical;
-  auto replay = replayed_submit(r, now_ms);
-  if (!replay.ok()) return replay.status();
-  if (replay->valid()) {
+  BERTH_ASSIGN_OR_RETURN(const JobRequest* canonical, with_canonical_model(asked, &storage));
+  const JobRequest& r = *canonical;
+  BERTH_ASSIGN_OR_RETURN(auto replay, replayed_submit(r, now_ms));
+  if (replay.valid()) {
     // The tasks of one array are accepted together, so they are the jobs from its first on
     // that name it as their array.
     std::vector<JobId> ids;
-    for (JobId id = *replay; jobs_.exists(id) && jobs_.at(id).array_id == *replay;
+    for (JobId id = replay; jobs_.exists(id) && jobs_.at(id).array_id == replay;
          id = JobId(id.value + 1))
       ids.push_back(id);
-    if (ids.empty()) ids.push_back(*replay);
+    if (ids.empty()) ids.push_back(replay);
     if (replayed) *replayed = true;
     return ids;
   }
@@ -176,9 +172,8 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
 }
 
 Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
-  auto found = jobs_.get(id);
-  if (!found.ok()) return found.status();
-  Job& job = **found;
+  BERTH_ASSIGN_OR_RETURN(auto found, jobs_.get(id));
+  Job& job = *found;
   if (job.state == JobState::kPending) {
     scheduler_.dequeue(job);
     jobs_.count_pending(job, -1);
@@ -199,9 +194,8 @@ Result<bool> Engine::cancel(JobId id, int64_t now_ms) {
 }
 
 Status Engine::hold(JobId id, int64_t now_ms) {
-  auto found = jobs_.get(id);
-  if (!found.ok()) return found.status();
-  Job& job = **found;
+  BERTH_ASSIGN_OR_RETURN(auto found, jobs_.get(id));
+  Job& job = *found;
   if (job.state != JobState::kPending)
     return Status::Conflict("job " + std::to_string(id.value) + " is " + job_state_name(job.state) +
                             ": only a pending job can be held");
@@ -214,9 +208,8 @@ Status Engine::hold(JobId id, int64_t now_ms) {
 }
 
 Status Engine::release(JobId id, int64_t now_ms) {
-  auto found = jobs_.get(id);
-  if (!found.ok()) return found.status();
-  Job& job = **found;
+  BERTH_ASSIGN_OR_RETURN(auto found, jobs_.get(id));
+  Job& job = *found;
   if (job.state != JobState::kPending || !job.held)
     return Status::Conflict("job " + std::to_string(id.value) + " is not held");
   job.held = false;
@@ -296,9 +289,8 @@ void Engine::resolve_dependents(const Job& job, int64_t now_ms) {
 }
 
 Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t now_ms) {
-  auto found = jobs_.get(id);
-  if (!found.ok()) return found.status();
-  Job& job = **found;
+  BERTH_ASSIGN_OR_RETURN(auto found, jobs_.get(id));
+  Job& job = *found;
   if (job.state != JobState::kRunning)
     return Status::Conflict("job " + std::to_string(id.value) + " is not running (" +
                             job_state_name(job.state) + ")");

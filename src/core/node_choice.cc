@@ -60,12 +60,12 @@ Result<NodeChoice> resolve_node_choice(const Cluster& cluster, const NodeNames& 
                                        const std::string& gpu_model, int nodes, int per_node) {
   NodeChoice choice;
   if (names.empty()) return choice;
-  Result<std::vector<NodeId>> required = ids_of(cluster, names.required, "--nodelist");
-  if (!required.ok()) return required.status();
-  Result<std::vector<NodeId>> excluded = ids_of(cluster, names.excluded, "--exclude");
-  if (!excluded.ok()) return excluded.status();
-  choice.required = std::move(*required);
-  choice.excluded = std::move(*excluded);
+  BERTH_ASSIGN_OR_RETURN(std::vector<NodeId> required,
+                         ids_of(cluster, names.required, "--nodelist"));
+  BERTH_ASSIGN_OR_RETURN(std::vector<NodeId> excluded,
+                         ids_of(cluster, names.excluded, "--exclude"));
+  choice.required = std::move(required);
+  choice.excluded = std::move(excluded);
   for (NodeId id : choice.required)
     if (std::binary_search(choice.excluded.begin(), choice.excluded.end(), id))
       return Status::Invalid("node " + cluster.node(id)->name +

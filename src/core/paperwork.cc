@@ -3,6 +3,7 @@
 // organisation and kind, the scheme's rules) and moves the money on approval (awards.cc).
 #include <algorithm>
 
+#include "common/civil.h"
 #include "core/check.h"
 #include "core/engine.h"
 
@@ -16,9 +17,8 @@ Result<ReportTerms> Engine::report_terms(AwardId id) const {
 
 Status Engine::submit_report(const Actor& actor, AwardId award, int period, const std::string& text,
                              int64_t now_ms) {
-  auto terms = report_terms(award);
-  if (!terms.ok()) return terms.status();
-  return reports_.submit(actor, *terms, period, text, now_ms);
+  BERTH_ASSIGN_OR_RETURN(auto terms, report_terms(award));
+  return reports_.submit(actor, terms, period, text, now_ms);
 }
 
 Status Engine::accept_report(const Actor& actor, AwardId award, int period, int64_t now_ms) {
@@ -81,9 +81,8 @@ Result<ApplicationId> Engine::draft_application(const Actor& actor, SchemeId sch
                                                 int64_t now_ms) {
   if (!funding_.scheme(scheme))
     return Status::NotFound("scheme " + std::to_string(scheme.value) + " not found");
-  auto who = applicant(project);
-  if (!who.ok()) return who.status();
-  return applications_.draft(actor, scheme, project, *who, rules(scheme), terms, now_ms);
+  BERTH_ASSIGN_OR_RETURN(auto who, applicant(project));
+  return applications_.draft(actor, scheme, project, who, rules(scheme), terms, now_ms);
 }
 
 Status Engine::update_application(const Actor& actor, ApplicationId id,
@@ -96,13 +95,12 @@ Status Engine::update_application(const Actor& actor, ApplicationId id,
 Status Engine::submit_application(const Actor& actor, ApplicationId id, int64_t now_ms) {
   const Application* app = applications_.get(id);
   if (!app) return Status::NotFound("application " + std::to_string(id.value) + " not found");
-  auto who = applicant(app->project);
-  if (!who.ok()) return who.status();
+  BERTH_ASSIGN_OR_RETURN(auto who, applicant(app->project));
   // The cap counts what the project has been awarded already, not only this application.
   if (actor.role == FundingRole::kMember && actor.org == app->org)
     BERTH_RETURN_IF_ERROR(
         check_cap(*funding_.scheme(app->scheme), app->project, app->terms.amount_minor));
-  return applications_.submit(actor, id, *who, rules(app->scheme), now_ms);
+  return applications_.submit(actor, id, who, rules(app->scheme), now_ms);
 }
 
 Status Engine::review_application(const Actor& actor, ApplicationId id,
@@ -144,7 +142,7 @@ Result<Award> Engine::approve_application(const Actor& actor, ApplicationId id,
   if (s.award_validity_days > 0) days = std::min(days, s.award_validity_days);
   terms.duration_days = days;
   const int level = terms.gpu_level > 0 ? terms.gpu_level : app->terms.gpu_level;
-  const int64_t end_ms = now_ms + static_cast<int64_t>(days) * 86'400'000;
+  const int64_t end_ms = now_ms + static_cast<int64_t>(days) * kMsPerDay;
   // Everything that could refuse has been checked: the award is granted, then recorded.
   auto award =
       grant_award(s, app->project, terms.amount_minor, level, now_ms, end_ms, terms.rate_bps, id,

@@ -12,9 +12,8 @@ namespace berth::core {
 
 Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now_ms,
                                                SchedulerConfig scheduling) {
-  auto cluster = Cluster::Create(std::move(config));
-  if (!cluster.ok()) return cluster.status();
-  std::unique_ptr<Engine> e(new Engine(std::move(*cluster), std::move(scheduling)));
+  BERTH_ASSIGN_OR_RETURN(auto cluster, Cluster::Create(std::move(config)));
+  std::unique_ptr<Engine> e(new Engine(std::move(cluster), std::move(scheduling)));
   e->priorities_at_ms_ = now_ms;
   const struct {
     AccountId id;
@@ -39,9 +38,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(ClusterConfig config, int64_t now
 
 Result<std::unique_ptr<Engine>> Engine::Restore(ClusterConfig config, const ChangeSet& rows,
                                                 SchedulerConfig scheduling) {
-  auto cluster = Cluster::Create(std::move(config));
-  if (!cluster.ok()) return cluster.status();
-  std::unique_ptr<Engine> e(new Engine(std::move(*cluster), std::move(scheduling)));
+  BERTH_ASSIGN_OR_RETURN(auto cluster, Cluster::Create(std::move(config)));
+  std::unique_ptr<Engine> e(new Engine(std::move(cluster), std::move(scheduling)));
   for (const Org& o : rows.orgs) BERTH_RETURN_IF_ERROR(e->funding_.add_org(o));
   for (const Project& p : rows.projects) BERTH_RETURN_IF_ERROR(e->funding_.add_project(p));
   for (const Scheme& s : rows.schemes) BERTH_RETURN_IF_ERROR(e->funding_.add_scheme(s));

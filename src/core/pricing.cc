@@ -127,19 +127,18 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
 Result<const JobRequest*> Engine::with_canonical_model(const JobRequest& request,
                                                        JobRequest* storage) const {
   if (request.gpu_model.empty()) return &request;
-  Result<std::string> model = canonical_model_constraint(cluster_, request.gpu_model);
-  if (!model.ok()) return model.status();
-  if (*model == request.gpu_model) return &request;
+  BERTH_ASSIGN_OR_RETURN(std::string model,
+                         canonical_model_constraint(cluster_, request.gpu_model));
+  if (model == request.gpu_model) return &request;
   *storage = request;
-  storage->gpu_model = std::move(*model);
+  storage->gpu_model = std::move(model);
   return storage;
 }
 
 Result<Quote> Engine::quote(const JobRequest& asked, int64_t now_ms) const {
   JobRequest storage;
-  Result<const JobRequest*> canonical = with_canonical_model(asked, &storage);
-  if (!canonical.ok()) return canonical.status();
-  const JobRequest& request = **canonical;
+  BERTH_ASSIGN_OR_RETURN(const JobRequest* canonical, with_canonical_model(asked, &storage));
+  const JobRequest& request = *canonical;
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(validate_request(request, &part));
   Job job;

@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/civil.h"
 #include "common/enum_names.h"
 #include "common/ids.h"
 #include "core/model.h"
@@ -26,7 +27,7 @@ struct PriorityWeights {
   int64_t fairshare = 10'000;
   int64_t tier = 100'000;
   int64_t size = 0;  // > 0 favours large jobs, as Slurm's PriorityWeightJobSize
-  int64_t max_age_s = 7 * 86'400;
+  int64_t max_age_s = kSecondsPerWeek;
 };
 
 // Caps on an organisation or project (Slurm's GrpTRES=gres/gpu and MaxSubmitJobs).
@@ -55,12 +56,13 @@ struct SchedulerConfig {
   bool strict = false;              // the first job that cannot start blocks all behind it (FIFO)
   bool predict_runtimes = true;     // jobs without a time limit: plan with the project's history
   bool predict_with_limit = false;  // and jobs with one too (the prediction is capped by it)
-  int64_t usage_half_life_s = 7 * 86'400;
-  int64_t priority_recalc_ms = 60'000;  // priorities are recomputed this often (and on submit)
-  bool backfill = true;                 // EASY: the top blocked job gets a reservation
-  int backfill_depth = 10'000;          // pending jobs examined per pass after that reservation
-  int64_t spot_price_bps = 5'000;       // spot jobs pay this share of the list price
-  bool preemption = true;               // normal and high jobs may preempt spot jobs
+  int64_t usage_half_life_s = kSecondsPerWeek;
+  int64_t priority_recalc_ms =
+      kMsPerMinute;                // priorities are recomputed this often (and on submit)
+  bool backfill = true;            // EASY: the top blocked job gets a reservation
+  int backfill_depth = 10'000;     // pending jobs examined per pass after that reservation
+  int64_t spot_price_bps = 5'000;  // spot jobs pay this share of the list price
+  bool preemption = true;          // normal and high jobs may preempt spot jobs
   // Least attained service (0: off). A job that has had this many GPU-seconds, over all its
   // attempts, is demoted: it queues behind every job of its tier that has not, and while it
   // runs, if it asked to be requeued, a job that has not may preempt it (see scheduler.h).
@@ -76,7 +78,7 @@ struct SchedulerConfig {
 // Decayed usage per organisation and project, and the fair-share factor from it.
 class FairShare {
  public:
-  explicit FairShare(int64_t half_life_s = 7 * 86'400) : half_life_s_(half_life_s) {}
+  explicit FairShare(int64_t half_life_s = kSecondsPerWeek) : half_life_s_(half_life_s) {}
   void set_shares(OrgId org, int64_t shares);
   void set_shares(ProjectId project, int64_t shares);
   // Records usage; call decay(now) first so it is added at the current scale.

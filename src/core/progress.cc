@@ -1,12 +1,11 @@
 #include "core/progress.h"
 
+#include "common/civil.h"
 #include "common/timefmt.h"
 
 namespace berth::core {
 
 namespace {
-
-constexpr int64_t kMsPerDay = 86'400'000;
 
 std::string num(int64_t v) { return std::to_string(v); }
 std::string report_name(AwardId award, int period) {

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "common/civil.h"
 #include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/money.h"
@@ -35,7 +36,6 @@
 
 namespace berth::core {
 
-inline constexpr int64_t kMsPerDay = 86'400'000;
 // How far back the run-out estimate looks for an award's rate of spending.
 inline constexpr int64_t kSpendingWindowMs = 30 * kMsPerDay;
 

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/civil.h"
 #include "common/ids.h"
 #include "common/status.h"
 
@@ -39,7 +40,7 @@ struct SubmitKey {
 
 class SubmitKeys {
  public:
-  static constexpr int64_t kRetentionMs = 24 * 3600 * 1000;
+  static constexpr int64_t kRetentionMs = kMsPerDay;
   static constexpr size_t kMaxKeys = 100'000;
   static constexpr size_t kMaxKeyChars = 128;
 

@@ -6,18 +6,19 @@
 #include <string_view>
 #include <vector>
 
+#include "common/limits.h"
 #include "core/check.h"
 #include "core/engine.h"
 
 namespace berth::core {
 
 namespace {
-constexpr size_t kMaxReasonChars = 2000;
 
 Status check_reason(const std::string& reason, const char* what) {
   if (reason.empty()) return Status::Invalid(std::string(what) + " needs a reason");
-  if (reason.size() > kMaxReasonChars)
-    return Status::Invalid("reason is longer than 2000 characters");
+  if (reason.size() > kMaxReasonBytes)
+    return Status::Invalid("reason is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   return Status::Ok();
 }
 }  // namespace
@@ -29,7 +30,9 @@ Status Engine::set_credit_limit(ProjectId project, Minor credit_limit_minor,
   if (credit_limit_minor < 0 || credit_limit_minor > kMaxCreditLimitMinor)
     return Status::Invalid("a credit limit is 0 to " + format_amount(kMaxCreditLimitMinor) +
                            ", not " + format_amount(credit_limit_minor));
-  if (note.size() > kMaxReasonChars) return Status::Invalid("note is longer than 2000 characters");
+  if (note.size() > kMaxReasonBytes)
+    return Status::Invalid("note is longer than " + std::to_string(kMaxReasonBytes) +
+                           " characters");
   const Minor before = ledger_.account(p->wallet)->credit_limit_minor;
   if (Status s = ledger_.set_credit_limit(p->wallet, credit_limit_minor); !s.ok()) {
     if (s.code() != Code::kConflict) return s;
@@ -81,9 +84,8 @@ Minor Engine::subsidy_refunded(AwardId award) const {
 
 Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string& reason,
                                  int64_t now_ms) {
-  auto found = jobs_.get(id);
-  if (!found.ok()) return found.status();
-  Job& job = **found;
+  BERTH_ASSIGN_OR_RETURN(auto found, jobs_.get(id));
+  Job& job = *found;
   const std::string name = "job " + std::to_string(id.value);
   BERTH_RETURN_IF_ERROR(check_reason(reason, "a refund"));
   if (amount_minor <= 0)
@@ -226,7 +228,9 @@ Result<const AuditRecord*> Engine::check_money_reference(const std::string& refe
                                                          const std::string& action,
                                                          const std::string& subject,
                                                          Minor amount_minor) const {
-  if (reference.size() > 128) return Status::Invalid("reference is longer than 128 characters");
+  if (reference.size() > kMaxReferenceBytes)
+    return Status::Invalid("reference is longer than " + std::to_string(kMaxReferenceBytes) +
+                           " characters");
   const AuditRecord* r = money_reference(reference);
   if (!r) return static_cast<const AuditRecord*>(nullptr);
   if (r->action == action && r->subject == subject &&
@@ -245,12 +249,12 @@ Result<Minor> Engine::refund_job(JobId id, Minor amount_minor, const std::string
                                  const std::string& reference, int64_t now_ms, bool* replayed) {
   if (replayed) *replayed = false;
   if (!reference.empty()) {
-    auto earlier = check_money_reference(reference, "wallet.refund",
-                                         "job " + std::to_string(id.value), amount_minor);
-    if (!earlier.ok()) return earlier.status();
-    if (*earlier) {
+    BERTH_ASSIGN_OR_RETURN(auto earlier,
+                           check_money_reference(reference, "wallet.refund",
+                                                 "job " + std::to_string(id.value), amount_minor));
+    if (earlier) {
       if (replayed) *replayed = true;
-      return (*earlier)->amount_minor;
+      return earlier->amount_minor;
     }
   }
   if (amount_minor == 0) {
@@ -271,13 +275,13 @@ Result<TransferId> Engine::adjust_wallet(ProjectId project, Minor signed_amount_
   if (replayed) *replayed = false;
   if (!reference.empty()) {
     if (signed_amount_minor == 0) return Status::Invalid("an adjustment's amount must not be zero");
-    auto earlier =
+    BERTH_ASSIGN_OR_RETURN(
+        auto earlier,
         check_money_reference(reference, "wallet.adjust",
-                              "project " + std::to_string(project.value), signed_amount_minor);
-    if (!earlier.ok()) return earlier.status();
-    if (*earlier) {
+                              "project " + std::to_string(project.value), signed_amount_minor));
+    if (earlier) {
       if (replayed) *replayed = true;
-      return (*earlier)->transfer;
+      return earlier->transfer;
     }
   }
   auto transfer = adjust_wallet(project, signed_amount_minor, reason, now_ms);

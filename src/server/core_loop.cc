@@ -17,15 +17,15 @@ namespace berth::server {
 
 namespace {
 
-constexpr size_t kMaxBatch = 4096;        // tasks applied per batch
-constexpr int64_t kHeartbeatMs = 1000;    // the loop records it is alive at least this often
-constexpr int64_t kStopSlackMs = 5000;    // beyond the grace period, for the stopped jobs' exits
-constexpr size_t kMaxReasonBytes = 1000;  // a job's end reason is kept; the store allows 1024
+constexpr size_t kMaxBatch = 4096;           // tasks applied per batch
+constexpr int64_t kHeartbeatMs = 1000;       // the loop records it is alive at least this often
+constexpr int64_t kStopSlackMs = 5000;       // beyond the grace period, for the stopped jobs' exits
+constexpr size_t kMaxEndReasonBytes = 1000;  // a job's end reason is kept; the store allows 1024
 
 // Bounds an executor's reason, cut on a UTF-8 character boundary.
 void bound_reason(std::string* reason) {
-  if (reason->size() <= kMaxReasonBytes) return;
-  size_t cut = kMaxReasonBytes;
+  if (reason->size() <= kMaxEndReasonBytes) return;
+  size_t cut = kMaxEndReasonBytes;
   while (cut > 0 && (static_cast<unsigned char>((*reason)[cut]) & 0xC0) == 0x80) --cut;
   reason->resize(cut);
   *reason += "...";
@@ -119,14 +119,12 @@ Status CoreLoop::recover(int64_t last_alive_ms) {
 // stored under its name. At open, after recover() (so that no running job is ended a second
 // time), and the configured nodes are then written with their states.
 Status CoreLoop::restore_node_states(bool at_open) {
-  auto stored = store_->nodes();
-  if (!stored.ok()) return stored.status();
+  BERTH_ASSIGN_OR_RETURN(auto stored, store_->nodes());
   const int64_t now = clock_.now_ms();
-  for (const core::Node& s : *stored) {
+  for (const core::Node& s : stored) {
     const core::Node* n = engine_->cluster().node_by_name(s.name);
     if (n == nullptr || n->state == s.state) continue;
-    auto ended = engine_->set_node_state(n->id, s.state, now);
-    if (!ended.ok()) return ended.status();
+    BERTH_RETURN_IF_ERROR(engine_->set_node_state(n->id, s.state, now).status());
   }
   if (at_open) BERTH_RETURN_IF_ERROR(store_->put_nodes(engine_->cluster().nodes()));
   stored_node_states_.clear();

@@ -145,16 +145,14 @@ Status Daemon::load_run_marker() {
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
-  auto state_dir = make_state_dir(config.state_dir);
-  if (!state_dir.ok()) return state_dir.status();
+  BERTH_ASSIGN_OR_RETURN(auto state_dir, make_state_dir(config.state_dir));
   // Refuses a read-only directory, a damaged database, and an empty or foreign one where the
   // directory had state, before anything here (admin.token) is written.
-  auto store = store::OpenStateStore(*state_dir);
-  if (!store.ok()) return store.status();
+  BERTH_ASSIGN_OR_RETURN(auto store, store::OpenStateStore(state_dir));
   for (const char* f : {"berth.db", "berth.db-wal", "berth.db-shm", "admin.token", "berthd.port"})
-    chmod((*state_dir + "/" + f).c_str(), 0600);  // a state dir from an older berth
+    chmod((state_dir + "/" + f).c_str(), 0600);  // a state dir from an older berth
   DaemonSeams seams;
-  seams.store = std::move(*store);
+  seams.store = std::move(store);
   seams.clock = std::make_unique<RealClock>();
   seams.make_executor = [](executor::ExitCallback report) {
     return std::make_unique<executor::LocalExecutor>(std::move(report));
@@ -177,11 +175,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   hooks.stop_orphans = [marker = d->run_marker_, dir = d->state_dir_](
                            const std::set<uint64_t>& jobs) { kill_orphans(marker, dir, jobs); };
   hooks.store_failed = stop_on_store_failure;
-  auto core =
+  BERTH_ASSIGN_OR_RETURN(
+      d->core_,
       CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch}, std::move(seams.store),
-                     *d->clock_, seams.make_executor, std::move(hooks));
-  if (!core.ok()) return core.status();
-  d->core_ = std::move(*core);
+                     *d->clock_, seams.make_executor, std::move(hooks)));
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
   return d;
 }

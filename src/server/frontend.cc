@@ -17,6 +17,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
+
 namespace berth::server {
 
 namespace {
@@ -41,12 +43,6 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::pair<std::string, int> address_of(const sockaddr_storage& a) {

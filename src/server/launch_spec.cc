@@ -34,10 +34,9 @@ Result<std::string> string_member(const json& l, const char* key, const std::str
 
 // The warning signal before the time limit ("signal": "B:USR1@60"), when the job asked for one.
 Status read_signal(const json& l, executor::LaunchSpec* spec) {
-  Result<std::string> text = string_member(l, "signal", "");
-  if (!text.ok()) return text.status();
-  if (text->empty()) return Status::Ok();
-  Result<executor::JobSignal> signal = executor::parse_job_signal(*text);
+  BERTH_ASSIGN_OR_RETURN(std::string text, string_member(l, "signal", ""));
+  if (text.empty()) return Status::Ok();
+  Result<executor::JobSignal> signal = executor::parse_job_signal(text);
   if (!signal.ok())
     return Status::Invalid("its launch description's signal: " + signal.status().message());
   spec->warn_signal = signal->number;
@@ -81,17 +80,14 @@ void add_slurm_request_variables(const json& l, const core::Job& job, executor::
 Status read_description(const json& l, const core::Job& job, executor::LaunchSpec* spec,
                         std::string* user, std::string* digest) {
   if (!l.is_object()) return Status::Invalid("its launch description is not a JSON object");
-  Result<std::string> workdir = string_member(l, "workdir", "/");
-  if (!workdir.ok()) return workdir.status();
-  if (workdir->empty() || (*workdir)[0] != '/')
-    return Status::Invalid("its workdir '" + *workdir + "' is not an absolute path");
-  spec->workdir = *workdir;
-  Result<std::string> out = string_member(l, "stdout", "");
-  if (!out.ok()) return out.status();
-  Result<std::string> err = string_member(l, "stderr", *out);
-  if (!err.ok()) return err.status();
-  spec->stdout_path = expand_job_pattern(*out, job);
-  spec->stderr_path = expand_job_pattern(*err, job);
+  BERTH_ASSIGN_OR_RETURN(std::string workdir, string_member(l, "workdir", "/"));
+  if (workdir.empty() || workdir[0] != '/')
+    return Status::Invalid("its workdir '" + workdir + "' is not an absolute path");
+  spec->workdir = workdir;
+  BERTH_ASSIGN_OR_RETURN(std::string out, string_member(l, "stdout", ""));
+  BERTH_ASSIGN_OR_RETURN(std::string err, string_member(l, "stderr", out));
+  spec->stdout_path = expand_job_pattern(out, job);
+  spec->stderr_path = expand_job_pattern(err, job);
   if (spec->stdout_path.empty()) return Status::Invalid("it has no output path");
   if (auto args = l.find("args"); args != l.end() && !args->is_null()) {
     if (!args->is_array())
@@ -111,14 +107,11 @@ Status read_description(const json& l, const core::Job& job, executor::LaunchSpe
       spec->env[it.key()] = it.value().get<std::string>();
     }
   }
-  Result<std::string> unix_user = string_member(l, "unix_user", "");
-  if (!unix_user.ok()) return unix_user.status();
-  *user = *unix_user;
+  BERTH_ASSIGN_OR_RETURN(*user, string_member(l, "unix_user", ""));
   BERTH_RETURN_IF_ERROR(read_signal(l, spec));
-  Result<std::string> sha = string_member(l, "script_sha256", "");
-  if (!sha.ok()) return sha.status();
-  if (!sha->empty() && !is_digest(*sha)) return Status::Invalid("its script digest is malformed");
-  *digest = *sha;
+  BERTH_ASSIGN_OR_RETURN(std::string sha, string_member(l, "script_sha256", ""));
+  if (!sha.empty() && !is_digest(sha)) return Status::Invalid("its script digest is malformed");
+  *digest = sha;
   return Status::Ok();
 }
 

@@ -75,9 +75,8 @@ Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_t
                                   const Principal& who) {
   const size_t underscore = id_text.find('_');
   if (underscore == std::string::npos) {
-    auto id = path_id(id_text, "job");
-    if (!id.ok()) return id.status();
-    const core::Job* j = e.job(JobId(*id));
+    BERTH_ASSIGN_OR_RETURN(auto id, path_id(id_text, "job"));
+    const core::Job* j = e.job(JobId(id));
     if (!j) return Status::NotFound("job " + id_text + " not found");
     if (!who.sees(j->org))
       return Status::Denied("job " + id_text + " belongs to another organisation");
@@ -106,17 +105,15 @@ Result<const core::Job*> find_job(const core::Engine& e, const std::string& id_t
 
 Result<std::vector<const core::Job*>> find_jobs(const core::Engine& e, const std::string& id_text,
                                                 const Principal& who) {
-  auto j = find_job(e, id_text, who);
-  if (!j.ok()) return j.status();
-  const bool whole_array = (*j)->array_id == (*j)->id && id_text.find('_') == std::string::npos;
-  if (!whole_array) return std::vector<const core::Job*>{*j};
-  return array_tasks(e, (*j)->id);  // one organisation's: tasks share their submit's project
+  BERTH_ASSIGN_OR_RETURN(auto j, find_job(e, id_text, who));
+  const bool whole_array = j->array_id == j->id && id_text.find('_') == std::string::npos;
+  if (!whole_array) return std::vector<const core::Job*>{j};
+  return array_tasks(e, j->id);  // one organisation's: tasks share their submit's project
 }
 
 Result<const core::Award*> find_award(const core::Engine& e, const std::string& id_text) {
-  auto id = path_id(id_text, "award");
-  if (!id.ok()) return id.status();
-  const core::Award* a = e.funding().award(AwardId(*id));
+  BERTH_ASSIGN_OR_RETURN(auto id, path_id(id_text, "award"));
+  const core::Award* a = e.funding().award(AwardId(id));
   if (!a) return Status::NotFound("award " + id_text + " not found");
   return a;
 }
@@ -125,9 +122,8 @@ Result<const core::Award*> find_award(const core::Engine& e, const std::string& 
 // for projects); reviewers and admins see all.
 Result<const core::Award*> find_visible_award(const core::Engine& e, const std::string& id_text,
                                               const Principal& who) {
-  auto a = find_award(e, id_text);
-  if (!a.ok()) return a.status();
-  if (!sees_award(e, **a, who)) return Status::NotFound("award " + id_text + " not found");
+  BERTH_ASSIGN_OR_RETURN(auto a, find_award(e, id_text));
+  if (!sees_award(e, *a, who)) return Status::NotFound("award " + id_text + " not found");
   return a;
 }
 
@@ -135,9 +131,8 @@ Result<const core::Award*> find_visible_award(const core::Engine& e, const std::
 // as for projects); reviewers and admins see all.
 Result<const core::Application*> find_application(const core::Engine& e, const std::string& id_text,
                                                   const Principal& who) {
-  auto id = path_id(id_text, "application");
-  if (!id.ok()) return id.status();
-  const core::Application* a = e.applications().get(ApplicationId(*id));
+  BERTH_ASSIGN_OR_RETURN(auto id, path_id(id_text, "application"));
+  const core::Application* a = e.applications().get(ApplicationId(id));
   if (!a || !sees_application(*a, who))
     return Status::NotFound("application " + id_text + " not found");
   return a;

@@ -24,9 +24,8 @@ Result<int64_t> query_job_id(const core::Engine& e, const httplib::Request& req,
                              const Principal& who) {
   if (!req.has_param("job") || req.get_param_value("job").find('_') == std::string::npos)
     return query_int(req, "job", 0);
-  auto j = find_job(e, req.get_param_value("job"), who);
-  if (!j.ok()) return j.status();
-  return static_cast<int64_t>((*j)->id.value);
+  BERTH_ASSIGN_OR_RETURN(auto j, find_job(e, req.get_param_value("job"), who));
+  return static_cast<int64_t>(j->id.value);
 }
 
 Result<int64_t> query_time(const httplib::Request& req, const char* key, int64_t def) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "common/limits.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
 #include "core/model.h"
@@ -93,9 +94,8 @@ Result<Minor> amount_field(const json& b, const char* key, bool allow_negative) 
 }
 
 Result<int64_t> date_field(const json& b, const char* key) {
-  auto s = str_field(b, key, true);
-  if (!s.ok()) return s.status();
-  auto t = parse_time_ms(*s);
+  BERTH_ASSIGN_OR_RETURN(auto s, str_field(b, key, true));
+  auto t = parse_time_ms(s);
   if (!t.ok()) return Status::Invalid(std::string("field '") + key + "': " + t.status().message());
   return t;
 }
@@ -136,30 +136,20 @@ Result<core::ApplicationTerms> terms_field(const json& b, const core::Applicatio
   if (base) t = *base;
   const bool required = base == nullptr;
   if (required || (b.contains("amount") && !b["amount"].is_null())) {
-    auto amount = amount_field(b, "amount");
-    if (!amount.ok()) return amount.status();
-    t.amount_minor = *amount;
+    BERTH_ASSIGN_OR_RETURN(t.amount_minor, amount_field(b, "amount"));
   }
-  auto level = int_field(b, "gpu_level", required, t.gpu_level);
-  if (!level.ok()) return level.status();
-  auto days = int_field(b, "duration_days", required, t.duration_days);
-  if (!days.ok()) return days.status();
-  if (*level < 0 || *level > core::kMaxGpuLevel)
+  BERTH_ASSIGN_OR_RETURN(auto level, int_field(b, "gpu_level", required, t.gpu_level));
+  BERTH_ASSIGN_OR_RETURN(auto days, int_field(b, "duration_days", required, t.duration_days));
+  if (level < 0 || level > core::kMaxGpuLevel)
     return Status::Invalid("field 'gpu_level' must be 1 to " + std::to_string(core::kMaxGpuLevel));
-  if (*days < 0 || *days > core::kMaxDurationDays)
+  if (days < 0 || days > core::kMaxDurationDays)
     return Status::Invalid("field 'duration_days' must be 1 to " +
                            std::to_string(core::kMaxDurationDays));
-  t.gpu_level = static_cast<int>(*level);
-  t.duration_days = static_cast<int>(*days);
-  auto model = str_field(b, "gpu_model", false, t.gpu_model);
-  if (!model.ok()) return model.status();
-  t.gpu_model = *model;
-  auto why = str_field(b, "justification", required, t.justification);
-  if (!why.ok()) return why.status();
-  t.justification = *why;
-  auto plan = str_field(b, "planned_work", false, t.planned_work);
-  if (!plan.ok()) return plan.status();
-  t.planned_work = *plan;
+  t.gpu_level = static_cast<int>(level);
+  t.duration_days = static_cast<int>(days);
+  BERTH_ASSIGN_OR_RETURN(t.gpu_model, str_field(b, "gpu_model", false, t.gpu_model));
+  BERTH_ASSIGN_OR_RETURN(t.justification, str_field(b, "justification", required, t.justification));
+  BERTH_ASSIGN_OR_RETURN(t.planned_work, str_field(b, "planned_work", false, t.planned_work));
   return t;
 }
 
@@ -171,11 +161,9 @@ Result<std::vector<core::Criterion>> criteria_field(const json& b) {
   for (const json& c : b["criteria"]) {
     if (!c.is_object())
       return Status::Invalid("each criterion must be an object with 'name' and 'weight_bps'");
-    auto name = name_field(c, "name", true);
-    if (!name.ok()) return name.status();
-    auto weight = int_field(c, "weight_bps", true);
-    if (!weight.ok()) return weight.status();
-    out.push_back({*name, *weight});
+    BERTH_ASSIGN_OR_RETURN(auto name, name_field(c, "name", true));
+    BERTH_ASSIGN_OR_RETURN(auto weight, int_field(c, "weight_bps", true));
+    out.push_back({name, weight});
   }
   return out;
 }
@@ -192,9 +180,7 @@ Result<core::RegistrationChange> registration_fields(const json& b) {
       {"jurisdiction", &change.jurisdiction}};
   for (auto [key, out] : fields) {
     if (!b.contains(key) || b[key].is_null()) continue;
-    auto value = str_field(b, key, true);
-    if (!value.ok()) return value.status();
-    *out = std::move(*value);
+    BERTH_ASSIGN_OR_RETURN(*out, str_field(b, key, true));
   }
   return change;
 }
@@ -226,59 +212,45 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
                                      bool for_submit) {
   core::JobRequest r;
   if (!b.contains("project")) return Status::Invalid("field 'project' is required");
-  auto p = find_project(e, b["project"], who);
-  if (!p.ok()) return p.status();
-  r.project = (*p)->id;
+  BERTH_ASSIGN_OR_RETURN(auto p, find_project(e, b["project"], who));
+  r.project = p->id;
   // Nodes chosen by name (Slurm's --nodelist and --exclude); the job runs on exactly the
   // required nodes, so "nodes" defaults to how many there are.
   for (auto [key, out] : {std::pair{"required_nodes", &r.node_names.required},
                           std::pair{"excluded_nodes", &r.node_names.excluded}}) {
-    auto names = node_names_field(b, key);
-    if (!names.ok()) return names.status();
-    *out = std::move(*names);
+    BERTH_ASSIGN_OR_RETURN(*out, node_names_field(b, key));
   }
   const int64_t default_nodes =
       r.node_names.required.empty() ? 1 : static_cast<int64_t>(r.node_names.required.size());
   // GPUs: "gpus" in all, or "gpus_per_node" on each of "nodes" (Slurm's --gpus and
   // --gpus-per-node); when both are given they must agree.
-  auto nodes = int_field(b, "nodes", false, default_nodes);
-  if (!nodes.ok()) return nodes.status();
-  if (*nodes < 1 || *nodes > 100'000)
-    return Status::Invalid("field 'nodes' must be 1 to 100000, got " + std::to_string(*nodes));
-  auto per_node = int_field(b, "gpus_per_node", false, 0);
-  if (!per_node.ok()) return per_node.status();
-  if (*per_node < 0 || *per_node > 64)
+  BERTH_ASSIGN_OR_RETURN(auto nodes, int_field(b, "nodes", false, default_nodes));
+  if (nodes < 1 || nodes > 100'000)
+    return Status::Invalid("field 'nodes' must be 1 to 100000, got " + std::to_string(nodes));
+  BERTH_ASSIGN_OR_RETURN(auto per_node, int_field(b, "gpus_per_node", false, 0));
+  if (per_node < 0 || per_node > 64)
     return Status::Invalid("field 'gpus_per_node' must be 1 to 64, got " +
-                           std::to_string(*per_node));
-  auto gpus = int_field(b, "gpus", *per_node == 0, *per_node * *nodes);
-  if (!gpus.ok()) return gpus.status();
-  if (*gpus < 1 || *gpus > 1'000'000)
-    return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(*gpus));
-  if (*per_node > 0 && *gpus != *per_node * *nodes)
-    return Status::Invalid("field 'gpus' is " + std::to_string(*gpus) +
-                           " but 'gpus_per_node' x 'nodes' is " +
-                           std::to_string(*per_node * *nodes));
-  r.gpus = static_cast<int>(*gpus);
-  r.nodes = static_cast<int>(*nodes);
-  auto limit = int_field(b, "time_limit_s", false, 0);
-  if (!limit.ok()) return limit.status();
-  if (*limit < 0) return Status::Invalid("field 'time_limit_s' must not be negative");
-  r.time_limit_s = *limit;
-  auto model = str_field(b, "gpu_model", false);
-  if (!model.ok()) return model.status();
-  r.gpu_model = *model;
-  auto part = str_field(b, "partition", false);
-  if (!part.ok()) return part.status();
-  r.partition = *part;
+                           std::to_string(per_node));
+  BERTH_ASSIGN_OR_RETURN(auto gpus, int_field(b, "gpus", per_node == 0, per_node * nodes));
+  if (gpus < 1 || gpus > 1'000'000)
+    return Status::Invalid("field 'gpus' must be at least 1, got " + std::to_string(gpus));
+  if (per_node > 0 && gpus != per_node * nodes)
+    return Status::Invalid("field 'gpus' is " + std::to_string(gpus) +
+                           " but 'gpus_per_node' x 'nodes' is " + std::to_string(per_node * nodes));
+  r.gpus = static_cast<int>(gpus);
+  r.nodes = static_cast<int>(nodes);
+  BERTH_ASSIGN_OR_RETURN(auto limit, int_field(b, "time_limit_s", false, 0));
+  if (limit < 0) return Status::Invalid("field 'time_limit_s' must not be negative");
+  r.time_limit_s = limit;
+  BERTH_ASSIGN_OR_RETURN(r.gpu_model, str_field(b, "gpu_model", false));
+  BERTH_ASSIGN_OR_RETURN(r.partition, str_field(b, "partition", false));
   auto tier = str_field(b, "tier", false, "normal");
   if (!tier.ok()) return tier.status();
   if (!core::parse_tier(*tier, &r.tier))
     return Status::Invalid("tier must be one of " + core::kTierNames.list() + ", got '" + *tier +
                            "'");
   if (!for_submit) return r;
-  auto name = name_field(b, "name", false, "job");
-  if (!name.ok()) return name.status();
-  r.name = *name;
+  BERTH_ASSIGN_OR_RETURN(r.name, name_field(b, "name", false, "job"));
   r.user = who.user;
   for (auto [key, flag] :
        {std::pair<const char*, bool*>{"requeue", &r.requeue}, {"hold", &r.hold}}) {
@@ -287,9 +259,8 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
       return Status::Invalid(std::string("field '") + key + "' must be true or false");
     *flag = b[key].get<bool>();
   }
-  auto dependency = str_field(b, "dependency", false);
-  if (!dependency.ok()) return dependency.status();
-  if (!dependency->empty() && !core::parse_dependencies(*dependency, &r.dependencies))
+  BERTH_ASSIGN_OR_RETURN(auto dependency, str_field(b, "dependency", false));
+  if (!dependency.empty() && !core::parse_dependencies(dependency, &r.dependencies))
     return Status::Invalid(
         "field 'dependency' must look like afterok:12[:13][,afterany:14] (afterok, afterany, "
         "afternotok)");
@@ -309,16 +280,14 @@ namespace {
 // warning signal before the time limit, and the CPU, memory and task requests kept for the node
 // agents (berth schedules GPUs only).
 Status slurm_launch_fields(const json& b, const std::string& workdir, json* l) {
-  auto submit_dir = str_field(b, "submit_dir", false, workdir);
-  if (!submit_dir.ok()) return submit_dir.status();
-  if (submit_dir->empty() || (*submit_dir)[0] != '/' || submit_dir->size() > 4096 ||
-      submit_dir->find('\0') != std::string::npos)
+  BERTH_ASSIGN_OR_RETURN(auto submit_dir, str_field(b, "submit_dir", false, workdir));
+  if (submit_dir.empty() || submit_dir[0] != '/' || submit_dir.size() > kMaxPathBytes ||
+      submit_dir.find('\0') != std::string::npos)
     return Status::Invalid("field 'submit_dir' must be an absolute path");
-  (*l)["submit_dir"] = *submit_dir;
-  auto signal = str_field(b, "signal", false);
-  if (!signal.ok()) return signal.status();
-  if (!signal->empty()) {
-    auto parsed = executor::parse_job_signal(*signal);
+  (*l)["submit_dir"] = submit_dir;
+  BERTH_ASSIGN_OR_RETURN(auto signal, str_field(b, "signal", false));
+  if (!signal.empty()) {
+    auto parsed = executor::parse_job_signal(signal);
     if (!parsed.ok()) return Status::Invalid("field 'signal': " + parsed.status().message());
     (*l)["signal"] = executor::format_job_signal(*parsed);
   }
@@ -345,29 +314,27 @@ Status slurm_launch_fields(const json& b, const std::string& workdir, json* l) {
 
 // The launch description kept with the job: where it runs and where its output goes.
 Result<json> launch_json(const json& b) {
-  auto workdir = str_field(b, "workdir", true);
-  if (!workdir.ok()) return workdir.status();
-  if (workdir->empty() || (*workdir)[0] != '/')
+  BERTH_ASSIGN_OR_RETURN(auto workdir, str_field(b, "workdir", true));
+  if (workdir.empty() || workdir[0] != '/')
     return Status::Invalid("field 'workdir' must be an absolute path");
-  auto out = str_field(b, "output", false, "berth-%j.out");
-  if (!out.ok()) return out.status();
-  auto err = str_field(b, "error", false, "");
-  if (!err.ok()) return err.status();
+  BERTH_ASSIGN_OR_RETURN(auto out, str_field(b, "output", false, "berth-%j.out"));
+  BERTH_ASSIGN_OR_RETURN(auto err, str_field(b, "error", false, ""));
   // Whether the directory exists, and whether the job's user may enter it, is the kernel's to
   // say when the job starts, as that user; here only what no file system accepts is refused.
   for (const auto& [field, path] :
-       {std::pair{"workdir", &*workdir}, std::pair{"output", &*out}, std::pair{"error", &*err}}) {
+       {std::pair{"workdir", &workdir}, std::pair{"output", &out}, std::pair{"error", &err}}) {
     if (path->find('\0') != std::string::npos)
       return Status::Invalid(std::string("field '") + field + "' contains a NUL byte");
-    if (path->size() > 4096)
-      return Status::Invalid(std::string("field '") + field + "' is longer than 4096 bytes");
+    if (path->size() > kMaxPathBytes)
+      return Status::Invalid(std::string("field '") + field + "' is longer than " +
+                             std::to_string(kMaxPathBytes) + " bytes");
   }
   auto absolute = [&](const std::string& p) {
-    return p.empty() || p[0] == '/' ? p : *workdir + "/" + p;
+    return p.empty() || p[0] == '/' ? p : workdir + "/" + p;
   };
-  json l = {{"workdir", *workdir},
-            {"stdout", absolute(*out)},
-            {"stderr", absolute(err->empty() ? *out : *err)}};
+  json l = {{"workdir", workdir},
+            {"stdout", absolute(out)},
+            {"stderr", absolute(err.empty() ? out : err)}};
   json args = json::array();
   if (b.contains("args") && !b["args"].is_null()) {
     if (!b["args"].is_array()) return Status::Invalid("field 'args' must be an array of strings");
@@ -399,7 +366,7 @@ Result<json> launch_json(const json& b) {
     }
   }
   l["env"] = env;
-  BERTH_RETURN_IF_ERROR(slurm_launch_fields(b, *workdir, &l));
+  BERTH_RETURN_IF_ERROR(slurm_launch_fields(b, workdir, &l));
   return l;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/civil.h"
 #include "common/money.h"
 #include "common/strings.h"
 #include "common/timefmt.h"
@@ -15,8 +16,6 @@ namespace berth::server {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr int64_t kMsPerHour = 3'600'000;
 
 json id_or_null(uint64_t id) { return id == 0 ? json(nullptr) : json(id); }
 

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/civil.h"
 #include "common/timefmt.h"
 #include "server/daemon.h"
 #include "server/log.h"
@@ -27,7 +28,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kMaxExpiryDays = 3650;
-constexpr int64_t kDayMs = 24 * 3600 * 1000;
 constexpr int kMaxIdDraws = 16;  // new tokens drawn until one's public id is not taken
 
 store::TokenRow to_row(const TokenInfo& t) {
@@ -67,16 +67,16 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
     int64_t unit_ms = 0;
     switch (text.back()) {
       case 's':
-        unit_ms = 1000;
+        unit_ms = kMsPerSecond;
         break;
       case 'm':
-        unit_ms = 60'000;
+        unit_ms = kMsPerMinute;
         break;
       case 'h':
-        unit_ms = 3'600'000;
+        unit_ms = kMsPerHour;
         break;
       case 'd':
-        unit_ms = kDayMs;
+        unit_ms = kMsPerDay;
         break;
       default:
         break;
@@ -84,7 +84,7 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
     if (unit_ms == 0 || n == 0)
       return Status::Invalid("field 'expires': '" + text +
                              "' is not a duration such as 30d, 12h, 90m or 45s");
-    if (n > kMaxExpiryDays * kDayMs / unit_ms)
+    if (n > kMaxExpiryDays * kMsPerDay / unit_ms)
       return Status::Invalid("field 'expires' is more than ten years ahead");
     at_ms = now_ms + n * unit_ms;
   } else {
@@ -97,7 +97,7 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
   }
   if (at_ms <= now_ms)
     return Status::Invalid("field 'expires': " + format_time_ms(at_ms) + " has already passed");
-  if (at_ms > now_ms + kMaxExpiryDays * kDayMs)
+  if (at_ms > now_ms + kMaxExpiryDays * kMsPerDay)
     return Status::Invalid("field 'expires' is more than ten years ahead");
   return at_ms;
 }
@@ -197,9 +197,9 @@ Status Daemon::save_tokens(const std::vector<TokenInfo>& changed) {
 // ids revoked.
 Result<Daemon::NewToken> Daemon::replace_admin_token(int64_t now_ms,
                                                      std::vector<std::string>* revoked) {
-  auto made = mint_token(Principal{"admin", Role::kAdmin, OrgId()}, kBerthdCreator, 0, now_ms);
-  if (!made.ok()) return made.status();
-  std::vector<TokenInfo> changed = {made->info};
+  BERTH_ASSIGN_OR_RETURN(
+      auto made, mint_token(Principal{"admin", Role::kAdmin, OrgId()}, kBerthdCreator, 0, now_ms));
+  std::vector<TokenInfo> changed = {made.info};
   for (TokenInfo t : tokens_.list()) {
     if (t.created_by != kBerthdCreator || !t.principal.admin() || t.revoked_ms != 0) continue;
     t.revoked_ms = now_ms;
@@ -210,7 +210,7 @@ Result<Daemon::NewToken> Daemon::replace_admin_token(int64_t now_ms,
   // written after the store took the new token, the old file is there and the next start,
   // finding it no longer valid, makes a fresh one.
   BERTH_RETURN_IF_ERROR(save_tokens(changed));
-  BERTH_RETURN_IF_ERROR(write_secret(admin_token_path(), made->secret));
+  BERTH_RETURN_IF_ERROR(write_secret(admin_token_path(), made.secret));
   return made;
 }
 
@@ -219,9 +219,8 @@ Result<Daemon::NewToken> Daemon::replace_admin_token(int64_t now_ms,
 // revoked, expired), the admin tokens berthd made before are revoked and a new one is written:
 // the documented recovery for a lost admin token, which never leaves a second one working.
 Status Daemon::ensure_admin_token() {
-  auto rows = core_->store().tokens();
-  if (!rows.ok()) return rows.status();
-  for (const store::TokenRow& r : *rows) tokens_.put(from_row(r));
+  BERTH_ASSIGN_OR_RETURN(auto rows, core_->store().tokens());
+  for (const store::TokenRow& r : rows) tokens_.put(from_row(r));
   const int64_t now = now_ms();
   const std::string path = admin_token_path();
   const std::string current = fs::exists(path) ? read_secret(path) : "";
@@ -232,19 +231,18 @@ Status Daemon::ensure_admin_token() {
   bool berthd_made_one = false;
   for (const TokenInfo& t : tokens_.list()) berthd_made_one |= t.created_by == kBerthdCreator;
   std::vector<std::string> revoked;
-  auto made = replace_admin_token(now, &revoked);
-  if (!made.ok()) return made.status();
+  BERTH_ASSIGN_OR_RETURN(auto made, replace_admin_token(now, &revoked));
   std::string ids;
   for (const std::string& id : revoked) ids += (ids.empty() ? "" : ", ") + id;
   core::Engine& engine = core_->engine();
   if (!berthd_made_one) {
-    engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made->info.id,
+    engine.record_access(core::Engine::AccessAction::kTokenCreate, "token " + made.info.id,
                          "the first admin token, written to " + path, now);
     log_info("admin token written to " + path);
   } else {
     const std::string why =
         current.empty() ? path + " was missing" : path + " held a token that no longer works";
-    engine.record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made->info.id,
+    engine.record_access(core::Engine::AccessAction::kAdminTokenRecover, "token " + made.info.id,
                          why + "; revoked " + (ids.empty() ? "none" : ids), now);
     log_warning(why + ": revoked the old admin token(s) (" + (ids.empty() ? "none live" : ids) +
                 ") and wrote a new one to " + path);

@@ -1,5 +1,6 @@
 #include "server/views.h"
 
+#include "common/limits.h"
 #include "common/money.h"
 #include "common/timefmt.h"
 #include "server/statement_views.h"
@@ -12,7 +13,6 @@ using core::Engine;
 // is never read again. The result stops growing past PATH_MAX bytes (4096): no longer path can be
 // opened, so the job then fails with "File name too long" instead of costing berthd memory.
 std::string expand_job_pattern(const std::string& pattern, const core::Job& job) {
-  constexpr size_t kMaxPathBytes = 4096;
   const std::string array =
       job.array_id.valid() ? std::to_string(job.array_id.value) : std::to_string(job.id.value);
   const std::string index = job.array_index >= 0 ? std::to_string(job.array_index) : "0";

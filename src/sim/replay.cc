@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/civil.h"
 #include "core/engine.h"
 #include "sim/policy_table.h"
 #include "sim/virtual_cluster.h"
@@ -23,7 +24,7 @@ class PoolReplay {
              int64_t total) {
     origin_ms_ = trace_.start_epoch_s > 0 ? trace_.start_epoch_s * 1000 : kDefaultOriginMs;
     // One partition longer than any job.
-    int64_t longest_s = 86'400;
+    int64_t longest_s = kSecondsPerDay;
     for (size_t i : jobs)
       longest_s = std::max({longest_s, trace_.jobs[i].runtime_s + 1, trace_.jobs[i].time_limit_s});
     cluster.partitions = {core::Partition{"sim", longest_s, longest_s, true, {}}};
@@ -122,7 +123,7 @@ class PoolReplay {
           it != config_.economics->tenants.end() ? it->second : config_.economics->others;
       if (m.award_minor > 0) {
         auto award = e.create_award(scheme_, project.id, m.award_minor, m.gpu_level, origin_ms_,
-                                    origin_ms_ + m.award_days * 86'400'000, vc_->now_ms());
+                                    origin_ms_ + m.award_days * kMsPerDay, vc_->now_ms());
         if (!award.ok())
           return Status::Invalid("economics: award for tenant '" + name +
                                  "': " + award.status().message());

@@ -44,6 +44,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/civil.h"
 #include "common/enum_names.h"
 #include "common/money.h"
 #include "common/status.h"
@@ -95,8 +96,8 @@ struct ReplayConfig {
   std::vector<std::pair<std::string, int>> pools;  // tenant -> nodes; empty: one shared cluster
   Policy policy = Policy::kDefault;
   Estimates estimates = Estimates::kPredict;
-  int64_t demote_after_gpu_s = 3600;     // default's least attained service (0: off)
-  int64_t restart_overhead_s = 30;       // a preempted job's restart from its checkpoint
+  int64_t demote_after_gpu_s = kSecondsPerHour;  // default's least attained service (0: off)
+  int64_t restart_overhead_s = 30;               // a preempted job's restart from its checkpoint
   int64_t preempt_exempt_s = 900;        // default: a run is not preempted in its first 15 minutes
   const Economics* economics = nullptr;  // optional
   std::function<void(int64_t done, int64_t total)> progress;  // called at most ~100 times

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "common/civil.h"
 #include "common/money.h"
 #include "common/strings.h"
 #include "sim/text.h"
@@ -28,9 +29,9 @@ std::string fmt(const char* format, double v) {
 // A duration for people: "45 s", "12.5 min", "3.2 h", "4.1 d".
 std::string human_duration(double s) {
   if (s < 120) return fmt("%.0f s", s);
-  if (s < 2 * 3600) return fmt("%.1f min", s / 60);
-  if (s < 2 * 86400) return fmt("%.1f h", s / 3600);
-  return fmt("%.1f d", s / 86400);
+  if (s < 2 * kSecondsPerHour) return fmt("%.1f min", s / kSecondsPerMinute);
+  if (s < 2 * kSecondsPerDay) return fmt("%.1f h", s / kSecondsPerHour);
+  return fmt("%.1f d", s / kSecondsPerDay);
 }
 
 std::string tenant_label(const std::string& t) { return t.empty() ? "(no tenant)" : t; }
@@ -41,9 +42,9 @@ struct TimeUnit {
   const char* name;
 };
 TimeUnit time_unit_for(double span_s) {
-  if (span_s <= 2 * 3600) return {60, "min"};
-  if (span_s <= 3 * 86400) return {3600, "h"};
-  return {86400, "days"};
+  if (span_s <= 2 * kSecondsPerHour) return {kSecondsPerMinute, "min"};
+  if (span_s <= 3 * kSecondsPerDay) return {kSecondsPerHour, "h"};
+  return {kSecondsPerDay, "days"};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,9 +227,15 @@ std::string wait_cdf_chart(const std::vector<PolicyRun>& runs) {
          0,
          std::ceil(std::log10(static_cast<double>(max_wait_s))),
          {}};
-  const std::pair<double, const char*> kMarks[] = {
-      {1, "1 s"},      {10, "10 s"},   {60, "1 min"},    {600, "10 min"},   {3600, "1 h"},
-      {36000, "10 h"}, {86400, "1 d"}, {864000, "10 d"}, {8640000, "100 d"}};
+  const std::pair<double, const char*> kMarks[] = {{1, "1 s"},
+                                                   {10, "10 s"},
+                                                   {kSecondsPerMinute, "1 min"},
+                                                   {10 * kSecondsPerMinute, "10 min"},
+                                                   {kSecondsPerHour, "1 h"},
+                                                   {10 * kSecondsPerHour, "10 h"},
+                                                   {kSecondsPerDay, "1 d"},
+                                                   {10 * kSecondsPerDay, "10 d"},
+                                                   {100 * kSecondsPerDay, "100 d"}};
   for (const auto& [s, label] : kMarks)
     if (std::log10(s) <= x.hi) x.ticks.emplace_back(std::log10(s), label);
   Axis y{"jobs started within that wait (%)", 0, 100, nice_ticks(0, 100, 5)};
@@ -283,9 +290,9 @@ std::string tenant_jct_chart(const std::vector<PolicyRun>& runs) {
       if (it != per[i].end())
         max_avg_s = std::max(max_avg_s, it->second.first / static_cast<double>(it->second.second));
     }
-  const TimeUnit unit = max_avg_s < 2 * 3600    ? TimeUnit{60, "min"}
-                        : max_avg_s < 3 * 86400 ? TimeUnit{3600, "h"}
-                                                : TimeUnit{86400, "days"};
+  const TimeUnit unit = max_avg_s < 2 * kSecondsPerHour  ? TimeUnit{kSecondsPerMinute, "min"}
+                        : max_avg_s < 3 * kSecondsPerDay ? TimeUnit{kSecondsPerHour, "h"}
+                                                         : TimeUnit{kSecondsPerDay, "days"};
   Axis x{cut ? "tenant (the " + std::to_string(kReportMaxTenantBars) + " with the most jobs, of " +
                    std::to_string(job_counts.size()) + ")"
              : "tenant",

@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include "common/civil.h"
+#include "common/strings.h"
 #include "sim/text.h"
 
 namespace berth::sim {
@@ -16,12 +18,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Splits a CSV line on ',' into `out` (reused to avoid allocations), trimming each field.
 void split_csv(std::string_view line, std::vector<std::string_view>* out) {
@@ -421,16 +417,6 @@ Result<Trace> read_swf(const std::string& path, std::string_view data,
 // ---------------------------------------------------------------------------------------------
 // Philly
 
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  // Howard Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar.
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 bool digits(std::string_view s, size_t at, size_t n, int64_t* out) {
   *out = 0;
   for (size_t i = at; i < at + n; ++i) {
@@ -451,12 +437,11 @@ std::optional<int64_t> parse_utc_timestamp_s(std::string_view s) {
   if (!digits(s, 0, 4, &y) || !digits(s, 5, 2, &mo) || !digits(s, 8, 2, &d) ||
       !digits(s, 11, 2, &h) || !digits(s, 14, 2, &mi) || !digits(s, 17, 2, &se))
     return std::nullopt;
-  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (mo < 1 || mo > 12) return std::nullopt;
-  if (d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
+  if (d < 1 || d > days_in_month(y, mo)) return std::nullopt;
   if (h > 23 || mi > 59 || se > 59) return std::nullopt;
-  return days_from_civil(y, mo, d) * 86'400 + h * 3600 + mi * 60 + se;
+  return days_from_civil(y, mo, d) * kSecondsPerDay + h * kSecondsPerHour + mi * kSecondsPerMinute +
+         se;
 }
 
 namespace {

@@ -12,6 +12,17 @@ TEST(Split, KeepsEmptyParts) {
   EXPECT_EQ(parts[1], "");
 }
 
+TEST(Trim, DropsTheGivenBlanksAtBothEndsOnly) {
+  EXPECT_EQ(trim(" \t a b \t"), "a b");
+  EXPECT_EQ(trim("a\r\n"), "a\r\n");  // spaces and tabs only, unless asked for more
+  EXPECT_EQ(trim(" a\r\n", kSpacesTabsAndLineEnds), "a");
+  EXPECT_EQ(trim("\v\f a \f", kAsciiWhitespace), "a");
+  EXPECT_EQ(trim("\v a", kSpacesTabsAndLineEnds), "\v a");
+  EXPECT_EQ(trim(" \t "), "");
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(trim("xx-yy-xx", "x"), "-yy-");
+}
+
 TEST(HtmlEscape, EscapesWhatCouldOpenATagOrCloseAnAttribute) {
   EXPECT_EQ(html_escape("plain"), "plain");
   EXPECT_EQ(html_escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
