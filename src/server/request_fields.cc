@@ -244,10 +244,9 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
   r.time_limit_s = limit;
   BERTH_ASSIGN_OR_RETURN(r.gpu_model, str_field(b, "gpu_model", false));
   BERTH_ASSIGN_OR_RETURN(r.partition, str_field(b, "partition", false));
-  auto tier = str_field(b, "tier", false, "normal");
-  if (!tier.ok()) return tier.status();
-  if (!core::parse_tier(*tier, &r.tier))
-    return Status::Invalid("tier must be one of " + core::kTierNames.list() + ", got '" + *tier +
+  BERTH_ASSIGN_OR_RETURN(const std::string tier, str_field(b, "tier", false, "normal"));
+  if (!core::parse_tier(tier, &r.tier))
+    return Status::Invalid("tier must be one of " + core::kTierNames.list() + ", got '" + tier +
                            "'");
   if (!for_submit) return r;
   BERTH_ASSIGN_OR_RETURN(r.name, name_field(b, "name", false, "job"));

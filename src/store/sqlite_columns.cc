@@ -17,15 +17,14 @@ std::string joined(const std::set<std::string>& names) {
 
 Status check_table_columns(sqlite3* db, const std::string& table,
                            const std::vector<std::string_view>& names) {
-  auto stmt = sqlite::Stmt::Prepare(db, "SELECT name FROM pragma_table_info(?)", false);
-  if (!stmt.ok()) return stmt.status();
-  stmt->bind_text(table);
+  BERTH_ASSIGN_OR_RETURN(auto stmt,
+                         sqlite::Stmt::Prepare(db, "SELECT name FROM pragma_table_info(?)", false));
+  stmt.bind_text(table);
   std::set<std::string> extra;
   while (true) {
-    auto row = stmt->step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    extra.insert(stmt->col_text());
+    BERTH_ASSIGN_OR_RETURN(const bool row, stmt.step());
+    if (!row) break;
+    extra.insert(stmt.col_text());
   }
   std::set<std::string> missing;
   for (std::string_view n : names) {

@@ -522,9 +522,7 @@ Status SqliteStore::prepare_statements() {
        insert_sql("submit_keys", column_names(submit_key_columns()), "user_name, org_id, key")},
   };
   for (const auto& s : statements) {
-    auto prepared = Stmt::Prepare(db, s.sql, /*persistent=*/true);
-    if (!prepared.ok()) return prepared.status();
-    *s.stmt = std::move(*prepared);
+    BERTH_ASSIGN_OR_RETURN(*s.stmt, Stmt::Prepare(db, s.sql, /*persistent=*/true));
   }
   return Status::Ok();
 }
@@ -636,25 +634,24 @@ Status SqliteStore::write_meta(const char* name, int64_t value) {
 }
 
 Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
-  auto del = prepare_once(db_.get(), "DELETE FROM nodes");
-  if (!del.ok()) return del.status();
-  auto ins = prepare_once(db_.get(), insert_sql("nodes", column_names(node_columns())));
-  if (!ins.ok()) return ins.status();
+  BERTH_ASSIGN_OR_RETURN(auto del, prepare_once(db_.get(), "DELETE FROM nodes"));
+  BERTH_ASSIGN_OR_RETURN(
+      auto ins, prepare_once(db_.get(), insert_sql("nodes", column_names(node_columns()))));
   return in_transaction("put nodes", [&]() -> Status {
-    BERTH_RETURN_IF_ERROR(del->run());
+    BERTH_RETURN_IF_ERROR(del.run());
     for (const core::Node& n : nodes)
-      BERTH_RETURN_IF_ERROR(write_row(*ins, node_columns(), n, "node"));
+      BERTH_RETURN_IF_ERROR(write_row(ins, node_columns(), n, "node"));
     return Status::Ok();
   });
 }
 
 Status SqliteStore::put_node_state(const std::string& name, core::NodeState state) {
-  auto s = prepare_once(db_.get(), "UPDATE nodes SET state = ? WHERE name = ?");
-  if (!s.ok()) return s.status();
+  BERTH_ASSIGN_OR_RETURN(auto s,
+                         prepare_once(db_.get(), "UPDATE nodes SET state = ? WHERE name = ?"));
   return in_transaction("put node state", [&]() -> Status {
-    s->bind_text(core::node_state_name(state)).bind_text(name);
-    BERTH_RETURN_IF_ERROR(s->run());
-    if (s->changes() == 0) return Status::NotFound("store: no node named '" + name + "'");
+    s.bind_text(core::node_state_name(state)).bind_text(name);
+    BERTH_RETURN_IF_ERROR(s.run());
+    if (s.changes() == 0) return Status::NotFound("store: no node named '" + name + "'");
     return Status::Ok();
   });
 }
@@ -662,14 +659,14 @@ Status SqliteStore::put_node_state(const std::string& name, core::NodeState stat
 Status SqliteStore::put_token(const TokenRow& row) { return put_tokens({row}); }
 
 Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
-  auto s =
-      prepare_once(db_.get(), insert_sql("tokens", column_names(token_columns()), "token_hash"));
-  if (!s.ok()) return s.status();
+  BERTH_ASSIGN_OR_RETURN(
+      auto s,
+      prepare_once(db_.get(), insert_sql("tokens", column_names(token_columns()), "token_hash")));
   return in_transaction("put tokens", [&]() -> Status {
     for (const TokenRow& row : rows) {
-      s->reset();
-      bind_columns(*s, token_columns(), row);
-      BERTH_RETURN_IF_ERROR(s->run());
+      s.reset();
+      bind_columns(s, token_columns(), row);
+      BERTH_RETURN_IF_ERROR(s.run());
     }
     return Status::Ok();
   });
