@@ -561,18 +561,18 @@ Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
   for (const core::AuditRecord& r : c.audit)
     BERTH_RETURN_IF_ERROR(write_row(insert_audit_, audit_columns(), r, "audit record"));
   for (const auto& [project, order] : c.funding_orders) {
-    BERTH_RETURN_IF_ERROR(
-        replace_rows(delete_funding_order_, insert_funding_order_, funding_order_columns(), project,
-                     order, "funding order of project", [&](AwardId award, int64_t position) {
-                       return FundingOrderRow{ProjectId(project), position, award};
-                     }));
+    BERTH_RETURN_IF_ERROR(replace_rows(
+        delete_funding_order_, insert_funding_order_, funding_order_columns(), project, order,
+        "funding order of project", [id = project](AwardId award, int64_t position) {
+          return FundingOrderRow{ProjectId(id), position, award};
+        }));
   }
   for (const auto& [scheme, criteria] : c.criteria) {
-    BERTH_RETURN_IF_ERROR(replace_rows(delete_criteria_, insert_criterion_, criterion_columns(),
-                                       scheme, criteria, "criteria of scheme",
-                                       [&](const core::Criterion& criterion, int64_t position) {
-                                         return CriterionRow{SchemeId(scheme), position, criterion};
-                                       }));
+    BERTH_RETURN_IF_ERROR(replace_rows(
+        delete_criteria_, insert_criterion_, criterion_columns(), scheme, criteria,
+        "criteria of scheme", [id = scheme](const core::Criterion& criterion, int64_t position) {
+          return CriterionRow{SchemeId(id), position, criterion};
+        }));
   }
   for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
   for (const core::ApplicationEvent& e : c.application_events) {
