@@ -345,4 +345,15 @@ void Cluster::set_state(NodeId id, NodeState state) {
   file(id.value - 1);
 }
 
+void Cluster::set_agent_record(NodeId id, const Node& from) {
+  BERTH_CHECK(node(id) != nullptr, "set_agent_record on an unknown node");
+  Node& n = nodes_[id.value - 1];
+  n.agent_version = from.agent_version;
+  n.address = from.address;
+  n.isolation = from.isolation;
+  n.last_heartbeat_ms = from.last_heartbeat_ms;
+  n.state_reason = from.state_reason;
+  n.silent_down = from.silent_down;
+}
+
 }  // namespace berth::core

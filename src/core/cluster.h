@@ -55,6 +55,10 @@ class Cluster {
   // Marks specific GPUs in use (restoring running jobs). Fails if one is taken or out of range.
   Status reserve(NodeId id, const std::vector<int>& gpu_ids);
   void set_state(NodeId id, NodeState state);
+  // Copies what a node's agent said and why the node is in its state (agent_version, address,
+  // isolation, last_heartbeat_ms, state_reason, silent_down) from `from`. The scheduler reads
+  // none of these, so nothing else changes.
+  void set_agent_record(NodeId id, const Node& from);
 
   // The free-capacity index, for placement in O(GPUs per node) rather than O(nodes).
   // Models are numbered 0..model_count()-1; -1 means "any model".

@@ -1,8 +1,8 @@
 // The Engine's frame: construction, the scheduling configuration's shares and limits, the
 // ledger helpers every area uses (accounts, transfers, holds, posts, the inflow bound), and
-// administration (organisations, projects, schemes, top-ups, node states, expiry). The other
-// areas live beside it: job_table.cc, job_lifecycle.cc, scheduling.cc, pricing.cc, awards.cc,
-// paperwork.cc, wallets.cc, audit_log.cc, persistence.cc and restore_jobs.cc.
+// administration (organisations, projects, schemes, top-ups, expiry). The other areas live
+// beside it: job_table.cc, job_lifecycle.cc, scheduling.cc, pricing.cc, awards.cc,
+// paperwork.cc, wallets.cc, audit_log.cc, node_agents.cc, persistence.cc and restore_jobs.cc.
 #include <algorithm>
 #include <limits>
 
@@ -307,41 +307,6 @@ Result<TopUp> Engine::top_up(ProjectId project, Minor amount_minor, const std::s
                reference.empty() ? "no payment reference" : "payment reference " + reference,
                now_ms);
   return topup;
-}
-
-Result<std::vector<JobId>> Engine::set_node_state(NodeId node, NodeState state, int64_t now_ms) {
-  if (!cluster_.node(node))
-    return Status::NotFound("node " + std::to_string(node.value) + " not found");
-  std::vector<JobId> ended;
-  if (state == NodeState::kDown) {
-    for (const Job& j : jobs_.all())
-      if (j.state == JobState::kRunning && j.runs_on(node)) ended.push_back(j.id);
-    JobEnd lost;
-    lost.lost = true;
-    for (JobId id : ended)
-      BERTH_CHECK(job_ended(id, lost, now_ms, now_ms).ok(), "end a running job");
-  }
-  cluster_.set_state(node, state);
-  return ended;
-}
-
-Result<std::vector<JobId>> Engine::change_node_state(NodeId node, NodeState state, int64_t now_ms) {
-  const Node* n = cluster_.node(node);
-  if (!n) return Status::NotFound("node " + std::to_string(node.value) + " not found");
-  const std::string subject = "node " + n->name;
-  const NodeState before = n->state;
-  auto ended = set_node_state(node, state, now_ms);
-  if (!ended.ok()) return ended;
-  static constexpr const char* kActions[] = {"node.resume", "node.drain", "node.down"};
-  static constexpr const char* kWas[] = {"was up", "was drained", "was down"};
-  std::string note = kWas[static_cast<int>(before)];
-  if (!ended->empty()) {
-    note += "; ended jobs";
-    for (size_t i = 0; i < ended->size(); ++i)
-      note += (i ? ", " : " ") + std::to_string((*ended)[i].value);
-  }
-  record_audit(kActions[static_cast<int>(state)], subject, 0, TransferId(), note, now_ms);
-  return ended;
 }
 
 size_t Engine::expire(int64_t now_ms) {

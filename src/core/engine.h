@@ -127,6 +127,17 @@ struct JobEnd {
   std::string reason;  // why, when known (e.g. it could not start); kept as Job::end_reason
 };
 
+// What an agent says about its node when it registers.
+struct AgentHello {
+  std::string agent_version;
+  std::string address;
+  std::string isolation;
+  std::string gpu_model;  // "" = not discovered (the configured model stands)
+  int gpus = 0;
+  int cpus = 0;
+  int64_t memory_mb = 0;
+};
+
 // A job Restore could not take back as it was stored, and what it did about it.
 struct SetAsideJob {
   JobId job;
@@ -182,7 +193,7 @@ class Engine {
   void record_access(AccessAction action, const std::string& subject, std::string note,
                      int64_t now_ms);
 
-  // ==== Administration: organisations, projects, schemes, top-ups, nodes (engine.cc) ====
+  // ==== Administration: organisations, projects, schemes, top-ups (engine.cc) ====
   Result<Org> create_org(const std::string& name, OrgKind kind, int64_t now_ms);
   // The same with its registration record: the fields given are trimmed and checked
   // (check_registration in funding.h); a given field that is empty is Invalid. Audited as
@@ -206,17 +217,47 @@ class Engine {
   // project and amount agree (replayed = true), and a Conflict otherwise.
   Result<TopUp> top_up(ProjectId project, Minor amount_minor, const std::string& reference,
                        int64_t now_ms, bool* replayed = nullptr);
-  // Marks a node up, drained (runs what it has, takes nothing new) or down. Going down ends
-  // its running jobs as lost: NODE_FAIL, or requeued if they asked, charged up to now.
-  // Returns the jobs that ended (the owner stops their processes).
-  Result<std::vector<JobId>> set_node_state(NodeId node, NodeState state, int64_t now_ms);
-  // The same, asked for by someone (the actor set by set_actor): recorded in the audit record as
-  // "node.drain", "node.down" or "node.resume" on "node NAME", with the jobs it ended. Restoring
-  // a stored state at start uses set_node_state, which records nothing.
-  Result<std::vector<JobId>> change_node_state(NodeId node, NodeState state, int64_t now_ms);
   // Expires pending transfers whose timeout passed, and returns to its fund what is left of each
   // award that has ended once no hold on it is open. Returns the transfers expired.
   size_t expire(int64_t now_ms);
+
+  // ==== Nodes and their agents (node_agents.cc) ====
+  // Marks a node up, drained (runs what it has, takes nothing new) or down. Going down ends
+  // its running jobs as lost: NODE_FAIL, or requeued if they asked, charged up to now.
+  // Returns the jobs that ended (the owner stops their processes). Records nothing, and leaves
+  // the node's state_reason and silent_down as they were.
+  Result<std::vector<JobId>> set_node_state(NodeId node, NodeState state, int64_t now_ms);
+  // The same, asked for by someone (the actor set by set_actor): recorded in the audit record as
+  // "node.drain", "node.down" or "node.resume" on "node NAME", with the jobs it ended and the
+  // reason. Drain and down keep `reason` (free text of at most kMaxReasonBytes, else Invalid) as
+  // the node's state_reason; resume clears it. Any of them clears silent_down: an
+  // administrator's down stays down when the agent registers.
+  Result<std::vector<JobId>> change_node_state(NodeId node, NodeState state, int64_t now_ms,
+                                               const std::string& reason = "");
+  // A stored node's state and what its agent last said (state, state_reason, silent_down,
+  // agent_version, address, isolation, last_heartbeat_ms) given to the configured node of the
+  // same name, as the owner does at start and after reloading the engine. Records nothing; a
+  // node stored down ends its running jobs as set_node_state does (none, when the rows were
+  // written together). NotFound when no configured node has that name.
+  Status restore_node(const Node& stored, int64_t now_ms);
+  // The agent of `node` registered at now_ms: records version, address, isolation and the
+  // heartbeat. A node down for silence (silent_down) comes back up (audit "node.resume", note
+  // "agent registered"). An agent reporting fewer GPUs, CPUs or memory than configured, or another
+  // (non-empty) GPU model, puts an up node in DRAIN with a reason naming what differs
+  // ("agent reports 4 GPUs, configured 8"; audit "node.drain"); the configured figures stay what
+  // is scheduled. An administrator's drain or down is left as it is. NotFound for an unknown id.
+  // Both audit records are berth's own steps, by "system".
+  Status agent_registered(NodeId node, const AgentHello& hello, int64_t now_ms);
+  // A heartbeat from the node's agent: last_heartbeat_ms = now_ms. NotFound for an unknown id.
+  Status node_heard(NodeId node, int64_t now_ms);
+  // Every node that has had an agent (last_heartbeat_ms > 0), is not down, and was last heard
+  // before now_ms - timeout_ms -- silence counted from max(last_heartbeat_ms, since_ms), since_ms
+  // being when this berthd opened, so each node gets a full timeout after a restart -- goes down:
+  // silent_down = true, state_reason "agent silent since 2026-12-05T10:04:05Z" (UTC, seconds),
+  // audit "node.down" by the system naming the jobs it ended, as change_node_state notes them.
+  // Its running jobs end lost (NODE_FAIL, or requeued if they asked), charged up to the last
+  // heartbeat (never before the job's start). Returns the jobs ended.
+  std::vector<JobId> expire_silent_nodes(int64_t now_ms, int64_t timeout_ms, int64_t since_ms);
 
   // ==== Awards and the order they pay in (awards.cc) ====
   // Grants an award: moves `amount_minor` from the scheme's fund to a new award account. It
@@ -424,6 +465,17 @@ class Engine {
   // adjustment) is refused once the ledger's turnover would pass half of int64_t, so that the
   // movements inside (holds, charges, refunds) always have room and never overflow.
   Status check_inflow(Minor amount_minor) const;
+
+  // ---- node_agents.cc ----
+  // Ends the running jobs on `node` as lost, each charged up to lost_at_ms (clamped to its
+  // start), with `reason` as their end reason. Returns them.
+  std::vector<JobId> end_jobs_on(NodeId node, int64_t lost_at_ms, const std::string& reason,
+                                 int64_t now_ms);
+  struct NodeChange;  // a node's new state, why, and how it is recorded
+  // Sets the node's state, state_reason and silent_down as `change` says (going down ends its
+  // running jobs as lost, charged up to change.lost_at_ms) and records it in the audit log.
+  // Returns the jobs ended.
+  std::vector<JobId> apply_node_change(const Node& node, const NodeChange& change, int64_t now_ms);
 
   // ---- audit_log.cc ----
   void record_audit(const std::string& action, const std::string& subject, Minor amount_minor,

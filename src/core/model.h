@@ -163,6 +163,14 @@ struct Node {
   NodeState state = NodeState::kUp;
   std::string domain;  // topology: its rack or NVLink domain ("" = none); a gang job is
                        // kept within one domain where possible
+  // What its agent last said (issue 13); empty / 0 while no agent has ever registered for it.
+  std::string agent_version;
+  std::string address;            // where its agent is reached (rank 0's MASTER_ADDR, later)
+  std::string isolation;          // how its agent boxes jobs ("cgroup1", "none (not root)")
+  int64_t last_heartbeat_ms = 0;  // last time its agent was heard (registration or heartbeat)
+  std::string state_reason;  // why it is drained or down ("agent silent since ...", an admin's)
+  bool silent_down = false;  // down because its agent went silent: up again when it registers
+  bool operator==(const Node&) const = default;
 };
 
 struct Partition {
