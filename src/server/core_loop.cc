@@ -212,7 +212,7 @@ Status CoreLoop::write_batch(int64_t now_ms, std::string* what) {
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i].state == stored_node_states_[i]) continue;
     *what = "recording the state of node " + nodes[i].name;
-    BERTH_RETURN_IF_ERROR(store_->put_node_state(nodes[i].name, nodes[i].state));
+    BERTH_RETURN_IF_ERROR(store_->put_node(nodes[i]));
     stored_node_states_[i] = nodes[i].state;
   }
   return Status::Ok();

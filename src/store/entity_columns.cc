@@ -20,6 +20,12 @@ const std::vector<NodeColumn>& node_columns() {
          if (!core::kNodeStateNames.parse_into(v.text, &n.state)) p.report("state", v.text);
        }},
       text_column<Node, P, &Node::domain>("domain"),
+      text_column<Node, P, &Node::agent_version>("agent_version"),
+      text_column<Node, P, &Node::address>("address"),
+      text_column<Node, P, &Node::isolation>("isolation"),
+      integer_column<Node, P, &Node::last_heartbeat_ms>("last_heartbeat_ms"),
+      text_column<Node, P, &Node::state_reason>("state_reason"),
+      integer_column<Node, P, &Node::silent_down>("silent_down"),
   };
   return columns;
 }

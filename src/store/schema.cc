@@ -389,6 +389,20 @@ ALTER TABLE jobs ADD COLUMN required_nodes TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN excluded_nodes TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Node agents (issue 13): what each node's agent last said (its version, the address it is
+// reached at, how it isolates jobs, when it was last heard: 0 for never), why the node is in
+// its state (an administrator's reason, or "agent silent since ...") and whether it is down
+// because its agent went silent (silent_down, 0/1). Older rows read as nodes no agent has
+// registered for, with no reason.
+constexpr const char* kNodeAgents = R"sql(
+ALTER TABLE nodes ADD COLUMN agent_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN address TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN isolation TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN last_heartbeat_ms INTEGER NOT NULL DEFAULT 0 CHECK (last_heartbeat_ms >= 0);
+ALTER TABLE nodes ADD COLUMN state_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN silent_down INTEGER NOT NULL DEFAULT 0 CHECK (silent_down IN (0, 1));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -403,6 +417,7 @@ constexpr Migration kMigrations[] = {
     {11, "job end reasons", kJobEndReasons},
     {12, "revocable tokens and idempotent submits", kTokensAndSubmitKeys},
     {13, "nodes chosen by a job's user", kChosenNodes},
+    {14, "node agents", kNodeAgents},
 };
 
 }  // namespace

@@ -70,6 +70,18 @@ std::string insert_sql(const char* table, const Names& columns, const char* key 
   return sql;
 }
 
+// "UPDATE table SET a = ?, b = ? WHERE key = ?": every column, then the key's value.
+template <typename Names>
+std::string update_sql(const char* table, const Names& columns, const char* key) {
+  std::string sql = std::string("UPDATE ") + table + " SET ";
+  bool first = true;
+  for (std::string_view c : columns) {
+    sql += (first ? "" : ", ") + std::string(c) + " = ?";
+    first = false;
+  }
+  return sql + " WHERE " + key + " = ?";
+}
+
 template <typename Names>
 std::string select_sql(const char* table, const Names& columns, const char* order_by) {
   return "SELECT " + join_columns(columns) + " FROM " + table + " ORDER BY " + order_by;
@@ -645,13 +657,14 @@ Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
   });
 }
 
-Status SqliteStore::put_node_state(const std::string& name, core::NodeState state) {
-  BERTH_ASSIGN_OR_RETURN(auto s,
-                         prepare_once(db_.get(), "UPDATE nodes SET state = ? WHERE name = ?"));
-  return in_transaction("put node state", [&]() -> Status {
-    s.bind_text(core::node_state_name(state)).bind_text(name);
+Status SqliteStore::put_node(const core::Node& node) {
+  BERTH_ASSIGN_OR_RETURN(
+      auto s, prepare_once(db_.get(), update_sql("nodes", column_names(node_columns()), "name")));
+  return in_transaction("put node", [&]() -> Status {
+    bind_columns(s, node_columns(), node);
+    s.bind_text(node.name);
     BERTH_RETURN_IF_ERROR(s.run());
-    if (s.changes() == 0) return Status::NotFound("store: no node named '" + name + "'");
+    if (s.changes() == 0) return Status::NotFound("store: no node named '" + node.name + "'");
     return Status::Ok();
   });
 }

@@ -9,7 +9,7 @@
 //   either every row and the meta counters are written, or nothing is (the database is
 //   exactly as before and the Status says why).
 // - load() reads everything back as a ChangeSet fit for core::Engine::Restore().
-// - Node states are kept apart from the ChangeSet (put_nodes, put_node_state, nodes()), since
+// - Node states are kept apart from the ChangeSet (put_nodes, put_node, nodes()), since
 //   the core does not report them as changes.
 // - Open() refuses a file that is not a sound SQLite database (PRAGMA quick_check), saying so
 //   and pointing at a restore from a backup, rather than failing later at the first write.
@@ -78,17 +78,17 @@ class SqliteStore final : public Store {
   Result<core::ChangeSet> load(int64_t* last_alive_ms) override;
 
   // Nodes. The nodes table holds the nodes of the running configuration with their state
-  // (up / drain / down) and domain. The configuration decides which nodes exist; the state is
-  // the administrator's, and outlives a restart: at start berthd reads the stored nodes with
-  // nodes(), gives each configured node of the same name its stored state, then writes the
-  // result with put_nodes(); after an administrator changes a node's state it records it with
-  // put_node_state().
+  // (up / drain / down), domain, the reason for the state and what their agents last said. The
+  // configuration decides which nodes exist; the rest outlives a restart: at start berthd reads
+  // the stored nodes with nodes(), gives each configured node of the same name what was stored,
+  // then writes the result with put_nodes(); after a node changes (an administrator's state,
+  // its agent registering, heard or silent) it records it with put_node().
 
-  // Replaces the nodes table with `nodes`, each with its state and domain, in one transaction.
+  // Replaces the nodes table with `nodes`, every field of each, in one transaction.
   Status put_nodes(const std::vector<core::Node>& nodes) override;
-  // Sets the state of the stored node named `name`, in its own small transaction.
+  // Writes every field of the stored node named node.name, in its own small transaction.
   // kNotFound (and nothing written) if no stored node has that name.
-  Status put_node_state(const std::string& name, core::NodeState state) override;
+  Status put_node(const core::Node& node) override;
   // The nodes table as last written, by id: an empty list before the first put_nodes. A state
   // this berth does not know is an error (kInternal) naming the node.
   Result<std::vector<core::Node>> nodes() override;

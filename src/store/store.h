@@ -55,13 +55,16 @@ class Store {
   // job_problems; any other row that cannot be read fails the load, naming it.
   virtual Result<core::ChangeSet> load(int64_t* last_alive_ms) = 0;
 
-  // The nodes of the running configuration with their states (up / drain / down) and domains.
-  // The configuration decides which nodes exist; an administrator's state outlives a restart:
-  // at start berthd reads nodes(), gives each configured node of the same name its stored
-  // state, then writes the result with put_nodes(); later changes go through put_node_state().
+  // The nodes of the running configuration with their states (up / drain / down), domains, the
+  // reasons for their states and what their agents last said. The configuration decides which
+  // nodes exist; the state and the rest outlive a restart: at start berthd reads nodes(), gives
+  // each configured node of the same name what was stored (Engine::restore_node), then writes
+  // the result with put_nodes(); later changes go through put_node().
   virtual Status put_nodes(const std::vector<core::Node>& nodes) = 0;
-  // kNotFound (and nothing written) when no stored node has that name.
-  virtual Status put_node_state(const std::string& name, core::NodeState state) = 0;
+  // Writes every field of the stored node named node.name (its state, state_reason,
+  // silent_down, agent_version, address, isolation, last_heartbeat_ms, ...). kNotFound (and
+  // nothing written) when no stored node has that name.
+  virtual Status put_node(const core::Node& node) = 0;
   // As last written, by id; empty before the first put_nodes.
   virtual Result<std::vector<core::Node>> nodes() = 0;
 

@@ -60,8 +60,8 @@ class FaultyStore final : public store::Store {
   Status put_nodes(const std::vector<core::Node>& nodes) override {
     return inner_->put_nodes(nodes);
   }
-  Status put_node_state(const std::string& name, core::NodeState state) override {
-    if (!fail_next_node_state_) return inner_->put_node_state(name, state);
+  Status put_node(const core::Node& node) override {
+    if (!fail_next_node_state_) return inner_->put_node(node);
     fail_next_node_state_ = false;
     return Status::Internal("database or disk is full (injected)");
   }

@@ -279,7 +279,7 @@ class RandomRestartTest : public ::testing::TestWithParam<uint64_t> {
     last_commit_ms_ = now_;
     for (const core::Node& n : engine_->cluster().nodes()) {
       if (stored_node_states_[n.id.value - 1] == n.state) continue;
-      ASSERT_TRUE(store_->put_node_state(n.name, n.state).ok());
+      ASSERT_TRUE(store_->put_node(n).ok());
       stored_node_states_[n.id.value - 1] = n.state;
     }
     acknowledge();

@@ -230,6 +230,12 @@ void expect_same(const core::Node& a, const core::Node& b) {
   EXPECT_EQ(a.memory_mb, b.memory_mb);
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.domain, b.domain);
+  EXPECT_EQ(a.agent_version, b.agent_version);
+  EXPECT_EQ(a.address, b.address);
+  EXPECT_EQ(a.isolation, b.isolation);
+  EXPECT_EQ(a.last_heartbeat_ms, b.last_heartbeat_ms);
+  EXPECT_EQ(a.state_reason, b.state_reason);
+  EXPECT_EQ(a.silent_down, b.silent_down);
 }
 
 template <typename T>
@@ -415,8 +421,11 @@ class SqliteStoreTest : public ::testing::Test {
     for (const Migration& m : migrations()) {
       if (m.version > version) break;
       exec(m.sql);
+      std::string description;  // as an SQL string: a quote doubled ("a job''s user")
+      for (const char* c = m.description; *c != '\0'; ++c)
+        description += *c == '\'' ? std::string("''") : std::string(1, *c);
       exec("INSERT INTO schema_version (version, description) VALUES (" +
-           std::to_string(m.version) + ", '" + m.description + "')");
+           std::to_string(m.version) + ", '" + description + "')");
     }
     for (const std::string& row : rows) exec(row);
     sqlite3_close(db);
@@ -1651,20 +1660,30 @@ TEST_F(SqliteStoreTest, NodesRoundTripWithTheirDomains) {
             (std::vector<std::string>{"n1|up|rack-a", "n2|drain|rack-a", "n3|down|"}));
 }
 
+// Two up 8-GPU H100 nodes: n1 in rack-a, n2 in `second_rack`.
+std::vector<core::Node> two_up_nodes(const std::string& second_rack) {
+  return {core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp, "rack-a"},
+          core::Node{NodeId(2), "n2", "H100", 8, 64, 512'000, core::NodeState::kUp, second_rack}};
+}
+
 // berthd's restart: the configured nodes are written again, each keeping the state an
 // administrator set before the restart.
 TEST_F(SqliteStoreTest, ANodeStatePersistsAcrossReopen) {
   store_ = open();
   ASSERT_NE(store_, nullptr);
-  std::vector<core::Node> configured = {
-      core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kUp, "rack-a"},
-      core::Node{NodeId(2), "n2", "H100", 8, 64, 512'000, core::NodeState::kUp, "rack-b"},
-  };
+  std::vector<core::Node> configured = two_up_nodes("rack-b");
   ASSERT_TRUE(store_->put_nodes(configured).ok());
-  ASSERT_TRUE(store_->put_node_state("n2", core::NodeState::kDrain).ok());
-  ASSERT_TRUE(store_->put_node_state("n1", core::NodeState::kDown).ok());
-  ASSERT_TRUE(store_->put_node_state("n1", core::NodeState::kUp).ok());
-  const Status missing = store_->put_node_state("n9", core::NodeState::kDown);
+  auto with_state = [&configured](size_t i, core::NodeState state) {
+    core::Node n = configured[i];
+    n.state = state;
+    return n;
+  };
+  ASSERT_TRUE(store_->put_node(with_state(1, core::NodeState::kDrain)).ok());
+  ASSERT_TRUE(store_->put_node(with_state(0, core::NodeState::kDown)).ok());
+  ASSERT_TRUE(store_->put_node(with_state(0, core::NodeState::kUp)).ok());
+  core::Node unknown = configured[0];
+  unknown.name = "n9";
+  const Status missing = store_->put_node(unknown);
   EXPECT_EQ(missing.code(), Code::kNotFound) << missing.ToString();
   EXPECT_NE(missing.message().find("'n9'"), std::string::npos) << missing.ToString();
   store_.reset();
@@ -1687,6 +1706,65 @@ TEST_F(SqliteStoreTest, ANodeStatePersistsAcrossReopen) {
   RawDb raw(path_);
   EXPECT_EQ(raw.rows("SELECT name, state, domain FROM nodes ORDER BY id"),
             (std::vector<std::string>{"n1|up|rack-a", "n2|drain|rack-c", "n3|up|"}));
+}
+
+// What a node's agent last said and why the node is in its state, written with put_node and
+// read back after a reopen; put_nodes keeps them too.
+TEST_F(SqliteStoreTest, NodesKeepTheirAgentsAndReasons) {
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  std::vector<core::Node> nodes = two_up_nodes("rack-a");
+  ASSERT_TRUE(store_->put_nodes(nodes).ok());
+  nodes[0].state = core::NodeState::kDown;
+  nodes[0].agent_version = "0.9.0";
+  nodes[0].address = "10.0.0.7";
+  nodes[0].isolation = "cgroup1";
+  nodes[0].last_heartbeat_ms = 1'800'000'000'000;
+  nodes[0].state_reason = "agent silent since 2027-01-15T08:00:00Z";
+  nodes[0].silent_down = true;
+  ASSERT_TRUE(store_->put_node(nodes[0]).ok());
+  nodes[1].state = core::NodeState::kDrain;
+  nodes[1].state_reason = "fan replaced";
+  ASSERT_TRUE(store_->put_node(nodes[1]).ok());
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto got = store_->nodes();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  expect_same_list("nodes", *got, nodes);
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.rows("SELECT name, state, agent_version, address, isolation, last_heartbeat_ms, "
+                       "state_reason, silent_down FROM nodes ORDER BY id"),
+              (std::vector<std::string>{"n1|down|0.9.0|10.0.0.7|cgroup1|1800000000000|agent "
+                                        "silent since 2027-01-15T08:00:00Z|1",
+                                        "n2|drain||||0|fan replaced|0"}));
+  }
+  ASSERT_TRUE(store_->put_nodes(*got).ok());
+  auto again = store_->nodes();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  expect_same_list("nodes", *again, nodes);
+}
+
+// A database written before migration 14 opens, and its nodes read as nodes no agent has
+// registered for, with no reason.
+TEST_F(SqliteStoreTest, MigratesNodesFromSchemaVersion13) {
+  write_old_database(13, {"INSERT INTO nodes (id, name, gpu_model, gpus, cpus, memory_mb, state, "
+                          "domain) VALUES (1, 'n1', 'H100', 8, 64, 512000, 'drain', 'rack-a')"});
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version(), migrations().back().version);
+  auto got = store_->nodes();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const std::vector<core::Node> want = {
+      core::Node{NodeId(1), "n1", "H100", 8, 64, 512'000, core::NodeState::kDrain, "rack-a"}};
+  expect_same_list("nodes", *got, want);
+  core::Node n = (*got)[0];
+  n.last_heartbeat_ms = 5;
+  n.silent_down = true;
+  ASSERT_TRUE(store_->put_node(n).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT last_heartbeat_ms, silent_down FROM nodes"), "5|1");
 }
 
 TEST_F(SqliteStoreTest, AnUnknownNodeStateIsReportedOnRead) {
