@@ -246,11 +246,16 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
   CLI::App* whoami = app.add_subcommand("whoami", "the user and role of the current token");
   on_run(whoami, ctx, [&ctx] { return run_whoami(ctx); });
   CLI::App* nodes = app.add_subcommand("nodes", "list nodes and their free GPUs");
-  on_run(nodes, ctx, [&ctx] { return run_listing(ctx, "/v1/nodes", "nodes", render_nodes); });
+  on_run(nodes, ctx, [&ctx] {
+    return run_listing(ctx, "/v1/nodes", "nodes", [&ctx](const nlohmann::json& list) {
+      return render_nodes(list, ctx.io().now_ms());
+    });
+  });
 
   struct NodeStateFlags {
     std::string state;
     std::string name;
+    std::string reason;
   };
   auto& nf = ctx.make<NodeStateFlags>();
   CLI::App* node =
@@ -260,9 +265,12 @@ void add_admin_commands(CLI::App& app, Context& ctx) {
       ->required()
       ->check(CLI::IsMember({"drain", "down", "resume", "up"}));
   node->add_option("name", nf.name, "node name")->required();
+  node->add_option("--reason", nf.reason,
+                   "why (kept with a drain or down, shown by `berth nodes`, audited)");
   on_run(node, ctx, [&ctx, &nf] {
-    BERTH_ASSIGN_OR_RETURN(auto reply, ctx.post("/v1/nodes/" + nf.name + "/state",
-                                                nlohmann::json{{"state", nf.state}}));
+    nlohmann::json body{{"state", nf.state}};
+    if (!nf.reason.empty()) body["reason"] = nf.reason;
+    BERTH_ASSIGN_OR_RETURN(auto reply, ctx.post("/v1/nodes/" + nf.name + "/state", body));
     const std::string state = reply.value("state", "?");
     std::string text = "Node " + nf.name + " is " + (state == "drain" ? "drained" : state);
     if (!reply.value("jobs_ended", nlohmann::json::array()).empty())

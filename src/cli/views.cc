@@ -299,8 +299,20 @@ std::string render_scheme_report(const json& r, const std::string& currency) {
   return out;
 }
 
-std::string render_nodes(const json& nodes) {
-  Table table({"NAME", "STATE", "MODEL", "GPUS", "FREE", "CPUS", "MEMORY_MB", "JOBS"});
+namespace {
+
+// "3s ago", "2h 5m ago": how long before now_ms a node's agent was last heard; "-" for never.
+std::string heartbeat_age(const json& node, int64_t now_ms) {
+  const Result<int64_t> heard = parse_time_ms(string_field(node, "last_heartbeat"));
+  if (!heard.ok()) return "-";
+  return format_human_duration(std::max<int64_t>(now_ms - *heard, 0) / 1000) + " ago";
+}
+
+}  // namespace
+
+std::string render_nodes(const json& nodes, int64_t now_ms) {
+  Table table({"NAME", "STATE", "MODEL", "GPUS", "FREE", "CPUS", "MEMORY_MB", "JOBS", "AGENT",
+               "HEARTBEAT", "REASON"});
   for (size_t c : {3, 4, 5, 6}) table.align_right(c);
   for (const json& node : nodes) {
     // A member is shown only their organisation's job ids, and how many others' run there.
@@ -309,9 +321,12 @@ std::string render_nodes(const json& nodes) {
     if (others > 0)
       jobs = (jobs == "-" ? "" : jobs + " ") + "+" + std::to_string(others) + " other" +
              (others == 1 ? "" : "s");
+    const std::string agent = string_field(node, "agent_version");
+    const std::string reason = string_field(node, "reason");
     table.add_row({cell(node, "name"), cell(node, "state"), cell(node, "gpu_model"),
                    cell(node, "gpus"), cell(node, "gpus_free"), cell(node, "cpus"),
-                   cell(node, "memory_mb"), jobs});
+                   cell(node, "memory_mb"), jobs, agent.empty() ? "-" : agent,
+                   heartbeat_age(node, now_ms), reason.empty() ? "-" : reason});
   }
   return table.render();
 }

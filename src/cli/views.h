@@ -39,7 +39,10 @@ std::string render_balances(const std::vector<nlohmann::json>& balances,
 std::string render_statement(const nlohmann::json& statement, const std::string& currency);
 // GET /v1/schemes/{s}/report, as a sheet of figures.
 std::string render_scheme_report(const nlohmann::json& report, const std::string& currency);
-std::string render_nodes(const nlohmann::json& nodes);
+// NAME STATE MODEL GPUS FREE CPUS MEMORY_MB JOBS AGENT HEARTBEAT REASON: AGENT is its agent's
+// version, HEARTBEAT how long before `now_ms` it was last heard ("3s ago"; "-" for never),
+// REASON why it is drained or down (last, as it may be long).
+std::string render_nodes(const nlohmann::json& nodes, int64_t now_ms);
 // ID TIME FROM TO AMOUNT CODE REF STATE: accounts by name (their id when the server names
 // none), and one state per row (transfer_state).
 std::string render_transfers(const nlohmann::json& transfers, const std::string& currency);

@@ -67,7 +67,8 @@ Reply set_node_state(Call& call) {
   if (state_text != "resume" && !core::kNodeStateNames.parse_into(state_text, &state))
     return fail(Status::Invalid("state must be " + core::kNodeStateNames.choices() + ", got '" +
                                 state_text + "'"));
-  BERTH_ASSIGN_OR_REPLY(ended, call.engine.change_node_state(n->id, state, call.now_ms));
+  BERTH_ASSIGN_OR_REPLY(reason, str_field(call.body, "reason", false));
+  BERTH_ASSIGN_OR_REPLY(ended, call.engine.change_node_state(n->id, state, call.now_ms, reason));
   for (JobId id : ended) call.terminate.push_back(id);  // their processes must go too
   std::vector<JobId> on_node;
   for (JobId id : call.engine.running_jobs())

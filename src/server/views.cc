@@ -298,6 +298,11 @@ json node_json(const Engine& e, const core::Node& n, const std::vector<JobId>& r
           {"cpus", n.cpus},
           {"memory_mb", n.memory_mb},
           {"state", core::node_state_name(n.state)},
+          {"reason", n.state_reason},
+          {"agent_version", n.agent_version},
+          {"address", n.address},
+          {"isolation", n.isolation},
+          {"last_heartbeat", time_json(n.last_heartbeat_ms)},
           {"jobs", jobs}};
 }
 

@@ -883,6 +883,28 @@ TEST_F(CliTest, ANodeDrainedIsSaidSo) {
                 json{{"name", "local"}, {"state", "up"}, {"jobs_ended", json::array()}});
   ASSERT_EQ(run({"node", "resume", "local"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "Node local is up\n");
+  EXPECT_EQ(server_.calls.back().body, (json{{"state", "resume"}}));
+}
+
+TEST_F(CliTest, ANodeDrainOrDownSendsItsReason) {
+  server_.reply("POST /v1/nodes/local/state",
+                json{{"name", "local"}, {"state", "down"}, {"jobs_ended", json::array()}});
+  ASSERT_EQ(run({"node", "down", "local", "--reason", "PSU failed"}), 0) << err_.str();
+  EXPECT_EQ(server_.calls.back().body, (json{{"state", "down"}, {"reason", "PSU failed"}}));
+  EXPECT_EQ(out_.str(), "Node local is down\n");
+}
+
+TEST_F(CliTest, NodesListTheirAgentsHeartbeatsAndReasons) {
+  server_.reply("GET /v1/nodes", json{{"nodes",
+                                       {{{"name", "h1"},
+                                         {"state", "drain"},
+                                         {"agent_version", "0.9.0"},
+                                         {"last_heartbeat", "2026-03-01T11:59:57Z"},
+                                         {"reason", "agent reports 4 GPUs, configured 8"}}}}});
+  ASSERT_EQ(run({"nodes"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("0.9.0  3s ago     agent reports 4 GPUs, configured 8\n"),
+            std::string::npos)
+      << out_.str();
 }
 
 TEST_F(CliTest, ReconcileStateDirReadsTheDatabaseThroughTheStoreWithoutAServer) {

@@ -70,10 +70,29 @@ TEST(Views, NodesShowOthersJobsAsACount) {
   const json nodes = {{{"name", "n1"}, {"jobs", json::array({3})}, {"other_jobs", 2}},
                       {{"name", "n2"}, {"jobs", json::array()}, {"other_jobs", 1}},
                       {{"name", "n3"}, {"jobs", json::array({4})}}};
-  const std::string out = render_nodes(nodes);
+  const std::string out = render_nodes(nodes, 0);
   EXPECT_NE(out.find("3 +2 others"), std::string::npos) << out;
-  EXPECT_NE(out.find("+1 other\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("  4\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("+1 other  "), std::string::npos) << out;
+  EXPECT_NE(out.find("  4    "), std::string::npos) << out;
+}
+
+TEST(Views, NodesShowTheirAgentItsLastHeartbeatAndTheReasonLast) {
+  const json nodes = {{{"name", "n1"},
+                       {"state", "down"},
+                       {"agent_version", "0.9.0"},
+                       {"last_heartbeat", "2026-03-01T11:58:57Z"},
+                       {"reason", "agent silent since 2026-03-01T11:58:57Z"}},
+                      {{"name", "n2"},
+                       {"state", "up"},
+                       {"agent_version", ""},
+                       {"last_heartbeat", nullptr},
+                       {"reason", ""}}};
+  const std::string out = render_nodes(nodes, *parse_time_ms("2026-03-01T12:00:00Z"));
+  EXPECT_EQ(out,
+            "NAME  STATE  MODEL  GPUS  FREE  CPUS  MEMORY_MB  JOBS  AGENT  HEARTBEAT  REASON\n"
+            "n1    down   -         -     -     -          -  -     0.9.0  1m 3s ago  agent "
+            "silent since 2026-03-01T11:58:57Z\n"
+            "n2    up     -         -     -     -          -  -     -      -          -\n");
 }
 
 TEST(Cell, RendersJsonValues) {
@@ -424,7 +443,7 @@ TEST(RenderListings, ToleratesMissingFields) {
           json::array({{{"name", "s"}, {"rate_bps", 9000}, {"eligible_kinds", {"startup"}}}}), "")
           .find("90%  startup"),
       std::string::npos);
-  EXPECT_NE(render_nodes(json::array({{{"name", "local"}, {"jobs", {12, 13}}}})).find("12,13"),
+  EXPECT_NE(render_nodes(json::array({{{"name", "local"}, {"jobs", {12, 13}}}}), 0).find("12,13"),
             std::string::npos);
   EXPECT_NE(render_transfers(json::array({{{"id", 4}, {"debit", 6}, {"flags", {"pending"}}}}), "")
                 .find("account 6"),

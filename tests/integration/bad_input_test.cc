@@ -433,6 +433,11 @@ std::vector<BadRequest> BadInputTest::table() const {
       {"POST", "/v1/nodes/nope/state", W::kAdmin, R"({"state":"down"})", 404, "nope"},
       {"POST", "/v1/nodes/local/state", W::kAdmin, R"({"state":"exploded"})", 400, "exploded"},
       {"POST", "/v1/nodes/local/state", W::kAdmin, "{}", 400, "'state'"},
+      {"POST", "/v1/nodes/local/state", W::kAdmin, R"({"state":"drain","reason":7})", 400,
+       "'reason'"},
+      {"POST", "/v1/nodes/local/state", W::kAdmin,
+       R"({"state":"drain","reason":")" + std::string(2001, 'x') + R"("})", 400,
+       "reason is 2001 bytes"},
       {"POST", "/v1/nodes/local/state", W::kMemberA, R"({"state":"down"})", 403, "admin"},
       {"GET", "/v1/reconcile", W::kMemberA, "", 403, "admin"},
   };

@@ -419,8 +419,12 @@ TEST(BerthdGang, NodeStatesAndGangPlacementsSurviveACrash) {
   Berthd daemon(dir + "/state", dir + "/berth.toml");
   daemon.start();
   for (const char* args : {"org create hku --kind university", "project create llm --org hku",
-                           "topup llm 100 --reference T1", "node drain x1"})
+                           "topup llm 100 --reference T1", "node drain x1 --reason rewiring"})
     ASSERT_EQ(berth_cli(daemon, args, "", work).exit_code, 0) << args;
+  const json drained = daemon.api("GET", "/v1/nodes").second["nodes"][0];
+  EXPECT_EQ(drained["reason"], "rewiring") << drained.dump();
+  EXPECT_EQ(drained["agent_version"], "") << drained.dump();
+  EXPECT_TRUE(drained["last_heartbeat"].is_null()) << drained.dump();
   const auto [status, submitted] = daemon.api("POST", "/v1/jobs",
                                               json{{"project", "llm"},
                                                    {"nodes", 2},
