@@ -1,10 +1,10 @@
 // berthd: the berth daemon. A thin main over the server library.
-#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <thread>
 
+#include "common/signals.h"
 #include "config/config.h"
 #include "server/daemon.h"
 #include "server/log.h"
@@ -51,13 +51,7 @@ int main(int argc, char** argv) {
   }
   if (!state_dir.empty()) config->state_dir = state_dir;
 
-  // SIGINT/SIGTERM stop the daemon in an orderly way; handled on a thread with sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = berth::block_stop_signals();
 
   auto daemon = berth::server::Daemon::Open(std::move(*config));
   if (!daemon.ok()) {

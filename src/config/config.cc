@@ -53,6 +53,13 @@ max_requests_per_connection = 1000
 max_connections = 10000           # beyond: new connections are closed at once
 max_connections_per_client = 256  # per client address, likewise
 
+# Node agents: berth-agent on each GPU node dials berthd here (gRPC). Empty: no agents, and
+# jobs run on this machine. An agent silent for node_timeout_s puts its node down.
+[agents]
+listen = ""                       # e.g. "0.0.0.0:8766"
+node_timeout_s = 60
+heartbeat_s = 5
+
 # The price list: per GPU-hour of each GPU model.
 [[gpu_models]]
 name = "H100"
@@ -127,9 +134,10 @@ Status bad(const std::string& origin, const std::string& what) {
   return Status::Invalid("configuration " + origin + ": " + what);
 }
 
-// A number of seconds (whole or fractional) in `table`, as milliseconds; `def_ms` when absent.
-Result<int64_t> seconds_ms(const toml::value& table, const char* key, int64_t def_ms,
-                           const std::string& origin) {
+// A number of seconds (whole or fractional) in `table` (named `section` in errors), as
+// milliseconds; `def_ms` when absent.
+Result<int64_t> seconds_ms(const toml::value& table, const char* section, const char* key,
+                           int64_t def_ms, const std::string& origin) {
   if (!table.contains(key)) return def_ms;
   const toml::value& v = toml::find(table, key);
   const double s = v.is_integer()    ? static_cast<double>(v.as_integer())
@@ -137,7 +145,8 @@ Result<int64_t> seconds_ms(const toml::value& table, const char* key, int64_t de
                                      : -1;
   if (!(s > 0 && s <= kSecondsPerDay))
     return bad(origin,
-               std::string("http.") + key + " must be a number of seconds above 0, at most 86400");
+               std::string(section) + "." + key +
+                   " must be a number of seconds above 0, at most 86400");
   return std::max<int64_t>(1, std::llround(s * 1000));
 }
 
@@ -156,7 +165,7 @@ Status parse_http(const toml::value& root, const std::string& origin, HttpLimits
   if (!root.contains("http")) return Status::Ok();
   const toml::value& t = toml::find(root, "http");
   auto ms = [&](const char* key, int64_t* out) -> Status {
-    BERTH_ASSIGN_OR_RETURN(*out, seconds_ms(t, key, *out, origin));
+    BERTH_ASSIGN_OR_RETURN(*out, seconds_ms(t, "http", key, *out, origin));
     return Status::Ok();
   };
   BERTH_RETURN_IF_ERROR(ms("header_timeout_s", &h->header_timeout_ms));
@@ -181,6 +190,22 @@ Status parse_http(const toml::value& root, const std::string& origin, HttpLimits
   h->max_requests_per_connection = static_cast<int>(*requests);
   h->max_connections = static_cast<int>(*conns);
   h->max_connections_per_client = static_cast<int>(*per_client);
+  return Status::Ok();
+}
+
+Status parse_agents(const toml::value& root, const std::string& origin, AgentsConfig* a) {
+  if (!root.contains("agents")) return Status::Ok();
+  const toml::value& t = toml::find(root, "agents");
+  a->listen = toml::find_or<std::string>(t, "listen", a->listen);
+  if (!a->listen.empty() && a->listen.rfind(':') == std::string::npos)
+    return bad(origin, "agents.listen must be host:port, got '" + a->listen + "'");
+  BERTH_ASSIGN_OR_RETURN(a->node_timeout_ms,
+                         seconds_ms(t, "agents", "node_timeout_s", a->node_timeout_ms, origin));
+  BERTH_ASSIGN_OR_RETURN(a->heartbeat_ms,
+                         seconds_ms(t, "agents", "heartbeat_s", a->heartbeat_ms, origin));
+  // Three heartbeats may be lost before a node is taken for silent.
+  if (a->heartbeat_ms * 3 > a->node_timeout_ms)
+    return bad(origin, "agents.heartbeat_s must be at most a third of agents.node_timeout_s");
   return Status::Ok();
 }
 
@@ -241,6 +266,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     if (c.job_user.empty()) return bad(origin, "jobs.user must name a Unix user");
   }
   BERTH_RETURN_IF_ERROR(parse_http(root, origin, &c.http));
+  BERTH_RETURN_IF_ERROR(parse_agents(root, origin, &c.agents));
   for (const auto& m : tables(root, "gpu_models")) {
     core::GpuPrice p;
     p.gpu_model = toml::find<std::string>(m, "name");

@@ -27,6 +27,15 @@ struct HttpLimits {
   int max_connections_per_client = 256;    // per client address, likewise
 };
 
+// Node agents ([agents]): where berthd listens for berth-agent, and when a silent one's node
+// goes down (src/agent/README.md).
+struct AgentsConfig {
+  std::string listen;                // host:port (port 0: any, written to berthd.agents-port);
+                                     // "" = no agents: jobs run on berthd's own machine
+  int64_t node_timeout_ms = 60'000;  // an agent silent this long puts its node down
+  int64_t heartbeat_ms = 5'000;      // how often each agent says it is alive
+};
+
 // Who the centre is, as its statements and tables name it ([centre] in the configuration).
 struct CentreConfig {
   std::string name = "berth GPU centre";  // heads every statement
@@ -55,6 +64,7 @@ struct DaemonConfig {
   std::string job_user = "nobody";
   bool allow_root_jobs = false;
   HttpLimits http;
+  AgentsConfig agents;
   core::ClusterConfig cluster;
   core::SchedulerConfig scheduling;
 };

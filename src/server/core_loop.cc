@@ -21,6 +21,18 @@ constexpr size_t kMaxBatch = 4096;           // tasks applied per batch
 constexpr int64_t kHeartbeatMs = 1000;       // the loop records it is alive at least this often
 constexpr int64_t kStopSlackMs = 5000;       // beyond the grace period, for the stopped jobs' exits
 constexpr size_t kMaxEndReasonBytes = 1000;  // a job's end reason is kept; the store allows 1024
+// A node's heartbeat alone is written when it moved this far past the stored one: a thousand
+// agents beating every 5 s would otherwise cost 200 writes a second. A restarted berthd charges
+// the jobs of a node that never came back up to the stored heartbeat, so at most this early.
+constexpr int64_t kStoredHeartbeatStepMs = 10'000;
+
+// Whether `node` differs from its stored row enough to be written (see above).
+bool must_store(const core::Node& node, const core::Node& stored) {
+  core::Node same_beat = node;
+  same_beat.last_heartbeat_ms = stored.last_heartbeat_ms;
+  return !(same_beat == stored) ||
+         node.last_heartbeat_ms - stored.last_heartbeat_ms >= kStoredHeartbeatStepMs;
+}
 
 // Bounds an executor's reason, cut on a UTF-8 character boundary.
 void bound_reason(std::string* reason) {
@@ -48,6 +60,7 @@ Result<std::unique_ptr<CoreLoop>> CoreLoop::Open(Settings settings,
                                                  const MakeExecutor& make_executor, Hooks hooks) {
   std::unique_ptr<CoreLoop> loop(
       new CoreLoop(std::move(settings), std::move(store), clock, std::move(hooks)));
+  loop->opened_ms_ = clock.now_ms();
   BERTH_RETURN_IF_ERROR(loop->load_engine(true));
   CoreLoop* self = loop.get();
   auto report = [self](const executor::JobExit& exit) { self->report_exit(exit); };
@@ -122,13 +135,11 @@ Status CoreLoop::restore_node_states(bool at_open) {
   BERTH_ASSIGN_OR_RETURN(auto stored, store_->nodes());
   const int64_t now = clock_.now_ms();
   for (const core::Node& s : stored) {
-    const core::Node* n = engine_->cluster().node_by_name(s.name);
-    if (n == nullptr || n->state == s.state) continue;
-    BERTH_RETURN_IF_ERROR(engine_->set_node_state(n->id, s.state, now).status());
+    const Status st = engine_->restore_node(s, now);
+    if (!st.ok() && st.code() != Code::kNotFound) return st;  // a node no longer configured
   }
   if (at_open) BERTH_RETURN_IF_ERROR(store_->put_nodes(engine_->cluster().nodes()));
-  stored_node_states_.clear();
-  for (const core::Node& n : engine_->cluster().nodes()) stored_node_states_.push_back(n.state);
+  stored_nodes_ = engine_->cluster().nodes();
   return Status::Ok();
 }
 
@@ -179,6 +190,9 @@ Status CoreLoop::run_batch() {
   apply_exits(exits, now);
   for (CoreTask& t : batch) t.run(ctx);
   engine_->expire(now);
+  if (settings_.node_timeout_ms > 0)
+    for (JobId id : engine_->expire_silent_nodes(now, settings_.node_timeout_ms, opened_ms_))
+      ctx.terminate.push_back(id);  // their processes must go too
   const std::vector<JobId> started = engine_->schedule(now);
   for (JobId id : engine_->take_preemptions()) ctx.terminate.push_back(id);
   std::string what;
@@ -199,8 +213,8 @@ void CoreLoop::apply_exits(const std::vector<executor::JobExit>& exits, int64_t 
   }
 }
 
-// The batch's changes (or a heartbeat), then the node states it changed (POST
-// /v1/nodes/{name}/state), all on disk before any reply. On failure *what names the write.
+// The batch's changes (or a heartbeat), then the nodes it changed (an administrator's state
+// and reason, what an agent said, a heartbeat as must_store says), all on disk before any reply. On failure *what names the write.
 Status CoreLoop::write_batch(int64_t now_ms, std::string* what) {
   const core::ChangeSet changes = engine_->drain_changes();
   if (!changes.empty() || now_ms - last_commit_ms_ >= kHeartbeatMs) {
@@ -210,10 +224,10 @@ Status CoreLoop::write_batch(int64_t now_ms, std::string* what) {
   }
   const std::vector<core::Node>& nodes = engine_->cluster().nodes();
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].state == stored_node_states_[i]) continue;
+    if (!must_store(nodes[i], stored_nodes_[i])) continue;
     *what = "recording the state of node " + nodes[i].name;
     BERTH_RETURN_IF_ERROR(store_->put_node(nodes[i]));
-    stored_node_states_[i] = nodes[i].state;
+    stored_nodes_[i] = nodes[i];
   }
   return Status::Ok();
 }

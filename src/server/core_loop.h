@@ -13,7 +13,10 @@
 //   while berthd was down: jobs RUNNING in the store, whose supervisor is gone, have their
 //   processes stopped (Hooks::stop_orphans) and end as NODE_FAIL (or are requeued), charged up
 //   to the store's last-alive mark; this is committed before Open returns, so a later restart
-//   does not settle them again. Then each configured node takes its stored state.
+//   does not settle them again. Then each configured node takes its stored state, reason and
+//   what its agent last said (Engine::restore_node).
+// - With Settings::node_timeout_ms, each batch puts down the nodes whose agents are silent
+//   (Engine::expire_silent_nodes) and stops their jobs' processes.
 // - A failed write to the store acknowledges nothing: Hooks::store_failed is told first (berthd
 //   stops there, exit 70); if it returns, the engine is reloaded from the store, the batch's
 //   tasks are told the error, the batch's job exits are kept for the next batch, and nothing
@@ -74,6 +77,9 @@ class CoreLoop {
     core::ClusterConfig cluster;
     core::SchedulerConfig scheduling;
     LaunchSettings launch;  // how a started job becomes what the executor runs; its grace_ms
+    // A node whose agent is silent this long goes down (Engine::expire_silent_nodes), counted
+    // from the agent's last heartbeat or this loop's open, whichever is later; 0: never.
+    int64_t node_timeout_ms = 0;
   };
   // The loop's effects outside the engine, store and executor, given by its owner.
   struct Hooks {
@@ -155,7 +161,8 @@ class CoreLoop {
   std::unique_ptr<executor::LaunchQueue> launcher_;  // after executor_: destroyed before it
   int64_t last_commit_ms_ = 0;
   // What the nodes table holds, in cluster().nodes() order.
-  std::vector<core::NodeState> stored_node_states_;
+  std::vector<core::Node> stored_nodes_;
+  int64_t opened_ms_ = 0;  // when Open was called: a node's silence counts from here at the latest
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -177,7 +177,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   hooks.store_failed = stop_on_store_failure;
   BERTH_ASSIGN_OR_RETURN(
       d->core_,
-      CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch}, std::move(seams.store),
+      CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch,
+                                        c.agents.listen.empty() ? 0 : c.agents.node_timeout_ms},
+                     std::move(seams.store),
                      *d->clock_, seams.make_executor, std::move(hooks)));
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
   return d;
@@ -207,6 +209,12 @@ Status Daemon::run() {
                                           std::to_string(config_.listen_port) + ": " +
                                           port.status().message());
   port_ = *port;
+  if (!config_.agents.listen.empty()) {
+    BERTH_ASSIGN_OR_RETURN(agents_, AgentServer::Start(*core_, config_.agents));
+    { std::ofstream(state_dir_ + "/berthd.agents-port") << agents_->port() << "\n"; }
+    log_info("listening for agents on " + config_.agents.listen + " (port " +
+             std::to_string(agents_->port()) + ")");
+  }
   { std::ofstream(state_dir_ + "/berthd.port") << port_ << "\n"; }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -219,6 +227,7 @@ Status Daemon::run() {
   frontend_->run();
   stop();
   core_->join();
+  if (agents_) agents_->shutdown();
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@
 #include "core/engine.h"
 #include "server/auth.h"
 #include "config/config.h"
+#include "server/agents/agent_service.h"
 #include "server/core_loop.h"
 #include "store/store.h"
 
@@ -121,6 +122,9 @@ class Daemon {
   DaemonConfig config_;
   std::string state_dir_;  // absolute
   std::unique_ptr<Clock> clock_;
+  // Shut down in run() once the core thread has ended, so that no agent's message reaches a
+  // core loop that is gone; destroyed after core_, whose orderly stop still answers its tasks.
+  std::unique_ptr<AgentServer> agents_;
   std::unique_ptr<CoreLoop> core_;  // after clock_, which it reads: destroyed before it
   std::string run_marker_;          // BERTH_RUN of this state dir's jobs
   TokenTable tokens_;

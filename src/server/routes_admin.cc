@@ -2,6 +2,7 @@
 // reconciliation of the books.
 #include <httplib.h>
 
+#include "common/version.h"
 #include "core/reconcile.h"
 #include "server/request_fields.h"
 #include "server/routes.h"
@@ -21,7 +22,7 @@ void serve_health(Daemon& d, const httplib::Request&, httplib::Response& res) {
                        {"currency", config.currency},
                        {"currency_symbol", currency_shown(config)},
                        {"centre", centre},
-                       {"version", "0.1.0"}}
+                       {"version", kBerthVersion}}
                       .dump(),
                   "application/json");
 }

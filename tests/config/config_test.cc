@@ -45,6 +45,37 @@ TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
       << empty.status().message();
 }
 
+TEST(ConfigTest, AgentsAreOffByDefaultAndTheirTimesAreChecked) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->agents.listen, "");
+  EXPECT_EQ(c->agents.node_timeout_ms, 60'000);
+  EXPECT_EQ(c->agents.heartbeat_ms, 5'000);
+  const std::string rest =
+      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
+      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+  auto set = parse_config(
+      "[agents]\nlisten = \"0.0.0.0:8766\"\nnode_timeout_s = 30\nheartbeat_s = 2.5\n" + rest,
+      "centre.toml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->agents.listen, "0.0.0.0:8766");
+  EXPECT_EQ(set->agents.node_timeout_ms, 30'000);
+  EXPECT_EQ(set->agents.heartbeat_ms, 2'500);
+  auto often = parse_config("[agents]\nnode_timeout_s = 10\nheartbeat_s = 4\n" + rest, "c.toml");
+  ASSERT_FALSE(often.ok());
+  EXPECT_NE(often.status().message().find("agents.heartbeat_s must be at most a third"),
+            std::string::npos)
+      << often.status().message();
+  auto zero = parse_config("[agents]\nnode_timeout_s = 0\n" + rest, "c.toml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("agents.node_timeout_s must be a number of seconds"),
+            std::string::npos)
+      << zero.status().message();
+  auto no_port = parse_config("[agents]\nlisten = \"ctl1\"\n" + rest, "c.toml");
+  ASSERT_FALSE(no_port.ok());
+  EXPECT_NE(no_port.status().message().find("agents.listen must be host:port"), std::string::npos);
+}
+
 // toml::find_or returns a reference to its default: a configuration without the optional
 // arrays of tables once read a destroyed temporary (found by tests/fuzz/config_fuzz).
 TEST(ConfigTest, OptionalTablesMayBeAbsent) {

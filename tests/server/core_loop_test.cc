@@ -37,8 +37,10 @@ class CoreLoopTest : public ::testing::Test {
     ASSERT_TRUE(sqlite.ok()) << sqlite.status().ToString();
     auto faulty = std::make_unique<FaultyStore>(std::move(*sqlite));
     store_ = faulty.get();
-    CoreLoop::Settings settings{
-        core::one_node(), {}, LaunchSettings{dir_, "test-run", false, "", false, 1000}};
+    CoreLoop::Settings settings{core::one_node(),
+                                {},
+                                LaunchSettings{dir_, "test-run", false, "", false, 1000},
+                                node_timeout_ms_};
     CoreLoop::Hooks hooks;
     hooks.stop_orphans = [this](const std::set<uint64_t>& jobs) { orphans_.push_back(jobs); };
     hooks.store_failed = [this](const std::string& what, const Status&, store::Store&) {
@@ -100,6 +102,21 @@ class CoreLoopTest : public ::testing::Test {
   }
 
   const core::Job& job(JobId id) { return *loop_->engine().job(id); }
+  const core::Node& h1() { return *loop_->engine().cluster().node_by_name("h1"); }
+  // h1's agent registers (with the configured figures) or beats, in one batch.
+  void agent_registers() {
+    ASSERT_TRUE(step([&](CoreContext& c) {
+                  const core::Node& n = h1();
+                  core::AgentHello hello{"0.1.0", "10.0.0.1", "none",     n.gpu_model,
+                                         n.gpus,  n.cpus,     n.memory_mb};
+                  ASSERT_TRUE(c.engine.agent_registered(n.id, hello, c.now_ms).ok());
+                }).ok());
+  }
+  void agent_beats() {
+    ASSERT_TRUE(step([&](CoreContext& c) {
+                  ASSERT_TRUE(c.engine.node_heard(h1().id, c.now_ms).ok());
+                }).ok());
+  }
   Minor wallet_available() {
     const core::Engine& e = loop_->engine();
     return e.ledger().account(e.funding().project(project_)->wallet)->available();
@@ -118,6 +135,7 @@ class CoreLoopTest : public ::testing::Test {
   std::vector<std::set<uint64_t>> orphans_;
   std::vector<std::string> failed_;
   ProjectId project_;
+  int64_t node_timeout_ms_ = 0;
 };
 
 TEST_F(CoreLoopTest, ABatchIsAcknowledgedAndItsJobsLaunchedOnlyOnceCommitted) {
@@ -286,6 +304,69 @@ TEST_F(CoreLoopTest, TheCoreThreadAnswersAfterEachCommitAndStopsInOrder) {
   EXPECT_EQ(job(id).cost_minor, cost_of(30 * kMinute));
   expect_books_verify();
 }
+
+class CoreLoopAgentsTest : public CoreLoopTest {
+ protected:
+  CoreLoopAgentsTest() { node_timeout_ms_ = kMinute; }
+};
+
+TEST_F(CoreLoopAgentsTest, ASilentAgentsNodeGoesDownItsJobStoppedAndChargedToTheHeartbeat) {
+  open();
+  fund();
+  agent_registers();
+  const JobId id = start_job();
+  clock_.advance_ms(5 * kMinute);
+  agent_beats();
+  const int64_t heard_ms = clock_.now_ms();
+  clock_.advance_ms(kMinute);
+  ASSERT_TRUE(step().ok());
+  EXPECT_EQ(h1().state, core::NodeState::kUp) << "silent for the timeout, not longer";
+  clock_.advance_ms(1);
+  ASSERT_TRUE(step().ok());
+  EXPECT_EQ(h1().state, core::NodeState::kDown);
+  EXPECT_TRUE(h1().silent_down);
+  EXPECT_EQ(job(id).state, core::JobState::kNodeFail);
+  EXPECT_EQ(job(id).end_ms, heard_ms);
+  EXPECT_EQ(job(id).cost_minor, cost_of(5 * kMinute));
+  EXPECT_EQ(executor_->stopped(), std::vector<JobId>{id}) << "its processes are stopped";
+  expect_books_verify();
+  // The node's row was written with the batch: a restart finds it down, saying why.
+  open();
+  EXPECT_EQ(h1().state, core::NodeState::kDown);
+  EXPECT_TRUE(h1().silent_down);
+  EXPECT_NE(h1().state_reason.find("agent silent since"), std::string::npos) << h1().state_reason;
+}
+
+TEST_F(CoreLoopAgentsTest, EachNodeHasAFullTimeoutAfterARestart) {
+  open();
+  agent_registers();
+  clock_.advance_ms(10 * kMinute);  // berthd was down for all of it: no batch ran
+  open();
+  ASSERT_TRUE(step().ok());
+  EXPECT_EQ(h1().state, core::NodeState::kUp);
+  clock_.advance_ms(kMinute + 1);
+  ASSERT_TRUE(step().ok());
+  EXPECT_EQ(h1().state, core::NodeState::kDown);
+}
+
+TEST_F(CoreLoopAgentsTest, AHeartbeatAloneIsWrittenOnlyOnceItMovedTenSeconds) {
+  open();
+  agent_registers();
+  const int64_t registered_ms = clock_.now_ms();
+  clock_.advance_ms(9'999);
+  agent_beats();
+  EXPECT_EQ(h1().last_heartbeat_ms, clock_.now_ms());
+  open();
+  EXPECT_EQ(h1().last_heartbeat_ms, registered_ms) << "not written";
+  clock_.advance_ms(10'000);
+  agent_beats();
+  const int64_t written_ms = clock_.now_ms();
+  open();
+  EXPECT_EQ(h1().last_heartbeat_ms, written_ms);
+  EXPECT_EQ(h1().agent_version, "0.1.0");
+  EXPECT_EQ(h1().address, "10.0.0.1");
+}
+
 
 }  // namespace
 }  // namespace berth::server

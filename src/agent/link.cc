@@ -1,0 +1,211 @@
+#include "agent/link.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+#include "common/version.h"
+#include "proto/agent.grpc.pb.h"
+#include "proto/protocol.h"
+
+namespace berth::agent {
+namespace {
+
+namespace pb = ::berth::agent::v1;
+
+constexpr int64_t kFirstRetryMs = 100;
+constexpr int64_t kMaxRetryMs = 5'000;
+// A refusal's wait when berthd names none, and the bounds of one it names.
+constexpr int64_t kRefusedRetryMs = 60'000;
+constexpr int64_t kMinRefusedRetryMs = 1'000;
+constexpr int64_t kMaxRefusedRetryMs = 600'000;
+// Heartbeats berthd asks for outside these bounds are taken at the bound.
+constexpr int64_t kMinHeartbeatMs = 100;
+constexpr int64_t kMaxHeartbeatMs = 60'000;
+
+pb::FromAgent registration(const AgentConfig& c, const NodeFacts& f) {
+  pb::FromAgent m;
+  pb::Register* r = m.mutable_register_();
+  r->set_protocol(proto::kAgentProtocol);
+  r->set_agent_version(kBerthVersion);
+  r->set_node(c.node);
+  for (int i = 0; i < f.gpus; ++i) {
+    pb::Gpu* g = r->add_gpus();
+    g->set_index(i);
+    g->set_model(f.gpu_model);
+  }
+  r->set_gpu_model(f.gpu_model);
+  r->set_cpus(f.cpus);
+  r->set_memory_mb(f.memory_mb);
+  r->set_domain(c.domain);
+  r->set_address(c.address);
+  r->set_isolation(f.isolation);
+  return m;
+}
+
+const char* why_name(pb::Refused::Why why) {
+  switch (why) {
+    case pb::Refused::VERSION:
+      return "protocol version";
+    case pb::Refused::NOT_LEADER:
+      return "not the leader";
+    case pb::Refused::UNKNOWN_NODE:
+      return "unknown node";
+    case pb::Refused::STALE_EPOCH:
+      return "stale controller";
+    case pb::Refused::NOT_REGISTERED:
+      return "not registered";
+    case pb::Refused::DUPLICATE:
+      return "another agent holds the node";
+    default:
+      return "refused";
+  }
+}
+
+}  // namespace
+
+NodeFacts discover_node(const AgentConfig& c) {
+  NodeFacts f;
+  f.gpus = c.gpus;
+  f.gpu_model = c.gpu_model;
+  f.cpus = c.cpus > 0 ? c.cpus : static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+  f.memory_mb = c.memory_mb > 0 ? c.memory_mb
+                                : static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) *
+                                      ::sysconf(_SC_PAGESIZE) / (1024 * 1024);
+  // Jobs are not launched by agents yet (src/agent/README.md §8, steps 2 and 4).
+  f.isolation = "none";
+  return f;
+}
+
+Link::Link(AgentConfig config, NodeFacts facts)
+    : config_(std::move(config)),
+      facts_(std::move(facts)),
+      backoff_(kFirstRetryMs, kMaxRetryMs,
+               static_cast<uint64_t>(::getpid()) ^ static_cast<uint64_t>(::time(nullptr))) {}
+
+Link::~Link() = default;
+
+void Link::stop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = true;
+  if (current_) current_->TryCancel();
+  wake_.notify_all();
+}
+
+bool Link::wait_ms(int64_t ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  wake_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping_; });
+  return !stopping_;
+}
+
+void Link::run() {
+  for (size_t i = 0;; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    const std::string& server = config_.servers[i % config_.servers.size()];
+    const Ended ended = session(server);
+    const int64_t wait = ended.retry_ms > 0 ? ended.retry_ms : backoff_.next_ms();
+    spdlog::warn("{}: {}; dialling again in {} ms", server, ended.why, wait);
+    if (!wait_ms(wait)) return;
+  }
+}
+
+Link::Ended Link::session(const std::string& server) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
+  auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  auto stub = pb::Controller::NewStub(channel);
+  grpc::ClientContext ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return {"stopping"};
+    current_ = &ctx;
+  }
+  struct Forget {  // stop() must not cancel a context that is gone
+    Link* link;
+    ~Forget() {
+      std::lock_guard<std::mutex> lock(link->mu_);
+      link->current_ = nullptr;
+    }
+  } forget{this};
+
+  auto stream = stub->Connect(&ctx);
+  Ended ended{"the stream closed"};
+  pb::ToAgent in;
+  if (!stream->Write(registration(config_, facts_)) || !stream->Read(&in)) {
+    const grpc::Status st = stream->Finish();
+    return {"cannot reach berthd: " + st.error_message()};
+  }
+  if (in.has_refused()) {
+    const pb::Refused& r = in.refused();
+    spdlog::error("berthd at {} refused node {} ({}): {}", server, config_.node, why_name(r.why()),
+                  r.message());
+    const int64_t retry = r.retry_ms() > 0 ? r.retry_ms() : kRefusedRetryMs;
+    ctx.TryCancel();
+    stream->Finish();
+    return {"refused", std::clamp(retry, kMinRefusedRetryMs, kMaxRefusedRetryMs)};
+  }
+  if (!in.has_registered()) {
+    ctx.TryCancel();
+    stream->Finish();
+    return {"berthd answered the registration with something else"};
+  }
+  backoff_.reset();
+  const int64_t beat_ms =
+      std::clamp<int64_t>(in.registered().heartbeat_ms(), kMinHeartbeatMs, kMaxHeartbeatMs);
+  spdlog::info("registered node {} with berthd at {} (heartbeat every {} ms)", config_.node, server,
+               beat_ms);
+
+  std::mutex beats_mu;
+  std::condition_variable beats_wake;
+  Heartbeats beats;
+  bool reading = true;
+  std::thread writer([&] {
+    std::unique_lock<std::mutex> lock(beats_mu);
+    while (reading) {
+      if (beats.silent()) {
+        spdlog::warn("berthd at {} acknowledged no heartbeat since #{}", server, beats.acked_seq());
+        ctx.TryCancel();
+        return;
+      }
+      pb::FromAgent beat;
+      beat.mutable_heartbeat()->set_seq(beats.next());
+      lock.unlock();
+      const bool written = stream->Write(beat);
+      lock.lock();
+      if (!written) return;
+      beats_wake.wait_for(lock, std::chrono::milliseconds(beat_ms), [&] { return !reading; });
+    }
+  });
+  while (stream->Read(&in)) {
+    if (in.has_ack()) {
+      std::lock_guard<std::mutex> lock(beats_mu);
+      beats.acked(in.ack().heartbeat_seq());
+    } else if (in.has_refused()) {
+      ended = {std::string("berthd ended the registration (") + why_name(in.refused().why()) +
+               "): " + in.refused().message()};
+      ctx.TryCancel();
+      break;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(beats_mu);
+    reading = false;
+  }
+  beats_wake.notify_all();
+  ctx.TryCancel();  // a writer blocked in Write returns
+  writer.join();
+  const grpc::Status st = stream->Finish();
+  if (!st.ok() && ended.why == "the stream closed")
+    ended.why = "stream lost: " + st.error_message();
+  return ended;
+}
+
+}  // namespace berth::agent

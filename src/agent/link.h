@@ -1,0 +1,70 @@
+// The agent's link to berthd: one gRPC stream (Controller.Connect), dialled by the agent.
+//
+// run() dials each configured server in turn, registers (node name, GPUs, CPUs, memory,
+// domain, version), then sends a heartbeat every interval berthd asked for, until stop(). A
+// stream that breaks, or a controller that leaves Heartbeats::kMaxUnanswered heartbeats
+// unacknowledged, is closed and dialled again after a Backoff wait; a refusal (another protocol
+// version, a node berthd does not know) is logged with berthd's message and dialled again after
+// the wait berthd asked for. The stream is gRPC's synchronous one: the link reads on run()'s
+// thread and writes heartbeats from one thread of its own (one reader and one writer at a time,
+// as gRPC allows).
+//
+// Threads: stop() from any thread (the signal thread); everything else on run()'s thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/agent_config.h"
+#include "agent/link_policy.h"
+
+namespace grpc {
+class ClientContext;
+}
+
+namespace berth::agent {
+
+// What this node is, as the agent registers it.
+struct NodeFacts {
+  int gpus = 0;
+  std::string gpu_model;
+  int cpus = 0;
+  int64_t memory_mb = 0;
+  std::string isolation;
+};
+// The configuration's figures, with this machine's CPUs and memory where it leaves them 0.
+NodeFacts discover_node(const AgentConfig& config);
+
+class Link {
+ public:
+  Link(AgentConfig config, NodeFacts facts);
+  ~Link();
+  // Dials, registers and heartbeats until stop().
+  void run();
+  // Any thread: ends run() soon (its stream is cancelled, its waits cut short).
+  void stop();
+
+ private:
+  // The outcome of one stream: how long to wait before dialling again (0: the backoff's).
+  struct Ended {
+    std::string why;
+    int64_t retry_ms = 0;
+  };
+  Ended session(const std::string& server);
+  // Waits `ms` or until stop(); false once stopping.
+  bool wait_ms(int64_t ms);
+
+  const AgentConfig config_;
+  const NodeFacts facts_;
+  Backoff backoff_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  grpc::ClientContext* current_ = nullptr;  // the stream in progress, cancelled by stop()
+};
+
+}  // namespace berth::agent

@@ -1,0 +1,64 @@
+// berth-agent: the daemon on every GPU node. A thin main over the agent library
+// (src/agent/README.md): it reads its configuration, then registers with berthd and keeps its
+// node heard until SIGINT or SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "agent/agent_config.h"
+#include "agent/link.h"
+#include "common/signals.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"berth-agent: runs berth's jobs on this node for berthd"};
+  std::string config_path, node, address, domain, gpu_model;
+  std::vector<std::string> servers;
+  int gpus = -1, cpus = -1;
+  int64_t memory_mb = -1;
+  app.add_option("-c,--config", config_path, "TOML configuration file");
+  app.add_option("--node", node, "this node's name in berthd's configuration");
+  app.add_option("--server", servers, "berthd's agent address, host:port (repeat for several)");
+  app.add_option("--address", address, "where other nodes reach this one (MASTER_ADDR)");
+  app.add_option("--domain", domain, "this node's rack or NVLink domain");
+  app.add_option("--gpus", gpus, "how many GPUs this node has (without NVML)");
+  app.add_option("--gpu-model", gpu_model, "their model (without NVML)");
+  app.add_option("--cpus", cpus, "CPUs to offer (default: this machine's)");
+  app.add_option("--memory-mb", memory_mb, "memory to offer in MiB (default: this machine's)");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l berth-agent: %v", spdlog::pattern_time_type::utc);
+
+  auto config = config_path.empty()
+                    ? berth::Result<berth::agent::AgentConfig>(berth::agent::AgentConfig{})
+                    : berth::agent::load_agent_config(config_path);
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().message());
+    return 2;
+  }
+  if (!node.empty()) config->node = node;
+  if (!servers.empty()) config->servers = servers;
+  if (!address.empty()) config->address = address;
+  if (!domain.empty()) config->domain = domain;
+  if (gpus >= 0) config->gpus = gpus;
+  if (!gpu_model.empty()) config->gpu_model = gpu_model;
+  if (cpus >= 0) config->cpus = cpus;
+  if (memory_mb >= 0) config->memory_mb = memory_mb;
+  if (const berth::Status st = berth::agent::validate(*config); !st.ok()) {
+    spdlog::error("{}", st.message());
+    return 2;
+  }
+
+  const sigset_t signals = berth::block_stop_signals();
+
+  berth::agent::Link link(*config, berth::agent::discover_node(*config));
+  std::thread([&link, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("stopping on signal {}", sig);
+    link.stop();
+  }).detach();
+  spdlog::info("node {}: berthd at {}", config->node, config->servers.front());
+  link.run();
+  return 0;
+}

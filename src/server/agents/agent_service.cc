@@ -1,0 +1,264 @@
+#include "server/agents/agent_service.h"
+
+#include <deque>
+
+#include "proto/protocol.h"
+#include "server/core_loop.h"
+#include "server/log.h"
+
+namespace berth::server {
+
+namespace pb = ::berth::agent::v1;
+using Reactor = grpc::ServerBidiReactor<pb::FromAgent, pb::ToAgent>;
+
+namespace {
+
+// When an agent refused for being unknown or of another version should dial again, and one
+// refused because berthd could not take it now.
+constexpr int64_t kRetryRefusedMs = 60'000;
+constexpr int64_t kRetryUnavailableMs = 1'000;
+
+pb::ToAgent refusal(pb::Refused::Why why, const std::string& message, int64_t retry_ms) {
+  pb::ToAgent m;
+  m.mutable_refused()->set_why(why);
+  m.mutable_refused()->set_message(message);
+  m.mutable_refused()->set_retry_ms(retry_ms);
+  return m;
+}
+
+// "ipv4:10.0.0.7:51234" or "ipv6:[::1]:51234" -> "10.0.0.7" or "::1".
+std::string peer_host(const std::string& peer) {
+  std::string s = peer.substr(peer.find(':') + 1);
+  s = s.substr(0, s.rfind(':'));
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+core::AgentHello hello_of(const pb::Register& r, const std::string& peer) {
+  core::AgentHello h;
+  h.agent_version = r.agent_version();
+  h.address = r.address().empty() ? peer_host(peer) : r.address();
+  h.isolation = r.isolation();
+  h.gpu_model = r.gpu_model();
+  h.gpus = r.gpus_size();
+  h.cpus = r.cpus();
+  h.memory_mb = r.memory_mb();
+  return h;
+}
+
+}  // namespace
+
+// One stream's writes, shared by its reactor and the tasks that answer it (see the header).
+// The mutex is recursive because gRPC may run OnWriteDone inline from StartWrite.
+class StreamState {
+ public:
+  explicit StreamState(Reactor* reactor) : reactor_(reactor) {}
+
+  // Any thread: queues `m`; with `last` the stream ends once it is written. Dropped when the
+  // stream is closing or gone.
+  void send(pb::ToAgent m, bool last) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (!reactor_ || closing_) return;
+    queue_.push_back(std::move(m));
+    closing_ = last;
+    pump();
+  }
+  void write_done(bool ok) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    writing_ = false;
+    queue_.pop_front();
+    if (!ok) {  // the stream broke: nothing more can be written
+      queue_.clear();
+      closing_ = true;
+    }
+    pump();
+  }
+  // The agent's side ended: finish once what is queued is written.
+  void close() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    closing_ = true;
+    pump();
+  }
+  // The reactor is done (OnDone): nothing is written from now on.
+  void detach() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    reactor_ = nullptr;
+  }
+  bool closing() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return closing_;
+  }
+
+ private:
+  void pump() {
+    if (!reactor_ || finished_ || writing_) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      reactor_->StartWrite(&queue_.front());
+    } else if (closing_) {
+      finished_ = true;
+      reactor_->Finish(grpc::Status::OK);
+    }
+  }
+
+  std::recursive_mutex mu_;
+  Reactor* reactor_;
+  std::deque<pb::ToAgent> queue_;  // the front is being written while writing_
+  bool writing_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+};
+
+// One agent's stream.
+class AgentStream final : public Reactor {
+ public:
+  AgentStream(AgentService& service, std::string peer)
+      : service_(service), peer_(std::move(peer)), state_(std::make_shared<StreamState>(this)) {
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return state_->close();
+    if (in_.has_register_()) {
+      on_register(in_.register_());
+    } else if (in_.has_heartbeat()) {
+      on_heartbeat(in_.heartbeat().seq());
+    }  // other messages belong to later protocol steps (README §8) and are not sent yet
+    if (!state_->closing()) StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override { state_->write_done(ok); }
+  void OnDone() override {
+    state_->detach();
+    if (registered_) service_.forget(node_, state_.get());
+    delete this;
+  }
+
+ private:
+  void refuse(pb::Refused::Why why, const std::string& message, int64_t retry_ms) {
+    log_warning("agent at " + peer_ + " refused: " + message);
+    state_->send(refusal(why, message, retry_ms), true);
+  }
+  void unavailable(const Status& why) {
+    refuse(pb::Refused::UNAVAILABLE, "berthd cannot take the agent now: " + why.message(),
+           kRetryUnavailableMs);
+  }
+
+  void on_register(const pb::Register& r) {
+    if (!node_.empty())
+      return refuse(pb::Refused::NOT_REGISTERED, "a second Register on one stream", 0);
+    const std::string why = proto::protocol_refusal(r.protocol(), r.node(), r.agent_version());
+    if (!why.empty()) return refuse(pb::Refused::VERSION, why, kRetryRefusedMs);
+    node_ = r.node();
+    auto answer = std::make_shared<pb::ToAgent>();
+    CoreTask task;
+    task.run = [answer, node = node_, hello = hello_of(r, peer_),
+                heartbeat_ms = service_.config_.heartbeat_ms](CoreContext& c) {
+      const core::Node* n = c.engine.cluster().node_by_name(node);
+      if (n == nullptr) {
+        *answer = refusal(pb::Refused::UNKNOWN_NODE,
+                          "node '" + node + "' is not in berthd's configuration", kRetryRefusedMs);
+        return;
+      }
+      if (const Status st = c.engine.agent_registered(n->id, hello, c.now_ms); !st.ok()) {
+        *answer = refusal(pb::Refused::UNKNOWN_NODE, st.message(), kRetryRefusedMs);
+        return;
+      }
+      answer->mutable_registered()->set_heartbeat_ms(heartbeat_ms);
+    };
+    task.done = [state = state_, answer, &service = service_, node = node_, peer = peer_,
+                 version = r.agent_version()](const Status& st) {
+      if (!st.ok()) return unavailable_later(state, st);
+      if (answer->has_refused()) {
+        log_warning("agent at " + peer + " refused: " + answer->refused().message());
+        return state->send(*answer, true);
+      }
+      if (auto old = service.take_node(node, state))
+        old->send(refusal(pb::Refused::DUPLICATE,
+                          "a newer connection of node " + node + "'s agent replaced this one", 0),
+                  true);
+      state->send(*answer, false);
+      log_info("node " + node + ": agent " + version + " registered from " + peer);
+    };
+    if (!service_.core_.submit(std::move(task))) return unavailable(shutting_down());
+    registered_ = true;
+  }
+
+  void on_heartbeat(uint64_t seq) {
+    if (node_.empty())
+      return refuse(pb::Refused::NOT_REGISTERED, "a heartbeat before the registration", 0);
+    CoreTask task;
+    task.run = [node = node_](CoreContext& c) {
+      if (const core::Node* n = c.engine.cluster().node_by_name(node))
+        (void)c.engine.node_heard(n->id, c.now_ms);
+    };
+    task.done = [state = state_, seq](const Status& st) {
+      if (!st.ok()) return;  // not recorded: no ack; the agent's next heartbeat tries again
+      pb::ToAgent ack;
+      ack.mutable_ack()->set_heartbeat_seq(seq);
+      state->send(std::move(ack), false);
+    };
+    if (!service_.core_.submit(std::move(task))) unavailable(shutting_down());
+  }
+
+  // From a task's answer, where `this` may be gone: only the shared state is used.
+  static void unavailable_later(const std::shared_ptr<StreamState>& state, const Status& why) {
+    state->send(refusal(pb::Refused::UNAVAILABLE,
+                        "berthd cannot take the agent now: " + why.message(), kRetryUnavailableMs),
+                true);
+  }
+
+  AgentService& service_;
+  const std::string peer_;
+  const std::shared_ptr<StreamState> state_;
+  pb::FromAgent in_;
+  std::string node_;         // from its Register
+  bool registered_ = false;  // its registration went to the core loop
+};
+
+Reactor* AgentService::Connect(grpc::CallbackServerContext* context) {
+  return new AgentStream(*this, context->peer());
+}
+
+size_t AgentService::streams() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return streams_.size();
+}
+
+std::shared_ptr<StreamState> AgentService::take_node(const std::string& node,
+                                                     std::shared_ptr<StreamState> stream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<StreamState>& slot = streams_[node];
+  std::shared_ptr<StreamState> old = std::move(slot);
+  slot = std::move(stream);
+  return old;
+}
+
+void AgentService::forget(const std::string& node, const StreamState* stream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = streams_.find(node);
+  if (it != streams_.end() && it->second.get() == stream) streams_.erase(it);
+}
+
+Result<std::unique_ptr<AgentServer>> AgentServer::Start(CoreLoop& core,
+                                                        const AgentsConfig& config) {
+  std::unique_ptr<AgentServer> s(new AgentServer());
+  s->service_ = std::make_unique<AgentService>(core, config);
+  grpc::ServerBuilder builder;
+  // Agents may ping to find a dead connection; a heartbeat is data, so pings are rare.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.RegisterService(s->service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (!s->server_ || s->port_ == 0)
+    return Status(Code::kUnavailable, "cannot listen for agents on " + config.listen);
+  return s;
+}
+
+void AgentServer::shutdown() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+AgentServer::~AgentServer() { shutdown(); }
+
+}  // namespace berth::server

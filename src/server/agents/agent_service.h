@@ -1,0 +1,83 @@
+// berthd's side of the agent protocol (src/proto/agent.proto; the design: src/agent/README.md).
+//
+// Each berth-agent keeps one stream (Controller.Connect), served here by a callback reactor, so
+// a thousand idle agents cost no threads. What an agent says reaches the engine as the HTTP
+// requests' work does: a CoreTask applied in the core loop's next batch, answered only once the
+// batch is committed (a Registered after the registration is on disk, an Ack after the
+// heartbeat). Streams are not the engine's business: the engine knows nodes, their agents'
+// versions and when each was last heard; the core loop puts a silent node down
+// (Engine::expire_silent_nodes).
+//
+// Rules:
+// - The first message is a Register; its protocol must be one this berthd speaks
+//   (proto/protocol.h), its node one of the configuration's. Otherwise the agent gets a Refused
+//   naming what is wrong and the stream ends.
+// - One stream per node: a newer registration replaces an older stream of the same node (an
+//   agent that restarted before its old connection was seen to break); the older one is told so
+//   (Refused DUPLICATE) and closed.
+// - Writes go out one at a time in order; each stream's state is shared with the tasks that
+//   answer it, so an answer that comes after the stream ended is dropped, never written to a
+//   stream that is gone.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/status.h"
+#include "config/config.h"
+#include "proto/agent.grpc.pb.h"
+
+namespace berth::server {
+
+class CoreLoop;
+class StreamState;
+
+class AgentService final : public ::berth::agent::v1::Controller::CallbackService {
+ public:
+  AgentService(CoreLoop& core, AgentsConfig config) : core_(core), config_(std::move(config)) {}
+
+  grpc::ServerBidiReactor<::berth::agent::v1::FromAgent, ::berth::agent::v1::ToAgent>* Connect(
+      grpc::CallbackServerContext* context) override;
+
+  // Any thread: the nodes whose agents hold a stream now.
+  size_t streams() const;
+
+ private:
+  friend class AgentStream;
+  // The registration of `node` on `stream` was committed: it becomes the node's stream; the one
+  // it replaces, if any, is returned to be closed.
+  std::shared_ptr<StreamState> take_node(const std::string& node,
+                                         std::shared_ptr<StreamState> stream);
+  // A stream ended: forget it, unless a newer one already holds its node.
+  void forget(const std::string& node, const StreamState* stream);
+
+  CoreLoop& core_;
+  const AgentsConfig config_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<StreamState>> streams_;  // by node name
+};
+
+// berthd's gRPC server for agents, on [agents] listen.
+class AgentServer {
+ public:
+  // Listens on config.listen; refuses an address it cannot bind, naming it.
+  static Result<std::unique_ptr<AgentServer>> Start(CoreLoop& core, const AgentsConfig& config);
+  ~AgentServer();
+  int port() const { return port_; }
+  const AgentService& service() const { return *service_; }
+  // Ends every stream and stops listening; waits for the streams' reactors to finish.
+  void shutdown();
+
+ private:
+  AgentServer() = default;
+  std::unique_ptr<AgentService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace berth::server

@@ -1,0 +1,139 @@
+// Real berth-agent processes beside a real berthd (harness.h), for the agent tests.
+//
+// Each agent is the berth-agent binary, started with posix_spawn, its log in a file of its own;
+// nothing is faked. AgentsTest gives berthd a configuration of two nodes (n1, n2) with agents
+// on a fixed loopback port, so that a restarted berthd is found again at the same address, and
+// a short node timeout.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <map>
+
+#include "integration/harness.h"
+
+namespace berth::testing {
+
+// A TCP port on 127.0.0.1 free at the moment of asking.
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("no free port");
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class AgentProcess {
+ public:
+  AgentProcess(std::string node, std::string server, std::string log)
+      : node_(std::move(node)), server_(std::move(server)), log_(std::move(log)) {}
+  ~AgentProcess() { kill_hard(); }
+
+  void start(const std::vector<std::string>& extra = {}) {
+    // The node's figures as berthd's configuration has them: fewer would drain it.
+    std::vector<std::string> args = {bin_dir() + "/berth-agent", "--node", node_, "--server",
+                                     server_};
+    for (const char* a : {"--gpus=8", "--gpu-model=H100", "--cpus=16", "--memory-mb=65536"})
+      args.push_back(a);
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw std::runtime_error("cannot start berth-agent");
+  }
+  void kill_hard() { signal_and_wait(SIGKILL); }
+  void stop() { signal_and_wait(SIGTERM); }
+  bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+  std::string log() const { return read_file(log_); }
+
+ private:
+  void signal_and_wait(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  std::string node_, server_, log_;
+  pid_t pid_ = -1;
+};
+
+// berthd with two nodes of 8 GPUs, n1 and n2, whose agents dial 127.0.0.1:agent_port.
+class AgentsTest : public DaemonTest {
+ protected:
+  static constexpr int kNodeTimeoutS = 3;
+
+  std::string config() override {
+    agent_port = free_port();
+    return R"([agents]
+listen = "127.0.0.1:)" +
+           std::to_string(agent_port) + R"("
+node_timeout_s = )" +
+           std::to_string(kNodeTimeoutS) + R"(
+heartbeat_s = 0.5
+
+[[gpu_models]]
+name = "H100"
+price_per_gpu_hour = "30.0000"
+
+[[nodes]]
+name = "n1"
+gpu_model = "H100"
+gpus = 8
+cpus = 16
+memory_mb = 65536
+
+[[nodes]]
+name = "n2"
+gpu_model = "H100"
+gpus = 8
+cpus = 16
+memory_mb = 65536
+
+[[partitions]]
+name = "gpu"
+max_time = "1-00:00:00"
+default_time = "1:00:00"
+default = true
+)";
+  }
+  void TearDown() override {
+    agents.clear();
+    DaemonTest::TearDown();
+  }
+
+  AgentProcess& agent(const std::string& node) {
+    auto& a = agents[node];
+    if (!a)
+      a = std::make_unique<AgentProcess>(node, "127.0.0.1:" + std::to_string(agent_port),
+                                         dir + "/agent-" + node + ".log");
+    return *a;
+  }
+  // GET /v1/nodes: the node named `name` ("{}" when absent).
+  json node(const std::string& name) {
+    for (const json& n : daemon->api("GET", "/v1/nodes").second.value("nodes", json::array()))
+      if (n.value("name", "") == name) return n;
+    return json::object();
+  }
+  // Whether the node's agent has registered and been heard.
+  bool heard(const std::string& name) {
+    const json n = node(name);
+    return n.value("agent_version", "") != "" && !n.value("last_heartbeat", json()).is_null();
+  }
+
+  int agent_port = 0;
+  std::map<std::string, std::unique_ptr<AgentProcess>> agents;
+};
+
+}  // namespace berth::testing
