@@ -26,11 +26,12 @@ LaunchDecision AgentState::on_launch(const LaunchKey& key, uint64_t epoch, bool 
   return LaunchDecision::kStart;
 }
 
-void AgentState::started(const LaunchKey& key, int64_t started_unix_ms) {
+void AgentState::started(const LaunchKey& key, int64_t started_unix_ms, int pgid) {
   auto it = launches_.find(key);
   if (it == launches_.end() || it->second.end) return;
   it->second.running = true;
   it->second.started_unix_ms = started_unix_ms;
+  it->second.pgid = pgid;
 }
 
 uint64_t AgentState::ended(const LaunchKey& key, const EndReport& end) {

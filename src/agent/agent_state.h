@@ -54,6 +54,7 @@ struct LaunchRecord {
   bool fenceable = false;
   bool running = false;          // started and not ended
   int64_t started_unix_ms = 0;   // 0 until started
+  int pgid = 0;                  // its process group once started (to find it after a restart)
   std::optional<EndReport> end;  // set once, when it ended
   uint64_t end_seq = 0;          // with end
 };
@@ -73,8 +74,9 @@ class AgentState {
   bool accept_epoch(uint64_t epoch);
   uint64_t max_epoch() const { return max_epoch_; }
 
-  // The launch's process started at started_unix_ms. Ignored for an unknown or ended launch.
-  void started(const LaunchKey& key, int64_t started_unix_ms);
+  // The launch's process group `pgid` started at started_unix_ms. Ignored for an unknown or
+  // ended launch.
+  void started(const LaunchKey& key, int64_t started_unix_ms, int pgid = 0);
   // The launch ended: its end gets the next end_seq, which is returned. An end for a launch
   // already ended keeps the first end and returns its end_seq (an end is reported once); an
   // unknown launch returns 0 and changes nothing.

@@ -14,7 +14,7 @@ PRAGMA synchronous = FULL;
 CREATE TABLE IF NOT EXISTS launches (
   job INTEGER NOT NULL, attempt INTEGER NOT NULL, rank INTEGER NOT NULL, step INTEGER NOT NULL,
   epoch INTEGER NOT NULL, fenceable INTEGER NOT NULL, running INTEGER NOT NULL,
-  started_unix_ms INTEGER NOT NULL,
+  started_unix_ms INTEGER NOT NULL, pgid INTEGER NOT NULL,
   ended INTEGER NOT NULL, end_seq INTEGER NOT NULL, exit_code INTEGER NOT NULL,
   signal INTEGER NOT NULL, runtime_ms INTEGER NOT NULL, oom INTEGER NOT NULL,
   timed_out INTEGER NOT NULL, stopped INTEGER NOT NULL, launch_failed INTEGER NOT NULL,
@@ -45,7 +45,7 @@ Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& path) {
   BERTH_RETURN_IF_ERROR(sq::Exec(raw, kSchema));
   BERTH_ASSIGN_OR_RETURN(d->put, sq::Stmt::Prepare(raw,
                                                    "INSERT OR REPLACE INTO launches VALUES "
-                                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                                    true));
   BERTH_ASSIGN_OR_RETURN(
       d->meta, sq::Stmt::Prepare(raw,
@@ -68,6 +68,7 @@ Status AgentStore::put(const LaunchRecord& r, uint64_t max_epoch) {
   s.reset();
   s.bind_u64(r.key.job).bind_i64(r.key.attempt).bind_i64(r.key.rank).bind_i64(r.key.step);
   s.bind_u64(r.epoch).bind_bool(r.fenceable).bind_bool(r.running).bind_i64(r.started_unix_ms);
+  s.bind_i64(r.pgid);
   s.bind_bool(r.end.has_value()).bind_u64(r.end_seq).bind_i64(e.exit_code).bind_i64(e.signal);
   s.bind_i64(e.runtime_ms).bind_bool(e.oom).bind_bool(e.timed_out).bind_bool(e.stopped);
   s.bind_bool(e.launch_failed).bind_text(e.reason);
@@ -108,6 +109,7 @@ Result<AgentStore::Book> AgentStore::load() {
     r.fenceable = s.col_bool();
     r.running = s.col_bool();
     r.started_unix_ms = s.col_i64();
+    r.pgid = static_cast<int>(s.col_i64());
     const bool ended = s.col_bool();
     r.end_seq = s.col_u64();
     EndReport e;

@@ -35,7 +35,7 @@ TEST_F(AgentStoreTest, TheBookSurvivesARestartAndGoesOnAsBefore) {
     const LaunchKey a{42, 1, 0, 0}, b{43, 0, 1, 2};
     ASSERT_EQ(state.on_launch(a, 7, true), LaunchDecision::kStart);
     ASSERT_TRUE(store->put(*state.find(a), state.max_epoch()).ok());
-    state.started(a, 1'800'000'000'000);
+    state.started(a, 1'800'000'000'000, 4321);
     ASSERT_TRUE(store->put(*state.find(a), state.max_epoch()).ok());
     state.on_launch(b, 7, false);
     state.started(b, 1'800'000'000'500);
@@ -63,6 +63,7 @@ TEST_F(AgentStoreTest, TheBookSurvivesARestartAndGoesOnAsBefore) {
     EXPECT_EQ(back->fenceable, r->fenceable);
     EXPECT_EQ(back->running, r->running);
     EXPECT_EQ(back->started_unix_ms, r->started_unix_ms);
+    EXPECT_EQ(back->pgid, r->pgid);
     EXPECT_EQ(back->end, r->end);
     EXPECT_EQ(back->end_seq, r->end_seq);
   }

@@ -1,0 +1,251 @@
+#include "agent/job_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "executor/local_executor.h"
+
+namespace berth::agent {
+
+namespace pb = ::berth::agent::v1;
+namespace fs = std::filesystem;
+
+namespace {
+
+LaunchKey key_of(const pb::LaunchId& id) {
+  return LaunchKey{id.job(), id.attempt(), id.rank(), id.step()};
+}
+
+void set_id(const LaunchKey& k, pb::LaunchId* id) {
+  id->set_job(k.job);
+  id->set_attempt(k.attempt);
+  id->set_rank(k.rank);
+  id->set_step(k.step);
+}
+
+pb::FromAgent started_message(const LaunchRecord& r) {
+  pb::FromAgent m;
+  set_id(r.key, m.mutable_started()->mutable_id());
+  m.mutable_started()->set_epoch(r.epoch);
+  m.mutable_started()->set_started_unix_ms(r.started_unix_ms);
+  return m;
+}
+
+pb::FromAgent ended_message(const LaunchRecord& r) {
+  pb::FromAgent m;
+  pb::JobEnded* e = m.mutable_ended();
+  set_id(r.key, e->mutable_id());
+  const EndReport& end = *r.end;
+  e->set_end_seq(r.end_seq);
+  e->set_exit_code(end.exit_code);
+  e->set_signal(end.signal);
+  e->set_runtime_ms(end.runtime_ms);
+  e->set_oom(end.oom);
+  e->set_timed_out(end.timed_out);
+  e->set_stopped(end.stopped);
+  e->set_launch_failed(end.launch_failed);
+  e->set_reason(end.reason);
+  return m;
+}
+
+// Writes `bytes` to `path`, readable by root alone (the executor reads it as the agent).
+Status write_script(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::Internal("cannot write the job's script " + path);
+  const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  ::close(fd);
+  if (!ok) return Status::Internal("cannot write the job's script " + path);
+  return Status::Ok();
+}
+
+}  // namespace
+
+JobRunner::JobRunner(std::string state_dir, const Clock& clock, std::unique_ptr<AgentStore> store,
+                     Send send)
+    : state_dir_(std::move(state_dir)),
+      clock_(clock),
+      store_(std::move(store)),
+      send_(std::move(send)) {}
+
+JobRunner::~JobRunner() { executor_.reset(); }
+
+Result<std::unique_ptr<JobRunner>> JobRunner::Open(const std::string& state_dir, const Clock& clock,
+                                                   const MakeExecutor& make_executor, Send send) {
+  std::error_code ec;
+  fs::create_directories(state_dir + "/scripts", ec);
+  if (ec)
+    return Status::Internal("cannot make the agent's state dir " + state_dir + ": " + ec.message());
+  ::chmod(state_dir.c_str(), 0700);
+  BERTH_ASSIGN_OR_RETURN(auto store, AgentStore::Open(state_dir + "/agent.db"));
+  BERTH_ASSIGN_OR_RETURN(AgentStore::Book book, store->load());
+  std::unique_ptr<JobRunner> r(new JobRunner(state_dir, clock, std::move(store), std::move(send)));
+  r->book_.restore(std::move(book.records), book.max_epoch, book.last_end_seq);
+  r->executor_ = make_executor([raw = r.get()](const executor::JobExit& x) { raw->exited(x); });
+  // What the last agent ran: its processes are not this agent's children (see the header).
+  std::lock_guard<std::mutex> lock(r->mu_);
+  std::vector<LaunchKey> left;
+  for (const LaunchRecord* rec : r->book_.inventory())
+    if (!rec->end) left.push_back(rec->key);
+  for (const LaunchKey& k : left) {
+    const LaunchRecord* rec = r->book_.find(k);
+    if (rec->pgid > 0) executor::kill_orphan_job(rec->pgid, JobId(k.job));
+    EndReport end;
+    end.stopped = true;
+    end.signal = rec->pgid > 0 ? SIGKILL : 0;
+    end.runtime_ms =
+        rec->started_unix_ms > 0 ? std::max<int64_t>(0, clock.now_ms() - rec->started_unix_ms) : 0;
+    end.launch_failed = rec->started_unix_ms == 0;
+    end.reason = "berth-agent restarted";
+    r->end(k, end);
+  }
+  return r;
+}
+
+executor::LaunchSpec JobRunner::spec_of(const pb::Launch& launch,
+                                        const std::string& script_path) const {
+  const pb::JobSpec& j = launch.spec();
+  executor::LaunchSpec s;
+  s.job = JobId(launch.id().job());
+  s.script_path = script_path;
+  s.args.assign(j.args().begin(), j.args().end());
+  s.workdir = j.workdir();
+  s.stdout_path = j.stdout_path();
+  s.stderr_path = j.stderr_path();
+  s.gpus.assign(j.gpus().begin(), j.gpus().end());
+  s.env.insert(j.env().begin(), j.env().end());
+  s.user = j.user();
+  s.allow_root = j.allow_root();
+  s.time_limit_ms = j.time_limit_ms();
+  s.grace_ms = j.grace_ms();
+  s.warn_signal = j.warn_signal();
+  s.warn_before_ms = j.warn_before_ms();
+  s.warn_leader_only = j.warn_leader_only();
+  return s;
+}
+
+bool JobRunner::on_launch(const pb::Launch& launch) {
+  const LaunchKey key = key_of(launch.id());
+  std::lock_guard<std::mutex> lock(mu_);
+  switch (book_.on_launch(key, launch.epoch(), launch.fenceable())) {
+    case LaunchDecision::kStaleEpoch:
+      spdlog::warn("{} refused: epoch {} is older than {}", to_string(key), launch.epoch(),
+                   book_.max_epoch());
+      return false;
+    case LaunchDecision::kHeld: {  // answered as it stands
+      const LaunchRecord& r = *book_.find(key);
+      if (r.end)
+        send_(ended_message(r));
+      else if (r.running)
+        send_(started_message(r));
+      return true;
+    }
+    case LaunchDecision::kStart:
+      break;
+  }
+  EndReport failed;
+  failed.exit_code = 127;
+  failed.launch_failed = true;
+  if (const Status st = save(key); !st.ok()) {  // never run what could not be recorded
+    failed.reason = "berth-agent cannot record the launch: " + st.message();
+    end(key, failed);
+    return true;
+  }
+  const std::string script = state_dir_ + "/scripts/" + std::to_string(key.job) + "." +
+                             std::to_string(key.attempt) + "." + std::to_string(key.rank) + "." +
+                             std::to_string(key.step);
+  const Status wrote = write_script(script, launch.spec().script());
+  Result<int> pgid = wrote.ok() ? executor_->launch(spec_of(launch, script)) : Result<int>(wrote);
+  ::unlink(script.c_str());
+  if (!pgid.ok()) {
+    failed.reason = pgid.status().message();
+    end(key, failed);
+    return true;
+  }
+  book_.started(key, clock_.now_ms(), *pgid);
+  running_by_job_[key.job] = key;
+  (void)save(key);  // logged; the end will be written and sent whatever happens here
+  send_(started_message(*book_.find(key)));
+  return true;
+}
+
+bool JobRunner::on_signal(const pb::Signal& signal) {
+  const LaunchKey key = key_of(signal.id());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!book_.accept_epoch(signal.epoch())) return false;
+  const LaunchRecord* r = book_.find(key);
+  if (r == nullptr || !r->running) return true;  // ended meanwhile: its end says so
+  const Status st = executor_->terminate(JobId(key.job), signal.grace_ms());
+  if (!st.ok()) spdlog::warn("stopping {}: {}", to_string(key), st.message());
+  return true;
+}
+
+void JobRunner::on_ack(uint64_t end_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (const Status st = store_->settle(end_seq); !st.ok())
+    spdlog::error("settling ends up to {}: {}", end_seq, st.message());
+  book_.acked(end_seq);
+}
+
+void JobRunner::on_registered(const pb::Registered& registered) {
+  std::vector<LaunchKey> ended_there;
+  for (const pb::LaunchId& id : registered.kill()) ended_there.push_back(key_of(id));
+  std::lock_guard<std::mutex> lock(mu_);
+  book_.accept_epoch(registered.epoch());
+  for (const LaunchKey& k : book_.to_kill(ended_there)) {
+    spdlog::warn("{} already ended for berthd: killing what is left of it", to_string(k));
+    if (book_.find(k)->running) (void)executor_->terminate(JobId(k.job), 0);
+  }
+}
+
+void JobRunner::fill_register(pb::Register* reg) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  reg->set_max_epoch_seen(book_.max_epoch());
+  for (const LaunchRecord* r : book_.inventory()) {
+    pb::Held* h = reg->add_held();
+    set_id(r->key, h->mutable_id());
+    h->set_epoch(r->epoch);
+    h->set_ended(r->end.has_value());
+  }
+}
+
+void JobRunner::resend_ends() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const LaunchRecord* r : book_.unacked_ends()) send_(ended_message(*r));
+}
+
+size_t JobRunner::running() const { return executor_->running(); }
+
+void JobRunner::exited(const executor::JobExit& x) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = running_by_job_.find(x.job.value);
+  if (it == running_by_job_.end()) return;
+  const LaunchKey key = it->second;
+  running_by_job_.erase(it);
+  EndReport e;
+  e.exit_code = x.exit_code;
+  e.signal = x.term_signal;
+  e.runtime_ms = x.runtime_ms;
+  e.timed_out = x.timed_out;
+  e.stopped = x.cancelled;
+  e.reason = x.reason;
+  end(key, e);
+}
+
+void JobRunner::end(const LaunchKey& key, const EndReport& report) {
+  book_.ended(key, report);
+  (void)save(key);  // logged: the end is sent anyway, and resent while this agent runs
+  send_(ended_message(*book_.find(key)));
+}
+
+Status JobRunner::save(const LaunchKey& key) {
+  const Status st = store_->put(*book_.find(key), book_.max_epoch());
+  if (!st.ok()) spdlog::error("recording {}: {}", to_string(key), st.message());
+  return st;
+}
+
+}  // namespace berth::agent
