@@ -36,8 +36,8 @@ Result<AgentConfig> parse_agent_config(const std::string& toml_text, const std::
     std::istringstream in(toml_text);
     const toml::value root = toml::parse(in, origin);
     for (const auto& [key, value] : root.as_table()) {
-      static const char* const kKnown[] = {"node", "servers",   "address", "domain",
-                                           "gpus", "gpu_model", "cpus",    "memory_mb"};
+      static const char* const kKnown[] = {"node",      "servers", "address",   "domain",   "gpus",
+                                           "gpu_model", "cpus",    "memory_mb", "state_dir"};
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
         return bad(origin, "unknown setting '" + key + "'");
     }
@@ -49,6 +49,7 @@ Result<AgentConfig> parse_agent_config(const std::string& toml_text, const std::
     read(root, "gpu_model", &c.gpu_model);
     read(root, "cpus", &c.cpus);
     read(root, "memory_mb", &c.memory_mb);
+    read(root, "state_dir", &c.state_dir);
   } catch (const std::exception& e) {
     return bad(origin, e.what());
   }
@@ -74,6 +75,7 @@ Status validate(const AgentConfig& c) {
   if (c.gpus < 0 || c.gpus > 64) return bad(origin, "gpus must be 0 to 64");
   if (c.cpus < 0) return bad(origin, "cpus must be 0 (this machine's) or more");
   if (c.memory_mb < 0) return bad(origin, "memory_mb must be 0 (this machine's) or more");
+  if (c.state_dir.empty()) return bad(origin, "state_dir must name a directory");
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 //   it) domain = "rack-a"                    # its rack or NVLink domain gpus = 8 # when NVML is
 //   absent: how many GPUs, and their model gpu_model = "H100" cpus = 0 # 0: what this machine has
 //   memory_mb = 0                        # 0: what this machine has
+//   state_dir = "/var/lib/berth-agent"   # its book of launches (agent.db), 0700
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@ struct AgentConfig {
   std::string gpu_model;
   int cpus = 0;
   int64_t memory_mb = 0;
+  std::string state_dir = "/var/lib/berth-agent";
 };
 
 // Parses configuration text; `origin` names it in error messages. Does not check that `node`

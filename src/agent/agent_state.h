@@ -44,6 +44,7 @@ struct EndReport {
   bool timed_out = false;
   bool stopped = false;        // by a Signal from berthd, or by the fence
   bool launch_failed = false;  // it never ran (user, output, workdir): reason says why
+  bool lost = false;           // the agent lost sight of it (it restarted)
   std::string reason;
   bool operator==(const EndReport&) const = default;
 };

@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS launches (
   ended INTEGER NOT NULL, end_seq INTEGER NOT NULL, exit_code INTEGER NOT NULL,
   signal INTEGER NOT NULL, runtime_ms INTEGER NOT NULL, oom INTEGER NOT NULL,
   timed_out INTEGER NOT NULL, stopped INTEGER NOT NULL, launch_failed INTEGER NOT NULL,
-  reason TEXT NOT NULL,
+  lost INTEGER NOT NULL, reason TEXT NOT NULL,
   PRIMARY KEY (job, attempt, rank, step));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 )";
@@ -45,7 +45,7 @@ Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& path) {
   BERTH_RETURN_IF_ERROR(sq::Exec(raw, kSchema));
   BERTH_ASSIGN_OR_RETURN(d->put, sq::Stmt::Prepare(raw,
                                                    "INSERT OR REPLACE INTO launches VALUES "
-                                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                                   "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                                    true));
   BERTH_ASSIGN_OR_RETURN(
       d->meta, sq::Stmt::Prepare(raw,
@@ -71,7 +71,7 @@ Status AgentStore::put(const LaunchRecord& r, uint64_t max_epoch) {
   s.bind_i64(r.pgid);
   s.bind_bool(r.end.has_value()).bind_u64(r.end_seq).bind_i64(e.exit_code).bind_i64(e.signal);
   s.bind_i64(e.runtime_ms).bind_bool(e.oom).bind_bool(e.timed_out).bind_bool(e.stopped);
-  s.bind_bool(e.launch_failed).bind_text(e.reason);
+  s.bind_bool(e.launch_failed).bind_bool(e.lost).bind_text(e.reason);
   Status st = s.run();
   for (const auto& [key, value] :
        {std::pair{"max_epoch", max_epoch}, {"last_end_seq", r.end_seq}}) {
@@ -120,6 +120,7 @@ Result<AgentStore::Book> AgentStore::load() {
     e.timed_out = s.col_bool();
     e.stopped = s.col_bool();
     e.launch_failed = s.col_bool();
+    e.lost = s.col_bool();
     e.reason = s.col_text();
     if (ended) r.end = e;
     book.records.push_back(std::move(r));

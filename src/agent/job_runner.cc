@@ -50,6 +50,7 @@ pb::FromAgent ended_message(const LaunchRecord& r) {
   e->set_stopped(end.stopped);
   e->set_launch_failed(end.launch_failed);
   e->set_reason(end.reason);
+  e->set_lost(end.lost);
   return m;
 }
 
@@ -100,6 +101,7 @@ Result<std::unique_ptr<JobRunner>> JobRunner::Open(const std::string& state_dir,
     end.runtime_ms =
         rec->started_unix_ms > 0 ? std::max<int64_t>(0, clock.now_ms() - rec->started_unix_ms) : 0;
     end.launch_failed = rec->started_unix_ms == 0;
+    end.lost = true;
     end.reason = "berth-agent restarted";
     r->end(k, end);
   }

@@ -18,7 +18,7 @@ namespace {
 namespace pb = ::berth::agent::v1;
 
 constexpr int64_t kFirstRetryMs = 100;
-constexpr int64_t kMaxRetryMs = 5'000;
+constexpr int64_t kMaxRetryMs = 2'000;
 // A refusal's wait when berthd names none, and the bounds of one it names.
 constexpr int64_t kRefusedRetryMs = 60'000;
 constexpr int64_t kMinRefusedRetryMs = 1'000;
@@ -81,13 +81,43 @@ NodeFacts discover_node(const AgentConfig& c) {
   return f;
 }
 
-Link::Link(AgentConfig config, NodeFacts facts)
+Link::Link(AgentConfig config, NodeFacts facts, JobRunner* runner)
     : config_(std::move(config)),
       facts_(std::move(facts)),
+      runner_(runner),
       backoff_(kFirstRetryMs, kMaxRetryMs,
                static_cast<uint64_t>(::getpid()) ^ static_cast<uint64_t>(::time(nullptr))) {}
 
 Link::~Link() = default;
+
+void Link::send(const pb::FromAgent& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (outbox_ == nullptr) return;  // unconnected: what matters is resent after registering
+  {
+    std::lock_guard<std::mutex> box_lock(outbox_->mu);
+    outbox_->queue.push_back(message);
+  }
+  outbox_->wake.notify_all();
+}
+
+bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {
+  if (in.has_refused()) {
+    *ended = {std::string("berthd ended the registration (") + why_name(in.refused().why()) +
+              "): " + in.refused().message()};
+    return false;
+  }
+  if (runner_ == nullptr) return true;
+  if (in.has_ack() && in.ack().end_seq() > 0) runner_->on_ack(in.ack().end_seq());
+  if (in.has_launch() && !runner_->on_launch(in.launch())) {
+    *ended = {"a launch from a replaced berthd (an older epoch)"};
+    return false;
+  }
+  if (in.has_signal() && !runner_->on_signal(in.signal())) {
+    *ended = {"a signal from a replaced berthd (an older epoch)"};
+    return false;
+  }
+  return true;
+}
 
 void Link::stop() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -139,7 +169,9 @@ Link::Ended Link::session(const std::string& server) {
   auto stream = stub->Connect(&ctx);
   Ended ended{"the stream closed"};
   pb::ToAgent in;
-  if (!stream->Write(registration(config_, facts_)) || !stream->Read(&in)) {
+  pb::FromAgent hello = registration(config_, facts_);
+  if (runner_) runner_->fill_register(hello.mutable_register_());
+  if (!stream->Write(hello) || !stream->Read(&in)) {
     const grpc::Status st = stream->Finish();
     return {"cannot reach berthd: " + st.error_message()};
   }
@@ -163,43 +195,62 @@ Link::Ended Link::session(const std::string& server) {
   spdlog::info("registered node {} with berthd at {} (heartbeat every {} ms)", config_.node, server,
                beat_ms);
 
-  std::mutex beats_mu;
-  std::condition_variable beats_wake;
-  Heartbeats beats;
-  bool reading = true;
+  // One writer thread writes what the runner queued (send()) and a heartbeat when one is due.
+  Outbox box;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    outbox_ = &box;
+  }
+  if (runner_) {
+    runner_->on_registered(in.registered());
+    runner_->resend_ends();
+  }
   std::thread writer([&] {
-    std::unique_lock<std::mutex> lock(beats_mu);
-    while (reading) {
-      if (beats.silent()) {
-        spdlog::warn("berthd at {} acknowledged no heartbeat since #{}", server, beats.acked_seq());
+    std::unique_lock<std::mutex> lock(box.mu);
+    auto next_beat = std::chrono::steady_clock::now();
+    while (box.open) {
+      if (box.beats.silent()) {
+        spdlog::warn("berthd at {} acknowledged no heartbeat since #{}", server,
+                     box.beats.acked_seq());
         ctx.TryCancel();
         return;
       }
-      pb::FromAgent beat;
-      beat.mutable_heartbeat()->set_seq(beats.next());
+      pb::FromAgent out;
+      if (!box.queue.empty()) {
+        out = std::move(box.queue.front());
+        box.queue.pop_front();
+      } else if (std::chrono::steady_clock::now() >= next_beat) {
+        out.mutable_heartbeat()->set_seq(box.beats.next());
+        next_beat = std::chrono::steady_clock::now() + std::chrono::milliseconds(beat_ms);
+      } else {
+        box.wake.wait_until(lock, next_beat, [&] { return !box.open || !box.queue.empty(); });
+        continue;
+      }
       lock.unlock();
-      const bool written = stream->Write(beat);
+      const bool written = stream->Write(out);
       lock.lock();
       if (!written) return;
-      beats_wake.wait_for(lock, std::chrono::milliseconds(beat_ms), [&] { return !reading; });
     }
   });
   while (stream->Read(&in)) {
-    if (in.has_ack()) {
-      std::lock_guard<std::mutex> lock(beats_mu);
-      beats.acked(in.ack().heartbeat_seq());
-    } else if (in.has_refused()) {
-      ended = {std::string("berthd ended the registration (") + why_name(in.refused().why()) +
-               "): " + in.refused().message()};
+    if (!dispatch(in, &ended)) {
       ctx.TryCancel();
       break;
     }
+    if (in.has_ack()) {
+      std::lock_guard<std::mutex> lock(box.mu);
+      box.beats.acked(in.ack().heartbeat_seq());
+    }
   }
   {
-    std::lock_guard<std::mutex> lock(beats_mu);
-    reading = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    outbox_ = nullptr;
   }
-  beats_wake.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(box.mu);
+    box.open = false;
+  }
+  box.wake.notify_all();
   ctx.TryCancel();  // a writer blocked in Write returns
   writer.join();
   const grpc::Status st = stream->Finish();

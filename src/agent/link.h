@@ -18,8 +18,12 @@
 #include <mutex>
 #include <string>
 
+#include <deque>
+
 #include "agent/agent_config.h"
+#include "agent/job_runner.h"
 #include "agent/link_policy.h"
+#include "proto/agent.pb.h"
 
 namespace grpc {
 class ClientContext;
@@ -40,12 +44,17 @@ NodeFacts discover_node(const AgentConfig& config);
 
 class Link {
  public:
-  Link(AgentConfig config, NodeFacts facts);
+  // `runner` (may be null: registration and heartbeats only) runs what berthd sends; it
+  // outlives the link.
+  Link(AgentConfig config, NodeFacts facts, JobRunner* runner);
   ~Link();
   // Dials, registers and heartbeats until stop().
   void run();
   // Any thread: ends run() soon (its stream is cancelled, its waits cut short).
   void stop();
+  // Any thread: queues a message for berthd on the stream of the moment; dropped while there is
+  // none (the runner's ends are resent after each registration).
+  void send(const ::berth::agent::v1::FromAgent& message);
 
  private:
   // The outcome of one stream: how long to wait before dialling again (0: the backoff's).
@@ -54,17 +63,29 @@ class Link {
     int64_t retry_ms = 0;
   };
   Ended session(const std::string& server);
+  // Acts on one message from berthd; false when the stream must end (*ended says why).
+  bool dispatch(const ::berth::agent::v1::ToAgent& in, Ended* ended);
+  // One stream's writes: queued messages and heartbeats, written by one thread.
+  struct Outbox {
+    std::mutex mu;
+    std::condition_variable wake;
+    std::deque<::berth::agent::v1::FromAgent> queue;
+    Heartbeats beats;
+    bool open = true;
+  };
   // Waits `ms` or until stop(); false once stopping.
   bool wait_ms(int64_t ms);
 
   const AgentConfig config_;
   const NodeFacts facts_;
+  JobRunner* const runner_;
   Backoff backoff_;
 
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
   grpc::ClientContext* current_ = nullptr;  // the stream in progress, cancelled by stop()
+  Outbox* outbox_ = nullptr;                // the registered stream's, for send()
 };
 
 }  // namespace berth::agent

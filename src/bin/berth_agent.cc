@@ -4,16 +4,19 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <iostream>
 #include <thread>
 
 #include "agent/agent_config.h"
+#include "agent/job_runner.h"
 #include "agent/link.h"
+#include "executor/local_executor.h"
 #include "common/signals.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"berth-agent: runs berth's jobs on this node for berthd"};
-  std::string config_path, node, address, domain, gpu_model;
+  std::string config_path, node, address, domain, gpu_model, state_dir;
   std::vector<std::string> servers;
   int gpus = -1, cpus = -1;
   int64_t memory_mb = -1;
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("--gpu-model", gpu_model, "their model (without NVML)");
   app.add_option("--cpus", cpus, "CPUs to offer (default: this machine's)");
   app.add_option("--memory-mb", memory_mb, "memory to offer in MiB (default: this machine's)");
+  app.add_option("--state-dir", state_dir, "where the agent keeps its book of launches");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l berth-agent: %v", spdlog::pattern_time_type::utc);
 
@@ -44,6 +48,7 @@ int main(int argc, char** argv) {
   if (!gpu_model.empty()) config->gpu_model = gpu_model;
   if (cpus >= 0) config->cpus = cpus;
   if (memory_mb >= 0) config->memory_mb = memory_mb;
+  if (!state_dir.empty()) config->state_dir = state_dir;
   if (const berth::Status st = berth::agent::validate(*config); !st.ok()) {
     spdlog::error("{}", st.message());
     return 2;
@@ -51,7 +56,24 @@ int main(int argc, char** argv) {
 
   const sigset_t signals = berth::block_stop_signals();
 
-  berth::agent::Link link(*config, berth::agent::discover_node(*config));
+  // The runner sends through the link, which is made after it: until then, and between
+  // streams, what it sends is dropped and its ends are resent after the next registration.
+  std::atomic<berth::agent::Link*> link_for_runner{nullptr};
+  berth::RealClock clock;
+  auto runner = berth::agent::JobRunner::Open(
+      config->state_dir, clock,
+      [](berth::executor::ExitCallback on_exit) {
+        return std::make_unique<berth::executor::LocalExecutor>(std::move(on_exit));
+      },
+      [&link_for_runner](const berth::agent::v1::FromAgent& m) {
+        if (berth::agent::Link* l = link_for_runner.load()) l->send(m);
+      });
+  if (!runner.ok()) {
+    spdlog::error("{}", runner.status().message());
+    return 1;
+  }
+  berth::agent::Link link(*config, berth::agent::discover_node(*config), runner->get());
+  link_for_runner.store(&link);
   std::thread([&link, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -60,5 +82,6 @@ int main(int argc, char** argv) {
   }).detach();
   spdlog::info("node {}: berthd at {}", config->node, config->servers.front());
   link.run();
+  link_for_runner.store(nullptr);
   return 0;
 }

@@ -257,7 +257,15 @@ class Engine {
   // audit "node.down" by the system naming the jobs it ended, as change_node_state notes them.
   // Its running jobs end lost (NODE_FAIL, or requeued if they asked), charged up to the last
   // heartbeat (never before the job's start). Returns the jobs ended.
-  std::vector<JobId> expire_silent_nodes(int64_t now_ms, int64_t timeout_ms, int64_t since_ms);
+  // With every_node (agents run every job), a node whose agent has never registered counts as
+  // silent since since_ms too ("no agent since ..."); its jobs are charged up to since_ms.
+  std::vector<JobId> expire_silent_nodes(int64_t now_ms, int64_t timeout_ms, int64_t since_ms,
+                                         bool every_node = false);
+  // When agents run every job: each up node whose agent has never registered goes down, as
+  // Slurm keeps a node whose slurmd never answered out of service, with silent_down and the
+  // reason "no agent has registered yet", so that its agent's registration brings it up. Jobs
+  // running there (from before agents ran them) end lost at now_ms. Returns them.
+  std::vector<JobId> await_agents(int64_t now_ms);
 
   // ==== Awards and the order they pay in (awards.cc) ====
   // Grants an award: moves `amount_minor` from the scheme's fund to a new award account. It

@@ -170,18 +170,38 @@ Status Engine::node_heard(NodeId node, int64_t now_ms) {
 }
 
 std::vector<JobId> Engine::expire_silent_nodes(int64_t now_ms, int64_t timeout_ms,
-                                               int64_t since_ms) {
+                                               int64_t since_ms, bool every_node) {
   std::vector<JobId> ended;
   for (const Node& n : cluster_.nodes()) {
-    if (n.last_heartbeat_ms == 0 || n.state == NodeState::kDown) continue;
+    const bool never_heard = n.last_heartbeat_ms == 0;
+    if ((never_heard && !every_node) || n.state == NodeState::kDown) continue;
     if (std::max(n.last_heartbeat_ms, since_ms) >= now_ms - timeout_ms) continue;
-    const std::string silent = "agent silent since " + format_time_ms(n.last_heartbeat_ms);
+    const std::string silent = never_heard
+                                   ? "no agent since " + format_time_ms(since_ms)
+                                   : "agent silent since " + format_time_ms(n.last_heartbeat_ms);
     NodeChange change{.state = NodeState::kDown,
                       .reason = silent,
                       .silent_down = true,
-                      .lost_at_ms = n.last_heartbeat_ms,
+                      .lost_at_ms = never_heard ? since_ms : n.last_heartbeat_ms,
                       .job_reason = "node " + n.name + " went down: " + silent,
                       .why = silent,
+                      .by_system = true};
+    for (JobId id : apply_node_change(n, change, now_ms)) ended.push_back(id);
+  }
+  return ended;
+}
+
+std::vector<JobId> Engine::await_agents(int64_t now_ms) {
+  std::vector<JobId> ended;
+  for (const Node& n : cluster_.nodes()) {
+    if (n.last_heartbeat_ms != 0 || n.state != NodeState::kUp) continue;
+    const std::string why = "no agent has registered yet";
+    NodeChange change{.state = NodeState::kDown,
+                      .reason = why,
+                      .silent_down = true,
+                      .lost_at_ms = now_ms,
+                      .job_reason = "node " + n.name + " went down: " + why,
+                      .why = why,
                       .by_system = true};
     for (JobId id : apply_node_change(n, change, now_ms)) ended.push_back(id);
   }

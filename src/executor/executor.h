@@ -21,6 +21,11 @@ namespace berth::executor {
 
 struct LaunchSpec {
   JobId job;
+  // Where and which: the job's first node (its batch script runs there, as sbatch's does) and
+  // its attempt (times requeued when it started), for an executor of many nodes (berthd's
+  // RemoteExecutor); a local executor runs everything here and ignores them.
+  std::string node;
+  uint32_t attempt = 0;
   std::string script_path;        // the script to run (with a #! line or not); read by berthd
   std::vector<std::string> args;  // extra arguments to the script
   std::string workdir;            // cwd of the job; must exist and be enterable by its user

@@ -107,14 +107,17 @@ Status CoreLoop::load_engine(bool at_open) {
 // processes are stopped, and they end as NODE_FAIL (or are requeued) charged up to the last
 // moment berthd was known alive. The commit makes this happen once.
 Status CoreLoop::recover(int64_t last_alive_ms) {
-  const std::vector<JobId> running = engine_->running_jobs();
+  // With agents, they still run there, and their ends are reported (or their nodes time out).
+  const std::vector<JobId> running =
+      settings_.jobs_outlive_berthd ? std::vector<JobId>{} : engine_->running_jobs();
   const int64_t now = clock_.now_ms();
   std::set<uint64_t> ids;
   for (JobId id : running) ids.insert(id.value);
   // A running job set aside at restore may still have processes; they go the same way.
   for (const core::SetAsideJob& s : engine_->set_aside_at_restore())
     if (s.was_running) ids.insert(s.job.value);
-  if (!ids.empty() && hooks_.stop_orphans) hooks_.stop_orphans(ids);
+  if (!ids.empty() && hooks_.stop_orphans && !settings_.jobs_outlive_berthd)
+    hooks_.stop_orphans(ids);
   for (JobId id : running) {
     core::JobEnd end;
     end.lost = true;
@@ -138,6 +141,8 @@ Status CoreLoop::restore_node_states(bool at_open) {
     const Status st = engine_->restore_node(s, now);
     if (!st.ok() && st.code() != Code::kNotFound) return st;  // a node no longer configured
   }
+  // Its audit records and ended jobs go with the first batch's commit.
+  if (at_open && settings_.jobs_outlive_berthd) engine_->await_agents(now);
   if (at_open) BERTH_RETURN_IF_ERROR(store_->put_nodes(engine_->cluster().nodes()));
   stored_nodes_ = engine_->cluster().nodes();
   return Status::Ok();
@@ -186,12 +191,13 @@ Status CoreLoop::run_batch() {
     return broken_;
   }
   const int64_t now = clock_.now_ms();
-  CoreContext ctx{*engine_, now, {}};
+  CoreContext ctx{*engine_, now, {}, {}};
   apply_exits(exits, now);
   for (CoreTask& t : batch) t.run(ctx);
   engine_->expire(now);
   if (settings_.node_timeout_ms > 0)
-    for (JobId id : engine_->expire_silent_nodes(now, settings_.node_timeout_ms, opened_ms_))
+    for (JobId id : engine_->expire_silent_nodes(now, settings_.node_timeout_ms, opened_ms_,
+                                                 settings_.jobs_outlive_berthd))
       ctx.terminate.push_back(id);  // their processes must go too
   const std::vector<JobId> started = engine_->schedule(now);
   for (JobId id : engine_->take_preemptions()) ctx.terminate.push_back(id);
@@ -201,6 +207,8 @@ Status CoreLoop::run_batch() {
   for (CoreTask& t : batch) t.done(Status::Ok());
   for (JobId id : ctx.terminate) launcher_->terminate(id, settings_.launch.grace_ms);
   for (JobId id : started) launch(id);
+  for (JobId id : ctx.relaunch)
+    if (engine_->job(id) && engine_->job(id)->state == core::JobState::kRunning) launch(id);
   return Status::Ok();
 }
 
@@ -214,7 +222,8 @@ void CoreLoop::apply_exits(const std::vector<executor::JobExit>& exits, int64_t 
 }
 
 // The batch's changes (or a heartbeat), then the nodes it changed (an administrator's state
-// and reason, what an agent said, a heartbeat as must_store says), all on disk before any reply. On failure *what names the write.
+// and reason, what an agent said, a heartbeat as must_store says), all on disk before any reply. On
+// failure *what names the write.
 Status CoreLoop::write_batch(int64_t now_ms, std::string* what) {
   const core::ChangeSet changes = engine_->drain_changes();
   if (!changes.empty() || now_ms - last_commit_ms_ >= kHeartbeatMs) {
@@ -313,6 +322,7 @@ std::vector<JobId> CoreLoop::begin_orderly_stop() {
   }
   // Answered so that no HTTP thread waits forever.
   for (CoreTask& t : queued) t.done(shutting_down());
+  if (settings_.jobs_outlive_berthd) return {};  // they run on; their agents report them
   const std::vector<JobId> running = engine_->running_jobs();
   if (running.empty()) return running;
   log_info("stopping " + std::to_string(running.size()) + " running job(s)");
@@ -321,7 +331,10 @@ std::vector<JobId> CoreLoop::begin_orderly_stop() {
 }
 
 Status CoreLoop::finish_orderly_stop(const std::vector<JobId>& stopping) {
-  if (stopping.empty()) return Status::Ok();
+  if (stopping.empty()) {
+    if (!broken_.ok()) return broken_;
+    return store_->commit(engine_->drain_changes(), clock_.now_ms());
+  }
   std::vector<executor::JobExit> exits;
   {
     std::lock_guard<std::mutex> lock(mu_);

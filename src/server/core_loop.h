@@ -57,6 +57,7 @@ struct CoreContext {
   core::Engine& engine;
   int64_t now_ms;
   std::vector<JobId> terminate;  // running jobs to stop once the batch is committed
+  std::vector<JobId> relaunch;   // running jobs to launch again (an agent that never got them)
 };
 
 // A request's work on the core thread. `run` applies it within a batch (and keeps what it
@@ -80,6 +81,10 @@ class CoreLoop {
     // A node whose agent is silent this long goes down (Engine::expire_silent_nodes), counted
     // from the agent's last heartbeat or this loop's open, whichever is later; 0: never.
     int64_t node_timeout_ms = 0;
+    // Node agents run the jobs (the executor is berthd's RemoteExecutor): a job outlives
+    // berthd. Open() leaves RUNNING jobs running for their agents to report, an orderly stop
+    // ends none, and every node, heard or not, goes down once silent for node_timeout_ms.
+    bool jobs_outlive_berthd = false;
   };
   // The loop's effects outside the engine, store and executor, given by its owner.
   struct Hooks {

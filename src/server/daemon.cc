@@ -16,6 +16,7 @@
 #include <set>
 
 #include "executor/local_executor.h"
+#include "server/agents/remote_executor.h"
 #include "server/auth.h"
 #include "server/log.h"
 #include "server/frontend.h"
@@ -175,12 +176,27 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   hooks.stop_orphans = [marker = d->run_marker_, dir = d->state_dir_](
                            const std::set<uint64_t>& jobs) { kill_orphans(marker, dir, jobs); };
   hooks.store_failed = stop_on_store_failure;
-  BERTH_ASSIGN_OR_RETURN(
-      d->core_,
-      CoreLoop::Open(CoreLoop::Settings{c.cluster, c.scheduling, launch,
-                                        c.agents.listen.empty() ? 0 : c.agents.node_timeout_ms},
-                     std::move(seams.store),
-                     *d->clock_, seams.make_executor, std::move(hooks)));
+  // With agents, they run the jobs: berthd's executor sends each launch to its node's agent,
+  // and a job outlives berthd. The epoch tells the agents this berthd from an earlier one.
+  const bool agents = !c.agents.listen.empty();
+  RemoteExecutor* remote = nullptr;
+  if (agents) {
+    const uint64_t epoch = static_cast<uint64_t>(d->clock_->now_ms());
+    d->agents_ = std::make_unique<AgentServer>(c.agents, epoch);
+    seams.make_executor = [&remote, service = &d->agents_->service(),
+                           epoch](executor::ExitCallback) {
+      auto r = std::make_unique<RemoteExecutor>(*service, epoch);
+      remote = r.get();
+      return r;
+    };
+  }
+  CoreLoop::Settings settings{c.cluster, c.scheduling, launch};
+  settings.node_timeout_ms = agents ? c.agents.node_timeout_ms : 0;
+  settings.jobs_outlive_berthd = agents;
+  BERTH_ASSIGN_OR_RETURN(d->core_,
+                         CoreLoop::Open(std::move(settings), std::move(seams.store), *d->clock_,
+                                        seams.make_executor, std::move(hooks)));
+  if (d->agents_) d->agents_->service().attach(d->core_.get(), remote);
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
   return d;
 }
@@ -209,8 +225,8 @@ Status Daemon::run() {
                                           std::to_string(config_.listen_port) + ": " +
                                           port.status().message());
   port_ = *port;
-  if (!config_.agents.listen.empty()) {
-    BERTH_ASSIGN_OR_RETURN(agents_, AgentServer::Start(*core_, config_.agents));
+  if (agents_) {
+    BERTH_RETURN_IF_ERROR(agents_->listen());
     { std::ofstream(state_dir_ + "/berthd.agents-port") << agents_->port() << "\n"; }
     log_info("listening for agents on " + config_.agents.listen + " (port " +
              std::to_string(agents_->port()) + ")");

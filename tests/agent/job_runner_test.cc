@@ -176,6 +176,7 @@ TEST_F(JobRunnerTest, ARestartedAgentEndsWhatItCanNoLongerWatchAndKillsIt) {
   const pb::JobEnded end = wait_end(1);
   EXPECT_TRUE(end.stopped());
   EXPECT_EQ(end.reason(), "berth-agent restarted");
+  EXPECT_TRUE(end.lost());
   EXPECT_EQ(end.end_seq(), 1u);
   pb::Register reg;
   runner_->fill_register(&reg);

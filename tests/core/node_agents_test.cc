@@ -138,6 +138,40 @@ TEST_F(NodeAgentsTest, ANodeNoAgentEverRegisteredForIsNeverExpired) {
   EXPECT_EQ(job(id).state, JobState::kRunning);
 }
 
+TEST_F(NodeAgentsTest, NodesWaitDownForTheirFirstAgentWhoseRegistrationBringsThemUp) {
+  registered(kT0);  // h1 has had an agent; the others never
+  const size_t audited = engine->audit().size();
+  EXPECT_TRUE(engine->await_agents(kT0 + 1).empty());
+  for (const Node& n : engine->cluster().nodes()) {
+    if (n.id == kH1) {
+      EXPECT_EQ(n.state, NodeState::kUp);
+      continue;
+    }
+    EXPECT_EQ(n.state, NodeState::kDown) << n.name;
+    EXPECT_TRUE(n.silent_down);
+    EXPECT_EQ(n.state_reason, "no agent has registered yet");
+  }
+  EXPECT_EQ(engine->audit().size(), audited + engine->cluster().nodes().size() - 1);
+  const Node& other = engine->cluster().nodes().front();
+  ASSERT_NE(other.id, kH1);
+  AgentHello hello{"0.1.0", "", "none", other.gpu_model, other.gpus, other.cpus, other.memory_mb};
+  ASSERT_TRUE(engine->agent_registered(other.id, hello, kT0 + 2).ok());
+  EXPECT_EQ(engine->cluster().node(other.id)->state, NodeState::kUp);
+}
+
+TEST_F(NodeAgentsTest, WhenAgentsRunEveryJobANodeWithoutOneGoesDownAfterTheTimeout) {
+  const JobId id = running(1);
+  const int64_t opened = kT0 + kHour;  // berthd restarted with the job running
+  EXPECT_TRUE(engine->expire_silent_nodes(opened + kTimeoutMs, kTimeoutMs, opened, true).empty());
+  EXPECT_EQ(engine->expire_silent_nodes(opened + kTimeoutMs + 1, kTimeoutMs, opened, true),
+            std::vector<JobId>{id});
+  const Node* n = engine->cluster().node(job(id).node);
+  EXPECT_EQ(n->state, NodeState::kDown);
+  EXPECT_NE(n->state_reason.find("no agent since"), std::string::npos) << n->state_reason;
+  EXPECT_EQ(job(id).end_ms, opened) << "charged up to when berthd opened, the last it knew";
+  EXPECT_TRUE(engine->verify().ok());
+}
+
 TEST_F(NodeAgentsTest, AfterARestartEachNodeGetsAFullTimeout) {
   registered(kT0);
   const int64_t opened = kT0 + 10 * kMinute;  // berthd was away for ten minutes

@@ -31,14 +31,23 @@ inline int free_port() {
 
 class AgentProcess {
  public:
-  AgentProcess(std::string node, std::string server, std::string log)
-      : node_(std::move(node)), server_(std::move(server)), log_(std::move(log)) {}
+  // `state_dir` holds its book of launches; its log is `state_dir`.log.
+  AgentProcess(std::string node, std::string server, std::string state_dir)
+      : node_(std::move(node)),
+        server_(std::move(server)),
+        state_dir_(std::move(state_dir)),
+        log_(state_dir_ + ".log") {}
   ~AgentProcess() { kill_hard(); }
 
   void start(const std::vector<std::string>& extra = {}) {
     // The node's figures as berthd's configuration has them: fewer would drain it.
-    std::vector<std::string> args = {bin_dir() + "/berth-agent", "--node", node_, "--server",
-                                     server_};
+    std::vector<std::string> args = {bin_dir() + "/berth-agent",
+                                     "--node",
+                                     node_,
+                                     "--server",
+                                     server_,
+                                     "--state-dir",
+                                     state_dir_};
     for (const char* a : {"--gpus=8", "--gpu-model=H100", "--cpus=16", "--memory-mb=65536"})
       args.push_back(a);
     args.insert(args.end(), extra.begin(), extra.end());
@@ -65,14 +74,16 @@ class AgentProcess {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
-  std::string node_, server_, log_;
+  std::string node_, server_, state_dir_, log_;
   pid_t pid_ = -1;
 };
 
 // berthd with two nodes of 8 GPUs, n1 and n2, whose agents dial 127.0.0.1:agent_port.
 class AgentsTest : public DaemonTest {
  protected:
-  static constexpr int kNodeTimeoutS = 3;
+  // Short, for the tests that wait for a node to go down; a test of jobs that outlive berthd
+  // sets a longer one in its constructor.
+  int node_timeout_s = 3;
 
   std::string config() override {
     agent_port = free_port();
@@ -80,7 +91,7 @@ class AgentsTest : public DaemonTest {
 listen = "127.0.0.1:)" +
            std::to_string(agent_port) + R"("
 node_timeout_s = )" +
-           std::to_string(kNodeTimeoutS) + R"(
+           std::to_string(node_timeout_s) + R"(
 heartbeat_s = 0.5
 
 [[gpu_models]]
@@ -117,7 +128,7 @@ default = true
     auto& a = agents[node];
     if (!a)
       a = std::make_unique<AgentProcess>(node, "127.0.0.1:" + std::to_string(agent_port),
-                                         dir + "/agent-" + node + ".log");
+                                         dir + "/agent-" + node);
     return *a;
   }
   // GET /v1/nodes: the node named `name` ("{}" when absent).
@@ -126,10 +137,23 @@ default = true
       if (n.value("name", "") == name) return n;
     return json::object();
   }
-  // Whether the node's agent has registered and been heard.
+  // Whether the node's agent has registered and been heard, and the node is up.
   bool heard(const std::string& name) {
     const json n = node(name);
-    return n.value("agent_version", "") != "" && !n.value("last_heartbeat", json()).is_null();
+    return n.value("agent_version", "") != "" && !n.value("last_heartbeat", json()).is_null() &&
+           n.value("state", "") == "up";
+  }
+  // Starts the agents of `nodes` and waits until each node is up.
+  void start_agents(const std::vector<std::string>& nodes) {
+    for (const std::string& n : nodes) agent(n).start();
+    for (const std::string& n : nodes)
+      ASSERT_TRUE(eventually([&] { return heard(n); })) << node(n).dump() << agent(n).log();
+  }
+  // `berth submit --parsable -A pa -G 1 ARGS`: the job's id (0 when refused).
+  uint64_t submit_pa(const std::string& args) {
+    const CliResult r = cli("submit --parsable -A pa -G 1 " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return std::strtoull(r.out.c_str(), nullptr, 10);
   }
 
   int agent_port = 0;

@@ -1,8 +1,10 @@
 #include "server/agents/agent_service.h"
 
 #include <deque>
+#include <set>
 
 #include "proto/protocol.h"
+#include "server/agents/remote_executor.h"
 #include "server/core_loop.h"
 #include "server/log.h"
 
@@ -46,6 +48,36 @@ core::AgentHello hello_of(const pb::Register& r, const std::string& peer) {
   return h;
 }
 
+// Whether `id` names the launch of `job` that runs now on `node`: its batch step (rank 0,
+// step 0) of its current attempt. Multi-node ranks and steps come with step 3 (README §8).
+bool is_current(const core::Job& job, const core::Node& node, const pb::LaunchId& id) {
+  return job.state == core::JobState::kRunning && job.node == node.id &&
+         static_cast<uint32_t>(job.restarts) == id.attempt() && id.rank() == 0 && id.step() == 0;
+}
+
+// What the agent holds against what the engine says runs on its node: launches berthd ended
+// (or never made) are to be killed; those still current are where the executor finds them;
+// jobs RUNNING here that the agent never got (berthd stopped before sending them, or the
+// stream broke on the way) are launched again (a Launch is idempotent on the agent).
+void reconcile_inventory(CoreContext& c, const core::Node& n,
+                         const google::protobuf::RepeatedPtrField<pb::Held>& held,
+                         RemoteExecutor& executor, pb::Registered* reg) {
+  std::set<uint64_t> held_current;
+  for (const pb::Held& h : held) {
+    const core::Job* j = c.engine.job(JobId(h.id().job()));
+    if (j != nullptr && is_current(*j, n, h.id())) {
+      held_current.insert(j->id.value);
+      if (!h.ended()) executor.adopt(j->id, n.name, h.id());
+    } else if (!h.ended()) {
+      *reg->add_kill() = h.id();
+    }
+  }
+  for (JobId id : c.engine.running_jobs()) {
+    const core::Job* j = c.engine.job(id);
+    if (j->node == n.id && !held_current.count(id.value)) c.relaunch.push_back(id);
+  }
+}
+
 }  // namespace
 
 // One stream's writes, shared by its reactor and the tasks that answer it (see the header).
@@ -56,12 +88,13 @@ class StreamState {
 
   // Any thread: queues `m`; with `last` the stream ends once it is written. Dropped when the
   // stream is closing or gone.
-  void send(pb::ToAgent m, bool last) {
+  bool send(pb::ToAgent m, bool last) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
-    if (!reactor_ || closing_) return;
+    if (!reactor_ || closing_) return false;
     queue_.push_back(std::move(m));
     closing_ = last;
     pump();
+    return true;
   }
   void write_done(bool ok) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
@@ -123,7 +156,9 @@ class AgentStream final : public Reactor {
       on_register(in_.register_());
     } else if (in_.has_heartbeat()) {
       on_heartbeat(in_.heartbeat().seq());
-    }  // other messages belong to later protocol steps (README §8) and are not sent yet
+    } else if (in_.has_ended()) {
+      on_ended(in_.ended());
+    }  // JobStarted needs nothing: the job was RUNNING from the batch that started it
     if (!state_->closing()) StartRead(&in_);
   }
   void OnWriteDone(bool ok) override { state_->write_done(ok); }
@@ -151,8 +186,9 @@ class AgentStream final : public Reactor {
     node_ = r.node();
     auto answer = std::make_shared<pb::ToAgent>();
     CoreTask task;
-    task.run = [answer, node = node_, hello = hello_of(r, peer_),
-                heartbeat_ms = service_.config_.heartbeat_ms](CoreContext& c) {
+    task.run = [answer, node = node_, hello = hello_of(r, peer_), held = r.held(),
+                executor = service_.executor_, heartbeat_ms = service_.config_.heartbeat_ms,
+                epoch = service_.epoch_](CoreContext& c) {
       const core::Node* n = c.engine.cluster().node_by_name(node);
       if (n == nullptr) {
         *answer = refusal(pb::Refused::UNKNOWN_NODE,
@@ -163,14 +199,18 @@ class AgentStream final : public Reactor {
         *answer = refusal(pb::Refused::UNKNOWN_NODE, st.message(), kRetryRefusedMs);
         return;
       }
-      answer->mutable_registered()->set_heartbeat_ms(heartbeat_ms);
+      pb::Registered* reg = answer->mutable_registered();
+      reg->set_heartbeat_ms(heartbeat_ms);
+      reg->set_epoch(epoch);
+      if (executor != nullptr) reconcile_inventory(c, *n, held, *executor, reg);
     };
     task.done = [state = state_, answer, &service = service_, node = node_, peer = peer_,
                  version = r.agent_version()](const Status& st) {
       if (!st.ok()) return unavailable_later(state, st);
       if (answer->has_refused()) {
         log_warning("agent at " + peer + " refused: " + answer->refused().message());
-        return state->send(*answer, true);
+        state->send(*answer, true);
+        return;
       }
       if (auto old = service.take_node(node, state))
         old->send(refusal(pb::Refused::DUPLICATE,
@@ -179,8 +219,43 @@ class AgentStream final : public Reactor {
       state->send(*answer, false);
       log_info("node " + node + ": agent " + version + " registered from " + peer);
     };
-    if (!service_.core_.submit(std::move(task))) return unavailable(shutting_down());
+    if (!service_.core_->submit(std::move(task))) return unavailable(shutting_down());
     registered_ = true;
+  }
+
+  // A launch's end: applied to the attempt it names, if that attempt still runs on this node;
+  // a duplicate or an older attempt's end changes nothing. Acknowledged once committed either
+  // way, so that the agent settles it.
+  void on_ended(const pb::JobEnded& e) {
+    if (node_.empty())
+      return refuse(pb::Refused::NOT_REGISTERED, "a job's end before the registration", 0);
+    auto applied = std::make_shared<bool>(false);
+    CoreTask task;
+    task.run = [e, applied, node = node_](CoreContext& c) {
+      const core::Job* j = c.engine.job(JobId(e.id().job()));
+      const core::Node* n = c.engine.cluster().node_by_name(node);
+      if (j == nullptr || n == nullptr || !is_current(*j, *n, e.id())) return;
+      core::JobEnd end{e.exit_code(), e.signal(), e.timed_out(), e.stopped() && !e.lost(),
+                       e.lost(),      e.reason()};
+      // Charged for the time the agent measured, never past now; a launch that never ran,
+      // for nothing.
+      const int64_t end_ms =
+          e.launch_failed()
+              ? j->start_ms
+              : std::min(c.now_ms, j->start_ms + std::max<int64_t>(0, e.runtime_ms()));
+      const Status st = c.engine.job_ended(j->id, end, end_ms, c.now_ms);
+      if (!st.ok()) log_warning("end of job " + std::to_string(j->id.value) + ": " + st.message());
+      *applied = st.ok();
+    };
+    task.done = [state = state_, applied, executor = service_.executor_, job = e.id().job(),
+                 seq = e.end_seq()](const Status& st) {
+      if (!st.ok()) return;  // not recorded: no ack; the agent resends it
+      if (*applied && executor != nullptr) executor->forget(JobId(job));
+      pb::ToAgent ack;
+      ack.mutable_ack()->set_end_seq(seq);
+      state->send(std::move(ack), false);
+    };
+    if (!service_.core_->submit(std::move(task))) unavailable(shutting_down());
   }
 
   void on_heartbeat(uint64_t seq) {
@@ -197,7 +272,7 @@ class AgentStream final : public Reactor {
       ack.mutable_ack()->set_heartbeat_seq(seq);
       state->send(std::move(ack), false);
     };
-    if (!service_.core_.submit(std::move(task))) unavailable(shutting_down());
+    if (!service_.core_->submit(std::move(task))) unavailable(shutting_down());
   }
 
   // From a task's answer, where `this` may be gone: only the shared state is used.
@@ -217,6 +292,17 @@ class AgentStream final : public Reactor {
 
 Reactor* AgentService::Connect(grpc::CallbackServerContext* context) {
   return new AgentStream(*this, context->peer());
+}
+
+bool AgentService::send_to(const std::string& node, pb::ToAgent message) {
+  std::shared_ptr<StreamState> stream;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(node);
+    if (it == streams_.end()) return false;
+    stream = it->second;
+  }
+  return stream->send(std::move(message), false);
 }
 
 size_t AgentService::streams() const {
@@ -239,10 +325,9 @@ void AgentService::forget(const std::string& node, const StreamState* stream) {
   if (it != streams_.end() && it->second.get() == stream) streams_.erase(it);
 }
 
-Result<std::unique_ptr<AgentServer>> AgentServer::Start(CoreLoop& core,
-                                                        const AgentsConfig& config) {
-  std::unique_ptr<AgentServer> s(new AgentServer());
-  s->service_ = std::make_unique<AgentService>(core, config);
+Status AgentServer::listen() {
+  AgentServer* s = this;
+  const AgentsConfig& config = config_;
   grpc::ServerBuilder builder;
   // Agents may ping to find a dead connection; a heartbeat is data, so pings are rare.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
@@ -252,7 +337,7 @@ Result<std::unique_ptr<AgentServer>> AgentServer::Start(CoreLoop& core,
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0)
     return Status(Code::kUnavailable, "cannot listen for agents on " + config.listen);
-  return s;
+  return Status::Ok();
 }
 
 void AgentServer::shutdown() {

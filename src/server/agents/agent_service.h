@@ -35,11 +35,21 @@
 namespace berth::server {
 
 class CoreLoop;
+class RemoteExecutor;
 class StreamState;
 
 class AgentService final : public ::berth::agent::v1::Controller::CallbackService {
  public:
-  AgentService(CoreLoop& core, AgentsConfig config) : core_(core), config_(std::move(config)) {}
+  // `epoch` is this berthd's: sent in every Registered, Launch and Signal.
+  AgentService(AgentsConfig config, uint64_t epoch) : config_(std::move(config)), epoch_(epoch) {}
+  // Before any stream: the core loop that takes the agents' messages, and the executor that
+  // sends launches (null when agents do not run jobs).
+  void attach(CoreLoop* core, RemoteExecutor* executor) {
+    core_ = core;
+    executor_ = executor;
+  }
+  // Any thread: queues `message` on the stream of `node`'s agent; false when it has none.
+  bool send_to(const std::string& node, ::berth::agent::v1::ToAgent message);
 
   grpc::ServerBidiReactor<::berth::agent::v1::FromAgent, ::berth::agent::v1::ToAgent>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -56,8 +66,10 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
   // A stream ended: forget it, unless a newer one already holds its node.
   void forget(const std::string& node, const StreamState* stream);
 
-  CoreLoop& core_;
   const AgentsConfig config_;
+  const uint64_t epoch_;
+  CoreLoop* core_ = nullptr;
+  RemoteExecutor* executor_ = nullptr;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> streams_;  // by node name
 };
@@ -65,16 +77,19 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
 // berthd's gRPC server for agents, on [agents] listen.
 class AgentServer {
  public:
-  // Listens on config.listen; refuses an address it cannot bind, naming it.
-  static Result<std::unique_ptr<AgentServer>> Start(CoreLoop& core, const AgentsConfig& config);
+  AgentServer(const AgentsConfig& config, uint64_t epoch)
+      : config_(config), service_(std::make_unique<AgentService>(config, epoch)) {}
   ~AgentServer();
+  AgentService& service() { return *service_; }
+  // Listens on [agents] listen (the service attached first); refuses an address it cannot
+  // bind, naming it.
+  Status listen();
   int port() const { return port_; }
-  const AgentService& service() const { return *service_; }
   // Ends every stream and stops listening; waits for the streams' reactors to finish.
   void shutdown();
 
  private:
-  AgentServer() = default;
+  const AgentsConfig config_;
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
