@@ -36,8 +36,9 @@ Result<AgentConfig> parse_agent_config(const std::string& toml_text, const std::
     std::istringstream in(toml_text);
     const toml::value root = toml::parse(in, origin);
     for (const auto& [key, value] : root.as_table()) {
-      static const char* const kKnown[] = {"node", "servers",   "address", "domain",
-                                           "gpus", "gpu_model", "cpus",    "memory_mb"};
+      static const char* const kKnown[] = {"node",    "servers",   "address", "domain",
+                                           "gpus",    "gpu_model", "cpus",    "memory_mb",
+                                           "ca_file", "cert_file", "key_file"};
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
         return bad(origin, "unknown setting '" + key + "'");
     }
@@ -49,6 +50,9 @@ Result<AgentConfig> parse_agent_config(const std::string& toml_text, const std::
     read(root, "gpu_model", &c.gpu_model);
     read(root, "cpus", &c.cpus);
     read(root, "memory_mb", &c.memory_mb);
+    read(root, "ca_file", &c.ca_file);
+    read(root, "cert_file", &c.cert_file);
+    read(root, "key_file", &c.key_file);
   } catch (const std::exception& e) {
     return bad(origin, e.what());
   }
@@ -74,6 +78,9 @@ Status validate(const AgentConfig& c) {
   if (c.gpus < 0 || c.gpus > 64) return bad(origin, "gpus must be 0 to 64");
   if (c.cpus < 0) return bad(origin, "cpus must be 0 (this machine's) or more");
   if (c.memory_mb < 0) return bad(origin, "memory_mb must be 0 (this machine's) or more");
+  const size_t tls_files = !c.ca_file.empty() + !c.cert_file.empty() + !c.key_file.empty();
+  if (tls_files != 0 && tls_files != 3)
+    return bad(origin, "ca_file, cert_file and key_file go together: give all three, or none");
   return Status::Ok();
 }
 

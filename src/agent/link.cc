@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/version.h"
@@ -66,6 +68,14 @@ const char* why_name(pb::Refused::Why why) {
   }
 }
 
+Result<std::string> read_pem(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 NodeFacts discover_node(const AgentConfig& c) {
@@ -81,9 +91,26 @@ NodeFacts discover_node(const AgentConfig& c) {
   return f;
 }
 
-Link::Link(AgentConfig config, NodeFacts facts)
+Result<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials(const AgentConfig& c) {
+  if (!c.tls()) {
+    spdlog::warn(
+        "no ca_file, cert_file and key_file: talking to berthd in plaintext, for a laptop or a "
+        "test only (berth admin node-cert {} --out DIR makes them)",
+        c.node);
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  BERTH_ASSIGN_OR_RETURN(options.pem_root_certs, read_pem(c.ca_file));
+  BERTH_ASSIGN_OR_RETURN(options.pem_cert_chain, read_pem(c.cert_file));
+  BERTH_ASSIGN_OR_RETURN(options.pem_private_key, read_pem(c.key_file));
+  return grpc::SslCredentials(options);
+}
+
+Link::Link(AgentConfig config, NodeFacts facts,
+           std::shared_ptr<grpc::ChannelCredentials> credentials)
     : config_(std::move(config)),
       facts_(std::move(facts)),
+      credentials_(std::move(credentials)),
       backoff_(kFirstRetryMs, kMaxRetryMs,
                static_cast<uint64_t>(::getpid()) ^ static_cast<uint64_t>(::time(nullptr))) {}
 
@@ -120,7 +147,7 @@ Link::Ended Link::session(const std::string& server) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
-  auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(server, credentials_, args);
   auto stub = pb::Controller::NewStub(channel);
   grpc::ClientContext ctx;
   {
@@ -141,7 +168,10 @@ Link::Ended Link::session(const std::string& server) {
   pb::ToAgent in;
   if (!stream->Write(registration(config_, facts_)) || !stream->Read(&in)) {
     const grpc::Status st = stream->Finish();
-    return {"cannot reach berthd: " + st.error_message()};
+    // A berthd that requires TLS closes a plaintext connection before a word is said.
+    const char* hint =
+        config_.tls() ? "" : " (if berthd requires TLS: ca_file, cert_file, key_file)";
+    return {"cannot reach berthd: " + st.error_message() + hint};
   }
   if (in.has_refused()) {
     const pb::Refused& r = in.refused();

@@ -22,8 +22,9 @@
 #include "agent/link_policy.h"
 
 namespace grpc {
+class ChannelCredentials;
 class ClientContext;
-}
+}  // namespace grpc
 
 namespace berth::agent {
 
@@ -38,9 +39,15 @@ struct NodeFacts {
 // The configuration's figures, with this machine's CPUs and memory where it leaves them 0.
 NodeFacts discover_node(const AgentConfig& config);
 
+// How the agent proves who it is to berthd: mutual TLS with the configuration's three PEM
+// files, or plaintext (logged as a warning: for a laptop or a test only) when it names none.
+// NotFound names a file that cannot be read. A berthd named by IP address must have that
+// address among its certificate's subjectAltNames: gRPC checks the name dialled against them.
+Result<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials(const AgentConfig& config);
+
 class Link {
  public:
-  Link(AgentConfig config, NodeFacts facts);
+  Link(AgentConfig config, NodeFacts facts, std::shared_ptr<grpc::ChannelCredentials> credentials);
   ~Link();
   // Dials, registers and heartbeats until stop().
   void run();
@@ -59,6 +66,7 @@ class Link {
 
   const AgentConfig config_;
   const NodeFacts facts_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Backoff backoff_;
 
   std::mutex mu_;

@@ -76,6 +76,39 @@ TEST(ConfigTest, AgentsAreOffByDefaultAndTheirTimesAreChecked) {
   EXPECT_NE(no_port.status().message().find("agents.listen must be host:port"), std::string::npos);
 }
 
+TEST(ConfigTest, AgentsSpeakTlsWithBerthdsCaUnlessTold) {
+  const std::string rest =
+      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
+      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->agents.tls, AgentsTls::kBerthCa);
+  auto files = parse_config(
+      "[agents]\ntls = \"files\"\nca_file = \"ca.pem\"\ncert_file = \"b.pem\"\n"
+      "key_file = \"b.key\"\n" +
+          rest,
+      "c.toml");
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  EXPECT_EQ(files->agents.tls, AgentsTls::kFiles);
+  EXPECT_EQ(files->agents.ca_file, "ca.pem");
+  EXPECT_EQ(files->agents.cert_file, "b.pem");
+  EXPECT_EQ(files->agents.key_file, "b.key");
+  auto missing = parse_config("[agents]\ntls = \"files\"\nca_file = \"ca.pem\"\n" + rest, "c.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("agents.cert_file must name a PEM file"),
+            std::string::npos)
+      << missing.status().message();
+  auto unread = parse_config("[agents]\nca_file = \"ca.pem\"\n" + rest, "c.toml");
+  ASSERT_FALSE(unread.ok());
+  EXPECT_NE(unread.status().message().find("agents.ca_file is read only with tls = \"files\""),
+            std::string::npos);
+  auto other = parse_config("[agents]\ntls = \"yes\"\n" + rest, "c.toml");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("agents.tls must be berth-ca, files or none"),
+            std::string::npos)
+      << other.status().message();
+}
+
 // toml::find_or returns a reference to its default: a configuration without the optional
 // arrays of tables once read a destroyed temporary (found by tests/fuzz/config_fuzz).
 TEST(ConfigTest, OptionalTablesMayBeAbsent) {

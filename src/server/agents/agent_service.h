@@ -15,6 +15,9 @@
 // - One stream per node: a newer registration replaces an older stream of the same node (an
 //   agent that restarted before its old connection was seen to break); the older one is told so
 //   (Refused DUPLICATE) and closed.
+// - With TLS (AgentServer::Start given its files), every agent shows a certificate of the CA;
+//   its common name must be the node it registers, else Refused UNKNOWN_NODE ("the certificate
+//   is for gpu-node-02, not gpu-node-01").
 // - Writes go out one at a time in order; each stream's state is shared with the tasks that
 //   answer it, so an answer that comes after the stream ended is dropped, never written to a
 //   stream that is gone.
@@ -26,11 +29,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
 #include "config/config.h"
 #include "proto/agent.grpc.pb.h"
+#include "server/agents/ca.h"
 
 namespace berth::server {
 
@@ -39,7 +44,9 @@ class StreamState;
 
 class AgentService final : public ::berth::agent::v1::Controller::CallbackService {
  public:
-  AgentService(CoreLoop& core, AgentsConfig config) : core_(core), config_(std::move(config)) {}
+  // With `check_certificates`, a registration's node must be its certificate's common name.
+  AgentService(CoreLoop& core, AgentsConfig config, bool check_certificates)
+      : core_(core), config_(std::move(config)), check_certificates_(check_certificates) {}
 
   grpc::ServerBidiReactor<::berth::agent::v1::FromAgent, ::berth::agent::v1::ToAgent>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -58,6 +65,7 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
 
   CoreLoop& core_;
   const AgentsConfig config_;
+  const bool check_certificates_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> streams_;  // by node name
 };
@@ -65,8 +73,10 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
 // berthd's gRPC server for agents, on [agents] listen.
 class AgentServer {
  public:
-  // Listens on config.listen; refuses an address it cannot bind, naming it.
-  static Result<std::unique_ptr<AgentServer>> Start(CoreLoop& core, const AgentsConfig& config);
+  // Listens on config.listen; refuses an address it cannot bind, naming it. With `tls`, only
+  // agents whose certificates tls.ca_pem signed are served (mutual TLS); without, plaintext.
+  static Result<std::unique_ptr<AgentServer>> Start(CoreLoop& core, const AgentsConfig& config,
+                                                    const std::optional<TlsFiles>& tls);
   ~AgentServer();
   int port() const { return port_; }
   const AgentService& service() const { return *service_; }
