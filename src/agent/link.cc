@@ -6,10 +6,9 @@
 
 #include <chrono>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "common/files.h"
 #include "common/version.h"
 #include "proto/agent.grpc.pb.h"
 #include "proto/protocol.h"
@@ -68,14 +67,6 @@ const char* why_name(pb::Refused::Why why) {
   }
 }
 
-Result<std::string> read_pem(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 NodeFacts discover_node(const AgentConfig& c) {
@@ -100,9 +91,9 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials(const Agen
     return grpc::InsecureChannelCredentials();
   }
   grpc::SslCredentialsOptions options;
-  BERTH_ASSIGN_OR_RETURN(options.pem_root_certs, read_pem(c.ca_file));
-  BERTH_ASSIGN_OR_RETURN(options.pem_cert_chain, read_pem(c.cert_file));
-  BERTH_ASSIGN_OR_RETURN(options.pem_private_key, read_pem(c.key_file));
+  BERTH_ASSIGN_OR_RETURN(options.pem_root_certs, read_whole_file(c.ca_file));
+  BERTH_ASSIGN_OR_RETURN(options.pem_cert_chain, read_whole_file(c.cert_file));
+  BERTH_ASSIGN_OR_RETURN(options.pem_private_key, read_whole_file(c.key_file));
   return grpc::SslCredentials(options);
 }
 

@@ -19,9 +19,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "common/files.h"
 #include "server/log.h"
 
 namespace berth::server {
@@ -73,14 +72,6 @@ Key parse_key(const std::string& pem) {
 Cert parse_cert(const std::string& pem) {
   Bio bio = read_bio(pem);
   return Cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-}
-
-Result<std::string> read_whole(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // Writes `text` to `path` through path.tmp, created with `mode`.
@@ -177,8 +168,8 @@ template <typename Make>
 Result<KeyPair> load_or_make(const std::string& dir, const std::string& name, Make make) {
   const std::string key_path = dir + "/" + name + ".key", cert_path = dir + "/" + name + ".crt";
   if (exists(key_path) || exists(cert_path)) {
-    BERTH_ASSIGN_OR_RETURN(std::string key_text, read_whole(key_path));
-    BERTH_ASSIGN_OR_RETURN(std::string cert_text, read_whole(cert_path));
+    BERTH_ASSIGN_OR_RETURN(std::string key_text, read_whole_file(key_path));
+    BERTH_ASSIGN_OR_RETURN(std::string cert_text, read_whole_file(cert_path));
     KeyPair pair{parse_key(key_text), parse_cert(cert_text)};
     if (!pair.key) return Status::Invalid(key_path + " is not a PEM private key");
     if (!pair.cert) return Status::Invalid(cert_path + " is not a PEM certificate");
@@ -284,9 +275,9 @@ Result<std::string> NodeCa::sign_node(const std::string& node, const std::string
 Result<TlsFiles> load_tls_files(const std::string& ca_file, const std::string& cert_file,
                                 const std::string& key_file) {
   TlsFiles files;
-  BERTH_ASSIGN_OR_RETURN(files.ca_pem, read_whole(ca_file));
-  BERTH_ASSIGN_OR_RETURN(files.cert_pem, read_whole(cert_file));
-  BERTH_ASSIGN_OR_RETURN(files.key_pem, read_whole(key_file));
+  BERTH_ASSIGN_OR_RETURN(files.ca_pem, read_whole_file(ca_file));
+  BERTH_ASSIGN_OR_RETURN(files.cert_pem, read_whole_file(cert_file));
+  BERTH_ASSIGN_OR_RETURN(files.key_pem, read_whole_file(key_file));
   return files;
 }
 
