@@ -131,6 +131,33 @@ TEST_F(NodeCaTest, ARequestForAnotherNodeOrNotARequestIsRefused) {
             Code::kInvalidArgument);
 }
 
+TEST_F(NodeCaTest, TheListenerGetsTheCaTheConfiguredFilesOrNothing) {
+  const auto ca = open();
+  ASSERT_NE(ca, nullptr);
+  AgentsConfig config;
+  config.listen = "127.0.0.1:0";
+  auto own = listener_tls(config, ca.get());
+  ASSERT_TRUE(own.ok() && own->has_value()) << own.status().ToString();
+  EXPECT_EQ((*own)->ca_pem, ca->ca_pem());
+  EXPECT_EQ((*own)->key_pem, ca->server().key_pem);
+
+  config.tls = AgentsTls::kFiles;
+  config.ca_file = dir() + "/ca.crt";
+  config.cert_file = dir() + "/server.crt";
+  config.key_file = dir() + "/server.key";
+  auto files = listener_tls(config, nullptr);
+  ASSERT_TRUE(files.ok() && files->has_value()) << files.status().ToString();
+  EXPECT_EQ((*files)->cert_pem, ca->server().cert_pem);
+  config.key_file = dir() + "/missing.key";
+  EXPECT_EQ(listener_tls(config, nullptr).status().message(),
+            "cannot read " + dir() + "/missing.key");
+
+  config.tls = AgentsTls::kNone;
+  auto none = listener_tls(config, nullptr);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value()) << "plaintext";
+}
+
 TEST(ListenerNamesTest, TheListenHostThenLoopbackEachOnce) {
   using V = std::vector<std::string>;
   EXPECT_EQ(listener_names("10.0.0.5", "ctl1"),

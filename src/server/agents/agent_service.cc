@@ -280,7 +280,9 @@ Result<std::unique_ptr<AgentServer>> AgentServer::Start(CoreLoop& core, const Ag
   builder.RegisterService(s->service_.get());
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0)
-    return Status(Code::kUnavailable, "cannot listen for agents on " + config.listen);
+    return Status(Code::kUnavailable,
+                  "cannot listen for agents on " + config.listen +
+                      (tls ? " (or its TLS certificate, key or CA is not valid PEM)" : ""));
   return s;
 }
 
