@@ -3,8 +3,12 @@
 // with another node's are refused; the signing route is the admin's, for configured nodes.
 #include <sys/stat.h>
 
+#include <ctime>
+#include <fstream>
+
 #include "common/version.h"
 #include "integration/agent_cluster.h"
+#include "server/agents/ca.h"
 #include "server/test_csr.h"
 
 namespace berth::testing {
@@ -90,6 +94,38 @@ TEST_F(AgentsTlsTest, OnlyAnAdminHasACertificateSignedAndOnlyForTheNodeItNames) 
   EXPECT_EQ(status, 201) << reply.dump();
   EXPECT_NE(reply.value("certificate", "").find("BEGIN CERTIFICATE"), std::string::npos);
   EXPECT_EQ(reply.value("ca", ""), read_file(daemon->state_dir() + "/ca/ca.crt"));
+}
+
+// tls = "files": another CA's files (made here by a NodeCa of the test's own, standing for a
+// centre's CA) serve berthd and its agents; berthd makes and signs nothing.
+class AgentsTlsFilesTest : public AgentsTest {
+ protected:
+  std::string config() override {
+    certs = dir + "/centre-ca";
+    auto ca = server::NodeCa::Open(certs, "elsewhere", "127.0.0.1", ::time(nullptr));
+    if (!ca.ok()) throw std::runtime_error(ca.status().ToString());
+    const TestKeyRequest n1 = key_and_request_for("n1");
+    auto cert = (*ca)->sign_node("n1", n1.csr_pem, ::time(nullptr));
+    if (!cert.ok()) throw std::runtime_error(cert.status().ToString());
+    std::ofstream(certs + "/n1.key") << n1.key_pem;
+    std::ofstream(certs + "/n1.crt") << *cert;
+    return AgentsTest::config();
+  }
+  std::string tls() const override {
+    return "tls = \"files\"\nca_file = \"" + certs + "/ca.crt\"\ncert_file = \"" + certs +
+           "/server.crt\"\nkey_file = \"" + certs + "/server.key\"";
+  }
+  std::string certs;
+};
+
+TEST_F(AgentsTlsFilesTest, AnyCasFilesServeBerthdAndItsAgents) {
+  agent("n1").start(
+      {"--ca", certs + "/ca.crt", "--cert", certs + "/n1.crt", "--key", certs + "/n1.key"});
+  ASSERT_TRUE(eventually([&] { return heard("n1"); })) << agent("n1").log();
+  EXPECT_FALSE(fs::exists(daemon->state_dir() + "/ca"));
+  const CliResult made = cli("admin node-cert n2 --out " + dir + "/n2");
+  EXPECT_NE(made.exit_code, 0);
+  EXPECT_NE(made.out.find("the centre's own CA signs them"), std::string::npos) << made.out;
 }
 
 // Where berthd does not keep the CA (here tls = "none"), it signs nothing.
