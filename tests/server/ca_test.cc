@@ -103,6 +103,15 @@ TEST_F(NodeCaTest, ASecondOpenReusesTheCaAndTheListenersCertificate) {
   EXPECT_TRUE(verifies(parse(*cert).get(), parse(first->ca_pem()).get(), X509_PURPOSE_SSL_CLIENT));
 }
 
+TEST_F(NodeCaTest, AKeyThatIsNotTheCertificatesIsRefusedNamingBoth) {
+  ASSERT_NE(open(), nullptr);
+  std::filesystem::copy_file(dir() + "/server.key", dir() + "/ca.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto reopened = NodeCa::Open(dir(), "Test Centre", "10.0.0.5", kNowS);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().message(), dir() + "/ca.key is not the key of " + dir() + "/ca.crt");
+}
+
 TEST_F(NodeCaTest, ANodesCertificateNamesItForClientAuthForAYear) {
   const auto ca = open();
   ASSERT_NE(ca, nullptr);

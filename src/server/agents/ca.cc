@@ -173,6 +173,8 @@ Result<KeyPair> load_or_make(const std::string& dir, const std::string& name, Ma
     KeyPair pair{parse_key(key_text), parse_cert(cert_text)};
     if (!pair.key) return Status::Invalid(key_path + " is not a PEM private key");
     if (!pair.cert) return Status::Invalid(cert_path + " is not a PEM certificate");
+    if (X509_check_private_key(pair.cert.get(), pair.key.get()) != 1)
+      return Status::Invalid(key_path + " is not the key of " + cert_path);
     return pair;
   }
   BERTH_ASSIGN_OR_RETURN(Key key, new_key());
