@@ -36,8 +36,9 @@ Result<AgentConfig> parse_agent_config(const std::string& toml_text, const std::
     std::istringstream in(toml_text);
     const toml::value root = toml::parse(in, origin);
     for (const auto& [key, value] : root.as_table()) {
-      static const char* const kKnown[] = {"node",      "servers", "address",   "domain",   "gpus",
-                                           "gpu_model", "cpus",    "memory_mb", "state_dir"};
+      static const char* const kKnown[] = {"node",      "servers",   "address",   "domain",
+                                           "gpus",      "gpu_model", "cpus",      "memory_mb",
+                                           "state_dir", "ca_file",   "cert_file", "key_file"};
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
         return bad(origin, "unknown setting '" + key + "'");
     }
@@ -50,6 +51,9 @@ Result<AgentConfig> parse_agent_config(const std::string& toml_text, const std::
     read(root, "cpus", &c.cpus);
     read(root, "memory_mb", &c.memory_mb);
     read(root, "state_dir", &c.state_dir);
+    read(root, "ca_file", &c.ca_file);
+    read(root, "cert_file", &c.cert_file);
+    read(root, "key_file", &c.key_file);
   } catch (const std::exception& e) {
     return bad(origin, e.what());
   }
@@ -76,6 +80,9 @@ Status validate(const AgentConfig& c) {
   if (c.cpus < 0) return bad(origin, "cpus must be 0 (this machine's) or more");
   if (c.memory_mb < 0) return bad(origin, "memory_mb must be 0 (this machine's) or more");
   if (c.state_dir.empty()) return bad(origin, "state_dir must name a directory");
+  const size_t tls_files = !c.ca_file.empty() + !c.cert_file.empty() + !c.key_file.empty();
+  if (tls_files != 0 && tls_files != 3)
+    return bad(origin, "ca_file, cert_file and key_file go together: give all three, or none");
   return Status::Ok();
 }
 

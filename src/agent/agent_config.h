@@ -7,6 +7,9 @@
 //   absent: how many GPUs, and their model gpu_model = "H100" cpus = 0 # 0: what this machine has
 //   memory_mb = 0                        # 0: what this machine has
 //   state_dir = "/var/lib/berth-agent"   # its book of launches (agent.db), 0700
+//   ca_file = "/etc/berth/ca.crt"        # mutual TLS with berthd: all three, or none
+//   cert_file = "/etc/berth/node.crt"    # (plaintext: for a laptop or a test only)
+//   key_file = "/etc/berth/node.key"
 #pragma once
 
 #include <cstdint>
@@ -27,6 +30,10 @@ struct AgentConfig {
   int cpus = 0;
   int64_t memory_mb = 0;
   std::string state_dir = "/var/lib/berth-agent";
+  // PEM files for mutual TLS (`berth admin node-cert`): the CA that signed berthd's certificate,
+  // this node's certificate and its key. All empty: plaintext.
+  std::string ca_file, cert_file, key_file;
+  bool tls() const { return !ca_file.empty(); }
 };
 
 // Parses configuration text; `origin` names it in error messages. Does not check that `node`
@@ -34,7 +41,7 @@ struct AgentConfig {
 Result<AgentConfig> parse_agent_config(const std::string& toml_text, const std::string& origin);
 Result<AgentConfig> load_agent_config(const std::string& path);
 // Whether the configuration can run: a node name, at least one server as host:port, counts in
-// range. The error names the setting.
+// range, the TLS files all three or none. The error names the setting.
 Status validate(const AgentConfig& config);
 
 }  // namespace berth::agent

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <thread>
 
+#include "common/files.h"
 #include "common/version.h"
 #include "proto/agent.grpc.pb.h"
 #include "proto/protocol.h"
@@ -81,10 +82,27 @@ NodeFacts discover_node(const AgentConfig& c) {
   return f;
 }
 
-Link::Link(AgentConfig config, NodeFacts facts, JobRunner* runner)
+Result<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials(const AgentConfig& c) {
+  if (!c.tls()) {
+    spdlog::warn(
+        "no ca_file, cert_file and key_file: talking to berthd in plaintext, for a laptop or a "
+        "test only (berth admin node-cert {} --out DIR makes them)",
+        c.node);
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  BERTH_ASSIGN_OR_RETURN(options.pem_root_certs, read_whole_file(c.ca_file));
+  BERTH_ASSIGN_OR_RETURN(options.pem_cert_chain, read_whole_file(c.cert_file));
+  BERTH_ASSIGN_OR_RETURN(options.pem_private_key, read_whole_file(c.key_file));
+  return grpc::SslCredentials(options);
+}
+
+Link::Link(AgentConfig config, NodeFacts facts, JobRunner* runner,
+           std::shared_ptr<grpc::ChannelCredentials> credentials)
     : config_(std::move(config)),
       facts_(std::move(facts)),
       runner_(runner),
+      credentials_(std::move(credentials)),
       backoff_(kFirstRetryMs, kMaxRetryMs,
                static_cast<uint64_t>(::getpid()) ^ static_cast<uint64_t>(::time(nullptr))) {}
 
@@ -150,7 +168,7 @@ Link::Ended Link::session(const std::string& server) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
-  auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(server, credentials_, args);
   auto stub = pb::Controller::NewStub(channel);
   grpc::ClientContext ctx;
   {
@@ -173,7 +191,10 @@ Link::Ended Link::session(const std::string& server) {
   if (runner_) runner_->fill_register(hello.mutable_register_());
   if (!stream->Write(hello) || !stream->Read(&in)) {
     const grpc::Status st = stream->Finish();
-    return {"cannot reach berthd: " + st.error_message()};
+    // A berthd that requires TLS closes a plaintext connection before a word is said.
+    const char* hint =
+        config_.tls() ? "" : " (if berthd requires TLS: ca_file, cert_file, key_file)";
+    return {"cannot reach berthd: " + st.error_message() + hint};
   }
   if (in.has_refused()) {
     const pb::Refused& r = in.refused();

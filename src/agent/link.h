@@ -26,8 +26,9 @@
 #include "proto/agent.pb.h"
 
 namespace grpc {
+class ChannelCredentials;
 class ClientContext;
-}
+}  // namespace grpc
 
 namespace berth::agent {
 
@@ -42,11 +43,18 @@ struct NodeFacts {
 // The configuration's figures, with this machine's CPUs and memory where it leaves them 0.
 NodeFacts discover_node(const AgentConfig& config);
 
+// How the agent proves who it is to berthd: mutual TLS with the configuration's three PEM
+// files, or plaintext (logged as a warning: for a laptop or a test only) when it names none.
+// NotFound names a file that cannot be read. A berthd named by IP address must have that
+// address among its certificate's subjectAltNames: gRPC checks the name dialled against them.
+Result<std::shared_ptr<grpc::ChannelCredentials>> channel_credentials(const AgentConfig& config);
+
 class Link {
  public:
   // `runner` (may be null: registration and heartbeats only) runs what berthd sends; it
-  // outlives the link.
-  Link(AgentConfig config, NodeFacts facts, JobRunner* runner);
+  // outlives the link. `credentials`: mutual TLS, or plaintext (channel_credentials).
+  Link(AgentConfig config, NodeFacts facts, JobRunner* runner,
+       std::shared_ptr<grpc::ChannelCredentials> credentials);
   ~Link();
   // Dials, registers and heartbeats until stop().
   void run();
@@ -79,6 +87,7 @@ class Link {
   const AgentConfig config_;
   const NodeFacts facts_;
   JobRunner* const runner_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Backoff backoff_;
 
   std::mutex mu_;

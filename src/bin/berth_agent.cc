@@ -16,7 +16,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"berth-agent: runs berth's jobs on this node for berthd"};
-  std::string config_path, node, address, domain, gpu_model, state_dir;
+  std::string config_path, node, address, domain, gpu_model, state_dir, ca_file, cert_file,
+      key_file;
   std::vector<std::string> servers;
   int gpus = -1, cpus = -1;
   int64_t memory_mb = -1;
@@ -30,6 +31,9 @@ int main(int argc, char** argv) {
   app.add_option("--cpus", cpus, "CPUs to offer (default: this machine's)");
   app.add_option("--memory-mb", memory_mb, "memory to offer in MiB (default: this machine's)");
   app.add_option("--state-dir", state_dir, "where the agent keeps its book of launches");
+  app.add_option("--ca", ca_file, "the CA's certificate (PEM) that signed berthd's");
+  app.add_option("--cert", cert_file, "this node's certificate (PEM; berth admin node-cert)");
+  app.add_option("--key", key_file, "this node's private key (PEM)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l berth-agent: %v", spdlog::pattern_time_type::utc);
 
@@ -49,8 +53,17 @@ int main(int argc, char** argv) {
   if (cpus >= 0) config->cpus = cpus;
   if (memory_mb >= 0) config->memory_mb = memory_mb;
   if (!state_dir.empty()) config->state_dir = state_dir;
+  if (!ca_file.empty()) config->ca_file = ca_file;
+  if (!cert_file.empty()) config->cert_file = cert_file;
+  if (!key_file.empty()) config->key_file = key_file;
   if (const berth::Status st = berth::agent::validate(*config); !st.ok()) {
     spdlog::error("{}", st.message());
+    return 2;
+  }
+
+  auto credentials = berth::agent::channel_credentials(*config);
+  if (!credentials.ok()) {
+    spdlog::error("{}", credentials.status().message());
     return 2;
   }
 
@@ -72,7 +85,8 @@ int main(int argc, char** argv) {
     spdlog::error("{}", runner.status().message());
     return 1;
   }
-  berth::agent::Link link(*config, berth::agent::discover_node(*config), runner->get());
+  berth::agent::Link link(*config, berth::agent::discover_node(*config), runner->get(),
+                          *credentials);
   link_for_runner.store(&link);
   std::thread([&link, signals] {
     int sig = 0;

@@ -7,6 +7,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/node_cert.h"
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
@@ -234,6 +235,7 @@ void add_admin(CLI::App& app, Context& ctx) {
                                            "this machine (admin); berthd keeps running");
   backup->add_option("file", backup_file, "the file to write (must not exist)")->required();
   on_run(backup, ctx, [&ctx, &backup_file] { return run_backup(ctx, backup_file); });
+  add_node_cert_command(*admin, ctx);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
+#include "common/files.h"
 #include "core/applications.h"
 
 namespace berth::cli {
@@ -314,11 +315,9 @@ void add_review(CLI::App& app, Context& ctx) {
 }  // namespace
 
 Result<std::string> read_text_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::Invalid("cannot read " + path);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+  Result<std::string> text = read_whole_file(path);
+  if (!text.ok()) return Status::Invalid(text.status().message());  // the user named it
+  return text;
 }
 
 void add_funding_commands(CLI::App& app, Context& ctx) {

@@ -55,10 +55,15 @@ max_connections_per_client = 256  # per client address, likewise
 
 # Node agents: berth-agent on each GPU node dials berthd here (gRPC). Empty: no agents, and
 # jobs run on this machine. An agent silent for node_timeout_s puts its node down.
+# Agents and berthd prove who they are by mutual TLS. tls = "berth-ca": berthd makes a small CA
+# in <state_dir>/ca at first start and signs each node's certificate (`berth admin node-cert
+# NAME --out DIR`); "files": ca_file, cert_file and key_file name any CA's PEM files; "none":
+# plaintext, for a laptop or a test only.
 [agents]
 listen = ""                       # e.g. "0.0.0.0:8766"
 node_timeout_s = 60
 heartbeat_s = 5
+tls = "berth-ca"
 
 # The price list: per GPU-hour of each GPU model.
 [[gpu_models]]
@@ -193,6 +198,24 @@ Status parse_http(const toml::value& root, const std::string& origin, HttpLimits
   return Status::Ok();
 }
 
+// [agents] tls and, with tls = "files", the three PEM files (all of them, or it is refused).
+Status parse_agents_tls(const toml::value& t, const std::string& origin, AgentsConfig* a) {
+  const std::string tls = toml::find_or<std::string>(t, "tls", "berth-ca");
+  if (!kAgentsTlsNames.parse_into(tls, &a->tls))
+    return bad(origin, "agents.tls must be " + kAgentsTlsNames.choices() + ", got '" + tls + "'");
+  const std::pair<const char*, std::string*> files[] = {
+      {"ca_file", &a->ca_file}, {"cert_file", &a->cert_file}, {"key_file", &a->key_file}};
+  for (const auto& [key, out] : files) {
+    *out = toml::find_or<std::string>(t, key, "");
+    if (a->tls == AgentsTls::kFiles && out->empty())
+      return bad(origin,
+                 std::string("agents.") + key + " must name a PEM file with tls = \"files\"");
+    if (a->tls != AgentsTls::kFiles && !out->empty())
+      return bad(origin, std::string("agents.") + key + " is read only with tls = \"files\"");
+  }
+  return Status::Ok();
+}
+
 Status parse_agents(const toml::value& root, const std::string& origin, AgentsConfig* a) {
   if (!root.contains("agents")) return Status::Ok();
   const toml::value& t = toml::find(root, "agents");
@@ -206,7 +229,7 @@ Status parse_agents(const toml::value& root, const std::string& origin, AgentsCo
   // Three heartbeats may be lost before a node is taken for silent.
   if (a->heartbeat_ms * 3 > a->node_timeout_ms)
     return bad(origin, "agents.heartbeat_s must be at most a third of agents.node_timeout_s");
-  return Status::Ok();
+  return parse_agents_tls(t, origin, a);
 }
 
 Status parse_centre(const toml::value& root, const std::string& origin, DaemonConfig* c) {

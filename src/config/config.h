@@ -27,6 +27,14 @@ struct HttpLimits {
   int max_connections_per_client = 256;    // per client address, likewise
 };
 
+// How berthd and its agents prove who they are ([agents] tls): mutual TLS with the CA berthd
+// makes in <state_dir>/ca (berth-ca), with any CA's files (files), or plaintext (none: for a
+// laptop or a test only).
+enum class AgentsTls : uint8_t { kBerthCa, kFiles, kNone };
+inline constexpr auto kAgentsTlsNames = enum_names<AgentsTls>(
+    "agents tls",
+    {{AgentsTls::kBerthCa, "berth-ca"}, {AgentsTls::kFiles, "files"}, {AgentsTls::kNone, "none"}});
+
 // Node agents ([agents]): where berthd listens for berth-agent, and when a silent one's node
 // goes down (src/agent/README.md).
 struct AgentsConfig {
@@ -34,6 +42,8 @@ struct AgentsConfig {
                                      // "" = no agents: jobs run on berthd's own machine
   int64_t node_timeout_ms = 60'000;  // an agent silent this long puts its node down
   int64_t heartbeat_ms = 5'000;      // how often each agent says it is alive
+  AgentsTls tls = AgentsTls::kBerthCa;
+  std::string ca_file, cert_file, key_file;  // PEM files, with tls = "files" only (all three)
 };
 
 // Who the centre is, as its statements and tables name it ([centre] in the configuration).

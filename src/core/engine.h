@@ -183,12 +183,20 @@ class Engine {
   // Access control lives outside the core (berthd's API tokens), but its changes belong in the
   // one audit record with the rest: each is recorded under the actor set by set_actor, with
   // its subject (a token's public id) and a note. No money moves.
-  enum class AccessAction { kTokenCreate, kTokenRevoke, kAdminTokenRotate, kAdminTokenRecover };
+  // kNodeCert: berthd's CA signed a node agent's certificate (its subject "node NAME").
+  enum class AccessAction {
+    kTokenCreate,
+    kTokenRevoke,
+    kAdminTokenRotate,
+    kAdminTokenRecover,
+    kNodeCert
+  };
   static constexpr auto kAccessActionNames = enum_names<AccessAction>(
       "access action", {{AccessAction::kTokenCreate, "token.create"},
                         {AccessAction::kTokenRevoke, "token.revoke"},
                         {AccessAction::kAdminTokenRotate, "token.rotate_admin"},
-                        {AccessAction::kAdminTokenRecover, "token.recover_admin"}});
+                        {AccessAction::kAdminTokenRecover, "token.recover_admin"},
+                        {AccessAction::kNodeCert, "node.cert"}});
   static const char* access_action_name(AccessAction action);  // "token.create", ...
   void record_access(AccessAction action, const std::string& subject, std::string note,
                      int64_t now_ms);

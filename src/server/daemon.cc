@@ -198,6 +198,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
                                         seams.make_executor, std::move(hooks)));
   if (d->agents_) d->agents_->service().attach(d->core_.get(), remote);
   BERTH_RETURN_IF_ERROR(d->ensure_admin_token());
+  if (!c.agents.listen.empty() && c.agents.tls == AgentsTls::kBerthCa) {
+    BERTH_ASSIGN_OR_RETURN(d->node_ca_,
+                           NodeCa::Open(d->state_dir_ + "/ca", c.centre.name,
+                                        listen_host(c.agents.listen), d->clock_->now_ms() / 1000));
+  }
   return d;
 }
 
@@ -226,7 +231,8 @@ Status Daemon::run() {
                                           port.status().message());
   port_ = *port;
   if (agents_) {
-    BERTH_RETURN_IF_ERROR(agents_->listen());
+    BERTH_ASSIGN_OR_RETURN(auto tls, listener_tls(config_.agents, node_ca_.get()));
+    BERTH_RETURN_IF_ERROR(agents_->listen(tls));
     { std::ofstream(state_dir_ + "/berthd.agents-port") << agents_->port() << "\n"; }
     log_info("listening for agents on " + config_.agents.listen + " (port " +
              std::to_string(agents_->port()) + ")");

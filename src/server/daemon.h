@@ -69,6 +69,8 @@ class Daemon {
   // cannot write, a damaged database, and a missing, empty or foreign database where berth.id
   // says the directory had state (store::OpenStateStore; docs/operations.md), and books that do
   // not verify. A job it cannot take back is set aside and logged, never a refused start.
+  // With agents listening and [agents] tls = "berth-ca", it opens (at first, makes) the CA in
+  // <state_dir>/ca (agents/ca.h); one it cannot read is a refused start.
   // berthd's seams: the state directory's SqliteStore, the real clock, the LocalExecutor.
   static Result<std::unique_ptr<Daemon>> Open(DaemonConfig config);
   // The same with the seams given. config.state_dir must exist: it holds the job scripts, the
@@ -92,6 +94,9 @@ class Daemon {
   int port() const { return port_; }
   std::string admin_token_path() const;
   const std::string& state_dir() const { return state_dir_; }  // absolute
+  // The CA that signs the agents' certificates (<state_dir>/ca); null unless agents listen
+  // with [agents] tls = "berth-ca".
+  const NodeCa* node_ca() const { return node_ca_.get(); }
 
   // The token routes' work (server/tokens.cc), on the core thread: each reply is the route's.
   Reply create_token(Call& call);
@@ -125,6 +130,7 @@ class Daemon {
   // Shut down in run() once the core thread has ended, so that no agent's message reaches a
   // core loop that is gone; destroyed after core_, whose orderly stop still answers its tasks.
   std::unique_ptr<AgentServer> agents_;
+  std::unique_ptr<NodeCa> node_ca_;
   std::unique_ptr<CoreLoop> core_;  // after clock_, which it reads: destroyed before it
   std::string run_marker_;          // BERTH_RUN of this state dir's jobs
   TokenTable tokens_;

@@ -4,6 +4,7 @@
 
 #include "common/version.h"
 #include "core/reconcile.h"
+#include "server/agents/ca.h"
 #include "server/request_fields.h"
 #include "server/routes.h"
 #include "server/views.h"
@@ -92,6 +93,25 @@ Reply reconcile(Call& call) {
                            core::reconcile(call.engine.snapshot(), options), options.max_listed));
 }
 
+// Signs a node agent's certificate request with berthd's CA ([agents] tls = "berth-ca"). The
+// node must be configured and the request's common name must be it; the node's key never
+// comes here, only its public half in the request.
+Reply sign_node_cert(Call& call) {
+  const NodeCa* ca = call.daemon.node_ca();
+  if (ca == nullptr)
+    return fail(Status::Conflict(
+        "berthd signs node certificates only when agents listen with [agents] tls = "
+        "\"berth-ca\"; with tls = \"files\", the centre's own CA signs them"));
+  BERTH_ASSIGN_OR_REPLY(node, str_field(call.body, "node", true));
+  BERTH_ASSIGN_OR_REPLY(csr, str_field(call.body, "csr", true));
+  if (call.engine.cluster().node_by_name(node) == nullptr)
+    return fail(Status::Invalid("node '" + node + "' is not in berthd's configuration"));
+  BERTH_ASSIGN_OR_REPLY(certificate, ca->sign_node(node, csr, call.now_ms / 1000));
+  call.engine.record_access(core::Engine::AccessAction::kNodeCert, "node " + node,
+                            "certificate signed by berthd's CA", call.now_ms);
+  return ok({{"certificate", certificate}, {"ca", ca->ca_pem()}}, 201);
+}
+
 Reply list_partitions(Call& call) {
   json list = json::array();
   for (const core::Partition& p : call.engine.cluster().partitions())
@@ -116,6 +136,7 @@ std::vector<Route> admin_routes() {
        .on_http = serve_backup},
       {Method::kGet, "/v1/nodes", Access::kAuthenticated, list_nodes},
       {Method::kPost, "/v1/nodes/([^/]+)/state", Access::kAdmin, set_node_state},
+      {Method::kPost, "/v1/admin/node-certs", Access::kAdmin, sign_node_cert},
       {Method::kGet, "/v1/reconcile", Access::kAdmin, reconcile},
       {Method::kGet, "/v1/partitions", Access::kAuthenticated, list_partitions},
   };

@@ -15,6 +15,9 @@ gpus = 4
 gpu_model = "A100"
 cpus = 32
 memory_mb = 262144
+ca_file = "/etc/berth/ca.crt"
+cert_file = "/etc/berth/node.crt"
+key_file = "/etc/berth/node.key"
 )",
                               "agent.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -26,6 +29,10 @@ memory_mb = 262144
   EXPECT_EQ(c->gpu_model, "A100");
   EXPECT_EQ(c->cpus, 32);
   EXPECT_EQ(c->memory_mb, 262144);
+  EXPECT_EQ(c->ca_file, "/etc/berth/ca.crt");
+  EXPECT_EQ(c->cert_file, "/etc/berth/node.crt");
+  EXPECT_EQ(c->key_file, "/etc/berth/node.key");
+  EXPECT_TRUE(c->tls());
   EXPECT_TRUE(validate(*c).ok());
 }
 
@@ -58,6 +65,18 @@ TEST(AgentConfigTest, ValidateNamesWhatIsWrong) {
   c.servers = {"ctl1:8766"};
   c.gpus = 65;
   EXPECT_NE(validate(c).message().find("gpus must be 0 to 64"), std::string::npos);
+}
+
+TEST(AgentConfigTest, TheTlsFilesGoTogetherOrNotAtAll) {
+  AgentConfig c;
+  c.node = "n1";
+  EXPECT_TRUE(validate(c).ok()) << "none: plaintext";
+  EXPECT_FALSE(c.tls());
+  c.ca_file = "ca.crt";
+  c.cert_file = "node.crt";
+  EXPECT_NE(validate(c).message().find("give all three, or none"), std::string::npos);
+  c.key_file = "node.key";
+  EXPECT_TRUE(validate(c).ok());
 }
 
 }  // namespace

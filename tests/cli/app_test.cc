@@ -1342,5 +1342,43 @@ TEST_F(CliTest, AdminBackupWritesANewFileAndNeverOverwrites) {
   fs::remove_all(dir);
 }
 
+// `admin node-cert` makes the node's key here and sends berthd only the request: the key is
+// written 0600 beside what berthd signed, and nothing is written when berthd refuses.
+TEST_F(CliTest, AdminNodeCertKeepsTheKeyAndSendsOnlyTheRequest) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("berth-cli-cert-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  server_.reply("POST /v1/admin/node-certs", Status::Conflict("berthd keeps no CA"));
+  EXPECT_EQ(run({"admin", "node-cert", "n1", "--out", dir.string()}), 1);
+  EXPECT_FALSE(fs::exists(dir / "node.key"));
+
+  server_.calls.clear();
+  server_.reply("POST /v1/admin/node-certs", json{{"certificate", "CERT"}, {"ca", "CA"}});
+  ASSERT_EQ(run({"admin", "node-cert", "n1", "--out", dir.string()}), 0) << err_.str();
+  const Call& call = only_call();
+  EXPECT_EQ(call.body.size(), 2u) << call.body.dump();
+  EXPECT_EQ(call.body["node"], "n1");
+  EXPECT_NE(call.body.value("csr", "").find("BEGIN CERTIFICATE REQUEST"), std::string::npos);
+  EXPECT_EQ(call.body.dump().find("PRIVATE KEY"), std::string::npos) << "the key stays here";
+  const auto read = [&](const char* name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_NE(read("node.key").find("BEGIN PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(fs::status(dir / "node.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(read("node.crt"), "CERT");
+  EXPECT_EQ(read("ca.crt"), "CA");
+  EXPECT_NE(out_.str().find("key_file = \"" + (dir / "node.key").string() + "\""),
+            std::string::npos)
+      << out_.str();
+
+  server_.calls.clear();  // a folder that has them keeps them, and berthd is not asked
+  EXPECT_EQ(run({"admin", "node-cert", "n1", "--out", dir.string()}), 1);
+  EXPECT_NE(err_.str().find("exists"), std::string::npos) << err_.str();
+  EXPECT_TRUE(server_.calls.empty());
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace berth::cli

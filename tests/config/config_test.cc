@@ -7,6 +7,11 @@
 namespace berth {
 namespace {
 
+// A centre of one node, after the settings a test gives.
+constexpr char kOneNode[] =
+    "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
+    "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+
 TEST(ConfigTest, EmbeddedDefaultIsOneNodeOfEightGpus) {
   auto c = parse_config(default_config_toml(), "default");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -27,9 +32,7 @@ TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->job_user, "nobody");
   EXPECT_FALSE(c->allow_root_jobs);
-  const std::string rest =
-      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
-      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+  const std::string rest = kOneNode;
   auto set =
       parse_config("[jobs]\nuser = \"berthjobs\"\nallow_root = true\n" + rest, "centre.toml");
   ASSERT_TRUE(set.ok()) << set.status().ToString();
@@ -51,9 +54,7 @@ TEST(ConfigTest, AgentsAreOffByDefaultAndTheirTimesAreChecked) {
   EXPECT_EQ(c->agents.listen, "");
   EXPECT_EQ(c->agents.node_timeout_ms, 60'000);
   EXPECT_EQ(c->agents.heartbeat_ms, 5'000);
-  const std::string rest =
-      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
-      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+  const std::string rest = kOneNode;
   auto set = parse_config(
       "[agents]\nlisten = \"0.0.0.0:8766\"\nnode_timeout_s = 30\nheartbeat_s = 2.5\n" + rest,
       "centre.toml");
@@ -74,6 +75,36 @@ TEST(ConfigTest, AgentsAreOffByDefaultAndTheirTimesAreChecked) {
   auto no_port = parse_config("[agents]\nlisten = \"ctl1\"\n" + rest, "c.toml");
   ASSERT_FALSE(no_port.ok());
   EXPECT_NE(no_port.status().message().find("agents.listen must be host:port"), std::string::npos);
+}
+
+TEST(ConfigTest, AgentsSpeakTlsWithBerthdsCaUnlessTold) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->agents.tls, AgentsTls::kBerthCa);
+  auto files = parse_config(
+      "[agents]\ntls = \"files\"\nca_file = \"ca.pem\"\ncert_file = \"b.pem\"\n"
+      "key_file = \"b.key\"\n" +
+          std::string(kOneNode),
+      "c.toml");
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  EXPECT_EQ(files->agents.tls, AgentsTls::kFiles);
+  EXPECT_EQ(files->agents.ca_file, "ca.pem");
+  EXPECT_EQ(files->agents.cert_file, "b.pem");
+  EXPECT_EQ(files->agents.key_file, "b.key");
+  // What is wrong with an [agents] table: its error, or "accepted".
+  const auto refusal = [](const std::string& agents) {
+    auto r = parse_config("[agents]\n" + agents + kOneNode, "c.toml");
+    return r.ok() ? std::string("accepted") : r.status().message();
+  };
+  EXPECT_NE(refusal("tls = \"files\"\nca_file = \"ca.pem\"\n")
+                .find("agents.cert_file must name a PEM file"),
+            std::string::npos);
+  EXPECT_NE(
+      refusal("ca_file = \"ca.pem\"\n").find("agents.ca_file is read only with tls = \"files\""),
+      std::string::npos);
+  EXPECT_NE(refusal("tls = \"yes\"\n").find("agents.tls must be berth-ca, files or none"),
+            std::string::npos);
+  EXPECT_EQ(refusal("tls = \"none\"\n"), "accepted");
 }
 
 // toml::find_or returns a reference to its default: a configuration without the optional
@@ -124,9 +155,7 @@ TEST(ConfigTest, TheCentreNamesItselfAndItsCurrency) {
   EXPECT_EQ(def->currency, "HKD");
   EXPECT_EQ(currency_shown(*def), "HK$");
   EXPECT_EQ(def->log_format, LogFormat::kText);
-  const std::string rest =
-      "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30\"\n"
-      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n[[partitions]]\nname = \"gpu\"\n";
+  const std::string rest = kOneNode;
   auto set = parse_config(
       "currency = \"SGD\"\n[centre]\nname = \"Lion Compute\"\naddress = \"1 "
       "Fusionopolis\\nSingapore\"\n"

@@ -3,7 +3,8 @@
 // Each agent is the berth-agent binary, started with posix_spawn, its log in a file of its own;
 // nothing is faked. AgentsTest gives berthd a configuration of two nodes (n1, n2) with agents
 // on a fixed loopback port, so that a restarted berthd is found again at the same address, and
-// a short node timeout.
+// a short node timeout; its agents talk in plaintext (tls = "none") unless a test's tls()
+// says otherwise.
 #pragma once
 
 #include <netinet/in.h>
@@ -85,9 +86,14 @@ class AgentsTest : public DaemonTest {
   // sets a longer one in its constructor.
   int node_timeout_s = 3;
 
+  // The [agents] tls line of berthd's configuration.
+  virtual std::string tls() const { return R"(tls = "none")"; }
+
   std::string config() override {
     agent_port = free_port();
     return R"([agents]
+)" + tls() +
+           R"(
 listen = "127.0.0.1:)" +
            std::to_string(agent_port) + R"("
 node_timeout_s = )" +

@@ -26,7 +26,7 @@
 namespace berth::testing {
 namespace {
 
-enum class Want { k2xx, k401, k403, k404 };
+enum class Want { k2xx, k401, k403, k404, k409 };
 
 const char* want_name(Want w) {
   switch (w) {
@@ -38,6 +38,8 @@ const char* want_name(Want w) {
       return "403";
     case Want::k404:
       return "404";
+    case Want::k409:
+      return "409";
   }
   return "?";
 }
@@ -358,6 +360,9 @@ const std::vector<Route>& routes() {
       {"POST", "/v1/nodes/([^/]+)/state", [](A& t) { return "/v1/nodes/" + t.node + "/state"; },
        fixed(R"({"state":"up"})"), ok, denied, denied, denied},
       {"GET", "/v1/reconcile", fixed("/v1/reconcile"), none, ok, denied, denied, denied},
+      // This berthd has no agents, so no CA: the admin is told so (agents_tls_test signs).
+      {"POST", "/v1/admin/node-certs", fixed("/v1/admin/node-certs"),
+       fixed(R"({"node":"local","csr":"-"})"), Want::k409, denied, denied, denied},
       {"GET", "/v1/partitions", fixed("/v1/partitions"), none, ok, ok, ok, ok},
   };
   return table;

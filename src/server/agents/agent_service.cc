@@ -78,6 +78,14 @@ void reconcile_inventory(CoreContext& c, const core::Node& n,
   }
 }
 
+// The common name of the peer's verified certificate; "" without one.
+std::string certified_name(const grpc::CallbackServerContext& context) {
+  const auto auth = context.auth_context();
+  if (!auth) return "";
+  const auto names = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+  return names.empty() ? "" : std::string(names.front().data(), names.front().size());
+}
+
 }  // namespace
 
 // One stream's writes, shared by its reactor and the tasks that answer it (see the header).
@@ -145,8 +153,12 @@ class StreamState {
 // One agent's stream.
 class AgentStream final : public Reactor {
  public:
-  AgentStream(AgentService& service, std::string peer)
-      : service_(service), peer_(std::move(peer)), state_(std::make_shared<StreamState>(this)) {
+  // `certified`: the common name of the agent's certificate ("" without TLS).
+  AgentStream(AgentService& service, std::string peer, std::string certified)
+      : service_(service),
+        peer_(std::move(peer)),
+        certified_(std::move(certified)),
+        state_(std::make_shared<StreamState>(this)) {
     StartRead(&in_);
   }
 
@@ -183,6 +195,9 @@ class AgentStream final : public Reactor {
       return refuse(pb::Refused::NOT_REGISTERED, "a second Register on one stream", 0);
     const std::string why = proto::protocol_refusal(r.protocol(), r.node(), r.agent_version());
     if (!why.empty()) return refuse(pb::Refused::VERSION, why, kRetryRefusedMs);
+    if (service_.check_certificates_ && certified_ != r.node())
+      return refuse(pb::Refused::UNKNOWN_NODE,
+                    "the certificate is for " + certified_ + ", not " + r.node(), kRetryRefusedMs);
     node_ = r.node();
     auto answer = std::make_shared<pb::ToAgent>();
     CoreTask task;
@@ -284,6 +299,7 @@ class AgentStream final : public Reactor {
 
   AgentService& service_;
   const std::string peer_;
+  const std::string certified_;
   const std::shared_ptr<StreamState> state_;
   pb::FromAgent in_;
   std::string node_;         // from its Register
@@ -291,7 +307,7 @@ class AgentStream final : public Reactor {
 };
 
 Reactor* AgentService::Connect(grpc::CallbackServerContext* context) {
-  return new AgentStream(*this, context->peer());
+  return new AgentStream(*this, context->peer(), certified_name(*context));
 }
 
 bool AgentService::send_to(const std::string& node, pb::ToAgent message) {
@@ -325,18 +341,33 @@ void AgentService::forget(const std::string& node, const StreamState* stream) {
   if (it != streams_.end() && it->second.get() == stream) streams_.erase(it);
 }
 
-Status AgentServer::listen() {
-  AgentServer* s = this;
+namespace {
+
+std::shared_ptr<grpc::ServerCredentials> credentials(const std::optional<TlsFiles>& tls) {
+  if (!tls) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = tls->ca_pem;
+  options.pem_key_cert_pairs.push_back({tls->key_pem, tls->cert_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
+Status AgentServer::listen(const std::optional<TlsFiles>& tls) {
   const AgentsConfig& config = config_;
+  service_->check_certificates(tls.has_value());
   grpc::ServerBuilder builder;
   // Agents may ping to find a dead connection; a heartbeat is data, so pings are rare.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &s->port_);
-  builder.RegisterService(s->service_.get());
-  s->server_ = builder.BuildAndStart();
-  if (!s->server_ || s->port_ == 0)
-    return Status(Code::kUnavailable, "cannot listen for agents on " + config.listen);
+  builder.AddListeningPort(config.listen, credentials(tls), &port_);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0)
+    return Status(Code::kUnavailable,
+                  "cannot listen for agents on " + config.listen +
+                      (tls ? " (or its TLS certificate, key or CA is not valid PEM)" : ""));
   return Status::Ok();
 }
 

@@ -15,6 +15,9 @@
 // - One stream per node: a newer registration replaces an older stream of the same node (an
 //   agent that restarted before its old connection was seen to break); the older one is told so
 //   (Refused DUPLICATE) and closed.
+// - With TLS (AgentServer::listen given its files), every agent shows a certificate of the CA;
+//   its common name must be the node it registers, else Refused UNKNOWN_NODE ("the certificate
+//   is for gpu-node-02, not gpu-node-01").
 // - Writes go out one at a time in order; each stream's state is shared with the tasks that
 //   answer it, so an answer that comes after the stream ended is dropped, never written to a
 //   stream that is gone.
@@ -26,11 +29,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
 #include "config/config.h"
 #include "proto/agent.grpc.pb.h"
+#include "server/agents/ca.h"
 
 namespace berth::server {
 
@@ -48,6 +53,9 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
     core_ = core;
     executor_ = executor;
   }
+  // Before any stream: with `check`, a registration's node must be its certificate's common
+  // name (mutual TLS).
+  void check_certificates(bool check) { check_certificates_ = check; }
   // Any thread: queues `message` on the stream of `node`'s agent; false when it has none.
   bool send_to(const std::string& node, ::berth::agent::v1::ToAgent message);
 
@@ -70,6 +78,7 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
   const uint64_t epoch_;
   CoreLoop* core_ = nullptr;
   RemoteExecutor* executor_ = nullptr;
+  bool check_certificates_ = false;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> streams_;  // by node name
 };
@@ -79,6 +88,10 @@ class AgentServer {
  public:
   AgentServer(const AgentsConfig& config, uint64_t epoch)
       : config_(config), service_(std::make_unique<AgentService>(config, epoch)) {}
+  // Listens on [agents] listen (the service attached first); refuses an address it cannot
+  // bind, naming it. With `tls`, only agents whose certificates tls->ca_pem signed are served
+  // (mutual TLS); without, plaintext.
+  Status listen(const std::optional<TlsFiles>& tls);
   ~AgentServer();
   AgentService& service() { return *service_; }
   // Listens on [agents] listen (the service attached first); refuses an address it cannot
