@@ -87,5 +87,16 @@ TEST_F(AgentJobsOutliveBerthdTest, AJobOutlivesAKilledBerthdEndsOnceAndIsCharged
   EXPECT_EQ(state(second), "COMPLETED");
 }
 
+TEST_F(AgentJobsOutliveBerthdTest, AJobStartedWhileItsAgentIsAwayIsSentWhenItRegisters) {
+  start_agents({"n1"});
+  agent("n1").kill_hard();  // n1 stays up until its timeout (30 s here)
+  const uint64_t id = submit_pa("-w n1 --wrap 'echo ran'");
+  ASSERT_TRUE(eventually([&] { return state(id) == "RUNNING"; })) << job(id).dump();
+  agent("n1").start();
+  ASSERT_TRUE(eventually([&] { return ended(id); })) << job(id).dump();
+  EXPECT_EQ(state(id), "COMPLETED") << job(id).dump();
+  EXPECT_EQ(output(id), "ran\n");
+}
+
 }  // namespace
 }  // namespace berth::testing

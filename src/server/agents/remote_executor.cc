@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "server/agents/agent_service.h"
+#include "server/log.h"
 
 namespace berth::server {
 
@@ -47,10 +48,16 @@ Result<int> RemoteExecutor::launch(const executor::LaunchSpec& spec) {
   BERTH_ASSIGN_OR_RETURN(pb::Launch l, launch_message(spec, epoch_));
   pb::ToAgent m;
   *m.mutable_launch() = l;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sent_[spec.job.value] = Where{spec.node, l.id()};
+  }
+  // Without a stream now (its agent is reconnecting), the job stays RUNNING: the agent's next
+  // registration shows it does not hold it, and it is sent again; if the agent never comes
+  // back, the node's timeout ends it as lost.
   if (!agents_.send_to(spec.node, std::move(m)))
-    return Status::Invalid("node " + spec.node + "'s agent is not connected");
-  std::lock_guard<std::mutex> lock(mu_);
-  sent_[spec.job.value] = Where{spec.node, l.id()};
+    log_warning("job " + std::to_string(spec.job.value) + ": node " + spec.node +
+                "'s agent is not connected; it gets the job when it registers");
   return 0;  // the process group is the agent's business
 }
 

@@ -4,8 +4,9 @@
 //
 // The executor remembers where each job was sent (its node and launch id) so that terminate()
 // can reach it, learning it again from each agent's inventory after berthd restarts (adopt).
-// launch() fails, naming the node, when that node's agent holds no stream: the launch queue
-// then ends the job with that reason, charged nothing.
+// A launch for a node whose agent holds no stream at the moment is not an error: the job
+// stays RUNNING and is sent again when the agent registers (AgentService compares what the
+// agent holds with the engine), or ends lost when the node times out.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
