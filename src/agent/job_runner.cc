@@ -170,6 +170,7 @@ bool JobRunner::on_launch(const pb::Launch& launch) {
   }
   book_.started(key, clock_.now_ms(), *pgid);
   running_by_job_[key.job] = key;
+  grace_by_job_[key.job] = launch.spec().grace_ms();
   (void)save(key);  // logged; the end will be written and sent whatever happens here
   send_(started_message(*book_.find(key)));
   return true;
@@ -220,6 +221,20 @@ void JobRunner::resend_ends() {
   for (const LaunchRecord* r : book_.unacked_ends()) send_(ended_message(*r));
 }
 
+size_t JobRunner::fence() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t stopped = 0;
+  for (const LaunchKey& k : book_.fenced()) {
+    if (!book_.find(k)->running || fencing_.count(k.job)) continue;
+    spdlog::warn("{}: berthd silent past the lease; stopping it, as berthd may requeue it",
+                 to_string(k));
+    fencing_[k.job] = true;
+    (void)executor_->terminate(JobId(k.job), grace_by_job_[k.job]);
+    ++stopped;
+  }
+  return stopped;
+}
+
 size_t JobRunner::running() const { return executor_->running(); }
 
 void JobRunner::exited(const executor::JobExit& x) {
@@ -228,6 +243,8 @@ void JobRunner::exited(const executor::JobExit& x) {
   if (it == running_by_job_.end()) return;
   const LaunchKey key = it->second;
   running_by_job_.erase(it);
+  grace_by_job_.erase(key.job);
+  const bool fenced = fencing_.erase(key.job) > 0;
   EndReport e;
   e.exit_code = x.exit_code;
   e.signal = x.term_signal;
@@ -235,6 +252,10 @@ void JobRunner::exited(const executor::JobExit& x) {
   e.timed_out = x.timed_out;
   e.stopped = x.cancelled;
   e.reason = x.reason;
+  if (fenced) {
+    e.lost = true;
+    e.reason = "fenced: berthd was silent past the lease";
+  }
   end(key, e);
 }
 

@@ -56,6 +56,9 @@ class JobRunner {
   void fill_register(::berth::agent::v1::Register* reg) const;
   // Sends every end not yet acknowledged, in end_seq order.
   void resend_ends();
+  // The lease ran out (link_policy.h Lease): stops every running fenceable launch (SIGTERM,
+  // its grace, SIGKILL); each ends lost, "fenced". Returns how many it stops.
+  size_t fence();
   size_t running() const;
 
  private:
@@ -75,6 +78,8 @@ class JobRunner {
   mutable std::mutex mu_;
   AgentState book_;
   std::map<uint64_t, LaunchKey> running_by_job_;  // the executor knows jobs by id
+  std::map<uint64_t, int64_t> grace_by_job_;      // each running launch's grace period
+  std::map<uint64_t, bool> fencing_;              // jobs being stopped by the fence
   std::unique_ptr<executor::Executor> executor_;  // last: its threads stop first
 };
 

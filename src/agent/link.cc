@@ -27,6 +27,9 @@ constexpr int64_t kMaxRefusedRetryMs = 600'000;
 // Heartbeats berthd asks for outside these bounds are taken at the bound.
 constexpr int64_t kMinHeartbeatMs = 100;
 constexpr int64_t kMaxHeartbeatMs = 60'000;
+// How often the watcher looks at the lease, and how long a registration may go unanswered.
+constexpr int64_t kWatchMs = 250;
+constexpr int64_t kRegisterTimeoutMs = 10'000;
 
 pb::FromAgent registration(const AgentConfig& c, const NodeFacts& f) {
   pb::FromAgent m;
@@ -118,6 +121,20 @@ void Link::send(const pb::FromAgent& message) {
   outbox_->wake.notify_all();
 }
 
+void Link::renew_lease(Outbox& box, uint64_t seq) {
+  int64_t sent = -1;
+  {
+    std::lock_guard<std::mutex> lock(box.mu);
+    box.beats.acked(seq);
+    auto it = box.sent_ms.find(seq);
+    if (it != box.sent_ms.end()) sent = it->second;
+    box.sent_ms.erase(box.sent_ms.begin(), box.sent_ms.upper_bound(seq));
+  }
+  if (sent < 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  lease_.renewed(sent);
+}
+
 bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {
   if (in.has_refused()) {
     *ended = {std::string("berthd ended the registration (") + why_name(in.refused().why()) +
@@ -150,7 +167,41 @@ bool Link::wait_ms(int64_t ms) {
   return !stopping_;
 }
 
+int64_t Link::mono_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// For run()'s life: fences when the lease runs out, whatever the link is doing (dialling, or
+// a stream to a berthd that stopped answering), and gives up on a registration left unanswered.
+void Link::watch() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(kWatchMs), [&] { return stopping_; });
+    const int64_t now = mono_ms();
+    if (current_ != nullptr && registering_ && now - dialled_ms_ > kRegisterTimeoutMs) {
+      spdlog::warn("berthd did not answer the registration within {} ms", kRegisterTimeoutMs);
+      current_->TryCancel();
+    }
+    if (lease_.take_lapse(now) && runner_ != nullptr) {
+      lock.unlock();
+      runner_->fence();
+      lock.lock();
+    }
+  }
+}
+
 void Link::run() {
+  std::thread watcher([this] { watch(); });
+  struct Join {
+    std::thread& t;
+    Link* link;
+    ~Join() {
+      link->stop();
+      t.join();
+    }
+  } join{watcher, this};
   for (size_t i = 0;; ++i) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -175,6 +226,8 @@ Link::Ended Link::session(const std::string& server) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return {"stopping"};
     current_ = &ctx;
+    registering_ = true;
+    dialled_ms_ = mono_ms();
   }
   struct Forget {  // stop() must not cancel a context that is gone
     Link* link;
@@ -211,6 +264,11 @@ Link::Ended Link::session(const std::string& server) {
     return {"berthd answered the registration with something else"};
   }
   backoff_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    registering_ = false;
+    lease_.set_fence_ms(in.registered().fence_ms());
+  }
   const int64_t beat_ms =
       std::clamp<int64_t>(in.registered().heartbeat_ms(), kMinHeartbeatMs, kMaxHeartbeatMs);
   spdlog::info("registered node {} with berthd at {} (heartbeat every {} ms)", config_.node, server,
@@ -242,6 +300,7 @@ Link::Ended Link::session(const std::string& server) {
         box.queue.pop_front();
       } else if (std::chrono::steady_clock::now() >= next_beat) {
         out.mutable_heartbeat()->set_seq(box.beats.next());
+        box.sent_ms[out.heartbeat().seq()] = mono_ms();
         next_beat = std::chrono::steady_clock::now() + std::chrono::milliseconds(beat_ms);
       } else {
         box.wake.wait_until(lock, next_beat, [&] { return !box.open || !box.queue.empty(); });
@@ -258,10 +317,7 @@ Link::Ended Link::session(const std::string& server) {
       ctx.TryCancel();
       break;
     }
-    if (in.has_ack()) {
-      std::lock_guard<std::mutex> lock(box.mu);
-      box.beats.acked(in.ack().heartbeat_seq());
-    }
+    if (in.has_ack() && in.ack().heartbeat_seq() > 0) renew_lease(box, in.ack().heartbeat_seq());
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

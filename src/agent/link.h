@@ -19,6 +19,7 @@
 #include <string>
 
 #include <deque>
+#include <map>
 
 #include "agent/agent_config.h"
 #include "agent/job_runner.h"
@@ -79,10 +80,15 @@ class Link {
     std::condition_variable wake;
     std::deque<::berth::agent::v1::FromAgent> queue;
     Heartbeats beats;
+    std::map<uint64_t, int64_t> sent_ms;  // heartbeats not yet acknowledged: when sent
     bool open = true;
   };
+  // berthd acknowledged heartbeat `seq`: the lease runs from when it was sent.
+  void renew_lease(Outbox& box, uint64_t seq);
   // Waits `ms` or until stop(); false once stopping.
   bool wait_ms(int64_t ms);
+  void watch();
+  static int64_t mono_ms();
 
   const AgentConfig config_;
   const NodeFacts facts_;
@@ -95,6 +101,9 @@ class Link {
   bool stopping_ = false;
   grpc::ClientContext* current_ = nullptr;  // the stream in progress, cancelled by stop()
   Outbox* outbox_ = nullptr;                // the registered stream's, for send()
+  bool registering_ = false;                // current_ waits for berthd's answer
+  int64_t dialled_ms_ = 0;                  // when current_ was dialled (mono_ms)
+  Lease lease_;
 };
 
 }  // namespace berth::agent

@@ -3,6 +3,7 @@
 // link (link.h) asks and acts.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace berth::agent {
@@ -45,6 +46,34 @@ class Heartbeats {
  private:
   uint64_t sent_ = 0;
   uint64_t acked_ = 0;
+};
+
+// The fencing lease (src/agent/README.md §3). Each acknowledged heartbeat renews it from the
+// moment that heartbeat was sent (so it starts before berthd last heard the node); when it runs
+// out, the agent stops its fenceable launches (--requeue, spot), which berthd requeues once
+// the node's timeout passes: since fence_ms + the grace period < berthd's node timeout, the old
+// attempt is gone before a new one can start. Only the clock's rate matters, on a monotonic
+// clock. fence_ms 0: no lease (berthd's timeout leaves no room for one).
+class Lease {
+ public:
+  void set_fence_ms(int64_t fence_ms) { fence_ms_ = fence_ms; }
+  // berthd acknowledged a heartbeat sent at sent_ms.
+  void renewed(int64_t sent_ms) {
+    if (fence_ms_ <= 0) return;
+    until_ms_ = std::max(until_ms_, sent_ms + fence_ms_);
+    held_ = true;
+  }
+  // True once when the lease held is past at now_ms (the caller fences); false otherwise.
+  bool take_lapse(int64_t now_ms) {
+    if (!held_ || now_ms <= until_ms_) return false;
+    held_ = false;
+    return true;
+  }
+
+ private:
+  int64_t fence_ms_ = 0;
+  int64_t until_ms_ = 0;
+  bool held_ = false;
 };
 
 }  // namespace berth::agent

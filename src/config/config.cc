@@ -149,9 +149,8 @@ Result<int64_t> seconds_ms(const toml::value& table, const char* section, const 
                    : v.is_floating() ? v.as_floating()
                                      : -1;
   if (!(s > 0 && s <= kSecondsPerDay))
-    return bad(origin,
-               std::string(section) + "." + key +
-                   " must be a number of seconds above 0, at most 86400");
+    return bad(origin, std::string(section) + "." + key +
+                           " must be a number of seconds above 0, at most 86400");
   return std::max<int64_t>(1, std::llround(s * 1000));
 }
 
@@ -424,6 +423,12 @@ Result<DaemonConfig> parse_config(const std::string& text, const std::string& or
   } catch (const std::exception& e) {
     return bad(origin, e.what());
   }
+}
+
+int64_t fence_ms(const DaemonConfig& c) {
+  const AgentsConfig& a = c.agents;
+  const int64_t fence = a.node_timeout_ms - c.grace_ms - 2 * a.heartbeat_ms;
+  return fence >= a.heartbeat_ms ? fence : 0;
 }
 
 Result<DaemonConfig> load_config_file(const std::string& path) {

@@ -79,6 +79,12 @@ struct DaemonConfig {
   core::SchedulerConfig scheduling;
 };
 
+// The agents' fencing lease (src/agent/README.md §3): how long an agent keeps running a job
+// berthd may requeue (--requeue, spot) after berthd last acknowledged it: the node's timeout
+// less the stop's grace period and two heartbeats, so the job is gone before berthd can start
+// it elsewhere. 0 (no lease) when the timeout leaves no room for one.
+int64_t fence_ms(const DaemonConfig& config);
+
 // What people read before an amount: the centre's currency symbol, else the currency code.
 std::string currency_shown(const DaemonConfig& config);
 

@@ -26,6 +26,9 @@ struct LaunchSpec {
   // RemoteExecutor); a local executor runs everything here and ignores them.
   std::string node;
   uint32_t attempt = 0;
+  // berthd may requeue it elsewhere when its node goes silent (--requeue, spot): its agent
+  // stops it when its lease runs out, so that it never runs twice (src/agent/README.md §3).
+  bool fenceable = false;
   std::string script_path;        // the script to run (with a #! line or not); read by berthd
   std::vector<std::string> args;  // extra arguments to the script
   std::string workdir;            // cwd of the job; must exist and be enterable by its user

@@ -182,7 +182,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   RemoteExecutor* remote = nullptr;
   if (agents) {
     const uint64_t epoch = static_cast<uint64_t>(d->clock_->now_ms());
-    d->agents_ = std::make_unique<AgentServer>(c.agents, epoch);
+    d->agents_ = std::make_unique<AgentServer>(c.agents, epoch, fence_ms(c));
+    if (fence_ms(c) == 0)
+      log_warning(
+          "agents.node_timeout_s leaves no room for a fencing lease (it must exceed the "
+          "grace period and three heartbeats): a --requeue job cut off from berthd may "
+          "run on while it is requeued elsewhere");
     seams.make_executor = [&remote, service = &d->agents_->service(),
                            epoch](executor::ExitCallback) {
       auto r = std::make_unique<RemoteExecutor>(*service, epoch);

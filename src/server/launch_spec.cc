@@ -158,6 +158,7 @@ Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core:
   spec.job = job.id;
   if (const core::Node* n = engine.cluster().node(job.node)) spec.node = n->name;
   spec.attempt = static_cast<uint32_t>(job.restarts);
+  spec.fenceable = job.requeue || job.tier == core::Tier::kSpot;
   const json l = json::parse(job.launch, nullptr, false);
   if (l.is_discarded()) return Status::Invalid("its launch description is not valid JSON");
   std::string unix_user;

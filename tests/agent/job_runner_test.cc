@@ -155,6 +155,19 @@ TEST_F(JobRunnerTest, ASignalStopsTheLaunchAndTheEndSaysSo) {
   EXPECT_EQ(end.signal(), SIGTERM);
 }
 
+TEST_F(JobRunnerTest, TheFenceStopsFenceableLaunchesOnlyAndTheirEndsAreLost) {
+  pb::Launch requeueable = launch(1, "#!/bin/sh\nexec sleep 600\n");
+  requeueable.set_fenceable(true);
+  ASSERT_TRUE(runner_->on_launch(requeueable));
+  ASSERT_TRUE(runner_->on_launch(launch(2, "#!/bin/sh\nexec sleep 600\n")));
+  EXPECT_EQ(runner_->fence(), 1u);
+  EXPECT_EQ(runner_->fence(), 0u) << "already being stopped";
+  const pb::JobEnded end = wait_end(1);
+  EXPECT_TRUE(end.lost());
+  EXPECT_EQ(end.reason(), "fenced: berthd was silent past the lease");
+  EXPECT_EQ(runner_->running(), 1u) << "the other job runs on";
+}
+
 TEST_F(JobRunnerTest, WhatBerthdAlreadyEndedIsKilledAtRegistration) {
   ASSERT_TRUE(runner_->on_launch(launch(1, "#!/bin/sh\nexec sleep 600\n")));
   pb::Register reg;

@@ -60,5 +60,24 @@ TEST(HeartbeatsTest, AnOldOrUnsentAckChangesNothing) {
   EXPECT_EQ(h.next(), 3u);
 }
 
+TEST(LeaseTest, RunsOutFenceMsAfterTheLastAcknowledgedHeartbeatWasSentAndFencesOnce) {
+  Lease lease;
+  lease.set_fence_ms(40'000);
+  EXPECT_FALSE(lease.take_lapse(1'000'000)) << "never held: nothing to fence";
+  lease.renewed(100'000);
+  lease.renewed(90'000);  // an older heartbeat's ack does not shorten it
+  EXPECT_FALSE(lease.take_lapse(140'000));
+  EXPECT_TRUE(lease.take_lapse(140'001));
+  EXPECT_FALSE(lease.take_lapse(150'000)) << "once per lapse";
+  lease.renewed(150'000);
+  EXPECT_TRUE(lease.take_lapse(190'001));
+}
+
+TEST(LeaseTest, WithoutAFenceTimeThereIsNoLease) {
+  Lease lease;
+  lease.renewed(100);
+  EXPECT_FALSE(lease.take_lapse(1'000'000'000));
+}
+
 }  // namespace
 }  // namespace berth::agent

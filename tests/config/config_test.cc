@@ -48,6 +48,18 @@ TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
       << empty.status().message();
 }
 
+TEST(ConfigTest, TheFencingLeaseLeavesRoomForTheGracePeriodAndTwoHeartbeats) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(fence_ms(*c), 40'000);  // 60 s - 10 s grace - 2 x 5 s
+  c->agents.node_timeout_ms = 3'000;
+  c->agents.heartbeat_ms = 500;
+  EXPECT_EQ(fence_ms(*c), 0) << "no room: no lease";
+  c->grace_ms = 1'000;
+  c->agents.node_timeout_ms = 6'000;
+  EXPECT_EQ(fence_ms(*c), 4'000);
+}
+
 TEST(ConfigTest, AgentsAreOffByDefaultAndTheirTimesAreChecked) {
   auto c = parse_config(default_config_toml(), "default");
   ASSERT_TRUE(c.ok()) << c.status().ToString();

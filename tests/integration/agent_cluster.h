@@ -85,6 +85,7 @@ class AgentsTest : public DaemonTest {
   // Short, for the tests that wait for a node to go down; a test of jobs that outlive berthd
   // sets a longer one in its constructor.
   int node_timeout_s = 3;
+  int grace_s = 10;  // berthd's stop grace period ([executor] grace_s)
 
   // The [agents] tls line of berthd's configuration.
   virtual std::string tls() const { return R"(tls = "none")"; }
@@ -99,6 +100,10 @@ listen = "127.0.0.1:)" +
 node_timeout_s = )" +
            std::to_string(node_timeout_s) + R"(
 heartbeat_s = 0.5
+
+[executor]
+grace_s = )" +
+           std::to_string(grace_s) + R"(
 
 [[gpu_models]]
 name = "H100"

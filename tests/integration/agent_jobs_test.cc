@@ -98,5 +98,34 @@ TEST_F(AgentJobsOutliveBerthdTest, AJobStartedWhileItsAgentIsAwayIsSentWhenItReg
   EXPECT_EQ(output(id), "ran\n");
 }
 
+// With a timeout of 6 s, a grace period of 1 s and heartbeats every 0.5 s, the agents' lease is
+// 4 s (config.h fence_ms).
+class AgentJobsFencingTest : public AgentJobsTest {
+ protected:
+  AgentJobsFencingTest() {
+    node_timeout_s = 6;
+    grace_s = 1;
+  }
+};
+
+TEST_F(AgentJobsFencingTest, ARequeueableJobCutOffFromBerthdIsStoppedBeforeItCanRunTwice) {
+  start_agents({"n1"});
+  const std::string log = work + "/attempts";
+  const uint64_t id =
+      submit_pa("--requeue -w n1 --wrap 'echo start >> " + log + "; trap \"echo end >> " + log +
+                "; exit 143\" TERM; sleep 600 & wait'");
+  ASSERT_TRUE(eventually([&] { return read_file(log) == "start\n"; })) << job(id).dump();
+  ::kill(daemon->pid(), SIGSTOP);  // berthd stalls: no heartbeat is acknowledged
+  const bool fenced = eventually([&] { return read_file(log) == "start\nend\n"; });
+  ::kill(daemon->pid(), SIGCONT);
+  ASSERT_TRUE(fenced) << read_file(log) << agent("n1").log();
+  EXPECT_NE(agent("n1").log().find("silent past the lease"), std::string::npos)
+      << agent("n1").log();
+  // berthd learns it was lost and requeues it: the next attempt starts only now.
+  ASSERT_TRUE(eventually([&] { return read_file(log) == "start\nend\nstart\n"; }))
+      << read_file(log) << job(id).dump();
+  EXPECT_EQ(state(id), "RUNNING");
+}
+
 }  // namespace
 }  // namespace berth::testing

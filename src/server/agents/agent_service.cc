@@ -203,7 +203,7 @@ class AgentStream final : public Reactor {
     CoreTask task;
     task.run = [answer, node = node_, hello = hello_of(r, peer_), held = r.held(),
                 executor = service_.executor_, heartbeat_ms = service_.config_.heartbeat_ms,
-                epoch = service_.epoch_](CoreContext& c) {
+                epoch = service_.epoch_, fence_ms = service_.fence_ms_](CoreContext& c) {
       const core::Node* n = c.engine.cluster().node_by_name(node);
       if (n == nullptr) {
         *answer = refusal(pb::Refused::UNKNOWN_NODE,
@@ -217,6 +217,7 @@ class AgentStream final : public Reactor {
       pb::Registered* reg = answer->mutable_registered();
       reg->set_heartbeat_ms(heartbeat_ms);
       reg->set_epoch(epoch);
+      reg->set_fence_ms(fence_ms);
       if (executor != nullptr) reconcile_inventory(c, *n, held, *executor, reg);
     };
     task.done = [state = state_, answer, &service = service_, node = node_, peer = peer_,

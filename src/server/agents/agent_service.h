@@ -46,7 +46,9 @@ class StreamState;
 class AgentService final : public ::berth::agent::v1::Controller::CallbackService {
  public:
   // `epoch` is this berthd's: sent in every Registered, Launch and Signal.
-  AgentService(AgentsConfig config, uint64_t epoch) : config_(std::move(config)), epoch_(epoch) {}
+  // `fence_ms`: the agents' lease (config.h fence_ms), sent in every Registered.
+  AgentService(AgentsConfig config, uint64_t epoch, int64_t fence_ms)
+      : config_(std::move(config)), epoch_(epoch), fence_ms_(fence_ms) {}
   // Before any stream: the core loop that takes the agents' messages, and the executor that
   // sends launches (null when agents do not run jobs).
   void attach(CoreLoop* core, RemoteExecutor* executor) {
@@ -76,6 +78,7 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
 
   const AgentsConfig config_;
   const uint64_t epoch_;
+  const int64_t fence_ms_;
   CoreLoop* core_ = nullptr;
   RemoteExecutor* executor_ = nullptr;
   bool check_certificates_ = false;
@@ -86,8 +89,8 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
 // berthd's gRPC server for agents, on [agents] listen.
 class AgentServer {
  public:
-  AgentServer(const AgentsConfig& config, uint64_t epoch)
-      : config_(config), service_(std::make_unique<AgentService>(config, epoch)) {}
+  AgentServer(const AgentsConfig& config, uint64_t epoch, int64_t fence_ms)
+      : config_(config), service_(std::make_unique<AgentService>(config, epoch, fence_ms)) {}
   // Listens on [agents] listen (the service attached first); refuses an address it cannot
   // bind, naming it. With `tls`, only agents whose certificates tls->ca_pem signed are served
   // (mutual TLS); without, plaintext.

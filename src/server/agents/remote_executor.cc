@@ -24,6 +24,7 @@ Result<pb::Launch> launch_message(const executor::LaunchSpec& s, uint64_t epoch)
   l.mutable_id()->set_job(s.job.value);
   l.mutable_id()->set_attempt(s.attempt);
   l.set_epoch(epoch);
+  l.set_fenceable(s.fenceable);
   pb::JobSpec* j = l.mutable_spec();
   j->set_script(script.str());
   for (const std::string& a : s.args) j->add_args(a);
