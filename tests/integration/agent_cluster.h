@@ -30,6 +30,23 @@ inline int free_port() {
   return ntohs(a.sin_port);
 }
 
+// Kills every process whose environment holds the BERTH_RUN of the berthd whose state is in
+// `state_dir` (its run.id): the jobs an agent killed with -9 left behind, which only that
+// agent's restart would have cleaned up.
+inline void kill_jobs_of_run(const std::string& state_dir) {
+  std::string marker = read_file(state_dir + "/run.id");
+  while (!marker.empty() && marker.back() == '\n') marker.pop_back();
+  if (marker.empty()) return;
+  const std::string needle = "BERTH_RUN=" + marker;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string environ_text = read_file(entry.path().string() + "/environ");
+    if (environ_text.find(needle) != std::string::npos) ::kill(std::stoi(pid), SIGKILL);
+  }
+}
+
 class AgentProcess {
  public:
   // `state_dir` holds its book of launches; its log is `state_dir`.log.
@@ -132,6 +149,7 @@ default = true
   }
   void TearDown() override {
     agents.clear();
+    kill_jobs_of_run(daemon->state_dir());
     DaemonTest::TearDown();
   }
 
