@@ -118,6 +118,7 @@ executor::LaunchSpec JobRunner::spec_of(const pb::Launch& launch,
   s.workdir = j.workdir();
   s.stdout_path = j.stdout_path();
   s.stderr_path = j.stderr_path();
+  s.append_output = j.append_output();
   s.gpus.assign(j.gpus().begin(), j.gpus().end());
   s.env.insert(j.env().begin(), j.env().end());
   s.user = j.user();

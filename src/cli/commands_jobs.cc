@@ -141,6 +141,53 @@ Status run_submit(Context& ctx, const SubmitFlags& f) {
   return f.wait ? wait_for_jobs(ctx, job) : Status::Ok();
 }
 
+// `berth run` outside a job, as srun outside an allocation: the command runs on every node of
+// a new job (every rank, as srun's tasks), berth waits for it, prints its output file and
+// exits with its exit status.
+struct RunFlags {
+  JobFlags job;
+  std::vector<std::string> command;
+};
+
+// `sh -c 'exec "$@"' cmd args...`: the command and its arguments exactly as given.
+constexpr const char* kRunScript = "#!/bin/sh\nexec \"$@\"\n";
+
+Status run_command(Context& ctx, const RunFlags& f) {
+  std::vector<std::string> command = script_args(f.command);
+  if (command.empty()) return Status::Invalid("no command to run: berth run [flags] -- COMMAND");
+  JobOptions defaults;
+  defaults.name = basename(command.front());
+  BERTH_ASSIGN_OR_RETURN(JobOptions options,
+                         merged_options(ctx, f.job, kRunScript, std::move(defaults)));
+  BERTH_ASSIGN_OR_RETURN(auto env, job_environment(ctx, options.export_env));
+  BERTH_ASSIGN_OR_RETURN(json body,
+                         build_submit_request(options, kRunScript, command, ctx.io().cwd(), env));
+  body["every_node"] = true;
+  BERTH_ASSIGN_OR_RETURN(json job, ctx.post_idempotent("/v1/jobs", body));
+  const std::string id = cell(job, "id");
+  ctx.err() << "berth: job " << id << " runs " << command.front() << " on every node\n";
+  BERTH_RETURN_IF_ERROR(wait_for_jobs(ctx, job));
+  BERTH_ASSIGN_OR_RETURN(json ended, ctx.get("/v1/jobs/" + id));
+  const std::string output = cell(ended, "stdout");
+  Result<std::string> text = ctx.io().read_file(output);
+  if (!text.ok())
+    ctx.err() << "berth: job " << id << "'s output " << output
+              << " cannot be read here: " << text.status().message() << "\n";
+  else
+    ctx.out() << *text;
+  return Status::Ok();
+}
+
+void add_run(CLI::App& app, Context& ctx) {
+  auto& f = ctx.make<RunFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "run", "run a command on every node of a new job and print its output (as srun does)");
+  add_job_flags(sub, f.job);
+  sub->add_option("command", f.command, "the command and its arguments (after --)")->required();
+  sub->positionals_at_end();
+  on_run(sub, ctx, [&ctx, &f] { return run_command(ctx, f); });
+}
+
 Status run_quote(Context& ctx, const JobFlags& flags, const std::string& script_path) {
   std::string script;
   if (!script_path.empty()) {
@@ -300,6 +347,7 @@ Status check_job_id(const std::string& id) {
 
 void add_job_commands(CLI::App& app, Context& ctx) {
   add_submit(app, ctx);
+  add_run(app, ctx);
   add_quote(app, ctx);
   add_queue(app, ctx);
   add_show(app, ctx);

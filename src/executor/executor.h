@@ -29,11 +29,21 @@ struct LaunchSpec {
   // berthd may requeue it elsewhere when its node goes silent (--requeue, spot): its agent
   // stops it when its lease runs out, so that it never runs twice (src/agent/README.md §3).
   bool fenceable = false;
+  // A gang job's ranks past 0 (rank 0 is `node` with `gpus`), for an executor of many nodes; a
+  // local executor runs rank 0 only. every_node: every rank runs the script (`berth run`, as
+  // srun does); otherwise rank 0 runs the batch script and the others hold their nodes.
+  struct Rank {
+    std::string node;
+    std::vector<int> gpus;
+  };
+  std::vector<Rank> more_ranks;
+  bool every_node = false;
   std::string script_path;        // the script to run (with a #! line or not); read by berthd
   std::vector<std::string> args;  // extra arguments to the script
   std::string workdir;            // cwd of the job; must exist and be enterable by its user
   std::string stdout_path;        // created/truncated as the job's user, mode 0600; a regular file
   std::string stderr_path;        // may equal stdout_path (then both go to one file)
+  bool append_output = false;     // appended to, never truncated (every rank writes to them)
   std::vector<int> gpus;          // GPU indices on this node, for CUDA_VISIBLE_DEVICES
   std::map<std::string, std::string> env;  // the job's environment, beyond what the executor sets
   std::string user;           // Unix user to run as (needs root); empty: the executor's own user

@@ -219,6 +219,7 @@ struct ChildArgs {
   const char* workdir;
   const char* stdout_path;
   const char* stderr_path;  // nullptr: the same file as stdout
+  bool append_output;
   int script_fd;
   int report_fd;
   bool switch_user;
@@ -246,9 +247,11 @@ bool is_dev_null(const struct stat& st) {
 
 // Opens an output as the job's user, never following a final symlink and never blocking.
 // Returns the descriptor, -1 when open failed (errno set), -2 when it is not a regular file.
-int open_output(const char* path) {
-  const int fd = off_stdio(::open(
-      path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600));
+int open_output(const char* path, bool append) {
+  const int fd = off_stdio(::open(path,
+                                  O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW |
+                                      O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+                                  0600));
   if (fd < 0) return -1;
   struct stat st {};
   if (::fstat(fd, &st) != 0) return -1;
@@ -276,11 +279,11 @@ int child_main(void* arg) {
   if (::chdir(a.workdir) != 0) child_fail(a, Step::kWorkdir, errno);
   const int in = off_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (in < 0) child_fail(a, Step::kStdin, errno);
-  const int out = open_output(a.stdout_path);
+  const int out = open_output(a.stdout_path, a.append_output);
   if (out < 0) child_fail(a, out == -2 ? Step::kStdoutKind : Step::kStdout, errno);
   int err = out;
   if (a.stderr_path != nullptr) {
-    err = open_output(a.stderr_path);
+    err = open_output(a.stderr_path, a.append_output);
     if (err < 0) child_fail(a, err == -2 ? Step::kStderrKind : Step::kStderr, errno);
   }
   if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0 || ::dup2(a.script_fd, 3) < 0) {
@@ -363,6 +366,7 @@ Result<int> spawn_job_process(const ProcessPlan& plan) {
                        plan.workdir.c_str(),
                        plan.stdout_path.c_str(),
                        plan.stderr_path == plan.stdout_path ? nullptr : plan.stderr_path.c_str(),
+                       plan.append_output,
                        plan.script_fd,
                        report[1],
                        plan.who.switch_user,

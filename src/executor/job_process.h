@@ -64,8 +64,9 @@ struct ProcessPlan {
   std::vector<std::string> env;  // NAME=value
   std::string workdir;
   std::string stdout_path;
-  std::string stderr_path;  // equal to stdout_path: one file for both
-  int script_fd = -1;       // becomes fd 3 in the child
+  std::string stderr_path;     // equal to stdout_path: one file for both
+  bool append_output = false;  // O_APPEND rather than O_TRUNC
+  int script_fd = -1;          // becomes fd 3 in the child
 };
 
 // The path at which the job reads its script (fd 3).

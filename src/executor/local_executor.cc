@@ -118,6 +118,7 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
   plan.workdir = spec.workdir;
   plan.stdout_path = spec.stdout_path;
   plan.stderr_path = spec.stderr_path;
+  plan.append_output = spec.append_output;
   plan.script_fd = script_fd.get();
   BERTH_ASSIGN_OR_RETURN(int spawned, spawn_job_process(plan));
   const pid_t pid = spawned;

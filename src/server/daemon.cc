@@ -189,8 +189,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
           "grace period and three heartbeats): a --requeue job cut off from berthd may "
           "run on while it is requeued elsewhere");
     seams.make_executor = [&remote, service = &d->agents_->service(),
-                           epoch](executor::ExitCallback) {
-      auto r = std::make_unique<RemoteExecutor>(*service, epoch);
+                           epoch, grace = c.grace_ms](executor::ExitCallback) {
+      auto r = std::make_unique<RemoteExecutor>(*service, epoch, grace);
       remote = r.get();
       return r;
     };

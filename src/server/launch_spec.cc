@@ -107,6 +107,12 @@ Status read_description(const json& l, const core::Job& job, executor::LaunchSpe
       spec->env[it.key()] = it.value().get<std::string>();
     }
   }
+  if (auto every = l.find("every_node"); every != l.end() && !every->is_null()) {
+    if (!every->is_boolean())
+      return Status::Invalid("its launch description's 'every_node' is not true or false");
+    spec->every_node = every->get<bool>();
+    spec->append_output = spec->every_node;  // every rank writes to the same files
+  }
   BERTH_ASSIGN_OR_RETURN(*user, string_member(l, "unix_user", ""));
   BERTH_RETURN_IF_ERROR(read_signal(l, spec));
   BERTH_ASSIGN_OR_RETURN(std::string sha, string_member(l, "script_sha256", ""));
@@ -137,6 +143,14 @@ void add_berth_variables(const core::Engine& engine, const core::Job& job,
   for (const char* k : {"BERTH_JOB_NUM_NODES", "SLURM_JOB_NUM_NODES", "SLURM_NNODES"})
     env[k] = std::to_string(job.nodes);
   env["SLURM_GPUS_PER_NODE"] = std::to_string(job.gpus_per_node());
+  // For torchrun and other launchers: rank 0's node is where the ranks meet.
+  const core::Node* first = engine.cluster().node(job.node);
+  // Without an agent's address the job runs on berthd's own machine (no agents).
+  env["MASTER_ADDR"] = first == nullptr || first->address.empty() ? "127.0.0.1" : first->address;
+  env["MASTER_PORT"] = std::to_string(kMasterPortBase + job.id.value % kMasterPortSpan);
+  env["WORLD_SIZE"] = std::to_string(job.gpus);
+  env["LOCAL_WORLD_SIZE"] = std::to_string(job.gpus_per_node());
+  set_rank_variables(0, &env);
   if (job.array_id.valid()) {
     for (const char* k : {"BERTH_ARRAY_JOB_ID", "SLURM_ARRAY_JOB_ID"})
       env[k] = std::to_string(job.array_id.value);
@@ -146,6 +160,18 @@ void add_berth_variables(const core::Engine& engine, const core::Job& job,
 }
 
 }  // namespace
+
+void set_rank_variables(int rank, std::map<std::string, std::string>* env) {
+  for (const char* k : {"NODE_RANK", "SLURM_NODEID", "SLURM_PROCID", "GROUP_RANK"})
+    (*env)[k] = std::to_string(rank);
+}
+
+bool runs_on_every_node(const core::Job& job) {
+  const json l = json::parse(job.launch, nullptr, false);
+  if (!l.is_object()) return false;
+  auto every = l.find("every_node");
+  return every != l.end() && every->is_boolean() && every->get<bool>();
+}
 
 std::string script_file(const std::string& state_dir, const std::string& script_sha256, JobId job) {
   if (!script_sha256.empty()) return state_dir + "/scripts/" + script_sha256 + ".sh";
@@ -173,6 +199,9 @@ Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core:
   add_slurm_request_variables(l, job, &spec);
   add_berth_variables(engine, job, settings, &spec);
   spec.gpus = job.gpu_ids;
+  for (const core::Placement& p : job.more_nodes)
+    if (const core::Node* n = engine.cluster().node(p.node))
+      spec.more_ranks.push_back({n->name, p.gpu_ids});
   if (settings.daemon_is_root) spec.user = unix_user.empty() ? settings.job_user : unix_user;
   spec.allow_root = settings.allow_root;
   spec.time_limit_ms = job.time_limit_s * 1000;

@@ -6,6 +6,8 @@
 // it never throws and never stops berthd.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 
 #include "common/status.h"
@@ -23,6 +25,19 @@ struct LaunchSettings {
   bool allow_root = false;  // [jobs] allow_root
   int64_t grace_ms = 10'000;
 };
+
+// MASTER_PORT: kMasterPortBase + the job's id modulo kMasterPortSpan, so that two jobs sharing
+// a node rarely meet on one port.
+inline constexpr uint64_t kMasterPortBase = 29500;
+inline constexpr uint64_t kMasterPortSpan = 10000;
+
+// A rank's own variables (NODE_RANK, SLURM_NODEID, SLURM_PROCID, GROUP_RANK): launch_spec sets
+// rank 0's, an executor of many nodes each other rank's.
+void set_rank_variables(int rank, std::map<std::string, std::string>* env);
+
+// Whether every node of the job runs its script (submitted with every_node: berth run), from
+// its launch description; false for one that cannot be read.
+bool runs_on_every_node(const core::Job& job);
 
 // Where a script is kept: scripts/<sha256>.sh for one stored at submit by content, else the
 // jobs/<id>.sh of a job submitted by an older berth.

@@ -284,6 +284,12 @@ Status slurm_launch_fields(const json& b, const std::string& workdir, json* l) {
       submit_dir.find('\0') != std::string::npos)
     return Status::Invalid("field 'submit_dir' must be an absolute path");
   (*l)["submit_dir"] = submit_dir;
+  // srun's way rather than sbatch's: the script runs on every node of the job (berth run).
+  if (b.contains("every_node") && !b["every_node"].is_null()) {
+    if (!b["every_node"].is_boolean())
+      return Status::Invalid("field 'every_node' must be true or false");
+    if (b["every_node"].get<bool>()) (*l)["every_node"] = true;
+  }
   BERTH_ASSIGN_OR_RETURN(auto signal, str_field(b, "signal", false));
   if (!signal.empty()) {
     auto parsed = executor::parse_job_signal(signal);

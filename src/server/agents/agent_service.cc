@@ -6,6 +6,7 @@
 #include "proto/protocol.h"
 #include "server/agents/remote_executor.h"
 #include "server/core_loop.h"
+#include "server/launch_spec.h"
 #include "server/log.h"
 
 namespace berth::server {
@@ -48,33 +49,55 @@ core::AgentHello hello_of(const pb::Register& r, const std::string& peer) {
   return h;
 }
 
-// Whether `id` names the launch of `job` that runs now on `node`: its batch step (rank 0,
-// step 0) of its current attempt. Multi-node ranks and steps come with step 3 (README §8).
+// The node that runs rank `rank` of the job (rank 0 on its first node); null past its last.
+NodeId rank_node(const core::Job& job, uint32_t rank) {
+  if (rank == 0) return job.node;
+  return rank <= job.more_nodes.size() ? job.more_nodes[rank - 1].node : NodeId();
+}
+
+// Whether `id` names a launch of `job` that runs now on `node`: a rank of its current attempt
+// on the node that holds that rank, step 0 (the batch script, or what holds the node).
 bool is_current(const core::Job& job, const core::Node& node, const pb::LaunchId& id) {
-  return job.state == core::JobState::kRunning && job.node == node.id &&
-         static_cast<uint32_t>(job.restarts) == id.attempt() && id.rank() == 0 && id.step() == 0;
+  return job.state == core::JobState::kRunning &&
+         static_cast<uint32_t>(job.restarts) == id.attempt() && id.step() == 0 &&
+         rank_node(job, id.rank()) == node.id;
+}
+
+// Teaches the executor where a running job's ranks are (after a berthd restart it knows none).
+void track(const core::Engine& engine, const core::Job& job, RemoteExecutor& executor) {
+  if (executor.tracks(job.id)) return;
+  std::vector<std::string> nodes;
+  for (uint32_t r = 0; r < static_cast<uint32_t>(job.nodes); ++r) {
+    const core::Node* n = engine.cluster().node(rank_node(job, r));
+    nodes.push_back(n == nullptr ? "" : n->name);
+  }
+  executor.track(job.id, static_cast<uint32_t>(job.restarts), std::move(nodes),
+                 runs_on_every_node(job));
 }
 
 // What the agent holds against what the engine says runs on its node: launches berthd ended
-// (or never made) are to be killed; those still current are where the executor finds them;
-// jobs RUNNING here that the agent never got (berthd stopped before sending them, or the
-// stream broke on the way) are launched again (a Launch is idempotent on the agent).
+// (or never made) are to be killed; jobs RUNNING here with a rank on this node that the agent
+// never got (berthd stopped before sending them, or the stream broke on the way) are launched
+// again (a Launch is idempotent on the agent, so the ranks elsewhere are not started twice).
+// An agent holds a rank's end until its job ends (GangBook), so "not held" is "never got".
 void reconcile_inventory(CoreContext& c, const core::Node& n,
                          const google::protobuf::RepeatedPtrField<pb::Held>& held,
                          RemoteExecutor& executor, pb::Registered* reg) {
+  executor.node_registered(n.name);
   std::set<uint64_t> held_current;
   for (const pb::Held& h : held) {
     const core::Job* j = c.engine.job(JobId(h.id().job()));
     if (j != nullptr && is_current(*j, n, h.id())) {
       held_current.insert(j->id.value);
-      if (!h.ended()) executor.adopt(j->id, n.name, h.id());
+      track(c.engine, *j, executor);
     } else if (!h.ended()) {
       *reg->add_kill() = h.id();
     }
   }
   for (JobId id : c.engine.running_jobs()) {
     const core::Job* j = c.engine.job(id);
-    if (j->node == n.id && !held_current.count(id.value)) c.relaunch.push_back(id);
+    if (!j->runs_on(n.id) || held_current.count(id.value)) continue;
+    c.relaunch.push_back(id);
   }
 }
 
@@ -239,37 +262,56 @@ class AgentStream final : public Reactor {
     registered_ = true;
   }
 
-  // A launch's end: applied to the attempt it names, if that attempt still runs on this node;
-  // a duplicate or an older attempt's end changes nothing. Acknowledged once committed either
-  // way, so that the agent settles it.
+  // A rank's end: applied to the attempt it names, if that attempt still runs on this node;
+  // a duplicate or an older attempt's end changes nothing. The job ends as GangBook says (at
+  // once for a single node); a rank's end held while its job runs is acknowledged when the job
+  // ends, every other end once committed, so that the agent settles it.
   void on_ended(const pb::JobEnded& e) {
     if (node_.empty())
       return refuse(pb::Refused::NOT_REGISTERED, "a job's end before the registration", 0);
+    auto verdict = std::make_shared<GangBook::Verdict>();
     auto applied = std::make_shared<bool>(false);
+    RemoteExecutor* executor = service_.executor_;
     CoreTask task;
-    task.run = [e, applied, node = node_](CoreContext& c) {
+    task.run = [e, verdict, applied, executor, node = node_](CoreContext& c) {
       const core::Job* j = c.engine.job(JobId(e.id().job()));
       const core::Node* n = c.engine.cluster().node_by_name(node);
       if (j == nullptr || n == nullptr || !is_current(*j, *n, e.id())) return;
-      core::JobEnd end{e.exit_code(), e.signal(), e.timed_out(), e.stopped() && !e.lost(),
-                       e.lost(),      e.reason()};
-      // Charged for the time the agent measured, never past now; a launch that never ran,
-      // for nothing.
+      if (executor != nullptr) {
+        track(c.engine, *j, *executor);
+        *verdict = executor->rank_ended(j->id, e);
+      } else {
+        verdict->end_job = e;
+      }
+      if (!verdict->end_job) return;
+      const pb::JobEnded& end_of = *verdict->end_job;
+      core::JobEnd end{end_of.exit_code(), end_of.signal(),
+                       end_of.timed_out(), end_of.stopped() && !end_of.lost(),
+                       end_of.lost(),      end_of.reason()};
+      if (j->nodes > 1 && (end_of.launch_failed() || end_of.lost()))
+        end.reason =
+            "rank " + std::to_string(end_of.id().rank()) + " on " + node + ": " + end.reason;
+      // Charged for the time the agent measured, never past now; a launch that never ran on
+      // one of its nodes, for nothing (all or none).
       const int64_t end_ms =
-          e.launch_failed()
+          end_of.launch_failed()
               ? j->start_ms
-              : std::min(c.now_ms, j->start_ms + std::max<int64_t>(0, e.runtime_ms()));
+              : std::min(c.now_ms, j->start_ms + std::max<int64_t>(0, end_of.runtime_ms()));
       const Status st = c.engine.job_ended(j->id, end, end_ms, c.now_ms);
       if (!st.ok()) log_warning("end of job " + std::to_string(j->id.value) + ": " + st.message());
       *applied = st.ok();
     };
-    task.done = [state = state_, applied, executor = service_.executor_, job = e.id().job(),
-                 seq = e.end_seq()](const Status& st) {
+    task.done = [state = state_, verdict, applied, executor, node = node_,
+                 job = JobId(e.id().job()), seq = e.end_seq()](const Status& st) {
       if (!st.ok()) return;  // not recorded: no ack; the agent resends it
-      if (*applied && executor != nullptr) executor->forget(JobId(job));
-      pb::ToAgent ack;
-      ack.mutable_ack()->set_end_seq(seq);
-      state->send(std::move(ack), false);
+      if (executor == nullptr) {
+        pb::ToAgent ack;
+        ack.mutable_ack()->set_end_seq(seq);
+        state->send(std::move(ack), false);
+        return;
+      }
+      executor->settled(node, seq, verdict->hold, job);
+      if (*applied) executor->finish(job);
     };
     if (!service_.core_->submit(std::move(task))) unavailable(shutting_down());
   }
@@ -278,12 +320,20 @@ class AgentStream final : public Reactor {
     if (node_.empty())
       return refuse(pb::Refused::NOT_REGISTERED, "a heartbeat before the registration", 0);
     CoreTask task;
-    task.run = [node = node_](CoreContext& c) {
+    auto done_jobs = std::make_shared<std::vector<JobId>>();
+    task.run = [node = node_, executor = service_.executor_, done_jobs](CoreContext& c) {
       if (const core::Node* n = c.engine.cluster().node_by_name(node))
         (void)c.engine.node_heard(n->id, c.now_ms);
+      // Ends held for jobs that the core ended another way (a node's timeout): released.
+      if (executor != nullptr)
+        for (JobId id : executor->holding()) {
+          const core::Job* j = c.engine.job(id);
+          if (j == nullptr || j->state != core::JobState::kRunning) done_jobs->push_back(id);
+        }
     };
-    task.done = [state = state_, seq](const Status& st) {
+    task.done = [state = state_, seq, executor = service_.executor_, done_jobs](const Status& st) {
       if (!st.ok()) return;  // not recorded: no ack; the agent's next heartbeat tries again
+      for (JobId id : *done_jobs) executor->finish(id);
       pb::ToAgent ack;
       ack.mutable_ack()->set_heartbeat_seq(seq);
       state->send(std::move(ack), false);

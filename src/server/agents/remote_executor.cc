@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "server/agents/agent_service.h"
+#include "server/launch_spec.h"
 #include "server/log.h"
 
 namespace berth::server {
@@ -31,6 +32,7 @@ Result<pb::Launch> launch_message(const executor::LaunchSpec& s, uint64_t epoch)
   j->set_workdir(s.workdir);
   j->set_stdout_path(s.stdout_path);
   j->set_stderr_path(s.stderr_path);
+  j->set_append_output(s.append_output);
   for (int g : s.gpus) j->add_gpus(g);
   j->mutable_env()->insert(s.env.begin(), s.env.end());
   j->set_user(s.user);
@@ -43,58 +45,146 @@ Result<pb::Launch> launch_message(const executor::LaunchSpec& s, uint64_t epoch)
   return l;
 }
 
+// Rank `rank`'s own Launch: its node's GPUs and rank variables; a rank past 0 of a batch job
+// holds its node (the job's cgroup and GPUs, for its steps) with a process that waits to be
+// stopped, its output discarded.
+void set_rank(const executor::LaunchSpec& spec, uint32_t rank, pb::Launch* l) {
+  l->mutable_id()->set_rank(rank);
+  if (rank == 0) return;
+  pb::JobSpec* j = l->mutable_spec();
+  j->clear_gpus();
+  for (int g : spec.more_ranks[rank - 1].gpus) j->add_gpus(g);
+  std::map<std::string, std::string> env(j->env().begin(), j->env().end());
+  set_rank_variables(static_cast<int>(rank), &env);
+  j->mutable_env()->clear();
+  j->mutable_env()->insert(env.begin(), env.end());
+  if (spec.every_node) return;
+  j->set_script("#!/bin/sh\nexec sleep infinity\n");
+  j->clear_args();
+  j->set_stdout_path("/dev/null");
+  j->set_stderr_path("/dev/null");
+  j->set_time_limit_ms(0);  // rank 0's limit ends the job, and then this rank
+  j->set_warn_signal(0);
+}
+
 }  // namespace
 
 Result<int> RemoteExecutor::launch(const executor::LaunchSpec& spec) {
-  BERTH_ASSIGN_OR_RETURN(pb::Launch l, launch_message(spec, epoch_));
-  pb::ToAgent m;
-  *m.mutable_launch() = l;
+  BERTH_ASSIGN_OR_RETURN(pb::Launch first, launch_message(spec, epoch_));
+  std::vector<std::string> nodes{spec.node};
+  for (const executor::LaunchSpec::Rank& r : spec.more_ranks) nodes.push_back(r.node);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    sent_[spec.job.value] = Where{spec.node, l.id()};
+    book_.sent(spec.job.value, spec.attempt, nodes, spec.every_node);
   }
-  // Without a stream now (its agent is reconnecting), the job stays RUNNING: the agent's next
-  // registration shows it does not hold it, and it is sent again; if the agent never comes
-  // back, the node's timeout ends it as lost.
-  if (!agents_.send_to(spec.node, std::move(m)))
-    log_warning("job " + std::to_string(spec.job.value) + ": node " + spec.node +
-                "'s agent is not connected; it gets the job when it registers");
-  return 0;  // the process group is the agent's business
+  for (uint32_t rank = 0; rank < nodes.size(); ++rank) {
+    pb::ToAgent m;
+    *m.mutable_launch() = first;
+    set_rank(spec, rank, m.mutable_launch());
+    // Without a stream now (its agent is reconnecting), the job stays RUNNING: the agent's next
+    // registration shows it does not hold it, and it is sent again; if the agent never comes
+    // back, the node's timeout ends it as lost.
+    if (!agents_.send_to(nodes[rank], std::move(m)))
+      log_warning("job " + std::to_string(spec.job.value) + ": node " + nodes[rank] +
+                  "'s agent is not connected; it gets the job when it registers");
+  }
+  return 0;  // the process groups are the agents' business
+}
+
+void RemoteExecutor::signal_ranks(JobId job,
+                                  const std::vector<std::pair<std::string, uint32_t>>& ranks,
+                                  uint32_t attempt, int64_t grace_ms) {
+  for (const auto& [node, rank] : ranks) {
+    pb::ToAgent m;
+    pb::Signal* s = m.mutable_signal();
+    s->mutable_id()->set_job(job.value);
+    s->mutable_id()->set_attempt(attempt);
+    s->mutable_id()->set_rank(rank);
+    s->set_epoch(epoch_);
+    s->set_signal(SIGTERM);  // then SIGKILL after grace_ms
+    s->set_grace_ms(grace_ms);
+    if (!agents_.send_to(node, std::move(m)))
+      log_warning("job " + std::to_string(job.value) + ": cannot stop rank " +
+                  std::to_string(rank) + " now: node " + node + "'s agent is not connected");
+  }
 }
 
 Status RemoteExecutor::terminate(JobId job, int64_t grace_ms) {
-  Where where;
+  std::vector<std::pair<std::string, uint32_t>> live;
+  uint32_t attempt = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = sent_.find(job.value);
-    if (it == sent_.end())
+    if (!book_.knows(job.value))
       return Status::NotFound("job " + std::to_string(job.value) + " was not sent to an agent");
-    where = it->second;
+    live = book_.live_ranks(job.value);
+    attempt = book_.attempt(job.value);
   }
-  pb::ToAgent m;
-  pb::Signal* s = m.mutable_signal();
-  *s->mutable_id() = where.id;
-  s->set_epoch(epoch_);
-  s->set_signal(SIGTERM);  // then SIGKILL after grace_ms
-  s->set_grace_ms(grace_ms);
-  if (!agents_.send_to(where.node, std::move(m)))
-    return Status(Code::kUnavailable, "node " + where.node + "'s agent is not connected");
+  signal_ranks(job, live, attempt, grace_ms);
   return Status::Ok();
 }
 
 size_t RemoteExecutor::running() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return sent_.size();
+  return book_.size();
 }
 
-void RemoteExecutor::adopt(JobId job, const std::string& node, const pb::LaunchId& id) {
+void RemoteExecutor::track(JobId job, uint32_t attempt, std::vector<std::string> nodes,
+                           bool every_node) {
   std::lock_guard<std::mutex> lock(mu_);
-  sent_[job.value] = Where{node, id};
+  book_.sent(job.value, attempt, std::move(nodes), every_node);
 }
 
-void RemoteExecutor::forget(JobId job) {
+bool RemoteExecutor::tracks(JobId job) const {
   std::lock_guard<std::mutex> lock(mu_);
-  sent_.erase(job.value);
+  return book_.knows(job.value);
+}
+
+GangBook::Verdict RemoteExecutor::rank_ended(JobId job, const pb::JobEnded& end) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return book_.on_end(job.value, end);
+}
+
+void RemoteExecutor::send_ack(const std::string& node, uint64_t ack) {
+  if (ack == 0) return;
+  pb::ToAgent m;
+  m.mutable_ack()->set_end_seq(ack);
+  (void)agents_.send_to(node, std::move(m));  // without a stream, the agent resends its ends
+}
+
+void RemoteExecutor::settled(const std::string& node, uint64_t seq, bool hold, JobId job) {
+  uint64_t ack = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ack = book_.received(node, seq, hold, job.value);
+  }
+  send_ack(node, ack);
+}
+
+void RemoteExecutor::finish(JobId job) {
+  std::vector<std::pair<std::string, uint64_t>> acks;
+  std::vector<std::pair<std::string, uint32_t>> live;
+  uint32_t attempt = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    acks = book_.release(job.value);
+    live = book_.live_ranks(job.value);
+    attempt = book_.attempt(job.value);
+    book_.forget(job.value);
+  }
+  signal_ranks(job, live, attempt, grace_ms_);
+  for (const auto& [node, ack] : acks) send_ack(node, ack);
+}
+
+std::vector<JobId> RemoteExecutor::holding() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<JobId> jobs;
+  for (uint64_t id : book_.holding()) jobs.push_back(JobId(id));
+  return jobs;
+}
+
+void RemoteExecutor::node_registered(const std::string& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  book_.node_registered(node);
 }
 
 }  // namespace berth::server

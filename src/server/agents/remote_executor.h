@@ -1,9 +1,11 @@
 // berthd's executor when node agents run the jobs ([agents] listen): a launch becomes a Launch
-// on the stream of the job's first node, a stop a Signal. Nothing here blocks on a process;
-// how each launch ends comes back from its agent (AgentService) as a core-loop task.
+// on the stream of each of the job's nodes (one rank each, GangBook), a stop a Signal. Nothing here
+// blocks on a process; how each launch ends comes back from its agent (AgentService) as a core-loop
+// task.
 //
-// The executor remembers where each job was sent (its node and launch id) so that terminate()
-// can reach it, learning it again from each agent's inventory after berthd restarts (adopt).
+// The executor remembers where each job was sent (its nodes, attempt, the ranks that ended) so
+// that terminate() can reach it, learning it again from each agent's registration after
+// berthd restarts (track).
 // A launch for a node whose agent holds no stream at the moment is not an error: the job
 // stays RUNNING and is sent again when the agent registers (AgentService compares what the
 // agent holds with the engine), or ends lost when the node times out.
@@ -14,9 +16,11 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "executor/executor.h"
 #include "proto/agent.pb.h"
+#include "server/agents/gang_book.h"
 
 namespace berth::server {
 
@@ -24,27 +28,45 @@ class AgentService;
 
 class RemoteExecutor final : public executor::Executor {
  public:
-  // `epoch` is this berthd's (the agents refuse launches from an older one).
-  RemoteExecutor(AgentService& agents, uint64_t epoch) : agents_(agents), epoch_(epoch) {}
+  // `epoch` is this berthd's (the agents refuse launches from an older one); `grace_ms` is
+  // given to the ranks stopped when their job ends (SIGTERM, then SIGKILL).
+  RemoteExecutor(AgentService& agents, uint64_t epoch, int64_t grace_ms)
+      : agents_(agents), epoch_(epoch), grace_ms_(grace_ms) {}
 
+  // Sends a Launch to each rank's node (rank 0 on spec.node).
   Result<int> launch(const executor::LaunchSpec& spec) override;
+  // Signals every rank that has not ended.
   Status terminate(JobId job, int64_t grace_ms) override;
   size_t running() const override;
 
-  // An agent holds this launch of `job` running (its registration's inventory).
-  void adopt(JobId job, const std::string& node, const ::berth::agent::v1::LaunchId& id);
-  // The job's end was applied: forget where it ran.
-  void forget(JobId job);
+  // The job runs on `nodes` (rank r on nodes[r]) in `attempt`: what an agent's registration,
+  // or an end after a berthd restart, teaches the executor (launches are sent again only to
+  // an agent that does not hold them).
+  void track(JobId job, uint32_t attempt, std::vector<std::string> nodes, bool every_node);
+  bool tracks(JobId job) const;
+  // A rank's end of the job's current attempt (GangBook::on_end).
+  GangBook::Verdict rank_ended(JobId job, const ::berth::agent::v1::JobEnded& end);
+  // End `seq` from `node` was committed; `hold` keeps it unacknowledged while its job runs.
+  // Sends the node its ack, if one is due.
+  void settled(const std::string& node, uint64_t seq, bool hold, JobId job);
+  // The job ended in the core: its held ends are acknowledged, its ranks still running
+  // stopped (a gang's other ranks once rank 0 ended), and it is forgotten.
+  void finish(JobId job);
+  // Jobs whose ends are held (the core loop finishes those that ended another way).
+  std::vector<JobId> holding() const;
+  // A node's agent registered: it sends each end it holds again.
+  void node_registered(const std::string& node);
 
  private:
-  struct Where {
-    std::string node;
-    ::berth::agent::v1::LaunchId id;
-  };
+  void signal_ranks(JobId job, const std::vector<std::pair<std::string, uint32_t>>& ranks,
+                    uint32_t attempt, int64_t grace_ms);
+  void send_ack(const std::string& node, uint64_t ack);
+
   AgentService& agents_;
   const uint64_t epoch_;
+  const int64_t grace_ms_;
   mutable std::mutex mu_;
-  std::map<uint64_t, Where> sent_;  // by job id
+  GangBook book_;
 };
 
 }  // namespace berth::server
