@@ -12,8 +12,9 @@ Status bad(const std::string& origin, const std::string& what) {
   return Status::Invalid("agent configuration " + origin + ": " + what);
 }
 
-// host:port with a port from 1 to 65535.
+// host:port with a port from 1 to 65535, or unix:/absolute/path (berthd's local agents).
 bool is_host_port(const std::string& s) {
+  if (s.rfind("unix:/", 0) == 0) return true;
   const size_t colon = s.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= s.size()) return false;
   const std::string port = s.substr(colon + 1);
@@ -75,7 +76,8 @@ Status validate(const AgentConfig& c) {
   if (c.node.size() > 64) return bad(origin, "node is longer than 64 characters");
   if (c.servers.empty()) return bad(origin, "servers must list at least one berthd, host:port");
   for (const std::string& s : c.servers)
-    if (!is_host_port(s)) return bad(origin, "servers: '" + s + "' is not host:port");
+    if (!is_host_port(s))
+      return bad(origin, "servers: '" + s + "' is not host:port (or unix:/path)");
   if (c.gpus < 0 || c.gpus > 64) return bad(origin, "gpus must be 0 to 64");
   if (c.cpus < 0) return bad(origin, "cpus must be 0 (this machine's) or more");
   if (c.memory_mb < 0) return bad(origin, "memory_mb must be 0 (this machine's) or more");

@@ -141,6 +141,7 @@ bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {
               "): " + in.refused().message()};
     return false;
   }
+  if (in.has_exit_when_idle() && on_exit_when_idle_) on_exit_when_idle_();
   if (runner_ == nullptr) return true;
   if (in.has_ack() && in.ack().end_seq() > 0) runner_->on_ack(in.ack().end_seq());
   if (in.has_launch() && !runner_->on_launch(in.launch())) {

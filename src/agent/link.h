@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,6 +65,8 @@ class Link {
   // Any thread: queues a message for berthd on the stream of the moment; dropped while there is
   // none (the runner's ends are resent after each registration).
   void send(const ::berth::agent::v1::FromAgent& message);
+  // Before run(): called (on the link's reader thread) when berthd sends ExitWhenIdle.
+  void on_exit_when_idle(std::function<void()> f) { on_exit_when_idle_ = std::move(f); }
 
  private:
   // The outcome of one stream: how long to wait before dialling again (0: the backoff's).
@@ -93,6 +96,7 @@ class Link {
   const AgentConfig config_;
   const NodeFacts facts_;
   JobRunner* const runner_;
+  std::function<void()> on_exit_when_idle_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Backoff backoff_;
 

@@ -10,7 +10,9 @@
 
 #include "agent/agent_config.h"
 #include "agent/job_runner.h"
+#include "agent/idle_exit.h"
 #include "agent/link.h"
+#include "agent/state_lock.h"
 #include "executor/local_executor.h"
 #include "common/signals.h"
 
@@ -61,6 +63,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (const berth::Status st = berth::agent::lock_state_dir(config->state_dir); !st.ok()) {
+    spdlog::error("{}", st.message());
+    return 2;
+  }
+
   auto credentials = berth::agent::channel_credentials(*config);
   if (!credentials.ok()) {
     spdlog::error("{}", credentials.status().message());
@@ -94,8 +101,20 @@ int main(int argc, char** argv) {
     spdlog::info("stopping on signal {}", sig);
     link.stop();
   }).detach();
+  // berthd's ExitWhenIdle (a local agent, berthd stopping): exit once no job runs here; the
+  // ends are in agent.db, sent when the next berthd starts this agent again.
+  berth::agent::IdleExit idle_exit;
+  link.on_exit_when_idle([&idle_exit] { idle_exit.ask(); });
+  std::thread idle_thread([&] {
+    if (idle_exit.wait_until_idle([&] { return (*runner)->running() == 0; })) {
+      spdlog::info("no job runs here: exiting, as berthd asked");
+      link.stop();
+    }
+  });
   spdlog::info("node {}: berthd at {}", config->node, config->servers.front());
   link.run();
+  idle_exit.cancel();
+  idle_thread.join();
   link_for_runner.store(nullptr);
   return 0;
 }

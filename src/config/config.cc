@@ -53,13 +53,16 @@ max_requests_per_connection = 1000
 max_connections = 10000           # beyond: new connections are closed at once
 max_connections_per_client = 256  # per client address, likewise
 
-# Node agents: berth-agent on each GPU node dials berthd here (gRPC). Empty: no agents, and
-# jobs run on this machine. An agent silent for node_timeout_s puts its node down.
+# Node agents: berth-agent on each GPU node dials berthd here (gRPC). Empty, with local = false:
+# no agents, and berthd runs the jobs itself. An agent silent for node_timeout_s puts its node down.
 # Agents and berthd prove who they are by mutual TLS. tls = "berth-ca": berthd makes a small CA
 # in <state_dir>/ca at first start and signs each node's certificate (`berth admin node-cert
 # NAME --out DIR`); "files": ca_file, cert_file and key_file name any CA's PEM files; "none":
 # plaintext, for a laptop or a test only.
+# local = true: berthd starts one berth-agent per node here, on this machine, as processes of
+# their own (jobs outlive berthd); a cluster sets it false and runs an agent on each node.
 [agents]
+local = true
 listen = ""                       # e.g. "0.0.0.0:8766"
 node_timeout_s = 60
 heartbeat_s = 5
@@ -219,6 +222,10 @@ Status parse_agents(const toml::value& root, const std::string& origin, AgentsCo
   if (!root.contains("agents")) return Status::Ok();
   const toml::value& t = toml::find(root, "agents");
   a->listen = toml::find_or<std::string>(t, "listen", a->listen);
+  if (t.contains("local")) {
+    if (!t.at("local").is_boolean()) return bad(origin, "agents.local must be true or false");
+    a->local = t.at("local").as_boolean();
+  }
   if (!a->listen.empty() && a->listen.rfind(':') == std::string::npos)
     return bad(origin, "agents.listen must be host:port, got '" + a->listen + "'");
   BERTH_ASSIGN_OR_RETURN(a->node_timeout_ms,

@@ -44,7 +44,13 @@ struct AgentsConfig {
   int64_t heartbeat_ms = 5'000;      // how often each agent says it is alive
   AgentsTls tls = AgentsTls::kBerthCa;
   std::string ca_file, cert_file, key_file;  // PEM files, with tls = "files" only (all three)
+  // berthd starts a berth-agent for each node of its configuration on its own machine (a
+  // process of its own, never a thread), reached through <state_dir>/agents.sock: one machine
+  // works as a cluster does, and its jobs outlive berthd (the embedded default).
+  bool local = false;
 };
+// Whether agents run the jobs: they listen on the network, or berthd starts its local ones.
+inline bool agents_run_jobs(const AgentsConfig& a) { return !a.listen.empty() || a.local; }
 
 // Who the centre is, as its statements and tables name it ([centre] in the configuration).
 struct CentreConfig {

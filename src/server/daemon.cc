@@ -21,6 +21,7 @@
 #include "server/log.h"
 #include "server/frontend.h"
 #include "server/internal_error.h"
+#include "server/local_agents.h"
 #include "server/views.h"
 #include "store/state_dir.h"
 
@@ -178,7 +179,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   hooks.store_failed = stop_on_store_failure;
   // With agents, they run the jobs: berthd's executor sends each launch to its node's agent,
   // and a job outlives berthd. The epoch tells the agents this berthd from an earlier one.
-  const bool agents = !c.agents.listen.empty();
+  const bool agents = agents_run_jobs(c.agents);
   RemoteExecutor* remote = nullptr;
   if (agents) {
     const uint64_t epoch = static_cast<uint64_t>(d->clock_->now_ms());
@@ -188,8 +189,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
           "agents.node_timeout_s leaves no room for a fencing lease (it must exceed the "
           "grace period and three heartbeats): a --requeue job cut off from berthd may "
           "run on while it is requeued elsewhere");
-    seams.make_executor = [&remote, service = &d->agents_->service(),
-                           epoch, grace = c.grace_ms](executor::ExitCallback) {
+    seams.make_executor = [&remote, service = &d->agents_->service(), epoch,
+                           grace = c.grace_ms](executor::ExitCallback) {
       auto r = std::make_unique<RemoteExecutor>(*service, epoch, grace);
       remote = r.get();
       return r;
@@ -235,13 +236,7 @@ Status Daemon::run() {
                                           std::to_string(config_.listen_port) + ": " +
                                           port.status().message());
   port_ = *port;
-  if (agents_) {
-    BERTH_ASSIGN_OR_RETURN(auto tls, listener_tls(config_.agents, node_ca_.get()));
-    BERTH_RETURN_IF_ERROR(agents_->listen(tls));
-    { std::ofstream(state_dir_ + "/berthd.agents-port") << agents_->port() << "\n"; }
-    log_info("listening for agents on " + config_.agents.listen + " (port " +
-             std::to_string(agents_->port()) + ")");
-  }
+  if (agents_) BERTH_RETURN_IF_ERROR(listen_for_agents());
   { std::ofstream(state_dir_ + "/berthd.port") << port_ << "\n"; }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -254,7 +249,32 @@ Status Daemon::run() {
   frontend_->run();
   stop();
   core_->join();
-  if (agents_) agents_->shutdown();
+  if (agents_) {
+    // Local agents exit once their jobs have ended (those go on); the next start starts them.
+    if (config_.agents.local)
+      for (const core::Node& n : config_.cluster.nodes) {
+        ::berth::agent::v1::ToAgent m;
+        m.mutable_exit_when_idle();
+        (void)agents_->service().send_to(n.name, std::move(m));
+      }
+    agents_->shutdown();
+  }
+  return Status::Ok();
+}
+
+Status Daemon::listen_for_agents() {
+  std::optional<TlsFiles> tls;
+  if (!config_.agents.listen.empty()) {
+    BERTH_ASSIGN_OR_RETURN(tls, listener_tls(config_.agents, node_ca_.get()));
+  }
+  const bool local = config_.agents.local;
+  BERTH_RETURN_IF_ERROR(agents_->listen(tls, local ? local_agents_socket(state_dir_) : ""));
+  if (!config_.agents.listen.empty()) {
+    { std::ofstream(state_dir_ + "/berthd.agents-port") << agents_->port() << "\n"; }
+    log_info("listening for agents on " + config_.agents.listen + " (port " +
+             std::to_string(agents_->port()) + ")");
+  }
+  if (local) BERTH_RETURN_IF_ERROR(start_local_agents(config_.cluster, state_dir_));
   return Status::Ok();
 }
 

@@ -122,6 +122,9 @@ class Daemon {
   Status save_tokens(const std::vector<TokenInfo>& changed);
   Result<NewToken> replace_admin_token(int64_t now_ms, std::vector<std::string>* revoked);
   Status load_run_marker();
+  // In run(): the agents' listener ([agents] listen, and the local socket), then the local
+  // agents that are not running ([agents] local).
+  Status listen_for_agents();
   void install_routes(httplib::Server& server);
 
   DaemonConfig config_;

@@ -60,7 +60,23 @@ TEST(ConfigTest, TheFencingLeaseLeavesRoomForTheGracePeriodAndTwoHeartbeats) {
   EXPECT_EQ(fence_ms(*c), 4'000);
 }
 
-TEST(ConfigTest, AgentsAreOffByDefaultAndTheirTimesAreChecked) {
+TEST(ConfigTest, TheEmbeddedDefaultStartsLocalAgentsAndAFileOnlyWhenItSaysSo) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->agents.local);
+  EXPECT_TRUE(agents_run_jobs(c->agents));
+  const std::string rest = kOneNode;
+  auto file = parse_config(rest, "centre.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_FALSE(file->agents.local);
+  EXPECT_FALSE(agents_run_jobs(file->agents));
+  auto wrong = parse_config("[agents]\nlocal = \"yes\"\n" + rest, "c.toml");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("agents.local must be true or false"), std::string::npos)
+      << wrong.status().message();
+}
+
+TEST(ConfigTest, AgentsListenNowhereByDefaultAndTheirTimesAreChecked) {
   auto c = parse_config(default_config_toml(), "default");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->agents.listen, "");

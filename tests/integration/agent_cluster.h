@@ -31,35 +31,6 @@ inline int free_port() {
   return ntohs(a.sin_port);
 }
 
-// The pids of the processes whose environment holds the variable `entry` ("NAME=value"), each
-// with its command line (arguments separated by spaces).
-inline std::map<int, std::string> processes_with_env(const std::string& entry) {
-  std::map<int, std::string> found;
-  const std::string needle = std::string("\0", 1) + entry + std::string("\0", 1);
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const std::string pid = e.path().filename().string();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string environ_text =
-        std::string("\0", 1) + read_file(e.path().string() + "/environ");
-    if (environ_text.find(needle) == std::string::npos) continue;
-    std::string cmdline = read_file(e.path().string() + "/cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    found[std::stoi(pid)] = cmdline;
-  }
-  return found;
-}
-
-// Kills every process whose environment holds the BERTH_RUN of the berthd whose state is in
-// `state_dir` (its run.id): the jobs an agent killed with -9 left behind, which only that
-// agent's restart would have cleaned up.
-inline void kill_jobs_of_run(const std::string& state_dir) {
-  std::string marker = read_file(state_dir + "/run.id");
-  while (!marker.empty() && marker.back() == '\n') marker.pop_back();
-  if (marker.empty()) return;
-  for (const auto& [pid, cmdline] : processes_with_env("BERTH_RUN=" + marker)) ::kill(pid, SIGKILL);
-}
-
 class AgentProcess {
  public:
   // `state_dir` holds its book of launches; its log is `state_dir`.log.

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -49,17 +50,94 @@ bool eventually(F ready, std::chrono::seconds timeout = std::chrono::seconds(60)
   return ready();
 }
 
+struct CliResult {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs a shell command line (`sh -c`) to its end: its exit code and what it printed on stdout
+// (add 2>&1 for stderr too).
+inline CliResult run_shell(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128, out};
+}
+
+// The pids of the processes whose environment holds the variable `entry` ("NAME=value"), each
+// with its command line (arguments separated by spaces).
+inline std::map<int, std::string> processes_with_env(const std::string& entry) {
+  std::map<int, std::string> found;
+  const std::string needle = std::string("\0", 1) + entry + std::string("\0", 1);
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string environ_text =
+        std::string("\0", 1) + read_file(e.path().string() + "/environ");
+    if (environ_text.find(needle) == std::string::npos) continue;
+    std::string cmdline = read_file(e.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    found[std::stoi(pid)] = cmdline;
+  }
+  return found;
+}
+
+// Kills every process whose environment holds the BERTH_RUN of the berthd whose state is in
+// `state_dir` (its run.id): the jobs an agent killed with -9 left behind, which only that
+// agent's restart would have cleaned up.
+inline void kill_jobs_of_run(const std::string& state_dir) {
+  std::string marker = read_file(state_dir + "/run.id");
+  while (!marker.empty() && marker.back() == '\n') marker.pop_back();
+  if (marker.empty()) return;
+  for (const auto& [pid, cmdline] : processes_with_env("BERTH_RUN=" + marker)) ::kill(pid, SIGKILL);
+}
+
 class Berthd {
  public:
   explicit Berthd(std::string state_dir, std::string config_path = "")
       : state_dir_(std::move(state_dir)), config_path_(std::move(config_path)) {}
-  ~Berthd() { kill_hard(); }
+  ~Berthd() {
+    kill_hard();
+    if (!local_agents_) return;
+    kill_local_agents();  // they, and their jobs, outlive berthd
+    kill_jobs_of_run(state_dir_);
+  }
+  // Kills the local agents this berthd started (their command lines name its state directory)
+  // and what runs under them.
+  void kill_local_agents() {
+    const std::string needle = state_dir_ + "/agents/";
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+      const std::string pid = e.path().filename().string();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::string cmdline = read_file(e.path().string() + "/cmdline");
+      if (cmdline.rfind(bin_dir() + "/berth-agent", 0) == 0 &&
+          cmdline.find(needle) != std::string::npos)
+        ::kill(std::stoi(pid), SIGKILL);
+    }
+  }
 
   // Starts berthd as this Unix user (the test runs as root) rather than as the test's own.
   void run_as(const std::string& user) { user_ = user; }
+  // Without a configuration file, berthd runs its embedded default as `make run` does, local
+  // agents included, only when asked; otherwise that default with [agents] local = false (it
+  // runs the jobs itself), which is what most tests are about.
+  void with_local_agents() { local_agents_ = true; }
 
   void start() {
     fs::remove(state_dir_ + "/berthd.port");
+    if (config_path_.empty() && !local_agents_) {
+      std::string toml = run_shell("'" + bin_dir() + "/berthd' --print-default-config").out;
+      const size_t at = toml.find("\nlocal = true");
+      if (at == std::string::npos) throw std::runtime_error("no local = true in the default");
+      toml.replace(at, 13, "\nlocal = false");
+      config_path_ = state_dir_ + ".toml";
+      std::ofstream(config_path_) << toml;
+    }
     std::vector<std::string> args = {bin_dir() + "/berthd", "--listen", "127.0.0.1:0",
                                      "--state-dir", state_dir_};
     if (!user_.empty())
@@ -150,6 +228,7 @@ class Berthd {
   std::string state_dir_;
   std::string config_path_;
   std::string user_;
+  bool local_agents_ = false;
   pid_t pid_ = -1;
   int port_ = 0;
 };
@@ -191,23 +270,6 @@ inline std::string make_token(const Berthd& d, const std::string& user, const st
   return must_succeed(d, "POST", "/v1/tokens", b.dump()).value("token", "");
 }
 
-struct CliResult {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
-
-// Runs a shell command line (`sh -c`) to its end: its exit code and what it printed on stdout
-// (add 2>&1 for stderr too).
-inline CliResult run_shell(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128, out};
-}
-
 // Runs the berth CLI against a server with a token, from `cwd`.
 inline CliResult berth_cli(const Berthd& d, const std::string& args, const std::string& token = "",
                            const std::string& cwd = "") {
@@ -244,10 +306,13 @@ class DaemonTest : public ::testing::Test {
     const std::string toml = config();
     if (!toml.empty()) std::ofstream(dir + "/berth.toml") << toml;
     daemon = std::make_unique<Berthd>(dir + "/state", toml.empty() ? "" : dir + "/berth.toml");
+    if (local_agents()) daemon->with_local_agents();
     daemon->start();
   }
   // The configuration berthd runs with (TOML); "" for the embedded default.
   virtual std::string config() { return ""; }
+  // With the embedded default: whether berthd starts its local agents, as `make run` does.
+  virtual bool local_agents() const { return false; }
   void TearDown() override {
     daemon.reset();
     if (!HasFailure()) fs::remove_all(dir);

@@ -103,10 +103,11 @@ class ReadmeTest : public ::testing::Test {
     }
     fs::create_directory_symlink(bin_dir(), clone + "/build");
     daemon = std::make_unique<Berthd>(clone + "/berth-state");
+    daemon->with_local_agents();  // as `make run` starts it
     daemon->start();
   }
   void TearDown() override {
-    daemon->stop();  // running jobs get TERM, as at any shutdown, so nothing is left behind
+    daemon->stop();  // its local agent exits once idle; ~Berthd kills what is left
     if (!HasFailure()) fs::remove_all(dir);
   }
 

@@ -11,27 +11,14 @@
 namespace berth::testing {
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string out;
-};
-
-// Runs `command` through the shell, stdout and stderr together.
-Outcome run_shell(const std::string& command) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128, out};
-}
+// What a command printed, stdout and stderr together, and its exit code.
+using Outcome = CliResult;
 
 // Starts berthd on `state_dir` in the foreground, as `prefix` says (e.g. another user), for a
 // start that is expected to be refused; `timeout` ends one that is not (exit 124).
 Outcome start_refused(const std::string& state_dir, const std::string& prefix = "") {
   return run_shell(prefix + "timeout 60 " + bin_dir() +
-                   "/berthd --listen 127.0.0.1:0 --state-dir '" + state_dir + "'");
+                   "/berthd --listen 127.0.0.1:0 --state-dir '" + state_dir + "' 2>&1");
 }
 
 std::vector<std::string> org_names(const Berthd& d) {

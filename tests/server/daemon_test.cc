@@ -20,6 +20,7 @@ TEST(DaemonSeamsTest, TheDaemonRunsOnTheStoreClockAndExecutorItIsGiven) {
   auto config = parse_config(default_config_toml(), "(embedded default)");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   config->state_dir = scratch.path();
+  config->agents.local = false;  // berthd runs the jobs itself, on the executor it is given
   auto sqlite = store::SqliteStore::Open(scratch.path() + "/berth.db");
   ASSERT_TRUE(sqlite.ok()) << sqlite.status().ToString();
   auto faulty = std::make_unique<FaultyStore>(std::move(*sqlite));

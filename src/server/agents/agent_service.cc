@@ -1,5 +1,7 @@
 #include "server/agents/agent_service.h"
 
+#include <unistd.h>
+
 #include <deque>
 #include <set>
 
@@ -218,7 +220,9 @@ class AgentStream final : public Reactor {
       return refuse(pb::Refused::NOT_REGISTERED, "a second Register on one stream", 0);
     const std::string why = proto::protocol_refusal(r.protocol(), r.node(), r.agent_version());
     if (!why.empty()) return refuse(pb::Refused::VERSION, why, kRetryRefusedMs);
-    if (service_.check_certificates_ && certified_ != r.node())
+    // A certificate names the node on the network; the local socket, reached only from
+    // berthd's state directory, has none.
+    if (service_.check_certificates_ && peer_.rfind("unix:", 0) != 0 && certified_ != r.node())
       return refuse(pb::Refused::UNKNOWN_NODE,
                     "the certificate is for " + certified_ + ", not " + r.node(), kRetryRefusedMs);
     node_ = r.node();
@@ -405,20 +409,28 @@ std::shared_ptr<grpc::ServerCredentials> credentials(const std::optional<TlsFile
 
 }  // namespace
 
-Status AgentServer::listen(const std::optional<TlsFiles>& tls) {
+Status AgentServer::listen(const std::optional<TlsFiles>& tls, const std::string& local_socket) {
   const AgentsConfig& config = config_;
   service_->check_certificates(tls.has_value());
   grpc::ServerBuilder builder;
   // Agents may ping to find a dead connection; a heartbeat is data, so pings are rare.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddListeningPort(config.listen, credentials(tls), &port_);
+  if (!config.listen.empty()) builder.AddListeningPort(config.listen, credentials(tls), &port_);
+  int local_port = 0;
+  if (!local_socket.empty()) {
+    ::unlink(local_socket.c_str());  // left by a berthd that stopped
+    builder.AddListeningPort("unix:" + local_socket, grpc::InsecureServerCredentials(),
+                             &local_port);
+  }
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
-  if (!server_ || port_ == 0)
+  if (!server_ || (!config.listen.empty() && port_ == 0))
     return Status(Code::kUnavailable,
                   "cannot listen for agents on " + config.listen +
                       (tls ? " (or its TLS certificate, key or CA is not valid PEM)" : ""));
+  if (!local_socket.empty() && local_port == 0)
+    return Status(Code::kUnavailable, "cannot listen for local agents on " + local_socket);
   return Status::Ok();
 }
 

@@ -93,8 +93,9 @@ class AgentServer {
       : config_(config), service_(std::make_unique<AgentService>(config, epoch, fence_ms)) {}
   // Listens on [agents] listen (the service attached first); refuses an address it cannot
   // bind, naming it. With `tls`, only agents whose certificates tls->ca_pem signed are served
-  // (mutual TLS); without, plaintext.
-  Status listen(const std::optional<TlsFiles>& tls);
+  // (mutual TLS); without, plaintext. With `local_socket`, also on that Unix socket, plaintext
+  // (berthd's local agents: the socket is in the state directory, 0700).
+  Status listen(const std::optional<TlsFiles>& tls, const std::string& local_socket = "");
   ~AgentServer();
   AgentService& service() { return *service_; }
   // Listens on [agents] listen (the service attached first); refuses an address it cannot
