@@ -102,7 +102,7 @@ Result<std::vector<GpuInfo>> find_gpus(const std::string& library) {
   const Library loaded(::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (!loaded) {
     const char* why = ::dlerror();
-    return Status::NotFound("cannot load " + library + ": " + (why ? why : "not found"));
+    return Status::NotFound(std::string("cannot load NVML: ") + (why ? why : library.c_str()));
   }
   BERTH_ASSIGN_OR_RETURN(const Nvml n, look_up_all(loaded.get()));
   BERTH_RETURN_IF_ERROR(check(n, n.init(), "cannot start"));
