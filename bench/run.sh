@@ -33,3 +33,5 @@ echo "== scheduler: berth bench sched, 8 GPUs per node, 10 jobs per node, single
 bash bench/sched.sh "$BUILD"
 echo "== HTTP front end: wrk against berthd with ${BENCH_HTTP_JOBS:-100000} stored jobs (bench/http.sh)"
 bash bench/http.sh "$BUILD"
+echo "== node agents: 32 agents x 8 GPUs against one node and Slurm (bench/agents.sh)"
+bash bench/agents.sh "$BUILD"

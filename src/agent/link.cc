@@ -8,6 +8,7 @@
 #include <ctime>
 #include <thread>
 
+#include "agent/node_gpus.h"
 #include "common/files.h"
 #include "common/version.h"
 #include "proto/agent.grpc.pb.h"
@@ -37,10 +38,12 @@ pb::FromAgent registration(const AgentConfig& c, const NodeFacts& f) {
   r->set_protocol(proto::kAgentProtocol);
   r->set_agent_version(kBerthVersion);
   r->set_node(c.node);
-  for (int i = 0; i < f.gpus; ++i) {
+  for (const GpuInfo& gpu : f.gpus) {
     pb::Gpu* g = r->add_gpus();
-    g->set_index(i);
-    g->set_model(f.gpu_model);
+    g->set_index(gpu.index);
+    g->set_model(gpu.model);
+    g->set_uuid(gpu.uuid);
+    g->set_minor(gpu.minor);
   }
   r->set_gpu_model(f.gpu_model);
   r->set_cpus(f.cpus);
@@ -74,8 +77,9 @@ const char* why_name(pb::Refused::Why why) {
 
 NodeFacts discover_node(const AgentConfig& c) {
   NodeFacts f;
-  f.gpus = c.gpus;
-  f.gpu_model = c.gpu_model;
+  NodeGpus gpus = discover_gpus(c);
+  f.gpus = std::move(gpus.gpus);
+  f.gpu_model = std::move(gpus.model);
   f.cpus = c.cpus > 0 ? c.cpus : static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
   f.memory_mb = c.memory_mb > 0 ? c.memory_mb
                                 : static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) *

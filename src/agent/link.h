@@ -21,10 +21,12 @@
 
 #include <deque>
 #include <map>
+#include <vector>
 
 #include "agent/agent_config.h"
 #include "agent/job_runner.h"
 #include "agent/link_policy.h"
+#include "agent/nvml.h"
 #include "proto/agent.pb.h"
 
 namespace grpc {
@@ -36,13 +38,14 @@ namespace berth::agent {
 
 // What this node is, as the agent registers it.
 struct NodeFacts {
-  int gpus = 0;
+  std::vector<GpuInfo> gpus;
   std::string gpu_model;
   int cpus = 0;
   int64_t memory_mb = 0;
   std::string isolation;
 };
-// The configuration's figures, with this machine's CPUs and memory where it leaves them 0.
+// The GPUs NVML finds, else the configuration's (node_gpus.h), and the configuration's CPUs and
+// memory, with this machine's where it leaves them 0.
 NodeFacts discover_node(const AgentConfig& config);
 
 // How the agent proves who it is to berthd: mutual TLS with the configuration's three PEM
