@@ -212,7 +212,9 @@ for p in "${agent_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 
 # --- 3: one node, no agents -------------------------------------------------------------------
 echo "== berth on one node, no agents (LocalExecutor, 8 GPUs): the same $JOBS jobs"
-start_berthd single
+# The embedded default, but berthd runs the jobs itself rather than through its local agent.
+"$BUILD/berthd" --print-default-config | sed 's/^local = true/local = false/' >"$dir/single.toml"
+start_berthd single "$dir/single.toml"
 fund
 secs=$(run_jobs single)
 stop_berthd
