@@ -134,6 +134,7 @@ void add_berth_variables(const core::Engine& engine, const core::Job& job,
   if (const core::Project* p = engine.funding().project(job.project))
     env["SLURM_JOB_ACCOUNT"] = p->name;
   env["SLURM_JOB_QOS"] = core::tier_name(job.tier);
+  if (job.restarts > 0) env["SLURM_RESTART_COUNT"] = std::to_string(job.restarts);
   // A gang job's script runs on its first node, as sbatch's does; it learns the others here.
   std::string node_list;
   if (const core::Node* n = engine.cluster().node(job.node)) node_list = n->name;

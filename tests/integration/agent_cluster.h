@@ -41,6 +41,9 @@ class AgentProcess {
         log_(state_dir_ + ".log") {}
   ~AgentProcess() { kill_hard(); }
 
+  // Runs it in that network namespace (ip netns exec) from the next start on.
+  void in_netns(const std::string& netns) { netns_ = netns; }
+
   void start(const std::vector<std::string>& extra = {}) {
     // The node's figures as berthd's configuration has them: fewer would drain it.
     std::vector<std::string> args = {bin_dir() + "/berth-agent",
@@ -53,6 +56,7 @@ class AgentProcess {
     for (const char* a : {"--gpus=8", "--gpu-model=H100", "--cpus=16", "--memory-mb=65536"})
       args.push_back(a);
     args.insert(args.end(), extra.begin(), extra.end());
+    if (!netns_.empty()) args.insert(args.begin(), {"/usr/bin/ip", "netns", "exec", netns_});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -76,7 +80,7 @@ class AgentProcess {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
-  std::string node_, server_, state_dir_, log_;
+  std::string node_, server_, state_dir_, log_, netns_;
   pid_t pid_ = -1;
 };
 
@@ -87,6 +91,8 @@ class AgentsTest : public DaemonTest {
   // sets a longer one in its constructor.
   int node_timeout_s = 3;
   int grace_s = 10;  // berthd's stop grace period ([executor] grace_s)
+  // Where berthd listens for agents: loopback, or an address of a network the test made.
+  std::string agent_host = "127.0.0.1";
 
   // The [agents] tls line of berthd's configuration.
   virtual std::string tls() const { return R"(tls = "none")"; }
@@ -96,8 +102,8 @@ class AgentsTest : public DaemonTest {
     return R"([agents]
 )" + tls() +
            R"(
-listen = "127.0.0.1:)" +
-           std::to_string(agent_port) + R"("
+listen = ")" +
+           agent_host + ":" + std::to_string(agent_port) + R"("
 node_timeout_s = )" +
            std::to_string(node_timeout_s) + R"(
 heartbeat_s = 0.5
@@ -140,7 +146,7 @@ default = true
   AgentProcess& agent(const std::string& node) {
     auto& a = agents[node];
     if (!a)
-      a = std::make_unique<AgentProcess>(node, "127.0.0.1:" + std::to_string(agent_port),
+      a = std::make_unique<AgentProcess>(node, agent_host + ":" + std::to_string(agent_port),
                                          dir + "/agent-" + node);
     return *a;
   }
