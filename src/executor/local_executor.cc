@@ -66,8 +66,10 @@ int wait_status_signal(const siginfo_t& info) {
 
 }  // namespace
 
-LocalExecutor::LocalExecutor(ExitCallback on_exit)
-    : on_exit_(std::move(on_exit)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+LocalExecutor::LocalExecutor(ExitCallback on_exit, std::unique_ptr<Cgroups> cgroups)
+    : on_exit_(std::move(on_exit)),
+      cgroups_(std::move(cgroups)),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   // Without the eventfd the reaper could never be stopped; this is a resource failure at
   // start-up, not something a caller can handle.
   if (wake_fd_ < 0) std::abort();
@@ -119,8 +121,26 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
   plan.stdout_path = spec.stdout_path;
   plan.stderr_path = spec.stderr_path;
   plan.script_fd = script_fd.get();
-  BERTH_ASSIGN_OR_RETURN(int spawned, spawn_job_process(plan));
-  const pid_t pid = spawned;
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<JobCgroup> box, make_box(spec));
+  std::vector<Fd> procs;
+  if (box) {
+    for (const std::string& path : box->procs_files()) {
+      procs.emplace_back(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+      if (procs.back().get() < 0) {
+        const std::string why = "cannot open " + path + ": " + errno_text(errno);
+        close_box(*box);
+        return Status::Internal("cannot create the job's cgroup: " + why);
+      }
+      plan.cgroup_fds.push_back(procs.back().get());
+    }
+  }
+  Result<int> spawned = spawn_job_process(plan);
+  procs.clear();
+  if (!spawned.ok()) {
+    if (box) close_box(*box);
+    return spawned.status();
+  }
+  const pid_t pid = *spawned;
   Clock::time_point start = Clock::now();
   int pidfd = pidfd_open(pid);
   if (pidfd < 0) {
@@ -129,6 +149,7 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (box) close_box(*box);
     return Status::Internal("cannot watch job " + std::to_string(spec.job.value) +
                             ": pidfd_open: " + errno_text(err));
   }
@@ -141,6 +162,7 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
     job.pidfd = pidfd;
     job.start = start;
     job.grace_ms = spec.grace_ms;
+    job.box = std::move(box);
     if (spec.time_limit_ms > 0) {
       job.limit_at = start + std::chrono::milliseconds(spec.time_limit_ms);
       job.warn_signal = spec.warn_signal;
@@ -174,6 +196,29 @@ Status LocalExecutor::terminate(JobId id, int64_t grace_ms) {
 size_t LocalExecutor::running() const {
   std::lock_guard lock(mu_);
   return jobs_.size();
+}
+
+std::string LocalExecutor::isolation() const { return cgroups_ ? cgroups_->kind() : "none"; }
+
+Result<std::unique_ptr<JobCgroup>> LocalExecutor::make_box(const LaunchSpec& spec) {
+  if (!cgroups_) return std::unique_ptr<JobCgroup>();
+  CgroupLimits limits;
+  limits.memory_bytes = spec.memory_mb * 1024 * 1024;
+  limits.cpu_millis = int64_t{spec.cpus} * 1000;
+  limits.gpus = spec.gpus;
+  Result<std::unique_ptr<JobCgroup>> box =
+      cgroups_->create(std::to_string(spec.job.value) + "_" + std::to_string(spec.attempt), limits);
+  if (!box.ok())
+    return Status::Internal("cannot create the job's cgroup: " + box.status().message());
+  return box;
+}
+
+bool LocalExecutor::close_box(JobCgroup& box) {
+  box.sweep();
+  const bool oom = box.oom();
+  // A cgroup left behind (a process stuck in the kernel) costs a folder, not the job's end.
+  (void)box.remove();
+  return oom;
 }
 
 bool LocalExecutor::kill_all(int64_t grace_ms, int64_t wait_ms) {
@@ -267,6 +312,7 @@ void LocalExecutor::reaper_loop() {
 
 void LocalExecutor::reap(JobId id) {
   JobExit exit;
+  std::unique_ptr<JobCgroup> box;
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(id);
@@ -293,9 +339,12 @@ void LocalExecutor::reap(JobId id) {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - job.start).count();
     ::close(job.pidfd);
     schedule(job, NextSignal::kNone, job.next_at);
+    box = std::move(job.box);
     jobs_.erase(it);
     ++reporting_;
   }
+  // Outside the lock: freezing and emptying a cgroup can take a moment.
+  if (box) exit.oom = close_box(*box);
   on_exit_(exit);
   {
     std::lock_guard lock(mu_);

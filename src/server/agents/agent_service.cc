@@ -252,7 +252,7 @@ class AgentStream final : public Reactor {
       const core::Node* n = c.engine.cluster().node_by_name(node);
       if (j == nullptr || n == nullptr || !is_current(*j, *n, e.id())) return;
       core::JobEnd end{e.exit_code(), e.signal(), e.timed_out(), e.stopped() && !e.lost(),
-                       e.lost(),      e.reason()};
+                       e.lost(),      e.reason(), e.oom()};
       // Charged for the time the agent measured, never past now; a launch that never ran,
       // for nothing.
       const int64_t end_ms =

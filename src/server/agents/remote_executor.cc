@@ -32,6 +32,8 @@ Result<pb::Launch> launch_message(const executor::LaunchSpec& s, uint64_t epoch)
   j->set_stdout_path(s.stdout_path);
   j->set_stderr_path(s.stderr_path);
   for (int g : s.gpus) j->add_gpus(g);
+  j->set_cpus(s.cpus);
+  j->set_memory_mb(s.memory_mb);
   j->mutable_env()->insert(s.env.begin(), s.env.end());
   j->set_user(s.user);
   j->set_allow_root(s.allow_root);
