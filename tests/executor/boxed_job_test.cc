@@ -23,15 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// True when no process `pid` runs (gone, or a zombie awaiting its new parent).
-bool process_dead(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  if (!in) return true;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
-}
-
 class BoxedJobTest : public ExecutorTest {
  protected:
   void SetUp() override {
