@@ -75,6 +75,8 @@ class Cgroups {
                                                     const CgroupLimits& limits) = 0;
   // "cgroup1" or "cgroup2": what the agent reports as its isolation.
   virtual std::string kind() const = 0;
+  // Removes the base folder if no job's cgroup is left in it (a daemon stopping).
+  virtual void remove_base() = 0;
 };
 
 std::unique_ptr<Cgroups> make_cgroup_v1(CgroupSettings settings);

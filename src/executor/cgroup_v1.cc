@@ -94,13 +94,7 @@ class CgroupsV1 final : public Cgroups {
 
   Result<std::unique_ptr<JobCgroup>> create(const std::string& name,
                                             const CgroupLimits& limits) override {
-    std::vector<std::string> dirs;
-    const std::string own = settings_.own_cgroups.empty() ? "" : files::read(settings_.own_cgroups);
-    for (const char* c : kControllers) {
-      const std::string under = own_cgroup_path(own, c);
-      dirs.push_back(settings_.root + "/" + c + (under == "/" ? "" : under) + "/" + settings_.base +
-                     "/" + name);
-    }
+    const std::vector<std::string> dirs = dirs_of(name);
     auto job = std::make_unique<JobCgroupV1>(dirs);
     Status st = set_up(dirs, limits);
     if (!st.ok()) {
@@ -112,7 +106,24 @@ class CgroupsV1 final : public Cgroups {
 
   std::string kind() const override { return "cgroup1"; }
 
+  void remove_base() override {
+    for (const std::string& d : dirs_of(""))
+      ::rmdir(d.substr(0, d.size() - 1).c_str());  // fails, harmlessly, while not empty
+  }
+
  private:
+  // The cgroup `name` in each controller (kControllers' order).
+  std::vector<std::string> dirs_of(const std::string& name) const {
+    std::vector<std::string> dirs;
+    const std::string own = settings_.own_cgroups.empty() ? "" : files::read(settings_.own_cgroups);
+    for (const char* c : kControllers) {
+      const std::string under = own_cgroup_path(own, c);
+      dirs.push_back(settings_.root + "/" + c + (under == "/" ? "" : under) + "/" + settings_.base +
+                     "/" + name);
+    }
+    return dirs;
+  }
+
   Status set_up(const std::vector<std::string>& dirs, const CgroupLimits& limits) const {
     for (const std::string& d : dirs) BERTH_RETURN_IF_ERROR(files::make_dirs(d));
     const std::string& memory = dirs[0];

@@ -7,6 +7,8 @@
 //   only their GPUs through CUDA_VISIBLE_DEVICES).
 // - Sweep: cgroup.kill (Linux 5.14); where it is missing, SIGKILL to every process listed.
 // - OOM: "oom_kill N" in memory.events.
+#include <unistd.h>
+
 #include <sstream>
 #include <utility>
 
@@ -56,6 +58,10 @@ class CgroupsV2 final : public Cgroups {
   }
 
   std::string kind() const override { return "cgroup2"; }
+
+  void remove_base() override {
+    ::rmdir((settings_.root + "/" + settings_.base).c_str());  // fails while not empty
+  }
 
  private:
   Status enable_controllers() const {

@@ -88,6 +88,7 @@ LocalExecutor::~LocalExecutor() {
   timer_.join();
   for (auto& [id, job] : jobs_) ::close(job.pidfd);
   ::close(wake_fd_);
+  if (cgroups_) cgroups_->remove_base();  // jobs left running keep theirs
 }
 
 Result<int> LocalExecutor::launch(const LaunchSpec& spec) {

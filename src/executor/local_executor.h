@@ -50,7 +50,8 @@ class LocalExecutor final : public Executor {
   // `cgroups` null: jobs run without a cgroup.
   explicit LocalExecutor(ExitCallback on_exit, std::unique_ptr<Cgroups> cgroups = nullptr);
   // Stops the threads; it does NOT end running jobs (a restarted berthd recovers them with
-  // kill_orphan_job) and reports nothing more. Call kill_all() first to end them.
+  // kill_orphan_job) and reports nothing more. Call kill_all() first to end them. The cgroups'
+  // base folder is removed when no job's cgroup is left in it.
   ~LocalExecutor() override;
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;

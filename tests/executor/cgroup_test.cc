@@ -163,6 +163,25 @@ TEST_F(CgroupTest, V1RemoveTakesEveryControllerFolder) {
   EXPECT_TRUE((*job)->remove().ok());  // already gone
 }
 
+TEST_F(CgroupTest, TheBaseGoesOnlyOnceNoJobCgroupIsLeft) {
+  for (auto make : {make_cgroup_v1, make_cgroup_v2}) {
+    auto cgroups = make(settings());
+    auto job = cgroups->create("2_0", {});
+    ASSERT_TRUE(job.ok());
+    const std::vector<std::string> procs = (*job)->procs_files();
+    const fs::path base = fs::path(procs.front()).parent_path().parent_path();
+    cgroups->remove_base();
+    EXPECT_TRUE(fs::is_directory(base)) << cgroups->kind();
+    for (const std::string& p : procs)
+      for (const auto& f : fs::directory_iterator(fs::path(p).parent_path())) fs::remove(f.path());
+    for (const auto& f : fs::directory_iterator(base))
+      if (!f.is_directory()) fs::remove(f.path());  // v2's subtree_control
+    ASSERT_TRUE((*job)->remove().ok());
+    cgroups->remove_base();
+    EXPECT_FALSE(fs::exists(base)) << cgroups->kind();
+  }
+}
+
 TEST_F(CgroupTest, CreateThatFailsSaysWhatAndLeavesNothing) {
   write(root_ / "fs/memory/berth/test", "not a folder");
   auto job = make_cgroup_v1(settings())->create("5_0", {});
