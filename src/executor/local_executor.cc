@@ -1,5 +1,6 @@
 #include "executor/local_executor.h"
 
+#include "executor/cgroup_files.h"
 #include "executor/job_process.h"
 
 #include <dirent.h>
@@ -386,12 +387,22 @@ bool member_of_job(int pid, int pgid, const std::string& entry) {
   return proc_pgrp(pid) == pgid && environ_has(pid, entry);
 }
 
+// A job whose daemon died while sweeping its cgroup (v1) may be left frozen, where a SIGKILL
+// waits: thawing its freezer cgroup lets the signal take effect.
+void thaw(int pid) {
+  const std::string path =
+      own_cgroup_path(cgroup_files::read("/proc/" + std::to_string(pid) + "/cgroup"), "freezer");
+  if (path.empty() || path == "/") return;
+  (void)cgroup_files::write("/sys/fs/cgroup/freezer" + path, "freezer.state", "THAWED\n");
+}
+
 }  // namespace
 
 bool kill_orphan_job(int pgid, JobId job) {
   if (pgid <= 1 || !job.valid() || pgid == ::getpgrp()) return false;
   const std::string entry = "BERTH_JOB_ID=" + std::to_string(job.value);
-  bool found = member_of_job(pgid, pgid, entry);
+  int found_pid = member_of_job(pgid, pgid, entry) ? pgid : 0;
+  bool found = found_pid != 0;
   if (!found) {
     // The leader may be gone while the rest of its group still runs.
     DIR* proc = ::opendir("/proc");
@@ -402,12 +413,15 @@ bool kill_orphan_job(int pgid, JobId job) {
       if (end == d->d_name || *end != '\0' || pid <= 0) continue;
       if (member_of_job(static_cast<int>(pid), pgid, entry)) {
         found = true;
+        found_pid = static_cast<int>(pid);
         break;
       }
     }
     ::closedir(proc);
   }
-  return found && ::kill(-pgid, SIGKILL) == 0;
+  if (!found || ::kill(-pgid, SIGKILL) != 0) return false;
+  thaw(found_pid);
+  return true;
 }
 
 }  // namespace berth::executor

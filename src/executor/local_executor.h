@@ -127,7 +127,9 @@ class LocalExecutor final : public Executor {
 // Crash recovery: SIGKILLs process group `pgid` if it still belongs to `job`, that is if its
 // leader — or, once the leader is gone, any member of the group — has BERTH_JOB_ID=<job> in its
 // /proc/<pid>/environ. A pid reused by an unrelated process is therefore never killed, nor is
-// berthd's own group. Returns whether a group was signalled.
+// berthd's own group. A v1 freezer cgroup the group was left frozen in (its daemon died while
+// sweeping it) is thawed, so that the SIGKILL takes effect. Returns whether a group was
+// signalled.
 bool kill_orphan_job(int pgid, JobId job);
 
 }  // namespace berth::executor

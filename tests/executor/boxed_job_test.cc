@@ -2,6 +2,7 @@
 // limit ends a job through the OOM killer and its end says so, a process that left the job's
 // group (setsid) dies with the job, the cgroup goes at the end, and the devices controller
 // lets a job open only its own GPUs.
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -121,6 +122,23 @@ TEST_F(BoxedJobTest, AJobOpensOnlyItsOwnGpus) {
   // Allowed: with no driver behind it, the device itself answers "No such device".
   EXPECT_EQ(read_file(own.stdout_path).find("Operation not permitted"), std::string::npos)
       << read_file(own.stdout_path);
+}
+
+// A daemon killed while it swept a job's cgroup leaves it frozen, where SIGKILL waits; the
+// next daemon's orphan killing thaws it.
+TEST_F(BoxedJobTest, AnOrphanLeftFrozenIsKilled) {
+  if (kind_ != "cgroup1") GTEST_SKIP() << "the freezer is cgroup v1's";
+  Result<int> pgid = executor_->launch(spec(6, "#!/bin/sh\nsleep 1000\n"));
+  ASSERT_TRUE(pgid.ok());
+  const std::string freezer =
+      own_cgroup_path(cgroup_files::read("/proc/" + std::to_string(*pgid) + "/cgroup"), "freezer");
+  ASSERT_NE(freezer, "");
+  ASSERT_TRUE(
+      cgroup_files::write("/sys/fs/cgroup/freezer" + freezer, "freezer.state", "FROZEN\n").ok());
+  EXPECT_TRUE(kill_orphan_job(*pgid, JobId(6)));
+  std::optional<JobExit> end = reports_.wait_for(JobId(6));
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->term_signal, SIGKILL);
 }
 
 }  // namespace
