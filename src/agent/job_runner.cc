@@ -113,6 +113,7 @@ executor::LaunchSpec JobRunner::spec_of(const pb::Launch& launch,
   const pb::JobSpec& j = launch.spec();
   executor::LaunchSpec s;
   s.job = JobId(launch.id().job());
+  s.attempt = launch.id().attempt();
   s.script_path = script_path;
   s.args.assign(j.args().begin(), j.args().end());
   s.workdir = j.workdir();
@@ -120,6 +121,8 @@ executor::LaunchSpec JobRunner::spec_of(const pb::Launch& launch,
   s.stderr_path = j.stderr_path();
   s.append_output = j.append_output();
   s.gpus.assign(j.gpus().begin(), j.gpus().end());
+  s.cpus = j.cpus();
+  s.memory_mb = j.memory_mb();
   s.env.insert(j.env().begin(), j.env().end());
   s.user = j.user();
   s.allow_root = j.allow_root();
@@ -251,6 +254,7 @@ void JobRunner::exited(const executor::JobExit& x) {
   e.signal = x.term_signal;
   e.runtime_ms = x.runtime_ms;
   e.timed_out = x.timed_out;
+  e.oom = x.oom;
   e.stopped = x.cancelled;
   e.reason = x.reason;
   if (fenced) {

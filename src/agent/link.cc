@@ -84,8 +84,7 @@ NodeFacts discover_node(const AgentConfig& c) {
   f.memory_mb = c.memory_mb > 0 ? c.memory_mb
                                 : static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) *
                                       ::sysconf(_SC_PAGESIZE) / (1024 * 1024);
-  // Jobs are not launched by agents yet (src/agent/README.md §8, steps 2 and 4).
-  f.isolation = "none";
+  f.isolation = "none";  // berth_agent.cc says what its executor's cgroups are
   return f;
 }
 

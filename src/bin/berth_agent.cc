@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <atomic>
 #include <iostream>
 #include <thread>
@@ -79,11 +81,23 @@ int main(int argc, char** argv) {
   // The runner sends through the link, which is made after it: until then, and between
   // streams, what it sends is dropped and its ends are resent after the next registration.
   std::atomic<berth::agent::Link*> link_for_runner{nullptr};
+  // Each job in its own cgroup when the agent is root (src/executor/cgroup.h), under a folder
+  // of this agent's own, so that several agents can share a machine (the tests').
+  const std::string cgroup_base = "berth/agent-" + config->node + "-" + std::to_string(::getpid());
+  berth::agent::NodeFacts facts = berth::agent::discover_node(*config);
+  if (auto cgroups = berth::executor::detect_cgroups(cgroup_base); cgroups.ok()) {
+    facts.isolation = (*cgroups)->kind();
+  } else {
+    facts.isolation = "none (" + cgroups.status().message() + ")";
+    spdlog::warn("jobs run without cgroups: {}", cgroups.status().message());
+  }
   berth::RealClock clock;
   auto runner = berth::agent::JobRunner::Open(
       config->state_dir, clock,
-      [](berth::executor::ExitCallback on_exit) {
-        return std::make_unique<berth::executor::LocalExecutor>(std::move(on_exit));
+      [&cgroup_base](berth::executor::ExitCallback on_exit) {
+        auto cgroups = berth::executor::detect_cgroups(cgroup_base);
+        return std::make_unique<berth::executor::LocalExecutor>(
+            std::move(on_exit), cgroups.ok() ? std::move(*cgroups) : nullptr);
       },
       [&link_for_runner](const berth::agent::v1::FromAgent& m) {
         if (berth::agent::Link* l = link_for_runner.load()) l->send(m);
@@ -92,8 +106,7 @@ int main(int argc, char** argv) {
     spdlog::error("{}", runner.status().message());
     return 1;
   }
-  berth::agent::Link link(*config, berth::agent::discover_node(*config), runner->get(),
-                          *credentials);
+  berth::agent::Link link(*config, facts, runner->get(), *credentials);
   link_for_runner.store(&link);
   std::thread([&link, signals] {
     int sig = 0;

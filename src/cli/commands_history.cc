@@ -16,7 +16,8 @@ namespace {
 using nlohmann::json;
 
 // Without --state or --all, history lists the jobs that have ended, as sacct users look back.
-constexpr const char* kEndedStates = "COMPLETED,FAILED,CANCELLED,TIMEOUT,PREEMPTED,NODE_FAIL";
+constexpr const char* kEndedStates =
+    "COMPLETED,FAILED,CANCELLED,TIMEOUT,PREEMPTED,NODE_FAIL,OUT_OF_MEMORY";
 
 struct HistoryFlags {
   std::string start, end, user, project, state, format = kDefaultHistoryFormat;

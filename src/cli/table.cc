@@ -23,7 +23,7 @@ struct StateCode {
 constexpr std::array kStates = {
     StateCode{"PENDING", "PD"},   StateCode{"RUNNING", "R"},    StateCode{"COMPLETED", "CD"},
     StateCode{"FAILED", "F"},     StateCode{"CANCELLED", "CA"}, StateCode{"TIMEOUT", "TO"},
-    StateCode{"PREEMPTED", "PR"}, StateCode{"NODE_FAIL", "NF"},
+    StateCode{"PREEMPTED", "PR"}, StateCode{"NODE_FAIL", "NF"}, StateCode{"OUT_OF_MEMORY", "OOM"},
 };
 
 std::string upper(std::string text) {

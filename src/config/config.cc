@@ -34,10 +34,12 @@ grace_s = 10            # seconds between SIGTERM and SIGKILL when a job is stop
 
 # Who jobs run as when berthd runs as root: the Unix user of the submitting token when it has
 # one, else this user. A job is never run as root (uid 0) unless allow_root = true. When berthd
-# is not root, every job runs as berthd's own user.
+# is not root, every job runs as berthd's own user. A token's Unix user below min_uid is a
+# system user (daemon, www-data): refused when the token is made and at each submit.
 [jobs]
 user = "nobody"
 allow_root = false
+min_uid = 1000
 
 # The HTTP front end. A slow or idle client costs memory, not a thread: each deadline is a total
 # for its phase, and a connection that misses one is closed.
@@ -292,6 +294,8 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     const auto& jobs = toml::find(root, "jobs");
     c.job_user = toml::find_or<std::string>(jobs, "user", c.job_user);
     c.allow_root_jobs = toml::find_or<bool>(jobs, "allow_root", false);
+    c.min_job_uid = toml::find_or<int64_t>(jobs, "min_uid", c.min_job_uid);
+    if (c.min_job_uid < 0) return bad(origin, "jobs.min_uid must be 0 or more");
     if (c.job_user.empty()) return bad(origin, "jobs.user must name a Unix user");
   }
   BERTH_RETURN_IF_ERROR(parse_http(root, origin, &c.http));

@@ -79,6 +79,8 @@ struct DaemonConfig {
   // not root, its jobs run as its own user.
   std::string job_user = "nobody";
   bool allow_root_jobs = false;
+  // [jobs] min_uid: a token's Unix user must have at least this uid (system users have less).
+  int64_t min_job_uid = 1000;
   HttpLimits http;
   AgentsConfig agents;
   core::ClusterConfig cluster;

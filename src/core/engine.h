@@ -125,6 +125,7 @@ struct JobEnd {
   bool cancelled = false;
   bool lost = false;   // the node or berthd lost it: NODE_FAIL, or requeued if asked
   std::string reason;  // why, when known (e.g. it could not start); kept as Job::end_reason
+  bool oom = false;    // the OOM killer killed in its cgroup: OUT_OF_MEMORY
 };
 
 // What an agent says about its node when it registers.

@@ -329,6 +329,8 @@ Status Engine::job_ended(JobId id, const JobEnd& end, int64_t end_ms, int64_t no
     job.state = JobState::kCancelled;
   } else if (end.lost) {
     job.state = JobState::kNodeFail;
+  } else if (end.oom) {
+    job.state = JobState::kOutOfMemory;
   } else if (end.timed_out) {
     job.state = JobState::kTimeout;
   } else if (end.exit_code == 0 && end.term_signal == 0) {

@@ -194,7 +194,8 @@ enum class JobState : uint8_t {
   kCancelled,
   kTimeout,
   kPreempted,
-  kNodeFail
+  kNodeFail,
+  kOutOfMemory  // the OOM killer killed in its cgroup (Slurm's OUT_OF_MEMORY); stored: add after
 };
 inline constexpr auto kJobStateNames =
     enum_names<JobState>("job state", {{JobState::kPending, "PENDING"},
@@ -204,7 +205,8 @@ inline constexpr auto kJobStateNames =
                                        {JobState::kCancelled, "CANCELLED"},
                                        {JobState::kTimeout, "TIMEOUT"},
                                        {JobState::kPreempted, "PREEMPTED"},
-                                       {JobState::kNodeFail, "NODE_FAIL"}});
+                                       {JobState::kNodeFail, "NODE_FAIL"},
+                                       {JobState::kOutOfMemory, "OUT_OF_MEMORY"}});
 const char* job_state_name(JobState s);
 bool parse_job_state(const std::string& text, JobState* out);
 inline bool is_final(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }

@@ -45,6 +45,9 @@ struct LaunchSpec {
   std::string stderr_path;        // may equal stdout_path (then both go to one file)
   bool append_output = false;     // appended to, never truncated (every rank writes to them)
   std::vector<int> gpus;          // GPU indices on this node, for CUDA_VISIBLE_DEVICES
+  // What its cgroup allows on this node, when the executor boxes jobs (cgroup.h). 0: no limit.
+  int cpus = 0;
+  int64_t memory_mb = 0;
   std::map<std::string, std::string> env;  // the job's environment, beyond what the executor sets
   std::string user;           // Unix user to run as (needs root); empty: the executor's own user
   bool allow_root = false;    // false: a job that would run as uid 0 is refused
@@ -64,6 +67,7 @@ struct JobExit {
   int term_signal = 0;     // when killed by a signal (0 otherwise)
   bool timed_out = false;  // the executor ended it for its time limit
   bool cancelled = false;  // the executor ended it because terminate() was called
+  bool oom = false;        // the OOM killer killed a process of its cgroup
   int64_t runtime_ms = 0;  // measured by the executor's monotonic clock
   std::string reason;      // why it ended, when the executor knows (e.g. it could not start)
 };

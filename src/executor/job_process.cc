@@ -194,7 +194,8 @@ namespace {
 
 // What the child reports when a step fails.
 enum class Step : int {
-  kGroups = 1,
+  kCgroup = 1,
+  kGroups,
   kGid,
   kUid,
   kWorkdir,
@@ -222,6 +223,8 @@ struct ChildArgs {
   bool append_output;
   int script_fd;
   int report_fd;
+  const int* cgroup_fds;
+  size_t cgroup_fd_count;
   bool switch_user;
   uid_t uid;
   gid_t gid;
@@ -271,6 +274,9 @@ int child_main(void* arg) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::setpgid(0, 0);
+  // "0": the writer itself; from here on everything the job starts stays in its cgroup.
+  for (size_t i = 0; i < a.cgroup_fd_count; ++i)
+    if (::write(a.cgroup_fds[i], "0", 1) != 1) child_fail(a, Step::kCgroup, errno);
   if (a.switch_user) {
     if (::syscall(SYS_setgroups, a.group_count, a.groups) != 0) child_fail(a, Step::kGroups, errno);
     if (::syscall(SYS_setresgid, a.gid, a.gid, a.gid) != 0) child_fail(a, Step::kGid, errno);
@@ -301,6 +307,8 @@ std::string describe(const ProcessPlan& plan, const Failure& f) {
   const std::string as = " as " + plan.who.name;
   const std::string why = errno_text(f.err);
   switch (f.step) {
+    case Step::kCgroup:
+      return "cannot move the job into its cgroup: " + why;
     case Step::kGroups:
     case Step::kGid:
     case Step::kUid:
@@ -369,6 +377,8 @@ Result<int> spawn_job_process(const ProcessPlan& plan) {
                        plan.append_output,
                        plan.script_fd,
                        report[1],
+                       plan.cgroup_fds.data(),
+                       plan.cgroup_fds.size(),
                        plan.who.switch_user,
                        plan.who.uid,
                        plan.who.gid,

@@ -4,7 +4,8 @@
 // Everything is decided and every string prepared in the parent (resolve_identity,
 // build_job_env, load_script); spawn_job_process then forks (clone with CLONE_VM|CLONE_VFORK,
 // as posix_spawn does) and the child makes only async-signal-safe calls, in this order:
-//   signals back to default and unblocked; a new process group; setgroups/setresgid/setresuid
+//   signals back to default and unblocked; a new process group; "0" written to each of its
+//   cgroup's procs files (joining it while still privileged); setgroups/setresgid/setresuid
 //   (raw system calls: glibc's would broadcast to berthd's threads); chdir(workdir); stdin from
 //   /dev/null; stdout/stderr opened O_WRONLY|O_CREAT|O_TRUNC|O_NOFOLLOW|O_NONBLOCK, mode 0600,
 //   then fstat: a regular file (or /dev/null) only, O_NONBLOCK cleared; the script's memfd on
@@ -67,6 +68,9 @@ struct ProcessPlan {
   std::string stderr_path;     // equal to stdout_path: one file for both
   bool append_output = false;  // O_APPEND rather than O_TRUNC
   int script_fd = -1;          // becomes fd 3 in the child
+  // The job's cgroup's procs files, open for writing (close-on-exec, owned by the caller): the
+  // child joins the cgroup by writing "0" (itself) to each. Empty: no cgroup.
+  std::vector<int> cgroup_fds;
 };
 
 // The path at which the job reads its script (fd 3).

@@ -1,5 +1,6 @@
 #include "executor/local_executor.h"
 
+#include "executor/cgroup_files.h"
 #include "executor/job_process.h"
 
 #include <dirent.h>
@@ -66,8 +67,10 @@ int wait_status_signal(const siginfo_t& info) {
 
 }  // namespace
 
-LocalExecutor::LocalExecutor(ExitCallback on_exit)
-    : on_exit_(std::move(on_exit)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+LocalExecutor::LocalExecutor(ExitCallback on_exit, std::unique_ptr<Cgroups> cgroups)
+    : on_exit_(std::move(on_exit)),
+      cgroups_(std::move(cgroups)),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   // Without the eventfd the reaper could never be stopped; this is a resource failure at
   // start-up, not something a caller can handle.
   if (wake_fd_ < 0) std::abort();
@@ -86,6 +89,7 @@ LocalExecutor::~LocalExecutor() {
   timer_.join();
   for (auto& [id, job] : jobs_) ::close(job.pidfd);
   ::close(wake_fd_);
+  if (cgroups_) cgroups_->remove_base();  // jobs left running keep theirs
 }
 
 Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
@@ -120,8 +124,26 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
   plan.stderr_path = spec.stderr_path;
   plan.append_output = spec.append_output;
   plan.script_fd = script_fd.get();
-  BERTH_ASSIGN_OR_RETURN(int spawned, spawn_job_process(plan));
-  const pid_t pid = spawned;
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<JobCgroup> box, make_box(spec));
+  std::vector<Fd> procs;
+  if (box) {
+    for (const std::string& path : box->procs_files()) {
+      procs.emplace_back(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+      if (procs.back().get() < 0) {
+        const std::string why = "cannot open " + path + ": " + errno_text(errno);
+        close_box(*box);
+        return Status::Internal("cannot create the job's cgroup: " + why);
+      }
+      plan.cgroup_fds.push_back(procs.back().get());
+    }
+  }
+  Result<int> spawned = spawn_job_process(plan);
+  procs.clear();
+  if (!spawned.ok()) {
+    if (box) close_box(*box);
+    return spawned.status();
+  }
+  const pid_t pid = *spawned;
   Clock::time_point start = Clock::now();
   int pidfd = pidfd_open(pid);
   if (pidfd < 0) {
@@ -130,6 +152,7 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (box) close_box(*box);
     return Status::Internal("cannot watch job " + std::to_string(spec.job.value) +
                             ": pidfd_open: " + errno_text(err));
   }
@@ -142,6 +165,7 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
     job.pidfd = pidfd;
     job.start = start;
     job.grace_ms = spec.grace_ms;
+    job.box = std::move(box);
     if (spec.time_limit_ms > 0) {
       job.limit_at = start + std::chrono::milliseconds(spec.time_limit_ms);
       job.warn_signal = spec.warn_signal;
@@ -175,6 +199,29 @@ Status LocalExecutor::terminate(JobId id, int64_t grace_ms) {
 size_t LocalExecutor::running() const {
   std::lock_guard lock(mu_);
   return jobs_.size();
+}
+
+std::string LocalExecutor::isolation() const { return cgroups_ ? cgroups_->kind() : "none"; }
+
+Result<std::unique_ptr<JobCgroup>> LocalExecutor::make_box(const LaunchSpec& spec) {
+  if (!cgroups_) return std::unique_ptr<JobCgroup>();
+  CgroupLimits limits;
+  limits.memory_bytes = spec.memory_mb * 1024 * 1024;
+  limits.cpu_millis = int64_t{spec.cpus} * 1000;
+  limits.gpus = spec.gpus;
+  Result<std::unique_ptr<JobCgroup>> box =
+      cgroups_->create(std::to_string(spec.job.value) + "_" + std::to_string(spec.attempt), limits);
+  if (!box.ok())
+    return Status::Internal("cannot create the job's cgroup: " + box.status().message());
+  return box;
+}
+
+bool LocalExecutor::close_box(JobCgroup& box) {
+  box.sweep();
+  const bool oom = box.oom();
+  // A cgroup left behind (a process stuck in the kernel) costs a folder, not the job's end.
+  (void)box.remove();
+  return oom;
 }
 
 bool LocalExecutor::kill_all(int64_t grace_ms, int64_t wait_ms) {
@@ -268,6 +315,7 @@ void LocalExecutor::reaper_loop() {
 
 void LocalExecutor::reap(JobId id) {
   JobExit exit;
+  std::unique_ptr<JobCgroup> box;
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(id);
@@ -294,9 +342,12 @@ void LocalExecutor::reap(JobId id) {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - job.start).count();
     ::close(job.pidfd);
     schedule(job, NextSignal::kNone, job.next_at);
+    box = std::move(job.box);
     jobs_.erase(it);
     ++reporting_;
   }
+  // Outside the lock: freezing and emptying a cgroup can take a moment.
+  if (box) exit.oom = close_box(*box);
   on_exit_(exit);
   {
     std::lock_guard lock(mu_);
@@ -337,12 +388,22 @@ bool member_of_job(int pid, int pgid, const std::string& entry) {
   return proc_pgrp(pid) == pgid && environ_has(pid, entry);
 }
 
+// A job whose daemon died while sweeping its cgroup (v1) may be left frozen, where a SIGKILL
+// waits: thawing its freezer cgroup lets the signal take effect.
+void thaw(int pid) {
+  const std::string path =
+      own_cgroup_path(cgroup_files::read("/proc/" + std::to_string(pid) + "/cgroup"), "freezer");
+  if (path.empty() || path == "/") return;
+  (void)cgroup_files::write("/sys/fs/cgroup/freezer" + path, "freezer.state", "THAWED\n");
+}
+
 }  // namespace
 
 bool kill_orphan_job(int pgid, JobId job) {
   if (pgid <= 1 || !job.valid() || pgid == ::getpgrp()) return false;
   const std::string entry = "BERTH_JOB_ID=" + std::to_string(job.value);
-  bool found = member_of_job(pgid, pgid, entry);
+  int found_pid = member_of_job(pgid, pgid, entry) ? pgid : 0;
+  bool found = found_pid != 0;
   if (!found) {
     // The leader may be gone while the rest of its group still runs.
     DIR* proc = ::opendir("/proc");
@@ -353,12 +414,15 @@ bool kill_orphan_job(int pgid, JobId job) {
       if (end == d->d_name || *end != '\0' || pid <= 0) continue;
       if (member_of_job(static_cast<int>(pid), pgid, entry)) {
         found = true;
+        found_pid = static_cast<int>(pid);
         break;
       }
     }
     ::closedir(proc);
   }
-  return found && ::kill(-pgid, SIGKILL) == 0;
+  if (!found || ::kill(-pgid, SIGKILL) != 0) return false;
+  thaw(found_pid);
+  return true;
 }
 
 }  // namespace berth::executor

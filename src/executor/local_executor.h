@@ -20,7 +20,12 @@
 //    time limit, or the end of a grace period) and sends the warning (to the group, or the
 //    leader alone), SIGTERM or SIGKILL to the whole group.
 //
-// Processes that leave the group (setsid, setpgid) escape the sweep; that needs cgroups.
+// Given Cgroups (cgroup.h), each launch gets its own cgroup (`<job>_<attempt>`) with the spec's
+// CPUs, memory and GPUs, which the child joins before it drops privileges; when the leader has
+// exited, the whole cgroup is swept too (so processes that left the group with setsid or
+// setpgid die), the OOM killer's work read into JobExit::oom, and the cgroup removed. A launch
+// whose cgroup cannot be made fails with the reason. Without Cgroups, processes that leave the
+// group escape the sweep.
 //
 // Thread-safety: all methods may be called from any thread, including from the callback.
 // running() drops just before the callback for that job runs.
@@ -35,15 +40,18 @@
 #include <unordered_map>
 #include <utility>
 
+#include "executor/cgroup.h"
 #include "executor/executor.h"
 
 namespace berth::executor {
 
 class LocalExecutor final : public Executor {
  public:
-  explicit LocalExecutor(ExitCallback on_exit);
+  // `cgroups` null: jobs run without a cgroup.
+  explicit LocalExecutor(ExitCallback on_exit, std::unique_ptr<Cgroups> cgroups = nullptr);
   // Stops the threads; it does NOT end running jobs (a restarted berthd recovers them with
-  // kill_orphan_job) and reports nothing more. Call kill_all() first to end them.
+  // kill_orphan_job) and reports nothing more. Call kill_all() first to end them. The cgroups'
+  // base folder is removed when no job's cgroup is left in it.
   ~LocalExecutor() override;
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;
@@ -57,6 +65,8 @@ class LocalExecutor final : public Executor {
   // kNotFound if the job is not running (or its end is already being reported).
   Status terminate(JobId job, int64_t grace_ms) override;
   size_t running() const override;
+  // How jobs are boxed: "cgroup1", "cgroup2" or "none".
+  std::string isolation() const;
 
   // Ends every running job as terminate() would (cancelled = true): SIGTERM now, SIGKILL after
   // grace_ms. Blocks until every end has been reported through the callback; returns false if
@@ -80,6 +90,7 @@ class LocalExecutor final : public Executor {
     Clock::time_point limit_at;  // when the time limit is reached (for after a warning)
     int warn_signal = 0;
     bool warn_leader_only = false;
+    std::unique_ptr<JobCgroup> box;  // null: no cgroup
   };
 
   void reaper_loop();
@@ -91,8 +102,13 @@ class LocalExecutor final : public Executor {
   // SIGTERM now, SIGKILL at now + grace unless one is due sooner. Requires mu_.
   void cancel_locked(Job& job, int64_t grace_ms);
   void wake_reaper();
+  // The launch's cgroup, or null when jobs run without one.
+  Result<std::unique_ptr<JobCgroup>> make_box(const LaunchSpec& spec);
+  // Sweeps and removes a finished job's cgroup; whether the OOM killer killed in it.
+  static bool close_box(JobCgroup& box);
 
   const ExitCallback on_exit_;
+  const std::unique_ptr<Cgroups> cgroups_;
   const int wake_fd_;  // eventfd: tells the reaper the job set changed or it must stop
 
   std::mutex launch_mu_;  // serialises launch(), so a job id is checked and added atomically
@@ -111,7 +127,9 @@ class LocalExecutor final : public Executor {
 // Crash recovery: SIGKILLs process group `pgid` if it still belongs to `job`, that is if its
 // leader — or, once the leader is gone, any member of the group — has BERTH_JOB_ID=<job> in its
 // /proc/<pid>/environ. A pid reused by an unrelated process is therefore never killed, nor is
-// berthd's own group. Returns whether a group was signalled.
+// berthd's own group. A v1 freezer cgroup the group was left frozen in (its daemon died while
+// sweeping it) is thawed, so that the SIGKILL takes effect. Returns whether a group was
+// signalled.
 bool kill_orphan_job(int pgid, JobId job);
 
 }  // namespace berth::executor

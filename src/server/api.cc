@@ -89,7 +89,7 @@ void serve_route(Daemon& d, const Route& route, const httplib::Request& req,
     return send(res, error_reply(st));
   if (route.on_http) return route.on_http(d, req, res);
   if (route.prepare) {
-    if (Status st = route.prepare(d, *body); !st.ok()) return send(res, error_reply(st));
+    if (Status st = route.prepare(d, *who, *body); !st.ok()) return send(res, error_reply(st));
   }
   const std::string where = std::string(method_name(route.method)) + " " + req.path;
   send(res, d.call([&](CoreContext& ctx) {

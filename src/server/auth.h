@@ -82,4 +82,9 @@ class TokenTable {
   std::unordered_map<std::string, size_t> by_hash_;
 };
 
+// A Unix user jobs may run as (a token's unix_user): it exists on this machine now, its uid is
+// at least min_uid ([jobs] min_uid: not a system user), and it is not root unless allow_root.
+// Errors are 400s that name the user. Looks the user up (NSS): never on the core thread.
+Status check_job_user(const std::string& name, bool allow_root, int64_t min_uid);
+
 }  // namespace berth::server

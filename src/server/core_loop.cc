@@ -214,7 +214,7 @@ Status CoreLoop::run_batch() {
 
 void CoreLoop::apply_exits(const std::vector<executor::JobExit>& exits, int64_t now_ms) {
   for (const executor::JobExit& x : exits) {
-    core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false, x.reason};
+    core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, x.cancelled, false, x.reason, x.oom};
     const Status st = engine_->job_ended(x.job, end, now_ms, now_ms);
     if (!st.ok())
       log_warning("job end of " + std::to_string(x.job.value) + " ignored: " + st.ToString());
@@ -346,7 +346,7 @@ Status CoreLoop::finish_orderly_stop(const std::vector<JobId>& stopping) {
     // A job this stop ended reports itself cancelled and ends below, as lost; one that ended on
     // its own just before the stop ends as it ended.
     if (x.cancelled) continue;
-    const core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, false, false, x.reason};
+    const core::JobEnd end{x.exit_code, x.term_signal, x.timed_out, false, false, x.reason, x.oom};
     (void)engine_->job_ended(x.job, end, now, now);
   }
   core::JobEnd lost;

@@ -157,7 +157,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   seams.store = std::move(store);
   seams.clock = std::make_unique<RealClock>();
   seams.make_executor = [](executor::ExitCallback report) {
-    return std::make_unique<executor::LocalExecutor>(std::move(report));
+    // Each job in its own cgroup when berthd is root (src/executor/cgroup.h); this berthd's
+    // under a folder of its own, so that several can share a machine.
+    auto cgroups = executor::detect_cgroups("berth/berthd-" + std::to_string(::getpid()));
+    if (!cgroups.ok() && ::geteuid() == 0)
+      log_warning("jobs run without cgroups (no memory or CPU limits, every GPU device open): " +
+                  cgroups.status().message());
+    return std::make_unique<executor::LocalExecutor>(std::move(report),
+                                                     cgroups.ok() ? std::move(*cgroups) : nullptr);
   };
   return Open(std::move(config), std::move(seams));
 }

@@ -77,6 +77,24 @@ void add_slurm_request_variables(const json& l, const core::Job& job, executor::
     env["SLURM_MEM_PER_GPU"] = std::to_string(v);
 }
 
+// What the job's cgroup allows on its node (0: no limit), from its requests as Slurm reads
+// them: CPUs per task × tasks on the node (or CPUs per GPU × its GPUs there); memory per node,
+// else per CPU × those CPUs (one per task when none were asked for), else per GPU × its GPUs.
+void add_box_limits(const json& l, const core::Job& job, executor::LaunchSpec* spec) {
+  const int64_t nodes = std::max<int64_t>(job.nodes, 1);
+  const int64_t ntasks = resource(l, "ntasks");
+  int64_t tasks = resource(l, "ntasks_per_node");
+  if (tasks <= 0) tasks = ntasks > 0 ? (ntasks + nodes - 1) / nodes : 1;
+  const int64_t gpus = job.gpus_per_node();
+  int64_t cpus = resource(l, "cpus_per_task") * tasks;
+  if (cpus <= 0) cpus = resource(l, "cpus_per_gpu") * gpus;
+  spec->cpus = static_cast<int>(std::max<int64_t>(cpus, 0));
+  int64_t memory_mb = resource(l, "mem_mb");
+  if (memory_mb <= 0) memory_mb = resource(l, "mem_per_cpu_mb") * (cpus > 0 ? cpus : tasks);
+  if (memory_mb <= 0) memory_mb = resource(l, "mem_per_gpu_mb") * gpus;
+  spec->memory_mb = std::max<int64_t>(memory_mb, 0);
+}
+
 Status read_description(const json& l, const core::Job& job, executor::LaunchSpec* spec,
                         std::string* user, std::string* digest) {
   if (!l.is_object()) return Status::Invalid("its launch description is not a JSON object");
@@ -198,6 +216,7 @@ Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core:
   spec.script_path = script_file(settings.state_dir, digest, job.id);
   // The job's own variables first; berth's replace any of the same name.
   add_slurm_request_variables(l, job, &spec);
+  add_box_limits(l, job, &spec);
   add_berth_variables(engine, job, settings, &spec);
   spec.gpus = job.gpu_ids;
   for (const core::Placement& p : job.more_nodes)

@@ -69,9 +69,10 @@ struct Call {
 
 // Runs on the core thread; every error is a Reply made from a Status.
 using CoreHandler = Reply (*)(Call& call);
-// Runs on the HTTP thread, before the request is queued, with the parsed body: file-system
-// work that must not hold up the core thread (storing a job's script).
-using Prepare = Status (*)(Daemon& daemon, const nlohmann::json& body);
+// Runs on the HTTP thread, before the request is queued, with the caller and the parsed body:
+// file-system and user-database work that must not hold up the core thread (storing a job's
+// script, checking its token's Unix user).
+using Prepare = Status (*)(Daemon& daemon, const Principal& who, const nlohmann::json& body);
 // A route served whole on the HTTP thread, never queued (health, the backup's stream).
 using HttpHandler = void (*)(Daemon& daemon, const httplib::Request& req, httplib::Response& res);
 

@@ -43,9 +43,16 @@ Reply act_on_array(Call& call, const std::vector<const core::Job*>& tasks, const
   return ok(out);
 }
 
-// The script is stored by its SHA-256 on the HTTP thread (store_script); the work records
-// that digest in the launch description, so the core thread touches no file.
-Status store_job_script(Daemon& d, const json& b) {
+// On the HTTP thread: the token's Unix user must still be one jobs may run as (it may have been
+// removed, or [jobs] min_uid raised, since the token was made), and the script is stored by its
+// SHA-256 (store_script); the work records that digest in the launch description, so the core
+// thread touches no file and no user database.
+Status prepare_submit(Daemon& d, const Principal& who, const json& b) {
+  if (!who.unix_user.empty()) {
+    const Status user =
+        check_job_user(who.unix_user, d.config().allow_root_jobs, d.config().min_job_uid);
+    if (!user.ok()) return Status::Invalid("this token's jobs cannot run: " + user.message());
+  }
   auto script = b.find("script");
   if (script == b.end() || !script->is_string() || script->get_ref<const std::string&>().empty())
     return Status::Ok();  // the work refuses it with a 400
@@ -209,7 +216,7 @@ std::vector<Route> job_routes() {
   constexpr const char* kNoJobs = "a reviewer cannot submit or price jobs";
   return {
       {Method::kPost, "/v1/quote", Access::kMember, quote, kNoJobs},
-      {Method::kPost, "/v1/jobs", Access::kMember, submit_job, kNoJobs, store_job_script},
+      {Method::kPost, "/v1/jobs", Access::kMember, submit_job, kNoJobs, prepare_submit},
       {Method::kGet, "/v1/jobs", Access::kAuthenticated, list_jobs},
       {Method::kGet, "/v1/jobs/([^/]+)", Access::kAuthenticated, get_job},
       {Method::kPost, "/v1/jobs/([^/]+)/cancel", Access::kAuthenticated, cancel_job},

@@ -102,24 +102,6 @@ Result<int64_t> expiry_ms(const std::string& text, int64_t now_ms) {
   return at_ms;
 }
 
-// The Unix user a token's jobs run as must exist now; root only where the centre allows root
-// jobs, which no configuration does yet ([jobs] allow_root is not read by this berth).
-Status check_unix_user(const std::string& name, bool allow_root) {
-  if (name.size() > 64) return Status::Invalid("field 'unix_user' is longer than 64 characters");
-  for (unsigned char ch : name)
-    if (!std::isalnum(ch) && ch != '_' && ch != '-' && ch != '.' && ch != '$')
-      return Status::Invalid("field 'unix_user': '" + name + "' is not a Unix user name");
-  struct passwd pw;
-  struct passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
-    return Status::Invalid("field 'unix_user': no Unix user '" + name + "' on this machine");
-  if (found->pw_uid == 0 && !allow_root)
-    return Status::Invalid("field 'unix_user': jobs may not run as root ('" + name +
-                           "') unless [jobs] allow_root = true");
-  return Status::Ok();
-}
-
 json token_view(const core::Engine& e, const TokenInfo& t, int64_t now_ms) {
   json out = {{"id", t.id},
               {"user", t.principal.user},
@@ -281,7 +263,8 @@ Reply Daemon::create_token(Call& call) {
   auto unix_user = str_field(b, "unix_user", false);
   if (!unix_user.ok()) return error_reply(unix_user.status());
   if (!unix_user->empty())
-    if (auto st = check_unix_user(*unix_user, config_.allow_root_jobs); !st.ok())
+    if (auto st = check_job_user(*unix_user, config_.allow_root_jobs, config_.min_job_uid);
+        !st.ok())
       return error_reply(st);
   auto made =
       mint_token(Principal{*user, role, org, *unix_user, ""}, call.who.user, expires, call.now_ms);
@@ -341,6 +324,30 @@ Reply Daemon::rotate_admin_token(Call& call) {
   out["path"] = admin_token_path();
   out["revoked_ids"] = revoked;
   return {201, out};
+}
+
+// The Unix user a token's jobs run as must exist now and not be a system user; root only where
+// the centre allows root jobs ([jobs] allow_root).
+Status check_job_user(const std::string& name, bool allow_root, int64_t min_uid) {
+  if (name.size() > 64) return Status::Invalid("field 'unix_user' is longer than 64 characters");
+  for (unsigned char ch : name)
+    if (!std::isalnum(ch) && ch != '_' && ch != '-' && ch != '.' && ch != '$')
+      return Status::Invalid("field 'unix_user': '" + name + "' is not a Unix user name");
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+    return Status::Invalid("field 'unix_user': no Unix user '" + name + "' on this machine");
+  if (found->pw_uid == 0) {
+    if (allow_root) return Status::Ok();
+    return Status::Invalid("field 'unix_user': jobs may not run as root ('" + name +
+                           "') unless [jobs] allow_root = true");
+  }
+  if (found->pw_uid < min_uid)
+    return Status::Invalid("unix_user '" + name + "' is a system user (uid " +
+                           std::to_string(found->pw_uid) + " < [jobs] min_uid " +
+                           std::to_string(min_uid) + ")");
+  return Status::Ok();
 }
 
 }  // namespace berth::server

@@ -155,6 +155,9 @@ bool VirtualCluster::end_job(const EndEvent& event) {
     stopping(*job, event.at_ms);
   } else if (sim.times_out) {
     end.timed_out = true;
+  } else if (sim.process.oom) {
+    end.term_signal = 9;  // SIGKILL, from the OOM killer
+    end.oom = true;
   } else {
     end.exit_code = sim.process.exit_code;
   }

@@ -55,6 +55,7 @@ struct SimProcess {
   std::optional<int64_t> runtime_ms;  // absent: runs until its time limit
   int exit_code = 0;                  // when it ends on its own within its limit
   bool checkpoints = false;  // requeued, it resumes where it stopped (after the restart overhead)
+  bool oom = false;          // the OOM killer ends it (SIGKILL) at its runtime: OUT_OF_MEMORY
 };
 
 class VirtualCluster {

@@ -587,7 +587,7 @@ TEST_F(CliTest, HistoryListsEndedJobsSinceMidnightInSacctColumns) {
       "GET "
       "/v1/"
       "jobs?since=2026-03-01T00%3A00%3A00Z&state=COMPLETED%2CFAILED%2CCANCELLED%2CTIMEOUT%"
-      "2CPREEMPTED%2CNODE_FAIL&limit=1000",
+      "2CPREEMPTED%2CNODE_FAIL%2COUT_OF_MEMORY&limit=1000",
       json{{"jobs", {done}}, {"next", nullptr}});
   ASSERT_EQ(run({"history"}), 0) << err_.str();
   EXPECT_EQ(out_.str(),

@@ -47,15 +47,6 @@ bool eventually(Pred pred, std::chrono::nanoseconds timeout = kWait) {
   return true;
 }
 
-// True when no process `pid` runs (gone, or a zombie awaiting its new parent).
-bool process_dead(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  if (!in) return true;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
-}
-
 class LocalExecutorTest : public ExecutorTest {
  protected:
   // Writes a script into the test directory.

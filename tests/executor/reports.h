@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -59,6 +60,15 @@ class Reports {
   std::condition_variable cv_;
   std::vector<JobExit> all_;
 };
+
+// True when no process `pid` runs (gone, or a zombie awaiting its new parent).
+inline bool process_dead(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!in) return true;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
+}
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);

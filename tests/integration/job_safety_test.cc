@@ -156,26 +156,6 @@ TEST_F(JobSafetyTest, AMissingWorkdirReachesTheJobAndAPlainlyInvalidOneIsRefused
   EXPECT_NE(error.dump().find("workdir"), std::string::npos) << error.dump();
 }
 
-// A Unix user made for one test and removed after it.
-class TemporaryUser {
- public:
-  explicit TemporaryUser(std::string name) : name_(std::move(name)) {
-    ok_ = std::system(
-              ("useradd --no-create-home --shell /bin/sh " + name_ + " 2>/dev/null").c_str()) == 0;
-  }
-  ~TemporaryUser() {
-    if (ok_) (void)std::system(("userdel -r " + name_ + " 2>/dev/null").c_str());
-  }
-  TemporaryUser(const TemporaryUser&) = delete;
-  TemporaryUser& operator=(const TemporaryUser&) = delete;
-  bool ok() const { return ok_; }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  bool ok_ = false;
-};
-
 // berthd's default configuration with jobs run as `user`.
 std::string config_running_jobs_as(const std::string& dir, const std::string& user) {
   FILE* p = popen((bin_dir() + "/berthd --print-default-config").c_str(), "r");

@@ -169,6 +169,17 @@ TEST_F(TokensTest, AMemberListsAndRevokesOnlyTheirOwnTokens) {
   EXPECT_EQ(whoami(alice["token"]).first, 200);
 }
 
+TEST_F(TokensTest, ASystemUserIsRefusedSayingWhy) {
+  const passwd* daemon_user = getpwnam("daemon");
+  if (daemon_user == nullptr) GTEST_SKIP() << "no user 'daemon' on this machine";
+  auto [status, reply] =
+      daemon->api("POST", "/v1/tokens", R"({"user":"alice","org":"hku","unix_user":"daemon"})");
+  EXPECT_EQ(status, 400) << reply.dump();
+  EXPECT_EQ(message(reply), "unix_user 'daemon' is a system user (uid " +
+                                std::to_string(daemon_user->pw_uid) + " < [jobs] min_uid 1000)")
+      << reply.dump();
+}
+
 TEST_F(TokensTest, AUnixUserMustExistAndNotBeRoot) {
   auto [unknown, unknown_reply] = daemon->api(
       "POST", "/v1/tokens", R"({"user":"alice","org":"hku","unix_user":"no-such-user-berth"})");

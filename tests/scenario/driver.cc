@@ -803,6 +803,7 @@ Status Driver::submit(const std::vector<std::string>& w) {
   }
   SCENARIO_ASSIGN(exit_code, count_option(o, "exit"));
   process.exit_code = static_cast<int>(exit_code.value_or(0));
+  process.oom = o.flag("oom");
   r.gpu_model = o.take("model").value_or("");
   r.partition = o.take("partition").value_or("");
   r.name = o.take("name").value_or("");

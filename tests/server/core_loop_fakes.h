@@ -90,6 +90,7 @@ class FakeExecutor final : public executor::Executor {
   Result<int> launch(const executor::LaunchSpec& spec) override {
     std::lock_guard<std::mutex> lock(mu_);
     launched_.push_back(spec.job);
+    specs_.push_back(spec);
     return static_cast<int>(1000 + launched_.size());
   }
   Status terminate(JobId job, int64_t) override {
@@ -115,6 +116,14 @@ class FakeExecutor final : public executor::Executor {
     x.cancelled = cancelled;
     report_(x);
   }
+  // Reports that the OOM killer ended `job` (SIGKILL in its cgroup).
+  void exit_out_of_memory(JobId job) {
+    executor::JobExit x;
+    x.job = job;
+    x.term_signal = 9;
+    x.oom = true;
+    report_(x);
+  }
   void exit_when_stopped() {
     std::lock_guard<std::mutex> lock(mu_);
     exit_when_stopped_ = true;
@@ -122,6 +131,10 @@ class FakeExecutor final : public executor::Executor {
   std::vector<JobId> launched() const {
     std::lock_guard<std::mutex> lock(mu_);
     return launched_;
+  }
+  std::vector<executor::LaunchSpec> specs() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return specs_;
   }
   std::vector<JobId> stopped() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -132,6 +145,7 @@ class FakeExecutor final : public executor::Executor {
   const executor::ExitCallback report_;
   mutable std::mutex mu_;
   std::vector<JobId> launched_;
+  std::vector<executor::LaunchSpec> specs_;
   std::vector<JobId> stopped_;
   bool exit_when_stopped_ = false;
 };

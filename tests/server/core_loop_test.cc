@@ -9,6 +9,8 @@
 #include <future>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "core/one_node.h"
 #include "server/core_loop_fakes.h"
 #include "store/sqlite_store.h"
@@ -149,6 +151,43 @@ TEST_F(CoreLoopTest, ABatchIsAcknowledgedAndItsJobsLaunchedOnlyOnceCommitted) {
   open();
   EXPECT_EQ(orphans_, std::vector<std::set<uint64_t>>{{id.value}});
   EXPECT_EQ(job(id).state, core::JobState::kNodeFail);
+}
+
+TEST_F(CoreLoopTest, AJobTheOomKillerEndedIsOutOfMemoryChargedForItsTime) {
+  open();
+  fund();
+  const JobId id = start_job();
+  clock_.advance_ms(30 * kMinute);
+  executor_->exit_out_of_memory(id);
+  ASSERT_TRUE(step().ok());
+  EXPECT_EQ(job(id).state, core::JobState::kOutOfMemory);
+  EXPECT_EQ(job(id).cost_minor, cost_of(30 * kMinute));
+  expect_books_verify();
+}
+
+// The job's box on its node, from its requests as Slurm reads them.
+TEST_F(CoreLoopTest, ALaunchCarriesTheCpusAndMemoryTheJobAskedFor) {
+  open();
+  fund();
+  const std::vector<std::pair<std::string, std::pair<int, int64_t>>> cases = {
+      {R"({})", {0, 0}},
+      {R"({"resources": {"mem_mb": 4096}})", {0, 4096}},
+      {R"({"resources": {"cpus_per_task": 4, "ntasks_per_node": 2}})", {8, 0}},
+      {R"({"resources": {"cpus_per_task": 2, "mem_per_cpu_mb": 1000}})", {2, 2000}},
+      {R"({"resources": {"mem_per_cpu_mb": 1000}})", {0, 1000}},
+      {R"({"resources": {"cpus_per_gpu": 6, "mem_per_gpu_mb": 8192}})", {6, 8192}},
+  };
+  for (const auto& [resources, expected] : cases) {
+    core::JobRequest r = one_gpu();
+    nlohmann::json launch = nlohmann::json::parse(resources);
+    launch["stdout"] = "/dev/null";
+    r.launch = launch.dump();
+    ASSERT_TRUE(step([&](CoreContext& c) { ASSERT_TRUE(c.engine.submit(r, c.now_ms).ok()); }).ok());
+    ASSERT_FALSE(executor_->specs().empty()) << resources;
+    const executor::LaunchSpec spec = executor_->specs().back();
+    EXPECT_EQ(spec.cpus, expected.first) << resources;
+    EXPECT_EQ(spec.memory_mb, expected.second) << resources;
+  }
 }
 
 TEST_F(CoreLoopTest, AFailedCommitAcknowledgesNothingAndLaunchesNothing) {
@@ -366,7 +405,6 @@ TEST_F(CoreLoopAgentsTest, AHeartbeatAloneIsWrittenOnlyOnceItMovedTenSeconds) {
   EXPECT_EQ(h1().agent_version, "0.1.0");
   EXPECT_EQ(h1().address, "10.0.0.1");
 }
-
 
 }  // namespace
 }  // namespace berth::server

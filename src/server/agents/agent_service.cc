@@ -291,7 +291,8 @@ class AgentStream final : public Reactor {
       const pb::JobEnded& end_of = *verdict->end_job;
       core::JobEnd end{end_of.exit_code(), end_of.signal(),
                        end_of.timed_out(), end_of.stopped() && !end_of.lost(),
-                       end_of.lost(),      end_of.reason()};
+                       end_of.lost(),      end_of.reason(),
+                       end_of.oom()};
       if (j->nodes > 1 && (end_of.launch_failed() || end_of.lost()))
         end.reason =
             "rank " + std::to_string(end_of.id().rank()) + " on " + node + ": " + end.reason;

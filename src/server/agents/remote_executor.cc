@@ -34,6 +34,8 @@ Result<pb::Launch> launch_message(const executor::LaunchSpec& s, uint64_t epoch)
   j->set_stderr_path(s.stderr_path);
   j->set_append_output(s.append_output);
   for (int g : s.gpus) j->add_gpus(g);
+  j->set_cpus(s.cpus);
+  j->set_memory_mb(s.memory_mb);
   j->mutable_env()->insert(s.env.begin(), s.env.end());
   j->set_user(s.user);
   j->set_allow_root(s.allow_root);
