@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/temporary_user.h"
 #include "executor/launch_queue.h"
 #include "executor/local_executor.h"
 #include "executor/reports.h"
@@ -31,27 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A Unix user made for one test and removed after it (root only).
-class TemporaryUser {
- public:
-  explicit TemporaryUser(std::string name) : name_(std::move(name)) {
-    ok_ = std::system(
-              ("useradd --no-create-home --shell /bin/sh " + name_ + " 2>/dev/null").c_str()) == 0;
-  }
-  ~TemporaryUser() {
-    if (ok_) (void)std::system(("userdel -r " + name_ + " 2>/dev/null").c_str());
-  }
-  bool ok() const { return ok_; }
-  const std::string& name() const { return name_; }
-  uid_t uid() const {
-    const passwd* pw = ::getpwnam(name_.c_str());
-    return pw != nullptr ? pw->pw_uid : static_cast<uid_t>(-1);
-  }
-
- private:
-  std::string name_;
-  bool ok_ = false;
-};
+using berth::testing::TemporaryUser;
 
 class JobProcessTest : public ExecutorTest {
  protected:

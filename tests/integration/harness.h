@@ -18,6 +18,8 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+
+#include "common/temporary_user.h"
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -349,27 +351,6 @@ class DaemonTest : public ::testing::Test {
 
   std::string dir, work;
   std::unique_ptr<Berthd> daemon;
-};
-
-// A Unix user made for one test (useradd) and removed when it goes (userdel), so also when the
-// test fails. Root only: ok() says whether it was made.
-class TemporaryUser {
- public:
-  explicit TemporaryUser(std::string name) : name_(std::move(name)) {
-    ok_ = std::system(
-              ("useradd --no-create-home --shell /bin/sh " + name_ + " 2>/dev/null").c_str()) == 0;
-  }
-  ~TemporaryUser() {
-    if (ok_) (void)std::system(("userdel -r " + name_ + " 2>/dev/null").c_str());
-  }
-  TemporaryUser(const TemporaryUser&) = delete;
-  TemporaryUser& operator=(const TemporaryUser&) = delete;
-  bool ok() const { return ok_; }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  bool ok_ = false;
 };
 
 }  // namespace berth::testing
