@@ -19,7 +19,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "common/temporary_user.h"
+#include "../common/temporary_user.h"  // also for bench/, which has no tests/ on its path
 #include <stdexcept>
 #include <string>
 #include <thread>
