@@ -99,15 +99,24 @@ inline void kill_jobs_of_run(const std::string& state_dir) {
   for (const auto& [pid, cmdline] : processes_with_env("BERTH_RUN=" + marker)) ::kill(pid, SIGKILL);
 }
 
+// berthd's embedded default configuration, with [agents] local = false: berthd runs the jobs
+// itself (what most tests are about) and starts no agent.
+inline std::string default_config_without_local_agents() {
+  std::string toml = run_shell("'" + bin_dir() + "/berthd' --print-default-config").out;
+  const std::string from = "\nlocal = true";
+  const size_t at = toml.find(from);
+  if (at == std::string::npos) throw std::runtime_error("no local = true in the default");
+  return toml.replace(at, from.size(), "\nlocal = false");
+}
+
 class Berthd {
  public:
   explicit Berthd(std::string state_dir, std::string config_path = "")
       : state_dir_(std::move(state_dir)), config_path_(std::move(config_path)) {}
   ~Berthd() {
     kill_hard();
-    if (!local_agents_) return;
     kill_local_agents();  // they, and their jobs, outlive berthd
-    kill_jobs_of_run(state_dir_);
+    if (local_agents_) kill_jobs_of_run(state_dir_);
   }
   // Kills the local agents this berthd started (their command lines name its state directory)
   // and what runs under them.
@@ -134,12 +143,8 @@ class Berthd {
   void start() {
     fs::remove(state_dir_ + "/berthd.port");
     if (config_path_.empty() && !local_agents_) {
-      std::string toml = run_shell("'" + bin_dir() + "/berthd' --print-default-config").out;
-      const size_t at = toml.find("\nlocal = true");
-      if (at == std::string::npos) throw std::runtime_error("no local = true in the default");
-      toml.replace(at, 13, "\nlocal = false");
       config_path_ = state_dir_ + ".toml";
-      std::ofstream(config_path_) << toml;
+      std::ofstream(config_path_) << default_config_without_local_agents();
     }
     std::vector<std::string> args = {bin_dir() + "/berthd", "--listen", "127.0.0.1:0",
                                      "--state-dir", state_dir_};
