@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/node_gpus.h"
+#include "agent/step_server.h"
 #include "common/files.h"
 #include "common/version.h"
 #include "proto/agent.grpc.pb.h"
@@ -114,14 +115,15 @@ Link::Link(AgentConfig config, NodeFacts facts, JobRunner* runner,
 
 Link::~Link() = default;
 
-void Link::send(const pb::FromAgent& message) {
+bool Link::send(const pb::FromAgent& message) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (outbox_ == nullptr) return;  // unconnected: what matters is resent after registering
+  if (outbox_ == nullptr) return false;  // unconnected: what matters is resent after registering
   {
     std::lock_guard<std::mutex> box_lock(outbox_->mu);
     outbox_->queue.push_back(message);
   }
   outbox_->wake.notify_all();
+  return true;
 }
 
 void Link::renew_lease(Outbox& box, uint64_t seq) {
@@ -145,6 +147,7 @@ bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {
     return false;
   }
   if (in.has_exit_when_idle() && on_exit_when_idle_) on_exit_when_idle_();
+  if (in.has_step_done() && steps_ != nullptr) steps_->answer(in.step_done());
   if (runner_ == nullptr) return true;
   if (in.has_ack() && in.ack().end_seq() > 0) runner_->on_ack(in.ack().end_seq());
   if (in.has_launch() && !runner_->on_launch(in.launch())) {
@@ -327,6 +330,7 @@ Link::Ended Link::session(const std::string& server) {
     std::lock_guard<std::mutex> lock(mu_);
     outbox_ = nullptr;
   }
+  if (steps_ != nullptr) steps_->fail_all("the connection to berthd broke while the step ran");
   {
     std::lock_guard<std::mutex> lock(box.mu);
     box.open = false;

@@ -36,6 +36,8 @@ class ClientContext;
 
 namespace berth::agent {
 
+class StepServer;
+
 // What this node is, as the agent registers it.
 struct NodeFacts {
   std::vector<GpuInfo> gpus;
@@ -65,9 +67,12 @@ class Link {
   void run();
   // Any thread: ends run() soon (its stream is cancelled, its waits cut short).
   void stop();
-  // Any thread: queues a message for berthd on the stream of the moment; dropped while there is
-  // none (the runner's ends are resent after each registration).
-  void send(const ::berth::agent::v1::FromAgent& message);
+  // Any thread: queues a message for berthd on the stream of the moment; dropped (false) while
+  // there is none (the runner's ends are resent after each registration).
+  bool send(const ::berth::agent::v1::FromAgent& message);
+  // Before run(): where berthd's answers to steps go; its calls in flight fail when a stream
+  // ends.
+  void set_steps(StepServer* steps) { steps_ = steps; }
   // Before run(): called (on the link's reader thread) when berthd sends ExitWhenIdle.
   void on_exit_when_idle(std::function<void()> f) { on_exit_when_idle_ = std::move(f); }
 
@@ -99,6 +104,7 @@ class Link {
   const AgentConfig config_;
   const NodeFacts facts_;
   JobRunner* const runner_;
+  StepServer* steps_ = nullptr;
   std::function<void()> on_exit_when_idle_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Backoff backoff_;
