@@ -230,7 +230,9 @@ Status run_command(Context& ctx, const RunFlags& f) {
 void add_run(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<RunFlags>();
   CLI::App* sub = app.add_subcommand(
-      "run", "run a command on every node of a new job and print its output (as srun does)");
+      "run",
+      "run a command on every node of a new job and print its output, or within a job's script "
+      "on every node of that job (as srun does)");
   add_job_flags(sub, f.job);
   sub->add_option("command", f.command, "the command and its arguments (after --)")->required();
   sub->positionals_at_end();
