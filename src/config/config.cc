@@ -68,6 +68,7 @@ local = true
 listen = ""                       # e.g. "0.0.0.0:8766"
 node_timeout_s = 60
 heartbeat_s = 5
+launch_timeout_s = 30             # a rank not started by then: the job's launch fails (all or none)
 tls = "berth-ca"
 
 # The price list: per GPU-hour of each GPU model.
@@ -234,6 +235,8 @@ Status parse_agents(const toml::value& root, const std::string& origin, AgentsCo
                          seconds_ms(t, "agents", "node_timeout_s", a->node_timeout_ms, origin));
   BERTH_ASSIGN_OR_RETURN(a->heartbeat_ms,
                          seconds_ms(t, "agents", "heartbeat_s", a->heartbeat_ms, origin));
+  BERTH_ASSIGN_OR_RETURN(a->launch_timeout_ms,
+                         seconds_ms(t, "agents", "launch_timeout_s", a->launch_timeout_ms, origin));
   // Three heartbeats may be lost before a node is taken for silent.
   if (a->heartbeat_ms * 3 > a->node_timeout_ms)
     return bad(origin, "agents.heartbeat_s must be at most a third of agents.node_timeout_s");

@@ -42,6 +42,9 @@ struct AgentsConfig {
                                      // "" = no agents: jobs run on berthd's own machine
   int64_t node_timeout_ms = 60'000;  // an agent silent this long puts its node down
   int64_t heartbeat_ms = 5'000;      // how often each agent says it is alive
+  // A job's rank not started this long after its launch was sent ends the job's launch (all or
+  // none: charged nothing, requeued with --requeue).
+  int64_t launch_timeout_ms = 30'000;
   AgentsTls tls = AgentsTls::kBerthCa;
   std::string ca_file, cert_file, key_file;  // PEM files, with tls = "files" only (all three)
   // berthd starts a berth-agent for each node of its configuration on its own machine (a

@@ -82,14 +82,23 @@ TEST(ConfigTest, AgentsListenNowhereByDefaultAndTheirTimesAreChecked) {
   EXPECT_EQ(c->agents.listen, "");
   EXPECT_EQ(c->agents.node_timeout_ms, 60'000);
   EXPECT_EQ(c->agents.heartbeat_ms, 5'000);
+  EXPECT_EQ(c->agents.launch_timeout_ms, 30'000);
   const std::string rest = kOneNode;
   auto set = parse_config(
-      "[agents]\nlisten = \"0.0.0.0:8766\"\nnode_timeout_s = 30\nheartbeat_s = 2.5\n" + rest,
+      "[agents]\nlisten = \"0.0.0.0:8766\"\nnode_timeout_s = 30\nheartbeat_s = 2.5\n"
+      "launch_timeout_s = 90\n" +
+          rest,
       "centre.toml");
   ASSERT_TRUE(set.ok()) << set.status().ToString();
   EXPECT_EQ(set->agents.listen, "0.0.0.0:8766");
   EXPECT_EQ(set->agents.node_timeout_ms, 30'000);
   EXPECT_EQ(set->agents.heartbeat_ms, 2'500);
+  EXPECT_EQ(set->agents.launch_timeout_ms, 90'000);
+  auto never = parse_config("[agents]\nlaunch_timeout_s = \"soon\"\n" + rest, "c.toml");
+  ASSERT_FALSE(never.ok());
+  EXPECT_NE(never.status().message().find("agents.launch_timeout_s must be a number of seconds"),
+            std::string::npos)
+      << never.status().message();
   auto often = parse_config("[agents]\nnode_timeout_s = 10\nheartbeat_s = 4\n" + rest, "c.toml");
   ASSERT_FALSE(often.ok());
   EXPECT_NE(often.status().message().find("agents.heartbeat_s must be at most a third"),

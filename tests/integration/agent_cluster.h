@@ -69,6 +69,9 @@ class AgentProcess {
     if (rc != 0) throw std::runtime_error("cannot start berth-agent");
   }
   void kill_hard() { signal_and_wait(SIGKILL); }
+  // SIGSTOP / SIGCONT: an agent that hangs, then goes on.
+  void pause() const { ::kill(pid_, SIGSTOP); }
+  void resume() const { ::kill(pid_, SIGCONT); }
   void stop() { signal_and_wait(SIGTERM); }
   bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
   std::string log() const { return read_file(log_); }
@@ -91,6 +94,7 @@ class AgentsTest : public DaemonTest {
   // sets a longer one in its constructor.
   int node_timeout_s = 3;
   int grace_s = 10;  // berthd's stop grace period ([executor] grace_s)
+  int launch_timeout_s = 30;
   // Where berthd listens for agents: loopback, or an address of a network the test made.
   std::string agent_host = "127.0.0.1";
 
@@ -107,6 +111,8 @@ listen = ")" +
 node_timeout_s = )" +
            std::to_string(node_timeout_s) + R"(
 heartbeat_s = 0.5
+launch_timeout_s = )" +
+           std::to_string(launch_timeout_s) + R"(
 
 [executor]
 grace_s = )" +

@@ -117,5 +117,34 @@ TEST_F(AgentGangsOutliveBerthdTest, ARankThatEndedBeforeBerthdRestartedRunsOnce)
   EXPECT_TRUE(must_succeed(*daemon, "GET", "/v1/reconcile", "").value("ok", false));
 }
 
+class AgentGangsLaunchTimeoutTest : public AgentGangsTest {
+ protected:
+  AgentGangsLaunchTimeoutTest() {
+    node_timeout_s = 60;  // the hung agent's node stays up: only the launch times out
+    launch_timeout_s = 1;
+  }
+};
+
+// All or none: a rank whose agent takes the launch but never starts it ends the job's launch,
+// charged nothing; what the agent starts when it goes on is stopped.
+TEST_F(AgentGangsLaunchTimeoutTest, ARankThatDoesNotStartInTimeEndsTheJobChargedNothing) {
+  agent("n2").pause();
+  const CliResult r = cli("submit --parsable -A pa -N 2 -G 2 --wrap 'sleep 300'");
+  const uint64_t id = std::strtoull(r.out.c_str(), nullptr, 10);
+  ASSERT_GT(id, 0u) << r.out;
+  ASSERT_TRUE(eventually([&] { return ended(id); })) << job(id).dump();
+  const json j = job(id);
+  EXPECT_EQ(j.value("state", ""), "NODE_FAIL") << j.dump();
+  EXPECT_NE(j.value("end_reason", "").find("rank 1 on n2 did not start within 1 s"),
+            std::string::npos)
+      << j.dump();
+  EXPECT_EQ(std::stod(j.value("cost", "-1")), 0.0) << j.dump();
+  agent("n2").resume();
+  const std::string job_env = "BERTH_JOB_ID=" + std::to_string(id);
+  EXPECT_TRUE(eventually([&] { return processes_with_env(job_env).empty(); }))
+      << "every rank is stopped, the late one too";
+  EXPECT_TRUE(must_succeed(*daemon, "GET", "/v1/reconcile", "").value("ok", false));
+}
+
 }  // namespace
 }  // namespace berth::testing

@@ -114,5 +114,32 @@ TEST(GangBookTest, CombinedEndOfCleanRanksIsRankZerosWithTheLongestRuntime) {
   EXPECT_EQ(e.runtime_ms(), 30);
 }
 
+TEST(GangBookTest, ARankNeitherStartedNorEndedInTimeIsOverdueOnce) {
+  GangBook book;
+  book.sent(7, 0, {"n1", "n2", "n3"}, false, /*sent_ms=*/1000);
+  book.started(7, 0, 0);
+  (void)book.on_end(7, end_of(2, 0));  // ended counts as started
+  EXPECT_TRUE(book.overdue(1999, 1000).empty()) << "not yet";
+  const auto late = book.overdue(2000, 1000);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0], (std::pair<uint64_t, uint32_t>{7, 1}));
+  EXPECT_TRUE(book.overdue(9000, 1000).empty()) << "reported once";
+}
+
+TEST(GangBookTest, ALaunchWhoseRanksAllStartedOrThatWasLearntAgainIsNeverOverdue) {
+  GangBook book;
+  book.sent(7, 0, {"n1", "n2"}, false, 1000);
+  book.started(7, 1, 0);  // another attempt's: ignored
+  book.started(7, 0, 0);
+  book.started(7, 0, 1);
+  EXPECT_TRUE(book.overdue(99'000, 1000).empty());
+  book.sent(8, 0, {"n1", "n2"}, false);  // after a berthd restart: held by the agents
+  EXPECT_TRUE(book.overdue(99'000, 1000).empty());
+  book.sent(7, 1, {"n1", "n2"}, false, 5000);  // requeued: a fresh attempt is awaited afresh
+  const auto late = book.overdue(6000, 1000);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0], (std::pair<uint64_t, uint32_t>{7, 0}));
+}
+
 }  // namespace
 }  // namespace berth::server

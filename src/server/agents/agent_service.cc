@@ -105,6 +105,20 @@ void reconcile_inventory(CoreContext& c, const core::Node& n,
   }
 }
 
+// A launch with a rank that did not start in time (RemoteExecutor::overdue) ends, all or none:
+// lost (NODE_FAIL, or requeued), charged nothing. Whether it ended here.
+bool end_unstarted_launch(CoreContext& c, const RemoteExecutor::Overdue& late, int64_t timeout_ms) {
+  const core::Job* j = c.engine.job(late.job);
+  if (j == nullptr || j->state != core::JobState::kRunning) return false;
+  core::JobEnd end;
+  end.lost = true;
+  end.reason = "rank " + std::to_string(late.rank) + " on " + late.node + " did not start within " +
+               std::to_string(timeout_ms / 1000) + " s";
+  const Status st = c.engine.job_ended(j->id, end, j->start_ms, c.now_ms);
+  if (!st.ok()) log_warning("end of job " + std::to_string(j->id.value) + ": " + st.message());
+  return st.ok();
+}
+
 // A step's command as an agent sent it: bounded like every text berthd takes.
 Status check_step_command(const google::protobuf::RepeatedPtrField<std::string>& argv,
                           const std::string& workdir) {
@@ -220,7 +234,10 @@ class AgentStream final : public Reactor {
         on_ended(in_.ended());
     } else if (in_.has_step_request()) {
       on_step_request(in_.step_request());
-    }  // JobStarted needs nothing: the job was RUNNING from the batch that started it
+    } else if (in_.has_started() && service_.executor_ != nullptr && !node_.empty()) {
+      // The job was RUNNING from the batch that started it: only its launch's timeout cares.
+      service_.executor_->rank_started(in_.started());
+    }
     if (!state_->closing()) StartRead(&in_);
   }
   void OnWriteDone(bool ok) override { state_->write_done(ok); }
@@ -415,9 +432,13 @@ class AgentStream final : public Reactor {
       return refuse(pb::Refused::NOT_REGISTERED, "a heartbeat before the registration", 0);
     CoreTask task;
     auto done_jobs = std::make_shared<std::vector<JobId>>();
-    task.run = [node = node_, executor = service_.executor_, done_jobs](CoreContext& c) {
+    task.run = [node = node_, executor = service_.executor_, done_jobs,
+                timeout_ms = service_.config_.launch_timeout_ms](CoreContext& c) {
       if (const core::Node* n = c.engine.cluster().node_by_name(node))
         (void)c.engine.node_heard(n->id, c.now_ms);
+      if (executor != nullptr)
+        for (const RemoteExecutor::Overdue& late : executor->overdue(timeout_ms))
+          if (end_unstarted_launch(c, late, timeout_ms)) done_jobs->push_back(late.job);
       // Ends held for jobs that the core ended another way (a node's timeout): released.
       if (executor != nullptr)
         for (JobId id : executor->holding()) {

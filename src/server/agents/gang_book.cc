@@ -30,13 +30,41 @@ pb::JobEnded combined_end(const std::map<uint32_t, pb::JobEnded>& ends) {
   return out;
 }
 
-void GangBook::sent(uint64_t job, uint32_t attempt, std::vector<std::string> nodes,
-                    bool every_node) {
+void GangBook::sent(uint64_t job, uint32_t attempt, std::vector<std::string> nodes, bool every_node,
+                    std::optional<int64_t> sent_ms) {
   Gang& g = jobs_[job];
-  if (g.attempt != attempt || g.nodes.size() != nodes.size()) g.ended.clear();
+  if (g.attempt != attempt || g.nodes.size() != nodes.size()) {
+    g.ended.clear();
+    g.started.clear();
+  }
   g.attempt = attempt;
   g.nodes = std::move(nodes);
   g.every_node = every_node;
+  g.awaited_since = sent_ms;
+  if (!sent_ms)
+    for (uint32_t r = 0; r < g.nodes.size(); ++r) g.started.insert(r);
+}
+
+void GangBook::started(uint64_t job, uint32_t attempt, uint32_t rank) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end() || it->second.attempt != attempt) return;
+  Gang& g = it->second;
+  g.started.insert(rank);
+  if (g.started.size() >= g.nodes.size()) g.awaited_since.reset();
+}
+
+std::vector<std::pair<uint64_t, uint32_t>> GangBook::overdue(int64_t now_ms, int64_t timeout_ms) {
+  std::vector<std::pair<uint64_t, uint32_t>> late;
+  for (auto& [job, g] : jobs_) {
+    if (!g.awaited_since || now_ms - *g.awaited_since < timeout_ms) continue;
+    for (uint32_t r = 0; r < g.nodes.size(); ++r)
+      if (!g.started.count(r) && !g.ended.count(r)) {
+        late.emplace_back(job, r);
+        break;
+      }
+    g.awaited_since.reset();  // reported once
+  }
+  return late;
 }
 
 GangBook::Verdict GangBook::on_end(uint64_t job, const pb::JobEnded& end) {

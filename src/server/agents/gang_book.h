@@ -12,6 +12,9 @@
 //   it and sends it again after a berthd restart, so a rank that ended is never taken for one
 //   that was never sent (and launched a second time). Acks are cumulative per node (every end
 //   up to end_seq), so a node's ack stops below its oldest end still held.
+// - Launch timeout: ranks of a fresh launch must each start (JobStarted) or end; one that has
+//   done neither `timeout` after the launch was sent is overdue, once, and its job's launch
+//   fails (all or none). Ranks learnt again after a berthd restart (track) are taken as started.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +40,15 @@ class GangBook {
   };
 
   // The job's ranks were sent (or sent again): nodes[r] runs rank r. Ends already recorded for
-  // the same attempt are kept; another attempt starts afresh.
-  void sent(uint64_t job, uint32_t attempt, std::vector<std::string> nodes, bool every_node);
+  // the same attempt are kept; another attempt starts afresh. With `sent_ms`, a fresh launch
+  // sent then (its ranks awaited); without, ranks an agent holds (taken as started).
+  void sent(uint64_t job, uint32_t attempt, std::vector<std::string> nodes, bool every_node,
+            std::optional<int64_t> sent_ms = std::nullopt);
+  // Rank `rank` of the job's attempt `attempt` started.
+  void started(uint64_t job, uint32_t attempt, uint32_t rank);
+  // The jobs with a rank that neither started nor ended within `timeout_ms` of the launch, and
+  // that rank (the first such): each reported once.
+  std::vector<std::pair<uint64_t, uint32_t>> overdue(int64_t now_ms, int64_t timeout_ms);
   bool knows(uint64_t job) const { return jobs_.count(job) != 0; }
   // The end of rank `rank` of the job's current attempt (the caller checked that it is).
   Verdict on_end(uint64_t job, const ::berth::agent::v1::JobEnded& end);
@@ -65,6 +75,8 @@ class GangBook {
     std::vector<std::string> nodes;
     bool every_node = false;
     std::map<uint32_t, ::berth::agent::v1::JobEnded> ended;  // by rank
+    std::set<uint32_t> started;
+    std::optional<int64_t> awaited_since;  // a fresh launch whose ranks have not all started
   };
   struct NodeAcks {
     std::set<uint64_t> held;  // end_seqs not to be acknowledged yet

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +15,12 @@ namespace berth::server {
 namespace pb = ::berth::agent::v1;
 
 namespace {
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // The launch as the agent runs it: the executor's spec, with the script's bytes.
 Result<pb::Launch> launch_message(const executor::LaunchSpec& s, uint64_t epoch) {
@@ -77,7 +84,7 @@ Result<int> RemoteExecutor::launch(const executor::LaunchSpec& spec) {
   for (const executor::LaunchSpec::Rank& r : spec.more_ranks) nodes.push_back(r.node);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    book_.sent(spec.job.value, spec.attempt, nodes, spec.every_node);
+    book_.sent(spec.job.value, spec.attempt, nodes, spec.every_node, steady_ms());
   }
   for (uint32_t rank = 0; rank < nodes.size(); ++rank) {
     pb::ToAgent m;
@@ -235,6 +242,25 @@ void RemoteExecutor::step_ended(const pb::JobEnded& end) {
   }
   signal_ranks(JobId(end.id().job()), v.stop, attempt, grace_ms_, end.id().step());
   if (v.done) answer_step(v.done->first, std::move(v.done->second));
+}
+
+void RemoteExecutor::rank_started(const pb::JobStarted& started) {
+  if (started.id().step() != 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  book_.started(started.id().job(), started.id().attempt(), started.id().rank());
+}
+
+std::vector<RemoteExecutor::Overdue> RemoteExecutor::overdue(int64_t timeout_ms) {
+  std::vector<Overdue> late;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [job, rank] : book_.overdue(steady_ms(), timeout_ms)) {
+    const std::vector<std::pair<std::string, uint32_t>> live = book_.live_ranks(job);
+    std::string node;
+    for (const auto& [n, r] : live)
+      if (r == rank) node = n;
+    late.push_back({JobId(job), rank, node});
+  }
+  return late;
 }
 
 void RemoteExecutor::saw_step(JobId job, uint32_t step) {

@@ -58,6 +58,17 @@ class RemoteExecutor final : public executor::Executor {
   // A node's agent registered: it sends each end it holds again.
   void node_registered(const std::string& node);
 
+  // A rank of a job started on its node (JobStarted).
+  void rank_started(const ::berth::agent::v1::JobStarted& started);
+  // Launches with a rank neither started nor ended `timeout_ms` after they were sent (by this
+  // process's steady clock; GangBook::overdue): each reported once.
+  struct Overdue {
+    JobId job;
+    uint32_t rank = 0;
+    std::string node;
+  };
+  std::vector<Overdue> overdue(int64_t timeout_ms);
+
   // Steps (`berth run` within a job; StepBook): `argv` in `workdir` on every node of the job,
   // whose launch is `job` (launch_spec: its outputs and attempt), for `requester`'s request.
   // NotFound when the job was not sent to agents.
