@@ -64,6 +64,14 @@ Status run_node_cert(Context& ctx, const std::string& node, const std::string& o
   return Status::Ok();
 }
 
+Status run_revoke(Context& ctx, const std::string& node) {
+  BERTH_ASSIGN_OR_RETURN(auto reply, ctx.post("/v1/admin/node-certs/revoke", {{"node", node}}));
+  ctx.print(reply, "Revoked " + std::to_string(reply.value("revoked", 0)) + " certificate(s) of " +
+                       node + "; its agent is refused until " + "berth admin node-cert " + node +
+                       " --out DIR makes a new one.\n");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<NodeKeyRequest> make_node_key_request(const std::string& node) {
@@ -86,6 +94,7 @@ void add_node_cert_command(CLI::App& admin, Context& ctx) {
   struct Flags {
     std::string node;
     std::string out;
+    bool revoke = false;
   };
   auto& f = ctx.make<Flags>();
   CLI::App* sub = admin.add_subcommand(
@@ -93,8 +102,16 @@ void add_node_cert_command(CLI::App& admin, Context& ctx) {
       "make a node agent's key here and have berthd's CA sign its certificate (admin); writes "
       "DIR/node.key, DIR/node.crt and DIR/ca.crt");
   sub->add_option("node", f.node, "the node, as berthd's configuration names it")->required();
-  sub->add_option("--out", f.out, "the directory to write them to")->required();
-  on_run(sub, ctx, [&ctx, &f] { return run_node_cert(ctx, f.node, f.out); });
+  sub->add_option("--out", f.out, "the directory to write them to");
+  sub->add_flag("--revoke", f.revoke,
+                "revoke every certificate signed for the node so far instead: its agent is "
+                "refused until it has a new one");
+  on_run(sub, ctx, [&ctx, &f] {
+    if (f.revoke && !f.out.empty()) return Status::Invalid("--revoke writes nothing: drop --out");
+    if (f.revoke) return run_revoke(ctx, f.node);
+    if (f.out.empty()) return Status::Invalid("--out DIR is required: where to write the files");
+    return run_node_cert(ctx, f.node, f.out);
+  });
 }
 
 }  // namespace berth::cli

@@ -220,6 +220,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
     BERTH_ASSIGN_OR_RETURN(d->node_ca_,
                            NodeCa::Open(d->state_dir_ + "/ca", c.centre.name,
                                         listen_host(c.agents.listen), d->clock_->now_ms() / 1000));
+    BERTH_ASSIGN_OR_RETURN(d->cert_book_, CertBook::Open(d->state_dir_ + "/ca"));
+    if (d->agents_) d->agents_->service().check_revocations(d->cert_book_.get());
   }
   return d;
 }
@@ -272,6 +274,10 @@ Status Daemon::run() {
     agents_->shutdown();
   }
   return Status::Ok();
+}
+
+void Daemon::shut_out_agent(const std::string& node, const std::string& why) {
+  if (agents_) (void)agents_->service().shut_out(node, why);
 }
 
 Status Daemon::listen_for_agents() {

@@ -25,6 +25,7 @@
 #include "server/auth.h"
 #include "config/config.h"
 #include "server/agents/agent_service.h"
+#include "server/agents/cert_book.h"
 #include "server/core_loop.h"
 #include "store/store.h"
 
@@ -97,6 +98,10 @@ class Daemon {
   // The CA that signs the agents' certificates (<state_dir>/ca); null unless agents listen
   // with [agents] tls = "berth-ca".
   const NodeCa* node_ca() const { return node_ca_.get(); }
+  // The certificates node_ca() signed and those revoked (with node_ca() only).
+  CertBook* cert_book() const { return cert_book_.get(); }
+  // Ends the stream of `node`'s agent, if it has one, telling it `why`.
+  void shut_out_agent(const std::string& node, const std::string& why);
 
   // The token routes' work (server/tokens.cc), on the core thread: each reply is the route's.
   Reply create_token(Call& call);
@@ -134,6 +139,7 @@ class Daemon {
   // core loop that is gone; destroyed after core_, whose orderly stop still answers its tasks.
   std::unique_ptr<AgentServer> agents_;
   std::unique_ptr<NodeCa> node_ca_;
+  std::unique_ptr<CertBook> cert_book_;
   std::unique_ptr<CoreLoop> core_;  // after clock_, which it reads: destroyed before it
   std::string run_marker_;          // BERTH_RUN of this state dir's jobs
   TokenTable tokens_;

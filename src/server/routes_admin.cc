@@ -107,9 +107,30 @@ Reply sign_node_cert(Call& call) {
   if (call.engine.cluster().node_by_name(node) == nullptr)
     return fail(Status::Invalid("node '" + node + "' is not in berthd's configuration"));
   BERTH_ASSIGN_OR_REPLY(certificate, ca->sign_node(node, csr, call.now_ms / 1000));
+  // Recorded before it is handed out, so that it can be revoked.
+  if (const Status st = call.daemon.cert_book()->issued(node, certificate_serial(certificate));
+      !st.ok())
+    return fail(st);
   call.engine.record_access(core::Engine::AccessAction::kNodeCert, "node " + node,
                             "certificate signed by berthd's CA", call.now_ms);
   return ok({{"certificate", certificate}, {"ca", ca->ca_pem()}}, 201);
+}
+
+// POST /v1/admin/node-certs/revoke {"node"}: every certificate berthd's CA signed for the node
+// so far is refused from now on, and its agent's stream ends (cert_book.h).
+Reply revoke_node_certs(Call& call) {
+  if (call.daemon.cert_book() == nullptr)
+    return fail(Status::Conflict(
+        "berthd revokes only the certificates its own CA signs ([agents] tls = \"berth-ca\"); "
+        "with tls = \"files\", the centre's CA revokes them"));
+  BERTH_ASSIGN_OR_REPLY(node, str_field(call.body, "node", true));
+  if (call.engine.cluster().node_by_name(node) == nullptr)
+    return fail(Status::Invalid("node '" + node + "' is not in berthd's configuration"));
+  BERTH_ASSIGN_OR_REPLY(revoked, call.daemon.cert_book()->revoke(node));
+  call.daemon.shut_out_agent(node, "the certificate of " + node + " was revoked");
+  call.engine.record_access(core::Engine::AccessAction::kNodeCert, "node " + node,
+                            std::to_string(revoked) + " certificate(s) revoked", call.now_ms);
+  return ok({{"node", node}, {"revoked", revoked}});
 }
 
 Reply list_partitions(Call& call) {
@@ -137,6 +158,7 @@ std::vector<Route> admin_routes() {
       {Method::kGet, "/v1/nodes", Access::kAuthenticated, list_nodes},
       {Method::kPost, "/v1/nodes/([^/]+)/state", Access::kAdmin, set_node_state},
       {Method::kPost, "/v1/admin/node-certs", Access::kAdmin, sign_node_cert},
+      {Method::kPost, "/v1/admin/node-certs/revoke", Access::kAdmin, revoke_node_certs},
       {Method::kGet, "/v1/reconcile", Access::kAdmin, reconcile},
       {Method::kGet, "/v1/partitions", Access::kAuthenticated, list_partitions},
   };

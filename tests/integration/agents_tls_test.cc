@@ -137,5 +137,50 @@ TEST_F(AgentsTest, BerthdSignsNoCertificateWithoutItsOwnCa) {
   EXPECT_FALSE(fs::exists(daemon->state_dir() + "/ca"));
 }
 
+// A node's key is stolen, or the node leaves: its certificates are revoked, its agent's stream
+// ends and it is refused from then on, even after a berthd restart; a new certificate works.
+TEST_F(AgentsTlsTest, ARevokedCertificateIsRefusedAndANewOneWorks) {
+  const std::string certs = node_cert("n1");
+  agent("n1").start(tls_flags(certs));
+  ASSERT_TRUE(eventually([&] { return heard("n1"); })) << agent("n1").log();
+  const CliResult revoked = cli("admin node-cert n1 --revoke");
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.out;
+  EXPECT_NE(revoked.out.find("Revoked 1 certificate(s) of n1"), std::string::npos) << revoked.out;
+  // Its stream ends, and its registrations are refused from then on.
+  ASSERT_TRUE(agent_says("n1", "the certificate of n1 was revoked")) << agent("n1").log();
+  ASSERT_TRUE(agent_says("n1", ") was revoked: berth admin node-cert n1")) << agent("n1").log();
+  auto refusals = [&] {
+    size_t n = 0;
+    const std::string log = agent("n1").log();
+    for (size_t at = log.find(") was revoked"); at != std::string::npos;
+         at = log.find(") was revoked", at + 1))
+      ++n;
+    return n;
+  };
+  const size_t before = refusals();
+  daemon->stop();
+  daemon->start();
+  agent("n1").kill_hard();  // a refused agent waits a minute: this one dials at once
+  agent("n1").start(tls_flags(certs));
+  EXPECT_TRUE(eventually([&] { return refusals() > before; })) << "refused after a restart too";
+  EXPECT_TRUE(eventually([&] { return node("n1").value("state", "") == "down"; }))
+      << node("n1").dump();
+  agent("n1").kill_hard();
+  agents.erase("n1");
+  const std::string fresh = dir + "/certs-n1-again";
+  const CliResult made = cli("admin node-cert n1 --out " + fresh);
+  ASSERT_EQ(made.exit_code, 0) << made.out;
+  agent("n1").start(tls_flags(fresh));
+  ASSERT_TRUE(eventually([&] { return heard("n1"); })) << agent("n1").log();
+  EXPECT_NE(cli("admin node-cert n9 --revoke").exit_code, 0) << "not a configured node";
+  EXPECT_NE(cli("admin node-cert n1 --revoke --out x").exit_code, 0);
+  const json audit = every_page(*daemon, "/v1/audit", "audit");
+  bool audited = false;
+  for (const json& r : audit["audit"])
+    audited |= r.value("subject", "") == "node n1" &&
+               r.dump().find("1 certificate(s) revoked") != std::string::npos;
+  EXPECT_TRUE(audited) << audit.dump();
+}
+
 }  // namespace
 }  // namespace berth::testing

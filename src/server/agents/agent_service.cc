@@ -6,6 +6,7 @@
 #include <set>
 
 #include "proto/protocol.h"
+#include "server/agents/cert_book.h"
 #include "server/agents/remote_executor.h"
 #include "server/core_loop.h"
 #include "server/launch_spec.h"
@@ -137,6 +138,14 @@ Status check_step_command(const google::protobuf::RepeatedPtrField<std::string>&
   return Status::Ok();
 }
 
+// The peer's verified certificate (PEM); "" without one.
+std::string peer_certificate(const grpc::CallbackServerContext& context) {
+  const auto auth = context.auth_context();
+  if (!auth) return "";
+  const auto pem = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  return pem.empty() ? "" : std::string(pem.front().data(), pem.front().size());
+}
+
 // The common name of the peer's verified certificate; "" without one.
 std::string certified_name(const grpc::CallbackServerContext& context) {
   const auto auth = context.auth_context();
@@ -213,10 +222,11 @@ class StreamState {
 class AgentStream final : public Reactor {
  public:
   // `certified`: the common name of the agent's certificate ("" without TLS).
-  AgentStream(AgentService& service, std::string peer, std::string certified)
+  AgentStream(AgentService& service, std::string peer, std::string certified, std::string serial)
       : service_(service),
         peer_(std::move(peer)),
         certified_(std::move(certified)),
+        serial_(std::move(serial)),
         state_(std::make_shared<StreamState>(this)) {
     StartRead(&in_);
   }
@@ -267,6 +277,12 @@ class AgentStream final : public Reactor {
     if (service_.check_certificates_ && peer_.rfind("unix:", 0) != 0 && certified_ != r.node())
       return refuse(pb::Refused::UNKNOWN_NODE,
                     "the certificate is for " + certified_ + ", not " + r.node(), kRetryRefusedMs);
+    if (service_.check_certificates_ && peer_.rfind("unix:", 0) != 0 &&
+        service_.cert_book_ != nullptr && service_.cert_book_->revoked(serial_))
+      return refuse(pb::Refused::UNKNOWN_NODE,
+                    "the certificate of " + r.node() + " (serial " + serial_ +
+                        ") was revoked: berth admin node-cert " + r.node() + " makes a new one",
+                    kRetryRefusedMs);
     node_ = r.node();
     auto answer = std::make_shared<pb::ToAgent>();
     CoreTask task;
@@ -466,6 +482,7 @@ class AgentStream final : public Reactor {
   AgentService& service_;
   const std::string peer_;
   const std::string certified_;
+  const std::string serial_;  // of its certificate ("" without one)
   const std::shared_ptr<StreamState> state_;
   pb::FromAgent in_;
   std::string node_;         // from its Register
@@ -473,7 +490,19 @@ class AgentStream final : public Reactor {
 };
 
 Reactor* AgentService::Connect(grpc::CallbackServerContext* context) {
-  return new AgentStream(*this, context->peer(), certified_name(*context));
+  return new AgentStream(*this, context->peer(), certified_name(*context),
+                         certificate_serial(peer_certificate(*context)));
+}
+
+bool AgentService::shut_out(const std::string& node, const std::string& why) {
+  std::shared_ptr<StreamState> stream;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(node);
+    if (it == streams_.end()) return false;
+    stream = it->second;
+  }
+  return stream->send(refusal(pb::Refused::UNKNOWN_NODE, why, kRetryRefusedMs), true);
 }
 
 bool AgentService::send_to(const std::string& node, pb::ToAgent message) {

@@ -39,6 +39,7 @@
 
 namespace berth::server {
 
+class CertBook;
 class CoreLoop;
 class RemoteExecutor;
 class StreamState;
@@ -58,6 +59,11 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
   // Before any stream: with `check`, a registration's node must be its certificate's common
   // name (mutual TLS).
   void check_certificates(bool check) { check_certificates_ = check; }
+  // Before any stream: with a book, a certificate it revoked is refused (cert_book.h).
+  void check_revocations(const CertBook* book) { cert_book_ = book; }
+  // Any thread: ends the stream of `node`'s agent, refused with `why` (its certificate was
+  // revoked); false when it has none.
+  bool shut_out(const std::string& node, const std::string& why);
   // Any thread: queues `message` on the stream of `node`'s agent; false when it has none.
   bool send_to(const std::string& node, ::berth::agent::v1::ToAgent message);
 
@@ -82,6 +88,7 @@ class AgentService final : public ::berth::agent::v1::Controller::CallbackServic
   CoreLoop* core_ = nullptr;
   RemoteExecutor* executor_ = nullptr;
   bool check_certificates_ = false;
+  const CertBook* cert_book_ = nullptr;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<StreamState>> streams_;  // by node name
 };
