@@ -91,6 +91,12 @@ max_time = "7-00:00:00"
 default_time = "1:00:00"
 default = true
 # allowed_orgs = ["hku"]  # only these organisations may use it (default: all)
+# What a job that asks for no CPUs or memory (--cpus-per-task, --cpus-per-gpu, --mem,
+# --mem-per-cpu, --mem-per-gpu) gets on each node: its cgroup's limits, as Slurm's DefCpuPerGPU
+# and DefMemPerGPU. Here a GPU's share of the node above, so that one job cannot take all of it.
+# default_mem_per_cpu_mb gives memory per CPU instead (not both). 0: no limit.
+default_cpus_per_gpu = 2
+default_mem_per_gpu_mb = 8192
 
 # Multifactor priority (Slurm's model) and EASY backfill.
 [scheduler]
@@ -169,6 +175,23 @@ Result<int64_t> bounded(const toml::value& table, const char* key, int64_t def, 
     return bad(origin, std::string("http.") + key + " must be a whole number from " +
                            std::to_string(min) + " to " + std::to_string(max));
   return v.as_integer();
+}
+
+// A partition's defaults for a job's CPUs and memory (0 when absent), whole numbers; their
+// bounds and whether they fit the nodes are Cluster::Create's to check (core/job_box.h).
+Status parse_box_defaults(const toml::value& p, const std::string& partition,
+                          const std::string& origin, core::BoxDefaults* d) {
+  const std::pair<const char*, int64_t*> keys[] = {{"default_cpus_per_gpu", &d->cpus_per_gpu},
+                                                   {"default_mem_per_cpu_mb", &d->mem_per_cpu_mb},
+                                                   {"default_mem_per_gpu_mb", &d->mem_per_gpu_mb}};
+  for (const auto& [key, out] : keys) {
+    if (!p.contains(key)) continue;
+    const toml::value& v = toml::find(p, key);
+    if (!v.is_integer())
+      return bad(origin, "partition " + partition + ": " + key + " must be a whole number");
+    *out = v.as_integer();
+  }
+  return Status::Ok();
 }
 
 Status parse_http(const toml::value& root, const std::string& origin, HttpLimits* h) {
@@ -341,6 +364,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
     part.default_time_s = std::min(*def, *max);
     part.is_default = toml::find_or<bool>(p, "default", false);
     part.allowed_orgs = toml::find_or<std::vector<std::string>>(p, "allowed_orgs", {});
+    BERTH_RETURN_IF_ERROR(parse_box_defaults(p, part.name, origin, &part.box_defaults));
     c.cluster.partitions.push_back(part);
   }
   if (root.contains("scheduler")) {

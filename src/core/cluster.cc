@@ -50,6 +50,7 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
     if (p.default_time_s <= 0 || p.default_time_s > p.max_time_s)
       return Status::Invalid("partition " + p.name + ": default time must be in 1..max time");
     if (c.partition(p.name)) return Status::Invalid("partition " + p.name + " is defined twice");
+    BERTH_RETURN_IF_ERROR(check_box_defaults(p.name, p.box_defaults, c.nodes_));
     if (p.is_default) {
       if (have_default) return Status::Invalid("more than one default partition");
       have_default = true;
@@ -58,6 +59,12 @@ Result<Cluster> Cluster::Create(ClusterConfig config) {
     c.partitions_.push_back(p);
   }
   if (!have_default) c.partitions_[0].is_default = true;
+  for (const Node& n : c.nodes_) {
+    if (n.cpus > 0)
+      c.smallest_node_box_.cpus = std::min<int64_t>(c.smallest_node_box_.cpus, n.cpus);
+    if (n.memory_mb > 0)
+      c.smallest_node_box_.memory_mb = std::min(c.smallest_node_box_.memory_mb, n.memory_mb);
+  }
   // Models, cheapest first (best fit prefers the cheaper of two equally good nodes).
   for (const Node& n : c.nodes_)
     if (c.model_index(n.gpu_model) < 0) c.models_.push_back(n.gpu_model);
@@ -354,6 +361,8 @@ void Cluster::set_agent_record(NodeId id, const Node& from) {
   n.last_heartbeat_ms = from.last_heartbeat_ms;
   n.state_reason = from.state_reason;
   n.silent_down = from.silent_down;
+  n.state_before_silence = from.state_before_silence;
+  n.reason_before_silence = from.reason_before_silence;
 }
 
 }  // namespace berth::core

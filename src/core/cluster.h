@@ -45,6 +45,10 @@ class Cluster {
   // down may come back).
   int max_gpus_per_node(const std::string& constraint) const;
 
+  // The CPUs and memory of the smallest node (INT64_MAX where no node's are configured): a
+  // job's box within it fits on every node (core/job_box.h).
+  const JobBox& smallest_node_box() const { return smallest_node_box_; }
+
   int free_gpus(NodeId id) const;
   int total_gpus() const { return total_gpus_; }
   int used_gpus() const { return used_gpus_; }
@@ -56,7 +60,8 @@ class Cluster {
   Status reserve(NodeId id, const std::vector<int>& gpu_ids);
   void set_state(NodeId id, NodeState state);
   // Copies what a node's agent said and why the node is in its state (agent_version, address,
-  // isolation, last_heartbeat_ms, state_reason, silent_down) from `from`. The scheduler reads
+  // isolation, last_heartbeat_ms, state_reason, silent_down and the state and reason before
+  // its silence) from `from`. The scheduler reads
   // none of these, so nothing else changes.
   void set_agent_record(NodeId id, const Node& from);
 
@@ -139,6 +144,7 @@ class Cluster {
   std::vector<int> max_gpus_by_model_;  // largest node of each model
   int max_gpus_ = 0;                    // largest node of any model
   size_t default_partition_ = 0;
+  JobBox smallest_node_box_{INT64_MAX, INT64_MAX};
   mutable std::unordered_map<std::string, std::vector<int>> constraints_;  // models_for's cache
   int total_gpus_ = 0;
   int used_gpus_ = 0;

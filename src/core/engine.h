@@ -92,6 +92,7 @@ struct JobRequest {
   bool hold = false;                     // submit held: not scheduled until released
   std::vector<Dependency> dependencies;  // jobs that must end (as each type asks) first
   std::string launch;                    // opaque to the core
+  BoxRequest box;                        // the CPUs and memory it asked for (core/job_box.h)
   // Makes the submit idempotent (core/submit_keys.h): "" for none. The digest is the owner's
   // digest of everything the request asked, so that a key reused for another request is caught.
   std::string idempotency_key;

@@ -149,6 +149,9 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
       resolve_node_choice(cluster_, r.node_names, r.gpu_model, r.nodes, r.gpus / r.nodes).value();
   job.partition = part->name;
   job.time_limit_s = r.time_limit_s > 0 ? r.time_limit_s : part->default_time_s;
+  const JobBox box = job_box(r.box, r.nodes, r.gpus / r.nodes, part->box_defaults);
+  job.cpus_per_node = box.cpus;
+  job.memory_per_node_mb = box.memory_mb;
   job.estimate_s = estimate(r, job.time_limit_s);
   job.estimate_from_history = r.estimate_s == 0 && predicts(r);
   job.requeue = r.requeue;

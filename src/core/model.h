@@ -12,6 +12,7 @@
 #include "common/enum_names.h"
 #include "common/ids.h"
 #include "common/money.h"
+#include "core/job_box.h"
 
 namespace berth::core {
 
@@ -169,7 +170,12 @@ struct Node {
   std::string isolation;          // how its agent boxes jobs ("cgroup1", "none (not root)")
   int64_t last_heartbeat_ms = 0;  // last time its agent was heard (registration or heartbeat)
   std::string state_reason;  // why it is drained or down ("agent silent since ...", an admin's)
-  bool silent_down = false;  // down because its agent went silent: up again when it registers
+  bool silent_down = false;  // down because its agent went silent: back when it registers
+  // While silent_down: the state it had when its agent went silent (an administrator's drain
+  // or down, or a drain berth made), with its reason, which it takes again when its agent
+  // registers. Silence is undone by the agent's return; what was set for another reason stays.
+  NodeState state_before_silence = NodeState::kUp;
+  std::string reason_before_silence;
   bool operator==(const Node&) const = default;
 };
 
@@ -179,6 +185,7 @@ struct Partition {
   int64_t default_time_s = 0;
   bool is_default = false;
   std::vector<std::string> allowed_orgs;  // organisation names; empty = open to all
+  BoxDefaults box_defaults;               // CPUs and memory of a job that asks none
 };
 
 struct GpuPrice {
@@ -317,6 +324,11 @@ struct Job {
   std::vector<int> gpu_ids;           // the GPUs it holds there
   std::vector<Placement> more_nodes;  // a gang job's other nodes and GPUs, in node order
   NodeChoice node_choice;             // the nodes its user asked for or ruled out
+  // Its box on each of its nodes (core/job_box.h), decided at submit from what it asked and
+  // its partition's defaults: what its cgroup allows (0: no limit). Not scheduled: berth
+  // places GPUs, and a node's CPUs and memory are shared by the boxes of its jobs.
+  int64_t cpus_per_node = 0;
+  int64_t memory_per_node_mb = 0;
   int exit_code = 0;
   int term_signal = 0;
   std::string end_reason;  // why its last run ended, when known ("" otherwise): shown to its user

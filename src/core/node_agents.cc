@@ -9,6 +9,11 @@
 // - An agent's texts are bounded here (kMaxAgentTextBytes), as every text the core keeps is.
 // - A node silent for the timeout ends its jobs at its last heartbeat, the last moment they were
 //   known to run; a job that started after it is charged nothing.
+// - Only silence is undone by the agent's return: a node goes back to the state it had when
+//   its agent went silent (kept in the node, so stored with it), so an administrator's drain
+//   and its reason survive the silence. An administrator's change to a silent node is what it
+//   returns to instead: a still silent node is put down again by the next pass over the
+//   timeouts, with that change kept under its silence (a down stays down).
 #include <algorithm>
 
 #include "common/limits.h"
@@ -26,6 +31,7 @@ constexpr size_t kMaxAgentTextBytes = 256;
 
 constexpr const char* kStateActions[] = {"node.resume", "node.drain", "node.down"};
 constexpr const char* kStateWas[] = {"was up", "was drained", "was down"};
+constexpr const char* kStateStill[] = {"still up", "still drained", "still down"};
 
 // What an agent reports that falls short of its node's configuration, "" when nothing does:
 // "agent reports 4 GPUs, configured 8; agent reports GPU model A100, configured H100".
@@ -52,6 +58,16 @@ Status check_hello(const AgentHello& hello) {
         std::pair{"agent GPU model", &hello.gpu_model}})
     BERTH_RETURN_IF_ERROR(check_free_text(field, *text, kMaxAgentTextBytes, false));
   return Status::Ok();
+}
+
+// Why a silent node whose agent registered takes its state before the silence again:
+// "agent registered; still drained: disk swap".
+std::string back_from_silence(const Node& n) {
+  std::string why = "agent registered";
+  if (n.state_before_silence == NodeState::kUp) return why;
+  why += std::string("; ") + kStateStill[static_cast<int>(n.state_before_silence)];
+  if (!n.reason_before_silence.empty()) why += ": " + n.reason_before_silence;
+  return why;
 }
 
 Status node_not_found(NodeId node) {
@@ -93,6 +109,13 @@ std::vector<JobId> Engine::apply_node_change(const Node& node, const NodeChange&
   Node record = node;
   record.state_reason = change.state == NodeState::kUp ? "" : change.reason;
   record.silent_down = change.silent_down;
+  if (change.silent_down && !node.silent_down) {
+    record.state_before_silence = before;
+    record.reason_before_silence = node.state_reason;
+  } else if (!change.silent_down) {
+    record.state_before_silence = NodeState::kUp;
+    record.reason_before_silence.clear();
+  }
   cluster_.set_agent_record(node.id, record);
 
   std::string note = kStateWas[static_cast<int>(before)];
@@ -147,9 +170,12 @@ Status Engine::agent_registered(NodeId node, const AgentHello& hello, int64_t no
   record.last_heartbeat_ms = now_ms;
   cluster_.set_agent_record(node, record);
   if (n->silent_down)
-    apply_node_change(
-        *n, NodeChange{.state = NodeState::kUp, .why = "agent registered", .by_system = true},
-        now_ms);
+    apply_node_change(*n,
+                      NodeChange{.state = n->state_before_silence,
+                                 .reason = n->reason_before_silence,
+                                 .why = back_from_silence(*n),
+                                 .by_system = true},
+                      now_ms);
   const std::string short_of = shortfall(*n, hello);
   if (!short_of.empty() && n->state == NodeState::kUp)
     apply_node_change(

@@ -1,5 +1,6 @@
-// The Engine's pricing: checking a job request against the cluster and its partition, and
-// what a job costs and who pays for it (quote, and price at a given GPU model).
+// The Engine's pricing: checking a job request against the cluster and its partition (its
+// GPUs, time, CPUs and memory), and what a job costs and who pays for it (quote, and price at
+// a given GPU model).
 #include <algorithm>
 #include <limits>
 
@@ -48,6 +49,9 @@ Status Engine::validate_request(const JobRequest& r, const Partition** partition
   if (r.estimate_s < 0) return Status::Invalid("runtime estimate must not be negative");
   const Partition* part = cluster_.partition(r.partition);
   if (!part) return Status::Invalid("partition '" + r.partition + "' does not exist");
+  BERTH_RETURN_IF_ERROR(check_box_request(r.box));
+  BERTH_RETURN_IF_ERROR(check_box_fits(cluster_, r.gpu_model, r.nodes, per_node,
+                                       job_box(r.box, r.nodes, per_node, part->box_defaults)));
   if (r.time_limit_s < 0) return Status::Invalid("time limit must not be negative");
   if (r.time_limit_s > part->max_time_s)
     return Status::Invalid("time limit " + std::to_string(r.time_limit_s) +

@@ -109,6 +109,7 @@ void write_job(Writer& w, const core::Job& j, const JobNames& names) {
   amount_field(w, "copay", j.copay_minor, charged);
   amount_field(w, "copay_held", j.copay_held_minor, running);
   amount_field(w, "cost", j.cost_minor, charged);
+  field(w, "cpus_per_node", j.cpus_per_node, j.cpus_per_node > 0);  // its box; null: no limit
   field(w, "dependency", j.dependencies.empty() ? "" : core::format_dependencies(j.dependencies),
         !j.dependencies.empty());
   field(w, "end_reason", j.end_reason, !j.end_reason.empty());
@@ -126,6 +127,7 @@ void write_job(Writer& w, const core::Job& j, const JobNames& names) {
   field(w, "held", j.held);
   field(w, "id", j.id.value);
   field(w, "max_cost", format_amount(j.max_cost_minor), running);
+  field(w, "memory_per_node_mb", j.memory_per_node_mb, j.memory_per_node_mb > 0);
   field(w, "name", j.name);
   field(w, "node", names.nodes.empty() ? "" : names.nodes.front(),
         j.node.valid() && !names.nodes.empty());

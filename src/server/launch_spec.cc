@@ -77,22 +77,17 @@ void add_slurm_request_variables(const json& l, const core::Job& job, executor::
     env["SLURM_MEM_PER_GPU"] = std::to_string(v);
 }
 
-// What the job's cgroup allows on its node (0: no limit), from its requests as Slurm reads
-// them: CPUs per task × tasks on the node (or CPUs per GPU × its GPUs there); memory per node,
-// else per CPU × those CPUs (one per task when none were asked for), else per GPU × its GPUs.
-void add_box_limits(const json& l, const core::Job& job, executor::LaunchSpec* spec) {
-  const int64_t nodes = std::max<int64_t>(job.nodes, 1);
-  const int64_t ntasks = resource(l, "ntasks");
-  int64_t tasks = resource(l, "ntasks_per_node");
-  if (tasks <= 0) tasks = ntasks > 0 ? (ntasks + nodes - 1) / nodes : 1;
-  const int64_t gpus = job.gpus_per_node();
-  int64_t cpus = resource(l, "cpus_per_task") * tasks;
-  if (cpus <= 0) cpus = resource(l, "cpus_per_gpu") * gpus;
-  spec->cpus = static_cast<int>(std::max<int64_t>(cpus, 0));
-  int64_t memory_mb = resource(l, "mem_mb");
-  if (memory_mb <= 0) memory_mb = resource(l, "mem_per_cpu_mb") * (cpus > 0 ? cpus : tasks);
-  if (memory_mb <= 0) memory_mb = resource(l, "mem_per_gpu_mb") * gpus;
-  spec->memory_mb = std::max<int64_t>(memory_mb, 0);
+// What the job's cgroup allows on its node (0: no limit): its box, decided at submit. A job
+// submitted before berth kept boxes has none: its requests in the description are read by the
+// same rule, with its partition's defaults as they are now.
+void add_box_limits(const core::Engine& engine, const json& l, const core::Job& job,
+                    executor::LaunchSpec* spec) {
+  core::JobBox box{job.cpus_per_node, job.memory_per_node_mb};
+  const core::Partition* part = engine.cluster().partition(job.partition);
+  if (box == core::JobBox{} && part != nullptr)
+    box = core::job_box(box_request(l), job.nodes, job.gpus_per_node(), part->box_defaults);
+  spec->cpus = static_cast<int>(std::clamp<int64_t>(box.cpus, 0, INT32_MAX));
+  spec->memory_mb = box.memory_mb;
 }
 
 Status read_description(const json& l, const core::Job& job, executor::LaunchSpec* spec,
@@ -180,6 +175,17 @@ void add_berth_variables(const core::Engine& engine, const core::Job& job,
 
 }  // namespace
 
+core::BoxRequest box_request(const json& description) {
+  const json& l = description;
+  return core::BoxRequest{.mem_mb = resource(l, "mem_mb"),
+                          .mem_per_cpu_mb = resource(l, "mem_per_cpu_mb"),
+                          .mem_per_gpu_mb = resource(l, "mem_per_gpu_mb"),
+                          .cpus_per_task = resource(l, "cpus_per_task"),
+                          .cpus_per_gpu = resource(l, "cpus_per_gpu"),
+                          .ntasks = resource(l, "ntasks"),
+                          .ntasks_per_node = resource(l, "ntasks_per_node")};
+}
+
 void set_rank_variables(int rank, std::map<std::string, std::string>* env) {
   for (const char* k : {"NODE_RANK", "SLURM_NODEID", "SLURM_PROCID", "GROUP_RANK"})
     (*env)[k] = std::to_string(rank);
@@ -190,6 +196,17 @@ bool runs_on_every_node(const core::Job& job) {
   if (!l.is_object()) return false;
   auto every = l.find("every_node");
   return every != l.end() && every->is_boolean() && every->get<bool>();
+}
+
+Status check_runs_without_agents(int nodes, const json& description) {
+  auto every = description.find("every_node");
+  if (nodes <= 1 || every == description.end() || !every->is_boolean() || !every->get<bool>())
+    return Status::Ok();
+  return Status::Invalid(
+      "a command on every node of " + std::to_string(nodes) +
+      " nodes (berth run -N) cannot run here: this berthd runs jobs on its own machine, without "
+      "node agents ([agents] local = false and no listen), one process a job; use -N 1, or "
+      "run berthd with agents");
 }
 
 std::string script_file(const std::string& state_dir, const std::string& script_sha256, JobId job) {
@@ -216,7 +233,7 @@ Result<executor::LaunchSpec> launch_spec(const core::Engine& engine, const core:
   spec.script_path = script_file(settings.state_dir, digest, job.id);
   // The job's own variables first; berth's replace any of the same name.
   add_slurm_request_variables(l, job, &spec);
-  add_box_limits(l, job, &spec);
+  add_box_limits(engine, l, job, &spec);
   add_berth_variables(engine, job, settings, &spec);
   spec.gpus = job.gpu_ids;
   for (const core::Placement& p : job.more_nodes)

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/status.h"
@@ -31,6 +32,10 @@ struct LaunchSettings {
 inline constexpr uint64_t kMasterPortBase = 29500;
 inline constexpr uint64_t kMasterPortSpan = 10000;
 
+// The CPUs and memory a job asked for, from the "resources" of its launch description
+// (request_fields.h, kResourceFields); what is absent or not a whole number is 0, not asked.
+core::BoxRequest box_request(const nlohmann::json& description);
+
 // A rank's own variables (NODE_RANK, SLURM_NODEID, SLURM_PROCID, GROUP_RANK): launch_spec sets
 // rank 0's, an executor of many nodes each other rank's.
 void set_rank_variables(int rank, std::map<std::string, std::string>* env);
@@ -38,6 +43,11 @@ void set_rank_variables(int rank, std::map<std::string, std::string>* env);
 // Whether every node of the job runs its script (submitted with every_node: berth run), from
 // its launch description; false for one that cannot be read.
 bool runs_on_every_node(const core::Job& job);
+
+// Without agents berthd's own executor runs each job as one process on its machine, so a job
+// whose script runs on every one of several nodes (berth run -N 2) is refused at submit, saying
+// why, rather than run on one of them. Ok for any other job.
+Status check_runs_without_agents(int nodes, const nlohmann::json& description);
 
 // Where a script is kept: scripts/<sha256>.sh for one stored at submit by content, else the
 // jobs/<id>.sh of a job submitted by an older berth.

@@ -70,7 +70,7 @@ Result<core::JobRequest> job_request(const core::Engine& e, const json& b, const
 inline constexpr const char* kResourceFields[] = {
     "mem_mb",       "mem_per_cpu_mb", "mem_per_gpu_mb", "cpus_per_task",
     "cpus_per_gpu", "ntasks",         "ntasks_per_node"};
-inline constexpr int64_t kMaxResourceValue = 1'000'000'000;
+inline constexpr int64_t kMaxResourceValue = core::kMaxBoxValue;  // core/job_box.h
 Result<json> launch_json(const json& b);
 
 }  // namespace berth::server

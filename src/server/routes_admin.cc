@@ -139,7 +139,11 @@ Reply list_partitions(Call& call) {
     list.push_back({{"name", p.name},
                     {"max_time_s", p.max_time_s},
                     {"default_time_s", p.default_time_s},
-                    {"default", p.is_default}});
+                    {"default", p.is_default},
+                    // What a job that asks for no CPUs or memory gets (core/job_box.h; 0: none).
+                    {"default_cpus_per_gpu", p.box_defaults.cpus_per_gpu},
+                    {"default_mem_per_cpu_mb", p.box_defaults.mem_per_cpu_mb},
+                    {"default_mem_per_gpu_mb", p.box_defaults.mem_per_gpu_mb}});
   return ok({{"partitions", list}});
 }
 

@@ -69,6 +69,9 @@ Reply quote(Call& call) {
 Reply submit_job(Call& call) {
   BERTH_ASSIGN_OR_REPLY(r, job_request(call.engine, call.body, call.who, true));
   BERTH_ASSIGN_OR_REPLY(launch, launch_json(call.body));
+  r.box = box_request(launch);  // the core decides the job's box from it (core/job_box.h)
+  if (!agents_run_jobs(call.daemon.config().agents))
+    if (Status st = check_runs_without_agents(r.nodes, launch); !st.ok()) return fail(st);
   BERTH_ASSIGN_OR_REPLY(script, str_field(call.body, "script", true));
   if (script.empty()) return fail(Status::Invalid("field 'script' is empty"));
   launch["script_sha256"] = script_digest(script);

@@ -26,6 +26,15 @@ const std::vector<NodeColumn>& node_columns() {
       integer_column<Node, P, &Node::last_heartbeat_ms>("last_heartbeat_ms"),
       text_column<Node, P, &Node::state_reason>("state_reason"),
       integer_column<Node, P, &Node::silent_down>("silent_down"),
+      {"state_before_silence", ColumnType::kText,
+       [](const Node& n) {
+         return ColumnValue{0, core::node_state_name(n.state_before_silence)};
+       },
+       [](Node& n, const ColumnValue& v, P& p) {
+         if (!core::kNodeStateNames.parse_into(v.text, &n.state_before_silence))
+           p.report("state_before_silence", v.text);
+       }},
+      text_column<Node, P, &Node::reason_before_silence>("reason_before_silence"),
   };
   return columns;
 }

@@ -127,6 +127,8 @@ const std::vector<JobColumn>& job_columns() {
            &core::NodeChoice::required>(),
       list<"excluded_nodes", &node_ids_text, &parse_node_ids, &Job::node_choice,
            &core::NodeChoice::excluded>(),
+      integer<&Job::cpus_per_node>("cpus_per_node"),
+      integer<&Job::memory_per_node_mb>("memory_per_node_mb"),
   };
   return columns;
 }

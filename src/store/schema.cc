@@ -403,6 +403,20 @@ ALTER TABLE nodes ADD COLUMN state_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE nodes ADD COLUMN silent_down INTEGER NOT NULL DEFAULT 0 CHECK (silent_down IN (0, 1));
 )sql";
 
+// A node down for its agent's silence keeps the state it had before (an administrator's drain
+// and its reason) to take again when its agent registers. Older rows read as up before.
+constexpr const char* kStateBeforeSilence = R"sql(
+ALTER TABLE nodes ADD COLUMN state_before_silence TEXT NOT NULL DEFAULT 'up';
+ALTER TABLE nodes ADD COLUMN reason_before_silence TEXT NOT NULL DEFAULT '';
+)sql";
+
+// A job's box on each node (core/job_box.h): the CPUs and memory its cgroup allows, decided at
+// submit. 0 (no limit) for older rows, whose launch description still says what they asked.
+constexpr const char* kJobBoxes = R"sql(
+ALTER TABLE jobs ADD COLUMN cpus_per_node INTEGER NOT NULL DEFAULT 0 CHECK (cpus_per_node >= 0);
+ALTER TABLE jobs ADD COLUMN memory_per_node_mb INTEGER NOT NULL DEFAULT 0 CHECK (memory_per_node_mb >= 0);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -418,6 +432,8 @@ constexpr Migration kMigrations[] = {
     {12, "revocable tokens and idempotent submits", kTokensAndSubmitKeys},
     {13, "nodes chosen by a job's user", kChosenNodes},
     {14, "node agents", kNodeAgents},
+    {15, "a node's state before its agent's silence", kStateBeforeSilence},
+    {16, "job boxes", kJobBoxes},
 };
 
 }  // namespace

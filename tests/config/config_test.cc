@@ -27,6 +27,23 @@ TEST(ConfigTest, EmbeddedDefaultIsOneNodeOfEightGpus) {
   EXPECT_EQ(c->scheduling.preempt_exempt_s, 0);
 }
 
+// The embedded node's 16 CPUs and 64 GB shared by its 8 GPUs: a job that asks for no CPUs or
+// memory gets a GPU's share of each, so that one job cannot take the whole machine.
+TEST(ConfigTest, TheEmbeddedPartitionGivesAJobItsGpusShareOfTheNode) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const core::BoxDefaults& d = c->cluster.partitions[0].box_defaults;
+  EXPECT_EQ(d.cpus_per_gpu, 2);
+  EXPECT_EQ(d.mem_per_gpu_mb, 8192);
+  EXPECT_EQ(d.mem_per_cpu_mb, 0);
+  const core::Node& n = c->cluster.nodes[0];
+  EXPECT_EQ(d.cpus_per_gpu * n.gpus, n.cpus);
+  EXPECT_EQ(d.mem_per_gpu_mb * n.gpus, n.memory_mb);
+  auto without = parse_config(kOneNode, "one.toml");
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_EQ(without->cluster.partitions[0].box_defaults, core::BoxDefaults{}) << "no limit";
+}
+
 TEST(ConfigTest, JobsRunAsNobodyAndNeverAsRootByDefault) {
   auto c = parse_config(default_config_toml(), "default");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -181,6 +198,22 @@ TEST(ConfigTest, ErrorsNameTheProblem) {
                "3650 days");
   expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = -1\n",
                "demote_after_gpu_hours");
+  // A partition's defaults for a job's CPUs and memory: bounded, not both memory defaults, and
+  // fitting every node whose CPUs and memory are given.
+  const std::string big_node =
+      "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\ncpus = 16\nmemory_mb = 65536\n";
+  const std::pair<const char*, const char*> box_defaults[] = {
+      {"default_mem_per_gpu_mb = -1",
+       "partition gpu: default_mem_per_gpu_mb must be 0 to 1000000000"},
+      {"default_mem_per_gpu_mb = 1\ndefault_mem_per_cpu_mb = 1", "not both"},
+      {"default_cpus_per_gpu = 3",
+       "default_cpus_per_gpu 3 x node n1's 8 GPUs is more than its cpus 16"},
+      {"default_mem_per_cpu_mb = 5000",
+       "default_mem_per_cpu_mb 5000 x node n1's 16 CPUs is more than its memory_mb 65536"},
+      {"default_cpus_per_gpu = \"two\"",
+       "partition gpu: default_cpus_per_gpu must be a whole number"}};
+  for (const auto& [keys, message] : box_defaults)
+    expect_error(model + big_node + part + keys + "\n", message);
   expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = \"1h\"\n",
                "demote_after_gpu_hours");
 }

@@ -43,6 +43,12 @@ class NodeAgentsTest : public EngineTest {
   void registered(int64_t at_ms) {
     ASSERT_TRUE(engine->agent_registered(kH1, h1_as_configured(), at_ms).ok());
   }
+  // h1's agent registers at kT0 and is silent for the hour after: h1 goes down.
+  void silent_for_an_hour() {
+    registered(kT0);
+    engine->expire_silent_nodes(kT0 + kHour, kTimeoutMs, kT0);
+    ASSERT_EQ(h1().state, NodeState::kDown);
+  }
 };
 
 TEST_F(NodeAgentsTest, RegistrationRecordsWhatTheAgentSaysAndNothingElse) {
@@ -210,6 +216,53 @@ TEST_F(NodeAgentsTest, AnAdministratorsDownStaysDownWhenTheAgentRegisters) {
   EXPECT_EQ(engine->audit().size(), audited);
 }
 
+TEST_F(NodeAgentsTest, AnAdministratorsDrainSurvivesTheAgentsSilenceWithItsReason) {
+  registered(kT0);
+  engine->set_actor("root");
+  ASSERT_TRUE(engine->change_node_state(kH1, NodeState::kDrain, kT0, "disk swap").ok());
+  engine->expire_silent_nodes(kT0 + kHour, kTimeoutMs, kT0);
+  ASSERT_EQ(h1().state, NodeState::kDown);
+  EXPECT_TRUE(h1().silent_down);
+  EXPECT_EQ(h1().state_reason, "agent silent since 2027-01-15T08:00:00Z");
+  EXPECT_EQ(h1().state_before_silence, NodeState::kDrain);
+  EXPECT_EQ(h1().reason_before_silence, "disk swap");
+  EXPECT_EQ(last_audit().note, "was drained; agent silent since 2027-01-15T08:00:00Z");
+
+  registered(kT0 + 2 * kHour);
+  EXPECT_EQ(h1().state, NodeState::kDrain);
+  EXPECT_EQ(h1().state_reason, "disk swap");
+  EXPECT_FALSE(h1().silent_down);
+  EXPECT_EQ(h1().state_before_silence, NodeState::kUp);
+  EXPECT_EQ(h1().reason_before_silence, "");
+  EXPECT_EQ(last_audit().action, "node.drain");
+  EXPECT_EQ(last_audit().user, "system");
+  EXPECT_EQ(last_audit().note, "was down; agent registered; still drained: disk swap");
+  // Drained still: nothing starts there.
+  const JobId id = submit(2);
+  engine->schedule(kT0 + 2 * kHour);
+  EXPECT_EQ(job(id).state, JobState::kPending);
+}
+
+TEST_F(NodeAgentsTest, ADrainBerthMadeForAShortAgentAlsoSurvivesItsSilence) {
+  AgentHello hello = h1_as_configured();
+  hello.gpus = 4;
+  ASSERT_TRUE(engine->agent_registered(kH1, hello, kT0).ok());
+  engine->expire_silent_nodes(kT0 + kHour, kTimeoutMs, kT0);
+  ASSERT_EQ(h1().state, NodeState::kDown);
+  registered(kT0 + 2 * kHour);  // now as configured: the drain stands until someone resumes it
+  EXPECT_EQ(h1().state, NodeState::kDrain);
+  EXPECT_EQ(h1().state_reason, "agent reports 4 GPUs, configured 8");
+}
+
+TEST_F(NodeAgentsTest, AnAdministratorsChangeWhileSilentStandsWhenTheAgentRegisters) {
+  silent_for_an_hour();
+  ASSERT_TRUE(engine->change_node_state(kH1, NodeState::kDrain, kT0 + kHour, "memory test").ok());
+  EXPECT_FALSE(h1().silent_down);
+  registered(kT0 + 2 * kHour);
+  EXPECT_EQ(h1().state, NodeState::kDrain);
+  EXPECT_EQ(h1().state_reason, "memory test");
+}
+
 TEST_F(NodeAgentsTest, AnAgentReportingLessThanConfiguredDrainsItsNode) {
   const JobId id = running(2);
   AgentHello hello = h1_as_configured();
@@ -304,6 +357,15 @@ TEST_F(NodeAgentsTest, RestoringAStoredNodeAppliesItsFieldsAndRecordsNothing) {
   // Restored silent, it comes back up when its agent registers.
   registered(kT0 + 2 * kHour);
   EXPECT_EQ(h1().state, NodeState::kUp);
+
+  // Restored silent with an administrator's drain under its silence: drained again.
+  stored.state_before_silence = NodeState::kDrain;
+  stored.reason_before_silence = "disk swap";
+  ASSERT_TRUE(engine->restore_node(stored, kT0 + 3 * kHour).ok());
+  EXPECT_EQ(h1().state, NodeState::kDown);
+  registered(kT0 + 4 * kHour);
+  EXPECT_EQ(h1().state, NodeState::kDrain);
+  EXPECT_EQ(h1().state_reason, "disk swap");
 
   stored.name = "gone";
   EXPECT_EQ(engine->restore_node(stored, kT0).code(), Code::kNotFound);

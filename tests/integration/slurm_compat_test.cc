@@ -49,6 +49,8 @@ TEST_F(SlurmCompatTest,
   const json j = job(id);
   EXPECT_EQ(j.value("gpu_model", ""), "H100");
   EXPECT_EQ(j.value("tier", ""), "high");
+  EXPECT_EQ(j.value("cpus_per_node", 0), 8);  // 4 per task, 2 tasks
+  EXPECT_EQ(j.value("memory_per_node_mb", 0), 8192);
   EXPECT_EQ(read_file(work + "/runs/pwd.txt"), work + "/runs\n");
   const std::string env = read_file(work + "/runs/env.txt");
   for (const std::string& line :
@@ -61,6 +63,38 @@ TEST_F(SlurmCompatTest,
   EXPECT_EQ(env.find("BERTH_TOKEN"), std::string::npos) << env;
   ::unsetenv("IT_SLURM_LEARNING_RATE");
   ::unsetenv("IT_SLURM_API_TOKEN");
+}
+
+// A job that asks for no CPUs or memory gets its partition's defaults (the embedded
+// configuration's: a GPU's share of the node), and its record says so; one that asks for more
+// than a node has is refused at submit, saying so.
+TEST_F(SlurmCompatTest, AJobWithoutMemGetsThePartitionsDefaultAndOneTooLargeIsRefused) {
+  make_centre();
+  write("plain.sh", "#!/bin/sh\n#SBATCH -G 2 --time=1\ntrue\n");
+  const uint64_t id = submit("plain.sh");
+  const json j = job(id);
+  EXPECT_EQ(j.value("cpus_per_node", 0), 4) << j.dump();
+  EXPECT_EQ(j.value("memory_per_node_mb", 0), 16384) << j.dump();
+  const json partition = daemon->api("GET", "/v1/partitions").second["partitions"][0];
+  EXPECT_EQ(partition.value("default_cpus_per_gpu", 0), 2) << partition.dump();
+  EXPECT_EQ(partition.value("default_mem_per_gpu_mb", 0), 8192) << partition.dump();
+  write("big.sh", "#!/bin/sh\n#SBATCH -G 1 --mem=100G\ntrue\n");
+  const CliResult big = cli("submit -A vision big.sh");
+  EXPECT_NE(big.exit_code, 0);
+  EXPECT_NE(big.out.find("the job asks for 102400 MB of memory per node but the largest node "
+                         "has 65536"),
+            std::string::npos)
+      << big.out;
+  auto [status, out] = daemon->api("POST", "/v1/jobs",
+                                   json{{"project", "vision"},
+                                        {"gpus", 1},
+                                        {"script", "#!/bin/sh\ntrue\n"},
+                                        {"workdir", work},
+                                        {"resources", {{"cpus_per_task", 17}}}}
+                                       .dump());
+  EXPECT_EQ(status, 400) << out.dump();
+  EXPECT_NE(out.dump().find("17 CPUs per node but the largest node has 16"), std::string::npos)
+      << out.dump();
 }
 
 // --signal=B:USR1@59 on a one-minute job: the script is warned a second after it starts and

@@ -383,6 +383,11 @@ Status Driver::define_partition(const std::vector<std::string>& w) {
     SCENARIO_ASSIGN(d_ms, duration_ms(*d));
     p.default_time_s = d_ms / kSecondMs;
   }
+  // What a job that asks for no CPUs or memory gets (core/job_box.h).
+  SCENARIO_ASSIGN(cpus_per_gpu, count_option(o, "cpus_per_gpu"));
+  SCENARIO_ASSIGN(mem_per_gpu, count_option(o, "mem_per_gpu"));
+  SCENARIO_ASSIGN(mem_per_cpu, count_option(o, "mem_per_cpu"));
+  p.box_defaults = {cpus_per_gpu.value_or(0), mem_per_cpu.value_or(0), mem_per_gpu.value_or(0)};
   BERTH_RETURN_IF_ERROR(no_leftovers(o));
   config_.partitions.push_back(p);
   return Status::Ok();
@@ -804,6 +809,10 @@ Status Driver::submit(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(exit_code, count_option(o, "exit"));
   process.exit_code = static_cast<int>(exit_code.value_or(0));
   process.oom = o.flag("oom");
+  SCENARIO_ASSIGN(cpus, count_option(o, "cpus"));  // --cpus-per-task
+  SCENARIO_ASSIGN(mem, count_option(o, "mem"));    // --mem, MB
+  r.box.cpus_per_task = cpus.value_or(0);
+  r.box.mem_mb = mem.value_or(0);
   r.gpu_model = o.take("model").value_or("");
   r.partition = o.take("partition").value_or("");
   r.name = o.take("name").value_or("");
@@ -929,6 +938,8 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   SCENARIO_ASSIGN(max, money_option(o, "max"));
   SCENARIO_ASSIGN(restarts, count_option(o, "restarts"));
   SCENARIO_ASSIGN(award, count_option(o, "award"));  // the funding source that paid (0: none)
+  SCENARIO_ASSIGN(cpus, count_option(o, "cpus"));    // its box on each node
+  SCENARIO_ASSIGN(mem, count_option(o, "mem"));
   std::optional<int64_t> start_at, end_at, expected_at;
   if (const auto t = o.take("start")) {
     SCENARIO_ASSIGN(v, time_ms(*t));
@@ -979,6 +990,8 @@ Status Driver::expect_job(const std::vector<std::string>& w) {
   m.money("max", max, j->max_cost_minor);
   m.count("restarts", restarts, j->restarts);
   m.count("award", award, static_cast<int64_t>(j->award.value));
+  m.count("cpus", cpus, j->cpus_per_node);
+  m.count("mem", mem, j->memory_per_node_mb);
   if (start_at)
     m.compare("start", format_time(*start_at),
               j->start_ms ? format_time(j->start_ms) : "(not started)");

@@ -13,6 +13,7 @@
 
 #include "core/one_node.h"
 #include "server/core_loop_fakes.h"
+#include "server/launch_spec.h"
 #include "store/sqlite_store.h"
 
 namespace berth::server {
@@ -165,28 +166,38 @@ TEST_F(CoreLoopTest, AJobTheOomKillerEndedIsOutOfMemoryChargedForItsTime) {
   expect_books_verify();
 }
 
-// The job's box on its node, from its requests as Slurm reads them.
+// The job's box on its node, from its requests as Slurm reads them: decided at submit (the
+// route reads them into the request), or, for a job submitted before berth kept boxes, read
+// from its launch description at launch by the same rule.
 TEST_F(CoreLoopTest, ALaunchCarriesTheCpusAndMemoryTheJobAskedFor) {
   open();
   fund();
   const std::vector<std::pair<std::string, std::pair<int, int64_t>>> cases = {
       {R"({})", {0, 0}},
-      {R"({"resources": {"mem_mb": 4096}})", {0, 4096}},
+      {R"({"resources": {"mem_mb": 512}})", {0, 512}},
       {R"({"resources": {"cpus_per_task": 4, "ntasks_per_node": 2}})", {8, 0}},
-      {R"({"resources": {"cpus_per_task": 2, "mem_per_cpu_mb": 1000}})", {2, 2000}},
-      {R"({"resources": {"mem_per_cpu_mb": 1000}})", {0, 1000}},
-      {R"({"resources": {"cpus_per_gpu": 6, "mem_per_gpu_mb": 8192}})", {6, 8192}},
+      {R"({"resources": {"cpus_per_task": 2, "mem_per_cpu_mb": 300}})", {2, 600}},
+      {R"({"resources": {"mem_per_cpu_mb": 300}})", {0, 300}},
+      {R"({"resources": {"cpus_per_gpu": 6, "mem_per_gpu_mb": 800}})", {6, 800}},
   };
   for (const auto& [resources, expected] : cases) {
     core::JobRequest r = one_gpu();
     nlohmann::json launch = nlohmann::json::parse(resources);
     launch["stdout"] = "/dev/null";
     r.launch = launch.dump();
-    ASSERT_TRUE(step([&](CoreContext& c) { ASSERT_TRUE(c.engine.submit(r, c.now_ms).ok()); }).ok());
-    ASSERT_FALSE(executor_->specs().empty()) << resources;
-    const executor::LaunchSpec spec = executor_->specs().back();
-    EXPECT_EQ(spec.cpus, expected.first) << resources;
-    EXPECT_EQ(spec.memory_mb, expected.second) << resources;
+    for (bool kept : {true, false}) {
+      r.box = kept ? box_request(launch) : core::BoxRequest{};
+      JobId id;
+      ASSERT_TRUE(step([&](CoreContext& c) { id = *c.engine.submit(r, c.now_ms); }).ok());
+      EXPECT_EQ(job(id).cpus_per_node, kept ? expected.first : 0) << resources;
+      ASSERT_FALSE(executor_->specs().empty()) << resources;
+      const executor::LaunchSpec spec = executor_->specs().back();
+      EXPECT_EQ(spec.job, id);
+      EXPECT_EQ(spec.cpus, expected.first) << resources;
+      EXPECT_EQ(spec.memory_mb, expected.second) << resources;
+      executor_->exit(id, 0);  // its GPU free for the next
+      ASSERT_TRUE(step().ok());
+    }
   }
 }
 
@@ -374,6 +385,30 @@ TEST_F(CoreLoopAgentsTest, ASilentAgentsNodeGoesDownItsJobStoppedAndChargedToThe
   EXPECT_EQ(h1().state, core::NodeState::kDown);
   EXPECT_TRUE(h1().silent_down);
   EXPECT_NE(h1().state_reason.find("agent silent since"), std::string::npos) << h1().state_reason;
+}
+
+// An administrator's drain outlives the agent's silence and a restart of berthd during it:
+// the agent that comes back finds its node drained, with the administrator's reason.
+TEST_F(CoreLoopAgentsTest, ADrainSurvivesTheAgentsSilenceAndARestartMeanwhile) {
+  open();
+  agent_registers();
+  ASSERT_TRUE(
+      step([&](CoreContext& c) {
+        ASSERT_TRUE(
+            c.engine.change_node_state(h1().id, core::NodeState::kDrain, c.now_ms, "disk swap")
+                .ok());
+      }).ok());
+  clock_.advance_ms(kMinute + 1);
+  ASSERT_TRUE(step().ok());
+  ASSERT_EQ(h1().state, core::NodeState::kDown);
+  open();
+  EXPECT_EQ(h1().state, core::NodeState::kDown);
+  EXPECT_EQ(h1().reason_before_silence, "disk swap");
+  agent_registers();
+  EXPECT_EQ(h1().state, core::NodeState::kDrain);
+  EXPECT_EQ(h1().state_reason, "disk swap");
+  open();
+  EXPECT_EQ(h1().state, core::NodeState::kDrain);
 }
 
 TEST_F(CoreLoopAgentsTest, EachNodeHasAFullTimeoutAfterARestart) {

@@ -70,6 +70,8 @@ json expected_view(const core::Job& j, const JobNames& names) {
       {"refunded", format_amount(j.refunded_minor)},
       {"runtime_s", ran ? json((j.end_ms - j.start_ms) / 1000) : json(nullptr)},
       {"runtime_ms", ran ? json(j.end_ms - j.start_ms) : json(nullptr)},
+      {"cpus_per_node", j.cpus_per_node > 0 ? json(j.cpus_per_node) : json(nullptr)},
+      {"memory_per_node_mb", j.memory_per_node_mb > 0 ? json(j.memory_per_node_mb) : json(nullptr)},
   };
 }
 
@@ -121,6 +123,8 @@ TEST(JobText, RunningGangJobWithHolds) {
   j.copay_held_minor = 37'037;
   j.array_id = JobId(4);
   j.array_index = 3;
+  j.cpus_per_node = 16;
+  j.memory_per_node_mb = 65536;
   expect_same(j, {"vision", {"gpu-node-01", "gpu-node-02"}});
 }
 

@@ -236,6 +236,8 @@ void expect_same(const core::Node& a, const core::Node& b) {
   EXPECT_EQ(a.last_heartbeat_ms, b.last_heartbeat_ms);
   EXPECT_EQ(a.state_reason, b.state_reason);
   EXPECT_EQ(a.silent_down, b.silent_down);
+  EXPECT_EQ(a.state_before_silence, b.state_before_silence);
+  EXPECT_EQ(a.reason_before_silence, b.reason_before_silence);
 }
 
 template <typename T>
@@ -1722,6 +1724,8 @@ TEST_F(SqliteStoreTest, NodesKeepTheirAgentsAndReasons) {
   nodes[0].last_heartbeat_ms = 1'800'000'000'000;
   nodes[0].state_reason = "agent silent since 2027-01-15T08:00:00Z";
   nodes[0].silent_down = true;
+  nodes[0].state_before_silence = core::NodeState::kDrain;
+  nodes[0].reason_before_silence = "disk swap";
   ASSERT_TRUE(store_->put_node(nodes[0]).ok());
   nodes[1].state = core::NodeState::kDrain;
   nodes[1].state_reason = "fan replaced";
@@ -1735,10 +1739,11 @@ TEST_F(SqliteStoreTest, NodesKeepTheirAgentsAndReasons) {
   {
     RawDb raw(path_);
     EXPECT_EQ(raw.rows("SELECT name, state, agent_version, address, isolation, last_heartbeat_ms, "
-                       "state_reason, silent_down FROM nodes ORDER BY id"),
+                       "state_reason, silent_down, state_before_silence, reason_before_silence "
+                       "FROM nodes ORDER BY id"),
               (std::vector<std::string>{"n1|down|0.9.0|10.0.0.7|cgroup1|1800000000000|agent "
-                                        "silent since 2027-01-15T08:00:00Z|1",
-                                        "n2|drain||||0|fan replaced|0"}));
+                                        "silent since 2027-01-15T08:00:00Z|1|drain|disk swap",
+                                        "n2|drain||||0|fan replaced|0|up|"}));
   }
   ASSERT_TRUE(store_->put_nodes(*got).ok());
   auto again = store_->nodes();
