@@ -177,6 +177,7 @@ bool JobRunner::on_launch(const pb::Launch& launch) {
   grace_by_job_[key.job] = launch.spec().grace_ms();
   (void)save(key);  // logged; the end will be written and sent whatever happens here
   send_(started_message(*book_.find(key)));
+  if (launch.fenceable()) fenceable_changed();
   return true;
 }
 
@@ -239,6 +240,20 @@ size_t JobRunner::fence() {
   return stopped;
 }
 
+void JobRunner::on_fenceable_change(FenceableChanged f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fenceable_changed_ = std::move(f);
+}
+
+void JobRunner::fenceable_changed() {
+  if (!fenceable_changed_) return;
+  std::vector<FenceRecorder::Running> running;
+  for (const LaunchKey& k : book_.fenced())
+    if (const LaunchRecord* r = book_.find(k); r->running)
+      running.push_back({k, r->pgid, grace_by_job_[k.job]});
+  fenceable_changed_(running);
+}
+
 size_t JobRunner::running() const { return executor_->running(); }
 
 void JobRunner::exited(const executor::JobExit& x) {
@@ -248,7 +263,8 @@ void JobRunner::exited(const executor::JobExit& x) {
   const LaunchKey key = it->second;
   running_by_job_.erase(it);
   grace_by_job_.erase(key.job);
-  const bool fenced = fencing_.erase(key.job) > 0;
+  const bool fenced_by_watchdog = take_fence_mark(state_dir_, key);
+  const bool fenced = fencing_.erase(key.job) > 0 || fenced_by_watchdog;
   EndReport e;
   e.exit_code = x.exit_code;
   e.signal = x.term_signal;
@@ -262,6 +278,7 @@ void JobRunner::exited(const executor::JobExit& x) {
     e.reason = "fenced: berthd was silent past the lease";
   }
   end(key, e);
+  if (book_.find(key)->fenceable) fenceable_changed();
 }
 
 void JobRunner::end(const LaunchKey& key, const EndReport& report) {

@@ -134,8 +134,13 @@ void Link::renew_lease(Outbox& box, uint64_t seq) {
     box.sent_ms.erase(box.sent_ms.begin(), box.sent_ms.upper_bound(seq));
   }
   if (sent < 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  lease_.renewed(sent);
+  int64_t until = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lease_.renewed(sent);
+    until = lease_.until_ms();
+  }
+  if (until > 0 && on_lease_renewed_) on_lease_renewed_(until);
 }
 
 bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {

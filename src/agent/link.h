@@ -70,6 +70,11 @@ class Link {
   void send(const ::berth::agent::v1::FromAgent& message);
   // Before run(): called (on the link's reader thread) when berthd sends ExitWhenIdle.
   void on_exit_when_idle(std::function<void()> f) { on_exit_when_idle_ = std::move(f); }
+  // Before run(): called (on the reader thread) with the lease's new end each time berthd's
+  // ack renews it (steady_clock ms, as the watchdog's fence file has it).
+  void on_lease_renewed(std::function<void(int64_t until_ms)> f) {
+    on_lease_renewed_ = std::move(f);
+  }
 
  private:
   // The outcome of one stream: how long to wait before dialling again (0: the backoff's).
@@ -100,6 +105,7 @@ class Link {
   const NodeFacts facts_;
   JobRunner* const runner_;
   std::function<void()> on_exit_when_idle_;
+  std::function<void(int64_t)> on_lease_renewed_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Backoff backoff_;
 

@@ -77,7 +77,17 @@ class Cgroups {
   virtual std::string kind() const = 0;
   // Removes the base folder if no job's cgroup is left in it (a daemon stopping).
   virtual void remove_base() = 0;
+  // The cgroup `name` in the base as it stands, whoever made it (a watchdog fencing its
+  // agent's launch, an agent emptying its predecessor's): null when it does not exist.
+  virtual std::unique_ptr<JobCgroup> open(const std::string& name) const = 0;
+  // The names of the cgroups in the base now (v1: in any controller).
+  virtual std::vector<std::string> names() const = 0;
+  // The base folder (v1: in the memory controller); the folder above holds other daemons'.
+  virtual std::string base_dir() const = 0;
 };
+
+// The cgroup of a job's attempt in its daemon's base: "<job>_<attempt>".
+std::string job_cgroup_name(uint64_t job, uint32_t attempt);
 
 std::unique_ptr<Cgroups> make_cgroup_v1(CgroupSettings settings);
 std::unique_ptr<Cgroups> make_cgroup_v2(CgroupSettings settings);
