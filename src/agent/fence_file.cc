@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "common/files.h"
+#include "executor/proc_stat.h"
 
 namespace berth::agent {
 namespace {
@@ -122,16 +123,8 @@ void clear_fence_marks(const std::string& state_dir) {
 
 uint64_t process_start_ticks(int pid) {
   if (pid <= 0) return 0;
-  std::string text;
-  if (auto read = read_whole_file("/proc/" + std::to_string(pid) + "/stat"); read.ok())
-    text = std::move(*read);
-  const size_t paren = text.rfind(')');  // the command's name may hold ')' and spaces
-  if (paren == std::string::npos) return 0;
-  std::istringstream fields(text.substr(paren + 1));
-  std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i)  // field 22: starttime
-    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
-  return 0;
+  const std::optional<executor::ProcStat> st = executor::read_proc_stat(pid);
+  return st ? st->start_ticks : 0;
 }
 
 FenceRecorder::FenceRecorder(std::string state_dir, ProcessId agent, std::string cgroup_base)

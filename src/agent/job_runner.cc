@@ -1,6 +1,7 @@
 #include "agent/job_runner.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <filesystem>
 
 #include "executor/local_executor.h"
+#include "executor/proc_stat.h"
 
 namespace berth::agent {
 
@@ -131,7 +133,58 @@ executor::LaunchSpec JobRunner::spec_of(const pb::Launch& launch,
   s.warn_signal = j.warn_signal();
   s.warn_before_ms = j.warn_before_ms();
   s.warn_leader_only = j.warn_leader_only();
+  if (!step_socket_.empty()) s.env["BERTH_STEP_SOCKET"] = step_socket_;
   return s;
+}
+
+Result<executor::LaunchSpec> JobRunner::step_spec(const pb::Launch& step,
+                                                  const std::string& script_path) const {
+  auto it = job_launches_.find(step.id().job());
+  if (it == job_launches_.end() || it->second.id().attempt() != step.id().attempt())
+    return Status::NotFound("job " + std::to_string(step.id().job()) +
+                            " does not run on this node now");
+  executor::LaunchSpec s = spec_of(it->second, script_path);
+  const pb::JobSpec& j = step.spec();
+  s.step = step.id().step();
+  s.args.assign(j.args().begin(), j.args().end());
+  if (!j.workdir().empty()) s.workdir = j.workdir();
+  s.stdout_path = j.stdout_path();
+  s.stderr_path = j.stderr_path();
+  s.append_output = true;  // beside the job's script and its other ranks
+  s.time_limit_ms = 0;     // the job's limit ends the job, and then its steps
+  s.warn_signal = 0;
+  for (const char* k : {"BERTH_STEP_ID", "SLURM_STEP_ID"}) s.env[k] = std::to_string(s.step);
+  return s;
+}
+
+Result<pb::LaunchId> JobRunner::step_caller(uint64_t job, int pid, unsigned uid) const {
+  const std::string name = "job " + std::to_string(job);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = job_launches_.find(job);
+  const LaunchRecord* rec =
+      it == job_launches_.end() ? nullptr : book_.find(key_of(it->second.id()));
+  if (rec == nullptr || !rec->running || rec->pgid <= 0)
+    return Status::NotFound(name + " does not run on this node");
+  const std::string& user = it->second.spec().user();
+  unsigned want = ::geteuid();
+  if (!user.empty()) {
+    const passwd* pw = ::getpwnam(user.c_str());
+    if (pw == nullptr) return Status::NotFound(name + "'s user " + user + " is unknown here");
+    want = pw->pw_uid;
+  }
+  if (uid != want)
+    return Status::Denied("the caller (uid " + std::to_string(uid) + ") is not " + name +
+                          "'s user");
+  if (!executor::in_process_tree(pid, rec->pgid))
+    return Status::Denied("the caller (pid " + std::to_string(pid) + ") is not a process of " +
+                          name);
+  return it->second.id();
+}
+
+void JobRunner::stop_steps(uint64_t job) {
+  for (auto it = running_.lower_bound({job, 1}); it != running_.end() && it->first.first == job;
+       ++it)
+    (void)executor_->terminate_step(JobId(job), it->first.second, 0);
 }
 
 bool JobRunner::on_launch(const pb::Launch& launch) {
@@ -164,8 +217,12 @@ bool JobRunner::on_launch(const pb::Launch& launch) {
   const std::string script = state_dir_ + "/scripts/" + std::to_string(key.job) + "." +
                              std::to_string(key.attempt) + "." + std::to_string(key.rank) + "." +
                              std::to_string(key.step);
-  const Status wrote = write_script(script, launch.spec().script());
-  Result<int> pgid = wrote.ok() ? executor_->launch(spec_of(launch, script)) : Result<int>(wrote);
+  Result<executor::LaunchSpec> spec = key.step == 0
+                                          ? Result<executor::LaunchSpec>(spec_of(launch, script))
+                                          : step_spec(launch, script);
+  Status wrote = spec.status();
+  if (wrote.ok()) wrote = write_script(script, launch.spec().script());
+  Result<int> pgid = wrote.ok() ? executor_->launch(*spec) : Result<int>(wrote);
   ::unlink(script.c_str());
   if (!pgid.ok()) {
     failed.reason = pgid.status().message();
@@ -173,8 +230,12 @@ bool JobRunner::on_launch(const pb::Launch& launch) {
     return true;
   }
   book_.started(key, clock_.now_ms(), *pgid);
-  running_by_job_[key.job] = key;
-  grace_by_job_[key.job] = launch.spec().grace_ms();
+  running_[{key.job, key.step}] = key;
+  grace_[{key.job, key.step}] = spec->grace_ms;
+  if (key.step == 0) {
+    pb::Launch& kept = job_launches_[key.job] = launch;  // for its steps
+    kept.mutable_spec()->clear_script();
+  }
   (void)save(key);  // logged; the end will be written and sent whatever happens here
   send_(started_message(*book_.find(key)));
   if (launch.fenceable()) fenceable_changed();
@@ -187,7 +248,7 @@ bool JobRunner::on_signal(const pb::Signal& signal) {
   if (!book_.accept_epoch(signal.epoch())) return false;
   const LaunchRecord* r = book_.find(key);
   if (r == nullptr || !r->running) return true;  // ended meanwhile: its end says so
-  const Status st = executor_->terminate(JobId(key.job), signal.grace_ms());
+  const Status st = executor_->terminate_step(JobId(key.job), key.step, signal.grace_ms());
   if (!st.ok()) spdlog::warn("stopping {}: {}", to_string(key), st.message());
   return true;
 }
@@ -206,7 +267,7 @@ void JobRunner::on_registered(const pb::Registered& registered) {
   book_.accept_epoch(registered.epoch());
   for (const LaunchKey& k : book_.to_kill(ended_there)) {
     spdlog::warn("{} already ended for berthd: killing what is left of it", to_string(k));
-    if (book_.find(k)->running) (void)executor_->terminate(JobId(k.job), 0);
+    if (book_.find(k)->running) (void)executor_->terminate_step(JobId(k.job), k.step, 0);
   }
 }
 
@@ -230,11 +291,12 @@ size_t JobRunner::fence() {
   std::lock_guard<std::mutex> lock(mu_);
   size_t stopped = 0;
   for (const LaunchKey& k : book_.fenced()) {
-    if (!book_.find(k)->running || fencing_.count(k.job)) continue;
+    const ExecKey x{k.job, k.step};
+    if (!book_.find(k)->running || fencing_.count(x)) continue;
     spdlog::warn("{}: berthd silent past the lease; stopping it, as berthd may requeue it",
                  to_string(k));
-    fencing_[k.job] = true;
-    (void)executor_->terminate(JobId(k.job), grace_by_job_[k.job]);
+    fencing_[x] = true;
+    (void)executor_->terminate_step(JobId(k.job), k.step, grace_[x]);
     ++stopped;
   }
   return stopped;
@@ -250,7 +312,7 @@ void JobRunner::fenceable_changed() {
   std::vector<FenceRecorder::Running> running;
   for (const LaunchKey& k : book_.fenced())
     if (const LaunchRecord* r = book_.find(k); r->running)
-      running.push_back({k, r->pgid, grace_by_job_[k.job]});
+      running.push_back({k, r->pgid, grace_[{k.job, k.step}]});
   fenceable_changed_(running);
 }
 
@@ -258,13 +320,18 @@ size_t JobRunner::running() const { return executor_->running(); }
 
 void JobRunner::exited(const executor::JobExit& x) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = running_by_job_.find(x.job.value);
-  if (it == running_by_job_.end()) return;
+  const ExecKey exec{x.job.value, x.step};
+  auto it = running_.find(exec);
+  if (it == running_.end()) return;
   const LaunchKey key = it->second;
-  running_by_job_.erase(it);
-  grace_by_job_.erase(key.job);
+  running_.erase(it);
+  grace_.erase(exec);
   const bool fenced_by_watchdog = take_fence_mark(state_dir_, key);
-  const bool fenced = fencing_.erase(key.job) > 0 || fenced_by_watchdog;
+  const bool fenced = fencing_.erase(exec) > 0 || fenced_by_watchdog;
+  if (key.step == 0) {  // the job ended here: so do its steps
+    job_launches_.erase(key.job);
+    stop_steps(key.job);
+  }
   EndReport e;
   e.exit_code = x.exit_code;
   e.signal = x.term_signal;

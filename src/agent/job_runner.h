@@ -14,6 +14,11 @@
 //   itself restarts it cannot learn how they ended, so Open() kills each process group of a
 //   launch that was running and records its end as stopped, "berth-agent restarted".
 //
+// - Steps (`berth run` within a job; src/agent/README.md §5): a Launch with id.step > 0 runs its
+//   args in the job's launch on this node (its user, GPUs, variables, limits), appending to the
+//   outputs it names; it is stopped when the job's own launch here ends. step_caller() checks
+//   that a process asking for a step belongs to a job running here.
+//
 // Thread-safety: every method may be called from any thread (the link's reader, the
 // executor's reaper); `send` is called with the runner's lock held and must only queue.
 #pragma once
@@ -63,6 +68,14 @@ class JobRunner {
   size_t fence();
   size_t running() const;
 
+  // Every launch gets BERTH_STEP_SOCKET=`address` (where `berth run` asks for a step; before
+  // any launch).
+  void set_step_socket(std::string address) { step_socket_ = std::move(address); }
+  // The job's own launch on this node (step 0), when process `pid` of user `uid` belongs to it:
+  // a process of its group or a descendant of its leader, running as the job's user. Otherwise
+  // Denied or NotFound, saying why.
+  Result<::berth::agent::v1::LaunchId> step_caller(uint64_t job, int pid, unsigned uid) const;
+
   // For the watchdog (watchdog.h): `f` gets every running fenceable launch each time one starts
   // or ends (called with the runner's lock held). Set before the link runs. A launch the
   // watchdog signalled (its fence mark, fence_file.h) ends lost, "fenced", as fence() makes it.
@@ -78,6 +91,12 @@ class JobRunner {
   Status save(const LaunchKey& key);  // lock held; a failed write is logged too
   executor::LaunchSpec spec_of(const ::berth::agent::v1::Launch& launch,
                                const std::string& script_path) const;
+  // A step's spec: the job's launch here with the step's command and outputs; NotFound when the
+  // job does not run here (lock held).
+  Result<executor::LaunchSpec> step_spec(const ::berth::agent::v1::Launch& step,
+                                         const std::string& script_path) const;
+  // Stops the running steps of `job` (its own launch ended; lock held).
+  void stop_steps(uint64_t job);
 
   const std::string state_dir_;
   const Clock& clock_;
@@ -87,9 +106,13 @@ class JobRunner {
   FenceableChanged fenceable_changed_;
   mutable std::mutex mu_;
   AgentState book_;
-  std::map<uint64_t, LaunchKey> running_by_job_;  // the executor knows jobs by id
-  std::map<uint64_t, int64_t> grace_by_job_;      // each running launch's grace period
-  std::map<uint64_t, bool> fencing_;              // jobs being stopped by the fence
+  // The executor knows launches by (job, step): a node runs one rank of a job.
+  using ExecKey = std::pair<uint64_t, uint32_t>;
+  std::map<ExecKey, LaunchKey> running_;
+  std::map<ExecKey, int64_t> grace_;  // each running launch's grace period
+  std::map<ExecKey, bool> fencing_;   // launches being stopped by the fence
+  std::map<uint64_t, ::berth::agent::v1::Launch> job_launches_;  // running step 0s, by job
+  std::string step_socket_;
   std::unique_ptr<executor::Executor> executor_;  // last: its threads stop first
 };
 

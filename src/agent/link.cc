@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include "agent/node_gpus.h"
+#include "agent/step_server.h"
 #include "common/files.h"
 #include "common/version.h"
 #include "proto/agent.grpc.pb.h"
@@ -114,14 +116,15 @@ Link::Link(AgentConfig config, NodeFacts facts, JobRunner* runner,
 
 Link::~Link() = default;
 
-void Link::send(const pb::FromAgent& message) {
+bool Link::send(const pb::FromAgent& message) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (outbox_ == nullptr) return;  // unconnected: what matters is resent after registering
+  if (outbox_ == nullptr) return false;  // unconnected: what matters is resent after registering
   {
     std::lock_guard<std::mutex> box_lock(outbox_->mu);
     outbox_->queue.push_back(message);
   }
   outbox_->wake.notify_all();
+  return true;
 }
 
 void Link::renew_lease(Outbox& box, uint64_t seq) {
@@ -133,11 +136,15 @@ void Link::renew_lease(Outbox& box, uint64_t seq) {
     if (it != box.sent_ms.end()) sent = it->second;
     box.sent_ms.erase(box.sent_ms.begin(), box.sent_ms.upper_bound(seq));
   }
-  if (sent < 0) return;
+  if (sent >= 0) lease_renewed(sent, std::nullopt);
+}
+
+void Link::lease_renewed(int64_t sent_ms, std::optional<int64_t> fence_ms) {
   int64_t until = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    lease_.renewed(sent);
+    if (fence_ms) lease_.set_fence_ms(*fence_ms);
+    lease_.renewed(sent_ms);
     until = lease_.until_ms();
   }
   if (until > 0 && on_lease_renewed_) on_lease_renewed_(until);
@@ -150,6 +157,7 @@ bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {
     return false;
   }
   if (in.has_exit_when_idle() && on_exit_when_idle_) on_exit_when_idle_();
+  if (in.has_step_done() && steps_ != nullptr) steps_->answer(in.step_done());
   if (runner_ == nullptr) return true;
   if (in.has_ack() && in.ack().end_seq() > 0) runner_->on_ack(in.ack().end_seq());
   if (in.has_launch() && !runner_->on_launch(in.launch())) {
@@ -251,6 +259,7 @@ Link::Ended Link::session(const std::string& server) {
   pb::ToAgent in;
   pb::FromAgent hello = registration(config_, facts_);
   if (runner_) runner_->fill_register(hello.mutable_register_());
+  const int64_t hello_sent_ms = mono_ms();
   if (!stream->Write(hello) || !stream->Read(&in)) {
     const grpc::Status st = stream->Finish();
     // A berthd that requires TLS closes a plaintext connection before a word is said.
@@ -276,8 +285,9 @@ Link::Ended Link::session(const std::string& server) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     registering_ = false;
-    lease_.set_fence_ms(in.registered().fence_ms());
   }
+  // berthd heard the registration: the lease runs from when it was sent, as from a heartbeat's.
+  lease_renewed(hello_sent_ms, in.registered().fence_ms());
   const int64_t beat_ms =
       std::clamp<int64_t>(in.registered().heartbeat_ms(), kMinHeartbeatMs, kMaxHeartbeatMs);
   spdlog::info("registered node {} with berthd at {} (heartbeat every {} ms)", config_.node, server,
@@ -332,6 +342,7 @@ Link::Ended Link::session(const std::string& server) {
     std::lock_guard<std::mutex> lock(mu_);
     outbox_ = nullptr;
   }
+  if (steps_ != nullptr) steps_->fail_all("the connection to berthd broke while the step ran");
   {
     std::lock_guard<std::mutex> lock(box.mu);
     box.open = false;

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <deque>
@@ -35,6 +36,8 @@ class ClientContext;
 }  // namespace grpc
 
 namespace berth::agent {
+
+class StepServer;
 
 // What this node is, as the agent registers it.
 struct NodeFacts {
@@ -65,9 +68,12 @@ class Link {
   void run();
   // Any thread: ends run() soon (its stream is cancelled, its waits cut short).
   void stop();
-  // Any thread: queues a message for berthd on the stream of the moment; dropped while there is
-  // none (the runner's ends are resent after each registration).
-  void send(const ::berth::agent::v1::FromAgent& message);
+  // Any thread: queues a message for berthd on the stream of the moment; dropped (false) while
+  // there is none (the runner's ends are resent after each registration).
+  bool send(const ::berth::agent::v1::FromAgent& message);
+  // Before run(): where berthd's answers to steps go; its calls in flight fail when a stream
+  // ends.
+  void set_steps(StepServer* steps) { steps_ = steps; }
   // Before run(): called (on the link's reader thread) when berthd sends ExitWhenIdle.
   void on_exit_when_idle(std::function<void()> f) { on_exit_when_idle_ = std::move(f); }
   // Before run(): called (on the reader thread) with the lease's new end each time berthd's
@@ -96,6 +102,9 @@ class Link {
   };
   // berthd acknowledged heartbeat `seq`: the lease runs from when it was sent.
   void renew_lease(Outbox& box, uint64_t seq);
+  // A message sent at sent_ms was heard: the lease (with a new fence_ms, from a registration)
+  // runs from then.
+  void lease_renewed(int64_t sent_ms, std::optional<int64_t> fence_ms);
   // Waits `ms` or until stop(); false once stopping.
   bool wait_ms(int64_t ms);
   void watch();
@@ -104,6 +113,7 @@ class Link {
   const AgentConfig config_;
   const NodeFacts facts_;
   JobRunner* const runner_;
+  StepServer* steps_ = nullptr;
   std::function<void()> on_exit_when_idle_;
   std::function<void(int64_t)> on_lease_renewed_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;

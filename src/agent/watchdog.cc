@@ -9,9 +9,9 @@
 #include <chrono>
 #include <thread>
 
-#include "common/files.h"
 #include "common/spawn.h"
 #include "executor/cgroup.h"
+#include "executor/proc_stat.h"
 
 namespace berth::agent {
 namespace {
@@ -26,28 +26,21 @@ int64_t mono_ms() {
 
 void sleep_ms(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-// The state letter of /proc/<pid>/stat ('R', 'S', 'T', 'Z', ...), 0 when there is none.
-char process_state(int pid) {
-  auto text = read_whole_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!text.ok()) return 0;
-  const size_t paren = text->rfind(')');
-  return paren == std::string::npos || paren + 2 >= text->size() ? 0 : (*text)[paren + 2];
-}
-
 // Every process left in the launch's cgroup gets SIGKILL.
 void sweep_cgroup(const std::string& cgroup_base, const LaunchKey& key) {
   if (cgroup_base.empty()) return;
   auto cgroups = executor::detect_cgroups(cgroup_base);
   if (!cgroups.ok()) return;
-  if (auto box = (*cgroups)->open(executor::job_cgroup_name(key.job, key.attempt))) box->sweep();
+  if (auto box = (*cgroups)->open(executor::job_cgroup_name(key.job, key.attempt, key.step)))
+    box->sweep();
 }
 
 }  // namespace
 
 bool process_alive(const ProcessId& p) {
   if (p.pid <= 0 || p.start_ticks == 0 || process_start_ticks(p.pid) != p.start_ticks) return false;
-  const char state = process_state(p.pid);
-  return state != 0 && state != 'Z' && state != 'X';
+  const std::optional<executor::ProcStat> st = executor::read_proc_stat(p.pid);
+  return st && st->state != 'Z' && st->state != 'X';
 }
 
 bool signal_launch_group(const ProcessId& leader, int sig) {

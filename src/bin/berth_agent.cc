@@ -15,6 +15,7 @@
 #include "agent/job_runner.h"
 #include "agent/idle_exit.h"
 #include "agent/link.h"
+#include "agent/step_server.h"
 #include "agent/state_lock.h"
 #include "agent/watchdog.h"
 #include "common/spawn.h"
@@ -164,6 +165,17 @@ int main(int argc, char** argv) {
   berth::agent::Link link(*config, facts, runner->get(), *credentials);
   link_for_runner.store(&link);
   link.on_lease_renewed([&fence_file](int64_t until_ms) { fence_file.lease_renewed(until_ms); });
+  // Where `berth run` within a job asks for a step (src/agent/step_server.h): one address per
+  // agent process, given to every launch.
+  auto steps = berth::agent::StepServer::Open(
+      "@berth-agent-" + config->node + "-" + std::to_string(::getpid()), **runner,
+      [&link](const berth::agent::v1::FromAgent& m) { return link.send(m); });
+  if (!steps.ok()) {
+    spdlog::error("{}", steps.status().message());
+    return 1;
+  }
+  (*runner)->set_step_socket((*steps)->address());
+  link.set_steps(steps->get());
   std::thread([&link, signals] {
     int sig = 0;
     sigwait(&signals, &sig);

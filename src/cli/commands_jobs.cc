@@ -1,5 +1,8 @@
 // submit, quote, queue, show, cancel, hold, release.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +16,7 @@
 #include "cli/request.h"
 #include "cli/table.h"
 #include "cli/views.h"
+#include "common/step_wire.h"
 
 namespace berth::cli {
 namespace {
@@ -152,9 +156,54 @@ struct RunFlags {
 // `sh -c 'exec "$@"' cmd args...`: the command and its arguments exactly as given.
 constexpr const char* kRunScript = "#!/bin/sh\nexec \"$@\"\n";
 
+bool any_job_flag(const JobFlags& f) {
+  for (const auto* o : {&f.gpus, &f.gres, &f.gpus_per_node, &f.time, &f.name, &f.account,
+                        &f.partition, &f.output, &f.error, &f.gpu_model, &f.tier, &f.nodes})
+    if (o->has_value()) return true;
+  return f.requeue || f.no_requeue || !f.slurm.empty();
+}
+
+// `berth run` within a job, as srun within an allocation: a step of the job on every node of
+// it, asked of this node's agent (common/step_wire.h); its output goes to the job's output
+// files, beside the script's. Exits with the worst rank's status (128 + a signal's number).
+Status run_step(Context& ctx, const std::string& socket, const std::string& job_id,
+                const RunFlags& f, std::vector<std::string> command) {
+  if (any_job_flag(f.job))
+    return Status::Invalid("within job " + job_id +
+                           ", berth run runs its command on every node of the job and takes no "
+                           "job flags; to submit a new job, unset BERTH_STEP_SOCKET");
+  StepCall call;
+  call.job = std::strtoull(job_id.c_str(), nullptr, 10);
+  call.argv = std::move(command);
+  call.workdir = ctx.io().cwd();
+  BERTH_ASSIGN_OR_RETURN(int fd, connect_step_socket(socket));
+  Status sent = write_step_line(fd, encode_step_call(call));
+  Result<std::string> line = sent.ok() ? read_step_line(fd) : Result<std::string>(sent);
+  ::close(fd);
+  if (!line.ok()) return Status(line.status().code(), "berth run: " + line.status().message());
+  BERTH_ASSIGN_OR_RETURN(StepResult result, decode_step_result(*line));
+  if (!result.error.empty())
+    return Status(Code::kUnavailable,
+                  "step " + (result.step > 0 ? std::to_string(result.step) + " " : std::string()) +
+                      "of job " + job_id + ": " + result.error);
+  if (result.signal != 0) {
+    ctx.err() << "berth: step " << result.step << " of job " << job_id << " ended by signal "
+              << result.signal << "\n";
+    ctx.exit_status = std::max(ctx.exit_status, 128 + result.signal);
+  } else if (result.exit_code != 0) {
+    ctx.err() << "berth: step " << result.step << " of job " << job_id << " exited "
+              << result.exit_code << "\n";
+    ctx.exit_status = std::max(ctx.exit_status, std::clamp(result.exit_code, 1, 255));
+  }
+  return Status::Ok();
+}
+
 Status run_command(Context& ctx, const RunFlags& f) {
   std::vector<std::string> command = script_args(f.command);
   if (command.empty()) return Status::Invalid("no command to run: berth run [flags] -- COMMAND");
+  const std::string socket = ctx.io().getenv("BERTH_STEP_SOCKET").value_or("");
+  const std::string job_id = ctx.io().getenv("BERTH_JOB_ID").value_or("");
+  if (!socket.empty() && !job_id.empty()) return run_step(ctx, socket, job_id, f, command);
   JobOptions defaults;
   defaults.name = basename(command.front());
   BERTH_ASSIGN_OR_RETURN(JobOptions options,
@@ -181,7 +230,9 @@ Status run_command(Context& ctx, const RunFlags& f) {
 void add_run(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<RunFlags>();
   CLI::App* sub = app.add_subcommand(
-      "run", "run a command on every node of a new job and print its output (as srun does)");
+      "run",
+      "run a command on every node of a new job and print its output, or within a job's script "
+      "on every node of that job (as srun does)");
   add_job_flags(sub, f.job);
   sub->add_option("command", f.command, "the command and its arguments (after --)")->required();
   sub->positionals_at_end();

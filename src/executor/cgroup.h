@@ -2,11 +2,11 @@
 // kills every process it left (those that left its process group too), and whether the OOM
 // killer killed in it.
 //
-// One cgroup per launch, named `<job>_<attempt>`, under a base folder the daemon owns
-// (CgroupSettings::base: berthd's and each agent's differ, so several can share a machine). Two
-// implementations: cgroup v1 (one tree per controller: memory, cpu, devices, freezer) and
-// cgroup v2 (one unified tree). Both only make folders and read and write the kernel's control
-// files under CgroupSettings::root, so tests run them on a temporary directory.
+// One cgroup per launch, named `<job>_<attempt>` (`_step<n>` for a step), under a base folder
+// the daemon owns (CgroupSettings::base: berthd's and each agent's differ, so several can share
+// a machine). Two implementations: cgroup v1 (one tree per controller: memory, cpu, devices,
+// freezer) and cgroup v2 (one unified tree). Both only make folders and read and write the
+// kernel's control files under CgroupSettings::root, so tests run them on a temporary directory.
 //
 // The job's process joins its cgroup itself, before it drops privileges and execs: the
 // executor opens JobCgroup::procs_files() and the child writes "0" (itself) to each
@@ -86,8 +86,9 @@ class Cgroups {
   virtual std::string base_dir() const = 0;
 };
 
-// The cgroup of a job's attempt in its daemon's base: "<job>_<attempt>".
-std::string job_cgroup_name(uint64_t job, uint32_t attempt);
+// The cgroup of a job's attempt (and step) in its daemon's base: "<job>_<attempt>", and
+// "_step<step>" for a step.
+std::string job_cgroup_name(uint64_t job, uint32_t attempt, uint32_t step = 0);
 
 std::unique_ptr<Cgroups> make_cgroup_v1(CgroupSettings settings);
 std::unique_ptr<Cgroups> make_cgroup_v2(CgroupSettings settings);

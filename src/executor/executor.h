@@ -26,6 +26,9 @@ struct LaunchSpec {
   // RemoteExecutor); a local executor runs everything here and ignores them.
   std::string node;
   uint32_t attempt = 0;
+  // A step inside the running job (`berth run` within its script; 0: the job's own launch): its
+  // own process group and cgroup beside the job's, known to the executor as (job, step).
+  uint32_t step = 0;
   // berthd may requeue it elsewhere when its node goes silent (--requeue, spot): its agent
   // stops it when its lease runs out, so that it never runs twice (src/agent/README.md §3).
   bool fenceable = false;
@@ -63,6 +66,7 @@ struct LaunchSpec {
 
 struct JobExit {
   JobId job;
+  uint32_t step = 0;       // LaunchSpec::step
   int exit_code = 0;       // when exited normally
   int term_signal = 0;     // when killed by a signal (0 otherwise)
   bool timed_out = false;  // the executor ended it for its time limit
@@ -84,6 +88,13 @@ class Executor {
   // Asks a running job to stop: SIGTERM to its group, SIGKILL after grace_ms.
   // Its end is still reported through the callback, with cancelled = true.
   virtual Status terminate(JobId job, int64_t grace_ms) = 0;
+  // The same for a step of the job (LaunchSpec::step; step 0 is terminate()). An executor
+  // that runs no steps has none running.
+  virtual Status terminate_step(JobId job, uint32_t step, int64_t grace_ms) {
+    if (step == 0) return terminate(job, grace_ms);
+    return Status::NotFound("job " + std::to_string(job.value) + " has no step " +
+                            std::to_string(step) + " running");
+  }
   // Jobs launched and not yet reported.
   virtual size_t running() const = 0;
 };

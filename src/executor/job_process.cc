@@ -249,11 +249,13 @@ bool is_dev_null(const struct stat& st) {
 }
 
 // Opens an output as the job's user, never following a final symlink and never blocking.
+// Always in append mode, truncated first unless `append`: the job's steps (`berth run` within
+// it) append to the same file while the script writes, and neither overwrites the other.
 // Returns the descriptor, -1 when open failed (errno set), -2 when it is not a regular file.
 int open_output(const char* path, bool append) {
   const int fd = off_stdio(::open(path,
-                                  O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW |
-                                      O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+                                  O_WRONLY | O_CREAT | O_APPEND | (append ? 0 : O_TRUNC) |
+                                      O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
                                   0600));
   if (fd < 0) return -1;
   struct stat st {};

@@ -2,6 +2,7 @@
 
 #include "executor/cgroup_files.h"
 #include "executor/job_process.h"
+#include "executor/proc_stat.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -97,8 +98,10 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
   if (!spec.job.valid()) return Status::Invalid("job id 0 is not a real job");
   {
     std::lock_guard lock(mu_);
-    if (jobs_.contains(spec.job)) {
-      return Status::Conflict("job " + std::to_string(spec.job.value) + " is already running");
+    if (jobs_.contains({spec.job.value, spec.step})) {
+      return Status::Conflict("job " + std::to_string(spec.job.value) +
+                              (spec.step > 0 ? " step " + std::to_string(spec.step) : "") +
+                              " is already running");
     }
   }
   if (spec.workdir.empty()) return Status::Invalid("workdir is empty");
@@ -159,8 +162,8 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
 
   {
     std::lock_guard lock(mu_);
-    Job& job = jobs_[spec.job];
-    job.id = spec.job;
+    Job& job = jobs_[{spec.job.value, spec.step}];
+    job.key = {spec.job.value, spec.step};
     job.pgid = pid;
     job.pidfd = pidfd;
     job.start = start;
@@ -185,11 +188,17 @@ Result<int> LocalExecutor::launch(const LaunchSpec& spec) {
 }
 
 Status LocalExecutor::terminate(JobId id, int64_t grace_ms) {
+  return terminate_step(id, 0, grace_ms);
+}
+
+Status LocalExecutor::terminate_step(JobId id, uint32_t step, int64_t grace_ms) {
   {
     std::lock_guard lock(mu_);
-    auto it = jobs_.find(id);
+    auto it = jobs_.find({id.value, step});
     if (it == jobs_.end())
-      return Status::NotFound("job " + std::to_string(id.value) + " is not running");
+      return Status::NotFound("job " + std::to_string(id.value) +
+                              (step > 0 ? " step " + std::to_string(step) : "") +
+                              " is not running");
     cancel_locked(it->second, grace_ms);
   }
   timer_cv_.notify_all();
@@ -210,7 +219,7 @@ Result<std::unique_ptr<JobCgroup>> LocalExecutor::make_box(const LaunchSpec& spe
   limits.cpu_millis = int64_t{spec.cpus} * 1000;
   limits.gpus = spec.gpus;
   Result<std::unique_ptr<JobCgroup>> box =
-      cgroups_->create(job_cgroup_name(spec.job.value, spec.attempt), limits);
+      cgroups_->create(job_cgroup_name(spec.job.value, spec.attempt, spec.step), limits);
   if (!box.ok())
     return Status::Internal("cannot create the job's cgroup: " + box.status().message());
   return box;
@@ -244,10 +253,10 @@ void LocalExecutor::cancel_locked(Job& job, int64_t grace_ms) {
 }
 
 void LocalExecutor::schedule(Job& job, NextSignal next, Clock::time_point at) {
-  if (job.next != NextSignal::kNone) deadlines_.erase({job.next_at, job.id.value});
+  if (job.next != NextSignal::kNone) deadlines_.erase({job.next_at, job.key});
   job.next = next;
   job.next_at = at;
-  if (next != NextSignal::kNone) deadlines_.insert({at, job.id.value});
+  if (next != NextSignal::kNone) deadlines_.insert({at, job.key});
 }
 
 void LocalExecutor::wake_reaper() {
@@ -263,12 +272,12 @@ void LocalExecutor::timer_loop() {
       timer_cv_.wait(lock);
       continue;
     }
-    auto [at, id_value] = *deadlines_.begin();
+    auto [at, key] = *deadlines_.begin();
     if (Clock::now() < at) {
       timer_cv_.wait_until(lock, at);
       continue;
     }
-    Job& job = jobs_.at(JobId(id_value));
+    Job& job = jobs_.at(key);
     // The leader has not been reaped (jobs_ still holds it), so the pgid is still this job's.
     if (job.next == NextSignal::kWarn) {
       ::kill(job.warn_leader_only ? job.pgid : -job.pgid, job.warn_signal);
@@ -287,7 +296,7 @@ void LocalExecutor::timer_loop() {
 
 void LocalExecutor::reaper_loop() {
   std::vector<pollfd> fds;
-  std::vector<JobId> ids;
+  std::vector<Key> ids;
   while (true) {
     fds.clear();
     ids.clear();
@@ -313,12 +322,12 @@ void LocalExecutor::reaper_loop() {
   }
 }
 
-void LocalExecutor::reap(JobId id) {
+void LocalExecutor::reap(Key key) {
   JobExit exit;
   std::unique_ptr<JobCgroup> box;
   {
     std::lock_guard lock(mu_);
-    auto it = jobs_.find(id);
+    auto it = jobs_.find(key);
     if (it == jobs_.end()) return;
     Job& job = it->second;
     siginfo_t info{};
@@ -326,7 +335,8 @@ void LocalExecutor::reap(JobId id) {
     if (rc == 0 && info.si_pid == 0) return;  // not exited after all
     // The leader is a zombie, so its pgid cannot have been reused: sweep what is left of the group.
     ::kill(-job.pgid, SIGKILL);
-    exit.job = id;
+    exit.job = JobId(key.first);
+    exit.step = key.second;
     if (rc == 0) {
       siginfo_t reaped{};
       while (::waitid(P_PIDFD, job.pidfd, &reaped, WEXITED) != 0 && errno == EINTR) {
@@ -358,17 +368,10 @@ void LocalExecutor::reap(JobId id) {
 
 namespace {
 
-// The process group of `pid`, from /proc/<pid>/stat, or -1.
+// The process group of `pid`, or -1.
 int proc_pgrp(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = text.rfind(')');  // the command name may itself contain ')' or spaces
-  if (paren == std::string::npos) return -1;
-  char state = 0;
-  int ppid = 0;
-  int pgrp = -1;
-  if (std::sscanf(text.c_str() + paren + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) return -1;
-  return pgrp;
+  const std::optional<ProcStat> st = read_proc_stat(pid);
+  return st ? st->pgrp : -1;
 }
 
 bool environ_has(int pid, const std::string& entry) {

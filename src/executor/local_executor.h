@@ -20,12 +20,12 @@
 //    time limit, or the end of a grace period) and sends the warning (to the group, or the
 //    leader alone), SIGTERM or SIGKILL to the whole group.
 //
-// Given Cgroups (cgroup.h), each launch gets its own cgroup (`<job>_<attempt>`) with the spec's
-// CPUs, memory and GPUs, which the child joins before it drops privileges; when the leader has
-// exited, the whole cgroup is swept too (so processes that left the group with setsid or
-// setpgid die), the OOM killer's work read into JobExit::oom, and the cgroup removed. A launch
-// whose cgroup cannot be made fails with the reason. Without Cgroups, processes that leave the
-// group escape the sweep.
+// Given Cgroups (cgroup.h), each launch gets its own cgroup (`<job>_<attempt>`, a step
+// `<job>_<attempt>_step<n>`) with the spec's CPUs, memory and GPUs, which the child joins before it
+// drops privileges; when the leader has exited, the whole cgroup is swept too (so processes that
+// left the group with setsid or setpgid die), the OOM killer's work read into JobExit::oom, and the
+// cgroup removed. A launch whose cgroup cannot be made fails with the reason. Without Cgroups,
+// processes that leave the group escape the sweep.
 //
 // Thread-safety: all methods may be called from any thread, including from the callback.
 // running() drops just before the callback for that job runs.
@@ -37,7 +37,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
-#include <unordered_map>
+#include <map>
 #include <utility>
 
 #include "executor/cgroup.h"
@@ -64,6 +64,7 @@ class LocalExecutor final : public Executor {
   Result<int> launch(const LaunchSpec& spec) override;
   // kNotFound if the job is not running (or its end is already being reported).
   Status terminate(JobId job, int64_t grace_ms) override;
+  Status terminate_step(JobId job, uint32_t step, int64_t grace_ms) override;
   size_t running() const override;
   // How jobs are boxed: "cgroup1", "cgroup2" or "none".
   std::string isolation() const;
@@ -77,8 +78,11 @@ class LocalExecutor final : public Executor {
   using Clock = std::chrono::steady_clock;
   enum class NextSignal { kNone, kWarn, kTerm, kKill };
 
+  // A launch: the job's own (step 0) or one of its steps (LaunchSpec::step).
+  using Key = std::pair<uint64_t, uint32_t>;  // (job id, step)
+
   struct Job {
-    JobId id;
+    Key key;
     int pgid = 0;
     int pidfd = -1;
     Clock::time_point start;
@@ -96,7 +100,7 @@ class LocalExecutor final : public Executor {
   void reaper_loop();
   void timer_loop();
   // Reports the job if its leader has exited. Called on the reaper thread only.
-  void reap(JobId id);
+  void reap(Key key);
   // Replaces the job's pending signal. Requires mu_.
   void schedule(Job& job, NextSignal next, Clock::time_point at);
   // SIGTERM now, SIGKILL at now + grace unless one is due sooner. Requires mu_.
@@ -116,8 +120,8 @@ class LocalExecutor final : public Executor {
   std::condition_variable timer_cv_;
   std::condition_variable idle_cv_;  // signalled after each report, for kill_all()
   bool stop_ = false;
-  std::unordered_map<JobId, Job> jobs_;
-  std::set<std::pair<Clock::time_point, uint64_t>> deadlines_;  // (next_at, job id)
+  std::map<Key, Job> jobs_;
+  std::set<std::pair<Clock::time_point, Key>> deadlines_;  // (next_at, launch)
   size_t reporting_ = 0;  // jobs removed from jobs_ whose callback has not returned yet
 
   std::thread reaper_;

@@ -191,7 +191,7 @@ Status CoreLoop::run_batch() {
     return broken_;
   }
   const int64_t now = clock_.now_ms();
-  CoreContext ctx{*engine_, now, {}, {}};
+  CoreContext ctx{*engine_, now, {}, {}, &settings_.launch};
   apply_exits(exits, now);
   for (CoreTask& t : batch) t.run(ctx);
   engine_->expire(now);

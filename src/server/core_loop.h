@@ -58,6 +58,7 @@ struct CoreContext {
   int64_t now_ms;
   std::vector<JobId> terminate;  // running jobs to stop once the batch is committed
   std::vector<JobId> relaunch;   // running jobs to launch again (an agent that never got them)
+  const LaunchSettings* launch = nullptr;  // how a running job is launched (its steps too)
 };
 
 // A request's work on the core thread. `run` applies it within a batch (and keeps what it

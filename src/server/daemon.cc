@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -153,6 +154,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(auto store, store::OpenStateStore(state_dir));
   for (const char* f : {"berth.db", "berth.db-wal", "berth.db-shm", "admin.token", "berthd.port"})
     chmod((state_dir + "/" + f).c_str(), 0600);  // a state dir from an older berth
+  if (::geteuid() != 0)  // said once, at start: a laptop's berthd runs everything as its user
+    if (const passwd* pw = ::getpwuid(::geteuid()))
+      log_info(std::string("berthd is not root: every job runs as ") + pw->pw_name +
+               ", without cgroups, whoever submits it");
   DaemonSeams seams;
   seams.store = std::move(store);
   seams.clock = std::make_unique<RealClock>();

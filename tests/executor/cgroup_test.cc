@@ -270,6 +270,7 @@ TEST_F(CgroupTest, ACgroupMadeByAnotherProcessIsOpenedByNameAndListed) {
   for (auto make : {make_cgroup_v1, make_cgroup_v2}) {
     auto maker = make(settings());
     ASSERT_TRUE(maker->create(job_cgroup_name(7, 2), {}).ok());
+    EXPECT_EQ(job_cgroup_name(7, 2, 3), "7_2_step3");
     ASSERT_TRUE(maker->create("8_0", {}).ok());
     auto other = make(settings());  // as a watchdog or the next agent sees the same base
     EXPECT_EQ(other->names(), (std::vector<std::string>{"7_2", "8_0"})) << other->kind();

@@ -224,6 +224,39 @@ TEST_F(LocalExecutorTest, TerminateUnknownJobIsNotFound) {
   EXPECT_EQ(executor_->terminate(JobId(5), 0).code(), Code::kNotFound);
 }
 
+// A step runs beside its job (LaunchSpec::step): both are known by (job, step), stopped and
+// reported apart, and a step appending to the job's output never overwrites the script's lines.
+TEST_F(LocalExecutorTest, AStepRunsBesideItsJobAndStopsAlone) {
+  LaunchSpec job = spec(1, script("job",
+                                  "#!/bin/sh\necho before\n: > job-ready\n"
+                                  "while [ ! -e step-done ]; do sleep 0.05; done\n"
+                                  "echo after\n"));
+  ASSERT_TRUE(executor_->launch(job).ok());
+  ASSERT_TRUE(eventually([&] { return fs::exists(dir_ / "job-ready"); }));
+  LaunchSpec step = spec(1, script("step", "#!/bin/sh\necho from-step\nsleep 60\n"));
+  step.step = 1;
+  step.stdout_path = job.stdout_path;
+  step.append_output = true;
+  ASSERT_TRUE(executor_->launch(step).ok());
+  EXPECT_EQ(executor_->launch(step).status().code(), Code::kConflict);  // one step 1 at a time
+  EXPECT_EQ(executor_->running(), 2u);
+  ASSERT_TRUE(eventually(
+      [&] { return read_file(job.stdout_path).find("from-step") != std::string::npos; }));
+  ASSERT_TRUE(executor_->terminate_step(JobId(1), 1, 0).ok());
+  ASSERT_TRUE(reports_.wait_for_count(1));
+  const JobExit step_exit = reports_.all().front();
+  EXPECT_EQ(step_exit.job, JobId(1));
+  EXPECT_EQ(step_exit.step, 1u);
+  EXPECT_TRUE(step_exit.cancelled);
+  EXPECT_EQ(executor_->running(), 1u);  // the job runs on
+  std::ofstream(dir_ / "step-done") << "";
+  ASSERT_TRUE(reports_.wait_for_count(2));
+  EXPECT_EQ(reports_.all().back().step, 0u);
+  EXPECT_EQ(reports_.all().back().exit_code, 0);
+  EXPECT_EQ(read_file(job.stdout_path), "before\nfrom-step\nafter\n");
+  EXPECT_EQ(executor_->terminate_step(JobId(1), 1, 0).code(), Code::kNotFound);
+}
+
 TEST_F(LocalExecutorTest, BackgroundedGrandchildDoesNotOutliveLeader) {
   LaunchSpec s = spec(
       1, script("s", "#!/bin/sh\nsleep 300 >/dev/null 2>&1 &\necho $! > grandchild.pid\nexit 0\n"));

@@ -186,6 +186,14 @@ default = true
     for (const std::string& n : nodes)
       ASSERT_TRUE(eventually([&] { return heard(n); })) << node(n).dump() << agent(n).log();
   }
+  // n1 and n2, each saying where its ranks are reached (127.0.1.1, 127.0.1.2) as on a real
+  // network, up.
+  void start_addressed_agents() {
+    agent("n1").start({"--address", "127.0.1.1"});
+    agent("n2").start({"--address", "127.0.1.2"});
+    for (const char* n : {"n1", "n2"})
+      ASSERT_TRUE(eventually([&] { return heard(n); })) << node(n).dump() << agent(n).log();
+  }
   // `berth submit --parsable -A pa -G 1 ARGS`: the job's id (0 when refused).
   uint64_t submit_pa(const std::string& args) {
     const CliResult r = cli("submit --parsable -A pa -G 1 " + args);

@@ -11,20 +11,12 @@ class AgentGangsTest : public AgentsTest {
   void SetUp() override {
     AgentsTest::SetUp();
     make_two_funded_orgs();
-    // Each node says where its ranks are reached, as on a real network.
-    agent("n1").start({"--address", "127.0.1.1"});
-    agent("n2").start({"--address", "127.0.1.2"});
-    for (const char* n : {"n1", "n2"})
-      ASSERT_TRUE(eventually([&] { return heard(n); })) << node(n).dump() << agent(n).log();
+    start_addressed_agents();
     std::ofstream(work + "/ranks.sh")
         << "echo rank=$NODE_RANK nodeid=$SLURM_NODEID nodes=$SLURM_NNODES "
            "list=$SLURM_JOB_NODELIST master=$MASTER_ADDR port=$MASTER_PORT "
            "world=$WORLD_SIZE local=$LOCAL_WORLD_SIZE gpus=$CUDA_VISIBLE_DEVICES "
            "agent=$(tr '\\0' ' ' < /proc/$PPID/cmdline | cut -d' ' -f1-3)\n";
-  }
-  bool ended(uint64_t id) {
-    const std::string s = state(id);
-    return s != "PENDING" && s != "RUNNING";
   }
   // The lines of `text` that contain `part`.
   static std::vector<std::string> lines_with(const std::string& text, const std::string& part) {

@@ -11,13 +11,6 @@ class AgentJobsTest : public AgentsTest {
     AgentsTest::SetUp();
     make_two_funded_orgs();
   }
-  std::string output(uint64_t id) {
-    return read_file(work + "/berth-" + std::to_string(id) + ".out");
-  }
-  bool ended(uint64_t id) {
-    const std::string s = state(id);
-    return s != "PENDING" && s != "RUNNING";
-  }
 };
 
 TEST_F(AgentJobsTest, AJobRunsUnderTheAgentOfItsNode) {

@@ -340,6 +340,14 @@ class DaemonTest : public ::testing::Test {
   }
   json job(uint64_t id) { return daemon->api("GET", "/v1/jobs/" + std::to_string(id)).second; }
   std::string state(uint64_t id) { return job(id).value("state", "?"); }
+  bool ended(uint64_t id) {
+    const std::string s = state(id);
+    return s != "PENDING" && s != "RUNNING";
+  }
+  // The job's output file, where berth puts it by default (berth-<id>.out in `work`).
+  std::string output(uint64_t id) {
+    return read_file(work + "/berth-" + std::to_string(id) + ".out");
+  }
   // Two organisations, a (a university) and b (a start-up), with projects pa and pb.
   void make_two_orgs() {
     must_succeed(*daemon, "POST", "/v1/orgs", R"({"name":"a","kind":"university"})");

@@ -51,10 +51,6 @@ class LocalAgentsTest : public DaemonTest {
     EXPECT_EQ(r.exit_code, 0) << r.out;
     return std::strtoull(r.out.c_str(), nullptr, 10);
   }
-  bool ended(uint64_t id) {
-    const std::string s = state(id);
-    return s != "PENDING" && s != "RUNNING";
-  }
   std::string agent_log() { return read_file(daemon->state_dir() + "/agents/local/agent.log"); }
 };
 

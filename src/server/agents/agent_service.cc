@@ -89,6 +89,8 @@ void reconcile_inventory(CoreContext& c, const core::Node& n,
   std::set<uint64_t> held_current;
   for (const pb::Held& h : held) {
     const core::Job* j = c.engine.job(JobId(h.id().job()));
+    // A step's waiter was answered when its stream broke: what runs of it is stopped.
+    if (j != nullptr && h.id().step() > 0) executor.saw_step(j->id, h.id().step());
     if (j != nullptr && is_current(*j, n, h.id())) {
       held_current.insert(j->id.value);
       track(c.engine, *j, executor);
@@ -101,6 +103,24 @@ void reconcile_inventory(CoreContext& c, const core::Node& n,
     if (!j->runs_on(n.id) || held_current.count(id.value)) continue;
     c.relaunch.push_back(id);
   }
+}
+
+// A step's command as an agent sent it: bounded like every text berthd takes.
+Status check_step_command(const google::protobuf::RepeatedPtrField<std::string>& argv,
+                          const std::string& workdir) {
+  constexpr int kMaxArgs = 4096;
+  constexpr size_t kMaxBytes = 256 * 1024;
+  if (argv.empty()) return Status::Invalid("the step has no command");
+  if (argv.size() > kMaxArgs)
+    return Status::Invalid("the step has more than " + std::to_string(kMaxArgs) + " arguments");
+  size_t bytes = workdir.size();
+  for (const std::string& a : argv) bytes += a.size();
+  if (bytes > kMaxBytes)
+    return Status::Invalid("the step's command is longer than " + std::to_string(kMaxBytes) +
+                           " bytes");
+  if (!workdir.empty() && workdir.front() != '/')
+    return Status::Invalid("the step's working directory is not absolute");
+  return Status::Ok();
 }
 
 // The common name of the peer's verified certificate; "" without one.
@@ -194,7 +214,12 @@ class AgentStream final : public Reactor {
     } else if (in_.has_heartbeat()) {
       on_heartbeat(in_.heartbeat().seq());
     } else if (in_.has_ended()) {
-      on_ended(in_.ended());
+      if (in_.ended().id().step() > 0)
+        on_step_ended(in_.ended());
+      else
+        on_ended(in_.ended());
+    } else if (in_.has_step_request()) {
+      on_step_request(in_.step_request());
     }  // JobStarted needs nothing: the job was RUNNING from the batch that started it
     if (!state_->closing()) StartRead(&in_);
   }
@@ -317,6 +342,70 @@ class AgentStream final : public Reactor {
       }
       executor->settled(node, seq, verdict->hold, job);
       if (*applied) executor->finish(job);
+    };
+    if (!service_.core_->submit(std::move(task))) unavailable(shutting_down());
+  }
+
+  // `berth run` within a job, asked for by the agent of one of its nodes (its check of the
+  // caller done): the step goes to every node of the job; the answer comes when it is over.
+  void on_step_request(const pb::StepRequest& r) {
+    if (node_.empty())
+      return refuse(pb::Refused::NOT_REGISTERED, "a step before the registration", 0);
+    auto refused = std::make_shared<std::string>();
+    CoreTask task;
+    task.run = [r, refused, executor = service_.executor_, node = node_](CoreContext& c) {
+      *refused = start_step(c, r, executor, node);
+    };
+    task.done = [state = state_, refused, request = r.request()](const Status& st) {
+      if (st.ok() && refused->empty()) return;
+      pb::ToAgent m;
+      m.mutable_step_done()->set_request(request);
+      m.mutable_step_done()->set_launch_failed(true);
+      m.mutable_step_done()->set_reason(st.ok() ? *refused : st.message());
+      state->send(std::move(m), false);
+    };
+    if (!service_.core_->submit(std::move(task))) unavailable(shutting_down());
+  }
+
+  // Why the step cannot start, "" once it was sent.
+  static std::string start_step(CoreContext& c, const pb::StepRequest& r, RemoteExecutor* executor,
+                                const std::string& node) {
+    const std::string job = "job " + std::to_string(r.id().job());
+    if (executor == nullptr || c.launch == nullptr) return "berthd runs no jobs on agents";
+    if (const Status st = check_step_command(r.argv(), r.workdir()); !st.ok()) return st.message();
+    const core::Job* j = c.engine.job(JobId(r.id().job()));
+    const core::Node* n = c.engine.cluster().node_by_name(node);
+    if (j == nullptr || n == nullptr || !is_current(*j, *n, r.id()))
+      return job + " does not run on " + node + " now";
+    Result<executor::LaunchSpec> spec = launch_spec(c.engine, *j, *c.launch);
+    if (!spec.ok()) return spec.status().message();
+    track(c.engine, *j, *executor);
+    const std::vector<std::string> argv(r.argv().begin(), r.argv().end());
+    Result<uint32_t> step = executor->start_step(*spec, node, r.request(), argv, r.workdir());
+    if (!step.ok()) return step.status().message();
+    log_info(job + ": step " + std::to_string(*step) + " from " + node);
+    return "";
+  }
+
+  // A rank's end of a step: applied when its job still runs in that attempt on this node.
+  // Nothing of a step is kept on disk, but the end is acknowledged after the batch commits
+  // like any other, so the node's cumulative ack never passes an end not yet committed.
+  void on_step_ended(const pb::JobEnded& e) {
+    if (node_.empty())
+      return refuse(pb::Refused::NOT_REGISTERED, "a step's end before the registration", 0);
+    auto applies = std::make_shared<bool>(false);
+    CoreTask task;
+    task.run = [e, applies, node = node_](CoreContext& c) {
+      const core::Job* j = c.engine.job(JobId(e.id().job()));
+      const core::Node* n = c.engine.cluster().node_by_name(node);
+      pb::LaunchId job_launch = e.id();
+      job_launch.set_step(0);
+      *applies = j != nullptr && n != nullptr && is_current(*j, *n, job_launch);
+    };
+    task.done = [applies, executor = service_.executor_, e, node = node_](const Status& st) {
+      if (!st.ok() || executor == nullptr) return;  // not recorded: the agent resends it
+      if (*applies) executor->step_ended(e);
+      executor->settled(node, e.end_seq(), false, JobId(e.id().job()));
     };
     if (!service_.core_->submit(std::move(task))) unavailable(shutting_down());
   }

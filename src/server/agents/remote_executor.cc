@@ -95,13 +95,14 @@ Result<int> RemoteExecutor::launch(const executor::LaunchSpec& spec) {
 
 void RemoteExecutor::signal_ranks(JobId job,
                                   const std::vector<std::pair<std::string, uint32_t>>& ranks,
-                                  uint32_t attempt, int64_t grace_ms) {
+                                  uint32_t attempt, int64_t grace_ms, uint32_t step) {
   for (const auto& [node, rank] : ranks) {
     pb::ToAgent m;
     pb::Signal* s = m.mutable_signal();
     s->mutable_id()->set_job(job.value);
     s->mutable_id()->set_attempt(attempt);
     s->mutable_id()->set_rank(rank);
+    s->mutable_id()->set_step(step);
     s->set_epoch(epoch_);
     s->set_signal(SIGTERM);  // then SIGKILL after grace_ms
     s->set_grace_ms(grace_ms);
@@ -165,6 +166,7 @@ void RemoteExecutor::settled(const std::string& node, uint64_t seq, bool hold, J
 void RemoteExecutor::finish(JobId job) {
   std::vector<std::pair<std::string, uint64_t>> acks;
   std::vector<std::pair<std::string, uint32_t>> live;
+  std::vector<std::pair<std::string, pb::StepDone>> steps;
   uint32_t attempt = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -172,9 +174,78 @@ void RemoteExecutor::finish(JobId job) {
     live = book_.live_ranks(job.value);
     attempt = book_.attempt(job.value);
     book_.forget(job.value);
+    steps = steps_.close_job(job.value, "job " + std::to_string(job.value) + " ended");
   }
-  signal_ranks(job, live, attempt, grace_ms_);
+  signal_ranks(job, live, attempt, grace_ms_);  // the agents stop the job's steps with it
   for (const auto& [node, ack] : acks) send_ack(node, ack);
+  for (auto& [node, done] : steps) answer_step(node, std::move(done));
+}
+
+Result<uint32_t> RemoteExecutor::start_step(const executor::LaunchSpec& job,
+                                            const std::string& requester, uint64_t request,
+                                            const std::vector<std::string>& argv,
+                                            const std::string& workdir) {
+  std::vector<std::string> nodes{job.node};
+  for (const executor::LaunchSpec::Rank& r : job.more_ranks) nodes.push_back(r.node);
+  uint32_t step = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!book_.knows(job.job.value))
+      return Status::NotFound("job " + std::to_string(job.job.value) + " was not sent to agents");
+    step = steps_.open(job.job.value, nodes, requester, request);
+  }
+  pb::Launch l;
+  l.mutable_id()->set_job(job.job.value);
+  l.mutable_id()->set_attempt(job.attempt);
+  l.mutable_id()->set_step(step);
+  l.set_epoch(epoch_);
+  l.set_fenceable(job.fenceable);
+  pb::JobSpec* j = l.mutable_spec();
+  j->set_script("#!/bin/sh\nexec \"$@\"\n");
+  for (const std::string& a : argv) j->add_args(a);
+  j->set_workdir(workdir.empty() ? job.workdir : workdir);
+  j->set_stdout_path(job.stdout_path);
+  j->set_stderr_path(job.stderr_path);
+  j->set_append_output(true);  // beside the job's script and the other ranks
+  for (uint32_t rank = 0; rank < nodes.size(); ++rank) {
+    pb::ToAgent m;
+    *m.mutable_launch() = l;
+    m.mutable_launch()->mutable_id()->set_rank(rank);
+    if (!agents_.send_to(nodes[rank], std::move(m))) {
+      // All or none: the ranks sent are stopped by the end this makes.
+      pb::JobEnded lost;
+      *lost.mutable_id() = l.id();
+      lost.mutable_id()->set_rank(rank);
+      lost.set_launch_failed(true);
+      lost.set_reason("node " + nodes[rank] + "'s agent is not connected");
+      step_ended(lost);
+      break;
+    }
+  }
+  return step;
+}
+
+void RemoteExecutor::step_ended(const pb::JobEnded& end) {
+  StepBook::Verdict v;
+  uint32_t attempt = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    v = steps_.on_end(end);
+    attempt = book_.attempt(end.id().job());
+  }
+  signal_ranks(JobId(end.id().job()), v.stop, attempt, grace_ms_, end.id().step());
+  if (v.done) answer_step(v.done->first, std::move(v.done->second));
+}
+
+void RemoteExecutor::saw_step(JobId job, uint32_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  steps_.saw(job.value, step);
+}
+
+void RemoteExecutor::answer_step(const std::string& node, pb::StepDone done) {
+  pb::ToAgent m;
+  *m.mutable_step_done() = std::move(done);
+  (void)agents_.send_to(node, std::move(m));  // without a stream, the agent failed its caller
 }
 
 std::vector<JobId> RemoteExecutor::holding() const {

@@ -21,6 +21,7 @@
 #include "executor/executor.h"
 #include "proto/agent.pb.h"
 #include "server/agents/gang_book.h"
+#include "server/agents/step_book.h"
 
 namespace berth::server {
 
@@ -57,9 +58,21 @@ class RemoteExecutor final : public executor::Executor {
   // A node's agent registered: it sends each end it holds again.
   void node_registered(const std::string& node);
 
+  // Steps (`berth run` within a job; StepBook): `argv` in `workdir` on every node of the job,
+  // whose launch is `job` (launch_spec: its outputs and attempt), for `requester`'s request.
+  // NotFound when the job was not sent to agents.
+  Result<uint32_t> start_step(const executor::LaunchSpec& job, const std::string& requester,
+                              uint64_t request, const std::vector<std::string>& argv,
+                              const std::string& workdir);
+  // A step's rank ended: the requester is answered once the step is over.
+  void step_ended(const ::berth::agent::v1::JobEnded& end);
+  // An agent holds step `step` of the job (its registration).
+  void saw_step(JobId job, uint32_t step);
+
  private:
   void signal_ranks(JobId job, const std::vector<std::pair<std::string, uint32_t>>& ranks,
-                    uint32_t attempt, int64_t grace_ms);
+                    uint32_t attempt, int64_t grace_ms, uint32_t step = 0);
+  void answer_step(const std::string& node, ::berth::agent::v1::StepDone done);
   void send_ack(const std::string& node, uint64_t ack);
 
   AgentService& agents_;
@@ -67,6 +80,7 @@ class RemoteExecutor final : public executor::Executor {
   const int64_t grace_ms_;
   mutable std::mutex mu_;
   GangBook book_;
+  StepBook steps_;
 };
 
 }  // namespace berth::server
