@@ -238,6 +238,7 @@ bool JobRunner::on_launch(const pb::Launch& launch) {
   }
   (void)save(key);  // logged; the end will be written and sent whatever happens here
   send_(started_message(*book_.find(key)));
+  if (launch.fenceable()) fenceable_changed();
   return true;
 }
 
@@ -301,6 +302,20 @@ size_t JobRunner::fence() {
   return stopped;
 }
 
+void JobRunner::on_fenceable_change(FenceableChanged f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fenceable_changed_ = std::move(f);
+}
+
+void JobRunner::fenceable_changed() {
+  if (!fenceable_changed_) return;
+  std::vector<FenceRecorder::Running> running;
+  for (const LaunchKey& k : book_.fenced())
+    if (const LaunchRecord* r = book_.find(k); r->running)
+      running.push_back({k, r->pgid, grace_[{k.job, k.step}]});
+  fenceable_changed_(running);
+}
+
 size_t JobRunner::running() const { return executor_->running(); }
 
 void JobRunner::exited(const executor::JobExit& x) {
@@ -311,7 +326,8 @@ void JobRunner::exited(const executor::JobExit& x) {
   const LaunchKey key = it->second;
   running_.erase(it);
   grace_.erase(exec);
-  const bool fenced = fencing_.erase(exec) > 0;
+  const bool fenced_by_watchdog = take_fence_mark(state_dir_, key);
+  const bool fenced = fencing_.erase(exec) > 0 || fenced_by_watchdog;
   if (key.step == 0) {  // the job ended here: so do its steps
     job_launches_.erase(key.job);
     stop_steps(key.job);
@@ -329,6 +345,7 @@ void JobRunner::exited(const executor::JobExit& x) {
     e.reason = "fenced: berthd was silent past the lease";
   }
   end(key, e);
+  if (book_.find(key)->fenceable) fenceable_changed();
 }
 
 void JobRunner::end(const LaunchKey& key, const EndReport& report) {

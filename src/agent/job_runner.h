@@ -28,9 +28,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "agent/agent_state.h"
 #include "agent/agent_store.h"
+#include "agent/fence_file.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "executor/executor.h"
@@ -74,6 +76,12 @@ class JobRunner {
   // Denied or NotFound, saying why.
   Result<::berth::agent::v1::LaunchId> step_caller(uint64_t job, int pid, unsigned uid) const;
 
+  // For the watchdog (watchdog.h): `f` gets every running fenceable launch each time one starts
+  // or ends (called with the runner's lock held). Set before the link runs. A launch the
+  // watchdog signalled (its fence mark, fence_file.h) ends lost, "fenced", as fence() makes it.
+  using FenceableChanged = std::function<void(const std::vector<FenceRecorder::Running>&)>;
+  void on_fenceable_change(FenceableChanged f);
+
  private:
   JobRunner(std::string state_dir, const Clock& clock, std::unique_ptr<AgentStore> store,
             Send send);
@@ -94,6 +102,8 @@ class JobRunner {
   const Clock& clock_;
   const std::unique_ptr<AgentStore> store_;
   const Send send_;
+  void fenceable_changed();  // lock held
+  FenceableChanged fenceable_changed_;
   mutable std::mutex mu_;
   AgentState book_;
   // The executor knows launches by (job, step): a node runs one rank of a job.

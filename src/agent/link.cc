@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include "agent/node_gpus.h"
@@ -135,9 +136,18 @@ void Link::renew_lease(Outbox& box, uint64_t seq) {
     if (it != box.sent_ms.end()) sent = it->second;
     box.sent_ms.erase(box.sent_ms.begin(), box.sent_ms.upper_bound(seq));
   }
-  if (sent < 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  lease_.renewed(sent);
+  if (sent >= 0) lease_renewed(sent, std::nullopt);
+}
+
+void Link::lease_renewed(int64_t sent_ms, std::optional<int64_t> fence_ms) {
+  int64_t until = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fence_ms) lease_.set_fence_ms(*fence_ms);
+    lease_.renewed(sent_ms);
+    until = lease_.until_ms();
+  }
+  if (until > 0 && on_lease_renewed_) on_lease_renewed_(until);
 }
 
 bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {
@@ -249,6 +259,7 @@ Link::Ended Link::session(const std::string& server) {
   pb::ToAgent in;
   pb::FromAgent hello = registration(config_, facts_);
   if (runner_) runner_->fill_register(hello.mutable_register_());
+  const int64_t hello_sent_ms = mono_ms();
   if (!stream->Write(hello) || !stream->Read(&in)) {
     const grpc::Status st = stream->Finish();
     // A berthd that requires TLS closes a plaintext connection before a word is said.
@@ -274,8 +285,9 @@ Link::Ended Link::session(const std::string& server) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     registering_ = false;
-    lease_.set_fence_ms(in.registered().fence_ms());
   }
+  // berthd heard the registration: the lease runs from when it was sent, as from a heartbeat's.
+  lease_renewed(hello_sent_ms, in.registered().fence_ms());
   const int64_t beat_ms =
       std::clamp<int64_t>(in.registered().heartbeat_ms(), kMinHeartbeatMs, kMaxHeartbeatMs);
   spdlog::info("registered node {} with berthd at {} (heartbeat every {} ms)", config_.node, server,

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <deque>
@@ -75,6 +76,11 @@ class Link {
   void set_steps(StepServer* steps) { steps_ = steps; }
   // Before run(): called (on the link's reader thread) when berthd sends ExitWhenIdle.
   void on_exit_when_idle(std::function<void()> f) { on_exit_when_idle_ = std::move(f); }
+  // Before run(): called (on the reader thread) with the lease's new end each time berthd's
+  // ack renews it (steady_clock ms, as the watchdog's fence file has it).
+  void on_lease_renewed(std::function<void(int64_t until_ms)> f) {
+    on_lease_renewed_ = std::move(f);
+  }
 
  private:
   // The outcome of one stream: how long to wait before dialling again (0: the backoff's).
@@ -96,6 +102,9 @@ class Link {
   };
   // berthd acknowledged heartbeat `seq`: the lease runs from when it was sent.
   void renew_lease(Outbox& box, uint64_t seq);
+  // A message sent at sent_ms was heard: the lease (with a new fence_ms, from a registration)
+  // runs from then.
+  void lease_renewed(int64_t sent_ms, std::optional<int64_t> fence_ms);
   // Waits `ms` or until stop(); false once stopping.
   bool wait_ms(int64_t ms);
   void watch();
@@ -106,6 +115,7 @@ class Link {
   JobRunner* const runner_;
   StepServer* steps_ = nullptr;
   std::function<void()> on_exit_when_idle_;
+  std::function<void(int64_t)> on_lease_renewed_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Backoff backoff_;
 

@@ -63,6 +63,8 @@ class Lease {
     until_ms_ = std::max(until_ms_, sent_ms + fence_ms_);
     held_ = true;
   }
+  // When the lease runs out (0: never renewed, or no lease).
+  int64_t until_ms() const { return until_ms_; }
   // True once when the lease held is past at now_ms (the caller fences); false otherwise.
   bool take_lapse(int64_t now_ms) {
     if (!held_ || now_ms <= until_ms_) return false;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -16,8 +17,36 @@
 #include "agent/link.h"
 #include "agent/step_server.h"
 #include "agent/state_lock.h"
+#include "agent/watchdog.h"
+#include "common/spawn.h"
+#include "executor/cgroup_leftovers.h"
 #include "executor/local_executor.h"
 #include "common/signals.h"
+
+namespace {
+
+// The cgroups of earlier agents of this node (killed, they left them behind, with whatever
+// escaped the process groups the runner killed): emptied and removed.
+void empty_old_cgroups(const std::string& node, const std::string& own_base) {
+  auto own = berth::executor::detect_cgroups(own_base);
+  if (!own.ok()) return;
+  const std::string parent = std::filesystem::path((*own)->base_dir()).parent_path().string();
+  const std::string program = berth::this_program();
+  const auto an_agent_runs = [&program](int pid) {
+    std::error_code ec;
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec) == program;
+  };
+  for (const std::string& name :
+       berth::executor::find_leftover_agent_bases(parent, node, ::getpid(), an_agent_runs)) {
+    auto old =
+        berth::executor::detect_cgroups(std::filesystem::path(own_base).parent_path() / name);
+    if (!old.ok()) continue;
+    const int emptied = berth::executor::empty_cgroups(**old);
+    spdlog::info("emptied {} cgroup(s) of an earlier agent ({})", emptied, name);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"berth-agent: runs berth's jobs on this node for berthd"};
@@ -39,8 +68,19 @@ int main(int argc, char** argv) {
   app.add_option("--ca", ca_file, "the CA's certificate (PEM) that signed berthd's");
   app.add_option("--cert", cert_file, "this node's certificate (PEM; berth admin node-cert)");
   app.add_option("--key", key_file, "this node's private key (PEM)");
+  std::vector<uint64_t> watchdog_of;
+  app.add_option("--watchdog", watchdog_of,
+                 "(started by the agent) be the watchdog of the agent PID START_TICKS")
+      ->expected(2);
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l berth-agent: %v", spdlog::pattern_time_type::utc);
+  if (!watchdog_of.empty() && state_dir.empty()) {
+    spdlog::error("--watchdog needs --state-dir");
+    return 2;
+  }
+  if (!watchdog_of.empty())
+    return berth::agent::run_watchdog(
+        state_dir, {static_cast<int>(watchdog_of[0]), static_cast<uint64_t>(watchdog_of[1])});
 
   auto config = config_path.empty()
                     ? berth::Result<berth::agent::AgentConfig>(berth::agent::AgentConfig{})
@@ -84,7 +124,7 @@ int main(int argc, char** argv) {
   std::atomic<berth::agent::Link*> link_for_runner{nullptr};
   // Each job in its own cgroup when the agent is root (src/executor/cgroup.h), under a folder
   // of this agent's own, so that several agents can share a machine (the tests').
-  const std::string cgroup_base = "berth/agent-" + config->node + "-" + std::to_string(::getpid());
+  const std::string cgroup_base = berth::executor::agent_cgroup_base(config->node, ::getpid());
   berth::agent::NodeFacts facts = berth::agent::discover_node(*config);
   if (auto cgroups = berth::executor::detect_cgroups(cgroup_base); cgroups.ok()) {
     facts.isolation = (*cgroups)->kind();
@@ -107,8 +147,24 @@ int main(int argc, char** argv) {
     spdlog::error("{}", runner.status().message());
     return 1;
   }
+  empty_old_cgroups(config->node, cgroup_base);
+  // The watchdog fences this agent's launches if it is stopped or killed (watchdog.h).
+  berth::agent::clear_fence_marks(config->state_dir);
+  const berth::agent::ProcessId self = berth::agent::this_process();
+  berth::agent::FenceRecorder fence_file(config->state_dir, self,
+                                         facts.isolation.rfind("none", 0) == 0 ? "" : cgroup_base);
+  if (const berth::Status st = fence_file.start(); !st.ok()) return 1;
+  if (const berth::Status st =
+          berth::agent::start_watchdog(berth::this_program(), config->state_dir, self);
+      !st.ok())
+    spdlog::error("no watchdog: {}", st.message());
+  (*runner)->on_fenceable_change(
+      [&fence_file](const std::vector<berth::agent::FenceRecorder::Running>& running) {
+        fence_file.launches_changed(running);
+      });
   berth::agent::Link link(*config, facts, runner->get(), *credentials);
   link_for_runner.store(&link);
+  link.on_lease_renewed([&fence_file](int64_t until_ms) { fence_file.lease_renewed(until_ms); });
   // Where `berth run` within a job asks for a step (src/agent/step_server.h): one address per
   // agent process, given to every launch.
   auto steps = berth::agent::StepServer::Open(
@@ -141,5 +197,6 @@ int main(int argc, char** argv) {
   idle_exit.cancel();
   idle_thread.join();
   link_for_runner.store(nullptr);
+  (*runner)->on_fenceable_change(nullptr);  // the runner's threads outlive fence_file
   return 0;
 }

@@ -52,6 +52,11 @@ std::string own_cgroup_path(const std::string& text, const std::string& controll
   return "";
 }
 
+std::string job_cgroup_name(uint64_t job, uint32_t attempt, uint32_t step) {
+  return std::to_string(job) + "_" + std::to_string(attempt) +
+         (step > 0 ? "_step" + std::to_string(step) : "");
+}
+
 namespace {
 
 bool has_controllers(const std::string& list, std::initializer_list<const char*> wanted) {

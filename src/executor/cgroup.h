@@ -2,11 +2,11 @@
 // kills every process it left (those that left its process group too), and whether the OOM
 // killer killed in it.
 //
-// One cgroup per launch, named `<job>_<attempt>`, under a base folder the daemon owns
-// (CgroupSettings::base: berthd's and each agent's differ, so several can share a machine). Two
-// implementations: cgroup v1 (one tree per controller: memory, cpu, devices, freezer) and
-// cgroup v2 (one unified tree). Both only make folders and read and write the kernel's control
-// files under CgroupSettings::root, so tests run them on a temporary directory.
+// One cgroup per launch, named `<job>_<attempt>` (`_step<n>` for a step), under a base folder
+// the daemon owns (CgroupSettings::base: berthd's and each agent's differ, so several can share
+// a machine). Two implementations: cgroup v1 (one tree per controller: memory, cpu, devices,
+// freezer) and cgroup v2 (one unified tree). Both only make folders and read and write the
+// kernel's control files under CgroupSettings::root, so tests run them on a temporary directory.
 //
 // The job's process joins its cgroup itself, before it drops privileges and execs: the
 // executor opens JobCgroup::procs_files() and the child writes "0" (itself) to each
@@ -77,7 +77,18 @@ class Cgroups {
   virtual std::string kind() const = 0;
   // Removes the base folder if no job's cgroup is left in it (a daemon stopping).
   virtual void remove_base() = 0;
+  // The cgroup `name` in the base as it stands, whoever made it (a watchdog fencing its
+  // agent's launch, an agent emptying its predecessor's): null when it does not exist.
+  virtual std::unique_ptr<JobCgroup> open(const std::string& name) const = 0;
+  // The names of the cgroups in the base now (v1: in any controller).
+  virtual std::vector<std::string> names() const = 0;
+  // The base folder (v1: in the memory controller); the folder above holds other daemons'.
+  virtual std::string base_dir() const = 0;
 };
+
+// The cgroup of a job's attempt (and step) in its daemon's base: "<job>_<attempt>", and
+// "_step<step>" for a step.
+std::string job_cgroup_name(uint64_t job, uint32_t attempt, uint32_t step = 0);
 
 std::unique_ptr<Cgroups> make_cgroup_v1(CgroupSettings settings);
 std::unique_ptr<Cgroups> make_cgroup_v2(CgroupSettings settings);

@@ -1,5 +1,6 @@
 #include "executor/cgroup_files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -52,6 +53,23 @@ Status remove_dir(const std::string& path) {
       return Status::Internal("cannot remove " + path + ": " + std::strerror(errno));
     pause_ms(10);
   }
+}
+
+std::vector<std::string> subfolders(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != ".." && is_dir(dir + "/" + name)) out.push_back(name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+bool is_dir(const std::string& dir) {
+  struct stat st {};
+  return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int kill_listed(const std::string& procs_path) {

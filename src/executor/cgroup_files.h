@@ -19,6 +19,10 @@ Status make_dirs(const std::string& path);
 // Removes the folder `path` (already gone is fine), retrying for about a second while the
 // kernel says its processes have not all exited (EBUSY).
 Status remove_dir(const std::string& path);
+// The names of the folders in `dir` (none when it cannot be read).
+std::vector<std::string> subfolders(const std::string& dir);
+// Whether `dir` is a folder.
+bool is_dir(const std::string& dir);
 // SIGKILLs every pid listed in a cgroup.procs file; returns how many were listed.
 int kill_listed(const std::string& procs_path);
 // Sleeps `ms` milliseconds (the sweep's short waits for the kernel).

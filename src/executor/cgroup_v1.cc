@@ -13,6 +13,7 @@
 //   failed charge (failcnt) with the peak usage at the limit.
 #include <unistd.h>
 
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -109,6 +110,26 @@ class CgroupsV1 final : public Cgroups {
   void remove_base() override {
     for (const std::string& d : dirs_of(""))
       ::rmdir(d.substr(0, d.size() - 1).c_str());  // fails, harmlessly, while not empty
+  }
+
+  std::unique_ptr<JobCgroup> open(const std::string& name) const override {
+    std::vector<std::string> dirs = dirs_of(name);
+    bool any = false;
+    for (const std::string& d : dirs) any = any || files::is_dir(d);
+    if (!any) return nullptr;
+    return std::make_unique<JobCgroupV1>(std::move(dirs));
+  }
+
+  std::vector<std::string> names() const override {
+    std::set<std::string> all;
+    for (const std::string& d : dirs_of(""))
+      for (std::string& n : files::subfolders(d)) all.insert(std::move(n));
+    return {all.begin(), all.end()};
+  }
+
+  std::string base_dir() const override {
+    const std::string d = dirs_of("")[0];
+    return d.substr(0, d.size() - 1);
   }
 
  private:

@@ -44,7 +44,7 @@ class CgroupsV2 final : public Cgroups {
 
   Result<std::unique_ptr<JobCgroup>> create(const std::string& name,
                                             const CgroupLimits& limits) override {
-    const std::string base = settings_.root + "/" + settings_.base;
+    const std::string base = base_dir();
     BERTH_RETURN_IF_ERROR(files::make_dirs(base));
     BERTH_RETURN_IF_ERROR(enable_controllers());
     const std::string dir = base + "/" + name;
@@ -60,8 +60,18 @@ class CgroupsV2 final : public Cgroups {
   std::string kind() const override { return "cgroup2"; }
 
   void remove_base() override {
-    ::rmdir((settings_.root + "/" + settings_.base).c_str());  // fails while not empty
+    ::rmdir(base_dir().c_str());  // fails while not empty
   }
+
+  std::unique_ptr<JobCgroup> open(const std::string& name) const override {
+    const std::string dir = base_dir() + "/" + name;
+    if (!files::is_dir(dir)) return nullptr;
+    return std::make_unique<JobCgroupV2>(dir);
+  }
+
+  std::vector<std::string> names() const override { return files::subfolders(base_dir()); }
+
+  std::string base_dir() const override { return settings_.root + "/" + settings_.base; }
 
  private:
   Status enable_controllers() const {

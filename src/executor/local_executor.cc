@@ -219,9 +219,7 @@ Result<std::unique_ptr<JobCgroup>> LocalExecutor::make_box(const LaunchSpec& spe
   limits.cpu_millis = int64_t{spec.cpus} * 1000;
   limits.gpus = spec.gpus;
   Result<std::unique_ptr<JobCgroup>> box =
-      cgroups_->create(std::to_string(spec.job.value) + "_" + std::to_string(spec.attempt) +
-                           (spec.step > 0 ? "_step" + std::to_string(spec.step) : ""),
-                       limits);
+      cgroups_->create(job_cgroup_name(spec.job.value, spec.attempt, spec.step), limits);
   if (!box.ok())
     return Status::Internal("cannot create the job's cgroup: " + box.status().message());
   return box;

@@ -14,7 +14,10 @@ std::optional<ProcStat> read_proc_stat(int pid) {
   const size_t paren = text.rfind(')');  // the command name may itself contain ')' or spaces
   if (paren == std::string::npos) return std::nullopt;
   ProcStat st;
-  if (std::sscanf(text.c_str() + paren + 1, " %c %d %d", &st.state, &st.ppid, &st.pgrp) != 3)
+  // Fields 3-5, then 22 (starttime).
+  if (std::sscanf(text.c_str() + paren + 1,
+                  " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                  &st.state, &st.ppid, &st.pgrp, &st.start_ticks) < 3)
     return std::nullopt;
   return st;
 }

@@ -9,6 +9,7 @@ struct ProcStat {
   char state = 0;  // 'R', 'S', 'Z', ...
   int ppid = 0;
   int pgrp = 0;
+  unsigned long long start_ticks = 0;  // clock ticks after boot: with the pid, who it is
 };
 
 // Nothing for a process that is gone (or a /proc that cannot be read).

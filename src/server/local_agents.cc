@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +10,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/spawn.h"
 #include "server/log.h"
 
 namespace berth::server {
@@ -29,42 +28,8 @@ bool agent_running(const std::string& dir) {
   return held;
 }
 
-// Forks twice so that the agent is nobody's child but init's, in a session of its own, with
-// its output appended to agent.log; returns once the intermediate child has exited.
-Status spawn_detached(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (log < 0) return Status::Internal("cannot open " + log_path + ": " + std::strerror(errno));
-  const pid_t child = ::fork();
-  if (child < 0) {
-    ::close(log);
-    return Status::Internal(std::string("cannot start a local agent: ") + std::strerror(errno));
-  }
-  if (child == 0) {
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    const int in = ::open("/dev/null", O_RDONLY);
-    if (in < 0 || ::dup2(in, 0) < 0 || ::dup2(log, 1) < 0 || ::dup2(log, 2) < 0) ::_exit(127);
-    ::syscall(SYS_close_range, 3U, ~0U, 0U);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);  // berthd blocks its stop signals
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(log);
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  return Status::Ok();
-}
-
 std::string agent_binary() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path() / "berth-agent").string();
+  return (fs::path(this_program()).parent_path() / "berth-agent").string();
 }
 
 }  // namespace

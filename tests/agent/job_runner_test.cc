@@ -179,6 +179,38 @@ TEST_F(JobRunnerTest, TheFenceStopsFenceableLaunchesOnlyAndTheirEndsAreLost) {
   EXPECT_EQ(runner_->running(), 1u) << "the other job runs on";
 }
 
+// The watchdog's side (watchdog.h): the runner lists each fenceable launch as it starts and
+// ends, and the end of a launch the watchdog signalled (its fence mark) is lost too.
+TEST_F(JobRunnerTest, TheWatchdogIsToldOfFenceableLaunchesAndWhatItStopsEndsLost) {
+  std::vector<std::vector<FenceRecorder::Running>> lists;
+  runner_->on_fenceable_change([&](const std::vector<FenceRecorder::Running>& running) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lists.push_back(running);
+    cv_.notify_all();
+  });
+  pb::Launch requeueable = launch(1, "#!/bin/sh\nexec sleep 600\n");
+  requeueable.set_fenceable(true);
+  ASSERT_TRUE(runner_->on_launch(requeueable));
+  ASSERT_TRUE(runner_->on_launch(launch(2, "#!/bin/sh\nexec sleep 600\n")));
+  std::unique_lock<std::mutex> lock(mu_);
+  ASSERT_EQ(lists.size(), 1u) << "only the fenceable launch";
+  ASSERT_EQ(lists[0].size(), 1u);
+  const FenceRecorder::Running listed = lists[0][0];
+  EXPECT_EQ(listed.key, (LaunchKey{1, 0, 0, 0}));
+  EXPECT_EQ(listed.grace_ms, 1000);
+  ASSERT_GT(listed.pgid, 0);
+  lock.unlock();
+  leave_fence_mark(dir_ + "/agent", listed.key);
+  ::kill(-listed.pgid, SIGTERM);  // as the watchdog does
+  const pb::JobEnded end = wait_end(1);
+  EXPECT_TRUE(end.lost());
+  EXPECT_EQ(end.reason(), "fenced: berthd was silent past the lease");
+  EXPECT_FALSE(take_fence_mark(dir_ + "/agent", listed.key)) << "taken by the runner";
+  lock.lock();  // the runner tells the watchdog just after it sends the end
+  ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(60), [&] { return lists.size() == 2; }));
+  EXPECT_TRUE(lists[1].empty());
+}
+
 TEST_F(JobRunnerTest, WhatBerthdAlreadyEndedIsKilledAtRegistration) {
   ASSERT_TRUE(runner_->on_launch(launch(1, "#!/bin/sh\nexec sleep 600\n")));
   pb::Register reg;

@@ -2,6 +2,7 @@
 // the folders it makes, the values it writes (every write is appended, so the order shows),
 // the sweep, and how it reads the OOM killer's count on v1 and v2.
 #include "executor/cgroup.h"
+#include "executor/cgroup_leftovers.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -263,6 +264,61 @@ TEST_F(CgroupTest, LocalExecutorRefusesAJobWhoseCgroupCannotBeMade) {
       << launched.status().message();
   EXPECT_EQ(executor.running(), 0u);
   EXPECT_FALSE(fs::exists(root_ / "out"));
+}
+
+TEST_F(CgroupTest, ACgroupMadeByAnotherProcessIsOpenedByNameAndListed) {
+  for (auto make : {make_cgroup_v1, make_cgroup_v2}) {
+    auto maker = make(settings());
+    ASSERT_TRUE(maker->create(job_cgroup_name(7, 2), {}).ok());
+    EXPECT_EQ(job_cgroup_name(7, 2, 3), "7_2_step3");
+    ASSERT_TRUE(maker->create("8_0", {}).ok());
+    auto other = make(settings());  // as a watchdog or the next agent sees the same base
+    EXPECT_EQ(other->names(), (std::vector<std::string>{"7_2", "8_0"})) << other->kind();
+    EXPECT_EQ(
+        other->base_dir(),
+        (root_ / "fs" / (other->kind() == "cgroup1" ? "memory/" : "") / "berth/test").string());
+    auto opened = other->open("7_2");
+    ASSERT_NE(opened, nullptr) << other->kind();
+    EXPECT_EQ(opened->procs_files(), (*maker->create("7_2", {}))->procs_files());
+    EXPECT_EQ(other->open("9_0"), nullptr) << other->kind();
+    fs::remove_all(root_ / "fs");
+  }
+}
+
+TEST(CgroupLeftovers, AnEarlierAgentOfTheSameNodeIsFoundButNotOneThatRuns) {
+  char tmpl[] = "/tmp/berth-leftovers-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path parent = tmpl;
+  EXPECT_EQ(agent_cgroup_base("gpu-01", 42), "berth/agent-gpu-01-42");
+  for (const char* name :
+       {"agent-gpu-01-42", "agent-gpu-01-100", "agent-gpu-01-200", "agent-gpu-01-7",
+        "agent-gpu-01-x1", "agent-gpu-01-", "agent-gpu-1-9", "agent-gpu-01-node-3", "berthd-55"})
+    fs::create_directories(parent / name);
+  std::ofstream(parent / "agent-gpu-01-300") << "a file, not a cgroup";
+  const auto runs = [](int pid) { return pid == 200; };
+  EXPECT_EQ(find_leftover_agent_bases(parent.string(), "gpu-01", 42, runs),
+            (std::vector<std::string>{"agent-gpu-01-100", "agent-gpu-01-7"}));
+  EXPECT_EQ(find_leftover_agent_bases(parent.string(), "gpu", 42, runs), std::vector<std::string>{})
+      << "gpu-01's agents are not gpu's";
+  EXPECT_EQ(find_leftover_agent_bases((parent / "missing").string(), "gpu-01", 42, runs),
+            std::vector<std::string>{});
+  fs::remove_all(parent);
+}
+
+TEST_F(CgroupTest, EmptyingABaseKillsWhatRunsInEachCgroup) {
+  auto cgroups = make_cgroup_v1(settings());
+  ASSERT_TRUE(cgroups->create("3_0", {}).ok());
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  write(root_ / "fs/freezer/berth/test/3_0/cgroup.procs", std::to_string(child) + "\n");
+  EXPECT_EQ(empty_cgroups(*cgroups), 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 }  // namespace

@@ -39,7 +39,10 @@ class AgentProcess {
         server_(std::move(server)),
         state_dir_(std::move(state_dir)),
         log_(state_dir_ + ".log") {}
-  ~AgentProcess() { kill_hard(); }
+  ~AgentProcess() {
+    kill_hard();
+    for (int pid : watchdogs()) ::kill(pid, SIGKILL);  // it outlives its agent (watchdog.h)
+  }
 
   // Runs it in that network namespace (ip netns exec) from the next start on.
   void in_netns(const std::string& netns) { netns_ = netns; }
@@ -74,6 +77,21 @@ class AgentProcess {
   void resume() const { ::kill(pid_, SIGCONT); }
   void stop() { signal_and_wait(SIGTERM); }
   bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+  pid_t pid() const { return pid_; }
+  // The pids of this agent's watchdogs (their command lines name its state directory).
+  std::vector<int> watchdogs() const {
+    std::vector<int> pids;
+    const std::string needle = " --state-dir " + state_dir_ + " ";
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+      std::string cmdline = read_file(e.path().string() + "/cmdline");
+      std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+      if (cmdline.find(" --watchdog ") != std::string::npos &&
+          cmdline.find(needle) != std::string::npos)
+        pids.push_back(std::atoi(e.path().filename().c_str()));
+    }
+    return pids;
+  }
   std::string log() const { return read_file(log_); }
 
  private:

@@ -14,12 +14,14 @@ class LocalAgentsTest : public DaemonTest {
     DaemonTest::SetUp();
     make_two_funded_orgs();
   }
-  // The pids of the local agents of this berthd.
+  // The pids of the local agents of this berthd (not their watchdogs).
   std::vector<int> agents() {
     std::vector<int> pids;
     const std::string needle = daemon->state_dir() + "/agents/local";
     for (const auto& [pid, cmdline] : processes_named(bin_dir() + "/berth-agent"))
-      if (cmdline.find(needle) != std::string::npos) pids.push_back(pid);
+      if (cmdline.find(needle) != std::string::npos &&
+          cmdline.find(" --watchdog ") == std::string::npos)
+        pids.push_back(pid);
     return pids;
   }
   static std::map<int, std::string> processes_named(const std::string& program) {
