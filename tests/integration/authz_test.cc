@@ -363,6 +363,8 @@ const std::vector<Route>& routes() {
       // This berthd has no agents, so no CA: the admin is told so (agents_tls_test signs).
       {"POST", "/v1/admin/node-certs", fixed("/v1/admin/node-certs"),
        fixed(R"({"node":"local","csr":"-"})"), Want::k409, denied, denied, denied},
+      {"POST", "/v1/admin/node-certs/revoke", fixed("/v1/admin/node-certs/revoke"),
+       fixed(R"({"node":"local"})"), Want::k409, denied, denied, denied},
       {"GET", "/v1/partitions", fixed("/v1/partitions"), none, ok, ok, ok, ok},
   };
   return table;
