@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "executor/cgroup_files.h"
+#include "executor/device_filter.h"
 
 namespace berth::executor {
 
@@ -74,8 +75,10 @@ Result<std::unique_ptr<Cgroups>> detect_cgroups(const std::string& base) {
   if (::geteuid() != 0) return Status(Code::kUnavailable, "not root");
   CgroupSettings s;
   s.base = base;
-  if (has_controllers(cgroup_files::read(s.root + "/cgroup.controllers"), {"memory", "cpu"}))
+  if (has_controllers(cgroup_files::read(s.root + "/cgroup.controllers"), {"memory", "cpu"})) {
+    s.filter_devices = device_filter_supported().ok();
     return make_cgroup_v2(s);
+  }
   for (const char* c : {"memory", "cpu", "devices", "freezer"}) {
     if (::access((s.root + "/" + c + "/cgroup.procs").c_str(), W_OK) != 0)
       return Status(Code::kUnavailable, std::string("no cgroup v2 with memory and cpu, nor v1 ") +

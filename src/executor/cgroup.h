@@ -37,6 +37,9 @@ struct CgroupSettings {
   std::string own_cgroups;
   // v1: where the character devices' majors are listed (every major but the GPUs' is allowed).
   std::string proc_devices = "/proc/devices";
+  // v2: each job's cgroup gets a device filter (device_filter.h); detect_cgroups sets it when
+  // the kernel loads one.
+  bool filter_devices = false;
 };
 
 // What a job's cgroup enforces. 0: no limit.
@@ -44,7 +47,7 @@ struct CgroupLimits {
   int64_t memory_bytes = 0;  // memory (v1: limit_in_bytes; v2: memory.max and no swap)
   int64_t cpu_millis = 0;    // CPUs × 1000 (1500: one and a half CPUs per period)
   // The job's GPUs: only these of NVIDIA's character devices (major 195) may be opened, and
-  // nvidiactl (195:255). v1 only: v2 needs a BPF program (not built; see README.md).
+  // nvidiactl (195:255). v1: the devices controller; v2: a BPF program (device_filter.h).
   std::vector<int> gpus;
 };
 

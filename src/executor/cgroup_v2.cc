@@ -3,8 +3,9 @@
 //   the jobs' cgroups have those controllers (in a delegated subtree the operator gives the
 //   base's parent them; writing what is already enabled changes nothing).
 // - memory.max and memory.swap.max = 0 (a job cannot swap past its limit); cpu.max.
-// - No device filtering: v2 has no devices files, it takes a BPF program (not built; jobs see
-//   only their GPUs through CUDA_VISIBLE_DEVICES).
+// - Devices: v2 has no devices files; with settings.filter_devices each job's cgroup gets
+//   device_filter.h's BPF program (only its GPUs of NVIDIA's major, as v1's whitelist). Without
+//   (a kernel that loads none), jobs see only their GPUs through CUDA_VISIBLE_DEVICES.
 // - Sweep: cgroup.kill (Linux 5.14); where it is missing, SIGKILL to every process listed.
 // - OOM: "oom_kill N" in memory.events.
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #include "executor/cgroup.h"
 #include "executor/cgroup_files.h"
+#include "executor/device_filter.h"
 
 namespace berth::executor {
 namespace {
@@ -50,6 +52,8 @@ class CgroupsV2 final : public Cgroups {
     const std::string dir = base + "/" + name;
     auto job = std::make_unique<JobCgroupV2>(dir);
     Status st = set_up(dir, limits);
+    if (st.ok() && settings_.filter_devices)
+      st = attach_device_filter(dir, limits.gpus, kNvidiaMajor);
     if (!st.ok()) {
       (void)job->remove();
       return st;
