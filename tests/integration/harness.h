@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -92,11 +93,32 @@ inline std::map<int, std::string> processes_with_env(const std::string& entry) {
 // Kills every process whose environment holds the BERTH_RUN of the berthd whose state is in
 // `state_dir` (its run.id): the jobs an agent killed with -9 left behind, which only that
 // agent's restart would have cleaned up.
+// A job's process left frozen in its v1 freezer cgroup (berthd killed while sweeping it) waits
+// in the kernel for a SIGKILL until thawed.
+inline void thaw_process(int pid) {
+  std::string text;
+  try {  // a process that exits while its file is read fails the read (ESRCH)
+    text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  } catch (const std::ios_base::failure&) {
+    return;
+  }
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t at = line.find(":freezer:");
+    if (at == std::string::npos) continue;
+    const std::string path = line.substr(at + 9);
+    if (path != "/") std::ofstream("/sys/fs/cgroup/freezer" + path + "/freezer.state") << "THAWED\n";
+  }
+}
+
 inline void kill_jobs_of_run(const std::string& state_dir) {
   std::string marker = read_file(state_dir + "/run.id");
   while (!marker.empty() && marker.back() == '\n') marker.pop_back();
   if (marker.empty()) return;
-  for (const auto& [pid, cmdline] : processes_with_env("BERTH_RUN=" + marker)) ::kill(pid, SIGKILL);
+  for (const auto& [pid, cmdline] : processes_with_env("BERTH_RUN=" + marker)) {
+    thaw_process(pid);
+    ::kill(pid, SIGKILL);
+  }
 }
 
 // berthd's embedded default configuration, with [agents] local = false: berthd runs the jobs
@@ -116,7 +138,7 @@ class Berthd {
   ~Berthd() {
     kill_hard();
     kill_local_agents();  // they, and their jobs, outlive berthd
-    if (local_agents_) kill_jobs_of_run(state_dir_);
+    kill_jobs_of_run(state_dir_);  // and so do a killed berthd's own jobs
   }
   // Kills the local agents this berthd started (their command lines name its state directory)
   // and what runs under them.
