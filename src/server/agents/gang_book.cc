@@ -41,6 +41,10 @@ void GangBook::sent(uint64_t job, uint32_t attempt, std::vector<std::string> nod
   g.nodes = std::move(nodes);
   g.every_node = every_node;
   g.awaited_since = sent_ms;
+  if (sent_ms)
+    awaited_.insert(job);
+  else
+    awaited_.erase(job);
   if (!sent_ms)
     for (uint32_t r = 0; r < g.nodes.size(); ++r) g.started.insert(r);
 }
@@ -50,19 +54,28 @@ void GangBook::started(uint64_t job, uint32_t attempt, uint32_t rank) {
   if (it == jobs_.end() || it->second.attempt != attempt) return;
   Gang& g = it->second;
   g.started.insert(rank);
-  if (g.started.size() >= g.nodes.size()) g.awaited_since.reset();
+  if (g.started.size() >= g.nodes.size()) {
+    g.awaited_since.reset();
+    awaited_.erase(job);
+  }
 }
 
 std::vector<std::pair<uint64_t, uint32_t>> GangBook::overdue(int64_t now_ms, int64_t timeout_ms) {
   std::vector<std::pair<uint64_t, uint32_t>> late;
-  for (auto& [job, g] : jobs_) {
-    if (!g.awaited_since || now_ms - *g.awaited_since < timeout_ms) continue;
+  for (auto it = awaited_.begin(); it != awaited_.end();) {
+    const uint64_t job = *it;
+    Gang& g = jobs_.at(job);
+    if (now_ms - *g.awaited_since < timeout_ms) {
+      ++it;
+      continue;
+    }
     for (uint32_t r = 0; r < g.nodes.size(); ++r)
       if (!g.started.count(r) && !g.ended.count(r)) {
         late.emplace_back(job, r);
         break;
       }
     g.awaited_since.reset();  // reported once
+    it = awaited_.erase(it);
   }
   return late;
 }

@@ -66,7 +66,10 @@ class GangBook {
   // (node, rank) of each rank not yet ended, to signal; empty for an unknown job.
   std::vector<std::pair<std::string, uint32_t>> live_ranks(uint64_t job) const;
   uint32_t attempt(uint64_t job) const;
-  void forget(uint64_t job) { jobs_.erase(job); }
+  void forget(uint64_t job) {
+    jobs_.erase(job);
+    awaited_.erase(job);
+  }
   size_t size() const { return jobs_.size(); }
 
  private:
@@ -86,6 +89,8 @@ class GangBook {
   uint64_t next_ack(NodeAcks& n);
 
   std::map<uint64_t, Gang> jobs_;
+  // Jobs whose launch is awaited (overdue() runs on every heartbeat: it looks at these only).
+  std::set<uint64_t> awaited_;
   std::map<std::string, NodeAcks> nodes_;
   std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> held_;  // by job
 };
