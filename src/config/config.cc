@@ -55,6 +55,17 @@ max_requests_per_connection = 1000
 max_connections = 10000           # beyond: new connections are closed at once
 max_connections_per_client = 256  # per client address, likewise
 
+# Where berthd keeps its state: SQLite in state_dir when url is empty. With a PostgreSQL url
+# (postgresql://user@host:port/database), any number of berthds share it: the one holding the
+# lease leads, the others stand by and take over within seconds when it stops
+# (docs/high-availability.md). That needs agents on a listener of their own ([agents]).
+[store]
+url = ""
+# name = "ctl1"                        # this berthd among its peers (default: the host name)
+lease_s = 3                            # the leader's lease
+# advertise = "http://ctl1:8765"       # where clients reach this berthd (default: from listen)
+# agents_advertise = "ctl1:8766"       # where agents reach it (default: from agents.listen)
+
 # Node agents: berth-agent on each GPU node dials berthd here (gRPC). Empty, with local = false:
 # no agents, and berthd runs the jobs itself. An agent silent for node_timeout_s puts its node down.
 # Agents and berthd prove who they are by mutual TLS. tls = "berth-ca": berthd makes a small CA
@@ -266,6 +277,34 @@ Status parse_agents(const toml::value& root, const std::string& origin, AgentsCo
   return parse_agents_tls(t, origin, a);
 }
 
+// [store]. A shared store needs agents on their own listener: jobs must outlive the berthd that
+// leads, and every berthd must be able to reach them.
+Status parse_store(const toml::value& root, const std::string& origin, DaemonConfig* c) {
+  if (!root.contains("store")) return Status::Ok();
+  const toml::value& t = toml::find(root, "store");
+  StoreConfig& s = c->store;
+  s.url = toml::find_or<std::string>(t, "url", s.url);
+  s.name = toml::find_or<std::string>(t, "name", s.name);
+  s.advertise = toml::find_or<std::string>(t, "advertise", s.advertise);
+  s.agents_advertise = toml::find_or<std::string>(t, "agents_advertise", s.agents_advertise);
+  BERTH_ASSIGN_OR_RETURN(s.lease_ms, seconds_ms(t, "store", "lease_s", s.lease_ms, origin));
+  if (s.url.empty()) return Status::Ok();
+  if (s.url.rfind("postgresql://", 0) != 0 && s.url.rfind("postgres://", 0) != 0)
+    return bad(origin, "store.url must be a PostgreSQL URL, postgresql://user@host:port/database");
+  if (s.lease_ms < 1000) return bad(origin, "store.lease_s must be at least 1 second");
+  if (c->agents.listen.empty() || c->agents.local)
+    return bad(origin,
+               "a PostgreSQL store needs node agents on a listener of their own (agents.listen, "
+               "with agents.local = false): jobs must outlive the berthd that leads");
+  if (listen_port(c->agents.listen) <= 0)
+    return bad(origin, "agents.listen needs a fixed port with a PostgreSQL store, so that agents "
+                       "find the berthd that takes over; got '" + c->agents.listen + "'");
+  if (!s.advertise.empty() && s.advertise.rfind("http://", 0) != 0 &&
+      s.advertise.rfind("https://", 0) != 0)
+    return bad(origin, "store.advertise must be an http:// address, got '" + s.advertise + "'");
+  return Status::Ok();
+}
+
 Status parse_centre(const toml::value& root, const std::string& origin, DaemonConfig* c) {
   if (root.contains("centre")) {
     const toml::value& t = toml::find(root, "centre");
@@ -326,6 +365,7 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
   }
   BERTH_RETURN_IF_ERROR(parse_http(root, origin, &c.http));
   BERTH_RETURN_IF_ERROR(parse_agents(root, origin, &c.agents));
+  BERTH_RETURN_IF_ERROR(parse_store(root, origin, &c));
   for (const auto& m : tables(root, "gpu_models")) {
     core::GpuPrice p;
     p.gpu_model = toml::find<std::string>(m, "name");
@@ -461,6 +501,17 @@ Result<DaemonConfig> parse_config(const std::string& text, const std::string& or
   } catch (const std::exception& e) {
     return bad(origin, e.what());
   }
+}
+
+int listen_port(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) return -1;
+  int port = 0;
+  for (char ch : listen.substr(colon + 1)) {
+    if (ch < '0' || ch > '9' || port > 65535) return -1;
+    port = port * 10 + (ch - '0');
+  }
+  return port <= 65535 ? port : -1;
 }
 
 int64_t fence_ms(const DaemonConfig& c) {

@@ -54,6 +54,20 @@ struct AgentsConfig {
 };
 // Whether agents run the jobs: they listen on the network, or berthd starts its local ones.
 inline bool agents_run_jobs(const AgentsConfig& a) { return !a.listen.empty() || a.local; }
+// The port of a "host:port" listen address; -1 when it has none that parses.
+int listen_port(const std::string& listen);
+
+// Where berthd keeps its state ([store]): SQLite in state_dir (the default), or a PostgreSQL
+// database shared by several berthds, of which the one holding the lease leads
+// (docs/high-availability.md).
+struct StoreConfig {
+  std::string url;             // "": SQLite in state_dir; "postgresql://..." (or postgres://)
+  std::string name;            // this berthd among those sharing the store; "": the host name
+  int64_t lease_ms = 3'000;    // the leader's lease; a standby takes over once it runs out
+  std::string advertise;       // "http://host:port" clients reach this berthd at; "": from listen
+  std::string agents_advertise;  // "host:port" agents reach it at; "": from agents.listen
+  bool shared() const { return !url.empty(); }
+};
 
 // Who the centre is, as its statements and tables name it ([centre] in the configuration).
 struct CentreConfig {
@@ -86,6 +100,7 @@ struct DaemonConfig {
   int64_t min_job_uid = 1000;
   HttpLimits http;
   AgentsConfig agents;
+  StoreConfig store;
   core::ClusterConfig cluster;
   core::SchedulerConfig scheduling;
 };

@@ -186,19 +186,22 @@ class Engine {
   // one audit record with the rest: each is recorded under the actor set by set_actor, with
   // its subject (a token's public id) and a note. No money moves.
   // kNodeCert: berthd's CA signed a node agent's certificate (its subject "node NAME").
+  // kTakeover: a berthd took the lead of those sharing the store (its subject "berthd NAME").
   enum class AccessAction {
     kTokenCreate,
     kTokenRevoke,
     kAdminTokenRotate,
     kAdminTokenRecover,
-    kNodeCert
+    kNodeCert,
+    kTakeover
   };
   static constexpr auto kAccessActionNames = enum_names<AccessAction>(
       "access action", {{AccessAction::kTokenCreate, "token.create"},
                         {AccessAction::kTokenRevoke, "token.revoke"},
                         {AccessAction::kAdminTokenRotate, "token.rotate_admin"},
                         {AccessAction::kAdminTokenRecover, "token.recover_admin"},
-                        {AccessAction::kNodeCert, "node.cert"}});
+                        {AccessAction::kNodeCert, "node.cert"},
+                        {AccessAction::kTakeover, "berthd.takeover"}});
   static const char* access_action_name(AccessAction action);  // "token.create", ...
   void record_access(AccessAction action, const std::string& subject, std::string note,
                      int64_t now_ms);

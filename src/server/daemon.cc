@@ -69,7 +69,28 @@ void kill_orphans(const std::string& run_marker, const std::string& state_dir,
   closedir(proc);
 }
 
-// Creates the state directory with its scripts/ folder and makes it private; its absolute path.
+// The in-memory state is ahead of the disk; the only safe course is to stop and let a restart
+// reload what was committed. Nothing of the batch was acknowledged.
+[[noreturn]] void stop_on_store_failure(const std::string& what, const Status& st,
+                                        store::Store& store) {
+  log_critical("FATAL: " + what + " failed, stopping: " + st.ToString());
+  // A database deleted or replaced under berthd is still open here: save what it holds.
+  if (auto saved = store.rescue(); saved.ok())
+    log_critical("the database as berthd last committed it is saved in " + *saved +
+                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm,"
+                 " and start berthd");
+  std::_Exit(70);
+}
+
+// A request's work. The routes guard their handlers (server/internal_error.h); work queued
+// otherwise is guarded here the same way: an exception is a bug, a 500 with an error id.
+Reply run_work(const Daemon::Work& work, CoreContext& c) {
+  return guarded([&] { return work(c); }, "work on the core thread");
+}
+
+}  // namespace
+
+// With its scripts/ folder, made private.
 Result<std::string> make_state_dir(const std::string& state_dir) {
   std::error_code ec;
   fs::create_directories(fs::path(state_dir) / "scripts", ec);
@@ -91,26 +112,23 @@ Result<std::string> make_state_dir(const std::string& state_dir) {
   return dir;
 }
 
-// The in-memory state is ahead of the disk; the only safe course is to stop and let a restart
-// reload what was committed. Nothing of the batch was acknowledged.
-[[noreturn]] void stop_on_store_failure(const std::string& what, const Status& st,
-                                        store::Store& store) {
-  log_critical("FATAL: " + what + " failed, stopping: " + st.ToString());
-  // A database deleted or replaced under berthd is still open here: save what it holds.
-  if (auto saved = store.rescue(); saved.ok())
-    log_critical("the database as berthd last committed it is saved in " + *saved +
-                 ": to go on from it, move it to berth.db, remove berth.db-wal and berth.db-shm,"
-                 " and start berthd");
-  std::_Exit(70);
-}
+void write_port_file(const std::string& path, int port) { std::ofstream(path) << port << "\n"; }
 
-// A request's work. The routes guard their handlers (server/internal_error.h); work queued
-// otherwise is guarded here the same way: an exception is a bug, a 500 with an error id.
-Reply run_work(const Daemon::Work& work, CoreContext& c) {
-  return guarded([&] { return work(c); }, "work on the core thread");
+DaemonSeams berthd_seams() {
+  DaemonSeams seams;
+  seams.clock = std::make_unique<RealClock>();
+  seams.make_executor = [](executor::ExitCallback report) {
+    // Each job in its own cgroup when berthd is root (src/executor/cgroup.h); this berthd's
+    // under a folder of its own, so that several can share a machine.
+    auto cgroups = executor::detect_cgroups("berth/berthd-" + std::to_string(::getpid()));
+    if (!cgroups.ok() && ::geteuid() == 0)
+      log_warning("jobs run without cgroups (no memory or CPU limits, every GPU device open): " +
+                  cgroups.status().message());
+    return std::make_unique<executor::LocalExecutor>(std::move(report),
+                                                     cgroups.ok() ? std::move(*cgroups) : nullptr);
+  };
+  return seams;
 }
-
-}  // namespace
 
 Reply error_reply(const Status& st) {
   return {http_status(st.code()),
@@ -158,19 +176,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config) {
     if (const passwd* pw = ::getpwuid(::geteuid()))
       log_info(std::string("berthd is not root: every job runs as ") + pw->pw_name +
                ", without cgroups, whoever submits it");
-  DaemonSeams seams;
+  DaemonSeams seams = berthd_seams();
   seams.store = std::move(store);
-  seams.clock = std::make_unique<RealClock>();
-  seams.make_executor = [](executor::ExitCallback report) {
-    // Each job in its own cgroup when berthd is root (src/executor/cgroup.h); this berthd's
-    // under a folder of its own, so that several can share a machine.
-    auto cgroups = executor::detect_cgroups("berth/berthd-" + std::to_string(::getpid()));
-    if (!cgroups.ok() && ::geteuid() == 0)
-      log_warning("jobs run without cgroups (no memory or CPU limits, every GPU device open): " +
-                  cgroups.status().message());
-    return std::make_unique<executor::LocalExecutor>(std::move(report),
-                                                     cgroups.ok() ? std::move(*cgroups) : nullptr);
-  };
   return Open(std::move(config), std::move(seams));
 }
 
@@ -188,13 +195,22 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   CoreLoop::Hooks hooks;
   hooks.stop_orphans = [marker = d->run_marker_, dir = d->state_dir_](
                            const std::set<uint64_t>& jobs) { kill_orphans(marker, dir, jobs); };
-  hooks.store_failed = stop_on_store_failure;
+  if (seams.store_failed) {
+    hooks.store_failed = [failed = seams.store_failed](const std::string& what,
+                                                       const Status& st, store::Store&) {
+      failed(what, st);
+    };
+  } else {
+    hooks.store_failed = stop_on_store_failure;
+  }
+  d->epoch_ = seams.epoch != 0 ? seams.epoch : static_cast<uint64_t>(d->clock_->now_ms());
+  d->leadership_ = std::move(seams.leadership);
   // With agents, they run the jobs: berthd's executor sends each launch to its node's agent,
   // and a job outlives berthd. The epoch tells the agents this berthd from an earlier one.
   const bool agents = agents_run_jobs(c.agents);
   RemoteExecutor* remote = nullptr;
   if (agents) {
-    const uint64_t epoch = static_cast<uint64_t>(d->clock_->now_ms());
+    const uint64_t epoch = d->epoch_;
     d->agents_ = std::make_unique<AgentServer>(c.agents, epoch, fence_ms(c));
     if (fence_ms(c) == 0)
       log_warning(
@@ -251,7 +267,17 @@ Status Daemon::run() {
                                           port.status().message());
   port_ = *port;
   if (agents_) BERTH_RETURN_IF_ERROR(listen_for_agents());
-  { std::ofstream(state_dir_ + "/berthd.port") << port_ << "\n"; }
+  write_port_file(state_dir_ + "/berthd.port", port_);
+  if (leadership_ == nullptr) {  // alone on SQLite: this berthd leads, since it opened
+    const int agents_port = agents_ && !config_.agents.listen.empty() ? agents_->port() : 0;
+    leadership_ = std::make_shared<Leadership>(candidate_of(config_, port_, agents_port), "sqlite");
+    store::LeaderInfo info;
+    info.epoch = epoch_;
+    info.holder = leadership_->me();
+    info.since_ms = static_cast<int64_t>(epoch_);
+    info.now_ms = clock_->now_ms();
+    leadership_->set(info);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     frontend_ = std::move(frontend);
@@ -276,6 +302,16 @@ Status Daemon::run() {
   return Status::Ok();
 }
 
+Status Daemon::record_takeover(const store::LeaderInfo& before) {
+  const store::Candidate& me = leadership_->me();
+  std::string note = "epoch " + std::to_string(epoch_) + ", at " + me.http_address;
+  if (before.epoch != 0 && before.holder.id != me.id)
+    note += ", after " + before.holder.name + " (epoch " + std::to_string(before.epoch) + ")";
+  core_->engine().record_access(core::Engine::AccessAction::kTakeover, "berthd " + me.name,
+                                std::move(note), clock_->now_ms());
+  return core_->commit_changes();
+}
+
 void Daemon::shut_out_agent(const std::string& node, const std::string& why) {
   if (agents_) (void)agents_->service().shut_out(node, why);
 }
@@ -288,7 +324,7 @@ Status Daemon::listen_for_agents() {
   const bool local = config_.agents.local;
   BERTH_RETURN_IF_ERROR(agents_->listen(tls, local ? local_agents_socket(state_dir_) : ""));
   if (!config_.agents.listen.empty()) {
-    { std::ofstream(state_dir_ + "/berthd.agents-port") << agents_->port() << "\n"; }
+    write_port_file(state_dir_ + "/berthd.agents-port", agents_->port());
     log_info("listening for agents on " + config_.agents.listen + " (port " +
              std::to_string(agents_->port()) + ")");
   }

@@ -27,6 +27,7 @@
 #include "server/agents/agent_service.h"
 #include "server/agents/cert_book.h"
 #include "server/core_loop.h"
+#include "server/leadership.h"
 #include "store/store.h"
 
 namespace httplib {
@@ -59,7 +60,20 @@ struct DaemonSeams {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<Clock> clock;
   CoreLoop::MakeExecutor make_executor;
+  // On a shared store (server/candidacy.h): the lease's epoch, told to the agents (0: the
+  // clock's now at open, as a berthd alone on SQLite uses), who leads, and what a failed write
+  // to the store does instead of stopping berthd (the candidate steps down).
+  uint64_t epoch = 0;
+  std::shared_ptr<Leadership> leadership;
+  std::function<void(const std::string& what, const Status& error)> store_failed;
 };
+
+// berthd's own clock and executor (the LocalExecutor, in a cgroup when root); no store.
+DaemonSeams berthd_seams();
+// Creates the state directory if missing; its absolute path.
+Result<std::string> make_state_dir(const std::string& state_dir);
+// Writes `port` and a newline to `path` (berthd.port, berthd.agents-port).
+void write_port_file(const std::string& path, int port);
 
 class Daemon {
  public:
@@ -100,6 +114,11 @@ class Daemon {
   const NodeCa* node_ca() const { return node_ca_.get(); }
   // The certificates node_ca() signed and those revoked (with node_ca() only).
   CertBook* cert_book() const { return cert_book_.get(); }
+  // Who leads the berthds sharing the store; set from run() on (before, null for SQLite).
+  const Leadership* leadership() const { return leadership_.get(); }
+  // Before run(): records in the audit record that this berthd took over from `before` (the
+  // lease as it stood when taken), and commits it.
+  Status record_takeover(const store::LeaderInfo& before);
   // Ends the stream of `node`'s agent, if it has one, telling it `why`.
   void shut_out_agent(const std::string& node, const std::string& why);
 
@@ -134,6 +153,8 @@ class Daemon {
 
   DaemonConfig config_;
   std::string state_dir_;  // absolute
+  uint64_t epoch_ = 0;     // told to the agents
+  std::shared_ptr<Leadership> leadership_;
   std::unique_ptr<Clock> clock_;
   // Shut down in run() once the core thread has ended, so that no agent's message reaches a
   // core loop that is gone; destroyed after core_, whose orderly stop still answers its tasks.

@@ -28,6 +28,29 @@ void serve_health(Daemon& d, const httplib::Request&, httplib::Response& res) {
                   "application/json");
 }
 
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+// For load balancers and probes: berthd's process answers (livez); it leads and serves the API
+// (readyz: a standby answers 503 from its own listener, server/candidacy.cc).
+void serve_livez(Daemon&, const httplib::Request&, httplib::Response& res) {
+  send_json(res, 200, json{{"status", "ok"}});
+}
+
+void serve_readyz(Daemon& d, const httplib::Request&, httplib::Response& res) {
+  const Leadership* l = d.leadership();
+  send_json(res, 200, l != nullptr ? l->describe() : json{{"this", {{"role", "leader"}}}});
+}
+
+// Who leads the berthds sharing the store, since when, and the epoch (docs/high-availability.md).
+void serve_leader(Daemon& d, const httplib::Request&, httplib::Response& res) {
+  const Leadership* l = d.leadership();
+  if (l == nullptr) return send_json(res, 503, error_reply(shutting_down()).body);
+  send_json(res, 200, l->describe());
+}
+
 // A backup is copied on this HTTP thread from a connection of its own, never on the core
 // thread, so berthd goes on committing while it is made (backup.cc).
 void serve_backup(Daemon& d, const httplib::Request& req, httplib::Response& res) {
@@ -155,6 +178,15 @@ std::vector<Route> admin_routes() {
        .path = "/v1/health",
        .access = Access::kAnyone,
        .on_http = serve_health},
+      {.method = Method::kGet, .path = "/livez", .access = Access::kAnyone, .on_http = serve_livez},
+      {.method = Method::kGet,
+       .path = "/readyz",
+       .access = Access::kAnyone,
+       .on_http = serve_readyz},
+      {.method = Method::kGet,
+       .path = "/v1/admin/leader",
+       .access = Access::kAdmin,
+       .on_http = serve_leader},
       {.method = Method::kGet,
        .path = "/v1/admin/backup",
        .access = Access::kAdmin,

@@ -212,6 +212,13 @@ Status Daemon::ensure_admin_token() {
   }
   bool berthd_made_one = false;
   for (const TokenInfo& t : tokens_.list()) berthd_made_one |= t.created_by == kBerthdCreator;
+  // Berthds sharing a store share the admin token: one that takes over never revokes the token
+  // its peers hold. Its operator copies admin.token from the berthd that made it.
+  if (berthd_made_one && leadership_ != nullptr && leadership_->store_kind() != "sqlite") {
+    log_warning(path + (current.empty() ? " is missing" : " holds a token that does not work") +
+                ": copy admin.token from the berthd that first led (docs/high-availability.md)");
+    return Status::Ok();
+  }
   std::vector<std::string> revoked;
   BERTH_ASSIGN_OR_RETURN(auto made, replace_admin_token(now, &revoked));
   std::string ids;

@@ -354,5 +354,46 @@ TEST(LogFormatNames, NameEveryFormat) {
   EXPECT_EQ(format, LogFormat::kJson);
 }
 
+// SQLite in the state directory unless [store] names a PostgreSQL database, which needs agents on
+// a fixed port of their own, so that whichever berthd leads, the agents and jobs go on.
+TEST(ConfigTest, AStoreUrlMustBePostgresqlWithAgentsOnAFixedPort) {
+  auto c = parse_config(default_config_toml(), "default");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->store.shared());
+  EXPECT_EQ(c->store.lease_ms, 3'000);
+  const std::string agents = "[agents]\nlocal = false\nlisten = \"127.0.0.1:8766\"\n";
+  auto shared = parse_config(
+      "[store]\nurl = \"postgresql://berth@127.0.0.1:5432/berth\"\nname = \"ctl1\"\n"
+      "lease_s = 1.5\nadvertise = \"http://ctl1:8765\"\n" + agents + kOneNode,
+      "c.toml");
+  ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+  EXPECT_TRUE(shared->store.shared());
+  EXPECT_EQ(shared->store.name, "ctl1");
+  EXPECT_EQ(shared->store.lease_ms, 1'500);
+  EXPECT_EQ(shared->store.advertise, "http://ctl1:8765");
+  const struct {
+    std::string text, error;
+  } bad[] = {
+      {"[store]\nurl = \"mysql://x\"\n" + agents, "store.url must be a PostgreSQL URL"},
+      {"[store]\nurl = \"postgresql://x/b\"\n", "needs node agents on a listener of their own"},
+      {"[store]\nurl = \"postgresql://x/b\"\n[agents]\nlocal = false\nlisten = \"0.0.0.0:0\"\n",
+       "agents.listen needs a fixed port"},
+      {"[store]\nurl = \"postgresql://x/b\"\nlease_s = 0.5\n" + agents,
+       "store.lease_s must be at least 1 second"},
+      {"[store]\nurl = \"postgresql://x/b\"\nadvertise = \"ctl1:8765\"\n" + agents,
+       "store.advertise must be an http:// address"},
+  };
+  for (const auto& b : bad) {
+    auto r = parse_config(b.text + kOneNode, "c.toml");
+    ASSERT_FALSE(r.ok()) << b.text;
+    EXPECT_NE(r.status().message().find(b.error), std::string::npos) << r.status().message();
+  }
+  EXPECT_EQ(listen_port("0.0.0.0:8766"), 8766);
+  EXPECT_EQ(listen_port("[::]:1"), 1);
+  EXPECT_EQ(listen_port("host"), -1);
+  EXPECT_EQ(listen_port("host:x"), -1);
+  EXPECT_EQ(listen_port("host:70000"), -1);
+}
+
 }  // namespace
 }  // namespace berth

@@ -1,7 +1,7 @@
 // Who may call what: every route of a real berthd, called with no token, an unknown token, an
 // admin's, a member's of the organisation that owns the objects (A), a member's of another
 // organisation (B) and a reviewer's, against docs/api.md's rules:
-// - no token or an unknown one: 401 (except GET /v1/health);
+// - no token or an unknown one: 401 (except GET /v1/health and the probes, /livez and /readyz);
 // - admin: everything, except the applicant's steps of an application (draft, update, submit,
 //   withdraw): an admin acts as a scheme officer, and officers apply for nothing (403);
 // - a member: their own organisation only; another organisation's objects are 404 as if they
@@ -198,6 +198,11 @@ class AuthzTest : public ::testing::Test {
 };
 
 using A = AuthzTest;
+
+// What needs no token: health, and the probes of load balancers.
+bool open_to_anyone(const std::string& path) {
+  return path == "/v1/health" || path == "/livez" || path == "/readyz";
+}
 constexpr Want ok = Want::k2xx, denied = Want::k403, hidden = Want::k404;
 
 std::string none(A&) { return "{}"; }
@@ -210,6 +215,9 @@ std::function<std::string(A&)> fixed(const char (&text)[N]) {
 const std::vector<Route>& routes() {
   static const std::vector<Route> table = {
       {"GET", "/v1/health", fixed("/v1/health"), none, ok, ok, ok, ok},
+      {"GET", "/livez", fixed("/livez"), none, ok, ok, ok, ok},
+      {"GET", "/readyz", fixed("/readyz"), none, ok, ok, ok, ok},
+      {"GET", "/v1/admin/leader", fixed("/v1/admin/leader"), none, ok, denied, denied, denied},
       {"GET", "/v1/whoami", fixed("/v1/whoami"), none, ok, ok, ok, ok},
       // A copy of the whole database: the admin's alone.
       {"GET", "/v1/admin/backup", fixed("/v1/admin/backup"), none, ok, denied, denied, denied},
@@ -410,8 +418,8 @@ TEST(AuthzTableTest, EachRoutesDeclaredAccessAgreesWithItsEntry) {
         EXPECT_EQ(entry->reviewer, Want::k403) << name;
         break;
     }
-    // Only health is open to anyone.
-    EXPECT_EQ(declared.access == server::Access::kAnyone, name == "GET /v1/health") << name;
+    // Only health and the probes are open to anyone.
+    EXPECT_EQ(declared.access == server::Access::kAnyone, open_to_anyone(declared.path)) << name;
   }
 }
 
@@ -430,7 +438,7 @@ TEST_F(AuthzTest, EveryRouteAnswersEachRoleAsDocumented) {
                                        {"admin", "<admin>", &Route::admin}};  // as rotated
   for (const Route& r : routes()) {
     for (const Caller& c : callers) {
-      const bool open = std::string(r.pattern) == "/v1/health";
+      const bool open = open_to_anyone(r.pattern);
       const Want want = c.want ? r.*c.want : open ? Want::k2xx : Want::k401;
       const std::string path = r.path(*this);
       const std::string body = r.body(*this);
