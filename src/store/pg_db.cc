@@ -22,6 +22,9 @@ Result<ConnPtr> Connect(const std::string& url, const ConnectOptions& options) {
   if (PQstatus(c.get()) != CONNECTION_OK)
     return Status(Code::kUnavailable,
                   std::string("postgresql: cannot connect: ") + PQerrorMessage(c.get()));
+  // Notices ("there is no transaction in progress") are not berthd's log's business.
+  PQsetNoticeProcessor(
+      c.get(), [](void*, const char*) {}, nullptr);
   return c;
 }
 
@@ -88,6 +91,17 @@ int64_t get_i64(const PGresult* r, int row, int col) {
 
 std::string get_text(const PGresult* r, int row, int col) {
   return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
+}
+
+Status Session::connect() {
+  conn_.reset();
+  BERTH_ASSIGN_OR_RETURN(conn_, Connect(url_, options_));
+  return Status::Ok();
+}
+
+Result<ResultPtr> Session::exec(const std::string& sql, const Params& params) {
+  if (lost(conn_.get())) BERTH_RETURN_IF_ERROR(connect());
+  return Exec(conn_.get(), sql, params);
 }
 
 // ---------------------------------------------------------------------------------------

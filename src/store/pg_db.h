@@ -29,6 +29,11 @@ struct ClearResult {
 };
 using ResultPtr = std::unique_ptr<PGresult, ClearResult>;
 
+// The database's clock in milliseconds since the epoch, as SQL: the lease and the rows that
+// record a time use it, so berthds' clocks never have to agree.
+inline constexpr const char* kDatabaseNowMs =
+    "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
 // How a connection is set up beyond the URL.
 struct ConnectOptions {
   // A session idle inside a transaction this long is ended by the server, so that a stopped
@@ -75,6 +80,22 @@ Result<ResultPtr> Exec(PGconn* c, const std::string& sql, const Params& params);
 int64_t get_i64(const PGresult* r, int row, int col);
 std::string get_text(const PGresult* r, int row, int col);
 inline bool is_null(const PGresult* r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
+
+// A connection of its own for small statements (the lease, job scripts): connected on first
+// use and again after it was lost, once per call; a call whose connection is lost fails
+// kUnavailable and the next one reconnects. Not thread-safe.
+class Session {
+ public:
+  Session(std::string url, ConnectOptions options) : url_(std::move(url)), options_(options) {}
+  // Connects now: an error when the database cannot be reached.
+  Status connect();
+  Result<ResultPtr> exec(const std::string& sql, const Params& params);
+
+ private:
+  std::string url_;
+  ConnectOptions options_;
+  ConnPtr conn_;
+};
 
 // Statements sent in libpq's pipeline mode and their results checked in order, so that a batch
 // of many rows costs a few round trips. The first failure is kept; the server skips every

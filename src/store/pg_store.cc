@@ -104,9 +104,6 @@ Status PgStore::connect() {
   conn_.reset();
   BERTH_ASSIGN_OR_RETURN(
       conn_, pg::Connect(url_, {.idle_in_transaction_ms = options_.idle_in_transaction_ms}));
-  // Notices ("there is no transaction in progress") are not berthd's log's business.
-  PQsetNoticeProcessor(
-      conn_.get(), [](void*, const char*) {}, nullptr);
   if (schema_version_ > 0) return prepare_statements();  // a reconnect
   return Status::Ok();
 }
