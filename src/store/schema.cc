@@ -417,6 +417,31 @@ ALTER TABLE jobs ADD COLUMN cpus_per_node INTEGER NOT NULL DEFAULT 0 CHECK (cpus
 ALTER TABLE jobs ADD COLUMN memory_per_node_mb INTEGER NOT NULL DEFAULT 0 CHECK (memory_per_node_mb >= 0);
 )sql";
 
+// Issue 14: berthds sharing one PostgreSQL store. `leader` is the lease (store/lease.h), one
+// row (id 1) from the start, epoch 0: no berthd has ever led; holder_id is the holder's random
+// id, name, http_address and agents_address what clients and agents are told, since_ms and
+// expires_ms by the database's clock. `job_scripts` holds submitted batch scripts by their
+// SHA-256, where every berthd can read them (store/script_store.h).
+constexpr const char* kLeaderAndScripts = R"sql(
+CREATE TABLE leader (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch INTEGER NOT NULL CHECK (epoch >= 0),
+  holder_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  http_address TEXT NOT NULL,
+  agents_address TEXT NOT NULL,
+  since_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
+INSERT INTO leader (id, epoch, holder_id, name, http_address, agents_address, since_ms, expires_ms)
+  VALUES (1, 0, '', '', '', '', 0, 0);
+CREATE TABLE job_scripts (
+  sha256 TEXT PRIMARY KEY,
+  script TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tables", kTables},
     {2, "indexes and views", kIndexesAndViews},
@@ -434,6 +459,7 @@ constexpr Migration kMigrations[] = {
     {14, "node agents", kNodeAgents},
     {15, "a node's state before its agent's silence", kStateBeforeSilence},
     {16, "job boxes", kJobBoxes},
+    {17, "the leader's lease and job scripts", kLeaderAndScripts},
 };
 
 }  // namespace

@@ -4,18 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <initializer_list>
 #include <string_view>
 
-#include "store/application_columns.h"
-#include "store/entity_columns.h"
-#include "store/funding_columns.h"
-#include "store/job_columns.h"
-#include "store/ledger_columns.h"
-#include "store/row_text.h"
+#include "store/batch.h"
 #include "store/schema.h"
 #include "store/sqlite_columns.h"
 
@@ -27,143 +23,15 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5'000;
 
-// Meta rows.
-constexpr const char* kMetaNextJobId = "next_job_id";
-constexpr const char* kMetaNextAccountId = "next_account_id";
-constexpr const char* kMetaNextTransferSeq = "next_transfer_seq";
-constexpr const char* kMetaLastAliveMs = "last_alive_ms";
-constexpr const char* kMetaStateId = "state_id";
-
 // What an operator does about a database that berthd cannot trust.
 constexpr const char* kRestoreHint = "restore the database from a backup (docs/operations.md)";
 
-// Names: a list of const char* or string_view (a description's column_names).
-template <typename Names>
-std::string join_columns(const Names& columns, const char* prefix = "") {
-  std::string out;
-  for (std::string_view c : columns) {
-    if (!out.empty()) out += ", ";
-    out += prefix;
-    out += c;
-  }
-  return out;
-}
-
-// "INSERT INTO t (a, b) VALUES (?, ?)", and with a conflict key, an upsert that updates
-// every other column: "... ON CONFLICT (a) DO UPDATE SET b = excluded.b".
-template <typename Names = std::initializer_list<const char*>>
-std::string insert_sql(const char* table, const Names& columns, const char* key = nullptr) {
-  std::string sql =
-      std::string("INSERT INTO ") + table + " (" + join_columns(columns) + ") VALUES (";
-  for (size_t i = 0; i < columns.size(); ++i) sql += i == 0 ? "?" : ", ?";
-  sql += ")";
-  if (key != nullptr) {
-    sql += std::string(" ON CONFLICT (") + key + ") DO UPDATE SET ";
-    bool first = true;
-    for (std::string_view c : columns) {
-      if (c == key) continue;
-      if (!first) sql += ", ";
-      first = false;
-      sql += std::string(c) + " = excluded." + std::string(c);
-    }
-  }
-  return sql;
-}
-
-// "UPDATE table SET a = ?, b = ? WHERE key = ?": every column, then the key's value.
-template <typename Names>
-std::string update_sql(const char* table, const Names& columns, const char* key) {
-  std::string sql = std::string("UPDATE ") + table + " SET ";
-  bool first = true;
-  for (std::string_view c : columns) {
-    sql += (first ? "" : ", ") + std::string(c) + " = ?";
-    first = false;
-  }
-  return sql + " WHERE " + key + " = ?";
-}
-
-template <typename Names>
-std::string select_sql(const char* table, const Names& columns, const char* order_by) {
-  return "SELECT " + join_columns(columns) + " FROM " + table + " ORDER BY " + order_by;
-}
-
-// Adds what was being written to a failed Status; builds no string when all is well.
-Status with_context(Status st, const char* what, uint64_t id) {
-  if (st.ok()) return st;
-  return Status(st.code(), std::string(what) + " " + std::to_string(id) + ": " + st.message());
-}
-
-Status bad_value(const char* table, const char* column, uint64_t id, const std::string& text) {
-  return Status::Internal("store: " + std::string(table) + " " + std::to_string(id) + " has " +
-                          column + " '" + text + "', which this berth does not know");
-}
-
 // Every table but meta and schema_version is described once (*_columns.h) and has exactly its
 // described columns, so a description and the migrations that drifted apart fail at open
-// rather than corrupt rows. A transfer's seq, the order applied, is SQLite's (AUTOINCREMENT).
+// rather than corrupt rows.
 Status check_described_tables(sqlite3* db) {
-  std::vector<std::string_view> transfers = column_names(transfer_columns());
-  transfers.push_back("seq");
-  const struct {
-    const char* table;
-    std::vector<std::string_view> names;
-  } tables[] = {
-      {"orgs", column_names(org_columns())},
-      {"accounts", column_names(account_columns())},
-      {"projects", column_names(project_columns())},
-      {"schemes", column_names(scheme_columns())},
-      {"scheme_criteria", column_names(criterion_columns())},
-      {"awards", column_names(award_columns())},
-      {"funding_order", column_names(funding_order_columns())},
-      {"transfers", transfers},
-      {"topups", column_names(topup_columns())},
-      {"audit", column_names(audit_columns())},
-      {"applications", column_names(application_columns())},
-      {"application_reviews", column_names(review_columns())},
-      {"application_events", column_names(application_event_columns())},
-      {"progress_reports", column_names(report_columns())},
-      {"progress_report_events", column_names(report_event_columns())},
-      {"jobs", column_names(job_columns())},
-      {"nodes", column_names(node_columns())},
-      {"tokens", column_names(token_columns())},
-      {"submit_keys", column_names(submit_key_columns())},
-  };
-  for (const auto& t : tables) BERTH_RETURN_IF_ERROR(check_table_columns(db, t.table, t.names));
-  return Status::Ok();
-}
-
-// A row's key in messages: its first column (an id, a seq, the owner of a child row).
-template <typename Row, typename Problems>
-uint64_t row_key(const std::vector<Column<Row, Problems>>& columns, const Row& row) {
-  return static_cast<uint64_t>(columns.front().get(row).integer);
-}
-
-// Writes `row` with the prepared `stmt` (an INSERT or upsert of the description's columns); a
-// failure names `what` and the row's key.
-template <typename Row, typename Problems>
-Status write_row(Stmt& stmt, const std::vector<Column<Row, Problems>>& columns, const Row& row,
-                 const char* what) {
-  stmt.reset();
-  bind_columns(stmt, columns, row);
-  Status st = stmt.run();
-  if (st.ok()) return st;
-  return with_context(std::move(st), what, row_key(columns, row));
-}
-
-// Replaces the rows a parent owns (a scheme's criteria, a project's funding order, an
-// application's reviews): deletes them with `del`, then inserts make_row(item, position) for
-// each of `items` at positions 0, 1, ...; a failure names `what` and the parent.
-template <typename Row, typename Item, typename MakeRow>
-Status replace_rows(Stmt& del, Stmt& insert,
-                    const std::vector<Column<Row, FirstUnreadable>>& columns, uint64_t parent,
-                    const std::vector<Item>& items, const char* what, MakeRow&& make_row) {
-  del.reset();
-  del.bind_u64(parent);
-  BERTH_RETURN_IF_ERROR(with_context(del.run(), what, parent));
-  for (size_t i = 0; i < items.size(); ++i) {
-    BERTH_RETURN_IF_ERROR(
-        write_row(insert, columns, make_row(items[i], static_cast<int64_t>(i)), what));
-  }
+  for (const DescribedTable& t : described_tables())
+    BERTH_RETURN_IF_ERROR(check_table_columns(db, t.table, t.names));
   return Status::Ok();
 }
 
@@ -183,35 +51,39 @@ Status for_each_row(sqlite3* db, const std::string& sql, ReadRow&& read_row) {
   }
 }
 
-// Reads each row `sql` selects (the description's columns, in order) and hands it to
-// add(Row&&); a value this berth cannot read fails the load, naming `what`, the row's key and
-// the column.
-template <typename Row, typename Add>
-Status read_rows(sqlite3* db, const std::string& sql,
-                 const std::vector<Column<Row, FirstUnreadable>>& columns, const char* what,
-                 Add&& add) {
-  return for_each_row(db, sql, [&](Stmt& s) -> Status {
-    Row row;
-    FirstUnreadable unreadable;
-    read_columns(s, columns, row, unreadable);
-    if (unreadable.column != nullptr)
-      return bad_value(what, unreadable.column, row_key(columns, row), unreadable.text);
-    return add(std::move(row));
-  });
-}
+// batch.h's Writer: each statement prepared once, run at once.
+struct SqliteWriter {
+  std::array<Stmt, kWriteCount>& statements;
+  sqlite3* db;
 
-// Every row of `table` in `order_by`, appended to *out.
-template <typename Row>
-Status read_table(sqlite3* db, const char* table,
-                  const std::vector<Column<Row, FirstUnreadable>>& columns, const char* order_by,
-                  const char* what, std::vector<Row>* out) {
-  return read_rows(db, select_sql(table, column_names(columns), order_by), columns, what,
-                   [&](Row&& row) {
-                     out->push_back(std::move(row));
-                     return Status::Ok();
-                   });
-}
+  template <typename Row, typename Problems>
+  Status row(const Target& target, const std::vector<Column<Row, Problems>>& columns,
+             const Row& row) {
+    Stmt& s = statements[static_cast<size_t>(target.statement)];
+    s.reset();
+    bind_columns(s, columns, row);
+    BERTH_RETURN_IF_ERROR(with_context(s.run(), target.what, target.key));
+    if (!target.missing.empty() && sqlite3_changes(db) != 1)
+      return Status(target.missing_code, target.missing);
+    return Status::Ok();
+  }
+};
 
+// batch.h's Reader.
+struct SqliteReader {
+  sqlite3* db;
+
+  template <typename Row, typename Problems, typename Fn>
+  Status select(const std::string& sql, const std::vector<Column<Row, Problems>>& columns,
+                Fn&& fn) {
+    return for_each_row(db, sql, [&](Stmt& s) {
+      Row row;
+      Problems problems;
+      read_columns(s, columns, row, problems);
+      return fn(std::move(row), std::move(problems));
+    });
+  }
+};
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -335,7 +207,8 @@ Result<int64_t> SqliteStore::identity() {
 
 Status SqliteStore::set_identity(int64_t id) {
   if (id == 0) return Status::Invalid("a state identity is not 0");
-  return in_transaction("identity", [&] { return write_meta(kMetaStateId, id); });
+  SqliteWriter w{writes_, db_.get()};
+  return in_transaction("identity", [&] { return write_meta(w, kMetaStateId, id); });
 }
 
 Status SqliteStore::Backup(const std::string& db_path, const std::string& dest_path) {
@@ -499,42 +372,10 @@ Status SqliteStore::migrate() {
 }
 
 Status SqliteStore::prepare_statements() {
-  sqlite3* db = db_.get();
-  const struct {
-    Stmt* stmt;
-    std::string sql;
-  } statements[] = {
-      {&upsert_org_, insert_sql("orgs", column_names(org_columns()), "id")},
-      {&insert_project_, insert_sql("projects", column_names(project_columns()))},
-      {&insert_scheme_, insert_sql("schemes", column_names(scheme_columns()))},
-      {&upsert_award_, insert_sql("awards", column_names(award_columns()), "id")},
-      {&insert_audit_, insert_sql("audit", column_names(audit_columns()))},
-      {&delete_funding_order_, "DELETE FROM funding_order WHERE project_id = ?"},
-      {&insert_funding_order_, insert_sql("funding_order", column_names(funding_order_columns()))},
-      {&insert_topup_, insert_sql("topups", column_names(topup_columns()))},
-      {&upsert_account_, insert_sql("accounts", column_names(account_columns()), "id")},
-      {&insert_transfer_, insert_sql("transfers", column_names(transfer_columns()))},
-      {&update_pending_,
-       "UPDATE transfers SET pending_state = ?, posted_minor = ? WHERE id = ? AND pending_state IS "
-       "NOT NULL"},
-      {&upsert_job_, insert_sql("jobs", column_names(job_columns()), "id")},
-      {&upsert_application_, insert_sql("applications", column_names(application_columns()), "id")},
-      {&delete_reviews_, "DELETE FROM application_reviews WHERE application_id = ?"},
-      {&insert_review_, insert_sql("application_reviews", column_names(review_columns()))},
-      {&delete_criteria_, "DELETE FROM scheme_criteria WHERE scheme_id = ?"},
-      {&insert_criterion_, insert_sql("scheme_criteria", column_names(criterion_columns()))},
-      {&insert_application_event_,
-       insert_sql("application_events", column_names(application_event_columns()))},
-      {&upsert_report_,
-       insert_sql("progress_reports", column_names(report_columns()), "award_id, period")},
-      {&insert_report_event_,
-       insert_sql("progress_report_events", column_names(report_event_columns()))},
-      {&upsert_meta_, insert_sql("meta", {"name", "value"}, "name")},
-      {&upsert_submit_key_,
-       insert_sql("submit_keys", column_names(submit_key_columns()), "user_name, org_id, key")},
-  };
-  for (const auto& s : statements) {
-    BERTH_ASSIGN_OR_RETURN(*s.stmt, Stmt::Prepare(db, s.sql, /*persistent=*/true));
+  for (int w = 0; w < kWriteCount; ++w) {
+    BERTH_ASSIGN_OR_RETURN(writes_[static_cast<size_t>(w)],
+                           Stmt::Prepare(db_.get(), write_sql(static_cast<Write>(w)),
+                                         /*persistent=*/true));
   }
   return Status::Ok();
 }
@@ -543,273 +384,54 @@ Status SqliteStore::prepare_statements() {
 // Writing
 
 Status SqliteStore::commit(const core::ChangeSet& changes, int64_t now_ms) {
-  return in_transaction("commit", [&] { return write_changes(changes, now_ms); });
+  SqliteWriter w{writes_, db_.get()};
+  return in_transaction("commit", [&] { return write_changes(w, changes, now_ms); });
 }
 
 Status SqliteStore::touch_alive(int64_t now_ms) {
-  return in_transaction("heartbeat", [&] { return write_meta(kMetaLastAliveMs, now_ms); });
-}
-
-// Rows are written in the order their foreign keys need: accounts before the projects,
-// schemes and awards that own them, transfers before their pending states and top-ups.
-Status SqliteStore::write_changes(const core::ChangeSet& c, int64_t now_ms) {
-  for (const core::Org& o : c.orgs)
-    BERTH_RETURN_IF_ERROR(write_row(upsert_org_, org_columns(), o, "org"));
-  for (const core::Account& a : c.accounts)
-    BERTH_RETURN_IF_ERROR(write_row(upsert_account_, account_columns(), a, "account"));
-  for (const core::Project& p : c.projects)
-    BERTH_RETURN_IF_ERROR(write_row(insert_project_, project_columns(), p, "project"));
-  for (const core::Scheme& s : c.schemes)
-    BERTH_RETURN_IF_ERROR(write_row(insert_scheme_, scheme_columns(), s, "scheme"));
-  for (const core::Award& a : c.awards)
-    BERTH_RETURN_IF_ERROR(write_row(upsert_award_, award_columns(), a, "award"));
-  for (const core::Transfer& t : c.transfers) {
-    BERTH_RETURN_IF_ERROR(
-        write_row(insert_transfer_, transfer_columns(), new_transfer_row(t), "transfer"));
-  }
-  for (const core::PendingUpdate& u : c.pending) BERTH_RETURN_IF_ERROR(write_pending(u));
-  for (const core::TopUp& t : c.topups)
-    BERTH_RETURN_IF_ERROR(write_row(insert_topup_, topup_columns(), t, "top-up"));
-  for (const core::AuditRecord& r : c.audit)
-    BERTH_RETURN_IF_ERROR(write_row(insert_audit_, audit_columns(), r, "audit record"));
-  for (const auto& [project, order] : c.funding_orders) {
-    BERTH_RETURN_IF_ERROR(replace_rows(
-        delete_funding_order_, insert_funding_order_, funding_order_columns(), project, order,
-        "funding order of project", [id = project](AwardId award, int64_t position) {
-          return FundingOrderRow{ProjectId(id), position, award};
-        }));
-  }
-  for (const auto& [scheme, criteria] : c.criteria) {
-    BERTH_RETURN_IF_ERROR(replace_rows(
-        delete_criteria_, insert_criterion_, criterion_columns(), scheme, criteria,
-        "criteria of scheme", [id = scheme](const core::Criterion& criterion, int64_t position) {
-          return CriterionRow{SchemeId(id), position, criterion};
-        }));
-  }
-  for (const core::Application& a : c.applications) BERTH_RETURN_IF_ERROR(write_application(a));
-  for (const core::ApplicationEvent& e : c.application_events) {
-    BERTH_RETURN_IF_ERROR(
-        write_row(insert_application_event_, application_event_columns(), e, "application event"));
-  }
-  for (const core::ProgressReport& r : c.reports) {
-    BERTH_RETURN_IF_ERROR(
-        write_row(upsert_report_, report_columns(), r, "progress report of award"));
-  }
-  for (const core::ReportEvent& e : c.report_events) {
-    BERTH_RETURN_IF_ERROR(
-        write_row(insert_report_event_, report_event_columns(), e, "progress report event"));
-  }
-  for (const core::Job& j : c.jobs)
-    BERTH_RETURN_IF_ERROR(write_row(upsert_job_, job_columns(), j, "job"));
-  for (const core::SubmitKey& k : c.submit_keys)
-    BERTH_RETURN_IF_ERROR(write_submit_key(k));  // after their jobs
-  BERTH_RETURN_IF_ERROR(write_meta(kMetaNextJobId, static_cast<int64_t>(c.next_job_id)));
-  BERTH_RETURN_IF_ERROR(write_meta(kMetaNextAccountId, static_cast<int64_t>(c.next_account_id)));
-  BERTH_RETURN_IF_ERROR(
-      write_meta(kMetaNextTransferSeq, static_cast<int64_t>(c.next_transfer_seq)));
-  return write_meta(kMetaLastAliveMs, now_ms);
-}
-
-Status SqliteStore::write_application(const core::Application& a) {
-  BERTH_RETURN_IF_ERROR(write_row(upsert_application_, application_columns(), a, "application"));
-  return replace_rows(delete_reviews_, insert_review_, review_columns(), a.id.value, a.reviews,
-                      "reviews of application", [&](const core::Review& r, int64_t position) {
-                        return ReviewRow{a.id, position, r};
-                      });
-}
-
-Status SqliteStore::write_submit_key(const core::SubmitKey& k) {
-  Stmt& s = upsert_submit_key_;
-  s.reset();
-  bind_columns(s, submit_key_columns(), k);
-  return with_context(s.run(), "idempotency key of job", k.job.value);
-}
-
-Status SqliteStore::write_pending(const core::PendingUpdate& u) {
-  Stmt& s = update_pending_;
-  s.reset();
-  s.bind_text(core::pending_state_name(u.state)).bind_i64(u.posted_minor).bind_u64(u.id.value);
-  BERTH_RETURN_IF_ERROR(with_context(s.run(), "pending state of transfer", u.id.value));
-  if (s.changes() != 1)
-    return Status::Internal("store: pending state for transfer " + std::to_string(u.id.value) +
-                            ", which is not a stored pending transfer");
-  return Status::Ok();
-}
-
-Status SqliteStore::write_meta(const char* name, int64_t value) {
-  Stmt& s = upsert_meta_;
-  s.reset();
-  s.bind_text(name).bind_i64(value);
-  Status st = s.run();
-  if (st.ok()) return st;
-  return Status(st.code(), std::string("meta ") + name + ": " + st.message());
+  SqliteWriter w{writes_, db_.get()};
+  return in_transaction("heartbeat", [&] { return write_meta(w, kMetaLastAliveMs, now_ms); });
 }
 
 Status SqliteStore::put_nodes(const std::vector<core::Node>& nodes) {
-  BERTH_ASSIGN_OR_RETURN(auto del, prepare_once(db_.get(), "DELETE FROM nodes"));
-  BERTH_ASSIGN_OR_RETURN(
-      auto ins, prepare_once(db_.get(), insert_sql("nodes", column_names(node_columns()))));
-  return in_transaction("put nodes", [&]() -> Status {
-    BERTH_RETURN_IF_ERROR(del.run());
-    for (const core::Node& n : nodes)
-      BERTH_RETURN_IF_ERROR(write_row(ins, node_columns(), n, "node"));
-    return Status::Ok();
-  });
+  SqliteWriter w{writes_, db_.get()};
+  return in_transaction("put nodes", [&] { return write_nodes(w, nodes); });
 }
 
 Status SqliteStore::put_node(const core::Node& node) {
-  BERTH_ASSIGN_OR_RETURN(
-      auto s, prepare_once(db_.get(), update_sql("nodes", column_names(node_columns()), "name")));
-  return in_transaction("put node", [&]() -> Status {
-    bind_columns(s, node_columns(), node);
-    s.bind_text(node.name);
-    BERTH_RETURN_IF_ERROR(s.run());
-    if (s.changes() == 0) return Status::NotFound("store: no node named '" + node.name + "'");
-    return Status::Ok();
-  });
+  SqliteWriter w{writes_, db_.get()};
+  return in_transaction("put node", [&] { return write_node(w, node); });
 }
 
 Status SqliteStore::put_token(const TokenRow& row) { return put_tokens({row}); }
 
 Status SqliteStore::put_tokens(const std::vector<TokenRow>& rows) {
-  BERTH_ASSIGN_OR_RETURN(
-      auto s,
-      prepare_once(db_.get(), insert_sql("tokens", column_names(token_columns()), "token_hash")));
-  return in_transaction("put tokens", [&]() -> Status {
-    for (const TokenRow& row : rows) {
-      s.reset();
-      bind_columns(s, token_columns(), row);
-      BERTH_RETURN_IF_ERROR(s.run());
-    }
-    return Status::Ok();
-  });
+  SqliteWriter w{writes_, db_.get()};
+  return in_transaction("put tokens", [&] { return write_tokens(w, rows); });
 }
 
 // ---------------------------------------------------------------------------------------
 // Reading
 
-namespace {
-
-// Transfers in the order applied, and the state of each hold.
-Status load_transfers(sqlite3* db, core::ChangeSet* rows) {
-  return read_rows(db, select_sql("transfers", column_names(transfer_columns()), "seq"),
-                   transfer_columns(), "transfer", [&](TransferRow&& r) {
-                     if (r.hold) {
-                       rows->pending.push_back(
-                           core::PendingUpdate{r.transfer.id, r.pending_state, r.posted_minor});
-                     }
-                     rows->transfers.push_back(r.transfer);
-                     return Status::Ok();
-                   });
-}
-
-// Applications by id with their reviews, schemes' criteria, and the applications' history.
-Status load_applications(sqlite3* db, core::ChangeSet* rows) {
-  BERTH_RETURN_IF_ERROR(read_table(db, "applications", application_columns(), "id", "application",
-                                   &rows->applications));
-  BERTH_RETURN_IF_ERROR(read_rows(
-      db,
-      select_sql("application_reviews", column_names(review_columns()), "application_id, position"),
-      review_columns(), "application review of", [&](ReviewRow&& r) {
-        const uint64_t app = r.application.value;
-        if (app == 0 || app > rows->applications.size())
-          return Status::Internal("store: a review names application " + std::to_string(app) +
-                                  ", which does not exist");
-        rows->applications[app - 1].reviews.push_back(std::move(r.review));
-        return Status::Ok();
-      }));
-  BERTH_RETURN_IF_ERROR(read_rows(
-      db, select_sql("scheme_criteria", column_names(criterion_columns()), "scheme_id, position"),
-      criterion_columns(), "criteria of scheme", [&](CriterionRow&& c) {
-        rows->criteria[c.scheme.value].push_back(std::move(c.criterion));
-        return Status::Ok();
-      }));
-  return read_table(db, "application_events", application_event_columns(), "seq",
-                    "application event", &rows->application_events);
-}
-
-// Each project's stated funding order.
-Status load_funding_orders(sqlite3* db, core::ChangeSet* rows) {
-  return read_rows(
-      db,
-      select_sql("funding_order", column_names(funding_order_columns()), "project_id, position"),
-      funding_order_columns(), "funding order of project", [&](FundingOrderRow&& r) {
-        rows->funding_orders[r.project.value].push_back(r.award);
-        return Status::Ok();
-      });
-}
-
-// Jobs by id. A field this berth cannot read gets a safe default and is reported, never a failed
-// load: Engine::Restore decides what becomes of the job (store/README.md, "Rows that cannot be
-// read").
-Status load_jobs(sqlite3* db, core::ChangeSet* rows) {
-  const std::vector<JobColumn>& columns = job_columns();
-  return for_each_row(db, select_sql("jobs", column_names(columns), "id"), [&](Stmt& s) {
-    core::Job j;
-    core::JobRowProblem problem;
-    read_columns(s, columns, j, problem);
-    if (!problem.what.empty()) rows->job_problems[j.id.value] = std::move(problem);
-    rows->jobs.push_back(std::move(j));
-    return Status::Ok();
-  });
-}
-
-// Top-ups in the order of their transfers.
-Status load_topups(sqlite3* db, core::ChangeSet* rows) {
-  const std::string sql =
-      "SELECT " + join_columns(column_names(topup_columns()), "topups.") +
-      " FROM topups JOIN transfers ON transfers.id = topups.transfer_id ORDER BY transfers.seq";
-  return read_rows(db, sql, topup_columns(), "top-up", [&](core::TopUp&& t) {
-    rows->topups.push_back(std::move(t));
-    return Status::Ok();
-  });
-}
-
-}  // namespace
-
 Result<std::vector<TokenRow>> SqliteStore::tokens() {
+  SqliteReader r{db_.get()};
   std::vector<TokenRow> out;
-  BERTH_RETURN_IF_ERROR(read_table(db_.get(), "tokens", token_columns(), "rowid", "token", &out));
+  BERTH_RETURN_IF_ERROR(read_table(r, "tokens", token_columns(), "rowid", "token", &out));
   return out;
 }
 
 Result<std::vector<core::Node>> SqliteStore::nodes() {
-  std::vector<core::Node> out;
-  const Status st = read_table(db_.get(), "nodes", node_columns(), "id", "node", &out);
-  if (!st.ok()) return Status(st.code(), "read nodes: " + st.message());
-  return out;
+  SqliteReader r{db_.get()};
+  return read_nodes(r);
 }
 
 Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   // One read transaction: a consistent snapshot even if another connection writes.
   BERTH_RETURN_IF_ERROR(sqlite::Exec(db_.get(), "BEGIN"));
-  sqlite3* db = db_.get();
+  SqliteReader r{db_.get()};
   core::ChangeSet rows;
   int64_t alive_ms = 0;
-  Status st = load_meta(&rows, &alive_ms);
-  if (st.ok()) st = read_table(db, "orgs", org_columns(), "id", "org", &rows.orgs);
-  if (st.ok()) st = read_table(db, "projects", project_columns(), "id", "project", &rows.projects);
-  if (st.ok()) st = read_table(db, "schemes", scheme_columns(), "id", "scheme", &rows.schemes);
-  if (st.ok()) st = read_table(db, "awards", award_columns(), "id", "award", &rows.awards);
-  if (st.ok()) st = read_table(db, "accounts", account_columns(), "id", "account", &rows.accounts);
-  if (st.ok()) st = load_transfers(db, &rows);
-  if (st.ok()) st = load_topups(db, &rows);
-  if (st.ok()) st = load_jobs(db, &rows);
-  if (st.ok()) st = load_applications(db, &rows);
-  if (st.ok()) st = read_table(db, "audit", audit_columns(), "seq", "audit record", &rows.audit);
-  if (st.ok()) st = load_funding_orders(db, &rows);
-  if (st.ok()) {
-    st = read_table(db, "progress_reports", report_columns(), "award_id, period", "progress report",
-                    &rows.reports);
-  }
-  if (st.ok()) {
-    st = read_table(db, "progress_report_events", report_event_columns(), "seq",
-                    "progress report event", &rows.report_events);
-  }
-  if (st.ok()) {
-    st = read_table(db, "submit_keys", submit_key_columns(), "job_id", "idempotency key",
-                    &rows.submit_keys);
-  }
+  Status st = load_changes(r, &rows, &alive_ms);
   if (st.ok()) st = sqlite::Exec(db_.get(), "COMMIT");
   if (!st.ok()) {
     rollback();
@@ -817,18 +439,6 @@ Result<core::ChangeSet> SqliteStore::load(int64_t* last_alive_ms) {
   }
   if (last_alive_ms != nullptr) *last_alive_ms = alive_ms;
   return rows;
-}
-
-Status SqliteStore::load_meta(core::ChangeSet* rows, int64_t* last_alive_ms) {
-  return for_each_row(db_.get(), "SELECT name, value FROM meta ORDER BY name", [&](Stmt& s) {
-    const std::string name = s.col_text();
-    const int64_t value = s.col_i64();
-    if (name == kMetaNextJobId) rows->next_job_id = static_cast<uint64_t>(value);
-    if (name == kMetaNextAccountId) rows->next_account_id = static_cast<uint64_t>(value);
-    if (name == kMetaNextTransferSeq) rows->next_transfer_seq = static_cast<uint64_t>(value);
-    if (name == kMetaLastAliveMs) *last_alive_ms = value;
-    return Status::Ok();
-  });
 }
 
 }  // namespace berth::store

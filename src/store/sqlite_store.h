@@ -28,6 +28,7 @@
 // Not thread-safe: one thread owns a store. Statements are prepared once and reused.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,6 +37,7 @@
 #include "common/status.h"
 #include "core/change_set.h"
 #include "core/model.h"
+#include "store/batch.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
 #include "store/wal_checkpointer.h"
@@ -141,14 +143,6 @@ class SqliteStore final : public Store {
   Status in_transaction(const char* what, Write&& write);
   void rollback();
 
-  Status write_changes(const core::ChangeSet& changes, int64_t now_ms);
-  Status write_pending(const core::PendingUpdate& update);
-  Status write_meta(const char* name, int64_t value);
-  Status write_submit_key(const core::SubmitKey& key);
-  Status write_application(const core::Application& application);
-
-  Status load_meta(core::ChangeSet* rows, int64_t* last_alive_ms);
-
   sqlite::DbPtr db_;
   // After db_, so it stops before the connection it watches closes.
   std::unique_ptr<WalCheckpointer> checkpointer_;
@@ -159,15 +153,9 @@ class SqliteStore final : public Store {
   int64_t file_size_ = 0;
   bool file_known_ = false;
   int schema_version_ = 0;
-  // Statements of the hot path (commit), prepared once.
   sqlite::Stmt begin_, commit_, rollback_;
-  sqlite::Stmt upsert_org_, insert_project_, insert_scheme_, upsert_award_, insert_topup_;
-  sqlite::Stmt upsert_account_, insert_transfer_, update_pending_, upsert_job_, upsert_meta_;
-  sqlite::Stmt upsert_application_, delete_reviews_, insert_review_, delete_criteria_,
-      insert_criterion_;
-  sqlite::Stmt insert_application_event_, insert_audit_, delete_funding_order_,
-      insert_funding_order_;
-  sqlite::Stmt upsert_report_, insert_report_event_, upsert_submit_key_;
+  // Every statement that writes (batch.h), prepared once.
+  std::array<sqlite::Stmt, kWriteCount> writes_;
 };
 
 }  // namespace berth::store
