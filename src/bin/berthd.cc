@@ -6,6 +6,7 @@
 
 #include "common/signals.h"
 #include "config/config.h"
+#include "server/candidacy.h"
 #include "server/daemon.h"
 #include "server/log.h"
 
@@ -52,6 +53,24 @@ int main(int argc, char** argv) {
   if (!state_dir.empty()) config->state_dir = state_dir;
 
   const sigset_t signals = berth::block_stop_signals();
+  if (config->store.shared()) {
+    // On PostgreSQL every berthd is a candidate: it stands by until it holds the lease, and
+    // stands by again when it loses it (docs/high-availability.md).
+    auto candidacy = berth::server::Candidacy::OnPostgres(std::move(*config));
+    berth::server::Candidacy* c = candidacy.get();
+    std::thread([c, signals] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      berth::server::log_info("stopping on signal " + std::to_string(sig));
+      c->stop();
+    }).detach();
+    const berth::Status st = c->run();
+    if (!st.ok()) {
+      berth::server::log_error(st.message());
+      return 1;
+    }
+    return 0;
+  }
 
   auto daemon = berth::server::Daemon::Open(std::move(*config));
   if (!daemon.ok()) {

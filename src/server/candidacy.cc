@@ -5,6 +5,9 @@
 
 #include "server/frontend.h"
 #include "server/log.h"
+#include "store/pg_lease.h"
+#include "store/pg_script_store.h"
+#include "store/pg_store.h"
 
 namespace berth::server {
 
@@ -67,6 +70,32 @@ Candidacy::Candidacy(DaemonConfig config, OpenLease open_lease, OpenStore open_s
       open_store_(std::move(open_store)) {}
 
 Candidacy::~Candidacy() { stop(); }
+
+std::unique_ptr<Candidacy> Candidacy::OnPostgres(DaemonConfig config) {
+  const std::string url = config.store.url;
+  store::PgOptions options;
+  // A stopped leader's open transaction holds the lease's row: it ends within a lease.
+  options.idle_in_transaction_ms = config.store.lease_ms;
+  auto migrated = std::make_shared<bool>(false);
+  OpenLease open_lease = [url, migrated]() -> Result<std::unique_ptr<store::Lease>> {
+    if (!*migrated) {
+      BERTH_RETURN_IF_ERROR(store::PgStore::Open(url).status());
+      *migrated = true;
+    }
+    BERTH_ASSIGN_OR_RETURN(auto lease, store::PgLease::Open(url));
+    return std::unique_ptr<store::Lease>(std::move(lease));
+  };
+  OpenStore open_store = [url, options](uint64_t epoch, DaemonSeams* seams) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto store, store::PgStore::Open(url, options));
+    store->fence(epoch);
+    BERTH_ASSIGN_OR_RETURN(auto scripts, store::PgScriptStore::Open(url));
+    seams->store = std::move(store);
+    seams->scripts = std::move(scripts);
+    return Status::Ok();
+  };
+  return std::make_unique<Candidacy>(std::move(config), std::move(open_lease),
+                                     std::move(open_store));
+}
 
 bool Candidacy::pause_ms(int64_t ms) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -160,18 +189,15 @@ Result<uint64_t> Candidacy::stand_by(store::Lease& lease) {
 
 Status Candidacy::lead(store::Lease& lease, uint64_t epoch) {
   log_info("took the lease at epoch " + std::to_string(epoch) + "; loading the state");
-  auto store = open_store_(epoch);
-  if (!store.ok()) {
-    log_error("cannot open the store to lead; giving the lease back: " +
-              store.status().ToString());
+  DaemonSeams seams = berthd_seams();
+  if (Status opened = open_store_(epoch, &seams); !opened.ok()) {
+    log_error("cannot open the store to lead; giving the lease back: " + opened.ToString());
     (void)lease.release(epoch);
     pause_ms(config_.store.lease_ms);
     return Status::Ok();
   }
   DaemonConfig config = config_;
   config.listen_port = http_port_;
-  DaemonSeams seams = berthd_seams();
-  seams.store = std::move(*store);
   seams.epoch = epoch;
   seams.leadership = leadership_;
   seams.store_failed = [this](const std::string& what, const Status& error) {

@@ -35,10 +35,13 @@ namespace berth::server {
 class Candidacy {
  public:
   using OpenLease = std::function<Result<std::unique_ptr<store::Lease>>()>;
-  // The store, fenced at `epoch`.
-  using OpenStore = std::function<Result<std::unique_ptr<store::Store>>(uint64_t epoch)>;
+  // Gives `seams` the store, fenced at `epoch`, and the shared job scripts.
+  using OpenStore = std::function<Status(uint64_t epoch, DaemonSeams* seams)>;
 
   Candidacy(DaemonConfig config, OpenLease open_lease, OpenStore open_store);
+  // On config.store.url's PostgreSQL database (store/pg_store.h, pg_lease.h, pg_script_store.h);
+  // the database is migrated before the first try of the lease.
+  static std::unique_ptr<Candidacy> OnPostgres(DaemonConfig config);
   ~Candidacy();
 
   // Stands by and leads in turn until stop(). An error only for what no retry mends (the

@@ -69,6 +69,19 @@ void kill_orphans(const std::string& run_marker, const std::string& state_dir,
   closedir(proc);
 }
 
+// A script is read from the state directory, else from the store's copy (kept there by the
+// berthd that received it), by the name script_file gives it: <digest>.sh.
+RemoteExecutor::ReadScript shared_script_reader(std::shared_ptr<store::ScriptStore> scripts) {
+  return [scripts](const std::string& path) -> Result<std::string> {
+    auto text = RemoteExecutor::read_script_file(path);
+    if (text.ok() || text.status().code() != Code::kNotFound) return text;
+    std::string name = fs::path(path).filename().string();
+    if (!name.ends_with(".sh")) return text;
+    name.resize(name.size() - 3);
+    return scripts->get(name);
+  };
+}
+
 // The in-memory state is ahead of the disk; the only safe course is to stop and let a restart
 // reload what was committed. Nothing of the batch was acknowledged.
 [[noreturn]] void stop_on_store_failure(const std::string& what, const Status& st,
@@ -205,6 +218,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   }
   d->epoch_ = seams.epoch != 0 ? seams.epoch : static_cast<uint64_t>(d->clock_->now_ms());
   d->leadership_ = std::move(seams.leadership);
+  d->scripts_ = std::move(seams.scripts);
   // With agents, they run the jobs: berthd's executor sends each launch to its node's agent,
   // and a job outlives berthd. The epoch tells the agents this berthd from an earlier one.
   const bool agents = agents_run_jobs(c.agents);
@@ -217,9 +231,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
           "agents.node_timeout_s leaves no room for a fencing lease (it must exceed the "
           "grace period and three heartbeats): a --requeue job cut off from berthd may "
           "run on while it is requeued elsewhere");
-    seams.make_executor = [&remote, service = &d->agents_->service(), epoch,
-                           grace = c.grace_ms](executor::ExitCallback) {
+    seams.make_executor = [&remote, service = &d->agents_->service(), epoch, grace = c.grace_ms,
+                           scripts = d->scripts_](executor::ExitCallback) {
       auto r = std::make_unique<RemoteExecutor>(*service, epoch, grace);
+      if (scripts) r->set_script_reader(shared_script_reader(scripts));
       remote = r.get();
       return r;
     };

@@ -28,6 +28,7 @@
 #include "server/agents/cert_book.h"
 #include "server/core_loop.h"
 #include "server/leadership.h"
+#include "store/script_store.h"
 #include "store/store.h"
 
 namespace httplib {
@@ -66,6 +67,8 @@ struct DaemonSeams {
   uint64_t epoch = 0;
   std::shared_ptr<Leadership> leadership;
   std::function<void(const std::string& what, const Status& error)> store_failed;
+  // Where every berthd sharing the store finds a job's script (null: the state directory only).
+  std::shared_ptr<store::ScriptStore> scripts;
 };
 
 // berthd's own clock and executor (the LocalExecutor, in a cgroup when root); no store.
@@ -116,6 +119,8 @@ class Daemon {
   CertBook* cert_book() const { return cert_book_.get(); }
   // Who leads the berthds sharing the store; set from run() on (before, null for SQLite).
   const Leadership* leadership() const { return leadership_.get(); }
+  // The scripts shared with the other berthds on the store; null alone on SQLite.
+  store::ScriptStore* shared_scripts() const { return scripts_.get(); }
   // Before run(): records in the audit record that this berthd took over from `before` (the
   // lease as it stood when taken), and commits it.
   Status record_takeover(const store::LeaderInfo& before);
@@ -155,6 +160,7 @@ class Daemon {
   std::string state_dir_;  // absolute
   uint64_t epoch_ = 0;     // told to the agents
   std::shared_ptr<Leadership> leadership_;
+  std::shared_ptr<store::ScriptStore> scripts_;
   std::unique_ptr<Clock> clock_;
   // Shut down in run() once the core thread has ended, so that no agent's message reaches a
   // core loop that is gone; destroyed after core_, whose orderly stop still answers its tasks.

@@ -56,7 +56,11 @@ Status prepare_submit(Daemon& d, const Principal& who, const json& b) {
   auto script = b.find("script");
   if (script == b.end() || !script->is_string() || script->get_ref<const std::string&>().empty())
     return Status::Ok();  // the work refuses it with a 400
-  return store_script(d.state_dir(), script->get<std::string>());
+  const std::string& text = script->get_ref<const std::string&>();
+  BERTH_RETURN_IF_ERROR(store_script(d.state_dir(), text));
+  // Whichever berthd leads next launches it: the other berthds sharing the store read it there.
+  if (store::ScriptStore* shared = d.shared_scripts()) return shared->put(script_digest(text), text);
+  return Status::Ok();
 }
 
 Reply quote(Call& call) {

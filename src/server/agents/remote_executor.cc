@@ -23,18 +23,15 @@ int64_t steady_ms() {
 }
 
 // The launch as the agent runs it: the executor's spec, with the script's bytes.
-Result<pb::Launch> launch_message(const executor::LaunchSpec& s, uint64_t epoch) {
-  std::ifstream in(s.script_path, std::ios::binary);
-  if (!in) return Status::Invalid("its script " + s.script_path + " cannot be read");
-  std::stringstream script;
-  script << in.rdbuf();
+pb::Launch launch_message(const executor::LaunchSpec& s, const std::string& script,
+                          uint64_t epoch) {
   pb::Launch l;
   l.mutable_id()->set_job(s.job.value);
   l.mutable_id()->set_attempt(s.attempt);
   l.set_epoch(epoch);
   l.set_fenceable(s.fenceable);
   pb::JobSpec* j = l.mutable_spec();
-  j->set_script(script.str());
+  j->set_script(script);
   for (const std::string& a : s.args) j->add_args(a);
   j->set_workdir(s.workdir);
   j->set_stdout_path(s.stdout_path);
@@ -78,8 +75,20 @@ void set_rank(const executor::LaunchSpec& spec, uint32_t rank, pb::Launch* l) {
 
 }  // namespace
 
+Result<std::string> RemoteExecutor::read_script_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("no file " + path);
+  std::stringstream script;
+  script << in.rdbuf();
+  return script.str();
+}
+
 Result<int> RemoteExecutor::launch(const executor::LaunchSpec& spec) {
-  BERTH_ASSIGN_OR_RETURN(pb::Launch first, launch_message(spec, epoch_));
+  auto script = read_script_(spec.script_path);
+  if (!script.ok())
+    return Status::Invalid("its script " + spec.script_path +
+                           " cannot be read: " + script.status().message());
+  pb::Launch first = launch_message(spec, *script, epoch_);
   std::vector<std::string> nodes{spec.node};
   for (const executor::LaunchSpec::Rank& r : spec.more_ranks) nodes.push_back(r.node);
   {

@@ -13,6 +13,8 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <functional>
+
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,6 +35,13 @@ class RemoteExecutor final : public executor::Executor {
   // given to the ranks stopped when their job ends (SIGTERM, then SIGKILL).
   RemoteExecutor(AgentService& agents, uint64_t epoch, int64_t grace_ms)
       : agents_(agents), epoch_(epoch), grace_ms_(grace_ms) {}
+
+  // How a launch's script (LaunchSpec::script_path) is read; by default the file. A berthd on a
+  // shared store falls back to the store's copy of a script another berthd received.
+  using ReadScript = std::function<Result<std::string>(const std::string& path)>;
+  void set_script_reader(ReadScript read) { read_script_ = std::move(read); }
+  // The file at `path`; kNotFound when there is none.
+  static Result<std::string> read_script_file(const std::string& path);
 
   // Sends a Launch to each rank's node (rank 0 on spec.node).
   Result<int> launch(const executor::LaunchSpec& spec) override;
@@ -87,6 +96,7 @@ class RemoteExecutor final : public executor::Executor {
   void send_ack(const std::string& node, uint64_t ack);
 
   AgentService& agents_;
+  ReadScript read_script_ = read_script_file;
   const uint64_t epoch_;
   const int64_t grace_ms_;
   mutable std::mutex mu_;
