@@ -23,10 +23,6 @@ namespace pb = ::berth::agent::v1;
 
 constexpr int64_t kFirstRetryMs = 100;
 constexpr int64_t kMaxRetryMs = 2'000;
-// A refusal's wait when berthd names none, and the bounds of one it names.
-constexpr int64_t kRefusedRetryMs = 60'000;
-constexpr int64_t kMinRefusedRetryMs = 1'000;
-constexpr int64_t kMaxRefusedRetryMs = 600'000;
 // Heartbeats berthd asks for outside these bounds are taken at the bound.
 constexpr int64_t kMinHeartbeatMs = 100;
 constexpr int64_t kMaxHeartbeatMs = 60'000;
@@ -150,10 +146,19 @@ void Link::lease_renewed(int64_t sent_ms, std::optional<int64_t> fence_ms) {
   if (until > 0 && on_lease_renewed_) on_lease_renewed_(until);
 }
 
+Link::Ended Link::refused(const pb::Refused& r, const std::string& why) {
+  const bool not_leader = r.why() == pb::Refused::NOT_LEADER;
+  return {why, refused_wait_ms(not_leader, r.retry_ms()), not_leader ? r.leader() : ""};
+}
+
 bool Link::dispatch(const pb::ToAgent& in, Ended* ended) {
   if (in.has_refused()) {
-    *ended = {std::string("berthd ended the registration (") + why_name(in.refused().why()) +
-              "): " + in.refused().message()};
+    const pb::Refused& r = in.refused();
+    const std::string why =
+        std::string("berthd ended the registration (") + why_name(r.why()) + "): " + r.message();
+    // A leader that stepped down may name the new one; any other refusal on an open stream is
+    // dialled again after the backoff.
+    *ended = r.why() == pb::Refused::NOT_LEADER ? refused(r, why) : Ended{why};
     return false;
   }
   if (in.has_exit_when_idle() && on_exit_when_idle_) on_exit_when_idle_();
@@ -219,15 +224,17 @@ void Link::run() {
       t.join();
     }
   } join{watcher, this};
-  for (size_t i = 0;; ++i) {
+  ServerChoice servers(config_.servers);
+  while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
-    const std::string& server = config_.servers[i % config_.servers.size()];
+    const std::string server = servers.current();
     const Ended ended = session(server);
+    servers.ended(ended.leader);
     const int64_t wait = ended.retry_ms > 0 ? ended.retry_ms : backoff_.next_ms();
-    spdlog::warn("{}: {}; dialling again in {} ms", server, ended.why, wait);
+    spdlog::warn("{}: {}; dialling again in {} ms: {}", server, ended.why, wait, servers.current());
     if (!wait_ms(wait)) return;
   }
 }
@@ -269,12 +276,13 @@ Link::Ended Link::session(const std::string& server) {
   }
   if (in.has_refused()) {
     const pb::Refused& r = in.refused();
-    spdlog::error("berthd at {} refused node {} ({}): {}", server, config_.node, why_name(r.why()),
-                  r.message());
-    const int64_t retry = r.retry_ms() > 0 ? r.retry_ms() : kRefusedRetryMs;
+    // A standby's refusal is the normal way to the leader, not something for a person to fix.
+    spdlog::log(r.why() == pb::Refused::NOT_LEADER ? spdlog::level::info : spdlog::level::err,
+                "berthd at {} refused node {} ({}): {}", server, config_.node, why_name(r.why()),
+                r.message());
     ctx.TryCancel();
     stream->Finish();
-    return {"refused", std::clamp(retry, kMinRefusedRetryMs, kMaxRefusedRetryMs)};
+    return refused(r, "refused");
   }
   if (!in.has_registered()) {
     ctx.TryCancel();

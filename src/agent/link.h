@@ -3,11 +3,12 @@
 // run() dials each configured server in turn, registers (node name, GPUs, CPUs, memory,
 // domain, version), then sends a heartbeat every interval berthd asked for, until stop(). A
 // stream that breaks, or a controller that leaves Heartbeats::kMaxUnanswered heartbeats
-// unacknowledged, is closed and dialled again after a Backoff wait; a refusal (another protocol
-// version, a node berthd does not know) is logged with berthd's message and dialled again after
-// the wait berthd asked for. The stream is gRPC's synchronous one: the link reads on run()'s
-// thread and writes heartbeats from one thread of its own (one reader and one writer at a time,
-// as gRPC allows).
+// unacknowledged, is closed and the next server dialled after a Backoff wait; a refusal (another
+// protocol version, a node berthd does not know) is logged with berthd's message and the next
+// server dialled after the wait berthd asked for (refused_wait_ms). A standby's refusal
+// (NOT_LEADER) that names the leader sends the next dial to that address (ServerChoice). The stream
+// is gRPC's synchronous one: the link reads on run()'s thread and writes heartbeats from one thread
+// of its own (one reader and one writer at a time, as gRPC allows).
 //
 // Threads: stop() from any thread (the signal thread); everything else on run()'s thread.
 #pragma once
@@ -83,11 +84,15 @@ class Link {
   }
 
  private:
-  // The outcome of one stream: how long to wait before dialling again (0: the backoff's).
+  // The outcome of one stream: how long to wait before dialling again (0: the backoff's), and
+  // the leader a standby named.
   struct Ended {
     std::string why;
     int64_t retry_ms = 0;
+    std::string leader;
   };
+  // A refusal from berthd as the end of a stream.
+  static Ended refused(const ::berth::agent::v1::Refused& r, const std::string& why);
   Ended session(const std::string& server);
   // Acts on one message from berthd; false when the stream must end (*ended says why).
   bool dispatch(const ::berth::agent::v1::ToAgent& in, Ended* ended);

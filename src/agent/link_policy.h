@@ -1,10 +1,12 @@
-// The agent's pure rules for its link to berthd: how long to wait before dialling again, and
-// when a controller that stopped answering heartbeats is given up on. No I/O, no clock: the
-// link (link.h) asks and acts.
+// The agent's pure rules for its link to berthd: which berthd to dial, how long to wait before
+// dialling again, and when a controller that stopped answering heartbeats is given up on. No
+// I/O, no clock: the link (link.h) asks and acts.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace berth::agent {
 
@@ -26,6 +28,33 @@ class Backoff {
   int64_t base_ms_ = 0;  // the last un-jittered wait; 0 before the first
   uint64_t state_;
 };
+
+// Which berthd the link dials (issue 14): the configured servers in turn, except that a
+// standby's refusal (NOT_LEADER) naming the leader's agents address sends the next dial there,
+// whether or not it is listed. Dialling that address and failing goes on with the server listed
+// after the last listed one dialled.
+class ServerChoice {
+ public:
+  // `servers` holds at least one address (AgentConfig::validate sees to it).
+  explicit ServerChoice(std::vector<std::string> servers);
+  // The address to dial now.
+  const std::string& current() const { return current_; }
+  // The stream to current() ended; `leader` is the address a NOT_LEADER refusal named, "" for
+  // any other end (a refusal without one, a stream lost or never made).
+  void ended(const std::string& leader);
+
+ private:
+  const std::vector<std::string> servers_;
+  std::string current_;
+  size_t listed_ = 0;  // the listed server current_ is, or was last
+};
+
+// How long to wait before dialling again after berthd refused the agent: what it asked for
+// (retry_ms; 0 when it asked for nothing), within bounds. A standby's refusal (not_leader)
+// points at a leader, or at a takeover under way, so it is followed within seconds; any other
+// refusal (a protocol version, a node berthd does not know) needs a person, so the agent waits
+// longer and does not flood berthd's log.
+int64_t refused_wait_ms(bool not_leader, int64_t retry_ms);
 
 // Heartbeats sent and acknowledged on one stream. A controller that has left kMaxUnanswered
 // heartbeats unacknowledged is silent: the agent closes the stream and dials again (a half-open

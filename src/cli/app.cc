@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/failover.h"
 #include "cli/table.h"
 #include "cli/views.h"
 #include "common/strings.h"
@@ -124,8 +125,12 @@ Result<Api*> Context::api() {
   if (api_) return api_.get();
   BERTH_ASSIGN_OR_RETURN(Connection connection,
                          resolve_connection(connection_flags, io_.getenv, io_.read_file));
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<Api> api,
-                         io_.connect(connection.server, connection.token));
+  auto connect = [this, token = connection.token](const std::string& server) {
+    return io_.connect(server, token);
+  };
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<FailoverApi> api,
+                         FailoverApi::Create(std::move(connection.servers), std::move(connect),
+                                             {.now_ms = io_.steady_ms, .sleep_ms = io_.sleep_ms}));
   token_source_ = connection.token_source;
   api_ = std::move(api);
   return api_.get();
@@ -164,7 +169,8 @@ Result<json> Context::post_idempotent(const std::string& path, const json& body)
     Result<json> reply = post(path, body, headers);
     // kUnavailable: no reply came (or berthd was stopping), so it may or may not have been
     // applied; any other answer is berthd's last word.
-    if (reply.ok() || reply.status().code() != Code::kUnavailable || attempt == kIdempotentAttempts)
+    if (reply.ok() || reply.status().code() != Code::kUnavailable ||
+        attempt == kIdempotentAttempts || (api_ && api_->gave_up()))
       return reply;
     err() << "berth: warning: " << reply.status().message() << "; trying again (" << attempt
           << " of " << kIdempotentAttempts - 1 << ")\n";
@@ -296,6 +302,11 @@ CliIo process_io() {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
+  io.steady_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   io.new_request_key = random_request_key;
   io.sleep_ms = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
   io.connect = [](const std::string& server,
@@ -312,9 +323,12 @@ int run_cli(const std::vector<std::string>& args, const CliIo& io) {
   app.require_subcommand(1);
   app.fallthrough();
   Context ctx(io);
-  app.add_option(
-      "--server", ctx.connection_flags.server,
-      "berthd URL (default $BERTH_SERVER, cli.toml, " + std::string(kDefaultServer) + ")");
+  app.add_option("--server", ctx.connection_flags.servers,
+                 "berthd URL; several (repeated or comma separated): a leader and its standbys "
+                 "(default $BERTH_SERVER, cli.toml, " +
+                     std::string(kDefaultServer) + ")")
+      ->take_all()
+      ->allow_extra_args(false);
   app.add_option("--token", ctx.connection_flags.token,
                  "bearer token (default $BERTH_TOKEN, $BERTH_TOKEN_FILE, "
                  "cli.toml, ./berth-state/admin.token)");

@@ -33,11 +33,15 @@ struct CliIo {
   std::function<std::optional<std::string>()> read_stdin;
   std::function<std::string()> cwd;  // absolute
   std::function<int64_t()> now_ms;   // wall clock, for "running for" columns only
+  // A monotonic clock, for how long a request has looked for the leading berthd
+  // (cli/failover.h); unset, only the waits slept are counted.
+  std::function<int64_t()> steady_ms;
   // A fresh random key that makes one submit idempotent (sent as Idempotency-Key); none when unset.
   std::function<std::string()> new_request_key;
   // Waits before a retry; a retry does not wait when unset.
   std::function<void(int64_t ms)> sleep_ms;
-  // Opens the API at a server URL with a token (may be empty).
+  // Opens the API at one server URL with a token (may be empty); commands use a FailoverApi
+  // over one of these per server listed.
   std::function<Result<std::unique_ptr<Api>>(const std::string& server, const std::string& token)>
       connect;
   // Reconciles the database of a state directory without a server (`reconcile --state-dir`):

@@ -25,11 +25,6 @@ bool unreserved(unsigned char ch) {
          ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
-Code code_from_name(const std::string& name) {
-  const std::optional<Code> code = parse_code_name(name);
-  return code && *code != Code::kOk ? *code : Code::kInternal;
-}
-
 Code code_from_http(int http_status) {
   switch (http_status) {
     case 400:
@@ -49,6 +44,19 @@ Code code_from_http(int http_status) {
     default:
       return Code::kInternal;
   }
+}
+
+// A code name berth does not know ("not_leader") is taken from the HTTP status.
+Code code_from_name(const std::string& name, int http_status) {
+  const std::optional<Code> code = parse_code_name(name);
+  return code && *code != Code::kOk ? *code : code_from_http(http_status);
+}
+
+// A connection that was never made carried nothing to the server.
+std::optional<NotServed> not_served_by(httplib::Error error) {
+  if (error == httplib::Error::Connection || error == httplib::Error::ConnectionTimeout)
+    return NotServed{.unreachable = true};
+  return std::nullopt;
 }
 
 std::string describe(httplib::Error error) {
@@ -157,7 +165,7 @@ Status status_from_reply(int http_status, std::string_view body) {
                                     ? error["message"].get<std::string>()
                                     : "(no message)";
     const Code code = error.contains("code") && error["code"].is_string()
-                          ? code_from_name(error["code"].get<std::string>())
+                          ? code_from_name(error["code"].get<std::string>(), http_status)
                           : code_from_http(http_status);
     return Status(code, message);
   }
@@ -165,6 +173,16 @@ Status status_from_reply(int http_status, std::string_view body) {
   if (body.size() > kErrorBodyShown) shown += "...";
   return Status(code_from_http(http_status), "server replied HTTP " + std::to_string(http_status) +
                                                  (shown.empty() ? "" : ": " + shown));
+}
+
+std::optional<NotServed> not_leader_reply(int http_status, std::string_view body) {
+  if (http_status != 503) return std::nullopt;
+  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed.contains("error") || !parsed["error"].is_object() ||
+      parsed["error"].value("code", json()) != "not_leader")
+    return std::nullopt;
+  const json leader = parsed.value("leader", json());
+  return NotServed{.leader = leader.is_string() ? leader.get<std::string>() : ""};
 }
 
 Result<std::unique_ptr<HttpApi>> HttpApi::Create(const std::string& url, const std::string& token) {
@@ -187,27 +205,36 @@ HttpApi::~HttpApi() = default;
 
 namespace {
 
-// Sends one request, reading at most kMaxReplyBytes of reply; the body of a 2xx reply.
+// Sends one request, reading at most kMaxReplyBytes of reply; the body of a 2xx reply. Sets
+// *not_served when the request surely was not carried out.
 Result<std::string> exchange_text(httplib::Client& http, const std::string& url,
-                                  httplib::Request request) {
+                                  httplib::Request request, std::optional<NotServed>* not_served) {
   std::string reply;
   request.content_receiver = [&reply](const char* data, size_t length, uint64_t, uint64_t) {
     if (reply.size() + length > kMaxReplyBytes) return false;
     reply.append(data, length);
     return true;
   };
+  *not_served = std::nullopt;
   const httplib::Result result = http.send(request);
-  if (!result)
+  if (!result) {
+    *not_served = not_served_by(result.error());
     return Status(Code::kUnavailable,
                   "could not reach the berth server at " + url + ": " + describe(result.error()));
+  }
   const int status = result->status;
-  if (status < 200 || status > 299) return status_from_reply(status, reply);
+  if (status < 200 || status > 299) {
+    *not_served = not_leader_reply(status, reply);
+    return status_from_reply(status, reply);
+  }
   return reply;
 }
 
 // The same, decoded as JSON.
-Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Request request) {
-  BERTH_ASSIGN_OR_RETURN(std::string text, exchange_text(http, url, std::move(request)));
+Result<json> exchange(httplib::Client& http, const std::string& url, httplib::Request request,
+                      std::optional<NotServed>* not_served) {
+  BERTH_ASSIGN_OR_RETURN(std::string text,
+                         exchange_text(http, url, std::move(request), not_served));
   const std::string& reply = text;
   if (reply.empty()) return json();
   json parsed = json::parse(reply, nullptr, /*allow_exceptions=*/false);
@@ -223,17 +250,18 @@ Result<json> HttpApi::get(const std::string& path) {
   request.method = "GET";
   request.path = parsed_.base_path + path;
   request.set_header("Accept", "application/json");
-  return exchange(*http_, url_, std::move(request));
+  return exchange(*http_, url_, std::move(request), &not_served_);
 }
 
 Result<std::string> HttpApi::get_text(const std::string& path) {
   httplib::Request request;
   request.method = "GET";
   request.path = parsed_.base_path + path;
-  return exchange_text(*http_, url_, std::move(request));
+  return exchange_text(*http_, url_, std::move(request), &not_served_);
 }
 
 Result<json> HttpApi::post(const std::string& path, const json& body, const Headers& headers) {
+  not_served_ = std::nullopt;
   httplib::Request request;
   request.method = "POST";
   request.path = parsed_.base_path + path;
@@ -247,7 +275,7 @@ Result<json> HttpApi::post(const std::string& path, const json& body, const Head
     return Status::Invalid(
         "the request holds text that is not valid UTF-8 (check the script's encoding)");
   }
-  return exchange(*http_, url_, std::move(request));
+  return exchange(*http_, url_, std::move(request), &not_served_);
 }
 
 namespace {
@@ -314,6 +342,7 @@ Status Api::download(const std::string& path, const std::string& file) {
 }
 
 Status HttpApi::download(const std::string& path, const std::string& file) {
+  not_served_ = std::nullopt;
   PartialFile out(file);
   BERTH_RETURN_IF_ERROR(out.open());
   httplib::Request request;
@@ -340,11 +369,15 @@ Status HttpApi::download(const std::string& path, const std::string& file) {
   http_->set_read_timeout(kReadTimeoutS);
   if (write_failed)
     return Status::Internal("cannot write " + out.partial() + ": " + std::strerror(errno));
-  if (!result)
+  if (!result) {
+    not_served_ = not_served_by(result.error());
     return Status(Code::kUnavailable,
                   "could not reach the berth server at " + url_ + ": " + describe(result.error()));
-  if (result->status < 200 || result->status > 299)
+  }
+  if (result->status < 200 || result->status > 299) {
+    not_served_ = not_leader_reply(result->status, error_body);
     return status_from_reply(result->status, error_body);
+  }
   return out.finish();
 }
 

@@ -3,11 +3,14 @@
 // Commands depend only on the Api interface, so tests drive them with a hand-written fake.
 // HttpApi speaks plain HTTP (no TLS) through cpp-httplib. Every call is synchronous and
 // returns the decoded JSON reply, or a Status: a non-2xx reply carries the server's own error
-// code and message; a failed connection names the server that could not be reached.
+// code and message; a failed connection names the server that could not be reached. After a
+// failed call, not_served() says whether that server surely did not carry it out, so that
+// FailoverApi (cli/failover.h) may send it to another.
 // Not thread-safe; use one HttpApi per thread.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +25,14 @@ class Client;
 }
 
 namespace berth::cli {
+
+// Why a server surely did not carry out a request: it could not be reached (the connection
+// was never made), or it is a standby (503 with error.code "not_leader"), which names the
+// leader's address when it knows one.
+struct NotServed {
+  bool unreachable = false;
+  std::string leader;  // "http://host:port"; "" when none was named
+};
 
 class Api {
  public:
@@ -42,6 +53,9 @@ class Api {
   // (through `file`.partial, synced and renamed), never over an existing file. Errors are the
   // server's JSON errors. By default through get_text; HttpApi streams it to disk.
   virtual Status download(const std::string& path, const std::string& file);
+  // After a call that failed: set when that call surely was not carried out (NotServed);
+  // nullopt when it may have been, or when the implementation cannot tell.
+  virtual std::optional<NotServed> not_served() const { return std::nullopt; }
 };
 
 // Writes `bytes` to `file` whole or not at all (see Api::download).
@@ -67,6 +81,10 @@ std::string query_string(const std::vector<std::pair<std::string, std::string>>&
 // the body has them, otherwise the HTTP status and the start of the body.
 Status status_from_reply(int http_status, std::string_view body);
 
+// A standby's reply (503 {"error": {"code": "not_leader", ...}, "leader": "..."}) as NotServed;
+// nullopt for any other reply.
+std::optional<NotServed> not_leader_reply(int http_status, std::string_view body);
+
 class HttpApi final : public Api {
  public:
   // Checks the URL; opens no connection yet. An empty token sends no Authorization header.
@@ -81,6 +99,7 @@ class HttpApi final : public Api {
                               const Headers& headers) override;
   Result<std::string> get_text(const std::string& path) override;
   Status download(const std::string& path, const std::string& file) override;
+  std::optional<NotServed> not_served() const override { return not_served_; }
 
  private:
   HttpApi(std::string url, ServerUrl parsed, const std::string& token);
@@ -88,6 +107,7 @@ class HttpApi final : public Api {
   std::string url_;  // as the user gave it, for messages
   ServerUrl parsed_;
   std::unique_ptr<httplib::Client> http_;
+  std::optional<NotServed> not_served_;  // of the last call
 };
 
 }  // namespace berth::cli

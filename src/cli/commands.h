@@ -16,6 +16,7 @@
 #include "cli/app.h"
 #include "cli/client.h"
 #include "cli/config.h"
+#include "cli/failover.h"
 #include "common/status.h"
 
 namespace berth::cli {
@@ -50,6 +51,8 @@ class Context {
   // A POST made idempotent with a fresh Idempotency-Key (CliIo::new_request_key) and sent again
   // with the same key, after a growing wait, when berthd could not be reached or gave no reply
   // (at most kIdempotentAttempts in all): berthd applies it once whichever attempt reached it.
+  // A request for which FailoverApi looked for the leader until it gave up is not sent again:
+  // that search was the whole wait.
   static constexpr int kIdempotentAttempts = 4;
   Result<nlohmann::json> post_idempotent(const std::string& path, const nlohmann::json& body);
   // A GET whose reply is text (CSV, HTML), with the same hint.
@@ -90,7 +93,7 @@ class Context {
   Status with_hint(const Status& status) const;
 
   const CliIo& io_;
-  std::unique_ptr<Api> api_;
+  std::unique_ptr<FailoverApi> api_;
   std::string token_source_;
   std::optional<std::string> currency_;
   std::vector<std::unique_ptr<HolderBase>> owned_;

@@ -1,5 +1,5 @@
 // org create|update|show|list, project create|list, token create|list|revoke, admin rotate-token,
-// admin backup, whoami, nodes.
+// admin backup, admin leader, whoami, nodes.
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -236,6 +236,13 @@ void add_admin(CLI::App& app, Context& ctx) {
   backup->add_option("file", backup_file, "the file to write (must not exist)")->required();
   on_run(backup, ctx, [&ctx, &backup_file] { return run_backup(ctx, backup_file); });
   add_node_cert_command(*admin, ctx);
+  CLI::App* leader = admin->add_subcommand(
+      "leader", "which berthd leads, since when, and the lease's epoch (admin)");
+  on_run(leader, ctx, [&ctx] {
+    BERTH_ASSIGN_OR_RETURN(json reply, ctx.get("/v1/admin/leader"));
+    ctx.print(reply, render_leader(reply));
+    return Status::Ok();
+  });
 }
 
 }  // namespace

@@ -116,19 +116,34 @@ Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& geten
   return parsed;
 }
 
+std::vector<std::string> split_servers(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::string_view part : split(text, ',')) {
+    const std::string_view server = trim(part, kSpacesTabsAndLineEnds);
+    if (!server.empty()) out.emplace_back(server);
+  }
+  return out;
+}
+
 Result<Connection> resolve_connection(const ConnectionFlags& flags, const GetEnvFn& getenv,
                                       const ReadFileFn& read_file) {
   BERTH_ASSIGN_OR_RETURN(auto config, load_cli_config(getenv, read_file));
   Connection out;
-  if (!flags.server.empty()) {
-    out.server = flags.server;
+  std::string_view from;  // where the list came from, for an error
+  if (!flags.servers.empty()) {
+    for (const std::string& flag : flags.servers)
+      for (std::string& server : split_servers(flag)) out.servers.push_back(std::move(server));
+    from = "--server";
   } else if (auto env = nonempty(getenv("BERTH_SERVER"))) {
-    out.server = *env;
+    out.servers = split_servers(*env);
+    from = "BERTH_SERVER";
   } else if (auto it = config.find("server"); it != config.end() && !it->second.empty()) {
-    out.server = it->second;
+    out.servers = split_servers(it->second);
+    from = "the config file's server";
   } else {
-    out.server = kDefaultServer;
+    out.servers = {kDefaultServer};
   }
+  if (out.servers.empty()) return Status::Invalid(std::string(from) + " names no server");
   if (!flags.token.empty()) {
     out.token = flags.token;
     out.token_source = "--token";

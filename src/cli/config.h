@@ -2,6 +2,8 @@
 //
 // Each is taken from the first place that has it:
 //   server: --server, $BERTH_SERVER, the config file's `server`, then http://127.0.0.1:8765;
+//           each may list several berthd (a leader and its standbys), comma separated, and
+//           --server may be repeated (cli/failover.h says how the leader among them is found);
 //   token:  --token, $BERTH_TOKEN, the file named by $BERTH_TOKEN_FILE, the config file's
 //           `token` (or `token_file`), then ./berth-state/admin.token when it exists, so that a
 //           user who just ran `make run` in the repository can use the CLI at once.
@@ -14,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -28,14 +31,14 @@ using ReadFileFn = std::function<Result<std::string>(const std::string& path)>;
 using GetEnvFn = std::function<std::optional<std::string>(const std::string& name)>;
 
 struct ConnectionFlags {
-  std::string server;  // empty when not given
+  std::vector<std::string> servers;  // each --server as given; empty when none
   std::string token;
 };
 
 struct Connection {
-  std::string server;
-  std::string token;         // may be empty: requests then go without a token
-  std::string token_source;  // where the token came from, for error hints; "" when none
+  std::vector<std::string> servers;  // at least one, in the order given
+  std::string token;                 // may be empty: requests then go without a token
+  std::string token_source;          // where the token came from, for error hints; "" when none
 };
 
 // Parses the simple TOML subset of cli.toml. Unknown keys are kept; the caller ignores them.
@@ -46,6 +49,10 @@ Result<std::map<std::string, std::string>> parse_cli_config(std::string_view tex
 // (cli/export_env.h).
 Result<std::map<std::string, std::string>> load_cli_config(const GetEnvFn& getenv,
                                                            const ReadFileFn& read_file);
+
+// "http://a:8765, http://b:8765" as {"http://a:8765", "http://b:8765"}: split at commas,
+// blanks trimmed, empty entries dropped.
+std::vector<std::string> split_servers(std::string_view text);
 
 // Resolves server and token as described above.
 Result<Connection> resolve_connection(const ConnectionFlags& flags, const GetEnvFn& getenv,

@@ -483,6 +483,26 @@ std::string render_whoami(const json& me) {
   return render_fields(me, {"user", "role", "org", "org_id", "unix_user", "token_id"});
 }
 
+std::string render_leader(const json& reply) {
+  const json& leader = reply.is_object() ? reply.value("leader", json::object()) : json::object();
+  const json& self = reply.is_object() ? reply.value("this", json::object()) : json::object();
+  const auto time_cell = [&reply](const char* key) {
+    const int64_t ms = int_field(reply, key, 0);
+    return ms > 0 ? format_time_ms(ms) : std::string("-");
+  };
+  const auto text_cell = [](const json& object, const char* key) {
+    const std::string text = string_field(object, key);
+    return text.empty() ? std::string("-") : cell(object, key);
+  };
+  Table table({"STORE", "EPOCH", "LEADER", "HTTP", "AGENTS", "SINCE", "EXPIRES", "THIS"});
+  table.align_right(1);
+  table.add_row({cell(reply, "store"), cell(reply, "epoch"), text_cell(leader, "name"),
+                 text_cell(leader, "http_address"), text_cell(leader, "agents_address"),
+                 time_cell("since_ms"), time_cell("expires_ms"),
+                 text_cell(self, "name") + " (" + text_cell(self, "role") + ")"});
+  return table.render();
+}
+
 // An audit record that moved no money.
 static bool no_money(const json& record) {
   return cell(record, "amount") == "0.0000" &&

@@ -59,6 +59,9 @@ std::string render_projects(const nlohmann::json& projects);
 std::string render_schemes(const nlohmann::json& schemes, const std::string& currency);
 std::string render_awards(const nlohmann::json& awards, const std::string& currency);
 std::string render_whoami(const nlohmann::json& me);
+// GET /v1/admin/leader as one row: STORE EPOCH LEADER HTTP AGENTS SINCE EXPIRES THIS (the
+// berthd that answered, and whether it leads); LEADER "-" while none leads.
+std::string render_leader(const nlohmann::json& reply);
 std::string render_audit(const nlohmann::json& records, const std::string& currency);
 std::string render_applications(const nlohmann::json& applications, const std::string& currency);
 // One application: its fields, then its reviews and its history.

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
+#include "cli/failover.h"
 #include "common/timefmt.h"
 
 namespace berth::cli {
@@ -29,6 +31,8 @@ struct FakeServer {
   // Replies given first, in order, before the table's (a connection lost, then an answer).
   std::map<std::string, std::vector<Result<json>>> first_replies;
   std::string connected_server, connected_token;
+  // Addresses where no berthd answers: a request there was never made.
+  std::set<std::string> down;
   // GET /v1/health, where tables learn the currency: answered aside and counted, not recorded
   // in `calls`, so that tests of what a command sends see only its own requests.
   Result<json> health = json{{"status", "ok"}, {"currency", "HKD"}, {"currency_symbol", "HK$"}};
@@ -59,23 +63,36 @@ struct FakeServer {
 
 class FakeApi final : public Api {
  public:
-  explicit FakeApi(FakeServer* server) : server_(server) {}
+  FakeApi(FakeServer* server, std::string address)
+      : server_(server), address_(std::move(address)) {}
   Result<json> get(const std::string& path) override {
+    if (is_down()) return unreachable();
     return server_->answer("GET", path, nullptr);
   }
   using Api::post;
   Result<json> post(const std::string& path, const json& body, const Headers& headers) override {
+    if (is_down()) return unreachable();
     return server_->answer("POST", path, body, headers);
   }
   // Text replies are kept as JSON strings in the same table.
   Result<std::string> get_text(const std::string& path) override {
+    if (is_down()) return unreachable();
     Result<json> reply = server_->answer("GET", path, nullptr);
     if (!reply.ok()) return reply.status();
     return reply->is_string() ? reply->get<std::string>() : reply->dump();
   }
+  std::optional<NotServed> not_served() const override {
+    if (server_->down.contains(address_)) return NotServed{.unreachable = true};
+    return std::nullopt;
+  }
 
  private:
+  bool is_down() const { return server_->down.contains(address_); }
+  Status unreachable() const {
+    return Status(Code::kUnavailable, "could not reach the berth server at " + address_);
+  }
   FakeServer* server_;
+  std::string address_;
 };
 
 class CliTest : public ::testing::Test {
@@ -106,7 +123,7 @@ class CliTest : public ::testing::Test {
                         const std::string& token) -> Result<std::unique_ptr<Api>> {
       server_.connected_server = server;
       server_.connected_token = token;
-      return std::unique_ptr<Api>(new FakeApi(&server_));
+      return std::unique_ptr<Api>(new FakeApi(&server_, server));
     };
     io.reconcile_state_dir = reconcile_state_dir_;
     return run_cli(args, io);
@@ -457,6 +474,73 @@ TEST_F(CliTest, ConnectionSettingsReachConnect) {
   EXPECT_EQ(server_.connected_server, "http://flag:2");
   EXPECT_EQ(server_.connected_token, "flag-token");
   EXPECT_EQ(out_.str(), "user: root\nrole: admin\n");
+}
+
+TEST_F(CliTest, AListOfServersFallsOverFromOneThatIsDown) {
+  server_.reply("GET /v1/whoami", json{{"user", "root"}, {"role", "admin"}});
+  server_.down = {"http://ctl1:8765"};
+  ASSERT_EQ(run({"--server", "http://ctl1:8765", "--server", "http://ctl2:8765", "whoami"}), 0)
+      << err_.str();
+  EXPECT_EQ(server_.connected_server, "http://ctl2:8765");
+  EXPECT_EQ(out_.str(), "user: root\nrole: admin\n");
+  server_.connected_server.clear();
+  env_["BERTH_SERVER"] = "http://ctl1:8765, http://ctl3:8765";
+  ASSERT_EQ(run({"whoami"}), 0) << err_.str();
+  EXPECT_EQ(server_.connected_server, "http://ctl3:8765");
+  ASSERT_EQ(run({"--server", "http://ctl1:8765,http://ctl4:8765", "whoami"}), 0) << err_.str();
+  EXPECT_EQ(server_.connected_server, "http://ctl4:8765");
+  EXPECT_TRUE(slept_ms_.empty());
+}
+
+TEST_F(CliTest, EveryServerDownNamesEachAfterTheSearch) {
+  server_.down = {"http://ctl1:8765", "http://ctl2:8765"};
+  EXPECT_EQ(run({"--server", "http://ctl1:8765,http://ctl2:8765", "whoami"}), 1);
+  EXPECT_EQ(err_.str(),
+            "berth: error: no berthd took the request within 15 s; asked http://ctl1:8765 "
+            "(could not reach the berth server at http://ctl1:8765); http://ctl2:8765 (could not "
+            "reach the berth server at http://ctl2:8765)\n");
+  EXPECT_FALSE(slept_ms_.empty());
+  // One server, as before: its own message at once.
+  slept_ms_.clear();
+  EXPECT_EQ(run({"--server", "http://ctl1:8765", "whoami"}), 1);
+  EXPECT_EQ(err_.str(), "berth: error: could not reach the berth server at http://ctl1:8765\n");
+  EXPECT_TRUE(slept_ms_.empty());
+}
+
+TEST_F(CliTest, AdminLeaderShowsWhoLeads) {
+  const json reply = {
+      {"store", "postgresql"},
+      {"epoch", 7},
+      {"leader",
+       {{"name", "ctl1"}, {"http_address", "http://ctl1:8765"}, {"agents_address", "ctl1:8766"}}},
+      {"since_ms", *parse_time_ms("2026-03-01T11:58:00Z")},
+      {"expires_ms", *parse_time_ms("2026-03-01T12:00:03Z")},
+      {"this", {{"name", "ctl2"}, {"role", "standby"}}}};
+  server_.reply("GET /v1/admin/leader", reply);
+  ASSERT_EQ(run({"admin", "leader"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(),
+            "STORE       EPOCH  LEADER  HTTP              AGENTS     SINCE                 "
+            "EXPIRES               THIS\n"
+            "postgresql      7  ctl1    http://ctl1:8765  ctl1:8766  2026-03-01T11:58:00Z  "
+            "2026-03-01T12:00:03Z  ctl2 (standby)\n");
+  ASSERT_EQ(run({"admin", "leader", "--json"}), 0) << err_.str();
+  EXPECT_EQ(json::parse(out_.str()), reply);
+  EXPECT_EQ(server_.calls.back().path, "/v1/admin/leader");
+}
+
+TEST_F(CliTest, AdminLeaderWhileNoneLeads) {
+  server_.reply("GET /v1/admin/leader",
+                json{{"store", "postgresql"},
+                     {"epoch", 7},
+                     {"leader", {{"name", ""}, {"http_address", ""}, {"agents_address", ""}}},
+                     {"since_ms", 0},
+                     {"expires_ms", 0},
+                     {"this", {{"name", "ctl2"}, {"role", "standby"}}}});
+  ASSERT_EQ(run({"admin", "leader"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("postgresql      7  -       -     -       -      -        ctl2 "
+                            "(standby)\n"),
+            std::string::npos)
+      << out_.str();
 }
 
 TEST_F(CliTest, QueueDefaultsToPendingAndRunning) {
@@ -1238,6 +1322,23 @@ TEST_F(CliTest, SubmitRetriesWithTheSameKeyWhenTheReplyIsLost) {
   }
   EXPECT_EQ(slept_ms_, (std::vector<int64_t>{250, 500}));
   EXPECT_NE(err_.str().find("trying again (1 of 3)"), std::string::npos) << err_.str();
+}
+
+TEST_F(CliTest, SubmitToAStandbyGoesToTheLeaderAndIsNotSentAgainAfterTheSearch) {
+  files_["job.sh"] = kTrainScript;
+  server_.reply("POST /v1/jobs", json{{"id", 42}});
+  server_.down = {"http://ctl1:8765"};
+  ASSERT_EQ(run({"--server", "http://ctl1:8765,http://ctl2:8765", "submit", "job.sh"}), 0)
+      << err_.str();
+  EXPECT_EQ(server_.connected_server, "http://ctl2:8765");
+  EXPECT_EQ(only_call().headers, (Api::Headers{{"Idempotency-Key", "key-1"}}));
+  // Nothing answers: one search of 15 s, not one per attempt of the submit.
+  server_.down.insert("http://ctl2:8765");
+  EXPECT_EQ(run({"--server", "http://ctl1:8765,http://ctl2:8765", "submit", "job.sh"}), 1);
+  EXPECT_EQ(err_.str().find("trying again"), std::string::npos) << err_.str();
+  int64_t slept = 0;
+  for (int64_t ms : slept_ms_) slept += ms;
+  EXPECT_LE(slept, FailoverApi::kSearchMs);
 }
 
 TEST_F(CliTest, SubmitGivesUpAfterItsBoundedRetries) {

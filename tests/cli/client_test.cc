@@ -105,6 +105,18 @@ class HttpApiTest : public ::testing::Test {
     server_.Get("/v1/broken", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("not json", "text/plain");
     });
+    server_.Get("/v1/standby", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+      res.set_content(R"({"error":{"code":"not_leader","message":"this berthd (b) is a standby; )"
+                      R"(a leads at http://a:8765"},"leader":"http://a:8765"})",
+                      "application/json");
+    });
+    server_.Get("/v1/stopping", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 503;
+      res.set_content(R"({"error":{"code":"unavailable","message":"berthd is stopping"}})",
+                      "application/json");
+    });
     server_.Get("/base/v1/whoami", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"user":"prefixed"})", "application/json");
     });
@@ -195,6 +207,42 @@ TEST_F(HttpApiTest, InvalidUtf8IsRefusedLocally) {
   EXPECT_NE(reply.status().message().find("UTF-8"), std::string::npos);
 }
 
+TEST_F(HttpApiTest, AStandbysReplyNamesTheLeaderAndWasNotServed) {
+  std::unique_ptr<HttpApi> a = api("secret");
+  Result<json> reply = a->get("/v1/standby");
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), Code::kUnavailable);
+  EXPECT_EQ(reply.status().message(), "this berthd (b) is a standby; a leads at http://a:8765");
+  ASSERT_TRUE(a->not_served().has_value());
+  EXPECT_FALSE(a->not_served()->unreachable);
+  EXPECT_EQ(a->not_served()->leader, "http://a:8765");
+  // The next call's outcome replaces it.
+  ASSERT_TRUE(a->get("/v1/whoami").ok());
+  EXPECT_FALSE(a->not_served().has_value());
+}
+
+TEST_F(HttpApiTest, AnyOtherFailureMayHaveBeenServed) {
+  std::unique_ptr<HttpApi> a = api("secret");
+  Result<json> reply = a->get("/v1/stopping");
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), Code::kUnavailable);
+  EXPECT_FALSE(a->not_served().has_value());
+  EXPECT_FALSE(a->get("/v1/broken").ok());
+  EXPECT_FALSE(a->not_served().has_value());
+}
+
+TEST(NotLeaderReply, OnlyA503NotLeader) {
+  std::optional<NotServed> s =
+      not_leader_reply(503, R"({"error":{"code":"not_leader","message":"m"},"leader":""})");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->leader, "");
+  EXPECT_FALSE(s->unreachable);
+  EXPECT_TRUE(not_leader_reply(503, R"({"error":{"code":"not_leader"}})").has_value());
+  EXPECT_FALSE(not_leader_reply(503, R"({"error":{"code":"unavailable"}})").has_value());
+  EXPECT_FALSE(not_leader_reply(500, R"({"error":{"code":"not_leader"}})").has_value());
+  EXPECT_FALSE(not_leader_reply(503, "<html>busy</html>").has_value());
+}
+
 TEST(HttpApi, ConnectionFailureNamesTheServer) {
   // Bind a free port without listening, then close it, so that nothing is there to answer.
   int port = 0;
@@ -217,6 +265,8 @@ TEST(HttpApi, ConnectionFailureNamesTheServer) {
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.status().code(), Code::kUnavailable);
   EXPECT_NE(reply.status().message().find(url), std::string::npos) << reply.status().message();
+  ASSERT_TRUE((*api)->not_served().has_value());  // nothing reached a server: sent elsewhere
+  EXPECT_TRUE((*api)->not_served()->unreachable);
 }
 
 TEST(HttpApi, CreateRefusesBadUrl) { EXPECT_FALSE(HttpApi::Create("https://x", "").ok()); }

@@ -7,6 +7,8 @@
 namespace berth::cli {
 namespace {
 
+using Servers = std::vector<std::string>;
+
 // A fake process environment: variables and files in maps.
 struct FakeWorld {
   std::map<std::string, std::string> env;
@@ -58,7 +60,7 @@ TEST(CliConfig, MalformedLinesNameTheLine) {
 TEST(ResolveConnection, DefaultsWithNothingConfigured) {
   FakeWorld world;
   const Connection c = world.resolve();
-  EXPECT_EQ(c.server, "http://127.0.0.1:8765");
+  EXPECT_EQ(c.servers, Servers{"http://127.0.0.1:8765"});
   EXPECT_EQ(c.token, "");
   EXPECT_EQ(c.token_source, "");
 }
@@ -78,7 +80,7 @@ TEST(ResolveConnection, ConfigFileBeatsLocalToken) {
       "server = \"http://cfg:1\"\ntoken = \"from-config\"\n";
   world.files["berth-state/admin.token"] = "local-admin";
   const Connection c = world.resolve();
-  EXPECT_EQ(c.server, "http://cfg:1");
+  EXPECT_EQ(c.servers, Servers{"http://cfg:1"});
   EXPECT_EQ(c.token, "from-config");
 }
 
@@ -99,7 +101,7 @@ TEST(ResolveConnection, EnvironmentBeatsConfigFile) {
   world.env["BERTH_TOKEN_FILE"] = "/t";
   world.files["/t"] = "file-token\n";
   Connection c = world.resolve();
-  EXPECT_EQ(c.server, "http://env:2");
+  EXPECT_EQ(c.servers, Servers{"http://env:2"});
   EXPECT_EQ(c.token, "file-token");
   world.env["BERTH_TOKEN"] = "env-token";
   c = world.resolve();
@@ -111,8 +113,8 @@ TEST(ResolveConnection, FlagsBeatEverything) {
   FakeWorld world;
   world.env["BERTH_SERVER"] = "http://env:2";
   world.env["BERTH_TOKEN"] = "env-token";
-  const Connection c = world.resolve({"http://flag:3", "flag-token"});
-  EXPECT_EQ(c.server, "http://flag:3");
+  const Connection c = world.resolve({{"http://flag:3"}, "flag-token"});
+  EXPECT_EQ(c.servers, Servers{"http://flag:3"});
   EXPECT_EQ(c.token, "flag-token");
   EXPECT_EQ(c.token_source, "--token");
 }
@@ -121,7 +123,26 @@ TEST(ResolveConnection, EmptyEnvironmentVariablesAreUnset) {
   FakeWorld world;
   world.env["BERTH_SERVER"] = "";
   world.env["BERTH_TOKEN"] = "";
-  EXPECT_EQ(world.resolve().server, "http://127.0.0.1:8765");
+  EXPECT_EQ(world.resolve().servers, Servers{"http://127.0.0.1:8765"});
+}
+
+TEST(ResolveConnection, ServersAreListedWithCommasOrRepeatedFlags) {
+  FakeWorld world;
+  world.env["HOME"] = "/h";
+  world.files["/h/.config/berth/cli.toml"] = "server = \"http://c1:1, http://c2:1\"\n";
+  EXPECT_EQ(world.resolve().servers, (Servers{"http://c1:1", "http://c2:1"}));
+  world.env["BERTH_SERVER"] = "http://e1:2,,http://e2:2 ,";
+  EXPECT_EQ(world.resolve().servers, (Servers{"http://e1:2", "http://e2:2"}));
+  EXPECT_EQ(world.resolve({{"http://f1:3,http://f2:3", "http://f3:3"}, ""}).servers,
+            (Servers{"http://f1:3", "http://f2:3", "http://f3:3"}));
+}
+
+TEST(ResolveConnection, AListOfNothingIsAnError) {
+  FakeWorld world;
+  world.env["BERTH_SERVER"] = " , ";
+  Result<Connection> c = resolve_connection({}, world.getenv(), world.read_file());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "BERTH_SERVER names no server");
 }
 
 TEST(ResolveConnection, UnreadableTokenFileIsAnError) {
