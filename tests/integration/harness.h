@@ -161,6 +161,8 @@ class Berthd {
   // agents included, only when asked; otherwise that default with [agents] local = false (it
   // runs the jobs itself), which is what most tests are about.
   void with_local_agents() { local_agents_ = true; }
+  // On a shared store berthd may come up as a standby: up() then means it answers /livez.
+  void may_stand_by() { may_stand_by_ = true; }
 
   void start() {
     fs::remove(state_dir_ + "/berthd.port");
@@ -195,7 +197,7 @@ class Berthd {
     port_ = std::atoi(read_file(state_dir_ + "/berthd.port").c_str());
     if (port_ <= 0) return false;
     httplib::Client c("127.0.0.1", port_);
-    auto r = c.Get("/v1/health");
+    auto r = c.Get(may_stand_by_ ? "/livez" : "/v1/health");
     return r && r->status == 200;
   }
 
@@ -259,6 +261,7 @@ class Berthd {
   std::string config_path_;
   std::string user_;
   bool local_agents_ = false;
+  bool may_stand_by_ = false;
   pid_t pid_ = -1;
   int port_ = 0;
 };

@@ -1,0 +1,203 @@
+// Two berthds on one PostgreSQL (docs/high-availability.md): one leads, the other stands by and
+// takes over when the leader dies, with the agents and their jobs going on; a leader stopped past
+// its lease is fenced and steps down. A real PostgreSQL (tests/common/pg_server.h), real
+// berthds and agents.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "common/pg_server.h"
+#include "integration/agent_cluster.h"
+
+namespace berth::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class HaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PgServer::available()) GTEST_SKIP() << "PostgreSQL 15 is not installed";
+    std::string error;
+    pg_ = PgServer::Shared(&error);
+    ASSERT_NE(pg_, nullptr) << error;
+    url_ = pg_->fresh_database();
+    ASSERT_FALSE(url_.empty());
+    dir_ = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    work_ = dir_ + "/work";
+    make_work_dir(work_);
+    for (int i = 0; i < 2; ++i) {
+      agent_ports_[i] = free_port();
+      const std::string config = dir_ + "/ctl" + std::to_string(i) + ".toml";
+      std::ofstream(config) << config_of(i);
+      ctl_[i] = std::make_unique<Berthd>(dir_ + "/ctl" + std::to_string(i), config);
+      ctl_[i]->may_stand_by();
+    }
+  }
+  void TearDown() override {
+    agents_.clear();
+    for (auto& c : ctl_)
+      if (c) {
+        const std::string state = c->state_dir();
+        c.reset();
+        kill_jobs_of_run(state);
+      }
+    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
+  }
+
+  std::string config_of(int i) const {
+    return "[store]\nurl = \"" + url_ + "\"\nname = \"ctl" + std::to_string(i) +
+           "\"\nlease_s = 1\n"
+           "[agents]\ntls = \"none\"\nlisten = \"127.0.0.1:" + std::to_string(agent_ports_[i]) +
+           "\"\nnode_timeout_s = 20\nheartbeat_s = 0.5\n"
+           "[executor]\ngrace_s = 2\n"
+           "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.0000\"\n"
+           "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\ncpus = 16\nmemory_mb = 65536\n"
+           "[[nodes]]\nname = \"n2\"\ngpu_model = \"H100\"\ngpus = 8\ncpus = 16\nmemory_mb = 65536\n"
+           "[[partitions]]\nname = \"gpu\"\nmax_time = \"1-00:00:00\"\ndefault_time = \"1:00:00\"\n"
+           "default = true\n";
+  }
+
+  // GET /readyz: {status, body}.
+  std::pair<int, json> ready(const Berthd& b) const { return b.api("GET", "/readyz", "", ""); }
+  bool leads(const Berthd& b) const { return ready(b).first == 200; }
+  // `b` stands by, naming `leader` as the one that leads.
+  bool stands_by_for(const Berthd& b, const std::string& leader) const {
+    auto [status, body] = ready(b);
+    return status == 503 && body["leader"].value("name", "") == leader &&
+           body["this"].value("role", "") == "standby";
+  }
+
+  // The berth CLI with every berthd, as the admin (the shared admin token).
+  CliResult cli(const std::string& args) const {
+    return run_shell("cd '" + work_ + "' && BERTH_SERVER=" + ctl_[0]->url() + "," +
+                     ctl_[1]->url() + " BERTH_TOKEN=" + ctl_[0]->admin_token() + " " + bin_dir() +
+                     "/berth " + args + " 2>&1");
+  }
+
+  // n1 and n2's agents, each given both berthds.
+  void start_agents(const Berthd& leader) {
+    for (const char* node : {"n1", "n2"}) {
+      auto& a = agents_[node];
+      a = std::make_unique<AgentProcess>(node, "127.0.0.1:" + std::to_string(agent_ports_[0]),
+                                         dir_ + "/agent-" + node);
+      a->start({"--server", "127.0.0.1:" + std::to_string(agent_ports_[1])});
+    }
+    for (const char* node : {"n1", "n2"})
+      ASSERT_TRUE(eventually([&] { return heard(leader, node); })) << agents_[node]->log();
+  }
+  static bool heard(const Berthd& b, const std::string& node) {
+    for (const json& n : b.api("GET", "/v1/nodes").second.value("nodes", json::array()))
+      if (n.value("name", "") == node)
+        return n.value("agent_version", "") != "" && n.value("state", "") == "up";
+    return false;
+  }
+  static std::string state_of(const Berthd& b, uint64_t job) {
+    return b.api("GET", "/v1/jobs/" + std::to_string(job)).second.value("state", "?");
+  }
+  uint64_t submit(const std::string& args) const {
+    const CliResult r = cli("submit --parsable -A pa -G 1 " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return std::strtoull(r.out.c_str(), nullptr, 10);
+  }
+
+  // ctl0 leads, ctl1 stands by for it with the shared admin token, and pa has money.
+  void start_pair() {
+    ctl_[0]->start();
+    ASSERT_TRUE(eventually([&] { return leads(*ctl_[0]); })) << read_file(dir_ + "/ctl0.log");
+    ctl_[1]->start();
+    ASSERT_TRUE(eventually([&] { return stands_by_for(*ctl_[1], "ctl0"); }))
+        << ready(*ctl_[1]).second.dump() << read_file(dir_ + "/ctl1.log");
+    fs::copy_file(ctl_[0]->state_dir() + "/admin.token", ctl_[1]->state_dir() + "/admin.token",
+                  fs::copy_options::overwrite_existing);
+    must_succeed(*ctl_[0], "POST", "/v1/orgs", R"({"name":"a","kind":"university"})");
+    must_succeed(*ctl_[0], "POST", "/v1/projects", R"({"name":"pa","org":"a"})");
+    must_succeed(*ctl_[0], "POST", "/v1/projects/pa/topups", R"({"amount":"5000"})");
+  }
+
+  PgServer* pg_ = nullptr;
+  std::string url_, dir_, work_;
+  int agent_ports_[2] = {0, 0};
+  std::unique_ptr<Berthd> ctl_[2];
+  std::map<std::string, std::unique_ptr<AgentProcess>> agents_;
+};
+
+// The leader is SIGKILLed with a job running and one held: the standby takes over within
+// seconds, the running job goes on where it runs and ends once, the held one (whose script only
+// the dead leader received) runs from the store's copy, and the audit record names the takeover.
+TEST_F(HaTest, TheStandbyTakesOverAndRunningJobsGoOn) {
+  start_pair();
+  start_agents(*ctl_[0]);
+  const uint64_t running = submit("--wrap 'echo start; sleep 6; echo end'");
+  const uint64_t held = submit("--hold --wrap 'echo held ran'");
+  ASSERT_TRUE(eventually([&] { return state_of(*ctl_[0], running) == "RUNNING"; }));
+
+  const auto killed = Clock::now();
+  ctl_[0]->kill_hard();
+  ASSERT_TRUE(eventually([&] { return leads(*ctl_[1]); }, std::chrono::seconds(20)))
+      << read_file(dir_ + "/ctl1.log");
+  const auto took_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count();
+  EXPECT_LT(took_ms, 10'000) << "the takeover took " << took_ms << " ms";
+
+  // The client finds the new leader by itself, through the dead one's address first.
+  const CliResult released = cli("release " + std::to_string(held));
+  EXPECT_EQ(released.exit_code, 0) << released.out;
+  for (uint64_t job : {running, held})
+    ASSERT_TRUE(eventually([&] { return state_of(*ctl_[1], job) == "COMPLETED"; },
+                           std::chrono::seconds(60)))
+        << job << " " << ctl_[1]->api("GET", "/v1/jobs/" + std::to_string(job)).second.dump()
+        << read_file(dir_ + "/ctl1.log");
+  const std::string out = read_file(work_ + "/berth-" + std::to_string(running) + ".out");
+  EXPECT_EQ(out, "start\nend\n") << "it ran once, through the takeover";
+  EXPECT_EQ(read_file(work_ + "/berth-" + std::to_string(held) + ".out"), "held ran\n");
+
+  const json leader = must_succeed(*ctl_[1], "GET", "/v1/admin/leader", "");
+  EXPECT_EQ(leader["leader"]["name"], "ctl1");
+  EXPECT_EQ(leader["this"]["role"], "leader");
+  EXPECT_EQ(leader["store"], "postgresql");
+  const json audit = must_succeed(*ctl_[1], "GET", "/v1/audit?limit=1000", "");
+  bool audited = false;
+  for (const json& a : audit["audit"])
+    audited |= a.value("action", "") == "berthd.takeover" &&
+               a.value("subject", "") == "berthd ctl1" &&
+               a.value("note", "").find("after ctl0") != std::string::npos;
+  EXPECT_TRUE(audited) << audit.dump();
+  const json reconcile = must_succeed(*ctl_[1], "GET", "/v1/reconcile", "");
+  EXPECT_TRUE(reconcile["store"].value("ok", false)) << reconcile.dump();
+
+  // The dead one comes back as a standby of the new leader.
+  ctl_[0]->start();
+  EXPECT_TRUE(eventually([&] { return stands_by_for(*ctl_[0], "ctl1"); }))
+      << ready(*ctl_[0]).second.dump();
+}
+
+// A leader stopped (SIGSTOP) past its lease loses it to the standby; woken, it commits nothing
+// and steps down to stand by for the new leader.
+TEST_F(HaTest, AStoppedLeaderIsFencedAndStepsDown) {
+  start_pair();
+  const json before = must_succeed(*ctl_[0], "GET", "/v1/admin/leader", "");
+  ::kill(ctl_[0]->pid(), SIGSTOP);
+  ASSERT_TRUE(eventually([&] { return leads(*ctl_[1]); }, std::chrono::seconds(20)))
+      << read_file(dir_ + "/ctl1.log");
+  must_succeed(*ctl_[1], "POST", "/v1/orgs", R"({"name":"b","kind":"startup"})");
+  const json taken = must_succeed(*ctl_[1], "GET", "/v1/admin/leader", "");
+  EXPECT_GT(taken["epoch"].get<uint64_t>(), before["epoch"].get<uint64_t>());
+
+  ::kill(ctl_[0]->pid(), SIGCONT);
+  ASSERT_TRUE(eventually([&] { return stands_by_for(*ctl_[0], "ctl1"); }))
+      << ready(*ctl_[0]).second.dump() << read_file(dir_ + "/ctl0.log");
+  EXPECT_NE(read_file(dir_ + "/ctl0.log").find("stepping down"), std::string::npos);
+  // The old leader's requests go to the new one; nothing it held was committed after.
+  auto [status, body] = ctl_[0]->api("GET", "/v1/orgs");
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(body["error"]["code"], "not_leader");
+  EXPECT_EQ(body["leader"], ctl_[1]->url());
+  EXPECT_EQ(must_succeed(*ctl_[1], "GET", "/v1/admin/leader", "")["epoch"], taken["epoch"]);
+  EXPECT_EQ(must_succeed(*ctl_[1], "GET", "/v1/orgs", "")["orgs"].size(), 2u);
+  const json reconcile = must_succeed(*ctl_[1], "GET", "/v1/reconcile", "");
+  EXPECT_TRUE(reconcile["store"].value("ok", false)) << reconcile.dump();
+}
+
+}  // namespace
+}  // namespace berth::testing
