@@ -4,7 +4,13 @@
 // berthds and agents.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cmath>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "common/pg_server.h"
 #include "integration/agent_cluster.h"
@@ -197,6 +203,68 @@ TEST_F(HaTest, AStoppedLeaderIsFencedAndStepsDown) {
   EXPECT_EQ(must_succeed(*ctl_[1], "GET", "/v1/orgs", "")["orgs"].size(), 2u);
   const json reconcile = must_succeed(*ctl_[1], "GET", "/v1/reconcile", "");
   EXPECT_TRUE(reconcile["store"].value("ok", false)) << reconcile.dump();
+}
+
+// The leader SIGKILLed 20 times at random moments (each restarted as a standby) while a client
+// submits steadily through the CLI, which finds whichever berthd leads: at the end every job
+// acknowledged exists and completed, each ran once (its output has one line), the wallet paid
+// exactly the jobs' costs, and the books reconcile.
+TEST_F(HaTest, TwentyKillsOfTheLeaderLoseNothingAndRunNothingTwice) {
+  start_pair();
+  start_agents(*ctl_[0]);
+  std::atomic<bool> submitting{true};
+  std::mutex mu;
+  std::vector<uint64_t> acknowledged;
+  std::thread client([&] {
+    while (submitting) {
+      const CliResult r = cli("submit --parsable -A pa -G 1 -t 10 --wrap 'echo ran'");
+      const uint64_t id = std::strtoull(r.out.c_str(), nullptr, 10);
+      if (r.exit_code == 0 && id > 0) {
+        std::lock_guard<std::mutex> lock(mu);
+        acknowledged.push_back(id);
+      }
+    }
+  });
+  const unsigned seed = 1406;
+  std::mt19937 random(seed);
+  std::vector<int64_t> takeover_ms;
+  for (int kill = 0; kill < 20; ++kill) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + random() % 1500));
+    const int leader = leads(*ctl_[0]) ? 0 : 1;
+    ASSERT_TRUE(leads(*ctl_[leader])) << "kill " << kill << ": nobody leads";
+    const auto killed = Clock::now();
+    ctl_[leader]->kill_hard();
+    ASSERT_TRUE(eventually([&] { return leads(*ctl_[1 - leader]); }, std::chrono::seconds(20)))
+        << "kill " << kill << " (seed " << seed << ")"
+        << read_file(dir_ + "/ctl" + std::to_string(1 - leader) + ".log");
+    takeover_ms.push_back(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count());
+    ctl_[leader]->start();
+  }
+  submitting = false;
+  client.join();
+  std::sort(takeover_ms.begin(), takeover_ms.end());
+  std::cout << "takeovers over 20 kills: p50 " << takeover_ms[10] << " ms, max "
+            << takeover_ms.back() << " ms; " << acknowledged.size() << " jobs acknowledged\n";
+
+  const Berthd& leader = leads(*ctl_[0]) ? *ctl_[0] : *ctl_[1];
+  ASSERT_FALSE(acknowledged.empty());
+  int64_t costs_minor = 0;
+  for (uint64_t id : acknowledged) {
+    ASSERT_TRUE(eventually([&] { return state_of(leader, id) == "COMPLETED"; },
+                           std::chrono::seconds(60)))
+        << id << " " << leader.api("GET", "/v1/jobs/" + std::to_string(id)).second.dump();
+    EXPECT_EQ(read_file(work_ + "/berth-" + std::to_string(id) + ".out"), "ran\n") << id;
+    const json job = leader.api("GET", "/v1/jobs/" + std::to_string(id)).second;
+    costs_minor += std::llround(std::stod(job.value("cost", "0")) * 10'000);
+  }
+  const json balance = must_succeed(leader, "GET", "/v1/projects/pa/balance", "");
+  const int64_t balance_minor =
+      std::llround(std::stod(balance["wallet"].value("balance", "0")) * 10'000);
+  EXPECT_EQ(balance_minor, 5000 * 10'000 - costs_minor) << balance.dump();
+  const json reconcile = must_succeed(leader, "GET", "/v1/reconcile", "");
+  EXPECT_TRUE(reconcile["store"].value("ok", false)) << reconcile.dump();
+  EXPECT_TRUE(reconcile["engine"].value("ok", false)) << reconcile.dump();
 }
 
 }  // namespace
