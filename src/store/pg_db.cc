@@ -29,10 +29,15 @@ Result<ConnPtr> Connect(const std::string& url, const ConnectOptions& options) {
 }
 
 Status Error(PGconn* c, const PGresult* r, std::string_view what) {
-  std::string message = r != nullptr ? PQresultErrorMessage(r) : "";
+  // The server's primary message and its detail, without libpq's "ERROR:  " and layout.
+  const char* primary = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  std::string message = primary != nullptr ? primary : "";
+  if (detail != nullptr) message += std::string(" (") + detail + ")";
   if (message.empty() && c != nullptr) message = PQerrorMessage(c);
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  const std::string text = "postgresql: " + std::string(what) + ": " + message;
+  const std::string text =
+      "postgresql: " + (what.empty() ? std::string() : std::string(what) + ": ") + message;
   if (lost(c)) return Status(Code::kUnavailable, text);
   return Status::Internal(text);
 }
@@ -167,11 +172,9 @@ Status Pipeline::read_one() {
   const ExecStatusType st = PQresultStatus(r.get());
   Status outcome;
   if (st == PGRES_FATAL_ERROR) {
-    outcome = Error(c_, r.get(), check.what);
-    if (check.key != 0) {
-      outcome = Status(outcome.code(), std::string(check.what) + " " + std::to_string(check.key) +
-                                           ": " + outcome.message());
-    }
+    const std::string key = check.key != 0 ? " " + std::to_string(check.key) : "";
+    const Status failed = Error(c_, r.get(), "");
+    outcome = Status(failed.code(), check.what + key + ": " + failed.message());
   } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     if (!check.missing.empty() && std::atoi(PQcmdTuples(r.get())) != 1)
       outcome = Status(check.missing_code, check.missing);
