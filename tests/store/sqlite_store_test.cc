@@ -78,16 +78,11 @@ class RawDb {
 class SqliteStoreTest : public StoreFixture<SqliteStore> {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "berth_store_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(temporary_.ok());
+    dir_ = temporary_.path();
     path_ = (fs::path(dir_) / "berth.db").string();
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<SqliteStore> open() override {
     auto s = SqliteStore::Open(path_);
@@ -104,6 +99,7 @@ class SqliteStoreTest : public StoreFixture<SqliteStore> {
     sqlite3_close(db);
   }
 
+  TemporaryDir temporary_;
   std::string dir_;
   std::string path_;
 };

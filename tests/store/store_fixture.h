@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -214,6 +217,27 @@ inline void expect_same_rows(const ChangeSet& got, const ChangeSet& want) {
 }
 
 // ---- the fixture ----
+
+// A directory of its own for one test's database files, removed with everything in it.
+class TemporaryDir {
+ public:
+  TemporaryDir() {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "berth_store_test_XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) dir_ = tmpl;
+  }
+  ~TemporaryDir() {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  TemporaryDir(const TemporaryDir&) = delete;
+  TemporaryDir& operator=(const TemporaryDir&) = delete;
+  bool ok() const { return !dir_.empty(); }
+  const std::string& path() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
 
 // The engine's story and round trips, for a store of type S: a subclass says how the store is
 // opened and how raw SQL reaches its database.

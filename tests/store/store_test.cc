@@ -45,18 +45,11 @@ class StoreTest : public StoreFixture<Store>, public ::testing::WithParamInterfa
       db_ = url_.substr(url_.rfind('/') + 1);
       return;
     }
-    std::string tmpl = (fs::temp_directory_path() / "berth_store_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (fs::path(dir_) / "berth.db").string();
+    dir_ = std::make_unique<TemporaryDir>();
+    ASSERT_TRUE(dir_->ok());
+    path_ = (fs::path(dir_->path()) / "berth.db").string();
   }
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<Store> open() override {
     Status st;
@@ -154,8 +147,9 @@ class StoreTest : public StoreFixture<Store>, public ::testing::WithParamInterfa
   };
 
   berth::testing::PgServer* server_ = nullptr;
-  std::string url_, db_;    // PostgreSQL
-  std::string dir_, path_;  // SQLite
+  std::string url_, db_;               // PostgreSQL
+  std::unique_ptr<TemporaryDir> dir_;  // SQLite
+  std::string path_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
