@@ -1,5 +1,6 @@
 #include "store/pg_db.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -75,10 +76,15 @@ Result<ResultPtr> checked(PGconn* c, PGresult* raw, std::string_view what) {
   return Error(c, r.get(), what);
 }
 
+// A statement in a message: its first line, at most 80 characters.
+std::string_view first_line(const std::string& sql) {
+  return std::string_view(sql).substr(0, std::min<size_t>(sql.find('\n'), 80));
+}
+
 }  // namespace
 
 Result<ResultPtr> Exec(PGconn* c, const std::string& sql) {
-  return checked(c, PQexec(c, sql.c_str()), sql);
+  return checked(c, PQexec(c, sql.c_str()), first_line(sql));
 }
 
 Result<ResultPtr> Exec(PGconn* c, const std::string& sql, const Params& params) {
