@@ -1,5 +1,6 @@
 #include "store/pg_db.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -29,10 +30,15 @@ Result<ConnPtr> Connect(const std::string& url, const ConnectOptions& options) {
 }
 
 Status Error(PGconn* c, const PGresult* r, std::string_view what) {
-  std::string message = r != nullptr ? PQresultErrorMessage(r) : "";
+  // The server's primary message and its detail, without libpq's "ERROR:  " and layout.
+  const char* primary = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  std::string message = primary != nullptr ? primary : "";
+  if (detail != nullptr) message += std::string(" (") + detail + ")";
   if (message.empty() && c != nullptr) message = PQerrorMessage(c);
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  const std::string text = "postgresql: " + std::string(what) + ": " + message;
+  const std::string text =
+      "postgresql: " + (what.empty() ? std::string() : std::string(what) + ": ") + message;
   if (lost(c)) return Status(Code::kUnavailable, text);
   return Status::Internal(text);
 }
@@ -70,10 +76,15 @@ Result<ResultPtr> checked(PGconn* c, PGresult* raw, std::string_view what) {
   return Error(c, r.get(), what);
 }
 
+// A statement in a message: its first line, at most 80 characters.
+std::string_view first_line(const std::string& sql) {
+  return std::string_view(sql).substr(0, std::min<size_t>(sql.find('\n'), 80));
+}
+
 }  // namespace
 
 Result<ResultPtr> Exec(PGconn* c, const std::string& sql) {
-  return checked(c, PQexec(c, sql.c_str()), sql);
+  return checked(c, PQexec(c, sql.c_str()), first_line(sql));
 }
 
 Result<ResultPtr> Exec(PGconn* c, const std::string& sql, const Params& params) {
@@ -167,11 +178,9 @@ Status Pipeline::read_one() {
   const ExecStatusType st = PQresultStatus(r.get());
   Status outcome;
   if (st == PGRES_FATAL_ERROR) {
-    outcome = Error(c_, r.get(), check.what);
-    if (check.key != 0) {
-      outcome = Status(outcome.code(), std::string(check.what) + " " + std::to_string(check.key) +
-                                           ": " + outcome.message());
-    }
+    const std::string key = check.key != 0 ? " " + std::to_string(check.key) : "";
+    const Status failed = Error(c_, r.get(), "");
+    outcome = Status(failed.code(), check.what + key + ": " + failed.message());
   } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     if (!check.missing.empty() && std::atoi(PQcmdTuples(r.get())) != 1)
       outcome = Status(check.missing_code, check.missing);

@@ -192,6 +192,7 @@ Status PgStore::with_retry(const char* what, Attempt&& attempt, int64_t batch) {
     }
     if (st.ok()) {
       st = attempt();
+      if (fenced_) return st;  // the message starts "fenced:", as berthd expects
       if (st.ok() || !pg::lost(conn_.get())) return with_what(std::move(st), what);
       unsure = batch != 0;
     }

@@ -1,5 +1,5 @@
-// Store: what berthd needs of the place its state is kept. SqliteStore (sqlite_store.h) is the
-// one berth has; a PostgreSQL store is to implement the same interface.
+// Store: what berthd needs of the place its state is kept. SqliteStore (sqlite_store.h) keeps it
+// in a file beside one berthd; PgStore (pg_store.h) in a PostgreSQL database several share.
 //
 // Contract (each implementation's header adds how it keeps it)
 // - commit() writes one batch of the Engine's changes (core::Engine::drain_changes) and the
@@ -71,7 +71,7 @@ class Store {
   // Adds the tokens, or replaces the rows with the same token_hash, all in one transaction or
   // none (a rotation: the new admin token and the old ones revoked).
   virtual Status put_tokens(const std::vector<TokenRow>& rows) = 0;
-  // All tokens, in the order first added.
+  // All tokens: SQLite's in the order first added, PostgreSQL's in the order of their hash.
   virtual Result<std::vector<TokenRow>> tokens() = 0;
 
   // Copies the committed state into a new file `dest_path` (which must not exist), in a form

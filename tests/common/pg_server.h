@@ -85,14 +85,14 @@ class PgServer {
                  dir_ + "/server.log");
     if (pid_ <= 0) return "cannot start postgres";
     // Bounded: a server that is not ready in a minute has failed (its log says why).
-    for (int i = 0; i < 600; ++i) {
+    for (int i = 0; i < 3000; ++i) {
       if (PQping(conninfo("postgres").c_str()) == PQPING_OK) return "";
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = 0;
         return "postgres exited at start; see " + dir_ + "/server.log";
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return "postgres did not become ready; see " + dir_ + "/server.log";
   }

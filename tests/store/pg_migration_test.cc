@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/pg_server.h"
 #include "store/pg_dialect.h"
@@ -72,6 +74,18 @@ TEST_F(PgMigrationTest, EveryEarlierSchemaVersionMigrates) {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     EXPECT_EQ((*store)->schema_version(), latest);
   }
+}
+
+TEST_F(PgMigrationTest, BerthdsOpeningAnEmptyDatabaseAtOnceApplyEachMigrationOnce) {
+  std::vector<Status> opened(4);
+  std::vector<std::thread> berthds;
+  for (size_t i = 0; i < opened.size(); ++i)
+    berthds.emplace_back([&, i] { opened[i] = PgStore::Open(url_).status(); });
+  for (auto& t : berthds) t.join();
+  for (const Status& st : opened) EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(server_->exec(
+      db_, "SELECT 1/(CASE WHEN count(*) = " + std::to_string(migrations().back().version) +
+               " THEN 1 ELSE 0 END) FROM schema_version"));
 }
 
 TEST_F(PgMigrationTest, ATableThatDriftedFromItsDescriptionIsRefused) {
