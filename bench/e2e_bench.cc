@@ -2,7 +2,12 @@
 // first submit until all have finished. Starts a real berthd (SQLite, real processes) in a
 // temporary state directory. Prints one JSON line.
 //
-//   e2e_bench [--jobs N] [--clients C] [--via-cli]
+//   e2e_bench [--jobs N] [--clients C] [--via-cli] [--agents] [--store sqlite|postgresql]
+//
+// --agents: one node agent (berth-agent, a process of its own) runs the jobs, as on a cluster,
+// rather than berthd itself. --store postgresql: berthd's state in a PostgreSQL 15 of the
+// bench's own (tests/common/pg_server.h, with fsync on, as SQLite's synchronous=FULL), which
+// needs agents (docs/high-availability.md).
 //
 // Submissions go over HTTP with keep-alive from C client threads, or, with --via-cli, one
 // `berth submit` process per job (as sbatch is run per job in Slurm's baseline).
@@ -20,6 +25,8 @@
 #include <set>
 #include <thread>
 
+#include "../tests/common/pg_server.h"
+#include "../tests/integration/agent_cluster.h"
 #include "../tests/integration/harness.h"
 
 using namespace berth::testing;
@@ -50,9 +57,25 @@ double floor_rate(const std::string& script, int jobs, int slots) {
   return jobs / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// berthd's configuration with a node agent for the node `local` (8 GPUs) and, with a store URL,
+// its state in PostgreSQL.
+std::string agents_config(int agent_port, const std::string& store_url) {
+  std::string c;
+  if (!store_url.empty()) c += "[store]\nurl = \"" + store_url + "\"\nname = \"bench\"\n";
+  c += "[agents]\nlocal = false\ntls = \"none\"\nlisten = \"127.0.0.1:" +
+       std::to_string(agent_port) + "\"\n";
+  c += "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.0000\"\n"
+       "[[nodes]]\nname = \"local\"\ngpu_model = \"H100\"\ngpus = 8\ncpus = 16\n"
+       "memory_mb = 65536\n"
+       "[[partitions]]\nname = \"gpu\"\nmax_time = \"7-00:00:00\"\ndefault_time = \"1:00:00\"\n"
+       "default = true\n";
+  return c;
+}
+
 int main(int argc, char** argv) {
   int jobs = 1000, clients = 8;
-  bool via_cli = false;
+  bool via_cli = false, agents = false;
+  std::string store = "sqlite";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--jobs" && i + 1 < argc)
@@ -61,16 +84,59 @@ int main(int argc, char** argv) {
       clients = std::atoi(argv[++i]);
     else if (a == "--via-cli")
       via_cli = true;
+    else if (a == "--agents")
+      agents = true;
+    else if (a == "--store" && i + 1 < argc &&
+             (std::string(argv[i + 1]) == "sqlite" || std::string(argv[i + 1]) == "postgresql"))
+      store = argv[++i];
     else {
-      std::cerr << "usage: e2e_bench [--jobs N] [--clients C] [--via-cli]\n";
+      std::cerr << "usage: e2e_bench [--jobs N] [--clients C] [--via-cli] [--agents] "
+                   "[--store sqlite|postgresql]\n";
       return 2;
     }
   }
   const std::string dir = temp_dir("e2e-bench");
   const std::string work = dir + "/work";
   fs::create_directories(work);
-  Berthd d(dir + "/state");
+  std::unique_ptr<PgServer> pg;
+  std::string store_url;
+  if (store == "postgresql") {
+    agents = true;
+    pg = std::make_unique<PgServer>(/*durable=*/true);
+    if (const std::string e = pg->start(); !e.empty()) {
+      std::cerr << "PostgreSQL: " << e << "\n";
+      return 1;
+    }
+    store_url = pg->fresh_database();
+  }
+  const int agent_port = agents ? free_port() : 0;
+  std::string config_path;
+  if (agents) {
+    config_path = dir + "/berth.toml";
+    std::ofstream(config_path) << agents_config(agent_port, store_url);
+  }
+  Berthd d(dir + "/state", config_path);
+  d.may_stand_by();
   d.start();
+  if (!eventually([&] { return d.api("GET", "/readyz", "", "").first == 200; })) {
+    std::cerr << "berthd did not lead\n";
+    return 1;
+  }
+  std::unique_ptr<AgentProcess> agent;
+  if (agents) {
+    agent = std::make_unique<AgentProcess>("local", "127.0.0.1:" + std::to_string(agent_port),
+                                           dir + "/agent");
+    agent->start();
+    const bool up = eventually([&] {
+      for (const json& n : d.api("GET", "/v1/nodes").second.value("nodes", json::array()))
+        if (n.value("agent_version", "") != "" && n.value("state", "") == "up") return true;
+      return false;
+    });
+    if (!up) {
+      std::cerr << "the agent did not register: " << agent->log() << "\n";
+      return 1;
+    }
+  }
   auto must = [&](const std::string& path, const std::string& body) {
     auto [st, j] = d.api("POST", path, body);
     if (st / 100 != 2) {
@@ -141,6 +207,7 @@ int main(int argc, char** argv) {
   const double submit_s = std::chrono::duration<double>(t1 - t0).count();
   const double total_s = std::chrono::duration<double>(t2 - t0).count();
   d.stop();
+  agent.reset();
   const std::string script = work + "/floor.sh";
   std::ofstream(script) << "#!/bin/sh\ntrue\n";
   const double floor = floor_rate(script, jobs, 8);
@@ -148,6 +215,8 @@ int main(int argc, char** argv) {
                     {"completed", completed},
                     {"failed_submits", failed.load()},
                     {"mode", via_cli ? "cli" : "http"},
+                    {"store", store},
+                    {"agents", agents},
                     {"clients", clients},
                     {"submit_s", submit_s},
                     {"total_s", total_s},

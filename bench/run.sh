@@ -29,6 +29,14 @@ if [ "$(id -u)" -eq 0 ] && [ -x /work/shared/tools/slurm-baseline.sh -o -f ../sh
 else
   echo "(Slurm baseline skipped: needs root and ../shared/tools/slurm-baseline.sh)"
 fi
+echo "== PostgreSQL beside SQLite: $N jobs through one node agent (docs/high-availability.md)"
+sqlite_agent=$(BERTH_BIN_DIR=$BUILD "$BUILD/e2e_bench" --jobs "$N" --agents)
+echo "berth on SQLite, with an agent: $sqlite_agent"
+pg_agent=$(BERTH_BIN_DIR=$BUILD "$BUILD/e2e_bench" --jobs "$N" --store postgresql)
+echo "berth on PostgreSQL, with an agent: $pg_agent"
+python3 -c "print(f'postgresql/sqlite: {float(\"$(echo "$pg_agent" | rate)\")/float(\"$(echo "$sqlite_agent" | rate)\"):.2f}x (bar: 0.5x)')"
+echo "== takeover: the leader SIGKILLed 20 times, lease 3 s (bar: p50 <= 5 s, max <= 10 s)"
+BERTH_BIN_DIR=$BUILD "$BUILD/takeover_bench"
 echo "== scheduler: berth bench sched, 8 GPUs per node, 10 jobs per node, single thread"
 bash bench/sched.sh "$BUILD"
 echo "== HTTP front end: wrk against berthd with ${BENCH_HTTP_JOBS:-100000} stored jobs (bench/http.sh)"

@@ -130,8 +130,7 @@ Status Candidacy::run() {
     }
     auto lease = open_lease_();
     if (!lease.ok()) {
-      log_error("cannot reach the store for the lease; trying again: " +
-                lease.status().ToString());
+      log_error("cannot reach the store for the lease; trying again: " + lease.status().ToString());
       if (!pause_ms(config_.store.lease_ms / 3)) return Status::Ok();
       continue;
     }
@@ -161,8 +160,7 @@ Result<uint64_t> Candidacy::stand_by(store::Lease& lease) {
     standby_ = server.get();
   }
   server->start();
-  log_info("standing by at " + leadership_->me().http_address + " as " +
-           leadership_->me().name);
+  log_info("standing by at " + leadership_->me().http_address + " as " + leadership_->me().name);
   uint64_t epoch = 0;
   int64_t last_logged_ms = 0;
   while (epoch == 0) {
@@ -175,8 +173,7 @@ Result<uint64_t> Candidacy::stand_by(store::Lease& lease) {
       if (info->holder.id == leadership_->me().id) epoch = info->epoch, took_from_ = *before;
     } else if (mono_ms() - last_logged_ms >= 10'000) {
       last_logged_ms = mono_ms();
-      log_error("cannot reach the store for the lease; trying again: " +
-                info.status().ToString());
+      log_error("cannot reach the store for the lease; trying again: " + info.status().ToString());
     }
     if (epoch == 0 && !pause_ms(config_.store.lease_ms / 3)) break;
   }

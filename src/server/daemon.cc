@@ -209,10 +209,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Open(DaemonConfig config, DaemonSeams se
   hooks.stop_orphans = [marker = d->run_marker_, dir = d->state_dir_](
                            const std::set<uint64_t>& jobs) { kill_orphans(marker, dir, jobs); };
   if (seams.store_failed) {
-    hooks.store_failed = [failed = seams.store_failed](const std::string& what,
-                                                       const Status& st, store::Store&) {
-      failed(what, st);
-    };
+    hooks.store_failed = [failed = seams.store_failed](const std::string& what, const Status& st,
+                                                       store::Store&) { failed(what, st); };
   } else {
     hooks.store_failed = stop_on_store_failure;
   }

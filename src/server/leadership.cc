@@ -75,9 +75,8 @@ store::Candidate candidate_of(const DaemonConfig& c, int http_port, int agents_p
   store::Candidate me;
   me.id = new_token().substr(0, 16);
   me.name = c.store.name.empty() ? host_name() : c.store.name;
-  me.http_address = !c.store.advertise.empty()
-                        ? c.store.advertise
-                        : "http://" + reachable(c.listen_host, http_port);
+  me.http_address = !c.store.advertise.empty() ? c.store.advertise
+                                               : "http://" + reachable(c.listen_host, http_port);
   if (!c.store.agents_advertise.empty()) {
     me.agents_address = c.store.agents_advertise;
   } else if (!c.agents.listen.empty()) {

@@ -3,10 +3,12 @@
 // Every berthd on a PostgreSQL store is a candidate. The lease is one row in the store's
 // `leader` table: the epoch, who holds it and until when, by the database's own clock (so the
 // candidates' clocks never have to agree). A candidate takes the lease only when it is free
-// (never held, released, or run out): the epoch goes up by one. Only the holder schedules,
-// commits and talks to agents, and the store checks the epoch inside every write transaction
-// (PgStore::fence), so a leader that stalled past its lease and lost it can never commit again,
-// even if it wakes up: its first commit fails and it steps down.
+// (never held, released, or run out): the epoch goes up, to at least the database clock's
+// milliseconds (agents that remember a berthd that ran on SQLite, whose epoch is its start time,
+// take it). Only the holder schedules, commits and talks to agents, and the store checks the
+// epoch inside every write transaction (PgStore::fence), so a leader that stalled past its lease
+// and lost it can never commit again, even if it wakes up: its first commit fails and it steps
+// down.
 //
 // The holder renews the lease well before it runs out (every third of it). A renewal succeeds
 // as long as no other candidate took over, even after the lease ran out (a database that was

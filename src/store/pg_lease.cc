@@ -24,8 +24,9 @@ Result<LeaderInfo> PgLease::try_acquire(const Candidate& me, int64_t lease_ms) {
   p.add_i64(lease_ms);
   const std::string now = pg::kDatabaseNowMs;
   BERTH_RETURN_IF_ERROR(session_
-                            .exec("UPDATE leader SET epoch = epoch + 1, holder_id = $1, name = $2, "
-                                  "http_address = $3, agents_address = $4, since_ms = " +
+                            .exec("UPDATE leader SET epoch = GREATEST(epoch + 1, " + now +
+                                      "), holder_id = $1, name = $2, "
+                                      "http_address = $3, agents_address = $4, since_ms = " +
                                       now + ", expires_ms = " + now +
                                       " + $5 WHERE id = 1 AND expires_ms <= " + now,
                                   p)

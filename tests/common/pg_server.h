@@ -58,7 +58,8 @@ class PgServer {
     return shared.get();
   }
 
-  PgServer() = default;
+  // durable: fsync and full-page writes on, as in production (benchmarks); tests run without.
+  explicit PgServer(bool durable = false) : durable_(durable) {}
   ~PgServer() {
     stop();
     if (!dir_.empty()) {
@@ -79,10 +80,21 @@ class PgServer {
     }
     if (port_ == 0) port_ = free_port();
     const std::string port = std::to_string(port_);
-    pid_ = spawn({"postgres", "-D", data(), "-p", port, "-k", dir_, "-c",
-                  "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
-                  "-c", "max_connections=200", "-c", "logging_collector=off"},
-                 dir_ + "/server.log");
+    std::vector<std::string> argv = {"postgres",
+                                     "-D",
+                                     data(),
+                                     "-p",
+                                     port,
+                                     "-k",
+                                     dir_,
+                                     "-c",
+                                     "listen_addresses=127.0.0.1",
+                                     "-c",
+                                     "max_connections=200",
+                                     "-c",
+                                     "logging_collector=off"};
+    if (!durable_) argv.insert(argv.end(), {"-c", "fsync=off", "-c", "full_page_writes=off"});
+    pid_ = spawn(argv, dir_ + "/server.log");
     if (pid_ <= 0) return "cannot start postgres";
     // Bounded: a server that is not ready in a minute has failed (its log says why).
     for (int i = 0; i < 3000; ++i) {
@@ -243,6 +255,7 @@ class PgServer {
     return "";
   }
 
+  bool durable_ = false;
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = 0;

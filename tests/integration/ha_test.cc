@@ -12,8 +12,7 @@
 #include <random>
 #include <thread>
 
-#include "common/pg_server.h"
-#include "integration/agent_cluster.h"
+#include "integration/ha_pair.h"
 
 namespace berth::testing {
 namespace {
@@ -27,76 +26,32 @@ class HaTest : public ::testing::Test {
     std::string error;
     pg_ = PgServer::Shared(&error);
     ASSERT_NE(pg_, nullptr) << error;
-    url_ = pg_->fresh_database();
-    ASSERT_FALSE(url_.empty());
+    const std::string url = pg_->fresh_database();
+    ASSERT_FALSE(url.empty());
     dir_ = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     work_ = dir_ + "/work";
     make_work_dir(work_);
-    for (int i = 0; i < 2; ++i) {
-      agent_ports_[i] = free_port();
-      const std::string config = dir_ + "/ctl" + std::to_string(i) + ".toml";
-      std::ofstream(config) << config_of(i);
-      ctl_[i] = std::make_unique<Berthd>(dir_ + "/ctl" + std::to_string(i), config);
-      ctl_[i]->may_stand_by();
-    }
+    pair_ = std::make_unique<HaPair>(dir_, url, /*lease_s=*/1);
+    ctl_ = pair_->ctl;
   }
   void TearDown() override {
-    agents_.clear();
-    for (auto& c : ctl_)
-      if (c) {
-        const std::string state = c->state_dir();
-        c.reset();
-        kill_jobs_of_run(state);
-      }
+    pair_.reset();
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
   }
 
-  std::string config_of(int i) const {
-    return "[store]\nurl = \"" + url_ + "\"\nname = \"ctl" + std::to_string(i) +
-           "\"\nlease_s = 1\n"
-           "[agents]\ntls = \"none\"\nlisten = \"127.0.0.1:" + std::to_string(agent_ports_[i]) +
-           "\"\nnode_timeout_s = 20\nheartbeat_s = 0.5\n"
-           "[executor]\ngrace_s = 2\n"
-           "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"30.0000\"\n"
-           "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\ncpus = 16\nmemory_mb = 65536\n"
-           "[[nodes]]\nname = \"n2\"\ngpu_model = \"H100\"\ngpus = 8\ncpus = 16\nmemory_mb = 65536\n"
-           "[[partitions]]\nname = \"gpu\"\nmax_time = \"1-00:00:00\"\ndefault_time = \"1:00:00\"\n"
-           "default = true\n";
+  static std::pair<int, json> ready(const Berthd& b) { return HaPair::ready(b); }
+  static bool leads(const Berthd& b) { return HaPair::leads(b); }
+  static bool stands_by_for(const Berthd& b, const std::string& leader) {
+    return HaPair::stands_by_for(b, leader);
   }
-
-  // GET /readyz: {status, body}.
-  std::pair<int, json> ready(const Berthd& b) const { return b.api("GET", "/readyz", "", ""); }
-  bool leads(const Berthd& b) const { return ready(b).first == 200; }
-  // `b` stands by, naming `leader` as the one that leads.
-  bool stands_by_for(const Berthd& b, const std::string& leader) const {
-    auto [status, body] = ready(b);
-    return status == 503 && body["leader"].value("name", "") == leader &&
-           body["this"].value("role", "") == "standby";
-  }
+  void start_pair() { ASSERT_EQ(pair_->start(), ""); }
+  void start_agents(const Berthd& leader) { ASSERT_EQ(pair_->start_agents(leader), ""); }
 
   // The berth CLI with every berthd, as the admin (the shared admin token).
   CliResult cli(const std::string& args) const {
-    return run_shell("cd '" + work_ + "' && BERTH_SERVER=" + ctl_[0]->url() + "," +
-                     ctl_[1]->url() + " BERTH_TOKEN=" + ctl_[0]->admin_token() + " " + bin_dir() +
-                     "/berth " + args + " 2>&1");
-  }
-
-  // n1 and n2's agents, each given both berthds.
-  void start_agents(const Berthd& leader) {
-    for (const char* node : {"n1", "n2"}) {
-      auto& a = agents_[node];
-      a = std::make_unique<AgentProcess>(node, "127.0.0.1:" + std::to_string(agent_ports_[0]),
-                                         dir_ + "/agent-" + node);
-      a->start({"--server", "127.0.0.1:" + std::to_string(agent_ports_[1])});
-    }
-    for (const char* node : {"n1", "n2"})
-      ASSERT_TRUE(eventually([&] { return heard(leader, node); })) << agents_[node]->log();
-  }
-  static bool heard(const Berthd& b, const std::string& node) {
-    for (const json& n : b.api("GET", "/v1/nodes").second.value("nodes", json::array()))
-      if (n.value("name", "") == node)
-        return n.value("agent_version", "") != "" && n.value("state", "") == "up";
-    return false;
+    return run_shell("cd '" + work_ + "' && BERTH_SERVER=" + ctl_[0]->url() + "," + ctl_[1]->url() +
+                     " BERTH_TOKEN=" + ctl_[0]->admin_token() + " " + bin_dir() + "/berth " + args +
+                     " 2>&1");
   }
   static std::string state_of(const Berthd& b, uint64_t job) {
     return b.api("GET", "/v1/jobs/" + std::to_string(job)).second.value("state", "?");
@@ -107,25 +62,10 @@ class HaTest : public ::testing::Test {
     return std::strtoull(r.out.c_str(), nullptr, 10);
   }
 
-  // ctl0 leads, ctl1 stands by for it with the shared admin token, and pa has money.
-  void start_pair() {
-    ctl_[0]->start();
-    ASSERT_TRUE(eventually([&] { return leads(*ctl_[0]); })) << read_file(dir_ + "/ctl0.log");
-    ctl_[1]->start();
-    ASSERT_TRUE(eventually([&] { return stands_by_for(*ctl_[1], "ctl0"); }))
-        << ready(*ctl_[1]).second.dump() << read_file(dir_ + "/ctl1.log");
-    fs::copy_file(ctl_[0]->state_dir() + "/admin.token", ctl_[1]->state_dir() + "/admin.token",
-                  fs::copy_options::overwrite_existing);
-    must_succeed(*ctl_[0], "POST", "/v1/orgs", R"({"name":"a","kind":"university"})");
-    must_succeed(*ctl_[0], "POST", "/v1/projects", R"({"name":"pa","org":"a"})");
-    must_succeed(*ctl_[0], "POST", "/v1/projects/pa/topups", R"({"amount":"5000"})");
-  }
-
   PgServer* pg_ = nullptr;
-  std::string url_, dir_, work_;
-  int agent_ports_[2] = {0, 0};
-  std::unique_ptr<Berthd> ctl_[2];
-  std::map<std::string, std::unique_ptr<AgentProcess>> agents_;
+  std::string dir_, work_;
+  std::unique_ptr<HaPair> pair_;
+  std::unique_ptr<Berthd>* ctl_ = nullptr;  // pair_->ctl
 };
 
 // The leader is SIGKILLed with a job running and one held: the standby takes over within
@@ -141,7 +81,7 @@ TEST_F(HaTest, TheStandbyTakesOverAndRunningJobsGoOn) {
   const auto killed = Clock::now();
   ctl_[0]->kill_hard();
   ASSERT_TRUE(eventually([&] { return leads(*ctl_[1]); }, std::chrono::seconds(20)))
-      << read_file(dir_ + "/ctl1.log");
+      << pair_->log(1);
   const auto took_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count();
   EXPECT_LT(took_ms, 10'000) << "the takeover took " << took_ms << " ms";
@@ -153,7 +93,7 @@ TEST_F(HaTest, TheStandbyTakesOverAndRunningJobsGoOn) {
     ASSERT_TRUE(eventually([&] { return state_of(*ctl_[1], job) == "COMPLETED"; },
                            std::chrono::seconds(60)))
         << job << " " << ctl_[1]->api("GET", "/v1/jobs/" + std::to_string(job)).second.dump()
-        << read_file(dir_ + "/ctl1.log");
+        << pair_->log(1);
   const std::string out = read_file(work_ + "/berth-" + std::to_string(running) + ".out");
   EXPECT_EQ(out, "start\nend\n") << "it ran once, through the takeover";
   EXPECT_EQ(read_file(work_ + "/berth-" + std::to_string(held) + ".out"), "held ran\n");
@@ -185,15 +125,15 @@ TEST_F(HaTest, AStoppedLeaderIsFencedAndStepsDown) {
   const json before = must_succeed(*ctl_[0], "GET", "/v1/admin/leader", "");
   ::kill(ctl_[0]->pid(), SIGSTOP);
   ASSERT_TRUE(eventually([&] { return leads(*ctl_[1]); }, std::chrono::seconds(20)))
-      << read_file(dir_ + "/ctl1.log");
+      << pair_->log(1);
   must_succeed(*ctl_[1], "POST", "/v1/orgs", R"({"name":"b","kind":"startup"})");
   const json taken = must_succeed(*ctl_[1], "GET", "/v1/admin/leader", "");
   EXPECT_GT(taken["epoch"].get<uint64_t>(), before["epoch"].get<uint64_t>());
 
   ::kill(ctl_[0]->pid(), SIGCONT);
   ASSERT_TRUE(eventually([&] { return stands_by_for(*ctl_[0], "ctl1"); }))
-      << ready(*ctl_[0]).second.dump() << read_file(dir_ + "/ctl0.log");
-  EXPECT_NE(read_file(dir_ + "/ctl0.log").find("stepping down"), std::string::npos);
+      << ready(*ctl_[0]).second.dump() << pair_->log(0);
+  EXPECT_NE(pair_->log(0).find("stepping down"), std::string::npos);
   // The old leader's requests go to the new one; nothing it held was committed after.
   auto [status, body] = ctl_[0]->api("GET", "/v1/orgs");
   EXPECT_EQ(status, 503);
@@ -235,8 +175,7 @@ TEST_F(HaTest, TwentyKillsOfTheLeaderLoseNothingAndRunNothingTwice) {
     const auto killed = Clock::now();
     ctl_[leader]->kill_hard();
     ASSERT_TRUE(eventually([&] { return leads(*ctl_[1 - leader]); }, std::chrono::seconds(20)))
-        << "kill " << kill << " (seed " << seed << ")"
-        << read_file(dir_ + "/ctl" + std::to_string(1 - leader) + ".log");
+        << "kill " << kill << " (seed " << seed << ")" << pair_->log(1 - leader);
     takeover_ms.push_back(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count());
     ctl_[leader]->start();
@@ -251,8 +190,8 @@ TEST_F(HaTest, TwentyKillsOfTheLeaderLoseNothingAndRunNothingTwice) {
   ASSERT_FALSE(acknowledged.empty());
   int64_t costs_minor = 0;
   for (uint64_t id : acknowledged) {
-    ASSERT_TRUE(eventually([&] { return state_of(leader, id) == "COMPLETED"; },
-                           std::chrono::seconds(60)))
+    ASSERT_TRUE(
+        eventually([&] { return state_of(leader, id) == "COMPLETED"; }, std::chrono::seconds(60)))
         << id << " " << leader.api("GET", "/v1/jobs/" + std::to_string(id)).second.dump();
     EXPECT_EQ(read_file(work_ + "/berth-" + std::to_string(id) + ".out"), "ran\n") << id;
     const json job = leader.api("GET", "/v1/jobs/" + std::to_string(id)).second;
@@ -265,6 +204,57 @@ TEST_F(HaTest, TwentyKillsOfTheLeaderLoseNothingAndRunNothingTwice) {
   const json reconcile = must_succeed(leader, "GET", "/v1/reconcile", "");
   EXPECT_TRUE(reconcile["store"].value("ok", false)) << reconcile.dump();
   EXPECT_TRUE(reconcile["engine"].value("ok", false)) << reconcile.dump();
+}
+
+// PostgreSQL restarted under a steady stream of submits, away for longer than the lease: berthd
+// delays or refuses requests while it is away (never acknowledging what it could not commit),
+// a berthd leads again once it is back, and every job acknowledged exists and runs.
+TEST_F(HaTest, TheDatabaseRestartedUnderLoadLosesNothingAcknowledged) {
+  start_pair();
+  start_agents(*ctl_[0]);
+  std::atomic<bool> submitting{true};
+  std::mutex mu;
+  std::vector<uint64_t> acknowledged;
+  std::thread client([&] {
+    while (submitting) {
+      const CliResult r = cli("submit --parsable -A pa -G 1 -t 10 --wrap 'echo ran'");
+      const uint64_t id = std::strtoull(r.out.c_str(), nullptr, 10);
+      if (r.exit_code == 0 && id > 0) {
+        std::lock_guard<std::mutex> lock(mu);
+        acknowledged.push_back(id);
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  size_t before_outage = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    before_outage = acknowledged.size();
+  }
+  pg_->stop();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_EQ(pg_->start(), "");
+  ASSERT_TRUE(
+      eventually([&] { return leads(*ctl_[0]) || leads(*ctl_[1]); }, std::chrono::seconds(60)))
+      << pair_->log(0) << pair_->log(1);
+  const Berthd& leader = leads(*ctl_[0]) ? *ctl_[0] : *ctl_[1];
+  // Submits go through again.
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return acknowledged.size() > before_outage + 3;
+      },
+      std::chrono::seconds(60)));
+  submitting = false;
+  client.join();
+  for (uint64_t id : acknowledged) {
+    ASSERT_TRUE(
+        eventually([&] { return state_of(leader, id) == "COMPLETED"; }, std::chrono::seconds(60)))
+        << id << " " << leader.api("GET", "/v1/jobs/" + std::to_string(id)).second.dump();
+    EXPECT_EQ(read_file(work_ + "/berth-" + std::to_string(id) + ".out"), "ran\n") << id;
+  }
+  const json reconcile = must_succeed(leader, "GET", "/v1/reconcile", "");
+  EXPECT_TRUE(reconcile["store"].value("ok", false)) << reconcile.dump();
 }
 
 }  // namespace
