@@ -46,9 +46,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string job =
-      R"({"project":"pa","gpus":1,"time_limit_s":60,"script":"#!/bin/sh\ntrue\n","output":"/dev/null"})";
+      R"({"project":"pa","gpus":1,"time_limit_s":60,"script":"#!/bin/sh\ntrue\n","workdir":"/tmp","output":"/dev/null"})";
   std::mt19937 random(20261206);
-  std::vector<int64_t> took_ms;
+  std::vector<int64_t> took_ms, accepted_ms;  // to both agents registered; to the submit
   for (int k = 0; k < kills; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 2000));
     const int old = pair->leader();
@@ -60,9 +60,15 @@ int main(int argc, char** argv) {
     const size_t before[2] = {pair->registrations("n1", next), pair->registrations("n2", next)};
     const auto killed = Clock::now();
     pair->ctl[old]->kill_hard();
-    const bool accepted =
-        eventually([&] { return pair->ctl[next]->api("POST", "/v1/jobs", job).first == 201; },
-                   std::chrono::seconds(60));
+    std::pair<int, json> last;
+    const bool accepted = eventually(
+        [&] {
+          last = pair->ctl[next]->api("POST", "/v1/jobs", job);
+          return last.first / 100 == 2;
+        },
+        std::chrono::seconds(60));
+    accepted_ms.push_back(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count());
     const bool reported = eventually(
         [&] {
           return pair->registrations("n1", next) > before[0] &&
@@ -70,8 +76,8 @@ int main(int argc, char** argv) {
         },
         std::chrono::seconds(60));
     if (!accepted || !reported) {
-      std::cerr << "kill " << k << ": no takeover (accepted " << accepted << ", agents " << reported
-                << ")\n"
+      std::cerr << "kill " << k << ": no takeover (submit: " << last.first << " "
+                << last.second.dump() << "; agents registered: " << reported << ")\n"
                 << pair->log(next);
       return 1;
     }
@@ -79,13 +85,15 @@ int main(int argc, char** argv) {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count());
     pair->ctl[old]->start();
   }
+  const std::vector<int64_t> in_order = took_ms;
   std::sort(took_ms.begin(), took_ms.end());
   const int64_t p50 = took_ms[took_ms.size() / 2], max = took_ms.back();
   std::cout << json{{"kills", kills},
                     {"lease_s", lease_s},
                     {"takeover_p50_ms", p50},
                     {"takeover_max_ms", max},
-                    {"takeovers_ms", took_ms}}
+                    {"takeovers_ms", in_order},
+                    {"submit_accepted_ms", accepted_ms}}
                    .dump()
             << std::endl;
   pair.reset();

@@ -23,6 +23,10 @@ namespace pb = ::berth::agent::v1;
 
 constexpr int64_t kFirstRetryMs = 100;
 constexpr int64_t kMaxRetryMs = 2'000;
+// Between the servers of one round: the next one is dialled almost at once, and the backoff
+// waits only once every server failed, so that a standby that takes over is found within one
+// backoff however the list is ordered.
+constexpr int64_t kNextServerMs = 50;
 // Heartbeats berthd asks for outside these bounds are taken at the bound.
 constexpr int64_t kMinHeartbeatMs = 100;
 constexpr int64_t kMaxHeartbeatMs = 60'000;
@@ -233,7 +237,10 @@ void Link::run() {
     const std::string server = servers.current();
     const Ended ended = session(server);
     servers.ended(ended.leader);
-    const int64_t wait = ended.retry_ms > 0 ? ended.retry_ms : backoff_.next_ms();
+    const bool round_over = ++dials_since_registered_ % config_.servers.size() == 0;
+    const int64_t wait = ended.retry_ms > 0 ? ended.retry_ms
+                         : round_over       ? backoff_.next_ms()
+                                            : kNextServerMs;
     spdlog::warn("{}: {}; dialling again in {} ms: {}", server, ended.why, wait, servers.current());
     if (!wait_ms(wait)) return;
   }
@@ -290,6 +297,7 @@ Link::Ended Link::session(const std::string& server) {
     return {"berthd answered the registration with something else"};
   }
   backoff_.reset();
+  dials_since_registered_ = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     registering_ = false;

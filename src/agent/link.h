@@ -123,6 +123,7 @@ class Link {
   std::function<void(int64_t)> on_lease_renewed_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Backoff backoff_;
+  size_t dials_since_registered_ = 0;  // run()'s thread: streams ended since one registered
 
   std::mutex mu_;
   std::condition_variable wake_;
