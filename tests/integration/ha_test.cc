@@ -62,6 +62,37 @@ class HaTest : public ::testing::Test {
     return std::strtoull(r.out.c_str(), nullptr, 10);
   }
 
+  // Submits one-GPU jobs that print "ran", one after another through the CLI, until stop():
+  // the ids of those acknowledged.
+  class SteadyClient {
+   public:
+    explicit SteadyClient(const HaTest& test)
+        : thread_([this, &test] {
+            while (submitting_) {
+              const CliResult r = test.cli("submit --parsable -A pa -G 1 -t 10 --wrap 'echo ran'");
+              const uint64_t id = std::strtoull(r.out.c_str(), nullptr, 10);
+              std::lock_guard<std::mutex> lock(mu_);
+              if (r.exit_code == 0 && id > 0) ids_.push_back(id);
+            }
+          }) {}
+    ~SteadyClient() { stop(); }
+    size_t acknowledged() {
+      std::lock_guard<std::mutex> lock(mu_);
+      return ids_.size();
+    }
+    std::vector<uint64_t> stop() {
+      submitting_ = false;
+      if (thread_.joinable()) thread_.join();
+      return ids_;
+    }
+
+   private:
+    std::atomic<bool> submitting_{true};
+    std::mutex mu_;
+    std::vector<uint64_t> ids_;
+    std::thread thread_;  // last: it starts once the rest is made
+  };
+
   PgServer* pg_ = nullptr;
   std::string dir_, work_;
   std::unique_ptr<HaPair> pair_;
@@ -152,19 +183,7 @@ TEST_F(HaTest, AStoppedLeaderIsFencedAndStepsDown) {
 TEST_F(HaTest, TwentyKillsOfTheLeaderLoseNothingAndRunNothingTwice) {
   start_pair();
   start_agents(*ctl_[0]);
-  std::atomic<bool> submitting{true};
-  std::mutex mu;
-  std::vector<uint64_t> acknowledged;
-  std::thread client([&] {
-    while (submitting) {
-      const CliResult r = cli("submit --parsable -A pa -G 1 -t 10 --wrap 'echo ran'");
-      const uint64_t id = std::strtoull(r.out.c_str(), nullptr, 10);
-      if (r.exit_code == 0 && id > 0) {
-        std::lock_guard<std::mutex> lock(mu);
-        acknowledged.push_back(id);
-      }
-    }
-  });
+  SteadyClient client(*this);
   const unsigned seed = 1406;
   std::mt19937 random(seed);
   std::vector<int64_t> takeover_ms;
@@ -180,8 +199,7 @@ TEST_F(HaTest, TwentyKillsOfTheLeaderLoseNothingAndRunNothingTwice) {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count());
     ctl_[leader]->start();
   }
-  submitting = false;
-  client.join();
+  const std::vector<uint64_t> acknowledged = client.stop();
   std::sort(takeover_ms.begin(), takeover_ms.end());
   std::cout << "takeovers over 20 kills: p50 " << takeover_ms[10] << " ms, max "
             << takeover_ms.back() << " ms; " << acknowledged.size() << " jobs acknowledged\n";
@@ -212,25 +230,9 @@ TEST_F(HaTest, TwentyKillsOfTheLeaderLoseNothingAndRunNothingTwice) {
 TEST_F(HaTest, TheDatabaseRestartedUnderLoadLosesNothingAcknowledged) {
   start_pair();
   start_agents(*ctl_[0]);
-  std::atomic<bool> submitting{true};
-  std::mutex mu;
-  std::vector<uint64_t> acknowledged;
-  std::thread client([&] {
-    while (submitting) {
-      const CliResult r = cli("submit --parsable -A pa -G 1 -t 10 --wrap 'echo ran'");
-      const uint64_t id = std::strtoull(r.out.c_str(), nullptr, 10);
-      if (r.exit_code == 0 && id > 0) {
-        std::lock_guard<std::mutex> lock(mu);
-        acknowledged.push_back(id);
-      }
-    }
-  });
+  SteadyClient client(*this);
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  size_t before_outage = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    before_outage = acknowledged.size();
-  }
+  const size_t before_outage = client.acknowledged();
   pg_->stop();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   ASSERT_EQ(pg_->start(), "");
@@ -239,14 +241,9 @@ TEST_F(HaTest, TheDatabaseRestartedUnderLoadLosesNothingAcknowledged) {
       << pair_->log(0) << pair_->log(1);
   const Berthd& leader = leads(*ctl_[0]) ? *ctl_[0] : *ctl_[1];
   // Submits go through again.
-  ASSERT_TRUE(eventually(
-      [&] {
-        std::lock_guard<std::mutex> lock(mu);
-        return acknowledged.size() > before_outage + 3;
-      },
-      std::chrono::seconds(60)));
-  submitting = false;
-  client.join();
+  ASSERT_TRUE(eventually([&] { return client.acknowledged() > before_outage + 3; },
+                         std::chrono::seconds(60)));
+  const std::vector<uint64_t> acknowledged = client.stop();
   for (uint64_t id : acknowledged) {
     ASSERT_TRUE(
         eventually([&] { return state_of(leader, id) == "COMPLETED"; }, std::chrono::seconds(60)))
