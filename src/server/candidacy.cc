@@ -203,7 +203,12 @@ Status Candidacy::lead(store::Lease& lease, uint64_t epoch) {
   auto daemon = Daemon::Open(std::move(config), std::move(seams));
   if (!daemon.ok()) {
     (void)lease.release(epoch);
-    return daemon.status();
+    // The store away while the state loaded: stand by again. Anything else (books that do not
+    // verify, a state directory berthd cannot use) needs a person.
+    if (daemon.status().code() != Code::kUnavailable) return daemon.status();
+    log_error("cannot load the state to lead; standing by again: " + daemon.status().ToString());
+    pause_ms(config_.store.lease_ms);
+    return Status::Ok();
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
