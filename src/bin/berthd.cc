@@ -10,6 +10,28 @@
 #include "server/daemon.h"
 #include "server/log.h"
 
+namespace {
+
+// Runs `server` (a Daemon or a Candidacy) until it ends, stopping it on the first of `signals`:
+// berthd's exit code.
+template <typename Server>
+int serve_until_signal(Server& server, sigset_t signals) {
+  std::thread([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    berth::server::log_info("stopping on signal " + std::to_string(sig));
+    server.stop();
+  }).detach();
+  const berth::Status st = server.run();
+  if (!st.ok()) {
+    berth::server::log_error(st.message());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"berthd: the berth daemon (GPU scheduler and subsidy ledger)"};
   std::string config_path, listen, state_dir, log_format;
@@ -57,37 +79,12 @@ int main(int argc, char** argv) {
     // On PostgreSQL every berthd is a candidate: it stands by until it holds the lease, and
     // stands by again when it loses it (docs/high-availability.md).
     auto candidacy = berth::server::Candidacy::OnPostgres(std::move(*config));
-    berth::server::Candidacy* c = candidacy.get();
-    std::thread([c, signals] {
-      int sig = 0;
-      sigwait(&signals, &sig);
-      berth::server::log_info("stopping on signal " + std::to_string(sig));
-      c->stop();
-    }).detach();
-    const berth::Status st = c->run();
-    if (!st.ok()) {
-      berth::server::log_error(st.message());
-      return 1;
-    }
-    return 0;
+    return serve_until_signal(*candidacy, signals);
   }
-
   auto daemon = berth::server::Daemon::Open(std::move(*config));
   if (!daemon.ok()) {
     berth::server::log_error(daemon.status().message());
     return 1;
   }
-  berth::server::Daemon* d = daemon->get();
-  std::thread([d, signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    berth::server::log_info("stopping on signal " + std::to_string(sig));
-    d->stop();
-  }).detach();
-  const berth::Status st = d->run();
-  if (!st.ok()) {
-    berth::server::log_error(st.message());
-    return 1;
-  }
-  return 0;
+  return serve_until_signal(**daemon, signals);
 }
