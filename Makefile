@@ -8,7 +8,7 @@ CONFIG ?=
 # Debian 12 packages berth builds with.
 DEPS := g++ cmake make pkg-config libsqlite3-dev nlohmann-json3-dev rapidjson-dev libcpp-httplib-dev \
         libcli11-dev libtoml11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev \
-        libgrpc++-dev protobuf-compiler-grpc protobuf-compiler clang libclang-rt-14-dev wrk \
+        libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc protobuf-compiler clang libclang-rt-14-dev wrk \
         libpq-dev postgresql
 
 .PHONY: all deps build fuzz-build run test fuzz bench clean

@@ -1,6 +1,8 @@
 // The cgroup v2 device filter against the real kernel: a cgroup2 hierarchy mounted for the
 // test (root only), a filter that treats the memory devices (major 1) as the GPUs, and a child
-// process in the filtered cgroup that opens devices.
+// process in the filtered cgroup that opens devices. cgroup2 is one hierarchy however often it
+// is mounted, so each test process makes a cgroup of its own name: tests run in parallel must
+// not attach their filters to one another's cgroup.
 #include "executor/device_filter.h"
 
 #include <fcntl.h>
@@ -33,11 +35,12 @@ class DeviceFilterTest : public ::testing::Test {
       GTEST_SKIP() << "cannot mount cgroup2 here";
     }
     mounted = true;
-    fs::create_directories(root + "/job");
+    job = root + "/berth-test-job-" + std::to_string(::getpid());
+    fs::create_directories(job);
   }
   void TearDown() override {
     if (!mounted) return;
-    ::rmdir((root + "/job").c_str());
+    ::rmdir(job.c_str());
     ::umount(root.c_str());
     fs::remove(root);
   }
@@ -45,7 +48,7 @@ class DeviceFilterTest : public ::testing::Test {
   int opened_in_job() {
     const pid_t child = ::fork();
     if (child == 0) {
-      std::ofstream(root + "/job/cgroup.procs") << "0\n";
+      std::ofstream(job + "/cgroup.procs") << "0\n";
       int bits = 0;
       const char* devices[] = {"/dev/null", "/dev/zero", "/dev/tty"};
       for (int i = 0; i < 3; ++i) {
@@ -60,12 +63,13 @@ class DeviceFilterTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   std::string root;
+  std::string job;  // the cgroup the filter is attached to, named for this test process
   bool mounted = false;
 };
 
 TEST_F(DeviceFilterTest, OnlyTheJobsMinorsOfTheGpuMajorOpen) {
   EXPECT_EQ(opened_in_job(), 0b111) << "unfiltered, every device opens";
-  const Status st = attach_device_filter(root + "/job", {3}, /*major=*/1);
+  const Status st = attach_device_filter(job, {3}, /*major=*/1);
   if (!st.ok() && st.code() == Code::kUnavailable && !device_filter_supported().ok())
     GTEST_SKIP() << "this kernel loads no device filter: " << st.message();
   ASSERT_TRUE(st.ok()) << st.message();
@@ -85,7 +89,7 @@ TEST_F(DeviceFilterTest, NvidiasMajorAllowsTheJobsGpusAndNvidiactlOnly) {
   const Node nodes[] = {{"nvidia0", 0}, {"nvidia1", 1}, {"nvidiactl", 255}};
   for (const Node& n : nodes)
     ASSERT_EQ(::mknod((dev + "/" + n.name).c_str(), S_IFCHR | 0666, makedev(195, n.minor)), 0);
-  const Status st = attach_device_filter(root + "/job", {0}, kNvidiaMajor);
+  const Status st = attach_device_filter(job, {0}, kNvidiaMajor);
   if (!st.ok() && !device_filter_supported().ok()) {
     fs::remove_all(dev);
     GTEST_SKIP() << "this kernel loads no device filter: " << st.message();
@@ -93,7 +97,7 @@ TEST_F(DeviceFilterTest, NvidiasMajorAllowsTheJobsGpusAndNvidiactlOnly) {
   ASSERT_TRUE(st.ok()) << st.message();
   const pid_t child = ::fork();
   if (child == 0) {
-    std::ofstream(root + "/job/cgroup.procs") << "0\n";
+    std::ofstream(job + "/cgroup.procs") << "0\n";
     int denied = 0;
     for (int i = 0; i < 3; ++i) {
       const int fd = ::open((dev + "/" + nodes[i].name).c_str(), O_RDONLY | O_NOCTTY);
