@@ -55,6 +55,9 @@ bool parse_queue_order(const std::string& text, QueueOrder* out);
 inline constexpr int64_t kAdaptFloorGpuS = kSecondsPerHour;
 inline constexpr double kAdaptGain = 2.0;
 inline constexpr double kAdaptMinJobs = 100;
+// ... and only where jobs on one node (which alone it may stop) had at least this share of the
+// GPU-seconds.
+inline constexpr double kAdaptMinSingleNodeShare = 0.1;
 
 struct SchedulerConfig {
   PriorityWeights weights;

@@ -68,8 +68,11 @@ void Engine::recompute_priorities(int64_t now_ms) {
 }
 
 void Engine::learn_from_history() {
-  const auto learned = service_.demote_threshold_gpu_s(kAdaptFloorGpuS, kAdaptGain, kAdaptMinJobs);
+  auto learned = service_.demote_threshold_gpu_s(kAdaptFloorGpuS, kAdaptGain, kAdaptMinJobs);
   if (!learned) return;
+  // Gangs are never preempted for it: where they have nearly all the work, least attained
+  // service could only stop the few small jobs for the wide ones.
+  if (service_.single_node_share() < kAdaptMinSingleNodeShare) learned = 0;
   if (scheduling_.starve_after_s > 0)
     scheduling_.starve_after_s = std::max<int64_t>(1, std::llround(service_.mean_run_s()));
   scheduling_.demote_after_gpu_s = *learned;
@@ -162,7 +165,7 @@ void Engine::learn_runtime(const Job& job) {
   if (own_end && job.end_ms > job.start_ms && job.start_ms > 0) {
     const int64_t ran_s = (job.ran_ms + job.end_ms - job.start_ms + 999) / 1000;
     predictor_.record(job.project, job.gpus, ran_s);
-    service_.record(job.gpus, ran_s);
+    service_.record(job.gpus, ran_s, job.nodes > 1);
   }
 }
 

@@ -27,7 +27,7 @@ int ServiceProfile::bucket_of(int64_t gpu_s) {
   return static_cast<int>(it - e.begin()) - 1;
 }
 
-void ServiceProfile::record(int gpus, int64_t run_s) {
+void ServiceProfile::record(int gpus, int64_t run_s, bool gang) {
   run_s = std::max<int64_t>(run_s, 0);
   const int64_t gpu_s = std::max<int64_t>(int64_t{std::max(gpus, 1)} * run_s, 1);
   if (count_ + 1 > kHalveAfter) {
@@ -38,6 +38,7 @@ void ServiceProfile::record(int gpus, int64_t run_s) {
     count_ /= 2;
     sum_gpu_s_ /= 2;
     sum_run_s_ /= 2;
+    gang_gpu_s_ /= 2;
   }
   const int b = bucket_of(gpu_s);
   counts_[b] += 1;
@@ -45,6 +46,7 @@ void ServiceProfile::record(int gpus, int64_t run_s) {
   count_ += 1;
   sum_gpu_s_ += static_cast<double>(gpu_s);
   sum_run_s_ += static_cast<double>(run_s);
+  if (gang) gang_gpu_s_ += static_cast<double>(gpu_s);
 }
 
 std::optional<double> ServiceProfile::mean_residual_gpu_s(int64_t attained) const {

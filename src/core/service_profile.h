@@ -28,12 +28,14 @@ class ServiceProfile {
   static constexpr double kMinTail = 20;
 
   // A job ended on its own (or at its limit) after running `run_s` seconds on `gpus` GPUs, over
-  // all its runs.
-  void record(int gpus, int64_t run_s);
+  // all its runs; on one node, or a gang of several.
+  void record(int gpus, int64_t run_s, bool gang = false);
   double jobs() const { return count_; }
   // E[S] in GPU-seconds, and the mean run in seconds, over the recorded jobs; 0 without any.
   double mean_gpu_s() const { return count_ > 0 ? sum_gpu_s_ / count_ : 0; }
   double mean_run_s() const { return count_ > 0 ? sum_run_s_ / count_ : 0; }
+  // The share of all GPU-seconds that jobs on one node had (1 without any job).
+  double single_node_share() const { return sum_gpu_s_ > 0 ? 1 - gang_gpu_s_ / sum_gpu_s_ : 1; }
   // E[S - a | S > a] at the highest bucket edge a at or below `attained`; nullopt when fewer
   // than kMinTail recorded jobs are at or past that edge.
   std::optional<double> mean_residual_gpu_s(int64_t attained) const;
@@ -49,7 +51,7 @@ class ServiceProfile {
  private:
   std::array<double, kBuckets> counts_{};
   std::array<double, kBuckets> sums_{};
-  double count_ = 0, sum_gpu_s_ = 0, sum_run_s_ = 0;
+  double count_ = 0, sum_gpu_s_ = 0, sum_run_s_ = 0, gang_gpu_s_ = 0;
 };
 
 }  // namespace berth::core

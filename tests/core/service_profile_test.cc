@@ -55,5 +55,13 @@ TEST(ServiceProfile, HistoryIsHalvedSoThatItFollowsTheWorkload) {
   EXPECT_DOUBLE_EQ(p.mean_gpu_s(), 100);
 }
 
+TEST(ServiceProfile, TheSingleNodeShareIsOfTheGpuSeconds) {
+  ServiceProfile p;
+  EXPECT_DOUBLE_EQ(p.single_node_share(), 1);
+  p.record(8, 100);                // 800 GPU-s on one node
+  p.record(16, 150, /*gang=*/true);  // 2,400 GPU-s on two
+  EXPECT_DOUBLE_EQ(p.single_node_share(), 0.25);
+}
+
 }  // namespace
 }  // namespace berth::core
