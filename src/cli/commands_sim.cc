@@ -3,15 +3,21 @@
 // spent. See src/sim/replay.h for what each policy and estimate means.
 #include <unistd.h>
 
+#include <set>
+
 #include <toml.hpp>
 
+#include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "common/civil.h"
 #include "common/money.h"
 #include "config/config.h"
+#include "sim/gen.h"
+#include "sim/policy_table.h"
 #include "sim/progress.h"
 #include "sim/replay.h"
+#include "sim/text.h"
 
 namespace berth::cli {
 namespace {
@@ -35,7 +41,14 @@ struct SimFlags {
   int64_t preempt_exempt_s = 900;
   std::string economics;
   std::string report;
+  double max_skipped_percent = 5;
   bool no_progress = false;
+};
+
+struct GenFlags {
+  std::string cls;
+  sim::GenOptions options;
+  std::string out;
 };
 
 Result<int64_t> parse_day_or_time_s(const std::string& flag, const std::string& text) {
@@ -155,7 +168,8 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
   m["skipped"] = {{"bad_rows", trace.skipped_bad},
                   {"unusable_rows", trace.skipped_unusable},
                   {"tenant_without_pool", r.skipped_no_pool},
-                  {"too_large", r.skipped_too_large}};
+                  {"too_large", r.skipped_too_large},
+                  {"outside_window", trace.skipped_window}};
   m["gpus_rounded_up"] = r.gpus_rounded_up;
   m["never_started"] = r.never_started;
   m["preemptions"] = r.preemptions;
@@ -181,7 +195,117 @@ std::string seconds_cell(const json& m, const char* key) {
   return m.contains(key) ? format_human_duration(m[key]) : "-";
 }
 
+std::string fixed_cell(const char* format, double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, format, v);
+  return text;
+}
+
+// A row per policy: its headline figures.
+std::string policy_table(const json& all) {
+  Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT",
+               "SLOWDOWN", "AVG_DELAY", "P99_DELAY", "MAX_DELAY", "UTIL", "JAIN", "PREEMPTED"});
+  for (const json& m : all)
+    table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})),
+                   seconds_cell(m, "avg_jct_s"), seconds_cell(m, "p50_jct_s"),
+                   seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
+                   seconds_cell(m, "p99_wait_s"),
+                   fixed_cell("%.2f", m.value("avg_bounded_slowdown", 0.0)),
+                   seconds_cell(m, "avg_delay_s"), seconds_cell(m, "p99_delay_s"),
+                   seconds_cell(m, "max_delay_s"),
+                   fixed_cell("%.1f%%", 100 * m.value("utilization", 0.0)),
+                   fixed_cell("%.3f", m.value("jain_fairness", 0.0)),
+                   std::to_string(m.value("preemptions", int64_t{0}))});
+  return table.render();
+}
+
+// A row per policy and size class: how jobs of each size fared, to see who starves.
+std::string size_class_table(const json& all) {
+  Table table({"POLICY", "CLASS", "JOBS", "AVG_JCT", "SLOWDOWN", "AVG_DELAY", "P99_DELAY"});
+  for (const json& m : all)
+    for (const char* label : sim::kSizeClasses) {
+      if (!m.contains("size_classes") || !m["size_classes"].contains(label)) continue;
+      const json& c = m["size_classes"][label];
+      table.add_row({m["policy"].get<std::string>(), label,
+                     std::to_string(c.value("jobs", int64_t{0})), seconds_cell(c, "avg_jct_s"),
+                     fixed_cell("%.2f", c.value("avg_bounded_slowdown", 0.0)),
+                     seconds_cell(c, "avg_delay_s"), seconds_cell(c, "p99_delay_s")});
+    }
+  return table.render();
+}
+
+
+// Jobs left out of a replay, by cause: the trace's (bad and unusable rows, the window) and the
+// replay's (tenants without a pool, jobs larger than their cluster). The window's are chosen by
+// the user and do not count against --max-skipped.
+struct Skipped {
+  int64_t trace_jobs = 0;  // jobs the trace holds in the window, replayed or not
+  int64_t counted = 0;     // skipped, window aside
+  std::string causes;      // "bad rows 1, tenant without a pool 2 (b)"
+};
+
+Skipped skipped_jobs(const sim::Trace& trace, const sim::ReplayResult& r,
+                     const std::vector<std::pair<std::string, int>>& pools) {
+  Skipped s;
+  s.trace_jobs = static_cast<int64_t>(trace.jobs.size()) + trace.skipped_bad +
+                 trace.skipped_unusable;
+  s.counted = trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool + r.skipped_too_large;
+  // The trace's tenants without a pool, as it names them (a few, for the message).
+  std::string without_pool;
+  if (r.skipped_no_pool > 0) {
+    std::set<std::string> named, seen;
+    for (const auto& [tenant, nodes] : pools)
+      if (nodes > 0) named.insert(tenant);
+    constexpr size_t kShown = 5;
+    for (const sim::TraceJob& j : trace.jobs)
+      if (!named.count(j.tenant) && seen.insert(j.tenant).second && seen.size() <= kShown)
+        without_pool += (without_pool.empty() ? "" : ", ") + ("'" + j.tenant + "'");
+    if (seen.size() > kShown) without_pool += " and " + std::to_string(seen.size() - kShown) + " more";
+  }
+  const struct {
+    const char* name;
+    int64_t jobs;
+    std::string detail;
+  } causes[] = {{"bad rows", trace.skipped_bad, ""},
+                {"unusable rows", trace.skipped_unusable, ""},
+                {"tenant without a pool", r.skipped_no_pool, without_pool},
+                {"too large for the cluster", r.skipped_too_large, ""},
+                {"outside the window (not counted)", trace.skipped_window, ""}};
+  for (const auto& c : causes) {
+    if (c.jobs == 0) continue;
+    s.causes += (s.causes.empty() ? "" : ", ") + std::string(c.name) + " " + sim::with_commas(c.jobs);
+    if (!c.detail.empty()) s.causes += " (" + c.detail + ")";
+  }
+  return s;
+}
+
+std::string percent_text(double percent) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g%%", percent);
+  return text;
+}
+
+// Says on stderr what was skipped; an error when more than --max-skipped percent of the trace's
+// jobs were.
+Status report_skipped(Context& ctx, const Skipped& s, double max_percent) {
+  if (s.causes.empty()) return Status::Ok();
+  const std::string counts = "skipped " + sim::with_commas(s.counted) + " of " +
+                             sim::with_commas(s.trace_jobs) + " jobs";
+  const double percent =
+      s.trace_jobs > 0 ? 100.0 * static_cast<double>(s.counted) / static_cast<double>(s.trace_jobs)
+                       : 0.0;
+  if (percent > max_percent)
+    return Status::Invalid(counts + " (" + percent_text(percent) + ", more than --max-skipped " +
+                           percent_text(max_percent) + "): " + s.causes +
+                           "; fix the trace or the cluster, or raise --max-skipped");
+  ctx.err() << "berth: " << counts << ": " << s.causes << "\n";
+  return Status::Ok();
+}
+
 Status run_sim(Context& ctx, const SimFlags& f) {
+  if (f.trace.empty())
+    return Status::Invalid("berth sim needs a trace file (or: berth sim gen to make one)");
+  if (f.format.empty()) return Status::Invalid("--format is required");
   sim::TraceFormat format;
   if (!sim::parse_trace_format(f.format, &format))
     return Status::Invalid("--format must be " + sim::kTraceFormatNames.choices() + ", got '" +
@@ -238,9 +362,13 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     auto result = sim::replay(trace, config);
     bar.finish();
     if (!result.ok()) return result.status();
+    if (runs.empty())  // what is skipped does not depend on the policy
+      BERTH_RETURN_IF_ERROR(
+          report_skipped(ctx, skipped_jobs(trace, *result, pools), f.max_skipped_percent));
     json m = result_json(*result, trace, policy, estimates);
     total_gpus = result->total_gpus;
-    runs.push_back(sim::PolicyRun{sim::policy_name(policy), m, result->jobs});
+    runs.push_back(sim::PolicyRun{sim::policy_name(policy), m, result->jobs,
+                                  sim::policy_description(policy)});
     if (awards.empty()) awards = result->awards;
     all.push_back(m);
   }
@@ -263,21 +391,54 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     BERTH_RETURN_IF_ERROR(sim::write_report(f.report, out, runs, total_gpus, awards));
     ctx.err() << "berth: report written to " << f.report << "/index.html\n";
   }
-  Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT",
-               "SLOWDOWN", "UTIL", "JAIN", "PREEMPTED"});
-  for (const json& m : all) {
-    char util[16], slow[16], jain[16];
-    std::snprintf(util, sizeof util, "%.1f%%", 100 * m.value("utilization", 0.0));
-    std::snprintf(slow, sizeof slow, "%.2f", m.value("avg_bounded_slowdown", 0.0));
-    std::snprintf(jain, sizeof jain, "%.3f", m.value("jain_fairness", 0.0));
-    table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})),
-                   seconds_cell(m, "avg_jct_s"), seconds_cell(m, "p50_jct_s"),
-                   seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
-                   seconds_cell(m, "p99_wait_s"), slow, util, jain,
-                   std::to_string(m.value("preemptions", int64_t{0}))});
-  }
-  ctx.print(out, table.render() + log_line);
+  ctx.print(out, policy_table(all) + "\n" + size_class_table(all) + log_line);
   return Status::Ok();
+}
+
+// berth sim gen: a synthetic trace as berth CSV, on stdout or into --out.
+Status run_gen(Context& ctx, GenFlags& g) {
+  if (!sim::kGenClassNames.parse_into(g.cls, &g.options.cls))
+    return Status::Invalid("--class must be " + sim::kGenClassNames.choices() + ", got '" + g.cls +
+                           "'");
+  auto trace = sim::generate_trace(g.options);
+  if (!trace.ok()) return Status::Invalid("sim gen: " + trace.status().message());
+  BERTH_ASSIGN_OR_RETURN(const std::string csv, sim::write_trace_csv(*trace));
+  if (g.out.empty()) {
+    ctx.out() << csv;
+    return Status::Ok();
+  }
+  BERTH_RETURN_IF_ERROR(write_file_atomically(g.out, csv));
+  ctx.err() << "berth: " << sim::with_commas(static_cast<int64_t>(trace->jobs.size()))
+            << " jobs written to " << g.out << "\n";
+  return Status::Ok();
+}
+
+// "fifo: ...; easy: ..." for --policy's help, from the policies' own sentences.
+std::string policy_help() {
+  std::string out = "one of, or several comma-separated, or all:";
+  for (const auto& p : sim::kPolicyNames.entries())
+    out += std::string("\n  ") + p.name + ": " + sim::policy_description(p.value);
+  return out;
+}
+
+// Adds `berth sim gen` under `sim` (its action is dispatched by sim's: see add_sim_commands).
+CLI::App* add_gen_command(CLI::App* sim, GenFlags& g) {
+  CLI::App* gen = sim->add_subcommand(
+      "gen", "write a synthetic trace (berth CSV) from a seed; see docs/sim.md for the classes");
+  gen->add_option("--class", g.cls, sim::kGenClassNames.list())->required();
+  gen->add_option("--jobs", g.options.jobs, "how many jobs")->capture_default_str();
+  gen->add_option("--seed", g.options.seed, "the same seed gives the same trace everywhere")
+      ->capture_default_str();
+  gen->add_option("--nodes", g.options.nodes, "the cluster the load is computed for: its nodes")
+      ->capture_default_str();
+  gen->add_option("--gpus-per-node", g.options.gpus_per_node, "... and GPUs per node")
+      ->capture_default_str();
+  gen->add_option("--load", g.options.load,
+                  "offered load: GPU-time asked / (cluster GPUs x span of arrivals)")
+      ->capture_default_str();
+  gen->add_option("--tenants", g.options.tenants, "tenants t1..tN")->capture_default_str();
+  gen->add_option("--out", g.out, "write here (default: standard output)");
+  return gen;
 }
 
 }  // namespace
@@ -286,11 +447,11 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<SimFlags>();
   CLI::App* sim = app.add_subcommand(
       "sim", "replay a workload trace through berth's scheduler and ledger, offline");
-  sim->add_option("trace", f.trace, "the trace file")->required();
+  // Not ->required(): `berth sim gen` has neither; run_sim says what is missing.
+  sim->add_option("trace", f.trace, "the trace file");
   sim->add_option(
-         "--format", f.format,
-         "swf, philly, pai or csv (submit_s,runtime_s,gpus[,tenant,time_limit_s,gpu_model,nodes])")
-      ->required();
+      "--format", f.format,
+      "swf, philly, pai or csv (submit_s,runtime_s,gpus[,id,tenant,time_limit_s,gpu_model,nodes])");
   sim->add_option("--from", f.from,
                   "keep jobs submitted from this date (YYYY-MM-DD, UTC; dated traces)");
   sim->add_option("--to", f.to, "... up to and including this date");
@@ -306,9 +467,7 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
   sim->add_option("--gpu-model", f.gpu_model, "their GPU model")->capture_default_str();
   sim->add_option("--tenant-pools", f.tenant_pools,
                   "CSV tenant,nodes: each tenant gets its own nodes (like --nodes)");
-  sim->add_option("--policy", f.policy,
-                  "fifo, easy, multifactor, sjf, default; several comma-separated, or all")
-      ->capture_default_str();
+  sim->add_option("--policy", f.policy, policy_help())->capture_default_str();
   sim->add_option("--estimates", f.estimates,
                   "runtimes backfill plans with: limit, predict or oracle")
       ->capture_default_str();
@@ -329,8 +488,17 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
                   "TOML: prices, [scheme] rate/fund/shortfall, [[tenants]] award/wallet");
   sim->add_option("--report", f.report,
                   "write metrics.json, jobs.csv and index.html (plots) into this folder");
+  sim->add_option("--max-skipped", f.max_skipped_percent,
+                  "fail when more than this percent of the trace's jobs are skipped (bad, "
+                  "unusable, without a pool, too large)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   sim->add_flag("--no-progress", f.no_progress, "no progress bar");
-  on_run(sim, ctx, [&ctx, &f] { return run_sim(ctx, f); });
+  // `berth sim gen ...` parses as sim with its subcommand gen: sim's one action picks.
+  auto& g = ctx.make<GenFlags>();
+  CLI::App* gen = add_gen_command(sim, g);
+  on_run(sim, ctx,
+         [&ctx, &f, gen, &g] { return gen->parsed() ? run_gen(ctx, g) : run_sim(ctx, f); });
 }
 
 }  // namespace berth::cli

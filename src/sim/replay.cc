@@ -95,7 +95,7 @@ class PoolReplay {
   core::JobRequest request(const TraceJob& t, ProjectId project) {
     core::JobRequest r;
     r.project = project;
-    r.name = "t" + std::to_string(t.id);
+    r.name = "t" + t.id;  // at most kMaxTraceIdChars + 1, within the engine's limit
     r.gpus = std::max(1, t.gpus);
     r.nodes = t.nodes > 0 ? t.nodes : (r.gpus + per_node_ - 1) / std::max(1, per_node_);
     if (r.gpus % r.nodes != 0) r.gpus = (r.gpus / r.nodes + 1) * r.nodes;  // counted once accepted
@@ -113,33 +113,37 @@ class PoolReplay {
   Result<ProjectId> project_for(const std::string& tenant) {
     if (auto it = projects_.find(tenant); it != projects_.end()) return it->second;
     core::Engine& e = vc_->engine();
-    // The engine's names may not be numbers (those are ids); trace tenants often are.
-    const std::string name = "tenant-" + (tenant.empty() ? std::string("none") : tenant);
-    BERTH_ASSIGN_OR_RETURN(auto org, e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms()));
-    BERTH_ASSIGN_OR_RETURN(auto project, e.create_project(org.id, name, vc_->now_ms()));
+    // The engine's names are restricted (no numbers, few symbols) and trace tenants are any
+    // text, so the engine knows each by a number; messages name the tenant as the trace does.
+    const std::string name = "tenant-" + std::to_string(projects_.size() + 1);
+    const std::string label = "tenant '" + tenant + "'";
+    auto org = e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms());
+    if (!org.ok()) return Status::Invalid(label + ": " + org.status().message());
+    auto project = e.create_project(org->id, name, vc_->now_ms());
+    if (!project.ok()) return Status::Invalid(label + ": " + project.status().message());
     if (config_.economics) {
       auto it = config_.economics->tenants.find(tenant);
       const TenantMoney& m =
           it != config_.economics->tenants.end() ? it->second : config_.economics->others;
       if (m.award_minor > 0) {
-        auto award = e.create_award(scheme_, project.id, m.award_minor, m.gpu_level, origin_ms_,
+        auto award = e.create_award(scheme_, project->id, m.award_minor, m.gpu_level, origin_ms_,
                                     origin_ms_ + m.award_days * kMsPerDay, vc_->now_ms());
         if (!award.ok())
-          return Status::Invalid("economics: award for tenant '" + name +
-                                 "': " + award.status().message());
-        awards_[project.id.value] = award->id;
+          return Status::Invalid("economics: award for " + label + ": " +
+                                 award.status().message());
+        awards_[project->id.value] = award->id;
       }
       if (m.wallet_minor > 0) {
-        auto topup = e.top_up(project.id, m.wallet_minor, "", vc_->now_ms());
+        auto topup = e.top_up(project->id, m.wallet_minor, "", vc_->now_ms());
         if (!topup.ok())
-          return Status::Invalid("economics: wallet for tenant '" + name +
-                                 "': " + topup.status().message());
+          return Status::Invalid("economics: wallet for " + label + ": " +
+                                 topup.status().message());
       }
       vc_->mark_dirty();
     }
-    tenants_[project.id.value] = tenant;
-    projects_[tenant] = project.id;
-    return project.id;
+    tenants_[project->id.value] = tenant;
+    projects_[tenant] = project->id;
+    return project->id;
   }
 
   // Moves the clock; with money, one event time at a time, so that a job seen waiting for
