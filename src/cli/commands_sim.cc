@@ -7,13 +7,11 @@
 
 #include <toml.hpp>
 
-#include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "common/civil.h"
 #include "common/money.h"
 #include "config/config.h"
-#include "sim/gen.h"
 #include "sim/policy_table.h"
 #include "sim/progress.h"
 #include "sim/replay.h"
@@ -43,12 +41,6 @@ struct SimFlags {
   std::string report;
   double max_skipped_percent = 5;
   bool no_progress = false;
-};
-
-struct GenFlags {
-  std::string cls;
-  sim::GenOptions options;
-  std::string out;
 };
 
 Result<int64_t> parse_day_or_time_s(const std::string& flag, const std::string& text) {
@@ -206,16 +198,15 @@ std::string policy_table(const json& all) {
   Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT",
                "SLOWDOWN", "AVG_DELAY", "P99_DELAY", "MAX_DELAY", "UTIL", "JAIN", "PREEMPTED"});
   for (const json& m : all)
-    table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})),
-                   seconds_cell(m, "avg_jct_s"), seconds_cell(m, "p50_jct_s"),
-                   seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
-                   seconds_cell(m, "p99_wait_s"),
-                   fixed_cell("%.2f", m.value("avg_bounded_slowdown", 0.0)),
-                   seconds_cell(m, "avg_delay_s"), seconds_cell(m, "p99_delay_s"),
-                   seconds_cell(m, "max_delay_s"),
-                   fixed_cell("%.1f%%", 100 * m.value("utilization", 0.0)),
-                   fixed_cell("%.3f", m.value("jain_fairness", 0.0)),
-                   std::to_string(m.value("preemptions", int64_t{0}))});
+    table.add_row(
+        {m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})),
+         seconds_cell(m, "avg_jct_s"), seconds_cell(m, "p50_jct_s"), seconds_cell(m, "p99_jct_s"),
+         seconds_cell(m, "avg_wait_s"), seconds_cell(m, "p99_wait_s"),
+         fixed_cell("%.2f", m.value("avg_bounded_slowdown", 0.0)), seconds_cell(m, "avg_delay_s"),
+         seconds_cell(m, "p99_delay_s"), seconds_cell(m, "max_delay_s"),
+         fixed_cell("%.1f%%", 100 * m.value("utilization", 0.0)),
+         fixed_cell("%.3f", m.value("jain_fairness", 0.0)),
+         std::to_string(m.value("preemptions", int64_t{0}))});
   return table.render();
 }
 
@@ -234,21 +225,21 @@ std::string size_class_table(const json& all) {
   return table.render();
 }
 
-
 // Jobs left out of a replay, by cause: the trace's (bad and unusable rows, the window) and the
 // replay's (tenants without a pool, jobs larger than their cluster). The window's are chosen by
 // the user and do not count against --max-skipped.
 struct Skipped {
   int64_t trace_jobs = 0;  // jobs the trace holds in the window, replayed or not
   int64_t counted = 0;     // skipped, window aside
-  std::string causes;      // "bad rows 1, tenant without a pool 2 (b)"
+  std::string causes;      // "bad rows 1, tenant without a pool 2 ('b')"
+  int64_t outside_window = 0;
 };
 
 Skipped skipped_jobs(const sim::Trace& trace, const sim::ReplayResult& r,
                      const std::vector<std::pair<std::string, int>>& pools) {
   Skipped s;
-  s.trace_jobs = static_cast<int64_t>(trace.jobs.size()) + trace.skipped_bad +
-                 trace.skipped_unusable;
+  s.trace_jobs =
+      static_cast<int64_t>(trace.jobs.size()) + trace.skipped_bad + trace.skipped_unusable;
   s.counted = trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool + r.skipped_too_large;
   // The trace's tenants without a pool, as it names them (a few, for the message).
   std::string without_pool;
@@ -260,7 +251,8 @@ Skipped skipped_jobs(const sim::Trace& trace, const sim::ReplayResult& r,
     for (const sim::TraceJob& j : trace.jobs)
       if (!named.count(j.tenant) && seen.insert(j.tenant).second && seen.size() <= kShown)
         without_pool += (without_pool.empty() ? "" : ", ") + ("'" + j.tenant + "'");
-    if (seen.size() > kShown) without_pool += " and " + std::to_string(seen.size() - kShown) + " more";
+    if (seen.size() > kShown)
+      without_pool += " and " + std::to_string(seen.size() - kShown) + " more";
   }
   const struct {
     const char* name;
@@ -269,13 +261,14 @@ Skipped skipped_jobs(const sim::Trace& trace, const sim::ReplayResult& r,
   } causes[] = {{"bad rows", trace.skipped_bad, ""},
                 {"unusable rows", trace.skipped_unusable, ""},
                 {"tenant without a pool", r.skipped_no_pool, without_pool},
-                {"too large for the cluster", r.skipped_too_large, ""},
-                {"outside the window (not counted)", trace.skipped_window, ""}};
+                {"too large for the cluster", r.skipped_too_large, ""}};
   for (const auto& c : causes) {
     if (c.jobs == 0) continue;
-    s.causes += (s.causes.empty() ? "" : ", ") + std::string(c.name) + " " + sim::with_commas(c.jobs);
+    s.causes +=
+        (s.causes.empty() ? "" : ", ") + std::string(c.name) + " " + sim::with_commas(c.jobs);
     if (!c.detail.empty()) s.causes += " (" + c.detail + ")";
   }
+  s.outside_window = trace.skipped_window;
   return s;
 }
 
@@ -288,9 +281,9 @@ std::string percent_text(double percent) {
 // Says on stderr what was skipped; an error when more than --max-skipped percent of the trace's
 // jobs were.
 Status report_skipped(Context& ctx, const Skipped& s, double max_percent) {
-  if (s.causes.empty()) return Status::Ok();
-  const std::string counts = "skipped " + sim::with_commas(s.counted) + " of " +
-                             sim::with_commas(s.trace_jobs) + " jobs";
+  if (s.counted == 0 && s.outside_window == 0) return Status::Ok();
+  const std::string counts =
+      "skipped " + sim::with_commas(s.counted) + " of " + sim::with_commas(s.trace_jobs) + " jobs";
   const double percent =
       s.trace_jobs > 0 ? 100.0 * static_cast<double>(s.counted) / static_cast<double>(s.trace_jobs)
                        : 0.0;
@@ -298,7 +291,10 @@ Status report_skipped(Context& ctx, const Skipped& s, double max_percent) {
     return Status::Invalid(counts + " (" + percent_text(percent) + ", more than --max-skipped " +
                            percent_text(max_percent) + "): " + s.causes +
                            "; fix the trace or the cluster, or raise --max-skipped");
-  ctx.err() << "berth: " << counts << ": " << s.causes << "\n";
+  const std::string window = s.outside_window == 0 ? ""
+                                                   : "; " + sim::with_commas(s.outside_window) +
+                                                         " outside the window (not counted)";
+  ctx.err() << "berth: " << counts << (s.causes.empty() ? "" : ": " + s.causes) << window << "\n";
   return Status::Ok();
 }
 
@@ -367,8 +363,8 @@ Status run_sim(Context& ctx, const SimFlags& f) {
           report_skipped(ctx, skipped_jobs(trace, *result, pools), f.max_skipped_percent));
     json m = result_json(*result, trace, policy, estimates);
     total_gpus = result->total_gpus;
-    runs.push_back(sim::PolicyRun{sim::policy_name(policy), m, result->jobs,
-                                  sim::policy_description(policy)});
+    runs.push_back(
+        sim::PolicyRun{sim::policy_name(policy), m, result->jobs, sim::policy_description(policy)});
     if (awards.empty()) awards = result->awards;
     all.push_back(m);
   }
@@ -395,50 +391,12 @@ Status run_sim(Context& ctx, const SimFlags& f) {
   return Status::Ok();
 }
 
-// berth sim gen: a synthetic trace as berth CSV, on stdout or into --out.
-Status run_gen(Context& ctx, GenFlags& g) {
-  if (!sim::kGenClassNames.parse_into(g.cls, &g.options.cls))
-    return Status::Invalid("--class must be " + sim::kGenClassNames.choices() + ", got '" + g.cls +
-                           "'");
-  auto trace = sim::generate_trace(g.options);
-  if (!trace.ok()) return Status::Invalid("sim gen: " + trace.status().message());
-  BERTH_ASSIGN_OR_RETURN(const std::string csv, sim::write_trace_csv(*trace));
-  if (g.out.empty()) {
-    ctx.out() << csv;
-    return Status::Ok();
-  }
-  BERTH_RETURN_IF_ERROR(write_file_atomically(g.out, csv));
-  ctx.err() << "berth: " << sim::with_commas(static_cast<int64_t>(trace->jobs.size()))
-            << " jobs written to " << g.out << "\n";
-  return Status::Ok();
-}
-
 // "fifo: ...; easy: ..." for --policy's help, from the policies' own sentences.
 std::string policy_help() {
   std::string out = "one of, or several comma-separated, or all:";
   for (const auto& p : sim::kPolicyNames.entries())
     out += std::string("\n  ") + p.name + ": " + sim::policy_description(p.value);
   return out;
-}
-
-// Adds `berth sim gen` under `sim` (its action is dispatched by sim's: see add_sim_commands).
-CLI::App* add_gen_command(CLI::App* sim, GenFlags& g) {
-  CLI::App* gen = sim->add_subcommand(
-      "gen", "write a synthetic trace (berth CSV) from a seed; see docs/sim.md for the classes");
-  gen->add_option("--class", g.cls, sim::kGenClassNames.list())->required();
-  gen->add_option("--jobs", g.options.jobs, "how many jobs")->capture_default_str();
-  gen->add_option("--seed", g.options.seed, "the same seed gives the same trace everywhere")
-      ->capture_default_str();
-  gen->add_option("--nodes", g.options.nodes, "the cluster the load is computed for: its nodes")
-      ->capture_default_str();
-  gen->add_option("--gpus-per-node", g.options.gpus_per_node, "... and GPUs per node")
-      ->capture_default_str();
-  gen->add_option("--load", g.options.load,
-                  "offered load: GPU-time asked / (cluster GPUs x span of arrivals)")
-      ->capture_default_str();
-  gen->add_option("--tenants", g.options.tenants, "tenants t1..tN")->capture_default_str();
-  gen->add_option("--out", g.out, "write here (default: standard output)");
-  return gen;
 }
 
 }  // namespace
@@ -495,10 +453,11 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.0, 100.0));
   sim->add_flag("--no-progress", f.no_progress, "no progress bar");
   // `berth sim gen ...` parses as sim with its subcommand gen: sim's one action picks.
-  auto& g = ctx.make<GenFlags>();
-  CLI::App* gen = add_gen_command(sim, g);
-  on_run(sim, ctx,
-         [&ctx, &f, gen, &g] { return gen->parsed() ? run_gen(ctx, g) : run_sim(ctx, f); });
+  std::function<Status()> run_gen;
+  CLI::App* gen = add_sim_gen_command(sim, ctx, &run_gen);
+  on_run(sim, ctx, [&ctx, &f, gen, run_gen = std::move(run_gen)] {
+    return gen->parsed() ? run_gen() : run_sim(ctx, f);
+  });
 }
 
 }  // namespace berth::cli

@@ -92,7 +92,7 @@ struct SizeShare {
 };
 
 // Mostly small jobs with a few gangs of 2 and 4 nodes of 8 GPUs (heavy-tailed and bursty).
-constexpr SizeShare kMixedSizes[] = {{1, 0.70}, {2, 0.10}, {4, 0.08},
+constexpr SizeShare kMixedSizes[] = {{1, 0.70}, {2, 0.10},  {4, 0.08},
                                      {8, 0.08}, {16, 0.03}, {32, 0.01}};
 constexpr LogNormal kHeavyTailedRuntime{15 * kSecondsPerMinute, 2.0, kMaxRuntimeS};
 
@@ -121,7 +121,8 @@ void draw_job(Random* rng, GenClass cls, TraceJob* job) {
   switch (cls) {
     case GenClass::kHomogeneous:
       job->gpus = 1;
-      job->runtime_s = draw_runtime_s(rng, {3.0 * kSecondsPerHour, kHomogeneousSigma, kMaxRuntimeS});
+      job->runtime_s =
+          draw_runtime_s(rng, {3.0 * kSecondsPerHour, kHomogeneousSigma, kMaxRuntimeS});
       return;
     case GenClass::kHeavyTailed:
     case GenClass::kBursty:
@@ -150,8 +151,8 @@ std::vector<double> draw_gaps(Random* rng, GenClass cls, int64_t jobs) {
     return gaps;
   }
   // The quiet rate q such that the long-run rate is 1: (q Tq + 10 q Tb) / (Tq + Tb) = 1.
-  const double quiet_rate = (kQuietPeriodGaps + kBusyPeriodGaps) /
-                            (kQuietPeriodGaps + kBusyRateFactor * kBusyPeriodGaps);
+  const double quiet_rate =
+      (kQuietPeriodGaps + kBusyPeriodGaps) / (kQuietPeriodGaps + kBusyRateFactor * kBusyPeriodGaps);
   bool busy = false;
   double left_in_period = rng->exponential(kQuietPeriodGaps);
   double gap = 0;

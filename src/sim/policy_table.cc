@@ -27,8 +27,7 @@ constexpr PolicyRow kPolicyTable[] = {
      "submit order with EASY backfill: the first blocked job gets a reservation, and later "
      "jobs start early only if they do not delay it",
      core::QueueOrder::kFifo, Blocked::kEasy, false},
-    {Policy::kMultifactor,
-     "Slurm-like priority (age and decayed fair share) with EASY backfill",
+    {Policy::kMultifactor, "Slurm-like priority (age and decayed fair share) with EASY backfill",
      core::QueueOrder::kPriority, Blocked::kEasy, false},
     {Policy::kSjf,
      "smallest GPU-time (GPUs x true runtime) first with EASY backfill, planned with the true "

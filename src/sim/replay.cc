@@ -129,8 +129,7 @@ class PoolReplay {
         auto award = e.create_award(scheme_, project->id, m.award_minor, m.gpu_level, origin_ms_,
                                     origin_ms_ + m.award_days * kMsPerDay, vc_->now_ms());
         if (!award.ok())
-          return Status::Invalid("economics: award for " + label + ": " +
-                                 award.status().message());
+          return Status::Invalid("economics: award for " + label + ": " + award.status().message());
         awards_[project->id.value] = award->id;
       }
       if (m.wallet_minor > 0) {

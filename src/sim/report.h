@@ -9,8 +9,8 @@
 //                 each policy's headline metrics, delays and preemptions (read from
 //                 PolicyRun::metrics, as compute_metrics and berth sim make them), a sentence
 //                 per policy saying what it does, a table per size class and policy (slowdown
-//                 and delay, from metrics' size_classes), and inline SVG charts drawn from the jobs:
-//                 utilisation over time per policy (lines), the wait-time distribution per
+//                 and delay, from metrics' size_classes), and inline SVG charts drawn from the
+//                 jobs: utilisation over time per policy (lines), the wait-time distribution per
 //                 policy (CDF, log time axis), average JCT per tenant per policy (grouped bars;
 //                 the 20 tenants with the most jobs when there are more), and, when `awards` is
 //                 not empty, each tenant's award money left over time.

@@ -494,9 +494,9 @@ Result<Trace> read_pai(const std::string& path, std::string_view data,
   BERTH_RETURN_IF_ERROR(table.read_header({"num_gpu", "gpu_milli", "gpu_spec", "qos",
                                            "creation_time", "deletion_time", "scheduled_time"},
                                           {"name"}));
-  const int name = table.at("name"), ng = table.at("num_gpu"), gm = table.at("gpu_milli"), gs = table.at("gpu_spec"),
-            qos = table.at("qos"), ct = table.at("creation_time"), dt = table.at("deletion_time"),
-            st = table.at("scheduled_time");
+  const int name = table.at("name"), ng = table.at("num_gpu"), gm = table.at("gpu_milli"),
+            gs = table.at("gpu_spec"), qos = table.at("qos"), ct = table.at("creation_time"),
+            dt = table.at("deletion_time"), st = table.at("scheduled_time");
   int64_t no_gpu = 0, unplaced = 0, multi_model = 0, rounded = 0;
   BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
                                        const std::vector<std::string_view>& f, TraceJob* job,
@@ -562,8 +562,8 @@ Result<Trace> read_csv(const std::string& path, std::string_view data,
                        const TraceOptions& options) {
   Collector c(path, options, data);
   CsvTable table(path, data, &c);
-  BERTH_RETURN_IF_ERROR(table.read_header(
-      {"submit_s", "runtime_s", "gpus"}, {"id", "tenant", "time_limit_s", "gpu_model", "nodes"}));
+  BERTH_RETURN_IF_ERROR(table.read_header({"submit_s", "runtime_s", "gpus"},
+                                          {"id", "tenant", "time_limit_s", "gpu_model", "nodes"}));
   if (!table.ignored_columns().empty()) {
     std::string names;
     for (const std::string& name : table.ignored_columns())

@@ -1,8 +1,9 @@
 // Job traces for `berth sim`: real workload logs read into one shape, TraceJob.
 //
 // read_trace() reads a whole file into memory (at most kMaxTraceBytes) and returns its jobs
-// sorted by submit time (then trace order), with times made relative so that the earliest kept submit is
-// 0. Nothing about a trace is guessed silently: rows that are not well formed fail the read with
+// sorted by submit time (then trace order), with times made relative so that the earliest kept
+// submit is 0. Nothing about a trace is guessed silently: rows that are not well formed fail the
+// read with
 // "<path>:<line>: <what is wrong>" (or, with skip_bad, are counted in skipped_bad); rows that are
 // well formed but cannot be replayed (an unknown run time, no processors, a pod with no GPU) are
 // counted in skipped_unusable; what the reader had to change (fractional GPUs rounded up) is

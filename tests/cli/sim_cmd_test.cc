@@ -244,12 +244,12 @@ TEST_F(SimCommandTest, TenantPoolsSkipTenantsWithoutAPool) {
   EXPECT_EQ(m["gpus"], 4);
 }
 
-
 TEST_F(SimCommandTest, TooManySkippedIsAnErrorNamingTheCauses) {
   // b's two jobs have no pool: half the trace, above the default 5%.
   const std::string pools = write("pools.csv", "vc,nodes\na,1\n");
-  const std::vector<std::string> args = {"sim", trace_, "--format", "csv", "--tenant-pools", pools,
-                                         "--gpus-per-node", "4", "--no-progress"};
+  const std::vector<std::string> args = {
+      "sim", trace_,         "--format", "csv", "--tenant-pools", pools, "--gpus-per-node",
+      "4",   "--no-progress"};
   expect_error(args,
                "skipped 2 of 4 jobs (50%, more than --max-skipped 5%): tenant without a pool 2 "
                "('b'); fix the trace or the cluster, or raise --max-skipped");
@@ -264,8 +264,25 @@ TEST_F(SimCommandTest, TooManySkippedIsAnErrorNamingTheCauses) {
 
 TEST_F(SimCommandTest, JobsTooLargeCountAgainstMaxSkipped) {
   trace_ = write("big.csv", "submit_s,runtime_s,gpus\n0,10,1\n0,10,8\n");
-  expect_error(sim_args({}), "skipped 1 of 2 jobs (50%, more than --max-skipped 5%): too large "
-                             "for the cluster 1");
+  expect_error(sim_args({}),
+               "skipped 1 of 2 jobs (50%, more than --max-skipped 5%): too large "
+               "for the cluster 1");
+}
+
+TEST_F(SimCommandTest, JobsOutsideTheWindowAreSaidButNotCounted) {
+  trace_ = write("philly.csv",
+                 "timestamp,duration,num_gpus,gpu_time,cluster\n"
+                 "2017-10-01 10:00:00,60,1,60,vc\n"
+                 "2017-10-02 10:00:00,60,1,60,vc\n"
+                 "2017-10-03 10:00:00,60,1,60,vc\n");
+  const json m = run_json({"sim", trace_, "--format", "philly", "--from", "2017-10-02", "--nodes",
+                           "1", "--no-progress", "--json"});
+  EXPECT_EQ(m["jobs"], 2);
+  EXPECT_EQ(m["jobs_skipped"], 0);
+  EXPECT_EQ(m["skipped"]["outside_window"], 1);
+  EXPECT_NE(err_.str().find("berth: skipped 0 of 2 jobs; 1 outside the window (not counted)\n"),
+            std::string::npos)
+      << err_.str();
 }
 
 TEST_F(SimCommandTest, DelaysAndSizeClassesInTheJson) {
@@ -370,9 +387,8 @@ TEST_F(SimCommandTest, GenOutputReplays) {
   EXPECT_EQ(out_.str(), "");
   EXPECT_NE(err_.str().find("60 jobs written to " + path), std::string::npos) << err_.str();
   // 16-GPU and 32-GPU gangs may not fit 2 nodes: allow them to be skipped here.
-  const json m =
-      run_json({"sim", path, "--format", "csv", "--nodes", "4", "--gpus-per-node", "8",
-                "--policy", "easy", "--no-progress", "--json"});
+  const json m = run_json({"sim", path, "--format", "csv", "--nodes", "4", "--gpus-per-node", "8",
+                           "--policy", "easy", "--no-progress", "--json"});
   EXPECT_EQ(m["jobs"].get<int64_t>() + m["jobs_skipped"].get<int64_t>(), 60);
   EXPECT_EQ(m["tenants"].size(), 2u);
 }
@@ -384,8 +400,9 @@ TEST_F(SimCommandTest, GenErrors) {
   expect_error({"sim", "gen", "--class", "gangs", "--jobs", "0"}, "sim gen: jobs must be 1 to");
   expect_error({"sim", "gen", "--class", "gangs", "--load", "0"}, "sim gen: load must be above 0");
   expect_error({"sim", "gen", "--class", "gangs", "--tenants", "0"}, "sim gen: tenants must be");
-  expect_error({"sim", "gen", "--class", "gangs", "--out", (dir_ / "no" / "such" / "x.csv").string()},
-               "x.csv");
+  expect_error(
+      {"sim", "gen", "--class", "gangs", "--out", (dir_ / "no" / "such" / "x.csv").string()},
+      "x.csv");
 }
 
 }  // namespace

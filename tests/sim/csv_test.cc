@@ -63,8 +63,9 @@ TEST(CsvSplitter, ViewsOfEveryFieldLastUntilTheNextSplit) {
 TEST(CsvSplitter, AnOpenQuoteMayNotSpanLines) {
   EXPECT_EQ(split_error("a,\"b"),
             "field 2: a quote is not closed on this line (a quoted field may not span lines)");
-  EXPECT_EQ(split_error("\"a\"\""), "field 1: a quote is not closed on this line (a quoted "
-                                    "field may not span lines)");
+  EXPECT_EQ(split_error("\"a\"\""),
+            "field 1: a quote is not closed on this line (a quoted "
+            "field may not span lines)");
 }
 
 TEST(CsvSplitter, TextAfterTheClosingQuote) {

@@ -81,8 +81,10 @@ TEST(GenTrace, HomogeneousRuntimesHaveMedianThreeHoursAndP90SixHours) {
     ASSERT_EQ(j.gpus, 1);
     runtimes.push_back(j.runtime_s);
   }
-  EXPECT_NEAR(static_cast<double>(percentile_nearest_rank(&runtimes, 50)), 3 * 3600, 0.03 * 3 * 3600);
-  EXPECT_NEAR(static_cast<double>(percentile_nearest_rank(&runtimes, 90)), 6 * 3600, 0.03 * 6 * 3600);
+  EXPECT_NEAR(static_cast<double>(percentile_nearest_rank(&runtimes, 50)), 3 * 3600,
+              0.03 * 3 * 3600);
+  EXPECT_NEAR(static_cast<double>(percentile_nearest_rank(&runtimes, 90)), 6 * 3600,
+              0.03 * 6 * 3600);
 }
 
 TEST(GenTrace, OfferedLoadIsTheOneAskedFor) {

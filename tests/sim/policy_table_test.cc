@@ -66,7 +66,8 @@ TEST(PolicyTable, EstimatesChooseWhetherRuntimesArePredicted) {
 
 // docs/sim.md's Policies table says what --help and the report say, word for word.
 TEST(PolicyTable, TheUsersGuideHasEachPolicysSentence) {
-  const auto guide = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "sim.md";
+  const auto guide =
+      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "sim.md";
   std::ifstream in(guide);
   ASSERT_TRUE(in) << guide;
   std::stringstream text;

@@ -230,8 +230,8 @@ TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
   EXPECT_EQ(t.skipped_unusable, 2);  // no GPU; never scheduled
   EXPECT_EQ(t.rounded_up, 1);
   EXPECT_EQ(t.start_epoch_s, 0);
-  // Ids are the pods' names. p1 asks for 460 milli-GPU of "V100M16|V100M32": one whole V100M16; runtime = deletion -
-  // scheduled.
+  // Ids are the pods' names. p1 asks for 460 milli-GPU of "V100M16|V100M32": one whole V100M16;
+  // runtime = deletion - scheduled.
   expect_job(t.jobs[0], {.id = "p1",
                          .submit_s = 0,
                          .runtime_s = 20,
@@ -298,9 +298,9 @@ TEST(CsvTrace, IdsAreTextAsTheTraceWritesThem) {
   EXPECT_EQ(t.jobs[1].id, "007");  // not the number 7
   EXPECT_EQ(t.jobs[2].id, "3");    // an empty id: the data-row number
 
-  const std::string path = temp_file(
-      "long_id.csv", "id,submit_s,runtime_s,gpus\n" + std::string(kMaxTraceIdChars + 1, 'x') +
-                         ",0,1,1\n");
+  const std::string path =
+      temp_file("long_id.csv", "id,submit_s,runtime_s,gpus\n" +
+                                   std::string(kMaxTraceIdChars + 1, 'x') + ",0,1,1\n");
   expect_malformed(path, TraceFormat::kCsv, path + ":2: id is longer than 200 characters");
 }
 
@@ -323,8 +323,9 @@ TEST(CsvTrace, AQuotedFieldMayNotSpanLines) {
                                      "id,submit_s,runtime_s,gpus,tenant\n"
                                      "1,0,10,1,\"two\nlines\"\n");
   expect_malformed(path, TraceFormat::kCsv,
-                   path + ":2: field 5: a quote is not closed on this line (a quoted field may "
-                          "not span lines)");
+                   path +
+                       ":2: field 5: a quote is not closed on this line (a quoted field may "
+                       "not span lines)");
   const std::string after = temp_file("after.csv", "submit_s,runtime_s,gpus\n\"0\"x,10,1\n");
   expect_malformed(after, TraceFormat::kCsv, after + ":2: field 1: text after the closing quote");
 }
