@@ -230,6 +230,18 @@ TEST(Replay, AClusterWithoutNodesIsRefused) {
   EXPECT_FALSE(replay(blocked_head(), config_for(core::ClusterConfig{}, Policy::kEasy)).ok());
 }
 
+// Trace tenants are any text (spaces, slashes, numbers), which the engine's names may not be:
+// they replay all the same, and outcomes name them as the trace does.
+TEST(Replay, AnyTenantNameReplays) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 10, "team a/1"), trace_job(2, 0, 1, 10, "42"),
+                            trace_job(3, 0, 1, 10, "")});
+  const ReplayResult r = replay_ok(t, config_for(nodes(1, 4), Policy::kEasy));
+  ASSERT_EQ(r.jobs.size(), 3u);
+  EXPECT_EQ(r.jobs[0].tenant, "team a/1");
+  EXPECT_EQ(r.jobs[1].tenant, "42");
+  EXPECT_EQ(r.jobs[2].tenant, "");
+}
+
 // Prices of 10.0000 per GPU-hour (100,000 minor), a 70% scheme and tenant "lab" with an award.
 Economics lab_economics(Minor award_minor, Minor wallet_minor) {
   Economics e;
@@ -252,6 +264,21 @@ ReplayResult replay_with(const Trace& trace, const Economics& economics,
 Trace three_lab_hours() {
   return trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab"),
                    trace_job(3, 0, 1, 3600, "lab")});
+}
+
+TEST(Replay, AnEconomicsErrorNamesTheTenantAsTheTraceDoes) {
+  Economics e;
+  e.prices = {{"GPU", 100'000}};
+  e.fund_minor = 0;  // nothing to grant the award from
+  e.tenants["team a/1"] = TenantMoney{.award_minor = 1'000};
+  ReplayConfig config = config_for(nodes(1, 1), Policy::kEasy);
+  config.economics = &e;
+  const Result<ReplayResult> r = replay(trace_of({trace_job(1, 0, 1, 10, "team a/1")}), config);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("economics: award for tenant 'team a/1': "),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(r.status().message().find("tenant-"), std::string::npos) << r.status().message();
 }
 
 // One node of 2 GPUs, tenant lab with an award of 1,000.0000 (10,000,000 minor), wallet 100:
