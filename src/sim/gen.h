@@ -5,7 +5,9 @@
 // A trace is a pure function of its GenOptions: the random numbers come from a generator written
 // out here (SplitMix64 to seed xoshiro256**, Box-Muller for normals), not from <random>'s
 // distributions, whose output differs between standard libraries; the same seed gives the same
-// trace on every machine.
+// trace on every machine. (The draws go through log, exp, sin and cos, which IEEE 754 does not
+// require to be correctly rounded; an ulp's difference in a libm could move a value by a second
+// only where it falls within an ulp of a half second, which a test pins against: gen_test.cc.)
 //
 // Classes (sizes in GPUs, runtimes in seconds; a log-normal is given by its median m and sigma s,
 // runtime = m * exp(s * z) for a standard normal z, at least 1 s, whole seconds):
