@@ -11,6 +11,7 @@
 #include "cli/table.h"
 #include "common/civil.h"
 #include "common/money.h"
+#include "common/strings.h"
 #include "config/config.h"
 #include "sim/policy_table.h"
 #include "sim/progress.h"
@@ -250,7 +251,7 @@ Skipped skipped_jobs(const sim::Trace& trace, const sim::ReplayResult& r,
     constexpr size_t kShown = 5;
     for (const sim::TraceJob& j : trace.jobs)
       if (!named.count(j.tenant) && seen.insert(j.tenant).second && seen.size() <= kShown)
-        without_pool += (without_pool.empty() ? "" : ", ") + ("'" + j.tenant + "'");
+        without_pool += (without_pool.empty() ? "" : ", ") + ("'" + terminal_safe(j.tenant) + "'");
     if (seen.size() > kShown)
       without_pool += " and " + std::to_string(seen.size() - kShown) + " more";
   }

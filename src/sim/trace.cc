@@ -567,7 +567,7 @@ Result<Trace> read_csv(const std::string& path, std::string_view data,
   if (!table.ignored_columns().empty()) {
     std::string names;
     for (const std::string& name : table.ignored_columns())
-      names += (names.empty() ? "" : ", ") + quoted(name);
+      names += (names.empty() ? "" : ", ") + quoted(terminal_safe(name));
     c.trace().notes.push_back("columns not used by berth sim ignored: " + names + ".");
   }
   const int sub = table.at("submit_s"), run = table.at("runtime_s"), gp = table.at("gpus"),
