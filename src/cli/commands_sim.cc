@@ -3,6 +3,7 @@
 // spent. See src/sim/replay.h for what each policy and estimate means.
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include <toml.hpp>
@@ -161,11 +162,12 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
   m["skipped"] = {{"bad_rows", trace.skipped_bad},
                   {"unusable_rows", trace.skipped_unusable},
                   {"tenant_without_pool", r.skipped_no_pool},
-                  {"too_large", r.skipped_too_large},
-                  {"outside_window", trace.skipped_window}};
+                  {"too_large", r.skipped_too_large}};
   m["gpus_rounded_up"] = r.gpus_rounded_up;
   m["never_started"] = r.never_started;
   m["preemptions"] = r.preemptions;
+  // Apart from jobs_skipped: the user chose the window (see report_skipped).
+  m["skipped"]["outside_window"] = trace.skipped_window;
   if (!r.money.empty()) {
     json money = json::object();
     for (const auto& [tenant, t] : r.money.items()) {
@@ -226,51 +228,19 @@ std::string size_class_table(const json& all) {
   return table.render();
 }
 
-// Jobs left out of a replay, by cause: the trace's (bad and unusable rows, the window) and the
-// replay's (tenants without a pool, jobs larger than their cluster). The window's are chosen by
-// the user and do not count against --max-skipped.
-struct Skipped {
-  int64_t trace_jobs = 0;  // jobs the trace holds in the window, replayed or not
-  int64_t counted = 0;     // skipped, window aside
-  std::string causes;      // "bad rows 1, tenant without a pool 2 ('b')"
-  int64_t outside_window = 0;
-};
-
-Skipped skipped_jobs(const sim::Trace& trace, const sim::ReplayResult& r,
-                     const std::vector<std::pair<std::string, int>>& pools) {
-  Skipped s;
-  s.trace_jobs =
-      static_cast<int64_t>(trace.jobs.size()) + trace.skipped_bad + trace.skipped_unusable;
-  s.counted = trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool + r.skipped_too_large;
-  // The trace's tenants without a pool, as it names them (a few, for the message).
-  std::string without_pool;
-  if (r.skipped_no_pool > 0) {
-    std::set<std::string> named, seen;
-    for (const auto& [tenant, nodes] : pools)
-      if (nodes > 0) named.insert(tenant);
-    constexpr size_t kShown = 5;
-    for (const sim::TraceJob& j : trace.jobs)
-      if (!named.count(j.tenant) && seen.insert(j.tenant).second && seen.size() <= kShown)
-        without_pool += (without_pool.empty() ? "" : ", ") + ("'" + terminal_safe(j.tenant) + "'");
-    if (seen.size() > kShown)
-      without_pool += " and " + std::to_string(seen.size() - kShown) + " more";
-  }
-  const struct {
-    const char* name;
-    int64_t jobs;
-    std::string detail;
-  } causes[] = {{"bad rows", trace.skipped_bad, ""},
-                {"unusable rows", trace.skipped_unusable, ""},
-                {"tenant without a pool", r.skipped_no_pool, without_pool},
-                {"too large for the cluster", r.skipped_too_large, ""}};
-  for (const auto& c : causes) {
-    if (c.jobs == 0) continue;
-    s.causes +=
-        (s.causes.empty() ? "" : ", ") + std::string(c.name) + " " + sim::with_commas(c.jobs);
-    if (!c.detail.empty()) s.causes += " (" + c.detail + ")";
-  }
-  s.outside_window = trace.skipped_window;
-  return s;
+// The trace's tenants without a pool, as it names them: a few, for a message.
+std::string tenants_without_pool(const sim::Trace& trace,
+                                 const std::vector<std::pair<std::string, int>>& pools) {
+  std::set<std::string> pooled, seen;
+  for (const auto& [tenant, nodes] : pools)
+    if (nodes > 0) pooled.insert(tenant);
+  constexpr size_t kShown = 5;
+  std::string out;
+  for (const sim::TraceJob& j : trace.jobs)
+    if (!pooled.count(j.tenant) && seen.insert(j.tenant).second && seen.size() <= kShown)
+      out += (out.empty() ? "" : ", ") + ("'" + terminal_safe(j.tenant) + "'");
+  if (seen.size() > kShown) out += " and " + std::to_string(seen.size() - kShown) + " more";
+  return out;
 }
 
 std::string percent_text(double percent) {
@@ -279,23 +249,36 @@ std::string percent_text(double percent) {
   return text;
 }
 
-// Says on stderr what was skipped; an error when more than --max-skipped percent of the trace's
-// jobs were.
-Status report_skipped(Context& ctx, const Skipped& s, double max_percent) {
-  if (s.counted == 0 && s.outside_window == 0) return Status::Ok();
+// Says on stderr what a replay (its result_json `m`) skipped, by cause as m's "skipped" names
+// them; an error when more than --max-skipped percent of the trace's jobs were. Jobs outside
+// the window are said apart and do not count: the user chose the window.
+Status report_skipped(Context& ctx, const json& m, const sim::Trace& trace,
+                      const std::vector<std::pair<std::string, int>>& pools, double max_percent) {
+  const int64_t skipped = m.value("jobs_skipped", int64_t{0});
+  const int64_t outside_window = trace.skipped_window;
+  if (skipped == 0 && outside_window == 0) return Status::Ok();
+  std::string causes;  // "bad rows 1, tenant without pool 2 ('b')"
+  for (const auto& [cause, jobs] : m["skipped"].items()) {
+    if (cause == "outside_window" || jobs.get<int64_t>() == 0) continue;
+    std::string words = cause;
+    std::replace(words.begin(), words.end(), '_', ' ');
+    causes += (causes.empty() ? "" : ", ") + words + " " + sim::with_commas(jobs.get<int64_t>());
+    if (cause == "tenant_without_pool") causes += " (" + tenants_without_pool(trace, pools) + ")";
+  }
+  const int64_t trace_jobs =
+      static_cast<int64_t>(trace.jobs.size()) + trace.skipped_bad + trace.skipped_unusable;
   const std::string counts =
-      "skipped " + sim::with_commas(s.counted) + " of " + sim::with_commas(s.trace_jobs) + " jobs";
+      "skipped " + sim::with_commas(skipped) + " of " + sim::with_commas(trace_jobs) + " jobs";
   const double percent =
-      s.trace_jobs > 0 ? 100.0 * static_cast<double>(s.counted) / static_cast<double>(s.trace_jobs)
-                       : 0.0;
+      trace_jobs > 0 ? 100.0 * static_cast<double>(skipped) / static_cast<double>(trace_jobs) : 0;
   if (percent > max_percent)
     return Status::Invalid(counts + " (" + percent_text(percent) + ", more than --max-skipped " +
-                           percent_text(max_percent) + "): " + s.causes +
+                           percent_text(max_percent) + "): " + causes +
                            "; fix the trace or the cluster, or raise --max-skipped");
-  const std::string window = s.outside_window == 0 ? ""
-                                                   : "; " + sim::with_commas(s.outside_window) +
-                                                         " outside the window (not counted)";
-  ctx.err() << "berth: " << counts << (s.causes.empty() ? "" : ": " + s.causes) << window << "\n";
+  const std::string window = outside_window == 0 ? ""
+                                                 : "; " + sim::with_commas(outside_window) +
+                                                       " outside the window (not counted)";
+  ctx.err() << "berth: " << counts << (causes.empty() ? "" : ": " + causes) << window << "\n";
   return Status::Ok();
 }
 
@@ -359,15 +342,14 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     auto result = sim::replay(trace, config);
     bar.finish();
     if (!result.ok()) return result.status();
-    if (runs.empty())  // what is skipped does not depend on the policy
-      BERTH_RETURN_IF_ERROR(
-          report_skipped(ctx, skipped_jobs(trace, *result, pools), f.max_skipped_percent));
     json m = result_json(*result, trace, policy, estimates);
     total_gpus = result->total_gpus;
     runs.push_back(
         sim::PolicyRun{sim::policy_name(policy), m, result->jobs, sim::policy_description(policy)});
     if (awards.empty()) awards = result->awards;
     all.push_back(m);
+    if (all.size() == 1)  // what is skipped does not depend on the policy
+      BERTH_RETURN_IF_ERROR(report_skipped(ctx, m, trace, pools, f.max_skipped_percent));
   }
   json out = all[0];
   if (all.size() > 1) out["policies"] = all;

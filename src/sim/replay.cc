@@ -114,35 +114,34 @@ class PoolReplay {
     if (auto it = projects_.find(tenant); it != projects_.end()) return it->second;
     core::Engine& e = vc_->engine();
     // The engine's names are restricted (no numbers, few symbols) and trace tenants are any
-    // text, so the engine knows each by a number; messages name the tenant as the trace does.
+    // text, so the engine knows each by a number; messages name it as the trace does.
     const std::string name = "tenant-" + std::to_string(projects_.size() + 1);
-    const std::string label = "tenant '" + tenant + "'";
-    auto org = e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms());
-    if (!org.ok()) return Status::Invalid(label + ": " + org.status().message());
-    auto project = e.create_project(org->id, name, vc_->now_ms());
-    if (!project.ok()) return Status::Invalid(label + ": " + project.status().message());
+    const std::string trace_name = tenant.empty() ? "(none)" : tenant;  // for messages
+    BERTH_ASSIGN_OR_RETURN(auto org, e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms()));
+    BERTH_ASSIGN_OR_RETURN(auto project, e.create_project(org.id, name, vc_->now_ms()));
     if (config_.economics) {
       auto it = config_.economics->tenants.find(tenant);
       const TenantMoney& m =
           it != config_.economics->tenants.end() ? it->second : config_.economics->others;
       if (m.award_minor > 0) {
-        auto award = e.create_award(scheme_, project->id, m.award_minor, m.gpu_level, origin_ms_,
+        auto award = e.create_award(scheme_, project.id, m.award_minor, m.gpu_level, origin_ms_,
                                     origin_ms_ + m.award_days * kMsPerDay, vc_->now_ms());
         if (!award.ok())
-          return Status::Invalid("economics: award for " + label + ": " + award.status().message());
-        awards_[project->id.value] = award->id;
+          return Status::Invalid("economics: award for tenant '" + trace_name +
+                                 "': " + award.status().message());
+        awards_[project.id.value] = award->id;
       }
       if (m.wallet_minor > 0) {
-        auto topup = e.top_up(project->id, m.wallet_minor, "", vc_->now_ms());
+        auto topup = e.top_up(project.id, m.wallet_minor, "", vc_->now_ms());
         if (!topup.ok())
-          return Status::Invalid("economics: wallet for " + label + ": " +
-                                 topup.status().message());
+          return Status::Invalid("economics: wallet for tenant '" + trace_name +
+                                 "': " + topup.status().message());
       }
       vc_->mark_dirty();
     }
-    tenants_[project->id.value] = tenant;
-    projects_[tenant] = project->id;
-    return project->id;
+    tenants_[project.id.value] = tenant;
+    projects_[tenant] = project.id;
+    return project.id;
   }
 
   // Moves the clock; with money, one event time at a time, so that a job seen waiting for
