@@ -208,6 +208,10 @@ Result<Trace> generate_trace(const GenOptions& options) {
   // The span at which the cluster is offered `load` of these jobs' GPU-time.
   const double cluster_gpus = static_cast<double>(options.nodes) * options.gpus_per_node;
   const double span_s = gpu_seconds / (cluster_gpus * options.load);
+  if (span_s > static_cast<double>(kMaxTraceSeconds))
+    return Status::Invalid(
+        "at load " + std::to_string(options.load) + " the arrivals would span more than " +
+        std::to_string(kMaxTraceSeconds) + " s; raise the load or shrink the cluster");
   const double stretch = drawn_span > 0 ? span_s / drawn_span : 0;
   double at = 0;
   for (size_t i = 0; i < trace.jobs.size(); ++i) {
@@ -215,7 +219,7 @@ Result<Trace> generate_trace(const GenOptions& options) {
     TraceJob& job = trace.jobs[i];
     job.submit_s = std::llround(at);
     job.id = std::to_string(i + 1);
-    job.line = static_cast<int>(std::min<size_t>(i + 2, INT32_MAX));  // as the CSV will hold it
+    job.line = static_cast<int>(i + 2);  // as the CSV will hold it (jobs <= kMaxGenJobs)
   }
   return trace;
 }

@@ -59,7 +59,8 @@ struct GenOptions {
 };
 
 // Errors: Invalid naming the option for jobs outside [1, kMaxGenJobs], load not in
-// (0, kMaxGenLoad], nodes or gpus_per_node < 1, tenants outside [1, kMaxGenTenants].
+// (0, kMaxGenLoad], nodes or gpus_per_node < 1, tenants outside [1, kMaxGenTenants]; Invalid
+// when the load is so low that the arrivals would span more than kMaxTraceSeconds.
 Result<Trace> generate_trace(const GenOptions& options);
 
 // The trace as berth's CSV, "id,submit_s,runtime_s,gpus,tenant" and a row per job in trace order

@@ -319,7 +319,6 @@ Status id_field(const std::string& where, const char* name, std::string_view tex
 }
 
 constexpr int64_t kMaxGpus = 1'000'000;
-constexpr int64_t kMaxSeconds = int64_t{1} << 40;  // ~35,000 years: room for any epoch or duration
 
 // ---------------------------------------------------------------------------------------------
 // SWF
@@ -368,7 +367,8 @@ Status parse_swf_row(const std::string& where, const std::vector<std::string_vie
     *kind = RowKind::kUnusable;
     return Status::Ok();
   }
-  if (procs > kMaxGpus || v[1] > kMaxSeconds || v[3] > kMaxSeconds || v[8] > kMaxSeconds)
+  if (procs > kMaxGpus || v[1] > kMaxTraceSeconds || v[3] > kMaxTraceSeconds ||
+      v[8] > kMaxTraceSeconds)
     return Status::Invalid(where +
                            "a value is too large (processors, submit, run or requested time)");
   job->id = std::string(f[0]);
@@ -463,7 +463,7 @@ Result<Trace> read_philly(const std::string& path, std::string_view data,
       return Status::Invalid(where + "timestamp " + quoted(f[ts]) + " is not YYYY-MM-DD HH:MM:SS");
     double seconds;
     if (!parse_number(f[dur], &seconds) || seconds < 0 ||
-        seconds > static_cast<double>(kMaxSeconds))
+        seconds > static_cast<double>(kMaxTraceSeconds))
       return Status::Invalid(where + "duration " + quoted(f[dur]) +
                              " is not a number of seconds >= 0");
     int64_t gpus;
@@ -504,11 +504,13 @@ Result<Trace> read_pai(const std::string& path, std::string_view data,
     int64_t gpus, milli, created, deleted = -1, scheduled = -1;
     BERTH_RETURN_IF_ERROR(int_field(where, "num_gpu", f[ng], 0, kMaxGpus, &gpus));
     BERTH_RETURN_IF_ERROR(int_field(where, "gpu_milli", f[gm], 0, 1000, &milli));
-    BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxSeconds, &created));
+    BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxTraceSeconds, &created));
     if (!f[dt].empty())
-      BERTH_RETURN_IF_ERROR(int_field(where, "deletion_time", f[dt], 0, kMaxSeconds, &deleted));
+      BERTH_RETURN_IF_ERROR(
+          int_field(where, "deletion_time", f[dt], 0, kMaxTraceSeconds, &deleted));
     if (!f[st].empty())
-      BERTH_RETURN_IF_ERROR(int_field(where, "scheduled_time", f[st], 0, kMaxSeconds, &scheduled));
+      BERTH_RETURN_IF_ERROR(
+          int_field(where, "scheduled_time", f[st], 0, kMaxTraceSeconds, &scheduled));
     if (gpus == 0) {
       *kind = RowKind::kUnusable;
       ++no_gpu;
@@ -573,27 +575,28 @@ Result<Trace> read_csv(const std::string& path, std::string_view data,
   const int sub = table.at("submit_s"), run = table.at("runtime_s"), gp = table.at("gpus"),
             id = table.at("id"), ten = table.at("tenant"), lim = table.at("time_limit_s"),
             mod = table.at("gpu_model"), nod = table.at("nodes");
-  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
-                                       const std::vector<std::string_view>& f, TraceJob* job,
-                                       RowKind*) -> Status {
-    int64_t v;
-    BERTH_RETURN_IF_ERROR(
-        int_field(where, "submit_s", f[sub], -kMaxSeconds, kMaxSeconds, &job->submit_s));
-    BERTH_RETURN_IF_ERROR(int_field(where, "runtime_s", f[run], 0, kMaxSeconds, &job->runtime_s));
-    BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
-    job->gpus = static_cast<int>(v);
-    if (id >= 0 && !f[id].empty()) BERTH_RETURN_IF_ERROR(id_field(where, "id", f[id], job));
-    if (ten >= 0) job->tenant = std::string(f[ten]);
-    if (lim >= 0 && !f[lim].empty())
-      BERTH_RETURN_IF_ERROR(
-          int_field(where, "time_limit_s", f[lim], 0, kMaxSeconds, &job->time_limit_s));
-    if (mod >= 0) job->gpu_model = std::string(f[mod]);
-    if (nod >= 0 && !f[nod].empty()) {
-      BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
-      job->nodes = static_cast<int>(v);
-    }
-    return Status::Ok();
-  }));
+  BERTH_RETURN_IF_ERROR(
+      table.rows([&](const std::string& where, const std::vector<std::string_view>& f,
+                     TraceJob* job, RowKind*) -> Status {
+        int64_t v;
+        BERTH_RETURN_IF_ERROR(int_field(where, "submit_s", f[sub], -kMaxTraceSeconds,
+                                        kMaxTraceSeconds, &job->submit_s));
+        BERTH_RETURN_IF_ERROR(
+            int_field(where, "runtime_s", f[run], 0, kMaxTraceSeconds, &job->runtime_s));
+        BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
+        job->gpus = static_cast<int>(v);
+        if (id >= 0 && !f[id].empty()) BERTH_RETURN_IF_ERROR(id_field(where, "id", f[id], job));
+        if (ten >= 0) job->tenant = std::string(f[ten]);
+        if (lim >= 0 && !f[lim].empty())
+          BERTH_RETURN_IF_ERROR(
+              int_field(where, "time_limit_s", f[lim], 0, kMaxTraceSeconds, &job->time_limit_s));
+        if (mod >= 0) job->gpu_model = std::string(f[mod]);
+        if (nod >= 0 && !f[nod].empty()) {
+          BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
+          job->nodes = static_cast<int>(v);
+        }
+        return Status::Ok();
+      }));
   return c.finish(std::nullopt);
 }
 

@@ -55,6 +55,9 @@ namespace berth::sim {
 
 inline constexpr int64_t kMaxTraceBytes = int64_t{1} << 30;
 inline constexpr int kMaxTraceIdChars = 200;
+// The largest time a trace may hold (submit, runtime, limit), in seconds: ~35,000 years, room for
+// any epoch or duration.
+inline constexpr int64_t kMaxTraceSeconds = int64_t{1} << 40;
 
 enum class TraceFormat { kSwf, kPhilly, kPai, kCsv };
 inline constexpr auto kTraceFormatNames =

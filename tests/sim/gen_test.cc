@@ -207,6 +207,9 @@ TEST(GenTrace, BadOptionsAreRefusedNamingThem) {
   o = GenOptions{};
   o.tenants = 0;
   refused(o, "tenants must be 1 to");
+  o = GenOptions{};
+  o.load = 1e-12;  // years between arrivals
+  refused(o, "the arrivals would span more than");
 }
 
 TEST(GenTrace, WritingAJobThatBreaksTheTracePromisesIsRefused) {
