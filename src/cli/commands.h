@@ -128,6 +128,9 @@ void add_report_commands(CLI::App& app, Context& ctx);
 void add_bench_commands(CLI::App& app, Context& ctx);
 // sim (replays a trace locally, no server)
 void add_sim_commands(CLI::App& app, Context& ctx);
+// `berth sim gen` under `sim`; *run is set to its action, for sim's own action to call when
+// gen was given (sim takes a positional, so gen cannot have an action of its own beside it).
+CLI::App* add_sim_gen_command(CLI::App* sim, Context& ctx, std::function<Status()>* run);
 
 // Sets ctx.action when `sub` is chosen.
 void on_run(CLI::App* sub, Context& ctx, std::function<Status()> action);

@@ -3,15 +3,21 @@
 // spent. See src/sim/replay.h for what each policy and estimate means.
 #include <unistd.h>
 
+#include <algorithm>
+#include <set>
+
 #include <toml.hpp>
 
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "common/civil.h"
 #include "common/money.h"
+#include "common/strings.h"
 #include "config/config.h"
+#include "sim/policy_table.h"
 #include "sim/progress.h"
 #include "sim/replay.h"
+#include "sim/text.h"
 
 namespace berth::cli {
 namespace {
@@ -36,6 +42,7 @@ struct SimFlags {
   int64_t preempt_exempt_s = 900;
   std::string economics;
   std::string report;
+  double max_skipped_percent = 5;
   bool no_progress = false;
 };
 
@@ -170,6 +177,8 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
   m["gpus_rounded_up"] = r.gpus_rounded_up;
   m["never_started"] = r.never_started;
   m["preemptions"] = r.preemptions;
+  // Apart from jobs_skipped: the user chose the window (see report_skipped).
+  m["skipped"]["outside_window"] = trace.skipped_window;
   if (!r.money.empty()) {
     json money = json::object();
     for (const auto& [tenant, t] : r.money.items()) {
@@ -192,7 +201,102 @@ std::string seconds_cell(const json& m, const char* key) {
   return m.contains(key) ? format_human_duration(m[key]) : "-";
 }
 
+std::string fixed_cell(const char* format, double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, format, v);
+  return text;
+}
+
+// A row per policy: its headline figures.
+std::string policy_table(const json& all) {
+  Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT",
+               "SLOWDOWN", "AVG_DELAY", "P99_DELAY", "MAX_DELAY", "UTIL", "JAIN", "PREEMPTED"});
+  for (const json& m : all)
+    table.add_row(
+        {m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})),
+         seconds_cell(m, "avg_jct_s"), seconds_cell(m, "p50_jct_s"), seconds_cell(m, "p99_jct_s"),
+         seconds_cell(m, "avg_wait_s"), seconds_cell(m, "p99_wait_s"),
+         fixed_cell("%.2f", m.value("avg_bounded_slowdown", 0.0)), seconds_cell(m, "avg_delay_s"),
+         seconds_cell(m, "p99_delay_s"), seconds_cell(m, "max_delay_s"),
+         fixed_cell("%.1f%%", 100 * m.value("utilization", 0.0)),
+         fixed_cell("%.3f", m.value("jain_fairness", 0.0)),
+         std::to_string(m.value("preemptions", int64_t{0}))});
+  return table.render();
+}
+
+// A row per policy and size class: how jobs of each size fared, to see who starves.
+std::string size_class_table(const json& all) {
+  Table table({"POLICY", "CLASS", "JOBS", "AVG_JCT", "SLOWDOWN", "AVG_DELAY", "P99_DELAY"});
+  for (const json& m : all)
+    for (const char* label : sim::kSizeClasses) {
+      if (!m.contains("size_classes") || !m["size_classes"].contains(label)) continue;
+      const json& c = m["size_classes"][label];
+      table.add_row({m["policy"].get<std::string>(), label,
+                     std::to_string(c.value("jobs", int64_t{0})), seconds_cell(c, "avg_jct_s"),
+                     fixed_cell("%.2f", c.value("avg_bounded_slowdown", 0.0)),
+                     seconds_cell(c, "avg_delay_s"), seconds_cell(c, "p99_delay_s")});
+    }
+  return table.render();
+}
+
+// The trace's tenants without a pool, as it names them: a few, for a message.
+std::string tenants_without_pool(const sim::Trace& trace,
+                                 const std::vector<std::pair<std::string, int>>& pools) {
+  std::set<std::string> pooled, seen;
+  for (const auto& [tenant, nodes] : pools)
+    if (nodes > 0) pooled.insert(tenant);
+  constexpr size_t kShown = 5;
+  std::string out;
+  for (const sim::TraceJob& j : trace.jobs)
+    if (!pooled.count(j.tenant) && seen.insert(j.tenant).second && seen.size() <= kShown)
+      out += (out.empty() ? "" : ", ") + ("'" + terminal_safe(j.tenant) + "'");
+  if (seen.size() > kShown) out += " and " + std::to_string(seen.size() - kShown) + " more";
+  return out;
+}
+
+std::string percent_text(double percent) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g%%", percent);
+  return text;
+}
+
+// Says on stderr what a replay (its result_json `m`) skipped, by cause as m's "skipped" names
+// them; an error when more than --max-skipped percent of the trace's jobs were. Jobs outside
+// the window are said apart and do not count: the user chose the window.
+Status report_skipped(Context& ctx, const json& m, const sim::Trace& trace,
+                      const std::vector<std::pair<std::string, int>>& pools, double max_percent) {
+  const int64_t skipped = m.value("jobs_skipped", int64_t{0});
+  const int64_t outside_window = trace.skipped_window;
+  if (skipped == 0 && outside_window == 0) return Status::Ok();
+  std::string causes;  // "bad rows 1, tenant without pool 2 ('b')"
+  for (const auto& [cause, jobs] : m["skipped"].items()) {
+    if (cause == "outside_window" || jobs.get<int64_t>() == 0) continue;
+    std::string words = cause;
+    std::replace(words.begin(), words.end(), '_', ' ');
+    causes += (causes.empty() ? "" : ", ") + words + " " + sim::with_commas(jobs.get<int64_t>());
+    if (cause == "tenant_without_pool") causes += " (" + tenants_without_pool(trace, pools) + ")";
+  }
+  const int64_t trace_jobs =
+      static_cast<int64_t>(trace.jobs.size()) + trace.skipped_bad + trace.skipped_unusable;
+  const std::string counts =
+      "skipped " + sim::with_commas(skipped) + " of " + sim::with_commas(trace_jobs) + " jobs";
+  const double percent =
+      trace_jobs > 0 ? 100.0 * static_cast<double>(skipped) / static_cast<double>(trace_jobs) : 0;
+  if (percent > max_percent)
+    return Status::Invalid(counts + " (" + percent_text(percent) + ", more than --max-skipped " +
+                           percent_text(max_percent) + "): " + causes +
+                           "; fix the trace or the cluster, or raise --max-skipped");
+  const std::string window = outside_window == 0 ? ""
+                                                 : "; " + sim::with_commas(outside_window) +
+                                                       " outside the window (not counted)";
+  ctx.err() << "berth: " << counts << (causes.empty() ? "" : ": " + causes) << window << "\n";
+  return Status::Ok();
+}
+
 Status run_sim(Context& ctx, const SimFlags& f) {
+  if (f.trace.empty())
+    return Status::Invalid("berth sim needs a trace file (or: berth sim gen to make one)");
+  if (f.format.empty()) return Status::Invalid("--format is required");
   sim::TraceFormat format;
   if (!sim::parse_trace_format(f.format, &format))
     return Status::Invalid("--format must be " + sim::kTraceFormatNames.choices() + ", got '" +
@@ -255,9 +359,12 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     if (!result.ok()) return result.status();
     json m = result_json(*result, trace, policy, estimates);
     total_gpus = result->total_gpus;
-    runs.push_back(sim::PolicyRun{sim::policy_name(policy), m, result->jobs});
+    runs.push_back(
+        sim::PolicyRun{sim::policy_name(policy), m, result->jobs, sim::policy_description(policy)});
     if (awards.empty()) awards = result->awards;
     all.push_back(m);
+    if (all.size() == 1)  // what is skipped does not depend on the policy
+      BERTH_RETURN_IF_ERROR(report_skipped(ctx, m, trace, pools, f.max_skipped_percent));
   }
   json out = all[0];
   if (all.size() > 1) out["policies"] = all;
@@ -278,21 +385,16 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     BERTH_RETURN_IF_ERROR(sim::write_report(f.report, out, runs, total_gpus, awards));
     ctx.err() << "berth: report written to " << f.report << "/index.html\n";
   }
-  Table table({"POLICY", "JOBS", "AVG_JCT", "P50_JCT", "P99_JCT", "AVG_WAIT", "P99_WAIT",
-               "SLOWDOWN", "UTIL", "JAIN", "PREEMPTED"});
-  for (const json& m : all) {
-    char util[16], slow[16], jain[16];
-    std::snprintf(util, sizeof util, "%.1f%%", 100 * m.value("utilization", 0.0));
-    std::snprintf(slow, sizeof slow, "%.2f", m.value("avg_bounded_slowdown", 0.0));
-    std::snprintf(jain, sizeof jain, "%.3f", m.value("jain_fairness", 0.0));
-    table.add_row({m["policy"].get<std::string>(), std::to_string(m.value("jobs", int64_t{0})),
-                   seconds_cell(m, "avg_jct_s"), seconds_cell(m, "p50_jct_s"),
-                   seconds_cell(m, "p99_jct_s"), seconds_cell(m, "avg_wait_s"),
-                   seconds_cell(m, "p99_wait_s"), slow, util, jain,
-                   std::to_string(m.value("preemptions", int64_t{0}))});
-  }
-  ctx.print(out, table.render() + log_line);
+  ctx.print(out, policy_table(all) + "\n" + size_class_table(all) + log_line);
   return Status::Ok();
+}
+
+// "fifo: ...; easy: ..." for --policy's help, from the policies' own sentences.
+std::string policy_help() {
+  std::string out = "one of, or several comma-separated, or all:";
+  for (const auto& p : sim::kPolicyNames.entries())
+    out += std::string("\n  ") + p.name + ": " + sim::policy_description(p.value);
+  return out;
 }
 
 }  // namespace
@@ -301,11 +403,11 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
   auto& f = ctx.make<SimFlags>();
   CLI::App* sim = app.add_subcommand(
       "sim", "replay a workload trace through berth's scheduler and ledger, offline");
-  sim->add_option("trace", f.trace, "the trace file")->required();
+  // Not ->required(): `berth sim gen` has neither; run_sim says what is missing.
+  sim->add_option("trace", f.trace, "the trace file");
   sim->add_option(
-         "--format", f.format,
-         "swf, philly, pai or csv (submit_s,runtime_s,gpus[,tenant,time_limit_s,gpu_model,nodes])")
-      ->required();
+      "--format", f.format,
+      "swf, philly, pai or csv (submit_s,runtime_s,gpus[,id,tenant,time_limit_s,gpu_model,nodes])");
   sim->add_option("--from", f.from,
                   "keep jobs submitted from this date (YYYY-MM-DD, UTC; dated traces)");
   sim->add_option("--to", f.to, "... up to and including this date");
@@ -321,9 +423,7 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
   sim->add_option("--gpu-model", f.gpu_model, "their GPU model")->capture_default_str();
   sim->add_option("--tenant-pools", f.tenant_pools,
                   "CSV tenant,nodes: each tenant gets its own nodes (like --nodes)");
-  sim->add_option("--policy", f.policy,
-                  "fifo, easy, multifactor, sjf, default; several comma-separated, or all")
-      ->capture_default_str();
+  sim->add_option("--policy", f.policy, policy_help())->capture_default_str();
   sim->add_option("--estimates", f.estimates,
                   "runtimes backfill plans with: limit, predict or oracle")
       ->capture_default_str();
@@ -347,8 +447,18 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
                   "TOML: prices, [scheme] rate/fund/shortfall, [[tenants]] award/wallet");
   sim->add_option("--report", f.report,
                   "write metrics.json, jobs.csv and index.html (plots) into this folder");
+  sim->add_option("--max-skipped", f.max_skipped_percent,
+                  "fail when more than this percent of the trace's jobs are skipped (bad, "
+                  "unusable, without a pool, too large)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   sim->add_flag("--no-progress", f.no_progress, "no progress bar");
-  on_run(sim, ctx, [&ctx, &f] { return run_sim(ctx, f); });
+  // `berth sim gen ...` parses as sim with its subcommand gen: sim's one action picks.
+  std::function<Status()> run_gen;
+  CLI::App* gen = add_sim_gen_command(sim, ctx, &run_gen);
+  on_run(sim, ctx, [&ctx, &f, gen, run_gen = std::move(run_gen)] {
+    return gen->parsed() ? run_gen() : run_sim(ctx, f);
+  });
 }
 
 }  // namespace berth::cli

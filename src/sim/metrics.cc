@@ -12,7 +12,7 @@ namespace {
 
 // Sums for one group of jobs (all of them, or one tenant's).
 struct Group {
-  std::vector<int64_t> jct_s, wait_s;
+  std::vector<int64_t> jct_s, wait_s, delay_s;
   double slowdown_sum = 0;
   int64_t gpu_seconds = 0;
   int64_t cost_minor = 0, subsidy_minor = 0;
@@ -25,6 +25,7 @@ struct Group {
     const int64_t jct = j.end_s - j.submit_s;
     jct_s.push_back(jct);
     wait_s.push_back(wait);
+    delay_s.push_back(jct - run);
     slowdown_sum += std::max(
         1.0, static_cast<double>(jct) / static_cast<double>(std::max(run, kSlowdownFloorS)));
     gpu_seconds += run * j.gpus;
@@ -55,6 +56,9 @@ struct Group {
     out["p50_wait_s"] = percentile_nearest_rank(&wait_s, 50);
     out["p99_wait_s"] = percentile_nearest_rank(&wait_s, 99);
     out["avg_bounded_slowdown"] = avg_slowdown();
+    out["avg_delay_s"] = mean(delay_s);
+    out["max_delay_s"] = delay_s.empty() ? 0 : *std::max_element(delay_s.begin(), delay_s.end());
+    out["p99_delay_s"] = percentile_nearest_rank(&delay_s, 99);
     if (with_money) {
       out["cost_minor"] = cost_minor;
       out["subsidy_minor"] = subsidy_minor;
@@ -69,6 +73,13 @@ struct Group {
 };
 
 }  // namespace
+
+const char* size_class(int gpus) {
+  if (gpus <= 1) return kSizeClasses[0];
+  if (gpus <= 8) return kSizeClasses[1];
+  if (gpus <= 32) return kSizeClasses[2];
+  return kSizeClasses[3];
+}
 
 int64_t percentile_nearest_rank(std::vector<int64_t>* values, double p) {
   if (values->empty()) return 0;
@@ -92,12 +103,14 @@ double jain_index(const std::vector<double>& values) {
 nlohmann::json compute_metrics(const std::vector<JobOutcome>& jobs, int64_t total_gpus) {
   Group all;
   std::map<std::string, Group> tenants;
+  std::map<std::string, Group> classes;
   bool with_money = false;
   int64_t first_submit_s = 0, last_end_s = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const JobOutcome& j = jobs[i];
     all.add(j);
     tenants[j.tenant].add(j);
+    classes[size_class(j.gpus)].add(j);
     with_money = with_money || j.cost_minor > 0;
     first_submit_s = i == 0 ? j.submit_s : std::min(first_submit_s, j.submit_s);
     last_end_s = i == 0 ? j.end_s : std::max(last_end_s, j.end_s);
@@ -117,6 +130,15 @@ nlohmann::json compute_metrics(const std::vector<JobOutcome>& jobs, int64_t tota
   nlohmann::json per_tenant = nlohmann::json::object();
   for (auto& [name, group] : tenants) per_tenant[name] = group.to_json(with_money);
   out["tenants"] = std::move(per_tenant);
+  nlohmann::json per_class = nlohmann::json::object();
+  for (auto& [label, group] : classes) {
+    const nlohmann::json g = group.to_json(false);
+    nlohmann::json& c = per_class[label];
+    for (const char* key : {"jobs", "avg_jct_s", "p99_jct_s", "avg_bounded_slowdown", "avg_delay_s",
+                            "p99_delay_s", "max_delay_s"})
+      c[key] = g[key];
+  }
+  out["size_classes"] = std::move(per_class);
   return out;
 }
 

@@ -3,7 +3,10 @@
 // All times are seconds on the replay's clock (the trace's submit_s base). For a job,
 //   wait = first start - submit,  run = end - start (or, for a job preempted and requeued,
 //   the sum of its runs),  JCT (job completion time) = end - submit,
-//   bounded slowdown = max(1, JCT / max(run, 10 s)).
+//   bounded slowdown = max(1, JCT / max(run, 10 s)),  delay = JCT - run (the time it was not
+//   holding GPUs: its wait, and for a preempted job the time between its runs as well; what a
+//   starved job shows however long it runs).
+// Size classes group jobs by their GPUs: "1", "2-8", "9-32", "33+".
 // Percentiles use the nearest-rank definition: the p-th percentile of n sorted values is the
 // value at 1-based rank ceil(p / 100 * n) (at least 1), so it is always one of the values.
 // Jain's fairness index over tenants' average bounded slowdowns x_i is
@@ -24,7 +27,7 @@
 namespace berth::sim {
 
 struct JobOutcome {
-  int64_t id = 0;
+  std::string id;  // the trace's job id, as text
   std::string tenant;
   int64_t submit_s = 0, start_s = 0, end_s = 0;  // start_s: its first start
   int gpus = 0;
@@ -44,6 +47,10 @@ struct JobOutcome {
 
 inline constexpr int64_t kSlowdownFloorS = 10;  // the "bounded" in bounded slowdown
 
+// The size classes' labels, smallest first, and the class of a job of `gpus` GPUs.
+inline constexpr const char* kSizeClasses[] = {"1", "2-8", "9-32", "33+"};
+const char* size_class(int gpus);
+
 // The nearest-rank percentile (0 < p <= 100) of `values`, which it sorts; 0 when empty.
 int64_t percentile_nearest_rank(std::vector<int64_t>* values, double p);
 
@@ -53,9 +60,12 @@ double jain_index(const std::vector<double>& values);
 // A JSON object with:
 //   jobs, gpu_seconds, makespan_s (last end - first submit), utilization (GPU-seconds run /
 //   (total_gpus * makespan); 0 when either is 0), avg_jct_s, p50_jct_s, p99_jct_s, avg_wait_s,
-//   p50_wait_s, p99_wait_s, avg_bounded_slowdown, jain_fairness, and "tenants": {name: {jobs,
-//   gpu_seconds, avg_jct_s, p50_jct_s, p99_jct_s, avg_wait_s, p50_wait_s, p99_wait_s,
-//   avg_bounded_slowdown}} (a job with no tenant is under the name "").
+//   p50_wait_s, p99_wait_s, avg_bounded_slowdown, avg_delay_s, p99_delay_s, max_delay_s,
+//   jain_fairness, "tenants": {name: {jobs, gpu_seconds, avg_jct_s, p50_jct_s, p99_jct_s,
+//   avg_wait_s, p50_wait_s, p99_wait_s, avg_bounded_slowdown, avg_delay_s, p99_delay_s,
+//   max_delay_s}} (a job with no tenant is under the name ""), and "size_classes": {label:
+//   {jobs, avg_jct_s, p99_jct_s, avg_bounded_slowdown, avg_delay_s, p99_delay_s, max_delay_s}}
+//   for each size class with jobs.
 // When any job cost money: cost_minor, subsidy_minor, copay_minor (= cost - subsidy) as
 // integers and cost, subsidy, copay as decimal strings (format_amount), overall and per
 // tenant, and jobs_waited_for_funds overall and per tenant.

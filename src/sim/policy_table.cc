@@ -12,6 +12,7 @@ enum class Blocked { kStrict, kEasy };
 
 struct PolicyRow {
   Policy policy;
+  const char* description;  // for people: --help, the report (docs/sim.md says the same)
   core::QueueOrder order;
   Blocked blocked;
   bool least_attained;  // demotion after demote_after_gpu_s, and preemption of demoted jobs
@@ -19,11 +20,23 @@ struct PolicyRow {
 
 // Traces have no tiers, so only least attained service preempts (demoted jobs).
 constexpr PolicyRow kPolicyTable[] = {
-    {Policy::kFifo, core::QueueOrder::kFifo, Blocked::kStrict, false},
-    {Policy::kEasy, core::QueueOrder::kFifo, Blocked::kEasy, false},
-    {Policy::kMultifactor, core::QueueOrder::kPriority, Blocked::kEasy, false},
-    {Policy::kSjf, core::QueueOrder::kShortest, Blocked::kEasy, false},
-    {Policy::kDefault, core::QueueOrder::kShortest, Blocked::kEasy, true},
+    {Policy::kFifo,
+     "submit order, strict: the first job that cannot start blocks all behind it; no backfill",
+     core::QueueOrder::kFifo, Blocked::kStrict, false},
+    {Policy::kEasy,
+     "submit order with EASY backfill: the first blocked job gets a reservation, and later "
+     "jobs start early only if they do not delay it",
+     core::QueueOrder::kFifo, Blocked::kEasy, false},
+    {Policy::kMultifactor, "Slurm-like priority (age and decayed fair share) with EASY backfill",
+     core::QueueOrder::kPriority, Blocked::kEasy, false},
+    {Policy::kSjf,
+     "smallest GPU-time (GPUs x true runtime) first with EASY backfill, planned with the true "
+     "runtimes: a reference that knows the future",
+     core::QueueOrder::kShortest, Blocked::kEasy, false},
+    {Policy::kDefault,
+     "berth's best without an oracle: least attained service, then smallest planned GPU-time "
+     "first, with preemption and EASY backfill",
+     core::QueueOrder::kShortest, Blocked::kEasy, true},
 };
 
 const PolicyRow& row_for(Policy policy) {
@@ -33,6 +46,8 @@ const PolicyRow& row_for(Policy policy) {
 }
 
 }  // namespace
+
+const char* policy_description(Policy policy) { return row_for(policy).description; }
 
 core::SchedulerConfig scheduling_for(const ReplayConfig& config) {
   const PolicyRow& row = row_for(config.policy);

@@ -9,6 +9,10 @@
 
 namespace berth::sim {
 
+// One sentence saying what the policy does, for people (--help, the report; docs/sim.md's
+// Policies section says the same).
+const char* policy_description(Policy policy);
+
 // The scheduler's settings for `config.policy` under `config.estimates`.
 core::SchedulerConfig scheduling_for(const ReplayConfig& config);
 

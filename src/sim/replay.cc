@@ -95,7 +95,7 @@ class PoolReplay {
   core::JobRequest request(const TraceJob& t, ProjectId project) {
     core::JobRequest r;
     r.project = project;
-    r.name = "t" + std::to_string(t.id);
+    r.name = "t" + t.id;  // at most kMaxTraceIdChars + 1, within the engine's limit
     r.gpus = std::max(1, t.gpus);
     r.nodes = t.nodes > 0 ? t.nodes : (r.gpus + per_node_ - 1) / std::max(1, per_node_);
     if (r.gpus % r.nodes != 0) r.gpus = (r.gpus / r.nodes + 1) * r.nodes;  // counted once accepted
@@ -113,8 +113,10 @@ class PoolReplay {
   Result<ProjectId> project_for(const std::string& tenant) {
     if (auto it = projects_.find(tenant); it != projects_.end()) return it->second;
     core::Engine& e = vc_->engine();
-    // The engine's names may not be numbers (those are ids); trace tenants often are.
-    const std::string name = "tenant-" + (tenant.empty() ? std::string("none") : tenant);
+    // The engine's names are restricted (no numbers, few symbols) and trace tenants are any
+    // text, so the engine knows each by a number; messages name it as the trace does.
+    const std::string name = "tenant-" + std::to_string(projects_.size() + 1);
+    const std::string trace_name = tenant.empty() ? "(none)" : tenant;  // for messages
     BERTH_ASSIGN_OR_RETURN(auto org, e.create_org(name, core::OrgKind::kUniversity, vc_->now_ms()));
     BERTH_ASSIGN_OR_RETURN(auto project, e.create_project(org.id, name, vc_->now_ms()));
     if (config_.economics) {
@@ -125,14 +127,14 @@ class PoolReplay {
         auto award = e.create_award(scheme_, project.id, m.award_minor, m.gpu_level, origin_ms_,
                                     origin_ms_ + m.award_days * kMsPerDay, vc_->now_ms());
         if (!award.ok())
-          return Status::Invalid("economics: award for tenant '" + name +
+          return Status::Invalid("economics: award for tenant '" + trace_name +
                                  "': " + award.status().message());
         awards_[project.id.value] = award->id;
       }
       if (m.wallet_minor > 0) {
         auto topup = e.top_up(project.id, m.wallet_minor, "", vc_->now_ms());
         if (!topup.ok())
-          return Status::Invalid("economics: wallet for tenant '" + name +
+          return Status::Invalid("economics: wallet for tenant '" + trace_name +
                                  "': " + topup.status().message());
       }
       vc_->mark_dirty();

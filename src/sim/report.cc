@@ -388,7 +388,8 @@ std::string summary_table(const std::vector<PolicyRun>& runs) {
   std::string out =
       "<table>\n<tr><th>policy</th><th>jobs</th><th>makespan</th><th>utilisation</th>"
       "<th>avg JCT</th><th>p50 JCT</th><th>p99 JCT</th><th>avg wait</th><th>p50 wait</th>"
-      "<th>p99 wait</th><th>avg bounded slowdown</th><th>Jain fairness</th>";
+      "<th>p99 wait</th><th>avg bounded slowdown</th><th>avg delay</th><th>p99 delay</th>"
+      "<th>max delay</th><th>preemptions</th><th>Jain fairness</th>";
   if (money)
     out += "<th>cost</th><th>subsidy</th><th>copay</th><th>jobs that waited for funds</th>";
   out += "</tr>\n";
@@ -398,12 +399,49 @@ std::string summary_table(const std::vector<PolicyRun>& runs) {
            cell(m, "makespan_s", dur) + cell(m, "utilization", pct) + cell(m, "avg_jct_s", dur) +
            cell(m, "p50_jct_s", dur) + cell(m, "p99_jct_s", dur) + cell(m, "avg_wait_s", dur) +
            cell(m, "p50_wait_s", dur) + cell(m, "p99_wait_s", dur) +
-           cell(m, "avg_bounded_slowdown", fixed2) + cell(m, "jain_fairness", fixed2);
+           cell(m, "avg_bounded_slowdown", fixed2) + cell(m, "avg_delay_s", dur) +
+           cell(m, "p99_delay_s", dur) + cell(m, "max_delay_s", dur) +
+           cell(m, "preemptions", count) + cell(m, "jain_fairness", fixed2);
     if (money)
       out += cell(m, "cost_minor", amount) + cell(m, "subsidy_minor", amount) +
              cell(m, "copay_minor", amount) + cell(m, "jobs_waited_for_funds", count);
     out += "</tr>\n";
   }
+  return out + "</table>\n";
+}
+
+// What each policy does, one sentence each.
+std::string policy_sentences(const std::vector<PolicyRun>& runs) {
+  std::string out = "<ul>\n";
+  for (const PolicyRun& r : runs)
+    if (!r.description.empty())
+      out += "<li><b>" + html_escape(r.policy) + "</b>: " + html_escape(r.description) + ".</li>\n";
+  return out + "</ul>\n";
+}
+
+// Per size class and policy: how jobs of that size fared (metrics' size_classes).
+std::string size_class_table(const std::vector<PolicyRun>& runs) {
+  std::string out =
+      "<p>Delay = JCT &minus; time holding GPUs: the time a job spent waiting, before its first "
+      "start and between its runs. A size class whose delays stand far above the others' is "
+      "being starved.</p>\n<table>\n<tr><th>GPUs</th><th>policy</th><th>jobs</th><th>avg "
+      "JCT</th><th>p99 JCT</th><th>avg bounded slowdown</th><th>avg delay</th><th>p99 delay</th>"
+      "<th>max delay</th></tr>\n";
+  auto dur = [](const nlohmann::json& c, const char* key) {
+    return "<td>" + html_escape(human_duration(c.value(key, 0.0))) + "</td>";
+  };
+  for (const char* label : kSizeClasses)
+    for (const PolicyRun& r : runs) {
+      if (!r.metrics.is_object() || !r.metrics.contains("size_classes") ||
+          !r.metrics["size_classes"].contains(label))
+        continue;
+      const nlohmann::json& c = r.metrics["size_classes"][label];
+      out += "<tr><td>" + html_escape(label) + "</td><td>" + html_escape(r.policy) + "</td><td>" +
+             with_commas(c.value("jobs", int64_t{0})) + "</td>" + dur(c, "avg_jct_s") +
+             dur(c, "p99_jct_s") + "<td>" + fmt("%.2f", c.value("avg_bounded_slowdown", 0.0)) +
+             "</td>" + dur(c, "avg_delay_s") + dur(c, "p99_delay_s") + dur(c, "max_delay_s") +
+             "</tr>\n";
+    }
   return out + "</table>\n";
 }
 
@@ -421,7 +459,7 @@ std::string jobs_csv(const std::vector<PolicyRun>& runs) {
   for (const PolicyRun& r : runs) {
     const std::string policy = csv_field(r.policy);
     for (const JobOutcome& j : r.jobs) {
-      out += policy + ',' + std::to_string(j.id) + ',' + csv_field(j.tenant) + ',' +
+      out += policy + ',' + csv_field(j.id) + ',' + csv_field(j.tenant) + ',' +
              std::to_string(j.submit_s) + ',' + std::to_string(j.start_s) + ',' +
              std::to_string(j.end_s) + ',' + std::to_string(j.gpus) + ',' +
              std::to_string(j.start_s - j.submit_s) + ',' + format_amount(j.cost_minor) + ',' +
@@ -463,7 +501,8 @@ std::string report_html(const std::vector<PolicyRun>& runs, int64_t total_gpus,
           "submit, JCT = end &minus; submit; bounded slowdown = max(1, JCT / max(run, 10 s)); "
           "percentiles are "
           "nearest-rank.</p>\n";
-  html += "<h2>Summary</h2>\n" + summary_table(runs);
+  html += "<h2>Summary</h2>\n" + summary_table(runs) + policy_sentences(runs);
+  html += "<h2>By job size</h2>\n" + size_class_table(runs);
   html += "<h2>Charts</h2>\n";
   html += utilization_chart(runs, total_gpus, span);
   html += wait_cdf_chart(runs);

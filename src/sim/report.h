@@ -6,9 +6,11 @@
 //                 wait_s,cost,subsidy (money as format_amount decimals; fields quoted as RFC 4180
 //                 when they hold a comma, quote or newline);
 //   index.html    one page with no external scripts, styles, fonts or images: a summary table of
-//                 each policy's headline metrics (read from PolicyRun::metrics, as
-//                 compute_metrics makes them), and inline SVG charts drawn from the jobs:
-//                 utilisation over time per policy (lines), the wait-time distribution per
+//                 each policy's headline metrics, delays and preemptions (read from
+//                 PolicyRun::metrics, as compute_metrics and berth sim make them), a sentence
+//                 per policy saying what it does, a table per size class and policy (slowdown
+//                 and delay, from metrics' size_classes), and inline SVG charts drawn from the
+//                 jobs: utilisation over time per policy (lines), the wait-time distribution per
 //                 policy (CDF, log time axis), average JCT per tenant per policy (grouped bars;
 //                 the 20 tenants with the most jobs when there are more), and, when `awards` is
 //                 not empty, each tenant's award money left over time.
@@ -32,6 +34,7 @@ struct PolicyRun {
   std::string policy;
   nlohmann::json metrics;  // compute_metrics() of `jobs` (the summary table reads it)
   std::vector<JobOutcome> jobs;
+  std::string description;  // one sentence saying what the policy does (policy_description)
 };
 
 struct AwardSeries {

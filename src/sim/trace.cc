@@ -11,6 +11,7 @@
 
 #include "common/civil.h"
 #include "common/strings.h"
+#include "sim/csv.h"
 #include "sim/text.h"
 
 namespace berth::sim {
@@ -18,21 +19,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
-
-// Splits a CSV line on ',' into `out` (reused to avoid allocations), trimming each field.
-void split_csv(std::string_view line, std::vector<std::string_view>* out) {
-  out->clear();
-  size_t start = 0;
-  while (true) {
-    const size_t at = line.find(',', start);
-    if (at == std::string_view::npos) {
-      out->push_back(trim(line.substr(start)));
-      return;
-    }
-    out->push_back(trim(line.substr(start, at - start)));
-    start = at + 1;
-  }
-}
 
 void split_whitespace(std::string_view line, std::vector<std::string_view>* out) {
   out->clear();
@@ -187,7 +173,7 @@ class Collector {
     if (date_base_s.has_value()) trace_.start_epoch_s = *date_base_s + earliest;
     std::sort(jobs.begin(), jobs.end(), [](const TraceJob& a, const TraceJob& b) {
       if (a.submit_s != b.submit_s) return a.submit_s < b.submit_s;
-      return a.id < b.id;
+      return a.line < b.line;  // trace order
     });
     if (trace_.skipped_bad > 0)
       trace_.notes.insert(trace_.notes.begin(),
@@ -208,26 +194,21 @@ class Collector {
 // Column positions found by header name.
 class Columns {
  public:
-  // Maps each header field; `known` lists names that may appear (empty: any), `required` those
-  // that must. Unknown names are an error only when `strict`.
+  // Maps each header field; `required` names those that must appear, `optional` those that may.
+  // Other names are left out and listed in ignored(); a known name twice is an error.
   Status read(const std::string& where, std::string_view header,
-              const std::vector<std::string>& required, const std::vector<std::string>& optional,
-              bool strict) {
+              const std::vector<std::string>& required, const std::vector<std::string>& optional) {
     std::vector<std::string_view> fields;
-    split_csv(header, &fields);
+    CsvSplitter splitter;
+    if (Status s = splitter.split(header, &fields); !s.ok())
+      return Status::Invalid(where + "the header's " + s.message());
     count_ = fields.size();
     for (size_t i = 0; i < fields.size(); ++i) {
       const std::string name(fields[i]);
       const bool known = std::find(required.begin(), required.end(), name) != required.end() ||
                          std::find(optional.begin(), optional.end(), name) != optional.end();
       if (!known) {
-        if (strict) {
-          std::string all;
-          for (const auto& n : required) all += (all.empty() ? "" : ", ") + n;
-          for (const auto& n : optional) all += ", " + n;
-          return Status::Invalid(where + "unknown column " + quoted(name) + " (known: " + all +
-                                 ")");
-        }
+        ignored_.push_back(name);
         continue;
       }
       if (!index_.emplace(name, i).second)
@@ -244,9 +225,12 @@ class Columns {
     const auto it = index_.find(name);
     return it == index_.end() ? -1 : static_cast<int>(it->second);
   }
+  // The header's names that are neither required nor optional, in header order.
+  const std::vector<std::string>& ignored() const { return ignored_; }
 
  private:
   std::map<std::string, size_t> index_;
+  std::vector<std::string> ignored_;
   size_t count_ = 0;
 };
 
@@ -264,14 +248,15 @@ class CsvTable {
       : path_(path), lines_(data), collector_(collector) {}
 
   Status read_header(const std::vector<std::string>& required,
-                     const std::vector<std::string>& optional, bool strict) {
+                     const std::vector<std::string>& optional) {
     std::string_view line;
     int number = 0;
     if (!lines_.next(&line, &number))
       return Status::Invalid(path_ + ": empty; expected a header row");
-    return cols_.read(collector_->where(number), line, required, optional, strict);
+    return cols_.read(collector_->where(number), line, required, optional);
   }
   int at(const std::string& name) const { return cols_.at(name); }
+  const std::vector<std::string>& ignored_columns() const { return cols_.ignored(); }
 
   // Calls parse(where, fields, &job, &kind) for each data row; stops at the first malformed row
   // unless skip_bad. `kind` starts as kJob.
@@ -280,20 +265,24 @@ class CsvTable {
     std::string_view line;
     int number = 0;
     std::vector<std::string_view> f;
+    CsvSplitter splitter;
     Status status;
     int64_t row = 0;
     while (lines_.next(&line, &number)) {
       ++row;
-      split_csv(line, &f);
       TraceJob job;
       job.line = number;
-      job.id = row;
+      job.id = std::to_string(row);
       RowKind kind = RowKind::kJob;
       const std::string where = collector_->where(number);
       // Parsed before the call below reads `kind` and moves `job`.
-      Status row_status = f.size() != cols_.count()
-                              ? field_count_error(where, f.size(), cols_.count())
-                              : parse(where, f, &job, &kind);
+      Status row_status = splitter.split(line, &f);
+      if (!row_status.ok())
+        row_status = Status::Invalid(where + row_status.message());
+      else if (f.size() != cols_.count())
+        row_status = field_count_error(where, f.size(), cols_.count());
+      else
+        row_status = parse(where, f, &job, &kind);
       if (!collector_->take(std::move(row_status), kind, std::move(job), &status)) return status;
     }
     return Status::Ok();
@@ -317,8 +306,19 @@ Status int_field(const std::string& where, const char* name, std::string_view te
   return Status::Ok();
 }
 
+// A job id as the trace writes it: any text of 1 to kMaxTraceIdChars without control characters.
+Status id_field(const std::string& where, const char* name, std::string_view text, TraceJob* job) {
+  if (text.size() > static_cast<size_t>(kMaxTraceIdChars))
+    return Status::Invalid(where + name + " is longer than " + std::to_string(kMaxTraceIdChars) +
+                           " characters");
+  if (has_control_chars(text))
+    return Status::Invalid(where + name + " " + quoted(terminal_safe(text)) +
+                           " holds a control character");
+  job->id = std::string(text);
+  return Status::Ok();
+}
+
 constexpr int64_t kMaxGpus = 1'000'000;
-constexpr int64_t kMaxSeconds = int64_t{1} << 40;  // ~35,000 years: room for any epoch or duration
 
 // ---------------------------------------------------------------------------------------------
 // SWF
@@ -367,10 +367,11 @@ Status parse_swf_row(const std::string& where, const std::vector<std::string_vie
     *kind = RowKind::kUnusable;
     return Status::Ok();
   }
-  if (procs > kMaxGpus || v[1] > kMaxSeconds || v[3] > kMaxSeconds || v[8] > kMaxSeconds)
+  if (procs > kMaxGpus || v[1] > kMaxTraceSeconds || v[3] > kMaxTraceSeconds ||
+      v[8] > kMaxTraceSeconds)
     return Status::Invalid(where +
                            "a value is too large (processors, submit, run or requested time)");
-  job->id = v[0];
+  job->id = std::string(f[0]);
   job->submit_s = v[1];
   job->log_wait_s = v[2] < 0 ? -1 : v[2];
   job->runtime_s = v[3];
@@ -451,7 +452,7 @@ Result<Trace> read_philly(const std::string& path, std::string_view data,
   Collector c(path, options, data);
   CsvTable table(path, data, &c);
   BERTH_RETURN_IF_ERROR(
-      table.read_header({"timestamp", "duration", "num_gpus", "cluster"}, {"gpu_time"}, false));
+      table.read_header({"timestamp", "duration", "num_gpus", "cluster"}, {"gpu_time"}));
   const int ts = table.at("timestamp"), dur = table.at("duration"), gp = table.at("num_gpus"),
             cl = table.at("cluster");
   BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
@@ -462,7 +463,7 @@ Result<Trace> read_philly(const std::string& path, std::string_view data,
       return Status::Invalid(where + "timestamp " + quoted(f[ts]) + " is not YYYY-MM-DD HH:MM:SS");
     double seconds;
     if (!parse_number(f[dur], &seconds) || seconds < 0 ||
-        seconds > static_cast<double>(kMaxSeconds))
+        seconds > static_cast<double>(kMaxTraceSeconds))
       return Status::Invalid(where + "duration " + quoted(f[dur]) +
                              " is not a number of seconds >= 0");
     int64_t gpus;
@@ -492,10 +493,10 @@ Result<Trace> read_pai(const std::string& path, std::string_view data,
   CsvTable table(path, data, &c);
   BERTH_RETURN_IF_ERROR(table.read_header({"num_gpu", "gpu_milli", "gpu_spec", "qos",
                                            "creation_time", "deletion_time", "scheduled_time"},
-                                          {}, false));
-  const int ng = table.at("num_gpu"), gm = table.at("gpu_milli"), gs = table.at("gpu_spec"),
-            qos = table.at("qos"), ct = table.at("creation_time"), dt = table.at("deletion_time"),
-            st = table.at("scheduled_time");
+                                          {"name"}));
+  const int name = table.at("name"), ng = table.at("num_gpu"), gm = table.at("gpu_milli"),
+            gs = table.at("gpu_spec"), qos = table.at("qos"), ct = table.at("creation_time"),
+            dt = table.at("deletion_time"), st = table.at("scheduled_time");
   int64_t no_gpu = 0, unplaced = 0, multi_model = 0, rounded = 0;
   BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
                                        const std::vector<std::string_view>& f, TraceJob* job,
@@ -503,11 +504,13 @@ Result<Trace> read_pai(const std::string& path, std::string_view data,
     int64_t gpus, milli, created, deleted = -1, scheduled = -1;
     BERTH_RETURN_IF_ERROR(int_field(where, "num_gpu", f[ng], 0, kMaxGpus, &gpus));
     BERTH_RETURN_IF_ERROR(int_field(where, "gpu_milli", f[gm], 0, 1000, &milli));
-    BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxSeconds, &created));
+    BERTH_RETURN_IF_ERROR(int_field(where, "creation_time", f[ct], 0, kMaxTraceSeconds, &created));
     if (!f[dt].empty())
-      BERTH_RETURN_IF_ERROR(int_field(where, "deletion_time", f[dt], 0, kMaxSeconds, &deleted));
+      BERTH_RETURN_IF_ERROR(
+          int_field(where, "deletion_time", f[dt], 0, kMaxTraceSeconds, &deleted));
     if (!f[st].empty())
-      BERTH_RETURN_IF_ERROR(int_field(where, "scheduled_time", f[st], 0, kMaxSeconds, &scheduled));
+      BERTH_RETURN_IF_ERROR(
+          int_field(where, "scheduled_time", f[st], 0, kMaxTraceSeconds, &scheduled));
     if (gpus == 0) {
       *kind = RowKind::kUnusable;
       ++no_gpu;
@@ -530,6 +533,7 @@ Result<Trace> read_pai(const std::string& path, std::string_view data,
       spec = trim(spec.substr(0, bar));
       ++multi_model;  // counted here, where the row is known to be a kept job
     }
+    if (name >= 0 && !f[name].empty()) BERTH_RETURN_IF_ERROR(id_field(where, "name", f[name], job));
     job->submit_s = created;
     job->runtime_s = deleted - scheduled;
     job->gpus = static_cast<int>(gpus);
@@ -561,34 +565,38 @@ Result<Trace> read_csv(const std::string& path, std::string_view data,
   Collector c(path, options, data);
   CsvTable table(path, data, &c);
   BERTH_RETURN_IF_ERROR(table.read_header({"submit_s", "runtime_s", "gpus"},
-                                          {"id", "tenant", "time_limit_s", "gpu_model", "nodes"},
-                                          true));
+                                          {"id", "tenant", "time_limit_s", "gpu_model", "nodes"}));
+  if (!table.ignored_columns().empty()) {
+    std::string names;
+    for (const std::string& name : table.ignored_columns())
+      names += (names.empty() ? "" : ", ") + quoted(terminal_safe(name));
+    c.trace().notes.push_back("columns not used by berth sim ignored: " + names + ".");
+  }
   const int sub = table.at("submit_s"), run = table.at("runtime_s"), gp = table.at("gpus"),
             id = table.at("id"), ten = table.at("tenant"), lim = table.at("time_limit_s"),
             mod = table.at("gpu_model"), nod = table.at("nodes");
-  BERTH_RETURN_IF_ERROR(table.rows([&](const std::string& where,
-                                       const std::vector<std::string_view>& f, TraceJob* job,
-                                       RowKind*) -> Status {
-    int64_t v;
-    BERTH_RETURN_IF_ERROR(
-        int_field(where, "submit_s", f[sub], -kMaxSeconds, kMaxSeconds, &job->submit_s));
-    BERTH_RETURN_IF_ERROR(int_field(where, "runtime_s", f[run], 0, kMaxSeconds, &job->runtime_s));
-    BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
-    job->gpus = static_cast<int>(v);
-    if (id >= 0 && !f[id].empty())
-      BERTH_RETURN_IF_ERROR(int_field(where, "id", f[id], std::numeric_limits<int64_t>::min(),
-                                      std::numeric_limits<int64_t>::max(), &job->id));
-    if (ten >= 0) job->tenant = std::string(f[ten]);
-    if (lim >= 0 && !f[lim].empty())
-      BERTH_RETURN_IF_ERROR(
-          int_field(where, "time_limit_s", f[lim], 0, kMaxSeconds, &job->time_limit_s));
-    if (mod >= 0) job->gpu_model = std::string(f[mod]);
-    if (nod >= 0 && !f[nod].empty()) {
-      BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
-      job->nodes = static_cast<int>(v);
-    }
-    return Status::Ok();
-  }));
+  BERTH_RETURN_IF_ERROR(
+      table.rows([&](const std::string& where, const std::vector<std::string_view>& f,
+                     TraceJob* job, RowKind*) -> Status {
+        int64_t v;
+        BERTH_RETURN_IF_ERROR(int_field(where, "submit_s", f[sub], -kMaxTraceSeconds,
+                                        kMaxTraceSeconds, &job->submit_s));
+        BERTH_RETURN_IF_ERROR(
+            int_field(where, "runtime_s", f[run], 0, kMaxTraceSeconds, &job->runtime_s));
+        BERTH_RETURN_IF_ERROR(int_field(where, "gpus", f[gp], 1, kMaxGpus, &v));
+        job->gpus = static_cast<int>(v);
+        if (id >= 0 && !f[id].empty()) BERTH_RETURN_IF_ERROR(id_field(where, "id", f[id], job));
+        if (ten >= 0) job->tenant = std::string(f[ten]);
+        if (lim >= 0 && !f[lim].empty())
+          BERTH_RETURN_IF_ERROR(
+              int_field(where, "time_limit_s", f[lim], 0, kMaxTraceSeconds, &job->time_limit_s));
+        if (mod >= 0) job->gpu_model = std::string(f[mod]);
+        if (nod >= 0 && !f[nod].empty()) {
+          BERTH_RETURN_IF_ERROR(int_field(where, "nodes", f[nod], 0, kMaxGpus, &v));
+          job->nodes = static_cast<int>(v);
+        }
+        return Status::Ok();
+      }));
   return c.finish(std::nullopt);
 }
 
@@ -629,9 +637,10 @@ Result<std::vector<std::pair<std::string, int>>> read_tenant_pools(const std::st
     return Status::Invalid(path + ": empty; expected a header row and tenant,nodes rows");
   std::set<std::string> seen;
   std::vector<std::string_view> f;
+  CsvSplitter splitter;
   while (lines.next(&line, &number)) {
     const std::string where = path + ":" + std::to_string(number) + ": ";
-    split_csv(line, &f);
+    if (Status s = splitter.split(line, &f); !s.ok()) return Status::Invalid(where + s.message());
     if (f.size() != 2)
       return Status::Invalid(where + "has " + std::to_string(f.size()) +
                              " fields; expected tenant,nodes");

@@ -1,13 +1,16 @@
 // Job traces for `berth sim`: real workload logs read into one shape, TraceJob.
 //
 // read_trace() reads a whole file into memory (at most kMaxTraceBytes) and returns its jobs
-// sorted by submit time (then id), with times made relative so that the earliest kept submit is
-// 0. Nothing about a trace is guessed silently: rows that are not well formed fail the read with
+// sorted by submit time (then trace order), with times made relative so that the earliest kept
+// submit is 0. Nothing about a trace is guessed silently: rows that are not well formed fail the
+// read with
 // "<path>:<line>: <what is wrong>" (or, with skip_bad, are counted in skipped_bad); rows that are
 // well formed but cannot be replayed (an unknown run time, no processors, a pod with no GPU) are
 // counted in skipped_unusable; what the reader had to change (fractional GPUs rounded up) is
 // counted and described in notes. Blank lines and a trailing '\r' on a line are accepted
-// everywhere. CSV fields are plain (no quoting); none of the supported logs quote.
+// everywhere. CSV fields may be quoted as RFC 4180 has it ("a,b", "say ""hi""": csv.h), but a
+// quoted field may not span lines. Job ids are text, as the trace writes them (at most
+// kMaxTraceIdChars, no control characters), or the data-row number as text.
 //
 // Formats (see /work/shared/traces/README.md for the real files):
 //   kSwf     Standard Workload Format v2.2: ';' header lines, 18 whitespace-separated numeric
@@ -25,12 +28,14 @@
 //            gpus = num_gpu, tenant = qos. A pod asking for a fraction of a GPU (gpu_milli <
 //            1000) is given a whole one (counted in rounded_up). gpu_spec may list the models a
 //            pod accepts as "A|B"; the replay places a job on one model, so the first is kept
-//            (and a note says how many pods listed several). Ids are data-row numbers.
+//            (and a note says how many pods listed several). Ids are the pods' names (the
+//            optional "name" column; without it or when empty, data-row numbers).
 //            num_gpu 0, or no scheduled or deletion time (pods never placed): unusable.
 //   kCsv     berth's own: a header naming the columns, in any order: submit_s, runtime_s, gpus
 //            (required), id, tenant, time_limit_s, gpu_model, nodes (optional; an empty field
-//            means the default). An unknown or repeated column is an error. Without an id
-//            column, ids are data-row numbers.
+//            means the default). Other columns are ignored, and a note names them; a known
+//            column twice is an error. Without an id column (or with an empty id), ids are
+//            data-row numbers.
 //
 // Windows (from_epoch_s / to_epoch_s) need dates: Philly, or SWF with UnixStartTime. Asking
 // for a window on a trace without dates is an error rather than an ignored option.
@@ -49,6 +54,10 @@
 namespace berth::sim {
 
 inline constexpr int64_t kMaxTraceBytes = int64_t{1} << 30;
+inline constexpr int kMaxTraceIdChars = 200;
+// The largest time a trace may hold (submit, runtime, limit), in seconds: ~35,000 years, room for
+// any epoch or duration.
+inline constexpr int64_t kMaxTraceSeconds = int64_t{1} << 40;
 
 enum class TraceFormat { kSwf, kPhilly, kPai, kCsv };
 inline constexpr auto kTraceFormatNames =
@@ -62,7 +71,7 @@ bool parse_trace_format(const std::string& text, TraceFormat* out);
 const char* trace_format_name(TraceFormat format);
 
 struct TraceJob {
-  int64_t id = 0;            // the trace's job id, or its data-row number
+  std::string id;            // the trace's job id as text, or its data-row number as text
   int64_t submit_s = 0;      // seconds since the trace's first kept submit (the earliest is 0)
   int64_t runtime_s = 0;     // >= 0
   int gpus = 1;              // in all (>= 1)
@@ -71,7 +80,7 @@ struct TraceJob {
   int64_t time_limit_s = 0;  // the user's request; 0 unknown
   std::string gpu_model;     // "" any
   int64_t log_wait_s = -1;   // the wait the log itself recorded (SWF); -1 unknown
-  int line = 0;              // source line (1-based), for messages
+  int line = 0;              // source line (1-based), for messages and trace order
 };
 
 struct TraceOptions {
@@ -81,7 +90,7 @@ struct TraceOptions {
 };
 
 struct Trace {
-  std::vector<TraceJob> jobs;      // sorted by submit_s, then id
+  std::vector<TraceJob> jobs;      // sorted by submit_s, then line (trace order)
   int64_t start_epoch_s = 0;       // epoch of submit_s == 0 when the trace has dates, else 0
   int64_t skipped_bad = 0;         // malformed rows skipped (skip_bad)
   int64_t skipped_unusable = 0;    // well-formed rows that cannot be replayed

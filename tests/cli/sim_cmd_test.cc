@@ -202,11 +202,13 @@ TEST_F(SimCommandTest, MalformedRowNamesFileAndLine) {
 
 TEST_F(SimCommandTest, SkipBadCountsTheRow) {
   trace_ = write("bad.csv", std::string(kTrace) + "40,ten,1,a,10\n");
-  const json m = run_json(sim_args({"--skip-bad", "--json"}));
+  const json m = run_json(sim_args({"--skip-bad", "--max-skipped", "20", "--json"}));
   EXPECT_EQ(m["jobs"], 4);
   EXPECT_EQ(m["jobs_skipped"], 1);
   EXPECT_EQ(m["skipped"]["bad_rows"], 1);
   EXPECT_NE(err_.str().find("1 malformed rows skipped."), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("berth: skipped 1 of 5 jobs: bad rows 1\n"), std::string::npos)
+      << err_.str();
 }
 
 TEST_F(SimCommandTest, MissingTraceFile) {
@@ -233,12 +235,174 @@ TEST_F(SimCommandTest, BadDate) {
 
 TEST_F(SimCommandTest, TenantPoolsSkipTenantsWithoutAPool) {
   const std::string pools = write("pools.csv", "vc,nodes\na,1\n");
-  const json m = run_json({"sim", trace_, "--format", "csv", "--tenant-pools", pools,
-                           "--gpus-per-node", "4", "--policy", "easy", "--no-progress", "--json"});
+  const json m =
+      run_json({"sim", trace_, "--format", "csv", "--tenant-pools", pools, "--gpus-per-node", "4",
+                "--policy", "easy", "--no-progress", "--max-skipped", "50", "--json"});
   EXPECT_EQ(m["jobs"], 2);
   EXPECT_EQ(m["jobs_skipped"], 2);
   EXPECT_EQ(m["skipped"]["tenant_without_pool"], 2);
   EXPECT_EQ(m["gpus"], 4);
+}
+
+TEST_F(SimCommandTest, TooManySkippedIsAnErrorNamingTheCauses) {
+  // b's two jobs have no pool: half the trace, above the default 5%.
+  const std::string pools = write("pools.csv", "vc,nodes\na,1\n");
+  const std::vector<std::string> args = {
+      "sim", trace_,         "--format", "csv", "--tenant-pools", pools, "--gpus-per-node",
+      "4",   "--no-progress"};
+  expect_error(args,
+               "skipped 2 of 4 jobs (50%, more than --max-skipped 5%): tenant without pool 2 "
+               "('b'); fix the trace or the cluster, or raise --max-skipped");
+  // Shown in the table output too, with the share allowed.
+  std::vector<std::string> allowed = args;
+  allowed.insert(allowed.end(), {"--max-skipped", "50"});
+  ASSERT_EQ(run(allowed), 0) << err_.str();
+  EXPECT_NE(err_.str().find("berth: skipped 2 of 4 jobs: tenant without pool 2 ('b')"),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(SimCommandTest, JobsTooLargeCountAgainstMaxSkipped) {
+  trace_ = write("big.csv", "submit_s,runtime_s,gpus\n0,10,1\n0,10,8\n");
+  expect_error(sim_args({}),
+               "skipped 1 of 2 jobs (50%, more than --max-skipped 5%): too large "
+               "1");
+}
+
+TEST_F(SimCommandTest, JobsOutsideTheWindowAreSaidButNotCounted) {
+  trace_ = write("philly.csv",
+                 "timestamp,duration,num_gpus,gpu_time,cluster\n"
+                 "2017-10-01 10:00:00,60,1,60,vc\n"
+                 "2017-10-02 10:00:00,60,1,60,vc\n"
+                 "2017-10-03 10:00:00,60,1,60,vc\n");
+  const json m = run_json({"sim", trace_, "--format", "philly", "--from", "2017-10-02", "--nodes",
+                           "1", "--no-progress", "--json"});
+  EXPECT_EQ(m["jobs"], 2);
+  EXPECT_EQ(m["jobs_skipped"], 0);
+  EXPECT_EQ(m["skipped"]["outside_window"], 1);
+  EXPECT_NE(err_.str().find("berth: skipped 0 of 2 jobs; 1 outside the window (not counted)\n"),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(SimCommandTest, DelaysAndSizeClassesInTheJson) {
+  // Waits 0, 90, 0, 120 (JsonHasTheHeadlineMetrics): never preempted, so delay = wait.
+  const json m = run_json(sim_args({"--policy", "easy", "--json"}));
+  EXPECT_DOUBLE_EQ(m["avg_delay_s"].get<double>(), 52.5);
+  EXPECT_EQ(m["p99_delay_s"], 120);
+  EXPECT_EQ(m["max_delay_s"], 120);
+  EXPECT_EQ(m["tenants"]["b"]["max_delay_s"], 120);
+  ASSERT_TRUE(m.contains("size_classes")) << m.dump();
+  // Jobs of 2 and 4 GPUs are "2-8", of 1 GPU "1".
+  EXPECT_EQ(m["size_classes"].size(), 2u);
+  const json& small = m["size_classes"]["1"];
+  const json& mid = m["size_classes"]["2-8"];
+  EXPECT_EQ(small["jobs"], 2);
+  EXPECT_EQ(mid["jobs"], 2);
+  for (const char* key : {"jobs", "avg_jct_s", "p99_jct_s", "avg_bounded_slowdown", "avg_delay_s",
+                          "p99_delay_s", "max_delay_s"})
+    EXPECT_TRUE(mid.contains(key)) << key;
+  EXPECT_DOUBLE_EQ(mid["avg_delay_s"].get<double>(), 45);  // jobs 1 (0) and 2 (90)
+  EXPECT_EQ(small["max_delay_s"], 120);                    // job 4
+}
+
+TEST_F(SimCommandTest, TableHasDelaysAndASizeClassTable) {
+  ASSERT_EQ(run(sim_args({"--policy", "fifo,easy"})), 0) << err_.str();
+  const std::string out = out_.str();
+  for (const char* word : {"AVG_DELAY", "P99_DELAY", "MAX_DELAY", "CLASS"})
+    EXPECT_NE(out.find(word), std::string::npos) << word << " in\n" << out;
+  // The class table: a row per policy and class, easy's 1-GPU jobs waiting 0 and 120 s.
+  const size_t classes = out.find("CLASS");
+  ASSERT_NE(classes, std::string::npos);
+  EXPECT_NE(out.find("easy    2-8", classes), std::string::npos) << out;
+  EXPECT_NE(out.find("fifo    1 ", classes), std::string::npos) << out;
+}
+
+TEST_F(SimCommandTest, TextIdsAndTenantsAreKeptAsTheTraceWritesThem) {
+  trace_ = write("text.csv",
+                 "id,submit_s,runtime_s,gpus,tenant,note\n"
+                 "\"job,1\",0,10,1,team a/1,x\n"
+                 "007,0,10,1,team a/1,y\n");
+  const fs::path report = dir_ / "report";
+  const json m = run_json(sim_args({"--policy", "easy", "--report", report.string(), "--json"}));
+  EXPECT_EQ(m["jobs"], 2);
+  EXPECT_TRUE(m["tenants"].contains("team a/1")) << m.dump();
+  EXPECT_NE(err_.str().find("columns not used by berth sim ignored: 'note'."), std::string::npos)
+      << err_.str();
+  std::ifstream jobs(report / "jobs.csv");
+  std::stringstream text;
+  text << jobs.rdbuf();
+  EXPECT_NE(text.str().find("\neasy,\"job,1\",team a/1,0,0,10,1,0,"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("\neasy,007,team a/1,"), std::string::npos) << text.str();
+}
+
+TEST_F(SimCommandTest, ReportSaysWhatEachPolicyDoesAndHasSizeClasses) {
+  const fs::path report = dir_ / "report";
+  ASSERT_EQ(run(sim_args({"--policy", "fifo,default", "--report", report.string()})), 0)
+      << err_.str();
+  std::ifstream page(report / "index.html");
+  std::stringstream html;
+  html << page.rdbuf();
+  EXPECT_NE(html.str().find("<b>fifo</b>: submit order, strict"), std::string::npos);
+  EXPECT_NE(html.str().find("<b>default</b>: berth&#39;s best without an oracle"),
+            std::string::npos)
+      << html.str();
+  EXPECT_NE(html.str().find("<h2>By job size</h2>"), std::string::npos);
+  EXPECT_NE(html.str().find("<th>preemptions</th>"), std::string::npos);
+  EXPECT_NE(html.str().find("<th>p99 delay</th>"), std::string::npos);
+}
+
+TEST_F(SimCommandTest, PolicyHelpSaysWhatEachDoes) {
+  ASSERT_EQ(run({"sim", "--help"}), 0);
+  EXPECT_NE(out_.str().find("sjf: smallest GPU-time"), std::string::npos) << out_.str();
+}
+
+TEST_F(SimCommandTest, ATraceIsNeeded) {
+  expect_error({"sim", "--format", "csv", "--nodes", "1"}, "berth sim needs a trace file");
+  expect_error({"sim", trace_, "--nodes", "1"}, "--format is required");
+}
+
+// ---------------------------------------------------------------------------------------------
+// berth sim gen
+
+TEST_F(SimCommandTest, GenWritesTheSameCsvForTheSameSeed) {
+  ASSERT_EQ(run({"sim", "gen", "--class", "gangs", "--jobs", "40", "--seed", "3"}), 0)
+      << err_.str();
+  const std::string first = out_.str();
+  EXPECT_EQ(first.rfind("id,submit_s,runtime_s,gpus,tenant\n1,0,", 0), 0u) << first;
+  EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 41);
+  ASSERT_EQ(run({"sim", "gen", "--class", "gangs", "--jobs", "40", "--seed", "3"}), 0);
+  EXPECT_EQ(out_.str(), first);
+  ASSERT_EQ(run({"sim", "gen", "--class", "gangs", "--jobs", "40", "--seed", "4"}), 0);
+  EXPECT_NE(out_.str(), first);
+}
+
+TEST_F(SimCommandTest, GenOutputReplays) {
+  const std::string path = (dir_ / "gen.csv").string();
+  ASSERT_EQ(run({"sim", "gen", "--class", "heavy-tailed", "--jobs", "60", "--nodes", "2",
+                 "--gpus-per-node", "8", "--load", "0.9", "--tenants", "2", "--out", path}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("60 jobs written to " + path), std::string::npos) << err_.str();
+  // 16-GPU and 32-GPU gangs may not fit 2 nodes: allow them to be skipped here.
+  const json m = run_json({"sim", path, "--format", "csv", "--nodes", "4", "--gpus-per-node", "8",
+                           "--policy", "easy", "--no-progress", "--json"});
+  EXPECT_EQ(m["jobs"].get<int64_t>() + m["jobs_skipped"].get<int64_t>(), 60);
+  EXPECT_EQ(m["tenants"].size(), 2u);
+}
+
+TEST_F(SimCommandTest, GenErrors) {
+  expect_error({"sim", "gen", "--class", "spiky"},
+               "--class must be homogeneous, heavy-tailed, gangs or bursty, got 'spiky'");
+  expect_error({"sim", "gen"}, "--class is required");
+  expect_error({"sim", "gen", "--class", "gangs", "--jobs", "0"}, "sim gen: jobs must be 1 to");
+  expect_error({"sim", "gen", "--class", "gangs", "--load", "0"}, "sim gen: load must be above 0");
+  expect_error({"sim", "gen", "--class", "gangs", "--tenants", "0"}, "sim gen: tenants must be");
+  expect_error(
+      {"sim", "gen", "--class", "gangs", "--out", (dir_ / "no" / "such" / "x.csv").string()},
+      "x.csv");
 }
 
 }  // namespace

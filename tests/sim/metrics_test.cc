@@ -48,6 +48,56 @@ TEST(Metrics, ThreeJobsOnOneNode) {
   EXPECT_FALSE(m["tenants"]["a"].contains("cost_minor"));
 }
 
+// Delay = JCT - time holding GPUs: the wait, and for a preempted job the gap between its runs.
+TEST(Metrics, DelaysCountEveryMomentAwayFromTheGpus) {
+  const nlohmann::json m = compute_metrics(three_jobs(), 8);
+  // Never preempted: delay = wait, 0, 100, 50.
+  EXPECT_DOUBLE_EQ(m["avg_delay_s"].get<double>(), 50.0);
+  EXPECT_EQ(m["p99_delay_s"], 100);
+  EXPECT_EQ(m["max_delay_s"], 100);
+  EXPECT_DOUBLE_EQ(m["tenants"]["a"]["avg_delay_s"].get<double>(), 25.0);
+  EXPECT_EQ(m["tenants"]["b"]["max_delay_s"], 100);
+
+  // Submitted 0, runs 10-100, preempted, runs again 400-500: JCT 500, held 190, delay 310,
+  // though it waited only 10 s for its first start.
+  JobOutcome preempted = outcome(4, "c", 0, 10, 500, 1);
+  preempted.runs_s = {{10, 100}, {400, 500}};
+  const nlohmann::json p = compute_metrics({preempted}, 8);
+  EXPECT_EQ(p["avg_wait_s"], 10.0);
+  EXPECT_EQ(p["max_delay_s"], 310);
+  EXPECT_DOUBLE_EQ(p["avg_delay_s"].get<double>(), 310.0);
+}
+
+TEST(Metrics, SizeClassesByGpus) {
+  EXPECT_STREQ(size_class(1), "1");
+  EXPECT_STREQ(size_class(2), "2-8");
+  EXPECT_STREQ(size_class(8), "2-8");
+  EXPECT_STREQ(size_class(9), "9-32");
+  EXPECT_STREQ(size_class(32), "9-32");
+  EXPECT_STREQ(size_class(33), "33+");
+  EXPECT_STREQ(size_class(512), "33+");
+
+  // three_jobs: job 1 on 8 GPUs, jobs 2 and 3 on 4; and a 64-GPU job that waited 1,000 s.
+  std::vector<JobOutcome> jobs = three_jobs();
+  jobs.push_back(outcome(5, "a", 0, 1000, 1100, 64));
+  const nlohmann::json m = compute_metrics(jobs, 64);
+  const nlohmann::json& classes = m["size_classes"];
+  ASSERT_EQ(classes.size(), 2u) << classes.dump();  // only classes with jobs
+  const nlohmann::json& mid = classes["2-8"];
+  EXPECT_EQ(mid["jobs"], 3);
+  EXPECT_DOUBLE_EQ(mid["avg_jct_s"].get<double>(), 455.0 / 3);
+  EXPECT_EQ(mid["p99_jct_s"], 300);
+  EXPECT_DOUBLE_EQ(mid["avg_bounded_slowdown"].get<double>(), 8.0 / 3);
+  EXPECT_DOUBLE_EQ(mid["avg_delay_s"].get<double>(), 50.0);
+  EXPECT_EQ(mid["p99_delay_s"], 100);
+  EXPECT_EQ(mid["max_delay_s"], 100);
+  const nlohmann::json& big = classes["33+"];
+  EXPECT_EQ(big["jobs"], 1);
+  EXPECT_EQ(big["max_delay_s"], 1000);
+  EXPECT_DOUBLE_EQ(big["avg_bounded_slowdown"].get<double>(), 11.0);
+  EXPECT_EQ(big.size(), 7u);  // exactly the seven figures
+}
+
 TEST(Metrics, OneTenantIsPerfectlyFair) {
   const nlohmann::json m =
       compute_metrics({outcome(1, "", 0, 0, 10, 1), outcome(2, "", 0, 1000, 1010, 1)}, 1);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/policy/blocked_job.h"
@@ -59,6 +62,21 @@ TEST(PolicyTable, EstimatesChooseWhetherRuntimesArePredicted) {
   config.estimates = Estimates::kOracle;
   EXPECT_FALSE(scheduling_for(config).predict_runtimes);
   EXPECT_FALSE(scheduling_for(config).predict_with_limit);
+}
+
+// docs/sim.md's Policies table says what --help and the report say, word for word.
+TEST(PolicyTable, TheUsersGuideHasEachPolicysSentence) {
+  const auto guide =
+      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "sim.md";
+  std::ifstream in(guide);
+  ASSERT_TRUE(in) << guide;
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const auto& p : kPolicyNames.entries()) {
+    const std::string row =
+        "| `" + std::string(p.name) + "` | " + policy_description(p.value) + " |";
+    EXPECT_NE(text.str().find(row), std::string::npos) << row;
+  }
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ using testing::real_traces;
 // limit) plans with the truth and a job's money held at start is its whole cost.
 TraceJob trace_job(int64_t id, int64_t submit_s, int gpus, int64_t runtime_s,
                    const std::string& tenant = "t", int64_t time_limit_s = -1) {
-  return TraceJob{.id = id,
+  return TraceJob{.id = std::to_string(id),
                   .submit_s = submit_s,
                   .runtime_s = runtime_s,
                   .gpus = gpus,
@@ -69,16 +69,16 @@ struct Expected {
 
 // Every job in `want` ran exactly then (wait = start - submit), and no other job ran.
 void expect_schedule(const ReplayResult& r, const Trace& trace, const std::vector<Expected>& want) {
-  std::map<int64_t, const JobOutcome*> by_id;
+  std::map<std::string, const JobOutcome*> by_id;
   for (const JobOutcome& o : r.jobs) by_id[o.id] = &o;
   EXPECT_EQ(r.jobs.size(), want.size());
   for (const Expected& w : want) {
     SCOPED_TRACE("job " + std::to_string(w.id));
-    auto it = by_id.find(w.id);
+    auto it = by_id.find(std::to_string(w.id));
     ASSERT_NE(it, by_id.end());
     const JobOutcome& o = *it->second;
     const auto t = std::find_if(trace.jobs.begin(), trace.jobs.end(),
-                                [&](const TraceJob& j) { return j.id == w.id; });
+                                [&](const TraceJob& j) { return j.id == std::to_string(w.id); });
     ASSERT_NE(t, trace.jobs.end());
     EXPECT_EQ(o.submit_s, t->submit_s);
     EXPECT_EQ(o.start_s, w.start_s);
@@ -158,7 +158,7 @@ TEST(Replay, DefaultLetsANewJobPreemptOneThatHasRunLong) {
   const ReplayResult r = replay_ok(t, fixed_demotion(nodes(1, 1)));
   expect_schedule(r, t, {{1, 0, 10'130}, {2, 5'000, 5'100}});
   EXPECT_EQ(r.preemptions, 1);
-  const JobOutcome& first = r.jobs[0].id == 1 ? r.jobs[0] : r.jobs[1];
+  const JobOutcome& first = r.jobs[0].id == "1" ? r.jobs[0] : r.jobs[1];
   EXPECT_EQ(first.runs_s, (std::vector<std::pair<int64_t, int64_t>>{{0, 5'000}, {5'100, 10'130}}));
   EXPECT_EQ(first.run_s(), 10'030);
 
@@ -301,15 +301,27 @@ TEST(Replay, TenantPoolsAreIndependentClusters) {
   EXPECT_EQ(r.skipped_no_pool, 1);
   EXPECT_EQ(r.total_gpus, 24);
   // Outcomes come back in submit order across pools (stable: pool order within a second).
-  std::vector<int64_t> ids;
+  std::vector<std::string> ids;
   for (const JobOutcome& o : r.jobs) ids.push_back(o.id);
-  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 4, 5}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"1", "2", "4", "5"}));
   EXPECT_EQ(r.jobs[0].tenant, "a");
   EXPECT_EQ(r.jobs[1].tenant, "b");
 }
 
 TEST(Replay, AClusterWithoutNodesIsRefused) {
   EXPECT_FALSE(replay(blocked_head(), config_for(core::ClusterConfig{}, Policy::kEasy)).ok());
+}
+
+// Trace tenants are any text (spaces, slashes, numbers), which the engine's names may not be:
+// they replay all the same, and outcomes name them as the trace does.
+TEST(Replay, AnyTenantNameReplays) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 10, "team a/1"), trace_job(2, 0, 1, 10, "42"),
+                            trace_job(3, 0, 1, 10, "")});
+  const ReplayResult r = replay_ok(t, config_for(nodes(1, 4), Policy::kEasy));
+  ASSERT_EQ(r.jobs.size(), 3u);
+  EXPECT_EQ(r.jobs[0].tenant, "team a/1");
+  EXPECT_EQ(r.jobs[1].tenant, "42");
+  EXPECT_EQ(r.jobs[2].tenant, "");
 }
 
 // Prices of 10.0000 per GPU-hour (100,000 minor), a 70% scheme and tenant "lab" with an award.
@@ -334,6 +346,21 @@ ReplayResult replay_with(const Trace& trace, const Economics& economics,
 Trace three_lab_hours() {
   return trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab"),
                    trace_job(3, 0, 1, 3600, "lab")});
+}
+
+TEST(Replay, AnEconomicsErrorNamesTheTenantAsTheTraceDoes) {
+  Economics e;
+  e.prices = {{"GPU", 100'000}};
+  e.fund_minor = 0;  // nothing to grant the award from
+  e.tenants["team a/1"] = TenantMoney{.award_minor = 1'000};
+  ReplayConfig config = config_for(nodes(1, 1), Policy::kEasy);
+  config.economics = &e;
+  const Result<ReplayResult> r = replay(trace_of({trace_job(1, 0, 1, 10, "team a/1")}), config);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("economics: award for tenant 'team a/1': "),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(r.status().message().find("tenant-"), std::string::npos) << r.status().message();
 }
 
 // One node of 2 GPUs, tenant lab with an award of 1,000.0000 (10,000,000 minor), wallet 100:
@@ -442,10 +469,10 @@ Trace philly_week() {
 void expect_invariants(const Trace& trace, const ReplayResult& r, size_t expected_jobs) {
   const int64_t restart_s = ReplayConfig{}.restart_overhead_s;
   EXPECT_EQ(r.jobs.size() + static_cast<size_t>(r.never_started), expected_jobs);
-  std::map<int64_t, const TraceJob*> by_id;
+  std::map<std::string, const TraceJob*> by_id;
   for (const TraceJob& j : trace.jobs) by_id[j.id] = &j;
   std::vector<std::pair<int64_t, int64_t>> events;  // (time, GPU change)
-  std::map<int64_t, int> seen;
+  std::map<std::string, int> seen;
   for (const JobOutcome& o : r.jobs) {
     ASSERT_EQ(++seen[o.id], 1) << "job " << o.id << " ran twice";
     const TraceJob& t = *by_id.at(o.id);

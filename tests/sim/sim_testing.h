@@ -50,7 +50,7 @@ inline std::string temp_file(const std::string& name, const std::string& content
 inline JobOutcome outcome(int64_t id, const std::string& tenant, int64_t submit_s, int64_t start_s,
                           int64_t end_s, int gpus, int64_t cost_minor = 0,
                           int64_t subsidy_minor = 0) {
-  return JobOutcome{.id = id,
+  return JobOutcome{.id = std::to_string(id),
                     .tenant = tenant,
                     .submit_s = submit_s,
                     .start_s = start_s,

@@ -51,7 +51,7 @@ Trace expect_bad_rows(const std::string& path, TraceFormat format, const std::st
 
 // Every field of `got` is `want`'s.
 void expect_job(const TraceJob& got, const TraceJob& want) {
-  SCOPED_TRACE("job " + std::to_string(want.id));
+  SCOPED_TRACE("job " + want.id);
   EXPECT_EQ(got.id, want.id);
   EXPECT_EQ(got.submit_s, want.submit_s);
   EXPECT_EQ(got.runtime_s, want.runtime_s);
@@ -98,10 +98,10 @@ TEST(SwfTrace, ReadsFieldsSkipsUnusableAndDatesFromHeader) {
   EXPECT_EQ(t.skipped_unusable, 2);  // run -1, and 0 processors
   EXPECT_EQ(t.skipped_bad, 0);
   EXPECT_EQ(t.start_epoch_s, 1'000'000 + 90);
-  // Sorted by submit, then id; the earliest submit is 0.
+  // Sorted by submit, then trace order; the earliest submit is 0.
   // Job 2: allocated -1, so the requested 4 processors; no requested time, user or wait.
-  expect_job(t.jobs[0], {.id = 2, .submit_s = 0, .runtime_s = 30, .gpus = 4, .line = 6});
-  expect_job(t.jobs[1], {.id = 5,
+  expect_job(t.jobs[0], {.id = "2", .submit_s = 0, .runtime_s = 30, .gpus = 4, .line = 6});
+  expect_job(t.jobs[1], {.id = "5",
                          .submit_s = 0,
                          .runtime_s = 20,
                          .gpus = 1,
@@ -109,7 +109,7 @@ TEST(SwfTrace, ReadsFieldsSkipsUnusableAndDatesFromHeader) {
                          .time_limit_s = 100,
                          .log_wait_s = 7,
                          .line = 9});
-  expect_job(t.jobs[2], {.id = 1,
+  expect_job(t.jobs[2], {.id = "1",
                          .submit_s = 10,
                          .runtime_s = 50,
                          .gpus = 2,
@@ -135,8 +135,8 @@ TEST(SwfTrace, SkipBadCountsMalformedRows) {
   const Trace t = read_ok(data_file("bad.swf"), TraceFormat::kSwf, options);
   EXPECT_EQ(t.skipped_bad, 2);
   ASSERT_EQ(t.jobs.size(), 2u);
-  EXPECT_EQ(t.jobs[0].id, 1);
-  EXPECT_EQ(t.jobs[1].id, 3);
+  EXPECT_EQ(t.jobs[0].id, "1");
+  EXPECT_EQ(t.jobs[1].id, "3");
   EXPECT_EQ(t.start_epoch_s, 0);  // no UnixStartTime
 }
 
@@ -151,7 +151,7 @@ TEST(SwfTrace, WindowUsesUnixStartTime) {
   options.from_epoch_s = 1'000'095;  // drops the two jobs submitted at 90
   const Trace t = read_ok(data_file("small.swf"), TraceFormat::kSwf, options);
   ASSERT_EQ(t.jobs.size(), 1u);
-  EXPECT_EQ(t.jobs[0].id, 1);
+  EXPECT_EQ(t.jobs[0].id, "1");
   EXPECT_EQ(t.jobs[0].submit_s, 0);
   EXPECT_EQ(t.start_epoch_s, 1'000'100);
   EXPECT_EQ(t.skipped_window, 2);
@@ -185,11 +185,11 @@ TEST(PhillyTrace, ReadsRowsWithCrLfAndATrailingBlankLine) {
   EXPECT_EQ(t.start_epoch_s, 1506815999);
   // 10.5 s rounds to the nearest second, half away from zero: 11.
   expect_job(t.jobs[0],
-             {.id = 2, .submit_s = 0, .runtime_s = 11, .gpus = 2, .tenant = "vcB", .line = 3});
+             {.id = "2", .submit_s = 0, .runtime_s = 11, .gpus = 2, .tenant = "vcB", .line = 3});
   expect_job(t.jobs[1],
-             {.id = 1, .submit_s = 11, .runtime_s = 66, .gpus = 1, .tenant = "vcA", .line = 2});
+             {.id = "1", .submit_s = 11, .runtime_s = 66, .gpus = 1, .tenant = "vcA", .line = 2});
   // Submitted 2017-12-01 00:00:00, 61 days and 1 s after the earliest.
-  expect_job(t.jobs[2], {.id = 4,
+  expect_job(t.jobs[2], {.id = "4",
                          .submit_s = 61 * 86'400 + 1,
                          .runtime_s = 100,
                          .gpus = 8,
@@ -203,7 +203,7 @@ TEST(PhillyTrace, WindowKeepsFromInclusiveToExclusive) {
   options.to_epoch_s = *parse_utc_timestamp_s("2017-12-01 00:00:00");
   const Trace t = read_ok(data_file("small_philly.csv"), TraceFormat::kPhilly, options);
   ASSERT_EQ(t.jobs.size(), 1u);
-  EXPECT_EQ(t.jobs[0].id, 1);
+  EXPECT_EQ(t.jobs[0].id, "1");
   EXPECT_EQ(t.jobs[0].submit_s, 0);
   EXPECT_EQ(t.start_epoch_s, 1506816010);
   EXPECT_EQ(t.skipped_window, 2);
@@ -230,9 +230,9 @@ TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
   EXPECT_EQ(t.skipped_unusable, 2);  // no GPU; never scheduled
   EXPECT_EQ(t.rounded_up, 1);
   EXPECT_EQ(t.start_epoch_s, 0);
-  // p1 asks for 460 milli-GPU of "V100M16|V100M32": one whole V100M16; runtime = deletion -
-  // scheduled.
-  expect_job(t.jobs[0], {.id = 2,
+  // Ids are the pods' names. p1 asks for 460 milli-GPU of "V100M16|V100M32": one whole V100M16;
+  // runtime = deletion - scheduled.
+  expect_job(t.jobs[0], {.id = "p1",
                          .submit_s = 0,
                          .runtime_s = 20,
                          .gpus = 1,
@@ -240,8 +240,8 @@ TEST(PaiTrace, ReadsPodsRoundsFractionsAndKeepsFirstModel) {
                          .gpu_model = "V100M16",
                          .line = 3});
   expect_job(t.jobs[1],
-             {.id = 1, .submit_s = 50, .runtime_s = 380, .gpus = 1, .tenant = "LS", .line = 2});
-  expect_job(t.jobs[2], {.id = 5,
+             {.id = "p0", .submit_s = 50, .runtime_s = 380, .gpus = 1, .tenant = "LS", .line = 2});
+  expect_job(t.jobs[2], {.id = "p4",
                          .submit_s = 250,
                          .runtime_s = 100,
                          .gpus = 8,
@@ -269,8 +269,8 @@ TEST(CsvTrace, ReadsColumnsInAnyOrder) {
   const Trace t = read_ok(data_file("small_jobs.csv"), TraceFormat::kCsv);
   ASSERT_EQ(t.jobs.size(), 2u);
   expect_job(t.jobs[0],
-             {.id = 2, .submit_s = 0, .runtime_s = 60, .gpus = 2, .tenant = "bob", .line = 3});
-  expect_job(t.jobs[1], {.id = 1,
+             {.id = "2", .submit_s = 0, .runtime_s = 60, .gpus = 2, .tenant = "bob", .line = 3});
+  expect_job(t.jobs[1], {.id = "1",
                          .submit_s = 50,
                          .runtime_s = 3600,
                          .gpus = 8,
@@ -285,15 +285,89 @@ TEST(CsvTrace, IdColumnIsTheJobId) {
   const Trace t = read_ok(temp_file("ids.csv", "id,submit_s,runtime_s,gpus\n70,5,1,1\n42,5,1,1\n"),
                           TraceFormat::kCsv);
   ASSERT_EQ(t.jobs.size(), 2u);
-  EXPECT_EQ(t.jobs[0].id, 42);  // same submit: by id
-  EXPECT_EQ(t.jobs[1].id, 70);
+  EXPECT_EQ(t.jobs[0].id, "70");  // same submit: in trace order, not by id
+  EXPECT_EQ(t.jobs[1].id, "42");
+}
+
+TEST(CsvTrace, IdsAreTextAsTheTraceWritesThem) {
+  const Trace t = read_ok(
+      temp_file("text_ids.csv", "id,submit_s,runtime_s,gpus\njob-7,0,1,1\n007,1,1,1\n,2,1,1\n"),
+      TraceFormat::kCsv);
+  ASSERT_EQ(t.jobs.size(), 3u);
+  EXPECT_EQ(t.jobs[0].id, "job-7");
+  EXPECT_EQ(t.jobs[1].id, "007");  // not the number 7
+  EXPECT_EQ(t.jobs[2].id, "3");    // an empty id: the data-row number
+
+  const std::string path =
+      temp_file("long_id.csv", "id,submit_s,runtime_s,gpus\n" +
+                                   std::string(kMaxTraceIdChars + 1, 'x') + ",0,1,1\n");
+  expect_malformed(path, TraceFormat::kCsv, path + ":2: id is longer than 200 characters");
+}
+
+TEST(CsvTrace, QuotedFieldsAsRfc4180) {
+  const Trace t = read_ok(temp_file("quoted.csv",
+                                    "\"id\",submit_s,runtime_s,gpus,tenant\n"
+                                    "\"a,b\",0,10,1,\"say \"\"hi\"\"\"\n"
+                                    "\"c\" , \"5\",10,1, \" padded \"\n"),
+                          TraceFormat::kCsv);
+  ASSERT_EQ(t.jobs.size(), 2u);
+  EXPECT_EQ(t.jobs[0].id, "a,b");
+  EXPECT_EQ(t.jobs[0].tenant, "say \"hi\"");
+  EXPECT_EQ(t.jobs[1].id, "c");
+  EXPECT_EQ(t.jobs[1].submit_s, 5);
+  EXPECT_EQ(t.jobs[1].tenant, " padded ");  // a quoted field keeps its blanks
+}
+
+TEST(CsvTrace, AQuotedFieldMayNotSpanLines) {
+  const std::string path = temp_file("span.csv",
+                                     "id,submit_s,runtime_s,gpus,tenant\n"
+                                     "1,0,10,1,\"two\nlines\"\n");
+  expect_malformed(path, TraceFormat::kCsv,
+                   path +
+                       ":2: field 5: a quote is not closed on this line (a quoted field may "
+                       "not span lines)");
+  const std::string after = temp_file("after.csv", "submit_s,runtime_s,gpus\n\"0\"x,10,1\n");
+  expect_malformed(after, TraceFormat::kCsv, after + ":2: field 1: text after the closing quote");
+}
+
+TEST(CsvTrace, UnknownColumnsAreIgnoredWithANote) {
+  const Trace t = read_ok(temp_file("extra.csv",
+                                    "submit_s,colour,runtime_s,gpus,user\n"
+                                    "0,red,10,2,ann\n"
+                                    "5,blue,20,1,bob\n"),
+                          TraceFormat::kCsv);
+  ASSERT_EQ(t.jobs.size(), 2u);
+  EXPECT_EQ(t.jobs[0].runtime_s, 10);
+  EXPECT_EQ(t.jobs[0].gpus, 2);
+  EXPECT_EQ(t.jobs[0].tenant, "");
+  ASSERT_EQ(t.notes.size(), 1u);  // once, not per row
+  EXPECT_EQ(t.notes[0], "columns not used by berth sim ignored: 'colour', 'user'.");
+}
+
+TEST(PhillyTrace, QuotedFields) {
+  const Trace t = read_ok(temp_file("quoted_philly.csv",
+                                    "timestamp,duration,num_gpus,gpu_time,cluster\n"
+                                    "\"2017-10-01 00:00:10\",\"66.0\",1,66.0,\"vc,A\"\n"),
+                          TraceFormat::kPhilly);
+  ASSERT_EQ(t.jobs.size(), 1u);
+  EXPECT_EQ(t.jobs[0].runtime_s, 66);
+  EXPECT_EQ(t.jobs[0].tenant, "vc,A");
+}
+
+TEST(PaiTrace, QuotedFields) {
+  const Trace t = read_ok(
+      temp_file("quoted_pai.csv",
+                "name,num_gpu,gpu_milli,gpu_spec,qos,creation_time,deletion_time,scheduled_time\n"
+                "\"pod,1\",1,1000,\"A|B\",\"L\"\"S\",0,20,10\n"),
+      TraceFormat::kPai);
+  ASSERT_EQ(t.jobs.size(), 1u);
+  EXPECT_EQ(t.jobs[0].id, "pod,1");
+  EXPECT_EQ(t.jobs[0].gpu_model, "A");
+  EXPECT_EQ(t.jobs[0].tenant, "L\"S");
 }
 
 TEST(CsvTrace, HeaderErrorsNameTheColumn) {
-  std::string path = temp_file("unknown.csv", "submit_s,runtime_s,gpus,colour\n0,1,1,red\n");
-  expect_malformed(path, TraceFormat::kCsv, path + ":1: unknown column 'colour'");
-
-  path = temp_file("missing.csv", "submit_s,runtime_s\n0,1\n");
+  std::string path = temp_file("missing.csv", "submit_s,runtime_s\n0,1\n");
   expect_malformed(path, TraceFormat::kCsv, "no 'gpus' column");
 
   path = temp_file("twice.csv", "submit_s,runtime_s,gpus,gpus\n0,1,1,1\n");
@@ -326,6 +400,18 @@ TEST(TenantPools, ReadsTenantNodeRows) {
   EXPECT_EQ((*pools)[1], std::make_pair(std::string("b"), 0));
 }
 
+TEST(TenantPools, QuotedTenants) {
+  Result<std::vector<std::pair<std::string, int>>> pools =
+      read_tenant_pools(temp_file("pools_quoted.csv", "vc,nodes\n\"a,b\",2\n"));
+  ASSERT_TRUE(pools.ok()) << pools.status().ToString();
+  ASSERT_EQ(pools->size(), 1u);
+  EXPECT_EQ((*pools)[0], std::make_pair(std::string("a,b"), 2));
+  const std::string path = temp_file("pools_open.csv", "vc,nodes\n\"a,2\n");
+  EXPECT_NE(read_tenant_pools(path).status().message().find(path + ":2: field 1: a quote is not "
+                                                                   "closed"),
+            std::string::npos);
+}
+
 TEST(TenantPools, RefusesBadRows) {
   std::string path = temp_file("pools_dup.csv", "vc,nodes\na,1\na,2\n");
   Result<std::vector<std::pair<std::string, int>>> pools = read_tenant_pools(path);
@@ -355,7 +441,7 @@ TEST(RealTraces, KthSp2) {
   EXPECT_EQ(t.skipped_bad, 0);
   EXPECT_EQ(t.start_epoch_s, 843'480'031 + 599'850);
   ASSERT_FALSE(t.jobs.empty());
-  EXPECT_EQ(t.jobs.front().id, 15);
+  EXPECT_EQ(t.jobs.front().id, "15");
   EXPECT_EQ(t.jobs.front().submit_s, 0);
   EXPECT_EQ(t.jobs.front().log_wait_s, 192'180);
   EXPECT_EQ(t.jobs.front().time_limit_s, 53'940);
