@@ -58,6 +58,14 @@ inline constexpr double kAdaptMinJobs = 100;
 // ... and only where jobs on one node (which alone it may stop) had at least this share of the
 // GPU-seconds.
 inline constexpr double kAdaptMinSingleNodeShare = 0.1;
+// Jobs whose GPU-seconds vary less than this (standard deviation / mean; 1 for exponential
+// sizes) are alike: the shortest-first order becomes submit order.
+inline constexpr double kAdaptAlikeCv = 1.0;
+// ... and where predictions miss by at least this share of what the mean run would have
+// (their mean absolute log error over the mean run's), they do not tell jobs apart either.
+inline constexpr double kAdaptPredictionGain = 0.8;
+// A learned starvation limit is this many mean runs.
+inline constexpr double kStarveMeanRuns = 10;
 
 struct SchedulerConfig {
   PriorityWeights weights;

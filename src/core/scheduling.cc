@@ -74,7 +74,17 @@ void Engine::learn_from_history() {
   // service could only stop the few small jobs for the wide ones.
   if (service_.single_node_share() < kAdaptMinSingleNodeShare) learned = 0;
   if (scheduling_.starve_after_s > 0)
-    scheduling_.starve_after_s = std::max<int64_t>(1, std::llround(service_.mean_run_s()));
+    scheduling_.starve_after_s =
+        std::max<int64_t>(1, std::llround(kStarveMeanRuns * service_.mean_run_s()));
+  // Where jobs are alike, shortest-first orders them by noise in their predictions and only
+  // makes the longest wait: submit order is fairer and no slower.
+  // Where jobs are alike, or the predictions do not tell them apart, shortest-first orders
+  // them by noise and only makes the longest wait: submit order is fairer and no slower.
+  if (scheduling_.order == QueueOrder::kShortest || scheduling_.order == QueueOrder::kFifo) {
+    const bool informed = service_.all_cv() >= kAdaptAlikeCv &&
+                          service_.prediction_error_ratio() < kAdaptPredictionGain;
+    scheduling_.order = informed ? QueueOrder::kShortest : QueueOrder::kFifo;
+  }
   scheduling_.demote_after_gpu_s = *learned;
   scheduler_.set_limits(scheduling_.demote_after_gpu_s, scheduling_.starve_after_s);
 }
@@ -164,6 +174,9 @@ void Engine::learn_runtime(const Job& job) {
   // A job requeued before (preempted, or its node lost) ran for all its attempts together.
   if (own_end && job.end_ms > job.start_ms && job.start_ms > 0) {
     const int64_t ran_s = (job.ran_ms + job.end_ms - job.start_ms + 999) / 1000;
+    // How well a job like it would have been predicted now, before its own run is learned.
+    if (const auto predicted = predictor_.predict(job.project, job.gpus))
+      service_.record_prediction(ran_s, *predicted);
     predictor_.record(job.project, job.gpus, ran_s);
     service_.record(job.gpus, ran_s, job.nodes > 1);
   }

@@ -30,23 +30,42 @@ int ServiceProfile::bucket_of(int64_t gpu_s) {
 void ServiceProfile::record(int gpus, int64_t run_s, bool gang) {
   run_s = std::max<int64_t>(run_s, 0);
   const int64_t gpu_s = std::max<int64_t>(int64_t{std::max(gpus, 1)} * run_s, 1);
-  if (count_ + 1 > kHalveAfter) {
+  if (all_count_ + 1 > kHalveAfter) {
     for (int b = 0; b < kBuckets; ++b) {
       counts_[b] /= 2;
       sums_[b] /= 2;
     }
-    count_ /= 2;
-    sum_gpu_s_ /= 2;
-    sum_run_s_ /= 2;
-    gang_gpu_s_ /= 2;
+    for (double* d : {&count_, &sum_gpu_s_, &all_count_, &all_run_s_, &all_gpu_s_, &all_gpu_s2_,
+                      &gang_gpu_s_, &prediction_error_, &baseline_error_})
+      *d /= 2;
+  }
+  all_count_ += 1;
+  all_run_s_ += static_cast<double>(run_s);
+  all_gpu_s_ += static_cast<double>(gpu_s);
+  all_gpu_s2_ += static_cast<double>(gpu_s) * static_cast<double>(gpu_s);
+  if (gang) {
+    gang_gpu_s_ += static_cast<double>(gpu_s);
+    return;
   }
   const int b = bucket_of(gpu_s);
   counts_[b] += 1;
   sums_[b] += static_cast<double>(gpu_s);
   count_ += 1;
   sum_gpu_s_ += static_cast<double>(gpu_s);
-  sum_run_s_ += static_cast<double>(run_s);
-  if (gang) gang_gpu_s_ += static_cast<double>(gpu_s);
+}
+
+void ServiceProfile::record_prediction(int64_t run_s, int64_t predicted_s) {
+  if (all_count_ <= 0) return;  // no mean run to compare with yet
+  const double run = static_cast<double>(std::max<int64_t>(run_s, 1));
+  prediction_error_ += std::abs(std::log(run / static_cast<double>(std::max<int64_t>(predicted_s, 1))));
+  baseline_error_ += std::abs(std::log(run / std::max(1.0, mean_run_s())));
+}
+
+double ServiceProfile::all_cv() const {
+  if (all_count_ <= 0 || all_gpu_s_ <= 0) return 0;
+  const double mean = all_gpu_s_ / all_count_;
+  const double variance = std::max(0.0, all_gpu_s2_ / all_count_ - mean * mean);
+  return std::sqrt(variance) / mean;
 }
 
 std::optional<double> ServiceProfile::mean_residual_gpu_s(int64_t attained) const {
@@ -62,7 +81,7 @@ std::optional<double> ServiceProfile::mean_residual_gpu_s(int64_t attained) cons
 
 std::optional<int64_t> ServiceProfile::demote_threshold_gpu_s(int64_t at_least, double gain,
                                                               double min_jobs) const {
-  if (count_ < min_jobs) return std::nullopt;
+  if (all_count_ < min_jobs) return std::nullopt;
   const double mean = mean_gpu_s();
   for (int b = bucket_of(at_least); b < kBuckets; ++b) {
     if (edge_gpu_s(b) < at_least) continue;

@@ -9,7 +9,9 @@
 // the mean residual service, E[S - a | S > a]: what a job that has had a GPU-seconds can still
 // be expected to need. Demotion at a pays when that is well above what a new job needs, E[S].
 //
-// The profile keeps counts and sums in buckets a factor sqrt(2) apart, so the residual at a
+// Least attained service may stop only jobs on one node (scheduler.h), so its distribution is
+// theirs: a gang's long run says nothing about what stopping a small job would gain. The
+// profile keeps counts and sums in buckets a factor sqrt(2) apart, so the residual at a
 // bucket's lower edge is exact; when kHalveAfter jobs are held the history is halved, so that
 // it follows a workload that changes. Deterministic: a pure function of what was recorded.
 #pragma once
@@ -30,18 +32,33 @@ class ServiceProfile {
   // A job ended on its own (or at its limit) after running `run_s` seconds on `gpus` GPUs, over
   // all its runs; on one node, or a gang of several.
   void record(int gpus, int64_t run_s, bool gang = false);
-  double jobs() const { return count_; }
-  // E[S] in GPU-seconds, and the mean run in seconds, over the recorded jobs; 0 without any.
+  // Jobs recorded, gangs included.
+  double jobs() const { return all_count_; }
+  // E[S] in GPU-seconds over the jobs on one node; 0 without any.
   double mean_gpu_s() const { return count_ > 0 ? sum_gpu_s_ / count_ : 0; }
-  double mean_run_s() const { return count_ > 0 ? sum_run_s_ / count_ : 0; }
+  // The mean run in seconds over all jobs; 0 without any.
+  double mean_run_s() const { return all_count_ > 0 ? all_run_s_ / all_count_ : 0; }
+  // A job that ran `run_s` would have been predicted `predicted_s` (> 0).
+  void record_prediction(int64_t run_s, int64_t predicted_s);
+  // The predictions' mean absolute log error over that of predicting the mean run for the same
+  // jobs: under 1 where they do better than knowing nothing of the job. 1 without any.
+  double prediction_error_ratio() const {
+    return baseline_error_ > 0 ? prediction_error_ / baseline_error_ : 1;
+  }
+  // The coefficient of variation (standard deviation / mean) of all jobs' GPU-seconds; 0
+  // without any.
+  double all_cv() const;
   // The share of all GPU-seconds that jobs on one node had (1 without any job).
-  double single_node_share() const { return sum_gpu_s_ > 0 ? 1 - gang_gpu_s_ / sum_gpu_s_ : 1; }
-  // E[S - a | S > a] at the highest bucket edge a at or below `attained`; nullopt when fewer
-  // than kMinTail recorded jobs are at or past that edge.
+  double single_node_share() const {
+    return all_gpu_s_ > 0 ? 1 - gang_gpu_s_ / all_gpu_s_ : 1;
+  }
+  // E[S - a | S > a] over the jobs on one node, at the highest bucket edge a at or below
+  // `attained`; nullopt when fewer than kMinTail of them are at or past that edge.
   std::optional<double> mean_residual_gpu_s(int64_t attained) const;
   // The least attained service threshold this history supports: the lowest bucket edge at or
   // above `at_least` where the mean residual service is at least `gain` x E[S]; 0 (do not
-  // demote) where no edge is. nullopt before `min_jobs` jobs were recorded: too little to say.
+  // demote) where no edge is. nullopt before `min_jobs` jobs (gangs included) were recorded:
+  // too little to say.
   std::optional<int64_t> demote_threshold_gpu_s(int64_t at_least, double gain,
                                                 double min_jobs) const;
 
@@ -51,7 +68,9 @@ class ServiceProfile {
  private:
   std::array<double, kBuckets> counts_{};
   std::array<double, kBuckets> sums_{};
-  double count_ = 0, sum_gpu_s_ = 0, sum_run_s_ = 0, gang_gpu_s_ = 0;
+  double count_ = 0, sum_gpu_s_ = 0;  // jobs on one node
+  double prediction_error_ = 0, baseline_error_ = 0;
+  double all_count_ = 0, all_run_s_ = 0, all_gpu_s_ = 0, all_gpu_s2_ = 0, gang_gpu_s_ = 0;
 };
 
 }  // namespace berth::core
