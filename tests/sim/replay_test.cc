@@ -379,9 +379,9 @@ TEST(Replay, AJobLargerThanTheAwardsLevelRunsPaidByTheWallet) {
 }
 
 // A submit the engine refuses for another reason than size is counted as refused, with why.
-// At a price of 4e18 minor per GPU-hour an hour of 2 GPUs is more than the ledger can hold.
+// At a price of 4e18 minor per GPU-hour two hours of 2 GPUs are more than the ledger can hold.
 TEST(Replay, ASubmitRefusedForAnotherReasonIsCountedApartFromTooLarge) {
-  const Trace t = trace_of({trace_job(7, 0, 2, 3600, "lab"), trace_job(8, 0, 4, 3600, "lab")});
+  const Trace t = trace_of({trace_job(7, 0, 2, 7200, "lab"), trace_job(8, 0, 4, 3600, "lab")});
   Economics e = lab_economics(10'000'000, 1'000'000);
   e.prices = {{"GPU", 4'000'000'000'000'000'000}};
   const ReplayResult r = replay_with(t, e, nodes(1, 2));
