@@ -193,11 +193,22 @@ class PoolReplay {
     }
   }
 
+  // Counts a job that waited for money (whether it started later or never), under each reason.
+  void count_delays(JobId id) {
+    auto w = waited_for_.find(id.value);
+    if (w == waited_for_.end()) return;
+    ++result_->jobs_delayed_by_funds;
+    for (int r = 0; r < core::kPendingReasonCount; ++r)
+      if (w->second & (1u << r))
+        ++result_->delayed_by[core::pending_reason_name(static_cast<core::PendingReason>(r))];
+  }
+
   void collect() {
     const core::Engine& e = vc_->engine();
     std::unordered_map<uint64_t, std::vector<std::pair<int64_t, Minor>>> subsidy_by_award;
     for (size_t k = 0; k < e.jobs().size(); ++k) {
       const core::Job& j = e.jobs()[k];
+      count_delays(j.id);
       if (j.start_ms == 0 || j.end_ms == 0) {
         ++result_->never_started;
         continue;
@@ -217,11 +228,6 @@ class PoolReplay {
       o.cost_minor = j.cost_minor;
       o.subsidy_minor = j.subsidy_minor;
       o.waited_for_funds = waited_.count(j.id.value) > 0;
-      if (o.waited_for_funds) ++result_->jobs_delayed_by_funds;
-      if (auto w = waited_for_.find(j.id.value); w != waited_for_.end())
-        for (int r = 0; r < core::kPendingReasonCount; ++r)
-          if (w->second & (1u << r))
-            ++result_->delayed_by[core::pending_reason_name(static_cast<core::PendingReason>(r))];
       result_->jobs.push_back(o);
       if (!config_.economics) continue;
       json& t = result_->money[o.tenant.empty() ? "(none)" : o.tenant];

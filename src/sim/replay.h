@@ -120,7 +120,8 @@ struct ReplayResult {
   int64_t gpus_rounded_up = 0;    // gangs whose GPUs were rounded up to fill whole nodes
   int64_t never_started = 0;      // jobs still pending at the end (e.g. never affordable)
   int64_t preemptions = 0;        // jobs stopped to make room, and requeued
-  int64_t jobs_delayed_by_funds = 0;  // jobs that waited for money, for any reason of delayed_by
+  // Jobs that waited for money (for any reason of delayed_by), those that never started too.
+  int64_t jobs_delayed_by_funds = 0;
   // Jobs that waited for money, by the reason they waited for (core::waits_for_money: the
   // PendingReason's name); a job that waited for two reasons counts under each.
   std::map<std::string, int64_t> delayed_by;

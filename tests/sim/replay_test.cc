@@ -321,12 +321,15 @@ TEST(Replay, ShortfallWaitHoldsJobsUntilTheAwardEnds) {
 }
 
 // A tenant with neither award nor wallet cannot pay for any job at a non-zero price: its jobs
-// never start and are counted; other tenants run.
+// never start and are counted, as never started and as delayed by money; other tenants run.
 TEST(Replay, JobsNobodyCanPayForNeverStart) {
   const Trace t = trace_of({trace_job(1, 0, 1, 60, "lab"), trace_job(2, 0, 1, 60, "broke")});
   const ReplayResult r = replay_with(t, lab_economics(100'000, 1'000'000), nodes(1, 2));
   expect_schedule(r, t, {{1, 0, 60}});
   EXPECT_EQ(r.never_started, 1);
+  EXPECT_EQ(r.jobs_delayed_by_funds, 1);  // a job that never started was delayed, too
+  const std::map<std::string, int64_t> by = {{"InsufficientFunds", 1}};
+  EXPECT_EQ(r.delayed_by, by);
 }
 
 // An award of plenty with a GPU level of 1 on one node of 2 GPUs; two 1-GPU jobs of an hour at
