@@ -86,11 +86,12 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   // The wallet's credit limit counts: a job is held while the wallet plus its credit covers it.
   const Minor wallet_left = ledger_.account(p->wallet)->spendable();
   q.subsidy_minor = 0;
-  // The sources in the project's order: the first that can cover its share pays it. A source
+  // The sources in the project's order: the first that can pay its share pays it. A source
   // whose GPU level is below the job's GPUs never pays for it (the wallet does, whatever the
-  // scheme's rule: waiting would be for ever); one whose level the job would take the GPUs it
-  // subsidises over, or with an overdue progress report, or without the money, is passed over
-  // like a source that cannot cover the share: the next is tried, then the first's scheme rule.
+  // scheme's rule: waiting would be for ever). One that cannot pay now is passed over, and the
+  // next is tried, then the first's scheme rule decides; it cannot pay when a progress report
+  // is overdue, when the GPUs of the running jobs it pays for plus this job's would go over its
+  // level (AwardCap), or when it cannot cover the share.
   const Award* first = nullptr;
   PendingReason first_short = PendingReason::kInsufficientFunds;  // why the first did not pay
   auto try_source = [&](const Award* a) {

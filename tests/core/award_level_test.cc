@@ -98,25 +98,23 @@ TEST_F(AwardLevelTest, AJobLargerThanTheLevelWaitsForTheWalletNamingIt) {
   EXPECT_EQ(engine->jobs().size(), 1u);  // accepted, not refused
 }
 
-TEST_F(AwardLevelTest, AnAwardThatCannotPayCapsNothing) {
-  grant(1, 4);  // 0.0001: it covers no share, so the wallet pays every job
-  top_up(1'000'0000);
-  const JobId first = submit(4);
-  const JobId second = submit(4);
-  engine->schedule(kT0);
-  expect_paid_by_wallet(first);
-  expect_paid_by_wallet(second);
-}
-
-TEST_F(AwardLevelTest, AnEndedAwardCapsNothing) {
-  auto a = engine->create_award(scheme, project, 1'000'0000, 2, kT0 - 2 * kHour, kT0 - kHour, kT0);
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
-  top_up(1'000'0000);
-  const JobId first = submit(4);
-  const JobId second = submit(4);
-  engine->schedule(kT0);
-  expect_paid_by_wallet(first);
-  expect_paid_by_wallet(second);
+// An award that covers no share (0.0001 left), or one that has ended, pays for no job, so its
+// level holds none back: two jobs of 4 GPUs each run side by side on the wallet, over level 2.
+TEST_F(AwardLevelTest, AnAwardThatCannotPayOrHasEndedCapsNothing) {
+  for (bool ended : {false, true}) {
+    SCOPED_TRACE(ended ? "ended" : "cannot pay");
+    SetUp();
+    auto a = ended ? engine->create_award(scheme, project, 1'000'0000, 2, kT0 - 2 * kHour,
+                                          kT0 - kHour, kT0)
+                   : engine->create_award(scheme, project, 1, 2, kT0 - kHour, kT0 + kHour, kT0);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    top_up(1'000'0000);
+    const JobId first = submit(4);
+    const JobId second = submit(4);
+    engine->schedule(kT0);
+    expect_paid_by_wallet(first);
+    expect_paid_by_wallet(second);
+  }
 }
 
 }  // namespace
