@@ -530,7 +530,8 @@ class Reconciler {
         gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, job.held_s() * 1000);
     if (max_cost != job.max_cost_minor)
       add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "max_cost", max_cost,
-                job.max_cost_minor, name + " maximum cost (price x GPUs x time limit or hold time)");
+                job.max_cost_minor,
+                name + " maximum cost (price x GPUs x time limit or hold time)");
     if (job.subsidy_held_minor + job.copay_held_minor != job.max_cost_minor)
       add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "held",
                 job.max_cost_minor, job.subsidy_held_minor + job.copay_held_minor,

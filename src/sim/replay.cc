@@ -182,15 +182,34 @@ class PoolReplay {
     return Status::Ok();
   }
 
-  // Jobs that waited for money, and why, seen as their rows change.
+  // Jobs that waited for money, and why, and those its award's money fell short for, seen as
+  // their rows change.
   void drain() {
     if (!config_.economics) return;
     const core::ChangeSet changes = vc_->engine().drain_changes();
     for (const core::Job& j : changes.jobs) {
+      if (short_of_award_money(j)) short_of_money_.insert({j.id.value, vc_->now_ms()});
       if (j.state != core::JobState::kPending || !core::waits_for_money(j.reason)) continue;
       waited_.insert({j.id.value, vc_->now_ms()});
       waited_for_[j.id.value] |= 1u << static_cast<unsigned>(j.reason);
     }
+  }
+
+  // Whether its tenant's award, valid now, lacked the money for the job's share: it waits for
+  // funds, or it has just started on its wallet alone though within the award's GPU level while
+  // the award cannot cover its share (not because the award's GPUs were all in use).
+  bool short_of_award_money(const core::Job& j) const {
+    if (j.state == core::JobState::kPending)
+      return j.reason == core::PendingReason::kInsufficientFunds;
+    if (j.state != core::JobState::kRunning || j.award.valid() || j.start_ms != vc_->now_ms())
+      return false;
+    auto a = awards_.find(j.project.value);
+    if (a == awards_.end()) return false;
+    const core::Engine& e = vc_->engine();
+    const core::Award* award = e.funding().award(a->second);
+    return award->active_at(j.start_ms) && j.gpus <= award->gpu_level &&
+           e.ledger().account(award->account)->available() <
+               subsidy_share_minor(j.max_cost_minor, award->rate_bps);
   }
 
   // Counts a job that waited for money (whether it started later or never), under each reason.
@@ -239,15 +258,14 @@ class PoolReplay {
       t["cost_minor"] = t["cost_minor"].get<int64_t>() + j.cost_minor;
       t["subsidy_minor"] = t["subsidy_minor"].get<int64_t>() + j.subsidy_minor;
       t["copay_minor"] = t["copay_minor"].get<int64_t>() + j.copay_minor;
-      // The award ran out when a job of its tenant first could not be subsidised while it was
-      // valid: it started paying all from the wallet, or it waited for money.
+      // The award ran out when a job of its tenant first could not be subsidised for want of
+      // the award's money while it was valid: it started paying all from the wallet, or it
+      // waited for money (short_of_award_money).
       if (auto a = awards_.find(j.project.value); a != awards_.end()) {
         const core::Award* award = e.funding().award(a->second);
         int64_t short_at_ms = -1;
-        if (auto w = waited_.find(j.id.value); w != waited_.end()) short_at_ms = w->second;
-        if (!j.award.valid() && award->active_at(j.start_ms) &&
-            (short_at_ms < 0 || j.start_ms < short_at_ms))
-          short_at_ms = j.start_ms;
+        if (auto w = short_of_money_.find(j.id.value); w != short_of_money_.end())
+          short_at_ms = w->second;
         if (short_at_ms >= 0 && award->active_at(short_at_ms)) {
           const int64_t at_s = (short_at_ms - origin_ms_) / 1000;
           json& ran_out = t["award_ran_out_s"];
@@ -290,7 +308,8 @@ class PoolReplay {
   std::unordered_map<uint64_t, std::string> tenants_;  // project id -> tenant
   std::map<uint64_t, AwardId> awards_;                 // project id -> award
   std::unordered_map<uint64_t, int64_t> waited_;  // job id -> when first seen waiting for money
-  std::unordered_map<uint64_t, unsigned> waited_for_;  // job id -> money reasons seen (bit each)
+  std::unordered_map<uint64_t, unsigned> waited_for_;     // job id -> money reasons seen (bit each)
+  std::unordered_map<uint64_t, int64_t> short_of_money_;  // job id -> when its award fell short
 };
 
 }  // namespace

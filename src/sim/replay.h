@@ -27,9 +27,10 @@
 // like the first configured node (Helios's replay of Philly gives each virtual cluster its own
 // nodes); jobs of tenants without a pool are skipped and counted. A job that could never be
 // placed (more GPUs or nodes than its cluster) is skipped and counted (too_large); one the engine
-// refuses for another reason is skipped and counted apart (refused), noting why. A job larger than a node is a
-// gang of ceil(gpus / GPUs per node) nodes, its GPUs rounded up to fill them evenly (counted).
-// The replay has one partition whose longest time is above every job's runtime and limit.
+// refuses for another reason is skipped and counted apart (refused), noting why. A job larger than
+// a node is a gang of ceil(gpus / GPUs per node) nodes, its GPUs rounded up to fill them evenly
+// (counted). The replay has one partition whose longest time is above every job's runtime and
+// limit.
 //
 // Money (optional): prices per GPU-hour, a scheme (rate, fund, shortfall rule) and per tenant
 // an award (amount, GPU level, days) and a wallet; the engine holds and settles every job

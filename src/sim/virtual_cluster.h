@@ -23,9 +23,10 @@
 //     or goes: what can start changes), when a job waits for money (core::waits_for_money).
 // It runs at no other time: not at the target of an advance unless commands are waiting, nor
 // for stale events, nor at an award boundary that no waiting job cares about (so that money
-// with no job short of it leaves every decision as it is without money). Priorities drift with time (age, decayed fair share), so a pass at an
-// arbitrary moment could decide differently; running passes only when something happened
-// makes a run give the same results however far one advances at a time.
+// with no job short of it leaves every decision as it is without money). Priorities drift
+// with time (age, decayed fair share), so a pass at an arbitrary moment could decide
+// differently; running passes only when something happened makes a run give the same results
+// however far one advances at a time.
 //
 // A job's end events carry the attempt they were booked for; a job that is cancelled, lost
 // to a node going down or restarted after a requeue moves to a new attempt, and its stale

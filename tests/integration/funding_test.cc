@@ -282,7 +282,7 @@ std::string first_of_month(int months_from_now) {
 // An award's GPU level caps only what the award pays for: a job larger than it is accepted
 // (it used to be refused with 400) and quoted as paid by the wallet alone.
 TEST_F(FundingTest, AJobLargerThanItsAwardsGpuLevelIsAcceptedAndPaidByTheWallet) {
-  const json grant = {{"scheme", "ai-subsidy"}, {"project", "vision"},       {"amount", "1000"},
+  const json grant = {{"scheme", "ai-subsidy"}, {"project", "vision"},   {"amount", "1000"},
                       {"gpu_level", 2},         {"start", "2020-01-01"}, {"end", "2100-01-01"}};
   const auto [status, award] = daemon->api("POST", "/v1/awards", grant.dump());
   ASSERT_EQ(status, 201) << award.dump();

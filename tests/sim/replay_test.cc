@@ -334,7 +334,8 @@ TEST(Replay, JobsNobodyCanPayForNeverStart) {
 
 // An award of plenty with a GPU level of 1 on one node of 2 GPUs; two 1-GPU jobs of an hour at
 // 0. The award pays for job 1; job 2 would take its GPUs to 2. Under shortfall = wallet job 2
-// runs at once, paid in full by the wallet (cost 100,000, subsidy 0), and nothing is delayed.
+// runs at once, paid in full by the wallet (cost 100,000, subsidy 0), nothing is delayed, and
+// the award has not run out.
 TEST(Replay, AnAwardsGpuLevelDoesNotHoldBackJobsTheWalletPays) {
   const Trace t = trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab")});
   Economics e = lab_economics(10'000'000, 1'000'000);
@@ -347,6 +348,7 @@ TEST(Replay, AnAwardsGpuLevelDoesNotHoldBackJobsTheWalletPays) {
   EXPECT_EQ(r.jobs[1].cost_minor, 100'000);
   EXPECT_EQ(r.jobs_delayed_by_funds, 0);
   EXPECT_TRUE(r.delayed_by.empty());
+  EXPECT_TRUE(r.money["lab"]["award_ran_out_s"].is_null());  // it had the money throughout
 }
 
 // The same under shortfall = wait: job 2 waits for AwardCap until job 1 ends at 3,600, then the
