@@ -30,7 +30,8 @@ struct SimFlags {
   std::string tenant_pools;
   std::string policy = "default";
   std::string estimates = "predict";
-  double demote_after_gpu_hours = 1;
+  std::string demote_after = "auto";  // GPU-hours, or learned from the jobs that finished
+  double starve_after_hours = sim::kDefaultStarveAfterHours;
   int64_t restart_overhead_s = 30;
   int64_t preempt_exempt_s = 900;
   std::string economics;
@@ -46,6 +47,16 @@ Result<int64_t> parse_day_or_time_s(const std::string& flag, const std::string& 
     return Status::Invalid(flag + ": '" + text +
                            "' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM:SS)");
   return *s;
+}
+
+// --demote-after: GPU-hours from 0 (never) up, or "auto".
+Result<int64_t> demote_after_gpu_s(const std::string& text) {
+  char* end = nullptr;
+  const double hours = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(hours >= 0 && hours <= 1e6))
+    return Status::Invalid("--demote-after: '" + text +
+                           "' is not \"auto\" or a number of GPU-hours from 0 to 1000000");
+  return static_cast<int64_t>(std::llround(hours * kSecondsPerHour));
 }
 
 Result<Minor> amount_field(const toml::value& v, const char* key, const std::string& where) {
@@ -234,7 +245,11 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     config.pools = pools;
     config.policy = policy;
     config.estimates = estimates;
-    config.demote_after_gpu_s = std::llround(f.demote_after_gpu_hours * kSecondsPerHour);
+    config.adapt_demotion = f.demote_after == "auto";
+    if (!config.adapt_demotion) {
+      BERTH_ASSIGN_OR_RETURN(config.demote_after_gpu_s, demote_after_gpu_s(f.demote_after));
+    }
+    config.starve_after_s = std::llround(f.starve_after_hours * kSecondsPerHour);
     config.restart_overhead_s = f.restart_overhead_s;
     config.preempt_exempt_s = f.preempt_exempt_s;
     config.economics = economics ? &*economics : nullptr;
@@ -320,9 +335,12 @@ void add_sim_commands(CLI::App& app, Context& ctx) {
   sim->add_option("--estimates", f.estimates,
                   "runtimes backfill plans with: limit, predict or oracle")
       ->capture_default_str();
-  sim->add_option(
-         "--demote-after", f.demote_after_gpu_hours,
-         "default: GPU-hours a job runs before jobs that have had less may preempt it (0: never)")
+  sim->add_option("--demote-after", f.demote_after,
+                  "default: GPU-hours a job runs before jobs that have had less may preempt it "
+                  "(0: never), or auto: learned from the jobs that finished")
+      ->capture_default_str();
+  sim->add_option("--starve-after", f.starve_after_hours,
+                  "default: hours of delay after which a waiting job goes first (0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
   sim->add_option("--restart-overhead", f.restart_overhead_s,

@@ -34,7 +34,11 @@ Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
                                     .depth = scheduling_.backfill_depth,
                                     .demote_after_gpu_s = scheduling_.demote_after_gpu_s,
                                     .preempt_exempt_s = scheduling_.preempt_exempt_s}),
-      fairshare_(scheduling_.usage_half_life_s) {}
+      fairshare_(scheduling_.usage_half_life_s) {
+  // A learned threshold starts at "none" until enough jobs have finished to say.
+  if (scheduling_.adapt_demotion) scheduling_.demote_after_gpu_s = 0;
+  scheduler_.set_limits(scheduling_.demote_after_gpu_s, scheduling_.starve_after_s);
+}
 
 void Engine::apply_shares() {
   for (const Org& o : funding_.orgs())

@@ -40,6 +40,7 @@
 #include "core/priority.h"
 #include "core/progress.h"
 #include "core/scheduler.h"
+#include "core/service_profile.h"
 #include "core/submit_keys.h"
 
 namespace berth::core {
@@ -452,6 +453,9 @@ class Engine {
   const FairShare& fairshare() const { return fairshare_; }
   const Scheduler& scheduler() const { return scheduler_; }
   const RuntimePredictor& predictor() const { return predictor_; }
+  const ServiceProfile& service_profile() const { return service_; }
+  // Least attained service's threshold now (learned with adapt_demotion; 0: off).
+  int64_t demote_after_gpu_s() const { return scheduling_.demote_after_gpu_s; }
 
   // ==== A job's money in the ledger (engine.cc) ====
   // The phases of a job's money in each run (restarts): the two holds placed at its start and
@@ -538,6 +542,9 @@ class Engine {
   // Tells the runtime history how a job that started ended: its runtime when it ended on its
   // own, else to forget it.
   void learn_runtime(const Job& job);
+  // With adapt_demotion: least attained service's threshold and the starvation limit from the
+  // service profile.
+  void learn_from_history();
 
   // ---- pricing.cc ----
   Status validate_request(const JobRequest& request, const Partition** partition) const;
@@ -611,6 +618,7 @@ class Engine {
   Scheduler scheduler_;
   FairShare fairshare_;
   RuntimePredictor predictor_;
+  ServiceProfile service_;  // the GPU-seconds finished jobs had: least attained service learns
   int64_t priorities_at_ms_ = 0;
   std::vector<JobId> preemptions_;
 

@@ -390,6 +390,13 @@ struct Job {
   bool demoted(int64_t after_gpu_s, int64_t now_ms) const {
     return after_gpu_s > 0 && attained_gpu_s(now_ms) >= after_gpu_s;
   }
+  // Starvation (Tiresias's STARVELIMIT): it waited after_s or longer for its first start, and
+  // has not been stopped since (after_s 0: never).
+  bool starving(int64_t after_s, int64_t now_ms) const {
+    if (after_s <= 0 || ran_ms > 0) return false;
+    const int64_t until = state == JobState::kRunning ? start_ms : now_ms;
+    return until - submit_ms >= after_s * 1000;
+  }
   // How to run it (workdir, script, outputs, env) as JSON; opaque to the core.
   std::string launch;
 };

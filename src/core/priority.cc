@@ -98,9 +98,15 @@ bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms) {
   return job.demoted(config.demote_after_gpu_s, now_ms);
 }
 
+bool starving(const Job& job, const SchedulerConfig& config, int64_t now_ms) {
+  return job.state == JobState::kPending &&
+         job.starving(config.starve_after_s, now_ms);
+}
+
 int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare,
                        int total_gpus, int64_t now_ms) {
-  const QueueInputs in{config.weights, fairshare, total_gpus, now_ms, demoted(job, config, now_ms)};
+  const QueueInputs in{config.weights,   fairshare, total_gpus, now_ms,
+                       demoted(job, config, now_ms), starving(job, config, now_ms)};
   return queue_order_policy(config.order).priority(job, in);
 }
 

@@ -49,6 +49,13 @@ inline constexpr auto kQueueOrderNames =
 const char* queue_order_name(QueueOrder o);
 bool parse_queue_order(const std::string& text, QueueOrder* out);
 
+// Least attained service's learned threshold (SchedulerConfig::adapt_demotion): never below
+// kAdaptFloorGpuS; where a job that reached it can be expected to need at least kAdaptGain x
+// what a new job needs; learned only once kAdaptMinJobs jobs have finished.
+inline constexpr int64_t kAdaptFloorGpuS = kSecondsPerHour;
+inline constexpr double kAdaptGain = 2.0;
+inline constexpr double kAdaptMinJobs = 100;
+
 struct SchedulerConfig {
   PriorityWeights weights;
   QueueOrder order = QueueOrder::kPriority;
@@ -69,6 +76,21 @@ struct SchedulerConfig {
   int64_t demote_after_gpu_s = 0;
   int64_t preempt_exempt_s =
       0;  // no job is preempted in its first seconds of a run (Slurm's PreemptExemptTime)
+  // Learn from the jobs that finished (ServiceProfile, service_profile.h), at each
+  // recomputation of priorities once kAdaptMinJobs have: least attained service's threshold
+  // becomes the lowest, from kAdaptFloorGpuS up, where a job can still be expected to need
+  // kAdaptGain x what a new job needs, or 0 where none is (nothing is demoted or preempted for
+  // it: jobs alike would only take turns); until then it is 0. Least attained service must be
+  // on (demote_after_gpu_s > 0). A starvation limit that is on becomes the mean run of the
+  // finished jobs.
+  bool adapt_demotion = false;
+  // Starvation (Tiresias's STARVELIMIT): a job that has waited this long since its submission
+  // without starting goes ahead of every job of its tier that has not, oldest first, so that it
+  // is the first blocked and gets a reservation. 0: off. Only the shortest-first order, which
+  // alone can starve a job that way, honours it. (Jobs that have run are not promoted: least
+  // attained service means to make them wait, and promoting them was measured to make them
+  // take turns with the jobs they then preempt.)
+  int64_t starve_after_s = 0;
   std::unordered_map<std::string, Limit> org_limits;        // by name
   std::unordered_map<std::string, Limit> project_limits;    // by name
   std::unordered_map<std::string, int64_t> org_shares;      // by name; 1 when absent
@@ -112,6 +134,8 @@ int64_t job_priority(const Job& job, const PriorityWeights& w, double fairshare,
 // demote_after_gpu_s, a demoted job comes after every job that is not: of its tier under
 // shortest-first, of any tier under the other orders (where tier is only a weight or nothing).
 bool demoted(const Job& job, const SchedulerConfig& config, int64_t now_ms);
+// Whether a pending job that never started has waited config.starve_after_s (0: never).
+bool starving(const Job& job, const SchedulerConfig& config, int64_t now_ms);
 int64_t queue_priority(const Job& job, const SchedulerConfig& config, double fairshare,
                        int total_gpus, int64_t now_ms);
 

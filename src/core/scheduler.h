@@ -159,6 +159,13 @@ class Scheduler {
                       std::vector<NodeId>* nodes = nullptr,
                       const std::vector<int64_t>* reserved = nullptr) const;
 
+  // Least attained service's threshold (0: demote nothing) and the starvation limit (a job
+  // starving since before it started is not preempted), learned anew (SchedulerConfig).
+  void set_limits(int64_t demote_after_gpu_s, int64_t starve_after_s) {
+    options_.demote_after_gpu_s = demote_after_gpu_s;
+    preemption_->set_limits(demote_after_gpu_s, starve_after_s);
+  }
+
   // How many jobs the last pass examined (for benchmarks).
   size_t last_examined() const { return last_examined_; }
 

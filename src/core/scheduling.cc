@@ -1,6 +1,7 @@
 // The Engine's side of scheduling: putting jobs in the scheduler's queue (or parking them on a
 // hold or dependency), recomputing priorities, the pass itself with the callbacks it gives the
 // scheduler, why a job cannot start now, and the runtimes backfill plans with.
+#include <cmath>
 #include <unordered_map>
 
 #include "core/engine.h"
@@ -43,6 +44,7 @@ void Engine::queue_or_park(Job& job, int64_t now_ms) {
 // than continuously, which keeps the queue's order fixed between recomputations.
 void Engine::recompute_priorities(int64_t now_ms) {
   fairshare_.decay(now_ms);
+  if (scheduling_.adapt_demotion) learn_from_history();
   std::unordered_map<uint64_t, double> factor;  // per project: the same for all its jobs
   scheduler_.rekey([this](JobId id) -> Job& { return jobs_.at(id); },
                    [&](Job& job) {
@@ -63,6 +65,15 @@ void Engine::recompute_priorities(int64_t now_ms) {
                                                    cluster_.total_gpus(), now_ms);
                    });
   priorities_at_ms_ = now_ms;
+}
+
+void Engine::learn_from_history() {
+  const auto learned = service_.demote_threshold_gpu_s(kAdaptFloorGpuS, kAdaptGain, kAdaptMinJobs);
+  if (!learned) return;
+  if (scheduling_.starve_after_s > 0)
+    scheduling_.starve_after_s = std::max<int64_t>(1, std::llround(service_.mean_run_s()));
+  scheduling_.demote_after_gpu_s = *learned;
+  scheduler_.set_limits(scheduling_.demote_after_gpu_s, scheduling_.starve_after_s);
 }
 
 PendingReason Engine::cap_reason(const Job& job) const {
@@ -145,8 +156,11 @@ void Engine::learn_runtime(const Job& job) {
   const bool own_end = job.state == JobState::kCompleted || job.state == JobState::kFailed ||
                        job.state == JobState::kTimeout;
   // A job requeued before (preempted, or its node lost) ran for all its attempts together.
-  if (own_end && job.end_ms > job.start_ms && job.start_ms > 0)
-    predictor_.record(job.project, job.gpus, (job.ran_ms + job.end_ms - job.start_ms + 999) / 1000);
+  if (own_end && job.end_ms > job.start_ms && job.start_ms > 0) {
+    const int64_t ran_s = (job.ran_ms + job.end_ms - job.start_ms + 999) / 1000;
+    predictor_.record(job.project, job.gpus, ran_s);
+    service_.record(job.gpus, ran_s);
+  }
 }
 
 }  // namespace berth::core

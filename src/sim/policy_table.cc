@@ -48,6 +48,8 @@ core::SchedulerConfig scheduling_for(const ReplayConfig& config) {
     s.demote_after_gpu_s = config.demote_after_gpu_s;
     s.preemption = config.demote_after_gpu_s > 0;
     s.preempt_exempt_s = config.preempt_exempt_s;
+    s.adapt_demotion = config.adapt_demotion && config.demote_after_gpu_s > 0;
+    s.starve_after_s = config.starve_after_s;
   }
   return s;
 }

@@ -73,6 +73,9 @@ inline constexpr auto kEstimatesNames =
     enum_names<Estimates>("estimates", {{Estimates::kLimit, "limit"},
                                         {Estimates::kPredict, "predict"},
                                         {Estimates::kOracle, "oracle"}});
+// default's starvation limit: hours of delay after which a waiting job goes first.
+inline constexpr int64_t kDefaultStarveAfterHours = 24;
+
 const char* policy_name(Policy p);
 bool parse_policy(const std::string& text, Policy* out);
 // "fifo,easy,sjf" -> policies in that order; "all" -> all five. Error names the bad word.
@@ -106,6 +109,8 @@ struct ReplayConfig {
   Policy policy = Policy::kDefault;
   Estimates estimates = Estimates::kPredict;
   int64_t demote_after_gpu_s = kSecondsPerHour;  // default's least attained service (0: off)
+  bool adapt_demotion = true;  // default: learn the threshold, starting at demote_after_gpu_s
+  int64_t starve_after_s = kDefaultStarveAfterHours * kSecondsPerHour;  // default (0: off)
   int64_t restart_overhead_s = 30;               // a preempted job's restart from its checkpoint
   int64_t preempt_exempt_s = 900;        // default: a run is not preempted in its first 15 minutes
   const Economics* economics = nullptr;  // optional

@@ -16,7 +16,7 @@ Job job(int gpus, Tier tier, int64_t limit_s, int64_t submit_ms = 0) {
 }
 
 QueueInputs inputs(const PriorityWeights& w, bool demoted = false) {
-  return QueueInputs{w, 0.5, 16, 3'600'000, demoted};
+  return QueueInputs{w, 0.5, 16, 3'600'000, demoted, false};
 }
 
 TEST(QueueOrder, EachOrderIsTheOneItsNameSays) {

@@ -139,7 +139,14 @@ TEST(Replay, SjfOrdersByGpuTime) {
   expect_schedule(d, t, {{1, 0, 100}, {2, 200, 500}, {3, 500, 600}, {4, 100, 200}, {5, 600, 660}});
 }
 
-// Least attained service (default: demoted after 1 GPU-hour, 30 s to restart from a
+// default with a threshold of its own (--demote-after 1), not learned.
+ReplayConfig fixed_demotion(core::ClusterConfig cluster) {
+  ReplayConfig c = config_for(std::move(cluster), Policy::kDefault);
+  c.adapt_demotion = false;
+  return c;
+}
+
+// Least attained service (--demote-after 1: demoted after 1 GPU-hour, 30 s to restart from a
 // checkpoint) on one node of 1 GPU:
 //   1: submit 0,     1 GPU, 10,000 s -> runs from 0; demoted at 3,600 s.
 //   2: submit 5,000, 1 GPU,    100 s -> has had nothing, so it preempts 1: 5,000-5,100.
@@ -148,7 +155,7 @@ TEST(Replay, SjfOrdersByGpuTime) {
 // sjf preempts nothing: 2 waits for 1 to end, 10,000-10,100.
 TEST(Replay, DefaultLetsANewJobPreemptOneThatHasRunLong) {
   const Trace t = trace_of({trace_job(1, 0, 1, 10'000), trace_job(2, 5'000, 1, 100)});
-  const ReplayResult r = replay_ok(t, config_for(nodes(1, 1), Policy::kDefault));
+  const ReplayResult r = replay_ok(t, fixed_demotion(nodes(1, 1)));
   expect_schedule(r, t, {{1, 0, 10'130}, {2, 5'000, 5'100}});
   EXPECT_EQ(r.preemptions, 1);
   const JobOutcome& first = r.jobs[0].id == 1 ? r.jobs[0] : r.jobs[1];
@@ -159,9 +166,84 @@ TEST(Replay, DefaultLetsANewJobPreemptOneThatHasRunLong) {
   expect_schedule(sjf, t, {{1, 0, 10'000}, {2, 10'000, 10'100}});
   EXPECT_EQ(sjf.preemptions, 0);
 
-  ReplayConfig off = config_for(nodes(1, 1), Policy::kDefault);
+  ReplayConfig off = fixed_demotion(nodes(1, 1));
   off.demote_after_gpu_s = 0;  // --demote-after 0: default without preemption
   expect_schedule(replay_ok(t, off), t, {{1, 0, 10'000}, {2, 10'000, 10'100}});
+
+  // Learned (--demote-after auto), nothing is demoted before 100 jobs have finished.
+  expect_schedule(replay_ok(t, config_for(nodes(1, 1), Policy::kDefault)), t,
+                  {{1, 0, 10'000}, {2, 10'000, 10'100}});
+}
+
+// A gang is never stopped for least attained service: two 1-GPU nodes; 1 is a 2-GPU gang of
+// 10,000 s, demoted after half an hour; 2, a 1-GPU job submitted at 5,000 s, waits for it.
+TEST(Replay, DefaultNeverPreemptsAGang) {
+  const Trace t = trace_of({trace_job(1, 0, 2, 10'000), trace_job(2, 5'000, 1, 100)});
+  const ReplayResult r = replay_ok(t, fixed_demotion(nodes(2, 1)));
+  expect_schedule(r, t, {{1, 0, 10'000}, {2, 10'000, 10'100}});
+  EXPECT_EQ(r.preemptions, 0);
+}
+
+// Jobs alike (all 1-GPU, 2 to 4 hours): after the first 100 have finished, what a job that
+// has run an hour still needs is no more than a new one needs, so the learned threshold is
+// "never": the rest run as under easy, with no preemption. With a fixed threshold of 1
+// GPU-hour the same jobs take turns.
+TEST(Replay, DefaultLearnsNotToDemoteJobsThatAreAlike) {
+  std::vector<TraceJob> jobs;
+  for (int i = 0; i < 400; ++i)  // about 90% of the 4 GPUs
+    jobs.push_back(trace_job(i + 1, int64_t{i} * 3'000, 1, 7'200 + (i * 7'919) % 7'200));
+  const Trace t = trace_of(jobs);
+  const ReplayResult learned = replay_ok(t, config_for(nodes(1, 4), Policy::kDefault));
+  const ReplayResult easy = replay_ok(t, config_for(nodes(1, 4), Policy::kEasy));
+  const ReplayResult fixed = replay_ok(t, fixed_demotion(nodes(1, 4)));
+  EXPECT_EQ(learned.preemptions, 0);
+  EXPECT_GT(fixed.preemptions, 0);
+  const auto avg_jct = [](const ReplayResult& r) {
+    return compute_metrics(r.jobs, r.total_gpus)["avg_jct_s"].get<double>();
+  };
+  EXPECT_LE(avg_jct(learned), avg_jct(easy) * 1.001);
+  EXPECT_LT(avg_jct(learned), avg_jct(fixed));
+}
+
+// Jobs that vary enormously (one in 25 runs 20,000 s, the rest 300 s), planned without
+// knowing it (no time limits): the learned threshold demotes, short jobs preempt the long ones
+// once they have had an hour, and do better than under easy.
+TEST(Replay, DefaultLearnsToDemoteWhereRuntimesVary) {
+  std::vector<TraceJob> jobs;
+  for (int i = 0; i < 1'000; ++i)  // about 78% of the 2 GPUs
+    jobs.push_back(trace_job(i + 1, int64_t{i} * 700, 1, i % 25 == 0 ? 20'000 : 300, "t", 0));
+  const Trace t = trace_of(jobs);
+  const ReplayResult learned = replay_ok(t, config_for(nodes(1, 2), Policy::kDefault));
+  const ReplayResult easy = replay_ok(t, config_for(nodes(1, 2), Policy::kEasy));
+  EXPECT_GT(learned.preemptions, 0);
+  const auto avg_jct = [](const ReplayResult& r) {
+    return compute_metrics(r.jobs, r.total_gpus)["avg_jct_s"].get<double>();
+  };
+  EXPECT_LT(avg_jct(learned), avg_jct(easy));
+}
+
+// Starvation: on one 2-GPU node, shortest-first would keep a 2-GPU job behind a stream of
+// 1-GPU jobs that always leaves one GPU busy; once it has waited the starvation limit
+// (--starve-after 1 h here, learned only after 100 jobs) it goes first, gets the reservation,
+// and starts within the limit plus one short job's run.
+TEST(Replay, DefaultStartsAStarvingJobSoon) {
+  std::vector<TraceJob> jobs = {trace_job(1, 0, 1, 1'000), trace_job(2, 10, 2, 1'000)};
+  for (int i = 0; i < 40; ++i)  // 1-GPU jobs of 1,000 s every 500 s: two overlap at any time
+    jobs.push_back(trace_job(i + 3, 500 + int64_t{i} * 500, 1, 1'000));
+  const Trace t = trace_of(jobs);
+  ReplayConfig config = fixed_demotion(nodes(1, 2));
+  config.demote_after_gpu_s = 0;
+  config.starve_after_s = 3'600;
+  const ReplayResult r = replay_ok(t, config);
+  const auto start_of_gang = [&](const ReplayResult& res) {
+    for (const JobOutcome& o : res.jobs)
+      if (o.gpus == 2) return o.start_s;
+    return int64_t{-1};
+  };
+  EXPECT_GE(start_of_gang(r), 3'610);
+  EXPECT_LE(start_of_gang(r), 3'610 + 1'000);
+  config.starve_after_s = 0;
+  EXPECT_GT(start_of_gang(replay_ok(t, config)), 3'610 + 1'000) << "without the limit it waits";
 }
 
 // Three 8-GPU nodes:

@@ -50,6 +50,10 @@ class PreemptionPolicy {
                             Victims* out) const = 0;
   // How many of `victims`, from the front, `job` may stop.
   virtual size_t usable(const Job& job, const Victims& victims, int64_t now_ms) const = 0;
+  // The scheduler learned least attained service's threshold (0: demote nothing) and the
+  // starvation limit anew (SchedulerConfig). Which jobs are demotable does not change with
+  // them, so the scheduler's running sets stay right.
+  virtual void set_limits(int64_t /*demote_after_gpu_s*/, int64_t /*starve_after_s*/) {}
 };
 
 // Nothing is ever stopped.

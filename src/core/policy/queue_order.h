@@ -23,7 +23,8 @@ struct QueueInputs {
   double fairshare;  // the job's organisation and project's fair-share factor (priority.h)
   int total_gpus;    // in the cluster
   int64_t now_ms;
-  bool demoted;  // least attained service: behind every job that is not
+  bool demoted;   // least attained service: behind every job that is not
+  bool starving;  // its delay reached the starvation limit: ahead of every job that has not
 };
 
 class QueueOrderPolicy {

@@ -9,11 +9,22 @@ namespace {
 class SpotThenDemoted final : public PreemptionPolicy {
  public:
   SpotThenDemoted(int64_t demote_after_gpu_s, int64_t exempt_s)
-      : demote_after_gpu_s_(demote_after_gpu_s), exempt_s_(exempt_s) {}
+      : least_attained_(demote_after_gpu_s > 0),
+        demote_after_gpu_s_(demote_after_gpu_s),
+        exempt_s_(exempt_s) {}
 
   const char* name() const override { return "spot-then-demoted"; }
 
-  bool demotable(const Job& job) const override { return demote_after_gpu_s_ > 0 && job.requeue; }
+  // A gang is never stopped for least attained service: it could start again only on as many
+  // whole nodes, which a stream of small jobs may not leave free for days.
+  bool demotable(const Job& job) const override {
+    return least_attained_ && job.requeue && job.nodes == 1;
+  }
+
+  void set_limits(int64_t demote_after_gpu_s, int64_t starve_after_s) override {
+    if (least_attained_) demote_after_gpu_s_ = demote_after_gpu_s;
+    starve_after_s_ = starve_after_s;
+  }
 
   // The first blocked job of tier normal or high may preempt; with least attained service, so
   // may every later one not demoted: a short new job should not wait behind a large one that
@@ -38,7 +49,8 @@ class SpotThenDemoted final : public PreemptionPolicy {
     out->spot = order.size();
     for (auto it = demotable.rbegin(); it != demotable.rend(); ++it) {
       const Job& r = lookup(JobId(it->second));
-      if (demoted(r, now_ms) && !exempt(r, now_ms))
+      if (demoted(r, now_ms) && !exempt(r, now_ms) &&
+          !r.starving(starve_after_s_, now_ms))
         order.push_back({victim_key(r, now_ms), it->second});
     }
     const auto low_end = order.begin() + static_cast<std::ptrdiff_t>(out->spot);
@@ -69,8 +81,10 @@ class SpotThenDemoted final : public PreemptionPolicy {
     return int64_t{job.gpus} << 40 | (kAttained - std::min(kAttained, job.attained_gpu_s(now_ms)));
   }
 
+  bool least_attained_;  // configured: only then is any job demotable
   int64_t demote_after_gpu_s_;
   int64_t exempt_s_;
+  int64_t starve_after_s_ = 0;  // a job that started late is left alone in its first run
 };
 
 }  // namespace
