@@ -156,7 +156,8 @@ Status post_action(Context& ctx, const std::string& id, const char* action, cons
 
 void add_terms_options(CLI::App* cmd, TermsFlags& f, bool is_update) {
   auto* amount = cmd->add_option("--amount", f.amount, "amount asked for, in currency units");
-  auto* gpus = cmd->add_option("--gpus", f.gpus, "GPU level: the most GPUs held at once");
+  auto* gpus =
+      cmd->add_option("--gpus", f.gpus, "GPU level: the most GPUs the award pays for at once");
   auto* days = cmd->add_option("--days", f.days, "duration in days");
   cmd->add_option("--gpu-model", f.gpu_model, "GPU model (default: any)");
   cmd->add_option("--justification", f.justification, "why the project needs the compute");

@@ -422,7 +422,7 @@ void add_award(CLI::App& app, Context& ctx) {
   create->add_option("--scheme", af.scheme, "scheme name or id")->required();
   create->add_option("--project", af.project, "project name or id")->required();
   create->add_option("--amount", af.amount, "amount")->required();
-  create->add_option("--gpus", af.gpus, "GPU level: the most GPUs the project may hold at once")
+  create->add_option("--gpus", af.gpus, "GPU level: the most GPUs the award pays for at once")
       ->required();
   create->add_option("--start", af.start, "first day, YYYY-MM-DD (UTC)")->required();
   create->add_option("--end", af.end, "end, YYYY-MM-DD (UTC)")->required();

@@ -121,6 +121,10 @@ Result<sim::Economics> load_economics(const std::string& path, const core::Clust
     e.rate_bps = *bps / 100;
     BERTH_ASSIGN_OR_RETURN(auto fund, amount_field(s, "fund", path + ": scheme"));
     e.fund_minor = fund;
+    e.hold_hours = toml::find_or<int64_t>(s, "hold_hours", e.hold_hours);
+    if (e.hold_hours < 1 || e.hold_hours > 366 * 24)
+      return Status::Invalid(path + ": scheme.hold_hours must be 1 to 8784 (a leap year), got " +
+                             std::to_string(e.hold_hours));
     const std::string shortfall = toml::find_or<std::string>(s, "shortfall", "wallet");
     if (!core::parse_shortfall(shortfall, &e.shortfall))
       return Status::Invalid(path + ": scheme.shortfall must be " +
@@ -168,12 +172,13 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
   m["policy"] = sim::policy_name(policy);
   m["estimates"] = estimates_name(estimates);
   m["gpus"] = r.total_gpus;
-  m["jobs_skipped"] =
-      trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool + r.skipped_too_large;
+  m["jobs_skipped"] = trace.skipped_bad + trace.skipped_unusable + r.skipped_no_pool +
+                      r.skipped_too_large + r.skipped_refused;
   m["skipped"] = {{"bad_rows", trace.skipped_bad},
                   {"unusable_rows", trace.skipped_unusable},
                   {"tenant_without_pool", r.skipped_no_pool},
-                  {"too_large", r.skipped_too_large}};
+                  {"too_large", r.skipped_too_large},
+                  {"refused", r.skipped_refused}};
   m["gpus_rounded_up"] = r.gpus_rounded_up;
   m["never_started"] = r.never_started;
   m["preemptions"] = r.preemptions;
@@ -193,6 +198,7 @@ json result_json(const sim::ReplayResult& r, const sim::Trace& trace, sim::Polic
     }
     m["money"] = money;
     m["jobs_delayed_by_funds"] = r.jobs_delayed_by_funds;
+    m["delayed_by"] = r.delayed_by;
   }
   return m;
 }
@@ -357,6 +363,8 @@ Status run_sim(Context& ctx, const SimFlags& f) {
     auto result = sim::replay(trace, config);
     bar.finish();
     if (!result.ok()) return result.status();
+    for (const std::string& note : result->notes)
+      ctx.err() << "berth: note: " << sim::policy_name(policy) << ": " << note << "\n";
     json m = result_json(*result, trace, policy, estimates);
     total_gpus = result->total_gpus;
     runs.push_back(

@@ -88,6 +88,8 @@ struct JobRequest {
   NodeNames node_names;      // the nodes asked for or ruled out (--nodelist, --exclude)
   int64_t time_limit_s = 0;  // 0 = the partition's default
   int64_t estimate_s = 0;    // a runtime for backfill to plan with (<= limit); 0 = predict or limit
+  int64_t hold_s = 0;        // the run time its money hold covers, if shorter than its limit
+                             // (Job::hold_s: berth sim's jobs without a limit); 0 = the limit
   Tier tier = Tier::kNormal;
   bool requeue = false;
   bool hold = false;                     // submit held: not scheduled until released
@@ -509,8 +511,7 @@ class Engine {
   // ---- job_lifecycle.cc ----
   Result<JobId> accept(const JobRequest& request, const Partition& partition, int64_t now_ms);
   // Everything that refuses a submit of `jobs` jobs like `request` (an array submits many).
-  Status check_submit(const JobRequest& request, const Partition** partition, int64_t now_ms,
-                      int64_t jobs);
+  Status check_submit(const JobRequest& request, const Partition** partition, int64_t jobs);
   // The submission a request's idempotency key names: its first job, or an invalid id when the
   // key is new (or there is none). A Conflict when the key was used for another request.
   Result<JobId> replayed_submit(const JobRequest& request, int64_t now_ms) const;
@@ -527,9 +528,10 @@ class Engine {
   // met; otherwise records why it waits.
   void queue_or_park(Job& job, int64_t now_ms);
   void recompute_priorities(int64_t now_ms);
-  // Why a job could not start now whatever GPUs were free (array throttle, award level, caps),
-  // or kNone; refusal() adds money, priced at the cheapest model the job may use.
-  PendingReason cap_reason(const Job& job, int64_t now_ms) const;
+  // Why a job could not start now whatever GPUs were free (array throttle, quotas), or kNone;
+  // refusal() adds money (an award's GPU level among it: price()), priced at the cheapest model
+  // the job may use.
+  PendingReason cap_reason(const Job& job) const;
   PendingReason refusal(const Job& job, int64_t now_ms) const;
   // The runtime backfill plans a new job with: its request's estimate, or (without a time
   // limit) its project's history; 0 when that is its time limit.

@@ -257,18 +257,6 @@ std::vector<const Award*> Funding::active_sources(ProjectId project, int64_t now
   return out;
 }
 
-const Award* Funding::active_award(ProjectId project, int64_t now_ms) const {
-  if (funding_order(project).empty()) {  // the common case, without building a list
-    for (AwardId id : awards_of(project)) {
-      const Award* a = award(id);
-      if (a->active_at(now_ms)) return a;
-    }
-    return nullptr;
-  }
-  const std::vector<const Award*> active = active_sources(project, now_ms);
-  return active.empty() ? nullptr : active.front();
-}
-
 Status Funding::check_funding_order(ProjectId project, const std::vector<AwardId>& order) const {
   if (!this->project(project))
     return Status::NotFound("project " + std::to_string(project.value) + " not found");

@@ -50,9 +50,6 @@ class Funding {
   std::vector<const Award*> funding_sources(ProjectId project) const;
   // Those valid at now_ms, in the same order.
   std::vector<const Award*> active_sources(ProjectId project, int64_t now_ms) const;
-  // The project's primary source at now_ms: the first active one. nullptr when none. Its GPU
-  // level caps the project's GPUs.
-  const Award* active_award(ProjectId project, int64_t now_ms) const;
   // States the order a project's sources pay in: distinct awards of the project; the project's
   // awards not named follow in the order granted. An empty list returns to that default.
   Status check_funding_order(ProjectId project, const std::vector<AwardId>& order) const;

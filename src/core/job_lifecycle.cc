@@ -20,7 +20,7 @@ Result<JobId> Engine::submit(const JobRequest& asked, int64_t now_ms, bool* repl
     return first;
   }
   const Partition* part = nullptr;
-  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms, 1));
+  BERTH_RETURN_IF_ERROR(check_submit(r, &part, 1));
   auto id = accept(r, *part, now_ms);
   if (id.ok()) remember_submit_key(r, *id, now_ms);
   return id;
@@ -46,7 +46,7 @@ Result<std::vector<JobId>> Engine::submit_array(const JobRequest& asked,
     return ids;
   }
   const Partition* part = nullptr;
-  BERTH_RETURN_IF_ERROR(check_submit(r, &part, now_ms, static_cast<int64_t>(indices.size())));
+  BERTH_RETURN_IF_ERROR(check_submit(r, &part, static_cast<int64_t>(indices.size())));
   if (indices.empty() || indices.size() > static_cast<size_t>(kMaxArrayTasks))
     return Status::Invalid("an array needs 1 to " + std::to_string(kMaxArrayTasks) + " tasks");
   if (throttle < 0) return Status::Invalid("array throttle must not be negative");
@@ -92,8 +92,7 @@ void Engine::forget_submit_key(JobId first) {
   std::erase_if(unsaved_submit_keys_, [first](const SubmitKey& k) { return k.job == first; });
 }
 
-Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t now_ms,
-                            int64_t jobs) {
+Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t jobs) {
   const Partition* part = nullptr;
   BERTH_RETURN_IF_ERROR(validate_request(r, &part));
   *out = part;
@@ -126,10 +125,6 @@ Status Engine::check_submit(const JobRequest& r, const Partition** out, int64_t 
                               " more would exceed its limit of " +
                               std::to_string(cap.limit->max_pending));
   }
-  if (const Award* a = funding_.active_award(r.project, now_ms); a && r.gpus > a->gpu_level)
-    return Status::Invalid("the job asks for " + std::to_string(r.gpus) +
-                           " GPUs but the project's award caps it at " +
-                           std::to_string(a->gpu_level));
   return Status::Ok();
 }
 
@@ -153,6 +148,7 @@ Result<JobId> Engine::accept(const JobRequest& r, const Partition& partition, in
   job.cpus_per_node = box.cpus;
   job.memory_per_node_mb = box.memory_mb;
   job.estimate_s = estimate(r, job.time_limit_s);
+  job.hold_s = r.hold_s;
   job.estimate_from_history = r.estimate_s == 0 && predicts(r);
   job.requeue = r.requeue;
   job.submit_ms = now_ms;
@@ -223,7 +219,7 @@ Status Engine::release(JobId id, int64_t now_ms) {
 
 PendingReason Engine::admit(Job& job, const std::vector<NodeId>& nodes, int64_t now_ms) {
   const Node& node = *cluster_.node(nodes.front());  // a gang's nodes are all of one model
-  if (const PendingReason r = cap_reason(job, now_ms); r != PendingReason::kNone) return r;
+  if (const PendingReason r = cap_reason(job); r != PendingReason::kNone) return r;
   const Quote q = price(job, node.gpu_model, now_ms);
   if (!q.affordable) return q.reason;
   const Project* p = funding_.project(job.project);

@@ -43,6 +43,7 @@ void JobTable::count_pending(const Job& job, int delta) {
 void JobTable::count_running(const Job& job, int sign) {
   project_gpus_[job.project.value] += sign * job.gpus;
   org_gpus_[job.org.value] += sign * job.gpus;
+  if (job.award.valid()) award_gpus_[job.award.value] += sign * job.gpus;
   if (job.array_id.valid()) array_running_[job.array_id.value] += sign;
 }
 

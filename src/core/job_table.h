@@ -51,11 +51,13 @@ class JobTable {
   void count_pending(const Job& job, int delta);
   int64_t pending_of(ProjectId project) const { return value(project_pending_, project.value); }
   int64_t pending_of(OrgId org) const { return value(org_pending_, org.value); }
-  // GPUs of running jobs per project and organisation, and running tasks per array: sign +1
-  // when a job starts, -1 when it ends.
+  // GPUs of running jobs per project and organisation, per award holding their subsidy share
+  // (job.award, set before the start is counted and kept until the end is), and running tasks
+  // per array: sign +1 when a job starts, -1 when it ends.
   void count_running(const Job& job, int sign);
   int gpus_of(ProjectId project) const { return value(project_gpus_, project.value); }
   int gpus_of(OrgId org) const { return value(org_gpus_, org.value); }
+  int gpus_of(AwardId award) const { return value(award_gpus_, award.value); }
   int running_tasks(JobId array) const { return value(array_running_, array.value); }
 
   // Dependencies: `waiting` waits for `on` to end. take_dependents returns (and forgets) the
@@ -80,6 +82,7 @@ class JobTable {
   std::unordered_map<uint64_t, int> array_running_;  // array id -> tasks running
   std::unordered_map<uint64_t, int> project_gpus_;   // project id -> GPUs of running jobs
   std::unordered_map<uint64_t, int> org_gpus_;       // org id -> GPUs of running jobs
+  std::unordered_map<uint64_t, int> award_gpus_;     // award id -> GPUs of the jobs it subsidises
   std::unordered_map<uint64_t, int64_t> project_pending_, org_pending_;  // jobs waiting
 };
 

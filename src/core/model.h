@@ -247,6 +247,12 @@ inline constexpr auto kPendingReasonNames = enum_names<PendingReason>(
 static_assert(kPendingReasonNames.entries().size() == kPendingReasonCount);
 const char* pending_reason_name(PendingReason r);
 bool parse_pending_reason(const std::string& text, PendingReason* out);
+// Whether a job waiting for this reason waits for money (its wallet, its award's money or GPU
+// level, an overdue progress report) rather than for the cluster, a hold or a dependency.
+constexpr bool waits_for_money(PendingReason r) {
+  return r == PendingReason::kInsufficientFunds || r == PendingReason::kAwardCap ||
+         r == PendingReason::kProgressReportOverdue;
+}
 
 enum class Tier : uint8_t { kHigh = 0, kNormal = 1, kSpot = 2 };
 inline constexpr auto kTierNames = enum_names<Tier>(
@@ -314,6 +320,11 @@ struct Job {
   int64_t time_limit_s = 0;
   int64_t estimate_s = 0;  // the runtime backfill plans with (<= time limit; 0: the time limit):
                            // predicted from the project's history when no limit was given
+  // The run time its money hold covers when shorter than its time limit (0: the time limit).
+  // Only `berth sim` sets it, for trace jobs without a limit that must still run as long as they
+  // ran (berthd stops a job at its limit, so it always holds the limit; not stored). A job is
+  // charged at most what it held, so one that runs past this is charged for this long.
+  int64_t hold_s = 0;
   bool requeue = false;
   int restarts = 0;    // times requeued; part of its hold ids
   int64_t ran_ms = 0;  // how long its earlier attempts ran (those before a requeue)
@@ -367,6 +378,8 @@ struct Job {
   }
   // The time backfill expects it to run for.
   int64_t planned_s() const { return estimate_s > 0 ? estimate_s : time_limit_s; }
+  // The run time its money hold covers: its time limit, or hold_s when shorter.
+  int64_t held_s() const { return hold_s > 0 && hold_s < time_limit_s ? hold_s : time_limit_s; }
   // The GPU-seconds it has had so far, over every attempt (its attained service).
   int64_t attained_gpu_s(int64_t now_ms) const {
     const int64_t running_ms =

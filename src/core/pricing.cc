@@ -47,6 +47,7 @@ Status Engine::validate_request(const JobRequest& r, const Partition** partition
   BERTH_RETURN_IF_ERROR(
       resolve_node_choice(cluster_, r.node_names, r.gpu_model, r.nodes, per_node).status());
   if (r.estimate_s < 0) return Status::Invalid("runtime estimate must not be negative");
+  if (r.hold_s < 0) return Status::Invalid("hold time must not be negative");
   const Partition* part = cluster_.partition(r.partition);
   if (!part) return Status::Invalid("partition '" + r.partition + "' does not exist");
   BERTH_RETURN_IF_ERROR(check_box_request(r.box));
@@ -79,27 +80,40 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
   if (job.tier == Tier::kSpot)
     q.price_per_gpu_hour_minor =
         mul_div_floor(q.price_per_gpu_hour_minor, scheduling_.spot_price_bps, 10'000);
-  q.max_cost_minor = gpu_cost_minor(q.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000);
+  q.max_cost_minor = gpu_cost_minor(q.price_per_gpu_hour_minor, job.gpus, job.held_s() * 1000);
   BERTH_CHECK(q.max_cost_minor >= 0, "max cost overflow");
   const Project* p = funding_.project(job.project);
   // The wallet's credit limit counts: a job is held while the wallet plus its credit covers it.
   const Minor wallet_left = ledger_.account(p->wallet)->spendable();
   q.subsidy_minor = 0;
-  // The sources in the project's order: the first that can cover its share pays it.
+  // The sources in the project's order: the first that can pay its share pays it. A source
+  // whose GPU level is below the job's GPUs never pays for it (the wallet does, whatever the
+  // scheme's rule: waiting would be for ever). One that cannot pay now is passed over, and the
+  // next is tried, then the first's scheme rule decides; it cannot pay when a progress report
+  // is overdue, when the GPUs of the running jobs it pays for plus this job's would go over its
+  // level (AwardCap), or when it cannot cover the share.
   const Award* first = nullptr;
+  PendingReason first_short = PendingReason::kInsufficientFunds;  // why the first did not pay
   auto try_source = [&](const Award* a) {
-    if (!first) first = a;
-    const Minor share = subsidy_share_minor(q.max_cost_minor, a->rate_bps);
-    // An overdue progress report withholds the award's subsidy exactly as an award that
-    // cannot cover the share does: the next source is tried, then the first's scheme rule.
+    if (job.gpus > a->gpu_level) return false;
+    PendingReason shortfall = PendingReason::kNone;
     if (a->report_every_months > 0 && report_standing(a->id, now_ms).overdue()) {
       if (!q.report_overdue_award.valid()) q.report_overdue_award = a->id;
-      return false;
+      shortfall = PendingReason::kProgressReportOverdue;
+    } else if (jobs_.gpus_of(a->id) + job.gpus > a->gpu_level) {
+      shortfall = PendingReason::kAwardCap;
+    } else if (ledger_.account(a->account)->available() <
+               subsidy_share_minor(q.max_cost_minor, a->rate_bps)) {
+      shortfall = PendingReason::kInsufficientFunds;
     }
-    if (ledger_.account(a->account)->available() < share) return false;
+    if (!first) {
+      first = a;
+      first_short = shortfall;
+    }
+    if (shortfall != PendingReason::kNone) return false;
     q.award = a->id;
     q.rate_bps = a->rate_bps;
-    q.subsidy_minor = share;
+    q.subsidy_minor = subsidy_share_minor(q.max_cost_minor, a->rate_bps);
     return true;
   };
   bool paid = false;
@@ -119,8 +133,7 @@ Quote Engine::price(const Job& job, const std::string& gpu_model, int64_t now_ms
       }
   }
   if (!paid && first && funding_.scheme(first->scheme)->shortfall == Shortfall::kWait)
-    q.reason = q.report_overdue_award == first->id ? PendingReason::kProgressReportOverdue
-                                                   : PendingReason::kInsufficientFunds;
+    q.reason = first_short;
   q.copay_minor = q.max_cost_minor - q.subsidy_minor;
   if (q.reason == PendingReason::kNone && wallet_left < q.copay_minor)
     q.reason = PendingReason::kInsufficientFunds;
@@ -151,6 +164,7 @@ Result<Quote> Engine::quote(const JobRequest& asked, int64_t now_ms) const {
   job.nodes = request.nodes;
   job.time_limit_s = request.time_limit_s > 0 ? request.time_limit_s : part->default_time_s;
   job.estimate_s = estimate(request, job.time_limit_s);
+  job.hold_s = request.hold_s;
   job.tier = request.tier;
   job.node_choice = resolve_node_choice(cluster_, request.node_names, request.gpu_model,
                                         request.nodes, request.gpus / request.nodes)

@@ -527,10 +527,11 @@ class Reconciler {
     run->start_ms = job.start_ms;
     run->end_ms = job.end_ms;
     const Minor max_cost =
-        gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, job.time_limit_s * 1000);
+        gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus, job.held_s() * 1000);
     if (max_cost != job.max_cost_minor)
       add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "max_cost", max_cost,
-                job.max_cost_minor, name + " maximum cost (price x GPUs x time limit)");
+                job.max_cost_minor,
+                name + " maximum cost (price x GPUs x time limit or hold time)");
     if (job.subsidy_held_minor + job.copay_held_minor != job.max_cost_minor)
       add_money(DifferenceKind::kJobHold, EntityKind::kJob, job.id.value, "held",
                 job.max_cost_minor, job.subsidy_held_minor + job.copay_held_minor,
@@ -581,7 +582,7 @@ class Reconciler {
           subsidy_share_minor(run->max_cost_minor, run->rate_bps), run->subsidy_hold->amount,
           jid(job.id.value) + " run " + std::to_string(k) + " subsidy hold (rate x maximum cost)");
     run->price_known = gpu_cost_minor(job.price_per_gpu_hour_minor, job.gpus,
-                                      job.time_limit_s * 1000) == run->max_cost_minor;
+                                      job.held_s() * 1000) == run->max_cost_minor;
     if (!run->price_known) ++report_->runs_not_recomputed;
     return true;
   }

@@ -89,14 +89,11 @@ void Engine::learn_from_history() {
   scheduler_.set_limits(scheduling_.demote_after_gpu_s, scheduling_.starve_after_s);
 }
 
-PendingReason Engine::cap_reason(const Job& job, int64_t now_ms) const {
+PendingReason Engine::cap_reason(const Job& job) const {
   if (job.array_throttle > 0) {
     if (jobs_.running_tasks(job.array_id) >= job.array_throttle)
       return PendingReason::kJobArrayTaskLimit;
   }
-  const Award* award = funding_.active_award(job.project, now_ms);
-  if (award && project_gpus_in_use(job.project) + job.gpus > award->gpu_level)
-    return PendingReason::kAwardCap;
   if (const Limit* l = project_limit(job.project);
       l && l->max_gpus >= 0 && project_gpus_in_use(job.project) + job.gpus > l->max_gpus)
     return PendingReason::kQuotaLimit;
@@ -107,7 +104,7 @@ PendingReason Engine::cap_reason(const Job& job, int64_t now_ms) const {
 }
 
 PendingReason Engine::refusal(const Job& job, int64_t now_ms) const {
-  if (const PendingReason r = cap_reason(job, now_ms); r != PendingReason::kNone) return r;
+  if (const PendingReason r = cap_reason(job); r != PendingReason::kNone) return r;
   // Money, at the cheapest model it may run on: if even that is unaffordable, it must wait.
   const int cheapest = cluster_.models_for(job.gpu_model).front();  // validated: not empty
   const Quote q = price(job, cluster_.model_name(cheapest < 0 ? 0 : cheapest), now_ms);

@@ -1,6 +1,7 @@
 #include "sim/replay.h"
 
 #include <algorithm>
+#include <sstream>
 #include <unordered_map>
 
 #include "common/civil.h"
@@ -13,6 +14,7 @@ namespace berth::sim {
 namespace {
 
 constexpr int64_t kDefaultOriginMs = 1'767'225'600'000;  // 2026-01-01, for traces without dates
+constexpr int64_t kRefusalsNoted = 10;  // refused submits noted one by one; the rest only counted
 
 // One cluster's replay: the jobs (indices into the trace) that run on it.
 class PoolReplay {
@@ -63,7 +65,7 @@ class PoolReplay {
       BERTH_RETURN_IF_ERROR(advance_to(origin_ms_ + t.submit_s * 1000));
       BERTH_ASSIGN_OR_RETURN(auto project, project_for(t.tenant));
       core::JobRequest r = request(t, project);
-      if (r.nodes * per_node_ < r.gpus || r.gpus > total_gpus_) {
+      if (too_large(r)) {
         ++result_->skipped_too_large;
       } else {
         auto id = vc_->submit(
@@ -73,7 +75,7 @@ class PoolReplay {
           trace_index_.push_back(i);
           if (r.gpus != std::max(1, t.gpus)) ++result_->gpus_rounded_up;
         } else {
-          ++result_->skipped_too_large;  // e.g. more nodes of a model than the cluster has
+          refused(t, id.status());
         }
       }
       if (config_.progress && (++*done % std::max<int64_t>(1, total / 100) == 0))
@@ -92,6 +94,23 @@ class PoolReplay {
   }
 
  private:
+  // More GPUs or nodes than the cluster has (of the job's model, if it names one).
+  bool too_large(const core::JobRequest& r) const {
+    const core::Cluster& c = vc_->engine().cluster();
+    const int per_node = r.gpus / r.nodes;
+    return r.nodes * per_node_ < r.gpus || r.gpus > total_gpus_ ||
+           per_node > c.max_gpus_per_node(r.gpu_model) ||
+           (r.nodes > 1 && r.nodes > c.gang_capacity(r.gpu_model, per_node));
+  }
+
+  // A submit the engine refused for another reason: counted, the first few noted with why.
+  void refused(const TraceJob& t, const Status& why) {
+    if (result_->skipped_refused++ >= kRefusalsNoted) return;
+    std::ostringstream note;
+    note << "job " << t.id << " refused at submit: " << why.message();
+    result_->notes.push_back(note.str());
+  }
+
   core::JobRequest request(const TraceJob& t, ProjectId project) {
     core::JobRequest r;
     r.project = project;
@@ -104,6 +123,10 @@ class PoolReplay {
       r.gpu_model.clear();
     const bool oracle = config_.estimates == Estimates::kOracle || config_.policy == Policy::kSjf;
     r.time_limit_s = t.time_limit_s;
+    // Without a limit the job runs for as long as it ran (the partition is longer than any),
+    // but its money is held for the scheme's hold_hours only (docs/sim.md).
+    if (config_.economics && t.time_limit_s == 0)
+      r.hold_s = config_.economics->hold_hours * kSecondsPerHour;
     if (oracle) r.estimate_s = std::max<int64_t>(1, t.runtime_s);
     r.requeue =
         config_.policy == Policy::kDefault && config_.demote_after_gpu_s > 0;  // it checkpoints
@@ -137,17 +160,18 @@ class PoolReplay {
           return Status::Invalid("economics: wallet for tenant '" + trace_name +
                                  "': " + topup.status().message());
       }
-      vc_->mark_dirty();
+      // No pass for this: an award or wallet of a new tenant changes nothing for jobs already
+      // waiting, and its first job's submit asks for one.
     }
     tenants_[project.id.value] = tenant;
     projects_[tenant] = project.id;
     return project.id;
   }
 
-  // Moves the clock; with money, one event time at a time, so that a job seen waiting for
-  // money is seen at the time of the pass that left it waiting.
+  // Moves the clock one event time at a time, so that a job seen waiting for money is seen at
+  // the time of the pass that left it waiting. The passes are the same with or without money
+  // (VirtualCluster runs one per event time however far it is advanced).
   Status advance_to(int64_t at_ms) {
-    if (!config_.economics) return vc_->advance_to(at_ms);
     vc_->flush();
     drain();
     for (auto next = vc_->next_event_ms(); next && *next <= at_ms; next = vc_->next_event_ms()) {
@@ -159,13 +183,44 @@ class PoolReplay {
     return Status::Ok();
   }
 
-  // Jobs that waited for money, seen as their rows change.
+  // Jobs that waited for money, and why, and those its award's money fell short for, seen as
+  // their rows change.
   void drain() {
     if (!config_.economics) return;
     const core::ChangeSet changes = vc_->engine().drain_changes();
-    for (const core::Job& j : changes.jobs)
-      if (j.reason == core::PendingReason::kInsufficientFunds)
-        waited_.insert({j.id.value, vc_->now_ms()});
+    for (const core::Job& j : changes.jobs) {
+      if (short_of_award_money(j)) short_of_money_.insert({j.id.value, vc_->now_ms()});
+      if (j.state != core::JobState::kPending || !core::waits_for_money(j.reason)) continue;
+      waited_.insert({j.id.value, vc_->now_ms()});
+      waited_for_[j.id.value] |= 1u << static_cast<unsigned>(j.reason);
+    }
+  }
+
+  // Whether its tenant's award, valid now, lacked the money for the job's share: it waits for
+  // funds, or it has just started on its wallet alone though within the award's GPU level while
+  // the award cannot cover its share (not because the award's GPUs were all in use).
+  bool short_of_award_money(const core::Job& j) const {
+    if (j.state == core::JobState::kPending)
+      return j.reason == core::PendingReason::kInsufficientFunds;
+    if (j.state != core::JobState::kRunning || j.award.valid() || j.start_ms != vc_->now_ms())
+      return false;
+    auto a = awards_.find(j.project.value);
+    if (a == awards_.end()) return false;
+    const core::Engine& e = vc_->engine();
+    const core::Award* award = e.funding().award(a->second);
+    return award->active_at(j.start_ms) && j.gpus <= award->gpu_level &&
+           e.ledger().account(award->account)->available() <
+               subsidy_share_minor(j.max_cost_minor, award->rate_bps);
+  }
+
+  // Counts a job that waited for money (whether it started later or never), under each reason.
+  void count_delays(JobId id) {
+    auto w = waited_for_.find(id.value);
+    if (w == waited_for_.end()) return;
+    ++result_->jobs_delayed_by_funds;
+    for (int r = 0; r < core::kPendingReasonCount; ++r)
+      if (w->second & (1u << r))
+        ++result_->delayed_by[core::pending_reason_name(static_cast<core::PendingReason>(r))];
   }
 
   void collect() {
@@ -173,6 +228,7 @@ class PoolReplay {
     std::unordered_map<uint64_t, std::vector<std::pair<int64_t, Minor>>> subsidy_by_award;
     for (size_t k = 0; k < e.jobs().size(); ++k) {
       const core::Job& j = e.jobs()[k];
+      count_delays(j.id);
       if (j.start_ms == 0 || j.end_ms == 0) {
         ++result_->never_started;
         continue;
@@ -192,7 +248,6 @@ class PoolReplay {
       o.cost_minor = j.cost_minor;
       o.subsidy_minor = j.subsidy_minor;
       o.waited_for_funds = waited_.count(j.id.value) > 0;
-      if (o.waited_for_funds) ++result_->jobs_delayed_by_funds;
       result_->jobs.push_back(o);
       if (!config_.economics) continue;
       json& t = result_->money[o.tenant.empty() ? "(none)" : o.tenant];
@@ -204,15 +259,14 @@ class PoolReplay {
       t["cost_minor"] = t["cost_minor"].get<int64_t>() + j.cost_minor;
       t["subsidy_minor"] = t["subsidy_minor"].get<int64_t>() + j.subsidy_minor;
       t["copay_minor"] = t["copay_minor"].get<int64_t>() + j.copay_minor;
-      // The award ran out when a job of its tenant first could not be subsidised while it was
-      // valid: it started paying all from the wallet, or it waited for money.
+      // The award ran out when a job of its tenant first could not be subsidised for want of
+      // the award's money while it was valid: it started paying all from the wallet, or it
+      // waited for money (short_of_award_money).
       if (auto a = awards_.find(j.project.value); a != awards_.end()) {
         const core::Award* award = e.funding().award(a->second);
         int64_t short_at_ms = -1;
-        if (auto w = waited_.find(j.id.value); w != waited_.end()) short_at_ms = w->second;
-        if (!j.award.valid() && award->active_at(j.start_ms) &&
-            (short_at_ms < 0 || j.start_ms < short_at_ms))
-          short_at_ms = j.start_ms;
+        if (auto w = short_of_money_.find(j.id.value); w != short_of_money_.end())
+          short_at_ms = w->second;
         if (short_at_ms >= 0 && award->active_at(short_at_ms)) {
           const int64_t at_s = (short_at_ms - origin_ms_) / 1000;
           json& ran_out = t["award_ran_out_s"];
@@ -255,6 +309,8 @@ class PoolReplay {
   std::unordered_map<uint64_t, std::string> tenants_;  // project id -> tenant
   std::map<uint64_t, AwardId> awards_;                 // project id -> award
   std::unordered_map<uint64_t, int64_t> waited_;  // job id -> when first seen waiting for money
+  std::unordered_map<uint64_t, unsigned> waited_for_;     // job id -> money reasons seen (bit each)
+  std::unordered_map<uint64_t, int64_t> short_of_money_;  // job id -> when its award fell short
 };
 
 }  // namespace
@@ -334,6 +390,9 @@ Result<ReplayResult> replay(const Trace& trace, const ReplayConfig& config) {
         result.jobs.begin(), result.jobs.end(),
         [](const JobOutcome& a, const JobOutcome& b) { return a.submit_s < b.submit_s; });
   }
+  if (result.skipped_refused > kRefusalsNoted)
+    result.notes.push_back(std::to_string(result.skipped_refused - kRefusalsNoted) +
+                           " more jobs refused at submit");
   if (config.progress) config.progress(total, total);
   return result;
 }

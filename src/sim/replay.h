@@ -26,13 +26,18 @@
 // The cluster: the given nodes, or with tenant pools one cluster per tenant of that many nodes
 // like the first configured node (Helios's replay of Philly gives each virtual cluster its own
 // nodes); jobs of tenants without a pool are skipped and counted. A job that could never be
-// placed (more GPUs than its cluster) is skipped and counted. A job larger than a node is a
-// gang of ceil(gpus / GPUs per node) nodes, its GPUs rounded up to fill them evenly (counted).
-// The replay has one partition whose longest time is above every job's runtime and limit.
+// placed (more GPUs or nodes than its cluster) is skipped and counted (too_large); one the engine
+// refuses for another reason is skipped and counted apart (refused), noting why. A job larger than
+// a node is a gang of ceil(gpus / GPUs per node) nodes, its GPUs rounded up to fill them evenly
+// (counted). The replay has one partition whose longest time is above every job's runtime and
+// limit.
 //
 // Money (optional): prices per GPU-hour, a scheme (rate, fund, shortfall rule) and per tenant
 // an award (amount, GPU level, days) and a wallet; the engine holds and settles every job
-// exactly as berthd does. Without economics every price is zero.
+// exactly as berthd does, except that a job without a time limit holds money for the scheme's
+// hold_hours rather than the replay's longest time. Without economics every price is zero.
+// Money never changes the scheduler's passes: with money that no job is short of, every job
+// starts and ends exactly as without it.
 #pragma once
 
 #include <cstdint>
@@ -92,6 +97,10 @@ struct Economics {
   core::Shortfall shortfall = core::Shortfall::kWallet;
   std::map<std::string, TenantMoney> tenants;
   TenantMoney others;  // tenants not listed
+  // The run time a trace job without a time limit holds money for (price x GPUs x this); it
+  // still runs as long as it ran, and is charged at most what it held (core::Job::hold_s).
+  int64_t hold_hours = kDefaultHoldHours;
+  static constexpr int64_t kDefaultHoldHours = 24;
 };
 
 struct ReplayConfig {
@@ -113,10 +122,16 @@ struct ReplayResult {
   int64_t total_gpus = 0;
   int64_t skipped_no_pool = 0;    // tenant without a pool
   int64_t skipped_too_large = 0;  // more GPUs (or nodes) than its cluster has
+  int64_t skipped_refused = 0;    // refused at submit for another reason (the first in notes)
   int64_t gpus_rounded_up = 0;    // gangs whose GPUs were rounded up to fill whole nodes
   int64_t never_started = 0;      // jobs still pending at the end (e.g. never affordable)
   int64_t preemptions = 0;        // jobs stopped to make room, and requeued
+  // Jobs that waited for money (for any reason of delayed_by), those that never started too.
   int64_t jobs_delayed_by_funds = 0;
+  // Jobs that waited for money, by the reason they waited for (core::waits_for_money: the
+  // PendingReason's name); a job that waited for two reasons counts under each.
+  std::map<std::string, int64_t> delayed_by;
+  std::vector<std::string> notes;  // for the user: refused submits
   nlohmann::json money;  // per tenant: cost, subsidy, copay, award_ran_out (null if never)
   std::vector<AwardSeries> awards;  // award money left over time, per tenant with an award
   int64_t start_epoch_s = 0;

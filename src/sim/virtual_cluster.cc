@@ -191,6 +191,12 @@ int64_t VirtualCluster::next_award_boundary_ms() {
   return report != 0 ? std::min(boundary, report) : boundary;
 }
 
+bool VirtualCluster::money_waiting() const {
+  return std::any_of(engine_->jobs().begin(), engine_->jobs().end(), [](const core::Job& j) {
+    return j.state == core::JobState::kPending && core::waits_for_money(j.reason);
+  });
+}
+
 std::optional<int64_t> VirtualCluster::next_event_ms() {
   int64_t next = next_award_boundary_ms();
   if (!ends_.empty()) next = std::min(next, ends_.top().at_ms);
@@ -207,7 +213,7 @@ void VirtualCluster::run_until(int64_t t_ms) {
     // Events are never booked in the past: a job starts at now and runs for >= 0.
     BERTH_CHECK(next >= now_ms_, "an event in the past");
     now_ms_ = next;
-    bool changed = next == boundary;
+    bool changed = next == boundary && money_waiting();
     while (!ends_.empty() && ends_.top().at_ms == now_ms_) {
       const EndEvent event = ends_.top();
       ends_.pop();

@@ -19,11 +19,14 @@
 // flush(), which advance_to calls first. While advancing, events are processed in time order
 // and the scheduler runs:
 //   - after each batch of simultaneous job ends (in job id order), at their exact time;
-//   - at each award's start and end (subsidy appears or goes: what can start changes).
+//   - at each award's start and end, and when a progress report falls overdue (subsidy appears
+//     or goes: what can start changes), when a job waits for money (core::waits_for_money).
 // It runs at no other time: not at the target of an advance unless commands are waiting, nor
-// for stale events. Priorities drift with time (age, decayed fair share), so a pass at an
-// arbitrary moment could decide differently; running passes only when something happened
-// makes a run give the same results however far one advances at a time.
+// for stale events, nor at an award boundary that no waiting job cares about (so that money
+// with no job short of it leaves every decision as it is without money). Priorities drift
+// with time (age, decayed fair share), so a pass at an arbitrary moment could decide
+// differently; running passes only when something happened makes a run give the same results
+// however far one advances at a time.
 //
 // A job's end events carry the attempt they were booked for; a job that is cancelled, lost
 // to a node going down or restarted after a requeue moves to a new attempt, and its stale
@@ -160,6 +163,7 @@ class VirtualCluster {
   bool end_job(const EndEvent& event);
   // The first award start or end strictly after now_ms_, or INT64_MAX.
   int64_t next_award_boundary_ms();  // an award starting or ending, or a report falling overdue
+  bool money_waiting() const;        // whether a pending job waits for money
 
   std::unique_ptr<core::Engine> engine_;
   int64_t now_ms_;

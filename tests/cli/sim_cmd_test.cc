@@ -172,6 +172,16 @@ TEST_F(SimCommandTest, EconomicsAddsMoney) {
   EXPECT_EQ(m["money"]["b"]["cost"], "4.0000");
   EXPECT_EQ(m["money"]["b"]["subsidy"], "0.0000");
   EXPECT_EQ(m["jobs_delayed_by_funds"], 0);
+  EXPECT_EQ(m["delayed_by"], json::object());
+  EXPECT_EQ(m["skipped"]["refused"], 0);
+}
+
+TEST_F(SimCommandTest, HoldHoursMustBeAtLeastAnHour) {
+  const std::string economics = write("hold.toml",
+                                      "[[gpu_models]]\nname = \"GPU\"\nprice_per_gpu_hour = \"1\"\n"
+                                      "[scheme]\nhold_hours = 0\n");
+  expect_error(sim_args({"--economics", economics}),
+               "scheme.hold_hours must be 1 to 8784 (a leap year), got 0");
 }
 
 TEST_F(SimCommandTest, BadEconomicsIsAnError) {

@@ -6,6 +6,7 @@
 
 #include "core/engine.h"
 #include "core/engine_fixture.h"
+#include "core/reconcile.h"
 
 namespace berth::core {
 namespace {
@@ -73,15 +74,12 @@ TEST_F(EngineTest, ShortfallWaitLeavesTheJobPending) {
 }
 
 TEST_F(EngineTest, SubmitRefusesWhatCanNeverRun) {
-  grant(100'0000, 6);
   JobRequest r;
   r.project = project;
   r.time_limit_s = 60;
   r.gpus = 0;
   EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
   r.gpus = 9;  // the largest node has 8
-  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
-  r.gpus = 7;  // over the award's GPU level
   EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
   r.gpus = 5;
   r.gpu_model = "A100";  // the A100 node has 4
@@ -152,6 +150,32 @@ TEST_F(GangTest, RefusesWhatCanNeverBePlaced) {
   EXPECT_EQ(submit(32, 2).status().code(), Code::kInvalidArgument);  // 16 per node
   EXPECT_EQ(submit(2, 0).status().code(), Code::kInvalidArgument);
   EXPECT_TRUE(submit(24, 3).ok());
+}
+
+// A hold time shorter than the limit (berth sim's jobs without a limit) holds price x GPUs x
+// that time; the job runs on past it and is charged at most what it held. Reconcile agrees.
+TEST_F(EngineTest, AHoldTimeShorterThanTheLimitHoldsForThatLong) {
+  top_up(1'000'0000);
+  JobRequest r;
+  r.project = project;
+  r.gpus = 2;
+  r.gpu_model = "H100";
+  r.time_limit_s = 10 * 3600;
+  r.hold_s = 3600;
+  auto id = engine->submit(r, kT0);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_EQ(engine->schedule(kT0).size(), 1u);
+  EXPECT_EQ(job(*id).max_cost_minor, 2 * kPrice);  // one hour, not ten
+  EXPECT_EQ(wallet().debits_pending, 2 * kPrice);
+  ASSERT_TRUE(engine->job_ended(*id, JobEnd{}, kT0 + 3 * kHour, kT0 + 3 * kHour).ok());
+  EXPECT_EQ(job(*id).cost_minor, 2 * kPrice);  // ran three hours, charged what it held
+  EXPECT_TRUE(engine->verify().ok());
+  const ReconcileReport report = reconcile(engine->snapshot());
+  EXPECT_TRUE(report.ok()) << report.differences_found << " differences, the first: "
+                           << (report.differences.empty() ? "" : report.differences[0].message);
+
+  r.hold_s = -1;
+  EXPECT_EQ(engine->submit(r, kT0).status().code(), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -10,19 +10,6 @@
 namespace berth::core {
 namespace {
 
-TEST_F(EngineTest, AwardGpuLevelCapsConcurrentGpus) {
-  grant(1000'0000, 4);
-  top_up(1000'0000);
-  const JobId first = submit(3);
-  const JobId second = submit(2);
-  engine->schedule(kT0);
-  EXPECT_EQ(job(first).state, JobState::kRunning);
-  EXPECT_EQ(job(second).reason, PendingReason::kAwardCap);
-  ASSERT_TRUE(engine->job_ended(first, JobEnd{}, kT0 + 1000, kT0 + 1000).ok());
-  engine->schedule(kT0 + 1000);
-  EXPECT_EQ(job(second).state, JobState::kRunning);
-}
-
 TEST_F(EngineTest, HighTierGoesFirstThenSubmitOrder) {
   top_up(1000'0000);
   const JobId normal = submit(8, 3600, "H100", Tier::kNormal, kT0);

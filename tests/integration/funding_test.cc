@@ -279,6 +279,27 @@ std::string first_of_month(int months_from_now) {
   return text;
 }
 
+// An award's GPU level caps only what the award pays for: a job larger than it is accepted
+// (it used to be refused with 400) and quoted as paid by the wallet alone.
+TEST_F(FundingTest, AJobLargerThanItsAwardsGpuLevelIsAcceptedAndPaidByTheWallet) {
+  const json grant = {{"scheme", "ai-subsidy"}, {"project", "vision"},   {"amount", "1000"},
+                      {"gpu_level", 2},         {"start", "2020-01-01"}, {"end", "2100-01-01"}};
+  const auto [status, award] = daemon->api("POST", "/v1/awards", grant.dump());
+  ASSERT_EQ(status, 201) << award.dump();
+  const json within = {{"project", "vision"}, {"gpus", 2}, {"time_limit_s", 3600}};
+  EXPECT_NE(daemon->api("POST", "/v1/quote", within.dump(), alice).second["subsidy"], "0.0000");
+  const json larger = {{"project", "vision"}, {"gpus", 4}, {"time_limit_s", 3600}};
+  const json quote = daemon->api("POST", "/v1/quote", larger.dump(), alice).second;
+  EXPECT_EQ(quote["subsidy"], "0.0000") << quote.dump();
+  json job = larger;
+  job["hold"] = true;
+  job["script"] = "#!/bin/sh\ntrue\n";
+  job["workdir"] = work;
+  const auto [submitted, body] = daemon->api("POST", "/v1/jobs", job.dump(), alice);
+  EXPECT_EQ(submitted, 201) << body.dump();
+  EXPECT_EQ(body["gpus"], 4) << body.dump();
+}
+
 // Progress reports over berthd and the CLI. The award starts on the first of the month three
 // months ago and asks for a report every 2 months: period 1 was due on the first of last month
 // (overdue by 28 days or more), period 2 is due on the first of next month, whatever the day

@@ -422,18 +422,187 @@ TEST(Replay, ShortfallWaitHoldsJobsUntilTheAwardEnds) {
   const ReplayResult r = replay_with(t, e, nodes(1, 1));
   expect_schedule(r, t, {{1, 0, 3600}, {2, 86400, 90000}, {3, 90000, 93600}});
   EXPECT_EQ(r.jobs_delayed_by_funds, 2);
+  const std::map<std::string, int64_t> by = {{"InsufficientFunds", 2}};
+  EXPECT_EQ(r.delayed_by, by);
   EXPECT_EQ(r.money["lab"]["subsidy_minor"], 70'000);
   // With job 1's share held, the award could not cover another at once: it ran out at 0.
   EXPECT_EQ(r.money["lab"]["award_ran_out_s"], 0);
 }
 
 // A tenant with neither award nor wallet cannot pay for any job at a non-zero price: its jobs
-// never start and are counted; other tenants run.
+// never start and are counted, as never started and as delayed by money; other tenants run.
 TEST(Replay, JobsNobodyCanPayForNeverStart) {
   const Trace t = trace_of({trace_job(1, 0, 1, 60, "lab"), trace_job(2, 0, 1, 60, "broke")});
   const ReplayResult r = replay_with(t, lab_economics(100'000, 1'000'000), nodes(1, 2));
   expect_schedule(r, t, {{1, 0, 60}});
   EXPECT_EQ(r.never_started, 1);
+  EXPECT_EQ(r.jobs_delayed_by_funds, 1);  // a job that never started was delayed, too
+  const std::map<std::string, int64_t> by = {{"InsufficientFunds", 1}};
+  EXPECT_EQ(r.delayed_by, by);
+}
+
+// An award of plenty with a GPU level of 1 on one node of 2 GPUs; two 1-GPU jobs of an hour at
+// 0. The award pays for job 1; job 2 would take its GPUs to 2. Under shortfall = wallet job 2
+// runs at once, paid in full by the wallet (cost 100,000, subsidy 0), nothing is delayed, and
+// the award has not run out.
+TEST(Replay, AnAwardsGpuLevelDoesNotHoldBackJobsTheWalletPays) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab")});
+  Economics e = lab_economics(10'000'000, 1'000'000);
+  e.tenants["lab"].gpu_level = 1;
+  const ReplayResult r = replay_with(t, e, nodes(1, 2));
+  expect_schedule(r, t, {{1, 0, 3600}, {2, 0, 3600}});
+  ASSERT_EQ(r.jobs.size(), 2u);
+  EXPECT_EQ(r.jobs[0].subsidy_minor, 70'000);
+  EXPECT_EQ(r.jobs[1].subsidy_minor, 0);
+  EXPECT_EQ(r.jobs[1].cost_minor, 100'000);
+  EXPECT_EQ(r.jobs_delayed_by_funds, 0);
+  EXPECT_TRUE(r.delayed_by.empty());
+  EXPECT_TRUE(r.money["lab"]["award_ran_out_s"].is_null());  // it had the money throughout
+}
+
+// The same under shortfall = wait: job 2 waits for AwardCap until job 1 ends at 3,600, then the
+// award pays for it; it is counted as delayed by money, under AwardCap.
+TEST(Replay, UnderShortfallWaitAJobOverTheLevelWaitsAndIsCountedUnderAwardCap) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 3600, "lab"), trace_job(2, 0, 1, 3600, "lab")});
+  Economics e = lab_economics(10'000'000, 1'000'000);
+  e.tenants["lab"].gpu_level = 1;
+  e.shortfall = core::Shortfall::kWait;
+  const ReplayResult r = replay_with(t, e, nodes(1, 2));
+  expect_schedule(r, t, {{1, 0, 3600}, {2, 3600, 7200}});
+  EXPECT_EQ(r.jobs[1].subsidy_minor, 70'000);
+  EXPECT_EQ(r.jobs_delayed_by_funds, 1);
+  const std::map<std::string, int64_t> by = {{"AwardCap", 1}};
+  EXPECT_EQ(r.delayed_by, by);
+}
+
+// A job of 2 GPUs against an award level of 1 is not too large (the cluster has 2): it runs,
+// paid by the wallet, under either shortfall rule.
+TEST(Replay, AJobLargerThanTheAwardsLevelRunsPaidByTheWallet) {
+  for (core::Shortfall rule : {core::Shortfall::kWallet, core::Shortfall::kWait}) {
+    SCOPED_TRACE(core::shortfall_name(rule));
+    const Trace t = trace_of({trace_job(1, 0, 2, 3600, "lab")});
+    Economics e = lab_economics(10'000'000, 1'000'000);
+    e.tenants["lab"].gpu_level = 1;
+    e.shortfall = rule;
+    const ReplayResult r = replay_with(t, e, nodes(1, 2));
+    expect_schedule(r, t, {{1, 0, 3600}});
+    EXPECT_EQ(r.skipped_too_large, 0);
+    EXPECT_EQ(r.jobs[0].cost_minor, 200'000);
+    EXPECT_EQ(r.jobs[0].subsidy_minor, 0);
+  }
+}
+
+// A submit the engine refuses for another reason than size is counted as refused, with why.
+// At a price of 4e18 minor per GPU-hour two hours of 2 GPUs are more than the ledger can hold.
+TEST(Replay, ASubmitRefusedForAnotherReasonIsCountedApartFromTooLarge) {
+  const Trace t = trace_of({trace_job(7, 0, 2, 7200, "lab"), trace_job(8, 0, 4, 3600, "lab")});
+  Economics e = lab_economics(10'000'000, 1'000'000);
+  e.prices = {{"GPU", 4'000'000'000'000'000'000}};
+  const ReplayResult r = replay_with(t, e, nodes(1, 2));
+  EXPECT_EQ(r.skipped_too_large, 1);  // job 8: 4 GPUs on a cluster of 2
+  EXPECT_EQ(r.skipped_refused, 1);    // job 7
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("job 7 refused at submit: "), std::string::npos) << r.notes[0];
+  EXPECT_NE(r.notes[0].find("too large to hold"), std::string::npos) << r.notes[0];
+}
+
+// A job without a time limit holds price x GPUs x hold_hours. Award 1.5000 (150,000 minor),
+// one 1-GPU job of an hour without a limit: with hold_hours = 2 it holds 200,000, whose 70%
+// share (140,000) the award covers, so it is subsidised (70,000 of its 100,000); with the default
+// of 24 hours the share (1,680,000) is more than the award, and the wallet pays all.
+TEST(Replay, AJobWithoutALimitHoldsForTheSchemesHoldHours) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 3600, "lab", 0)});
+  Economics e = lab_economics(150'000, 10'000'000);
+  e.hold_hours = 2;
+  ReplayResult r = replay_with(t, e, nodes(1, 1));
+  expect_schedule(r, t, {{1, 0, 3600}});
+  EXPECT_EQ(r.jobs[0].subsidy_minor, 70'000);
+  e.hold_hours = Economics::kDefaultHoldHours;
+  r = replay_with(t, e, nodes(1, 1));
+  expect_schedule(r, t, {{1, 0, 3600}});
+  EXPECT_EQ(r.jobs[0].cost_minor, 100'000);
+  EXPECT_EQ(r.jobs[0].subsidy_minor, 0);
+}
+
+// It is never stopped at its hold: a job of 3 hours without a limit, holding 2, runs its 3
+// hours and is charged what it held (2 hours: 200,000).
+TEST(Replay, AJobWithoutALimitRunsPastItsHoldAndIsChargedWhatItHeld) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 3 * 3600, "lab", 0)});
+  Economics e = lab_economics(10'000'000, 10'000'000);
+  e.hold_hours = 2;
+  const ReplayResult r = replay_with(t, e, nodes(1, 1));
+  expect_schedule(r, t, {{1, 0, 3 * 3600}});
+  EXPECT_EQ(r.jobs[0].cost_minor, 200'000);
+}
+
+// A few hundred jobs of three tenants over four days, from a fixed linear congruential
+// sequence: 1 to 8 GPUs, runs of a minute to ten hours, a third without a time limit.
+Trace generated_trace(int jobs) {
+  Trace t;
+  uint64_t x = 12345;
+  auto next = [&x](uint64_t below) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<int64_t>((x >> 33) % below);
+  };
+  int64_t submit_s = 0;
+  for (int i = 1; i <= jobs; ++i) {
+    submit_s += next(1200);
+    const int64_t runtime_s = 60 + next(36'000);
+    const int64_t limit_s = next(3) == 0 ? 0 : runtime_s + next(7200);
+    t.jobs.push_back(trace_job(i, submit_s, 1 + static_cast<int>(next(8)), runtime_s,
+                               std::string(1, static_cast<char>('a' + next(3))), limit_s));
+  }
+  return t;
+}
+
+// Money that no job is short of changes no decision: under default and easy, every job starts
+// and ends (each run) exactly as without economics, though every tenant's award (gpu_level
+// above the cluster) ends on day 2, in the middle of the trace.
+TEST(Replay, AmpleMoneyChangesNothing) {
+  const Trace t = generated_trace(300);
+  Economics e;
+  e.prices = {{"GPU", 25'000}};
+  e.fund_minor = int64_t{1} << 50;
+  e.others = TenantMoney{.award_minor = int64_t{1} << 40,
+                         .gpu_level = 1 << 20,
+                         .award_days = 2,
+                         .wallet_minor = int64_t{1} << 40};
+  for (Policy p : {Policy::kDefault, Policy::kEasy}) {
+    SCOPED_TRACE(policy_name(p));
+    ReplayConfig config = config_for(nodes(4, 8), p, Estimates::kPredict);
+    const ReplayResult without = replay_ok(t, config);
+    config.economics = &e;
+    const ReplayResult with = replay_ok(t, config);
+    ASSERT_EQ(without.jobs.size(), t.jobs.size());
+    ASSERT_EQ(with.jobs.size(), without.jobs.size());
+    EXPECT_EQ(with.jobs_delayed_by_funds, 0);
+    int64_t subsidy = 0;
+    for (size_t k = 0; k < with.jobs.size(); ++k) {
+      const JobOutcome& a = without.jobs[k];
+      const JobOutcome& b = with.jobs[k];
+      SCOPED_TRACE("job " + std::to_string(k));
+      EXPECT_EQ(a.id, b.id);
+      EXPECT_EQ(a.submit_s, b.submit_s);
+      EXPECT_EQ(a.start_s, b.start_s);
+      EXPECT_EQ(a.end_s, b.end_s);
+      EXPECT_EQ(a.runs_s, b.runs_s);
+      subsidy += b.subsidy_minor;
+    }
+    EXPECT_GT(subsidy, 0);  // the money moved
+  }
+}
+
+// An error about a tenant's money names the tenant as the trace does.
+TEST(Replay, AnEconomicsErrorNamesTheTenantAsTheTraceDoes) {
+  const Trace t = trace_of({trace_job(1, 0, 1, 60, "lab")});
+  Economics e = lab_economics(10'000'000, 0);
+  e.fund_minor = 1;  // less than the award
+  ReplayConfig config = config_for(nodes(1, 1), Policy::kEasy);
+  config.economics = &e;
+  const Result<ReplayResult> r = replay(t, config);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("award for tenant 'lab'"), std::string::npos)
+      << r.status().message();
 }
 
 // ---------------------------------------------------------------------------------------------

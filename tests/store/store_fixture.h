@@ -313,7 +313,8 @@ class StoreFixture : public ::testing::Test {
     commit(kT0);
     const uint32_t kinds = 1u << static_cast<int>(core::OrgKind::kUniversity) |
                            1u << static_cast<int>(core::OrgKind::kInstitute);
-    auto scheme = engine_->create_scheme("ai-subsidy", 7000, kinds, core::Shortfall::kWallet,
+    // Waits when the award cannot pay: "wait" below waits for AwardCap, "flaky" too once requeued.
+    auto scheme = engine_->create_scheme("ai-subsidy", 7000, kinds, core::Shortfall::kWait,
                                          1'000'000 * kUnit, kT0);
     ASSERT_TRUE(scheme.ok()) << scheme.status().ToString();
     commit(kT0);

@@ -365,7 +365,7 @@ TEST_P(StoreTest, TablesReadAsPlainSql) {
   SqlView raw(this);
   EXPECT_EQ(raw.one("SELECT kind FROM orgs WHERE name = 'hku'"), "university");
   EXPECT_EQ(raw.one("SELECT eligible_kinds_text, shortfall, rate_bps FROM schemes"),
-            "university,institute|wallet|7000");
+            "university,institute|wait|7000");
   EXPECT_EQ(raw.one("SELECT kind FROM accounts WHERE id = 3"), "revenue");
   EXPECT_EQ(raw.one("SELECT COUNT(*) FROM accounts WHERE kind = 'wallet'"), "1");
   EXPECT_EQ(raw.one("SELECT state, reason, tier, gpu_ids, node_id FROM jobs WHERE name = 'train'"),
