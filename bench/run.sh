@@ -43,3 +43,5 @@ echo "== HTTP front end: wrk against berthd with ${BENCH_HTTP_JOBS:-100000} stor
 bash bench/http.sh "$BUILD"
 echo "== node agents: 32 agents x 8 GPUs against one node and Slurm (bench/agents.sh)"
 bash bench/agents.sh "$BUILD"
+echo "== berth sim: the default policy on every trace and synthetic class, at two loads (bench/sim_robust.sh)"
+bash bench/sim_robust.sh "$BUILD"

@@ -592,19 +592,6 @@ TEST(Replay, AmpleMoneyChangesNothing) {
   }
 }
 
-// An error about a tenant's money names the tenant as the trace does.
-TEST(Replay, AnEconomicsErrorNamesTheTenantAsTheTraceDoes) {
-  const Trace t = trace_of({trace_job(1, 0, 1, 60, "lab")});
-  Economics e = lab_economics(10'000'000, 0);
-  e.fund_minor = 1;  // less than the award
-  ReplayConfig config = config_for(nodes(1, 1), Policy::kEasy);
-  config.economics = &e;
-  const Result<ReplayResult> r = replay(t, config);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("award for tenant 'lab'"), std::string::npos)
-      << r.status().message();
-}
-
 // ---------------------------------------------------------------------------------------------
 // Real traces
 

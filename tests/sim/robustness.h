@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct Workload {
   int gpus_per_node = 8;
   std::vector<double> loads;  // offered loads to size the cluster for
 };
+
+// gtest prints a workload by its name.
+inline void PrintTo(const Workload& w, std::ostream* os) { *os << w.name; }
 
 inline constexpr double kRobustLoads[] = {0.7, 0.9};
 
