@@ -36,10 +36,14 @@
 // attempts, is demoted: it queues behind the jobs that have not (priority.h), and while it runs,
 // if it asked to be requeued, the first blocked job that is not demoted (nor spot) may preempt
 // it, as it may preempt spot jobs: spot jobs go first, then demoted jobs of no higher tier, the
-// fewest GPUs first, then the most attained. Unlike spot preemption, every such blocked job may
-// preempt, not only the first: a short new job should not wait behind a large one that finds
-// nothing to stop (each keeps the nodes it freed). A preempted job is requeued and starts again
+// fewest GPUs first, then the most attained; a gang (several nodes) is never such a victim, as
+// it could start again only on as many whole nodes. Unlike spot preemption, every such blocked
+// job may preempt, not only the first: a short new job should not wait behind a large one that
+// finds nothing to stop (each keeps the nodes it freed). A preempted job is requeued and starts again
 // later (from its last checkpoint, if it keeps one: the simulator's model of a training job).
+// The threshold may be learned from the jobs that finished (SchedulerConfig::adapt_demotion,
+// ServiceProfile); the Engine tells the scheduler each new one (set_limits), and the starvation
+// limit with it: a job that waited that long for its first start is not preempted in that run.
 #pragma once
 
 #include <algorithm>

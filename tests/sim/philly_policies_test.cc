@@ -63,7 +63,8 @@ TEST(PhillyPolicies, DefaultWithoutAnOracleComesNearSjfWithOne) {
   const double best = avg_jct(trace, Policy::kDefault, {}, 64);
   RecordProperty("sjf_avg_jct_s", std::to_string(sjf));
   EXPECT_GT(sjf, 0);
-  EXPECT_LE(best, 1.09 * sjf) << "default " << best << " s, sjf " << sjf << " s";
+  // Measured 1.015x (docs/sim.md); the bar keeps it there rather than at Helios's 1.09x.
+  EXPECT_LE(best, 1.03 * sjf) << "default " << best << " s, sjf " << sjf << " s";
 }
 
 TEST(PhillyPolicies, DefaultIsNoWorseThanFifoOnTheVcPools) {
