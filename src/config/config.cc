@@ -126,8 +126,12 @@ preemption = true       # normal and high jobs may preempt spot jobs (TERM, grac
 spot_price_bps = 5000   # spot jobs pay 50% of the list price
 demote_after_gpu_hours = 0  # > 0: least attained service. A job that has had this many GPU-hours
                             # queues behind those that have not, and one of them may preempt it
-                            # if it was submitted with --requeue (it should checkpoint)
+                            # if it was submitted with --requeue (it should checkpoint). "auto":
+                            # learned from the jobs that finish, as berth sim's default policy
+                            # (docs/sim.md): off where jobs are alike or nearly all gangs
 preempt_exempt_time = "0"   # no job is preempted before it has run this long since it started
+starve_after = "0"          # with order = "shortest": a job waiting this long for its first
+                            # start goes first ("auto" demotion: ten mean runs, once learned)
 
 # Caps per organisation or project, e.g.
 # [[limits]]
@@ -431,21 +435,29 @@ Result<DaemonConfig> parse_value(const toml::value& root, const std::string& ori
       return bad(origin, "scheduler.order must be " + core::kQueueOrderNames.choices() + ", got '" +
                              order + "'");
     k.preemption = toml::find_or<bool>(sc, "preemption", true);
-    if (sc.contains("demote_after_gpu_hours")) {
+    if (sc.contains("demote_after_gpu_hours") &&
+        toml::find(sc, "demote_after_gpu_hours").is_string() &&
+        toml::find(sc, "demote_after_gpu_hours").as_string() == "auto") {
+      k.adapt_demotion = true;
+      k.demote_after_gpu_s = kSecondsPerHour;  // on; the Engine demotes nothing until it learns
+    } else if (sc.contains("demote_after_gpu_hours")) {
       const toml::value& v = toml::find(sc, "demote_after_gpu_hours");
       const double hours = v.is_integer()    ? static_cast<double>(v.as_integer())
                            : v.is_floating() ? v.as_floating()
                                              : -1;
       if (!(hours >= 0 && hours <= 1e9))
         return bad(origin,
-                   "scheduler.demote_after_gpu_hours must be a number of GPU-hours from 0 (off) to "
-                   "1000000000");
+                   "scheduler.demote_after_gpu_hours must be \"auto\" or a number of GPU-hours "
+                   "from 0 (off) to 1000000000");
       k.demote_after_gpu_s = std::llround(hours * kSecondsPerHour);
     }
     auto exempt = parse_duration_s(toml::find_or<std::string>(sc, "preempt_exempt_time", "0"));
     if (!exempt.ok())
       return bad(origin, "scheduler.preempt_exempt_time: " + exempt.status().message());
     k.preempt_exempt_s = *exempt;
+    auto starve = parse_duration_s(toml::find_or<std::string>(sc, "starve_after", "0"));
+    if (!starve.ok()) return bad(origin, "scheduler.starve_after: " + starve.status().message());
+    k.starve_after_s = *starve;
     k.spot_price_bps = toml::find_or<int64_t>(sc, "spot_price_bps", k.spot_price_bps);
     if (k.spot_price_bps < 0 || k.spot_price_bps > 10'000)
       return bad(origin, "scheduler.spot_price_bps must be 0 to 10000");

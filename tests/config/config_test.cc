@@ -216,6 +216,25 @@ TEST(ConfigTest, ErrorsNameTheProblem) {
     expect_error(model + big_node + part + keys + "\n", message);
   expect_error(model + node + part + "[scheduler]\ndemote_after_gpu_hours = \"1h\"\n",
                "demote_after_gpu_hours");
+  expect_error(model + node + part + "[scheduler]\nstarve_after = \"soon\"\n", "starve_after");
+}
+
+TEST(ConfigTest, LeastAttainedServiceMayBeLearned) {
+  const std::string model = "[[gpu_models]]\nname = \"H100\"\nprice_per_gpu_hour = \"1\"\n";
+  const std::string node = "[[nodes]]\nname = \"n1\"\ngpu_model = \"H100\"\ngpus = 8\n" +
+                           std::string("[[partitions]]\nname = \"gpu\"\n");
+  auto c = parse_config(model + node +
+                            "[scheduler]\norder = \"shortest\"\ndemote_after_gpu_hours = "
+                            "\"auto\"\nstarve_after = \"1-00:00:00\"\n",
+                        "t");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->scheduling.adapt_demotion);
+  EXPECT_GT(c->scheduling.demote_after_gpu_s, 0);
+  EXPECT_EQ(c->scheduling.starve_after_s, 86'400);
+  auto fixed = parse_config(model + node + "[scheduler]\ndemote_after_gpu_hours = 2\n", "t");
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_FALSE(fixed->scheduling.adapt_demotion);
+  EXPECT_EQ(fixed->scheduling.starve_after_s, 0);
 }
 
 TEST(ConfigTest, TheCentreNamesItselfAndItsCurrency) {
