@@ -81,6 +81,19 @@ inline std::vector<Workload> robustness_workloads() {
                    },
                    8, loads});
   }
+  // Jobs alike on a small cluster (32 GPUs): where a fixed least attained service threshold
+  // made them take turns (1.9x fifo's average JCT), and a queue forms at these loads.
+  out.push_back({"gen-homogeneous-small",
+                 [] {
+                   return generate_trace(GenOptions{.cls = GenClass::kHomogeneous,
+                                                    .jobs = 3'000,
+                                                    .seed = 1,
+                                                    .nodes = 4,
+                                                    .gpus_per_node = 8,
+                                                    .load = 1.0,
+                                                    .tenants = 8});
+                 },
+                 8, loads});
   return out;
 }
 
