@@ -34,8 +34,9 @@ constexpr PolicyRow kPolicyTable[] = {
      "runtimes: a reference that knows the future",
      core::QueueOrder::kShortest, Blocked::kEasy, false},
     {Policy::kDefault,
-     "berth's best without an oracle: least attained service, then smallest planned GPU-time "
-     "first, with preemption and EASY backfill",
+     "berth's best without an oracle: least attained service with preemption where the "
+     "finished jobs show it pays, then smallest planned GPU-time first (submit order where "
+     "jobs are alike), with EASY backfill",
      core::QueueOrder::kShortest, Blocked::kEasy, true},
 };
 
