@@ -37,6 +37,7 @@ Engine::Engine(Cluster cluster, SchedulerConfig scheduling)
       fairshare_(scheduling_.usage_half_life_s) {
   // A learned threshold starts at "none" until enough jobs have finished to say.
   if (scheduling_.adapt_demotion) scheduling_.demote_after_gpu_s = 0;
+  adapt_order_ = scheduling_.adapt_demotion && scheduling_.order == QueueOrder::kShortest;
   scheduler_.set_limits(scheduling_.demote_after_gpu_s, scheduling_.starve_after_s);
 }
 

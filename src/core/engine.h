@@ -456,6 +456,8 @@ class Engine {
   const ServiceProfile& service_profile() const { return service_; }
   // Least attained service's threshold now (learned with adapt_demotion; 0: off).
   int64_t demote_after_gpu_s() const { return scheduling_.demote_after_gpu_s; }
+  // The queue order now (with adapt_demotion, shortest-first may have become submit order).
+  QueueOrder queue_order() const { return scheduling_.order; }
 
   // ==== A job's money in the ledger (engine.cc) ====
   // The phases of a job's money in each run (restarts): the two holds placed at its start and
@@ -619,6 +621,9 @@ class Engine {
   FairShare fairshare_;
   RuntimePredictor predictor_;
   ServiceProfile service_;  // the GPU-seconds finished jobs had: least attained service learns
+  // With adapt_demotion and the shortest-first order: it may become submit order and back
+  // (an order the operator chose otherwise is left alone).
+  bool adapt_order_ = false;
   int64_t priorities_at_ms_ = 0;
   std::vector<JobId> preemptions_;
 

@@ -93,8 +93,8 @@ struct SchedulerConfig {
   // kAdaptGain x what a new job needs, or 0 where none is (nothing is demoted or preempted for
   // it: jobs alike would only take turns); until then it is 0. Least attained service must be
   // on (demote_after_gpu_s > 0). A starvation limit that is on becomes kStarveMeanRuns x the
-  // mean run of the finished jobs; and the shortest-first order becomes submit order while
-  // jobs are alike or predictions miss (kAdaptAlikeCv, kAdaptPredictionGain), and back.
+  // mean run of the finished jobs; and a shortest-first order becomes submit order while jobs
+  // are alike or predictions miss (kAdaptAlikeCv, kAdaptPredictionGain), and back.
   bool adapt_demotion = false;
   // Starvation (Tiresias's STARVELIMIT): a job that has waited this long since its submission
   // without starting goes ahead of every job of its tier that has not, oldest first, so that it

@@ -80,7 +80,7 @@ void Engine::learn_from_history() {
   // makes the longest wait: submit order is fairer and no slower.
   // Where jobs are alike, or the predictions do not tell them apart, shortest-first orders
   // them by noise and only makes the longest wait: submit order is fairer and no slower.
-  if (scheduling_.order == QueueOrder::kShortest || scheduling_.order == QueueOrder::kFifo) {
+  if (adapt_order_) {
     const bool informed = service_.all_cv() >= kAdaptAlikeCv &&
                           service_.prediction_error_ratio() < kAdaptPredictionGain;
     scheduling_.order = informed ? QueueOrder::kShortest : QueueOrder::kFifo;

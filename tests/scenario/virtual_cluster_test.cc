@@ -292,5 +292,50 @@ TEST(VirtualClusterTest, RefusesToMoveTheClockBack) {
   EXPECT_EQ(vc->now_ms(), kT0 + kMinute);
 }
 
+// Learning least attained service (adapt_demotion) turns a shortest-first order into submit
+// order while the jobs that finished are alike (2 hours and a few minutes each), keeps it where
+// they differ and their project predicts them (one project's jobs run 5 minutes, another's,
+// one in four, 10 hours), and leaves an order the operator chose alone.
+core::QueueOrder order_learned(core::QueueOrder order, bool alike) {
+  SimOptions options;
+  options.scheduling.order = order;
+  options.scheduling.demote_after_gpu_s = 3600;
+  options.scheduling.adapt_demotion = true;
+  core::ClusterConfig cluster = small_cluster();
+  for (core::GpuPrice& p : cluster.prices) p.per_gpu_hour_minor = 0;
+  auto vc = VirtualCluster::Create(cluster, kT0, options);
+  EXPECT_TRUE(vc.ok()) << vc.status().ToString();
+  core::Engine& e = (*vc)->engine();
+  const OrgId org = e.create_org("hku", core::OrgKind::kUniversity, kT0)->id;
+  const ProjectId quick = e.create_project(org, "quick", kT0)->id;
+  const ProjectId slow = e.create_project(org, "slow", kT0)->id;
+  core::JobRequest r;
+  r.gpus = 1;
+  r.time_limit_s = 12 * 3600;
+  for (int i = 0; i < 150; ++i) {
+    const bool long_one = !alike && i % 4 == 0;
+    r.project = long_one ? slow : quick;
+    const int64_t runtime_ms =
+        alike ? 2 * kHour + (i % 7) * kMinute : (long_one ? 10 * kHour : 5 * kMinute);
+    EXPECT_TRUE((*vc)->submit(r, SimProcess{.runtime_ms = runtime_ms}).ok());
+    EXPECT_TRUE((*vc)->advance_by(10 * kMinute).ok());
+  }
+  EXPECT_TRUE((*vc)->advance_by(100 * kHour).ok());
+  if (alike) {
+    EXPECT_EQ(e.demote_after_gpu_s(), 0) << "alike: nothing is demoted";
+  }
+  return e.queue_order();
+}
+
+TEST(VirtualClusterTest, LearningMakesShortestFirstSubmitOrderForJobsAlikeOnly) {
+  using core::QueueOrder;
+  EXPECT_EQ(order_learned(QueueOrder::kShortest, /*alike=*/true), QueueOrder::kFifo);
+  EXPECT_EQ(order_learned(QueueOrder::kShortest, /*alike=*/false), QueueOrder::kShortest);
+  for (const bool alike : {true, false}) {
+    EXPECT_EQ(order_learned(QueueOrder::kPriority, alike), QueueOrder::kPriority);
+    EXPECT_EQ(order_learned(QueueOrder::kFifo, alike), QueueOrder::kFifo);
+  }
+}
+
 }  // namespace
 }  // namespace berth::sim
